@@ -1,0 +1,503 @@
+-- claude_bridge.commands: what :Claude, :ClaudeFollowUp, :ClaudeCancel, :ClaudeTasks,
+-- :ClaudeLog and :ClaudeAuth do, as Lua functions (plugin/claude_bridge.lua defines the
+-- Ex commands).
+local M = {}
+
+local api = vim.api
+local config = require('claude_bridge.config')
+local compat = require('claude_bridge.compat')
+local lsp = require('claude_bridge.lsp')
+local tasks = require('claude_bridge.tasks')
+local transcript = require('claude_bridge.transcript')
+local progress = require('claude_bridge.progress')
+
+local function err(msg)
+  vim.notify('claude-bridge: ' .. msg, vim.log.levels.ERROR)
+end
+
+local function trim(s)
+  return (tostring(s or ''):gsub('^%s+', ''):gsub('%s+$', ''))
+end
+
+local function rel(path, folder)
+  if folder and compat.is_under(path, folder) and path ~= folder then
+    return path:sub(#folder + 2)
+  end
+  return vim.fn.fnamemodify(path, ':~:.')
+end
+
+--- The `context` entry for lines line1..line2 (1-based, inclusive) of a buffer: the range
+--- ends at character 0 of the line after line2, which the bridge does not include.
+function M.context_for_range(bufnr, line1, line2)
+  local path = lsp.buf_path(bufnr)
+  if not path then
+    return nil, 'the selection is not in a file buffer, so it cannot be sent as context'
+  end
+  if line2 < line1 then
+    line1, line2 = line2, line1
+  end
+  return {
+    uri = vim.uri_from_bufnr(bufnr),
+    range = {
+      start = { line = line1 - 1, character = 0 },
+      ['end'] = { line = line2, character = 0 },
+    },
+  }, nil, path
+end
+
+local function save_workspace(folders)
+  for _, b in ipairs(api.nvim_list_bufs()) do
+    if api.nvim_buf_is_loaded(b) and api.nvim_buf_get_option(b, 'modified') then
+      local path = lsp.buf_path(b)
+      if path then
+        for _, f in ipairs(folders) do
+          if compat.is_under(path, f) then
+            local ok, e = pcall(api.nvim_buf_call, b, function()
+              vim.cmd('silent update')
+            end)
+            if not ok then
+              err('could not save ' .. path .. ' before the run: ' .. tostring(e))
+            end
+            break
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The reply of claude.run / claude.followUp (or a request error) ends the task here.
+local function on_reply(task, rpc_err, result)
+  if rpc_err then
+    if rpc_err.code == -32800 then
+      task.status = 'cancelled'
+      task.result = 'cancelled'
+    else
+      task.status = 'failed'
+      task.result = rpc_err.message or tostring(rpc_err)
+      task.is_error = true
+    end
+    transcript.note(task, string.format('✘ The bridge answered with an error (%s): %s', tostring(rpc_err.code), task.result))
+  elseif type(result) == 'table' then
+    if result.taskId and result.taskId ~= task.id then
+      tasks.rename(task, result.taskId)
+      transcript.renamed(task)
+    end
+    task.status = result.status or 'completed'
+    task.result = result.result
+    task.is_error = result.isError
+    task.cost = result.costUsd or task.cost
+    task.duration_ms = result.durationMs or task.duration_ms
+    task.num_turns = result.numTurns
+    task.session_id = result.sessionId or task.session_id
+    task.edited_files = result.editedFiles
+    if not tasks.is_terminal(task.status) then
+      task.status = 'completed'
+    end
+    if task.edited_files and #task.edited_files > 0 then
+      local names = {}
+      for _, u in ipairs(task.edited_files) do
+        table.insert(names, rel(vim.uri_to_fname(u), task.folder))
+      end
+      transcript.note(task, 'Edited: ' .. table.concat(names, ', '))
+    end
+  else
+    task.status = 'failed'
+    task.result = 'the bridge sent an empty reply'
+    transcript.note(task, '✘ ' .. task.result)
+  end
+  task.request_id = nil
+  progress.finished(task)
+end
+
+-- Sends a run or follow-up once the folder's bridge is ready.
+local function send(task, key, folders, command, arg, bufnr)
+  lsp.when_ready(key, folders, function(client, e)
+    if not client then
+      task.status = 'failed'
+      task.result = e
+      transcript.note(task, '✘ ' .. tostring(e))
+      tasks.drop_followup(task.client_id, task)
+      progress.finished(task)
+      return
+    end
+    task.client_id = client.id
+    if bufnr then
+      lsp.attach(bufnr, true)
+    end
+    if task.kind == 'followUp' then
+      -- Its events carry an id the bridge chooses: match them to this record.
+      tasks.expect_followup(client.id, task)
+    end
+    local ok, req = lsp.execute(client, command, arg, function(rpc_err, result)
+      if task.kind == 'followUp' then
+        tasks.drop_followup(client.id, task)
+      end
+      on_reply(task, rpc_err, result)
+    end, task.token)
+    if not ok then
+      task.status = 'failed'
+      task.result = 'could not send ' .. command .. ' (the bridge is shutting down)'
+      transcript.note(task, '✘ ' .. task.result)
+      tasks.drop_followup(client.id, task)
+      progress.finished(task)
+      return
+    end
+    task.request_id = req
+    progress.changed()
+  end)
+end
+
+--- Starts a task: `opts` = { prompt, bufnr?, line1?, line2? (a range: the selection as
+--- context) }. Returns the task record (its id is the taskId sent to the bridge).
+function M.run(opts)
+  local prompt = trim(opts.prompt)
+  if prompt == '' then
+    err('usage: :Claude {prompt}  (with a range, the selected lines go along as context)')
+    return nil
+  end
+  local bufnr = opts.bufnr or api.nvim_get_current_buf()
+  local folder, key, folders = lsp.folder_for_buf(bufnr)
+  local arg = { prompt = prompt, workspaceFolder = vim.uri_from_fname(folder) }
+  local label
+  if opts.line1 then
+    local ctx, e, path = M.context_for_range(bufnr, opts.line1, opts.line2 or opts.line1)
+    if not ctx then
+      err(e)
+      return nil
+    end
+    arg.context = { ctx }
+    label = string.format('%s#L%d-%d', rel(path, folder), math.min(opts.line1, opts.line2), math.max(opts.line1, opts.line2))
+  end
+  if config.options.save_before_run then
+    save_workspace(folders)
+  end
+  local id = tasks.new_id()
+  arg.taskId = id
+  local task = tasks.add({
+    id = id,
+    kind = 'run',
+    prompt = prompt,
+    folder = folder,
+    token = progress.token_for(id),
+    context_label = label,
+    status = 'queued',
+  })
+  transcript.begin(task)
+  send(task, key, folders, 'claude.run', arg, bufnr)
+  return task
+end
+
+--- Continues the conversation of the last task (or opts.task) with a new prompt.
+function M.follow_up(opts)
+  local prompt = trim(opts.prompt)
+  if prompt == '' then
+    err('usage: :ClaudeFollowUp {prompt}')
+    return nil
+  end
+  local prev = opts.task or tasks.last(function(t)
+    return t.kind == 'run' or t.kind == 'followUp'
+  end)
+  if not prev then
+    err('no earlier task to follow up: start one with :Claude {prompt}')
+    return nil
+  end
+  if not tasks.is_terminal(prev.status) then
+    err(string.format('task %s is still running: wait for it to end or :ClaudeCancel it, then follow up', prev.id))
+    return nil
+  end
+  local folder = prev.folder or lsp.folder_for_buf(api.nvim_get_current_buf())
+  local _, key, folders = lsp.folder_for_path(folder)
+  local arg = { prompt = prompt }
+  local alive = prev.client_id and lsp.client_by_id(prev.client_id)
+  if alive or not prev.session_id then
+    arg.taskId = prev.id
+  else
+    arg.sessionId = prev.session_id -- the bridge that ran it is gone: resume by session
+  end
+  local bufnr = api.nvim_get_current_buf()
+  local label
+  if opts.line1 then
+    local ctx, e, path = M.context_for_range(bufnr, opts.line1, opts.line2 or opts.line1)
+    if not ctx then
+      err(e)
+      return nil
+    end
+    arg.context = { ctx }
+    label = string.format('%s#L%d-%d', rel(path, folder), math.min(opts.line1, opts.line2), math.max(opts.line1, opts.line2))
+  end
+  if config.options.save_before_run then
+    save_workspace(folders)
+  end
+  local id = tasks.new_id()
+  local task = tasks.add({
+    id = id,
+    kind = 'followUp',
+    parent = prev.id,
+    prompt = prompt,
+    folder = folder,
+    token = progress.token_for(id),
+    context_label = label,
+    session_id = prev.session_id,
+    client_id = prev.client_id,
+    status = 'queued',
+  })
+  transcript.begin(task)
+  send(task, key, folders, 'claude.followUp', arg, opts.line1 and bufnr or nil)
+  return task
+end
+
+--- Cancels a task (by id, else the last running one).
+function M.cancel(id)
+  id = id and trim(id) or ''
+  local task
+  if id ~= '' then
+    task = tasks.get(id)
+    if not task then
+      -- Not started from here: ask every bridge.
+      local any = false
+      for _, r in ipairs(lsp.running()) do
+        any = true
+        lsp.execute(r.client, 'claude.cancel', { taskId = id }, function(e, res)
+          if not e and type(res) == 'table' and res.cancelled then
+            vim.notify('Claude task ' .. id .. ' cancelled', vim.log.levels.INFO)
+          end
+        end)
+      end
+      if not any then
+        err('no bridge is running, so there is no task ' .. id)
+      end
+      return
+    end
+  else
+    task = tasks.last_running()
+    if not task then
+      vim.notify('claude-bridge: no Claude task is running', vim.log.levels.WARN)
+      return
+    end
+  end
+  if tasks.is_terminal(task.status) then
+    vim.notify(string.format('claude-bridge: task %s already ended (%s)', task.id, task.status), vim.log.levels.WARN)
+    return
+  end
+  local client = lsp.client_by_id(task.client_id)
+  if not client then
+    err('the bridge that runs task ' .. task.id .. ' is not running')
+    return
+  end
+  task.cancel_requested = true
+  if task.kind == 'followUp' and task.local_id == nil then
+    -- The bridge has not told us this follow-up's id yet: cancel by its progress token.
+    lsp.notify(client, 'window/workDoneProgress/cancel', { token = task.token })
+    return
+  end
+  lsp.execute(client, 'claude.cancel', { taskId = task.id }, function(e, res)
+    if e then
+      err('cancel failed: ' .. tostring(e.message or e))
+    elseif type(res) == 'table' and res.cancelled == false and not tasks.is_terminal(task.status) then
+      vim.notify('claude-bridge: the bridge did not cancel task ' .. task.id, vim.log.levels.WARN)
+    end
+  end)
+end
+
+--- Opens the log of a task (by id, else the last task).
+function M.log(id)
+  id = id and trim(id) or ''
+  local task
+  if id ~= '' then
+    task = tasks.get(id)
+    if not task then
+      err('no task ' .. id .. ' (see :ClaudeTasks)')
+      return nil
+    end
+  else
+    task = tasks.last()
+    if not task then
+      err('no Claude task yet: start one with :Claude {prompt}')
+      return nil
+    end
+  end
+  return transcript.open(task, config.options.log_window)
+end
+
+local function fmt_task(t)
+  local prompt = tostring(t.prompt or ''):gsub('%s+', ' ')
+  if #prompt > 60 then
+    prompt = prompt:sub(1, 60) .. '…'
+  end
+  local folder = t.workspaceFolder and vim.fn.fnamemodify(vim.uri_to_fname(t.workspaceFolder), ':t') or ''
+  local cost = type(t.costUsd) == 'number' and string.format(' $%.4f', t.costUsd) or ''
+  return string.format('%-9s %s  [%s]%s  %s', t.status or '?', prompt, folder, cost, t.taskId or '?')
+end
+
+--- Lists the tasks of every running bridge (claude.tasks) with vim.ui.select; the picked
+--- task's log opens, or it is cancelled. `done(list)` is called with the merged list.
+function M.tasks(done)
+  local running = lsp.running()
+  if #running == 0 then
+    vim.notify('claude-bridge: no bridge is running; start a task with :Claude {prompt}', vim.log.levels.WARN)
+    if done then
+      done({})
+    end
+    return
+  end
+  local all, pending = {}, #running
+  local function finish()
+    table.sort(all, function(a, b)
+      return tostring(a.startedAt or '') > tostring(b.startedAt or '')
+    end)
+    if done then
+      done(all)
+    end
+    if #all == 0 then
+      vim.notify('claude-bridge: no tasks', vim.log.levels.INFO)
+      return
+    end
+    vim.ui.select(all, { prompt = 'Claude tasks', kind = 'claude_bridge_tasks', format_item = fmt_task }, function(item)
+      if not item then
+        return
+      end
+      local actions = { 'Open log' }
+      if not tasks.is_terminal(item.status) then
+        table.insert(actions, 'Cancel')
+      end
+      vim.ui.select(actions, { prompt = 'Task ' .. item.taskId }, function(action)
+        if action == 'Open log' then
+          if not tasks.get(item.taskId) then
+            local t = tasks.add({ id = item.taskId, kind = 'bridge', prompt = item.prompt, status = item.status })
+            transcript.begin(t)
+            transcript.note(t, '(this Neovim did not see the events of this task)')
+          end
+          M.log(item.taskId)
+        elseif action == 'Cancel' then
+          M.cancel(item.taskId)
+        end
+      end)
+    end)
+  end
+  for _, r in ipairs(running) do
+    local ok = lsp.execute(r.client, 'claude.tasks', vim.empty_dict(), function(e, res)
+      if e then
+        err('claude.tasks failed: ' .. tostring(e.message or e))
+      elseif type(res) == 'table' then
+        for _, t in ipairs(res) do
+          table.insert(all, t)
+        end
+      end
+      pending = pending - 1
+      if pending == 0 then
+        finish()
+      end
+    end)
+    if not ok then
+      pending = pending - 1
+    end
+  end
+  if pending == 0 then
+    finish()
+  end
+end
+
+-- Renders a JSON value as indented `key: value` lines.
+local function render(value, indent, out)
+  indent = indent or ''
+  out = out or {}
+  if type(value) ~= 'table' or value == vim.NIL then
+    table.insert(out, indent .. tostring(value))
+    return out
+  end
+  local keys = {}
+  for k in pairs(value) do
+    table.insert(keys, k)
+  end
+  table.sort(keys, function(a, b)
+    return tostring(a) < tostring(b)
+  end)
+  for _, k in ipairs(keys) do
+    local v = value[k]
+    local label = type(k) == 'number' and '-' or (tostring(k) .. ':')
+    if type(v) == 'table' and next(v) ~= nil then
+      table.insert(out, indent .. label)
+      render(v, indent .. '  ', out)
+    elseif type(v) == 'table' then
+      table.insert(out, indent .. label .. ' (none)')
+    else
+      table.insert(out, indent .. label .. ' ' .. tostring(v))
+    end
+  end
+  return out
+end
+M.render = render
+
+--- Shows lines in a centred float (q or <Esc> closes it). Returns buf, win.
+function M.float(title, lines)
+  local buf = api.nvim_create_buf(false, true)
+  api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  api.nvim_buf_set_option(buf, 'modifiable', false)
+  api.nvim_buf_set_option(buf, 'bufhidden', 'wipe')
+  api.nvim_buf_set_option(buf, 'filetype', 'claude_bridge_auth')
+  local width = #title + 4
+  for _, l in ipairs(lines) do
+    width = math.max(width, vim.fn.strdisplaywidth(l) + 2)
+  end
+  width = math.min(width, math.max(20, vim.o.columns - 4))
+  local height = math.min(#lines, math.max(1, vim.o.lines - 6))
+  local win = api.nvim_open_win(buf, true, {
+    relative = 'editor',
+    width = width,
+    height = height,
+    row = math.floor((vim.o.lines - height) / 2) - 1,
+    col = math.floor((vim.o.columns - width) / 2),
+    style = 'minimal',
+    border = 'rounded',
+  })
+  for _, lhs in ipairs({ 'q', '<Esc>' }) do
+    vim.keymap.set('n', lhs, '<cmd>close<cr>', { buffer = buf, silent = true })
+  end
+  return buf, win
+end
+
+--- Shows claude.authStatus of the current folder's bridge in a float. `done(result, err)`
+--- is called with the answer.
+function M.auth(done)
+  local folder, key, folders = lsp.folder_for_buf(api.nvim_get_current_buf())
+  lsp.when_ready(key, folders, function(client, e)
+    if not client then
+      err(e)
+      if done then
+        done(nil, e)
+      end
+      return
+    end
+    lsp.execute(client, 'claude.authStatus', vim.empty_dict(), function(rpc_err, res)
+      if rpc_err then
+        err('claude.authStatus failed: ' .. tostring(rpc_err.message or rpc_err))
+        if done then
+          done(nil, rpc_err)
+        end
+        return
+      end
+      local lines = { 'Claude authentication for ' .. folder, '' }
+      render(res, '', lines)
+      M.float('Claude authentication', lines)
+      if done then
+        done(res, nil)
+      end
+    end)
+  end)
+end
+
+--- Known task ids, newest first, for command-line completion.
+function M.complete_task_ids(arglead, running_only)
+  local out = {}
+  local list = tasks.list()
+  for i = #list, 1, -1 do
+    local t = list[i]
+    if (not running_only or not tasks.is_terminal(t.status)) and t.id:sub(1, #arglead) == arglead then
+      table.insert(out, t.id)
+    end
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,428 @@
+-- claude_bridge.lsp: one bridge client per workspace root (the nearest folder holding a
+-- root marker such as .git, else the current directory; or one client for all the
+-- folders listed in `workspace_folders`), started through Neovim's own LSP client and
+-- attached to the buffers under its folders, so the bridge sees open and unsaved buffers
+-- through the usual didOpen/didChange and edits them with workspace/applyEdit.
+local M = {}
+
+local api = vim.api
+local compat = require('claude_bridge.compat')
+local config = require('claude_bridge.config')
+local tasks = require('claude_bridge.tasks')
+local transcript = require('claude_bridge.transcript')
+local progress = require('claude_bridge.progress')
+local permissions = require('claude_bridge.permissions')
+
+M.CLIENT_NAME = 'claude-bridge'
+
+-- key -> group. A group is { key, folders = {path...}, client_id, ready, queue }.
+M.groups = {}
+local warned_missing = false
+
+local function uri(path)
+  return vim.uri_from_fname(path)
+end
+
+--- The bridge executable is there (a path or a name on PATH).
+function M.bridge_executable()
+  local exe = config.options.cmd[1]
+  return vim.fn.executable(exe) == 1, exe
+end
+
+function M.missing_bridge_message(exe)
+  return string.format(
+    'claude-bridge: cannot run %q (not found or not executable). Install the bridge '
+      .. '(`go install github.com/claude-bridge/claude-bridge/cmd/claude-bridge@latest`, or `make build` '
+      .. 'in a clone and use bin/claude-bridge), then put it on PATH or pass its path: '
+      .. "require('claude_bridge').setup({ cmd = { '/path/to/claude-bridge' } }). "
+      .. ':checkhealth claude_bridge checks the whole setup.',
+    exe
+  )
+end
+
+-- Root finding ---------------------------------------------------------------------
+
+local function find_marker_root(dir)
+  local markers = config.options.root_markers
+  while dir and dir ~= '' do
+    for _, m in ipairs(markers) do
+      if compat.uv.fs_stat(dir .. '/' .. m) then
+        return dir
+      end
+    end
+    local parent = vim.fn.fnamemodify(dir, ':h')
+    if parent == dir then
+      break
+    end
+    dir = parent
+  end
+  return nil
+end
+
+local function configured_folders()
+  local list = config.options.workspace_folders
+  if not list then
+    return nil
+  end
+  local out = {}
+  for _, f in ipairs(list) do
+    table.insert(out, compat.normalize(vim.fn.expand(f)))
+  end
+  return out
+end
+
+--- The folder (workspace root) for a file or directory path, its group key, and the
+--- group's folders.
+function M.folder_for_path(path)
+  local folders = configured_folders()
+  if folders and #folders > 0 then
+    local best
+    for _, f in ipairs(folders) do
+      if compat.is_under(path, f) and (best == nil or #f > #best) then
+        best = f
+      end
+    end
+    if best then
+      return best, 'folders:' .. folders[1], folders
+    end
+  end
+  local dir = vim.fn.isdirectory(path) == 1 and path or vim.fn.fnamemodify(path, ':h')
+  local root = find_marker_root(dir)
+  if not root then
+    local cwd = compat.normalize(vim.fn.getcwd())
+    root = compat.is_under(path, cwd) and cwd or dir
+  end
+  return root, root, { root }
+end
+
+--- The file path of a buffer that can be attached (a normal buffer with a file name that is
+--- not a URI such as fugitive://), else nil.
+function M.buf_path(bufnr)
+  if not api.nvim_buf_is_valid(bufnr) or api.nvim_buf_get_option(bufnr, 'buftype') ~= '' then
+    return nil
+  end
+  local name = api.nvim_buf_get_name(bufnr)
+  if name == '' or name:match('^%a[%w+.-]*://') then
+    return nil
+  end
+  return compat.normalize(name)
+end
+
+--- The workspace folder, group key and group folders for running a command from a buffer:
+--- the buffer's root for a file buffer, else the root of the current directory.
+function M.folder_for_buf(bufnr)
+  local path = M.buf_path(bufnr)
+  if path then
+    return M.folder_for_path(path)
+  end
+  local cwd = compat.normalize(vim.fn.getcwd())
+  local folders = configured_folders()
+  if folders and #folders > 0 then
+    return M.folder_for_path(cwd)
+  end
+  local root = find_marker_root(cwd) or cwd
+  return root, root, { root }
+end
+
+-- Clients --------------------------------------------------------------------------
+
+local function client_of(group)
+  return group and group.client_id and vim.lsp.get_client_by_id(group.client_id) or nil
+end
+
+local function group_of_client(client_id)
+  for _, g in pairs(M.groups) do
+    if g.client_id == client_id then
+      return g
+    end
+  end
+  return nil
+end
+
+--- The task for a bridge event: known, a follow-up waiting for its id, or a new record.
+local function task_for_event(client_id, ev)
+  local task = tasks.get(ev.taskId)
+  if task then
+    return task
+  end
+  task = tasks.claim(client_id, ev.taskId, ev)
+  if task then
+    transcript.renamed(task)
+    return task
+  end
+  local group = group_of_client(client_id)
+  task = tasks.add({
+    id = ev.taskId,
+    kind = 'bridge',
+    client_id = client_id,
+    prompt = ev.prompt or '',
+    folder = group and group.folders[1] or nil,
+  })
+  transcript.begin(task)
+  return task
+end
+
+local function on_event(_, ev, ctx)
+  if type(ev) ~= 'table' or not ev.taskId then
+    return
+  end
+  local task = task_for_event(ctx.client_id, ev)
+  transcript.event(task, ev)
+  progress.on_event(task, ev)
+end
+
+local function on_progress(err, result, ctx, cfg)
+  local default = vim.lsp.handlers['$/progress']
+  if default then
+    default(err, result, ctx, cfg)
+  end
+  if type(result) == 'table' then
+    progress.on_progress(result.token, result.value)
+  end
+end
+
+local function on_edit_conflict(_, params)
+  if type(params) ~= 'table' then
+    return
+  end
+  local file = params.uri and vim.uri_to_fname(params.uri) or '?'
+  local msg = string.format('Claude edit not applied to %s: %s', vim.fn.fnamemodify(file, ':~:.'), params.message or 'it overlaps unsaved changes')
+  local task = params.taskId and tasks.get(params.taskId)
+  if task then
+    transcript.note(task, '! ' .. msg)
+  end
+  vim.notify(msg, vim.log.levels.WARN)
+end
+
+local function on_auth_changed(_, params)
+  if type(params) ~= 'table' then
+    return
+  end
+  vim.notify(
+    string.format('Claude authentication: %s (key from %s)', tostring(params.status or '?'), tostring(params.source or '?')),
+    vim.log.levels.INFO
+  )
+end
+
+local function handlers()
+  return {
+    ['$/progress'] = on_progress,
+    ['window/showMessageRequest'] = permissions.show_message_request,
+    ['claude/event'] = on_event,
+    ['claude/editConflict'] = on_edit_conflict,
+    ['claude/authChanged'] = on_auth_changed,
+  }
+end
+
+local function capabilities()
+  local caps = vim.lsp.protocol.make_client_capabilities()
+  caps.window = caps.window or {}
+  caps.window.workDoneProgress = true
+  caps.workspace = caps.workspace or {}
+  caps.workspace.applyEdit = true
+  caps.workspace.workspaceFolders = true
+  return caps
+end
+
+local function run_queue(group, err)
+  local queue = group.queue or {}
+  group.queue = {}
+  local client = not err and client_of(group) or nil
+  for _, fn in ipairs(queue) do
+    local ok, e = pcall(fn, client, err)
+    if not ok then
+      vim.notify('claude-bridge: ' .. tostring(e), vim.log.levels.ERROR)
+    end
+  end
+end
+
+local function on_exit(group, code, signal, client_id)
+  vim.schedule(function()
+    if group.client_id ~= client_id then
+      return
+    end
+    group.client_id = nil
+    group.ready = false
+    local reason = string.format('the bridge exited (code %s%s)', tostring(code), signal and signal ~= 0 and (', signal ' .. signal) or '')
+    run_queue(group, reason)
+    for _, t in ipairs(tasks.fail_client(client_id, reason)) do
+      transcript.note(t, '✘ ' .. reason)
+      progress.finished(t)
+    end
+    if code ~= 0 and vim.v.exiting == vim.NIL then
+      vim.notify('claude-bridge: ' .. reason .. ' for ' .. group.folders[1] .. '; see the bridge log file (claude-bridge --log-file) for why', vim.log.levels.ERROR)
+    end
+    progress.changed()
+  end)
+end
+
+--- Returns the group for `key`, starting its client when none runs. Returns nil and a
+--- message when the bridge cannot be started.
+function M.ensure(key, folders)
+  local group = M.groups[key]
+  if group and client_of(group) then
+    return group
+  end
+  local ok, exe = M.bridge_executable()
+  if not ok then
+    return nil, M.missing_bridge_message(exe)
+  end
+  group = group or { key = key }
+  group.folders = folders
+  group.ready = false
+  group.queue = group.queue or {}
+  M.groups[key] = group
+
+  local wf = {}
+  for _, f in ipairs(folders) do
+    table.insert(wf, { uri = uri(f), name = vim.fn.fnamemodify(f, ':t') })
+  end
+  local opts = config.options
+  local settings = config.bridge_settings()
+  local cfg = {
+    name = M.CLIENT_NAME,
+    cmd = vim.deepcopy(opts.cmd),
+    cmd_env = opts.cmd_env,
+    root_dir = folders[1],
+    workspace_folders = wf,
+    init_options = settings,
+    settings = { claudeBridge = settings },
+    capabilities = capabilities(),
+    handlers = handlers(),
+    flags = { debounce_text_changes = opts.debounce_text_changes },
+    on_init = function()
+      vim.schedule(function()
+        group.ready = true
+        run_queue(group, nil)
+        progress.changed()
+      end)
+    end,
+    on_exit = function(code, signal, client_id)
+      on_exit(group, code, signal, client_id)
+    end,
+  }
+  local started, id = pcall(compat.start_client, cfg)
+  if not started or not id then
+    return nil, 'claude-bridge: could not start ' .. table.concat(opts.cmd, ' ') .. (started and '' or (': ' .. tostring(id)))
+  end
+  group.client_id = id
+  if not opts.autostart then
+    M.attach_all(group)
+  end
+  return group
+end
+
+--- Calls fn(client, err) once the client for `key` has answered `initialize`.
+function M.when_ready(key, folders, fn)
+  local group, err = M.ensure(key, folders)
+  if not group then
+    fn(nil, err)
+    return
+  end
+  if group.ready and client_of(group) then
+    fn(client_of(group), nil)
+    return
+  end
+  table.insert(group.queue, fn)
+end
+
+--- Attaches a buffer to its folder's bridge (starting one when `autostart` or `force`).
+function M.attach(bufnr, force)
+  local path = M.buf_path(bufnr)
+  if not path then
+    return
+  end
+  local folder, key, folders = M.folder_for_path(path)
+  if not compat.is_under(path, folder) then
+    return
+  end
+  local group = M.groups[key]
+  if not client_of(group) then
+    if not (config.options.autostart or force) then
+      return
+    end
+    local err
+    group, err = M.ensure(key, folders)
+    if not group then
+      if not warned_missing then
+        warned_missing = true
+        vim.notify(err, vim.log.levels.ERROR)
+      end
+      return
+    end
+  end
+  if not vim.lsp.buf_is_attached(bufnr, group.client_id) then
+    vim.lsp.buf_attach_client(bufnr, group.client_id)
+  end
+end
+
+--- Attaches every loaded buffer under the group's folders.
+function M.attach_all(group)
+  for _, b in ipairs(api.nvim_list_bufs()) do
+    if api.nvim_buf_is_loaded(b) then
+      local path = M.buf_path(b)
+      if path then
+        for _, f in ipairs(group.folders) do
+          if compat.is_under(path, f) then
+            local _, key = M.folder_for_path(path)
+            if key == group.key and not vim.lsp.buf_is_attached(b, group.client_id) then
+              vim.lsp.buf_attach_client(b, group.client_id)
+            end
+            break
+          end
+        end
+      end
+    end
+  end
+end
+
+--- The running bridge clients: list of { group, client }.
+function M.running()
+  local out = {}
+  for _, g in pairs(M.groups) do
+    local c = client_of(g)
+    if c then
+      table.insert(out, { group = g, client = c })
+    end
+  end
+  table.sort(out, function(a, b)
+    return a.group.key < b.group.key
+  end)
+  return out
+end
+
+function M.client_by_id(id)
+  return id and vim.lsp.get_client_by_id(id) or nil
+end
+
+--- Sends a request on a client; returns ok, request id.
+function M.request(client, method, params, handler)
+  return compat.client_call(client, 'request', method, params, handler, nil)
+end
+
+function M.notify(client, method, params)
+  return compat.client_call(client, 'notify', method, params)
+end
+
+--- Sends `workspace/executeCommand` for a bridge command.
+function M.execute(client, command, arg, handler, token)
+  local params = { command = command, arguments = { arg } }
+  if token then
+    params.workDoneToken = token
+  end
+  return M.request(client, 'workspace/executeCommand', params, handler)
+end
+
+--- Sends the current settings to every running bridge (setup() called again).
+function M.push_settings()
+  local settings = config.bridge_settings()
+  for _, r in ipairs(M.running()) do
+    r.client.config.settings = { claudeBridge = settings }
+    if r.client.settings ~= nil then
+      r.client.settings = r.client.config.settings
+    end
+    M.notify(r.client, 'workspace/didChangeConfiguration', { settings = { claudeBridge = settings } })
+  end
+end
+
+return M

@@ -1,0 +1,174 @@
+-- claude_bridge.tasks: the tasks this Neovim knows about, keyed by the bridge's taskId.
+-- A task is created when a command sends claude.run (with an id chosen here) or when the
+-- bridge reports a task this side did not name (a follow-up; see `claim`).
+local M = {}
+
+local terminal = { completed = true, failed = true, cancelled = true }
+
+M.by_id = {} -- taskId -> task
+M.order = {} -- taskIds, oldest first
+-- Follow-ups sent and not yet matched with the taskId the bridge gave them, per client.
+M.pending_followups = {}
+
+local counter = 0
+
+--- A fresh task id: unique within this Neovim and across Neovims sharing nothing.
+function M.new_id()
+  counter = counter + 1
+  local uv = vim.uv or vim.loop
+  return string.format('nvim-%d-%d-%d', uv.getpid(), os.time(), counter)
+end
+
+function M.is_terminal(status)
+  return terminal[status] == true
+end
+
+--- Adds a task record. Fields: id, client_id, folder (path), prompt, status, kind
+--- ('run' or 'followUp'), token (progress token), and whatever the bridge tells later.
+function M.add(task)
+  assert(task.id, 'task needs an id')
+  if M.by_id[task.id] then
+    return M.by_id[task.id]
+  end
+  task.status = task.status or 'queued'
+  task.created = (vim.uv or vim.loop).now()
+  M.by_id[task.id] = task
+  table.insert(M.order, task.id)
+  return task
+end
+
+function M.get(id)
+  return M.by_id[id]
+end
+
+--- The task most recently started from this Neovim (optionally only those satisfying pred).
+function M.last(pred)
+  for i = #M.order, 1, -1 do
+    local t = M.by_id[M.order[i]]
+    if t and (pred == nil or pred(t)) then
+      return t
+    end
+  end
+  return nil
+end
+
+function M.last_running()
+  return M.last(function(t)
+    return not M.is_terminal(t.status)
+  end)
+end
+
+function M.running()
+  local out = {}
+  for _, id in ipairs(M.order) do
+    local t = M.by_id[id]
+    if t and not M.is_terminal(t.status) then
+      table.insert(out, t)
+    end
+  end
+  return out
+end
+
+function M.list()
+  local out = {}
+  for _, id in ipairs(M.order) do
+    table.insert(out, M.by_id[id])
+  end
+  return out
+end
+
+--- Records that a follow-up was sent on client_id; `placeholder` is the local record that
+--- stands for it until the bridge names its task.
+function M.expect_followup(client_id, placeholder)
+  M.pending_followups[client_id] = M.pending_followups[client_id] or {}
+  table.insert(M.pending_followups[client_id], placeholder)
+end
+
+--- Forgets a pending follow-up (its reply came, or it failed).
+function M.drop_followup(client_id, placeholder)
+  local list = M.pending_followups[client_id] or {}
+  for i, p in ipairs(list) do
+    if p == placeholder then
+      table.remove(list, i)
+      return
+    end
+  end
+end
+
+--- Called for an event whose taskId is unknown: if it is the bridge's name for a follow-up
+--- this side sent, give the placeholder that id. The match is on the prompt (the `queued`
+--- event carries it), else the oldest pending follow-up of that client.
+function M.claim(client_id, task_id, event)
+  local list = M.pending_followups[client_id]
+  if not list or #list == 0 then
+    return nil
+  end
+  local idx = 1
+  if event and event.prompt then
+    for i, p in ipairs(list) do
+      if p.prompt == event.prompt then
+        idx = i
+        break
+      end
+    end
+  end
+  local placeholder = table.remove(list, idx)
+  M.rename(placeholder, task_id)
+  return placeholder
+end
+
+--- Gives a task record the bridge's id.
+function M.rename(task, new_id)
+  if task.id == new_id then
+    return task
+  end
+  local old = task.id
+  if M.by_id[new_id] and M.by_id[new_id] ~= task then
+    -- The bridge already reported the id: merge what we know into that record.
+    local existing = M.by_id[new_id]
+    for k, v in pairs(task) do
+      if existing[k] == nil then
+        existing[k] = v
+      end
+    end
+    task = existing
+  else
+    M.by_id[new_id] = task
+  end
+  M.by_id[old] = nil
+  for i, id in ipairs(M.order) do
+    if id == old then
+      M.order[i] = new_id
+    end
+  end
+  -- keep only the first occurrence of new_id in the order
+  local seen = false
+  for i = #M.order, 1, -1 do
+    if M.order[i] == new_id then
+      if seen then
+        table.remove(M.order, i)
+      end
+      seen = true
+    end
+  end
+  task.id = new_id
+  task.local_id = old
+  return task
+end
+
+--- Marks every unfinished task of a client as failed (the bridge went away).
+function M.fail_client(client_id, reason)
+  local failed = {}
+  for _, t in ipairs(M.running()) do
+    if t.client_id == client_id then
+      t.status = 'failed'
+      t.result = reason
+      t.is_error = true
+      table.insert(failed, t)
+    end
+  end
+  M.pending_followups[client_id] = nil
+  return failed
+end
+
+return M

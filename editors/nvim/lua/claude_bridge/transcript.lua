@@ -1,0 +1,375 @@
+-- claude_bridge.transcript: each task's transcript, built from its `claude/event`
+-- notifications (text, tool uses and results, permission answers, retries, the result
+-- with cost and duration), and the scratch buffers of :ClaudeLog that show it live.
+local M = {}
+
+local api = vim.api
+local RESULT_LINES = 12 -- lines of a tool result shown in the log
+local INPUT_CHARS = 300 -- characters of a tool input shown in the log
+
+local function new_transcript()
+  return {
+    lines = {},
+    dirty_from = nil, -- first line changed since the buffers were last updated
+    block = nil, -- the streaming block: { kind = 'text'|'thinking', id = messageId }
+    last_seq = 0,
+  }
+end
+
+local function get(task)
+  task.transcript = task.transcript or new_transcript()
+  return task.transcript
+end
+
+local function mark(tr, idx)
+  if tr.dirty_from == nil or idx < tr.dirty_from then
+    tr.dirty_from = idx
+  end
+end
+
+local function split_lines(s)
+  local out = {}
+  s = tostring(s or ''):gsub('\r\n', '\n')
+  for line in (s .. '\n'):gmatch('(.-)\n') do
+    table.insert(out, line)
+  end
+  return out
+end
+
+--- Appends whole lines (ends any streaming block).
+local function add_lines(tr, lines)
+  tr.block = nil
+  mark(tr, #tr.lines + 1)
+  for _, l in ipairs(lines) do
+    table.insert(tr.lines, l)
+  end
+end
+
+local function add(tr, ...)
+  add_lines(tr, { ... })
+end
+
+--- Appends streamed text to the current block (same kind and message), else opens a
+--- new block on a fresh line. `prefix` starts each line of a block.
+local function stream(tr, kind, id, text, prefix)
+  prefix = prefix or ''
+  if not (tr.block and tr.block.kind == kind and tr.block.id == id) then
+    if #tr.lines > 0 and tr.lines[#tr.lines] ~= '' then
+      add(tr, '')
+    end
+    tr.block = { kind = kind, id = id }
+    mark(tr, #tr.lines + 1)
+    table.insert(tr.lines, prefix)
+  end
+  local parts = split_lines(text)
+  local n = #tr.lines
+  mark(tr, n)
+  tr.lines[n] = tr.lines[n] .. parts[1]
+  for i = 2, #parts do
+    table.insert(tr.lines, prefix .. parts[i])
+  end
+end
+
+local function one_line(s, max)
+  s = tostring(s or ''):gsub('%s*\n%s*', ' ⏎ ')
+  if max and #s > max then
+    s = s:sub(1, max) .. '…'
+  end
+  return s
+end
+
+local function json(v)
+  local ok, s = pcall(vim.json.encode, v)
+  return ok and s or vim.inspect(v)
+end
+
+local function seconds(ms)
+  if type(ms) ~= 'number' then
+    return '?'
+  end
+  return string.format('%.1f s', ms / 1000)
+end
+
+local function cost(usd)
+  if type(usd) ~= 'number' then
+    return '$?'
+  end
+  return string.format('$%.4f', usd)
+end
+
+--- The header of a task started from this Neovim.
+function M.begin(task)
+  local tr = get(task)
+  if #tr.lines > 0 then
+    return
+  end
+  local title = task.kind == 'followUp' and 'Follow-up' or 'Task'
+  add(tr, string.format('# Claude %s %s', title, task.id))
+  if task.folder then
+    add(tr, 'Workspace: ' .. task.folder)
+  end
+  for i, l in ipairs(split_lines(task.prompt or '')) do
+    add(tr, (i == 1 and 'Prompt: ' or '        ') .. l)
+  end
+  if task.context_label then
+    add(tr, 'Context: ' .. task.context_label)
+  end
+  add(tr, '')
+end
+
+local renderers = {}
+
+function renderers.queued(tr, ev)
+  if type(ev.position) == 'number' and ev.position > 0 then
+    add(tr, string.format('… Queued (%d task%s ahead)', ev.position, ev.position == 1 and '' or 's'))
+  else
+    add(tr, '… Queued')
+  end
+end
+
+function renderers.started(tr, ev)
+  add(
+    tr,
+    string.format(
+      '● Started: model %s, permission mode %s, key from %s, claude %s',
+      ev.model or '?',
+      ev.permissionMode or '?',
+      ev.apiKeySource or '?',
+      ev.claudeVersion or '?'
+    )
+  )
+  if ev.sessionId then
+    add(tr, '  session ' .. ev.sessionId .. (ev.cwd and ('  cwd ' .. ev.cwd) or ''))
+  end
+end
+
+function renderers.text(tr, ev)
+  stream(tr, 'text', ev.messageId, ev.text or '', '')
+end
+
+function renderers.thinking(tr, ev)
+  stream(tr, 'thinking', ev.messageId, ev.text or '', '  ┆ ')
+end
+
+function renderers.toolUse(tr, ev)
+  add(tr, '')
+  add(tr, '▶ ' .. (ev.summary or ev.name or 'tool'))
+  if ev.input ~= nil then
+    add(tr, '    input: ' .. one_line(json(ev.input), INPUT_CHARS))
+  end
+end
+
+function renderers.toolResult(tr, ev)
+  local head = string.format('◀ %s %s', ev.name or 'tool', ev.isError and 'error' or 'ok')
+  if ev.filePath then
+    head = head .. ' (' .. ev.filePath .. ')'
+  end
+  add(tr, head)
+  local content = ev.content
+  if type(content) ~= 'string' then
+    content = content == nil and '' or json(content)
+  end
+  local lines = split_lines(content)
+  while #lines > 0 and lines[#lines] == '' do
+    table.remove(lines)
+  end
+  for i = 1, math.min(#lines, RESULT_LINES) do
+    add(tr, '    ' .. lines[i])
+  end
+  if #lines > RESULT_LINES then
+    add(tr, string.format('    … %d more lines', #lines - RESULT_LINES))
+  end
+end
+
+function renderers.permission(tr, ev)
+  local words = { allow = 'allowed', allowTask = 'allowed for this task', deny = 'denied' }
+  local line = string.format(
+    '? Permission for %s: %s%s',
+    ev.summary or ev.name or 'tool',
+    words[ev.decision] or tostring(ev.decision),
+    ev.automatic and ' (automatically)' or ' (by you)'
+  )
+  if ev.reason and ev.reason ~= '' then
+    line = line .. ': ' .. one_line(ev.reason)
+  end
+  add(tr, line)
+end
+
+function renderers.retry(tr, ev)
+  add(
+    tr,
+    string.format(
+      '↻ Retry %s of %s in %s ms: %s%s',
+      tostring(ev.attempt or '?'),
+      tostring(ev.maxRetries or '?'),
+      tostring(ev.delayMs or '?'),
+      ev.errorStatus and ('HTTP ' .. tostring(ev.errorStatus) .. ' ') or '',
+      one_line(ev.error or '')
+    )
+  )
+end
+
+function renderers.status(tr, ev)
+  add(tr, '· ' .. one_line(ev.message or ''))
+end
+
+function renderers.other(tr, ev)
+  local raw = ev.raw
+  local what = type(raw) == 'table' and table.concat({ raw.type or '?', raw.subtype }, '/') or one_line(json(raw), 80)
+  add(tr, '· (' .. what .. ')')
+end
+
+function renderers.result(tr, ev)
+  add(tr, '')
+  local mark_char = ({ completed = '✔', failed = '✘', cancelled = '■' })[ev.status] or '■'
+  local lines = split_lines(ev.result or '')
+  add(tr, string.format('%s %s%s', mark_char, ev.status or 'finished', #lines > 0 and lines[1] ~= '' and (': ' .. lines[1]) or ''))
+  for i = 2, #lines do
+    add(tr, '  ' .. lines[i])
+  end
+  add(
+    tr,
+    string.format(
+      '  cost %s · duration %s · %s turn%s%s',
+      cost(ev.costUsd),
+      seconds(ev.durationMs),
+      tostring(ev.numTurns or '?'),
+      ev.numTurns == 1 and '' or 's',
+      ev.sessionId and (' · session ' .. ev.sessionId) or ''
+    )
+  )
+end
+
+--- Adds one `claude/event` to the task's transcript and updates its log buffers.
+--- Events with a seq already seen are ignored.
+function M.event(task, ev)
+  local tr = get(task)
+  if type(ev.seq) == 'number' then
+    if ev.seq <= tr.last_seq then
+      return
+    end
+    if tr.last_seq > 0 and ev.seq > tr.last_seq + 1 then
+      add(tr, string.format('· (events %d to %d were not received)', tr.last_seq + 1, ev.seq - 1))
+    end
+    tr.last_seq = ev.seq
+  end
+  local render = renderers[ev.kind]
+  if render then
+    render(tr, ev)
+  else
+    add(tr, '· ' .. tostring(ev.kind) .. ' ' .. one_line(json(ev), 200))
+  end
+  M.flush(task)
+end
+
+--- Adds a note from this side (the reply of a request, an error, the bridge exiting).
+function M.note(task, text)
+  local tr = get(task)
+  add_lines(tr, split_lines(text))
+  M.flush(task)
+end
+
+--- The transcript's lines.
+function M.lines(task)
+  return get(task).lines
+end
+
+local function buf_name(task)
+  return 'claude-bridge://log/' .. task.id
+end
+
+local function valid_bufs(task)
+  local out = {}
+  for _, b in ipairs(task.log_bufs or {}) do
+    if api.nvim_buf_is_valid(b) then
+      table.insert(out, b)
+    end
+  end
+  task.log_bufs = out
+  return out
+end
+
+--- Writes the changed tail of the transcript into the task's log buffers, keeping windows
+--- that were at the end of the log at the end.
+function M.flush(task)
+  local tr = get(task)
+  local from = tr.dirty_from
+  if from == nil then
+    return
+  end
+  tr.dirty_from = nil
+  for _, buf in ipairs(valid_bufs(task)) do
+    local count = api.nvim_buf_line_count(buf)
+    local follow = {}
+    for _, win in ipairs(api.nvim_list_wins()) do
+      if api.nvim_win_get_buf(win) == buf and api.nvim_win_get_cursor(win)[1] >= count then
+        table.insert(follow, win)
+      end
+    end
+    local tail = {}
+    for i = from, #tr.lines do
+      table.insert(tail, tr.lines[i])
+    end
+    api.nvim_buf_set_option(buf, 'modifiable', true)
+    api.nvim_buf_set_lines(buf, from - 1, -1, false, tail)
+    api.nvim_buf_set_option(buf, 'modifiable', false)
+    local last = api.nvim_buf_line_count(buf)
+    for _, win in ipairs(follow) do
+      pcall(api.nvim_win_set_cursor, win, { last, 0 })
+    end
+  end
+end
+
+--- The task's log buffer (created and filled when needed).
+function M.buffer(task)
+  local bufs = valid_bufs(task)
+  if bufs[1] then
+    return bufs[1]
+  end
+  local buf = api.nvim_create_buf(false, true)
+  api.nvim_buf_set_option(buf, 'buftype', 'nofile')
+  api.nvim_buf_set_option(buf, 'bufhidden', 'hide')
+  api.nvim_buf_set_option(buf, 'swapfile', false)
+  pcall(api.nvim_buf_set_name, buf, buf_name(task))
+  api.nvim_buf_set_lines(buf, 0, -1, false, get(task).lines)
+  api.nvim_buf_set_option(buf, 'modifiable', false)
+  api.nvim_buf_set_option(buf, 'filetype', 'claude_bridge_log')
+  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, silent = true, desc = 'Close the Claude log' })
+  task.log_bufs = { buf }
+  return buf
+end
+
+--- Renames the log buffers after a task got its id from the bridge.
+function M.renamed(task)
+  for _, buf in ipairs(valid_bufs(task)) do
+    pcall(api.nvim_buf_set_name, buf, buf_name(task))
+  end
+end
+
+--- Opens the task's log in a window (`how`: split, vsplit, tab, current) and puts the
+--- cursor at its end so it keeps following the stream.
+function M.open(task, how)
+  local buf = M.buffer(task)
+  for _, win in ipairs(api.nvim_tabpage_list_wins(0)) do
+    if api.nvim_win_get_buf(win) == buf then
+      api.nvim_set_current_win(win)
+      pcall(api.nvim_win_set_cursor, win, { api.nvim_buf_line_count(buf), 0 })
+      return buf, win
+    end
+  end
+  if how == 'vsplit' then
+    vim.cmd('vsplit')
+  elseif how == 'tab' then
+    vim.cmd('tab split')
+  elseif how ~= 'current' then
+    vim.cmd('split')
+  end
+  local win = api.nvim_get_current_win()
+  api.nvim_win_set_buf(win, buf)
+  api.nvim_win_set_option(win, 'wrap', true)
+  api.nvim_win_set_option(win, 'number', false)
+  pcall(api.nvim_win_set_cursor, win, { api.nvim_buf_line_count(buf), 0 })
+  return buf, win
+end
+
+return M
