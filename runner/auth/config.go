@@ -1,0 +1,271 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Modes of Config.Mode.
+const (
+	// ModeHelper: the bridge supplies the key through the helper script.
+	ModeHelper = "helper"
+	// ModeInherit: the bridge leaves claude's authentication alone (the
+	// user's own claude login or environment).
+	ModeInherit = "inherit"
+)
+
+// Defaults applied by New for zero Config fields.
+const (
+	DefaultHelperPath        = "~/.claude/auth_helper.sh"
+	DefaultKeyFile           = "~/.claude/api_key"
+	DefaultKeyCommandTimeout = 8 * time.Second
+	DefaultRefreshInterval   = 240 * time.Second
+	DefaultAuditMaxBytes     = 1 << 20
+)
+
+// Config is the `auth` section of the bridge's configuration. The zero value
+// is valid: helper mode with every default. It decodes from the editor's JSON
+// (see UnmarshalJSON); Home and Environ are filled in by the caller.
+type Config struct {
+	// Mode is ModeHelper (default) or ModeInherit.
+	Mode string
+	// HelperPath is where the helper script lives; "~/" is expanded.
+	HelperPath string
+	// ManageHelper (default true) lets the bridge write and restore the
+	// helper. With false, HelperPath is the user's own script, used as is.
+	ManageHelper *bool
+	// KeyFile is the key file the helper reads (default ~/.claude/api_key).
+	KeyFile string
+	// KeyCommand is a shell command printing a key, tried after the key file.
+	KeyCommand string
+	// KeyCommandTimeout bounds KeyCommand (default 8 s, inside the 10 s the
+	// bridge allows a whole helper run).
+	KeyCommandTimeout time.Duration
+	// RefreshInterval is how often the bridge checks the helper, and the TTL
+	// claude is given for a key (default 240 s).
+	RefreshInterval time.Duration
+	// AuditPath is the JSON-lines audit trail; empty disables it. The caller
+	// chooses the default (beside the bridge log).
+	AuditPath string
+	// AuditMaxBytes is the size at which the audit trail is rotated to
+	// AuditPath+".1" (default 1 MiB).
+	AuditMaxBytes int64
+	// Settings are extra claude settings passed with --settings.
+	Settings map[string]any
+	// Home is the user's home directory for "~" (default os.UserHomeDir).
+	Home string
+	// Environ is the bridge's own environment (default os.Environ()). It is
+	// where the bridge's CLAUDE_API_KEY and ANTHROPIC_API_KEY come from.
+	Environ []string
+}
+
+// jsonConfig is the editor-facing spelling of Config: durations in seconds,
+// and no Home or Environ, which must never come from (or go to) the editor.
+type jsonConfig struct {
+	Mode                     string         `json:"mode,omitempty"`
+	HelperPath               string         `json:"helperPath,omitempty"`
+	ManageHelper             *bool          `json:"manageHelper,omitempty"`
+	KeyFile                  string         `json:"keyFile,omitempty"`
+	KeyCommand               string         `json:"keyCommand,omitempty"`
+	KeyCommandTimeoutSeconds float64        `json:"keyCommandTimeoutSeconds,omitempty"`
+	RefreshIntervalSeconds   float64        `json:"refreshIntervalSeconds,omitempty"`
+	AuditPath                string         `json:"auditPath,omitempty"`
+	AuditMaxBytes            int64          `json:"auditMaxBytes,omitempty"`
+	Settings                 map[string]any `json:"settings,omitempty"`
+}
+
+// UnmarshalJSON decodes the editor's `auth` object: mode, helperPath,
+// manageHelper, keyFile, keyCommand, keyCommandTimeoutSeconds,
+// refreshIntervalSeconds, auditPath, auditMaxBytes, settings. Unknown keys are
+// ignored; Home and Environ are left as they were.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	var j jsonConfig
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	for name, v := range map[string]float64{"keyCommandTimeoutSeconds": j.KeyCommandTimeoutSeconds, "refreshIntervalSeconds": j.RefreshIntervalSeconds} {
+		if v < 0 || math.IsNaN(v) || v > 1e6 {
+			return fmt.Errorf("auth.%s: %v is out of range", name, v)
+		}
+	}
+	c.Mode = j.Mode
+	c.HelperPath = j.HelperPath
+	c.ManageHelper = j.ManageHelper
+	c.KeyFile = j.KeyFile
+	c.KeyCommand = j.KeyCommand
+	c.KeyCommandTimeout = time.Duration(j.KeyCommandTimeoutSeconds * float64(time.Second))
+	c.RefreshInterval = time.Duration(j.RefreshIntervalSeconds * float64(time.Second))
+	c.AuditPath = j.AuditPath
+	c.AuditMaxBytes = j.AuditMaxBytes
+	c.Settings = j.Settings
+	return nil
+}
+
+// MarshalJSON is the inverse of UnmarshalJSON. It exists so that logging a
+// Config can never print Environ, which holds the bridge's keys.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonConfig{
+		Mode: c.Mode, HelperPath: c.HelperPath, ManageHelper: c.ManageHelper,
+		KeyFile: c.KeyFile, KeyCommand: c.KeyCommand,
+		KeyCommandTimeoutSeconds: c.KeyCommandTimeout.Seconds(),
+		RefreshIntervalSeconds:   c.RefreshInterval.Seconds(),
+		AuditPath:                c.AuditPath, AuditMaxBytes: c.AuditMaxBytes, Settings: c.Settings,
+	})
+}
+
+// resolved is a Config after defaults and "~" expansion: what the Manager
+// actually works with.
+type resolved struct {
+	mode           string
+	helperPath     string // absolute, cleaned
+	manage         bool
+	keyFile        string // absolute, cleaned
+	keyCommand     string
+	keyCmdTimeout  time.Duration
+	refresh        time.Duration
+	auditPath      string
+	auditMax       int64
+	settings       map[string]any
+	home           string
+	environ        []string
+	warnings       []string // configuration oddities worth a log line and a doctor line
+	settingsHelper bool     // Settings carried an apiKeyHelper that helper mode overrides
+}
+
+func resolve(c Config) (resolved, error) {
+	r := resolved{
+		mode:          c.Mode,
+		manage:        c.ManageHelper == nil || *c.ManageHelper,
+		keyCommand:    strings.TrimSpace(c.KeyCommand),
+		keyCmdTimeout: c.KeyCommandTimeout,
+		refresh:       c.RefreshInterval,
+		auditMax:      c.AuditMaxBytes,
+		home:          c.Home,
+		environ:       c.Environ,
+	}
+	if r.mode == "" {
+		r.mode = ModeHelper
+	}
+	if r.mode != ModeHelper && r.mode != ModeInherit {
+		return r, fmt.Errorf("auth.mode %q is not one of %q or %q", c.Mode, ModeHelper, ModeInherit)
+	}
+	if r.home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return r, fmt.Errorf("auth: cannot find the home directory for ~: %w", err)
+		}
+		r.home = h
+	}
+	if !filepath.IsAbs(r.home) {
+		return r, fmt.Errorf("auth: home directory %q is not absolute", r.home)
+	}
+	r.home = filepath.Clean(r.home)
+	if r.environ == nil {
+		r.environ = os.Environ()
+	}
+	if r.keyCmdTimeout <= 0 {
+		r.keyCmdTimeout = DefaultKeyCommandTimeout
+	}
+	if r.refresh <= 0 {
+		r.refresh = DefaultRefreshInterval
+	}
+	if r.refresh < 100*time.Millisecond {
+		return r, fmt.Errorf("auth.refreshIntervalSeconds %v is too small (at least 0.1)", r.refresh.Seconds())
+	}
+	if r.auditMax <= 0 {
+		r.auditMax = DefaultAuditMaxBytes
+	}
+	var err error
+	if r.helperPath, err = expandPath("auth.helperPath", c.HelperPath, DefaultHelperPath, r.home); err != nil {
+		return r, err
+	}
+	if r.keyFile, err = expandPath("auth.keyFile", c.KeyFile, DefaultKeyFile, r.home); err != nil {
+		return r, err
+	}
+	if c.AuditPath != "" {
+		if r.auditPath, err = expandPath("auth.auditPath", c.AuditPath, "", r.home); err != nil {
+			return r, err
+		}
+	}
+	if r.keyFile == r.helperPath {
+		return r, errors.New("auth.keyFile and auth.helperPath are the same file")
+	}
+	// Copy the settings so a caller mutating its map later cannot change
+	// what a launch passes.
+	r.settings = make(map[string]any, len(c.Settings))
+	for k, v := range c.Settings {
+		r.settings[k] = v
+	}
+	if _, err := json.Marshal(r.settings); err != nil {
+		return r, fmt.Errorf("auth.settings cannot be encoded as JSON: %w", err)
+	}
+	if h, ok := r.settings["apiKeyHelper"]; ok && r.mode == ModeHelper {
+		r.settingsHelper = true
+		r.warnings = append(r.warnings, fmt.Sprintf("auth.settings.apiKeyHelper (%v) is ignored in helper mode: the bridge's helper %s is used; set auth.helperPath with auth.manageHelper false to use your own", h, r.display(r.helperPath)))
+	}
+	if r.mode == ModeHelper && envValue(r.environ, "ANTHROPIC_AUTH_TOKEN") != "" {
+		r.warnings = append(r.warnings, "ANTHROPIC_AUTH_TOKEN is set in the bridge's environment but is not passed to claude in helper mode (it would override the key helper); set auth.mode to \"inherit\" to use it")
+	}
+	return r, nil
+}
+
+// expandPath applies the default, expands a leading "~/" and requires an
+// absolute result: a relative path would depend on the bridge's working
+// directory, which the editor chooses.
+func expandPath(name, p, def, home string) (string, error) {
+	if p == "" {
+		p = def
+	}
+	if p == "~" {
+		return "", fmt.Errorf("%s %q names the home directory, not a file", name, p)
+	}
+	if strings.HasPrefix(p, "~/") {
+		p = filepath.Join(home, p[2:])
+	}
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("%s %q must be absolute or start with ~/", name, p)
+	}
+	return filepath.Clean(p), nil
+}
+
+// display shortens a path under the home directory to "~/..." for messages,
+// as the user would type it.
+func (r resolved) display(p string) string {
+	if rel, err := filepath.Rel(r.home, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		return "~/" + rel
+	}
+	return p
+}
+
+// shellWord is p as the user could paste it into a shell: the "~/" form when
+// that needs no quoting, else the absolute path, quoted when necessary.
+func (r resolved) shellWord(p string) string {
+	if d := r.display(p); d != p && isShellSafe(d[2:]) {
+		return d
+	}
+	if isShellSafe(p) {
+		return p
+	}
+	return shQuote(p)
+}
+
+// ttlMs is the key lifetime given to claude: the refresh interval, so claude
+// asks the helper again about when the bridge itself checks it.
+func (r resolved) ttlMs() int64 { return r.refresh.Milliseconds() }
+
+// envValue returns the last value of name in env, the one a process sees.
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
+}

@@ -1,0 +1,302 @@
+package auth
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	keyEnv   = "sk-ant-api03-from-CLAUDE_API_KEY-aaaa"
+	keyBrEnv = "sk-ant-api03-from-bridge-ANTHROPIC-bbbb"
+	keyFileK = "sk-ant-api03-from-key-file-cccc"
+	keyCmdK  = "sk-ant-api03-from-key-command-dddd"
+)
+
+func TestHelperSourcesInOrder(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.KeyCommand = "printf '%s\\n' " + keyCmdK
+	helper := writeScript(t, cfg)
+	kf := keyFilePath(cfg)
+	base := []string{"PATH=" + os.Getenv("PATH"), envReport + "=1"}
+
+	cases := []struct {
+		name    string
+		env     []string
+		keyFile bool
+		want    string
+		source  string
+	}{
+		{"CLAUDE_API_KEY first", []string{envClaudeAPIKey + "=" + keyEnv, envBridgeAnthropic + "=" + keyBrEnv}, true, keyEnv, SourceEnvClaudeAPIKey},
+		{"bridge ANTHROPIC_API_KEY second", []string{envBridgeAnthropic + "=" + keyBrEnv}, true, keyBrEnv, SourceEnvAnthropicAPIKey},
+		{"env wins over the file", []string{envClaudeAPIKey + "=" + keyEnv}, true, keyEnv, SourceEnvClaudeAPIKey},
+		{"key file third", nil, true, keyFileK, SourceKeyFile},
+		{"empty env var is no key", []string{envClaudeAPIKey + "="}, true, keyFileK, SourceKeyFile},
+		{"key command last", nil, false, keyCmdK, SourceKeyCommand},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.Remove(kf)
+			if c.keyFile {
+				writeKey(t, kf, keyFileK+"\n", 0o600)
+			}
+			out, errOut, code := runSh(t, helper, append(append([]string(nil), base...), c.env...))
+			if code != 0 || out != c.want+"\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, c.want)
+			}
+			if errOut != sourcePrefix+c.source+"\n" {
+				t.Fatalf("stderr %q, want the source line for %s", errOut, c.source)
+			}
+		})
+	}
+
+	// Without the report variable (as claude runs it) stderr stays empty.
+	writeKey(t, kf, keyFileK, 0o600)
+	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
+	if code != 0 || out != keyFileK+"\n" || errOut != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestHelperKeyFileModeRefused(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.KeyCommand = "echo " + keyCmdK // must not be used as a fallback for a bad file
+	helper := writeScript(t, cfg)
+	kf := keyFilePath(cfg)
+	for _, perm := range []os.FileMode{0o644, 0o640, 0o604, 0o660, 0o601} {
+		writeKey(t, kf, keyFileK, perm)
+		out, errOut, code := runSh(t, helper, nil)
+		want := "~/.claude/api_key has mode " + octal(perm) + "; run chmod 600 ~/.claude/api_key\n"
+		if code != 1 || out != "" || errOut != want {
+			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q; want %q", perm, code, out, errOut, want)
+		}
+	}
+	for _, perm := range []os.FileMode{0o600, 0o400, 0o700} {
+		writeKey(t, kf, keyFileK, perm)
+		if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
+			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q", perm, code, out, errOut)
+		}
+	}
+	// The Go-side judgement used by Status and doctor agrees.
+	writeKey(t, kf, keyFileK, 0o644)
+	r, _ := resolve(cfg)
+	ks := keyFileStatus(r)
+	if ks.OK || ks.Problem != "~/.claude/api_key has mode 0644; run chmod 600 ~/.claude/api_key" || ks.Mode != "0644" {
+		t.Fatalf("keyFileStatus = %+v", ks)
+	}
+}
+
+func TestHelperKeyFileNotOwnedRefused(t *testing.T) {
+	cfg := testConfig(t)
+	helper := writeScript(t, cfg)
+	kf := keyFilePath(cfg)
+	writeKey(t, kf, keyFileK, 0o600)
+	if os.Getuid() != 0 {
+		t.Skip("needs root to give the key file to another user")
+	}
+	// As root, "not owned by the user" is simulated by giving it to nobody.
+	if err := os.Chown(kf, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runSh(t, helper, nil)
+	want := "~/.claude/api_key is owned by uid 65534, not by you (uid 0); run chown 0 ~/.claude/api_key\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+	}
+	r, _ := resolve(cfg)
+	if ks := keyFileStatus(r); ks.OK || ks.OwnerUID != 65534 || !strings.Contains(ks.Problem, "owned by uid 65534") {
+		t.Fatalf("keyFileStatus = %+v", ks)
+	}
+}
+
+func TestHelperKeyCommand(t *testing.T) {
+	t.Run("timeout", func(t *testing.T) {
+		if _, err := exec.LookPath("timeout"); err != nil {
+			t.Skip("no timeout command")
+		}
+		cfg := testConfig(t)
+		cfg.KeyCommand = "sleep 30; echo " + keyCmdK
+		cfg.KeyCommandTimeout = time.Second
+		helper := writeScript(t, cfg)
+		start := time.Now()
+		out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
+		if code != 1 || out != "" || errOut != "auth.keyCommand timed out after 1s\n" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("took %v", d)
+		}
+	})
+	t.Run("failure passes its stderr on", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.KeyCommand = "echo 'gpg: decryption failed' >&2; exit 3"
+		helper := writeScript(t, cfg)
+		_, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
+		if code != 1 || errOut != "gpg: decryption failed\nauth.keyCommand failed (exit status 3)\n" {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("prints nothing", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.KeyCommand = "true"
+		helper := writeScript(t, cfg)
+		if _, errOut, code := runSh(t, helper, nil); code != 1 || errOut != "auth.keyCommand printed nothing\n" {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+	})
+}
+
+func TestHelperRejectsWhatIsNotOneToken(t *testing.T) {
+	cfg := testConfig(t)
+	helper := writeScript(t, cfg)
+	kf := keyFilePath(cfg)
+	notKeys := map[string]string{
+		"two words":       "sk-ant-first sk-ant-second\n",
+		"two lines":       "sk-ant-first\nsk-ant-second\n",
+		"tab inside":      "sk-ant\tsecond",
+		"leading space":   " sk-ant-key",
+		"non-ASCII":       "sk-ant-k\u00e9y",
+		"control char":    "sk-ant-\x01key",
+		"too long":        strings.Repeat("k", maxKeyLen+1),
+		"far too long":    strings.Repeat("k", 3*maxKeyLen),
+		"only whitespace": " \n\t\n",
+	}
+	for name, content := range notKeys {
+		writeKey(t, kf, content, 0o600)
+		out, errOut, code := runSh(t, helper, nil)
+		if name == "only whitespace" {
+			// An empty file is no key: the helper moves on and ends with
+			// the "no key" message, noting the empty file.
+			mustContain(t, errOut, "no API key available")
+			mustContain(t, errOut, "(~/.claude/api_key is empty)")
+		}
+		if code != 1 || out != "" {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+		}
+		for _, word := range strings.Fields(content) {
+			if len(word) > 5 && strings.Contains(errOut, word) {
+				t.Fatalf("%s: the message quotes the rejected text: %q", name, errOut)
+			}
+		}
+	}
+	// Trailing whitespace, CRLF included, is trimmed.
+	writeKey(t, kf, keyFileK+" \t\r\n\n", 0o600)
+	if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// Exactly the maximum is accepted.
+	long := strings.Repeat("k", maxKeyLen)
+	writeKey(t, kf, long, 0o600)
+	if out, _, code := runSh(t, helper, nil); code != 0 || out != long+"\n" {
+		t.Fatalf("a %d-character key: exit %d", maxKeyLen, code)
+	}
+	// The same rule for a key command printing two lines.
+	cfg2 := testConfig(t)
+	cfg2.KeyCommand = "printf 'a\\nb\\n'"
+	h2 := writeScript(t, cfg2)
+	if _, errOut, code := runSh(t, h2, []string{"PATH=" + os.Getenv("PATH")}); code != 1 || !strings.Contains(errOut, "the output of auth.keyCommand is not one API key") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestHelperNoKey(t *testing.T) {
+	cfg := testConfig(t)
+	helper := writeScript(t, cfg)
+	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
+	want := "no API key available: set CLAUDE_API_KEY, write ~/.claude/api_key (chmod 600), or configure auth.keyCommand\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// Even with no PATH at all (claude passes its env, which could be bare).
+	if _, errOut, code := runSh(t, helper, []string{}); code != 1 || errOut != want {
+		t.Fatalf("empty env: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestHelperSymlinks(t *testing.T) {
+	cfg := testConfig(t)
+	helper := writeScript(t, cfg)
+	kf := keyFilePath(cfg)
+	target := filepath.Join(cfg.Home, "secrets", "anthropic")
+	writeKey(t, target, keyFileK, 0o600)
+	if err := os.Symlink(target, kf); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// The target's mode is what counts.
+	os.Chmod(target, 0o644)
+	if _, errOut, code := runSh(t, helper, nil); code != 1 || !strings.Contains(errOut, "has mode 0644") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	os.Remove(target)
+	if _, errOut, code := runSh(t, helper, nil); code != 1 || !strings.Contains(errOut, "symbolic link to a file that does not exist") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
+	cfg := testConfig(t)
+	// Keys present everywhere the bridge could see them...
+	cfg.Environ = append(cfg.Environ, envClaudeAPIKey+"="+keyEnv, envAnthropicAPIKey+"="+keyBrEnv)
+	// ...and paths and a command that would break naive quoting.
+	marker := filepath.Join(cfg.Home, "pwned")
+	odd := filepath.Join(cfg.Home, "it's a $(touch "+marker+") `dir`", "key file")
+	cfg.KeyFile = odd
+	cfg.HelperPath = filepath.Join(cfg.Home, "h'x $HOME", "helper.sh")
+	cfg.KeyCommand = `printf '%s\n' "it's-the-command"`
+	writeKey(t, odd, keyFileK, 0o600)
+	helper := writeScript(t, cfg)
+	script, err := os.ReadFile(helper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{keyEnv, keyBrEnv, keyFileK} {
+		if strings.Contains(string(script), k) {
+			t.Fatalf("the script contains a key")
+		}
+	}
+	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
+	if code != 0 || out != keyFileK+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a path was executed as a command")
+	}
+	os.Remove(odd)
+	// Without the file the quoted key command answers.
+	if out, _, code := runSh(t, helper, nil); code != 0 || out != "it's-the-command\n" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	os.Chmod(filepath.Dir(odd), 0o700)
+	writeKey(t, odd, keyFileK, 0o644)
+	_, errOut, _ = runSh(t, helper, nil)
+	// The fix names the file so that it can be pasted into a shell.
+	if !strings.Contains(errOut, "run chmod 600 '"+odd[:len(cfg.Home)]) {
+		t.Fatalf("stderr %q", errOut)
+	}
+}
+
+func TestParseKey(t *testing.T) {
+	if k, err := parseKey([]byte("sk-abc \r\n\n")); err != nil || k != "sk-abc" {
+		t.Fatalf("%q %v", k, err)
+	}
+	for _, bad := range []string{"", "\n", "a b", "a\nb", "a\x00", "\u00e9", strings.Repeat("x", maxKeyLen+1)} {
+		if _, err := parseKey([]byte(bad)); err == nil {
+			t.Fatalf("parseKey(%q) accepted it", bad)
+		} else if len(bad) > 3 && strings.Contains(err.Error(), bad) {
+			t.Fatalf("the error quotes the output")
+		}
+	}
+	// echo -n sk-test | sha256sum: f3abf2a6cc4f...
+	if got := Fingerprint("sk-test"); got != "f3abf2a6" {
+		t.Fatalf("Fingerprint = %q", got)
+	}
+	if got := redact("key sk-ant-api03-abcdefghijklmnop and secret-value", "secret-value"); got != "key [redacted] and [redacted]" {
+		t.Fatalf("redact: %q", got)
+	}
+}
