@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
+)
+
+// doctor checks the claude CLI and the key set-up, printing a fix for each
+// problem; it exits non-zero when something is wrong.
+func doctor(args []string, stdout, stderr io.Writer) int {
+	var g globalFlags
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs)
+	authJSON := fs.String("auth", "", "auth settings as JSON (as in the editor's claudeBridge.auth)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info := claudeInfo(ctx, g.claude)
+	cfg, err := authConfig(json.RawMessage(*authJSON), g.logFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "claude-bridge:", err)
+		return 2
+	}
+	m, err := auth.New(cfg, zap.NewNop(), nil)
+	if err != nil {
+		fmt.Fprintln(stdout, "✗ auth settings:", err)
+		return 1
+	}
+	defer m.Close()
+	if !m.Doctor(ctx, stdout, info) {
+		return 1
+	}
+	return 0
+}
+
+// claudeInfo finds claude and asks its version.
+func claudeInfo(ctx context.Context, configured string) auth.ClaudeInfo {
+	path, err := runner.FindClaude(configured, os.Getenv)
+	if err != nil {
+		return auth.ClaudeInfo{Err: err}
+	}
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}
+	}
+	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}
+}

@@ -1,0 +1,114 @@
+// Command claude-bridge lets editors run Claude Code tasks over LSP-framed
+// JSON-RPC (serve), and people run the same tasks in a terminal (run).
+// This file only parses flags and wires the packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `claude-bridge: run Claude Code tasks from your editor.
+
+Usage:
+  claude-bridge [serve] [flags]            JSON-RPC (LSP framing) on stdin/stdout, for editors
+  claude-bridge run [flags] PROMPT         run a task in a terminal
+  claude-bridge doctor [flags]             check the claude CLI and the API key set-up
+  claude-bridge version                    print the version
+
+Flags:
+`
+
+// globalFlags are shared by every subcommand.
+type globalFlags struct {
+	logFile  string
+	logLevel string
+	claude   string
+}
+
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.logFile, "log-file", defaultLogFile(), "log file (\"-\" for stderr); never stdout")
+	fs.StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&g.claude, "claude", "", "path of the claude CLI (default: $CLAUDE_BRIDGE_CLAUDE, else claude on PATH)")
+}
+
+func main() {
+	os.Exit(mainCode(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func mainCode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, stdin, stdout, stderr)
+	case "run":
+		return runCmd(args, stdin, stdout, stderr)
+	case "doctor":
+		return doctor(args, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "claude-bridge %s\n", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		fs := flag.NewFlagSet("claude-bridge", flag.ContinueOnError)
+		(&globalFlags{}).register(fs)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	}
+	fmt.Fprintf(stderr, "claude-bridge: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var g globalFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, level, err := newLogger(g.logFile, g.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "claude-bridge:", err)
+		return 2
+	}
+	defer log.Sync()
+	log.Info("claude-bridge serving", zap.String("version", version))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	srv := server.New(server.Options{
+		Log:     log,
+		Version: version,
+		Runner:  runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log},
+		NewAuth: newAuthFactory(log, g.logFile),
+		SetLogLevel: func(l string) {
+			if err := level.UnmarshalText([]byte(l)); err != nil {
+				log.Warn("ignored an unknown log level", zap.String("level", l))
+			}
+		},
+	})
+	code := srv.Serve(ctx, stdin, stdout)
+	log.Info("claude-bridge exiting", zap.Int("code", code))
+	return code
+}
+
+var errUsage = errors.New("usage")

@@ -1,0 +1,241 @@
+// Package terminal is the terminal front end of claude-bridge run: it
+// prints a task's events as they happen (the agent's text on stdout, its
+// tool uses, retries and a live progress line on stderr) and asks
+// permission questions on the terminal.
+package terminal
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+)
+
+// UI implements runner.Observer for a terminal.
+type UI struct {
+	out  io.Writer // the agent's text
+	err  io.Writer // everything else
+	in   *bufio.Reader
+	tty  bool // err is a terminal: redraw a progress line in place
+	root string
+
+	mu       sync.Mutex // guards the output state below and serialises questions
+	midLine  bool       // the last text written to out did not end a line
+	status   string     // the progress line on screen (tty only)
+	lastInfo string     // the last progress message printed (plain mode)
+	spin     int
+	ticker   *time.Ticker
+	stopTick chan struct{}
+}
+
+// New makes a UI. in answers permission questions; tty turns on the live
+// progress line.
+func New(out, errw io.Writer, in io.Reader, tty bool, root string) *UI {
+	u := &UI{out: out, err: errw, in: bufio.NewReader(in), tty: tty, root: root}
+	if tty {
+		u.ticker = time.NewTicker(120 * time.Millisecond)
+		u.stopTick = make(chan struct{})
+		go u.animate()
+	}
+	return u
+}
+
+// IsTerminal reports whether f is a character device (a terminal).
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// Close stops the progress line.
+func (u *UI) Close() {
+	if u.ticker != nil {
+		u.ticker.Stop()
+		close(u.stopTick)
+	}
+	u.mu.Lock()
+	u.clearStatusLocked()
+	u.mu.Unlock()
+}
+
+var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (u *UI) animate() {
+	for {
+		select {
+		case <-u.stopTick:
+			return
+		case <-u.ticker.C:
+			u.mu.Lock()
+			if u.status != "" && !u.midLine {
+				u.spin++
+				u.drawStatusLocked()
+			}
+			u.mu.Unlock()
+		}
+	}
+}
+
+func (u *UI) drawStatusLocked() {
+	fmt.Fprintf(u.err, "\r\033[K%s %s", spinner[u.spin%len(spinner)], u.status)
+}
+
+func (u *UI) clearStatusLocked() {
+	if u.tty && u.status != "" && !u.midLine {
+		fmt.Fprint(u.err, "\r\033[K")
+	}
+}
+
+// progress shows what the agent is doing now.
+func (u *UI) progress(msg string) {
+	if msg == "" {
+		return
+	}
+	if u.tty {
+		u.status = msg
+		if !u.midLine {
+			u.drawStatusLocked()
+		}
+		return
+	}
+	if msg != u.lastInfo {
+		u.lastInfo = msg
+		u.lineLocked("… " + msg)
+	}
+}
+
+// lineLocked prints one line on err, keeping the agent's text and the
+// progress line apart.
+func (u *UI) lineLocked(s string) {
+	u.clearStatusLocked()
+	if u.midLine {
+		fmt.Fprintln(u.out)
+		u.midLine = false
+	}
+	fmt.Fprintln(u.err, s)
+	if u.tty && u.status != "" {
+		u.drawStatusLocked()
+	}
+}
+
+// Event implements runner.Observer.
+func (u *UI) Event(t *runner.Task, ev runner.Event) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch ev.Kind {
+	case runner.EventQueued:
+		if ev.Queued.Position > 0 {
+			u.progress(fmt.Sprintf("Queued (%d ahead)", ev.Queued.Position))
+		}
+	case runner.EventStarted:
+		st := ev.Started
+		u.lineLocked(fmt.Sprintf("● claude %s · model %s · session %s · key from %s", st.ClaudeVersion, st.Model, st.SessionID, st.APIKeySource))
+	case runner.EventActivity:
+		u.progress(ev.Message)
+	case runner.EventText:
+		if !u.midLine {
+			u.clearStatusLocked()
+		}
+		fmt.Fprint(u.out, ev.Text)
+		u.midLine = !strings.HasSuffix(ev.Text, "\n")
+		u.status = "Writing"
+	case runner.EventThinking:
+		u.progress("Thinking")
+	case runner.EventToolUse:
+		u.lineLocked("→ " + ev.ToolUse.Summary)
+		u.progress(ev.ToolUse.Summary)
+	case runner.EventToolResult:
+		r := ev.ToolResult
+		if r.IsError {
+			u.lineLocked("  ✗ " + firstLine(r.Content, 160))
+		} else if r.Change != nil {
+			u.lineLocked("  ✓ changed " + runner.RelPath(r.Change.Path, u.root))
+		}
+	case runner.EventPermission:
+		p := ev.Permission
+		if p.Automatic {
+			verb := "allowed"
+			if p.Decision == runner.Deny {
+				verb = "denied"
+			}
+			u.lineLocked(fmt.Sprintf("  (%s %s: %s)", verb, p.Summary, p.Reason))
+		}
+	case runner.EventRetry:
+		r := ev.Retry
+		why := r.Error
+		if r.ErrorStatus != 0 {
+			why = fmt.Sprintf("HTTP %d", r.ErrorStatus)
+		}
+		u.lineLocked(fmt.Sprintf("↻ Retrying (%s, attempt %d of %d, in %.1fs)", why, r.Attempt, r.MaxRetries, float64(r.DelayMs)/1000))
+	case runner.EventStatus:
+		u.lineLocked("ℹ " + ev.Message)
+	case runner.EventResult:
+		o := ev.Outcome
+		u.status = ""
+		switch o.Status {
+		case runner.StateCompleted:
+			u.lineLocked(fmt.Sprintf("✔ Done in %.1fs · %d turns · $%.4f · %d files changed", float64(o.DurationMs)/1000, o.NumTurns, o.CostUSD, len(o.EditedFiles)))
+		case runner.StateCancelled:
+			u.lineLocked("✘ Cancelled")
+		default:
+			u.lineLocked("✘ Failed: " + o.Result)
+		}
+	}
+}
+
+// AskPermission implements runner.Observer: y, n or a (always, for this task).
+func (u *UI) AskPermission(ctx context.Context, t *runner.Task, req runner.PermissionRequest) (runner.Decision, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.clearStatusLocked()
+	if u.midLine {
+		fmt.Fprintln(u.out)
+		u.midLine = false
+	}
+	answers := make(chan string, 1)
+	for {
+		fmt.Fprintf(u.err, "? Claude wants to run %s. Allow? [y]es / [n]o / [a]lways for this task: ", req.Summary)
+		go func() {
+			line, err := u.in.ReadString('\n')
+			if err != nil && line == "" {
+				line = "\x00eof"
+			}
+			answers <- strings.TrimSpace(strings.ToLower(line))
+		}()
+		var a string
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(u.err)
+			return runner.Deny, "The task was cancelled."
+		case a = <-answers:
+		}
+		switch a {
+		case "y", "yes":
+			return runner.Allow, "Allowed in the terminal."
+		case "a", "always":
+			return runner.AllowTask, req.ToolName + " allowed for this task in the terminal."
+		case "n", "no":
+			return runner.Deny, "The user denied " + req.ToolName + "."
+		case "\x00eof":
+			fmt.Fprintln(u.err, "(no answer: input closed)")
+			return runner.Deny, "No answer: the terminal's input is closed."
+		}
+		fmt.Fprintln(u.err, "Please answer y, n or a.")
+	}
+}
+
+func firstLine(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,24 @@
+package runner
+
+// State is where a task is in its life. The only moves are:
+//
+//	queued → starting → running ⇄ waiting → completed | failed | cancelled
+//
+// and any non-terminal state → cancelled or failed. A task reaches exactly
+// one terminal state; Task.finish enforces it.
+type State string
+
+const (
+	StateQueued    State = "queued"
+	StateStarting  State = "starting"
+	StateRunning   State = "running"
+	StateWaiting   State = "waiting" // for a permission answer
+	StateCompleted State = "completed"
+	StateFailed    State = "failed"
+	StateCancelled State = "cancelled"
+)
+
+// Terminal reports whether no further move is possible.
+func (s State) Terminal() bool {
+	return s == StateCompleted || s == StateFailed || s == StateCancelled
+}

@@ -1,0 +1,191 @@
+package stream
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Line is one decoded stream-json message. Only the fields the bridge uses are
+// decoded; Raw keeps the whole line so unknown messages can be passed on.
+type Line struct {
+	Type      string `json:"type"`
+	Subtype   string `json:"subtype"`
+	SessionID string `json:"session_id"`
+	UUID      string `json:"uuid"`
+
+	// system/init
+	Cwd               string   `json:"cwd"`
+	Model             string   `json:"model"`
+	PermissionMode    string   `json:"permissionMode"`
+	APIKeySource      string   `json:"apiKeySource"`
+	ClaudeCodeVersion string   `json:"claude_code_version"`
+	Tools             []string `json:"tools"`
+
+	// system/status
+	Status *string `json:"status"`
+
+	// system/api_retry
+	Attempt      int    `json:"attempt"`
+	MaxRetries   int    `json:"max_retries"`
+	RetryDelayMs int    `json:"retry_delay_ms"`
+	ErrorStatus  int    `json:"error_status"`
+	Error        String `json:"error"`
+
+	// assistant and user
+	Message         *APIMessage     `json:"message"`
+	ParentToolUseID *string         `json:"parent_tool_use_id"`
+	ToolUseResult   json.RawMessage `json:"tool_use_result"`
+
+	// stream_event (--include-partial-messages)
+	Event        *StreamEvent `json:"event"`
+	APIMessageID string       `json:"api_message_id"`
+
+	// result
+	IsError        bool    `json:"is_error"`
+	Result         string  `json:"result"`
+	NumTurns       int     `json:"num_turns"`
+	DurationMs     int64   `json:"duration_ms"`
+	TotalCostUSD   float64 `json:"total_cost_usd"`
+	TerminalReason string  `json:"terminal_reason"`
+	APIErrorStatus *int    `json:"api_error_status"`
+	StopReason     *string `json:"stop_reason"`
+
+	// control_request (CLI → host) and control_response (CLI → host)
+	RequestID string           `json:"request_id"`
+	Request   *ControlRequest  `json:"request"`
+	Response  *ControlResponse `json:"response"`
+
+	Raw json.RawMessage `json:"-"`
+}
+
+// APIMessage is the Messages API message inside assistant and user lines.
+type APIMessage struct {
+	ID      string  `json:"id"`
+	Role    string  `json:"role"`
+	Model   string  `json:"model"`
+	Content Content `json:"content"`
+}
+
+// Content is a message's content: a plain string or a list of blocks. A
+// plain string decodes as one text block.
+type Content []Block
+
+// UnmarshalJSON accepts both shapes the CLI uses.
+func (c *Content) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*c = Content{{Type: "text", Text: s}}
+		return nil
+	}
+	var blocks []Block
+	if err := json.Unmarshal(b, &blocks); err != nil {
+		return err
+	}
+	*c = blocks
+	return nil
+}
+
+// Block is one content block: text, thinking, tool_use or tool_result.
+type Block struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	Thinking  string          `json:"thinking"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   Content         `json:"content"` // tool_result content
+	IsError   bool            `json:"is_error"`
+}
+
+// PlainText joins the text of the blocks (for tool results).
+func (c Content) PlainText() string {
+	var b bytes.Buffer
+	for _, blk := range c {
+		if blk.Type == "text" || blk.Type == "" {
+			b.WriteString(blk.Text)
+		}
+	}
+	return b.String()
+}
+
+// StreamEvent is one Messages API server-sent event wrapped in a stream_event line.
+type StreamEvent struct {
+	Type    string `json:"type"`
+	Index   int    `json:"index"`
+	Message *struct {
+		ID string `json:"id"`
+	} `json:"message"`
+	Delta *struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		Thinking    string `json:"thinking"`
+		PartialJSON string `json:"partial_json"`
+	} `json:"delta"`
+	ContentBlock *Block `json:"content_block"`
+}
+
+// ControlRequest is the body of a control_request from the CLI.
+type ControlRequest struct {
+	Subtype     string          `json:"subtype"`
+	ToolName    string          `json:"tool_name"`
+	DisplayName string          `json:"display_name"`
+	Input       json.RawMessage `json:"input"`
+	ToolUseID   string          `json:"tool_use_id"`
+	Description string          `json:"description"`
+}
+
+// ControlResponse is the body of a control_response from the CLI.
+type ControlResponse struct {
+	Subtype   string          `json:"subtype"`
+	RequestID string          `json:"request_id"`
+	Response  json.RawMessage `json:"response"`
+	Error     string          `json:"error"`
+}
+
+// String decodes a JSON string, and keeps any other JSON value as its text,
+// because fields such as "error" are strings in some messages and objects in
+// others.
+type String string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *String) UnmarshalJSON(b []byte) error {
+	var str string
+	if err := json.Unmarshal(b, &str); err == nil {
+		*s = String(str)
+		return nil
+	}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		*s = ""
+		return nil
+	}
+	*s = String(b)
+	return nil
+}
+
+// Decode parses one stream line. The returned Line keeps a copy of the raw bytes.
+func Decode(b []byte) (*Line, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return nil, fmt.Errorf("not a JSON object: %q", preview(b))
+	}
+	var l Line
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, fmt.Errorf("malformed stream line: %v", err)
+	}
+	l.Raw = append(json.RawMessage(nil), b...)
+	return &l, nil
+}
+
+func preview(b []byte) string {
+	const n = 120
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}

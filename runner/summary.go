@@ -1,0 +1,99 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// fileTools are the tools whose successful result means a file changed.
+var fileTools = map[string]bool{"Edit": true, "MultiEdit": true, "Write": true, "NotebookEdit": true}
+
+// toolInput holds the input fields the bridge looks at.
+type toolInput struct {
+	FilePath     string `json:"file_path"`
+	NotebookPath string `json:"notebook_path"`
+	Path         string `json:"path"`
+	Command      string `json:"command"`
+	Pattern      string `json:"pattern"`
+	URL          string `json:"url"`
+	Query        string `json:"query"`
+	Description  string `json:"description"`
+	Prompt       string `json:"prompt"`
+}
+
+func decodeInput(raw json.RawMessage) toolInput {
+	var in toolInput
+	_ = json.Unmarshal(raw, &in)
+	return in
+}
+
+// targetPath is the file a tool acts on, if any.
+func (in toolInput) targetPath() string {
+	if in.FilePath != "" {
+		return in.FilePath
+	}
+	return in.NotebookPath
+}
+
+// Summarize says in a few words what a tool call does, with paths relative
+// to root: "Edit server/main.go", "Bash: go test ./...", "Read README.md".
+func Summarize(tool string, input json.RawMessage, root string) string {
+	in := decodeInput(input)
+	switch {
+	case in.targetPath() != "":
+		return tool + " " + RelPath(in.targetPath(), root)
+	case in.Command != "":
+		return tool + ": " + oneLine(in.Command, 80)
+	case in.Pattern != "":
+		s := fmt.Sprintf("%s %q", tool, oneLine(in.Pattern, 60))
+		if in.Path != "" {
+			s += " in " + RelPath(in.Path, root)
+		}
+		return s
+	case in.URL != "":
+		return tool + " " + oneLine(in.URL, 80)
+	case in.Query != "":
+		return tool + ": " + oneLine(in.Query, 80)
+	case in.Description != "":
+		return tool + ": " + oneLine(in.Description, 80)
+	case in.Path != "":
+		return tool + " " + RelPath(in.Path, root)
+	}
+	return tool
+}
+
+// RelPath shows p relative to root when it lies inside it.
+func RelPath(p, root string) string {
+	if root == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	if rel, err := filepath.Rel(root, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return p
+}
+
+func oneLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if len([]rune(s)) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return s
+}
+
+// within reports whether path lies inside one of roots.
+func within(path string, roots []string) bool {
+	path = filepath.Clean(path)
+	for _, r := range roots {
+		r = filepath.Clean(r)
+		if path == r || strings.HasPrefix(path, r+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+)
+
+// ContextRef is a file (and optionally a range of it) sent along with a prompt.
+type ContextRef struct {
+	URI   string          `json:"uri"`
+	Range *protocol.Range `json:"range,omitempty"`
+}
+
+// RunArgs are claude.run's arguments.
+type RunArgs struct {
+	Prompt          string       `json:"prompt"`
+	WorkspaceFolder string       `json:"workspaceFolder,omitempty"`
+	Context         []ContextRef `json:"context,omitempty"`
+	Model           string       `json:"model,omitempty"`
+	PermissionMode  string       `json:"permissionMode,omitempty"`
+	SessionID       string       `json:"sessionId,omitempty"`
+	TaskID          string       `json:"taskId,omitempty"`
+}
+
+// FollowUpArgs are claude.followUp's arguments.
+type FollowUpArgs struct {
+	TaskID         string       `json:"taskId,omitempty"`
+	SessionID      string       `json:"sessionId,omitempty"`
+	Prompt         string       `json:"prompt"`
+	Context        []ContextRef `json:"context,omitempty"`
+	Model          string       `json:"model,omitempty"`
+	PermissionMode string       `json:"permissionMode,omitempty"`
+	NewTaskID      string       `json:"newTaskId,omitempty"`
+}
+
+// RunResult is the reply of claude.run and claude.followUp.
+type RunResult struct {
+	TaskID      string   `json:"taskId"`
+	SessionID   string   `json:"sessionId"`
+	Status      string   `json:"status"`
+	Result      string   `json:"result"`
+	IsError     bool     `json:"isError"`
+	CostUSD     float64  `json:"costUsd"`
+	DurationMs  int64    `json:"durationMs"`
+	NumTurns    int      `json:"numTurns"`
+	EditedFiles []string `json:"editedFiles"`
+}
+
+// TaskInfo is one entry of claude.tasks.
+type TaskInfo struct {
+	TaskID          string   `json:"taskId"`
+	Status          string   `json:"status"`
+	WorkspaceFolder string   `json:"workspaceFolder"`
+	Prompt          string   `json:"prompt"`
+	SessionID       string   `json:"sessionId,omitempty"`
+	StartedAt       string   `json:"startedAt"`
+	EndedAt         string   `json:"endedAt,omitempty"`
+	CostUSD         *float64 `json:"costUsd,omitempty"`
+}
+
+func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.RawMessage, token json.RawMessage) (any, error) {
+	arg := json.RawMessage("{}")
+	if len(args) > 0 && string(args[0]) != "null" {
+		arg = args[0]
+	}
+	switch cmd {
+	case "claude.run":
+		var a RunArgs
+		if err := strictDecode(arg, &a); err != nil {
+			return nil, invalidParams("claude.run: %v", err)
+		}
+		return s.run(ctx, a, token)
+	case "claude.followUp":
+		var a FollowUpArgs
+		if err := strictDecode(arg, &a); err != nil {
+			return nil, invalidParams("claude.followUp: %v", err)
+		}
+		return s.followUp(ctx, a, token)
+	case "claude.cancel":
+		var a struct {
+			TaskID string `json:"taskId"`
+		}
+		if err := json.Unmarshal(arg, &a); err != nil || a.TaskID == "" {
+			// A bare string argument is accepted too.
+			if json.Unmarshal(arg, &a.TaskID) != nil || a.TaskID == "" {
+				return nil, invalidParams("claude.cancel needs {taskId}")
+			}
+		}
+		if s.mgr.Get(a.TaskID) == nil {
+			return nil, invalidParams("no task %q", a.TaskID)
+		}
+		return map[string]bool{"cancelled": s.mgr.Cancel(a.TaskID)}, nil
+	case "claude.tasks":
+		return s.listTasks(), nil
+	case "claude.authStatus":
+		s.mu.Lock()
+		a := s.auth
+		s.mu.Unlock()
+		if a == nil {
+			return map[string]any{"mode": "inherit", "status": "inherit", "message": "claude uses its own login; the bridge manages no key"}, nil
+		}
+		return a.Status(), nil
+	}
+	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(Commands, ", "))
+}
+
+func strictDecode(raw json.RawMessage, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) run(ctx context.Context, a RunArgs, token json.RawMessage) (any, error) {
+	if strings.TrimSpace(a.Prompt) == "" {
+		return nil, invalidParams("claude.run needs a prompt")
+	}
+	ctxURIs := make([]string, len(a.Context))
+	for i, c := range a.Context {
+		ctxURIs[i] = c.URI
+	}
+	folder, roots, err := s.folderFor(a.WorkspaceFolder, ctxURIs)
+	if err != nil {
+		return nil, err
+	}
+	prompt, err := withMentions(a.Prompt, a.Context, folder.Path)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := s.spec(a.TaskID, prompt, folder.Path, roots, a.Model, a.PermissionMode)
+	if err != nil {
+		return nil, err
+	}
+	spec.ResumeSession = a.SessionID
+	return s.runTask(ctx, spec, token)
+}
+
+func (s *Server) followUp(ctx context.Context, a FollowUpArgs, token json.RawMessage) (any, error) {
+	if strings.TrimSpace(a.Prompt) == "" {
+		return nil, invalidParams("claude.followUp needs a prompt")
+	}
+	session, workspace, roots, err := s.mgr.FollowUpSession(a.TaskID, a.SessionID)
+	if err != nil {
+		return nil, invalidParams("%v", err)
+	}
+	if workspace == "" {
+		f, r, err := s.folderFor("", nil)
+		if err != nil {
+			return nil, err
+		}
+		workspace, roots = f.Path, r
+	}
+	prompt, err := withMentions(a.Prompt, a.Context, workspace)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := s.spec(a.NewTaskID, prompt, workspace, roots, a.Model, a.PermissionMode)
+	if err != nil {
+		return nil, err
+	}
+	spec.ResumeSession = session
+	return s.runTask(ctx, spec, token)
+}
+
+func (s *Server) spec(id, prompt, workspace string, roots []string, model, mode string) (runner.Spec, error) {
+	s.mu.Lock()
+	st := s.settings
+	s.mu.Unlock()
+	if mode != "" {
+		if err := runner.ValidPermissionMode(mode); err != nil {
+			return runner.Spec{}, invalidParams("%v", err)
+		}
+	} else {
+		mode = st.PermissionMode
+	}
+	if model == "" {
+		model = st.Model
+	}
+	return runner.Spec{
+		ID: id, Prompt: prompt, Workspace: workspace, Roots: roots,
+		Options: runner.Options{Model: model, PermissionMode: mode, AllowedTools: st.AllowedTools, DisallowedTools: st.DisallowedTools},
+	}, nil
+}
+
+// withMentions appends the context as @path#L5-10 mentions, the way claude
+// expects file references.
+func withMentions(prompt string, refs []ContextRef, root string) (string, error) {
+	if len(refs) == 0 {
+		return prompt, nil
+	}
+	var mentions []string
+	for _, r := range refs {
+		p, err := uriToPath(r.URI)
+		if err != nil {
+			return "", invalidParams("context: %v", err)
+		}
+		m := "@" + runner.RelPath(p, root)
+		if r.Range != nil {
+			start := int(r.Range.Start.Line) + 1
+			end := int(r.Range.End.Line) + 1
+			if r.Range.End.Character == 0 && r.Range.End.Line > r.Range.Start.Line {
+				end-- // a selection ending at the start of a line stops before it
+			}
+			if end <= start {
+				m += fmt.Sprintf("#L%d", start)
+			} else {
+				m += fmt.Sprintf("#L%d-%d", start, end)
+			}
+		}
+		mentions = append(mentions, m)
+	}
+	return prompt + "\n\n" + strings.Join(mentions, " "), nil
+}
+
+func (s *Server) listTasks() []TaskInfo {
+	infos := s.mgr.Tasks()
+	out := make([]TaskInfo, 0, len(infos))
+	for _, in := range infos {
+		ti := TaskInfo{
+			TaskID: in.ID, Status: string(in.State), WorkspaceFolder: pathToURI(in.Workspace),
+			Prompt: in.Prompt, SessionID: in.SessionID, StartedAt: in.Created.UTC().Format(time.RFC3339Nano),
+		}
+		if !in.Ended.IsZero() {
+			ti.EndedAt = in.Ended.UTC().Format(time.RFC3339Nano)
+			c := in.CostUSD
+			ti.CostUSD = &c
+		}
+		out = append(out, ti)
+	}
+	return out
+}
+
+func resultOf(out runner.Outcome) RunResult {
+	files := make([]string, 0, len(out.EditedFiles))
+	for _, f := range out.EditedFiles {
+		files = append(files, pathToURI(filepath.Clean(f)))
+	}
+	return RunResult{
+		TaskID: out.TaskID, SessionID: out.SessionID, Status: string(out.Status), Result: out.Result,
+		IsError: out.IsError, CostUSD: out.CostUSD, DurationMs: out.DurationMs, NumTurns: out.NumTurns, EditedFiles: files,
+	}
+}
+
+func taskError(err error) error {
+	if errors.Is(err, runner.ErrShutdown) {
+		return jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "%v", err)
+	}
+	return invalidParams("%v", err)
+}

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+)
+
+// Commands are the workspace/executeCommand commands the bridge serves.
+var Commands = []string{"claude.run", "claude.cancel", "claude.followUp", "claude.tasks", "claude.authStatus"}
+
+// clientCaps are the client capabilities the bridge looks at.
+type clientCaps struct {
+	workDoneProgress bool
+}
+
+// initializeParams is the part of InitializeParams the bridge reads. It is
+// decoded by hand because protocol.InitializeParams turns a null processId
+// into 0 and lacks nothing else we need.
+type initializeParams struct {
+	RootURI          string                     `json:"rootUri"`
+	RootPath         string                     `json:"rootPath"`
+	WorkspaceFolders []protocol.WorkspaceFolder `json:"workspaceFolders"`
+	InitOptions      json.RawMessage            `json:"initializationOptions"`
+	Capabilities     struct {
+		Window struct {
+			WorkDoneProgress bool `json:"workDoneProgress"`
+		} `json:"window"`
+	} `json:"capabilities"`
+	ClientInfo *struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"clientInfo"`
+}
+
+func (s *Server) initialize(raw json.RawMessage) (any, error) {
+	var p initializeParams
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, invalidParams("initialize: %v", err)
+		}
+	}
+	s.mu.Lock()
+	if s.state != stateNew {
+		s.mu.Unlock()
+		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "initialize was already called")
+	}
+	s.mu.Unlock()
+
+	cfg, err := decodeConfig(p.InitOptions)
+	if err != nil {
+		return nil, invalidParams("%v", err)
+	}
+	settings, err := DefaultSettings().Merge(cfg)
+	if err != nil {
+		return nil, invalidParams("initializationOptions: %v", err)
+	}
+	folders, err := foldersFromInit(p.WorkspaceFolders, p.RootURI, p.RootPath)
+	if err != nil {
+		return nil, invalidParams("%v", err)
+	}
+
+	var auth AuthService
+	var authErr error
+	if s.opts.NewAuth != nil {
+		auth, authErr = s.opts.NewAuth(s.connCtx, settings.Auth, authNotifier{s})
+		if authErr != nil {
+			s.log.Warn("auth manager not started", zap.Error(authErr))
+		}
+	}
+
+	s.mu.Lock()
+	s.settings = settings
+	s.folders = folders
+	s.caps = clientCaps{workDoneProgress: p.Capabilities.Window.WorkDoneProgress}
+	s.auth = auth
+	s.state = stateInitialized
+	s.mu.Unlock()
+	s.mgr.Reconfigure(s.runnerConfig(settings, auth))
+	if s.opts.SetLogLevel != nil && settings.LogLevel != "" {
+		s.opts.SetLogLevel(settings.LogLevel)
+	}
+	client := "unknown"
+	if p.ClientInfo != nil {
+		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
+	}
+	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)))
+
+	// Tell the user now, not at their first task, if claude is missing or
+	// the key cannot work. Off the read loop: these are notifications that
+	// should follow the initialize reply.
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		if _, err := s.mgr.ClaudePath(); err != nil {
+			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
+		}
+		if authErr != nil {
+			s.ShowMessage(protocol.MessageTypeError, "claude-bridge: authentication is not set up: "+authErr.Error())
+		}
+	}()
+
+	return map[string]any{
+		"capabilities": map[string]any{
+			"executeCommandProvider": map[string]any{"commands": Commands},
+			"textDocumentSync": map[string]any{
+				"openClose": true,
+				"change":    protocol.TextDocumentSyncKindIncremental,
+				"save":      map[string]any{"includeText": true},
+			},
+			"workspace": map[string]any{
+				"workspaceFolders": map[string]any{"supported": true, "changeNotifications": true},
+			},
+		},
+		"serverInfo": map[string]any{"name": "claude-bridge", "version": s.opts.Version},
+	}, nil
+}
+
+// runnerConfig turns settings into the runner's configuration.
+func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
+	c := s.opts.Runner
+	if st.ClaudePath != "" {
+		c.ClaudePath = st.ClaudePath
+	}
+	c.MaxConcurrent = st.MaxConcurrentTasks
+	switch {
+	case st.FollowUpIdleSeconds > 0:
+		c.FollowUpIdle = time.Duration(st.FollowUpIdleSeconds) * time.Second
+	default:
+		c.FollowUpIdle = -1
+	}
+	if auth != nil {
+		c.Auth = auth
+	}
+	if c.Log == nil {
+		c.Log = s.log
+	}
+	return c
+}
+
+func (s *Server) didChangeConfiguration(raw json.RawMessage) {
+	var p struct {
+		Settings struct {
+			ClaudeBridge json.RawMessage `json:"claudeBridge"`
+		} `json:"settings"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil || len(p.Settings.ClaudeBridge) == 0 {
+		return
+	}
+	cfg, err := decodeConfig(p.Settings.ClaudeBridge)
+	if err == nil {
+		s.mu.Lock()
+		var st Settings
+		st, err = s.settings.Merge(cfg)
+		if err == nil {
+			s.settings = st
+		}
+		s.mu.Unlock()
+	}
+	if err != nil {
+		s.ShowMessage(protocol.MessageTypeError, "claude-bridge: settings ignored: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	st, auth := s.settings, s.auth
+	s.mu.Unlock()
+	if auth != nil && len(cfg.Auth) > 0 {
+		if err := auth.Reconfigure(cfg.Auth); err != nil {
+			s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
+		}
+	}
+	s.mgr.Reconfigure(s.runnerConfig(st, auth))
+	if s.opts.SetLogLevel != nil && cfg.LogLevel != nil {
+		s.opts.SetLogLevel(*cfg.LogLevel)
+	}
+	s.log.Info("configuration changed")
+}
+
+// shutdown cancels every task and replies once their processes are gone.
+func (s *Server) shutdown() (any, error) {
+	s.mu.Lock()
+	s.state = stateShutdown
+	s.shutdownOK = true
+	s.mu.Unlock()
+	s.stopTasks()
+	return nil, nil
+}
+
+func (s *Server) exit() {
+	s.mu.Lock()
+	ok := s.shutdownOK
+	s.mu.Unlock()
+	code := 1
+	if ok {
+		code = 0
+	} else {
+		// exit without shutdown: still leave no claude behind.
+		s.stopTasks()
+	}
+	select {
+	case s.exitCh <- code:
+	default:
+	}
+}
+
+// authNotifier relays the auth manager's news to the editor.
+type authNotifier struct{ s *Server }
+
+func (n authNotifier) ShowMessage(typ protocol.MessageType, msg string) { n.s.ShowMessage(typ, msg) }
+
+func (n authNotifier) AuthChanged(status, source, fingerprint string) {
+	n.s.notify("claude/authChanged", map[string]any{"status": status, "source": source, "fingerprint": fingerprint})
+}
+
+var _ = fmt.Sprint
+var _ = context.Background

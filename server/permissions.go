@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+)
+
+// The actions of a permission question, as the editor shows them.
+const (
+	actionAllow     = "Allow"
+	actionAllowTask = "Allow for this task"
+	actionDeny      = "Deny"
+)
+
+// askPermission asks the editor with window/showMessageRequest. A dismissed
+// question, or an editor that cannot answer, is a Deny.
+func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.PermissionRequest) (runner.Decision, string) {
+	params := map[string]any{
+		"type":    protocol.MessageTypeInfo,
+		"message": permissionMessage(req, v.root),
+		"actions": []map[string]string{{"title": actionAllow}, {"title": actionAllowTask}, {"title": actionDeny}},
+	}
+	var answer *struct {
+		Title string `json:"title"`
+	}
+	if err := s.call(ctx, "window/showMessageRequest", params, &answer); err != nil {
+		if ctx.Err() != nil {
+			return runner.Deny, "The task was cancelled."
+		}
+		s.log.Warn("permission question failed", zap.Error(err))
+		return runner.Deny, "The editor could not be asked for permission: " + err.Error()
+	}
+	if answer == nil {
+		return runner.Deny, "The user dismissed the permission question."
+	}
+	switch answer.Title {
+	case actionAllow:
+		return runner.Allow, "Allowed in the editor."
+	case actionAllowTask:
+		return runner.AllowTask, fmt.Sprintf("%s allowed for this task in the editor.", req.ToolName)
+	}
+	return runner.Deny, "The user denied " + req.ToolName + " in the editor."
+}
+
+// permissionMessage names the tool and its key input:
+// "Claude wants to run Bash: `go test ./...`".
+func permissionMessage(req runner.PermissionRequest, root string) string {
+	var in struct {
+		Command  string `json:"command"`
+		FilePath string `json:"file_path"`
+		Notebook string `json:"notebook_path"`
+		URL      string `json:"url"`
+		Pattern  string `json:"pattern"`
+	}
+	_ = json.Unmarshal(req.Input, &in)
+	key := in.Command
+	switch {
+	case key != "":
+	case in.FilePath != "":
+		key = runner.RelPath(in.FilePath, root)
+	case in.Notebook != "":
+		key = runner.RelPath(in.Notebook, root)
+	case in.URL != "":
+		key = in.URL
+	case in.Pattern != "":
+		key = in.Pattern
+	}
+	if key == "" {
+		if req.Description != "" {
+			return fmt.Sprintf("Claude wants to run %s: %s", req.ToolName, firstLine(req.Description, 200))
+		}
+		return "Claude wants to run " + req.ToolName
+	}
+	return fmt.Sprintf("Claude wants to run %s: `%s`", req.ToolName, firstLine(key, 300))
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner"
+)
+
+// carryTimeout bounds how long a task's reply waits for its last edits to
+// reach the editor's buffers.
+const carryTimeout = 15 * time.Second
+
+// taskView is one task as the editor sees it: its claude/event sequence, its
+// progress token and the queue of edits to carry into buffers. It is the
+// runner.Observer of the task.
+type taskView struct {
+	s        *Server
+	id       string
+	root     string
+	progress *progress
+
+	emitMu sync.Mutex // guards seq: claude's events and the bridge's own status events interleave
+	seq    int64
+
+	edits     chan runner.FileChange
+	editsDone chan struct{}
+	drainOnce sync.Once
+
+	mu     sync.Mutex // guards extra
+	extra  []string   // files changed on disk by other means during the task
+	extraS map[string]bool
+}
+
+func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMessage) (any, error) {
+	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), extraS: map[string]bool{}}
+	t, err := s.mgr.NewTask(spec, v)
+	if err != nil {
+		return nil, taskError(err)
+	}
+	v.id = t.ID
+	v.progress = s.beginProgress(ctx, t.ID, token, spec.Prompt)
+	s.mu.Lock()
+	s.tasks[t.ID] = v
+	if v.progress != nil {
+		s.tokens[v.progress.key] = t.ID
+	}
+	s.mu.Unlock()
+	go v.carryLoop()
+	s.bufs.taskStarted(v)
+
+	out := s.mgr.Run(ctx, t)
+
+	v.drainEdits() // normally done already, before the result event
+	s.bufs.taskEnded(v)
+	res := resultOf(out)
+	res.EditedFiles = v.mergeExtra(res.EditedFiles)
+	v.progress.end(out)
+	s.mu.Lock()
+	delete(s.tasks, t.ID)
+	if v.progress != nil {
+		delete(s.tokens, v.progress.key)
+	}
+	s.mu.Unlock()
+	return res, nil
+}
+
+// drainEdits waits (bounded) until every change of the task has been
+// carried into the buffers, so that conflicts and carried edits are
+// reported before the task's result.
+func (v *taskView) drainEdits() {
+	v.drainOnce.Do(func() {
+		close(v.edits)
+		select {
+		case <-v.editsDone:
+		case <-time.After(carryTimeout):
+			v.s.log.Warn("edits still being carried when the task ended", zap.String("task", v.id))
+		}
+	})
+}
+
+// carryLoop carries the task's file changes into open buffers, one at a
+// time and in order, off the runner's read loop.
+func (v *taskView) carryLoop() {
+	defer close(v.editsDone)
+	for ch := range v.edits {
+		v.s.bufs.carry(v.s.connCtx, v.id, ch)
+	}
+}
+
+// noteExternal records a file changed on disk during the task by other
+// means than claude's file tools (a Bash command).
+func (v *taskView) noteExternal(uri string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.extraS[uri] {
+		v.extraS[uri] = true
+		v.extra = append(v.extra, uri)
+	}
+}
+
+func (v *taskView) mergeExtra(files []string) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	seen := map[string]bool{}
+	for _, f := range files {
+		seen[f] = true
+	}
+	for _, f := range v.extra {
+		if !seen[f] {
+			files = append(files, f)
+			seen[f] = true
+		}
+	}
+	return files
+}
+
+// Event implements runner.Observer.
+func (v *taskView) Event(t *runner.Task, ev runner.Event) {
+	if msg := progressMessage(ev, v.root); msg != "" {
+		v.progress.report(msg)
+	}
+	if ev.Kind == runner.EventToolResult && ev.ToolResult.Change != nil {
+		v.edits <- *ev.ToolResult.Change
+	}
+	if ev.Kind == runner.EventResult {
+		v.drainEdits()
+	}
+	v.send(ev.Kind, eventParams(ev, v.root))
+}
+
+// send numbers and sends one claude/event.
+func (v *taskView) send(kind runner.EventKind, params map[string]any) {
+	if params == nil {
+		return
+	}
+	v.emitMu.Lock()
+	defer v.emitMu.Unlock()
+	v.seq++
+	params["taskId"] = v.id
+	params["seq"] = v.seq
+	params["kind"] = string(kind)
+	v.s.notify("claude/event", params)
+}
+
+// status reports something the bridge did for the task, as a status event
+// and a progress report.
+func (v *taskView) status(msg string) {
+	v.progress.report(msg)
+	v.send(runner.EventStatus, map[string]any{"message": msg})
+}
+
+// AskPermission implements runner.Observer.
+func (v *taskView) AskPermission(ctx context.Context, t *runner.Task, req runner.PermissionRequest) (runner.Decision, string) {
+	return v.s.askPermission(ctx, v, req)
+}
