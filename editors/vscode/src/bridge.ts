@@ -1,0 +1,400 @@
+// The one language client of this window: starting claude-bridge, running
+// tasks with a progress notification, cancelling them, and routing the
+// bridge's notifications into the TaskStore.
+
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  ShowMessageRequest,
+  State,
+  TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressBegin,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressEnd,
+  WorkDoneProgressReport,
+} from 'vscode-languageclient/node';
+import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
+import { handleShowMessageRequest } from './permissions';
+import {
+  BridgeEvent,
+  COMMANDS,
+  EditConflict,
+  FollowUpArgs,
+  RunArgs,
+  TaskInfo,
+  TaskResult,
+  isTerminal,
+} from './protocol';
+import { bridgeOptions } from './settings';
+import { TaskStore } from './tasks';
+
+export class BridgeMissingError extends Error {}
+
+/** A task this window started and whose request has not replied yet. */
+interface LiveTask {
+  /** The id the task is stored under: ours for claude.run, provisional for a follow-up until the bridge names it. */
+  id: string;
+  token: string;
+  prompt: string;
+  isFollowUp: boolean;
+}
+
+function short(text: string, max = 60): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : one.slice(0, max - 1) + '…';
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile()) return false;
+    if (process.platform === 'win32') return true;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function newTaskId(): string {
+  return `vscode-${randomUUID()}`;
+}
+
+export class Bridge implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private readonly live = new Map<string, LiveTask>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly stateChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeState = this.stateChanged.event;
+  /** Set when the last start attempt found no bridge. */
+  missing: LocateResult | undefined;
+  bridgePath: string | undefined;
+  lastAuth: { status?: string; source?: string; fingerprint?: string } | undefined;
+
+  constructor(
+    readonly store: TaskStore,
+    readonly output: vscode.LogOutputChannel,
+  ) {}
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  private settings(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('claudeBridge');
+  }
+
+  locate(): LocateResult {
+    return locateBridge({
+      setting: this.settings().get<string>('path') ?? '',
+      pathVar: process.env.PATH,
+      home: os.homedir(),
+      gobin: process.env.GOBIN,
+      gopath: process.env.GOPATH,
+      platform: process.platform,
+      isExecutable,
+    });
+  }
+
+  /** Shows the "bridge not found" notification with the install command. */
+  async notifyMissing(r: LocateResult & { found: false }): Promise<void> {
+    const copy = 'Copy Install Command';
+    const settings = 'Open Settings';
+    const retry = 'Retry';
+    const pick = await vscode.window.showErrorMessage(notFoundMessage(r), copy, settings, retry);
+    if (pick === copy) {
+      await vscode.env.clipboard.writeText(INSTALL_COMMAND);
+      void vscode.window.showInformationMessage(`Copied: ${INSTALL_COMMAND}`);
+    } else if (pick === settings) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'claudeBridge.path');
+    } else if (pick === retry) {
+      await this.restart().catch(() => undefined);
+    }
+  }
+
+  /** Starts the client if it is not running. Throws BridgeMissingError (after notifying) when there is no bridge. */
+  async ensureStarted(): Promise<LanguageClient> {
+    if (this.client && this.running) return this.client;
+    if (this.starting) return this.starting;
+    this.starting = this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<LanguageClient> {
+    if (this.client) {
+      const old = this.client;
+      this.client = undefined;
+      await old.dispose().catch(() => undefined);
+    }
+    const found = this.locate();
+    if (!found.found) {
+      this.missing = found;
+      this.bridgePath = undefined;
+      this.stateChanged.fire();
+      this.output.error(notFoundMessage(found));
+      void this.notifyMissing(found);
+      throw new BridgeMissingError(notFoundMessage(found));
+    }
+    this.missing = undefined;
+    this.bridgePath = found.path;
+    this.output.info(`starting ${found.path} (from ${found.source})`);
+
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const serverOptions: ServerOptions = {
+      command: found.path,
+      args: ['serve'],
+      transport: TransportKind.stdio,
+      options: { cwd: folders[0]?.uri.scheme === 'file' ? folders[0].uri.fsPath : os.homedir(), env: { ...process.env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      // Every file on disk: the bridge needs the open buffers to carry the
+      // agent's edits into them without losing unsaved changes.
+      documentSelector: [{ scheme: 'file' }],
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: () => bridgeOptions((k) => this.settings().get(k)),
+      initializationFailedHandler: (err) => {
+        this.output.error(`initialize failed: ${String(err)}`);
+        void vscode.window.showErrorMessage(`Claude Bridge could not start: ${String(err)}`);
+        return false;
+      },
+    };
+    const client = new LanguageClient('claudeBridge', 'Claude Bridge', serverOptions, clientOptions);
+    // Registered before start: languageclient installs them after its own
+    // defaults, so the permission questions get our UI.
+    client.onRequest(ShowMessageRequest.type, (params, token) =>
+      handleShowMessageRequest(params, token, {
+        describeAsker: () => this.describeWaiting(),
+        log: (l) => this.output.info(l),
+      }),
+    );
+    client.onNotification('claude/event', (ev: BridgeEvent) => this.onEvent(ev));
+    client.onNotification('claude/editConflict', (c: EditConflict) => {
+      this.output.warn(`edit conflict (${c.taskId}) ${c.uri}: ${c.message}`);
+      this.store.addConflict(c);
+    });
+    client.onNotification('claude/authChanged', (a: { status?: string; source?: string; fingerprint?: string }) => {
+      this.lastAuth = a;
+      this.output.info(`auth changed: ${JSON.stringify(a)}`);
+      this.stateChanged.fire();
+    });
+    client.onDidChangeState(() => this.stateChanged.fire());
+    this.client = client;
+    try {
+      await client.start();
+    } catch (err) {
+      this.stateChanged.fire();
+      throw err;
+    }
+    this.stateChanged.fire();
+    return client;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.ensureStarted();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.stop(12000).catch(() => undefined);
+    for (const t of this.live.values()) this.store.fail(t.id, 'The bridge stopped before the task ended');
+    this.live.clear();
+    this.stateChanged.fire();
+  }
+
+  /** Sends the settings again (workspace/didChangeConfiguration). */
+  async sendConfiguration(): Promise<void> {
+    if (!this.client || !this.running) return;
+    await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: { claudeBridge: bridgeOptions((k) => this.settings().get(k)) },
+    });
+  }
+
+  private describeWaiting(): string | undefined {
+    const waiting = this.store.running().filter((t) => t.status === 'waiting');
+    if (waiting.length !== 1) return undefined;
+    return `Task: ${short(waiting[0].prompt, 120)}`;
+  }
+
+  private onEvent(ev: BridgeEvent): void {
+    if (!ev || typeof ev.taskId !== 'string') return;
+    if (!this.store.get(ev.taskId) && ev.kind === 'queued') {
+      // A follow-up gets its id from the bridge: recognise it by its prompt.
+      const prompt = typeof ev.prompt === 'string' ? ev.prompt : '';
+      const candidates = [...this.live.values()].filter(
+        (t) => t.isFollowUp && t.id.startsWith('followup-') && prompt.startsWith(t.prompt),
+      );
+      if (candidates.length === 1) {
+        this.store.rename(candidates[0].id, ev.taskId);
+        candidates[0].id = ev.taskId;
+      }
+    }
+    this.store.addEvent(ev);
+  }
+
+  async execute(command: string, args?: unknown): Promise<unknown> {
+    const client = await this.ensureStarted();
+    return client.sendRequest(ExecuteCommandRequest.type, {
+      command,
+      arguments: args === undefined ? [] : [args],
+    });
+  }
+
+  /** claude.run: resolves to the task's result when it ends. */
+  run(args: RunArgs): Promise<TaskResult> {
+    const taskId = args.taskId ?? newTaskId();
+    return this.track(COMMANDS.run, { ...args, taskId }, taskId, args.prompt, false, undefined);
+  }
+
+  /** claude.followUp: continues a conversation as a new task. */
+  followUp(args: FollowUpArgs): Promise<TaskResult> {
+    return this.track(COMMANDS.followUp, args, `followup-${randomUUID()}`, args.prompt, true, args.taskId);
+  }
+
+  private async track(
+    command: string,
+    args: RunArgs | FollowUpArgs,
+    localId: string,
+    prompt: string,
+    isFollowUp: boolean,
+    followUpOf: string | undefined,
+  ): Promise<TaskResult> {
+    const client = await this.ensureStarted();
+    const token = `claude-bridge-vscode/${randomUUID()}`;
+    const live: LiveTask = { id: localId, token, prompt, isFollowUp };
+    this.live.set(token, live);
+    this.store.begin(localId, prompt, (args as RunArgs).workspaceFolder, followUpOf);
+
+    let report: ((message: string) => void) | undefined;
+    let lastMessage = 'Starting…';
+    let endProgress!: () => void;
+    const progressEnded = new Promise<void>((r) => (endProgress = r));
+    const sub = client.onProgress(
+      WorkDoneProgress.type,
+      token,
+      (v: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
+        if (v.kind === 'report' && v.message) {
+          lastMessage = v.message;
+          this.store.setStep(live.id, v.message);
+          report?.(v.message);
+        } else if (v.kind === 'end') {
+          if (v.message) this.store.setStep(live.id, v.message);
+          endProgress();
+        }
+      },
+    );
+
+    const request = client.sendRequest(ExecuteCommandRequest.type, {
+      command,
+      arguments: [args],
+      workDoneToken: token,
+    }) as Promise<TaskResult>;
+
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Claude: ${short(prompt)}`, cancellable: true },
+      (progress, cancel) => {
+        report = (message) => progress.report({ message });
+        report(lastMessage);
+        cancel.onCancellationRequested(() => {
+          this.output.info(`cancel requested from the progress notification (${live.id})`);
+          void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+        });
+        return Promise.race([progressEnded, request.then(
+          () => undefined,
+          () => undefined,
+        )]);
+      },
+    );
+
+    try {
+      const result = await request;
+      if (!result || typeof result !== 'object' || typeof result.taskId !== 'string') {
+        throw new Error(`unexpected reply to ${command}: ${JSON.stringify(result)}`);
+      }
+      if (result.taskId !== live.id) {
+        this.store.rename(live.id, result.taskId);
+        live.id = result.taskId;
+      }
+      this.store.finish(result);
+      this.announce(result, prompt);
+      return result;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.store.fail(live.id, reason);
+      throw err;
+    } finally {
+      sub.dispose();
+      endProgress();
+      this.live.delete(token);
+    }
+  }
+
+  private announce(r: TaskResult, prompt: string): void {
+    const transcript = 'Show Transcript';
+    const follow = 'Follow Up';
+    const body = short(r.result ?? '', 200);
+    let shown: Thenable<string | undefined>;
+    if (r.status === 'completed') {
+      shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);
+    } else if (r.status === 'cancelled') {
+      vscode.window.setStatusBarMessage(`Claude: cancelled “${short(prompt, 40)}”`, 5000);
+      return;
+    } else {
+      shown = vscode.window.showErrorMessage(`Claude failed “${short(prompt, 40)}”: ${body}`, transcript, follow);
+    }
+    void shown.then((pick) => {
+      if (pick === transcript) void vscode.commands.executeCommand('claudeBridge.showTranscript', r.taskId);
+      if (pick === follow) void vscode.commands.executeCommand('claudeBridge.followUp', { taskId: r.taskId });
+    });
+  }
+
+  /** Cancels a task: claude.cancel when its id is known, else through its progress token. */
+  async cancel(taskId: string): Promise<boolean> {
+    const live = [...this.live.values()].find((t) => t.id === taskId);
+    if (live && live.id.startsWith('followup-')) {
+      const client = await this.ensureStarted();
+      await client.sendNotification(WorkDoneProgressCancelNotification.type, { token: live.token });
+      return true;
+    }
+    const reply = (await this.execute(COMMANDS.cancel, { taskId })) as { cancelled?: boolean } | null;
+    return reply?.cancelled === true;
+  }
+
+  async tasks(): Promise<TaskInfo[]> {
+    const list = (await this.execute(COMMANDS.tasks)) as TaskInfo[] | null;
+    if (Array.isArray(list)) this.store.merge(list);
+    return Array.isArray(list) ? list : [];
+  }
+
+  async authStatus(): Promise<unknown> {
+    return this.execute(COMMANDS.authStatus);
+  }
+
+  runningCount(): number {
+    return this.store.running().length + [...this.live.values()].filter((t) => !this.store.get(t.id)).length;
+  }
+
+  hasUnfinished(taskId: string): boolean {
+    return !isTerminal(this.store.get(taskId)?.status);
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateChanged.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,283 @@
+// The claudeBridge.* commands. Each takes its input as an argument instead of
+// asking (runTask / askAboutSelection / followUp: a prompt string; cancelTask,
+// showTranscript: a task id), so other extensions and tests can drive them.
+
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Bridge, BridgeMissingError, newTaskId } from './bridge';
+import { money, seconds } from './transcript';
+import { ContextEntry, FollowUpArgs, RunArgs, TaskResult, isTerminal } from './protocol';
+import { TaskRecord } from './tasks';
+import { transcriptUri } from './transcriptView';
+
+type PromptArg = string | (Partial<RunArgs> & { prompt?: string }) | undefined;
+
+function short(text: string, max = 70): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : one.slice(0, max - 1) + '…';
+}
+
+function statusIcon(t: TaskRecord): string {
+  switch (t.status) {
+    case 'completed':
+      return '$(check)';
+    case 'failed':
+      return '$(error)';
+    case 'cancelled':
+      return '$(circle-slash)';
+    case 'waiting':
+      return '$(question)';
+    case 'queued':
+      return '$(clock)';
+    default:
+      return '$(loading~spin)';
+  }
+}
+
+function folderLabel(uri: string | undefined): string {
+  if (!uri) return '';
+  try {
+    const u = vscode.Uri.parse(uri);
+    return vscode.workspace.getWorkspaceFolder(u)?.name ?? path.basename(u.fsPath);
+  } catch {
+    return uri;
+  }
+}
+
+/** The folder a task without context runs in: the active editor's, else the first. */
+function defaultFolder(): string | undefined {
+  const doc = vscode.window.activeTextEditor?.document;
+  const f = (doc && vscode.workspace.getWorkspaceFolder(doc.uri)) ?? vscode.workspace.workspaceFolders?.[0];
+  return f?.uri.toString();
+}
+
+export class Commands {
+  constructor(private readonly bridge: Bridge) {}
+
+  register(): vscode.Disposable[] {
+    const reg = (id: string, fn: (arg?: any) => Promise<unknown>) =>
+      vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        try {
+          return await fn(arg);
+        } catch (err) {
+          if (!(err instanceof BridgeMissingError)) {
+            void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`);
+          }
+          // A caller that passed an argument is a program: let it see the failure.
+          if (arg !== undefined) throw err;
+          return undefined;
+        }
+      });
+    return [
+      reg('claudeBridge.runTask', (a) => this.runTask(a)),
+      reg('claudeBridge.askAboutSelection', (a) => this.askAboutSelection(a)),
+      reg('claudeBridge.followUp', (a) => this.followUp(a)),
+      reg('claudeBridge.cancelTask', (a) => this.cancelTask(a)),
+      reg('claudeBridge.showTasks', () => this.showTasks()),
+      reg('claudeBridge.showTranscript', (a) => this.showTranscript(a)),
+      reg('claudeBridge.authStatus', () => this.authStatus()),
+      reg('claudeBridge.restart', () => this.bridge.restart()),
+    ];
+  }
+
+  async runTask(arg: PromptArg): Promise<TaskResult | undefined> {
+    const opts = typeof arg === 'object' && arg !== null ? arg : {};
+    let prompt = typeof arg === 'string' ? arg : opts.prompt;
+    const workspaceFolder = opts.workspaceFolder ?? defaultFolder();
+    if (!workspaceFolder) throw new Error('open a folder first: Claude runs tasks in a workspace folder');
+    if (prompt === undefined) {
+      prompt = await vscode.window.showInputBox({
+        title: 'Claude: Run Task',
+        prompt: `Claude works in ${folderLabel(workspaceFolder)}`,
+        placeHolder: 'What should Claude do? e.g. add a --verbose flag',
+        ignoreFocusOut: true,
+      });
+      if (!prompt?.trim()) return undefined;
+    }
+    return this.bridge.run({ ...opts, prompt, workspaceFolder, taskId: opts.taskId ?? newTaskId() });
+  }
+
+  async askAboutSelection(arg: PromptArg): Promise<TaskResult | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) throw new Error('no active editor: select some code first');
+    const doc = editor.document;
+    const context: ContextEntry[] = editor.selections.map((sel) => {
+      // An empty selection means the cursor's line.
+      const range = sel.isEmpty
+        ? new vscode.Range(sel.active.line, 0, sel.active.line + 1, 0)
+        : new vscode.Range(sel.start, sel.end);
+      return {
+        uri: doc.uri.toString(),
+        range: {
+          start: { line: range.start.line, character: range.start.character },
+          end: { line: range.end.line, character: range.end.character },
+        },
+      };
+    });
+    const opts = typeof arg === 'object' && arg !== null ? arg : {};
+    let prompt = typeof arg === 'string' ? arg : opts.prompt;
+    if (prompt === undefined) {
+      const first = editor.selection;
+      const lastLine = first.end.character === 0 && first.end.line > first.start.line ? first.end.line : first.end.line + 1;
+      prompt = await vscode.window.showInputBox({
+        title: `Claude: Ask About ${path.basename(doc.uri.fsPath)}:${first.start.line + 1}-${lastLine}`,
+        placeHolder: 'What do you want to know or change here?',
+        ignoreFocusOut: true,
+      });
+      if (!prompt?.trim()) return undefined;
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.toString() ?? opts.workspaceFolder;
+    return this.bridge.run({
+      ...opts,
+      prompt,
+      context: [...(opts.context ?? []), ...context],
+      workspaceFolder: folder,
+      taskId: opts.taskId ?? newTaskId(),
+    });
+  }
+
+  async followUp(arg: string | Partial<FollowUpArgs> | undefined): Promise<TaskResult | undefined> {
+    const opts: Partial<FollowUpArgs> = typeof arg === 'object' && arg !== null ? arg : {};
+    let prompt = typeof arg === 'string' ? arg : opts.prompt;
+    let taskId = opts.taskId;
+    const sessionId = opts.sessionId;
+    if (!taskId && !sessionId) {
+      const ended = this.bridge.store.ended();
+      if (ended.length === 0) throw new Error('no finished task to follow up');
+      if (ended.length === 1 || prompt !== undefined) {
+        taskId = ended[0].taskId;
+      } else {
+        const pick = await vscode.window.showQuickPick(
+          ended.map((t) => ({ label: `${statusIcon(t)} ${short(t.prompt)}`, description: folderLabel(t.workspaceFolder), t })),
+          { title: 'Claude: Follow Up on which task?' },
+        );
+        if (!pick) return undefined;
+        taskId = pick.t.taskId;
+      }
+    }
+    if (prompt === undefined) {
+      const t = taskId ? this.bridge.store.get(taskId) : undefined;
+      prompt = await vscode.window.showInputBox({
+        title: 'Claude: Follow Up',
+        prompt: t ? `Continues “${short(t.prompt, 50)}”` : undefined,
+        placeHolder: 'What next?',
+        ignoreFocusOut: true,
+      });
+      if (!prompt?.trim()) return undefined;
+    }
+    const args: FollowUpArgs = { ...opts, prompt };
+    if (taskId) args.taskId = taskId;
+    else if (sessionId) args.sessionId = sessionId;
+    return this.bridge.followUp(args);
+  }
+
+  async cancelTask(arg: string | { taskId?: string } | undefined): Promise<boolean> {
+    let taskId = typeof arg === 'string' ? arg : arg?.taskId;
+    if (!taskId) {
+      const running = this.bridge.store.running();
+      if (running.length === 0) {
+        void vscode.window.showInformationMessage('Claude: no task is running');
+        return false;
+      }
+      if (running.length === 1) taskId = running[0].taskId;
+      else {
+        const pick = await vscode.window.showQuickPick(
+          running.map((t) => ({ label: `${statusIcon(t)} ${short(t.prompt)}`, description: t.step ?? t.status, t })),
+          { title: 'Claude: Cancel which task?' },
+        );
+        if (!pick) return false;
+        taskId = pick.t.taskId;
+      }
+    }
+    const cancelled = await this.bridge.cancel(taskId);
+    if (!cancelled) vscode.window.setStatusBarMessage(`Claude: task ${taskId} was not running`, 5000);
+    return cancelled;
+  }
+
+  async showTasks(): Promise<void> {
+    try {
+      await this.bridge.tasks();
+    } catch (err) {
+      if (err instanceof BridgeMissingError) throw err;
+      // The local list is still worth showing.
+    }
+    const all = this.bridge.store.all();
+    if (all.length === 0) {
+      const run = 'Run Task…';
+      const pick = await vscode.window.showInformationMessage('Claude: no tasks yet in this window.', run);
+      if (pick === run) await vscode.commands.executeCommand('claudeBridge.runTask');
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(
+      all.map((t) => ({
+        label: `${statusIcon(t)} ${short(t.prompt || t.taskId)}`,
+        description: isTerminal(t.status) ? t.status : (t.step ?? t.status),
+        detail: [
+          folderLabel(t.workspaceFolder),
+          `started ${t.startedAt.toLocaleTimeString()}`,
+          t.result?.durationMs !== undefined ? seconds(t.result.durationMs) : '',
+          t.result?.costUsd !== undefined ? money(t.result.costUsd) : '',
+          t.taskId,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+        t,
+      })),
+      { title: 'Claude Tasks', matchOnDetail: true, placeHolder: 'Pick a task to open its transcript or cancel it' },
+    );
+    if (!pick) return;
+    const t = pick.t;
+    const actions = [{ label: '$(output) Open Transcript', id: 'transcript' }];
+    if (!isTerminal(t.status)) actions.push({ label: '$(stop-circle) Cancel Task', id: 'cancel' });
+    else actions.push({ label: '$(comment-discussion) Follow Up…', id: 'followUp' });
+    const action = await vscode.window.showQuickPick(actions, { title: short(t.prompt || t.taskId) });
+    if (action?.id === 'transcript') await this.showTranscript(t.taskId);
+    if (action?.id === 'cancel') await this.cancelTask(t.taskId);
+    if (action?.id === 'followUp') await this.followUp({ taskId: t.taskId });
+  }
+
+  async showTranscript(arg: string | { taskId?: string } | undefined): Promise<string | undefined> {
+    let taskId = typeof arg === 'string' ? arg : arg?.taskId;
+    if (!taskId) {
+      const all = this.bridge.store.all();
+      if (all.length === 0) {
+        void vscode.window.showInformationMessage('Claude: no task to show yet');
+        return undefined;
+      }
+      const running = this.bridge.store.running();
+      if (all.length === 1) taskId = all[0].taskId;
+      else if (running.length === 1) taskId = running[0].taskId;
+      else {
+        const pick = await vscode.window.showQuickPick(
+          all.map((t) => ({ label: `${statusIcon(t)} ${short(t.prompt || t.taskId)}`, description: t.status, t })),
+          { title: 'Claude: Transcript of which task?' },
+        );
+        if (!pick) return undefined;
+        taskId = pick.t.taskId;
+      }
+    }
+    const doc = await vscode.workspace.openTextDocument(transcriptUri(taskId));
+    await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
+    return doc.uri.toString();
+  }
+
+  async authStatus(): Promise<unknown> {
+    const status = await this.bridge.authStatus();
+    const lines: string[] = [];
+    if (status && typeof status === 'object') {
+      for (const [k, v] of Object.entries(status as Record<string, unknown>)) {
+        if (v === undefined || v === null || v === '') continue;
+        lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+      }
+    } else {
+      lines.push(String(status));
+    }
+    this.bridge.output.info(`auth status: ${JSON.stringify(status)}`);
+    const details = 'Show Log';
+    // A notification shows one paragraph: the facts go into the message itself.
+    void vscode.window.showInformationMessage(`Claude auth: ${lines.join(' · ')}`, details).then((p) => {
+      if (p === details) this.bridge.output.show(true);
+    });
+    return status;
+  }
+}
