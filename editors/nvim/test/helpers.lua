@@ -1,0 +1,263 @@
+-- Test helpers for the Neovim plugin specs. A spec is a Lua file run by a headless
+-- Neovim (`nvim --headless -u NONE -i NONE -n -c "luafile SPEC"`) started by test/run.sh,
+-- which passes everything through the environment:
+--   CB_PLUGIN      the plugin folder (editors/nvim)
+--   CB_BRIDGE      the bridge command (bin/claude-bridge, or `node test/mock/bridge.js`)
+--   CB_WS          the workspace folder (a git repository with main.go)
+--   CB_TMP         the spec's temp folder
+--   CB_RESULT      file the spec writes PASS or the failure into
+--   CB_FAKEAPI_LOG the stand-in's request log (stderr), real-bridge specs only
+--   CB_REQUESTS    the stand-in's --requests-log file, when it has that flag
+--   CB_RUN_ID      a marker in the environment of every process the spec starts
+local H = {}
+
+H.env = {
+  plugin = assert(vim.env.CB_PLUGIN, 'CB_PLUGIN not set: run specs through test/run.sh'),
+  bridge = assert(vim.env.CB_BRIDGE, 'CB_BRIDGE not set'),
+  ws = assert(vim.env.CB_WS, 'CB_WS not set'),
+  tmp = assert(vim.env.CB_TMP, 'CB_TMP not set'),
+  result = assert(vim.env.CB_RESULT, 'CB_RESULT not set'),
+  fakeapi_log = vim.env.CB_FAKEAPI_LOG,
+  requests = vim.env.CB_REQUESTS,
+  run_id = vim.env.CB_RUN_ID,
+}
+
+vim.opt.rtp:prepend(H.env.plugin)
+vim.o.swapfile = false
+vim.o.shortmess = vim.o.shortmess .. 'F'
+vim.cmd('runtime plugin/claude_bridge.lua')
+
+local started = (vim.uv or vim.loop).hrtime()
+local function elapsed()
+  return string.format('%6.2fs', ((vim.uv or vim.loop).hrtime() - started) / 1e9)
+end
+
+function H.log(...)
+  local parts = {}
+  for i = 1, select('#', ...) do
+    local v = select(i, ...)
+    table.insert(parts, type(v) == 'string' and v or vim.inspect(v))
+  end
+  io.stderr:write('[' .. elapsed() .. '] ' .. table.concat(parts, ' ') .. '\n')
+end
+
+-- Every vim.notify is recorded (and echoed to stderr).
+H.notes = {}
+vim.notify = function(msg, level)
+  table.insert(H.notes, { msg = tostring(msg), level = level })
+  H.log('notify[' .. tostring(level) .. ']', tostring(msg))
+end
+
+function H.bridge_cmd()
+  local cmd = {}
+  for word in H.env.bridge:gmatch('%S+') do
+    table.insert(cmd, word)
+  end
+  return cmd
+end
+
+--- setup() with the spec's bridge and no didChange debounce; extra options merged in.
+function H.setup(extra)
+  local opts = vim.tbl_extend('force', {
+    cmd = H.bridge_cmd(),
+    debounce_text_changes = 0,
+    permission_timeout = 20,
+  }, extra or {})
+  require('claude_bridge').setup(opts)
+end
+
+--- Waits until cond() is truthy (processing events); fails the spec with `what` after ms.
+function H.wait(ms, cond, what)
+  local ok = vim.wait(ms, function()
+    local good, v = pcall(cond)
+    return good and v
+  end, 10)
+  if not ok then
+    error('timed out after ' .. ms .. ' ms waiting for: ' .. (what or '?'), 2)
+  end
+end
+
+function H.eq(expected, actual, what)
+  if not vim.deep_equal(expected, actual) then
+    error(string.format('%s: expected %s, got %s', what or 'value', vim.inspect(expected), vim.inspect(actual)), 2)
+  end
+end
+
+function H.truthy(v, what)
+  if not v then
+    error((what or 'assertion') .. ' failed', 2)
+  end
+  return v
+end
+
+--- Fails unless `text` (a string or list of lines) contains `needle` (plain).
+function H.contains(text, needle, what)
+  if type(text) == 'table' then
+    text = table.concat(text, '\n')
+  end
+  if not tostring(text):find(needle, 1, true) then
+    error(string.format('%s: %q not found in:\n%s', what or 'text', needle, tostring(text)), 2)
+  end
+end
+
+function H.not_contains(text, needle, what)
+  if type(text) == 'table' then
+    text = table.concat(text, '\n')
+  end
+  if tostring(text):find(needle, 1, true) then
+    error(string.format('%s: %q found but should not be in:\n%s', what or 'text', needle, tostring(text)), 2)
+  end
+end
+
+function H.read(path)
+  local f = io.open(path, 'r')
+  if not f then
+    return nil
+  end
+  local s = f:read('*a')
+  f:close()
+  return s
+end
+
+function H.write(path, text)
+  local f = assert(io.open(path, 'w'))
+  f:write(text)
+  f:close()
+end
+
+function H.buf_text(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf or 0, 0, -1, false), '\n')
+end
+
+--- The bridge client(s) of this Neovim.
+function H.clients()
+  return require('claude_bridge.lsp').running()
+end
+
+function H.wait_client(ms)
+  H.wait(ms or 10000, function()
+    local r = H.clients()[1]
+    return r and r.group.ready
+  end, 'the bridge client to initialize')
+  return H.clients()[1].client
+end
+
+--- Waits until the task ends (its reply arrived and it was reported) and returns it.
+function H.wait_task(task, ms, what)
+  H.wait(ms or 60000, function()
+    local t = require('claude_bridge.tasks').get(task.id) or task
+    return require('claude_bridge.tasks').is_terminal(t.status) and t.notified
+  end, what or ('task ' .. task.id .. ' to end'))
+  return task
+end
+
+function H.notes_matching(pattern)
+  local out = {}
+  for _, n in ipairs(H.notes) do
+    if n.msg:find(pattern, 1, true) then
+      table.insert(out, n)
+    end
+  end
+  return out
+end
+
+--- Records $/progress as Neovim's standard machinery exposes it: in 0.7 to 0.9 the
+--- `User LspProgressUpdate` autocmd with client.messages.progress, in 0.10+ the
+--- `LspProgress` autocmd with the value in its data. Returns a list of
+--- { token, kind, title, message } that fills as the autocmds fire.
+function H.record_progress()
+  local seen = {}
+  local last = {}
+  local ok_new = pcall(vim.api.nvim_create_autocmd, 'LspProgress', {
+    callback = function(args)
+      local data = args.data or {}
+      local p = data.params or data.result or {}
+      local v = p.value or {}
+      table.insert(seen, { token = p.token, kind = v.kind, title = v.title, message = v.message })
+    end,
+  })
+  if not ok_new then
+    vim.api.nvim_create_autocmd('User', {
+      pattern = 'LspProgressUpdate',
+      callback = function()
+        for _, r in ipairs(H.clients()) do
+          local msgs = r.client.messages and r.client.messages.progress or {}
+          for token, p in pairs(msgs) do
+            local state = p.done and 'end' or (last[token] and 'report' or 'begin')
+            local key = state .. '\0' .. tostring(p.message)
+            if last[token] ~= key then
+              last[token] = key
+              table.insert(seen, { token = token, kind = state, title = p.title, message = p.message })
+            end
+          end
+        end
+      end,
+    })
+  end
+  return seen
+end
+
+--- The pids of processes started under this spec (CB_RUN_ID in their environment, or
+--- running in the spec's temp folder) whose executable or argv[0] is the claude CLI.
+function H.claude_pids()
+  local out = {}
+  local marker = 'CB_RUN_ID=' .. tostring(H.env.run_id)
+  for _, pid in ipairs(vim.fn.readdir('/proc')) do
+    if pid:match('^%d+$') then
+      local env = H.read('/proc/' .. pid .. '/environ') or ''
+      local cwd = vim.loop.fs_readlink('/proc/' .. pid .. '/cwd') or ''
+      if env:find(marker, 1, true) or cwd:sub(1, #H.env.tmp) == H.env.tmp then
+        local cmdline = (H.read('/proc/' .. pid .. '/cmdline') or ''):gsub('%z', ' ')
+        local exe = vim.loop.fs_readlink('/proc/' .. pid .. '/exe') or ''
+        local argv0 = cmdline:match('^(%S+)') or ''
+        local is_claude = exe:match('/claude%.exe$') or exe:match('/claude$') or argv0:match('/claude$') or argv0:match('/claude%.exe$') or argv0 == 'claude'
+        if is_claude and not cmdline:find('claude%-bridge') then
+          table.insert(out, tonumber(pid))
+        end
+      end
+    end
+  end
+  return out
+end
+
+--- What the Messages API stand-in received, as one string (its --requests-log file when
+--- there is one, else its stderr request log).
+function H.api_requests()
+  local s = ''
+  if H.env.requests then
+    s = H.read(H.env.requests) or ''
+  end
+  if s == '' and H.env.fakeapi_log then
+    s = H.read(H.env.fakeapi_log) or ''
+  end
+  return s
+end
+
+--- Runs the spec body and ends Neovim: exit 0 and PASS on success, else the error.
+function H.run(name, body)
+  local ok, err = xpcall(body, debug.traceback)
+  if ok then
+    H.write(H.env.result, 'PASS\n')
+    H.log('PASS ' .. name)
+  else
+    H.write(H.env.result, 'FAIL ' .. name .. '\n' .. tostring(err) .. '\n')
+    H.log('FAIL ' .. name .. '\n' .. tostring(err))
+  end
+  -- Stop the bridges and give them a moment to shut down cleanly.
+  pcall(function()
+    for _, r in ipairs(H.clients()) do
+      require('claude_bridge.compat').client_call(r.client, 'stop')
+    end
+    vim.wait(3000, function()
+      return #H.clients() == 0
+    end, 20)
+    H.log('bridges stopped')
+  end)
+  if ok then
+    vim.cmd('qall!')
+  else
+    vim.cmd('cquit! 1')
+  end
+end
+
+return H

@@ -1,0 +1,287 @@
+#!/usr/bin/env node
+// A stand-in for claude-bridge that speaks the protocol of README.md ("The protocol") with
+// scripted tasks and no claude CLI. The plugin's mock specs use it to check the plugin's
+// side of the contract quickly and exactly: what it sends (every message received is
+// appended as a JSON line to $MOCK_BRIDGE_LOG) and how it handles what a bridge sends.
+//
+// A task's script is chosen by words in its prompt:
+//   "edit"  - a toolUse Edit of main.go, carried into the buffer with workspace/applyEdit
+//   "bash"  - a permission question (window/showMessageRequest) for Bash
+//   "slow"  - runs until cancelled
+//   "fail"  - ends with status "failed"
+// Every task: progress begin/report/end on its token, claude/event queued, started, text
+// (two deltas), ..., result; the reply comes after them. The result text holds the prompt
+// the bridge would give claude (context turned into @path#Lx-y mentions).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { fileURLToPath, pathToFileURL } = require('url');
+
+const logFile = process.env.MOCK_BRIDGE_LOG;
+function record(msg) {
+  if (logFile) fs.appendFileSync(logFile, JSON.stringify(msg) + '\n');
+}
+
+// ---- framing ----------------------------------------------------------------------
+let buf = Buffer.alloc(0);
+function send(msg) {
+  msg.jsonrpc = '2.0';
+  const body = Buffer.from(JSON.stringify(msg), 'utf8');
+  process.stdout.write(`Content-Length: ${body.length}\r\n\r\n`);
+  process.stdout.write(body);
+}
+process.stdin.on('data', (chunk) => {
+  buf = Buffer.concat([buf, chunk]);
+  for (;;) {
+    const sep = buf.indexOf('\r\n\r\n');
+    if (sep < 0) return;
+    const header = buf.slice(0, sep).toString();
+    const m = /content-length:\s*(\d+)/i.exec(header);
+    if (!m) { buf = buf.slice(sep + 4); continue; }
+    const len = Number(m[1]);
+    if (buf.length < sep + 4 + len) return;
+    const body = buf.slice(sep + 4, sep + 4 + len).toString('utf8');
+    buf = buf.slice(sep + 4 + len);
+    let msg;
+    try { msg = JSON.parse(body); } catch (e) { send({ id: null, error: { code: -32700, message: 'parse error' } }); continue; }
+    record(msg);
+    dispatch(msg);
+  }
+});
+process.stdin.on('end', () => process.exit(shutdownSeen ? 0 : 1));
+
+let nextId = 1;
+const pending = new Map(); // our request id -> resolve
+function request(method, params) {
+  const id = 'm' + nextId++;
+  send({ id, method, params });
+  return new Promise((resolve) => pending.set(id, resolve));
+}
+function notify(method, params) { send({ method, params }); }
+function reply(id, result) { send({ id, result: result === undefined ? null : result }); }
+function replyError(id, code, message) { send({ id, error: { code, message } }); }
+
+// ---- state ------------------------------------------------------------------------
+let folders = [];
+let settings = {};
+let shutdownSeen = false;
+const tasks = new Map(); // taskId -> task
+const requestTask = new Map(); // json-rpc id of the run request -> task
+let taskCounter = 0;
+let sessionCounter = 0;
+const docs = new Map(); // uri -> text
+
+function folderPath(uri) { return fileURLToPath(uri); }
+
+function mention(ctx) {
+  const file = fileURLToPath(ctx.uri);
+  let rel = file;
+  for (const f of folders) {
+    const root = folderPath(f.uri);
+    if (file.startsWith(root + path.sep)) rel = file.slice(root.length + 1);
+  }
+  const start = ctx.range.start.line + 1;
+  let end = ctx.range.end.line + 1;
+  if (ctx.range.end.character === 0 && ctx.range.end.line > ctx.range.start.line) end -= 1;
+  return `@${rel}#L${start}-${end}`;
+}
+
+function dispatch(msg) {
+  if (msg.id !== undefined && msg.method === undefined) {
+    const resolve = pending.get(msg.id);
+    if (resolve) { pending.delete(msg.id); resolve(msg); }
+    return;
+  }
+  const p = msg.params || {};
+  switch (msg.method) {
+    case 'initialize':
+      folders = p.workspaceFolders || (p.rootUri ? [{ uri: p.rootUri, name: 'root' }] : []);
+      settings = p.initializationOptions || {};
+      return reply(msg.id, {
+        capabilities: {
+          executeCommandProvider: { commands: ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus'] },
+          textDocumentSync: { openClose: true, change: 2, save: true },
+          workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+        },
+        serverInfo: { name: 'mock-bridge', version: '0' },
+      });
+    case 'initialized': return;
+    case 'shutdown':
+      shutdownSeen = true;
+      for (const t of tasks.values()) if (!t.done) finish(t, 'cancelled', 'shutdown');
+      return reply(msg.id, null);
+    case 'exit': return process.exit(shutdownSeen ? 0 : 1);
+    case 'workspace/didChangeConfiguration':
+      settings = (p.settings && p.settings.claudeBridge) || {};
+      return;
+    case 'workspace/didChangeWorkspaceFolders':
+      for (const f of (p.event && p.event.added) || []) folders.push(f);
+      return;
+    case 'textDocument/didOpen': docs.set(p.textDocument.uri, p.textDocument.text); return;
+    case 'textDocument/didChange': {
+      // incremental changes are recorded; the mock keeps only full-text replacements exact
+      for (const c of p.contentChanges || []) if (!c.range) docs.set(p.textDocument.uri, c.text);
+      return;
+    }
+    case 'textDocument/didClose': case 'textDocument/didSave': case 'textDocument/willSave': return;
+    case '$/cancelRequest': {
+      const t = requestTask.get(p.id);
+      if (t) cancel(t);
+      return;
+    }
+    case 'window/workDoneProgress/cancel': {
+      for (const t of tasks.values()) if (t.token === p.token) cancel(t);
+      return;
+    }
+    case 'workspace/executeCommand': return executeCommand(msg);
+    default:
+      if (msg.id !== undefined) return replyError(msg.id, -32601, 'method not found: ' + msg.method);
+  }
+}
+
+function executeCommand(msg) {
+  const p = msg.params || {};
+  const arg = (p.arguments || [])[0] || {};
+  switch (p.command) {
+    case 'claude.run': {
+      if (!arg.prompt) return replyError(msg.id, -32602, 'prompt is required');
+      if (arg.taskId && tasks.has(arg.taskId)) return replyError(msg.id, -32602, 'taskId in use');
+      let folder = arg.workspaceFolder || (folders[0] && folders[0].uri);
+      if (!folders.some((f) => f.uri === folder)) return replyError(msg.id, -32602, 'not a workspace folder: ' + folder);
+      const t = newTask(msg, arg, folder, 'sess-' + ++sessionCounter, arg.taskId);
+      return runTask(t);
+    }
+    case 'claude.followUp': {
+      let prev = arg.taskId ? tasks.get(arg.taskId) : [...tasks.values()].find((x) => x.sessionId === arg.sessionId);
+      if (!prev && arg.sessionId) prev = { sessionId: arg.sessionId, folder: folders[0].uri, history: [] };
+      if (!prev) return replyError(msg.id, -32602, 'unknown task');
+      if (prev.done === false) return replyError(msg.id, -32602, 'task is still running');
+      const t = newTask(msg, arg, prev.folder, prev.sessionId, null);
+      t.history = (prev.history || []).slice();
+      return runTask(t);
+    }
+    case 'claude.cancel': {
+      const t = tasks.get(arg.taskId);
+      if (!t) return replyError(msg.id, -32602, 'unknown task');
+      const was = !t.done;
+      cancel(t);
+      return reply(msg.id, { cancelled: was });
+    }
+    case 'claude.tasks':
+      return reply(msg.id, [...tasks.values()].map((t) => ({
+        taskId: t.id, status: t.status, workspaceFolder: t.folder, prompt: t.prompt, sessionId: t.sessionId,
+        startedAt: t.startedAt, endedAt: t.endedAt, costUsd: t.costUsd,
+      })));
+    case 'claude.authStatus':
+      return reply(msg.id, { status: 'ok', source: 'keyFile', keyFile: '~/.claude/api_key', fingerprint: 'sk-…abcd', helper: { path: '/tmp/helper.sh', ok: true } });
+    default:
+      return replyError(msg.id, -32602, 'unknown command ' + p.command);
+  }
+}
+
+function newTask(msg, arg, folder, sessionId, id) {
+  const t = {
+    id: id || 'mock-' + ++taskCounter,
+    requestId: msg.id,
+    token: msg.params.workDoneToken,
+    prompt: arg.prompt,
+    context: arg.context || [],
+    folder,
+    sessionId,
+    seq: 0,
+    status: 'queued',
+    done: false,
+    startedAt: new Date().toISOString(),
+    history: [],
+  };
+  tasks.set(t.id, t);
+  requestTask.set(msg.id, t);
+  return t;
+}
+
+function event(t, kind, fields) {
+  notify('claude/event', Object.assign({ taskId: t.id, seq: ++t.seq, kind }, fields));
+}
+function progress(t, value) {
+  if (t.token !== undefined && t.token !== null) notify('$/progress', { token: t.token, value });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cancel(t) {
+  if (t.done) return;
+  t.cancelled = true;
+  if (t.wake) t.wake();
+}
+
+function finish(t, status, result) {
+  if (t.done) return;
+  t.done = true;
+  t.status = status;
+  t.endedAt = new Date().toISOString();
+  t.costUsd = 0.0123;
+  progress(t, { kind: 'end', message: status === 'completed' ? 'Done: ' + result.slice(0, 40) : status === 'cancelled' ? 'Cancelled' : 'Failed: ' + result });
+  event(t, 'result', { status, result, isError: status !== 'completed', costUsd: 0.0123, durationMs: 1500, numTurns: 2, sessionId: t.sessionId });
+  reply(t.requestId, {
+    taskId: t.id, sessionId: t.sessionId, status, result, isError: status !== 'completed',
+    costUsd: 0.0123, durationMs: 1500, numTurns: 2, editedFiles: t.edited || [],
+  });
+}
+
+async function runTask(t) {
+  if (t.token === undefined) {
+    t.token = 'bridge-' + t.id;
+    await request('window/workDoneProgress/create', { token: t.token });
+  }
+  const fullPrompt = [t.prompt, ...t.context.map(mention)].join(' ');
+  t.history.push('user: ' + fullPrompt);
+  progress(t, { kind: 'begin', title: 'Claude', message: t.prompt.slice(0, 40), cancellable: true });
+  event(t, 'queued', { prompt: t.prompt, workspaceFolder: t.folder, position: 0 });
+  await sleep(5);
+  t.status = 'running';
+  progress(t, { kind: 'report', message: 'Starting claude' });
+  event(t, 'started', {
+    sessionId: t.sessionId, model: settings.model || 'claude-test', cwd: folderPath(t.folder),
+    permissionMode: settings.permissionMode || 'acceptEdits', apiKeySource: 'apiKeyHelper', claudeVersion: '2.1.332',
+  });
+  progress(t, { kind: 'report', message: 'Thinking' });
+  event(t, 'text', { messageId: 'msg1', text: 'Working on ' });
+  event(t, 'text', { messageId: 'msg1', text: 'it.\nSecond line.' });
+  const words = t.prompt.toLowerCase();
+  if (words.includes('edit')) {
+    const file = path.join(folderPath(t.folder), 'main.go');
+    const uri = pathToFileURL(file).href;
+    progress(t, { kind: 'report', message: 'Edit main.go' });
+    event(t, 'toolUse', { toolUseId: 'tu1', name: 'Edit', input: { file_path: file, old_string: 'a', new_string: 'b' }, summary: 'Edit main.go' });
+    const res = await request('workspace/applyEdit', {
+      label: 'Claude: Edit main.go',
+      edit: { changes: { [uri]: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: '// edited by claude\n' }] } },
+    });
+    const applied = res.result && res.result.applied;
+    t.edited = [uri];
+    event(t, 'toolResult', { toolUseId: 'tu1', name: 'Edit', isError: !applied, content: applied ? 'The file main.go has been updated.' : 'not applied', filePath: file });
+    event(t, 'status', { message: applied ? 'edit carried into the open buffer main.go' : 'edit not applied' });
+  }
+  if (words.includes('bash')) {
+    progress(t, { kind: 'report', message: 'Waiting for permission: Bash' });
+    t.status = 'waiting';
+    const res = await request('window/showMessageRequest', {
+      type: 3, message: 'Claude wants to run Bash: touch x.txt',
+      actions: [{ title: 'Allow' }, { title: 'Allow for this task' }, { title: 'Deny' }],
+    });
+    t.status = 'running';
+    const title = res.result && res.result.title;
+    const decision = title === 'Allow' ? 'allow' : title === 'Allow for this task' ? 'allowTask' : 'deny';
+    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason: decision === 'deny' ? 'denied by the user' : '', automatic: false });
+    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt' });
+    event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? 'denied by the user' : '' });
+  }
+  if (words.includes('slow')) {
+    progress(t, { kind: 'report', message: 'Bash: sleep 600' });
+    await new Promise((resolve) => { t.wake = resolve; if (t.cancelled) resolve(); setTimeout(resolve, 60000); });
+  }
+  if (t.cancelled) return finish(t, 'cancelled', 'cancelled');
+  if (words.includes('fail')) return finish(t, 'failed', 'claude exited with code 1: it broke');
+  t.history.push('assistant: answered');
+  event(t, 'retry', { attempt: 1, maxRetries: 10, delayMs: 10, errorStatus: 529, error: 'overloaded' });
+  finish(t, 'completed', 'prompt: ' + fullPrompt + ' | history: ' + t.history.length);
+}
