@@ -117,7 +117,12 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 		}
 		return res
 	}
-	timeout := max(m.helperTimeout, cfg.keyCmdTimeout+2*time.Second)
+	timeout := m.helperTimeout
+	if cfg.keyCommand != "" {
+		// A key command allowed longer than the usual run limit gets its
+		// time, plus a margin for the rest of the script.
+		timeout = max(timeout, cfg.keyCmdTimeout+2*time.Second)
+	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	stdout := &capWriter{max: 4 * maxKeyLen}
