@@ -233,6 +233,29 @@ function H.api_requests()
   return s
 end
 
+--- The turn index of each POST /v1/messages the stand-in answered, from its stderr log
+--- (`turn=N` is the number of assistant messages the request carried).
+function H.api_turns()
+  local out = {}
+  for line in (H.read(H.env.fakeapi_log or '') or ''):gmatch('[^\n]+') do
+    local turn = line:match('POST /v1/messages%S* .-turn=(%d+)')
+    if turn then
+      table.insert(out, tonumber(turn))
+    end
+  end
+  return out
+end
+
+--- The claude CLI's own session transcripts ($HOME/.claude/projects/*/*.jsonl), as one
+--- string: what the CLI was given and what it sent and received, per session.
+function H.claude_sessions()
+  local parts = {}
+  for _, f in ipairs(vim.fn.glob(vim.env.HOME .. '/.claude/projects/*/*.jsonl', true, true)) do
+    table.insert(parts, H.read(f) or '')
+  end
+  return table.concat(parts, '\n')
+end
+
 --- Runs the spec body and ends Neovim: exit 0 and PASS on success, else the error.
 function H.run(name, body)
   local ok, err = xpcall(body, debug.traceback)
@@ -242,6 +265,11 @@ function H.run(name, body)
   else
     H.write(H.env.result, 'FAIL ' .. name .. '\n' .. tostring(err) .. '\n')
     H.log('FAIL ' .. name .. '\n' .. tostring(err))
+    pcall(function()
+      for _, t in ipairs(require('claude_bridge.tasks').list()) do
+        H.log('transcript of ' .. t.id .. ' (' .. tostring(t.status) .. '):\n' .. table.concat(require('claude_bridge.transcript').lines(t), '\n'))
+      end
+    end)
   end
   -- Stop the bridges and give them a moment to shut down cleanly.
   pcall(function()

@@ -129,6 +129,11 @@ local function check_auth(h, bridge)
     table.insert(cmd, '--claude')
     table.insert(cmd, vim.fn.expand(config.options.claude_path))
   end
+  local auth = config.bridge_settings().auth
+  if auth then
+    table.insert(cmd, '--auth')
+    table.insert(cmd, vim.json.encode(auth))
+  end
   local res = compat.run(cmd, 30000, env())
   local out = lines_of(res.stdout)
   for _, l in ipairs(lines_of(res.stderr)) do
@@ -161,7 +166,24 @@ local function check_auth(h, bridge)
     elseif err then
       h.warn('claude.authStatus failed for ' .. where .. ': ' .. tostring(err.message or err))
     else
-      h.info('claude.authStatus for ' .. where .. ':')
+      local status = type(result) == 'table' and result.status or '?'
+      local headline = string.format('claude.authStatus for %s: %s', where, tostring(status))
+      if status == 'ok' or status == 'inherit' then
+        h.ok(headline)
+      elseif status == 'starting' then
+        h.info(headline)
+      else
+        local advice = {}
+        if type(result) == 'table' then
+          if result.lastError then
+            table.insert(advice, result.lastError)
+          end
+          for _, p in ipairs(result.problems or {}) do
+            table.insert(advice, p)
+          end
+        end
+        h.error(headline, #advice > 0 and advice or nil)
+      end
       for _, l in ipairs(require('claude_bridge.commands').render(result, '  ')) do
         h.info(l)
       end

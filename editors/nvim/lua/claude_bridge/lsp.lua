@@ -194,13 +194,24 @@ local function on_edit_conflict(_, params)
   vim.notify(msg, vim.log.levels.WARN)
 end
 
-local function on_auth_changed(_, params)
+local auth_seen = {} -- client id -> the last claude/authChanged status
+
+-- The first report of a bridge is only shown when something is wrong; later ones are
+-- changes the user should know about.
+local function on_auth_changed(_, params, ctx)
   if type(params) ~= 'table' then
+    return
+  end
+  local id = ctx and ctx.client_id or 0
+  local first = auth_seen[id] == nil
+  auth_seen[id] = tostring(params.status)
+  local ok = params.status == 'ok' or params.status == 'inherit'
+  if first and ok then
     return
   end
   vim.notify(
     string.format('Claude authentication: %s (key from %s)', tostring(params.status or '?'), tostring(params.source or '?')),
-    vim.log.levels.INFO
+    ok and vim.log.levels.INFO or vim.log.levels.WARN
   )
 end
 

@@ -80,7 +80,11 @@ end
 
 local function json(v)
   local ok, s = pcall(vim.json.encode, v)
-  return ok and s or vim.inspect(v)
+  if not ok then
+    return vim.inspect(v)
+  end
+  s = s:gsub('\\/', '/') -- vim.json escapes every slash
+  return s
 end
 
 local function seconds(ms)

@@ -1,0 +1,38 @@
+-- (5) :ClaudeFollowUp continues the same session with the real bridge and claude CLI: the
+-- follow-up reports the same session, and the stand-in's second request carries the
+-- earlier turns (it is answered as turn 1: one assistant message before it).
+local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
+
+H.run('real/followup', function()
+  local tasks = require('claude_bridge.tasks')
+  H.setup()
+  vim.cmd('edit ' .. H.env.ws .. '/main.go')
+  H.wait_client(15000)
+
+  vim.cmd('Claude remember the number 42')
+  local first = tasks.last()
+  H.wait_task(first, 60000)
+  H.eq('completed', first.status, 'first task (result: ' .. tostring(first.result) .. ')')
+  H.contains(first.result, 'First answer', 'first answer')
+  H.truthy(first.session_id, 'first task has a session')
+
+  vim.cmd('ClaudeFollowUp which number was it?')
+  local follow = tasks.last()
+  H.eq('followUp', follow.kind, 'follow-up record')
+  H.wait_task(follow, 60000)
+  H.eq('completed', follow.status, 'follow-up (result: ' .. tostring(follow.result) .. ')')
+  H.contains(follow.result, 'Second answer', 'second answer')
+  H.eq(first.session_id, follow.session_id, 'same session')
+  H.truthy(follow.id ~= first.id, 'a new task id')
+  H.truthy(tasks.get(follow.id) == follow, 'follow-up known by the bridge id ' .. follow.id)
+  local log = table.concat(require('claude_bridge.transcript').lines(follow), '\n')
+  H.contains(log, 'Second answer: it is still 42.', 'follow-up log has its own text')
+  H.not_contains(log, 'First answer', 'follow-up log has only its own events')
+
+  local turns = H.api_turns()
+  H.log('stand-in turns:', turns)
+  H.eq({ 0, 1 }, turns, 'the second request carried the first exchange')
+  local sessions = H.claude_sessions()
+  H.contains(sessions, 'remember the number 42')
+  H.contains(sessions, 'which number was it?')
+end)
