@@ -97,14 +97,16 @@ func (w *capWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// runHelper runs `/bin/sh <helper>` with the environment a launch gives
-// claude, plus CLAUDE_BRIDGE_HELPER_REPORT so the managed helper names its
-// source on stderr.
+// runHelper runs the helper as claude does, `/bin/sh -c <helper command>`,
+// with the environment a launch gives claude, plus
+// CLAUDE_BRIDGE_HELPER_REPORT so the managed helper names its source on
+// stderr.
 func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	start := time.Now()
 	res := checkResult{at: start, source: SourceNone}
 	shown := cfg.display(cfg.helperPath)
-	if st := statFile(cfg.helperPath); !st.Exists || !st.Regular {
+	st := statFile(cfg.helperPath)
+	if !st.Exists || !st.Regular {
 		switch {
 		case st.Err != nil:
 			res.err = fmt.Sprintf("cannot inspect the key helper %s: %v", shown, st.Err)
@@ -117,6 +119,11 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 		}
 		return res
 	}
+	if st.Mode&0o100 == 0 {
+		// claude runs the helper as a command, not as a script argument.
+		res.err = fmt.Sprintf("the key helper %s is not executable (claude runs it as a command); run chmod 700 %s", shown, cfg.shellWord(cfg.helperPath))
+		return res
+	}
 	timeout := m.helperTimeout
 	if cfg.keyCommand != "" {
 		// A key command allowed longer than the usual run limit gets its
@@ -127,7 +134,7 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	defer cancel()
 	stdout := &capWriter{max: 4 * maxKeyLen}
 	stderr := &capWriter{max: 16 << 10}
-	cmd := exec.CommandContext(rctx, "/bin/sh", cfg.helperPath)
+	cmd := exec.CommandContext(rctx, "/bin/sh", "-c", helperCommand(cfg))
 	cmd.Env = append(launchEnv(cfg, cfg.environ), envReport+"=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Its own process group, so a timeout also ends the key command and

@@ -135,7 +135,6 @@ type resolved struct {
 	home           string
 	environ        []string
 	warnings       []string // configuration oddities worth a log line and a doctor line
-	settingsHelper bool     // Settings carried an apiKeyHelper that helper mode overrides
 }
 
 func resolve(c Config) (resolved, error) {
@@ -206,7 +205,6 @@ func resolve(c Config) (resolved, error) {
 		return r, fmt.Errorf("auth.settings cannot be encoded as JSON: %w", err)
 	}
 	if h, ok := r.settings["apiKeyHelper"]; ok && r.mode == ModeHelper {
-		r.settingsHelper = true
 		r.warnings = append(r.warnings, fmt.Sprintf("auth.settings.apiKeyHelper (%v) is ignored in helper mode: the bridge's helper %s is used; set auth.helperPath with auth.manageHelper false to use your own", h, r.display(r.helperPath)))
 	}
 	if r.mode == ModeHelper && envValue(r.environ, "ANTHROPIC_AUTH_TOKEN") != "" {

@@ -6,10 +6,13 @@
 //
 // The claude CLI (2.1.332) has no API-key flag. It takes the setting
 // apiKeyHelper, passed per process with --settings '{"apiKeyHelper":"<path>"}',
-// runs that path with /bin/sh, and uses what it prints as the key. It calls the
-// helper at start, again after an HTTP 401, and again once
-// CLAUDE_CODE_API_KEY_HELPER_TTL_MS has passed; it never notices a change to a
-// file by itself. ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN in its environment
+// runs that value as a command line with /bin/sh -c (so the helper must be
+// executable, and a path with spaces must be quoted for sh), and uses what it
+// prints as the key. It calls the helper at start, again after an HTTP 401,
+// and again once CLAUDE_CODE_API_KEY_HELPER_TTL_MS has passed; it never
+// notices a change to a file by itself. The TTL refresh runs beside the
+// request that found the key expired: that request still carries the cached
+// key, the ones after it the refreshed one. ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN in its environment
 // silently win over the helper, so a bridge that manages the key must remove
 // them from the child's environment.
 //

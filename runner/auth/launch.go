@@ -65,7 +65,7 @@ func (m *Manager) Launch() (Launch, error) {
 	for k, v := range cfg.settings {
 		settings[k] = v
 	}
-	settings["apiKeyHelper"] = cfg.helperPath
+	settings["apiKeyHelper"] = helperCommand(cfg)
 	js, err := json.Marshal(settings)
 	if err != nil {
 		return Launch{}, fmt.Errorf("auth.settings: %w", err)
@@ -76,6 +76,17 @@ func (m *Manager) Launch() (Launch, error) {
 		HelperPath: cfg.helperPath,
 		TTLMs:      cfg.ttlMs(),
 	}, nil
+}
+
+// helperCommand is the apiKeyHelper value. claude hands it to /bin/sh -c as
+// a command line (measured: a helper without the exec bit fails with
+// "/bin/sh: 1: <path>: Permission denied"), so a path with spaces or quotes
+// must be quoted for sh.
+func helperCommand(cfg resolved) string {
+	if isShellSafe(cfg.helperPath) {
+		return cfg.helperPath
+	}
+	return shQuote(cfg.helperPath)
 }
 
 // launchEnv is Launch.Env in helper mode.

@@ -200,6 +200,16 @@ func TestManageHelperFalse(t *testing.T) {
 	if _, err := os.Stat(helperPathOf(cfg)); err == nil {
 		t.Fatal("the default helper was written")
 	}
+	// claude runs the helper as a command: without the exec bit it fails,
+	// and the check says so.
+	os.Chmod(own, 0o644)
+	if err := m.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "is not executable") {
+		t.Fatalf("check: %v", err)
+	}
+	var doc bytes.Buffer
+	if m.Doctor(context.Background(), &doc, ClaudeInfo{Path: "claude"}) || !strings.Contains(doc.String(), "fix: chmod 700 ~/bin/my-helper.sh") {
+		t.Fatalf("doctor:\n%s", doc.String())
+	}
 	// A missing own helper is an error, not something to create.
 	os.Remove(own)
 	if err := m.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "auth.manageHelper is false") {

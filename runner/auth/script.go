@@ -57,8 +57,8 @@ func helperScript(r resolved) []byte {
 # configuration produces: change the bridge's auth settings instead, or set
 # auth.manageHelper to false and point auth.helperPath at a script of your own.
 #
-# claude runs this with /bin/sh and uses what it prints on stdout as the API
-# key. It prints one key and nothing else, from the first source that has one:
+# claude runs this as a command (through /bin/sh -c) and uses what it prints
+# on stdout as the API key. It prints one key and nothing else, from the first source that has one:
 #   1. $CLAUDE_API_KEY
 #   2. $CLAUDE_BRIDGE_ANTHROPIC_API_KEY (the bridge's own ANTHROPIC_API_KEY)
 #   3. the key file below (owned by you, no group or other permissions)

@@ -264,6 +264,14 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	if code != 0 || out != keyFileK+"\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// claude runs the apiKeyHelper setting as a command line: the quoted
+	// path must survive that too.
+	r, _ := resolve(cfg)
+	cmd := exec.Command("/bin/sh", "-c", helperCommand(r))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	if got, err := cmd.Output(); err != nil || string(got) != keyFileK+"\n" {
+		t.Fatalf("sh -c %s: %q %v", helperCommand(r), got, err)
+	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("a path was executed as a command")
 	}

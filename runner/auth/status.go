@@ -221,6 +221,8 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 			d.fail(fmt.Sprintf("key helper %s: does not exist (auth.manageHelper is false, so the bridge does not write it)", shownHelper), "create it (a sh script printing the key), or set auth.manageHelper to true")
 		case !st.Regular:
 			d.fail(fmt.Sprintf("key helper %s: not a regular file", shownHelper), "point auth.helperPath at a sh script that prints the key")
+		case st.Mode&0o100 == 0:
+			d.fail(fmt.Sprintf("key helper %s: not executable (claude runs it as a command)", shownHelper), "chmod 700 "+cfg.shellWord(cfg.helperPath))
 		default:
 			d.pass(fmt.Sprintf("key helper %s: yours (auth.manageHelper is false), mode %s", shownHelper, octal(st.Mode)))
 			if st.Mode.Perm()&0o022 != 0 {
