@@ -122,19 +122,19 @@ func (c Config) MarshalJSON() ([]byte, error) {
 // resolved is a Config after defaults and "~" expansion: what the Manager
 // actually works with.
 type resolved struct {
-	mode           string
-	helperPath     string // absolute, cleaned
-	manage         bool
-	keyFile        string // absolute, cleaned
-	keyCommand     string
-	keyCmdTimeout  time.Duration
-	refresh        time.Duration
-	auditPath      string
-	auditMax       int64
-	settings       map[string]any
-	home           string
-	environ        []string
-	warnings       []string // configuration oddities worth a log line and a doctor line
+	mode          string
+	helperPath    string // absolute, cleaned
+	manage        bool
+	keyFile       string // absolute, cleaned
+	keyCommand    string
+	keyCmdTimeout time.Duration
+	refresh       time.Duration
+	auditPath     string
+	auditMax      int64
+	settings      map[string]any
+	home          string
+	environ       []string
+	warnings      []string // configuration oddities worth a log line and a doctor line
 }
 
 func resolve(c Config) (resolved, error) {
