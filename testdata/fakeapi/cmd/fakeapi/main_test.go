@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"go/format"
 	"io"
 	"net/http"
 	"os"
@@ -185,7 +186,8 @@ func TestProcessPrintsOneLineAndExitsOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "--script", writeScript(t), "--workspace", t.TempDir())
-			cmd.Env = append(os.Environ(), "FAKEAPI_TEST_MAIN=1")
+			// GORACE: a -race binary otherwise sleeps 1 s when it exits.
+			cmd.Env = append(os.Environ(), "FAKEAPI_TEST_MAIN=1", "GORACE=atexit_sleep_ms=0")
 			var stdout, stderr syncBuffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
@@ -223,5 +225,79 @@ func TestProcessPrintsOneLineAndExitsOnSignal(t *testing.T) {
 				t.Fatalf("stderr lacks the request log:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestDemoScriptApplies checks testdata/demo/script.json against the demo
+// workspace: every Read names a file there, every Edit's old_string occurs
+// exactly once when it runs, and the Go files come out gofmt-clean.
+func TestDemoScriptApplies(t *testing.T) {
+	demo := filepath.Join("..", "..", "..", "demo")
+	data, err := os.ReadFile(filepath.Join(demo, "script.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ws = "/demo-workspace"
+	cfg, err := LoadScript(data, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	entries, err := os.ReadDir(filepath.Join(demo, "workspace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(demo, "workspace", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[ws+"/"+e.Name()] = string(b)
+	}
+	last := cfg.Turns[len(cfg.Turns)-1]
+	if len(last.Blocks) != 1 || last.Blocks[0].Type != "text" || strings.Count(last.Blocks[0].Text, ". ") < 2 || last.ChunkDelay == 0 {
+		t.Fatalf("the last turn should be a streamed multi-sentence answer: %+v", last)
+	}
+	tools := map[string]int{}
+	for i, turn := range cfg.Turns {
+		for _, b := range turn.Blocks {
+			if b.Type != "tool_use" {
+				continue
+			}
+			tools[b.Name]++
+			path, _ := b.Input["file_path"].(string)
+			switch b.Name {
+			case "Read":
+				if _, ok := files[path]; !ok {
+					t.Fatalf("turn %d reads %s, not in the workspace", i, path)
+				}
+			case "Edit":
+				old, _ := b.Input["old_string"].(string)
+				nw, _ := b.Input["new_string"].(string)
+				if n := strings.Count(files[path], old); n != 1 || old == "" {
+					t.Fatalf("turn %d: Edit old_string occurs %d times in %s", i, n, path)
+				}
+				files[path] = strings.Replace(files[path], old, nw, 1)
+			case "Write":
+				files[path], _ = b.Input["content"].(string)
+			case "Bash":
+				if cmd, _ := b.Input["command"].(string); cmd != "ls" {
+					t.Fatalf("turn %d: Bash %q may need a permission answer; the demo must run unattended", i, cmd)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"Read", "Edit", "Write", "Bash"} {
+		if tools[name] == 0 {
+			t.Errorf("the demo never uses %s", name)
+		}
+	}
+	for path, src := range files {
+		if strings.HasSuffix(path, ".go") {
+			formatted, err := format.Source([]byte(src))
+			if err != nil || string(formatted) != src {
+				t.Errorf("%s after the edits is not gofmt-clean (%v):\n%s", path, err, src)
+			}
+		}
 	}
 }
