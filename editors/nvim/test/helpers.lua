@@ -205,10 +205,10 @@ function H.claude_pids()
   for _, pid in ipairs(vim.fn.readdir('/proc')) do
     if pid:match('^%d+$') then
       local env = H.read('/proc/' .. pid .. '/environ') or ''
-      local cwd = vim.loop.fs_readlink('/proc/' .. pid .. '/cwd') or ''
+      local cwd = (vim.uv or vim.loop).fs_readlink('/proc/' .. pid .. '/cwd') or ''
       if env:find(marker, 1, true) or cwd:sub(1, #H.env.tmp) == H.env.tmp then
         local cmdline = (H.read('/proc/' .. pid .. '/cmdline') or ''):gsub('%z', ' ')
-        local exe = vim.loop.fs_readlink('/proc/' .. pid .. '/exe') or ''
+        local exe = (vim.uv or vim.loop).fs_readlink('/proc/' .. pid .. '/exe') or ''
         local argv0 = cmdline:match('^(%S+)') or ''
         local is_claude = exe:match('/claude%.exe$') or exe:match('/claude$') or argv0:match('/claude$') or argv0:match('/claude%.exe$') or argv0 == 'claude'
         if is_claude and not cmdline:find('claude%-bridge') then

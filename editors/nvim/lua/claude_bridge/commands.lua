@@ -47,7 +47,7 @@ end
 
 local function save_workspace(folders)
   for _, b in ipairs(api.nvim_list_bufs()) do
-    if api.nvim_buf_is_loaded(b) and api.nvim_buf_get_option(b, 'modified') then
+    if api.nvim_buf_is_loaded(b) and vim.bo[b].modified then
       local path = lsp.buf_path(b)
       if path then
         for _, f in ipairs(folders) do
@@ -433,9 +433,9 @@ M.render = render
 function M.float(title, lines)
   local buf = api.nvim_create_buf(false, true)
   api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  api.nvim_buf_set_option(buf, 'modifiable', false)
-  api.nvim_buf_set_option(buf, 'bufhidden', 'wipe')
-  api.nvim_buf_set_option(buf, 'filetype', 'claude_bridge_auth')
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].filetype = 'claude_bridge_auth'
   local width = #title + 4
   for _, l in ipairs(lines) do
     width = math.max(width, vim.fn.strdisplaywidth(l) + 2)

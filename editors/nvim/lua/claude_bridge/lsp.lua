@@ -98,7 +98,7 @@ end
 --- The file path of a buffer that can be attached (a normal buffer with a file name that is
 --- not a URI such as fugitive://), else nil.
 function M.buf_path(bufnr)
-  if not api.nvim_buf_is_valid(bufnr) or api.nvim_buf_get_option(bufnr, 'buftype') ~= '' then
+  if not api.nvim_buf_is_valid(bufnr) or vim.bo[bufnr].buftype ~= '' then
     return nil
   end
   local name = api.nvim_buf_get_name(bufnr)

@@ -314,9 +314,9 @@ function M.flush(task)
     for i = from, #tr.lines do
       table.insert(tail, tr.lines[i])
     end
-    api.nvim_buf_set_option(buf, 'modifiable', true)
+    vim.bo[buf].modifiable = true
     api.nvim_buf_set_lines(buf, from - 1, -1, false, tail)
-    api.nvim_buf_set_option(buf, 'modifiable', false)
+    vim.bo[buf].modifiable = false
     local last = api.nvim_buf_line_count(buf)
     for _, win in ipairs(follow) do
       pcall(api.nvim_win_set_cursor, win, { last, 0 })
@@ -331,13 +331,13 @@ function M.buffer(task)
     return bufs[1]
   end
   local buf = api.nvim_create_buf(false, true)
-  api.nvim_buf_set_option(buf, 'buftype', 'nofile')
-  api.nvim_buf_set_option(buf, 'bufhidden', 'hide')
-  api.nvim_buf_set_option(buf, 'swapfile', false)
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'hide'
+  vim.bo[buf].swapfile = false
   pcall(api.nvim_buf_set_name, buf, buf_name(task))
   api.nvim_buf_set_lines(buf, 0, -1, false, get(task).lines)
-  api.nvim_buf_set_option(buf, 'modifiable', false)
-  api.nvim_buf_set_option(buf, 'filetype', 'claude_bridge_log')
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = 'claude_bridge_log'
   vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, silent = true, desc = 'Close the Claude log' })
   task.log_bufs = { buf }
   return buf
@@ -370,8 +370,8 @@ function M.open(task, how)
   end
   local win = api.nvim_get_current_win()
   api.nvim_win_set_buf(win, buf)
-  api.nvim_win_set_option(win, 'wrap', true)
-  api.nvim_win_set_option(win, 'number', false)
+  vim.wo[win].wrap = true
+  vim.wo[win].number = false
   pcall(api.nvim_win_set_cursor, win, { api.nvim_buf_line_count(buf), 0 })
   return buf, win
 end
