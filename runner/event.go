@@ -49,7 +49,8 @@ type Event struct {
 type Queued struct {
 	Prompt    string
 	Workspace string
-	Position  int // tasks ahead of it
+	Position  int  // tasks ahead of it: running ones and those queued before it
+	Waiting   bool // false when it got a slot at once
 }
 
 // Started reports claude's init message for the task.

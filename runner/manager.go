@@ -225,8 +225,8 @@ func (m *Manager) run(t *Task) Outcome {
 	cancelled := func() Outcome {
 		return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, DurationMs: time.Since(start).Milliseconds()}
 	}
-	pos := m.enqueue(t)
-	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: pos}})
+	pos, waiting := m.enqueue(t)
+	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: pos, Waiting: waiting}})
 	select {
 	case <-t.slot:
 	case <-t.ctx.Done():
@@ -496,17 +496,17 @@ func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, worksp
 }
 
 // enqueue takes a slot at once or joins the queue; it returns the number of
-// tasks ahead.
-func (m *Manager) enqueue(t *Task) int {
+// tasks ahead (running and queued) and whether the task has to wait.
+func (m *Manager) enqueue(t *Task) (int, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.running < m.config.MaxConcurrent && len(m.queue) == 0 {
 		m.running++
 		close(t.slot)
-		return 0
+		return 0, false
 	}
 	m.queue = append(m.queue, t)
-	return len(m.queue) - 1
+	return m.running + len(m.queue) - 1, true
 }
 
 func (m *Manager) dequeue(t *Task) {

@@ -19,7 +19,7 @@ func eventParams(ev runner.Event, root string) map[string]any {
 	switch ev.Kind {
 	case runner.EventQueued:
 		q := ev.Queued
-		return map[string]any{"prompt": q.Prompt, "workspaceFolder": pathToURI(q.Workspace), "position": q.Position}
+		return map[string]any{"prompt": q.Prompt, "workspaceFolder": pathToURI(q.Workspace), "position": q.Position, "waiting": q.Waiting}
 	case runner.EventStarted:
 		st := ev.Started
 		return map[string]any{"sessionId": st.SessionID, "model": st.Model, "cwd": st.Cwd, "permissionMode": st.PermissionMode,
@@ -60,11 +60,8 @@ func eventParams(ev runner.Event, root string) map[string]any {
 func progressMessage(ev runner.Event, root string) string {
 	switch ev.Kind {
 	case runner.EventQueued:
-		if ev.Queued.Position > 0 {
+		if ev.Queued.Waiting {
 			return fmt.Sprintf("Queued (%d %s ahead)", ev.Queued.Position, plural(ev.Queued.Position, "task", "tasks"))
-		}
-		if ev.Queued.Position == 0 {
-			return ""
 		}
 	case runner.EventActivity, runner.EventStatus:
 		return ev.Message

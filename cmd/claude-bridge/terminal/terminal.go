@@ -129,7 +129,7 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 	defer u.mu.Unlock()
 	switch ev.Kind {
 	case runner.EventQueued:
-		if ev.Queued.Position > 0 {
+		if ev.Queued.Waiting {
 			u.progress(fmt.Sprintf("Queued (%d ahead)", ev.Queued.Position))
 		}
 	case runner.EventStarted:

@@ -1,0 +1,378 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claude-bridge/claude-bridge/server"
+	"github.com/claude-bridge/claude-bridge/server/lsptest"
+	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
+)
+
+func allowAll(b *bridge) {
+	b.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
+		return map[string]string{"title": "Allow"}, nil
+	})
+}
+
+func TestTwoConcurrentTasksInTwoFolders(t *testing.T) {
+	pwd := fakeapi.ToolUse("Bash", map[string]any{"command": "pwd > where.txt"})
+	pwd.Delay = 500 * time.Millisecond
+	b := startBridge(t, bridgeOpts{folders: 2, turns: []fakeapi.Turn{pwd, fakeapi.Text("noted")}})
+	allowAll(b)
+	c1 := b.run(map[string]any{"prompt": "where am I", "taskId": "one", "workspaceFolder": "file://" + b.ws(0)})
+	c2 := b.run(map[string]any{"prompt": "where am I", "taskId": "two", "workspaceFolder": "file://" + b.ws(1)})
+	r1, r2 := b.result(c1), b.result(c2)
+	if r1.Status != "completed" || r2.Status != "completed" {
+		t.Fatalf("results: %+v / %+v", r1, r2)
+	}
+	for i := 0; i < 2; i++ {
+		got, err := os.ReadFile(filepath.Join(b.ws(i), "where.txt"))
+		if err != nil || strings.TrimSpace(string(got)) != b.ws(i) {
+			t.Errorf("folder %d: where.txt = %q, %v", i, got, err)
+		}
+	}
+	// They overlapped: the second started before the first ended.
+	started2, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"two"`) && strings.Contains(string(m.Params), `"kind":"started"`)
+	})
+	ended1, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"one"`) && strings.Contains(string(m.Params), `"kind":"result"`)
+	})
+	if started2.Seq > ended1.Seq {
+		t.Error("task two started only after task one ended: they did not run concurrently")
+	}
+}
+
+func TestQueuePastTheLimit(t *testing.T) {
+	slow := fakeapi.Text("slow answer")
+	slow.Delay = 1500 * time.Millisecond
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow}, init: map[string]any{"maxConcurrentTasks": 1}})
+	c1 := b.run(map[string]any{"prompt": "first", "taskId": "q1"})
+	if _, err := b.client.WaitFor("claude/event", 10*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"q1"`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := b.run(map[string]any{"prompt": "second", "taskId": "q2"})
+	if _, err := b.client.WaitFor("claude/event", 10*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"q2"`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var tasks []server.TaskInfo
+	if err := b.command("claude.tasks", nil, &tasks); err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, ti := range tasks {
+		status[ti.TaskID] = ti.Status
+	}
+	if status["q2"] != "queued" || status["q1"] == "queued" {
+		t.Errorf("while q1 runs: statuses = %v", status)
+	}
+	r1, r2 := b.result(c1), b.result(c2)
+	if r1.Status != "completed" || r2.Status != "completed" {
+		t.Fatalf("results %+v / %+v", r1, r2)
+	}
+	prog := b.client.Progress("claude-bridge/q2")
+	if len(prog) < 2 || prog[1]["message"] != "Queued (1 task ahead)" {
+		t.Errorf("q2 progress = %v", prog)
+	}
+	q2 := b.client.Events("q2")
+	if q2[0]["kind"] != "queued" || q2[0]["waiting"] != true {
+		t.Errorf("q2's first event = %v", q2[0])
+	}
+	started, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"q2"`) && strings.Contains(string(m.Params), `"kind":"started"`)
+	})
+	ended, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"q1"`) && strings.Contains(string(m.Params), `"kind":"result"`)
+	})
+	if started.Seq < ended.Seq {
+		t.Error("q2 started before q1 ended: the limit of 1 was not kept")
+	}
+}
+
+func TestFollowUp(t *testing.T) {
+	for _, mode := range []string{"same-process", "resume"} {
+		t.Run(mode, func(t *testing.T) {
+			idle := 300
+			if mode == "resume" {
+				idle = 0 // the process ends with its task: the follow-up must --resume
+			}
+			b := startBridge(t, bridgeOpts{
+				turns: []fakeapi.Turn{fakeapi.Text("first answer"), fakeapi.Text("second answer")},
+				init:  map[string]any{"followUpIdleSeconds": idle},
+			})
+			r1 := b.result(b.run(map[string]any{"prompt": "remember the word pelican", "taskId": "f1"}))
+			if r1.Status != "completed" {
+				t.Fatalf("first = %+v", r1)
+			}
+			if mode == "resume" {
+				assertNoProcesses(t, b.ws(0))
+			}
+			call := b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp",
+				"arguments": []any{map[string]any{"taskId": "f1", "prompt": "which word?", "newTaskId": "f2"}}})
+			r2 := b.result(call)
+			if r2.Status != "completed" || r2.Result != "second answer" || r2.TaskID != "f2" {
+				t.Fatalf("follow-up = %+v", r2)
+			}
+			if r2.SessionID != r1.SessionID {
+				t.Errorf("follow-up session %q, first %q", r2.SessionID, r1.SessionID)
+			}
+			reqs := b.api.MessageRequests()
+			last := reqs[len(reqs)-1]
+			if last.Turn != 1 || !strings.Contains(last.UserText(), "pelican") || !strings.Contains(last.UserText(), "which word?") {
+				t.Errorf("the API's last request (turn %d) lacks the earlier conversation: %q", last.Turn, last.UserText())
+			}
+		})
+	}
+}
+
+func TestFollowUpOfRunningTaskRefused(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(30 * time.Second)}})
+	call := b.run(map[string]any{"prompt": "slow", "taskId": "busy"})
+	if _, err := b.client.WaitFor("claude/event", 10*time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := b.command("claude.followUp", map[string]any{"taskId": "busy", "prompt": "more"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "still") {
+		t.Errorf("follow-up of a running task: %v", err)
+	}
+	_ = b.command("claude.cancel", map[string]string{"taskId": "busy"}, nil)
+	b.result(call)
+}
+
+func TestShutdownWhileTaskRuns(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
+	call := b.run(map[string]any{"prompt": "slow", "taskId": "s"})
+	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"kind":"started"`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := b.client.Request("shutdown", nil, nil, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 11*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	if res := b.result(call); res.Status != "cancelled" {
+		t.Errorf("task after shutdown: %+v", res)
+	}
+	assertNoProcesses(t, b.ws(0))
+	if err := b.command("claude.tasks", nil, nil); err == nil {
+		t.Error("requests after shutdown should be refused")
+	}
+	_ = b.client.Notify("exit", nil)
+	select {
+	case code := <-b.exit:
+		if code != 0 {
+			t.Errorf("exit code after shutdown = %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit")
+	}
+}
+
+func TestEditorGoneWhileTaskRuns(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
+	b.run(map[string]any{"prompt": "slow", "taskId": "g"})
+	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"kind":"started"`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(claudeProcessesIn(t, b.ws(0))) == 0 {
+		t.Fatal("no claude process found while the task runs (the check would prove nothing)")
+	}
+	start := time.Now()
+	b.stdin.Close()
+	select {
+	case code := <-b.exit:
+		if code != 1 {
+			t.Errorf("exit code without shutdown = %d, want 1", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bridge did not exit within 10 s of its stdin closing")
+	}
+	t.Logf("exited %s after stdin closed", time.Since(start).Round(time.Millisecond))
+	assertNoProcesses(t, b.ws(0))
+}
+
+func TestClaudeMissing(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"claudePath": "/nonexistent/bin/claude"}})
+	m, err := b.client.WaitFor("window/showMessage", 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(m.Params), "npm install -g @anthropic-ai/claude-code") {
+		t.Errorf("warning = %s", m.Params)
+	}
+	res := b.result(b.run(map[string]any{"prompt": "hi", "taskId": "m"}))
+	if res.Status != "failed" || !strings.Contains(res.Result, "/nonexistent/bin/claude") || !strings.Contains(res.Result, "npm install -g @anthropic-ai/claude-code") {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+// fakeClaude writes a shell script standing in for claude, for the odd
+// cases the real CLI will not produce on demand.
+func fakeClaude(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "claude")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const initLine = `{"type":"system","subtype":"init","session_id":"fake-session","cwd":"/x","model":"fake","permissionMode":"acceptEdits","apiKeySource":"apiKeyHelper","claude_code_version":"0.0.0"}`
+
+func TestClaudeCrashesMidTask(t *testing.T) {
+	script := fakeClaude(t, `read line; read line
+echo '`+initLine+`'
+echo '{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"working on it"}]}}'
+echo 'fatal: out of memory in the frobnicator' >&2
+exit 3
+`)
+	b := startBridge(t, bridgeOpts{claudePath: script})
+	res := b.result(b.run(map[string]any{"prompt": "hi", "taskId": "x"}))
+	if res.Status != "failed" || !strings.Contains(res.Result, "exited with code 3") || !strings.Contains(res.Result, "out of memory in the frobnicator") {
+		t.Errorf("result = %+v", res)
+	}
+	if kinds := lsptest.Kinds(b.client.Events("x")); !strings.Contains(kinds, "text") || !strings.HasSuffix(kinds, "result") {
+		t.Errorf("events = %s", kinds)
+	}
+}
+
+func TestGarbageOnClaudeStdout(t *testing.T) {
+	script := fakeClaude(t, `read line; read line
+echo 'Welcome to Claude Code! (not JSON)'
+echo '`+initLine+`'
+echo '{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"still fine"}]}}'
+echo '{"broken json'
+printf '\033[31mred text\033[0m\n'
+echo '{"type":"brand_new_message","payload":42}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"still fine","session_id":"fake-session","num_turns":1,"duration_ms":5,"total_cost_usd":0.001}'
+read line
+`)
+	b := startBridge(t, bridgeOpts{claudePath: script})
+	res := b.result(b.run(map[string]any{"prompt": "hi", "taskId": "g"}))
+	if res.Status != "completed" || res.Result != "still fine" {
+		t.Errorf("result = %+v", res)
+	}
+	var other lsptest.Event
+	for _, e := range b.client.Events("g") {
+		if e["kind"] == "other" {
+			other = e
+		}
+	}
+	if other == nil || !strings.Contains(fmt.Sprint(other["raw"]), "brand_new_message") {
+		t.Errorf("unknown message type not passed on: %v", other)
+	}
+}
+
+func TestClaudeSilentIsStoppedByCancel(t *testing.T) {
+	script := fakeClaude(t, "sleep 600\n")
+	b := startBridge(t, bridgeOpts{claudePath: script})
+	call := b.run(map[string]any{"prompt": "hi", "taskId": "h"})
+	time.Sleep(300 * time.Millisecond)
+	if err := b.command("claude.cancel", map[string]string{"taskId": "h"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res := b.result(call); res.Status != "cancelled" {
+		t.Errorf("result = %+v", res)
+	}
+	assertNoProcesses(t, b.ws(0))
+}
+
+func TestContextBecomesMentions(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("seen")}})
+	res := b.result(b.run(map[string]any{
+		"prompt": "explain this", "taskId": "ctx",
+		"context": []any{map[string]any{"uri": "file://" + b.ws(0) + "/main.go",
+			"range": map[string]any{"start": map[string]int{"line": 2, "character": 0}, "end": map[string]int{"line": 5, "character": 0}}}},
+	}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	reqs := b.api.MessageRequests()
+	if len(reqs) == 0 || !strings.Contains(reqs[0].UserText(), "explain this\n\n@main.go#L3-5") {
+		t.Errorf("prompt sent = %q", reqs[0].UserText())
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	cases := []struct {
+		args any
+		code string
+	}{
+		{map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}, "-32602"},
+		{map[string]any{"prompt": ""}, "-32602"},
+		{map[string]any{"prompt": "x", "permissionMode": "yolo"}, "-32602"},
+	}
+	for _, c := range cases {
+		err := b.command("claude.run", c.args, nil)
+		if err == nil || !strings.Contains(err.Error(), c.code) {
+			t.Errorf("claude.run %v: %v", c.args, err)
+		}
+	}
+	if err := b.command("claude.nope", nil, nil); err == nil || !strings.Contains(err.Error(), "-32602") {
+		t.Errorf("unknown command: %v", err)
+	}
+	if err := b.client.Request("textDocument/hover", map[string]any{}, nil, 5*time.Second); err == nil || !strings.Contains(err.Error(), "-32601") {
+		t.Errorf("unknown method: %v", err)
+	}
+	if err := b.command("claude.cancel", map[string]string{"taskId": "ghost"}, nil); err == nil {
+		t.Error("cancel of an unknown task should be an error")
+	}
+}
+
+func TestMalformedFramesKeepTheServerUp(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	bad := []string{
+		"Content-Length: 9\r\n\r\n{not json",
+		"Content-Length: 2\r\n\r\n[]",
+		"X-Nonsense: 1\r\n\r\n",
+		"Content-Length: 27\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":true}",
+	}
+	for _, f := range bad {
+		if err := b.client.WriteRaw(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A lower-case header is fine.
+	body := `{"jsonrpc":"2.0","id":"lower","method":"workspace/executeCommand","params":{"command":"claude.tasks","arguments":[]}}`
+	if err := b.client.WriteRaw(fmt.Sprintf("content-length: %d\r\n\r\n%s", len(body), body)); err != nil {
+		t.Fatal(err)
+	}
+	var tasks []server.TaskInfo
+	if err := b.command("claude.tasks", nil, &tasks); err != nil {
+		t.Fatalf("the server stopped serving after bad frames: %v", err)
+	}
+	var codes []int
+	for _, m := range b.client.Messages("") {
+		if m.Method == "" && m.Error != nil {
+			codes = append(codes, m.Error.Code)
+		}
+	}
+	want := []int{-32700, -32600, -32700, -32600}
+	if fmt.Sprint(codes) != fmt.Sprint(want) {
+		t.Errorf("error replies = %v, want %v", codes, want)
+	}
+	lower := false
+	for _, m := range b.client.Messages("") {
+		lower = lower || string(m.ID) == `"lower"`
+	}
+	if !lower {
+		t.Error("no reply to the request framed with a lower-case header")
+	}
+}

@@ -1,0 +1,305 @@
+// Package lsptest is an editor stand-in for tests: it speaks LSP-framed
+// JSON-RPC to a bridge (in process or a real binary over pipes), records
+// every notification, answers the bridge's requests with handlers a test
+// sets, and lets a test choose request ids, so $/cancelRequest can be sent
+// the way editors send it.
+package lsptest
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one JSON-RPC message as received.
+type Message struct {
+	ID     json.RawMessage `json:"id,omitempty"`
+	Method string          `json:"method,omitempty"`
+	Params json.RawMessage `json:"params,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+	At  time.Time `json:"-"`
+	Seq int       `json:"-"` // arrival order over all messages, replies included
+}
+
+// Handler answers a request from the bridge: a result, or an error message.
+type Handler func(params json.RawMessage) (any, error)
+
+// Client is the editor side of a connection.
+type Client struct {
+	w  io.Writer
+	wm sync.Mutex
+
+	mu       sync.Mutex
+	nextID   int
+	pending  map[string]chan Message
+	handlers map[string]Handler
+	log      []Message // every notification and request from the bridge, in order
+	cond     *sync.Cond
+	closed   bool
+	arrived  int
+}
+
+// New starts reading r (the bridge's stdout) and writing w (its stdin).
+func New(r io.Reader, w io.Writer) *Client {
+	c := &Client{w: w, pending: map[string]chan Message{}, handlers: map[string]Handler{}}
+	c.cond = sync.NewCond(&c.mu)
+	c.Handle("window/workDoneProgress/create", func(json.RawMessage) (any, error) { return nil, nil })
+	go c.read(r)
+	return c
+}
+
+// Handle sets the answer to a request method from the bridge.
+func (c *Client) Handle(method string, h Handler) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.handlers[method] = h
+}
+
+func (c *Client) read(r io.Reader) {
+	tp := textproto.NewReader(bufio.NewReaderSize(r, 1<<20))
+	defer func() {
+		c.mu.Lock()
+		c.closed = true
+		for _, ch := range c.pending {
+			close(ch)
+		}
+		c.pending = map[string]chan Message{}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	for {
+		hdr, err := tp.ReadMIMEHeader()
+		if err != nil {
+			return
+		}
+		n, err := strconv.Atoi(hdr.Get("Content-Length"))
+		if err != nil {
+			return
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(tp.R, body); err != nil {
+			return
+		}
+		var m Message
+		if err := json.Unmarshal(body, &m); err != nil {
+			return
+		}
+		m.At = time.Now()
+		c.mu.Lock()
+		c.arrived++
+		m.Seq = c.arrived
+		c.mu.Unlock()
+		switch {
+		case m.Method != "" && len(m.ID) > 0:
+			c.mu.Lock()
+			c.log = append(c.log, m)
+			h := c.handlers[m.Method]
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			go c.answer(m, h)
+		case m.Method != "":
+			c.mu.Lock()
+			c.log = append(c.log, m)
+			c.cond.Broadcast()
+			c.mu.Unlock()
+		default:
+			c.mu.Lock()
+			key := string(m.ID)
+			ch := c.pending[key]
+			delete(c.pending, key)
+			c.mu.Unlock()
+			if ch != nil {
+				ch <- m
+			} else {
+				c.mu.Lock()
+				c.log = append(c.log, m) // an unsolicited response (e.g. to a bad frame)
+				c.cond.Broadcast()
+				c.mu.Unlock()
+			}
+		}
+	}
+}
+
+func (c *Client) answer(m Message, h Handler) {
+	resp := map[string]any{"jsonrpc": "2.0", "id": m.ID}
+	if h == nil {
+		resp["error"] = map[string]any{"code": -32601, "message": "test client: no handler for " + m.Method}
+	} else if res, err := h(m.Params); err != nil {
+		resp["error"] = map[string]any{"code": -32603, "message": err.Error()}
+	} else {
+		resp["result"] = res
+	}
+	_ = c.send(resp)
+}
+
+func (c *Client) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.WriteRaw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(b), b))
+}
+
+// WriteRaw writes bytes as they are (for malformed-frame tests).
+func (c *Client) WriteRaw(s string) error {
+	c.wm.Lock()
+	defer c.wm.Unlock()
+	_, err := io.WriteString(c.w, s)
+	return err
+}
+
+// Call is a request in flight.
+type Call struct {
+	ID    int
+	done  chan Message
+	reply Message
+}
+
+// Start sends a request with a fresh numeric id and returns at once.
+func (c *Client) Start(method string, params any) *Call {
+	c.mu.Lock()
+	c.nextID++
+	id := c.nextID
+	ch := make(chan Message, 1)
+	c.pending[strconv.Itoa(id)] = ch
+	c.mu.Unlock()
+	_ = c.send(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+	return &Call{ID: id, done: ch}
+}
+
+// Wait waits for the reply.
+// Waiting again returns the same reply.
+func (call *Call) Wait(timeout time.Duration) (Message, error) {
+	if call.reply.Seq != 0 {
+		return call.reply, nil
+	}
+	select {
+	case m, ok := <-call.done:
+		if !ok {
+			return Message{}, fmt.Errorf("connection closed before the reply to request %d", call.ID)
+		}
+		call.reply = m
+		return m, nil
+	case <-time.After(timeout):
+		return Message{}, fmt.Errorf("no reply to request %d within %s", call.ID, timeout)
+	}
+}
+
+// Request sends a request and waits for its reply; an error reply is an error.
+func (c *Client) Request(method string, params any, result any, timeout time.Duration) error {
+	m, err := c.Start(method, params).Wait(timeout)
+	if err != nil {
+		return err
+	}
+	if m.Error != nil {
+		return fmt.Errorf("%s: error %d: %s", method, m.Error.Code, m.Error.Message)
+	}
+	if result != nil {
+		return json.Unmarshal(m.Result, result)
+	}
+	return nil
+}
+
+// Notify sends a notification.
+func (c *Client) Notify(method string, params any) error {
+	return c.send(map[string]any{"jsonrpc": "2.0", "method": method, "params": params})
+}
+
+// Cancel sends $/cancelRequest for a call.
+func (c *Client) Cancel(call *Call) error {
+	return c.Notify("$/cancelRequest", map[string]any{"id": call.ID})
+}
+
+// Messages returns the notifications and requests received so far with the
+// given method ("" for all).
+func (c *Client) Messages(method string) []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Message
+	for _, m := range c.log {
+		if method == "" || m.Method == method {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// WaitFor waits until pred holds for some received message of method.
+func (c *Client) WaitFor(method string, timeout time.Duration, pred func(Message) bool) (Message, error) {
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer timer.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for _, m := range c.log {
+			if m.Method == method && (pred == nil || pred(m)) {
+				return m, nil
+			}
+		}
+		if c.closed || time.Now().After(deadline) {
+			return Message{}, fmt.Errorf("no %s message matched within %s", method, timeout)
+		}
+		c.cond.Wait()
+	}
+}
+
+// Closed reports whether the bridge closed its output.
+func (c *Client) Closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Event is a claude/event notification's params.
+type Event map[string]any
+
+// Events returns the claude/event notifications of a task, in arrival order.
+func (c *Client) Events(taskID string) []Event {
+	var out []Event
+	for _, m := range c.Messages("claude/event") {
+		var e Event
+		if json.Unmarshal(m.Params, &e) == nil && e["taskId"] == taskID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Progress returns the $/progress values sent for a token, in order.
+func (c *Client) Progress(token string) []map[string]any {
+	var out []map[string]any
+	for _, m := range c.Messages("$/progress") {
+		var p struct {
+			Token any            `json:"token"`
+			Value map[string]any `json:"value"`
+		}
+		if json.Unmarshal(m.Params, &p) == nil && fmt.Sprint(p.Token) == token {
+			out = append(out, p.Value)
+		}
+	}
+	return out
+}
+
+// Kinds lists the kinds of events.
+func Kinds(evs []Event) string {
+	var k []string
+	for _, e := range evs {
+		k = append(k, fmt.Sprint(e["kind"]))
+	}
+	return strings.Join(k, ",")
+}
