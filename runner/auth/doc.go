@@ -17,8 +17,10 @@
 // them from the child's environment.
 //
 // A helper therefore lets a rotated key reach a long-running claude process
-// without a restart, and keeps the key itself out of argv, out of the child's
-// environment and out of every file the bridge writes.
+// without a restart, keeps every key out of argv and out of every file the
+// bridge writes, and keeps a key from the key file or key command out of
+// claude's environment too (a key the bridge got from its own environment is
+// passed on in claude's, under the names below, for the helper to print).
 //
 // # The generated helper
 //
