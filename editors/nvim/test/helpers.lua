@@ -146,7 +146,7 @@ end
 function H.wait_task(task, ms, what)
   H.wait(ms or 60000, function()
     local t = require('claude_bridge.tasks').get(task.id) or task
-    return require('claude_bridge.tasks').is_terminal(t.status) and t.notified
+    return require('claude_bridge.tasks').is_terminal(t.status) and t.finished
   end, what or ('task ' .. task.id .. ' to end'))
   return task
 end

@@ -96,6 +96,7 @@ end
 --- Records a task's end (from the claude.run / claude.followUp reply or a failure on this
 --- side) and tells the user.
 function M.finished(task)
+  task.finished = true
   changed()
   if not config.options.notify or task.notified then
     return

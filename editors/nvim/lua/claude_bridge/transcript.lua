@@ -124,10 +124,9 @@ end
 local renderers = {}
 
 function renderers.queued(tr, ev)
+  -- Only a task that has to wait for others is worth a line.
   if type(ev.position) == 'number' and ev.position > 0 then
     add(tr, string.format('… Queued (%d task%s ahead)', ev.position, ev.position == 1 and '' or 's'))
-  else
-    add(tr, '… Queued')
   end
 end
 

@@ -51,7 +51,7 @@ H.run('mock/run', function()
     if s ~= '' then
       saw_status = s
     end
-    return task.status == 'completed' and task.notified
+    return task.status == 'completed' and task.finished
   end, 'the task to complete')
   H.contains(saw_status, 'Claude', 'status() during the run')
   H.eq('', require('claude_bridge').status(), 'status after the run')

@@ -22,7 +22,7 @@ H.run('real/run_edit', function()
     if s ~= '' and statuses[#statuses] ~= s then
       table.insert(statuses, s)
     end
-    return task.notified
+    return task.finished
   end, 'the task to end')
   H.log('statusline values:', statuses)
   H.eq('completed', task.status, 'task status (result: ' .. tostring(task.result) .. ')')
