@@ -29,8 +29,9 @@ type Launch struct {
 }
 
 // Launch returns the decoration for one claude process. Call it for every
-// process, so a Reconfigure applies to the next one. In helper mode it fails
-// when the helper does not exist (claude would only say the helper failed).
+// process, so a Reconfigure applies to the next one. In helper mode it
+// restores a missing managed helper, and fails when the helper cannot be
+// there (claude would only say the helper failed).
 func (m *Manager) Launch() (Launch, error) {
 	m.mu.Lock()
 	cfg, closed, helperErr := m.cfg, m.closed, m.helperErr
@@ -49,7 +50,20 @@ func (m *Manager) Launch() (Launch, error) {
 		}
 		return l, nil
 	}
-	if st := statFile(cfg.helperPath); !st.Exists || !st.Regular {
+	st := statFile(cfg.helperPath)
+	if (!st.Exists || !st.Regular) && cfg.manage {
+		// Deleted moments ago and the watcher has not caught up: put it
+		// back now rather than fail the task.
+		m.ensureHelper(cfg, true)
+		st = statFile(cfg.helperPath)
+		m.mu.Lock()
+		helperErr = m.helperErr
+		if m.helperConflict != "" {
+			helperErr = m.helperConflict
+		}
+		m.mu.Unlock()
+	}
+	if !st.Exists || !st.Regular {
 		why := "does not exist"
 		if st.Exists {
 			why = "is not a regular file"

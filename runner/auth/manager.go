@@ -69,7 +69,7 @@ type Manager struct {
 	// Tunables; tests shorten them.
 	debounce      time.Duration // quiet time after a file event before acting
 	helperTimeout time.Duration // a whole helper run, as claude would allow it
-	restoreLimit  int           // restores within restoreWindow before giving up
+	restoreLimit  int           // restores within restoreWindow before giving up: a fight, not a user
 	restoreWindow time.Duration
 
 	// checkMu serialises helper runs and the notifications they cause, so
@@ -120,8 +120,8 @@ func New(cfg Config, log *zap.Logger, notify Notifier) (*Manager, error) {
 		notify:        notify,
 		debounce:      150 * time.Millisecond,
 		helperTimeout: 10 * time.Second,
-		restoreLimit:  5,
-		restoreWindow: time.Minute,
+		restoreLimit:  10,
+		restoreWindow: 30 * time.Second,
 		helperDirty:   make(chan struct{}, 1),
 		keyDirty:      make(chan struct{}, 1),
 		reconf:        make(chan chan struct{}),

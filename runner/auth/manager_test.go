@@ -138,6 +138,12 @@ func TestHelperRestoredByWatcher(t *testing.T) {
 		}
 		return n >= 4
 	})
+	// Launch does not wait for the watcher: a helper deleted just now is
+	// back before claude starts.
+	os.Remove(helper)
+	if _, err := m.Launch(); err != nil || !restored() {
+		t.Fatalf("launch right after a delete: %v", err)
+	}
 	if m.Status().HelperManagedContent != true {
 		t.Fatal("status says the content is not managed")
 	}
