@@ -249,13 +249,12 @@ end
 
 local function on_exit(group, code, signal, client_id)
   vim.schedule(function()
-    if group.client_id ~= client_id then
-      return
-    end
-    group.client_id = nil
-    group.ready = false
     local reason = string.format('the bridge exited (code %s%s)', tostring(code), signal and signal ~= 0 and (', signal ' .. signal) or '')
-    run_queue(group, reason)
+    if group.client_id == client_id then
+      group.client_id = nil
+      group.ready = false
+      run_queue(group, reason)
+    end
     for _, t in ipairs(tasks.fail_client(client_id, reason)) do
       transcript.note(t, '✘ ' .. reason)
       progress.finished(t)

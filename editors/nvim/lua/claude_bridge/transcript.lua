@@ -268,6 +268,9 @@ end
 --- Adds a note from this side (the reply of a request, an error, the bridge exiting).
 function M.note(task, text)
   local tr = get(task)
+  if tr.block and tr.lines[#tr.lines] ~= '' then
+    add(tr, '') -- set a note apart from streamed text
+  end
   add_lines(tr, split_lines(text))
   M.flush(task)
 end

@@ -9,6 +9,7 @@
 //   "bash"  - a permission question (window/showMessageRequest) for Bash
 //   "slow"  - runs until cancelled
 //   "fail"  - ends with status "failed"
+//   "crash" - the bridge exits with code 3 in the middle of the task
 // Every task: progress begin/report/end on its token, claude/event queued, started, text
 // (two deltas), ..., result; the reply comes after them. The result text holds the prompt
 // the bridge would give claude (context turned into @path#Lx-y mentions).
@@ -247,6 +248,7 @@ async function runTask(t) {
   event(t, 'text', { messageId: 'msg1', text: 'Working on ' });
   event(t, 'text', { messageId: 'msg1', text: 'it.\nSecond line.' });
   const words = t.prompt.toLowerCase();
+  if (words.includes('crash')) process.exit(3);
   if (words.includes('edit')) {
     const file = path.join(folderPath(t.folder), 'main.go');
     const uri = pathToFileURL(file).href;

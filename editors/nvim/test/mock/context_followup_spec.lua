@@ -76,6 +76,19 @@ H.run('mock/context_followup', function()
   H.eq(vim.log.levels.ERROR, errs[1].level, 'failure is an error')
   H.contains(errs[1].msg, 'it broke')
 
+  -- the bridge dies in the middle of a task: the task fails with the reason, and the next
+  -- command starts a new bridge
+  vim.cmd('Claude crash now')
+  local crashed = tasks.last()
+  H.wait_task(crashed, 5000)
+  H.eq('failed', crashed.status, 'crashed task')
+  H.contains(table.concat(require('claude_bridge.transcript').lines(crashed), '\n'), '✘ the bridge exited (code 3)')
+  H.eq(1, #H.notes_matching('claude-bridge: the bridge exited (code 3)'), 'crash reported')
+  vim.cmd('Claude once more')
+  local after = tasks.last()
+  H.wait_task(after, 5000)
+  H.eq('completed', after.status, 'a new bridge serves the next task')
+
   -- a range outside a file buffer is refused
   vim.cmd('enew')
   vim.cmd('setlocal buftype=nofile')
