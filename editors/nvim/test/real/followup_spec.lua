@@ -35,4 +35,43 @@ H.run('real/followup', function()
   local sessions = H.claude_sessions()
   H.contains(sessions, 'remember the number 42')
   H.contains(sessions, 'which number was it?')
+
+  -- :ClaudeTasks lists both tasks from claude.tasks; picking the first opens its log
+  local listed
+  vim.ui.select = function(items, opts, on_choice)
+    if opts.kind == 'claude_bridge_tasks' then
+      listed = {}
+      for _, it in ipairs(items) do
+        table.insert(listed, opts.format_item(it))
+      end
+      for _, it in ipairs(items) do
+        if it.taskId == first.id then
+          return on_choice(it)
+        end
+      end
+      error('the first task is not in the list')
+    end
+    on_choice(items[1]) -- "Open log"
+  end
+  vim.cmd('ClaudeTasks')
+  H.wait(5000, function()
+    return vim.api.nvim_buf_get_name(0):find('claude-bridge://log/' .. first.id, 1, true)
+  end, "the first task's log from :ClaudeTasks")
+  H.log('tasks listed:', listed)
+  H.eq(2, #listed, 'two tasks listed')
+  H.contains(listed, 'completed remember the number 42')
+  H.contains(listed, 'which number was it?')
+  H.contains(vim.api.nvim_buf_get_lines(0, 0, -1, false), 'First answer: the number is 42.')
+  vim.cmd('close')
+
+  -- :ClaudeAuth shows the bridge's claude.authStatus in a float
+  vim.cmd('ClaudeAuth')
+  H.wait(5000, function()
+    return vim.api.nvim_win_get_config(0).relative ~= ''
+  end, 'the auth float')
+  local auth = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  H.log('auth float:\n' .. table.concat(auth, '\n'))
+  H.contains(auth, 'status: ok')
+  H.contains(auth, 'source: keyFile')
+  vim.cmd('close')
 end)
