@@ -176,13 +176,17 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path string) error 
 //
 // It loops with a (base, target) pair: make the buffer hold target, merging
 // in whatever the buffer changed relative to base. It starts with base = the
-// file before the change and target = after it. After an applied edit it
-// waits for the editor's didChange and goes round once more with base = the
-// buffer it edited and target = what it asked for: if the edit landed (maybe
-// with the user's typing around it) the merge equals the buffer and the loop
-// ends; if the editor dropped it while saying it applied it (Neovim skips an
-// edit whose version is older than the buffer's and still answers
-// applied=true) the edit is sent again against the new buffer.
+// file before the change and target = after it.
+//
+// After an applied edit it waits for the editor's didChange and checks that
+// the edit landed, because Neovim 0.7 skips an edit whose version is older
+// than its buffer (the user typed within its didChange debounce) and still
+// answers applied=true. If the user typed meanwhile, merging what was asked
+// for into the buffer tells: the merge adds nothing when the edit is in, and
+// adds it when it was dropped (then the loop goes round with base = the
+// buffer it edited and target = what it asked for). When the typing touches
+// the edited lines, the merge cannot tell, and the edit counts as landed if
+// the buffer is closer to the edited text than to the old one.
 func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Change) error {
 	doc, ok := c.docs.Get(u)
 	if !ok {
@@ -262,8 +266,48 @@ func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Ch
 			}
 			return ignoreNotOpen(err)
 		}
-		base, target, verifying = doc.Text, desired, true
+		now, ok := c.docs.Get(u)
+		if !ok {
+			return nil
+		}
+		if now.Text == desired {
+			c.report.Carried(ch.TaskID, uri, ch.Label)
+			return nil
+		}
+		// The user typed meanwhile. Merging what we asked for into the buffer
+		// tells whether the edit is in: the merge adds nothing.
+		merged, conflicts := textedit.Merge3(doc.Text, now.Text, desired)
+		switch {
+		case len(conflicts) == 0 && merged == now.Text:
+			c.report.Carried(ch.TaskID, uri, ch.Label)
+			return nil
+		case len(conflicts) == 0:
+			// Dropped: go round and send it again against the new buffer.
+			base, target, verifying = doc.Text, desired, true
+		case distance(desired, now.Text) <= distance(doc.Text, now.Text):
+			// The typing touches the edited lines, so the merge cannot say.
+			// The buffer is closer to the edited text than to the old one:
+			// the edit is in.
+			c.report.Carried(ch.TaskID, uri, ch.Label)
+			return nil
+		default:
+			c.report.Conflict(ch.TaskID, uri, conflictMessage(name, conflicts, true))
+			return nil
+		}
 	}
+}
+
+// distance is how many bytes must be deleted and inserted to turn a into b,
+// by the minimal edits of textedit.Diff. After an edit, the buffer is either
+// the edited text plus the user's typing or the old text plus the typing;
+// whichever it is closer to says which.
+func distance(a, b string) int {
+	ins := 0
+	for _, e := range textedit.Diff(a, b) {
+		ins += len(e.NewText)
+	}
+	// deleted - inserted = len(a) - len(b)
+	return 2*ins + len(a) - len(b)
 }
 
 // apply sends one versioned edit of a document.

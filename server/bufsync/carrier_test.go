@@ -361,3 +361,96 @@ func TestCarryCreatedFile(t *testing.T) {
 		t.Fatalf("buffer = %q", e.buffer(u))
 	}
 }
+
+// The user types right after the edit lands: the buffer holds the edit and the
+// typing, and nothing is sent again.
+func TestCarryTypingAfterApply(t *testing.T) {
+	e := newFakeEditor(t, 30*time.Millisecond)
+	c, r := newCarrier(e)
+	before := numbered(30)
+	path, u := e.open(t.TempDir(), "a.txt", before)
+	once := false
+	e.afterApply = func(u protocol.DocumentURI) {
+		if !once {
+			once = true
+			e.typeText(u, textedit.ContentChange{Range: lineRange(21), Text: "typed on the next line"})
+		}
+	}
+	after := replaceLine(before, 20, "agent\n")
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.buffer(u), replaceLine(after, 21, "typed on the next line\n"); got != want {
+		t.Fatalf("buffer = %q, want %q", got, want)
+	}
+	if calls, _ := e.stats(); calls != 1 {
+		t.Fatalf("%d edits sent, want 1", calls)
+	}
+	if got := r.list(); len(got) != 1 || !strings.HasPrefix(got[0], "carried") {
+		t.Fatalf("reports = %v", got)
+	}
+}
+
+// Neovim dropped the edit and the user was typing on the very line the agent
+// changed: the Carrier cannot tell whether its edit is in, so it says so.
+func TestCarryNeovimSkipWithOverlappingTyping(t *testing.T) {
+	e := newFakeEditor(t, 60*time.Millisecond)
+	e.nvim = true
+	c, r := newCarrier(e)
+	before := numbered(30)
+	path, u := e.open(t.TempDir(), "init.lua", before)
+	e.typeText(u, textedit.ContentChange{Range: &protocol.Range{
+		Start: protocol.Position{Line: 19, Character: 0},
+		End:   protocol.Position{Line: 19, Character: 0},
+	}, Text: "typed "}) // not yet reported
+	typed := e.buffer(u)
+	after := replaceLine(before, 20, "agent\n")
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit init.lua"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.buffer(u) != typed {
+		t.Fatal("buffer changed")
+	}
+	got := r.list()
+	if len(got) != 1 || !strings.Contains(got[0], "may not have reached your buffer") || !strings.Contains(got[0], "line 20") {
+		t.Fatalf("reports = %v", got)
+	}
+}
+
+// The document closes while the Carrier waits for the editor.
+func TestCarryDocumentClosedWhileWaiting(t *testing.T) {
+	e := newFakeEditor(t, 0)
+	c, r := newCarrier(e)
+	c.RetryWait = 5 * time.Second
+	path, u := e.open(t.TempDir(), "a.txt", "a\n")
+	e.refuseNext = 1
+	e.afterApply = nil
+	e.beforeApply = func(u protocol.DocumentURI) {
+		go func() { time.Sleep(20 * time.Millisecond); e.docs.Close(u) }()
+	}
+	start := time.Now()
+	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, Before: ptr("a\n"), After: ptr("A\n"), Label: "Claude: Edit a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("waited for a closed document")
+	}
+	if len(r.list()) != 0 {
+		t.Fatalf("reports = %v", r.list())
+	}
+	_ = u
+}
+
+func TestConflictMessage(t *testing.T) {
+	cs := []textedit.Conflict{
+		{Ours: textedit.LineRange{Start: 1, End: 3}, Theirs: textedit.LineRange{Start: 1, End: 2}},
+		{Ours: textedit.LineRange{Start: 9, End: 9}, Theirs: textedit.LineRange{Start: 8, End: 10}},
+		{}, {}, {},
+	}
+	msg := conflictMessage("main.go", cs, false)
+	for _, want := range []string{"main.go", "line 2", "lines 9-10", "and 2 more", "lines 2-3", "before line 10", "Your buffer was left as it is"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q lacks %q", msg, want)
+		}
+	}
+}

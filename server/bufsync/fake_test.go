@@ -38,6 +38,7 @@ type fakeEditor struct {
 	refuse      string                                 // non-empty: refuse every edit with this reason
 	refuseNext  int                                    // refuse this many edits first
 	beforeApply func(u protocol.DocumentURI)           // runs (unlocked) before each edit is looked at
+	afterApply  func(u protocol.DocumentURI)           // runs (unlocked) after an edit was applied
 	block       map[protocol.DocumentURI]chan struct{} // ApplyEdit waits for it
 
 	notes chan func() // didChange deliveries, in order
@@ -150,25 +151,33 @@ func (e *fakeEditor) ApplyEdit(ctx context.Context, p *protocol.ApplyWorkspaceEd
 			return false, "", ctx.Err()
 		}
 	}
+	applied, reason := e.applyLocked(u, version, edits)
+	if applied && e.afterApply != nil {
+		e.afterApply(u)
+	}
+	return applied, reason, nil
+}
+
+func (e *fakeEditor) applyLocked(u protocol.DocumentURI, version *int32, edits []protocol.TextEdit) (bool, string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls++
 	if e.refuse != "" || e.refuseNext > 0 {
 		e.refuseNext--
 		e.refused++
-		return false, e.refuse, nil
+		return false, e.refuse
 	}
 	if version != nil && *version != e.version[u] {
 		if e.nvim && *version < e.version[u] {
-			return true, "", nil // "Buffer newer than edits", and applied=true
+			return true, "" // "Buffer newer than edits", and applied=true
 		}
 		e.refused++
-		return false, "document version mismatch", nil
+		return false, "document version mismatch"
 	}
 	next, err := textedit.ApplyEdits(e.text[u], edits)
 	if err != nil {
 		e.t.Errorf("edits do not apply: %v", err)
-		return false, err.Error(), nil
+		return false, err.Error()
 	}
 	// VS Code reports an edit as changes in reverse document order, so each
 	// range is still valid when it is applied.
@@ -180,7 +189,7 @@ func (e *fakeEditor) ApplyEdit(ctx context.Context, p *protocol.ApplyWorkspaceEd
 	e.text[u] = next
 	e.version[u]++
 	e.sendLocked(u, e.version[u], chs)
-	return true, "", nil
+	return true, ""
 }
 
 // fakeReporter records what the Carrier reports.
