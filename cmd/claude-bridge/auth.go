@@ -48,10 +48,14 @@ func (a *authAdapter) Status() any  { return a.m.Status() }
 func (a *authAdapter) Close() error { return a.m.Close() }
 
 func (a *authAdapter) Reconfigure(raw json.RawMessage) error {
-	cfg := a.base
+	var cfg auth.Config
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return fmt.Errorf("auth settings: %w", err)
 	}
+	if cfg.AuditPath == "" {
+		cfg.AuditPath = a.base.AuditPath
+	}
+	cfg.Home, cfg.Environ = a.base.Home, a.base.Environ
 	return a.m.Reconfigure(cfg)
 }
 
@@ -59,13 +63,13 @@ func (a *authAdapter) Reconfigure(raw json.RawMessage) error {
 // the bridge's defaults.
 func authConfig(raw json.RawMessage, logFile string) (auth.Config, error) {
 	cfg := auth.Config{}
-	if logFile != "" && logFile != "-" {
-		cfg.AuditPath = filepath.Join(filepath.Dir(logFile), "auth-audit.jsonl")
-	}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return cfg, fmt.Errorf("auth settings: %w", err)
 		}
+	}
+	if cfg.AuditPath == "" && logFile != "" && logFile != "-" {
+		cfg.AuditPath = filepath.Join(filepath.Dir(logFile), "auth-audit.jsonl")
 	}
 	return cfg, nil
 }

@@ -148,7 +148,9 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 		u.progress("Thinking")
 	case runner.EventToolUse:
 		u.lineLocked("→ " + ev.ToolUse.Summary)
-		u.progress(ev.ToolUse.Summary)
+		if u.tty {
+			u.progress(ev.ToolUse.Summary)
+		}
 	case runner.EventToolResult:
 		r := ev.ToolResult
 		if r.IsError {
