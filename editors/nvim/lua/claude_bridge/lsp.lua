@@ -181,6 +181,8 @@ local function on_progress(err, result, ctx, cfg)
   end
 end
 
+-- The bridge also tells the user with window/showMessage (Neovim shows it); the task's log
+-- keeps a line for it. Without a known task, the plugin warns itself.
 local function on_edit_conflict(_, params)
   if type(params) ~= 'table' then
     return
@@ -190,8 +192,9 @@ local function on_edit_conflict(_, params)
   local task = params.taskId and tasks.get(params.taskId)
   if task then
     transcript.note(task, '! ' .. msg)
+  else
+    vim.notify(msg, vim.log.levels.WARN)
   end
-  vim.notify(msg, vim.log.levels.WARN)
 end
 
 local auth_seen = {} -- client id -> the last claude/authChanged status
