@@ -3,23 +3,150 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/bufsync"
+	"github.com/claude-bridge/claude-bridge/server/documents"
 )
 
-// buffers keeps the editor's open documents and carries agent edits into
-// them. (Wired to server/documents and server/bufsync.)
+// buffers keeps the editor's open documents (text sync) and carries agent
+// edits into them: claude stays the only writer of the disk, and each of
+// its changes reaches the open buffer as a minimal workspace/applyEdit,
+// merged with what the user typed and has not saved.
 type buffers struct {
-	s *Server
+	s       *Server
+	docs    *documents.Store
+	carrier *bufsync.Carrier
+	watcher *bufsync.Watcher
 }
 
-func newBuffers(s *Server) *buffers { return &buffers{s: s} }
+func newBuffers(s *Server) *buffers {
+	b := &buffers{s: s, docs: documents.New()}
+	b.carrier = bufsync.NewCarrier(b.docs, editorClient{s}, reporter{s}, s.log.Named("bufsync"))
+	b.carrier.Display = s.displayPath
+	b.watcher = bufsync.NewWatcher(b.carrier, 0)
+	return b
+}
 
-func (b *buffers) didOpen(json.RawMessage)                          {}
-func (b *buffers) didChange(json.RawMessage)                        {}
-func (b *buffers) didClose(json.RawMessage)                         {}
-func (b *buffers) didSave(json.RawMessage)                          {}
-func (b *buffers) taskStarted(*taskView)                            {}
-func (b *buffers) taskEnded(*taskView)                              {}
-func (b *buffers) carry(context.Context, string, runner.FileChange) {}
-func (b *buffers) close()                                           {}
+// displayPath shows a path relative to the workspace folder holding it.
+func (s *Server) displayPath(path string) string {
+	s.mu.Lock()
+	folders := append([]Folder(nil), s.folders...)
+	s.mu.Unlock()
+	if f, ok := containing(folders, path); ok {
+		return runner.RelPath(path, f.Path)
+	}
+	return path
+}
+
+func (b *buffers) didOpen(raw json.RawMessage) {
+	var p protocol.DidOpenTextDocumentParams
+	if err := json.Unmarshal(raw, &p); err != nil {
+		b.s.log.Warn("bad didOpen", zap.Error(err))
+		return
+	}
+	b.docs.Open(p.TextDocument.URI, string(p.TextDocument.LanguageID), p.TextDocument.Version, p.TextDocument.Text)
+}
+
+func (b *buffers) didChange(raw json.RawMessage) {
+	// documents.DidChangeParams, not protocol's: its Range is a pointer, so a
+	// full-text change is told from an insertion at 0:0.
+	var p documents.DidChangeParams
+	if err := json.Unmarshal(raw, &p); err != nil {
+		b.s.log.Warn("bad didChange", zap.Error(err))
+		return
+	}
+	if err := b.docs.Change(p.TextDocument.URI, p.TextDocument.Version, p.ContentChanges); err != nil {
+		b.s.log.Warn("didChange not applied", zap.String("uri", string(p.TextDocument.URI)), zap.Error(err))
+	}
+}
+
+func (b *buffers) didClose(raw json.RawMessage) {
+	var p protocol.DidCloseTextDocumentParams
+	if err := json.Unmarshal(raw, &p); err == nil {
+		b.docs.Close(p.TextDocument.URI)
+	}
+}
+
+func (b *buffers) didSave(raw json.RawMessage) {
+	var p struct {
+		TextDocument protocol.TextDocumentIdentifier `json:"textDocument"`
+		Text         *string                         `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &p); err == nil {
+		b.docs.Saved(p.TextDocument.URI, p.Text)
+	}
+}
+
+func (b *buffers) taskStarted(v *taskView) { b.watcher.Begin(v.id) }
+func (b *buffers) taskEnded(v *taskView)   { b.watcher.End(v.id) }
+
+// carry brings one agent change into the open buffer of its file, if any.
+// It blocks on the editor (applyEdit, then its didChange): call it from the
+// task's carry loop, never from the read loop.
+func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange) {
+	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, Before: ch.Before, After: ch.After, Label: ch.Label})
+	if err != nil && ctx.Err() == nil {
+		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))
+	}
+}
+
+// settle carries into the buffers what changed on disk during the task by
+// other means than claude's file tools (a Bash sed -i), before its result.
+func (b *buffers) settle(ctx context.Context, taskID string) {
+	if err := b.watcher.Settle(ctx, taskID); err != nil {
+		b.s.log.Warn("changes on disk not carried", zap.String("task", taskID), zap.Error(err))
+	}
+}
+
+func (b *buffers) close() { _ = b.watcher.Close() }
+
+// editorClient sends workspace/applyEdit.
+type editorClient struct{ s *Server }
+
+func (c editorClient) ApplyEdit(ctx context.Context, params *protocol.ApplyWorkspaceEditParams) (bool, string, error) {
+	var res struct {
+		Applied       bool   `json:"applied"`
+		FailureReason string `json:"failureReason"`
+	}
+	if err := c.s.call(ctx, "workspace/applyEdit", params, &res); err != nil {
+		return false, "", err
+	}
+	return res.Applied, res.FailureReason, nil
+}
+
+// reporter tells the editor what happened to each carried change.
+type reporter struct{ s *Server }
+
+func (r reporter) Conflict(taskID, uri, message string) {
+	r.s.notify("claude/editConflict", map[string]any{"taskId": taskID, "uri": uri, "message": message})
+	r.s.ShowMessage(protocol.MessageTypeWarning, "Claude: "+message)
+	r.taskStatus(taskID, uri, message)
+}
+
+func (r reporter) Deleted(taskID, uri string) {
+	msg := fmt.Sprintf("%s was deleted on disk; its buffer was kept", r.s.displayPath(documents.PathOf(protocol.DocumentURI(uri))))
+	r.s.ShowMessage(protocol.MessageTypeWarning, "Claude: "+msg)
+	r.taskStatus(taskID, uri, msg)
+}
+
+func (r reporter) Carried(taskID, uri, label string) {
+	r.taskStatus(taskID, uri, "Applied to the open buffer: "+label)
+}
+
+// taskStatus reports on the task's event stream and notes the file as
+// edited by the task (a Bash command's change has no tool result).
+func (r reporter) taskStatus(taskID, uri, msg string) {
+	r.s.mu.Lock()
+	v := r.s.tasks[taskID]
+	r.s.mu.Unlock()
+	if v == nil {
+		return
+	}
+	v.noteExternal(uri)
+	v.status(msg)
+}

@@ -75,9 +75,12 @@ func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMe
 func (v *taskView) drainEdits() {
 	v.drainOnce.Do(func() {
 		close(v.edits)
+		ctx, cancel := context.WithTimeout(v.s.connCtx, carryTimeout)
+		defer cancel()
 		select {
 		case <-v.editsDone:
-		case <-time.After(carryTimeout):
+			v.s.bufs.settle(ctx, v.id)
+		case <-ctx.Done():
 			v.s.log.Warn("edits still being carried when the task ended", zap.String("task", v.id))
 		}
 	})

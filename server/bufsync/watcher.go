@@ -313,3 +313,20 @@ func (w *Watcher) resetTimer(l *loop) {
 		l.timer.Reset(max(time.Until(next), 0))
 	}
 }
+
+// Settle carries, now and in the caller's goroutine, every open document
+// whose file differs from what the bridge last saw on disk, attributing the
+// changes to taskID. The server calls it as a task ends, so that changes a
+// Bash command made are in the buffers (and in the task's edited files)
+// before the task's result, whatever the debounce still had pending. A
+// change the watcher carries at the same time is carried once: the second
+// carry finds the disk equal to DiskText.
+func (w *Watcher) Settle(ctx context.Context, taskID string) error {
+	var first error
+	for _, p := range w.c.docs.Paths() {
+		if err := w.c.carryFromDisk(ctx, taskID, p); err != nil && first == nil && ctx.Err() == nil {
+			first = err
+		}
+	}
+	return first
+}
