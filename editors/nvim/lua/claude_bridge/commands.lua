@@ -37,12 +37,22 @@ function M.context_for_range(bufnr, line1, line2)
     line1, line2 = line2, line1
   end
   return {
-    uri = vim.uri_from_bufnr(bufnr),
+    uri = vim.uri_from_fname(path),
     range = {
       start = { line = line1 - 1, character = 0 },
       ['end'] = { line = line2, character = 0 },
     },
   }, nil, path
+end
+
+--- The context entry and its label (`main.go#L5-10`) for a line range of a buffer.
+function M.context(bufnr, folder, line1, line2)
+  line2 = line2 or line1
+  local ctx, e, path = M.context_for_range(bufnr, line1, line2)
+  if not ctx then
+    return nil, e
+  end
+  return ctx, nil, string.format('%s#L%d-%d', rel(path, folder), math.min(line1, line2), math.max(line1, line2))
 end
 
 local function save_workspace(folders)
@@ -161,13 +171,13 @@ function M.run(opts)
   local arg = { prompt = prompt, workspaceFolder = vim.uri_from_fname(folder) }
   local label
   if opts.line1 then
-    local ctx, e, path = M.context_for_range(bufnr, opts.line1, opts.line2 or opts.line1)
+    local ctx, e
+    ctx, e, label = M.context(bufnr, folder, opts.line1, opts.line2)
     if not ctx then
       err(e)
       return nil
     end
     arg.context = { ctx }
-    label = string.format('%s#L%d-%d', rel(path, folder), math.min(opts.line1, opts.line2), math.max(opts.line1, opts.line2))
   end
   if config.options.save_before_run then
     save_workspace(folders)
@@ -218,13 +228,13 @@ function M.follow_up(opts)
   local bufnr = api.nvim_get_current_buf()
   local label
   if opts.line1 then
-    local ctx, e, path = M.context_for_range(bufnr, opts.line1, opts.line2 or opts.line1)
+    local ctx, e
+    ctx, e, label = M.context(bufnr, folder, opts.line1, opts.line2)
     if not ctx then
       err(e)
       return nil
     end
     arg.context = { ctx }
-    label = string.format('%s#L%d-%d', rel(path, folder), math.min(opts.line1, opts.line2), math.max(opts.line1, opts.line2))
   end
   if config.options.save_before_run then
     save_workspace(folders)

@@ -104,14 +104,14 @@ function M.run(cmd, timeout_ms, env)
   return { code = res, stdout = table.concat(out, '\n'), stderr = table.concat(err, '\n') }
 end
 
---- Path normalisation shared by the root finder and the attach logic.
+--- An absolute path without a trailing slash. Symlinks are kept as named: Neovim names
+--- buffers (and so their URIs in didOpen) by the path they were opened with, and the
+--- bridge must see workspace folders, context and claude's file paths the same way.
 function M.normalize(path)
   if path == nil or path == '' then
     return path
   end
   local full = vim.fn.fnamemodify(path, ':p')
-  local real = uv.fs_realpath(full)
-  full = real or full
   if #full > 1 then
     full = full:gsub('/+$', '')
   end
