@@ -7,7 +7,10 @@ CLAUDE := $(TOOLS)/node_modules/.bin/claude
 BRIDGE := $(CURDIR)/bin/claude-bridge
 export CLAUDE_BRIDGE_TEST_CLAUDE ?= $(CLAUDE)
 
-.PHONY: all build tools demo test test-go test-nvim test-protocol test-vscode vsix bench lint clean
+.PHONY: all build tools demo test test-all test-go test-nvim test-protocol test-vscode vsix bench lint clean nvim chromium
+
+# Root installs system packages directly; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
@@ -32,18 +35,31 @@ lint:
 test-go: build tools
 	$(GO) test -race -count=1 ./... ./testdata/fakeapi/...
 
-test-nvim: build tools
+# Neovim (0.7.2 from Debian) for the plugin's suite, installed if missing.
+nvim:
+	@command -v nvim >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq neovim; }
+
+# Chromium drives the real VS Code (code-server); libkrb5-dev lets
+# code-server's native modules build.
+chromium:
+	@command -v chromium >/dev/null && dpkg -s libkrb5-dev >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium libkrb5-dev; }
+
+test-nvim: build tools nvim
 	./editors/nvim/test/run.sh
 
 test-protocol: build tools
 	./editors/vscode/test/protocol/run.sh
 
+# The fast suites (well under 30 minutes): what CI runs first.
 test: lint test-go test-nvim test-protocol
+
+# Every suite, the real VS Code one included.
+test-all: test test-vscode
 
 vsix:
 	./editors/vscode/scripts/package.sh
 
-test-vscode: build tools vsix
+test-vscode: build tools chromium vsix
 	./editors/vscode/test/e2e/run.sh
 
 bench: build tools
