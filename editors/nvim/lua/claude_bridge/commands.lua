@@ -123,6 +123,9 @@ end
 -- Sends a run or follow-up once the folder's bridge is ready.
 local function send(task, key, folders, command, arg, bufnr)
   lsp.when_ready(key, folders, function(client, e)
+    if task.cancel_requested then
+      return -- cancelled while its bridge was starting
+    end
     if not client then
       task.status = 'failed'
       task.result = e
@@ -290,12 +293,20 @@ function M.cancel(id)
     vim.notify(string.format('claude-bridge: task %s already ended (%s)', task.id, task.status), vim.log.levels.WARN)
     return
   end
+  task.cancel_requested = true
+  if task.request_id == nil then
+    -- Not sent yet (its bridge is still starting): it never will be.
+    task.status = 'cancelled'
+    task.result = 'cancelled before it started'
+    transcript.note(task, '■ cancelled before it was sent to the bridge')
+    progress.finished(task)
+    return
+  end
   local client = lsp.client_by_id(task.client_id)
   if not client then
     err('the bridge that runs task ' .. task.id .. ' is not running')
     return
   end
-  task.cancel_requested = true
   if task.kind == 'followUp' and task.local_id == nil then
     -- The bridge has not told us this follow-up's id yet: cancel by its progress token.
     lsp.notify(client, 'window/workDoneProgress/cancel', { token = task.token })

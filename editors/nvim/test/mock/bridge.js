@@ -98,14 +98,15 @@ function dispatch(msg) {
     case 'initialize':
       folders = p.workspaceFolders || (p.rootUri ? [{ uri: p.rootUri, name: 'root' }] : []);
       settings = p.initializationOptions || {};
-      return reply(msg.id, {
+      // MOCK_INIT_DELAY_MS: a bridge slow to start
+      return setTimeout(() => reply(msg.id, {
         capabilities: {
           executeCommandProvider: { commands: ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus'] },
           textDocumentSync: { openClose: true, change: 2, save: true },
           workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         },
         serverInfo: { name: 'mock-bridge', version: '0' },
-      });
+      }), Number(process.env.MOCK_INIT_DELAY_MS || 0));
     case 'initialized': return;
     case 'shutdown':
       shutdownSeen = true;

@@ -114,4 +114,29 @@ H.run('mock/roots', function()
   end
   local last = inits[#inits]
   H.eq({ vim.uri_from_fname(one), vim.uri_from_fname(two) }, { last.workspaceFolders[1].uri, last.workspaceFolders[2].uri }, 'workspaceFolders')
+
+  -- a task cancelled while its bridge is still starting is never sent
+  for _, r in ipairs(H.clients()) do
+    require('claude_bridge.compat').client_call(r.client, 'stop')
+  end
+  H.wait(5000, function()
+    return #H.clients() == 0
+  end, 'bridges to stop')
+  H.setup({ cmd_env = { MOCK_INIT_DELAY_MS = '400' } })
+  vim.cmd('buffer ' .. a)
+  vim.cmd('Claude never sent')
+  local early = tasks.last()
+  vim.cmd('ClaudeCancel')
+  H.eq('cancelled', early.status, 'cancelled at once')
+  H.wait(3000, function()
+    return H.clients()[1] and H.clients()[1].group.ready
+  end, 'the slow bridge to start')
+  vim.wait(200)
+  local runs = 0
+  for _, m in ipairs(mock_log()) do
+    if m.method == 'workspace/executeCommand' and m.params.arguments[1].prompt == 'never sent' then
+      runs = runs + 1
+    end
+  end
+  H.eq(0, runs, 'claude.run not sent for the cancelled task')
 end)
