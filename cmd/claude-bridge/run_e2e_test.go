@@ -1,0 +1,127 @@
+package main_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
+)
+
+func (w *world) runCmd(stdin string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.Command(binary, append([]string{"run", "--workspace", w.workspace}, args...)...)
+	cmd.Env = w.env()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cmd, &out, &errb
+}
+
+func TestRunCommandStreamsTheTaskAndExitsZero(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	w.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("Edit", map[string]any{"file_path": w.workspace + "/main.go", "old_string": `println("hello")`, "new_string": `println("hi")`}),
+		fakeapi.Text("Changed the greeting."),
+	})
+	cmd, out, errb := w.runCmd("", "change the greeting")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb)
+	}
+	if out.String() != "Changed the greeting.\n" {
+		t.Errorf("stdout = %q (want the agent's text only)", out)
+	}
+	for _, want := range []string{"→ Edit main.go", "✓ changed main.go", "✔ Done in", "$0."} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(w.workspace, "main.go")); !strings.Contains(string(b), `println("hi")`) {
+		t.Errorf("main.go = %s", b)
+	}
+}
+
+func TestRunCommandAsksPermissionOnTheTerminal(t *testing.T) {
+	for _, answer := range []string{"y", "n"} {
+		t.Run(answer, func(t *testing.T) {
+			w := newWorld(t, keyA)
+			w.writeKey(keyA, 0o600)
+			w.api.SetTurns([]fakeapi.Turn{
+				fakeapi.ToolUse("Bash", map[string]any{"command": "touch from-bash.txt"}),
+				fakeapi.Text("ok"),
+			})
+			cmd, _, errb := w.runCmd(answer+"\n", "--permission-mode", "default", "make a file")
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("run: %v\n%s", err, errb)
+			}
+			if !strings.Contains(errb.String(), "? Claude wants to run Bash: touch from-bash.txt. Allow?") {
+				t.Errorf("no question on the terminal:\n%s", errb)
+			}
+			_, err := os.Stat(filepath.Join(w.workspace, "from-bash.txt"))
+			if (err == nil) != (answer == "y") {
+				t.Errorf("answer %s: file exists = %v", answer, err == nil)
+			}
+		})
+	}
+}
+
+func TestRunCommandCtrlCInterrupts(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	w.api.SetTurns([]fakeapi.Turn{slowText("never in time", 60*time.Second)})
+	cmd, _, errb := w.runCmd("", "slow")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.api.WaitRequests(1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("exit = %v, want 130\n%s", err, errb)
+	}
+	if d := time.Since(start); d > 12*time.Second {
+		t.Errorf("took %s to stop", d)
+	}
+	if !strings.Contains(errb.String(), "✘ Cancelled") {
+		t.Errorf("stderr:\n%s", errb)
+	}
+	assertGone(t, w.workspace)
+}
+
+func TestRunCommandFailsWithAReason(t *testing.T) {
+	w := newWorld(t, keyA) // no key file, no key anywhere
+	cmd, _, errb := w.runCmd("", "hi")
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit = %v\n%s", err, errb)
+	}
+	if !strings.Contains(errb.String(), "no API key available") {
+		t.Errorf("the failure does not say why:\n%s", errb)
+	}
+}
+
+func TestVersionAndDoctor(t *testing.T) {
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "claude-bridge ") {
+		t.Errorf("version: %q %v", out, err)
+	}
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	cmd := exec.Command(binary, "doctor")
+	cmd.Env = w.env()
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("doctor failed with everything in place: %v\n%s", err, b)
+	}
+	if !strings.Contains(string(b), "2.1.332") || strings.Contains(string(b), keyA) {
+		t.Errorf("doctor output:\n%s", b)
+	}
+}

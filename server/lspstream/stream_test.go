@@ -1,0 +1,80 @@
+package lspstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"go.lsp.dev/jsonrpc2"
+)
+
+func frame(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
+
+func TestReadSkipsBadMessagesAndAnswersThem(t *testing.T) {
+	var out bytes.Buffer
+	big := strings.Repeat("x", 2000)
+	input := frame(`{"jsonrpc":"2.0","id":1,"method":"a"}`) +
+		frame(`{oops`) +
+		"content-length: 41\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" + `{"jsonrpc":"2.0","method":"b","params":1}` +
+		frame(`[{"jsonrpc":"2.0","method":"c"}]`) +
+		frame(`{"jsonrpc":"2.0","id":7,"method":"`+big+`"}`) +
+		frame(`{"jsonrpc":"2.0","id":2,"method":"d"}`)
+	s := New(strings.NewReader(input), &out, Options{MaxMessage: 1000})
+	var methods []string
+	for {
+		msg, _, err := s.Read(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		switch m := msg.(type) {
+		case *jsonrpc2.Call:
+			methods = append(methods, m.Method())
+		case *jsonrpc2.Notification:
+			methods = append(methods, m.Method())
+		}
+	}
+	if strings.Join(methods, ",") != "a,b,d" {
+		t.Errorf("served %v, want a, b and d", methods)
+	}
+	replies := out.String()
+	for _, want := range []string{`"code":-32700`, `"code":-32600`, "batch requests are not supported", "exceeds the limit"} {
+		if !strings.Contains(replies, want) {
+			t.Errorf("replies lack %q:\n%s", want, replies)
+		}
+	}
+}
+
+func TestLowerCaseHeaderAndExtraHeaders(t *testing.T) {
+	body := `{"jsonrpc":"2.0","method":"x"}`
+	in := fmt.Sprintf("content-type: a/b\r\ncontent-length: %d\r\n\r\n%s", len(body), body)
+	s := New(strings.NewReader(in), io.Discard, Options{})
+	msg, _, err := s.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := msg.(*jsonrpc2.Notification); !ok || n.Method() != "x" {
+		t.Fatalf("msg = %#v", msg)
+	}
+}
+
+func TestWriteFramesOneMessage(t *testing.T) {
+	var out bytes.Buffer
+	s := New(strings.NewReader(""), &out, Options{})
+	n, _ := jsonrpc2.NewNotification("hello", map[string]int{"a": 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a cancelled request's reply must still be written
+	if _, err := s.Write(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"jsonrpc":"2.0","method":"hello","params":{"a":1}}`
+	if out.String() != frame(want) {
+		t.Errorf("wrote %q", out.String())
+	}
+}
