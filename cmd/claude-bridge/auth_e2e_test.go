@@ -253,7 +253,35 @@ func TestRevokedKeyFailsFast(t *testing.T) {
 	if strings.Contains(res.Result, keyA) {
 		t.Error("the result holds the key")
 	}
+	refreshed := false
+	for _, e := range p.client.Events("rev") {
+		refreshed = refreshed || (e["kind"] == "status" && strings.Contains(e["message"].(string), "Authentication failed"))
+	}
+	if !refreshed {
+		t.Errorf("no progress/status says the key was refreshed after a 401: %s", lsptest.Kinds(p.client.Events("rev")))
+	}
 	assertGone(t, w.workspace)
+}
+
+// A task failing on a bad key file recovers once the user fixes the file:
+// claude asks the helper again, or the bridge runs the task again because
+// the key changed.
+func TestFixingTheKeyDuringATaskRecoversIt(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o644) // refused by the helper until fixed
+	w.api.SetTurns([]fakeapi.Turn{fakeapi.Text("recovered")})
+	p := w.serve(nil)
+	call := p.run(map[string]any{"prompt": "hi", "taskId": "fix"})
+	if _, err := w.api.WaitRequests(1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(w.home, ".claude", "api_key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := p.result(t, call, 90*time.Second)
+	if res.Status != "completed" || res.Result != "recovered" {
+		t.Fatalf("result = %+v", res)
+	}
 }
 
 func TestBadKeyFileModeIsRefusedAndExplained(t *testing.T) {

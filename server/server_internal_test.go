@@ -1,0 +1,62 @@
+package server
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+)
+
+func TestPanicInAHandlerBecomesAnInternalErrorReply(t *testing.T) {
+	s := New(Options{})
+	res, err := s.guard("claude.run", func() (any, error) {
+		var m map[string]int
+		m["boom"]++ // a nil-map write: a real bug, not a test double
+		return "unreachable", nil
+	})
+	var rpc *jsonrpc2.Error
+	if res != nil || !errors.As(err, &rpc) || rpc.Code != jsonrpc2.InternalError || !strings.Contains(rpc.Message, "claude.run") {
+		t.Fatalf("guard = %v, %v", res, err)
+	}
+}
+
+func TestRequestIDsHaveOneSpelling(t *testing.T) {
+	for _, c := range []struct{ raw, want string }{
+		{"5", "5"}, {"5.0", "5"}, {`"5"`, `"5"`}, {`"abc"`, `"abc"`},
+	} {
+		if got := rawIDKey([]byte(c.raw)); got != c.want {
+			t.Errorf("rawIDKey(%s) = %s, want %s", c.raw, got, c.want)
+		}
+	}
+	if idKey(jsonrpc2.NewNumberID(7)) != "7" || idKey(jsonrpc2.NewStringID("7")) != `"7"` {
+		t.Error("idKey does not match rawIDKey")
+	}
+}
+
+func TestMentions(t *testing.T) {
+	rng := func(sl, sc, el, ec uint32) *ContextRef {
+		r := &ContextRef{URI: "file:///w/a/b.go"}
+		r.Range = &protocol.Range{}
+		r.Range.Start.Line, r.Range.Start.Character = sl, sc
+		r.Range.End.Line, r.Range.End.Character = el, ec
+		return r
+	}
+	cases := []struct {
+		ref  ContextRef
+		want string
+	}{
+		{ContextRef{URI: "file:///w/a/b.go"}, "@a/b.go"},
+		{*rng(4, 0, 10, 0), "@a/b.go#L5-10"},
+		{*rng(4, 2, 9, 7), "@a/b.go#L5-10"},
+		{*rng(4, 0, 4, 9), "@a/b.go#L5"},
+		{ContextRef{URI: "file:///elsewhere/c.go"}, "@/elsewhere/c.go"},
+	}
+	for _, c := range cases {
+		got, err := withMentions("p", []ContextRef{c.ref}, "/w")
+		if err != nil || got != "p\n\n"+c.want {
+			t.Errorf("%+v: %q, %v; want %q", c.ref, got, err, c.want)
+		}
+	}
+}
