@@ -312,7 +312,7 @@ wait:
 		case <-t.ctx.Done():
 			// Cancel: interrupt, close stdin, then SIGTERM and SIGKILL to the
 			// group, each after StopGrace. Run returns once claude is gone.
-			s.interrupt(cfg.StopGrace)
+			s.interrupt(min(cfg.StopGrace, 2*time.Second))
 			s.proc.stop(cfg.StopGrace)
 			<-s.done
 			s.end(t)
@@ -389,9 +389,14 @@ func (m *Manager) sessionFor(t *Task, cfg Config) (*session, error) {
 		s := m.idle[id]
 		delete(m.idle, id)
 		m.mu.Unlock()
-		if s != nil && s.alive() {
+		if s != nil && s.alive() && sameLaunch(s.opts, t.Spec.Options) {
 			t.log.Debug("reusing idle claude process", zap.String("session", id))
 			return s, nil
+		}
+		if s != nil {
+			// Other options (model, permission mode, tools) need a new claude,
+			// which resumes the same conversation.
+			go s.proc.stop(cfg.StopGrace)
 		}
 	}
 	path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
@@ -427,8 +432,17 @@ func (m *Manager) sessionFor(t *Task, cfg Config) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
 	}
+	s.opts = t.Spec.Options
 	m.live[s] = true
 	return s, nil
+}
+
+// sameLaunch reports whether a process started with a can serve a turn
+// that asks for b (the session to resume aside).
+func sameLaunch(a, b Options) bool {
+	return a.Model == b.Model && a.PermissionMode == b.PermissionMode &&
+		strings.Join(a.AllowedTools, ",") == strings.Join(b.AllowedTools, ",") &&
+		strings.Join(a.DisallowedTools, ",") == strings.Join(b.DisallowedTools, ",")
 }
 
 // park keeps a finished conversation's process for a follow-up, or ends it.

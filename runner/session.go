@@ -22,6 +22,7 @@ type session struct {
 	proc      *process
 	log       *zap.Logger
 	workspace string
+	opts      Options // what claude was started with; a follow-up with others needs a new process
 	maxLine   int
 
 	mu        sync.Mutex

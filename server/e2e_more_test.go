@@ -100,7 +100,7 @@ func TestQueuePastTheLimit(t *testing.T) {
 }
 
 func TestFollowUp(t *testing.T) {
-	for _, mode := range []string{"same-process", "resume"} {
+	for _, mode := range []string{"same-process", "resume", "other-model"} {
 		t.Run(mode, func(t *testing.T) {
 			idle := 300
 			if mode == "resume" {
@@ -117,8 +117,11 @@ func TestFollowUp(t *testing.T) {
 			if mode == "resume" {
 				assertNoProcesses(t, b.ws(0))
 			}
-			call := b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp",
-				"arguments": []any{map[string]any{"taskId": "f1", "prompt": "which word?", "newTaskId": "f2"}}})
+			args := map[string]any{"taskId": "f1", "prompt": "which word?", "newTaskId": "f2"}
+			if mode == "other-model" {
+				args["model"] = "claude-haiku-4-5" // the idle process cannot switch: a new one resumes
+			}
+			call := b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{args}})
 			r2 := b.result(call)
 			if r2.Status != "completed" || r2.Result != "second answer" || r2.TaskID != "f2" {
 				t.Fatalf("follow-up = %+v", r2)
@@ -130,6 +133,9 @@ func TestFollowUp(t *testing.T) {
 			last := reqs[len(reqs)-1]
 			if last.Turn != 1 || !strings.Contains(last.UserText(), "pelican") || !strings.Contains(last.UserText(), "which word?") {
 				t.Errorf("the API's last request (turn %d) lacks the earlier conversation: %q", last.Turn, last.UserText())
+			}
+			if mode == "other-model" && last.Model != "claude-haiku-4-5" {
+				t.Errorf("follow-up model = %q", last.Model)
 			}
 		})
 	}
