@@ -10,8 +10,10 @@
 --   handler calls vim.ui.select; a picker that answers at once (the built-in one, or a
 --   synchronous override) is answered at once. Otherwise the handler waits with vim.wait,
 --   which keeps LSP messages (events, progress, edits) flowing but does not run the
---   keys typed meanwhile, so a picker that needs keystrokes cannot be answered: the wait
---   ends with Deny after `permission_timeout` seconds or at once on <C-c>.
+--   keys typed meanwhile, so a picker that needs keystrokes cannot get them. The handler
+--   reads them itself instead: the question shows in the command line with a key per
+--   answer (`[a]llow  Allow [f]or this task  [d]eny`, <Esc> denies). After
+--   `permission_timeout` seconds without an answer, the answer is Deny.
 local M = {}
 
 local compat = require('claude_bridge.compat')
@@ -55,9 +57,78 @@ local function ask_async(actions, opts)
   return coroutine.yield()
 end
 
+--- A hotkey for each action: the first letter of one of its words not taken yet (else any
+--- free letter). Returns the keys and the titles with the key marked, `[a]llow`.
+function M.hotkeys(actions)
+  local used, keys, labels = {}, {}, {}
+  for i, a in ipairs(actions) do
+    local title = tostring(type(a) == 'table' and a.title or a)
+    local at
+    for pos, ch in title:gmatch('()(%w)') do
+      local starts_word = pos == 1 or title:sub(pos - 1, pos - 1):match('%W')
+      if starts_word and not used[ch:lower()] then
+        at = pos
+        break
+      end
+    end
+    if not at then
+      for pos, ch in title:gmatch('()(%w)') do
+        if not used[ch:lower()] then
+          at = pos
+          break
+        end
+      end
+    end
+    if at then
+      local key = title:sub(at, at):lower()
+      used[key] = true
+      keys[key] = i
+      labels[i] = title:sub(1, at - 1) .. '[' .. title:sub(at, at) .. ']' .. title:sub(at + 1)
+    else
+      labels[i] = title
+    end
+  end
+  return keys, labels
+end
+
+-- Reads one pending key without waiting: a one-character string, 'esc', or nil.
+local function pending_key()
+  local ok, c = pcall(vim.fn.getchar, 0)
+  if not ok then
+    return 'esc' -- CTRL-C raises an interrupt here
+  end
+  if c == 0 or c == nil then
+    return nil
+  end
+  if c == 27 or c == 3 then
+    return 'esc'
+  end
+  if type(c) == 'number' then
+    return vim.fn.nr2char(c):lower()
+  end
+  return nil -- a special key
+end
+
 -- The waiting path (0.7 to 0.9).
+-- Closes the floating windows opened since `before` (the picker that could not be
+-- answered) and goes back to window `win`.
+local function close_new_floats(before, win)
+  for _, w in ipairs(vim.api.nvim_list_wins()) do
+    if not before[w] and vim.api.nvim_win_is_valid(w) and vim.api.nvim_win_get_config(w).relative ~= '' then
+      pcall(vim.api.nvim_win_close, w, true)
+    end
+  end
+  if vim.api.nvim_win_is_valid(win) then
+    pcall(vim.api.nvim_set_current_win, win)
+  end
+end
+
 local function ask_wait(actions, opts)
   local done, result = false, nil
+  local win, before = vim.api.nvim_get_current_win(), {}
+  for _, w in ipairs(vim.api.nvim_list_wins()) do
+    before[w] = true
+  end
   vim.ui.select(actions, opts, function(choice)
     if done then
       return
@@ -67,25 +138,47 @@ local function ask_wait(actions, opts)
   if done then
     return result
   end
+  -- An asynchronous picker cannot get keystrokes while this handler waits, but the
+  -- handler can read them itself: ask in the command line as well.
+  local keys, labels = M.hotkeys(actions)
+  vim.api.nvim_echo({
+    { opts.prompt .. ': ', 'Question' },
+    { table.concat(labels, '  ') .. '  (<Esc>: Deny)', 'MoreMsg' },
+  }, false, {})
+  pcall(vim.cmd, 'redraw')
+  local deny = nil
+  for _, a in ipairs(actions) do
+    if a.title == 'Deny' then
+      deny = a
+    end
+  end
   local timeout = math.floor((config.options.permission_timeout or 600) * 1000)
-  local _, status = vim.wait(timeout, function()
+  local by_picker = false
+  vim.wait(timeout, function()
+    if done then
+      by_picker = true
+      return true
+    end
+    local k = pending_key()
+    if k == 'esc' then
+      done, result = true, deny
+    elseif k and keys[k] then
+      done, result = true, actions[keys[k]]
+    end
     return done
   end, 20)
-  if done then
-    return result
+  if not done then
+    done = true -- a late answer from the picker is ignored
+    vim.notify(
+      'claude-bridge: permission question not answered in time, answered Deny (see :help claude-bridge-permissions)',
+      vim.log.levels.WARN
+    )
   end
-  done = true -- a late answer from the picker is ignored
-  local why = status == -2 and 'interrupted' or 'not answered in time'
-  vim.notify(
-    string.format(
-      'claude-bridge: permission question %s, answered Deny. On Neovim < 0.10 the answer must come while '
-        .. 'the LSP request waits; a vim.ui.select that needs keystrokes cannot receive them then '
-        .. '(see :help claude-bridge-permissions).',
-      why
-    ),
-    vim.log.levels.WARN
-  )
-  return nil
+  pcall(vim.api.nvim_echo, { { '' } }, false, {})
+  if not by_picker then
+    close_new_floats(before, win)
+  end
+  return result
 end
 
 --- The `window/showMessageRequest` handler of bridge clients.

@@ -1,7 +1,8 @@
 -- The feature-detected paths for newer Neovims, exercised on this Neovim by emulating what
 -- those releases do (this machine has only 0.7.2):
 -- - 0.10+ runs server->client request handlers in `vim.schedule(coroutine.wrap(...))`:
---   the permission handler must yield, not block, and reply with the picker's answer;
+--   the permission handler must yield, not block, and reply with the picker's answer
+--   (and on 0.7 to 0.9, where it must block, the timeout and the answer by key);
 -- - 0.11 clients are objects whose methods want `client:method()`;
 -- - 0.11 has `vim.lsp.config` and `vim.lsp.start(cfg, { attach = false })`.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
@@ -66,6 +67,28 @@ H.run('mock/compat', function()
   vim.ui.select = function() end
   H.eq(vim.NIL, permissions.show_message_request(nil, params, {}), 'timeout answers null (Deny)')
   H.eq(1, #H.notes_matching('answered Deny'), 'the timeout is explained')
+
+  -- ... and keys typed while it waits answer it (the picker cannot get them then)
+  local keys, labels = permissions.hotkeys(params.actions)
+  H.eq({ a = 1, f = 2, d = 3 }, keys, 'hotkeys')
+  H.eq({ '[A]llow', 'Allow [f]or this task', '[D]eny' }, labels, 'labels')
+  require('claude_bridge.config').options.permission_timeout = 10
+  for _, case in ipairs({ { key = 'f', want = { title = 'Allow for this task' } }, { key = '<Esc>', want = { title = 'Deny' } }, { key = 'A', want = { title = 'Allow' } } }) do
+    local win = vim.api.nvim_get_current_win()
+    local picker
+    vim.ui.select = function()
+      -- a picker in a float, waiting for keys it will not get
+      picker = vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), true, { relative = 'editor', row = 1, col = 1, width = 20, height = 3 })
+      vim.defer_fn(function()
+        vim.api.nvim_input('x' .. case.key) -- x: not an answer, ignored
+      end, 100)
+    end
+    local t0 = vim.loop.hrtime()
+    H.eq(case.want, permissions.show_message_request(nil, params, {}), 'answer by key ' .. case.key)
+    H.truthy((vim.loop.hrtime() - t0) / 1e9 < 3, 'the key ended the wait at once')
+    H.eq(false, vim.api.nvim_win_is_valid(picker), 'the stale picker was closed')
+    H.eq(win, vim.api.nvim_get_current_win(), 'back in the window')
+  end
 
   -- 0.11-style client object: methods are called with `:`; the dot form would warn
   local Client = {}
