@@ -141,6 +141,13 @@ local function ask_wait(actions, opts)
   -- An asynchronous picker cannot get keystrokes while this handler waits, but the
   -- handler can read them itself: ask in the command line as well.
   local keys, labels = M.hotkeys(actions)
+  -- Keys typed before the question showed were meant for something else: drop them.
+  while true do
+    local ok, c = pcall(vim.fn.getchar, 0)
+    if not ok or c == 0 then
+      break
+    end
+  end
   vim.api.nvim_echo({
     { opts.prompt .. ': ', 'Question' },
     { table.concat(labels, '  ') .. '  (<Esc>: Deny)', 'MoreMsg' },

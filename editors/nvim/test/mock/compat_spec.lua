@@ -89,6 +89,14 @@ H.run('mock/compat', function()
     H.eq(false, vim.api.nvim_win_is_valid(picker), 'the stale picker was closed')
     H.eq(win, vim.api.nvim_get_current_win(), 'back in the window')
   end
+  -- keys typed before the question showed do not answer it
+  vim.ui.select = function()
+    vim.defer_fn(function()
+      vim.api.nvim_input('d')
+    end, 100)
+  end
+  vim.api.nvim_input('a')
+  H.eq({ title = 'Deny' }, permissions.show_message_request(nil, params, {}), 'typeahead dropped')
 
   -- 0.11-style client object: methods are called with `:`; the dot form would warn
   local Client = {}
