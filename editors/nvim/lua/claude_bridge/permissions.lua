@@ -12,7 +12,7 @@
 --   which keeps LSP messages (events, progress, edits) flowing but does not run the
 --   keys typed meanwhile, so a picker that needs keystrokes cannot get them. The handler
 --   reads them itself instead: the question shows in the command line with a key per
---   answer (`[a]llow  Allow [f]or this task  [d]eny`, <Esc> denies). After
+--   answer (`[A]llow  Allow [f]or this task  [D]eny`, <Esc> denies). After
 --   `permission_timeout` seconds without an answer, the answer is Deny.
 local M = {}
 
