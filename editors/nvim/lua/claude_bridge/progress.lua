@@ -74,8 +74,8 @@ end
 
 local function first_line(s, max)
   s = tostring(s or ''):match('^%s*([^\n]*)') or ''
-  if #s > max then
-    s = s:sub(1, max) .. '…'
+  if vim.fn.strchars(s) > max then
+    s = vim.fn.strcharpart(s, 0, max) .. '…'
   end
   return s
 end
@@ -94,7 +94,8 @@ function M.status()
 end
 
 --- Records a task's end (from the claude.run / claude.followUp reply or a failure on this
---- side) and tells the user.
+--- side) and tells the user, in one line that fits the screen (a longer message would
+--- stop Neovim at a hit-enter prompt; the whole result is in :ClaudeLog).
 function M.finished(task)
   task.finished = true
   changed()
@@ -102,23 +103,22 @@ function M.finished(task)
     return
   end
   task.notified = true
-  local levels = vim.log.levels
   local extras = {}
-  if type(task.cost) == 'number' then
-    table.insert(extras, string.format('$%.4f', task.cost))
-  end
   if type(task.duration_ms) == 'number' then
     table.insert(extras, string.format('%.1f s', task.duration_ms / 1000))
   end
-  local suffix = #extras > 0 and (' (' .. table.concat(extras, ', ') .. ')') or ''
-  local what = first_line(task.prompt, 40)
-  if task.status == 'completed' then
-    vim.notify(string.format('Claude done: %s%s\n%s', what, suffix, first_line(task.result, 200)), levels.INFO)
-  elseif task.status == 'cancelled' then
-    vim.notify(string.format('Claude cancelled: %s%s', what, suffix), levels.WARN)
-  else
-    vim.notify(string.format('Claude failed: %s%s\n%s', what, suffix, first_line(task.result, 300)), levels.ERROR)
+  if type(task.cost) == 'number' then
+    table.insert(extras, string.format('$%.4f', task.cost))
   end
+  local head = ({ completed = 'Claude done', cancelled = 'Claude cancelled' })[task.status] or 'Claude failed'
+  if #extras > 0 then
+    head = head .. ' (' .. table.concat(extras, ', ') .. ')'
+  end
+  local body = task.status == 'cancelled' and task.prompt or task.result
+  local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
+  local msg = head .. ': ' .. first_line(body, room)
+  local level = ({ completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN })[task.status] or vim.log.levels.ERROR
+  vim.notify(msg, level)
 end
 
 return M

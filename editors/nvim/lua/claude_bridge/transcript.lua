@@ -72,8 +72,8 @@ end
 
 local function one_line(s, max)
   s = tostring(s or ''):gsub('%s*\n%s*', ' ⏎ ')
-  if max and #s > max then
-    s = s:sub(1, max) .. '…'
+  if max and vim.fn.strchars(s) > max then
+    s = vim.fn.strcharpart(s, 0, max) .. '…'
   end
   return s
 end

@@ -44,7 +44,10 @@ H.run('real/run_edit', function()
   H.eq('end', mine[#mine].kind, 'last progress')
   H.contains(mine[#mine].message, 'Done', 'end message')
 
-  H.eq(1, #H.notes_matching('Claude done'), 'one notification')
+  local done = H.notes_matching('Claude done')
+  H.eq(1, #done, 'one notification')
+  H.contains(done[1].msg, 'The greeting now says hello, claude.', 'the result in the notification')
+  H.not_contains(done[1].msg, '\n', 'a one-line notification')
 
   vim.cmd('ClaudeLog')
   local log = vim.api.nvim_buf_get_lines(0, 0, -1, false)
