@@ -46,6 +46,13 @@ for k in "${kinds[@]}"; do
   fi
 done
 
+# The stand-in can log the requests it received (bodies included) if it has the flag;
+# without it, specs read what claude was given from claude's own session files.
+FAKEAPI_REQUESTS_LOG=""
+if [[ " ${kinds[*]} " == *" real "* ]] && "$FAKEAPI" --help 2>&1 | grep -q -- '-requests-log'; then
+  FAKEAPI_REQUESTS_LOG=1
+fi
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cb-nvim.XXXXXX")
 fakeapi_pid=""
 cleanup() {
@@ -105,7 +112,12 @@ run_spec() {
   if [ "$kind" = real ]; then
     local script="${spec%_spec.lua}.script.json"
     [ -f "$script" ] || script="$here/real/empty.script.json"
-    "$FAKEAPI" --script "$script" --workspace "$ws" --key "$key" \
+    local -a reqlog=()
+    if [ -n "$FAKEAPI_REQUESTS_LOG" ]; then
+      reqlog=(--requests-log "$tmp/requests.jsonl")
+      env+=("CB_REQUESTS=$tmp/requests.jsonl")
+    fi
+    "$FAKEAPI" --script "$script" --workspace "$ws" --key "$key" "${reqlog[@]}" \
       >"$tmp/fakeapi.out" 2>"$tmp/fakeapi.log" &
     fakeapi_pid=$!
     local url="" i
