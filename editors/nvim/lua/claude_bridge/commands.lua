@@ -302,23 +302,10 @@ function M.cancel(id)
     progress.finished(task)
     return
   end
-  local client = lsp.client_by_id(task.client_id)
-  if not client then
-    err('the bridge that runs task ' .. task.id .. ' is not running')
-    return
+  local ok, e = lsp.cancel_task(task)
+  if not ok then
+    err(e)
   end
-  if task.kind == 'followUp' and task.local_id == nil then
-    -- The bridge has not told us this follow-up's id yet: cancel by its progress token.
-    lsp.notify(client, 'window/workDoneProgress/cancel', { token = task.token })
-    return
-  end
-  lsp.execute(client, 'claude.cancel', { taskId = task.id }, function(e, res)
-    if e then
-      err('cancel failed: ' .. tostring(e.message or e))
-    elseif type(res) == 'table' and res.cancelled == false and not tasks.is_terminal(task.status) then
-      vim.notify('claude-bridge: the bridge did not cancel task ' .. task.id, vim.log.levels.WARN)
-    end
-  end)
 end
 
 --- Opens the log of a task (by id, else the last task).

@@ -167,8 +167,12 @@ local function on_event(_, ev, ctx)
     return
   end
   local task = task_for_event(ctx.client_id, ev)
+  task.events_seen = (task.events_seen or 0) + 1
   transcript.event(task, ev)
   progress.on_event(task, ev)
+  if task.cancel_requested and not task.cancel_confirmed and not tasks.is_terminal(task.status) and ev.kind ~= 'result' then
+    M.cancel_task(task) -- the bridge knows the task now
+  end
 end
 
 local function on_progress(err, result, ctx, cfg)
@@ -424,6 +428,41 @@ function M.execute(client, command, arg, handler, token)
     params.workDoneToken = token
   end
   return M.request(client, 'workspace/executeCommand', params, handler)
+end
+
+local MAX_CANCEL_ATTEMPTS = 5
+
+--- Asks the bridge to cancel a task it runs; returns false and a message when its bridge
+--- is gone. A cancel that closely follows claude.run / claude.followUp can reach the
+--- bridge before the bridge has registered the task (it serves requests concurrently), so
+--- until the bridge confirms, the cancel is sent again once the task has sent an event.
+function M.cancel_task(task)
+  local client = M.client_by_id(task.client_id)
+  if not client then
+    return false, 'the bridge that runs task ' .. task.id .. ' is not running'
+  end
+  task.cancel_requested = true
+  if task.cancel_pending or (task.cancel_attempts or 0) >= MAX_CANCEL_ATTEMPTS then
+    return true
+  end
+  task.cancel_attempts = (task.cancel_attempts or 0) + 1
+  if task.kind == 'followUp' and task.local_id == nil then
+    -- The bridge has not named this follow-up yet: cancel by its progress token now, and
+    -- by its id once its first event names it.
+    M.notify(client, 'window/workDoneProgress/cancel', { token = task.token })
+    return true
+  end
+  task.cancel_pending = true
+  local seen = task.events_seen or 0
+  M.execute(client, 'claude.cancel', { taskId = task.id }, function(e, res)
+    task.cancel_pending = false
+    if not e and type(res) == 'table' and res.cancelled then
+      task.cancel_confirmed = true
+    elseif not tasks.is_terminal(task.status) and (task.events_seen or 0) > seen then
+      M.cancel_task(task) -- events came meanwhile: the bridge knows the task now
+    end
+  end)
+  return true
 end
 
 --- Sends the current settings to every running bridge (setup() called again).
