@@ -158,6 +158,35 @@ func (m *Manager) Tasks() []Info {
 	return out
 }
 
+// keepFinished is how many finished tasks claude.tasks still lists; older
+// ones are forgotten so a long editor session does not grow without bound.
+const keepFinished = 200
+
+// forgetOld drops the oldest finished tasks past keepFinished.
+func (m *Manager) forgetOld() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	finished := 0
+	for _, t := range m.order {
+		if t.State().Terminal() {
+			finished++
+		}
+	}
+	if finished <= keepFinished {
+		return
+	}
+	kept := m.order[:0]
+	for _, t := range m.order {
+		if finished > keepFinished && t.State().Terminal() {
+			delete(m.tasks, t.ID)
+			finished--
+			continue
+		}
+		kept = append(kept, t)
+	}
+	m.order = kept
+}
+
 // Cancel cancels a task by id; false if unknown or already ended.
 func (m *Manager) Cancel(id string) bool {
 	if t := m.Get(id); t != nil {
@@ -212,11 +241,15 @@ func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 	t.endedAt = time.Now()
 	t.outcome = &out
 	t.mu.Unlock()
+	m.forgetOld()
 	if a := m.cfg().Auth; a != nil {
 		a.TaskEnded(t.ID)
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	t.cancel()
+	// The read loop let go of the task when its turn ended (session.end):
+	// drop what only the turn needed, the whole streamed text included.
+	t.texts, t.tools = nil, nil
 	return out
 }
 

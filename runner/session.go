@@ -197,9 +197,15 @@ func (s *session) readLoop() {
 			// Stray text on stdout (a debug print, a crash banner) must
 			// never break the task: log it and read on.
 			s.log.Warn("skipped a non-JSON line from claude", zap.Error(err))
-			continue
+		} else {
+			s.dispatch(line)
 		}
-		s.dispatch(line)
+		if rd.Buffered() == 0 {
+			// Caught up with claude: send the text held back meanwhile.
+			if t := s.current(); t != nil {
+				t.flushText()
+			}
+		}
 	}
 }
 

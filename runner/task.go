@@ -62,6 +62,15 @@ type Task struct {
 	texts    map[string]*textState
 	curMsgID string
 	tools    map[string]ToolUse
+	// held is streamed text not yet sent: while claude's output is
+	// already waiting to be read, consecutive deltas of one message go out
+	// as one event (fewer, larger events when the bridge falls behind; one
+	// event per delta when it keeps up).
+	held struct {
+		kind EventKind
+		id   string
+		text strings.Builder
+	}
 }
 
 type textState struct {
@@ -182,6 +191,9 @@ func (t *Task) noteEdited(path string) {
 // handleLine turns one stream line into events. Called on the session's
 // read loop, in order.
 func (t *Task) handleLine(s *session, l *stream.Line) {
+	if l.Type != "stream_event" {
+		t.flushText()
+	}
 	switch l.Type {
 	case "system":
 		t.handleSystem(l)
@@ -259,6 +271,9 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 	if ev == nil {
 		return
 	}
+	if ev.Type != "content_block_delta" {
+		t.flushText()
+	}
 	switch ev.Type {
 	case "message_start":
 		if ev.Message != nil {
@@ -299,7 +314,21 @@ func (t *Task) delta(kind EventKind, id, text string) {
 		return
 	}
 	t.textState(kind, id).emitted.WriteString(text)
-	t.emit(Event{Kind: kind, MessageID: id, Text: text})
+	if t.held.text.Len() > 0 && (t.held.kind != kind || t.held.id != id) {
+		t.flushText()
+	}
+	t.held.kind, t.held.id = kind, id
+	t.held.text.WriteString(text)
+}
+
+// flushText sends the held text, if any, as one event.
+func (t *Task) flushText() {
+	if t.held.text.Len() == 0 {
+		return
+	}
+	text := t.held.text.String()
+	t.held.text.Reset()
+	t.emit(Event{Kind: t.held.kind, MessageID: t.held.id, Text: text})
 }
 
 // reconcile makes sure the deltas sent for a message add up to its text: a

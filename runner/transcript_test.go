@@ -21,7 +21,12 @@ func (c *collect) AskPermission(context.Context, *Task, PermissionRequest) (Deci
 
 // replay feeds a recorded transcript's claude output through a task's line
 // handling, as the session's read loop would.
-func replay(t *testing.T, name string) []Event {
+func replay(t *testing.T, name string) []Event { return replayPaced(t, name, true) }
+
+// replayPaced replays a transcript; caughtUp says whether the bridge reads
+// each line before claude prints the next (true), or finds them all
+// waiting at once (false), when streamed deltas are held and coalesced.
+func replayPaced(t *testing.T, name string, caughtUp bool) []Event {
 	t.Helper()
 	m := NewManager(Config{})
 	obs := &collect{}
@@ -56,7 +61,11 @@ func replay(t *testing.T, name string) []Event {
 			continue
 		}
 		task.handleLine(nil, l)
+		if caughtUp {
+			task.flushText()
+		}
 	}
+	task.flushText()
 	return obs.events
 }
 
@@ -85,6 +94,19 @@ func TestPartialMessagesStreamTextOnce(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d text events, want the 3 deltas", n)
+	}
+}
+
+func TestDeltasWaitingTogetherAreCoalesced(t *testing.T) {
+	evs := replayPaced(t, "print-partial-messages.jsonl", false)
+	n := 0
+	for _, e := range evs {
+		if e.Kind == EventText {
+			n++
+		}
+	}
+	if got := joined(evs, EventText); got != "Streaming three words. " || n != 1 {
+		t.Errorf("%d text events joining to %q; want one with the whole text", n, got)
 	}
 }
 

@@ -97,7 +97,15 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 			}
 		}
 		if s.mgr.Get(a.TaskID) == nil {
-			return nil, invalidParams("no task %q", a.TaskID)
+			// Its claude.run may still be on its way to starting it.
+			s.mu.Lock()
+			cancelStart := s.reservedTasks[a.TaskID]
+			s.mu.Unlock()
+			if cancelStart == nil {
+				return nil, invalidParams("no task %q", a.TaskID)
+			}
+			cancelStart()
+			return map[string]bool{"cancelled": true}, nil
 		}
 		return map[string]bool{"cancelled": s.mgr.Cancel(a.TaskID)}, nil
 	case "claude.tasks":

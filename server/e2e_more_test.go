@@ -382,3 +382,46 @@ func TestMalformedFramesKeepTheServerUp(t *testing.T) {
 		t.Error("no reply to the request framed with a lower-case header")
 	}
 }
+
+// A cancel sent in the same breath as the run (before the bridge has
+// started the task) still cancels it, by task id and by progress token.
+func TestCancelOvertakingTheStart(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
+	for i, route := range []string{"claude.cancel", "progress", "claude.cancel", "progress"} {
+		id := fmt.Sprintf("race-%d", i)
+		run := fmt.Sprintf(`{"jsonrpc":"2.0","id":"%s","method":"workspace/executeCommand","params":{"command":"claude.run","workDoneToken":"tok-%s","arguments":[{"prompt":"slow","taskId":"%s"}]}}`, id, id, id)
+		var cancel string
+		if route == "claude.cancel" {
+			cancel = fmt.Sprintf(`{"jsonrpc":"2.0","id":"c-%s","method":"workspace/executeCommand","params":{"command":"claude.cancel","arguments":[{"taskId":"%s"}]}}`, id, id)
+		} else {
+			cancel = fmt.Sprintf(`{"jsonrpc":"2.0","method":"window/workDoneProgress/cancel","params":{"token":"tok-%s"}}`, id)
+		}
+		frames := fmt.Sprintf("Content-Length: %d\r\n\r\n%sContent-Length: %d\r\n\r\n%s", len(run), run, len(cancel), cancel)
+		if err := b.client.WriteRaw(frames); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		var reply *lsptest.Message
+		for reply == nil && time.Now().Before(deadline) {
+			for _, m := range b.client.Messages("") {
+				if string(m.ID) == `"`+id+`"` {
+					m := m
+					reply = &m
+				}
+				if string(m.ID) == `"c-`+id+`"` && m.Error != nil {
+					t.Errorf("%s: cancel refused: %s", id, m.Error.Message)
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if reply == nil {
+			t.Fatalf("%s (%s): no reply: the cancel was lost", id, route)
+		}
+		var res server.RunResult
+		_ = json.Unmarshal(reply.Result, &res)
+		if res.Status != "cancelled" {
+			t.Errorf("%s (%s): result = %+v", id, route, res)
+		}
+	}
+	assertNoProcesses(t, b.ws(0))
+}

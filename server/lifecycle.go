@@ -68,12 +68,16 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	}
 
 	var auth AuthService
-	var authErr error
 	if s.opts.NewAuth != nil {
-		auth, authErr = s.opts.NewAuth(s.connCtx, settings.Auth, authNotifier{s})
-		if authErr != nil {
-			s.log.Warn("auth manager not started", zap.Error(authErr))
-		}
+		ctx, raw := s.connCtx, settings.Auth
+		auth = startLazyAuth(func() (AuthService, error) {
+			a, err := s.opts.NewAuth(ctx, raw, authNotifier{s})
+			if err != nil {
+				s.log.Warn("auth manager not started", zap.Error(err))
+				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: authentication is not set up: "+err.Error())
+			}
+			return a, err
+		})
 	}
 
 	s.mu.Lock()
@@ -100,9 +104,6 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		time.Sleep(10 * time.Millisecond)
 		if _, err := s.mgr.ClaudePath(); err != nil {
 			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
-		}
-		if authErr != nil {
-			s.ShowMessage(protocol.MessageTypeError, "claude-bridge: authentication is not set up: "+authErr.Error())
 		}
 	}()
 

@@ -106,11 +106,17 @@ func (s *Server) cancelProgress(raw json.RawMessage) {
 	if json.Unmarshal(raw, &p) != nil {
 		return
 	}
+	key := rawIDKey(p.Token)
 	s.mu.Lock()
-	id := s.tokens[rawIDKey(p.Token)]
+	id := s.tokens[key]
+	cancelStart := s.reservedTokens[key]
 	s.mu.Unlock()
-	if id != "" {
+	switch {
+	case id != "":
 		s.log.Info("task cancelled from the progress UI", zap.String("task", id))
 		s.mgr.Cancel(id)
+	case cancelStart != nil:
+		// The request that will start the task is still on its way.
+		cancelStart()
 	}
 }

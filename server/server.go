@@ -58,6 +58,7 @@ type Server struct {
 	log  *zap.Logger
 
 	conn    jsonrpc2.Conn
+	stream  *lspstream.Stream
 	connCtx context.Context // ends when the connection does
 	sem     chan struct{}
 	exitCh  chan int
@@ -72,6 +73,11 @@ type Server struct {
 	caps       clientCaps
 	auth       AuthService
 	inflight   map[string]context.CancelFunc // by request id
+	// The task ids and progress tokens a claude.run or claude.followUp
+	// request names, from the moment it is read until it is answered: a
+	// cancel that overtakes the task's start still finds it.
+	reservedTasks  map[string]context.CancelFunc
+	reservedTokens map[string]context.CancelFunc
 	tasks      map[string]*taskView          // running tasks by id
 	tokens     map[string]string             // progress token → task id
 	shutdownOK bool
@@ -89,6 +95,8 @@ func New(opts Options) *Server {
 		exitCh:   make(chan int, 1),
 		settings: DefaultSettings(),
 		inflight: map[string]context.CancelFunc{},
+		reservedTasks:  map[string]context.CancelFunc{},
+		reservedTokens: map[string]context.CancelFunc{},
 		tasks:    map[string]*taskView{},
 		tokens:   map[string]string{},
 	}
@@ -103,6 +111,10 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 	st := lspstream.New(r, w, lspstream.Options{OnBad: func(err error) {
 		s.log.Warn("refused a malformed message", zap.Error(err))
 	}})
+	// What was sent before exit (the shutdown reply, last events) reaches
+	// the editor before the process ends.
+	defer st.Flush(2 * time.Second)
+	s.stream = st
 	s.conn = jsonrpc2.NewConn(st)
 	connCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -195,14 +207,27 @@ func (s *Server) serveCall(call *jsonrpc2.Call, reply jsonrpc2.Replier) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
+	taskID, token := namedTask(method, call.Params())
 	s.mu.Lock()
 	s.inflight[key] = cancel
+	if taskID != "" {
+		s.reservedTasks[taskID] = cancel
+	}
+	if token != "" {
+		s.reservedTokens[token] = cancel
+	}
 	s.mu.Unlock()
 	go func() {
 		defer func() { <-s.sem }()
 		defer func() {
 			s.mu.Lock()
 			delete(s.inflight, key)
+			if taskID != "" {
+				delete(s.reservedTasks, taskID)
+			}
+			if token != "" {
+				delete(s.reservedTokens, token)
+			}
 			s.mu.Unlock()
 			cancel()
 		}()
@@ -212,6 +237,37 @@ func (s *Server) serveCall(call *jsonrpc2.Call, reply jsonrpc2.Replier) {
 		}
 		s.reply(reply, res, err)
 	}()
+}
+
+// namedTask reads, on the read loop, the task id and progress token a
+// claude.run or claude.followUp request gives (either may be "").
+func namedTask(method string, params json.RawMessage) (taskID, token string) {
+	if method != "workspace/executeCommand" {
+		return "", ""
+	}
+	var p struct {
+		Command   string `json:"command"`
+		Arguments []struct {
+			TaskID    string `json:"taskId"`
+			NewTaskID string `json:"newTaskId"`
+		} `json:"arguments"`
+		WorkDoneToken json.RawMessage `json:"workDoneToken"`
+	}
+	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 {
+		return "", ""
+	}
+	switch p.Command {
+	case "claude.run":
+		taskID = p.Arguments[0].TaskID
+	case "claude.followUp":
+		taskID = p.Arguments[0].NewTaskID
+	default:
+		return "", ""
+	}
+	if len(p.WorkDoneToken) > 0 && string(p.WorkDoneToken) != "null" {
+		token = rawIDKey(p.WorkDoneToken)
+	}
+	return taskID, token
 }
 
 // cancelAware methods answer a cancel with a normal result of their own
@@ -340,10 +396,10 @@ func rawIDKey(raw json.RawMessage) string {
 
 // notify sends a notification to the editor.
 func (s *Server) notify(method string, params any) {
-	if s.conn == nil {
+	if s.stream == nil {
 		return
 	}
-	if err := s.conn.Notify(context.Background(), method, params); err != nil {
+	if err := s.stream.Notify(method, params); err != nil {
 		s.log.Debug("notification not delivered", zap.String("method", method), zap.Error(err))
 	}
 }

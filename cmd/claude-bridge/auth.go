@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.lsp.dev/protocol"
@@ -103,7 +104,10 @@ func newAuthFactory(log *zap.Logger, logFile string) server.AuthFactory {
 type lspAuthNotifier struct{ n server.AuthNotifier }
 
 func (l lspAuthNotifier) ShowMessage(level auth.Level, text string) {
-	l.n.ShowMessage(protocol.MessageType(level), "claude-bridge: "+text)
+	if !strings.HasPrefix(text, "claude-bridge") {
+		text = "claude-bridge: " + text
+	}
+	l.n.ShowMessage(protocol.MessageType(level), text)
 }
 
 func (l lspAuthNotifier) AuthChanged(status, source, fp string) { l.n.AuthChanged(status, source, fp) }

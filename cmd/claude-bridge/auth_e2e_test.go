@@ -317,7 +317,14 @@ func TestManagedHelperIsRestored(t *testing.T) {
 	w.writeKey(keyA, 0o600)
 	p := w.serve(nil)
 	helper := filepath.Join(w.home, ".claude", "auth_helper.sh")
-	want, err := os.ReadFile(helper)
+	// The auth manager starts in the background after initialize.
+	var want []byte
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if want, err = os.ReadFile(helper); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Line is one decoded stream-json message. Only the fields the bridge uses are
@@ -168,17 +170,47 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Decode parses one stream line. The returned Line keeps a copy of the raw bytes.
+// knownTypes are the message types the bridge decodes into typed events;
+// only lines of other types keep their raw bytes (to be passed on as they
+// are), which spares a copy of every streamed delta.
+var knownTypes = map[string]bool{
+	"stream_event": true, "assistant": true, "user": true, "result": true,
+	"control_request": true, "control_response": true,
+}
+
+// streamEventPrefix starts the lines claude prints most (one per streamed
+// delta with --include-partial-messages); they get a small decoder.
+var streamEventPrefix = []byte(`{"type":"stream_event",`)
+
+// streamEventLine is the part of a stream_event line the bridge reads.
+type streamEventLine struct {
+	Type         string       `json:"type"`
+	SessionID    string       `json:"session_id"`
+	Event        *StreamEvent `json:"event"`
+	APIMessageID string       `json:"api_message_id"`
+}
+
+// Decode parses one stream line. The bytes are not retained, except as a
+// copy in Raw for message types the bridge does not know (and system lines).
 func Decode(b []byte) (*Line, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
 		return nil, fmt.Errorf("not a JSON object: %q", preview(b))
 	}
+	if bytes.HasPrefix(b, streamEventPrefix) {
+		var se streamEventLine
+		if err := fastjson.Unmarshal(b, &se); err != nil {
+			return nil, fmt.Errorf("malformed stream line: %v", err)
+		}
+		return &Line{Type: se.Type, SessionID: se.SessionID, Event: se.Event, APIMessageID: se.APIMessageID}, nil
+	}
 	var l Line
-	if err := json.Unmarshal(b, &l); err != nil {
+	if err := fastjson.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("malformed stream line: %v", err)
 	}
-	l.Raw = append(json.RawMessage(nil), b...)
+	if !knownTypes[l.Type] {
+		l.Raw = append(json.RawMessage(nil), b...)
+	}
 	return &l, nil
 }
 

@@ -70,6 +70,10 @@ func (r *Reader) Next() ([]byte, error) {
 	}
 }
 
+// Buffered reports how many bytes of input are already read and waiting:
+// zero means the next Next would wait for the writer.
+func (r *Reader) Buffered() int { return r.r.Buffered() }
+
 func trimEOL(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte{'\n'})
 	return bytes.TrimSuffix(b, []byte{'\r'})

@@ -16,7 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	fastjson "github.com/segmentio/encoding/json"
 	"go.lsp.dev/jsonrpc2"
 )
 
@@ -25,15 +28,26 @@ import (
 const DefaultMaxMessage = 128 << 20
 
 // Stream is a jsonrpc2.Stream over a reader and a writer.
+//
+// Writes are queued, in order, to one writer goroutine that batches the
+// frames queued meanwhile into one write(2): a task streaming thousands of
+// events costs a few syscalls, not one per event, and the goroutine that
+// produced them (claude's read loop) does not wait on the editor's pipe.
 type Stream struct {
-	in     *bufio.Reader
-	rc     io.Closer
-	out    io.Writer
-	wc     io.Closer
-	max    int64
-	onBad  func(error)
-	writeM sync.Mutex // one frame at a time: Read writes error replies too
-	closeO sync.Once
+	in    *bufio.Reader
+	rc    io.Closer
+	out   io.Writer
+	wc    io.Closer
+	max   int64
+	onBad func(error)
+
+	writeM  sync.Mutex // guards queue sends against close, and err
+	queue   chan []byte
+	closed  bool
+	err     error         // the first write error; every later write returns it
+	flushed chan struct{} // closed when the writer goroutine has ended
+	pending atomic.Int64  // frames queued and not yet flushed
+	closeO  sync.Once
 }
 
 // Options tune a Stream.
@@ -55,7 +69,39 @@ func New(r io.Reader, w io.Writer, o Options) *Stream {
 	if c, ok := w.(io.Closer); ok {
 		s.wc = c
 	}
+	s.queue = make(chan []byte, 1024)
+	s.flushed = make(chan struct{})
+	go s.writeLoop()
 	return s
+}
+
+// writeLoop owns the output: it writes the queued frames, flushing whenever
+// the queue runs dry.
+func (s *Stream) writeLoop() {
+	defer close(s.flushed)
+	bw := bufio.NewWriterSize(s.out, 64<<10)
+	for frame := range s.queue {
+		_, err := bw.Write(frame)
+		n := int64(1)
+		for err == nil && len(s.queue) > 0 {
+			_, err = bw.Write(<-s.queue)
+			n++
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+		s.pending.Add(-n)
+		if err != nil {
+			s.writeM.Lock()
+			if s.err == nil {
+				s.err = err
+			}
+			s.writeM.Unlock()
+			for range s.queue { // drain so that senders never block
+			}
+			return
+		}
+	}
 }
 
 // Read returns the next well-formed message. Malformed ones are answered
@@ -214,7 +260,15 @@ func (s *Stream) refuse(id json.RawMessage, code jsonrpc2.Code, msg string) {
 // to a cancelled request must still go out (LSP wants one), and jsonrpc2
 // passes the request's ctx here.
 func (s *Stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
-	b, err := json.Marshal(msg)
+	var b []byte
+	var err error
+	if m, ok := msg.(json.Marshaler); ok {
+		// The message encodes itself (jsonrpc2 uses a fast encoder);
+		// json.Marshal would validate and compact its output all over again.
+		b, err = m.MarshalJSON()
+	} else {
+		b, err = json.Marshal(msg)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("marshaling message: %w", err)
 	}
@@ -222,22 +276,58 @@ func (s *Stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
 }
 
 func (s *Stream) writeFrame(b []byte) error {
+	frame := make([]byte, 0, len(b)+32)
+	frame = append(frame, "Content-Length: "...)
+	frame = strconv.AppendInt(frame, int64(len(b)), 10)
+	frame = append(frame, "\r\n\r\n"...)
+	frame = append(frame, b...)
 	s.writeM.Lock()
 	defer s.writeM.Unlock()
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "Content-Length: %d\r\n\r\n", len(b))
-	buf.Write(b)
-	_, err := s.out.Write(buf.Bytes())
-	return err
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return errors.New("the stream is closed")
+	}
+	s.pending.Add(1)
+	s.queue <- frame
+	return nil
 }
 
-// Close closes the input, and the output too.
+// Notify sends a notification, encoding params once (jsonrpc2's Notify
+// encodes them, then encodes and re-scans them inside the message: twice
+// the work on the path every streamed event takes).
+func (s *Stream) Notify(method string, params any) error {
+	p, err := fastjson.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("marshaling %s params: %w", method, err)
+	}
+	m, _ := json.Marshal(method)
+	b := make([]byte, 0, len(p)+len(m)+40)
+	b = append(b, `{"jsonrpc":"2.0","method":`...)
+	b = append(b, m...)
+	b = append(b, `,"params":`...)
+	b = append(b, p...)
+	b = append(b, '}')
+	return s.writeFrame(b)
+}
+
+// Close closes the input, then lets the writer flush what is queued
+// (bounded: a stuck editor cannot hold the bridge) and closes the output.
 func (s *Stream) Close() error {
 	var err error
 	if s.rc != nil {
 		err = s.rc.Close()
 	}
 	s.closeO.Do(func() {
+		s.writeM.Lock()
+		s.closed = true
+		close(s.queue)
+		s.writeM.Unlock()
+		select {
+		case <-s.flushed:
+		case <-time.After(2 * time.Second):
+		}
 		if s.wc != nil {
 			if e := s.wc.Close(); err == nil {
 				err = e
@@ -245,6 +335,21 @@ func (s *Stream) Close() error {
 		}
 	})
 	return err
+}
+
+// Flush waits until every frame written so far has reached the output
+// (or the output failed), at most timeout.
+func (s *Stream) Flush(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		s.writeM.Lock()
+		done := s.pending.Load() <= 0 || s.err != nil
+		s.writeM.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func trunc(s string) string {

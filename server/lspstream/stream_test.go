@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 )
@@ -43,6 +44,7 @@ func TestReadSkipsBadMessagesAndAnswersThem(t *testing.T) {
 	if strings.Join(methods, ",") != "a,b,d" {
 		t.Errorf("served %v, want a, b and d", methods)
 	}
+	s.Flush(2 * time.Second)
 	replies := out.String()
 	for _, want := range []string{`"code":-32700`, `"code":-32600`, "batch requests are not supported", "exceeds the limit"} {
 		if !strings.Contains(replies, want) {
@@ -73,6 +75,7 @@ func TestWriteFramesOneMessage(t *testing.T) {
 	if _, err := s.Write(ctx, n); err != nil {
 		t.Fatal(err)
 	}
+	s.Flush(2 * time.Second)
 	want := `{"jsonrpc":"2.0","method":"hello","params":{"a":1}}`
 	if out.String() != frame(want) {
 		t.Errorf("wrote %q", out.String())

@@ -17,7 +17,8 @@ import (
 type genStats struct {
 	lines       int
 	bytes       int64
-	textDeltas  int // text_delta stream events: one `text` claude/event each
+	textDeltas  int // text_delta stream events: at most one `text` claude/event each (the bridge may coalesce them)
+	allText     strings.Builder // every text delta, joined: what the text events must add up to
 	toolUses    int // assistant tool_use blocks: one `toolUse` each
 	toolResults int // user tool_result blocks: one `toolResult` each
 	turns       int
@@ -25,8 +26,12 @@ type genStats struct {
 }
 
 // events is the number of claude/event notifications a task streaming this
-// file gets: queued, started, the texts, tool uses and results, and result.
+// file gets at most: queued, started, the texts, tool uses and results, and
+// result.
 func (g genStats) events() int { return 3 + g.textDeltas + g.toolUses + g.toolResults }
+
+// otherEvents is the number of claude/event notifications that are not text.
+func (g genStats) otherEvents() int { return 3 + g.toolUses + g.toolResults }
 
 // streamGen writes stream-json lines shaped like the claude CLI's
 // (2.1.332, --verbose --include-partial-messages; see
@@ -232,6 +237,7 @@ func generateStream(path, ws string, lines int) (genStats, error) {
 		}
 		g.st.textDeltas += len(texts)
 		full := strings.Join(texts, "")
+		g.st.allText.WriteString(full)
 		g.assistant(msgID, ordered{"type", "text", "text", full})
 		g.streamEvent(msgID, ordered{"type", "content_block_stop", "index", 0})
 		if last {
