@@ -66,21 +66,21 @@ type Server struct {
 	mgr  *runner.Manager
 	bufs *buffers
 
-	mu         sync.Mutex // guards the fields below
-	state      serverState
-	settings   Settings
-	folders    []Folder
-	caps       clientCaps
-	auth       AuthService
-	inflight   map[string]context.CancelFunc // by request id
+	mu       sync.Mutex // guards the fields below
+	state    serverState
+	settings Settings
+	folders  []Folder
+	caps     clientCaps
+	auth     AuthService
+	inflight map[string]context.CancelFunc // by request id
 	// The task ids and progress tokens a claude.run or claude.followUp
 	// request names, from the moment it is read until it is answered: a
 	// cancel that overtakes the task's start still finds it.
 	reservedTasks  map[string]context.CancelFunc
 	reservedTokens map[string]context.CancelFunc
-	tasks      map[string]*taskView          // running tasks by id
-	tokens     map[string]string             // progress token → task id
-	shutdownOK bool
+	tasks          map[string]*taskView // running tasks by id
+	tokens         map[string]string    // progress token → task id
+	shutdownOK     bool
 }
 
 // New makes a Server.
@@ -89,16 +89,16 @@ func New(opts Options) *Server {
 		opts.Log = zap.NewNop()
 	}
 	s := &Server{
-		opts:     opts,
-		log:      opts.Log,
-		sem:      make(chan struct{}, maxRequests),
-		exitCh:   make(chan int, 1),
-		settings: DefaultSettings(),
-		inflight: map[string]context.CancelFunc{},
+		opts:           opts,
+		log:            opts.Log,
+		sem:            make(chan struct{}, maxRequests),
+		exitCh:         make(chan int, 1),
+		settings:       DefaultSettings(),
+		inflight:       map[string]context.CancelFunc{},
 		reservedTasks:  map[string]context.CancelFunc{},
 		reservedTokens: map[string]context.CancelFunc{},
-		tasks:    map[string]*taskView{},
-		tokens:   map[string]string{},
+		tasks:          map[string]*taskView{},
+		tokens:         map[string]string{},
 	}
 	s.mgr = runner.NewManager(s.runnerConfig(s.settings, nil))
 	s.bufs = newBuffers(s)

@@ -17,10 +17,10 @@ import (
 type genStats struct {
 	lines       int
 	bytes       int64
-	textDeltas  int // text_delta stream events: at most one `text` claude/event each (the bridge may coalesce them)
+	textDeltas  int             // text_delta stream events: at most one `text` claude/event each (the bridge may coalesce them)
 	allText     strings.Builder // every text delta, joined: what the text events must add up to
-	toolUses    int // assistant tool_use blocks: one `toolUse` each
-	toolResults int // user tool_result blocks: one `toolResult` each
+	toolUses    int             // assistant tool_use blocks: one `toolUse` each
+	toolResults int             // user tool_result blocks: one `toolResult` each
 	turns       int
 	finalText   string
 }
