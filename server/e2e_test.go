@@ -66,7 +66,11 @@ func assertNoProcesses(t *testing.T, dir string) {
 
 func TestRunReportsProgressEventsAndResult(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
-	b.api.SetTurns(editTurns(b.ws(0)))
+	turns := editTurns(b.ws(0))
+	// The answer trickles in, as from the real API: the editor must see it
+	// in pieces as it comes, not in one piece at the end.
+	turns[len(turns)-1].ChunkDelay = 30 * time.Millisecond
+	b.api.SetTurns(turns)
 	call := b.run(map[string]any{"prompt": "make main.go greet the bridge", "taskId": "task-a"})
 	res := b.result(call)
 	if res.Status != "completed" || res.IsError || res.TaskID != "task-a" {
