@@ -211,3 +211,29 @@ func TestBashChangeToOpenFileIsCarried(t *testing.T) {
 		t.Errorf("editedFiles = %v, want main.go (changed by Bash)", res.EditedFiles)
 	}
 }
+
+func TestDeletedOpenFileKeepsItsBuffer(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("Bash", map[string]any{"command": "rm main.go"}),
+		fakeapi.Text("removed"),
+	})
+	allowAll(b)
+	doc := b.open(filepath.Join(b.ws(0), "main.go"))
+	before, _ := doc.get()
+	res := b.result(b.run(map[string]any{"prompt": "rm", "taskId": "rm"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if _, err := os.Stat(filepath.Join(b.ws(0), "main.go")); err == nil {
+		t.Fatal("main.go was not deleted: the test proves nothing")
+	}
+	if after, edits := doc.get(); after != before || edits != 0 {
+		t.Errorf("the buffer of a deleted file changed (%d edits)", edits)
+	}
+	if _, err := b.client.WaitFor("window/showMessage", 5*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), "main.go was deleted")
+	}); err != nil {
+		t.Error("the editor was not told the file was deleted")
+	}
+}
