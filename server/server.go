@@ -124,6 +124,12 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 	case code := <-s.exitCh:
 		s.closeAll()
 		return code
+	case <-ctx.Done():
+		// SIGTERM or SIGINT: the editor (or the user) wants the bridge gone.
+		s.log.Info("stopping on a signal; cancelling every task")
+		s.stopTasks()
+		s.closeAll()
+		return 1
 	case <-s.conn.Done():
 		cancel()
 		s.log.Info("the editor closed the connection; cancelling every task", zap.Error(s.conn.Err()))

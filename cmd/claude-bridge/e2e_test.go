@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,4 +205,28 @@ func slowText(s string, d time.Duration) fakeapi.Turn {
 	t := fakeapi.Text(s)
 	t.Delay = d
 	return t
+}
+
+// An editor that stops the bridge with SIGTERM gets no claude left behind.
+func TestSIGTERMStopsTasksAndExits(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	w.api.SetTurns([]fakeapi.Turn{slowText("never", 60*time.Second)})
+	p := w.serve(nil)
+	p.run(map[string]any{"prompt": "slow", "taskId": "term"})
+	if _, err := w.api.WaitRequests(1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if len(processesIn(w.workspace)) == 0 {
+		t.Fatal("no claude running: the test would prove nothing")
+	}
+	start := time.Now()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bridge did not exit within 10 s of SIGTERM")
+	}
+	t.Logf("exited %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	assertGone(t, w.workspace)
 }
