@@ -15,7 +15,6 @@ import {
   ServerOptions,
   ShowMessageRequest,
   State,
-  TransportKind,
   WorkDoneProgress,
   WorkDoneProgressBegin,
   WorkDoneProgressCancelNotification,
@@ -41,7 +40,7 @@ export class BridgeMissingError extends Error {}
 
 /** A task this window started and whose request has not replied yet. */
 interface LiveTask {
-  /** The id the task is stored under: ours for claude.run, provisional for a follow-up until the bridge names it. */
+  /** The id the task is stored under (the one we asked for, or the bridge's once it replied). */
   id: string;
   token: string;
   prompt: string;
@@ -154,8 +153,10 @@ export class Bridge implements vscode.Disposable {
     const folders = vscode.workspace.workspaceFolders ?? [];
     const serverOptions: ServerOptions = {
       command: found.path,
+      // No `transport: TransportKind.stdio`: languageclient would append
+      // `--stdio`, a flag the bridge does not take. Without a transport the
+      // client still talks over the process's stdin/stdout.
       args: ['serve'],
-      transport: TransportKind.stdio,
       options: { cwd: folders[0]?.uri.scheme === 'file' ? folders[0].uri.fsPath : os.homedir(), env: { ...process.env } },
     };
     const clientOptions: LanguageClientOptions = {
@@ -232,17 +233,6 @@ export class Bridge implements vscode.Disposable {
 
   private onEvent(ev: BridgeEvent): void {
     if (!ev || typeof ev.taskId !== 'string') return;
-    if (!this.store.get(ev.taskId) && ev.kind === 'queued') {
-      // A follow-up gets its id from the bridge: recognise it by its prompt.
-      const prompt = typeof ev.prompt === 'string' ? ev.prompt : '';
-      const candidates = [...this.live.values()].filter(
-        (t) => t.isFollowUp && t.id.startsWith('followup-') && prompt.startsWith(t.prompt),
-      );
-      if (candidates.length === 1) {
-        this.store.rename(candidates[0].id, ev.taskId);
-        candidates[0].id = ev.taskId;
-      }
-    }
     this.store.addEvent(ev);
   }
 
@@ -260,9 +250,14 @@ export class Bridge implements vscode.Disposable {
     return this.track(COMMANDS.run, { ...args, taskId }, taskId, args.prompt, false, undefined);
   }
 
-  /** claude.followUp: continues a conversation as a new task. */
+  /**
+   * claude.followUp: continues a conversation as a new task. The new task's
+   * id is ours too (`newTaskId`, which the bridge accepts beside the README's
+   * fields); a bridge that ignores it names the task in its reply.
+   */
   followUp(args: FollowUpArgs): Promise<TaskResult> {
-    return this.track(COMMANDS.followUp, args, `followup-${randomUUID()}`, args.prompt, true, args.taskId);
+    const taskId = args.newTaskId ?? newTaskId();
+    return this.track(COMMANDS.followUp, { ...args, newTaskId: taskId }, taskId, args.prompt, true, args.taskId);
   }
 
   private async track(
@@ -362,16 +357,21 @@ export class Bridge implements vscode.Disposable {
     });
   }
 
-  /** Cancels a task: claude.cancel when its id is known, else through its progress token. */
+  /**
+   * Cancels a task with claude.cancel. A task of this window that the bridge
+   * does not know by that id (a bridge that ignored our id) is cancelled
+   * through its progress token instead.
+   */
   async cancel(taskId: string): Promise<boolean> {
-    const live = [...this.live.values()].find((t) => t.id === taskId);
-    if (live && live.id.startsWith('followup-')) {
-      const client = await this.ensureStarted();
-      await client.sendNotification(WorkDoneProgressCancelNotification.type, { token: live.token });
+    try {
+      const reply = (await this.execute(COMMANDS.cancel, { taskId })) as { cancelled?: boolean } | null;
+      return reply?.cancelled === true;
+    } catch (err) {
+      const live = [...this.live.values()].find((t) => t.id === taskId);
+      if (!live || !this.client) throw err;
+      await this.client.sendNotification(WorkDoneProgressCancelNotification.type, { token: live.token });
       return true;
     }
-    const reply = (await this.execute(COMMANDS.cancel, { taskId })) as { cancelled?: boolean } | null;
-    return reply?.cancelled === true;
   }
 
   async tasks(): Promise<TaskInfo[]> {

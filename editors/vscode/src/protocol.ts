@@ -21,6 +21,8 @@ export interface FollowUpArgs {
   model?: string;
   permissionMode?: string;
   context?: ContextEntry[];
+  /** The new task's id (accepted by the bridge, not in the README's list). */
+  newTaskId?: string;
 }
 
 export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';

@@ -1,0 +1,550 @@
+// The real VS Code suite (make test-vscode), run by test/e2e/run.sh under
+// Node 24 with node's test runner.
+//
+// code-server (VS Code 1.139 in a browser) with the packaged extension and a
+// test-only harness extension, opened in headless Chromium; the real
+// claude-bridge, the real claude CLI and the Messages API stand-in behind it.
+// The harness (harness-ext/extension.js) opens main.go and runs
+// claudeBridge.runTask and claudeBridge.followUp; this driver watches the
+// page through the Chrome DevTools Protocol and answers the UI as a person
+// would: it clicks "Allow" on the permission notification (Edit) and on the
+// permission modal (Bash), and "Cancel" on the follow-up's progress
+// notification. No test-only switch in the extension: the buttons clicked
+// are the extension's own UI.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const VSCODE_DIR = path.resolve(here, '../..');
+const ROOT = path.resolve(VSCODE_DIR, '../..');
+const BRIDGE = process.env.CLAUDE_BRIDGE_BIN || path.join(ROOT, 'bin', 'claude-bridge');
+const FAKEAPI = process.env.CLAUDE_BRIDGE_FAKEAPI || path.join(ROOT, 'bin', 'fakeapi');
+const CLAUDE = process.env.CLAUDE_BRIDGE_TEST_CLAUDE || path.join(ROOT, '.tools', 'node_modules', '.bin', 'claude');
+const CODE_SERVER = must('CB_CODE_SERVER');
+const VSIX = must('CB_VSIX');
+const HARNESS_VSIX = must('CB_HARNESS_VSIX');
+const CHROMIUM = process.env.CHROMIUM || 'chromium';
+const WORK = process.env.CB_E2E_WORK || path.join(VSCODE_DIR, '.cache', 'e2e', 'run');
+const KEY = 'sk-ant-test-e2e-0123456789';
+const SCENARIO_TIMEOUT_MS = Number(process.env.CB_E2E_TIMEOUT_MS || 240000);
+
+const EDIT_PROMPT = 'Make main.go greet the e2e test and record the permission';
+const CANCEL_PROMPT = 'Now wait for a very long time';
+const MAIN_GO = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n';
+
+function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run test/e2e/run.sh`);
+  return v;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Processes this suite started, each in its own process group, stopped in reverse order. */
+const started = [];
+function start(name, cmd, args, opts = {}) {
+  const logPath = path.join(WORK, `${name}.log`);
+  const log = fs.openSync(logPath, 'a');
+  const p = spawn(cmd, args, { detached: true, stdio: ['ignore', opts.pipeStdout ? 'pipe' : log, log], ...opts });
+  started.push({ name, p });
+  return { p, logPath };
+}
+
+async function stopAll() {
+  for (const { p } of started.reverse()) {
+    if (p.exitCode !== null || p.signalCode !== null) continue;
+    try {
+      process.kill(-p.pid, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    const end = Date.now() + 8000;
+    while (p.exitCode === null && p.signalCode === null && Date.now() < end) await sleep(100);
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** A minimal Chrome DevTools Protocol client over Node's WebSocket. */
+class CDP {
+  static async connect(port, timeoutMs = 30000) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+        const page = list.find((t) => t.type === 'page' && t.url.startsWith('http://127.0.0.1'));
+        if (page) {
+          const c = new CDP(page.webSocketDebuggerUrl);
+          await c.opened;
+          return c;
+        }
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > end) throw new Error('Chromium did not open the page');
+      await sleep(200);
+    }
+  }
+
+  constructor(url) {
+    this.ws = new WebSocket(url);
+    this.nextId = 1;
+    this.pending = new Map();
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = reject;
+    });
+    this.ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message}`));
+      else p.resolve(msg.result);
+    };
+  }
+
+  send(method, params = {}) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, method });
+      this.ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async eval(expression) {
+    const r = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
+    if (r.exceptionDetails) throw new Error(`page error: ${JSON.stringify(r.exceptionDetails).slice(0, 500)}`);
+    return r.result.value;
+  }
+
+  /** A real mouse click (move, press, release) at page coordinates. */
+  async click(x, y) {
+    await this.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x, y });
+    await this.send('Input.dispatchMouseEvent', { type: 'mousePressed', x, y, button: 'left', clickCount: 1 });
+    await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x, y, button: 'left', clickCount: 1 });
+  }
+
+  async screenshot(file) {
+    const r = await this.send('Page.captureScreenshot', { format: 'png' });
+    fs.writeFileSync(file, Buffer.from(r.data, 'base64'));
+    return file;
+  }
+
+  close() {
+    try {
+      this.ws.close();
+    } catch {
+      // closed
+    }
+  }
+}
+
+// What the page shows, read in one evaluation: notification toasts (message,
+// buttons with their centres, whether a progress bar runs), the modal dialog,
+// and the status bar items that mention Claude.
+const READ_UI = `(() => {
+  const centre = (el) => { const r = el.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2, w: r.width, h: r.height }; };
+  const buttons = (root) => [...root.querySelectorAll('a.monaco-button, .monaco-button')]
+    .filter((b, i, all) => all.indexOf(b) === i)
+    .map((b) => ({ label: (b.textContent || b.getAttribute('aria-label') || b.title || '').trim(), ...centre(b) }));
+  const toasts = [...document.querySelectorAll('.notification-toast-container, .notification-toast')]
+    .filter((t) => t.offsetParent !== null)
+    .map((t) => ({
+      text: (t.querySelector('.notification-list-item-message') || t).textContent.trim(),
+      source: (t.querySelector('.notification-list-item-source') || {}).textContent || '',
+      progress: !!t.querySelector('.monaco-progress-container.active, .monaco-progress-container.infinite'),
+      buttons: buttons(t),
+    }));
+  const box = document.querySelector('.monaco-dialog-box');
+  const dialog = box && box.offsetParent !== null ? {
+    text: ((box.querySelector('.dialog-message-text') || {}).textContent || '') + ' ' + ((box.querySelector('.dialog-message-detail') || {}).textContent || ''),
+    buttons: buttons(box.querySelector('.dialog-buttons') || box),
+  } : null;
+  const status = [...document.querySelectorAll('.statusbar-item')]
+    .map((e) => (e.textContent || '').trim() + ' ' + (e.getAttribute('aria-label') || ''))
+    .filter((t) => /Claude/.test(t));
+  const workbench = !!document.querySelector('.monaco-workbench');
+  return { toasts, dialog, status, workbench };
+})()`;
+
+const seen = {
+  toastTexts: new Set(),
+  progressToasts: [],
+  status: new Set(),
+  clicks: [],
+  screenshots: [],
+  dialogs: [],
+};
+let result;
+let steps = [];
+let cdp;
+let sandbox;
+
+function readSteps() {
+  try {
+    return fs
+      .readFileSync(path.join(sandbox.e2eDir, 'steps.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Clicks a button once its position has settled (toasts slide in), and again
+ * if the question is still there 1.5 s later (at most 4 times): a click must
+ * land, not just be sent.
+ */
+const clickState = new Map(); // key → { lastAt, tries, pos }
+async function clickOnce(key, button, record) {
+  const st = clickState.get(key) ?? { lastAt: 0, tries: 0, pos: null };
+  clickState.set(key, st);
+  const pos = `${Math.round(button.x)},${Math.round(button.y)}`;
+  if (st.pos !== pos) {
+    // Moved since the last look: wait for it to stand still.
+    st.pos = pos;
+    return;
+  }
+  if (st.tries >= 4 || Date.now() - st.lastAt < 1500) return;
+  st.tries++;
+  st.lastAt = Date.now();
+  if (st.tries === 1) seen.screenshots.push(await cdp.screenshot(path.join(WORK, `${record.where}-${seen.clicks.length}.png`)));
+  await cdp.click(button.x, button.y);
+  seen.clicks.push({ ...record, button: button.label, try: st.tries, at: Date.now() });
+}
+
+async function drive() {
+  const end = Date.now() + SCENARIO_TIMEOUT_MS;
+  const resultFile = path.join(sandbox.e2eDir, 'result.json');
+  while (Date.now() < end) {
+    if (fs.existsSync(resultFile)) {
+      result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+      steps = readSteps();
+      return;
+    }
+    steps = readSteps();
+    let ui;
+    try {
+      ui = await cdp.eval(READ_UI);
+    } catch (err) {
+      await sleep(250);
+      continue;
+    }
+    for (const s of ui.status) seen.status.add(s);
+    for (const t of ui.toasts) {
+      seen.toastTexts.add(t.text);
+      if (t.progress || t.buttons.some((b) => b.label === 'Cancel')) seen.progressToasts.push({ at: Date.now(), text: t.text });
+    }
+    // A modal permission question (Bash) is answered first: it covers the rest.
+    if (ui.dialog) {
+      seen.dialogs.push(ui.dialog.text);
+      const allow = ui.dialog.buttons.find((b) => b.label === 'Allow');
+      if (/Claude wants to run/.test(ui.dialog.text) && allow) {
+        await clickOnce('dialog:' + ui.dialog.text, allow, {
+          where: 'modal',
+          text: ui.dialog.text,
+          buttons: ui.dialog.buttons.map((b) => b.label),
+        });
+      }
+      await sleep(150);
+      continue;
+    }
+    for (const t of ui.toasts) {
+      const allow = t.buttons.find((b) => b.label === 'Allow');
+      if (/^Claude wants to run/.test(t.text) && allow) {
+        await clickOnce('toast:' + t.text, allow, { where: 'notification', text: t.text, buttons: t.buttons.map((b) => b.label) });
+      }
+    }
+    // Cancel the follow-up once it is running (its progress says Thinking).
+    if (steps.some((s) => s.step === 'cancel-start')) {
+      const t = ui.toasts.find((x) => x.text.includes(CANCEL_PROMPT.slice(0, 20)) && /Thinking/.test(x.text));
+      const cancel = t && t.buttons.find((b) => b.label === 'Cancel');
+      if (cancel) await clickOnce('cancel', cancel, { where: 'progress', text: t.text });
+    }
+    await sleep(150);
+  }
+  throw new Error(`no result from the harness after ${SCENARIO_TIMEOUT_MS} ms; steps: ${JSON.stringify(readSteps())}`);
+}
+
+before(async () => {
+  for (const [what, p] of [
+    ['claude-bridge (make build)', BRIDGE],
+    ['fakeapi (make build)', FAKEAPI],
+    ['claude CLI (make tools)', CLAUDE],
+    ['code-server', CODE_SERVER],
+    ['the .vsix', VSIX],
+  ]) {
+    assert.ok(fs.existsSync(p), `${what} not found at ${p}`);
+  }
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true });
+  sandbox = {
+    home: path.join(WORK, 'home'),
+    workspace: path.join(WORK, 'workspace'),
+    userData: path.join(WORK, 'user-data'),
+    extensions: path.join(WORK, 'extensions'),
+    chromeProfile: path.join(WORK, 'chromium-profile'),
+    e2eDir: path.join(WORK, 'harness'),
+  };
+  for (const d of Object.values(sandbox)) fs.mkdirSync(d, { recursive: true });
+  fs.mkdirSync(path.join(sandbox.home, '.claude'), { recursive: true });
+  fs.writeFileSync(path.join(sandbox.home, '.claude', 'api_key'), KEY + '\n', { mode: 0o600 });
+  const file = path.join(sandbox.workspace, 'main.go');
+  fs.writeFileSync(file, MAIN_GO);
+  const permFile = path.join(sandbox.workspace, 'perm.txt');
+  fs.writeFileSync(
+    path.join(sandbox.e2eDir, 'scenario.json'),
+    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT }),
+  );
+
+  // The stand-in's script: one turn per API request of a conversation. The
+  // follow-up continues the same conversation, so it gets turn 4.
+  const script = [
+    { blocks: [{ type: 'tool_use', name: 'Read', input: { file_path: '{{workspace}}/main.go' } }] },
+    {
+      blocks: [
+        { type: 'text', text: 'I will change the greeting.' },
+        {
+          type: 'tool_use',
+          name: 'Edit',
+          input: { file_path: '{{workspace}}/main.go', old_string: 'println("hello")', new_string: 'println("hello, e2e")' },
+        },
+      ],
+    },
+    {
+      blocks: [
+        {
+          type: 'tool_use',
+          name: 'Bash',
+          input: { command: 'echo e2e-permission-granted > perm.txt', description: 'Record the permission' },
+        },
+      ],
+    },
+    { blocks: [{ type: 'text', text: 'Edited main.go and wrote perm.txt.' }] },
+    { blocks: [{ type: 'text', text: 'This answer comes too late.' }], delayMs: 120000 },
+  ];
+  const scriptPath = path.join(WORK, 'script.json');
+  fs.writeFileSync(scriptPath, JSON.stringify(script));
+  const api = start('fakeapi', FAKEAPI, ['--script', scriptPath, '--workspace', sandbox.workspace, '--key', KEY], {
+    pipeStdout: true,
+  });
+  const apiUrl = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: api.p.stdout }).once('line', (l) => resolve(l.trim()));
+    api.p.once('exit', (c) => reject(new Error(`fakeapi exited ${c}`)));
+  });
+
+  // VS Code's settings: the bridge from this checkout (a machine-overridable
+  // setting: in a remote window such as code-server's it is read from the
+  // remote machine's settings, user-data/Machine), and permission mode
+  // "default" so that the Edit and the Bash command are both asked about.
+  fs.mkdirSync(path.join(sandbox.userData, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(sandbox.userData, 'Machine', 'settings.json'), JSON.stringify({ 'claudeBridge.path': BRIDGE }, null, 2));
+  fs.mkdirSync(path.join(sandbox.userData, 'User'), { recursive: true });
+  fs.writeFileSync(
+    path.join(sandbox.userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'claudeBridge.permissionMode': 'default',
+        'claudeBridge.logLevel': 'debug',
+        'claudeBridge.trace.server': 'messages',
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'extensions.ignoreRecommendations': true,
+        'update.mode': 'none',
+        'files.autoSave': 'off',
+        'chat.disableAIFeatures': true,
+        'window.restoreWindows': 'none',
+        'git.openRepositoryInParentFolders': 'never',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      },
+      null,
+      2,
+    ),
+  );
+
+  const env = {
+    PATH: process.env.PATH,
+    HOME: sandbox.home,
+    LANG: 'C.UTF-8',
+    XDG_CONFIG_HOME: path.join(sandbox.home, '.config'),
+    XDG_DATA_HOME: path.join(sandbox.home, '.local', 'share'),
+    XDG_STATE_HOME: path.join(sandbox.home, '.local', 'state'),
+    ANTHROPIC_BASE_URL: apiUrl,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_BRIDGE_CLAUDE: CLAUDE,
+    CB_E2E_DIR: sandbox.e2eDir,
+  };
+  const dirs = ['--user-data-dir', sandbox.userData, '--extensions-dir', sandbox.extensions];
+  const inst = spawnSync(CODE_SERVER, [...dirs, '--force', '--install-extension', VSIX, '--install-extension', HARNESS_VSIX], {
+    env,
+    encoding: 'utf8',
+    timeout: 120000,
+  });
+  assert.equal(inst.status, 0, `installing the extensions failed:\n${inst.stdout}\n${inst.stderr}`);
+
+  const port = await freePort();
+  const cfg = path.join(WORK, 'code-server.yaml');
+  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  start(
+    'code-server',
+    CODE_SERVER,
+    ['--config', cfg, ...dirs, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', sandbox.workspace],
+    { env },
+  );
+  const healthEnd = Date.now() + 60000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > healthEnd) throw new Error(`code-server did not answer /healthz; see ${path.join(WORK, 'code-server.log')}`);
+    await sleep(200);
+  }
+
+  // The extension host starts only when a browser connects.
+  const cdpPort = await freePort();
+  start(CHROMIUM === 'chromium' ? 'chromium' : path.basename(CHROMIUM), CHROMIUM, [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-dev-shm-usage',
+    '--window-size=1400,900',
+    `--remote-debugging-port=${cdpPort}`,
+    '--remote-allow-origins=*',
+    `--user-data-dir=${sandbox.chromeProfile}`,
+    `http://127.0.0.1:${port}/?folder=${encodeURIComponent(sandbox.workspace)}`,
+  ]);
+  cdp = await CDP.connect(cdpPort);
+  await cdp.send('Runtime.enable');
+  await drive();
+  seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'end.png')));
+});
+
+after(async () => {
+  if (cdp) cdp.close();
+  await stopAll();
+  // Leave WORK in place for inspection (git-ignored, wiped by the next run).
+  fs.writeFileSync(
+    path.join(WORK, 'observed.json'),
+    JSON.stringify(
+      { result, steps, clicks: seen.clicks, toasts: [...seen.toastTexts], status: [...seen.status], dialogs: [...new Set(seen.dialogs)], screenshots: seen.screenshots },
+      null,
+      2,
+    ),
+  );
+});
+
+function why() {
+  return `\nresult: ${JSON.stringify(result, null, 2)?.slice(0, 4000)}\nclicks: ${JSON.stringify(seen.clicks)}\nartifacts: ${WORK}`;
+}
+
+test('the harness ran the scenario inside VS Code', () => {
+  assert.ok(result, 'result.json was written');
+  assert.equal(result.ok, true, result.error + why());
+  assert.equal(result.bridgePath, BRIDGE);
+});
+
+test('the task\'s edit reached the open document in the editor', () => {
+  assert.equal(result.run.status, 'completed', why());
+  assert.equal(result.before, MAIN_GO);
+  assert.match(result.disk, /println\("hello, e2e"\)/);
+  assert.equal(result.after, result.disk, 'the editor shows what is on disk' + why());
+  assert.ok(result.bufferChanges.length >= 1, 'the open document changed (not reloaded from disk later)' + why());
+  assert.deepEqual(result.run.editedFiles, [`file://${path.join(sandbox.workspace, 'main.go')}`]);
+  // The carried edit leaves the buffer modified (equal to the disk); saving
+  // it works without a "file is newer" conflict and leaves it clean.
+  assert.equal(result.saved, true, 'the document saved' + why());
+  assert.equal(result.afterSaveDirty, false);
+  assert.equal(result.diskAfterSave, result.disk);
+  assert.ok(
+    ![...seen.toastTexts].some((t) => /Failed to save|newer/i.test(t)),
+    `no save conflict: ${JSON.stringify([...seen.toastTexts])}`,
+  );
+  assert.deepEqual(result.task.seqs, result.task.seqs.map((_, i) => i + 1), 'events arrived gapless');
+  assert.equal(result.task.kinds.at(-1), 'result');
+});
+
+test('progress was shown in a notification and the status bar counted the task', () => {
+  const texts = seen.progressToasts.map((p) => p.text);
+  assert.ok(
+    texts.some((t) => t.includes('Claude: ' + EDIT_PROMPT.slice(0, 30))),
+    `a progress notification titled with the prompt: ${JSON.stringify([...new Set(texts)])}`,
+  );
+  assert.ok(
+    texts.some((t) => /Edit main\.go|Read main\.go|Thinking|Waiting for permission/.test(t)),
+    `the progress notification showed the task's steps: ${JSON.stringify([...new Set(texts)])}`,
+  );
+  assert.ok(
+    [...seen.status].some((s) => /Claude: 1/.test(s)),
+    `the status bar counted one running task: ${JSON.stringify([...seen.status])}`,
+  );
+});
+
+test('permission questions were answered by clicking the extension\'s notification and modal', () => {
+  const toastClick = seen.clicks.find((c) => c.where === 'notification');
+  assert.ok(toastClick, 'an Edit permission notification was clicked' + why());
+  assert.match(toastClick.text, /^Claude wants to run Edit/);
+  assert.deepEqual(toastClick.buttons.filter((b) => b !== '').slice(0, 3), ['Allow', 'Allow for this task', 'Deny']);
+  const modalClick = seen.clicks.find((c) => c.where === 'modal');
+  assert.ok(modalClick, 'the Bash permission question was a modal dialog and was clicked' + why());
+  assert.match(modalClick.text, /Claude wants to run Bash/);
+  assert.equal((result.permFile || '').trim(), 'e2e-permission-granted', 'the allowed command ran');
+  assert.match(result.transcript, /Permission: Edit main\.go: allowed by you/);
+  assert.match(result.transcript, /Permission: Bash: echo e2e-permission-granted > perm\.txt: allowed by you/);
+});
+
+test('the transcript shows the text, tool uses and results, and the cost', () => {
+  assert.ok(result.transcript, 'Claude: Show Transcript opened a document');
+  assert.match(result.transcript, /I will change the greeting\./);
+  assert.match(result.transcript, /▶ Edit main\.go/);
+  assert.match(result.transcript, /✓ Edit/);
+  assert.match(result.transcript, /Result: completed, [\d.]+ s, \d+ turn\(s\), \$[\d.]+/);
+});
+
+test('Cancel on the progress notification cancelled the task', () => {
+  const click = seen.clicks.find((c) => c.where === 'progress');
+  assert.ok(click, 'the follow-up\'s progress notification had a Cancel button and it was clicked' + why());
+  assert.equal(result.cancel.status, 'cancelled', why());
+  assert.ok(result.cancelMs < 100000, `the follow-up ended by the cancel, not by its 120 s answer (${result.cancelMs} ms)`);
+  assert.equal(result.cancel.sessionId, result.run.sessionId, 'the follow-up continued the conversation');
+  assert.equal(result.cancelTask.kinds.at(-1), 'result');
+  assert.equal(result.running, 0, 'no task left running');
+  const t = result.tasks.find((x) => x.taskId === result.cancel.taskId);
+  assert.equal(t && t.status, 'cancelled');
+});

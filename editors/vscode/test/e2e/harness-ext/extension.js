@@ -1,0 +1,116 @@
+// Test-only: runs the e2e scenario inside VS Code's extension host, using the
+// Claude Bridge extension exactly as a user's keybinding or another extension
+// would (its commands, with the prompt as argument). The driver outside
+// (e2e.test.mjs) clicks the notification buttons through Chromium and reads
+// what this writes to $CB_E2E_DIR: steps.jsonl as it goes, result.json at the end.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const vscode = require('vscode');
+
+const dir = process.env.CB_E2E_DIR;
+
+function step(name, data = {}) {
+  fs.appendFileSync(path.join(dir, 'steps.jsonl'), JSON.stringify({ at: Date.now(), step: name, ...data }) + '\n');
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(cond, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function scenario() {
+  const s = JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8'));
+  const out = { ok: false };
+  const file = vscode.Uri.file(s.file);
+
+  // 1. A workspace with the file open in an editor.
+  const doc = await vscode.workspace.openTextDocument(file);
+  const editor = await vscode.window.showTextDocument(doc, { preview: false });
+  out.before = doc.getText();
+  step('file-open', { uri: file.toString() });
+
+  // 2. The Claude Bridge extension, active, with its bridge started.
+  const ext = vscode.extensions.getExtension('claude-bridge.claude-bridge');
+  if (!ext) throw new Error('the claude-bridge.claude-bridge extension is not installed');
+  const api = await ext.activate();
+  await waitFor(() => api.bridge.running, 30000, 'the bridge to start');
+  out.bridgePath = api.bridge.bridgePath;
+  step('bridge-running', { path: api.bridge.bridgePath });
+
+  // 3. A task that edits the open file; its permission questions are
+  //    answered by the driver clicking the notification / modal buttons.
+  const changes = [];
+  const sub = vscode.workspace.onDidChangeTextDocument((e) => {
+    if (e.document.uri.toString() === file.toString() && e.contentChanges.length > 0) {
+      changes.push({ version: e.document.version, dirty: e.document.isDirty, changes: e.contentChanges.map((c) => c.text) });
+    }
+  });
+  step('run-start', { prompt: s.editPrompt });
+  const t0 = Date.now();
+  const result = await vscode.commands.executeCommand('claudeBridge.runTask', s.editPrompt);
+  out.run = result;
+  out.runMs = Date.now() - t0;
+  step('run-end', { status: result && result.status });
+  sub.dispose();
+  out.bufferChanges = changes;
+  out.after = editor.document.getText();
+  out.afterDirty = editor.document.isDirty;
+  out.disk = fs.readFileSync(s.file, 'utf8');
+  // The user saves: the document must save without a conflict and end clean.
+  await sleep(1500); // give VS Code's file watcher time to see the agent's write
+  out.dirtyBeforeSave = editor.document.isDirty;
+  out.saved = await editor.document.save();
+  out.afterSaveDirty = editor.document.isDirty;
+  out.diskAfterSave = fs.readFileSync(s.file, 'utf8');
+  out.permFile = fs.existsSync(s.permFile) ? fs.readFileSync(s.permFile, 'utf8') : null;
+  out.task = api.store.get(result.taskId) && {
+    status: api.store.get(result.taskId).status,
+    kinds: api.store.get(result.taskId).events.map((e) => e.kind),
+    seqs: api.store.get(result.taskId).events.map((e) => e.seq),
+  };
+
+  // The transcript the user would open.
+  const turi = await vscode.commands.executeCommand('claudeBridge.showTranscript', result.taskId);
+  const tdoc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === turi);
+  out.transcript = tdoc ? tdoc.getText() : null;
+  await vscode.window.showTextDocument(doc, { preview: false });
+
+  // 4. A follow-up that the driver cancels from its progress notification.
+  step('cancel-start', { prompt: s.cancelPrompt });
+  const t1 = Date.now();
+  const cancelled = await vscode.commands.executeCommand('claudeBridge.followUp', { taskId: result.taskId, prompt: s.cancelPrompt });
+  out.cancel = cancelled;
+  out.cancelMs = Date.now() - t1;
+  step('cancel-end', { status: cancelled && cancelled.status });
+  out.cancelTask = api.store.get(cancelled.taskId) && {
+    status: api.store.get(cancelled.taskId).status,
+    kinds: api.store.get(cancelled.taskId).events.map((e) => e.kind),
+  };
+  out.running = api.store.running().length;
+  out.tasks = await api.bridge.tasks();
+  out.ok = true;
+  return out;
+}
+
+function activate() {
+  if (!dir) return;
+  scenario()
+    .catch((err) => ({ ok: false, error: String((err && err.stack) || err) }))
+    .then((out) => {
+      fs.writeFileSync(path.join(dir, 'result.json.tmp'), JSON.stringify(out, null, 2));
+      fs.renameSync(path.join(dir, 'result.json.tmp'), path.join(dir, 'result.json'));
+    });
+}
+
+module.exports = { activate, deactivate() {} };
