@@ -107,6 +107,19 @@ export class Bridge implements vscode.Disposable {
 
   /** Shows the "bridge not found" notification with the install command. */
   async notifyMissing(r: LocateResult & { found: false }): Promise<void> {
+    // One notification at a time: commands retried while it shows do not stack more.
+    if (this.missingShown) return;
+    this.missingShown = true;
+    try {
+      await this.showMissing(r);
+    } finally {
+      this.missingShown = false;
+    }
+  }
+
+  private missingShown = false;
+
+  private async showMissing(r: LocateResult & { found: false }): Promise<void> {
     const copy = 'Copy Install Command';
     const settings = 'Open Settings';
     const retry = 'Retry';

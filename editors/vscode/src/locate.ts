@@ -65,5 +65,5 @@ export function notFoundMessage(r: { looked: string[]; settingInvalid: boolean }
   if (r.settingInvalid) {
     return `Claude Bridge: ${r.looked[0]} is not an executable file. Fix the setting, or clear it to use claude-bridge from PATH or ~/go/bin. Install: ${INSTALL_COMMAND}`;
   }
-  return `Claude Bridge: claude-bridge was not found (looked in ${r.looked.join(', ')}). Install it with \`${INSTALL_COMMAND}\`, or run \`make build\` in a clone and set claudeBridge.path to bin/claude-bridge.`;
+  return `Claude Bridge: claude-bridge was not found (looked in ${r.looked.join(', ')}). Install it: \`${INSTALL_COMMAND}\`, or \`make build\` in a clone and set claudeBridge.path.`;
 }

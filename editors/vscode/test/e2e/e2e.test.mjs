@@ -37,6 +37,7 @@ const SCENARIO_TIMEOUT_MS = Number(process.env.CB_E2E_TIMEOUT_MS || 240000);
 
 const EDIT_PROMPT = 'Make main.go greet the e2e test and record the permission';
 const CANCEL_PROMPT = 'Now wait for a very long time';
+const ASK_PROMPT = 'What does this function do?';
 const MAIN_GO = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n';
 
 function must(name) {
@@ -196,6 +197,7 @@ const seen = {
   clicks: [],
   screenshots: [],
   dialogs: [],
+  missingButtons: new Set(),
 };
 let result;
 let steps = [];
@@ -240,10 +242,16 @@ async function clickOnce(key, button, record) {
 async function drive() {
   const end = Date.now() + SCENARIO_TIMEOUT_MS;
   const resultFile = path.join(sandbox.e2eDir, 'result.json');
+  let resultAt = 0;
   while (Date.now() < end) {
-    if (fs.existsSync(resultFile)) {
+    if (!result && fs.existsSync(resultFile)) {
       result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
       steps = readSteps();
+      // The harness's last step (the missing-bridge notification) may not
+      // have been seen yet: keep looking for up to 10 s more.
+      resultAt = Date.now();
+    }
+    if (result && ([...seen.toastTexts].some((t) => /claude-bridge was not found/.test(t)) || Date.now() - resultAt > 10000)) {
       return;
     }
     steps = readSteps();
@@ -258,6 +266,7 @@ async function drive() {
     for (const t of ui.toasts) {
       seen.toastTexts.add(t.text);
       if (t.progress || t.buttons.some((b) => b.label === 'Cancel')) seen.progressToasts.push({ at: Date.now(), text: t.text });
+      if (/claude-bridge was not found/.test(t.text)) for (const b of t.buttons) seen.missingButtons.add(b.label);
     }
     // A modal permission question (Bash) is answered first: it covers the rest.
     if (ui.dialog) {
@@ -318,13 +327,15 @@ before(async () => {
   const permFile = path.join(sandbox.workspace, 'perm.txt');
   fs.writeFileSync(
     path.join(sandbox.e2eDir, 'scenario.json'),
-    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT }),
+    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT }),
   );
 
   // The stand-in's script: one turn per API request of a conversation. The
-  // follow-up continues the same conversation, so it gets turn 4.
+  // follow-up continues the same conversation, so it gets turn 4. The first
+  // answer takes 1.5 s: the Ask About Selection task (a new conversation,
+  // turn 0 again) is cancelled before it.
   const script = [
-    { blocks: [{ type: 'tool_use', name: 'Read', input: { file_path: '{{workspace}}/main.go' } }] },
+    { blocks: [{ type: 'tool_use', name: 'Read', input: { file_path: '{{workspace}}/main.go' } }], delayMs: 1500 },
     {
       blocks: [
         { type: 'text', text: 'I will change the greeting.' },
@@ -547,4 +558,23 @@ test('Cancel on the progress notification cancelled the task', () => {
   assert.equal(result.running, 0, 'no task left running');
   const t = result.tasks.find((x) => x.taskId === result.cancel.taskId);
   assert.equal(t && t.status, 'cancelled');
+});
+
+test('Ask About Selection sends the selection as an @path#L mention; Claude: Cancel Task cancels by id', () => {
+  assert.match(result.askQueuedPrompt, /^What does this function do\?/);
+  assert.match(result.askQueuedPrompt, /@main\.go#L3-5/, 'lines 3 to 5 (the selection ends at the start of line 6)');
+  assert.equal(result.askCancelReply, true);
+  assert.equal(result.ask.status, 'cancelled', why());
+});
+
+test('a missing bridge gives a notification with the install command; commands fail instead of hanging', () => {
+  assert.equal(result.missing.found, false);
+  assert.equal(result.missing.settingInvalid, false);
+  const toast = [...seen.toastTexts].find((t) => /claude-bridge was not found/.test(t));
+  assert.ok(toast, `a notification: ${JSON.stringify([...seen.toastTexts])}`);
+  assert.ok(toast.includes('go install github.com/claude-bridge/claude-bridge/cmd/claude-bridge@latest'), toast);
+  assert.ok(toast.includes('make build'), toast);
+  assert.ok(seen.missingButtons.has('Copy Install Command'), JSON.stringify([...seen.missingButtons]));
+  assert.match(result.missingRun.rejected || '', /claude-bridge was not found/);
+  assert.ok([...seen.status].some((s) => /warning/.test(s)), `the status bar warns: ${JSON.stringify([...seen.status])}`);
 });

@@ -99,6 +99,37 @@ async function scenario() {
   };
   out.running = api.store.running().length;
   out.tasks = await api.bridge.tasks();
+
+  // 5. Ask About Selection on lines 3-5, then Claude: Cancel Task by id
+  //    (the stand-in's first answer takes 1.5 s, so the cancel comes first).
+  await vscode.window.showTextDocument(doc, { preview: false });
+  const ed = vscode.window.activeTextEditor;
+  ed.selection = new vscode.Selection(2, 0, 5, 0);
+  step('ask-start');
+  const known = new Set(api.store.all().map((t) => t.taskId));
+  const askP = vscode.commands.executeCommand('claudeBridge.askAboutSelection', s.askPrompt);
+  const askTask = await waitFor(
+    () => api.store.all().find((t) => !known.has(t.taskId) && t.events.some((e) => e.kind === 'queued')),
+    30000,
+    'the ask task to be queued',
+  );
+  out.askQueuedPrompt = askTask.events.find((e) => e.kind === 'queued').prompt;
+  out.askCancelReply = await vscode.commands.executeCommand('claudeBridge.cancelTask', askTask.taskId);
+  out.ask = await askP;
+  step('ask-end', { status: out.ask && out.ask.status });
+
+  // 6. A bridge that cannot be found: claudeBridge.path emptied for this
+  //    workspace, nothing on PATH or in ~/go/bin. The notification must say
+  //    how to install it; a command must fail, not hang.
+  step('missing-start');
+  await vscode.workspace.getConfiguration('claudeBridge').update('path', '', vscode.ConfigurationTarget.Workspace);
+  await waitFor(() => api.bridge.missing, 30000, 'the extension to notice the missing bridge');
+  out.missing = api.bridge.missing;
+  out.missingRun = await vscode.commands.executeCommand('claudeBridge.runTask', 'anything').then(
+    (r) => ({ resolved: r }),
+    (e) => ({ rejected: String(e && e.message) }),
+  );
+  step('missing-end');
   out.ok = true;
   return out;
 }
