@@ -51,6 +51,28 @@ function defaultFolder(): string | undefined {
   return f?.uri.toString();
 }
 
+const RUN_KEYS = ['prompt', 'workspaceFolder', 'context', 'model', 'permissionMode', 'sessionId', 'taskId'] as const;
+const FOLLOW_UP_KEYS = ['taskId', 'sessionId', 'prompt', 'model', 'permissionMode', 'context', 'newTaskId'] as const;
+
+/**
+ * The known fields of an object argument. Menus pass other things (the
+ * editor context menu passes the file's Uri): those are not options.
+ */
+function pick<K extends string>(arg: unknown, keys: readonly K[]): Partial<Record<K, any>> {
+  if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri || Array.isArray(arg)) return {};
+  const out: Partial<Record<K, any>> = {};
+  for (const k of keys) {
+    const v = (arg as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** A caller that passed a real argument is a program (not a menu or the palette). */
+function isProgrammatic(arg: unknown): boolean {
+  return arg !== undefined && !(arg instanceof vscode.Uri);
+}
+
 export class Commands {
   constructor(private readonly bridge: Bridge) {}
 
@@ -63,8 +85,8 @@ export class Commands {
           if (!(err instanceof BridgeMissingError)) {
             void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`);
           }
-          // A caller that passed an argument is a program: let it see the failure.
-          if (arg !== undefined) throw err;
+          // A program that passed an argument gets the failure itself.
+          if (isProgrammatic(arg)) throw err;
           return undefined;
         }
       });
@@ -81,7 +103,7 @@ export class Commands {
   }
 
   async runTask(arg: PromptArg): Promise<TaskResult | undefined> {
-    const opts = typeof arg === 'object' && arg !== null ? arg : {};
+    const opts: Partial<RunArgs> = pick(arg, RUN_KEYS);
     let prompt = typeof arg === 'string' ? arg : opts.prompt;
     const workspaceFolder = opts.workspaceFolder ?? defaultFolder();
     if (!workspaceFolder) throw new Error('open a folder first: Claude runs tasks in a workspace folder');
@@ -114,7 +136,7 @@ export class Commands {
         },
       };
     });
-    const opts = typeof arg === 'object' && arg !== null ? arg : {};
+    const opts: Partial<RunArgs> = pick(arg, RUN_KEYS);
     let prompt = typeof arg === 'string' ? arg : opts.prompt;
     if (prompt === undefined) {
       const first = editor.selection;
@@ -137,7 +159,7 @@ export class Commands {
   }
 
   async followUp(arg: string | Partial<FollowUpArgs> | undefined): Promise<TaskResult | undefined> {
-    const opts: Partial<FollowUpArgs> = typeof arg === 'object' && arg !== null ? arg : {};
+    const opts: Partial<FollowUpArgs> = pick(arg, FOLLOW_UP_KEYS);
     let prompt = typeof arg === 'string' ? arg : opts.prompt;
     let taskId = opts.taskId;
     const sessionId = opts.sessionId;
@@ -172,7 +194,7 @@ export class Commands {
   }
 
   async cancelTask(arg: string | { taskId?: string } | undefined): Promise<boolean> {
-    let taskId = typeof arg === 'string' ? arg : arg?.taskId;
+    let taskId = typeof arg === 'string' ? arg : pick(arg, ['taskId'] as const).taskId;
     if (!taskId) {
       const running = this.bridge.store.running();
       if (running.length === 0) {
@@ -237,7 +259,7 @@ export class Commands {
   }
 
   async showTranscript(arg: string | { taskId?: string } | undefined): Promise<string | undefined> {
-    let taskId = typeof arg === 'string' ? arg : arg?.taskId;
+    let taskId = typeof arg === 'string' ? arg : pick(arg, ['taskId'] as const).taskId;
     if (!taskId) {
       const all = this.bridge.store.all();
       if (all.length === 0) {

@@ -186,8 +186,16 @@ const READ_UI = `(() => {
   const status = [...document.querySelectorAll('.statusbar-item')]
     .map((e) => (e.textContent || '').trim() + ' ' + (e.getAttribute('aria-label') || ''))
     .filter((t) => /Claude/.test(t));
+  const statusItems = [...document.querySelectorAll('.statusbar-item')]
+    .filter((e) => /Claude/.test(e.textContent || ''))
+    .map((e) => ({ label: (e.textContent || '').trim(), ...centre(e) }));
+  const qi = document.querySelector('.quick-input-widget');
+  const quickPick = qi && qi.offsetParent !== null && qi.style.display !== 'none' ? {
+    title: ((qi.querySelector('.quick-input-title') || {}).textContent || '').trim(),
+    rows: [...qi.querySelectorAll('.monaco-list-row')].map((r) => ({ label: (r.textContent || '').trim(), ...centre(r) })),
+  } : null;
   const workbench = !!document.querySelector('.monaco-workbench');
-  return { toasts, dialog, status, workbench };
+  return { toasts, dialog, status, statusItems, quickPick, workbench };
 })()`;
 
 const seen = {
@@ -198,6 +206,8 @@ const seen = {
   screenshots: [],
   dialogs: [],
   missingButtons: new Set(),
+  taskListRows: [],
+  taskActions: [],
 };
 let result;
 let steps = [];
@@ -286,6 +296,22 @@ async function drive() {
       const allow = t.buttons.find((b) => b.label === 'Allow');
       if (/^Claude wants to run/.test(t.text) && allow) {
         await clickOnce('toast:' + t.text, allow, { where: 'notification', text: t.text, buttons: t.buttons.map((b) => b.label) });
+      }
+    }
+    // The task list: click the status bar item, pick the edit task, open its transcript.
+    if (steps.some((s) => s.step === 'tasks-start') && !steps.some((s) => s.step === 'tasks-end')) {
+      const qp = ui.quickPick;
+      if (!qp) {
+        const item = ui.statusItems[0];
+        if (item) await clickOnce('status-item', item, { where: 'status bar', text: item.label });
+      } else if (/Claude Tasks/.test(qp.title)) {
+        seen.taskListRows = qp.rows.map((r) => r.label);
+        const row = qp.rows.find((r) => r.label.includes(EDIT_PROMPT.slice(0, 30)));
+        if (row) await clickOnce('task-row', row, { where: 'task list', text: row.label });
+      } else {
+        seen.taskActions = qp.rows.map((r) => r.label);
+        const row = qp.rows.find((r) => /Open Transcript/.test(r.label));
+        if (row) await clickOnce('transcript-row', row, { where: 'task actions', text: row.label });
       }
     }
     // Cancel the follow-up once it is running (its progress says Thinking).
@@ -577,4 +603,15 @@ test('a missing bridge gives a notification with the install command; commands f
   assert.ok(seen.missingButtons.has('Copy Install Command'), JSON.stringify([...seen.missingButtons]));
   assert.match(result.missingRun.rejected || '', /claude-bridge was not found/);
   assert.ok([...seen.status].some((s) => /warning/.test(s)), `the status bar warns: ${JSON.stringify([...seen.status])}`);
+});
+
+test('the status bar item opens the task list; a task opens its transcript', () => {
+  assert.ok(result.transcriptFromTaskList, why());
+  assert.ok(seen.clicks.some((c) => c.where === 'status bar'), 'the status bar item was clicked');
+  const rows = seen.taskListRows.join(' | ');
+  assert.ok(rows.includes(EDIT_PROMPT.slice(0, 30)), rows);
+  assert.ok(rows.includes(CANCEL_PROMPT.slice(0, 20)), rows);
+  assert.ok(/cancelled/.test(rows), `statuses are listed: ${rows}`);
+  assert.ok(seen.taskActions.some((a) => /Open Transcript/.test(a)), JSON.stringify(seen.taskActions));
+  assert.ok(seen.taskActions.some((a) => /Follow Up/.test(a)), JSON.stringify(seen.taskActions));
 });

@@ -118,7 +118,21 @@ async function scenario() {
   out.ask = await askP;
   step('ask-end', { status: out.ask && out.ask.status });
 
-  // 6. A bridge that cannot be found: claudeBridge.path emptied for this
+  // 6. The task list, opened by clicking the status bar item: the driver
+  //    picks the edit task, then "Open Transcript".
+  step('tasks-start', { taskId: result.taskId });
+  const shown = await waitFor(
+    () => {
+      const a = vscode.window.activeTextEditor;
+      return a && a.document.uri.scheme === 'claude-transcript' && a.document.uri.path.includes(result.taskId) && a.document.uri.toString();
+    },
+    60000,
+    'the task list to open the transcript',
+  );
+  out.transcriptFromTaskList = shown;
+  step('tasks-end');
+
+  // 7. A bridge that cannot be found: claudeBridge.path emptied for this
   //    workspace, nothing on PATH or in ~/go/bin. The notification must say
   //    how to install it; a command must fail, not hang.
   step('missing-start');
