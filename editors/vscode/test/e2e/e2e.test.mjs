@@ -302,8 +302,9 @@ async function drive() {
     if (steps.some((s) => s.step === 'tasks-start') && !steps.some((s) => s.step === 'tasks-end')) {
       const qp = ui.quickPick;
       if (!qp) {
+        // Until the list has shown once; afterwards it closed because a transcript opened.
         const item = ui.statusItems[0];
-        if (item) await clickOnce('status-item', item, { where: 'status bar', text: item.label });
+        if (item && seen.taskListRows.length === 0) await clickOnce('status-item', item, { where: 'status bar', text: item.label });
       } else if (/Claude Tasks/.test(qp.title)) {
         seen.taskListRows = qp.rows.map((r) => r.label);
         const row = qp.rows.find((r) => r.label.includes(EDIT_PROMPT.slice(0, 30)));
