@@ -9,7 +9,7 @@ npm_ci_cached() {
   if [[ -f $stamp && $(cat "$stamp") == "$sum" ]]; then
     return 0
   fi
-  echo "npm ci in ${dir#$VSCODE_DIR/} ($(node --version))" >&2
+  echo "npm ci in ${dir#"$VSCODE_DIR"/} ($(node --version))" >&2
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   echo "$sum" >"$stamp"
 }
