@@ -230,3 +230,14 @@ func TestSIGTERMStopsTasksAndExits(t *testing.T) {
 	t.Logf("exited %s after SIGTERM", time.Since(start).Round(time.Millisecond))
 	assertGone(t, w.workspace)
 }
+
+func TestServeAcceptsTheFlagsLSPClientsAdd(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "--stdio", "--clientProcessId=42", "--log-file", "-")
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	// stdin is empty: the bridge sees the editor gone at once and exits 1
+	// (no shutdown), not 2 (usage).
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("exit = %v\n%s", err, out)
+	}
+}

@@ -82,6 +82,11 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	g.register(fs)
+	// LSP clients add these to a stdio server's command line
+	// (vscode-languageclient with TransportKind.stdio); stdio is the only
+	// transport, and the client's process id comes in initialize anyway.
+	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport)")
+	fs.String("clientProcessId", "", "accepted and ignored")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
