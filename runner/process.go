@@ -68,15 +68,23 @@ func startProcess(path string, args []string, dir string, env []string) (*proces
 	outW.Close()
 	errW.Close()
 	p := &process{cmd: cmd, stdout: outR, stdin: stdin, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
+	stderrDone := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(p.stderr, errR)
 		errR.Close()
+		close(stderrDone)
 	}()
 	go func() {
 		p.err = cmd.Wait()
 		// Whatever claude started and left behind goes with it: no process
 		// outlives its task.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		// Its last words on stderr explain a crash: have them before saying
+		// it exited (bounded, should something outside the group hold the pipe).
+		select {
+		case <-stderrDone:
+		case <-time.After(2 * time.Second):
+		}
 		close(p.exited)
 	}()
 	return p, nil
