@@ -230,7 +230,7 @@ func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 	defer m.inflight.Done()
 	stop := context.AfterFunc(ctx, func() { t.Cancel() })
 	defer stop()
-	out := m.run(t)
+	out, slot := m.run(t)
 	t.mu.Lock()
 	out.TaskID = t.ID
 	out.EditedFiles = append([]string(nil), t.edited...)
@@ -246,6 +246,10 @@ func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 		a.TaskEnded(t.ID)
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
+	if slot {
+		// Only now: the next task in the queue starts after this one's result.
+		m.release()
+	}
 	t.cancel()
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
@@ -253,7 +257,9 @@ func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 	return out
 }
 
-func (m *Manager) run(t *Task) Outcome {
+// run runs the task's attempts; slot reports whether it holds a slot of
+// the queue, which Run gives back after the result event.
+func (m *Manager) run(t *Task) (out Outcome, slot bool) {
 	start := time.Now()
 	cancelled := func() Outcome {
 		return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, DurationMs: time.Since(start).Milliseconds()}
@@ -264,11 +270,9 @@ func (m *Manager) run(t *Task) Outcome {
 	case <-t.slot:
 	case <-t.ctx.Done():
 		m.dequeue(t)
-		return cancelled()
+		return cancelled(), false
 	}
-	defer m.release()
 
-	var out Outcome
 	for attempt := 1; ; attempt++ {
 		fp := ""
 		if a := m.cfg().Auth; a != nil {
@@ -292,7 +296,7 @@ func (m *Manager) run(t *Task) Outcome {
 		t.mu.Unlock()
 		t.status(fmt.Sprintf("The API key changed; running the task again (attempt %d of 3)", attempt+1))
 	}
-	return out
+	return out, true
 }
 
 // authFailure reports whether the attempt failed because of the API key.
