@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
@@ -218,6 +216,3 @@ func (n authNotifier) ShowMessage(typ protocol.MessageType, msg string) { n.s.Sh
 func (n authNotifier) AuthChanged(status, source, fingerprint string) {
 	n.s.notify("claude/authChanged", map[string]any{"status": status, "source": source, "fingerprint": fingerprint})
 }
-
-var _ = fmt.Sprint
-var _ = context.Background
