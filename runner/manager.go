@@ -502,11 +502,16 @@ func (m *Manager) park(s *session, cfg Config) {
 	s.mu.Lock()
 	s.idleTimer = time.AfterFunc(cfg.FollowUpIdle, func() {
 		m.mu.Lock()
-		if m.idle[id] == s {
+		mine := m.idle[id] == s
+		if mine {
 			delete(m.idle, id)
 		}
 		m.mu.Unlock()
-		s.proc.stop(cfg.StopGrace)
+		// A follow-up that took the process just before the timer fired
+		// keeps it.
+		if mine {
+			s.proc.stop(cfg.StopGrace)
+		}
 	})
 	s.mu.Unlock()
 	m.mu.Unlock()
