@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Message is one JSON-RPC message as received.
@@ -66,7 +67,7 @@ func (c *Client) Handle(method string, h Handler) {
 }
 
 func (c *Client) read(r io.Reader) {
-	tp := textproto.NewReader(bufio.NewReaderSize(r, 1<<20))
+	br := bufio.NewReaderSize(r, 1<<20)
 	defer func() {
 		c.mu.Lock()
 		c.closed = true
@@ -78,20 +79,18 @@ func (c *Client) read(r io.Reader) {
 		c.mu.Unlock()
 	}()
 	for {
-		hdr, err := tp.ReadMIMEHeader()
-		if err != nil {
-			return
-		}
-		n, err := strconv.Atoi(hdr.Get("Content-Length"))
+		n, err := readHeader(br)
 		if err != nil {
 			return
 		}
 		body := make([]byte, n)
-		if _, err := io.ReadFull(tp.R, body); err != nil {
+		if _, err := io.ReadFull(br, body); err != nil {
 			return
 		}
+		// segmentio's decoder: an editor parses JSON natively and fast;
+		// this stand-in should not be the slow part of a measurement.
 		var m Message
-		if err := json.Unmarshal(body, &m); err != nil {
+		if err := fastjson.Unmarshal(body, &m); err != nil {
 			return
 		}
 		m.At = time.Now()
@@ -125,6 +124,29 @@ func (c *Client) read(r io.Reader) {
 				c.log = append(c.log, m) // an unsolicited response (e.g. to a bad frame)
 				c.cond.Broadcast()
 				c.mu.Unlock()
+			}
+		}
+	}
+}
+
+// readHeader reads one LSP header block and returns its Content-Length.
+func readHeader(br *bufio.Reader) (int, error) {
+	n := -1
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return 0, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			if n < 0 {
+				return 0, fmt.Errorf("lsptest: a frame without Content-Length")
+			}
+			return n, nil
+		}
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
+			if n, err = strconv.Atoi(strings.TrimSpace(value)); err != nil {
+				return 0, err
 			}
 		}
 	}
