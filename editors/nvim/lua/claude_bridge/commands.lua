@@ -161,6 +161,27 @@ local function send(task, key, folders, command, arg, bufnr)
   end)
 end
 
+--- Adds the range's context to arg and saves the workspace when the user
+--- asked for it: what :Claude and :ClaudeFollowUp share before sending.
+--- Returns false (after saying why) when the range cannot be used, else
+--- true and the context's label.
+local function prepare(arg, opts, bufnr, folder, folders)
+  local label
+  if opts.line1 then
+    local ctx, e
+    ctx, e, label = M.context(bufnr, folder, opts.line1, opts.line2)
+    if not ctx then
+      err(e)
+      return false
+    end
+    arg.context = { ctx }
+  end
+  if config.options.save_before_run then
+    save_workspace(folders)
+  end
+  return true, label
+end
+
 --- Starts a task: `opts` = { prompt, bufnr?, line1?, line2? (a range: the selection as
 --- context) }. Returns the task record (its id is the taskId sent to the bridge).
 function M.run(opts)
@@ -172,18 +193,9 @@ function M.run(opts)
   local bufnr = opts.bufnr or api.nvim_get_current_buf()
   local folder, key, folders = lsp.folder_for_buf(bufnr)
   local arg = { prompt = prompt, workspaceFolder = vim.uri_from_fname(folder) }
-  local label
-  if opts.line1 then
-    local ctx, e
-    ctx, e, label = M.context(bufnr, folder, opts.line1, opts.line2)
-    if not ctx then
-      err(e)
-      return nil
-    end
-    arg.context = { ctx }
-  end
-  if config.options.save_before_run then
-    save_workspace(folders)
+  local ok, label = prepare(arg, opts, bufnr, folder, folders)
+  if not ok then
+    return nil
   end
   local id = tasks.new_id()
   arg.taskId = id
@@ -229,18 +241,9 @@ function M.follow_up(opts)
     arg.sessionId = prev.session_id -- the bridge that ran it is gone: resume by session
   end
   local bufnr = api.nvim_get_current_buf()
-  local label
-  if opts.line1 then
-    local ctx, e
-    ctx, e, label = M.context(bufnr, folder, opts.line1, opts.line2)
-    if not ctx then
-      err(e)
-      return nil
-    end
-    arg.context = { ctx }
-  end
-  if config.options.save_before_run then
-    save_workspace(folders)
+  local ok, label = prepare(arg, opts, bufnr, folder, folders)
+  if not ok then
+    return nil
   end
   local id = tasks.new_id()
   local task = tasks.add({
