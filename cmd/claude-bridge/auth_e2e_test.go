@@ -48,12 +48,7 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 			t.Errorf("request %d carried key %s, want the key file's", r.Turn, fakeapi.KeyFingerprint(r.Key))
 		}
 	}
-	var started lsptest.Event
-	for _, e := range p.client.Events("k") {
-		if e["kind"] == "started" {
-			started = e
-		}
-	}
+	started := lsptest.Last(p.client.Events("k"), "started")
 	if started["apiKeySource"] != "apiKeyHelper" {
 		t.Errorf("apiKeySource = %v", started["apiKeySource"])
 	}
@@ -120,12 +115,7 @@ func TestBridgeAnthropicKeyGoesThroughTheHelper(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	var started lsptest.Event
-	for _, e := range p.client.Events("env") {
-		if e["kind"] == "started" {
-			started = e
-		}
-	}
+	started := lsptest.Last(p.client.Events("env"), "started")
 	if started["apiKeySource"] != "apiKeyHelper" {
 		t.Errorf("apiKeySource = %v, want apiKeyHelper", started["apiKeySource"])
 	}
@@ -376,12 +366,7 @@ func TestInheritModeLeavesTheEnvironmentAlone(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	var started lsptest.Event
-	for _, e := range p.client.Events("inh") {
-		if e["kind"] == "started" {
-			started = e
-		}
-	}
+	started := lsptest.Last(p.client.Events("inh"), "started")
 	if started["apiKeySource"] != "ANTHROPIC_API_KEY" {
 		t.Errorf("apiKeySource = %v, want claude's own ANTHROPIC_API_KEY", started["apiKeySource"])
 	}

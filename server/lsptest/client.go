@@ -317,6 +317,17 @@ func (c *Client) Progress(token string) []map[string]any {
 	return out
 }
 
+// Last returns the last event of a kind (nil if none).
+func Last(evs []Event, kind string) Event {
+	var found Event
+	for _, e := range evs {
+		if e["kind"] == kind {
+			found = e
+		}
+	}
+	return found
+}
+
 // Kinds lists the kinds of events.
 func Kinds(evs []Event) string {
 	var k []string
