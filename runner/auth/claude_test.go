@@ -20,21 +20,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
-// claudePath finds the CLI: $CLAUDE_BRIDGE_TEST_CLAUDE (the Makefile sets
-// it), else the project-local install.
-func claudePath(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("CLAUDE_BRIDGE_TEST_CLAUDE")
-	if p == "" {
-		p, _ = filepath.Abs("../../.tools/node_modules/.bin/claude")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("claude CLI not installed at %s (run make tools)", p)
-	}
-	return p
-}
+// claudePath is the real claude CLI; a missing one fails the test (never
+// a skip: CI must not pass without it).
+func claudePath(t *testing.T) string { return fakeapi.ClaudePath(t) }
 
 // apiRequest is one request the stand-in saw.
 type apiRequest struct {
