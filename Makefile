@@ -7,7 +7,7 @@ CLAUDE := $(TOOLS)/node_modules/.bin/claude
 BRIDGE := $(CURDIR)/bin/claude-bridge
 export CLAUDE_BRIDGE_TEST_CLAUDE ?= $(CLAUDE)
 
-.PHONY: all build tools demo test test-all test-go test-nvim test-protocol test-vscode vsix bench lint clean nvim chromium
+.PHONY: all build tools demo generate test test-all test-go test-nvim test-protocol test-vscode vsix bench lint clean nvim chromium
 
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -27,6 +27,11 @@ $(CLAUDE):
 
 demo: build tools
 	./testdata/demo/run.sh
+
+# The editor protocol's JSON Schema, TypeScript and LuaCATS files, from the
+# Go types of server/lspext (a test fails when they are not up to date).
+generate:
+	$(GO) run ./server/lspext/gen
 
 lint:
 	@out=$$(gofmt -l cmd server runner testdata); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -63,7 +68,7 @@ test-vscode: build tools chromium vsix
 	./editors/vscode/test/e2e/run.sh
 
 bench: build tools
-	$(GO) test -run '^$$' -bench . -benchmem ./server/textedit/ ./server/bufsync/
+	$(GO) test -run '^$$' -bench . -benchmem ./server/textedit/ ./server/bufsync/ ./server/lspext/
 	./testdata/bench/run.sh
 
 clean:

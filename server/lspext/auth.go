@@ -1,0 +1,75 @@
+package lspext
+
+// AuthStatus is the reply of claude.authStatus: the auth manager's state,
+// as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the
+// server converts.
+type AuthStatus struct {
+	// Status is the key's state.
+	Status AuthState `json:"status"`
+	// Mode is the auth mode.
+	Mode AuthMode `json:"mode"`
+	// HelperPath is the key helper's absolute path. Optional: absent in
+	// inherit mode.
+	HelperPath string `json:"helperPath,omitempty"`
+	// HelperExists is true when the helper file exists.
+	HelperExists bool `json:"helperExists"`
+	// HelperMode is the helper file's mode in octal ("0700"). Optional:
+	// absent when the file does not exist.
+	HelperMode string `json:"helperMode,omitempty"`
+	// HelperManagedContent is true when the helper file holds exactly what
+	// this bridge would write.
+	HelperManagedContent bool `json:"helperManagedContent"`
+	// Managed is true when the bridge writes and restores the helper
+	// (auth.manageHelper).
+	Managed bool `json:"managed"`
+	// Source is where the last check found the key.
+	Source KeySource `json:"source"`
+	// KeyFile is the key file as the helper judges it.
+	KeyFile KeyFileStatus `json:"keyFile"`
+	// KeyCommandConfigured is true when auth.keyCommand is set.
+	KeyCommandConfigured bool `json:"keyCommandConfigured"`
+	// Fingerprint is the first 8 hex digits of the key's SHA-256. Optional:
+	// absent without a key.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// TTLMs is the key lifetime claude is given, in milliseconds
+	// (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode.
+	TTLMs int64 `json:"ttlMs,omitempty"`
+	// LastRefresh is when the helper last ran, RFC 3339. Optional: absent
+	// before the first check.
+	LastRefresh string `json:"lastRefresh,omitempty"`
+	// LastRefreshOK is true when that run yielded a key.
+	LastRefreshOK bool `json:"lastRefreshOk"`
+	// LastRefreshMs is how long that run took, in milliseconds. Optional.
+	LastRefreshMs int64 `json:"lastRefreshMs,omitempty"`
+	// LastError is why the last run failed, or why the auth manager did not
+	// start. Optional.
+	LastError string `json:"lastError,omitempty"`
+	// Problems lists what is wrong besides the last check: the helper cannot
+	// be written, another program keeps rewriting it, settings the bridge
+	// overrides. Optional.
+	Problems []string `json:"problems,omitempty"`
+	// Message explains the status in a sentence when the bridge runs without
+	// an auth manager (inherit). Optional.
+	Message string `json:"message,omitempty"`
+}
+
+// KeyFileStatus is the key file as the key helper judges it.
+type KeyFileStatus struct {
+	// Path is the key file's absolute path.
+	Path string `json:"path"`
+	// Exists is true when the file exists.
+	Exists bool `json:"exists"`
+	// OwnerUID is the file owner's uid. Optional: absent when the file does
+	// not exist (or is root's).
+	OwnerUID int `json:"ownerUid,omitempty"`
+	// Owner is the owner's user name, when it resolves. Optional.
+	Owner string `json:"owner,omitempty"`
+	// Mode is the file's mode in octal ("0600"). Optional.
+	Mode string `json:"mode,omitempty"`
+	// OK is true when the file exists and the helper would accept its owner
+	// and mode (its content is judged by running the helper).
+	OK bool `json:"ok"`
+	// Problem is the helper's own words for what is wrong, with the fix.
+	// Optional.
+	Problem string `json:"problem,omitempty"`
+}

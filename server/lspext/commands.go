@@ -1,0 +1,137 @@
+package lspext
+
+// Position is a position in a text document, as in LSP: a zero-based line
+// and a zero-based offset in UTF-16 code units.
+type Position struct {
+	// Line is the zero-based line number.
+	Line uint32 `json:"line"`
+	// Character is the zero-based offset in the line, in UTF-16 code units.
+	Character uint32 `json:"character"`
+}
+
+// Range is a range in a text document, as in LSP: End is exclusive.
+type Range struct {
+	// Start is the range's first position.
+	Start Position `json:"start"`
+	// End is the position just past the range.
+	End Position `json:"end"`
+}
+
+// ContextRef is a file, or a range of one, sent along with a prompt. The
+// bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based;
+// a range ending at character 0 of a line does not include that line).
+type ContextRef struct {
+	// URI is the file's file:// URI.
+	URI string `json:"uri"`
+	// Range is the part of the file meant; optional: absent for the whole file.
+	Range *Range `json:"range,omitempty"`
+}
+
+// RunArgs is arguments[0] of claude.run.
+type RunArgs struct {
+	// Prompt is what the task should do. Required, not blank.
+	Prompt string `json:"prompt"`
+	// WorkspaceFolder is the URI of the workspace folder to run in. Optional:
+	// default the folder holding context[0], else the first folder. A folder
+	// that is not one of the editor's workspace folders is refused (-32602).
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+	// Context lists files or ranges to mention in the prompt. Optional.
+	Context []ContextRef `json:"context,omitempty"`
+	// Model overrides the configured model (claude's --model). Optional.
+	Model string `json:"model,omitempty"`
+	// PermissionMode overrides the configured permission mode. Optional.
+	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// SessionID resumes that conversation (claude's --resume). Optional.
+	SessionID string `json:"sessionId,omitempty"`
+	// TaskID is the id the new task gets; it must be unused. Optional:
+	// default one the bridge generates. Naming it lets the editor cancel the
+	// task before the reply (claude.cancel right after claude.run).
+	TaskID string `json:"taskId,omitempty"`
+}
+
+// FollowUpArgs is arguments[0] of claude.followUp: continue a finished
+// task's conversation as a new task. One of TaskID and SessionID is
+// required. Following up a task that is still running is refused (-32602).
+type FollowUpArgs struct {
+	// TaskID is the task whose conversation continues. Optional when
+	// SessionID is given.
+	TaskID string `json:"taskId,omitempty"`
+	// SessionID is the conversation to continue. Optional when TaskID is given.
+	SessionID string `json:"sessionId,omitempty"`
+	// Prompt is the next message. Required, not blank.
+	Prompt string `json:"prompt"`
+	// Context lists files or ranges to mention in the prompt. Optional.
+	Context []ContextRef `json:"context,omitempty"`
+	// Model overrides the configured model. Optional.
+	Model string `json:"model,omitempty"`
+	// PermissionMode overrides the configured permission mode. Optional.
+	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// NewTaskID is the id the new task gets, like taskId in claude.run. Optional:
+	// default one the bridge generates.
+	NewTaskID string `json:"newTaskId,omitempty"`
+}
+
+// RunResult is the reply of claude.run and claude.followUp. It comes when
+// the task has ended, after its progress `end` and its last claude/event. A
+// task that fails is a normal reply with status "failed": JSON-RPC errors
+// are only for requests that are wrong.
+type RunResult struct {
+	// TaskID is the task's id.
+	TaskID string `json:"taskId"`
+	// SessionID is claude's conversation id, for follow-ups ("" when claude
+	// never started).
+	SessionID string `json:"sessionId"`
+	// Status is "completed", "failed" or "cancelled".
+	Status TaskStatus `json:"status"`
+	// Result is the agent's final text, or the reason the task failed.
+	Result string `json:"result"`
+	// IsError is claude's is_error: the task ended in an error.
+	IsError bool `json:"isError"`
+	// CostUSD is the task's API cost in US dollars, as claude reports it.
+	CostUSD float64 `json:"costUsd"`
+	// DurationMs is the task's duration in milliseconds, as claude reports it.
+	DurationMs int64 `json:"durationMs"`
+	// NumTurns is the number of agent turns.
+	NumTurns int `json:"numTurns"`
+	// EditedFiles are the URIs of the files the task changed (by file tools,
+	// or on disk by other means while it ran); empty, never absent.
+	EditedFiles []string `json:"editedFiles"`
+}
+
+// CancelArgs is arguments[0] of claude.cancel. (The bridge also accepts the
+// task id as a bare string.)
+type CancelArgs struct {
+	// TaskID is the task to cancel. Required.
+	TaskID string `json:"taskId"`
+}
+
+// CancelResult is the reply of claude.cancel.
+type CancelResult struct {
+	// Cancelled is false when the task had already ended. An unknown task id
+	// is an error (-32602) instead.
+	Cancelled bool `json:"cancelled"`
+}
+
+// TaskInfo is one entry of the claude.tasks reply: an array, oldest task
+// first, of the running tasks and the 200 most recent finished ones.
+type TaskInfo struct {
+	// TaskID is the task's id.
+	TaskID string `json:"taskId"`
+	// Status is where the task is.
+	Status TaskStatus `json:"status"`
+	// WorkspaceFolder is the URI of the folder the task runs in.
+	WorkspaceFolder string `json:"workspaceFolder"`
+	// Prompt is the task's prompt, context mentions included.
+	Prompt string `json:"prompt"`
+	// SessionID is claude's conversation id; optional: absent until claude
+	// has started.
+	SessionID string `json:"sessionId,omitempty"`
+	// StartedAt is when the task was created, RFC 3339 in UTC with nanoseconds.
+	StartedAt string `json:"startedAt"`
+	// EndedAt is when the task ended, RFC 3339 in UTC; optional: absent while
+	// it runs.
+	EndedAt string `json:"endedAt,omitempty"`
+	// CostUSD is the task's cost in US dollars; optional: absent while it
+	// runs (a pointer: 0 is a cost).
+	CostUSD *float64 `json:"costUsd,omitempty"`
+}

@@ -1,0 +1,69 @@
+package lspext
+
+// Configuration is the bridge's configuration: initializationOptions in
+// initialize, or settings.claudeBridge in workspace/didChangeConfiguration.
+// Every field is optional; a field left out keeps its current value (its
+// default at first), so an update may carry only what changed. Pointers tell
+// a field left out from its zero value.
+type Configuration struct {
+	// ClaudePath is the claude executable. Default: claude on PATH.
+	ClaudePath *string `json:"claudePath,omitempty"`
+	// Model is passed to claude as --model. Default: claude's own.
+	Model *string `json:"model,omitempty"`
+	// PermissionMode is claude's --permission-mode. Default: acceptEdits
+	// ("" also means acceptEdits).
+	PermissionMode *PermissionMode `json:"permissionMode,omitempty"`
+	// AllowedTools are passed to claude as --allowedTools, e.g.
+	// "Bash(go test:*)". Default: none.
+	AllowedTools []string `json:"allowedTools,omitempty"`
+	// DisallowedTools are passed to claude as --disallowedTools. Default: none.
+	DisallowedTools []string `json:"disallowedTools,omitempty"`
+	// MaxConcurrentTasks is how many tasks run at once, at least 1; more wait
+	// in a queue. Default: 4.
+	MaxConcurrentTasks *int `json:"maxConcurrentTasks,omitempty"`
+	// FollowUpIdleSeconds is how long, in seconds, a finished task's claude
+	// process waits for a follow-up before it exits (later follow-ups resume
+	// the conversation with --resume); 0 or less: it exits at once. Default: 300.
+	FollowUpIdleSeconds *int `json:"followUpIdleSeconds,omitempty"`
+	// LogLevel is the log file's level. Default: info.
+	LogLevel *LogLevel `json:"logLevel,omitempty"`
+	// Auth is how claude gets its API key (see AuthConfiguration). An update
+	// that carries it replaces the whole auth configuration.
+	Auth *AuthConfiguration `json:"auth,omitempty"`
+}
+
+// AuthConfiguration is the `auth` object of the configuration (README
+// "Authentication"). Every field is optional; empty means the default.
+type AuthConfiguration struct {
+	// Mode is "helper" (default: the bridge supplies the key through its key
+	// helper script) or "inherit" (no helper, claude's environment untouched).
+	Mode AuthMode `json:"mode,omitempty"`
+	// HelperPath is where the helper script lives: absolute, or starting
+	// with ~/. Default: ~/.claude/auth_helper.sh.
+	HelperPath string `json:"helperPath,omitempty"`
+	// ManageHelper is true (default) when the bridge writes and restores
+	// the helper; false: helperPath is the user's own script, used as it is.
+	ManageHelper *bool `json:"manageHelper,omitempty"`
+	// KeyFile is the file holding the key (owned by the user, mode 0600 or
+	// stricter): absolute, or starting with ~/. Default: ~/.claude/api_key.
+	KeyFile string `json:"keyFile,omitempty"`
+	// KeyCommand is a shell command that prints the key (a password
+	// manager), tried after the key file. Default: none.
+	KeyCommand string `json:"keyCommand,omitempty"`
+	// KeyCommandTimeoutSeconds bounds the key command, in seconds (fractions
+	// allowed). Default: 8.
+	KeyCommandTimeoutSeconds float64 `json:"keyCommandTimeoutSeconds,omitempty"`
+	// RefreshIntervalSeconds is how often, in seconds, the bridge checks the
+	// helper, and the key lifetime (TTL) claude is given; at least 0.1.
+	// Default: 240.
+	RefreshIntervalSeconds float64 `json:"refreshIntervalSeconds,omitempty"`
+	// AuditPath is the audit trail (JSON lines, mode 0600): absolute, or
+	// starting with ~/. Default: auth-audit.jsonl beside the log file.
+	AuditPath string `json:"auditPath,omitempty"`
+	// AuditMaxBytes is the size in bytes at which the audit trail is rotated
+	// to auditPath.1. Default: 1048576 (1 MiB).
+	AuditMaxBytes int64 `json:"auditMaxBytes,omitempty"`
+	// Settings are more claude settings, passed with --settings (apiKeyHelper
+	// is ignored in helper mode). Default: none.
+	Settings map[string]any `json:"settings,omitempty"`
+}

@@ -1,0 +1,172 @@
+package lspext
+
+// Commands: the workspace/executeCommand commands the bridge serves, in
+// the order of its executeCommandProvider capability.
+const (
+	// CommandRun runs a task and replies when it has ended: RunArgs →
+	// RunResult.
+	CommandRun = "claude.run"
+	// CommandCancel cancels a task: CancelArgs → CancelResult.
+	CommandCancel = "claude.cancel"
+	// CommandFollowUp continues a task's conversation as a new task:
+	// FollowUpArgs → RunResult.
+	CommandFollowUp = "claude.followUp"
+	// CommandTasks lists the tasks: no arguments → TaskInfo[].
+	CommandTasks = "claude.tasks"
+	// CommandAuthStatus reports the authentication state: no arguments →
+	// AuthStatus.
+	CommandAuthStatus = "claude.authStatus"
+)
+
+// Commands are the command names, in the order the bridge announces them.
+var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus}
+
+// Notifications the bridge sends to the editor.
+const (
+	// MethodEvent carries one Event of a task.
+	MethodEvent = "claude/event"
+	// MethodEditConflict carries EditConflictParams.
+	MethodEditConflict = "claude/editConflict"
+	// MethodAuthChanged carries AuthChangedParams.
+	MethodAuthChanged = "claude/authChanged"
+)
+
+// EventKind names what a claude/event reports; it is the `kind` field that
+// tells the event types apart.
+type EventKind string
+
+// The event kinds, one Go type each (see NewEvent).
+const (
+	KindQueued     EventKind = "queued"
+	KindStarted    EventKind = "started"
+	KindText       EventKind = "text"
+	KindThinking   EventKind = "thinking"
+	KindToolUse    EventKind = "toolUse"
+	KindToolResult EventKind = "toolResult"
+	KindPermission EventKind = "permission"
+	KindRetry      EventKind = "retry"
+	KindStatus     EventKind = "status"
+	KindOther      EventKind = "other"
+	KindResult     EventKind = "result"
+)
+
+// EventKinds are all the event kinds, in the order a task usually sends them.
+var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
+	KindPermission, KindRetry, KindStatus, KindOther, KindResult}
+
+// TaskStatus is where a task is in its life: queued → starting → running ⇄
+// waiting → completed | failed | cancelled (runner/state.go). A task ends in
+// exactly one of the three terminal statuses.
+type TaskStatus string
+
+// The task statuses.
+const (
+	StatusQueued    TaskStatus = "queued"
+	StatusStarting  TaskStatus = "starting"
+	StatusRunning   TaskStatus = "running"
+	StatusWaiting   TaskStatus = "waiting" // for the answer to a permission question
+	StatusCompleted TaskStatus = "completed"
+	StatusFailed    TaskStatus = "failed"
+	StatusCancelled TaskStatus = "cancelled"
+)
+
+// TaskStatuses are all the task statuses.
+var TaskStatuses = []TaskStatus{StatusQueued, StatusStarting, StatusRunning, StatusWaiting,
+	StatusCompleted, StatusFailed, StatusCancelled}
+
+// Terminal reports whether s is a final status: completed, failed or cancelled.
+func (s TaskStatus) Terminal() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
+}
+
+// Decision is how a permission question was answered.
+type Decision string
+
+// The decisions.
+const (
+	DecisionAllow     Decision = "allow"
+	DecisionAllowTask Decision = "allowTask" // allow this tool for the rest of the task
+	DecisionDeny      Decision = "deny"
+)
+
+// Decisions are all the decisions.
+var Decisions = []Decision{DecisionAllow, DecisionAllowTask, DecisionDeny}
+
+// PermissionMode is claude's --permission-mode: how it asks before using
+// tools.
+type PermissionMode string
+
+// The permission modes the bridge passes to claude (runner.ValidPermissionMode).
+const (
+	ModeDefault           PermissionMode = "default"     // ask before edits and commands
+	ModeAcceptEdits       PermissionMode = "acceptEdits" // edits in the workspace are allowed; commands are asked about
+	ModePlan              PermissionMode = "plan"        // plan only: no edits, no commands
+	ModeBypassPermissions PermissionMode = "bypassPermissions"
+	ModeDontAsk           PermissionMode = "dontAsk"
+	ModeAuto              PermissionMode = "auto"
+)
+
+// PermissionModes are all the permission modes.
+var PermissionModes = []PermissionMode{ModeDefault, ModeAcceptEdits, ModePlan, ModeBypassPermissions, ModeDontAsk, ModeAuto}
+
+// AuthState is the state of the API key: "ok" (the key helper yields a
+// key), "error" (it does not), "inherit" (claude authenticates on its own)
+// or "starting" (before the first check).
+type AuthState string
+
+// The auth states.
+const (
+	AuthOK       AuthState = "ok"
+	AuthError    AuthState = "error"
+	AuthInherit  AuthState = "inherit"
+	AuthStarting AuthState = "starting"
+)
+
+// AuthStates are all the auth states.
+var AuthStates = []AuthState{AuthOK, AuthError, AuthInherit, AuthStarting}
+
+// AuthMode is how claude gets its credentials: "helper" (the bridge
+// supplies the key through its key helper script) or "inherit" (claude's
+// own login or environment; the bridge manages no key).
+type AuthMode string
+
+// The auth modes.
+const (
+	AuthModeHelper  AuthMode = "helper"
+	AuthModeInherit AuthMode = "inherit"
+)
+
+// AuthModes are all the auth modes.
+var AuthModes = []AuthMode{AuthModeHelper, AuthModeInherit}
+
+// KeySource is where the key helper found the key (runner/auth Source*).
+type KeySource string
+
+// The key sources.
+const (
+	SourceClaudeAPIKey    KeySource = "CLAUDE_API_KEY"    // the CLAUDE_API_KEY variable
+	SourceAnthropicAPIKey KeySource = "ANTHROPIC_API_KEY" // the bridge's own ANTHROPIC_API_KEY
+	SourceKeyFile         KeySource = "keyFile"           // the key file (auth.keyFile)
+	SourceKeyCommand      KeySource = "keyCommand"        // the key command (auth.keyCommand)
+	SourceHelper          KeySource = "helper"            // the user's own helper, which does not say
+	SourceNone            KeySource = "none"              // no key: the helper failed, or no check ran yet
+	SourceInherit         KeySource = "inherit"           // inherit mode: claude's own login
+)
+
+// KeySources are all the key sources.
+var KeySources = []KeySource{SourceClaudeAPIKey, SourceAnthropicAPIKey, SourceKeyFile, SourceKeyCommand,
+	SourceHelper, SourceNone, SourceInherit}
+
+// LogLevel is the level of the bridge's log file.
+type LogLevel string
+
+// The log levels.
+const (
+	LogDebug LogLevel = "debug"
+	LogInfo  LogLevel = "info"
+	LogWarn  LogLevel = "warn"
+	LogError LogLevel = "error"
+)
+
+// LogLevels are all the log levels.
+var LogLevels = []LogLevel{LogDebug, LogInfo, LogWarn, LogError}

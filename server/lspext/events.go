@@ -1,0 +1,248 @@
+package lspext
+
+import "encoding/json"
+
+// EventHeader is the part every claude/event shares. For each task, seq
+// counts from 1 with no gaps, so an editor can tell it missed one.
+type EventHeader struct {
+	// TaskID is the task the event belongs to.
+	TaskID string `json:"taskId"`
+	// Seq is the event's number in its task, from 1, with no gaps.
+	Seq int64 `json:"seq"`
+	// Kind says which event it is, and so which fields follow.
+	Kind EventKind `json:"kind"`
+}
+
+// Head returns the header, for a sender to fill in (see Event).
+func (h *EventHeader) Head() *EventHeader { return h }
+
+// Event is the params of a claude/event notification: one of the event
+// types, told apart by `kind`. Every event has the fields of EventHeader.
+type Event interface {
+	// Head returns the event's header (promoted from EventHeader).
+	Head() *EventHeader
+	// EventKind is the kind the event's type stands for.
+	EventKind() EventKind
+}
+
+// Stamp fills in ev's header: the task, its sequence number and the kind
+// ev's type stands for. It returns ev. A sender builds the kind's struct,
+// then stamps and sends it:
+//
+//	ev := &lspext.ToolUseEvent{ToolUseID: id, Name: name, Input: in, Summary: s}
+//	stream.Notify(lspext.MethodEvent, lspext.Stamp(ev, taskID, seq))
+func Stamp(ev Event, taskID string, seq int64) Event {
+	h := ev.Head()
+	h.TaskID, h.Seq, h.Kind = taskID, seq, ev.EventKind()
+	return ev
+}
+
+// QueuedEvent (kind "queued") is the first event of every task: it waits
+// for a free slot (maxConcurrentTasks), or got one at once.
+type QueuedEvent struct {
+	EventHeader
+	// Prompt is the task's prompt, context mentions included.
+	Prompt string `json:"prompt"`
+	// WorkspaceFolder is the URI of the folder the task runs in.
+	WorkspaceFolder string `json:"workspaceFolder"`
+	// Position is the number of tasks ahead of it, running or queued.
+	Position int `json:"position"`
+	// Waiting is false when the task got a slot at once.
+	Waiting bool `json:"waiting"`
+}
+
+// StartedEvent (kind "started") reports claude's init message: the
+// process runs and the conversation has an id.
+type StartedEvent struct {
+	EventHeader
+	// SessionID is claude's conversation id (for claude.followUp and --resume).
+	SessionID string `json:"sessionId"`
+	// Model is the model claude uses.
+	Model string `json:"model"`
+	// Cwd is claude's working directory, a path.
+	Cwd string `json:"cwd"`
+	// PermissionMode is claude's permission mode, as claude reports it.
+	PermissionMode string `json:"permissionMode"`
+	// APIKeySource is where claude says its key came from ("apiKeyHelper"
+	// when the bridge's helper supplies it).
+	APIKeySource string `json:"apiKeySource"`
+	// ClaudeVersion is the claude CLI's version.
+	ClaudeVersion string `json:"claudeVersion"`
+}
+
+// TextEvent (kind "text") is new text of an assistant message: the text
+// since the previous text event of the same message. Joined, the deltas of
+// a message equal its text exactly. The most frequent event.
+type TextEvent struct {
+	EventHeader
+	// MessageID is the assistant message the text belongs to.
+	MessageID string `json:"messageId"`
+	// Text is the delta.
+	Text string `json:"text"`
+}
+
+// ThinkingEvent (kind "thinking") is new thinking text, in deltas like
+// TextEvent.
+type ThinkingEvent struct {
+	EventHeader
+	// MessageID is the assistant message the thinking belongs to.
+	MessageID string `json:"messageId"`
+	// Text is the delta.
+	Text string `json:"text"`
+}
+
+// ToolUseEvent (kind "toolUse") is a tool call the model made.
+type ToolUseEvent struct {
+	EventHeader
+	// ToolUseID is claude's id of the call; the toolResult and permission
+	// events of the call carry it too.
+	ToolUseID string `json:"toolUseId"`
+	// Name is the tool's name ("Edit", "Bash").
+	Name string `json:"name"`
+	// Input is the tool's input object, as the model gave it ({} when none).
+	Input json.RawMessage `json:"input"`
+	// Summary says in a few words what the call does, paths relative to the
+	// workspace folder: "Edit server/main.go", "Bash: go test ./...".
+	Summary string `json:"summary"`
+}
+
+// ToolResultEvent (kind "toolResult") is the outcome of a tool call.
+type ToolResultEvent struct {
+	EventHeader
+	// ToolUseID is the call's id (see ToolUseEvent).
+	ToolUseID string `json:"toolUseId"`
+	// Name is the tool's name.
+	Name string `json:"name"`
+	// IsError is true when the tool failed.
+	IsError bool `json:"isError"`
+	// Content is the result's text, cut to 4,000 characters (the cut says
+	// how many more there were).
+	Content string `json:"content"`
+	// FilePath is the absolute path of the file a file tool (Edit,
+	// MultiEdit, Write, NotebookEdit) changed. Optional: only for a change.
+	FilePath string `json:"filePath,omitempty"`
+	// URI is the file:// URI of filePath. Optional: present with filePath.
+	URI string `json:"uri,omitempty"`
+}
+
+// PermissionEvent (kind "permission") reports how a permission question
+// (claude's can_use_tool) was answered: by the user, or by the bridge
+// without asking.
+type PermissionEvent struct {
+	EventHeader
+	// ToolUseID is the call's id (see ToolUseEvent).
+	ToolUseID string `json:"toolUseId"`
+	// Name is the tool's name.
+	Name string `json:"name"`
+	// Input is the tool's input object ({} when none).
+	Input json.RawMessage `json:"input"`
+	// Summary says what the call does, as in ToolUseEvent.
+	Summary string `json:"summary"`
+	// Decision is the answer.
+	Decision Decision `json:"decision"`
+	// Reason says why, as claude is told it.
+	Reason string `json:"reason"`
+	// Automatic is true when the bridge decided without asking (an earlier
+	// "Allow for this task", or a write outside the workspace folders).
+	Automatic bool `json:"automatic"`
+}
+
+// RetryEvent (kind "retry") reports claude retrying an API request.
+type RetryEvent struct {
+	EventHeader
+	// Attempt is the retry's number, from 1.
+	Attempt int `json:"attempt"`
+	// MaxRetries is how many retries claude makes at most.
+	MaxRetries int `json:"maxRetries"`
+	// DelayMs is the wait before the retry, in milliseconds.
+	DelayMs int `json:"delayMs"`
+	// ErrorStatus is the HTTP status of the failed request; 0 when there was
+	// none (a network error).
+	ErrorStatus int `json:"errorStatus"`
+	// Error is claude's description of the failure.
+	Error string `json:"error"`
+}
+
+// StatusEvent (kind "status") is something the bridge did for the task:
+// an auth refresh, an edit carried into a buffer, a conflict.
+type StatusEvent struct {
+	EventHeader
+	// Message says what, in a sentence.
+	Message string `json:"message"`
+}
+
+// OtherEvent (kind "other") passes through a stream message from claude
+// that the bridge does not know.
+type OtherEvent struct {
+	EventHeader
+	// Raw is the message as claude wrote it (a JSON object; {} when empty).
+	Raw json.RawMessage `json:"raw"`
+}
+
+// ResultEvent (kind "result") is a task's last event: its single outcome.
+// Its fields are those of RunResult (without editedFiles).
+type ResultEvent struct {
+	EventHeader
+	// Status is "completed", "failed" or "cancelled".
+	Status TaskStatus `json:"status"`
+	// Result is the agent's final text, or the reason the task failed.
+	Result string `json:"result"`
+	// IsError is claude's is_error.
+	IsError bool `json:"isError"`
+	// CostUSD is the task's API cost in US dollars.
+	CostUSD float64 `json:"costUsd"`
+	// DurationMs is the task's duration in milliseconds.
+	DurationMs int64 `json:"durationMs"`
+	// NumTurns is the number of agent turns.
+	NumTurns int `json:"numTurns"`
+	// SessionID is claude's conversation id ("" when claude never started).
+	SessionID string `json:"sessionId"`
+}
+
+// EventKind implementations: the kind each type stands for.
+
+func (*QueuedEvent) EventKind() EventKind     { return KindQueued }
+func (*StartedEvent) EventKind() EventKind    { return KindStarted }
+func (*TextEvent) EventKind() EventKind       { return KindText }
+func (*ThinkingEvent) EventKind() EventKind   { return KindThinking }
+func (*ToolUseEvent) EventKind() EventKind    { return KindToolUse }
+func (*ToolResultEvent) EventKind() EventKind { return KindToolResult }
+func (*PermissionEvent) EventKind() EventKind { return KindPermission }
+func (*RetryEvent) EventKind() EventKind      { return KindRetry }
+func (*StatusEvent) EventKind() EventKind     { return KindStatus }
+func (*OtherEvent) EventKind() EventKind      { return KindOther }
+func (*ResultEvent) EventKind() EventKind     { return KindResult }
+
+// NewEvent returns a new, empty event of kind k with its Kind set, or nil
+// for a kind this package does not know.
+func NewEvent(k EventKind) Event {
+	var ev Event
+	switch k {
+	case KindQueued:
+		ev = &QueuedEvent{}
+	case KindStarted:
+		ev = &StartedEvent{}
+	case KindText:
+		ev = &TextEvent{}
+	case KindThinking:
+		ev = &ThinkingEvent{}
+	case KindToolUse:
+		ev = &ToolUseEvent{}
+	case KindToolResult:
+		ev = &ToolResultEvent{}
+	case KindPermission:
+		ev = &PermissionEvent{}
+	case KindRetry:
+		ev = &RetryEvent{}
+	case KindStatus:
+		ev = &StatusEvent{}
+	case KindOther:
+		ev = &OtherEvent{}
+	case KindResult:
+		ev = &ResultEvent{}
+	default:
+		return nil
+	}
+	ev.Head().Kind = k
+	return ev
+}
