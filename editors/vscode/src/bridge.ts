@@ -24,17 +24,21 @@ import {
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
 import { handleShowMessageRequest } from './permissions';
 import {
+  AuthChangedParams,
+  AuthStatus,
   BridgeEvent,
   COMMANDS,
-  EditConflict,
+  Command,
+  CommandTypes,
+  EditConflictParams,
   FollowUpArgs,
+  NOTIFICATIONS,
   RunArgs,
+  RunResult,
   TaskInfo,
-  TaskResult,
-  isTerminal,
-} from './protocol';
+} from './lspExt';
 import { bridgeOptions } from './settings';
-import { TaskStore } from './tasks';
+import { TaskStore, isTerminal } from './tasks';
 
 export class BridgeMissingError extends Error {}
 
@@ -78,7 +82,7 @@ export class Bridge implements vscode.Disposable {
   /** Set when the last start attempt found no bridge. */
   missing: LocateResult | undefined;
   bridgePath: string | undefined;
-  lastAuth: { status?: string; source?: string; fingerprint?: string } | undefined;
+  lastAuth: AuthChangedParams | undefined;
 
   constructor(
     readonly store: TaskStore,
@@ -194,12 +198,12 @@ export class Bridge implements vscode.Disposable {
         log: (l) => this.output.info(l),
       }),
     );
-    client.onNotification('claude/event', (ev: BridgeEvent) => this.onEvent(ev));
-    client.onNotification('claude/editConflict', (c: EditConflict) => {
+    client.onNotification(NOTIFICATIONS.event, (ev: BridgeEvent) => this.onEvent(ev));
+    client.onNotification(NOTIFICATIONS.editConflict, (c: EditConflictParams) => {
       this.output.warn(`edit conflict (${c.taskId}) ${c.uri}: ${c.message}`);
       this.store.addConflict(c);
     });
-    client.onNotification('claude/authChanged', (a: { status?: string; source?: string; fingerprint?: string }) => {
+    client.onNotification(NOTIFICATIONS.authChanged, (a: AuthChangedParams) => {
       this.lastAuth = a;
       this.output.info(`auth changed: ${JSON.stringify(a)}`);
       this.stateChanged.fire();
@@ -249,16 +253,18 @@ export class Bridge implements vscode.Disposable {
     this.store.addEvent(ev);
   }
 
-  async execute(command: string, args?: unknown): Promise<unknown> {
+  /** Sends one of the bridge's commands; the reply is typed after the protocol (lspExt.ts). */
+  async execute<C extends Command>(command: C, args: CommandTypes[C]['args']): Promise<CommandTypes[C]['result'] | null> {
     const client = await this.ensureStarted();
-    return client.sendRequest(ExecuteCommandRequest.type, {
+    const reply: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
       command,
       arguments: args === undefined ? [] : [args],
     });
+    return reply as CommandTypes[C]['result'] | null;
   }
 
   /** claude.run: resolves to the task's result when it ends. */
-  run(args: RunArgs): Promise<TaskResult> {
+  run(args: RunArgs): Promise<RunResult> {
     const taskId = args.taskId ?? newTaskId();
     return this.track(COMMANDS.run, { ...args, taskId }, taskId, args.prompt, false, undefined);
   }
@@ -268,24 +274,24 @@ export class Bridge implements vscode.Disposable {
    * id is ours too (`newTaskId`, which the bridge accepts beside the README's
    * fields); a bridge that ignores it names the task in its reply.
    */
-  followUp(args: FollowUpArgs): Promise<TaskResult> {
+  followUp(args: FollowUpArgs): Promise<RunResult> {
     const taskId = args.newTaskId ?? newTaskId();
     return this.track(COMMANDS.followUp, { ...args, newTaskId: taskId }, taskId, args.prompt, true, args.taskId);
   }
 
   private async track(
-    command: string,
+    command: typeof COMMANDS.run | typeof COMMANDS.followUp,
     args: RunArgs | FollowUpArgs,
     localId: string,
     prompt: string,
     isFollowUp: boolean,
     followUpOf: string | undefined,
-  ): Promise<TaskResult> {
+  ): Promise<RunResult> {
     const client = await this.ensureStarted();
     const token = `claude-bridge-vscode/${randomUUID()}`;
     const live: LiveTask = { id: localId, token, prompt, isFollowUp };
     this.live.set(token, live);
-    this.store.begin(localId, prompt, (args as RunArgs).workspaceFolder, followUpOf);
+    this.store.begin(localId, prompt, 'workspaceFolder' in args ? args.workspaceFolder : undefined, followUpOf);
 
     let report: ((message: string) => void) | undefined;
     let lastMessage = 'Starting…';
@@ -310,7 +316,7 @@ export class Bridge implements vscode.Disposable {
       command,
       arguments: [args],
       workDoneToken: token,
-    }) as Promise<TaskResult>;
+    }) as Promise<RunResult | null>;
 
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Claude: ${short(prompt)}`, cancellable: true },
@@ -351,10 +357,10 @@ export class Bridge implements vscode.Disposable {
     }
   }
 
-  private announce(r: TaskResult, prompt: string): void {
+  private announce(r: RunResult, prompt: string): void {
     const transcript = 'Show Transcript';
     const follow = 'Follow Up';
-    const body = short(r.result ?? '', 200);
+    const body = short(r.result, 200);
     let shown: Thenable<string | undefined>;
     if (r.status === 'completed') {
       shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);
@@ -377,7 +383,7 @@ export class Bridge implements vscode.Disposable {
    */
   async cancel(taskId: string): Promise<boolean> {
     try {
-      const reply = (await this.execute(COMMANDS.cancel, { taskId })) as { cancelled?: boolean } | null;
+      const reply = await this.execute(COMMANDS.cancel, { taskId });
       return reply?.cancelled === true;
     } catch (err) {
       const live = [...this.live.values()].find((t) => t.id === taskId);
@@ -388,13 +394,13 @@ export class Bridge implements vscode.Disposable {
   }
 
   async tasks(): Promise<TaskInfo[]> {
-    const list = (await this.execute(COMMANDS.tasks)) as TaskInfo[] | null;
+    const list: TaskInfo[] | null = await this.execute(COMMANDS.tasks, undefined);
     if (Array.isArray(list)) this.store.merge(list);
     return Array.isArray(list) ? list : [];
   }
 
-  async authStatus(): Promise<unknown> {
-    return this.execute(COMMANDS.authStatus);
+  async authStatus(): Promise<AuthStatus | null> {
+    return this.execute(COMMANDS.authStatus, undefined);
   }
 
   runningCount(): number {

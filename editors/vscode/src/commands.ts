@@ -6,11 +6,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Bridge, BridgeMissingError, newTaskId } from './bridge';
 import { money, seconds } from './transcript';
-import { ContextEntry, FollowUpArgs, RunArgs, TaskResult, isTerminal } from './protocol';
-import { TaskRecord } from './tasks';
+import { AuthStatus, ContextRef, FollowUpArgs, RunArgs, RunResult } from './lspExt';
+import { TaskRecord, isTerminal } from './tasks';
 import { transcriptUri } from './transcriptView';
-
-type PromptArg = string | (Partial<RunArgs> & { prompt?: string }) | undefined;
 
 function short(text: string, max = 70): string {
   const one = text.replace(/\s+/g, ' ').trim();
@@ -51,21 +49,29 @@ function defaultFolder(): string | undefined {
   return f?.uri.toString();
 }
 
-const RUN_KEYS = ['prompt', 'workspaceFolder', 'context', 'model', 'permissionMode', 'sessionId', 'taskId'] as const;
-const FOLLOW_UP_KEYS = ['taskId', 'sessionId', 'prompt', 'model', 'permissionMode', 'context', 'newTaskId'] as const;
+const RUN_KEYS: readonly (keyof RunArgs)[] = ['prompt', 'workspaceFolder', 'context', 'model', 'permissionMode', 'sessionId', 'taskId'];
+const FOLLOW_UP_KEYS: readonly (keyof FollowUpArgs)[] = ['taskId', 'sessionId', 'prompt', 'model', 'permissionMode', 'context', 'newTaskId'];
+const TASK_KEYS: readonly 'taskId'[] = ['taskId'];
 
 /**
- * The known fields of an object argument. Menus pass other things (the
- * editor context menu passes the file's Uri): those are not options.
+ * The known fields of an object argument, as the protocol types them (a
+ * program that passes other types gets the bridge's -32602). Menus pass
+ * other things (the editor context menu passes the file's Uri): those are
+ * not options.
  */
-function pick<K extends string>(arg: unknown, keys: readonly K[]): Partial<Record<K, any>> {
+function pick<T extends object>(arg: unknown, keys: readonly (keyof T & string)[]): Partial<T> {
   if (typeof arg !== 'object' || arg === null || arg instanceof vscode.Uri || Array.isArray(arg)) return {};
-  const out: Partial<Record<K, any>> = {};
+  const out: Partial<T> = {};
   for (const k of keys) {
-    const v = (arg as Record<string, unknown>)[k];
-    if (v !== undefined) out[k] = v;
+    const v: unknown = (arg as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v as T[typeof k];
   }
   return out;
+}
+
+/** A prompt passed as the argument itself (a string) or as its `prompt` field. */
+function promptOf(arg: unknown, opts: { prompt?: string }): string | undefined {
+  return typeof arg === 'string' ? arg : opts.prompt;
 }
 
 /** A caller that passed a real argument is a program (not a menu or the palette). */
@@ -77,7 +83,7 @@ export class Commands {
   constructor(private readonly bridge: Bridge) {}
 
   register(): vscode.Disposable[] {
-    const reg = (id: string, fn: (arg?: any) => Promise<unknown>) =>
+    const reg = (id: string, fn: (arg: unknown) => Promise<unknown>) =>
       vscode.commands.registerCommand(id, async (arg?: unknown) => {
         try {
           return await fn(arg);
@@ -102,9 +108,9 @@ export class Commands {
     ];
   }
 
-  async runTask(arg: PromptArg): Promise<TaskResult | undefined> {
-    const opts: Partial<RunArgs> = pick(arg, RUN_KEYS);
-    let prompt = typeof arg === 'string' ? arg : opts.prompt;
+  async runTask(arg: unknown): Promise<RunResult | undefined> {
+    const opts = pick<RunArgs>(arg, RUN_KEYS);
+    let prompt = promptOf(arg, opts);
     const workspaceFolder = opts.workspaceFolder ?? defaultFolder();
     if (!workspaceFolder) throw new Error('open a folder first: Claude runs tasks in a workspace folder');
     if (prompt === undefined) {
@@ -119,11 +125,11 @@ export class Commands {
     return this.bridge.run({ ...opts, prompt, workspaceFolder, taskId: opts.taskId ?? newTaskId() });
   }
 
-  async askAboutSelection(arg: PromptArg): Promise<TaskResult | undefined> {
+  async askAboutSelection(arg: unknown): Promise<RunResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) throw new Error('no active editor: select some code first');
     const doc = editor.document;
-    const context: ContextEntry[] = editor.selections.map((sel) => {
+    const context: ContextRef[] = editor.selections.map((sel) => {
       // An empty selection means the cursor's line.
       const range = sel.isEmpty
         ? new vscode.Range(sel.active.line, 0, sel.active.line + 1, 0)
@@ -136,8 +142,8 @@ export class Commands {
         },
       };
     });
-    const opts: Partial<RunArgs> = pick(arg, RUN_KEYS);
-    let prompt = typeof arg === 'string' ? arg : opts.prompt;
+    const opts = pick<RunArgs>(arg, RUN_KEYS);
+    let prompt = promptOf(arg, opts);
     if (prompt === undefined) {
       const first = editor.selection;
       const lastLine = first.end.character === 0 && first.end.line > first.start.line ? first.end.line : first.end.line + 1;
@@ -158,9 +164,9 @@ export class Commands {
     });
   }
 
-  async followUp(arg: string | Partial<FollowUpArgs> | undefined): Promise<TaskResult | undefined> {
-    const opts: Partial<FollowUpArgs> = pick(arg, FOLLOW_UP_KEYS);
-    let prompt = typeof arg === 'string' ? arg : opts.prompt;
+  async followUp(arg: unknown): Promise<RunResult | undefined> {
+    const opts = pick<FollowUpArgs>(arg, FOLLOW_UP_KEYS);
+    let prompt = promptOf(arg, opts);
     let taskId = opts.taskId;
     const sessionId = opts.sessionId;
     if (!taskId && !sessionId) {
@@ -193,8 +199,8 @@ export class Commands {
     return this.bridge.followUp(args);
   }
 
-  async cancelTask(arg: string | { taskId?: string } | undefined): Promise<boolean> {
-    let taskId = typeof arg === 'string' ? arg : pick(arg, ['taskId'] as const).taskId;
+  async cancelTask(arg: unknown): Promise<boolean> {
+    let taskId = typeof arg === 'string' ? arg : pick<{ taskId: string }>(arg, TASK_KEYS).taskId;
     if (!taskId) {
       const running = this.bridge.store.running();
       if (running.length === 0) {
@@ -258,8 +264,8 @@ export class Commands {
     if (action?.id === 'followUp') await this.followUp({ taskId: t.taskId });
   }
 
-  async showTranscript(arg: string | { taskId?: string } | undefined): Promise<string | undefined> {
-    let taskId = typeof arg === 'string' ? arg : pick(arg, ['taskId'] as const).taskId;
+  async showTranscript(arg: unknown): Promise<string | undefined> {
+    let taskId = typeof arg === 'string' ? arg : pick<{ taskId: string }>(arg, TASK_KEYS).taskId;
     if (!taskId) {
       const all = this.bridge.store.all();
       if (all.length === 0) {
@@ -283,16 +289,16 @@ export class Commands {
     return doc.uri.toString();
   }
 
-  async authStatus(): Promise<unknown> {
+  async authStatus(): Promise<AuthStatus | null> {
     const status = await this.bridge.authStatus();
     const lines: string[] = [];
-    if (status && typeof status === 'object') {
-      for (const [k, v] of Object.entries(status as Record<string, unknown>)) {
-        if (v === undefined || v === null || v === '') continue;
+    if (status) {
+      for (const [k, v] of Object.entries(status) as [string, AuthStatus[keyof AuthStatus]][]) {
+        if (v === undefined || v === '') continue;
         lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
       }
     } else {
-      lines.push(String(status));
+      lines.push('no status (the bridge replied null)');
     }
     this.bridge.output.info(`auth status: ${JSON.stringify(status)}`);
     const details = 'Show Log';

@@ -73,9 +73,10 @@ function raceCancel<T>(p: Thenable<T>, token: vscode.CancellationToken): Promise
         sub.dispose();
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         sub.dispose();
-        reject(e);
+        // VS Code rejects with an Error; anything else is wrapped so callers get a message and a stack.
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -2,23 +2,10 @@
 // (README "Configuration"): sent as initializationOptions and as
 // settings.claudeBridge in workspace/didChangeConfiguration.
 
-export interface BridgeAuthOptions {
-  mode?: string;
-  keyFile?: string;
-  keyCommand?: string;
-}
+import { AuthConfiguration, AuthMode, Configuration, LogLevel, PermissionMode } from './lspExt';
 
-export interface BridgeOptions {
-  claudePath?: string;
-  model?: string;
-  permissionMode?: string;
-  allowedTools?: string[];
-  disallowedTools?: string[];
-  maxConcurrentTasks?: number;
-  followUpIdleSeconds?: number;
-  logLevel?: string;
-  auth: BridgeAuthOptions;
-}
+/** The configuration the extension sends: `auth` is always an object. */
+export type BridgeOptions = Configuration & { auth: AuthConfiguration };
 
 /** Reads one setting under `claudeBridge.` (e.g. 'model', 'auth.mode'). */
 export type SettingGetter = (key: string) => unknown;
@@ -33,6 +20,15 @@ function strList(v: unknown): string[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/**
+ * A setting with a fixed set of values, passed on as it is: package.json
+ * lists the values for the settings editor, and the bridge refuses another
+ * one with a message that names it.
+ */
+function choice<T extends string>(v: unknown): T | undefined {
+  return str(v) as T | undefined;
+}
+
 function int(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : undefined;
 }
@@ -45,14 +41,14 @@ export function bridgeOptions(get: SettingGetter): BridgeOptions {
   const o: BridgeOptions = {
     claudePath: str(get('claudePath')),
     model: str(get('model')),
-    permissionMode: str(get('permissionMode')),
+    permissionMode: choice<PermissionMode>(get('permissionMode')),
     allowedTools: strList(get('allowedTools')),
     disallowedTools: strList(get('disallowedTools')),
     maxConcurrentTasks: int(get('maxConcurrentTasks')),
     followUpIdleSeconds: int(get('followUpIdleSeconds')),
-    logLevel: str(get('logLevel')),
+    logLevel: choice<LogLevel>(get('logLevel')),
     auth: {
-      mode: str(get('auth.mode')),
+      mode: choice<AuthMode>(get('auth.mode')),
       keyFile: str(get('auth.keyFile')),
       keyCommand: str(get('auth.keyCommand')),
     },

@@ -2,7 +2,12 @@
 // so it can be unit-tested. Fed by claude/event notifications, replies of
 // claude.run / claude.followUp, and claude.tasks listings.
 
-import { BridgeEvent, EditConflict, TaskInfo, TaskResult, TaskStatus, isTerminal } from './protocol';
+import { BridgeEvent, EditConflictParams, RunResult, TaskInfo, TaskStatus } from './lspExt';
+
+/** A task in one of its final statuses: completed, failed or cancelled. */
+export function isTerminal(s: TaskStatus | undefined): boolean {
+  return s === 'completed' || s === 'failed' || s === 'cancelled';
+}
 
 export interface TaskRecord {
   taskId: string;
@@ -17,8 +22,11 @@ export interface TaskRecord {
   events: BridgeEvent[];
   /** Events that arrived out of order (seq gap) are still kept; this counts gaps seen. */
   seqGaps: number;
-  conflicts: EditConflict[];
-  result?: TaskResult;
+  conflicts: EditConflictParams[];
+  /** The bridge's reply to claude.run / claude.followUp. */
+  result?: RunResult;
+  /** Why the task failed without a reply (the bridge stopped). */
+  failure?: string;
   /** Set for a follow-up: the task it continued. */
   followUpOf?: string;
 }
@@ -111,29 +119,27 @@ export class TaskStore {
     if (!ev || typeof ev.taskId !== 'string') return;
     const t = this.ensure(ev.taskId);
     const last = t.events.length > 0 ? t.events[t.events.length - 1].seq : 0;
-    if (typeof ev.seq === 'number' && ev.seq !== last + 1) t.seqGaps++;
+    if (ev.seq !== last + 1) t.seqGaps++;
     t.events.push(ev);
     switch (ev.kind) {
       case 'queued':
-        if (typeof ev.prompt === 'string' && !t.prompt) t.prompt = ev.prompt;
-        if (typeof ev.workspaceFolder === 'string') t.workspaceFolder = ev.workspaceFolder;
+        if (ev.prompt && !t.prompt) t.prompt = ev.prompt;
+        if (ev.workspaceFolder) t.workspaceFolder = ev.workspaceFolder;
         break;
       case 'started':
         if (!isTerminal(t.status)) t.status = 'running';
-        if (typeof ev.sessionId === 'string') t.sessionId = ev.sessionId;
+        if (ev.sessionId) t.sessionId = ev.sessionId;
         break;
       case 'permission':
         if (t.status === 'waiting') t.status = 'running';
         break;
-      case 'result': {
-        const s = ev.status;
-        if (s === 'completed' || s === 'failed' || s === 'cancelled') {
-          t.status = s;
+      case 'result':
+        if (isTerminal(ev.status)) {
+          t.status = ev.status;
           t.endedAt ??= new Date();
         }
-        if (typeof ev.sessionId === 'string' && ev.sessionId) t.sessionId = ev.sessionId;
+        if (ev.sessionId) t.sessionId = ev.sessionId;
         break;
-      }
     }
     this.fire(t.taskId);
   }
@@ -148,13 +154,13 @@ export class TaskStore {
     this.fire(taskId);
   }
 
-  addConflict(c: EditConflict): void {
+  addConflict(c: EditConflictParams): void {
     const t = this.ensure(c.taskId);
     t.conflicts.push(c);
     this.fire(t.taskId);
   }
 
-  finish(r: TaskResult): void {
+  finish(r: RunResult): void {
     const t = this.ensure(r.taskId);
     t.result = r;
     t.status = r.status;
@@ -167,7 +173,10 @@ export class TaskStore {
   fail(taskId: string, reason: string): void {
     const t = this.ensure(taskId);
     if (isTerminal(t.status)) return;
-    this.finish({ taskId, status: 'failed', result: reason, isError: true });
+    t.status = 'failed';
+    t.failure = reason;
+    t.endedAt ??= new Date();
+    this.fire(t.taskId);
   }
 
   /** Merges a claude.tasks listing: statuses of tasks this window did not see end. */

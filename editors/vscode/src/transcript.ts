@@ -2,7 +2,7 @@
 // text with Markdown headings). Pure: the virtual document provider in
 // transcriptView.ts re-renders it as events arrive.
 
-import { BridgeEvent } from './protocol';
+import { BridgeEvent, Decision } from './lspExt';
 import { TaskRecord } from './tasks';
 
 function s(v: unknown): string {
@@ -32,7 +32,7 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max) + `… (${text.length - max} more characters)`;
 }
 
-const DECISIONS: Record<string, string> = {
+const DECISIONS: Record<Decision, string> = {
   allow: 'allowed',
   allowTask: 'allowed for this task',
   deny: 'denied',
@@ -42,7 +42,7 @@ const DECISIONS: Record<string, string> = {
 export function describeEvent(ev: BridgeEvent): string {
   switch (ev.kind) {
     case 'queued': {
-      const pos = typeof ev.position === 'number' && ev.position > 0 ? `, ${ev.position} task(s) ahead` : '';
+      const pos = ev.position > 0 ? `, ${ev.position} task(s) ahead` : '';
       return `Queued in ${s(ev.workspaceFolder)}${pos}`;
     }
     case 'started': {
@@ -64,7 +64,7 @@ export function describeEvent(ev: BridgeEvent): string {
     }
     case 'permission': {
       const who = ev.automatic ? 'automatically' : 'by you';
-      const decision = DECISIONS[s(ev.decision)] ?? s(ev.decision);
+      const decision = DECISIONS[ev.decision] ?? s(ev.decision);
       const reason = ev.reason ? ` (${s(ev.reason)})` : '';
       return `Permission: ${s(ev.summary) || s(ev.name)}: ${decision} ${who}${reason}`;
     }
@@ -86,8 +86,11 @@ export function describeEvent(ev: BridgeEvent): string {
       const body = s(ev.result).trimEnd();
       return `Result: ${facts.join(', ')}${body ? '\n' + indent(body) : ''}`;
     }
-    default:
-      return `${ev.kind}: ${cut(JSON.stringify(ev), 300)}`;
+    default: {
+      // A kind newer than this extension.
+      const other: { kind: string } = ev;
+      return `${other.kind}: ${cut(JSON.stringify(other), 300)}`;
+    }
   }
 }
 
@@ -128,9 +131,14 @@ export function render(t: TaskRecord): string {
   for (const c of t.conflicts) {
     out.push(`Edit conflict in ${c.uri}: ${c.message}`);
   }
-  if (t.result && !t.events.some((e) => e.kind === 'result')) {
-    out.push(`Result: ${t.result.status}`);
-    out.push(indent(t.result.result));
+  if (!t.events.some((e) => e.kind === 'result')) {
+    if (t.result) {
+      out.push(`Result: ${t.result.status}`);
+      out.push(indent(t.result.result));
+    } else if (t.failure) {
+      out.push('Result: failed');
+      out.push(indent(t.failure));
+    }
   }
   if (t.seqGaps > 0) out.push(`(${t.seqGaps} gap(s) in the event sequence)`);
   if (t.endedAt) out.push(`Ended: ${time(t.endedAt)}`);

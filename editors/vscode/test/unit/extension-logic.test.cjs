@@ -127,6 +127,9 @@ test('task store: events, steps, results and follow-up renames', () => {
   assert.equal(store.get('t3').status, 'running');
   store.fail('t3', 'bridge stopped');
   assert.equal(store.get('t3').status, 'failed');
+  // No reply came: the transcript says why, and no made-up cost or duration stands in for one.
+  assert.equal(store.get('t3').result, undefined);
+  assert.match(render(store.get('t3')), /Result: failed\n {4}bridge stopped/);
   // A terminal status is never overwritten by a stale listing.
   store.merge([{ taskId: 't3', status: 'running' }]);
   assert.equal(store.get('t3').status, 'failed');
