@@ -7,7 +7,7 @@ CLAUDE := $(TOOLS)/node_modules/.bin/claude
 BRIDGE := $(CURDIR)/bin/claude-bridge
 export CLAUDE_BRIDGE_TEST_CLAUDE ?= $(CLAUDE)
 
-.PHONY: all build tools demo generate test test-all test-go test-nvim test-protocol test-vscode vsix bench lint clean nvim chromium
+.PHONY: all build tools demo generate test test-all test-go test-nvim test-protocol test-vscode vsix bench lint lint-editors luacheck clean nvim chromium
 
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,9 +33,20 @@ demo: build tools
 generate:
 	$(GO) run ./server/lspext/gen
 
-lint:
+lint: lint-editors
 	@out=$$(gofmt -l cmd server runner testdata); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./... ./testdata/fakeapi/...
+
+# The editors' own linters: luacheck (.luacheckrc) over the Neovim plugin and
+# its specs; tsc and ESLint with typescript-eslint (eslint.config.mjs) over
+# the VS Code extension.
+lint-editors: luacheck
+	cd editors/nvim && luacheck --quiet --no-color .
+	./editors/vscode/scripts/lint.sh
+
+# luacheck (Debian's lua-check), installed if missing.
+luacheck:
+	@command -v luacheck >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq lua-check; }
 
 test-go: build tools
 	$(GO) test -race -count=1 ./... ./testdata/fakeapi/...

@@ -302,7 +302,12 @@ func (p *protocol) lua() []byte {
 		if len(s.Enum) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n---@type %s%s[]\nM.%s = { %s }\n", luaPrefix, name, pluralSnake(name), strings.Join(quoteAll(enumStrings(s)), ", "))
+		fmt.Fprintf(&b, "\n---@type %s%s[]\n", luaPrefix, name)
+		line := fmt.Sprintf("M.%s = { %s }", pluralSnake(name), strings.Join(quoteAll(enumStrings(s)), ", "))
+		if len(line) > 100 { // luacheck's line limit is 120
+			line = fmt.Sprintf("M.%s = {\n  %s,\n}", pluralSnake(name), strings.Join(quoteAll(enumStrings(s)), ",\n  "))
+		}
+		b.WriteString(line + "\n")
 	}
 	b.WriteString("\nreturn M\n")
 	return []byte(b.String())

@@ -87,7 +87,10 @@ local function on_reply(task, rpc_err, result)
       task.result = rpc_err.message or tostring(rpc_err)
       task.is_error = true
     end
-    transcript.note(task, string.format('✘ The bridge answered with an error (%s): %s', tostring(rpc_err.code), task.result))
+    transcript.note(
+      task,
+      string.format('✘ The bridge answered with an error (%s): %s', tostring(rpc_err.code), task.result)
+    )
   elseif type(result) == 'table' then
     if result.taskId and result.taskId ~= task.id then
       tasks.rename(task, result.taskId)

@@ -144,7 +144,8 @@ function M.resolve(user)
       error('claude-bridge: ' .. k .. ' must be a list of tool names')
     end
   end
-  for _, k in ipairs({ 'max_concurrent_tasks', 'follow_up_idle_seconds', 'permission_timeout', 'debounce_text_changes' }) do
+  local numbers = { 'max_concurrent_tasks', 'follow_up_idle_seconds', 'permission_timeout', 'debounce_text_changes' }
+  for _, k in ipairs(numbers) do
     if opts[k] ~= nil and (type(opts[k]) ~= 'number' or opts[k] < 0) then
       error('claude-bridge: ' .. k .. ' must be a non-negative number')
     end

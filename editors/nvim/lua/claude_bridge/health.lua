@@ -50,7 +50,10 @@ local function check_neovim(h)
     table.insert(missing, 'vim.ui.select')
   end
   if #missing > 0 then
-    h.error('Neovim ' .. version .. ' lacks ' .. table.concat(missing, ', '), { 'claude-bridge needs Neovim 0.7.2 or newer.' })
+    h.error(
+      'Neovim ' .. version .. ' lacks ' .. table.concat(missing, ', '),
+      { 'claude-bridge needs Neovim 0.7.2 or newer.' }
+    )
   else
     h.ok('Neovim ' .. version .. ' has the LSP client features the plugin uses')
   end
@@ -67,20 +70,28 @@ local function check_bridge(h)
   end
   local res = compat.run({ path, 'version' }, 5000, env())
   if res.code == 0 then
-    h.ok(string.format('%s: %s', path, first_line(res.stdout) ~= '' and first_line(res.stdout) or first_line(res.stderr)))
+    local said = first_line(res.stdout) ~= '' and first_line(res.stdout) or first_line(res.stderr)
+    h.ok(string.format('%s: %s', path, said))
   elseif res.timeout then
     h.error(path .. ' version did not answer within 5 s', INSTALL_BRIDGE)
     return nil
   else
     h.error(
-      string.format('%s version failed (exit %s): %s', path, tostring(res.code), first_line(res.stderr ~= '' and res.stderr or res.stdout)),
+      string.format(
+        '%s version failed (exit %s): %s',
+        path,
+        tostring(res.code),
+        first_line(res.stderr ~= '' and res.stderr or res.stdout)
+      ),
       INSTALL_BRIDGE
     )
     return nil
   end
   local running = require('claude_bridge.lsp').running()
   if #running == 0 then
-    h.info('no bridge is running in this Neovim yet (one starts per workspace root when a file is opened or a command runs)')
+    h.info(
+      'no bridge is running in this Neovim yet (one starts per workspace root when a file is opened or a command runs)'
+    )
   end
   for _, r in ipairs(running) do
     h.info(string.format('running: client %d for %s', r.client.id, table.concat(r.group.folders, ', ')))
@@ -112,7 +123,12 @@ local function check_claude(h)
     h.ok(string.format('%s (from %s): %s', path, source, first_line(res.stdout)))
   else
     h.error(
-      string.format('%s --version failed (%s): %s', path, res.timeout and 'no answer in 15 s' or ('exit ' .. tostring(res.code)), first_line(res.stderr)),
+      string.format(
+        '%s --version failed (%s): %s',
+        path,
+        res.timeout and 'no answer in 15 s' or ('exit ' .. tostring(res.code)),
+        first_line(res.stderr)
+      ),
       INSTALL_CLAUDE
     )
   end

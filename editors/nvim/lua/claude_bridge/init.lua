@@ -42,7 +42,10 @@ function M.setup(opts)
     local lsp = require('claude_bridge.lsp')
     lsp.push_settings()
     if not vim.deep_equal(old_cmd, config.options.cmd) and #lsp.running() > 0 then
-      vim.notify('claude-bridge: the new cmd applies to bridges started from now on (running ones keep theirs)', vim.log.levels.INFO)
+      vim.notify(
+        'claude-bridge: the new cmd applies to bridges started from now on (running ones keep theirs)',
+        vim.log.levels.INFO
+      )
     end
   end
   return M

@@ -170,7 +170,8 @@ local function on_event(_, ev, ctx)
   task.events_seen = (task.events_seen or 0) + 1
   transcript.event(task, ev)
   progress.on_event(task, ev)
-  if task.cancel_requested and not task.cancel_confirmed and not tasks.is_terminal(task.status) and ev.kind ~= 'result' then
+  local cancel_unconfirmed = task.cancel_requested and not task.cancel_confirmed
+  if cancel_unconfirmed and not tasks.is_terminal(task.status) and ev.kind ~= 'result' then
     M.cancel_task(task) -- the bridge knows the task now
   end
 end
@@ -192,7 +193,11 @@ local function on_edit_conflict(_, params)
     return
   end
   local file = params.uri and vim.uri_to_fname(params.uri) or '?'
-  local msg = string.format('Claude edit not applied to %s: %s', vim.fn.fnamemodify(file, ':~:.'), params.message or 'it overlaps unsaved changes')
+  local msg = string.format(
+    'Claude edit not applied to %s: %s',
+    vim.fn.fnamemodify(file, ':~:.'),
+    params.message or 'it overlaps unsaved changes'
+  )
   local task = params.taskId and tasks.get(params.taskId)
   if task then
     transcript.note(task, '! ' .. msg)
@@ -217,7 +222,11 @@ local function on_auth_changed(_, params, ctx)
     return
   end
   vim.notify(
-    string.format('Claude authentication: %s (key from %s)', tostring(params.status or '?'), tostring(params.source or '?')),
+    string.format(
+      'Claude authentication: %s (key from %s)',
+      tostring(params.status or '?'),
+      tostring(params.source or '?')
+    ),
     ok and vim.log.levels.INFO or vim.log.levels.WARN
   )
 end
@@ -256,7 +265,8 @@ end
 
 local function on_exit(group, code, signal, client_id)
   vim.schedule(function()
-    local reason = string.format('the bridge exited (code %s%s)', tostring(code), signal and signal ~= 0 and (', signal ' .. signal) or '')
+    local by_signal = signal and signal ~= 0 and (', signal ' .. signal) or ''
+    local reason = string.format('the bridge exited (code %s%s)', tostring(code), by_signal)
     if group.client_id == client_id then
       group.client_id = nil
       group.ready = false
@@ -267,7 +277,11 @@ local function on_exit(group, code, signal, client_id)
       progress.finished(t)
     end
     if code ~= 0 and vim.v.exiting == vim.NIL then
-      vim.notify('claude-bridge: ' .. reason .. ' for ' .. group.folders[1] .. '; see the bridge log file (claude-bridge --log-file) for why', vim.log.levels.ERROR)
+      vim.notify(
+        'claude-bridge: ' .. reason .. ' for ' .. group.folders[1]
+          .. '; see the bridge log file (claude-bridge --log-file) for why',
+        vim.log.levels.ERROR
+      )
     end
     progress.changed()
   end)
@@ -320,7 +334,8 @@ function M.ensure(key, folders)
   }
   local started, id = pcall(compat.start_client, cfg)
   if not started or not id then
-    return nil, 'claude-bridge: could not start ' .. table.concat(opts.cmd, ' ') .. (started and '' or (': ' .. tostring(id)))
+    local why = started and '' or (': ' .. tostring(id))
+    return nil, 'claude-bridge: could not start ' .. table.concat(opts.cmd, ' ') .. why
   end
   group.client_id = id
   if not opts.autostart then

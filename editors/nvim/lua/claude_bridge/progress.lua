@@ -117,7 +117,8 @@ function M.finished(task)
   local body = task.status == 'cancelled' and task.prompt or task.result
   local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
   local msg = head .. ': ' .. first_line(body, room)
-  local level = ({ completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN })[task.status] or vim.log.levels.ERROR
+  local levels = { completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN }
+  local level = levels[task.status] or vim.log.levels.ERROR
   vim.notify(msg, level)
 end
 

@@ -226,7 +226,8 @@ function renderers.result(tr, ev)
   add(tr, '')
   local mark_char = ({ completed = '✔', failed = '✘', cancelled = '■' })[ev.status] or '■'
   local lines = split_lines(ev.result or '')
-  add(tr, string.format('%s %s%s', mark_char, ev.status or 'finished', #lines > 0 and lines[1] ~= '' and (': ' .. lines[1]) or ''))
+  local first = #lines > 0 and lines[1] ~= '' and (': ' .. lines[1]) or ''
+  add(tr, string.format('%s %s%s', mark_char, ev.status or 'finished', first))
   for i = 2, #lines do
     add(tr, '  ' .. lines[i])
   end

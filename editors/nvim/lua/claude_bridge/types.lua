@@ -353,7 +353,19 @@ M.notifications = {
 }
 
 ---@type claude_bridge.EventKind[]
-M.event_kinds = { 'queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'retry', 'status', 'other', 'result' }
+M.event_kinds = {
+  'queued',
+  'started',
+  'text',
+  'thinking',
+  'toolUse',
+  'toolResult',
+  'permission',
+  'retry',
+  'status',
+  'other',
+  'result',
+}
 
 ---@type claude_bridge.TaskStatus[]
 M.task_statuses = { 'queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled' }
@@ -371,7 +383,15 @@ M.auth_states = { 'ok', 'error', 'inherit', 'starting' }
 M.auth_modes = { 'helper', 'inherit' }
 
 ---@type claude_bridge.KeySource[]
-M.key_sources = { 'CLAUDE_API_KEY', 'ANTHROPIC_API_KEY', 'keyFile', 'keyCommand', 'helper', 'none', 'inherit' }
+M.key_sources = {
+  'CLAUDE_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'keyFile',
+  'keyCommand',
+  'helper',
+  'none',
+  'inherit',
+}
 
 ---@type claude_bridge.LogLevel[]
 M.log_levels = { 'debug', 'info', 'warn', 'error' }

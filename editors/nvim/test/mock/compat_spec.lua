@@ -102,7 +102,7 @@ H.run('mock/compat', function()
   local Client = {}
   Client.__index = Client
   local calls = {}
-  function Client:request(method, p, handler, bufnr)
+  function Client:request(method, p, _handler, bufnr)
     table.insert(calls, { self = self, method = method, p = p, bufnr = bufnr })
     return true, 7
   end
