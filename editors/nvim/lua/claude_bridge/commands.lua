@@ -10,6 +10,7 @@ local lsp = require('claude_bridge.lsp')
 local tasks = require('claude_bridge.tasks')
 local transcript = require('claude_bridge.transcript')
 local progress = require('claude_bridge.progress')
+local protocol = require('claude_bridge.types')
 
 local function err(msg)
   vim.notify('claude-bridge: ' .. msg, vim.log.levels.ERROR)
@@ -77,6 +78,7 @@ local function save_workspace(folders)
 end
 
 -- The reply of claude.run / claude.followUp (or a request error) ends the task here.
+---@param result claude_bridge.RunResult|nil
 local function on_reply(task, rpc_err, result)
   if rpc_err then
     if rpc_err.code == -32800 then
@@ -212,7 +214,7 @@ function M.run(opts)
     status = 'queued',
   })
   transcript.begin(task)
-  send(task, key, folders, 'claude.run', arg, bufnr)
+  send(task, key, folders, protocol.commands.run, arg, bufnr)
   return task
 end
 
@@ -262,7 +264,7 @@ function M.follow_up(opts)
     status = 'queued',
   })
   transcript.begin(task)
-  send(task, key, folders, 'claude.followUp', arg, opts.line1 and bufnr or nil)
+  send(task, key, folders, protocol.commands.follow_up, arg, opts.line1 and bufnr or nil)
   return task
 end
 
@@ -277,7 +279,8 @@ function M.cancel(id)
       local any = false
       for _, r in ipairs(lsp.running()) do
         any = true
-        lsp.execute(r.client, 'claude.cancel', { taskId = id }, function(e, res)
+        lsp.execute(r.client, protocol.commands.cancel, { taskId = id }, function(e, res)
+          ---@cast res claude_bridge.CancelResult|nil
           if not e and type(res) == 'table' and res.cancelled then
             vim.notify('Claude task ' .. id .. ' cancelled', vim.log.levels.INFO)
           end
@@ -390,7 +393,8 @@ function M.tasks(done)
     end)
   end
   for _, r in ipairs(running) do
-    local ok = lsp.execute(r.client, 'claude.tasks', vim.empty_dict(), function(e, res)
+    local ok = lsp.execute(r.client, protocol.commands.tasks, vim.empty_dict(), function(e, res)
+      ---@cast res claude_bridge.TaskInfo[]|nil
       if e then
         err('claude.tasks failed: ' .. tostring(e.message or e))
       elseif type(res) == 'table' then
@@ -483,7 +487,8 @@ function M.auth(done)
       end
       return
     end
-    lsp.execute(client, 'claude.authStatus', vim.empty_dict(), function(rpc_err, res)
+    lsp.execute(client, protocol.commands.auth_status, vim.empty_dict(), function(rpc_err, res)
+      ---@cast res claude_bridge.AuthStatus|nil
       if rpc_err then
         err('claude.authStatus failed: ' .. tostring(rpc_err.message or rpc_err))
         if done then

@@ -181,6 +181,7 @@ end
 
 --- The bridge settings object for the current (or given) options, camelCase keys, only the
 --- keys the user set. Always a JSON object, never an empty array.
+---@return claude_bridge.Configuration
 function M.bridge_settings(opts)
   opts = opts or M.options
   local out = {}

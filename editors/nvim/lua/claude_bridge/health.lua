@@ -170,7 +170,8 @@ local function check_auth(h, bridge)
   for _, r in ipairs(lsp.running()) do
     local result, err = nil, nil
     local done = false
-    lsp.execute(r.client, 'claude.authStatus', vim.empty_dict(), function(e, res_)
+    lsp.execute(r.client, require('claude_bridge.types').commands.auth_status, vim.empty_dict(), function(e, res_)
+      ---@cast res_ claude_bridge.AuthStatus|nil
       result, err, done = res_, e, true
     end)
     vim.wait(3000, function()

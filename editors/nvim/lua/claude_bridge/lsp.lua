@@ -12,6 +12,7 @@ local tasks = require('claude_bridge.tasks')
 local transcript = require('claude_bridge.transcript')
 local progress = require('claude_bridge.progress')
 local permissions = require('claude_bridge.permissions')
+local protocol = require('claude_bridge.types')
 
 M.CLIENT_NAME = 'claude-bridge'
 
@@ -140,6 +141,7 @@ local function group_of_client(client_id)
 end
 
 --- The task for a bridge event: known, a follow-up waiting for its id, or a new record.
+---@param ev claude_bridge.BridgeEvent
 local function task_for_event(client_id, ev)
   local task = tasks.get(ev.taskId)
   if task then
@@ -162,6 +164,7 @@ local function task_for_event(client_id, ev)
   return task
 end
 
+---@param ev claude_bridge.BridgeEvent
 local function on_event(_, ev, ctx)
   if type(ev) ~= 'table' or not ev.taskId then
     return
@@ -188,6 +191,7 @@ end
 
 -- The bridge also tells the user with window/showMessage (Neovim shows it); the task's log
 -- keeps a line for it. Without a known task, the plugin warns itself.
+---@param params claude_bridge.EditConflictParams
 local function on_edit_conflict(_, params)
   if type(params) ~= 'table' then
     return
@@ -210,6 +214,7 @@ local auth_seen = {} -- client id -> the last claude/authChanged status
 
 -- The first report of a bridge is only shown when something is wrong; later ones are
 -- changes the user should know about.
+---@param params claude_bridge.AuthChangedParams
 local function on_auth_changed(_, params, ctx)
   if type(params) ~= 'table' then
     return
@@ -235,9 +240,9 @@ local function handlers()
   return {
     ['$/progress'] = on_progress,
     ['window/showMessageRequest'] = permissions.show_message_request,
-    ['claude/event'] = on_event,
-    ['claude/editConflict'] = on_edit_conflict,
-    ['claude/authChanged'] = on_auth_changed,
+    [protocol.notifications.event] = on_event,
+    [protocol.notifications.edit_conflict] = on_edit_conflict,
+    [protocol.notifications.auth_changed] = on_auth_changed,
   }
 end
 
@@ -469,7 +474,8 @@ function M.cancel_task(task)
   end
   task.cancel_pending = true
   local seen = task.events_seen or 0
-  M.execute(client, 'claude.cancel', { taskId = task.id }, function(e, res)
+  M.execute(client, protocol.commands.cancel, { taskId = task.id }, function(e, res)
+    ---@cast res claude_bridge.CancelResult|nil
     task.cancel_pending = false
     if not e and type(res) == 'table' and res.cancelled then
       task.cancel_confirmed = true

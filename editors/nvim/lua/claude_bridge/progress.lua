@@ -52,6 +52,7 @@ function M.on_progress(token, value)
 end
 
 --- Called for every `claude/event` (after the transcript took it).
+---@param ev claude_bridge.BridgeEvent
 function M.on_event(task, ev)
   if ev.kind == 'queued' then
     task.saw_queued = true
@@ -59,13 +60,14 @@ function M.on_event(task, ev)
       task.status = 'queued'
     end
   elseif ev.kind == 'started' then
-    task.session_id = ev.sessionId or task.session_id
+    task.session_id = ev.sessionId ~= '' and ev.sessionId or task.session_id
     task.model = ev.model
     if not tasks.is_terminal(task.status) then
       task.status = 'running'
     end
   elseif ev.kind == 'result' then
-    task.session_id = ev.sessionId or task.session_id
+    -- "" when claude never started: keep the one a started event gave.
+    task.session_id = (ev.sessionId or '') ~= '' and ev.sessionId or task.session_id
     task.cost = ev.costUsd
     task.duration_ms = ev.durationMs
   end

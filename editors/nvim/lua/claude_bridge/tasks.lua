@@ -98,6 +98,7 @@ end
 --- Called for an event whose taskId is unknown: if it is the bridge's name for a follow-up
 --- this side sent, give the placeholder that id. The match is on the prompt (the `queued`
 --- event carries it), else the oldest pending follow-up of that client.
+---@param event claude_bridge.BridgeEvent
 function M.claim(client_id, task_id, event)
   local list = M.pending_followups[client_id]
   if not list or #list == 0 then

@@ -121,8 +121,10 @@ function M.begin(task)
   add(tr, '')
 end
 
+-- One renderer per event kind (see claude_bridge.types for each kind's fields).
 local renderers = {}
 
+---@param ev claude_bridge.QueuedEvent
 function renderers.queued(tr, ev)
   -- Only a task that has to wait for others is worth a line.
   if type(ev.position) == 'number' and ev.position > 0 then
@@ -130,6 +132,7 @@ function renderers.queued(tr, ev)
   end
 end
 
+---@param ev claude_bridge.StartedEvent
 function renderers.started(tr, ev)
   add(
     tr,
@@ -146,14 +149,17 @@ function renderers.started(tr, ev)
   end
 end
 
+---@param ev claude_bridge.TextEvent
 function renderers.text(tr, ev)
   stream(tr, 'text', ev.messageId, ev.text or '', '')
 end
 
+---@param ev claude_bridge.ThinkingEvent
 function renderers.thinking(tr, ev)
   stream(tr, 'thinking', ev.messageId, ev.text or '', '  ┆ ')
 end
 
+---@param ev claude_bridge.ToolUseEvent
 function renderers.toolUse(tr, ev)
   add(tr, '')
   add(tr, '▶ ' .. (ev.summary or ev.name or 'tool'))
@@ -162,6 +168,7 @@ function renderers.toolUse(tr, ev)
   end
 end
 
+---@param ev claude_bridge.ToolResultEvent
 function renderers.toolResult(tr, ev)
   local head = string.format('◀ %s %s', ev.name or 'tool', ev.isError and 'error' or 'ok')
   if ev.filePath then
@@ -184,6 +191,7 @@ function renderers.toolResult(tr, ev)
   end
 end
 
+---@param ev claude_bridge.PermissionEvent
 function renderers.permission(tr, ev)
   local words = { allow = 'allowed', allowTask = 'allowed for this task', deny = 'denied' }
   local line = string.format(
@@ -198,6 +206,7 @@ function renderers.permission(tr, ev)
   add(tr, line)
 end
 
+---@param ev claude_bridge.RetryEvent
 function renderers.retry(tr, ev)
   add(
     tr,
@@ -206,22 +215,26 @@ function renderers.retry(tr, ev)
       tostring(ev.attempt or '?'),
       tostring(ev.maxRetries or '?'),
       tostring(ev.delayMs or '?'),
-      ev.errorStatus and ('HTTP ' .. tostring(ev.errorStatus) .. ' ') or '',
+      -- errorStatus is 0 when the request got no HTTP answer (and 0 is true in Lua).
+      (ev.errorStatus or 0) ~= 0 and ('HTTP ' .. tostring(ev.errorStatus) .. ' ') or '',
       one_line(ev.error or '')
     )
   )
 end
 
+---@param ev claude_bridge.StatusEvent
 function renderers.status(tr, ev)
   add(tr, '· ' .. one_line(ev.message or ''))
 end
 
+---@param ev claude_bridge.OtherEvent
 function renderers.other(tr, ev)
   local raw = ev.raw
   local what = type(raw) == 'table' and table.concat({ raw.type or '?', raw.subtype }, '/') or one_line(json(raw), 80)
   add(tr, '· (' .. what .. ')')
 end
 
+---@param ev claude_bridge.ResultEvent
 function renderers.result(tr, ev)
   add(tr, '')
   local mark_char = ({ completed = '✔', failed = '✘', cancelled = '■' })[ev.status] or '■'
@@ -239,13 +252,14 @@ function renderers.result(tr, ev)
       seconds(ev.durationMs),
       tostring(ev.numTurns or '?'),
       ev.numTurns == 1 and '' or 's',
-      ev.sessionId and (' · session ' .. ev.sessionId) or ''
+      (ev.sessionId or '') ~= '' and (' · session ' .. ev.sessionId) or ''
     )
   )
 end
 
 --- Adds one `claude/event` to the task's transcript and updates its log buffers.
 --- Events with a seq already seen are ignored.
+---@param ev claude_bridge.BridgeEvent
 function M.event(task, ev)
   local tr = get(task)
   if type(ev.seq) == 'number' then
