@@ -38,8 +38,18 @@ M.auth_keys = {
   helper_path = 'helperPath',
 }
 
-local permission_modes = { default = true, acceptEdits = true, plan = true, bypassPermissions = true }
-local log_levels = { debug = true, info = true, warn = true, error = true }
+local protocol = require('claude_bridge.types')
+
+-- The values the bridge accepts, from the protocol's generated types.
+local function one_of(list)
+  local set = {}
+  for _, v in ipairs(list) do
+    set[v] = true
+  end
+  return set, table.concat(list, ', ')
+end
+local permission_modes, permission_modes_text = one_of(protocol.permission_modes)
+local log_levels, log_levels_text = one_of(protocol.log_levels)
 local log_windows = { split = true, vsplit = true, tab = true, current = true }
 
 -- The current options (defaults merged with the last setup()).
@@ -131,10 +141,10 @@ function M.resolve(user)
     error('claude-bridge: cmd_env must be a table of environment variables')
   end
   if opts.permission_mode ~= nil and not permission_modes[opts.permission_mode] then
-    error('claude-bridge: permission_mode must be one of default, acceptEdits, plan, bypassPermissions')
+    error('claude-bridge: permission_mode must be one of ' .. permission_modes_text)
   end
   if opts.log_level ~= nil and not log_levels[opts.log_level] then
-    error('claude-bridge: log_level must be one of debug, info, warn, error')
+    error('claude-bridge: log_level must be one of ' .. log_levels_text)
   end
   for _, k in ipairs({ 'allowed_tools', 'disallowed_tools' }) do
     if type(opts[k]) == 'string' then
