@@ -95,12 +95,16 @@ func Key(path string) string {
 	return fold(Resolve(path))
 }
 
+// SpellingKey is the key of path as it is written, without looking at the
+// file system: cleaned, case-folded on Windows. Equal spelling keys name the
+// same file; different ones may too (compare Keys).
+func SpellingKey(path string) string {
+	return fold(filepath.Clean(path))
+}
+
 // Same reports whether a and b name the same file.
 func Same(a, b string) bool {
-	if fold(filepath.Clean(a)) == fold(filepath.Clean(b)) {
-		return true
-	}
-	return Key(a) == Key(b)
+	return SpellingKey(a) == SpellingKey(b) || Key(a) == Key(b)
 }
 
 // Within reports whether path lies inside root (or is root), both resolved:
