@@ -203,7 +203,7 @@ func (s *Server) listTasks() []TaskInfo {
 	out := make([]TaskInfo, 0, len(infos))
 	for _, in := range infos {
 		ti := TaskInfo{
-			TaskID: in.ID, Status: string(in.State), WorkspaceFolder: pathToURI(in.Workspace),
+			TaskID: in.ID, Status: string(in.State), WorkspaceFolder: s.editorURI(in.Workspace),
 			Prompt: in.Prompt, SessionID: in.SessionID, StartedAt: in.Created.UTC().Format(time.RFC3339Nano),
 		}
 		if !in.Ended.IsZero() {

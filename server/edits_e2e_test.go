@@ -270,6 +270,14 @@ func TestShortFormRootURI(t *testing.T) {
 	if !strings.Contains(e.text(uri), `println("hello, bridge")`) {
 		t.Errorf("buffer = %q", e.text(uri))
 	}
+	// The folder is named back in the editor's own spelling.
+	if q := lsptest.Last(b.client.Events("short"), "queued"); q["workspaceFolder"] != "file:"+b.ws(0) {
+		t.Errorf("queued event: %v", q)
+	}
+	var tasks []map[string]any
+	if err := b.command("claude.tasks", nil, &tasks); err != nil || len(tasks) != 1 || tasks[0]["workspaceFolder"] != "file:"+b.ws(0) {
+		t.Errorf("claude.tasks = %v, %v", tasks, err)
+	}
 }
 
 // A workspace the editor opened through a symbolic link (macOS's /tmp is

@@ -187,10 +187,15 @@ func (s *Server) editorPath(path string) string {
 	return path
 }
 
-// editorURI is the URI the editor knows path by: the URI of a document open
-// on that file (the first by URI when it is open under two names), else
-// the file URI of editorPath.
+// editorURI is the URI the editor knows path by: the URI it sent for a
+// workspace folder, the URI of a document open on that file (the first by
+// URI when it is open under two names), else the file URI of editorPath.
 func (s *Server) editorURI(path string) string {
+	for _, f := range s.folderList() {
+		if pathid.SpellingKey(f.Path) == pathid.SpellingKey(path) {
+			return f.URI
+		}
+	}
 	parent := s.connCtx
 	if parent == nil { // not serving (tests of parts)
 		parent = context.Background()

@@ -127,11 +127,7 @@ func (v *taskView) Event(t *runner.Task, ev runner.Event) {
 		v.sendText(ev)
 		return
 	}
-	params := eventParams(ev, v.root)
-	if ev.Kind == runner.EventToolResult && ev.ToolResult.Change != nil {
-		params["uri"] = v.s.editorURI(ev.ToolResult.Change.Path) // the editor's own spelling
-	}
-	v.send(ev.Kind, params)
+	v.send(ev.Kind, eventParams(ev, v.s.editorURI))
 }
 
 // textEvent is a text or thinking claude/event. The most frequent event
