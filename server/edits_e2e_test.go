@@ -82,18 +82,7 @@ func (e *vsEditor) kinds() []string {
 }
 
 func (e *vsEditor) apply(raw json.RawMessage) (any, error) {
-	var p struct {
-		Edit struct {
-			DocumentChanges []struct {
-				TextDocument struct {
-					URI     string `json:"uri"`
-					Version int32  `json:"version"`
-				} `json:"textDocument"`
-				Edits []protocol.TextEdit `json:"edits"`
-			} `json:"documentChanges"`
-			Changes map[string][]protocol.TextEdit `json:"changes"`
-		} `json:"edit"`
-	}
+	var p applyEditParams
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, err
 	}
@@ -144,6 +133,22 @@ func (e *vsEditor) apply(raw json.RawMessage) (any, error) {
 		})
 	}
 	return map[string]any{"applied": true}, nil
+}
+
+// applyEditParams decodes workspace/applyEdit params as the test editors
+// read them.
+type applyEditParams struct {
+	Label string `json:"label"`
+	Edit  struct {
+		DocumentChanges []struct {
+			TextDocument struct {
+				URI     string `json:"uri"`
+				Version int32  `json:"version"`
+			} `json:"textDocument"`
+			Edits []protocol.TextEdit `json:"edits"`
+		} `json:"documentChanges"`
+		Changes map[string][]protocol.TextEdit `json:"changes"`
+	} `json:"edit"`
 }
 
 func edit(path, old, new string) fakeapi.Turn {
