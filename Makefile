@@ -7,7 +7,7 @@ CLAUDE := $(TOOLS)/node_modules/.bin/claude
 BRIDGE := $(CURDIR)/bin/claude-bridge
 export CLAUDE_BRIDGE_TEST_CLAUDE ?= $(CLAUDE)
 
-.PHONY: all build tools demo generate test test-all test-go test-nvim test-protocol test-vscode vsix bench lint lint-editors luacheck clean nvim chromium
+.PHONY: all build tools demo generate test test-all test-go test-fuzz fuzz test-nvim test-protocol test-vscode vsix bench lint lint-editors luacheck clean nvim chromium
 
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -51,6 +51,20 @@ luacheck:
 test-go: build tools
 	$(GO) test -race -count=1 ./... ./testdata/fakeapi/...
 
+# Fuzz targets, as package:FuzzName (their seed corpora run in test-go too).
+# test-fuzz fuzzes each for FUZZTIME; `make fuzz` for FUZZ_LONG.
+FUZZ_TARGETS := ./server/bufsync:FuzzCarry
+FUZZTIME ?= 5s
+FUZZ_LONG ?= 5m
+test-fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+fuzz:
+	$(MAKE) test-fuzz FUZZTIME=$(FUZZ_LONG)
+
 # Neovim (0.7.2 from Debian) for the plugin's suite, installed if missing.
 nvim:
 	@command -v nvim >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq neovim; }
@@ -67,7 +81,7 @@ test-protocol: build tools
 	./editors/vscode/test/protocol/run.sh
 
 # The fast suites (well under 30 minutes): what CI runs first.
-test: lint test-go test-nvim test-protocol
+test: lint test-go test-fuzz test-nvim test-protocol
 
 # Every suite, the real VS Code one included.
 test-all: test test-vscode

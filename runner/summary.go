@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/claude-bridge/claude-bridge/runner/pathid"
 )
 
 // fileTools are the tools whose successful result means a file changed.
@@ -64,12 +66,14 @@ func Summarize(tool string, input json.RawMessage, root string) string {
 	return tool
 }
 
-// RelPath shows p relative to root when it lies inside it.
+// RelPath shows p relative to root when it lies inside it, by spelling or
+// by identity: claude reports real paths, and root may be a folder the editor
+// opened through a symbolic link (see package pathid).
 func RelPath(p, root string) string {
 	if root == "" || !filepath.IsAbs(p) {
 		return p
 	}
-	if rel, err := filepath.Rel(root, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+	if rel, ok := pathid.Rel(p, root); ok {
 		return rel
 	}
 	return p
@@ -86,12 +90,13 @@ func oneLine(s string, max int) string {
 	return s
 }
 
-// within reports whether path lies inside one of roots.
+// within reports whether path lies inside one of roots, by the file's
+// identity: the real path of a file in a root the editor opened through a
+// symbolic link is inside it, and a link inside a root that points outside
+// is outside (see package pathid).
 func within(path string, roots []string) bool {
-	path = filepath.Clean(path)
 	for _, r := range roots {
-		r = filepath.Clean(r)
-		if path == r || strings.HasPrefix(path, r+string(filepath.Separator)) {
+		if pathid.Within(path, r) {
 			return true
 		}
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.lsp.dev/protocol"
-
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
@@ -42,18 +40,7 @@ func (b *bridge) open(path string) *editorDoc {
 }
 
 func (d *editorDoc) apply(raw json.RawMessage) (any, error) {
-	var p struct {
-		Label string `json:"label"`
-		Edit  struct {
-			DocumentChanges []struct {
-				TextDocument struct {
-					URI     string `json:"uri"`
-					Version int32  `json:"version"`
-				} `json:"textDocument"`
-				Edits []protocol.TextEdit `json:"edits"`
-			} `json:"documentChanges"`
-		} `json:"edit"`
-	}
+	var p applyEditParams
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -141,7 +139,7 @@ func (s *Server) run(ctx context.Context, a RunArgs, token json.RawMessage) (any
 	if err != nil {
 		return nil, err
 	}
-	prompt, err := withMentions(a.Prompt, a.Context, folder.Path)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +166,7 @@ func (s *Server) followUp(ctx context.Context, a FollowUpArgs, token json.RawMes
 		}
 		workspace, roots = f.Path, r
 	}
-	prompt, err := withMentions(a.Prompt, a.Context, workspace)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace)
 	if err != nil {
 		return nil, err
 	}
@@ -200,42 +198,12 @@ func (s *Server) spec(id, prompt, workspace string, roots []string, model, mode 
 	}, nil
 }
 
-// withMentions appends the context as @path#L5-10 mentions, the way claude
-// expects file references.
-func withMentions(prompt string, refs []ContextRef, root string) (string, error) {
-	if len(refs) == 0 {
-		return prompt, nil
-	}
-	var mentions []string
-	for _, r := range refs {
-		p, err := uriToPath(r.URI)
-		if err != nil {
-			return "", invalidParams("context: %v", err)
-		}
-		m := "@" + runner.RelPath(p, root)
-		if r.Range != nil {
-			start := int(r.Range.Start.Line) + 1
-			end := int(r.Range.End.Line) + 1
-			if r.Range.End.Character == 0 && r.Range.End.Line > r.Range.Start.Line {
-				end-- // a selection ending at the start of a line stops before it
-			}
-			if end <= start {
-				m += fmt.Sprintf("#L%d", start)
-			} else {
-				m += fmt.Sprintf("#L%d-%d", start, end)
-			}
-		}
-		mentions = append(mentions, m)
-	}
-	return prompt + "\n\n" + strings.Join(mentions, " "), nil
-}
-
 func (s *Server) listTasks() []TaskInfo {
 	infos := s.mgr.Tasks()
 	out := make([]TaskInfo, 0, len(infos))
 	for _, in := range infos {
 		ti := TaskInfo{
-			TaskID: in.ID, Status: string(in.State), WorkspaceFolder: pathToURI(in.Workspace),
+			TaskID: in.ID, Status: string(in.State), WorkspaceFolder: s.editorURI(in.Workspace),
 			Prompt: in.Prompt, SessionID: in.SessionID, StartedAt: in.Created.UTC().Format(time.RFC3339Nano),
 		}
 		if !in.Ended.IsZero() {
@@ -248,14 +216,12 @@ func (s *Server) listTasks() []TaskInfo {
 	return out
 }
 
+// resultOf is the reply for a task's outcome; the caller fills in
+// EditedFiles (Server.editedFiles).
 func resultOf(out runner.Outcome) RunResult {
-	files := make([]string, 0, len(out.EditedFiles))
-	for _, f := range out.EditedFiles {
-		files = append(files, pathToURI(filepath.Clean(f)))
-	}
 	return RunResult{
 		TaskID: out.TaskID, SessionID: out.SessionID, Status: string(out.Status), Result: out.Result,
-		IsError: out.IsError, CostUSD: out.CostUSD, DurationMs: out.DurationMs, NumTurns: out.NumTurns, EditedFiles: files,
+		IsError: out.IsError, CostUSD: out.CostUSD, DurationMs: out.DurationMs, NumTurns: out.NumTurns,
 	}
 }
 

@@ -32,13 +32,12 @@ func newBuffers(s *Server) *buffers {
 	return b
 }
 
-// displayPath shows a path relative to the workspace folder holding it.
+// displayPath shows a path relative to the workspace folder holding it (by
+// identity: claude's real path of a file in a folder opened through a link
+// shows relative too).
 func (s *Server) displayPath(path string) string {
-	s.mu.Lock()
-	folders := append([]Folder(nil), s.folders...)
-	s.mu.Unlock()
-	if f, ok := containing(folders, path); ok {
-		return runner.RelPath(path, f.Path)
+	if _, rel, ok := containing(s.folderList(), path); ok && rel != "." {
+		return rel
 	}
 	return path
 }
@@ -89,7 +88,8 @@ func (b *buffers) taskEnded(v *taskView)   { b.watcher.End(v.id) }
 // It blocks on the editor (applyEdit, then its didChange): call it from the
 // task's carry loop, never from the read loop.
 func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange) {
-	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, Before: ch.Before, After: ch.After, Label: ch.Label})
+	// ch.Before (claude's originalFile) is not used: see bufsync.Change.
+	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: ch.After, Label: ch.Label})
 	if err != nil && ctx.Err() == nil {
 		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))
 	}
@@ -136,6 +136,13 @@ func (r reporter) Deleted(taskID, uri string) {
 
 func (r reporter) Carried(taskID, uri, label string) {
 	r.taskStatus(taskID, uri, "Applied to the open buffer: "+label)
+}
+
+func (r reporter) Reload(taskID, uri, message string, show bool) {
+	if show {
+		r.s.ShowMessage(protocol.MessageTypeWarning, "Claude: "+message)
+	}
+	r.taskStatus(taskID, uri, message)
 }
 
 // taskStatus reports on the task's event stream and notes the file as

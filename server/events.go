@@ -14,12 +14,13 @@ import (
 const maxEventContent = 4000
 
 // eventParams is the claude/event payload for ev (without taskId, seq and
-// kind), or nil for events that are progress hints only.
-func eventParams(ev runner.Event, root string) map[string]any {
+// kind), or nil for events that are progress hints only. uri gives the URI
+// the editor knows a path by (Server.editorURI).
+func eventParams(ev runner.Event, uri func(path string) string) map[string]any {
 	switch ev.Kind {
 	case runner.EventQueued:
 		q := ev.Queued
-		return map[string]any{"prompt": q.Prompt, "workspaceFolder": pathToURI(q.Workspace), "position": q.Position, "waiting": q.Waiting}
+		return map[string]any{"prompt": q.Prompt, "workspaceFolder": uri(q.Workspace), "position": q.Position, "waiting": q.Waiting}
 	case runner.EventStarted:
 		st := ev.Started
 		return map[string]any{"sessionId": st.SessionID, "model": st.Model, "cwd": st.Cwd, "permissionMode": st.PermissionMode,
@@ -34,7 +35,7 @@ func eventParams(ev runner.Event, root string) map[string]any {
 		p := map[string]any{"toolUseId": tr.ToolUseID, "name": tr.Name, "isError": tr.IsError, "content": truncate(tr.Content, maxEventContent)}
 		if tr.Change != nil {
 			p["filePath"] = tr.Change.Path
-			p["uri"] = pathToURI(tr.Change.Path)
+			p["uri"] = uri(tr.Change.Path)
 		}
 		return p
 	case runner.EventPermission:

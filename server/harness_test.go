@@ -55,6 +55,9 @@ type bridgeOpts struct {
 	init       map[string]any // initializationOptions
 	claudePath string         // "" = the real CLI
 	noProgress bool
+	// initialize, if set, changes initialize's params (built for folders)
+	// before they are sent.
+	initialize func(params map[string]any, folders []string)
 }
 
 func startBridge(t *testing.T, o bridgeOpts) *bridge {
@@ -97,8 +100,14 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		close(b.exited)
 	}()
 	b.client = lsptest.New(outR, inW)
-	caps := map[string]any{"window": map[string]any{"workDoneProgress": !o.noProgress}}
+	caps := map[string]any{
+		"window":    map[string]any{"workDoneProgress": !o.noProgress},
+		"workspace": map[string]any{"applyEdit": true, "workspaceEdit": map[string]any{"documentChanges": true}},
+	}
 	params := map[string]any{"processId": nil, "rootUri": "file://" + folders[0], "workspaceFolders": wf, "capabilities": caps, "initializationOptions": o.init}
+	if o.initialize != nil {
+		o.initialize(params, folders)
+	}
 	var res map[string]any
 	if err := b.client.Request("initialize", params, &res, 10*time.Second); err != nil {
 		t.Fatal(err)

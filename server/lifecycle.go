@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
@@ -9,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/bufsync"
 )
 
 // Commands are the workspace/executeCommand commands the bridge serves.
@@ -17,6 +19,7 @@ var Commands = []string{"claude.run", "claude.cancel", "claude.followUp", "claud
 // clientCaps are the client capabilities the bridge looks at.
 type clientCaps struct {
 	workDoneProgress bool
+	edits            bufsync.Capabilities
 }
 
 // initializeParams is the part of InitializeParams the bridge reads. It is
@@ -31,6 +34,15 @@ type initializeParams struct {
 		Window struct {
 			WorkDoneProgress bool `json:"workDoneProgress"`
 		} `json:"window"`
+		// Absent means unsupported (LSP). Neovim 0.7 to 0.11 advertise
+		// applyEdit but not documentChanges, though they apply versioned
+		// edits; the bridge's own plugin advertises both.
+		Workspace struct {
+			ApplyEdit     bool `json:"applyEdit"`
+			WorkspaceEdit struct {
+				DocumentChanges bool `json:"documentChanges"`
+			} `json:"workspaceEdit"`
+		} `json:"workspace"`
 	} `json:"capabilities"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
@@ -60,9 +72,13 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, invalidParams("initializationOptions: %v", err)
 	}
-	folders, err := foldersFromInit(p.WorkspaceFolders, p.RootURI, p.RootPath)
-	if err != nil {
-		return nil, invalidParams("%v", err)
+	folders, problems := foldersFromInit(p.WorkspaceFolders, p.RootURI, p.RootPath)
+	caps := clientCaps{
+		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
+		edits: bufsync.Capabilities{
+			ApplyEdit:       p.Capabilities.Workspace.ApplyEdit,
+			DocumentChanges: p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges,
+		},
 	}
 
 	var auth AuthService
@@ -81,10 +97,11 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	s.mu.Lock()
 	s.settings = settings
 	s.folders = folders
-	s.caps = clientCaps{workDoneProgress: p.Capabilities.Window.WorkDoneProgress}
+	s.caps = caps
 	s.auth = auth
 	s.state = stateInitialized
 	s.mu.Unlock()
+	s.bufs.carrier.SetCapabilities(caps.edits)
 	s.mgr.Reconfigure(s.runnerConfig(settings, auth))
 	if s.opts.SetLogLevel != nil && settings.LogLevel != "" {
 		s.opts.SetLogLevel(settings.LogLevel)
@@ -93,7 +110,11 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	if p.ClientInfo != nil {
 		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
 	}
-	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)))
+	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)),
+		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges))
+	for _, p := range problems {
+		s.log.Warn("workspace folder not used", zap.String("problem", p))
+	}
 
 	// Tell the user now, not at their first task, if claude is missing or
 	// the key cannot work. Off the read loop: these are notifications that
@@ -102,6 +123,14 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		time.Sleep(10 * time.Millisecond)
 		if _, err := s.mgr.ClaudePath(); err != nil {
 			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
+		}
+		// A bad rootUri that rootPath made up for is only logged.
+		if len(problems) > 0 && (len(folders) == 0 || len(p.WorkspaceFolders) > 0) {
+			what := "it is not used"
+			if len(folders) == 0 {
+				what = "tasks need a workspaceFolder until the editor adds one"
+			}
+			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: a workspace folder the editor sent cannot be used ("+strings.Join(problems, "; ")+"); "+what+".")
 		}
 	}()
 

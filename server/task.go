@@ -58,7 +58,7 @@ func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMe
 	v.drainEdits() // normally done already, before the result event
 	s.bufs.taskEnded(v)
 	res := resultOf(out)
-	res.EditedFiles = v.mergeExtra(res.EditedFiles)
+	res.EditedFiles = s.editedFiles(out.EditedFiles, v.externalURIs())
 	v.progress.end(out)
 	s.mu.Lock()
 	delete(s.tasks, t.ID)
@@ -106,20 +106,10 @@ func (v *taskView) noteExternal(uri string) {
 	}
 }
 
-func (v *taskView) mergeExtra(files []string) []string {
+func (v *taskView) externalURIs() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	seen := map[string]bool{}
-	for _, f := range files {
-		seen[f] = true
-	}
-	for _, f := range v.extra {
-		if !seen[f] {
-			files = append(files, f)
-			seen[f] = true
-		}
-	}
-	return files
+	return append([]string(nil), v.extra...)
 }
 
 // Event implements runner.Observer.
@@ -137,7 +127,7 @@ func (v *taskView) Event(t *runner.Task, ev runner.Event) {
 		v.sendText(ev)
 		return
 	}
-	v.send(ev.Kind, eventParams(ev, v.root))
+	v.send(ev.Kind, eventParams(ev, v.s.editorURI))
 }
 
 // textEvent is a text or thinking claude/event. The most frequent event

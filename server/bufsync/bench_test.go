@@ -19,8 +19,8 @@ func BenchmarkCarry10kLinesClean(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		before, after := texts[i%2], texts[(i+1)%2]
-		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, Before: &before, After: &after, Label: "Claude: Edit big.go"}); err != nil {
+		after := texts[(i+1)%2]
+		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: &after, Label: "Claude: Edit big.go"}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -39,8 +39,8 @@ func BenchmarkCarry10kLinesDirty(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		before, after := texts[i%2], texts[(i+1)%2]
-		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, Before: &before, After: &after, Label: "Claude: Edit big.go"}); err != nil {
+		after := texts[(i+1)%2]
+		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: &after, Label: "Claude: Edit big.go"}); err != nil {
 			b.Fatal(err)
 		}
 		i++

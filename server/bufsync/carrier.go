@@ -13,8 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -27,15 +25,19 @@ import (
 )
 
 // Change is one change of a file on disk.
+//
+// It carries no "before" text on purpose: claude's tool_use_result
+// originalFile is not a copy of the file (2.1.332 reports it with LF line
+// breaks for a CRLF file), and the bridge merges from a base it read itself
+// (documents.Doc.Base), which is also right when the file changed by other
+// means just before.
 type Change struct {
 	TaskID string
-	Path   string // absolute
-	// Before is the file before the change (claude's tool_use_result
-	// originalFile); nil if unknown, and then the bridge's last view of the
-	// disk (documents.Doc.DiskText) is the base.
-	Before *string
-	After  *string // the file after the change; nil: the file was deleted
-	Label  string  // the undo label: "Claude: Edit server/main.go"
+	Path   string // absolute, in any spelling of the file (claude reports real paths)
+	// After is the file's content on disk right after the change, byte for
+	// byte; nil: the file was deleted.
+	After *string
+	Label string // the undo label: "Claude: Edit server/main.go"
 }
 
 // Client is the editor connection: workspace/applyEdit.
@@ -43,17 +45,38 @@ type Client interface {
 	ApplyEdit(ctx context.Context, params *protocol.ApplyWorkspaceEditParams) (applied bool, failureReason string, err error)
 }
 
+// Capabilities are what the editor said it can do with edits, in the
+// workspace capabilities of its initialize request.
+type Capabilities struct {
+	// ApplyEdit (workspace.applyEdit): without it the bridge sends no edits,
+	// and says once that files change on disk only.
+	ApplyEdit bool
+	// DocumentChanges (workspace.workspaceEdit.documentChanges): versioned
+	// edits, which an editor refuses when the buffer moved on. Without it the
+	// edit goes as WorkspaceEdit.changes, which clients such as vim-lsc and
+	// Neovim's stock client (0.7 to 0.11 do not advertise documentChanges)
+	// apply without a version check.
+	DocumentChanges bool
+}
+
 // Reporter is told what happened to each change that concerned an open
 // document. It is called with the document's edit lock held: it must not call
 // back into the Carrier for the same document.
 type Reporter interface {
-	// Conflict: the buffer was left untouched; message names the file and
-	// lines and says what to do.
+	// Conflict: the change did not reach the buffer (it overlapped unsaved
+	// changes, or the editor refused or failed to apply it), and the buffer
+	// was left as it was; message names the file and says what to do.
 	Conflict(taskID, uri, message string)
 	// Deleted: the file was deleted on disk; the buffer was left untouched.
 	Deleted(taskID, uri string)
-	// Carried: the change is now in the buffer.
+	// Carried: the change is now in the buffer (its didChange showed it).
 	Carried(taskID, uri, label string)
+	// Reload: the file changed on disk in a way the bridge cannot carry
+	// into the buffer (it cannot decode or read the file, or the editor takes
+	// no edits); the editor must reload it. show is true when the user
+	// should be told now (once per document until it is saved or reopened);
+	// otherwise the task's own report is enough.
+	Reload(taskID, uri, message string, show bool)
 }
 
 // Carrier carries changes into open buffers. Changes to one document are
@@ -63,19 +86,19 @@ type Reporter interface {
 // The exported fields tune it; set them before the first Carry.
 type Carrier struct {
 	// ChangeWait bounds the wait, after an applied edit, for the editor's
-	// didChange carrying it (Neovim debounces didChange by 150 ms).
+	// didChange carrying it (Neovim debounces didChange by 150 ms). An edit
+	// whose didChange does not come is reported as not carried.
 	ChangeWait time.Duration
 	// RetryWait bounds the wait, after the editor refused an edit, for the
 	// didChange that made our version stale.
 	RetryWait time.Duration
 	// ApplyTimeout bounds one workspace/applyEdit request.
 	ApplyTimeout time.Duration
+	// ReadTimeout bounds a read of a file the Watcher noticed changing.
+	ReadTimeout time.Duration
 	// MaxAttempts is how many edits one change may send before giving up and
 	// reporting a conflict.
 	MaxAttempts int
-	// Unversioned sends WorkspaceEdit.changes instead of versioned
-	// documentChanges, for clients without workspaceEdit.documentChanges.
-	Unversioned bool
 	// Display turns an absolute path into the name used in messages and
 	// labels (say, relative to its workspace folder). Nil: the path itself.
 	Display func(path string) string
@@ -85,8 +108,10 @@ type Carrier struct {
 	report Reporter
 	log    *zap.Logger
 
-	mu    sync.Mutex // guards locks
-	locks map[protocol.DocumentURI]*docLock
+	mu              sync.Mutex // guards locks, caps, toldNoApplyEdit
+	locks           map[protocol.DocumentURI]*docLock
+	caps            Capabilities
+	toldNoApplyEdit bool
 }
 
 // docLock serializes the edits of one document. It is a channel rather than a
@@ -98,7 +123,8 @@ type docLock struct {
 }
 
 // NewCarrier returns a Carrier with the default tuning: ChangeWait 2 s,
-// RetryWait 1 s, ApplyTimeout 10 s, MaxAttempts 3.
+// RetryWait 1 s, ApplyTimeout 10 s, ReadTimeout 5 s, MaxAttempts 3, and an
+// editor that applies versioned edits until SetCapabilities says otherwise.
 func NewCarrier(docs *documents.Store, client Client, reporter Reporter, logger *zap.Logger) *Carrier {
 	if logger == nil {
 		logger = zap.NewNop()
@@ -107,76 +133,110 @@ func NewCarrier(docs *documents.Store, client Client, reporter Reporter, logger 
 		ChangeWait:   2 * time.Second,
 		RetryWait:    time.Second,
 		ApplyTimeout: 10 * time.Second,
+		ReadTimeout:  documents.DefaultReadTimeout,
 		MaxAttempts:  3,
 		docs:         docs,
 		client:       client,
 		report:       reporter,
 		log:          logger,
 		locks:        map[protocol.DocumentURI]*docLock{},
+		caps:         Capabilities{ApplyEdit: true, DocumentChanges: true},
 	}
 }
 
-// Carry brings one change of a file into the buffer open on it, if any, and
-// records After as the file's disk content. It returns an error only when the
-// editor connection failed or ctx ended; conflicts go to the Reporter.
+// SetCapabilities records what the editor can do with edits (from its
+// initialize request); it applies to the carries that start afterwards.
+func (c *Carrier) SetCapabilities(caps Capabilities) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.caps = caps
+}
+
+func (c *Carrier) capabilities() Capabilities {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.caps
+}
+
+// Carry brings one change of a file into every buffer open on it (a file
+// open under two names has two), and records After as the file's content on
+// disk. It returns an error only when ctx ended; everything else goes to
+// the Reporter.
 func (c *Carrier) Carry(ctx context.Context, ch Change) error {
-	doc, ok := c.docs.ByPath(ch.Path)
-	if !ok {
-		return nil
-	}
-	unlock, err := c.lock(ctx, doc.URI)
+	docs, err := c.docs.Find(ctx, ch.Path)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	return c.carryLocked(ctx, doc.URI, ch)
+	disk := documents.NoFile()
+	if ch.After != nil {
+		disk = documents.DiskOf([]byte(*ch.After))
+	}
+	for _, d := range docs {
+		err := c.withLock(ctx, d.URI, func() error {
+			doc, err := c.docs.WaitLoaded(ctx, d.URI)
+			if err != nil {
+				return ignoreNotOpen(err)
+			}
+			if disk.Same(doc.Disk) {
+				// Known already: the buffer was opened (or the change carried
+				// by the Watcher) after the file changed.
+				return nil
+			}
+			return c.carryLocked(ctx, doc, ch.TaskID, disk, ch.Label)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// carryFromDisk carries whatever the file at path holds now, if that differs
-// from the disk content the bridge last saw for it. The comparison is made
-// with the document's edit lock held, so a change Carry has just carried (it
-// records After as the disk content first) is recognised and skipped.
+// carryFromDisk carries whatever the file at path holds now into the
+// buffers open on it whose last known disk content differs. The comparison
+// is made with each document's edit lock held, so a change Carry has just
+// carried (it records After as the disk content first) is recognised and
+// skipped.
 func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path string) error {
-	doc, ok := c.docs.ByPath(path)
-	if !ok {
-		return nil
-	}
-	unlock, err := c.lock(ctx, doc.URI)
+	docs, err := c.docs.Find(ctx, path)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	if doc, ok = c.docs.Get(doc.URI); !ok {
-		return nil
+	for _, d := range docs {
+		err := c.withLock(ctx, d.URI, func() error {
+			doc, err := c.docs.WaitLoaded(ctx, d.URI)
+			if err != nil {
+				return ignoreNotOpen(err)
+			}
+			rctx, cancel := context.WithTimeout(ctx, c.ReadTimeout)
+			disk, err := documents.ReadDisk(rctx, doc.Path)
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case err != nil || !disk.Known:
+				c.log.Warn("cannot read a changed file", zap.String("path", doc.Path), zap.String("problem", disk.Problem))
+				return nil
+			case disk.Same(doc.Disk):
+				return nil
+			}
+			return c.carryLocked(ctx, doc, taskID, disk, "Claude: "+c.display(doc.Path)+" changed on disk")
+		})
+		if err != nil {
+			return err
+		}
 	}
-	ch := Change{TaskID: taskID, Path: path, Label: "Claude: " + c.display(path) + " changed on disk"}
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if !doc.OnDisk {
-			return nil
-		}
-	case err != nil:
-		return fmt.Errorf("bufsync: %w", err)
-	default:
-		after := string(b)
-		if doc.OnDisk && after == doc.DiskText {
-			return nil
-		}
-		ch.After = &after
-		if doc.OnDisk {
-			before := doc.DiskText
-			ch.Before = &before
-		}
-	}
-	return c.carryLocked(ctx, doc.URI, ch)
+	return nil
 }
 
-// carryLocked does the work of Carry with the document's edit lock held.
+// carryLocked carries the file's new content disk into the buffer of doc
+// (loaded, its edit lock held), merging in what the user typed since the
+// buffer's base.
 //
-// It loops with a (base, target) pair: make the buffer hold target, merging
-// in whatever the buffer changed relative to base. It starts with base = the
-// file before the change and target = after it.
+// It loops with a (base, want) pair: make the buffer hold want, merging in
+// whatever the buffer changed relative to base. It starts with base = the
+// buffer's base and want = the new content, both in the editor's
+// representation (documents.EditorText: no byte-order mark, the buffer's
+// line breaks).
 //
 // After an applied edit it waits for the editor's didChange and checks that
 // the edit landed, because Neovim 0.7 skips an edit whose version is older
@@ -184,30 +244,53 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path string) error 
 // answers applied=true. If the user typed meanwhile, merging what was asked
 // for into the buffer tells: the merge adds nothing when the edit is in, and
 // adds it when it was dropped (then the loop goes round with base = the
-// buffer it edited and target = what it asked for). When the typing touches
+// buffer it edited and want = what it asked for). When the typing touches
 // the edited lines, the merge cannot tell, and the edit counts as landed if
 // the buffer is closer to the edited text than to the old one.
-func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Change) error {
-	doc, ok := c.docs.Get(u)
-	if !ok {
-		return nil
-	}
+//
+// Only an edit seen to land moves the buffer's base to the new content. A
+// change that did not land (a conflict, a refused or failed applyEdit, no
+// didChange) leaves the base where the buffer really is, so the next change
+// is merged from there and brings this one along.
+func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string) error {
+	u := doc.URI
 	uri := string(u)
 	name := c.display(doc.Path)
-	if ch.After == nil {
-		c.docs.SetDiskText(u, nil)
-		c.report.Deleted(ch.TaskID, uri)
+	if disk.Known && !disk.Exists {
+		c.docs.SetDisk(u, disk)
+		c.report.Deleted(taskID, uri)
 		return nil
 	}
-	base := doc.DiskText // "" when the file was not on disk: it is being created
-	if ch.Before != nil {
-		base = *ch.Before
+	from := doc // the base on record, for AdvanceBase
+	base, hasBase := doc.Base, doc.HasBase
+	if t, ok := documents.EditorText(doc.Disk, doc.Text); ok && t == doc.Text {
+		// The buffer agrees with the disk as last known: that is its base
+		// (after a reload that resolved an earlier conflict, say).
+		base, hasBase = t, true
 	}
-	target := *ch.After
-	// The disk holds After whatever becomes of the buffer; recording it first
-	// lets the Watcher recognise this change when its event arrives.
-	c.docs.SetDiskText(u, ch.After)
+	c.docs.SetDisk(u, disk)
+	target, ok := documents.EditorText(disk, doc.Text)
+	caps := c.capabilities()
+	switch {
+	case !ok:
+		c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but the bridge cannot carry the change into your buffer: %s. Reload it in the editor to see the change.", name, disk.Problem))
+		return nil
+	case doc.Text == target:
+		c.docs.AdvanceBase(u, from, target)
+		return nil
+	case !hasBase:
+		why := doc.Disk.Problem
+		if why == "" {
+			why = "it was not known"
+		}
+		c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but the bridge could not read it when it was opened (%s), so it cannot tell your changes from Claude's. Reload it in the editor to see the change.", name, why))
+		return nil
+	case !caps.ApplyEdit:
+		c.noApplyEdit(taskID, doc, name)
+		return nil
+	}
 
+	want := target
 	sent, verifying := 0, false
 	lastReason := ""
 	for {
@@ -215,18 +298,19 @@ func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Ch
 		if !ok {
 			return nil
 		}
-		desired := target
-		if doc.Text != base && doc.Text != target {
-			merged, conflicts := textedit.Merge3(base, doc.Text, target)
+		desired := want
+		if doc.Text != base && doc.Text != want {
+			merged, conflicts := textedit.Merge3(base, doc.Text, want)
 			if len(conflicts) > 0 {
-				c.report.Conflict(ch.TaskID, uri, conflictMessage(name, conflicts, verifying))
+				c.report.Conflict(taskID, uri, conflictMessage(name, conflicts, verifying))
 				return nil
 			}
 			desired = merged
 		}
 		if desired == doc.Text {
+			c.landed(from, disk, doc.Text)
 			if sent > 0 {
-				c.report.Carried(ch.TaskID, uri, ch.Label)
+				c.report.Carried(taskID, uri, label)
 			}
 			return nil
 		}
@@ -235,15 +319,22 @@ func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Ch
 			if lastReason != "" {
 				reason = " (" + lastReason + ")"
 			}
-			c.report.Conflict(ch.TaskID, uri, fmt.Sprintf(
+			c.report.Conflict(taskID, uri, fmt.Sprintf(
 				"The editor did not take Claude's change to %s after %d attempts%s. Your buffer was left as it is; the file on disk has Claude's version.",
 				name, sent, reason))
 			return nil
 		}
 		sent++
-		applied, reason, err := c.apply(ctx, doc, textedit.Diff(doc.Text, desired), ch.Label)
+		applied, reason, err := c.apply(ctx, doc, textedit.Diff(doc.Text, desired), label, caps)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			c.log.Warn("applyEdit failed", zap.String("uri", uri), zap.Error(err))
+			c.report.Conflict(taskID, uri, fmt.Sprintf(
+				"The editor failed to apply Claude's change to %s (%v). Your buffer was left as it is; the file on disk has Claude's version.",
+				name, err))
+			return nil
 		}
 		if !applied {
 			// Usually our version was stale: a didChange is on its way.
@@ -254,14 +345,13 @@ func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Ch
 			}
 			continue
 		}
-		// Applied: the next computation must see the editor's didChange.
+		// Applied: only the editor's didChange shows what the buffer holds.
 		if err := c.waitVersion(ctx, u, doc.Version, c.ChangeWait); err != nil {
 			if errors.Is(err, errTimeout) {
-				// No didChange at all: the editor applied nothing we can
-				// see, or its notifications are slow. Trust its answer
-				// rather than risk applying the edit twice.
 				c.log.Warn("no didChange after an applied edit", zap.String("uri", uri), zap.Int32("version", doc.Version))
-				c.report.Carried(ch.TaskID, uri, ch.Label)
+				c.report.Conflict(taskID, uri, fmt.Sprintf(
+					"The editor answered that it applied Claude's change to %s but did not report the changed buffer within %v, so the change is not counted as carried. The file on disk has Claude's version; compare before saving.",
+					name, c.ChangeWait))
 				return nil
 			}
 			return ignoreNotOpen(err)
@@ -270,8 +360,11 @@ func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Ch
 		if !ok {
 			return nil
 		}
-		if now.Text == desired {
-			c.report.Carried(ch.TaskID, uri, ch.Label)
+		if now.Text == desired || textedit.EqualIgnoringLineEndings(now.Text, desired) {
+			// In (an editor that keeps one line break per buffer converts
+			// the breaks of inserted text to it).
+			c.landed(from, disk, now.Text)
+			c.report.Carried(taskID, uri, label)
 			return nil
 		}
 		// The user typed meanwhile. Merging what we asked for into the buffer
@@ -279,22 +372,53 @@ func (c *Carrier) carryLocked(ctx context.Context, u protocol.DocumentURI, ch Ch
 		merged, conflicts := textedit.Merge3(doc.Text, now.Text, desired)
 		switch {
 		case len(conflicts) == 0 && merged == now.Text:
-			c.report.Carried(ch.TaskID, uri, ch.Label)
+			c.landed(from, disk, now.Text)
+			c.report.Carried(taskID, uri, label)
 			return nil
 		case len(conflicts) == 0:
 			// Dropped: go round and send it again against the new buffer.
-			base, target, verifying = doc.Text, desired, true
+			base, want, verifying = doc.Text, desired, true
 		case distance(desired, now.Text) <= distance(doc.Text, now.Text):
 			// The typing touches the edited lines, so the merge cannot say.
 			// The buffer is closer to the edited text than to the old one:
 			// the edit is in.
-			c.report.Carried(ch.TaskID, uri, ch.Label)
+			c.landed(from, disk, now.Text)
+			c.report.Carried(taskID, uri, label)
 			return nil
 		default:
-			c.report.Conflict(ch.TaskID, uri, conflictMessage(name, conflicts, true))
+			c.report.Conflict(taskID, uri, conflictMessage(name, conflicts, true))
 			return nil
 		}
 	}
+}
+
+// landed moves the buffer's base to disk's content, in the representation of
+// the buffer as it is now (its line breaks may have changed with the edit).
+func (c *Carrier) landed(from documents.Doc, disk documents.Disk, buffer string) {
+	if t, ok := documents.EditorText(disk, buffer); ok {
+		c.docs.AdvanceBase(from.URI, from, t)
+	}
+}
+
+// reload tells that a change could not be carried and the buffer must be
+// reloaded: the user once per document, the task every time.
+func (c *Carrier) reload(taskID string, doc documents.Doc, message string) {
+	if doc.Dirty {
+		message += " Your buffer has unsaved changes, which reloading discards: save them elsewhere first."
+	}
+	c.report.Reload(taskID, string(doc.URI), message, c.docs.NoticeOnce(doc.URI))
+}
+
+// noApplyEdit reports a change not carried because the editor takes no
+// edits: the user is told once per connection.
+func (c *Carrier) noApplyEdit(taskID string, doc documents.Doc, name string) {
+	c.mu.Lock()
+	first := !c.toldNoApplyEdit
+	c.toldNoApplyEdit = true
+	c.mu.Unlock()
+	c.report.Reload(taskID, string(doc.URI), fmt.Sprintf(
+		"%s changed on disk. This editor does not apply edits from a language server (its client has no workspace.applyEdit), so Claude's changes reach files on disk only: reload the files Claude changes to see them.",
+		name), first)
 }
 
 // distance is how many bytes must be deleted and inserted to turn a into b,
@@ -310,10 +434,11 @@ func distance(a, b string) int {
 	return 2*ins + len(a) - len(b)
 }
 
-// apply sends one versioned edit of a document.
-func (c *Carrier) apply(ctx context.Context, doc documents.Doc, edits []protocol.TextEdit, label string) (bool, string, error) {
+// apply sends one edit of a document: versioned when the editor takes
+// documentChanges.
+func (c *Carrier) apply(ctx context.Context, doc documents.Doc, edits []protocol.TextEdit, label string, caps Capabilities) (bool, string, error) {
 	params := &protocol.ApplyWorkspaceEditParams{Label: label}
-	if c.Unversioned {
+	if !caps.DocumentChanges {
 		params.Edit.Changes = map[protocol.DocumentURI][]protocol.TextEdit{doc.URI: edits}
 	} else {
 		version := doc.Version
@@ -359,6 +484,16 @@ func ignoreNotOpen(err error) error {
 		return nil
 	}
 	return err
+}
+
+// withLock runs fn with the edit lock of one document held.
+func (c *Carrier) withLock(ctx context.Context, u protocol.DocumentURI, fn func() error) error {
+	unlock, err := c.lock(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
 }
 
 // lock takes the edit lock of one document.

@@ -10,6 +10,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
@@ -29,7 +30,7 @@ func TestCarryClean(t *testing.T) {
 	path, u := e.open(t.TempDir(), "main.go", before)
 	after := replaceLine(before, 50, "line fifty\n")
 
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.buffer(u); got != after {
@@ -39,12 +40,12 @@ func TestCarryClean(t *testing.T) {
 		t.Fatalf("reports = %v", got)
 	}
 	d, _ := e.docs.Get(u)
-	if d.DiskText != after || d.Dirty || d.Text != after {
+	if d.Disk.Text != after || d.Dirty || d.Text != after || d.Base != after {
 		t.Fatalf("doc = %+v", d)
 	}
 	// The same change again: the buffer already has it, nothing is sent.
 	calls, _ := e.stats()
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := e.stats(); n != calls {
@@ -52,8 +53,8 @@ func TestCarryClean(t *testing.T) {
 	}
 }
 
-// Without Before the base is the disk content the bridge last saw.
-func TestCarryBaseFromDiskText(t *testing.T) {
+// The base is the disk content the bridge read when the document opened.
+func TestCarryBaseFromOpen(t *testing.T) {
 	e := newFakeEditor(t, 0)
 	c, _ := newCarrier(e)
 	before := numbered(10)
@@ -84,7 +85,7 @@ func TestCarryDirtyMerge(t *testing.T) {
 	e.typeText(u, textedit.ContentChange{Range: lineRange(3), Text: "user was here"})
 	after := replaceLine(before, 15, "agent was here\n")
 
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
 		t.Fatal(err)
 	}
 	want := replaceLine(after, 3, "user was here\n")
@@ -94,7 +95,7 @@ func TestCarryDirtyMerge(t *testing.T) {
 	if !r.has("carried t1") {
 		t.Fatalf("reports = %v", r.list())
 	}
-	if d, _ := e.docs.Get(u); !d.Dirty || d.DiskText != after {
+	if d, _ := e.docs.Get(u); !d.Dirty || d.Disk.Text != after || d.Base != after {
 		t.Fatalf("the user's change is still unsaved: %+v", d)
 	}
 }
@@ -109,7 +110,7 @@ func TestCarryConflict(t *testing.T) {
 	after := replaceLine(before, 10, "agent's line 10\n")
 	calls, _ := e.stats()
 
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.buffer(u); got != buf {
@@ -122,8 +123,8 @@ func TestCarryConflict(t *testing.T) {
 	if len(got) != 1 || !strings.HasPrefix(got[0], "conflict t1 ") || !strings.Contains(got[0], "main.go") || !strings.Contains(got[0], "line 10") {
 		t.Fatalf("reports = %v", got)
 	}
-	if d, _ := e.docs.Get(u); d.DiskText != after {
-		t.Fatal("DiskText not updated after a conflict")
+	if d, _ := e.docs.Get(u); d.Disk.Text != after || d.Base != before {
+		t.Fatalf("after a conflict the disk is Claude's and the base stays where the buffer is: %+v", d)
 	}
 }
 
@@ -142,7 +143,7 @@ func TestCarryRetryAfterRefusal(t *testing.T) {
 		}
 	}
 	after := replaceLine(before, 25, "agent\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := e.buffer(u), replaceLine(after, 2, "typed just now\n"); got != want {
@@ -164,7 +165,7 @@ func TestCarryRepeatedRefusal(t *testing.T) {
 	before := numbered(5)
 	path, u := e.open(t.TempDir(), "main.go", before)
 	after := replaceLine(before, 2, "x\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit main.go"}); err != nil {
 		t.Fatal(err)
 	}
 	if calls, _ := e.stats(); calls != 3 {
@@ -189,7 +190,7 @@ func TestCarryNeovimSilentSkip(t *testing.T) {
 	path, u := e.open(t.TempDir(), "init.lua", before)
 	e.typeText(u, textedit.ContentChange{Range: lineRange(1), Text: "typed"}) // not yet reported
 	after := replaceLine(before, 20, "agent\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit init.lua"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit init.lua"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := e.buffer(u), replaceLine(after, 1, "typed\n"); got != want {
@@ -212,7 +213,7 @@ func TestCarrySequentialWaitsForDidChange(t *testing.T) {
 	path, u := e.open(t.TempDir(), "main.go", text)
 	for i := 1; i <= 4; i++ {
 		next := replaceLine(text, i*8, "edit\n")
-		if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(text), After: ptr(next), Label: "Claude: Edit main.go"}); err != nil {
+		if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(next), Label: "Claude: Edit main.go"}); err != nil {
 			t.Fatal(err)
 		}
 		text = next
@@ -232,7 +233,7 @@ func TestCarryDeleted(t *testing.T) {
 	e := newFakeEditor(t, 0)
 	c, r := newCarrier(e)
 	path, u := e.open(t.TempDir(), "gone.txt", "still here\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr("still here\n"), Label: "Claude: Delete gone.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Label: "Claude: Delete gone.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.buffer(u) != "still here\n" {
@@ -241,7 +242,7 @@ func TestCarryDeleted(t *testing.T) {
 	if got := r.list(); len(got) != 1 || got[0] != "deleted t1" {
 		t.Fatalf("reports = %v", got)
 	}
-	if d, _ := e.docs.Get(u); d.OnDisk || !d.Dirty {
+	if d, _ := e.docs.Get(u); d.Disk.Exists || !d.Dirty {
 		t.Fatalf("doc = %+v", d)
 	}
 }
@@ -273,7 +274,7 @@ func TestCarryCRLFAndEmoji(t *testing.T) {
 		t.Fatalf("typing: %q", got)
 	}
 	after := "héllo 😀 wörld\r\nsecond 日本語\r\nthird 🎉🎉 party\r\nfourth\r\n"
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit win.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit win.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := e.buffer(u), "héllo 😀 !wörld\r\nsecond 日本語\r\nthird 🎉🎉 party\r\nfourth\r\n"; got != want {
@@ -287,11 +288,11 @@ func TestCarryCRLFAndEmoji(t *testing.T) {
 func TestCarryUnversioned(t *testing.T) {
 	e := newFakeEditor(t, 0)
 	c, _ := newCarrier(e)
-	c.Unversioned = true
+	c.SetCapabilities(Capabilities{ApplyEdit: true})
 	before := numbered(5)
 	path, u := e.open(t.TempDir(), "a.txt", before)
 	after := replaceLine(before, 3, "three\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.buffer(u) != after {
@@ -310,9 +311,9 @@ func TestCarryDocumentsInParallel(t *testing.T) {
 	e.block = map[protocol.DocumentURI]chan struct{}{ua: release}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- c.Carry(context.Background(), Change{TaskID: "t", Path: pa, Before: ptr("a\n"), After: ptr("A\n"), Label: "Claude: Edit a.txt"})
+		errc <- c.Carry(context.Background(), Change{TaskID: "t", Path: pa, After: ptr("A\n"), Label: "Claude: Edit a.txt"})
 	}()
-	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: pb, Before: ptr("b\n"), After: ptr("B\n"), Label: "Claude: Edit b.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: pb, After: ptr("B\n"), Label: "Claude: Edit b.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.buffer(ub) != "B\n" {
@@ -335,7 +336,7 @@ func TestCarryCancel(t *testing.T) {
 	e.block = map[protocol.DocumentURI]chan struct{}{u: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	if err := c.Carry(ctx, Change{TaskID: "t", Path: path, Before: ptr("a\n"), After: ptr("A\n"), Label: "Claude: Edit a.txt"}); err == nil {
+	if err := c.Carry(ctx, Change{TaskID: "t", Path: path, After: ptr("A\n"), Label: "Claude: Edit a.txt"}); err == nil {
 		t.Fatal("no error after cancel")
 	}
 	c.mu.Lock()
@@ -353,7 +354,7 @@ func TestCarryCreatedFile(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	e.docs.SetDiskText(u, nil)
+	e.docs.SetDisk(u, documents.NoFile())
 	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("created\n"), Label: "Claude: Write new.txt"}); err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +378,7 @@ func TestCarryTypingAfterApply(t *testing.T) {
 		}
 	}
 	after := replaceLine(before, 20, "agent\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := e.buffer(u), replaceLine(after, 21, "typed on the next line\n"); got != want {
@@ -405,7 +406,7 @@ func TestCarryNeovimSkipWithOverlappingTyping(t *testing.T) {
 	}, Text: "typed "}) // not yet reported
 	typed := e.buffer(u)
 	after := replaceLine(before, 20, "agent\n")
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit init.lua"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit init.lua"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.buffer(u) != typed {
@@ -429,7 +430,7 @@ func TestCarryDocumentClosedWhileWaiting(t *testing.T) {
 		go func() { time.Sleep(20 * time.Millisecond); e.docs.Close(u) }()
 	}
 	start := time.Now()
-	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, Before: ptr("a\n"), After: ptr("A\n"), Label: "Claude: Edit a.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("A\n"), Label: "Claude: Edit a.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) > 2*time.Second {

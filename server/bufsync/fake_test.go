@@ -27,14 +27,18 @@ type fakeEditor struct {
 	t    testing.TB
 	docs *documents.Store
 
-	mu      sync.Mutex
-	text    map[protocol.DocumentURI]string
-	version map[protocol.DocumentURI]int32
-	calls   int
-	refused int
+	mu          sync.Mutex
+	text        map[protocol.DocumentURI]string
+	version     map[protocol.DocumentURI]int32
+	calls       int
+	refused     int
+	unversioned int // edits that came as WorkspaceEdit.changes
 
 	// behaviour, set before use
 	nvim        bool                                   // Neovim 0.7 version handling
+	oneEOL      bool                                   // inserted line breaks become the buffer's (VS Code, Neovim 'fileformat')
+	noDidChange bool                                   // applies edits but never sends didChange
+	fail        error                                  // answer every applyEdit with this error
 	refuse      string                                 // non-empty: refuse every edit with this reason
 	refuseNext  int                                    // refuse this many edits first
 	beforeApply func(u protocol.DocumentURI)           // runs (unlocked) before each edit is looked at
@@ -76,12 +80,23 @@ func (e *fakeEditor) open(dir, name, text string) (string, protocol.DocumentURI)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
+	return path, e.openAs(path, text)
+}
+
+// openAs opens the file at path, as it is on disk, with buffer as the
+// editor's text of it (without its byte-order mark, say), and waits until
+// the store has read the file.
+func (e *fakeEditor) openAs(path, buffer string) protocol.DocumentURI {
+	e.t.Helper()
 	u := protocol.DocumentURI(uri.File(path))
 	e.mu.Lock()
-	e.text[u], e.version[u] = text, 1
+	e.text[u], e.version[u] = buffer, 1
 	e.mu.Unlock()
-	e.docs.Open(u, "text", 1, text)
-	return path, u
+	e.docs.Open(u, "text", 1, buffer)
+	if _, err := e.docs.WaitLoaded(context.Background(), u); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
 }
 
 // typeText is the user typing: the buffer changes now, the bridge hears of
@@ -134,6 +149,9 @@ func (e *fakeEditor) ApplyEdit(ctx context.Context, p *protocol.ApplyWorkspaceEd
 		for k, v := range p.Edit.Changes {
 			u, edits = k, v
 		}
+		e.mu.Lock()
+		e.unversioned++
+		e.mu.Unlock()
 	default:
 		e.t.Errorf("unexpected workspace edit %+v", p.Edit)
 		return false, "bad edit", nil
@@ -143,6 +161,12 @@ func (e *fakeEditor) ApplyEdit(ctx context.Context, p *protocol.ApplyWorkspaceEd
 	}
 	if e.beforeApply != nil {
 		e.beforeApply(u)
+	}
+	if e.fail != nil {
+		e.mu.Lock()
+		e.calls++
+		e.mu.Unlock()
+		return false, "", e.fail
 	}
 	if ch := e.block[u]; ch != nil {
 		select {
@@ -174,6 +198,14 @@ func (e *fakeEditor) applyLocked(u protocol.DocumentURI, version *int32, edits [
 		e.refused++
 		return false, "document version mismatch"
 	}
+	if eol := textedit.LineEnding(e.text[u]); e.oneEOL && eol != "" {
+		converted := make([]protocol.TextEdit, len(edits))
+		for i, ed := range edits {
+			converted[i] = ed
+			converted[i].NewText = textedit.ConvertLineEndings(ed.NewText, eol)
+		}
+		edits = converted
+	}
 	next, err := textedit.ApplyEdits(e.text[u], edits)
 	if err != nil {
 		e.t.Errorf("edits do not apply: %v", err)
@@ -188,7 +220,9 @@ func (e *fakeEditor) applyLocked(u protocol.DocumentURI, version *int32, edits [
 	}
 	e.text[u] = next
 	e.version[u]++
-	e.sendLocked(u, e.version[u], chs)
+	if !e.noDidChange {
+		e.sendLocked(u, e.version[u], chs)
+	}
 	return true, ""
 }
 
@@ -208,6 +242,9 @@ func (r *fakeReporter) Conflict(task, u, msg string) { r.add("conflict " + task 
 func (r *fakeReporter) Deleted(task, u string)       { r.add("deleted " + task) }
 func (r *fakeReporter) Carried(task, u, label string) {
 	r.add("carried " + task + " " + label)
+}
+func (r *fakeReporter) Reload(task, u, msg string, show bool) {
+	r.add(fmt.Sprintf("reload %s show=%v %s", task, show, msg))
 }
 
 func (r *fakeReporter) list() []string {

@@ -22,10 +22,11 @@ import (
 // It watches the parent directories of the open documents, not the files:
 // an atomic save (write a temporary file, rename it over the original)
 // replaces the file, and a watch on the old file would be lost. Events are
-// debounced per path, then the file is read and, if it differs from the disk
-// content the bridge last saw (documents.Doc.DiskText), carried with that
-// content as the base. A change Carry already carried is recognised by that
-// comparison and skipped.
+// debounced per path, then the file is read (without ever blocking on a
+// FIFO, a device or a hung mount: documents.ReadDisk) and, if it differs
+// from the disk content the bridge last knew (documents.Doc.Disk), carried
+// into every buffer open on it. A change Carry already carried is recognised
+// by that comparison and skipped.
 //
 // One goroutine, started by NewWatcher and ended by Close, owns the fsnotify
 // watcher and all the watching state; carries run on goroutines of their own
@@ -320,7 +321,7 @@ func (w *Watcher) resetTimer(l *loop) {
 // Bash command made are in the buffers (and in the task's edited files)
 // before the task's result, whatever the debounce still had pending. A
 // change the watcher carries at the same time is carried once: the second
-// carry finds the disk equal to DiskText.
+// carry finds the disk equal to documents.Doc.Disk.
 func (w *Watcher) Settle(ctx context.Context, taskID string) error {
 	var first error
 	for _, p := range w.c.docs.Paths() {

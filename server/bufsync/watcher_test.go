@@ -42,7 +42,7 @@ func TestWatcherPicksUpExternalChange(t *testing.T) {
 	writeAtomic(t, path, after)
 	eventually(t, "the buffer to get the change", func() bool { return e.buffer(u) == after })
 	eventually(t, "the report", func() bool { return r.has("carried t1 Claude: main.go changed on disk") })
-	if d, _ := e.docs.Get(u); d.DiskText != after || d.Dirty {
+	if d, _ := e.docs.Get(u); d.Disk.Text != after || d.Dirty {
 		t.Fatalf("doc = %+v", d)
 	}
 }
@@ -61,7 +61,7 @@ func TestWatcherIgnoresChangeAlreadyCarried(t *testing.T) {
 	if err := os.WriteFile(path, []byte(after), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, Before: ptr(before), After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
+	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(150 * time.Millisecond) // well past the debounce
@@ -112,7 +112,7 @@ func TestWatcherDeletionAndNewDocuments(t *testing.T) {
 	if err := os.WriteFile(path, []byte("b\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the disk text", func() bool { d, _ := e.docs.Get(u); return d.OnDisk && !d.Dirty })
+	eventually(t, "the disk text", func() bool { d, _ := e.docs.Get(u); return d.Disk.Exists && !d.Dirty })
 }
 
 // When the last task ends, a change still waiting out its debounce is carried

@@ -1,25 +1,31 @@
 // Package documents is the bridge's store of the documents the editor has
 // open: their text and version as the editor last told us (didOpen,
-// didChange), and the last content of their file on disk that the bridge saw,
-// which says whether a buffer has unsaved changes and is the base for merging
-// an agent's change into it.
+// didChange); what the bridge knows of their file on disk (Disk), which says
+// whether a buffer has unsaved changes; and the base of each buffer, the
+// last content of the file the buffer agreed with, from which an agent's
+// change of the file is merged into it.
 //
-// Memory is proportional to the open documents: a document's entry (two
+// Nothing here blocks the caller on the file system: a document's file is
+// read on a goroutine after didOpen (and after a didSave without text), with
+// a time limit; the document is usable meanwhile, and Find waits for the
+// read.
+//
+// Memory is proportional to the open documents: a document's entry (three
 // strings and small bookkeeping) goes away when the editor closes it.
 package documents
 
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"runtime"
+	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"go.lsp.dev/protocol"
-	"go.lsp.dev/uri"
 
+	"github.com/claude-bridge/claude-bridge/runner/pathid"
+	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
@@ -27,20 +33,36 @@ import (
 // closed while a caller waited on it.
 var ErrNotOpen = errors.New("documents: document not open")
 
+// DefaultReadTimeout is how long a document's file may take to be read
+// before the bridge gives up on knowing it (Store.ReadTimeout).
+const DefaultReadTimeout = 5 * time.Second
+
 // Doc is a copy of one open document; changing it changes nothing in the
 // store.
 type Doc struct {
 	URI        protocol.DocumentURI
-	Path       string // cleaned absolute file path; "" for a URI that is not file://
+	Path       string // cleaned absolute file path, as the editor spells it; "" for a URI that is not a file
 	LanguageID string
 	Version    int32
 	Text       string // the editor's buffer
-	// DiskText is the last content of the file on disk the bridge saw: read
-	// when the document was opened and saved, then kept up to date by the
-	// code that carries agent changes into the buffer.
-	DiskText string
-	OnDisk   bool // the file existed when DiskText was read or set
-	Dirty    bool // the buffer differs from DiskText (always true when !OnDisk)
+	// Disk is what the bridge last knew of the file on disk: read when the
+	// document was opened, the saved text when it was saved, then kept up to
+	// date by the code that carries changes of the file into the buffer.
+	Disk Disk
+	// Base is the text the buffer is known to descend from: the last content
+	// of the file the buffer agreed with, in the editor's representation
+	// (EditorText). It is what the bridge read from disk when the document
+	// was opened, the text the editor saved, or a change of the file the
+	// editor has been seen to take. A change of the file is merged into the
+	// buffer from Base. HasBase is false when there is no such text (the
+	// file could not be read or decoded when it was opened).
+	Base    string
+	HasBase bool
+	// Dirty: the buffer differs from the file on disk, or the bridge cannot
+	// tell (the file is missing, unreadable or not decodable).
+	Dirty bool
+	// Loading: the file is being read; Disk and Base are not settled yet.
+	Loading bool
 }
 
 // DidChangeParams decodes textDocument/didChange params without losing the
@@ -51,65 +73,160 @@ type DidChangeParams struct {
 	ContentChanges []textedit.ContentChange                 `json:"contentChanges"`
 }
 
-// Store holds the open documents. All its methods are safe for concurrent use.
+// Store holds the open documents. All its methods are safe for concurrent
+// use, and none waits on the file system except Find.
 //
 // One mutex, mu, guards every field below it; it is held only for map and
 // field updates, never during file I/O or callbacks, so the LSP read loop
-// (didOpen, didChange) never waits on a disk read made elsewhere.
+// (didOpen, didChange) never waits on a disk read.
 type Store struct {
+	// ReadTimeout bounds the wait for a document's file to be read (a hung
+	// mount); then its Disk is not Known and carries into it are refused.
+	// A read that finishes later still counts. Set it before the first Open.
+	ReadTimeout time.Duration
+	// read reads a document's file; tests replace it to simulate a hung
+	// mount.
+	read func(path string) Disk
+
 	mu     sync.Mutex
 	docs   map[protocol.DocumentURI]*entry
-	byPath map[string]*entry // pathKey of Path, and of its resolved symlinks
+	byKey  map[string][]*entry // a key of the document's file (see entry.keys) → the documents open on it
 	subs   map[int]func(path string, open bool)
 	nextID int
 }
 
 type entry struct {
-	doc     Doc // Dirty is computed on copy-out
-	keys    []string
+	doc     Doc           // Dirty is computed on copy-out
+	keys    []string      // pathid.SpellingKey of doc.Path, and its pathid.Key once resolved
 	changed chan struct{} // closed and replaced whenever Version changes or the doc closes
+	loaded  chan struct{} // closed when doc.Loading turns false
+	// gen counts the settings of doc.Disk: a read started at an older gen
+	// does not overwrite what was set since.
+	gen uint64
+	// noticed: the user was told this buffer must be reloaded (NoticeOnce).
+	noticed bool
 }
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		docs:   map[protocol.DocumentURI]*entry{},
-		byPath: map[string]*entry{},
-		subs:   map[int]func(string, bool){},
+		ReadTimeout: DefaultReadTimeout,
+		read:        readDisk,
+		docs:        map[protocol.DocumentURI]*entry{},
+		byKey:       map[string][]*entry{},
+		subs:        map[int]func(string, bool){},
 	}
 }
 
-// Open records a document the editor opened (didOpen) and reads its file, if
-// it has one, as DiskText. Opening a URI that is already open replaces it.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Open records a document the editor opened (didOpen) and starts reading its
+// file, if it has one. Opening a URI that is already open replaces it.
 func (s *Store) Open(u protocol.DocumentURI, languageID string, version int32, text string) {
 	path := PathOf(u)
 	e := &entry{
 		doc:     Doc{URI: u, Path: path, LanguageID: languageID, Version: version, Text: text},
 		changed: make(chan struct{}),
+		loaded:  closed,
 	}
 	if path != "" {
-		if b, err := os.ReadFile(path); err == nil {
-			e.doc.DiskText, e.doc.OnDisk = string(b), true
-		}
-		e.keys = pathKeys(path)
+		e.doc.Loading = true
+		e.loaded = make(chan struct{})
 	}
 
 	s.mu.Lock()
-	old := s.docs[u]
-	if old != nil {
+	if old := s.docs[u]; old != nil {
 		s.removeLocked(old)
 	}
 	s.docs[u] = e
-	for _, k := range e.keys {
-		s.byPath[k] = e
+	if path != "" {
+		s.addKeyLocked(e, pathid.SpellingKey(path))
 	}
 	subs := s.subsLocked()
 	s.mu.Unlock()
 
 	if path != "" {
+		s.load(e, 0, true)
 		for _, fn := range subs {
 			fn(path, true)
 		}
+	}
+}
+
+// load reads e's file on a goroutine. opening: also resolve the file's
+// identity and take the text read as the buffer's base. It gives up waiting
+// after ReadTimeout (Loading ends, Disk not Known) but still takes a result
+// that arrives later, unless the disk state was set meanwhile.
+func (s *Store) load(e *entry, gen uint64, opening bool) {
+	path := e.doc.Path
+	var d Disk
+	var key string
+	done := bounded(func() {
+		if opening {
+			key = pathid.Key(path)
+		}
+		d = s.read(path)
+	})
+	go func() { // owned by the Store; ends when the read returns
+		timer := time.NewTimer(s.ReadTimeout)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			s.giveUp(e, gen, fmt.Sprintf("reading it took longer than %v (a hung network mount?)", s.ReadTimeout))
+			<-done
+		}
+		s.loaded(e, gen, key, d, opening)
+	}()
+}
+
+// giveUp ends the wait for a read that takes too long, unless the disk
+// state was set since it began (and then the wait has ended already).
+func (s *Store) giveUp(e *entry, gen uint64, problem string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs[e.doc.URI] == e && e.gen == gen {
+		e.doc.Disk = Unreadable(problem)
+		s.doneLoadingLocked(e)
+	}
+}
+
+func (s *Store) loaded(e *entry, gen uint64, key string, d Disk, opening bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs[e.doc.URI] != e {
+		return // closed or replaced meanwhile
+	}
+	if key != "" {
+		s.addKeyLocked(e, key)
+	}
+	if e.gen != gen {
+		return // set since; a newer read, if any, ends the loading
+	}
+	e.doc.Disk = d
+	if opening {
+		// The buffer was loaded from the file: it descends from what is on
+		// disk. (If it had unsaved changes already, they show as the
+		// difference from this base, which is the best knowledge there is.)
+		e.doc.Base, e.doc.HasBase = EditorText(d, e.doc.Text)
+	}
+	s.doneLoadingLocked(e)
+}
+
+func (s *Store) addKeyLocked(e *entry, key string) {
+	for _, k := range e.keys {
+		if k == key {
+			return
+		}
+	}
+	e.keys = append(e.keys, key)
+	s.byKey[key] = append(s.byKey[key], e)
+}
+
+func (s *Store) doneLoadingLocked(e *entry) {
+	if e.doc.Loading {
+		e.doc.Loading = false
+		close(e.loaded)
 	}
 }
 
@@ -152,49 +269,105 @@ func (s *Store) Close(u protocol.DocumentURI) {
 func (s *Store) removeLocked(e *entry) {
 	delete(s.docs, e.doc.URI)
 	for _, k := range e.keys {
-		if s.byPath[k] == e {
-			delete(s.byPath, k)
+		list := s.byKey[k]
+		for i, o := range list {
+			if o == e {
+				list = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(s.byKey, k)
+		} else {
+			s.byKey[k] = list
 		}
 	}
 	close(e.changed)
+	s.doneLoadingLocked(e)
 }
 
 // Saved records that the editor saved a document (didSave). text is the
-// saved content when the editor sent it (includeText): it is exactly what the
-// editor wrote, whereas a read of the file a moment later could already see
-// the agent's next write and make the bridge believe the buffer has it. When
-// text is nil the file is read.
+// saved content when the editor sent it (includeText), else the buffer as
+// the store has it, which is what the editor wrote: either way the buffer
+// now agrees with the disk, and the saved text becomes its base.
+//
+// The disk state is taken from the saved text rather than read back: a read
+// a moment later could already see the agent's next write and make the
+// bridge believe the buffer has it. Only a file the bridge cannot decode
+// (its bytes are the editor's encoding of the text) is read again, on a
+// goroutine.
 func (s *Store) Saved(u protocol.DocumentURI, text *string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	e := s.docs[u]
-	s.mu.Unlock()
 	if e == nil || e.doc.Path == "" {
 		return
 	}
-	disk := text
-	if disk == nil {
-		if b, err := os.ReadFile(e.doc.Path); err == nil {
-			str := string(b)
-			disk = &str
-		}
+	saved := e.doc.Text
+	if text != nil {
+		saved = *text
 	}
-	s.SetDiskText(u, disk)
+	e.doc.Base, e.doc.HasBase = saved, true
+	e.noticed = false
+	e.gen++
+	prev := e.doc.Disk
+	if prev.Known && prev.Decoded {
+		d := Disk{Known: true, Exists: true, Decoded: true, Encoding: prev.Encoding, Text: saved}
+		if d.Encoding != UTF8 {
+			d.Text = strings.TrimPrefix(saved, bom)
+		}
+		e.doc.Disk = d
+		s.doneLoadingLocked(e)
+		return
+	}
+	if !e.doc.Loading {
+		e.doc.Loading = true
+		e.loaded = make(chan struct{})
+	}
+	s.load(e, e.gen, false)
 }
 
-// SetDiskText records what the document's file now holds on disk; nil means
-// the file does not exist. It reports whether the document is open.
-func (s *Store) SetDiskText(u protocol.DocumentURI, text *string) bool {
+// SetDisk records what the document's file now holds on disk. It reports
+// whether the document is open.
+func (s *Store) SetDisk(u protocol.DocumentURI, d Disk) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.docs[u]
 	if e == nil {
 		return false
 	}
-	if text == nil {
-		e.doc.DiskText, e.doc.OnDisk = "", false
-	} else {
-		e.doc.DiskText, e.doc.OnDisk = *text, true
+	e.doc.Disk = d
+	e.gen++
+	s.doneLoadingLocked(e)
+	return true
+}
+
+// AdvanceBase records that the buffer now descends from to, a content of the
+// file the editor was seen to take, if its base is still from: a save in
+// between (which set the base to the saved text) wins. It reports whether
+// the base moved.
+func (s *Store) AdvanceBase(u protocol.DocumentURI, from Doc, to string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.docs[u]
+	if e == nil || e.doc.HasBase != from.HasBase || e.doc.Base != from.Base {
+		return false
 	}
+	e.doc.Base, e.doc.HasBase = to, true
+	return true
+}
+
+// NoticeOnce reports whether the user should be told now that the buffer
+// must be reloaded: true the first time after the document was opened or
+// saved, false after that.
+func (s *Store) NoticeOnce(u protocol.DocumentURI) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.docs[u]
+	if e == nil || e.noticed {
+		return false
+	}
+	e.noticed = true
 	return true
 }
 
@@ -209,38 +382,78 @@ func (s *Store) Get(u protocol.DocumentURI) (Doc, bool) {
 	return e.copy(), true
 }
 
-// ByPath returns a copy of the open document whose file is path (claude
-// reports absolute paths). It also finds it through symbolic links, so a path
-// under /tmp matches a document opened as /private/tmp on macOS.
-func (s *Store) ByPath(path string) (Doc, bool) {
-	if path == "" {
-		return Doc{}, false
-	}
-	s.mu.Lock()
-	e := s.byPath[pathKey(path)]
-	s.mu.Unlock()
-	if e == nil {
-		// Resolving links costs system calls: only on a miss, and unlocked.
-		real, ok := resolve(path)
-		if !ok || pathKey(real) == pathKey(path) {
-			return Doc{}, false
-		}
+// WaitLoaded waits until the document's file has been read (or the read
+// given up), and returns the document then.
+func (s *Store) WaitLoaded(ctx context.Context, u protocol.DocumentURI) (Doc, error) {
+	for {
 		s.mu.Lock()
-		e = s.byPath[pathKey(real)]
-		s.mu.Unlock()
+		e := s.docs[u]
 		if e == nil {
-			return Doc{}, false
+			s.mu.Unlock()
+			return Doc{}, ErrNotOpen
+		}
+		if !e.doc.Loading {
+			d := e.copy()
+			s.mu.Unlock()
+			return d, nil
+		}
+		ch := e.loaded
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return Doc{}, ctx.Err()
+		case <-ch:
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.docs[e.doc.URI] != e { // closed meanwhile
-		return Doc{}, false
-	}
-	return e.copy(), true
 }
 
-// Paths returns the file paths of the open documents.
+// Find returns copies of every open document on the file at path, whatever
+// either side's spelling: claude reports real paths, the editor may have
+// opened the file through a symbolic link, or under two names (both are
+// returned). It waits for the documents still being read, whose identity is
+// not known yet (at most ReadTimeout), and resolves path: call it off the
+// LSP read loop.
+func (s *Store) Find(ctx context.Context, path string) ([]Doc, error) {
+	if path == "" {
+		return nil, nil
+	}
+	for {
+		var wait chan struct{}
+		s.mu.Lock()
+		for _, e := range s.docs {
+			if e.doc.Loading {
+				wait = e.loaded
+				break
+			}
+		}
+		s.mu.Unlock()
+		if wait == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wait:
+		}
+	}
+	keys := []string{pathid.SpellingKey(path), pathid.Key(path)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Doc
+	seen := map[*entry]bool{}
+	for _, k := range keys {
+		for _, e := range s.byKey[k] {
+			if !seen[e] {
+				seen[e] = true
+				out = append(out, e.copy())
+			}
+		}
+	}
+	return out, nil
+}
+
+// Paths returns the file paths of the open documents, as the editor spells
+// them (a file open under two names is there twice).
 func (s *Store) Paths() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -309,59 +522,19 @@ func (s *Store) subsLocked() []func(string, bool) {
 
 func (e *entry) copy() Doc {
 	d := e.doc
-	d.Dirty = !d.OnDisk || d.Text != d.DiskText
+	disk, ok := EditorText(d.Disk, d.Text)
+	d.Dirty = !ok || !d.Disk.Exists || d.Text != disk
 	return d
 }
 
-// PathOf returns the cleaned file path of a file:// URI, or "" for any other
-// scheme (untitled:, vscode-notebook-cell:, ...), whose documents are kept but
-// never matched to files.
-func PathOf(u protocol.DocumentURI) (path string) {
-	if !strings.HasPrefix(string(u), uri.FileScheme+"://") {
-		return ""
-	}
-	defer func() {
-		// uri.Filename panics on a URI it cannot parse.
-		if recover() != nil {
-			path = ""
-		}
-	}()
-	p := uri.URI(u).Filename()
-	if p == "" || !filepath.IsAbs(p) {
-		return ""
-	}
-	return filepath.Clean(p)
-}
-
-// pathKey is the map key for a path: cleaned, and case-folded on Windows,
-// where editors and claude spell drive letters differently (c: and C:).
-func pathKey(path string) string {
-	path = filepath.Clean(path)
-	if runtime.GOOS == "windows" {
-		path = strings.ToLower(path)
-	}
-	return path
-}
-
-// pathKeys are the keys a document is found by: its path and, when symbolic
-// links lead elsewhere, the real path.
-func pathKeys(path string) []string {
-	keys := []string{pathKey(path)}
-	if real, ok := resolve(path); ok && pathKey(real) != keys[0] {
-		keys = append(keys, pathKey(real))
-	}
-	return keys
-}
-
-// resolve follows symbolic links in path. For a file that does not exist
-// (not created yet, or just deleted) it resolves the directory.
-func resolve(path string) (string, bool) {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return real, true
-	}
-	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+// PathOf returns the cleaned file path of a file URI (any spelling
+// fileuri.ToPath accepts), or "" for any other scheme (untitled:,
+// vscode-notebook-cell:, ...), whose documents are kept but never matched to
+// files.
+func PathOf(u protocol.DocumentURI) string {
+	p, err := fileuri.ToPath(string(u))
 	if err != nil {
-		return "", false
+		return ""
 	}
-	return filepath.Join(dir, filepath.Base(path)), true
+	return p
 }

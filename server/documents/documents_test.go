@@ -38,9 +38,10 @@ func TestOpenChangeSaveClose(t *testing.T) {
 	s := New()
 	s.Open(u, "go", 1, "package main\n")
 
-	d, ok := s.Get(u)
-	if !ok || d.Path != path || d.Version != 1 || d.Dirty || !d.OnDisk || d.DiskText != "package main\n" || d.LanguageID != "go" {
-		t.Fatalf("after open: %+v", d)
+	d, err := s.WaitLoaded(context.Background(), u)
+	if err != nil || d.Path != path || d.Version != 1 || d.Dirty || !d.Disk.Exists || d.Disk.Text != "package main\n" || d.LanguageID != "go" ||
+		!d.HasBase || d.Base != "package main\n" {
+		t.Fatalf("after open: %+v, %v", d, err)
 	}
 	if err := s.Change(u, 2, []textedit.ContentChange{change(1, 0, 1, 0, "// 😀\n")}); err != nil {
 		t.Fatal(err)
@@ -57,21 +58,25 @@ func TestOpenChangeSaveClose(t *testing.T) {
 
 	saved := "package main\n// 😀\n"
 	s.Saved(u, &saved)
-	if d, _ = s.Get(u); d.Dirty || d.DiskText != saved {
+	if d, _ = s.Get(u); d.Dirty || d.Disk.Text != saved || d.Base != saved {
 		t.Fatalf("after save with text: %+v", d)
 	}
 
-	// Saved without text reads the file.
-	if err := os.WriteFile(path, []byte("on disk\n"), 0o644); err != nil {
+	// Saved without text: the buffer is what the editor wrote. The file is
+	// not read back (it could already hold an agent's next write).
+	if err := s.Change(u, 3, []textedit.ContentChange{change(0, 0, 0, 0, "// top\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("an agent's write, not yet carried\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.Saved(u, nil)
-	if d, _ = s.Get(u); d.DiskText != "on disk\n" || !d.Dirty {
+	if d, _ = s.Get(u); d.Disk.Text != "// top\n"+saved || d.Base != d.Text || d.Dirty {
 		t.Fatalf("after save without text: %+v", d)
 	}
 
-	if d, ok := s.ByPath(path); !ok || d.URI != u {
-		t.Fatalf("ByPath: %+v %v", d, ok)
+	if docs, err := s.Find(context.Background(), path); err != nil || len(docs) != 1 || docs[0].URI != u {
+		t.Fatalf("Find: %+v %v", docs, err)
 	}
 	if got := s.Paths(); len(got) != 1 || got[0] != path {
 		t.Fatalf("Paths = %v", got)
@@ -80,8 +85,8 @@ func TestOpenChangeSaveClose(t *testing.T) {
 	if _, ok := s.Get(u); ok {
 		t.Fatal("still open after Close")
 	}
-	if _, ok := s.ByPath(path); ok {
-		t.Fatal("ByPath finds a closed document")
+	if docs, _ := s.Find(context.Background(), path); len(docs) != 0 {
+		t.Fatal("Find finds a closed document")
 	}
 	if err := s.Change(u, 3, nil); !errors.Is(err, ErrNotOpen) {
 		t.Fatalf("Change after close: %v", err)
@@ -93,10 +98,10 @@ func TestNotOnDiskAndOtherSchemes(t *testing.T) {
 	dir := t.TempDir()
 	missing := protocol.DocumentURI(uri.File(filepath.Join(dir, "new.go")))
 	s.Open(missing, "go", 1, "")
-	if d, _ := s.Get(missing); d.OnDisk || !d.Dirty {
+	if d, _ := s.WaitLoaded(context.Background(), missing); !d.Disk.Known || d.Disk.Exists || !d.Dirty || !d.HasBase || d.Base != "" {
 		t.Fatalf("missing file: %+v", d)
 	}
-	if _, ok := s.ByPath(filepath.Join(dir, "new.go")); !ok {
+	if docs, _ := s.Find(context.Background(), filepath.Join(dir, "new.go")); len(docs) != 1 {
 		t.Fatal("a file not yet on disk is still found by path")
 	}
 	untitled := protocol.DocumentURI("untitled:Untitled-1")
@@ -107,18 +112,20 @@ func TestNotOnDiskAndOtherSchemes(t *testing.T) {
 	if got := s.Paths(); len(got) != 1 {
 		t.Fatalf("Paths = %v, want only the file", got)
 	}
-	if s.SetDiskText(untitled, nil) != true {
-		t.Fatal("SetDiskText on an open document")
+	if !s.SetDisk(untitled, NoFile()) {
+		t.Fatal("SetDisk on an open document")
 	}
 }
 
 func TestPathOf(t *testing.T) {
 	tests := map[protocol.DocumentURI]string{
-		"file:///home/me/a%20b/x.go":  "/home/me/a b/x.go",
-		"file:///home/me/./proj/../x": "/home/me/x",
-		"untitled:Untitled-1":         "",
-		"vscode-notebook-cell:/x#y":   "",
-		"file://%zz":                  "",
+		"file:///home/me/a%20b/x.go":            "/home/me/a b/x.go",
+		"file:///home/me/./proj/../x":           "/home/me/x",
+		"untitled:Untitled-1":                   "",
+		"vscode-notebook-cell:/x#y":             "",
+		"file://%zz":                            "",
+		"file:/home/me/x.go":                    "/home/me/x.go",
+		"file://localhost/home/me/%C3%A4%2B.go": "/home/me/ä+.go",
 	}
 	for u, want := range tests {
 		if got := PathOf(u); got != filepath.FromSlash(want) {
@@ -127,24 +134,36 @@ func TestPathOf(t *testing.T) {
 	}
 }
 
-func TestByPathThroughSymlink(t *testing.T) {
+func TestFindThroughSymlink(t *testing.T) {
 	real := t.TempDir()
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(real, link); err != nil {
-		t.Skip("no symlinks:", err)
+		t.Fatal(err)
 	}
+	ctx := context.Background()
 	_, u := writeFile(t, real, "f.txt", "x")
 	s := New()
 	s.Open(u, "text", 1, "x")
-	if d, ok := s.ByPath(filepath.Join(link, "f.txt")); !ok || d.URI != u {
-		t.Fatalf("through link: %v", ok)
+	if docs, _ := s.Find(ctx, filepath.Join(link, "f.txt")); len(docs) != 1 || docs[0].URI != u {
+		t.Fatalf("through link: %v", docs)
 	}
 	// And the other way round: opened through the link, reported by real path.
 	s2 := New()
 	lu := protocol.DocumentURI(uri.File(filepath.Join(link, "f.txt")))
 	s2.Open(lu, "text", 1, "x")
-	if d, ok := s2.ByPath(filepath.Join(real, "f.txt")); !ok || d.URI != lu {
-		t.Fatalf("real path of a doc opened through a link: %v", ok)
+	if docs, _ := s2.Find(ctx, filepath.Join(real, "f.txt")); len(docs) != 1 || docs[0].URI != lu {
+		t.Fatalf("real path of a doc opened through a link: %v", docs)
+	}
+	// Open under both names: both are found, by either name.
+	s2.Open(u, "text", 1, "x")
+	for _, p := range []string{filepath.Join(real, "f.txt"), filepath.Join(link, "f.txt")} {
+		if docs, _ := s2.Find(ctx, p); len(docs) != 2 {
+			t.Fatalf("Find(%s) = %d documents, want both names", p, len(docs))
+		}
+	}
+	s2.Close(lu)
+	if docs, _ := s2.Find(ctx, filepath.Join(link, "f.txt")); len(docs) != 1 || docs[0].URI != u {
+		t.Fatalf("after closing one name: %v", docs)
 	}
 }
 
@@ -244,7 +263,7 @@ func TestConcurrentUse(t *testing.T) {
 			for v := int32(1); v <= 100; v++ {
 				_ = s.Change(u, v, []textedit.ContentChange{change(0, 0, 0, 0, "x")})
 				s.Get(u)
-				s.ByPath(PathOf(u))
+				_, _ = s.Find(context.Background(), PathOf(u))
 				s.Paths()
 			}
 			s.Close(u)

@@ -253,6 +253,11 @@ local function capabilities()
   caps.workspace = caps.workspace or {}
   caps.workspace.applyEdit = true
   caps.workspace.workspaceFolders = true
+  -- Neovim applies versioned documentChanges (it skips an edit older than the
+  -- buffer) but 0.7 to 0.11 do not say so; without it the bridge sends plain
+  -- `changes`, which Neovim applies without checking the version.
+  caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
+  caps.workspace.workspaceEdit.documentChanges = true
   return caps
 end
 

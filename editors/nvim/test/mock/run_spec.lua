@@ -37,6 +37,8 @@ H.run('mock/run', function()
   H.eq({ model = 'sonnet', allowedTools = { 'Read', 'Edit' }, auth = { mode = 'helper', keyFile = '~/.claude/api_key' } }, init.initializationOptions, 'initializationOptions')
   H.eq(vim.uri_from_fname(H.env.ws), init.workspaceFolders[1].uri, 'workspace folder (git root)')
   H.truthy(init.capabilities.window.workDoneProgress, 'workDoneProgress capability')
+  H.truthy(init.capabilities.workspace.applyEdit, 'applyEdit capability')
+  H.truthy(init.capabilities.workspace.workspaceEdit.documentChanges, 'documentChanges capability (versioned edits)')
 
   -- an unsaved change the agent's edit must not lose
   vim.api.nvim_buf_set_lines(buf, -1, -1, false, { '// unsaved note' })

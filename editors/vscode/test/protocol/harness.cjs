@@ -227,7 +227,11 @@ class Editor {
     return result;
   }
 
-  /** textDocument/didOpen with the disk content (or the given text). */
+  /**
+   * textDocument/didOpen with the disk content (or the given text). Give the
+   * text VS Code would show for a file with a byte-order mark (without it) or
+   * mixed line breaks (one of them).
+   */
   async open(file, text) {
     const u = uri(file);
     const content = text ?? fs.readFileSync(file, 'utf8');
@@ -285,6 +289,10 @@ class Editor {
         // Not open: VS Code would open it in the background and edit it.
         continue;
       }
+      // VS Code keeps one line break per document and converts those of
+      // inserted text to it.
+      const eol = doc.getText().includes('\r\n') ? '\r\n' : '\n';
+      d.edits = d.edits.map((e) => ({ ...e, newText: e.newText.replace(/\r\n|\r|\n/g, eol) }));
       const text = TextDocument.applyEdits(doc, d.edits);
       const sorted = [...d.edits].sort(
         (a, b) => doc.offsetAt(b.range.start) - doc.offsetAt(a.range.start) || doc.offsetAt(b.range.end) - doc.offsetAt(a.range.end),

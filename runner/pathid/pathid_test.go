@@ -1,0 +1,95 @@
+package pathid
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// tree builds, under a temporary directory:
+//
+//	real/            a folder with main.go and sub/x.go
+//	ws -> real       the folder opened through a link (macOS's /tmp)
+//	outside/         a folder outside real
+//	real/out -> ../outside        a link inside the workspace that leaves it
+//	real/dangling -> ../outside/new.txt   a link to a file that does not exist yet
+//	real/loop -> loop             a link to itself
+func tree(t *testing.T) (dir string) {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "real", "sub"), 0o755))
+	must(os.MkdirAll(filepath.Join(dir, "outside"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "real", "main.go"), nil, 0o644))
+	must(os.WriteFile(filepath.Join(dir, "real", "sub", "x.go"), nil, 0o644))
+	must(os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "ws")))
+	must(os.Symlink("../outside", filepath.Join(dir, "real", "out")))
+	must(os.Symlink("../outside/new.txt", filepath.Join(dir, "real", "dangling")))
+	must(os.Symlink("loop", filepath.Join(dir, "real", "loop")))
+	return dir
+}
+
+func TestResolve(t *testing.T) {
+	d := tree(t)
+	j := func(p ...string) string { return filepath.Join(append([]string{d}, p...)...) }
+	cases := []struct{ in, want string }{
+		{j("real", "main.go"), j("real", "main.go")},
+		{j("ws", "main.go"), j("real", "main.go")},
+		{j("ws", "sub", "..", "main.go"), j("real", "main.go")},
+		{j("ws", "new", "deeper", "file.go"), j("real", "new", "deeper", "file.go")}, // not created yet
+		{j("ws", "out", "secret.txt"), j("outside", "secret.txt")},
+		{j("ws", "dangling"), j("outside", "new.txt")}, // a write through it lands outside
+		{j("ws", "loop", "x"), j("real", "loop", "x")}, // ELOOP: taken as written from there
+		{j("ws"), j("real")},
+	}
+	for _, c := range cases {
+		if got := Resolve(c.in); got != c.want {
+			t.Errorf("Resolve(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWithinAndRel(t *testing.T) {
+	d := tree(t)
+	j := func(p ...string) string { return filepath.Join(append([]string{d}, p...)...) }
+	ws := j("ws")
+	cases := []struct {
+		path   string
+		within bool
+		rel    string
+	}{
+		{j("ws", "main.go"), true, "main.go"},
+		{j("real", "main.go"), true, "main.go"},          // claude's spelling of a file in a linked root
+		{j("real", "sub", "new.go"), true, "sub/new.go"}, // not created yet
+		{j("ws", "out", "x.txt"), false, ""},             // a link inside that leaves the root
+		{j("ws", "dangling"), false, ""},                 // a dangling link that points outside
+		{j("outside", "x.txt"), false, ""},               // plainly outside
+		{j("ws"), true, "."},                             // the root itself
+		{j("wsx", "main.go"), false, ""},                 // a sibling sharing a prefix
+		{j("ws", "..", "outside", "x.txt"), false, ""},   // climbing out
+		{j("real", "..", "real", "main.go"), true, "main.go"},
+	}
+	for _, c := range cases {
+		if got := Within(c.path, ws); got != c.within {
+			t.Errorf("Within(%s, ws) = %v, want %v", c.path, got, c.within)
+		}
+		rel, ok := Rel(c.path, ws)
+		if c.within && (!ok || rel != filepath.FromSlash(c.rel)) {
+			t.Errorf("Rel(%s, ws) = %q, %v; want %q", c.path, rel, ok, c.rel)
+		}
+	}
+	if !Same(j("ws", "main.go"), j("real", "main.go")) || Same(j("ws", "main.go"), j("real", "sub", "x.go")) {
+		t.Error("Same")
+	}
+	if Key(j("ws", "sub", "x.go")) != Key(j("real", "sub", "x.go")) {
+		t.Error("Key differs for one file")
+	}
+}

@@ -1,0 +1,264 @@
+package documents
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/claude-bridge/claude-bridge/server/textedit"
+)
+
+// MaxFileSize is the largest file the bridge reads (64 MiB). A larger file
+// is Known=false: its changes are not carried, the user is told to reload.
+const MaxFileSize = 64 << 20
+
+// maxReads bounds the reads in progress at once. A read stuck on a hung
+// mount (NFS, SMB, FUSE) cannot be interrupted and keeps its goroutine and
+// its slot for as long as the kernel blocks it; past maxReads stuck reads,
+// new reads wait for a slot (within their own time limit) instead of piling
+// up threads.
+const maxReads = 16
+
+var readSlots = make(chan struct{}, maxReads)
+
+// Encoding is how a file's bytes hold its text.
+type Encoding string
+
+// The encodings the bridge decodes. Editors detect all four the same way
+// (a byte-order mark, else valid UTF-8); claude 2.1.332 edits UTF-8 files
+// and UTF-16 LE behind its byte-order mark, and refuses the others ("File is
+// not valid UTF-8 ... legacy encoding such as Windows-1252, Shift-JIS").
+const (
+	UTF8    Encoding = "UTF-8"
+	UTF8BOM Encoding = "UTF-8 with BOM"
+	UTF16LE Encoding = "UTF-16 LE"
+	UTF16BE Encoding = "UTF-16 BE"
+)
+
+const bom = "\ufeff"
+
+// Disk is what the bridge knows of a document's file on disk.
+type Disk struct {
+	// Known is false until the file has been read, and when it could not be
+	// read (Problem says why: not a regular file, too large, a read that
+	// did not finish in time).
+	Known bool
+	// Exists is false for a file that is not on disk (not created yet, or
+	// deleted).
+	Exists bool
+	// Decoded is true when Text holds the file's text: UTF-8, or UTF-16
+	// behind a byte-order mark. It is false for any other encoding (Latin-1,
+	// Shift-JIS, binary): the editor decoded such a file itself, and the
+	// bridge can neither compare it with the buffer nor merge into it.
+	Decoded bool
+	// Text is the file's text without its byte-order mark, with the line
+	// breaks the file has.
+	Text     string
+	Encoding Encoding
+	Problem  string // why !Known or !Decoded, worded to follow "the bridge cannot read <file>: "
+	// sum is the SHA-256 of the bytes of a file that is not Decoded, to
+	// notice that its content changed.
+	sum [sha256.Size]byte
+}
+
+// NoFile is the Disk of a file that does not exist.
+func NoFile() Disk { return Disk{Known: true} }
+
+// Unreadable is the Disk of a file that could not be read, and why.
+func Unreadable(problem string) Disk { return Disk{Problem: problem} }
+
+// DiskOf decodes the bytes of a file: a UTF-8 byte-order mark is taken off
+// (editors never put it in the document text), UTF-16 behind its
+// byte-order mark is decoded, and anything else must be valid UTF-8 to be
+// Decoded.
+func DiskOf(b []byte) Disk {
+	d := Disk{Known: true, Exists: true}
+	switch {
+	case bytes.HasPrefix(b, []byte(bom)):
+		if utf8.Valid(b[len(bom):]) {
+			d.Decoded, d.Text, d.Encoding = true, string(b[len(bom):]), UTF8BOM
+		}
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}):
+		d.Text, d.Decoded = decodeUTF16(b[2:], false)
+		d.Encoding = UTF16LE
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+		d.Text, d.Decoded = decodeUTF16(b[2:], true)
+		d.Encoding = UTF16BE
+	case utf8.Valid(b):
+		d.Decoded, d.Text, d.Encoding = true, string(b), UTF8
+	}
+	if !d.Decoded {
+		d.Text, d.Encoding = "", ""
+		d.Problem = "it is not UTF-8 text (the editor decoded it with its own encoding)"
+		d.sum = sha256.Sum256(b)
+	}
+	return d
+}
+
+// decodeUTF16 decodes UTF-16; ok is false for an odd length or an unpaired
+// surrogate, which would not survive being written back.
+func decodeUTF16(b []byte, bigEndian bool) (string, bool) {
+	if len(b)%2 != 0 {
+		return "", false
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		if bigEndian {
+			u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+		} else {
+			u[i] = uint16(b[2*i+1])<<8 | uint16(b[2*i])
+		}
+	}
+	for i := 0; i < len(u); i++ {
+		switch {
+		case u[i] >= 0xd800 && u[i] < 0xdc00: // high surrogate: a low one must follow
+			if i+1 >= len(u) || u[i+1] < 0xdc00 || u[i+1] >= 0xe000 {
+				return "", false
+			}
+			i++
+		case u[i] >= 0xdc00 && u[i] < 0xe000:
+			return "", false
+		}
+	}
+	return string(utf16.Decode(u)), true
+}
+
+// Same reports whether d and o say the same of the file: both absent, the
+// same text (whatever its byte-order mark), or the same bytes of a file
+// that cannot be decoded.
+func (d Disk) Same(o Disk) bool {
+	switch {
+	case d.Known != o.Known || d.Exists != o.Exists || d.Decoded != o.Decoded:
+		return false
+	case !d.Known || !d.Exists:
+		return true
+	case d.Decoded:
+		return d.Text == o.Text
+	}
+	return d.sum == o.sum
+}
+
+// EditorText is the file's text as an editor shows it in buffer: without
+// the byte-order mark (unless buffer starts with one: a client that keeps
+// it), and with buffer's line break when buffer uses one throughout.
+//
+// That is how the editors measured present a file:
+//   - VS Code keeps "\r\n" in the document text of a CRLF file, normalises a
+//     file of mixed line breaks to one, never shows a byte-order mark, and
+//     converts the line breaks of inserted text to the document's.
+//   - Neovim 0.7.2 sends didOpen and didChange text with "\r\n" for
+//     'fileformat' dos (didOpen "a\r\nb\r\n", didChange "B\r\nB2"); a file
+//     with some CRLF lines opens as 'fileformat' unix and its text is
+//     exactly the file's ("a\r\nb\nc\r\n", the "\r" part of the line); a
+//     byte-order mark sets 'bomb' and is not in the text; a Latin-1 file is
+//     sent decoded ("café"); inserted "\r\n" becomes the buffer's line break.
+//
+// ok is false when the file's text is not known (not read, unreadable, not
+// decodable). A file that does not exist is the empty text.
+func EditorText(d Disk, buffer string) (text string, ok bool) {
+	if !d.Known {
+		return "", false
+	}
+	if !d.Exists {
+		return "", true
+	}
+	if !d.Decoded {
+		return "", false
+	}
+	text = d.Text
+	if d.Encoding != UTF8 && strings.HasPrefix(buffer, bom) {
+		text = bom + text
+	}
+	return textedit.ConvertLineEndings(text, textedit.LineEnding(buffer)), true
+}
+
+// ReadDisk reads the file at path the safe way (see readDisk), giving up
+// when ctx ends: then it returns an Unreadable Disk and ctx's error. A read
+// stuck in the kernel is left to finish on its own goroutine.
+func ReadDisk(ctx context.Context, path string) (Disk, error) {
+	var d Disk
+	done := bounded(func() { d = readDisk(path) })
+	select {
+	case <-done:
+		return d, nil
+	case <-ctx.Done():
+		return Unreadable("reading it did not finish in time (a hung network mount?)"), ctx.Err()
+	}
+}
+
+// bounded runs fn on a goroutine of its own once a read slot is free and
+// closes the returned channel when fn has returned. The goroutine belongs to
+// whoever waits on the channel, and ends with fn (which, stuck in a read on
+// a hung mount, may be never: it holds its slot meanwhile).
+func bounded(fn func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		readSlots <- struct{}{}
+		defer func() { <-readSlots }()
+		defer close(done)
+		fn()
+	}()
+	return done
+}
+
+// readDisk reads a document's file without ever blocking on something that
+// is not a regular file: it checks the type first and opens non-blocking, so
+// a FIFO or device swapped in between the check and the open neither blocks
+// the open nor is read. It reads at most MaxFileSize bytes.
+func readDisk(path string) Disk {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return NoFile()
+	case err != nil:
+		return Unreadable(err.Error())
+	case !fi.Mode().IsRegular():
+		return Unreadable(fmt.Sprintf("it is not a regular file (%s)", fileType(fi.Mode())))
+	case fi.Size() > MaxFileSize:
+		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NoFile()
+	}
+	if err != nil {
+		return Unreadable(err.Error())
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return Unreadable("it is not a regular file")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	switch {
+	case err != nil:
+		return Unreadable(err.Error())
+	case len(b) > MaxFileSize:
+		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
+	}
+	return DiskOf(b)
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return m.Type().String()
+}
