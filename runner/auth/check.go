@@ -101,12 +101,14 @@ func (w *capWriter) Write(p []byte) (int, error) {
 // with the environment a launch gives claude, plus
 // CLAUDE_BRIDGE_HELPER_REPORT so the managed helper names its source on
 // stderr. It runs nothing that Launch would refuse (helperReady): the bridge
-// never runs a foreign script either.
+// never runs a foreign script either. A managed helper is run from the
+// content the bridge verified, handed to sh, not from the file, which
+// another program could replace between the check and the run.
 func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	start := time.Now()
 	res := checkResult{at: start, source: SourceNone}
 	shown := cfg.display(cfg.helperPath)
-	command, err := m.helperReady(cfg)
+	argv, err := m.helperReady(cfg)
 	if err != nil {
 		res.err = err.Error()
 		return res
@@ -121,7 +123,13 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	defer cancel()
 	stdout := &capWriter{max: 4 * maxKeyLen}
 	stderr := &capWriter{max: 16 << 10}
-	cmd := exec.CommandContext(rctx, "/bin/sh", "-c", command)
+	shArgs := []string{"-c", commandLine(argv)}
+	if cfg.manage {
+		// sh -c SCRIPT $0 $1...: the script sees the same $0 and
+		// arguments as when claude runs the file.
+		shArgs = append([]string{"-c", string(helperScript(cfg))}, argv...)
+	}
+	cmd := exec.CommandContext(rctx, "/bin/sh", shArgs...)
 	env, _ := launchEnv(cfg, cfg.environ, "")
 	cmd.Env = append(env, envReport+"=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr

@@ -183,10 +183,14 @@
 //     rewritten on the spot; when it cannot be (its directory is not
 //     writable, or the restore loop gave up because another program keeps
 //     changing it) the launch is refused with the reason. claude is never
-//     started with a foreign script in place, and the bridge never runs one
-//     either. Between the check and claude's later runs of the helper (at
-//     each TTL and 401) the watcher restores a changed file within its
-//     debounce (150 ms);
+//     started with a foreign script in place. The bridge never runs one
+//     either: its own runs hand the content it has just verified to sh
+//     (sh -c SCRIPT <helper path> ARGS...) rather than the file, which
+//     another program could replace between the check and the exec (an
+//     end-to-end test that replaced it right after the bridge wrote it caught
+//     the bridge's first check running the replacement). claude runs the
+//     file itself, at start and at each TTL and 401: between those runs the
+//     watcher restores a changed file within its debounce (150 ms);
 //   - a user's own helper must exist, be executable and not be writable by
 //     group or others.
 //

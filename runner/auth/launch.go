@@ -58,7 +58,7 @@ func (m *Manager) Launch() (Launch, error) {
 		}
 		return l, nil
 	}
-	command, err := m.helperReady(cfg)
+	argv, err := m.helperReady(cfg)
 	if err != nil {
 		return Launch{}, err
 	}
@@ -66,7 +66,7 @@ func (m *Manager) Launch() (Launch, error) {
 	for k, v := range cfg.settings {
 		settings[k] = v
 	}
-	settings["apiKeyHelper"] = command
+	settings["apiKeyHelper"] = commandLine(argv)
 	js, err := json.Marshal(settings)
 	if err != nil {
 		return Launch{}, fmt.Errorf("auth.settings: %w", err)
@@ -85,8 +85,9 @@ func (m *Manager) Launch() (Launch, error) {
 	}, nil
 }
 
-// helperReady makes sure the helper is one claude may run, and returns the
-// apiKeyHelper command line for it. Launch and the bridge's own checks call
+// helperReady makes sure the helper is one claude may run, and returns its
+// argv: the helper's path and its arguments (commandLine makes the
+// apiKeyHelper setting of it). Launch and the bridge's own checks call
 // it before every run. It refuses (with the reason and the fix):
 //   - a managed helper that is not exactly the bridge's own script, mode
 //     0700, after trying to rewrite it (it cannot be rewritten when its
@@ -96,33 +97,33 @@ func (m *Manager) Launch() (Launch, error) {
 //     others;
 //   - a helper in a directory that others can write (helperDirProblem);
 //   - a bridge key that cannot be put into the runtime key file.
-func (m *Manager) helperReady(cfg resolved) (string, error) {
+func (m *Manager) helperReady(cfg resolved) ([]string, error) {
 	shown := cfg.display(cfg.helperPath)
 	file := cfg.helperPath
 	if cfg.manage {
 		if err := m.verifyManaged(cfg); err != nil {
-			return "", err
+			return nil, err
 		}
 	} else {
 		if err := ownHelperProblem(cfg); err != nil {
-			return "", err
+			return nil, err
 		}
 		if real, err := filepath.EvalSymlinks(file); err == nil {
 			file = real
 		}
 	}
 	if p := helperDirProblem(cfg, file); p != nil {
-		return "", fmt.Errorf("the key helper %s is not safe to run: %w", shown, p)
+		return nil, fmt.Errorf("the key helper %s is not safe to run: %w", shown, p)
 	}
 	keyPath := ""
 	if cfg.manage && cfg.envKeySource != "" {
 		p, err := m.ensureEnvKey(cfg)
 		if err != nil {
-			return "", fmt.Errorf("cannot hand the bridge's %s to the key helper: %v", cfg.envKeySource, err)
+			return nil, fmt.Errorf("cannot hand the bridge's %s to the key helper: %v", cfg.envKeySource, err)
 		}
 		keyPath = p
 	}
-	return helperCommand(cfg, keyPath), nil
+	return helperArgv(cfg, keyPath), nil
 }
 
 // verifyManaged makes the file at the helper path the managed helper, or
@@ -187,17 +188,27 @@ func (m *Manager) closeRuntime() {
 	}
 }
 
-// helperCommand is the apiKeyHelper value. claude hands it to /bin/sh -c as
-// a command line (measured: a helper without the exec bit fails with
-// "/bin/sh: 1: <path>: Permission denied"; arguments after the path reach
-// the helper as sh splits them), so the paths are quoted for sh when they
-// need it. keyPath is the runtime key file, "" for none.
-func helperCommand(cfg resolved, keyPath string) string {
-	c := shQuoteIfNeeded(cfg.helperPath)
+// helperArgv is the helper's path and arguments: keyPath is the runtime key
+// file, "" for none.
+func helperArgv(cfg resolved, keyPath string) []string {
+	argv := []string{cfg.helperPath}
 	if keyPath != "" {
-		c += " " + argEnvKeyFile + " " + shQuoteIfNeeded(keyPath) + " " + argEnvKeySource + " " + cfg.envKeySource
+		argv = append(argv, argEnvKeyFile, keyPath, argEnvKeySource, cfg.envKeySource)
 	}
-	return c
+	return argv
+}
+
+// commandLine is the apiKeyHelper value for argv. claude hands it to
+// /bin/sh -c as a command line (measured: a helper without the exec bit fails
+// with "/bin/sh: 1: <path>: Permission denied"; arguments after the path
+// reach the helper as sh splits them), so each word is quoted for sh when it
+// needs it.
+func commandLine(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = shQuoteIfNeeded(a)
+	}
+	return strings.Join(words, " ")
 }
 
 // launchEnv is Launch.Env in helper mode. It drops every variable that

@@ -315,7 +315,7 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	writeKey(t, rk, keyEnv, 0o600)
 	os.Chmod(filepath.Dir(rk), 0o700)
 	r.envKeySource = SourceEnvClaudeAPIKey
-	for command, want := range map[string]string{helperCommand(r, ""): keyFileK, helperCommand(r, rk): keyEnv} {
+	for command, want := range map[string]string{commandLine(helperArgv(r, "")): keyFileK, commandLine(helperArgv(r, rk)): keyEnv} {
 		if got, errOut, code := runCommand(t, command, "", []string{"PATH=" + os.Getenv("PATH")}); code != 0 || got != want+"\n" {
 			t.Fatalf("sh -c %s: exit %d, stdout %q, stderr %q", command, code, masked(got), masked(errOut))
 		}

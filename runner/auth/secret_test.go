@@ -332,9 +332,8 @@ func TestKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
 	helper := writeScript(t, cfg)
 	t.Cleanup(func() {
 		// Should the test fail, what it started does not outlive it.
-		data, _ := os.ReadFile(pids)
-		for _, f := range strings.Fields(string(data)) {
-			if pid, err := strconv.Atoi(f); err == nil && alive(pid) {
+		for _, pid := range readPids(pids) {
+			if alive(pid) {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
@@ -348,12 +347,7 @@ func TestKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	t.Logf("the helper returned %v after starting a key command with a 1 s limit that ignores SIGTERM", took.Round(10*time.Millisecond))
-	data, _ := os.ReadFile(pids)
-	var all []int
-	for _, f := range strings.Fields(string(data)) {
-		pid, _ := strconv.Atoi(f)
-		all = append(all, pid)
-	}
+	all := readPids(pids)
 	if len(all) != 3 {
 		t.Fatalf("the key command's processes did not all start: pids %v", all)
 	}

@@ -232,6 +232,9 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		return d.ok
 	}
 	d.pass("auth mode: helper: claude gets the key from the helper through --settings apiKeyHelper")
+	// doctor is a start of the bridge too: what killed bridges left goes.
+	base, _ := runtimeBase(cfg.environ, cfg.home)
+	cleanStaleRuntime(base)
 	for _, w := range cfg.warnings {
 		d.warn(w, "")
 	}
