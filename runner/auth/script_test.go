@@ -119,13 +119,13 @@ func TestHelperKeyFileModeRefused(t *testing.T) {
 		out, errOut, code := runSh(t, helper, nil)
 		want := "~/.claude/api_key has mode " + octal(perm) + "; run chmod 600 ~/.claude/api_key\n"
 		if code != 1 || out != "" || errOut != want {
-			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q; want %q", perm, code, out, errOut, want)
+			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q; want %q", perm, code, masked(out), masked(errOut), want)
 		}
 	}
 	for _, perm := range []os.FileMode{0o600, 0o400, 0o700} {
 		writeKey(t, kf, keyFileK, perm)
 		if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
-			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q", perm, code, out, errOut)
+			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q", perm, code, masked(out), masked(errOut))
 		}
 	}
 	// The Go-side judgement used by Status and doctor agrees.
@@ -152,7 +152,7 @@ func TestHelperKeyFileNotOwnedRefused(t *testing.T) {
 	out, errOut, code := runSh(t, helper, nil)
 	want := "~/.claude/api_key is owned by uid 65534, not by you (uid 0); run chown 0 ~/.claude/api_key\n"
 	if code != 1 || out != "" || errOut != want {
-		t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, masked(out), masked(errOut), want)
 	}
 	r, _ := resolve(cfg)
 	if ks := keyFileStatus(r); ks.OK || ks.OwnerUID != 65534 || !strings.Contains(ks.Problem, "owned by uid 65534") {
@@ -181,7 +181,7 @@ func TestHelperKeyCommand(t *testing.T) {
 		helper := writeScript(t, cfg)
 		_, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 		if code != 1 || errOut != "gpg: decryption failed\nauth.keyCommand failed (exit status 3)\n" {
-			t.Fatalf("exit %d, stderr %q", code, errOut)
+			t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 		}
 	})
 	t.Run("prints nothing", func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestHelperKeyCommand(t *testing.T) {
 		cfg.KeyCommand = "true"
 		helper := writeScript(t, cfg)
 		if _, errOut, code := runSh(t, helper, nil); code != 1 || errOut != "auth.keyCommand printed nothing\n" {
-			t.Fatalf("exit %d, stderr %q", code, errOut)
+			t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 		}
 	})
 }
@@ -218,11 +218,11 @@ func TestHelperRejectsWhatIsNotOneToken(t *testing.T) {
 			mustContain(t, errOut, "(~/.claude/api_key is empty)")
 		}
 		if code != 1 || out != "" {
-			t.Fatalf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", name, code, masked(out), masked(errOut))
 		}
 		for _, word := range strings.Fields(content) {
 			if len(word) > 5 && strings.Contains(errOut, word) {
-				t.Fatalf("%s: the message quotes the rejected text: %q", name, errOut)
+				t.Fatalf("%s: the message quotes the rejected text: %q", name, masked(errOut))
 			}
 		}
 	}
@@ -242,7 +242,7 @@ func TestHelperRejectsWhatIsNotOneToken(t *testing.T) {
 	cfg2.KeyCommand = "printf 'a\\nb\\n'"
 	h2 := writeScript(t, cfg2)
 	if _, errOut, code := runSh(t, h2, []string{"PATH=" + os.Getenv("PATH")}); code != 1 || !strings.Contains(errOut, "the output of auth.keyCommand is not one API key") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 	}
 }
 
@@ -252,11 +252,11 @@ func TestHelperNoKey(t *testing.T) {
 	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 	want := "no API key available: set CLAUDE_API_KEY, write ~/.claude/api_key (chmod 600), or configure auth.keyCommand\n"
 	if code != 1 || out != "" || errOut != want {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// Even with no PATH at all (claude passes its env, which could be bare).
 	if _, errOut, code := runSh(t, helper, []string{}); code != 1 || errOut != want {
-		t.Fatalf("empty env: exit %d, stderr %q", code, errOut)
+		t.Fatalf("empty env: exit %d, stderr %q", code, masked(errOut))
 	}
 }
 
@@ -270,16 +270,16 @@ func TestHelperSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// The target's mode is what counts.
 	os.Chmod(target, 0o644)
 	if _, errOut, code := runSh(t, helper, nil); code != 1 || !strings.Contains(errOut, "has mode 0644") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 	}
 	os.Remove(target)
 	if _, errOut, code := runSh(t, helper, nil); code != 1 || !strings.Contains(errOut, "symbolic link to a file that does not exist") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 	}
 }
 
@@ -306,7 +306,7 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	}
 	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 	if code != 0 || out != keyFileK+"\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// claude runs the apiKeyHelper setting as a command line: the quoted
 	// path must survive that too.
@@ -326,14 +326,14 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	os.Remove(odd)
 	// Without the file the quoted key command answers.
 	if out, _, code := runSh(t, helper, nil); code != 0 || out != "it's-the-command\n" {
-		t.Fatalf("exit %d, stdout %q", code, out)
+		t.Fatalf("exit %d, stdout %q", code, masked(out))
 	}
 	os.Chmod(filepath.Dir(odd), 0o700)
 	writeKey(t, odd, keyFileK, 0o644)
 	_, errOut, _ = runSh(t, helper, nil)
 	// The fix names the file so that it can be pasted into a shell.
 	if !strings.Contains(errOut, "run chmod 600 '"+odd[:len(cfg.Home)]) {
-		t.Fatalf("stderr %q", errOut)
+		t.Fatalf("stderr %q", masked(errOut))
 	}
 }
 
@@ -350,9 +350,9 @@ func TestParseKey(t *testing.T) {
 	}
 	// echo -n sk-test | sha256sum: f3abf2a6cc4f...
 	if got := Fingerprint("sk-test"); got != "f3abf2a6" {
-		t.Fatalf("Fingerprint = %q", got)
+		t.Fatalf("Fingerprint = %q", masked(got))
 	}
 	if got := redact("key sk-ant-api03-abcdefghijklmnop and secret-value", "secret-value"); got != "key [redacted] and [redacted]" {
-		t.Fatalf("redact: %q", got)
+		t.Fatalf("redact: %q", masked(got))
 	}
 }
