@@ -100,28 +100,17 @@ func (w *capWriter) Write(p []byte) (int, error) {
 // runHelper runs the helper as claude does, `/bin/sh -c <helper command>`,
 // with the environment a launch gives claude, plus
 // CLAUDE_BRIDGE_HELPER_REPORT so the managed helper names its source on
-// stderr.
+// stderr. It runs nothing that Launch would refuse (helperReady): the bridge
+// never runs a foreign script either. A managed helper is run from the
+// content the bridge verified, handed to sh, not from the file, which
+// another program could replace between the check and the run.
 func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	start := time.Now()
 	res := checkResult{at: start, source: SourceNone}
 	shown := cfg.display(cfg.helperPath)
-	st := statFile(cfg.helperPath)
-	if !st.Exists || !st.Regular {
-		switch {
-		case st.Err != nil:
-			res.err = fmt.Sprintf("cannot inspect the key helper %s: %v", shown, st.Err)
-		case st.Exists:
-			res.err = fmt.Sprintf("the key helper %s is not a regular file", shown)
-		case cfg.manage:
-			res.err = fmt.Sprintf("the key helper %s does not exist and could not be written", shown)
-		default:
-			res.err = fmt.Sprintf("the key helper %s does not exist (auth.manageHelper is false, so the bridge does not create it): create it, or set auth.manageHelper to true", shown)
-		}
-		return res
-	}
-	if st.Mode&0o100 == 0 {
-		// claude runs the helper as a command, not as a script argument.
-		res.err = fmt.Sprintf("the key helper %s is not executable (claude runs it as a command); run chmod 700 %s", shown, cfg.shellWord(cfg.helperPath))
+	argv, err := m.helperReady(cfg)
+	if err != nil {
+		res.err = err.Error()
 		return res
 	}
 	timeout := m.helperTimeout
@@ -134,20 +123,30 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	defer cancel()
 	stdout := &capWriter{max: 4 * maxKeyLen}
 	stderr := &capWriter{max: 16 << 10}
-	cmd := exec.CommandContext(rctx, "/bin/sh", "-c", helperCommand(cfg))
-	cmd.Env = append(launchEnv(cfg, cfg.environ), envReport+"=1")
+	shArgs := []string{"-c", commandLine(argv)}
+	if cfg.manage {
+		// sh -c SCRIPT $0 $1...: the script sees the same $0 and
+		// arguments as when claude runs the file.
+		shArgs = append([]string{"-c", string(helperScript(cfg))}, argv...)
+	}
+	cmd := exec.CommandContext(rctx, "/bin/sh", shArgs...)
+	env, _ := launchEnv(cfg, cfg.environ, "")
+	cmd.Env = append(env, envReport+"=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Its own process group, so a timeout also ends the key command and
 	// anything it started, not just the shell.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err = cmd.Run()
 	res.duration = time.Since(start)
 	src, msg := splitStderr(string(stderr.buf))
 	// Whatever the helper printed on stdout may be a key: it is scrubbed
 	// from any message the bridge keeps.
 	secrets := append(strings.Fields(string(stdout.buf)), strings.TrimSpace(string(stdout.buf)))
+	for _, k := range keyVariables {
+		secrets = append(secrets, strings.TrimSpace(envValue(cfg.environ, k)))
+	}
 	switch {
 	case ctx.Err() != nil:
 		res.cancelled = true

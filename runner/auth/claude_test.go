@@ -15,9 +15,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -169,35 +171,10 @@ func (w *cmdlineWatch) finish() {
 // processTree maps each process under root (root included) to its command
 // line, NULs shown as spaces.
 func processTree(root int) map[int]string {
-	parent := map[int]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// "pid (comm) state ppid ...": comm may hold anything, so split
-		// after its last parenthesis.
-		s := string(stat)
-		if i := strings.LastIndexByte(s, ')'); i > 0 {
-			if f := strings.Fields(s[i+1:]); len(f) > 1 {
-				parent[pid], _ = strconv.Atoi(f[1])
-			}
-		}
-	}
 	out := map[int]string{}
-	for pid := range parent {
-		for p := pid; p > 1; p = parent[p] {
-			if p == root {
-				if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
-					out[pid] = strings.ReplaceAll(string(b), "\x00", " ")
-				}
-				break
-			}
+	for _, pid := range append(fakeapi.Descendants(root), root) {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+			out[pid] = strings.ReplaceAll(string(b), "\x00", " ")
 		}
 	}
 	return out
@@ -456,4 +433,65 @@ func TestRealClaudePicksUpARotatedKey(t *testing.T) {
 	if len(watch.leaks) > 0 {
 		t.Fatalf("a key appeared in a command line: %v", watch.leaks)
 	}
+}
+
+// A key command that ignores SIGTERM, run by the real claude CLI through the
+// managed helper (and by the bridge's own first check): every process it
+// started is gone once claude has given up, and claude reports the helper's
+// failure.
+func TestRealClaudeKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
+	claude := claudePath(t)
+	api := newStandIn(t, keyCmdK)
+	cfg := testConfig(t)
+	pids := filepath.Join(t.TempDir(), "pids")
+	cfg.KeyCommand = `trap '' TERM; echo $$ >> ` + shQuote(pids) + `
+/bin/sh -c 'echo $$ >> ` + pids + `; while :; do /bin/sleep 1; done'`
+	cfg.KeyCommandTimeout = time.Second
+	t.Cleanup(func() {
+		for _, pid := range readPids(pids) {
+			if alive(pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	m := startManager(t, cfg, nil, nil)
+	mustContain(t, m.Explain(), "auth.keyCommand timed out after 1s and ignored SIGTERM; it was killed")
+	l, err := m.Launch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{"-p", "--output-format", "stream-json", "--verbose"}, l.Args...)
+	cmd := exec.CommandContext(ctx, claude, append(args, "hi")...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = l.Env(claudeEnv(cfg.Home, api.srv.URL))
+	start := time.Now()
+	out, _ := cmd.Output()
+	took := time.Since(start)
+	if !strings.Contains(string(out), `"is_error":true`) {
+		t.Fatalf("claude did not fail on the helper's failure: %s", masked(string(out)))
+	}
+	all := readPids(pids)
+	// Two processes per helper run: the bridge's first check, the explain
+	// above, and claude's own runs.
+	if len(all) < 6 {
+		t.Fatalf("the key command ran %d times, want the bridge's 2 and claude's at least one: pids %v", len(all)/2, all)
+	}
+	t.Logf("claude gave up after %v; the key command ran %d times", took.Round(100*time.Millisecond), len(all)/2)
+	eventually(t, "every process of the key command to be gone", func() bool {
+		return !slices.ContainsFunc(all, alive)
+	})
+}
+
+// readPids reads one pid a line.
+func readPids(path string) []int {
+	data, _ := os.ReadFile(path)
+	var out []int
+	for _, f := range strings.Fields(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
 }

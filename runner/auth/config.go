@@ -134,7 +134,12 @@ type resolved struct {
 	settings      map[string]any
 	home          string
 	environ       []string
-	warnings      []string // configuration oddities worth a log line and a doctor line
+	// envKeySource is the variable of the bridge's own environment whose
+	// key the managed helper offers first (SourceEnvClaudeAPIKey or
+	// SourceEnvAnthropicAPIKey), "" when the bridge has neither.
+	envKeySource string
+	tools        helperTools
+	warnings     []string // configuration oddities worth a log line and a doctor line
 }
 
 func resolve(c Config) (resolved, error) {
@@ -207,8 +212,22 @@ func resolve(c Config) (resolved, error) {
 	if h, ok := r.settings["apiKeyHelper"]; ok && r.mode == ModeHelper {
 		r.warnings = append(r.warnings, fmt.Sprintf("auth.settings.apiKeyHelper (%v) is ignored in helper mode: the bridge's helper %s is used; set auth.helperPath with auth.manageHelper false to use your own", h, r.display(r.helperPath)))
 	}
-	if r.mode == ModeHelper && envValue(r.environ, "ANTHROPIC_AUTH_TOKEN") != "" {
-		r.warnings = append(r.warnings, "ANTHROPIC_AUTH_TOKEN is set in the bridge's environment but is not passed to claude in helper mode (it would override the key helper); set auth.mode to \"inherit\" to use it")
+	r.tools = systemTools()
+	switch {
+	case envValue(r.environ, envClaudeAPIKey) != "":
+		r.envKeySource = SourceEnvClaudeAPIKey
+	case envValue(r.environ, envAnthropicAPIKey) != "":
+		r.envKeySource = SourceEnvAnthropicAPIKey
+	}
+	if r.mode == ModeHelper {
+		for _, v := range []string{envAnthropicToken, envOAuthToken} {
+			if envValue(r.environ, v) != "" {
+				r.warnings = append(r.warnings, v+" is set in the bridge's environment but is not passed to claude in helper mode (it would override the key helper, and every command claude runs would inherit it); set auth.mode to \"inherit\" to use it")
+			}
+		}
+		if !r.manage && r.envKeySource != "" {
+			r.warnings = append(r.warnings, fmt.Sprintf("the bridge's %s is not passed to claude, not even to your own helper %s (auth.manageHelper is false): claude's environment never holds a key; have your helper read the key from a file, or set auth.manageHelper to true", r.envKeySource, r.display(r.helperPath)))
+		}
 	}
 	return r, nil
 }

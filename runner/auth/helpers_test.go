@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -67,25 +68,53 @@ func writeScript(t *testing.T, cfg Config) string {
 	return r.helperPath
 }
 
-// runSh runs a helper under /bin/sh as claude does.
-func runSh(t *testing.T, path string, env []string) (stdout, stderr string, code int) {
+// runSh runs the helper at path with args the way claude does: as the
+// command line of `/bin/sh -c`, with env.
+func runSh(t *testing.T, path string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	command := shQuote(path)
+	for _, a := range args {
+		command += " " + shQuote(a)
+	}
+	return runCommand(t, command, "", env)
+}
+
+// runCommand runs command with `/bin/sh -c` in dir ("" for the test's own),
+// as claude runs its apiKeyHelper setting: no process group of its own, so
+// whatever the command leaves behind is not killed for it.
+func runCommand(t *testing.T, command, dir string, env []string) (stdout, stderr string, code int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", path)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Env = env
+	cmd.Dir = dir
+	// A process the command leaves behind may hold its output open: give
+	// up on the output rather than wait for it.
+	cmd.WaitDelay = 2 * time.Second
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s did not finish within 20 s (a process it left holds its output?)", masked(command))
 	case err == nil:
 	case errors.As(err, &ee):
 		code = ee.ExitCode()
 	default:
-		t.Fatalf("running %s: %v", path, err)
+		t.Fatalf("running %s: %v", masked(command), err)
 	}
 	return o.String(), e.String(), code
+}
+
+// anyKey matches the test keys (all sk-...), for masked.
+var anyKey = regexp.MustCompile(`sk-[A-Za-z0-9_\-]+`)
+
+// masked is s with every key replaced by its fingerprint: what a test may
+// print.
+func masked(s string) string {
+	return anyKey.ReplaceAllStringFunc(s, func(k string) string { return "<key " + Fingerprint(k) + ">" })
 }
 
 // note is one Notifier call.
@@ -169,6 +198,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func mustContain(t *testing.T, s, sub string) {
 	t.Helper()
 	if !strings.Contains(s, sub) {
-		t.Fatalf("%q does not contain %q", s, sub)
+		t.Fatalf("%q does not contain %q", masked(s), masked(sub))
 	}
 }

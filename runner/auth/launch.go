@@ -3,8 +3,12 @@ package auth
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"go.uber.org/zap"
 )
 
 // Launch is what one claude process needs from the auth manager.
@@ -12,15 +16,18 @@ type Launch struct {
 	// Args go on claude's command line, before the prompt: in helper mode
 	// "--settings" and a JSON object holding apiKeyHelper and the user's
 	// auth.settings; in inherit mode only the user's settings, if any.
-	// They never contain a key.
+	// They never contain a key: apiKeyHelper is the helper's path, followed,
+	// when the bridge has a key in its own environment, by the path of the
+	// bridge's runtime key file.
 	Args []string
 	// Env turns the environment the runner built for claude into the one
-	// to use. In helper mode it removes ANTHROPIC_API_KEY and
-	// ANTHROPIC_AUTH_TOKEN (they would beat the helper), sets
-	// CLAUDE_CODE_API_KEY_HELPER_TTL_MS, passes the bridge's own
-	// ANTHROPIC_API_KEY as CLAUDE_BRIDGE_ANTHROPIC_API_KEY for the helper,
-	// and passes CLAUDE_API_KEY only when the bridge itself has it. In
-	// inherit mode it returns a copy of base. base is not modified.
+	// to use. In helper mode it removes every variable that carries a
+	// credential (CLAUDE_API_KEY, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN,
+	// CLAUDE_CODE_OAUTH_TOKEN, CLAUDE_BRIDGE_ANTHROPIC_API_KEY) and any other
+	// whose value is one of the bridge's keys, and sets
+	// CLAUDE_CODE_API_KEY_HELPER_TTL_MS: claude passes its environment to
+	// every command, hook and MCP server it starts. In inherit mode it
+	// returns a copy of base. base is not modified.
 	Env func(base []string) []string
 	// HelperPath is the helper claude will run ("" in inherit mode).
 	HelperPath string
@@ -30,11 +37,12 @@ type Launch struct {
 
 // Launch returns the decoration for one claude process. Call it for every
 // process, so a Reconfigure applies to the next one. In helper mode it
-// restores a missing managed helper, and fails when the helper cannot be
-// there (claude would only say the helper failed).
+// refuses, with the reason and the fix, unless the helper is one claude may
+// run (helperReady): a managed helper that differs from the bridge's own
+// script is rewritten first, never run.
 func (m *Manager) Launch() (Launch, error) {
 	m.mu.Lock()
-	cfg, closed, helperErr := m.cfg, m.closed, m.helperErr
+	cfg, closed, fp := m.cfg, m.closed, m.last.fingerprint
 	m.mu.Unlock()
 	if closed {
 		return Launch{}, ErrClosed
@@ -50,78 +58,188 @@ func (m *Manager) Launch() (Launch, error) {
 		}
 		return l, nil
 	}
-	st := statFile(cfg.helperPath)
-	if (!st.Exists || !st.Regular) && cfg.manage {
-		// Deleted moments ago and the watcher has not caught up: put it
-		// back now rather than fail the task.
-		m.ensureHelper(cfg, true)
-		st = statFile(cfg.helperPath)
-		m.mu.Lock()
-		helperErr = m.helperErr
-		if m.helperConflict != "" {
-			helperErr = m.helperConflict
-		}
-		m.mu.Unlock()
-	}
-	if !st.Exists || !st.Regular {
-		why := "does not exist"
-		if st.Exists {
-			why = "is not a regular file"
-		}
-		if helperErr != "" {
-			why += " (" + helperErr + ")"
-		} else if !cfg.manage {
-			why += " (auth.manageHelper is false: create it, or set auth.manageHelper to true)"
-		}
-		return Launch{}, fmt.Errorf("the Claude API key helper %s %s", cfg.display(cfg.helperPath), why)
+	argv, err := m.helperReady(cfg)
+	if err != nil {
+		return Launch{}, err
 	}
 	settings := make(map[string]any, len(cfg.settings)+1)
 	for k, v := range cfg.settings {
 		settings[k] = v
 	}
-	settings["apiKeyHelper"] = helperCommand(cfg)
+	settings["apiKeyHelper"] = commandLine(argv)
 	js, err := json.Marshal(settings)
 	if err != nil {
 		return Launch{}, fmt.Errorf("auth.settings: %w", err)
 	}
 	return Launch{
-		Args:       []string{"--settings", string(js)},
-		Env:        func(base []string) []string { return launchEnv(cfg, base) },
+		Args: []string{"--settings", string(js)},
+		Env: func(base []string) []string {
+			env, removed := launchEnv(cfg, base, fp)
+			if len(removed) > 0 {
+				m.log.Debug("removed from claude's environment", zap.Strings("variables", removed))
+			}
+			return env
+		},
 		HelperPath: cfg.helperPath,
 		TTLMs:      cfg.ttlMs(),
 	}, nil
 }
 
-// helperCommand is the apiKeyHelper value. claude hands it to /bin/sh -c as
-// a command line (measured: a helper without the exec bit fails with
-// "/bin/sh: 1: <path>: Permission denied"), so a path with spaces or quotes
-// must be quoted for sh.
-func helperCommand(cfg resolved) string {
-	if isShellSafe(cfg.helperPath) {
-		return cfg.helperPath
+// helperReady makes sure the helper is one claude may run, and returns its
+// argv: the helper's path and its arguments (commandLine makes the
+// apiKeyHelper setting of it). Launch and the bridge's own checks call
+// it before every run. It refuses (with the reason and the fix):
+//   - a managed helper that is not exactly the bridge's own script, mode
+//     0700, after trying to rewrite it (it cannot be rewritten when its
+//     directory is not writable, or when the restore loop gave up because
+//     another program keeps changing it);
+//   - a user's own helper that is missing, not executable, or writable by
+//     others;
+//   - a helper in a directory that others can write (helperDirProblem);
+//   - a bridge key that cannot be put into the runtime key file.
+func (m *Manager) helperReady(cfg resolved) ([]string, error) {
+	shown := cfg.display(cfg.helperPath)
+	file := cfg.helperPath
+	if cfg.manage {
+		if err := m.verifyManaged(cfg); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := ownHelperProblem(cfg); err != nil {
+			return nil, err
+		}
+		if real, err := filepath.EvalSymlinks(file); err == nil {
+			file = real
+		}
 	}
-	return shQuote(cfg.helperPath)
+	if p := helperDirProblem(cfg, file); p != nil {
+		return nil, fmt.Errorf("the key helper %s is not safe to run: %w", shown, p)
+	}
+	keyPath := ""
+	if cfg.manage && cfg.envKeySource != "" {
+		p, err := m.ensureEnvKey(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("cannot hand the bridge's %s to the key helper: %v", cfg.envKeySource, err)
+		}
+		keyPath = p
+	}
+	return helperArgv(cfg, keyPath), nil
 }
 
-// launchEnv is Launch.Env in helper mode.
-func launchEnv(cfg resolved, base []string) []string {
-	out := make([]string, 0, len(base)+3)
+// verifyManaged makes the file at the helper path the managed helper, or
+// says why it is not.
+func (m *Manager) verifyManaged(cfg resolved) error {
+	if managedHelperProblem(cfg) == "" {
+		return nil
+	}
+	// Changed or deleted moments ago and the watcher has not caught up:
+	// put it back now rather than fail the task, or run a foreign script.
+	m.ensureHelper(cfg, true)
+	why := managedHelperProblem(cfg)
+	if why == "" {
+		return nil
+	}
+	m.mu.Lock()
+	helperErr, conflict := m.helperErr, m.helperConflict
+	m.mu.Unlock()
+	shown := cfg.display(cfg.helperPath)
+	switch {
+	case conflict != "":
+		return fmt.Errorf("the key helper %s %s, and the bridge no longer restores it: %s", shown, why, conflict)
+	case helperErr != "":
+		return fmt.Errorf("the key helper %s %s, and the bridge cannot write it: %s", shown, why, helperErr)
+	}
+	return fmt.Errorf("the key helper %s %s", shown, why)
+}
+
+// ensureEnvKey puts the key of the bridge's cfg.envKeySource variable into
+// this bridge's runtime key file (creating the runtime directory the first
+// time) and returns the file's path.
+func (m *Manager) ensureEnvKey(cfg resolved) (string, error) {
+	m.rtMu.Lock()
+	defer m.rtMu.Unlock()
+	if m.rtClosed {
+		return "", ErrClosed
+	}
+	if m.rt == nil {
+		base, _ := runtimeBase(cfg.environ, cfg.home)
+		rt, err := openRuntime(base)
+		if err != nil {
+			return "", err
+		}
+		m.rt = rt
+		m.log.Info("runtime directory for the bridge's key", zap.String("dir", rt.dir))
+	}
+	if err := m.rt.writeKey(envValue(cfg.environ, cfg.envKeySource)); err != nil {
+		return "", err
+	}
+	return m.rt.keyPath(), nil
+}
+
+// closeRuntime removes the runtime directory, key and all; no key file is
+// made after it.
+func (m *Manager) closeRuntime() {
+	m.rtMu.Lock()
+	defer m.rtMu.Unlock()
+	m.rtClosed = true
+	if m.rt != nil {
+		m.rt.close()
+		m.rt = nil
+	}
+}
+
+// helperArgv is the helper's path and arguments: keyPath is the runtime key
+// file, "" for none.
+func helperArgv(cfg resolved, keyPath string) []string {
+	argv := []string{cfg.helperPath}
+	if keyPath != "" {
+		argv = append(argv, argEnvKeyFile, keyPath, argEnvKeySource, cfg.envKeySource)
+	}
+	return argv
+}
+
+// commandLine is the apiKeyHelper value for argv. claude hands it to
+// /bin/sh -c as a command line (measured: a helper without the exec bit fails
+// with "/bin/sh: 1: <path>: Permission denied"; arguments after the path
+// reach the helper as sh splits them), so each word is quoted for sh when it
+// needs it.
+func commandLine(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = shQuoteIfNeeded(a)
+	}
+	return strings.Join(words, " ")
+}
+
+// launchEnv is Launch.Env in helper mode. It drops every variable that
+// carries a credential (keyVariables), every variable whose value holds one
+// of the keys the bridge's own environment has, and every variable whose
+// value is the key with fingerprint fp (the key the helper yielded at the
+// last check, "" for none), sets the helper TTL, and returns the names it
+// dropped.
+func launchEnv(cfg resolved, base []string, fp string) (env, removed []string) {
+	var secrets []string
+	for _, k := range keyVariables {
+		if v := strings.TrimSpace(envValue(cfg.environ, k)); len(v) >= 8 {
+			secrets = append(secrets, v)
+		}
+	}
+	env = make([]string, 0, len(base)+1)
 	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case envAnthropicAPIKey, envAnthropicToken, envClaudeAPIKey, envBridgeAnthropic, envTTL, envReport:
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == envTTL || k == envReport:
+			continue
+		case slices.Contains(keyVariables, k),
+			fp != "" && Fingerprint(strings.TrimSpace(v)) == fp,
+			slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(v, s) }):
+			removed = append(removed, k)
 			continue
 		}
-		out = append(out, kv)
+		env = append(env, kv)
 	}
-	out = append(out, envTTL+"="+strconv.FormatInt(cfg.ttlMs(), 10))
-	if v := envValue(cfg.environ, envClaudeAPIKey); v != "" {
-		out = append(out, envClaudeAPIKey+"="+v)
-	}
-	if v := envValue(cfg.environ, envAnthropicAPIKey); v != "" {
-		out = append(out, envBridgeAnthropic+"="+v)
-	}
-	return out
+	env = append(env, envTTL+"="+strconv.FormatInt(cfg.ttlMs(), 10))
+	return env, removed
 }
 
 // CheckInit looks at the apiKeySource of claude's init message and returns a

@@ -100,6 +100,12 @@ type Manager struct {
 	restores       []time.Time
 	helperConflict string // set when another program keeps rewriting the helper
 	tasks          map[string]*taskAuth
+
+	// rtMu guards the runtime directory (the private channel for a key
+	// from the bridge's environment) and serialises writes to its key file.
+	rtMu     sync.Mutex
+	rt       *runtimeDir // nil until a helper run needs it
+	rtClosed bool        // set by Close: no runtime directory after it
 }
 
 // New validates cfg and returns a Manager that does nothing until Start.
@@ -190,6 +196,13 @@ func (m *Manager) Start(ctx context.Context) error {
 		go m.watch(ctx, w)
 	}
 	cfg := m.config()
+	// The runtime directories of bridges that were killed still hold their
+	// keys: remove them now, whether or not this bridge needs one.
+	base, note := runtimeBase(cfg.environ, cfg.home)
+	if note != "" {
+		m.log.Warn(note + "; the bridge's key, if it has one in its environment, goes under " + base)
+	}
+	cleanStaleRuntime(base)
 	m.ensureHelper(cfg, false)
 	m.syncWatches(cfg)
 	m.check(ctx)
@@ -198,8 +211,9 @@ func (m *Manager) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the watcher and the refresh loop, kills a helper run in flight
-// and waits for every goroutine to end. It is idempotent.
+// Close stops the watcher and the refresh loop, kills a helper run in flight,
+// waits for every goroutine to end and removes the bridge's runtime
+// directory with its key file. It is idempotent.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	if m.closed {
@@ -217,6 +231,7 @@ func (m *Manager) Close() error {
 		err = w.Close()
 	}
 	m.wg.Wait()
+	m.closeRuntime()
 	return err
 }
 
@@ -241,6 +256,15 @@ func (m *Manager) Reconfigure(cfg Config) error {
 	started := m.started
 	ctx := m.ctx
 	m.mu.Unlock()
+	if r.mode != ModeHelper || !r.manage || r.envKeySource == "" {
+		// The helper no longer offers a key from the bridge's
+		// environment: its copy must not stay on disk.
+		m.rtMu.Lock()
+		if m.rt != nil {
+			m.rt.removeKey()
+		}
+		m.rtMu.Unlock()
+	}
 	m.audit.setPath(r.auditPath, r.auditMax)
 	m.logConfig(r)
 	if !started {

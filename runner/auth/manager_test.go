@@ -308,56 +308,70 @@ func TestLaunchHelperMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(l.Args) != 2 || l.Args[0] != "--settings" {
-		t.Fatalf("args %q", l.Args)
+		t.Fatalf("args %q", masked(strings.Join(l.Args, " ")))
 	}
 	var settings map[string]any
 	if err := json.Unmarshal([]byte(l.Args[1]), &settings); err != nil {
 		t.Fatal(err)
 	}
-	if settings["apiKeyHelper"] != helperPathOf(cfg) || settings["model"] != "sonnet" || settings["permissions"] == nil {
-		t.Fatalf("settings %v", settings)
+	// The bridge's ANTHROPIC_API_KEY reaches the helper as the path of the
+	// bridge's runtime key file, never as itself.
+	rk := m.Status().RuntimeKeyFile
+	wantHelper := helperPathOf(cfg) + " " + argEnvKeyFile + " " + rk + " " + argEnvKeySource + " " + envAnthropicAPIKey
+	if rk == "" || settings["apiKeyHelper"] != wantHelper || settings["model"] != "sonnet" || settings["permissions"] == nil {
+		t.Fatalf("settings %v, runtime key file %q", settings, rk)
+	}
+	if strings.Contains(l.Args[1], keyBrEnv) {
+		t.Fatal("the key is on claude's command line")
 	}
 	if l.HelperPath != helperPathOf(cfg) || l.TTLMs != 240000 {
 		t.Fatalf("launch %+v", l)
 	}
 
 	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Home, envAnthropicAPIKey + "=sk-ant-from-the-runner",
-		envAnthropicToken + "=tok", envClaudeAPIKey + "=not-the-bridges", envTTL + "=1", "OTHER=kept"}
+		envAnthropicToken + "=tok", envClaudeAPIKey + "=not-the-bridges", envOAuthToken + "=oauth", envBridgeAnthropic + "=" + keyBrEnv,
+		envTTL + "=1", "OTHER=kept", "MY_COPY=" + keyBrEnv, "OTHER2=kept too"}
 	baseCopy := slices.Clone(base)
 	env := l.Env(base)
 	if !slices.Equal(base, baseCopy) {
 		t.Fatal("Env modified its argument")
 	}
-	has := func(kv string) bool { return slices.Contains(env, kv) }
-	for _, k := range []string{envAnthropicAPIKey, envAnthropicToken, envClaudeAPIKey} {
-		if envValue(env, k) != "" {
-			t.Fatalf("%s reaches claude: %q", k, env)
-		}
+	want := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cfg.Home, "OTHER=kept", "OTHER2=kept too", envTTL + "=240000"}
+	if !slices.Equal(env, want) {
+		t.Fatalf("env %q, want %q", masked(strings.Join(env, " ")), want)
 	}
-	if !has(envTTL+"=240000") || !has("OTHER=kept") || !has(envBridgeAnthropic+"="+keyBrEnv) || strings.Count(strings.Join(env, "\n"), envTTL+"=") != 1 {
-		t.Fatalf("env %q", env)
-	}
-	// The bridge's ANTHROPIC_API_KEY is what the helper offers, run with
-	// exactly the environment claude gets.
-	if out, _, code := runSh(t, l.HelperPath, env); code != 0 || out != keyBrEnv+"\n" {
-		t.Fatalf("helper under the launch env: %d %q", code, out)
+	// The helper, run as claude runs it (sh -c, claude's environment),
+	// answers with the bridge's ANTHROPIC_API_KEY.
+	if out, errOut, code := runCommand(t, settings["apiKeyHelper"].(string), t.TempDir(), env); code != 0 || out != keyBrEnv+"\n" {
+		t.Fatalf("helper under the launch env: %d %q %q", code, masked(out), masked(errOut))
 	}
 	if st := m.Status(); st.Source != SourceEnvAnthropicAPIKey || len(st.Problems) != 2 {
 		t.Fatalf("status %+v", st) // two warnings: settings.apiKeyHelper and ANTHROPIC_AUTH_TOKEN
 	}
 
-	// CLAUDE_API_KEY goes through only when the bridge itself has it.
+	// CLAUDE_API_KEY comes before ANTHROPIC_API_KEY.
 	cfg.Environ = append(cfg.Environ, envClaudeAPIKey+"="+keyEnv)
 	if err := m.Reconfigure(cfg); err != nil {
 		t.Fatal(err)
 	}
 	l, _ = m.Launch()
-	env = l.Env(base)
-	if envValue(env, envClaudeAPIKey) != keyEnv {
-		t.Fatalf("env %q", env)
+	json.Unmarshal([]byte(l.Args[1]), &settings)
+	if !strings.HasSuffix(settings["apiKeyHelper"].(string), argEnvKeySource+" "+envClaudeAPIKey) {
+		t.Fatalf("apiKeyHelper %q", settings["apiKeyHelper"])
 	}
-	if out, _, _ := runSh(t, l.HelperPath, env); out != keyEnv+"\n" {
-		t.Fatalf("helper chose %q", out)
+	if out, _, _ := runCommand(t, settings["apiKeyHelper"].(string), "", l.Env(base)); out != keyEnv+"\n" {
+		t.Fatalf("helper chose %q", masked(out))
+	}
+	// Without a key in the bridge's environment, the copy is removed.
+	cfg.Environ = []string{"PATH=" + os.Getenv("PATH")}
+	if err := m.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(rk); !os.IsNotExist(err) {
+		t.Fatalf("runtime key file after the key went: %v", err)
+	}
+	if l, _ = m.Launch(); strings.Contains(l.Args[1], argEnvKeyFile) {
+		t.Fatalf("args %q", l.Args)
 	}
 }
 

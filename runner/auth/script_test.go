@@ -2,7 +2,6 @@ package auth
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,26 +15,44 @@ const (
 	keyCmdK  = "sk-ant-api03-from-key-command-dddd"
 )
 
+// runtimeKeyFile writes key into a private directory standing in for a
+// bridge's runtime directory, as the Manager would, and returns its path.
+func runtimeKeyFile(t *testing.T, key string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "runtime")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "key")
+	writeKey(t, path, key, 0o600)
+	return path
+}
+
 func TestHelperSourcesInOrder(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.KeyCommand = "printf '%s\\n' " + keyCmdK
 	helper := writeScript(t, cfg)
 	kf := keyFilePath(cfg)
 	base := []string{"PATH=" + os.Getenv("PATH"), envReport + "=1"}
+	claudeKey := runtimeKeyFile(t, keyEnv+"\n")
+	anthropicKey := runtimeKeyFile(t, keyBrEnv)
 
 	cases := []struct {
 		name    string
+		args    []string
 		env     []string
 		keyFile bool
 		want    string
 		source  string
 	}{
-		{"CLAUDE_API_KEY first", []string{envClaudeAPIKey + "=" + keyEnv, envBridgeAnthropic + "=" + keyBrEnv}, true, keyEnv, SourceEnvClaudeAPIKey},
-		{"bridge ANTHROPIC_API_KEY second", []string{envBridgeAnthropic + "=" + keyBrEnv}, true, keyBrEnv, SourceEnvAnthropicAPIKey},
-		{"env wins over the file", []string{envClaudeAPIKey + "=" + keyEnv}, true, keyEnv, SourceEnvClaudeAPIKey},
-		{"key file third", nil, true, keyFileK, SourceKeyFile},
-		{"empty env var is no key", []string{envClaudeAPIKey + "="}, true, keyFileK, SourceKeyFile},
-		{"key command last", nil, false, keyCmdK, SourceKeyCommand},
+		{"the bridge's CLAUDE_API_KEY first", []string{argEnvKeyFile, claudeKey, argEnvKeySource, envClaudeAPIKey}, nil, true, keyEnv, SourceEnvClaudeAPIKey},
+		{"the bridge's ANTHROPIC_API_KEY", []string{argEnvKeyFile, anthropicKey, argEnvKeySource, envAnthropicAPIKey}, nil, true, keyBrEnv, SourceEnvAnthropicAPIKey},
+		{"key file without a bridge key", nil, nil, true, keyFileK, SourceKeyFile},
+		// The helper reads no key from the environment it runs in: claude's
+		// environment never holds one, and one that got there anyway is not
+		// what the bridge chose.
+		{"keys in claude's environment are ignored", nil, []string{envClaudeAPIKey + "=" + keyEnv, envBridgeAnthropic + "=" + keyBrEnv}, true, keyFileK, SourceKeyFile},
+		{"key command last", nil, nil, false, keyCmdK, SourceKeyCommand},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -43,12 +60,12 @@ func TestHelperSourcesInOrder(t *testing.T) {
 			if c.keyFile {
 				writeKey(t, kf, keyFileK+"\n", 0o600)
 			}
-			out, errOut, code := runSh(t, helper, append(append([]string(nil), base...), c.env...))
+			out, errOut, code := runSh(t, helper, append(append([]string(nil), base...), c.env...), c.args...)
 			if code != 0 || out != c.want+"\n" {
-				t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, c.want)
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, masked(out), masked(errOut), masked(c.want))
 			}
 			if errOut != sourcePrefix+c.source+"\n" {
-				t.Fatalf("stderr %q, want the source line for %s", errOut, c.source)
+				t.Fatalf("stderr %q, want the source line for %s", masked(errOut), c.source)
 			}
 		})
 	}
@@ -57,7 +74,38 @@ func TestHelperSourcesInOrder(t *testing.T) {
 	writeKey(t, kf, keyFileK, 0o600)
 	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 	if code != 0 || out != keyFileK+"\n" || errOut != "" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
+	}
+}
+
+// The runtime key file is judged like a key file, and a missing one (its
+// bridge has exited) is an error, not a reason to fall through to another
+// source.
+func TestHelperRuntimeKeyFileProblems(t *testing.T) {
+	cfg := testConfig(t)
+	helper := writeScript(t, cfg)
+	writeKey(t, keyFilePath(cfg), keyFileK, 0o600)
+	rk := runtimeKeyFile(t, keyEnv)
+	args := []string{argEnvKeyFile, rk, argEnvKeySource, envClaudeAPIKey}
+	env := []string{"PATH=/usr/bin:/bin"}
+
+	os.Chmod(rk, 0o644)
+	if out, errOut, code := runSh(t, helper, env, args...); code != 1 || out != "" || errOut != "the runtime file "+rk+" has mode 0644; run chmod 600 '"+rk+"'\n" {
+		t.Fatalf("loose mode: exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
+	}
+	os.Remove(rk)
+	_, errOut, code := runSh(t, helper, env, args...)
+	if code != 1 || errOut != "the bridge's CLAUDE_API_KEY is no longer in its runtime file "+rk+": the claude-bridge that started this claude has exited; run the task again\n" {
+		t.Fatalf("missing: exit %d, stderr %q", code, masked(errOut))
+	}
+	for _, bad := range [][]string{
+		{argEnvKeyFile},
+		{argEnvKeyFile, rk, argEnvKeySource, "PATH"},
+		{"--key", "x"},
+	} {
+		if out, errOut, code := runSh(t, helper, env, bad...); code != 1 || out != "" || !strings.HasPrefix(errOut, "key helper: ") {
+			t.Fatalf("args %q: exit %d, stdout %q, stderr %q", bad, code, masked(out), masked(errOut))
+		}
 	}
 }
 
@@ -71,13 +119,13 @@ func TestHelperKeyFileModeRefused(t *testing.T) {
 		out, errOut, code := runSh(t, helper, nil)
 		want := "~/.claude/api_key has mode " + octal(perm) + "; run chmod 600 ~/.claude/api_key\n"
 		if code != 1 || out != "" || errOut != want {
-			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q; want %q", perm, code, out, errOut, want)
+			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q; want %q", perm, code, masked(out), masked(errOut), want)
 		}
 	}
 	for _, perm := range []os.FileMode{0o600, 0o400, 0o700} {
 		writeKey(t, kf, keyFileK, perm)
 		if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
-			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q", perm, code, out, errOut)
+			t.Fatalf("mode %v: exit %d, stdout %q, stderr %q", perm, code, masked(out), masked(errOut))
 		}
 	}
 	// The Go-side judgement used by Status and doctor agrees.
@@ -104,7 +152,7 @@ func TestHelperKeyFileNotOwnedRefused(t *testing.T) {
 	out, errOut, code := runSh(t, helper, nil)
 	want := "~/.claude/api_key is owned by uid 65534, not by you (uid 0); run chown 0 ~/.claude/api_key\n"
 	if code != 1 || out != "" || errOut != want {
-		t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, masked(out), masked(errOut), want)
 	}
 	r, _ := resolve(cfg)
 	if ks := keyFileStatus(r); ks.OK || ks.OwnerUID != 65534 || !strings.Contains(ks.Problem, "owned by uid 65534") {
@@ -114,9 +162,6 @@ func TestHelperKeyFileNotOwnedRefused(t *testing.T) {
 
 func TestHelperKeyCommand(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
-		if _, err := exec.LookPath("timeout"); err != nil {
-			t.Skip("no timeout command")
-		}
 		cfg := testConfig(t)
 		cfg.KeyCommand = "sleep 30; echo " + keyCmdK
 		cfg.KeyCommandTimeout = time.Second
@@ -124,7 +169,7 @@ func TestHelperKeyCommand(t *testing.T) {
 		start := time.Now()
 		out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 		if code != 1 || out != "" || errOut != "auth.keyCommand timed out after 1s\n" {
-			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("took %v", d)
@@ -136,7 +181,7 @@ func TestHelperKeyCommand(t *testing.T) {
 		helper := writeScript(t, cfg)
 		_, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 		if code != 1 || errOut != "gpg: decryption failed\nauth.keyCommand failed (exit status 3)\n" {
-			t.Fatalf("exit %d, stderr %q", code, errOut)
+			t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 		}
 	})
 	t.Run("prints nothing", func(t *testing.T) {
@@ -144,7 +189,7 @@ func TestHelperKeyCommand(t *testing.T) {
 		cfg.KeyCommand = "true"
 		helper := writeScript(t, cfg)
 		if _, errOut, code := runSh(t, helper, nil); code != 1 || errOut != "auth.keyCommand printed nothing\n" {
-			t.Fatalf("exit %d, stderr %q", code, errOut)
+			t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 		}
 	})
 }
@@ -157,7 +202,6 @@ func TestHelperRejectsWhatIsNotOneToken(t *testing.T) {
 		"two words":       "sk-ant-first sk-ant-second\n",
 		"two lines":       "sk-ant-first\nsk-ant-second\n",
 		"tab inside":      "sk-ant\tsecond",
-		"leading space":   " sk-ant-key",
 		"non-ASCII":       "sk-ant-k\u00e9y",
 		"control char":    "sk-ant-\x01key",
 		"too long":        strings.Repeat("k", maxKeyLen+1),
@@ -174,18 +218,18 @@ func TestHelperRejectsWhatIsNotOneToken(t *testing.T) {
 			mustContain(t, errOut, "(~/.claude/api_key is empty)")
 		}
 		if code != 1 || out != "" {
-			t.Fatalf("%s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", name, code, masked(out), masked(errOut))
 		}
 		for _, word := range strings.Fields(content) {
 			if len(word) > 5 && strings.Contains(errOut, word) {
-				t.Fatalf("%s: the message quotes the rejected text: %q", name, errOut)
+				t.Fatalf("%s: the message quotes the rejected text: %q", name, masked(errOut))
 			}
 		}
 	}
-	// Trailing whitespace, CRLF included, is trimmed.
-	writeKey(t, kf, keyFileK+" \t\r\n\n", 0o600)
+	// Surrounding whitespace, CRLF included, is trimmed.
+	writeKey(t, kf, " \t"+keyFileK+" \t\r\n\n", 0o600)
 	if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// Exactly the maximum is accepted.
 	long := strings.Repeat("k", maxKeyLen)
@@ -198,7 +242,7 @@ func TestHelperRejectsWhatIsNotOneToken(t *testing.T) {
 	cfg2.KeyCommand = "printf 'a\\nb\\n'"
 	h2 := writeScript(t, cfg2)
 	if _, errOut, code := runSh(t, h2, []string{"PATH=" + os.Getenv("PATH")}); code != 1 || !strings.Contains(errOut, "the output of auth.keyCommand is not one API key") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 	}
 }
 
@@ -208,11 +252,11 @@ func TestHelperNoKey(t *testing.T) {
 	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 	want := "no API key available: set CLAUDE_API_KEY, write ~/.claude/api_key (chmod 600), or configure auth.keyCommand\n"
 	if code != 1 || out != "" || errOut != want {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// Even with no PATH at all (claude passes its env, which could be bare).
 	if _, errOut, code := runSh(t, helper, []string{}); code != 1 || errOut != want {
-		t.Fatalf("empty env: exit %d, stderr %q", code, errOut)
+		t.Fatalf("empty env: exit %d, stderr %q", code, masked(errOut))
 	}
 }
 
@@ -226,16 +270,16 @@ func TestHelperSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, errOut, code := runSh(t, helper, nil); code != 0 || out != keyFileK+"\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// The target's mode is what counts.
 	os.Chmod(target, 0o644)
 	if _, errOut, code := runSh(t, helper, nil); code != 1 || !strings.Contains(errOut, "has mode 0644") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 	}
 	os.Remove(target)
 	if _, errOut, code := runSh(t, helper, nil); code != 1 || !strings.Contains(errOut, "symbolic link to a file that does not exist") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("exit %d, stderr %q", code, masked(errOut))
 	}
 }
 
@@ -262,15 +306,19 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	}
 	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
 	if code != 0 || out != keyFileK+"\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// claude runs the apiKeyHelper setting as a command line: the quoted
 	// path must survive that too.
 	r, _ := resolve(cfg)
-	cmd := exec.Command("/bin/sh", "-c", helperCommand(r))
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	if got, err := cmd.Output(); err != nil || string(got) != keyFileK+"\n" {
-		t.Fatalf("sh -c %s: %q %v", helperCommand(r), got, err)
+	rk := filepath.Join(cfg.Home, "run dir's $(touch "+marker+")", "key")
+	writeKey(t, rk, keyEnv, 0o600)
+	os.Chmod(filepath.Dir(rk), 0o700)
+	r.envKeySource = SourceEnvClaudeAPIKey
+	for command, want := range map[string]string{commandLine(helperArgv(r, "")): keyFileK, commandLine(helperArgv(r, rk)): keyEnv} {
+		if got, errOut, code := runCommand(t, command, "", []string{"PATH=" + os.Getenv("PATH")}); code != 0 || got != want+"\n" {
+			t.Fatalf("sh -c %s: exit %d, stdout %q, stderr %q", command, code, masked(got), masked(errOut))
+		}
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("a path was executed as a command")
@@ -278,14 +326,14 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	os.Remove(odd)
 	// Without the file the quoted key command answers.
 	if out, _, code := runSh(t, helper, nil); code != 0 || out != "it's-the-command\n" {
-		t.Fatalf("exit %d, stdout %q", code, out)
+		t.Fatalf("exit %d, stdout %q", code, masked(out))
 	}
 	os.Chmod(filepath.Dir(odd), 0o700)
 	writeKey(t, odd, keyFileK, 0o644)
 	_, errOut, _ = runSh(t, helper, nil)
 	// The fix names the file so that it can be pasted into a shell.
 	if !strings.Contains(errOut, "run chmod 600 '"+odd[:len(cfg.Home)]) {
-		t.Fatalf("stderr %q", errOut)
+		t.Fatalf("stderr %q", masked(errOut))
 	}
 }
 
@@ -302,9 +350,9 @@ func TestParseKey(t *testing.T) {
 	}
 	// echo -n sk-test | sha256sum: f3abf2a6cc4f...
 	if got := Fingerprint("sk-test"); got != "f3abf2a6" {
-		t.Fatalf("Fingerprint = %q", got)
+		t.Fatalf("Fingerprint = %q", masked(got))
 	}
 	if got := redact("key sk-ant-api03-abcdefghijklmnop and secret-value", "secret-value"); got != "key [redacted] and [redacted]" {
-		t.Fatalf("redact: %q", got)
+		t.Fatalf("redact: %q", masked(got))
 	}
 }

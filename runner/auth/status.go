@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -43,11 +43,15 @@ type Status struct {
 	KeyFile              KeyFileStatus `json:"keyFile"`
 	KeyCommandConfigured bool          `json:"keyCommandConfigured"`
 	Fingerprint          string        `json:"fingerprint,omitempty"`
-	TTLMs                int64         `json:"ttlMs,omitempty"`
-	LastRefresh          *time.Time    `json:"lastRefresh,omitempty"`
-	LastRefreshOK        bool          `json:"lastRefreshOk"`
-	LastRefreshMs        int64         `json:"lastRefreshMs,omitempty"`
-	LastError            string        `json:"lastError,omitempty"`
+	// RuntimeKeyFile is this bridge's private copy of the key it found in
+	// its environment, which the helper reads (see the package
+	// documentation); "" when it has none.
+	RuntimeKeyFile string     `json:"runtimeKeyFile,omitempty"`
+	TTLMs          int64      `json:"ttlMs,omitempty"`
+	LastRefresh    *time.Time `json:"lastRefresh,omitempty"`
+	LastRefreshOK  bool       `json:"lastRefreshOk"`
+	LastRefreshMs  int64      `json:"lastRefreshMs,omitempty"`
+	LastError      string     `json:"lastError,omitempty"`
 	// Problems lists what is wrong besides the last check: the helper
 	// cannot be written, another program keeps rewriting it, settings
 	// the bridge overrides.
@@ -73,9 +77,10 @@ func (m *Manager) Status() Status {
 	if st := statFile(cfg.helperPath); st.Exists {
 		s.HelperExists = true
 		s.HelperMode = octal(st.Mode)
-		if data, err := os.ReadFile(cfg.helperPath); err == nil {
-			s.HelperManagedContent = bytes.Equal(data, helperScript(cfg))
-		}
+		s.HelperManagedContent = managedHelperProblem(cfg) == ""
+	}
+	if p := helperDirProblem(cfg, cfg.helperPath); p != nil {
+		s.Problems = append(s.Problems, p.Error())
 	}
 	if helperErr != "" {
 		s.Problems = append(s.Problems, "cannot write the key helper: "+helperErr)
@@ -84,6 +89,11 @@ func (m *Manager) Status() Status {
 		s.Problems = append(s.Problems, conflict)
 	}
 	s.Problems = append(s.Problems, cfg.warnings...)
+	m.rtMu.Lock()
+	if m.rt != nil && cfg.manage && cfg.envKeySource != "" {
+		s.RuntimeKeyFile = m.rt.keyPath()
+	}
+	m.rtMu.Unlock()
 	if last.at.IsZero() {
 		s.Status, s.Source = "starting", SourceNone
 		return s
@@ -127,9 +137,43 @@ func keyFileStatus(cfg resolved) KeyFileStatus {
 	case st.Mode.Perm()&0o077 != 0:
 		ks.Problem = fmt.Sprintf("%s has mode %s; run chmod 600 %s", shown, ks.Mode, word)
 	default:
-		ks.OK = true
+		ks.Problem = keyFileTextProblem(cfg.keyFile, shown)
+		ks.OK = ks.Problem == ""
 	}
 	return ks
+}
+
+// keyFileTextProblem reads the start of a key file and applies the helper's
+// rules for its encoding (see clean in the script): UTF-16, with or without
+// a byte-order mark, and NUL bytes are refused; a UTF-8 byte-order mark,
+// whitespace and CRLF are not problems (the helper strips them). The rest
+// (one printable token) is judged by running the helper.
+func keyFileTextProblem(path, shown string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("cannot read %s: %v", shown, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyLen+1024))
+	if err != nil {
+		return fmt.Sprintf("cannot read %s: %v", shown, err)
+	}
+	switch {
+	case isUTF16(data):
+		return shown + " is UTF-16 text; save it as UTF-8 or ASCII"
+	case bytes.IndexByte(data, 0) >= 0:
+		return shown + " contains NUL bytes, which no API key has"
+	}
+	return ""
+}
+
+// isUTF16 reports whether data starts the way UTF-16 text does: a byte-order
+// mark of either order, or, without one, a NUL in one of its first two bytes
+// (ASCII in UTF-16 is every other byte NUL). PowerShell's `echo KEY > file`
+// writes UTF-16LE with a byte-order mark.
+func isUTF16(data []byte) bool {
+	return bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) ||
+		(len(data) > 0 && data[0] == 0) || (len(data) > 1 && data[1] == 0)
 }
 
 // ClaudeInfo is what the caller found out about the claude CLI for Doctor.
@@ -188,47 +232,57 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		return d.ok
 	}
 	d.pass("auth mode: helper: claude gets the key from the helper through --settings apiKeyHelper")
+	// doctor is a start of the bridge too: what killed bridges left goes.
+	base, _ := runtimeBase(cfg.environ, cfg.home)
+	cleanStaleRuntime(base)
 	for _, w := range cfg.warnings {
 		d.warn(w, "")
 	}
 
 	shownHelper := cfg.display(cfg.helperPath)
+	helperFile := cfg.helperPath
 	if cfg.manage {
 		before, _ := os.ReadFile(cfg.helperPath)
 		m.ensureHelper(cfg, false)
 		m.mu.Lock()
 		helperErr, conflict := m.helperErr, m.helperConflict
 		m.mu.Unlock()
-		st := statFile(cfg.helperPath)
 		now, _ := os.ReadFile(cfg.helperPath)
-		current := bytes.Equal(now, helperScript(cfg))
+		why := managedHelperProblem(cfg)
 		switch {
 		case helperErr != "":
 			d.fail("key helper "+shownHelper+": cannot write it: "+helperErr, "make "+cfg.display(filepath.Dir(cfg.helperPath))+" writable by you, or set auth.helperPath to a writable place")
 		case conflict != "":
 			d.fail("key helper: "+conflict, "")
-		case !st.Exists || !current || st.Mode.Perm() != 0o700:
-			d.fail(fmt.Sprintf("key helper %s: not the bridge's content or not mode 0700", shownHelper), "remove it and run claude-bridge doctor again")
+		case why != "":
+			d.fail(fmt.Sprintf("key helper %s %s, so no claude is started with it", shownHelper, why), "remove it and run claude-bridge doctor again")
 		case !bytes.Equal(before, now):
 			d.pass(fmt.Sprintf("key helper %s: mode 0700, managed by the bridge, written now", shownHelper))
 		default:
 			d.pass(fmt.Sprintf("key helper %s: mode 0700, managed by the bridge, up to date", shownHelper))
 		}
 	} else {
-		st := statFile(cfg.helperPath)
-		switch {
-		case !st.Exists:
-			d.fail(fmt.Sprintf("key helper %s: does not exist (auth.manageHelper is false, so the bridge does not write it)", shownHelper), "create it (a sh script printing the key), or set auth.manageHelper to true")
-		case !st.Regular:
-			d.fail(fmt.Sprintf("key helper %s: not a regular file", shownHelper), "point auth.helperPath at a sh script that prints the key")
-		case st.Mode&0o100 == 0:
-			d.fail(fmt.Sprintf("key helper %s: not executable (claude runs it as a command)", shownHelper), "chmod 700 "+cfg.shellWord(cfg.helperPath))
+		var p *pathProblem
+		switch err := ownHelperProblem(cfg); {
+		case errors.As(err, &p):
+			d.fail(p.Text, p.Fix)
+		case err != nil:
+			text, fix, _ := strings.Cut(err.Error(), "; run ")
+			d.fail(text, fix)
 		default:
-			d.pass(fmt.Sprintf("key helper %s: yours (auth.manageHelper is false), mode %s", shownHelper, octal(st.Mode)))
-			if st.Mode.Perm()&0o022 != 0 {
-				d.warn(fmt.Sprintf("key helper %s is writable by others, who could make it print their key or copy yours", shownHelper), "chmod 700 "+cfg.shellWord(cfg.helperPath))
-			}
+			d.pass(fmt.Sprintf("key helper %s: yours (auth.manageHelper is false), mode %s", shownHelper, octal(statFile(cfg.helperPath).Mode)))
 		}
+		if real, err := filepath.EvalSymlinks(helperFile); err == nil {
+			helperFile = real
+		}
+	}
+	if p := helperDirProblem(cfg, helperFile); p != nil {
+		d.fail(p.Text, p.Fix)
+	} else if _, err := os.Stat(filepath.Dir(helperFile)); err == nil {
+		d.pass(fmt.Sprintf("key helper directory %s: only you (or root) can write it and the directories above it", cfg.display(filepath.Dir(helperFile))))
+	}
+	if len(cfg.tools.missing) > 0 {
+		d.fail(fmt.Sprintf("the key helper needs %s, found in none of %s", strings.Join(cfg.tools.missing, ", "), strings.Join(systemToolDirs, ", ")), "install coreutils")
 	}
 
 	// A key in the env block of claude's user settings beats the helper
@@ -247,11 +301,15 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 			}
 		}
 	}
-	if envValue(cfg.environ, envClaudeAPIKey) != "" {
-		d.info("CLAUDE_API_KEY is set in the bridge's environment: the helper prints it before any other source")
+	if src := cfg.envKeySource; src != "" && cfg.manage {
+		base, note := runtimeBase(cfg.environ, cfg.home)
+		if note != "" {
+			d.warn(note, "")
+		}
+		d.info(fmt.Sprintf("%s is set in the bridge's environment: the helper offers it before any other source, read from a 0600 file in the bridge's private directory under %s (removed when the bridge exits); claude's environment never holds it", src, cfg.display(base)))
 	}
-	if envValue(cfg.environ, envAnthropicAPIKey) != "" {
-		d.info("ANTHROPIC_API_KEY is set in the bridge's environment: removed from claude's environment, the helper offers it after CLAUDE_API_KEY")
+	if src := cfg.envKeySource; src == SourceEnvClaudeAPIKey && envValue(cfg.environ, envAnthropicAPIKey) != "" {
+		d.info("ANTHROPIC_API_KEY is set in the bridge's environment too: CLAUDE_API_KEY wins; neither reaches claude's environment")
 	}
 
 	ks := keyFileStatus(cfg)
@@ -273,10 +331,10 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		d.pass(fmt.Sprintf("key file %s: owner %s, mode %s", shownKey, owner, ks.Mode))
 	}
 	if cfg.keyCommand != "" {
-		if _, err := exec.LookPath("timeout"); err != nil {
-			d.warn("key command: configured, but `timeout` is not installed, so it runs without a time limit", "install coreutils")
+		if cfg.tools.timeout == "" {
+			d.warn(fmt.Sprintf("key command: configured, but GNU timeout is in none of %s, so it runs without a time limit", strings.Join(systemToolDirs, ", ")), "install coreutils")
 		} else {
-			d.pass(fmt.Sprintf("key command: configured (time limit %v)", cfg.keyCmdTimeout))
+			d.pass(fmt.Sprintf("key command: configured; runs in your home directory %s, time limit %v, then its whole process group is stopped", cfg.home, cfg.keyCmdTimeout))
 		}
 	}
 	d.pass(fmt.Sprintf("key lifetime: claude asks the helper again every %v (%s=%d); the bridge checks it as often", cfg.refresh, envTTL, cfg.ttlMs()))
