@@ -32,7 +32,7 @@ const maxRequests = 256
 // killWait, closeWait and flushWait after it, the bridge is gone within
 // 10 s whatever the editor and claude do.
 const (
-	shutdownWait = 6500 * time.Millisecond
+	shutdownWait = 6 * time.Second
 	killWait     = time.Second
 	closeWait    = 500 * time.Millisecond
 	flushWait    = time.Second
