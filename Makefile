@@ -7,7 +7,7 @@ CLAUDE := $(TOOLS)/node_modules/.bin/claude
 BRIDGE := $(CURDIR)/bin/claude-bridge
 export CLAUDE_BRIDGE_TEST_CLAUDE ?= $(CLAUDE)
 
-.PHONY: all build tools demo test test-all test-go test-nvim test-protocol test-vscode vsix bench lint clean nvim chromium
+.PHONY: all build tools demo test test-all test-go test-nvim test-protocol test-vscode vsix bench lint clean nvim chromium fuzz fuzz-short
 
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,8 +50,17 @@ test-nvim: build tools nvim
 test-protocol: build tools
 	./editors/vscode/test/protocol/run.sh
 
+# Fuzz targets as package:Target; fuzz-short runs each for FUZZTIME (a few
+# seconds, in make test), fuzz for longer.
+FUZZ_TARGETS := ./runner/stream:FuzzDecode ./runner/stream:FuzzReader ./server/lspstream:FuzzReadFrames
+FUZZTIME ?= 3s
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; done
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=2m
+
 # The fast suites (well under 30 minutes): what CI runs first.
-test: lint test-go test-nvim test-protocol
+test: lint test-go fuzz-short test-nvim test-protocol
 
 # Every suite, the real VS Code one included.
 test-all: test test-vscode
