@@ -16,6 +16,7 @@ export interface BridgeOptions {
   disallowedTools?: string[];
   maxConcurrentTasks?: number;
   followUpIdleSeconds?: number;
+  maxIdleProcesses?: number;
   logLevel?: string;
   auth: BridgeAuthOptions;
 }
@@ -50,6 +51,7 @@ export function bridgeOptions(get: SettingGetter): BridgeOptions {
     disallowedTools: strList(get('disallowedTools')),
     maxConcurrentTasks: int(get('maxConcurrentTasks')),
     followUpIdleSeconds: int(get('followUpIdleSeconds')),
+    maxIdleProcesses: int(get('maxIdleProcesses')),
     logLevel: str(get('logLevel')),
     auth: {
       mode: str(get('auth.mode')),
