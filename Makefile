@@ -53,9 +53,10 @@ test-go: build tools
 
 # Fuzz targets, as package:FuzzName (their seed corpora run in test-go too).
 # test-fuzz fuzzes each for FUZZTIME; `make fuzz` for FUZZ_LONG.
-FUZZ_TARGETS := ./server/bufsync:FuzzCarry
-FUZZTIME ?= 5s
-FUZZ_LONG ?= 5m
+FUZZ_TARGETS := ./server/bufsync:FuzzCarry ./runner/stream:FuzzDecode ./runner/stream:FuzzReader \
+	./server/lspstream:FuzzReadFrames
+FUZZTIME ?= 3s
+FUZZ_LONG ?= 3m
 test-fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $${t#*:} ($(FUZZTIME))"; \

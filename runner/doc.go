@@ -7,8 +7,40 @@
 // (typed events and permission questions); the LSP server implements it one
 // way and the terminal front end another.
 //
-// Ownership: the Manager owns the queue and the registry of tasks; each
-// session (one claude process) owns two goroutines, one reading stdout and
-// one waiting for the process, both ended by the process's exit; each task's
-// Run owns its own turn until it reaches exactly one terminal state.
+// Shape (after x/tools' internal/gocommand, which splits a Runner that
+// bounds concurrency from an Invocation that is one run):
+//   - Manager (manager.go): the registry of tasks, the configuration,
+//     Shutdown. It writes no field of a Task or a session.
+//   - queue (queue.go, own lock): how many tasks run at once, FIFO.
+//   - pool (pool.go, own lock): every claude process and the slots they
+//     hold; idle processes parked for follow-ups within a budget, the
+//     least recently used evicted when a task needs a slot.
+//   - Task (task.go, turn.go): one task's state and its turn loop
+//     (Task.run), which alone moves the task along; Task.verdict is the one
+//     place that decides how it ended, Task.finish the one that records it.
+//   - session (session.go): one claude process's stream and control
+//     protocol; process (process.go): the child itself, its group and its
+//     tagged tree (runner/proctree).
+//
+// Goroutines, who starts each and what ends it:
+//   - Manager.Run runs Task.run on the caller's goroutine; it ends with the
+//     outcome, after the process is parked or gone. Run's AfterFunc (cancel
+//     on the caller's ctx) ends with Run.
+//   - startSession starts readLoop (ends at EOF of claude's stdout, or when
+//     watch closes it) and watch (ends once the process has exited, its
+//     tree is killed and its output read, bounded by drainWait).
+//   - startProcess starts the waiter (ends when claude has exited and every
+//     process carrying its tag is killed) and the stderr copier (ends at
+//     EOF of stderr).
+//   - The read loop starts handleControl per control request from claude
+//     (ends when the permission question is answered or the task's ctx
+//     ends) and on401 per HTTP 401 (ends when the auth manager answers).
+//   - Task.await starts one stopper per cancel or abort (ends once the
+//     process has exited); Task.authLaunch one goroutine per launch (ends
+//     when the auth manager answers).
+//   - The pool runs a timer per idle process (ends when it fires or the
+//     process is taken or evicted) and a stopper per evicted process (ends
+//     once the process is gone).
+//   - proctree runs the orphan reaper and the spawner thread for the whole
+//     process (they live as long as it).
 package runner

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -47,19 +47,30 @@ type AuthDecision struct {
 // Config configures a Manager. Zero values mean the documented defaults.
 type Config struct {
 	ClaudePath    string        // "" = find it (FindClaude)
-	MaxConcurrent int           // default 4
-	FollowUpIdle  time.Duration // how long a finished conversation's process waits for a follow-up; default 5 min, <0: not at all
+	MaxConcurrent int           // tasks running at once, and claude processes alive at once; default 4
+	MaxIdle       int           // finished conversations' processes kept for follow-ups; 0: MaxConcurrent, <0: none
+	FollowUpIdle  time.Duration // how long such a process waits for a follow-up; default 5 min, <0: not at all
 	StopGrace     time.Duration // between closing stdin, SIGTERM and SIGKILL; default 5 s
 	StartTimeout  time.Duration // claude must print something by then; default 60 s
 	MaxLine       int           // cap on one stream line; default stream.DefaultMaxLine
 	Env           []string      // the child's base environment; nil = os.Environ()
 	Auth          Auth          // nil: claude's own authentication
-	Log           *zap.Logger
+	// Scope tags every claude process (and so everything it starts); nil:
+	// a scope of the Manager's own. The binary passes the scope its
+	// watchdog sweeps.
+	Scope *proctree.Scope
+	Log   *zap.Logger
 }
 
 func (c Config) withDefaults() Config {
 	if c.MaxConcurrent <= 0 {
 		c.MaxConcurrent = 4
+	}
+	switch {
+	case c.MaxIdle == 0:
+		c.MaxIdle = c.MaxConcurrent
+	case c.MaxIdle < 0:
+		c.MaxIdle = 0
 	}
 	if c.FollowUpIdle == 0 {
 		c.FollowUpIdle = 5 * time.Minute
@@ -82,26 +93,38 @@ func (c Config) withDefaults() Config {
 // ErrShutdown is returned for tasks submitted after Shutdown.
 var ErrShutdown = errors.New("the bridge is shutting down")
 
-// Manager runs tasks: it queues them past the concurrency limit, keeps
-// finished conversations' processes briefly for follow-ups, and cancels
-// everything on shutdown.
+// Manager runs tasks: its queue bounds how many run at once, its pool
+// keeps finished conversations' processes briefly for follow-ups within a
+// budget, and Shutdown cancels everything. It holds the registry of tasks;
+// each task runs its own turn loop (Task.run).
 type Manager struct {
-	mu       sync.Mutex // guards everything below
+	queue *queue
+	pool  *pool
+	scope *proctree.Scope
+
+	mu       sync.Mutex // guards the fields below
 	config   Config
 	tasks    map[string]*Task
 	order    []*Task
-	running  int
-	queue    []*Task
-	idle     map[string]*session // by claude session id
-	live     map[*session]bool   // every claude process not yet gone
 	closed   bool
-	inflight sync.WaitGroup
+	inflight sync.WaitGroup // one per task registered and not yet run to its end
 	seq      atomic.Int64
 }
 
-// NewManager makes a Manager.
+// NewManager makes a Manager. On Linux it makes the process a child
+// subreaper (see proctree.Subreap), so that what a task leaves behind
+// comes back to the bridge to be killed and reaped.
 func NewManager(cfg Config) *Manager {
-	return &Manager{config: cfg.withDefaults(), tasks: map[string]*Task{}, idle: map[string]*session{}, live: map[*session]bool{}}
+	cfg = cfg.withDefaults()
+	if err := proctree.Subreap(); err != nil {
+		cfg.Log.Warn("could not become a child subreaper; orphans of a task go to init", zap.Error(err))
+	}
+	m := &Manager{config: cfg, tasks: map[string]*Task{}, queue: newQueue(cfg.MaxConcurrent), pool: newPool(), scope: cfg.Scope}
+	if m.scope == nil {
+		m.scope = proctree.NewScope()
+	}
+	m.pool.configure(cfg.MaxConcurrent, cfg.MaxIdle, cfg.FollowUpIdle, cfg.StopGrace)
+	return m
 }
 
 func (m *Manager) cfg() Config {
@@ -111,12 +134,15 @@ func (m *Manager) cfg() Config {
 }
 
 // Reconfigure replaces the configuration; running tasks keep theirs except
-// for the concurrency limit, which applies to the queue at once.
+// for the limits, which apply at once: more tasks may start, and idle
+// processes past the new budget are stopped.
 func (m *Manager) Reconfigure(cfg Config) {
+	cfg = cfg.withDefaults()
 	m.mu.Lock()
-	m.config = cfg.withDefaults()
+	m.config = cfg
 	m.mu.Unlock()
-	m.grantSlots()
+	m.queue.setLimit(cfg.MaxConcurrent)
+	m.pool.configure(cfg.MaxConcurrent, cfg.MaxIdle, cfg.FollowUpIdle, cfg.StopGrace)
 }
 
 // ClaudePath resolves the claude executable with the current configuration.
@@ -187,7 +213,8 @@ func (m *Manager) forgetOld() {
 	m.order = kept
 }
 
-// Cancel cancels a task by id; false if unknown or already ended.
+// Cancel cancels a task by id; false if unknown, already ended or its
+// result already in.
 func (m *Manager) Cancel(id string) bool {
 	if t := m.Get(id); t != nil {
 		return t.Cancel()
@@ -196,7 +223,7 @@ func (m *Manager) Cancel(id string) bool {
 }
 
 // NewTask registers a task without starting it, so that its id is known to
-// cancel routes before Run is called.
+// cancel routes before Run is called. Every task registered must be Run.
 func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -216,7 +243,7 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 		cancel: cancel,
 		state:  StateQueued, created: time.Now(),
 		allowTools: map[string]bool{}, editedSet: map[string]bool{},
-		slot: make(chan struct{}), turnEnd: make(chan *stream.Line, 1),
+		results: make(chan *stream.Line, 1), wake: make(chan struct{}, 1),
 	}
 	m.tasks[t.ID] = t
 	m.order = append(m.order, t)
@@ -225,296 +252,13 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 }
 
 // Run runs a registered task to its end and returns its single outcome.
-// Cancelling ctx cancels the task.
+// Cancelling ctx cancels the task. It returns once the task's claude
+// process is parked for a follow-up or gone.
 func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 	defer m.inflight.Done()
 	stop := context.AfterFunc(ctx, func() { t.Cancel() })
 	defer stop()
-	out, slot := m.run(t)
-	t.mu.Lock()
-	out.TaskID = t.ID
-	out.EditedFiles = append([]string(nil), t.edited...)
-	if out.SessionID == "" {
-		out.SessionID = t.sessionID
-	}
-	t.state = out.Status
-	t.endedAt = time.Now()
-	t.outcome = &out
-	t.mu.Unlock()
-	m.forgetOld()
-	if a := m.cfg().Auth; a != nil {
-		a.TaskEnded(t.ID)
-	}
-	t.emit(Event{Kind: EventResult, Outcome: &out})
-	if slot {
-		// Only now: the next task in the queue starts after this one's result.
-		m.release()
-	}
-	t.cancel()
-	// The read loop let go of the task when its turn ended (session.end):
-	// drop what only the turn needed, the whole streamed text included.
-	t.texts, t.tools = nil, nil
-	return out
-}
-
-// run runs the task's attempts; slot reports whether it holds a slot of
-// the queue, which Run gives back after the result event.
-func (m *Manager) run(t *Task) (out Outcome, slot bool) {
-	start := time.Now()
-	cancelled := func() Outcome {
-		return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, DurationMs: time.Since(start).Milliseconds()}
-	}
-	pos, waiting := m.enqueue(t)
-	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: pos, Waiting: waiting}})
-	select {
-	case <-t.slot:
-	case <-t.ctx.Done():
-		m.dequeue(t)
-		return cancelled(), false
-	}
-
-	for attempt := 1; ; attempt++ {
-		fp := ""
-		if a := m.cfg().Auth; a != nil {
-			fp = a.Fingerprint()
-		}
-		out = m.turn(t, start)
-		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 {
-			break
-		}
-		a := m.cfg().Auth
-		if a == nil || !a.Rotated(t.ctx, fp) {
-			break
-		}
-		// The key changed while this attempt failed on it: go again, in the
-		// same conversation when claude got far enough to have one.
-		t.mu.Lock()
-		t.failReason, t.authAborted = "", false
-		if t.sessionID != "" {
-			t.Spec.ResumeSession = t.sessionID
-		}
-		t.mu.Unlock()
-		t.status(fmt.Sprintf("The API key changed; running the task again (attempt %d of 3)", attempt+1))
-	}
-	return out, true
-}
-
-// authFailure reports whether the attempt failed because of the API key.
-func (t *Task) authFailure(out Outcome) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.authAborted || out.apiStatus == 401
-}
-
-// turn runs one attempt: get a claude process, send the prompt, wait for the
-// result, the process's end or a cancel.
-func (m *Manager) turn(t *Task, start time.Time) Outcome {
-	cfg := m.cfg()
-	fail := func(reason string) Outcome {
-		return Outcome{Status: StateFailed, Result: reason, IsError: true, DurationMs: time.Since(start).Milliseconds()}
-	}
-	if t.ctx.Err() != nil {
-		return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, DurationMs: time.Since(start).Milliseconds()}
-	}
-	t.setState(StateStarting)
-	t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
-	s, err := m.sessionFor(t, cfg)
-	if err != nil {
-		return fail(err.Error())
-	}
-	t.mu.Lock()
-	t.sess = s
-	t.lastSession = s
-	t.startedAt = time.Now()
-	t.mu.Unlock()
-	if err := s.begin(t, t.Spec.Prompt); err != nil {
-		s.proc.stop(cfg.StopGrace)
-		return fail("could not send the prompt to claude: " + err.Error())
-	}
-	t.setState(StateRunning)
-
-	silence := time.NewTimer(cfg.StartTimeout)
-	defer silence.Stop()
-	var result *stream.Line
-	exited := false
-wait:
-	for {
-		select {
-		case l := <-t.turnEnd:
-			if l == nil {
-				exited = true
-			}
-			result = l
-			break wait
-		case <-t.ctx.Done():
-			// Cancel: interrupt, close stdin, then SIGTERM and SIGKILL to the
-			// group, each after StopGrace. Run returns once claude is gone.
-			s.interrupt(min(cfg.StopGrace, 2*time.Second))
-			s.proc.stop(cfg.StopGrace)
-			<-s.done
-			s.end(t)
-			return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, SessionID: s.sessionID(), DurationMs: time.Since(start).Milliseconds()}
-		case <-silence.C:
-			s.mu.Lock()
-			saw := s.sawOutput
-			s.mu.Unlock()
-			if !saw {
-				t.abort(fmt.Sprintf("claude printed nothing for %s after it started; stopped it", cfg.StartTimeout), false)
-			}
-		}
-	}
-	s.end(t)
-	t.mu.Lock()
-	reason := t.failReason
-	t.mu.Unlock()
-
-	if exited || reason != "" {
-		// claude is gone (or going): make sure, so no process outlives its task.
-		s.proc.stop(cfg.StopGrace)
-		<-s.done
-	}
-	if t.cancelled() {
-		return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, SessionID: s.sessionID(), DurationMs: time.Since(start).Milliseconds()}
-	}
-	if reason != "" {
-		return fail(reason)
-	}
-	if exited {
-		msg := "claude " + s.proc.exitDescription() + " before it finished the task"
-		if tail := s.proc.stderr.lastLines(3); tail != "" {
-			msg += ": " + tail
-		}
-		if a := cfg.Auth; a != nil {
-			if why := a.Explain(); why != "" && strings.Contains(msg, "apiKeyHelper") {
-				msg += " (" + why + ")"
-			}
-		}
-		return fail(msg)
-	}
-	out := Outcome{
-		Status:     StateCompleted,
-		SessionID:  result.SessionID,
-		Result:     result.Result,
-		IsError:    result.IsError,
-		CostUSD:    s.addCost(result.TotalCostUSD),
-		DurationMs: result.DurationMs,
-		NumTurns:   result.NumTurns,
-	}
-	if result.IsError {
-		out.Status = StateFailed
-		if out.Result == "" {
-			out.Result = "claude ended with " + result.Subtype
-		}
-		if result.APIErrorStatus != nil {
-			out.apiStatus = *result.APIErrorStatus
-			if out.apiStatus == 401 && cfg.Auth != nil {
-				if why := cfg.Auth.Explain(); why != "" {
-					out.Result = "Authentication failed: " + why + " (claude said: " + out.Result + ")"
-				}
-			}
-		}
-	}
-	m.park(s, cfg)
-	return out
-}
-
-// sessionFor returns the process for the task's turn: the conversation's
-// idle process when it has one, else a new claude.
-func (m *Manager) sessionFor(t *Task, cfg Config) (*session, error) {
-	if id := t.Spec.ResumeSession; id != "" {
-		m.mu.Lock()
-		s := m.idle[id]
-		delete(m.idle, id)
-		m.mu.Unlock()
-		if s != nil && s.alive() && sameLaunch(s.opts, t.Spec.Options) {
-			t.log.Debug("reusing idle claude process", zap.String("session", id))
-			return s, nil
-		}
-		if s != nil {
-			// Other options (model, permission mode, tools) need a new claude,
-			// which resumes the same conversation.
-			go s.proc.stop(cfg.StopGrace)
-		}
-	}
-	path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
-	if err != nil {
-		return nil, err
-	}
-	var extra []string
-	env := cfg.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	env = append([]string(nil), env...)
-	if cfg.Auth != nil {
-		l, err := cfg.Auth.Launch()
-		if err != nil {
-			return nil, fmt.Errorf("authentication is not ready: %w", err)
-		}
-		extra = l.Args
-		if l.Env != nil {
-			env = l.Env(env)
-		}
-	}
-	args := BuildArgs(t.Spec.Options, extra)
-	// Registered under the lock before it can be gone, so Live and Kill see
-	// every process.
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := startSession(path, args, t.Spec.Workspace, env, cfg.MaxLine, t.log, func(s *session) {
-		m.mu.Lock()
-		delete(m.live, s)
-		m.mu.Unlock()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
-	}
-	s.opts = t.Spec.Options
-	m.live[s] = true
-	return s, nil
-}
-
-// sameLaunch reports whether a process started with a can serve a turn
-// that asks for b (the session to resume aside).
-func sameLaunch(a, b Options) bool {
-	return a.Model == b.Model && a.PermissionMode == b.PermissionMode &&
-		strings.Join(a.AllowedTools, ",") == strings.Join(b.AllowedTools, ",") &&
-		strings.Join(a.DisallowedTools, ",") == strings.Join(b.DisallowedTools, ",")
-}
-
-// park keeps a finished conversation's process for a follow-up, or ends it.
-func (m *Manager) park(s *session, cfg Config) {
-	id := s.sessionID()
-	if cfg.FollowUpIdle < 0 || id == "" || !s.alive() {
-		go s.proc.stop(cfg.StopGrace)
-		return
-	}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		go s.proc.stop(cfg.StopGrace)
-		return
-	}
-	if old := m.idle[id]; old != nil && old != s {
-		go old.proc.stop(cfg.StopGrace)
-	}
-	m.idle[id] = s
-	s.mu.Lock()
-	s.idleTimer = time.AfterFunc(cfg.FollowUpIdle, func() {
-		m.mu.Lock()
-		mine := m.idle[id] == s
-		if mine {
-			delete(m.idle, id)
-		}
-		m.mu.Unlock()
-		// A follow-up that took the process just before the timer fired
-		// keeps it.
-		if mine {
-			s.proc.stop(cfg.StopGrace)
-		}
-	})
-	s.mu.Unlock()
-	m.mu.Unlock()
+	return t.run()
 }
 
 // FollowUpSession finds the conversation to continue: a task id or a
@@ -551,131 +295,40 @@ func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, worksp
 	return sessionID, "", nil, nil
 }
 
-// enqueue takes a slot at once or joins the queue; it returns the number of
-// tasks ahead (running and queued) and whether the task has to wait.
-func (m *Manager) enqueue(t *Task) (int, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.running < m.config.MaxConcurrent && len(m.queue) == 0 {
-		m.running++
-		close(t.slot)
-		return 0, false
-	}
-	m.queue = append(m.queue, t)
-	return m.running + len(m.queue) - 1, true
-}
-
-func (m *Manager) dequeue(t *Task) {
-	m.mu.Lock()
-	for i, q := range m.queue {
-		if q == t {
-			m.queue = append(m.queue[:i], m.queue[i+1:]...)
-			m.mu.Unlock()
-			return
-		}
-	}
-	m.mu.Unlock()
-	// It was granted a slot in the meantime: give it back.
-	select {
-	case <-t.slot:
-		m.release()
-	default:
-	}
-}
-
-func (m *Manager) release() {
-	m.mu.Lock()
-	m.running--
-	m.mu.Unlock()
-	m.grantSlots()
-}
-
-func (m *Manager) grantSlots() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for m.running < m.config.MaxConcurrent && len(m.queue) > 0 {
-		t := m.queue[0]
-		m.queue = m.queue[1:]
-		m.running++
-		close(t.slot)
-	}
-}
-
-// Shutdown cancels every task, ends every idle process and waits until all
-// claude processes are gone or ctx ends.
+// Shutdown cancels every task, stops every idle process and waits until
+// every task has ended and every claude process is gone, or ctx ends.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
 	tasks := append([]*Task(nil), m.order...)
-	idle := make([]*session, 0, len(m.idle))
-	for _, s := range m.idle {
-		idle = append(idle, s)
-	}
-	m.idle = map[string]*session{}
-	grace := m.config.StopGrace
 	m.mu.Unlock()
+	m.pool.close()
 	for _, t := range tasks {
 		t.Cancel()
 	}
-	var wg sync.WaitGroup
-	for _, s := range idle {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.proc.stop(grace); <-s.done }()
-	}
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		m.inflight.Wait()
-		// Processes already on their way out (a finished task's, say):
-		// shutdown returns only once every one is gone.
-		m.mu.Lock()
-		live := make([]*session, 0, len(m.live))
-		for s := range m.live {
-			live = append(live, s)
-		}
-		m.mu.Unlock()
-		for _, s := range live {
-			go s.proc.stop(grace)
-			<-s.done
-		}
-		close(done)
-	}()
+	ended := make(chan struct{})
+	go func() { m.inflight.Wait(); close(ended) }() // ends when the last task's Run returns
 	select {
-	case <-done:
-		return nil
+	case <-ended:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// A task whose result was in when the cancel came parked nothing
+	// (the pool is closed): its process is on its way out.
+	m.pool.stopAll()
+	return m.pool.wait(ctx)
 }
 
-// Kill sends SIGKILL to every claude process group at once: the last
-// resort when Shutdown ran out of time.
-func (m *Manager) Kill() {
-	m.mu.Lock()
-	live := make([]*session, 0, len(m.live))
-	for s := range m.live {
-		live = append(live, s)
-	}
-	m.mu.Unlock()
-	for _, s := range live {
-		s.proc.signal(syscall.SIGKILL)
-	}
-}
+// Kill sends SIGKILL to every claude process group, and to everything
+// carrying their tags, at once: the last resort when Shutdown ran out of
+// time.
+func (m *Manager) Kill() { m.pool.kill() }
 
 // Live is the number of claude processes that have not yet exited.
-func (m *Manager) Live() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.live)
-}
+func (m *Manager) Live() int { return m.pool.stats().Live }
+
+// Stats counts the claude processes: live, busy, idle and the budgets.
+func (m *Manager) Stats() PoolStats { return m.pool.stats() }
 
 // Queued reports the task ids waiting for a slot, first first.
-func (m *Manager) Queued() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ids := make([]string, len(m.queue))
-	for i, t := range m.queue {
-		ids[i] = t.ID
-	}
-	return ids
-}
+func (m *Manager) Queued() []string { return m.queue.ids() }

@@ -10,13 +10,20 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 )
 
-// process is one claude child in its own process group, with its stdin
-// open for stream-json messages and its stdout and stderr on pipes the
-// session reads.
+// process is one claude child in its own process group, tagged (see
+// proctree) so that everything it starts can be found, with its stdin open
+// for stream-json messages and its stdout and stderr on pipes the session
+// reads.
+//
+// Goroutines: the waiter (ends when claude has exited and its tree is
+// killed) and the stderr copier (ends at EOF of stderr).
 type process struct {
 	cmd    *exec.Cmd
+	tag    proctree.Tag
 	stdout *os.File // read end
 	stderr *tailBuffer
 
@@ -24,19 +31,23 @@ type process struct {
 	stdin   io.WriteCloser
 	closed  bool
 
-	exited chan struct{} // closed once Wait returned
-	err    error         // Wait's error, valid after exited
+	// exited is closed once claude has exited (Wait returned), every
+	// process carrying its tag has been killed and reaped, and its stderr
+	// is read (bounded).
+	exited chan struct{}
+	err    error // Wait's error, valid after exited
 }
 
-// startProcess starts path with args in dir. The child gets its own process
-// group so that a cancel can signal claude and everything it started (Bash
-// commands) at once, and dies with the bridge (Pdeathsig) if the bridge is
-// killed outright.
-func startProcess(path string, args []string, dir string, env []string) (*process, error) {
+// startProcess starts path with args in dir, tagged with tag. The child
+// gets its own process group so that a cancel can signal claude and its
+// helpers at once; Bash commands, which claude starts in sessions of their
+// own, are found by the tag. proctree.Start makes it die with the bridge
+// on Linux (Pdeathsig).
+func startProcess(path string, args []string, dir string, env []string, tag proctree.Tag) (*process, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Env = append(env[:len(env):len(env)], tag.Env())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -57,7 +68,7 @@ func startProcess(path string, args []string, dir string, env []string) (*proces
 	}
 	cmd.Stdout = outW
 	cmd.Stderr = errW
-	if err := cmd.Start(); err != nil {
+	if err := proctree.Start(cmd); err != nil {
 		outR.Close()
 		outW.Close()
 		errR.Close()
@@ -67,7 +78,7 @@ func startProcess(path string, args []string, dir string, env []string) (*proces
 	// The child holds its own copies of the write ends.
 	outW.Close()
 	errW.Close()
-	p := &process{cmd: cmd, stdout: outR, stdin: stdin, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
+	p := &process{cmd: cmd, tag: tag, stdout: outR, stdin: stdin, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
 	stderrDone := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(p.stderr, errR)
@@ -76,9 +87,12 @@ func startProcess(path string, args []string, dir string, env []string) (*proces
 	}()
 	go func() {
 		p.err = cmd.Wait()
-		// Whatever claude started and left behind goes with it: no process
-		// outlives its task.
+		proctree.Done(cmd.Process.Pid)
+		// Whatever claude started and left behind goes with it, its group
+		// and every process carrying its tag (Bash commands in sessions of
+		// their own): no process outlives its task.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		p.killTagged(0)
 		// Its last words on stderr explain a crash: have them before saying
 		// it exited (bounded, should something outside the group hold the pipe).
 		select {
@@ -116,13 +130,24 @@ func (p *process) closeStdin() {
 	}
 }
 
+// killTagged kills every process carrying the tag except keep's tree
+// (keep <= 0: all of them).
+func (p *process) killTagged(keep int) {
+	_, _ = proctree.Kill(func(tag string) bool { return tag == string(p.tag) }, keep)
+}
+
+// killLeftovers kills what the turn left behind outside claude's own tree
+// (a Bash command's background job), while claude itself stays.
+func (p *process) killLeftovers() { p.killTagged(p.pid()) }
+
 // signal sends sig to the whole process group.
 func (p *process) signal(sig syscall.Signal) {
 	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
 }
 
 // stop ends the process: close stdin, wait grace, SIGTERM the group, wait
-// grace, SIGKILL the group. It returns once the process has exited.
+// grace, SIGKILL the group. It returns once the process has exited and its
+// tree is killed.
 func (p *process) stop(grace time.Duration) {
 	p.closeStdin()
 	select {

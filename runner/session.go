@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,38 +11,49 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
+// drainWait bounds how long the output of a claude that has exited is
+// still read: something it started may hold its stdout open (the tree is
+// killed first, so this only matters for a process that escaped).
+const drainWait = 2 * time.Second
+
 // session is one claude process: one conversation that may run several
-// turns (tasks) one after another on the same stdin.
+// turns (tasks) one after another on the same stdin. The pool owns
+// sessions; a task's turn borrows one.
 //
-// Goroutines: readLoop (owns stdout; ends at EOF, after the process exits)
-// and the process's own waiter. The mutex guards the fields below it.
+// Goroutines: readLoop (owns stdout; ends at EOF or when watch closes the
+// read end) and watch (ends after the process has exited, its tree is
+// killed and its output read, bounded; it closes gone). The process and
+// the stream are watched separately: a claude that closes stdout and keeps
+// running, or exits while something it started holds stdout, cannot hang
+// its task.
 type session struct {
 	proc      *process
 	log       *zap.Logger
 	workspace string
-	opts      Options // what claude was started with; a follow-up with others needs a new process
 	maxLine   int
 
-	mu        sync.Mutex
-	id        string // claude's session id, from the init line
-	turn      *Task  // the task whose turn is in flight; nil when idle
+	mu        sync.Mutex // guards the fields below
+	opts      Options    // what claude runs with now; a turn that needs others needs a new process
+	id        string     // claude's session id, from the init line
+	turn      *Task      // the task whose turn is in flight; nil when idle
 	costSoFar float64
 	sawOutput bool
-	idleTimer *time.Timer
 	pending   map[string]chan *stream.ControlResponse
 	reqSeq    int
 
-	done   chan struct{} // closed when stdout is drained and the process is gone
-	onGone func(*session)
+	readDone chan struct{} // closed when the read loop has ended
+	gone     chan struct{} // closed when nothing of the process is left
+	onGone   func(*session)
 }
 
-// startSession starts claude; onGone runs once the process is gone and its
-// output drained, before done is closed.
-func startSession(path string, args []string, dir string, env []string, maxLine int, log *zap.Logger, onGone func(*session)) (*session, error) {
-	p, err := startProcess(path, args, dir, env)
+// startSession starts claude tagged with tag; onGone runs once the
+// process is gone, before gone is closed.
+func startSession(path string, args []string, dir string, env []string, opts Options, tag proctree.Tag, maxLine int, log *zap.Logger, onGone func(*session)) (*session, error) {
+	p, err := startProcess(path, args, dir, env, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -50,30 +62,79 @@ func startSession(path string, args []string, dir string, env []string, maxLine 
 		log:       log.With(zap.Int("pid", p.pid())),
 		workspace: dir,
 		maxLine:   maxLine,
+		opts:      opts,
 		pending:   map[string]chan *stream.ControlResponse{},
-		done:      make(chan struct{}),
+		readDone:  make(chan struct{}),
+		gone:      make(chan struct{}),
 		onGone:    onGone,
 	}
-	s.log.Debug("claude started", zap.String("dir", dir))
+	s.log.Debug("claude started", zap.String("dir", dir), zap.String("tag", string(tag)))
 	go s.readLoop()
+	go s.watch()
 	// The SDKs open with initialize; the answer (claude's command list) is
 	// not needed, but sending it keeps claude in the mode the SDKs test.
 	_ = s.sendControl(map[string]any{"subtype": "initialize"}, nil)
 	return s, nil
 }
 
+// watch waits for the process to exit (its tree is killed by then), reads
+// what is left of its output for a bounded time, and closes gone.
+func (s *session) watch() {
+	<-s.proc.exited
+	select {
+	case <-s.readDone:
+	case <-time.After(drainWait):
+		s.log.Warn("claude's output is still open after it exited; closing it")
+		s.proc.stdout.Close() // the read loop's next read fails: it ends
+	}
+	s.mu.Lock()
+	for id, ch := range s.pending {
+		close(ch)
+		delete(s.pending, id)
+	}
+	s.mu.Unlock()
+	if s.onGone != nil {
+		s.onGone(s)
+	}
+	close(s.gone)
+}
+
+// exited reports whether claude has exited.
+func (s *session) exited() bool {
+	select {
+	case <-s.proc.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // alive reports whether the process can take another turn.
 func (s *session) alive() bool {
 	select {
-	case <-s.done:
-		return false
 	case <-s.proc.exited:
+		return false
+	case <-s.readDone:
 		return false
 	default:
 	}
 	s.proc.stdinMu.Lock()
 	defer s.proc.stdinMu.Unlock()
 	return !s.proc.closed
+}
+
+// options is what claude runs with now.
+func (s *session) options() Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts
+}
+
+// serves reports whether the session can take a turn that wants w: the
+// same folder and launch options, and the conversation w resumes (a
+// session with no conversation yet serves a turn that resumes none).
+func (s *session) serves(w want) bool {
+	return s.workspace == w.workspace && s.sessionID() == w.resume && sameLaunch(s.options(), w.opts)
 }
 
 // begin makes t the session's current turn and sends its prompt.
@@ -84,14 +145,16 @@ func (s *session) begin(t *Task, prompt string) error {
 		return errors.New("session is busy with another task")
 	}
 	s.turn = t
-	if s.idleTimer != nil {
-		s.idleTimer.Stop()
-		s.idleTimer = nil
-	}
 	s.mu.Unlock()
+	return s.sendUser(prompt)
+}
+
+// sendUser writes a user message (a turn's prompt; mid-turn, it joins the
+// turn's next API request).
+func (s *session) sendUser(text string) error {
 	msg, _ := json.Marshal(map[string]any{
 		"type":               "user",
-		"message":            map[string]any{"role": "user", "content": prompt},
+		"message":            map[string]any{"role": "user", "content": text},
 		"parent_tool_use_id": nil,
 		"session_id":         "",
 	})
@@ -113,7 +176,8 @@ func (s *session) current() *Task {
 	return s.turn
 }
 
-// sendControl sends a control request; if reply is non-nil it gets the answer.
+// sendControl sends a control request; if reply is non-nil it gets the
+// answer, or is closed when the process is gone.
 func (s *session) sendControl(req map[string]any, reply chan *stream.ControlResponse) error {
 	s.mu.Lock()
 	s.reqSeq++
@@ -123,21 +187,42 @@ func (s *session) sendControl(req map[string]any, reply chan *stream.ControlResp
 	}
 	s.mu.Unlock()
 	b, _ := json.Marshal(map[string]any{"type": "control_request", "request_id": id, "request": req})
-	return s.proc.write(b)
+	if err := s.proc.write(b); err != nil {
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// control sends a control request (interrupt, set_permission_mode,
+// set_model, ...) and waits for claude's answer, the process's end or ctx.
+func (s *session) control(ctx context.Context, req map[string]any) (*stream.ControlResponse, error) {
+	reply := make(chan *stream.ControlResponse, 1)
+	if err := s.sendControl(req, reply); err != nil {
+		return nil, err
+	}
+	select {
+	case r, ok := <-reply:
+		if !ok {
+			return nil, errors.New("claude exited before it answered")
+		}
+		if r.Subtype == "error" {
+			return r, errors.New(r.Error)
+		}
+		return r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // interrupt asks claude to stop the turn in flight and waits briefly for it
 // to acknowledge.
 func (s *session) interrupt(wait time.Duration) {
-	reply := make(chan *stream.ControlResponse, 1)
-	if err := s.sendControl(map[string]any{"subtype": "interrupt"}, reply); err != nil {
-		return
-	}
-	select {
-	case <-reply:
-	case <-s.done:
-	case <-time.After(wait):
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, _ = s.control(ctx, map[string]any{"subtype": "interrupt"})
 }
 
 // respond answers a control request from claude.
@@ -158,24 +243,7 @@ func (s *session) respond(requestID string, response any, errMsg string) {
 
 // readLoop reads claude's stdout until EOF and hands each line on.
 func (s *session) readLoop() {
-	defer func() {
-		<-s.proc.exited
-		s.proc.stdout.Close()
-		s.mu.Lock()
-		t := s.turn
-		for id, ch := range s.pending {
-			close(ch)
-			delete(s.pending, id)
-		}
-		s.mu.Unlock()
-		if s.onGone != nil {
-			s.onGone(s)
-		}
-		close(s.done)
-		if t != nil {
-			t.processExited(s)
-		}
-	}()
+	defer close(s.readDone)
 	rd := stream.NewReader(s.proc.stdout, s.maxLine)
 	for {
 		raw, err := rd.Next()
@@ -184,7 +252,7 @@ func (s *session) readLoop() {
 				s.log.Warn("skipped an over-long stream line", zap.Error(err))
 				continue
 			}
-			if !errors.Is(err, io.EOF) {
+			if !errors.Is(err, io.EOF) && !s.exited() {
 				s.log.Warn("reading claude's output failed", zap.Error(err))
 			}
 			return
@@ -194,9 +262,10 @@ func (s *session) readLoop() {
 		s.mu.Unlock()
 		line, err := stream.Decode(raw)
 		if err != nil {
-			// Stray text on stdout (a debug print, a crash banner) must
-			// never break the task: log it and read on.
-			s.log.Warn("skipped a non-JSON line from claude", zap.Error(err))
+			// Stray text on stdout (a debug print, a crash banner), or a
+			// line too deep to decode safely, must never break the task
+			// nor reach the editor: log it and read on.
+			s.log.Warn("skipped a stream line from claude", zap.Error(err))
 		} else {
 			s.dispatch(line)
 		}
@@ -244,6 +313,13 @@ func (s *session) dispatch(l *stream.Line) {
 	} else {
 		s.log.Debug("stream line while idle", zap.String("type", l.Type), zap.String("subtype", l.Subtype))
 	}
+}
+
+// saw reports whether claude has printed anything.
+func (s *session) saw() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sawOutput
 }
 
 // sessionID is claude's id for the conversation ("" before init).

@@ -43,18 +43,20 @@ type Task struct {
 	startedAt       time.Time
 	endedAt         time.Time
 	sessionID       string
-	sess            *session
+	sess            *session // the process of the turn in flight
 	outcome         *Outcome
 	cancelRequested bool
+	resultIn        bool   // the turn's result came before any cancel: a cancel now is too late
+	lateCancel      bool   // a cancel came after the result: no further attempt
 	failReason      string // set when the bridge stops claude for a reason of its own
 	authAborted     bool
 	waiting         int // permission questions in flight
 	allowTools      map[string]bool
 	edited          []string
 	editedSet       map[string]bool
-	slot            chan struct{} // closed when the queue grants a slot
-	turnEnd         chan *stream.Line
-	lastSession     *session
+
+	results chan *stream.Line // the turn's result line, from the read loop
+	wake    chan struct{}     // tells the turn loop that failReason was set
 
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
@@ -142,10 +144,16 @@ func (t *Task) emit(ev Event) {
 func (t *Task) status(msg string) { t.emit(Event{Kind: EventStatus, Message: msg}) }
 
 // Cancel asks the task to stop. It returns false when the task had already
-// ended. The task's Run returns once claude is gone.
+// ended, or its result was already in (the task then ends as it was about
+// to). Run returns once claude is gone.
 func (t *Task) Cancel() bool {
 	t.mu.Lock()
-	if t.state.Terminal() {
+	if t.state.Terminal() || t.cancelRequested {
+		t.mu.Unlock()
+		return false
+	}
+	if t.resultIn {
+		t.lateCancel = true
 		t.mu.Unlock()
 		return false
 	}
@@ -155,27 +163,34 @@ func (t *Task) Cancel() bool {
 	return true
 }
 
-func (t *Task) cancelled() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cancelRequested
-}
-
 // abort stops claude for a reason of the bridge's own (a bad key, a
-// silent claude); the task fails with that reason.
+// silent claude); the task fails with that reason. The turn loop does the
+// stopping.
 func (t *Task) abort(reason string, auth bool) {
 	t.mu.Lock()
 	if t.failReason == "" {
 		t.failReason = reason
 		t.authAborted = auth
 	}
-	s := t.sess
 	t.mu.Unlock()
-	if s != nil {
-		go func() {
-			s.interrupt(2 * time.Second)
-			s.proc.stop(t.mgr.cfg().StopGrace)
-		}()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// resultArrived records the turn's result line (on the read loop) and
+// hands it to the turn loop. A result that comes first wins over a later
+// cancel; one that comes after a cancel changes nothing.
+func (t *Task) resultArrived(l *stream.Line) {
+	t.mu.Lock()
+	if !t.cancelRequested {
+		t.resultIn = true
+	}
+	t.mu.Unlock()
+	select {
+	case t.results <- l:
+	default:
 	}
 }
 
@@ -204,10 +219,7 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 	case "user":
 		t.handleUser(l)
 	case "result":
-		select {
-		case t.turnEnd <- l:
-		default:
-		}
+		t.resultArrived(l)
 	default:
 		t.emit(Event{Kind: EventOther, Raw: l.Raw})
 	}
@@ -512,12 +524,4 @@ func nonTerminal(cur, next State) State {
 		return cur
 	}
 	return next
-}
-
-// processExited is called by the session when claude is gone.
-func (t *Task) processExited(s *session) {
-	select {
-	case t.turnEnd <- nil:
-	default:
-	}
 }

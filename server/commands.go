@@ -66,6 +66,21 @@ type TaskInfo struct {
 	CostUSD         *float64 `json:"costUsd,omitempty"`
 }
 
+// TasksReply is claude.tasks' reply when asked for {"processes": true}.
+type TasksReply struct {
+	Tasks     []TaskInfo    `json:"tasks"`
+	Processes ProcessCounts `json:"processes"`
+}
+
+// ProcessCounts counts the bridge's claude processes.
+type ProcessCounts struct {
+	Live    int `json:"live"`    // every claude process not yet gone
+	Running int `json:"running"` // running a task
+	Idle    int `json:"idle"`    // kept after a task for a follow-up
+	MaxIdle int `json:"maxIdle"` // the idle budget (maxIdleProcesses)
+	Slots   int `json:"slots"`   // live processes at most (maxConcurrentTasks)
+}
+
 func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.RawMessage, token json.RawMessage) (any, error) {
 	arg := json.RawMessage("{}")
 	if len(args) > 0 && string(args[0]) != "null" {
@@ -97,7 +112,7 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		if s.mgr.Get(a.TaskID) == nil {
 			// Its claude.run may still be on its way to starting it.
 			s.mu.Lock()
-			cancelStart := s.reservedTasks[a.TaskID]
+			cancelStart := s.reservedTasks.get(a.TaskID)
 			s.mu.Unlock()
 			if cancelStart == nil {
 				return nil, invalidParams("no task %q", a.TaskID)
@@ -107,7 +122,15 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		}
 		return map[string]bool{"cancelled": s.mgr.Cancel(a.TaskID)}, nil
 	case "claude.tasks":
-		return s.listTasks(), nil
+		var a struct {
+			Processes bool `json:"processes"`
+		}
+		_ = json.Unmarshal(arg, &a)
+		if !a.Processes {
+			return s.listTasks(), nil // the reply old clients know
+		}
+		st := s.mgr.Stats()
+		return TasksReply{Tasks: s.listTasks(), Processes: ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
 	case "claude.authStatus":
 		s.mu.Lock()
 		a := s.auth

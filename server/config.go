@@ -18,6 +18,7 @@ type Config struct {
 	DisallowedTools     []string        `json:"disallowedTools,omitempty"`
 	MaxConcurrentTasks  *int            `json:"maxConcurrentTasks,omitempty"`
 	FollowUpIdleSeconds *int            `json:"followUpIdleSeconds,omitempty"`
+	MaxIdleProcesses    *int            `json:"maxIdleProcesses,omitempty"`
 	LogLevel            *string         `json:"logLevel,omitempty"`
 	Auth                json.RawMessage `json:"auth,omitempty"`
 }
@@ -31,13 +32,14 @@ type Settings struct {
 	DisallowedTools     []string
 	MaxConcurrentTasks  int
 	FollowUpIdleSeconds int
+	MaxIdleProcesses    int // -1: as many as MaxConcurrentTasks
 	LogLevel            string
 	Auth                json.RawMessage // passed to the auth manager as it is
 }
 
 // DefaultSettings are the documented defaults.
 func DefaultSettings() Settings {
-	return Settings{PermissionMode: "acceptEdits", MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, LogLevel: "info"}
+	return Settings{PermissionMode: "acceptEdits", MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, LogLevel: "info"}
 }
 
 // Merge applies the fields c sets onto s, after checking them.
@@ -68,6 +70,12 @@ func (s Settings) Merge(c Config) (Settings, error) {
 			return s, fmt.Errorf("maxConcurrentTasks must be at least 1, not %d", *c.MaxConcurrentTasks)
 		}
 		s.MaxConcurrentTasks = *c.MaxConcurrentTasks
+	}
+	if c.MaxIdleProcesses != nil {
+		if *c.MaxIdleProcesses < 0 {
+			return s, fmt.Errorf("maxIdleProcesses must be 0 or more, not %d", *c.MaxIdleProcesses)
+		}
+		s.MaxIdleProcesses = *c.MaxIdleProcesses
 	}
 	if c.FollowUpIdleSeconds != nil {
 		s.FollowUpIdleSeconds = *c.FollowUpIdleSeconds

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -157,6 +158,12 @@ func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
 		c.ClaudePath = st.ClaudePath
 	}
 	c.MaxConcurrent = st.MaxConcurrentTasks
+	c.MaxIdle = st.MaxIdleProcesses
+	if c.MaxIdle == 0 {
+		c.MaxIdle = -1 // none kept; the runner's zero is its default
+	} else if c.MaxIdle < 0 {
+		c.MaxIdle = 0 // the default: as many as maxConcurrentTasks
+	}
 	switch {
 	case st.FollowUpIdleSeconds > 0:
 		c.FollowUpIdle = time.Duration(st.FollowUpIdleSeconds) * time.Second
@@ -172,6 +179,10 @@ func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
 	return c
 }
 
+// didChangeConfiguration applies new settings on the read loop, in order
+// (they are in memory: a claude.run right after sees them), and hands auth
+// settings to configLoop: the auth manager may be starting or running its
+// key helper, which must not hold the read loop.
 func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 	var p struct {
 		Settings struct {
@@ -192,22 +203,43 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 		s.mu.Unlock()
 	}
 	if err != nil {
-		s.ShowMessage(protocol.MessageTypeError, "claude-bridge: settings ignored: "+err.Error())
+		s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: "claude-bridge: settings ignored: " + err.Error()})
 		return
 	}
 	s.mu.Lock()
 	st, auth := s.settings, s.auth
 	s.mu.Unlock()
-	if auth != nil && len(cfg.Auth) > 0 {
-		if err := auth.Reconfigure(cfg.Auth); err != nil {
-			s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
-		}
-	}
 	s.mgr.Reconfigure(s.runnerConfig(st, auth))
 	if s.opts.SetLogLevel != nil && cfg.LogLevel != nil {
 		s.opts.SetLogLevel(*cfg.LogLevel)
 	}
+	if auth != nil && len(cfg.Auth) > 0 {
+		select {
+		case s.configs <- cfg.Auth:
+		default:
+			s.log.Warn("auth settings changes are piling up; this one is dropped")
+			s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: "claude-bridge: auth settings ignored: too many changes at once"})
+		}
+	}
 	s.log.Info("configuration changed")
+}
+
+// configLoop applies auth settings changes one at a time, in the order
+// they came. It ends with the connection.
+func (s *Server) configLoop(ctx context.Context) {
+	for {
+		select {
+		case raw := <-s.configs:
+			s.mu.Lock()
+			auth := s.auth
+			s.mu.Unlock()
+			if err := auth.Reconfigure(raw); err != nil {
+				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // shutdown cancels every task and replies once their processes are gone.

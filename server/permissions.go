@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.lsp.dev/protocol"
@@ -32,6 +33,9 @@ func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.Perm
 	if err := s.call(ctx, "window/showMessageRequest", params, &answer); err != nil {
 		if ctx.Err() != nil {
 			return runner.Deny, "The task was cancelled."
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return runner.Deny, fmt.Sprintf("Nobody answered the permission question within %s.", permissionTimeout)
 		}
 		s.log.Warn("permission question failed", zap.Error(err))
 		return runner.Deny, "The editor could not be asked for permission: " + err.Error()

@@ -13,35 +13,84 @@ import (
 
 // progress is one task's work-done progress. A nil *progress (the client
 // does not support progress) ignores every call.
+//
+// When the bridge has to create the token (window/workDoneProgress/create),
+// the task does not wait for the editor's answer: reports made meanwhile
+// are kept (the last maxPending) and sent after begin once the token
+// exists; an editor that never answers leaves the task without progress
+// after progressCreateTimeout.
 type progress struct {
 	s     *Server
 	token json.RawMessage // as the client gave it, or as we created it
 	key   string          // token's canonical spelling, for cancel lookups
+	ready chan struct{}   // closed once the token is usable or refused
 
-	mu   sync.Mutex // orders reports and guards last/ended
-	last string
-	done bool
+	// mu orders this token's messages. It is held across a send, which
+	// waits only for room in the output queue and never past its Close.
+	mu      sync.Mutex
+	state   progressState
+	begin   map[string]any
+	pending []string // reports made while the token was being created
+	last    string
+	endMsg  string // set once the task ended
+	done    bool
 }
 
+type progressState int
+
+const (
+	progressCreating progressState = iota
+	progressActive
+	progressOff
+)
+
+// maxPending bounds the reports kept while the token is being created.
+const maxPending = 64
+
 // beginProgress sets up the task's progress: the client's workDoneToken
-// when it sent one, else one created with window/workDoneProgress/create.
+// when it sent one, else one created with window/workDoneProgress/create
+// in the background.
 func (s *Server) beginProgress(ctx context.Context, taskID string, token json.RawMessage, prompt string) *progress {
 	s.mu.Lock()
 	supported := s.caps.workDoneProgress
 	s.mu.Unlock()
-	if len(token) == 0 || string(token) == "null" {
-		if !supported {
-			return nil
-		}
-		token, _ = json.Marshal("claude-bridge/" + taskID)
-		if err := s.call(ctx, "window/workDoneProgress/create", map[string]any{"token": token}, nil); err != nil {
-			s.log.Info("the editor refused a progress token; going on without progress", zap.Error(err))
-			return nil
-		}
+	begin := map[string]any{"kind": "begin", "title": "Claude", "message": firstLine(prompt, 80), "cancellable": true}
+	if len(token) > 0 && string(token) != "null" {
+		p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), state: progressActive, begin: begin}
+		close(p.ready)
+		p.send(begin)
+		return p
 	}
-	p := &progress{s: s, token: token, key: rawIDKey(token)}
-	p.send(map[string]any{"kind": "begin", "title": "Claude", "message": firstLine(prompt, 80), "cancellable": true})
+	if !supported {
+		return nil
+	}
+	token, _ = json.Marshal("claude-bridge/" + taskID)
+	p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), begin: begin}
+	go p.create(ctx) // ends when the editor answers or progressCreateTimeout passes
 	return p
+}
+
+// create asks the editor for the token, then sends begin and what was
+// reported meanwhile (and end, if the task is over already).
+func (p *progress) create(ctx context.Context) {
+	defer close(p.ready)
+	err := p.s.call(context.WithoutCancel(ctx), "window/workDoneProgress/create", map[string]any{"token": p.token}, nil)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.s.log.Info("no progress for the task: the editor refused or did not answer window/workDoneProgress/create", zap.Error(err))
+		p.state = progressOff
+		return
+	}
+	p.state = progressActive
+	p.sendLocked(p.begin)
+	for _, msg := range p.pending {
+		p.sendLocked(map[string]any{"kind": "report", "message": msg, "cancellable": true})
+	}
+	p.pending = nil
+	if p.done {
+		p.sendLocked(map[string]any{"kind": "end", "message": p.endMsg})
+	}
 }
 
 // report sends a report unless it repeats the previous one.
@@ -51,14 +100,23 @@ func (p *progress) report(msg string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.done || msg == p.last {
+	if p.done || msg == p.last || p.state == progressOff {
 		return
 	}
 	p.last = msg
+	if p.state == progressCreating {
+		if len(p.pending) == maxPending {
+			p.pending = p.pending[1:]
+		}
+		p.pending = append(p.pending, msg)
+		return
+	}
 	p.sendLocked(map[string]any{"kind": "report", "message": msg, "cancellable": true})
 }
 
-// end closes the progress with the task's outcome.
+// end closes the progress with the task's outcome. It returns once the
+// end is sent, or the token is refused (bounded by progressCreateTimeout):
+// the task's reply comes after its progress end.
 func (p *progress) end(out runner.Outcome) {
 	if p == nil {
 		return
@@ -79,12 +137,14 @@ func (p *progress) end(out runner.Outcome) {
 		msg += fmt.Sprintf(" ($%.4f)", out.CostUSD)
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done {
-		return
+	if !p.done {
+		p.done, p.endMsg = true, msg
+		if p.state == progressActive {
+			p.sendLocked(map[string]any{"kind": "end", "message": msg})
+		}
 	}
-	p.done = true
-	p.sendLocked(map[string]any{"kind": "end", "message": msg})
+	p.mu.Unlock()
+	<-p.ready
 }
 
 func (p *progress) send(value map[string]any) {
@@ -109,7 +169,7 @@ func (s *Server) cancelProgress(raw json.RawMessage) {
 	key := rawIDKey(p.Token)
 	s.mu.Lock()
 	id := s.tokens[key]
-	cancelStart := s.reservedTokens[key]
+	cancelStart := s.reservedTokens.get(key)
 	s.mu.Unlock()
 	switch {
 	case id != "":

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,9 +27,26 @@ const requestCancelled jsonrpc2.Code = -32800
 // answers "busy" instead of blocking the read loop.
 const maxRequests = 256
 
-// shutdownWait is how long shutdown and a closed stdin wait for claude
-// processes before killing them outright.
-const shutdownWait = 9 * time.Second
+// shutdownWait is how long shutdown, exit, SIGTERM and a closed stdin
+// wait for claude processes to stop before killing them outright; with
+// killWait, closeWait and flushWait after it, the bridge is gone within
+// 10 s whatever the editor and claude do.
+const (
+	shutdownWait = 6 * time.Second
+	killWait     = time.Second
+	closeWait    = 500 * time.Millisecond
+	flushWait    = time.Second
+)
+
+// Timeouts of the requests the bridge sends the editor, and what happens
+// when one runs out: no progress for the task (create), a Deny
+// (showMessageRequest: a person answers, so it waits long), an edit left
+// on disk only (applyEdit).
+const (
+	progressCreateTimeout = 10 * time.Second
+	permissionTimeout     = 10 * time.Minute
+	defaultCallTimeout    = 30 * time.Second
+)
 
 // Options wire a Server to the rest of the bridge.
 type Options struct {
@@ -66,21 +84,60 @@ type Server struct {
 	mgr  *runner.Manager
 	bufs *buffers
 
+	// configs carries auth settings changes, in order, from the read loop
+	// to configLoop (which may wait for the auth manager).
+	configs chan json.RawMessage
+
 	mu       sync.Mutex // guards the fields below
 	state    serverState
 	settings Settings
 	folders  []Folder
 	caps     clientCaps
 	auth     AuthService
-	inflight map[string]context.CancelFunc // by request id
+	inflight cancels // requests in flight, by id as the editor spelled it
 	// The task ids and progress tokens a claude.run or claude.followUp
 	// request names, from the moment it is read until it is answered: a
 	// cancel that overtakes the task's start still finds it.
-	reservedTasks  map[string]context.CancelFunc
-	reservedTokens map[string]context.CancelFunc
+	reservedTasks  cancels
+	reservedTokens cancels
 	tasks          map[string]*taskView // running tasks by id
 	tokens         map[string]string    // progress token → task id
 	shutdownOK     bool
+}
+
+// cancels maps a key to the cancel functions of everything in flight
+// under it: two requests with the same id each stay cancellable, and
+// each removes only itself.
+type cancels map[string][]*context.CancelFunc
+
+func (c cancels) add(key string, f *context.CancelFunc) { c[key] = append(c[key], f) }
+
+func (c cancels) remove(key string, f *context.CancelFunc) {
+	fs := c[key]
+	for i, x := range fs {
+		if x == f {
+			fs = append(fs[:i], fs[i+1:]...)
+			break
+		}
+	}
+	if len(fs) == 0 {
+		delete(c, key)
+	} else {
+		c[key] = fs
+	}
+}
+
+// get returns one function cancelling everything under key (nil if none).
+func (c cancels) get(key string) func() {
+	fs := append([]*context.CancelFunc(nil), c[key]...)
+	if len(fs) == 0 {
+		return nil
+	}
+	return func() {
+		for _, f := range fs {
+			(*f)()
+		}
+	}
 }
 
 // New makes a Server.
@@ -94,9 +151,10 @@ func New(opts Options) *Server {
 		sem:            make(chan struct{}, maxRequests),
 		exitCh:         make(chan int, 1),
 		settings:       DefaultSettings(),
-		inflight:       map[string]context.CancelFunc{},
-		reservedTasks:  map[string]context.CancelFunc{},
-		reservedTokens: map[string]context.CancelFunc{},
+		configs:        make(chan json.RawMessage, 64),
+		inflight:       cancels{},
+		reservedTasks:  cancels{},
+		reservedTokens: cancels{},
 		tasks:          map[string]*taskView{},
 		tokens:         map[string]string{},
 	}
@@ -112,13 +170,14 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 		s.log.Warn("refused a malformed message", zap.Error(err))
 	}})
 	// What was sent before exit (the shutdown reply, last events) reaches
-	// the editor before the process ends.
-	defer st.Flush(2 * time.Second)
+	// the editor before the process ends, unless the editor does not read.
+	defer st.Flush(flushWait)
 	s.stream = st
 	s.conn = jsonrpc2.NewConn(st)
 	connCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.connCtx = connCtx
+	go s.configLoop(connCtx)
 	s.conn.Go(connCtx, s.handle)
 	select {
 	case code := <-s.exitCh:
@@ -145,34 +204,51 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 	}
 }
 
-// stopTasks cancels every task and waits (bounded) for claude to be gone.
+// stopTasks cancels every task and waits (bounded) for claude to be gone;
+// what is still alive then is killed.
 func (s *Server) stopTasks() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
 	if err := s.mgr.Shutdown(ctx); err != nil {
 		s.log.Warn("claude processes did not stop in time; killing them", zap.Error(err))
 		s.mgr.Kill()
+		kctx, kcancel := context.WithTimeout(context.Background(), killWait)
+		defer kcancel()
+		_ = s.mgr.Shutdown(kctx)
 	}
 }
 
+// closeAll stops the watcher and the auth manager, waiting at most
+// closeWait (the auth manager may still be starting: a key command).
 func (s *Server) closeAll() {
-	s.bufs.close()
-	s.mu.Lock()
-	a := s.auth
-	s.mu.Unlock()
-	if a != nil {
-		_ = a.Close()
+	done := make(chan struct{})
+	go func() { // ends when both are closed; not waited for past closeWait
+		defer close(done)
+		s.bufs.close()
+		s.mu.Lock()
+		a := s.auth
+		s.mu.Unlock()
+		if a != nil {
+			_ = a.Close()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		s.log.Warn("the auth manager did not close in time")
 	}
 }
 
-// handle is called on the read loop for every message.
-func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+// handle is called on the read loop for every message. Replies go out
+// through the stream (with the id as the editor spelled it), not
+// jsonrpc2's replier.
+func (s *Server) handle(ctx context.Context, _ jsonrpc2.Replier, req jsonrpc2.Request) error {
 	switch r := req.(type) {
 	case *jsonrpc2.Notification:
 		s.safeNotification(r.Method(), r.Params())
 		return nil
 	case *jsonrpc2.Call:
-		s.serveCall(r, reply)
+		s.serveCall(r)
 	}
 	return nil
 }
@@ -187,52 +263,54 @@ func (s *Server) safeNotification(method string, params json.RawMessage) {
 }
 
 // serveCall runs a request on its own goroutine, except initialize, which
-// must be done before the notifications that follow it are handled.
-func (s *Server) serveCall(call *jsonrpc2.Call, reply jsonrpc2.Replier) {
+// must be done before the notifications that follow it are handled. On
+// the read loop, replies never wait for the editor (a refusal to an editor
+// that does not read is dropped).
+func (s *Server) serveCall(call *jsonrpc2.Call) {
 	method, id := call.Method(), call.ID()
-	key := idKey(id)
+	key := rawIDKey(s.stream.RawID(id))
 	s.mu.Lock()
 	state := s.state
 	s.mu.Unlock()
 	switch {
 	case method == "initialize":
 		res, err := s.guard(method, func() (any, error) { return s.initialize(call.Params()) })
-		s.reply(reply, res, err)
+		s.reply(id, res, err, false)
 		return
 	case state == stateNew:
-		s.reply(reply, nil, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "the server is not initialized: send initialize first"))
+		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "the server is not initialized: send initialize first"), false)
 		return
 	case state == stateShutdown && method != "shutdown":
-		s.reply(reply, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"))
+		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
 	select {
 	case s.sem <- struct{}{}:
 	default:
-		s.reply(reply, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d requests in flight", maxRequests))
+		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d requests in flight", maxRequests), false)
 		return
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
 	taskID, token := namedTask(method, call.Params())
 	s.mu.Lock()
-	s.inflight[key] = cancel
+	s.inflight.add(key, &cancel)
 	if taskID != "" {
-		s.reservedTasks[taskID] = cancel
+		s.reservedTasks.add(taskID, &cancel)
 	}
 	if token != "" {
-		s.reservedTokens[token] = cancel
+		s.reservedTokens.add(token, &cancel)
 	}
 	s.mu.Unlock()
-	go func() {
+	go func() { // ends when the request is answered
 		defer func() { <-s.sem }()
 		defer func() {
 			s.mu.Lock()
-			delete(s.inflight, key)
+			s.inflight.remove(key, &cancel)
 			if taskID != "" {
-				delete(s.reservedTasks, taskID)
+				s.reservedTasks.remove(taskID, &cancel)
 			}
 			if token != "" {
-				delete(s.reservedTokens, token)
+				s.reservedTokens.remove(token, &cancel)
 			}
 			s.mu.Unlock()
 			cancel()
@@ -241,7 +319,7 @@ func (s *Server) serveCall(call *jsonrpc2.Call, reply jsonrpc2.Replier) {
 		if err == nil && ctx.Err() != nil && s.connCtx.Err() == nil && !cancelAware(method) {
 			err = jsonrpc2.Errorf(requestCancelled, "request cancelled")
 		}
-		s.reply(reply, res, err)
+		s.reply(id, res, err, true)
 	}()
 }
 
@@ -292,15 +370,16 @@ func (s *Server) guard(method string, f func() (any, error)) (res any, err error
 	return f()
 }
 
-func (s *Server) reply(reply jsonrpc2.Replier, res any, err error) {
+// reply answers a request; wait false never blocks (for the read loop).
+// The reply to a cancelled request still goes out.
+func (s *Server) reply(id jsonrpc2.ID, res any, err error, wait bool) {
 	if err != nil {
 		var rpcErr *jsonrpc2.Error
 		if !errors.As(err, &rpcErr) {
 			err = jsonrpc2.Errorf(jsonrpc2.InternalError, "%s", err.Error())
 		}
 	}
-	// Never the request's ctx: the reply to a cancelled request must still go out.
-	if werr := reply(context.Background(), res, err); werr != nil {
+	if werr := s.stream.Respond(id, res, err, wait); werr != nil {
 		s.log.Debug("reply not delivered", zap.Error(werr))
 	}
 }
@@ -330,7 +409,7 @@ func (s *Server) notification(method string, params json.RawMessage) {
 	state := s.state
 	s.mu.Unlock()
 	if method == "exit" {
-		s.exit()
+		go s.exit() // it may stop tasks: never on the read loop
 		return
 	}
 	if state == stateNew {
@@ -371,7 +450,7 @@ func (s *Server) cancelRequest(params json.RawMessage) {
 	}
 	key := rawIDKey(p.ID)
 	s.mu.Lock()
-	cancel := s.inflight[key]
+	cancel := s.inflight.get(key)
 	s.mu.Unlock()
 	if cancel != nil {
 		s.log.Debug("request cancelled by the editor", zap.String("id", key))
@@ -379,28 +458,23 @@ func (s *Server) cancelRequest(params json.RawMessage) {
 	}
 }
 
-// idKey and rawIDKey give a request id one spelling, whether it came as
-// 5, 5.0 or "5" (numbers and strings stay distinct).
-func idKey(id jsonrpc2.ID) string {
-	b, _ := json.Marshal(&id)
-	return rawIDKey(b)
-}
-
+// rawIDKey is the key of a request id or progress token: a number as the
+// editor spelled it (no float rounding: 9007199254740993 and
+// 9007199254740992 stay two ids, and 5.0 is not 5), a string by its
+// value (so "a\/b" and "a/b", which JSON encoders spell either way, are one).
 func rawIDKey(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	switch x := v.(type) {
-	case float64:
-		return strconv.FormatInt(int64(x), 10)
-	case string:
-		return strconv.Quote(x)
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			return strconv.Quote(str)
+		}
 	}
 	return string(raw)
 }
 
-// notify sends a notification to the editor.
+// notify sends a notification to the editor, waiting for room when the
+// editor reads slowly (never past the stream's Close).
 func (s *Server) notify(method string, params any) {
 	if s.stream == nil {
 		return
@@ -410,13 +484,36 @@ func (s *Server) notify(method string, params any) {
 	}
 }
 
-// call sends a request to the editor. It gives up when ctx ends or the
-// connection goes away (jsonrpc2 alone would wait forever).
+// tell sends a notification from the read loop: it never waits, and drops
+// the notification when the editor is not reading.
+func (s *Server) tell(method string, params any) {
+	if s.stream == nil {
+		return
+	}
+	if err := s.stream.TryNotify(method, params); err != nil {
+		s.log.Warn("notification dropped", zap.String("method", method), zap.Error(err))
+	}
+}
+
+// callTimeout bounds each request to the editor (see the constants).
+func callTimeout(method string) time.Duration {
+	switch method {
+	case "window/workDoneProgress/create":
+		return progressCreateTimeout
+	case "window/showMessageRequest":
+		return permissionTimeout
+	}
+	return defaultCallTimeout
+}
+
+// call sends a request to the editor. It gives up when ctx ends, the
+// connection goes away (jsonrpc2 alone would wait forever) or the
+// method's timeout passes; the caller falls back.
 func (s *Server) call(ctx context.Context, method string, params, result any) error {
 	if s.conn == nil {
 		return errors.New("no connection")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithTimeout(ctx, callTimeout(method))
 	defer cancel()
 	stop := context.AfterFunc(s.connCtx, cancel)
 	defer stop()

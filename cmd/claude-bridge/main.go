@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/server"
 )
 
@@ -56,6 +57,11 @@ func mainCode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case proctree.WatchdogArg: // hidden: started by serve and run, see guard
+		if len(args) != 1 {
+			return 2
+		}
+		return proctree.RunWatchdog(args[0], stdin)
 	case "serve":
 		return serve(args, stdin, stdout, stderr)
 	case "run":
@@ -100,10 +106,14 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	scope, wd := guard(log)
+	if wd != nil {
+		defer wd.Close()
+	}
 	srv := server.New(server.Options{
 		Log:     log,
 		Version: version,
-		Runner:  runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log},
+		Runner:  runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log, Scope: scope},
 		NewAuth: newAuthFactory(log, g.logFile),
 		SetLogLevel: func(l string) {
 			if err := level.UnmarshalText([]byte(l)); err != nil {
@@ -117,3 +127,22 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+// guard makes the scope every claude of this bridge is tagged with, and
+// starts its watchdog: should the bridge be killed outright (SIGKILL), the
+// watchdog kills every process carrying the scope's tag (claude, and the
+// Bash commands it started in sessions of their own). Without a watchdog
+// (it could not start) the bridge still cleans up whenever it can run.
+func guard(log *zap.Logger) (*proctree.Scope, *proctree.Watchdog) {
+	scope := proctree.NewScope()
+	exe, err := os.Executable()
+	if err == nil {
+		var wd *proctree.Watchdog
+		if wd, err = proctree.StartWatchdog(exe, scope); err == nil {
+			log.Debug("watchdog started", zap.Int("pid", wd.PID()), zap.String("scope", scope.Token()))
+			return scope, wd
+		}
+	}
+	log.Warn("no watchdog: processes of a bridge killed outright may survive it", zap.Error(err))
+	return scope, nil
+}

@@ -80,7 +80,11 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer a.Close()
 
-	mgr := runner.NewManager(runner.Config{ClaudePath: g.claude, Env: os.Environ(), Auth: a, FollowUpIdle: -1, Log: log})
+	scope, wd := guard(log)
+	if wd != nil {
+		defer wd.Close()
+	}
+	mgr := runner.NewManager(runner.Config{ClaudePath: g.claude, Env: os.Environ(), Auth: a, FollowUpIdle: -1, Log: log, Scope: scope})
 	ui := terminal.New(stdout, stderr, stdin, isTTY(stderr), dir)
 	defer ui.Close()
 	task, err := mgr.NewTask(runner.Spec{

@@ -197,6 +197,9 @@ func Decode(b []byte) (*Line, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, fmt.Errorf("not a JSON object: %q", preview(b))
 	}
+	if TooDeep(b, MaxDepth) {
+		return nil, fmt.Errorf("%w (more than %d levels): %q", ErrTooDeep, MaxDepth, preview(b))
+	}
 	if bytes.HasPrefix(b, streamEventPrefix) {
 		var se streamEventLine
 		if err := fastjson.Unmarshal(b, &se); err != nil {

@@ -57,7 +57,8 @@ func (r *Reader) Next() ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF):
-			if tooLong {
+			if tooLong || len(r.buf) > r.max { // no '\n' to allow for at the end
+				r.buf = r.buf[:0]
 				return nil, fmt.Errorf("%w (%d bytes)", ErrLineTooLong, r.max)
 			}
 			if len(r.buf) > 0 {

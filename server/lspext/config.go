@@ -25,6 +25,10 @@ type Configuration struct {
 	// process waits for a follow-up before it exits (later follow-ups resume
 	// the conversation with --resume); 0 or less: it exits at once. Default: 300.
 	FollowUpIdleSeconds *int `json:"followUpIdleSeconds,omitempty"`
+	// MaxIdleProcesses is how many finished tasks' claude processes wait for
+	// a follow-up at once; past it the least recently used is stopped; 0
+	// keeps none. Default: maxConcurrentTasks.
+	MaxIdleProcesses *int `json:"maxIdleProcesses,omitempty"`
 	// LogLevel is the log file's level. Default: info.
 	LogLevel *LogLevel `json:"logLevel,omitempty"`
 	// Auth is how claude gets its API key (see AuthConfiguration). An update

@@ -1,8 +1,12 @@
 // Package lspstream frames JSON-RPC messages the way the Language Server
 // Protocol does (Content-Length headers) and, unlike jsonrpc2.NewStream,
-// survives bad input: it accepts any header case, caps message sizes, and
-// answers a malformed message with a JSON-RPC error instead of closing the
-// connection.
+// survives any peer: it accepts any header case, caps header lines, bodies
+// and nesting, answers a malformed message with a JSON-RPC error and
+// resynchronises on the next Content-Length header instead of closing the
+// connection; a peer that stops reading cannot wedge Flush or Close; and it
+// keeps every request id exactly as the peer spelled it (jsonrpc2 v0.10
+// holds ids as int32: large, fractional or duplicate ids would be lost or
+// confused), handing jsonrpc2 an id of its own for each request.
 package lspstream
 
 import (
@@ -12,9 +16,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/claude-bridge/claude-bridge/internal/jsondepth"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,41 +31,72 @@ import (
 // few MB; anything past this is refused, not allocated.
 const DefaultMaxMessage = 128 << 20
 
+// MaxDepth caps the nesting of an incoming message (see jsondepth).
+const MaxDepth = 512
+
+// ErrClosed is returned for writes after Close.
+var ErrClosed = errors.New("the stream is closed")
+
+// ErrBusy is returned by a write that would wait (TryNotify, TryRespond):
+// the peer is not reading and the queue is full.
+var ErrBusy = errors.New("the editor is not reading; message dropped")
+
+// queueLen bounds the frames waiting for the writer: past it, writers
+// wait (the peer's pace), never for longer than Close.
+const queueLen = 1024
+
 // Stream is a jsonrpc2.Stream over a reader and a writer.
 //
 // Writes are queued, in order, to one writer goroutine that batches the
 // frames queued meanwhile into one write(2): a task streaming thousands of
-// events costs a few syscalls, not one per event, and the goroutine that
-// produced them (claude's read loop) does not wait on the editor's pipe.
+// events costs a few syscalls, not one per event. No lock is held while a
+// writer waits for room in the queue, and Close wakes every such writer.
+//
+// Goroutines: the writer (started by New; ends when Close is called and
+// what was queued is written, or when the output fails).
 type Stream struct {
-	in    *bufio.Reader
+	in    *frameReader
 	rc    io.Closer
 	out   io.Writer
 	wc    io.Closer
-	max   int64
 	onBad func(error)
 
-	writeM  sync.Mutex // guards queue sends against close, and err
-	queue   chan []byte
-	closed  bool
-	err     error         // the first write error; every later write returns it
-	flushed chan struct{} // closed when the writer goroutine has ended
-	pending atomic.Int64  // frames queued and not yet flushed
-	closeO  sync.Once
+	queue      chan []byte   // frames for the writer; never closed
+	closing    chan struct{} // closed by Close: writers stop waiting
+	writerDone chan struct{} // closed when the writer has ended
+	wrote      chan struct{} // a token after each batch the writer wrote (for Flush)
+	queued     atomic.Int64  // frames accepted
+	written    atomic.Int64  // frames written (or dropped after a failure)
+	closeOnce  sync.Once
+
+	errMu sync.Mutex // guards err
+	err   error      // the first write error; every later write returns it
+
+	idMu  sync.Mutex                 // guards ids and idSeq
+	ids   map[string]json.RawMessage // our id for a request in flight → the peer's id
+	idSeq int64
 }
 
 // Options tune a Stream.
 type Options struct {
-	MaxMessage int64       // 0 = DefaultMaxMessage
-	OnBad      func(error) // told of every message refused (for logging)
+	MaxMessage    int64       // 0 = DefaultMaxMessage
+	MaxHeaderLine int         // 0 = DefaultMaxHeaderLine
+	OnBad         func(error) // told of every message refused (for logging)
 }
 
 // New makes a Stream reading r and writing w. Close closes both when they
 // are io.Closers.
 func New(r io.Reader, w io.Writer, o Options) *Stream {
-	s := &Stream{in: bufio.NewReaderSize(r, 64<<10), out: w, max: o.MaxMessage, onBad: o.OnBad}
-	if s.max <= 0 {
-		s.max = DefaultMaxMessage
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = DefaultMaxMessage
+	}
+	if o.MaxHeaderLine <= 0 {
+		o.MaxHeaderLine = DefaultMaxHeaderLine
+	}
+	s := &Stream{
+		in: newFrameReader(r, o.MaxMessage, o.MaxHeaderLine), out: w, onBad: o.OnBad,
+		queue: make(chan []byte, queueLen), closing: make(chan struct{}), writerDone: make(chan struct{}),
+		wrote: make(chan struct{}, 1), ids: map[string]json.RawMessage{},
 	}
 	if c, ok := r.(io.Closer); ok {
 		s.rc = c
@@ -69,18 +104,26 @@ func New(r io.Reader, w io.Writer, o Options) *Stream {
 	if c, ok := w.(io.Closer); ok {
 		s.wc = c
 	}
-	s.queue = make(chan []byte, 1024)
-	s.flushed = make(chan struct{})
 	go s.writeLoop()
 	return s
 }
 
 // writeLoop owns the output: it writes the queued frames, flushing whenever
-// the queue runs dry.
+// the queue runs dry; after Close it writes what is left and ends.
 func (s *Stream) writeLoop() {
-	defer close(s.flushed)
+	defer close(s.writerDone)
 	bw := bufio.NewWriterSize(s.out, 64<<10)
-	for frame := range s.queue {
+	for {
+		var frame []byte
+		select {
+		case frame = <-s.queue:
+		case <-s.closing:
+			select {
+			case frame = <-s.queue:
+			default:
+				return
+			}
+		}
 		_, err := bw.Write(frame)
 		n := int64(1)
 		for err == nil && len(s.queue) > 0 {
@@ -90,28 +133,45 @@ func (s *Stream) writeLoop() {
 		if err == nil {
 			err = bw.Flush()
 		}
-		s.pending.Add(-n)
+		s.written.Add(n)
+		select {
+		case s.wrote <- struct{}{}:
+		default:
+		}
 		if err != nil {
-			s.writeM.Lock()
+			s.errMu.Lock()
 			if s.err == nil {
 				s.err = err
 			}
-			s.writeM.Unlock()
-			for range s.queue { // drain so that senders never block
+			s.errMu.Unlock()
+			for { // drop what comes: the output is gone
+				select {
+				case <-s.queue:
+					s.written.Add(1)
+				case <-s.closing:
+					return
+				}
 			}
-			return
 		}
 	}
 }
 
+func (s *Stream) failed() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
 // Read returns the next well-formed message. Malformed ones are answered
-// (-32700 parse error, -32600 invalid request) and skipped.
+// (-32700 parse error, -32600 invalid request) and skipped; after a
+// framing error the reader resynchronises on the next Content-Length
+// header. A request comes back with an id of the stream's own (see RawID).
 func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		body, n, err := s.readFrame()
+		body, n, err := s.in.next()
 		if err != nil {
 			var bad *badFrame
 			if errors.As(err, &bad) {
@@ -124,90 +184,91 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 		if err != nil {
 			var bad *badMessage
 			if errors.As(err, &bad) {
+				if bad.framing {
+					// Not JSON at all: most likely a wrong Content-Length.
+					// Look for the next frame from the start of this body.
+					s.in.unread(body)
+					s.in.resync = true
+				}
 				s.refuse(bad.id, bad.code, bad.msg)
 				continue
 			}
 			return nil, n, err
 		}
+		if call, ok := msg.(*jsonrpc2.Call); ok {
+			if msg, err = s.adopt(call, body); err != nil {
+				s.refuse(nil, jsonrpc2.InvalidRequest, err.Error())
+				continue
+			}
+		}
 		return msg, n, nil
 	}
 }
 
-type badFrame struct{ msg string }
+// adopt gives a request an id of the stream's own and remembers the
+// peer's, exactly as spelled.
+func (s *Stream) adopt(call *jsonrpc2.Call, body []byte) (*jsonrpc2.Call, error) {
+	var env struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if err := fastjson.Unmarshal(body, &env); err != nil {
+		return nil, err
+	}
+	s.idMu.Lock()
+	s.idSeq++
+	ours := "lspstream#" + strconv.FormatInt(s.idSeq, 10)
+	s.ids[ours] = append(json.RawMessage(nil), bytes.TrimSpace(env.ID)...)
+	s.idMu.Unlock()
+	return jsonrpc2.NewCall(jsonrpc2.NewStringID(ours), call.Method(), call.Params())
+}
 
-func (b *badFrame) Error() string { return b.msg }
+// RawID is the peer's spelling of a request's id ("" if id is not one of
+// the stream's own).
+func (s *Stream) RawID(id jsonrpc2.ID) json.RawMessage {
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	return s.ids[ourName(id)]
+}
+
+func ourName(id jsonrpc2.ID) string {
+	b, _ := json.Marshal(&id)
+	var name string
+	if json.Unmarshal(b, &name) != nil {
+		return ""
+	}
+	return name
+}
+
+// takeID forgets one of our ids and returns the peer's (nil if unknown).
+func (s *Stream) takeID(id jsonrpc2.ID) json.RawMessage {
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	name := ourName(id)
+	raw := s.ids[name]
+	delete(s.ids, name)
+	return raw
+}
 
 type badMessage struct {
-	id   json.RawMessage
-	code jsonrpc2.Code
-	msg  string
+	id      json.RawMessage
+	code    jsonrpc2.Code
+	msg     string
+	framing bool // not JSON: the frame's length was probably wrong
 }
 
 func (b *badMessage) Error() string { return b.msg }
-
-// readFrame reads one header block and its body. Framing errors that leave
-// the stream in sync come back as *badFrame.
-func (s *Stream) readFrame() ([]byte, int64, error) {
-	var total int64
-	length := int64(-1)
-	var problem string
-	sawHeader := false
-	for {
-		line, err := s.in.ReadString('\n')
-		total += int64(len(line))
-		if err != nil {
-			if errors.Is(err, io.EOF) && total == 0 {
-				return nil, 0, io.EOF
-			}
-			return nil, total, fmt.Errorf("reading header: %w", err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			if !sawHeader {
-				continue // stray blank lines between frames
-			}
-			break
-		}
-		sawHeader = true
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			problem = fmt.Sprintf("invalid header line %q", trunc(line))
-			continue
-		}
-		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
-			v, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-			if err != nil || v < 0 {
-				problem = fmt.Sprintf("invalid Content-Length %q", trunc(value))
-				continue
-			}
-			length = v
-		}
-	}
-	if length < 0 {
-		if problem == "" {
-			problem = "missing Content-Length header"
-		}
-		return nil, total, &badFrame{msg: problem}
-	}
-	if length > s.max {
-		// Skip the body without allocating it, then say why.
-		if _, err := io.CopyN(io.Discard, s.in, length); err != nil {
-			return nil, total, fmt.Errorf("skipping an over-long message: %w", err)
-		}
-		return nil, total + length, &badFrame{msg: fmt.Sprintf("message of %d bytes exceeds the limit of %d", length, s.max)}
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(s.in, body); err != nil {
-		return nil, total, fmt.Errorf("reading message body: %w", err)
-	}
-	return body, total + length, nil
-}
 
 // decode checks the JSON-RPC envelope before handing it to jsonrpc2.
 func decode(body []byte) (jsonrpc2.Message, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
+		if !json.Valid(trimmed) {
+			return nil, &badMessage{code: jsonrpc2.ParseError, msg: "parse error: not JSON", framing: true}
+		}
 		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: "batch requests are not supported"}
+	}
+	if jsondepth.TooDeep(trimmed, MaxDepth) {
+		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: fmt.Sprintf("message nested more than %d levels deep", MaxDepth)}
 	}
 	var env struct {
 		ID     json.RawMessage `json:"id"`
@@ -216,7 +277,8 @@ func decode(body []byte) (jsonrpc2.Message, error) {
 		Error  json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(trimmed, &env); err != nil {
-		return nil, &badMessage{code: jsonrpc2.ParseError, msg: "parse error: " + err.Error()}
+		var syn *json.SyntaxError
+		return nil, &badMessage{code: jsonrpc2.ParseError, msg: "parse error: " + err.Error(), framing: errors.As(err, &syn) || len(trimmed) == 0}
 	}
 	id := env.ID
 	if len(id) > 0 && id[0] != '"' && !isNumber(id) && string(id) != "null" {
@@ -228,6 +290,11 @@ func decode(body []byte) (jsonrpc2.Message, error) {
 	if env.Method != nil && *env.Method == "" {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "empty method"}
 	}
+	if env.Method != nil && len(id) > 0 && string(id) != "null" {
+		// A request: jsonrpc2 would choke on ids it cannot hold in an
+		// int32; it gets one of ours (Read), so hand it a placeholder.
+		trimmed = withID(trimmed, env.Method)
+	}
 	msg, err := jsonrpc2.DecodeMessage(trimmed)
 	if err != nil {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
@@ -235,31 +302,90 @@ func decode(body []byte) (jsonrpc2.Message, error) {
 	return msg, nil
 }
 
+// withID re-encodes a request with a placeholder id (its params as they are).
+func withID(body []byte, method *string) []byte {
+	var env struct {
+		Params json.RawMessage `json:"params"`
+	}
+	_ = json.Unmarshal(body, &env)
+	out := map[string]any{"jsonrpc": "2.0", "id": 0, "method": *method}
+	if len(env.Params) > 0 {
+		out["params"] = env.Params
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
 func isNumber(b []byte) bool {
 	_, err := strconv.ParseFloat(string(b), 64)
 	return err == nil
 }
 
-// refuse writes an error response for a message that could not be served.
+// refuse answers a message that could not be served. It runs on the read
+// loop, so it never waits: with the peer not reading, the answer is dropped.
 func (s *Stream) refuse(id json.RawMessage, code jsonrpc2.Code, msg string) {
 	if s.onBad != nil {
 		s.onBad(errors.New(msg))
 	}
+	_ = s.respond(id, nil, jsonrpc2.Errorf(code, "%s", msg), false)
+}
+
+// Respond sends the response to a request read from this stream, with the
+// peer's id as the peer spelled it. With wait false it never blocks
+// (ErrBusy when the peer is not reading).
+func (s *Stream) Respond(id jsonrpc2.ID, result any, err error, wait bool) error {
+	raw := s.takeID(id)
+	if raw == nil {
+		b, _ := json.Marshal(&id)
+		raw = b
+	}
+	return s.respond(raw, result, err, wait)
+}
+
+func (s *Stream) respond(id json.RawMessage, result any, rerr error, wait bool) error {
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
-	b, _ := json.Marshal(map[string]any{
-		"jsonrpc": "2.0",
-		"id":      id,
-		"error":   map[string]any{"code": code, "message": msg},
-	})
-	_ = s.writeFrame(b)
+	resp := struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Result  json.RawMessage `json:"result,omitempty"`
+		Error   *jsonrpc2.Error `json:"error,omitempty"`
+	}{JSONRPC: "2.0", ID: id}
+	if rerr != nil {
+		var e *jsonrpc2.Error
+		if !errors.As(rerr, &e) {
+			e = jsonrpc2.Errorf(jsonrpc2.InternalError, "%s", rerr.Error())
+		}
+		resp.Error = e
+	} else {
+		b, err := fastjson.Marshal(result)
+		if err != nil {
+			return fmt.Errorf("marshaling result: %w", err)
+		}
+		resp.Result = b
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	return s.writeFrame(b, wait)
 }
 
 // Write sends one message. It ignores ctx cancellation on purpose: a reply
 // to a cancelled request must still go out (LSP wants one), and jsonrpc2
-// passes the request's ctx here.
+// passes the request's ctx here. A response to a request read from this
+// stream goes out with the peer's id.
 func (s *Stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
+	if r, ok := msg.(*jsonrpc2.Response); ok {
+		if raw := s.takeID(r.ID()); raw != nil {
+			var res any
+			if r.Err() == nil {
+				res = r.Result()
+			}
+			return 0, s.respond(raw, res, r.Err(), true)
+		}
+	}
 	var b []byte
 	var err error
 	if m, ok := msg.(json.Marshaler); ok {
@@ -272,32 +398,55 @@ func (s *Stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("marshaling message: %w", err)
 	}
-	return int64(len(b)), s.writeFrame(b)
+	return int64(len(b)), s.writeFrame(b, true)
 }
 
-func (s *Stream) writeFrame(b []byte) error {
+// writeFrame queues one frame. With wait, it waits for room (the peer's
+// pace) until Close; without, it gives up at once with ErrBusy.
+func (s *Stream) writeFrame(b []byte, wait bool) error {
+	if err := s.failed(); err != nil {
+		return err
+	}
 	frame := make([]byte, 0, len(b)+32)
 	frame = append(frame, "Content-Length: "...)
 	frame = strconv.AppendInt(frame, int64(len(b)), 10)
 	frame = append(frame, "\r\n\r\n"...)
 	frame = append(frame, b...)
-	s.writeM.Lock()
-	defer s.writeM.Unlock()
-	if s.err != nil {
-		return s.err
+	select {
+	case <-s.closing:
+		return ErrClosed
+	default:
 	}
-	if s.closed {
-		return errors.New("the stream is closed")
+	s.queued.Add(1)
+	if !wait {
+		select {
+		case s.queue <- frame:
+			return nil
+		default:
+			s.queued.Add(-1)
+			return ErrBusy
+		}
 	}
-	s.pending.Add(1)
-	s.queue <- frame
-	return nil
+	select {
+	case s.queue <- frame:
+		return nil
+	case <-s.closing:
+		s.queued.Add(-1)
+		return ErrClosed
+	}
 }
 
 // Notify sends a notification, encoding params once (jsonrpc2's Notify
 // encodes them, then encodes and re-scans them inside the message: twice
-// the work on the path every streamed event takes).
-func (s *Stream) Notify(method string, params any) error {
+// the work on the path every streamed event takes). It waits for room in
+// the queue (until Close).
+func (s *Stream) Notify(method string, params any) error { return s.notify(method, params, true) }
+
+// TryNotify is Notify that never waits: for the read loop, which must not
+// block on a peer that does not read (ErrBusy then).
+func (s *Stream) TryNotify(method string, params any) error { return s.notify(method, params, false) }
+
+func (s *Stream) notify(method string, params any, wait bool) error {
 	p, err := fastjson.Marshal(params)
 	if err != nil {
 		return fmt.Errorf("marshaling %s params: %w", method, err)
@@ -309,24 +458,22 @@ func (s *Stream) Notify(method string, params any) error {
 	b = append(b, `,"params":`...)
 	b = append(b, p...)
 	b = append(b, '}')
-	return s.writeFrame(b)
+	return s.writeFrame(b, wait)
 }
 
-// Close closes the input, then lets the writer flush what is queued
-// (bounded: a stuck editor cannot hold the bridge) and closes the output.
+// Close closes the input, stops every writer waiting for room, lets the
+// writer flush what is queued for at most a second (a peer that does not
+// read cannot hold the bridge) and closes the output.
 func (s *Stream) Close() error {
 	var err error
-	if s.rc != nil {
-		err = s.rc.Close()
-	}
-	s.closeO.Do(func() {
-		s.writeM.Lock()
-		s.closed = true
-		close(s.queue)
-		s.writeM.Unlock()
+	s.closeOnce.Do(func() {
+		if s.rc != nil {
+			err = s.rc.Close()
+		}
+		close(s.closing)
 		select {
-		case <-s.flushed:
-		case <-time.After(2 * time.Second):
+		case <-s.writerDone:
+		case <-time.After(time.Second):
 		}
 		if s.wc != nil {
 			if e := s.wc.Close(); err == nil {
@@ -337,18 +484,19 @@ func (s *Stream) Close() error {
 	return err
 }
 
-// Flush waits until every frame written so far has reached the output
-// (or the output failed), at most timeout.
+// Flush waits until every frame queued so far has been written (or the
+// output failed), at most timeout. It takes no lock a writer holds.
 func (s *Stream) Flush(timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		s.writeM.Lock()
-		done := s.pending.Load() <= 0 || s.err != nil
-		s.writeM.Unlock()
-		if done {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for s.written.Load() < s.queued.Load() && s.failed() == nil {
+		select {
+		case <-s.wrote:
+		case <-s.writerDone:
+			return
+		case <-deadline.C:
 			return
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -452,6 +452,8 @@ export interface Configuration {
   maxConcurrentTasks?: number;
   /** followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300. */
   followUpIdleSeconds?: number;
+  /** maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks. */
+  maxIdleProcesses?: number;
   /** logLevel is the log file's level. Default: info. */
   logLevel?: LogLevel;
   /** auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration. */

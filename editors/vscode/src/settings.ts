@@ -46,6 +46,7 @@ export function bridgeOptions(get: SettingGetter): BridgeOptions {
     disallowedTools: strList(get('disallowedTools')),
     maxConcurrentTasks: int(get('maxConcurrentTasks')),
     followUpIdleSeconds: int(get('followUpIdleSeconds')),
+    maxIdleProcesses: int(get('maxIdleProcesses')),
     logLevel: choice<LogLevel>(get('logLevel')),
     auth: {
       mode: choice<AuthMode>(get('auth.mode')),

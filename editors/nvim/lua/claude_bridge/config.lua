@@ -27,6 +27,7 @@ M.bridge_keys = {
   disallowed_tools = 'disallowedTools',
   max_concurrent_tasks = 'maxConcurrentTasks',
   follow_up_idle_seconds = 'followUpIdleSeconds',
+  max_idle_processes = 'maxIdleProcesses',
   log_level = 'logLevel',
   auth = 'auth',
 }

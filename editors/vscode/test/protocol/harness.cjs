@@ -338,7 +338,7 @@ class Editor {
     return -1;
   }
 
-  /** The pids of the bridge's living child processes (claude). */
+  /** The pids of the bridge's living child processes (claude), its watchdog aside. */
   children() {
     const out = [];
     for (const d of fs.readdirSync('/proc')) {
@@ -346,7 +346,9 @@ class Editor {
       try {
         const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[1]) === this.proc.pid && fields[0] !== 'Z') out.push(Number(d));
+        if (Number(fields[1]) !== this.proc.pid || fields[0] === 'Z') continue;
+        if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('__watchdog')) continue;
+        out.push(Number(d));
       } catch {
         // gone meanwhile
       }

@@ -1,0 +1,334 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner/stream"
+)
+
+// run is the task's whole life, on the caller's goroutine: wait for a
+// slot, run the attempts, finish. It returns the single outcome.
+func (t *Task) run() Outcome {
+	start := time.Now()
+	q := t.mgr.queue
+	tk, ahead, waits := q.enter(t.ID)
+	defer q.leave(tk) // also on a panic; finish gives the slot back first
+	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: ahead, Waiting: waits}})
+	var out Outcome
+	select {
+	case <-tk.granted:
+		out = t.attempts(start)
+	case <-t.ctx.Done():
+		out = t.verdict(turnFacts{}, start)
+	}
+	return t.finish(out, func() { q.leave(tk) })
+}
+
+// attempts runs the turn, and runs it again (up to 3 times, in the same
+// conversation when there is one) when it failed on an API key that has
+// changed since.
+func (t *Task) attempts(start time.Time) Outcome {
+	for attempt := 1; ; attempt++ {
+		auth := t.mgr.cfg().Auth
+		fp := ""
+		if auth != nil {
+			fp = auth.Fingerprint()
+		}
+		out := t.turn(start)
+		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || auth == nil || !auth.Rotated(t.ctx, fp) {
+			return out
+		}
+		if !t.nextAttempt() {
+			return out
+		}
+		t.status(fmt.Sprintf("The API key changed; running the task again (attempt %d of 3)", attempt+1))
+	}
+}
+
+// authFailure reports whether the attempt failed because of the API key.
+func (t *Task) authFailure(out Outcome) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.authAborted || out.apiStatus == 401
+}
+
+// nextAttempt resets what one attempt decided, resuming the conversation
+// claude got far enough to have; false when a cancel came meanwhile.
+func (t *Task) nextAttempt() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lateCancel || t.cancelRequested {
+		return false
+	}
+	t.failReason, t.authAborted, t.resultIn = "", false, false
+	if t.sessionID != "" {
+		t.Spec.ResumeSession = t.sessionID
+	}
+	return true
+}
+
+// turnFacts is what one attempt saw; verdict turns it into the outcome.
+type turnFacts struct {
+	sess      *session
+	result    *stream.Line // the result line, if one came
+	exited    bool         // claude exited before a result
+	startFail string       // claude could not be started
+}
+
+// turn runs one attempt: get a claude process, send the prompt, wait for
+// the result, the process's end, a cancel or an abort. Whatever happens,
+// the process ends parked (a result came and nothing is wrong) or gone.
+func (t *Task) turn(start time.Time) Outcome {
+	cfg := t.mgr.cfg()
+	if t.ctx.Err() != nil {
+		return t.verdict(turnFacts{}, start)
+	}
+	t.setState(StateStarting)
+	t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
+	s, reused, err := t.mgr.pool.acquire(t.ctx, want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}, t.launcher(cfg))
+	if err != nil {
+		return t.verdict(turnFacts{startFail: err.Error()}, start)
+	}
+	if reused {
+		t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
+	}
+	t.mu.Lock()
+	t.sess = s
+	t.startedAt = time.Now()
+	t.mu.Unlock()
+	f := turnFacts{sess: s}
+	if err := s.begin(t, t.Spec.Prompt); err != nil {
+		t.abort("could not send the prompt to claude: "+err.Error(), false)
+	} else {
+		t.setState(StateRunning)
+	}
+	f.result, f.exited = t.await(s, cfg)
+	s.end(t)
+	out := t.verdict(f, start)
+	t.mu.Lock()
+	t.sess = nil
+	t.mu.Unlock()
+	if out.Status != StateCancelled && !t.failed() && f.result != nil && !s.exited() {
+		// A clean end of turn: park the process for a follow-up, without
+		// what the turn left running outside claude's own tree.
+		s.proc.killLeftovers()
+		t.mgr.pool.release(s, true)
+		return out
+	}
+	t.mgr.pool.release(s, false)
+	s.proc.stop(cfg.StopGrace)
+	<-s.gone
+	return out
+}
+
+// await waits for the turn's end: its result, claude's exit, a cancel
+// (interrupt, then the stop sequence) or an abort (the stop sequence).
+// claude's output ending is no end by itself: a claude that closes stdout
+// and keeps running is stopped after StopGrace.
+func (t *Task) await(s *session, cfg Config) (result *stream.Line, exited bool) {
+	silence := time.NewTimer(cfg.StartTimeout)
+	defer silence.Stop()
+	readDone := s.readDone
+	var eof <-chan time.Time
+	stopping := false
+	stop := func(interrupt bool) {
+		if stopping {
+			return
+		}
+		stopping = true
+		go func() {
+			if interrupt {
+				s.interrupt(min(cfg.StopGrace, 2*time.Second))
+			}
+			s.proc.stop(cfg.StopGrace)
+		}()
+	}
+	for {
+		select {
+		case l := <-t.results:
+			return l, false
+		case <-s.gone:
+			// The read loop has delivered everything it read by now.
+			select {
+			case l := <-t.results:
+				return l, false
+			default:
+				return nil, true
+			}
+		case <-t.ctx.Done():
+			stop(true)
+		case <-t.wake:
+			if t.failed() {
+				stop(true)
+			}
+		case <-silence.C:
+			if !s.saw() {
+				t.abort(fmt.Sprintf("claude printed nothing for %s after it started; stopped it", cfg.StartTimeout), false)
+			}
+		case <-readDone:
+			readDone = nil
+			eof = time.After(cfg.StopGrace)
+		case <-eof:
+			t.abort("claude closed its output but kept running; stopped it", false)
+		}
+	}
+}
+
+// failed reports whether the bridge stopped claude for a reason of its own.
+func (t *Task) failed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failReason != ""
+}
+
+// verdict is the one place that decides how an attempt ended: cancelled
+// (a cancel came before any result), failed (the bridge stopped claude,
+// claude could not start or exited without a result, or its result is an
+// error), or completed.
+func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
+	cfg := t.mgr.cfg()
+	t.mu.Lock()
+	cancelled, reason := t.cancelRequested, t.failReason
+	t.mu.Unlock()
+	sid := ""
+	if f.sess != nil {
+		sid = f.sess.sessionID()
+	}
+	fail := func(why string) Outcome {
+		return Outcome{Status: StateFailed, Result: why, IsError: true, SessionID: sid, DurationMs: time.Since(start).Milliseconds()}
+	}
+	switch {
+	case cancelled:
+		return Outcome{Status: StateCancelled, Result: "Cancelled", IsError: true, SessionID: sid, DurationMs: time.Since(start).Milliseconds()}
+	case f.startFail != "":
+		return fail(f.startFail)
+	case reason != "":
+		return fail(reason)
+	case f.result == nil:
+		<-f.sess.proc.exited
+		msg := "claude " + f.sess.proc.exitDescription() + " before it finished the task"
+		if tail := f.sess.proc.stderr.lastLines(3); tail != "" {
+			msg += ": " + tail
+		}
+		if a := cfg.Auth; a != nil {
+			if why := a.Explain(); why != "" && strings.Contains(msg, "apiKeyHelper") {
+				msg += " (" + why + ")"
+			}
+		}
+		return fail(msg)
+	}
+	r := f.result
+	out := Outcome{
+		Status:     StateCompleted,
+		SessionID:  r.SessionID,
+		Result:     r.Result,
+		IsError:    r.IsError,
+		CostUSD:    f.sess.addCost(r.TotalCostUSD),
+		DurationMs: r.DurationMs,
+		NumTurns:   r.NumTurns,
+	}
+	if r.IsError {
+		out.Status = StateFailed
+		if out.Result == "" {
+			out.Result = "claude ended with " + r.Subtype
+		}
+		if r.APIErrorStatus != nil {
+			out.apiStatus = *r.APIErrorStatus
+			if out.apiStatus == 401 && cfg.Auth != nil {
+				if why := cfg.Auth.Explain(); why != "" {
+					out.Result = "Authentication failed: " + why + " (claude said: " + out.Result + ")"
+				}
+			}
+		}
+	}
+	return out
+}
+
+// finish records the outcome as the task's terminal state (once), tells
+// the observer, and then runs release (the queue slot goes back only
+// after the result event).
+func (t *Task) finish(out Outcome, release func()) Outcome {
+	t.mu.Lock()
+	if t.outcome != nil {
+		o := *t.outcome
+		t.mu.Unlock()
+		return o
+	}
+	out.TaskID = t.ID
+	out.EditedFiles = append([]string(nil), t.edited...)
+	if out.SessionID == "" {
+		out.SessionID = t.sessionID
+	}
+	t.state = out.Status
+	t.endedAt = time.Now()
+	t.outcome = &out
+	t.mu.Unlock()
+	t.mgr.forgetOld()
+	if a := t.mgr.cfg().Auth; a != nil {
+		a.TaskEnded(t.ID)
+	}
+	t.emit(Event{Kind: EventResult, Outcome: &out})
+	release()
+	t.cancel()
+	// The read loop let go of the task when its turn ended (session.end):
+	// drop what only the turn needed, the whole streamed text included.
+	t.texts, t.tools = nil, nil
+	return out
+}
+
+// launcher returns how the pool starts a new claude for this task.
+func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error) {
+	return func(onGone func(*session)) (*session, error) {
+		path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
+		if err != nil {
+			return nil, err
+		}
+		env := cfg.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		env = append([]string(nil), env...)
+		var extra []string
+		if cfg.Auth != nil {
+			l, err := t.authLaunch(cfg.Auth)
+			if err != nil {
+				return nil, err
+			}
+			extra = l.Args
+			if l.Env != nil {
+				env = l.Env(env)
+			}
+		}
+		args := BuildArgs(t.Spec.Options, extra)
+		s, err := startSession(path, args, t.Spec.Workspace, env, t.Spec.Options, t.mgr.scope.NewTag(), cfg.MaxLine, t.log, onGone)
+		if err != nil {
+			return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
+		}
+		return s, nil
+	}
+}
+
+// authLaunch asks the auth manager for claude's command additions; it may
+// wait for a key helper run, so a cancel does not wait for it.
+func (t *Task) authLaunch(a Auth) (Launch, error) {
+	type res struct {
+		l   Launch
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() { l, err := a.Launch(); ch <- res{l, err} }()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
+		}
+		return r.l, nil
+	case <-t.ctx.Done():
+		return Launch{}, t.ctx.Err()
+	}
+}
