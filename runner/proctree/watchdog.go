@@ -35,6 +35,9 @@ func StartWatchdog(exe string, scope *Scope) (*Watchdog, error) {
 	}
 	cmd := exec.Command(exe, WatchdogArg, scope.Token())
 	cmd.Stdin = r
+	// It needs nothing from the bridge's environment, which may hold an API
+	// key (CLAUDE_API_KEY): no process below the bridge gets one.
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		r.Close()
