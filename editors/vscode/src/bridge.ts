@@ -13,7 +13,10 @@ import {
   LanguageClientOptions,
   RevealOutputChannelOn,
   ServerOptions,
+  ShowMessageNotification,
+  ShowMessageParams,
   ShowMessageRequest,
+  MessageType,
   State,
   WorkDoneProgress,
   WorkDoneProgressBegin,
@@ -22,7 +25,9 @@ import {
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
+import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
 import { handleShowMessageRequest } from './permissions';
+import { QuestionStore } from './questions';
 import {
   AuthChangedParams,
   AuthStatus,
@@ -86,7 +91,9 @@ export class Bridge implements vscode.Disposable {
 
   constructor(
     readonly store: TaskStore,
+    readonly questions: QuestionStore,
     readonly output: vscode.LogOutputChannel,
+    private readonly extensionUri: vscode.Uri,
   ) {}
 
   get running(): boolean {
@@ -194,10 +201,14 @@ export class Bridge implements vscode.Disposable {
     // defaults, so the permission questions get our UI.
     client.onRequest(ShowMessageRequest.type, (params, token) =>
       handleShowMessageRequest(params, token, {
-        describeAsker: () => this.describeWaiting(),
+        questions: this.questions,
+        taskLabel: (id) => short(this.store.get(id)?.prompt ?? '', 40) || undefined,
         log: (l) => this.output.info(l),
       }),
     );
+    // Replaces languageclient's own handler: a missing claude gets a
+    // notification that leads with the fix.
+    client.onNotification(ShowMessageNotification.type, (p: ShowMessageParams) => this.onShowMessage(p));
     client.onNotification(NOTIFICATIONS.event, (ev: BridgeEvent) => this.onEvent(ev));
     client.onNotification(NOTIFICATIONS.editConflict, (c: EditConflictParams) => {
       this.output.warn(`edit conflict (${c.taskId}) ${c.uri}: ${c.message}`);
@@ -242,10 +253,19 @@ export class Bridge implements vscode.Disposable {
     });
   }
 
-  private describeWaiting(): string | undefined {
-    const waiting = this.store.running().filter((t) => t.status === 'waiting');
-    if (waiting.length !== 1) return undefined;
-    return `Task: ${short(waiting[0].prompt, 120)}`;
+  private onShowMessage(p: ShowMessageParams): void {
+    if (isClaudeMissing(p.message)) {
+      void showClaudeMissing(p.message, this.extensionUri, this.output);
+      return;
+    }
+    const show =
+      p.type === MessageType.Error
+        ? vscode.window.showErrorMessage
+        : p.type === MessageType.Warning
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    this.output.info(`bridge: ${p.message}`);
+    void show(p.message);
   }
 
   private onEvent(ev: BridgeEvent): void {
@@ -366,6 +386,9 @@ export class Bridge implements vscode.Disposable {
       shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);
     } else if (r.status === 'cancelled') {
       vscode.window.setStatusBarMessage(`Claude: cancelled “${short(prompt, 40)}”`, 5000);
+      return;
+    } else if (isClaudeMissing(r.result)) {
+      void showClaudeMissing(r.result, this.extensionUri, this.output);
       return;
     } else {
       shown = vscode.window.showErrorMessage(`Claude failed “${short(prompt, 40)}”: ${body}`, transcript, follow);
