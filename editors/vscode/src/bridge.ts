@@ -61,6 +61,17 @@ function short(text: string, max = 60): string {
   return one.length <= max ? one : one.slice(0, max - 1) + '…';
 }
 
+/** Markdown as one line of plain text, for a notification: no markers, no code fences. */
+export function plainText(md: string): string {
+  return md
+    .replace(/```[^\n]*\n[\s\S]*?```/g, ' ')
+    .replace(/^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?)/gm, '')
+    .replace(/(\*\*|__|\*|_|`)(.+?)\1/g, '$2')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 function isExecutable(p: string): boolean {
   try {
     const st = fs.statSync(p);
@@ -88,6 +99,8 @@ export class Bridge implements vscode.Disposable {
   missing: LocateResult | undefined;
   bridgePath: string | undefined;
   lastAuth: AuthChangedParams | undefined;
+  /** Whether a task's transcript is on screen (set by the extension). */
+  transcriptVisible: ((taskId: string) => boolean) | undefined;
 
   constructor(
     readonly store: TaskStore,
@@ -203,6 +216,7 @@ export class Bridge implements vscode.Disposable {
       handleShowMessageRequest(params, token, {
         questions: this.questions,
         taskLabel: (id) => short(this.store.get(id)?.prompt ?? '', 40) || undefined,
+        inSight: (id) => this.transcriptVisible?.(id) ?? false,
         log: (l) => this.output.info(l),
       }),
     );
@@ -380,7 +394,7 @@ export class Bridge implements vscode.Disposable {
   private announce(r: RunResult, prompt: string): void {
     const transcript = 'Show Transcript';
     const follow = 'Follow Up';
-    const body = short(r.result, 200);
+    const body = short(plainText(r.result), 200);
     let shown: Thenable<string | undefined>;
     if (r.status === 'completed') {
       shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);

@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): ClaudeBridgeApi {
   const questions = new QuestionStore();
   bridge = new Bridge(store, questions, output, context.extensionUri);
   const transcripts = new TranscriptPanels(context.extensionUri, store, questions);
+  bridge.transcriptVisible = (id) => transcripts.visible(id);
   context.subscriptions.push(
     output,
     bridge,

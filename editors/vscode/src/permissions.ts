@@ -20,6 +20,8 @@ export interface PermissionUi {
   questions: QuestionStore;
   /** The short prompt of a task, for the question's notification. */
   taskLabel?: (taskId: string) => string | undefined;
+  /** Whether the task's transcript is on screen (it shows the question with its buttons). */
+  inSight?: (taskId: string) => boolean;
   log?: (line: string) => void;
 }
 
@@ -54,7 +56,9 @@ export async function handleShowMessageRequest(
     // The bridge withdraws the question when the task ends first.
     const sub = token.onCancellationRequested(() => ui.questions.withdraw(q.id));
     if (token.isCancellationRequested) ui.questions.withdraw(q.id);
-    else void notify(q, ui);
+    // A notification cannot be closed once the question is answered elsewhere:
+    // none when the transcript, on screen, shows the question already.
+    else if (!(q.taskId && ui.inSight?.(q.taskId))) void notify(q, ui);
   });
 }
 
@@ -90,7 +94,8 @@ function raceCancel<T>(p: Thenable<T>, token: vscode.CancellationToken): Promise
 /**
  * Re-opens a waiting question in a picker (the status bar item's click,
  * "Claude: Answer Question"): its answers, and the transcript that shows
- * the call in full. Escape leaves the question open.
+ * the call in full. Escape leaves the question open; the picker closes by
+ * itself when the question is answered elsewhere or withdrawn.
  */
 export async function pickAnswer(q: Question, ui: PermissionUi & { showTranscript: (taskId: string) => Thenable<unknown> }): Promise<string | undefined> {
   const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
@@ -99,11 +104,25 @@ export async function pickAnswer(q: Question, ui: PermissionUi & { showTranscrip
   const icons: Record<string, string> = { Allow: '$(check)', 'Allow for this task': '$(check-all)', Deny: '$(close)' };
   const items: Item[] = q.actions.map((a) => ({ label: `${icons[a] ?? ''} ${a}`.trim(), answer: a }));
   if (q.taskId) items.push({ label: '$(preview) Show in Transcript', description: 'the call in full, with its buttons', transcript: true });
-  const pick = await vscode.window.showQuickPick(items, {
-    title: plainMessage(q.message),
-    placeHolder: `${task ? `Task “${task}” · ` : ''}asked ${waited < 60 ? `${waited} s` : `${Math.round(waited / 60)} min`} ago · Escape keeps the question open`,
-    ignoreFocusOut: true,
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.items = items;
+  qp.title = plainMessage(q.message);
+  qp.placeholder = `${task ? `“${task}” · ` : ''}asked ${waited < 60 ? `${waited} s` : `${Math.round(waited / 60)} min`} ago · Escape: answer later`;
+  qp.ignoreFocusOut = true;
+  const pick = await new Promise<Item | undefined>((resolve) => {
+    const subs = [
+      qp.onDidAccept(() => resolve(qp.selectedItems[0])),
+      qp.onDidHide(() => resolve(undefined)),
+      ui.questions.onDidChange(() => {
+        if (!ui.questions.get(q.id)) qp.hide();
+      }),
+    ];
+    qp.show();
+    qp.onDidHide(() => {
+      for (const d of subs) d.dispose();
+    });
   });
+  qp.dispose();
   if (!pick) return undefined;
   if (pick.transcript && q.taskId) {
     await ui.showTranscript(q.taskId);

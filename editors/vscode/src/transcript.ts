@@ -410,7 +410,7 @@ const STATUS_WORDS: Record<TaskStatus, string> = {
   queued: 'Queued',
   starting: 'Starting',
   running: 'Running',
-  waiting: 'Waiting for you',
+  waiting: 'Waiting for your answer',
   completed: 'Completed',
   failed: 'Failed',
   cancelled: 'Cancelled',
@@ -418,7 +418,7 @@ const STATUS_WORDS: Record<TaskStatus, string> = {
 
 function renderHeader(h: TaskHeader): string {
   const live = h.status !== 'completed' && h.status !== 'failed' && h.status !== 'cancelled';
-  const step = live && h.step ? ` · ${esc(h.step)}` : '';
+  const step = live && h.step && h.status !== 'waiting' && !h.step.startsWith('Waiting for permission') ? ` · ${esc(h.step)}` : '';
   const when = new Date(h.startedAt).toLocaleTimeString();
   const folder = h.folder ? decodeURIComponent(h.folder.replace(/^file:\/\//, '')).split('/').filter(Boolean).pop() : '';
   return (

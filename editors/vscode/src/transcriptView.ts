@@ -66,6 +66,11 @@ export class TranscriptPanels implements vscode.Disposable {
     );
   }
 
+  /** Whether the task's transcript is open and visible. */
+  visible(taskId: string): boolean {
+    return this.panels.get(taskId)?.panel.visible === true;
+  }
+
   /** Shows the task's transcript (opening its panel, or bringing it forward). */
   show(taskId: string, preserveFocus = false): vscode.WebviewPanel {
     const open = this.panels.get(taskId);
