@@ -283,9 +283,15 @@ function H.answer_questions(pick, delay_ms)
   return seen
 end
 
+--- Functions run when the spec ends, pass or fail (a tmux server to stop, say).
+H.at_end = {}
+
 --- Runs the spec body and ends Neovim: exit 0 and PASS on success, else the error.
 function H.run(name, body)
   local ok, err = xpcall(body, debug.traceback)
+  for _, f in ipairs(H.at_end) do
+    pcall(f)
+  end
   if ok then
     H.write(H.env.result, 'PASS\n')
     H.log('PASS ' .. name)

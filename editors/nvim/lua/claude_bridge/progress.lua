@@ -90,10 +90,13 @@ end
 --- running task, with the count when several run.
 function M.status()
   M.status_called_at = (vim.uv or vim.loop).now()
-  local waiting = #require('claude_bridge.permissions').pending
-  if waiting > 0 then
-    return waiting > 1 and string.format('Claude: %d questions wait (:ClaudeAnswer)', waiting)
-      or 'Claude: a question waits (:ClaudeAnswer)'
+  local pending = require('claude_bridge.permissions').pending
+  if #pending > 0 then
+    -- :ClaudeAnswer opens a question whose picker was closed (0.10+); on 0.7 to 0.9 the
+    -- question's window is on screen.
+    local hint = pending[1].resume and ' (:ClaudeAnswer)' or ''
+    return #pending > 1 and string.format('Claude: %d questions wait%s', #pending, hint)
+      or ('Claude: a question waits' .. hint)
   end
   local running = tasks.running()
   if #running == 0 then

@@ -84,8 +84,8 @@ local function lines_now()
   local out = {}
   local waiting = #require('claude_bridge.permissions').pending
   if waiting > 0 then
-    local what = waiting > 1 and (waiting .. ' questions') or 'a question'
-    table.insert(out, { '? Claude asks ' .. what .. ' (:ClaudeAnswer)', 'WarningMsg' })
+    local what = waiting > 1 and (waiting .. ' questions wait') or 'a question waits'
+    table.insert(out, { '? ' .. what .. ' for your answer', 'WarningMsg' })
   end
   for _, t in ipairs(tasks.running()) do
     local step = t.message or t.status
