@@ -16,7 +16,6 @@ import {
   ShowMessageNotification,
   ShowMessageParams,
   ShowMessageRequest,
-  MessageType,
   State,
   WorkDoneProgress,
   WorkDoneProgressBegin,
@@ -26,7 +25,7 @@ import {
 } from 'vscode-languageclient/node';
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
 import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
-import { handleShowMessageRequest } from './permissions';
+import { handleShowMessageRequest, notifierFor } from './permissions';
 import { QuestionStore } from './questions';
 import {
   AuthChangedParams,
@@ -272,14 +271,8 @@ export class Bridge implements vscode.Disposable {
       void showClaudeMissing(p.message, this.extensionUri, this.output);
       return;
     }
-    const show =
-      p.type === MessageType.Error
-        ? vscode.window.showErrorMessage
-        : p.type === MessageType.Warning
-          ? vscode.window.showWarningMessage
-          : vscode.window.showInformationMessage;
     this.output.info(`bridge: ${p.message}`);
-    void show(p.message);
+    void notifierFor(p.type)(p.message);
   }
 
   private onEvent(ev: BridgeEvent): void {

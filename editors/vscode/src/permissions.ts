@@ -11,6 +11,15 @@ import { MessageActionItem, MessageType, ShowMessageRequestParams } from 'vscode
 import { PermissionRequestParams } from './lspExt';
 import { ALLOW, DENY, Question, QuestionStore, plainMessage } from './questions';
 
+/** VS Code's notification of an LSP MessageType's severity. */
+export function notifierFor(type: MessageType): typeof vscode.window.showInformationMessage {
+  return type === MessageType.Error
+    ? vscode.window.showErrorMessage
+    : type === MessageType.Warning
+      ? vscode.window.showWarningMessage
+      : vscode.window.showInformationMessage;
+}
+
 export function isPermissionQuestion(p: ShowMessageRequestParams): boolean {
   const titles = new Set((p.actions ?? []).map((a) => a.title));
   return titles.has(ALLOW) && titles.has(DENY);
@@ -32,12 +41,7 @@ export async function handleShowMessageRequest(
 ): Promise<MessageActionItem | null> {
   const actions = params.actions ?? [];
   if (!isPermissionQuestion(params)) {
-    const show =
-      params.type === MessageType.Error
-        ? vscode.window.showErrorMessage
-        : params.type === MessageType.Warning
-          ? vscode.window.showWarningMessage
-          : vscode.window.showInformationMessage;
+    const show = notifierFor(params.type);
     const picked = await raceCancel(show(params.message, ...actions.map((a) => ({ title: a.title }))), token);
     return picked ? (actions.find((a) => a.title === picked.title) ?? null) : null;
   }

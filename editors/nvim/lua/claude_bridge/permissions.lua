@@ -159,13 +159,7 @@ local function show_window(q, last_line, last_hl)
     border = 'rounded',
     focusable = false,
   }
-  if q.win and api.nvim_win_is_valid(q.win) then
-    api.nvim_win_set_config(q.win, cfg)
-  else
-    cfg.noautocmd = true
-    q.win = api.nvim_open_win(q.buf, false, cfg)
-    vim.wo[q.win].winhighlight = 'Normal:NormalFloat,FloatBorder:FloatBorder'
-  end
+  q.win = compat.show_float(q.win, q.buf, cfg, 'Normal:NormalFloat,FloatBorder:FloatBorder')
   pcall(vim.cmd, 'redraw')
 end
 

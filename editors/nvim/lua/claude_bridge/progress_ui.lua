@@ -143,14 +143,7 @@ local function draw(lines)
     focusable = false,
     zindex = 45,
   }
-  if M.win and api.nvim_win_is_valid(M.win) then
-    api.nvim_win_set_config(M.win, cfg)
-  else
-    cfg.noautocmd = true
-    M.win = api.nvim_open_win(M.buf, false, cfg)
-    vim.wo[M.win].winhighlight = 'Normal:Comment'
-    vim.wo[M.win].winblend = 0
-  end
+  M.win = require('claude_bridge.compat').show_float(M.win, M.buf, cfg, 'Normal:Comment')
 end
 
 --- Redraws the window from the tasks' state (progress.changed() calls it).
