@@ -136,9 +136,9 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		a := s.auth
 		s.mu.Unlock()
 		if a == nil {
-			return map[string]any{"mode": "inherit", "status": "inherit", "message": "claude uses its own login; the bridge manages no key"}, nil
+			return s.withClaudeCLI(map[string]any{"mode": "inherit", "status": "inherit", "message": "claude uses its own login; the bridge manages no key"}), nil
 		}
-		return a.Status(), nil
+		return s.withClaudeCLI(a.Status()), nil
 	}
 	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(Commands, ", "))
 }

@@ -26,6 +26,8 @@ func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.Perm
 		"type":    protocol.MessageTypeInfo,
 		"message": permissionMessage(req, v.root),
 		"actions": []map[string]string{{"title": actionAllow}, {"title": actionAllowTask}, {"title": actionDeny}},
+		// Beyond LSP (lspext.PermissionRequestParams): which task and call ask.
+		"taskId": v.id, "toolUseId": req.ToolUseID, "toolName": req.ToolName,
 	}
 	var answer *struct {
 		Title string `json:"title"`

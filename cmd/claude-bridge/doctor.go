@@ -30,7 +30,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	info := claudeInfo(ctx, g.claude)
+	info, foundIn := claudeInfo(ctx, g.claude)
 	cfg, err := authConfig(json.RawMessage(*authJSON), g.logFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
@@ -42,21 +42,28 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer m.Close()
+	if foundIn != "" {
+		// Where it was found matters when it is not where the editor's PATH
+		// points (a desktop launcher's PATH often lacks ~/.local/bin).
+		fmt.Fprintf(stdout, "%-5s %s\n", "info", "claude CLI found through "+foundIn)
+	}
 	if !m.Doctor(ctx, stdout, info) {
 		return 1
 	}
 	return 0
 }
 
-// claudeInfo finds claude and asks its version.
-func claudeInfo(ctx context.Context, configured string) auth.ClaudeInfo {
-	path, err := runner.FindClaude(configured, os.Getenv)
+// claudeInfo finds claude and asks its version; foundIn says how it was
+// found (runner.ClaudeLocation).
+func claudeInfo(ctx context.Context, configured string) (info auth.ClaudeInfo, foundIn string) {
+	loc, err := runner.LocateClaude(configured, os.Getenv)
 	if err != nil {
-		return auth.ClaudeInfo{Err: err}
+		return auth.ClaudeInfo{Err: err}, ""
 	}
+	path := loc.Path
 	out, err := exec.CommandContext(ctx, path, "--version").Output()
 	if err != nil {
-		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}
+		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}, loc.FoundIn
 	}
-	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}
+	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}, loc.FoundIn
 }

@@ -51,6 +51,25 @@ type AuthStatus struct {
 	// Message explains the status in a sentence when the bridge runs without
 	// an auth manager (inherit). Optional.
 	Message string `json:"message,omitempty"`
+	// Claude is where the bridge finds the claude CLI with its current
+	// settings. Optional: absent from a bridge older than the field.
+	Claude *ClaudeCLI `json:"claude,omitempty"`
+}
+
+// ClaudeCLI is where the bridge finds the claude CLI: the claudePath
+// setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the
+// installers use (runner.LocateClaude).
+type ClaudeCLI struct {
+	// Path is the claude executable. Optional: absent when it was not found.
+	Path string `json:"path,omitempty"`
+	// FoundIn says how it was found, for a person: "claudePath",
+	// "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is
+	// not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional:
+	// absent when it was not found.
+	FoundIn string `json:"foundIn,omitempty"`
+	// Problem says that it was not found, how to install it and where the
+	// bridge looked. Optional: absent when it was found.
+	Problem string `json:"problem,omitempty"`
 }
 
 // KeyFileStatus is the key file as the key helper judges it.

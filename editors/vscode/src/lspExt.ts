@@ -182,6 +182,8 @@ export interface AuthStatus {
   problems?: string[];
   /** message explains the status in a sentence when the bridge runs without an auth manager (inherit). Optional. */
   message?: string;
+  /** claude is where the bridge finds the claude CLI with its current settings. Optional: absent from a bridge older than the field. */
+  claude?: ClaudeCLI;
 }
 
 /** KeyFileStatus is the key file as the key helper judges it. */
@@ -199,6 +201,16 @@ export interface KeyFileStatus {
   /** ok is true when the file exists and the helper would accept its owner and mode (its content is judged by running the helper). */
   ok: boolean;
   /** problem is the helper's own words for what is wrong, with the fix. Optional. */
+  problem?: string;
+}
+
+/** ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (runner.LocateClaude). */
+export interface ClaudeCLI {
+  /** path is the claude executable. Optional: absent when it was not found. */
+  path?: string;
+  /** foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found. */
+  foundIn?: string;
+  /** problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found. */
   problem?: string;
 }
 
@@ -436,6 +448,28 @@ export interface AuthChangedParams {
   fingerprint: string;
 }
 
+/** PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields). */
+export interface PermissionRequestParams {
+  /** type is LSP's MessageType: 3 (Info). */
+  type: number;
+  /** message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`". */
+  message: string;
+  /** actions are the answers: "Allow", "Allow for this task", "Deny". */
+  actions: MessageActionItem[];
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events. */
+  toolUseId: string;
+  /** toolName is the tool's name ("Edit", "Bash"). */
+  toolName: string;
+}
+
+/** MessageActionItem is an answer to a window/showMessageRequest, as in LSP. */
+export interface MessageActionItem {
+  /** title is the answer's text, as the editor shows it. */
+  title: string;
+}
+
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
 export interface Configuration {
   /** claudePath is the claude executable. Default: claude on PATH. */
@@ -529,6 +563,11 @@ export const NOTIFICATIONS = {
   editConflict: 'claude/editConflict',
   authChanged: 'claude/authChanged',
 } as const satisfies Record<string, NotificationMethod>;
+
+/** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */
+export interface RequestTypes {
+  'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
+}
 
 /** Every EventKind. */
 export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'retry', 'status', 'other', 'result'];

@@ -132,6 +132,13 @@ func (p *protocol) typeScript() []byte {
 	}
 	b.WriteString("} as const satisfies Record<string, NotificationMethod>;\n")
 
+	b.WriteString("\n/** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */\nexport interface RequestTypes {\n")
+	for _, r := range p.requests {
+		tsDoc(&b, "  ", r.doc)
+		fmt.Fprintf(&b, "  '%s': { params: %s; result: %s | null };\n", r.method, tsType(r.params), tsType(r.result))
+	}
+	b.WriteString("}\n")
+
 	for _, name := range p.order {
 		s := p.defs[name]
 		if len(s.Enum) == 0 {
@@ -295,6 +302,10 @@ func (p *protocol) lua() []byte {
 	b.WriteString("}\n\n--- The notifications the bridge sends, by short name.\nM.notifications = {\n")
 	for _, n := range p.notes {
 		fmt.Fprintf(&b, "  %s = '%s', -- params: %s\n", snake(shortName(n.method)), n.method, luaType(n.params))
+	}
+	b.WriteString("}\n\n--- The requests the bridge sends the editor beyond LSP's own, by short name.\nM.requests = {\n")
+	for _, r := range p.requests {
+		fmt.Fprintf(&b, "  %s = '%s', -- params: %s; reply: %s|nil\n", snake(shortName(r.method)), r.method, luaType(r.params), luaType(r.result))
 	}
 	b.WriteString("}\n")
 	for _, name := range p.order {

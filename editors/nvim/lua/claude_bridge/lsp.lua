@@ -140,16 +140,11 @@ local function group_of_client(client_id)
   return nil
 end
 
---- The task for a bridge event: known, a follow-up waiting for its id, or a new record.
+--- The task for a bridge event: known, or a new record (a task another client started).
 ---@param ev claude_bridge.BridgeEvent
 local function task_for_event(client_id, ev)
   local task = tasks.get(ev.taskId)
   if task then
-    return task
-  end
-  task = tasks.claim(client_id, ev.taskId, ev)
-  if task then
-    transcript.renamed(task)
     return task
   end
   local group = group_of_client(client_id)
@@ -471,12 +466,6 @@ function M.cancel_task(task)
     return true
   end
   task.cancel_attempts = (task.cancel_attempts or 0) + 1
-  if task.kind == 'followUp' and task.local_id == nil then
-    -- The bridge has not named this follow-up yet: cancel by its progress token now, and
-    -- by its id once its first event names it.
-    M.notify(client, 'window/workDoneProgress/cancel', { token = task.token })
-    return true
-  end
   task.cancel_pending = true
   local seen = task.events_seen or 0
   M.execute(client, protocol.commands.cancel, { taskId = task.id }, function(e, res)

@@ -161,6 +161,7 @@
 ---@field lastError? string lastError is why the last run failed, or why the auth manager did not start. Optional.
 ---@field problems? string[] problems lists what is wrong besides the last check: the helper cannot be written, another program keeps rewriting it, settings the bridge overrides. Optional.
 ---@field message? string message explains the status in a sentence when the bridge runs without an auth manager (inherit). Optional.
+---@field claude? claude_bridge.ClaudeCLI claude is where the bridge finds the claude CLI with its current settings. Optional: absent from a bridge older than the field.
 
 --- KeyFileStatus is the key file as the key helper judges it.
 ---@class claude_bridge.KeyFileStatus
@@ -171,6 +172,12 @@
 ---@field mode? string mode is the file's mode in octal ("0600"). Optional.
 ---@field ok boolean ok is true when the file exists and the helper would accept its owner and mode (its content is judged by running the helper).
 ---@field problem? string problem is the helper's own words for what is wrong, with the fix. Optional.
+
+--- ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (runner.LocateClaude).
+---@class claude_bridge.ClaudeCLI
+---@field path? string path is the claude executable. Optional: absent when it was not found.
+---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
+---@field problem? string problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found.
 
 --- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
 ---@alias claude_bridge.BridgeEvent
@@ -309,6 +316,19 @@
 ---@field source claude_bridge.KeySource source is where the key came from ("none" when there is none).
 ---@field fingerprint string fingerprint is the first 8 hex digits of the key's SHA-256, all of a key that ever leaves the bridge; "" when there is no key.
 
+--- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
+---@class claude_bridge.PermissionRequestParams
+---@field type integer type is LSP's MessageType: 3 (Info).
+---@field message string message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`".
+---@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny".
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events.
+---@field toolName string toolName is the tool's name ("Edit", "Bash").
+
+--- MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
+---@class claude_bridge.MessageActionItem
+---@field title string title is the answer's text, as the editor shows it.
+
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
 ---@class claude_bridge.Configuration
 ---@field claudePath? string claudePath is the claude executable. Default: claude on PATH.
@@ -351,6 +371,11 @@ M.notifications = {
   event = 'claude/event', -- params: claude_bridge.BridgeEvent
   edit_conflict = 'claude/editConflict', -- params: claude_bridge.EditConflictParams
   auth_changed = 'claude/authChanged', -- params: claude_bridge.AuthChangedParams
+}
+
+--- The requests the bridge sends the editor beyond LSP's own, by short name.
+M.requests = {
+  show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
 }
 
 ---@type claude_bridge.EventKind[]
