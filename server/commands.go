@@ -11,6 +11,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // ContextRef is a file (and optionally a range of it) sent along with a prompt.
@@ -136,9 +137,11 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		a := s.auth
 		s.mu.Unlock()
 		if a == nil {
-			return map[string]any{"mode": "inherit", "status": "inherit", "message": "claude uses its own login; the bridge manages no key"}, nil
+			return &lspext.AuthStatus{Status: lspext.AuthInherit, Mode: lspext.AuthModeInherit, Source: lspext.SourceInherit,
+				Message: "claude uses its own login; the bridge manages no key"}, nil
 		}
-		return a.Status(), nil
+		st := a.status()
+		return &st, nil
 	}
 	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(Commands, ", "))
 }
@@ -210,7 +213,7 @@ func (s *Server) spec(id, prompt, workspace string, roots []string, model, mode 
 			return runner.Spec{}, invalidParams("%v", err)
 		}
 	} else {
-		mode = st.PermissionMode
+		mode = string(st.PermissionMode)
 	}
 	if model == "" {
 		model = st.Model

@@ -16,6 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lspstream"
 )
 
@@ -55,9 +57,11 @@ type Options struct {
 	// Runner is the base runner configuration (environment, stop grace);
 	// the editor's settings fill in the rest.
 	Runner runner.Config
-	// NewAuth makes the auth manager from the editor's auth settings; nil
-	// runs claude with its own authentication.
-	NewAuth AuthFactory
+	// Auth turns on the auth manager (runner/auth): its Home, Environ (the
+	// bridge's own environment, where a key may come from) and AuditPath
+	// (the default audit trail) are the base the editor's auth settings
+	// fill in. nil runs claude with its own authentication.
+	Auth *auth.Config
 	// SetLogLevel changes the log file's level when the editor asks.
 	SetLogLevel func(level string)
 }
@@ -86,15 +90,17 @@ type Server struct {
 
 	// configs carries auth settings changes, in order, from the read loop
 	// to configLoop (which may wait for the auth manager).
-	configs chan json.RawMessage
+	configs chan *lspext.AuthConfiguration
 
 	mu       sync.Mutex // guards the fields below
 	state    serverState
 	settings Settings
 	folders  []Folder
 	caps     clientCaps
-	auth     AuthService
-	inflight cancels // requests in flight, by id as the editor spelled it
+	auth     *authManager // nil without Options.Auth
+	greeting []string     // warnings for the user, sent on initialized
+	greeted  bool         // initialized came
+	inflight cancels      // requests in flight, by id as the editor spelled it
 	// The task ids and progress tokens a claude.run or claude.followUp
 	// request names, from the moment it is read until it is answered: a
 	// cancel that overtakes the task's start still finds it.
@@ -151,7 +157,7 @@ func New(opts Options) *Server {
 		sem:            make(chan struct{}, maxRequests),
 		exitCh:         make(chan int, 1),
 		settings:       DefaultSettings(),
-		configs:        make(chan json.RawMessage, 64),
+		configs:        make(chan *lspext.AuthConfiguration, 64),
 		inflight:       cancels{},
 		reservedTasks:  cancels{},
 		reservedTokens: cancels{},
@@ -229,7 +235,7 @@ func (s *Server) closeAll() {
 		a := s.auth
 		s.mu.Unlock()
 		if a != nil {
-			_ = a.Close()
+			_ = a.close()
 		}
 	}()
 	select {
@@ -418,6 +424,7 @@ func (s *Server) notification(method string, params json.RawMessage) {
 	}
 	switch method {
 	case "initialized":
+		s.initialized()
 	case "$/cancelRequest":
 		s.cancelRequest(params)
 	case "window/workDoneProgress/cancel":

@@ -144,7 +144,7 @@ export interface TaskInfo {
   costUsd?: number;
 }
 
-/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. */
+/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError. */
 export interface AuthStatus {
   /** status is the key's state. */
   status: AuthState;
@@ -162,12 +162,14 @@ export interface AuthStatus {
   managed: boolean;
   /** source is where the last check found the key. */
   source: KeySource;
-  /** keyFile is the key file as the helper judges it. */
-  keyFile: KeyFileStatus;
+  /** keyFile is the key file as the helper judges it. Optional: absent in inherit mode and without a working auth manager. */
+  keyFile?: KeyFileStatus;
   /** keyCommandConfigured is true when auth.keyCommand is set. */
   keyCommandConfigured: boolean;
   /** fingerprint is the first 8 hex digits of the key's SHA-256. Optional: absent without a key. */
   fingerprint?: string;
+  /** runtimeKeyFile is the bridge's private copy of the key it found in its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the helper reads: a 0600 file in a directory only the user can enter, removed when the bridge exits. Optional: absent when the bridge has no such key (or the helper is the user's own). */
+  runtimeKeyFile?: string;
   /** ttlMs is the key lifetime claude is given, in milliseconds (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode. */
   ttlMs?: number;
   /** lastRefresh is when the helper last ran, RFC 3339. Optional: absent before the first check. */

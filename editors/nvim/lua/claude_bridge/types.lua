@@ -141,7 +141,7 @@
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
 ---@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
 
---- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts.
+--- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError.
 ---@class claude_bridge.AuthStatus
 ---@field status claude_bridge.AuthState status is the key's state.
 ---@field mode claude_bridge.AuthMode mode is the auth mode.
@@ -151,9 +151,10 @@
 ---@field helperManagedContent boolean helperManagedContent is true when the helper file holds exactly what this bridge would write.
 ---@field managed boolean managed is true when the bridge writes and restores the helper (auth.manageHelper).
 ---@field source claude_bridge.KeySource source is where the last check found the key.
----@field keyFile claude_bridge.KeyFileStatus keyFile is the key file as the helper judges it.
+---@field keyFile? claude_bridge.KeyFileStatus keyFile is the key file as the helper judges it. Optional: absent in inherit mode and without a working auth manager.
 ---@field keyCommandConfigured boolean keyCommandConfigured is true when auth.keyCommand is set.
 ---@field fingerprint? string fingerprint is the first 8 hex digits of the key's SHA-256. Optional: absent without a key.
+---@field runtimeKeyFile? string runtimeKeyFile is the bridge's private copy of the key it found in its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the helper reads: a 0600 file in a directory only the user can enter, removed when the bridge exits. Optional: absent when the bridge has no such key (or the helper is the user's own).
 ---@field ttlMs? integer ttlMs is the key lifetime claude is given, in milliseconds (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode.
 ---@field lastRefresh? string lastRefresh is when the helper last ran, RFC 3339. Optional: absent before the first check.
 ---@field lastRefreshOk boolean lastRefreshOk is true when that run yielded a key.
