@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claude-bridge/claude-bridge/server"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -30,7 +30,7 @@ func TestTwoConcurrentTasksInTwoFolders(t *testing.T) {
 	// Both run at the same time: claude.tasks shows them running together.
 	together := false
 	for deadline := time.Now().Add(20 * time.Second); !together && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		var tasks []server.TaskInfo
+		var tasks []lspext.TaskInfo
 		if err := b.command("claude.tasks", nil, &tasks); err != nil {
 			t.Fatal(err)
 		}
@@ -74,11 +74,11 @@ func TestQueuePastTheLimit(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var tasks []server.TaskInfo
+	var tasks []lspext.TaskInfo
 	if err := b.command("claude.tasks", nil, &tasks); err != nil {
 		t.Fatal(err)
 	}
-	status := map[string]string{}
+	status := map[string]lspext.TaskStatus{}
 	for _, ti := range tasks {
 		status[ti.TaskID] = ti.Status
 	}
@@ -324,30 +324,52 @@ func TestContextBecomesMentions(t *testing.T) {
 	}
 }
 
+// TestBadRequests: a request that is wrong gets -32602 (-32601 for an
+// unknown method) with a message saying what is wrong; arguments are read
+// strictly, so a misspelt or misplaced field is refused, not ignored; the
+// bridge serves on, and no task was started.
 func TestBadRequests(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
 	cases := []struct {
+		cmd  string
 		args any
-		code string
+		want string
 	}{
-		{map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}, "-32602"},
-		{map[string]any{"prompt": ""}, "-32602"},
-		{map[string]any{"prompt": "x", "permissionMode": "yolo"}, "-32602"},
+		{"claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}, "not one of the editor's workspace folders"},
+		{"claude.run", map[string]any{"prompt": ""}, "claude.run needs a prompt"},
+		{"claude.run", map[string]any{}, "claude.run: arguments[0]: missing field prompt"},
+		{"claude.run", map[string]any{"prompt": "x", "permissionMode": "yolo"}, `unknown permissionMode "yolo"`},
+		{"claude.run", map[string]any{"prompt": "x", "taskID": "t"}, `claude.run: arguments[0]: unknown field "taskID"`},
+		{"claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": "file:///a", "rnge": map[string]any{}}}},
+			`claude.run: arguments[0]: unknown field "context[0].rnge"`},
+		{"claude.run", map[string]any{"prompt": 42}, "claude.run: arguments[0]: field prompt is a number, not a string"},
+		{"claude.run", "just a prompt", "claude.run: arguments[0]: the value is a string, not an object"},
+		{"claude.followUp", map[string]any{"taskId": "t", "prompt": "p", "newTaskID": "x"}, `claude.followUp: arguments[0]: unknown field "newTaskID"`},
+		{"claude.cancel", map[string]any{"taskId": "t", "force": true}, `claude.cancel: arguments[0]: unknown field "force"`},
+		{"claude.cancel", map[string]any{}, "claude.cancel: arguments[0]: missing field taskId"},
+		{"claude.cancel", map[string]string{"taskId": "ghost"}, `no task "ghost"`},
+		{"claude.cancel", "ghost", `no task "ghost"`},
+		{"claude.tasks", map[string]any{"process": true}, `claude.tasks: arguments[0]: unknown field "process"`},
+		{"claude.authStatus", map[string]any{"verbose": true}, `claude.authStatus: arguments[0]: unknown field "verbose"`},
+		{"claude.nope", nil, `unknown command "claude.nope"`},
 	}
 	for _, c := range cases {
-		err := b.command("claude.run", c.args, nil)
-		if err == nil || !strings.Contains(err.Error(), c.code) {
-			t.Errorf("claude.run %v: %v", c.args, err)
+		err := b.command(c.cmd, c.args, nil)
+		if err == nil || !strings.Contains(err.Error(), "error -32602") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %v: %v; want -32602 saying %q", c.cmd, c.args, err, c.want)
 		}
-	}
-	if err := b.command("claude.nope", nil, nil); err == nil || !strings.Contains(err.Error(), "-32602") {
-		t.Errorf("unknown command: %v", err)
 	}
 	if err := b.client.Request("textDocument/hover", map[string]any{}, nil, 5*time.Second); err == nil || !strings.Contains(err.Error(), "-32601") {
 		t.Errorf("unknown method: %v", err)
 	}
-	if err := b.command("claude.cancel", map[string]string{"taskId": "ghost"}, nil); err == nil {
-		t.Error("cancel of an unknown task should be an error")
+	if n := len(b.api.MessageRequests()); n != 0 {
+		t.Errorf("%d API requests: a bad request started a task", n)
+	}
+	// Empty arguments are fine where nothing is required.
+	for _, cmd := range []string{"claude.tasks", "claude.authStatus"} {
+		if err := b.command(cmd, map[string]any{}, nil); err != nil {
+			t.Errorf("%s {}: %v", cmd, err)
+		}
 	}
 }
 
@@ -369,7 +391,7 @@ func TestMalformedFramesKeepTheServerUp(t *testing.T) {
 	if err := b.client.WriteRaw(fmt.Sprintf("content-length: %d\r\n\r\n%s", len(body), body)); err != nil {
 		t.Fatal(err)
 	}
-	var tasks []server.TaskInfo
+	var tasks []lspext.TaskInfo
 	if err := b.command("claude.tasks", nil, &tasks); err != nil {
 		t.Fatalf("the server stopped serving after bad frames: %v", err)
 	}
@@ -424,7 +446,7 @@ func TestCancelOvertakingTheStart(t *testing.T) {
 		if reply == nil {
 			t.Fatalf("%s (%s): no reply: the cancel was lost", id, route)
 		}
-		var res server.RunResult
+		var res lspext.RunResult
 		_ = json.Unmarshal(reply.Result, &res)
 		if res.Status != "cancelled" {
 			t.Errorf("%s (%s): result = %+v", id, route, res)

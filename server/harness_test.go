@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/server"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -138,7 +138,7 @@ func (b *bridge) run(args map[string]any) *lsptest.Call {
 }
 
 // result waits for a claude.run / claude.followUp reply.
-func (b *bridge) result(call *lsptest.Call) server.RunResult {
+func (b *bridge) result(call *lsptest.Call) lspext.RunResult {
 	b.t.Helper()
 	m, err := call.Wait(90 * time.Second)
 	if err != nil {
@@ -147,9 +147,9 @@ func (b *bridge) result(call *lsptest.Call) server.RunResult {
 	if m.Error != nil {
 		b.t.Fatalf("command failed: %d %s", m.Error.Code, m.Error.Message)
 	}
-	var r server.RunResult
-	if err := json.Unmarshal(m.Result, &r); err != nil {
-		b.t.Fatal(err)
+	var r lspext.RunResult
+	if err := lspext.Decode(m.Result, &r); err != nil {
+		b.t.Fatalf("reply %s: %v", m.Result, err)
 	}
 	return r
 }

@@ -15,9 +15,6 @@ import (
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
-// Commands are the workspace/executeCommand commands the bridge serves.
-var Commands = []string{"claude.run", "claude.cancel", "claude.followUp", "claude.tasks", "claude.authStatus"}
-
 // clientCaps are the client capabilities the bridge looks at.
 type clientCaps struct {
 	workDoneProgress bool

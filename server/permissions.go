@@ -22,14 +22,12 @@ const (
 // askPermission asks the editor with window/showMessageRequest. A dismissed
 // question, or an editor that cannot answer, is a Deny.
 func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.PermissionRequest) (runner.Decision, string) {
-	params := map[string]any{
-		"type":    protocol.MessageTypeInfo,
-		"message": permissionMessage(req, v.root),
-		"actions": []map[string]string{{"title": actionAllow}, {"title": actionAllowTask}, {"title": actionDeny}},
+	params := &protocol.ShowMessageRequestParams{
+		Type:    protocol.MessageTypeInfo,
+		Message: permissionMessage(req, v.root),
+		Actions: []protocol.MessageActionItem{{Title: actionAllow}, {Title: actionAllowTask}, {Title: actionDeny}},
 	}
-	var answer *struct {
-		Title string `json:"title"`
-	}
+	var answer *protocol.MessageActionItem
 	if err := s.call(ctx, "window/showMessageRequest", params, &answer); err != nil {
 		if ctx.Err() != nil {
 			return runner.Deny, "The task was cancelled."

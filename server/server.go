@@ -330,27 +330,29 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 }
 
 // namedTask reads, on the read loop, the task id and progress token a
-// claude.run or claude.followUp request gives (either may be "").
+// claude.run or claude.followUp request gives (either may be ""). It
+// decodes only those two of the arguments (a prompt may be long): the
+// request's own goroutine decodes them all, strictly.
 func namedTask(method string, params json.RawMessage) (taskID, token string) {
 	if method != "workspace/executeCommand" {
 		return "", ""
 	}
-	var p struct {
-		Command   string `json:"command"`
-		Arguments []struct {
-			TaskID    string `json:"taskId"`
-			NewTaskID string `json:"newTaskId"`
-		} `json:"arguments"`
-		WorkDoneToken json.RawMessage `json:"workDoneToken"`
-	}
+	var p executeCommandParams
 	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 {
 		return "", ""
 	}
+	var ids struct {
+		TaskID    string `json:"taskId"`    // lspext.RunArgs.TaskID
+		NewTaskID string `json:"newTaskId"` // lspext.FollowUpArgs.NewTaskID
+	}
+	if json.Unmarshal(p.Arguments[0], &ids) != nil {
+		return "", ""
+	}
 	switch p.Command {
-	case "claude.run":
-		taskID = p.Arguments[0].TaskID
-	case "claude.followUp":
-		taskID = p.Arguments[0].NewTaskID
+	case lspext.CommandRun:
+		taskID = ids.TaskID
+	case lspext.CommandFollowUp:
+		taskID = ids.NewTaskID
 	default:
 		return "", ""
 	}
@@ -390,17 +392,22 @@ func (s *Server) reply(id jsonrpc2.ID, res any, err error, wait bool) {
 	}
 }
 
+// executeCommandParams is LSP's ExecuteCommandParams with the arguments
+// left to decode by command (lspext's types) and the progress token kept
+// as the editor spelled it (protocol.ProgressToken holds numbers as int32).
+type executeCommandParams struct {
+	Command       string            `json:"command"`
+	Arguments     []json.RawMessage `json:"arguments"`
+	WorkDoneToken json.RawMessage   `json:"workDoneToken"`
+}
+
 // request dispatches one request by method.
 func (s *Server) request(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	switch method {
 	case "shutdown":
 		return s.shutdown()
 	case "workspace/executeCommand":
-		var p struct {
-			Command       string            `json:"command"`
-			Arguments     []json.RawMessage `json:"arguments"`
-			WorkDoneToken json.RawMessage   `json:"workDoneToken"`
-		}
+		var p executeCommandParams
 		if err := json.Unmarshal(params, &p); err != nil {
 			return nil, invalidParams("workspace/executeCommand: %v", err)
 		}

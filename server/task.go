@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // carryTimeout bounds how long a task's reply waits for its last edits to
@@ -123,49 +124,27 @@ func (v *taskView) Event(t *runner.Task, ev runner.Event) {
 	if ev.Kind == runner.EventResult {
 		v.drainEdits()
 	}
-	if ev.Kind == runner.EventText || ev.Kind == runner.EventThinking {
-		v.sendText(ev)
-		return
-	}
-	v.send(ev.Kind, eventParams(ev, v.s.editorURI))
+	v.send(eventOf(ev, v.s.editorURI))
 }
 
-// textEvent is a text or thinking claude/event. The most frequent event
-// gets a struct, which encodes several times faster than a map.
-type textEvent struct {
-	TaskID    string `json:"taskId"`
-	Seq       int64  `json:"seq"`
-	Kind      string `json:"kind"`
-	MessageID string `json:"messageId"`
-	Text      string `json:"text"`
-}
-
-func (v *taskView) sendText(ev runner.Event) {
-	v.emitMu.Lock()
-	defer v.emitMu.Unlock()
-	v.seq++
-	v.s.notify("claude/event", &textEvent{TaskID: v.id, Seq: v.seq, Kind: string(ev.Kind), MessageID: ev.MessageID, Text: ev.Text})
-}
-
-// send numbers and sends one claude/event.
-func (v *taskView) send(kind runner.EventKind, params map[string]any) {
-	if params == nil {
+// send numbers and sends one claude/event (nil: none). The text event is
+// the most frequent: a struct of two strings, encoded by segmentio's
+// encoder (lspstream), as cheap as the event can be.
+func (v *taskView) send(e lspext.Event) {
+	if e == nil {
 		return
 	}
 	v.emitMu.Lock()
 	defer v.emitMu.Unlock()
 	v.seq++
-	params["taskId"] = v.id
-	params["seq"] = v.seq
-	params["kind"] = string(kind)
-	v.s.notify("claude/event", params)
+	v.s.notify(lspext.MethodEvent, lspext.Stamp(e, v.id, v.seq))
 }
 
 // status reports something the bridge did for the task, as a status event
 // and a progress report.
 func (v *taskView) status(msg string) {
 	v.progress.report(msg)
-	v.send(runner.EventStatus, map[string]any{"message": msg})
+	v.send(&lspext.StatusEvent{Message: msg})
 }
 
 // AskPermission implements runner.Observer.

@@ -124,6 +124,12 @@ export interface FollowUpArgs {
   newTaskId?: string;
 }
 
+/** TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo. */
+export interface TasksArgs {
+  /** processes asks for the reply as a TasksResult, with the bridge's claude processes counted. Optional: default false. */
+  processes?: boolean;
+}
+
 /** TaskInfo is one entry of the claude.tasks reply: an array, oldest task first, of the running tasks and the 200 most recent finished ones. */
 export interface TaskInfo {
   /** taskId is the task's id. */
@@ -142,6 +148,28 @@ export interface TaskInfo {
   endedAt?: string;
   /** costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost). */
   costUsd?: number;
+}
+
+/** TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array. */
+export interface TasksResult {
+  /** tasks is the array the reply is without processes. */
+  tasks: TaskInfo[];
+  /** processes counts the bridge's claude processes. */
+  processes: ProcessCounts;
+}
+
+/** ProcessCounts counts the bridge's claude processes (maxIdleProcesses and maxConcurrentTasks bound them). */
+export interface ProcessCounts {
+  /** live is every claude process not yet gone. */
+  live: number;
+  /** running is those running a task. */
+  running: number;
+  /** idle is those kept after a task for a follow-up. */
+  idle: number;
+  /** maxIdle is the idle budget (maxIdleProcesses). */
+  maxIdle: number;
+  /** slots is the most alive at once (maxConcurrentTasks). */
+  slots: number;
 }
 
 /** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError. */
@@ -494,8 +522,8 @@ export interface CommandTypes {
   'claude.cancel': { args: CancelArgs; result: CancelResult };
   /** Continues a task's conversation as a new task: FollowUpArgs → RunResult. */
   'claude.followUp': { args: FollowUpArgs; result: RunResult };
-  /** Lists the tasks: no arguments → TaskInfo[]. */
-  'claude.tasks': { args: undefined; result: TaskInfo[] };
+  /** Lists the tasks: no arguments → TaskInfo[]; TasksArgs {processes: true} → TasksResult. */
+  'claude.tasks': { args: TasksArgs | undefined; result: TaskInfo[] | TasksResult };
   /** Reports the authentication state: no arguments → AuthStatus. */
   'claude.authStatus': { args: undefined; result: AuthStatus };
 }

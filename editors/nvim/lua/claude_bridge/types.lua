@@ -130,6 +130,10 @@
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
 
+--- TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo.
+---@class claude_bridge.TasksArgs
+---@field processes? boolean processes asks for the reply as a TasksResult, with the bridge's claude processes counted. Optional: default false.
+
 --- TaskInfo is one entry of the claude.tasks reply: an array, oldest task first, of the running tasks and the 200 most recent finished ones.
 ---@class claude_bridge.TaskInfo
 ---@field taskId string taskId is the task's id.
@@ -140,6 +144,19 @@
 ---@field startedAt string startedAt is when the task was created, RFC 3339 in UTC with nanoseconds.
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
 ---@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
+
+--- TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array.
+---@class claude_bridge.TasksResult
+---@field tasks claude_bridge.TaskInfo[] tasks is the array the reply is without processes.
+---@field processes claude_bridge.ProcessCounts processes counts the bridge's claude processes.
+
+--- ProcessCounts counts the bridge's claude processes (maxIdleProcesses and maxConcurrentTasks bound them).
+---@class claude_bridge.ProcessCounts
+---@field live integer live is every claude process not yet gone.
+---@field running integer running is those running a task.
+---@field idle integer idle is those kept after a task for a follow-up.
+---@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses).
+---@field slots integer slots is the most alive at once (maxConcurrentTasks).
 
 --- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError.
 ---@class claude_bridge.AuthStatus
@@ -343,7 +360,7 @@ M.commands = {
   run = 'claude.run', -- arguments[0]: claude_bridge.RunArgs; reply: claude_bridge.RunResult
   cancel = 'claude.cancel', -- arguments[0]: claude_bridge.CancelArgs; reply: claude_bridge.CancelResult
   follow_up = 'claude.followUp', -- arguments[0]: claude_bridge.FollowUpArgs; reply: claude_bridge.RunResult
-  tasks = 'claude.tasks', -- no arguments; reply: claude_bridge.TaskInfo[]
+  tasks = 'claude.tasks', -- arguments[0] (optional): claude_bridge.TasksArgs; reply: claude_bridge.TaskInfo[]|claude_bridge.TasksResult
   auth_status = 'claude.authStatus', -- no arguments; reply: claude_bridge.AuthStatus
 }
 
