@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -44,13 +43,9 @@ func TestAuthConfig(t *testing.T) {
 // authStatus asks for claude.authStatus and decodes the reply strictly.
 func (b *bridge) authStatus() lspext.AuthStatus {
 	b.t.Helper()
-	var raw json.RawMessage
-	if err := b.command(lspext.CommandAuthStatus, nil, &raw); err != nil {
-		b.t.Fatal(err)
-	}
 	var st lspext.AuthStatus
-	if err := lspext.Decode(raw, &st); err != nil {
-		b.t.Fatalf("claude.authStatus reply %s: %v", raw, err)
+	if err := b.command(lspext.CommandAuthStatus, nil, &st); err != nil {
+		b.t.Fatal(err)
 	}
 	return st
 }
@@ -60,11 +55,7 @@ func (b *bridge) authStatus() lspext.AuthStatus {
 func (b *bridge) waitAuthOK() {
 	b.t.Helper()
 	if _, err := b.client.WaitFor(lspext.MethodAuthChanged, 30*time.Second, func(m lsptest.Message) bool {
-		var p lspext.AuthChangedParams
-		if err := lspext.Decode(m.Params, &p); err != nil {
-			b.t.Errorf("%s: %v", lspext.MethodAuthChanged, err)
-		}
-		return p.Status == lspext.AuthOK
+		return lsptest.Decode[lspext.AuthChangedParams](b.t, lspext.MethodAuthChanged, m.Params).Status == lspext.AuthOK
 	}); err != nil {
 		b.t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.lsp.dev/protocol"
+
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
@@ -16,7 +18,7 @@ import (
 
 func allowAll(b *bridge) {
 	b.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
-		return map[string]string{"title": "Allow"}, nil
+		return &protocol.MessageActionItem{Title: "Allow"}, nil
 	})
 }
 
@@ -63,15 +65,11 @@ func TestQueuePastTheLimit(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow}, init: map[string]any{"maxConcurrentTasks": 1}})
 	c1 := b.run(map[string]any{"prompt": "first", "taskId": "q1"})
 	// q1 is past the queue once claude has started for it.
-	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q1"`) && strings.Contains(string(m.Params), `"kind":"started"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "q1", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	c2 := b.run(map[string]any{"prompt": "second", "taskId": "q2"})
-	if _, err := b.client.WaitFor("claude/event", 10*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q2"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.QueuedEvent](t, b.client, "q2", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	var tasks []lspext.TaskInfo
@@ -82,27 +80,27 @@ func TestQueuePastTheLimit(t *testing.T) {
 	for _, ti := range tasks {
 		status[ti.TaskID] = ti.Status
 	}
-	if status["q2"] != "queued" || status["q1"] == "queued" {
+	if status["q2"] != lspext.StatusQueued || status["q1"] == lspext.StatusQueued {
 		t.Errorf("while q1 runs: statuses = %v", status)
 	}
 	r1, r2 := b.result(c1), b.result(c2)
 	if r1.Status != "completed" || r2.Status != "completed" {
 		t.Fatalf("results %+v / %+v", r1, r2)
 	}
-	prog := b.client.Progress("claude-bridge/q2")
-	if len(prog) < 2 || prog[1]["message"] != "Queued (1 task ahead)" {
-		t.Errorf("q2 progress = %v", prog)
+	prog := b.client.Progress(t, "claude-bridge/q2")
+	if len(prog) < 2 || prog[1].Message != "Queued (1 task ahead)" {
+		t.Errorf("q2 progress = %+v", prog)
 	}
-	q2 := b.client.Events("q2")
-	if q2[0]["kind"] != "queued" || q2[0]["waiting"] != true {
-		t.Errorf("q2's first event = %v", q2[0])
+	if q2 := b.client.Events(t, "q2"); len(q2) == 0 {
+		t.Error("no events of q2")
+	} else if q, ok := q2[0].(*lspext.QueuedEvent); !ok || !q.Waiting || q.Position != 1 {
+		t.Errorf("q2's first event = %+v", q2[0])
 	}
-	started, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q2"`) && strings.Contains(string(m.Params), `"kind":"started"`)
-	})
-	ended, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q1"`) && strings.Contains(string(m.Params), `"kind":"result"`)
-	})
+	_, started, err1 := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "q2", time.Second)
+	_, ended, err2 := lsptest.WaitEvent[*lspext.ResultEvent](t, b.client, "q1", time.Second)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
 	if started.Seq < ended.Seq {
 		t.Error("q2 started before q1 ended: the limit of 1 was not kept")
 	}
@@ -167,9 +165,7 @@ func TestFollowUpOfRunningTaskRefused(t *testing.T) {
 func TestShutdownWhileTaskRuns(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
 	call := b.run(map[string]any{"prompt": "slow", "taskId": "s"})
-	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"kind":"started"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -200,9 +196,7 @@ func TestShutdownWhileTaskRuns(t *testing.T) {
 func TestEditorGoneWhileTaskRuns(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
 	b.run(map[string]any{"prompt": "slow", "taskId": "g"})
-	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"kind":"started"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if len(claudeProcessesIn(t, b.ws(0))) == 0 {
@@ -262,7 +256,7 @@ exit 3
 	if res.Status != "failed" || !strings.Contains(res.Result, "exited with code 3") || !strings.Contains(res.Result, "out of memory in the frobnicator") {
 		t.Errorf("result = %+v", res)
 	}
-	if kinds := lsptest.Kinds(b.client.Events("x")); !strings.Contains(kinds, "text") || !strings.HasSuffix(kinds, "result") {
+	if kinds := lsptest.Kinds(b.client.Events(t, "x")); !strings.Contains(kinds, "text") || !strings.HasSuffix(kinds, "result") {
 		t.Errorf("events = %s", kinds)
 	}
 }
@@ -283,14 +277,9 @@ read line
 	if res.Status != "completed" || res.Result != "still fine" {
 		t.Errorf("result = %+v", res)
 	}
-	var other lsptest.Event
-	for _, e := range b.client.Events("g") {
-		if e["kind"] == "other" {
-			other = e
-		}
-	}
-	if other == nil || !strings.Contains(fmt.Sprint(other["raw"]), "brand_new_message") {
-		t.Errorf("unknown message type not passed on: %v", other)
+	other := lsptest.Last[*lspext.OtherEvent](b.client.Events(t, "g"))
+	if other == nil || !strings.Contains(string(other.Raw), "brand_new_message") {
+		t.Errorf("unknown message type not passed on: %+v", other)
 	}
 }
 
@@ -446,9 +435,8 @@ func TestCancelOvertakingTheStart(t *testing.T) {
 		if reply == nil {
 			t.Fatalf("%s (%s): no reply: the cancel was lost", id, route)
 		}
-		var res lspext.RunResult
-		_ = json.Unmarshal(reply.Result, &res)
-		if res.Status != "cancelled" {
+		res := lsptest.Decode[lspext.RunResult](t, "claude.run reply", reply.Result)
+		if res.Status != lspext.StatusCancelled {
 			t.Errorf("%s (%s): result = %+v", id, route, res)
 		}
 	}

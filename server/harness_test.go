@@ -5,10 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
+
+	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/auth"
@@ -110,9 +113,12 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	if o.initialize != nil {
 		o.initialize(params, folders)
 	}
-	var res map[string]any
+	var res protocol.InitializeResult
 	if err := b.client.Request("initialize", params, &res, 10*time.Second); err != nil {
 		t.Fatal(err)
+	}
+	if c := res.Capabilities.ExecuteCommandProvider; c == nil || strings.Join(c.Commands, " ") != strings.Join(lspext.Commands, " ") {
+		t.Fatalf("initialize: executeCommandProvider = %+v, want the commands %v", c, lspext.Commands)
 	}
 	_ = b.client.Notify("initialized", map[string]any{})
 	t.Cleanup(func() {
@@ -154,6 +160,8 @@ func (b *bridge) result(call *lsptest.Call) lspext.RunResult {
 	return r
 }
 
+// command sends workspace/executeCommand with arg as arguments[0] and
+// decodes the reply strictly into out (an lspext type; nil: not decoded).
 func (b *bridge) command(cmd string, arg any, out any) error {
 	return b.client.Request("workspace/executeCommand", map[string]any{"command": cmd, "arguments": []any{arg}}, out, 30*time.Second)
 }
