@@ -334,6 +334,3 @@ func (m *Manager) Live() int { return m.pool.stats().Live }
 
 // Stats counts the claude processes: live, busy, idle and the budgets.
 func (m *Manager) Stats() PoolStats { return m.pool.stats() }
-
-// Queued reports the task ids waiting for a slot, first first.
-func (m *Manager) Queued() []string { return m.queue.ids() }

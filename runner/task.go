@@ -108,13 +108,6 @@ func (t *Task) SessionID() string {
 	return t.sessionID
 }
 
-// Outcome is the terminal result, or nil while the task runs.
-func (t *Task) Outcome() *Outcome {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.outcome
-}
-
 // Info returns a snapshot.
 func (t *Task) Info() Info {
 	t.mu.Lock()
@@ -482,8 +475,9 @@ func (t *Task) handleControl(s *session, l *stream.Line) {
 		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
 		return
 	}
+	in := decodeInput(req.Input)
 	pr := PermissionRequest{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description,
-		Summary: Summarize(req.ToolName, req.Input, t.Spec.Workspace)}
+		Summary: summarize(req.ToolName, in, t.Spec.Workspace), KeyInput: in.keyInput(t.Spec.Workspace)}
 	decision, reason, automatic := t.decide(pr)
 	if decision == Deny {
 		if reason == "" {

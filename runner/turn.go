@@ -17,7 +17,7 @@ import (
 func (t *Task) run() Outcome {
 	start := time.Now()
 	q := t.mgr.queue
-	tk, ahead, waits := q.enter(t.ID)
+	tk, ahead, waits := q.enter()
 	defer q.leave(tk) // also on a panic; finish gives the slot back first
 	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: ahead, Waiting: waits}})
 	var out Outcome

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -21,10 +20,10 @@ const (
 
 // askPermission asks the editor with window/showMessageRequest. A dismissed
 // question, or an editor that cannot answer, is a Deny.
-func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.PermissionRequest) (runner.Decision, string) {
+func (s *Server) askPermission(ctx context.Context, req runner.PermissionRequest) (runner.Decision, string) {
 	params := &protocol.ShowMessageRequestParams{
 		Type:    protocol.MessageTypeInfo,
-		Message: permissionMessage(req, v.root),
+		Message: permissionMessage(req),
 		Actions: []protocol.MessageActionItem{{Title: actionAllow}, {Title: actionAllowTask}, {Title: actionDeny}},
 	}
 	var answer *protocol.MessageActionItem
@@ -50,34 +49,14 @@ func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.Perm
 	return runner.Deny, "The user denied " + req.ToolName + " in the editor."
 }
 
-// permissionMessage names the tool and its key input:
-// "Claude wants to run Bash: `go test ./...`".
-func permissionMessage(req runner.PermissionRequest, root string) string {
-	var in struct {
-		Command  string `json:"command"`
-		FilePath string `json:"file_path"`
-		Notebook string `json:"notebook_path"`
-		URL      string `json:"url"`
-		Pattern  string `json:"pattern"`
-	}
-	_ = json.Unmarshal(req.Input, &in)
-	key := in.Command
-	switch {
-	case key != "":
-	case in.FilePath != "":
-		key = runner.RelPath(in.FilePath, root)
-	case in.Notebook != "":
-		key = runner.RelPath(in.Notebook, root)
-	case in.URL != "":
-		key = in.URL
-	case in.Pattern != "":
-		key = in.Pattern
-	}
-	if key == "" {
+// permissionMessage names the tool and what it is to be allowed, whole
+// (runner.PermissionRequest.KeyInput): "Claude wants to run Bash: `go test ./...`".
+func permissionMessage(req runner.PermissionRequest) string {
+	if req.KeyInput == "" {
 		if req.Description != "" {
 			return fmt.Sprintf("Claude wants to run %s: %s", req.ToolName, firstLine(req.Description, 200))
 		}
 		return "Claude wants to run " + req.ToolName
 	}
-	return fmt.Sprintf("Claude wants to run %s: `%s`", req.ToolName, firstLine(key, 300))
+	return fmt.Sprintf("Claude wants to run %s: `%s`", req.ToolName, firstLine(req.KeyInput, 300))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"runtime/debug"
 	"strconv"
@@ -66,6 +67,8 @@ type Options struct {
 	SetLogLevel func(level string)
 }
 
+// serverState is where the connection is in LSP's lifecycle: new (only
+// initialize is served), initialized, shut down (only exit is served).
 type serverState int
 
 const (
@@ -73,6 +76,18 @@ const (
 	stateInitialized
 	stateShutdown
 )
+
+func (s serverState) String() string {
+	switch s {
+	case stateNew:
+		return "new"
+	case stateInitialized:
+		return "initialized"
+	case stateShutdown:
+		return "shutdown"
+	}
+	return fmt.Sprintf("serverState(%d)", int(s))
+}
 
 // Server is one editor connection.
 type Server struct {
@@ -284,9 +299,11 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reply(id, res, err, false)
 		return
 	case state == stateNew:
+		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "the server is not initialized: send initialize first"), false)
 		return
 	case state == stateShutdown && method != "shutdown":
+		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
@@ -426,7 +443,7 @@ func (s *Server) notification(method string, params json.RawMessage) {
 		return
 	}
 	if state == stateNew {
-		s.log.Debug("notification before initialize dropped", zap.String("method", method))
+		s.log.Debug("notification dropped", zap.String("method", method), zap.Stringer("state", state))
 		return
 	}
 	switch method {

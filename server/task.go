@@ -32,13 +32,13 @@ type taskView struct {
 	editsDone chan struct{}
 	drainOnce sync.Once
 
-	mu     sync.Mutex // guards extra
-	extra  []string   // files changed on disk by other means during the task
-	extraS map[string]bool
+	mu           sync.Mutex      // guards the two below
+	external     []string        // URIs of files changed on disk by other means during the task, in order
+	externalSeen map[string]bool // the same, as a set
 }
 
 func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMessage) (any, error) {
-	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), extraS: map[string]bool{}}
+	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), externalSeen: map[string]bool{}}
 	t, err := s.mgr.NewTask(spec, v)
 	if err != nil {
 		return nil, taskError(err)
@@ -101,16 +101,16 @@ func (v *taskView) carryLoop() {
 func (v *taskView) noteExternal(uri string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if !v.extraS[uri] {
-		v.extraS[uri] = true
-		v.extra = append(v.extra, uri)
+	if !v.externalSeen[uri] {
+		v.externalSeen[uri] = true
+		v.external = append(v.external, uri)
 	}
 }
 
 func (v *taskView) externalURIs() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return append([]string(nil), v.extra...)
+	return append([]string(nil), v.external...)
 }
 
 // Event implements runner.Observer.
@@ -149,5 +149,5 @@ func (v *taskView) status(msg string) {
 
 // AskPermission implements runner.Observer.
 func (v *taskView) AskPermission(ctx context.Context, t *runner.Task, req runner.PermissionRequest) (runner.Decision, string) {
-	return v.s.askPermission(ctx, v, req)
+	return v.s.askPermission(ctx, req)
 }
