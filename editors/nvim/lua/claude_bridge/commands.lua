@@ -251,6 +251,7 @@ function M.follow_up(opts)
     return nil
   end
   local id = tasks.new_id()
+  arg.newTaskId = id -- the follow-up's events carry this id
   local task = tasks.add({
     id = id,
     kind = 'followUp',

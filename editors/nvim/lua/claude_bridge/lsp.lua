@@ -471,9 +471,9 @@ function M.cancel_task(task)
     return true
   end
   task.cancel_attempts = (task.cancel_attempts or 0) + 1
-  if task.kind == 'followUp' and task.local_id == nil then
-    -- The bridge has not named this follow-up yet: cancel by its progress token now, and
-    -- by its id once its first event names it.
+  if task.kind == 'followUp' and (task.events_seen or 0) == 0 then
+    -- No event of this follow-up yet: cancel by its progress token now, and by its id
+    -- (newTaskId) once its first event shows the bridge runs it.
     M.notify(client, 'window/workDoneProgress/cancel', { token = task.token })
     return true
   end
