@@ -136,14 +136,6 @@ func ExpandHome(p, home string) string {
 	return p
 }
 
-// Launch is what an authentication manager adds to a claude command.
-type Launch struct {
-	Args []string
-	// Env rewrites the child's environment (e.g. removes
-	// ANTHROPIC_API_KEY); nil leaves it as it is.
-	Env func(env []string) []string
-}
-
 // Options are the per-task settings that shape claude's command line.
 type Options struct {
 	Model           string

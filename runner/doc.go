@@ -34,7 +34,9 @@
 //     EOF of stderr).
 //   - The read loop starts handleControl per control request from claude
 //     (ends when the permission question is answered or the task's ctx
-//     ends) and on401 per HTTP 401 (ends when the auth manager answers).
+//     ends) and an authStep per HTTP 401 retry and per first answer of
+//     the API after one (ends when the auth manager has answered, after
+//     the step before it).
 //   - Task.await starts one stopper per cancel or abort (ends once the
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).

@@ -109,7 +109,11 @@ type PermissionRequest struct {
 	ToolName    string
 	Input       json.RawMessage
 	Description string
-	Summary     string
+	Summary     string // "Bash: go test ./...", as ToolUse.Summary (cut to a line)
+	// KeyInput is what the user is asked to allow, whole: the command, the
+	// file (relative to the workspace), the URL or the pattern; "" when the
+	// input has none of these (Description may say what the call does).
+	KeyInput string
 }
 
 // Decision answers a permission question.

@@ -12,37 +12,42 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
-// Auth is what an authentication manager does for the runner: decorate each
-// claude command, vet claude's init, react to 401s and explain failures.
-// runner/auth implements it.
+// Auth is the auth manager as the runner uses it: it decorates each claude
+// command, vets claude's init, counts a task's HTTP 401s (reset when a
+// request gets through again) and explains why a key cannot be had.
+// *auth.Manager (runner/auth) implements it; the server hands the runner
+// the manager wrapped so that calls wait for its start (server/auth.go).
 type Auth interface {
-	Launch() (Launch, error)
+	// Launch is what one claude process needs: --settings arguments and
+	// its environment (see auth.Launch).
+	Launch() (auth.Launch, error)
 	// CheckInit returns a warning when claude did not take its key from
-	// where the manager expected.
+	// where the manager expected ("" when it did).
 	CheckInit(apiKeySource string) string
-	// On401 is called for each HTTP 401 retry claude reports for a task.
-	On401(ctx context.Context, taskID string) AuthDecision
-	// TaskEnded lets the manager forget the task's 401 count.
-	TaskEnded(taskID string)
+	// On401 is called for each HTTP 401 retry claude reports for a task;
+	// a Decision with Abort stops the task (Err says why).
+	On401(ctx context.Context, taskID string) auth.Decision
+	// OnTaskSuccess is called when a request of the task got through after
+	// a 401, so that later 401s do not count as in a row with earlier ones.
+	OnTaskSuccess(taskID string)
+	// ForgetTask drops the task's 401 count when it has ended.
+	ForgetTask(taskID string)
 	// Fingerprint identifies the current key (never the key itself).
 	Fingerprint() string
 	// Rotated reports whether the key differs now from the one with the
-	// fingerprint given (checking afresh when needed).
-	Rotated(ctx context.Context, startFingerprint string) bool
+	// fingerprint given, checking afresh when the last check is older
+	// than maxAge.
+	Rotated(ctx context.Context, startFingerprint string, maxAge time.Duration) bool
 	// Explain says why the key cannot be had, if it cannot ("" when fine).
 	Explain() string
 }
 
-// AuthDecision is the auth manager's answer to a 401.
-type AuthDecision struct {
-	Message string // a progress message for the user
-	Abort   bool   // stop the task now instead of letting claude retry
-	Reason  string // why, naming the key source and the fix
-}
+var _ Auth = (*auth.Manager)(nil)
 
 // Config configures a Manager. Zero values mean the documented defaults.
 type Config struct {
@@ -329,6 +334,3 @@ func (m *Manager) Live() int { return m.pool.stats().Live }
 
 // Stats counts the claude processes: live, busy, idle and the budgets.
 func (m *Manager) Stats() PoolStats { return m.pool.stats() }
-
-// Queued reports the task ids waiting for a slot, first first.
-func (m *Manager) Queued() []string { return m.queue.ids() }

@@ -42,7 +42,10 @@ func (in toolInput) targetPath() string {
 // Summarize says in a few words what a tool call does, with paths relative
 // to root: "Edit server/main.go", "Bash: go test ./...", "Read README.md".
 func Summarize(tool string, input json.RawMessage, root string) string {
-	in := decodeInput(input)
+	return summarize(tool, decodeInput(input), root)
+}
+
+func summarize(tool string, in toolInput, root string) string {
 	switch {
 	case in.targetPath() != "":
 		return tool + " " + RelPath(in.targetPath(), root)
@@ -64,6 +67,21 @@ func Summarize(tool string, input json.RawMessage, root string) string {
 		return tool + " " + RelPath(in.Path, root)
 	}
 	return tool
+}
+
+// keyInput is what a permission question shows of a tool call: its key
+// input whole (the user is asked to allow exactly that), the command, the
+// file relative to root, the URL or the pattern; "" when it has none.
+func (in toolInput) keyInput(root string) string {
+	switch {
+	case in.Command != "":
+		return in.Command
+	case in.targetPath() != "":
+		return RelPath(in.targetPath(), root)
+	case in.URL != "":
+		return in.URL
+	}
+	return in.Pattern
 }
 
 // RelPath shows p relative to root when it lies inside it, by spelling or

@@ -64,6 +64,8 @@ type Task struct {
 	texts    map[string]*textState
 	curMsgID string
 	tools    map[string]ToolUse
+	after401 bool          // a 401 retry came and no answer of the API since
+	authPrev chan struct{} // closed when the last authStep is done
 	// held is streamed text not yet sent: while claude's output is
 	// already waiting to be read, consecutive deltas of one message go out
 	// as one event (fewer, larger events when the bridge falls behind; one
@@ -104,13 +106,6 @@ func (t *Task) SessionID() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.sessionID
-}
-
-// Outcome is the terminal result, or nil while the task runs.
-func (t *Task) Outcome() *Outcome {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.outcome
 }
 
 // Info returns a snapshot.
@@ -259,8 +254,8 @@ func (t *Task) handleSystem(l *stream.Line) {
 		t.emit(Event{Kind: EventRetry, Retry: r})
 		if l.ErrorStatus == 401 {
 			if a := t.mgr.cfg().Auth; a != nil {
-				// Running the key helper can take seconds: off the read loop.
-				go t.on401(a)
+				t.after401 = true
+				t.authStep(func() { t.on401(a) })
 			}
 		}
 	default:
@@ -274,8 +269,28 @@ func (t *Task) on401(a Auth) {
 		t.status(d.Message)
 	}
 	if d.Abort {
-		t.abort(d.Reason, true)
+		reason := "authentication failed again and again with the same key"
+		if d.Err != nil {
+			reason = d.Err.Error()
+		}
+		t.abort(reason, true)
 	}
+}
+
+// authStep runs f, a call into the auth manager's 401 counting (On401 runs
+// the key helper, which can take seconds), off the read loop but in the
+// order of the stream: each step waits for the one before. Called only on
+// the read loop; the step's goroutine ends when f returns.
+func (t *Task) authStep(f func()) {
+	prev, done := t.authPrev, make(chan struct{})
+	t.authPrev = done
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		f()
+	}()
 }
 
 func (t *Task) handleStreamEvent(l *stream.Line) {
@@ -367,6 +382,13 @@ func (t *Task) handleAssistant(l *stream.Line) {
 	if m == nil {
 		return
 	}
+	if t.after401 {
+		// The API answered: the request got through after the 401s.
+		t.after401 = false
+		if a := t.mgr.cfg().Auth; a != nil {
+			t.authStep(func() { a.OnTaskSuccess(t.ID) })
+		}
+	}
 	var text, thinking strings.Builder
 	for _, b := range m.Content {
 		switch b.Type {
@@ -453,8 +475,9 @@ func (t *Task) handleControl(s *session, l *stream.Line) {
 		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
 		return
 	}
+	in := decodeInput(req.Input)
 	pr := PermissionRequest{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description,
-		Summary: Summarize(req.ToolName, req.Input, t.Spec.Workspace)}
+		Summary: summarize(req.ToolName, in, t.Spec.Workspace), KeyInput: in.keyInput(t.Spec.Workspace)}
 	decision, reason, automatic := t.decide(pr)
 	if decision == Deny {
 		if reason == "" {

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -16,7 +17,7 @@ import (
 func (t *Task) run() Outcome {
 	start := time.Now()
 	q := t.mgr.queue
-	tk, ahead, waits := q.enter(t.ID)
+	tk, ahead, waits := q.enter()
 	defer q.leave(tk) // also on a panic; finish gives the slot back first
 	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: ahead, Waiting: waits}})
 	var out Outcome
@@ -29,18 +30,22 @@ func (t *Task) run() Outcome {
 	return t.finish(out, func() { q.leave(tk) })
 }
 
+// rotatedMaxAge is how old the auth manager's last check may be when an
+// attempt that failed on the key asks whether the key has changed since.
+const rotatedMaxAge = 2 * time.Second
+
 // attempts runs the turn, and runs it again (up to 3 times, in the same
 // conversation when there is one) when it failed on an API key that has
 // changed since.
 func (t *Task) attempts(start time.Time) Outcome {
 	for attempt := 1; ; attempt++ {
-		auth := t.mgr.cfg().Auth
+		a := t.mgr.cfg().Auth
 		fp := ""
-		if auth != nil {
-			fp = auth.Fingerprint()
+		if a != nil {
+			fp = a.Fingerprint()
 		}
 		out := t.turn(start)
-		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || auth == nil || !auth.Rotated(t.ctx, fp) {
+		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || a == nil || !a.Rotated(t.ctx, fp, rotatedMaxAge) {
 			return out
 		}
 		if !t.nextAttempt() {
@@ -270,7 +275,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	t.mu.Unlock()
 	t.mgr.forgetOld()
 	if a := t.mgr.cfg().Auth; a != nil {
-		a.TaskEnded(t.ID)
+		a.ForgetTask(t.ID)
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
@@ -315,9 +320,9 @@ func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error
 
 // authLaunch asks the auth manager for claude's command additions; it may
 // wait for a key helper run, so a cancel does not wait for it.
-func (t *Task) authLaunch(a Auth) (Launch, error) {
+func (t *Task) authLaunch(a Auth) (auth.Launch, error) {
 	type res struct {
-		l   Launch
+		l   auth.Launch
 		err error
 	}
 	ch := make(chan res, 1)
@@ -325,10 +330,10 @@ func (t *Task) authLaunch(a Auth) (Launch, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
+			return auth.Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
 		}
 		return r.l, nil
 	case <-t.ctx.Done():
-		return Launch{}, t.ctx.Err()
+		return auth.Launch{}, t.ctx.Err()
 	}
 }

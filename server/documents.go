@@ -11,6 +11,7 @@ import (
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/bufsync"
 	"github.com/claude-bridge/claude-bridge/server/documents"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // buffers keeps the editor's open documents (text sync) and carries agent
@@ -109,10 +110,7 @@ func (b *buffers) close() { _ = b.watcher.Close() }
 type editorClient struct{ s *Server }
 
 func (c editorClient) ApplyEdit(ctx context.Context, params *protocol.ApplyWorkspaceEditParams) (bool, string, error) {
-	var res struct {
-		Applied       bool   `json:"applied"`
-		FailureReason string `json:"failureReason"`
-	}
+	var res protocol.ApplyWorkspaceEditResponse
 	if err := c.s.call(ctx, "workspace/applyEdit", params, &res); err != nil {
 		return false, "", err
 	}
@@ -123,7 +121,7 @@ func (c editorClient) ApplyEdit(ctx context.Context, params *protocol.ApplyWorks
 type reporter struct{ s *Server }
 
 func (r reporter) Conflict(taskID, uri, message string) {
-	r.s.notify("claude/editConflict", map[string]any{"taskId": taskID, "uri": uri, "message": message})
+	r.s.notify(lspext.MethodEditConflict, &lspext.EditConflictParams{TaskID: taskID, URI: uri, Message: message})
 	r.s.ShowMessage(protocol.MessageTypeWarning, "Claude: "+message)
 	r.taskStatus(taskID, uri, message)
 }

@@ -7,11 +7,10 @@ import (
 	"time"
 	"unicode"
 
-	"go.lsp.dev/protocol"
-
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // inlineLimit caps the text of a context file put into the prompt itself
@@ -39,7 +38,7 @@ const inlineReadTimeout = 2 * time.Second
 // For a name that cannot be mentioned, the selected lines are put into the
 // prompt as text (read from disk, as claude would), so they still reach the
 // model.
-func withMentions(ctx context.Context, prompt string, refs []ContextRef, root string) (string, error) {
+func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, root string) (string, error) {
 	if len(refs) == 0 {
 		return prompt, nil
 	}
@@ -67,7 +66,7 @@ func withMentions(ctx context.Context, prompt string, refs []ContextRef, root st
 }
 
 // lineSpan is the 1-based first and last line of a context range.
-func lineSpan(r *protocol.Range) (start, end int) {
+func lineSpan(r *lspext.Range) (start, end int) {
 	start = int(r.Start.Line) + 1
 	end = int(r.End.Line) + 1
 	if r.End.Character == 0 && r.End.Line > r.Start.Line {
@@ -76,7 +75,7 @@ func lineSpan(r *protocol.Range) (start, end int) {
 	return start, max(start, end)
 }
 
-func linesSuffix(r *protocol.Range) string {
+func linesSuffix(r *lspext.Range) string {
 	if r == nil {
 		return ""
 	}
@@ -90,7 +89,7 @@ func linesSuffix(r *protocol.Range) string {
 // mention is the @-mention of the file rel (relative to the task's folder,
 // or absolute), quoted when its name needs it; ok is false when claude
 // cannot resolve any mention of that name (see withMentions).
-func mention(rel string, r *protocol.Range) (string, bool) {
+func mention(rel string, r *lspext.Range) (string, bool) {
 	lines := linesSuffix(r)
 	hasSpace := strings.IndexFunc(rel, unicode.IsSpace) >= 0
 	switch {
@@ -125,7 +124,7 @@ func endsInWordChar(s string) bool {
 // inlineContext puts a context file that cannot be mentioned into the
 // prompt: the selected lines (or the whole file) as a fenced block, or, if
 // the file cannot be read, its name and lines for the model to read itself.
-func inlineContext(ctx context.Context, path, rel string, r *protocol.Range) string {
+func inlineContext(ctx context.Context, path, rel string, r *lspext.Range) string {
 	what := fmt.Sprintf("the file %q", rel)
 	if r != nil {
 		if start, end := lineSpan(r); end > start {

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"go.lsp.dev/protocol"
-
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
-func lines(start, end uint32) *protocol.Range {
-	return &protocol.Range{Start: protocol.Position{Line: start - 1}, End: protocol.Position{Line: end - 1, Character: 3}}
+func lines(start, end uint32) *lspext.Range {
+	return &lspext.Range{Start: lspext.Position{Line: start - 1}, End: lspext.Position{Line: end - 1, Character: 3}}
 }
 
 // The forms claude 2.1.332 resolves (see withMentions), for names with the
@@ -21,7 +20,7 @@ func lines(start, end uint32) *protocol.Range {
 func TestMentionQuoting(t *testing.T) {
 	cases := []struct {
 		rel  string
-		r    *protocol.Range
+		r    *lspext.Range
 		want string // "" = cannot be mentioned
 	}{
 		{"main.go", lines(2, 3), "@main.go#L2-3"},
@@ -57,7 +56,7 @@ func TestUnmentionableContextIsInlined(t *testing.T) {
 	if err := os.WriteFile(path, []byte("one\ntwo\n```fence```\nfour\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := withMentions(context.Background(), "explain", []ContextRef{
+	got, err := withMentions(context.Background(), "explain", []lspext.ContextRef{
 		{URI: fileuri.FromPath(path), Range: lines(2, 3)},
 		{URI: fileuri.FromPath(filepath.Join(dir, "a b.txt")), Range: lines(1, 2)},
 	}, dir)
@@ -69,7 +68,7 @@ func TestUnmentionableContextIsInlined(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 	// Unreadable: named, for the model to read.
-	got, _ = withMentions(context.Background(), "p", []ContextRef{{URI: fileuri.FromPath(filepath.Join(dir, "gone#.txt"))}}, dir)
+	got, _ = withMentions(context.Background(), "p", []lspext.ContextRef{{URI: fileuri.FromPath(filepath.Join(dir, "gone#.txt"))}}, dir)
 	if !strings.HasSuffix(got, `Context: the file "gone#.txt" (its name cannot be written as an @-mention; read it).`) {
 		t.Errorf("unreadable: %q", got)
 	}

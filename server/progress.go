@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
@@ -29,7 +30,7 @@ type progress struct {
 	// waits only for room in the output queue and never past its Close.
 	mu      sync.Mutex
 	state   progressState
-	begin   map[string]any
+	begin   *protocol.WorkDoneProgressBegin
 	pending []string // reports made while the token was being created
 	last    string
 	endMsg  string // set once the task ended
@@ -54,7 +55,7 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 	s.mu.Lock()
 	supported := s.caps.workDoneProgress
 	s.mu.Unlock()
-	begin := map[string]any{"kind": "begin", "title": "Claude", "message": firstLine(prompt, 80), "cancellable": true}
+	begin := &protocol.WorkDoneProgressBegin{Kind: protocol.WorkDoneProgressKindBegin, Title: "Claude", Message: firstLine(prompt, 80), Cancellable: true}
 	if len(token) > 0 && string(token) != "null" {
 		p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), state: progressActive, begin: begin}
 		close(p.ready)
@@ -74,7 +75,7 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 // reported meanwhile (and end, if the task is over already).
 func (p *progress) create(ctx context.Context) {
 	defer close(p.ready)
-	err := p.s.call(context.WithoutCancel(ctx), "window/workDoneProgress/create", map[string]any{"token": p.token}, nil)
+	err := p.s.call(context.WithoutCancel(ctx), "window/workDoneProgress/create", &progressCreateParams{Token: p.token}, nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
@@ -85,11 +86,11 @@ func (p *progress) create(ctx context.Context) {
 	p.state = progressActive
 	p.sendLocked(p.begin)
 	for _, msg := range p.pending {
-		p.sendLocked(map[string]any{"kind": "report", "message": msg, "cancellable": true})
+		p.sendLocked(reportOf(msg))
 	}
 	p.pending = nil
 	if p.done {
-		p.sendLocked(map[string]any{"kind": "end", "message": p.endMsg})
+		p.sendLocked(&protocol.WorkDoneProgressEnd{Kind: protocol.WorkDoneProgressKindEnd, Message: p.endMsg})
 	}
 }
 
@@ -111,7 +112,11 @@ func (p *progress) report(msg string) {
 		p.pending = append(p.pending, msg)
 		return
 	}
-	p.sendLocked(map[string]any{"kind": "report", "message": msg, "cancellable": true})
+	p.sendLocked(reportOf(msg))
+}
+
+func reportOf(msg string) *protocol.WorkDoneProgressReport {
+	return &protocol.WorkDoneProgressReport{Kind: protocol.WorkDoneProgressKindReport, Message: msg, Cancellable: true}
 }
 
 // end closes the progress with the task's outcome. It returns once the
@@ -140,21 +145,36 @@ func (p *progress) end(out runner.Outcome) {
 	if !p.done {
 		p.done, p.endMsg = true, msg
 		if p.state == progressActive {
-			p.sendLocked(map[string]any{"kind": "end", "message": msg})
+			p.sendLocked(&protocol.WorkDoneProgressEnd{Kind: protocol.WorkDoneProgressKindEnd, Message: msg})
 		}
 	}
 	p.mu.Unlock()
 	<-p.ready
 }
 
-func (p *progress) send(value map[string]any) {
+func (p *progress) send(value any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sendLocked(value)
 }
 
-func (p *progress) sendLocked(value map[string]any) {
-	p.s.notify("$/progress", map[string]any{"token": p.token, "value": value})
+// sendLocked sends a $/progress: value is a WorkDoneProgressBegin, Report
+// or End.
+func (p *progress) sendLocked(value any) {
+	p.s.notify("$/progress", &progressParams{Token: p.token, Value: value})
+}
+
+// progressParams is LSP's ProgressParams, and progressCreateParams its
+// WorkDoneProgressCreateParams, with the token kept as the editor spelled
+// it: protocol.ProgressToken holds a number only as an int32 (a larger one
+// would be another token) and marshals through a pointer receiver.
+type progressParams struct {
+	Token json.RawMessage `json:"token"`
+	Value any             `json:"value"`
+}
+
+type progressCreateParams struct {
+	Token json.RawMessage `json:"token"`
 }
 
 // cancelProgress handles window/workDoneProgress/cancel: cancel the task

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"runtime/debug"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lspstream"
 )
 
@@ -55,13 +58,17 @@ type Options struct {
 	// Runner is the base runner configuration (environment, stop grace);
 	// the editor's settings fill in the rest.
 	Runner runner.Config
-	// NewAuth makes the auth manager from the editor's auth settings; nil
-	// runs claude with its own authentication.
-	NewAuth AuthFactory
+	// Auth turns on the auth manager (runner/auth): its Home, Environ (the
+	// bridge's own environment, where a key may come from) and AuditPath
+	// (the default audit trail) are the base the editor's auth settings
+	// fill in. nil runs claude with its own authentication.
+	Auth *auth.Config
 	// SetLogLevel changes the log file's level when the editor asks.
 	SetLogLevel func(level string)
 }
 
+// serverState is where the connection is in LSP's lifecycle: new (only
+// initialize is served), initialized, shut down (only exit is served).
 type serverState int
 
 const (
@@ -69,6 +76,18 @@ const (
 	stateInitialized
 	stateShutdown
 )
+
+func (s serverState) String() string {
+	switch s {
+	case stateNew:
+		return "new"
+	case stateInitialized:
+		return "initialized"
+	case stateShutdown:
+		return "shutdown"
+	}
+	return fmt.Sprintf("serverState(%d)", int(s))
+}
 
 // Server is one editor connection.
 type Server struct {
@@ -86,15 +105,17 @@ type Server struct {
 
 	// configs carries auth settings changes, in order, from the read loop
 	// to configLoop (which may wait for the auth manager).
-	configs chan json.RawMessage
+	configs chan *lspext.AuthConfiguration
 
 	mu       sync.Mutex // guards the fields below
 	state    serverState
 	settings Settings
 	folders  []Folder
 	caps     clientCaps
-	auth     AuthService
-	inflight cancels // requests in flight, by id as the editor spelled it
+	auth     *authManager // nil without Options.Auth
+	greeting []string     // warnings for the user, sent on initialized
+	greeted  bool         // initialized came
+	inflight cancels      // requests in flight, by id as the editor spelled it
 	// The task ids and progress tokens a claude.run or claude.followUp
 	// request names, from the moment it is read until it is answered: a
 	// cancel that overtakes the task's start still finds it.
@@ -151,7 +172,7 @@ func New(opts Options) *Server {
 		sem:            make(chan struct{}, maxRequests),
 		exitCh:         make(chan int, 1),
 		settings:       DefaultSettings(),
-		configs:        make(chan json.RawMessage, 64),
+		configs:        make(chan *lspext.AuthConfiguration, 64),
 		inflight:       cancels{},
 		reservedTasks:  cancels{},
 		reservedTokens: cancels{},
@@ -229,7 +250,7 @@ func (s *Server) closeAll() {
 		a := s.auth
 		s.mu.Unlock()
 		if a != nil {
-			_ = a.Close()
+			_ = a.close()
 		}
 	}()
 	select {
@@ -278,9 +299,11 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reply(id, res, err, false)
 		return
 	case state == stateNew:
+		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "the server is not initialized: send initialize first"), false)
 		return
 	case state == stateShutdown && method != "shutdown":
+		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
@@ -324,27 +347,29 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 }
 
 // namedTask reads, on the read loop, the task id and progress token a
-// claude.run or claude.followUp request gives (either may be "").
+// claude.run or claude.followUp request gives (either may be ""). It
+// decodes only those two of the arguments (a prompt may be long): the
+// request's own goroutine decodes them all, strictly.
 func namedTask(method string, params json.RawMessage) (taskID, token string) {
 	if method != "workspace/executeCommand" {
 		return "", ""
 	}
-	var p struct {
-		Command   string `json:"command"`
-		Arguments []struct {
-			TaskID    string `json:"taskId"`
-			NewTaskID string `json:"newTaskId"`
-		} `json:"arguments"`
-		WorkDoneToken json.RawMessage `json:"workDoneToken"`
-	}
+	var p executeCommandParams
 	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 {
 		return "", ""
 	}
+	var ids struct {
+		TaskID    string `json:"taskId"`    // lspext.RunArgs.TaskID
+		NewTaskID string `json:"newTaskId"` // lspext.FollowUpArgs.NewTaskID
+	}
+	if json.Unmarshal(p.Arguments[0], &ids) != nil {
+		return "", ""
+	}
 	switch p.Command {
-	case "claude.run":
-		taskID = p.Arguments[0].TaskID
-	case "claude.followUp":
-		taskID = p.Arguments[0].NewTaskID
+	case lspext.CommandRun:
+		taskID = ids.TaskID
+	case lspext.CommandFollowUp:
+		taskID = ids.NewTaskID
 	default:
 		return "", ""
 	}
@@ -384,17 +409,22 @@ func (s *Server) reply(id jsonrpc2.ID, res any, err error, wait bool) {
 	}
 }
 
+// executeCommandParams is LSP's ExecuteCommandParams with the arguments
+// left to decode by command (lspext's types) and the progress token kept
+// as the editor spelled it (protocol.ProgressToken holds numbers as int32).
+type executeCommandParams struct {
+	Command       string            `json:"command"`
+	Arguments     []json.RawMessage `json:"arguments"`
+	WorkDoneToken json.RawMessage   `json:"workDoneToken"`
+}
+
 // request dispatches one request by method.
 func (s *Server) request(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	switch method {
 	case "shutdown":
 		return s.shutdown()
 	case "workspace/executeCommand":
-		var p struct {
-			Command       string            `json:"command"`
-			Arguments     []json.RawMessage `json:"arguments"`
-			WorkDoneToken json.RawMessage   `json:"workDoneToken"`
-		}
+		var p executeCommandParams
 		if err := json.Unmarshal(params, &p); err != nil {
 			return nil, invalidParams("workspace/executeCommand: %v", err)
 		}
@@ -413,11 +443,12 @@ func (s *Server) notification(method string, params json.RawMessage) {
 		return
 	}
 	if state == stateNew {
-		s.log.Debug("notification before initialize dropped", zap.String("method", method))
+		s.log.Debug("notification dropped", zap.String("method", method), zap.Stringer("state", state))
 		return
 	}
 	switch method {
 	case "initialized":
+		s.initialized()
 	case "$/cancelRequest":
 		s.cancelRequest(params)
 	case "window/workDoneProgress/cancel":

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -48,9 +49,8 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 			t.Errorf("request %d carried key %s, want the key file's", r.Turn, fakeapi.KeyFingerprint(r.Key))
 		}
 	}
-	started := lsptest.Last(p.client.Events("k"), "started")
-	if started["apiKeySource"] != "apiKeyHelper" {
-		t.Errorf("apiKeySource = %v", started["apiKeySource"])
+	if started := lsptest.Last[*lspext.StartedEvent](p.client.Events(t, "k")); started == nil || started.APIKeySource != "apiKeyHelper" {
+		t.Errorf("apiKeySource = %+v", started)
 	}
 	helper := filepath.Join(w.home, ".claude", "auth_helper.sh")
 	st, err := os.Stat(helper)
@@ -61,8 +61,8 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 		t.Error("the key is written into the helper script")
 	}
 	status := p.authStatus(t)
-	if status["status"] != "ok" || status["fingerprint"] != fakeapi.KeyFingerprint(keyA) {
-		t.Errorf("auth status = %v", status)
+	if status.Status != lspext.AuthOK || status.Fingerprint != fakeapi.KeyFingerprint(keyA) {
+		t.Errorf("auth status = %+v", status)
 	}
 	// Shut down so that logs are flushed, then look for the key everywhere.
 	_ = p.client.Request("shutdown", nil, nil, 20*time.Second)
@@ -115,9 +115,8 @@ func TestBridgeAnthropicKeyGoesThroughTheHelper(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	started := lsptest.Last(p.client.Events("env"), "started")
-	if started["apiKeySource"] != "apiKeyHelper" {
-		t.Errorf("apiKeySource = %v, want apiKeyHelper", started["apiKeySource"])
+	if started := lsptest.Last[*lspext.StartedEvent](p.client.Events(t, "env")); started == nil || started.APIKeySource != "apiKeyHelper" {
+		t.Errorf("apiKeySource = %+v, want apiKeyHelper", started)
 	}
 	if r := w.api.MessageRequests()[0]; r.Key != keyA {
 		t.Errorf("request carried %s", fakeapi.KeyFingerprint(r.Key))
@@ -244,11 +243,12 @@ func TestRevokedKeyFailsFast(t *testing.T) {
 		t.Error("the result holds the key")
 	}
 	refreshed := false
-	for _, e := range p.client.Events("rev") {
-		refreshed = refreshed || (e["kind"] == "status" && strings.Contains(e["message"].(string), "Authentication failed"))
+	evs := p.client.Events(t, "rev")
+	for _, e := range lsptest.Of[*lspext.StatusEvent](evs) {
+		refreshed = refreshed || strings.Contains(e.Message, "Authentication failed")
 	}
 	if !refreshed {
-		t.Errorf("no progress/status says the key was refreshed after a 401: %s", lsptest.Kinds(p.client.Events("rev")))
+		t.Errorf("no progress/status says the key was refreshed after a 401: %s", lsptest.Kinds(evs))
 	}
 	assertGone(t, w.workspace)
 }
@@ -281,7 +281,7 @@ func TestBadKeyFileModeIsRefusedAndExplained(t *testing.T) {
 	p := w.serve(nil)
 	st := p.authStatus(t)
 	blob, _ := json.Marshal(st)
-	if st["status"] != "error" || !strings.Contains(string(blob), "chmod 600") {
+	if st.Status != lspext.AuthError || !strings.Contains(string(blob), "chmod 600") {
 		t.Errorf("auth status = %s", blob)
 	}
 	res := p.result(t, p.run(map[string]any{"prompt": "hi", "taskId": "mode"}), 90*time.Second)
@@ -366,15 +366,14 @@ func TestInheritModeLeavesTheEnvironmentAlone(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	started := lsptest.Last(p.client.Events("inh"), "started")
-	if started["apiKeySource"] != "ANTHROPIC_API_KEY" {
-		t.Errorf("apiKeySource = %v, want claude's own ANTHROPIC_API_KEY", started["apiKeySource"])
+	if started := lsptest.Last[*lspext.StartedEvent](p.client.Events(t, "inh")); started == nil || started.APIKeySource != "ANTHROPIC_API_KEY" {
+		t.Errorf("apiKeySource = %+v, want claude's own ANTHROPIC_API_KEY", started)
 	}
 	if _, err := os.Stat(filepath.Join(w.home, ".claude", "auth_helper.sh")); err == nil {
 		t.Error("inherit mode wrote a helper")
 	}
-	if st := p.authStatus(t); st["mode"] != "inherit" {
-		t.Errorf("auth status = %v", st)
+	if st := p.authStatus(t); st.Mode != lspext.AuthModeInherit || st.Status != lspext.AuthInherit {
+		t.Errorf("auth status = %+v", st)
 	}
 }
 

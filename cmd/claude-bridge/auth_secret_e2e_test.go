@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -193,7 +194,7 @@ func TestTheKeyNeverLeavesTheHelper(t *testing.T) {
 			select {
 			case gateFile = <-opened:
 			case <-time.After(90 * time.Second):
-				t.Fatalf("the Bash command never ran; events: %s", lsptest.Kinds(p.client.Events("env")))
+				t.Fatalf("the Bash command never ran; events: %s", lsptest.Kinds(p.client.Events(t, "env")))
 			}
 			snapshot := sampleTree(bridge, key)
 			var runtimeKey string
@@ -502,7 +503,7 @@ func TestHelperDirectoryOthersCanWrite(t *testing.T) {
 	if n := len(w.api.Requests()); n != 0 {
 		t.Fatalf("claude ran: %d requests", n)
 	}
-	if st := p.authStatus(t); st["status"] != "error" {
+	if st := p.authStatus(t); st.Status != lspext.AuthError {
 		t.Errorf("auth status %v", st)
 	}
 	os.Chmod(dir, 0o755)
@@ -571,7 +572,7 @@ func TestKeyFileArtefacts(t *testing.T) {
 func TestKilledBridgesRuntimeKeyIsRemovedAtTheNextStart(t *testing.T) {
 	w := newWorld(t, keyA)
 	p := w.serve(nil, "CLAUDE_API_KEY="+keyA)
-	if st := p.authStatus(t); st["status"] != "ok" || st["source"] != "CLAUDE_API_KEY" {
+	if st := p.authStatus(t); st.Status != lspext.AuthOK || st.Source != lspext.SourceClaudeAPIKey {
 		t.Fatalf("auth status %v", st)
 	}
 	rk := runtimeKeyFile(t, w)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -31,7 +30,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	info, foundIn := claudeInfo(ctx, g.claude)
-	cfg, err := authConfig(json.RawMessage(*authJSON), g.logFile)
+	cfg, err := authConfig(*authJSON, g.logFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
 		return 2

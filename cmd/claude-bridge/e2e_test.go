@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -123,7 +126,7 @@ func (w *world) serve(initOpts map[string]any, extraEnv ...string) *bridgeProc {
 			w.t.Error("bridge did not exit")
 		}
 	})
-	p.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) { return map[string]string{"title": "Allow"}, nil })
+	p.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) { return &protocol.MessageActionItem{Title: "Allow"}, nil })
 	params := map[string]any{
 		"processId": os.Getpid(), "rootUri": "file://" + w.workspace,
 		"capabilities":          map[string]any{"window": map[string]any{"workDoneProgress": true}},
@@ -140,15 +143,8 @@ func (p *bridgeProc) run(args map[string]any) *lsptest.Call {
 	return p.client.Start("workspace/executeCommand", map[string]any{"command": "claude.run", "arguments": []any{args}})
 }
 
-type runResult struct {
-	TaskID      string   `json:"taskId"`
-	SessionID   string   `json:"sessionId"`
-	Status      string   `json:"status"`
-	Result      string   `json:"result"`
-	EditedFiles []string `json:"editedFiles"`
-}
-
-func (p *bridgeProc) result(t *testing.T, call *lsptest.Call, timeout time.Duration) runResult {
+// result waits for a claude.run / claude.followUp reply, decoded strictly.
+func (p *bridgeProc) result(t *testing.T, call *lsptest.Call, timeout time.Duration) lspext.RunResult {
 	t.Helper()
 	m, err := call.Wait(timeout)
 	if err != nil {
@@ -157,14 +153,12 @@ func (p *bridgeProc) result(t *testing.T, call *lsptest.Call, timeout time.Durat
 	if m.Error != nil {
 		t.Fatalf("error reply: %d %s", m.Error.Code, m.Error.Message)
 	}
-	var r runResult
-	_ = json.Unmarshal(m.Result, &r)
-	return r
+	return lsptest.Decode[lspext.RunResult](t, "claude.run reply", m.Result)
 }
 
-func (p *bridgeProc) authStatus(t *testing.T) map[string]any {
+func (p *bridgeProc) authStatus(t *testing.T) lspext.AuthStatus {
 	t.Helper()
-	var st map[string]any
+	var st lspext.AuthStatus
 	if err := p.client.Request("workspace/executeCommand", map[string]any{"command": "claude.authStatus", "arguments": []any{}}, &st, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -110,11 +110,12 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if wd != nil {
 		defer wd.Close()
 	}
+	base := authBase(g.logFile)
 	srv := server.New(server.Options{
 		Log:     log,
 		Version: version,
 		Runner:  runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log, Scope: scope},
-		NewAuth: newAuthFactory(log, g.logFile),
+		Auth:    &base,
 		SetLogLevel: func(l string) {
 			if err := level.UnmarshalText([]byte(l)); err != nil {
 				log.Warn("ignored an unknown log level", zap.String("level", l))

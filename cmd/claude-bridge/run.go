@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -68,12 +67,17 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg, err := authConfig(json.RawMessage(*authJSON), g.logFile)
+	cfg, err := authConfig(*authJSON, g.logFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
 		return 2
 	}
-	a, err := startAuth(ctx, cfg, log, stderrNotifier{stderr})
+	a, err := auth.New(cfg, log, stderrNotifier{stderr})
+	if err == nil {
+		if err = a.Start(ctx); err != nil {
+			_ = a.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge: authentication:", err)
 		return 1

@@ -424,9 +424,11 @@ export class Bridge implements vscode.Disposable {
   }
 
   async tasks(): Promise<TaskInfo[]> {
-    const list: TaskInfo[] | null = await this.execute(COMMANDS.tasks, undefined);
-    if (Array.isArray(list)) this.store.merge(list);
-    return Array.isArray(list) ? list : [];
+    // Without arguments the reply is the array (a TasksResult only when asked).
+    const reply = await this.execute(COMMANDS.tasks, undefined);
+    const list = Array.isArray(reply) ? reply : [];
+    this.store.merge(list);
+    return list;
   }
 
   async authStatus(): Promise<AuthStatus | null> {

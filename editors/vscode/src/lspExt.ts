@@ -124,6 +124,12 @@ export interface FollowUpArgs {
   newTaskId?: string;
 }
 
+/** TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo. */
+export interface TasksArgs {
+  /** processes asks for the reply as a TasksResult, with the bridge's claude processes counted. Optional: default false. */
+  processes?: boolean;
+}
+
 /** TaskInfo is one entry of the claude.tasks reply: an array, oldest task first, of the running tasks and the 200 most recent finished ones. */
 export interface TaskInfo {
   /** taskId is the task's id. */
@@ -144,7 +150,29 @@ export interface TaskInfo {
   costUsd?: number;
 }
 
-/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. */
+/** TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array. */
+export interface TasksResult {
+  /** tasks is the array the reply is without processes. */
+  tasks: TaskInfo[];
+  /** processes counts the bridge's claude processes. */
+  processes: ProcessCounts;
+}
+
+/** ProcessCounts counts the bridge's claude processes (maxIdleProcesses and maxConcurrentTasks bound them). */
+export interface ProcessCounts {
+  /** live is every claude process not yet gone. */
+  live: number;
+  /** running is those running a task. */
+  running: number;
+  /** idle is those kept after a task for a follow-up. */
+  idle: number;
+  /** maxIdle is the idle budget (maxIdleProcesses). */
+  maxIdle: number;
+  /** slots is the most alive at once (maxConcurrentTasks). */
+  slots: number;
+}
+
+/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError. */
 export interface AuthStatus {
   /** status is the key's state. */
   status: AuthState;
@@ -162,12 +190,14 @@ export interface AuthStatus {
   managed: boolean;
   /** source is where the last check found the key. */
   source: KeySource;
-  /** keyFile is the key file as the helper judges it. */
-  keyFile: KeyFileStatus;
+  /** keyFile is the key file as the helper judges it. Optional: absent in inherit mode and without a working auth manager. */
+  keyFile?: KeyFileStatus;
   /** keyCommandConfigured is true when auth.keyCommand is set. */
   keyCommandConfigured: boolean;
   /** fingerprint is the first 8 hex digits of the key's SHA-256. Optional: absent without a key. */
   fingerprint?: string;
+  /** runtimeKeyFile is the bridge's private copy of the key it found in its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the helper reads: a 0600 file in a directory only the user can enter, removed when the bridge exits. Optional: absent when the bridge has no such key (or the helper is the user's own). */
+  runtimeKeyFile?: string;
   /** ttlMs is the key lifetime claude is given, in milliseconds (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode. */
   ttlMs?: number;
   /** lastRefresh is when the helper last ran, RFC 3339. Optional: absent before the first check. */
@@ -526,8 +556,8 @@ export interface CommandTypes {
   'claude.cancel': { args: CancelArgs; result: CancelResult };
   /** Continues a task's conversation as a new task: FollowUpArgs → RunResult. */
   'claude.followUp': { args: FollowUpArgs; result: RunResult };
-  /** Lists the tasks: no arguments → TaskInfo[]. */
-  'claude.tasks': { args: undefined; result: TaskInfo[] };
+  /** Lists the tasks: no arguments → TaskInfo[]; TasksArgs {processes: true} → TasksResult. */
+  'claude.tasks': { args: TasksArgs | undefined; result: TaskInfo[] | TasksResult };
   /** Reports the authentication state: no arguments → AuthStatus. */
   'claude.authStatus': { args: undefined; result: AuthStatus };
 }

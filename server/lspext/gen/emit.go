@@ -110,6 +110,9 @@ func (p *protocol) typeScript() []byte {
 		args := "undefined"
 		if c.args != nil {
 			args = tsType(c.args)
+			if c.argsOptional {
+				args += " | undefined"
+			}
 		}
 		fmt.Fprintf(&b, "  '%s': { args: %s; result: %s };\n", c.name, args, tsType(c.result))
 	}
@@ -294,7 +297,10 @@ func (p *protocol) lua() []byte {
 	b.WriteString("M.commands = {\n")
 	for _, c := range p.commands {
 		args := "no arguments"
-		if c.args != nil {
+		switch {
+		case c.args != nil && c.argsOptional:
+			args = "arguments[0] (optional): " + luaType(c.args)
+		case c.args != nil:
 			args = "arguments[0]: " + luaType(c.args)
 		}
 		fmt.Fprintf(&b, "  %s = '%s', -- %s; reply: %s\n", snake(shortName(c.name)), c.name, args, luaType(c.result))

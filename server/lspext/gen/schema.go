@@ -61,6 +61,9 @@ type request struct {
 type command struct {
 	name, doc    string
 	args, result *jsonschema.Schema // args nil: none
+	// argsOptional: the arguments have no required field, so they may be
+	// left out.
+	argsOptional bool
 }
 
 type notification struct {
@@ -123,8 +126,16 @@ func build(d *docs) (*protocol, error) {
 		cmd := command{name: c.Command, doc: d.constDoc(c.Command)}
 		if c.Args != nil {
 			cmd.args = reflectType(c.Args)
+			cmd.argsOptional = len(p.defs[refName(cmd.args)].Required) == 0
 		}
-		cmd.result = reflectType(c.Result)
+		if len(c.Results) == 1 {
+			cmd.result = reflectType(c.Results[0])
+		} else {
+			cmd.result = &jsonschema.Schema{}
+			for _, r := range c.Results {
+				cmd.result.OneOf = append(cmd.result.OneOf, reflectType(r))
+			}
+		}
 		p.commands = append(p.commands, cmd)
 	}
 
@@ -253,9 +264,10 @@ var constValues = map[string]string{
 // them as this protocol's.)
 func (p *protocol) schemaJSON() ([]byte, error) {
 	type commandDoc struct {
-		Description string             `json:"description,omitempty"`
-		Arguments   *jsonschema.Schema `json:"arguments,omitempty"`
-		Result      *jsonschema.Schema `json:"result"`
+		Description       string             `json:"description,omitempty"`
+		Arguments         *jsonschema.Schema `json:"arguments,omitempty"`
+		ArgumentsOptional bool               `json:"argumentsOptional,omitempty"`
+		Result            *jsonschema.Schema `json:"result"`
 	}
 	type notificationDoc struct {
 		Description string             `json:"description,omitempty"`
@@ -263,7 +275,7 @@ func (p *protocol) schemaJSON() ([]byte, error) {
 	}
 	commands := map[string]commandDoc{}
 	for _, c := range p.commands {
-		commands[c.name] = commandDoc{Description: c.doc, Arguments: c.args, Result: c.result}
+		commands[c.name] = commandDoc{Description: c.doc, Arguments: c.args, ArgumentsOptional: c.argsOptional, Result: c.result}
 	}
 	notes := map[string]notificationDoc{}
 	for _, n := range p.notes {

@@ -130,6 +130,10 @@
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
 
+--- TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo.
+---@class claude_bridge.TasksArgs
+---@field processes? boolean processes asks for the reply as a TasksResult, with the bridge's claude processes counted. Optional: default false.
+
 --- TaskInfo is one entry of the claude.tasks reply: an array, oldest task first, of the running tasks and the 200 most recent finished ones.
 ---@class claude_bridge.TaskInfo
 ---@field taskId string taskId is the task's id.
@@ -141,7 +145,20 @@
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
 ---@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
 
---- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts.
+--- TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array.
+---@class claude_bridge.TasksResult
+---@field tasks claude_bridge.TaskInfo[] tasks is the array the reply is without processes.
+---@field processes claude_bridge.ProcessCounts processes counts the bridge's claude processes.
+
+--- ProcessCounts counts the bridge's claude processes (maxIdleProcesses and maxConcurrentTasks bound them).
+---@class claude_bridge.ProcessCounts
+---@field live integer live is every claude process not yet gone.
+---@field running integer running is those running a task.
+---@field idle integer idle is those kept after a task for a follow-up.
+---@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses).
+---@field slots integer slots is the most alive at once (maxConcurrentTasks).
+
+--- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError.
 ---@class claude_bridge.AuthStatus
 ---@field status claude_bridge.AuthState status is the key's state.
 ---@field mode claude_bridge.AuthMode mode is the auth mode.
@@ -151,9 +168,10 @@
 ---@field helperManagedContent boolean helperManagedContent is true when the helper file holds exactly what this bridge would write.
 ---@field managed boolean managed is true when the bridge writes and restores the helper (auth.manageHelper).
 ---@field source claude_bridge.KeySource source is where the last check found the key.
----@field keyFile claude_bridge.KeyFileStatus keyFile is the key file as the helper judges it.
+---@field keyFile? claude_bridge.KeyFileStatus keyFile is the key file as the helper judges it. Optional: absent in inherit mode and without a working auth manager.
 ---@field keyCommandConfigured boolean keyCommandConfigured is true when auth.keyCommand is set.
 ---@field fingerprint? string fingerprint is the first 8 hex digits of the key's SHA-256. Optional: absent without a key.
+---@field runtimeKeyFile? string runtimeKeyFile is the bridge's private copy of the key it found in its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the helper reads: a 0600 file in a directory only the user can enter, removed when the bridge exits. Optional: absent when the bridge has no such key (or the helper is the user's own).
 ---@field ttlMs? integer ttlMs is the key lifetime claude is given, in milliseconds (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode.
 ---@field lastRefresh? string lastRefresh is when the helper last ran, RFC 3339. Optional: absent before the first check.
 ---@field lastRefreshOk boolean lastRefreshOk is true when that run yielded a key.
@@ -362,7 +380,7 @@ M.commands = {
   run = 'claude.run', -- arguments[0]: claude_bridge.RunArgs; reply: claude_bridge.RunResult
   cancel = 'claude.cancel', -- arguments[0]: claude_bridge.CancelArgs; reply: claude_bridge.CancelResult
   follow_up = 'claude.followUp', -- arguments[0]: claude_bridge.FollowUpArgs; reply: claude_bridge.RunResult
-  tasks = 'claude.tasks', -- no arguments; reply: claude_bridge.TaskInfo[]
+  tasks = 'claude.tasks', -- arguments[0] (optional): claude_bridge.TasksArgs; reply: claude_bridge.TaskInfo[]|claude_bridge.TasksResult
   auth_status = 'claude.authStatus', -- no arguments; reply: claude_bridge.AuthStatus
 }
 

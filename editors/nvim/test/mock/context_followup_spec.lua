@@ -1,6 +1,6 @@
 -- A visual-range :Claude sends the selection as context {uri, range}; :ClaudeFollowUp sends
--- claude.followUp with the last task's id, and the follow-up's events (which carry an id the
--- bridge chose) land in the follow-up's own log; a failing task notifies as an error.
+-- claude.followUp with the last task's id and the follow-up's own (newTaskId), and the
+-- follow-up's events land in the follow-up's own log; a failing task notifies as an error.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 
 local function commands_sent(name)
