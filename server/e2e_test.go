@@ -170,9 +170,9 @@ func TestPermissionAllowAndDeny(t *testing.T) {
 				fakeapi.ToolUse("Bash", map[string]any{"command": "touch made-by-bash.txt", "description": "make a file"}),
 				fakeapi.Text("ok"),
 			})
-			asked := make(chan protocol.ShowMessageRequestParams, 4)
+			asked := make(chan lspext.PermissionRequestParams, 4)
 			b.client.Handle("window/showMessageRequest", func(p json.RawMessage) (any, error) {
-				asked <- lsptest.Decode[protocol.ShowMessageRequestParams](t, "window/showMessageRequest", p)
+				asked <- lsptest.Decode[lspext.PermissionRequestParams](t, "window/showMessageRequest", p)
 				if answer == "" {
 					return nil, nil // dismissed
 				}
@@ -182,13 +182,13 @@ func TestPermissionAllowAndDeny(t *testing.T) {
 			if res.Status != "completed" {
 				t.Fatalf("result = %+v", res)
 			}
-			var q protocol.ShowMessageRequestParams
+			var q lspext.PermissionRequestParams
 			select {
 			case q = <-asked:
 			default:
 				t.Fatal("no permission question reached the editor")
 			}
-			if q.Message != "Claude wants to run Bash: `touch made-by-bash.txt`" || q.Type != protocol.MessageTypeInfo {
+			if q.Message != "Claude wants to run Bash: `touch made-by-bash.txt`" || q.Type != int(protocol.MessageTypeInfo) {
 				t.Errorf("question = %+v", q)
 			}
 			var titles []string

@@ -315,7 +315,7 @@ func TestSymlinkedWorkspaceAsksAndEdits(t *testing.T) {
 	var asked []string
 	var mu sync.Mutex
 	b.client.Handle("window/showMessageRequest", func(raw json.RawMessage) (any, error) {
-		q := lsptest.Decode[protocol.ShowMessageRequestParams](t, "window/showMessageRequest", raw)
+		q := lsptest.Decode[lspext.PermissionRequestParams](t, "window/showMessageRequest", raw)
 		mu.Lock()
 		asked = append(asked, q.Message)
 		mu.Unlock()
