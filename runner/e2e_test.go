@@ -18,7 +18,7 @@ import (
 // way runner/auth does, without the rest of the auth manager.
 type helperAuth struct{ helper string }
 
-func (h helperAuth) Launch() (runner.Launch, error) {
+func (h helperAuth) Launch(string) (runner.Launch, error) {
 	b, _ := json.Marshal(map[string]string{"apiKeyHelper": h.helper})
 	return runner.Launch{Args: []string{"--settings", string(b)}}, nil
 }

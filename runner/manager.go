@@ -20,7 +20,8 @@ import (
 // claude command, vet claude's init, react to 401s and explain failures.
 // runner/auth implements it.
 type Auth interface {
-	Launch() (Launch, error)
+	// Launch decorates one claude command working in workspace.
+	Launch(workspace string) (Launch, error)
 	// CheckInit returns a warning when claude did not take its key from
 	// where the manager expected.
 	CheckInit(apiKeySource string) string

@@ -24,7 +24,7 @@ const testKey = "sk-server-test-key"
 // binary in cmd/claude-bridge.
 type keyAuth struct{ helper string }
 
-func (k keyAuth) Launch() (runner.Launch, error) {
+func (k keyAuth) Launch(string) (runner.Launch, error) {
 	b, _ := json.Marshal(map[string]string{"apiKeyHelper": k.helper})
 	return runner.Launch{Args: []string{"--settings", string(b)}}, nil
 }

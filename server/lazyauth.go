@@ -54,9 +54,9 @@ func (l *lazyAuth) startErr() error {
 	}
 }
 
-func (l *lazyAuth) Launch() (runner.Launch, error) {
+func (l *lazyAuth) Launch(workspace string) (runner.Launch, error) {
 	if a := l.get(); a != nil {
-		return a.Launch()
+		return a.Launch(workspace)
 	}
 	return runner.Launch{}, l.startErr()
 }

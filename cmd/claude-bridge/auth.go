@@ -23,8 +23,8 @@ type authAdapter struct {
 	base auth.Config
 }
 
-func (a *authAdapter) Launch() (runner.Launch, error) {
-	l, err := a.m.Launch()
+func (a *authAdapter) Launch(workspace string) (runner.Launch, error) {
+	l, err := a.m.Launch(workspace)
 	return runner.Launch{Args: l.Args, Env: l.Env}, err
 }
 
