@@ -96,7 +96,12 @@ func newAuthFactory(log *zap.Logger, logFile string) server.AuthFactory {
 		if err != nil {
 			return nil, err
 		}
-		return startAuth(ctx, cfg, log, lspAuthNotifier{n})
+		a, err := startAuth(ctx, cfg, log, lspAuthNotifier{n})
+		if err != nil {
+			// A nil *authAdapter in the interface would not be nil.
+			return nil, err
+		}
+		return a, nil
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"go.lsp.dev/protocol"
 
@@ -73,6 +72,7 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
 		return 2
 	}
+	cleanupOnFatalSignals(log)
 	a, err := startAuth(ctx, cfg, log, stderrNotifier{stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge: authentication:", err)
@@ -97,8 +97,9 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// Ctrl-C once: interrupt claude (it stops cleanly); twice: kill it.
+	// SIGTERM and SIGHUP (the terminal closed) count the same.
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	go func() {
 		n := 0
