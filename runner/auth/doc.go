@@ -274,7 +274,10 @@
 // another claude-bridge version (helper version 2; this bridge's is version
 // 3)"). A claude started by one version that runs the other version's
 // helper gets no key (the arguments differ, and each version refuses the
-// other's), never the other bridge's key.
+// other's), never the other bridge's key. A claude already running when the
+// bridge gives up runs whatever another program put at the path at its next
+// key refresh (the bridge does not own running claudes here), and the
+// message says so: whatever can write that directory is the user's own.
 //
 // # Using it
 //

@@ -509,9 +509,11 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 func conflictText(cfg resolved, foreign []byte) string {
 	shown := cfg.display(cfg.helperPath)
 	if v := foreignHelperVersion(foreign); v != 0 && v != helperVersion {
+		// Each version's helper refuses the other's arguments: a claude
+		// running meanwhile gets no key, never the other bridge's.
 		return fmt.Sprintf("%s keeps being replaced by the key helper of another claude-bridge version (helper version %d; this bridge's is version %d); the bridge stopped restoring it: run one claude-bridge version at a time, or give each version its own auth.helperPath", shown, v, helperVersion)
 	}
-	return fmt.Sprintf("%s keeps being changed by another program; the bridge stopped restoring it: find what rewrites it, or set auth.helperPath to a file of the bridge's own", shown)
+	return fmt.Sprintf("%s keeps being changed by another program; the bridge stopped restoring it, and a claude already running runs whatever is there at its next key refresh: find what rewrites it, or set auth.helperPath to a file of the bridge's own", shown)
 }
 
 // readHead returns up to n bytes from the start of path (nil when it

@@ -348,7 +348,7 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		if cfg.tools.timeout == "" {
 			d.warn(fmt.Sprintf("key command: configured, but GNU timeout is in none of %s, so it runs without a time limit", strings.Join(systemToolDirs, ", ")), "install coreutils")
 		} else {
-			d.pass(fmt.Sprintf("key command: configured; runs in your home directory %s, time limit %v, then its whole process group is stopped", cfg.home, cfg.keyCmdTimeout))
+			d.pass(fmt.Sprintf("key command: configured; runs in your home directory %s in a process group of its own, killed when the command exits or at its time limit (%v)", cfg.home, cfg.keyCmdTimeout))
 		}
 	}
 	d.pass(fmt.Sprintf("key lifetime: claude asks the helper again every %v (%s=%d); the bridge checks it as often", cfg.refresh, envTTL, cfg.ttlMs()))
