@@ -146,9 +146,9 @@ var fatalSignals = []os.Signal{syscall.SIGQUIT, syscall.SIGABRT}
 // cleanupOnFatalSignals makes a fatal signal remove the bridge's runtime
 // directories (the key file from its environment, the settings and helper
 // configuration) before the bridge dies of it as it would have: Go's own
-// handling of the signal is restored and the signal sent again, so SIGQUIT
-// still prints the goroutine dump and the exit status still names the
-// signal. The goroutine's owner is the process; it ends with it.
+// handling of the signal is restored and the signal sent again, so the
+// goroutine dump and exit status 2 stay. The goroutine's owner is the
+// process; it ends with it.
 func cleanupOnFatalSignals(log *zap.Logger) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, fatalSignals...)
