@@ -19,7 +19,7 @@ import (
 // way runner/auth does, without the rest of the auth manager.
 type helperAuth struct{ helper string }
 
-func (h helperAuth) Launch() (auth.Launch, error) {
+func (h helperAuth) Launch(string) (auth.Launch, error) {
 	b, _ := json.Marshal(map[string]string{"apiKeyHelper": h.helper})
 	return auth.Launch{Args: []string{"--settings", string(b)}}, nil
 }

@@ -23,9 +23,9 @@ import (
 // *auth.Manager (runner/auth) implements it; the server hands the runner
 // the manager wrapped so that calls wait for its start (server/auth.go).
 type Auth interface {
-	// Launch is what one claude process needs: --settings arguments and
-	// its environment (see auth.Launch).
-	Launch() (auth.Launch, error)
+	// Launch is what one claude process working in workspace needs:
+	// --settings arguments and its environment (see auth.Launch).
+	Launch(workspace string) (auth.Launch, error)
 	// CheckInit returns a warning when claude did not take its key from
 	// where the manager expected ("" when it did).
 	CheckInit(apiKeySource string) string

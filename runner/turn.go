@@ -94,7 +94,6 @@ func (t *Task) turn(start time.Time) Outcome {
 		return t.verdict(turnFacts{}, start)
 	}
 	t.setState(StateStarting)
-	t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
 	s, reused, err := t.mgr.pool.acquire(t.ctx, want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}, t.launcher(cfg))
 	if err != nil {
 		return t.verdict(turnFacts{startFail: err.Error()}, start)
@@ -309,6 +308,9 @@ func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error
 				env = l.Env(env)
 			}
 		}
+		// Only once nothing refuses the launch: a refused one says why,
+		// and nothing started.
+		t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
 		args := BuildArgs(t.Spec.Options, extra)
 		s, err := startSession(path, args, t.Spec.Workspace, env, t.Spec.Options, t.mgr.scope.NewTag(), cfg.MaxLine, t.log, onGone)
 		if err != nil {
@@ -326,7 +328,7 @@ func (t *Task) authLaunch(a Auth) (auth.Launch, error) {
 		err error
 	}
 	ch := make(chan res, 1)
-	go func() { l, err := a.Launch(); ch <- res{l, err} }()
+	go func() { l, err := a.Launch(t.Spec.Workspace); ch <- res{l, err} }()
 	select {
 	case r := <-ch:
 		if r.err != nil {

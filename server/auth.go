@@ -103,12 +103,12 @@ func (a *authManager) get() (*auth.Manager, error) {
 // The runner.Auth methods. Without a manager a launch fails with the
 // reason, and everything else is neutral.
 
-func (a *authManager) Launch() (auth.Launch, error) {
+func (a *authManager) Launch(workspace string) (auth.Launch, error) {
 	m, err := a.get()
 	if m == nil {
 		return auth.Launch{}, err
 	}
-	return m.Launch()
+	return m.Launch(workspace)
 }
 
 func (a *authManager) CheckInit(apiKeySource string) string {

@@ -36,8 +36,16 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 		if strings.Contains(pr, keyA) {
 			t.Errorf("the key is in a command line: pid %s", strings.Fields(pr)[0])
 		}
-		if strings.Contains(pr, "claude") && !strings.Contains(pr, "apiKeyHelper") {
-			t.Errorf("claude runs without the helper: %s", pr)
+		if strings.Contains(pr, "--permission-prompt-tool") { // claude itself
+			// claude's command line names a settings file, and carries
+			// no settings itself.
+			settings := settingsFileOf(t, pr)
+			if !strings.HasPrefix(settings["apiKeyHelper"].(string), filepath.Join(w.home, ".claude", "auth_helper.sh")+" --config ") {
+				t.Errorf("claude runs without the helper: %v", settings)
+			}
+			if strings.Contains(pr, "{") {
+				t.Errorf("claude's command line carries settings: %s", pr)
+			}
 		}
 	}
 	res := p.result(t, call, 60*time.Second)
@@ -121,6 +129,28 @@ func TestBridgeAnthropicKeyGoesThroughTheHelper(t *testing.T) {
 	if r := w.api.MessageRequests()[0]; r.Key != keyA {
 		t.Errorf("request carried %s", fakeapi.KeyFingerprint(r.Key))
 	}
+}
+
+// settingsFileOf reads the file named by --settings in a "pid cmdline"
+// line of processesIn.
+func settingsFileOf(t *testing.T, proc string) map[string]any {
+	t.Helper()
+	f := strings.Fields(proc)
+	for i, a := range f {
+		if a == "--settings" && i+1 < len(f) {
+			b, err := os.ReadFile(f[i+1])
+			if err != nil {
+				t.Fatalf("--settings %s: %v", f[i+1], err)
+			}
+			var s map[string]any
+			if err := json.Unmarshal(b, &s); err != nil {
+				t.Fatalf("--settings %s: %v", f[i+1], err)
+			}
+			return s
+		}
+	}
+	t.Fatalf("no --settings in %s", proc)
+	return nil
 }
 
 func auditEvents(t *testing.T, path string) []string {

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"go.lsp.dev/protocol"
 
@@ -72,6 +71,7 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
 		return 2
 	}
+	cleanupOnFatalSignals(log)
 	a, err := auth.New(cfg, log, stderrNotifier{stderr})
 	if err == nil {
 		if err = a.Start(ctx); err != nil {
@@ -101,8 +101,9 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// Ctrl-C once: interrupt claude (it stops cleanly); twice: kill it.
+	// SIGTERM and SIGHUP (the terminal closed) count the same.
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	go func() {
 		n := 0

@@ -148,6 +148,12 @@ func resolve(c Config) (resolved, error) {
 	if r.keyFile == r.helperPath {
 		return r, errors.New("auth.keyFile and auth.helperPath are the same file")
 	}
+	// The helper's configuration holds one value per line.
+	for name, p := range map[string]string{"auth.keyFile": r.keyFile, "auth.helperPath": r.helperPath, "the home directory": r.home} {
+		if strings.ContainsAny(p, "\n\r") {
+			return r, fmt.Errorf("%s %q contains a line break", name, p)
+		}
+	}
 	// Copy the settings so a caller mutating its map later cannot change
 	// what a launch passes.
 	r.settings = make(map[string]any, len(c.Settings))
@@ -156,6 +162,9 @@ func resolve(c Config) (resolved, error) {
 	}
 	if _, err := json.Marshal(r.settings); err != nil {
 		return r, fmt.Errorf("auth.settings cannot be encoded as JSON: %w", err)
+	}
+	if err := settingsEnvProblem(r.settings, r.environ); err != nil {
+		return r, err
 	}
 	if h, ok := r.settings["apiKeyHelper"]; ok && r.mode == ModeHelper {
 		r.warnings = append(r.warnings, fmt.Sprintf("auth.settings.apiKeyHelper (%v) is ignored in helper mode: the bridge's helper %s is used; set auth.helperPath with auth.manageHelper false to use your own", h, r.display(r.helperPath)))

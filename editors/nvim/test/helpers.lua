@@ -211,7 +211,9 @@ function H.claude_pids()
         local exe = (vim.uv or vim.loop).fs_readlink('/proc/' .. pid .. '/exe') or ''
         local argv0 = cmdline:match('^(%S+)') or ''
         local is_claude = exe:match('/claude%.exe$') or exe:match('/claude$') or argv0:match('/claude$') or argv0:match('/claude%.exe$') or argv0 == 'claude'
-        if is_claude and not cmdline:find('claude%-bridge') then
+        -- argv0, not the whole command line: claude's names its settings file in
+        -- the bridge's runtime directory (.../claude-bridge/run/...).
+        if is_claude and not argv0:find('claude%-bridge') then
           table.insert(out, tonumber(pid))
         end
       end

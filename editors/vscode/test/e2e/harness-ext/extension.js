@@ -162,21 +162,23 @@ async function scenario() {
 
   // 7. claude cannot be found (claudePath points nowhere, the bridge
   //    restarted): the warning leads with the fix and offers buttons; the
-  //    bridge's claude.authStatus says what is wrong.
+  //    bridge's claude.authStatus says what is wrong. claudePath and path
+  //    are machine settings (a workspace cannot set them): they are changed
+  //    in the user's (here the remote machine's) settings.
   step('claude-missing-start');
-  await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', '/nonexistent/bin/claude', vscode.ConfigurationTarget.Workspace);
+  await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', '/nonexistent/bin/claude', vscode.ConfigurationTarget.Global);
   await vscode.commands.executeCommand('claudeBridge.restart');
   await waitFor(() => api.bridge.running, 30000, 'the bridge to restart');
   out.claudeAuth = await api.bridge.authStatus();
   await waitFor(() => fs.existsSync(path.join(dir, 'claude-missing-seen')), 60000, 'the driver to see the claude-missing notification');
-  await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', undefined, vscode.ConfigurationTarget.Workspace);
+  await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', undefined, vscode.ConfigurationTarget.Global);
   step('claude-missing-end');
 
-  // 8. A bridge that cannot be found: claudeBridge.path emptied for this
-  //    workspace, nothing on PATH or in ~/go/bin. The notification must say
-  //    how to install it; a command must fail, not hang.
+  // 8. A bridge that cannot be found: claudeBridge.path emptied, nothing
+  //    on PATH or in ~/go/bin. The notification must say how to install
+  //    it; a command must fail, not hang.
   step('missing-start');
-  await vscode.workspace.getConfiguration('claudeBridge').update('path', '', vscode.ConfigurationTarget.Workspace);
+  await vscode.workspace.getConfiguration('claudeBridge').update('path', '', vscode.ConfigurationTarget.Global);
   await waitFor(() => api.bridge.missing, 30000, 'the extension to notice the missing bridge');
   out.missing = api.bridge.missing;
   out.missingRun = await vscode.commands.executeCommand('claudeBridge.runTask', 'anything').then(
