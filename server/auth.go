@@ -44,6 +44,12 @@ type authManager struct {
 // newAuthManager makes the auth manager from the editor's auth settings
 // (nil: every default). It does not start it (see start).
 func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration) *authManager {
+	if base.Environ == nil && s.opts.Runner.Env != nil {
+		// One environment is the bridge's: where a key may come from and
+		// what the launch pins (ANTHROPIC_BASE_URL, proxies) are the
+		// environment claude is started with.
+		base.Environ = s.opts.Runner.Env
+	}
 	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: lspext.AuthModeHelper}
 	if c != nil && c.Mode == lspext.AuthModeInherit {
 		a.mode = lspext.AuthModeInherit

@@ -89,7 +89,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		Log:     zaptest.NewLogger(t),
 		Version: "test",
 		Runner:  runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
-		Auth:    &auth.Config{Home: authHome, Environ: []string{"PATH=" + os.Getenv("PATH")}, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
+		Auth:    &auth.Config{Home: authHome, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
 	}
 	if o.noAuth {
 		opts.Auth = nil

@@ -59,9 +59,10 @@ type Options struct {
 	// the editor's settings fill in the rest.
 	Runner runner.Config
 	// Auth turns on the auth manager (runner/auth): its Home, Environ (the
-	// bridge's own environment, where a key may come from) and AuditPath
-	// (the default audit trail) are the base the editor's auth settings
-	// fill in. nil runs claude with its own authentication.
+	// bridge's own environment, where a key may come from and whose
+	// request-routing variables every launch pins; nil: Runner.Env) and
+	// AuditPath (the default audit trail) are the base the editor's auth
+	// settings fill in. nil runs claude with its own authentication.
 	Auth *auth.Config
 	// SetLogLevel changes the log file's level when the editor asks.
 	SetLogLevel func(level string)
