@@ -11,24 +11,17 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
 // MaxFileSize is the largest file the bridge reads (64 MiB). A larger file
 // is Known=false: its changes are not carried, the user is told to reload.
 const MaxFileSize = 64 << 20
-
-// maxReads bounds the reads in progress at once. A read stuck on a hung
-// mount (NFS, SMB, FUSE) cannot be interrupted and keeps its goroutine and
-// its slot for as long as the kernel blocks it; past maxReads stuck reads,
-// new reads wait for a slot (within their own time limit) instead of piling
-// up threads.
-const maxReads = 16
-
-var readSlots = make(chan struct{}, maxReads)
 
 // Encoding is how a file's bytes hold its text.
 type Encoding string
@@ -182,32 +175,30 @@ func EditorText(d Disk, buffer string) (text string, ok bool) {
 }
 
 // ReadDisk reads the file at path the safe way (see readDisk), giving up
-// when ctx ends: then it returns an Unreadable Disk and ctx's error. A read
-// stuck in the kernel is left to finish on its own goroutine.
+// when ctx ends: then it returns an Unreadable Disk and an error matching
+// fsbound.ErrHung. A read stuck in the kernel is left to finish on its own
+// goroutine, and the file is not read again until it has (fsbound.Do): a
+// later ReadDisk of it fails at once.
 func ReadDisk(ctx context.Context, path string) (Disk, error) {
 	var d Disk
-	done := bounded(func() { d = readDisk(path) })
-	select {
-	case <-done:
-		return d, nil
-	case <-ctx.Done():
-		return Unreadable("reading it did not finish in time (a hung network mount?)"), ctx.Err()
+	if err := fsbound.Do(ctx, path, func() { d = readDisk(path) }); err != nil {
+		return Unreadable(hungProblem(err, 0)), err
 	}
+	return d, nil
 }
 
-// bounded runs fn on a goroutine of its own once a read slot is free and
-// closes the returned channel when fn has returned. The goroutine belongs to
-// whoever waits on the channel, and ends with fn (which, stuck in a read on
-// a hung mount, may be never: it holds its slot meanwhile).
-func bounded(fn func()) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		readSlots <- struct{}{}
-		defer func() { <-readSlots }()
-		defer close(done)
-		fn()
-	}()
-	return done
+// hungProblem words a read that did not answer, to follow "the bridge
+// cannot read <file>: "; limit is how long it was given (0: unsaid).
+func hungProblem(err error, limit time.Duration) string {
+	switch {
+	case errors.Is(err, fsbound.ErrStuck):
+		return "an earlier read of it has not finished (a hung network mount?)"
+	case limit > 0:
+		return fmt.Sprintf("reading it took longer than %v (a hung network mount?)", limit)
+	case errors.Is(err, fsbound.ErrHung):
+		return "reading it did not finish in time (a hung network mount?)"
+	}
+	return err.Error()
 }
 
 // readDisk reads a document's file without ever blocking on something that

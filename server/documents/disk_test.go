@@ -2,6 +2,7 @@ package documents
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 )
 
 func TestDiskOf(t *testing.T) {
@@ -199,6 +202,14 @@ func TestHungRead(t *testing.T) {
 	// Its identity is resolved by the stuck read too: found by spelling.
 	if len(docs) != 1 || docs[0].Loading || docs[0].Disk.Known || !strings.Contains(docs[0].Disk.Problem, "longer than") || docs[0].HasBase {
 		t.Fatalf("after the time limit: %+v", docs)
+	}
+	// While that read is stuck, the file is not read again: a task's carry
+	// (or a second document on it) is told at once instead of waiting again
+	// and tying up one more goroutine.
+	start = time.Now()
+	d, err := ReadDisk(context.Background(), path)
+	if !errors.Is(err, fsbound.ErrStuck) || d.Known || !strings.Contains(d.Problem, "an earlier read of it has not finished") || time.Since(start) > time.Second {
+		t.Fatalf("a read of a file whose read is stuck: %+v, %v after %v", d, err, time.Since(start))
 	}
 	once.Do(func() { close(release) })
 	deadline := time.Now().Add(5 * time.Second)

@@ -17,13 +17,13 @@ package documents
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 	"github.com/claude-bridge/claude-bridge/runner/pathid"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
@@ -61,6 +61,13 @@ type Doc struct {
 	// Dirty: the buffer differs from the file on disk, or the bridge cannot
 	// tell (the file is missing, unreadable or not decodable).
 	Dirty bool
+	// Modified: the buffer is known to differ from the file on disk (Dirty,
+	// and the two could be compared).
+	Modified bool
+	// Edited: the editor changed the buffer (didChange) since it was opened
+	// or last saved. A buffer never Edited holds the file as the editor
+	// read it, whether or not the bridge can compare the two.
+	Edited bool
 	// Loading: the file is being read; Disk and Base are not settled yet.
 	Loading bool
 }
@@ -156,36 +163,53 @@ func (s *Store) Open(u protocol.DocumentURI, languageID string, version int32, t
 // load reads e's file on a goroutine. opening: also resolve the file's
 // identity and take the text read as the buffer's base. It gives up waiting
 // after ReadTimeout (Loading ends, Disk not Known) but still takes a result
-// that arrives later, unless the disk state was set meanwhile.
+// that arrives later, unless the disk state was set meanwhile. A file whose
+// earlier read is still stuck is not read again (fsbound.ErrStuck).
 func (s *Store) load(e *entry, gen uint64, opening bool) {
 	path := e.doc.Path
-	var d Disk
-	var key string
-	done := bounded(func() {
+	go func() { // owned by the Store; ends when the read returns or is given up
+		key := ""
 		if opening {
-			key = pathid.Key(path)
+			key = pathid.Key(path) // bounded by pathid.LookupTimeout
 		}
-		d = s.read(path)
-	})
-	go func() { // owned by the Store; ends when the read returns
-		timer := time.NewTimer(s.ReadTimeout)
-		defer timer.Stop()
-		select {
-		case <-done:
-		case <-timer.C:
-			s.giveUp(e, gen, fmt.Sprintf("reading it took longer than %v (a hung network mount?)", s.ReadTimeout))
-			<-done
+		ctx, cancel := context.WithTimeout(context.Background(), s.ReadTimeout)
+		defer cancel()
+		var mu sync.Mutex // guards got, read, late
+		var got Disk
+		read, late := false, false
+		err := fsbound.Do(ctx, path, func() {
+			d := s.read(path)
+			mu.Lock()
+			defer mu.Unlock()
+			if late {
+				s.loaded(e, gen, key, d, opening) // it still counts
+				return
+			}
+			got, read = d, true
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && !read {
+			late = true
+			s.giveUp(e, gen, key, hungProblem(err, s.ReadTimeout))
+			return
 		}
-		s.loaded(e, gen, key, d, opening)
+		s.loaded(e, gen, key, got, opening)
 	}()
 }
 
 // giveUp ends the wait for a read that takes too long, unless the disk
 // state was set since it began (and then the wait has ended already).
-func (s *Store) giveUp(e *entry, gen uint64, problem string) {
+func (s *Store) giveUp(e *entry, gen uint64, key, problem string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.docs[e.doc.URI] == e && e.gen == gen {
+	if s.docs[e.doc.URI] != e {
+		return
+	}
+	if key != "" {
+		s.addKeyLocked(e, key)
+	}
+	if e.gen == gen {
 		e.doc.Disk = Unreadable(problem)
 		s.doneLoadingLocked(e)
 	}
@@ -241,6 +265,7 @@ func (s *Store) Change(u protocol.DocumentURI, version int32, changes []textedit
 	}
 	e.doc.Text = textedit.ApplyChanges(e.doc.Text, changes)
 	e.doc.Version = version
+	e.doc.Edited = true
 	close(e.changed)
 	e.changed = make(chan struct{})
 	return nil
@@ -308,6 +333,7 @@ func (s *Store) Saved(u protocol.DocumentURI, text *string) {
 		saved = *text
 	}
 	e.doc.Base, e.doc.HasBase = saved, true
+	e.doc.Edited = false
 	e.noticed = false
 	e.gen++
 	prev := e.doc.Disk
@@ -524,6 +550,7 @@ func (e *entry) copy() Doc {
 	d := e.doc
 	disk, ok := EditorText(d.Disk, d.Text)
 	d.Dirty = !ok || !d.Disk.Exists || d.Text != disk
+	d.Modified = ok && d.Text != disk
 	return d
 }
 
