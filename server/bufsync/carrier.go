@@ -71,6 +71,9 @@ type Capabilities struct {
 	// version`). Without it, an edit whose landing the bridge cannot tell
 	// from the editor's didChange is reported as possibly not carried.
 	VersionsChecked bool
+	// Editor: how the editor represents a file in its buffer (Neovim's
+	// final line break, see documents.NeovimText).
+	Editor documents.Editor
 }
 
 // ClientCapabilities returns the Capabilities of an editor from what its
@@ -82,7 +85,11 @@ func ClientCapabilities(applyEdit, documentChanges bool, clientName string, chec
 	if clientName == "Neovim" && !checksEditVersions {
 		checked = false
 	}
-	return Capabilities{ApplyEdit: applyEdit, DocumentChanges: documentChanges, VersionsChecked: checked}
+	caps := Capabilities{ApplyEdit: applyEdit, DocumentChanges: documentChanges, VersionsChecked: checked}
+	if clientName == "Neovim" {
+		caps.Editor = documents.Neovim
+	}
+	return caps
 }
 
 // Reporter is told what happened to each change that concerned an open
@@ -182,6 +189,7 @@ func (c *Carrier) SetCapabilities(caps Capabilities) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.caps = caps
+	c.docs.SetEditor(caps.Editor)
 }
 
 func (c *Carrier) capabilities() Capabilities {
@@ -219,8 +227,12 @@ func (c *Carrier) Carry(ctx context.Context, ch Change) error {
 				return ignoreNotOpen(err)
 			}
 			if disk.Same(doc.Disk) {
-				// Known already: the buffer was opened (or the change carried
-				// by the Watcher) after the file changed.
+				// Known already: the buffer was opened (or reloaded by the
+				// editor, or the change carried by the Watcher) after the
+				// file changed. If it holds the change, say so.
+				if t, ok := c.docs.EditorText(disk, doc.Text); ok && t == doc.Text && doc.Reopened {
+					c.report.Carried(ch.TaskID, string(d.URI), ch.Label)
+				}
 				return nil
 			}
 			_, err = c.carryLocked(ctx, doc, ch.TaskID, disk, ch.Label, false, detach)
@@ -433,12 +445,12 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 	}
 	from := doc // the base on record, for AdvanceBase
 	base, hasBase := doc.Base, doc.HasBase
-	if t, ok := documents.EditorText(doc.Disk, doc.Text); ok && t == doc.Text {
+	if t, ok := c.docs.EditorText(doc.Disk, doc.Text); ok && t == doc.Text {
 		// The buffer agrees with the disk as last known: that is its base
 		// (after a reload that resolved an earlier conflict, say).
 		base, hasBase = t, true
 	}
-	target, ok := documents.EditorText(disk, doc.Text)
+	target, ok := c.docs.EditorText(disk, doc.Text)
 	if provisional && ok && hasBase && doc.Text != base && doc.Text != target {
 		if _, conflicts := textedit.Merge3(base, doc.Text, target); len(conflicts) > 0 {
 			return true, nil
@@ -515,20 +527,23 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 			// Usually our version was stale: a didChange is on its way.
 			lastReason = reason
 			c.log.Debug("edit refused", zap.String("uri", uri), zap.Int32("version", doc.Version), zap.String("reason", reason))
-			if err := c.waitVersion(ctx, u, doc.Version, c.RetryWait); err != nil && !errors.Is(err, errTimeout) {
-				return false, ignoreNotOpen(err)
+			if err := c.waitVersion(ctx, doc, c.RetryWait); err != nil && !errors.Is(err, errTimeout) {
+				if errors.Is(err, documents.ErrNotOpen) {
+					return c.reopened(ctx, u, taskID, disk, label, detach)
+				}
+				return false, err
 			}
 			continue
 		}
 		// Applied: only the editor's didChange shows what the buffer holds,
 		// however late it comes; past ChangeWait the task goes on meanwhile.
-		err = c.waitVersion(ctx, u, doc.Version, c.ChangeWait)
+		err = c.waitVersion(ctx, doc, c.ChangeWait)
 		detached := false
 		if errors.Is(err, errTimeout) {
 			c.log.Debug("didChange late after an applied edit", zap.String("uri", uri), zap.Int32("version", doc.Version))
 			detach()
 			detached = true
-			err = c.docs.WaitVersion(ctx, u, doc.Version)
+			err = c.docs.WaitVersion(ctx, doc)
 		}
 		if err != nil {
 			if ctx.Err() != nil && detached {
@@ -539,7 +554,10 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 					name))
 				return false, nil
 			}
-			return false, ignoreNotOpen(err)
+			if errors.Is(err, documents.ErrNotOpen) {
+				return c.reopened(ctx, u, taskID, disk, label, detach)
+			}
+			return false, err
 		}
 		now, ok := c.docs.Get(u)
 		if !ok {
@@ -559,6 +577,24 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 			return false, nil
 		}
 	}
+}
+
+// reopened goes on with a change after the editor closed its document, or
+// closed and opened it again (reloaded it from the file: the bridge's Neovim
+// plugin does once a buffer equals its file): the new buffer has the change
+// (it is reported carried), or the change is carried into it from its new
+// base.
+func (c *Carrier) reopened(ctx context.Context, u protocol.DocumentURI, taskID string, disk documents.Disk, label string, detach func()) (bool, error) {
+	doc, err := c.docs.WaitLoaded(ctx, u)
+	if err != nil {
+		return false, ignoreNotOpen(err)
+	}
+	if t, ok := c.docs.EditorText(disk, doc.Text); ok && t == doc.Text {
+		c.docs.AdvanceBase(u, doc, t)
+		c.report.Carried(taskID, string(u), label)
+		return false, nil
+	}
+	return c.carryLocked(ctx, doc, taskID, disk, label, false, detach)
 }
 
 // verdict is what the buffer reported after an applied edit says of it.
@@ -600,7 +636,7 @@ func judge(before, want, now string, checked bool) verdict {
 // landed moves the buffer's base to disk's content, in the representation of
 // the buffer as it is now (its line breaks may have changed with the edit).
 func (c *Carrier) landed(from documents.Doc, disk documents.Disk, buffer string) {
-	if t, ok := documents.EditorText(disk, buffer); ok {
+	if t, ok := c.docs.EditorText(disk, buffer); ok {
 		c.docs.AdvanceBase(from.URI, from, t)
 	}
 }
@@ -659,13 +695,13 @@ func (c *Carrier) apply(ctx context.Context, doc documents.Doc, edits []protocol
 
 var errTimeout = errors.New("bufsync: timed out waiting for the editor")
 
-// waitVersion waits up to d for the document's version to pass after. It
+// waitVersion waits up to d for the document's version to pass doc's. It
 // returns errTimeout when d passes, ctx's error when ctx ends, and
 // documents.ErrNotOpen when the document closes.
-func (c *Carrier) waitVersion(ctx context.Context, u protocol.DocumentURI, after int32, d time.Duration) error {
+func (c *Carrier) waitVersion(ctx context.Context, doc documents.Doc, d time.Duration) error {
 	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	err := c.docs.WaitVersion(wctx, u, after)
+	err := c.docs.WaitVersion(wctx, doc)
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		return errTimeout
 	}

@@ -174,6 +174,64 @@ func EditorText(d Disk, buffer string) (text string, ok bool) {
 	return textedit.ConvertLineEndings(text, textedit.LineEnding(buffer)), true
 }
 
+// Editor says how the editor represents a file in its buffer's text, where
+// that differs between editors (see NeovimText).
+type Editor int
+
+const (
+	// AnyEditor: the buffer's text is the file's (EditorText): VS Code and
+	// LSP clients in general.
+	AnyEditor Editor = iota
+	// Neovim: the buffer's text is Neovim's (NeovimText).
+	Neovim
+)
+
+// Text is EditorText for this editor.
+func (ed Editor) Text(d Disk, buffer string) (string, bool) {
+	text, ok := EditorText(d, buffer)
+	if ok && ed == Neovim {
+		text = NeovimText(text, buffer)
+	}
+	return text, ok
+}
+
+// NeovimText is text, a file's text in buffer's line breaks, as Neovim holds
+// it in buffer. Neovim sends its buffer as its lines joined by the
+// 'fileformat' line break, plus one more when 'eol' is set (0.7.2,
+// lsp.lua buf_get_full_text), so, measured on 0.7.2:
+//   - an empty file (or one that does not exist yet) is one empty line with
+//     'eol' set: "\n" (":set noeol" makes it "");
+//   - a file without a final line break has 'eol' off and is sent as it is
+//     ("a\nb"); written with 'fixeol' (the default) it gets one ("a\nb\n")
+//     while 'eol' stays off, so the buffer "a\nb" holds the file "a\nb\n"
+//     as much as "a\nb";
+//   - an edit cannot add or remove the final line break of a buffer
+//     (util.apply_text_edits drops an empty last line when 'eol' or
+//     'fixeol' is set).
+//
+// So the final line break follows the buffer: present when buffer ends
+// with one (or is empty), absent when it does not.
+func NeovimText(text, buffer string) string {
+	nl := "\n"
+	if strings.HasSuffix(buffer, "\r\n") || textedit.LineEnding(buffer) == "\r\n" {
+		nl = "\r\n"
+	}
+	if text == "" {
+		if buffer == "" {
+			return ""
+		}
+		return nl
+	}
+	ends := buffer == "" || strings.HasSuffix(buffer, "\n")
+	switch {
+	case ends && !strings.HasSuffix(text, "\n"):
+		return text + nl
+	case !ends && strings.HasSuffix(text, nl):
+		return strings.TrimSuffix(text, nl)
+	}
+	return text
+}
+
 // ReadDisk reads the file at path the safe way (see readDisk), giving up
 // when ctx ends: then it returns an Unreadable Disk and an error matching
 // fsbound.ErrHung. A read stuck in the kernel is left to finish on its own

@@ -70,6 +70,13 @@ type Doc struct {
 	Edited bool
 	// Loading: the file is being read; Disk and Base are not settled yet.
 	Loading bool
+	// Opening tells this opening of the document from a later one (the
+	// editor closing and opening it again, as when it reloads the file):
+	// versions start over with each.
+	Opening uint64
+	// Reopened: the editor had closed this document just before opening it
+	// again (it reloaded the file), so its text came from the file.
+	Reopened bool
 }
 
 // DidChangeParams decodes textDocument/didChange params without losing the
@@ -96,10 +103,15 @@ type Store struct {
 	read func(path string) Disk
 
 	mu     sync.Mutex
+	editor Editor // how the editor represents files in buffers
 	docs   map[protocol.DocumentURI]*entry
 	byKey  map[string][]*entry // a key of the document's file (see entry.keys) → the documents open on it
 	subs   map[int]func(path string, open bool)
 	nextID int
+	opened uint64 // counts Open calls (Doc.Opening)
+	// lastClosed is the document closed last, for Doc.Reopened: an editor
+	// reloading a file closes and opens it in a row.
+	lastClosed protocol.DocumentURI
 }
 
 type entry struct {
@@ -142,6 +154,10 @@ func (s *Store) Open(u protocol.DocumentURI, languageID string, version int32, t
 	}
 
 	s.mu.Lock()
+	s.opened++
+	e.doc.Opening = s.opened
+	e.doc.Reopened = s.lastClosed == u
+	s.lastClosed = ""
 	if old := s.docs[u]; old != nil {
 		s.removeLocked(old)
 	}
@@ -232,7 +248,7 @@ func (s *Store) loaded(e *entry, gen uint64, key string, d Disk, opening bool) {
 		// The buffer was loaded from the file: it descends from what is on
 		// disk. (If it had unsaved changes already, they show as the
 		// difference from this base, which is the best knowledge there is.)
-		e.doc.Base, e.doc.HasBase = EditorText(d, e.doc.Text)
+		e.doc.Base, e.doc.HasBase = s.editor.Text(d, e.doc.Text)
 	}
 	s.doneLoadingLocked(e)
 }
@@ -280,6 +296,7 @@ func (s *Store) Close(u protocol.DocumentURI) {
 		return
 	}
 	s.removeLocked(e)
+	s.lastClosed = u
 	subs := s.subsLocked()
 	s.mu.Unlock()
 
@@ -405,7 +422,7 @@ func (s *Store) Get(u protocol.DocumentURI) (Doc, bool) {
 	if e == nil {
 		return Doc{}, false
 	}
-	return e.copy(), true
+	return e.copy(s.editor), true
 }
 
 // WaitLoaded waits until the document's file has been read (or the read
@@ -419,7 +436,7 @@ func (s *Store) WaitLoaded(ctx context.Context, u protocol.DocumentURI) (Doc, er
 			return Doc{}, ErrNotOpen
 		}
 		if !e.doc.Loading {
-			d := e.copy()
+			d := e.copy(s.editor)
 			s.mu.Unlock()
 			return d, nil
 		}
@@ -471,7 +488,7 @@ func (s *Store) Find(ctx context.Context, path string) ([]Doc, error) {
 		for _, e := range s.byKey[k] {
 			if !seen[e] {
 				seen[e] = true
-				out = append(out, e.copy())
+				out = append(out, e.copy(s.editor))
 			}
 		}
 	}
@@ -492,22 +509,24 @@ func (s *Store) Paths() []string {
 	return out
 }
 
-// WaitVersion blocks until the editor's version of the document is greater
-// than after, and returns nil then. It returns ErrNotOpen if the document is
-// not open or gets closed, and ctx's error if ctx ends first.
+// WaitVersion blocks until the editor's version of the document d (as Get or
+// Find returned it) is greater than d.Version, and returns nil then. It
+// returns ErrNotOpen if the document is not open or gets closed, or was
+// closed and opened again since d (an editor reloading the file: its
+// versions start over), and ctx's error if ctx ends first.
 //
 // An editor answers workspace/applyEdit before its didChange for that edit
 // arrives (Neovim debounces didChange), so code that edits a buffer twice
 // waits here to compute the second edit against the right text.
-func (s *Store) WaitVersion(ctx context.Context, u protocol.DocumentURI, after int32) error {
+func (s *Store) WaitVersion(ctx context.Context, d Doc) error {
 	for {
 		s.mu.Lock()
-		e := s.docs[u]
-		if e == nil {
+		e := s.docs[d.URI]
+		if e == nil || e.doc.Opening != d.Opening {
 			s.mu.Unlock()
 			return ErrNotOpen
 		}
-		if e.doc.Version > after {
+		if e.doc.Version > d.Version {
 			s.mu.Unlock()
 			return nil
 		}
@@ -519,6 +538,23 @@ func (s *Store) WaitVersion(ctx context.Context, u protocol.DocumentURI, after i
 		case <-ch:
 		}
 	}
+}
+
+// SetEditor records how the editor represents files in its buffers (from
+// its initialize request).
+func (s *Store) SetEditor(ed Editor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.editor = ed
+}
+
+// EditorText is the file's text d as the editor would hold it in buffer
+// (Editor.Text for this store's editor).
+func (s *Store) EditorText(d Disk, buffer string) (string, bool) {
+	s.mu.Lock()
+	ed := s.editor
+	s.mu.Unlock()
+	return ed.Text(d, buffer)
 }
 
 // Subscribe calls fn with a document's file path each time one is opened
@@ -546,9 +582,9 @@ func (s *Store) subsLocked() []func(string, bool) {
 	return out
 }
 
-func (e *entry) copy() Doc {
+func (e *entry) copy(ed Editor) Doc {
 	d := e.doc
-	disk, ok := EditorText(d.Disk, d.Text)
+	disk, ok := ed.Text(d.Disk, d.Text)
 	d.Dirty = !ok || !d.Disk.Exists || d.Text != disk
 	d.Modified = ok && d.Text != disk
 	return d
