@@ -72,7 +72,8 @@ type Capabilities struct {
 	// from the editor's didChange is reported as possibly not carried.
 	VersionsChecked bool
 	// Editor: how the editor represents a file in its buffer (Neovim's
-	// final line break, see documents.NeovimText).
+	// final line break, see documents.NeovimText) and counts the lines of a
+	// position (documents.Editor.Breaks).
 	Editor documents.Editor
 }
 
@@ -85,11 +86,8 @@ func ClientCapabilities(applyEdit, documentChanges bool, clientName string, chec
 	if clientName == "Neovim" && !checksEditVersions {
 		checked = false
 	}
-	caps := Capabilities{ApplyEdit: applyEdit, DocumentChanges: documentChanges, VersionsChecked: checked}
-	if clientName == "Neovim" {
-		caps.Editor = documents.Neovim
-	}
-	return caps
+	return Capabilities{ApplyEdit: applyEdit, DocumentChanges: documentChanges, VersionsChecked: checked,
+		Editor: documents.EditorNamed(clientName)}
 }
 
 // Reporter is told what happened to each change that concerned an open
@@ -475,6 +473,9 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 	case !caps.ApplyEdit:
 		c.noApplyEdit(taskID, doc, name)
 		return false, nil
+	case !caps.Editor.KnowsLoneCR() && (textedit.HasLoneCR(doc.Text) || textedit.HasLoneCR(target)):
+		c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but it holds a carriage return that does not end a line (\\r without \\n), which editors count differently, so the bridge does not edit your buffer. Reload it in the editor to see the change.", name))
+		return false, nil
 	}
 
 	want := target
@@ -511,8 +512,15 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 				name, sent, reason))
 			return false, nil
 		}
+		edits := caps.Editor.Breaks().Diff(doc.Text, desired)
+		if caps.Editor == documents.Neovim && insertsLoneCR(edits) {
+			// Neovim's util.apply_text_edits turns every "\r" of an
+			// edit's text into a line break (0.7.2: gsub('\r\n?', '\n')).
+			c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but the change puts a carriage return inside a line (\\r without \\n), which Neovim's edits make a line break, so the bridge does not edit your buffer. Reload it in the editor to see the change.", name))
+			return false, nil
+		}
 		sent++
-		applied, reason, err := c.apply(ctx, doc, textedit.Diff(doc.Text, desired), label, caps)
+		applied, reason, err := c.apply(ctx, doc, edits, label, caps)
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err() // the caller reports it
@@ -595,6 +603,17 @@ func (c *Carrier) reopened(ctx context.Context, u protocol.DocumentURI, taskID s
 		return false, nil
 	}
 	return c.carryLocked(ctx, doc, taskID, disk, label, false, detach)
+}
+
+// insertsLoneCR reports whether an edit's text holds a "\r" that is not
+// part of a "\r\n".
+func insertsLoneCR(edits []protocol.TextEdit) bool {
+	for _, e := range edits {
+		if textedit.HasLoneCR(e.NewText) {
+			return true
+		}
+	}
+	return false
 }
 
 // verdict is what the buffer reported after an applied edit says of it.

@@ -36,6 +36,7 @@ type fakeEditor struct {
 
 	// behaviour, set before use
 	nvim        bool                                   // Neovim 0.7 version handling
+	breaks      textedit.Breaks                        // how its positions count lines
 	oneEOL      bool                                   // inserted line breaks become the buffer's (VS Code, Neovim 'fileformat')
 	noDidChange bool                                   // applies edits but never sends didChange
 	fail        error                                  // answer every applyEdit with this error
@@ -104,7 +105,7 @@ func (e *fakeEditor) openAs(path, buffer string) protocol.DocumentURI {
 func (e *fakeEditor) typeText(u protocol.DocumentURI, ch textedit.ContentChange) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.text[u] = textedit.ApplyChanges(e.text[u], []textedit.ContentChange{ch})
+	e.text[u] = e.breaks.ApplyChanges(e.text[u], []textedit.ContentChange{ch})
 	e.version[u]++
 	e.sendLocked(u, e.version[u], []textedit.ContentChange{ch})
 }
@@ -206,7 +207,7 @@ func (e *fakeEditor) applyLocked(u protocol.DocumentURI, version *int32, edits [
 		}
 		edits = converted
 	}
-	next, err := textedit.ApplyEdits(e.text[u], edits)
+	next, err := e.breaks.ApplyEdits(e.text[u], edits)
 	if err != nil {
 		e.t.Errorf("edits do not apply: %v", err)
 		return false, err.Error()

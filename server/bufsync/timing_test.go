@@ -268,3 +268,49 @@ func TestWatcherReportsAChangeItCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// A file with a carriage return inside a line ("x\ry\nzed\n"): Neovim 0.7.2
+// keeps it in the line ('fileformat' unix, two lines), LSP counts it as a
+// line break. Carried into Neovim the edit lands on Neovim's line, and the
+// user's didChanges land where Neovim meant them; a client the bridge knows
+// nothing of gets no edit but a message; an edit that would put a lone "\r"
+// into a Neovim buffer is not sent (Neovim would make it a line break).
+func TestCarryLoneCR(t *testing.T) {
+	t.Run("Neovim", func(t *testing.T) {
+		e := newFakeEditor(t, 0)
+		e.breaks = textedit.LFBreaks
+		c, r := newCarrier(e)
+		c.SetCapabilities(ClientCapabilities(true, true, "Neovim", true))
+		path, u := e.open(t.TempDir(), "cr.txt", "x\ry\nzed\nmid\nlast\n")
+		// The user types on Neovim's second line ("zed").
+		e.typeText(u, textedit.ContentChange{Range: &protocol.Range{Start: protocol.Position{Line: 1, Character: 3}, End: protocol.Position{Line: 1, Character: 3}}, Text: "!"})
+		if d, _ := e.docs.Get(u); d.Text != "x\ry\nzed!\nmid\nlast\n" {
+			t.Fatalf("the bridge's copy of the buffer: %q", d.Text)
+		}
+		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("x\ry\nzed\nmid\nLAST\n"), Label: "Claude: Edit cr.txt"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.buffer(u); got != "x\ry\nzed!\nmid\nLAST\n" {
+			t.Fatalf("buffer %q, reports %v", got, r.list())
+		}
+		// A change that puts a lone "\r" into a line.
+		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("x\ry\nzed\nmid\nLA\rST\n"), Label: "Claude: Edit cr.txt"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.list(); len(got) != 2 || !strings.Contains(got[1], "carriage return inside a line") || e.buffer(u) != "x\ry\nzed!\nmid\nLAST\n" {
+			t.Fatalf("reports %v, buffer %q", got, e.buffer(u))
+		}
+	})
+	t.Run("unknown client", func(t *testing.T) {
+		e := newFakeEditor(t, 0)
+		c, r := newCarrier(e)
+		c.SetCapabilities(ClientCapabilities(true, true, "some-editor", false))
+		path, u := e.open(t.TempDir(), "cr.txt", "x\ry\nzed\n")
+		if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("x\ry\nZED\n"), Label: "Claude: Edit cr.txt"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.list(); len(got) != 1 || !strings.Contains(got[0], "carriage return that does not end a line") || e.buffer(u) != "x\ry\nzed\n" {
+			t.Fatalf("reports %v, buffer %q", got, e.buffer(u))
+		}
+	})
+}

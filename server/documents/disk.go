@@ -179,12 +179,44 @@ func EditorText(d Disk, buffer string) (text string, ok bool) {
 type Editor int
 
 const (
-	// AnyEditor: the buffer's text is the file's (EditorText): VS Code and
-	// LSP clients in general.
+	// AnyEditor: an LSP client the bridge knows nothing more of: the
+	// buffer's text is the file's (EditorText), its positions count lines
+	// as LSP does (textedit.LSPBreaks).
 	AnyEditor Editor = iota
-	// Neovim: the buffer's text is Neovim's (NeovimText).
+	// VSCode (and its forks): like AnyEditor, and its texts never hold a
+	// lone "\r" (it makes one a line break when it loads the file).
+	VSCode
+	// Neovim: the buffer's text is Neovim's (NeovimText), its positions
+	// count only "\n" as a line break (textedit.LFBreaks).
 	Neovim
 )
+
+// EditorNamed is the Editor of a client by the name in its initialize
+// request's clientInfo.
+func EditorNamed(name string) Editor {
+	switch {
+	case name == "Neovim":
+		return Neovim
+	case strings.Contains(name, "Visual Studio Code"), strings.Contains(name, "VSCodium"), name == "code-server", name == "Cursor":
+		return VSCode
+	}
+	return AnyEditor
+}
+
+// Breaks is how the editor counts the lines of a position.
+func (ed Editor) Breaks() textedit.Breaks {
+	if ed == Neovim {
+		return textedit.LFBreaks
+	}
+	return textedit.LSPBreaks
+}
+
+// KnowsLoneCR reports whether the bridge knows how the editor treats a "\r"
+// that is not part of a "\r\n" (measured for VS Code and Neovim); for
+// other clients a buffer holding one is not edited (LSP 3.16 makes it a
+// line break, but clients that keep it in the text count it as a
+// character).
+func (ed Editor) KnowsLoneCR() bool { return ed != AnyEditor }
 
 // Text is EditorText for this editor.
 func (ed Editor) Text(d Disk, buffer string) (string, bool) {

@@ -279,7 +279,7 @@ func (s *Store) Change(u protocol.DocumentURI, version int32, changes []textedit
 	if e == nil {
 		return ErrNotOpen
 	}
-	e.doc.Text = textedit.ApplyChanges(e.doc.Text, changes)
+	e.doc.Text = s.editor.Breaks().ApplyChanges(e.doc.Text, changes)
 	e.doc.Version = version
 	e.doc.Edited = true
 	close(e.changed)
@@ -546,6 +546,13 @@ func (s *Store) SetEditor(ed Editor) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.editor = ed
+}
+
+// Editor is how the editor represents files (SetEditor).
+func (s *Store) Editor() Editor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.editor
 }
 
 // EditorText is the file's text d as the editor would hold it in buffer
