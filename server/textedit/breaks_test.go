@@ -6,7 +6,6 @@ import (
 	"go.lsp.dev/protocol"
 )
 
-
 // A lone "\r" ends a line in LSP, not in Neovim (measured on 0.7.2: "x\ry"
 // is one line of a 'fileformat' unix buffer), and a "\r" before "\n" is a
 // character of a Neovim unix line: positions and edits land on the editor's
