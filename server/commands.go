@@ -162,7 +162,7 @@ func (s *Server) run(ctx context.Context, a RunArgs, token json.RawMessage) (any
 	if err != nil {
 		return nil, err
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (s *Server) followUp(ctx context.Context, a FollowUpArgs, token json.RawMes
 		}
 		workspace, roots = f.Path, r
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
