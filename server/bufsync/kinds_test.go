@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
@@ -259,5 +260,32 @@ func TestCarryOneFileTwoNames(t *testing.T) {
 	}
 	if got := r.list(); len(got) != 2 {
 		t.Fatalf("reports = %v", got)
+	}
+}
+
+// What the bridge takes from an editor's initialize request: Neovim's own
+// client answers applied=true for an edit it skipped and never checks
+// version 0, so only the plugin's handler (which says so) counts as
+// checking versions; the client's name says how it shows files.
+func TestClientCapabilities(t *testing.T) {
+	cases := []struct {
+		name                  string
+		applyEdit, docChanges bool
+		client                string
+		plugin                bool
+		checked               bool
+		editor                documents.Editor
+	}{
+		{"VS Code", true, true, "Visual Studio Code", false, true, documents.VSCode},
+		{"code-server", true, true, "code-server", false, true, documents.VSCode},
+		{"Neovim's own client told documentChanges", true, true, "Neovim", false, false, documents.Neovim},
+		{"the Neovim plugin", true, true, "Neovim", true, true, documents.Neovim},
+		{"no documentChanges", true, false, "vim-lsc", false, false, documents.AnyEditor},
+	}
+	for _, c := range cases {
+		got := ClientCapabilities(c.applyEdit, c.docChanges, c.client, c.plugin)
+		if got.VersionsChecked != c.checked || got.Editor != c.editor || got.DocumentChanges != c.docChanges || got.ApplyEdit != c.applyEdit {
+			t.Errorf("%s: %+v", c.name, got)
+		}
 	}
 }

@@ -316,7 +316,7 @@ local function sync_with_disk(buf)
             group = group,
             buffer = buf,
             callback = function()
-              vim.v.fcs_choice = ''
+              api.nvim_set_vvar('fcs_choice', '') -- leave the buffer as it is; the timestamp is taken
             end,
           })
           pcall(vim.cmd, 'silent checktime ' .. buf)
@@ -348,8 +348,8 @@ local function on_apply_edit(_, params, ctx)
       end
     end
   end
-  for uri in pairs(params.edit.changes or {}) do
-    table.insert(bufs, vim.uri_to_bufnr(uri))
+  for u in pairs(params.edit.changes or {}) do
+    table.insert(bufs, vim.uri_to_bufnr(u))
   end
   local ok, err = pcall(vim.lsp.util.apply_workspace_edit, params.edit, client.offset_encoding or 'utf-16')
   flush(client)
