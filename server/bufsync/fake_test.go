@@ -275,6 +275,21 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// advancing polls cond for up to 3 s while the task keeps reporting tool
+// events (Watcher.Advance), as a running task does: a change the watcher
+// sees after one event is carried at the next.
+func advancing(t *testing.T, w *Watcher, task, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		w.Advance(task)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func ptr(s string) *string { return &s }
 
 func numbered(n int) string {

@@ -212,9 +212,7 @@ func TestWatcherJudgesTheSettledState(t *testing.T) {
 	if err := os.WriteFile(path, []byte(after), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(30 * time.Millisecond)
-	w.Advance("t1")
-	eventually(t, "the change", func() bool { return e.buffer(u) == replaceLine(after, 1, "line 1 USER\n") })
+	advancing(t, w, "t1", "the change", func() bool { return e.buffer(u) == replaceLine(after, 1, "line 1 USER\n") })
 	time.Sleep(1200 * time.Millisecond) // past the settle time of the empty state
 	if err := w.Settle(context.Background(), "t1"); err != nil {
 		t.Fatal(err)
@@ -253,9 +251,7 @@ func TestWatcherReportsAChangeItCannotRead(t *testing.T) {
 	if err := syscall.Mkfifo(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(30 * time.Millisecond)
-	w.Advance("t1")
-	eventually(t, "the report", func() bool {
+	advancing(t, w, "t1", "the report", func() bool {
 		return r.has("reload t1 show=true a.txt may have changed on disk, but the bridge cannot read it")
 	})
 	if err := w.Settle(context.Background(), "t1"); err != nil {

@@ -44,8 +44,8 @@ func TestWatcherPicksUpExternalChange(t *testing.T) {
 	if e.buffer(u) != before {
 		t.Fatal("carried before the task reported its tool's result")
 	}
-	w.Advance("t1") // the Bash tool's result
-	eventually(t, "the buffer to get the change", func() bool { return e.buffer(u) == after })
+	// The Bash tool's result, and later events.
+	advancing(t, w, "t1", "the buffer to get the change", func() bool { return e.buffer(u) == after })
 	eventually(t, "the report", func() bool { return r.has("carried t1 Claude: main.go changed on disk") })
 	if d, _ := e.docs.Get(u); d.Disk.Text != after || d.Dirty {
 		t.Fatalf("doc = %+v", d)
@@ -109,11 +109,9 @@ func TestWatcherDeletionAndNewDocuments(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(30 * time.Millisecond) // the loop sees the event before the tool's result
-	w.Advance("t1")
 	// A deletion may be a moment of a rewrite: told once it has stayed for
 	// the settle time (a second).
-	eventually(t, "the deletion report", func() bool { return r.has("deleted t1") })
+	advancing(t, w, "t1", "the deletion report", func() bool { return r.has("deleted t1") })
 	if e.buffer(u) != "b\n" {
 		t.Fatal("buffer touched")
 	}
@@ -122,9 +120,7 @@ func TestWatcherDeletionAndNewDocuments(t *testing.T) {
 	if err := os.WriteFile(path, []byte("b\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(30 * time.Millisecond)
-	w.Advance("t1")
-	eventually(t, "the disk text", func() bool { d, _ := e.docs.Get(u); return d.Disk.Exists && !d.Dirty })
+	advancing(t, w, "t1", "the disk text", func() bool { d, _ := e.docs.Get(u); return d.Disk.Exists && !d.Dirty })
 }
 
 // At the task's end, a change still waiting out its debounce is carried

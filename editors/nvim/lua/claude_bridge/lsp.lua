@@ -279,7 +279,8 @@ end
 --- W12 warning is spared (:checktime with a FileChangedShell that leaves v:fcs_choice
 --- empty stores the timestamp), and its next :w asks once (measured on 0.7.2: the time of
 --- the last read, which that question compares, is set only by reading or writing the
---- file, and :w! asks too).
+--- file, and :w! asks too). So does a buffer equal to the file that is longer than
+--- 'undoreload' (reading it in would drop its undo history) or being typed in.
 local function sync_with_disk(buf)
   local path = api.nvim_buf_get_name(buf)
   local uv = compat.uv
@@ -302,7 +303,10 @@ local function sync_with_disk(buf)
             return
           end
           local equal = written_bytes(buf) == data or (data == '' and written_bytes(buf) == '\n')
-          if equal then
+          local ur = vim.o.undoreload
+          local keeps_undo = ur < 0 or (ur > 0 and api.nvim_buf_line_count(buf) <= ur)
+          local typing = api.nvim_get_current_buf() == buf and vim.fn.mode():sub(1, 1) ~= 'n'
+          if equal and keeps_undo and not typing then
             -- It holds the file: read the file in (:edit keeps the undo history, as
             -- 'undoreload' says), which takes its timestamp.
             vim.bo[buf].modified = false
@@ -321,6 +325,11 @@ local function sync_with_disk(buf)
           })
           pcall(vim.cmd, 'silent checktime ' .. buf)
           api.nvim_create_augroup('claude_bridge_sync', { clear = true })
+          if equal then
+            -- Too long to be read in with its undo history, or being typed in: not
+            -- modified, and :w asks once.
+            vim.bo[buf].modified = false
+          end
         end)
       end)
     end)
