@@ -84,14 +84,19 @@ type ToolResult struct {
 
 // FileChange is a file the agent changed on disk.
 type FileChange struct {
-	Path string
+	Path      string
+	ToolUseID string // the tool use that made the change
 	// Before is the file's content before the change, as claude reported
 	// it; nil when unknown or when the file did not exist.
 	Before *string
 	// After is the file's content on disk right after the change; nil when
-	// the file no longer exists.
+	// the file no longer exists, or when Unread.
 	After *string
-	Label string // "Claude: Edit server/main.go"
+	// Unread: the file could not be read after the change (its mount did
+	// not answer in time, an error): whoever carries the change must look
+	// at the disk itself.
+	Unread bool
+	Label  string // "Claude: Edit server/main.go"
 }
 
 // Retry reports claude retrying an API request.

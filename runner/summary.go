@@ -12,6 +12,23 @@ import (
 // fileTools are the tools whose successful result means a file changed.
 var fileTools = map[string]bool{"Edit": true, "MultiEdit": true, "Write": true, "NotebookEdit": true}
 
+// FileToolPath returns the file a file tool (Edit, MultiEdit, Write,
+// NotebookEdit) is about to change, absolute (a relative path is taken in
+// workspace); ok is false for any other tool, or without a path.
+func FileToolPath(tu ToolUse, workspace string) (path string, ok bool) {
+	if !fileTools[tu.Name] {
+		return "", false
+	}
+	p := decodeInput(tu.Input).targetPath()
+	if p == "" {
+		return "", false
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(workspace, p)
+	}
+	return p, true
+}
+
 // toolInput holds the input fields the bridge looks at.
 type toolInput struct {
 	FilePath     string `json:"file_path"`
@@ -111,12 +128,19 @@ func oneLine(s string, max int) string {
 // within reports whether path lies inside one of roots, by the file's
 // identity: the real path of a file in a root the editor opened through a
 // symbolic link is inside it, and a link inside a root that points outside
-// is outside (see package pathid).
-func within(path string, roots []string) bool {
+// is outside (see package pathid). err is set when a look-up did not finish
+// in time (a hung network mount) and path is in no root that could be
+// resolved: nobody can tell where a write to path would land.
+func within(path string, roots []string) (bool, error) {
+	var first error
 	for _, r := range roots {
-		if pathid.Within(path, r) {
-			return true
+		in, err := pathid.Within(path, r)
+		if in {
+			return true, nil
+		}
+		if err != nil && first == nil {
+			first = err
 		}
 	}
-	return false
+	return false, first
 }

@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -458,14 +461,27 @@ func (t *Task) fileChange(tu ToolUse, raw json.RawMessage) *FileChange {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(t.Spec.Workspace, path)
 	}
-	fc := &FileChange{Path: path, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace)}
-	if b, err := os.ReadFile(path); err == nil {
+	fc := &FileChange{Path: path, ToolUseID: tu.ID, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace)}
+	// Bounded: the file may be on a mount that hangs now (a read in the
+	// kernel cannot be interrupted, and this is the task's read loop).
+	ctx, cancel := context.WithTimeout(t.ctx, afterReadTimeout)
+	defer cancel()
+	var b []byte
+	var err error
+	if derr := fsbound.Do(ctx, path, func() { b, err = os.ReadFile(path) }); derr != nil {
+		fc.Unread = true
+	} else if err == nil {
 		s := string(b)
 		fc.After = &s
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		fc.Unread = true
 	}
 	t.noteEdited(path)
 	return fc
 }
+
+// afterReadTimeout bounds the read of a file a tool just changed.
+const afterReadTimeout = 2 * time.Second
 
 // handleControl answers a control request from claude. It runs on its own
 // goroutine because a permission question waits for a person.
@@ -504,7 +520,11 @@ func (t *Task) decide(pr PermissionRequest) (Decision, string, bool) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(t.Spec.Workspace, p)
 			}
-			if !within(p, roots) {
+			in, err := within(p, roots)
+			if err != nil {
+				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s), and could not tell whether %s is inside them: %v.", strings.Join(roots, ", "), p, err), true
+			}
+			if !in {
 				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s); %s is outside them.", strings.Join(roots, ", "), p), true
 			}
 		}

@@ -110,7 +110,7 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 		}
 		workspace, roots = f.Path, r
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}

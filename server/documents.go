@@ -85,15 +85,40 @@ func (b *buffers) didSave(raw json.RawMessage) {
 func (b *buffers) taskStarted(v *taskView) { b.watcher.Begin(v.id) }
 func (b *buffers) taskEnded(v *taskView)   { b.watcher.End(v.id) }
 
+// toolUse: a file tool's change is carried by its result, not by the
+// directory watcher (which would label it "changed on disk").
+func (b *buffers) toolUse(v *taskView, tu *runner.ToolUse) {
+	if p, ok := runner.FileToolPath(*tu, v.root); ok {
+		b.watcher.Hold(v.id, tu.ID, p)
+	}
+	b.watcher.Advance(v.id)
+}
+
+// toolResult: a result without a change to carry ends its tool's hold at
+// once; one with a change, once carried (carry).
+func (b *buffers) toolResult(v *taskView, res *runner.ToolResult) {
+	if res.Change == nil {
+		b.watcher.Release(res.ToolUseID)
+	}
+	b.watcher.Advance(v.id)
+}
+
 // carry brings one agent change into the open buffer of its file, if any.
 // It blocks on the editor (applyEdit, then its didChange): call it from the
 // task's carry loop, never from the read loop.
 func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange) {
 	// ch.Before (claude's originalFile) is not used: see bufsync.Change.
-	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: ch.After, Label: ch.Label})
+	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: ch.After, Unread: ch.Unread, Label: ch.Label})
+	b.watcher.Release(ch.ToolUseID)
 	if err != nil && ctx.Err() == nil {
 		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))
 	}
+}
+
+// finish waits until the task's carries (an edit still judged by a late
+// didChange) have ended, or ctx ends.
+func (b *buffers) finish(ctx context.Context, taskID string) error {
+	return b.carrier.Wait(ctx, taskID)
 }
 
 // settle carries into the buffers what changed on disk during the task by

@@ -517,3 +517,52 @@ func TestNotUTF8FileIsLeftToReload(t *testing.T) {
 		t.Errorf("messages about latin1.txt: %v", told)
 	}
 }
+
+// The selection the model gets is the user's: from the buffer when it has
+// unsaved changes (claude would read other lines from the disk), and with
+// the editor's line count for a file of lone "\r" line breaks (claude counts
+// none), never an empty block.
+func TestContextIsTheSelectionTheUserSees(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("seen")}})
+	e := newVSEditor(b)
+	dirty := filepath.Join(b.ws(0), "d.txt")
+	cr := filepath.Join(b.ws(0), "cr.txt")
+	if err := os.WriteFile(dirty, []byte("DISK1\nDISK2\nDISK3\nDISK4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cr, []byte("R1\rR2\rR3\rR4\r"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := e.open(dirty, "")
+	// Two unsaved lines typed at the top: the selection of lines 3-4 is
+	// DISK1 and DISK2 in the buffer.
+	_ = b.client.Notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": u, "version": 2},
+		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 0, "character": 0}}, "text": "NEW1\nNEW2\n"}},
+	})
+	rng := func(from, to int) map[string]any { // 1-based, whole lines
+		return map[string]any{"start": map[string]int{"line": from - 1, "character": 0}, "end": map[string]int{"line": to, "character": 0}}
+	}
+	res := b.result(b.run(map[string]any{"prompt": "explain", "taskId": "sel", "context": []any{
+		map[string]any{"uri": u, "range": rng(3, 4)},
+		map[string]any{"uri": fileuri.FromPath(cr), "range": rng(2, 3)},
+	}}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	reqs := b.api.MessageRequests()
+	if len(reqs) == 0 {
+		t.Fatal("no request")
+	}
+	body := string(reqs[0].Body)
+	for _, want := range []string{`DISK1\nDISK2`, "unsaved text in the editor", `R2\rR3`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the request lacks %q:\n%s", want, body)
+		}
+	}
+	for _, not := range []string{"DISK3", "@d.txt", "@cr.txt", "NEW1"} {
+		if strings.Contains(body, not) {
+			t.Errorf("the request has %q, not the user's selection", not)
+		}
+	}
+}

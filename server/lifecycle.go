@@ -42,6 +42,13 @@ type initializeParams struct {
 				DocumentChanges bool `json:"documentChanges"`
 			} `json:"workspaceEdit"`
 		} `json:"workspace"`
+		// The bridge's Neovim plugin checks the version of every edit
+		// (bufsync.Capabilities.VersionsChecked).
+		Experimental struct {
+			ClaudeBridge struct {
+				ChecksEditVersions bool `json:"checksEditVersions"`
+			} `json:"claudeBridge"`
+		} `json:"experimental"`
 	} `json:"capabilities"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
@@ -75,12 +82,15 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		return nil, invalidParams("initializationOptions: %v", err)
 	}
 	folders, problems := foldersFromInit(p.WorkspaceFolders, p.RootURI, p.RootPath)
+	clientName := ""
+	if p.ClientInfo != nil {
+		clientName = p.ClientInfo.Name
+	}
 	caps := clientCaps{
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
-		edits: bufsync.Capabilities{
-			ApplyEdit:       p.Capabilities.Workspace.ApplyEdit,
-			DocumentChanges: p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges,
-		},
+		edits: bufsync.ClientCapabilities(p.Capabilities.Workspace.ApplyEdit,
+			p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges, clientName,
+			p.Capabilities.Experimental.ClaudeBridge.ChecksEditVersions),
 	}
 	// What the user should hear now rather than at their first task, said
 	// once the editor has the initialize reply (see initialized). A bad

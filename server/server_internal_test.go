@@ -56,7 +56,7 @@ func TestMentions(t *testing.T) {
 		{lspext.ContextRef{URI: "file:///elsewhere/c.go"}, "@/elsewhere/c.go"},
 	}
 	for _, c := range cases {
-		got, err := withMentions(context.Background(), "p", []lspext.ContextRef{c.ref}, "/w")
+		got, err := withMentions(context.Background(), "p", []lspext.ContextRef{c.ref}, "/w", nil)
 		if err != nil || got != "p\n\n"+c.want {
 			t.Errorf("%+v: %q, %v; want %q", c.ref, got, err, c.want)
 		}

@@ -13,7 +13,8 @@ import (
 )
 
 // carryTimeout bounds how long a task's reply waits for its last edits to
-// reach the editor's buffers.
+// reach the editor's buffers; then what is not carried is reported, and
+// nothing of the task is sent after its reply.
 const carryTimeout = 15 * time.Second
 
 // taskView is one task as the editor sees it: its claude/event sequence, its
@@ -28,9 +29,11 @@ type taskView struct {
 	emitMu sync.Mutex // guards seq: claude's events and the bridge's own status events interleave
 	seq    int64
 
-	edits     chan runner.FileChange
-	editsDone chan struct{}
-	drainOnce sync.Once
+	edits       chan runner.FileChange
+	editsDone   chan struct{}
+	drainOnce   sync.Once
+	carryCtx    context.Context // the task's carries; ends at its reply at the latest
+	carryCancel context.CancelFunc
 
 	mu           sync.Mutex      // guards the two below
 	external     []string        // URIs of files changed on disk by other means during the task, in order
@@ -39,6 +42,8 @@ type taskView struct {
 
 func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMessage) (any, error) {
 	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), externalSeen: map[string]bool{}}
+	v.carryCtx, v.carryCancel = context.WithCancel(s.connCtx)
+	defer v.carryCancel()
 	t, err := s.mgr.NewTask(spec, v)
 	if err != nil {
 		return nil, taskError(err)
@@ -78,12 +83,22 @@ func (v *taskView) drainEdits() {
 		close(v.edits)
 		ctx, cancel := context.WithTimeout(v.s.connCtx, carryTimeout)
 		defer cancel()
+		stop := context.AfterFunc(ctx, v.carryCancel) // the deadline ends the carries
+		defer stop()
 		select {
 		case <-v.editsDone:
-			v.s.bufs.settle(ctx, v.id)
+			v.s.bufs.settle(v.carryCtx, v.id)
 		case <-ctx.Done():
+		}
+		if v.s.bufs.finish(ctx, v.id) != nil {
 			v.s.log.Warn("edits still being carried when the task ended", zap.String("task", v.id))
 		}
+		// Cancelled, the carries report what they did not carry and end.
+		v.carryCancel()
+		<-v.editsDone
+		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer wcancel()
+		_ = v.s.bufs.finish(wctx, v.id)
 	})
 }
 
@@ -92,7 +107,7 @@ func (v *taskView) drainEdits() {
 func (v *taskView) carryLoop() {
 	defer close(v.editsDone)
 	for ch := range v.edits {
-		v.s.bufs.carry(v.s.connCtx, v.id, ch)
+		v.s.bufs.carry(v.carryCtx, v.id, ch)
 	}
 }
 
@@ -118,8 +133,14 @@ func (v *taskView) Event(t *runner.Task, ev runner.Event) {
 	if msg := progressMessage(ev, v.root); msg != "" {
 		v.progress.report(msg)
 	}
-	if ev.Kind == runner.EventToolResult && ev.ToolResult.Change != nil {
-		v.edits <- *ev.ToolResult.Change
+	if ev.Kind == runner.EventToolUse {
+		v.s.bufs.toolUse(v, ev.ToolUse)
+	}
+	if ev.Kind == runner.EventToolResult {
+		if ev.ToolResult.Change != nil {
+			v.edits <- *ev.ToolResult.Change
+		}
+		v.s.bufs.toolResult(v, ev.ToolResult)
 	}
 	if ev.Kind == runner.EventResult {
 		v.drainEdits()
