@@ -69,6 +69,23 @@ func TestResyncAfterBadHeaders(t *testing.T) {
 	}
 }
 
+// Garbage without a line break, of any length, followed directly by a
+// frame: the frame's header ends the over-long "line", and is found
+// there, so the frame is served (it used to be lost for garbage between
+// the header cap and the reader's chunk, 8 to 32 KiB).
+func TestFrameRightAfterLongGarbageIsServed(t *testing.T) {
+	after := frame(`{"jsonrpc":"2.0","method":"after"}`)
+	for _, n := range []int{100, 8000, 8190, 8300, 9000, 20000, 32760, 40000, 70000, 300000} {
+		for _, junk := range []string{"g", "Content-Length: 1"} {
+			garbage := strings.Repeat(junk, n/len(junk)+1)[:n]
+			got, _ := methods(t, garbage+after+after, Options{})
+			if strings.Join(got, ",") != "after,after" {
+				t.Errorf("%d bytes of %q…: served %v, want the two frames after it", n, junk, got)
+			}
+		}
+	}
+}
+
 // A header line without end is refused without being held: memory stays
 // near the cap, and the frame after it is served.
 func TestEndlessHeaderLineIsNotHeld(t *testing.T) {
@@ -98,7 +115,8 @@ func (zeros) Read(b []byte) (int, error) {
 // Ids keep their exact spelling: large, fractional and duplicate ids each
 // get their own reply with the id as sent.
 func TestIDsKeepTheirSpelling(t *testing.T) {
-	ids := []string{`9007199254740993`, `9007199254740992`, `5.0`, `5`, `"x"`, `"x"`, `3000000000`}
+	ids := []string{`9007199254740993`, `9007199254740992`, `5.0`, `5`, `"x"`, `"x"`, `3000000000`,
+		`1e400`, `-1E+400`, `0.1e-999`, `-0`, "1" + strings.Repeat("0", 400)} // past float64's range: still numbers
 	var in strings.Builder
 	for _, id := range ids {
 		in.WriteString(frame(`{"jsonrpc":"2.0","id":` + id + `,"method":"m"}`))

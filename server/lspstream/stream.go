@@ -316,9 +316,11 @@ func withID(body []byte, method *string) []byte {
 	return b
 }
 
+// isNumber reports whether b, a valid JSON value, is a number. By its
+// first byte, not by parsing it: a number past float64's range (1e400,
+// 400 digits) is still a number, and the id is kept as spelled.
 func isNumber(b []byte) bool {
-	_, err := strconv.ParseFloat(string(b), 64)
-	return err == nil
+	return len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9')
 }
 
 // refuse answers a message that could not be served. It runs on the read
