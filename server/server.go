@@ -23,8 +23,11 @@ import (
 // v0.10 does not define.
 const requestCancelled jsonrpc2.Code = -32800
 
-// maxRequests bounds the requests served at once; past it the bridge
-// answers "busy" instead of blocking the read loop.
+// maxRequests bounds the task-starting requests (claude.run,
+// claude.followUp) served at once; past it the bridge answers "busy"
+// instead of blocking the read loop. Every other request (claude.cancel,
+// claude.tasks, claude.authStatus, shutdown) is quick and never refused
+// for it: the editor can always cancel, list and stop.
 const maxRequests = 256
 
 // shutdownWait is how long shutdown, exit, SIGTERM and a closed stdin
@@ -284,14 +287,16 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d requests in flight", maxRequests), false)
-		return
+	startsTask, taskID, token := namedTask(method, call.Params())
+	if startsTask {
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d tasks requested and not yet answered", maxRequests), false)
+			return
+		}
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
-	taskID, token := namedTask(method, call.Params())
 	s.mu.Lock()
 	s.inflight.add(key, &cancel)
 	if taskID != "" {
@@ -302,7 +307,9 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 	}
 	s.mu.Unlock()
 	go func() { // ends when the request is answered
-		defer func() { <-s.sem }()
+		if startsTask {
+			defer func() { <-s.sem }()
+		}
 		defer func() {
 			s.mu.Lock()
 			s.inflight.remove(key, &cancel)
@@ -323,35 +330,36 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 	}()
 }
 
-// namedTask reads, on the read loop, the task id and progress token a
-// claude.run or claude.followUp request gives (either may be "").
-func namedTask(method string, params json.RawMessage) (taskID, token string) {
+// namedTask reads, on the read loop, whether a request starts a task
+// (claude.run or claude.followUp), and the task id and progress token it
+// gives (either may be "").
+func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, token string) {
 	if method != "workspace/executeCommand" {
-		return "", ""
+		return false, "", ""
 	}
 	var p struct {
-		Command   string `json:"command"`
-		Arguments []struct {
+		Command       string            `json:"command"`
+		Arguments     []json.RawMessage `json:"arguments"`
+		WorkDoneToken json.RawMessage   `json:"workDoneToken"`
+	}
+	if json.Unmarshal(params, &p) != nil || (p.Command != "claude.run" && p.Command != "claude.followUp") {
+		return false, "", ""
+	}
+	if len(p.Arguments) > 0 {
+		var a struct {
 			TaskID    string `json:"taskId"`
 			NewTaskID string `json:"newTaskId"`
-		} `json:"arguments"`
-		WorkDoneToken json.RawMessage `json:"workDoneToken"`
-	}
-	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 {
-		return "", ""
-	}
-	switch p.Command {
-	case "claude.run":
-		taskID = p.Arguments[0].TaskID
-	case "claude.followUp":
-		taskID = p.Arguments[0].NewTaskID
-	default:
-		return "", ""
+		}
+		_ = json.Unmarshal(p.Arguments[0], &a) // bad arguments: the handler refuses them
+		taskID = a.TaskID
+		if p.Command == "claude.followUp" {
+			taskID = a.NewTaskID
+		}
 	}
 	if len(p.WorkDoneToken) > 0 && string(p.WorkDoneToken) != "null" {
 		token = rawIDKey(p.WorkDoneToken)
 	}
-	return taskID, token
+	return true, taskID, token
 }
 
 // cancelAware methods answer a cancel with a normal result of their own
