@@ -514,9 +514,15 @@ func callTimeout(method string) time.Duration {
 	return defaultCallTimeout
 }
 
-// call sends a request to the editor. It gives up when ctx ends, the
-// connection goes away (jsonrpc2 alone would wait forever) or the
-// method's timeout passes; the caller falls back.
+// call sends a request to the editor. It gives up when ctx ends (the
+// task the request is for ended), the connection goes away (jsonrpc2
+// alone would wait forever) or the method's timeout passes; the caller
+// falls back. A request given up on is withdrawn with $/cancelRequest, so
+// that the editor can close what it shows for it (a permission question:
+// VS Code cancels the handler's token, which the extension uses to
+// withdraw the question; Neovim's client ignores it, and the plugin drops
+// a task's questions when the task's result event comes), and a late
+// answer is dropped (lspstream: only replies still waited for go on).
 func (s *Server) call(ctx context.Context, method string, params, result any) error {
 	if s.conn == nil {
 		return errors.New("no connection")
@@ -525,7 +531,11 @@ func (s *Server) call(ctx context.Context, method string, params, result any) er
 	defer cancel()
 	stop := context.AfterFunc(s.connCtx, cancel)
 	defer stop()
-	_, err := s.conn.Call(ctx, method, params, result)
+	id, err := s.conn.Call(ctx, method, params, result)
+	s.stream.Forget(id)
+	if err != nil && ctx.Err() != nil && s.connCtx.Err() == nil {
+		s.tell("$/cancelRequest", map[string]any{"id": &id})
+	}
 	return err
 }
 

@@ -96,3 +96,152 @@ func TestQuickRequestsAreServedPastTheTaskCap(t *testing.T) {
 		t.Errorf("exit code %d after shutdown and exit", code)
 	}
 }
+
+// answerClaude stands in for a claude that answers each prompt at once
+// and waits for the next.
+const answerClaude = `read req
+echo '{"type":"system","subtype":"init","session_id":"quick-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
+while read prompt; do
+  echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"quick-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
+done
+`
+
+// An editor that sends each reply to window/workDoneProgress/create three
+// times, and replies to requests the bridge never sent: the bridge keeps
+// serving (jsonrpc2 alone would block its read loop on the second copy),
+// and still exits within 10 s of its stdin closing.
+func TestRepeatedRepliesCannotWedgeTheBridge(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, answerClaude)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0})
+	p.client.Repeat("window/workDoneProgress/create", 3)
+	for i := 0; i < 10; i++ {
+		for _, id := range []string{"424242", `"nope"`, "1e400"} {
+			body := `{"jsonrpc":"2.0","id":` + id + `,"result":null}`
+			if err := p.client.WriteRaw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := p.result(t, p.run(map[string]any{"prompt": "go", "taskId": fmt.Sprintf("r%d", i)}), 30*time.Second); r.Status != "completed" {
+			t.Fatalf("task %d: %+v", i, r)
+		}
+		if err := p.client.Request("workspace/executeCommand", executeCommand("claude.tasks", nil), nil, 10*time.Second); err != nil {
+			t.Fatalf("after task %d with its progress created thrice: %v", i, err)
+		}
+	}
+	if n := len(p.client.Messages("window/workDoneProgress/create")); n != 10 {
+		t.Errorf("%d progress tokens created for 10 tasks", n)
+	}
+	start := time.Now()
+	_ = p.stdin.Close()
+	select {
+	case <-p.done:
+		t.Logf("exited %s after stdin closed", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bridge is still running 10 s after its stdin closed")
+	}
+}
+
+// An editor that does not answer window/workDoneProgress/create: a quick
+// task's reply does not wait for the answer (nor for the bridge to give
+// up on it, which it would say with $/cancelRequest); once the editor
+// answers, the token gets its begin and end.
+func TestReplyDoesNotWaitForProgressCreate(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, answerClaude)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	release := make(chan struct{})
+	defer close(release)
+	answered := make(chan struct{})
+	p.client.Handle("window/workDoneProgress/create", func(json.RawMessage) (any, error) {
+		<-release
+		defer close(answered)
+		return nil, nil
+	})
+	call := p.run(map[string]any{"prompt": "go", "taskId": "q"})
+	if r := p.result(t, call, 30*time.Second); r.Status != "completed" {
+		t.Fatalf("result %+v", r)
+	}
+	reply, _ := call.Wait(0)
+	for _, m := range p.client.Messages("$/cancelRequest") {
+		if m.Seq < reply.Seq {
+			t.Errorf("the bridge gave up on window/workDoneProgress/create (%s) before it replied: the reply waited for it", m.Params)
+		}
+	}
+	release <- struct{}{}
+	<-answered
+	token := `"claude-bridge/q"`
+	var kinds []string
+	eventually(t, 10*time.Second, "no begin and end for the token once the editor answered", func() bool {
+		kinds = kinds[:0]
+		for _, m := range p.client.Messages("$/progress") {
+			var pr struct {
+				Token json.RawMessage `json:"token"`
+				Value struct {
+					Kind string `json:"kind"`
+				} `json:"value"`
+			}
+			_ = json.Unmarshal(m.Params, &pr)
+			if string(pr.Token) == token {
+				kinds = append(kinds, pr.Value.Kind)
+			}
+		}
+		return len(kinds) > 0 && kinds[len(kinds)-1] == "end"
+	})
+	if kinds[0] != "begin" {
+		t.Errorf("progress of the token: %v", kinds)
+	}
+}
+
+// askingClaude asks permission for a Bash command, then answers the
+// prompt once it has the permission's answer; an interrupt ends the turn.
+const askingClaude = `read req
+echo '{"type":"system","subtype":"init","session_id":"ask-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"default","apiKeySource":"none","claude_code_version":"0.0.0"}'
+read prompt
+echo '{"type":"control_request","request_id":"perm-1","request":{"subtype":"can_use_tool","tool_name":"Bash","input":{"command":"make deploy"},"tool_use_id":"tu-1"}}'
+while read line; do
+  case "$line" in
+  *interrupt*)
+    id=$(echo "$line" | sed -n 's/.*"request_id":"\([^"]*\)".*/\1/p')
+    echo '{"type":"control_response","response":{"subtype":"success","request_id":"'$id'"}}'
+    echo '{"type":"result","subtype":"error_during_execution","is_error":true,"result":"","session_id":"ask-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}';;
+  *control_response*perm-1*)
+    echo '{"type":"result","subtype":"success","is_error":false,"result":"deployed","session_id":"ask-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}';;
+  esac
+done
+`
+
+// A permission question whose task is cancelled before anyone answers is
+// withdrawn in the editor with $/cancelRequest (VS Code then closes it).
+func TestQuestionOfACancelledTaskIsWithdrawn(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, askingClaude)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	release := make(chan struct{})
+	defer close(release)
+	p.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
+		<-release // a person who is away
+		return nil, nil
+	})
+	call := p.run(map[string]any{"prompt": "deploy", "taskId": "ask"})
+	q, err := p.client.WaitFor("window/showMessageRequest", 30*time.Second, func(lsptest.Message) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cancelled map[string]bool
+	if err := p.client.Request("workspace/executeCommand", executeCommand("claude.cancel", map[string]string{"taskId": "ask"}), &cancelled, 20*time.Second); err != nil || !cancelled["cancelled"] {
+		t.Fatalf("claude.cancel: %v %v", cancelled, err)
+	}
+	if r := p.result(t, call, 30*time.Second); r.Status != "cancelled" {
+		t.Errorf("result %+v", r)
+	}
+	if _, err := p.client.WaitFor("$/cancelRequest", 10*time.Second, func(m lsptest.Message) bool {
+		var c struct {
+			ID json.RawMessage `json:"id"`
+		}
+		_ = json.Unmarshal(m.Params, &c)
+		return string(c.ID) == string(q.ID)
+	}); err != nil {
+		t.Errorf("the question (id %s) of the cancelled task was not withdrawn: %v", q.ID, err)
+	}
+}

@@ -203,3 +203,43 @@ func TestDeepMessageRefused(t *testing.T) {
 		t.Errorf("served %v; replies %s", got, replies)
 	}
 }
+
+// Only the first reply to a request of ours still waited for reaches
+// jsonrpc2 (which hands it over through a one-slot channel on its read
+// loop: a second copy would block the loop for good). Repeated replies,
+// replies to ids never sent and to requests given up on (Forget) are
+// dropped.
+func TestOnlyAwaitedRepliesGoOn(t *testing.T) {
+	pr, pw := io.Pipe()
+	s := New(pr, io.Discard, Options{})
+	defer s.Close()
+	for _, n := range []int32{7, 9} {
+		call, _ := jsonrpc2.NewCall(jsonrpc2.NewNumberID(n), "window/workDoneProgress/create", nil)
+		if _, err := s.Write(context.Background(), call); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Forget(jsonrpc2.NewNumberID(9))
+	reply := func(id string) string { return frame(`{"jsonrpc":"2.0","id":` + id + `,"result":null}`) }
+	go func() {
+		_, _ = io.WriteString(pw, reply("7")+reply("7")+reply("7")+reply("8")+reply(`"x"`)+reply("9")+
+			frame(`{"jsonrpc":"2.0","method":"after"}`)+reply("7"))
+		pw.Close()
+	}()
+	var got []string
+	for {
+		msg, _, err := s.Read(context.Background())
+		if err != nil {
+			break
+		}
+		switch m := msg.(type) {
+		case *jsonrpc2.Response:
+			got = append(got, "reply "+idString(m.ID()))
+		case *jsonrpc2.Notification:
+			got = append(got, m.Method())
+		}
+	}
+	if strings.Join(got, ", ") != "reply 7, after" {
+		t.Errorf("read %v, want one reply to 7, then after", got)
+	}
+}

@@ -75,6 +75,9 @@ type Stream struct {
 	idMu  sync.Mutex                 // guards ids and idSeq
 	ids   map[string]json.RawMessage // our id for a request in flight → the peer's id
 	idSeq int64
+
+	callsMu sync.Mutex           // guards calls
+	calls   map[jsonrpc2.ID]bool // requests we sent whose response has not come (nor Forget)
 }
 
 // Options tune a Stream.
@@ -96,7 +99,7 @@ func New(r io.Reader, w io.Writer, o Options) *Stream {
 	s := &Stream{
 		in: newFrameReader(r, o.MaxMessage, o.MaxHeaderLine), out: w, onBad: o.OnBad,
 		queue: make(chan []byte, queueLen), closing: make(chan struct{}), writerDone: make(chan struct{}),
-		wrote: make(chan struct{}, 1), ids: map[string]json.RawMessage{},
+		wrote: make(chan struct{}, 1), ids: map[string]json.RawMessage{}, calls: map[jsonrpc2.ID]bool{},
 	}
 	if c, ok := r.(io.Closer); ok {
 		s.rc = c
@@ -195,9 +198,22 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 			}
 			return nil, n, err
 		}
-		if call, ok := msg.(*jsonrpc2.Call); ok {
-			if msg, err = s.adopt(call, body); err != nil {
+		switch m := msg.(type) {
+		case *jsonrpc2.Call:
+			if msg, err = s.adopt(m, body); err != nil {
 				s.refuse(nil, jsonrpc2.InvalidRequest, err.Error())
+				continue
+			}
+		case *jsonrpc2.Response:
+			// jsonrpc2 v0.10 hands a response to its caller through a
+			// one-slot channel, on the read loop: a second copy of a reply
+			// blocks the loop for good. Only the first reply to a request
+			// still waited for goes on; repeated ones, and replies to ids
+			// never sent or given up on, are dropped.
+			if !s.takeCall(m.ID()) {
+				if s.onBad != nil {
+					s.onBad(fmt.Errorf("dropped a response to %s: no request of ours with that id is waiting", trunc(idString(m.ID()))))
+				}
 				continue
 			}
 		}
@@ -220,6 +236,29 @@ func (s *Stream) adopt(call *jsonrpc2.Call, body []byte) (*jsonrpc2.Call, error)
 	s.ids[ours] = append(json.RawMessage(nil), bytes.TrimSpace(env.ID)...)
 	s.idMu.Unlock()
 	return jsonrpc2.NewCall(jsonrpc2.NewStringID(ours), call.Method(), call.Params())
+}
+
+// takeCall reports whether id is a request of ours still waiting for its
+// response, and forgets it.
+func (s *Stream) takeCall(id jsonrpc2.ID) bool {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	ok := s.calls[id]
+	delete(s.calls, id)
+	return ok
+}
+
+// Forget tells the stream that nobody waits any more for the response to
+// the request with id (the caller gave up): a late response is dropped.
+func (s *Stream) Forget(id jsonrpc2.ID) {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	delete(s.calls, id)
+}
+
+func idString(id jsonrpc2.ID) string {
+	b, _ := json.Marshal(&id)
+	return string(b)
 }
 
 // RawID is the peer's spelling of a request's id ("" if id is not one of
@@ -387,6 +426,12 @@ func (s *Stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
 			}
 			return 0, s.respond(raw, res, r.Err(), true)
 		}
+	}
+	if c, ok := msg.(*jsonrpc2.Call); ok {
+		// Waited for from now on (its response may come before Write returns).
+		s.callsMu.Lock()
+		s.calls[c.ID()] = true
+		s.callsMu.Unlock()
 	}
 	var b []byte
 	var err error
