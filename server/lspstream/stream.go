@@ -183,7 +183,7 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 			}
 			return nil, n, err
 		}
-		msg, err := decode(body)
+		msg, err := s.decode(body)
 		if err != nil {
 			var bad *badMessage
 			if errors.As(err, &bad) {
@@ -198,13 +198,7 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 			}
 			return nil, n, err
 		}
-		switch m := msg.(type) {
-		case *jsonrpc2.Call:
-			if msg, err = s.adopt(m, body); err != nil {
-				s.refuse(nil, jsonrpc2.InvalidRequest, err.Error())
-				continue
-			}
-		case *jsonrpc2.Response:
+		if m, ok := msg.(*jsonrpc2.Response); ok {
 			// jsonrpc2 v0.10 hands a response to its caller through a
 			// one-slot channel, on the read loop: a second copy of a reply
 			// blocks the loop for good. Only the first reply to a request
@@ -223,19 +217,13 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 
 // adopt gives a request an id of the stream's own and remembers the
 // peer's, exactly as spelled.
-func (s *Stream) adopt(call *jsonrpc2.Call, body []byte) (*jsonrpc2.Call, error) {
-	var env struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if err := fastjson.Unmarshal(body, &env); err != nil {
-		return nil, err
-	}
+func (s *Stream) adopt(peer json.RawMessage) jsonrpc2.ID {
 	s.idMu.Lock()
+	defer s.idMu.Unlock()
 	s.idSeq++
 	ours := "lspstream#" + strconv.FormatInt(s.idSeq, 10)
-	s.ids[ours] = append(json.RawMessage(nil), bytes.TrimSpace(env.ID)...)
-	s.idMu.Unlock()
-	return jsonrpc2.NewCall(jsonrpc2.NewStringID(ours), call.Method(), call.Params())
+	s.ids[ours] = append(json.RawMessage(nil), bytes.TrimSpace(peer)...)
+	return jsonrpc2.NewStringID(ours)
 }
 
 // takeCall reports whether id is a request of ours still waiting for its
@@ -297,8 +285,14 @@ type badMessage struct {
 
 func (b *badMessage) Error() string { return b.msg }
 
-// decode checks the JSON-RPC envelope before handing it to jsonrpc2.
-func decode(body []byte) (jsonrpc2.Message, error) {
+// decode checks the JSON-RPC envelope and builds the message. A request
+// gets an id of the stream's own (adopt; jsonrpc2 v0.10 holds ids as
+// int32: large, fractional or duplicate ids would be lost or confused).
+// A request or notification is built from its parts, its params taken
+// from the body without a copy: jsonrpc2's decoder reads the body through
+// a buffer that doubles as it fills, so a 128 MiB didOpen cost 255 MiB
+// more there, and a request twice that again for its re-encoded id.
+func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		if !json.Valid(trimmed) {
@@ -329,31 +323,48 @@ func decode(body []byte) (jsonrpc2.Message, error) {
 	if env.Method != nil && *env.Method == "" {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "empty method"}
 	}
-	if env.Method != nil && len(id) > 0 && string(id) != "null" {
-		// A request: jsonrpc2 would choke on ids it cannot hold in an
-		// int32; it gets one of ours (Read), so hand it a placeholder.
-		trimmed = withID(trimmed, env.Method)
+	if env.Method == nil {
+		// A response: a reply to one of the bridge's own requests, small.
+		msg, err := jsonrpc2.DecodeMessage(trimmed)
+		if err != nil {
+			return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+		}
+		return msg, nil
 	}
-	msg, err := jsonrpc2.DecodeMessage(trimmed)
+	var p struct {
+		Params json.RawMessage `json:"params"`
+	}
+	if _, err := fastjson.Parse(trimmed, &p, fastjson.ZeroCopy); err != nil {
+		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+	}
+	var params any // absent: null
+	if len(p.Params) > 0 {
+		params = rawJSON(p.Params)
+	}
+	var (
+		msg jsonrpc2.Message
+		err error
+	)
+	if len(id) > 0 && string(id) != "null" {
+		ours := s.adopt(id)
+		if msg, err = jsonrpc2.NewCall(ours, *env.Method, params); err != nil {
+			s.takeID(ours)
+		}
+	} else {
+		msg, err = jsonrpc2.NewNotification(*env.Method, params)
+	}
 	if err != nil {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
 	}
 	return msg, nil
 }
 
-// withID re-encodes a request with a placeholder id (its params as they are).
-func withID(body []byte, method *string) []byte {
-	var env struct {
-		Params json.RawMessage `json:"params"`
-	}
-	_ = json.Unmarshal(body, &env)
-	out := map[string]any{"jsonrpc": "2.0", "id": 0, "method": *method}
-	if len(env.Params) > 0 {
-		out["params"] = env.Params
-	}
-	b, _ := json.Marshal(out)
-	return b
-}
+// rawJSON is JSON text that encodes as itself (jsonrpc2's constructors
+// marshal the params they are given: this costs one copy, a
+// json.RawMessage two).
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 
 // isNumber reports whether b, a valid JSON value, is a number. By its
 // first byte, not by parsing it: a number past float64's range (1e400,
