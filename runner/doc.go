@@ -35,6 +35,9 @@
 //   - The read loop starts handleControl per control request from claude
 //     (ends when the permission question is answered or the task's ctx
 //     ends) and on401 per HTTP 401 (ends when the auth manager answers).
+//   - The read loop starts one reader per file change claude reports
+//     (readChanged: ends with the read, or after changeReadTime; a read
+//     stuck in the kernel finishes in a saferead slot on its own).
 //   - Task.await starts one stopper per cancel or abort (ends once the
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -436,11 +435,7 @@ func (t *Task) fileChange(tu ToolUse, raw json.RawMessage) *FileChange {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(t.Spec.Workspace, path)
 	}
-	fc := &FileChange{Path: path, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace)}
-	if b, err := os.ReadFile(path); err == nil {
-		s := string(b)
-		fc.After = &s
-	}
+	fc := &FileChange{Path: path, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace), after: readChanged(path)}
 	t.noteEdited(path)
 	return fc
 }

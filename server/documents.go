@@ -89,7 +89,16 @@ func (b *buffers) taskEnded(v *taskView)   { b.watcher.End(v.id) }
 // task's carry loop, never from the read loop.
 func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange) {
 	// ch.Before (claude's originalFile) is not used: see bufsync.Change.
-	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: ch.After, Label: ch.Label})
+	after, err := ch.After(ctx)
+	if err != nil {
+		// Not a regular file, too large, or a read that never finished:
+		// what is on disk cannot be carried.
+		if ctx.Err() == nil {
+			b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))
+		}
+		return
+	}
+	err = b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: after, Label: ch.Label})
 	if err != nil && ctx.Err() == nil {
 		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))
 	}

@@ -3,7 +3,11 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,5 +247,71 @@ func TestQuestionOfACancelledTaskIsWithdrawn(t *testing.T) {
 		return string(c.ID) == string(q.ID)
 	}); err != nil {
 		t.Errorf("the question (id %s) of the cancelled task was not withdrawn: %v", q.ID, err)
+	}
+}
+
+// writingClaude reports a Write to the file $CHANGED (its tool result
+// names it as claude's does), then its result.
+const writingClaude = `read req; read prompt
+echo '{"type":"system","subtype":"init","session_id":"write-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
+echo '{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"Write","input":{"file_path":"'$CHANGED'","content":"x"}}]}}'
+echo '{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":"ok","is_error":false}]},"tool_use_result":{"type":"create","filePath":"'$CHANGED'","content":"x"}}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"write-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
+while read line; do :; done
+`
+
+// peakRSS is a process's peak resident memory in MiB (VmHWM).
+func peakRSS(t *testing.T, pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return kb >> 10
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
+
+// A tool result naming a file the bridge must neither read whole nor block
+// on (a device that never ends, a FIFO nobody writes, a file past the size
+// it reads): the task ends as soon as claude's result comes, its reply
+// names the file as edited, and the bridge's memory stays small.
+func TestChangedFileThatCannotBeReadDoesNotHangOrFlood(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.log")
+	if err := os.WriteFile(huge, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 3<<30); err != nil { // sparse: 3 GiB read as zeros
+		t.Fatal(err)
+	}
+	zeroLink := filepath.Join(dir, "zero")
+	if err := os.Symlink("/dev/zero", zeroLink); err != nil {
+		t.Fatal(err)
+	}
+	for name, changed := range map[string]string{"device": "/dev/zero", "link to a device": zeroLink, "FIFO": fifo, "3 GiB": huge} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t, keyA)
+			w.claude = writeScript(t, writingClaude)
+			p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "CHANGED="+changed)
+			r := p.result(t, p.run(map[string]any{"prompt": "write", "taskId": "w"}), 30*time.Second)
+			if r.Status != "completed" || len(r.EditedFiles) != 1 {
+				t.Errorf("result %+v", r)
+			}
+			if err := p.client.Request("workspace/executeCommand", executeCommand("claude.tasks", nil), nil, 10*time.Second); err != nil {
+				t.Error(err)
+			}
+			if mb := peakRSS(t, p.cmd.Process.Pid); mb > 400 {
+				t.Errorf("the bridge's memory peaked at %d MiB", mb)
+			}
+		})
 	}
 }

@@ -5,30 +5,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
-	"syscall"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
 // MaxFileSize is the largest file the bridge reads (64 MiB). A larger file
 // is Known=false: its changes are not carried, the user is told to reload.
 const MaxFileSize = 64 << 20
-
-// maxReads bounds the reads in progress at once. A read stuck on a hung
-// mount (NFS, SMB, FUSE) cannot be interrupted and keeps its goroutine and
-// its slot for as long as the kernel blocks it; past maxReads stuck reads,
-// new reads wait for a slot (within their own time limit) instead of piling
-// up threads.
-const maxReads = 16
-
-var readSlots = make(chan struct{}, maxReads)
 
 // Encoding is how a file's bytes hold its text.
 type Encoding string
@@ -195,70 +183,18 @@ func ReadDisk(ctx context.Context, path string) (Disk, error) {
 	}
 }
 
-// bounded runs fn on a goroutine of its own once a read slot is free and
-// closes the returned channel when fn has returned. The goroutine belongs to
-// whoever waits on the channel, and ends with fn (which, stuck in a read on
-// a hung mount, may be never: it holds its slot meanwhile).
-func bounded(fn func()) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		readSlots <- struct{}{}
-		defer func() { <-readSlots }()
-		defer close(done)
-		fn()
-	}()
-	return done
-}
+// bounded runs fn in a read slot (saferead.Bounded).
+func bounded(fn func()) <-chan struct{} { return saferead.Bounded(fn) }
 
 // readDisk reads a document's file without ever blocking on something that
-// is not a regular file: it checks the type first and opens non-blocking, so
-// a FIFO or device swapped in between the check and the open neither blocks
-// the open nor is read. It reads at most MaxFileSize bytes.
+// is not a regular file, and at most MaxFileSize bytes (saferead.Regular).
 func readDisk(path string) Disk {
-	fi, err := os.Stat(path)
+	b, err := saferead.Regular(path, MaxFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return NoFile()
 	case err != nil:
 		return Unreadable(err.Error())
-	case !fi.Mode().IsRegular():
-		return Unreadable(fmt.Sprintf("it is not a regular file (%s)", fileType(fi.Mode())))
-	case fi.Size() > MaxFileSize:
-		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return NoFile()
-	}
-	if err != nil {
-		return Unreadable(err.Error())
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return Unreadable("it is not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	switch {
-	case err != nil:
-		return Unreadable(err.Error())
-	case len(b) > MaxFileSize:
-		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
 	}
 	return DiskOf(b)
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return m.Type().String()
 }
