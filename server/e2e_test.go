@@ -328,9 +328,18 @@ func TestCancelRoutes(t *testing.T) {
 				if results != 1 {
 					t.Errorf("%d result events, want exactly 1: %s", results, lsptest.Kinds(evs))
 				}
-				prog := b.client.Progress("claude-bridge/c")
-				if len(prog) == 0 || prog[len(prog)-1]["message"] != "Cancelled" {
-					t.Errorf("progress end = %v", prog)
+				// The reply does not wait for the editor's answer to
+				// window/workDoneProgress/create: cancelled at once, the task
+				// may end before it, and its progress begins and ends after.
+				if _, err := b.client.WaitFor("$/progress", 10*time.Second, func(m lsptest.Message) bool {
+					var p struct {
+						Token string            `json:"token"`
+						Value map[string]string `json:"value"`
+					}
+					_ = json.Unmarshal(m.Params, &p)
+					return p.Token == "claude-bridge/c" && p.Value["kind"] == "end" && p.Value["message"] == "Cancelled"
+				}); err != nil {
+					t.Errorf("progress end: %v (progress %v)", err, b.client.Progress("claude-bridge/c"))
 				}
 				assertNoProcesses(t, b.ws(0))
 			})
