@@ -316,13 +316,20 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	// A task whose result was in when the cancel came parked nothing
 	// (the pool is closed): its process is on its way out.
 	m.pool.stopAll()
-	return m.pool.wait(ctx)
+	err := m.pool.wait(ctx)
+	// The last sweep: every orphan the bridge adopted (whatever task it
+	// came from) goes before the bridge does.
+	_, _ = proctree.SweepOrphans()
+	return err
 }
 
-// Kill sends SIGKILL to every claude process group, and to everything
-// carrying their tags, at once: the last resort when Shutdown ran out of
-// time.
-func (m *Manager) Kill() { m.pool.kill() }
+// Kill sends SIGKILL to every claude process group, to everything carrying
+// their tags and to every orphan the bridge adopted, at once: the last
+// resort when Shutdown ran out of time.
+func (m *Manager) Kill() {
+	m.pool.kill()
+	_, _ = proctree.SweepOrphans()
+}
 
 // Live is the number of claude processes that have not yet exited.
 func (m *Manager) Live() int { return m.pool.stats().Live }

@@ -78,6 +78,7 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 	// The child holds its own copies of the write ends.
 	outW.Close()
 	errW.Close()
+	proctree.Track(tag, cmd.Process.Pid)
 	p := &process{cmd: cmd, tag: tag, stdout: outR, stdin: stdin, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
 	stderrDone := make(chan struct{})
 	go func() {
@@ -88,11 +89,12 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 	go func() {
 		p.err = cmd.Wait()
 		proctree.Done(cmd.Process.Pid)
-		// Whatever claude started and left behind goes with it, its group
-		// and every process carrying its tag (Bash commands in sessions of
-		// their own): no process outlives its task.
+		// Whatever claude started and left behind goes with it, its group,
+		// every process carrying its tag (Bash commands in sessions of
+		// their own) and the orphans the bridge adopted from its tree: no
+		// process outlives its task.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		p.killTagged(0)
+		_, _ = proctree.End(tag)
 		// Its last words on stderr explain a crash: have them before saying
 		// it exited (bounded, should something outside the group hold the pipe).
 		select {
@@ -130,15 +132,21 @@ func (p *process) closeStdin() {
 	}
 }
 
-// killTagged kills every process carrying the tag except keep's tree
-// (keep <= 0: all of them).
-func (p *process) killTagged(keep int) {
-	_, _ = proctree.Kill(func(tag string) bool { return tag == string(p.tag) }, keep)
-}
+// killTagged kills what claude started except keep's tree (keep <= 0: all
+// of it; see proctree.Sweep).
+func (p *process) killTagged(keep int) { _, _ = proctree.Sweep(p.tag, keep) }
 
 // killLeftovers kills what the turn left behind outside claude's own tree
-// (a Bash command's background job), while claude itself stays.
-func (p *process) killLeftovers() { p.killTagged(p.pid()) }
+// (a Bash command's background job, an ssh-agent it started), while claude
+// itself stays, parked.
+func (p *process) killLeftovers() {
+	proctree.Idle(p.tag)
+	p.killTagged(p.pid())
+}
+
+// busy tells proctree that claude begins a turn: orphans adopted from now
+// on may be its.
+func (p *process) busy() { proctree.Busy(p.tag) }
 
 // signal sends sig to the whole process group.
 func (p *process) signal(sig syscall.Signal) {

@@ -146,6 +146,7 @@ func (s *session) begin(t *Task, prompt string) error {
 	}
 	s.turn = t
 	s.mu.Unlock()
+	s.proc.busy()
 	return s.sendUser(prompt)
 }
 

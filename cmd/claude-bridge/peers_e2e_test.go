@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,8 +105,8 @@ func TestQuickRequestsAreServedPastTheTaskCap(t *testing.T) {
 // answerClaude stands in for a claude that answers each prompt at once
 // and waits for the next.
 const answerClaude = `read req
-echo '{"type":"system","subtype":"init","session_id":"quick-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
 while read prompt; do
+  echo '{"type":"system","subtype":"init","session_id":"quick-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
   echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"quick-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
 done
 `
@@ -313,5 +314,229 @@ func TestChangedFileThatCannotBeReadDoesNotHangOrFlood(t *testing.T) {
 				t.Errorf("the bridge's memory peaked at %d MiB", mb)
 			}
 		})
+	}
+}
+
+// zombiesOf lists the bridge's children that have exited and that nobody
+// reaped.
+func zombiesOf(bridgePID int) []proc {
+	var out []proc
+	for _, p := range procs() {
+		if p.ppid == bridgePID && p.zombie {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// orphaningClaude is a claude (run by a wrapper that does not exec it, as
+// a claudePath script may) that leaves a job in its process group: both
+// the claude under the wrapper and the job become orphans of the bridge
+// when their parent goes.
+const orphaningClaude = `read req; read prompt
+echo '{"type":"system","subtype":"init","session_id":"orphan-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
+sleep 300 &
+echo '{"type":"stream_event","event":{"type":"content_block_delta","delta":{"type":"text_delta","text":"working"}}}'
+[ -n "$HOLD" ] && sleep 300
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"orphan-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
+while read line; do :; done
+`
+
+// Orphans the bridge adopts are reaped, not left as zombies: a job left in
+// claude's process group, and the claude under a claudePath wrapper that
+// is killed mid-task (orphans of the bridge's own session used to stay
+// zombies: 17 after 20 tasks).
+func TestAdoptedOrphansAreReaped(t *testing.T) {
+	w := newWorld(t, keyA)
+	inner := writeScript(t, orphaningClaude)
+	w.claude = writeScript(t, "/bin/sh "+inner+` "$@"`+"\n") // no exec: the wrapper is claude's parent
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0})
+	pid := p.cmd.Process.Pid
+	for i := 0; i < 10; i++ {
+		if r := p.result(t, p.run(map[string]any{"prompt": "go", "taskId": fmt.Sprintf("z%d", i)}), 30*time.Second); r.Status != "completed" {
+			t.Fatalf("task %d: %+v", i, r)
+		}
+	}
+	p2 := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "HOLD=1")
+	pid2 := p2.cmd.Process.Pid
+	for i := 0; i < 3; i++ {
+		id := fmt.Sprintf("k%d", i)
+		call := p2.run(map[string]any{"prompt": "go", "taskId": id})
+		if _, err := p2.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
+			return strings.Contains(string(m.Params), `"taskId":"`+id+`"`) && strings.Contains(string(m.Params), `"kind":"text"`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		wrappers := claudesOf(pid2)
+		if len(wrappers) != 1 {
+			t.Fatalf("claude processes: %s", describe(wrappers))
+		}
+		_ = syscall.Kill(wrappers[0].pid, syscall.SIGKILL)
+		if r := p2.result(t, call, 30*time.Second); r.Status != "failed" {
+			t.Errorf("task %s after its wrapper was killed: %+v", id, r)
+		}
+	}
+	for _, b := range []int{pid, pid2} {
+		eventually(t, 10*time.Second, fmt.Sprintf("zombies under the bridge %d: %s", b, describe(zombiesOf(b))), func() bool {
+			return len(zombiesOf(b)) == 0 && len(taggedBy(b)) == 0
+		})
+	}
+}
+
+// reexecClaude leaves, in a session of its own, a program that keeps
+// exec'ing itself (a wrapper chain): its environment reads empty for a
+// moment at each exec.
+const reexecClaude = `read req; read prompt
+echo '{"type":"system","subtype":"init","session_id":"reexec-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
+setsid "$REEXEC" &
+sleep 0.05
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"reexec-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
+while read line; do :; done
+`
+
+// A task's detached process caught in the middle of an exec at the task's
+// end is killed all the same (6 tasks in 60 used to leave it alive).
+func TestProcessInTheMiddleOfAnExecDoesNotOutliveItsTask(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, reexecClaude)
+	reexec := filepath.Join(t.TempDir(), "reexec.sh")
+	if err := os.WriteFile(reexec, []byte("#!/bin/bash\nexec \"$0\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "REEXEC="+reexec)
+	running := func() []proc {
+		var out []proc
+		for _, q := range procs() {
+			if !q.zombie && strings.Contains(q.cmdline, reexec) {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	for i := 0; i < 30; i++ {
+		if r := p.result(t, p.run(map[string]any{"prompt": "go", "taskId": fmt.Sprintf("e%d", i)}), 30*time.Second); r.Status != "completed" {
+			t.Fatalf("task %d: %+v", i, r)
+		}
+		// The reply comes after the task's processes are killed; a killed
+		// process may take a moment to be gone.
+		eventually(t, 2*time.Second, fmt.Sprintf("task %d left its re-exec'ing process alive: %s", i, describe(running())), func() bool {
+			return len(running()) == 0
+		})
+	}
+}
+
+// agentClaude starts an ssh-agent from its "Bash command", as an agent
+// asked to use ssh would: ssh-agent makes itself non-dumpable (its
+// environment, and so its tag, cannot be read by a bridge that is not
+// root) and daemonizes into a session of its own (an orphan the bridge
+// adopts). It writes the agent's pid to agent-<task>.pid.
+const agentClaude = `read req
+n=0
+while read prompt; do
+  echo '{"type":"system","subtype":"init","session_id":"agent-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
+  n=$((n+1))
+  eval "$(ssh-agent -s)" >/dev/null
+  echo "$SSH_AGENT_PID" > "$PWD/agent-$$-$n.pid"
+  echo '{"type":"result","subtype":"success","is_error":false,"result":"started an agent","session_id":"agent-'$$'","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
+done
+`
+
+// asNobody makes the world's bridge run as the unprivileged user nobody
+// when the tests run as root (CI does; a bridge running as root reads
+// every process's environment, so it cannot show this), and as the
+// current user otherwise.
+func (w *world) asNobody(t *testing.T) {
+	if os.Getuid() != 0 {
+		return
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Fatal("setpriv (util-linux) is needed to run the bridge as an unprivileged user")
+	}
+	w.as = []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}
+	for _, dir := range []string{filepath.Dir(binary), filepath.Dir(w.claude), filepath.Dir(filepath.Dir(w.claude))} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{w.home, w.workspace, w.logDir} {
+		if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec.Command("chown", "-R", "65534:65534", dir).Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitAgents waits until the agent pids written in the workspace number n
+// and returns them.
+func waitAgents(t *testing.T, w *world, n int) []int {
+	var pids []int
+	eventually(t, 30*time.Second, fmt.Sprintf("%d ssh-agents never started", n), func() bool {
+		pids = pids[:0]
+		files, _ := filepath.Glob(filepath.Join(w.workspace, "agent-*.pid"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+		return len(pids) >= n
+	})
+	return pids
+}
+
+func alive(pid int) bool {
+	p, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !strings.Contains(string(p[strings.LastIndexByte(string(p), ')'):]), ") Z")
+}
+
+// A process the bridge cannot read (an ssh-agent: non-dumpable, in a
+// session of its own, orphaned at once), started by a task of a bridge
+// that runs as an ordinary user, ends with the task: when claude is
+// stopped after it, and when claude is kept for a follow-up.
+func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
+	if _, err := exec.LookPath("ssh-agent"); err != nil {
+		t.Fatal("ssh-agent (openssh-client) is needed for this test")
+	}
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, agentClaude)
+	w.asNobody(t)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 300})
+	pid := p.cmd.Process.Pid
+	if os.Getuid() == 0 {
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if !strings.Contains(string(st), "Uid:\t65534") {
+			t.Fatalf("the bridge does not run as nobody: %s", st)
+		}
+	}
+	// Kept for a follow-up: the agent goes at the end of the task, claude stays.
+	if r := p.result(t, p.run(map[string]any{"prompt": "start an agent", "taskId": "a1"}), 30*time.Second); r.Status != "completed" {
+		t.Fatalf("a1: %+v", r)
+	}
+	first := waitAgents(t, w, 1)
+	eventually(t, 10*time.Second, fmt.Sprintf("the ssh-agent %v of a task whose claude is kept outlived the task", first), func() bool { return !alive(first[0]) })
+	if n := len(claudesOf(pid)); n != 1 {
+		t.Errorf("%d claude processes after a task kept for a follow-up", n)
+	}
+	// A follow-up in the same claude starts another; then claude is stopped
+	// (followUpIdleSeconds 0 applies to it at once).
+	call := p.client.Start("workspace/executeCommand", executeCommand("claude.followUp", map[string]any{"taskId": "a1", "prompt": "again", "newTaskId": "a2"}))
+	if r := p.result(t, call, 30*time.Second); r.Status != "completed" {
+		t.Fatalf("a2: %+v", r)
+	}
+	_ = p.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"followUpIdleSeconds": 0, "auth": map[string]any{"mode": "inherit"}}}})
+	eventually(t, 10*time.Second, "claude was not stopped", func() bool { return len(claudesOf(pid)) == 0 })
+	agents := waitAgents(t, w, 2)
+	for _, a := range agents {
+		eventually(t, 10*time.Second, fmt.Sprintf("the ssh-agent %d outlived its task", a), func() bool { return !alive(a) })
+	}
+	if err := p.client.Request("shutdown", nil, nil, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.client.Notify("exit", nil)
+	<-p.done
+	for _, a := range agents {
+		eventually(t, 5*time.Second, fmt.Sprintf("the ssh-agent %d outlived the bridge", a), func() bool { return !alive(a) })
 	}
 }
