@@ -50,7 +50,7 @@ type Config struct {
 	MaxConcurrent int           // tasks running at once, and claude processes alive at once; default 4
 	MaxIdle       int           // finished conversations' processes kept for follow-ups; 0: MaxConcurrent, <0: none
 	FollowUpIdle  time.Duration // how long such a process waits for a follow-up; default 5 min, <0: not at all
-	StopGrace     time.Duration // between closing stdin, SIGTERM and SIGKILL; default 5 s
+	StopGrace     time.Duration // between closing stdin, SIGTERM and SIGKILL; default 2 s
 	StartTimeout  time.Duration // claude must print something by then; default 60 s
 	MaxLine       int           // cap on one stream line; default stream.DefaultMaxLine
 	Env           []string      // the child's base environment; nil = os.Environ()
@@ -76,7 +76,10 @@ func (c Config) withDefaults() Config {
 		c.FollowUpIdle = 5 * time.Minute
 	}
 	if c.StopGrace <= 0 {
-		c.StopGrace = 5 * time.Second
+		// A cancel's reply then comes within 6 s whatever claude does (2 s
+		// for the interrupt's answer, 2 s after closing stdin, 2 s after
+		// SIGTERM, then SIGKILL): the bound of shutdown (server.shutdownWait).
+		c.StopGrace = 2 * time.Second
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 60 * time.Second

@@ -540,3 +540,62 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 		eventually(t, 5*time.Second, fmt.Sprintf("the ssh-agent %d outlived the bridge", a), func() bool { return !alive(a) })
 	}
 }
+
+// Lowering followUpIdleSeconds applies to a claude already idle: it is
+// stopped once it has been idle for the new time, not the old one.
+func TestLowerIdleTimeAppliesToIdleClaude(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, answerClaude)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 300})
+	pid := p.cmd.Process.Pid
+	if r := p.result(t, p.run(map[string]any{"prompt": "go", "taskId": "i"}), 30*time.Second); r.Status != "completed" {
+		t.Fatalf("result %+v", r)
+	}
+	if c := p.processCounts(t); c.Processes.Idle != 1 || len(claudesOf(pid)) != 1 {
+		t.Fatalf("after the task: %+v, claude processes %s", c.Processes, describe(claudesOf(pid)))
+	}
+	_ = p.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{
+		"followUpIdleSeconds": 1, "auth": map[string]any{"mode": "inherit"}}}})
+	eventually(t, 15*time.Second, "the idle claude still runs after followUpIdleSeconds went down to 1", func() bool {
+		return len(claudesOf(pid)) == 0 && p.processCounts(t).Processes.Idle == 0
+	})
+}
+
+// deafClaude reads nothing after the prompt, answers no interrupt and
+// ignores SIGTERM.
+const deafClaude = `trap '' TERM
+read req; read prompt
+echo '{"type":"system","subtype":"init","session_id":"deaf-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
+while true; do sleep 1; done
+`
+
+// A claude that ignores its stdin closing, the interrupt and SIGTERM is
+// killed, and the cancelled task's reply comes, within the bound shutdown
+// keeps (6 s; it used to take 12).
+func TestCancelOfADeafClaudeIsBounded(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, deafClaude)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	call := p.run(map[string]any{"prompt": "go", "taskId": "d"})
+	if _, err := p.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"kind":"started"`)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var cancelled map[string]bool
+	if err := p.client.Request("workspace/executeCommand", executeCommand("claude.cancel", map[string]string{"taskId": "d"}), &cancelled, 20*time.Second); err != nil || !cancelled["cancelled"] {
+		t.Fatalf("claude.cancel: %v %v", cancelled, err)
+	}
+	if r := p.result(t, call, 30*time.Second); r.Status != "cancelled" {
+		t.Errorf("result %+v", r)
+	}
+	took := time.Since(start)
+	t.Logf("the cancelled task's reply came %s after the cancel", took.Round(time.Millisecond))
+	if took > 10*time.Second {
+		t.Errorf("the reply came %s after the cancel; the bound is 6 s", took.Round(time.Millisecond))
+	}
+	if n := len(claudesOf(p.cmd.Process.Pid)); n != 0 {
+		t.Errorf("%d claude processes left", n)
+	}
+}
