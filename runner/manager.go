@@ -301,16 +301,22 @@ func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, worksp
 // Shutdown cancels every task, stops every idle process and waits until
 // every task has ended and every claude process is gone, or ctx ends.
 func (m *Manager) Shutdown(ctx context.Context) error {
-	m.mu.Lock()
-	m.closed = true
-	tasks := append([]*Task(nil), m.order...)
-	m.mu.Unlock()
-	m.pool.close()
-	for _, t := range tasks {
-		t.Cancel()
-	}
+	// Everything before the wait is quick (no lock of the pool, the queue
+	// or a task is held across a write or a wait), but ctx bounds it all
+	// the same.
 	ended := make(chan struct{})
-	go func() { m.inflight.Wait(); close(ended) }() // ends when the last task's Run returns
+	go func() { // ends when the last task's Run returns
+		m.mu.Lock()
+		m.closed = true
+		tasks := append([]*Task(nil), m.order...)
+		m.mu.Unlock()
+		m.pool.close()
+		for _, t := range tasks {
+			t.Cancel()
+		}
+		m.inflight.Wait()
+		close(ended)
+	}()
 	select {
 	case <-ended:
 	case <-ctx.Done():

@@ -109,7 +109,9 @@ func (s *session) exited() bool {
 	}
 }
 
-// alive reports whether the process can take another turn.
+// alive reports whether the process can take another turn: it runs, its
+// output is open and it has taken all its input. It never waits (the pool
+// asks under its lock).
 func (s *session) alive() bool {
 	select {
 	case <-s.proc.exited:
@@ -118,9 +120,7 @@ func (s *session) alive() bool {
 		return false
 	default:
 	}
-	s.proc.stdinMu.Lock()
-	defer s.proc.stdinMu.Unlock()
-	return !s.proc.closed
+	return s.proc.in.open()
 }
 
 // options is what claude runs with now.

@@ -599,3 +599,82 @@ func TestCancelOfADeafClaudeIsBounded(t *testing.T) {
 		t.Errorf("%d claude processes left", n)
 	}
 }
+
+// stuckReaderClaude asks permission for a Bash command with a 200 KB
+// input, reads nothing more (the bridge's answer repeats the input and
+// cannot be written whole), and prints its result 2 s later.
+const stuckReaderClaude = `read req; read prompt
+echo '{"type":"system","subtype":"init","session_id":"stuck-reader","cwd":"'"$PWD"'","model":"fake","permissionMode":"default","apiKeySource":"none","claude_code_version":"0.0.0"}'
+big=$(head -c 200000 /dev/zero | tr '\0' x)
+echo '{"type":"control_request","request_id":"perm-1","request":{"subtype":"can_use_tool","tool_name":"Bash","input":{"command":"echo '$big'"},"tool_use_id":"tu-1"}}'
+sleep 2
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"stuck-reader","num_turns":1,"duration_ms":5,"total_cost_usd":0}'
+exec sleep 300
+`
+
+// A claude that stops reading its stdin while the bridge writes it a
+// large permission answer cannot wedge the bridge: the task's reply comes,
+// claude.tasks {processes:true} answers, that claude is not kept for a
+// follow-up, and SIGTERM ends the bridge within 10 s (the writer held
+// claude's stdin lock, parking the process waited for it under the pool's
+// lock, and Shutdown waited for the pool's lock before its deadline).
+func TestClaudeThatStopsReadingCannotWedgeTheBridge(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, stuckReaderClaude)
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	pid := p.cmd.Process.Pid
+	call := p.run(map[string]any{"prompt": "go", "taskId": "s", "permissionMode": "default"})
+	if r := p.result(t, call, 30*time.Second); r.Status != "completed" {
+		t.Errorf("result %+v", r)
+	}
+	if len(p.client.Messages("window/showMessageRequest")) != 1 {
+		t.Errorf("the permission question was not asked")
+	}
+	if c := p.processCounts(t); c.Processes.Idle != 0 {
+		t.Errorf("a claude that did not take its input was parked for a follow-up: %+v", c.Processes)
+	}
+	start := time.Now()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		t.Logf("exited %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bridge is still running 10 s after SIGTERM")
+	}
+	eventually(t, 5*time.Second, "claude outlived the bridge: "+describe(taggedBy(pid)), func() bool { return len(taggedBy(pid)) == 0 })
+}
+
+// A claude that reads nothing, given a prompt larger than a pipe's buffer:
+// the prompt's write does not hold the task, a cancel answers true and the
+// task ends cancelled (it used to stay "starting" for good, holding the
+// queue's only slot), and the next task runs.
+func TestCancelWhileThePromptCannotBeWritten(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.claude = writeScript(t, "exec sleep 1000\n")
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "maxConcurrentTasks": 1})
+	pid := p.cmd.Process.Pid
+	call := p.run(map[string]any{"prompt": strings.Repeat("x", 200_000), "taskId": "big"})
+	eventually(t, 30*time.Second, "claude never started", func() bool { return len(claudesOf(pid)) == 1 })
+	next := p.run(map[string]any{"prompt": "small", "taskId": "next"})
+	var cancelled map[string]bool
+	if err := p.client.Request("workspace/executeCommand", executeCommand("claude.cancel", map[string]string{"taskId": "big"}), &cancelled, 20*time.Second); err != nil || !cancelled["cancelled"] {
+		t.Fatalf("claude.cancel: %v %v", cancelled, err)
+	}
+	if r := p.result(t, call, 15*time.Second); r.Status != "cancelled" {
+		t.Errorf("result %+v", r)
+	}
+	eventually(t, 30*time.Second, "the next task never started", func() bool {
+		for _, task := range p.processCounts(t).Tasks {
+			if task["taskId"] == "next" && task["status"] != "queued" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := p.client.Request("workspace/executeCommand", executeCommand("claude.cancel", map[string]string{"taskId": "next"}), nil, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if r := p.result(t, next, 15*time.Second); r.Status != "cancelled" {
+		t.Errorf("next: %+v", r)
+	}
+}
