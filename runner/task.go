@@ -123,6 +123,12 @@ func (t *Task) Info() Info {
 	return in
 }
 
+func (t *Task) setSessionID(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sessionID = id
+}
+
 func (t *Task) setState(s State) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
+	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
 // These tests hold the bridge to its promises against peers that
@@ -676,5 +677,56 @@ func TestCancelWhileThePromptCannotBeWritten(t *testing.T) {
 	}
 	if r := p.result(t, next, 15*time.Second); r.Status != "cancelled" {
 		t.Errorf("next: %+v", r)
+	}
+}
+
+// A follow-up sent while claude runs a turn of its own (the real CLI
+// 2.1.332 runs one when a Bash command it started with run_in_background
+// finishes while it is idle, and queues a prompt sent meanwhile behind it)
+// gets its own answer, not that turn's; that turn's text is told in the
+// follow-up as a status event; and a follow-up of the follow-up continues
+// the conversation (it used to be refused: "claude never started it").
+func TestFollowUpDuringATurnOfClaudesOwn(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	auto := fakeapi.Text("AUTO: the background command printed background-finished")
+	auto.Delay = 4 * time.Second // the follow-up arrives while this turn waits for the API
+	w.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("Bash", map[string]any{"command": "sleep 2; echo background-finished", "description": "wait", "run_in_background": true}),
+		fakeapi.Text("Started it in the background."),
+		auto,
+		fakeapi.Text("B: four"),
+		fakeapi.Text("C: five"),
+	})
+	p := w.serve(nil) // the editor allows the Bash command
+	a := p.result(t, p.run(map[string]any{"prompt": "run it in the background", "taskId": "a"}), 90*time.Second)
+	if a.Status != "completed" || a.Result != "Started it in the background." {
+		t.Fatalf("a: %+v", a)
+	}
+	eventually(t, 60*time.Second, "claude never ran its own turn after the background command", func() bool {
+		return len(w.api.MessageRequests()) >= 3
+	})
+	followUp := func(of, id, prompt string) runResult {
+		call := p.client.Start("workspace/executeCommand", executeCommand("claude.followUp", map[string]any{"taskId": of, "prompt": prompt, "newTaskId": id}))
+		return p.result(t, call, 90*time.Second)
+	}
+	b := followUp("a", "b", "what is 2+2?")
+	if b.Status != "completed" || b.Result != "B: four" || b.SessionID != a.SessionID {
+		t.Errorf("b: %+v (a's session %s)", b, a.SessionID)
+	}
+	told := false
+	for _, e := range p.client.Events("b") {
+		if e["kind"] == "status" && strings.Contains(fmt.Sprint(e["message"]), "AUTO: the background command printed background-finished") {
+			told = true
+		}
+		if e["kind"] == "text" && strings.Contains(fmt.Sprint(e["text"]), "AUTO") {
+			t.Errorf("b's transcript has the other turn's text: %v", e)
+		}
+	}
+	if !told {
+		t.Errorf("the turn claude ran on its own was not told: %s", lsptest.Kinds(p.client.Events("b")))
+	}
+	if c := followUp("b", "c", "and 2+3?"); c.Status != "completed" || c.Result != "C: five" || c.SessionID != a.SessionID {
+		t.Errorf("c: %+v", c)
 	}
 }
