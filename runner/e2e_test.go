@@ -184,8 +184,10 @@ func TestTaskReadsEditsWritesAndRunsBash(t *testing.T) {
 	if strings.Join(summaries, "|") != strings.Join(want, "|") {
 		t.Errorf("tool summaries = %q, want %q", summaries, want)
 	}
-	if change == nil || change.Before == nil || !strings.Contains(*change.Before, `println("hello")`) || change.After == nil || !strings.Contains(*change.After, "hello, bridge") {
+	if change == nil || change.Before == nil || !strings.Contains(*change.Before, `println("hello")`) {
 		t.Errorf("Edit's file change = %+v", change)
+	} else if after, err := change.After(context.Background()); err != nil || after == nil || !strings.Contains(*after, "hello, bridge") {
+		t.Errorf("Edit's file change: after %v, %v", after, err)
 	}
 	kinds := rec.kinds()
 	if kinds[0] != runner.EventQueued || kinds[1] != runner.EventStarted || kinds[len(kinds)-1] != runner.EventResult {

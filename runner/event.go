@@ -89,14 +89,8 @@ type FileChange struct {
 	// Before is the file's content before the change, as claude reported
 	// it; nil when unknown or when the file did not exist.
 	Before *string
-	// After is the file's content on disk right after the change; nil when
-	// the file no longer exists, or when Unread.
-	After *string
-	// Unread: the file could not be read after the change (its mount did
-	// not answer in time, an error): whoever carries the change must look
-	// at the disk itself.
-	Unread bool
-	Label  string // "Claude: Edit server/main.go"
+	Label  string    // "Claude: Edit server/main.go"
+	after  *fileRead // the file's content, read when claude reported the change (After)
 }
 
 // Retry reports claude retrying an API request.

@@ -55,7 +55,7 @@ type Config struct {
 	MaxConcurrent int           // tasks running at once, and claude processes alive at once; default 4
 	MaxIdle       int           // finished conversations' processes kept for follow-ups; 0: MaxConcurrent, <0: none
 	FollowUpIdle  time.Duration // how long such a process waits for a follow-up; default 5 min, <0: not at all
-	StopGrace     time.Duration // between closing stdin, SIGTERM and SIGKILL; default 5 s
+	StopGrace     time.Duration // between closing stdin, SIGTERM and SIGKILL; default 2 s
 	StartTimeout  time.Duration // claude must print something by then; default 60 s
 	MaxLine       int           // cap on one stream line; default stream.DefaultMaxLine
 	Env           []string      // the child's base environment; nil = os.Environ()
@@ -81,7 +81,10 @@ func (c Config) withDefaults() Config {
 		c.FollowUpIdle = 5 * time.Minute
 	}
 	if c.StopGrace <= 0 {
-		c.StopGrace = 5 * time.Second
+		// A cancel's reply then comes within 6 s whatever claude does (2 s
+		// for the interrupt's answer, 2 s after closing stdin, 2 s after
+		// SIGTERM, then SIGKILL): the bound of shutdown (server.shutdownWait).
+		c.StopGrace = 2 * time.Second
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 60 * time.Second
@@ -303,16 +306,22 @@ func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, worksp
 // Shutdown cancels every task, stops every idle process and waits until
 // every task has ended and every claude process is gone, or ctx ends.
 func (m *Manager) Shutdown(ctx context.Context) error {
-	m.mu.Lock()
-	m.closed = true
-	tasks := append([]*Task(nil), m.order...)
-	m.mu.Unlock()
-	m.pool.close()
-	for _, t := range tasks {
-		t.Cancel()
-	}
+	// Everything before the wait is quick (no lock of the pool, the queue
+	// or a task is held across a write or a wait), but ctx bounds it all
+	// the same.
 	ended := make(chan struct{})
-	go func() { m.inflight.Wait(); close(ended) }() // ends when the last task's Run returns
+	go func() { // ends when the last task's Run returns
+		m.mu.Lock()
+		m.closed = true
+		tasks := append([]*Task(nil), m.order...)
+		m.mu.Unlock()
+		m.pool.close()
+		for _, t := range tasks {
+			t.Cancel()
+		}
+		m.inflight.Wait()
+		close(ended)
+	}()
 	select {
 	case <-ended:
 	case <-ctx.Done():
@@ -321,13 +330,20 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	// A task whose result was in when the cancel came parked nothing
 	// (the pool is closed): its process is on its way out.
 	m.pool.stopAll()
-	return m.pool.wait(ctx)
+	err := m.pool.wait(ctx)
+	// The last sweep: every orphan the bridge adopted (whatever task it
+	// came from) goes before the bridge does.
+	_, _ = proctree.SweepOrphans()
+	return err
 }
 
-// Kill sends SIGKILL to every claude process group, and to everything
-// carrying their tags, at once: the last resort when Shutdown ran out of
-// time.
-func (m *Manager) Kill() { m.pool.kill() }
+// Kill sends SIGKILL to every claude process group, to everything carrying
+// their tags and to every orphan the bridge adopted, at once: the last
+// resort when Shutdown ran out of time.
+func (m *Manager) Kill() {
+	m.pool.kill()
+	_, _ = proctree.SweepOrphans()
+}
 
 // Live is the number of claude processes that have not yet exited.
 func (m *Manager) Live() int { return m.pool.stats().Live }

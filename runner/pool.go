@@ -60,8 +60,9 @@ const (
 
 // slot is one live process's place in the pool.
 type slot struct {
-	state slotState
-	timer *time.Timer // the idle timer, while idle
+	state  slotState
+	timer  *time.Timer // the idle timer, while idle
+	parked time.Time   // when it went idle
 }
 
 func newPool() *pool {
@@ -80,7 +81,19 @@ func (p *pool) configure(capacity, maxIdle int, idleFor, grace time.Duration) {
 	}
 	p.idleFor, p.grace = idleFor, grace
 	p.trimIdle()
+	// Idle processes wait the new time, counted from when they went idle.
+	for _, s := range p.idle {
+		if sl := p.live[s]; sl != nil && sl.timer != nil {
+			sl.timer.Stop()
+			sl.timer = p.idleTimer(s, idleFor-time.Since(sl.parked))
+		}
+	}
 	p.signal() // a larger capacity may let a waiting start go
+}
+
+// idleTimer stops s once it has been idle for d more.
+func (p *pool) idleTimer(s *session, d time.Duration) *time.Timer {
+	return time.AfterFunc(max(d, 0), func() { p.expire(s) })
 }
 
 // acquire returns a process for a turn that wants w: an idle one that
@@ -158,9 +171,9 @@ func (p *pool) release(s *session, keep bool) {
 		p.stopLocked(s, sl)
 		return
 	}
-	sl.state = slotIdle
+	sl.state, sl.parked = slotIdle, time.Now()
 	p.idle = append(p.idle, s)
-	sl.timer = time.AfterFunc(p.idleFor, func() { p.expire(s) })
+	sl.timer = p.idleTimer(s, p.idleFor)
 	p.trimIdle()
 }
 

@@ -3,10 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,7 +11,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -120,6 +116,12 @@ func (t *Task) Info() Info {
 		in.CostUSD = t.outcome.CostUSD
 	}
 	return in
+}
+
+func (t *Task) setSessionID(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sessionID = id
 }
 
 func (t *Task) setState(s State) {
@@ -461,27 +463,10 @@ func (t *Task) fileChange(tu ToolUse, raw json.RawMessage) *FileChange {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(t.Spec.Workspace, path)
 	}
-	fc := &FileChange{Path: path, ToolUseID: tu.ID, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace)}
-	// Bounded: the file may be on a mount that hangs now (a read in the
-	// kernel cannot be interrupted, and this is the task's read loop).
-	ctx, cancel := context.WithTimeout(t.ctx, afterReadTimeout)
-	defer cancel()
-	var b []byte
-	var err error
-	if derr := fsbound.Do(ctx, path, func() { b, err = os.ReadFile(path) }); derr != nil {
-		fc.Unread = true
-	} else if err == nil {
-		s := string(b)
-		fc.After = &s
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		fc.Unread = true
-	}
+	fc := &FileChange{Path: path, ToolUseID: tu.ID, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace), after: readChanged(path)}
 	t.noteEdited(path)
 	return fc
 }
-
-// afterReadTimeout bounds the read of a file a tool just changed.
-const afterReadTimeout = 2 * time.Second
 
 // handleControl answers a control request from claude. It runs on its own
 // goroutine because a permission question waits for a person.

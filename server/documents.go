@@ -108,7 +108,18 @@ func (b *buffers) toolResult(v *taskView, res *runner.ToolResult) {
 // task's carry loop, never from the read loop.
 func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange) {
 	// ch.Before (claude's originalFile) is not used: see bufsync.Change.
-	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: ch.After, Unread: ch.Unread, Label: ch.Label})
+	after, aerr := ch.After(ctx)
+	if aerr != nil && ctx.Err() != nil {
+		b.watcher.Release(ch.ToolUseID)
+		return
+	}
+	// Not a regular file, too large, or a read that never finished: the
+	// carrier looks at the disk itself, and reports what it cannot carry.
+	unread := aerr != nil
+	if unread {
+		b.s.log.Warn("the changed file could not be read after the tool", zap.String("path", ch.Path), zap.Error(aerr))
+	}
+	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: after, Unread: unread, Label: ch.Label})
 	b.watcher.Release(ch.ToolUseID)
 	if err != nil && ctx.Err() == nil {
 		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))

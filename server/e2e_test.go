@@ -322,9 +322,18 @@ func TestCancelRoutes(t *testing.T) {
 				if len(results) != 1 || results[0].Status != lspext.StatusCancelled {
 					t.Errorf("result events %+v, want exactly 1, cancelled: %s", results, lsptest.Kinds(evs))
 				}
-				prog := b.client.Progress(t, "claude-bridge/c")
-				if len(prog) == 0 || prog[len(prog)-1].Kind != protocol.WorkDoneProgressKindEnd || prog[len(prog)-1].Message != "Cancelled" {
-					t.Errorf("progress end = %+v", prog)
+				// The reply does not wait for the editor's answer to
+				// window/workDoneProgress/create: cancelled at once, the task
+				// may end before it, and its progress begins and ends after.
+				if _, err := b.client.WaitFor("$/progress", 10*time.Second, func(m lsptest.Message) bool {
+					var p struct {
+						Token string                       `json:"token"`
+						Value protocol.WorkDoneProgressEnd `json:"value"`
+					}
+					_ = json.Unmarshal(m.Params, &p)
+					return p.Token == "claude-bridge/c" && p.Value.Kind == protocol.WorkDoneProgressKindEnd && p.Value.Message == "Cancelled"
+				}); err != nil {
+					t.Errorf("progress end: %v (progress %+v)", err, b.client.Progress(t, "claude-bridge/c"))
 				}
 				assertNoProcesses(t, b.ws(0))
 			})

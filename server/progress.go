@@ -16,15 +16,14 @@ import (
 // does not support progress) ignores every call.
 //
 // When the bridge has to create the token (window/workDoneProgress/create),
-// the task does not wait for the editor's answer: reports made meanwhile
-// are kept (the last maxPending) and sent after begin once the token
-// exists; an editor that never answers leaves the task without progress
-// after progressCreateTimeout.
+// neither the task nor its reply waits for the editor's answer: reports
+// made meanwhile are kept (the last maxPending) and sent after begin once
+// the token exists (with end, if the task is over by then); an editor
+// that never answers leaves the task without progress.
 type progress struct {
 	s     *Server
 	token json.RawMessage // as the client gave it, or as we created it
 	key   string          // token's canonical spelling, for cancel lookups
-	ready chan struct{}   // closed once the token is usable or refused
 
 	// mu orders this token's messages. It is held across a send, which
 	// waits only for room in the output queue and never past its Close.
@@ -57,8 +56,7 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 	s.mu.Unlock()
 	begin := &protocol.WorkDoneProgressBegin{Kind: protocol.WorkDoneProgressKindBegin, Title: "Claude", Message: firstLine(prompt, 80), Cancellable: true}
 	if len(token) > 0 && string(token) != "null" {
-		p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), state: progressActive, begin: begin}
-		close(p.ready)
+		p := &progress{s: s, token: token, key: rawIDKey(token), state: progressActive, begin: begin}
 		p.send(begin)
 		return p
 	}
@@ -66,7 +64,7 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 		return nil
 	}
 	token, _ = json.Marshal("claude-bridge/" + taskID)
-	p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), begin: begin}
+	p := &progress{s: s, token: token, key: rawIDKey(token), begin: begin}
 	go p.create(ctx) // ends when the editor answers or progressCreateTimeout passes
 	return p
 }
@@ -74,7 +72,6 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 // create asks the editor for the token, then sends begin and what was
 // reported meanwhile (and end, if the task is over already).
 func (p *progress) create(ctx context.Context) {
-	defer close(p.ready)
 	err := p.s.call(context.WithoutCancel(ctx), "window/workDoneProgress/create", &progressCreateParams{Token: p.token}, nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -119,9 +116,10 @@ func reportOf(msg string) *protocol.WorkDoneProgressReport {
 	return &protocol.WorkDoneProgressReport{Kind: protocol.WorkDoneProgressKindReport, Message: msg, Cancellable: true}
 }
 
-// end closes the progress with the task's outcome. It returns once the
-// end is sent, or the token is refused (bounded by progressCreateTimeout):
-// the task's reply comes after its progress end.
+// end closes the progress with the task's outcome. It never waits for
+// the editor: with the token still being created, end goes out after
+// begin once the editor answers (a 0.03 s task's reply used to wait up to
+// progressCreateTimeout for an editor that never answers).
 func (p *progress) end(out runner.Outcome) {
 	if p == nil {
 		return
@@ -149,7 +147,6 @@ func (p *progress) end(out runner.Outcome) {
 		}
 	}
 	p.mu.Unlock()
-	<-p.ready
 }
 
 func (p *progress) send(value any) {

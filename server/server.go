@@ -26,8 +26,11 @@ import (
 // v0.10 does not define.
 const requestCancelled jsonrpc2.Code = -32800
 
-// maxRequests bounds the requests served at once; past it the bridge
-// answers "busy" instead of blocking the read loop.
+// maxRequests bounds the task-starting requests (claude.run,
+// claude.followUp) served at once; past it the bridge answers "busy"
+// instead of blocking the read loop. Every other request (claude.cancel,
+// claude.tasks, claude.authStatus, shutdown) is quick and never refused
+// for it: the editor can always cancel, list and stop.
 const maxRequests = 256
 
 // shutdownWait is how long shutdown, exit, SIGTERM and a closed stdin
@@ -308,14 +311,16 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d requests in flight", maxRequests), false)
-		return
+	startsTask, taskID, token := namedTask(method, call.Params())
+	if startsTask {
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d tasks requested and not yet answered", maxRequests), false)
+			return
+		}
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
-	taskID, token := namedTask(method, call.Params())
 	s.mu.Lock()
 	s.inflight.add(key, &cancel)
 	if taskID != "" {
@@ -326,7 +331,9 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 	}
 	s.mu.Unlock()
 	go func() { // ends when the request is answered
-		defer func() { <-s.sem }()
+		if startsTask {
+			defer func() { <-s.sem }()
+		}
 		defer func() {
 			s.mu.Lock()
 			s.inflight.remove(key, &cancel)
@@ -347,37 +354,34 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 	}()
 }
 
-// namedTask reads, on the read loop, the task id and progress token a
-// claude.run or claude.followUp request gives (either may be ""). It
-// decodes only those two of the arguments (a prompt may be long): the
-// request's own goroutine decodes them all, strictly.
-func namedTask(method string, params json.RawMessage) (taskID, token string) {
+// namedTask reads, on the read loop, whether a request starts a task
+// (claude.run or claude.followUp), and the task id and progress token it
+// gives (either may be ""). It decodes only those two of the arguments (a
+// prompt may be long): the request's own goroutine decodes them all,
+// strictly, and refuses bad ones.
+func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, token string) {
 	if method != "workspace/executeCommand" {
-		return "", ""
+		return false, "", ""
 	}
 	var p executeCommandParams
-	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 {
-		return "", ""
+	if json.Unmarshal(params, &p) != nil || (p.Command != lspext.CommandRun && p.Command != lspext.CommandFollowUp) {
+		return false, "", ""
 	}
-	var ids struct {
-		TaskID    string `json:"taskId"`    // lspext.RunArgs.TaskID
-		NewTaskID string `json:"newTaskId"` // lspext.FollowUpArgs.NewTaskID
-	}
-	if json.Unmarshal(p.Arguments[0], &ids) != nil {
-		return "", ""
-	}
-	switch p.Command {
-	case lspext.CommandRun:
+	if len(p.Arguments) > 0 {
+		var ids struct {
+			TaskID    string `json:"taskId"`    // lspext.RunArgs.TaskID
+			NewTaskID string `json:"newTaskId"` // lspext.FollowUpArgs.NewTaskID
+		}
+		_ = json.Unmarshal(p.Arguments[0], &ids) // bad arguments: the handler refuses them
 		taskID = ids.TaskID
-	case lspext.CommandFollowUp:
-		taskID = ids.NewTaskID
-	default:
-		return "", ""
+		if p.Command == lspext.CommandFollowUp {
+			taskID = ids.NewTaskID
+		}
 	}
 	if len(p.WorkDoneToken) > 0 && string(p.WorkDoneToken) != "null" {
 		token = rawIDKey(p.WorkDoneToken)
 	}
-	return taskID, token
+	return true, taskID, token
 }
 
 // cancelAware methods answer a cancel with a normal result of their own
@@ -538,9 +542,15 @@ func callTimeout(method string) time.Duration {
 	return defaultCallTimeout
 }
 
-// call sends a request to the editor. It gives up when ctx ends, the
-// connection goes away (jsonrpc2 alone would wait forever) or the
-// method's timeout passes; the caller falls back.
+// call sends a request to the editor. It gives up when ctx ends (the
+// task the request is for ended), the connection goes away (jsonrpc2
+// alone would wait forever) or the method's timeout passes; the caller
+// falls back. A request given up on is withdrawn with $/cancelRequest, so
+// that the editor can close what it shows for it (a permission question:
+// VS Code cancels the handler's token, which the extension uses to
+// withdraw the question; Neovim's client ignores it, and the plugin drops
+// a task's questions when the task's result event comes), and a late
+// answer is dropped (lspstream: only replies still waited for go on).
 func (s *Server) call(ctx context.Context, method string, params, result any) error {
 	if s.conn == nil {
 		return errors.New("no connection")
@@ -549,7 +559,11 @@ func (s *Server) call(ctx context.Context, method string, params, result any) er
 	defer cancel()
 	stop := context.AfterFunc(s.connCtx, cancel)
 	defer stop()
-	_, err := s.conn.Call(ctx, method, params, result)
+	id, err := s.conn.Call(ctx, method, params, result)
+	s.stream.Forget(id)
+	if err != nil && ctx.Err() != nil && s.connCtx.Err() == nil {
+		s.tell("$/cancelRequest", &protocol.CancelParams{ID: &id})
+	}
 	return err
 }
 

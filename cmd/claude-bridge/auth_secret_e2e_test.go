@@ -36,11 +36,20 @@ type procSample struct {
 // root, and says where it found key.
 func sampleTree(root int, key string) []procSample {
 	var out []procSample
+	rootCmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", root))
 	for _, pid := range fakeapi.Descendants(root) {
 		s := procSample{pid: pid}
 		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err != nil {
 			continue // gone already
+		}
+		if bytes.Equal(cmd, rootCmd) {
+			// A child the bridge forked, not yet replaced by the program it
+			// execs: still the bridge's own memory, environment included
+			// (the window lasts milliseconds on a busy machine). The bridge
+			// never forks without exec'ing, and what it execs has another
+			// command line.
+			continue
 		}
 		s.cmdline = strings.ReplaceAll(string(cmd), "\x00", " ")
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))

@@ -51,6 +51,7 @@ type world struct {
 	logDir    string
 	api       *fakeapi.Server
 	claude    string
+	as        []string // a command that runs the bridge as another user (setpriv ...), or nil
 }
 
 func newWorld(t *testing.T, keys ...string) *world {
@@ -99,7 +100,8 @@ type bridgeProc struct {
 
 func (w *world) serve(initOpts map[string]any, extraEnv ...string) *bridgeProc {
 	w.t.Helper()
-	cmd := exec.Command(binary, "serve", "--log-level", "debug")
+	argv := append(append([]string(nil), w.as...), binary, "serve", "--log-level", "debug")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = w.env(extraEnv...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()

@@ -376,6 +376,10 @@ func TestBadHeadersThenValidFrames(t *testing.T) {
 		"Content-Length:\r\n\r\n{}",
 		"Content-Length: 400\r\n\r\n{\"jsonrpc\":\"2.0\"}", // runs into the next frame
 		"X-Header: " + strings.Repeat("x", 100000) + "\r\n\r\n",
+		// Garbage without a line break, the valid frame right after it:
+		// its header ends the over-long line and must be found there.
+		strings.Repeat("g", 9000),
+		strings.Repeat("g", 20000),
 	}
 	for i, b := range bad {
 		if err := p.client.WriteRaw(b); err != nil {

@@ -6,16 +6,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/claude-bridge/claude-bridge/internal/fsbound"
+	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
@@ -292,54 +290,14 @@ func hungProblem(err error, limit time.Duration) string {
 }
 
 // readDisk reads a document's file without ever blocking on something that
-// is not a regular file: it checks the type first and opens non-blocking, so
-// a FIFO or device swapped in between the check and the open neither blocks
-// the open nor is read. It reads at most MaxFileSize bytes.
+// is not a regular file, and at most MaxFileSize bytes (saferead.Regular).
 func readDisk(path string) Disk {
-	fi, err := os.Stat(path)
+	b, err := saferead.Regular(path, MaxFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return NoFile()
 	case err != nil:
 		return Unreadable(err.Error())
-	case !fi.Mode().IsRegular():
-		return Unreadable(fmt.Sprintf("it is not a regular file (%s)", fileType(fi.Mode())))
-	case fi.Size() > MaxFileSize:
-		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return NoFile()
-	}
-	if err != nil {
-		return Unreadable(err.Error())
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return Unreadable("it is not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	switch {
-	case err != nil:
-		return Unreadable(err.Error())
-	case len(b) > MaxFileSize:
-		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
 	}
 	return DiskOf(b)
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return m.Type().String()
 }

@@ -48,7 +48,8 @@ type Client struct {
 	nextID   int
 	pending  map[string]chan Message
 	handlers map[string]Handler
-	log      []Message // every notification and request from the bridge, in order
+	repeat   map[string]int // answers to these methods go out this many times
+	log      []Message      // every notification and request from the bridge, in order
 	cond     *sync.Cond
 	closed   bool
 	arrived  int
@@ -56,7 +57,7 @@ type Client struct {
 
 // New starts reading r (the bridge's stdout) and writing w (its stdin).
 func New(r io.Reader, w io.Writer) *Client {
-	c := &Client{w: w, pending: map[string]chan Message{}, handlers: map[string]Handler{}}
+	c := &Client{w: w, pending: map[string]chan Message{}, handlers: map[string]Handler{}, repeat: map[string]int{}}
 	c.cond = sync.NewCond(&c.mu)
 	c.Handle("window/workDoneProgress/create", func(json.RawMessage) (any, error) { return nil, nil })
 	go c.read(r)
@@ -68,6 +69,14 @@ func (c *Client) Handle(method string, h Handler) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.handlers[method] = h
+}
+
+// Repeat makes the client answer each request of method n times, in one
+// write: an editor that repeats its replies.
+func (c *Client) Repeat(method string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.repeat[method] = n
 }
 
 func (c *Client) read(r io.Reader) {
@@ -165,7 +174,15 @@ func (c *Client) answer(m Message, h Handler) {
 	} else {
 		resp["result"] = res
 	}
-	_ = c.send(resp)
+	c.mu.Lock()
+	n := max(c.repeat[m.Method], 1)
+	c.mu.Unlock()
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return
+	}
+	frame := fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(b), b)
+	_ = c.WriteRaw(strings.Repeat(frame, n))
 }
 
 func (c *Client) send(v any) error {
