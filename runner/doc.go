@@ -32,9 +32,9 @@
 //   - startProcess starts the waiter (ends when claude has exited and every
 //     process carrying its tag is killed) and the stderr copier (ends at
 //     EOF of stderr).
-//   - The read loop starts handleControl per control request from claude
-//     (ends when the permission question is answered or the task's ctx
-//     ends) and an authStep per HTTP 401 retry and per first answer of
+//   - The read loop starts handleControl (control.go) per control request
+//     from claude (ends when the question to the user is answered, the
+//     task's ctx ends or claude withdraws the request) and an authStep per HTTP 401 retry and per first answer of
 //     the API after one (ends when the auth manager has answered, after
 //     the step before it).
 //   - Task.await starts one stopper per cancel or abort (ends once the

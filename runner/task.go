@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,8 +49,9 @@ type Task struct {
 	lateCancel      bool   // a cancel came after the result: no further attempt
 	failReason      string // set when the bridge stops claude for a reason of its own
 	authAborted     bool
-	waiting         int // permission questions in flight
+	waiting         int // questions to the user in flight (permission.go)
 	allowTools      map[string]bool
+	controls        map[string]func() // control requests from claude in flight, by request id: each withdraws its question (control.go)
 	edited          []string
 	editedSet       map[string]bool
 
@@ -215,6 +215,8 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 		t.handleUser(l)
 	case "result":
 		t.resultArrived(l)
+	case "control_cancel_request":
+		t.cancelControl(l.RequestID)
 	default:
 		t.emit(Event{Kind: EventOther, Raw: l.Raw})
 	}
@@ -465,81 +467,6 @@ func (t *Task) fileChange(tu ToolUse, raw json.RawMessage) *FileChange {
 	}
 	t.noteEdited(path)
 	return fc
-}
-
-// handleControl answers a control request from claude. It runs on its own
-// goroutine because a permission question waits for a person.
-func (t *Task) handleControl(s *session, l *stream.Line) {
-	req := l.Request
-	if req.Subtype != "can_use_tool" {
-		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
-		return
-	}
-	in := decodeInput(req.Input)
-	pr := PermissionRequest{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description,
-		Summary: summarize(req.ToolName, in, t.Spec.Workspace), KeyInput: in.keyInput(t.Spec.Workspace)}
-	decision, reason, automatic := t.decide(pr)
-	if decision == Deny {
-		if reason == "" {
-			reason = "The user denied " + req.ToolName + "."
-		}
-		s.respond(l.RequestID, map[string]any{"behavior": "deny", "message": reason}, "")
-	} else {
-		input := req.Input
-		if len(input) == 0 {
-			input = json.RawMessage("{}")
-		}
-		s.respond(l.RequestID, map[string]any{"behavior": "allow", "updatedInput": input}, "")
-	}
-	t.emit(Event{Kind: EventPermission, Permission: &PermissionEvent{PermissionRequest: pr, Decision: decision, Reason: reason, Automatic: automatic}})
-}
-
-func (t *Task) decide(pr PermissionRequest) (Decision, string, bool) {
-	roots := t.Spec.Roots
-	if len(roots) == 0 {
-		roots = []string{t.Spec.Workspace}
-	}
-	if fileTools[pr.ToolName] {
-		if p := decodeInput(pr.Input).targetPath(); p != "" {
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(t.Spec.Workspace, p)
-			}
-			if !within(p, roots) {
-				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s); %s is outside them.", strings.Join(roots, ", "), p), true
-			}
-		}
-	}
-	t.mu.Lock()
-	allowed := t.allowTools[pr.ToolName]
-	t.waiting++
-	t.state = nonTerminal(t.state, StateWaiting)
-	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.waiting--
-		if t.waiting == 0 {
-			t.state = nonTerminal(t.state, StateRunning)
-		}
-		t.mu.Unlock()
-	}()
-	if allowed {
-		return Allow, pr.ToolName + " was allowed for this task", true
-	}
-	t.emit(Event{Kind: EventActivity, Message: "Waiting for permission: " + pr.ToolName})
-	d, reason := t.obs.AskPermission(t.ctx, t, pr)
-	if t.ctx.Err() != nil {
-		return Deny, "The task was cancelled.", true
-	}
-	switch d {
-	case AllowTask:
-		t.mu.Lock()
-		t.allowTools[pr.ToolName] = true
-		t.mu.Unlock()
-		return AllowTask, reason, false
-	case Allow:
-		return Allow, reason, false
-	}
-	return Deny, reason, false
 }
 
 func nonTerminal(cur, next State) State {
