@@ -18,6 +18,7 @@ const (
 	EventToolUse    EventKind = "toolUse"
 	EventToolResult EventKind = "toolResult"
 	EventPermission EventKind = "permission"
+	EventQuestion   EventKind = "question"
 	EventRetry      EventKind = "retry"
 	EventStatus     EventKind = "status"
 	EventOther      EventKind = "other"
@@ -39,6 +40,7 @@ type Event struct {
 	ToolUse    *ToolUse
 	ToolResult *ToolResult
 	Permission *PermissionEvent
+	Question   *QuestionEvent
 	Retry      *Retry
 	Message    string          // status, activity
 	Raw        json.RawMessage // other
@@ -146,6 +148,51 @@ type Outcome struct {
 	EditedFiles []string // absolute paths
 
 	apiStatus int // claude's api_error_status, for the auth retry decision
+}
+
+// Question is one question of claude's AskUserQuestion tool. The input
+// claude 2.1.332 gives the tool is {"questions": [{"question", "header",
+// "multiSelect", "options": [{"label", "description", "preview"?}]}]}
+// (1 to 4 questions, 2 to 4 options each, no "Other": the UI adds it).
+type Question struct {
+	Question    string           `json:"question"`
+	Header      string           `json:"header"`
+	MultiSelect bool             `json:"multiSelect"`
+	Options     []QuestionOption `json:"options"`
+}
+
+// QuestionOption is one choice of a Question.
+type QuestionOption struct {
+	Label       string `json:"label"`
+	Description string `json:"description,omitempty"`
+}
+
+// QuestionRequest is one AskUserQuestion call to put to the user.
+type QuestionRequest struct {
+	ToolUseID string
+	Questions []Question
+}
+
+// QuestionEvent reports how claude's questions were answered.
+type QuestionEvent struct {
+	QuestionRequest
+	// Answers maps a question's text to its answer (see QuestionAsker);
+	// empty when none was answered.
+	Answers map[string]string
+	// Reason says why they went unanswered ("" when answered).
+	Reason string
+}
+
+// QuestionAsker is an Observer that can put claude's questions to the
+// user. A task whose observer is not one tells claude that its questions
+// cannot be asked.
+type QuestionAsker interface {
+	// AskQuestions asks the questions and returns the answers by question
+	// text: an option's label, the labels of a multiSelect question joined
+	// by ", " (claude's own dialog's form), or text the user typed. No
+	// answer means the user did not answer; reason then says why. ctx ends
+	// when the task is cancelled or claude withdraws the questions.
+	AskQuestions(ctx context.Context, t *Task, req QuestionRequest) (answers map[string]string, reason string)
 }
 
 // Observer receives a task's events and answers its permission questions.

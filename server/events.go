@@ -44,6 +44,9 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 		pe := ev.Permission
 		return &lspext.PermissionEvent{ToolUseID: pe.ToolUseID, Name: pe.ToolName, Input: rawOrEmpty(pe.Input), Summary: pe.Summary,
 			Decision: lspext.Decision(pe.Decision), Reason: pe.Reason, Automatic: pe.Automatic}
+	case runner.EventQuestion:
+		q := ev.Question
+		return &lspext.QuestionEvent{ToolUseID: q.ToolUseID, Questions: questionsOf(q.Questions), Answers: q.Answers, Reason: q.Reason}
 	case runner.EventRetry:
 		r := ev.Retry
 		return &lspext.RetryEvent{Attempt: r.Attempt, MaxRetries: r.MaxRetries, DelayMs: r.DelayMs, ErrorStatus: r.ErrorStatus, Error: r.Error}
@@ -89,6 +92,12 @@ func progressMessage(ev runner.Event, root string) string {
 		if pe.Decision == runner.Deny {
 			return "Denied: " + pe.Summary
 		}
+	case runner.EventQuestion:
+		q := ev.Question
+		if len(q.Answers) == 0 {
+			return "Not answered: " + q.Reason
+		}
+		return firstLine("Answered: "+runner.FormatAnswers(q.Questions, q.Answers), 100)
 	}
 	return ""
 }

@@ -19,6 +19,8 @@ import (
 type clientCaps struct {
 	workDoneProgress bool
 	edits            bufsync.Capabilities
+	showDocument     bool                      // window.showDocument.support (LSP 3.16)
+	bridge           lspext.ClientCapabilities // experimental.claudeBridge
 }
 
 // initializeParams is the part of InitializeParams the bridge reads. It is
@@ -32,7 +34,13 @@ type initializeParams struct {
 	Capabilities     struct {
 		Window struct {
 			WorkDoneProgress bool `json:"workDoneProgress"`
+			ShowDocument     struct {
+				Support bool `json:"support"`
+			} `json:"showDocument"`
 		} `json:"window"`
+		// LSPAny: what the editor can do beyond LSP, ours under claudeBridge
+		// (bridgeCapabilities reads it).
+		Experimental json.RawMessage `json:"experimental"`
 		// Absent means unsupported (LSP). Neovim 0.7 to 0.11 advertise
 		// applyEdit but not documentChanges, though they apply versioned
 		// edits; the bridge's own plugin advertises both.
@@ -47,6 +55,26 @@ type initializeParams struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	} `json:"clientInfo"`
+}
+
+// bridgeCapabilities reads capabilities.experimental.claudeBridge. It is
+// lenient: experimental is anything an editor likes, and a capability it
+// spells wrongly is one it does not have (initialize never fails over it).
+func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities {
+	var exp struct {
+		ClaudeBridge json.RawMessage `json:"claudeBridge"`
+	}
+	var caps lspext.ClientCapabilities
+	if json.Unmarshal(experimental, &exp) == nil && len(exp.ClaudeBridge) > 0 {
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(exp.ClaudeBridge, &fields)
+		flag := func(name string) bool {
+			var b bool
+			return json.Unmarshal(fields[name], &b) == nil && b
+		}
+		caps.Ask = flag("ask")
+	}
+	return caps
 }
 
 func (s *Server) initialize(raw json.RawMessage) (any, error) {
@@ -81,6 +109,8 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 			ApplyEdit:       p.Capabilities.Workspace.ApplyEdit,
 			DocumentChanges: p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges,
 		},
+		showDocument: p.Capabilities.Window.ShowDocument.Support,
+		bridge:       bridgeCapabilities(p.Capabilities.Experimental),
 	}
 	// What the user should hear now rather than at their first task, said
 	// once the editor has the initialize reply (see initialized). A bad

@@ -43,8 +43,9 @@ const (
 
 // Timeouts of the requests the bridge sends the editor, and what happens
 // when one runs out: no progress for the task (create), a Deny
-// (showMessageRequest: a person answers, so it waits long), an edit left
-// on disk only (applyEdit).
+// (showMessageRequest: a person answers, so it waits long), claude's
+// questions unanswered (claude/ask, as long), an edit left on disk only
+// (applyEdit).
 const (
 	progressCreateTimeout = 10 * time.Second
 	permissionTimeout     = 10 * time.Minute
@@ -531,7 +532,7 @@ func callTimeout(method string) time.Duration {
 	switch method {
 	case "window/workDoneProgress/create":
 		return progressCreateTimeout
-	case "window/showMessageRequest":
+	case "window/showMessageRequest", lspext.MethodAsk:
 		return permissionTimeout
 	}
 	return defaultCallTimeout
@@ -539,7 +540,9 @@ func callTimeout(method string) time.Duration {
 
 // call sends a request to the editor. It gives up when ctx ends, the
 // connection goes away (jsonrpc2 alone would wait forever) or the
-// method's timeout passes; the caller falls back.
+// method's timeout passes; the caller falls back. A request given up on
+// while the connection lives is cancelled with $/cancelRequest, so that
+// the editor closes the question it may be showing.
 func (s *Server) call(ctx context.Context, method string, params, result any) error {
 	if s.conn == nil {
 		return errors.New("no connection")
@@ -548,7 +551,10 @@ func (s *Server) call(ctx context.Context, method string, params, result any) er
 	defer cancel()
 	stop := context.AfterFunc(s.connCtx, cancel)
 	defer stop()
-	_, err := s.conn.Call(ctx, method, params, result)
+	id, err := s.conn.Call(ctx, method, params, result)
+	if ctx.Err() != nil && s.connCtx.Err() == nil {
+		s.notify("$/cancelRequest", map[string]any{"id": id})
+	}
 	return err
 }
 

@@ -125,3 +125,47 @@ func TestVersionAndDoctor(t *testing.T) {
 		t.Errorf("doctor output:\n%s", b)
 	}
 }
+
+// TestRunCommandAsksClaudesQuestionsAsAMenu: claude's questions are
+// numbered menus on the terminal; a number picks an option, several
+// numbers pick several, the Other entry takes a text of the user's own;
+// what was picked reaches the API.
+func TestRunCommandAsksClaudesQuestionsAsAMenu(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	q := func(text, header string, multi bool, labels ...string) map[string]any {
+		var opts []any
+		for _, l := range labels {
+			opts = append(opts, map[string]any{"label": l, "description": "about " + l})
+		}
+		return map[string]any{"question": text, "header": header, "multiSelect": multi, "options": opts}
+	}
+	w.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("AskUserQuestion", map[string]any{"questions": []any{
+			q("Which color?", "Color", false, "Blue", "Red"),
+			q("Which features?", "Features", true, "Dark mode", "Search", "Export"),
+			q("Anything else?", "Notes", false, "No", "Yes"),
+		}}),
+		fakeapi.Text("Noted."),
+	})
+	// An empty line asks again; the third question takes its Other entry
+	// (3), then the text.
+	cmd, out, errb := w.runCmd("2\n\n1, 3\n3\nMake it quick\n", "ask me")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb)
+	}
+	for _, want := range []string{"? Claude asks (Color): Which color?", "  1. Blue — about Blue", "  3. Other: type your own answer",
+		"Answer with one or more numbers", "✓ Color: Red; Features: Dark mode, Export; Notes: Make it quick"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb)
+		}
+	}
+	if out.String() != "Noted.\n" {
+		t.Errorf("stdout = %q", out)
+	}
+	reqs := w.api.MessageRequests()
+	last := string(reqs[len(reqs)-1].Messages)
+	if !strings.Contains(last, `\"Which color?\"=\"Red\", \"Which features?\"=\"Dark mode, Export\", \"Anything else?\"=\"Make it quick\"`) {
+		t.Errorf("the API did not get the answers: %s", last)
+	}
+}

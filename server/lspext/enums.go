@@ -45,6 +45,7 @@ const (
 	KindToolUse    EventKind = "toolUse"
 	KindToolResult EventKind = "toolResult"
 	KindPermission EventKind = "permission"
+	KindQuestion   EventKind = "question"
 	KindRetry      EventKind = "retry"
 	KindStatus     EventKind = "status"
 	KindOther      EventKind = "other"
@@ -53,7 +54,7 @@ const (
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
 // waiting → completed | failed | cancelled (runner/state.go). A task ends in

@@ -147,6 +147,25 @@ type PermissionEvent struct {
 	Automatic bool `json:"automatic"`
 }
 
+// QuestionEvent (kind "question") reports how claude's questions (its
+// AskUserQuestion tool) were answered; it comes once the user has answered
+// them or they were given up (a claude/ask request carries them while the
+// user is asked).
+type QuestionEvent struct {
+	EventHeader
+	// ToolUseID is the AskUserQuestion call's id (see ToolUseEvent).
+	ToolUseID string `json:"toolUseId"`
+	// Questions are the questions, as claude asked them.
+	Questions []Question `json:"questions"`
+	// Answers maps a question's text to its answer, as in AskResult; empty
+	// when none was answered.
+	Answers map[string]string `json:"answers"`
+	// Reason says why the questions went unanswered ("dismissed in the
+	// editor", "nobody answered within 10m0s", "the task was cancelled").
+	// Optional: absent when answered.
+	Reason string `json:"reason,omitempty"`
+}
+
 // RetryEvent (kind "retry") reports claude retrying an API request.
 type RetryEvent struct {
 	EventHeader
@@ -208,6 +227,7 @@ func (*ThinkingEvent) EventKind() EventKind   { return KindThinking }
 func (*ToolUseEvent) EventKind() EventKind    { return KindToolUse }
 func (*ToolResultEvent) EventKind() EventKind { return KindToolResult }
 func (*PermissionEvent) EventKind() EventKind { return KindPermission }
+func (*QuestionEvent) EventKind() EventKind   { return KindQuestion }
 func (*RetryEvent) EventKind() EventKind      { return KindRetry }
 func (*StatusEvent) EventKind() EventKind     { return KindStatus }
 func (*OtherEvent) EventKind() EventKind      { return KindOther }
@@ -232,6 +252,8 @@ func NewEvent(k EventKind) Event {
 		ev = &ToolResultEvent{}
 	case KindPermission:
 		ev = &PermissionEvent{}
+	case KindQuestion:
+		ev = &QuestionEvent{}
 	case KindRetry:
 		ev = &RetryEvent{}
 	case KindStatus:

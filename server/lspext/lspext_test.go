@@ -24,6 +24,8 @@ func samples() []lspext.Event {
 		&lspext.ToolResultEvent{ToolUseID: "tu1", Name: "Edit", Content: "ok", FilePath: "/p/a.go", URI: "file:///p/a.go"},
 		&lspext.ToolResultEvent{ToolUseID: "tu2", Name: "Read", IsError: true, Content: "no"},
 		&lspext.PermissionEvent{ToolUseID: "tu3", Name: "Bash", Input: json.RawMessage(`{"command":"ls"}`), Summary: "Bash: ls", Decision: lspext.DecisionAllowTask, Reason: "r", Automatic: true},
+		&lspext.QuestionEvent{ToolUseID: "tu4", Questions: []lspext.Question{{Question: "Which color?", Header: "Color", Options: []lspext.QuestionOption{{Label: "Blue", Description: "calm"}, {Label: "Red"}}}},
+			Answers: map[string]string{"Which color?": "Blue"}},
 		&lspext.RetryEvent{Attempt: 1, MaxRetries: 10, DelayMs: 500, ErrorStatus: 529, Error: "overloaded"},
 		&lspext.StatusEvent{Message: "Applied to the open buffer: Claude: Edit a.go"},
 		&lspext.OtherEvent{Raw: json.RawMessage(`{"type":"new"}`)},

@@ -7,7 +7,7 @@
 // discriminated by `kind`) and the configuration.
 
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
-export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'retry' | 'status' | 'other' | 'result';
+export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'retry' | 'status' | 'other' | 'result';
 
 /** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses. */
 export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
@@ -253,6 +253,7 @@ export type BridgeEvent =
   | ToolUseEvent
   | ToolResultEvent
   | PermissionEvent
+  | QuestionEvent
   | RetryEvent
   | StatusEvent
   | OtherEvent
@@ -390,6 +391,44 @@ export interface PermissionEvent {
   automatic: boolean;
 }
 
+/** QuestionEvent (kind "question") reports how claude's questions (its AskUserQuestion tool) were answered; it comes once the user has answered them or they were given up (a claude/ask request carries them while the user is asked). */
+export interface QuestionEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'question';
+  /** toolUseId is the AskUserQuestion call's id (see ToolUseEvent). */
+  toolUseId: string;
+  /** questions are the questions, as claude asked them. */
+  questions: Question[];
+  /** answers maps a question's text to its answer, as in AskResult; empty when none was answered. */
+  answers: Record<string, string>;
+  /** reason says why the questions went unanswered ("dismissed in the editor", "nobody answered within 10m0s", "the task was cancelled"). Optional: absent when answered. */
+  reason?: string;
+}
+
+/** Question is one of claude's questions. */
+export interface Question {
+  /** question is the question's text; answers are keyed by it. */
+  question: string;
+  /** header is a short label for the question (claude keeps it to 12 characters): "Color", "Approach". */
+  header: string;
+  /** multiSelect is true when several options may be chosen. */
+  multiSelect: boolean;
+  /** options are the choices; claude adds none for "Other": the editor offers a free-text answer itself. */
+  options: QuestionOption[];
+}
+
+/** QuestionOption is one choice of a Question. */
+export interface QuestionOption {
+  /** label is the choice as the user sees it, and as it is answered. */
+  label: string;
+  /** description says what the choice means. Optional. */
+  description?: string;
+}
+
 /** RetryEvent (kind "retry") reports claude retrying an API request. */
 export interface RetryEvent {
   /** taskId is the task the event belongs to. */
@@ -478,19 +517,19 @@ export interface AuthChangedParams {
   fingerprint: string;
 }
 
-/** PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields). */
+/** PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question, or one of claude's questions of an editor that does not answer claude/ask: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields). */
 export interface PermissionRequestParams {
   /** type is LSP's MessageType: 3 (Info). */
   type: number;
-  /** message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`". */
+  /** message is the question. A permission question names the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?". */
   message: string;
-  /** actions are the answers: "Allow", "Allow for this task", "Deny". */
+  /** actions are the answers: "Allow", "Allow for this task", "Deny" for a permission question; the options' labels for one of claude's questions. */
   actions: MessageActionItem[];
   /** taskId is the task that asks. */
   taskId: string;
-  /** toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events. */
+  /** toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission (or question) and toolResult events. */
   toolUseId: string;
-  /** toolName is the tool's name ("Edit", "Bash"). */
+  /** toolName is the tool's name ("Edit", "Bash"; "AskUserQuestion" for one of claude's questions). */
   toolName: string;
 }
 
@@ -498,6 +537,22 @@ export interface PermissionRequestParams {
 export interface MessageActionItem {
   /** title is the answer's text, as the editor shows it. */
   title: string;
+}
+
+/** AskParams is the params of claude/ask: the questions of one AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332 asks them). The editor shows each with its options, lets the user pick one (several where multiSelect), or type an answer of their own ("Other"), and replies with AskResult. */
+export interface AskParams {
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the AskUserQuestion call; its toolUse event carries the same id, and its question event will. */
+  toolUseId: string;
+  /** questions are the questions, in claude's order. */
+  questions: Question[];
+}
+
+/** AskResult is the editor's reply to claude/ask. */
+export interface AskResult {
+  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) */
+  answers: Record<string, string>;
 }
 
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
@@ -546,6 +601,18 @@ export interface AuthConfiguration {
   auditMaxBytes?: number;
   /** settings are more claude settings, passed with --settings (apiKeyHelper is ignored in helper mode). Default: none. */
   settings?: Record<string, unknown>;
+}
+
+/**
+ * ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
+ *
+ * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true}}}
+ *
+ * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest), so any LSP client can run tasks.
+ */
+export interface ClientCapabilities {
+  /** ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false. */
+  ask?: boolean;
 }
 
 /** The workspace/executeCommand commands: what each takes as arguments[0] and what it replies. */
@@ -597,10 +664,11 @@ export const NOTIFICATIONS = {
 /** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */
 export interface RequestTypes {
   'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
+  'claude/ask': { params: AskParams; result: AskResult | null };
 }
 
 /** Every EventKind. */
-export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'retry', 'status', 'other', 'result'];
+export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'retry', 'status', 'other', 'result'];
 
 /** Every TaskStatus. */
 export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled'];

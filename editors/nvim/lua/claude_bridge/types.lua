@@ -16,6 +16,7 @@
 ---| 'toolUse'
 ---| 'toolResult'
 ---| 'permission'
+---| 'question'
 ---| 'retry'
 ---| 'status'
 ---| 'other'
@@ -206,6 +207,7 @@
 ---| claude_bridge.ToolUseEvent
 ---| claude_bridge.ToolResultEvent
 ---| claude_bridge.PermissionEvent
+---| claude_bridge.QuestionEvent
 ---| claude_bridge.RetryEvent
 ---| claude_bridge.StatusEvent
 ---| claude_bridge.OtherEvent
@@ -284,6 +286,28 @@
 ---@field reason string reason says why, as claude is told it.
 ---@field automatic boolean automatic is true when the bridge decided without asking (an earlier "Allow for this task", or a write outside the workspace folders).
 
+--- QuestionEvent (kind "question") reports how claude's questions (its AskUserQuestion tool) were answered; it comes once the user has answered them or they were given up (a claude/ask request carries them while the user is asked).
+---@class claude_bridge.QuestionEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'question' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the AskUserQuestion call's id (see ToolUseEvent).
+---@field questions claude_bridge.Question[] questions are the questions, as claude asked them.
+---@field answers table<string, string> answers maps a question's text to its answer, as in AskResult; empty when none was answered.
+---@field reason? string reason says why the questions went unanswered ("dismissed in the editor", "nobody answered within 10m0s", "the task was cancelled"). Optional: absent when answered.
+
+--- Question is one of claude's questions.
+---@class claude_bridge.Question
+---@field question string question is the question's text; answers are keyed by it.
+---@field header string header is a short label for the question (claude keeps it to 12 characters): "Color", "Approach".
+---@field multiSelect boolean multiSelect is true when several options may be chosen.
+---@field options claude_bridge.QuestionOption[] options are the choices; claude adds none for "Other": the editor offers a free-text answer itself.
+
+--- QuestionOption is one choice of a Question.
+---@class claude_bridge.QuestionOption
+---@field label string label is the choice as the user sees it, and as it is answered.
+---@field description? string description says what the choice means. Optional.
+
 --- RetryEvent (kind "retry") reports claude retrying an API request.
 ---@class claude_bridge.RetryEvent
 ---@field taskId string taskId is the task the event belongs to.
@@ -334,18 +358,28 @@
 ---@field source claude_bridge.KeySource source is where the key came from ("none" when there is none).
 ---@field fingerprint string fingerprint is the first 8 hex digits of the key's SHA-256, all of a key that ever leaves the bridge; "" when there is no key.
 
---- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
+--- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question, or one of claude's questions of an editor that does not answer claude/ask: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
 ---@class claude_bridge.PermissionRequestParams
 ---@field type integer type is LSP's MessageType: 3 (Info).
----@field message string message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`".
----@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny".
+---@field message string message is the question. A permission question names the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?".
+---@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny" for a permission question; the options' labels for one of claude's questions.
 ---@field taskId string taskId is the task that asks.
----@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events.
----@field toolName string toolName is the tool's name ("Edit", "Bash").
+---@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission (or question) and toolResult events.
+---@field toolName string toolName is the tool's name ("Edit", "Bash"; "AskUserQuestion" for one of claude's questions).
 
 --- MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
 ---@class claude_bridge.MessageActionItem
 ---@field title string title is the answer's text, as the editor shows it.
+
+--- AskParams is the params of claude/ask: the questions of one AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332 asks them). The editor shows each with its options, lets the user pick one (several where multiSelect), or type an answer of their own ("Other"), and replies with AskResult.
+---@class claude_bridge.AskParams
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the AskUserQuestion call; its toolUse event carries the same id, and its question event will.
+---@field questions claude_bridge.Question[] questions are the questions, in claude's order.
+
+--- AskResult is the editor's reply to claude/ask.
+---@class claude_bridge.AskResult
+---@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
 
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
 ---@class claude_bridge.Configuration
@@ -373,6 +407,14 @@
 ---@field auditMaxBytes? integer auditMaxBytes is the size in bytes at which the audit trail is rotated to auditPath.1. Default: 1048576 (1 MiB).
 ---@field settings? table<string, any> settings are more claude settings, passed with --settings (apiKeyHelper is ignored in helper mode). Default: none.
 
+--- ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
+---
+--- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true}}}
+---
+--- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest), so any LSP client can run tasks.
+---@class claude_bridge.ClientCapabilities
+---@field ask? boolean ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false.
+
 local M = {}
 
 --- The workspace/executeCommand commands by short name.
@@ -394,6 +436,7 @@ M.notifications = {
 --- The requests the bridge sends the editor beyond LSP's own, by short name.
 M.requests = {
   show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
+  ask = 'claude/ask', -- params: claude_bridge.AskParams; reply: claude_bridge.AskResult|nil
 }
 
 ---@type claude_bridge.EventKind[]
@@ -405,6 +448,7 @@ M.event_kinds = {
   'toolUse',
   'toolResult',
   'permission',
+  'question',
   'retry',
   'status',
   'other',

@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
+	"github.com/claude-bridge/claude-bridge/server/lsptest"
+	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
+)
+
+// End-to-end tests of the conversation beyond tool permissions (issue
+// 14): claude's questions, plans, to-dos, modes, steering, input. Each
+// runs the real claude CLI against the stand-in; what the stand-in received
+// is the proof of what reached the API.
+
+// declaring adds capabilities.experimental.claudeBridge to initialize.
+func declaring(caps map[string]any) func(map[string]any, []string) {
+	return func(params map[string]any, _ []string) {
+		c := params["capabilities"].(map[string]any)
+		c["experimental"] = map[string]any{"claudeBridge": caps}
+	}
+}
+
+// toolResult is the content the API received for tool call id, as text
+// (the last request that carries it); ok false when none did.
+func toolResult(t *testing.T, api *fakeapi.Server, id string) (text string, isError, ok bool) {
+	t.Helper()
+	reqs := api.MessageRequests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		var msgs []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		}
+		if json.Unmarshal(reqs[i].Messages, &msgs) != nil {
+			continue
+		}
+		for _, m := range msgs {
+			var blocks []struct {
+				Type      string          `json:"type"`
+				ToolUseID string          `json:"tool_use_id"`
+				Content   json.RawMessage `json:"content"`
+				IsError   bool            `json:"is_error"`
+			}
+			if m.Role != "user" || json.Unmarshal(m.Content, &blocks) != nil {
+				continue
+			}
+			for _, b := range blocks {
+				if b.Type == "tool_result" && b.ToolUseID == id {
+					var s string
+					if json.Unmarshal(b.Content, &s) != nil {
+						s = string(b.Content)
+					}
+					return s, b.IsError, true
+				}
+			}
+		}
+	}
+	return "", false, false
+}
+
+// twoQuestions is an AskUserQuestion input: one single choice, one
+// multiple choice.
+var twoQuestions = map[string]any{"questions": []any{
+	map[string]any{"question": "Which color should the button be?", "header": "Color", "multiSelect": false,
+		"options": []any{map[string]any{"label": "Blue", "description": "calm"}, map[string]any{"label": "Red", "description": "loud"}}},
+	map[string]any{"question": "Which features do you want?", "header": "Features", "multiSelect": true,
+		"options": []any{map[string]any{"label": "Dark mode", "description": "a"}, map[string]any{"label": "Search", "description": "b"},
+			map[string]any{"label": "Export", "description": "c"}}},
+}}
+
+// TestQuestionsAnsweredThroughClaudeAsk: an editor that declares ask gets
+// claude's questions in one claude/ask request (typed: lspext.AskParams,
+// decoded strictly) and its answers, multiple choice and a text of the
+// user's own, reach the API in the AskUserQuestion result; no permission
+// question is asked.
+func TestQuestionsAnsweredThroughClaudeAsk(t *testing.T) {
+	b := startBridge(t, bridgeOpts{
+		turns:      []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("Blue it is.")},
+		initialize: declaring(map[string]any{"ask": true}),
+	})
+	asked := make(chan lspext.AskParams, 2)
+	b.client.Handle(lspext.MethodAsk, func(p json.RawMessage) (any, error) {
+		asked <- lsptest.Decode[lspext.AskParams](t, lspext.MethodAsk, p)
+		return &lspext.AskResult{Answers: map[string]string{
+			"Which color should the button be?": "Blue",
+			"Which features do you want?":       "Dark mode, Export",
+		}}, nil
+	})
+	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
+		t.Errorf("a window/showMessageRequest came: %s", p)
+		return nil, nil
+	})
+	res := b.result(b.run(map[string]any{"prompt": "ask me", "taskId": "q"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	q := <-asked
+	if q.TaskID != "q" || q.ToolUseID != "toolu_0_0" || len(q.Questions) != 2 ||
+		q.Questions[0].Header != "Color" || q.Questions[0].MultiSelect || !q.Questions[1].MultiSelect ||
+		len(q.Questions[1].Options) != 3 || q.Questions[1].Options[2].Label != "Export" || q.Questions[0].Options[0].Description != "calm" {
+		t.Errorf("claude/ask params = %+v", q)
+	}
+	text, isErr, ok := toolResult(t, b.api, "toolu_0_0")
+	want := `Your questions have been answered: "Which color should the button be?"="Blue", "Which features do you want?"="Dark mode, Export".`
+	if !ok || isErr || !strings.Contains(text, want) {
+		t.Errorf("the API got %q (error %v, found %v), want it to contain %q", text, isErr, ok, want)
+	}
+	evs := b.client.Events(t, "q")
+	qe := lsptest.Last[*lspext.QuestionEvent](evs)
+	if qe == nil || qe.ToolUseID != "toolu_0_0" || qe.Answers["Which features do you want?"] != "Dark mode, Export" || qe.Reason != "" || len(qe.Questions) != 2 {
+		t.Errorf("question event = %+v", qe)
+	}
+	if p := lsptest.Of[*lspext.PermissionEvent](evs); len(p) != 0 {
+		t.Errorf("permission events for a question: %+v", p)
+	}
+	var reports []string
+	for _, p := range b.client.Progress(t, "claude-bridge/q") {
+		reports = append(reports, p.Message)
+	}
+	all := strings.Join(reports, "\n")
+	if !strings.Contains(all, "Waiting for your answer: Color, Features") || !strings.Contains(all, "Answered: Color: Blue; Features: Dark mode, Export") {
+		t.Errorf("progress reports:\n%s", all)
+	}
+}
+
+// TestQuestionsThroughShowMessageRequest: an editor that does not declare
+// ask gets one window/showMessageRequest per question, the options as its
+// actions; a text of the user's own cannot be given, a label can, and it
+// reaches the API.
+func TestQuestionsThroughShowMessageRequest(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("ok")}})
+	var mu sync.Mutex
+	var asked []lspext.PermissionRequestParams
+	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.PermissionRequestParams](t, lspext.MethodShowMessageRequest, p)
+		mu.Lock()
+		asked = append(asked, q)
+		mu.Unlock()
+		return &protocol.MessageActionItem{Title: q.Actions[len(q.Actions)-1].Title}, nil
+	})
+	res := b.result(b.run(map[string]any{"prompt": "ask me", "taskId": "f"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 2 {
+		t.Fatalf("%d questions asked, want 2: %+v", len(asked), asked)
+	}
+	titles := func(q lspext.PermissionRequestParams) []string {
+		var out []string
+		for _, a := range q.Actions {
+			out = append(out, a.Title)
+		}
+		return out
+	}
+	if a := asked[0]; a.Message != "Claude asks (Color): Which color should the button be?" || a.ToolName != "AskUserQuestion" ||
+		a.TaskID != "f" || a.ToolUseID != "toolu_0_0" || !reflect.DeepEqual(titles(a), []string{"Blue", "Red"}) {
+		t.Errorf("first question = %+v", a)
+	}
+	if a := asked[1]; !strings.HasPrefix(a.Message, "Claude asks (Features): Which features do you want?") ||
+		!reflect.DeepEqual(titles(a), []string{"Dark mode", "Search", "Export"}) {
+		t.Errorf("second question = %+v", a)
+	}
+	text, _, _ := toolResult(t, b.api, "toolu_0_0")
+	if want := `"Which color should the button be?"="Red", "Which features do you want?"="Export"`; !strings.Contains(text, want) {
+		t.Errorf("the API got %q, want %q", text, want)
+	}
+}
+
+// TestDismissedQuestionsTellClaude: a null reply to claude/ask is no
+// answer; claude is told so (an error result saying why), and the
+// question event says why.
+func TestDismissedQuestionsTellClaude(t *testing.T) {
+	b := startBridge(t, bridgeOpts{
+		turns:      []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("fine")},
+		initialize: declaring(map[string]any{"ask": true}),
+	})
+	b.client.Handle(lspext.MethodAsk, func(json.RawMessage) (any, error) { return nil, nil })
+	if res := b.result(b.run(map[string]any{"prompt": "ask", "taskId": "d"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	text, isErr, _ := toolResult(t, b.api, "toolu_0_0")
+	if !isErr || !strings.Contains(text, "The user did not answer the questions (dismissed in the editor)") {
+		t.Errorf("the API got %q (error %v)", text, isErr)
+	}
+	if qe := lsptest.Last[*lspext.QuestionEvent](b.client.Events(t, "d")); qe == nil || len(qe.Answers) != 0 || qe.Reason != "dismissed in the editor" {
+		t.Errorf("question event = %+v", qe)
+	}
+}

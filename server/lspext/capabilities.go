@@ -1,0 +1,16 @@
+package lspext
+
+// ClientCapabilities is what an editor declares it can do beyond LSP, as
+// capabilities.experimental.claudeBridge in initialize:
+//
+//	"capabilities": {"experimental": {"claudeBridge": {"ask": true}}}
+//
+// An editor that declares nothing gets LSP's own requests instead (each of
+// claude's questions as a window/showMessageRequest), so any LSP client
+// can run tasks.
+type ClientCapabilities struct {
+	// Ask is true when the editor answers claude/ask (claude's questions,
+	// several at once, multiple choice and free text). Optional: default
+	// false.
+	Ask bool `json:"ask,omitempty"`
+}
