@@ -19,6 +19,8 @@ const (
 	EventToolResult EventKind = "toolResult"
 	EventPermission EventKind = "permission"
 	EventQuestion   EventKind = "question"
+	EventPlan       EventKind = "plan"
+	EventMode       EventKind = "mode"
 	EventRetry      EventKind = "retry"
 	EventStatus     EventKind = "status"
 	EventOther      EventKind = "other"
@@ -41,6 +43,8 @@ type Event struct {
 	ToolResult *ToolResult
 	Permission *PermissionEvent
 	Question   *QuestionEvent
+	Plan       *PlanEvent
+	Mode       *ModeChange
 	Retry      *Retry
 	Message    string          // status, activity
 	Raw        json.RawMessage // other
@@ -193,6 +197,57 @@ type QuestionAsker interface {
 	// answer means the user did not answer; reason then says why. ctx ends
 	// when the task is cancelled or claude withdraws the questions.
 	AskQuestions(ctx context.Context, t *Task, req QuestionRequest) (answers map[string]string, reason string)
+}
+
+// PlanRequest is a plan claude asks the user to approve: its ExitPlanMode
+// call in plan mode.
+type PlanRequest struct {
+	ToolUseID string
+	// Plan is the plan's Markdown text ("" when claude wrote none).
+	Plan string
+	// FilePath is claude's own plan file (~/.claude/plans/<slug>.md), ""
+	// when unknown.
+	FilePath string
+}
+
+// PlanDecision is the user's answer to a plan.
+type PlanDecision struct {
+	// Approve is true to leave plan mode and carry the plan out.
+	Approve bool
+	// Mode is the permission mode to carry it out in ("acceptEdits" or
+	// "default"; "" is claude's choice, which is "default"). Approve only.
+	Mode string
+	// Feedback is what claude should change in its plan (keep planning).
+	Feedback string
+	// Reason says why there was no decision of the user's (dismissed,
+	// timed out); "" when the user decided.
+	Reason string
+	// Copy is a file the front end wrote the plan to, to show it ("" for
+	// none).
+	Copy string
+}
+
+// PlanEvent reports a plan and how it was answered.
+type PlanEvent struct {
+	PlanRequest
+	PlanDecision
+}
+
+// PlanReviewer is an Observer that can show claude's plans for approval. A
+// task whose observer is not one asks to allow ExitPlanMode as a permission
+// question instead.
+type PlanReviewer interface {
+	// ReviewPlan shows the plan and returns the user's decision; ctx ends
+	// when the task is cancelled or claude withdraws the question.
+	ReviewPlan(ctx context.Context, t *Task, req PlanRequest) PlanDecision
+}
+
+// ModeChange is what the conversation runs with now: claude's permission
+// mode and model (after a plan's approval, claude.setPermissionMode or
+// claude.setModel).
+type ModeChange struct {
+	PermissionMode string
+	Model          string
 }
 
 // Observer receives a task's events and answers its permission questions.

@@ -52,6 +52,8 @@ type Task struct {
 	waiting         int // questions to the user in flight (permission.go)
 	allowTools      map[string]bool
 	controls        map[string]func() // control requests from claude in flight, by request id: each withdraws its question (control.go)
+	planFile        string            // the plan file the model last wrote (plan.go)
+	mode            ModeChange        // the permission mode and model claude runs with now, as it said last
 	edited          []string
 	editedSet       map[string]bool
 
@@ -227,6 +229,7 @@ func (t *Task) handleSystem(l *stream.Line) {
 	case "init":
 		t.mu.Lock()
 		t.sessionID = l.SessionID
+		t.mode = ModeChange{PermissionMode: l.PermissionMode, Model: l.Model}
 		t.mu.Unlock()
 		t.emit(Event{Kind: EventStarted, Started: &Started{
 			SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
@@ -239,6 +242,9 @@ func (t *Task) handleSystem(l *stream.Line) {
 			}
 		}
 	case "status":
+		if l.PermissionMode != "" {
+			t.modeChanged(ModeChange{PermissionMode: l.PermissionMode})
+		}
 		msg := "Working"
 		if l.Status != nil {
 			switch *l.Status {
@@ -411,6 +417,9 @@ func (t *Task) handleAssistant(l *stream.Line) {
 			continue
 		}
 		tu := ToolUse{ID: b.ID, Name: b.Name, Input: b.Input, Summary: Summarize(b.Name, b.Input, t.Spec.Workspace)}
+		if fileTools[b.Name] {
+			t.notePlanFile(decodeInput(b.Input).targetPath())
+		}
 		if t.tools == nil {
 			t.tools = map[string]ToolUse{}
 		}
@@ -437,7 +446,7 @@ func (t *Task) handleUser(l *stream.Line) {
 		}
 		tu := t.tools[b.ToolUseID]
 		res := &ToolResult{ToolUseID: b.ToolUseID, Name: tu.Name, IsError: b.IsError, Content: b.Content.PlainText()}
-		if !b.IsError && fileTools[tu.Name] {
+		if !b.IsError && fileTools[tu.Name] && !isPlanFile(decodeInput(tu.Input).targetPath()) {
 			res.Change = t.fileChange(tu, l.ToolUseResult)
 		}
 		t.emit(Event{Kind: EventToolResult, ToolResult: res})

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -62,6 +64,25 @@ func toolResult(t *testing.T, api *fakeapi.Server, id string) (text string, isEr
 		}
 	}
 	return "", false, false
+}
+
+// answering answers every window/showMessageRequest with pick's title and
+// returns what lists the requests so far (decoded strictly).
+func answering(t *testing.T, b *bridge, pick func(lspext.PermissionRequestParams) string) func() []lspext.PermissionRequestParams {
+	var mu sync.Mutex
+	var asked []lspext.PermissionRequestParams
+	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.PermissionRequestParams](t, lspext.MethodShowMessageRequest, p)
+		mu.Lock()
+		asked = append(asked, q)
+		mu.Unlock()
+		return &protocol.MessageActionItem{Title: pick(q)}, nil
+	})
+	return func() []lspext.PermissionRequestParams {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]lspext.PermissionRequestParams(nil), asked...)
+	}
 }
 
 // twoQuestions is an AskUserQuestion input: one single choice, one
@@ -135,21 +156,12 @@ func TestQuestionsAnsweredThroughClaudeAsk(t *testing.T) {
 // reaches the API.
 func TestQuestionsThroughShowMessageRequest(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("ok")}})
-	var mu sync.Mutex
-	var asked []lspext.PermissionRequestParams
-	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
-		q := lsptest.Decode[lspext.PermissionRequestParams](t, lspext.MethodShowMessageRequest, p)
-		mu.Lock()
-		asked = append(asked, q)
-		mu.Unlock()
-		return &protocol.MessageActionItem{Title: q.Actions[len(q.Actions)-1].Title}, nil
-	})
+	questions := answering(t, b, func(q lspext.PermissionRequestParams) string { return q.Actions[len(q.Actions)-1].Title })
 	res := b.result(b.run(map[string]any{"prompt": "ask me", "taskId": "f"}))
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	asked := questions()
 	if len(asked) != 2 {
 		t.Fatalf("%d questions asked, want 2: %+v", len(asked), asked)
 	}
@@ -192,5 +204,143 @@ func TestDismissedQuestionsTellClaude(t *testing.T) {
 	}
 	if qe := lsptest.Last[*lspext.QuestionEvent](b.client.Events(t, "d")); qe == nil || len(qe.Answers) != 0 || qe.Reason != "dismissed in the editor" {
 		t.Errorf("question event = %+v", qe)
+	}
+}
+
+// planTurns: claude (in plan mode) writes its plan file, asks to leave plan
+// mode, then edits main.go and ends.
+func planTurns(ws string) []fakeapi.Turn {
+	return []fakeapi.Turn{
+		fakeapi.ToolUse("Write", map[string]any{"file_path": fakeapi.PlanFileVar, "content": "# Plan\n\n1. Change the greeting\n2. Run the tests\n"}),
+		fakeapi.ToolUse("ExitPlanMode", map[string]any{}),
+		fakeapi.ToolUse("Edit", map[string]any{"file_path": ws + "/main.go", "old_string": `println("hello")`, "new_string": `println("hello, world")`}),
+		fakeapi.Text("Done."),
+	}
+}
+
+// TestPlanApprovedThroughClaudePlan: an editor that declares plan gets the
+// plan in claude/plan, with a copy under the bridge's state directory to
+// open; approved in acceptEdits, claude leaves plan mode for acceptEdits
+// and its next Edit is not asked about; the plan file is not an edited
+// file of the task.
+func TestPlanApprovedThroughClaudePlan(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"plan": true})})
+	b.api.SetTurns(planTurns(b.ws(0)))
+	plans := make(chan lspext.PlanParams, 2)
+	b.client.Handle(lspext.MethodPlan, func(p json.RawMessage) (any, error) {
+		plans <- lsptest.Decode[lspext.PlanParams](t, lspext.MethodPlan, p)
+		return &lspext.PlanResult{Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits}, nil
+	})
+	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
+		t.Errorf("asked with window/showMessageRequest: %s", p)
+		return nil, nil
+	})
+	res := b.result(b.run(map[string]any{"prompt": "plan the greeting", "taskId": "pl", "permissionMode": "plan"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	p := <-plans
+	const plan = "# Plan\n\n1. Change the greeting\n2. Run the tests\n"
+	if p.TaskID != "pl" || p.ToolUseID != "toolu_1_0" || p.Plan != plan || !strings.HasPrefix(p.URI, "file://") {
+		t.Fatalf("claude/plan params = %+v", p)
+	}
+	if copyOf, err := os.ReadFile(strings.TrimPrefix(p.URI, "file://")); err != nil || string(copyOf) != plan {
+		t.Errorf("the plan's copy at %s: %q %v", p.URI, copyOf, err)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_1_0"); !strings.Contains(text, "User has approved your plan") {
+		t.Errorf("ExitPlanMode result: %q", text)
+	}
+	if text, isErr, _ := toolResult(t, b.api, "toolu_2_0"); isErr || !strings.Contains(text, "updated successfully") {
+		t.Errorf("Edit result: %q (error %v)", text, isErr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(b.ws(0), "main.go")); !strings.Contains(string(b), "hello, world") {
+		t.Errorf("main.go = %s", b)
+	}
+	evs := b.client.Events(t, "pl")
+	pe := lsptest.Last[*lspext.PlanEvent](evs)
+	if pe == nil || pe.Decision != lspext.PlanApprove || pe.PermissionMode != lspext.ModeAcceptEdits || pe.Plan != plan || pe.URI != p.URI {
+		t.Errorf("plan event = %+v", pe)
+	}
+	if m := lsptest.Last[*lspext.ModeEvent](evs); m == nil || m.PermissionMode != "acceptEdits" {
+		t.Errorf("mode event = %+v (%s)", m, lsptest.Kinds(evs))
+	}
+	if len(res.EditedFiles) != 1 || !strings.HasSuffix(res.EditedFiles[0], "/main.go") {
+		t.Errorf("editedFiles = %v", res.EditedFiles)
+	}
+}
+
+// TestPlanSentBackWithFeedback: keep planning with feedback leaves claude
+// in plan mode, and the model reads the feedback.
+func TestPlanSentBackWithFeedback(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"plan": true})})
+	b.api.SetTurns([]fakeapi.Turn{planTurns(b.ws(0))[0], planTurns(b.ws(0))[1], fakeapi.Text("Revising the plan.")})
+	b.client.Handle(lspext.MethodPlan, func(json.RawMessage) (any, error) {
+		return &lspext.PlanResult{Decision: lspext.PlanKeepPlanning, Feedback: "Also update the README."}, nil
+	})
+	res := b.result(b.run(map[string]any{"prompt": "plan it", "taskId": "fb", "permissionMode": "plan"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	text, isErr, _ := toolResult(t, b.api, "toolu_1_0")
+	if !isErr || !strings.Contains(text, "keep planning. Their feedback on the plan: Also update the README.") {
+		t.Errorf("ExitPlanMode result: %q (error %v)", text, isErr)
+	}
+	evs := b.client.Events(t, "fb")
+	if pe := lsptest.Last[*lspext.PlanEvent](evs); pe == nil || pe.Decision != lspext.PlanKeepPlanning || pe.Feedback != "Also update the README." {
+		t.Errorf("plan event = %+v", pe)
+	}
+	if m := lsptest.Of[*lspext.ModeEvent](evs); len(m) != 0 {
+		t.Errorf("mode events while still planning: %+v", m)
+	}
+}
+
+// TestPlanThroughShowDocument: an editor without the plan capability that
+// can show documents gets the plan's copy opened (window/showDocument) and
+// the choice as a window/showMessageRequest; approved asking before edits,
+// claude leaves plan mode for default and its next Edit is asked about.
+func TestPlanThroughShowDocument(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: func(params map[string]any, _ []string) {
+		w := params["capabilities"].(map[string]any)["window"].(map[string]any)
+		w["showDocument"] = map[string]any{"support": true}
+	}})
+	b.api.SetTurns(planTurns(b.ws(0)))
+	shown := make(chan string, 2)
+	b.client.Handle("window/showDocument", func(p json.RawMessage) (any, error) {
+		var sd struct {
+			URI       string `json:"uri"`
+			TakeFocus bool   `json:"takeFocus"`
+		}
+		_ = json.Unmarshal(p, &sd)
+		shown <- sd.URI
+		return map[string]any{"success": true}, nil
+	})
+	questions := answering(t, b, func(q lspext.PermissionRequestParams) string {
+		if q.ToolName == "ExitPlanMode" {
+			return "Approve, ask before edits"
+		}
+		return "Allow"
+	})
+	res := b.result(b.run(map[string]any{"prompt": "plan it", "taskId": "sd", "permissionMode": "plan"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	uri := <-shown
+	if b, err := os.ReadFile(strings.TrimPrefix(uri, "file://")); err != nil || !strings.HasPrefix(string(b), "# Plan") {
+		t.Errorf("shown %s: %q %v", uri, b, err)
+	}
+	asked := questions()
+	if len(asked) != 2 || asked[0].ToolName != "ExitPlanMode" || !strings.Contains(asked[0].Message, "opened beside this") ||
+		asked[1].ToolName != "Edit" {
+		t.Fatalf("questions = %+v", asked)
+	}
+	var titles []string
+	for _, a := range asked[0].Actions {
+		titles = append(titles, a.Title)
+	}
+	if strings.Join(titles, "|") != "Approve, accept edits|Approve, ask before edits|Keep planning" {
+		t.Errorf("plan actions = %v", titles)
+	}
+	if m := lsptest.Last[*lspext.ModeEvent](b.client.Events(t, "sd")); m == nil || m.PermissionMode != "default" {
+		t.Errorf("mode event = %+v", m)
 	}
 }

@@ -47,6 +47,18 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 	case runner.EventQuestion:
 		q := ev.Question
 		return &lspext.QuestionEvent{ToolUseID: q.ToolUseID, Questions: questionsOf(q.Questions), Answers: q.Answers, Reason: q.Reason}
+	case runner.EventPlan:
+		p := ev.Plan
+		e := &lspext.PlanEvent{ToolUseID: p.ToolUseID, Plan: p.Plan, Decision: lspext.PlanKeepPlanning, Feedback: p.Feedback, Reason: p.Reason}
+		if p.Copy != "" {
+			e.URI = pathToURI(p.Copy)
+		}
+		if p.Approve {
+			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PermissionMode(p.Mode)
+		}
+		return e
+	case runner.EventMode:
+		return &lspext.ModeEvent{PermissionMode: ev.Mode.PermissionMode, Model: ev.Mode.Model}
 	case runner.EventRetry:
 		r := ev.Retry
 		return &lspext.RetryEvent{Attempt: r.Attempt, MaxRetries: r.MaxRetries, DelayMs: r.DelayMs, ErrorStatus: r.ErrorStatus, Error: r.Error}
@@ -98,6 +110,17 @@ func progressMessage(ev runner.Event, root string) string {
 			return "Not answered: " + q.Reason
 		}
 		return firstLine("Answered: "+runner.FormatAnswers(q.Questions, q.Answers), 100)
+	case runner.EventPlan:
+		switch p := ev.Plan; {
+		case p.Approve:
+			return "Plan approved; carrying it out (" + p.Mode + ")"
+		case p.Reason != "":
+			return "Plan not approved: " + p.Reason
+		default:
+			return "Keep planning"
+		}
+	case runner.EventMode:
+		return "Mode: " + ev.Mode.PermissionMode
 	}
 	return ""
 }

@@ -86,10 +86,11 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		wf = append(wf, map[string]string{"uri": "file://" + dir, "name": filepath.Base(dir)})
 	}
 	opts := server.Options{
-		Log:     zaptest.NewLogger(t),
-		Version: "test",
-		Runner:  runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
-		Auth:    &auth.Config{Home: authHome, Environ: []string{"PATH=" + os.Getenv("PATH")}, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
+		Log:      zaptest.NewLogger(t),
+		Version:  "test",
+		Runner:   runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
+		Auth:     &auth.Config{Home: authHome, Environ: []string{"PATH=" + os.Getenv("PATH")}, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
+		StateDir: t.TempDir(),
 	}
 	if o.noAuth {
 		opts.Auth = nil

@@ -73,6 +73,7 @@ func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities 
 			return json.Unmarshal(fields[name], &b) == nil && b
 		}
 		caps.Ask = flag("ask")
+		caps.Plan = flag("plan")
 	}
 	return caps
 }
@@ -151,7 +152,8 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
 	}
 	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)),
-		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges))
+		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges),
+		zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("showDocument", caps.showDocument))
 	for _, p := range problems {
 		s.log.Warn("workspace folder not used", zap.String("problem", p))
 	}

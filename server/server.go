@@ -44,8 +44,9 @@ const (
 // Timeouts of the requests the bridge sends the editor, and what happens
 // when one runs out: no progress for the task (create), a Deny
 // (showMessageRequest: a person answers, so it waits long), claude's
-// questions unanswered (claude/ask, as long), an edit left on disk only
-// (applyEdit).
+// questions unanswered or its plan not approved (claude/ask, claude/plan,
+// as long), an edit left on disk only (applyEdit), a plan not shown
+// (showDocument).
 const (
 	progressCreateTimeout = 10 * time.Second
 	permissionTimeout     = 10 * time.Minute
@@ -66,6 +67,9 @@ type Options struct {
 	Auth *auth.Config
 	// SetLogLevel changes the log file's level when the editor asks.
 	SetLogLevel func(level string)
+	// StateDir is where the bridge keeps files of its own (plans to
+	// approve); "" is a folder of the user's under the system's temp dir.
+	StateDir string
 }
 
 // serverState is where the connection is in LSP's lifecycle: new (only
@@ -532,7 +536,7 @@ func callTimeout(method string) time.Duration {
 	switch method {
 	case "window/workDoneProgress/create":
 		return progressCreateTimeout
-	case "window/showMessageRequest", lspext.MethodAsk:
+	case "window/showMessageRequest", lspext.MethodAsk, lspext.MethodPlan:
 		return permissionTimeout
 	}
 	return defaultCallTimeout

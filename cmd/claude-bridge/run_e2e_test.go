@@ -169,3 +169,32 @@ func TestRunCommandAsksClaudesQuestionsAsAMenu(t *testing.T) {
 		t.Errorf("the API did not get the answers: %s", last)
 	}
 }
+
+// TestRunCommandShowsThePlanForApproval: in plan mode the plan is printed
+// and approved on the terminal; claude then edits without asking (accept
+// edits).
+func TestRunCommandShowsThePlanForApproval(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	w.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("Write", map[string]any{"file_path": fakeapi.PlanFileVar, "content": "# Plan\n\n1. Say hi\n"}),
+		fakeapi.ToolUse("ExitPlanMode", map[string]any{}),
+		fakeapi.ToolUse("Edit", map[string]any{"file_path": w.workspace + "/main.go", "old_string": `println("hello")`, "new_string": `println("hi")`}),
+		fakeapi.Text("Done."),
+	})
+	cmd, _, errb := w.runCmd("a\n", "--permission-mode", "plan", "plan a greeting")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb)
+	}
+	for _, want := range []string{"── Claude's plan", "# Plan\n\n1. Say hi\n", "? Approve the plan?", "✓ Plan approved; carrying it out in acceptEdits mode"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb)
+		}
+	}
+	if strings.Contains(errb.String(), "Claude wants to run Edit") {
+		t.Errorf("the edit was asked about after the plan was approved in acceptEdits:\n%s", errb)
+	}
+	if b, _ := os.ReadFile(filepath.Join(w.workspace, "main.go")); !strings.Contains(string(b), `println("hi")`) {
+		t.Errorf("main.go = %s", b)
+	}
+}

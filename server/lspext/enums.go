@@ -46,6 +46,8 @@ const (
 	KindToolResult EventKind = "toolResult"
 	KindPermission EventKind = "permission"
 	KindQuestion   EventKind = "question"
+	KindPlan       EventKind = "plan"
+	KindMode       EventKind = "mode"
 	KindRetry      EventKind = "retry"
 	KindStatus     EventKind = "status"
 	KindOther      EventKind = "other"
@@ -54,7 +56,7 @@ const (
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindQuestion, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindPlan, KindMode, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
 // waiting → completed | failed | cancelled (runner/state.go). A task ends in
@@ -93,6 +95,18 @@ const (
 
 // Decisions are all the decisions.
 var Decisions = []Decision{DecisionAllow, DecisionAllowTask, DecisionDeny}
+
+// PlanDecision is the user's answer to claude's plan.
+type PlanDecision string
+
+// The plan decisions.
+const (
+	PlanApprove      PlanDecision = "approve"      // leave plan mode and carry the plan out
+	PlanKeepPlanning PlanDecision = "keepPlanning" // stay in plan mode and revise the plan
+)
+
+// PlanDecisions are all the plan decisions.
+var PlanDecisions = []PlanDecision{PlanApprove, PlanKeepPlanning}
 
 // PermissionMode is claude's --permission-mode: how it asks before using
 // tools.

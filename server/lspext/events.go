@@ -166,6 +166,42 @@ type QuestionEvent struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// PlanEvent (kind "plan") is claude's plan (its ExitPlanMode call in plan
+// mode) and how the user answered it; it comes once answered (a
+// claude/plan request carries the plan while the user reads it).
+type PlanEvent struct {
+	EventHeader
+	// ToolUseID is the ExitPlanMode call's id (see ToolUseEvent).
+	ToolUseID string `json:"toolUseId"`
+	// Plan is the plan's Markdown text ("" when claude wrote none).
+	Plan string `json:"plan"`
+	// URI is the bridge's copy of the plan (see PlanParams). Optional.
+	URI string `json:"uri,omitempty"`
+	// Decision is the answer: approve, or keepPlanning (also when nobody
+	// answered: reason says why).
+	Decision PlanDecision `json:"decision"`
+	// PermissionMode is the mode the approved plan is carried out in.
+	// Optional: absent unless approved.
+	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// Feedback is what the user asked claude to change. Optional.
+	Feedback string `json:"feedback,omitempty"`
+	// Reason says why nobody decided ("dismissed in the editor", "nobody
+	// answered within 10m0s"). Optional.
+	Reason string `json:"reason,omitempty"`
+}
+
+// ModeEvent (kind "mode") says what the conversation runs with now, when
+// claude reports a change: its permission mode (after a plan's approval,
+// or claude.setPermissionMode) or its model (claude.setModel).
+type ModeEvent struct {
+	EventHeader
+	// PermissionMode is claude's permission mode now, as claude names it.
+	PermissionMode string `json:"permissionMode"`
+	// Model is the model claude uses now; a model set while a turn runs
+	// applies from claude's next turn.
+	Model string `json:"model"`
+}
+
 // RetryEvent (kind "retry") reports claude retrying an API request.
 type RetryEvent struct {
 	EventHeader
@@ -228,6 +264,8 @@ func (*ToolUseEvent) EventKind() EventKind    { return KindToolUse }
 func (*ToolResultEvent) EventKind() EventKind { return KindToolResult }
 func (*PermissionEvent) EventKind() EventKind { return KindPermission }
 func (*QuestionEvent) EventKind() EventKind   { return KindQuestion }
+func (*PlanEvent) EventKind() EventKind       { return KindPlan }
+func (*ModeEvent) EventKind() EventKind       { return KindMode }
 func (*RetryEvent) EventKind() EventKind      { return KindRetry }
 func (*StatusEvent) EventKind() EventKind     { return KindStatus }
 func (*OtherEvent) EventKind() EventKind      { return KindOther }
@@ -254,6 +292,10 @@ func NewEvent(k EventKind) Event {
 		ev = &PermissionEvent{}
 	case KindQuestion:
 		ev = &QuestionEvent{}
+	case KindPlan:
+		ev = &PlanEvent{}
+	case KindMode:
+		ev = &ModeEvent{}
 	case KindRetry:
 		ev = &RetryEvent{}
 	case KindStatus:

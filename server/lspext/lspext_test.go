@@ -26,6 +26,8 @@ func samples() []lspext.Event {
 		&lspext.PermissionEvent{ToolUseID: "tu3", Name: "Bash", Input: json.RawMessage(`{"command":"ls"}`), Summary: "Bash: ls", Decision: lspext.DecisionAllowTask, Reason: "r", Automatic: true},
 		&lspext.QuestionEvent{ToolUseID: "tu4", Questions: []lspext.Question{{Question: "Which color?", Header: "Color", Options: []lspext.QuestionOption{{Label: "Blue", Description: "calm"}, {Label: "Red"}}}},
 			Answers: map[string]string{"Which color?": "Blue"}},
+		&lspext.PlanEvent{ToolUseID: "tu5", Plan: "# Plan", URI: "file:///s/plans/p.md", Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits, Feedback: "f", Reason: "r"},
+		&lspext.ModeEvent{PermissionMode: "acceptEdits", Model: "claude-sonnet-5-5"},
 		&lspext.RetryEvent{Attempt: 1, MaxRetries: 10, DelayMs: 500, ErrorStatus: 529, Error: "overloaded"},
 		&lspext.StatusEvent{Message: "Applied to the open buffer: Claude: Edit a.go"},
 		&lspext.OtherEvent{Raw: json.RawMessage(`{"type":"new"}`)},

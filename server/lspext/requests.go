@@ -15,6 +15,12 @@ const MethodShowMessageRequest = "window/showMessageRequest"
 // were not answered).
 const MethodAsk = "claude/ask"
 
+// MethodPlan asks the editor to approve claude's plan (its ExitPlanMode
+// call in plan mode), sent only to an editor that declares
+// ClientCapabilities.plan: PlanParams → PlanResult, or null when the user
+// dismissed it (claude keeps planning).
+const MethodPlan = "claude/plan"
+
 // PermissionRequestParams is the params of the window/showMessageRequest
 // with which the bridge asks a permission question, or one of claude's
 // questions of an editor that does not answer claude/ask: LSP's
@@ -96,6 +102,35 @@ type MessageActionItem struct {
 	Title string `json:"title"`
 }
 
+// PlanParams is the params of claude/plan: claude's plan, which the editor
+// shows (as Markdown) with the choices of PlanResult.
+type PlanParams struct {
+	// TaskID is the task that asks.
+	TaskID string `json:"taskId"`
+	// ToolUseID is the ExitPlanMode call; its toolUse event carries the
+	// same id, and its plan event will.
+	ToolUseID string `json:"toolUseId"`
+	// Plan is the plan's Markdown text ("" when claude wrote none).
+	Plan string `json:"plan"`
+	// URI is the file:// URI of a copy of the plan the bridge wrote under
+	// its state directory (plans/<taskId>-<toolUseId>.md), for the editor
+	// to open. Optional: absent when it could not be written.
+	URI string `json:"uri,omitempty"`
+}
+
+// PlanResult is the editor's reply to claude/plan.
+type PlanResult struct {
+	// Decision is the user's answer.
+	Decision PlanDecision `json:"decision"`
+	// PermissionMode is the mode to carry the plan out in when approved:
+	// "acceptEdits" (edits are not asked about) or "default" (they are).
+	// Optional: default acceptEdits.
+	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// Feedback is what claude should change when it keeps planning.
+	// Optional.
+	Feedback string `json:"feedback,omitempty"`
+}
+
 // RequestDef is one request the bridge sends the editor: its method and
 // the types of its params and of the editor's reply.
 type RequestDef struct {
@@ -109,4 +144,5 @@ type RequestDef struct {
 var RequestDefs = []RequestDef{
 	{MethodShowMessageRequest, reflect.TypeFor[PermissionRequestParams](), reflect.TypeFor[MessageActionItem]()},
 	{MethodAsk, reflect.TypeFor[AskParams](), reflect.TypeFor[AskResult]()},
+	{MethodPlan, reflect.TypeFor[PlanParams](), reflect.TypeFor[PlanResult]()},
 }

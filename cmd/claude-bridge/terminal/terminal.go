@@ -182,6 +182,20 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 		} else {
 			u.lineLocked("  ✓ " + runner.FormatAnswers(q.Questions, q.Answers))
 		}
+	case runner.EventPlan:
+		p := ev.Plan
+		switch {
+		case p.Approve:
+			u.lineLocked("  ✓ Plan approved; carrying it out in " + p.Mode + " mode")
+		case p.Feedback != "":
+			u.lineLocked("  ↺ Keep planning: " + firstLine(p.Feedback, 160))
+		case p.Reason != "":
+			u.lineLocked("  ✗ Plan not approved: " + p.Reason)
+		default:
+			u.lineLocked("  ↺ Keep planning")
+		}
+	case runner.EventMode:
+		u.lineLocked("ℹ Mode: " + ev.Mode.PermissionMode)
 	case runner.EventRetry:
 		r := ev.Retry
 		why := r.Error

@@ -7,13 +7,16 @@
 // discriminated by `kind`) and the configuration.
 
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
-export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'retry' | 'status' | 'other' | 'result';
+export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'retry' | 'status' | 'other' | 'result';
 
 /** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses. */
 export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
 /** Decision is how a permission question was answered. */
 export type Decision = 'allow' | 'allowTask' | 'deny';
+
+/** PlanDecision is the user's answer to claude's plan. */
+export type PlanDecision = 'approve' | 'keepPlanning';
 
 /** PermissionMode is claude's --permission-mode: how it asks before using tools. */
 export type PermissionMode = 'default' | 'acceptEdits' | 'plan' | 'bypassPermissions' | 'dontAsk' | 'auto';
@@ -254,6 +257,8 @@ export type BridgeEvent =
   | ToolResultEvent
   | PermissionEvent
   | QuestionEvent
+  | PlanEvent
+  | ModeEvent
   | RetryEvent
   | StatusEvent
   | OtherEvent
@@ -429,6 +434,44 @@ export interface QuestionOption {
   description?: string;
 }
 
+/** PlanEvent (kind "plan") is claude's plan (its ExitPlanMode call in plan mode) and how the user answered it; it comes once answered (a claude/plan request carries the plan while the user reads it). */
+export interface PlanEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'plan';
+  /** toolUseId is the ExitPlanMode call's id (see ToolUseEvent). */
+  toolUseId: string;
+  /** plan is the plan's Markdown text ("" when claude wrote none). */
+  plan: string;
+  /** uri is the bridge's copy of the plan (see PlanParams). Optional. */
+  uri?: string;
+  /** decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why). */
+  decision: PlanDecision;
+  /** permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved. */
+  permissionMode?: PermissionMode;
+  /** feedback is what the user asked claude to change. Optional. */
+  feedback?: string;
+  /** reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional. */
+  reason?: string;
+}
+
+/** ModeEvent (kind "mode") says what the conversation runs with now, when claude reports a change: its permission mode (after a plan's approval, or claude.setPermissionMode) or its model (claude.setModel). */
+export interface ModeEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'mode';
+  /** permissionMode is claude's permission mode now, as claude names it. */
+  permissionMode: string;
+  /** model is the model claude uses now; a model set while a turn runs applies from claude's next turn. */
+  model: string;
+}
+
 /** RetryEvent (kind "retry") reports claude retrying an API request. */
 export interface RetryEvent {
   /** taskId is the task the event belongs to. */
@@ -555,6 +598,28 @@ export interface AskResult {
   answers: Record<string, string>;
 }
 
+/** PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult. */
+export interface PlanParams {
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will. */
+  toolUseId: string;
+  /** plan is the plan's Markdown text ("" when claude wrote none). */
+  plan: string;
+  /** uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written. */
+  uri?: string;
+}
+
+/** PlanResult is the editor's reply to claude/plan. */
+export interface PlanResult {
+  /** decision is the user's answer. */
+  decision: PlanDecision;
+  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits. */
+  permissionMode?: PermissionMode;
+  /** feedback is what claude should change when it keeps planning. Optional. */
+  feedback?: string;
+}
+
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
 export interface Configuration {
   /** claudePath is the claude executable. Default: claude on PATH. */
@@ -606,13 +671,15 @@ export interface AuthConfiguration {
 /**
  * ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
  *
- * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true}}}
+ * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
  *
- * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest), so any LSP client can run tasks.
+ * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest), so any LSP client can run tasks.
  */
 export interface ClientCapabilities {
   /** ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false. */
   ask?: boolean;
+  /** plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false. */
+  plan?: boolean;
 }
 
 /** The workspace/executeCommand commands: what each takes as arguments[0] and what it replies. */
@@ -665,16 +732,20 @@ export const NOTIFICATIONS = {
 export interface RequestTypes {
   'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
   'claude/ask': { params: AskParams; result: AskResult | null };
+  'claude/plan': { params: PlanParams; result: PlanResult | null };
 }
 
 /** Every EventKind. */
-export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'retry', 'status', 'other', 'result'];
+export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'retry', 'status', 'other', 'result'];
 
 /** Every TaskStatus. */
 export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
 
 /** Every Decision. */
 export const DECISION_VALUES: readonly Decision[] = ['allow', 'allowTask', 'deny'];
+
+/** Every PlanDecision. */
+export const PLAN_DECISION_VALUES: readonly PlanDecision[] = ['approve', 'keepPlanning'];
 
 /** Every PermissionMode. */
 export const PERMISSION_MODE_VALUES: readonly PermissionMode[] = ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'];

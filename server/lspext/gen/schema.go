@@ -29,6 +29,7 @@ var enums = []struct {
 	{reflect.TypeFor[lspext.EventKind](), lspext.EventKinds},
 	{reflect.TypeFor[lspext.TaskStatus](), lspext.TaskStatuses},
 	{reflect.TypeFor[lspext.Decision](), lspext.Decisions},
+	{reflect.TypeFor[lspext.PlanDecision](), lspext.PlanDecisions},
 	{reflect.TypeFor[lspext.PermissionMode](), lspext.PermissionModes},
 	{reflect.TypeFor[lspext.AuthState](), lspext.AuthStates},
 	{reflect.TypeFor[lspext.AuthMode](), lspext.AuthModes},
@@ -256,6 +257,7 @@ var constValues = map[string]string{
 	"CommandTasks": lspext.CommandTasks, "CommandAuthStatus": lspext.CommandAuthStatus,
 	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
+	"MethodPlan": lspext.MethodPlan,
 }
 
 // schemaJSON is the schema document: the definitions, and under

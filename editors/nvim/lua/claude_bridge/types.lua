@@ -17,6 +17,8 @@
 ---| 'toolResult'
 ---| 'permission'
 ---| 'question'
+---| 'plan'
+---| 'mode'
 ---| 'retry'
 ---| 'status'
 ---| 'other'
@@ -37,6 +39,11 @@
 ---| 'allow'
 ---| 'allowTask'
 ---| 'deny'
+
+--- PlanDecision is the user's answer to claude's plan.
+---@alias claude_bridge.PlanDecision
+---| 'approve'
+---| 'keepPlanning'
 
 --- PermissionMode is claude's --permission-mode: how it asks before using tools.
 ---@alias claude_bridge.PermissionMode
@@ -208,6 +215,8 @@
 ---| claude_bridge.ToolResultEvent
 ---| claude_bridge.PermissionEvent
 ---| claude_bridge.QuestionEvent
+---| claude_bridge.PlanEvent
+---| claude_bridge.ModeEvent
 ---| claude_bridge.RetryEvent
 ---| claude_bridge.StatusEvent
 ---| claude_bridge.OtherEvent
@@ -308,6 +317,27 @@
 ---@field label string label is the choice as the user sees it, and as it is answered.
 ---@field description? string description says what the choice means. Optional.
 
+--- PlanEvent (kind "plan") is claude's plan (its ExitPlanMode call in plan mode) and how the user answered it; it comes once answered (a claude/plan request carries the plan while the user reads it).
+---@class claude_bridge.PlanEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'plan' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the ExitPlanMode call's id (see ToolUseEvent).
+---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
+---@field uri? string uri is the bridge's copy of the plan (see PlanParams). Optional.
+---@field decision claude_bridge.PlanDecision decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why).
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved.
+---@field feedback? string feedback is what the user asked claude to change. Optional.
+---@field reason? string reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional.
+
+--- ModeEvent (kind "mode") says what the conversation runs with now, when claude reports a change: its permission mode (after a plan's approval, or claude.setPermissionMode) or its model (claude.setModel).
+---@class claude_bridge.ModeEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'mode' kind says which event it is, and so which fields follow.
+---@field permissionMode string permissionMode is claude's permission mode now, as claude names it.
+---@field model string model is the model claude uses now; a model set while a turn runs applies from claude's next turn.
+
 --- RetryEvent (kind "retry") reports claude retrying an API request.
 ---@class claude_bridge.RetryEvent
 ---@field taskId string taskId is the task the event belongs to.
@@ -381,6 +411,19 @@
 ---@class claude_bridge.AskResult
 ---@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
 
+--- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
+---@class claude_bridge.PlanParams
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will.
+---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
+---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
+
+--- PlanResult is the editor's reply to claude/plan.
+---@class claude_bridge.PlanResult
+---@field decision claude_bridge.PlanDecision decision is the user's answer.
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
+
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
 ---@class claude_bridge.Configuration
 ---@field claudePath? string claudePath is the claude executable. Default: claude on PATH.
@@ -409,11 +452,12 @@
 
 --- ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
 ---
---- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true}}}
+--- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
 ---
---- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest), so any LSP client can run tasks.
+--- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest), so any LSP client can run tasks.
 ---@class claude_bridge.ClientCapabilities
 ---@field ask? boolean ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false.
+---@field plan? boolean plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false.
 
 local M = {}
 
@@ -437,6 +481,7 @@ M.notifications = {
 M.requests = {
   show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
   ask = 'claude/ask', -- params: claude_bridge.AskParams; reply: claude_bridge.AskResult|nil
+  plan = 'claude/plan', -- params: claude_bridge.PlanParams; reply: claude_bridge.PlanResult|nil
 }
 
 ---@type claude_bridge.EventKind[]
@@ -449,6 +494,8 @@ M.event_kinds = {
   'toolResult',
   'permission',
   'question',
+  'plan',
+  'mode',
   'retry',
   'status',
   'other',
@@ -460,6 +507,9 @@ M.task_statuses = { 'queued', 'starting', 'running', 'waiting', 'completed', 'fa
 
 ---@type claude_bridge.Decision[]
 M.decisions = { 'allow', 'allowTask', 'deny' }
+
+---@type claude_bridge.PlanDecision[]
+M.plan_decisions = { 'approve', 'keepPlanning' }
 
 ---@type claude_bridge.PermissionMode[]
 M.permission_modes = { 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto' }
