@@ -21,6 +21,7 @@ const (
 	EventQuestion   EventKind = "question"
 	EventPlan       EventKind = "plan"
 	EventMode       EventKind = "mode"
+	EventTodos      EventKind = "todos"
 	EventRetry      EventKind = "retry"
 	EventStatus     EventKind = "status"
 	EventOther      EventKind = "other"
@@ -45,6 +46,7 @@ type Event struct {
 	Question   *QuestionEvent
 	Plan       *PlanEvent
 	Mode       *ModeChange
+	Todos      *Todos
 	Retry      *Retry
 	Message    string          // status, activity
 	Raw        json.RawMessage // other

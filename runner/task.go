@@ -54,6 +54,7 @@ type Task struct {
 	controls        map[string]func() // control requests from claude in flight, by request id: each withdraws its question (control.go)
 	planFile        string            // the plan file the model last wrote (plan.go)
 	mode            ModeChange        // the permission mode and model claude runs with now, as it said last
+	todos           []Todo            // claude's to-do list (todos.go)
 	edited          []string
 	editedSet       map[string]bool
 
@@ -450,6 +451,9 @@ func (t *Task) handleUser(l *stream.Line) {
 			res.Change = t.fileChange(tu, l.ToolUseResult)
 		}
 		t.emit(Event{Kind: EventToolResult, ToolResult: res})
+		if !b.IsError {
+			t.trackTodos(tu, l.ToolUseResult)
+		}
 	}
 }
 

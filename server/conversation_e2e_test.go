@@ -344,3 +344,93 @@ func TestPlanThroughShowDocument(t *testing.T) {
 		t.Errorf("mode event = %+v", m)
 	}
 }
+
+// TestTodoWriteAsEventsAndProgress: claude's TodoWrite list (with the
+// switches that give the model TodoWrite) comes as todos events, and the
+// progress shows the item in progress before what claude does.
+func TestTodoWriteAsEventsAndProgress(t *testing.T) {
+	todos := func(statuses ...string) map[string]any {
+		items := []any{}
+		for i, st := range statuses {
+			name := []string{"Read the code", "Run the tests", "Fix the bug"}[i]
+			active := []string{"Reading the code", "Running the tests", "Fixing the bug"}[i]
+			items = append(items, map[string]any{"content": name, "status": st, "activeForm": active})
+		}
+		return map[string]any{"todos": items}
+	}
+	b := startBridge(t, bridgeOpts{claudeEnv: []string{"CLAUDE_CODE_ENABLE_TASKS=0", "CLAUDE_CODE_ENABLE_TODO_TOOLS=1"}})
+	b.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("TodoWrite", todos("completed", "in_progress", "pending")),
+		fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}),
+		fakeapi.ToolUse("TodoWrite", todos("completed", "completed", "completed")),
+		fakeapi.Text("All done."),
+	})
+	res := b.result(b.run(map[string]any{"prompt": "work through it", "taskId": "td"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	evs := lsptest.Of[*lspext.TodosEvent](b.client.Events(t, "td"))
+	if len(evs) != 2 {
+		t.Fatalf("%d todos events, want 2", len(evs))
+	}
+	first := evs[0]
+	if first.ToolUseID != "toolu_0_0" || len(first.Todos) != 3 ||
+		first.Todos[1] != (lspext.Todo{Content: "Run the tests", Status: lspext.TodoInProgress, ActiveForm: "Running the tests"}) ||
+		first.Todos[2].Status != lspext.TodoPending {
+		t.Errorf("first todos event = %+v", first)
+	}
+	for _, td := range evs[1].Todos {
+		if td.Status != lspext.TodoCompleted {
+			t.Errorf("last list: %+v", evs[1].Todos)
+		}
+	}
+	var reports []string
+	for _, p := range b.client.Progress(t, "claude-bridge/td") {
+		reports = append(reports, p.Message)
+	}
+	all := strings.Join(reports, "\n")
+	if !strings.Contains(all, "\n2/3 Running the tests\n") || !strings.Contains(all, "2/3 Running the tests · Read main.go") {
+		t.Errorf("progress reports:\n%s", all)
+	}
+	if strings.Contains(all, "3/3") {
+		t.Errorf("a finished list still shows in the progress:\n%s", all)
+	}
+}
+
+// TestTaskToolsAsTodos: claude's task tools (TaskCreate, TaskUpdate,
+// TaskList) make the same todos events: created pending, updated from
+// their results, deleted ones gone.
+func TestTaskToolsAsTodos(t *testing.T) {
+	b := startBridge(t, bridgeOpts{
+		claudeEnv: []string{"CLAUDE_CODE_ENABLE_TASKS=1", "CLAUDE_CODE_ENABLE_TODO_TOOLS=1"},
+		turns: []fakeapi.Turn{
+			fakeapi.ToolUse("TaskCreate", map[string]any{"subject": "Read the code", "description": "look", "activeForm": "Reading the code"}),
+			fakeapi.ToolUse("TaskCreate", map[string]any{"subject": "Run the tests", "description": "go test", "activeForm": "Running the tests"}),
+			{Blocks: []fakeapi.Block{
+				{Type: "tool_use", Name: "TaskUpdate", Input: map[string]any{"taskId": "1", "status": "completed"}},
+				{Type: "tool_use", Name: "TaskUpdate", Input: map[string]any{"taskId": "2", "status": "in_progress"}},
+			}},
+			fakeapi.ToolUse("TaskCreate", map[string]any{"subject": "Tidy up", "description": "x"}),
+			fakeapi.ToolUse("TaskUpdate", map[string]any{"taskId": "3", "status": "deleted"}),
+			fakeapi.ToolUse("TaskList", map[string]any{}),
+			fakeapi.Text("ok"),
+		},
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "tasks", "taskId": "tt"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	evs := lsptest.Of[*lspext.TodosEvent](b.client.Events(t, "tt"))
+	if len(evs) < 5 {
+		t.Fatalf("%d todos events", len(evs))
+	}
+	want := []lspext.Todo{
+		{ID: "1", Content: "Read the code", Status: lspext.TodoCompleted, ActiveForm: "Reading the code"},
+		{ID: "2", Content: "Run the tests", Status: lspext.TodoInProgress, ActiveForm: "Running the tests"},
+	}
+	if last := evs[len(evs)-1].Todos; !reflect.DeepEqual(last, want) {
+		t.Errorf("last list = %+v, want %+v", last, want)
+	}
+	if got := evs[0].Todos; len(got) != 1 || got[0].Status != lspext.TodoPending || got[0].ID != "1" {
+		t.Errorf("after the first TaskCreate: %+v", got)
+	}
+}

@@ -59,6 +59,12 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 		return e
 	case runner.EventMode:
 		return &lspext.ModeEvent{PermissionMode: ev.Mode.PermissionMode, Model: ev.Mode.Model}
+	case runner.EventTodos:
+		e := &lspext.TodosEvent{ToolUseID: ev.Todos.ToolUseID, Todos: make([]lspext.Todo, len(ev.Todos.Items))}
+		for i, td := range ev.Todos.Items {
+			e.Todos[i] = lspext.Todo{Content: td.Content, Status: lspext.TodoStatus(td.Status), ActiveForm: td.ActiveForm, ID: td.ID}
+		}
+		return e
 	case runner.EventRetry:
 		r := ev.Retry
 		return &lspext.RetryEvent{Attempt: r.Attempt, MaxRetries: r.MaxRetries, DelayMs: r.DelayMs, ErrorStatus: r.ErrorStatus, Error: r.Error}
@@ -121,6 +127,8 @@ func progressMessage(ev runner.Event, root string) string {
 		}
 	case runner.EventMode:
 		return "Mode: " + ev.Mode.PermissionMode
+	case runner.EventTodos:
+		return runner.TodoProgress(ev.Todos.Items)
 	}
 	return ""
 }

@@ -56,7 +56,8 @@ type bridgeOpts struct {
 	init       map[string]any // initializationOptions
 	claudePath string         // "" = the real CLI
 	noProgress bool
-	noAuth     bool // no auth manager (Options.Auth nil): claude's own authentication
+	noAuth     bool     // no auth manager (Options.Auth nil): claude's own authentication
+	claudeEnv  []string // more of claude's environment (CLAUDE_CODE_ENABLE_TODO_TOOLS=1)
 	// initialize, if set, changes initialize's params (built for folders)
 	// before they are sent.
 	initialize func(params map[string]any, folders []string)
@@ -88,7 +89,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	opts := server.Options{
 		Log:      zaptest.NewLogger(t),
 		Version:  "test",
-		Runner:   runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
+		Runner:   runner.Config{ClaudePath: claude, Env: append(fakeapi.ClaudeEnv(home, api.URL()), o.claudeEnv...), StopGrace: 2 * time.Second},
 		Auth:     &auth.Config{Home: authHome, Environ: []string{"PATH=" + os.Getenv("PATH")}, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
 		StateDir: t.TempDir(),
 	}

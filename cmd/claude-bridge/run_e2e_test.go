@@ -198,3 +198,32 @@ func TestRunCommandShowsThePlanForApproval(t *testing.T) {
 		t.Errorf("main.go = %s", b)
 	}
 }
+
+// TestRunCommandFollowsTheToDoList: claude's to-do list shows on the
+// terminal as it is made and completed, and the progress says which item
+// is in progress.
+func TestRunCommandFollowsTheToDoList(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	list := func(a, b string) map[string]any {
+		return map[string]any{"todos": []any{
+			map[string]any{"content": "Read the code", "status": a, "activeForm": "Reading the code"},
+			map[string]any{"content": "Run the tests", "status": b, "activeForm": "Running the tests"},
+		}}
+	}
+	w.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("TodoWrite", list("completed", "in_progress")),
+		fakeapi.ToolUse("TodoWrite", list("completed", "completed")),
+		fakeapi.Text("Done."),
+	})
+	cmd, _, errb := w.runCmd("", "work")
+	cmd.Env = append(cmd.Env, "CLAUDE_CODE_ENABLE_TASKS=0", "CLAUDE_CODE_ENABLE_TODO_TOOLS=1")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb)
+	}
+	for _, want := range []string{"☰ To-dos: ☑ Read the code · ◐ Run the tests", "… 2/2 Running the tests", "  ☑ Run the tests"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb)
+		}
+	}
+}

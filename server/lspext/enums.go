@@ -48,6 +48,7 @@ const (
 	KindQuestion   EventKind = "question"
 	KindPlan       EventKind = "plan"
 	KindMode       EventKind = "mode"
+	KindTodos      EventKind = "todos"
 	KindRetry      EventKind = "retry"
 	KindStatus     EventKind = "status"
 	KindOther      EventKind = "other"
@@ -56,7 +57,7 @@ const (
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindQuestion, KindPlan, KindMode, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
 // waiting → completed | failed | cancelled (runner/state.go). A task ends in
@@ -107,6 +108,19 @@ const (
 
 // PlanDecisions are all the plan decisions.
 var PlanDecisions = []PlanDecision{PlanApprove, PlanKeepPlanning}
+
+// TodoStatus is where an item of claude's to-do list is.
+type TodoStatus string
+
+// The to-do statuses (claude's own names).
+const (
+	TodoPending    TodoStatus = "pending"
+	TodoInProgress TodoStatus = "in_progress"
+	TodoCompleted  TodoStatus = "completed"
+)
+
+// TodoStatuses are all the to-do statuses.
+var TodoStatuses = []TodoStatus{TodoPending, TodoInProgress, TodoCompleted}
 
 // PermissionMode is claude's --permission-mode: how it asks before using
 // tools.

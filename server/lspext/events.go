@@ -202,6 +202,32 @@ type ModeEvent struct {
 	Model string `json:"model"`
 }
 
+// TodosEvent (kind "todos") is claude's to-do list after a change: the
+// whole list, in claude's order. claude keeps it with TodoWrite or with its
+// task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the
+// bridge follows both.
+type TodosEvent struct {
+	EventHeader
+	// ToolUseID is the call that changed the list.
+	ToolUseID string `json:"toolUseId"`
+	// Todos are the items.
+	Todos []Todo `json:"todos"`
+}
+
+// Todo is one item of claude's to-do list.
+type Todo struct {
+	// Content is what is to be done ("Run the tests").
+	Content string `json:"content"`
+	// Status is where the item is.
+	Status TodoStatus `json:"status"`
+	// ActiveForm is what is being done while the item is in progress
+	// ("Running the tests"). Optional.
+	ActiveForm string `json:"activeForm,omitempty"`
+	// ID is the item's id among claude's task tools ("1"). Optional: absent
+	// for TodoWrite's items.
+	ID string `json:"id,omitempty"`
+}
+
 // RetryEvent (kind "retry") reports claude retrying an API request.
 type RetryEvent struct {
 	EventHeader
@@ -266,6 +292,7 @@ func (*PermissionEvent) EventKind() EventKind { return KindPermission }
 func (*QuestionEvent) EventKind() EventKind   { return KindQuestion }
 func (*PlanEvent) EventKind() EventKind       { return KindPlan }
 func (*ModeEvent) EventKind() EventKind       { return KindMode }
+func (*TodosEvent) EventKind() EventKind      { return KindTodos }
 func (*RetryEvent) EventKind() EventKind      { return KindRetry }
 func (*StatusEvent) EventKind() EventKind     { return KindStatus }
 func (*OtherEvent) EventKind() EventKind      { return KindOther }
@@ -296,6 +323,8 @@ func NewEvent(k EventKind) Event {
 		ev = &PlanEvent{}
 	case KindMode:
 		ev = &ModeEvent{}
+	case KindTodos:
+		ev = &TodosEvent{}
 	case KindRetry:
 		ev = &RetryEvent{}
 	case KindStatus:

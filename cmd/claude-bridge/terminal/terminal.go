@@ -33,10 +33,12 @@ type UI struct {
 	readOnce sync.Once
 	lines    chan string
 
-	mu       sync.Mutex // guards the output state below and serialises questions
-	midLine  bool       // the last text written to out did not end a line
-	status   string     // the progress line on screen (tty only)
-	lastInfo string     // the last progress message printed (plain mode)
+	mu       sync.Mutex    // guards the output state below and serialises questions
+	midLine  bool          // the last text written to out did not end a line
+	status   string        // the progress line on screen (tty only)
+	todo     string        // where claude's to-do list is, before each progress message
+	todos    []runner.Todo // the to-do list as last printed
+	lastInfo string        // the last progress message printed (plain mode)
 	spin     int
 	ticker   *time.Ticker
 	stopTick chan struct{}
@@ -99,10 +101,14 @@ func (u *UI) clearStatusLocked() {
 	}
 }
 
-// progress shows what the agent is doing now.
+// progress shows what the agent is doing now (after where its to-do list
+// is, when it keeps one).
 func (u *UI) progress(msg string) {
 	if msg == "" {
 		return
+	}
+	if u.todo != "" && msg != u.todo {
+		msg = u.todo + " · " + msg
 	}
 	if u.tty {
 		u.status = msg
@@ -196,6 +202,8 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 		}
 	case runner.EventMode:
 		u.lineLocked("ℹ Mode: " + ev.Mode.PermissionMode)
+	case runner.EventTodos:
+		u.showTodos(ev.Todos.Items)
 	case runner.EventRetry:
 		r := ev.Retry
 		why := r.Error

@@ -7,7 +7,7 @@
 // discriminated by `kind`) and the configuration.
 
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
-export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'retry' | 'status' | 'other' | 'result';
+export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'todos' | 'retry' | 'status' | 'other' | 'result';
 
 /** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses. */
 export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
@@ -17,6 +17,9 @@ export type Decision = 'allow' | 'allowTask' | 'deny';
 
 /** PlanDecision is the user's answer to claude's plan. */
 export type PlanDecision = 'approve' | 'keepPlanning';
+
+/** TodoStatus is where an item of claude's to-do list is. */
+export type TodoStatus = 'pending' | 'in_progress' | 'completed';
 
 /** PermissionMode is claude's --permission-mode: how it asks before using tools. */
 export type PermissionMode = 'default' | 'acceptEdits' | 'plan' | 'bypassPermissions' | 'dontAsk' | 'auto';
@@ -259,6 +262,7 @@ export type BridgeEvent =
   | QuestionEvent
   | PlanEvent
   | ModeEvent
+  | TodosEvent
   | RetryEvent
   | StatusEvent
   | OtherEvent
@@ -470,6 +474,32 @@ export interface ModeEvent {
   permissionMode: string;
   /** model is the model claude uses now; a model set while a turn runs applies from claude's next turn. */
   model: string;
+}
+
+/** TodosEvent (kind "todos") is claude's to-do list after a change: the whole list, in claude's order. claude keeps it with TodoWrite or with its task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the bridge follows both. */
+export interface TodosEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'todos';
+  /** toolUseId is the call that changed the list. */
+  toolUseId: string;
+  /** todos are the items. */
+  todos: Todo[];
+}
+
+/** Todo is one item of claude's to-do list. */
+export interface Todo {
+  /** content is what is to be done ("Run the tests"). */
+  content: string;
+  /** status is where the item is. */
+  status: TodoStatus;
+  /** activeForm is what is being done while the item is in progress ("Running the tests"). Optional. */
+  activeForm?: string;
+  /** id is the item's id among claude's task tools ("1"). Optional: absent for TodoWrite's items. */
+  id?: string;
 }
 
 /** RetryEvent (kind "retry") reports claude retrying an API request. */
@@ -736,7 +766,7 @@ export interface RequestTypes {
 }
 
 /** Every EventKind. */
-export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'retry', 'status', 'other', 'result'];
+export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'todos', 'retry', 'status', 'other', 'result'];
 
 /** Every TaskStatus. */
 export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
@@ -746,6 +776,9 @@ export const DECISION_VALUES: readonly Decision[] = ['allow', 'allowTask', 'deny
 
 /** Every PlanDecision. */
 export const PLAN_DECISION_VALUES: readonly PlanDecision[] = ['approve', 'keepPlanning'];
+
+/** Every TodoStatus. */
+export const TODO_STATUS_VALUES: readonly TodoStatus[] = ['pending', 'in_progress', 'completed'];
 
 /** Every PermissionMode. */
 export const PERMISSION_MODE_VALUES: readonly PermissionMode[] = ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'];

@@ -30,6 +30,7 @@ var enums = []struct {
 	{reflect.TypeFor[lspext.TaskStatus](), lspext.TaskStatuses},
 	{reflect.TypeFor[lspext.Decision](), lspext.Decisions},
 	{reflect.TypeFor[lspext.PlanDecision](), lspext.PlanDecisions},
+	{reflect.TypeFor[lspext.TodoStatus](), lspext.TodoStatuses},
 	{reflect.TypeFor[lspext.PermissionMode](), lspext.PermissionModes},
 	{reflect.TypeFor[lspext.AuthState](), lspext.AuthStates},
 	{reflect.TypeFor[lspext.AuthMode](), lspext.AuthModes},

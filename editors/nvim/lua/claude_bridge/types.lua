@@ -19,6 +19,7 @@
 ---| 'question'
 ---| 'plan'
 ---| 'mode'
+---| 'todos'
 ---| 'retry'
 ---| 'status'
 ---| 'other'
@@ -44,6 +45,12 @@
 ---@alias claude_bridge.PlanDecision
 ---| 'approve'
 ---| 'keepPlanning'
+
+--- TodoStatus is where an item of claude's to-do list is.
+---@alias claude_bridge.TodoStatus
+---| 'pending'
+---| 'in_progress'
+---| 'completed'
 
 --- PermissionMode is claude's --permission-mode: how it asks before using tools.
 ---@alias claude_bridge.PermissionMode
@@ -217,6 +224,7 @@
 ---| claude_bridge.QuestionEvent
 ---| claude_bridge.PlanEvent
 ---| claude_bridge.ModeEvent
+---| claude_bridge.TodosEvent
 ---| claude_bridge.RetryEvent
 ---| claude_bridge.StatusEvent
 ---| claude_bridge.OtherEvent
@@ -337,6 +345,21 @@
 ---@field kind 'mode' kind says which event it is, and so which fields follow.
 ---@field permissionMode string permissionMode is claude's permission mode now, as claude names it.
 ---@field model string model is the model claude uses now; a model set while a turn runs applies from claude's next turn.
+
+--- TodosEvent (kind "todos") is claude's to-do list after a change: the whole list, in claude's order. claude keeps it with TodoWrite or with its task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the bridge follows both.
+---@class claude_bridge.TodosEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'todos' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the call that changed the list.
+---@field todos claude_bridge.Todo[] todos are the items.
+
+--- Todo is one item of claude's to-do list.
+---@class claude_bridge.Todo
+---@field content string content is what is to be done ("Run the tests").
+---@field status claude_bridge.TodoStatus status is where the item is.
+---@field activeForm? string activeForm is what is being done while the item is in progress ("Running the tests"). Optional.
+---@field id? string id is the item's id among claude's task tools ("1"). Optional: absent for TodoWrite's items.
 
 --- RetryEvent (kind "retry") reports claude retrying an API request.
 ---@class claude_bridge.RetryEvent
@@ -496,6 +519,7 @@ M.event_kinds = {
   'question',
   'plan',
   'mode',
+  'todos',
   'retry',
   'status',
   'other',
@@ -510,6 +534,9 @@ M.decisions = { 'allow', 'allowTask', 'deny' }
 
 ---@type claude_bridge.PlanDecision[]
 M.plan_decisions = { 'approve', 'keepPlanning' }
+
+---@type claude_bridge.TodoStatus[]
+M.todo_statuses = { 'pending', 'in_progress', 'completed' }
 
 ---@type claude_bridge.PermissionMode[]
 M.permission_modes = { 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto' }
