@@ -22,10 +22,12 @@ const (
 	EventPlan       EventKind = "plan"
 	EventMode       EventKind = "mode"
 	EventTodos      EventKind = "todos"
-	EventRetry      EventKind = "retry"
-	EventStatus     EventKind = "status"
-	EventOther      EventKind = "other"
-	EventResult     EventKind = "result"
+	// EventUserMessage: claude took a message sent into the task (Send).
+	EventUserMessage EventKind = "userMessage"
+	EventRetry       EventKind = "retry"
+	EventStatus      EventKind = "status"
+	EventOther       EventKind = "other"
+	EventResult      EventKind = "result"
 	// EventActivity is a progress hint ("Thinking") with no transcript
 	// value; front ends show it in a progress line and do not log it.
 	EventActivity EventKind = "activity"
@@ -36,21 +38,22 @@ type Event struct {
 	Kind EventKind
 	Time time.Time
 
-	Queued     *Queued
-	Started    *Started
-	Text       string // text, thinking: the delta
-	MessageID  string // text, thinking
-	ToolUse    *ToolUse
-	ToolResult *ToolResult
-	Permission *PermissionEvent
-	Question   *QuestionEvent
-	Plan       *PlanEvent
-	Mode       *ModeChange
-	Todos      *Todos
-	Retry      *Retry
-	Message    string          // status, activity
-	Raw        json.RawMessage // other
-	Outcome    *Outcome        // result
+	Queued      *Queued
+	Started     *Started
+	Text        string // text, thinking: the delta
+	MessageID   string // text, thinking
+	ToolUse     *ToolUse
+	ToolResult  *ToolResult
+	Permission  *PermissionEvent
+	Question    *QuestionEvent
+	Plan        *PlanEvent
+	Mode        *ModeChange
+	Todos       *Todos
+	UserMessage *UserMessage
+	Retry       *Retry
+	Message     string          // status, activity
+	Raw         json.RawMessage // other
+	Outcome     *Outcome        // result
 }
 
 // Queued reports a task waiting for a free slot.
@@ -144,7 +147,7 @@ type PermissionEvent struct {
 // Outcome is a task's single terminal result.
 type Outcome struct {
 	TaskID      string
-	Status      State // completed, failed or cancelled
+	Status      State // completed, failed, cancelled or interrupted
 	SessionID   string
 	Result      string // the final text, or why it failed
 	IsError     bool

@@ -120,7 +120,11 @@ func (t *Task) modeChanged(m ModeChange) {
 	}
 	changed := cur != t.mode
 	t.mode = cur
+	s := t.sess
 	t.mu.Unlock()
+	if s != nil && m.PermissionMode != "" {
+		s.adjust(func(o *Options) { o.PermissionMode = m.PermissionMode })
+	}
 	if changed {
 		t.emit(Event{Kind: EventMode, Mode: &cur})
 	}

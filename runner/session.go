@@ -138,7 +138,7 @@ func (s *session) serves(w want) bool {
 }
 
 // begin makes t the session's current turn and sends its prompt.
-func (s *session) begin(t *Task, prompt string) error {
+func (s *session) begin(t *Task, prompt UserMessage) error {
 	s.mu.Lock()
 	if s.turn != nil {
 		s.mu.Unlock()
@@ -146,19 +146,13 @@ func (s *session) begin(t *Task, prompt string) error {
 	}
 	s.turn = t
 	s.mu.Unlock()
-	return s.sendUser(prompt)
+	return s.sendUser(prompt, "")
 }
 
 // sendUser writes a user message (a turn's prompt; mid-turn, it joins the
-// turn's next API request).
-func (s *session) sendUser(text string) error {
-	msg, _ := json.Marshal(map[string]any{
-		"type":               "user",
-		"message":            map[string]any{"role": "user", "content": text},
-		"parent_tool_use_id": nil,
-		"session_id":         "",
-	})
-	return s.proc.write(msg)
+// turn's next API request), with uuid when not "" (see message.go).
+func (s *session) sendUser(m UserMessage, uuid string) error {
+	return s.proc.write(m.line(uuid))
 }
 
 // end detaches t; the session is idle afterwards.

@@ -20,6 +20,7 @@ type Spec struct {
 	Prompt    string
 	Workspace string   // claude's working directory
 	Roots     []string // folders the agent may edit; default {Workspace}
+	Images    []Image  // sent with the prompt
 	Options
 }
 
@@ -36,27 +37,33 @@ type Task struct {
 	ctx    context.Context // ends when the task is cancelled or finished
 	cancel context.CancelFunc
 
-	mu              sync.Mutex // guards the fields below
-	state           State
-	created         time.Time
-	startedAt       time.Time
-	endedAt         time.Time
-	sessionID       string
-	sess            *session // the process of the turn in flight
-	outcome         *Outcome
-	cancelRequested bool
-	resultIn        bool   // the turn's result came before any cancel: a cancel now is too late
-	lateCancel      bool   // a cancel came after the result: no further attempt
-	failReason      string // set when the bridge stops claude for a reason of its own
-	authAborted     bool
-	waiting         int // questions to the user in flight (permission.go)
-	allowTools      map[string]bool
-	controls        map[string]func() // control requests from claude in flight, by request id: each withdraws its question (control.go)
-	planFile        string            // the plan file the model last wrote (plan.go)
-	mode            ModeChange        // the permission mode and model claude runs with now, as it said last
-	todos           []Todo            // claude's to-do list (todos.go)
-	edited          []string
-	editedSet       map[string]bool
+	mu                 sync.Mutex // guards the fields below
+	state              State
+	created            time.Time
+	startedAt          time.Time
+	endedAt            time.Time
+	sessionID          string
+	sess               *session // the process of the turn in flight
+	outcome            *Outcome
+	cancelRequested    bool
+	resultIn           bool   // the turn's result came before any cancel: a cancel now is too late
+	lateCancel         bool   // a cancel came after the result: no further attempt
+	failReason         string // set when the bridge stops claude for a reason of its own
+	authAborted        bool
+	waiting            int // questions to the user in flight (permission.go)
+	allowTools         map[string]bool
+	controls           map[string]func()      // control requests from claude in flight, by request id: each withdraws its question (control.go)
+	planFile           string                 // the plan file the model last wrote (plan.go)
+	mode               ModeChange             // the permission mode and model claude runs with now, as it said last
+	todos              []Todo                 // claude's to-do list (todos.go)
+	sends              map[string]UserMessage // messages sent into the turn and not yet taken by claude, by uuid (steer.go)
+	heldResult         *stream.Line           // a result that came while sends were still to be taken (steer.go)
+	interruptRequested bool
+	startMode          string // the permission mode claude started with
+	setModel           string // the model claude.setModel asked for, "" if none
+	started            bool   // the started event is out (a new turn of the same process sends init again)
+	edited             []string
+	editedSet          map[string]bool
 
 	results chan *stream.Line // the turn's result line, from the read loop
 	wake    chan struct{}     // tells the turn loop that failReason was set
@@ -95,6 +102,10 @@ type Info struct {
 	Created   time.Time
 	Ended     time.Time
 	CostUSD   float64
+	// PermissionMode and Model are what claude runs the task with now (""
+	// before claude started).
+	PermissionMode string
+	Model          string
 }
 
 // State is the task's current state.
@@ -115,7 +126,8 @@ func (t *Task) SessionID() string {
 func (t *Task) Info() Info {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	in := Info{ID: t.ID, State: t.state, Workspace: t.Spec.Workspace, Prompt: t.Spec.Prompt, SessionID: t.sessionID, Created: t.created, Ended: t.endedAt}
+	in := Info{ID: t.ID, State: t.state, Workspace: t.Spec.Workspace, Prompt: t.Spec.Prompt, SessionID: t.sessionID, Created: t.created, Ended: t.endedAt,
+		PermissionMode: t.mode.PermissionMode, Model: t.mode.Model}
 	if t.outcome != nil {
 		in.CostUSD = t.outcome.CostUSD
 	}
@@ -178,18 +190,12 @@ func (t *Task) abort(reason string, auth bool) {
 }
 
 // resultArrived records the turn's result line (on the read loop) and
-// hands it to the turn loop. A result that comes first wins over a later
-// cancel; one that comes after a cancel changes nothing.
+// hands it to the turn loop, unless claude has yet to take a message sent
+// into the task (steer.go: it is held until the turn claude starts for
+// it ends). A result that comes first wins over a later cancel; one that
+// comes after a cancel changes nothing.
 func (t *Task) resultArrived(l *stream.Line) {
-	t.mu.Lock()
-	if !t.cancelRequested {
-		t.resultIn = true
-	}
-	t.mu.Unlock()
-	select {
-	case t.results <- l:
-	default:
-	}
+	t.deliver(t.holdResult(l))
 }
 
 func (t *Task) noteEdited(path string) {
@@ -215,6 +221,9 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 	case "assistant":
 		t.handleAssistant(l)
 	case "user":
+		if l.IsReplay {
+			t.replayed(l)
+		}
 		t.handleUser(l)
 	case "result":
 		t.resultArrived(l)
@@ -230,8 +239,16 @@ func (t *Task) handleSystem(l *stream.Line) {
 	case "init":
 		t.mu.Lock()
 		t.sessionID = l.SessionID
-		t.mode = ModeChange{PermissionMode: l.PermissionMode, Model: l.Model}
+		again := t.started
+		t.started = true
+		if !again {
+			t.mode = ModeChange{PermissionMode: l.PermissionMode, Model: l.Model}
+			t.startMode = l.PermissionMode
+		}
 		t.mu.Unlock()
+		if again {
+			return // a new turn for a message sent into the task (steer.go)
+		}
 		t.emit(Event{Kind: EventStarted, Started: &Started{
 			SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
 			APIKeySource: l.APIKeySource, ClaudeVersion: l.ClaudeCodeVersion,

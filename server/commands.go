@@ -69,6 +69,9 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		st.Claude = s.claudeCLI()
 		return &st, nil
 	}
+	if res, ok, err := s.steerCommand(ctx, cmd, arg); ok {
+		return res, err
+	}
 	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(lspext.Commands, ", "))
 }
 
@@ -141,7 +144,18 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec(a.NewTaskID, prompt, workspace, roots, a.Model, a.PermissionMode)
+	model, mode := a.Model, a.PermissionMode
+	if prev := s.mgr.Conversation(a.TaskID, session); prev != nil {
+		// The mode and model the conversation was switched to go on.
+		changedMode, changedModel := prev.Changed()
+		if mode == "" {
+			mode = lspext.PermissionMode(changedMode)
+		}
+		if model == "" {
+			model = changedModel
+		}
+	}
+	spec, err := s.spec(a.NewTaskID, prompt, workspace, roots, model, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +190,9 @@ func (s *Server) listTasks() []lspext.TaskInfo {
 		ti := lspext.TaskInfo{
 			TaskID: in.ID, Status: lspext.TaskStatus(in.State), WorkspaceFolder: s.editorURI(in.Workspace),
 			Prompt: in.Prompt, SessionID: in.SessionID, StartedAt: in.Created.UTC().Format(time.RFC3339Nano),
+		}
+		if in.PermissionMode != "" {
+			ti.PermissionMode, ti.Model = in.PermissionMode, in.Model
 		}
 		if !in.Ended.IsZero() {
 			ti.EndedAt = in.Ended.UTC().Format(time.RFC3339Nano)

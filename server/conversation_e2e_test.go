@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.lsp.dev/protocol"
 
@@ -432,5 +433,252 @@ func TestTaskToolsAsTodos(t *testing.T) {
 	}
 	if got := evs[0].Todos; len(got) != 1 || got[0].Status != lspext.TodoPending || got[0].ID != "1" {
 		t.Errorf("after the first TaskCreate: %+v", got)
+	}
+}
+
+// slow is a turn the stand-in answers after d: the API request is in
+// flight meanwhile.
+func slow(t fakeapi.Turn, d time.Duration) fakeapi.Turn {
+	t.Delay = d
+	return t
+}
+
+// waitAPI waits until the stand-in has received n requests.
+func waitAPI(t *testing.T, b *bridge, n int) {
+	t.Helper()
+	if _, err := b.api.WaitRequests(n, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// userText is what the user said in the stand-in's request i (-1: the
+// last), claude's own reminders included.
+func userText(b *bridge, i int) string {
+	reqs := b.api.MessageRequests()
+	if i < 0 {
+		i += len(reqs)
+	}
+	if i < 0 || i >= len(reqs) {
+		return ""
+	}
+	return reqs[i].UserText()
+}
+
+// TestSendReachesTheRunningTurn: a message sent with claude.send while an
+// API request of the turn is in flight reaches claude's next request of
+// the same turn; a userMessage event says when claude took it.
+func TestSendReachesTheRunningTurn(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns([]fakeapi.Turn{
+		slow(fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}), 1500*time.Millisecond),
+		fakeapi.Text("Read it; the year is noted."),
+	})
+	call := b.run(map[string]any{"prompt": "read main.go", "taskId": "s"})
+	waitAPI(t, b, 1)
+	var sent lspext.SendResult
+	if err := b.command(lspext.CommandSend, map[string]any{"taskId": "s", "prompt": "Also: mention the year."}, &sent); err != nil || !sent.Sent {
+		t.Fatalf("claude.send: %+v %v", sent, err)
+	}
+	res := b.result(call)
+	if res.Status != "completed" || res.Result != "Read it; the year is noted." {
+		t.Fatalf("result = %+v", res)
+	}
+	if n := len(b.api.MessageRequests()); n != 2 {
+		t.Errorf("%d API requests, want 2 (one turn)", n)
+	}
+	if !strings.Contains(userText(b, 1), "Also: mention the year.") || strings.Contains(userText(b, 0), "mention the year") {
+		t.Errorf("requests:\n0: %s\n1: %s", userText(b, 0), userText(b, 1))
+	}
+	evs := b.client.Events(t, "s")
+	um := lsptest.Last[*lspext.UserMessageEvent](evs)
+	if um == nil || um.Text != "Also: mention the year." {
+		t.Errorf("userMessage event = %+v (%s)", um, lsptest.Kinds(evs))
+	}
+	// After its result the task takes no more messages.
+	err := b.command(lspext.CommandSend, map[string]any{"taskId": "s", "prompt": "too late"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "not running") {
+		t.Errorf("claude.send after the end: %v", err)
+	}
+}
+
+// TestSendAsTheTurnEnds: a message sent while claude waits for the turn's
+// last answer starts a new turn right after it; the task ends with that
+// turn (one started event, both answers, the second request carries the
+// message).
+func TestSendAsTheTurnEnds(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("First answer."), 1500*time.Millisecond), fakeapi.Text("Second answer.")}})
+	call := b.run(map[string]any{"prompt": "hi", "taskId": "e"})
+	waitAPI(t, b, 1)
+	if err := b.command(lspext.CommandSend, map[string]any{"taskId": "e", "prompt": "And another thing."}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := b.result(call)
+	if res.Status != "completed" || res.Result != "Second answer." || res.NumTurns != 2 {
+		t.Fatalf("result = %+v", res)
+	}
+	if !strings.Contains(userText(b, -1), "And another thing.") {
+		t.Errorf("the last request: %s", userText(b, -1))
+	}
+	evs := b.client.Events(t, "e")
+	var text strings.Builder
+	for _, e := range lsptest.Of[*lspext.TextEvent](evs) {
+		text.WriteString(e.Text)
+	}
+	if !strings.Contains(text.String(), "First answer.") || !strings.Contains(text.String(), "Second answer.") {
+		t.Errorf("text events: %q", text.String())
+	}
+	if n := len(lsptest.Of[*lspext.StartedEvent](evs)); n != 1 {
+		t.Errorf("%d started events", n)
+	}
+	if n := len(lsptest.Of[*lspext.ResultEvent](evs)); n != 1 {
+		t.Errorf("%d result events", n)
+	}
+}
+
+// TestSetPermissionModeMidTask: the mode changed while a turn runs applies
+// to claude's next tool call: acceptEdits → default makes the next Edit
+// ask, default → acceptEdits lets it through without asking.
+func TestSetPermissionModeMidTask(t *testing.T) {
+	for _, c := range []struct{ from, to string }{{"acceptEdits", "default"}, {"default", "acceptEdits"}} {
+		t.Run(c.from+"→"+c.to, func(t *testing.T) {
+			b := startBridge(t, bridgeOpts{})
+			b.api.SetTurns([]fakeapi.Turn{
+				slow(fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}), 1500*time.Millisecond),
+				fakeapi.ToolUse("Edit", map[string]any{"file_path": b.ws(0) + "/main.go", "old_string": `println("hello")`, "new_string": `println("hi")`}),
+				fakeapi.Text("Done."),
+			})
+			questions := answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+			call := b.run(map[string]any{"prompt": "edit", "taskId": "m", "permissionMode": c.from})
+			waitAPI(t, b, 1)
+			var r lspext.SetPermissionModeResult
+			if err := b.command(lspext.CommandSetPermissionMode, map[string]any{"taskId": "m", "mode": c.to}, &r); err != nil || string(r.PermissionMode) != c.to {
+				t.Fatalf("claude.setPermissionMode: %+v %v", r, err)
+			}
+			if res := b.result(call); res.Status != "completed" {
+				t.Fatalf("result = %+v", res)
+			}
+			asked := questions()
+			if wantAsk := c.to == "default"; (len(asked) == 1 && asked[0].ToolName == "Edit") != wantAsk || len(asked) > 1 {
+				t.Errorf("questions after switching to %s: %+v", c.to, asked)
+			}
+			if m := lsptest.Last[*lspext.ModeEvent](b.client.Events(t, "m")); m == nil || m.PermissionMode != c.to {
+				t.Errorf("mode event = %+v", m)
+			}
+			var tasks lspext.TasksResult
+			if err := b.command(lspext.CommandTasks, map[string]any{"processes": true}, &tasks); err != nil || tasks.Tasks[0].PermissionMode != c.to {
+				t.Errorf("claude.tasks: %+v %v", tasks, err)
+			}
+		})
+	}
+}
+
+// TestSetModelAppliesFromTheNextTurn: claude.setModel answers with the
+// model claude resolved; the turn in flight keeps its model, a follow-up
+// that names none runs with the new one, in the same claude process.
+func TestSetModelAppliesFromTheNextTurn(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("First."), 1500*time.Millisecond), fakeapi.Text("Second.")}})
+	call := b.run(map[string]any{"prompt": "hi", "taskId": "a"})
+	waitAPI(t, b, 1)
+	var r lspext.SetModelResult
+	if err := b.command(lspext.CommandSetModel, map[string]any{"taskId": "a", "model": "sonnet"}, &r); err != nil || r.Model != "claude-sonnet-5-5" {
+		t.Fatalf("claude.setModel: %+v %v", r, err)
+	}
+	if res := b.result(call); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if m := lsptest.Last[*lspext.ModeEvent](b.client.Events(t, "a")); m == nil || m.Model != "claude-sonnet-5-5" {
+		t.Errorf("mode event = %+v", m)
+	}
+	pids := claudeProcessesIn(t, b.ws(0))
+	res := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"taskId": "a", "prompt": "again", "newTaskId": "a2"}}}))
+	if res.Status != "completed" {
+		t.Fatalf("follow-up = %+v", res)
+	}
+	reqs := b.api.MessageRequests()
+	if len(reqs) != 2 || reqs[0].Model != "claude-opus-5-5" || reqs[1].Model != "claude-sonnet-5-5" {
+		for _, r := range reqs {
+			t.Logf("request %v", r)
+		}
+		t.Errorf("models: want claude-opus-5-5 then claude-sonnet-5-5")
+	}
+	if after := claudeProcessesIn(t, b.ws(0)); len(pids) != 1 || len(after) != 1 || pids[0] != after[0] {
+		t.Errorf("claude processes before %v, after %v: the follow-up should reuse the process", pids, after)
+	}
+}
+
+// TestInterruptThenFollowUp: claude.interrupt stops the turn (the task
+// ends "interrupted", at once) and keeps the conversation: claude's
+// process waits for a follow-up, which continues the same conversation.
+func TestInterruptThenFollowUp(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("never"), 60*time.Second)}})
+	call := b.run(map[string]any{"prompt": "a long job", "taskId": "i"})
+	waitAPI(t, b, 1)
+	start := time.Now()
+	var r lspext.InterruptResult
+	if err := b.command(lspext.CommandInterrupt, map[string]any{"taskId": "i"}, &r); err != nil || !r.Interrupted {
+		t.Fatalf("claude.interrupt: %+v %v", r, err)
+	}
+	res := b.result(call)
+	if res.Status != lspext.StatusInterrupted || time.Since(start) > 15*time.Second {
+		t.Fatalf("result = %+v after %s", res, time.Since(start))
+	}
+	if last := lsptest.Last[*lspext.ResultEvent](b.client.Events(t, "i")); last == nil || last.Status != lspext.StatusInterrupted {
+		t.Errorf("result event = %+v", last)
+	}
+	var tasks lspext.TasksResult
+	if err := b.command(lspext.CommandTasks, map[string]any{"processes": true}, &tasks); err != nil || tasks.Processes.Idle != 1 {
+		t.Errorf("after the interrupt: %+v %v (want its process idle)", tasks.Processes, err)
+	}
+	if err := b.command(lspext.CommandInterrupt, map[string]any{"taskId": "i"}, &r); err != nil || r.Interrupted {
+		t.Errorf("a second interrupt: %+v %v", r, err)
+	}
+	// The interrupted answer is not in the conversation: the follow-up's
+	// request is the stand-in's turn 0 again, now answered at once.
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("Going on.")})
+	res = b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"taskId": "i", "prompt": "go on", "newTaskId": "i2"}}}))
+	if res.Status != "completed" || res.Result != "Going on." {
+		t.Fatalf("follow-up = %+v", res)
+	}
+	if last := userText(b, -1); !strings.Contains(last, "a long job") || !strings.Contains(last, "go on") {
+		t.Errorf("the follow-up's request lacks the conversation: %s", last)
+	}
+}
+
+// TestInterruptWithdrawsTheQuestion: an interrupt while a permission
+// question waits: claude withdraws its request, the bridge cancels the
+// question in the editor ($/cancelRequest with the question's id) and the
+// task ends interrupted.
+func TestInterruptWithdrawsTheQuestion(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.ToolUse("Bash", map[string]any{"command": "touch made.txt"}), fakeapi.Text("x")}})
+	release := make(chan struct{})
+	defer close(release)
+	b.client.Handle(lspext.MethodShowMessageRequest, func(json.RawMessage) (any, error) {
+		<-release // a question nobody answers
+		return nil, nil
+	})
+	call := b.run(map[string]any{"prompt": "make a file", "taskId": "w", "permissionMode": "default"})
+	q, err := b.client.WaitFor(lspext.MethodShowMessageRequest, 60*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r lspext.InterruptResult
+	if err := b.command(lspext.CommandInterrupt, map[string]any{"taskId": "w"}, &r); err != nil || !r.Interrupted {
+		t.Fatalf("claude.interrupt: %+v %v", r, err)
+	}
+	if res := b.result(call); res.Status != lspext.StatusInterrupted {
+		t.Fatalf("result = %+v", res)
+	}
+	if _, err := b.client.WaitFor("$/cancelRequest", 10*time.Second, func(m lsptest.Message) bool {
+		var p struct {
+			ID json.RawMessage `json:"id"`
+		}
+		return json.Unmarshal(m.Params, &p) == nil && string(p.ID) == string(q.ID)
+	}); err != nil {
+		t.Errorf("the question %s was not cancelled: %v", q.ID, err)
+	}
+	if pe := lsptest.Last[*lspext.PermissionEvent](b.client.Events(t, "w")); pe == nil || pe.Decision != lspext.DecisionDeny || !strings.Contains(pe.Reason, "claude stopped waiting") {
+		t.Errorf("permission event = %+v", pe)
 	}
 }

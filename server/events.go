@@ -59,6 +59,8 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 		return e
 	case runner.EventMode:
 		return &lspext.ModeEvent{PermissionMode: ev.Mode.PermissionMode, Model: ev.Mode.Model}
+	case runner.EventUserMessage:
+		return &lspext.UserMessageEvent{Text: ev.UserMessage.Text, ImageCount: len(ev.UserMessage.Images)}
 	case runner.EventTodos:
 		e := &lspext.TodosEvent{ToolUseID: ev.Todos.ToolUseID, Todos: make([]lspext.Todo, len(ev.Todos.Items))}
 		for i, td := range ev.Todos.Items {
@@ -129,6 +131,8 @@ func progressMessage(ev runner.Event, root string) string {
 		return "Mode: " + ev.Mode.PermissionMode
 	case runner.EventTodos:
 		return runner.TodoProgress(ev.Todos.Items)
+	case runner.EventUserMessage:
+		return "Claude read your message"
 	}
 	return ""
 }

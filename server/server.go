@@ -557,7 +557,7 @@ func (s *Server) call(ctx context.Context, method string, params, result any) er
 	defer stop()
 	id, err := s.conn.Call(ctx, method, params, result)
 	if ctx.Err() != nil && s.connCtx.Err() == nil {
-		s.notify("$/cancelRequest", map[string]any{"id": id})
+		s.notify("$/cancelRequest", map[string]any{"id": &id}) // *ID marshals; an ID value would not
 	}
 	return err
 }

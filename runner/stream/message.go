@@ -36,6 +36,7 @@ type Line struct {
 
 	// assistant and user
 	Message         *APIMessage     `json:"message"`
+	IsReplay        bool            `json:"isReplay"` // a user message of the host's, echoed (--replay-user-messages)
 	ParentToolUseID *string         `json:"parent_tool_use_id"`
 	ToolUseResult   json.RawMessage `json:"tool_use_result"`
 

@@ -81,7 +81,8 @@ type RunResult struct {
 	// SessionID is claude's conversation id, for follow-ups ("" when claude
 	// never started).
 	SessionID string `json:"sessionId"`
-	// Status is "completed", "failed" or "cancelled".
+	// Status is "completed", "failed", "cancelled" or "interrupted" (after
+	// claude.interrupt: the conversation is kept for a follow-up).
 	Status TaskStatus `json:"status"`
 	// Result is the agent's final text, or the reason the task failed.
 	Result string `json:"result"`
@@ -110,6 +111,77 @@ type CancelResult struct {
 	// Cancelled is false when the task had already ended. An unknown task id
 	// is an error (-32602) instead.
 	Cancelled bool `json:"cancelled"`
+}
+
+// SendArgs is arguments[0] of claude.send: a message from the user into a
+// running task. claude reads it at its next API request of the turn, or,
+// when the turn is about to end, takes it as a new turn right after (the
+// task then ends with that turn). A userMessage event says when claude took
+// it.
+type SendArgs struct {
+	// TaskID is the running task. Required.
+	TaskID string `json:"taskId"`
+	// Prompt is the message. Required, not blank.
+	Prompt string `json:"prompt"`
+	// Context lists files or ranges to mention in the message. Optional.
+	Context []ContextRef `json:"context,omitempty"`
+}
+
+// SendResult is the reply of claude.send.
+type SendResult struct {
+	// Sent is true: the message was written to claude (a task that is not
+	// running is an error, -32602, saying so).
+	Sent bool `json:"sent"`
+}
+
+// InterruptArgs is arguments[0] of claude.interrupt: stop the turn in
+// flight and keep the conversation (claude.cancel ends the task and its
+// process instead).
+type InterruptArgs struct {
+	// TaskID is the task. Required.
+	TaskID string `json:"taskId"`
+}
+
+// InterruptResult is the reply of claude.interrupt. The task then ends
+// with status "interrupted", or as it was about to when claude finished
+// first.
+type InterruptResult struct {
+	// Interrupted is false when the task had no turn in flight (queued,
+	// starting, ended, or its result already in).
+	Interrupted bool `json:"interrupted"`
+}
+
+// SetPermissionModeArgs is arguments[0] of claude.setPermissionMode: change
+// the permission mode of a running task (claude's next tool call follows
+// it, and so do follow-ups of the task that name no mode).
+type SetPermissionModeArgs struct {
+	// TaskID is the running task. Required.
+	TaskID string `json:"taskId"`
+	// Mode is the new mode. Required.
+	Mode PermissionMode `json:"mode"`
+}
+
+// SetPermissionModeResult is the reply of claude.setPermissionMode.
+type SetPermissionModeResult struct {
+	// PermissionMode is the mode claude runs in now.
+	PermissionMode PermissionMode `json:"permissionMode"`
+}
+
+// SetModelArgs is arguments[0] of claude.setModel: change the model of a
+// running task. claude applies it from its next turn: a message sent into
+// the task that starts one, and follow-ups of the task that name no model.
+type SetModelArgs struct {
+	// TaskID is the running task. Required.
+	TaskID string `json:"taskId"`
+	// Model is the model, as for --model ("sonnet", "claude-opus-5-5").
+	// Required.
+	Model string `json:"model"`
+}
+
+// SetModelResult is the reply of claude.setModel.
+type SetModelResult struct {
+	// Model is the model as claude resolved it ("claude-sonnet-5-5").
+	Model string `json:"model"`
 }
 
 // TasksArgs is arguments[0] of claude.tasks. Optional: without it the
@@ -142,6 +214,12 @@ type TaskInfo struct {
 	// CostUSD is the task's cost in US dollars; optional: absent while it
 	// runs (a pointer: 0 is a cost).
 	CostUSD *float64 `json:"costUsd,omitempty"`
+	// PermissionMode is claude's permission mode now. Optional: absent
+	// until claude has started.
+	PermissionMode string `json:"permissionMode,omitempty"`
+	// Model is the model claude uses now. Optional: absent until claude
+	// has started.
+	Model string `json:"model,omitempty"`
 }
 
 // TasksResult is the reply of claude.tasks when asked for processes

@@ -17,10 +17,23 @@ const (
 	// CommandAuthStatus reports the authentication state: no arguments →
 	// AuthStatus.
 	CommandAuthStatus = "claude.authStatus"
+	// CommandSend sends a message into a running task: SendArgs →
+	// SendResult.
+	CommandSend = "claude.send"
+	// CommandInterrupt stops a task's turn and keeps its conversation:
+	// InterruptArgs → InterruptResult.
+	CommandInterrupt = "claude.interrupt"
+	// CommandSetPermissionMode changes a running task's permission mode:
+	// SetPermissionModeArgs → SetPermissionModeResult.
+	CommandSetPermissionMode = "claude.setPermissionMode"
+	// CommandSetModel changes a running task's model: SetModelArgs →
+	// SetModelResult.
+	CommandSetModel = "claude.setModel"
 )
 
 // Commands are the command names, in the order the bridge announces them.
-var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus}
+var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
+	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel}
 
 // Notifications the bridge sends to the editor.
 const (
@@ -38,30 +51,32 @@ type EventKind string
 
 // The event kinds, one Go type each (see NewEvent).
 const (
-	KindQueued     EventKind = "queued"
-	KindStarted    EventKind = "started"
-	KindText       EventKind = "text"
-	KindThinking   EventKind = "thinking"
-	KindToolUse    EventKind = "toolUse"
-	KindToolResult EventKind = "toolResult"
-	KindPermission EventKind = "permission"
-	KindQuestion   EventKind = "question"
-	KindPlan       EventKind = "plan"
-	KindMode       EventKind = "mode"
-	KindTodos      EventKind = "todos"
-	KindRetry      EventKind = "retry"
-	KindStatus     EventKind = "status"
-	KindOther      EventKind = "other"
-	KindResult     EventKind = "result"
+	KindQueued      EventKind = "queued"
+	KindStarted     EventKind = "started"
+	KindText        EventKind = "text"
+	KindThinking    EventKind = "thinking"
+	KindToolUse     EventKind = "toolUse"
+	KindToolResult  EventKind = "toolResult"
+	KindPermission  EventKind = "permission"
+	KindQuestion    EventKind = "question"
+	KindPlan        EventKind = "plan"
+	KindMode        EventKind = "mode"
+	KindTodos       EventKind = "todos"
+	KindUserMessage EventKind = "userMessage"
+	KindRetry       EventKind = "retry"
+	KindStatus      EventKind = "status"
+	KindOther       EventKind = "other"
+	KindResult      EventKind = "result"
 )
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
-// waiting → completed | failed | cancelled (runner/state.go). A task ends in
-// exactly one of the three terminal statuses.
+// waiting → completed | failed | cancelled | interrupted (runner/state.go). A
+// task ends in exactly one of the four terminal statuses (interrupted only
+// after claude.interrupt).
 type TaskStatus string
 
 // The task statuses.
@@ -69,19 +84,23 @@ const (
 	StatusQueued    TaskStatus = "queued"
 	StatusStarting  TaskStatus = "starting"
 	StatusRunning   TaskStatus = "running"
-	StatusWaiting   TaskStatus = "waiting" // for the answer to a permission question
+	StatusWaiting   TaskStatus = "waiting" // for the user's answer: a permission question, claude's questions or plan
 	StatusCompleted TaskStatus = "completed"
 	StatusFailed    TaskStatus = "failed"
 	StatusCancelled TaskStatus = "cancelled"
+	// StatusInterrupted: the turn was stopped with claude.interrupt; the
+	// conversation is kept for a follow-up.
+	StatusInterrupted TaskStatus = "interrupted"
 )
 
 // TaskStatuses are all the task statuses.
 var TaskStatuses = []TaskStatus{StatusQueued, StatusStarting, StatusRunning, StatusWaiting,
-	StatusCompleted, StatusFailed, StatusCancelled}
+	StatusCompleted, StatusFailed, StatusCancelled, StatusInterrupted}
 
-// Terminal reports whether s is a final status: completed, failed or cancelled.
+// Terminal reports whether s is a final status: completed, failed,
+// cancelled or interrupted.
 func (s TaskStatus) Terminal() bool {
-	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusInterrupted
 }
 
 // Decision is how a permission question was answered.

@@ -228,6 +228,18 @@ type Todo struct {
 	ID string `json:"id,omitempty"`
 }
 
+// UserMessageEvent (kind "userMessage") is a message sent into the task
+// with claude.send, when claude took it into the conversation (at its next
+// API request, or as a new turn right after the current one).
+type UserMessageEvent struct {
+	EventHeader
+	// Text is the message as claude got it (context mentions included).
+	Text string `json:"text"`
+	// ImageCount is the number of images sent with it. Optional: absent
+	// for none.
+	ImageCount int `json:"imageCount,omitempty"`
+}
+
 // RetryEvent (kind "retry") reports claude retrying an API request.
 type RetryEvent struct {
 	EventHeader
@@ -264,7 +276,7 @@ type OtherEvent struct {
 // Its fields are those of RunResult (without editedFiles).
 type ResultEvent struct {
 	EventHeader
-	// Status is "completed", "failed" or "cancelled".
+	// Status is "completed", "failed", "cancelled" or "interrupted".
 	Status TaskStatus `json:"status"`
 	// Result is the agent's final text, or the reason the task failed.
 	Result string `json:"result"`
@@ -282,21 +294,22 @@ type ResultEvent struct {
 
 // EventKind implementations: the kind each type stands for.
 
-func (*QueuedEvent) EventKind() EventKind     { return KindQueued }
-func (*StartedEvent) EventKind() EventKind    { return KindStarted }
-func (*TextEvent) EventKind() EventKind       { return KindText }
-func (*ThinkingEvent) EventKind() EventKind   { return KindThinking }
-func (*ToolUseEvent) EventKind() EventKind    { return KindToolUse }
-func (*ToolResultEvent) EventKind() EventKind { return KindToolResult }
-func (*PermissionEvent) EventKind() EventKind { return KindPermission }
-func (*QuestionEvent) EventKind() EventKind   { return KindQuestion }
-func (*PlanEvent) EventKind() EventKind       { return KindPlan }
-func (*ModeEvent) EventKind() EventKind       { return KindMode }
-func (*TodosEvent) EventKind() EventKind      { return KindTodos }
-func (*RetryEvent) EventKind() EventKind      { return KindRetry }
-func (*StatusEvent) EventKind() EventKind     { return KindStatus }
-func (*OtherEvent) EventKind() EventKind      { return KindOther }
-func (*ResultEvent) EventKind() EventKind     { return KindResult }
+func (*QueuedEvent) EventKind() EventKind      { return KindQueued }
+func (*StartedEvent) EventKind() EventKind     { return KindStarted }
+func (*TextEvent) EventKind() EventKind        { return KindText }
+func (*ThinkingEvent) EventKind() EventKind    { return KindThinking }
+func (*ToolUseEvent) EventKind() EventKind     { return KindToolUse }
+func (*ToolResultEvent) EventKind() EventKind  { return KindToolResult }
+func (*PermissionEvent) EventKind() EventKind  { return KindPermission }
+func (*QuestionEvent) EventKind() EventKind    { return KindQuestion }
+func (*PlanEvent) EventKind() EventKind        { return KindPlan }
+func (*ModeEvent) EventKind() EventKind        { return KindMode }
+func (*TodosEvent) EventKind() EventKind       { return KindTodos }
+func (*UserMessageEvent) EventKind() EventKind { return KindUserMessage }
+func (*RetryEvent) EventKind() EventKind       { return KindRetry }
+func (*StatusEvent) EventKind() EventKind      { return KindStatus }
+func (*OtherEvent) EventKind() EventKind       { return KindOther }
+func (*ResultEvent) EventKind() EventKind      { return KindResult }
 
 // NewEvent returns a new, empty event of kind k with its Kind set, or nil
 // for a kind this package does not know.
@@ -325,6 +338,8 @@ func NewEvent(k EventKind) Event {
 		ev = &ModeEvent{}
 	case KindTodos:
 		ev = &TodosEvent{}
+	case KindUserMessage:
+		ev = &UserMessageEvent{}
 	case KindRetry:
 		ev = &RetryEvent{}
 	case KindStatus:

@@ -29,6 +29,7 @@ func samples() []lspext.Event {
 		&lspext.PlanEvent{ToolUseID: "tu5", Plan: "# Plan", URI: "file:///s/plans/p.md", Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits, Feedback: "f", Reason: "r"},
 		&lspext.ModeEvent{PermissionMode: "acceptEdits", Model: "claude-sonnet-5-5"},
 		&lspext.TodosEvent{ToolUseID: "tu6", Todos: []lspext.Todo{{Content: "Run the tests", Status: lspext.TodoInProgress, ActiveForm: "Running the tests", ID: "2"}}},
+		&lspext.UserMessageEvent{Text: "Also mention the year.", ImageCount: 1},
 		&lspext.RetryEvent{Attempt: 1, MaxRetries: 10, DelayMs: 500, ErrorStatus: 529, Error: "overloaded"},
 		&lspext.StatusEvent{Message: "Applied to the open buffer: Claude: Edit a.go"},
 		&lspext.OtherEvent{Raw: json.RawMessage(`{"type":"new"}`)},
@@ -131,7 +132,7 @@ func TestTerminalStatuses(t *testing.T) {
 			terminal = append(terminal, s)
 		}
 	}
-	if !reflect.DeepEqual(terminal, []lspext.TaskStatus{lspext.StatusCompleted, lspext.StatusFailed, lspext.StatusCancelled}) {
+	if !reflect.DeepEqual(terminal, []lspext.TaskStatus{lspext.StatusCompleted, lspext.StatusFailed, lspext.StatusCancelled, lspext.StatusInterrupted}) {
 		t.Errorf("terminal statuses: %v", terminal)
 	}
 }

@@ -221,6 +221,8 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 			u.lineLocked(fmt.Sprintf("✔ Done in %.1fs · %d turns · $%.4f · %d files changed", float64(o.DurationMs)/1000, o.NumTurns, o.CostUSD, len(o.EditedFiles)))
 		case runner.StateCancelled:
 			u.lineLocked("✘ Cancelled")
+		case runner.StateInterrupted:
+			u.lineLocked("⏸ Interrupted")
 		default:
 			u.lineLocked("✘ Failed: " + o.Result)
 		}

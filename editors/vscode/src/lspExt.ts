@@ -7,10 +7,10 @@
 // discriminated by `kind`) and the configuration.
 
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
-export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'todos' | 'retry' | 'status' | 'other' | 'result';
+export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'todos' | 'userMessage' | 'retry' | 'status' | 'other' | 'result';
 
-/** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses. */
-export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+/** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted (runner/state.go). A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt). */
+export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 /** Decision is how a permission question was answered. */
 export type Decision = 'allow' | 'allowTask' | 'deny';
@@ -84,7 +84,7 @@ export interface RunResult {
   taskId: string;
   /** sessionId is claude's conversation id, for follow-ups ("" when claude never started). */
   sessionId: string;
-  /** status is "completed", "failed" or "cancelled". */
+  /** status is "completed", "failed", "cancelled" or "interrupted" (after claude.interrupt: the conversation is kept for a follow-up). */
   status: TaskStatus;
   /** result is the agent's final text, or the reason the task failed. */
   result: string;
@@ -154,6 +154,10 @@ export interface TaskInfo {
   endedAt?: string;
   /** costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost). */
   costUsd?: number;
+  /** permissionMode is claude's permission mode now. Optional: absent until claude has started. */
+  permissionMode?: string;
+  /** model is the model claude uses now. Optional: absent until claude has started. */
+  model?: string;
 }
 
 /** TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array. */
@@ -250,6 +254,62 @@ export interface ClaudeCLI {
   problem?: string;
 }
 
+/** SendArgs is arguments[0] of claude.send: a message from the user into a running task. claude reads it at its next API request of the turn, or, when the turn is about to end, takes it as a new turn right after (the task then ends with that turn). A userMessage event says when claude took it. */
+export interface SendArgs {
+  /** taskId is the running task. Required. */
+  taskId: string;
+  /** prompt is the message. Required, not blank. */
+  prompt: string;
+  /** context lists files or ranges to mention in the message. Optional. */
+  context?: ContextRef[];
+}
+
+/** SendResult is the reply of claude.send. */
+export interface SendResult {
+  /** sent is true: the message was written to claude (a task that is not running is an error, -32602, saying so). */
+  sent: boolean;
+}
+
+/** InterruptArgs is arguments[0] of claude.interrupt: stop the turn in flight and keep the conversation (claude.cancel ends the task and its process instead). */
+export interface InterruptArgs {
+  /** taskId is the task. Required. */
+  taskId: string;
+}
+
+/** InterruptResult is the reply of claude.interrupt. The task then ends with status "interrupted", or as it was about to when claude finished first. */
+export interface InterruptResult {
+  /** interrupted is false when the task had no turn in flight (queued, starting, ended, or its result already in). */
+  interrupted: boolean;
+}
+
+/** SetPermissionModeArgs is arguments[0] of claude.setPermissionMode: change the permission mode of a running task (claude's next tool call follows it, and so do follow-ups of the task that name no mode). */
+export interface SetPermissionModeArgs {
+  /** taskId is the running task. Required. */
+  taskId: string;
+  /** mode is the new mode. Required. */
+  mode: PermissionMode;
+}
+
+/** SetPermissionModeResult is the reply of claude.setPermissionMode. */
+export interface SetPermissionModeResult {
+  /** permissionMode is the mode claude runs in now. */
+  permissionMode: PermissionMode;
+}
+
+/** SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model. */
+export interface SetModelArgs {
+  /** taskId is the running task. Required. */
+  taskId: string;
+  /** model is the model, as for --model ("sonnet", "claude-opus-5-5"). Required. */
+  model: string;
+}
+
+/** SetModelResult is the reply of claude.setModel. */
+export interface SetModelResult {
+  /** model is the model as claude resolved it ("claude-sonnet-5-5"). */
+  model: string;
+}
+
 /** BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader. */
 export type BridgeEvent =
   | QueuedEvent
@@ -263,6 +323,7 @@ export type BridgeEvent =
   | PlanEvent
   | ModeEvent
   | TodosEvent
+  | UserMessageEvent
   | RetryEvent
   | StatusEvent
   | OtherEvent
@@ -502,6 +563,20 @@ export interface Todo {
   id?: string;
 }
 
+/** UserMessageEvent (kind "userMessage") is a message sent into the task with claude.send, when claude took it into the conversation (at its next API request, or as a new turn right after the current one). */
+export interface UserMessageEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'userMessage';
+  /** text is the message as claude got it (context mentions included). */
+  text: string;
+  /** imageCount is the number of images sent with it. Optional: absent for none. */
+  imageCount?: number;
+}
+
 /** RetryEvent (kind "retry") reports claude retrying an API request. */
 export interface RetryEvent {
   /** taskId is the task the event belongs to. */
@@ -554,7 +629,7 @@ export interface ResultEvent {
   seq: number;
   /** kind says which event it is, and so which fields follow. */
   kind: 'result';
-  /** status is "completed", "failed" or "cancelled". */
+  /** status is "completed", "failed", "cancelled" or "interrupted". */
   status: TaskStatus;
   /** result is the agent's final text, or the reason the task failed. */
   result: string;
@@ -724,6 +799,14 @@ export interface CommandTypes {
   'claude.tasks': { args: TasksArgs | undefined; result: TaskInfo[] | TasksResult };
   /** Reports the authentication state: no arguments → AuthStatus. */
   'claude.authStatus': { args: undefined; result: AuthStatus };
+  /** Sends a message into a running task: SendArgs → SendResult. */
+  'claude.send': { args: SendArgs; result: SendResult };
+  /** Stops a task's turn and keeps its conversation: InterruptArgs → InterruptResult. */
+  'claude.interrupt': { args: InterruptArgs; result: InterruptResult };
+  /** Changes a running task's permission mode: SetPermissionModeArgs → SetPermissionModeResult. */
+  'claude.setPermissionMode': { args: SetPermissionModeArgs; result: SetPermissionModeResult };
+  /** Changes a running task's model: SetModelArgs → SetModelResult. */
+  'claude.setModel': { args: SetModelArgs; result: SetModelResult };
 }
 
 /** A command's name. */
@@ -736,6 +819,10 @@ export const COMMANDS = {
   followUp: 'claude.followUp',
   tasks: 'claude.tasks',
   authStatus: 'claude.authStatus',
+  send: 'claude.send',
+  interrupt: 'claude.interrupt',
+  setPermissionMode: 'claude.setPermissionMode',
+  setModel: 'claude.setModel',
 } as const satisfies Record<string, Command>;
 
 /** The notifications the bridge sends, with their params. */
@@ -766,10 +853,10 @@ export interface RequestTypes {
 }
 
 /** Every EventKind. */
-export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'todos', 'retry', 'status', 'other', 'result'];
+export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'todos', 'userMessage', 'retry', 'status', 'other', 'result'];
 
 /** Every TaskStatus. */
-export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'interrupted'];
 
 /** Every Decision. */
 export const DECISION_VALUES: readonly Decision[] = ['allow', 'allowTask', 'deny'];

@@ -4,9 +4,9 @@
 
 import { BridgeEvent, EditConflictParams, RunResult, TaskInfo, TaskStatus } from './lspExt';
 
-/** A task in one of its final statuses: completed, failed or cancelled. */
+/** A task in one of its final statuses: completed, failed, cancelled or interrupted. */
 export function isTerminal(s: TaskStatus | undefined): boolean {
-  return s === 'completed' || s === 'failed' || s === 'cancelled';
+  return s === 'completed' || s === 'failed' || s === 'cancelled' || s === 'interrupted';
 }
 
 export interface TaskRecord {

@@ -26,6 +26,7 @@ import {
 } from './lspExt';
 import { esc, money, seconds, short } from './format';
 import { messageParts } from './questions';
+import { isTerminal } from './tasks';
 
 export { esc, money, seconds, short };
 
@@ -414,10 +415,11 @@ const STATUS_WORDS: Record<TaskStatus, string> = {
   completed: 'Completed',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
 };
 
 function renderHeader(h: TaskHeader): string {
-  const live = h.status !== 'completed' && h.status !== 'failed' && h.status !== 'cancelled';
+  const live = !isTerminal(h.status);
   const step = live && h.step && h.status !== 'waiting' && !h.step.startsWith('Waiting for permission') ? ` · ${esc(h.step)}` : '';
   const when = new Date(h.startedAt).toLocaleTimeString();
   const folder = h.folder ? decodeURIComponent(h.folder.replace(/^file:\/\//, '')).split('/').filter(Boolean).pop() : '';

@@ -256,6 +256,8 @@ func (d *docs) constDoc(v string) string {
 var constValues = map[string]string{
 	"CommandRun": lspext.CommandRun, "CommandCancel": lspext.CommandCancel, "CommandFollowUp": lspext.CommandFollowUp,
 	"CommandTasks": lspext.CommandTasks, "CommandAuthStatus": lspext.CommandAuthStatus,
+	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
+	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
 	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
 	"MethodPlan": lspext.MethodPlan,

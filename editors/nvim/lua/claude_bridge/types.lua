@@ -20,12 +20,13 @@
 ---| 'plan'
 ---| 'mode'
 ---| 'todos'
+---| 'userMessage'
 ---| 'retry'
 ---| 'status'
 ---| 'other'
 ---| 'result'
 
---- TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses.
+--- TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted (runner/state.go). A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt).
 ---@alias claude_bridge.TaskStatus
 ---| 'queued'
 ---| 'starting'
@@ -34,6 +35,7 @@
 ---| 'completed'
 ---| 'failed'
 ---| 'cancelled'
+---| 'interrupted'
 
 --- Decision is how a permission question was answered.
 ---@alias claude_bridge.Decision
@@ -119,7 +121,7 @@
 ---@class claude_bridge.RunResult
 ---@field taskId string taskId is the task's id.
 ---@field sessionId string sessionId is claude's conversation id, for follow-ups ("" when claude never started).
----@field status claude_bridge.TaskStatus status is "completed", "failed" or "cancelled".
+---@field status claude_bridge.TaskStatus status is "completed", "failed", "cancelled" or "interrupted" (after claude.interrupt: the conversation is kept for a follow-up).
 ---@field result string result is the agent's final text, or the reason the task failed.
 ---@field isError boolean isError is claude's is_error: the task ended in an error.
 ---@field costUsd number costUsd is the task's API cost in US dollars, as claude reports it.
@@ -159,6 +161,8 @@
 ---@field startedAt string startedAt is when the task was created, RFC 3339 in UTC with nanoseconds.
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
 ---@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
+---@field permissionMode? string permissionMode is claude's permission mode now. Optional: absent until claude has started.
+---@field model? string model is the model claude uses now. Optional: absent until claude has started.
 
 --- TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array.
 ---@class claude_bridge.TasksResult
@@ -212,6 +216,42 @@
 ---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
 ---@field problem? string problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found.
 
+--- SendArgs is arguments[0] of claude.send: a message from the user into a running task. claude reads it at its next API request of the turn, or, when the turn is about to end, takes it as a new turn right after (the task then ends with that turn). A userMessage event says when claude took it.
+---@class claude_bridge.SendArgs
+---@field taskId string taskId is the running task. Required.
+---@field prompt string prompt is the message. Required, not blank.
+---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the message. Optional.
+
+--- SendResult is the reply of claude.send.
+---@class claude_bridge.SendResult
+---@field sent boolean sent is true: the message was written to claude (a task that is not running is an error, -32602, saying so).
+
+--- InterruptArgs is arguments[0] of claude.interrupt: stop the turn in flight and keep the conversation (claude.cancel ends the task and its process instead).
+---@class claude_bridge.InterruptArgs
+---@field taskId string taskId is the task. Required.
+
+--- InterruptResult is the reply of claude.interrupt. The task then ends with status "interrupted", or as it was about to when claude finished first.
+---@class claude_bridge.InterruptResult
+---@field interrupted boolean interrupted is false when the task had no turn in flight (queued, starting, ended, or its result already in).
+
+--- SetPermissionModeArgs is arguments[0] of claude.setPermissionMode: change the permission mode of a running task (claude's next tool call follows it, and so do follow-ups of the task that name no mode).
+---@class claude_bridge.SetPermissionModeArgs
+---@field taskId string taskId is the running task. Required.
+---@field mode claude_bridge.PermissionMode mode is the new mode. Required.
+
+--- SetPermissionModeResult is the reply of claude.setPermissionMode.
+---@class claude_bridge.SetPermissionModeResult
+---@field permissionMode claude_bridge.PermissionMode permissionMode is the mode claude runs in now.
+
+--- SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model.
+---@class claude_bridge.SetModelArgs
+---@field taskId string taskId is the running task. Required.
+---@field model string model is the model, as for --model ("sonnet", "claude-opus-5-5"). Required.
+
+--- SetModelResult is the reply of claude.setModel.
+---@class claude_bridge.SetModelResult
+---@field model string model is the model as claude resolved it ("claude-sonnet-5-5").
+
 --- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
 ---@alias claude_bridge.BridgeEvent
 ---| claude_bridge.QueuedEvent
@@ -225,6 +265,7 @@
 ---| claude_bridge.PlanEvent
 ---| claude_bridge.ModeEvent
 ---| claude_bridge.TodosEvent
+---| claude_bridge.UserMessageEvent
 ---| claude_bridge.RetryEvent
 ---| claude_bridge.StatusEvent
 ---| claude_bridge.OtherEvent
@@ -361,6 +402,14 @@
 ---@field activeForm? string activeForm is what is being done while the item is in progress ("Running the tests"). Optional.
 ---@field id? string id is the item's id among claude's task tools ("1"). Optional: absent for TodoWrite's items.
 
+--- UserMessageEvent (kind "userMessage") is a message sent into the task with claude.send, when claude took it into the conversation (at its next API request, or as a new turn right after the current one).
+---@class claude_bridge.UserMessageEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'userMessage' kind says which event it is, and so which fields follow.
+---@field text string text is the message as claude got it (context mentions included).
+---@field imageCount? integer imageCount is the number of images sent with it. Optional: absent for none.
+
 --- RetryEvent (kind "retry") reports claude retrying an API request.
 ---@class claude_bridge.RetryEvent
 ---@field taskId string taskId is the task the event belongs to.
@@ -391,7 +440,7 @@
 ---@field taskId string taskId is the task the event belongs to.
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
 ---@field kind 'result' kind says which event it is, and so which fields follow.
----@field status claude_bridge.TaskStatus status is "completed", "failed" or "cancelled".
+---@field status claude_bridge.TaskStatus status is "completed", "failed", "cancelled" or "interrupted".
 ---@field result string result is the agent's final text, or the reason the task failed.
 ---@field isError boolean isError is claude's is_error.
 ---@field costUsd number costUsd is the task's API cost in US dollars.
@@ -491,6 +540,10 @@ M.commands = {
   follow_up = 'claude.followUp', -- arguments[0]: claude_bridge.FollowUpArgs; reply: claude_bridge.RunResult
   tasks = 'claude.tasks', -- arguments[0] (optional): claude_bridge.TasksArgs; reply: claude_bridge.TaskInfo[]|claude_bridge.TasksResult
   auth_status = 'claude.authStatus', -- no arguments; reply: claude_bridge.AuthStatus
+  send = 'claude.send', -- arguments[0]: claude_bridge.SendArgs; reply: claude_bridge.SendResult
+  interrupt = 'claude.interrupt', -- arguments[0]: claude_bridge.InterruptArgs; reply: claude_bridge.InterruptResult
+  set_permission_mode = 'claude.setPermissionMode', -- arguments[0]: claude_bridge.SetPermissionModeArgs; reply: claude_bridge.SetPermissionModeResult
+  set_model = 'claude.setModel', -- arguments[0]: claude_bridge.SetModelArgs; reply: claude_bridge.SetModelResult
 }
 
 --- The notifications the bridge sends, by short name.
@@ -520,6 +573,7 @@ M.event_kinds = {
   'plan',
   'mode',
   'todos',
+  'userMessage',
   'retry',
   'status',
   'other',
@@ -527,7 +581,16 @@ M.event_kinds = {
 }
 
 ---@type claude_bridge.TaskStatus[]
-M.task_statuses = { 'queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled' }
+M.task_statuses = {
+  'queued',
+  'starting',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+}
 
 ---@type claude_bridge.Decision[]
 M.decisions = { 'allow', 'allowTask', 'deny' }
