@@ -48,6 +48,12 @@ type session struct {
 	readDone chan struct{} // closed when the read loop has ended
 	gone     chan struct{} // closed when nothing of the process is left
 	onGone   func(*session)
+
+	// claude's answer to initialize (slash.go): set under mu, then initDone
+	// is closed.
+	initResp json.RawMessage
+	initAt   time.Time
+	initDone chan struct{}
 }
 
 // startSession starts claude tagged with tag; onGone runs once the
@@ -67,13 +73,14 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 		readDone:  make(chan struct{}),
 		gone:      make(chan struct{}),
 		onGone:    onGone,
+		initDone:  make(chan struct{}),
 	}
 	s.log.Debug("claude started", zap.String("dir", dir), zap.String("tag", string(tag)))
 	go s.readLoop()
 	go s.watch()
-	// The SDKs open with initialize; the answer (claude's command list) is
-	// not needed, but sending it keeps claude in the mode the SDKs test.
-	_ = s.sendControl(map[string]any{"subtype": "initialize"}, nil)
+	// The SDKs open with initialize; claude answers with its commands and
+	// models (claude.commands reads them, slash.go).
+	s.awaitInitialize()
 	return s, nil
 }
 

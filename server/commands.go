@@ -69,7 +69,7 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		st.Claude = s.claudeCLI()
 		return &st, nil
 	}
-	if res, ok, err := s.steerCommand(ctx, cmd, arg); ok {
+	if res, ok, err := s.conversationCommand(ctx, cmd, arg); ok {
 		return res, err
 	}
 	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(lspext.Commands, ", "))
@@ -113,14 +113,15 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path)
+	msg, err := userMessage(ctx, lspext.CommandRun, input{a.Prompt, a.Context, a.Images, a.OpenFiles}, folder.Path)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec(a.TaskID, prompt, folder.Path, roots, a.Model, a.PermissionMode)
+	spec, err := s.spec(a.TaskID, msg.Text, folder.Path, roots, a.Model, a.PermissionMode)
 	if err != nil {
 		return nil, err
 	}
+	spec.Images = msg.Images
 	spec.ResumeSession = a.SessionID
 	return s.runTask(ctx, spec, token)
 }
@@ -140,7 +141,7 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 		}
 		workspace, roots = f.Path, r
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace)
+	msg, err := userMessage(ctx, lspext.CommandFollowUp, input{a.Prompt, a.Context, a.Images, a.OpenFiles}, workspace)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +156,11 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 			model = changedModel
 		}
 	}
-	spec, err := s.spec(a.NewTaskID, prompt, workspace, roots, model, mode)
+	spec, err := s.spec(a.NewTaskID, msg.Text, workspace, roots, model, mode)
 	if err != nil {
 		return nil, err
 	}
+	spec.Images = msg.Images
 	spec.ResumeSession = session
 	return s.runTask(ctx, spec, token)
 }

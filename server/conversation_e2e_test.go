@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +14,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
@@ -680,5 +683,208 @@ func TestInterruptWithdrawsTheQuestion(t *testing.T) {
 	}
 	if pe := lsptest.Last[*lspext.PermissionEvent](b.client.Events(t, "w")); pe == nil || pe.Decision != lspext.DecisionDeny || !strings.Contains(pe.Reason, "claude stopped waiting") {
 		t.Errorf("permission event = %+v", pe)
+	}
+}
+
+// tinyPNG and tinyGIF are the smallest valid images (1x1).
+var (
+	tinyPNG, _  = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+	tinyGIF, _  = base64.StdEncoding.DecodeString("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+	tinyWebP, _ = base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+)
+
+// apiImages lists the image blocks of the stand-in's first request's user
+// messages: media type and data.
+func apiImages(t *testing.T, b *bridge) [][2]string {
+	t.Helper()
+	var msgs []struct {
+		Role    string `json:"role"`
+		Content any    `json:"content"`
+	}
+	reqs := b.api.MessageRequests()
+	if len(reqs) == 0 {
+		t.Fatal("no API request")
+	}
+	if err := json.Unmarshal(reqs[0].Messages, &msgs); err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]string
+	for _, m := range msgs {
+		blocks, _ := m.Content.([]any)
+		for _, b := range blocks {
+			blk, _ := b.(map[string]any)
+			if blk["type"] != "image" {
+				continue
+			}
+			src, _ := blk["source"].(map[string]any)
+			out = append(out, [2]string{fmt.Sprint(src["media_type"]), fmt.Sprint(src["data"])})
+		}
+	}
+	return out
+}
+
+// TestImagesReachTheAPI: images given by file and by data, and a context
+// entry that is an image file, reach the API as image blocks of the
+// prompt, byte for byte.
+func TestImagesReachTheAPI(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("A red dot.")}})
+	png := filepath.Join(b.ws(0), "shot.png")
+	webp := filepath.Join(b.ws(0), "pasted image.webp")
+	if err := os.WriteFile(png, tinyPNG, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(webp, tinyWebP, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := b.result(b.run(map[string]any{"prompt": "what is in these images?", "taskId": "img",
+		"images":  []any{map[string]any{"uri": "file://" + png}, map[string]any{"data": base64.StdEncoding.EncodeToString(tinyGIF), "mediaType": "image/gif"}},
+		"context": []any{map[string]any{"uri": fileuri.FromPath(webp)}},
+	}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	want := [][2]string{
+		{"image/png", base64.StdEncoding.EncodeToString(tinyPNG)},
+		{"image/gif", base64.StdEncoding.EncodeToString(tinyGIF)},
+		{"image/webp", base64.StdEncoding.EncodeToString(tinyWebP)},
+	}
+	if got := apiImages(t, b); !reflect.DeepEqual(got, want) {
+		t.Errorf("image blocks the API got: %v, want %v", got, want)
+	}
+	if strings.Contains(userText(b, 0), "pasted image") {
+		t.Errorf("the image file was mentioned as text: %s", userText(b, 0))
+	}
+}
+
+// TestImagesRefusedSayingWhy: what is not an image, too large, or half
+// given is refused (-32602) naming the problem; nothing runs.
+func TestImagesRefusedSayingWhy(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	notImage := filepath.Join(b.ws(0), "notes.png")
+	if err := os.WriteFile(notImage, []byte("just text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := base64.StdEncoding.EncodeToString(append(append([]byte{}, tinyPNG...), make([]byte, 21<<20)...))
+	for _, c := range []struct {
+		images []any
+		want   string
+	}{
+		{[]any{map[string]any{"uri": "file://" + notImage}}, "not a PNG, JPEG, GIF or WebP image"},
+		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, "no such file"},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}}, `mediaType "image/bmp"`},
+		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, "data is not base64"},
+		{[]any{map[string]any{"data": big, "mediaType": "image/png"}}, "larger than 20 MiB"},
+		{[]any{map[string]any{}}, "give uri, or data and mediaType"},
+	} {
+		err := b.command("claude.run", map[string]any{"prompt": "look", "images": c.images}, nil)
+		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("images %.80v: %v, want -32602 saying %q", c.images, err, c.want)
+		}
+	}
+	if n := len(b.api.MessageRequests()); n != 0 {
+		t.Errorf("%d API requests", n)
+	}
+}
+
+// TestDiagnosticsAndOpenFilesReachThePrompt: the diagnostics of a context
+// range and the open files reach the model's prompt, compactly.
+func TestDiagnosticsAndOpenFilesReachThePrompt(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("Fixed.")}})
+	main := fileuri.FromPath(filepath.Join(b.ws(0), "main.go"))
+	rng := map[string]any{"start": map[string]any{"line": 2, "character": 0}, "end": map[string]any{"line": 4, "character": 0}}
+	res := b.result(b.run(map[string]any{"prompt": "fix the errors", "taskId": "dg",
+		"context": []any{map[string]any{"uri": main, "range": rng, "diagnostics": []any{
+			map[string]any{"range": map[string]any{"start": map[string]any{"line": 3, "character": 1}, "end": map[string]any{"line": 3, "character": 8}},
+				"severity": 1, "source": "compiler", "code": "UndeclaredName", "message": "undefined: printn\n(did you mean println?)",
+				"tags": []int{1}, "relatedInformation": []any{}, "data": map[string]any{"fix": 1}},
+			map[string]any{"range": map[string]any{"start": map[string]any{"line": 2, "character": 5}, "end": map[string]any{"line": 2, "character": 9}},
+				"severity": 2, "code": 1001, "message": "unused result"},
+		}}},
+		"openFiles": []string{main, fileuri.FromPath(filepath.Join(b.ws(0), "docs", "notes.md"))},
+	}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	text := userText(b, 0)
+	for _, want := range []string{
+		"fix the errors\n\n@main.go#L3-4",
+		"Diagnostics the editor shows there:\nmain.go:4:2: error: undefined: printn; (did you mean println?) (compiler, UndeclaredName)\nmain.go:3:6: warning: unused result (1001)",
+		"Files open in the editor: main.go, docs/notes.md",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the prompt lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestSlashCommandsListedAndRun: claude.commands lists claude's built-in
+// commands, the folder's and the user's own (with their descriptions and
+// argument hints, as claude reports them at initialize) and its models; a
+// prompt that starts with "/" runs the command: the folder's command's
+// text, with its argument, is what reaches the API.
+func TestSlashCommandsListedAndRun(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("Greeted.")}})
+	write := func(path, text string) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(b.ws(0), ".claude", "commands", "greet.md"), "---\ndescription: Greets someone in the README\nargument-hint: <name>\n---\nAdd a line greeting $ARGUMENTS to the README.\n")
+	write(filepath.Join(b.home, ".claude", "commands", "mine.md"), "Summarise the project in one line.\n")
+	find := func(list lspext.CommandsResult, name string) *lspext.SlashCommand {
+		for i := range list.Commands {
+			if list.Commands[i].Name == name {
+				return &list.Commands[i]
+			}
+		}
+		return nil
+	}
+	var list lspext.CommandsResult
+	if err := b.command(lspext.CommandCommands, map[string]any{"workspaceFolder": "file://" + b.ws(0)}, &list); err != nil {
+		t.Fatal(err)
+	}
+	if c := find(list, "greet"); c == nil || !reflect.DeepEqual(*c, lspext.SlashCommand{Name: "greet", Description: "Greets someone in the README", ArgumentHint: "<name>", Source: "project"}) {
+		t.Errorf("greet = %+v", c)
+	}
+	if c := find(list, "mine"); c == nil || c.Source != "user" {
+		t.Errorf("mine = %+v", c)
+	}
+	if c := find(list, "compact"); c == nil || c.Source != "builtin" || c.Description == "" {
+		t.Errorf("compact = %+v", c)
+	}
+	sonnet := false
+	for _, m := range list.Models {
+		sonnet = sonnet || m.Value == "sonnet" && m.DisplayName != ""
+	}
+	if !sonnet {
+		t.Errorf("models = %+v", list.Models)
+	}
+	assertNoProcesses(t, b.ws(0)) // the claude started to list them is gone
+
+	res := b.result(b.run(map[string]any{"prompt": "/greet Bob", "taskId": "sl"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if text := userText(b, 0); !strings.Contains(text, "Add a line greeting Bob to the README.") || !strings.Contains(text, "<command-name>/greet</command-name>") {
+		t.Errorf("the API got: %s", text)
+	}
+
+	// With the configuration changed the list is read again: from the
+	// idle claude of the task, which answered initialize after the command
+	// folders last changed (a claude of its own could not start: the
+	// configured claudePath does not exist).
+	_ = b.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"claudePath": "/nonexistent/claude"}}})
+	var again lspext.CommandsResult
+	if err := b.command(lspext.CommandCommands, map[string]any{}, &again); err != nil || find(again, "greet") == nil {
+		t.Errorf("from the idle claude: %v", err)
+	}
+	// A command added since: the idle claude's list is out of date, and a
+	// new claude cannot start.
+	write(filepath.Join(b.ws(0), ".claude", "commands", "later.md"), "Later.\n")
+	if err := b.command(lspext.CommandCommands, map[string]any{}, &again); err == nil || !strings.Contains(err.Error(), "could not start claude") {
+		t.Errorf("after a new command file: %v", err)
 	}
 }

@@ -42,6 +42,7 @@ func writeKeyFile(t *testing.T, home string) {
 // bridge is a server under test with an editor client attached.
 type bridge struct {
 	t       *testing.T
+	home    string // claude's HOME
 	api     *fakeapi.Server
 	client  *lsptest.Client
 	folders []string
@@ -99,7 +100,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	srv := server.New(opts)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	b := &bridge{t: t, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
+	b := &bridge{t: t, home: home, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
 	go func() {
 		code := srv.Serve(context.Background(), inR, outW)
 		outW.Close()

@@ -42,11 +42,11 @@ func (s *Server) send(ctx context.Context, a lspext.SendArgs) (*lspext.SendResul
 	if strings.TrimSpace(a.Prompt) == "" {
 		return nil, invalidParams("claude.send needs a prompt")
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, t.Spec.Workspace)
+	msg, err := userMessage(ctx, lspext.CommandSend, input{prompt: a.Prompt, context: a.Context, images: a.Images}, t.Spec.Workspace)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.Send(runner.UserMessage{Text: prompt}); err != nil {
+	if err := t.Send(msg); err != nil {
 		return nil, steerError(lspext.CommandSend, err)
 	}
 	return &lspext.SendResult{Sent: true}, nil
@@ -88,37 +88,4 @@ func (s *Server) setModel(ctx context.Context, a lspext.SetModelArgs) (*lspext.S
 		return nil, steerError(lspext.CommandSetModel, err)
 	}
 	return &lspext.SetModelResult{Model: model}, nil
-}
-
-// steerCommand serves the steering commands; ok false for another command.
-func (s *Server) steerCommand(ctx context.Context, cmd string, arg []byte) (res any, ok bool, err error) {
-	switch cmd {
-	case lspext.CommandSend:
-		var a lspext.SendArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
-			return nil, true, err
-		}
-		res, err = s.send(ctx, a)
-	case lspext.CommandInterrupt:
-		var a lspext.InterruptArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
-			return nil, true, err
-		}
-		res, err = s.interrupt(a)
-	case lspext.CommandSetPermissionMode:
-		var a lspext.SetPermissionModeArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
-			return nil, true, err
-		}
-		res, err = s.setPermissionMode(ctx, a)
-	case lspext.CommandSetModel:
-		var a lspext.SetModelArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
-			return nil, true, err
-		}
-		res, err = s.setModel(ctx, a)
-	default:
-		return nil, false, nil
-	}
-	return res, true, err
 }

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,5 +226,34 @@ func TestRunCommandFollowsTheToDoList(t *testing.T) {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb)
 		}
+	}
+}
+
+// TestRunCommandSendsImages: --image files go with the prompt as image
+// blocks; a file that is not an image is refused before anything runs.
+func TestRunCommandSendsImages(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\xdac\xfc\xcf\xc0P\x0f\x00\x04\x85\x01\x80\x84\xa9\x8c!\x00\x00\x00\x00IEND\xaeB`\x82")
+	img := filepath.Join(w.workspace, "screen shot.png")
+	if err := os.WriteFile(img, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.api.SetTurns([]fakeapi.Turn{fakeapi.Text("A dot.")})
+	cmd, out, errb := w.runCmd("", "--image", img, "what is this?")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb)
+	}
+	if out.String() != "A dot.\n" {
+		t.Errorf("stdout = %q", out)
+	}
+	reqs := w.api.MessageRequests()
+	if len(reqs) == 0 || !strings.Contains(string(reqs[0].Messages), `"media_type":"image/png","data":"`+base64.StdEncoding.EncodeToString(png)+`"`) {
+		t.Errorf("the API got no PNG image block")
+	}
+	cmd, _, errb = w.runCmd("", "--image", filepath.Join(w.workspace, "main.go"), "what is this?")
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(errb.String(), "not a PNG, JPEG, GIF or WebP image") {
+		t.Errorf("a Go file as --image: %v\n%s", err, errb)
 	}
 }

@@ -19,12 +19,81 @@ type Range struct {
 
 // ContextRef is a file, or a range of one, sent along with a prompt. The
 // bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based;
-// a range ending at character 0 of a line does not include that line).
+// a range ending at character 0 of a line does not include that line). A
+// URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a
+// range is sent as an image instead (see ImageRef).
 type ContextRef struct {
 	// URI is the file's file:// URI.
 	URI string `json:"uri"`
 	// Range is the part of the file meant; optional: absent for the whole file.
 	Range *Range `json:"range,omitempty"`
+	// Diagnostics are the editor's diagnostics of the range (or the file),
+	// as LSP has them; they go into the prompt compactly, one line each:
+	// "main.go:5:3: error: undefined: foo (compiler)". Optional.
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// Diagnostic is LSP's Diagnostic: every field LSP 3.17 defines is
+// accepted, so an editor can pass its own as they are.
+type Diagnostic struct {
+	// Range is where the diagnostic applies.
+	Range Range `json:"range"`
+	// Severity is 1 (error), 2 (warning), 3 (information) or 4 (hint).
+	// Optional.
+	Severity int `json:"severity,omitempty"`
+	// Code is the diagnostic's code, a number or a string. Optional.
+	Code any `json:"code,omitempty"`
+	// CodeDescription links to the code's documentation. Optional.
+	CodeDescription *CodeDescription `json:"codeDescription,omitempty"`
+	// Source is what produced it ("compiler", "eslint"). Optional.
+	Source string `json:"source,omitempty"`
+	// Message is the diagnostic's message.
+	Message string `json:"message"`
+	// Tags are LSP's DiagnosticTags (1 unnecessary, 2 deprecated). Optional.
+	Tags []int `json:"tags,omitempty"`
+	// RelatedInformation is LSP's related locations and messages. Optional.
+	RelatedInformation []DiagnosticRelated `json:"relatedInformation,omitempty"`
+	// Data is the editor's own data, kept as it is. Optional.
+	Data any `json:"data,omitempty"`
+}
+
+// CodeDescription is LSP's CodeDescription.
+type CodeDescription struct {
+	// Href is the URI of the code's documentation.
+	Href string `json:"href"`
+}
+
+// DiagnosticRelated is LSP's DiagnosticRelatedInformation.
+type DiagnosticRelated struct {
+	// Location is where the related information is.
+	Location Location `json:"location"`
+	// Message is the related information.
+	Message string `json:"message"`
+}
+
+// Location is LSP's Location: a range in a document.
+type Location struct {
+	// URI is the document's URI.
+	URI string `json:"uri"`
+	// Range is the range in it.
+	Range Range `json:"range"`
+}
+
+// ImageRef is an image sent with a prompt: a file (URI), or the image
+// itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content
+// shows, at most 20 MiB each and 32 MiB together; anything else is refused
+// with -32602 saying why. claude sends them to the model as image blocks
+// (and makes large ones smaller itself).
+type ImageRef struct {
+	// URI is the file:// URI of an image file. Optional: give it or data.
+	URI string `json:"uri,omitempty"`
+	// Data is the image's bytes, base64 (standard alphabet, padded).
+	// Optional: give it or uri.
+	Data string `json:"data,omitempty"`
+	// MediaType is the type of data: image/png, image/jpeg, image/gif or
+	// image/webp. Required with data (the data's own type wins should they
+	// differ).
+	MediaType string `json:"mediaType,omitempty"`
 }
 
 // RunArgs is arguments[0] of claude.run.
@@ -37,6 +106,11 @@ type RunArgs struct {
 	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
 	// Context lists files or ranges to mention in the prompt. Optional.
 	Context []ContextRef `json:"context,omitempty"`
+	// Images are sent with the prompt. Optional.
+	Images []ImageRef `json:"images,omitempty"`
+	// OpenFiles are the URIs of the files open in the editor, listed in the
+	// prompt (names only: claude reads what it needs). Optional.
+	OpenFiles []string `json:"openFiles,omitempty"`
 	// Model overrides the configured model (claude's --model). Optional.
 	Model string `json:"model,omitempty"`
 	// PermissionMode overrides the configured permission mode. Optional.
@@ -62,6 +136,11 @@ type FollowUpArgs struct {
 	Prompt string `json:"prompt"`
 	// Context lists files or ranges to mention in the prompt. Optional.
 	Context []ContextRef `json:"context,omitempty"`
+	// Images are sent with the prompt. Optional.
+	Images []ImageRef `json:"images,omitempty"`
+	// OpenFiles are the URIs of the files open in the editor, listed in the
+	// prompt. Optional.
+	OpenFiles []string `json:"openFiles,omitempty"`
 	// Model overrides the configured model. Optional.
 	Model string `json:"model,omitempty"`
 	// PermissionMode overrides the configured permission mode. Optional.
@@ -125,6 +204,8 @@ type SendArgs struct {
 	Prompt string `json:"prompt"`
 	// Context lists files or ranges to mention in the message. Optional.
 	Context []ContextRef `json:"context,omitempty"`
+	// Images are sent with the message. Optional.
+	Images []ImageRef `json:"images,omitempty"`
 }
 
 // SendResult is the reply of claude.send.
@@ -182,6 +263,52 @@ type SetModelArgs struct {
 type SetModelResult struct {
 	// Model is the model as claude resolved it ("claude-sonnet-5-5").
 	Model string `json:"model"`
+}
+
+// CommandsArgs is arguments[0] of claude.commands. Optional.
+type CommandsArgs struct {
+	// WorkspaceFolder is the URI of the folder whose commands to list
+	// (claude reads the folder's .claude/commands). Optional: default the
+	// first workspace folder.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+}
+
+// CommandsResult is the reply of claude.commands: claude's slash commands
+// in the folder and the models it offers, as claude lists them in its
+// answer to initialize. A prompt that starts with "/" runs a command.
+type CommandsResult struct {
+	// Commands are the slash commands, in claude's order (built-in ones
+	// and the skills claude ships first, then the folder's and the user's).
+	Commands []SlashCommand `json:"commands"`
+	// Models are the models claude offers (for claude.setModel and the
+	// model setting).
+	Models []ModelInfo `json:"models"`
+}
+
+// SlashCommand is one of claude's slash commands.
+type SlashCommand struct {
+	// Name is the command without its slash ("compact", "greet").
+	Name string `json:"name"`
+	// Description says what it does.
+	Description string `json:"description"`
+	// ArgumentHint shows its arguments ("<name>"). Optional.
+	ArgumentHint string `json:"argumentHint,omitempty"`
+	// Source is where it comes from: "builtin" (claude's own, and the skills
+	// it ships), "project" (the folder's .claude/commands), "user"
+	// (~/.claude/commands) or "custom" (a plugin's or another).
+	Source string `json:"source"`
+	// Aliases are other names of the command. Optional.
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+// ModelInfo is a model claude offers.
+type ModelInfo struct {
+	// Value is what claude.setModel and the model setting take ("sonnet").
+	Value string `json:"value"`
+	// DisplayName is the model's name for a person ("Sonnet").
+	DisplayName string `json:"displayName"`
+	// Description says what it is good for. Optional.
+	Description string `json:"description,omitempty"`
 }
 
 // TasksArgs is arguments[0] of claude.tasks. Optional: without it the

@@ -29,11 +29,14 @@ const (
 	// CommandSetModel changes a running task's model: SetModelArgs →
 	// SetModelResult.
 	CommandSetModel = "claude.setModel"
+	// CommandCommands lists claude's slash commands and models in a folder:
+	// CommandsArgs → CommandsResult.
+	CommandCommands = "claude.commands"
 )
 
 // Commands are the command names, in the order the bridge announces them.
 var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
-	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel}
+	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands}
 
 // Notifications the bridge sends to the editor.
 const (

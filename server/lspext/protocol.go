@@ -23,6 +23,7 @@ var CommandDefs = []CommandDef{
 	{CommandInterrupt, reflect.TypeFor[InterruptArgs](), results[InterruptResult]()},
 	{CommandSetPermissionMode, reflect.TypeFor[SetPermissionModeArgs](), results[SetPermissionModeResult]()},
 	{CommandSetModel, reflect.TypeFor[SetModelArgs](), results[SetModelResult]()},
+	{CommandCommands, reflect.TypeFor[CommandsArgs](), results[CommandsResult]()},
 }
 
 func results[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }

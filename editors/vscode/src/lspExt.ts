@@ -44,6 +44,10 @@ export interface RunArgs {
   workspaceFolder?: string;
   /** context lists files or ranges to mention in the prompt. Optional. */
   context?: ContextRef[];
+  /** images are sent with the prompt. Optional. */
+  images?: ImageRef[];
+  /** openFiles are the URIs of the files open in the editor, listed in the prompt (names only: claude reads what it needs). Optional. */
+  openFiles?: string[];
   /** model overrides the configured model (claude's --model). Optional. */
   model?: string;
   /** permissionMode overrides the configured permission mode. Optional. */
@@ -54,12 +58,14 @@ export interface RunArgs {
   taskId?: string;
 }
 
-/** ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). */
+/** ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef). */
 export interface ContextRef {
   /** uri is the file's file:// URI. */
   uri: string;
   /** range is the part of the file meant; optional: absent for the whole file. */
   range?: Range;
+  /** diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional. */
+  diagnostics?: Diagnostic[];
 }
 
 /** Range is a range in a text document, as in LSP: End is exclusive. */
@@ -76,6 +82,60 @@ export interface Position {
   line: number;
   /** character is the zero-based offset in the line, in UTF-16 code units. */
   character: number;
+}
+
+/** Diagnostic is LSP's Diagnostic: every field LSP 3.17 defines is accepted, so an editor can pass its own as they are. */
+export interface Diagnostic {
+  /** range is where the diagnostic applies. */
+  range: Range;
+  /** severity is 1 (error), 2 (warning), 3 (information) or 4 (hint). Optional. */
+  severity?: number;
+  /** code is the diagnostic's code, a number or a string. Optional. */
+  code?: unknown;
+  /** codeDescription links to the code's documentation. Optional. */
+  codeDescription?: CodeDescription;
+  /** source is what produced it ("compiler", "eslint"). Optional. */
+  source?: string;
+  /** message is the diagnostic's message. */
+  message: string;
+  /** tags are LSP's DiagnosticTags (1 unnecessary, 2 deprecated). Optional. */
+  tags?: number[];
+  /** relatedInformation is LSP's related locations and messages. Optional. */
+  relatedInformation?: DiagnosticRelated[];
+  /** data is the editor's own data, kept as it is. Optional. */
+  data?: unknown;
+}
+
+/** CodeDescription is LSP's CodeDescription. */
+export interface CodeDescription {
+  /** href is the URI of the code's documentation. */
+  href: string;
+}
+
+/** DiagnosticRelated is LSP's DiagnosticRelatedInformation. */
+export interface DiagnosticRelated {
+  /** location is where the related information is. */
+  location: Location;
+  /** message is the related information. */
+  message: string;
+}
+
+/** Location is LSP's Location: a range in a document. */
+export interface Location {
+  /** uri is the document's URI. */
+  uri: string;
+  /** range is the range in it. */
+  range: Range;
+}
+
+/** ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself). */
+export interface ImageRef {
+  /** uri is the file:// URI of an image file. Optional: give it or data. */
+  uri?: string;
+  /** data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri. */
+  data?: string;
+  /** mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ). */
+  mediaType?: string;
 }
 
 /** RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong. */
@@ -122,6 +182,10 @@ export interface FollowUpArgs {
   prompt: string;
   /** context lists files or ranges to mention in the prompt. Optional. */
   context?: ContextRef[];
+  /** images are sent with the prompt. Optional. */
+  images?: ImageRef[];
+  /** openFiles are the URIs of the files open in the editor, listed in the prompt. Optional. */
+  openFiles?: string[];
   /** model overrides the configured model. Optional. */
   model?: string;
   /** permissionMode overrides the configured permission mode. Optional. */
@@ -262,6 +326,8 @@ export interface SendArgs {
   prompt: string;
   /** context lists files or ranges to mention in the message. Optional. */
   context?: ContextRef[];
+  /** images are sent with the message. Optional. */
+  images?: ImageRef[];
 }
 
 /** SendResult is the reply of claude.send. */
@@ -308,6 +374,44 @@ export interface SetModelArgs {
 export interface SetModelResult {
   /** model is the model as claude resolved it ("claude-sonnet-5-5"). */
   model: string;
+}
+
+/** CommandsArgs is arguments[0] of claude.commands. Optional. */
+export interface CommandsArgs {
+  /** workspaceFolder is the URI of the folder whose commands to list (claude reads the folder's .claude/commands). Optional: default the first workspace folder. */
+  workspaceFolder?: string;
+}
+
+/** CommandsResult is the reply of claude.commands: claude's slash commands in the folder and the models it offers, as claude lists them in its answer to initialize. A prompt that starts with "/" runs a command. */
+export interface CommandsResult {
+  /** commands are the slash commands, in claude's order (built-in ones and the skills claude ships first, then the folder's and the user's). */
+  commands: SlashCommand[];
+  /** models are the models claude offers (for claude.setModel and the model setting). */
+  models: ModelInfo[];
+}
+
+/** SlashCommand is one of claude's slash commands. */
+export interface SlashCommand {
+  /** name is the command without its slash ("compact", "greet"). */
+  name: string;
+  /** description says what it does. */
+  description: string;
+  /** argumentHint shows its arguments ("<name>"). Optional. */
+  argumentHint?: string;
+  /** source is where it comes from: "builtin" (claude's own, and the skills it ships), "project" (the folder's .claude/commands), "user" (~/.claude/commands) or "custom" (a plugin's or another). */
+  source: string;
+  /** aliases are other names of the command. Optional. */
+  aliases?: string[];
+}
+
+/** ModelInfo is a model claude offers. */
+export interface ModelInfo {
+  /** value is what claude.setModel and the model setting take ("sonnet"). */
+  value: string;
+  /** displayName is the model's name for a person ("Sonnet"). */
+  displayName: string;
+  /** description says what it is good for. Optional. */
+  description?: string;
 }
 
 /** BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader. */
@@ -807,6 +911,8 @@ export interface CommandTypes {
   'claude.setPermissionMode': { args: SetPermissionModeArgs; result: SetPermissionModeResult };
   /** Changes a running task's model: SetModelArgs → SetModelResult. */
   'claude.setModel': { args: SetModelArgs; result: SetModelResult };
+  /** Lists claude's slash commands and models in a folder: CommandsArgs → CommandsResult. */
+  'claude.commands': { args: CommandsArgs | undefined; result: CommandsResult };
 }
 
 /** A command's name. */
@@ -823,6 +929,7 @@ export const COMMANDS = {
   interrupt: 'claude.interrupt',
   setPermissionMode: 'claude.setPermissionMode',
   setModel: 'claude.setModel',
+  commands: 'claude.commands',
 } as const satisfies Record<string, Command>;
 
 /** The notifications the bridge sends, with their params. */

@@ -258,7 +258,8 @@ var constValues = map[string]string{
 	"CommandTasks": lspext.CommandTasks, "CommandAuthStatus": lspext.CommandAuthStatus,
 	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
 	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
-	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"CommandCommands": lspext.CommandCommands,
+	"MethodEvent":     lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
 	"MethodPlan": lspext.MethodPlan,
 }

@@ -97,15 +97,18 @@
 ---@field prompt string prompt is what the task should do. Required, not blank.
 ---@field workspaceFolder? string workspaceFolder is the URI of the workspace folder to run in. Optional: default the folder holding context[0], else the first folder. A folder that is not one of the editor's workspace folders is refused (-32602).
 ---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the prompt. Optional.
+---@field images? claude_bridge.ImageRef[] images are sent with the prompt. Optional.
+---@field openFiles? string[] openFiles are the URIs of the files open in the editor, listed in the prompt (names only: claude reads what it needs). Optional.
 ---@field model? string model overrides the configured model (claude's --model). Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field sessionId? string sessionId resumes that conversation (claude's --resume). Optional.
 ---@field taskId? string taskId is the id the new task gets; it must be unused. Optional: default one the bridge generates. Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
 
---- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line).
+--- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef).
 ---@class claude_bridge.ContextRef
 ---@field uri string uri is the file's file:// URI.
 ---@field range? claude_bridge.Range range is the part of the file meant; optional: absent for the whole file.
+---@field diagnostics? claude_bridge.Diagnostic[] diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional.
 
 --- Range is a range in a text document, as in LSP: End is exclusive.
 ---@class claude_bridge.Range
@@ -116,6 +119,38 @@
 ---@class claude_bridge.Position
 ---@field line integer line is the zero-based line number.
 ---@field character integer character is the zero-based offset in the line, in UTF-16 code units.
+
+--- Diagnostic is LSP's Diagnostic: every field LSP 3.17 defines is accepted, so an editor can pass its own as they are.
+---@class claude_bridge.Diagnostic
+---@field range claude_bridge.Range range is where the diagnostic applies.
+---@field severity? integer severity is 1 (error), 2 (warning), 3 (information) or 4 (hint). Optional.
+---@field code? any code is the diagnostic's code, a number or a string. Optional.
+---@field codeDescription? claude_bridge.CodeDescription codeDescription links to the code's documentation. Optional.
+---@field source? string source is what produced it ("compiler", "eslint"). Optional.
+---@field message string message is the diagnostic's message.
+---@field tags? integer[] tags are LSP's DiagnosticTags (1 unnecessary, 2 deprecated). Optional.
+---@field relatedInformation? claude_bridge.DiagnosticRelated[] relatedInformation is LSP's related locations and messages. Optional.
+---@field data? any data is the editor's own data, kept as it is. Optional.
+
+--- CodeDescription is LSP's CodeDescription.
+---@class claude_bridge.CodeDescription
+---@field href string href is the URI of the code's documentation.
+
+--- DiagnosticRelated is LSP's DiagnosticRelatedInformation.
+---@class claude_bridge.DiagnosticRelated
+---@field location claude_bridge.Location location is where the related information is.
+---@field message string message is the related information.
+
+--- Location is LSP's Location: a range in a document.
+---@class claude_bridge.Location
+---@field uri string uri is the document's URI.
+---@field range claude_bridge.Range range is the range in it.
+
+--- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
+---@class claude_bridge.ImageRef
+---@field uri? string uri is the file:// URI of an image file. Optional: give it or data.
+---@field data? string data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri.
+---@field mediaType? string mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ).
 
 --- RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong.
 ---@class claude_bridge.RunResult
@@ -143,6 +178,8 @@
 ---@field sessionId? string sessionId is the conversation to continue. Optional when TaskID is given.
 ---@field prompt string prompt is the next message. Required, not blank.
 ---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the prompt. Optional.
+---@field images? claude_bridge.ImageRef[] images are sent with the prompt. Optional.
+---@field openFiles? string[] openFiles are the URIs of the files open in the editor, listed in the prompt. Optional.
 ---@field model? string model overrides the configured model. Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
@@ -221,6 +258,7 @@
 ---@field taskId string taskId is the running task. Required.
 ---@field prompt string prompt is the message. Required, not blank.
 ---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the message. Optional.
+---@field images? claude_bridge.ImageRef[] images are sent with the message. Optional.
 
 --- SendResult is the reply of claude.send.
 ---@class claude_bridge.SendResult
@@ -251,6 +289,29 @@
 --- SetModelResult is the reply of claude.setModel.
 ---@class claude_bridge.SetModelResult
 ---@field model string model is the model as claude resolved it ("claude-sonnet-5-5").
+
+--- CommandsArgs is arguments[0] of claude.commands. Optional.
+---@class claude_bridge.CommandsArgs
+---@field workspaceFolder? string workspaceFolder is the URI of the folder whose commands to list (claude reads the folder's .claude/commands). Optional: default the first workspace folder.
+
+--- CommandsResult is the reply of claude.commands: claude's slash commands in the folder and the models it offers, as claude lists them in its answer to initialize. A prompt that starts with "/" runs a command.
+---@class claude_bridge.CommandsResult
+---@field commands claude_bridge.SlashCommand[] commands are the slash commands, in claude's order (built-in ones and the skills claude ships first, then the folder's and the user's).
+---@field models claude_bridge.ModelInfo[] models are the models claude offers (for claude.setModel and the model setting).
+
+--- SlashCommand is one of claude's slash commands.
+---@class claude_bridge.SlashCommand
+---@field name string name is the command without its slash ("compact", "greet").
+---@field description string description says what it does.
+---@field argumentHint? string argumentHint shows its arguments ("<name>"). Optional.
+---@field source string source is where it comes from: "builtin" (claude's own, and the skills it ships), "project" (the folder's .claude/commands), "user" (~/.claude/commands) or "custom" (a plugin's or another).
+---@field aliases? string[] aliases are other names of the command. Optional.
+
+--- ModelInfo is a model claude offers.
+---@class claude_bridge.ModelInfo
+---@field value string value is what claude.setModel and the model setting take ("sonnet").
+---@field displayName string displayName is the model's name for a person ("Sonnet").
+---@field description? string description says what it is good for. Optional.
 
 --- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
 ---@alias claude_bridge.BridgeEvent
@@ -544,6 +605,7 @@ M.commands = {
   interrupt = 'claude.interrupt', -- arguments[0]: claude_bridge.InterruptArgs; reply: claude_bridge.InterruptResult
   set_permission_mode = 'claude.setPermissionMode', -- arguments[0]: claude_bridge.SetPermissionModeArgs; reply: claude_bridge.SetPermissionModeResult
   set_model = 'claude.setModel', -- arguments[0]: claude_bridge.SetModelArgs; reply: claude_bridge.SetModelResult
+  commands = 'claude.commands', -- arguments[0] (optional): claude_bridge.CommandsArgs; reply: claude_bridge.CommandsResult
 }
 
 --- The notifications the bridge sends, by short name.
