@@ -77,9 +77,7 @@ type cachedCommands struct {
 // list is cached per folder until the configuration or a command folder
 // changes.
 func (m *Manager) Commands(ctx context.Context, workspace string, opts Options) (CommandList, error) {
-	cfg := m.cfg()
-	home := envLookup(cfg.Env)("HOME")
-	stamp, newest := commandFolders(workspace, home)
+	stamp, newest := commandFolders(workspace, m.ClaudeHome())
 	c := &m.commands
 	c.mu.Lock()
 	general := c.general

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/claude-bridge/claude-bridge/runner/stream"
@@ -298,4 +299,14 @@ func (m *Manager) Conversation(taskID, sessionID string) *Task {
 		}
 	}
 	return nil
+}
+
+// ClaudeHome is the home directory claude runs with (its HOME), where it
+// keeps its conversations (runner/sessions).
+func (m *Manager) ClaudeHome() string {
+	if h := envLookup(m.cfg().Env)("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
 }

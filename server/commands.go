@@ -134,8 +134,21 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 	if err != nil {
 		return nil, invalidParams("%v", err)
 	}
-	if workspace == "" {
-		f, r, err := s.folderFor("", nil)
+	switch {
+	case a.WorkspaceFolder != "":
+		f, r, err := s.folderFor(a.WorkspaceFolder, nil)
+		if err != nil {
+			return nil, err
+		}
+		workspace, roots = f.Path, r
+	case workspace == "":
+		// A conversation the bridge did not run: in the folder whose
+		// conversations claude keeps it with (one started in a terminal).
+		requested := ""
+		if f, _, ok := s.sessionFolder(session, ""); ok {
+			requested = f.URI
+		}
+		f, r, err := s.folderFor(requested, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -886,5 +887,86 @@ func TestSlashCommandsListedAndRun(t *testing.T) {
 	write(filepath.Join(b.ws(0), ".claude", "commands", "later.md"), "Later.\n")
 	if err := b.command(lspext.CommandCommands, map[string]any{}, &again); err == nil || !strings.Contains(err.Error(), "could not start claude") {
 		t.Errorf("after a new command file: %v", err)
+	}
+}
+
+// TestTerminalSessionListedAndResumed: a conversation started with
+// `claude -p` in a terminal, in the second workspace folder, is listed by
+// claude.sessions (first prompt, turns, last activity), its transcript is
+// read from claude's store, and claude.followUp {sessionId} resumes it in
+// that folder: the API gets the earlier conversation.
+func TestTerminalSessionListedAndResumed(t *testing.T) {
+	b := startBridge(t, bridgeOpts{folders: 2, turns: []fakeapi.Turn{fakeapi.Text("The greeting prints hello."), fakeapi.Text("Resumed.")}})
+	ws := b.ws(1)
+	helper := fakeapi.WriteKeyHelper(t, t.TempDir(), testKey)
+	cmd := exec.Command(fakeapi.ClaudePath(t), "-p", "Explain the greeting code please", "--settings", `{"apiKeyHelper":"`+helper+`"}`)
+	cmd.Dir = ws
+	cmd.Env = fakeapi.ClaudeEnv(b.home, b.api.URL())
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "The greeting prints hello.") {
+		t.Fatalf("claude -p: %v\n%s", err, out)
+	}
+	var list lspext.SessionsResult
+	if err := b.command(lspext.CommandSessions, map[string]any{}, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Sessions) != 1 {
+		t.Fatalf("sessions = %+v", list.Sessions)
+	}
+	s := list.Sessions[0]
+	at, err := time.Parse(time.RFC3339Nano, s.LastActivity)
+	if s.FirstPrompt != "Explain the greeting code please" || s.LastPrompt != s.FirstPrompt || s.Turns != 1 || s.WorkspaceFolder != "file://"+ws ||
+		err != nil || time.Since(at) > time.Minute || s.SessionID == "" {
+		t.Errorf("session = %+v", s)
+	}
+	if err := b.command(lspext.CommandSessions, map[string]any{"workspaceFolder": "file://" + b.ws(0)}, &list); err != nil || len(list.Sessions) != 0 {
+		t.Errorf("the first folder's sessions: %+v %v", list.Sessions, err)
+	}
+
+	m, err := b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandTranscript, "arguments": []any{map[string]any{"sessionId": s.SessionID}}}).Wait(30 * time.Second)
+	if err != nil || m.Error != nil {
+		t.Fatalf("claude.transcript: %v %+v", err, m.Error)
+	}
+	var tr struct {
+		SessionID string            `json:"sessionId"`
+		Title     string            `json:"title"`
+		Events    []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(m.Result, &tr); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, raw := range tr.Events {
+		ev, err := lspext.DecodeEvent(raw)
+		if err != nil {
+			t.Fatalf("transcript event: %v", err)
+		}
+		kinds = append(kinds, string(ev.EventKind()))
+		if u, ok := ev.(*lspext.UserMessageEvent); ok && u.Text != "Explain the greeting code please" {
+			t.Errorf("prompt event = %+v", u)
+		}
+		if te, ok := ev.(*lspext.TextEvent); ok && te.Text != "The greeting prints hello." {
+			t.Errorf("text event = %+v", te)
+		}
+		if h := ev.Head(); h.TaskID != s.SessionID {
+			t.Errorf("event header %+v", h)
+		}
+	}
+	if strings.Join(kinds, ",") != "userMessage,text" || tr.Title != "Explain the greeting code please" {
+		t.Errorf("transcript: %q %v", tr.Title, kinds)
+	}
+
+	res := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"sessionId": s.SessionID, "prompt": "And now the next step", "newTaskId": "r"}}}))
+	if res.Status != "completed" || res.Result != "Resumed." || res.SessionID != s.SessionID {
+		t.Fatalf("follow-up = %+v", res)
+	}
+	if last := userText(b, -1); !strings.Contains(last, "Explain the greeting code please") || !strings.Contains(last, "And now the next step") {
+		t.Errorf("the resumed request lacks the conversation: %s", last)
+	}
+	if q := lsptest.Last[*lspext.StartedEvent](b.client.Events(t, "r")); q == nil || q.Cwd != ws {
+		t.Errorf("resumed in %+v, want %s", q, ws)
+	}
+	if err := b.command(lspext.CommandSessions, map[string]any{}, &list); err != nil || len(list.Sessions) != 1 || list.Sessions[0].Turns != 2 {
+		t.Errorf("after the follow-up: %+v %v", list.Sessions, err)
 	}
 }

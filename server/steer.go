@@ -52,7 +52,7 @@ func (s *Server) send(ctx context.Context, a lspext.SendArgs) (*lspext.SendResul
 	return &lspext.SendResult{Sent: true}, nil
 }
 
-func (s *Server) interrupt(a lspext.InterruptArgs) (*lspext.InterruptResult, error) {
+func (s *Server) interrupt(_ context.Context, a lspext.InterruptArgs) (*lspext.InterruptResult, error) {
 	t, err := s.runningTask(lspext.CommandInterrupt, a.TaskID)
 	if err != nil {
 		return nil, err

@@ -148,6 +148,11 @@ type FollowUpArgs struct {
 	// NewTaskID is the id the new task gets, like taskId in claude.run. Optional:
 	// default one the bridge generates.
 	NewTaskID string `json:"newTaskId,omitempty"`
+	// WorkspaceFolder is the URI of the folder to continue a session in.
+	// Optional: default the folder of the task, else the workspace folder
+	// whose conversations (claude.sessions) hold the session, else the
+	// first.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
 }
 
 // RunResult is the reply of claude.run and claude.followUp. It comes when
@@ -309,6 +314,64 @@ type ModelInfo struct {
 	DisplayName string `json:"displayName"`
 	// Description says what it is good for. Optional.
 	Description string `json:"description,omitempty"`
+}
+
+// SessionsArgs is arguments[0] of claude.sessions. Optional.
+type SessionsArgs struct {
+	// WorkspaceFolder is the URI of the folder whose conversations to list.
+	// Optional: default every workspace folder.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+}
+
+// SessionsResult is the reply of claude.sessions: the past conversations
+// claude keeps for the folders (~/.claude/projects), those started in a
+// terminal included, most recent first (at most 100 a folder).
+type SessionsResult struct {
+	// Sessions are the conversations.
+	Sessions []SessionInfo `json:"sessions"`
+}
+
+// SessionInfo is one past conversation.
+type SessionInfo struct {
+	// SessionID is claude's id of the conversation (claude.followUp's
+	// sessionId, claude.transcript's).
+	SessionID string `json:"sessionId"`
+	// Title is its title (a /rename, or claude's summary). Optional: absent
+	// when it has none.
+	Title string `json:"title,omitempty"`
+	// FirstPrompt is the user's first prompt.
+	FirstPrompt string `json:"firstPrompt"`
+	// LastPrompt is the user's last prompt.
+	LastPrompt string `json:"lastPrompt"`
+	// LastActivity is when it last changed, RFC 3339 in UTC.
+	LastActivity string `json:"lastActivity"`
+	// Turns counts the user's prompts.
+	Turns int `json:"turns"`
+	// WorkspaceFolder is the URI of the folder it ran in.
+	WorkspaceFolder string `json:"workspaceFolder"`
+}
+
+// TranscriptArgs is arguments[0] of claude.transcript.
+type TranscriptArgs struct {
+	// SessionID is the conversation. Required.
+	SessionID string `json:"sessionId"`
+	// WorkspaceFolder is the URI of the folder it ran in. Optional: default
+	// the workspace folder whose conversations hold it.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+}
+
+// TranscriptResult is the reply of claude.transcript: a past conversation
+// as claude keeps it, read (never changed) from claude's store, as the
+// events a task would have sent: userMessage for the user's prompts, text
+// and thinking, toolUse and toolResult, in order. Their taskId is the
+// session id and seq counts from 1.
+type TranscriptResult struct {
+	// SessionID is the conversation.
+	SessionID string `json:"sessionId"`
+	// Title is its title, else its first prompt.
+	Title string `json:"title"`
+	// Events are its steps.
+	Events []Event `json:"events"`
 }
 
 // TasksArgs is arguments[0] of claude.tasks. Optional: without it the

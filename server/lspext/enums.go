@@ -32,11 +32,18 @@ const (
 	// CommandCommands lists claude's slash commands and models in a folder:
 	// CommandsArgs → CommandsResult.
 	CommandCommands = "claude.commands"
+	// CommandSessions lists past conversations: SessionsArgs →
+	// SessionsResult.
+	CommandSessions = "claude.sessions"
+	// CommandTranscript reads a past conversation: TranscriptArgs →
+	// TranscriptResult.
+	CommandTranscript = "claude.transcript"
 )
 
 // Commands are the command names, in the order the bridge announces them.
 var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
-	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands}
+	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands,
+	CommandSessions, CommandTranscript}
 
 // Notifications the bridge sends to the editor.
 const (

@@ -24,6 +24,8 @@ var CommandDefs = []CommandDef{
 	{CommandSetPermissionMode, reflect.TypeFor[SetPermissionModeArgs](), results[SetPermissionModeResult]()},
 	{CommandSetModel, reflect.TypeFor[SetModelArgs](), results[SetModelResult]()},
 	{CommandCommands, reflect.TypeFor[CommandsArgs](), results[CommandsResult]()},
+	{CommandSessions, reflect.TypeFor[SessionsArgs](), results[SessionsResult]()},
+	{CommandTranscript, reflect.TypeFor[TranscriptArgs](), results[TranscriptResult]()},
 }
 
 func results[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }

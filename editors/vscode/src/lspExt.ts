@@ -192,6 +192,8 @@ export interface FollowUpArgs {
   permissionMode?: PermissionMode;
   /** newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates. */
   newTaskId?: string;
+  /** workspaceFolder is the URI of the folder to continue a session in. Optional: default the folder of the task, else the workspace folder whose conversations (claude.sessions) hold the session, else the first. */
+  workspaceFolder?: string;
 }
 
 /** TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo. */
@@ -412,6 +414,54 @@ export interface ModelInfo {
   displayName: string;
   /** description says what it is good for. Optional. */
   description?: string;
+}
+
+/** SessionsArgs is arguments[0] of claude.sessions. Optional. */
+export interface SessionsArgs {
+  /** workspaceFolder is the URI of the folder whose conversations to list. Optional: default every workspace folder. */
+  workspaceFolder?: string;
+}
+
+/** SessionsResult is the reply of claude.sessions: the past conversations claude keeps for the folders (~/.claude/projects), those started in a terminal included, most recent first (at most 100 a folder). */
+export interface SessionsResult {
+  /** sessions are the conversations. */
+  sessions: SessionInfo[];
+}
+
+/** SessionInfo is one past conversation. */
+export interface SessionInfo {
+  /** sessionId is claude's id of the conversation (claude.followUp's sessionId, claude.transcript's). */
+  sessionId: string;
+  /** title is its title (a /rename, or claude's summary). Optional: absent when it has none. */
+  title?: string;
+  /** firstPrompt is the user's first prompt. */
+  firstPrompt: string;
+  /** lastPrompt is the user's last prompt. */
+  lastPrompt: string;
+  /** lastActivity is when it last changed, RFC 3339 in UTC. */
+  lastActivity: string;
+  /** turns counts the user's prompts. */
+  turns: number;
+  /** workspaceFolder is the URI of the folder it ran in. */
+  workspaceFolder: string;
+}
+
+/** TranscriptArgs is arguments[0] of claude.transcript. */
+export interface TranscriptArgs {
+  /** sessionId is the conversation. Required. */
+  sessionId: string;
+  /** workspaceFolder is the URI of the folder it ran in. Optional: default the workspace folder whose conversations hold it. */
+  workspaceFolder?: string;
+}
+
+/** TranscriptResult is the reply of claude.transcript: a past conversation as claude keeps it, read (never changed) from claude's store, as the events a task would have sent: userMessage for the user's prompts, text and thinking, toolUse and toolResult, in order. Their taskId is the session id and seq counts from 1. */
+export interface TranscriptResult {
+  /** sessionId is the conversation. */
+  sessionId: string;
+  /** title is its title, else its first prompt. */
+  title: string;
+  /** events are its steps. */
+  events: BridgeEvent[];
 }
 
 /** BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader. */
@@ -913,6 +963,10 @@ export interface CommandTypes {
   'claude.setModel': { args: SetModelArgs; result: SetModelResult };
   /** Lists claude's slash commands and models in a folder: CommandsArgs → CommandsResult. */
   'claude.commands': { args: CommandsArgs | undefined; result: CommandsResult };
+  /** Lists past conversations: SessionsArgs → SessionsResult. */
+  'claude.sessions': { args: SessionsArgs | undefined; result: SessionsResult };
+  /** Reads a past conversation: TranscriptArgs → TranscriptResult. */
+  'claude.transcript': { args: TranscriptArgs; result: TranscriptResult };
 }
 
 /** A command's name. */
@@ -930,6 +984,8 @@ export const COMMANDS = {
   setPermissionMode: 'claude.setPermissionMode',
   setModel: 'claude.setModel',
   commands: 'claude.commands',
+  sessions: 'claude.sessions',
+  transcript: 'claude.transcript',
 } as const satisfies Record<string, Command>;
 
 /** The notifications the bridge sends, with their params. */

@@ -101,6 +101,9 @@ func build(d *docs) (*protocol, error) {
 			if t == reflect.TypeFor[json.RawMessage]() {
 				return &jsonschema.Schema{Type: "object"}
 			}
+			if t == reflect.TypeFor[lspext.Event]() {
+				return ref(eventUnion) // the union of the event types, built below
+			}
 			return nil
 		},
 		LookupComment: func(t reflect.Type, field string) string {
@@ -258,8 +261,8 @@ var constValues = map[string]string{
 	"CommandTasks": lspext.CommandTasks, "CommandAuthStatus": lspext.CommandAuthStatus,
 	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
 	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
-	"CommandCommands": lspext.CommandCommands,
-	"MethodEvent":     lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"CommandCommands": lspext.CommandCommands, "CommandSessions": lspext.CommandSessions, "CommandTranscript": lspext.CommandTranscript,
+	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
 	"MethodPlan": lspext.MethodPlan,
 }

@@ -183,6 +183,7 @@
 ---@field model? string model overrides the configured model. Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
+---@field workspaceFolder? string workspaceFolder is the URI of the folder to continue a session in. Optional: default the folder of the task, else the workspace folder whose conversations (claude.sessions) hold the session, else the first.
 
 --- TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo.
 ---@class claude_bridge.TasksArgs
@@ -312,6 +313,35 @@
 ---@field value string value is what claude.setModel and the model setting take ("sonnet").
 ---@field displayName string displayName is the model's name for a person ("Sonnet").
 ---@field description? string description says what it is good for. Optional.
+
+--- SessionsArgs is arguments[0] of claude.sessions. Optional.
+---@class claude_bridge.SessionsArgs
+---@field workspaceFolder? string workspaceFolder is the URI of the folder whose conversations to list. Optional: default every workspace folder.
+
+--- SessionsResult is the reply of claude.sessions: the past conversations claude keeps for the folders (~/.claude/projects), those started in a terminal included, most recent first (at most 100 a folder).
+---@class claude_bridge.SessionsResult
+---@field sessions claude_bridge.SessionInfo[] sessions are the conversations.
+
+--- SessionInfo is one past conversation.
+---@class claude_bridge.SessionInfo
+---@field sessionId string sessionId is claude's id of the conversation (claude.followUp's sessionId, claude.transcript's).
+---@field title? string title is its title (a /rename, or claude's summary). Optional: absent when it has none.
+---@field firstPrompt string firstPrompt is the user's first prompt.
+---@field lastPrompt string lastPrompt is the user's last prompt.
+---@field lastActivity string lastActivity is when it last changed, RFC 3339 in UTC.
+---@field turns integer turns counts the user's prompts.
+---@field workspaceFolder string workspaceFolder is the URI of the folder it ran in.
+
+--- TranscriptArgs is arguments[0] of claude.transcript.
+---@class claude_bridge.TranscriptArgs
+---@field sessionId string sessionId is the conversation. Required.
+---@field workspaceFolder? string workspaceFolder is the URI of the folder it ran in. Optional: default the workspace folder whose conversations hold it.
+
+--- TranscriptResult is the reply of claude.transcript: a past conversation as claude keeps it, read (never changed) from claude's store, as the events a task would have sent: userMessage for the user's prompts, text and thinking, toolUse and toolResult, in order. Their taskId is the session id and seq counts from 1.
+---@class claude_bridge.TranscriptResult
+---@field sessionId string sessionId is the conversation.
+---@field title string title is its title, else its first prompt.
+---@field events claude_bridge.BridgeEvent[] events are its steps.
 
 --- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
 ---@alias claude_bridge.BridgeEvent
@@ -606,6 +636,8 @@ M.commands = {
   set_permission_mode = 'claude.setPermissionMode', -- arguments[0]: claude_bridge.SetPermissionModeArgs; reply: claude_bridge.SetPermissionModeResult
   set_model = 'claude.setModel', -- arguments[0]: claude_bridge.SetModelArgs; reply: claude_bridge.SetModelResult
   commands = 'claude.commands', -- arguments[0] (optional): claude_bridge.CommandsArgs; reply: claude_bridge.CommandsResult
+  sessions = 'claude.sessions', -- arguments[0] (optional): claude_bridge.SessionsArgs; reply: claude_bridge.SessionsResult
+  transcript = 'claude.transcript', -- arguments[0]: claude_bridge.TranscriptArgs; reply: claude_bridge.TranscriptResult
 }
 
 --- The notifications the bridge sends, by short name.
