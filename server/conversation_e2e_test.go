@@ -765,7 +765,10 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 	if err := os.WriteFile(notImage, []byte("just text"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	big := base64.StdEncoding.EncodeToString(append(append([]byte{}, tinyPNG...), make([]byte, 21<<20)...))
+	big := filepath.Join(b.ws(0), "big.png") // 21 MiB, sparse
+	if err := os.WriteFile(big, tinyPNG, 0o644); err != nil || os.Truncate(big, 21<<20) != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		images []any
 		want   string
@@ -774,7 +777,7 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, "no such file"},
 		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}}, `mediaType "image/bmp"`},
 		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, "data is not base64"},
-		{[]any{map[string]any{"data": big, "mediaType": "image/png"}}, "larger than 20 MiB"},
+		{[]any{map[string]any{"uri": "file://" + big}}, "larger than 20 MiB"},
 		{[]any{map[string]any{}}, "give uri, or data and mediaType"},
 	} {
 		err := b.command("claude.run", map[string]any{"prompt": "look", "images": c.images}, nil)
