@@ -35,14 +35,30 @@ func (s *Server) askQuestions(ctx context.Context, taskID string, req runner.Que
 // askAll sends claude/ask.
 func (s *Server) askAll(ctx context.Context, taskID string, req runner.QuestionRequest) (map[string]string, string) {
 	params := &lspext.AskParams{TaskID: taskID, ToolUseID: req.ToolUseID, Questions: questionsOf(req.Questions)}
+	later, forget := s.deferred.open(taskID, req.ToolUseID)
+	defer forget()
 	var res *lspext.AskResult
 	if err := s.call(ctx, lspext.MethodAsk, params, &res); err != nil {
 		return nil, s.unanswered(ctx, lspext.MethodAsk, err)
 	}
-	if res == nil || len(res.Answers) == 0 {
+	answers := map[string]string(nil)
+	if res != nil {
+		answers = res.Answers
+	}
+	if res != nil && res.Deferred {
+		a, err := s.awaitDeferred(ctx, lspext.MethodAsk, later)
+		if err != nil {
+			return nil, s.unanswered(ctx, lspext.MethodAsk, err)
+		}
+		answers = a.Answers
+		if a.Dismissed {
+			answers = nil
+		}
+	}
+	if len(answers) == 0 {
 		return nil, "dismissed in the editor"
 	}
-	return res.Answers, ""
+	return answers, ""
 }
 
 // askOneByOne asks each question with window/showMessageRequest, the way

@@ -9,7 +9,8 @@ import (
 
 // conversationCommand serves the commands beyond running a task: steering
 // one (steer.go), claude's slash commands (slash.go), past sessions
-// (sessions.go); ok false for another command.
+// (sessions.go), deferred answers (answer.go); ok false for another
+// command.
 func (s *Server) conversationCommand(ctx context.Context, cmd string, arg json.RawMessage) (res any, ok bool, err error) {
 	var h func() (any, error)
 	switch cmd {
@@ -27,6 +28,8 @@ func (s *Server) conversationCommand(ctx context.Context, cmd string, arg json.R
 		h = serve(ctx, cmd, arg, s.sessions)
 	case lspext.CommandTranscript:
 		h = serve(ctx, cmd, arg, s.transcript)
+	case lspext.CommandAnswer:
+		h = serve(ctx, cmd, arg, s.answer)
 	default:
 		return nil, false, nil
 	}

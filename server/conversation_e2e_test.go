@@ -973,3 +973,47 @@ func TestTerminalSessionListedAndResumed(t *testing.T) {
 		t.Errorf("after the follow-up: %+v %v", list.Sessions, err)
 	}
 }
+
+// TestDeferredAnswers: an editor that replies {"deferred": true} to
+// claude/ask and claude/plan (its handlers must return at once) answers
+// later with claude.answer; the answers reach claude as if given in the
+// reply. An answer for a call nobody waits for is not accepted.
+func TestDeferredAnswers(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"ask": true, "plan": true})})
+	b.api.SetTurns(append([]fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions)}, planTurns(b.ws(0))...))
+	answer := func(args map[string]any) {
+		go func() { // the editor answers once the user has: after its reply
+			var r lspext.AnswerResult
+			if err := b.command(lspext.CommandAnswer, args, &r); err != nil || !r.Accepted {
+				t.Errorf("claude.answer %v: %+v %v", args, r, err)
+			}
+		}()
+	}
+	b.client.Handle(lspext.MethodAsk, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.AskParams](t, lspext.MethodAsk, p)
+		answer(map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, "answers": map[string]string{"Which color should the button be?": "Red"}})
+		return &lspext.AskResult{Deferred: true}, nil
+	})
+	b.client.Handle(lspext.MethodPlan, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.PlanParams](t, lspext.MethodPlan, p)
+		answer(map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, "plan": map[string]any{"decision": "approve", "permissionMode": "acceptEdits"}})
+		return &lspext.PlanResult{Deferred: true}, nil
+	})
+	res := b.result(b.run(map[string]any{"prompt": "ask, then plan", "taskId": "df", "permissionMode": "plan"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_0_0"); !strings.Contains(text, `"Which color should the button be?"="Red"`) {
+		t.Errorf("question result: %q", text)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_2_0"); !strings.Contains(text, "User has approved your plan") {
+		t.Errorf("plan result: %q", text)
+	}
+	if m := lsptest.Last[*lspext.ModeEvent](b.client.Events(t, "df")); m == nil || m.PermissionMode != "acceptEdits" {
+		t.Errorf("mode event = %+v", m)
+	}
+	var r lspext.AnswerResult
+	if err := b.command(lspext.CommandAnswer, map[string]any{"taskId": "df", "toolUseId": "toolu_0_0", "answers": map[string]string{"x": "y"}}, &r); err != nil || r.Accepted {
+		t.Errorf("an answer nobody waits for: %+v %v", r, err)
+	}
+}

@@ -54,10 +54,22 @@ func (s *Server) decidePlan(ctx context.Context, taskID string, req runner.PlanR
 	caps := s.caps
 	s.mu.Unlock()
 	if caps.bridge.Plan {
+		later, forget := s.deferred.open(taskID, req.ToolUseID)
+		defer forget()
 		var res *lspext.PlanResult
 		params := &lspext.PlanParams{TaskID: taskID, ToolUseID: req.ToolUseID, Plan: req.Plan, URI: uri}
 		if err := s.call(ctx, lspext.MethodPlan, params, &res); err != nil {
 			return runner.PlanDecision{Reason: s.unanswered(ctx, lspext.MethodPlan, err)}
+		}
+		if res != nil && res.Deferred {
+			a, err := s.awaitDeferred(ctx, lspext.MethodPlan, later)
+			if err != nil {
+				return runner.PlanDecision{Reason: s.unanswered(ctx, lspext.MethodPlan, err)}
+			}
+			res = a.Plan
+			if a.Dismissed {
+				res = nil
+			}
 		}
 		if res == nil {
 			return runner.PlanDecision{Reason: "dismissed in the editor"}

@@ -129,6 +129,8 @@ type Server struct {
 	tasks          map[string]*taskView // running tasks by id
 	tokens         map[string]string    // progress token → task id
 	shutdownOK     bool
+
+	deferred deferredQuestions // claude/ask and claude/plan answered later (answer.go; own lock)
 }
 
 // cancels maps a key to the cancel functions of everything in flight

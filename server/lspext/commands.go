@@ -374,6 +374,30 @@ type TranscriptResult struct {
 	Events []Event `json:"events"`
 }
 
+// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask
+// or claude/plan request the editor deferred (replied {"deferred": true}).
+type AnswerArgs struct {
+	// TaskID is the task that asked. Required.
+	TaskID string `json:"taskId"`
+	// ToolUseID is the call asked about (the request's toolUseId). Required.
+	ToolUseID string `json:"toolUseId"`
+	// Answers answers a claude/ask, as AskResult.answers; none, or
+	// dismissed, leaves the questions unanswered. Optional.
+	Answers map[string]string `json:"answers,omitempty"`
+	// Plan answers a claude/plan, as its PlanResult would. Optional.
+	Plan *PlanResult `json:"plan,omitempty"`
+	// Dismissed is true when the user closed the question without
+	// answering (claude is told; for a plan: keep planning). Optional.
+	Dismissed bool `json:"dismissed,omitempty"`
+}
+
+// AnswerResult is the reply of claude.answer.
+type AnswerResult struct {
+	// Accepted is false when no deferred question waits for that call any
+	// more (it was answered, withdrawn, or timed out).
+	Accepted bool `json:"accepted"`
+}
+
 // TasksArgs is arguments[0] of claude.tasks. Optional: without it the
 // reply is the array of TaskInfo.
 type TasksArgs struct {

@@ -38,12 +38,15 @@ const (
 	// CommandTranscript reads a past conversation: TranscriptArgs →
 	// TranscriptResult.
 	CommandTranscript = "claude.transcript"
+	// CommandAnswer answers a claude/ask or claude/plan the editor
+	// deferred: AnswerArgs → AnswerResult.
+	CommandAnswer = "claude.answer"
 )
 
 // Commands are the command names, in the order the bridge announces them.
 var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
 	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands,
-	CommandSessions, CommandTranscript}
+	CommandSessions, CommandTranscript, CommandAnswer}
 
 // Notifications the bridge sends to the editor.
 const (

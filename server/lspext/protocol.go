@@ -26,6 +26,7 @@ var CommandDefs = []CommandDef{
 	{CommandCommands, reflect.TypeFor[CommandsArgs](), results[CommandsResult]()},
 	{CommandSessions, reflect.TypeFor[SessionsArgs](), results[SessionsResult]()},
 	{CommandTranscript, reflect.TypeFor[TranscriptArgs](), results[TranscriptResult]()},
+	{CommandAnswer, reflect.TypeFor[AnswerArgs](), results[AnswerResult]()},
 }
 
 func results[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }

@@ -94,6 +94,10 @@ type AskResult struct {
 	// answered" for labels, "The user answered: … Read the answers
 	// carefully" when an answer is text of the user's own.)
 	Answers map[string]string `json:"answers"`
+	// Deferred is true when the editor answers later, with claude.answer
+	// (an editor whose request handlers must return at once: Neovim before
+	// 0.10). Answers is then ignored. Optional.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
@@ -120,8 +124,8 @@ type PlanParams struct {
 
 // PlanResult is the editor's reply to claude/plan.
 type PlanResult struct {
-	// Decision is the user's answer.
-	Decision PlanDecision `json:"decision"`
+	// Decision is the user's answer. Required unless deferred.
+	Decision PlanDecision `json:"decision,omitempty"`
 	// PermissionMode is the mode to carry the plan out in when approved:
 	// "acceptEdits" (edits are not asked about) or "default" (they are).
 	// Optional: default acceptEdits.
@@ -129,6 +133,9 @@ type PlanResult struct {
 	// Feedback is what claude should change when it keeps planning.
 	// Optional.
 	Feedback string `json:"feedback,omitempty"`
+	// Deferred is true when the editor answers later, with claude.answer
+	// (as in AskResult); the other fields are then ignored. Optional.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // RequestDef is one request the bridge sends the editor: its method and

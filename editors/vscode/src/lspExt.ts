@@ -799,6 +799,38 @@ export interface ResultEvent {
   sessionId: string;
 }
 
+/** AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask or claude/plan request the editor deferred (replied {"deferred": true}). */
+export interface AnswerArgs {
+  /** taskId is the task that asked. Required. */
+  taskId: string;
+  /** toolUseId is the call asked about (the request's toolUseId). Required. */
+  toolUseId: string;
+  /** answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional. */
+  answers?: Record<string, string>;
+  /** plan answers a claude/plan, as its PlanResult would. Optional. */
+  plan?: PlanResult;
+  /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional. */
+  dismissed?: boolean;
+}
+
+/** PlanResult is the editor's reply to claude/plan. */
+export interface PlanResult {
+  /** decision is the user's answer. Required unless deferred. */
+  decision?: PlanDecision;
+  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits. */
+  permissionMode?: PermissionMode;
+  /** feedback is what claude should change when it keeps planning. Optional. */
+  feedback?: string;
+  /** deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional. */
+  deferred?: boolean;
+}
+
+/** AnswerResult is the reply of claude.answer. */
+export interface AnswerResult {
+  /** accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out). */
+  accepted: boolean;
+}
+
 /** EditConflictParams is the claude/editConflict notification: an agent edit overlapped unsaved changes in an open buffer, and the buffer was left untouched (a window/showMessage names the file too, and the task gets a status event). */
 export interface EditConflictParams {
   /** taskId is the task whose edit it was. */
@@ -855,6 +887,8 @@ export interface AskParams {
 export interface AskResult {
   /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) */
   answers: Record<string, string>;
+  /** deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional. */
+  deferred?: boolean;
 }
 
 /** PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult. */
@@ -867,16 +901,6 @@ export interface PlanParams {
   plan: string;
   /** uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written. */
   uri?: string;
-}
-
-/** PlanResult is the editor's reply to claude/plan. */
-export interface PlanResult {
-  /** decision is the user's answer. */
-  decision: PlanDecision;
-  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits. */
-  permissionMode?: PermissionMode;
-  /** feedback is what claude should change when it keeps planning. Optional. */
-  feedback?: string;
 }
 
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
@@ -967,6 +991,8 @@ export interface CommandTypes {
   'claude.sessions': { args: SessionsArgs | undefined; result: SessionsResult };
   /** Reads a past conversation: TranscriptArgs → TranscriptResult. */
   'claude.transcript': { args: TranscriptArgs; result: TranscriptResult };
+  /** Answers a claude/ask or claude/plan the editor deferred: AnswerArgs → AnswerResult. */
+  'claude.answer': { args: AnswerArgs; result: AnswerResult };
 }
 
 /** A command's name. */
@@ -986,6 +1012,7 @@ export const COMMANDS = {
   commands: 'claude.commands',
   sessions: 'claude.sessions',
   transcript: 'claude.transcript',
+  answer: 'claude.answer',
 } as const satisfies Record<string, Command>;
 
 /** The notifications the bridge sends, with their params. */

@@ -262,7 +262,8 @@ var constValues = map[string]string{
 	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
 	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
 	"CommandCommands": lspext.CommandCommands, "CommandSessions": lspext.CommandSessions, "CommandTranscript": lspext.CommandTranscript,
-	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"CommandAnswer": lspext.CommandAnswer,
+	"MethodEvent":   lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
 	"MethodPlan": lspext.MethodPlan,
 }

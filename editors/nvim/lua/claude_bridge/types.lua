@@ -539,6 +539,25 @@
 ---@field numTurns integer numTurns is the number of agent turns.
 ---@field sessionId string sessionId is claude's conversation id ("" when claude never started).
 
+--- AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask or claude/plan request the editor deferred (replied {"deferred": true}).
+---@class claude_bridge.AnswerArgs
+---@field taskId string taskId is the task that asked. Required.
+---@field toolUseId string toolUseId is the call asked about (the request's toolUseId). Required.
+---@field answers? table<string, string> answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional.
+---@field plan? claude_bridge.PlanResult plan answers a claude/plan, as its PlanResult would. Optional.
+---@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional.
+
+--- PlanResult is the editor's reply to claude/plan.
+---@class claude_bridge.PlanResult
+---@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
+
+--- AnswerResult is the reply of claude.answer.
+---@class claude_bridge.AnswerResult
+---@field accepted boolean accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out).
+
 --- EditConflictParams is the claude/editConflict notification: an agent edit overlapped unsaved changes in an open buffer, and the buffer was left untouched (a window/showMessage names the file too, and the task gets a status event).
 ---@class claude_bridge.EditConflictParams
 ---@field taskId string taskId is the task whose edit it was.
@@ -573,6 +592,7 @@
 --- AskResult is the editor's reply to claude/ask.
 ---@class claude_bridge.AskResult
 ---@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional.
 
 --- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
 ---@class claude_bridge.PlanParams
@@ -580,12 +600,6 @@
 ---@field toolUseId string toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will.
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
-
---- PlanResult is the editor's reply to claude/plan.
----@class claude_bridge.PlanResult
----@field decision claude_bridge.PlanDecision decision is the user's answer.
----@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
----@field feedback? string feedback is what claude should change when it keeps planning. Optional.
 
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
 ---@class claude_bridge.Configuration
@@ -638,6 +652,7 @@ M.commands = {
   commands = 'claude.commands', -- arguments[0] (optional): claude_bridge.CommandsArgs; reply: claude_bridge.CommandsResult
   sessions = 'claude.sessions', -- arguments[0] (optional): claude_bridge.SessionsArgs; reply: claude_bridge.SessionsResult
   transcript = 'claude.transcript', -- arguments[0]: claude_bridge.TranscriptArgs; reply: claude_bridge.TranscriptResult
+  answer = 'claude.answer', -- arguments[0]: claude_bridge.AnswerArgs; reply: claude_bridge.AnswerResult
 }
 
 --- The notifications the bridge sends, by short name.
