@@ -232,9 +232,12 @@ local function on_auth_changed(_, params, ctx)
 end
 
 local function handlers()
+  local questions = require('claude_bridge.questions')
   return {
     ['$/progress'] = on_progress,
     ['window/showMessageRequest'] = permissions.show_message_request,
+    [protocol.requests.ask] = questions.handle_ask,
+    [protocol.requests.plan] = questions.handle_plan,
     [protocol.notifications.event] = on_event,
     [protocol.notifications.edit_conflict] = on_edit_conflict,
     [protocol.notifications.auth_changed] = on_auth_changed,
@@ -253,6 +256,9 @@ local function capabilities()
   -- `changes`, which Neovim applies without checking the version.
   caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
   caps.workspace.workspaceEdit.documentChanges = true
+  -- claude's questions and plans come as claude/ask and claude/plan (claude_bridge.questions).
+  caps.experimental = caps.experimental or {}
+  caps.experimental.claudeBridge = { ask = true, plan = true }
   return caps
 end
 
