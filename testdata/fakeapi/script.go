@@ -136,10 +136,28 @@ type Config struct {
 	Keys []string `json:"keys,omitempty"`
 	// Default is answered past the end of Turns. Nil: Text("Done.").
 	Default *Turn `json:"default,omitempty"`
+	// Conversations are scripts of their own for the conversations whose
+	// prompt matches: a request whose first user message contains a
+	// Conversation's Match (the first that matches, in order) is answered
+	// from its Turns instead, so one server plays several scenarios (a
+	// suite with one editor and one stand-in, such as the VS Code one).
+	Conversations []Conversation `json:"conversations,omitempty"`
 	// OnRequest, if set, is called once for every request after it has been
 	// answered (Status set), from the request's goroutine. Close waits for
 	// running calls.
 	OnRequest func(Request) `json:"-"`
+}
+
+// Conversation is the script of the conversations whose first user message
+// contains Match (claude puts the prompt there, after a <system-reminder>
+// block of its own).
+type Conversation struct {
+	// Match is a piece of the prompt ("Pick a color for the button").
+	Match string `json:"match"`
+	// Turns is the script of such a conversation, as Config.Turns.
+	Turns []Turn `json:"turns"`
+	// Default is answered past the end of Turns. Nil: Text("Done.").
+	Default *Turn `json:"default,omitempty"`
 }
 
 // Text is a turn that answers one text block.

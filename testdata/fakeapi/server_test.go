@@ -570,6 +570,62 @@ func TestUserText(t *testing.T) {
 	if (Request{}).UserText() != "" {
 		t.Fatal("empty request")
 	}
+	if got, want := r.FirstUserText(), "<system-reminder>x</system-reminder>\nfix main.go"; got != want {
+		t.Fatalf("FirstUserText = %q, want %q", got, want)
+	}
+}
+
+func TestConversationsByPrompt(t *testing.T) {
+	other := Text("other default")
+	s := Start(t, Config{
+		Turns: []Turn{Text("main zero"), Text("main one")},
+		Conversations: []Conversation{
+			{Match: "pick a color", Turns: []Turn{ToolUse("AskUserQuestion", map[string]any{"questions": []any{}}), Text("red it is")}},
+			{Match: "plan", Turns: []Turn{Text("plan zero")}, Default: &other},
+		},
+	})
+	answer := func(prompt string, n int) string {
+		body := messagesBody(n, false)
+		msgs := body["messages"].([]map[string]any)
+		msgs[0]["content"] = []map[string]any{{"type": "text", "text": "<system-reminder>r</system-reminder>"}, {"type": "text", "text": prompt}}
+		if n > 0 {
+			msgs[2]["content"] = "a follow-up that says plan" // only the first user message selects
+		}
+		resp := post(t, context.Background(), s.URL(), "k", body)
+		defer resp.Body.Close()
+		var m struct {
+			Content []Block `json:"content"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || len(m.Content) == 0 {
+			t.Fatalf("%q turn %d: %v %v", prompt, n, err, m)
+		}
+		if m.Content[0].Type == "tool_use" {
+			return "tool " + m.Content[0].Name
+		}
+		return m.Content[0].Text
+	}
+	for _, c := range []struct {
+		prompt string
+		turn   int
+		want   string
+	}{
+		{"please pick a color for the button", 0, "tool AskUserQuestion"},
+		{"please pick a color for the button", 1, "red it is"},
+		{"please pick a color for the button", 2, "Done."},
+		{"make a plan", 0, "plan zero"},
+		{"make a plan", 5, "other default"},
+		{"fix the bug", 0, "main zero"},
+		{"fix the bug", 1, "main one"},
+	} {
+		if got := answer(c.prompt, c.turn); got != c.want {
+			t.Errorf("%q turn %d: got %q, want %q", c.prompt, c.turn, got, c.want)
+		}
+	}
+	bad := New(Config{Conversations: []Conversation{{Turns: []Turn{Text("x")}}}})
+	if err := bad.Start(); err == nil {
+		bad.Close()
+		t.Fatal("a conversation without a match was accepted")
+	}
 }
 
 func TestWaitRequestsTimeout(t *testing.T) {

@@ -178,7 +178,7 @@ func marshal(v any) ([]byte, error) {
 
 // serveMessages answers POST /v1/messages from the script.
 func (s *Server) serveMessages(ctx context.Context, w *statusWriter, req Request) {
-	turn := s.turnFor(req.Turn).withRequestValues(req.Body)
+	turn := s.turnFor(req).withRequestValues(req.Body)
 	if err := turn.validate(); err != nil {
 		writeError(w, http.StatusInternalServerError, "api_error", fmt.Sprintf("fakeapi script, turn %d: %v", req.Turn, err))
 		return

@@ -3,7 +3,8 @@
 //
 //	fakeapi --script script.json [--addr 127.0.0.1:0] [--key K]... [--workspace DIR] [--requests-log FILE]
 //
-// The script is a JSON object {"turns": [...], "keys": [...], "default": {...}}
+// The script is a JSON object {"turns": [...], "keys": [...], "default": {...},
+// "conversations": [{"match": "...", "turns": [...]}]}
 // or a bare array of turns (see package fakeapi for the turn format). Every
 // "{{workspace}}" in the script's strings becomes --workspace. When the server
 // is ready it prints one line, its base URL, to stdout; it logs one line per
@@ -176,7 +177,7 @@ func LoadScript(data []byte, ws string) (fakeapi.Config, error) {
 	}
 	for k := range obj {
 		switch k {
-		case "turns", "keys", "default":
+		case "turns", "keys", "default", "conversations":
 		default:
 			return cfg, fmt.Errorf("unknown script field %q", k)
 		}
@@ -188,7 +189,7 @@ func LoadScript(data []byte, ws string) (fakeapi.Config, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, err
 	}
-	if len(cfg.Turns) == 0 {
+	if len(cfg.Turns) == 0 && len(cfg.Conversations) == 0 {
 		return cfg, errors.New("the script has no turns")
 	}
 	return cfg, nil

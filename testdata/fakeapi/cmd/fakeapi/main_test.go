@@ -62,6 +62,10 @@ func TestLoadScript(t *testing.T) {
 	if err != nil || len(arr.Turns) != 1 {
 		t.Fatalf("array form: %+v %v", arr, err)
 	}
+	convs, err := LoadScript([]byte(`{"conversations":[{"match":"pick","turns":[{"blocks":[{"type":"text","text":"in {{workspace}}"}]}]}]}`), "/tmp/ws")
+	if err != nil || len(convs.Conversations) != 1 || convs.Conversations[0].Match != "pick" || convs.Conversations[0].Turns[0].Blocks[0].Text != "in /tmp/ws" {
+		t.Fatalf("conversations only: %+v %v", convs, err)
+	}
 	for name, bad := range map[string]string{
 		"workspace missing": script,
 		"unknown field":     `{"turns":[{"blocks":[]}],"turn":[]}`,
