@@ -104,6 +104,32 @@ func (t *Task) replayed(l *stream.Line) {
 	}
 }
 
+// commandLifecycle handles claude's command_lifecycle line (on the read
+// loop) about a message sent with a uuid: the bridge's own prompts and
+// messages, so none is an event. Measured on claude 2.1.332: a message
+// written while a turn runs is reported "queued" at once and "started"
+// when claude takes it (just before its replay), then "completed" after
+// the turn that took it (often once the task ended). claude's schema also
+// names "cancelled", "discarded" and "refused": such a message will never
+// be taken, so a result held for it is released and the user told.
+func (t *Task) commandLifecycle(l *stream.Line) {
+	switch l.State {
+	case "cancelled", "discarded", "refused":
+	default:
+		return
+	}
+	t.mu.Lock()
+	m, ok := t.sends[l.CommandUUID]
+	delete(t.sends, l.CommandUUID)
+	held := t.releaseHeldLocked()
+	t.mu.Unlock()
+	if !ok {
+		return
+	}
+	t.status(fmt.Sprintf("claude did not take your message “%s”: it was %s", oneLine(m.Text, 60), l.State))
+	t.deliver(held)
+}
+
 // holdResult is resultArrived's first step (on the read loop): a result
 // that comes while messages sent into the task are still to be taken is
 // held (claude starts a turn for them after it), merged with what came

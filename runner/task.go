@@ -227,6 +227,8 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 		t.handleUser(l)
 	case "result":
 		t.resultArrived(l)
+	case "command_lifecycle":
+		t.commandLifecycle(l)
 	case "control_cancel_request":
 		t.cancelControl(l.RequestID)
 	default:

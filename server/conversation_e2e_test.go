@@ -498,6 +498,7 @@ func TestSendReachesTheRunningTurn(t *testing.T) {
 	if um == nil || um.Text != "Also: mention the year." {
 		t.Errorf("userMessage event = %+v (%s)", um, lsptest.Kinds(evs))
 	}
+	noLifecycleEvents(t, evs)
 	// After its result the task takes no more messages.
 	err := b.command(lspext.CommandSend, map[string]any{"taskId": "s", "prompt": "too late"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "not running") {
@@ -536,6 +537,19 @@ func TestSendAsTheTurnEnds(t *testing.T) {
 	}
 	if n := len(lsptest.Of[*lspext.ResultEvent](evs)); n != 1 {
 		t.Errorf("%d result events", n)
+	}
+	noLifecycleEvents(t, evs)
+}
+
+// noLifecycleEvents fails if claude's command_lifecycle lines about a
+// message sent into the task (queued, started) reached the editor: they
+// are the bridge's bookkeeping, not something to show.
+func noLifecycleEvents(t *testing.T, evs []lspext.Event) {
+	t.Helper()
+	for _, o := range lsptest.Of[*lspext.OtherEvent](evs) {
+		if strings.Contains(string(o.Raw), "command_lifecycle") {
+			t.Errorf("command_lifecycle passed on as an other event: %s", o.Raw)
+		}
 	}
 }
 

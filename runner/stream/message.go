@@ -44,6 +44,11 @@ type Line struct {
 	Event        *StreamEvent `json:"event"`
 	APIMessageID string       `json:"api_message_id"`
 
+	// command_lifecycle: a message sent with a uuid going through claude's
+	// queue (queued, started, completed, cancelled, discarded, refused)
+	CommandUUID string `json:"command_uuid"`
+	State       string `json:"state"`
+
 	// result
 	IsError        bool    `json:"is_error"`
 	Result         string  `json:"result"`
