@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -670,6 +671,30 @@ func modelList() map[string]any {
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.
+// waitFile waits until the file at path exists ("": no wait), looking
+// every 20 ms, with path+".held" created meanwhile; false if ctx ended
+// first.
+func waitFile(ctx context.Context, path string) bool {
+	if path == "" {
+		return ctx.Err() == nil
+	}
+	if err := os.WriteFile(path+".held", nil, 0o600); err != nil {
+		return false // the test cannot know the request is held: it would wait for ever
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -514,6 +516,60 @@ func TestDelayAndCancelBeforeAnswer(t *testing.T) {
 	}
 }
 
+// TestHoldUntilFile: an answer held until a file exists comes once it
+// does, not before.
+func TestHoldUntilFile(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "go-on")
+	s := Start(t, Config{Turns: []Turn{{Blocks: []Block{{Type: "text", Text: "held"}}, HoldUntilFile: flag}}})
+	type answer struct {
+		body string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		raw, _ := json.Marshal(messagesBody(0, false))
+		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/v1/messages", bytes.NewReader(raw))
+		req.Header.Set("X-Api-Key", "k")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- answer{string(b), err}
+	}()
+	if _, err := s.WaitRequests(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The request is in; while the file is missing the answer waits (the
+	// handler looks every 20 ms: several looks, no answer), and says so.
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(flag + ".held"); err == nil {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("no .held file while the answer was held")
+		}
+	}
+	select {
+	case a := <-got:
+		t.Fatalf("answered before the file existed: %+v", a)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a.err != nil || !strings.Contains(a.body, `"held"`) {
+			t.Fatalf("answer %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the file appeared")
+	}
+}
+
 func TestOtherPaths(t *testing.T) {
 	s := Start(t, Config{Keys: []string{testKey}})
 	do := func(method, path, body string) (int, map[string]any) {
@@ -639,18 +695,19 @@ func TestWaitRequestsTimeout(t *testing.T) {
 
 func TestTurnJSON(t *testing.T) {
 	turn := Turn{
-		Blocks:     []Block{{Type: "text", Text: "hi"}, {Type: "tool_use", Name: "Bash", Input: map[string]any{"command": "ls"}}},
-		Delay:      1500 * time.Millisecond,
-		ChunkDelay: 20 * time.Millisecond,
-		ChunkSize:  3,
-		Status:     529,
-		ErrorType:  "overloaded_error",
+		Blocks:        []Block{{Type: "text", Text: "hi"}, {Type: "tool_use", Name: "Bash", Input: map[string]any{"command": "ls"}}},
+		Delay:         1500 * time.Millisecond,
+		ChunkDelay:    20 * time.Millisecond,
+		ChunkSize:     3,
+		HoldUntilFile: "/tmp/x",
+		Status:        529,
+		ErrorType:     "overloaded_error",
 	}
 	raw, err := json.Marshal(turn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"blocks":[{"type":"text","text":"hi"},{"type":"tool_use","name":"Bash","input":{"command":"ls"}}],"delayMs":1500,"chunkDelayMs":20,"chunkSize":3,"status":529,"errorType":"overloaded_error"}`
+	want := `{"blocks":[{"type":"text","text":"hi"},{"type":"tool_use","name":"Bash","input":{"command":"ls"}}],"delayMs":1500,"chunkDelayMs":20,"chunkSize":3,"holdUntilFile":"/tmp/x","status":529,"errorType":"overloaded_error"}`
 	if string(raw) != want {
 		t.Fatalf("marshal\n got %s\nwant %s", raw, want)
 	}

@@ -183,7 +183,7 @@ func (s *Server) serveMessages(ctx context.Context, w *statusWriter, req Request
 		writeError(w, http.StatusInternalServerError, "api_error", fmt.Sprintf("fakeapi script, turn %d: %v", req.Turn, err))
 		return
 	}
-	if !sleep(ctx, turn.Delay) {
+	if !sleep(ctx, turn.Delay) || !waitFile(ctx, turn.HoldUntilFile) {
 		return
 	}
 	if turn.Status != 0 {
