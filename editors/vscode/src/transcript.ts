@@ -87,7 +87,9 @@ export interface PastedImage {
 export type ToWebview =
   | { type: 'reset'; header: TaskHeader; events: BridgeEvent[]; questions: QuestionView[] }
   | { type: 'update'; header: TaskHeader; events: BridgeEvent[] }
-  | { type: 'questions'; questions: QuestionView[] };
+  | { type: 'questions'; questions: QuestionView[] }
+  /** A message sent from the composer that the bridge refused (the error is shown as a notification). */
+  | { type: 'sendFailed'; text: string };
 
 export type FromWebview =
   | { type: 'ready' }
@@ -273,6 +275,8 @@ export class Transcript {
   private lastSeq = 0;
   private lastText: string | undefined;
   private resultEvent: Extract<BridgeEvent, { kind: 'result' }> | undefined;
+  /** Messages sent from the composer that claude has not taken yet, oldest first. */
+  private pending: { text: string; imageCount: number }[] = [];
   /** claude's to-do list as last changed (todos events); shown under the header. */
   todos: Todo[] = [];
   readonly md: MarkdownIt;
@@ -294,7 +298,11 @@ export class Transcript {
     return p.startsWith(dir + '/') ? p.slice(dir.length + 1) : p;
   };
 
-  /** Sets a block's HTML (adding it at the end when new). */
+  /**
+   * Sets a block's HTML (adding it at the end when new). The end (the
+   * result) stays last: the header that says the task ended can come in
+   * the same batch as the task's last events, before them.
+   */
   put(key: string, html: string): void {
     const b = this.blocks.get(key);
     if (b) {
@@ -302,7 +310,9 @@ export class Transcript {
       b.html = html;
     } else {
       this.blocks.set(key, { key, html });
-      this.order.push(key);
+      const end = key === 'end' ? -1 : this.order.indexOf('end');
+      if (end >= 0) this.order.splice(end, 0, key);
+      else this.order.push(key);
     }
     this.dirty.add(key);
   }
@@ -313,8 +323,33 @@ export class Transcript {
 
   setHeader(h: TaskHeader): void {
     this.header = h;
+    // The task ended: claude took every message sent into it (or said it would not).
+    if (isTerminal(h.status)) this.pending = [];
     this.renderHead();
     this.renderEnd();
+  }
+
+  /** A message sent from the composer into the running task, shown as sent until claude takes it. */
+  addSent(text: string, imageCount: number): void {
+    this.pending.push({ text, imageCount });
+  }
+
+  /** A sent message claude took (its userMessage event), or that the bridge refused: no longer pending. */
+  dropSent(text: string): void {
+    const i = this.pending.findIndex((p) => text === p.text || text.startsWith(p.text));
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** The messages sent and not yet taken, for the composer. */
+  pendingHtml(): string {
+    return this.pending
+      .map(
+        (p) =>
+          `<div class="pending-message"><span class="who">Sent</span> ${esc(short(p.text, 200))}${
+            p.imageCount ? ` <span class="facts">with ${p.imageCount} image${p.imageCount === 1 ? '' : 's'}</span>` : ''
+          } <span class="facts">· Claude reads it at its next step</span></div>`,
+      )
+      .join('');
   }
 
   /** The header with the to-do list under it. */
@@ -347,6 +382,8 @@ export class Transcript {
       else this.put(`other:${ev.seq}`, `<div class="note">${esc((ev as { kind: string }).kind)}</div>`);
     }
     for (const key of touched) this.renderText(key);
+    // The end leaves out a result that repeats the last text: text that came after it was drawn counts.
+    if (this.blocks.has('end')) this.renderEnd();
   }
 
   setQuestions(qs: QuestionView[]): void {
@@ -513,13 +550,15 @@ export const renderers: { [K in EventKind]?: Renderer<K> } = {
       `mode:${ev.seq}`,
       `<div class="note mode">⇄ Now in ${esc(ev.permissionMode || 'default')} mode${ev.model ? ` · ${esc(ev.model)}` : ''}</div>`,
     ),
-  userMessage: (t, ev) =>
+  userMessage: (t, ev) => {
+    t.dropSent(ev.text);
     t.put(
       `user:${ev.seq}`,
       `<div class="user-message"><div class="who">You</div><div class="markdown">${t.md.render(ev.text)}</div>${
         ev.imageCount ? `<div class="facts">with ${ev.imageCount} image${ev.imageCount === 1 ? '' : 's'}</div>` : ''
       }</div>`,
-    ),
+    );
+  },
 };
 
 // --- HTML of the blocks -----------------------------------------------------------

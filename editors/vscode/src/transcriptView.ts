@@ -129,7 +129,10 @@ export class TranscriptPanels implements vscode.Disposable {
       void this.actions?.showPlan(m.question);
     } else if (m.type === 'send' || m.type === 'interrupt') {
       const done = m.type === 'send' ? this.actions?.send(taskId, m.text, m.images) : this.actions?.interrupt(taskId);
-      void done?.catch((err: unknown) => void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`));
+      void done?.catch((err: unknown) => {
+        if (m.type === 'send') this.post(taskId, { type: 'sendFailed', text: m.text });
+        void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`);
+      });
     } else if (m.type === 'openFile') {
       void vscode.window.showTextDocument(vscode.Uri.parse(m.uri), { preview: true });
     }
@@ -178,7 +181,7 @@ export class TranscriptPanels implements vscode.Disposable {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${style.toString()}">
 </head><body><main id="transcript"></main>
-<footer id="composer" hidden><div id="images"></div><textarea id="message" rows="2"></textarea>
+<footer id="composer" hidden><div id="pending"></div><div id="images"></div><textarea id="message" rows="2"></textarea>
 <div class="buttons"><button id="send">Send</button><button id="interrupt" class="secondary" hidden>Interrupt</button></div></footer>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;

@@ -67,6 +67,9 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     case 'questions':
       model.setQuestions(m.questions);
       break;
+    case 'sendFailed':
+      model.dropSent(m.text);
+      break;
   }
   apply();
   updateComposer();
@@ -106,6 +109,7 @@ const message = document.getElementById('message') as HTMLTextAreaElement;
 const sendButton = document.getElementById('send') as HTMLButtonElement;
 const interruptButton = document.getElementById('interrupt') as HTMLButtonElement;
 const imageList = document.getElementById('images') as HTMLElement;
+const pendingList = document.getElementById('pending') as HTMLElement;
 let images: PastedImage[] = [];
 
 function updateComposer(): void {
@@ -114,7 +118,15 @@ function updateComposer(): void {
   message.placeholder = st.placeholder;
   sendButton.textContent = st.mode === 'followUp' ? 'Follow Up' : 'Send';
   interruptButton.hidden = !st.interrupt;
+  const pending = model.pendingHtml();
+  if (pendingList.innerHTML !== pending) pendingList.innerHTML = pending;
 }
+
+// The composer is fixed at the bottom and grows (sent messages, pasted
+// images, a taller box): the page keeps room under the transcript for it.
+new ResizeObserver(() => {
+  document.body.style.paddingBottom = `${composer.hidden ? 20 : composer.offsetHeight + 20}px`;
+}).observe(composer);
 
 function drawImages(): void {
   imageList.replaceChildren(
@@ -162,6 +174,12 @@ function send(): void {
     return;
   }
   vscode.postMessage({ type: 'send', text, images });
+  // Sent into the running task: shown as sent until claude takes it (a
+  // follow-up opens a transcript of its own instead).
+  if (composerState(model.header).mode === 'send') {
+    model.addSent(text, images.length);
+    updateComposer();
+  }
   message.value = '';
   images = [];
   drawImages();

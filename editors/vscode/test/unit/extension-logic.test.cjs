@@ -347,6 +347,38 @@ test('transcript: a plan as Markdown with its choices while it waits, then the d
   assert.match(tr.html(), /<details class="todos-head" data-k="todos"><summary>To-dos 1\/1<\/summary>/, 'all done: folded');
 });
 
+test('transcript: a message sent into the task shows as sent until claude takes it, then where it took it; the end stays last', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.addEvents([{ taskId: 't1', seq: 1, kind: 'text', messageId: 'm1', text: 'Carried out the plan.' }]);
+  tr.addSent('Also print the date', 0);
+  tr.addSent('And the time', 2);
+  assert.match(tr.pendingHtml(), /^<div class="pending-message"><span class="who">Sent<\/span> Also print the date <span class="facts">· Claude reads it at its next step<\/span><\/div>/);
+  assert.match(tr.pendingHtml(), /And the time <span class="facts">with 2 images<\/span>/);
+  tr.takeChanges();
+  // The page gets the header saying the task ended in the same batch as
+  // its last events, header first (webview/main.ts): the message claude
+  // took and its last answer go before the end, not after it.
+  tr.setHeader(header({ status: 'completed', result: { status: 'completed', result: 'Printed the date too.', costUsd: 0.1, durationMs: 900, numTurns: 2 } }));
+  tr.addEvents([
+    { taskId: 't1', seq: 2, kind: 'userMessage', text: 'Also print the date' },
+    { taskId: 't1', seq: 3, kind: 'text', messageId: 'm2', text: 'Printed the date too.' },
+    { taskId: 't1', seq: 4, kind: 'result', status: 'completed', result: 'Printed the date too.', isError: false, costUsd: 0.1, durationMs: 900, numTurns: 2, sessionId: 's' },
+  ]);
+  const order = [...tr.html().matchAll(/Carried out|class="user-message"|<p>Printed the date too|class="end /g)].map((m) => m[0]);
+  assert.deepEqual(order, ['Carried out', 'class="user-message"', '<p>Printed the date too', 'class="end '], tr.html());
+  assert.equal(tr.html().match(/Printed the date too/g).length, 1, 'the end does not repeat the last answer');
+  // The page inserts each new block after the one before it: the end stays below.
+  const changes = tr.takeChanges();
+  assert.equal(changes.find((c) => c.key === 'user:2').after, 'text:m1');
+  assert.equal(tr.pendingHtml(), '', 'taken, and the task ended');
+  const tr2 = new Transcript();
+  tr2.setHeader(header());
+  tr2.addSent('refused one', 0);
+  tr2.dropSent('refused one');
+  assert.equal(tr2.pendingHtml(), '', 'a send the bridge refused is no longer shown as sent');
+});
+
 test('composer: sends into a running task, follows up an ended one or a past conversation', () => {
   assert.deepEqual(composerState(undefined).mode, 'none');
   assert.equal(composerState(header({ status: 'running' })).mode, 'send');
