@@ -9,7 +9,7 @@
 
 import * as vscode from 'vscode';
 import { AskParams, AskResult, PlanParams, PlanResult, Question as AskedQuestion } from './lspExt';
-import { PermissionUi } from './permissions';
+import { PermissionUi, answeredAlready } from './permissions';
 import { APPROVE, APPROVE_ASK, KEEP_PLANNING, Question, QuestionEnd, plainMessage } from './questions';
 
 /** What answering claude's questions and plans needs besides the store. */
@@ -53,7 +53,9 @@ export function handleAsk(params: AskParams, token: vscode.CancellationToken, ui
     (q) => {
       const answer = 'Answer…';
       void vscode.window.showInformationMessage(plainMessage(q.message) + taskSuffix(q, ui), answer).then((pick) => {
-        if (pick === answer) void pickAsk(q, ui);
+        if (pick !== answer) return;
+        if (ui.questions.get(q.id)) void pickAsk(q, ui);
+        else answeredAlready(q, pick, ui);
       });
     },
   );
@@ -175,8 +177,11 @@ export function handlePlan(params: PlanParams, token: vscode.CancellationToken, 
     (end) => ('plan' in end ? end.plan : null),
     (q) => {
       void vscode.window.showInformationMessage(plainMessage(q.message) + taskSuffix(q, ui), APPROVE, APPROVE_ASK, KEEP_PLANNING).then(async (pick) => {
+        ui.log?.(`plan notification: ${pick ? `“${pick}” clicked` : 'closed'}`);
+        if (!pick) return;
+        if (!ui.questions.get(q.id)) return answeredAlready(q, pick, ui);
         const d = await decide(pick);
-        if (d) ui.questions.answerPlan(q.id, d);
+        if (d && !ui.questions.answerPlan(q.id, d)) answeredAlready(q, pick, ui);
       });
     },
   );
