@@ -155,6 +155,8 @@ func BuildArgs(o Options, extra []string) []string {
 		"--verbose",
 		"--include-partial-messages",
 		"--permission-prompt-tool", "stdio",
+		// Each user message echoed when claude takes it (steer.go).
+		"--replay-user-messages",
 	}
 	if o.Model != "" {
 		args = append(args, "--model", o.Model)

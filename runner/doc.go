@@ -21,6 +21,11 @@
 //   - session (session.go): one claude process's stream and control
 //     protocol; process (process.go): the child itself, its group and its
 //     tagged tree (runner/proctree).
+//   - The conversation beyond tool calls: claude's control requests
+//     (control.go) go to a tool's own exchange with the user (question.go,
+//     plan.go) or to the permission decision (permission.go); to-do lists
+//     (todos.go); steering a running turn (steer.go); user messages and
+//     images (message.go, image.go); slash commands (slash.go).
 //
 // Goroutines, who starts each and what ends it:
 //   - Manager.Run runs Task.run on the caller's goroutine; it ends with the
@@ -35,9 +40,10 @@
 //     after what was queued is written, or at the first failed write; a
 //     write that waits 30 s kills claude). Nothing that writes to claude
 //     waits for it, so no lock is ever held across such a write.
-//   - The read loop starts handleControl per control request from claude
-//     (ends when the permission question is answered or the task's ctx
-//     ends) and an authStep per HTTP 401 retry and per first answer of
+//   - The read loop starts handleControl (control.go) per control request
+//     from claude (ends when the question to the user is answered, the
+//     task's ctx ends or claude withdraws the request) and an authStep per
+//     HTTP 401 retry and per first answer of
 //     the API after one (ends when the auth manager has answered, after
 //     the step before it).
 //   - The read loop starts one reader per file change claude reports
@@ -47,6 +53,8 @@
 //   - Task.await starts one stopper per cancel or abort (ends once the
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).
+//   - startSession's awaitInitialize runs one goroutine that keeps
+//     claude's answer to initialize (ends when claude answers or is gone).
 //   - The pool runs a timer per idle process (ends when it fires or the
 //     process is taken or evicted) and a stopper per evicted process (ends
 //     once the process is gone).

@@ -18,10 +18,16 @@ const (
 	EventToolUse    EventKind = "toolUse"
 	EventToolResult EventKind = "toolResult"
 	EventPermission EventKind = "permission"
-	EventRetry      EventKind = "retry"
-	EventStatus     EventKind = "status"
-	EventOther      EventKind = "other"
-	EventResult     EventKind = "result"
+	EventQuestion   EventKind = "question"
+	EventPlan       EventKind = "plan"
+	EventMode       EventKind = "mode"
+	EventTodos      EventKind = "todos"
+	// EventUserMessage: claude took a message sent into the task (Send).
+	EventUserMessage EventKind = "userMessage"
+	EventRetry       EventKind = "retry"
+	EventStatus      EventKind = "status"
+	EventOther       EventKind = "other"
+	EventResult      EventKind = "result"
 	// EventActivity is a progress hint ("Thinking") with no transcript
 	// value; front ends show it in a progress line and do not log it.
 	EventActivity EventKind = "activity"
@@ -32,17 +38,22 @@ type Event struct {
 	Kind EventKind
 	Time time.Time
 
-	Queued     *Queued
-	Started    *Started
-	Text       string // text, thinking: the delta
-	MessageID  string // text, thinking
-	ToolUse    *ToolUse
-	ToolResult *ToolResult
-	Permission *PermissionEvent
-	Retry      *Retry
-	Message    string          // status, activity
-	Raw        json.RawMessage // other
-	Outcome    *Outcome        // result
+	Queued      *Queued
+	Started     *Started
+	Text        string // text, thinking: the delta
+	MessageID   string // text, thinking
+	ToolUse     *ToolUse
+	ToolResult  *ToolResult
+	Permission  *PermissionEvent
+	Question    *QuestionEvent
+	Plan        *PlanEvent
+	Mode        *ModeChange
+	Todos       *Todos
+	UserMessage *UserMessage
+	Retry       *Retry
+	Message     string          // status, activity
+	Raw         json.RawMessage // other
+	Outcome     *Outcome        // result
 }
 
 // Queued reports a task waiting for a free slot.
@@ -135,7 +146,7 @@ type PermissionEvent struct {
 // Outcome is a task's single terminal result.
 type Outcome struct {
 	TaskID      string
-	Status      State // completed, failed or cancelled
+	Status      State // completed, failed, cancelled or interrupted
 	SessionID   string
 	Result      string // the final text, or why it failed
 	IsError     bool
@@ -145,6 +156,102 @@ type Outcome struct {
 	EditedFiles []string // absolute paths
 
 	apiStatus int // claude's api_error_status, for the auth retry decision
+}
+
+// Question is one question of claude's AskUserQuestion tool. The input
+// claude 2.1.332 gives the tool is {"questions": [{"question", "header",
+// "multiSelect", "options": [{"label", "description", "preview"?}]}]}
+// (1 to 4 questions, 2 to 4 options each, no "Other": the UI adds it).
+type Question struct {
+	Question    string           `json:"question"`
+	Header      string           `json:"header"`
+	MultiSelect bool             `json:"multiSelect"`
+	Options     []QuestionOption `json:"options"`
+}
+
+// QuestionOption is one choice of a Question.
+type QuestionOption struct {
+	Label       string `json:"label"`
+	Description string `json:"description,omitempty"`
+}
+
+// QuestionRequest is one AskUserQuestion call to put to the user.
+type QuestionRequest struct {
+	ToolUseID string
+	Questions []Question
+}
+
+// QuestionEvent reports how claude's questions were answered.
+type QuestionEvent struct {
+	QuestionRequest
+	// Answers maps a question's text to its answer (see QuestionAsker);
+	// empty when none was answered.
+	Answers map[string]string
+	// Reason says why they went unanswered ("" when answered).
+	Reason string
+}
+
+// QuestionAsker is an Observer that can put claude's questions to the
+// user. A task whose observer is not one tells claude that its questions
+// cannot be asked.
+type QuestionAsker interface {
+	// AskQuestions asks the questions and returns the answers by question
+	// text: an option's label, the labels of a multiSelect question joined
+	// by ", " (claude's own dialog's form), or text the user typed. No
+	// answer means the user did not answer; reason then says why. ctx ends
+	// when the task is cancelled or claude withdraws the questions.
+	AskQuestions(ctx context.Context, t *Task, req QuestionRequest) (answers map[string]string, reason string)
+}
+
+// PlanRequest is a plan claude asks the user to approve: its ExitPlanMode
+// call in plan mode.
+type PlanRequest struct {
+	ToolUseID string
+	// Plan is the plan's Markdown text ("" when claude wrote none).
+	Plan string
+	// FilePath is claude's own plan file (~/.claude/plans/<slug>.md), ""
+	// when unknown.
+	FilePath string
+}
+
+// PlanDecision is the user's answer to a plan.
+type PlanDecision struct {
+	// Approve is true to leave plan mode and carry the plan out.
+	Approve bool
+	// Mode is the permission mode to carry it out in ("acceptEdits" or
+	// "default"; "" is claude's choice, which is "default"). Approve only.
+	Mode string
+	// Feedback is what claude should change in its plan (keep planning).
+	Feedback string
+	// Reason says why there was no decision of the user's (dismissed,
+	// timed out); "" when the user decided.
+	Reason string
+	// Copy is a file the front end wrote the plan to, to show it ("" for
+	// none).
+	Copy string
+}
+
+// PlanEvent reports a plan and how it was answered.
+type PlanEvent struct {
+	PlanRequest
+	PlanDecision
+}
+
+// PlanReviewer is an Observer that can show claude's plans for approval. A
+// task whose observer is not one asks to allow ExitPlanMode as a permission
+// question instead.
+type PlanReviewer interface {
+	// ReviewPlan shows the plan and returns the user's decision; ctx ends
+	// when the task is cancelled or claude withdraws the question.
+	ReviewPlan(ctx context.Context, t *Task, req PlanRequest) PlanDecision
+}
+
+// ModeChange is what the conversation runs with now: claude's permission
+// mode and model (after a plan's approval, claude.setPermissionMode or
+// claude.setModel).
+type ModeChange struct {
+	PermissionMode string
+	Model          string
 }
 
 // Observer receives a task's events and answers its permission questions.

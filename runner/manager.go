@@ -106,9 +106,10 @@ var ErrShutdown = errors.New("the bridge is shutting down")
 // budget, and Shutdown cancels everything. It holds the registry of tasks;
 // each task runs its own turn loop (Task.run).
 type Manager struct {
-	queue *queue
-	pool  *pool
-	scope *proctree.Scope
+	queue    *queue
+	pool     *pool
+	scope    *proctree.Scope
+	commands commandCache // claude's slash commands per folder (slash.go)
 
 	mu       sync.Mutex // guards the fields below
 	config   Config
@@ -151,6 +152,7 @@ func (m *Manager) Reconfigure(cfg Config) {
 	m.mu.Unlock()
 	m.queue.setLimit(cfg.MaxConcurrent)
 	m.pool.configure(cfg.MaxConcurrent, cfg.MaxIdle, cfg.FollowUpIdle, cfg.StopGrace)
+	m.commands.forget()
 }
 
 // ClaudePath resolves the claude executable with the current configuration.

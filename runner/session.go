@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +65,12 @@ type session struct {
 	readDone chan struct{} // closed when the read loop has ended
 	gone     chan struct{} // closed when nothing of the process is left
 	onGone   func(*session)
+
+	// claude's answer to initialize (slash.go): set under mu, then initDone
+	// is closed.
+	initResp json.RawMessage
+	initAt   time.Time
+	initDone chan struct{}
 }
 
 // startSession starts claude tagged with tag; onGone runs once the
@@ -85,13 +90,14 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 		readDone:  make(chan struct{}),
 		gone:      make(chan struct{}),
 		onGone:    onGone,
+		initDone:  make(chan struct{}),
 	}
 	s.log.Debug("claude started", zap.String("dir", dir), zap.String("tag", string(tag)))
 	go s.readLoop()
 	go s.watch()
-	// The SDKs open with initialize; the answer (claude's command list) is
-	// not needed, but sending it keeps claude in the mode the SDKs test.
-	_ = s.sendControl(map[string]any{"subtype": "initialize"}, nil)
+	// The SDKs open with initialize; claude answers with its commands and
+	// models (claude.commands reads them, slash.go).
+	s.awaitInitialize()
 	return s, nil
 }
 
@@ -156,7 +162,7 @@ func (s *session) serves(w want) bool {
 }
 
 // begin makes t the session's current turn and sends its prompt.
-func (s *session) begin(t *Task, prompt string) error {
+func (s *session) begin(t *Task, prompt UserMessage) error {
 	s.mu.Lock()
 	if s.turn != nil {
 		s.mu.Unlock()
@@ -177,16 +183,10 @@ func (s *session) begin(t *Task, prompt string) error {
 }
 
 // sendUser writes a user message: a turn's prompt, with the uuid claude
-// reports it under.
-func (s *session) sendUser(text, uuid string) error {
-	msg, _ := json.Marshal(map[string]any{
-		"type":               "user",
-		"message":            map[string]any{"role": "user", "content": text},
-		"parent_tool_use_id": nil,
-		"session_id":         "",
-		"uuid":               uuid,
-	})
-	return s.proc.write(msg)
+// reports it under, or a message sent into the running turn (it joins the
+// turn's next API request; its own uuid, see steer.go and message.go).
+func (s *session) sendUser(m UserMessage, uuid string) error {
+	return s.proc.write(m.line(uuid))
 }
 
 // end detaches t; the session is idle afterwards.
@@ -210,14 +210,26 @@ func (s *session) current() *Task {
 	return s.turn
 }
 
-// lifecycleLine notes where claude is with a prompt.
-func (s *session) lifecycleLine(l *stream.Line) {
+// lifecycleLine notes where claude is with a prompt, and returns the task
+// whose turn is attached (started or not; nil when idle), which learns of
+// the messages it sent into its turn (steer.go). A message the task sent
+// into its turn that claude starts after the turn's result (measured on
+// 2.1.332: it runs a turn of its own for it) starts the task's turn again,
+// like its prompt did.
+func (s *session) lifecycleLine(l *stream.Line) *Task {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.lifecycle = true
-	if s.turn != nil && l.CommandUUID == s.turnUUID && l.State == "started" {
-		s.started = true
+	t, prompt := s.turn, s.turnUUID
+	s.mu.Unlock()
+	// sentMessage takes t.mu: never under s.mu.
+	if t != nil && l.State == "started" && (l.CommandUUID == prompt || t.sentMessage(l.CommandUUID)) {
+		s.mu.Lock()
+		if s.turn == t { // still attached: the read loop is the only one to start turns' lines
+			s.started = true
+		}
+		s.mu.Unlock()
 	}
+	return t
 }
 
 // unprompted takes a line of a turn claude runs on its own: its result's
@@ -251,15 +263,6 @@ func unpromptedMessage(text string) string {
 		text = text[:max] + "…"
 	}
 	return "Claude ran a turn on its own (a command it had started in the background finished) and said: " + text
-}
-
-// newUUID is a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // sendControl sends a control request; if reply is non-nil it gets the
@@ -379,7 +382,9 @@ func (s *session) dispatch(l *stream.Line) {
 		}
 		return
 	case "command_lifecycle":
-		s.lifecycleLine(l)
+		if t := s.lifecycleLine(l); t != nil {
+			t.commandLifecycle(l)
+		}
 		return
 	case "control_request":
 		t := s.current()

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ type Spec struct {
 	Prompt    string
 	Workspace string   // claude's working directory
 	Roots     []string // folders the agent may edit; default {Workspace}
+	Images    []Image  // sent with the prompt
 	Options
 }
 
@@ -36,23 +36,33 @@ type Task struct {
 	ctx    context.Context // ends when the task is cancelled or finished
 	cancel context.CancelFunc
 
-	mu              sync.Mutex // guards the fields below
-	state           State
-	created         time.Time
-	startedAt       time.Time
-	endedAt         time.Time
-	sessionID       string
-	sess            *session // the process of the turn in flight
-	outcome         *Outcome
-	cancelRequested bool
-	resultIn        bool   // the turn's result came before any cancel: a cancel now is too late
-	lateCancel      bool   // a cancel came after the result: no further attempt
-	failReason      string // set when the bridge stops claude for a reason of its own
-	authAborted     bool
-	waiting         int // permission questions in flight
-	allowTools      map[string]bool
-	edited          []string
-	editedSet       map[string]bool
+	mu                 sync.Mutex // guards the fields below
+	state              State
+	created            time.Time
+	startedAt          time.Time
+	endedAt            time.Time
+	sessionID          string
+	sess               *session // the process of the turn in flight
+	outcome            *Outcome
+	cancelRequested    bool
+	resultIn           bool   // the turn's result came before any cancel: a cancel now is too late
+	lateCancel         bool   // a cancel came after the result: no further attempt
+	failReason         string // set when the bridge stops claude for a reason of its own
+	authAborted        bool
+	waiting            int // questions to the user in flight (permission.go)
+	allowTools         map[string]bool
+	controls           map[string]func()      // control requests from claude in flight, by request id: each withdraws its question (control.go)
+	planFile           string                 // the plan file the model last wrote (plan.go)
+	mode               ModeChange             // the permission mode and model claude runs with now, as it said last
+	todos              []Todo                 // claude's to-do list (todos.go)
+	sends              map[string]UserMessage // messages sent into the turn and not yet taken by claude, by uuid (steer.go)
+	heldResult         *stream.Line           // a result that came while sends were still to be taken (steer.go)
+	interruptRequested bool
+	startMode          string // the permission mode claude started with
+	setModel           string // the model claude.setModel asked for, "" if none
+	started            bool   // the started event is out (a new turn of the same process sends init again)
+	edited             []string
+	editedSet          map[string]bool
 
 	results chan *stream.Line // the turn's result line, from the read loop
 	wake    chan struct{}     // tells the turn loop that failReason was set
@@ -91,6 +101,10 @@ type Info struct {
 	Created   time.Time
 	Ended     time.Time
 	CostUSD   float64
+	// PermissionMode and Model are what claude runs the task with now (""
+	// before claude started).
+	PermissionMode string
+	Model          string
 }
 
 // State is the task's current state.
@@ -111,7 +125,8 @@ func (t *Task) SessionID() string {
 func (t *Task) Info() Info {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	in := Info{ID: t.ID, State: t.state, Workspace: t.Spec.Workspace, Prompt: t.Spec.Prompt, SessionID: t.sessionID, Created: t.created, Ended: t.endedAt}
+	in := Info{ID: t.ID, State: t.state, Workspace: t.Spec.Workspace, Prompt: t.Spec.Prompt, SessionID: t.sessionID, Created: t.created, Ended: t.endedAt,
+		PermissionMode: t.mode.PermissionMode, Model: t.mode.Model}
 	if t.outcome != nil {
 		in.CostUSD = t.outcome.CostUSD
 	}
@@ -180,18 +195,12 @@ func (t *Task) abort(reason string, auth bool) {
 }
 
 // resultArrived records the turn's result line (on the read loop) and
-// hands it to the turn loop. A result that comes first wins over a later
-// cancel; one that comes after a cancel changes nothing.
+// hands it to the turn loop, unless claude has yet to take a message sent
+// into the task (steer.go: it is held until the turn claude starts for
+// it ends). A result that comes first wins over a later cancel; one that
+// comes after a cancel changes nothing.
 func (t *Task) resultArrived(l *stream.Line) {
-	t.mu.Lock()
-	if !t.cancelRequested {
-		t.resultIn = true
-	}
-	t.mu.Unlock()
-	select {
-	case t.results <- l:
-	default:
-	}
+	t.deliver(t.holdResult(l))
 }
 
 func (t *Task) noteEdited(path string) {
@@ -217,9 +226,14 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 	case "assistant":
 		t.handleAssistant(l)
 	case "user":
+		if l.IsReplay {
+			t.replayed(l)
+		}
 		t.handleUser(l)
 	case "result":
 		t.resultArrived(l)
+	case "control_cancel_request":
+		t.cancelControl(l.RequestID)
 	default:
 		t.emit(Event{Kind: EventOther, Raw: l.Raw})
 	}
@@ -230,7 +244,16 @@ func (t *Task) handleSystem(l *stream.Line) {
 	case "init":
 		t.mu.Lock()
 		t.sessionID = l.SessionID
+		again := t.started
+		t.started = true
+		if !again {
+			t.mode = ModeChange{PermissionMode: l.PermissionMode, Model: l.Model}
+			t.startMode = l.PermissionMode
+		}
 		t.mu.Unlock()
+		if again {
+			return // a new turn for a message sent into the task (steer.go)
+		}
 		t.emit(Event{Kind: EventStarted, Started: &Started{
 			SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
 			APIKeySource: l.APIKeySource, ClaudeVersion: l.ClaudeCodeVersion,
@@ -242,6 +265,9 @@ func (t *Task) handleSystem(l *stream.Line) {
 			}
 		}
 	case "status":
+		if l.PermissionMode != "" {
+			t.modeChanged(ModeChange{PermissionMode: l.PermissionMode})
+		}
 		msg := "Working"
 		if l.Status != nil {
 			switch *l.Status {
@@ -414,6 +440,9 @@ func (t *Task) handleAssistant(l *stream.Line) {
 			continue
 		}
 		tu := ToolUse{ID: b.ID, Name: b.Name, Input: b.Input, Summary: Summarize(b.Name, b.Input, t.Spec.Workspace)}
+		if fileTools[b.Name] {
+			t.notePlanFile(decodeInput(b.Input).targetPath())
+		}
 		if t.tools == nil {
 			t.tools = map[string]ToolUse{}
 		}
@@ -440,10 +469,13 @@ func (t *Task) handleUser(l *stream.Line) {
 		}
 		tu := t.tools[b.ToolUseID]
 		res := &ToolResult{ToolUseID: b.ToolUseID, Name: tu.Name, IsError: b.IsError, Content: b.Content.PlainText()}
-		if !b.IsError && fileTools[tu.Name] {
+		if !b.IsError && fileTools[tu.Name] && !isPlanFile(decodeInput(tu.Input).targetPath()) {
 			res.Change = t.fileChange(tu, l.ToolUseResult)
 		}
 		t.emit(Event{Kind: EventToolResult, ToolResult: res})
+		if !b.IsError {
+			t.trackTodos(tu, l.ToolUseResult)
+		}
 	}
 }
 
@@ -466,85 +498,6 @@ func (t *Task) fileChange(tu ToolUse, raw json.RawMessage) *FileChange {
 	fc := &FileChange{Path: path, ToolUseID: tu.ID, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace), after: readChanged(path)}
 	t.noteEdited(path)
 	return fc
-}
-
-// handleControl answers a control request from claude. It runs on its own
-// goroutine because a permission question waits for a person.
-func (t *Task) handleControl(s *session, l *stream.Line) {
-	req := l.Request
-	if req.Subtype != "can_use_tool" {
-		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
-		return
-	}
-	in := decodeInput(req.Input)
-	pr := PermissionRequest{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description,
-		Summary: summarize(req.ToolName, in, t.Spec.Workspace), KeyInput: in.keyInput(t.Spec.Workspace)}
-	decision, reason, automatic := t.decide(pr)
-	if decision == Deny {
-		if reason == "" {
-			reason = "The user denied " + req.ToolName + "."
-		}
-		s.respond(l.RequestID, map[string]any{"behavior": "deny", "message": reason}, "")
-	} else {
-		input := req.Input
-		if len(input) == 0 {
-			input = json.RawMessage("{}")
-		}
-		s.respond(l.RequestID, map[string]any{"behavior": "allow", "updatedInput": input}, "")
-	}
-	t.emit(Event{Kind: EventPermission, Permission: &PermissionEvent{PermissionRequest: pr, Decision: decision, Reason: reason, Automatic: automatic}})
-}
-
-func (t *Task) decide(pr PermissionRequest) (Decision, string, bool) {
-	roots := t.Spec.Roots
-	if len(roots) == 0 {
-		roots = []string{t.Spec.Workspace}
-	}
-	if fileTools[pr.ToolName] {
-		if p := decodeInput(pr.Input).targetPath(); p != "" {
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(t.Spec.Workspace, p)
-			}
-			in, err := within(p, roots)
-			if err != nil {
-				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s), and could not tell whether %s is inside them: %v.", strings.Join(roots, ", "), p, err), true
-			}
-			if !in {
-				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s); %s is outside them.", strings.Join(roots, ", "), p), true
-			}
-		}
-	}
-	t.mu.Lock()
-	allowed := t.allowTools[pr.ToolName]
-	t.waiting++
-	t.state = nonTerminal(t.state, StateWaiting)
-	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.waiting--
-		if t.waiting == 0 {
-			t.state = nonTerminal(t.state, StateRunning)
-		}
-		t.mu.Unlock()
-	}()
-	if allowed {
-		return Allow, pr.ToolName + " was allowed for this task", true
-	}
-	t.emit(Event{Kind: EventActivity, Message: "Waiting for permission: " + pr.ToolName})
-	d, reason := t.obs.AskPermission(t.ctx, t, pr)
-	if t.ctx.Err() != nil {
-		return Deny, "The task was cancelled.", true
-	}
-	switch d {
-	case AllowTask:
-		t.mu.Lock()
-		t.allowTools[pr.ToolName] = true
-		t.mu.Unlock()
-		return AllowTask, reason, false
-	case Allow:
-		return Allow, reason, false
-	}
-	return Deny, reason, false
 }
 
 func nonTerminal(cur, next State) State {

@@ -106,7 +106,7 @@ func (t *Task) turn(start time.Time) Outcome {
 	t.startedAt = time.Now()
 	t.mu.Unlock()
 	f := turnFacts{sess: s}
-	if err := s.begin(t, t.Spec.Prompt); err != nil {
+	if err := s.begin(t, UserMessage{Text: t.Spec.Prompt, Images: t.Spec.Images}); err != nil {
 		t.abort("could not send the prompt to claude: "+err.Error(), false)
 	} else {
 		t.setState(StateRunning)
@@ -162,6 +162,9 @@ func (t *Task) await(s *session, cfg Config) (result *stream.Line, exited bool) 
 			case l := <-t.results:
 				return l, false
 			default:
+				if l := t.takeHeld(); l != nil {
+					return l, false // claude ended before it took a message sent into the task
+				}
 				return nil, true
 			}
 		case <-t.ctx.Done():
@@ -236,7 +239,9 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 		DurationMs: r.DurationMs,
 		NumTurns:   r.NumTurns,
 	}
-	if r.IsError {
+	if t.interrupted(r) {
+		out.Status, out.Result = StateInterrupted, "Interrupted"
+	} else if r.IsError {
 		out.Status = StateFailed
 		if out.Result == "" {
 			out.Result = "claude ended with " + r.Subtype

@@ -69,6 +69,9 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		st.Claude = s.claudeCLI()
 		return &st, nil
 	}
+	if res, ok, err := s.conversationCommand(ctx, cmd, arg); ok {
+		return res, err
+	}
 	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(lspext.Commands, ", "))
 }
 
@@ -110,14 +113,15 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path, s.bufs.docs)
+	msg, err := userMessage(ctx, lspext.CommandRun, input{a.Prompt, a.Context, a.Images, a.OpenFiles}, folder.Path, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec(a.TaskID, prompt, folder.Path, roots, a.Model, a.PermissionMode)
+	spec, err := s.spec(a.TaskID, msg.Text, folder.Path, roots, a.Model, a.PermissionMode)
 	if err != nil {
 		return nil, err
 	}
+	spec.Images = msg.Images
 	spec.ResumeSession = a.SessionID
 	return s.runTask(ctx, spec, token)
 }
@@ -130,21 +134,46 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 	if err != nil {
 		return nil, invalidParams("%v", err)
 	}
-	if workspace == "" {
-		f, r, err := s.folderFor("", nil)
+	switch {
+	case a.WorkspaceFolder != "":
+		f, r, err := s.folderFor(a.WorkspaceFolder, nil)
+		if err != nil {
+			return nil, err
+		}
+		workspace, roots = f.Path, r
+	case workspace == "":
+		// A conversation the bridge did not run: in the folder whose
+		// conversations claude keeps it with (one started in a terminal).
+		requested := ""
+		if f, _, ok := s.sessionFolder(session, ""); ok {
+			requested = f.URI
+		}
+		f, r, err := s.folderFor(requested, nil)
 		if err != nil {
 			return nil, err
 		}
 		workspace, roots = f.Path, r
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace, s.bufs.docs)
+	msg, err := userMessage(ctx, lspext.CommandFollowUp, input{a.Prompt, a.Context, a.Images, a.OpenFiles}, workspace, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec(a.NewTaskID, prompt, workspace, roots, a.Model, a.PermissionMode)
+	model, mode := a.Model, a.PermissionMode
+	if prev := s.mgr.Conversation(a.TaskID, session); prev != nil {
+		// The mode and model the conversation was switched to go on.
+		changedMode, changedModel := prev.Changed()
+		if mode == "" {
+			mode = lspext.PermissionMode(changedMode)
+		}
+		if model == "" {
+			model = changedModel
+		}
+	}
+	spec, err := s.spec(a.NewTaskID, msg.Text, workspace, roots, model, mode)
 	if err != nil {
 		return nil, err
 	}
+	spec.Images = msg.Images
 	spec.ResumeSession = session
 	return s.runTask(ctx, spec, token)
 }
@@ -176,6 +205,9 @@ func (s *Server) listTasks() []lspext.TaskInfo {
 		ti := lspext.TaskInfo{
 			TaskID: in.ID, Status: lspext.TaskStatus(in.State), WorkspaceFolder: s.editorURI(in.Workspace),
 			Prompt: in.Prompt, SessionID: in.SessionID, StartedAt: in.Created.UTC().Format(time.RFC3339Nano),
+		}
+		if in.PermissionMode != "" {
+			ti.PermissionMode, ti.Model = in.PermissionMode, in.Model
 		}
 		if !in.Ended.IsZero() {
 			ti.EndedAt = in.Ended.UTC().Format(time.RFC3339Nano)

@@ -283,6 +283,40 @@ read line
 	}
 }
 
+// TestSentMessageRefused: claude's schema lets it refuse (or discard, or
+// cancel) a message sent into the task; the real CLI does not do it on
+// demand. The task, whose result was held until claude took the message,
+// ends, and a status event tells the user the message was not taken.
+func TestSentMessageRefused(t *testing.T) {
+	script := fakeClaude(t, `read line; read line
+echo '`+initLine+`'
+echo '{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"working on it"}]}}'
+read sent
+uuid=$(printf '%s' "$sent" | sed -n 's/.*"uuid":"\([^"]*\)".*/\1/p')
+echo '{"type":"command_lifecycle","command_uuid":"'"$uuid"'","state":"queued","uuid":"l1","session_id":"fake-session"}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"fake-session","num_turns":1,"duration_ms":5,"total_cost_usd":0.001}'
+echo '{"type":"command_lifecycle","command_uuid":"'"$uuid"'","state":"refused","uuid":"l2","session_id":"fake-session"}'
+read line
+`)
+	b := startBridge(t, bridgeOpts{claudePath: script})
+	call := b.run(map[string]any{"prompt": "hi", "taskId": "r"})
+	if _, _, err := lsptest.WaitEvent[*lspext.TextEvent](t, b.client, "r", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.command(lspext.CommandSend, map[string]any{"taskId": "r", "prompt": "Also this."}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res := b.result(call); res.Status != "completed" || res.Result != "done" {
+		t.Errorf("result = %+v", res)
+	}
+	evs := b.client.Events(t, "r")
+	st := lsptest.Last[*lspext.StatusEvent](evs)
+	if st == nil || st.Message != "claude did not take your message “Also this.”: it was refused" {
+		t.Errorf("status event = %+v (%s)", st, lsptest.Kinds(evs))
+	}
+	noLifecycleEvents(t, evs)
+}
+
 func TestClaudeSilentIsStoppedByCancel(t *testing.T) {
 	script := fakeClaude(t, "sleep 600\n")
 	b := startBridge(t, bridgeOpts{claudePath: script})

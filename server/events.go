@@ -44,6 +44,29 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 		pe := ev.Permission
 		return &lspext.PermissionEvent{ToolUseID: pe.ToolUseID, Name: pe.ToolName, Input: rawOrEmpty(pe.Input), Summary: pe.Summary,
 			Decision: lspext.Decision(pe.Decision), Reason: pe.Reason, Automatic: pe.Automatic}
+	case runner.EventQuestion:
+		q := ev.Question
+		return &lspext.QuestionEvent{ToolUseID: q.ToolUseID, Questions: questionsOf(q.Questions), Answers: q.Answers, Reason: q.Reason}
+	case runner.EventPlan:
+		p := ev.Plan
+		e := &lspext.PlanEvent{ToolUseID: p.ToolUseID, Plan: p.Plan, Decision: lspext.PlanKeepPlanning, Feedback: p.Feedback, Reason: p.Reason}
+		if p.Copy != "" {
+			e.URI = pathToURI(p.Copy)
+		}
+		if p.Approve {
+			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PermissionMode(p.Mode)
+		}
+		return e
+	case runner.EventMode:
+		return &lspext.ModeEvent{PermissionMode: ev.Mode.PermissionMode, Model: ev.Mode.Model}
+	case runner.EventUserMessage:
+		return &lspext.UserMessageEvent{Text: ev.UserMessage.Text, ImageCount: len(ev.UserMessage.Images)}
+	case runner.EventTodos:
+		e := &lspext.TodosEvent{ToolUseID: ev.Todos.ToolUseID, Todos: make([]lspext.Todo, len(ev.Todos.Items))}
+		for i, td := range ev.Todos.Items {
+			e.Todos[i] = lspext.Todo{Content: td.Content, Status: lspext.TodoStatus(td.Status), ActiveForm: td.ActiveForm, ID: td.ID}
+		}
+		return e
 	case runner.EventRetry:
 		r := ev.Retry
 		return &lspext.RetryEvent{Attempt: r.Attempt, MaxRetries: r.MaxRetries, DelayMs: r.DelayMs, ErrorStatus: r.ErrorStatus, Error: r.Error}
@@ -89,6 +112,27 @@ func progressMessage(ev runner.Event, root string) string {
 		if pe.Decision == runner.Deny {
 			return "Denied: " + pe.Summary
 		}
+	case runner.EventQuestion:
+		q := ev.Question
+		if len(q.Answers) == 0 {
+			return "Not answered: " + q.Reason
+		}
+		return firstLine("Answered: "+runner.FormatAnswers(q.Questions, q.Answers), 100)
+	case runner.EventPlan:
+		switch p := ev.Plan; {
+		case p.Approve:
+			return "Plan approved; carrying it out (" + p.Mode + ")"
+		case p.Reason != "":
+			return "Plan not approved: " + p.Reason
+		default:
+			return "Keep planning"
+		}
+	case runner.EventMode:
+		return "Mode: " + ev.Mode.PermissionMode
+	case runner.EventTodos:
+		return runner.TodoProgress(ev.Todos.Items)
+	case runner.EventUserMessage:
+		return "Claude read your message"
 	}
 	return ""
 }

@@ -42,6 +42,7 @@ func writeKeyFile(t *testing.T, home string) {
 // bridge is a server under test with an editor client attached.
 type bridge struct {
 	t       *testing.T
+	home    string // claude's HOME
 	api     *fakeapi.Server
 	client  *lsptest.Client
 	folders []string
@@ -56,7 +57,8 @@ type bridgeOpts struct {
 	init       map[string]any // initializationOptions
 	claudePath string         // "" = the real CLI
 	noProgress bool
-	noAuth     bool // no auth manager (Options.Auth nil): claude's own authentication
+	noAuth     bool     // no auth manager (Options.Auth nil): claude's own authentication
+	claudeEnv  []string // more of claude's environment (CLAUDE_CODE_ENABLE_TODO_TOOLS=1)
 	// initialize, if set, changes initialize's params (built for folders)
 	// before they are sent.
 	initialize func(params map[string]any, folders []string)
@@ -86,10 +88,11 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		wf = append(wf, map[string]string{"uri": "file://" + dir, "name": filepath.Base(dir)})
 	}
 	opts := server.Options{
-		Log:     zaptest.NewLogger(t),
-		Version: "test",
-		Runner:  runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
-		Auth:    &auth.Config{Home: authHome, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
+		Log:      zaptest.NewLogger(t),
+		Version:  "test",
+		Runner:   runner.Config{ClaudePath: claude, Env: append(fakeapi.ClaudeEnv(home, api.URL()), o.claudeEnv...), StopGrace: 2 * time.Second},
+		Auth:     &auth.Config{Home: authHome, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
+		StateDir: t.TempDir(),
 	}
 	if o.noAuth {
 		opts.Auth = nil
@@ -97,7 +100,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	srv := server.New(opts)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	b := &bridge{t: t, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
+	b := &bridge{t: t, home: home, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
 	go func() {
 		code := srv.Serve(context.Background(), inR, outW)
 		outW.Close()

@@ -19,6 +19,8 @@ import (
 type clientCaps struct {
 	workDoneProgress bool
 	edits            bufsync.Capabilities
+	showDocument     bool                      // window.showDocument.support (LSP 3.16)
+	bridge           lspext.ClientCapabilities // experimental.claudeBridge
 }
 
 // initializeParams is the part of InitializeParams the bridge reads. It is
@@ -32,7 +34,13 @@ type initializeParams struct {
 	Capabilities     struct {
 		Window struct {
 			WorkDoneProgress bool `json:"workDoneProgress"`
+			ShowDocument     struct {
+				Support bool `json:"support"`
+			} `json:"showDocument"`
 		} `json:"window"`
+		// LSPAny: what the editor can do beyond LSP, ours under claudeBridge
+		// (bridgeCapabilities reads it).
+		Experimental json.RawMessage `json:"experimental"`
 		// Absent means unsupported (LSP). Neovim 0.7 to 0.11 advertise
 		// applyEdit but not documentChanges, though they apply versioned
 		// edits; the bridge's own plugin advertises both.
@@ -42,18 +50,33 @@ type initializeParams struct {
 				DocumentChanges bool `json:"documentChanges"`
 			} `json:"workspaceEdit"`
 		} `json:"workspace"`
-		// The bridge's Neovim plugin checks the version of every edit
-		// (bufsync.Capabilities.VersionsChecked).
-		Experimental struct {
-			ClaudeBridge struct {
-				ChecksEditVersions bool `json:"checksEditVersions"`
-			} `json:"claudeBridge"`
-		} `json:"experimental"`
 	} `json:"capabilities"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	} `json:"clientInfo"`
+}
+
+// bridgeCapabilities reads capabilities.experimental.claudeBridge. It is
+// lenient: experimental is anything an editor likes, and a capability it
+// spells wrongly is one it does not have (initialize never fails over it).
+func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities {
+	var exp struct {
+		ClaudeBridge json.RawMessage `json:"claudeBridge"`
+	}
+	var caps lspext.ClientCapabilities
+	if json.Unmarshal(experimental, &exp) == nil && len(exp.ClaudeBridge) > 0 {
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(exp.ClaudeBridge, &fields)
+		flag := func(name string) bool {
+			var b bool
+			return json.Unmarshal(fields[name], &b) == nil && b
+		}
+		caps.Ask = flag("ask")
+		caps.Plan = flag("plan")
+		caps.ChecksEditVersions = flag("checksEditVersions")
+	}
+	return caps
 }
 
 func (s *Server) initialize(raw json.RawMessage) (any, error) {
@@ -86,11 +109,13 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	if p.ClientInfo != nil {
 		clientName = p.ClientInfo.Name
 	}
+	bridge := bridgeCapabilities(p.Capabilities.Experimental)
 	caps := clientCaps{
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
 		edits: bufsync.ClientCapabilities(p.Capabilities.Workspace.ApplyEdit,
-			p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges, clientName,
-			p.Capabilities.Experimental.ClaudeBridge.ChecksEditVersions),
+			p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges, clientName, bridge.ChecksEditVersions),
+		showDocument: p.Capabilities.Window.ShowDocument.Support,
+		bridge:       bridge,
 	}
 	// What the user should hear now rather than at their first task, said
 	// once the editor has the initialize reply (see initialized). A bad
@@ -131,7 +156,8 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
 	}
 	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)),
-		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges))
+		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges),
+		zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("showDocument", caps.showDocument))
 	for _, p := range problems {
 		s.log.Warn("workspace folder not used", zap.String("problem", p))
 	}

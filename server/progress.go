@@ -133,6 +133,8 @@ func (p *progress) end(out runner.Outcome) {
 		}
 	case runner.StateCancelled:
 		msg = "Cancelled"
+	case runner.StateInterrupted:
+		msg = "Interrupted"
 	default:
 		msg = "Failed: " + firstLine(out.Result, 200)
 	}

@@ -46,8 +46,10 @@ const (
 
 // Timeouts of the requests the bridge sends the editor, and what happens
 // when one runs out: no progress for the task (create), a Deny
-// (showMessageRequest: a person answers, so it waits long), an edit left
-// on disk only (applyEdit).
+// (showMessageRequest: a person answers, so it waits long), claude's
+// questions unanswered or its plan not approved (claude/ask, claude/plan,
+// as long), an edit left on disk only (applyEdit), a plan not shown
+// (showDocument).
 const (
 	progressCreateTimeout = 10 * time.Second
 	permissionTimeout     = 10 * time.Minute
@@ -69,6 +71,9 @@ type Options struct {
 	Auth *auth.Config
 	// SetLogLevel changes the log file's level when the editor asks.
 	SetLogLevel func(level string)
+	// StateDir is where the bridge keeps files of its own (plans to
+	// approve); "" is a folder of the user's under the system's temp dir.
+	StateDir string
 }
 
 // serverState is where the connection is in LSP's lifecycle: new (only
@@ -128,6 +133,8 @@ type Server struct {
 	tasks          map[string]*taskView // running tasks by id
 	tokens         map[string]string    // progress token → task id
 	shutdownOK     bool
+
+	deferred deferredQuestions // claude/ask and claude/plan answered later (answer.go; own lock)
 }
 
 // cancels maps a key to the cancel functions of everything in flight
@@ -536,7 +543,7 @@ func callTimeout(method string) time.Duration {
 	switch method {
 	case "window/workDoneProgress/create":
 		return progressCreateTimeout
-	case "window/showMessageRequest":
+	case "window/showMessageRequest", lspext.MethodAsk, lspext.MethodPlan:
 		return permissionTimeout
 	}
 	return defaultCallTimeout

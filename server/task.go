@@ -35,9 +35,10 @@ type taskView struct {
 	carryCtx    context.Context // the task's carries; ends at its reply at the latest
 	carryCancel context.CancelFunc
 
-	mu           sync.Mutex      // guards the two below
+	mu           sync.Mutex      // guards the three below
 	external     []string        // URIs of files changed on disk by other means during the task, in order
 	externalSeen map[string]bool // the same, as a set
+	todo         string          // where claude's to-do list is ("3/7 Running the tests"), "" for none
 }
 
 func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMessage) (any, error) {
@@ -130,8 +131,13 @@ func (v *taskView) externalURIs() []string {
 
 // Event implements runner.Observer.
 func (v *taskView) Event(t *runner.Task, ev runner.Event) {
-	if msg := progressMessage(ev, v.root); msg != "" {
-		v.progress.report(msg)
+	if msg := progressMessage(ev, v.root); ev.Kind == runner.EventTodos {
+		v.setTodo(msg) // a finished list ("") clears it
+		if msg != "" {
+			v.progress.report(msg)
+		}
+	} else if msg != "" {
+		v.progress.report(v.withTodo(msg))
 	}
 	if ev.Kind == runner.EventToolUse {
 		v.s.bufs.toolUse(v, ev.ToolUse)

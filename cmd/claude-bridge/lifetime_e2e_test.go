@@ -214,17 +214,20 @@ func bashSleep() fakeapi.Turn {
 	return fakeapi.ToolUse("Bash", map[string]any{"command": "echo waiting && sleep 313 && echo done", "description": "wait"})
 }
 
-// waitForSleep313 waits until the agent's `sleep 313` runs and returns it.
+// waitForSleep313 waits until the agent's `sleep 313` runs and returns it:
+// the one this bridge's task started (by its tag), not another test's on
+// the same machine.
 func waitForSleep313(t *testing.T, p *bridgeProc) proc {
 	t.Helper()
 	var found proc
-	eventually(t, 60*time.Second, "no `sleep 313` started by the agent", func() bool {
+	mine := strconv.Itoa(p.cmd.Process.Pid) + "."
+	eventually(t, 60*time.Second, "no `sleep 313` started by the agent with this bridge's tag", func() bool {
 		if evs := p.client.Events(t, "k"); lsptest.Last[*lspext.ResultEvent](evs) != nil {
 			t.Fatalf("the task ended before its command ran: %+v (events %s)", lsptest.Last[*lspext.ResultEvent](evs), lsptest.Kinds(evs))
 		}
-		for _, p := range procs() {
-			if strings.HasPrefix(p.cmdline, "sleep 313") && !p.zombie {
-				found = p
+		for _, pr := range procs() {
+			if strings.HasPrefix(pr.cmdline, "sleep 313") && !pr.zombie && strings.HasPrefix(pr.tag, mine) {
+				found = pr
 				return true
 			}
 		}

@@ -12,15 +12,25 @@ import (
 // defaultLogFile is $XDG_STATE_HOME/claude-bridge/bridge.log, else
 // ~/.local/state/claude-bridge/bridge.log.
 func defaultLogFile() string {
+	dir := stateDir()
+	if dir == "" {
+		return filepath.Join(os.TempDir(), "claude-bridge.log")
+	}
+	return filepath.Join(dir, "bridge.log")
+}
+
+// stateDir is the bridge's own folder: $XDG_STATE_HOME/claude-bridge, else
+// ~/.local/state/claude-bridge ("" without a home directory).
+func stateDir() string {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return filepath.Join(os.TempDir(), "claude-bridge.log")
+			return ""
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}
-	return filepath.Join(dir, "claude-bridge", "bridge.log")
+	return filepath.Join(dir, "claude-bridge")
 }
 
 // newLogger logs JSON lines to path (mode 0600), never to stdout, which

@@ -114,10 +114,11 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	base := authBase(g.logFile)
 	srv := server.New(server.Options{
-		Log:     log,
-		Version: version,
-		Runner:  runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log, Scope: scope},
-		Auth:    &base,
+		Log:      log,
+		Version:  version,
+		Runner:   runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log, Scope: scope},
+		Auth:     &base,
+		StateDir: stateDir(),
 		SetLogLevel: func(l string) {
 			if err := level.UnmarshalText([]byte(l)); err != nil {
 				log.Warn("ignored an unknown log level", zap.String("level", l))

@@ -2,12 +2,15 @@ package main_test
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
@@ -144,4 +147,67 @@ func sortedKinds(m map[lspext.EventKind]int) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ",")
+}
+
+// TestAnOldClientStillRunsTasks: a client that knows LSP and none of what
+// issue 14 added (it declares no capability beyond LSP, answers only
+// LSP's requests, decodes questions as LSP's ShowMessageRequestParams)
+// runs a task in which claude asks a question, keeps a to-do list, plans
+// and edits: the questions and the plan come as window/showMessageRequest,
+// the answers reach the API, and the task completes.
+func TestAnOldClientStillRunsTasks(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	main := filepath.Join(w.workspace, "main.go")
+	w.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("AskUserQuestion", map[string]any{"questions": []any{map[string]any{"question": "Which greeting?", "header": "Greeting", "multiSelect": false,
+			"options": []any{map[string]any{"label": "Hello, world", "description": "classic"}, map[string]any{"label": "Hi", "description": "short"}}}}}),
+		fakeapi.ToolUse("TodoWrite", map[string]any{"todos": []any{map[string]any{"content": "Change the greeting", "status": "in_progress", "activeForm": "Changing the greeting"}}}),
+		fakeapi.ToolUse("Write", map[string]any{"file_path": fakeapi.PlanFileVar, "content": "# Plan\n\n1. Change the greeting\n"}),
+		fakeapi.ToolUse("ExitPlanMode", map[string]any{}),
+		fakeapi.ToolUse("Edit", map[string]any{"file_path": main, "old_string": `println("hello")`, "new_string": `println("hello, world")`}),
+		fakeapi.Text("Done."),
+	})
+	p := w.serve(map[string]any{"permissionMode": "plan"}, "CLAUDE_CODE_ENABLE_TASKS=0", "CLAUDE_CODE_ENABLE_TODO_TOOLS=1")
+	var (
+		mu       sync.Mutex // guards messages
+		messages []string
+	)
+	p.client.Handle("window/showMessageRequest", func(raw json.RawMessage) (any, error) {
+		var q protocol.ShowMessageRequestParams
+		if err := json.Unmarshal(raw, &q); err != nil || len(q.Actions) == 0 {
+			t.Errorf("showMessageRequest %s: %v", raw, err)
+			return nil, nil
+		}
+		mu.Lock()
+		messages = append(messages, q.Message)
+		mu.Unlock()
+		return &protocol.MessageActionItem{Title: q.Actions[0].Title}, nil // Allow, the first option, Approve
+	})
+	m, err := p.run(map[string]any{"prompt": "greet the world", "taskId": "old"}).Wait(90 * time.Second)
+	if err != nil || m.Error != nil {
+		t.Fatalf("claude.run: %v %+v", err, m.Error)
+	}
+	var res struct{ Status, Result string }
+	if err := json.Unmarshal(m.Result, &res); err != nil || res.Status != "completed" || res.Result != "Done." {
+		t.Fatalf("reply %s: %v", m.Result, err)
+	}
+	mu.Lock()
+	asked := strings.Join(messages, "\n")
+	mu.Unlock()
+	if !strings.Contains(asked, "Claude asks (Greeting): Which greeting?") || !strings.Contains(asked, "Claude's plan is ready") {
+		t.Errorf("questions asked:\n%s", asked)
+	}
+	for _, msg := range p.client.Messages("") {
+		if msg.ID != nil && msg.Method != "" && !map[string]bool{"window/showMessageRequest": true, "window/workDoneProgress/create": true, "workspace/applyEdit": true}[msg.Method] {
+			t.Errorf("the bridge sent an old client the request %s", msg.Method)
+		}
+	}
+	reqs := w.api.MessageRequests()
+	if !strings.Contains(string(reqs[len(reqs)-1].Messages), `\"Which greeting?\"=\"Hello, world\"`) {
+		t.Errorf("the answer did not reach the API")
+	}
+	if b, _ := os.ReadFile(main); !strings.Contains(string(b), "hello, world") {
+		t.Errorf("main.go = %s", b)
+	}
 }

@@ -30,6 +30,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	disallowed := fs.String("disallowed-tools", "", "comma-separated tools claude may not use")
 	resume := fs.String("resume", "", "continue this claude session")
 	authJSON := fs.String("auth", "", `auth settings as JSON, e.g. {"mode":"inherit"} or {"keyCommand":"pass show anthropic"}`)
+	var imageFiles listFlag
+	fs.Var(&imageFiles, "image", "an image (PNG, JPEG, GIF or WebP) to send with the prompt (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: claude-bridge run [flags] PROMPT")
 		fs.PrintDefaults()
@@ -44,6 +46,19 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err := runner.ValidPermissionMode(*mode); err != nil {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
+		return 2
+	}
+	var images []runner.Image
+	for _, f := range imageFiles {
+		img, err := runner.ReadImage(context.Background(), f)
+		if err != nil {
+			fmt.Fprintf(stderr, "claude-bridge: --image %s: %v\n", f, err)
+			return 2
+		}
+		images = append(images, img)
+	}
+	if err := runner.CheckImages(images); err != nil {
+		fmt.Fprintln(stderr, "claude-bridge: --image:", err)
 		return 2
 	}
 	dir, err := filepath.Abs(*workspace)
@@ -92,7 +107,7 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ui := terminal.New(stdout, stderr, stdin, isTTY(stderr), dir)
 	defer ui.Close()
 	task, err := mgr.NewTask(runner.Spec{
-		Prompt: prompt, Workspace: dir, Roots: []string{dir},
+		Prompt: prompt, Workspace: dir, Roots: []string{dir}, Images: images,
 		Options: runner.Options{Model: *model, PermissionMode: *mode, AllowedTools: splitList(*allowed), DisallowedTools: splitList(*disallowed), ResumeSession: *resume},
 	}, ui)
 	if err != nil {
@@ -128,6 +143,16 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 130
 	}
 	return 1
+}
+
+// listFlag is a flag that may be given more than once.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 func splitList(s string) []string {

@@ -36,12 +36,20 @@ type Line struct {
 
 	// assistant and user
 	Message         *APIMessage     `json:"message"`
+	IsReplay        bool            `json:"isReplay"` // a user message of the host's, echoed (--replay-user-messages)
 	ParentToolUseID *string         `json:"parent_tool_use_id"`
 	ToolUseResult   json.RawMessage `json:"tool_use_result"`
 
 	// stream_event (--include-partial-messages)
 	Event        *StreamEvent `json:"event"`
 	APIMessageID string       `json:"api_message_id"`
+
+	// command_lifecycle: a message sent with a uuid going through claude's
+	// queue (queued, started, completed, cancelled, discarded, refused);
+	// see runner.session (a prompt's turn) and runner/steer.go (messages
+	// sent into a turn)
+	CommandUUID string `json:"command_uuid"`
+	State       string `json:"state"`
 
 	// result
 	IsError        bool    `json:"is_error"`
@@ -52,11 +60,6 @@ type Line struct {
 	TerminalReason string  `json:"terminal_reason"`
 	APIErrorStatus *int    `json:"api_error_status"`
 	StopReason     *string `json:"stop_reason"`
-
-	// command_lifecycle: where a user message sent with a uuid is
-	// ("queued", "started", "completed"); see runner.session.
-	CommandUUID string `json:"command_uuid"`
-	State       string `json:"state"`
 
 	// control_request (CLI → host) and control_response (CLI → host)
 	RequestID string           `json:"request_id"`

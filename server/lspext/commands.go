@@ -19,12 +19,81 @@ type Range struct {
 
 // ContextRef is a file, or a range of one, sent along with a prompt. The
 // bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based;
-// a range ending at character 0 of a line does not include that line).
+// a range ending at character 0 of a line does not include that line). A
+// URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a
+// range is sent as an image instead (see ImageRef).
 type ContextRef struct {
 	// URI is the file's file:// URI.
 	URI string `json:"uri"`
 	// Range is the part of the file meant; optional: absent for the whole file.
 	Range *Range `json:"range,omitempty"`
+	// Diagnostics are the editor's diagnostics of the range (or the file),
+	// as LSP has them; they go into the prompt compactly, one line each:
+	// "main.go:5:3: error: undefined: foo (compiler)". Optional.
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// Diagnostic is LSP's Diagnostic: every field LSP 3.17 defines is
+// accepted, so an editor can pass its own as they are.
+type Diagnostic struct {
+	// Range is where the diagnostic applies.
+	Range Range `json:"range"`
+	// Severity is 1 (error), 2 (warning), 3 (information) or 4 (hint).
+	// Optional.
+	Severity int `json:"severity,omitempty"`
+	// Code is the diagnostic's code, a number or a string. Optional.
+	Code any `json:"code,omitempty"`
+	// CodeDescription links to the code's documentation. Optional.
+	CodeDescription *CodeDescription `json:"codeDescription,omitempty"`
+	// Source is what produced it ("compiler", "eslint"). Optional.
+	Source string `json:"source,omitempty"`
+	// Message is the diagnostic's message.
+	Message string `json:"message"`
+	// Tags are LSP's DiagnosticTags (1 unnecessary, 2 deprecated). Optional.
+	Tags []int `json:"tags,omitempty"`
+	// RelatedInformation is LSP's related locations and messages. Optional.
+	RelatedInformation []DiagnosticRelated `json:"relatedInformation,omitempty"`
+	// Data is the editor's own data, kept as it is. Optional.
+	Data any `json:"data,omitempty"`
+}
+
+// CodeDescription is LSP's CodeDescription.
+type CodeDescription struct {
+	// Href is the URI of the code's documentation.
+	Href string `json:"href"`
+}
+
+// DiagnosticRelated is LSP's DiagnosticRelatedInformation.
+type DiagnosticRelated struct {
+	// Location is where the related information is.
+	Location Location `json:"location"`
+	// Message is the related information.
+	Message string `json:"message"`
+}
+
+// Location is LSP's Location: a range in a document.
+type Location struct {
+	// URI is the document's URI.
+	URI string `json:"uri"`
+	// Range is the range in it.
+	Range Range `json:"range"`
+}
+
+// ImageRef is an image sent with a prompt: a file (URI), or the image
+// itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content
+// shows, at most 20 MiB each and 32 MiB together; anything else is refused
+// with -32602 saying why. claude sends them to the model as image blocks
+// (and makes large ones smaller itself).
+type ImageRef struct {
+	// URI is the file:// URI of an image file. Optional: give it or data.
+	URI string `json:"uri,omitempty"`
+	// Data is the image's bytes, base64 (standard alphabet, padded).
+	// Optional: give it or uri.
+	Data string `json:"data,omitempty"`
+	// MediaType is the type of data: image/png, image/jpeg, image/gif or
+	// image/webp. Required with data (the data's own type wins should they
+	// differ).
+	MediaType string `json:"mediaType,omitempty"`
 }
 
 // RunArgs is arguments[0] of claude.run.
@@ -37,6 +106,11 @@ type RunArgs struct {
 	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
 	// Context lists files or ranges to mention in the prompt. Optional.
 	Context []ContextRef `json:"context,omitempty"`
+	// Images are sent with the prompt. Optional.
+	Images []ImageRef `json:"images,omitempty"`
+	// OpenFiles are the URIs of the files open in the editor, listed in the
+	// prompt (names only: claude reads what it needs). Optional.
+	OpenFiles []string `json:"openFiles,omitempty"`
 	// Model overrides the configured model (claude's --model). Optional.
 	Model string `json:"model,omitempty"`
 	// PermissionMode overrides the configured permission mode. Optional.
@@ -62,6 +136,11 @@ type FollowUpArgs struct {
 	Prompt string `json:"prompt"`
 	// Context lists files or ranges to mention in the prompt. Optional.
 	Context []ContextRef `json:"context,omitempty"`
+	// Images are sent with the prompt. Optional.
+	Images []ImageRef `json:"images,omitempty"`
+	// OpenFiles are the URIs of the files open in the editor, listed in the
+	// prompt. Optional.
+	OpenFiles []string `json:"openFiles,omitempty"`
 	// Model overrides the configured model. Optional.
 	Model string `json:"model,omitempty"`
 	// PermissionMode overrides the configured permission mode. Optional.
@@ -69,6 +148,11 @@ type FollowUpArgs struct {
 	// NewTaskID is the id the new task gets, like taskId in claude.run. Optional:
 	// default one the bridge generates.
 	NewTaskID string `json:"newTaskId,omitempty"`
+	// WorkspaceFolder is the URI of the folder to continue a session in.
+	// Optional: default the folder of the task, else the workspace folder
+	// whose conversations (claude.sessions) hold the session, else the
+	// first.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
 }
 
 // RunResult is the reply of claude.run and claude.followUp. It comes when
@@ -81,7 +165,8 @@ type RunResult struct {
 	// SessionID is claude's conversation id, for follow-ups ("" when claude
 	// never started).
 	SessionID string `json:"sessionId"`
-	// Status is "completed", "failed" or "cancelled".
+	// Status is "completed", "failed", "cancelled" or "interrupted" (after
+	// claude.interrupt: the conversation is kept for a follow-up).
 	Status TaskStatus `json:"status"`
 	// Result is the agent's final text, or the reason the task failed.
 	Result string `json:"result"`
@@ -110,6 +195,207 @@ type CancelResult struct {
 	// Cancelled is false when the task had already ended. An unknown task id
 	// is an error (-32602) instead.
 	Cancelled bool `json:"cancelled"`
+}
+
+// SendArgs is arguments[0] of claude.send: a message from the user into a
+// running task. claude reads it at its next API request of the turn, or,
+// when the turn is about to end, takes it as a new turn right after (the
+// task then ends with that turn). A userMessage event says when claude took
+// it.
+type SendArgs struct {
+	// TaskID is the running task. Required.
+	TaskID string `json:"taskId"`
+	// Prompt is the message. Required, not blank.
+	Prompt string `json:"prompt"`
+	// Context lists files or ranges to mention in the message. Optional.
+	Context []ContextRef `json:"context,omitempty"`
+	// Images are sent with the message. Optional.
+	Images []ImageRef `json:"images,omitempty"`
+}
+
+// SendResult is the reply of claude.send.
+type SendResult struct {
+	// Sent is true: the message was written to claude (a task that is not
+	// running is an error, -32602, saying so).
+	Sent bool `json:"sent"`
+}
+
+// InterruptArgs is arguments[0] of claude.interrupt: stop the turn in
+// flight and keep the conversation (claude.cancel ends the task and its
+// process instead).
+type InterruptArgs struct {
+	// TaskID is the task. Required.
+	TaskID string `json:"taskId"`
+}
+
+// InterruptResult is the reply of claude.interrupt. The task then ends
+// with status "interrupted", or as it was about to when claude finished
+// first.
+type InterruptResult struct {
+	// Interrupted is false when the task had no turn in flight (queued,
+	// starting, ended, or its result already in).
+	Interrupted bool `json:"interrupted"`
+}
+
+// SetPermissionModeArgs is arguments[0] of claude.setPermissionMode: change
+// the permission mode of a running task (claude's next tool call follows
+// it, and so do follow-ups of the task that name no mode).
+type SetPermissionModeArgs struct {
+	// TaskID is the running task. Required.
+	TaskID string `json:"taskId"`
+	// Mode is the new mode. Required.
+	Mode PermissionMode `json:"mode"`
+}
+
+// SetPermissionModeResult is the reply of claude.setPermissionMode.
+type SetPermissionModeResult struct {
+	// PermissionMode is the mode claude runs in now.
+	PermissionMode PermissionMode `json:"permissionMode"`
+}
+
+// SetModelArgs is arguments[0] of claude.setModel: change the model of a
+// running task. claude applies it from its next turn: a message sent into
+// the task that starts one, and follow-ups of the task that name no model.
+type SetModelArgs struct {
+	// TaskID is the running task. Required.
+	TaskID string `json:"taskId"`
+	// Model is the model, as for --model ("sonnet", "claude-opus-5-5").
+	// Required.
+	Model string `json:"model"`
+}
+
+// SetModelResult is the reply of claude.setModel.
+type SetModelResult struct {
+	// Model is the model as claude resolved it ("claude-sonnet-5-5").
+	Model string `json:"model"`
+}
+
+// CommandsArgs is arguments[0] of claude.commands. Optional.
+type CommandsArgs struct {
+	// WorkspaceFolder is the URI of the folder whose commands to list
+	// (claude reads the folder's .claude/commands). Optional: default the
+	// first workspace folder.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+}
+
+// CommandsResult is the reply of claude.commands: claude's slash commands
+// in the folder and the models it offers, as claude lists them in its
+// answer to initialize. A prompt that starts with "/" runs a command.
+type CommandsResult struct {
+	// Commands are the slash commands, in claude's order (built-in ones
+	// and the skills claude ships first, then the folder's and the user's).
+	Commands []SlashCommand `json:"commands"`
+	// Models are the models claude offers (for claude.setModel and the
+	// model setting).
+	Models []ModelInfo `json:"models"`
+}
+
+// SlashCommand is one of claude's slash commands.
+type SlashCommand struct {
+	// Name is the command without its slash ("compact", "greet").
+	Name string `json:"name"`
+	// Description says what it does.
+	Description string `json:"description"`
+	// ArgumentHint shows its arguments ("<name>"). Optional.
+	ArgumentHint string `json:"argumentHint,omitempty"`
+	// Source is where it comes from: "builtin" (claude's own, and the skills
+	// it ships), "project" (the folder's .claude/commands), "user"
+	// (~/.claude/commands) or "custom" (a plugin's or another).
+	Source string `json:"source"`
+	// Aliases are other names of the command. Optional.
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+// ModelInfo is a model claude offers.
+type ModelInfo struct {
+	// Value is what claude.setModel and the model setting take ("sonnet").
+	Value string `json:"value"`
+	// DisplayName is the model's name for a person ("Sonnet").
+	DisplayName string `json:"displayName"`
+	// Description says what it is good for. Optional.
+	Description string `json:"description,omitempty"`
+}
+
+// SessionsArgs is arguments[0] of claude.sessions. Optional.
+type SessionsArgs struct {
+	// WorkspaceFolder is the URI of the folder whose conversations to list.
+	// Optional: default every workspace folder.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+}
+
+// SessionsResult is the reply of claude.sessions: the past conversations
+// claude keeps for the folders (~/.claude/projects), those started in a
+// terminal included, most recent first (at most 100 a folder).
+type SessionsResult struct {
+	// Sessions are the conversations.
+	Sessions []SessionInfo `json:"sessions"`
+}
+
+// SessionInfo is one past conversation.
+type SessionInfo struct {
+	// SessionID is claude's id of the conversation (claude.followUp's
+	// sessionId, claude.transcript's).
+	SessionID string `json:"sessionId"`
+	// Title is its title (a /rename, or claude's summary). Optional: absent
+	// when it has none.
+	Title string `json:"title,omitempty"`
+	// FirstPrompt is the user's first prompt.
+	FirstPrompt string `json:"firstPrompt"`
+	// LastPrompt is the user's last prompt.
+	LastPrompt string `json:"lastPrompt"`
+	// LastActivity is when it last changed, RFC 3339 in UTC.
+	LastActivity string `json:"lastActivity"`
+	// Turns counts the user's prompts.
+	Turns int `json:"turns"`
+	// WorkspaceFolder is the URI of the folder it ran in.
+	WorkspaceFolder string `json:"workspaceFolder"`
+}
+
+// TranscriptArgs is arguments[0] of claude.transcript.
+type TranscriptArgs struct {
+	// SessionID is the conversation. Required.
+	SessionID string `json:"sessionId"`
+	// WorkspaceFolder is the URI of the folder it ran in. Optional: default
+	// the workspace folder whose conversations hold it.
+	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+}
+
+// TranscriptResult is the reply of claude.transcript: a past conversation
+// as claude keeps it, read (never changed) from claude's store, as the
+// events a task would have sent: userMessage for the user's prompts, text
+// and thinking, toolUse and toolResult, in order. Their taskId is the
+// session id and seq counts from 1.
+type TranscriptResult struct {
+	// SessionID is the conversation.
+	SessionID string `json:"sessionId"`
+	// Title is its title, else its first prompt.
+	Title string `json:"title"`
+	// Events are its steps.
+	Events []Event `json:"events"`
+}
+
+// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask
+// or claude/plan request the editor deferred (replied {"deferred": true}).
+type AnswerArgs struct {
+	// TaskID is the task that asked. Required.
+	TaskID string `json:"taskId"`
+	// ToolUseID is the call asked about (the request's toolUseId). Required.
+	ToolUseID string `json:"toolUseId"`
+	// Answers answers a claude/ask, as AskResult.answers; none, or
+	// dismissed, leaves the questions unanswered. Optional.
+	Answers map[string]string `json:"answers,omitempty"`
+	// Plan answers a claude/plan, as its PlanResult would. Optional.
+	Plan *PlanResult `json:"plan,omitempty"`
+	// Dismissed is true when the user closed the question without
+	// answering (claude is told; for a plan: keep planning). Optional.
+	Dismissed bool `json:"dismissed,omitempty"`
+}
+
+// AnswerResult is the reply of claude.answer.
+type AnswerResult struct {
+	// Accepted is false when no deferred question waits for that call any
+	// more (it was answered, withdrawn, or timed out).
+	Accepted bool `json:"accepted"`
 }
 
 // TasksArgs is arguments[0] of claude.tasks. Optional: without it the
@@ -142,6 +428,12 @@ type TaskInfo struct {
 	// CostUSD is the task's cost in US dollars; optional: absent while it
 	// runs (a pointer: 0 is a cost).
 	CostUSD *float64 `json:"costUsd,omitempty"`
+	// PermissionMode is claude's permission mode now. Optional: absent
+	// until claude has started.
+	PermissionMode string `json:"permissionMode,omitempty"`
+	// Model is the model claude uses now. Optional: absent until claude
+	// has started.
+	Model string `json:"model,omitempty"`
 }
 
 // TasksResult is the reply of claude.tasks when asked for processes

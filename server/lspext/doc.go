@@ -2,9 +2,11 @@
 // the workspace/executeCommand commands (claude.run, claude.followUp,
 // claude.cancel, claude.tasks, claude.authStatus) with their arguments and
 // replies, the notifications the bridge sends (claude/event with one type per
-// event kind, claude/editConflict, claude/authChanged), and the
-// configuration object an editor sends as initializationOptions or as
-// settings.claudeBridge.
+// event kind, claude/editConflict, claude/authChanged), the requests it
+// sends the editor (a permission question, claude/ask), the configuration
+// object an editor sends as initializationOptions or as
+// settings.claudeBridge, and the capabilities an editor declares as
+// capabilities.experimental.claudeBridge.
 //
 // These Go types are the protocol's single source: `make generate` turns
 // them into editors/protocol.schema.json (JSON Schema 2020-12, the doc

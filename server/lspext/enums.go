@@ -17,10 +17,36 @@ const (
 	// CommandAuthStatus reports the authentication state: no arguments →
 	// AuthStatus.
 	CommandAuthStatus = "claude.authStatus"
+	// CommandSend sends a message into a running task: SendArgs →
+	// SendResult.
+	CommandSend = "claude.send"
+	// CommandInterrupt stops a task's turn and keeps its conversation:
+	// InterruptArgs → InterruptResult.
+	CommandInterrupt = "claude.interrupt"
+	// CommandSetPermissionMode changes a running task's permission mode:
+	// SetPermissionModeArgs → SetPermissionModeResult.
+	CommandSetPermissionMode = "claude.setPermissionMode"
+	// CommandSetModel changes a running task's model: SetModelArgs →
+	// SetModelResult.
+	CommandSetModel = "claude.setModel"
+	// CommandCommands lists claude's slash commands and models in a folder:
+	// CommandsArgs → CommandsResult.
+	CommandCommands = "claude.commands"
+	// CommandSessions lists past conversations: SessionsArgs →
+	// SessionsResult.
+	CommandSessions = "claude.sessions"
+	// CommandTranscript reads a past conversation: TranscriptArgs →
+	// TranscriptResult.
+	CommandTranscript = "claude.transcript"
+	// CommandAnswer answers a claude/ask or claude/plan the editor
+	// deferred: AnswerArgs → AnswerResult.
+	CommandAnswer = "claude.answer"
 )
 
 // Commands are the command names, in the order the bridge announces them.
-var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus}
+var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
+	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands,
+	CommandSessions, CommandTranscript, CommandAnswer}
 
 // Notifications the bridge sends to the editor.
 const (
@@ -38,26 +64,32 @@ type EventKind string
 
 // The event kinds, one Go type each (see NewEvent).
 const (
-	KindQueued     EventKind = "queued"
-	KindStarted    EventKind = "started"
-	KindText       EventKind = "text"
-	KindThinking   EventKind = "thinking"
-	KindToolUse    EventKind = "toolUse"
-	KindToolResult EventKind = "toolResult"
-	KindPermission EventKind = "permission"
-	KindRetry      EventKind = "retry"
-	KindStatus     EventKind = "status"
-	KindOther      EventKind = "other"
-	KindResult     EventKind = "result"
+	KindQueued      EventKind = "queued"
+	KindStarted     EventKind = "started"
+	KindText        EventKind = "text"
+	KindThinking    EventKind = "thinking"
+	KindToolUse     EventKind = "toolUse"
+	KindToolResult  EventKind = "toolResult"
+	KindPermission  EventKind = "permission"
+	KindQuestion    EventKind = "question"
+	KindPlan        EventKind = "plan"
+	KindMode        EventKind = "mode"
+	KindTodos       EventKind = "todos"
+	KindUserMessage EventKind = "userMessage"
+	KindRetry       EventKind = "retry"
+	KindStatus      EventKind = "status"
+	KindOther       EventKind = "other"
+	KindResult      EventKind = "result"
 )
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
-// waiting → completed | failed | cancelled (runner/state.go). A task ends in
-// exactly one of the three terminal statuses.
+// waiting → completed | failed | cancelled | interrupted (runner/state.go). A
+// task ends in exactly one of the four terminal statuses (interrupted only
+// after claude.interrupt).
 type TaskStatus string
 
 // The task statuses.
@@ -65,19 +97,23 @@ const (
 	StatusQueued    TaskStatus = "queued"
 	StatusStarting  TaskStatus = "starting"
 	StatusRunning   TaskStatus = "running"
-	StatusWaiting   TaskStatus = "waiting" // for the answer to a permission question
+	StatusWaiting   TaskStatus = "waiting" // for the user's answer: a permission question, claude's questions or plan
 	StatusCompleted TaskStatus = "completed"
 	StatusFailed    TaskStatus = "failed"
 	StatusCancelled TaskStatus = "cancelled"
+	// StatusInterrupted: the turn was stopped with claude.interrupt; the
+	// conversation is kept for a follow-up.
+	StatusInterrupted TaskStatus = "interrupted"
 )
 
 // TaskStatuses are all the task statuses.
 var TaskStatuses = []TaskStatus{StatusQueued, StatusStarting, StatusRunning, StatusWaiting,
-	StatusCompleted, StatusFailed, StatusCancelled}
+	StatusCompleted, StatusFailed, StatusCancelled, StatusInterrupted}
 
-// Terminal reports whether s is a final status: completed, failed or cancelled.
+// Terminal reports whether s is a final status: completed, failed,
+// cancelled or interrupted.
 func (s TaskStatus) Terminal() bool {
-	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled || s == StatusInterrupted
 }
 
 // Decision is how a permission question was answered.
@@ -92,6 +128,31 @@ const (
 
 // Decisions are all the decisions.
 var Decisions = []Decision{DecisionAllow, DecisionAllowTask, DecisionDeny}
+
+// PlanDecision is the user's answer to claude's plan.
+type PlanDecision string
+
+// The plan decisions.
+const (
+	PlanApprove      PlanDecision = "approve"      // leave plan mode and carry the plan out
+	PlanKeepPlanning PlanDecision = "keepPlanning" // stay in plan mode and revise the plan
+)
+
+// PlanDecisions are all the plan decisions.
+var PlanDecisions = []PlanDecision{PlanApprove, PlanKeepPlanning}
+
+// TodoStatus is where an item of claude's to-do list is.
+type TodoStatus string
+
+// The to-do statuses (claude's own names).
+const (
+	TodoPending    TodoStatus = "pending"
+	TodoInProgress TodoStatus = "in_progress"
+	TodoCompleted  TodoStatus = "completed"
+)
+
+// TodoStatuses are all the to-do statuses.
+var TodoStatuses = []TodoStatus{TodoPending, TodoInProgress, TodoCompleted}
 
 // PermissionMode is claude's --permission-mode: how it asks before using
 // tools.

@@ -147,6 +147,99 @@ type PermissionEvent struct {
 	Automatic bool `json:"automatic"`
 }
 
+// QuestionEvent (kind "question") reports how claude's questions (its
+// AskUserQuestion tool) were answered; it comes once the user has answered
+// them or they were given up (a claude/ask request carries them while the
+// user is asked).
+type QuestionEvent struct {
+	EventHeader
+	// ToolUseID is the AskUserQuestion call's id (see ToolUseEvent).
+	ToolUseID string `json:"toolUseId"`
+	// Questions are the questions, as claude asked them.
+	Questions []Question `json:"questions"`
+	// Answers maps a question's text to its answer, as in AskResult; empty
+	// when none was answered.
+	Answers map[string]string `json:"answers"`
+	// Reason says why the questions went unanswered ("dismissed in the
+	// editor", "nobody answered within 10m0s", "the task was cancelled").
+	// Optional: absent when answered.
+	Reason string `json:"reason,omitempty"`
+}
+
+// PlanEvent (kind "plan") is claude's plan (its ExitPlanMode call in plan
+// mode) and how the user answered it; it comes once answered (a
+// claude/plan request carries the plan while the user reads it).
+type PlanEvent struct {
+	EventHeader
+	// ToolUseID is the ExitPlanMode call's id (see ToolUseEvent).
+	ToolUseID string `json:"toolUseId"`
+	// Plan is the plan's Markdown text ("" when claude wrote none).
+	Plan string `json:"plan"`
+	// URI is the bridge's copy of the plan (see PlanParams). Optional.
+	URI string `json:"uri,omitempty"`
+	// Decision is the answer: approve, or keepPlanning (also when nobody
+	// answered: reason says why).
+	Decision PlanDecision `json:"decision"`
+	// PermissionMode is the mode the approved plan is carried out in.
+	// Optional: absent unless approved.
+	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// Feedback is what the user asked claude to change. Optional.
+	Feedback string `json:"feedback,omitempty"`
+	// Reason says why nobody decided ("dismissed in the editor", "nobody
+	// answered within 10m0s"). Optional.
+	Reason string `json:"reason,omitempty"`
+}
+
+// ModeEvent (kind "mode") says what the conversation runs with now, when
+// claude reports a change: its permission mode (after a plan's approval,
+// or claude.setPermissionMode) or its model (claude.setModel).
+type ModeEvent struct {
+	EventHeader
+	// PermissionMode is claude's permission mode now, as claude names it.
+	PermissionMode string `json:"permissionMode"`
+	// Model is the model claude uses now; a model set while a turn runs
+	// applies from claude's next turn.
+	Model string `json:"model"`
+}
+
+// TodosEvent (kind "todos") is claude's to-do list after a change: the
+// whole list, in claude's order. claude keeps it with TodoWrite or with its
+// task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the
+// bridge follows both.
+type TodosEvent struct {
+	EventHeader
+	// ToolUseID is the call that changed the list.
+	ToolUseID string `json:"toolUseId"`
+	// Todos are the items.
+	Todos []Todo `json:"todos"`
+}
+
+// Todo is one item of claude's to-do list.
+type Todo struct {
+	// Content is what is to be done ("Run the tests").
+	Content string `json:"content"`
+	// Status is where the item is.
+	Status TodoStatus `json:"status"`
+	// ActiveForm is what is being done while the item is in progress
+	// ("Running the tests"). Optional.
+	ActiveForm string `json:"activeForm,omitempty"`
+	// ID is the item's id among claude's task tools ("1"). Optional: absent
+	// for TodoWrite's items.
+	ID string `json:"id,omitempty"`
+}
+
+// UserMessageEvent (kind "userMessage") is a message sent into the task
+// with claude.send, when claude took it into the conversation (at its next
+// API request, or as a new turn right after the current one).
+type UserMessageEvent struct {
+	EventHeader
+	// Text is the message as claude got it (context mentions included).
+	Text string `json:"text"`
+	// ImageCount is the number of images sent with it. Optional: absent
+	// for none.
+	ImageCount int `json:"imageCount,omitempty"`
+}
+
 // RetryEvent (kind "retry") reports claude retrying an API request.
 type RetryEvent struct {
 	EventHeader
@@ -183,7 +276,7 @@ type OtherEvent struct {
 // Its fields are those of RunResult (without editedFiles).
 type ResultEvent struct {
 	EventHeader
-	// Status is "completed", "failed" or "cancelled".
+	// Status is "completed", "failed", "cancelled" or "interrupted".
 	Status TaskStatus `json:"status"`
 	// Result is the agent's final text, or the reason the task failed.
 	Result string `json:"result"`
@@ -201,17 +294,22 @@ type ResultEvent struct {
 
 // EventKind implementations: the kind each type stands for.
 
-func (*QueuedEvent) EventKind() EventKind     { return KindQueued }
-func (*StartedEvent) EventKind() EventKind    { return KindStarted }
-func (*TextEvent) EventKind() EventKind       { return KindText }
-func (*ThinkingEvent) EventKind() EventKind   { return KindThinking }
-func (*ToolUseEvent) EventKind() EventKind    { return KindToolUse }
-func (*ToolResultEvent) EventKind() EventKind { return KindToolResult }
-func (*PermissionEvent) EventKind() EventKind { return KindPermission }
-func (*RetryEvent) EventKind() EventKind      { return KindRetry }
-func (*StatusEvent) EventKind() EventKind     { return KindStatus }
-func (*OtherEvent) EventKind() EventKind      { return KindOther }
-func (*ResultEvent) EventKind() EventKind     { return KindResult }
+func (*QueuedEvent) EventKind() EventKind      { return KindQueued }
+func (*StartedEvent) EventKind() EventKind     { return KindStarted }
+func (*TextEvent) EventKind() EventKind        { return KindText }
+func (*ThinkingEvent) EventKind() EventKind    { return KindThinking }
+func (*ToolUseEvent) EventKind() EventKind     { return KindToolUse }
+func (*ToolResultEvent) EventKind() EventKind  { return KindToolResult }
+func (*PermissionEvent) EventKind() EventKind  { return KindPermission }
+func (*QuestionEvent) EventKind() EventKind    { return KindQuestion }
+func (*PlanEvent) EventKind() EventKind        { return KindPlan }
+func (*ModeEvent) EventKind() EventKind        { return KindMode }
+func (*TodosEvent) EventKind() EventKind       { return KindTodos }
+func (*UserMessageEvent) EventKind() EventKind { return KindUserMessage }
+func (*RetryEvent) EventKind() EventKind       { return KindRetry }
+func (*StatusEvent) EventKind() EventKind      { return KindStatus }
+func (*OtherEvent) EventKind() EventKind       { return KindOther }
+func (*ResultEvent) EventKind() EventKind      { return KindResult }
 
 // NewEvent returns a new, empty event of kind k with its Kind set, or nil
 // for a kind this package does not know.
@@ -232,6 +330,16 @@ func NewEvent(k EventKind) Event {
 		ev = &ToolResultEvent{}
 	case KindPermission:
 		ev = &PermissionEvent{}
+	case KindQuestion:
+		ev = &QuestionEvent{}
+	case KindPlan:
+		ev = &PlanEvent{}
+	case KindMode:
+		ev = &ModeEvent{}
+	case KindTodos:
+		ev = &TodosEvent{}
+	case KindUserMessage:
+		ev = &UserMessageEvent{}
 	case KindRetry:
 		ev = &RetryEvent{}
 	case KindStatus:

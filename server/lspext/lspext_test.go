@@ -24,6 +24,12 @@ func samples() []lspext.Event {
 		&lspext.ToolResultEvent{ToolUseID: "tu1", Name: "Edit", Content: "ok", FilePath: "/p/a.go", URI: "file:///p/a.go"},
 		&lspext.ToolResultEvent{ToolUseID: "tu2", Name: "Read", IsError: true, Content: "no"},
 		&lspext.PermissionEvent{ToolUseID: "tu3", Name: "Bash", Input: json.RawMessage(`{"command":"ls"}`), Summary: "Bash: ls", Decision: lspext.DecisionAllowTask, Reason: "r", Automatic: true},
+		&lspext.QuestionEvent{ToolUseID: "tu4", Questions: []lspext.Question{{Question: "Which color?", Header: "Color", Options: []lspext.QuestionOption{{Label: "Blue", Description: "calm"}, {Label: "Red"}}}},
+			Answers: map[string]string{"Which color?": "Blue"}},
+		&lspext.PlanEvent{ToolUseID: "tu5", Plan: "# Plan", URI: "file:///s/plans/p.md", Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits, Feedback: "f", Reason: "r"},
+		&lspext.ModeEvent{PermissionMode: "acceptEdits", Model: "claude-sonnet-5-5"},
+		&lspext.TodosEvent{ToolUseID: "tu6", Todos: []lspext.Todo{{Content: "Run the tests", Status: lspext.TodoInProgress, ActiveForm: "Running the tests", ID: "2"}}},
+		&lspext.UserMessageEvent{Text: "Also mention the year.", ImageCount: 1},
 		&lspext.RetryEvent{Attempt: 1, MaxRetries: 10, DelayMs: 500, ErrorStatus: 529, Error: "overloaded"},
 		&lspext.StatusEvent{Message: "Applied to the open buffer: Claude: Edit a.go"},
 		&lspext.OtherEvent{Raw: json.RawMessage(`{"type":"new"}`)},
@@ -126,7 +132,7 @@ func TestTerminalStatuses(t *testing.T) {
 			terminal = append(terminal, s)
 		}
 	}
-	if !reflect.DeepEqual(terminal, []lspext.TaskStatus{lspext.StatusCompleted, lspext.StatusFailed, lspext.StatusCancelled}) {
+	if !reflect.DeepEqual(terminal, []lspext.TaskStatus{lspext.StatusCompleted, lspext.StatusFailed, lspext.StatusCancelled, lspext.StatusInterrupted}) {
 		t.Errorf("terminal statuses: %v", terminal)
 	}
 }

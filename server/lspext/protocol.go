@@ -19,6 +19,14 @@ var CommandDefs = []CommandDef{
 	{CommandFollowUp, reflect.TypeFor[FollowUpArgs](), results[RunResult]()},
 	{CommandTasks, reflect.TypeFor[TasksArgs](), []reflect.Type{reflect.TypeFor[[]TaskInfo](), reflect.TypeFor[TasksResult]()}},
 	{CommandAuthStatus, nil, results[AuthStatus]()},
+	{CommandSend, reflect.TypeFor[SendArgs](), results[SendResult]()},
+	{CommandInterrupt, reflect.TypeFor[InterruptArgs](), results[InterruptResult]()},
+	{CommandSetPermissionMode, reflect.TypeFor[SetPermissionModeArgs](), results[SetPermissionModeResult]()},
+	{CommandSetModel, reflect.TypeFor[SetModelArgs](), results[SetModelResult]()},
+	{CommandCommands, reflect.TypeFor[CommandsArgs](), results[CommandsResult]()},
+	{CommandSessions, reflect.TypeFor[SessionsArgs](), results[SessionsResult]()},
+	{CommandTranscript, reflect.TypeFor[TranscriptArgs](), results[TranscriptResult]()},
+	{CommandAnswer, reflect.TypeFor[AnswerArgs](), results[AnswerResult]()},
 }
 
 func results[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }

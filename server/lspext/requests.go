@@ -4,35 +4,138 @@ import "reflect"
 
 // MethodShowMessageRequest asks the editor a permission question:
 // PermissionRequestParams → MessageActionItem, or null when the question was
-// dismissed (the bridge then denies).
+// dismissed (the bridge then denies). An editor that does not declare
+// ClientCapabilities.ask gets claude's questions this way too, one request
+// per question.
 const MethodShowMessageRequest = "window/showMessageRequest"
 
+// MethodAsk asks the editor claude's questions (its AskUserQuestion tool),
+// sent only to an editor that declares ClientCapabilities.ask: AskParams →
+// AskResult, or null when the user dismissed them (claude is told they
+// were not answered).
+const MethodAsk = "claude/ask"
+
+// MethodPlan asks the editor to approve claude's plan (its ExitPlanMode
+// call in plan mode), sent only to an editor that declares
+// ClientCapabilities.plan: PlanParams → PlanResult, or null when the user
+// dismissed it (claude keeps planning).
+const MethodPlan = "claude/plan"
+
 // PermissionRequestParams is the params of the window/showMessageRequest
-// with which the bridge asks a permission question: LSP's
+// with which the bridge asks a permission question, or one of claude's
+// questions of an editor that does not answer claude/ask: LSP's
 // ShowMessageRequestParams (type, message, actions) plus the task and the
 // tool call it is about, so that an editor can show the question beside
 // the call (an editor that knows only LSP ignores the extra fields).
 type PermissionRequestParams struct {
 	// Type is LSP's MessageType: 3 (Info).
 	Type int `json:"type"`
-	// Message is the question, naming the tool and its key input in
-	// backticks: "Claude wants to run Bash: `go test ./...`".
+	// Message is the question. A permission question names the tool and its
+	// key input in backticks: "Claude wants to run Bash: `go test ./...`";
+	// one of claude's questions reads "Claude asks (Color): Which color?".
 	Message string `json:"message"`
-	// Actions are the answers: "Allow", "Allow for this task", "Deny".
+	// Actions are the answers: "Allow", "Allow for this task", "Deny" for a
+	// permission question; the options' labels for one of claude's questions.
 	Actions []MessageActionItem `json:"actions"`
 	// TaskID is the task that asks.
 	TaskID string `json:"taskId"`
 	// ToolUseID is the tool call asked about; its toolUse event carries the
-	// same id, and so will its permission and toolResult events.
+	// same id, and so will its permission (or question) and toolResult events.
 	ToolUseID string `json:"toolUseId"`
-	// ToolName is the tool's name ("Edit", "Bash").
+	// ToolName is the tool's name ("Edit", "Bash"; "AskUserQuestion" for one
+	// of claude's questions).
 	ToolName string `json:"toolName"`
+}
+
+// AskParams is the params of claude/ask: the questions of one
+// AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332
+// asks them). The editor shows each with its options, lets the user pick one
+// (several where multiSelect), or type an answer of their own ("Other"),
+// and replies with AskResult.
+type AskParams struct {
+	// TaskID is the task that asks.
+	TaskID string `json:"taskId"`
+	// ToolUseID is the AskUserQuestion call; its toolUse event carries the
+	// same id, and its question event will.
+	ToolUseID string `json:"toolUseId"`
+	// Questions are the questions, in claude's order.
+	Questions []Question `json:"questions"`
+}
+
+// Question is one of claude's questions.
+type Question struct {
+	// Question is the question's text; answers are keyed by it.
+	Question string `json:"question"`
+	// Header is a short label for the question (claude keeps it to 12
+	// characters): "Color", "Approach".
+	Header string `json:"header"`
+	// MultiSelect is true when several options may be chosen.
+	MultiSelect bool `json:"multiSelect"`
+	// Options are the choices; claude adds none for "Other": the editor
+	// offers a free-text answer itself.
+	Options []QuestionOption `json:"options"`
+}
+
+// QuestionOption is one choice of a Question.
+type QuestionOption struct {
+	// Label is the choice as the user sees it, and as it is answered.
+	Label string `json:"label"`
+	// Description says what the choice means. Optional.
+	Description string `json:"description,omitempty"`
+}
+
+// AskResult is the editor's reply to claude/ask.
+type AskResult struct {
+	// Answers maps a question's text to its answer: an option's label, the
+	// labels of a multiSelect question joined by ", " ("Dark mode, Export",
+	// the form claude's own dialog gives), or text the user typed. A
+	// question left out is unanswered; no answer at all is the same as a
+	// null reply. (claude 2.1.332 tells the model "Your questions have been
+	// answered" for labels, "The user answered: … Read the answers
+	// carefully" when an answer is text of the user's own.)
+	Answers map[string]string `json:"answers"`
+	// Deferred is true when the editor answers later, with claude.answer
+	// (an editor whose request handlers must return at once: Neovim before
+	// 0.10). Answers is then ignored. Optional.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
 type MessageActionItem struct {
 	// Title is the answer's text, as the editor shows it.
 	Title string `json:"title"`
+}
+
+// PlanParams is the params of claude/plan: claude's plan, which the editor
+// shows (as Markdown) with the choices of PlanResult.
+type PlanParams struct {
+	// TaskID is the task that asks.
+	TaskID string `json:"taskId"`
+	// ToolUseID is the ExitPlanMode call; its toolUse event carries the
+	// same id, and its plan event will.
+	ToolUseID string `json:"toolUseId"`
+	// Plan is the plan's Markdown text ("" when claude wrote none).
+	Plan string `json:"plan"`
+	// URI is the file:// URI of a copy of the plan the bridge wrote under
+	// its state directory (plans/<taskId>-<toolUseId>.md), for the editor
+	// to open. Optional: absent when it could not be written.
+	URI string `json:"uri,omitempty"`
+}
+
+// PlanResult is the editor's reply to claude/plan.
+type PlanResult struct {
+	// Decision is the user's answer. Required unless deferred.
+	Decision PlanDecision `json:"decision,omitempty"`
+	// PermissionMode is the mode to carry the plan out in when approved:
+	// "acceptEdits" (edits are not asked about) or "default" (they are).
+	// Optional: default acceptEdits.
+	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// Feedback is what claude should change when it keeps planning.
+	// Optional.
+	Feedback string `json:"feedback,omitempty"`
+	// Deferred is true when the editor answers later, with claude.answer
+	// (as in AskResult); the other fields are then ignored. Optional.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // RequestDef is one request the bridge sends the editor: its method and
@@ -47,4 +150,6 @@ type RequestDef struct {
 // permission question is LSP's window/showMessageRequest with more params).
 var RequestDefs = []RequestDef{
 	{MethodShowMessageRequest, reflect.TypeFor[PermissionRequestParams](), reflect.TypeFor[MessageActionItem]()},
+	{MethodAsk, reflect.TypeFor[AskParams](), reflect.TypeFor[AskResult]()},
+	{MethodPlan, reflect.TypeFor[PlanParams](), reflect.TypeFor[PlanResult]()},
 }

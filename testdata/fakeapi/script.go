@@ -52,6 +52,14 @@ type Turn struct {
 	// Zero means one word per text delta and 24 bytes per input_json_delta.
 	// Chunks never split a UTF-8 character.
 	ChunkSize int
+	// HoldUntilFile, when set, makes the server hold its answer (after
+	// Delay) until this file exists: the signal of a test that has seen
+	// what it wanted to see while claude waited for the API (a message the
+	// user sent shown as not yet read). While it holds, the file
+	// HoldUntilFile+".held" exists (the server creates it when the hold
+	// starts): the test's sign that the request is in flight. The
+	// request's end (claude gave up, the server closed) ends the wait.
+	HoldUntilFile string
 	// Status, when not zero, makes the server answer with that HTTP status
 	// and an Anthropic-shaped error body instead of the blocks.
 	Status int
@@ -71,6 +79,7 @@ type turnJSON struct {
 	DelayMs      float64 `json:"delayMs,omitempty"`
 	ChunkDelayMs float64 `json:"chunkDelayMs,omitempty"`
 	ChunkSize    int     `json:"chunkSize,omitempty"`
+	HoldUntil    string  `json:"holdUntilFile,omitempty"`
 	Status       int     `json:"status,omitempty"`
 	ErrorType    string  `json:"errorType,omitempty"`
 	StreamError  string  `json:"streamError,omitempty"`
@@ -85,13 +94,15 @@ func msToDuration(ms float64) (time.Duration, error) {
 	return time.Duration(ms * float64(time.Millisecond)), nil
 }
 
-// MarshalJSON writes the durations as milliseconds (delayMs, chunkDelayMs).
+// MarshalJSON writes the durations as milliseconds (delayMs, chunkDelayMs)
+// and HoldUntilFile as holdUntilFile.
 func (t Turn) MarshalJSON() ([]byte, error) {
 	return json.Marshal(turnJSON{
 		Blocks:       t.Blocks,
 		DelayMs:      durationToMs(t.Delay),
 		ChunkDelayMs: durationToMs(t.ChunkDelay),
 		ChunkSize:    t.ChunkSize,
+		HoldUntil:    t.HoldUntilFile,
 		Status:       t.Status,
 		ErrorType:    t.ErrorType,
 		StreamError:  t.StreamError,
@@ -116,13 +127,14 @@ func (t *Turn) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("fakeapi: negative chunkSize %d", j.ChunkSize)
 	}
 	*t = Turn{
-		Blocks:      j.Blocks,
-		Delay:       delay,
-		ChunkDelay:  chunkDelay,
-		ChunkSize:   j.ChunkSize,
-		Status:      j.Status,
-		ErrorType:   j.ErrorType,
-		StreamError: j.StreamError,
+		Blocks:        j.Blocks,
+		Delay:         delay,
+		ChunkDelay:    chunkDelay,
+		ChunkSize:     j.ChunkSize,
+		HoldUntilFile: j.HoldUntil,
+		Status:        j.Status,
+		ErrorType:     j.ErrorType,
+		StreamError:   j.StreamError,
 	}
 	return nil
 }
@@ -136,10 +148,28 @@ type Config struct {
 	Keys []string `json:"keys,omitempty"`
 	// Default is answered past the end of Turns. Nil: Text("Done.").
 	Default *Turn `json:"default,omitempty"`
+	// Conversations are scripts of their own for the conversations whose
+	// prompt matches: a request whose first user message contains a
+	// Conversation's Match (the first that matches, in order) is answered
+	// from its Turns instead, so one server plays several scenarios (a
+	// suite with one editor and one stand-in, such as the VS Code one).
+	Conversations []Conversation `json:"conversations,omitempty"`
 	// OnRequest, if set, is called once for every request after it has been
 	// answered (Status set), from the request's goroutine. Close waits for
 	// running calls.
 	OnRequest func(Request) `json:"-"`
+}
+
+// Conversation is the script of the conversations whose first user message
+// contains Match (claude puts the prompt there, after a <system-reminder>
+// block of its own).
+type Conversation struct {
+	// Match is a piece of the prompt ("Pick a color for the button").
+	Match string `json:"match"`
+	// Turns is the script of such a conversation, as Config.Turns.
+	Turns []Turn `json:"turns"`
+	// Default is answered past the end of Turns. Nil: Text("Done.").
+	Default *Turn `json:"default,omitempty"`
 }
 
 // Text is a turn that answers one text block.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ const maxBody = 64 << 20
 type Server struct {
 	mu        sync.Mutex
 	turns     []Turn
+	convs     []Conversation // fixed at New
 	keys      []string
 	def       *Turn
 	onRequest func(Request)
@@ -94,22 +96,38 @@ func (r Request) String() string {
 // GoString keeps %#v from printing the key.
 func (r Request) GoString() string { return "fakeapi.Request{" + r.String() + "}" }
 
+// FirstUserText is the text of the first user message (its string content
+// or its text blocks, joined with newlines): where claude puts the prompt.
+func (r Request) FirstUserText() string {
+	return userTexts(r.Messages, true)
+}
+
 // UserText joins (with newlines) the text of every user message: string
 // contents and "text" blocks, not tool results. It is what the client sent
 // as prompts, including any text the client adds itself (the claude CLI adds
 // <system-reminder> blocks).
 func (r Request) UserText() string {
+	return userTexts(r.Messages, false)
+}
+
+// userTexts joins the texts of the user messages of a messages array (only
+// the first one's when first is set).
+func userTexts(messages json.RawMessage, first bool) string {
 	var msgs []struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	}
-	if json.Unmarshal(r.Messages, &msgs) != nil {
+	if json.Unmarshal(messages, &msgs) != nil {
 		return ""
 	}
 	var parts []string
+	users := 0
 	for _, m := range msgs {
 		if m.Role != "user" {
 			continue
+		}
+		if users++; first && users > 1 {
+			break
 		}
 		var s string
 		if json.Unmarshal(m.Content, &s) == nil {
@@ -136,6 +154,7 @@ func (r Request) UserText() string {
 func New(cfg Config) *Server {
 	s := &Server{
 		turns:     append([]Turn(nil), cfg.Turns...),
+		convs:     append([]Conversation(nil), cfg.Conversations...),
 		keys:      append([]string(nil), cfg.Keys...),
 		onRequest: cfg.OnRequest,
 		changed:   make(chan struct{}),
@@ -158,6 +177,14 @@ func (s *Server) Listen(addr string) error {
 	defer s.mu.Unlock()
 	if s.srv != nil || s.closed {
 		return errors.New("fakeapi: server already started")
+	}
+	for i, c := range s.convs {
+		if c.Match == "" {
+			return fmt.Errorf("fakeapi: conversation %d: no match", i)
+		}
+		if err := validateTurns(c.Turns, c.Default); err != nil {
+			return fmt.Errorf("fakeapi: conversation %q: %w", c.Match, err)
+		}
 	}
 	if err := validateTurns(s.turns, s.def); err != nil {
 		return err
@@ -301,15 +328,26 @@ func (s *Server) WaitRequests(n int, timeout time.Duration) ([]Request, error) {
 	}
 }
 
-// turnFor picks the script turn for index i.
-func (s *Server) turnFor(i int) Turn {
+// turnFor picks the script turn for a request: turn req.Turn of the
+// conversation its prompt matches, else of the main script.
+func (s *Server) turnFor(req Request) Turn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i < len(s.turns) {
-		return s.turns[i]
+	turns, def := s.turns, s.def
+	if len(s.convs) > 0 {
+		first := req.FirstUserText()
+		for _, c := range s.convs {
+			if strings.Contains(first, c.Match) {
+				turns, def = c.Turns, c.Default
+				break
+			}
+		}
 	}
-	if s.def != nil {
-		return *s.def
+	if req.Turn < len(turns) {
+		return turns[req.Turn]
+	}
+	if def != nil {
+		return *def
 	}
 	return Text("Done.")
 }
@@ -637,6 +675,30 @@ func modelList() map[string]any {
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.
+// waitFile waits until the file at path exists ("": no wait), looking
+// every 20 ms, with path+".held" created meanwhile; false if ctx ended
+// first.
+func waitFile(ctx context.Context, path string) bool {
+	if path == "" {
+		return ctx.Err() == nil
+	}
+	if err := os.WriteFile(path+".held", nil, 0o600); err != nil {
+		return false // the test cannot know the request is held: it would wait for ever
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -514,6 +516,60 @@ func TestDelayAndCancelBeforeAnswer(t *testing.T) {
 	}
 }
 
+// TestHoldUntilFile: an answer held until a file exists comes once it
+// does, not before.
+func TestHoldUntilFile(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "go-on")
+	s := Start(t, Config{Turns: []Turn{{Blocks: []Block{{Type: "text", Text: "held"}}, HoldUntilFile: flag}}})
+	type answer struct {
+		body string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		raw, _ := json.Marshal(messagesBody(0, false))
+		req, _ := http.NewRequest(http.MethodPost, s.URL()+"/v1/messages", bytes.NewReader(raw))
+		req.Header.Set("X-Api-Key", "k")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- answer{string(b), err}
+	}()
+	if _, err := s.WaitRequests(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The request is in; while the file is missing the answer waits (the
+	// handler looks every 20 ms: several looks, no answer), and says so.
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(flag + ".held"); err == nil {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("no .held file while the answer was held")
+		}
+	}
+	select {
+	case a := <-got:
+		t.Fatalf("answered before the file existed: %+v", a)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a.err != nil || !strings.Contains(a.body, `"held"`) {
+			t.Fatalf("answer %+v", a)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the file appeared")
+	}
+}
+
 func TestOtherPaths(t *testing.T) {
 	s := Start(t, Config{Keys: []string{testKey}})
 	do := func(method, path, body string) (int, map[string]any) {
@@ -570,6 +626,62 @@ func TestUserText(t *testing.T) {
 	if (Request{}).UserText() != "" {
 		t.Fatal("empty request")
 	}
+	if got, want := r.FirstUserText(), "<system-reminder>x</system-reminder>\nfix main.go"; got != want {
+		t.Fatalf("FirstUserText = %q, want %q", got, want)
+	}
+}
+
+func TestConversationsByPrompt(t *testing.T) {
+	other := Text("other default")
+	s := Start(t, Config{
+		Turns: []Turn{Text("main zero"), Text("main one")},
+		Conversations: []Conversation{
+			{Match: "pick a color", Turns: []Turn{ToolUse("AskUserQuestion", map[string]any{"questions": []any{}}), Text("red it is")}},
+			{Match: "plan", Turns: []Turn{Text("plan zero")}, Default: &other},
+		},
+	})
+	answer := func(prompt string, n int) string {
+		body := messagesBody(n, false)
+		msgs := body["messages"].([]map[string]any)
+		msgs[0]["content"] = []map[string]any{{"type": "text", "text": "<system-reminder>r</system-reminder>"}, {"type": "text", "text": prompt}}
+		if n > 0 {
+			msgs[2]["content"] = "a follow-up that says plan" // only the first user message selects
+		}
+		resp := post(t, context.Background(), s.URL(), "k", body)
+		defer resp.Body.Close()
+		var m struct {
+			Content []Block `json:"content"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || len(m.Content) == 0 {
+			t.Fatalf("%q turn %d: %v %v", prompt, n, err, m)
+		}
+		if m.Content[0].Type == "tool_use" {
+			return "tool " + m.Content[0].Name
+		}
+		return m.Content[0].Text
+	}
+	for _, c := range []struct {
+		prompt string
+		turn   int
+		want   string
+	}{
+		{"please pick a color for the button", 0, "tool AskUserQuestion"},
+		{"please pick a color for the button", 1, "red it is"},
+		{"please pick a color for the button", 2, "Done."},
+		{"make a plan", 0, "plan zero"},
+		{"make a plan", 5, "other default"},
+		{"fix the bug", 0, "main zero"},
+		{"fix the bug", 1, "main one"},
+	} {
+		if got := answer(c.prompt, c.turn); got != c.want {
+			t.Errorf("%q turn %d: got %q, want %q", c.prompt, c.turn, got, c.want)
+		}
+	}
+	bad := New(Config{Conversations: []Conversation{{Turns: []Turn{Text("x")}}}})
+	if err := bad.Start(); err == nil {
+		bad.Close()
+		t.Fatal("a conversation without a match was accepted")
+	}
 }
 
 func TestWaitRequestsTimeout(t *testing.T) {
@@ -583,18 +695,19 @@ func TestWaitRequestsTimeout(t *testing.T) {
 
 func TestTurnJSON(t *testing.T) {
 	turn := Turn{
-		Blocks:     []Block{{Type: "text", Text: "hi"}, {Type: "tool_use", Name: "Bash", Input: map[string]any{"command": "ls"}}},
-		Delay:      1500 * time.Millisecond,
-		ChunkDelay: 20 * time.Millisecond,
-		ChunkSize:  3,
-		Status:     529,
-		ErrorType:  "overloaded_error",
+		Blocks:        []Block{{Type: "text", Text: "hi"}, {Type: "tool_use", Name: "Bash", Input: map[string]any{"command": "ls"}}},
+		Delay:         1500 * time.Millisecond,
+		ChunkDelay:    20 * time.Millisecond,
+		ChunkSize:     3,
+		HoldUntilFile: "/tmp/x",
+		Status:        529,
+		ErrorType:     "overloaded_error",
 	}
 	raw, err := json.Marshal(turn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"blocks":[{"type":"text","text":"hi"},{"type":"tool_use","name":"Bash","input":{"command":"ls"}}],"delayMs":1500,"chunkDelayMs":20,"chunkSize":3,"status":529,"errorType":"overloaded_error"}`
+	want := `{"blocks":[{"type":"text","text":"hi"},{"type":"tool_use","name":"Bash","input":{"command":"ls"}}],"delayMs":1500,"chunkDelayMs":20,"chunkSize":3,"holdUntilFile":"/tmp/x","status":529,"errorType":"overloaded_error"}`
 	if string(raw) != want {
 		t.Fatalf("marshal\n got %s\nwant %s", raw, want)
 	}

@@ -178,12 +178,12 @@ func marshal(v any) ([]byte, error) {
 
 // serveMessages answers POST /v1/messages from the script.
 func (s *Server) serveMessages(ctx context.Context, w *statusWriter, req Request) {
-	turn := s.turnFor(req.Turn)
+	turn := s.turnFor(req).withRequestValues(req.Body)
 	if err := turn.validate(); err != nil {
 		writeError(w, http.StatusInternalServerError, "api_error", fmt.Sprintf("fakeapi script, turn %d: %v", req.Turn, err))
 		return
 	}
-	if !sleep(ctx, turn.Delay) {
+	if !sleep(ctx, turn.Delay) || !waitFile(ctx, turn.HoldUntilFile) {
 		return
 	}
 	if turn.Status != 0 {

@@ -1,12 +1,14 @@
 // Package terminal is the terminal front end of claude-bridge run: it
 // prints a task's events as they happen (the agent's text on stdout, its
-// tool uses, retries and a live progress line on stderr) and asks
-// permission questions on the terminal.
+// tool uses, retries, to-dos and a live progress line on stderr) and asks
+// on the terminal what needs a person: permission questions, claude's own
+// questions (a numbered menu), its plans.
 package terminal
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,14 +23,22 @@ import (
 type UI struct {
 	out  io.Writer // the agent's text
 	err  io.Writer // everything else
-	in   *bufio.Reader
+	in   io.Reader
 	tty  bool // err is a terminal: redraw a progress line in place
 	root string
 
-	mu       sync.Mutex // guards the output state below and serialises questions
-	midLine  bool       // the last text written to out did not end a line
-	status   string     // the progress line on screen (tty only)
-	lastInfo string     // the last progress message printed (plain mode)
+	// lines are the lines typed on in, read by one goroutine (started by the
+	// first question, ends at EOF of in, then closes lines): a question that
+	// is withdrawn leaves no reader behind to take the next answer.
+	readOnce sync.Once
+	lines    chan string
+
+	mu       sync.Mutex    // guards the output state below and serialises questions
+	midLine  bool          // the last text written to out did not end a line
+	status   string        // the progress line on screen (tty only)
+	todo     string        // where claude's to-do list is, before each progress message
+	todos    []runner.Todo // the to-do list as last printed
+	lastInfo string        // the last progress message printed (plain mode)
 	spin     int
 	ticker   *time.Ticker
 	stopTick chan struct{}
@@ -37,7 +47,7 @@ type UI struct {
 // New makes a UI. in answers permission questions; tty turns on the live
 // progress line.
 func New(out, errw io.Writer, in io.Reader, tty bool, root string) *UI {
-	u := &UI{out: out, err: errw, in: bufio.NewReader(in), tty: tty, root: root}
+	u := &UI{out: out, err: errw, in: in, tty: tty, root: root, lines: make(chan string)}
 	if tty {
 		u.ticker = time.NewTicker(120 * time.Millisecond)
 		u.stopTick = make(chan struct{})
@@ -91,10 +101,14 @@ func (u *UI) clearStatusLocked() {
 	}
 }
 
-// progress shows what the agent is doing now.
+// progress shows what the agent is doing now (after where its to-do list
+// is, when it keeps one).
 func (u *UI) progress(msg string) {
 	if msg == "" {
 		return
+	}
+	if u.todo != "" && msg != u.todo {
+		msg = u.todo + " · " + msg
 	}
 	if u.tty {
 		u.status = msg
@@ -167,6 +181,29 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 			}
 			u.lineLocked(fmt.Sprintf("  (%s %s: %s)", verb, p.Summary, p.Reason))
 		}
+	case runner.EventQuestion:
+		q := ev.Question
+		if len(q.Answers) == 0 {
+			u.lineLocked("  ✗ Not answered: " + q.Reason)
+		} else {
+			u.lineLocked("  ✓ " + runner.FormatAnswers(q.Questions, q.Answers))
+		}
+	case runner.EventPlan:
+		p := ev.Plan
+		switch {
+		case p.Approve:
+			u.lineLocked("  ✓ Plan approved; carrying it out in " + p.Mode + " mode")
+		case p.Feedback != "":
+			u.lineLocked("  ↺ Keep planning: " + firstLine(p.Feedback, 160))
+		case p.Reason != "":
+			u.lineLocked("  ✗ Plan not approved: " + p.Reason)
+		default:
+			u.lineLocked("  ↺ Keep planning")
+		}
+	case runner.EventMode:
+		u.lineLocked("ℹ Mode: " + ev.Mode.PermissionMode)
+	case runner.EventTodos:
+		u.showTodos(ev.Todos.Items)
 	case runner.EventRetry:
 		r := ev.Retry
 		why := r.Error
@@ -184,9 +221,57 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 			u.lineLocked(fmt.Sprintf("✔ Done in %.1fs · %d turns · $%.4f · %d files changed", float64(o.DurationMs)/1000, o.NumTurns, o.CostUSD, len(o.EditedFiles)))
 		case runner.StateCancelled:
 			u.lineLocked("✘ Cancelled")
+		case runner.StateInterrupted:
+			u.lineLocked("⏸ Interrupted")
 		default:
 			u.lineLocked("✘ Failed: " + o.Result)
 		}
+	}
+}
+
+// errInputClosed is readLine's error at EOF of the terminal's input.
+var errInputClosed = errors.New("the terminal's input is closed")
+
+// readLine prints prompt and returns the next line typed (trimmed). It
+// fails when ctx ends (the question was withdrawn) or the input is closed.
+// Called with mu held, by one question at a time.
+func (u *UI) readLine(ctx context.Context, prompt string) (string, error) {
+	u.readOnce.Do(func() {
+		go func() { // ends at EOF (or an error) of the input
+			defer close(u.lines)
+			br := bufio.NewReader(u.in)
+			for {
+				line, err := br.ReadString('\n')
+				if line != "" || err == nil {
+					u.lines <- strings.TrimSpace(line)
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	})
+	fmt.Fprint(u.err, prompt)
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(u.err)
+		return "", ctx.Err()
+	case line, ok := <-u.lines:
+		if !ok {
+			fmt.Fprintln(u.err, "(no answer: input closed)")
+			return "", errInputClosed
+		}
+		return line, nil
+	}
+}
+
+// beginQuestion clears the progress line and ends the agent's text line.
+// Called with mu held.
+func (u *UI) beginQuestion() {
+	u.clearStatusLocked()
+	if u.midLine {
+		fmt.Fprintln(u.out)
+		u.midLine = false
 	}
 }
 
@@ -194,38 +279,22 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 func (u *UI) AskPermission(ctx context.Context, t *runner.Task, req runner.PermissionRequest) (runner.Decision, string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.clearStatusLocked()
-	if u.midLine {
-		fmt.Fprintln(u.out)
-		u.midLine = false
-	}
-	answers := make(chan string, 1)
+	u.beginQuestion()
 	for {
-		fmt.Fprintf(u.err, "? Claude wants to run %s. Allow? [y]es / [n]o / [a]lways for this task: ", req.Summary)
-		go func() {
-			line, err := u.in.ReadString('\n')
-			if err != nil && line == "" {
-				line = "\x00eof"
-			}
-			answers <- strings.TrimSpace(strings.ToLower(line))
-		}()
-		var a string
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(u.err)
+		a, err := u.readLine(ctx, fmt.Sprintf("? Claude wants to run %s. Allow? [y]es / [n]o / [a]lways for this task: ", req.Summary))
+		switch {
+		case errors.Is(err, errInputClosed):
+			return runner.Deny, "No answer: the terminal's input is closed."
+		case err != nil:
 			return runner.Deny, "The task was cancelled."
-		case a = <-answers:
 		}
-		switch a {
+		switch strings.ToLower(a) {
 		case "y", "yes":
 			return runner.Allow, "Allowed in the terminal."
 		case "a", "always":
 			return runner.AllowTask, req.ToolName + " allowed for this task in the terminal."
 		case "n", "no":
 			return runner.Deny, "The user denied " + req.ToolName + "."
-		case "\x00eof":
-			fmt.Fprintln(u.err, "(no answer: input closed)")
-			return runner.Deny, "No answer: the terminal's input is closed."
 		}
 		fmt.Fprintln(u.err, "Please answer y, n or a.")
 	}

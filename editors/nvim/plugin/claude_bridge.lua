@@ -16,11 +16,15 @@ local function complete(running_only)
 end
 
 local function prompt_opts(args)
-  local opts = { prompt = args.args }
+  local opts = { prompt = args.args, bang = args.bang }
   if args.range and args.range > 0 then
     opts.line1, opts.line2 = args.line1, args.line2
   end
   return opts
+end
+
+local function complete_prompt(arglead, cmdline)
+  return require('claude_bridge.conversation').complete_prompt(arglead or '', cmdline or '')
 end
 
 vim.api.nvim_create_user_command('Claude', function(args)
@@ -28,7 +32,9 @@ vim.api.nvim_create_user_command('Claude', function(args)
 end, {
   nargs = '+',
   range = true,
-  desc = 'Run a Claude task in this workspace (with a range: the lines go as context)',
+  bang = true,
+  complete = complete_prompt,
+  desc = 'Run a Claude task in this workspace (with a range: the lines go as context; !: the open files too)',
 })
 
 vim.api.nvim_create_user_command('ClaudeFollowUp', function(args)
@@ -36,6 +42,8 @@ vim.api.nvim_create_user_command('ClaudeFollowUp', function(args)
 end, {
   nargs = '+',
   range = true,
+  bang = true,
+  complete = complete_prompt,
   desc = 'Continue the last Claude task with a new prompt',
 })
 
@@ -66,3 +74,45 @@ end, { nargs = 0, desc = 'Answer the question a Claude task waits on' })
 vim.api.nvim_create_user_command('ClaudeAuth', function()
   cb().auth()
 end, { nargs = 0, desc = "Show the bridge's authentication status" })
+
+vim.api.nvim_create_user_command('ClaudeSend', function(args)
+  cb().send(prompt_opts(args))
+end, {
+  nargs = '+',
+  range = true,
+  desc = 'Send a message into the running Claude task (claude reads it at its next step)',
+})
+
+vim.api.nvim_create_user_command('ClaudeInterrupt', function(args)
+  cb().interrupt(args.args ~= '' and args.args or nil)
+end, {
+  nargs = '?',
+  complete = complete(true),
+  desc = "Stop a Claude task's turn and keep its conversation (default: the last running task)",
+})
+
+vim.api.nvim_create_user_command('ClaudeMode', function(args)
+  cb().set_mode(args.args)
+end, {
+  nargs = 1,
+  complete = function(arglead)
+    return vim.tbl_filter(function(m)
+      return m:sub(1, #arglead) == arglead
+    end, require('claude_bridge.types').permission_modes)
+  end,
+  desc = "Change the running Claude task's permission mode",
+})
+
+vim.api.nvim_create_user_command('ClaudeModel', function(args)
+  cb().set_model(args.args)
+end, {
+  nargs = 1,
+  complete = function(arglead)
+    return require('claude_bridge.conversation').complete_model(arglead or '')
+  end,
+  desc = "Change the running Claude task's model (from its next turn)",
+})
+
+vim.api.nvim_create_user_command('ClaudeSessions', function()
+  cb().sessions()
+end, { nargs = 0, desc = 'Pick a past Claude conversation of this workspace, then follow it up or read it' })

@@ -56,7 +56,8 @@ done
 # The stand-in can log the requests it received (bodies included) if it has the flag;
 # without it, specs read what claude was given from claude's own session files.
 FAKEAPI_REQUESTS_LOG=""
-if [[ " ${kinds[*]} " == *" real "* || " ${kinds[*]} " == *" tmux "* ]] && "$FAKEAPI" --help 2>&1 | grep -q -- '-requests-log'; then
+# (--help exits 2: with pipefail the pipeline is judged by grep alone.)
+if [[ " ${kinds[*]} " == *" real "* || " ${kinds[*]} " == *" tmux "* ]] && { "$FAKEAPI" --help 2>&1 || true; } | grep -q -- '-requests-log'; then
   FAKEAPI_REQUESTS_LOG=1
 fi
 

@@ -26,17 +26,23 @@ import {
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
 import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
 import { handleShowMessageRequest, notifierFor } from './permissions';
+import { handleAsk, handlePlan } from './ask';
 import { QuestionStore } from './questions';
 import {
+  AskParams,
   AuthChangedParams,
   AuthStatus,
   BridgeEvent,
   COMMANDS,
+  ClientCapabilities,
   Command,
   CommandTypes,
+  CommandsResult,
   EditConflictParams,
   FollowUpArgs,
   NOTIFICATIONS,
+  PlanParams,
+  RequestTypes,
   RunArgs,
   RunResult,
   TaskInfo,
@@ -209,16 +215,29 @@ export class Bridge implements vscode.Disposable {
       },
     };
     const client = new LanguageClient('claudeBridge', 'Claude Bridge', serverOptions, clientOptions);
+    // What this extension answers beyond LSP (capabilities.experimental.claudeBridge).
+    const bridgeCaps: ClientCapabilities = { ask: true, plan: true };
+    client.registerFeature({
+      fillClientCapabilities: (caps) => {
+        caps.experimental = { ...((caps.experimental as object | undefined) ?? {}), claudeBridge: bridgeCaps };
+      },
+      initialize: () => undefined,
+      getState: () => ({ kind: 'static' }),
+      clear: () => undefined,
+    });
     // Registered before start: languageclient installs them after its own
     // defaults, so the permission questions get our UI.
-    client.onRequest(ShowMessageRequest.type, (params, token) =>
-      handleShowMessageRequest(params, token, {
-        questions: this.questions,
-        taskLabel: (id) => short(this.store.get(id)?.prompt ?? '', 40) || undefined,
-        inSight: (id) => this.transcriptVisible?.(id) ?? false,
-        log: (l) => this.output.info(l),
-      }),
-    );
+    const ui = {
+      questions: this.questions,
+      taskLabel: (id: string) => short(this.store.get(id)?.prompt ?? '', 40) || undefined,
+      inSight: (id: string) => this.transcriptVisible?.(id) ?? false,
+      log: (l: string) => this.output.info(l),
+    };
+    client.onRequest(ShowMessageRequest.type, (params, token) => handleShowMessageRequest(params, token, ui));
+    const ask: keyof RequestTypes = 'claude/ask';
+    const plan: keyof RequestTypes = 'claude/plan';
+    client.onRequest(ask, (params: AskParams, token: vscode.CancellationToken) => handleAsk(params, token, ui));
+    client.onRequest(plan, (params: PlanParams, token: vscode.CancellationToken) => handlePlan(params, token, ui));
     // Replaces languageclient's own handler: a missing claude gets a
     // notification that leads with the fix.
     client.onNotification(ShowMessageNotification.type, (p: ShowMessageParams) => this.onShowMessage(p));
@@ -260,6 +279,7 @@ export class Bridge implements vscode.Disposable {
 
   /** Sends the settings again (workspace/didChangeConfiguration). */
   async sendConfiguration(): Promise<void> {
+    this.forgetCommands();
     if (!this.client || !this.running) return;
     await this.client.sendNotification(DidChangeConfigurationNotification.type, {
       settings: { claudeBridge: bridgeOptions((k) => this.settings().get(k)) },
@@ -391,8 +411,8 @@ export class Bridge implements vscode.Disposable {
     let shown: Thenable<string | undefined>;
     if (r.status === 'completed') {
       shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);
-    } else if (r.status === 'cancelled') {
-      vscode.window.setStatusBarMessage(`Claude: cancelled “${short(prompt, 40)}”`, 5000);
+    } else if (r.status === 'cancelled' || r.status === 'interrupted') {
+      vscode.window.setStatusBarMessage(`Claude: ${r.status} “${short(prompt, 40)}”`, 5000);
       return;
     } else if (isClaudeMissing(r.result)) {
       void showClaudeMissing(r.result, this.extensionUri, this.output);
@@ -433,6 +453,24 @@ export class Bridge implements vscode.Disposable {
 
   async authStatus(): Promise<AuthStatus | null> {
     return this.execute(COMMANDS.authStatus, undefined);
+  }
+
+  /** claude's slash commands and models in a folder, kept per folder once listed. */
+  async commands(workspaceFolder: string | undefined, fresh = false): Promise<CommandsResult> {
+    const key = workspaceFolder ?? '';
+    const cached = this.commandLists.get(key);
+    if (cached && !fresh) return cached;
+    const reply = await this.execute(COMMANDS.commands, workspaceFolder ? { workspaceFolder } : {});
+    const list = reply ?? { commands: [], models: [] };
+    this.commandLists.set(key, list);
+    return list;
+  }
+
+  /** Lists kept by commands(); forgotten when the settings change. */
+  private readonly commandLists = new Map<string, CommandsResult>();
+
+  forgetCommands(): void {
+    this.commandLists.clear();
   }
 
   runningCount(): number {

@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import { Bridge, BridgeMissingError, newTaskId } from './bridge';
 import { money, seconds } from './format';
 import { AuthStatus, ContextRef, FollowUpArgs, RunArgs, RunResult } from './lspExt';
+import { pickAsk, pickPlan } from './ask';
+import { diagnosticsIn, openFiles, promptPick } from './conversation';
 import { pickAnswer } from './permissions';
 import { plainMessage } from './questions';
 import { ANSWER_COMMAND } from './statusBar';
@@ -26,6 +28,8 @@ function statusIcon(t: TaskRecord): string {
       return '$(error)';
     case 'cancelled':
       return '$(circle-slash)';
+    case 'interrupted':
+      return '$(debug-pause)';
     case 'waiting':
       return '$(question)';
     case 'queued':
@@ -52,8 +56,19 @@ function defaultFolder(): string | undefined {
   return f?.uri.toString();
 }
 
-const RUN_KEYS: readonly (keyof RunArgs)[] = ['prompt', 'workspaceFolder', 'context', 'model', 'permissionMode', 'sessionId', 'taskId'];
-const FOLLOW_UP_KEYS: readonly (keyof FollowUpArgs)[] = ['taskId', 'sessionId', 'prompt', 'model', 'permissionMode', 'context', 'newTaskId'];
+const RUN_KEYS: readonly (keyof RunArgs)[] = ['prompt', 'workspaceFolder', 'context', 'images', 'openFiles', 'model', 'permissionMode', 'sessionId', 'taskId'];
+const FOLLOW_UP_KEYS: readonly (keyof FollowUpArgs)[] = [
+  'taskId',
+  'sessionId',
+  'prompt',
+  'model',
+  'permissionMode',
+  'context',
+  'images',
+  'openFiles',
+  'newTaskId',
+  'workspaceFolder',
+];
 const TASK_KEYS: readonly 'taskId'[] = ['taskId'];
 
 /**
@@ -130,15 +145,15 @@ export class Commands {
     const workspaceFolder = opts.workspaceFolder ?? defaultFolder();
     if (!workspaceFolder) throw new Error('open a folder first: Claude runs tasks in a workspace folder');
     if (prompt === undefined) {
-      prompt = await vscode.window.showInputBox({
-        title: 'Claude: Run Task',
-        prompt: `Claude works in ${folderLabel(workspaceFolder)}`,
-        placeHolder: 'What should Claude do? e.g. add a --verbose flag',
-        ignoreFocusOut: true,
-      });
+      prompt = await promptPick(
+        this.bridge,
+        workspaceFolder,
+        `Claude: Run Task in ${folderLabel(workspaceFolder)}`,
+        'What should Claude do? e.g. add a --verbose flag',
+      );
       if (!prompt?.trim()) return undefined;
     }
-    return this.bridge.run({ ...opts, prompt, workspaceFolder, taskId: opts.taskId ?? newTaskId() });
+    return this.bridge.run({ openFiles: openFiles(workspaceFolder), ...opts, prompt, workspaceFolder, taskId: opts.taskId ?? newTaskId() });
   }
 
   async askAboutSelection(arg: unknown): Promise<RunResult | undefined> {
@@ -150,12 +165,14 @@ export class Commands {
       const range = sel.isEmpty
         ? new vscode.Range(sel.active.line, 0, sel.active.line + 1, 0)
         : new vscode.Range(sel.start, sel.end);
+      const diagnostics = diagnosticsIn(doc.uri, range);
       return {
         uri: doc.uri.toString(),
         range: {
           start: { line: range.start.line, character: range.start.character },
           end: { line: range.end.line, character: range.end.character },
         },
+        ...(diagnostics ? { diagnostics } : {}),
       };
     });
     const opts = pick<RunArgs>(arg, RUN_KEYS);
@@ -172,6 +189,7 @@ export class Commands {
     }
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.toString() ?? opts.workspaceFolder;
     return this.bridge.run({
+      openFiles: openFiles(folder),
       ...opts,
       prompt,
       context: [...(opts.context ?? []), ...context],
@@ -273,11 +291,20 @@ export class Commands {
     const t = pick.t;
     const actions = [{ label: '$(output) Open Transcript', id: 'transcript' }];
     if (waiting.has(t.taskId)) actions.unshift({ label: '$(bell-dot) Answer Its Question…', id: 'answer' });
-    if (!isTerminal(t.status)) actions.push({ label: '$(stop-circle) Cancel Task', id: 'cancel' });
-    else actions.push({ label: '$(comment-discussion) Follow Up…', id: 'followUp' });
+    if (!isTerminal(t.status)) {
+      actions.push(
+        { label: '$(send) Send to Task…', id: 'send' },
+        { label: '$(debug-pause) Interrupt (keep the conversation)', id: 'interrupt' },
+        { label: '$(shield) Change Permission Mode…', id: 'mode' },
+        { label: '$(stop-circle) Cancel Task', id: 'cancel' },
+      );
+    } else actions.push({ label: '$(comment-discussion) Follow Up…', id: 'followUp' });
     const action = await vscode.window.showQuickPick(actions, { title: short(t.prompt || t.taskId) });
     if (action?.id === 'transcript') await this.showTranscript(t.taskId);
     if (action?.id === 'answer') await this.answerQuestion({ taskId: t.taskId });
+    if (action?.id === 'send') await vscode.commands.executeCommand('claudeBridge.sendToTask', { taskId: t.taskId });
+    if (action?.id === 'interrupt') await vscode.commands.executeCommand('claudeBridge.interruptTask', { taskId: t.taskId });
+    if (action?.id === 'mode') await vscode.commands.executeCommand('claudeBridge.setPermissionMode', { taskId: t.taskId });
     if (action?.id === 'cancel') await this.cancelTask(t.taskId);
     if (action?.id === 'followUp') await this.followUp({ taskId: t.taskId });
   }
@@ -287,7 +314,7 @@ export class Commands {
    * that of a task (`{taskId}`), or one by number; with several, pick first.
    * Resolves to the answer given, or undefined.
    */
-  async answerQuestion(arg: unknown): Promise<string | undefined> {
+  async answerQuestion(arg: unknown): Promise<unknown> {
     let open = this.bridge.questions.pending();
     const taskId = pick<{ taskId: string }>(arg, TASK_KEYS).taskId;
     if (taskId) open = open.filter((q) => q.taskId === taskId);
@@ -305,11 +332,14 @@ export class Commands {
       if (!chosen) return undefined;
       q = chosen.x;
     }
-    return pickAnswer(q, {
+    const ui = {
       questions: this.bridge.questions,
-      taskLabel: (id) => short(this.bridge.store.get(id)?.prompt ?? '', 40) || undefined,
-      showTranscript: (id) => this.showTranscript(id),
-    });
+      taskLabel: (id: string) => short(this.bridge.store.get(id)?.prompt ?? '', 40) || undefined,
+      showTranscript: (id: string) => this.showTranscript(id),
+    };
+    if (q.kind === 'ask') return pickAsk(q, ui);
+    if (q.kind === 'plan') return pickPlan(q, ui);
+    return pickAnswer(q, ui);
   }
 
   async showTranscript(arg: unknown): Promise<string | undefined> {

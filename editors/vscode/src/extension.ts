@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { Bridge } from './bridge';
 import { Commands } from './commands';
+import { ConversationCommands } from './conversation';
 import { QuestionStore } from './questions';
 import { StatusBar } from './statusBar';
 import { TaskStore } from './tasks';
@@ -28,14 +29,18 @@ export function activate(context: vscode.ExtensionContext): ClaudeBridgeApi {
   bridge = new Bridge(store, questions, output, context.extensionUri);
   const transcripts = new TranscriptPanels(context.extensionUri, store, questions);
   bridge.transcriptVisible = (id) => transcripts.visible(id);
+  const conversation = new ConversationCommands(bridge, transcripts);
+  transcripts.actions = conversation.transcriptActions();
   context.subscriptions.push(
     output,
     bridge,
     transcripts,
     new StatusBar(bridge),
     ...new Commands(bridge, transcripts).register(),
+    ...conversation.register(),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('claudeBridge') || !bridge) return;
+      if (e.affectsConfiguration('claudeBridge.includeOpenFiles')) return; // read when a task starts
       if (e.affectsConfiguration('claudeBridge.path')) {
         // Another executable: start it instead.
         void bridge.restart().catch((err) => output.error(`restart failed: ${String(err)}`));

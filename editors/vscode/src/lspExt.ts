@@ -7,13 +7,19 @@
 // discriminated by `kind`) and the configuration.
 
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
-export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'retry' | 'status' | 'other' | 'result';
+export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'todos' | 'userMessage' | 'retry' | 'status' | 'other' | 'result';
 
-/** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses. */
-export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+/** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted (runner/state.go). A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt). */
+export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 /** Decision is how a permission question was answered. */
 export type Decision = 'allow' | 'allowTask' | 'deny';
+
+/** PlanDecision is the user's answer to claude's plan. */
+export type PlanDecision = 'approve' | 'keepPlanning';
+
+/** TodoStatus is where an item of claude's to-do list is. */
+export type TodoStatus = 'pending' | 'in_progress' | 'completed';
 
 /** PermissionMode is claude's --permission-mode: how it asks before using tools. */
 export type PermissionMode = 'default' | 'acceptEdits' | 'plan' | 'bypassPermissions' | 'dontAsk' | 'auto';
@@ -38,6 +44,10 @@ export interface RunArgs {
   workspaceFolder?: string;
   /** context lists files or ranges to mention in the prompt. Optional. */
   context?: ContextRef[];
+  /** images are sent with the prompt. Optional. */
+  images?: ImageRef[];
+  /** openFiles are the URIs of the files open in the editor, listed in the prompt (names only: claude reads what it needs). Optional. */
+  openFiles?: string[];
   /** model overrides the configured model (claude's --model). Optional. */
   model?: string;
   /** permissionMode overrides the configured permission mode. Optional. */
@@ -48,12 +58,14 @@ export interface RunArgs {
   taskId?: string;
 }
 
-/** ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). */
+/** ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef). */
 export interface ContextRef {
   /** uri is the file's file:// URI. */
   uri: string;
   /** range is the part of the file meant; optional: absent for the whole file. */
   range?: Range;
+  /** diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional. */
+  diagnostics?: Diagnostic[];
 }
 
 /** Range is a range in a text document, as in LSP: End is exclusive. */
@@ -72,13 +84,67 @@ export interface Position {
   character: number;
 }
 
+/** Diagnostic is LSP's Diagnostic: every field LSP 3.17 defines is accepted, so an editor can pass its own as they are. */
+export interface Diagnostic {
+  /** range is where the diagnostic applies. */
+  range: Range;
+  /** severity is 1 (error), 2 (warning), 3 (information) or 4 (hint). Optional. */
+  severity?: number;
+  /** code is the diagnostic's code, a number or a string. Optional. */
+  code?: unknown;
+  /** codeDescription links to the code's documentation. Optional. */
+  codeDescription?: CodeDescription;
+  /** source is what produced it ("compiler", "eslint"). Optional. */
+  source?: string;
+  /** message is the diagnostic's message. */
+  message: string;
+  /** tags are LSP's DiagnosticTags (1 unnecessary, 2 deprecated). Optional. */
+  tags?: number[];
+  /** relatedInformation is LSP's related locations and messages. Optional. */
+  relatedInformation?: DiagnosticRelated[];
+  /** data is the editor's own data, kept as it is. Optional. */
+  data?: unknown;
+}
+
+/** CodeDescription is LSP's CodeDescription. */
+export interface CodeDescription {
+  /** href is the URI of the code's documentation. */
+  href: string;
+}
+
+/** DiagnosticRelated is LSP's DiagnosticRelatedInformation. */
+export interface DiagnosticRelated {
+  /** location is where the related information is. */
+  location: Location;
+  /** message is the related information. */
+  message: string;
+}
+
+/** Location is LSP's Location: a range in a document. */
+export interface Location {
+  /** uri is the document's URI. */
+  uri: string;
+  /** range is the range in it. */
+  range: Range;
+}
+
+/** ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself). */
+export interface ImageRef {
+  /** uri is the file:// URI of an image file. Optional: give it or data. */
+  uri?: string;
+  /** data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri. */
+  data?: string;
+  /** mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ). */
+  mediaType?: string;
+}
+
 /** RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong. */
 export interface RunResult {
   /** taskId is the task's id. */
   taskId: string;
   /** sessionId is claude's conversation id, for follow-ups ("" when claude never started). */
   sessionId: string;
-  /** status is "completed", "failed" or "cancelled". */
+  /** status is "completed", "failed", "cancelled" or "interrupted" (after claude.interrupt: the conversation is kept for a follow-up). */
   status: TaskStatus;
   /** result is the agent's final text, or the reason the task failed. */
   result: string;
@@ -116,12 +182,18 @@ export interface FollowUpArgs {
   prompt: string;
   /** context lists files or ranges to mention in the prompt. Optional. */
   context?: ContextRef[];
+  /** images are sent with the prompt. Optional. */
+  images?: ImageRef[];
+  /** openFiles are the URIs of the files open in the editor, listed in the prompt. Optional. */
+  openFiles?: string[];
   /** model overrides the configured model. Optional. */
   model?: string;
   /** permissionMode overrides the configured permission mode. Optional. */
   permissionMode?: PermissionMode;
   /** newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates. */
   newTaskId?: string;
+  /** workspaceFolder is the URI of the folder to continue a session in. Optional: default the folder of the task, else the workspace folder whose conversations (claude.sessions) hold the session, else the first. */
+  workspaceFolder?: string;
 }
 
 /** TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo. */
@@ -148,6 +220,10 @@ export interface TaskInfo {
   endedAt?: string;
   /** costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost). */
   costUsd?: number;
+  /** permissionMode is claude's permission mode now. Optional: absent until claude has started. */
+  permissionMode?: string;
+  /** model is the model claude uses now. Optional: absent until claude has started. */
+  model?: string;
 }
 
 /** TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array. */
@@ -244,6 +320,150 @@ export interface ClaudeCLI {
   problem?: string;
 }
 
+/** SendArgs is arguments[0] of claude.send: a message from the user into a running task. claude reads it at its next API request of the turn, or, when the turn is about to end, takes it as a new turn right after (the task then ends with that turn). A userMessage event says when claude took it. */
+export interface SendArgs {
+  /** taskId is the running task. Required. */
+  taskId: string;
+  /** prompt is the message. Required, not blank. */
+  prompt: string;
+  /** context lists files or ranges to mention in the message. Optional. */
+  context?: ContextRef[];
+  /** images are sent with the message. Optional. */
+  images?: ImageRef[];
+}
+
+/** SendResult is the reply of claude.send. */
+export interface SendResult {
+  /** sent is true: the message was written to claude (a task that is not running is an error, -32602, saying so). */
+  sent: boolean;
+}
+
+/** InterruptArgs is arguments[0] of claude.interrupt: stop the turn in flight and keep the conversation (claude.cancel ends the task and its process instead). */
+export interface InterruptArgs {
+  /** taskId is the task. Required. */
+  taskId: string;
+}
+
+/** InterruptResult is the reply of claude.interrupt. The task then ends with status "interrupted", or as it was about to when claude finished first. */
+export interface InterruptResult {
+  /** interrupted is false when the task had no turn in flight (queued, starting, ended, or its result already in). */
+  interrupted: boolean;
+}
+
+/** SetPermissionModeArgs is arguments[0] of claude.setPermissionMode: change the permission mode of a running task (claude's next tool call follows it, and so do follow-ups of the task that name no mode). */
+export interface SetPermissionModeArgs {
+  /** taskId is the running task. Required. */
+  taskId: string;
+  /** mode is the new mode. Required. */
+  mode: PermissionMode;
+}
+
+/** SetPermissionModeResult is the reply of claude.setPermissionMode. */
+export interface SetPermissionModeResult {
+  /** permissionMode is the mode claude runs in now. */
+  permissionMode: PermissionMode;
+}
+
+/** SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model. */
+export interface SetModelArgs {
+  /** taskId is the running task. Required. */
+  taskId: string;
+  /** model is the model, as for --model ("sonnet", "claude-opus-5-5"). Required. */
+  model: string;
+}
+
+/** SetModelResult is the reply of claude.setModel. */
+export interface SetModelResult {
+  /** model is the model as claude resolved it ("claude-sonnet-5-5"). */
+  model: string;
+}
+
+/** CommandsArgs is arguments[0] of claude.commands. Optional. */
+export interface CommandsArgs {
+  /** workspaceFolder is the URI of the folder whose commands to list (claude reads the folder's .claude/commands). Optional: default the first workspace folder. */
+  workspaceFolder?: string;
+}
+
+/** CommandsResult is the reply of claude.commands: claude's slash commands in the folder and the models it offers, as claude lists them in its answer to initialize. A prompt that starts with "/" runs a command. */
+export interface CommandsResult {
+  /** commands are the slash commands, in claude's order (built-in ones and the skills claude ships first, then the folder's and the user's). */
+  commands: SlashCommand[];
+  /** models are the models claude offers (for claude.setModel and the model setting). */
+  models: ModelInfo[];
+}
+
+/** SlashCommand is one of claude's slash commands. */
+export interface SlashCommand {
+  /** name is the command without its slash ("compact", "greet"). */
+  name: string;
+  /** description says what it does. */
+  description: string;
+  /** argumentHint shows its arguments ("<name>"). Optional. */
+  argumentHint?: string;
+  /** source is where it comes from: "builtin" (claude's own, and the skills it ships), "project" (the folder's .claude/commands), "user" (~/.claude/commands) or "custom" (a plugin's or another). */
+  source: string;
+  /** aliases are other names of the command. Optional. */
+  aliases?: string[];
+}
+
+/** ModelInfo is a model claude offers. */
+export interface ModelInfo {
+  /** value is what claude.setModel and the model setting take ("sonnet"). */
+  value: string;
+  /** displayName is the model's name for a person ("Sonnet"). */
+  displayName: string;
+  /** description says what it is good for. Optional. */
+  description?: string;
+}
+
+/** SessionsArgs is arguments[0] of claude.sessions. Optional. */
+export interface SessionsArgs {
+  /** workspaceFolder is the URI of the folder whose conversations to list. Optional: default every workspace folder. */
+  workspaceFolder?: string;
+}
+
+/** SessionsResult is the reply of claude.sessions: the past conversations claude keeps for the folders (~/.claude/projects), those started in a terminal included, most recent first (at most 100 a folder). */
+export interface SessionsResult {
+  /** sessions are the conversations. */
+  sessions: SessionInfo[];
+}
+
+/** SessionInfo is one past conversation. */
+export interface SessionInfo {
+  /** sessionId is claude's id of the conversation (claude.followUp's sessionId, claude.transcript's). */
+  sessionId: string;
+  /** title is its title (a /rename, or claude's summary). Optional: absent when it has none. */
+  title?: string;
+  /** firstPrompt is the user's first prompt. */
+  firstPrompt: string;
+  /** lastPrompt is the user's last prompt. */
+  lastPrompt: string;
+  /** lastActivity is when it last changed, RFC 3339 in UTC. */
+  lastActivity: string;
+  /** turns counts the user's prompts. */
+  turns: number;
+  /** workspaceFolder is the URI of the folder it ran in. */
+  workspaceFolder: string;
+}
+
+/** TranscriptArgs is arguments[0] of claude.transcript. */
+export interface TranscriptArgs {
+  /** sessionId is the conversation. Required. */
+  sessionId: string;
+  /** workspaceFolder is the URI of the folder it ran in. Optional: default the workspace folder whose conversations hold it. */
+  workspaceFolder?: string;
+}
+
+/** TranscriptResult is the reply of claude.transcript: a past conversation as claude keeps it, read (never changed) from claude's store, as the events a task would have sent: userMessage for the user's prompts, text and thinking, toolUse and toolResult, in order. Their taskId is the session id and seq counts from 1. */
+export interface TranscriptResult {
+  /** sessionId is the conversation. */
+  sessionId: string;
+  /** title is its title, else its first prompt. */
+  title: string;
+  /** events are its steps. */
+  events: BridgeEvent[];
+}
+
 /** BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader. */
 export type BridgeEvent =
   | QueuedEvent
@@ -253,6 +473,11 @@ export type BridgeEvent =
   | ToolUseEvent
   | ToolResultEvent
   | PermissionEvent
+  | QuestionEvent
+  | PlanEvent
+  | ModeEvent
+  | TodosEvent
+  | UserMessageEvent
   | RetryEvent
   | StatusEvent
   | OtherEvent
@@ -390,6 +615,122 @@ export interface PermissionEvent {
   automatic: boolean;
 }
 
+/** QuestionEvent (kind "question") reports how claude's questions (its AskUserQuestion tool) were answered; it comes once the user has answered them or they were given up (a claude/ask request carries them while the user is asked). */
+export interface QuestionEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'question';
+  /** toolUseId is the AskUserQuestion call's id (see ToolUseEvent). */
+  toolUseId: string;
+  /** questions are the questions, as claude asked them. */
+  questions: Question[];
+  /** answers maps a question's text to its answer, as in AskResult; empty when none was answered. */
+  answers: Record<string, string>;
+  /** reason says why the questions went unanswered ("dismissed in the editor", "nobody answered within 10m0s", "the task was cancelled"). Optional: absent when answered. */
+  reason?: string;
+}
+
+/** Question is one of claude's questions. */
+export interface Question {
+  /** question is the question's text; answers are keyed by it. */
+  question: string;
+  /** header is a short label for the question (claude keeps it to 12 characters): "Color", "Approach". */
+  header: string;
+  /** multiSelect is true when several options may be chosen. */
+  multiSelect: boolean;
+  /** options are the choices; claude adds none for "Other": the editor offers a free-text answer itself. */
+  options: QuestionOption[];
+}
+
+/** QuestionOption is one choice of a Question. */
+export interface QuestionOption {
+  /** label is the choice as the user sees it, and as it is answered. */
+  label: string;
+  /** description says what the choice means. Optional. */
+  description?: string;
+}
+
+/** PlanEvent (kind "plan") is claude's plan (its ExitPlanMode call in plan mode) and how the user answered it; it comes once answered (a claude/plan request carries the plan while the user reads it). */
+export interface PlanEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'plan';
+  /** toolUseId is the ExitPlanMode call's id (see ToolUseEvent). */
+  toolUseId: string;
+  /** plan is the plan's Markdown text ("" when claude wrote none). */
+  plan: string;
+  /** uri is the bridge's copy of the plan (see PlanParams). Optional. */
+  uri?: string;
+  /** decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why). */
+  decision: PlanDecision;
+  /** permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved. */
+  permissionMode?: PermissionMode;
+  /** feedback is what the user asked claude to change. Optional. */
+  feedback?: string;
+  /** reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional. */
+  reason?: string;
+}
+
+/** ModeEvent (kind "mode") says what the conversation runs with now, when claude reports a change: its permission mode (after a plan's approval, or claude.setPermissionMode) or its model (claude.setModel). */
+export interface ModeEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'mode';
+  /** permissionMode is claude's permission mode now, as claude names it. */
+  permissionMode: string;
+  /** model is the model claude uses now; a model set while a turn runs applies from claude's next turn. */
+  model: string;
+}
+
+/** TodosEvent (kind "todos") is claude's to-do list after a change: the whole list, in claude's order. claude keeps it with TodoWrite or with its task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the bridge follows both. */
+export interface TodosEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'todos';
+  /** toolUseId is the call that changed the list. */
+  toolUseId: string;
+  /** todos are the items. */
+  todos: Todo[];
+}
+
+/** Todo is one item of claude's to-do list. */
+export interface Todo {
+  /** content is what is to be done ("Run the tests"). */
+  content: string;
+  /** status is where the item is. */
+  status: TodoStatus;
+  /** activeForm is what is being done while the item is in progress ("Running the tests"). Optional. */
+  activeForm?: string;
+  /** id is the item's id among claude's task tools ("1"). Optional: absent for TodoWrite's items. */
+  id?: string;
+}
+
+/** UserMessageEvent (kind "userMessage") is a message sent into the task with claude.send, when claude took it into the conversation (at its next API request, or as a new turn right after the current one). */
+export interface UserMessageEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'userMessage';
+  /** text is the message as claude got it (context mentions included). */
+  text: string;
+  /** imageCount is the number of images sent with it. Optional: absent for none. */
+  imageCount?: number;
+}
+
 /** RetryEvent (kind "retry") reports claude retrying an API request. */
 export interface RetryEvent {
   /** taskId is the task the event belongs to. */
@@ -442,7 +783,7 @@ export interface ResultEvent {
   seq: number;
   /** kind says which event it is, and so which fields follow. */
   kind: 'result';
-  /** status is "completed", "failed" or "cancelled". */
+  /** status is "completed", "failed", "cancelled" or "interrupted". */
   status: TaskStatus;
   /** result is the agent's final text, or the reason the task failed. */
   result: string;
@@ -456,6 +797,38 @@ export interface ResultEvent {
   numTurns: number;
   /** sessionId is claude's conversation id ("" when claude never started). */
   sessionId: string;
+}
+
+/** AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask or claude/plan request the editor deferred (replied {"deferred": true}). */
+export interface AnswerArgs {
+  /** taskId is the task that asked. Required. */
+  taskId: string;
+  /** toolUseId is the call asked about (the request's toolUseId). Required. */
+  toolUseId: string;
+  /** answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional. */
+  answers?: Record<string, string>;
+  /** plan answers a claude/plan, as its PlanResult would. Optional. */
+  plan?: PlanResult;
+  /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional. */
+  dismissed?: boolean;
+}
+
+/** PlanResult is the editor's reply to claude/plan. */
+export interface PlanResult {
+  /** decision is the user's answer. Required unless deferred. */
+  decision?: PlanDecision;
+  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits. */
+  permissionMode?: PermissionMode;
+  /** feedback is what claude should change when it keeps planning. Optional. */
+  feedback?: string;
+  /** deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional. */
+  deferred?: boolean;
+}
+
+/** AnswerResult is the reply of claude.answer. */
+export interface AnswerResult {
+  /** accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out). */
+  accepted: boolean;
 }
 
 /** EditConflictParams is the claude/editConflict notification: an agent edit overlapped unsaved changes in an open buffer, and the buffer was left untouched (a window/showMessage names the file too, and the task gets a status event). */
@@ -478,19 +851,19 @@ export interface AuthChangedParams {
   fingerprint: string;
 }
 
-/** PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields). */
+/** PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question, or one of claude's questions of an editor that does not answer claude/ask: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields). */
 export interface PermissionRequestParams {
   /** type is LSP's MessageType: 3 (Info). */
   type: number;
-  /** message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`". */
+  /** message is the question. A permission question names the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?". */
   message: string;
-  /** actions are the answers: "Allow", "Allow for this task", "Deny". */
+  /** actions are the answers: "Allow", "Allow for this task", "Deny" for a permission question; the options' labels for one of claude's questions. */
   actions: MessageActionItem[];
   /** taskId is the task that asks. */
   taskId: string;
-  /** toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events. */
+  /** toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission (or question) and toolResult events. */
   toolUseId: string;
-  /** toolName is the tool's name ("Edit", "Bash"). */
+  /** toolName is the tool's name ("Edit", "Bash"; "AskUserQuestion" for one of claude's questions). */
   toolName: string;
 }
 
@@ -498,6 +871,36 @@ export interface PermissionRequestParams {
 export interface MessageActionItem {
   /** title is the answer's text, as the editor shows it. */
   title: string;
+}
+
+/** AskParams is the params of claude/ask: the questions of one AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332 asks them). The editor shows each with its options, lets the user pick one (several where multiSelect), or type an answer of their own ("Other"), and replies with AskResult. */
+export interface AskParams {
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the AskUserQuestion call; its toolUse event carries the same id, and its question event will. */
+  toolUseId: string;
+  /** questions are the questions, in claude's order. */
+  questions: Question[];
+}
+
+/** AskResult is the editor's reply to claude/ask. */
+export interface AskResult {
+  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) */
+  answers: Record<string, string>;
+  /** deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional. */
+  deferred?: boolean;
+}
+
+/** PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult. */
+export interface PlanParams {
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will. */
+  toolUseId: string;
+  /** plan is the plan's Markdown text ("" when claude wrote none). */
+  plan: string;
+  /** uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written. */
+  uri?: string;
 }
 
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
@@ -548,6 +951,22 @@ export interface AuthConfiguration {
   settings?: Record<string, unknown>;
 }
 
+/**
+ * ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
+ *
+ * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
+ *
+ * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest), so any LSP client can run tasks.
+ */
+export interface ClientCapabilities {
+  /** ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false. */
+  ask?: boolean;
+  /** plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false. */
+  plan?: boolean;
+  /** checksEditVersions is true when the editor refuses (applied=false) a versioned workspace/applyEdit for another version than its buffer's, so that applied=true means the edit is in. The bridge's Neovim plugin declares it: Neovim's own client (0.7.2) answers applied=true for an edit it skipped as older than its buffer and never checks an edit for version 0. Optional: default false. */
+  checksEditVersions?: boolean;
+}
+
 /** The workspace/executeCommand commands: what each takes as arguments[0] and what it replies. */
 export interface CommandTypes {
   /** Runs a task and replies when it has ended: RunArgs → RunResult. */
@@ -560,6 +979,22 @@ export interface CommandTypes {
   'claude.tasks': { args: TasksArgs | undefined; result: TaskInfo[] | TasksResult };
   /** Reports the authentication state: no arguments → AuthStatus. */
   'claude.authStatus': { args: undefined; result: AuthStatus };
+  /** Sends a message into a running task: SendArgs → SendResult. */
+  'claude.send': { args: SendArgs; result: SendResult };
+  /** Stops a task's turn and keeps its conversation: InterruptArgs → InterruptResult. */
+  'claude.interrupt': { args: InterruptArgs; result: InterruptResult };
+  /** Changes a running task's permission mode: SetPermissionModeArgs → SetPermissionModeResult. */
+  'claude.setPermissionMode': { args: SetPermissionModeArgs; result: SetPermissionModeResult };
+  /** Changes a running task's model: SetModelArgs → SetModelResult. */
+  'claude.setModel': { args: SetModelArgs; result: SetModelResult };
+  /** Lists claude's slash commands and models in a folder: CommandsArgs → CommandsResult. */
+  'claude.commands': { args: CommandsArgs | undefined; result: CommandsResult };
+  /** Lists past conversations: SessionsArgs → SessionsResult. */
+  'claude.sessions': { args: SessionsArgs | undefined; result: SessionsResult };
+  /** Reads a past conversation: TranscriptArgs → TranscriptResult. */
+  'claude.transcript': { args: TranscriptArgs; result: TranscriptResult };
+  /** Answers a claude/ask or claude/plan the editor deferred: AnswerArgs → AnswerResult. */
+  'claude.answer': { args: AnswerArgs; result: AnswerResult };
 }
 
 /** A command's name. */
@@ -572,6 +1007,14 @@ export const COMMANDS = {
   followUp: 'claude.followUp',
   tasks: 'claude.tasks',
   authStatus: 'claude.authStatus',
+  send: 'claude.send',
+  interrupt: 'claude.interrupt',
+  setPermissionMode: 'claude.setPermissionMode',
+  setModel: 'claude.setModel',
+  commands: 'claude.commands',
+  sessions: 'claude.sessions',
+  transcript: 'claude.transcript',
+  answer: 'claude.answer',
 } as const satisfies Record<string, Command>;
 
 /** The notifications the bridge sends, with their params. */
@@ -597,16 +1040,24 @@ export const NOTIFICATIONS = {
 /** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */
 export interface RequestTypes {
   'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
+  'claude/ask': { params: AskParams; result: AskResult | null };
+  'claude/plan': { params: PlanParams; result: PlanResult | null };
 }
 
 /** Every EventKind. */
-export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'retry', 'status', 'other', 'result'];
+export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'todos', 'userMessage', 'retry', 'status', 'other', 'result'];
 
 /** Every TaskStatus. */
-export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'interrupted'];
 
 /** Every Decision. */
 export const DECISION_VALUES: readonly Decision[] = ['allow', 'allowTask', 'deny'];
+
+/** Every PlanDecision. */
+export const PLAN_DECISION_VALUES: readonly PlanDecision[] = ['approve', 'keepPlanning'];
+
+/** Every TodoStatus. */
+export const TODO_STATUS_VALUES: readonly TodoStatus[] = ['pending', 'in_progress', 'completed'];
 
 /** Every PermissionMode. */
 export const PERMISSION_MODE_VALUES: readonly PermissionMode[] = ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'];

@@ -71,7 +71,23 @@ async function notify(q: Question, ui: PermissionUi): Promise<void> {
   const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
   const text = plainMessage(q.message) + (task ? ` (task “${task}”)` : '');
   const picked = await vscode.window.showInformationMessage(text, ...q.actions);
-  if (picked) ui.questions.answer(q.id, picked);
+  if (picked && !ui.questions.answer(q.id, picked)) answeredAlready(q, picked, ui);
+}
+
+/**
+ * Says why a click on a question's notification did nothing: VS Code
+ * cannot close a notification, so one stays after its question was
+ * answered in the transcript or from the status bar item (or withdrawn).
+ * A notification, and the status bar: clicked in the notification center,
+ * the new notification lands above the list's scrolled view (measured in
+ * VS Code 1.139), where no one sees it.
+ */
+export function answeredAlready(q: Question, clicked: string, ui: PermissionUi): void {
+  ui.log?.(`${q.kind}: ${plainMessage(q.message)} → “${clicked}” clicked on its notification after it was answered`);
+  vscode.window.setStatusBarMessage('$(info) Claude: answered already, nothing changed', 10000);
+  void vscode.window.showInformationMessage(
+    'Claude no longer waits for this answer: it was given in the transcript or from the status bar, or the task moved on. Nothing was changed.',
+  );
 }
 
 /** The bridge may withdraw a request (task cancelled): stop waiting for the click. */

@@ -1,11 +1,11 @@
-// The questions the bridge is waiting on (permission questions, asked with
-// window/showMessageRequest), kept apart from VS Code so it can be
-// unit-tested. A question stays here until it is answered (from its
-// notification, the status bar item's picker or the transcript) or the
-// bridge withdraws it (the task ended): dismissing a notification never
-// answers it.
+// The questions the bridge is waiting on, kept apart from VS Code so it can
+// be unit-tested: permission questions (window/showMessageRequest), claude's
+// own questions (claude/ask) and its plans (claude/plan). A question stays
+// here until it is answered (from its notification, the status bar item's
+// picker or the transcript) or the bridge withdraws it (the task ended, or
+// claude stopped waiting): dismissing a notification never answers it.
 
-import { PermissionRequestParams } from './lspExt';
+import { AskParams, PermissionRequestParams, PlanParams, PlanResult } from './lspExt';
 
 export const ALLOW = 'Allow';
 export const ALLOW_TASK = 'Allow for this task';
@@ -24,10 +24,21 @@ export interface Question {
   toolUseId?: string;
   toolName?: string;
   askedAt: Date;
+  /** What is asked: a permission (answered by an action), claude's questions, or its plan. */
+  kind: 'permission' | 'ask' | 'plan';
+  /** claude's questions (kind ask). */
+  ask?: AskParams;
+  /** claude's plan (kind plan). */
+  plan?: PlanParams;
 }
 
 /** How a question ended. */
-export type QuestionEnd = { answer: string } | { withdrawn: true };
+export type QuestionEnd = { answer: string } | { answers: Record<string, string> } | { plan: PlanResult } | { withdrawn: true };
+
+/** The choices of a plan, as its notification and pickers show them. */
+export const APPROVE = 'Approve';
+export const APPROVE_ASK = 'Approve, Ask Before Edits';
+export const KEEP_PLANNING = 'Keep Planning…';
 
 type Listener = () => void;
 
@@ -64,29 +75,84 @@ export class QuestionStore {
       toolUseId: p.toolUseId || undefined,
       toolName: p.toolName || toolOf(p.message),
       askedAt: now,
+      kind: 'permission',
     };
+    return this.put(q, done);
+  }
+
+  /** Adds claude's questions (claude/ask); `done` gets the answers or the withdrawal. */
+  addAsk(p: AskParams, done: (end: QuestionEnd) => void, now = new Date()): Question {
+    const first = p.questions[0];
+    const more = p.questions.length > 1 ? ` (and ${p.questions.length - 1} more)` : '';
+    return this.put(
+      {
+        id: this.next++,
+        message: `Claude asks${first?.header ? ` (${first.header})` : ''}: ${first?.question ?? ''}${more}`,
+        actions: [],
+        taskId: p.taskId || undefined,
+        toolUseId: p.toolUseId || undefined,
+        toolName: 'AskUserQuestion',
+        askedAt: now,
+        kind: 'ask',
+        ask: p,
+      },
+      done,
+    );
+  }
+
+  /** Adds claude's plan (claude/plan); `done` gets the decision or the withdrawal. */
+  addPlan(p: PlanParams, done: (end: QuestionEnd) => void, now = new Date()): Question {
+    return this.put(
+      {
+        id: this.next++,
+        message: "Claude's plan is ready: approve it?",
+        actions: [APPROVE, APPROVE_ASK, KEEP_PLANNING],
+        taskId: p.taskId || undefined,
+        toolUseId: p.toolUseId || undefined,
+        toolName: 'ExitPlanMode',
+        askedAt: now,
+        kind: 'plan',
+        plan: p,
+      },
+      done,
+    );
+  }
+
+  private put(q: Question, done: (end: QuestionEnd) => void): Question {
     this.open.set(q.id, { q, done });
     this.fire();
     return q;
   }
 
-  /** Answers a question; false when it is no longer open or the answer is not one of its actions. */
+  /** Answers a permission question; false when it is no longer open or the answer is not one of its actions. */
   answer(id: number, title: string): boolean {
     const o = this.open.get(id);
-    if (!o || !o.q.actions.includes(title)) return false;
+    if (!o || o.q.kind !== 'permission' || !o.q.actions.includes(title)) return false;
+    return this.end(id, { answer: title });
+  }
+
+  /** Answers claude's questions (by question text); false when they are no longer open. */
+  answerAsk(id: number, answers: Record<string, string>): boolean {
+    return this.open.get(id)?.q.kind === 'ask' && this.end(id, { answers });
+  }
+
+  /** Answers claude's plan; false when it is no longer open. */
+  answerPlan(id: number, plan: PlanResult): boolean {
+    return this.open.get(id)?.q.kind === 'plan' && this.end(id, { plan });
+  }
+
+  private end(id: number, end: QuestionEnd): boolean {
+    const o = this.open.get(id);
+    if (!o) return false;
     this.open.delete(id);
-    o.done({ answer: title });
+    o.done(end);
     this.fire();
     return true;
   }
 
   /** The bridge no longer waits (it cancelled the request): the question goes away unanswered. */
   withdraw(id: number): void {
-    const o = this.open.get(id);
-    if (!o) return;
-    this.open.delete(id);
-    o.done({ withdrawn: true });
-    this.fire();
+    this.end(id, { withdrawn: true });
   }
 
   get(id: number): Question | undefined {

@@ -61,9 +61,13 @@ export class StatusBar implements vscode.Disposable {
       return;
     }
     const q = open[0];
-    const what = plainMessage(q.message).replace(/^Claude wants to (?:run|use|call)\s+/, '');
+    const what =
+      q.kind === 'plan'
+        ? 'approve the plan?'
+        : plainMessage(q.message).replace(/^Claude wants to (?:run|use|call)\s+/, '').replace(/^Claude asks:?\s*/, '');
     this.question.text = `$(bell-dot) Claude asks: ${what.length > 40 ? what.slice(0, 39) + '…' : what}${open.length > 1 ? ` (+${open.length - 1})` : ''}`;
-    this.question.tooltip = `${plainMessage(q.message)}\nClick to answer (Allow, Allow for this task, Deny)`;
+    const how = { permission: 'Allow, Allow for this task, Deny', ask: 'pick or type your answers', plan: 'Approve or Keep Planning' }[q.kind];
+    this.question.tooltip = `${plainMessage(q.message)}\nClick to answer (${how})`;
     this.question.show();
     this.update();
   }

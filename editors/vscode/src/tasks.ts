@@ -4,9 +4,9 @@
 
 import { BridgeEvent, EditConflictParams, RunResult, TaskInfo, TaskStatus } from './lspExt';
 
-/** A task in one of its final statuses: completed, failed or cancelled. */
+/** A task in one of its final statuses: completed, failed, cancelled or interrupted. */
 export function isTerminal(s: TaskStatus | undefined): boolean {
-  return s === 'completed' || s === 'failed' || s === 'cancelled';
+  return s === 'completed' || s === 'failed' || s === 'cancelled' || s === 'interrupted';
 }
 
 export interface TaskRecord {
@@ -29,6 +29,11 @@ export interface TaskRecord {
   failure?: string;
   /** Set for a follow-up: the task it continued. */
   followUpOf?: string;
+  /** What claude runs the task with now (started and mode events). */
+  permissionMode?: string;
+  model?: string;
+  /** A past conversation read from claude's store (claude.transcript), not a task. */
+  pastSession?: boolean;
 }
 
 type Listener = (taskId: string) => void;
@@ -70,6 +75,18 @@ export class TaskStore {
   }
 
   /** Registers a task this window is about to start. */
+  /** Resolves once the store has the task. */
+  whenKnown(taskId: string): Promise<void> {
+    if (this.tasks.has(taskId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const sub = this.onDidChange((id) => {
+        if (id !== taskId) return;
+        sub.dispose();
+        resolve();
+      });
+    });
+  }
+
   begin(taskId: string, prompt: string, workspaceFolder?: string, followUpOf?: string): TaskRecord {
     const existing = this.tasks.get(taskId);
     if (existing) {
@@ -129,6 +146,12 @@ export class TaskStore {
       case 'started':
         if (!isTerminal(t.status)) t.status = 'running';
         if (ev.sessionId) t.sessionId = ev.sessionId;
+        t.permissionMode = ev.permissionMode || t.permissionMode;
+        t.model = ev.model || t.model;
+        break;
+      case 'mode':
+        t.permissionMode = ev.permissionMode || t.permissionMode;
+        t.model = ev.model || t.model;
         break;
       case 'permission':
         if (t.status === 'waiting') t.status = 'running';
@@ -148,7 +171,7 @@ export class TaskStore {
     const t = this.ensure(taskId);
     t.step = step;
     if (!isTerminal(t.status)) {
-      if (step.startsWith('Waiting for permission')) t.status = 'waiting';
+      if (/^Waiting for (permission|your answer|your approval)/.test(step)) t.status = 'waiting';
       else if (t.status === 'waiting' || t.status === 'queued') t.status = step.startsWith('Queued') ? 'queued' : 'running';
     }
     this.fire(taskId);
@@ -177,6 +200,21 @@ export class TaskStore {
     t.failure = reason;
     t.endedAt ??= new Date();
     this.fire(t.taskId);
+  }
+
+  /**
+   * Adds a past conversation (claude.transcript) as a record of its own,
+   * under `session:<id>`, with its events; returns its id.
+   */
+  addPastSession(sessionId: string, title: string, workspaceFolder: string | undefined, events: BridgeEvent[]): string {
+    const id = `session:${sessionId}`;
+    const t = this.begin(id, title, workspaceFolder);
+    t.pastSession = true;
+    t.sessionId = sessionId;
+    t.status = 'completed';
+    t.events = events.map((e) => ({ ...e, taskId: id }));
+    this.fire(id);
+    return id;
   }
 
   /** Merges a claude.tasks listing: statuses of tasks this window did not see end. */

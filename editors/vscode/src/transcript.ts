@@ -19,13 +19,19 @@ import {
   EditConflictParams,
   EventKind,
   PermissionEvent,
+  PlanEvent,
+  PlanResult,
+  Question as AskedQuestion,
+  QuestionEvent,
   RunResult,
   TaskStatus,
+  Todo,
   ToolResultEvent,
   ToolUseEvent,
 } from './lspExt';
 import { esc, money, seconds, short } from './format';
 import { messageParts } from './questions';
+import { isTerminal } from './tasks';
 
 export { esc, money, seconds, short };
 
@@ -49,6 +55,11 @@ export interface TaskHeader {
   failure?: string;
   result?: RunResult;
   conflicts: EditConflictParams[];
+  /** What claude runs with now (started and mode events). */
+  permissionMode?: string;
+  model?: string;
+  /** A past conversation read from claude's store: the composer follows it up. */
+  pastSession?: boolean;
 }
 
 /** An open question as the page shows it. */
@@ -59,17 +70,56 @@ export interface QuestionView {
   toolUseId?: string;
   /** Epoch milliseconds. */
   askedAt: number;
+  /** A permission (answered by an action), claude's questions (a form), or its plan. */
+  kind: 'permission' | 'ask' | 'plan';
+  /** claude's questions (kind ask). */
+  questions?: AskedQuestion[];
+}
+
+/** An image pasted into the composer, as claude.send and claude.followUp take it. */
+export interface PastedImage {
+  /** Base64, no data: prefix. */
+  data: string;
+  mediaType: string;
+  name?: string;
 }
 
 export type ToWebview =
   | { type: 'reset'; header: TaskHeader; events: BridgeEvent[]; questions: QuestionView[] }
   | { type: 'update'; header: TaskHeader; events: BridgeEvent[] }
-  | { type: 'questions'; questions: QuestionView[] };
+  | { type: 'questions'; questions: QuestionView[] }
+  /** A message sent from the composer that the bridge refused (the error is shown as a notification). */
+  | { type: 'sendFailed'; text: string };
 
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'answer'; question: number; answer: string }
+  | { type: 'answerAsk'; question: number; answers: Record<string, string> }
+  | { type: 'answerPlan'; question: number; result: PlanResult }
+  | { type: 'showPlan'; question: number }
+  | { type: 'send'; text: string; images: PastedImage[] }
+  | { type: 'interrupt' }
   | { type: 'openFile'; uri: string };
+
+/** What the composer under the transcript does now: send into the running task, follow it up, or nothing. */
+export interface ComposerState {
+  mode: 'send' | 'followUp' | 'none';
+  placeholder: string;
+  /** Interrupt is offered (a turn runs). */
+  interrupt: boolean;
+}
+
+export function composerState(h: TaskHeader | undefined): ComposerState {
+  if (!h) return { mode: 'none', placeholder: '', interrupt: false };
+  if (h.pastSession || isTerminal(h.status)) {
+    return { mode: 'followUp', placeholder: 'Follow up: what next? (Ctrl+Enter sends; paste images here)', interrupt: false };
+  }
+  return {
+    mode: 'send',
+    placeholder: 'Send to Claude: it reads this at its next step (Ctrl+Enter sends; paste images here)',
+    interrupt: h.status === 'running' || h.status === 'waiting',
+  };
+}
 
 // --- small formatting helpers ----------------------------------------------
 
@@ -92,6 +142,8 @@ const DECISIONS: Record<Decision, string> = { allow: 'allowed', allowTask: 'allo
 export interface ToolContext {
   /** A path relative to the task's folder when inside it. */
   rel: (p: string) => string;
+  /** Markdown as HTML (no raw HTML passes). */
+  markdown: (text: string) => string;
 }
 
 type Input = Record<string, unknown>;
@@ -144,8 +196,36 @@ export const toolInputs: Record<string, (input: Input, ctx: ToolContext) => stri
   NotebookEdit: (i, ctx) =>
     fileLine(i.notebook_path, ctx) + (i.new_source !== undefined ? diffHtml('', str(i.new_source), 40) : '') + fieldLines(i, ['notebook_path', 'new_source']),
   Read: (i, ctx) => fileLine(i.file_path, ctx) + fieldLines(i, ['file_path']),
+  AskUserQuestion: (i) => askedHtml(Array.isArray(i.questions) ? (i.questions as AskedQuestion[]) : []),
+  ExitPlanMode: (i, ctx) => `<div class="plan markdown">${ctx.markdown(str(i.plan))}</div>`,
+  TodoWrite: (i) => todoListHtml(Array.isArray(i.todos) ? (i.todos as Todo[]) : []),
+  TaskCreate: (i) => `<div class="todo-change">＋ ${esc(str(i.subject))}</div>` + fieldLines(i, ['subject', 'activeForm']),
+  TaskUpdate: (i) => fieldLines(i, []),
   default: (i) => fieldLines(i, []),
 };
+
+/** claude's questions with their options (an AskUserQuestion call's input). */
+function askedHtml(qs: AskedQuestion[]): string {
+  return qs
+    .map(
+      (q) =>
+        `<div class="asked"><div class="asked-q">${q.header ? `<span class="badge">${esc(q.header)}</span> ` : ''}${esc(q.question)}${q.multiSelect ? ' <span class="facts">(one or more)</span>' : ''}</div>` +
+        `<ul class="options">${(q.options ?? []).map((o) => `<li><b>${esc(o.label)}</b>${o.description ? ` — ${esc(o.description)}` : ''}</li>`).join('')}</ul></div>`,
+    )
+    .join('');
+}
+
+const TODO_MARKS: Record<string, string> = { completed: '☑', in_progress: '▶', pending: '☐' };
+
+/** A to-do list as a checklist; the item in progress reads as what is being done. */
+export function todoListHtml(todos: Todo[]): string {
+  return `<ul class="todos">${todos
+    .map(
+      (t) =>
+        `<li class="todo ${esc(t.status)}"><span class="mark">${TODO_MARKS[t.status] ?? '☐'}</span> ${esc(t.status === 'in_progress' && t.activeForm ? t.activeForm : t.content)}</li>`,
+    )
+    .join('')}</ul>`;
+}
 
 /** The key input of a call, for its one-line summary when the bridge gave none. */
 function keyInput(name: string, input: Input, ctx: ToolContext): string {
@@ -163,6 +243,10 @@ interface ToolState {
   permission?: PermissionEvent;
   result?: ToolResultEvent;
   question?: QuestionView;
+  /** claude's questions answered (or not): the question event. */
+  asked?: QuestionEvent;
+  /** claude's plan decided: the plan event. */
+  planned?: PlanEvent;
 }
 
 interface Block {
@@ -191,6 +275,10 @@ export class Transcript {
   private lastSeq = 0;
   private lastText: string | undefined;
   private resultEvent: Extract<BridgeEvent, { kind: 'result' }> | undefined;
+  /** Messages sent from the composer that claude has not taken yet, oldest first. */
+  private pending: { text: string; imageCount: number }[] = [];
+  /** claude's to-do list as last changed (todos events); shown under the header. */
+  todos: Todo[] = [];
   readonly md: MarkdownIt;
 
   constructor() {
@@ -210,7 +298,11 @@ export class Transcript {
     return p.startsWith(dir + '/') ? p.slice(dir.length + 1) : p;
   };
 
-  /** Sets a block's HTML (adding it at the end when new). */
+  /**
+   * Sets a block's HTML (adding it at the end when new). The end (the
+   * result) stays last: the header that says the task ended can come in
+   * the same batch as the task's last events, before them.
+   */
   put(key: string, html: string): void {
     const b = this.blocks.get(key);
     if (b) {
@@ -218,7 +310,9 @@ export class Transcript {
       b.html = html;
     } else {
       this.blocks.set(key, { key, html });
-      this.order.push(key);
+      const end = key === 'end' ? -1 : this.order.indexOf('end');
+      if (end >= 0) this.order.splice(end, 0, key);
+      else this.order.push(key);
     }
     this.dirty.add(key);
   }
@@ -229,8 +323,38 @@ export class Transcript {
 
   setHeader(h: TaskHeader): void {
     this.header = h;
-    this.put('head', renderHeader(h));
+    // The task ended: claude took every message sent into it (or said it would not).
+    if (isTerminal(h.status)) this.pending = [];
+    this.renderHead();
     this.renderEnd();
+  }
+
+  /** A message sent from the composer into the running task, shown as sent until claude takes it. */
+  addSent(text: string, imageCount: number): void {
+    this.pending.push({ text, imageCount });
+  }
+
+  /** A sent message claude took (its userMessage event), or that the bridge refused: no longer pending. */
+  dropSent(text: string): void {
+    const i = this.pending.findIndex((p) => text === p.text || text.startsWith(p.text));
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** The messages sent and not yet taken, for the composer. */
+  pendingHtml(): string {
+    return this.pending
+      .map(
+        (p) =>
+          `<div class="pending-message"><span class="who">Sent</span> ${esc(short(p.text, 200))}${
+            p.imageCount ? ` <span class="facts">with ${p.imageCount} image${p.imageCount === 1 ? '' : 's'}</span>` : ''
+          } <span class="facts">· Claude reads it at its next step</span></div>`,
+      )
+      .join('');
+  }
+
+  /** The header with the to-do list under it. */
+  renderHead(): void {
+    if (this.header) this.put('head', renderHeader(this.header, this.todos));
   }
 
   addEvents(evs: BridgeEvent[]): void {
@@ -258,30 +382,31 @@ export class Transcript {
       else this.put(`other:${ev.seq}`, `<div class="note">${esc((ev as { kind: string }).kind)}</div>`);
     }
     for (const key of touched) this.renderText(key);
+    // The end leaves out a result that repeats the last text: text that came after it was drawn counts.
+    if (this.blocks.has('end')) this.renderEnd();
   }
 
   setQuestions(qs: QuestionView[]): void {
-    const before = new Set(this.questions.map((q) => q.toolUseId ?? `q${q.id}`));
+    // A question of a tool call is drawn in its block; one without, in a block of its own.
+    const keyOf = (q: QuestionView) => (q.toolUseId ? `tool:${q.toolUseId}` : `question:${q.id}`);
+    const before = new Map(this.questions.map((q) => [keyOf(q), q]));
     this.questions = qs;
     const now = new Set<string>();
     for (const q of qs) {
+      now.add(keyOf(q));
       if (q.toolUseId) {
-        const st = this.tool(q.toolUseId);
-        st.question = q;
-        now.add(q.toolUseId);
+        this.tool(q.toolUseId).question = q;
         this.renderTool(q.toolUseId);
       } else {
-        now.add(`q${q.id}`);
-        this.put(`question:${q.id}`, `<div class="tool waiting"><div class="tool-head">Question</div>${questionHtml(q)}</div>`);
+        this.put(`question:${q.id}`, `<div class="tool waiting"><div class="tool-head">Question</div>${openQuestionHtml(q)}</div>`);
       }
     }
-    for (const k of before) {
+    for (const [k, q] of before) {
       if (now.has(k)) continue;
-      if (k.startsWith('q')) this.put(`question:${k.slice(1)}`, '');
+      if (!q.toolUseId) this.put(k, '');
       else {
-        const st = this.tool(k);
-        st.question = undefined;
-        this.renderTool(k);
+        this.tool(q.toolUseId).question = undefined;
+        this.renderTool(q.toolUseId);
       }
     }
   }
@@ -305,8 +430,11 @@ export class Transcript {
     }
   }
 
+  /** What tool input renderers get. */
+  readonly ctx: ToolContext = { rel: (p) => this.rel(p), markdown: (text) => this.md.render(text) };
+
   renderTool(id: string): void {
-    this.put(`tool:${id}`, toolHtml(this.tools.get(id) ?? {}, { rel: this.rel }, id, this.resultEvent !== undefined));
+    this.put(`tool:${id}`, toolHtml(this.tools.get(id) ?? {}, this.ctx, id, this.resultEvent !== undefined));
   }
 
   setResult(ev: Extract<BridgeEvent, { kind: 'result' }>): void {
@@ -402,6 +530,35 @@ export const renderers: { [K in EventKind]?: Renderer<K> } = {
       `<details class="note" data-k="other:${ev.seq}"><summary>Message from claude: ${esc(str(ev.raw.type) || 'unknown')}</summary><pre>${esc(JSON.stringify(ev.raw, null, 2))}</pre></details>`,
     ),
   result: (t, ev) => t.setResult(ev),
+  question: (t, ev) => {
+    t.tool(ev.toolUseId).asked = ev;
+    t.renderTool(ev.toolUseId);
+  },
+  plan: (t, ev) => {
+    t.tool(ev.toolUseId).planned = ev;
+    t.renderTool(ev.toolUseId);
+  },
+  todos: (t, ev) => {
+    t.todos = ev.todos;
+    t.renderHead();
+    // The call that changed the list shows it as it was then.
+    const st = t.tool(ev.toolUseId);
+    if (st.use && st.use.name !== 'TodoWrite') t.put(`todos:${ev.seq}`, `<div class="note">To-dos now:</div>${todoListHtml(ev.todos)}`);
+  },
+  mode: (t, ev) =>
+    t.put(
+      `mode:${ev.seq}`,
+      `<div class="note mode">⇄ Now in ${esc(ev.permissionMode || 'default')} mode${ev.model ? ` · ${esc(ev.model)}` : ''}</div>`,
+    ),
+  userMessage: (t, ev) => {
+    t.dropSent(ev.text);
+    t.put(
+      `user:${ev.seq}`,
+      `<div class="user-message"><div class="who">You</div><div class="markdown">${t.md.render(ev.text)}</div>${
+        ev.imageCount ? `<div class="facts">with ${ev.imageCount} image${ev.imageCount === 1 ? '' : 's'}</div>` : ''
+      }</div>`,
+    );
+  },
 };
 
 // --- HTML of the blocks -----------------------------------------------------------
@@ -414,10 +571,11 @@ const STATUS_WORDS: Record<TaskStatus, string> = {
   completed: 'Completed',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
 };
 
-function renderHeader(h: TaskHeader): string {
-  const live = h.status !== 'completed' && h.status !== 'failed' && h.status !== 'cancelled';
+function renderHeader(h: TaskHeader, todos: Todo[]): string {
+  const live = !isTerminal(h.status);
   const step = live && h.step && h.status !== 'waiting' && !h.step.startsWith('Waiting for permission') ? ` · ${esc(h.step)}` : '';
   const when = new Date(h.startedAt).toLocaleTimeString();
   const folder = h.folder ? decodeURIComponent(h.folder.replace(/^file:\/\//, '')).split('/').filter(Boolean).pop() : '';
@@ -425,8 +583,77 @@ function renderHeader(h: TaskHeader): string {
     `<header><h1>${esc(h.prompt || h.taskId)}</h1>` +
     `<div class="meta"><span class="pill ${esc(h.status)}">${STATUS_WORDS[h.status] ?? esc(h.status)}${step}</span>` +
     `${folder ? ` <span>in ${esc(folder)}</span>` : ''} <span>started ${esc(when)}</span>` +
-    `${h.followUpOf ? ` <span>follows up “${esc(short(h.followUpOf, 40))}”</span>` : ''}</div></header>`
+    `${h.followUpOf ? ` <span>follows up “${esc(short(h.followUpOf, 40))}”</span>` : ''}` +
+    `${h.permissionMode && h.permissionMode !== 'acceptEdits' ? ` <span class="pill mode">${esc(h.permissionMode)}</span>` : ''}` +
+    `${h.model ? ` <span>${esc(h.model)}</span>` : ''}</div>${todosHead(todos)}</header>`
   );
+}
+
+/** The to-do list under the header: done/all, open while work remains. */
+function todosHead(todos: Todo[]): string {
+  if (todos.length === 0) return '';
+  const done = todos.filter((t) => t.status === 'completed').length;
+  const open = done < todos.length ? ' open' : '';
+  return `<details class="todos-head" data-k="todos"${open}><summary>To-dos ${done}/${todos.length}</summary>${todoListHtml(todos)}</details>`;
+}
+
+/** An open question's controls: a permission's buttons, claude's questions as a form, a plan's choices. */
+function openQuestionHtml(q: QuestionView): string {
+  if (q.kind === 'ask') return askFormHtml(q);
+  if (q.kind === 'plan') return planFormHtml(q);
+  return questionHtml(q);
+}
+
+/**
+ * claude's questions as a form: a radio button (a check box where several
+ * may be chosen) per option and a text field of your own ("Other"); the
+ * page collects it (webview/main.ts collectAnswers).
+ */
+export function askFormHtml(q: QuestionView): string {
+  const qs = q.questions ?? [];
+  const fields = qs
+    .map((aq, i) => {
+      const name = `ask-${q.id}-${i}`;
+      const type = aq.multiSelect ? 'checkbox' : 'radio';
+      const options = aq.options
+        .map(
+          (o) =>
+            `<label class="option"><input type="${type}" name="${name}" value="${esc(o.label)}"> <b>${esc(o.label)}</b>${o.description ? ` <span class="facts">${esc(o.description)}</span>` : ''}</label>`,
+        )
+        .join('');
+      return (
+        `<fieldset class="ask-field" data-q="${esc(aq.question)}" data-multi="${aq.multiSelect ? '1' : ''}">` +
+        `<legend>${aq.header ? `<span class="badge">${esc(aq.header)}</span> ` : ''}${esc(aq.question)}${aq.multiSelect ? ' <span class="facts">(one or more)</span>' : ''}</legend>` +
+        `${options}<label class="option other"><input type="${type}" name="${name}" value="" data-other="1"> Other: <input type="text" class="other-text" placeholder="your own answer"></label></fieldset>`
+      );
+    })
+    .join('');
+  return `<div class="question ask-form" data-question-id="${q.id}">${fields}<div class="buttons"><button data-ask-submit="${q.id}">Answer</button></div></div>`;
+}
+
+/** A plan's choices: approve (accepting edits, or asking before each), or keep planning with what to change. */
+export function planFormHtml(q: QuestionView): string {
+  return (
+    `<div class="question plan-form" data-question-id="${q.id}"><div class="ask">Approve this plan?</div>` +
+    `<textarea class="feedback" rows="2" placeholder="To keep planning: what should Claude change? (optional)"></textarea>` +
+    `<div class="buttons"><button data-plan="${q.id}" data-decision="approve" data-mode="acceptEdits">Approve</button>` +
+    `<button class="secondary" data-plan="${q.id}" data-decision="approve" data-mode="default">Approve, ask before edits</button>` +
+    `<button class="secondary" data-plan="${q.id}" data-decision="keepPlanning">Keep planning</button>` +
+    `<button class="secondary" data-show-plan="${q.id}">Open as Markdown</button></div></div>`
+  );
+}
+
+/** How claude's questions were answered (its question event). */
+function askedAnswersHtml(ev: QuestionEvent): string {
+  const answered = Object.entries(ev.answers ?? {});
+  if (answered.length === 0) return `<div class="permission deny">✗ not answered${ev.reason ? `: ${esc(ev.reason)}` : ''}</div>`;
+  return `<div class="answers">${answered.map(([q, a]) => `<div class="answer"><span class="key">${esc(short(q, 80))}</span> → <b>${esc(a)}</b></div>`).join('')}</div>`;
+}
+
+/** How a plan was decided (its plan event). */
+function planDecisionHtml(ev: PlanEvent): string {
+  if (ev.decision === 'approve') return `<div class="permission allow">✓ Approved${ev.permissionMode ? `, in ${esc(ev.permissionMode)} mode` : ''}</div>`;
+  return `<div class="permission deny">↺ Kept planning${ev.feedback ? `: ${esc(ev.feedback)}` : ''}${ev.reason ? ` (${esc(ev.reason)})` : ''}</div>`;
 }
 
 function questionHtml(q: QuestionView): string {
@@ -445,7 +672,10 @@ function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolea
   let badge = '';
   if (st.question) {
     state = 'waiting';
-    badge = 'waiting for you';
+    badge = st.question.kind === 'plan' ? 'waiting for your approval' : st.question.kind === 'ask' ? 'waiting for your answer' : 'waiting for you';
+  } else if (st.planned?.decision === 'keepPlanning') {
+    state = 'ok'; // claude's answer is an error result, but nothing went wrong
+    badge = 'kept planning';
   } else if (st.result) {
     state = st.result.isError ? 'error' : 'ok';
     badge = st.result.isError ? 'error' : '';
@@ -459,7 +689,9 @@ function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolea
   const icon = { running: '…', waiting: '?', ok: '✓', error: '✗', stopped: '■' }[state];
   const parts: string[] = [];
   parts.push(`<div class="input">${(toolInputs[name] ?? toolInputs.default)(input, ctx)}</div>`);
-  if (st.question) parts.push(questionHtml(st.question));
+  if (st.question) parts.push(openQuestionHtml(st.question));
+  if (st.asked) parts.push(askedAnswersHtml(st.asked));
+  if (st.planned) parts.push(planDecisionHtml(st.planned));
   if (st.permission) {
     const p = st.permission;
     parts.push(

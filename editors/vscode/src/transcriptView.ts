@@ -12,7 +12,16 @@ import * as vscode from 'vscode';
 import { QuestionStore } from './questions';
 import { TaskRecord, TaskStore } from './tasks';
 import { short } from './format';
-import type { FromWebview, QuestionView, TaskHeader, ToWebview } from './transcript';
+import type { FromWebview, PastedImage, QuestionView, TaskHeader, ToWebview } from './transcript';
+
+/** What the page's controls do beyond answering permissions (conversation.ts provides them). */
+export interface TranscriptActions {
+  /** The composer: a message into the running task, else a follow-up of it (whose transcript then opens). */
+  send(taskId: string, text: string, images: PastedImage[]): Promise<void>;
+  interrupt(taskId: string): Promise<void>;
+  /** Opens the plan of an open plan question as a Markdown preview. */
+  showPlan(question: number): Promise<void>;
+}
 
 /** How often a panel gets the events that came meanwhile, in milliseconds. */
 export const FLUSH_MS = 50;
@@ -38,6 +47,9 @@ export function header(t: TaskRecord, store: TaskStore): TaskHeader {
     failure: t.failure,
     result: t.result,
     conflicts: t.conflicts,
+    permissionMode: t.permissionMode,
+    model: t.model,
+    pastSession: t.pastSession,
   };
 }
 
@@ -48,6 +60,8 @@ export class TranscriptPanels implements vscode.Disposable {
   private readonly subs: { dispose(): void }[] = [];
   /** Messages posted to pages (for the figures in the README). */
   posted = 0;
+  /** The composer's and plan's actions; set once the commands exist. */
+  actions: TranscriptActions | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -108,6 +122,17 @@ export class TranscriptPanels implements vscode.Disposable {
         // Answered elsewhere meanwhile: redraw the page's question.
         this.post(taskId, { type: 'questions', questions: this.questionsOf(taskId) });
       }
+    } else if (m.type === 'answerAsk' || m.type === 'answerPlan') {
+      const ok = m.type === 'answerAsk' ? this.questions.answerAsk(m.question, m.answers) : this.questions.answerPlan(m.question, m.result);
+      if (!ok) this.post(taskId, { type: 'questions', questions: this.questionsOf(taskId) });
+    } else if (m.type === 'showPlan') {
+      void this.actions?.showPlan(m.question);
+    } else if (m.type === 'send' || m.type === 'interrupt') {
+      const done = m.type === 'send' ? this.actions?.send(taskId, m.text, m.images) : this.actions?.interrupt(taskId);
+      void done?.catch((err: unknown) => {
+        if (m.type === 'send') this.post(taskId, { type: 'sendFailed', text: m.text });
+        void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`);
+      });
     } else if (m.type === 'openFile') {
       void vscode.window.showTextDocument(vscode.Uri.parse(m.uri), { preview: true });
     }
@@ -120,6 +145,8 @@ export class TranscriptPanels implements vscode.Disposable {
       actions: q.actions,
       toolUseId: q.toolUseId,
       askedAt: q.askedAt.getTime(),
+      kind: q.kind,
+      questions: q.ask?.questions,
     }));
   }
 
@@ -154,6 +181,8 @@ export class TranscriptPanels implements vscode.Disposable {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${style.toString()}">
 </head><body><main id="transcript"></main>
+<footer id="composer" hidden><div id="pending"></div><div id="images"></div><textarea id="message" rows="2"></textarea>
+<div class="buttons"><button id="send">Send</button><button id="interrupt" class="secondary" hidden>Interrupt</button></div></footer>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;
   }

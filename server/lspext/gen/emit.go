@@ -204,6 +204,14 @@ var (
 	lua = lang{ref: luaPrefix, unknown: "any", str: "string", integer: "integer", number: "number", boolean: "boolean", null: "nil", obj: "table<string, any>", union: "|"}
 )
 
+// mapOf is an object type whose values are all of type v.
+func (l lang) mapOf(v string) string {
+	if l.ref == luaPrefix {
+		return "table<string, " + v + ">"
+	}
+	return "Record<string, " + v + ">"
+}
+
 func tsType(s *jsonschema.Schema) string  { return ts.typ(s) }
 func luaType(s *jsonschema.Schema) string { return lua.typ(s) }
 
@@ -244,6 +252,9 @@ func (l lang) typ(s *jsonschema.Schema) string {
 		}
 		return t + "[]"
 	case "object":
+		if s.Properties == nil && s.AdditionalProperties != nil && s.AdditionalProperties != jsonschema.TrueSchema {
+			return l.mapOf(l.typ(s.AdditionalProperties))
+		}
 		if s.Properties == nil {
 			return l.obj
 		}

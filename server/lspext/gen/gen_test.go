@@ -121,6 +121,7 @@ func TestLineDiff(t *testing.T) {
 type schemaDoc struct {
 	Commands      map[string]json.RawMessage `json:"x-commands"`
 	Notifications map[string]json.RawMessage `json:"x-notifications"`
+	Requests      map[string]json.RawMessage `json:"x-requests"`
 	Defs          map[string]struct {
 		OneOf []struct {
 			Ref string `json:"$ref"`
@@ -131,8 +132,8 @@ type schemaDoc struct {
 	} `json:"$defs"`
 }
 
-// TestREADMEAndSchemaAgree: the commands, notifications, event kinds (with
-// their fields) and settings the README's protocol and configuration
+// TestREADMEAndSchemaAgree: the commands, notifications and requests, event
+// kinds (with their fields) and settings the README's protocol and configuration
 // sections list are those of the schema, no more and no fewer.
 func TestREADMEAndSchemaAgree(t *testing.T) {
 	files, err := generate(root)
@@ -153,7 +154,15 @@ func TestREADMEAndSchemaAgree(t *testing.T) {
 		t.Errorf("README's protocol section does not name %s as the reference", schemaFile)
 	}
 	same(t, "commands (bold headings under ### Commands)", doc.commands, keys(schema.Commands))
-	same(t, "notifications (claude/… in the protocol section)", doc.notifications, keys(schema.Notifications))
+	// The claude/… methods the protocol section names are the bridge's own
+	// notifications and requests (its other requests are LSP's).
+	methods := keys(schema.Notifications)
+	for m := range schema.Requests {
+		if strings.HasPrefix(m, "claude/") {
+			methods = append(methods, m)
+		}
+	}
+	same(t, "notifications and requests (claude/… in the protocol section)", doc.notifications, methods)
 
 	events := map[string][]string{} // kind → fields
 	for _, ref := range schema.Defs["BridgeEvent"].OneOf {

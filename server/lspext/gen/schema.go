@@ -29,6 +29,8 @@ var enums = []struct {
 	{reflect.TypeFor[lspext.EventKind](), lspext.EventKinds},
 	{reflect.TypeFor[lspext.TaskStatus](), lspext.TaskStatuses},
 	{reflect.TypeFor[lspext.Decision](), lspext.Decisions},
+	{reflect.TypeFor[lspext.PlanDecision](), lspext.PlanDecisions},
+	{reflect.TypeFor[lspext.TodoStatus](), lspext.TodoStatuses},
 	{reflect.TypeFor[lspext.PermissionMode](), lspext.PermissionModes},
 	{reflect.TypeFor[lspext.AuthState](), lspext.AuthStates},
 	{reflect.TypeFor[lspext.AuthMode](), lspext.AuthModes},
@@ -98,6 +100,9 @@ func build(d *docs) (*protocol, error) {
 			}
 			if t == reflect.TypeFor[json.RawMessage]() {
 				return &jsonschema.Schema{Type: "object"}
+			}
+			if t == reflect.TypeFor[lspext.Event]() {
+				return ref(eventUnion) // the union of the event types, built below
 			}
 			return nil
 		},
@@ -171,6 +176,7 @@ func build(d *docs) (*protocol, error) {
 			params: reflectType(r.Params), result: reflectType(r.Result)})
 	}
 	config := reflectType(reflect.TypeFor[lspext.Configuration]())
+	clientCaps := reflectType(reflect.TypeFor[lspext.ClientCapabilities]())
 
 	// The emit order: what the commands reach, the events, the
 	// notifications, the configuration; each type before the ones it
@@ -221,6 +227,7 @@ func build(d *docs) (*protocol, error) {
 		visit(r.result)
 	}
 	visit(config)
+	visit(clientCaps)
 	if len(p.order) != len(p.defs) {
 		var missing []string
 		for name := range p.defs {
@@ -252,15 +259,21 @@ func (d *docs) constDoc(v string) string {
 var constValues = map[string]string{
 	"CommandRun": lspext.CommandRun, "CommandCancel": lspext.CommandCancel, "CommandFollowUp": lspext.CommandFollowUp,
 	"CommandTasks": lspext.CommandTasks, "CommandAuthStatus": lspext.CommandAuthStatus,
-	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
-	"MethodShowMessageRequest": lspext.MethodShowMessageRequest,
+	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
+	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
+	"CommandCommands": lspext.CommandCommands, "CommandSessions": lspext.CommandSessions, "CommandTranscript": lspext.CommandTranscript,
+	"CommandAnswer": lspext.CommandAnswer,
+	"MethodEvent":   lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
+	"MethodPlan": lspext.MethodPlan,
 }
 
 // schemaJSON is the schema document: the definitions, and under
-// x-commands, x-notifications, x-requests and x-configuration what each
-// command takes and returns, what each notification carries, what each
-// request to the editor carries and expects back, and what the
-// configuration is. (JSON Schema ignores keywords it does not know; the x- prefix marks
+// x-commands, x-notifications, x-requests, x-configuration and
+// x-clientCapabilities what each command takes and returns, what each
+// notification carries, what each request to the editor carries and
+// expects back, what the configuration is, and what an editor declares as
+// capabilities.experimental.claudeBridge. (JSON Schema ignores keywords it does not know; the x- prefix marks
 // them as this protocol's.)
 func (p *protocol) schemaJSON() ([]byte, error) {
 	type commandDoc struct {
@@ -299,6 +312,7 @@ func (p *protocol) schemaJSON() ([]byte, error) {
 		Notifications map[string]notificationDoc `json:"x-notifications"`
 		Requests      map[string]requestDoc      `json:"x-requests"`
 		Configuration *jsonschema.Schema         `json:"x-configuration"`
+		ClientCaps    *jsonschema.Schema         `json:"x-clientCapabilities"`
 		Defs          jsonschema.Definitions     `json:"$defs"`
 	}{
 		Schema:        jsonschema.Version,
@@ -309,6 +323,7 @@ func (p *protocol) schemaJSON() ([]byte, error) {
 		Notifications: notes,
 		Requests:      requests,
 		Configuration: ref("Configuration"),
+		ClientCaps:    ref("ClientCapabilities"),
 		Defs:          p.defs,
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")

@@ -157,11 +157,13 @@ local function send(task, key, folders, command, arg, bufnr)
   end)
 end
 
---- Adds the range's context to arg and saves the workspace when the user
---- asked for it: what :Claude and :ClaudeFollowUp share before sending.
---- Returns false (after saying why) when the range cannot be used, else
---- true and the context's label.
+--- Adds the range's context (with the diagnostics of its lines), the images of the
+--- prompt (@path) and, with a bang, the open files to arg, and saves the workspace when the
+--- user asked for it: what :Claude and :ClaudeFollowUp share before sending. Returns false
+--- (after saying why) when the range cannot be used, else true and the context's label.
 local function prepare(arg, opts, bufnr, folder, folders)
+  local conversation = require('claude_bridge.conversation')
+  arg.prompt, arg.images = conversation.prompt_images(arg.prompt)
   local label
   if opts.line1 then
     local ctx, e
@@ -170,7 +172,11 @@ local function prepare(arg, opts, bufnr, folder, folders)
       err(e)
       return false
     end
+    ctx.diagnostics = conversation.diagnostics(bufnr, opts.line1, opts.line2 or opts.line1)
     arg.context = { ctx }
+  end
+  if opts.bang then
+    arg.openFiles = conversation.open_files(folders)
   end
   if config.options.save_before_run then
     save_workspace(folders)
@@ -219,6 +225,16 @@ function M.follow_up(opts)
   local prev = opts.task or tasks.last(function(t)
     return t.kind == 'run' or t.kind == 'followUp'
   end)
+  if opts.session then
+    -- A past conversation (:ClaudeSessions): resumed by its session id in its folder.
+    prev = {
+      id = 'session-' .. opts.session.sessionId,
+      prompt = opts.session.title ~= '' and opts.session.title or opts.session.firstPrompt,
+      session_id = opts.session.sessionId,
+      folder = vim.uri_to_fname(opts.session.workspaceFolder),
+      status = 'completed',
+    }
+  end
   if not prev then
     err('no earlier task to follow up: start one with :Claude {prompt}')
     return nil
@@ -234,7 +250,9 @@ function M.follow_up(opts)
   local _, key, folders = lsp.folder_for_path(folder)
   local arg = { prompt = prompt }
   local alive = prev.client_id and lsp.client_by_id(prev.client_id)
-  if alive or not prev.session_id then
+  if opts.session then
+    arg.sessionId, arg.workspaceFolder = prev.session_id, vim.uri_from_fname(prev.folder)
+  elseif alive or not prev.session_id then
     arg.taskId = prev.id
   else
     arg.sessionId = prev.session_id -- the bridge that ran it is gone: resume by session
@@ -251,7 +269,7 @@ function M.follow_up(opts)
   local task = tasks.add({
     id = id,
     kind = 'followUp',
-    parent = prev.id,
+    parent = not opts.session and prev.id or nil,
     prompt = prompt,
     folder = folder,
     token = progress.token_for(id),
@@ -366,6 +384,8 @@ local function parse_utc(s)
   return t + offset
 end
 
+M.age, M.parse_utc = age, parse_utc
+
 local MARKS = {
   queued = '…',
   starting = '…',
@@ -374,6 +394,7 @@ local MARKS = {
   completed = '✔',
   failed = '✘',
   cancelled = '■',
+  interrupted = '⏸',
 }
 
 local function waiting_question(task)

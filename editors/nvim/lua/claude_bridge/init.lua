@@ -29,6 +29,7 @@ function M.setup(opts)
   did_setup = true
   if first then
     attach_autocmds()
+    require('claude_bridge.conversation').register_task_actions()
     -- Buffers already open (setup() called late, or a lazy-loaded plugin).
     if config.options.autostart then
       local lsp = require('claude_bridge.lsp')
@@ -105,6 +106,40 @@ end
 function M.auth(done)
   M.ensure_setup()
   return require('claude_bridge.commands').auth(done)
+end
+
+--- Sends a message into the running task. opts = { prompt, line1?, line2?, task? } or a
+--- prompt string.
+function M.send(opts)
+  M.ensure_setup()
+  if type(opts) == 'string' then
+    opts = { prompt = opts }
+  end
+  return require('claude_bridge.conversation').send(opts)
+end
+
+--- Stops a task's turn (default: the last running one) and keeps its conversation.
+function M.interrupt(task_id)
+  M.ensure_setup()
+  return require('claude_bridge.conversation').interrupt(task_id)
+end
+
+--- The permission mode of the running task (default: the last running one).
+function M.set_mode(mode, task_id)
+  M.ensure_setup()
+  return require('claude_bridge.conversation').set_mode(mode, task_id)
+end
+
+--- The model of the running task (default: the last running one), from its next turn.
+function M.set_model(model, task_id)
+  M.ensure_setup()
+  return require('claude_bridge.conversation').set_model(model, task_id)
+end
+
+--- :ClaudeSessions. done(list) gets the sessions listed.
+function M.sessions(done)
+  M.ensure_setup()
+  return require('claude_bridge.conversation').sessions(done)
 end
 
 --- The task records this Neovim knows (see :help claude-bridge-api).

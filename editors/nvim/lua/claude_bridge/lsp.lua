@@ -371,10 +371,13 @@ local function on_apply_edit(_, params, ctx)
 end
 
 local function handlers()
+  local questions = require('claude_bridge.questions')
   return {
     ['$/progress'] = on_progress,
     ['workspace/applyEdit'] = on_apply_edit,
     ['window/showMessageRequest'] = permissions.show_message_request,
+    [protocol.requests.ask] = questions.handle_ask,
+    [protocol.requests.plan] = questions.handle_plan,
     [protocol.notifications.event] = on_event,
     [protocol.notifications.edit_conflict] = on_edit_conflict,
     [protocol.notifications.auth_changed] = on_auth_changed,
@@ -394,9 +397,10 @@ local function capabilities()
   caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
   caps.workspace.workspaceEdit.documentChanges = true
   -- This plugin's workspace/applyEdit handler refuses an edit for another version than
-  -- the buffer's, version 0 included (on_apply_edit).
+  -- the buffer's, version 0 included (on_apply_edit); claude's questions and plans come
+  -- as claude/ask and claude/plan (claude_bridge.questions).
   caps.experimental = caps.experimental or {}
-  caps.experimental.claudeBridge = { checksEditVersions = true }
+  caps.experimental.claudeBridge = { checksEditVersions = true, ask = true, plan = true }
   return caps
 end
 

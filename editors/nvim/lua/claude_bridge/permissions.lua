@@ -1,7 +1,9 @@
--- claude_bridge.permissions: the bridge's permission questions (`window/showMessageRequest`
--- with the actions Allow / Allow for this task / Deny). A question is answered only by a
--- deliberate answer: keys typed ahead (while the question appears) are never taken as
--- one, and an empty answer, <Esc> or <CR> never denies.
+-- claude_bridge.permissions: the questions put to the user, and the bridge's permission
+-- questions (`window/showMessageRequest` with the actions Allow / Allow for this task /
+-- Deny). A question is answered only by a deliberate answer: keys typed ahead (while the
+-- question appears) are never taken as one, and an empty answer, <Esc> or <CR> never
+-- denies. claude's own questions and plans (claude_bridge.questions) wait here too, asked
+-- with offer() on every Neovim.
 --
 -- An LSP request handler must hand its answer back as its return value. How it can wait
 -- depends on Neovim, detected at run time:
@@ -31,8 +33,9 @@ M.QUIET_MS = 400
 --- Milliseconds after an answer key in which another key makes it typing after all.
 M.CONFIRM_MS = 250
 
--- The open questions, oldest first: { id, message, actions, task_id, tool, asked_at,
--- resume = function(choice) (0.10+), presenting = bool }.
+-- The open questions, oldest first: { id, message, actions, task_id, tool, tool_use_id,
+-- asked_at, answered = function(answer) (asked with offer: 0.10+, and claude's own
+-- questions and plans on every version), present = function(q, done)?, presenting = bool }.
 M.pending = {}
 local next_id = 1
 
@@ -297,13 +300,8 @@ local function safe_to_ask()
   return mode.mode == 'n' and not mode.blocking and now() - last_key >= M.QUIET_MS and vim.fn.getchar(1) == 0
 end
 
---- Opens the question's picker (vim.ui.select). Closing it leaves the question waiting.
-function M.present(q)
-  if q.presenting or not q.resume then
-    return
-  end
-  q.presenting = true
-  close_window(q)
+--- The picker of a permission question: vim.ui.select of its actions.
+local function select_action(q, done)
   local label = task_label(q)
   vim.ui.select(q.actions, {
     prompt = M.plain(q.message) .. (label and (' (task: ' .. label .. ')') or ''),
@@ -311,7 +309,20 @@ function M.present(q)
     format_item = function(action)
       return type(action) == 'table' and (action.title or '?') or tostring(action)
     end,
-  }, function(choice)
+  }, done)
+end
+
+--- Opens the question's picker: `q.present(q, done)` (claude's questions and plans), else
+--- vim.ui.select of its actions. Closing it without an answer (done(nil)) leaves the question
+--- waiting; an answer goes to `q.answered`.
+function M.present(q)
+  if q.presenting or not q.answered then
+    return
+  end
+  q.presenting = true
+  close_window(q)
+  local present = q.present or select_action
+  present(q, function(choice)
     q.presenting = false
     if choice == nil then
       -- Not an answer: the question waits (:ClaudeAnswer opens it again).
@@ -320,24 +331,25 @@ function M.present(q)
       return
     end
     remove(q)
-    q.resume(choice)
+    q.answered(choice)
   end)
 end
 
-local function ask_async(q)
+--- Puts a question to the user without blocking: it joins the pending questions, a small
+--- window and the statusline say it waits, and its picker opens once it cannot take keys
+--- typed for something else (Normal mode, nothing typed ahead, a pause in typing;
+--- checked every 100 ms). `q.answered(answer)` gets the answer; :ClaudeAnswer reopens a
+--- picker closed without one. Works on every Neovim: what waits is a timer, not the handler.
+function M.offer(q)
   watch_keys()
-  local co = coroutine.running()
-  q.resume = function(choice)
-    -- Resume from the event loop: a picker may call back before the handler yielded.
-    vim.schedule(function()
-      local ok, err = coroutine.resume(co, choice)
-      if not ok then
-        vim.notify('claude-bridge: answering a permission question failed: ' .. tostring(err), vim.log.levels.ERROR)
-      end
-    end)
+  if not q.id then
+    q.id = next_id
+    next_id = next_id + 1
+    q.asked_at = now()
+    table.insert(M.pending, q)
+    changed()
   end
   show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
-  -- Opens the picker once it cannot take typed keys (checked every 100 ms).
   local timer = uv.new_timer()
   timer:start(
     100,
@@ -356,6 +368,31 @@ local function ask_async(q)
       end
     end)
   )
+end
+
+--- Withdraws a waiting question (the bridge no longer waits for it).
+function M.withdraw(q)
+  if vim.tbl_contains(M.pending, q) then
+    remove(q)
+  end
+  q.done = true
+  if q.on_withdraw then
+    q.on_withdraw()
+  end
+end
+
+local function ask_async(q)
+  local co = coroutine.running()
+  q.answered = function(choice)
+    -- Resume from the event loop: a picker may call back before the handler yielded.
+    vim.schedule(function()
+      local ok, err = coroutine.resume(co, choice)
+      if not ok then
+        vim.notify('claude-bridge: answering a permission question failed: ' .. tostring(err), vim.log.levels.ERROR)
+      end
+    end)
+  end
+  M.offer(q)
   local choice = coroutine.yield()
   q.done = true
   return choice
@@ -376,9 +413,19 @@ end
 function M.drop_task(task_id)
   for i = #M.pending, 1, -1 do
     local q = M.pending[i]
-    if q.task_id == task_id and q.resume then
-      remove(q)
-      q.done = true
+    if q.task_id == task_id and q.answered then
+      M.withdraw(q)
+    end
+  end
+end
+
+--- Forgets the question about a tool call (its answer came from elsewhere, or the bridge
+--- gave it up).
+function M.drop_call(task_id, tool_use_id)
+  for i = #M.pending, 1, -1 do
+    local q = M.pending[i]
+    if q.task_id == task_id and q.tool_use_id == tool_use_id and q.answered then
+      M.withdraw(q)
     end
   end
 end
@@ -394,20 +441,21 @@ function M.show_message_request(_, params, _ctx)
     return vim.NIL
   end
   local q = {
-    id = next_id,
     message = params.message or 'Claude asks for permission',
     actions = actions,
     task_id = params.taskId,
     tool = params.toolName,
-    asked_at = now(),
+    tool_use_id = params.toolUseId,
   }
-  next_id = next_id + 1
-  table.insert(M.pending, q)
-  changed()
   local choice
   if compat.in_yieldable_coroutine() then
     choice = ask_async(q)
   else
+    q.id = next_id
+    next_id = next_id + 1
+    q.asked_at = now()
+    table.insert(M.pending, q)
+    changed()
     choice = ask_blocking(q)
   end
   if type(choice) == 'table' and choice.title then

@@ -66,9 +66,21 @@ function M.on_event(task, ev)
   elseif ev.kind == 'started' then
     task.session_id = ev.sessionId ~= '' and ev.sessionId or task.session_id
     task.model = ev.model
+    task.permission_mode = ev.permissionMode
+    -- A claude runs in the folder now: its slash commands cost nothing to list.
+    local conversation = require('claude_bridge.conversation')
+    if task.folder and not conversation.commands_cache[task.folder] then
+      conversation.prefetch_commands(require('claude_bridge.lsp').client_by_id(task.client_id), task.folder)
+    end
     if not tasks.is_terminal(task.status) then
       task.status = 'running'
     end
+  elseif ev.kind == 'mode' then
+    task.permission_mode = ev.permissionMode
+    task.model = ev.model ~= '' and ev.model or task.model
+  elseif ev.kind == 'question' or ev.kind == 'plan' then
+    -- The bridge decided (answered here, elsewhere, withdrawn or timed out).
+    require('claude_bridge.permissions').drop_call(task.id, ev.toolUseId)
   elseif ev.kind == 'result' then
     -- "" when claude never started: keep the one a started event gave.
     task.session_id = (ev.sessionId or '') ~= '' and ev.sessionId or task.session_id
@@ -94,7 +106,7 @@ function M.status()
   if #pending > 0 then
     -- :ClaudeAnswer opens a question whose picker was closed (0.10+); on 0.7 to 0.9 the
     -- question's window is on screen.
-    local hint = pending[1].resume and ' (:ClaudeAnswer)' or ''
+    local hint = pending[1].answered and ' (:ClaudeAnswer)' or ''
     return #pending > 1 and string.format('Claude: %d questions wait%s', #pending, hint)
       or ('Claude: a question waits' .. hint)
   end
@@ -154,14 +166,15 @@ function M.end_message(task)
   if type(task.cost) == 'number' and task.cost > 0 then
     table.insert(extras, string.format('$%.4f', task.cost))
   end
-  local head = ({ completed = 'Claude done', cancelled = 'Claude cancelled' })[task.status] or 'Claude failed'
+  local heads = { completed = 'Claude done', cancelled = 'Claude cancelled', interrupted = 'Claude interrupted' }
+  local head = heads[task.status] or 'Claude failed'
   if #extras > 0 then
     head = head .. ' (' .. table.concat(extras, ', ') .. ')'
   end
   -- Done: its answer; failed: why; cancelled: which task. The task's prompt follows when
   -- there is room (the answer matters more).
   local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
-  if task.status == 'cancelled' then
+  if task.status == 'cancelled' or task.status == 'interrupted' then
     return head .. ': ' .. first_line(tasks.label(task), room)
   end
   local body = first_line(task.result, room)
@@ -184,7 +197,7 @@ function M.finished(task)
   end
   task.notified = true
   local msg = M.end_message(task)
-  local levels = { completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN }
+  local levels = { completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN, interrupted = vim.log.levels.INFO }
   local level = levels[task.status] or vim.log.levels.ERROR
   vim.notify(msg, level)
   local mode = vim.api.nvim_get_mode().mode

@@ -102,8 +102,9 @@ local function lines_now()
     end
   end
   for _, e in ipairs(ended) do
-    local mark = ({ completed = '✔', cancelled = '■' })[e.task.status] or '✘'
-    local hl = ({ completed = 'String', cancelled = 'WarningMsg' })[e.task.status] or 'ErrorMsg'
+    local mark = ({ completed = '✔', cancelled = '■', interrupted = '⏸' })[e.task.status] or '✘'
+    local hls = { completed = 'String', cancelled = 'WarningMsg', interrupted = 'WarningMsg' }
+    local hl = hls[e.task.status] or 'ErrorMsg'
     table.insert(out, { string.format('%s Claude %s · %s', mark, e.task.status, tasks.label(e.task, 30)), hl })
   end
   return out

@@ -3,7 +3,7 @@
 -- here: taskId, newTaskId) or when a bridge reports a task this Neovim did not start.
 local M = {}
 
-local terminal = { completed = true, failed = true, cancelled = true }
+local terminal = { completed = true, failed = true, cancelled = true, interrupted = true }
 
 M.by_id = {} -- taskId -> task
 M.order = {} -- taskIds, oldest first

@@ -281,6 +281,16 @@ M.tool_inputs = {
   end,
 }
 
+-- Tools whose event says it better: the questions with their answers (question), the plan
+-- (plan), the to-do list (todos).
+local function nothing()
+  return {}, 0
+end
+local told = { 'AskUserQuestion', 'ExitPlanMode', 'TodoWrite', 'TaskCreate', 'TaskUpdate', 'TaskList', 'TaskGet' }
+for _, tool in ipairs(told) do
+  M.tool_inputs[tool] = nothing
+end
+
 ---@param ev claude_bridge.ToolUseEvent
 function renderers.toolUse(tr, ev)
   add(tr, '')
@@ -326,6 +336,70 @@ function renderers.permission(tr, ev)
   add(tr, line)
 end
 
+---@param ev claude_bridge.QuestionEvent
+function renderers.question(tr, ev)
+  local answers = type(ev.answers) == 'table' and ev.answers or {}
+  local why = (ev.reason or '') ~= '' and (': ' .. ev.reason) or ''
+  for _, q in ipairs(ev.questions or {}) do
+    local head = (q.header or '') ~= '' and (' (' .. q.header .. ')') or ''
+    add(tr, '? Claude asked' .. head .. ': ' .. one_line(q.question))
+    local a = answers[q.question]
+    add(tr, '    → ' .. (a and one_line(a) or ('not answered' .. why)))
+  end
+end
+
+---@param ev claude_bridge.PlanEvent
+function renderers.plan(tr, ev)
+  add(tr, '')
+  add(tr, '☰ Plan')
+  add_block(tr, split_lines((ev.plan or ''):gsub('\n+$', '')), 12)
+  if ev.decision == 'approve' then
+    add(tr, '  ✓ approved, carried out in ' .. tostring(ev.permissionMode or 'default') .. ' mode')
+  elseif (ev.feedback or '') ~= '' then
+    add(tr, '  ↺ keep planning: ' .. one_line(ev.feedback))
+  else
+    add(tr, '  ↺ keep planning' .. ((ev.reason or '') ~= '' and (' (' .. ev.reason .. ')') or ''))
+  end
+end
+
+---@param ev claude_bridge.ModeEvent
+function renderers.mode(tr, ev)
+  add(tr, '· Mode: ' .. tostring(ev.permissionMode) .. ((ev.model or '') ~= '' and (', model ' .. ev.model) or ''))
+end
+
+local TODO_MARKS = { completed = '☑', in_progress = '◐', pending = '☐' }
+
+---@param ev claude_bridge.TodosEvent
+function renderers.todos(tr, ev)
+  local todos = ev.todos or {}
+  local done = 0
+  for _, t in ipairs(todos) do
+    if t.status == 'completed' then
+      done = done + 1
+    end
+  end
+  add(tr, string.format('☰ To-dos (%d/%d done)', done, #todos))
+  for _, t in ipairs(todos) do
+    local what = t.content or ''
+    if t.status == 'in_progress' and (t.activeForm or '') ~= '' then
+      what = t.activeForm
+    end
+    add(tr, '    ' .. (TODO_MARKS[t.status] or '·') .. ' ' .. one_line(what))
+  end
+end
+
+---@param ev claude_bridge.UserMessageEvent
+function renderers.userMessage(tr, ev)
+  add(tr, '')
+  local lines = split_lines(ev.text or '')
+  for i, l in ipairs(lines) do
+    add(tr, (i == 1 and '» ' or '  ') .. l)
+  end
+  if (ev.imageCount or 0) > 0 then
+    add(tr, string.format('  (%d image%s)', ev.imageCount, ev.imageCount == 1 and '' or 's'))
+  end
+end
+
 ---@param ev claude_bridge.RetryEvent
 function renderers.retry(tr, ev)
   add(
@@ -357,7 +431,7 @@ end
 ---@param ev claude_bridge.ResultEvent
 function renderers.result(tr, ev)
   add(tr, '')
-  local mark_char = ({ completed = '✔', failed = '✘', cancelled = '■' })[ev.status] or '■'
+  local mark_char = ({ completed = '✔', failed = '✘', cancelled = '■', interrupted = '⏸' })[ev.status] or '■'
   local lines = split_lines(ev.result or '')
   local first = #lines > 0 and lines[1] ~= '' and (': ' .. lines[1]) or ''
   add(tr, string.format('%s %s%s', mark_char, ev.status or 'finished', first))

@@ -16,12 +16,17 @@
 ---| 'toolUse'
 ---| 'toolResult'
 ---| 'permission'
+---| 'question'
+---| 'plan'
+---| 'mode'
+---| 'todos'
+---| 'userMessage'
 ---| 'retry'
 ---| 'status'
 ---| 'other'
 ---| 'result'
 
---- TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled (runner/state.go). A task ends in exactly one of the three terminal statuses.
+--- TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted (runner/state.go). A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt).
 ---@alias claude_bridge.TaskStatus
 ---| 'queued'
 ---| 'starting'
@@ -30,12 +35,24 @@
 ---| 'completed'
 ---| 'failed'
 ---| 'cancelled'
+---| 'interrupted'
 
 --- Decision is how a permission question was answered.
 ---@alias claude_bridge.Decision
 ---| 'allow'
 ---| 'allowTask'
 ---| 'deny'
+
+--- PlanDecision is the user's answer to claude's plan.
+---@alias claude_bridge.PlanDecision
+---| 'approve'
+---| 'keepPlanning'
+
+--- TodoStatus is where an item of claude's to-do list is.
+---@alias claude_bridge.TodoStatus
+---| 'pending'
+---| 'in_progress'
+---| 'completed'
 
 --- PermissionMode is claude's --permission-mode: how it asks before using tools.
 ---@alias claude_bridge.PermissionMode
@@ -80,15 +97,18 @@
 ---@field prompt string prompt is what the task should do. Required, not blank.
 ---@field workspaceFolder? string workspaceFolder is the URI of the workspace folder to run in. Optional: default the folder holding context[0], else the first folder. A folder that is not one of the editor's workspace folders is refused (-32602).
 ---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the prompt. Optional.
+---@field images? claude_bridge.ImageRef[] images are sent with the prompt. Optional.
+---@field openFiles? string[] openFiles are the URIs of the files open in the editor, listed in the prompt (names only: claude reads what it needs). Optional.
 ---@field model? string model overrides the configured model (claude's --model). Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field sessionId? string sessionId resumes that conversation (claude's --resume). Optional.
 ---@field taskId? string taskId is the id the new task gets; it must be unused. Optional: default one the bridge generates. Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
 
---- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line).
+--- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef).
 ---@class claude_bridge.ContextRef
 ---@field uri string uri is the file's file:// URI.
 ---@field range? claude_bridge.Range range is the part of the file meant; optional: absent for the whole file.
+---@field diagnostics? claude_bridge.Diagnostic[] diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional.
 
 --- Range is a range in a text document, as in LSP: End is exclusive.
 ---@class claude_bridge.Range
@@ -100,11 +120,43 @@
 ---@field line integer line is the zero-based line number.
 ---@field character integer character is the zero-based offset in the line, in UTF-16 code units.
 
+--- Diagnostic is LSP's Diagnostic: every field LSP 3.17 defines is accepted, so an editor can pass its own as they are.
+---@class claude_bridge.Diagnostic
+---@field range claude_bridge.Range range is where the diagnostic applies.
+---@field severity? integer severity is 1 (error), 2 (warning), 3 (information) or 4 (hint). Optional.
+---@field code? any code is the diagnostic's code, a number or a string. Optional.
+---@field codeDescription? claude_bridge.CodeDescription codeDescription links to the code's documentation. Optional.
+---@field source? string source is what produced it ("compiler", "eslint"). Optional.
+---@field message string message is the diagnostic's message.
+---@field tags? integer[] tags are LSP's DiagnosticTags (1 unnecessary, 2 deprecated). Optional.
+---@field relatedInformation? claude_bridge.DiagnosticRelated[] relatedInformation is LSP's related locations and messages. Optional.
+---@field data? any data is the editor's own data, kept as it is. Optional.
+
+--- CodeDescription is LSP's CodeDescription.
+---@class claude_bridge.CodeDescription
+---@field href string href is the URI of the code's documentation.
+
+--- DiagnosticRelated is LSP's DiagnosticRelatedInformation.
+---@class claude_bridge.DiagnosticRelated
+---@field location claude_bridge.Location location is where the related information is.
+---@field message string message is the related information.
+
+--- Location is LSP's Location: a range in a document.
+---@class claude_bridge.Location
+---@field uri string uri is the document's URI.
+---@field range claude_bridge.Range range is the range in it.
+
+--- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
+---@class claude_bridge.ImageRef
+---@field uri? string uri is the file:// URI of an image file. Optional: give it or data.
+---@field data? string data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri.
+---@field mediaType? string mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ).
+
 --- RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong.
 ---@class claude_bridge.RunResult
 ---@field taskId string taskId is the task's id.
 ---@field sessionId string sessionId is claude's conversation id, for follow-ups ("" when claude never started).
----@field status claude_bridge.TaskStatus status is "completed", "failed" or "cancelled".
+---@field status claude_bridge.TaskStatus status is "completed", "failed", "cancelled" or "interrupted" (after claude.interrupt: the conversation is kept for a follow-up).
 ---@field result string result is the agent's final text, or the reason the task failed.
 ---@field isError boolean isError is claude's is_error: the task ended in an error.
 ---@field costUsd number costUsd is the task's API cost in US dollars, as claude reports it.
@@ -126,9 +178,12 @@
 ---@field sessionId? string sessionId is the conversation to continue. Optional when TaskID is given.
 ---@field prompt string prompt is the next message. Required, not blank.
 ---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the prompt. Optional.
+---@field images? claude_bridge.ImageRef[] images are sent with the prompt. Optional.
+---@field openFiles? string[] openFiles are the URIs of the files open in the editor, listed in the prompt. Optional.
 ---@field model? string model overrides the configured model. Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
+---@field workspaceFolder? string workspaceFolder is the URI of the folder to continue a session in. Optional: default the folder of the task, else the workspace folder whose conversations (claude.sessions) hold the session, else the first.
 
 --- TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo.
 ---@class claude_bridge.TasksArgs
@@ -144,6 +199,8 @@
 ---@field startedAt string startedAt is when the task was created, RFC 3339 in UTC with nanoseconds.
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
 ---@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
+---@field permissionMode? string permissionMode is claude's permission mode now. Optional: absent until claude has started.
+---@field model? string model is the model claude uses now. Optional: absent until claude has started.
 
 --- TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array.
 ---@class claude_bridge.TasksResult
@@ -197,6 +254,95 @@
 ---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
 ---@field problem? string problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found.
 
+--- SendArgs is arguments[0] of claude.send: a message from the user into a running task. claude reads it at its next API request of the turn, or, when the turn is about to end, takes it as a new turn right after (the task then ends with that turn). A userMessage event says when claude took it.
+---@class claude_bridge.SendArgs
+---@field taskId string taskId is the running task. Required.
+---@field prompt string prompt is the message. Required, not blank.
+---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the message. Optional.
+---@field images? claude_bridge.ImageRef[] images are sent with the message. Optional.
+
+--- SendResult is the reply of claude.send.
+---@class claude_bridge.SendResult
+---@field sent boolean sent is true: the message was written to claude (a task that is not running is an error, -32602, saying so).
+
+--- InterruptArgs is arguments[0] of claude.interrupt: stop the turn in flight and keep the conversation (claude.cancel ends the task and its process instead).
+---@class claude_bridge.InterruptArgs
+---@field taskId string taskId is the task. Required.
+
+--- InterruptResult is the reply of claude.interrupt. The task then ends with status "interrupted", or as it was about to when claude finished first.
+---@class claude_bridge.InterruptResult
+---@field interrupted boolean interrupted is false when the task had no turn in flight (queued, starting, ended, or its result already in).
+
+--- SetPermissionModeArgs is arguments[0] of claude.setPermissionMode: change the permission mode of a running task (claude's next tool call follows it, and so do follow-ups of the task that name no mode).
+---@class claude_bridge.SetPermissionModeArgs
+---@field taskId string taskId is the running task. Required.
+---@field mode claude_bridge.PermissionMode mode is the new mode. Required.
+
+--- SetPermissionModeResult is the reply of claude.setPermissionMode.
+---@class claude_bridge.SetPermissionModeResult
+---@field permissionMode claude_bridge.PermissionMode permissionMode is the mode claude runs in now.
+
+--- SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model.
+---@class claude_bridge.SetModelArgs
+---@field taskId string taskId is the running task. Required.
+---@field model string model is the model, as for --model ("sonnet", "claude-opus-5-5"). Required.
+
+--- SetModelResult is the reply of claude.setModel.
+---@class claude_bridge.SetModelResult
+---@field model string model is the model as claude resolved it ("claude-sonnet-5-5").
+
+--- CommandsArgs is arguments[0] of claude.commands. Optional.
+---@class claude_bridge.CommandsArgs
+---@field workspaceFolder? string workspaceFolder is the URI of the folder whose commands to list (claude reads the folder's .claude/commands). Optional: default the first workspace folder.
+
+--- CommandsResult is the reply of claude.commands: claude's slash commands in the folder and the models it offers, as claude lists them in its answer to initialize. A prompt that starts with "/" runs a command.
+---@class claude_bridge.CommandsResult
+---@field commands claude_bridge.SlashCommand[] commands are the slash commands, in claude's order (built-in ones and the skills claude ships first, then the folder's and the user's).
+---@field models claude_bridge.ModelInfo[] models are the models claude offers (for claude.setModel and the model setting).
+
+--- SlashCommand is one of claude's slash commands.
+---@class claude_bridge.SlashCommand
+---@field name string name is the command without its slash ("compact", "greet").
+---@field description string description says what it does.
+---@field argumentHint? string argumentHint shows its arguments ("<name>"). Optional.
+---@field source string source is where it comes from: "builtin" (claude's own, and the skills it ships), "project" (the folder's .claude/commands), "user" (~/.claude/commands) or "custom" (a plugin's or another).
+---@field aliases? string[] aliases are other names of the command. Optional.
+
+--- ModelInfo is a model claude offers.
+---@class claude_bridge.ModelInfo
+---@field value string value is what claude.setModel and the model setting take ("sonnet").
+---@field displayName string displayName is the model's name for a person ("Sonnet").
+---@field description? string description says what it is good for. Optional.
+
+--- SessionsArgs is arguments[0] of claude.sessions. Optional.
+---@class claude_bridge.SessionsArgs
+---@field workspaceFolder? string workspaceFolder is the URI of the folder whose conversations to list. Optional: default every workspace folder.
+
+--- SessionsResult is the reply of claude.sessions: the past conversations claude keeps for the folders (~/.claude/projects), those started in a terminal included, most recent first (at most 100 a folder).
+---@class claude_bridge.SessionsResult
+---@field sessions claude_bridge.SessionInfo[] sessions are the conversations.
+
+--- SessionInfo is one past conversation.
+---@class claude_bridge.SessionInfo
+---@field sessionId string sessionId is claude's id of the conversation (claude.followUp's sessionId, claude.transcript's).
+---@field title? string title is its title (a /rename, or claude's summary). Optional: absent when it has none.
+---@field firstPrompt string firstPrompt is the user's first prompt.
+---@field lastPrompt string lastPrompt is the user's last prompt.
+---@field lastActivity string lastActivity is when it last changed, RFC 3339 in UTC.
+---@field turns integer turns counts the user's prompts.
+---@field workspaceFolder string workspaceFolder is the URI of the folder it ran in.
+
+--- TranscriptArgs is arguments[0] of claude.transcript.
+---@class claude_bridge.TranscriptArgs
+---@field sessionId string sessionId is the conversation. Required.
+---@field workspaceFolder? string workspaceFolder is the URI of the folder it ran in. Optional: default the workspace folder whose conversations hold it.
+
+--- TranscriptResult is the reply of claude.transcript: a past conversation as claude keeps it, read (never changed) from claude's store, as the events a task would have sent: userMessage for the user's prompts, text and thinking, toolUse and toolResult, in order. Their taskId is the session id and seq counts from 1.
+---@class claude_bridge.TranscriptResult
+---@field sessionId string sessionId is the conversation.
+---@field title string title is its title, else its first prompt.
+---@field events claude_bridge.BridgeEvent[] events are its steps.
+
 --- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
 ---@alias claude_bridge.BridgeEvent
 ---| claude_bridge.QueuedEvent
@@ -206,6 +352,11 @@
 ---| claude_bridge.ToolUseEvent
 ---| claude_bridge.ToolResultEvent
 ---| claude_bridge.PermissionEvent
+---| claude_bridge.QuestionEvent
+---| claude_bridge.PlanEvent
+---| claude_bridge.ModeEvent
+---| claude_bridge.TodosEvent
+---| claude_bridge.UserMessageEvent
 ---| claude_bridge.RetryEvent
 ---| claude_bridge.StatusEvent
 ---| claude_bridge.OtherEvent
@@ -284,6 +435,72 @@
 ---@field reason string reason says why, as claude is told it.
 ---@field automatic boolean automatic is true when the bridge decided without asking (an earlier "Allow for this task", or a write outside the workspace folders).
 
+--- QuestionEvent (kind "question") reports how claude's questions (its AskUserQuestion tool) were answered; it comes once the user has answered them or they were given up (a claude/ask request carries them while the user is asked).
+---@class claude_bridge.QuestionEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'question' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the AskUserQuestion call's id (see ToolUseEvent).
+---@field questions claude_bridge.Question[] questions are the questions, as claude asked them.
+---@field answers table<string, string> answers maps a question's text to its answer, as in AskResult; empty when none was answered.
+---@field reason? string reason says why the questions went unanswered ("dismissed in the editor", "nobody answered within 10m0s", "the task was cancelled"). Optional: absent when answered.
+
+--- Question is one of claude's questions.
+---@class claude_bridge.Question
+---@field question string question is the question's text; answers are keyed by it.
+---@field header string header is a short label for the question (claude keeps it to 12 characters): "Color", "Approach".
+---@field multiSelect boolean multiSelect is true when several options may be chosen.
+---@field options claude_bridge.QuestionOption[] options are the choices; claude adds none for "Other": the editor offers a free-text answer itself.
+
+--- QuestionOption is one choice of a Question.
+---@class claude_bridge.QuestionOption
+---@field label string label is the choice as the user sees it, and as it is answered.
+---@field description? string description says what the choice means. Optional.
+
+--- PlanEvent (kind "plan") is claude's plan (its ExitPlanMode call in plan mode) and how the user answered it; it comes once answered (a claude/plan request carries the plan while the user reads it).
+---@class claude_bridge.PlanEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'plan' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the ExitPlanMode call's id (see ToolUseEvent).
+---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
+---@field uri? string uri is the bridge's copy of the plan (see PlanParams). Optional.
+---@field decision claude_bridge.PlanDecision decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why).
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved.
+---@field feedback? string feedback is what the user asked claude to change. Optional.
+---@field reason? string reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional.
+
+--- ModeEvent (kind "mode") says what the conversation runs with now, when claude reports a change: its permission mode (after a plan's approval, or claude.setPermissionMode) or its model (claude.setModel).
+---@class claude_bridge.ModeEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'mode' kind says which event it is, and so which fields follow.
+---@field permissionMode string permissionMode is claude's permission mode now, as claude names it.
+---@field model string model is the model claude uses now; a model set while a turn runs applies from claude's next turn.
+
+--- TodosEvent (kind "todos") is claude's to-do list after a change: the whole list, in claude's order. claude keeps it with TodoWrite or with its task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the bridge follows both.
+---@class claude_bridge.TodosEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'todos' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the call that changed the list.
+---@field todos claude_bridge.Todo[] todos are the items.
+
+--- Todo is one item of claude's to-do list.
+---@class claude_bridge.Todo
+---@field content string content is what is to be done ("Run the tests").
+---@field status claude_bridge.TodoStatus status is where the item is.
+---@field activeForm? string activeForm is what is being done while the item is in progress ("Running the tests"). Optional.
+---@field id? string id is the item's id among claude's task tools ("1"). Optional: absent for TodoWrite's items.
+
+--- UserMessageEvent (kind "userMessage") is a message sent into the task with claude.send, when claude took it into the conversation (at its next API request, or as a new turn right after the current one).
+---@class claude_bridge.UserMessageEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'userMessage' kind says which event it is, and so which fields follow.
+---@field text string text is the message as claude got it (context mentions included).
+---@field imageCount? integer imageCount is the number of images sent with it. Optional: absent for none.
+
 --- RetryEvent (kind "retry") reports claude retrying an API request.
 ---@class claude_bridge.RetryEvent
 ---@field taskId string taskId is the task the event belongs to.
@@ -314,13 +531,32 @@
 ---@field taskId string taskId is the task the event belongs to.
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
 ---@field kind 'result' kind says which event it is, and so which fields follow.
----@field status claude_bridge.TaskStatus status is "completed", "failed" or "cancelled".
+---@field status claude_bridge.TaskStatus status is "completed", "failed", "cancelled" or "interrupted".
 ---@field result string result is the agent's final text, or the reason the task failed.
 ---@field isError boolean isError is claude's is_error.
 ---@field costUsd number costUsd is the task's API cost in US dollars.
 ---@field durationMs integer durationMs is the task's duration in milliseconds.
 ---@field numTurns integer numTurns is the number of agent turns.
 ---@field sessionId string sessionId is claude's conversation id ("" when claude never started).
+
+--- AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask or claude/plan request the editor deferred (replied {"deferred": true}).
+---@class claude_bridge.AnswerArgs
+---@field taskId string taskId is the task that asked. Required.
+---@field toolUseId string toolUseId is the call asked about (the request's toolUseId). Required.
+---@field answers? table<string, string> answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional.
+---@field plan? claude_bridge.PlanResult plan answers a claude/plan, as its PlanResult would. Optional.
+---@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional.
+
+--- PlanResult is the editor's reply to claude/plan.
+---@class claude_bridge.PlanResult
+---@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
+
+--- AnswerResult is the reply of claude.answer.
+---@class claude_bridge.AnswerResult
+---@field accepted boolean accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out).
 
 --- EditConflictParams is the claude/editConflict notification: an agent edit overlapped unsaved changes in an open buffer, and the buffer was left untouched (a window/showMessage names the file too, and the task gets a status event).
 ---@class claude_bridge.EditConflictParams
@@ -334,18 +570,36 @@
 ---@field source claude_bridge.KeySource source is where the key came from ("none" when there is none).
 ---@field fingerprint string fingerprint is the first 8 hex digits of the key's SHA-256, all of a key that ever leaves the bridge; "" when there is no key.
 
---- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
+--- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question, or one of claude's questions of an editor that does not answer claude/ask: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
 ---@class claude_bridge.PermissionRequestParams
 ---@field type integer type is LSP's MessageType: 3 (Info).
----@field message string message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`".
----@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny".
+---@field message string message is the question. A permission question names the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?".
+---@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny" for a permission question; the options' labels for one of claude's questions.
 ---@field taskId string taskId is the task that asks.
----@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events.
----@field toolName string toolName is the tool's name ("Edit", "Bash").
+---@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission (or question) and toolResult events.
+---@field toolName string toolName is the tool's name ("Edit", "Bash"; "AskUserQuestion" for one of claude's questions).
 
 --- MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
 ---@class claude_bridge.MessageActionItem
 ---@field title string title is the answer's text, as the editor shows it.
+
+--- AskParams is the params of claude/ask: the questions of one AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332 asks them). The editor shows each with its options, lets the user pick one (several where multiSelect), or type an answer of their own ("Other"), and replies with AskResult.
+---@class claude_bridge.AskParams
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the AskUserQuestion call; its toolUse event carries the same id, and its question event will.
+---@field questions claude_bridge.Question[] questions are the questions, in claude's order.
+
+--- AskResult is the editor's reply to claude/ask.
+---@class claude_bridge.AskResult
+---@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional.
+
+--- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
+---@class claude_bridge.PlanParams
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will.
+---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
+---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
 
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
 ---@class claude_bridge.Configuration
@@ -373,6 +627,16 @@
 ---@field auditMaxBytes? integer auditMaxBytes is the size in bytes at which the audit trail is rotated to auditPath.1. Default: 1048576 (1 MiB).
 ---@field settings? table<string, any> settings are more claude settings, passed with --settings (apiKeyHelper is ignored in helper mode). Default: none.
 
+--- ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
+---
+--- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
+---
+--- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest), so any LSP client can run tasks.
+---@class claude_bridge.ClientCapabilities
+---@field ask? boolean ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false.
+---@field plan? boolean plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false.
+---@field checksEditVersions? boolean checksEditVersions is true when the editor refuses (applied=false) a versioned workspace/applyEdit for another version than its buffer's, so that applied=true means the edit is in. The bridge's Neovim plugin declares it: Neovim's own client (0.7.2) answers applied=true for an edit it skipped as older than its buffer and never checks an edit for version 0. Optional: default false.
+
 local M = {}
 
 --- The workspace/executeCommand commands by short name.
@@ -382,6 +646,14 @@ M.commands = {
   follow_up = 'claude.followUp', -- arguments[0]: claude_bridge.FollowUpArgs; reply: claude_bridge.RunResult
   tasks = 'claude.tasks', -- arguments[0] (optional): claude_bridge.TasksArgs; reply: claude_bridge.TaskInfo[]|claude_bridge.TasksResult
   auth_status = 'claude.authStatus', -- no arguments; reply: claude_bridge.AuthStatus
+  send = 'claude.send', -- arguments[0]: claude_bridge.SendArgs; reply: claude_bridge.SendResult
+  interrupt = 'claude.interrupt', -- arguments[0]: claude_bridge.InterruptArgs; reply: claude_bridge.InterruptResult
+  set_permission_mode = 'claude.setPermissionMode', -- arguments[0]: claude_bridge.SetPermissionModeArgs; reply: claude_bridge.SetPermissionModeResult
+  set_model = 'claude.setModel', -- arguments[0]: claude_bridge.SetModelArgs; reply: claude_bridge.SetModelResult
+  commands = 'claude.commands', -- arguments[0] (optional): claude_bridge.CommandsArgs; reply: claude_bridge.CommandsResult
+  sessions = 'claude.sessions', -- arguments[0] (optional): claude_bridge.SessionsArgs; reply: claude_bridge.SessionsResult
+  transcript = 'claude.transcript', -- arguments[0]: claude_bridge.TranscriptArgs; reply: claude_bridge.TranscriptResult
+  answer = 'claude.answer', -- arguments[0]: claude_bridge.AnswerArgs; reply: claude_bridge.AnswerResult
 }
 
 --- The notifications the bridge sends, by short name.
@@ -394,6 +666,8 @@ M.notifications = {
 --- The requests the bridge sends the editor beyond LSP's own, by short name.
 M.requests = {
   show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
+  ask = 'claude/ask', -- params: claude_bridge.AskParams; reply: claude_bridge.AskResult|nil
+  plan = 'claude/plan', -- params: claude_bridge.PlanParams; reply: claude_bridge.PlanResult|nil
 }
 
 ---@type claude_bridge.EventKind[]
@@ -405,6 +679,11 @@ M.event_kinds = {
   'toolUse',
   'toolResult',
   'permission',
+  'question',
+  'plan',
+  'mode',
+  'todos',
+  'userMessage',
   'retry',
   'status',
   'other',
@@ -412,10 +691,25 @@ M.event_kinds = {
 }
 
 ---@type claude_bridge.TaskStatus[]
-M.task_statuses = { 'queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled' }
+M.task_statuses = {
+  'queued',
+  'starting',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+}
 
 ---@type claude_bridge.Decision[]
 M.decisions = { 'allow', 'allowTask', 'deny' }
+
+---@type claude_bridge.PlanDecision[]
+M.plan_decisions = { 'approve', 'keepPlanning' }
+
+---@type claude_bridge.TodoStatus[]
+M.todo_statuses = { 'pending', 'in_progress', 'completed' }
 
 ---@type claude_bridge.PermissionMode[]
 M.permission_modes = { 'default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto' }

@@ -13,6 +13,9 @@
 // Every task: progress begin/report/end on its token, claude/event queued, started, text
 // (two deltas), ..., result; the reply comes after them. The result text holds the prompt
 // the bridge would give claude (context turned into @path#Lx-y mentions).
+// claude.send, claude.interrupt, claude.setPermissionMode and claude.setModel act on a
+// running ("slow") task; claude.commands, claude.sessions and claude.transcript answer
+// fixed lists.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -101,7 +104,8 @@ function dispatch(msg) {
       // MOCK_INIT_DELAY_MS: a bridge slow to start
       return setTimeout(() => reply(msg.id, {
         capabilities: {
-          executeCommandProvider: { commands: ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus'] },
+          executeCommandProvider: { commands: ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus',
+            'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel', 'claude.commands', 'claude.sessions', 'claude.transcript'] },
           textDocumentSync: { openClose: true, change: 2, save: true },
           workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         },
@@ -177,6 +181,48 @@ function executeCommand(msg) {
       })));
     case 'claude.authStatus':
       return reply(msg.id, { status: 'ok', source: 'keyFile', keyFile: '~/.claude/api_key', fingerprint: 'sk-…abcd', helper: { path: '/tmp/helper.sh', ok: true } });
+    // Issue 14's commands: recorded (the spec checks what was sent), answered plainly.
+    case 'claude.send': case 'claude.interrupt': case 'claude.setPermissionMode': case 'claude.setModel': {
+      const t = tasks.get(arg.taskId);
+      if (!t) return replyError(msg.id, -32602, 'no task ' + arg.taskId);
+      if (t.done) return replyError(msg.id, -32602, 'the task is not running');
+      if (p.command === 'claude.send') {
+        event(t, 'userMessage', { text: arg.prompt, imageCount: (arg.images || []).length || undefined });
+        return reply(msg.id, { sent: true });
+      }
+      if (p.command === 'claude.interrupt') {
+        t.interrupted = true;
+        cancel(t);
+        return reply(msg.id, { interrupted: true });
+      }
+      if (p.command === 'claude.setPermissionMode') {
+        t.mode = arg.mode;
+        event(t, 'mode', { permissionMode: arg.mode, model: 'claude-test' });
+        return reply(msg.id, { permissionMode: arg.mode });
+      }
+      event(t, 'mode', { permissionMode: t.mode || 'acceptEdits', model: 'claude-' + arg.model + '-5-5' });
+      return reply(msg.id, { model: 'claude-' + arg.model + '-5-5' });
+    }
+    case 'claude.commands':
+      return reply(msg.id, {
+        commands: [
+          { name: 'compact', description: 'Free up context', argumentHint: '<instructions>', source: 'builtin' },
+          { name: 'context', description: 'Show context usage', source: 'builtin' },
+          { name: 'greet', description: 'Greets someone', argumentHint: '<name>', source: 'project' },
+        ],
+        models: [{ value: 'sonnet', displayName: 'Sonnet' }, { value: 'opus', displayName: 'Opus' }],
+      });
+    case 'claude.sessions':
+      return reply(msg.id, { sessions: [
+        { sessionId: 'term-1', title: 'Greeting investigation', firstPrompt: 'Explain the greeting', lastPrompt: 'and then?',
+          lastActivity: new Date(Date.now() - 2 * 3600 * 1000).toISOString(), turns: 3, workspaceFolder: arg.workspaceFolder || folders[0].uri },
+      ] });
+    case 'claude.transcript':
+      if (arg.sessionId !== 'term-1') return replyError(msg.id, -32602, 'no such session');
+      return reply(msg.id, { sessionId: 'term-1', title: 'Greeting investigation', events: [
+        { taskId: 'term-1', seq: 1, kind: 'userMessage', text: 'Explain the greeting' },
+        { taskId: 'term-1', seq: 2, kind: 'text', messageId: 'm0', text: 'It prints hello.' },
+      ] });
     default:
       return replyError(msg.id, -32602, 'unknown command ' + p.command);
   }
@@ -283,6 +329,7 @@ async function runTask(t) {
     progress(t, { kind: 'report', message: 'Bash: sleep 600' });
     await new Promise((resolve) => { t.wake = resolve; if (t.cancelled) resolve(); setTimeout(resolve, 60000); });
   }
+  if (t.interrupted) return finish(t, 'interrupted', 'Interrupted');
   if (t.cancelled) return finish(t, 'cancelled', 'cancelled');
   if (words.includes('fail')) return finish(t, 'failed', 'claude exited with code 1: it broke');
   t.history.push('assistant: answered');

@@ -33,11 +33,19 @@ const HARNESS_VSIX = must('CB_HARNESS_VSIX');
 const CHROMIUM = process.env.CHROMIUM || 'chromium';
 const WORK = process.env.CB_E2E_WORK || path.join(VSCODE_DIR, '.cache', 'e2e', 'run');
 const KEY = 'sk-ant-test-e2e-0123456789';
-const SCENARIO_TIMEOUT_MS = Number(process.env.CB_E2E_TIMEOUT_MS || 240000);
+const SCENARIO_TIMEOUT_MS = Number(process.env.CB_E2E_TIMEOUT_MS || 360000);
 
 const EDIT_PROMPT = 'Make main.go greet the e2e test and record the permission';
 const CANCEL_PROMPT = 'Now wait for a very long time';
 const ASK_PROMPT = 'What does this function do?';
+const COLOR_PROMPT = 'Pick a color for the button';
+const PLAN_PROMPT = 'Plan a better greeting';
+const SENT_MESSAGE = 'Also print the date';
+const COLOR_Q = 'Which color should the button be?';
+const FEATURES_Q = 'Which features do you want?';
+// The file the stand-in waits for before claude's last answer of the plan
+// task (set in before()).
+let PLAN_GO_ON;
 const MAIN_GO = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n';
 const LONG_ANSWER =
   '## Done\n\nI **edited** `main.go` and wrote `perm.txt`:\n\n- the greeting now says *hello, e2e*\n- the command recorded the permission\n\n' +
@@ -188,6 +196,12 @@ const READ_UI = `(() => {
       progress: !!t.querySelector('.monaco-progress-container.active, .monaco-progress-container.infinite'),
       buttons: buttons(t),
     }));
+  // The notification center (the bell), where notifications go once their toast hid.
+  const center = [...document.querySelectorAll('.notifications-center .notification-list-item')]
+    .filter((t) => t.offsetParent !== null)
+    .map((t) => ({ text: (t.querySelector('.notification-list-item-message') || t).textContent.trim(), buttons: buttons(t) }));
+  const bellEl = document.getElementById('status.notifications');
+  const bell = bellEl && bellEl.offsetParent !== null ? centre(bellEl) : null;
   const box = document.querySelector('.monaco-dialog-box');
   const dialog = box && box.offsetParent !== null ? {
     text: ((box.querySelector('.dialog-message-text') || {}).textContent || '') + ' ' + ((box.querySelector('.dialog-message-detail') || {}).textContent || ''),
@@ -202,7 +216,12 @@ const READ_UI = `(() => {
   const qi = document.querySelector('.quick-input-widget');
   const quickPick = qi && qi.offsetParent !== null && qi.style.display !== 'none' ? {
     title: ((qi.querySelector('.quick-input-title') || {}).textContent || '').trim(),
-    rows: [...qi.querySelectorAll('.monaco-list-row')].map((r) => ({ label: (r.textContent || '').trim(), ...centre(r) })),
+    rows: [...qi.querySelectorAll('.monaco-list-row')].map((r) => ({
+      label: (r.textContent || '').trim(),
+      checked: r.getAttribute('aria-checked') === 'true' || !!r.querySelector('.quick-input-list-checkbox:checked, input[type=checkbox]:checked, .monaco-custom-toggle.checked'),
+      ...centre(r),
+    })),
+    ok: (() => { const b = [...qi.querySelectorAll('.monaco-button')].find((x) => /^OK$/.test((x.textContent || '').trim())); return b && b.offsetParent !== null ? centre(b) : null; })(),
   } : null;
   const workbench = !!document.querySelector('.monaco-workbench');
   // The transcript webview: an iframe (VS Code's host page) holding the
@@ -216,7 +235,7 @@ const READ_UI = `(() => {
     const r2 = inner.getBoundingClientRect();
     let d;
     try { d = inner.contentDocument; } catch (e) { return { error: 'inner cross-origin: ' + e }; }
-    if (!d || !d.getElementById('transcript')) return { other: true };
+    if (!d || !d.getElementById('transcript')) return { other: true, preview: ((d && d.body && d.body.innerText) || '').trim().slice(0, 400) };
     const at = (el) => { const r = el.getBoundingClientRect(); return { x: r1.x + r2.x + r.x + r.width / 2, y: r1.y + r2.y + r.y + r.height / 2, w: r.width, h: r.height }; };
     return {
       title: ((d.querySelector('h1') || {}).textContent || '').trim(),
@@ -224,10 +243,21 @@ const READ_UI = `(() => {
       tools: [...d.querySelectorAll('details.tool')].map((e) => ({ cls: e.className, summary: e.querySelector('summary').textContent.trim(), open: e.open, html: e.innerHTML })),
       end: ((d.querySelector('.end') || {}).textContent || '').trim(),
       buttons: [...d.querySelectorAll('button[data-answer]')].map((b) => ({ label: b.textContent.trim(), question: b.closest('.question').textContent.trim(), disabled: b.disabled, ...at(b) })),
+      planButtons: [...d.querySelectorAll('button[data-plan]')].map((b) => ({ label: b.textContent.trim(), disabled: b.disabled, ...at(b) })),
+      plan: ((d.querySelector('.plan.markdown') || {}).innerHTML || ''),
+      todos: ((d.querySelector('.todos-head') || {}).textContent || '').trim(),
+      userMessages: [...d.querySelectorAll('.user-message')].map((e) => e.textContent.trim()),
+      modes: [...d.querySelectorAll('.note.mode')].map((e) => e.textContent.trim()),
+      status: ((d.querySelector('header .pill') || {}).textContent || '').trim(),
+      blocks: [...d.querySelectorAll('.block')].filter((b) => !b.hidden).map((b) => ({ key: b.dataset.key, text: (b.textContent || '').trim().slice(0, 80) })),
+      overflowX: d.documentElement.scrollWidth - d.documentElement.clientWidth,
+      composer: (() => { const c = d.getElementById('composer'); const m = d.getElementById('message'); const b = d.getElementById('send');
+        return c && !c.hidden ? { placeholder: m.placeholder, value: m.value, box: at(m), send: { label: b.textContent, ...at(b) },
+          pending: [...d.querySelectorAll('#pending .pending-message')].map((e) => e.textContent.trim()) } : null; })(),
     };
   });
   const tabs = [...document.querySelectorAll('.tab')].map((t) => (t.getAttribute('aria-label') || t.textContent || '').trim());
-  return { toasts, dialog, status, statusItems, quickPick, workbench, webviews, tabs };
+  return { toasts, center, bell, dialog, status, statusItems, quickPick, workbench, webviews, tabs };
 })()`;
 
 // Scrolls the transcript page to its top.
@@ -252,6 +282,18 @@ const SCROLL_TO_QUESTION = `(() => {
   return false;
 })()`;
 
+// Scrolls the transcript page's element matching a selector into view.
+const scrollTranscriptTo = (selector) => `(() => {
+  for (const outer of document.querySelectorAll('iframe')) {
+    try {
+      const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
+      const el = inner && inner.contentDocument && inner.contentDocument.querySelector(${JSON.stringify(selector)});
+      if (el) { el.scrollIntoView({ block: 'center' }); return true; }
+    } catch { /* not ours */ }
+  }
+  return false;
+})()`;
+
 const seen = {
   toastTexts: new Set(),
   progressToasts: [],
@@ -271,6 +313,11 @@ const seen = {
   transcript: null,
   transcriptAt: 0,
   claudeMissing: null,
+  // claude's questions: the notification, then one QuickPick per question.
+  color: { toast: null, picks: [], answered: [] },
+  // The plan: approved in the transcript; a message sent from its box;
+  // the plan's notification, left behind, clicked.
+  plan: { buttons: [], approveClickedAt: 0, sentAt: 0 },
 };
 let result;
 let steps = [];
@@ -291,11 +338,13 @@ function readSteps() {
 
 /**
  * Clicks a button once its position has settled (toasts slide in), and again
- * if the question is still there 1.5 s later (at most 4 times): a click must
- * land, not just be sent.
+ * if the question is still there retryMs later (at most 4 times): a click
+ * must land, not just be sent. A QuickPick's row wants a long retryMs: the
+ * next picker takes the place of the one answered, and a second click sent
+ * as it appears would pick one of its rows.
  */
 const clickState = new Map(); // key → { lastAt, tries, pos }
-async function clickOnce(key, button, record) {
+async function clickOnce(key, button, record, retryMs = 1500) {
   const st = clickState.get(key) ?? { lastAt: 0, tries: 0, pos: null };
   clickState.set(key, st);
   const pos = `${Math.round(button.x)},${Math.round(button.y)}`;
@@ -304,7 +353,7 @@ async function clickOnce(key, button, record) {
     st.pos = pos;
     return;
   }
-  if (st.tries >= 4 || Date.now() - st.lastAt < 1500) return;
+  if (st.tries >= 4 || Date.now() - st.lastAt < retryMs) return;
   st.tries++;
   st.lastAt = Date.now();
   if (st.tries === 1) seen.screenshots.push(await cdp.screenshot(path.join(WORK, `${record.where}-${seen.clicks.length}.png`)));
@@ -373,6 +422,154 @@ async function answerQuestions(ui, page) {
     }
   }
   if (b.shot && !b.answeredAt && seen.clicks.some((c) => c.where === 'transcript') && bashButtons.length === 0) b.answeredAt = Date.now();
+}
+
+/**
+ * claude's two questions: "Answer…" on the notification, then the first
+ * QuickPick's "Red", then in the second (several allowed) "Dark mode" and
+ * "Export" ticked and OK.
+ */
+async function answerColor(ui) {
+  const c = seen.color;
+  const qp = ui.quickPick;
+  if (qp && qp.title.startsWith('Claude asks (Color)')) {
+    if (!c.picks.some((p) => p.title === qp.title)) {
+      c.picks.push({ title: qp.title, rows: qp.rows.map((r) => r.label) });
+      return; // the picture on the next look, once it has drawn
+    }
+    if (!c.shot) {
+      c.shot = true;
+      seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'ask-quickpick.png')));
+    }
+    const red = qp.rows.find((r) => r.label.startsWith('Red'));
+    if (red) await clickOnce('color-red', red, { where: 'ask picker', text: qp.title }, 15000);
+    return;
+  }
+  if (qp && qp.title.startsWith('Claude asks (Features)')) {
+    if (!c.picks.some((p) => p.title === qp.title)) c.picks.push({ title: qp.title, rows: qp.rows.map((r) => r.label) });
+    // Each row toggled until exactly the two wanted are ticked.
+    const wanted = (r) => r.label.startsWith('Dark mode') || r.label.startsWith('Export');
+    const wrong = qp.rows.find((r) => r.checked !== wanted(r));
+    if (wrong) {
+      await clickOnce(`features-${wrong.label}-${!wrong.checked}`, wrong, { where: 'ask picker', text: wrong.label }, 15000);
+      return;
+    }
+    const ticked = qp.rows.filter((r) => r.checked).map((r) => r.label);
+    if (ticked.length === 2 && !c.answered.includes('features')) {
+      c.ticked = ticked;
+      c.answered.push('features');
+      if (qp.ok) await cdp.click(qp.ok.x, qp.ok.y);
+      else await cdp.key('Enter', 'Enter', 13);
+      seen.clicks.push({ where: 'ask picker', button: 'OK', at: Date.now() });
+    }
+    return;
+  }
+  const toast = ui.toasts.find((t) => /^Claude asks \(Color\)/.test(t.text));
+  if (toast && !c.toast) c.toast = { text: toast.text, buttons: toast.buttons.map((b) => b.label).filter(Boolean) };
+  const answer = toast && toast.buttons.find((b) => b.label === 'Answer…');
+  if (answer && c.picks.length === 0) await clickOnce('color-answer', answer, { where: 'ask notification', text: toast.text });
+}
+
+/**
+ * The plan in its transcript: read, "Approve" clicked. Then, while claude
+ * waits for its last answer (the stand-in holds it until the driver says
+ * so), a message typed into the box under the transcript and sent: it
+ * shows as sent, not yet read; the driver lets claude's answer come. Once
+ * the task ended: the transcript read, and the plan's notification, left
+ * behind since the plan was answered in the transcript, clicked.
+ */
+async function drivePlan(ui, page) {
+  const p = seen.plan;
+  if (!p.toast) {
+    const t = ui.toasts.find((x) => /^Claude's plan is ready/.test(x.text));
+    if (t) p.toast = { text: t.text, buttons: t.buttons.map((b) => b.label).filter(Boolean) };
+  }
+  if (!p.previewText) {
+    const preview = ui.webviews.find((w) => w.other && /Greet the e2e test/.test(w.preview || ''));
+    if (preview) p.previewText = preview.preview;
+  }
+  if (!page || page.title !== PLAN_PROMPT) return;
+  const approve = page.planButtons.find((b) => b.label === 'Approve' && !b.disabled);
+  if (approve && !p.approveClickedAt) {
+    if (!p.scrolled) {
+      p.scrolled = true;
+      await cdp.eval(scrollTranscriptTo('.plan-form'));
+      return; // positions changed: look again
+    }
+    if (!p.shot) {
+      p.shot = true;
+      p.buttons = page.planButtons.map((b) => b.label);
+      p.planHtml = page.plan;
+      p.statusWhileWaiting = page.status;
+      seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'plan-transcript.png')));
+      return;
+    }
+    await clickOnce('plan-approve', approve, { where: 'plan transcript', text: 'Approve' });
+    if (seen.clicks.some((c) => c.where === 'plan transcript')) p.approveClickedAt = Date.now();
+    return;
+  }
+  // claude's last answer is held (its request is in flight): type a message.
+  const c = page.composer;
+  if (p.approveClickedAt && !p.typed && c && /^Send/.test(c.send.label) && /^To-dos/.test(page.todos) && fs.existsSync(PLAN_GO_ON + '.held')) {
+    p.todosWhenSending = page.todos;
+    await cdp.click(c.box.x, c.box.y);
+    await cdp.send('Input.insertText', { text: SENT_MESSAGE });
+    p.typed = true;
+    return;
+  }
+  if (p.typed && !p.sentAt && c && c.value === SENT_MESSAGE) {
+    p.composerPlaceholder = c.placeholder;
+    await cdp.click(c.send.x, c.send.y);
+    p.sentAt = Date.now();
+    seen.clicks.push({ where: 'composer', button: 'Send', at: p.sentAt });
+    return;
+  }
+  // Sent, and shown so; claude has not read it: let its answer come.
+  if (p.sentAt && !p.pendingSeen && c && c.pending.some((x) => x.includes(SENT_MESSAGE))) {
+    p.pendingSeen = { pending: c.pending, value: c.value, userMessages: page.userMessages, status: page.status };
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'transcript-sent.png')));
+    fs.writeFileSync(PLAN_GO_ON, '');
+    return;
+  }
+  if (p.pendingSeen && !p.read && steps.some((x) => x.step === 'plan-end') && /Completed/.test(page.end)) {
+    if (!p.topScrolled) {
+      p.topScrolled = true;
+      await cdp.eval(SCROLL_TRANSCRIPT_TOP);
+      return;
+    }
+    p.read = { blocks: page.blocks, todos: page.todos, userMessages: page.userMessages, modes: page.modes, end: page.end, status: page.status, overflowX: page.overflowX, pending: c && c.pending };
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'transcript-conversation.png')));
+    return;
+  }
+  // The plan's notification is still there (VS Code cannot close it; its
+  // toast may have hidden by itself): in the notification center (the
+  // bell), its Approve, clicked now, must say why it does nothing (in the
+  // status bar: a notification shown while the center is open goes above
+  // its scrolled view).
+  if (p.read && !p.centerClosed) {
+    if (!p.staleNotice) p.staleNotice = ui.status.find((x) => /Claude: answered already/.test(x));
+    if (p.staleNotice) {
+      // Closed again (the bell toggles it), so that what comes next toasts.
+      if (ui.center.length > 0) {
+        if (ui.bell) await clickOnce('bell-close', { label: 'bell', ...ui.bell }, { where: 'status bar bell', text: 'close notifications' }, 15000);
+        return;
+      }
+      p.centerClosed = true;
+      fs.writeFileSync(path.join(sandbox.e2eDir, 'plan-read'), '');
+      return;
+    }
+    if (p.staleClickedAt) return;
+    if (ui.center.length === 0) {
+      if (ui.bell) await clickOnce('bell', { label: 'bell', ...ui.bell }, { where: 'status bar bell', text: 'notifications' }, 15000);
+      return;
+    }
+    const stale = ui.center.find((x) => /^Claude's plan is ready/.test(x.text));
+    const button = stale && stale.buttons.find((b) => b.label === 'Approve');
+    if (button) {
+      await clickOnce('plan-stale', button, { where: 'stale plan notification', text: stale.text });
+      if (seen.clicks.some((x) => x.where === 'stale plan notification')) p.staleClickedAt = Date.now();
+    }
+  }
 }
 
 async function drive() {
@@ -460,6 +657,8 @@ async function drive() {
         if (row) await clickOnce('transcript-row', row, { where: 'task actions', text: row.label });
       }
     }
+    if (steps.some((s) => s.step === 'color-start') && !steps.some((s) => s.step === 'color-end')) await answerColor(ui);
+    if (steps.some((s) => s.step === 'plan-start') && !fs.existsSync(path.join(sandbox.e2eDir, 'plan-read'))) await drivePlan(ui, page);
     // Cancel the follow-up once it is running (its progress says Thinking).
     if (steps.some((s) => s.step === 'cancel-start')) {
       const t = ui.toasts.find((x) => x.text.includes(CANCEL_PROMPT.slice(0, 20)) && /Thinking/.test(x.text));
@@ -499,7 +698,7 @@ before(async () => {
   const permFile = path.join(sandbox.workspace, 'perm.txt');
   fs.writeFileSync(
     path.join(sandbox.e2eDir, 'scenario.json'),
-    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT }),
+    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT, colorPrompt: COLOR_PROMPT, planPrompt: PLAN_PROMPT }),
   );
 
   // The stand-in's script: one turn per API request of a conversation. The
@@ -533,9 +732,64 @@ before(async () => {
     { blocks: [{ type: 'text', text: LONG_ANSWER }], chunkSize: 8, chunkDelayMs: 1 },
     { blocks: [{ type: 'text', text: 'This answer comes too late.' }], delayMs: 120000 },
   ];
+  // Conversations of their own (by prompt): claude's questions, and a plan.
+  PLAN_GO_ON = path.join(sandbox.e2eDir, 'plan-go-on');
+  const conversations = [
+    {
+      match: COLOR_PROMPT,
+      turns: [
+        {
+          blocks: [
+            {
+              type: 'tool_use',
+              name: 'AskUserQuestion',
+              input: {
+                questions: [
+                  { question: COLOR_Q, header: 'Color', multiSelect: false, options: [{ label: 'Blue', description: 'calm' }, { label: 'Red', description: 'loud' }] },
+                  {
+                    question: FEATURES_Q,
+                    header: 'Features',
+                    multiSelect: true,
+                    options: [{ label: 'Dark mode', description: 'a dark theme' }, { label: 'Search', description: 'find things' }, { label: 'Export', description: 'save as CSV' }],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+        { blocks: [{ type: 'text', text: 'Noted your answers.' }] },
+      ],
+    },
+    {
+      match: PLAN_PROMPT,
+      turns: [
+        { blocks: [{ type: 'tool_use', name: 'Write', input: { file_path: '{{planFile}}', content: '# Plan\n\n1. Greet the **e2e** test\n2. Print the date\n' } }] },
+        { blocks: [{ type: 'tool_use', name: 'ExitPlanMode', input: {} }] },
+        {
+          blocks: [
+            {
+              type: 'tool_use',
+              name: 'TodoWrite',
+              input: {
+                todos: [
+                  { content: 'Greet the e2e test', status: 'completed', activeForm: 'Greeting the e2e test' },
+                  { content: 'Print the date', status: 'in_progress', activeForm: 'Printing the date' },
+                ],
+              },
+            },
+          ],
+        },
+        // Held until the driver has sent a message and seen it shown as
+        // sent: claude, waiting for its last answer, reads it after it.
+        { blocks: [{ type: 'text', text: 'Carried out the plan.' }], holdUntilFile: PLAN_GO_ON },
+      ],
+      default: { blocks: [{ type: 'text', text: 'Printed the date too.' }] },
+    },
+  ];
   const scriptPath = path.join(WORK, 'script.json');
-  fs.writeFileSync(scriptPath, JSON.stringify(script));
-  const api = start('fakeapi', FAKEAPI, ['--script', scriptPath, '--workspace', sandbox.workspace, '--key', KEY], {
+  fs.writeFileSync(scriptPath, JSON.stringify({ turns: script, conversations }));
+  const requestsLog = path.join(WORK, 'requests.jsonl');
+  const api = start('fakeapi', FAKEAPI, ['--script', scriptPath, '--workspace', sandbox.workspace, '--key', KEY, '--requests-log', requestsLog], {
     pipeStdout: true,
   });
   const apiUrl = await new Promise((resolve, reject) => {
@@ -589,6 +843,9 @@ before(async () => {
     DISABLE_TELEMETRY: '1',
     DISABLE_AUTOUPDATER: '1',
     CLAUDE_BRIDGE_CLAUDE: CLAUDE,
+    // claude 2.1.332 gives the model TodoWrite only with these (measured; see the README).
+    CLAUDE_CODE_ENABLE_TODO_TOOLS: '1',
+    CLAUDE_CODE_ENABLE_TASKS: '0',
     CB_E2E_DIR: sandbox.e2eDir,
   };
   const dirs = ['--user-data-dir', sandbox.userData, '--extensions-dir', sandbox.extensions];
@@ -651,7 +908,7 @@ after(async () => {
     JSON.stringify(
       {
         result, steps, clicks: seen.clicks, toasts: [...seen.toastTexts], status: [...seen.status], dialogs: [...new Set(seen.dialogs)],
-        edit: seen.edit, bash: seen.bash, transcript: seen.transcript, claudeMissing: seen.claudeMissing,
+        edit: seen.edit, bash: seen.bash, transcript: seen.transcript, claudeMissing: seen.claudeMissing, color: seen.color, plan: seen.plan,
         webviewErrors: [...seen.webviewErrors], screenshots: seen.screenshots,
       },
       null,
@@ -764,7 +1021,9 @@ test('the transcript is a page a person reads: rendered text, tool blocks, the r
     `# transcript: ${result.textEvents} text events in ${(result.runMs / 1000).toFixed(1)} s of task; ${result.transcriptMessages} messages to the page; ` +
       `the page showed the end ${seen.transcriptAfterRunEndMs} ms after the task's reply (read every ~200 ms)`,
   );
-  assert.ok(result.textEvents >= 1000, `a long stream: ${result.textEvents} text events`);
+  // About 2000 deltas: one event each while the bridge keeps up, fewer
+  // when it falls behind and joins them (707 seen at a load average of 21).
+  assert.ok(result.textEvents >= 200, `a long stream: ${result.textEvents} text events`);
   assert.ok(result.transcriptMessages < result.textEvents / 5, `batched: ${result.transcriptMessages} messages for ${result.textEvents} text events`);
 });
 
@@ -819,4 +1078,106 @@ test('the status bar item opens the task list; a task opens its transcript', () 
   assert.ok(seen.taskActions.some((a) => /Open Transcript/.test(a)), JSON.stringify(seen.taskActions));
   assert.match(result.transcriptFromTaskList, /^Claude: Make main\.go greet/);
   assert.ok(seen.taskActions.some((a) => /Follow Up/.test(a)), JSON.stringify(seen.taskActions));
+});
+
+/** The stand-in's requests (--requests-log), each with its first user message's text and its messages. */
+function requests() {
+  const file = path.join(WORK, 'requests.jsonl');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.body && Array.isArray(r.body.messages))
+    .map((r) => ({ turn: r.turn, messages: r.body.messages, json: JSON.stringify(r.body.messages), toolResults: toolResults(r.body.messages) }));
+}
+
+/** The text of the tool results in a request's messages. */
+function toolResults(messages) {
+  const out = [];
+  for (const m of messages) {
+    if (!Array.isArray(m.content)) continue;
+    for (const b of m.content) {
+      if (b.type !== 'tool_result') continue;
+      out.push(typeof b.content === 'string' ? b.content : (b.content || []).map((c) => c.text || '').join(''));
+    }
+  }
+  return out.join('\n');
+}
+
+test('claude\'s questions: Answer… on the notification, a QuickPick per question (one option; two of a multi-select); the answers reached the API', () => {
+  const c = seen.color;
+  assert.ok(c.toast, `the notification: ${JSON.stringify([...seen.toastTexts])}` + why());
+  assert.match(c.toast.text, /^Claude asks \(Color\): Which color should the button be\? \(and 1 more\) \(task “Pick a color for the button”\)$/);
+  assert.deepEqual(c.toast.buttons, ['Answer…']);
+  assert.deepEqual(c.picks.map((p) => p.title), [`Claude asks (Color): ${COLOR_Q} (1/2)`, `Claude asks (Features): ${FEATURES_Q} (2/2)`]);
+  assert.ok(c.picks[0].rows.some((r) => r.startsWith('Red') && r.includes('loud')), JSON.stringify(c.picks[0].rows));
+  assert.ok(c.picks[0].rows.some((r) => /Other…/.test(r)), 'an answer of your own is offered');
+  assert.equal(result.color.status, 'completed', why());
+  const q = result.colorEvents[0];
+  assert.deepEqual(q && q.answers, { [COLOR_Q]: 'Red', [FEATURES_Q]: 'Dark mode, Export' }, JSON.stringify(result.colorEvents));
+  // What claude sent the API after the answers: the tool result with them.
+  const after = requests().find((r) => r.turn === 1 && r.json.includes(COLOR_PROMPT));
+  assert.ok(after, 'claude went on after the answers');
+  assert.ok(
+    after.toolResults.includes(`Your questions have been answered: "${COLOR_Q}"="Red", "${FEATURES_Q}"="Dark mode, Export".`),
+    `the answers in the tool result claude sent: ${after.toolResults}`,
+  );
+});
+
+test('a plan: shown in the transcript and as a Markdown preview, approved in the transcript; to-dos and the new mode show; its notification, left behind, says it waits no more', () => {
+  const p = seen.plan;
+  assert.ok(p.approveClickedAt, 'Approve was clicked in the plan\'s transcript' + why());
+  assert.equal(p.statusWhileWaiting, 'Waiting for your answer');
+  assert.deepEqual(p.buttons, ['Approve', 'Approve, ask before edits', 'Keep planning']);
+  assert.match(p.planHtml, /<h1>Plan<\/h1>/, 'the plan rendered as Markdown');
+  assert.match(p.planHtml, /Greet the <strong>e2e<\/strong> test/);
+  assert.match(result.planQuestion.uri || '', /^file:\/\/.*\/plans\/.*\.md$/, 'the bridge\'s copy of the plan');
+  assert.ok(result.planTabs.some((t) => /^Preview .*\.md$/.test(t)), `the plan opened as a Markdown preview: ${JSON.stringify(result.planTabs)}`);
+  assert.match(p.previewText || '', /^Plan\s+Greet the e2e test\s+Print the date/, 'the preview showed the plan');
+  assert.equal(result.plan.status, 'completed', why());
+  const planEv = result.planEvents.find((e) => e.kind === 'plan');
+  assert.deepEqual({ decision: planEv.decision, permissionMode: planEv.permissionMode }, { decision: 'approve', permissionMode: 'acceptEdits' }, 'Approve: go on, accepting edits');
+  const kinds = result.planEvents.map((e) => e.kind);
+  assert.ok(result.planEvents.some((e) => e.kind === 'mode' && e.permissionMode === 'acceptEdits'), JSON.stringify(kinds));
+  assert.ok(result.planEvents.some((e) => e.kind === 'todos' && e.todos.length === 2), JSON.stringify(kinds));
+  assert.match(p.read.todos, /^To-dos 1\/2/, 'the to-do list under the header');
+  assert.ok(p.read.modes.some((m) => /Now in acceptEdits mode/.test(m)), JSON.stringify(p.read.modes));
+  assert.equal(p.read.overflowX, 0, 'the transcript does not scroll sideways (a long path wraps)');
+  assert.deepEqual(p.read.blocks.filter((b) => b.key.startsWith('other:')), [], 'no raw claude messages in the transcript');
+  // The notification shown while the transcript was not on screen: VS Code
+  // cannot close it when the plan is answered elsewhere; a click says so.
+  assert.deepEqual(p.toast && p.toast.buttons, ['Approve', 'Approve, Ask Before Edits', 'Keep Planning…'], JSON.stringify([...seen.toastTexts]));
+  assert.ok(p.staleClickedAt > p.approveClickedAt, 'its Approve clicked (in the notification center) after the plan was approved' + why());
+  assert.match(p.staleNotice || '', /Claude: answered already, nothing changed/, 'the status bar says so');
+  assert.equal(result.planDecisions, 1, 'the plan was decided once');
+});
+
+test('a message sent from the transcript\'s box into the running task: shown as sent at once, then where claude read it; its next API request carries it', () => {
+  const p = seen.plan;
+  assert.ok(p.sentAt, 'Send was clicked' + why());
+  assert.match(p.composerPlaceholder, /^Send to Claude: it reads this at its next step/);
+  assert.match(p.todosWhenSending, /^To-dos/, 'sent while the task ran, after its to-do list came');
+  const ps = p.pendingSeen;
+  assert.ok(ps, 'the message showed as sent');
+  assert.deepEqual(ps.pending, [`Sent ${SENT_MESSAGE} · Claude reads it at its next step`]);
+  assert.equal(ps.value, '', 'the box emptied');
+  assert.deepEqual(ps.userMessages, [], 'claude had not read it yet (its answer was held)');
+  assert.match(ps.status, /^Running/);
+  const um = result.planEvents.find((e) => e.kind === 'userMessage');
+  assert.equal(um && um.text, SENT_MESSAGE, 'claude took the message (its replay)');
+  // Once read: a block of its own, after the answer claude was waiting for
+  // and before the one it gave to the message; the end last.
+  const texts = p.read.blocks.map((b) => b.text);
+  const at = (re) => texts.findIndex((t) => re.test(t));
+  const order = [at(/^Carried out the plan\.$/), at(new RegExp(`^You${SENT_MESSAGE}$`)), at(/^Printed the date too\.$/), at(/^✓ Completed/)];
+  assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])), `blocks in order (${order}): ${JSON.stringify(texts)}`);
+  assert.equal(p.read.end.includes('Printed the date too.'), false, 'the end does not repeat the last answer');
+  assert.deepEqual(p.read.pending, [], 'no longer shown as waiting');
+  // The API: no request before the message carried it; the one after
+  // claude's held answer did (a turn of its own for it).
+  const reqs = requests().filter((r) => r.json.includes(PLAN_PROMPT));
+  const first = reqs.findIndex((r) => r.json.includes(SENT_MESSAGE));
+  assert.ok(first > 0, `a request carried the message: ${reqs.length} requests`);
+  assert.ok(reqs[first].json.includes('Carried out the plan.'), 'claude read it after its held answer');
 });

@@ -13,8 +13,8 @@ if (!dir) throw new Error('run through test/protocol/run.sh (CLAUDE_BRIDGE_UNIT_
 const { locateBridge, notFoundMessage, INSTALL_COMMAND } = require(path.join(dir, 'locate.js'));
 const { bridgeOptions } = require(path.join(dir, 'settings.js'));
 const { TaskStore } = require(path.join(dir, 'tasks.js'));
-const { Transcript, money } = require(path.join(dir, 'transcript.js'));
-const { QuestionStore, messageParts, plainMessage } = require(path.join(dir, 'questions.js'));
+const { Transcript, money, composerState } = require(path.join(dir, 'transcript.js'));
+const { QuestionStore, messageParts, plainMessage, APPROVE, KEEP_PLANNING } = require(path.join(dir, 'questions.js'));
 
 function env(over) {
   return { setting: '', pathVar: '/usr/bin:/opt/x/bin', home: '/home/me', platform: 'linux', isExecutable: () => false, ...over };
@@ -258,4 +258,152 @@ test('transcript: thousands of text deltas cost one redraw per batch (prints the
   // A figure, not a timed assertion (the machine may be busy).
   console.log(`# transcript: ${seq} text deltas (${sent.length} characters) in 60 batches: ${ms.toFixed(0)} ms of model and Markdown work in total (target: under 1,500 ms, the 3 s such a stream takes to arrive at 2,000 deltas/s)`);
   assert.match(tr.html(), /<p>Lorem <strong>ipsum<\/strong> dolor <code>sit<\/code> amet/);
+});
+
+// --- issue 14: claude's questions, plans, to-dos, modes, messages -----------
+
+const COLOR = {
+  question: 'Which color should the button be?',
+  header: 'Color',
+  multiSelect: false,
+  options: [{ label: 'Red', description: 'warm' }, { label: 'Blue' }],
+};
+const EXTRAS = { question: 'Which extras?', header: 'Extras', multiSelect: true, options: [{ label: 'Dark mode' }, { label: 'Export' }] };
+
+test('transcript: claude\'s questions as a form while they wait (radio, check boxes, Other), then their answers', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.addEvents([{ taskId: 't1', seq: 1, kind: 'toolUse', toolUseId: 'q1', name: 'AskUserQuestion', input: { questions: [COLOR, EXTRAS] }, summary: 'AskUserQuestion' }]);
+  assert.match(tr.html(), /<span class="badge">Color<\/span> Which color should the button be\?/, 'the questions in the call');
+  assert.match(tr.html(), /<li><b>Red<\/b> — warm<\/li>/, 'with their options');
+  tr.takeChanges();
+  tr.setQuestions([{ id: 3, kind: 'ask', message: 'Claude asks (Color): …', actions: [], toolUseId: 'q1', askedAt: Date.now(), questions: [COLOR, EXTRAS] }]);
+  const html = tr.takeChanges().map((c) => c.html).join('');
+  assert.match(html, /<details class="tool waiting" data-k="tool:q1" open>.*waiting for your answer/s);
+  assert.match(html, /<fieldset class="ask-field" data-q="Which color should the button be\?" data-multi="">/);
+  assert.match(html, /<input type="radio" name="ask-3-0" value="Red">/, 'one choice: radio buttons');
+  assert.match(html, /<input type="checkbox" name="ask-3-1" value="Dark mode">/, 'several: check boxes');
+  assert.match(html, /<input type="radio" name="ask-3-0" value="" data-other="1"> Other: <input type="text" class="other-text"/, 'and a text of your own');
+  assert.match(html, /<button data-ask-submit="3">Answer<\/button>/);
+  tr.setQuestions([]);
+  tr.addEvents([
+    { taskId: 't1', seq: 2, kind: 'question', toolUseId: 'q1', questions: [COLOR, EXTRAS], answers: { [COLOR.question]: 'Red', [EXTRAS.question]: 'Dark mode, Export' } },
+    { taskId: 't1', seq: 3, kind: 'toolResult', toolUseId: 'q1', name: 'AskUserQuestion', isError: false, content: 'answered' },
+  ]);
+  const after = tr.html();
+  assert.doesNotMatch(after, /ask-field/, 'answered: the form goes');
+  assert.match(after, /Which color should the button be\?<\/span> → <b>Red<\/b>/);
+  assert.match(after, /Which extras\?<\/span> → <b>Dark mode, Export<\/b>/);
+
+  const tr2 = new Transcript();
+  tr2.setHeader(header());
+  tr2.addEvents([
+    { taskId: 't1', seq: 1, kind: 'toolUse', toolUseId: 'q2', name: 'AskUserQuestion', input: { questions: [COLOR] }, summary: 'AskUserQuestion' },
+    { taskId: 't1', seq: 2, kind: 'question', toolUseId: 'q2', questions: [COLOR], answers: {}, reason: 'dismissed in the editor' },
+  ]);
+  assert.match(tr2.html(), /✗ not answered: dismissed in the editor/);
+});
+
+test('transcript: a plan as Markdown with its choices while it waits, then the decision; to-dos under the header; modes; sent messages', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.addEvents([
+    { taskId: 't1', seq: 1, kind: 'toolUse', toolUseId: 'p1', name: 'ExitPlanMode', input: { plan: '# Plan\n\n1. Add **x**', planFilePath: '/h/.claude/plans/a.md' }, summary: 'ExitPlanMode' },
+  ]);
+  tr.setQuestions([{ id: 4, kind: 'plan', message: "Claude's plan is ready: approve it?", actions: [], toolUseId: 'p1', askedAt: Date.now() }]);
+  let html = tr.html();
+  assert.match(html, /<div class="plan markdown"><h1>Plan<\/h1>\n<ol>\n<li>Add <strong>x<\/strong><\/li>/, 'the plan rendered');
+  assert.match(html, /waiting for your approval/);
+  assert.match(html, /<button data-plan="4" data-decision="approve" data-mode="acceptEdits">Approve<\/button>/);
+  assert.match(html, /data-plan="4" data-decision="approve" data-mode="default">Approve, ask before edits/);
+  assert.match(html, /data-plan="4" data-decision="keepPlanning">Keep planning/);
+  assert.match(html, /<textarea class="feedback"/);
+  assert.match(html, /data-show-plan="4"/);
+  tr.setQuestions([]);
+  tr.addEvents([
+    { taskId: 't1', seq: 2, kind: 'plan', toolUseId: 'p1', plan: '# Plan', decision: 'keepPlanning', feedback: 'use a map' },
+    { taskId: 't1', seq: 3, kind: 'toolResult', toolUseId: 'p1', name: 'ExitPlanMode', isError: true, content: 'The user doesn\'t want to proceed' },
+    { taskId: 't1', seq: 4, kind: 'toolUse', toolUseId: 'p2', name: 'ExitPlanMode', input: { plan: '# Plan 2' }, summary: 'ExitPlanMode' },
+    { taskId: 't1', seq: 5, kind: 'plan', toolUseId: 'p2', plan: '# Plan 2', decision: 'approve', permissionMode: 'acceptEdits' },
+    { taskId: 't1', seq: 6, kind: 'mode', permissionMode: 'acceptEdits', model: 'claude-sonnet-4-5' },
+    {
+      taskId: 't1', seq: 7, kind: 'toolUse', toolUseId: 'w1', name: 'TodoWrite', summary: 'TodoWrite',
+      input: { todos: [{ content: 'Add x', status: 'completed', activeForm: 'Adding x' }, { content: 'Run the tests', status: 'in_progress', activeForm: 'Running the tests' }] },
+    },
+    {
+      taskId: 't1', seq: 8, kind: 'todos', toolUseId: 'w1',
+      todos: [{ content: 'Add x', status: 'completed', activeForm: 'Adding x' }, { content: 'Run the tests', status: 'in_progress', activeForm: 'Running the tests' }, { content: 'Commit', status: 'pending' }],
+    },
+    { taskId: 't1', seq: 9, kind: 'userMessage', text: 'also update the *docs*', imageCount: 1 },
+  ]);
+  html = tr.html();
+  assert.match(html, /<details class="tool ok" data-k="tool:p1">.*kept planning.*↺ Kept planning: use a map/s, 'kept planning: not an error');
+  assert.match(html, /✓ Approved, in acceptEdits mode/);
+  assert.match(html, /⇄ Now in acceptEdits mode · claude-sonnet-4-5/);
+  assert.match(html, /<details class="todos-head" data-k="todos" open><summary>To-dos 1\/3<\/summary>/, 'the list under the header, open while work remains');
+  assert.match(html, /<li class="todo completed"><span class="mark">☑<\/span> Add x<\/li><li class="todo in_progress"><span class="mark">▶<\/span> Running the tests<\/li><li class="todo pending"><span class="mark">☐<\/span> Commit<\/li>/);
+  assert.match(html, /<div class="who">You<\/div><div class="markdown"><p>also update the <em>docs<\/em><\/p>\n<\/div><div class="facts">with 1 image<\/div>/);
+  tr.addEvents([{ taskId: 't1', seq: 10, kind: 'todos', toolUseId: 'w2', todos: [{ content: 'Add x', status: 'completed' }] }]);
+  assert.match(tr.html(), /<details class="todos-head" data-k="todos"><summary>To-dos 1\/1<\/summary>/, 'all done: folded');
+});
+
+test('transcript: a message sent into the task shows as sent until claude takes it, then where it took it; the end stays last', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.addEvents([{ taskId: 't1', seq: 1, kind: 'text', messageId: 'm1', text: 'Carried out the plan.' }]);
+  tr.addSent('Also print the date', 0);
+  tr.addSent('And the time', 2);
+  assert.match(tr.pendingHtml(), /^<div class="pending-message"><span class="who">Sent<\/span> Also print the date <span class="facts">· Claude reads it at its next step<\/span><\/div>/);
+  assert.match(tr.pendingHtml(), /And the time <span class="facts">with 2 images<\/span>/);
+  tr.takeChanges();
+  // The page gets the header saying the task ended in the same batch as
+  // its last events, header first (webview/main.ts): the message claude
+  // took and its last answer go before the end, not after it.
+  tr.setHeader(header({ status: 'completed', result: { status: 'completed', result: 'Printed the date too.', costUsd: 0.1, durationMs: 900, numTurns: 2 } }));
+  tr.addEvents([
+    { taskId: 't1', seq: 2, kind: 'userMessage', text: 'Also print the date' },
+    { taskId: 't1', seq: 3, kind: 'text', messageId: 'm2', text: 'Printed the date too.' },
+    { taskId: 't1', seq: 4, kind: 'result', status: 'completed', result: 'Printed the date too.', isError: false, costUsd: 0.1, durationMs: 900, numTurns: 2, sessionId: 's' },
+  ]);
+  const order = [...tr.html().matchAll(/Carried out|class="user-message"|<p>Printed the date too|class="end /g)].map((m) => m[0]);
+  assert.deepEqual(order, ['Carried out', 'class="user-message"', '<p>Printed the date too', 'class="end '], tr.html());
+  assert.equal(tr.html().match(/Printed the date too/g).length, 1, 'the end does not repeat the last answer');
+  // The page inserts each new block after the one before it: the end stays below.
+  const changes = tr.takeChanges();
+  assert.equal(changes.find((c) => c.key === 'user:2').after, 'text:m1');
+  assert.equal(tr.pendingHtml(), '', 'taken, and the task ended');
+  const tr2 = new Transcript();
+  tr2.setHeader(header());
+  tr2.addSent('refused one', 0);
+  tr2.dropSent('refused one');
+  assert.equal(tr2.pendingHtml(), '', 'a send the bridge refused is no longer shown as sent');
+});
+
+test('composer: sends into a running task, follows up an ended one or a past conversation', () => {
+  assert.deepEqual(composerState(undefined).mode, 'none');
+  assert.equal(composerState(header({ status: 'running' })).mode, 'send');
+  assert.equal(composerState(header({ status: 'running' })).interrupt, true);
+  assert.equal(composerState(header({ status: 'queued' })).interrupt, false, 'nothing to interrupt yet');
+  assert.equal(composerState(header({ status: 'interrupted' })).mode, 'followUp');
+  assert.equal(composerState(header({ status: 'completed' })).mode, 'followUp');
+  assert.equal(composerState(header({ status: 'completed', pastSession: true })).mode, 'followUp');
+});
+
+test('questions: claude\'s questions and plans wait until answered through their own answers', () => {
+  const qs = new QuestionStore();
+  const ends = [];
+  const ask = qs.addAsk({ taskId: 't1', toolUseId: 'q1', questions: [COLOR, EXTRAS] }, (e) => ends.push(e));
+  assert.equal(ask.kind, 'ask');
+  assert.equal(ask.message, 'Claude asks (Color): Which color should the button be? (and 1 more)');
+  assert.equal(qs.answer(ask.id, 'Allow'), false, 'not a permission');
+  assert.equal(qs.answerPlan(ask.id, { decision: 'approve' }), false, 'not a plan');
+  assert.equal(qs.answerAsk(ask.id, { [COLOR.question]: 'Red' }), true);
+  assert.equal(qs.answerAsk(ask.id, { [COLOR.question]: 'Blue' }), false, 'answered once');
+  const plan = qs.addPlan({ taskId: 't1', toolUseId: 'p1', plan: '# Plan' }, (e) => ends.push(e));
+  assert.deepEqual(plan.actions, [APPROVE, 'Approve, Ask Before Edits', KEEP_PLANNING]);
+  assert.equal(qs.answerAsk(plan.id, {}), false, 'not a question');
+  assert.equal(qs.answerPlan(plan.id, { decision: 'keepPlanning', feedback: 'more tests' }), true);
+  const late = qs.addPlan({ taskId: 't1', toolUseId: 'p2', plan: '' }, (e) => ends.push(e));
+  qs.withdraw(late.id);
+  assert.deepEqual(ends, [{ answers: { [COLOR.question]: 'Red' } }, { plan: { decision: 'keepPlanning', feedback: 'more tests' } }, { withdrawn: true }]);
 });

@@ -1,14 +1,17 @@
 // Command fakeapi serves a scripted stand-in for the Anthropic Messages API on
 // loopback, for demos and for test suites not written in Go.
 //
-//	fakeapi --script script.json [--addr 127.0.0.1:0] [--key K]... [--workspace DIR]
+//	fakeapi --script script.json [--addr 127.0.0.1:0] [--key K]... [--workspace DIR] [--requests-log FILE]
 //
-// The script is a JSON object {"turns": [...], "keys": [...], "default": {...}}
+// The script is a JSON object {"turns": [...], "keys": [...], "default": {...},
+// "conversations": [{"match": "...", "turns": [...]}]}
 // or a bare array of turns (see package fakeapi for the turn format). Every
 // "{{workspace}}" in the script's strings becomes --workspace. When the server
 // is ready it prints one line, its base URL, to stdout; it logs one line per
 // request to stderr (with key fingerprints, never keys) and exits on SIGINT or
-// SIGTERM.
+// SIGTERM. With --requests-log it also appends each request, body included
+// (never its key), as one JSON line to FILE: what suites in other languages
+// check to prove what reached the API.
 package main
 
 import (
@@ -24,7 +27,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -62,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	script := fs.String("script", "", "JSON script file (required)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	workspace := fs.String("workspace", "", "directory substituted for {{workspace}} in the script")
+	requestsLog := fs.String("requests-log", "", "append every request (body included, never the key) to this file as JSON lines")
 	var keys keyList
 	fs.Var(&keys, "key", "accepted API key (repeatable; none: any non-empty key)")
 	if err := fs.Parse(args); err != nil {
@@ -89,7 +95,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Keys = append(cfg.Keys, keys...)
 	logger := log.New(stderr, "fakeapi: ", log.Ltime|log.Lmicroseconds)
-	cfg.OnRequest = func(r fakeapi.Request) { logger.Print(r.String()) }
+	var reqLog *os.File
+	if *requestsLog != "" {
+		if reqLog, err = os.OpenFile(*requestsLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+			return err
+		}
+		defer reqLog.Close()
+	}
+	var reqLogMu sync.Mutex // serialises lines written to reqLog
+	cfg.OnRequest = func(r fakeapi.Request) {
+		logger.Print(r.String())
+		if reqLog != nil {
+			line := requestLine(r)
+			reqLogMu.Lock()
+			defer reqLogMu.Unlock()
+			if _, err := reqLog.Write(line); err != nil {
+				logger.Printf("--requests-log: %v", err)
+			}
+		}
+	}
 
 	srv := fakeapi.New(cfg)
 	if err := srv.Listen(*addr); err != nil {
@@ -103,6 +127,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	logger.Print("stopping")
 	return nil
+}
+
+// requestLine is one line of --requests-log: the request without its key
+// (only its fingerprint), its body as JSON when it is JSON, and a newline.
+func requestLine(r fakeapi.Request) []byte {
+	entry := struct {
+		Time           string          `json:"time"`
+		Method         string          `json:"method"`
+		Path           string          `json:"path"`
+		KeyFingerprint string          `json:"keyFingerprint"`
+		Turn           int             `json:"turn"`
+		Status         int             `json:"status"`
+		Body           json.RawMessage `json:"body,omitempty"`
+	}{r.Time.UTC().Format(time.RFC3339Nano), r.Method, r.Path, fakeapi.KeyFingerprint(r.Key), r.Turn, r.Status, nil}
+	if json.Valid(r.Body) {
+		var compact bytes.Buffer
+		if json.Compact(&compact, r.Body) == nil {
+			entry.Body = compact.Bytes()
+		}
+	}
+	b, _ := json.Marshal(entry)
+	return append(b, '\n')
 }
 
 // LoadScript decodes a script (an object with "turns" or a bare array of
@@ -131,7 +177,7 @@ func LoadScript(data []byte, ws string) (fakeapi.Config, error) {
 	}
 	for k := range obj {
 		switch k {
-		case "turns", "keys", "default":
+		case "turns", "keys", "default", "conversations":
 		default:
 			return cfg, fmt.Errorf("unknown script field %q", k)
 		}
@@ -143,7 +189,7 @@ func LoadScript(data []byte, ws string) (fakeapi.Config, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, err
 	}
-	if len(cfg.Turns) == 0 {
+	if len(cfg.Turns) == 0 && len(cfg.Conversations) == 0 {
 		return cfg, errors.New("the script has no turns")
 	}
 	return cfg, nil

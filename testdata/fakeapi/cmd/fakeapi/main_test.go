@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"go/format"
 	"io"
 	"net/http"
@@ -60,6 +61,10 @@ func TestLoadScript(t *testing.T) {
 	arr, err := LoadScript([]byte(`[{"blocks":[{"type":"text","text":"a"}]}]`), "")
 	if err != nil || len(arr.Turns) != 1 {
 		t.Fatalf("array form: %+v %v", arr, err)
+	}
+	convs, err := LoadScript([]byte(`{"conversations":[{"match":"pick","turns":[{"blocks":[{"type":"text","text":"in {{workspace}}"}]}]}]}`), "/tmp/ws")
+	if err != nil || len(convs.Conversations) != 1 || convs.Conversations[0].Match != "pick" || convs.Conversations[0].Turns[0].Blocks[0].Text != "in /tmp/ws" {
+		t.Fatalf("conversations only: %+v %v", convs, err)
 	}
 	for name, bad := range map[string]string{
 		"workspace missing": script,
@@ -118,13 +123,14 @@ func postMessages(t *testing.T, url, key string) (int, string) {
 func TestRunServesUntilCancelled(t *testing.T) {
 	const key = "sk-cmd-test-key"
 	ws := t.TempDir()
+	reqLog := filepath.Join(t.TempDir(), "requests.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	outR, outW := io.Pipe()
 	var stderr syncBuffer
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"--script", writeScript(t), "--key", key, "--workspace", ws}, outW, &stderr)
+		errc <- run(ctx, []string{"--script", writeScript(t), "--key", key, "--workspace", ws, "--requests-log", reqLog}, outW, &stderr)
 		outW.Close()
 	}()
 	url, err := bufio.NewReader(outR).ReadString('\n')
@@ -160,6 +166,33 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if !strings.Contains(log, "key="+fakeapi.KeyFingerprint(key)+" status=200 turn=0") ||
 		!strings.Contains(log, "key="+fakeapi.KeyFingerprint("sk-not-this-one")+" status=401") {
 		t.Fatalf("log lacks the requests:\n%s", log)
+	}
+	// --requests-log: one JSON line per request, the body included, the key
+	// only as its fingerprint.
+	b, err := os.ReadFile(reqLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(key)) {
+		t.Fatal("the requests log holds a key")
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("requests log: %d lines, want 2:\n%s", len(lines), b)
+	}
+	var first struct {
+		Path, KeyFingerprint string
+		Turn, Status         int
+		Body                 struct {
+			Messages []struct{ Role, Content string }
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.Path != "/v1/messages" || first.Status != 200 || first.Turn != 0 || first.KeyFingerprint != fakeapi.KeyFingerprint(key) ||
+		len(first.Body.Messages) != 1 || first.Body.Messages[0].Content != "hi" {
+		t.Fatalf("requests log line %s", lines[0])
 	}
 }
 

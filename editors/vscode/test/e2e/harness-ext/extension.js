@@ -160,6 +160,36 @@ async function scenario() {
   out.transcriptFromTaskList = shown;
   step('tasks-end');
 
+  // 6b. claude asks (AskUserQuestion): the driver answers from the
+  //     notification's "Answer…" through the QuickPicks (one option, then
+  //     two of a multi-select question).
+  step('color-start', { prompt: s.colorPrompt });
+  const color = await vscode.commands.executeCommand('claudeBridge.runTask', s.colorPrompt);
+  out.color = color;
+  out.colorEvents = api.store.get(color.taskId).events.filter((e) => e.kind === 'question');
+  step('color-end', { status: color && color.status });
+
+  // 6c. A plan (plan mode): its transcript opens once it waits, the
+  //     driver approves it there, claude keeps a to-do list, and while
+  //     claude waits for its last answer the driver sends a message from
+  //     the transcript's box. Then it clicks the plan's notification, left
+  //     behind.
+  step('plan-start', { prompt: s.planPrompt });
+  const planP = vscode.commands.executeCommand('claudeBridge.runTask', { prompt: s.planPrompt, permissionMode: 'plan' });
+  const planQ = await waitFor(() => api.questions.pending().find((q) => q.kind === 'plan'), 90000, 'the plan');
+  out.planQuestion = { message: planQ.message, plan: planQ.plan && planQ.plan.plan, uri: planQ.plan && planQ.plan.uri };
+  await vscode.commands.executeCommand('claudeBridge.showTranscript', planQ.taskId);
+  step('plan-transcript-open', { taskId: planQ.taskId });
+  const plan = await planP;
+  out.plan = plan;
+  const planRec = api.store.get(plan.taskId);
+  out.planEvents = planRec.events.filter((e) => ['plan', 'mode', 'todos', 'userMessage', 'result'].includes(e.kind));
+  out.planKinds = planRec.events.map((e) => e.kind);
+  out.planTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+  step('plan-end', { status: plan && plan.status });
+  await waitFor(() => fs.existsSync(path.join(dir, 'plan-read')), 90000, 'the driver to read the plan transcript and click the notification');
+  out.planDecisions = api.store.get(plan.taskId).events.filter((e) => e.kind === 'plan').length;
+
   // 7. claude cannot be found (claudePath points nowhere, the bridge
   //    restarted): the warning leads with the fix and offers buttons; the
   //    bridge's claude.authStatus says what is wrong. claudePath and path

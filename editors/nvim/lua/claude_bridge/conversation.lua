@@ -1,0 +1,424 @@
+-- claude_bridge.conversation: the conversation beyond a task's prompt: messages sent into a
+-- running task (:ClaudeSend), its interrupt (:ClaudeInterrupt), its permission mode and
+-- model (:ClaudeMode, :ClaudeModel), claude's slash commands (completed in :Claude), past
+-- conversations (:ClaudeSessions), and what a prompt carries besides its text: the
+-- diagnostics of the selection, the open files (:Claude!), images (@path).
+local M = {}
+
+local api = vim.api
+local compat = require('claude_bridge.compat')
+local lsp = require('claude_bridge.lsp')
+local tasks = require('claude_bridge.tasks')
+local protocol = require('claude_bridge.types')
+
+local function err(msg)
+  vim.notify('claude-bridge: ' .. msg, vim.log.levels.ERROR)
+end
+
+local function info(msg)
+  vim.notify('claude-bridge: ' .. msg, vim.log.levels.INFO)
+end
+
+-- What a prompt carries ----------------------------------------------------------------
+
+local IMAGE_EXT = { png = true, jpg = true, jpeg = true, gif = true, webp = true }
+
+--- Takes the images out of a prompt: each word `@path` that names an image file (png, jpg,
+--- jpeg, gif, webp; `~` and relative paths work) goes as an image, its `@` dropped from the
+--- text. Returns the prompt and the `images` list (nil for none).
+function M.prompt_images(prompt)
+  local images = {}
+  local out = prompt:gsub('@(%S+)', function(word)
+    local path = vim.fn.fnamemodify(vim.fn.expand(word), ':p')
+    local ext = (path:match('%.(%w+)$') or ''):lower()
+    if IMAGE_EXT[ext] and vim.fn.filereadable(path) == 1 then
+      table.insert(images, { uri = vim.uri_from_fname(path) })
+      return word
+    end
+    return nil
+  end)
+  return out, #images > 0 and images or nil
+end
+
+--- The diagnostics of lines line1..line2 (1-based) of a buffer, as LSP has them: the
+--- language server's own when it sent them, else built from vim.diagnostic.
+function M.diagnostics(bufnr, line1, line2)
+  if not vim.diagnostic then
+    return nil
+  end
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.lnum >= line1 - 1 and d.lnum <= line2 - 1 then
+      local orig = d.user_data and d.user_data.lsp
+      if type(orig) == 'table' and orig.range and orig.message then
+        table.insert(out, orig)
+      else
+        table.insert(out, {
+          range = {
+            start = { line = d.lnum, character = d.col or 0 },
+            ['end'] = { line = d.end_lnum or d.lnum, character = d.end_col or d.col or 0 },
+          },
+          severity = d.severity,
+          source = d.source,
+          code = d.code,
+          message = d.message or '',
+        })
+      end
+    end
+  end
+  return #out > 0 and out or nil
+end
+
+--- The URIs of the file buffers open under `folders` (for :Claude!).
+function M.open_files(folders)
+  local out = {}
+  for _, b in ipairs(api.nvim_list_bufs()) do
+    if api.nvim_buf_is_loaded(b) and vim.bo[b].buflisted then
+      local path = lsp.buf_path(b)
+      if path then
+        for _, f in ipairs(folders) do
+          if compat.is_under(path, f) then
+            table.insert(out, vim.uri_from_fname(path))
+            break
+          end
+        end
+      end
+    end
+  end
+  return #out > 0 and out or nil
+end
+
+-- Slash commands -----------------------------------------------------------------------
+
+-- folder -> claude.commands reply (its commands and models), filled in the background.
+M.commands_cache = {}
+local fetching = {}
+
+--- Asks the bridge for claude's commands in `folder` (in the background; the bridge reads
+--- them from a claude already running there, else starts one briefly).
+function M.prefetch_commands(client, folder)
+  if not client or not folder or fetching[folder] then
+    return
+  end
+  fetching[folder] = true
+  lsp.execute(client, protocol.commands.commands, { workspaceFolder = vim.uri_from_fname(folder) }, function(e, res)
+    ---@cast res claude_bridge.CommandsResult|nil
+    fetching[folder] = nil
+    if not e and type(res) == 'table' then
+      M.commands_cache[folder] = res
+    end
+  end)
+end
+
+--- The client of the current buffer's bridge (nil when none runs) and its folder.
+local function current_client()
+  local folder, key = lsp.folder_for_buf(api.nvim_get_current_buf())
+  local group = lsp.groups[key]
+  return group and lsp.client_by_id(group.client_id), folder, key
+end
+
+--- :Claude's completion: claude's slash commands (`/compact`, `/review`, the project's and
+--- your own) for the first word when it starts with "/".
+function M.complete_prompt(arglead, cmdline)
+  local args = cmdline:gsub('^%s*[%d,.$\'<>%%]*%s*Claude!?%s*', '', 1)
+  if not arglead:match('^/') or args ~= arglead then
+    return {}
+  end
+  local client, folder = current_client()
+  local list = M.commands_cache[folder]
+  if not list then
+    M.prefetch_commands(client, folder) -- ready at the next <Tab>
+    return {}
+  end
+  local out = {}
+  for _, c in ipairs(list.commands or {}) do
+    local name = '/' .. c.name
+    if name:sub(1, #arglead) == arglead then
+      table.insert(out, name)
+    end
+  end
+  return out
+end
+
+--- Model names for :ClaudeModel's completion.
+function M.complete_model(arglead)
+  local _, folder = current_client()
+  local list = M.commands_cache[folder]
+  local out = {}
+  for _, m in ipairs(list and list.models or {}) do
+    if m.value:sub(1, #arglead) == arglead then
+      table.insert(out, m.value)
+    end
+  end
+  return out
+end
+
+-- Steering a running task ----------------------------------------------------------------
+
+--- The task a steering command acts on: by id, else the last one running.
+local function target(id)
+  id = vim.trim(id or '')
+  local task = id ~= '' and tasks.get(id) or tasks.last_running()
+  if not task then
+    err(id ~= '' and ('no task ' .. id) or 'no Claude task is running')
+    return nil
+  end
+  if tasks.is_terminal(task.status) then
+    err(string.format('“%s” already ended (%s): :ClaudeFollowUp continues it', tasks.label(task), task.status))
+    return nil
+  end
+  local client = lsp.client_by_id(task.client_id)
+  if not client then
+    err('the bridge that runs “' .. tasks.label(task) .. '” is not running')
+    return nil
+  end
+  return task, client
+end
+
+--- Runs a command on a task's bridge; `ok(result)` gets the reply.
+local function steer(task, client, command, arg, ok)
+  lsp.execute(client, command, arg, function(e, res)
+    if e then
+      err(command .. ': ' .. tostring(e.message or e))
+    elseif ok then
+      ok(res)
+    end
+  end)
+  return task
+end
+
+--- :ClaudeSend: sends a message into the last running task (opts.task: that one), with the
+--- selected lines (opts.line1/line2) as context. claude reads it at its next step.
+function M.send(opts)
+  local prompt = vim.trim(opts.prompt or '')
+  if prompt == '' then
+    err('usage: :ClaudeSend {message}  (into the running task)')
+    return nil
+  end
+  local task, client = target(opts.task)
+  if not task then
+    return nil
+  end
+  local text, images = M.prompt_images(prompt)
+  local arg = { taskId = task.id, prompt = text, images = images }
+  if opts.line1 then
+    local bufnr = api.nvim_get_current_buf()
+    local ctx, e = require('claude_bridge.commands').context(bufnr, task.folder, opts.line1, opts.line2)
+    if not ctx then
+      err(e)
+      return nil
+    end
+    ctx.diagnostics = M.diagnostics(bufnr, opts.line1, opts.line2 or opts.line1)
+    arg.context = { ctx }
+  end
+  return steer(task, client, protocol.commands.send, arg, function()
+    require('claude_bridge.transcript').note(task, '» (sent) ' .. text)
+  end)
+end
+
+--- :ClaudeInterrupt: stops the running turn of a task (default: the last one running) and
+--- keeps its conversation for :ClaudeFollowUp.
+function M.interrupt(id)
+  local task, client = target(id)
+  if not task then
+    return nil
+  end
+  return steer(task, client, protocol.commands.interrupt, { taskId = task.id }, function(res)
+    ---@cast res claude_bridge.InterruptResult|nil
+    if type(res) == 'table' and res.interrupted == false then
+      info('“' .. tasks.label(task) .. '” had no turn running to interrupt')
+    end
+  end)
+end
+
+--- :ClaudeMode {mode}: the permission mode of the last running task (claude's next tool
+--- call follows it).
+function M.set_mode(mode, id)
+  mode = vim.trim(mode or '')
+  if not vim.tbl_contains(protocol.permission_modes, mode) then
+    err('usage: :ClaudeMode {' .. table.concat(protocol.permission_modes, '|') .. '}')
+    return nil
+  end
+  local task, client = target(id)
+  if not task then
+    return nil
+  end
+  return steer(task, client, protocol.commands.set_permission_mode, { taskId = task.id, mode = mode }, function(res)
+    ---@cast res claude_bridge.SetPermissionModeResult|nil
+    info('“' .. tasks.label(task) .. '” now runs in ' .. tostring(res and res.permissionMode or mode) .. ' mode')
+  end)
+end
+
+--- :ClaudeModel {model}: the model of the last running task, from claude's next turn.
+function M.set_model(model, id)
+  model = vim.trim(model or '')
+  if model == '' then
+    err('usage: :ClaudeModel {model}  (e.g. sonnet, opus)')
+    return nil
+  end
+  local task, client = target(id)
+  if not task then
+    return nil
+  end
+  return steer(task, client, protocol.commands.set_model, { taskId = task.id, model = model }, function(res)
+    ---@cast res claude_bridge.SetModelResult|nil
+    info(string.format('“%s” uses %s from its next turn', tasks.label(task), tostring(res and res.model or model)))
+  end)
+end
+
+-- Past conversations -----------------------------------------------------------------------
+
+--- A session as :ClaudeSessions lists it: `Greeting work · 3 turns · 2 h ago`.
+---@param s claude_bridge.SessionInfo
+function M.format_session(s)
+  local title = (s.title or '') ~= '' and s.title or s.firstPrompt or s.sessionId
+  title = tostring(title):match('^%s*([^\n]*)') or ''
+  if vim.fn.strchars(title) > 60 then
+    title = vim.fn.strcharpart(title, 0, 59) .. '…'
+  end
+  local commands = require('claude_bridge.commands')
+  local when = commands.age(commands.parse_utc(s.lastActivity))
+  return string.format('%s · %d turn%s · %s', title, s.turns or 0, s.turns == 1 and '' or 's', when)
+end
+
+--- Opens a past conversation's transcript (claude.transcript) as a log.
+---@param s claude_bridge.SessionInfo
+function M.open_transcript(client, s)
+  local arg = { sessionId = s.sessionId, workspaceFolder = s.workspaceFolder }
+  lsp.execute(client, protocol.commands.transcript, arg, function(e, res)
+    ---@cast res claude_bridge.TranscriptResult|nil
+    if e or type(res) ~= 'table' then
+      err('claude.transcript: ' .. tostring(e and e.message or 'no reply'))
+      return
+    end
+    local transcript = require('claude_bridge.transcript')
+    local id = 'session-' .. s.sessionId
+    local task = tasks.get(id)
+    if not task then
+      task = tasks.add({
+        id = id,
+        kind = 'session',
+        prompt = res.title,
+        folder = vim.uri_to_fname(s.workspaceFolder),
+        session_id = s.sessionId,
+        client_id = client.id,
+        status = 'completed',
+        started_at = os.time(),
+      })
+      transcript.begin(task)
+      transcript.note(task, 'A past conversation, as claude keeps it (' .. M.format_session(s) .. ')')
+      for _, ev in ipairs(res.events or {}) do
+        transcript.event(task, ev)
+      end
+    end
+    transcript.open(task, require('claude_bridge.config').options.log_window)
+  end)
+end
+
+--- :ClaudeSessions: the past conversations of the current workspace (claude's own, those
+--- started in a terminal too), newest first; pick one, then follow it up or read it.
+function M.sessions(done)
+  local folder, key, folders = lsp.folder_for_buf(api.nvim_get_current_buf())
+  lsp.when_ready(key, folders, function(client, e)
+    if not client then
+      err(e)
+      return
+    end
+    local arg = { workspaceFolder = vim.uri_from_fname(folder) }
+    lsp.execute(client, protocol.commands.sessions, arg, function(rpc_err, res)
+      ---@cast res claude_bridge.SessionsResult|nil
+      if rpc_err or type(res) ~= 'table' then
+        err('claude.sessions: ' .. tostring(rpc_err and rpc_err.message or 'no reply'))
+        return
+      end
+      local list = res.sessions or {}
+      if done then
+        done(list)
+      end
+      if #list == 0 then
+        info('no past conversations in ' .. folder)
+        return
+      end
+      local opts = { prompt = 'Claude conversations', kind = 'claude_bridge_sessions', format_item = M.format_session }
+      vim.ui.select(list, opts, function(s)
+        if not s then
+          return
+        end
+        vim.schedule(function()
+          M.session_menu(client, s)
+        end)
+      end)
+    end)
+  end)
+end
+
+--- What to do with a past conversation: follow it up, or open its transcript.
+function M.session_menu(client, s)
+  local actions = {
+    { label = 'Follow up…', run = function()
+      vim.ui.input({ prompt = 'Follow up “' .. M.format_session(s) .. '”: ' }, function(prompt)
+        if prompt and prompt:match('%S') then
+          require('claude_bridge.commands').follow_up({ prompt = prompt, session = s })
+        end
+      end)
+    end },
+    { label = 'Open transcript', run = function()
+      M.open_transcript(client, s)
+    end },
+  }
+  vim.ui.select(actions, {
+    prompt = M.format_session(s) .. ':',
+    kind = 'claude_bridge_session_action',
+    format_item = function(a)
+      return a.label
+    end,
+  }, function(a)
+    if a then
+      a.run()
+    end
+  end)
+end
+
+-- :ClaudeTasks actions for a running task ---------------------------------------------------
+
+function M.register_task_actions()
+  local commands = require('claude_bridge.commands')
+  local running = function(t)
+    return not tasks.is_terminal(t.status) and t.client_id ~= nil
+  end
+  commands.register_task_action({
+    id = 'send',
+    label = 'Send a message…',
+    when = running,
+    run = function(t)
+      vim.ui.input({ prompt = 'Message to “' .. tasks.label(t, 40) .. '”: ' }, function(text)
+        if text and text:match('%S') then
+          M.send({ prompt = text, task = t.id })
+        end
+      end)
+    end,
+  }, 'cancel')
+  commands.register_task_action({
+    id = 'interrupt',
+    label = 'Interrupt (keep the conversation)',
+    when = running,
+    run = function(t)
+      M.interrupt(t.id)
+    end,
+  }, 'cancel')
+  commands.register_task_action({
+    id = 'mode',
+    label = 'Change its permission mode…',
+    when = running,
+    run = function(t)
+      local opts = { prompt = 'Permission mode for “' .. tasks.label(t, 40) .. '”:' }
+      vim.ui.select(protocol.permission_modes, opts, function(mode)
+        if mode then
+          M.set_mode(mode, t.id)
+        end
+      end)
+    end,
+  }, 'cancel')
+end
+
+return M

@@ -1,0 +1,144 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+
+	"github.com/claude-bridge/claude-bridge/runner/stream"
+)
+
+// claude's control requests to the bridge. With --permission-prompt-tool
+// stdio, claude 2.1.332 asks before each tool call it does not allow by
+// itself: {"type":"control_request","request_id":ID,"request":{"subtype":
+// "can_use_tool","tool_name","input","tool_use_id","description"?,
+// "permission_suggestions"?,"requires_user_interaction"?}}, and answers
+// are {"behavior":"allow","updatedInput":{...},"updatedPermissions"?:[...]}
+// or {"behavior":"deny","message":"why"}. When it stops waiting (an
+// interrupt) it sends {"type":"control_cancel_request","request_id":ID};
+// an answer after that is ignored (measured).
+//
+// A call is answered in one of two ways: a tool with an interaction of its
+// own (the interactive table: a question, a plan) by that interaction, any
+// other by the permission decision (permission.go).
+
+// toolCall is one can_use_tool request: a tool call claude asks about
+// before it runs it.
+type toolCall struct {
+	ToolUseID   string
+	ToolName    string
+	Input       json.RawMessage
+	Description string
+}
+
+// toolAnswer is what claude is told about a call.
+type toolAnswer struct {
+	Allow bool
+	// Input is the input the tool runs with (allow); nil: the call's own.
+	Input json.RawMessage
+	// Mode, when set on an allow, switches claude's permission mode for the
+	// rest of the session (updatedPermissions setMode, as the SDKs send it
+	// when a plan is approved).
+	Mode string
+	// Message is what the model is told (deny).
+	Message string
+}
+
+// response is the control_response body for the answer.
+func (a toolAnswer) response(call toolCall) map[string]any {
+	if !a.Allow {
+		return map[string]any{"behavior": "deny", "message": a.Message}
+	}
+	input := a.Input
+	if len(input) == 0 {
+		input = call.Input
+	}
+	if len(input) == 0 {
+		input = json.RawMessage("{}")
+	}
+	r := map[string]any{"behavior": "allow", "updatedInput": input}
+	if a.Mode != "" {
+		r["updatedPermissions"] = []map[string]any{{"type": "setMode", "mode": a.Mode, "destination": "session"}}
+	}
+	return r
+}
+
+// toolHandler answers a call of one tool in place of the permission
+// decision. ctx ends when the task is cancelled or claude withdraws the
+// call.
+type toolHandler func(t *Task, ctx context.Context, call toolCall) toolAnswer
+
+// interactive are the tools whose can_use_tool is not a permission
+// question but the tool's own exchange with the user (claude marks them
+// requires_user_interaction): answering AskUserQuestion means answering its
+// questions (question.go), ExitPlanMode approving the plan or not
+// (plan.go). A tool that should get a review of its own instead of a yes
+// or no (the per-hunk review of an edit) is answered the same way: one
+// entry here. Read only.
+var interactive = map[string]toolHandler{}
+
+// handleControl answers a control request from claude. It runs on its own
+// goroutine (session.dispatch starts it) because an answer may wait for a
+// person; it ends once claude has its answer, or the call was withdrawn.
+func (t *Task) handleControl(s *session, l *stream.Line) {
+	req := l.Request
+	if req.Subtype != "can_use_tool" {
+		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
+		return
+	}
+	ctx, done := t.trackControl(l.RequestID)
+	defer done()
+	call := toolCall{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description}
+	var ans toolAnswer
+	if h := interactive[call.ToolName]; h != nil {
+		ans = h(t, ctx, call)
+	} else {
+		ans = t.permission(ctx, call)
+	}
+	if withdrawn(ctx) {
+		return // claude stopped waiting: it would ignore the answer
+	}
+	s.respond(l.RequestID, ans.response(call), "")
+}
+
+// withdrawnKey marks the context of a call claude withdrew.
+type withdrawnKey struct{}
+
+// trackControl gives a control request a context that ends with the task
+// or when claude withdraws the request (cancelControl); done forgets it.
+func (t *Task) trackControl(requestID string) (ctx context.Context, done func()) {
+	withdrawn := new(atomic.Bool)
+	ctx, cancel := context.WithCancel(context.WithValue(t.ctx, withdrawnKey{}, withdrawn))
+	t.mu.Lock()
+	if t.controls == nil {
+		t.controls = map[string]func(){}
+	}
+	t.controls[requestID] = func() {
+		withdrawn.Store(true)
+		cancel()
+	}
+	t.mu.Unlock()
+	return ctx, func() {
+		t.mu.Lock()
+		delete(t.controls, requestID)
+		t.mu.Unlock()
+		cancel()
+	}
+}
+
+// cancelControl handles claude's control_cancel_request: the question
+// asked for that request is withdrawn from the user.
+func (t *Task) cancelControl(requestID string) {
+	t.mu.Lock()
+	cancel := t.controls[requestID]
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// withdrawn reports whether claude withdrew the call ctx belongs to.
+func withdrawn(ctx context.Context) bool {
+	w, _ := ctx.Value(withdrawnKey{}).(*atomic.Bool)
+	return w != nil && w.Load()
+}
