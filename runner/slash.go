@@ -161,7 +161,7 @@ func (m *Manager) commandsOfNewClaude(ctx context.Context, workspace string, opt
 	cfg := m.cfg()
 	opts.ResumeSession = ""
 	// A task that never runs lends its launcher (argv, environment, auth).
-	probe := &Task{ID: "commands", Spec: Spec{Workspace: workspace, Options: opts}, mgr: m, log: cfg.Log.With(zap.String("for", "commands")), ctx: ctx}
+	probe := &Task{ID: "commands", Spec: Spec{Workspace: workspace, Options: opts}, mgr: m, log: cfg.Log.With(zap.String("for", "commands")), ctx: ctx, obs: probeObserver{}}
 	s, reused, err := m.pool.acquire(ctx, want{workspace: workspace, opts: opts}, probe.launcher(cfg))
 	if err != nil {
 		return CommandList{}, fmt.Errorf("could not start claude to list its commands: %w", err)
@@ -247,4 +247,13 @@ func parseCommands(raw json.RawMessage) (CommandList, error) {
 		out.Models = append(out.Models, Model{Value: mo.Value, DisplayName: mo.DisplayName, Description: mo.Description})
 	}
 	return out, nil
+}
+
+// probeObserver is the observer of a task that only lends its launcher:
+// what the launch says ("Starting claude") goes nowhere, and it never asks.
+type probeObserver struct{}
+
+func (probeObserver) Event(*Task, Event) {}
+func (probeObserver) AskPermission(context.Context, *Task, PermissionRequest) (Decision, string) {
+	return Deny, "no task asked"
 }

@@ -288,7 +288,11 @@ read line
 // demand. The task, whose result was held until claude took the message,
 // ends, and a status event tells the user the message was not taken.
 func TestSentMessageRefused(t *testing.T) {
-	script := fakeClaude(t, `read line; read line
+	// Like claude 2.1.332, it reports the prompt's uuid "started" (the
+	// bridge's turn begins there), then the sent message's lifecycle.
+	script := fakeClaude(t, `read line; read prompt
+puuid=$(printf '%s' "$prompt" | sed -n 's/.*"uuid":"\([^"]*\)".*/\1/p')
+echo '{"type":"command_lifecycle","command_uuid":"'"$puuid"'","state":"started","uuid":"l0","session_id":"fake-session"}'
 echo '`+initLine+`'
 echo '{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"working on it"}]}}'
 read sent
