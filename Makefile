@@ -48,8 +48,10 @@ lint-editors: luacheck
 luacheck:
 	@command -v luacheck >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq lua-check; }
 
+# -timeout: a package's tests take 1-3 min on a quiet machine; Go's default
+# 10 min per package is too close on a busy one (seen: 9.8 min at load 18).
 test-go: build tools
-	$(GO) test -race -count=1 ./... ./testdata/fakeapi/...
+	$(GO) test -race -count=1 -timeout 20m ./... ./testdata/fakeapi/...
 
 # Fuzz targets, as package:FuzzName (their seed corpora run in test-go too).
 # test-fuzz fuzzes each for FUZZTIME; `make fuzz` for FUZZ_LONG.
