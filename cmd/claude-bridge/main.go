@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -93,8 +94,17 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// transport, and the client's process id comes in initialize anyway.
 	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport)")
 	fs.String("clientProcessId", "", "accepted and ignored")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the whole session to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "claude-bridge:", err)
+			return 2
+		}
+		defer stopProfile()
 	}
 	log, level, err := newLogger(g.logFile, g.logLevel)
 	if err != nil {
@@ -127,6 +137,24 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+// startCPUProfile profiles the process into path until the returned
+// function is called (for `make bench`'s profile of the real end-to-end
+// run: testdata/bench -profile DIR).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
 
 // guard makes the scope every claude of this bridge is tagged with, and
 // starts its watchdog: should the bridge be killed outright (SIGKILL), the
