@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -197,6 +198,13 @@ func (t *tailBuffer) Write(b []byte) (int, error) {
 		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.n:]...)
 	}
 	return len(b), nil
+}
+
+// contains reports whether what is kept holds sub.
+func (t *tailBuffer) contains(sub string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return bytes.Contains(t.buf, []byte(sub))
 }
 
 // lastLines returns up to n non-empty trailing lines.

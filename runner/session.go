@@ -35,16 +35,23 @@ type session struct {
 	log       *zap.Logger
 	workspace string
 	maxLine   int
+	// launchArgs are the auth manager's additions to claude's command line
+	// (set once, before the session is shared).
+	launchArgs []string
 
 	mu        sync.Mutex // guards the fields below
 	opts      Options    // what claude runs with now; a turn that needs others needs a new process
 	id        string     // claude's session id, from the init line
 	turn      *Task      // the task whose turn is in flight; nil when idle
 	costSoFar float64
-	sawOutput bool
+	lines     int // stream lines read so far
 	pending   map[string]chan *stream.ControlResponse
 	reqSeq    int
 
+	initID   string                  // the id of the initialize request the session opens with (set before the read loop starts)
+	initResp *stream.ControlResponse // claude's answer to it, once in
+
+	initDone chan struct{} // closed when claude has answered initialize
 	readDone chan struct{} // closed when the read loop has ended
 	gone     chan struct{} // closed when nothing of the process is left
 	onGone   func(*session)
@@ -64,6 +71,8 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 		maxLine:   maxLine,
 		opts:      opts,
 		pending:   map[string]chan *stream.ControlResponse{},
+		initID:    "bridge-init",
+		initDone:  make(chan struct{}),
 		readDone:  make(chan struct{}),
 		gone:      make(chan struct{}),
 		onGone:    onGone,
@@ -72,8 +81,9 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 	go s.readLoop()
 	go s.watch()
 	// The SDKs open with initialize; the answer (claude's command list) is
-	// not needed, but sending it keeps claude in the mode the SDKs test.
-	_ = s.sendControl(map[string]any{"subtype": "initialize"}, nil)
+	// not needed for a task, but sending it keeps claude in the mode the
+	// SDKs test, and tells when a warm claude is ready (warm.go).
+	_ = s.sendControlID("bridge-init", map[string]any{"subtype": "initialize"}, nil)
 	return s, nil
 }
 
@@ -182,10 +192,16 @@ func (s *session) sendControl(req map[string]any, reply chan *stream.ControlResp
 	s.mu.Lock()
 	s.reqSeq++
 	id := fmt.Sprintf("bridge-%d", s.reqSeq)
-	if reply != nil {
-		s.pending[id] = reply
-	}
 	s.mu.Unlock()
+	return s.sendControlID(id, req, reply)
+}
+
+func (s *session) sendControlID(id string, req map[string]any, reply chan *stream.ControlResponse) error {
+	if reply != nil {
+		s.mu.Lock()
+		s.pending[id] = reply
+		s.mu.Unlock()
+	}
 	b, _ := json.Marshal(map[string]any{"type": "control_request", "request_id": id, "request": req})
 	if err := s.proc.write(b); err != nil {
 		s.mu.Lock()
@@ -194,6 +210,21 @@ func (s *session) sendControl(req map[string]any, reply chan *stream.ControlResp
 		return err
 	}
 	return nil
+}
+
+// initialized returns claude's answer to initialize once it is in; nil
+// when claude exited first or ctx ended.
+func (s *session) initialized(ctx context.Context) *stream.ControlResponse {
+	select {
+	case <-s.initDone:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.initResp
+	case <-s.gone:
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
 }
 
 // control sends a control request (interrupt, set_permission_mode,
@@ -258,7 +289,7 @@ func (s *session) readLoop() {
 			return
 		}
 		s.mu.Lock()
-		s.sawOutput = true
+		s.lines++
 		s.mu.Unlock()
 		line, err := stream.Decode(raw)
 		if err != nil {
@@ -287,6 +318,10 @@ func (s *session) dispatch(l *stream.Line) {
 		s.mu.Lock()
 		ch := s.pending[l.Response.RequestID]
 		delete(s.pending, l.Response.RequestID)
+		if l.Response.RequestID == s.initID && s.initResp == nil {
+			s.initResp = l.Response
+			close(s.initDone)
+		}
 		s.mu.Unlock()
 		if ch != nil {
 			ch <- l.Response
@@ -315,11 +350,11 @@ func (s *session) dispatch(l *stream.Line) {
 	}
 }
 
-// saw reports whether claude has printed anything.
-func (s *session) saw() bool {
+// linesRead is the number of stream lines claude has printed so far.
+func (s *session) linesRead() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sawOutput
+	return s.lines
 }
 
 // sessionID is claude's id for the conversation ("" before init).

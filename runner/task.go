@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -55,8 +56,11 @@ type Task struct {
 	edited          []string
 	editedSet       map[string]bool
 
-	results chan *stream.Line // the turn's result line, from the read loop
-	wake    chan struct{}     // tells the turn loop that failReason was set
+	wrote bool // a tool that may write ran (warm.go: the folder's warm claude is stale then)
+
+	results   chan *stream.Line // the turn's result line, from the read loop
+	wake      chan struct{}     // tells the turn loop that failReason was set
+	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
 
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
@@ -206,6 +210,7 @@ func (t *Task) noteEdited(path string) {
 // handleLine turns one stream line into events. Called on the session's
 // read loop, in order.
 func (t *Task) handleLine(s *session, l *stream.Line) {
+	t.turnLines.Add(1)
 	if l.Type != "stream_event" {
 		t.flushText()
 	}
@@ -387,6 +392,11 @@ func (t *Task) handleAssistant(l *stream.Line) {
 			continue
 		}
 		tu := ToolUse{ID: b.ID, Name: b.Name, Input: b.Input, Summary: Summarize(b.Name, b.Input, t.Spec.Workspace)}
+		if !readOnlyTools[b.Name] {
+			t.mu.Lock()
+			t.wrote = true
+			t.mu.Unlock()
+		}
 		if t.tools == nil {
 			t.tools = map[string]ToolUse{}
 		}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -39,7 +40,7 @@ func (t *Task) attempts(start time.Time) Outcome {
 		if auth != nil {
 			fp = auth.Fingerprint()
 		}
-		out := t.turn(start)
+		out := t.turn(start, fp)
 		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || auth == nil || !auth.Rotated(t.ctx, fp) {
 			return out
 		}
@@ -83,33 +84,83 @@ type turnFacts struct {
 // turn runs one attempt: get a claude process, send the prompt, wait for
 // the result, the process's end, a cancel or an abort. Whatever happens,
 // the process ends parked (a result came and nothing is wrong) or gone.
-func (t *Task) turn(start time.Time) Outcome {
+// fp is the auth manager's key fingerprint as the attempt began.
+//
+// A warm claude (warm.go) is checked before use and, should it fail before
+// the turn's first stream line (it died while it waited, or the prompt
+// could not be written), the turn starts a claude of its own instead: a
+// task never fails because of a warm claude.
+func (t *Task) turn(start time.Time, fp string) Outcome {
 	cfg := t.mgr.cfg()
 	if t.ctx.Err() != nil {
 		return t.verdict(turnFacts{}, start)
 	}
 	t.setState(StateStarting)
 	t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
-	s, reused, err := t.mgr.pool.acquire(t.ctx, want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}, t.launcher(cfg))
-	if err != nil {
-		return t.verdict(turnFacts{startFail: err.Error()}, start)
+	t.mgr.warm.used(t.Spec.Workspace)
+	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}
+	for {
+		s, how, wp, err := t.mgr.pool.acquire(t.ctx, w, t.launcher(cfg))
+		if err != nil {
+			return t.verdict(turnFacts{startFail: err.Error()}, start)
+		}
+		switch how {
+		case acquiredIdle:
+			t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
+		case acquiredWarm:
+			if why := t.mgr.warm.check(t.ctx, wp, s, cfg, fp); why != "" {
+				t.log.Debug("not using the warm claude", zap.String("why", why))
+				t.mgr.pool.discard(s)
+				w.noWarm = true
+				continue
+			}
+			t.mgr.warm.healthy(wp.folder)
+			t.log.Debug("using the warm claude", zap.Int("pid", s.proc.pid()), zap.Duration("age", time.Since(wp.started)))
+		}
+		out, again := t.turnOn(s, how, cfg, start)
+		if !again {
+			return out
+		}
+		t.log.Info("the warm claude failed before the turn began; starting claude for the task")
+		w.noWarm = true
 	}
-	if reused {
-		t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
-	}
+}
+
+// turnOn runs the turn on s. again is true when s was a warm claude that
+// failed before the turn's first stream line, and is gone: the turn is to
+// be run on a claude of its own.
+func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (out Outcome, again bool) {
 	t.mu.Lock()
 	t.sess = s
 	t.startedAt = time.Now()
 	t.mu.Unlock()
-	f := turnFacts{sess: s}
-	if err := s.begin(t, t.Spec.Prompt); err != nil {
-		t.abort("could not send the prompt to claude: "+err.Error(), false)
-	} else {
-		t.setState(StateRunning)
+	t.turnLines.Store(0)
+	// The silence check counts claude's lines from here; a parked process
+	// taking a follow-up is not checked (it has printed before).
+	mark := s.linesRead()
+	if how == acquiredIdle {
+		mark = -1
 	}
-	f.result, f.exited = t.await(s, cfg)
+	f := turnFacts{sess: s}
+	sendErr := s.begin(t, t.Spec.Prompt)
+	if sendErr == nil {
+		t.setState(StateRunning)
+	} else if how != acquiredWarm {
+		t.abort("could not send the prompt to claude: "+sendErr.Error(), false)
+	}
+	if sendErr == nil || how != acquiredWarm {
+		f.result, f.exited = t.await(s, cfg, mark)
+	}
 	s.end(t)
-	out := t.verdict(f, start)
+	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
+		t.mu.Lock()
+		t.sess = nil
+		t.mu.Unlock()
+		t.mgr.pool.discard(s)
+		<-s.gone
+		return Outcome{}, true
+	}
+	out = t.verdict(f, start)
 	t.mu.Lock()
 	t.sess = nil
 	t.mu.Unlock()
@@ -118,19 +169,21 @@ func (t *Task) turn(start time.Time) Outcome {
 		// what the turn left running outside claude's own tree.
 		s.proc.killLeftovers()
 		t.mgr.pool.release(s, true)
-		return out
+		return out, false
 	}
 	t.mgr.pool.release(s, false)
 	s.proc.stop(cfg.StopGrace)
 	<-s.gone
-	return out
+	return out, false
 }
 
 // await waits for the turn's end: its result, claude's exit, a cancel
 // (interrupt, then the stop sequence) or an abort (the stop sequence).
 // claude's output ending is no end by itself: a claude that closes stdout
 // and keeps running is stopped after StopGrace.
-func (t *Task) await(s *session, cfg Config) (result *stream.Line, exited bool) {
+// The silence check: a claude that printed no line past mark (its count of
+// lines as the turn began; -1: no check) within StartTimeout is stopped.
+func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exited bool) {
 	silence := time.NewTimer(cfg.StartTimeout)
 	defer silence.Stop()
 	readDone := s.readDone
@@ -167,7 +220,7 @@ func (t *Task) await(s *session, cfg Config) (result *stream.Line, exited bool) 
 				stop(true)
 			}
 		case <-silence.C:
-			if !s.saw() {
+			if mark >= 0 && s.linesRead() <= mark {
 				t.abort(fmt.Sprintf("claude printed nothing for %s after it started; stopped it", cfg.StartTimeout), false)
 			}
 		case <-readDone:
@@ -267,6 +320,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	t.state = out.Status
 	t.endedAt = time.Now()
 	t.outcome = &out
+	wrote := t.wrote
 	t.mu.Unlock()
 	t.mgr.forgetOld()
 	if a := t.mgr.cfg().Auth; a != nil {
@@ -274,6 +328,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
+	t.mgr.warm.taskEnded(t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
 	t.cancel()
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
@@ -284,51 +339,59 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 // launcher returns how the pool starts a new claude for this task.
 func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error) {
 	return func(onGone func(*session)) (*session, error) {
-		path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
-		if err != nil {
-			return nil, err
-		}
-		env := cfg.Env
-		if env == nil {
-			env = os.Environ()
-		}
-		env = append([]string(nil), env...)
-		var extra []string
-		if cfg.Auth != nil {
-			l, err := t.authLaunch(cfg.Auth)
-			if err != nil {
-				return nil, err
-			}
-			extra = l.Args
-			if l.Env != nil {
-				env = l.Env(env)
-			}
-		}
-		args := BuildArgs(t.Spec.Options, extra)
-		s, err := startSession(path, args, t.Spec.Workspace, env, t.Spec.Options, t.mgr.scope.NewTag(), cfg.MaxLine, t.log, onGone)
-		if err != nil {
-			return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
-		}
-		return s, nil
+		return t.mgr.startClaude(t.ctx, cfg, t.Spec.Options, t.Spec.Workspace, t.log, onGone)
 	}
 }
 
+// startClaude starts a claude with opts in workspace, tagged in the
+// Manager's scope, with the auth manager's additions (it may wait for a
+// key helper run; ctx ends the wait). onGone runs once the process is gone.
+func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, workspace string, log *zap.Logger, onGone func(*session)) (*session, error) {
+	path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
+	if err != nil {
+		return nil, err
+	}
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append([]string(nil), env...)
+	var extra []string
+	if cfg.Auth != nil {
+		l, err := authLaunch(ctx, cfg.Auth)
+		if err != nil {
+			return nil, err
+		}
+		extra = l.Args
+		if l.Env != nil {
+			env = l.Env(env)
+		}
+	}
+	args := BuildArgs(opts, extra)
+	s, err := startSession(path, args, workspace, env, opts, m.scope.NewTag(), cfg.MaxLine, log, onGone)
+	if err != nil {
+		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
+	}
+	s.launchArgs = extra
+	return s, nil
+}
+
 // authLaunch asks the auth manager for claude's command additions; it may
-// wait for a key helper run, so a cancel does not wait for it.
-func (t *Task) authLaunch(a Auth) (Launch, error) {
+// wait for a key helper run, so a cancel (ctx) does not wait for it.
+func authLaunch(ctx context.Context, a Auth) (Launch, error) {
 	type res struct {
 		l   Launch
 		err error
 	}
 	ch := make(chan res, 1)
-	go func() { l, err := a.Launch(); ch <- res{l, err} }()
+	go func() { l, err := a.Launch(); ch <- res{l, err} }() // ends when the auth manager answers
 	select {
 	case r := <-ch:
 		if r.err != nil {
 			return Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
 		}
 		return r.l, nil
-	case <-t.ctx.Done():
-		return Launch{}, t.ctx.Err()
+	case <-ctx.Done():
+		return Launch{}, ctx.Err()
 	}
 }
