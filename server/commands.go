@@ -77,7 +77,8 @@ type ProcessCounts struct {
 	Live    int `json:"live"`    // every claude process not yet gone
 	Running int `json:"running"` // running a task
 	Idle    int `json:"idle"`    // kept after a task for a follow-up
-	MaxIdle int `json:"maxIdle"` // the idle budget (maxIdleProcesses)
+	Warm    int `json:"warm"`    // started ahead of need and ready for a task (prewarm)
+	MaxIdle int `json:"maxIdle"` // the idle budget (maxIdleProcesses): idle and warm ones together
 	Slots   int `json:"slots"`   // live processes at most (maxConcurrentTasks)
 }
 
@@ -130,7 +131,7 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 			return s.listTasks(), nil // the reply old clients know
 		}
 		st := s.mgr.Stats()
-		return TasksReply{Tasks: s.listTasks(), Processes: ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
+		return TasksReply{Tasks: s.listTasks(), Processes: ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
 	case "claude.authStatus":
 		s.mu.Lock()
 		a := s.auth

@@ -19,6 +19,7 @@ type Config struct {
 	MaxConcurrentTasks  *int            `json:"maxConcurrentTasks,omitempty"`
 	FollowUpIdleSeconds *int            `json:"followUpIdleSeconds,omitempty"`
 	MaxIdleProcesses    *int            `json:"maxIdleProcesses,omitempty"`
+	Prewarm             *bool           `json:"prewarm,omitempty"`
 	LogLevel            *string         `json:"logLevel,omitempty"`
 	Auth                json.RawMessage `json:"auth,omitempty"`
 }
@@ -33,13 +34,14 @@ type Settings struct {
 	MaxConcurrentTasks  int
 	FollowUpIdleSeconds int
 	MaxIdleProcesses    int // -1: as many as MaxConcurrentTasks
+	Prewarm             bool
 	LogLevel            string
 	Auth                json.RawMessage // passed to the auth manager as it is
 }
 
 // DefaultSettings are the documented defaults.
 func DefaultSettings() Settings {
-	return Settings{PermissionMode: "acceptEdits", MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, LogLevel: "info"}
+	return Settings{PermissionMode: "acceptEdits", MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, Prewarm: true, LogLevel: "info"}
 }
 
 // Merge applies the fields c sets onto s, after checking them.
@@ -76,6 +78,9 @@ func (s Settings) Merge(c Config) (Settings, error) {
 			return s, fmt.Errorf("maxIdleProcesses must be 0 or more, not %d", *c.MaxIdleProcesses)
 		}
 		s.MaxIdleProcesses = *c.MaxIdleProcesses
+	}
+	if c.Prewarm != nil {
+		s.Prewarm = *c.Prewarm
 	}
 	if c.FollowUpIdleSeconds != nil {
 		s.FollowUpIdleSeconds = *c.FollowUpIdleSeconds

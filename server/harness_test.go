@@ -21,8 +21,12 @@ const testKey = "sk-server-test-key"
 
 // keyAuth hands claude a fixed key through an apiKeyHelper script. The
 // real auth manager is tested in runner/auth and end to end through the
-// binary in cmd/claude-bridge.
-type keyAuth struct{ helper string }
+// binary in cmd/claude-bridge. fp, if set, is its Fingerprint: the real
+// one's is "" while the helper yields no key.
+type keyAuth struct {
+	helper string
+	fp     func() string
+}
 
 func (k keyAuth) Launch() (runner.Launch, error) {
 	b, _ := json.Marshal(map[string]string{"apiKeyHelper": k.helper})
@@ -31,12 +35,17 @@ func (k keyAuth) Launch() (runner.Launch, error) {
 func (keyAuth) CheckInit(string) string                           { return "" }
 func (keyAuth) On401(context.Context, string) runner.AuthDecision { return runner.AuthDecision{} }
 func (keyAuth) TaskEnded(string)                                  {}
-func (keyAuth) Fingerprint() string                               { return "" }
-func (keyAuth) Rotated(context.Context, string) bool              { return false }
-func (keyAuth) Explain() string                                   { return "" }
-func (keyAuth) Status() any                                       { return map[string]string{"status": "ok", "mode": "test"} }
-func (keyAuth) Reconfigure(json.RawMessage) error                 { return nil }
-func (keyAuth) Close() error                                      { return nil }
+func (k keyAuth) Fingerprint() string {
+	if k.fp != nil {
+		return k.fp()
+	}
+	return ""
+}
+func (keyAuth) Rotated(context.Context, string) bool { return false }
+func (keyAuth) Explain() string                      { return "" }
+func (keyAuth) Status() any                          { return map[string]string{"status": "ok", "mode": "test"} }
+func (keyAuth) Reconfigure(json.RawMessage) error    { return nil }
+func (keyAuth) Close() error                         { return nil }
 
 // bridge is a server under test with an editor client attached.
 type bridge struct {
@@ -50,11 +59,17 @@ type bridge struct {
 }
 
 type bridgeOpts struct {
-	turns      []fakeapi.Turn
-	folders    int
-	init       map[string]any // initializationOptions
-	claudePath string         // "" = the real CLI
-	noProgress bool
+	turns   []fakeapi.Turn
+	folders int
+	// init is initializationOptions. Unless it sets prewarm, the bridge
+	// starts no warm claude: the tests of a task's own process (its
+	// cleanup, its start) count claude processes in the workspace, and
+	// warm_e2e_test.go tests warm claudes.
+	init        map[string]any
+	claudePath  string        // "" = the real CLI
+	helper      string        // the apiKeyHelper; "" = one that prints testKey
+	fingerprint func() string // the auth manager's Fingerprint; nil: ""
+	noProgress  bool
 	// initialize, if set, changes initialize's params (built for folders)
 	// before they are sent.
 	initialize func(params map[string]any, folders []string)
@@ -68,7 +83,10 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	}
 	api := fakeapi.Start(t, fakeapi.Config{Turns: o.turns, Keys: []string{testKey}})
 	home := t.TempDir()
-	helper := fakeapi.WriteKeyHelper(t, t.TempDir(), testKey)
+	helper := o.helper
+	if helper == "" {
+		helper = fakeapi.WriteKeyHelper(t, t.TempDir(), testKey)
+	}
 	if o.folders == 0 {
 		o.folders = 1
 	}
@@ -87,7 +105,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		Version: "test",
 		Runner:  runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
 		NewAuth: func(context.Context, json.RawMessage, server.AuthNotifier) (server.AuthService, error) {
-			return keyAuth{helper: helper}, nil
+			return &keyAuth{helper: helper, fp: o.fingerprint}, nil
 		},
 	})
 	inR, inW := io.Pipe()
@@ -104,7 +122,11 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		"window":    map[string]any{"workDoneProgress": !o.noProgress},
 		"workspace": map[string]any{"applyEdit": true, "workspaceEdit": map[string]any{"documentChanges": true}},
 	}
-	params := map[string]any{"processId": nil, "rootUri": "file://" + folders[0], "workspaceFolders": wf, "capabilities": caps, "initializationOptions": o.init}
+	init := map[string]any{"prewarm": false}
+	for k, v := range o.init {
+		init[k] = v
+	}
+	params := map[string]any{"processId": nil, "rootUri": "file://" + folders[0], "workspaceFolders": wf, "capabilities": caps, "initializationOptions": init}
 	if o.initialize != nil {
 		o.initialize(params, folders)
 	}

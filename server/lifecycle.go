@@ -170,6 +170,8 @@ func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
 	default:
 		c.FollowUpIdle = -1
 	}
+	c.Prewarm = st.Prewarm
+	c.Defaults = runner.Options{Model: st.Model, PermissionMode: st.PermissionMode, AllowedTools: st.AllowedTools, DisallowedTools: st.DisallowedTools}
 	if auth != nil {
 		c.Auth = auth
 	}
@@ -177,6 +179,20 @@ func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
 		c.Log = s.log
 	}
 	return c
+}
+
+// warmFolders tells the runner which folders get a warm claude (the
+// editor's, in its order): after initialized, and whenever they change.
+// The runner starts them in the background, within its budgets, with the
+// options a claude.run gets when it names none (Server.spec); setting
+// prewarm false stops them.
+func (s *Server) warmFolders() {
+	folders := s.folderList()
+	paths := make([]string, len(folders))
+	for i, f := range folders {
+		paths[i] = f.Path
+	}
+	s.mgr.SetFolders(paths)
 }
 
 // didChangeConfiguration applies new settings on the read loop, in order
@@ -236,6 +252,7 @@ func (s *Server) configLoop(ctx context.Context) {
 			if err := auth.Reconfigure(raw); err != nil {
 				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
 			}
+			s.mgr.RecycleWarm() // warm claudes were launched with the old auth settings
 		case <-ctx.Done():
 			return
 		}
@@ -275,5 +292,6 @@ type authNotifier struct{ s *Server }
 func (n authNotifier) ShowMessage(typ protocol.MessageType, msg string) { n.s.ShowMessage(typ, msg) }
 
 func (n authNotifier) AuthChanged(status, source, fingerprint string) {
+	n.s.mgr.RecheckWarm() // a warm claude holds the key it got at its start
 	n.s.notify("claude/authChanged", map[string]any{"status": status, "source": source, "fingerprint": fingerprint})
 }

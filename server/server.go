@@ -418,6 +418,7 @@ func (s *Server) notification(method string, params json.RawMessage) {
 	}
 	switch method {
 	case "initialized":
+		s.warmFolders()
 	case "$/cancelRequest":
 		s.cancelRequest(params)
 	case "window/workDoneProgress/cancel":

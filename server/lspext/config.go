@@ -29,6 +29,12 @@ type Configuration struct {
 	// a follow-up at once; past it the least recently used is stopped; 0
 	// keeps none. Default: maxConcurrentTasks.
 	MaxIdleProcesses *int `json:"maxIdleProcesses,omitempty"`
+	// Prewarm keeps a claude started and initialised ahead of need for the
+	// workspace folders (at most one per folder, two in all, counted
+	// against maxIdleProcesses), so that a task with the configured model,
+	// permission mode and tools starts without waiting for claude; false
+	// starts none. Default: true.
+	Prewarm *bool `json:"prewarm,omitempty"`
 	// LogLevel is the log file's level. Default: info.
 	LogLevel *LogLevel `json:"logLevel,omitempty"`
 	// Auth is how claude gets its API key (see AuthConfiguration). An update

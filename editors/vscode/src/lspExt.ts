@@ -454,6 +454,8 @@ export interface Configuration {
   followUpIdleSeconds?: number;
   /** maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks. */
   maxIdleProcesses?: number;
+  /** prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true. */
+  prewarm?: boolean;
   /** logLevel is the log file's level. Default: info. */
   logLevel?: LogLevel;
   /** auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration. */

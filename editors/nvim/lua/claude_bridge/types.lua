@@ -319,6 +319,7 @@
 ---@field maxConcurrentTasks? integer maxConcurrentTasks is how many tasks run at once, at least 1; more wait in a queue. Default: 4.
 ---@field followUpIdleSeconds? integer followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300.
 ---@field maxIdleProcesses? integer maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks.
+---@field prewarm? boolean prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true.
 ---@field logLevel? claude_bridge.LogLevel logLevel is the log file's level. Default: info.
 ---@field auth? claude_bridge.AuthConfiguration auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration.
 
