@@ -408,12 +408,15 @@ func (b *bench) measureReady() error {
 		var lastText, end time.Time
 		var err error
 		var n0 int
+		// Either side runs with the bridge quiet, its warm claude ready: the
+		// bridge starts the next one after a task, which would otherwise
+		// compete with the ready claude's run for the CPU.
+		ready, kB, werr := p.waitWarm(10 * time.Second)
+		if werr != nil {
+			return werr
+		}
 		if viaBridge {
 			how = "bridge"
-			ready, kB, werr := p.waitWarm(10 * time.Second)
-			if werr != nil {
-				return werr
-			}
 			if !ready {
 				warmNote = "the bridge reported no warm claude: its runs started claude cold"
 			} else if kB > 0 {
@@ -551,7 +554,7 @@ func (b *bench) measureReady() error {
 		b.rows = append(b.rows, row{id: "2w", what: "  (for information) what one warm claude costs: RSS of its process tree",
 			figure: fmt.Sprintf("median %.0f MiB (a ready claude of the bench: %.0f MiB)", mb(medianInt(warmKB)), mb(medianInt(floorKB))), target: "-", na: true})
 	}
-	b.notes = append(b.notes, fmt.Sprintf("2: the ready claude is one the bench started with the bridge's arguments (--permission-mode %s) and initialised (initialize answered) before the timed prompt; the bridge's runs each waited until `claude.tasks {processes: true}` reported a warm claude, then both sides sat idle %s before the prompt. Times run from writing the prompt (the ready claude) or claude.run (the bridge) to the stand-in's arrival time of the first API request (2p), to the result line or the claude.run reply (2c), or from that request to the last text read from claude or received as a `text` claude/event (2a). Figures are medians with min–max; each round runs the two sides back to back, their order alternating; one untimed warm-up run each way first.", readyPermissionMode, settle))
+	b.notes = append(b.notes, fmt.Sprintf("2: the ready claude is one the bench started with the bridge's arguments (--permission-mode %s) and initialised (initialize answered) before the timed prompt; every run (either side) waited until the bridge's `claude.tasks {processes: true}` reported a warm claude (the bridge is quiet then: it starts the next one after a task), then sat idle %s before the prompt. Times run from writing the prompt (the ready claude) or claude.run (the bridge) to the stand-in's arrival time of the first API request (2p), to the result line or the claude.run reply (2c), or from that request to the last text read from claude or received as a `text` claude/event (2a). Figures are medians with min–max; each round runs the two sides back to back, their order alternating; one untimed warm-up run each way first.", readyPermissionMode, settle))
 	b.notes = append(b.notes, fmt.Sprintf("2a: the stand-in streamed the %d-byte answer in %s without pauses (%d text events at the editor); every run's text was checked equal to the script's; 2c: Read, Edit and Bash, the last two asked about and allowed (by the bench, or by the editor through window/showMessageRequest), main.go edited; paired per-round differences (bridge - ready claude): 2a %s, 2c %s.",
 		len(fakeapi.LongText(b.o.words)), chunkWhat(b.o.chunk), textEvents["a"], pairedDiffs(floor.stream, via.stream), pairedDiffs(floor.toolTurn, via.toolTurn)))
 	if warmNote != "" {
