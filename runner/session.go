@@ -291,6 +291,13 @@ func (s *session) readLoop() {
 		s.mu.Lock()
 		s.lines++
 		s.mu.Unlock()
+		if d, ok := stream.ParseDelta(raw); ok {
+			// Most lines of a streamed answer: read without a generic decode.
+			if t := s.current(); t != nil {
+				t.streamDelta(d)
+			}
+			continue
+		}
 		line, err := stream.Decode(raw)
 		if err != nil {
 			// Stray text on stdout (a debug print, a crash banner), or a
@@ -299,12 +306,6 @@ func (s *session) readLoop() {
 			s.log.Warn("skipped a stream line from claude", zap.Error(err))
 		} else {
 			s.dispatch(line)
-		}
-		if rd.Buffered() == 0 {
-			// Caught up with claude: send the text held back meanwhile.
-			if t := s.current(); t != nil {
-				t.flushText()
-			}
 		}
 	}
 }

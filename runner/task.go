@@ -65,23 +65,11 @@ type Task struct {
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
 	// Touched only by the session's read loop.
-	texts    map[string]*textState
+	texts    map[textKey]*textState
 	curMsgID string
 	tools    map[string]ToolUse
-	// held is streamed text not yet sent: while claude's output is
-	// already waiting to be read, consecutive deltas of one message go out
-	// as one event (fewer, larger events when the bridge falls behind; one
-	// event per delta when it keeps up).
-	held struct {
-		kind EventKind
-		id   string
-		text strings.Builder
-	}
-}
 
-type textState struct {
-	emitted    strings.Builder
-	reconciled string
+	hold textHold // streamed text not yet sent (pacing.go)
 }
 
 // Info is a snapshot of a task for listings.
@@ -283,6 +271,21 @@ func (t *Task) on401(a Auth) {
 	}
 }
 
+// streamDelta takes a text or thinking delta read by stream.ParseDelta:
+// what handleLine does with the same line decoded.
+func (t *Task) streamDelta(d stream.Delta) {
+	t.turnLines.Add(1)
+	id := d.MessageID
+	if id == "" {
+		id = t.curMsgID
+	}
+	if d.Thinking {
+		t.delta(EventThinking, id, d.Text)
+	} else {
+		t.delta(EventText, id, d.Text)
+	}
+}
+
 func (t *Task) handleStreamEvent(l *stream.Line) {
 	ev := l.Event
 	if ev == nil {
@@ -311,41 +314,6 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 			t.delta(EventThinking, id, ev.Delta.Thinking)
 		}
 	}
-}
-
-func (t *Task) textState(kind EventKind, id string) *textState {
-	if t.texts == nil {
-		t.texts = map[string]*textState{}
-	}
-	key := string(kind) + "\x00" + id
-	st := t.texts[key]
-	if st == nil {
-		st = &textState{}
-		t.texts[key] = st
-	}
-	return st
-}
-
-func (t *Task) delta(kind EventKind, id, text string) {
-	if text == "" {
-		return
-	}
-	t.textState(kind, id).emitted.WriteString(text)
-	if t.held.text.Len() > 0 && (t.held.kind != kind || t.held.id != id) {
-		t.flushText()
-	}
-	t.held.kind, t.held.id = kind, id
-	t.held.text.WriteString(text)
-}
-
-// flushText sends the held text, if any, as one event.
-func (t *Task) flushText() {
-	if t.held.text.Len() == 0 {
-		return
-	}
-	text := t.held.text.String()
-	t.held.text.Reset()
-	t.emit(Event{Kind: t.held.kind, MessageID: t.held.id, Text: text})
 }
 
 // reconcile makes sure the deltas sent for a message add up to its text: a

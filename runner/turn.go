@@ -144,6 +144,7 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	f := turnFacts{sess: s}
 	sendErr := s.begin(t, t.Spec.Prompt)
 	if sendErr == nil {
+		t.log.Debug("prompt sent", zap.Int("pid", s.proc.pid()), zap.Duration("sinceTask", time.Since(t.created)))
 		t.setState(StateRunning)
 	} else if how != acquiredWarm {
 		t.abort("could not send the prompt to claude: "+sendErr.Error(), false)
@@ -152,6 +153,7 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 		f.result, f.exited = t.await(s, cfg, mark)
 	}
 	s.end(t)
+	t.flushText() // text claude streamed just before it ended, held for its window
 	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
 		t.mu.Lock()
 		t.sess = nil

@@ -61,6 +61,7 @@ type options struct {
 	cpuprofile  string
 	memprofile  string
 	profileDir  string
+	logLevel    string
 	skipE2E     bool
 	skipStream  bool
 	skipSpawn   bool
@@ -81,6 +82,7 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "print every run")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "profile the stream path in process into this file, print the timing, and exit")
 	flag.StringVar(&o.memprofile, "memprofile", "", "with -cpuprofile: also run more tasks and write a heap profile of what is retained")
+	flag.StringVar(&o.logLevel, "log-level", "", "the bridge's logLevel in measurement 2 (with -keep its log stays in the temp directory)")
 	flag.StringVar(&o.profileDir, "profile", "", "write a CPU profile of the bridge binary in measurement 2 into this directory (serve --cpuprofile)")
 	flag.BoolVar(&o.skipSpawn, "skip-spawn", false, "skip measurement 1")
 	flag.BoolVar(&o.skipE2E, "skip-e2e", false, "skip measurement 2")

@@ -382,7 +382,11 @@ func (b *bench) measureReady() error {
 	if b.o.profileDir != "" {
 		extraArgs = append(extraArgs, "--cpuprofile", filepath.Join(b.o.profileDir, "bridge-e2e.cpu.pprof"))
 	}
-	p, _, err := startBridgeArgs(b.bridge, w, map[string]any{"followUpIdleSeconds": 0, "permissionMode": readyPermissionMode}, extraArgs...)
+	initOpts := map[string]any{"followUpIdleSeconds": 0, "permissionMode": readyPermissionMode}
+	if b.o.logLevel != "" {
+		initOpts["logLevel"] = b.o.logLevel
+	}
+	p, _, err := startBridgeArgs(b.bridge, w, initOpts, extraArgs...)
 	if err != nil {
 		return err
 	}
