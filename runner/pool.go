@@ -61,9 +61,9 @@ type pool struct {
 	warm     map[string]*warmProc
 	closed   bool
 	changed  chan struct{} // closed (and replaced) whenever a slot frees or a warm process changes
-	// warmEvent, if set, is told (outside mu) when a warm process was taken,
-	// a slot freed, or a warm claude died on its own (lost: that one), so
-	// that the warmer plans again.
+	// warmEvent, if set, is told (outside mu) when a slot freed, or a warm
+	// claude died on its own (lost: that one), so that the warmer plans
+	// again.
 	warmEvent func(lost *warmProc)
 }
 
@@ -166,12 +166,8 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 				delete(p.warm, w.workspace)
 				sl := p.live[wp.sess]
 				sl.state, sl.warm = slotBusy, nil
-				ev := p.warmEvent
 				p.mu.Unlock()
-				if ev != nil {
-					ev(nil) // the warmer starts the next one
-				}
-				return wp.sess, acquiredWarm, wp, nil
+				return wp.sess, acquiredWarm, wp, nil // the turn tells the warmer (warmer.took)
 			}
 			if wp.sess == nil {
 				// Being launched: it is further along than a start now

@@ -61,6 +61,9 @@ type Task struct {
 	results   chan *stream.Line // the turn's result line, from the read loop
 	wake      chan struct{}     // tells the turn loop that failReason was set
 	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
+	warmTaken atomic.Bool       // the turn took a warm claude and has not told the warmer its claude waits for the API
+	requested atomic.Bool       // claude reported an API request of this attempt (status requesting)
+	lastLine  atomic.Int64      // when the read loop last handled a line of this attempt (UnixNano)
 
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
@@ -199,6 +202,7 @@ func (t *Task) noteEdited(path string) {
 // read loop, in order.
 func (t *Task) handleLine(s *session, l *stream.Line) {
 	t.turnLines.Add(1)
+	t.lastLine.Store(time.Now().UnixNano())
 	if l.Type != "stream_event" {
 		t.flushText()
 	}
@@ -240,6 +244,7 @@ func (t *Task) handleSystem(l *stream.Line) {
 			switch *l.Status {
 			case "requesting":
 				msg = "Thinking"
+				t.requested.Store(true)
 			case "compacting":
 				msg = "Compacting the conversation"
 			default:
@@ -275,6 +280,7 @@ func (t *Task) on401(a Auth) {
 // what handleLine does with the same line decoded.
 func (t *Task) streamDelta(d stream.Delta) {
 	t.turnLines.Add(1)
+	t.lastLine.Store(time.Now().UnixNano())
 	id := d.MessageID
 	if id == "" {
 		id = t.curMsgID

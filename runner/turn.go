@@ -81,6 +81,10 @@ type turnFacts struct {
 	startFail string       // claude could not be started
 }
 
+// apiWait is how long a claude that has sent an API request must print
+// nothing to count as waiting for the API (see warmer.took).
+const apiWait = 100 * time.Millisecond
+
 // turn runs one attempt: get a claude process, send the prompt, wait for
 // the result, the process's end, a cancel or an abort. Whatever happens,
 // the process ends parked (a result came and nothing is wrong) or gone.
@@ -115,6 +119,8 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 				continue
 			}
 			t.mgr.warm.healthy(wp.folder)
+			t.mgr.warm.took(wp.folder)
+			t.warmTaken.Store(true)
 			t.log.Debug("using the warm claude", zap.Int("pid", s.proc.pid()), zap.Duration("age", time.Since(wp.started)))
 		}
 		out, again := t.turnOn(s, how, cfg, start)
@@ -135,6 +141,7 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	t.startedAt = time.Now()
 	t.mu.Unlock()
 	t.turnLines.Store(0)
+	t.requested.Store(false)
 	// The silence check counts claude's lines from here; a parked process
 	// taking a follow-up is not checked (it has printed before).
 	mark := s.linesRead()
@@ -191,6 +198,15 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 	readDone := s.readDone
 	var eof <-chan time.Time
 	stopping := false
+	// A turn that took a warm claude tells the warmer once its claude waits
+	// for the API (warmer.took): it has sent a request and printed nothing
+	// for apiWait.
+	var waiting <-chan time.Time
+	if t.warmTaken.Load() {
+		tick := time.NewTicker(apiWait / 2)
+		defer tick.Stop()
+		waiting = tick.C
+	}
 	stop := func(interrupt bool) {
 		if stopping {
 			return
@@ -220,6 +236,11 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 		case <-t.wake:
 			if t.failed() {
 				stop(true)
+			}
+		case <-waiting:
+			if t.requested.Load() && time.Since(time.Unix(0, t.lastLine.Load())) >= apiWait && t.warmTaken.CompareAndSwap(true, false) {
+				t.mgr.warm.requestOut(t.Spec.Workspace)
+				waiting = nil
 			}
 		case <-silence.C:
 			if mark >= 0 && s.linesRead() <= mark {

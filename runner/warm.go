@@ -75,7 +75,8 @@ type warmer struct {
 	gen     uint64     // bumped when the configuration or the key source changes
 	wrote   map[string]time.Time
 	fails   map[string]*warmFails
-	running bool // loop started
+	holdOff map[string]bool // folders whose next warm claude waits (took)
+	running bool            // loop started
 }
 
 // warmFails counts a folder's warm claudes that died or failed in a row.
@@ -86,7 +87,7 @@ type warmFails struct {
 
 func newWarmer(m *Manager) *warmer {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &warmer{m: m, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel, wrote: map[string]time.Time{}, fails: map[string]*warmFails{}}
+	w := &warmer{m: m, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel, wrote: map[string]time.Time{}, fails: map[string]*warmFails{}, holdOff: map[string]bool{}}
 	m.pool.warmEvent = w.poolEvent
 	return w
 }
@@ -152,12 +153,38 @@ func (w *warmer) used(folder string) {
 // taskEnded records that a task in folder ended, and whether it may have
 // written there (then the folder's warm claude, started before, is stale).
 func (w *warmer) taskEnded(folder string, wrote bool) {
+	w.mu.Lock()
 	if wrote {
-		w.mu.Lock()
 		w.wrote[folder] = time.Now()
-		w.mu.Unlock()
 	}
+	delete(w.holdOff, folder)
+	w.mu.Unlock()
 	w.poke()
+}
+
+// took records that a task took folder's warm claude. The next one starts
+// as soon as that claude waits for the API (its request is out and it has
+// printed nothing for a while: requestOut), or when the task ends: starting
+// a claude takes most of a second of CPU, which would otherwise be taken
+// from the task's claude while it works (measured with 2 cores: the prompt
+// reached the API 60 ms later with the next warm claude starting beside
+// it); while it waits for the API it has no use for the CPU.
+func (w *warmer) took(folder string) {
+	w.mu.Lock()
+	w.holdOff[folder] = true
+	w.mu.Unlock()
+}
+
+// requestOut records that the claude of a task that took folder's warm
+// claude is waiting for the API: the next warm claude may start.
+func (w *warmer) requestOut(folder string) {
+	w.mu.Lock()
+	_, held := w.holdOff[folder]
+	delete(w.holdOff, folder)
+	w.mu.Unlock()
+	if held {
+		w.poke()
+	}
 }
 
 // recycle makes every warm claude stale (the configuration or the key
@@ -285,11 +312,14 @@ func (w *warmer) plan() time.Duration {
 	}
 	for _, folder := range targets {
 		w.mu.Lock()
-		f := w.fails[folder]
+		f, hold := w.fails[folder], w.holdOff[folder]
 		w.mu.Unlock()
 		if f != nil && f.until.After(now) {
 			next = min(next, f.until.Sub(now))
 			continue
+		}
+		if hold {
+			continue // requestOut or taskEnded pokes
 		}
 		wp := &warmProc{folder: folder, opts: cfg.Defaults, gen: gen, started: now, authFP: fp, context: takeSnapshot(folder, envLookup(cfg.Env)("HOME"))}
 		if !w.m.pool.reserveWarm(wp, cfg.MaxWarm) {

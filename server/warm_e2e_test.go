@@ -373,3 +373,46 @@ func TestWarmClaudeWithFailedKeyHelperIsNotUsed(t *testing.T) {
 		}
 	}
 }
+
+// Once a task has taken the warm claude, the next one starts while the
+// task's claude waits for the API: a second task in the folder runs on it
+// (with two slots, the two claudes are all there can be: a claude started
+// for the second task would have to kill the warm one first).
+func TestNextWarmClaudeStartsWhileTheTaskWaits(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true, "maxConcurrentTasks": 2}})
+	first := b.warmIn(b.ws(0))
+	b.api.SetTurns([]fakeapi.Turn{slowTurn(20 * time.Second)})
+	call := b.run(map[string]any{"prompt": "take your time", "taskId": "slow"})
+	var next int
+	until(t, 30*time.Second, "no next warm claude while the task waits for the API", func() bool {
+		p := b.processes()
+		if p.Warm != 1 || p.Running != 1 {
+			return false
+		}
+		for _, pid := range claudePIDs(t, b.ws(0)) {
+			if pid != first {
+				next = pid
+			}
+		}
+		return next != 0
+	})
+	var tasks []server.TaskInfo
+	if err := b.command("claude.tasks", nil, &tasks); err != nil || len(tasks) != 1 || tasks[0].Status != "running" {
+		t.Fatalf("the task should still be running: %+v, %v", tasks, err)
+	}
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("second")})
+	seen := watchPIDs(t, b.ws(0))
+	res := b.result(b.run(map[string]any{"prompt": "meanwhile", "taskId": "second"}))
+	if res.Status != "completed" || res.Result != "second" {
+		t.Fatalf("second task: %+v", res)
+	}
+	if pids := seen(); len(pids) != 2 || !pids[next] || !pids[first] || !alive(next) {
+		t.Errorf("claude processes during the second task: %v; it should have run on the warm one (%d), beside the first task's (%d)", pids, next, first)
+	}
+	if err := b.client.Cancel(call); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.result(call); r.Status != "cancelled" {
+		t.Errorf("first task: %+v", r)
+	}
+}
