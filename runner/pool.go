@@ -59,8 +59,13 @@ type pool struct {
 	early    map[*session]bool // started, and gone before acquire registered them
 	idle     []*session        // least recently used first
 	warm     map[string]*warmProc
-	closed   bool
-	changed  chan struct{} // closed (and replaced) whenever a slot frees or a warm process changes
+	// cancelling counts launches of warm processes evicted before they
+	// were attached: their slot is free (a task does not wait for a launch
+	// that may be waiting for the auth manager), but Shutdown waits for them
+	// (attachWarm kills what they start).
+	cancelling int
+	closed     bool
+	changed    chan struct{} // closed (and replaced) whenever a slot frees or a warm process changes
 	// warmEvent, if set, is told (outside mu) when a slot freed, or a warm
 	// claude died on its own (lost: that one), so that the warmer plans
 	// again.
@@ -341,6 +346,9 @@ func (p *pool) attachWarm(wp *warmProc, s *session) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.signal()
+	if wp.cancelled {
+		p.cancelling--
+	}
 	if p.early[s] {
 		delete(p.early, s)
 		if p.warm[wp.folder] == wp {
@@ -365,6 +373,9 @@ func (p *pool) attachWarm(wp *warmProc, s *session) bool {
 func (p *pool) failWarm(wp *warmProc) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if wp.cancelled {
+		p.cancelling--
+	}
 	if p.warm[wp.folder] == wp {
 		delete(p.warm, wp.folder)
 	}
@@ -396,6 +407,7 @@ func (p *pool) evictWarmLocked(wp *warmProc) {
 	delete(p.warm, wp.folder)
 	if wp.sess == nil {
 		wp.cancelled = true // attachWarm kills it
+		p.cancelling++
 		p.signal()
 		return
 	}
@@ -491,7 +503,7 @@ func (p *pool) stopAll() {
 func (p *pool) wait(ctx context.Context) error {
 	for {
 		p.mu.Lock()
-		n := p.used()
+		n := p.used() + p.cancelling
 		ch := p.changed
 		p.mu.Unlock()
 		if n == 0 {
