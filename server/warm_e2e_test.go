@@ -18,23 +18,37 @@ import (
 
 // Warm claudes (prewarm, runner/warm.go) with the real claude CLI.
 
-// claudePIDs lists the claude processes working in dir (claude itself:
-// their command line starts with the claude executable).
+// claudePIDs lists the claude processes the bridge (this test process)
+// started that work in dir. What claude starts is left out: its tools,
+// and the forks it makes to run them, which show claude's own command line
+// until they exec.
 func claudePIDs(t *testing.T, dir string) []int {
 	t.Helper()
 	var out []int
 	for _, p := range claudeProcessesIn(t, dir) {
-		pid, cmd, _ := strings.Cut(p, ": ")
-		if !strings.Contains(strings.SplitN(cmd, " ", 2)[0], "claude") {
-			continue // a tool's child
-		}
+		pid, _, _ := strings.Cut(p, ": ")
 		n, err := strconv.Atoi(pid)
-		if err == nil {
+		if err == nil && parentPID(n) == os.Getpid() {
 			out = append(out, n)
 		}
 	}
 	sort.Ints(out)
 	return out
+}
+
+// parentPID is pid's parent, from /proc (0 if it is gone).
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
 }
 
 func (b *bridge) processes() server.ProcessCounts {
