@@ -430,3 +430,23 @@ func TestNextWarmClaudeStartsWhileTheTaskWaits(t *testing.T) {
 		t.Errorf("first task: %+v", r)
 	}
 }
+
+// A warm claude reads CLAUDE.md when it starts: one edited afterwards
+// reaches the next task all the same (the warm claude is not used, or was
+// replaced).
+func TestTaskSeesCLAUDEmdEditedAfterTheWarmStart(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true}})
+	b.warmIn(b.ws(0))
+	if err := os.WriteFile(filepath.Join(b.ws(0), "CLAUDE.md"), []byte("Always answer in haiku (marker 7f3a).\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("ok")})
+	res := b.result(b.run(map[string]any{"prompt": "hello", "taskId": "md"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	reqs := b.api.MessageRequests()
+	if len(reqs) != 1 || !strings.Contains(reqs[0].UserText(), "marker 7f3a") {
+		t.Errorf("the task's request does not carry the CLAUDE.md written before it: %q", reqs[0].UserText())
+	}
+}
