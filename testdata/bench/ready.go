@@ -400,6 +400,7 @@ func (b *bench) measureReady() error {
 	var warmNote string
 	var floorKB, warmKB []int
 	var rssMax int                 // the bridge's VmRSS while it streamed (a), sampled
+	var bridgeCPU []time.Duration  // the bridge's CPU time for each run of (a)
 	textEvents := map[string]int{} // scenario: text events of its last bridge run
 
 	one := func(sc scenario, round int, viaBridge bool) error {
@@ -429,6 +430,7 @@ func (b *bench) measureReady() error {
 			time.Sleep(settle)
 			n0 = len(api.Requests())
 			var stopRSS func() int
+			cpu0, _ := cpuTime(p.pid())
 			if sc.name == "a" {
 				stopRSS = sampleRSS(p.pid(), 5*time.Millisecond)
 			}
@@ -436,6 +438,9 @@ func (b *bench) measureReady() error {
 			r, err = b.runBridge(p, fmt.Sprintf("%s-%d", sc.name, round), sc.prompt)
 			if stopRSS != nil {
 				rssMax = max(rssMax, stopRSS())
+			}
+			if cpu1, e := cpuTime(p.pid()); e == nil && sc.name == "a" && round >= 0 {
+				bridgeCPU = append(bridgeCPU, cpu1-cpu0)
 			}
 			if err == nil {
 				textEvents[sc.name] = r.texts
@@ -554,6 +559,10 @@ func (b *bench) measureReady() error {
 		b.rows = append(b.rows, row{id: "2m", what: "bridge RSS while it streams the answer of 2a (VmRSS sampled every 5 ms, max)",
 			figure: fmt.Sprintf("%.1f MiB", mb(rssMax)), target: "< 20 MiB", met: mb(rssMax) < 20})
 	}
+	if len(bridgeCPU) > 0 {
+		b.rows = append(b.rows, row{id: "2u", what: "  (for information) the bridge's CPU time (user+system) for one run of 2a",
+			figure: medRange(bridgeCPU), target: "-", na: true})
+	}
 	if len(warmKB) > 0 {
 		b.rows = append(b.rows, row{id: "2w", what: "  (for information) what one warm claude costs: RSS of its process tree",
 			figure: fmt.Sprintf("median %.0f MiB (a ready claude of the bench: %.0f MiB)", mb(medianInt(warmKB)), mb(medianInt(floorKB))), target: "-", na: true})
@@ -630,6 +639,26 @@ func (p *bridgeProc) claudeChildren() []int {
 	}
 	return out
 }
+
+// cpuTime is the CPU time (user and system) pid has used, from
+// /proc/pid/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times (100 on Linux).
+const clockTicks = 100
 
 // treeKB is the resident set of pid and everything below it, in kB.
 func treeKB(pid int) (int, error) {
