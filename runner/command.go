@@ -91,6 +91,9 @@ type Launch struct {
 	// Env rewrites the child's environment (e.g. removes
 	// ANTHROPIC_API_KEY); nil leaves it as it is.
 	Env func(env []string) []string
+	// HelperPath is the key helper claude will run ("" for none): no warm
+	// claude is started while it is being changed (warm.go).
+	HelperPath string
 }
 
 // Options are the per-task settings that shape claude's command line.

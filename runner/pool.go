@@ -99,6 +99,9 @@ type warmProc struct {
 	started time.Time
 	authFP  string   // Auth.Fingerprint() at its start
 	context snapshot // what claude read at its start (warm.go)
+	// The key helper claude runs as it starts, and its state then (set by
+	// vetHelper before claude starts; "" for none).
+	helperPath, helper string
 
 	// Guarded by pool.mu.
 	sess      *session // nil while it is being launched

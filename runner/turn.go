@@ -362,14 +362,16 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 // launcher returns how the pool starts a new claude for this task.
 func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error) {
 	return func(onGone func(*session)) (*session, error) {
-		return t.mgr.startClaude(t.ctx, cfg, t.Spec.Options, t.Spec.Workspace, t.log, onGone)
+		return t.mgr.startClaude(t.ctx, cfg, t.Spec.Options, t.Spec.Workspace, t.log, onGone, nil)
 	}
 }
 
 // startClaude starts a claude with opts in workspace, tagged in the
 // Manager's scope, with the auth manager's additions (it may wait for a
-// key helper run; ctx ends the wait). onGone runs once the process is gone.
-func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, workspace string, log *zap.Logger, onGone func(*session)) (*session, error) {
+// key helper run; ctx ends the wait). vet, if set, may refuse the auth
+// manager's launch before claude starts. onGone runs once the process is
+// gone.
+func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, workspace string, log *zap.Logger, onGone func(*session), vet func(Launch) error) (*session, error) {
 	path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
 	if err != nil {
 		return nil, err
@@ -384,6 +386,11 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 		l, err := authLaunch(ctx, cfg.Auth)
 		if err != nil {
 			return nil, err
+		}
+		if vet != nil {
+			if err := vet(l); err != nil {
+				return nil, err
+			}
 		}
 		extra = l.Args
 		if l.Env != nil {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,13 +27,17 @@ import (
 //     about 0.1 s after the prompt. So a task that takes a warm claude gets
 //     its `started` event and its session id from its own prompt's init
 //     line, exactly as a cold one does.
-//   - It runs the apiKeyHelper once while it starts (before it answers
-//     initialize), not at the first request; later only when the helper's
-//     TTL has passed or on a 401. A helper that fails at start leaves
-//     "apiKeyHelper failed" on claude's stderr, and the first request then
-//     goes out with no key, takes a 401 and is retried about a second later.
-//     So a warm claude whose helper failed is replaced, not used, and one
-//     started before the key changed (Auth.Fingerprint) is replaced too.
+//   - It runs the apiKeyHelper once while it starts (about 0.3 s after
+//     exec, before it answers initialize; a helper slower than about 2 s
+//     gets an answer first, whose account then has no apiKeySource), not at
+//     the first request; later only when the helper's TTL has passed or on
+//     a 401. A helper that fails at start leaves "apiKeyHelper failed" on
+//     claude's stderr (a slow one, after the answer), and the first
+//     request then goes out with no key, takes a 401 and is retried about a
+//     second later. So a warm claude whose helper failed is replaced, not
+//     used, and so is one started under another key (Auth.Fingerprint,
+//     which is "" while the helper fails); and none is started while the
+//     helper file is being changed (vetHelper).
 //   - It reads its context while it starts, not at the prompt: the
 //     CLAUDE.md files, the git status (branch, changed files, recent
 //     commits), the memory index, its settings; and today's date. A
@@ -42,15 +47,17 @@ import (
 //     written in its folder ends (a tool other than a read-only one ran),
 //     and after Config.WarmRecycle in any case (changes snapshot cannot
 //     see, such as the user's own saved edits in the git status).
-//   - While it waits it uses no CPU and about 190 MB of memory (make bench
-//     prints the figure).
+//   - While it waits it uses no CPU and about 160 MB of memory (make bench
+//     prints the figure, 2w).
 //
 // Budget: warm claudes count against the idle budget (MaxIdle, with the
 // processes parked for follow-ups) and hold a slot each (MaxConcurrent);
 // one is started only while both have room and no task waits in the queue,
 // at most one per folder and Config.MaxWarm in all (the folders of the most
 // recent tasks first, then the editor's order). A task that needs a slot
-// kills a warm claude before it would evict an idle one or wait.
+// kills a warm claude before it would evict an idle one or wait. After a
+// task took one, the next starts once that task's claude waits for the API
+// (took).
 //
 // A task takes the warm claude of its folder when its options are the
 // ones warm claudes are started with (Config.Defaults) and it resumes no
@@ -72,11 +79,14 @@ type warmer struct {
 
 	mu      sync.Mutex // guards the fields below
 	folders []string   // the editor's folders, those of the most recent tasks first
-	gen     uint64     // bumped when the configuration or the key source changes
+	gen     uint64     // bumped when the launch configuration or the auth settings change (recycle)
 	wrote   map[string]time.Time
 	fails   map[string]*warmFails
 	holdOff map[string]bool // folders whose next warm claude waits (took)
-	running bool            // loop started
+	// helperUntil: no warm claude before then, the key helper having
+	// changed moments ago (vetHelper).
+	helperUntil time.Time
+	running     bool // loop started
 }
 
 // warmFails counts a folder's warm claudes that died or failed in a row.
@@ -310,6 +320,12 @@ func (w *warmer) plan() time.Duration {
 	if running, waiting := w.m.queue.counts(); waiting > 0 || running >= cfg.MaxConcurrent {
 		return next // every slot is a task's; a freed one pokes
 	}
+	w.mu.Lock()
+	helperUntil := w.helperUntil
+	w.mu.Unlock()
+	if helperUntil.After(now) {
+		return min(next, helperUntil.Sub(now))
+	}
 	for _, folder := range targets {
 		w.mu.Lock()
 		f, hold := w.fails[folder], w.holdOff[folder]
@@ -404,13 +420,66 @@ func (wp *warmProc) session(p *pool) *session {
 	return wp.sess
 }
 
+// helperQuiet is how long the key helper must have been left alone for a
+// warm claude to be started on it (see vetHelper).
+const helperQuiet = 5 * time.Second
+
+// errHelperInFlux refuses a warm start while the key helper is changing.
+type errHelperInFlux struct{ until time.Time }
+
+func (e *errHelperInFlux) Error() string { return "the key helper is being changed" }
+
+// helperState identifies the key helper file by size, modification time
+// and inode ("" when it cannot be read).
+func helperState(path string) (string, time.Time) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", time.Time{}
+	}
+	var ino uint64
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = uint64(st.Ino)
+	}
+	return fmt.Sprintf("%d.%d.%d", fi.Size(), fi.ModTime().UnixNano(), ino), fi.ModTime()
+}
+
+// vetHelper refuses to start a warm claude on a key helper changed less
+// than helperQuiet ago, and records the helper's state for the check
+// after claude ran it. claude runs the helper about 0.3 s after it starts,
+// not when the auth manager vets it (Auth.Launch, which restores a managed
+// helper someone changed, and refuses it after ten restores): a claude
+// started while another program keeps rewriting the helper could run that
+// program's script. For a task the user asked for, that moment is the
+// user's; a warm claude is started only once the helper has been left
+// alone, and is killed should the helper change before it answered
+// initialize (claude has run it by then).
+func (w *warmer) vetHelper(wp *warmProc, l Launch) error {
+	if l.HelperPath == "" {
+		return nil
+	}
+	state, mod := helperState(l.HelperPath)
+	if until := mod.Add(helperQuiet); time.Now().Before(until) {
+		return &errHelperInFlux{until: until}
+	}
+	wp.helperPath, wp.helper = l.HelperPath, state
+	return nil
+}
+
 // start launches wp's claude and waits until it answers initialize.
 func (w *warmer) start(wp *warmProc, cfg Config) {
 	log := cfg.Log.With(zap.String("warm", wp.folder))
-	s, err := w.m.startClaude(w.ctx, cfg, wp.opts, wp.folder, log, w.m.pool.gone)
+	s, err := w.m.startClaude(w.ctx, cfg, wp.opts, wp.folder, log, w.m.pool.gone, func(l Launch) error { return w.vetHelper(wp, l) })
 	if err != nil {
 		w.m.pool.failWarm(wp)
-		w.failed(wp.folder, "it could not start: "+err.Error())
+		var flux *errHelperInFlux
+		if errors.As(err, &flux) {
+			w.mu.Lock()
+			w.helperUntil = flux.until
+			w.mu.Unlock()
+			log.Debug("warm claude not started: the key helper changed moments ago")
+		} else {
+			w.failed(wp.folder, "it could not start: "+err.Error())
+		}
 		w.poke()
 		return
 	}
@@ -434,6 +503,9 @@ func (w *warmer) start(wp *warmProc, cfg Config) {
 	case s.proc.stderr.contains(helperFailedMark):
 		w.m.pool.evictWarm(wp)
 		w.failed(wp.folder, warmAuthFailed)
+	case wp.helperPath != "" && func() bool { st, _ := helperState(wp.helperPath); return st != wp.helper }():
+		w.m.pool.evictWarm(wp)
+		log.Info("warm claude stopped: the key helper changed while it started", zap.Int("pid", s.proc.pid()))
 	default:
 		if w.m.pool.warmReady(wp) {
 			log.Debug("warm claude ready", zap.Int("pid", s.proc.pid()), zap.Duration("after", time.Since(wp.started)))

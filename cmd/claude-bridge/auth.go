@@ -25,7 +25,7 @@ type authAdapter struct {
 
 func (a *authAdapter) Launch() (runner.Launch, error) {
 	l, err := a.m.Launch()
-	return runner.Launch{Args: l.Args, Env: l.Env}, err
+	return runner.Launch{Args: l.Args, Env: l.Env, HelperPath: l.HelperPath}, err
 }
 
 func (a *authAdapter) CheckInit(src string) string { return a.m.CheckInit(src) }

@@ -416,7 +416,7 @@ func (b *bench) measureReady() error {
 		// Either side runs with the bridge quiet, its warm claude ready: the
 		// bridge starts the next one after a task, which would otherwise
 		// compete with the ready claude's run for the CPU.
-		ready, kB, werr := p.waitWarm(10 * time.Second)
+		ready, kB, werr := p.waitWarm(30 * time.Second)
 		if werr != nil {
 			return werr
 		}
