@@ -69,9 +69,10 @@ test-fuzz:
 fuzz:
 	$(MAKE) test-fuzz FUZZTIME=$(FUZZ_LONG)
 
-# Neovim (0.7.2 from Debian) for the plugin's suite, installed if missing.
+# Neovim (0.7.2 from Debian) and tmux (a real terminal for the plugin's tmux
+# specs) for the plugin's suite, installed if missing.
 nvim:
-	@command -v nvim >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq neovim; }
+	@command -v nvim >/dev/null && command -v tmux >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq neovim tmux; }
 
 # Chromium drives the real VS Code (code-server); libkrb5-dev lets
 # code-server's native modules build.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -12,66 +11,118 @@ import (
 // InstallHint tells a user how to get the claude CLI.
 const InstallHint = "install it with `npm install -g @anthropic-ai/claude-code`, or set claudePath to its location"
 
-// ClaudeNotFoundError says where the bridge looked for claude and how to
-// install it.
+// ClaudeNotFoundError says how to install claude and where the bridge
+// looked for it. Its message leads with the fix: editors that show one line
+// of a warning show that.
 type ClaudeNotFoundError struct {
 	Looked []string
 }
 
 func (e *ClaudeNotFoundError) Error() string {
-	return fmt.Sprintf("claude CLI not found (looked in: %s); %s", strings.Join(e.Looked, "; "), InstallHint)
+	return fmt.Sprintf("claude CLI not found: %s (looked in: %s)", InstallHint, strings.Join(e.Looked, "; "))
 }
 
-// FindClaude resolves the claude executable: the configured path, else
-// $CLAUDE_BRIDGE_CLAUDE, else PATH, else the places the installers use.
+// FindClaude resolves the claude executable (see LocateClaude).
 func FindClaude(configured string, env func(string) string) (string, error) {
+	loc, err := LocateClaude(configured, env)
+	return loc.Path, err
+}
+
+// ClaudeLocation is where LocateClaude found claude.
+type ClaudeLocation struct {
+	// Path is the executable.
+	Path string
+	// FoundIn says how it was found, for a person: "claudePath",
+	// "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude
+	// is not on the PATH the bridge got ("~/.local/bin", "the npm global
+	// prefix's bin (/usr/local/bin)").
+	FoundIn string
+}
+
+// LocateClaude resolves the claude executable: the configured path, else
+// $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use,
+// which a desktop launcher's or code-server's PATH often lacks: the native
+// installer's ~/.local/bin, the old local install ~/.claude/local, the npm
+// global prefix's bin (from npm_config_prefix, ~/.npmrc, or `npm prefix -g`
+// run once, bounded), ~/.npm-global/bin, /usr/local/bin and
+// /opt/homebrew/bin. A configured path that is not executable is an error:
+// it is not papered over with another claude.
+func LocateClaude(configured string, env func(string) string) (ClaudeLocation, error) {
 	if env == nil {
 		env = os.Getenv
 	}
+	home := env("HOME")
 	var looked []string
-	try := func(p, what string) (string, bool) {
+	try := func(p, what string) (ClaudeLocation, bool) {
 		if p == "" {
-			return "", false
+			return ClaudeLocation{}, false
 		}
-		p = ExpandHome(p, env("HOME"))
+		p = ExpandHome(p, home)
 		if !strings.ContainsRune(p, filepath.Separator) {
-			if found, err := exec.LookPath(p); err == nil {
-				return found, true
+			if found, err := lookPath(p, env("PATH")); err == nil {
+				return ClaudeLocation{Path: found, FoundIn: what + " (on PATH)"}, true
 			}
 			looked = append(looked, fmt.Sprintf("%s %q on PATH", what, p))
-			return "", false
+			return ClaudeLocation{}, false
 		}
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, true
+		if isExecutable(p) {
+			return ClaudeLocation{Path: p, FoundIn: what}, true
 		}
 		looked = append(looked, fmt.Sprintf("%s %s", what, p))
-		return "", false
+		return ClaudeLocation{}, false
 	}
 	if configured != "" {
-		if p, ok := try(configured, "claudePath"); ok {
-			return p, nil
+		if loc, ok := try(configured, "claudePath"); ok {
+			return loc, nil
 		}
-		return "", &ClaudeNotFoundError{Looked: looked}
+		return ClaudeLocation{}, &ClaudeNotFoundError{Looked: looked}
 	}
-	if p, ok := try(env("CLAUDE_BRIDGE_CLAUDE"), "$CLAUDE_BRIDGE_CLAUDE"); ok {
-		return p, nil
+	if loc, ok := try(env("CLAUDE_BRIDGE_CLAUDE"), "$CLAUDE_BRIDGE_CLAUDE"); ok {
+		return loc, nil
 	}
-	if p, err := exec.LookPath("claude"); err == nil {
-		return p, nil
+	if p, err := lookPath("claude", env("PATH")); err == nil {
+		return ClaudeLocation{Path: p, FoundIn: "PATH"}, nil
 	}
-	looked = append(looked, "PATH="+env("PATH"))
-	home := env("HOME")
-	for _, p := range []string{
-		filepath.Join(home, ".claude", "local", "claude"),
-		filepath.Join(home, ".npm-global", "bin", "claude"),
-		filepath.Join(home, ".local", "bin", "claude"),
-		"/usr/local/bin/claude",
-	} {
-		if found, ok := try(p, ""); ok {
-			return found, nil
+	looked = append(looked, "PATH")
+	dirs := []struct{ dir, name string }{
+		{filepath.Join(home, ".local", "bin"), "~/.local/bin"},
+		{filepath.Join(home, ".claude", "local"), "~/.claude/local"},
+	}
+	if prefix, from := npmPrefixFromConfig(env); prefix != "" {
+		dirs = append(dirs, struct{ dir, name string }{npmBin(prefix), "the npm global prefix's bin (" + from + ")"})
+	}
+	dirs = append(dirs,
+		struct{ dir, name string }{filepath.Join(home, ".npm-global", "bin"), "~/.npm-global/bin"},
+		struct{ dir, name string }{"/usr/local/bin", "/usr/local/bin"},
+		struct{ dir, name string }{"/opt/homebrew/bin", "/opt/homebrew/bin"},
+	)
+	seen := map[string]bool{}
+	for _, dir := range filepath.SplitList(env("PATH")) {
+		seen[dir] = true // searched already
+	}
+	search := func(dir, name string) (ClaudeLocation, bool) {
+		if dir == "" || seen[dir] || (home == "" && strings.HasPrefix(name, "~")) {
+			return ClaudeLocation{}, false
+		}
+		seen[dir] = true
+		if p := filepath.Join(dir, claudeExe); isExecutable(p) {
+			return ClaudeLocation{Path: p, FoundIn: name + ", not on PATH"}, true
+		}
+		looked = append(looked, name)
+		return ClaudeLocation{}, false
+	}
+	for _, d := range dirs {
+		if loc, ok := search(d.dir, d.name); ok {
+			return loc, nil
 		}
 	}
-	return "", &ClaudeNotFoundError{Looked: looked}
+	// Last, and only when npm is there: ask npm itself (slow, so once).
+	if prefix := npmPrefixFromNpm(env); prefix != "" {
+		if loc, ok := search(npmBin(prefix), "the npm global prefix's bin (`npm prefix -g`)"); ok {
+			return loc, nil
+		}
+	}
+	return ClaudeLocation{}, &ClaudeNotFoundError{Looked: looked}
 }
 
 // ExpandHome turns a leading ~ into home.
@@ -83,17 +134,6 @@ func ExpandHome(p, home string) string {
 		return filepath.Join(home, p[2:])
 	}
 	return p
-}
-
-// Launch is what an authentication manager adds to a claude command.
-type Launch struct {
-	Args []string
-	// Env rewrites the child's environment (e.g. removes
-	// ANTHROPIC_API_KEY); nil leaves it as it is.
-	Env func(env []string) []string
-	// HelperPath is the key helper claude will run ("" for none): no warm
-	// claude is started while it is being changed (warm.go).
-	HelperPath string
 }
 
 // Options are the per-task settings that shape claude's command line.

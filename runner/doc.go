@@ -34,11 +34,20 @@
 //     watch closes it) and watch (ends once the process has exited, its
 //     tree is killed and its output read, bounded by drainWait).
 //   - startProcess starts the waiter (ends when claude has exited and every
-//     process carrying its tag is killed) and the stderr copier (ends at
-//     EOF of stderr).
+//     process carrying its tag is killed), the stderr copier (ends at EOF
+//     of stderr) and the stdin writer (stdin.go: ends once stdin is closed
+//     after what was queued is written, or at the first failed write; a
+//     write that waits 30 s kills claude). Nothing that writes to claude
+//     waits for it, so no lock is ever held across such a write.
 //   - The read loop starts handleControl per control request from claude
 //     (ends when the permission question is answered or the task's ctx
-//     ends) and on401 per HTTP 401 (ends when the auth manager answers).
+//     ends) and an authStep per HTTP 401 retry and per first answer of
+//     the API after one (ends when the auth manager has answered, after
+//     the step before it).
+//   - The read loop starts one reader per file change claude reports
+//     (readChanged: ends with the read, or after changeReadTime; a read
+//     stuck in the kernel finishes on its own, and internal/fsbound keeps
+//     the file from being read again until it has).
 //   - Task.await starts one stopper per cancel or abort (ends once the
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
@@ -18,18 +19,17 @@ import (
 // way runner/auth does, without the rest of the auth manager.
 type helperAuth struct{ helper string }
 
-func (h helperAuth) Launch() (runner.Launch, error) {
+func (h helperAuth) Launch(string) (auth.Launch, error) {
 	b, _ := json.Marshal(map[string]string{"apiKeyHelper": h.helper})
-	return runner.Launch{Args: []string{"--settings", string(b)}}, nil
+	return auth.Launch{Args: []string{"--settings", string(b)}}, nil
 }
-func (helperAuth) CheckInit(string) string { return "" }
-func (helperAuth) On401(context.Context, string) runner.AuthDecision {
-	return runner.AuthDecision{}
-}
-func (helperAuth) TaskEnded(string)                     {}
-func (helperAuth) Fingerprint() string                  { return "" }
-func (helperAuth) Rotated(context.Context, string) bool { return false }
-func (helperAuth) Explain() string                      { return "" }
+func (helperAuth) CheckInit(string) string                             { return "" }
+func (helperAuth) On401(context.Context, string) auth.Decision         { return auth.Decision{} }
+func (helperAuth) OnTaskSuccess(string)                                {}
+func (helperAuth) ForgetTask(string)                                   {}
+func (helperAuth) Fingerprint() string                                 { return "" }
+func (helperAuth) Rotated(context.Context, string, time.Duration) bool { return false }
+func (helperAuth) Explain() string                                     { return "" }
 
 // recorder is an Observer that keeps every event and answers permission
 // questions with a scripted decision.
@@ -184,8 +184,10 @@ func TestTaskReadsEditsWritesAndRunsBash(t *testing.T) {
 	if strings.Join(summaries, "|") != strings.Join(want, "|") {
 		t.Errorf("tool summaries = %q, want %q", summaries, want)
 	}
-	if change == nil || change.Before == nil || !strings.Contains(*change.Before, `println("hello")`) || change.After == nil || !strings.Contains(*change.After, "hello, bridge") {
+	if change == nil || change.Before == nil || !strings.Contains(*change.Before, `println("hello")`) {
 		t.Errorf("Edit's file change = %+v", change)
+	} else if after, err := change.After(context.Background()); err != nil || after == nil || !strings.Contains(*after, "hello, bridge") {
+		t.Errorf("Edit's file change: after %v, %v", after, err)
 	}
 	kinds := rec.kinds()
 	if kinds[0] != runner.EventQueued || kinds[1] != runner.EventStarted || kinds[len(kinds)-1] != runner.EventResult {

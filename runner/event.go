@@ -84,14 +84,13 @@ type ToolResult struct {
 
 // FileChange is a file the agent changed on disk.
 type FileChange struct {
-	Path string
+	Path      string
+	ToolUseID string // the tool use that made the change
 	// Before is the file's content before the change, as claude reported
 	// it; nil when unknown or when the file did not exist.
 	Before *string
-	// After is the file's content on disk right after the change; nil when
-	// the file no longer exists.
-	After *string
-	Label string // "Claude: Edit server/main.go"
+	Label  string    // "Claude: Edit server/main.go"
+	after  *fileRead // the file's content, read when claude reported the change (After)
 }
 
 // Retry reports claude retrying an API request.
@@ -109,7 +108,11 @@ type PermissionRequest struct {
 	ToolName    string
 	Input       json.RawMessage
 	Description string
-	Summary     string
+	Summary     string // "Bash: go test ./...", as ToolUse.Summary (cut to a line)
+	// KeyInput is what the user is asked to allow, whole: the command, the
+	// file (relative to the workspace), the URL or the pattern; "" when the
+	// input has none of these (Description may say what the call does).
+	KeyInput string
 }
 
 // Decision answers a permission question.

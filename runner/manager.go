@@ -12,37 +12,42 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
-// Auth is what an authentication manager does for the runner: decorate each
-// claude command, vet claude's init, react to 401s and explain failures.
-// runner/auth implements it.
+// Auth is the auth manager as the runner uses it: it decorates each claude
+// command, vets claude's init, counts a task's HTTP 401s (reset when a
+// request gets through again) and explains why a key cannot be had.
+// *auth.Manager (runner/auth) implements it; the server hands the runner
+// the manager wrapped so that calls wait for its start (server/auth.go).
 type Auth interface {
-	Launch() (Launch, error)
+	// Launch is what one claude process working in workspace needs:
+	// --settings arguments and its environment (see auth.Launch).
+	Launch(workspace string) (auth.Launch, error)
 	// CheckInit returns a warning when claude did not take its key from
-	// where the manager expected.
+	// where the manager expected ("" when it did).
 	CheckInit(apiKeySource string) string
-	// On401 is called for each HTTP 401 retry claude reports for a task.
-	On401(ctx context.Context, taskID string) AuthDecision
-	// TaskEnded lets the manager forget the task's 401 count.
-	TaskEnded(taskID string)
+	// On401 is called for each HTTP 401 retry claude reports for a task;
+	// a Decision with Abort stops the task (Err says why).
+	On401(ctx context.Context, taskID string) auth.Decision
+	// OnTaskSuccess is called when a request of the task got through after
+	// a 401, so that later 401s do not count as in a row with earlier ones.
+	OnTaskSuccess(taskID string)
+	// ForgetTask drops the task's 401 count when it has ended.
+	ForgetTask(taskID string)
 	// Fingerprint identifies the current key (never the key itself).
 	Fingerprint() string
 	// Rotated reports whether the key differs now from the one with the
-	// fingerprint given (checking afresh when needed).
-	Rotated(ctx context.Context, startFingerprint string) bool
+	// fingerprint given, checking afresh when the last check is older
+	// than maxAge.
+	Rotated(ctx context.Context, startFingerprint string, maxAge time.Duration) bool
 	// Explain says why the key cannot be had, if it cannot ("" when fine).
 	Explain() string
 }
 
-// AuthDecision is the auth manager's answer to a 401.
-type AuthDecision struct {
-	Message string // a progress message for the user
-	Abort   bool   // stop the task now instead of letting claude retry
-	Reason  string // why, naming the key source and the fix
-}
+var _ Auth = (*auth.Manager)(nil)
 
 // Config configures a Manager. Zero values mean the documented defaults.
 type Config struct {
@@ -57,7 +62,7 @@ type Config struct {
 	Defaults     Options       // the options warm claudes are started with (ResumeSession ignored)
 	WarmRecycle  time.Duration // a warm claude older than this is replaced; default 10 min
 	MaxWarm      int           // warm claudes at most, across folders (one per folder); default 2
-	StopGrace    time.Duration // between closing stdin, SIGTERM and SIGKILL; default 5 s
+	StopGrace    time.Duration // between closing stdin, SIGTERM and SIGKILL; default 2 s
 	StartTimeout time.Duration // claude must print something by then; default 60 s
 	MaxLine      int           // cap on one stream line; default stream.DefaultMaxLine
 	Env          []string      // the child's base environment; nil = os.Environ()
@@ -83,7 +88,10 @@ func (c Config) withDefaults() Config {
 		c.FollowUpIdle = 5 * time.Minute
 	}
 	if c.StopGrace <= 0 {
-		c.StopGrace = 5 * time.Second
+		// A cancel's reply then comes within 6 s whatever claude does (2 s
+		// for the interrupt's answer, 2 s after closing stdin, 2 s after
+		// SIGTERM, then SIGKILL): the bound of shutdown (server.shutdownWait).
+		c.StopGrace = 2 * time.Second
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 60 * time.Second
@@ -358,17 +366,23 @@ func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, worksp
 // Shutdown cancels every task, stops every idle process and waits until
 // every task has ended and every claude process is gone, or ctx ends.
 func (m *Manager) Shutdown(ctx context.Context) error {
-	m.mu.Lock()
-	m.closed = true
-	tasks := append([]*Task(nil), m.order...)
-	m.mu.Unlock()
-	m.warm.cancel() // no more warm claudes; the pool stops those there are
-	m.pool.close()
-	for _, t := range tasks {
-		t.Cancel()
-	}
+	// Everything before the wait is quick (no lock of the pool, the queue
+	// or a task is held across a write or a wait), but ctx bounds it all
+	// the same.
 	ended := make(chan struct{})
-	go func() { m.inflight.Wait(); close(ended) }() // ends when the last task's Run returns
+	go func() { // ends when the last task's Run returns
+		m.mu.Lock()
+		m.closed = true
+		tasks := append([]*Task(nil), m.order...)
+		m.mu.Unlock()
+		m.warm.cancel() // no more warm claudes; the pool stops those there are
+		m.pool.close()
+		for _, t := range tasks {
+			t.Cancel()
+		}
+		m.inflight.Wait()
+		close(ended)
+	}()
 	select {
 	case <-ended:
 	case <-ctx.Done():
@@ -377,19 +391,23 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	// A task whose result was in when the cancel came parked nothing
 	// (the pool is closed): its process is on its way out.
 	m.pool.stopAll()
-	return m.pool.wait(ctx)
+	err := m.pool.wait(ctx)
+	// The last sweep: every orphan the bridge adopted (whatever task it
+	// came from) goes before the bridge does.
+	_, _ = proctree.SweepOrphans()
+	return err
 }
 
-// Kill sends SIGKILL to every claude process group, and to everything
-// carrying their tags, at once: the last resort when Shutdown ran out of
-// time.
-func (m *Manager) Kill() { m.pool.kill() }
+// Kill sends SIGKILL to every claude process group, to everything carrying
+// their tags and to every orphan the bridge adopted, at once: the last
+// resort when Shutdown ran out of time.
+func (m *Manager) Kill() {
+	m.pool.kill()
+	_, _ = proctree.SweepOrphans()
+}
 
 // Live is the number of claude processes that have not yet exited.
 func (m *Manager) Live() int { return m.pool.stats().Live }
 
 // Stats counts the claude processes: live, busy, idle, warm and the budgets.
 func (m *Manager) Stats() PoolStats { return m.pool.stats() }
-
-// Queued reports the task ids waiting for a slot, first first.
-func (m *Manager) Queued() []string { return m.queue.ids() }

@@ -83,9 +83,10 @@ const (
 
 // slot is one live process's place in the pool.
 type slot struct {
-	state slotState
-	timer *time.Timer // the idle timer, while idle
-	warm  *warmProc   // while warm
+	state  slotState
+	timer  *time.Timer // the idle timer, while idle
+	parked time.Time   // when it went idle
+	warm   *warmProc   // while warm
 }
 
 // warmProc is a claude started ahead of need for a folder (see warm.go for
@@ -128,6 +129,13 @@ func (p *pool) configure(capacity, maxIdle int, idleFor, grace time.Duration) {
 	}
 	p.idleFor, p.grace = idleFor, grace
 	p.trimIdle()
+	// Idle processes wait the new time, counted from when they went idle.
+	for _, s := range p.idle {
+		if sl := p.live[s]; sl != nil && sl.timer != nil {
+			sl.timer.Stop()
+			sl.timer = p.idleTimer(s, idleFor-time.Since(sl.parked))
+		}
+	}
 	p.signal() // a larger capacity may let a waiting start go
 }
 
@@ -144,6 +152,11 @@ func (p *pool) launching() int {
 		}
 	}
 	return n
+}
+
+// idleTimer stops s once it has been idle for d more.
+func (p *pool) idleTimer(s *session, d time.Duration) *time.Timer {
+	return time.AfterFunc(max(d, 0), func() { p.expire(s) })
 }
 
 // acquire returns a process for a turn that wants w: an idle one that
@@ -252,9 +265,9 @@ func (p *pool) release(s *session, keep bool) {
 		p.stopLocked(s, sl)
 		return
 	}
-	sl.state = slotIdle
+	sl.state, sl.parked = slotIdle, time.Now()
 	p.idle = append(p.idle, s)
-	sl.timer = time.AfterFunc(p.idleFor, func() { p.expire(s) })
+	sl.timer = p.idleTimer(s, p.idleFor)
 	p.trimIdle()
 }
 

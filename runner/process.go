@@ -28,9 +28,7 @@ type process struct {
 	stdout *os.File // read end
 	stderr *tailBuffer
 
-	stdinMu sync.Mutex // serialises writes and the close of stdin
-	stdin   io.WriteCloser
-	closed  bool
+	in *input // stdin: writes never block (stdin.go)
 
 	// exited is closed once claude has exited (Wait returned), every
 	// process carrying its tag has been killed and reaped, and its stderr
@@ -59,7 +57,9 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 		outW.Close()
 		return nil, err
 	}
-	stdin, err := cmd.StdinPipe()
+	// stdin on a pipe of our own, not StdinPipe's: its write end takes
+	// write deadlines (os.Pipe files are non-blocking).
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
@@ -67,19 +67,22 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 		errW.Close()
 		return nil, err
 	}
+	cmd.Stdin = inR
 	cmd.Stdout = outW
 	cmd.Stderr = errW
 	if err := proctree.Start(cmd); err != nil {
-		outR.Close()
-		outW.Close()
-		errR.Close()
-		errW.Close()
+		for _, f := range []*os.File{outR, outW, errR, errW, inR, inW} {
+			f.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", path, err)
 	}
-	// The child holds its own copies of the write ends.
+	// The child holds its own copies of the ends it uses.
 	outW.Close()
 	errW.Close()
-	p := &process{cmd: cmd, tag: tag, stdout: outR, stdin: stdin, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
+	inR.Close()
+	proctree.Track(tag, cmd.Process.Pid)
+	p := &process{cmd: cmd, tag: tag, stdout: outR, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
+	p.in = newInput(inW, stdinWriteTimeout, func() { p.signal(syscall.SIGKILL) })
 	stderrDone := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(p.stderr, errR)
@@ -89,11 +92,12 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 	go func() {
 		p.err = cmd.Wait()
 		proctree.Done(cmd.Process.Pid)
-		// Whatever claude started and left behind goes with it, its group
-		// and every process carrying its tag (Bash commands in sessions of
-		// their own): no process outlives its task.
+		// Whatever claude started and left behind goes with it, its group,
+		// every process carrying its tag (Bash commands in sessions of
+		// their own) and the orphans the bridge adopted from its tree: no
+		// process outlives its task.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		p.killTagged(0)
+		_, _ = proctree.End(tag)
 		// Its last words on stderr explain a crash: have them before saying
 		// it exited (bounded, should something outside the group hold the pipe).
 		select {
@@ -108,38 +112,28 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 // pid is the child's process id (and its process group id).
 func (p *process) pid() int { return p.cmd.Process.Pid }
 
-// write sends one line to claude's stdin.
-func (p *process) write(line []byte) error {
-	p.stdinMu.Lock()
-	defer p.stdinMu.Unlock()
-	if p.closed {
-		return errors.New("claude's stdin is closed")
-	}
-	if _, err := p.stdin.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("write to claude: %w", err)
-	}
-	return nil
-}
+// write queues one line for claude's stdin; it never waits (see input).
+func (p *process) write(line []byte) error { return p.in.write(line) }
 
-// closeStdin tells claude that no more input comes; it exits after its turn.
-func (p *process) closeStdin() {
-	p.stdinMu.Lock()
-	defer p.stdinMu.Unlock()
-	if !p.closed {
-		p.closed = true
-		_ = p.stdin.Close()
-	}
-}
+// closeStdin tells claude, once what is queued is written, that no more
+// input comes; it exits after its turn. It never waits.
+func (p *process) closeStdin() { p.in.close() }
 
-// killTagged kills every process carrying the tag except keep's tree
-// (keep <= 0: all of them).
-func (p *process) killTagged(keep int) {
-	_, _ = proctree.Kill(func(tag string) bool { return tag == string(p.tag) }, keep)
-}
+// killTagged kills what claude started except keep's tree (keep <= 0: all
+// of it; see proctree.Sweep).
+func (p *process) killTagged(keep int) { _, _ = proctree.Sweep(p.tag, keep) }
 
 // killLeftovers kills what the turn left behind outside claude's own tree
-// (a Bash command's background job), while claude itself stays.
-func (p *process) killLeftovers() { p.killTagged(p.pid()) }
+// (a Bash command's background job, an ssh-agent it started), while claude
+// itself stays, parked.
+func (p *process) killLeftovers() {
+	proctree.Idle(p.tag)
+	p.killTagged(p.pid())
+}
+
+// busy tells proctree that claude begins a turn: orphans adopted from now
+// on may be its.
+func (p *process) busy() { proctree.Busy(p.tag) }
 
 // signal sends sig to the whole process group.
 func (p *process) signal(sig syscall.Signal) {
@@ -168,6 +162,9 @@ func (p *process) stop(grace time.Duration) {
 
 // exitDescription says how the process ended, for error messages.
 func (p *process) exitDescription() string {
+	if why := p.in.killedFor(); why != nil {
+		return why.Error()
+	}
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

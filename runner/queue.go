@@ -14,7 +14,6 @@ type queue struct {
 
 // ticket is one task's place in the queue.
 type ticket struct {
-	id      string
 	granted chan struct{} // closed when the ticket gets a slot
 	holds   bool          // it holds a slot (guarded by queue.mu)
 	left    bool          // it left (guarded by queue.mu)
@@ -24,10 +23,10 @@ func newQueue(limit int) *queue { return &queue{limit: max(limit, 1)} }
 
 // enter takes a slot at once or joins the line. It returns the ticket, the
 // number of tasks ahead of it (running and waiting) and whether it waits.
-func (q *queue) enter(id string) (tk *ticket, ahead int, waits bool) {
+func (q *queue) enter() (tk *ticket, ahead int, waits bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	tk = &ticket{id: id, granted: make(chan struct{})}
+	tk = &ticket{granted: make(chan struct{})}
 	if q.running < q.limit && len(q.waiting) == 0 {
 		q.grant(tk)
 		return tk, 0, false
@@ -79,17 +78,6 @@ func (q *queue) grant(tk *ticket) {
 	tk.holds = true
 	q.running++
 	close(tk.granted)
-}
-
-// ids lists the waiting tasks, first first.
-func (q *queue) ids() []string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make([]string, len(q.waiting))
-	for i, tk := range q.waiting {
-		out[i] = tk.id
-	}
-	return out
 }
 
 // counts reports the tasks holding a slot and those waiting for one.

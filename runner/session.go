@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,19 @@ const drainWait = 2 * time.Second
 // the stream are watched separately: a claude that closes stdout and keeps
 // running, or exits while something it started holds stdout, cannot hang
 // its task.
+//
+// Turns claude runs on its own: when a Bash command it started with
+// run_in_background finishes while it is idle, claude 2.1.332 runs a turn
+// nobody asked for (measured: system task_updated, task_notification and
+// background_tasks_changed, then a turn of its own: init, a status
+// "requesting" without user_message_uuids, the answer and a result). A
+// prompt sent meanwhile is queued behind that turn and gets a turn and a
+// result of its own after it. Each prompt therefore carries a uuid, which
+// claude echoes in command_lifecycle lines ("queued", "started",
+// "completed"): a task's turn is the lines between its prompt's "started"
+// and its result; nothing of another turn reaches it. What claude says in
+// a turn of its own is told to the task that next uses the session (a
+// status event), and logged.
 type session struct {
 	proc      *process
 	log       *zap.Logger
@@ -43,6 +57,10 @@ type session struct {
 	opts      Options    // what claude runs with now; a turn that needs others needs a new process
 	id        string     // claude's session id, from the init line
 	turn      *Task      // the task whose turn is in flight; nil when idle
+	turnUUID  string     // the uuid of that turn's prompt
+	started   bool       // claude has started that prompt (command_lifecycle)
+	lifecycle bool       // claude reports command_lifecycle (a fake claude in tests does not: every line is the turn's)
+	untold    []string   // what claude said in turns of its own, for the next task
 	costSoFar float64
 	lines     int // stream lines read so far
 	pending   map[string]chan *stream.ControlResponse
@@ -119,7 +137,9 @@ func (s *session) exited() bool {
 	}
 }
 
-// alive reports whether the process can take another turn.
+// alive reports whether the process can take another turn: it runs, its
+// output is open and it has taken all its input. It never waits (the pool
+// asks under its lock).
 func (s *session) alive() bool {
 	select {
 	case <-s.proc.exited:
@@ -128,9 +148,7 @@ func (s *session) alive() bool {
 		return false
 	default:
 	}
-	s.proc.stdinMu.Lock()
-	defer s.proc.stdinMu.Unlock()
-	return !s.proc.closed
+	return s.proc.in.open()
 }
 
 // options is what claude runs with now.
@@ -154,19 +172,29 @@ func (s *session) begin(t *Task, prompt string) error {
 		s.mu.Unlock()
 		return errors.New("session is busy with another task")
 	}
-	s.turn = t
+	s.turn, s.turnUUID, s.started = t, newUUID(), false
+	uuid, id, untold := s.turnUUID, s.id, s.untold
+	s.untold = nil
 	s.mu.Unlock()
-	return s.sendUser(prompt)
+	if id != "" {
+		t.setSessionID(id) // a follow-up in this process continues that conversation
+	}
+	for _, text := range untold {
+		t.status(unpromptedMessage(text))
+	}
+	s.proc.busy()
+	return s.sendUser(prompt, uuid)
 }
 
-// sendUser writes a user message (a turn's prompt; mid-turn, it joins the
-// turn's next API request).
-func (s *session) sendUser(text string) error {
+// sendUser writes a user message: a turn's prompt, with the uuid claude
+// reports it under.
+func (s *session) sendUser(text, uuid string) error {
 	msg, _ := json.Marshal(map[string]any{
 		"type":               "user",
 		"message":            map[string]any{"role": "user", "content": text},
 		"parent_tool_use_id": nil,
 		"session_id":         "",
+		"uuid":               uuid,
 	})
 	return s.proc.write(msg)
 }
@@ -175,15 +203,73 @@ func (s *session) sendUser(text string) error {
 func (s *session) end(t *Task) {
 	s.mu.Lock()
 	if s.turn == t {
-		s.turn = nil
+		s.turn, s.turnUUID, s.started = nil, "", false
 	}
 	s.mu.Unlock()
 }
 
+// current is the task the lines claude prints now belong to: the turn in
+// flight once claude has started its prompt; nil when idle or while claude
+// runs a turn of its own before it.
 func (s *session) current() *Task {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lifecycle && !s.started {
+		return nil
+	}
 	return s.turn
+}
+
+// lifecycleLine notes where claude is with a prompt.
+func (s *session) lifecycleLine(l *stream.Line) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lifecycle = true
+	if s.turn != nil && l.CommandUUID == s.turnUUID && l.State == "started" {
+		s.started = true
+	}
+}
+
+// unprompted takes a line of a turn claude runs on its own: its result's
+// text goes to the task waiting for its own turn, or the next one to use
+// the session.
+func (s *session) unprompted(l *stream.Line) {
+	if l.Type != "result" {
+		s.log.Debug("stream line outside a task's turn", zap.String("type", l.Type), zap.String("subtype", l.Subtype))
+		return
+	}
+	s.addCost(l.TotalCostUSD) // claude's running total: the next task pays only for its own turn
+	s.log.Info("claude ran a turn on its own", zap.String("result", l.Result), zap.Bool("isError", l.IsError))
+	if l.Result == "" {
+		return
+	}
+	s.mu.Lock()
+	t := s.turn
+	if t == nil {
+		s.untold = append(s.untold, l.Result)
+	}
+	s.mu.Unlock()
+	if t != nil {
+		t.status(unpromptedMessage(l.Result))
+	}
+}
+
+// unpromptedMessage is the status event that tells a turn of claude's own.
+func unpromptedMessage(text string) string {
+	const max = 2000
+	if len(text) > max {
+		text = text[:max] + "…"
+	}
+	return "Claude ran a turn on its own (a command it had started in the background finished) and said: " + text
+}
+
+// newUUID is a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // sendControl sends a control request; if reply is non-nil it gets the
@@ -328,6 +414,9 @@ func (s *session) dispatch(l *stream.Line) {
 			ch <- l.Response
 		}
 		return
+	case "command_lifecycle":
+		s.lifecycleLine(l)
+		return
 	case "control_request":
 		t := s.current()
 		if t == nil || l.Request == nil {
@@ -344,11 +433,19 @@ func (s *session) dispatch(l *stream.Line) {
 			s.mu.Unlock()
 		}
 	}
-	if t := s.current(); t != nil {
-		t.handleLine(s, l)
-	} else {
-		s.log.Debug("stream line while idle", zap.String("type", l.Type), zap.String("subtype", l.Subtype))
+	t := s.current()
+	if t == nil {
+		s.unprompted(l)
+		return
 	}
+	if l.Type == "result" {
+		// The turn's last line: what follows (a turn of claude's own that
+		// starts at once) is not the task's.
+		s.mu.Lock()
+		s.started = false
+		s.mu.Unlock()
+	}
+	t.handleLine(s, l)
 }
 
 // linesRead is the number of stream lines claude has printed so far.

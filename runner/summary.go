@@ -23,6 +23,23 @@ var readOnlyTools = map[string]bool{
 	"TaskList": true, "AskUserQuestion": true, "ExitPlanMode": true, "EnterPlanMode": true,
 }
 
+// FileToolPath returns the file a file tool (Edit, MultiEdit, Write,
+// NotebookEdit) is about to change, absolute (a relative path is taken in
+// workspace); ok is false for any other tool, or without a path.
+func FileToolPath(tu ToolUse, workspace string) (path string, ok bool) {
+	if !fileTools[tu.Name] {
+		return "", false
+	}
+	p := decodeInput(tu.Input).targetPath()
+	if p == "" {
+		return "", false
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(workspace, p)
+	}
+	return p, true
+}
+
 // toolInput holds the input fields the bridge looks at.
 type toolInput struct {
 	FilePath     string `json:"file_path"`
@@ -53,7 +70,10 @@ func (in toolInput) targetPath() string {
 // Summarize says in a few words what a tool call does, with paths relative
 // to root: "Edit server/main.go", "Bash: go test ./...", "Read README.md".
 func Summarize(tool string, input json.RawMessage, root string) string {
-	in := decodeInput(input)
+	return summarize(tool, decodeInput(input), root)
+}
+
+func summarize(tool string, in toolInput, root string) string {
 	switch {
 	case in.targetPath() != "":
 		return tool + " " + RelPath(in.targetPath(), root)
@@ -75,6 +95,21 @@ func Summarize(tool string, input json.RawMessage, root string) string {
 		return tool + " " + RelPath(in.Path, root)
 	}
 	return tool
+}
+
+// keyInput is what a permission question shows of a tool call: its key
+// input whole (the user is asked to allow exactly that), the command, the
+// file relative to root, the URL or the pattern; "" when it has none.
+func (in toolInput) keyInput(root string) string {
+	switch {
+	case in.Command != "":
+		return in.Command
+	case in.targetPath() != "":
+		return RelPath(in.targetPath(), root)
+	case in.URL != "":
+		return in.URL
+	}
+	return in.Pattern
 }
 
 // RelPath shows p relative to root when it lies inside it, by spelling or
@@ -104,12 +139,19 @@ func oneLine(s string, max int) string {
 // within reports whether path lies inside one of roots, by the file's
 // identity: the real path of a file in a root the editor opened through a
 // symbolic link is inside it, and a link inside a root that points outside
-// is outside (see package pathid).
-func within(path string, roots []string) bool {
+// is outside (see package pathid). err is set when a look-up did not finish
+// in time (a hung network mount) and path is in no root that could be
+// resolved: nobody can tell where a write to path would land.
+func within(path string, roots []string) (bool, error) {
+	var first error
 	for _, r := range roots {
-		if pathid.Within(path, r) {
-			return true
+		in, err := pathid.Within(path, r)
+		if in {
+			return true, nil
+		}
+		if err != nil && first == nil {
+			first = err
 		}
 	}
-	return false
+	return false, first
 }

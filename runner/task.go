@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -71,6 +70,8 @@ type Task struct {
 	texts    map[textKey]*textState
 	curMsgID string
 	tools    map[string]ToolUse
+	after401 bool          // a 401 retry came and no answer of the API since
+	authPrev chan struct{} // closed when the last authStep is done
 
 	hold textHold // streamed text not yet sent (pacing.go)
 }
@@ -101,13 +102,6 @@ func (t *Task) SessionID() string {
 	return t.sessionID
 }
 
-// Outcome is the terminal result, or nil while the task runs.
-func (t *Task) Outcome() *Outcome {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.outcome
-}
-
 // Info returns a snapshot.
 func (t *Task) Info() Info {
 	t.mu.Lock()
@@ -117,6 +111,12 @@ func (t *Task) Info() Info {
 		in.CostUSD = t.outcome.CostUSD
 	}
 	return in
+}
+
+func (t *Task) setSessionID(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sessionID = id
 }
 
 func (t *Task) setState(s State) {
@@ -257,8 +257,8 @@ func (t *Task) handleSystem(l *stream.Line) {
 		t.emit(Event{Kind: EventRetry, Retry: r})
 		if l.ErrorStatus == 401 {
 			if a := t.mgr.cfg().Auth; a != nil {
-				// Running the key helper can take seconds: off the read loop.
-				go t.on401(a)
+				t.after401 = true
+				t.authStep(func() { t.on401(a) })
 			}
 		}
 	default:
@@ -272,7 +272,11 @@ func (t *Task) on401(a Auth) {
 		t.status(d.Message)
 	}
 	if d.Abort {
-		t.abort(d.Reason, true)
+		reason := "authentication failed again and again with the same key"
+		if d.Err != nil {
+			reason = d.Err.Error()
+		}
+		t.abort(reason, true)
 	}
 }
 
@@ -290,6 +294,22 @@ func (t *Task) streamDelta(d stream.Delta) {
 	} else {
 		t.delta(EventText, id, d.Text)
 	}
+}
+
+// authStep runs f, a call into the auth manager's 401 counting (On401 runs
+// the key helper, which can take seconds), off the read loop but in the
+// order of the stream: each step waits for the one before. Called only on
+// the read loop; the step's goroutine ends when f returns.
+func (t *Task) authStep(f func()) {
+	prev, done := t.authPrev, make(chan struct{})
+	t.authPrev = done
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		f()
+	}()
 }
 
 func (t *Task) handleStreamEvent(l *stream.Line) {
@@ -345,6 +365,13 @@ func (t *Task) handleAssistant(l *stream.Line) {
 	m := l.Message
 	if m == nil {
 		return
+	}
+	if t.after401 {
+		// The API answered: the request got through after the 401s.
+		t.after401 = false
+		if a := t.mgr.cfg().Auth; a != nil {
+			t.authStep(func() { a.OnTaskSuccess(t.ID) })
+		}
 	}
 	var text, thinking strings.Builder
 	for _, b := range m.Content {
@@ -420,11 +447,7 @@ func (t *Task) fileChange(tu ToolUse, raw json.RawMessage) *FileChange {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(t.Spec.Workspace, path)
 	}
-	fc := &FileChange{Path: path, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace)}
-	if b, err := os.ReadFile(path); err == nil {
-		s := string(b)
-		fc.After = &s
-	}
+	fc := &FileChange{Path: path, ToolUseID: tu.ID, Before: fr.OriginalFile, Label: "Claude: " + tu.Name + " " + RelPath(path, t.Spec.Workspace), after: readChanged(path)}
 	t.noteEdited(path)
 	return fc
 }
@@ -437,8 +460,9 @@ func (t *Task) handleControl(s *session, l *stream.Line) {
 		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
 		return
 	}
+	in := decodeInput(req.Input)
 	pr := PermissionRequest{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description,
-		Summary: Summarize(req.ToolName, req.Input, t.Spec.Workspace)}
+		Summary: summarize(req.ToolName, in, t.Spec.Workspace), KeyInput: in.keyInput(t.Spec.Workspace)}
 	decision, reason, automatic := t.decide(pr)
 	if decision == Deny {
 		if reason == "" {
@@ -465,7 +489,11 @@ func (t *Task) decide(pr PermissionRequest) (Decision, string, bool) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(t.Spec.Workspace, p)
 			}
-			if !within(p, roots) {
+			in, err := within(p, roots)
+			if err != nil {
+				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s), and could not tell whether %s is inside them: %v.", strings.Join(roots, ", "), p, err), true
+			}
+			if !in {
 				return Deny, fmt.Sprintf("claude-bridge only lets Claude edit files inside the workspace folders (%s); %s is outside them.", strings.Join(roots, ", "), p), true
 			}
 		}

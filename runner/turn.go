@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -17,7 +18,7 @@ import (
 func (t *Task) run() Outcome {
 	start := time.Now()
 	q := t.mgr.queue
-	tk, ahead, waits := q.enter(t.ID)
+	tk, ahead, waits := q.enter()
 	defer q.leave(tk) // also on a panic; finish gives the slot back first
 	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: ahead, Waiting: waits}})
 	var out Outcome
@@ -30,18 +31,22 @@ func (t *Task) run() Outcome {
 	return t.finish(out, func() { q.leave(tk) })
 }
 
+// rotatedMaxAge is how old the auth manager's last check may be when an
+// attempt that failed on the key asks whether the key has changed since.
+const rotatedMaxAge = 2 * time.Second
+
 // attempts runs the turn, and runs it again (up to 3 times, in the same
 // conversation when there is one) when it failed on an API key that has
 // changed since.
 func (t *Task) attempts(start time.Time) Outcome {
 	for attempt := 1; ; attempt++ {
-		auth := t.mgr.cfg().Auth
+		a := t.mgr.cfg().Auth
 		fp := ""
-		if auth != nil {
-			fp = auth.Fingerprint()
+		if a != nil {
+			fp = a.Fingerprint()
 		}
 		out := t.turn(start, fp)
-		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || auth == nil || !auth.Rotated(t.ctx, fp) {
+		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || a == nil || !a.Rotated(t.ctx, fp, rotatedMaxAge) {
 			return out
 		}
 		if !t.nextAttempt() {
@@ -100,7 +105,6 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 		return t.verdict(turnFacts{}, start)
 	}
 	t.setState(StateStarting)
-	t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
 	t.mgr.warm.used(t.Spec.Workspace)
 	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}
 	for {
@@ -347,7 +351,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	t.mu.Unlock()
 	t.mgr.forgetOld()
 	if a := t.mgr.cfg().Auth; a != nil {
-		a.TaskEnded(t.ID)
+		a.ForgetTask(t.ID)
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
@@ -362,16 +366,21 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 // launcher returns how the pool starts a new claude for this task.
 func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error) {
 	return func(onGone func(*session)) (*session, error) {
-		return t.mgr.startClaude(t.ctx, cfg, t.Spec.Options, t.Spec.Workspace, t.log, onGone, nil)
+		// "Starting claude" only once nothing refuses the launch: a refused
+		// one says why, and nothing started.
+		return t.mgr.startClaude(t.ctx, cfg, t.Spec.Options, t.Spec.Workspace, t.log, onGone, func(auth.Launch) error {
+			t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
+			return nil
+		})
 	}
 }
 
 // startClaude starts a claude with opts in workspace, tagged in the
-// Manager's scope, with the auth manager's additions (it may wait for a
-// key helper run; ctx ends the wait). vet, if set, may refuse the auth
-// manager's launch before claude starts. onGone runs once the process is
-// gone.
-func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, workspace string, log *zap.Logger, onGone func(*session), vet func(Launch) error) (*session, error) {
+// Manager's scope, with the auth manager's additions for workspace (it may
+// wait for a key helper run; ctx ends the wait). vet, if set, is told the
+// auth manager's launch (the zero Launch without an auth manager) and may
+// refuse it before claude starts. onGone runs once the process is gone.
+func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, workspace string, log *zap.Logger, onGone func(*session), vet func(auth.Launch) error) (*session, error) {
 	path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
 	if err != nil {
 		return nil, err
@@ -381,47 +390,45 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 		env = os.Environ()
 	}
 	env = append([]string(nil), env...)
-	var extra []string
+	var l auth.Launch
 	if cfg.Auth != nil {
-		l, err := authLaunch(ctx, cfg.Auth)
-		if err != nil {
+		if l, err = authLaunch(ctx, cfg.Auth, workspace); err != nil {
 			return nil, err
 		}
-		if vet != nil {
-			if err := vet(l); err != nil {
-				return nil, err
-			}
-		}
-		extra = l.Args
-		if l.Env != nil {
-			env = l.Env(env)
+	}
+	if vet != nil {
+		if err := vet(l); err != nil {
+			return nil, err
 		}
 	}
-	args := BuildArgs(opts, extra)
+	if l.Env != nil {
+		env = l.Env(env)
+	}
+	args := BuildArgs(opts, l.Args)
 	s, err := startSession(path, args, workspace, env, opts, m.scope.NewTag(), cfg.MaxLine, log, onGone)
 	if err != nil {
 		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
 	}
-	s.launchArgs = extra
+	s.launchArgs = l.Args
 	return s, nil
 }
 
 // authLaunch asks the auth manager for claude's command additions; it may
 // wait for a key helper run, so a cancel (ctx) does not wait for it.
-func authLaunch(ctx context.Context, a Auth) (Launch, error) {
+func authLaunch(ctx context.Context, a Auth, workspace string) (auth.Launch, error) {
 	type res struct {
-		l   Launch
+		l   auth.Launch
 		err error
 	}
 	ch := make(chan res, 1)
-	go func() { l, err := a.Launch(); ch <- res{l, err} }() // ends when the auth manager answers
+	go func() { l, err := a.Launch(workspace); ch <- res{l, err} }() // ends when the auth manager answers
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
+			return auth.Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
 		}
 		return r.l, nil
 	case <-ctx.Done():
-		return Launch{}, ctx.Err()
+		return auth.Launch{}, ctx.Err()
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 )
 
 // Warm claudes: a claude started and initialised per workspace folder
@@ -398,7 +400,7 @@ func (w *warmer) check(ctx context.Context, wp *warmProc, s *session, cfg Config
 		return why
 	}
 	if cfg.Auth != nil {
-		l, err := authLaunch(ctx, cfg.Auth)
+		l, err := authLaunch(ctx, cfg.Auth, wp.folder)
 		if err != nil {
 			return err.Error()
 		}
@@ -453,7 +455,7 @@ func helperState(path string) (string, time.Time) {
 // user's; a warm claude is started only once the helper has been left
 // alone, and is killed should the helper change before it answered
 // initialize (claude has run it by then).
-func (w *warmer) vetHelper(wp *warmProc, l Launch) error {
+func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 	if l.HelperPath == "" {
 		return nil
 	}
@@ -468,7 +470,7 @@ func (w *warmer) vetHelper(wp *warmProc, l Launch) error {
 // start launches wp's claude and waits until it answers initialize.
 func (w *warmer) start(wp *warmProc, cfg Config) {
 	log := cfg.Log.With(zap.String("warm", wp.folder))
-	s, err := w.m.startClaude(w.ctx, cfg, wp.opts, wp.folder, log, w.m.pool.gone, func(l Launch) error { return w.vetHelper(wp, l) })
+	s, err := w.m.startClaude(w.ctx, cfg, wp.opts, wp.folder, log, w.m.pool.gone, func(l auth.Launch) error { return w.vetHelper(wp, l) })
 	if err != nil {
 		w.m.pool.failWarm(wp)
 		var flux *errHelperInFlux

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 )
 
 // A key helper changed moments ago is not run by a warm claude; one left
@@ -18,7 +20,7 @@ func TestVetHelperWaitsForAQuietHelper(t *testing.T) {
 	}
 	w := &warmer{}
 	wp := &warmProc{}
-	err := w.vetHelper(wp, Launch{HelperPath: helper})
+	err := w.vetHelper(wp, auth.Launch{HelperPath: helper})
 	var flux *errHelperInFlux
 	if !errors.As(err, &flux) || flux.until.Before(time.Now()) || time.Until(flux.until) > helperQuiet {
 		t.Fatalf("vetHelper on a helper written just now = %v", err)
@@ -27,7 +29,7 @@ func TestVetHelperWaitsForAQuietHelper(t *testing.T) {
 	if err := os.Chtimes(helper, old, old); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.vetHelper(wp, Launch{HelperPath: helper}); err != nil {
+	if err := w.vetHelper(wp, auth.Launch{HelperPath: helper}); err != nil {
 		t.Fatalf("vetHelper on a quiet helper = %v", err)
 	}
 	if wp.helperPath != helper || wp.helper == "" {
@@ -48,7 +50,7 @@ func TestVetHelperWaitsForAQuietHelper(t *testing.T) {
 	if st, _ := helperState(helper); st == wp.helper {
 		t.Error("a replaced helper has the state of the one it replaced")
 	}
-	if err := w.vetHelper(&warmProc{}, Launch{}); err != nil {
+	if err := w.vetHelper(&warmProc{}, auth.Launch{}); err != nil {
 		t.Errorf("no helper (inherit mode): %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func TestWithinByIdentity(t *testing.T) {
 		{real + "2/main.go", false},
 	}
 	for _, c := range cases {
-		if got := within(c.path, []string{root}); got != c.want {
+		if got, err := within(c.path, []string{root}); got != c.want || err != nil {
 			t.Errorf("within(%s) = %v, want %v", c.path, got, c.want)
 		}
 	}

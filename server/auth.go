@@ -2,29 +2,309 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
 
 	"go.lsp.dev/protocol"
 
-	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
-// AuthService is the auth manager as the server sees it: the runner's hooks
-// plus status, reconfiguration and shutdown.
-type AuthService interface {
-	runner.Auth
-	// Status is the claude.authStatus reply.
-	Status() any
-	// Reconfigure applies new auth settings (the "auth" object).
-	Reconfigure(raw json.RawMessage) error
-	Close() error
+// authStartWait bounds how long a task waits for the auth manager to start
+// (its first check runs the key helper, which may run a key command).
+const authStartWait = 30 * time.Second
+
+// authManager is the auth manager (runner/auth) as the server runs it, and
+// the one adapter between it and the rest of the bridge. It is made from
+// the editor's auth settings in initialize, started when the editor sends
+// initialized (its first check runs the key helper: initialize answers at
+// once, and what the check reports follows the initialize reply), handed
+// to the runner as its runner.Auth (each call waits for the start), and
+// reports to the editor through the server (window/showMessage,
+// claude/authChanged). Settings the manager refuses leave it without a
+// manager: tasks then fail saying why, and the next settings are tried.
+type authManager struct {
+	s     *Server
+	base  auth.Config   // Options.Auth: Home, Environ, the default AuditPath
+	ready chan struct{} // closed once the start is over (or was called off by close)
+	once  sync.Once     // starts the manager, or calls the start off
+
+	mu     sync.Mutex    // guards the fields below
+	m      *auth.Manager // nil while the settings are refused
+	err    error         // why m is nil
+	mode   lspext.AuthMode
+	closed bool
 }
 
-// AuthNotifier is how the auth manager talks to the editor.
-type AuthNotifier interface {
-	ShowMessage(typ protocol.MessageType, msg string)
-	AuthChanged(status, source, fingerprint string)
+// newAuthManager makes the auth manager from the editor's auth settings
+// (nil: every default). It does not start it (see start).
+func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration) *authManager {
+	if base.Environ == nil && s.opts.Runner.Env != nil {
+		// One environment is the bridge's: where a key may come from and
+		// what the launch pins (ANTHROPIC_BASE_URL, proxies) are the
+		// environment claude is started with.
+		base.Environ = s.opts.Runner.Env
+	}
+	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: lspext.AuthModeHelper}
+	if c != nil && c.Mode == lspext.AuthModeInherit {
+		a.mode = lspext.AuthModeInherit
+	}
+	cfg, err := AuthConfig(c, base)
+	if err == nil {
+		a.m, err = auth.New(cfg, s.log, authNotifier{s})
+	}
+	if err != nil {
+		a.err = fmt.Errorf("authentication is not set up: %w", err)
+	}
+	return a
 }
 
-// AuthFactory makes the auth manager from the editor's auth settings.
-type AuthFactory func(ctx context.Context, raw json.RawMessage, n AuthNotifier) (AuthService, error)
+// start starts the manager in the background, once; later calls do
+// nothing.
+func (a *authManager) start() {
+	a.once.Do(func() {
+		a.mu.Lock()
+		m := a.m
+		a.mu.Unlock()
+		go func() { // ends when the manager's first check is over
+			defer close(a.ready)
+			if m != nil {
+				if err := m.Start(a.s.connCtx); err != nil {
+					a.s.log.Warn("the auth manager did not start: " + err.Error())
+				}
+			}
+		}()
+	})
+}
+
+// setupError is why the auth settings were refused, or nil.
+func (a *authManager) setupError() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// get starts the manager if need be, waits (bounded) for the start and
+// returns the manager, or nil and why there is none.
+func (a *authManager) get() (*auth.Manager, error) {
+	a.start()
+	select {
+	case <-a.ready:
+	case <-time.After(authStartWait):
+		return nil, errors.New("the auth manager is still starting")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil && a.err == nil {
+		return nil, auth.ErrClosed
+	}
+	return a.m, a.err
+}
+
+// The runner.Auth methods. Without a manager a launch fails with the
+// reason, and everything else is neutral.
+
+func (a *authManager) Launch(workspace string) (auth.Launch, error) {
+	m, err := a.get()
+	if m == nil {
+		return auth.Launch{}, err
+	}
+	return m.Launch(workspace)
+}
+
+func (a *authManager) CheckInit(apiKeySource string) string {
+	if m, _ := a.get(); m != nil {
+		return m.CheckInit(apiKeySource)
+	}
+	return ""
+}
+
+func (a *authManager) On401(ctx context.Context, taskID string) auth.Decision {
+	if m, _ := a.get(); m != nil {
+		return m.On401(ctx, taskID)
+	}
+	return auth.Decision{}
+}
+
+func (a *authManager) OnTaskSuccess(taskID string) {
+	if m, _ := a.get(); m != nil {
+		m.OnTaskSuccess(taskID)
+	}
+}
+
+func (a *authManager) ForgetTask(taskID string) {
+	if m, _ := a.get(); m != nil {
+		m.ForgetTask(taskID)
+	}
+}
+
+func (a *authManager) Fingerprint() string {
+	if m, _ := a.get(); m != nil {
+		return m.Fingerprint()
+	}
+	return ""
+}
+
+func (a *authManager) Rotated(ctx context.Context, startFingerprint string, maxAge time.Duration) bool {
+	if m, _ := a.get(); m != nil {
+		return m.Rotated(ctx, startFingerprint, maxAge)
+	}
+	return false
+}
+
+func (a *authManager) Explain() string {
+	m, err := a.get()
+	if m != nil {
+		return m.Explain()
+	}
+	return err.Error()
+}
+
+// status is the claude.authStatus reply, once the start is over (its
+// first check says what the key is), or after authStartWait with status
+// "starting".
+func (a *authManager) status() lspext.AuthStatus {
+	m, err := a.get()
+	if m == nil {
+		a.mu.Lock()
+		m, mode := a.m, a.mode
+		a.mu.Unlock()
+		if m == nil { // refused, or closed
+			return lspext.AuthStatus{Status: lspext.AuthError, Mode: mode, Source: lspext.SourceNone, LastError: err.Error()}
+		}
+	}
+	return authStatus(m.Status())
+}
+
+// reconfigure applies new auth settings (the whole `auth` object). When
+// the earlier settings were refused, these make the manager anew.
+func (a *authManager) reconfigure(c *lspext.AuthConfiguration) error {
+	cfg, err := AuthConfig(c, a.base)
+	if err != nil {
+		return err
+	}
+	m, _ := a.get()
+	if m != nil {
+		return m.Reconfigure(cfg)
+	}
+	m, err = auth.New(cfg, a.s.log, authNotifier{a.s})
+	if err != nil {
+		return err
+	}
+	if err := m.Start(a.s.connCtx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	a.mu.Lock()
+	closed := a.closed
+	if !closed {
+		a.m, a.err = m, nil
+		if c != nil && c.Mode == lspext.AuthModeInherit {
+			a.mode = lspext.AuthModeInherit
+		}
+	}
+	a.mu.Unlock()
+	if closed {
+		return m.Close()
+	}
+	return nil
+}
+
+// close stops the manager: its watcher, its refresh loop and its runtime
+// directory. A start in progress is waited for; one not begun is called off.
+func (a *authManager) close() error {
+	a.once.Do(func() { close(a.ready) })
+	<-a.ready
+	a.mu.Lock()
+	a.closed = true
+	m := a.m
+	a.m = nil
+	a.mu.Unlock()
+	if m != nil {
+		return m.Close()
+	}
+	return nil
+}
+
+// authNotifier relays the auth manager's news to the editor.
+type authNotifier struct{ s *Server }
+
+func (n authNotifier) ShowMessage(level auth.Level, text string) {
+	if !strings.HasPrefix(text, "claude-bridge") {
+		text = "claude-bridge: " + text
+	}
+	n.s.ShowMessage(protocol.MessageType(level), text)
+}
+
+func (n authNotifier) AuthChanged(status, source, fingerprint string) {
+	n.s.mgr.RecheckWarm() // a warm claude holds the key it got at its start
+	n.s.notify(lspext.MethodAuthChanged, &lspext.AuthChangedParams{
+		Status: lspext.AuthState(status), Source: lspext.KeySource(source), Fingerprint: fingerprint})
+}
+
+// maxSeconds bounds the durations of the auth settings (about 11 days).
+const maxSeconds = 1e6
+
+// AuthConfig is the auth manager's configuration for the editor's (or the
+// terminal's) auth settings c (nil: every default) over base's Home,
+// Environ and AuditPath (the default audit trail). It fails on a duration
+// that is negative or too long; auth.New checks the rest.
+func AuthConfig(c *lspext.AuthConfiguration, base auth.Config) (auth.Config, error) {
+	cfg := auth.Config{Home: base.Home, Environ: base.Environ, AuditPath: base.AuditPath}
+	if c == nil {
+		return cfg, nil
+	}
+	for name, v := range map[string]float64{"keyCommandTimeoutSeconds": c.KeyCommandTimeoutSeconds, "refreshIntervalSeconds": c.RefreshIntervalSeconds} {
+		if v < 0 || math.IsNaN(v) || v > maxSeconds {
+			return cfg, fmt.Errorf("auth.%s: %v is out of range (0 to %v)", name, v, maxSeconds)
+		}
+	}
+	cfg.Mode = string(c.Mode)
+	cfg.HelperPath = c.HelperPath
+	cfg.ManageHelper = c.ManageHelper
+	cfg.KeyFile = c.KeyFile
+	cfg.KeyCommand = c.KeyCommand
+	cfg.KeyCommandTimeout = time.Duration(c.KeyCommandTimeoutSeconds * float64(time.Second))
+	cfg.RefreshInterval = time.Duration(c.RefreshIntervalSeconds * float64(time.Second))
+	if c.AuditPath != "" {
+		cfg.AuditPath = c.AuditPath
+	}
+	cfg.AuditMaxBytes = c.AuditMaxBytes
+	cfg.Settings = c.Settings
+	return cfg, nil
+}
+
+// authStatus is the claude.authStatus reply for the manager's status.
+func authStatus(st auth.Status) lspext.AuthStatus {
+	out := lspext.AuthStatus{
+		Status:               lspext.AuthState(st.Status),
+		Mode:                 lspext.AuthMode(st.Mode),
+		HelperPath:           st.HelperPath,
+		HelperExists:         st.HelperExists,
+		HelperMode:           st.HelperMode,
+		HelperManagedContent: st.HelperManagedContent,
+		Managed:              st.Managed,
+		Source:               lspext.KeySource(st.Source),
+		KeyCommandConfigured: st.KeyCommandConfigured,
+		Fingerprint:          st.Fingerprint,
+		RuntimeKeyFile:       st.RuntimeKeyFile,
+		TTLMs:                st.TTLMs,
+		LastRefreshOK:        st.LastRefreshOK,
+		LastRefreshMs:        st.LastRefreshMs,
+		LastError:            st.LastError,
+		Problems:             st.Problems,
+	}
+	if st.Mode == auth.ModeHelper {
+		kf := st.KeyFile
+		out.KeyFile = &lspext.KeyFileStatus{Path: kf.Path, Exists: kf.Exists, OwnerUID: kf.OwnerUID, Owner: kf.Owner, Mode: kf.Mode, OK: kf.OK, Problem: kf.Problem}
+	}
+	if st.LastRefresh != nil {
+		out.LastRefresh = st.LastRefresh.UTC().Format(time.RFC3339Nano)
+	}
+	return out
+}

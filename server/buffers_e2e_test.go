@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
@@ -41,7 +41,8 @@ func (b *bridge) open(path string) *editorDoc {
 
 func (d *editorDoc) apply(raw json.RawMessage) (any, error) {
 	var p applyEditParams
-	if err := json.Unmarshal(raw, &p); err != nil {
+	if err := lspext.Decode(raw, &p); err != nil {
+		d.b.t.Errorf("workspace/applyEdit params: %v in %s", err, raw)
 		return nil, err
 	}
 	d.mu.Lock()
@@ -111,14 +112,16 @@ func TestAgentEditLandsInCleanBuffer(t *testing.T) {
 	if text != string(disk) || edits != 1 {
 		t.Errorf("buffer (%d edits) = %q, disk = %q", edits, text, disk)
 	}
-	// The edit reaches the buffer through the tool result ("Claude: Edit
-	// main.go") or, when the bridge reads claude's output late (a busy
-	// machine), through the directory watcher first ("Claude: main.go
-	// changed on disk"): either way once, and the user is told.
+	// The edit reaches the buffer through the tool result, labelled with the
+	// tool (the undo label the user sees), never through the directory
+	// watcher as "changed on disk", however late the bridge reads claude's
+	// output (the watcher leaves a file tool's file to its result).
 	var carried bool
-	for _, e := range b.client.Events("clean") {
-		msg := fmt.Sprint(e["message"])
-		carried = carried || (e["kind"] == "status" && strings.HasPrefix(msg, "Applied to the open buffer: Claude: ") && strings.Contains(msg, "main.go"))
+	for _, e := range lsptest.Of[*lspext.StatusEvent](b.client.Events(t, "clean")) {
+		carried = carried || e.Message == "Applied to the open buffer: Claude: Edit main.go"
+		if strings.Contains(e.Message, "changed on disk") {
+			t.Errorf("status %q: the edit went through the watcher", e.Message)
+		}
 	}
 	if !carried {
 		t.Error("no status event says the edit reached the buffer")
@@ -158,12 +161,12 @@ func TestOverlappingEditIsAConflictAndTheBufferIsKept(t *testing.T) {
 	if after != before || edits != 0 {
 		t.Errorf("the buffer was changed (%d edits):\n%s", edits, after)
 	}
-	m, err := b.client.WaitFor("claude/editConflict", 5*time.Second, nil)
+	m, err := b.client.WaitFor(lspext.MethodEditConflict, 5*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(m.Params), `"taskId":"clash"`) || !strings.Contains(string(m.Params), "main.go") {
-		t.Errorf("conflict = %s", m.Params)
+	if c := lsptest.Decode[lspext.EditConflictParams](t, lspext.MethodEditConflict, m.Params); c.TaskID != "clash" || c.URI != doc.uri || !strings.Contains(c.Message, "main.go") {
+		t.Errorf("conflict = %+v", c)
 	}
 	if _, err := b.client.WaitFor("window/showMessage", time.Second, func(m lsptest.Message) bool {
 		return strings.Contains(string(m.Params), "main.go")

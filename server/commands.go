@@ -8,79 +8,10 @@ import (
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
-	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
-
-// ContextRef is a file (and optionally a range of it) sent along with a prompt.
-type ContextRef struct {
-	URI   string          `json:"uri"`
-	Range *protocol.Range `json:"range,omitempty"`
-}
-
-// RunArgs are claude.run's arguments.
-type RunArgs struct {
-	Prompt          string       `json:"prompt"`
-	WorkspaceFolder string       `json:"workspaceFolder,omitempty"`
-	Context         []ContextRef `json:"context,omitempty"`
-	Model           string       `json:"model,omitempty"`
-	PermissionMode  string       `json:"permissionMode,omitempty"`
-	SessionID       string       `json:"sessionId,omitempty"`
-	TaskID          string       `json:"taskId,omitempty"`
-}
-
-// FollowUpArgs are claude.followUp's arguments.
-type FollowUpArgs struct {
-	TaskID         string       `json:"taskId,omitempty"`
-	SessionID      string       `json:"sessionId,omitempty"`
-	Prompt         string       `json:"prompt"`
-	Context        []ContextRef `json:"context,omitempty"`
-	Model          string       `json:"model,omitempty"`
-	PermissionMode string       `json:"permissionMode,omitempty"`
-	NewTaskID      string       `json:"newTaskId,omitempty"`
-}
-
-// RunResult is the reply of claude.run and claude.followUp.
-type RunResult struct {
-	TaskID      string   `json:"taskId"`
-	SessionID   string   `json:"sessionId"`
-	Status      string   `json:"status"`
-	Result      string   `json:"result"`
-	IsError     bool     `json:"isError"`
-	CostUSD     float64  `json:"costUsd"`
-	DurationMs  int64    `json:"durationMs"`
-	NumTurns    int      `json:"numTurns"`
-	EditedFiles []string `json:"editedFiles"`
-}
-
-// TaskInfo is one entry of claude.tasks.
-type TaskInfo struct {
-	TaskID          string   `json:"taskId"`
-	Status          string   `json:"status"`
-	WorkspaceFolder string   `json:"workspaceFolder"`
-	Prompt          string   `json:"prompt"`
-	SessionID       string   `json:"sessionId,omitempty"`
-	StartedAt       string   `json:"startedAt"`
-	EndedAt         string   `json:"endedAt,omitempty"`
-	CostUSD         *float64 `json:"costUsd,omitempty"`
-}
-
-// TasksReply is claude.tasks' reply when asked for {"processes": true}.
-type TasksReply struct {
-	Tasks     []TaskInfo    `json:"tasks"`
-	Processes ProcessCounts `json:"processes"`
-}
-
-// ProcessCounts counts the bridge's claude processes.
-type ProcessCounts struct {
-	Live    int `json:"live"`    // every claude process not yet gone
-	Running int `json:"running"` // running a task
-	Idle    int `json:"idle"`    // kept after a task for a follow-up
-	Warm    int `json:"warm"`    // started ahead of need and ready for a task (prewarm)
-	MaxIdle int `json:"maxIdle"` // the idle budget (maxIdleProcesses): idle and warm ones together
-	Slots   int `json:"slots"`   // live processes at most (maxConcurrentTasks)
-}
 
 func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.RawMessage, token json.RawMessage) (any, error) {
 	arg := json.RawMessage("{}")
@@ -88,70 +19,86 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		arg = args[0]
 	}
 	switch cmd {
-	case "claude.run":
-		var a RunArgs
-		if err := strictDecode(arg, &a); err != nil {
-			return nil, invalidParams("claude.run: %v", err)
+	case lspext.CommandRun:
+		var a lspext.RunArgs
+		if err := decodeArgs(cmd, arg, &a); err != nil {
+			return nil, err
 		}
 		return s.run(ctx, a, token)
-	case "claude.followUp":
-		var a FollowUpArgs
-		if err := strictDecode(arg, &a); err != nil {
-			return nil, invalidParams("claude.followUp: %v", err)
+	case lspext.CommandFollowUp:
+		var a lspext.FollowUpArgs
+		if err := decodeArgs(cmd, arg, &a); err != nil {
+			return nil, err
 		}
 		return s.followUp(ctx, a, token)
-	case "claude.cancel":
-		var a struct {
-			TaskID string `json:"taskId"`
-		}
-		if err := json.Unmarshal(arg, &a); err != nil || a.TaskID == "" {
-			// A bare string argument is accepted too.
-			if json.Unmarshal(arg, &a.TaskID) != nil || a.TaskID == "" {
-				return nil, invalidParams("claude.cancel needs {taskId}")
+	case lspext.CommandCancel:
+		var a lspext.CancelArgs
+		// The task id as a bare string is accepted too.
+		if json.Unmarshal(arg, &a.TaskID) != nil {
+			if err := decodeArgs(cmd, arg, &a); err != nil {
+				return nil, err
 			}
 		}
-		if s.mgr.Get(a.TaskID) == nil {
-			// Its claude.run may still be on its way to starting it.
-			s.mu.Lock()
-			cancelStart := s.reservedTasks.get(a.TaskID)
-			s.mu.Unlock()
-			if cancelStart == nil {
-				return nil, invalidParams("no task %q", a.TaskID)
-			}
-			cancelStart()
-			return map[string]bool{"cancelled": true}, nil
+		if a.TaskID == "" {
+			return nil, invalidParams("claude.cancel needs {taskId}")
 		}
-		return map[string]bool{"cancelled": s.mgr.Cancel(a.TaskID)}, nil
-	case "claude.tasks":
-		var a struct {
-			Processes bool `json:"processes"`
+		return s.cancel(a.TaskID)
+	case lspext.CommandTasks:
+		var a lspext.TasksArgs
+		if err := decodeArgs(cmd, arg, &a); err != nil {
+			return nil, err
 		}
-		_ = json.Unmarshal(arg, &a)
 		if !a.Processes {
 			return s.listTasks(), nil // the reply old clients know
 		}
 		st := s.mgr.Stats()
-		return TasksReply{Tasks: s.listTasks(), Processes: ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
-	case "claude.authStatus":
+		return &lspext.TasksResult{Tasks: s.listTasks(),
+			Processes: lspext.ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
+	case lspext.CommandAuthStatus:
+		if err := decodeArgs(cmd, arg, &struct{}{}); err != nil {
+			return nil, err
+		}
 		s.mu.Lock()
 		a := s.auth
 		s.mu.Unlock()
 		if a == nil {
-			return map[string]any{"mode": "inherit", "status": "inherit", "message": "claude uses its own login; the bridge manages no key"}, nil
+			return &lspext.AuthStatus{Status: lspext.AuthInherit, Mode: lspext.AuthModeInherit, Source: lspext.SourceInherit,
+				Message: "claude uses its own login; the bridge manages no key", Claude: s.claudeCLI()}, nil
 		}
-		return a.Status(), nil
+		st := a.status()
+		st.Claude = s.claudeCLI()
+		return &st, nil
 	}
-	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(Commands, ", "))
+	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(lspext.Commands, ", "))
 }
 
-func strictDecode(raw json.RawMessage, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return err
+// decodeArgs decodes a command's arguments[0] into v strictly
+// (lspext.Decode): a field v does not know, a field of the wrong type or a
+// required field left out is a -32602 error naming the command and the field.
+func decodeArgs(cmd string, raw json.RawMessage, v any) error {
+	if err := lspext.Decode(raw, v); err != nil {
+		return invalidParams("%s: arguments[0]: %v", cmd, err)
 	}
 	return nil
 }
 
-func (s *Server) run(ctx context.Context, a RunArgs, token json.RawMessage) (any, error) {
+// cancel is claude.cancel: a task the bridge runs, or one whose claude.run
+// is still on its way to starting it.
+func (s *Server) cancel(taskID string) (*lspext.CancelResult, error) {
+	if s.mgr.Get(taskID) == nil {
+		s.mu.Lock()
+		cancelStart := s.reservedTasks.get(taskID)
+		s.mu.Unlock()
+		if cancelStart == nil {
+			return nil, invalidParams("no task %q", taskID)
+		}
+		cancelStart()
+		return &lspext.CancelResult{Cancelled: true}, nil
+	}
+	return &lspext.CancelResult{Cancelled: s.mgr.Cancel(taskID)}, nil
+}
+
+func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessage) (any, error) {
 	if strings.TrimSpace(a.Prompt) == "" {
 		return nil, invalidParams("claude.run needs a prompt")
 	}
@@ -163,7 +110,7 @@ func (s *Server) run(ctx context.Context, a RunArgs, token json.RawMessage) (any
 	if err != nil {
 		return nil, err
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, folder.Path, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +122,7 @@ func (s *Server) run(ctx context.Context, a RunArgs, token json.RawMessage) (any
 	return s.runTask(ctx, spec, token)
 }
 
-func (s *Server) followUp(ctx context.Context, a FollowUpArgs, token json.RawMessage) (any, error) {
+func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json.RawMessage) (any, error) {
 	if strings.TrimSpace(a.Prompt) == "" {
 		return nil, invalidParams("claude.followUp needs a prompt")
 	}
@@ -190,7 +137,7 @@ func (s *Server) followUp(ctx context.Context, a FollowUpArgs, token json.RawMes
 		}
 		workspace, roots = f.Path, r
 	}
-	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace)
+	prompt, err := withMentions(ctx, a.Prompt, a.Context, workspace, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
@@ -202,32 +149,29 @@ func (s *Server) followUp(ctx context.Context, a FollowUpArgs, token json.RawMes
 	return s.runTask(ctx, spec, token)
 }
 
-func (s *Server) spec(id, prompt, workspace string, roots []string, model, mode string) (runner.Spec, error) {
+func (s *Server) spec(id, prompt, workspace string, roots []string, model string, mode lspext.PermissionMode) (runner.Spec, error) {
 	s.mu.Lock()
 	st := s.settings
 	s.mu.Unlock()
+	opts := st.defaultOptions()
 	if mode != "" {
-		if err := runner.ValidPermissionMode(mode); err != nil {
+		if err := runner.ValidPermissionMode(string(mode)); err != nil {
 			return runner.Spec{}, invalidParams("%v", err)
 		}
-	} else {
-		mode = st.PermissionMode
+		opts.PermissionMode = string(mode)
 	}
-	if model == "" {
-		model = st.Model
+	if model != "" {
+		opts.Model = model
 	}
-	return runner.Spec{
-		ID: id, Prompt: prompt, Workspace: workspace, Roots: roots,
-		Options: runner.Options{Model: model, PermissionMode: mode, AllowedTools: st.AllowedTools, DisallowedTools: st.DisallowedTools},
-	}, nil
+	return runner.Spec{ID: id, Prompt: prompt, Workspace: workspace, Roots: roots, Options: opts}, nil
 }
 
-func (s *Server) listTasks() []TaskInfo {
+func (s *Server) listTasks() []lspext.TaskInfo {
 	infos := s.mgr.Tasks()
-	out := make([]TaskInfo, 0, len(infos))
+	out := make([]lspext.TaskInfo, 0, len(infos))
 	for _, in := range infos {
-		ti := TaskInfo{
-			TaskID: in.ID, Status: string(in.State), WorkspaceFolder: s.editorURI(in.Workspace),
+		ti := lspext.TaskInfo{
+			TaskID: in.ID, Status: lspext.TaskStatus(in.State), WorkspaceFolder: s.editorURI(in.Workspace),
 			Prompt: in.Prompt, SessionID: in.SessionID, StartedAt: in.Created.UTC().Format(time.RFC3339Nano),
 		}
 		if !in.Ended.IsZero() {
@@ -242,9 +186,9 @@ func (s *Server) listTasks() []TaskInfo {
 
 // resultOf is the reply for a task's outcome; the caller fills in
 // EditedFiles (Server.editedFiles).
-func resultOf(out runner.Outcome) RunResult {
-	return RunResult{
-		TaskID: out.TaskID, SessionID: out.SessionID, Status: string(out.Status), Result: out.Result,
+func resultOf(out runner.Outcome) *lspext.RunResult {
+	return &lspext.RunResult{
+		TaskID: out.TaskID, SessionID: out.SessionID, Status: lspext.TaskStatus(out.Status), Result: out.Result,
 		IsError: out.IsError, CostUSD: out.CostUSD, DurationMs: out.DurationMs, NumTurns: out.NumTurns,
 	}
 }

@@ -5,47 +5,39 @@ import (
 	"fmt"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
-// Config is the editor-facing configuration: initializationOptions, or
-// settings.claudeBridge in workspace/didChangeConfiguration. Pointers tell
-// "not given" from a zero value, so a partial update keeps the rest.
-type Config struct {
-	ClaudePath          *string         `json:"claudePath,omitempty"`
-	Model               *string         `json:"model,omitempty"`
-	PermissionMode      *string         `json:"permissionMode,omitempty"`
-	AllowedTools        []string        `json:"allowedTools,omitempty"`
-	DisallowedTools     []string        `json:"disallowedTools,omitempty"`
-	MaxConcurrentTasks  *int            `json:"maxConcurrentTasks,omitempty"`
-	FollowUpIdleSeconds *int            `json:"followUpIdleSeconds,omitempty"`
-	MaxIdleProcesses    *int            `json:"maxIdleProcesses,omitempty"`
-	Prewarm             *bool           `json:"prewarm,omitempty"`
-	LogLevel            *string         `json:"logLevel,omitempty"`
-	Auth                json.RawMessage `json:"auth,omitempty"`
-}
-
-// Settings is the resolved configuration.
+// Settings is the resolved configuration: lspext.Configuration's defaults
+// with what the editor sent over them.
 type Settings struct {
 	ClaudePath          string
 	Model               string
-	PermissionMode      string
+	PermissionMode      lspext.PermissionMode
 	AllowedTools        []string
 	DisallowedTools     []string
 	MaxConcurrentTasks  int
 	FollowUpIdleSeconds int
 	MaxIdleProcesses    int // -1: as many as MaxConcurrentTasks
 	Prewarm             bool
-	LogLevel            string
-	Auth                json.RawMessage // passed to the auth manager as it is
+	LogLevel            lspext.LogLevel
+	Auth                *lspext.AuthConfiguration // nil: every default
 }
 
 // DefaultSettings are the documented defaults.
 func DefaultSettings() Settings {
-	return Settings{PermissionMode: "acceptEdits", MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, Prewarm: true, LogLevel: "info"}
+	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, Prewarm: true, LogLevel: lspext.LogInfo}
+}
+
+// defaultOptions are the options of a task that names none: claude's
+// command line as the settings shape it. Warm claudes are started with
+// them (runner.Config.Defaults), so that such a task takes one.
+func (s Settings) defaultOptions() runner.Options {
+	return runner.Options{Model: s.Model, PermissionMode: string(s.PermissionMode), AllowedTools: s.AllowedTools, DisallowedTools: s.DisallowedTools}
 }
 
 // Merge applies the fields c sets onto s, after checking them.
-func (s Settings) Merge(c Config) (Settings, error) {
+func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
 	if c.ClaudePath != nil {
 		s.ClaudePath = *c.ClaudePath
 	}
@@ -53,12 +45,12 @@ func (s Settings) Merge(c Config) (Settings, error) {
 		s.Model = *c.Model
 	}
 	if c.PermissionMode != nil {
-		if err := runner.ValidPermissionMode(*c.PermissionMode); err != nil {
+		if err := runner.ValidPermissionMode(string(*c.PermissionMode)); err != nil {
 			return s, err
 		}
 		s.PermissionMode = *c.PermissionMode
 		if s.PermissionMode == "" {
-			s.PermissionMode = "acceptEdits"
+			s.PermissionMode = lspext.ModeAcceptEdits
 		}
 	}
 	if c.AllowedTools != nil {
@@ -88,20 +80,25 @@ func (s Settings) Merge(c Config) (Settings, error) {
 	if c.LogLevel != nil {
 		s.LogLevel = *c.LogLevel
 	}
-	if len(c.Auth) > 0 && string(c.Auth) != "null" {
+	if c.Auth != nil {
 		s.Auth = c.Auth
 	}
 	return s, nil
 }
 
-// decodeConfig reads a Config from raw JSON; null or empty is no change.
-func decodeConfig(raw json.RawMessage) (Config, error) {
-	var c Config
+// decodeConfig reads the configuration object (initializationOptions, or
+// settings.claudeBridge); null or empty is no change. A field the bridge
+// does not know is not refused: an editor's settings section may hold
+// settings of the editor's own, and a newer editor may send settings this
+// bridge does not know yet (refusing initialize over them would leave the
+// editor with a bridge that answers nothing). unknown then names the
+// first, for the log.
+func decodeConfig(raw json.RawMessage) (c lspext.Configuration, unknown error, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return c, nil
+		return c, nil, nil
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("invalid claude-bridge settings: %v", err)
+		return c, nil, fmt.Errorf("invalid claude-bridge settings: %v", err)
 	}
-	return c, nil
+	return c, lspext.Decode(raw, &lspext.Configuration{}), nil
 }

@@ -13,6 +13,7 @@
 //
 // Concurrency: the jsonrpc2 read loop calls handle; notifications are
 // handled there, in order, and must not block; requests run on their own
-// goroutines (at most maxRequests at once), each with a recover that turns
-// a panic into a -32603 reply.
+// goroutines (task-starting ones at most maxRequests at once; quick ones,
+// cancel, tasks, authStatus, shutdown, never refused), each with a recover
+// that turns a panic into a -32603 reply.
 package server

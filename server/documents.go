@@ -11,6 +11,7 @@ import (
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/bufsync"
 	"github.com/claude-bridge/claude-bridge/server/documents"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // buffers keeps the editor's open documents (text sync) and carries agent
@@ -84,15 +85,51 @@ func (b *buffers) didSave(raw json.RawMessage) {
 func (b *buffers) taskStarted(v *taskView) { b.watcher.Begin(v.id) }
 func (b *buffers) taskEnded(v *taskView)   { b.watcher.End(v.id) }
 
+// toolUse: a file tool's change is carried by its result, not by the
+// directory watcher (which would label it "changed on disk").
+func (b *buffers) toolUse(v *taskView, tu *runner.ToolUse) {
+	if p, ok := runner.FileToolPath(*tu, v.root); ok {
+		b.watcher.Hold(v.id, tu.ID, p)
+	}
+	b.watcher.Advance(v.id)
+}
+
+// toolResult: a result without a change to carry ends its tool's hold at
+// once; one with a change, once carried (carry).
+func (b *buffers) toolResult(v *taskView, res *runner.ToolResult) {
+	if res.Change == nil {
+		b.watcher.Release(res.ToolUseID)
+	}
+	b.watcher.Advance(v.id)
+}
+
 // carry brings one agent change into the open buffer of its file, if any.
 // It blocks on the editor (applyEdit, then its didChange): call it from the
 // task's carry loop, never from the read loop.
 func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange) {
 	// ch.Before (claude's originalFile) is not used: see bufsync.Change.
-	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: ch.After, Label: ch.Label})
+	after, aerr := ch.After(ctx)
+	if aerr != nil && ctx.Err() != nil {
+		b.watcher.Release(ch.ToolUseID)
+		return
+	}
+	// Not a regular file, too large, or a read that never finished: the
+	// carrier looks at the disk itself, and reports what it cannot carry.
+	unread := aerr != nil
+	if unread {
+		b.s.log.Warn("the changed file could not be read after the tool", zap.String("path", ch.Path), zap.Error(aerr))
+	}
+	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: after, Unread: unread, Label: ch.Label})
+	b.watcher.Release(ch.ToolUseID)
 	if err != nil && ctx.Err() == nil {
 		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))
 	}
+}
+
+// finish waits until the task's carries (an edit still judged by a late
+// didChange) have ended, or ctx ends.
+func (b *buffers) finish(ctx context.Context, taskID string) error {
+	return b.carrier.Wait(ctx, taskID)
 }
 
 // settle carries into the buffers what changed on disk during the task by
@@ -109,10 +146,7 @@ func (b *buffers) close() { _ = b.watcher.Close() }
 type editorClient struct{ s *Server }
 
 func (c editorClient) ApplyEdit(ctx context.Context, params *protocol.ApplyWorkspaceEditParams) (bool, string, error) {
-	var res struct {
-		Applied       bool   `json:"applied"`
-		FailureReason string `json:"failureReason"`
-	}
+	var res protocol.ApplyWorkspaceEditResponse
 	if err := c.s.call(ctx, "workspace/applyEdit", params, &res); err != nil {
 		return false, "", err
 	}
@@ -123,7 +157,7 @@ func (c editorClient) ApplyEdit(ctx context.Context, params *protocol.ApplyWorks
 type reporter struct{ s *Server }
 
 func (r reporter) Conflict(taskID, uri, message string) {
-	r.s.notify("claude/editConflict", map[string]any{"taskId": taskID, "uri": uri, "message": message})
+	r.s.notify(lspext.MethodEditConflict, &lspext.EditConflictParams{TaskID: taskID, URI: uri, Message: message})
 	r.s.ShowMessage(protocol.MessageTypeWarning, "Claude: "+message)
 	r.taskStatus(taskID, uri, message)
 }

@@ -9,14 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claude-bridge/claude-bridge/server"
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
 func allowAll(b *bridge) {
 	b.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
-		return map[string]string{"title": "Allow"}, nil
+		return &protocol.MessageActionItem{Title: "Allow"}, nil
 	})
 }
 
@@ -30,7 +32,7 @@ func TestTwoConcurrentTasksInTwoFolders(t *testing.T) {
 	// Both run at the same time: claude.tasks shows them running together.
 	together := false
 	for deadline := time.Now().Add(20 * time.Second); !together && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		var tasks []server.TaskInfo
+		var tasks []lspext.TaskInfo
 		if err := b.command("claude.tasks", nil, &tasks); err != nil {
 			t.Fatal(err)
 		}
@@ -63,46 +65,42 @@ func TestQueuePastTheLimit(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow}, init: map[string]any{"maxConcurrentTasks": 1}})
 	c1 := b.run(map[string]any{"prompt": "first", "taskId": "q1"})
 	// q1 is past the queue once claude has started for it.
-	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q1"`) && strings.Contains(string(m.Params), `"kind":"started"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "q1", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	c2 := b.run(map[string]any{"prompt": "second", "taskId": "q2"})
-	if _, err := b.client.WaitFor("claude/event", 10*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q2"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.QueuedEvent](t, b.client, "q2", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	var tasks []server.TaskInfo
+	var tasks []lspext.TaskInfo
 	if err := b.command("claude.tasks", nil, &tasks); err != nil {
 		t.Fatal(err)
 	}
-	status := map[string]string{}
+	status := map[string]lspext.TaskStatus{}
 	for _, ti := range tasks {
 		status[ti.TaskID] = ti.Status
 	}
-	if status["q2"] != "queued" || status["q1"] == "queued" {
+	if status["q2"] != lspext.StatusQueued || status["q1"] == lspext.StatusQueued {
 		t.Errorf("while q1 runs: statuses = %v", status)
 	}
 	r1, r2 := b.result(c1), b.result(c2)
 	if r1.Status != "completed" || r2.Status != "completed" {
 		t.Fatalf("results %+v / %+v", r1, r2)
 	}
-	prog := b.client.Progress("claude-bridge/q2")
-	if len(prog) < 2 || prog[1]["message"] != "Queued (1 task ahead)" {
-		t.Errorf("q2 progress = %v", prog)
+	prog := b.client.Progress(t, "claude-bridge/q2")
+	if len(prog) < 2 || prog[1].Message != "Queued (1 task ahead)" {
+		t.Errorf("q2 progress = %+v", prog)
 	}
-	q2 := b.client.Events("q2")
-	if q2[0]["kind"] != "queued" || q2[0]["waiting"] != true {
-		t.Errorf("q2's first event = %v", q2[0])
+	if q2 := b.client.Events(t, "q2"); len(q2) == 0 {
+		t.Error("no events of q2")
+	} else if q, ok := q2[0].(*lspext.QueuedEvent); !ok || !q.Waiting || q.Position != 1 {
+		t.Errorf("q2's first event = %+v", q2[0])
 	}
-	started, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q2"`) && strings.Contains(string(m.Params), `"kind":"started"`)
-	})
-	ended, _ := b.client.WaitFor("claude/event", time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"taskId":"q1"`) && strings.Contains(string(m.Params), `"kind":"result"`)
-	})
+	_, started, err1 := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "q2", time.Second)
+	_, ended, err2 := lsptest.WaitEvent[*lspext.ResultEvent](t, b.client, "q1", time.Second)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
 	if started.Seq < ended.Seq {
 		t.Error("q2 started before q1 ended: the limit of 1 was not kept")
 	}
@@ -167,9 +165,7 @@ func TestFollowUpOfRunningTaskRefused(t *testing.T) {
 func TestShutdownWhileTaskRuns(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
 	call := b.run(map[string]any{"prompt": "slow", "taskId": "s"})
-	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"kind":"started"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -200,9 +196,7 @@ func TestShutdownWhileTaskRuns(t *testing.T) {
 func TestEditorGoneWhileTaskRuns(t *testing.T) {
 	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
 	b.run(map[string]any{"prompt": "slow", "taskId": "g"})
-	if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), `"kind":"started"`)
-	}); err != nil {
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if len(claudeProcessesIn(t, b.ws(0))) == 0 {
@@ -262,7 +256,7 @@ exit 3
 	if res.Status != "failed" || !strings.Contains(res.Result, "exited with code 3") || !strings.Contains(res.Result, "out of memory in the frobnicator") {
 		t.Errorf("result = %+v", res)
 	}
-	if kinds := lsptest.Kinds(b.client.Events("x")); !strings.Contains(kinds, "text") || !strings.HasSuffix(kinds, "result") {
+	if kinds := lsptest.Kinds(b.client.Events(t, "x")); !strings.Contains(kinds, "text") || !strings.HasSuffix(kinds, "result") {
 		t.Errorf("events = %s", kinds)
 	}
 }
@@ -283,14 +277,9 @@ read line
 	if res.Status != "completed" || res.Result != "still fine" {
 		t.Errorf("result = %+v", res)
 	}
-	var other lsptest.Event
-	for _, e := range b.client.Events("g") {
-		if e["kind"] == "other" {
-			other = e
-		}
-	}
-	if other == nil || !strings.Contains(fmt.Sprint(other["raw"]), "brand_new_message") {
-		t.Errorf("unknown message type not passed on: %v", other)
+	other := lsptest.Last[*lspext.OtherEvent](b.client.Events(t, "g"))
+	if other == nil || !strings.Contains(string(other.Raw), "brand_new_message") {
+		t.Errorf("unknown message type not passed on: %+v", other)
 	}
 }
 
@@ -324,30 +313,52 @@ func TestContextBecomesMentions(t *testing.T) {
 	}
 }
 
+// TestBadRequests: a request that is wrong gets -32602 (-32601 for an
+// unknown method) with a message saying what is wrong; arguments are read
+// strictly, so a misspelt or misplaced field is refused, not ignored; the
+// bridge serves on, and no task was started.
 func TestBadRequests(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
 	cases := []struct {
+		cmd  string
 		args any
-		code string
+		want string
 	}{
-		{map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}, "-32602"},
-		{map[string]any{"prompt": ""}, "-32602"},
-		{map[string]any{"prompt": "x", "permissionMode": "yolo"}, "-32602"},
+		{"claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}, "not one of the editor's workspace folders"},
+		{"claude.run", map[string]any{"prompt": ""}, "claude.run needs a prompt"},
+		{"claude.run", map[string]any{}, "claude.run: arguments[0]: missing field prompt"},
+		{"claude.run", map[string]any{"prompt": "x", "permissionMode": "yolo"}, `unknown permissionMode "yolo"`},
+		{"claude.run", map[string]any{"prompt": "x", "taskID": "t"}, `claude.run: arguments[0]: unknown field "taskID"`},
+		{"claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": "file:///a", "rnge": map[string]any{}}}},
+			`claude.run: arguments[0]: unknown field "context[0].rnge"`},
+		{"claude.run", map[string]any{"prompt": 42}, "claude.run: arguments[0]: field prompt is a number, not a string"},
+		{"claude.run", "just a prompt", "claude.run: arguments[0]: the value is a string, not an object"},
+		{"claude.followUp", map[string]any{"taskId": "t", "prompt": "p", "newTaskID": "x"}, `claude.followUp: arguments[0]: unknown field "newTaskID"`},
+		{"claude.cancel", map[string]any{"taskId": "t", "force": true}, `claude.cancel: arguments[0]: unknown field "force"`},
+		{"claude.cancel", map[string]any{}, "claude.cancel: arguments[0]: missing field taskId"},
+		{"claude.cancel", map[string]string{"taskId": "ghost"}, `no task "ghost"`},
+		{"claude.cancel", "ghost", `no task "ghost"`},
+		{"claude.tasks", map[string]any{"process": true}, `claude.tasks: arguments[0]: unknown field "process"`},
+		{"claude.authStatus", map[string]any{"verbose": true}, `claude.authStatus: arguments[0]: unknown field "verbose"`},
+		{"claude.nope", nil, `unknown command "claude.nope"`},
 	}
 	for _, c := range cases {
-		err := b.command("claude.run", c.args, nil)
-		if err == nil || !strings.Contains(err.Error(), c.code) {
-			t.Errorf("claude.run %v: %v", c.args, err)
+		err := b.command(c.cmd, c.args, nil)
+		if err == nil || !strings.Contains(err.Error(), "error -32602") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %v: %v; want -32602 saying %q", c.cmd, c.args, err, c.want)
 		}
-	}
-	if err := b.command("claude.nope", nil, nil); err == nil || !strings.Contains(err.Error(), "-32602") {
-		t.Errorf("unknown command: %v", err)
 	}
 	if err := b.client.Request("textDocument/hover", map[string]any{}, nil, 5*time.Second); err == nil || !strings.Contains(err.Error(), "-32601") {
 		t.Errorf("unknown method: %v", err)
 	}
-	if err := b.command("claude.cancel", map[string]string{"taskId": "ghost"}, nil); err == nil {
-		t.Error("cancel of an unknown task should be an error")
+	if n := len(b.api.MessageRequests()); n != 0 {
+		t.Errorf("%d API requests: a bad request started a task", n)
+	}
+	// Empty arguments are fine where nothing is required.
+	for _, cmd := range []string{"claude.tasks", "claude.authStatus"} {
+		if err := b.command(cmd, map[string]any{}, nil); err != nil {
+			t.Errorf("%s {}: %v", cmd, err)
+		}
 	}
 }
 
@@ -369,7 +380,7 @@ func TestMalformedFramesKeepTheServerUp(t *testing.T) {
 	if err := b.client.WriteRaw(fmt.Sprintf("content-length: %d\r\n\r\n%s", len(body), body)); err != nil {
 		t.Fatal(err)
 	}
-	var tasks []server.TaskInfo
+	var tasks []lspext.TaskInfo
 	if err := b.command("claude.tasks", nil, &tasks); err != nil {
 		t.Fatalf("the server stopped serving after bad frames: %v", err)
 	}
@@ -424,9 +435,8 @@ func TestCancelOvertakingTheStart(t *testing.T) {
 		if reply == nil {
 			t.Fatalf("%s (%s): no reply: the cancel was lost", id, route)
 		}
-		var res server.RunResult
-		_ = json.Unmarshal(reply.Result, &res)
-		if res.Status != "cancelled" {
+		res := lsptest.Decode[lspext.RunResult](t, "claude.run reply", reply.Result)
+		if res.Status != lspext.StatusCancelled {
 			t.Errorf("%s (%s): result = %+v", id, route, res)
 		}
 	}

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -85,10 +88,10 @@ func TestRunReportsProgressEventsAndResult(t *testing.T) {
 	}
 
 	// Events: seq from 1 with no gaps; queued and started first, result last.
-	evs := b.client.Events("task-a")
+	evs := b.client.Events(t, "task-a")
 	for i, e := range evs {
-		if e["seq"].(float64) != float64(i+1) {
-			t.Fatalf("event %d has seq %v: %s", i, e["seq"], lsptest.Kinds(evs))
+		if e.Head().Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d: %s", i, e.Head().Seq, lsptest.Kinds(evs))
 		}
 	}
 	kinds := lsptest.Kinds(evs)
@@ -97,13 +100,11 @@ func TestRunReportsProgressEventsAndResult(t *testing.T) {
 	}
 	var text strings.Builder
 	var tools []string
-	for _, e := range evs {
-		switch e["kind"] {
-		case "text":
-			text.WriteString(e["text"].(string))
-		case "toolUse":
-			tools = append(tools, e["summary"].(string))
-		}
+	for _, e := range lsptest.Of[*lspext.TextEvent](evs) {
+		text.WriteString(e.Text)
+	}
+	for _, e := range lsptest.Of[*lspext.ToolUseEvent](evs) {
+		tools = append(tools, e.Summary)
 	}
 	if text.String() != res.Result {
 		t.Errorf("text events join to %q, want %q", text.String(), res.Result)
@@ -111,18 +112,35 @@ func TestRunReportsProgressEventsAndResult(t *testing.T) {
 	if got := strings.Join(tools, "|"); got != "Read main.go|Edit main.go|Write NOTES.md|Bash: echo built" {
 		t.Errorf("toolUse summaries = %s", got)
 	}
-	if n := strings.Count(kinds, "text"); n < 5 {
-		t.Errorf("the answer came in %d text events; want it streamed in pieces", n)
+	// Streamed: the answer's deltas come 30 ms apart, about 250 ms from
+	// the first to the last; the editor gets the first piece while the
+	// rest is still coming (deltas that reach the bridge together, as on a
+	// busy machine, may go out as one event, so the count is not fixed).
+	var firstText, lastText time.Time
+	n := 0
+	for _, m := range b.client.Messages(lspext.MethodEvent) {
+		if ev, err := lspext.DecodeEvent(m.Params); err == nil && ev.Head().TaskID == "task-a" && ev.EventKind() == lspext.KindText {
+			if n == 0 {
+				firstText = m.At
+			}
+			lastText, n = m.At, n+1
+		}
+	}
+	if span := lastText.Sub(firstText); n < 2 || span < 100*time.Millisecond {
+		t.Errorf("the answer came in %d text events over %s; want it streamed in pieces as it comes", n, span)
 	}
 
 	// Progress: begin, a report per step, end; all before the reply.
-	prog := b.client.Progress("claude-bridge/task-a")
-	if len(prog) < 3 || prog[0]["kind"] != "begin" || prog[0]["title"] != "Claude" || prog[0]["cancellable"] != true {
-		t.Fatalf("progress = %v", prog)
+	prog := b.client.Progress(t, "claude-bridge/task-a")
+	if len(prog) < 3 || prog[0].Kind != protocol.WorkDoneProgressKindBegin || prog[0].Title != "Claude" || !prog[0].Cancellable {
+		t.Fatalf("progress = %+v", prog)
 	}
 	var reports []string
 	for _, p := range prog[1 : len(prog)-1] {
-		reports = append(reports, fmt.Sprint(p["message"]))
+		if p.Kind != protocol.WorkDoneProgressKindReport || !p.Cancellable {
+			t.Errorf("progress report = %+v", p)
+		}
+		reports = append(reports, p.Message)
 	}
 	for _, want := range []string{"Read main.go", "Edit main.go", "Write NOTES.md", "Bash: echo built"} {
 		if !strings.Contains(strings.Join(reports, "|"), want) {
@@ -130,8 +148,8 @@ func TestRunReportsProgressEventsAndResult(t *testing.T) {
 		}
 	}
 	last := prog[len(prog)-1]
-	if last["kind"] != "end" || !strings.HasPrefix(fmt.Sprint(last["message"]), "Done: Edited main.go") {
-		t.Errorf("progress end = %v", last)
+	if last.Kind != protocol.WorkDoneProgressKindEnd || !strings.HasPrefix(last.Message, "Done: Edited main.go") {
+		t.Errorf("progress end = %+v", last)
 	}
 	reply, _ := call.Wait(time.Second)
 	for _, m := range append(b.client.Messages("claude/event"), b.client.Messages("$/progress")...) {
@@ -152,32 +170,30 @@ func TestPermissionAllowAndDeny(t *testing.T) {
 				fakeapi.ToolUse("Bash", map[string]any{"command": "touch made-by-bash.txt", "description": "make a file"}),
 				fakeapi.Text("ok"),
 			})
-			asked := make(chan map[string]any, 4)
+			asked := make(chan lspext.PermissionRequestParams, 4)
 			b.client.Handle("window/showMessageRequest", func(p json.RawMessage) (any, error) {
-				var m map[string]any
-				_ = json.Unmarshal(p, &m)
-				asked <- m
+				asked <- lsptest.Decode[lspext.PermissionRequestParams](t, "window/showMessageRequest", p)
 				if answer == "" {
 					return nil, nil // dismissed
 				}
-				return map[string]string{"title": answer}, nil
+				return &protocol.MessageActionItem{Title: answer}, nil
 			})
 			res := b.result(b.run(map[string]any{"prompt": "make a file", "taskId": "p", "permissionMode": "default"}))
 			if res.Status != "completed" {
 				t.Fatalf("result = %+v", res)
 			}
-			var q map[string]any
+			var q lspext.PermissionRequestParams
 			select {
 			case q = <-asked:
 			default:
 				t.Fatal("no permission question reached the editor")
 			}
-			if q["message"] != "Claude wants to run Bash: `touch made-by-bash.txt`" {
-				t.Errorf("question = %q", q["message"])
+			if q.Message != "Claude wants to run Bash: `touch made-by-bash.txt`" || q.Type != int(protocol.MessageTypeInfo) {
+				t.Errorf("question = %+v", q)
 			}
 			var titles []string
-			for _, a := range q["actions"].([]any) {
-				titles = append(titles, a.(map[string]any)["title"].(string))
+			for _, a := range q.Actions {
+				titles = append(titles, a.Title)
 			}
 			if strings.Join(titles, "|") != "Allow|Allow for this task|Deny" {
 				t.Errorf("actions = %v", titles)
@@ -187,21 +203,14 @@ func TestPermissionAllowAndDeny(t *testing.T) {
 			if created != (answer == "Allow") {
 				t.Errorf("answer %q: file created = %v", answer, created)
 			}
-			var perm, result lsptest.Event
-			for _, e := range b.client.Events("p") {
-				switch e["kind"] {
-				case "permission":
-					perm = e
-				case "toolResult":
-					result = e
-				}
+			evs := b.client.Events(t, "p")
+			perm, result := lsptest.Last[*lspext.PermissionEvent](evs), lsptest.Last[*lspext.ToolResultEvent](evs)
+			wantDecision := map[string]lspext.Decision{"Allow": lspext.DecisionAllow, "Deny": lspext.DecisionDeny, "": lspext.DecisionDeny}[answer]
+			if perm == nil || perm.Decision != wantDecision || perm.Automatic || perm.Name != "Bash" || perm.Summary != "Bash: touch made-by-bash.txt" {
+				t.Errorf("permission event = %+v", perm)
 			}
-			wantDecision := map[string]string{"Allow": "allow", "Deny": "deny", "": "deny"}[answer]
-			if perm == nil || perm["decision"] != wantDecision || perm["automatic"] != false || perm["name"] != "Bash" {
-				t.Errorf("permission event = %v", perm)
-			}
-			if answer != "Allow" && (result == nil || result["isError"] != true || !strings.Contains(fmt.Sprint(result["content"]), map[string]string{"Deny": "denied", "": "dismissed"}[answer])) {
-				t.Errorf("denied tool's result = %v", result)
+			if answer != "Allow" && (result == nil || !result.IsError || !strings.Contains(result.Content, map[string]string{"Deny": "denied", "": "dismissed"}[answer])) {
+				t.Errorf("denied tool's result = %+v", result)
 			}
 		})
 	}
@@ -217,7 +226,7 @@ func TestAllowForTaskAsksOnce(t *testing.T) {
 	n := 0
 	b.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
 		n++
-		return map[string]string{"title": "Allow for this task"}, nil
+		return &protocol.MessageActionItem{Title: "Allow for this task"}, nil
 	})
 	res := b.result(b.run(map[string]any{"prompt": "two files", "taskId": "a", "permissionMode": "default"}))
 	if res.Status != "completed" {
@@ -232,8 +241,8 @@ func TestAllowForTaskAsksOnce(t *testing.T) {
 		}
 	}
 	var auto int
-	for _, e := range b.client.Events("a") {
-		if e["kind"] == "permission" && e["automatic"] == true && e["decision"] == "allow" {
+	for _, e := range lsptest.Of[*lspext.PermissionEvent](b.client.Events(t, "a")) {
+		if e.Automatic && e.Decision == lspext.DecisionAllow {
 			auto++
 		}
 	}
@@ -253,7 +262,7 @@ func TestEditOutsideWorkspaceDeniedWithoutAsking(t *testing.T) {
 	asked := false
 	b.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
 		asked = true
-		return map[string]string{"title": "Allow"}, nil
+		return &protocol.MessageActionItem{Title: "Allow"}, nil
 	})
 	res := b.result(b.run(map[string]any{"prompt": "write outside", "taskId": "o"}))
 	if res.Status != "completed" {
@@ -265,14 +274,9 @@ func TestEditOutsideWorkspaceDeniedWithoutAsking(t *testing.T) {
 	if _, err := os.Stat(target); err == nil {
 		t.Fatal("the file outside the workspace was written")
 	}
-	var perm lsptest.Event
-	for _, e := range b.client.Events("o") {
-		if e["kind"] == "permission" {
-			perm = e
-		}
-	}
-	if perm == nil || perm["decision"] != "deny" || perm["automatic"] != true || !strings.Contains(fmt.Sprint(perm["reason"]), "outside") {
-		t.Errorf("permission event = %v", perm)
+	perm := lsptest.Last[*lspext.PermissionEvent](b.client.Events(t, "o"))
+	if perm == nil || perm.Decision != lspext.DecisionDeny || !perm.Automatic || !strings.Contains(perm.Reason, "outside") {
+		t.Errorf("permission event = %+v", perm)
 	}
 }
 
@@ -280,9 +284,9 @@ func TestCancelRoutes(t *testing.T) {
 	routes := map[string]func(b *bridge, call *lsptest.Call){
 		"cancelRequest": func(b *bridge, call *lsptest.Call) { _ = b.client.Cancel(call) },
 		"claude.cancel": func(b *bridge, call *lsptest.Call) {
-			var r map[string]bool
-			if err := b.command("claude.cancel", map[string]string{"taskId": "c"}, &r); err != nil || !r["cancelled"] {
-				b.t.Errorf("claude.cancel = %v, %v", r, err)
+			var r lspext.CancelResult
+			if err := b.command("claude.cancel", map[string]string{"taskId": "c"}, &r); err != nil || !r.Cancelled {
+				b.t.Errorf("claude.cancel = %+v, %v", r, err)
 			}
 		},
 		"progressCancel": func(b *bridge, call *lsptest.Call) {
@@ -295,9 +299,7 @@ func TestCancelRoutes(t *testing.T) {
 				b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
 				call := b.run(map[string]any{"prompt": "take your time", "taskId": "c"})
 				if when == "running" {
-					if _, err := b.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
-						return strings.Contains(string(m.Params), `"kind":"started"`)
-					}); err != nil {
+					if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "c", 30*time.Second); err != nil {
 						t.Fatal(err)
 					}
 				} else {
@@ -315,22 +317,23 @@ func TestCancelRoutes(t *testing.T) {
 				if d := time.Since(start); d > 12*time.Second {
 					t.Errorf("cancel took %s", d)
 				}
-				evs := b.client.Events("c")
-				var results int
-				for _, e := range evs {
-					if e["kind"] == "result" {
-						results++
-						if e["status"] != "cancelled" {
-							t.Errorf("result event = %v", e)
-						}
+				evs := b.client.Events(t, "c")
+				results := lsptest.Of[*lspext.ResultEvent](evs)
+				if len(results) != 1 || results[0].Status != lspext.StatusCancelled {
+					t.Errorf("result events %+v, want exactly 1, cancelled: %s", results, lsptest.Kinds(evs))
+				}
+				// The reply does not wait for the editor's answer to
+				// window/workDoneProgress/create: cancelled at once, the task
+				// may end before it, and its progress begins and ends after.
+				if _, err := b.client.WaitFor("$/progress", 10*time.Second, func(m lsptest.Message) bool {
+					var p struct {
+						Token string                       `json:"token"`
+						Value protocol.WorkDoneProgressEnd `json:"value"`
 					}
-				}
-				if results != 1 {
-					t.Errorf("%d result events, want exactly 1: %s", results, lsptest.Kinds(evs))
-				}
-				prog := b.client.Progress("claude-bridge/c")
-				if len(prog) == 0 || prog[len(prog)-1]["message"] != "Cancelled" {
-					t.Errorf("progress end = %v", prog)
+					_ = json.Unmarshal(m.Params, &p)
+					return p.Token == "claude-bridge/c" && p.Value.Kind == protocol.WorkDoneProgressKindEnd && p.Value.Message == "Cancelled"
+				}); err != nil {
+					t.Errorf("progress end: %v (progress %+v)", err, b.client.Progress(t, "claude-bridge/c"))
 				}
 				assertNoProcesses(t, b.ws(0))
 			})

@@ -15,6 +15,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
@@ -83,7 +84,8 @@ func (e *vsEditor) kinds() []string {
 
 func (e *vsEditor) apply(raw json.RawMessage) (any, error) {
 	var p applyEditParams
-	if err := json.Unmarshal(raw, &p); err != nil {
+	if err := lspext.Decode(raw, &p); err != nil {
+		e.b.t.Errorf("workspace/applyEdit params: %v in %s", err, raw)
 		return nil, err
 	}
 	e.mu.Lock()
@@ -140,14 +142,16 @@ func (e *vsEditor) apply(raw json.RawMessage) (any, error) {
 type applyEditParams struct {
 	Label string `json:"label"`
 	Edit  struct {
+		// One of the two: documentChanges for a client that has
+		// workspace.workspaceEdit.documentChanges, else changes.
 		DocumentChanges []struct {
 			TextDocument struct {
 				URI     string `json:"uri"`
 				Version int32  `json:"version"`
 			} `json:"textDocument"`
 			Edits []protocol.TextEdit `json:"edits"`
-		} `json:"documentChanges"`
-		Changes map[string][]protocol.TextEdit `json:"changes"`
+		} `json:"documentChanges,omitempty"`
+		Changes map[string][]protocol.TextEdit `json:"changes,omitempty"`
 	} `json:"edit"`
 }
 
@@ -158,10 +162,8 @@ func edit(path, old, new string) fakeapi.Turn {
 // statuses are the task's status event messages.
 func statuses(b *bridge, taskID string) string {
 	var out []string
-	for _, e := range b.client.Events(taskID) {
-		if e["kind"] == "status" {
-			out = append(out, fmt.Sprint(e["message"]))
-		}
+	for _, e := range lsptest.Of[*lspext.StatusEvent](b.client.Events(b.t, taskID)) {
+		out = append(out, e.Message)
 	}
 	return strings.Join(out, "\n")
 }
@@ -197,7 +199,11 @@ func TestCRLFAndBOMFilesEditedCleanly(t *testing.T) {
 		if got := e.text(uri); got != want {
 			t.Errorf("%s: buffer = %q, want %q; statuses:\n%s", c.name, got, want, statuses(b, c.name))
 		}
-		if st := statuses(b, c.name); !strings.Contains(st, "Applied to the open buffer: Claude: Edit "+c.file) || strings.Contains(st, "changed "+c.file) {
+		// Carried once: through the tool result ("Claude: Edit both.cs") or,
+		// when the bridge reads claude's output late (a busy machine),
+		// through the directory watcher first ("Claude: both.cs changed on
+		// disk"), as in TestAgentEditLandsInCleanBuffer.
+		if st := statuses(b, c.name); strings.Count(st, "Applied to the open buffer: Claude: ") != 1 || !strings.Contains(st, c.file) {
 			t.Errorf("%s: statuses:\n%s", c.name, st)
 		}
 	}
@@ -276,12 +282,12 @@ func TestShortFormRootURI(t *testing.T) {
 		t.Errorf("buffer = %q", e.text(uri))
 	}
 	// The folder is named back in the editor's own spelling.
-	if q := lsptest.Last(b.client.Events("short"), "queued"); q["workspaceFolder"] != "file:"+b.ws(0) {
-		t.Errorf("queued event: %v", q)
+	if q := lsptest.Last[*lspext.QueuedEvent](b.client.Events(t, "short")); q == nil || q.WorkspaceFolder != "file:"+b.ws(0) {
+		t.Errorf("queued event: %+v", q)
 	}
-	var tasks []map[string]any
-	if err := b.command("claude.tasks", nil, &tasks); err != nil || len(tasks) != 1 || tasks[0]["workspaceFolder"] != "file:"+b.ws(0) {
-		t.Errorf("claude.tasks = %v, %v", tasks, err)
+	var tasks []lspext.TaskInfo
+	if err := b.command("claude.tasks", nil, &tasks); err != nil || len(tasks) != 1 || tasks[0].WorkspaceFolder != "file:"+b.ws(0) {
+		t.Errorf("claude.tasks = %+v, %v", tasks, err)
 	}
 }
 
@@ -309,10 +315,11 @@ func TestSymlinkedWorkspaceAsksAndEdits(t *testing.T) {
 	var asked []string
 	var mu sync.Mutex
 	b.client.Handle("window/showMessageRequest", func(raw json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.PermissionRequestParams](t, "window/showMessageRequest", raw)
 		mu.Lock()
-		asked = append(asked, string(raw))
+		asked = append(asked, q.Message)
 		mu.Unlock()
-		return map[string]string{"title": "Allow"}, nil
+		return &protocol.MessageActionItem{Title: "Allow"}, nil
 	})
 	e := newVSEditor(b)
 	uri := e.open(filepath.Join(link, "main.go"), "")
@@ -340,8 +347,8 @@ func TestSymlinkedWorkspaceAsksAndEdits(t *testing.T) {
 		t.Error("a write through the link leaving the workspace was allowed")
 	}
 	var denied bool
-	for _, ev := range b.client.Events("link") {
-		if ev["kind"] == "permission" && ev["decision"] == "deny" && ev["automatic"] == true && strings.Contains(fmt.Sprint(ev["reason"]), "outside") {
+	for _, ev := range lsptest.Of[*lspext.PermissionEvent](b.client.Events(t, "link")) {
+		if ev.Decision == lspext.DecisionDeny && ev.Automatic && strings.Contains(ev.Reason, "outside") {
 			denied = true
 		}
 	}
@@ -463,7 +470,7 @@ func TestOpeningSpecialFilesDoesNotFreeze(t *testing.T) {
 	for _, p := range []string{fifo, "/dev/zero"} {
 		_ = b.client.Notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": fileuri.FromPath(p), "languageId": "plaintext", "version": 1, "text": ""}})
 	}
-	var tasks []any
+	var tasks []lspext.TaskInfo
 	if err := b.client.Request("workspace/executeCommand", map[string]any{"command": "claude.tasks"}, &tasks, 3*time.Second); err != nil {
 		t.Fatalf("the bridge did not answer after didOpen of a FIFO: %v", err)
 	}
@@ -508,5 +515,54 @@ func TestNotUTF8FileIsLeftToReload(t *testing.T) {
 	}
 	if len(told) != 1 || !strings.Contains(string(told[0].Params), "not UTF-8") || !strings.Contains(string(told[0].Params), "Reload") {
 		t.Errorf("messages about latin1.txt: %v", told)
+	}
+}
+
+// The selection the model gets is the user's: from the buffer when it has
+// unsaved changes (claude would read other lines from the disk), and with
+// the editor's line count for a file of lone "\r" line breaks (claude counts
+// none), never an empty block.
+func TestContextIsTheSelectionTheUserSees(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("seen")}})
+	e := newVSEditor(b)
+	dirty := filepath.Join(b.ws(0), "d.txt")
+	cr := filepath.Join(b.ws(0), "cr.txt")
+	if err := os.WriteFile(dirty, []byte("DISK1\nDISK2\nDISK3\nDISK4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cr, []byte("R1\rR2\rR3\rR4\r"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := e.open(dirty, "")
+	// Two unsaved lines typed at the top: the selection of lines 3-4 is
+	// DISK1 and DISK2 in the buffer.
+	_ = b.client.Notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": u, "version": 2},
+		"contentChanges": []any{map[string]any{"range": map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 0, "character": 0}}, "text": "NEW1\nNEW2\n"}},
+	})
+	rng := func(from, to int) map[string]any { // 1-based, whole lines
+		return map[string]any{"start": map[string]int{"line": from - 1, "character": 0}, "end": map[string]int{"line": to, "character": 0}}
+	}
+	res := b.result(b.run(map[string]any{"prompt": "explain", "taskId": "sel", "context": []any{
+		map[string]any{"uri": u, "range": rng(3, 4)},
+		map[string]any{"uri": fileuri.FromPath(cr), "range": rng(2, 3)},
+	}}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	reqs := b.api.MessageRequests()
+	if len(reqs) == 0 {
+		t.Fatal("no request")
+	}
+	body := string(reqs[0].Body)
+	for _, want := range []string{`DISK1\nDISK2`, "unsaved text in the editor", `R2\rR3`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the request lacks %q:\n%s", want, body)
+		}
+	}
+	for _, not := range []string{"DISK3", "@d.txt", "@cr.txt", "NEW1"} {
+		if strings.Contains(body, not) {
+			t.Errorf("the request has %q, not the user's selection", not)
+		}
 	}
 }

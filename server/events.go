@@ -7,52 +7,54 @@ import (
 	"unicode/utf8"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // maxEventContent caps a tool result's text in a claude/event: a Read of a
 // large file would otherwise flood the editor.
 const maxEventContent = 4000
 
-// eventParams is the claude/event payload for ev (without taskId, seq and
-// kind), or nil for events that are progress hints only. uri gives the URI
-// the editor knows a path by (Server.editorURI).
-func eventParams(ev runner.Event, uri func(path string) string) map[string]any {
+// eventOf is the claude/event for ev, its header not yet stamped (see
+// taskView.send), or nil for events that are progress hints only. uri
+// gives the URI the editor knows a path by (Server.editorURI).
+func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 	switch ev.Kind {
+	case runner.EventText:
+		return &lspext.TextEvent{MessageID: ev.MessageID, Text: ev.Text}
+	case runner.EventThinking:
+		return &lspext.ThinkingEvent{MessageID: ev.MessageID, Text: ev.Text}
 	case runner.EventQueued:
 		q := ev.Queued
-		return map[string]any{"prompt": q.Prompt, "workspaceFolder": uri(q.Workspace), "position": q.Position, "waiting": q.Waiting}
+		return &lspext.QueuedEvent{Prompt: q.Prompt, WorkspaceFolder: uri(q.Workspace), Position: q.Position, Waiting: q.Waiting}
 	case runner.EventStarted:
 		st := ev.Started
-		return map[string]any{"sessionId": st.SessionID, "model": st.Model, "cwd": st.Cwd, "permissionMode": st.PermissionMode,
-			"apiKeySource": st.APIKeySource, "claudeVersion": st.ClaudeVersion}
-	case runner.EventText, runner.EventThinking:
-		return map[string]any{"messageId": ev.MessageID, "text": ev.Text}
+		return &lspext.StartedEvent{SessionID: st.SessionID, Model: st.Model, Cwd: st.Cwd, PermissionMode: st.PermissionMode,
+			APIKeySource: st.APIKeySource, ClaudeVersion: st.ClaudeVersion}
 	case runner.EventToolUse:
 		tu := ev.ToolUse
-		return map[string]any{"toolUseId": tu.ID, "name": tu.Name, "input": rawOrEmpty(tu.Input), "summary": tu.Summary}
+		return &lspext.ToolUseEvent{ToolUseID: tu.ID, Name: tu.Name, Input: rawOrEmpty(tu.Input), Summary: tu.Summary}
 	case runner.EventToolResult:
 		tr := ev.ToolResult
-		p := map[string]any{"toolUseId": tr.ToolUseID, "name": tr.Name, "isError": tr.IsError, "content": truncate(tr.Content, maxEventContent)}
+		e := &lspext.ToolResultEvent{ToolUseID: tr.ToolUseID, Name: tr.Name, IsError: tr.IsError, Content: truncate(tr.Content, maxEventContent)}
 		if tr.Change != nil {
-			p["filePath"] = tr.Change.Path
-			p["uri"] = uri(tr.Change.Path)
+			e.FilePath, e.URI = tr.Change.Path, uri(tr.Change.Path)
 		}
-		return p
+		return e
 	case runner.EventPermission:
 		pe := ev.Permission
-		return map[string]any{"toolUseId": pe.ToolUseID, "name": pe.ToolName, "input": rawOrEmpty(pe.Input), "summary": pe.Summary,
-			"decision": string(pe.Decision), "reason": pe.Reason, "automatic": pe.Automatic}
+		return &lspext.PermissionEvent{ToolUseID: pe.ToolUseID, Name: pe.ToolName, Input: rawOrEmpty(pe.Input), Summary: pe.Summary,
+			Decision: lspext.Decision(pe.Decision), Reason: pe.Reason, Automatic: pe.Automatic}
 	case runner.EventRetry:
 		r := ev.Retry
-		return map[string]any{"attempt": r.Attempt, "maxRetries": r.MaxRetries, "delayMs": r.DelayMs, "errorStatus": r.ErrorStatus, "error": r.Error}
+		return &lspext.RetryEvent{Attempt: r.Attempt, MaxRetries: r.MaxRetries, DelayMs: r.DelayMs, ErrorStatus: r.ErrorStatus, Error: r.Error}
 	case runner.EventStatus:
-		return map[string]any{"message": ev.Message}
+		return &lspext.StatusEvent{Message: ev.Message}
 	case runner.EventOther:
-		return map[string]any{"raw": rawOrEmpty(ev.Raw)}
+		return &lspext.OtherEvent{Raw: rawOrEmpty(ev.Raw)}
 	case runner.EventResult:
 		o := ev.Outcome
-		return map[string]any{"status": string(o.Status), "result": o.Result, "isError": o.IsError, "costUsd": o.CostUSD,
-			"durationMs": o.DurationMs, "numTurns": o.NumTurns, "sessionId": o.SessionID}
+		return &lspext.ResultEvent{Status: lspext.TaskStatus(o.Status), Result: o.Result, IsError: o.IsError, CostUSD: o.CostUSD,
+			DurationMs: o.DurationMs, NumTurns: o.NumTurns, SessionID: o.SessionID}
 	}
 	return nil
 }

@@ -2,50 +2,42 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
+	"go.lsp.dev/protocol"
+
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/server"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
 const testKey = "sk-server-test-key"
 
-// keyAuth hands claude a fixed key through an apiKeyHelper script. The
-// real auth manager is tested in runner/auth and end to end through the
-// binary in cmd/claude-bridge. fp, if set, is its Fingerprint: the real
-// one's is "" while the helper yields no key.
-type keyAuth struct {
-	helper string
-	fp     func() string
-}
-
-func (k keyAuth) Launch() (runner.Launch, error) {
-	b, _ := json.Marshal(map[string]string{"apiKeyHelper": k.helper})
-	return runner.Launch{Args: []string{"--settings", string(b)}}, nil
-}
-func (keyAuth) CheckInit(string) string                           { return "" }
-func (keyAuth) On401(context.Context, string) runner.AuthDecision { return runner.AuthDecision{} }
-func (keyAuth) TaskEnded(string)                                  {}
-func (k keyAuth) Fingerprint() string {
-	if k.fp != nil {
-		return k.fp()
+// writeKeyFile gives the auth manager of a bridge with home as its home
+// directory the key testKey, in the default key file (~/.claude/api_key,
+// 0600): the bridge's own key helper hands it to claude. The auth manager
+// is tested on its own in runner/auth, and end to end through the binary
+// in cmd/claude-bridge.
+func writeKeyFile(t *testing.T, home string) {
+	t.Helper()
+	dir := filepath.Join(home, ".claude")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
 	}
-	return ""
+	if err := os.WriteFile(filepath.Join(dir, "api_key"), []byte(testKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
-func (keyAuth) Rotated(context.Context, string) bool { return false }
-func (keyAuth) Explain() string                      { return "" }
-func (keyAuth) Status() any                          { return map[string]string{"status": "ok", "mode": "test"} }
-func (keyAuth) Reconfigure(json.RawMessage) error    { return nil }
-func (keyAuth) Close() error                         { return nil }
 
 // bridge is a server under test with an editor client attached.
 type bridge struct {
@@ -53,9 +45,12 @@ type bridge struct {
 	api     *fakeapi.Server
 	client  *lsptest.Client
 	folders []string
-	exit    chan int // receives the exit code once; exited is closed then
-	exited  chan struct{}
-	stdin   io.WriteCloser
+	// authHome is the auth manager's home directory (its key file is
+	// ~/.claude/api_key there).
+	authHome string
+	exit     chan int // receives the exit code once; exited is closed then
+	exited   chan struct{}
+	stdin    io.WriteCloser
 }
 
 type bridgeOpts struct {
@@ -65,11 +60,11 @@ type bridgeOpts struct {
 	// starts no warm claude: the tests of a task's own process (its
 	// cleanup, its start) count claude processes in the workspace, and
 	// warm_e2e_test.go tests warm claudes.
-	init        map[string]any
-	claudePath  string        // "" = the real CLI
-	helper      string        // the apiKeyHelper; "" = one that prints testKey
-	fingerprint func() string // the auth manager's Fingerprint; nil: ""
-	noProgress  bool
+	init       map[string]any
+	claudePath string // "" = the real CLI
+	noProgress bool
+	noAuth     bool // no auth manager (Options.Auth nil): claude's own authentication
+	noKey      bool // no key file: the auth manager finds no key until the test writes it (writeKeyFile(t, b.authHome))
 	// initialize, if set, changes initialize's params (built for folders)
 	// before they are sent.
 	initialize func(params map[string]any, folders []string)
@@ -83,9 +78,9 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	}
 	api := fakeapi.Start(t, fakeapi.Config{Turns: o.turns, Keys: []string{testKey}})
 	home := t.TempDir()
-	helper := o.helper
-	if helper == "" {
-		helper = fakeapi.WriteKeyHelper(t, t.TempDir(), testKey)
+	authHome := t.TempDir()
+	if !o.noKey {
+		writeKeyFile(t, authHome)
 	}
 	if o.folders == 0 {
 		o.folders = 1
@@ -100,17 +95,19 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		folders = append(folders, dir)
 		wf = append(wf, map[string]string{"uri": "file://" + dir, "name": filepath.Base(dir)})
 	}
-	srv := server.New(server.Options{
+	opts := server.Options{
 		Log:     zaptest.NewLogger(t),
 		Version: "test",
 		Runner:  runner.Config{ClaudePath: claude, Env: fakeapi.ClaudeEnv(home, api.URL()), StopGrace: 2 * time.Second},
-		NewAuth: func(context.Context, json.RawMessage, server.AuthNotifier) (server.AuthService, error) {
-			return &keyAuth{helper: helper, fp: o.fingerprint}, nil
-		},
-	})
+		Auth:    &auth.Config{Home: authHome, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
+	}
+	if o.noAuth {
+		opts.Auth = nil
+	}
+	srv := server.New(opts)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	b := &bridge{t: t, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
+	b := &bridge{t: t, api: api, folders: folders, authHome: authHome, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
 	go func() {
 		code := srv.Serve(context.Background(), inR, outW)
 		outW.Close()
@@ -130,9 +127,12 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	if o.initialize != nil {
 		o.initialize(params, folders)
 	}
-	var res map[string]any
+	var res protocol.InitializeResult
 	if err := b.client.Request("initialize", params, &res, 10*time.Second); err != nil {
 		t.Fatal(err)
+	}
+	if c := res.Capabilities.ExecuteCommandProvider; c == nil || strings.Join(c.Commands, " ") != strings.Join(lspext.Commands, " ") {
+		t.Fatalf("initialize: executeCommandProvider = %+v, want the commands %v", c, lspext.Commands)
 	}
 	_ = b.client.Notify("initialized", map[string]any{})
 	t.Cleanup(func() {
@@ -158,7 +158,7 @@ func (b *bridge) run(args map[string]any) *lsptest.Call {
 }
 
 // result waits for a claude.run / claude.followUp reply.
-func (b *bridge) result(call *lsptest.Call) server.RunResult {
+func (b *bridge) result(call *lsptest.Call) lspext.RunResult {
 	b.t.Helper()
 	m, err := call.Wait(90 * time.Second)
 	if err != nil {
@@ -167,13 +167,15 @@ func (b *bridge) result(call *lsptest.Call) server.RunResult {
 	if m.Error != nil {
 		b.t.Fatalf("command failed: %d %s", m.Error.Code, m.Error.Message)
 	}
-	var r server.RunResult
-	if err := json.Unmarshal(m.Result, &r); err != nil {
-		b.t.Fatal(err)
+	var r lspext.RunResult
+	if err := lspext.Decode(m.Result, &r); err != nil {
+		b.t.Fatalf("reply %s: %v", m.Result, err)
 	}
 	return r
 }
 
+// command sends workspace/executeCommand with arg as arguments[0] and
+// decodes the reply strictly into out (an lspext type; nil: not decoded).
 func (b *bridge) command(cmd string, arg any, out any) error {
 	return b.client.Request("workspace/executeCommand", map[string]any{"command": cmd, "arguments": []any{arg}}, out, 30*time.Second)
 }

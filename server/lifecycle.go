@@ -12,10 +12,8 @@ import (
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/bufsync"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
-
-// Commands are the workspace/executeCommand commands the bridge serves.
-var Commands = []string{"claude.run", "claude.cancel", "claude.followUp", "claude.tasks", "claude.authStatus"}
 
 // clientCaps are the client capabilities the bridge looks at.
 type clientCaps struct {
@@ -44,6 +42,13 @@ type initializeParams struct {
 				DocumentChanges bool `json:"documentChanges"`
 			} `json:"workspaceEdit"`
 		} `json:"workspace"`
+		// The bridge's Neovim plugin checks the version of every edit
+		// (bufsync.Capabilities.VersionsChecked).
+		Experimental struct {
+			ClaudeBridge struct {
+				ChecksEditVersions bool `json:"checksEditVersions"`
+			} `json:"claudeBridge"`
+		} `json:"experimental"`
 	} `json:"capabilities"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
@@ -65,34 +70,47 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	}
 	s.mu.Unlock()
 
-	cfg, err := decodeConfig(p.InitOptions)
+	cfg, unknown, err := decodeConfig(p.InitOptions)
 	if err != nil {
 		return nil, invalidParams("%v", err)
+	}
+	if unknown != nil {
+		s.log.Warn("initializationOptions: a setting the bridge does not know is ignored", zap.Error(unknown))
 	}
 	settings, err := DefaultSettings().Merge(cfg)
 	if err != nil {
 		return nil, invalidParams("initializationOptions: %v", err)
 	}
 	folders, problems := foldersFromInit(p.WorkspaceFolders, p.RootURI, p.RootPath)
+	clientName := ""
+	if p.ClientInfo != nil {
+		clientName = p.ClientInfo.Name
+	}
 	caps := clientCaps{
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
-		edits: bufsync.Capabilities{
-			ApplyEdit:       p.Capabilities.Workspace.ApplyEdit,
-			DocumentChanges: p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges,
-		},
+		edits: bufsync.ClientCapabilities(p.Capabilities.Workspace.ApplyEdit,
+			p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges, clientName,
+			p.Capabilities.Experimental.ClaudeBridge.ChecksEditVersions),
+	}
+	// What the user should hear now rather than at their first task, said
+	// once the editor has the initialize reply (see initialized). A bad
+	// rootUri that rootPath made up for is only logged.
+	var notes []string
+	if len(problems) > 0 && (len(folders) == 0 || len(p.WorkspaceFolders) > 0) {
+		what := "it is not used"
+		if len(folders) == 0 {
+			what = "tasks need a workspaceFolder until the editor adds one"
+		}
+		notes = append(notes, "claude-bridge: a workspace folder the editor sent cannot be used ("+strings.Join(problems, "; ")+"); "+what+".")
 	}
 
-	var auth AuthService
-	if s.opts.NewAuth != nil {
-		ctx, raw := s.connCtx, settings.Auth
-		auth = startLazyAuth(func() (AuthService, error) {
-			a, err := s.opts.NewAuth(ctx, raw, authNotifier{s})
-			if err != nil {
-				s.log.Warn("auth manager not started", zap.Error(err))
-				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: authentication is not set up: "+err.Error())
-			}
-			return a, err
-		})
+	var auth *authManager
+	if s.opts.Auth != nil {
+		auth = newAuthManager(s, *s.opts.Auth, settings.Auth)
+		if err := auth.setupError(); err != nil {
+			s.log.Warn("auth manager not started", zap.Error(err))
+			notes = append(notes, "claude-bridge: "+err.Error())
+		}
 	}
 
 	s.mu.Lock()
@@ -101,11 +119,12 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	s.caps = caps
 	s.auth = auth
 	s.state = stateInitialized
+	s.greeting = notes
 	s.mu.Unlock()
 	s.bufs.carrier.SetCapabilities(caps.edits)
 	s.mgr.Reconfigure(s.runnerConfig(settings, auth))
 	if s.opts.SetLogLevel != nil && settings.LogLevel != "" {
-		s.opts.SetLogLevel(settings.LogLevel)
+		s.opts.SetLogLevel(string(settings.LogLevel))
 	}
 	client := "unknown"
 	if p.ClientInfo != nil {
@@ -117,42 +136,51 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		s.log.Warn("workspace folder not used", zap.String("problem", p))
 	}
 
-	// Tell the user now, not at their first task, if claude is missing or
-	// the key cannot work. Off the read loop: these are notifications that
-	// should follow the initialize reply.
-	go func() {
-		time.Sleep(10 * time.Millisecond)
-		if _, err := s.mgr.ClaudePath(); err != nil {
-			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
-		}
-		// A bad rootUri that rootPath made up for is only logged.
-		if len(problems) > 0 && (len(folders) == 0 || len(p.WorkspaceFolders) > 0) {
-			what := "it is not used"
-			if len(folders) == 0 {
-				what = "tasks need a workspaceFolder until the editor adds one"
-			}
-			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: a workspace folder the editor sent cannot be used ("+strings.Join(problems, "; ")+"); "+what+".")
-		}
-	}()
-
-	return map[string]any{
-		"capabilities": map[string]any{
-			"executeCommandProvider": map[string]any{"commands": Commands},
-			"textDocumentSync": map[string]any{
-				"openClose": true,
-				"change":    protocol.TextDocumentSyncKindIncremental,
-				"save":      map[string]any{"includeText": true},
+	return &protocol.InitializeResult{
+		Capabilities: protocol.ServerCapabilities{
+			ExecuteCommandProvider: &protocol.ExecuteCommandOptions{Commands: lspext.Commands},
+			TextDocumentSync: &protocol.TextDocumentSyncOptions{
+				OpenClose: true,
+				Change:    protocol.TextDocumentSyncKindIncremental,
+				Save:      &protocol.SaveOptions{IncludeText: true},
 			},
-			"workspace": map[string]any{
-				"workspaceFolders": map[string]any{"supported": true, "changeNotifications": true},
+			Workspace: &protocol.ServerCapabilitiesWorkspace{
+				WorkspaceFolders: &protocol.ServerCapabilitiesWorkspaceFolders{Supported: true, ChangeNotifications: true},
 			},
 		},
-		"serverInfo": map[string]any{"name": "claude-bridge", "version": s.opts.Version},
+		ServerInfo: &protocol.ServerInfo{Name: "claude-bridge", Version: s.opts.Version},
 	}, nil
 }
 
+// initialized handles the editor's initialized notification, which it
+// sends once it has the initialize reply: the auth manager starts (its
+// first check reports to the editor), and the user hears now, not at their
+// first task, what would stop tasks: a claude CLI that cannot be found,
+// an unusable workspace folder, auth settings that were refused.
+func (s *Server) initialized() {
+	s.mu.Lock()
+	auth, notes, again := s.auth, s.greeting, s.greeted
+	s.greeted = true
+	s.mu.Unlock()
+	if auth != nil {
+		auth.start()
+	}
+	s.warmFolders() // the auth manager has started: a warm claude's launch waits for it
+	if again {
+		return
+	}
+	go func() { // ends when the messages are queued; finding claude reads the file system
+		if _, err := s.mgr.ClaudePath(); err != nil {
+			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
+		}
+		for _, n := range notes {
+			s.ShowMessage(protocol.MessageTypeWarning, n)
+		}
+	}()
+}
+
 // runnerConfig turns settings into the runner's configuration.
-func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
+func (s *Server) runnerConfig(st Settings, auth *authManager) runner.Config {
 	c := s.opts.Runner
 	if st.ClaudePath != "" {
 		c.ClaudePath = st.ClaudePath
@@ -171,7 +199,7 @@ func (s *Server) runnerConfig(st Settings, auth AuthService) runner.Config {
 		c.FollowUpIdle = -1
 	}
 	c.Prewarm = st.Prewarm
-	c.Defaults = runner.Options{Model: st.Model, PermissionMode: st.PermissionMode, AllowedTools: st.AllowedTools, DisallowedTools: st.DisallowedTools}
+	c.Defaults = st.defaultOptions()
 	if auth != nil {
 		c.Auth = auth
 	}
@@ -208,7 +236,10 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 	if err := json.Unmarshal(raw, &p); err != nil || len(p.Settings.ClaudeBridge) == 0 {
 		return
 	}
-	cfg, err := decodeConfig(p.Settings.ClaudeBridge)
+	cfg, unknown, err := decodeConfig(p.Settings.ClaudeBridge)
+	if unknown != nil {
+		s.log.Warn("settings.claudeBridge: a setting the bridge does not know is ignored", zap.Error(unknown))
+	}
 	if err == nil {
 		s.mu.Lock()
 		var st Settings
@@ -227,9 +258,9 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 	s.mu.Unlock()
 	s.mgr.Reconfigure(s.runnerConfig(st, auth))
 	if s.opts.SetLogLevel != nil && cfg.LogLevel != nil {
-		s.opts.SetLogLevel(*cfg.LogLevel)
+		s.opts.SetLogLevel(string(*cfg.LogLevel))
 	}
-	if auth != nil && len(cfg.Auth) > 0 {
+	if auth != nil && cfg.Auth != nil {
 		select {
 		case s.configs <- cfg.Auth:
 		default:
@@ -245,11 +276,11 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 func (s *Server) configLoop(ctx context.Context) {
 	for {
 		select {
-		case raw := <-s.configs:
+		case c := <-s.configs:
 			s.mu.Lock()
 			auth := s.auth
 			s.mu.Unlock()
-			if err := auth.Reconfigure(raw); err != nil {
+			if err := auth.reconfigure(c); err != nil {
 				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
 			}
 			s.mgr.RecycleWarm() // warm claudes were launched with the old auth settings
@@ -284,14 +315,4 @@ func (s *Server) exit() {
 	case s.exitCh <- code:
 	default:
 	}
-}
-
-// authNotifier relays the auth manager's news to the editor.
-type authNotifier struct{ s *Server }
-
-func (n authNotifier) ShowMessage(typ protocol.MessageType, msg string) { n.s.ShowMessage(typ, msg) }
-
-func (n authNotifier) AuthChanged(status, source, fingerprint string) {
-	n.s.mgr.RecheckWarm() // a warm claude holds the key it got at its start
-	n.s.notify("claude/authChanged", map[string]any{"status": status, "source": source, "fingerprint": fingerprint})
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
+	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
 // inlineLimit caps the text of a context file put into the prompt itself
@@ -36,12 +38,25 @@ const inlineReadTimeout = 2 * time.Second
 //   - A name with '#' cannot be mentioned at all (quoted, escaped \# or %23),
 //     nor one with both '"' and white space; q"t.txt works unquoted.
 //
-// For a name that cannot be mentioned, the selected lines are put into the
-// prompt as text (read from disk, as claude would), so they still reach the
-// model.
-func withMentions(ctx context.Context, prompt string, refs []ContextRef, root string) (string, error) {
+// The selected lines are put into the prompt as text instead (inline), so
+// that the model sees what the user selected:
+//   - for a name that cannot be mentioned;
+//   - for a file open in the editor with unsaved changes (claude reads the
+//     disk, whose lines are not the ones selected in the buffer): the text
+//     comes from the buffer, and the model is told it is unsaved;
+//   - for a file whose line breaks claude counts differently from the
+//     editor (a lone "\r", which claude 2.1.332 does not count and VS Code
+//     does: @cr.txt#L2-3 attached none of the selected lines).
+//
+// The text comes from the buffer when the file is open, else from the disk
+// (read the bounded way), its lines counted as the editor counts them.
+func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, root string, docs *documents.Store) (string, error) {
 	if len(refs) == 0 {
 		return prompt, nil
+	}
+	breaks := textedit.LSPBreaks
+	if docs != nil {
+		breaks = docs.Editor().Breaks()
 	}
 	var mentions, inline []string
 	for _, r := range refs {
@@ -50,10 +65,17 @@ func withMentions(ctx context.Context, prompt string, refs []ContextRef, root st
 			return "", invalidParams("context: %v", err)
 		}
 		rel := runner.RelPath(p, root)
-		if m, ok := mention(rel, r.Range); ok {
+		buf, open := openBuffer(ctx, docs, p)
+		m, ok := mention(rel, r.Range)
+		switch {
+		case open && buf.Modified:
+			inline = append(inline, inlineText(rel, r.Range, buf.Text, breaks, "its unsaved text in the editor, which differs from the file on disk"))
+		case !ok:
+			inline = append(inline, inlineContext(ctx, p, rel, r.Range, buf, open, breaks, "its name cannot be written as an @-mention"))
+		case r.Range != nil && breaks == textedit.LSPBreaks && loneCR(ctx, p, buf, open):
+			inline = append(inline, inlineContext(ctx, p, rel, r.Range, buf, open, breaks, "its line breaks are counted differently by Claude"))
+		default:
 			mentions = append(mentions, m)
-		} else {
-			inline = append(inline, inlineContext(ctx, p, rel, r.Range))
 		}
 	}
 	out := prompt
@@ -66,8 +88,34 @@ func withMentions(ctx context.Context, prompt string, refs []ContextRef, root st
 	return out, nil
 }
 
+// openBuffer returns the document open on path, if any (by identity).
+func openBuffer(ctx context.Context, docs *documents.Store, path string) (documents.Doc, bool) {
+	if docs == nil {
+		return documents.Doc{}, false
+	}
+	fctx, cancel := context.WithTimeout(ctx, inlineReadTimeout)
+	defer cancel()
+	found, err := docs.Find(fctx, path)
+	if err != nil || len(found) == 0 {
+		return documents.Doc{}, false
+	}
+	return found[0], true
+}
+
+// loneCR reports whether the file (its buffer when open) holds a "\r" that
+// is not part of a "\r\n".
+func loneCR(ctx context.Context, path string, buf documents.Doc, open bool) bool {
+	if open && buf.Disk.Known && buf.Disk.Decoded {
+		return textedit.HasLoneCR(buf.Disk.Text) || textedit.HasLoneCR(buf.Text)
+	}
+	rctx, cancel := context.WithTimeout(ctx, inlineReadTimeout)
+	defer cancel()
+	d, err := documents.ReadDisk(rctx, path)
+	return err == nil && d.Decoded && textedit.HasLoneCR(d.Text)
+}
+
 // lineSpan is the 1-based first and last line of a context range.
-func lineSpan(r *protocol.Range) (start, end int) {
+func lineSpan(r *lspext.Range) (start, end int) {
 	start = int(r.Start.Line) + 1
 	end = int(r.End.Line) + 1
 	if r.End.Character == 0 && r.End.Line > r.Start.Line {
@@ -76,7 +124,7 @@ func lineSpan(r *protocol.Range) (start, end int) {
 	return start, max(start, end)
 }
 
-func linesSuffix(r *protocol.Range) string {
+func linesSuffix(r *lspext.Range) string {
 	if r == nil {
 		return ""
 	}
@@ -90,7 +138,7 @@ func linesSuffix(r *protocol.Range) string {
 // mention is the @-mention of the file rel (relative to the task's folder,
 // or absolute), quoted when its name needs it; ok is false when claude
 // cannot resolve any mention of that name (see withMentions).
-func mention(rel string, r *protocol.Range) (string, bool) {
+func mention(rel string, r *lspext.Range) (string, bool) {
 	lines := linesSuffix(r)
 	hasSpace := strings.IndexFunc(rel, unicode.IsSpace) >= 0
 	switch {
@@ -122,33 +170,51 @@ func endsInWordChar(s string) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-// inlineContext puts a context file that cannot be mentioned into the
-// prompt: the selected lines (or the whole file) as a fenced block, or, if
-// the file cannot be read, its name and lines for the model to read itself.
-func inlineContext(ctx context.Context, path, rel string, r *protocol.Range) string {
-	what := fmt.Sprintf("the file %q", rel)
-	if r != nil {
-		if start, end := lineSpan(r); end > start {
-			what = fmt.Sprintf("lines %d-%d of %q", start, end, rel)
-		} else {
-			what = fmt.Sprintf("line %d of %q", start, rel)
-		}
+// inlineContext puts a context file into the prompt: the selected lines (or
+// the whole file) of its buffer when it is open, else of the file on disk,
+// or, if the file cannot be read, its name and lines for the model to read
+// itself. why says why it is not @-mentioned.
+func inlineContext(ctx context.Context, path, rel string, r *lspext.Range, buf documents.Doc, open bool, breaks textedit.Breaks, why string) string {
+	if open {
+		return inlineText(rel, r, buf.Text, breaks, why)
 	}
 	rctx, cancel := context.WithTimeout(ctx, inlineReadTimeout)
 	defer cancel()
 	d, err := documents.ReadDisk(rctx, path)
 	if err != nil || !d.Known || !d.Exists || !d.Decoded {
-		return fmt.Sprintf("Context: %s (its name cannot be written as an @-mention; read it).", what)
+		return fmt.Sprintf("Context: %s (%s; read it).", what(rel, r), why)
 	}
-	text := d.Text
+	return inlineText(rel, r, d.Text, breaks, why)
+}
+
+// what names the selection: the file, a line or lines of it.
+func what(rel string, r *lspext.Range) string {
+	if r == nil {
+		return fmt.Sprintf("the file %q", rel)
+	}
+	if start, end := lineSpan(r); end > start {
+		return fmt.Sprintf("lines %d-%d of %q", start, end, rel)
+	} else {
+		return fmt.Sprintf("line %d of %q", start, rel)
+	}
+}
+
+// inlineText is the selected lines of text (lines counted with breaks) as a
+// fenced block; a selection past the end of the text says so instead of
+// showing an empty block.
+func inlineText(rel string, r *lspext.Range, text string, breaks textedit.Breaks, why string) string {
 	if r != nil {
 		start, end := lineSpan(r)
-		lines := strings.SplitAfter(text, "\n")
-		end = min(end, len(lines))
-		text = ""
-		if start <= end {
-			text = strings.Join(lines[start-1:end], "")
+		from := breaks.OffsetAt(text, protocol.Position{Line: uint32(start - 1)})
+		to := breaks.OffsetAt(text, protocol.Position{Line: uint32(end)})
+		lines := breaks.PositionAt(text, len(text)).Line + 1
+		if strings.HasSuffix(text, "\n") || breaks == textedit.LSPBreaks && strings.HasSuffix(text, "\r") {
+			lines-- // no line after the last line break
 		}
+		if from >= len(text) || int(lines) < start {
+			return fmt.Sprintf("Context: %s (%s): past its end, it has %d lines.", what(rel, r), why, lines)
+		}
+		text = text[from:to]
 	}
 	note := ""
 	if len(text) > inlineLimit {
@@ -162,5 +228,5 @@ func inlineContext(ctx context.Context, path, rel string, r *protocol.Range) str
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
-	return fmt.Sprintf("Context: %s%s (its name cannot be written as an @-mention, so here is its text):\n%s\n%s%s", what, note, fence, text, fence)
+	return fmt.Sprintf("Context: %s%s (%s, so here is its text):\n%s\n%s%s", what(rel, r), note, why, fence, text, fence)
 }

@@ -9,11 +9,13 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
-func lines(start, end uint32) *protocol.Range {
-	return &protocol.Range{Start: protocol.Position{Line: start - 1}, End: protocol.Position{Line: end - 1, Character: 3}}
+func lines(start, end uint32) *lspext.Range {
+	return &lspext.Range{Start: lspext.Position{Line: start - 1}, End: lspext.Position{Line: end - 1, Character: 3}}
 }
 
 // The forms claude 2.1.332 resolves (see withMentions), for names with the
@@ -21,7 +23,7 @@ func lines(start, end uint32) *protocol.Range {
 func TestMentionQuoting(t *testing.T) {
 	cases := []struct {
 		rel  string
-		r    *protocol.Range
+		r    *lspext.Range
 		want string // "" = cannot be mentioned
 	}{
 		{"main.go", lines(2, 3), "@main.go#L2-3"},
@@ -57,10 +59,10 @@ func TestUnmentionableContextIsInlined(t *testing.T) {
 	if err := os.WriteFile(path, []byte("one\ntwo\n```fence```\nfour\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := withMentions(context.Background(), "explain", []ContextRef{
+	got, err := withMentions(context.Background(), "explain", []lspext.ContextRef{
 		{URI: fileuri.FromPath(path), Range: lines(2, 3)},
 		{URI: fileuri.FromPath(filepath.Join(dir, "a b.txt")), Range: lines(1, 2)},
-	}, dir)
+	}, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +71,63 @@ func TestUnmentionableContextIsInlined(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 	// Unreadable: named, for the model to read.
-	got, _ = withMentions(context.Background(), "p", []ContextRef{{URI: fileuri.FromPath(filepath.Join(dir, "gone#.txt"))}}, dir)
+	got, _ = withMentions(context.Background(), "p", []lspext.ContextRef{{URI: fileuri.FromPath(filepath.Join(dir, "gone#.txt"))}}, dir, nil)
 	if !strings.HasSuffix(got, `Context: the file "gone#.txt" (its name cannot be written as an @-mention; read it).`) {
 		t.Errorf("unreadable: %q", got)
+	}
+}
+
+// What the model gets for a selection is what the user selected: from the
+// buffer when it has unsaved changes (claude would read the disk), with the
+// editor's line count when claude counts lines differently (a file of lone
+// "\r" line breaks), and never an empty block.
+func TestContextIsWhatTheUserSelected(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dirty := write("d.txt", "L1\nL2\nL3\nL4\n")
+	clean := write("c.txt", "C1\nC2\nC3\n")
+	cr := write("cr.txt", "R1\rR2\rR3\rR4\r")
+	hashCR := write("h#cr.txt", "S1\rS2\rS3\rS4\r")
+	short := write("h#short.txt", "only\n")
+
+	docs := documents.New()
+	open := func(path, text string) {
+		u := protocol.DocumentURI(fileuri.FromPath(path))
+		docs.Open(u, "text", 1, text)
+		if _, err := docs.WaitLoaded(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open(dirty, "new1\nnew2\nL1\nL2\nL3\nL4\n") // two unsaved lines at the top
+	open(clean, "C1\nC2\nC3\n")
+
+	ref := func(path string, from, to uint32) lspext.ContextRef {
+		return lspext.ContextRef{URI: fileuri.FromPath(path), Range: lines(from, to)}
+	}
+	got, err := withMentions(context.Background(), "look", []lspext.ContextRef{
+		ref(dirty, 3, 4), ref(clean, 2, 3), ref(cr, 2, 3), ref(hashCR, 2, 3), ref(short, 5, 6),
+	}, dir, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"@c.txt#L2-3", // clean and mentionable: claude attaches the lines itself
+		"Context: lines 3-4 of \"d.txt\" (its unsaved text in the editor, which differs from the file on disk, so here is its text):\n```\nL1\nL2\n```",
+		"Context: lines 2-3 of \"cr.txt\" (its line breaks are counted differently by Claude, so here is its text):\n```\nR2\rR3\r\n```",
+		"Context: lines 2-3 of \"h#cr.txt\" (its name cannot be written as an @-mention, so here is its text):\n```\nS2\rS3\r\n```",
+		"Context: lines 5-6 of \"h#short.txt\" (its name cannot be written as an @-mention): past its end, it has 1 lines.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "@d.txt") || strings.Contains(got, "@cr.txt") || strings.Contains(got, "```\n```") {
+		t.Errorf("a mention of the disk's lines or an empty block:\n%s", got)
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // The actions of a permission question, as the editor shows them.
@@ -21,15 +21,15 @@ const (
 
 // askPermission asks the editor with window/showMessageRequest. A dismissed
 // question, or an editor that cannot answer, is a Deny.
-func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.PermissionRequest) (runner.Decision, string) {
-	params := map[string]any{
-		"type":    protocol.MessageTypeInfo,
-		"message": permissionMessage(req, v.root),
-		"actions": []map[string]string{{"title": actionAllow}, {"title": actionAllowTask}, {"title": actionDeny}},
+func (s *Server) askPermission(ctx context.Context, taskID string, req runner.PermissionRequest) (runner.Decision, string) {
+	params := &lspext.PermissionRequestParams{
+		Type:    int(protocol.MessageTypeInfo),
+		Message: permissionMessage(req),
+		Actions: []lspext.MessageActionItem{{Title: actionAllow}, {Title: actionAllowTask}, {Title: actionDeny}},
+		// Beyond LSP: which task and call ask.
+		TaskID: taskID, ToolUseID: req.ToolUseID, ToolName: req.ToolName,
 	}
-	var answer *struct {
-		Title string `json:"title"`
-	}
+	var answer *protocol.MessageActionItem
 	if err := s.call(ctx, "window/showMessageRequest", params, &answer); err != nil {
 		if ctx.Err() != nil {
 			return runner.Deny, "The task was cancelled."
@@ -52,34 +52,14 @@ func (s *Server) askPermission(ctx context.Context, v *taskView, req runner.Perm
 	return runner.Deny, "The user denied " + req.ToolName + " in the editor."
 }
 
-// permissionMessage names the tool and its key input:
-// "Claude wants to run Bash: `go test ./...`".
-func permissionMessage(req runner.PermissionRequest, root string) string {
-	var in struct {
-		Command  string `json:"command"`
-		FilePath string `json:"file_path"`
-		Notebook string `json:"notebook_path"`
-		URL      string `json:"url"`
-		Pattern  string `json:"pattern"`
-	}
-	_ = json.Unmarshal(req.Input, &in)
-	key := in.Command
-	switch {
-	case key != "":
-	case in.FilePath != "":
-		key = runner.RelPath(in.FilePath, root)
-	case in.Notebook != "":
-		key = runner.RelPath(in.Notebook, root)
-	case in.URL != "":
-		key = in.URL
-	case in.Pattern != "":
-		key = in.Pattern
-	}
-	if key == "" {
+// permissionMessage names the tool and what it is to be allowed, whole
+// (runner.PermissionRequest.KeyInput): "Claude wants to run Bash: `go test ./...`".
+func permissionMessage(req runner.PermissionRequest) string {
+	if req.KeyInput == "" {
 		if req.Description != "" {
 			return fmt.Sprintf("Claude wants to run %s: %s", req.ToolName, firstLine(req.Description, 200))
 		}
 		return "Claude wants to run " + req.ToolName
 	}
-	return fmt.Sprintf("Claude wants to run %s: `%s`", req.ToolName, firstLine(key, 300))
+	return fmt.Sprintf("Claude wants to run %s: `%s`", req.ToolName, firstLine(req.KeyInput, 300))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
@@ -15,21 +16,20 @@ import (
 // does not support progress) ignores every call.
 //
 // When the bridge has to create the token (window/workDoneProgress/create),
-// the task does not wait for the editor's answer: reports made meanwhile
-// are kept (the last maxPending) and sent after begin once the token
-// exists; an editor that never answers leaves the task without progress
-// after progressCreateTimeout.
+// neither the task nor its reply waits for the editor's answer: reports
+// made meanwhile are kept (the last maxPending) and sent after begin once
+// the token exists (with end, if the task is over by then); an editor
+// that never answers leaves the task without progress.
 type progress struct {
 	s     *Server
 	token json.RawMessage // as the client gave it, or as we created it
 	key   string          // token's canonical spelling, for cancel lookups
-	ready chan struct{}   // closed once the token is usable or refused
 
 	// mu orders this token's messages. It is held across a send, which
 	// waits only for room in the output queue and never past its Close.
 	mu      sync.Mutex
 	state   progressState
-	begin   map[string]any
+	begin   *protocol.WorkDoneProgressBegin
 	pending []string // reports made while the token was being created
 	last    string
 	endMsg  string // set once the task ended
@@ -54,10 +54,9 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 	s.mu.Lock()
 	supported := s.caps.workDoneProgress
 	s.mu.Unlock()
-	begin := map[string]any{"kind": "begin", "title": "Claude", "message": firstLine(prompt, 80), "cancellable": true}
+	begin := &protocol.WorkDoneProgressBegin{Kind: protocol.WorkDoneProgressKindBegin, Title: "Claude", Message: firstLine(prompt, 80), Cancellable: true}
 	if len(token) > 0 && string(token) != "null" {
-		p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), state: progressActive, begin: begin}
-		close(p.ready)
+		p := &progress{s: s, token: token, key: rawIDKey(token), state: progressActive, begin: begin}
 		p.send(begin)
 		return p
 	}
@@ -65,7 +64,7 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 		return nil
 	}
 	token, _ = json.Marshal("claude-bridge/" + taskID)
-	p := &progress{s: s, token: token, key: rawIDKey(token), ready: make(chan struct{}), begin: begin}
+	p := &progress{s: s, token: token, key: rawIDKey(token), begin: begin}
 	go p.create(ctx) // ends when the editor answers or progressCreateTimeout passes
 	return p
 }
@@ -73,8 +72,7 @@ func (s *Server) beginProgress(ctx context.Context, taskID string, token json.Ra
 // create asks the editor for the token, then sends begin and what was
 // reported meanwhile (and end, if the task is over already).
 func (p *progress) create(ctx context.Context) {
-	defer close(p.ready)
-	err := p.s.call(context.WithoutCancel(ctx), "window/workDoneProgress/create", map[string]any{"token": p.token}, nil)
+	err := p.s.call(context.WithoutCancel(ctx), "window/workDoneProgress/create", &progressCreateParams{Token: p.token}, nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
@@ -85,11 +83,11 @@ func (p *progress) create(ctx context.Context) {
 	p.state = progressActive
 	p.sendLocked(p.begin)
 	for _, msg := range p.pending {
-		p.sendLocked(map[string]any{"kind": "report", "message": msg, "cancellable": true})
+		p.sendLocked(reportOf(msg))
 	}
 	p.pending = nil
 	if p.done {
-		p.sendLocked(map[string]any{"kind": "end", "message": p.endMsg})
+		p.sendLocked(&protocol.WorkDoneProgressEnd{Kind: protocol.WorkDoneProgressKindEnd, Message: p.endMsg})
 	}
 }
 
@@ -111,12 +109,17 @@ func (p *progress) report(msg string) {
 		p.pending = append(p.pending, msg)
 		return
 	}
-	p.sendLocked(map[string]any{"kind": "report", "message": msg, "cancellable": true})
+	p.sendLocked(reportOf(msg))
 }
 
-// end closes the progress with the task's outcome. It returns once the
-// end is sent, or the token is refused (bounded by progressCreateTimeout):
-// the task's reply comes after its progress end.
+func reportOf(msg string) *protocol.WorkDoneProgressReport {
+	return &protocol.WorkDoneProgressReport{Kind: protocol.WorkDoneProgressKindReport, Message: msg, Cancellable: true}
+}
+
+// end closes the progress with the task's outcome. It never waits for
+// the editor: with the token still being created, end goes out after
+// begin once the editor answers (a 0.03 s task's reply used to wait up to
+// progressCreateTimeout for an editor that never answers).
 func (p *progress) end(out runner.Outcome) {
 	if p == nil {
 		return
@@ -140,21 +143,35 @@ func (p *progress) end(out runner.Outcome) {
 	if !p.done {
 		p.done, p.endMsg = true, msg
 		if p.state == progressActive {
-			p.sendLocked(map[string]any{"kind": "end", "message": msg})
+			p.sendLocked(&protocol.WorkDoneProgressEnd{Kind: protocol.WorkDoneProgressKindEnd, Message: msg})
 		}
 	}
 	p.mu.Unlock()
-	<-p.ready
 }
 
-func (p *progress) send(value map[string]any) {
+func (p *progress) send(value any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sendLocked(value)
 }
 
-func (p *progress) sendLocked(value map[string]any) {
-	p.s.notify("$/progress", map[string]any{"token": p.token, "value": value})
+// sendLocked sends a $/progress: value is a WorkDoneProgressBegin, Report
+// or End.
+func (p *progress) sendLocked(value any) {
+	p.s.notify("$/progress", &progressParams{Token: p.token, Value: value})
+}
+
+// progressParams is LSP's ProgressParams, and progressCreateParams its
+// WorkDoneProgressCreateParams, with the token kept as the editor spelled
+// it: protocol.ProgressToken holds a number only as an int32 (a larger one
+// would be another token) and marshals through a pointer receiver.
+type progressParams struct {
+	Token json.RawMessage `json:"token"`
+	Value any             `json:"value"`
+}
+
+type progressCreateParams struct {
+	Token json.RawMessage `json:"token"`
 }
 
 // cancelProgress handles window/workDoneProgress/cancel: cancel the task

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"runtime/debug"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lspstream"
 )
 
@@ -23,8 +26,11 @@ import (
 // v0.10 does not define.
 const requestCancelled jsonrpc2.Code = -32800
 
-// maxRequests bounds the requests served at once; past it the bridge
-// answers "busy" instead of blocking the read loop.
+// maxRequests bounds the task-starting requests (claude.run,
+// claude.followUp) served at once; past it the bridge answers "busy"
+// instead of blocking the read loop. Every other request (claude.cancel,
+// claude.tasks, claude.authStatus, shutdown) is quick and never refused
+// for it: the editor can always cancel, list and stop.
 const maxRequests = 256
 
 // shutdownWait is how long shutdown, exit, SIGTERM and a closed stdin
@@ -55,13 +61,18 @@ type Options struct {
 	// Runner is the base runner configuration (environment, stop grace);
 	// the editor's settings fill in the rest.
 	Runner runner.Config
-	// NewAuth makes the auth manager from the editor's auth settings; nil
-	// runs claude with its own authentication.
-	NewAuth AuthFactory
+	// Auth turns on the auth manager (runner/auth): its Home, Environ (the
+	// bridge's own environment, where a key may come from and whose
+	// request-routing variables every launch pins; nil: Runner.Env) and
+	// AuditPath (the default audit trail) are the base the editor's auth
+	// settings fill in. nil runs claude with its own authentication.
+	Auth *auth.Config
 	// SetLogLevel changes the log file's level when the editor asks.
 	SetLogLevel func(level string)
 }
 
+// serverState is where the connection is in LSP's lifecycle: new (only
+// initialize is served), initialized, shut down (only exit is served).
 type serverState int
 
 const (
@@ -69,6 +80,18 @@ const (
 	stateInitialized
 	stateShutdown
 )
+
+func (s serverState) String() string {
+	switch s {
+	case stateNew:
+		return "new"
+	case stateInitialized:
+		return "initialized"
+	case stateShutdown:
+		return "shutdown"
+	}
+	return fmt.Sprintf("serverState(%d)", int(s))
+}
 
 // Server is one editor connection.
 type Server struct {
@@ -86,15 +109,17 @@ type Server struct {
 
 	// configs carries auth settings changes, in order, from the read loop
 	// to configLoop (which may wait for the auth manager).
-	configs chan json.RawMessage
+	configs chan *lspext.AuthConfiguration
 
 	mu       sync.Mutex // guards the fields below
 	state    serverState
 	settings Settings
 	folders  []Folder
 	caps     clientCaps
-	auth     AuthService
-	inflight cancels // requests in flight, by id as the editor spelled it
+	auth     *authManager // nil without Options.Auth
+	greeting []string     // warnings for the user, sent on initialized
+	greeted  bool         // initialized came
+	inflight cancels      // requests in flight, by id as the editor spelled it
 	// The task ids and progress tokens a claude.run or claude.followUp
 	// request names, from the moment it is read until it is answered: a
 	// cancel that overtakes the task's start still finds it.
@@ -151,7 +176,7 @@ func New(opts Options) *Server {
 		sem:            make(chan struct{}, maxRequests),
 		exitCh:         make(chan int, 1),
 		settings:       DefaultSettings(),
-		configs:        make(chan json.RawMessage, 64),
+		configs:        make(chan *lspext.AuthConfiguration, 64),
 		inflight:       cancels{},
 		reservedTasks:  cancels{},
 		reservedTokens: cancels{},
@@ -229,7 +254,7 @@ func (s *Server) closeAll() {
 		a := s.auth
 		s.mu.Unlock()
 		if a != nil {
-			_ = a.Close()
+			_ = a.close()
 		}
 	}()
 	select {
@@ -278,20 +303,24 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reply(id, res, err, false)
 		return
 	case state == stateNew:
+		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.ServerNotInitialized, "the server is not initialized: send initialize first"), false)
 		return
 	case state == stateShutdown && method != "shutdown":
+		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d requests in flight", maxRequests), false)
-		return
+	startsTask, taskID, token := namedTask(method, call.Params())
+	if startsTask {
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d tasks requested and not yet answered", maxRequests), false)
+			return
+		}
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
-	taskID, token := namedTask(method, call.Params())
 	s.mu.Lock()
 	s.inflight.add(key, &cancel)
 	if taskID != "" {
@@ -302,7 +331,9 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 	}
 	s.mu.Unlock()
 	go func() { // ends when the request is answered
-		defer func() { <-s.sem }()
+		if startsTask {
+			defer func() { <-s.sem }()
+		}
 		defer func() {
 			s.mu.Lock()
 			s.inflight.remove(key, &cancel)
@@ -323,35 +354,34 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 	}()
 }
 
-// namedTask reads, on the read loop, the task id and progress token a
-// claude.run or claude.followUp request gives (either may be "").
-func namedTask(method string, params json.RawMessage) (taskID, token string) {
+// namedTask reads, on the read loop, whether a request starts a task
+// (claude.run or claude.followUp), and the task id and progress token it
+// gives (either may be ""). It decodes only those two of the arguments (a
+// prompt may be long): the request's own goroutine decodes them all,
+// strictly, and refuses bad ones.
+func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, token string) {
 	if method != "workspace/executeCommand" {
-		return "", ""
+		return false, "", ""
 	}
-	var p struct {
-		Command   string `json:"command"`
-		Arguments []struct {
-			TaskID    string `json:"taskId"`
-			NewTaskID string `json:"newTaskId"`
-		} `json:"arguments"`
-		WorkDoneToken json.RawMessage `json:"workDoneToken"`
+	var p executeCommandParams
+	if json.Unmarshal(params, &p) != nil || (p.Command != lspext.CommandRun && p.Command != lspext.CommandFollowUp) {
+		return false, "", ""
 	}
-	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 {
-		return "", ""
-	}
-	switch p.Command {
-	case "claude.run":
-		taskID = p.Arguments[0].TaskID
-	case "claude.followUp":
-		taskID = p.Arguments[0].NewTaskID
-	default:
-		return "", ""
+	if len(p.Arguments) > 0 {
+		var ids struct {
+			TaskID    string `json:"taskId"`    // lspext.RunArgs.TaskID
+			NewTaskID string `json:"newTaskId"` // lspext.FollowUpArgs.NewTaskID
+		}
+		_ = json.Unmarshal(p.Arguments[0], &ids) // bad arguments: the handler refuses them
+		taskID = ids.TaskID
+		if p.Command == lspext.CommandFollowUp {
+			taskID = ids.NewTaskID
+		}
 	}
 	if len(p.WorkDoneToken) > 0 && string(p.WorkDoneToken) != "null" {
 		token = rawIDKey(p.WorkDoneToken)
 	}
-	return taskID, token
+	return true, taskID, token
 }
 
 // cancelAware methods answer a cancel with a normal result of their own
@@ -384,17 +414,22 @@ func (s *Server) reply(id jsonrpc2.ID, res any, err error, wait bool) {
 	}
 }
 
+// executeCommandParams is LSP's ExecuteCommandParams with the arguments
+// left to decode by command (lspext's types) and the progress token kept
+// as the editor spelled it (protocol.ProgressToken holds numbers as int32).
+type executeCommandParams struct {
+	Command       string            `json:"command"`
+	Arguments     []json.RawMessage `json:"arguments"`
+	WorkDoneToken json.RawMessage   `json:"workDoneToken"`
+}
+
 // request dispatches one request by method.
 func (s *Server) request(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	switch method {
 	case "shutdown":
 		return s.shutdown()
 	case "workspace/executeCommand":
-		var p struct {
-			Command       string            `json:"command"`
-			Arguments     []json.RawMessage `json:"arguments"`
-			WorkDoneToken json.RawMessage   `json:"workDoneToken"`
-		}
+		var p executeCommandParams
 		if err := json.Unmarshal(params, &p); err != nil {
 			return nil, invalidParams("workspace/executeCommand: %v", err)
 		}
@@ -413,12 +448,12 @@ func (s *Server) notification(method string, params json.RawMessage) {
 		return
 	}
 	if state == stateNew {
-		s.log.Debug("notification before initialize dropped", zap.String("method", method))
+		s.log.Debug("notification dropped", zap.String("method", method), zap.Stringer("state", state))
 		return
 	}
 	switch method {
 	case "initialized":
-		s.warmFolders()
+		s.initialized()
 	case "$/cancelRequest":
 		s.cancelRequest(params)
 	case "window/workDoneProgress/cancel":
@@ -507,9 +542,15 @@ func callTimeout(method string) time.Duration {
 	return defaultCallTimeout
 }
 
-// call sends a request to the editor. It gives up when ctx ends, the
-// connection goes away (jsonrpc2 alone would wait forever) or the
-// method's timeout passes; the caller falls back.
+// call sends a request to the editor. It gives up when ctx ends (the
+// task the request is for ended), the connection goes away (jsonrpc2
+// alone would wait forever) or the method's timeout passes; the caller
+// falls back. A request given up on is withdrawn with $/cancelRequest, so
+// that the editor can close what it shows for it (a permission question:
+// VS Code cancels the handler's token, which the extension uses to
+// withdraw the question; Neovim's client ignores it, and the plugin drops
+// a task's questions when the task's result event comes), and a late
+// answer is dropped (lspstream: only replies still waited for go on).
 func (s *Server) call(ctx context.Context, method string, params, result any) error {
 	if s.conn == nil {
 		return errors.New("no connection")
@@ -518,7 +559,11 @@ func (s *Server) call(ctx context.Context, method string, params, result any) er
 	defer cancel()
 	stop := context.AfterFunc(s.connCtx, cancel)
 	defer stop()
-	_, err := s.conn.Call(ctx, method, params, result)
+	id, err := s.conn.Call(ctx, method, params, result)
+	s.stream.Forget(id)
+	if err != nil && ctx.Err() != nil && s.connCtx.Err() == nil {
+		s.tell("$/cancelRequest", &protocol.CancelParams{ID: &id})
+	}
 	return err
 }
 

@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"go.lsp.dev/jsonrpc2"
-	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 func TestPanicInAHandlerBecomesAnInternalErrorReply(t *testing.T) {
@@ -37,25 +38,25 @@ func TestRequestIDKeys(t *testing.T) {
 }
 
 func TestMentions(t *testing.T) {
-	rng := func(sl, sc, el, ec uint32) *ContextRef {
-		r := &ContextRef{URI: "file:///w/a/b.go"}
-		r.Range = &protocol.Range{}
+	rng := func(sl, sc, el, ec uint32) *lspext.ContextRef {
+		r := &lspext.ContextRef{URI: "file:///w/a/b.go"}
+		r.Range = &lspext.Range{}
 		r.Range.Start.Line, r.Range.Start.Character = sl, sc
 		r.Range.End.Line, r.Range.End.Character = el, ec
 		return r
 	}
 	cases := []struct {
-		ref  ContextRef
+		ref  lspext.ContextRef
 		want string
 	}{
-		{ContextRef{URI: "file:///w/a/b.go"}, "@a/b.go"},
+		{lspext.ContextRef{URI: "file:///w/a/b.go"}, "@a/b.go"},
 		{*rng(4, 0, 10, 0), "@a/b.go#L5-10"},
 		{*rng(4, 2, 9, 7), "@a/b.go#L5-10"},
 		{*rng(4, 0, 4, 9), "@a/b.go#L5"},
-		{ContextRef{URI: "file:///elsewhere/c.go"}, "@/elsewhere/c.go"},
+		{lspext.ContextRef{URI: "file:///elsewhere/c.go"}, "@/elsewhere/c.go"},
 	}
 	for _, c := range cases {
-		got, err := withMentions(context.Background(), "p", []ContextRef{c.ref}, "/w")
+		got, err := withMentions(context.Background(), "p", []lspext.ContextRef{c.ref}, "/w", nil)
 		if err != nil || got != "p\n\n"+c.want {
 			t.Errorf("%+v: %q, %v; want %q", c.ref, got, err, c.want)
 		}

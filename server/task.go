@@ -9,10 +9,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // carryTimeout bounds how long a task's reply waits for its last edits to
-// reach the editor's buffers.
+// reach the editor's buffers; then what is not carried is reported, and
+// nothing of the task is sent after its reply.
 const carryTimeout = 15 * time.Second
 
 // taskView is one task as the editor sees it: its claude/event sequence, its
@@ -27,17 +29,21 @@ type taskView struct {
 	emitMu sync.Mutex // guards seq: claude's events and the bridge's own status events interleave
 	seq    int64
 
-	edits     chan runner.FileChange
-	editsDone chan struct{}
-	drainOnce sync.Once
+	edits       chan runner.FileChange
+	editsDone   chan struct{}
+	drainOnce   sync.Once
+	carryCtx    context.Context // the task's carries; ends at its reply at the latest
+	carryCancel context.CancelFunc
 
-	mu     sync.Mutex // guards extra
-	extra  []string   // files changed on disk by other means during the task
-	extraS map[string]bool
+	mu           sync.Mutex      // guards the two below
+	external     []string        // URIs of files changed on disk by other means during the task, in order
+	externalSeen map[string]bool // the same, as a set
 }
 
 func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMessage) (any, error) {
-	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), extraS: map[string]bool{}}
+	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), externalSeen: map[string]bool{}}
+	v.carryCtx, v.carryCancel = context.WithCancel(s.connCtx)
+	defer v.carryCancel()
 	t, err := s.mgr.NewTask(spec, v)
 	if err != nil {
 		return nil, taskError(err)
@@ -77,12 +83,22 @@ func (v *taskView) drainEdits() {
 		close(v.edits)
 		ctx, cancel := context.WithTimeout(v.s.connCtx, carryTimeout)
 		defer cancel()
+		stop := context.AfterFunc(ctx, v.carryCancel) // the deadline ends the carries
+		defer stop()
 		select {
 		case <-v.editsDone:
-			v.s.bufs.settle(ctx, v.id)
+			v.s.bufs.settle(v.carryCtx, v.id)
 		case <-ctx.Done():
+		}
+		if v.s.bufs.finish(ctx, v.id) != nil {
 			v.s.log.Warn("edits still being carried when the task ended", zap.String("task", v.id))
 		}
+		// Cancelled, the carries report what they did not carry and end.
+		v.carryCancel()
+		<-v.editsDone
+		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer wcancel()
+		_ = v.s.bufs.finish(wctx, v.id)
 	})
 }
 
@@ -91,7 +107,7 @@ func (v *taskView) drainEdits() {
 func (v *taskView) carryLoop() {
 	defer close(v.editsDone)
 	for ch := range v.edits {
-		v.s.bufs.carry(v.s.connCtx, v.id, ch)
+		v.s.bufs.carry(v.carryCtx, v.id, ch)
 	}
 }
 
@@ -100,16 +116,16 @@ func (v *taskView) carryLoop() {
 func (v *taskView) noteExternal(uri string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if !v.extraS[uri] {
-		v.extraS[uri] = true
-		v.extra = append(v.extra, uri)
+	if !v.externalSeen[uri] {
+		v.externalSeen[uri] = true
+		v.external = append(v.external, uri)
 	}
 }
 
 func (v *taskView) externalURIs() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return append([]string(nil), v.extra...)
+	return append([]string(nil), v.external...)
 }
 
 // Event implements runner.Observer.
@@ -117,58 +133,42 @@ func (v *taskView) Event(t *runner.Task, ev runner.Event) {
 	if msg := progressMessage(ev, v.root); msg != "" {
 		v.progress.report(msg)
 	}
-	if ev.Kind == runner.EventToolResult && ev.ToolResult.Change != nil {
-		v.edits <- *ev.ToolResult.Change
+	if ev.Kind == runner.EventToolUse {
+		v.s.bufs.toolUse(v, ev.ToolUse)
+	}
+	if ev.Kind == runner.EventToolResult {
+		if ev.ToolResult.Change != nil {
+			v.edits <- *ev.ToolResult.Change
+		}
+		v.s.bufs.toolResult(v, ev.ToolResult)
 	}
 	if ev.Kind == runner.EventResult {
 		v.drainEdits()
 	}
-	if ev.Kind == runner.EventText || ev.Kind == runner.EventThinking {
-		v.sendText(ev)
-		return
-	}
-	v.send(ev.Kind, eventParams(ev, v.s.editorURI))
+	v.send(eventOf(ev, v.s.editorURI))
 }
 
-// textEvent is a text or thinking claude/event. The most frequent event
-// gets a struct, which encodes several times faster than a map.
-type textEvent struct {
-	TaskID    string `json:"taskId"`
-	Seq       int64  `json:"seq"`
-	Kind      string `json:"kind"`
-	MessageID string `json:"messageId"`
-	Text      string `json:"text"`
-}
-
-func (v *taskView) sendText(ev runner.Event) {
-	v.emitMu.Lock()
-	defer v.emitMu.Unlock()
-	v.seq++
-	v.s.notify("claude/event", &textEvent{TaskID: v.id, Seq: v.seq, Kind: string(ev.Kind), MessageID: ev.MessageID, Text: ev.Text})
-}
-
-// send numbers and sends one claude/event.
-func (v *taskView) send(kind runner.EventKind, params map[string]any) {
-	if params == nil {
+// send numbers and sends one claude/event (nil: none). The text event is
+// the most frequent: a struct of two strings, encoded by segmentio's
+// encoder (lspstream), as cheap as the event can be.
+func (v *taskView) send(e lspext.Event) {
+	if e == nil {
 		return
 	}
 	v.emitMu.Lock()
 	defer v.emitMu.Unlock()
 	v.seq++
-	params["taskId"] = v.id
-	params["seq"] = v.seq
-	params["kind"] = string(kind)
-	v.s.notify("claude/event", params)
+	v.s.notify(lspext.MethodEvent, lspext.Stamp(e, v.id, v.seq))
 }
 
 // status reports something the bridge did for the task, as a status event
 // and a progress report.
 func (v *taskView) status(msg string) {
 	v.progress.report(msg)
-	v.send(runner.EventStatus, map[string]any{"message": msg})
+	v.send(&lspext.StatusEvent{Message: msg})
 }
 
 // AskPermission implements runner.Observer.
 func (v *taskView) AskPermission(ctx context.Context, t *runner.Task, req runner.PermissionRequest) (runner.Decision, string) {
-	return v.s.askPermission(ctx, v, req)
+	return v.s.askPermission(ctx, v.id, req)
 }

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claude-bridge/claude-bridge/server"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
+	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
@@ -51,10 +52,10 @@ func parentPID(pid int) int {
 	return n
 }
 
-func (b *bridge) processes() server.ProcessCounts {
+func (b *bridge) processes() lspext.ProcessCounts {
 	b.t.Helper()
-	var r server.TasksReply
-	if err := b.command("claude.tasks", map[string]any{"processes": true}, &r); err != nil {
+	var r lspext.TasksResult
+	if err := b.command(lspext.CommandTasks, map[string]any{"processes": true}, &r); err != nil {
 		b.t.Fatal(err)
 	}
 	return r.Processes
@@ -157,22 +158,18 @@ func TestRunTakesTheWarmClaude(t *testing.T) {
 	if len(reqs) != 1 || !strings.Contains(reqs[0].UserText(), "say hello") {
 		t.Fatalf("the stand-in got %d requests (%v)", len(reqs), reqs)
 	}
-	started := 0
-	for _, e := range b.client.Events("w1") {
-		if e["kind"] == "started" {
-			started++
-			if e["sessionId"] != res.SessionID || res.SessionID == "" {
-				t.Errorf("started event session %v, result session %q", e["sessionId"], res.SessionID)
-			}
+	started := lsptest.Of[*lspext.StartedEvent](b.client.Events(t, "w1"))
+	if len(started) != 1 {
+		t.Errorf("%d started events", len(started))
+	}
+	for _, e := range started {
+		if e.SessionID != res.SessionID || res.SessionID == "" {
+			t.Errorf("started event session %q, result session %q", e.SessionID, res.SessionID)
 		}
 	}
-	if started != 1 {
-		t.Errorf("%d started events", started)
-	}
 	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("again")})
-	var fu server.RunResult
-	call := b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{map[string]any{"taskId": "w1", "prompt": "and again"}}})
-	fu = b.result(call)
+	call := b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandFollowUp, "arguments": []any{map[string]any{"taskId": "w1", "prompt": "and again"}}})
+	fu := b.result(call)
 	if fu.Status != "completed" || fu.SessionID != res.SessionID {
 		t.Errorf("follow-up = %+v, want session %s", fu, res.SessionID)
 	}
@@ -349,33 +346,24 @@ func TestShutdownLeavesNoWarmClaude(t *testing.T) {
 	}
 }
 
-// A warm claude started while the key helper failed is not used once the
-// key works (the auth manager's fingerprint changed; claude would send its
-// first request without a key): the task gets a claude whose key works,
-// and the stand-in never sees a request without the key.
+// A warm claude started while the key helper found no key is not used
+// once the key works (it was stopped when its helper failed, or is
+// replaced when the auth manager's fingerprint changes; claude would send
+// its first request without a key): the task gets a claude whose key
+// works, and the stand-in never sees a request without the key.
 func TestWarmClaudeWithFailedKeyHelperIsNotUsed(t *testing.T) {
-	dir := t.TempDir()
-	ok := filepath.Join(dir, "ok")
-	calls := filepath.Join(dir, "calls")
-	helper := filepath.Join(dir, "helper.sh")
-	script := "#!/bin/sh\necho x >> '" + calls + "'\nif [ -e '" + ok + "' ]; then printf '%s\\n' '" + testKey + "'; else echo 'no key yet' >&2; exit 3; fi\n"
-	if err := os.WriteFile(helper, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	fp := func() string {
-		if _, err := os.Stat(ok); err != nil {
-			return "" // what runner/auth reports while the helper fails
-		}
-		return fakeapi.KeyFingerprint(testKey)
-	}
-	b := startBridge(t, bridgeOpts{helper: helper, fingerprint: fp, init: map[string]any{"prewarm": true}})
+	calls := filepath.Join(t.TempDir(), "calls")
+	// With no key file the helper falls through to the key command, which
+	// records the run and finds no key. The auth manager runs it once as it
+	// starts (refreshed only every 240 s): a second run is a claude's.
+	keyCommand := "echo x >> '" + calls + "'; echo 'no key yet' >&2; exit 3"
+	b := startBridge(t, bridgeOpts{noKey: true, init: map[string]any{"prewarm": true, "auth": map[string]any{"keyCommand": keyCommand}}})
 	until(t, 30*time.Second, "no warm claude ran the key helper", func() bool {
 		c, _ := os.ReadFile(calls)
-		return len(c) > 0
+		return strings.Count(string(c), "x") >= 2 && len(claudePIDs(t, b.ws(0))) > 0
 	})
-	if err := os.WriteFile(ok, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeKeyFile(t, b.authHome)
+	b.waitAuthOK()
 	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("keyed")})
 	res := b.result(b.run(map[string]any{"prompt": "hello", "taskId": "a1"}))
 	if res.Status != "completed" || res.Result != "keyed" {
@@ -410,8 +398,8 @@ func TestNextWarmClaudeStartsWhileTheTaskWaits(t *testing.T) {
 		}
 		return next != 0
 	})
-	var tasks []server.TaskInfo
-	if err := b.command("claude.tasks", nil, &tasks); err != nil || len(tasks) != 1 || tasks[0].Status != "running" {
+	var tasks []lspext.TaskInfo
+	if err := b.command(lspext.CommandTasks, nil, &tasks); err != nil || len(tasks) != 1 || tasks[0].Status != "running" {
 		t.Fatalf("the task should still be running: %+v, %v", tasks, err)
 	}
 	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("second")})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -35,8 +36,16 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 		if strings.Contains(pr, keyA) {
 			t.Errorf("the key is in a command line: pid %s", strings.Fields(pr)[0])
 		}
-		if strings.Contains(pr, "claude") && !strings.Contains(pr, "apiKeyHelper") {
-			t.Errorf("claude runs without the helper: %s", pr)
+		if strings.Contains(pr, "--permission-prompt-tool") { // claude itself
+			// claude's command line names a settings file, and carries
+			// no settings itself.
+			settings := settingsFileOf(t, pr)
+			if !strings.HasPrefix(settings["apiKeyHelper"].(string), filepath.Join(w.home, ".claude", "auth_helper.sh")+" --config ") {
+				t.Errorf("claude runs without the helper: %v", settings)
+			}
+			if strings.Contains(pr, "{") {
+				t.Errorf("claude's command line carries settings: %s", pr)
+			}
 		}
 	}
 	res := p.result(t, call, 60*time.Second)
@@ -48,9 +57,8 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 			t.Errorf("request %d carried key %s, want the key file's", r.Turn, fakeapi.KeyFingerprint(r.Key))
 		}
 	}
-	started := lsptest.Last(p.client.Events("k"), "started")
-	if started["apiKeySource"] != "apiKeyHelper" {
-		t.Errorf("apiKeySource = %v", started["apiKeySource"])
+	if started := lsptest.Last[*lspext.StartedEvent](p.client.Events(t, "k")); started == nil || started.APIKeySource != "apiKeyHelper" {
+		t.Errorf("apiKeySource = %+v", started)
 	}
 	helper := filepath.Join(w.home, ".claude", "auth_helper.sh")
 	st, err := os.Stat(helper)
@@ -61,8 +69,8 @@ func TestManagedHelperFeedsClaudeAndTheKeyStaysSecret(t *testing.T) {
 		t.Error("the key is written into the helper script")
 	}
 	status := p.authStatus(t)
-	if status["status"] != "ok" || status["fingerprint"] != fakeapi.KeyFingerprint(keyA) {
-		t.Errorf("auth status = %v", status)
+	if status.Status != lspext.AuthOK || status.Fingerprint != fakeapi.KeyFingerprint(keyA) {
+		t.Errorf("auth status = %+v", status)
 	}
 	// Shut down so that logs are flushed, then look for the key everywhere.
 	_ = p.client.Request("shutdown", nil, nil, 20*time.Second)
@@ -115,13 +123,34 @@ func TestBridgeAnthropicKeyGoesThroughTheHelper(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	started := lsptest.Last(p.client.Events("env"), "started")
-	if started["apiKeySource"] != "apiKeyHelper" {
-		t.Errorf("apiKeySource = %v, want apiKeyHelper", started["apiKeySource"])
+	if started := lsptest.Last[*lspext.StartedEvent](p.client.Events(t, "env")); started == nil || started.APIKeySource != "apiKeyHelper" {
+		t.Errorf("apiKeySource = %+v, want apiKeyHelper", started)
 	}
 	if r := w.api.MessageRequests()[0]; r.Key != keyA {
 		t.Errorf("request carried %s", fakeapi.KeyFingerprint(r.Key))
 	}
+}
+
+// settingsFileOf reads the file named by --settings in a "pid cmdline"
+// line of processesIn.
+func settingsFileOf(t *testing.T, proc string) map[string]any {
+	t.Helper()
+	f := strings.Fields(proc)
+	for i, a := range f {
+		if a == "--settings" && i+1 < len(f) {
+			b, err := os.ReadFile(f[i+1])
+			if err != nil {
+				t.Fatalf("--settings %s: %v", f[i+1], err)
+			}
+			var s map[string]any
+			if err := json.Unmarshal(b, &s); err != nil {
+				t.Fatalf("--settings %s: %v", f[i+1], err)
+			}
+			return s
+		}
+	}
+	t.Fatalf("no --settings in %s", proc)
+	return nil
 }
 
 func auditEvents(t *testing.T, path string) []string {
@@ -201,8 +230,8 @@ func TestKeyChangeReplacesTheWarmClaude(t *testing.T) {
 	})
 	w.writeKey(keyB, 0o600)
 	w.api.SetKeys(keyB)
-	if _, err := p.client.WaitFor("claude/authChanged", 30*time.Second, func(m lsptest.Message) bool {
-		return strings.Contains(string(m.Params), fakeapi.KeyFingerprint(keyB))
+	if _, err := p.client.WaitFor(lspext.MethodAuthChanged, 30*time.Second, func(m lsptest.Message) bool {
+		return lsptest.Decode[lspext.AuthChangedParams](t, lspext.MethodAuthChanged, m.Params).Fingerprint == fakeapi.KeyFingerprint(keyB)
 	}); err != nil {
 		t.Fatalf("no claude/authChanged with the new fingerprint: %v", err)
 	}
@@ -285,11 +314,12 @@ func TestRevokedKeyFailsFast(t *testing.T) {
 		t.Error("the result holds the key")
 	}
 	refreshed := false
-	for _, e := range p.client.Events("rev") {
-		refreshed = refreshed || (e["kind"] == "status" && strings.Contains(e["message"].(string), "Authentication failed"))
+	evs := p.client.Events(t, "rev")
+	for _, e := range lsptest.Of[*lspext.StatusEvent](evs) {
+		refreshed = refreshed || strings.Contains(e.Message, "Authentication failed")
 	}
 	if !refreshed {
-		t.Errorf("no progress/status says the key was refreshed after a 401: %s", lsptest.Kinds(p.client.Events("rev")))
+		t.Errorf("no progress/status says the key was refreshed after a 401: %s", lsptest.Kinds(evs))
 	}
 	p.onlyWarmLeft(t, w.workspace)
 }
@@ -322,7 +352,7 @@ func TestBadKeyFileModeIsRefusedAndExplained(t *testing.T) {
 	p := w.serve(nil)
 	st := p.authStatus(t)
 	blob, _ := json.Marshal(st)
-	if st["status"] != "error" || !strings.Contains(string(blob), "chmod 600") {
+	if st.Status != lspext.AuthError || !strings.Contains(string(blob), "chmod 600") {
 		t.Errorf("auth status = %s", blob)
 	}
 	res := p.result(t, p.run(map[string]any{"prompt": "hi", "taskId": "mode"}), 90*time.Second)
@@ -407,15 +437,14 @@ func TestInheritModeLeavesTheEnvironmentAlone(t *testing.T) {
 	if res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	started := lsptest.Last(p.client.Events("inh"), "started")
-	if started["apiKeySource"] != "ANTHROPIC_API_KEY" {
-		t.Errorf("apiKeySource = %v, want claude's own ANTHROPIC_API_KEY", started["apiKeySource"])
+	if started := lsptest.Last[*lspext.StartedEvent](p.client.Events(t, "inh")); started == nil || started.APIKeySource != "ANTHROPIC_API_KEY" {
+		t.Errorf("apiKeySource = %+v, want claude's own ANTHROPIC_API_KEY", started)
 	}
 	if _, err := os.Stat(filepath.Join(w.home, ".claude", "auth_helper.sh")); err == nil {
 		t.Error("inherit mode wrote a helper")
 	}
-	if st := p.authStatus(t); st["mode"] != "inherit" {
-		t.Errorf("auth status = %v", st)
+	if st := p.authStatus(t); st.Mode != lspext.AuthModeInherit || st.Status != lspext.AuthInherit {
+		t.Errorf("auth status = %+v", st)
 	}
 }
 

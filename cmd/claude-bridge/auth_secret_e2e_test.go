@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -35,11 +36,20 @@ type procSample struct {
 // root, and says where it found key.
 func sampleTree(root int, key string) []procSample {
 	var out []procSample
+	rootCmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", root))
 	for _, pid := range fakeapi.Descendants(root) {
 		s := procSample{pid: pid}
 		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err != nil {
 			continue // gone already
+		}
+		if bytes.Equal(cmd, rootCmd) {
+			// A child the bridge forked, not yet replaced by the program it
+			// execs: still the bridge's own memory, environment included
+			// (the window lasts milliseconds on a busy machine). The bridge
+			// never forks without exec'ing, and what it execs has another
+			// command line.
+			continue
 		}
 		s.cmdline = strings.ReplaceAll(string(cmd), "\x00", " ")
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
@@ -159,17 +169,8 @@ func TestTheKeyNeverLeavesTheHelper(t *testing.T) {
 			key := src.key
 			w := newWorld(t, key)
 			env, auth, own := src.setup(w, key)
-			gate := filepath.Join(t.TempDir(), "gate")
-			if err := syscall.Mkfifo(gate, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			// The command waits on a FIFO the test opens once it has
-			// looked at every process: the look happens while the command
-			// runs, by event rather than by a sleep.
-			w.api.SetTurns([]fakeapi.Turn{
-				fakeapi.ToolUse("Bash", map[string]any{"command": "env; read -r go < " + gate + "; echo released-$go", "description": "print the environment"}),
-				fakeapi.Text("done"),
-			})
+			gate := newEnvGate(t)
+			w.api.SetTurns([]fakeapi.Turn{gate.turn(), fakeapi.Text("done")})
 			opts := map[string]any{"allowedTools": []string{"Bash"}}
 			if auth != nil {
 				opts["auth"] = auth
@@ -179,22 +180,7 @@ func TestTheKeyNeverLeavesTheHelper(t *testing.T) {
 			watch := watchTree(bridge, key)
 			call := p.run(map[string]any{"prompt": "show me your environment", "taskId": "env"})
 
-			// Opening the FIFO for writing returns once the Bash
-			// command has opened it for reading: it is running now.
-			opened := make(chan *os.File, 1)
-			go func() {
-				f, err := os.OpenFile(gate, os.O_WRONLY, 0)
-				if err != nil {
-					t.Error(err)
-				}
-				opened <- f
-			}()
-			var gateFile *os.File
-			select {
-			case gateFile = <-opened:
-			case <-time.After(90 * time.Second):
-				t.Fatalf("the Bash command never ran; events: %s", lsptest.Kinds(p.client.Events("env")))
-			}
+			gateFile := gate.wait(t, p, "env")
 			snapshot := sampleTree(bridge, key)
 			var runtimeKey string
 			if env != nil {
@@ -225,7 +211,7 @@ func TestTheKeyNeverLeavesTheHelper(t *testing.T) {
 			// included).
 			sawCommand := false
 			for _, s := range snapshot {
-				sawCommand = sawCommand || strings.Contains(s.cmdline, gate)
+				sawCommand = sawCommand || strings.Contains(s.cmdline, gate.path)
 				if s.leak != "" {
 					t.Errorf("%s is in the %s of pid %d (%s) while the Bash command runs", fp(key), s.leak, s.pid, firstWord(s.cmdline))
 				}
@@ -290,6 +276,47 @@ func TestTheKeyNeverLeavesTheHelper(t *testing.T) {
 				t.Error("the bridge's stderr holds the key")
 			}
 		})
+	}
+}
+
+// envGate is a FIFO that an agent's `env` command waits on until the test
+// has looked at every process: the look happens while the command runs, by
+// event rather than by a sleep.
+type envGate struct{ path string }
+
+func newEnvGate(t *testing.T) envGate {
+	t.Helper()
+	g := envGate{filepath.Join(t.TempDir(), "gate")}
+	if err := syscall.Mkfifo(g.path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// turn is the agent's Bash command: print the environment, then wait.
+func (g envGate) turn() fakeapi.Turn {
+	return fakeapi.ToolUse("Bash", map[string]any{"command": "env; read -r go < " + g.path + "; echo released-$go", "description": "print the environment"})
+}
+
+// wait returns once the command runs (opening the FIFO for writing returns
+// when the command has opened it for reading); write a line to the file and
+// close it to let the command go on.
+func (g envGate) wait(t *testing.T, p *bridgeProc, taskID string) *os.File {
+	t.Helper()
+	opened := make(chan *os.File, 1)
+	go func() {
+		f, err := os.OpenFile(g.path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- f
+	}()
+	select {
+	case f := <-opened:
+		return f
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the Bash command never ran; events: %s", lsptest.Kinds(p.client.Events(t, taskID)))
+		return nil
 	}
 }
 
@@ -502,7 +529,7 @@ func TestHelperDirectoryOthersCanWrite(t *testing.T) {
 	if n := len(w.api.Requests()); n != 0 {
 		t.Fatalf("claude ran: %d requests", n)
 	}
-	if st := p.authStatus(t); st["status"] != "error" {
+	if st := p.authStatus(t); st.Status != lspext.AuthError {
 		t.Errorf("auth status %v", st)
 	}
 	os.Chmod(dir, 0o755)
@@ -571,7 +598,7 @@ func TestKeyFileArtefacts(t *testing.T) {
 func TestKilledBridgesRuntimeKeyIsRemovedAtTheNextStart(t *testing.T) {
 	w := newWorld(t, keyA)
 	p := w.serve(nil, "CLAUDE_API_KEY="+keyA)
-	if st := p.authStatus(t); st["status"] != "ok" || st["source"] != "CLAUDE_API_KEY" {
+	if st := p.authStatus(t); st.Status != lspext.AuthOK || st.Source != lspext.SourceClaudeAPIKey {
 		t.Fatalf("auth status %v", st)
 	}
 	rk := runtimeKeyFile(t, w)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -30,33 +29,46 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	info := claudeInfo(ctx, g.claude)
-	cfg, err := authConfig(json.RawMessage(*authJSON), g.logFile)
+	cfg, err := authConfig(*authJSON, g.logFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
 		return 2
 	}
 	m, err := auth.New(cfg, zap.NewNop(), nil)
 	if err != nil {
-		fmt.Fprintln(stdout, "✗ auth settings:", err)
+		fmt.Fprintf(stdout, "%-5s %s\n", "FAIL", "auth settings: "+err.Error())
 		return 1
 	}
 	defer m.Close()
+	// The helper run below writes the runtime directory.
+	cleanupOnFatalSignals(zap.NewNop())
+	// claude --version runs with the environment a launch gives claude: no
+	// key from the bridge's environment.
+	info, foundIn := claudeInfo(ctx, g.claude, m.ClaudeEnv(os.Environ()))
+	if foundIn != "" {
+		// Where it was found matters when it is not where the editor's PATH
+		// points (a desktop launcher's PATH often lacks ~/.local/bin).
+		fmt.Fprintf(stdout, "%-5s %s\n", "info", "claude CLI found through "+foundIn)
+	}
 	if !m.Doctor(ctx, stdout, info) {
 		return 1
 	}
 	return 0
 }
 
-// claudeInfo finds claude and asks its version.
-func claudeInfo(ctx context.Context, configured string) auth.ClaudeInfo {
-	path, err := runner.FindClaude(configured, os.Getenv)
+// claudeInfo finds claude and asks its version, running it with env;
+// foundIn says how it was found (runner.ClaudeLocation).
+func claudeInfo(ctx context.Context, configured string, env []string) (info auth.ClaudeInfo, foundIn string) {
+	loc, err := runner.LocateClaude(configured, os.Getenv)
 	if err != nil {
-		return auth.ClaudeInfo{Err: err}
+		return auth.ClaudeInfo{Err: err}, ""
 	}
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	path := loc.Path
+	cmd := exec.CommandContext(ctx, path, "--version")
+	cmd.Env = env
+	out, err := cmd.Output()
 	if err != nil {
-		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}
+		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}, loc.FoundIn
 	}
-	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}
+	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}, loc.FoundIn
 }

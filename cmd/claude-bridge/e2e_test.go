@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -48,6 +51,7 @@ type world struct {
 	logDir    string
 	api       *fakeapi.Server
 	claude    string
+	as        []string // a command that runs the bridge as another user (setpriv ...), or nil
 }
 
 func newWorld(t *testing.T, keys ...string) *world {
@@ -96,7 +100,8 @@ type bridgeProc struct {
 
 func (w *world) serve(initOpts map[string]any, extraEnv ...string) *bridgeProc {
 	w.t.Helper()
-	cmd := exec.Command(binary, "serve", "--log-level", "debug")
+	argv := append(append([]string(nil), w.as...), binary, "serve", "--log-level", "debug")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = w.env(extraEnv...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
@@ -123,7 +128,7 @@ func (w *world) serve(initOpts map[string]any, extraEnv ...string) *bridgeProc {
 			w.t.Error("bridge did not exit")
 		}
 	})
-	p.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) { return map[string]string{"title": "Allow"}, nil })
+	p.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) { return &protocol.MessageActionItem{Title: "Allow"}, nil })
 	params := map[string]any{
 		"processId": os.Getpid(), "rootUri": "file://" + w.workspace,
 		"capabilities":          map[string]any{"window": map[string]any{"workDoneProgress": true}},
@@ -140,15 +145,8 @@ func (p *bridgeProc) run(args map[string]any) *lsptest.Call {
 	return p.client.Start("workspace/executeCommand", map[string]any{"command": "claude.run", "arguments": []any{args}})
 }
 
-type runResult struct {
-	TaskID      string   `json:"taskId"`
-	SessionID   string   `json:"sessionId"`
-	Status      string   `json:"status"`
-	Result      string   `json:"result"`
-	EditedFiles []string `json:"editedFiles"`
-}
-
-func (p *bridgeProc) result(t *testing.T, call *lsptest.Call, timeout time.Duration) runResult {
+// result waits for a claude.run / claude.followUp reply, decoded strictly.
+func (p *bridgeProc) result(t *testing.T, call *lsptest.Call, timeout time.Duration) lspext.RunResult {
 	t.Helper()
 	m, err := call.Wait(timeout)
 	if err != nil {
@@ -157,14 +155,12 @@ func (p *bridgeProc) result(t *testing.T, call *lsptest.Call, timeout time.Durat
 	if m.Error != nil {
 		t.Fatalf("error reply: %d %s", m.Error.Code, m.Error.Message)
 	}
-	var r runResult
-	_ = json.Unmarshal(m.Result, &r)
-	return r
+	return lsptest.Decode[lspext.RunResult](t, "claude.run reply", m.Result)
 }
 
-func (p *bridgeProc) authStatus(t *testing.T) map[string]any {
+func (p *bridgeProc) authStatus(t *testing.T) lspext.AuthStatus {
 	t.Helper()
-	var st map[string]any
+	var st lspext.AuthStatus
 	if err := p.client.Request("workspace/executeCommand", map[string]any{"command": "claude.authStatus", "arguments": []any{}}, &st, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
@@ -150,39 +151,26 @@ func cancelStorm(t *testing.T, p *bridgeProc, w *world, n int, maxWait time.Dura
 			defer wg.Done()
 			defer func() { <-sem }()
 			call := p.run(map[string]any{"prompt": "go", "taskId": id})
-			waitEvent := func(kind string) {
-				_, _ = p.client.WaitFor("claude/event", maxWait, func(m lsptest.Message) bool {
-					return strings.Contains(string(m.Params), `"taskId":"`+id+`"`) && strings.Contains(string(m.Params), `"kind":"`+kind+`"`)
-				})
-			}
 			switch when {
 			case 1:
-				waitEvent("started")
+				_, _, _ = lsptest.WaitEvent[*lspext.StartedEvent](t, p.client, id, maxWait)
 			case 2:
-				waitEvent("text")
+				_, _, _ = lsptest.WaitEvent[*lspext.TextEvent](t, p.client, id, maxWait)
 			case 3:
 				time.Sleep(pause)
 			}
 			accepted := false
 			if when != 4 {
-				var r map[string]bool
+				var r lspext.CancelResult
 				if err := p.client.Request("workspace/executeCommand", map[string]any{"command": "claude.cancel", "arguments": []any{map[string]string{"taskId": id}}}, &r, maxWait); err != nil {
 					t.Errorf("%s: cancel: %v", id, err)
 				}
-				accepted = r["cancelled"]
+				accepted = r.Cancelled
 			}
 			res := p.result(t, call, maxWait)
-			results := 0
-			for _, e := range p.client.Events(id) {
-				if e["kind"] == "result" {
-					results++
-					if e["status"] != res.Status {
-						t.Errorf("%s: result event %v, reply %s", id, e["status"], res.Status)
-					}
-				}
-			}
-			if results != 1 {
-				t.Errorf("%s: %d result events", id, results)
+			results := lsptest.Of[*lspext.ResultEvent](p.client.Events(t, id))
+			if len(results) != 1 || results[0].Status != res.Status {
+				t.Errorf("%s: result events %+v, reply %s; want exactly one, the same", id, results, res.Status)
 			}
 			if accepted != (res.Status == "cancelled") {
 				t.Errorf("%s: claude.cancel said cancelled=%v, the task ended %s", id, accepted, res.Status)
@@ -244,8 +232,8 @@ func waitForSleep313(t *testing.T, p *bridgeProc) proc {
 	t.Helper()
 	var found proc
 	eventually(t, 60*time.Second, "no `sleep 313` started by the agent", func() bool {
-		if r := lsptest.Last(p.client.Events("k"), "result"); r != nil {
-			t.Fatalf("the task ended before its command ran: %v (events %v)", r, p.client.Events("k"))
+		if evs := p.client.Events(t, "k"); lsptest.Last[*lspext.ResultEvent](evs) != nil {
+			t.Fatalf("the task ended before its command ran: %+v (events %s)", lsptest.Last[*lspext.ResultEvent](evs), lsptest.Kinds(evs))
 		}
 		for _, p := range procs() {
 			if strings.HasPrefix(p.cmdline, "sleep 313") && !p.zombie {
@@ -422,6 +410,10 @@ func TestBadHeadersThenValidFrames(t *testing.T) {
 		"Content-Length:\r\n\r\n{}",
 		"Content-Length: 400\r\n\r\n{\"jsonrpc\":\"2.0\"}", // runs into the next frame
 		"X-Header: " + strings.Repeat("x", 100000) + "\r\n\r\n",
+		// Garbage without a line break, the valid frame right after it:
+		// its header ends the over-long line and must be found there.
+		strings.Repeat("g", 9000),
+		strings.Repeat("g", 20000),
 	}
 	for i, b := range bad {
 		if err := p.client.WriteRaw(b); err != nil {
@@ -440,16 +432,9 @@ func TestBadHeadersThenValidFrames(t *testing.T) {
 	}
 }
 
-type processCounts struct {
-	Tasks     []map[string]any `json:"tasks"`
-	Processes struct {
-		Live, Running, Idle, Warm, MaxIdle, Slots int
-	} `json:"processes"`
-}
-
-func (p *bridgeProc) processCounts(t *testing.T) processCounts {
+func (p *bridgeProc) processCounts(t *testing.T) lspext.TasksResult {
 	t.Helper()
-	var r processCounts
+	var r lspext.TasksResult
 	if err := p.client.Request("workspace/executeCommand", map[string]any{"command": "claude.tasks", "arguments": []any{map[string]bool{"processes": true}}}, &r, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/server"
 )
@@ -114,17 +115,19 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer log.Sync()
 	log.Info("claude-bridge serving", zap.String("version", version))
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
+	cleanupOnFatalSignals(log)
 	scope, wd := guard(log)
 	if wd != nil {
 		defer wd.Close()
 	}
+	base := authBase(g.logFile)
 	srv := server.New(server.Options{
 		Log:     log,
 		Version: version,
 		Runner:  runner.Config{ClaudePath: g.claude, Env: os.Environ(), Log: log, Scope: scope},
-		NewAuth: newAuthFactory(log, g.logFile),
+		Auth:    &base,
 		SetLogLevel: func(l string) {
 			if err := level.UnmarshalText([]byte(l)); err != nil {
 				log.Warn("ignored an unknown log level", zap.String("level", l))
@@ -154,6 +157,40 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// stopSignals stop the bridge gracefully: its tasks are cancelled, claude
+// stops, and the auth manager removes the runtime directory with the key
+// file it may hold. SIGHUP is a terminal or ssh session closing, which
+// would otherwise end the process on the spot.
+var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
+
+// fatalSignals are the other signals a Go program dies of when sent by
+// kill: the runtime prints every goroutine's stack and exits with status 2,
+// without running any deferred cleanup. (Go catches and ignores the rest:
+// SIGUSR1, SIGALRM or an outside SIGPIPE leave the bridge running,
+// measured.)
+var fatalSignals = []os.Signal{syscall.SIGQUIT, syscall.SIGABRT}
+
+// cleanupOnFatalSignals makes a fatal signal remove the bridge's runtime
+// directories (the key file from its environment, the settings and helper
+// configuration) before the bridge dies of it as it would have: Go's own
+// handling of the signal is restored and the signal sent again, so the
+// goroutine dump and exit status 2 stay. The goroutine's owner is the
+// process; it ends with it.
+func cleanupOnFatalSignals(log *zap.Logger) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, fatalSignals...)
+	go func() {
+		sig := <-ch
+		log.Warn("dying of a signal; the runtime directories go first", zap.Stringer("signal", sig))
+		auth.RemoveRuntimeDirs()
+		_ = log.Sync()
+		signal.Reset(sig)
+		if s, ok := sig.(syscall.Signal); ok {
+			_ = syscall.Kill(os.Getpid(), s)
+		}
+	}()
 }
 
 // guard makes the scope every claude of this bridge is tagged with, and

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,20 @@ func TestWhatTheBridgeSendsIsTheProtocol(t *testing.T) {
 		fakeapi.Text("Changed the greeting."),
 	})
 	p := w.serve(map[string]any{})
+	var (
+		qmu       sync.Mutex // guards questions: the handler runs on the client's goroutine
+		questions []lspext.PermissionRequestParams
+	)
+	p.client.Handle(lspext.MethodShowMessageRequest, func(raw json.RawMessage) (any, error) {
+		var q lspext.PermissionRequestParams
+		if err := lspext.Decode(raw, &q); err != nil {
+			t.Errorf("%s params %s: %v", lspext.MethodShowMessageRequest, raw, err)
+		}
+		qmu.Lock()
+		questions = append(questions, q)
+		qmu.Unlock()
+		return lspext.MessageActionItem{Title: "Allow"}, nil
+	})
 	call := p.run(map[string]any{"prompt": "change the greeting", "taskId": "proto-1", "permissionMode": "default"})
 	m, err := call.Wait(90 * time.Second)
 	if err != nil {
@@ -76,6 +91,12 @@ func TestWhatTheBridgeSendsIsTheProtocol(t *testing.T) {
 		}
 	}
 
+	qmu.Lock()
+	defer qmu.Unlock()
+	if len(questions) != 2 || questions[0].TaskID != "proto-1" || questions[0].ToolName != "Edit" || questions[0].ToolUseID == "" ||
+		questions[1].ToolName != "Bash" || questions[1].Message != "Claude wants to run Bash: `touch made-by-bash.txt`" {
+		t.Errorf("permission questions: %+v", questions)
+	}
 	var tasks json.RawMessage
 	if err := p.client.Request("workspace/executeCommand", map[string]any{"command": lspext.CommandTasks, "arguments": []any{}}, &tasks, 20*time.Second); err != nil {
 		t.Fatal(err)
@@ -98,6 +119,10 @@ func TestWhatTheBridgeSendsIsTheProtocol(t *testing.T) {
 	}
 	if st.Status != lspext.AuthOK || st.Source != lspext.SourceKeyFile || st.Mode != lspext.AuthModeHelper {
 		t.Errorf("claude.authStatus: %s", status)
+	}
+	// Where claude was found: the test gives it in $CLAUDE_BRIDGE_CLAUDE.
+	if st.Claude == nil || st.Claude.Path == "" || st.Claude.FoundIn != "$CLAUDE_BRIDGE_CLAUDE" || st.Claude.Problem != "" {
+		t.Errorf("claude.authStatus claude: %s", status)
 	}
 
 	changes := p.client.Messages(lspext.MethodAuthChanged)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"go.lsp.dev/protocol"
 
@@ -68,12 +66,18 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg, err := authConfig(json.RawMessage(*authJSON), g.logFile)
+	cfg, err := authConfig(*authJSON, g.logFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge:", err)
 		return 2
 	}
-	a, err := startAuth(ctx, cfg, log, stderrNotifier{stderr})
+	cleanupOnFatalSignals(log)
+	a, err := auth.New(cfg, log, stderrNotifier{stderr})
+	if err == nil {
+		if err = a.Start(ctx); err != nil {
+			_ = a.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "claude-bridge: authentication:", err)
 		return 1
@@ -97,8 +101,9 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// Ctrl-C once: interrupt claude (it stops cleanly); twice: kill it.
+	// SIGTERM and SIGHUP (the terminal closed) count the same.
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	go func() {
 		n := 0

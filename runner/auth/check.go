@@ -127,10 +127,10 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	if cfg.manage {
 		// sh -c SCRIPT $0 $1...: the script sees the same $0 and
 		// arguments as when claude runs the file.
-		shArgs = append([]string{"-c", string(helperScript(cfg))}, argv...)
+		shArgs = append([]string{"-c", string(helperScript())}, argv...)
 	}
 	cmd := exec.CommandContext(rctx, "/bin/sh", shArgs...)
-	env, _ := launchEnv(cfg, cfg.environ, "")
+	env, _ := launchEnv(cfg, cfg.environ, cfg.secrets(""))
 	cmd.Env = append(env, envReport+"=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Its own process group, so a timeout also ends the key command and
@@ -170,6 +170,7 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 			break
 		}
 		res.ok = true
+		res.key = key
 		res.fingerprint = Fingerprint(key)
 		res.source = src
 		if res.source == "" {
@@ -197,6 +198,7 @@ func (m *Manager) record(cfg resolved, res checkResult) {
 	m.mu.Lock()
 	prev := m.last
 	m.last = res
+	m.lastKey = res.key
 	changed := !m.haveNotified || m.notified != triple
 	m.notified, m.haveNotified = triple, true
 	var showLevel Level

@@ -260,13 +260,17 @@ func TestRealClaudeUsesTheHelper(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			api := newStandIn(t, c.want)
 			cfg := testConfig(t)
+			// The bridge's environment is the one the runner starts claude
+			// with (the binary passes os.Environ to both), less keys: the
+			// settings file pins its ANTHROPIC_BASE_URL.
+			cfg.Environ = append(cfg.Environ, "ANTHROPIC_BASE_URL="+api.srv.URL)
 			cfg.Environ = append(cfg.Environ, c.bridgeEnv...)
 			if c.helperPath != "" {
 				cfg.HelperPath = filepath.Join(cfg.Home, c.helperPath)
 			}
 			writeKey(t, keyFilePath(cfg), fileKey+"\n", 0o600)
 			m := startManager(t, cfg, nil, nil)
-			l, err := m.Launch()
+			l, err := m.Launch("")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -340,13 +344,14 @@ func TestRealClaudePicksUpARotatedKey(t *testing.T) {
 	const newKey = "sk-ant-api03-after-rotation-0002"
 	api := newStandIn(t, oldKey)
 	cfg := testConfig(t)
+	cfg.Environ = append(cfg.Environ, "ANTHROPIC_BASE_URL="+api.srv.URL)
 	// The refresh interval is also the TTL claude gets for a key.
 	cfg.RefreshInterval = 300 * time.Millisecond
 	kf := keyFilePath(cfg)
 	writeKey(t, kf, oldKey, 0o600)
 	n := newRecNotifier()
 	m := startManager(t, cfg, n, nil)
-	l, err := m.Launch()
+	l, err := m.Launch("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,6 +448,7 @@ func TestRealClaudeKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
 	claude := claudePath(t)
 	api := newStandIn(t, keyCmdK)
 	cfg := testConfig(t)
+	cfg.Environ = append(cfg.Environ, "ANTHROPIC_BASE_URL="+api.srv.URL)
 	pids := filepath.Join(t.TempDir(), "pids")
 	cfg.KeyCommand = `trap '' TERM; echo $$ >> ` + shQuote(pids) + `
 /bin/sh -c 'echo $$ >> ` + pids + `; while :; do /bin/sleep 1; done'`
@@ -456,7 +462,7 @@ func TestRealClaudeKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
 	})
 	m := startManager(t, cfg, nil, nil)
 	mustContain(t, m.Explain(), "auth.keyCommand timed out after 1s and ignored SIGTERM; it was killed")
-	l, err := m.Launch()
+	l, err := m.Launch("")
 	if err != nil {
 		t.Fatal(err)
 	}

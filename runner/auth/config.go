@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +29,11 @@ const (
 )
 
 // Config is the `auth` section of the bridge's configuration. The zero value
-// is valid: helper mode with every default. It decodes from the editor's JSON
-// (see UnmarshalJSON); Home and Environ are filled in by the caller.
+// is valid: helper mode with every default. The editor spells it as
+// lspext.AuthConfiguration, durations in seconds; the server converts it
+// (server.AuthConfig) and fills in Home and Environ, which never come from
+// the editor. Encoded as JSON (a log line) it leaves them out: Environ
+// holds the bridge's keys.
 type Config struct {
 	// Mode is ModeHelper (default) or ModeInherit.
 	Mode string
@@ -59,64 +61,10 @@ type Config struct {
 	// Settings are extra claude settings passed with --settings.
 	Settings map[string]any
 	// Home is the user's home directory for "~" (default os.UserHomeDir).
-	Home string
+	Home string `json:"-"`
 	// Environ is the bridge's own environment (default os.Environ()). It is
 	// where the bridge's CLAUDE_API_KEY and ANTHROPIC_API_KEY come from.
-	Environ []string
-}
-
-// jsonConfig is the editor-facing spelling of Config: durations in seconds,
-// and no Home or Environ, which must never come from (or go to) the editor.
-type jsonConfig struct {
-	Mode                     string         `json:"mode,omitempty"`
-	HelperPath               string         `json:"helperPath,omitempty"`
-	ManageHelper             *bool          `json:"manageHelper,omitempty"`
-	KeyFile                  string         `json:"keyFile,omitempty"`
-	KeyCommand               string         `json:"keyCommand,omitempty"`
-	KeyCommandTimeoutSeconds float64        `json:"keyCommandTimeoutSeconds,omitempty"`
-	RefreshIntervalSeconds   float64        `json:"refreshIntervalSeconds,omitempty"`
-	AuditPath                string         `json:"auditPath,omitempty"`
-	AuditMaxBytes            int64          `json:"auditMaxBytes,omitempty"`
-	Settings                 map[string]any `json:"settings,omitempty"`
-}
-
-// UnmarshalJSON decodes the editor's `auth` object: mode, helperPath,
-// manageHelper, keyFile, keyCommand, keyCommandTimeoutSeconds,
-// refreshIntervalSeconds, auditPath, auditMaxBytes, settings. Unknown keys are
-// ignored; Home and Environ are left as they were.
-func (c *Config) UnmarshalJSON(data []byte) error {
-	var j jsonConfig
-	if err := json.Unmarshal(data, &j); err != nil {
-		return err
-	}
-	for name, v := range map[string]float64{"keyCommandTimeoutSeconds": j.KeyCommandTimeoutSeconds, "refreshIntervalSeconds": j.RefreshIntervalSeconds} {
-		if v < 0 || math.IsNaN(v) || v > 1e6 {
-			return fmt.Errorf("auth.%s: %v is out of range", name, v)
-		}
-	}
-	c.Mode = j.Mode
-	c.HelperPath = j.HelperPath
-	c.ManageHelper = j.ManageHelper
-	c.KeyFile = j.KeyFile
-	c.KeyCommand = j.KeyCommand
-	c.KeyCommandTimeout = time.Duration(j.KeyCommandTimeoutSeconds * float64(time.Second))
-	c.RefreshInterval = time.Duration(j.RefreshIntervalSeconds * float64(time.Second))
-	c.AuditPath = j.AuditPath
-	c.AuditMaxBytes = j.AuditMaxBytes
-	c.Settings = j.Settings
-	return nil
-}
-
-// MarshalJSON is the inverse of UnmarshalJSON. It exists so that logging a
-// Config can never print Environ, which holds the bridge's keys.
-func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonConfig{
-		Mode: c.Mode, HelperPath: c.HelperPath, ManageHelper: c.ManageHelper,
-		KeyFile: c.KeyFile, KeyCommand: c.KeyCommand,
-		KeyCommandTimeoutSeconds: c.KeyCommandTimeout.Seconds(),
-		RefreshIntervalSeconds:   c.RefreshInterval.Seconds(),
-		AuditPath:                c.AuditPath, AuditMaxBytes: c.AuditMaxBytes, Settings: c.Settings,
-	})
+	Environ []string `json:"-"`
 }
 
 // resolved is a Config after defaults and "~" expansion: what the Manager
@@ -200,6 +148,12 @@ func resolve(c Config) (resolved, error) {
 	if r.keyFile == r.helperPath {
 		return r, errors.New("auth.keyFile and auth.helperPath are the same file")
 	}
+	// The helper's configuration holds one value per line.
+	for name, p := range map[string]string{"auth.keyFile": r.keyFile, "auth.helperPath": r.helperPath, "the home directory": r.home} {
+		if strings.ContainsAny(p, "\n\r") {
+			return r, fmt.Errorf("%s %q contains a line break", name, p)
+		}
+	}
 	// Copy the settings so a caller mutating its map later cannot change
 	// what a launch passes.
 	r.settings = make(map[string]any, len(c.Settings))
@@ -208,6 +162,9 @@ func resolve(c Config) (resolved, error) {
 	}
 	if _, err := json.Marshal(r.settings); err != nil {
 		return r, fmt.Errorf("auth.settings cannot be encoded as JSON: %w", err)
+	}
+	if err := settingsEnvProblem(r.settings, r.environ); err != nil {
+		return r, err
 	}
 	if h, ok := r.settings["apiKeyHelper"]; ok && r.mode == ModeHelper {
 		r.warnings = append(r.warnings, fmt.Sprintf("auth.settings.apiKeyHelper (%v) is ignored in helper mode: the bridge's helper %s is used; set auth.helperPath with auth.manageHelper false to use your own", h, r.display(r.helperPath)))

@@ -55,28 +55,60 @@ func replaceKey(t *testing.T, path, content string) {
 	}
 }
 
-// writeScript renders the managed helper for cfg at its helper path.
-func writeScript(t *testing.T, cfg Config) string {
+// testHelper is a managed helper written for a test: the script, and its
+// configuration for one Config in a private directory standing in for the
+// bridge's runtime directory.
+type testHelper struct {
+	path   string
+	config string // "" for a helper run without --config
+}
+
+// command is the helper's command line as claude gets it in apiKeyHelper,
+// with args after the bridge's own.
+func (h testHelper) command(args ...string) string {
+	argv := []string{h.path}
+	if h.config != "" {
+		argv = append(argv, argConfig, h.config)
+	}
+	return commandLine(append(argv, args...))
+}
+
+// writeScript writes the managed helper at cfg's helper path and its
+// configuration for cfg.
+func writeScript(t *testing.T, cfg Config) testHelper { return writeScriptKey(t, cfg, "", "") }
+
+// writeScriptKey is writeScript with key as the bridge's envVar
+// (CLAUDE_API_KEY or ANTHROPIC_API_KEY) in a runtime key file, as the
+// Manager hands it to the helper ("" for none).
+func writeScriptKey(t *testing.T, cfg Config, envVar, key string) testHelper {
 	t.Helper()
 	r, err := resolve(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ensureFile(r.helperPath, helperScript(r), 0o700); err != nil {
+	if _, err := ensureFile(r.helperPath, helperScript(), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	return r.helperPath
+	dir := filepath.Join(t.TempDir(), "runtime")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	keyPath := ""
+	if envVar != "" {
+		r.envKeySource = envVar
+		keyPath = filepath.Join(dir, runtimeKeyName)
+		writeKey(t, keyPath, key, 0o600)
+	}
+	conf := filepath.Join(dir, runtimeConfigName)
+	writeKey(t, conf, string(helperConfig(r, keyPath)), 0o600)
+	return testHelper{path: r.helperPath, config: conf}
 }
 
-// runSh runs the helper at path with args the way claude does: as the
-// command line of `/bin/sh -c`, with env.
-func runSh(t *testing.T, path string, env []string, args ...string) (stdout, stderr string, code int) {
+// runSh runs the helper with args the way claude does: its command line
+// run by `/bin/sh -c`, with env.
+func runSh(t *testing.T, h testHelper, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	command := shQuote(path)
-	for _, a := range args {
-		command += " " + shQuote(a)
-	}
-	return runCommand(t, command, "", env)
+	return runCommand(t, h.command(args...), "", env)
 }
 
 // runCommand runs command with `/bin/sh -c` in dir ("" for the test's own),

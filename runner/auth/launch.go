@@ -1,9 +1,11 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,21 +15,26 @@ import (
 
 // Launch is what one claude process needs from the auth manager.
 type Launch struct {
-	// Args go on claude's command line, before the prompt: in helper mode
-	// "--settings" and a JSON object holding apiKeyHelper and the user's
-	// auth.settings; in inherit mode only the user's settings, if any.
-	// They never contain a key: apiKeyHelper is the helper's path, followed,
-	// when the bridge has a key in its own environment, by the path of the
-	// bridge's runtime key file.
+	// Args go on claude's command line, before the prompt: "--settings"
+	// and the path of a JSON file (mode 0600) in the bridge's private
+	// runtime directory, so that claude's command line carries no
+	// settings. The file holds the user's auth.settings, the "env" values
+	// the bridge pins (pinnedEnv: a repository's .claude/settings.json
+	// cannot choose where requests and their key go) and, in helper mode,
+	// apiKeyHelper: the helper's path followed by the path of the bridge's
+	// helper configuration. Never a key.
 	Args []string
+	// SettingsFile is that file (Args[1]).
+	SettingsFile string
 	// Env turns the environment the runner built for claude into the one
 	// to use. In helper mode it removes every variable that carries a
 	// credential (CLAUDE_API_KEY, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN,
 	// CLAUDE_CODE_OAUTH_TOKEN, CLAUDE_BRIDGE_ANTHROPIC_API_KEY) and any other
-	// whose value is one of the bridge's keys, and sets
-	// CLAUDE_CODE_API_KEY_HELPER_TTL_MS: claude passes its environment to
-	// every command, hook and MCP server it starts. In inherit mode it
-	// returns a copy of base. base is not modified.
+	// whose value holds one of the keys the bridge knows (those of its own
+	// environment and the one the helper last yielded, wherever in the value
+	// it is), and sets CLAUDE_CODE_API_KEY_HELPER_TTL_MS: claude passes its
+	// environment to every command, hook and MCP server it starts. In
+	// inherit mode it returns a copy of base. base is not modified.
 	Env func(base []string) []string
 	// HelperPath is the helper claude will run ("" in inherit mode).
 	HelperPath string
@@ -35,54 +42,130 @@ type Launch struct {
 	TTLMs int64
 }
 
-// Launch returns the decoration for one claude process. Call it for every
-// process, so a Reconfigure applies to the next one. In helper mode it
-// refuses, with the reason and the fix, unless the helper is one claude may
-// run (helperReady): a managed helper that differs from the bridge's own
-// script is rewritten first, never run.
-func (m *Manager) Launch() (Launch, error) {
+// Launch returns the decoration for one claude process working in
+// workspace. Call it for every process, so a Reconfigure applies to the
+// next one. In helper mode it refuses, with the reason and the fix, unless
+// the helper is one claude may run (helperReady): a managed helper that
+// differs from the bridge's own script is rewritten first, never run. When
+// the workspace's own claude settings try to set a variable the bridge
+// pins, the user is told once (Notifier.ShowMessage), naming the file and
+// the variables.
+func (m *Manager) Launch(workspace string) (Launch, error) {
 	m.mu.Lock()
-	cfg, closed, fp := m.cfg, m.closed, m.last.fingerprint
+	cfg, closed, lastKey := m.cfg, m.closed, m.lastKey
 	m.mu.Unlock()
 	if closed {
 		return Launch{}, ErrClosed
 	}
-	if cfg.mode == ModeInherit {
-		l := Launch{Env: func(base []string) []string { return append([]string(nil), base...) }}
-		if len(cfg.settings) > 0 {
-			js, err := json.Marshal(cfg.settings)
-			if err != nil {
-				return Launch{}, fmt.Errorf("auth.settings: %w", err)
-			}
-			l.Args = []string{"--settings", string(js)}
+	settings := maps.Clone(cfg.settings)
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	l := Launch{}
+	secrets := cfg.secrets(lastKey)
+	if cfg.mode == ModeHelper {
+		argv, err := m.helperReady(cfg)
+		if err != nil {
+			return Launch{}, err
 		}
-		return l, nil
-	}
-	argv, err := m.helperReady(cfg)
-	if err != nil {
-		return Launch{}, err
-	}
-	settings := make(map[string]any, len(cfg.settings)+1)
-	for k, v := range cfg.settings {
-		settings[k] = v
-	}
-	settings["apiKeyHelper"] = commandLine(argv)
-	js, err := json.Marshal(settings)
-	if err != nil {
-		return Launch{}, fmt.Errorf("auth.settings: %w", err)
-	}
-	return Launch{
-		Args: []string{"--settings", string(js)},
-		Env: func(base []string) []string {
-			env, removed := launchEnv(cfg, base, fp)
+		settings["apiKeyHelper"] = commandLine(argv)
+		l.HelperPath, l.TTLMs = cfg.helperPath, cfg.ttlMs()
+		l.Env = func(base []string) []string {
+			env, removed := launchEnv(cfg, base, secrets)
 			if len(removed) > 0 {
 				m.log.Debug("removed from claude's environment", zap.Strings("variables", removed))
 			}
 			return env
-		},
-		HelperPath: cfg.helperPath,
-		TTLMs:      cfg.ttlMs(),
-	}, nil
+		}
+	} else {
+		l.Env = func(base []string) []string { return slices.Clone(base) }
+	}
+	// The pins are what claude would see without a project's files: the
+	// bridge's environment as claude gets it.
+	claudeEnv := cfg.environ
+	if cfg.mode == ModeHelper {
+		claudeEnv, _ = launchEnv(cfg, cfg.environ, secrets)
+	}
+	pins := pinnedEnv(cfg, claudeEnv, secrets)
+	overrides, bashFuncs := projectOverrides(workspace, pins)
+	env := make(map[string]any, len(pins)+len(bashFuncs))
+	for k, v := range pins {
+		env[k] = v
+	}
+	for _, f := range bashFuncs {
+		env[f] = ""
+	}
+	// The user's own auth.settings.env comes last: it is the user's
+	// choice, and settingsEnvProblem has kept keys out of it.
+	if user, ok := settings["env"].(map[string]any); ok {
+		maps.Copy(env, user)
+	}
+	settings["env"] = env
+	js, err := json.Marshal(settings)
+	if err != nil {
+		return Launch{}, fmt.Errorf("auth.settings: %w", err)
+	}
+	rt, err := m.runtime(cfg)
+	if err != nil {
+		return Launch{}, fmt.Errorf("cannot write claude's settings file: %w", err)
+	}
+	// One file per distinct content: a claude already running keeps the
+	// file it was started with.
+	sum := sha256.Sum256(js)
+	path, err := rt.writeFile("settings-"+hex.EncodeToString(sum[:8])+".json", js)
+	if err != nil {
+		return Launch{}, fmt.Errorf("cannot write claude's settings file: %w", err)
+	}
+	l.Args, l.SettingsFile = []string{"--settings", path}, path
+	m.warnOverrides(overrides)
+	return l, nil
+}
+
+// warnOverrides tells the user, once per file and set of variables, what
+// a workspace's settings tried to set that the bridge pins.
+func (m *Manager) warnOverrides(overrides []projectOverride) {
+	for _, o := range overrides {
+		id := o.file + "\x00" + strings.Join(o.names, ",")
+		m.mu.Lock()
+		seen := m.warned[id]
+		m.warned[id] = true
+		m.mu.Unlock()
+		if seen {
+			continue
+		}
+		msg := overrideMessage(o)
+		m.log.Warn(msg)
+		m.notify.ShowMessage(LevelWarning, "claude-bridge: "+msg)
+	}
+}
+
+// ClaudeEnv is the environment a launch gives claude when the runner's is
+// base (what Launch.Env returns), for the bridge's own runs of claude
+// (doctor's claude --version).
+func (m *Manager) ClaudeEnv(base []string) []string {
+	m.mu.Lock()
+	cfg, lastKey := m.cfg, m.lastKey
+	m.mu.Unlock()
+	if cfg.mode != ModeHelper {
+		return slices.Clone(base)
+	}
+	env, _ := launchEnv(cfg, base, cfg.secrets(lastKey))
+	return env
+}
+
+// secrets are the keys the bridge knows: those of its own environment and
+// lastKey, the one the helper last yielded ("" for none).
+func (r resolved) secrets(lastKey string) []string {
+	var out []string
+	for _, k := range keyVariables {
+		if v := strings.TrimSpace(envValue(r.environ, k)); len(v) >= 8 {
+			out = append(out, v)
+		}
+	}
+	if len(lastKey) >= 8 {
+		out = append(out, lastKey)
+	}
+	return out
 }
 
 // helperReady makes sure the helper is one claude may run, and returns its
@@ -95,35 +178,30 @@ func (m *Manager) Launch() (Launch, error) {
 //     another program keeps changing it);
 //   - a user's own helper that is missing, not executable, or writable by
 //     others;
-//   - a helper in a directory that others can write (helperDirProblem);
-//   - a bridge key that cannot be put into the runtime key file.
+//   - a helper that others could replace through a directory they can
+//     write (helperPathProblem);
+//   - a managed helper whose configuration, or the bridge's key, cannot be
+//     written into the runtime directory.
 func (m *Manager) helperReady(cfg resolved) ([]string, error) {
 	shown := cfg.display(cfg.helperPath)
-	file := cfg.helperPath
 	if cfg.manage {
 		if err := m.verifyManaged(cfg); err != nil {
 			return nil, err
 		}
-	} else {
-		if err := ownHelperProblem(cfg); err != nil {
-			return nil, err
-		}
-		if real, err := filepath.EvalSymlinks(file); err == nil {
-			file = real
-		}
+	} else if err := ownHelperProblem(cfg); err != nil {
+		return nil, err
 	}
-	if p := helperDirProblem(cfg, file); p != nil {
+	if p := helperPathProblem(cfg, cfg.helperPath); p != nil {
 		return nil, fmt.Errorf("the key helper %s is not safe to run: %w", shown, p)
 	}
-	keyPath := ""
-	if cfg.manage && cfg.envKeySource != "" {
-		p, err := m.ensureEnvKey(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("cannot hand the bridge's %s to the key helper: %v", cfg.envKeySource, err)
-		}
-		keyPath = p
+	if !cfg.manage {
+		return []string{cfg.helperPath}, nil
 	}
-	return helperArgv(cfg, keyPath), nil
+	conf, err := m.writeHelperConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return []string{cfg.helperPath, argConfig, conf}, nil
 }
 
 // verifyManaged makes the file at the helper path the managed helper, or
@@ -152,32 +230,59 @@ func (m *Manager) verifyManaged(cfg resolved) error {
 	return fmt.Errorf("the key helper %s %s", shown, why)
 }
 
-// ensureEnvKey puts the key of the bridge's cfg.envKeySource variable into
-// this bridge's runtime key file (creating the runtime directory the first
-// time) and returns the file's path.
-func (m *Manager) ensureEnvKey(cfg resolved) (string, error) {
+// runtime returns this bridge's runtime directory, making it the first
+// time.
+func (m *Manager) runtime(cfg resolved) (*runtimeDir, error) {
 	m.rtMu.Lock()
 	defer m.rtMu.Unlock()
+	return m.runtimeLocked(cfg)
+}
+
+func (m *Manager) runtimeLocked(cfg resolved) (*runtimeDir, error) {
 	if m.rtClosed {
-		return "", ErrClosed
+		return nil, ErrClosed
 	}
 	if m.rt == nil {
 		base, _ := runtimeBase(cfg.environ, cfg.home)
 		rt, err := openRuntime(base)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		m.rt = rt
-		m.log.Info("runtime directory for the bridge's key", zap.String("dir", rt.dir))
+		m.log.Info("runtime directory", zap.String("dir", rt.dir))
 	}
-	if err := m.rt.writeKey(envValue(cfg.environ, cfg.envKeySource)); err != nil {
-		return "", err
-	}
-	return m.rt.keyPath(), nil
+	return m.rt, nil
 }
 
-// closeRuntime removes the runtime directory, key and all; no key file is
-// made after it.
+// writeHelperConfig writes the managed helper's configuration for cfg into
+// the runtime directory, and with it the key of the bridge's
+// cfg.envKeySource variable (or removes a stale one), and returns the
+// configuration's path.
+func (m *Manager) writeHelperConfig(cfg resolved) (string, error) {
+	m.rtMu.Lock()
+	defer m.rtMu.Unlock()
+	rt, err := m.runtimeLocked(cfg)
+	if err != nil {
+		return "", fmt.Errorf("cannot write the key helper's configuration: %w", err)
+	}
+	keyPath := ""
+	if cfg.envKeySource != "" {
+		if err := rt.writeKey(envValue(cfg.environ, cfg.envKeySource)); err != nil {
+			return "", fmt.Errorf("cannot hand the bridge's %s to the key helper: %w", cfg.envKeySource, err)
+		}
+		keyPath = rt.keyPath()
+	} else {
+		rt.removeKey()
+	}
+	p, err := rt.writeFile(runtimeConfigName, helperConfig(cfg, keyPath))
+	if err != nil {
+		return "", fmt.Errorf("cannot write the key helper's configuration: %w", err)
+	}
+	return p, nil
+}
+
+// closeRuntime removes the runtime directory, key and all; no file is made
+// in one after it.
 func (m *Manager) closeRuntime() {
 	m.rtMu.Lock()
 	defer m.rtMu.Unlock()
@@ -186,16 +291,6 @@ func (m *Manager) closeRuntime() {
 		m.rt.close()
 		m.rt = nil
 	}
-}
-
-// helperArgv is the helper's path and arguments: keyPath is the runtime key
-// file, "" for none.
-func helperArgv(cfg resolved, keyPath string) []string {
-	argv := []string{cfg.helperPath}
-	if keyPath != "" {
-		argv = append(argv, argEnvKeyFile, keyPath, argEnvKeySource, cfg.envKeySource)
-	}
-	return argv
 }
 
 // commandLine is the apiKeyHelper value for argv. claude hands it to
@@ -212,18 +307,10 @@ func commandLine(argv []string) string {
 }
 
 // launchEnv is Launch.Env in helper mode. It drops every variable that
-// carries a credential (keyVariables), every variable whose value holds one
-// of the keys the bridge's own environment has, and every variable whose
-// value is the key with fingerprint fp (the key the helper yielded at the
-// last check, "" for none), sets the helper TTL, and returns the names it
-// dropped.
-func launchEnv(cfg resolved, base []string, fp string) (env, removed []string) {
-	var secrets []string
-	for _, k := range keyVariables {
-		if v := strings.TrimSpace(envValue(cfg.environ, k)); len(v) >= 8 {
-			secrets = append(secrets, v)
-		}
-	}
+// carries a credential (keyVariables) and every variable whose value holds
+// one of secrets anywhere in it (a header line "x-api-key: <key>", a
+// "Bearer <key>"), sets the helper TTL, and returns the names it dropped.
+func launchEnv(cfg resolved, base []string, secrets []string) (env, removed []string) {
 	env = make([]string, 0, len(base)+1)
 	for _, kv := range base {
 		k, v, _ := strings.Cut(kv, "=")
@@ -231,7 +318,6 @@ func launchEnv(cfg resolved, base []string, fp string) (env, removed []string) {
 		case k == envTTL || k == envReport:
 			continue
 		case slices.Contains(keyVariables, k),
-			fp != "" && Fingerprint(strings.TrimSpace(v)) == fp,
 			slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(v, s) }):
 			removed = append(removed, k)
 			continue

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -53,9 +55,12 @@ type checkResult struct {
 	ok          bool
 	source      string
 	fingerprint string
-	duration    time.Duration
-	err         string // the helper's own reason (its stderr), or the bridge's; scrubbed
-	cancelled   bool   // the run was cut short by Close: not an outcome to report
+	// key is the key itself, kept in memory for launchEnv (Manager.lastKey);
+	// never logged, shown or written.
+	key       string
+	duration  time.Duration
+	err       string // the helper's own reason (its stderr), or the bridge's; scrubbed
+	cancelled bool   // the run was cut short by Close: not an outcome to report
 }
 
 // Manager owns the helper script, watches it and the key file, refreshes the
@@ -99,7 +104,17 @@ type Manager struct {
 	shownHelperErr string
 	restores       []time.Time
 	helperConflict string // set when another program keeps rewriting the helper
+	foreignHelper  []byte // the start of what was at the helper path before the last restore
 	tasks          map[string]*taskAuth
+	// lastKey is the key the helper yielded at the last check ("" for
+	// none), held in memory only, so that launchEnv can remove every
+	// variable holding it from claude's environment.
+	lastKey string
+	// keyPaths are the key file and the targets of the symbolic links on
+	// the way to it (linkChain), whose changes the watcher reports.
+	keyPaths []string
+	// warned holds the project overrides already shown (warnOverrides).
+	warned map[string]bool
 
 	// rtMu guards the runtime directory (the private channel for a key
 	// from the bridge's environment) and serialises writes to its key file.
@@ -134,6 +149,7 @@ func New(cfg Config, log *zap.Logger, notify Notifier) (*Manager, error) {
 		cfg:           r,
 		ctx:           context.Background(),
 		tasks:         make(map[string]*taskAuth),
+		warned:        make(map[string]bool),
 	}
 	m.audit.setPath(r.auditPath, r.auditMax)
 	m.logConfig(r)
@@ -197,12 +213,14 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	cfg := m.config()
 	// The runtime directories of bridges that were killed still hold their
-	// keys: remove them now, whether or not this bridge needs one.
+	// keys: remove them now, in both places a bridge may have put them.
 	base, note := runtimeBase(cfg.environ, cfg.home)
 	if note != "" {
-		m.log.Warn(note + "; the bridge's key, if it has one in its environment, goes under " + base)
+		m.log.Warn(note + "; the bridge's runtime directory goes under " + base)
 	}
-	cleanStaleRuntime(base)
+	if n := cleanStaleRuntimes(cfg.environ, cfg.home); n > 0 {
+		m.log.Info("removed the runtime directories of bridges that are gone", zap.Int("count", n))
+	}
 	m.ensureHelper(cfg, false)
 	m.syncWatches(cfg)
 	m.check(ctx)
@@ -346,14 +364,18 @@ func (m *Manager) watch(ctx context.Context, w *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
-			cfg := m.config()
+			m.mu.Lock()
+			cfg, keyPaths := m.cfg, m.keyPaths
+			m.mu.Unlock()
 			name := filepath.Clean(ev.Name)
-			switch name {
-			case cfg.helperPath:
+			switch {
+			case name == cfg.helperPath:
 				poke(m.helperDirty)
-			case cfg.keyFile:
+			case name == cfg.keyFile || slices.Contains(keyPaths, name):
+				// The key file, or a link or file on the way to it
+				// (a rotated link target).
 				poke(m.keyDirty)
-			case filepath.Dir(cfg.helperPath), filepath.Dir(cfg.keyFile):
+			case name == filepath.Dir(cfg.helperPath) || slices.ContainsFunc(keyPaths, func(p string) bool { return name == filepath.Dir(p) }):
 				// A watched directory itself went away: recreate what
 				// is ours and re-check the key.
 				poke(m.helperDirty)
@@ -372,13 +394,19 @@ func (m *Manager) watch(ctx context.Context, w *fsnotify.Watcher) {
 	}
 }
 
-// syncWatches makes the watcher cover the parent directories of the helper
-// and the key file. A directory that does not exist yet is retried at the
-// next pass; the refresh loop covers the gap.
+// syncWatches makes the watcher cover the parent directories of the
+// helper, of the key file and of each target of a symbolic link on the way
+// to the key file (~/.claude/api_key -> ~/secrets/anthropic: a key rotated
+// by replacing ~/secrets/anthropic changes nothing in ~/.claude). A
+// directory that does not exist yet is retried at the next pass; the
+// refresh loop covers the gap. It runs again after every change to the key
+// file, so a link pointed elsewhere moves the watches along.
 func (m *Manager) syncWatches(cfg resolved) {
+	keyPaths := linkChain(cfg.keyFile)
 	m.mu.Lock()
 	w := m.watcher
 	closed := m.closed
+	m.keyPaths = keyPaths
 	m.mu.Unlock()
 	if w == nil || closed {
 		return
@@ -386,8 +414,10 @@ func (m *Manager) syncWatches(cfg resolved) {
 	var want []string
 	if cfg.mode == ModeHelper {
 		want = append(want, filepath.Dir(cfg.helperPath))
-		if d := filepath.Dir(cfg.keyFile); d != want[0] {
-			want = append(want, d)
+		for _, p := range keyPaths {
+			if d := filepath.Dir(p); !slices.Contains(want, d) {
+				want = append(want, d)
+			}
 		}
 	}
 	have := w.WatchList()
@@ -419,7 +449,12 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 	if conflict != "" {
 		return
 	}
-	changed, err := ensureFile(cfg.helperPath, helperScript(cfg), 0o700)
+	var before []byte
+	if restoring {
+		// What is there now, to say whose it is should the bridge give up.
+		before = readHead(cfg.helperPath, 512)
+	}
+	changed, err := ensureFile(cfg.helperPath, helperScript(), 0o700)
 	if err != nil {
 		m.log.Error("cannot write the key helper", zap.String("path", cfg.helperPath), zap.Error(err))
 		m.mu.Lock()
@@ -447,14 +482,19 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 	m.writeAudit(auditRecord{Event: EventHelperRestored})
 	now := time.Now()
 	m.mu.Lock()
+	if len(before) > 0 {
+		m.foreignHelper = before
+	}
 	m.restores = append(m.restores, now)
 	for len(m.restores) > 0 && now.Sub(m.restores[0]) > m.restoreWindow {
 		m.restores = m.restores[1:]
 	}
 	if len(m.restores) >= m.restoreLimit {
-		// Two bridges with different auth settings sharing one helper
-		// path would otherwise rewrite it back and forth forever.
-		m.helperConflict = fmt.Sprintf("%s keeps being changed by another program (another claude-bridge with different auth settings?); the bridge stopped restoring it: give each configuration its own auth.helperPath", cfg.display(cfg.helperPath))
+		// Bridges of one helper version write the same helper whatever
+		// their configuration, so only another version, or another
+		// program, keeps rewriting it; the two would otherwise rewrite
+		// it back and forth forever.
+		m.helperConflict = conflictText(cfg, m.foreignHelper)
 	}
 	conflict = m.helperConflict
 	m.mu.Unlock()
@@ -462,6 +502,31 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 		m.log.Error(conflict)
 		m.notify.ShowMessage(LevelWarning, "claude-bridge: "+conflict)
 	}
+}
+
+// conflictText says who keeps replacing the helper, judged by what was at
+// its path before the last restore.
+func conflictText(cfg resolved, foreign []byte) string {
+	shown := cfg.display(cfg.helperPath)
+	if v := foreignHelperVersion(foreign); v != 0 && v != helperVersion {
+		// Each version's helper refuses the other's arguments: a claude
+		// running meanwhile gets no key, never the other bridge's.
+		return fmt.Sprintf("%s keeps being replaced by the key helper of another claude-bridge version (helper version %d; this bridge's is version %d); the bridge stopped restoring it: run one claude-bridge version at a time, or give each version its own auth.helperPath", shown, v, helperVersion)
+	}
+	return fmt.Sprintf("%s keeps being changed by another program; the bridge stopped restoring it, and a claude already running runs whatever is there at its next key refresh: find what rewrites it, or set auth.helperPath to a file of the bridge's own", shown)
+}
+
+// readHead returns up to n bytes from the start of path (nil when it
+// cannot be read).
+func readHead(path string, n int) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, _ := io.ReadFull(f, b)
+	return b[:k]
 }
 
 func (m *Manager) writeAudit(rec auditRecord) {

@@ -87,8 +87,8 @@ func (m *Manager) On401(ctx context.Context, taskID string) Decision {
 }
 
 // OnTaskSuccess resets a task's 401 count: a request got through, so later
-// 401s are not "in a row" with the earlier ones. Call it on any successful
-// API turn (an assistant message or a result without error).
+// 401s are not "in a row" with the earlier ones. The runner calls it when
+// the API answers again (an assistant message) after a 401 of the task.
 func (m *Manager) OnTaskSuccess(taskID string) {
 	m.mu.Lock()
 	if t := m.tasks[taskID]; t != nil {

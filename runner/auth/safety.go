@@ -32,50 +32,117 @@ var lstatOwner = func(path string) (uid int, mode fs.FileMode, err error) {
 	return fileUID(fi), fi.Mode(), nil
 }
 
-// helperDirProblem checks the directory holding helperFile the way ssh
-// checks ~/.ssh and the directories above it: each directory, from the
-// helper's own up to the home directory (or up to / for a helper outside
-// it), must be owned by the user or by root and not writable by group or
-// others, since whoever can write a directory can replace what is in it.
-// A parent with the sticky bit (such as /tmp) is allowed to be writable:
-// there nobody can rename or remove another user's entries. The helper's own
-// directory gets no such exception. It returns nil when all is well, or when
-// the directory does not exist (the missing helper is reported elsewhere).
-func helperDirProblem(cfg resolved, helperFile string) *pathProblem {
-	own, err := filepath.EvalSymlinks(filepath.Dir(helperFile))
+// helperPathProblem checks, the way ssh checks ~/.ssh and the directories
+// above it, every directory through which someone could change what claude
+// runs as the helper at runPath: for runPath and for each target of a
+// symbolic link on the way to the file (~/.claude/auth_helper.sh ->
+// ../dotfiles/helper.sh), the directory holding it and each one above it up
+// to the home directory (or up to / outside it), both as written and with
+// symbolic links resolved. Each must be owned by the user or by root and
+// not writable by group or others: whoever can write a directory can
+// replace what is in it. A parent with the sticky bit (such as /tmp) may be
+// writable, since there nobody can rename or remove another user's
+// entries; a directory holding the helper or one of its links gets no such
+// exception. It returns nil when all is well, or when a directory does not
+// exist (the missing helper is reported elsewhere).
+func helperPathProblem(cfg resolved, runPath string) *pathProblem {
+	chain := linkChain(runPath)
+	for i, p := range chain {
+		role := "the key helper's directory"
+		if i > 0 {
+			role = fmt.Sprintf("the directory of %s (where the key helper %s links)", cfg.display(p), cfg.display(runPath))
+		}
+		if pr := dirChainProblem(cfg, filepath.Dir(p), role); pr != nil {
+			return pr
+		}
+	}
+	return nil
+}
+
+// linkChain is path followed by the target of each symbolic link on the way
+// to what it names (relative targets resolved against the link's
+// directory), at most 40 of them as the kernel allows.
+func linkChain(path string) []string {
+	chain := []string{filepath.Clean(path)}
+	for len(chain) <= 40 {
+		p := chain[len(chain)-1]
+		target, err := os.Readlink(p)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		chain = append(chain, filepath.Clean(target))
+	}
+	return chain
+}
+
+// dirChainProblem checks dir and the directories above it up to the home
+// directory (or /): first as written, where a component that is itself a
+// symbolic link is not judged by its own (meaningless) mode but its parent
+// is; then with symbolic links resolved. role says what dir is, for
+// messages.
+func dirChainProblem(cfg resolved, dir, role string) *pathProblem {
+	home := cfg.home
+	if h, err := filepath.EvalSymlinks(home); err == nil {
+		home = h
+	}
+	walk := func(start string) *pathProblem {
+		for d := start; ; d = filepath.Dir(d) {
+			if pr := dirProblem(cfg, d, d == start, role); pr != nil {
+				return pr
+			}
+			if d == cfg.home || d == home || d == filepath.Dir(d) {
+				return nil
+			}
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	if pr := walk(filepath.Clean(dir)); pr != nil {
+		return pr
+	}
+	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil
 	}
-	home, err := filepath.EvalSymlinks(cfg.home)
-	if err != nil {
-		home = cfg.home
+	if real == filepath.Clean(dir) {
+		return nil
 	}
-	me := os.Getuid()
-	for d := own; ; d = filepath.Dir(d) {
-		what := cfg.display(d) + ", a parent of the key helper's directory,"
-		if d == own {
-			what = cfg.display(d) + ", the key helper's directory,"
+	return walk(real)
+}
+
+// dirProblem judges one directory d: own says it directly holds the helper
+// or one of its links (no sticky-bit exception then), else it is a parent
+// of the directory role describes.
+func dirProblem(cfg resolved, d string, own bool, role string) *pathProblem {
+	what := cfg.display(d) + ", a parent of " + role + ","
+	if own {
+		what = cfg.display(d) + ", " + role + ","
+	}
+	uid, mode, err := lstatOwner(d)
+	switch {
+	case err != nil:
+		return &pathProblem{Text: fmt.Sprintf("cannot inspect %s: %v", what, err), Fix: "ls -ld " + cfg.shellWord(d)}
+	case mode&fs.ModeSymlink != 0:
+		// The link itself cannot be changed but through its parent,
+		// which the walk looks at next; where it leads is walked
+		// separately.
+		return nil
+	case uid != os.Getuid() && uid != 0:
+		return &pathProblem{
+			Text: fmt.Sprintf("%s is owned by uid %d, not by you (uid %d) or root, who could replace the helper and take your key", what, uid, os.Getuid()),
+			Fix:  fmt.Sprintf("chown %d %s", os.Getuid(), cfg.shellWord(d)),
 		}
-		uid, mode, err := lstatOwner(d)
-		if err != nil {
-			return &pathProblem{Text: fmt.Sprintf("cannot inspect %s: %v", what, err), Fix: "ls -ld " + cfg.shellWord(d)}
-		}
-		if uid != me && uid != 0 {
-			return &pathProblem{
-				Text: fmt.Sprintf("%s is owned by uid %d, not by you (uid %d) or root, who could replace the helper and take your key", what, uid, me),
-				Fix:  fmt.Sprintf("chown %d %s", me, cfg.shellWord(d)),
-			}
-		}
-		if mode.Perm()&0o022 != 0 && (d == own || mode&fs.ModeSticky == 0) {
-			return &pathProblem{
-				Text: fmt.Sprintf("%s has mode %s: others can replace the helper in it and take your key", what, octal(mode)),
-				Fix:  "chmod go-w " + cfg.shellWord(d),
-			}
-		}
-		if d == home || d == filepath.Dir(d) {
-			return nil
+	case mode.Perm()&0o022 != 0 && (own || mode&fs.ModeSticky == 0):
+		return &pathProblem{
+			Text: fmt.Sprintf("%s has mode %s: others can replace the helper in it and take your key", what, octal(mode)),
+			Fix:  "chmod go-w " + cfg.shellWord(d),
 		}
 	}
+	return nil
 }
 
 // ownHelperProblem checks a user's own helper (auth.manageHelper false) as
@@ -131,7 +198,7 @@ func managedHelperProblem(cfg resolved) string {
 	case fi.Mode().Perm() != 0o700 || fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0:
 		return "has mode " + octal(fi.Mode()) + ", not 0700"
 	}
-	want := helperScript(cfg)
+	want := helperScript()
 	data, err := io.ReadAll(io.LimitReader(f, int64(len(want))+1))
 	if err != nil {
 		return "cannot be read: " + err.Error()

@@ -15,44 +15,28 @@ const (
 	keyCmdK  = "sk-ant-api03-from-key-command-dddd"
 )
 
-// runtimeKeyFile writes key into a private directory standing in for a
-// bridge's runtime directory, as the Manager would, and returns its path.
-func runtimeKeyFile(t *testing.T, key string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "runtime")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "key")
-	writeKey(t, path, key, 0o600)
-	return path
-}
-
 func TestHelperSourcesInOrder(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.KeyCommand = "printf '%s\\n' " + keyCmdK
-	helper := writeScript(t, cfg)
 	kf := keyFilePath(cfg)
 	base := []string{"PATH=" + os.Getenv("PATH"), envReport + "=1"}
-	claudeKey := runtimeKeyFile(t, keyEnv+"\n")
-	anthropicKey := runtimeKeyFile(t, keyBrEnv)
 
 	cases := []struct {
 		name    string
-		args    []string
+		helper  testHelper
 		env     []string
 		keyFile bool
 		want    string
 		source  string
 	}{
-		{"the bridge's CLAUDE_API_KEY first", []string{argEnvKeyFile, claudeKey, argEnvKeySource, envClaudeAPIKey}, nil, true, keyEnv, SourceEnvClaudeAPIKey},
-		{"the bridge's ANTHROPIC_API_KEY", []string{argEnvKeyFile, anthropicKey, argEnvKeySource, envAnthropicAPIKey}, nil, true, keyBrEnv, SourceEnvAnthropicAPIKey},
-		{"key file without a bridge key", nil, nil, true, keyFileK, SourceKeyFile},
+		{"the bridge's CLAUDE_API_KEY first", writeScriptKey(t, cfg, envClaudeAPIKey, keyEnv+"\n"), nil, true, keyEnv, SourceEnvClaudeAPIKey},
+		{"the bridge's ANTHROPIC_API_KEY", writeScriptKey(t, cfg, envAnthropicAPIKey, keyBrEnv), nil, true, keyBrEnv, SourceEnvAnthropicAPIKey},
+		{"key file without a bridge key", writeScript(t, cfg), nil, true, keyFileK, SourceKeyFile},
 		// The helper reads no key from the environment it runs in: claude's
 		// environment never holds one, and one that got there anyway is not
 		// what the bridge chose.
-		{"keys in claude's environment are ignored", nil, []string{envClaudeAPIKey + "=" + keyEnv, envBridgeAnthropic + "=" + keyBrEnv}, true, keyFileK, SourceKeyFile},
-		{"key command last", nil, nil, false, keyCmdK, SourceKeyCommand},
+		{"keys in claude's environment are ignored", writeScript(t, cfg), []string{envClaudeAPIKey + "=" + keyEnv, envBridgeAnthropic + "=" + keyBrEnv}, true, keyFileK, SourceKeyFile},
+		{"key command last", writeScript(t, cfg), nil, false, keyCmdK, SourceKeyCommand},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -60,7 +44,7 @@ func TestHelperSourcesInOrder(t *testing.T) {
 			if c.keyFile {
 				writeKey(t, kf, keyFileK+"\n", 0o600)
 			}
-			out, errOut, code := runSh(t, helper, append(append([]string(nil), base...), c.env...), c.args...)
+			out, errOut, code := runSh(t, c.helper, append(append([]string(nil), base...), c.env...))
 			if code != 0 || out != c.want+"\n" {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, masked(out), masked(errOut), masked(c.want))
 			}
@@ -72,38 +56,54 @@ func TestHelperSourcesInOrder(t *testing.T) {
 
 	// Without the report variable (as claude runs it) stderr stays empty.
 	writeKey(t, kf, keyFileK, 0o600)
-	out, errOut, code := runSh(t, helper, []string{"PATH=" + os.Getenv("PATH")})
+	out, errOut, code := runSh(t, writeScript(t, cfg), []string{"PATH=" + os.Getenv("PATH")})
 	if code != 0 || out != keyFileK+"\n" || errOut != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 }
 
-// The runtime key file is judged like a key file, and a missing one (its
-// bridge has exited) is an error, not a reason to fall through to another
-// source.
-func TestHelperRuntimeKeyFileProblems(t *testing.T) {
+// The runtime key file and the configuration are judged like a key file,
+// and a missing one (its bridge has exited) is an error, not a reason to
+// fall through to another source.
+func TestHelperRuntimeFileProblems(t *testing.T) {
 	cfg := testConfig(t)
-	helper := writeScript(t, cfg)
+	h := writeScriptKey(t, cfg, envClaudeAPIKey, keyEnv)
 	writeKey(t, keyFilePath(cfg), keyFileK, 0o600)
-	rk := runtimeKeyFile(t, keyEnv)
-	args := []string{argEnvKeyFile, rk, argEnvKeySource, envClaudeAPIKey}
+	rk := filepath.Join(filepath.Dir(h.config), runtimeKeyName)
 	env := []string{"PATH=/usr/bin:/bin"}
 
 	os.Chmod(rk, 0o644)
-	if out, errOut, code := runSh(t, helper, env, args...); code != 1 || out != "" || errOut != "the runtime file "+rk+" has mode 0644; run chmod 600 '"+rk+"'\n" {
+	if out, errOut, code := runSh(t, h, env); code != 1 || out != "" || errOut != "the runtime file "+rk+" has mode 0644; run chmod 600 '"+rk+"'\n" {
 		t.Fatalf("loose mode: exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	os.Remove(rk)
-	_, errOut, code := runSh(t, helper, env, args...)
+	_, errOut, code := runSh(t, h, env)
 	if code != 1 || errOut != "the bridge's CLAUDE_API_KEY is no longer in its runtime file "+rk+": the claude-bridge that started this claude has exited; run the task again\n" {
 		t.Fatalf("missing: exit %d, stderr %q", code, masked(errOut))
 	}
+	// A configuration someone else could have written is never read.
+	os.Chmod(h.config, 0o620)
+	if _, errOut, code := runSh(t, h, env); code != 1 || errOut != "the key helper's configuration "+h.config+" has mode 0620; run chmod 600 '"+h.config+"'\n" {
+		t.Fatalf("loose configuration: exit %d, stderr %q", code, masked(errOut))
+	}
+	os.Chmod(h.config, 0o600)
+	os.WriteFile(h.config, []byte("key_file=/etc/passwd\n"), 0o600)
+	if _, errOut, code := runSh(t, h, env); code != 1 || !strings.HasSuffix(errOut, "is not a configuration it understands; run the task again\n") {
+		t.Fatalf("foreign configuration: exit %d, stderr %q", code, masked(errOut))
+	}
+	os.Remove(h.config)
+	if _, errOut, code := runSh(t, h, env); code != 1 || errOut != "the claude-bridge that started this claude has exited (its configuration "+h.config+" is gone); run the task again\n" {
+		t.Fatalf("configuration gone: exit %d, stderr %q", code, masked(errOut))
+	}
+	// Arguments of another helper version, or none, fail closed: never a
+	// key from a default source.
+	bare := testHelper{path: h.path}
 	for _, bad := range [][]string{
-		{argEnvKeyFile},
-		{argEnvKeyFile, rk, argEnvKeySource, "PATH"},
-		{"--key", "x"},
+		nil,
+		{argConfig},
+		{"--env-key-file", rk, "--env-key-source", envClaudeAPIKey},
 	} {
-		if out, errOut, code := runSh(t, helper, env, bad...); code != 1 || out != "" || !strings.HasPrefix(errOut, "key helper: ") {
+		if out, errOut, code := runSh(t, bare, env, bad...); code != 1 || out != "" || !strings.HasPrefix(errOut, "key helper") {
 			t.Fatalf("args %q: exit %d, stdout %q, stderr %q", bad, code, masked(out), masked(errOut))
 		}
 	}
@@ -295,7 +295,7 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 	cfg.KeyCommand = `printf '%s\n' "it's-the-command"`
 	writeKey(t, odd, keyFileK, 0o600)
 	helper := writeScript(t, cfg)
-	script, err := os.ReadFile(helper)
+	script, err := os.ReadFile(helper.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,16 +309,17 @@ func TestHelperNeverContainsKeyAndQuotesSafely(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	// claude runs the apiKeyHelper setting as a command line: the quoted
-	// path must survive that too.
+	// paths must survive that too, the configuration's included.
 	r, _ := resolve(cfg)
-	rk := filepath.Join(cfg.Home, "run dir's $(touch "+marker+")", "key")
+	odd2 := filepath.Join(cfg.Home, "run dir's $(touch "+marker+")")
+	os.Mkdir(odd2, 0o700)
+	rk := filepath.Join(odd2, "key")
 	writeKey(t, rk, keyEnv, 0o600)
-	os.Chmod(filepath.Dir(rk), 0o700)
 	r.envKeySource = SourceEnvClaudeAPIKey
-	for command, want := range map[string]string{commandLine(helperArgv(r, "")): keyFileK, commandLine(helperArgv(r, rk)): keyEnv} {
-		if got, errOut, code := runCommand(t, command, "", []string{"PATH=" + os.Getenv("PATH")}); code != 0 || got != want+"\n" {
-			t.Fatalf("sh -c %s: exit %d, stdout %q, stderr %q", command, code, masked(got), masked(errOut))
-		}
+	oddConf := filepath.Join(odd2, "helper.conf")
+	writeKey(t, oddConf, string(helperConfig(r, rk)), 0o600)
+	if got, errOut, code := runSh(t, testHelper{helper.path, oddConf}, []string{"PATH=" + os.Getenv("PATH")}); code != 0 || got != keyEnv+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(got), masked(errOut))
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("a path was executed as a command")

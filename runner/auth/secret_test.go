@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -24,15 +25,36 @@ import (
 	"unicode/utf16"
 )
 
+// launchSettings reads the settings file of a launch.
+func launchSettings(t *testing.T, l Launch) map[string]any {
+	t.Helper()
+	if len(l.Args) != 2 || l.Args[0] != "--settings" || l.Args[1] != l.SettingsFile {
+		t.Fatalf("launch args %q", l.Args)
+	}
+	var s map[string]any
+	b, err := os.ReadFile(l.SettingsFile)
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("settings file %s: %v", l.SettingsFile, err)
+	}
+	return s
+}
+
 // helperCommandOf is the apiKeyHelper command line of a launch.
 func helperCommandOf(t *testing.T, l Launch) string {
 	t.Helper()
-	var s map[string]any
-	if len(l.Args) != 2 || json.Unmarshal([]byte(l.Args[1]), &s) != nil {
-		t.Fatalf("launch args %q", l.Args)
-	}
-	c, _ := s["apiKeyHelper"].(string)
+	c, _ := launchSettings(t, l)["apiKeyHelper"].(string)
 	return c
+}
+
+// runtimeDirForTest is the Manager's runtime directory ("" before it has
+// one).
+func (m *Manager) runtimeDirForTest() string {
+	m.rtMu.Lock()
+	defer m.rtMu.Unlock()
+	if m.rt == nil {
+		return ""
+	}
+	return m.rt.dir
 }
 
 func modeOf(t *testing.T, path string) fs.FileMode {
@@ -72,7 +94,7 @@ func TestRuntimeKeyFileLivesInAPrivateDirectoryAndGoesWithTheBridge(t *testing.T
 		if _, err := os.Stat(filepath.Dir(rk)); !os.IsNotExist(err) {
 			t.Fatalf("the runtime directory outlives Close: %v", err)
 		}
-		if _, err := m.ensureEnvKey(m.config()); err != ErrClosed {
+		if _, err := m.writeHelperConfig(m.config()); !errors.Is(err, ErrClosed) {
 			t.Fatalf("a key file could be made after Close: %v", err)
 		}
 	})
@@ -99,8 +121,8 @@ func TestRuntimeKeyFileLivesInAPrivateDirectoryAndGoesWithTheBridge(t *testing.T
 		os.Chmod(base, 0o755)
 		cfg.Environ = append(cfg.Environ, envClaudeAPIKey+"="+keyEnv)
 		m := startManager(t, cfg, nil, nil)
-		_, err := m.Launch()
-		if err == nil || !strings.Contains(err.Error(), "cannot hand the bridge's CLAUDE_API_KEY to the key helper: "+base+" has mode 0755, not 0700; run chmod 700 "+base) {
+		_, err := m.Launch("")
+		if err == nil || !strings.Contains(err.Error(), "cannot write the key helper's configuration: "+base+" has mode 0755, not 0700; run chmod 700 "+base) {
 			t.Fatalf("launch: %v", err)
 		}
 		if ents, _ := os.ReadDir(base); len(ents) != 0 {
@@ -192,13 +214,95 @@ func TestStaleRuntimeDirectoriesAreCleaned(t *testing.T) {
 	}
 }
 
+// Bridges started with other environments put their runtime directories
+// elsewhere (XDG_RUNTIME_DIR or the state directory); every start, and
+// doctor, cleans all the places.
+func TestStaleRuntimeDirectoriesAreCleanedEverywhere(t *testing.T) {
+	cfg := testConfig(t)
+	xdg := filepath.Join(t.TempDir(), "xdg")
+	os.Mkdir(xdg, 0o700)
+	systemd := t.TempDir()
+	realSystemd := systemdRuntimeDirs
+	systemdRuntimeDirs = systemd
+	t.Cleanup(func() { systemdRuntimeDirs = realSystemd })
+	uidDir := filepath.Join(systemd, strconv.Itoa(os.Getuid()))
+	os.Mkdir(uidDir, 0o700)
+	state := stateRuntimeBase(cfg.Environ, cfg.Home)
+	// A killed bridge's directory: a final name whose lock nobody holds.
+	leave := func(base string) string {
+		rt, err := openRuntime(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.writeKey(keyEnv); err != nil {
+			t.Fatal(err)
+		}
+		liveRuntimes.forget(rt)
+		rt.lock.Close() // what the kernel does when the bridge dies
+		return rt.dir
+	}
+	check := func(what string, gone ...string) {
+		t.Helper()
+		for _, d := range gone {
+			if _, err := os.Stat(d); !os.IsNotExist(err) {
+				t.Errorf("%s: %s survived: %v", what, d, err)
+			}
+		}
+	}
+
+	// A bridge without XDG_RUNTIME_DIR (ssh, cron) cleans the state
+	// directory and systemd's /run/user/<uid>.
+	a, b := leave(filepath.Join(uidDir, "claude-bridge")), leave(state)
+	startManager(t, cfg, nil, nil)
+	check("start without XDG_RUNTIME_DIR", a, b)
+
+	// With XDG_RUNTIME_DIR set, both its directory and the state one.
+	withXDG := cfg
+	withXDG.Environ = append(slices.Clone(cfg.Environ), "XDG_RUNTIME_DIR="+xdg)
+	a, b = leave(filepath.Join(xdg, "claude-bridge")), leave(state)
+	startManager(t, withXDG, nil, nil)
+	check("start with XDG_RUNTIME_DIR", a, b)
+
+	// doctor too, and says so.
+	a, b = leave(filepath.Join(xdg, "claude-bridge")), leave(state)
+	m, err := New(withXDG, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var doc bytes.Buffer
+	m.Doctor(context.Background(), &doc, ClaudeInfo{Path: "claude"})
+	check("doctor", a, b)
+	mustContain(t, doc.String(), "info  removed 2 runtime directories of claude-bridges that were killed, with what they held\n")
+}
+
+// XDG_RUNTIME_DIR may be a symbolic link to the user's private directory
+// (some login managers and containers set it up so): the directory it
+// names is used. A link to a directory that is not private is not.
+func TestSymlinkedXDGRuntimeDir(t *testing.T) {
+	cfg := testConfig(t)
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	os.Mkdir(real, 0o700)
+	link := filepath.Join(dir, "link")
+	os.Symlink(real, link)
+	if base, note := runtimeBase([]string{"XDG_RUNTIME_DIR=" + link}, cfg.Home); base != filepath.Join(real, "claude-bridge") || note != "" {
+		t.Fatalf("base %q, note %q", base, note)
+	}
+	os.Chmod(real, 0o755)
+	base, note := runtimeBase([]string{"XDG_RUNTIME_DIR=" + link}, cfg.Home)
+	if base != stateRuntimeBase(nil, cfg.Home) || note != "XDG_RUNTIME_DIR is not usable: "+link+" links to "+real+" has mode 0755, not 0700" {
+		t.Fatalf("base %q, note %q", base, note)
+	}
+}
+
 func TestLaunchEnvironmentHoldsNoKey(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Environ = append(cfg.Environ, envAnthropicAPIKey+"="+keyBrEnv, envOAuthToken+"=oauth-token-0123456789")
 	writeKey(t, keyFilePath(cfg), keyFileK, 0o600)
 	f := false
-	// With the user's own helper the key file answers, and the bridge
-	// still knows that key by its fingerprint only.
+	// With the user's own helper the key file answers: the bridge learns
+	// the key from the helper's output and keeps it in memory only.
 	own := filepath.Join(cfg.Home, "bin", "helper.sh")
 	writeKey(t, own, "#!/bin/sh\nexec /bin/cat "+shQuote(keyFilePath(cfg))+"\n", 0o700)
 	cfg.ManageHelper, cfg.HelperPath = &f, own
@@ -206,15 +310,19 @@ func TestLaunchEnvironmentHoldsNoKey(t *testing.T) {
 	if m.Fingerprint() != Fingerprint(keyFileK) {
 		t.Fatalf("fingerprint %s", m.Fingerprint())
 	}
-	l, err := m.Launch()
+	l, err := m.Launch("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := helperCommandOf(t, l); c != own {
 		t.Fatalf("a user's own helper gets %q, want its bare path", c)
 	}
+	// Any variable holding a key the bridge knows goes, wherever in its
+	// value the key is (a header line, a bearer token), the key file's
+	// key included.
 	base := []string{"PATH=/usr/bin", "KEEP=1", "COPY_OF_THE_BRIDGES=" + keyBrEnv, "BEARER=Bearer " + keyBrEnv,
-		"FROM_THE_KEY_FILE=" + keyFileK + "\n", "OAUTH_COPY=oauth-token-0123456789", envOAuthToken + "=x", "SHORT=sk"}
+		"FROM_THE_KEY_FILE=" + keyFileK + "\n", "ANTHROPIC_CUSTOM_HEADERS=x-api-key: " + keyFileK, "MY_BEARER=Bearer " + keyFileK,
+		"QUOTED=\"" + keyFileK + "\"", "OAUTH_COPY=oauth-token-0123456789", envOAuthToken + "=x", "SHORT=sk"}
 	env := l.Env(base)
 	if want := []string{"PATH=/usr/bin", "KEEP=1", "SHORT=sk", envTTL + "=240000"}; !slices.Equal(env, want) {
 		t.Fatalf("env %q, want %q", masked(strings.Join(env, " ")), want)
@@ -276,7 +384,7 @@ func TestHelperNeverRunsWorkspaceTools(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			l, err := m.Launch()
+			l, err := m.Launch("")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -297,7 +405,7 @@ func TestKeyCommandRunsFromHomeWithOnlyAbsolutePATHEntries(t *testing.T) {
 	cfg.KeyCommand = `printf '%s\n%s\n' "$(pwd)" "$PATH" > ` + shQuote(report) + `; printf '%s\n' ` + keyCmdK
 	helper := writeScript(t, cfg)
 	env := []string{"PATH=./node_modules/.bin:.::/usr/local/bin:relative/bin:/usr/bin:/bin:"}
-	if out, errOut, code := runCommand(t, shQuote(helper), t.TempDir(), env); code != 0 || out != keyCmdK+"\n" {
+	if out, errOut, code := runCommand(t, helper.command(), t.TempDir(), env); code != 0 || out != keyCmdK+"\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	got, _ := os.ReadFile(report)
@@ -339,11 +447,12 @@ func TestKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	out, errOut, code := runCommand(t, shQuote(helper), "", []string{"PATH=/usr/bin:/bin"})
+	out, errOut, code := runCommand(t, helper.command(), "", []string{"PATH=/usr/bin:/bin"})
 	took := time.Since(start)
-	// Before the helper's own line, stderr may hold the key command's: its
-	// shell may live long enough to say "Killed" of its sleep.
-	if code != 1 || out != "" || !strings.HasSuffix(errOut, "auth.keyCommand timed out after 1s and ignored SIGTERM; it was killed\n") {
+	// Nothing but the helper's own line: no "Killed" from a shell that
+	// reaped the killed command (measured before the fix: it came first,
+	// and reached the user's message).
+	if code != 1 || out != "" || errOut != "auth.keyCommand timed out after 1s and ignored SIGTERM; it was killed\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 	t.Logf("the helper returned %v after starting a key command with a 1 s limit that ignores SIGTERM", took.Round(10*time.Millisecond))
@@ -356,6 +465,56 @@ func TestKeyCommandIgnoringSIGTERMLeavesNothing(t *testing.T) {
 	eventually(t, "every process of the key command to be gone", func() bool {
 		return !slices.ContainsFunc(all, alive)
 	})
+}
+
+// A key command that leaves a background child holding its output open
+// ("sleep 40 & cat keysrc", a daemon started on the way): the helper
+// returns as soon as the command itself has exited, and that child is
+// killed with the command's process group. Measured before the fix: the
+// helper waited for the child, far past the limit, and left it running.
+func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
+	for _, c := range []struct {
+		name, command, want, errOut string
+		limit                       time.Duration
+	}{
+		{"the command exits", "/bin/sleep 40 & echo $! >> PIDS; cat secrets/key", keyCmdK + "\n", "", 30 * time.Second},
+		{"the command hangs too", "/bin/sleep 40 & echo $! >> PIDS; /bin/sleep 30 & echo $! >> PIDS; wait", "", "auth.keyCommand timed out after 1s\n", time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			pids := filepath.Join(t.TempDir(), "pids")
+			writeKey(t, filepath.Join(cfg.Home, "secrets", "key"), keyCmdK, 0o600)
+			cfg.KeyCommand = strings.ReplaceAll(c.command, "PIDS", shQuote(pids))
+			cfg.KeyCommandTimeout = c.limit
+			t.Cleanup(func() {
+				for _, pid := range readPids(pids) {
+					if alive(pid) {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			})
+			h := writeScript(t, cfg)
+			start := time.Now()
+			out, errOut, code := runCommand(t, h.command(), "", []string{"PATH=/usr/bin:/bin"})
+			took := time.Since(start)
+			if out != c.want || errOut != c.errOut || (code == 0) != (c.errOut == "") {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
+			}
+			// Well inside the limit (or just past it), never the 40 s the
+			// child would hold the output.
+			if max := min(c.limit, 5*time.Second) + 3*time.Second; took > max {
+				t.Fatalf("the helper took %v (limit %v)", took, c.limit)
+			}
+			t.Logf("the helper returned after %v", took.Round(10*time.Millisecond))
+			all := readPids(pids)
+			if len(all) == 0 {
+				t.Fatal("the background children never started")
+			}
+			eventually(t, "the key command's background children to be gone", func() bool {
+				return !slices.ContainsFunc(all, alive)
+			})
+		})
+	}
 }
 
 // utf16Text encodes s as UTF-16 in the given byte order, with or without a
@@ -459,8 +618,7 @@ func TestForeignHelperIsNeverRun(t *testing.T) {
 	}
 	defer m.Close()
 	helper := helperPathOf(cfg)
-	r, _ := resolve(cfg)
-	managed := helperScript(r)
+	managed := helperScript()
 
 	plant := func(content string, mode os.FileMode) {
 		os.MkdirAll(filepath.Dir(helper), 0o700)
@@ -476,7 +634,7 @@ func TestForeignHelperIsNeverRun(t *testing.T) {
 		"symbolic link to a foreign file": func() { plant(foreign, 0o700); os.Rename(helper, helper+".x"); os.Symlink(helper+".x", helper) },
 	} {
 		setup()
-		l, err := m.Launch()
+		l, err := m.Launch("")
 		if err != nil {
 			t.Fatalf("%s: launch: %v", name, err)
 		}
@@ -494,7 +652,7 @@ func TestForeignHelperIsNeverRun(t *testing.T) {
 	m.helperConflict = "~/.claude/auth_helper.sh keeps being changed by another program"
 	m.mu.Unlock()
 	plant(foreign, 0o700)
-	_, err = m.Launch()
+	_, err = m.Launch("")
 	if err == nil || !strings.Contains(err.Error(), "the key helper ~/.claude/auth_helper.sh is not the bridge's own script (its content differs), and the bridge no longer restores it: ~/.claude/auth_helper.sh keeps being changed by another program") {
 		t.Fatalf("launch with a foreign helper: %v", err)
 	}
@@ -513,7 +671,7 @@ func TestForeignHelperIsNeverRun(t *testing.T) {
 	m.mu.Unlock()
 	os.Remove(helper)
 	os.Mkdir(helper, 0o700) // a directory where the file should be: no rename can replace it
-	if _, err := m.Launch(); err == nil || !strings.Contains(err.Error(), "is not a regular file, and the bridge cannot write it: ") {
+	if _, err := m.Launch(""); err == nil || !strings.Contains(err.Error(), "is not a regular file, and the bridge cannot write it: ") {
 		t.Fatalf("launch with an unwritable helper: %v", err)
 	}
 }
@@ -537,7 +695,7 @@ func TestHelperDirectoryIsCheckedLikeSSH(t *testing.T) {
 
 	for _, mode := range []os.FileMode{0o700, 0o755, 0o750, 0o711} {
 		os.Chmod(dir, mode)
-		if _, err := m.Launch(); err != nil {
+		if _, err := m.Launch(""); err != nil {
 			t.Fatalf("mode %v: %v", mode, err)
 		}
 	}
@@ -548,7 +706,7 @@ func TestHelperDirectoryIsCheckedLikeSSH(t *testing.T) {
 	for _, mode := range []os.FileMode{0o777, 0o770, 0o775, 0o722, os.ModeSticky | 0o777} {
 		os.Chmod(dir, mode)
 		want := fmt.Sprintf("~/.claude, the key helper's directory, has mode %s: others can replace the helper in it and take your key", octal(mode))
-		_, err := m.Launch()
+		_, err := m.Launch("")
 		if err == nil || !strings.Contains(err.Error(), "the key helper ~/.claude/auth_helper.sh is not safe to run: "+want) || !strings.HasSuffix(err.Error(), "; run chmod go-w ~/.claude") {
 			t.Fatalf("mode %o: launch: %v", mode, err)
 		}
@@ -567,7 +725,7 @@ func TestHelperDirectoryIsCheckedLikeSSH(t *testing.T) {
 
 	// A parent up to the home directory counts too.
 	os.Chmod(cfg.Home, 0o777)
-	_, err = m.Launch()
+	_, err = m.Launch("")
 	os.Chmod(cfg.Home, 0o700)
 	if err == nil || !strings.Contains(err.Error(), cfg.Home+", a parent of the key helper's directory, has mode 0777") {
 		t.Fatalf("home 0777: %v", err)
@@ -583,7 +741,7 @@ func TestHelperDirectoryIsCheckedLikeSSH(t *testing.T) {
 		}
 		return uid, mode, err
 	}
-	_, err = m.Launch()
+	_, err = m.Launch("")
 	me := os.Getuid()
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("~/.claude, the key helper's directory, is owned by uid 4242, not by you (uid %d) or root", me)) ||
 		!strings.HasSuffix(err.Error(), fmt.Sprintf("; run chown %d ~/.claude", me)) {
@@ -600,12 +758,63 @@ func TestHelperDirectoryIsCheckedLikeSSH(t *testing.T) {
 	if err := m.Reconfigure(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Launch(); err != nil {
+	if _, err := m.Launch(""); err != nil {
 		t.Fatalf("under a sticky directory: %v", err)
 	}
 	os.Chmod(shared, 0o777)
-	if _, err := m.Launch(); err == nil || !strings.Contains(err.Error(), shared+", a parent of the key helper's directory, has mode 0777") {
+	if _, err := m.Launch(""); err == nil || !strings.Contains(err.Error(), shared+", a parent of the key helper's directory, has mode 0777") {
 		t.Fatalf("under a world-writable directory: %v", err)
+	}
+}
+
+// A user's own helper kept in dotfiles and linked into place
+// (~/.claude/auth_helper.sh -> ../dotfiles/helper.sh): the directory of the
+// path claude runs and that of every link target are checked, each up to
+// the home directory. Measured before the fix: only the target's was, so
+// ~/.claude at 0777 passed doctor with "all ok".
+func TestOwnHelperThroughALinkIsCheckedAllTheWay(t *testing.T) {
+	cfg := testConfig(t)
+	writeKey(t, keyFilePath(cfg), keyFileK, 0o600)
+	dotfiles := filepath.Join(cfg.Home, "dotfiles")
+	target := filepath.Join(dotfiles, "helper.sh")
+	writeKey(t, target, "#!/bin/sh\nexec /bin/cat "+shQuote(keyFilePath(cfg))+"\n", 0o700)
+	// Two links: ~/.claude/auth_helper.sh -> ~/bin/helper -> ../dotfiles/helper.sh.
+	bin := filepath.Join(cfg.Home, "bin")
+	os.Mkdir(bin, 0o700)
+	os.Symlink("../dotfiles/helper.sh", filepath.Join(bin, "helper"))
+	os.Symlink(filepath.Join(bin, "helper"), helperPathOf(cfg))
+	f := false
+	cfg.ManageHelper, cfg.HelperPath = &f, helperPathOf(cfg)
+	m, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Launch(""); err != nil {
+		t.Fatalf("all private: %v", err)
+	}
+	var doc bytes.Buffer
+	if !m.Doctor(context.Background(), &doc, ClaudeInfo{Path: "claude"}) {
+		t.Fatalf("doctor:\n%s", doc.String())
+	}
+	mustContain(t, doc.String(), "ok    key helper directory ~/.claude: only you (or root) can write it and the directories above it, and those of its link targets (~/bin, ~/dotfiles)\n")
+
+	for _, c := range []struct{ dir, want string }{
+		{filepath.Join(cfg.Home, ".claude"), "~/.claude, the key helper's directory, has mode 0777: others can replace the helper in it and take your key"},
+		{bin, "~/bin, the directory of ~/bin/helper (where the key helper ~/.claude/auth_helper.sh links), has mode 0777"},
+		{dotfiles, "~/dotfiles, the directory of ~/dotfiles/helper.sh (where the key helper ~/.claude/auth_helper.sh links), has mode 0777"},
+	} {
+		os.Chmod(c.dir, 0o777)
+		_, err := m.Launch("")
+		var doc bytes.Buffer
+		ok := m.Doctor(context.Background(), &doc, ClaudeInfo{Path: "claude"})
+		os.Chmod(c.dir, 0o700)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s at 0777: launch %v", c.dir, err)
+		}
+		if ok || !strings.Contains(doc.String(), "FAIL  "+c.want) {
+			t.Errorf("%s at 0777: doctor:\n%s", c.dir, doc.String())
+		}
 	}
 }
 
@@ -617,7 +826,7 @@ func TestOwnHelperWritableByOthersIsRefused(t *testing.T) {
 	cfg.ManageHelper, cfg.HelperPath = &f, own
 	m := startManager(t, cfg, nil, nil)
 	want := "the key helper ~/bin/my-helper.sh has mode 0775: others could make it print their key or copy yours; run chmod go-w ~/bin/my-helper.sh"
-	if _, err := m.Launch(); err == nil || err.Error() != want {
+	if _, err := m.Launch(""); err == nil || err.Error() != want {
 		t.Fatalf("launch: %v", err)
 	}
 	var doc bytes.Buffer
@@ -626,37 +835,52 @@ func TestOwnHelperWritableByOthersIsRefused(t *testing.T) {
 		t.Fatalf("doctor:\n%s", doc.String())
 	}
 	os.Chmod(own, 0o755)
-	if _, err := m.Launch(); err != nil {
+	if _, err := m.Launch(""); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// Every external command in the managed helper is an absolute path the
-// bridge found in a system directory.
-func TestManagedScriptNamesItsToolsByAbsolutePath(t *testing.T) {
-	r, err := resolve(Config{Home: "/home/u", KeyCommand: "pass show x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := string(helperScript(r))
-	for _, tool := range []string{r.tools.ls, r.tools.id, r.tools.wc, r.tools.tr, r.tools.timeout} {
-		if !filepath.IsAbs(tool) {
-			t.Fatalf("tool %q is not an absolute path (tools %+v)", tool, r.tools)
-		}
-		mustContain(t, script, "="+shQuote(tool)+"\n")
-	}
+// The managed helper names no tool but by absolute path in a system
+// directory, and none of a bridge's configuration: every bridge of this
+// helper version writes the same bytes.
+func TestManagedScriptIsTheSameForEveryConfiguration(t *testing.T) {
+	script := string(helperScript())
 	mustContain(t, script, "\nPATH="+helperPATH+"\nexport PATH\n")
-	// Without GNU timeout the key command runs without a limit, and still
-	// works.
-	r.tools.timeout = ""
-	r.keyCommand = "printf '%s\\n' " + keyCmdK
-	dir := t.TempDir()
-	path := filepath.Join(dir, "helper.sh")
-	r.home = dir
-	if _, err := ensureFile(path, helperScript(r), 0o700); err != nil {
+	mustContain(t, script, "\tfor d in "+strings.Join(systemToolDirs, " ")+"; do\n")
+	for _, word := range []string{"/home/", "api_key", "pass show", keyEnv} {
+		if strings.Contains(script, word) {
+			t.Errorf("the script holds %q", word)
+		}
+	}
+	// Two bridges of the same user with different auth settings write the
+	// same helper, and each one's configuration answers for it.
+	a, b := testConfig(t), testConfig(t)
+	b.Home = a.Home
+	a.KeyFile = "~/.claude/key-a"
+	b.KeyFile, b.KeyCommand, b.KeyCommandTimeout = "~/.claude/key-b", "printf '%s\\n' "+keyCmdK, 3*time.Second
+	ha := writeScript(t, a)
+	sa, _ := os.ReadFile(ha.path)
+	hb := writeScript(t, b)
+	sb, _ := os.ReadFile(hb.path)
+	if !bytes.Equal(sa, sb) || string(sa) != script || ha.path != hb.path {
+		t.Fatal("two configurations wrote different helpers")
+	}
+	writeKey(t, filepath.Join(a.Home, ".claude", "key-a"), keyFileK, 0o600)
+	if out, errOut, code := runSh(t, ha, nil); code != 0 || out != keyFileK+"\n" {
+		t.Fatalf("a: exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
+	}
+	if out, errOut, code := runSh(t, hb, []string{"PATH=/usr/bin:/bin"}); code != 0 || out != keyCmdK+"\n" {
+		t.Fatalf("b: exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
+	}
+	// Without GNU timeout (none in the system directories) the key command
+	// runs without a limit, and still works: the helper looks for its
+	// tools each time, so a copy whose directory list names none finds none.
+	noTimeout := strings.Replace(script, "system_tool timeout\n", "system_tool no-such-timeout\n", 1)
+	path := filepath.Join(t.TempDir(), "helper.sh")
+	if err := os.WriteFile(path, []byte(noTimeout), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if out, errOut, code := runSh(t, path, nil); code != 0 || out != keyCmdK+"\n" {
+	if out, errOut, code := runSh(t, testHelper{path, hb.config}, nil); code != 0 || out != keyCmdK+"\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 	}
 }

@@ -3,7 +3,6 @@ package auth
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +78,7 @@ func (m *Manager) Status() Status {
 		s.HelperMode = octal(st.Mode)
 		s.HelperManagedContent = managedHelperProblem(cfg) == ""
 	}
-	if p := helperDirProblem(cfg, cfg.helperPath); p != nil {
+	if p := helperPathProblem(cfg, cfg.helperPath); p != nil {
 		s.Problems = append(s.Problems, p.Error())
 	}
 	if helperErr != "" {
@@ -227,20 +226,35 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 	}
 
 	cfg := m.config()
+	// doctor is a start of the bridge too: what killed bridges left goes,
+	// from both places a bridge may have put it.
+	if n := cleanStaleRuntimes(cfg.environ, cfg.home); n > 0 {
+		d.info(fmt.Sprintf("removed %d runtime directories of claude-bridges that were killed, with what they held", n))
+	}
+	base, note := runtimeBase(cfg.environ, cfg.home)
+	if note != "" {
+		d.warn(note, "")
+	}
+	if _, err := os.Lstat(base); err == nil {
+		if p := privateDirProblem(base); p != "" {
+			d.fail("runtime directory: "+p, "chmod 700 "+shQuoteIfNeeded(base)+", or remove it")
+		} else {
+			d.pass(fmt.Sprintf("runtime directory %s: private (0700); each bridge keeps claude's settings file there, the helper's configuration and a key from its environment, removed when it exits", cfg.display(base)))
+		}
+	} else {
+		d.info(fmt.Sprintf("runtime directory %s: made by the first bridge that starts a claude", cfg.display(base)))
+	}
+	d.info(fmt.Sprintf("claude's --settings pin %d environment variables that decide where requests and their key go (ANTHROPIC_BASE_URL, the proxy variables, NODE_TLS_REJECT_UNAUTHORIZED, NODE_EXTRA_CA_CERTS, ANTHROPIC_CUSTOM_HEADERS, the provider switches) to your own values: a repository's .claude/settings.json cannot change them", len(routingVariables)))
 	if cfg.mode == ModeInherit {
 		d.pass("auth mode: inherit: claude authenticates on its own (its login, or ANTHROPIC_API_KEY in its environment); the bridge does not manage the key")
 		return d.ok
 	}
 	d.pass("auth mode: helper: claude gets the key from the helper through --settings apiKeyHelper")
-	// doctor is a start of the bridge too: what killed bridges left goes.
-	base, _ := runtimeBase(cfg.environ, cfg.home)
-	cleanStaleRuntime(base)
 	for _, w := range cfg.warnings {
 		d.warn(w, "")
 	}
 
 	shownHelper := cfg.display(cfg.helperPath)
-	helperFile := cfg.helperPath
 	if cfg.manage {
 		before, _ := os.ReadFile(cfg.helperPath)
 		m.ensureHelper(cfg, false)
@@ -272,33 +286,33 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		default:
 			d.pass(fmt.Sprintf("key helper %s: yours (auth.manageHelper is false), mode %s", shownHelper, octal(statFile(cfg.helperPath).Mode)))
 		}
-		if real, err := filepath.EvalSymlinks(helperFile); err == nil {
-			helperFile = real
-		}
 	}
-	if p := helperDirProblem(cfg, helperFile); p != nil {
+	if p := helperPathProblem(cfg, cfg.helperPath); p != nil {
 		d.fail(p.Text, p.Fix)
-	} else if _, err := os.Stat(filepath.Dir(helperFile)); err == nil {
-		d.pass(fmt.Sprintf("key helper directory %s: only you (or root) can write it and the directories above it", cfg.display(filepath.Dir(helperFile))))
+	} else if _, err := os.Stat(filepath.Dir(cfg.helperPath)); err == nil {
+		also := ""
+		if chain := linkChain(cfg.helperPath); len(chain) > 1 {
+			dirs := make([]string, 0, len(chain)-1)
+			for _, p := range chain[1:] {
+				dirs = append(dirs, cfg.display(filepath.Dir(p)))
+			}
+			also = ", and those of its link targets (" + strings.Join(dirs, ", ") + ")"
+		}
+		d.pass(fmt.Sprintf("key helper directory %s: only you (or root) can write it and the directories above it%s", cfg.display(filepath.Dir(cfg.helperPath)), also))
 	}
 	if len(cfg.tools.missing) > 0 {
 		d.fail(fmt.Sprintf("the key helper needs %s, found in none of %s", strings.Join(cfg.tools.missing, ", "), strings.Join(systemToolDirs, ", ")), "install coreutils")
 	}
 
-	// A key in the env block of claude's user settings beats the helper
-	// just as the environment variable does.
-	userSettings := filepath.Join(cfg.home, ".claude", "settings.json")
-	if data, err := os.ReadFile(userSettings); err == nil {
-		var s struct {
-			Env map[string]any `json:"env"`
-		}
-		if json.Unmarshal(data, &s) == nil {
-			for _, k := range []string{envAnthropicAPIKey, envAnthropicToken} {
-				if _, ok := s.Env[k]; ok {
-					d.fail(fmt.Sprintf("%s sets %s in its env block, which overrides the key helper", cfg.display(userSettings), k),
-						fmt.Sprintf("remove %s from the env block of %s, or set auth.mode to \"inherit\"", k, cfg.display(userSettings)))
-				}
-			}
+	// A key in the env block of claude's user settings would beat the
+	// helper; the bridge's --settings sets it to "" instead, so it is
+	// unused, but it is a key in a file where no key belongs.
+	userSettings := filepath.Join(claudeConfigDir(cfg), "settings.json")
+	userEnv := userSettingsEnv(cfg)
+	for _, k := range credentialVariables {
+		if _, ok := userEnv[k]; ok {
+			d.warn(fmt.Sprintf("%s sets %s in its env block; the bridge's --settings sets it to empty for claude, so the key helper is used", cfg.display(userSettings), k),
+				fmt.Sprintf("remove %s from the env block of %s, or set auth.mode to \"inherit\" to let claude use it", k, cfg.display(userSettings)))
 		}
 	}
 	if src := cfg.envKeySource; src != "" && cfg.manage {
@@ -334,7 +348,7 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		if cfg.tools.timeout == "" {
 			d.warn(fmt.Sprintf("key command: configured, but GNU timeout is in none of %s, so it runs without a time limit", strings.Join(systemToolDirs, ", ")), "install coreutils")
 		} else {
-			d.pass(fmt.Sprintf("key command: configured; runs in your home directory %s, time limit %v, then its whole process group is stopped", cfg.home, cfg.keyCmdTimeout))
+			d.pass(fmt.Sprintf("key command: configured; runs in your home directory %s in a process group of its own, killed when the command exits or at its time limit (%v)", cfg.home, cfg.keyCmdTimeout))
 		}
 	}
 	d.pass(fmt.Sprintf("key lifetime: claude asks the helper again every %v (%s=%d); the bridge checks it as often", cfg.refresh, envTTL, cfg.ttlMs()))

@@ -9,14 +9,33 @@
 // through this package. Every function does file system look-ups (lstat,
 // readlink) and none caches: call them off any loop that must stay
 // responsive.
+//
+// No look-up waits longer than LookupTimeout: on a hung mount (an NFS server
+// gone away) a path cannot be resolved, and the functions say so (Resolve's
+// ok, Within's error) or fall back to the path's spelling (Key, Same, Rel).
+// A path whose look-up hung is not looked up again until that look-up
+// returns (see internal/fsbound).
 package pathid
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
+
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 )
+
+// LookupTimeout bounds the file system look-ups of one call.
+var LookupTimeout = 2 * time.Second
+
+// ErrUnresolved is returned (wrapped) by Within when a path could not be
+// resolved in time.
+var ErrUnresolved = errors.New("the file system did not answer (a hung network mount?)")
 
 // maxLinks bounds the symbolic links followed for one path, as the kernel's
 // ELOOP does (40 on Linux); past it the path is taken as it is written.
@@ -28,11 +47,33 @@ const maxLinks = 40
 // the rest as written, so a new file in a linked folder resolves into the
 // link's target, and a dangling link resolves to where it points (creating
 // the file would write there).
-func Resolve(path string) string {
+//
+// ok is false when the file system did not answer within LookupTimeout: then
+// real is path, absolute and cleaned, as written.
+func Resolve(path string) (real string, ok bool) {
 	if !filepath.IsAbs(path) {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
+	}
+	path = filepath.Clean(path)
+	ctx, cancel := context.WithTimeout(context.Background(), LookupTimeout)
+	defer cancel()
+	var resolved string
+	if err := fsbound.Do(ctx, path, func() { resolved = resolve(path) }); err != nil {
+		return path, false
+	}
+	return resolved, true
+}
+
+// lookupHook, when set (tests), runs before each look-up: it may block like
+// a hung mount.
+var lookupHook func(path string)
+
+// resolve is Resolve without the time limit.
+func resolve(path string) string {
+	if lookupHook != nil {
+		lookupHook(path)
 	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		return real
@@ -90,9 +131,11 @@ func split(p string) []string {
 // Key is the identity of the file at path, for map keys and comparisons:
 // its resolved path, case-folded on Windows (editors and claude spell drive
 // letters differently, c: and C:). Two paths name the same file when their
-// keys are equal (hard links aside).
+// keys are equal (hard links aside). A path that cannot be resolved in time
+// has its SpellingKey.
 func Key(path string) string {
-	return fold(Resolve(path))
+	real, _ := Resolve(path)
+	return fold(real)
 }
 
 // SpellingKey is the key of path as it is written, without looking at the
@@ -109,10 +152,20 @@ func Same(a, b string) bool {
 
 // Within reports whether path lies inside root (or is root), both resolved:
 // a symbolic link inside root that points outside it is outside, and the real
-// path of a file in a root opened through a link is inside.
-func Within(path, root string) bool {
-	_, ok := relative(fold(Resolve(path)), fold(Resolve(root)))
-	return ok
+// path of a file in a root opened through a link is inside. When either
+// cannot be resolved in time it returns false and an error wrapping
+// ErrUnresolved: nobody can tell where a write to path would land.
+func Within(path, root string) (bool, error) {
+	real, ok := Resolve(path)
+	if !ok {
+		return false, fmt.Errorf("looking up %s: %w", path, ErrUnresolved)
+	}
+	realRoot, ok := Resolve(root)
+	if !ok {
+		return false, fmt.Errorf("looking up %s: %w", root, ErrUnresolved)
+	}
+	_, in := relative(fold(real), fold(realRoot))
+	return in, nil
 }
 
 // Rel returns path relative to root, by spelling when path is spelled under
@@ -122,7 +175,14 @@ func Rel(path, root string) (rel string, ok bool) {
 	if rel, ok := relative(filepath.Clean(path), filepath.Clean(root)); ok {
 		return rel, true
 	}
-	real, realRoot := Resolve(path), Resolve(root)
+	real, ok := Resolve(path)
+	if !ok {
+		return "", false
+	}
+	realRoot, ok := Resolve(root)
+	if !ok {
+		return "", false
+	}
 	if rel, ok := relative(fold(real), fold(realRoot)); ok {
 		if rel == "." || fold(real) == real {
 			return rel, true

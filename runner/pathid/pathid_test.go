@@ -1,9 +1,11 @@
 package pathid
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // tree builds, under a temporary directory:
@@ -51,7 +53,7 @@ func TestResolve(t *testing.T) {
 		{j("ws"), j("real")},
 	}
 	for _, c := range cases {
-		if got := Resolve(c.in); got != c.want {
+		if got, ok := Resolve(c.in); got != c.want || !ok {
 			t.Errorf("Resolve(%s) = %s, want %s", c.in, got, c.want)
 		}
 	}
@@ -78,7 +80,7 @@ func TestWithinAndRel(t *testing.T) {
 		{j("real", "..", "real", "main.go"), true, "main.go"},
 	}
 	for _, c := range cases {
-		if got := Within(c.path, ws); got != c.within {
+		if got, err := Within(c.path, ws); got != c.within || err != nil {
 			t.Errorf("Within(%s, ws) = %v, want %v", c.path, got, c.within)
 		}
 		rel, ok := Rel(c.path, ws)
@@ -91,5 +93,51 @@ func TestWithinAndRel(t *testing.T) {
 	}
 	if Key(j("ws", "sub", "x.go")) != Key(j("real", "sub", "x.go")) {
 		t.Error("Key differs for one file")
+	}
+}
+
+// A look-up that hangs (a hung network mount) is given up after
+// LookupTimeout: Within cannot tell and says so, Key and Rel fall back to
+// the spelling, and the next look-up of that path fails at once instead of
+// waiting again.
+func TestAHungLookUpIsBounded(t *testing.T) {
+	d := tree(t)
+	hung := filepath.Join(d, "ws", "nfs", "file.go")
+	release := make(chan struct{})
+	defer close(release)
+	lookupHook = func(p string) {
+		if p == hung {
+			<-release
+		}
+	}
+	defer func() { lookupHook = nil }()
+	old := LookupTimeout
+	LookupTimeout = 100 * time.Millisecond
+	defer func() { LookupTimeout = old }()
+
+	start := time.Now()
+	if real, ok := Resolve(hung); ok || real != hung {
+		t.Errorf("Resolve of a hung path = %q, %v", real, ok)
+	}
+	in, err := Within(hung, filepath.Join(d, "ws"))
+	if in || !errors.Is(err, ErrUnresolved) {
+		t.Errorf("Within of a hung path = %v, %v; want false and ErrUnresolved", in, err)
+	}
+	if Key(hung) != SpellingKey(hung) {
+		t.Errorf("Key of a hung path = %q", Key(hung))
+	}
+	if rel, ok := Rel(hung, filepath.Join(d, "ws")); !ok || rel != filepath.Join("nfs", "file.go") {
+		t.Errorf("Rel by spelling of a hung path = %q, %v", rel, ok)
+	}
+	if rel, ok := Rel(hung, filepath.Join(d, "real")); ok {
+		t.Errorf("Rel by identity of a hung path = %q, want not known", rel)
+	}
+	// One wait of LookupTimeout at most; the later calls fail at once.
+	if el := time.Since(start); el > 10*LookupTimeout {
+		t.Errorf("the calls took %v", el)
+	}
+	// Other paths still resolve.
+	if real, ok := Resolve(filepath.Join(d, "ws", "main.go")); !ok || real != filepath.Join(d, "real", "main.go") {
+		t.Errorf("a healthy path: %q, %v", real, ok)
 	}
 }

@@ -3,6 +3,7 @@ package proctree
 import (
 	"bytes"
 	"encoding/binary"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,22 +26,48 @@ func list() ([]Proc, error) {
 			Start:  uint64(kp.Proc.P_starttime.Sec)*1e6 + uint64(kp.Proc.P_starttime.Usec),
 		}
 		if p.PID > 0 && !p.Zombie {
-			p.Tag = readTag(p.PID)
+			p.Tag, p.Env = readTag(p.PID)
 		}
 		out = append(out, p)
 	}
 	return out, nil
 }
 
+// statOf is the process table's entry for pid, without its tag.
+func statOf(pid int) (Proc, bool) {
+	kp, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil || int(kp.Proc.P_pid) != pid {
+		return Proc{}, false
+	}
+	return Proc{PID: pid, PPID: int(kp.Eproc.Ppid), PGID: int(kp.Eproc.Pgid), Zombie: kp.Proc.P_stat == 5,
+		Start: uint64(kp.Proc.P_starttime.Sec)*1e6 + uint64(kp.Proc.P_starttime.Usec)}, true
+}
+
+// now is the current time in the unit of Proc.Start (microseconds).
+func now() uint64 { return uint64(time.Now().UnixMicro()) }
+
+// uidOf is the user owning the process (-1 if gone).
+func uidOf(pid int) int {
+	kp, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil {
+		return -1
+	}
+	return int(kp.Eproc.Ucred.Uid)
+}
+
 var tagKey = []byte(EnvVar + "=")
 
 // readTag parses kern.procargs2: argc, the executable path, NUL padding,
 // argc arguments, then the environment, all NUL-terminated.
-func readTag(pid int) string {
+func readTag(pid int) (string, EnvState) {
 	b, err := unix.SysctlRaw("kern.procargs2", pid)
 	if err != nil || len(b) < 4 {
-		return ""
+		return "", EnvUnreadable
 	}
+	return tagInProcargs(b), EnvRead
+}
+
+func tagInProcargs(b []byte) string {
 	argc := int(binary.LittleEndian.Uint32(b[:4]))
 	b = b[4:]
 	i := bytes.IndexByte(b, 0)

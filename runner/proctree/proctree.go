@@ -7,9 +7,17 @@
 // with a tag in its environment (CLAUDE_BRIDGE_SCOPE=<bridge token>/<n>),
 // which every descendant inherits, and finds the tagged processes by
 // reading the process table (/proc on Linux, sysctl kern.procargs2 on
-// macOS). On Linux the bridge is also a child subreaper, so orphans of a
-// task are re-parented to the bridge (not to init) and are reaped by it.
-// A watchdog process (the bridge binary in a hidden mode) holds a pipe to
+// macOS). A tag cannot always be read (a non-dumpable process such as
+// ssh-agent, for a bridge that is not root; a process in the middle of an
+// exec reads empty), so a sweep (sweep.go) also takes what is below a
+// tagged process, the members of process groups and sessions a tagged
+// process led, and looks again when it met an environment it could not
+// read. On Linux the bridge is also a child subreaper, so orphans of a
+// task are re-parented to the bridge (not to init): the registry
+// (registry.go: Track, Busy, Idle, End) knows when each claude lived and
+// had a turn in flight, which places an orphan that nothing else does;
+// every adopted orphan is reaped, and SweepOrphans kills them all when the
+// bridge exits. A watchdog process (the bridge binary in a hidden mode) holds a pipe to
 // the bridge and sweeps the bridge's tag when the pipe breaks: the bridge
 // was killed outright (SIGKILL) and could not clean up itself.
 //
@@ -27,8 +35,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"syscall"
-	"time"
 )
 
 // EnvVar is the environment variable that carries a process's tag.
@@ -73,11 +79,22 @@ func (t Tag) Env() string { return EnvVar + "=" + string(t) }
 // Proc is one process as the process table shows it.
 type Proc struct {
 	PID, PPID, PGID int
-	SID             int    // 0 where the platform does not say
-	Zombie          bool   // exited, not yet reaped
-	Start           uint64 // start time in the platform's unit: tells a pid's reuse apart
-	Tag             string // the value of EnvVar in its environment, "" if none
+	SID             int      // 0 where the platform does not say
+	Zombie          bool     // exited, not yet reaped
+	Start           uint64   // start time in the platform's unit: tells a pid's reuse apart
+	Tag             string   // the value of EnvVar in its environment, "" if none (or unknown: see Env)
+	Env             EnvState // whether its environment could be read
+	kernel          bool     // a kernel thread (never listed)
 }
+
+// EnvState says what reading a process's environment gave.
+type EnvState uint8
+
+const (
+	EnvRead       EnvState = iota // read: Tag is the tag, "" if it has none
+	EnvEmpty                      // read empty: the process is in the middle of an exec
+	EnvUnreadable                 // not readable: another user's process, or a non-dumpable one (ssh-agent)
+)
 
 // List returns every process the caller may inspect, with its tag.
 func List() ([]Proc, error) { return list() }
@@ -97,59 +114,11 @@ func Tagged(match func(tag string) bool) ([]Proc, error) {
 	return out, nil
 }
 
-// Kill sends SIGKILL to every live process whose tag match accepts,
-// except keep and its descendants (keep <= 0: none kept), in rounds until
-// none is left (a process may fork while the round runs), and reaps those
-// that end up as the caller's children. It returns how many it killed.
+// Kill sends SIGKILL to every live process whose tag match accepts and to
+// everything that belongs with them (see sweep), except keep and its
+// descendants (keep <= 0: none kept), in rounds until none is left, and
+// reaps those that end up as the caller's children. It returns how many it
+// killed. The watchdog sweeps a whole scope with it.
 func Kill(match func(tag string) bool, keep int) (int, error) {
-	killed := 0
-	var victims []Proc
-	for round := 0; round < 20; round++ {
-		all, err := list()
-		if err != nil {
-			return killed, err
-		}
-		kept := map[int]bool{}
-		if keep > 0 {
-			kept = descendants(all, keep)
-		}
-		n := 0
-		for _, p := range all {
-			if p.Tag == "" || p.Zombie || kept[p.PID] || p.PID == os.Getpid() || !match(p.Tag) {
-				continue
-			}
-			if syscall.Kill(p.PID, syscall.SIGKILL) == nil {
-				n++
-				victims = append(victims, p)
-			}
-		}
-		killed += n
-		if n == 0 {
-			break
-		}
-		time.Sleep(time.Duration(round+1) * 5 * time.Millisecond) // let the killed die before looking again
-	}
-	reap(victims)
-	return killed, nil
-}
-
-// descendants is root and every process below it.
-func descendants(all []Proc, root int) map[int]bool {
-	children := map[int][]int{}
-	for _, p := range all {
-		children[p.PPID] = append(children[p.PPID], p.PID)
-	}
-	out := map[int]bool{root: true}
-	stack := []int{root}
-	for len(stack) > 0 {
-		pid := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, c := range children[pid] {
-			if !out[c] {
-				out[c] = true
-				stack = append(stack, c)
-			}
-		}
-	}
-	return out
+	return sweep(sweepSpec{match: match, keep: keep, since: selfStart()})
 }

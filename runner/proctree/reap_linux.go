@@ -33,22 +33,23 @@ func Subreap() error {
 	return err
 }
 
-// reapOrphans reaps the adopted orphans that have exited: zombie children
-// of ours that are in another session than ours (a Bash command's setsid
-// session). Children the bridge started itself (claude, the key helper)
-// share its session, or were started through Start: their exit status
-// belongs to their exec.Cmd and is never taken here.
+// reapOrphans reaps every adopted orphan that has exited (see adopted):
+// zombies of a Bash command's session, and of claude's process group once
+// claude is gone. The exit status of a child the bridge started itself
+// (claude, the key helper, the watchdog, npm) belongs to its exec.Cmd and
+// is never taken here.
 func reapOrphans() {
-	self, sid := os.Getpid(), unix.Getpgrp()
-	if s, err := unix.Getsid(0); err == nil {
-		sid = s
+	self := os.Getpid()
+	me, ok := readStat(self)
+	if !ok {
+		return
 	}
 	all, err := listStats()
 	if err != nil {
 		return
 	}
 	for _, p := range all {
-		if p.PPID == self && p.Zombie && p.SID != sid && !isSpawned(p.PID) {
+		if p.Zombie && adopted(p, me) {
 			var ws syscall.WaitStatus
 			_, _ = syscall.Wait4(p.PID, &ws, syscall.WNOHANG, nil)
 		}
@@ -70,7 +71,7 @@ func reap(victims []Proc) {
 			if !ok || p.Start != v.Start || isSpawned(p.PID) {
 				continue // gone, the pid is another process's now, or its exec.Cmd reaps it
 			}
-			if p.Zombie && p.PPID == self && !isSpawned(p.PID) {
+			if p.Zombie && p.PPID == self {
 				var ws syscall.WaitStatus
 				if pid, _ := syscall.Wait4(p.PID, &ws, syscall.WNOHANG, nil); pid == p.PID {
 					continue

@@ -9,3 +9,6 @@ func Subreap() error { return nil }
 
 // reap has nothing to do: killed orphans are launchd's children.
 func reap([]Proc) {}
+
+// reapOrphans has nothing to do: orphans are launchd's children.
+func reapOrphans() {}

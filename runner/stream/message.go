@@ -53,6 +53,11 @@ type Line struct {
 	APIErrorStatus *int    `json:"api_error_status"`
 	StopReason     *string `json:"stop_reason"`
 
+	// command_lifecycle: where a user message sent with a uuid is
+	// ("queued", "started", "completed"); see runner.session.
+	CommandUUID string `json:"command_uuid"`
+	State       string `json:"state"`
+
 	// control_request (CLI → host) and control_response (CLI → host)
 	RequestID string           `json:"request_id"`
 	Request   *ControlRequest  `json:"request"`

@@ -37,7 +37,10 @@ type Change struct {
 	// After is the file's content on disk right after the change, byte for
 	// byte; nil: the file was deleted.
 	After *string
-	Label string // the undo label: "Claude: Edit server/main.go"
+	// Unread: the file could not be read right after the change (After is
+	// nil): the Carrier reads it itself.
+	Unread bool
+	Label  string // the undo label: "Claude: Edit server/main.go"
 }
 
 // Client is the editor connection: workspace/applyEdit.
@@ -57,6 +60,34 @@ type Capabilities struct {
 	// Neovim's stock client (0.7 to 0.11 do not advertise documentChanges)
 	// apply without a version check.
 	DocumentChanges bool
+	// VersionsChecked: the editor refuses (applied=false) a versioned edit
+	// for another version than its buffer's, so applied=true means the edit
+	// is in. True for VS Code and the bridge's Neovim plugin (which says so
+	// with experimental.claudeBridge.checksEditVersions); false for
+	// Neovim's own client, which answers applied=true for an edit it skipped
+	// as older than its buffer and never checks an edit for version 0, the
+	// version of every freshly opened buffer (0.7.2,
+	// util.apply_text_document_edit: `version > 0 and buf_versions[bufnr] >
+	// version`). Without it, an edit whose landing the bridge cannot tell
+	// from the editor's didChange is reported as possibly not carried.
+	VersionsChecked bool
+	// Editor: how the editor represents a file in its buffer (Neovim's
+	// final line break, see documents.NeovimText) and counts the lines of a
+	// position (documents.Editor.Breaks).
+	Editor documents.Editor
+}
+
+// ClientCapabilities returns the Capabilities of an editor from what its
+// initialize request says: workspace.applyEdit,
+// workspace.workspaceEdit.documentChanges, clientInfo.name, and whether it
+// is the bridge's Neovim plugin (experimental.claudeBridge.checksEditVersions).
+func ClientCapabilities(applyEdit, documentChanges bool, clientName string, checksEditVersions bool) Capabilities {
+	checked := documentChanges
+	if clientName == "Neovim" && !checksEditVersions {
+		checked = false
+	}
+	return Capabilities{ApplyEdit: applyEdit, DocumentChanges: documentChanges, VersionsChecked: checked,
+		Editor: documents.EditorNamed(clientName)}
 }
 
 // Reporter is told what happened to each change that concerned an open
@@ -85,9 +116,12 @@ type Reporter interface {
 //
 // The exported fields tune it; set them before the first Carry.
 type Carrier struct {
-	// ChangeWait bounds the wait, after an applied edit, for the editor's
-	// didChange carrying it (Neovim debounces didChange by 150 ms). An edit
-	// whose didChange does not come is reported as not carried.
+	// ChangeWait is how long a carry waits, after an applied edit, for the
+	// editor's didChange before it lets the task's next change go ahead
+	// (Neovim debounces didChange by 150 ms): the document's edit lock stays
+	// held, and the edit is judged by the buffer its didChange reports
+	// whenever that comes, until the task's carries end (Wait; the context
+	// given to Carry).
 	ChangeWait time.Duration
 	// RetryWait bounds the wait, after the editor refused an edit, for the
 	// didChange that made our version stale.
@@ -108,10 +142,11 @@ type Carrier struct {
 	report Reporter
 	log    *zap.Logger
 
-	mu              sync.Mutex // guards locks, caps, toldNoApplyEdit
+	mu              sync.Mutex // guards locks, caps, toldNoApplyEdit, work
 	locks           map[protocol.DocumentURI]*docLock
 	caps            Capabilities
 	toldNoApplyEdit bool
+	work            map[string]*sync.WaitGroup // task → its carries still running (Wait)
 }
 
 // docLock serializes the edits of one document. It is a channel rather than a
@@ -124,7 +159,8 @@ type docLock struct {
 
 // NewCarrier returns a Carrier with the default tuning: ChangeWait 2 s,
 // RetryWait 1 s, ApplyTimeout 10 s, ReadTimeout 5 s, MaxAttempts 3, and an
-// editor that applies versioned edits until SetCapabilities says otherwise.
+// editor that applies versioned edits (and checks their version) until
+// SetCapabilities says otherwise.
 func NewCarrier(docs *documents.Store, client Client, reporter Reporter, logger *zap.Logger) *Carrier {
 	if logger == nil {
 		logger = zap.NewNop()
@@ -140,7 +176,8 @@ func NewCarrier(docs *documents.Store, client Client, reporter Reporter, logger 
 		report:       reporter,
 		log:          logger,
 		locks:        map[protocol.DocumentURI]*docLock{},
-		caps:         Capabilities{ApplyEdit: true, DocumentChanges: true},
+		caps:         Capabilities{ApplyEdit: true, DocumentChanges: true, VersionsChecked: true},
+		work:         map[string]*sync.WaitGroup{},
 	}
 }
 
@@ -150,6 +187,7 @@ func (c *Carrier) SetCapabilities(caps Capabilities) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.caps = caps
+	c.docs.SetEditor(caps.Editor)
 }
 
 func (c *Carrier) capabilities() Capabilities {
@@ -161,71 +199,208 @@ func (c *Carrier) capabilities() Capabilities {
 // Carry brings one change of a file into every buffer open on it (a file
 // open under two names has two), and records After as the file's content on
 // disk. It returns an error only when ctx ended; everything else goes to
-// the Reporter.
+// the Reporter, and so does every buffer the change did not reach because
+// ctx ended (the task's time to carry its changes ran out).
+//
+// A change whose content could not be read after it (Change.Unread) is
+// carried from what the disk holds now, read the bounded way.
 func (c *Carrier) Carry(ctx context.Context, ch Change) error {
+	if ch.Unread {
+		_, err := c.carryFromDisk(ctx, ch.TaskID, ch.Path, ch.Label, fromDisk{})
+		return err
+	}
 	docs, err := c.docs.Find(ctx, ch.Path)
 	if err != nil {
+		c.dropped(ch.TaskID, ch.Path, nil)
 		return err
 	}
 	disk := documents.NoFile()
 	if ch.After != nil {
 		disk = documents.DiskOf([]byte(*ch.After))
 	}
-	for _, d := range docs {
-		err := c.withLock(ctx, d.URI, func() error {
+	for i, d := range docs {
+		err := c.carryDoc(ctx, ch.TaskID, d.URI, func(detach func()) error {
 			doc, err := c.docs.WaitLoaded(ctx, d.URI)
 			if err != nil {
 				return ignoreNotOpen(err)
 			}
 			if disk.Same(doc.Disk) {
-				// Known already: the buffer was opened (or the change carried
-				// by the Watcher) after the file changed.
+				// Known already: the buffer was opened (or reloaded by the
+				// editor, or the change carried by the Watcher) after the
+				// file changed. If it holds the change, say so.
+				if t, ok := c.docs.EditorText(disk, doc.Text); ok && t == doc.Text && doc.Reopened {
+					c.report.Carried(ch.TaskID, string(d.URI), ch.Label)
+				}
 				return nil
 			}
-			return c.carryLocked(ctx, doc, ch.TaskID, disk, ch.Label)
+			_, err = c.carryLocked(ctx, doc, ch.TaskID, disk, ch.Label, false, detach)
+			return err
 		})
 		if err != nil {
+			c.dropped(ch.TaskID, ch.Path, docs[i:])
 			return err
 		}
 	}
 	return nil
 }
 
+// fromDisk says how carryFromDisk treats what it finds.
+type fromDisk struct {
+	// provisional: the file may still be changing (the Watcher saw it
+	// quiet for a moment only). A state that looks transient (the file
+	// empty or gone) or that would conflict with the user's unsaved changes
+	// is left alone (held), to be judged when the file has settled.
+	provisional bool
+	// skip reports, with the document's edit lock held and the file read,
+	// whether another carry will bring this change (a file tool's result).
+	skip func(documents.Doc) bool
+	// quiet: a file that cannot be read is only logged, not reported (the
+	// task's end looks at every open document, changed or not).
+	quiet bool
+}
+
+// errHeld: a provisional carry left the change alone (see fromDisk).
+var errHeld = errors.New("bufsync: change held until the file settles")
+
 // carryFromDisk carries whatever the file at path holds now into the
-// buffers open on it whose last known disk content differs. The comparison
-// is made with each document's edit lock held, so a change Carry has just
-// carried (it records After as the disk content first) is recognised and
-// skipped.
-func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path string) error {
+// buffers open on it whose last known disk content differs, labelled label
+// ("" for "Claude: <file> changed on disk"). The comparison is made with
+// each document's edit lock held, so a change Carry has just carried (it
+// records After as the disk content first) is recognised and skipped.
+// held is true when a provisional carry held a change back, or skip said
+// so.
+func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path, label string, how fromDisk) (held bool, err error) {
 	docs, err := c.docs.Find(ctx, path)
 	if err != nil {
-		return err
+		c.dropped(taskID, path, nil)
+		return false, err
 	}
-	for _, d := range docs {
-		err := c.withLock(ctx, d.URI, func() error {
+	for i, d := range docs {
+		err := c.carryDoc(ctx, taskID, d.URI, func(detach func()) error {
 			doc, err := c.docs.WaitLoaded(ctx, d.URI)
 			if err != nil {
 				return ignoreNotOpen(err)
 			}
 			rctx, cancel := context.WithTimeout(ctx, c.ReadTimeout)
-			disk, err := documents.ReadDisk(rctx, doc.Path)
+			disk, rerr := documents.ReadDisk(rctx, doc.Path)
 			cancel()
 			switch {
 			case ctx.Err() != nil:
 				return ctx.Err()
-			case err != nil || !disk.Known:
+			case rerr != nil || !disk.Known:
 				c.log.Warn("cannot read a changed file", zap.String("path", doc.Path), zap.String("problem", disk.Problem))
+				if !how.quiet {
+					c.reload(taskID, doc, fmt.Sprintf("%s may have changed on disk, but the bridge cannot read it to carry the change into your buffer: %s. Reload it in the editor once it can be read.", c.display(doc.Path), disk.Problem))
+				}
 				return nil
 			case disk.Same(doc.Disk):
 				return nil
+			case how.skip != nil && how.skip(doc):
+				held = true
+				return nil
 			}
-			return c.carryLocked(ctx, doc, taskID, disk, "Claude: "+c.display(doc.Path)+" changed on disk")
+			l := label
+			if l == "" {
+				l = "Claude: " + c.display(doc.Path) + " changed on disk"
+			}
+			h, err := c.carryLocked(ctx, doc, taskID, disk, l, how.provisional, detach)
+			held = held || h
+			return err
 		})
 		if err != nil {
-			return err
+			c.dropped(taskID, path, docs[i:])
+			return held, err
 		}
 	}
-	return nil
+	return held, nil
+}
+
+// carryDoc runs fn with the edit lock of one document held, on a goroutine
+// counted as the task's work (Wait). It returns fn's error, or nil as soon
+// as fn calls detach: fn then goes on alone (waiting for a late didChange),
+// holding the lock, and reports what becomes of the change itself.
+func (c *Carrier) carryDoc(ctx context.Context, taskID string, u protocol.DocumentURI, fn func(detach func()) error) error {
+	unlock, err := c.lock(ctx, u)
+	if err != nil {
+		return err
+	}
+	wg := c.taskWork(taskID)
+	done := make(chan error, 1)
+	detached := make(chan struct{})
+	var once sync.Once
+	go func() { // owned by the task's carries (Wait); ends when fn returns, which every wait in it bounds by ctx
+		defer wg.Done()
+		defer unlock()
+		done <- fn(func() { once.Do(func() { close(detached) }) })
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-detached:
+		return nil
+	}
+}
+
+// taskWork counts one more carry of the task.
+func (c *Carrier) taskWork(taskID string) *sync.WaitGroup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	wg := c.work[taskID]
+	if wg == nil {
+		wg = &sync.WaitGroup{}
+		c.work[taskID] = wg
+	}
+	wg.Add(1)
+	return wg
+}
+
+// Wait returns when every carry of the task has ended (including those
+// still judging an edit by a late didChange), or ctx's error when ctx ends
+// first. The carries end when the context given to Carry ends: cancel it,
+// then Wait, and everything not carried has been reported.
+func (c *Carrier) Wait(ctx context.Context, taskID string) error {
+	c.mu.Lock()
+	wg := c.work[taskID]
+	c.mu.Unlock()
+	if wg == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { // ends when the task's carries end (bounded by their context)
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		c.mu.Lock()
+		if c.work[taskID] == wg {
+			delete(c.work, taskID)
+		}
+		c.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dropped reports that a change of path did not reach the buffers of docs
+// (nil: every buffer open on path) because the task's time to carry it ran
+// out.
+func (c *Carrier) dropped(taskID, path string, docs []documents.Doc) {
+	if docs == nil {
+		fctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		docs, _ = c.docs.Find(fctx, path)
+		cancel()
+	}
+	for _, d := range docs {
+		c.notCarried(taskID, d.URI, d.Path)
+	}
+}
+
+func (c *Carrier) notCarried(taskID string, u protocol.DocumentURI, path string) {
+	c.report.Conflict(taskID, string(u), fmt.Sprintf(
+		"Claude's change to %s did not reach your buffer before the task ended (the editor did not take it in time). The file on disk has Claude's version; compare before saving.",
+		c.display(path)))
 }
 
 // carryLocked carries the file's new content disk into the buffer of doc
@@ -238,56 +413,69 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path string) error 
 // representation (documents.EditorText: no byte-order mark, the buffer's
 // line breaks).
 //
-// After an applied edit it waits for the editor's didChange and checks that
-// the edit landed, because Neovim 0.7 skips an edit whose version is older
-// than its buffer (the user typed within its didChange debounce) and still
-// answers applied=true. If the user typed meanwhile, merging what was asked
-// for into the buffer tells: the merge adds nothing when the edit is in, and
-// adds it when it was dropped (then the loop goes round with base = the
-// buffer it edited and want = what it asked for). When the typing touches
-// the edited lines, the merge cannot tell, and the edit counts as landed if
-// the buffer is closer to the edited text than to the old one.
+// After an applied edit it waits for the editor's didChange and judges by
+// the buffer it reports (judge) whether the edit landed: an editor that does
+// not check versions (Neovim's own client) may have skipped it while
+// answering applied=true. The wait is as long as the task's carries last
+// (ctx); after ChangeWait the task's next changes go ahead meanwhile
+// (detach), this document's wait for this one.
 //
 // Only an edit seen to land moves the buffer's base to the new content. A
 // change that did not land (a conflict, a refused or failed applyEdit, no
 // didChange) leaves the base where the buffer really is, so the next change
 // is merged from there and brings this one along.
-func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string) error {
+//
+// provisional: a change that empties or deletes the file, or that
+// conflicts with the user's unsaved changes, is left alone (held=true, and
+// nothing recorded): it may be a moment of a command that rewrites the file.
+func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string, provisional bool, detach func()) (held bool, err error) {
 	u := doc.URI
 	uri := string(u)
 	name := c.display(doc.Path)
+	transient := !disk.Exists || disk.Decoded && disk.Text == ""
+	if provisional && disk.Known && transient {
+		return true, nil
+	}
 	if disk.Known && !disk.Exists {
 		c.docs.SetDisk(u, disk)
 		c.report.Deleted(taskID, uri)
-		return nil
+		return false, nil
 	}
 	from := doc // the base on record, for AdvanceBase
 	base, hasBase := doc.Base, doc.HasBase
-	if t, ok := documents.EditorText(doc.Disk, doc.Text); ok && t == doc.Text {
+	if t, ok := c.docs.EditorText(doc.Disk, doc.Text); ok && t == doc.Text {
 		// The buffer agrees with the disk as last known: that is its base
 		// (after a reload that resolved an earlier conflict, say).
 		base, hasBase = t, true
 	}
+	target, ok := c.docs.EditorText(disk, doc.Text)
+	if provisional && ok && hasBase && doc.Text != base && doc.Text != target {
+		if _, conflicts := textedit.Merge3(base, doc.Text, target); len(conflicts) > 0 {
+			return true, nil
+		}
+	}
 	c.docs.SetDisk(u, disk)
-	target, ok := documents.EditorText(disk, doc.Text)
 	caps := c.capabilities()
 	switch {
 	case !ok:
 		c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but the bridge cannot carry the change into your buffer: %s. Reload it in the editor to see the change.", name, disk.Problem))
-		return nil
+		return false, nil
 	case doc.Text == target:
 		c.docs.AdvanceBase(u, from, target)
-		return nil
+		return false, nil
 	case !hasBase:
 		why := doc.Disk.Problem
 		if why == "" {
 			why = "it was not known"
 		}
 		c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but the bridge could not read it when it was opened (%s), so it cannot tell your changes from Claude's. Reload it in the editor to see the change.", name, why))
-		return nil
+		return false, nil
 	case !caps.ApplyEdit:
 		c.noApplyEdit(taskID, doc, name)
-		return nil
+		return false, nil
+	case !caps.Editor.KnowsLoneCR() && (textedit.HasLoneCR(doc.Text) || textedit.HasLoneCR(target)):
+		c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but it holds a carriage return that does not end a line (\\r without \\n), which editors count differently, so the bridge does not edit your buffer. Reload it in the editor to see the change.", name))
+		return false, nil
 	}
 
 	want := target
@@ -296,14 +484,14 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 	for {
 		doc, ok = c.docs.Get(u)
 		if !ok {
-			return nil
+			return false, nil
 		}
 		desired := want
 		if doc.Text != base && doc.Text != want {
 			merged, conflicts := textedit.Merge3(base, doc.Text, want)
 			if len(conflicts) > 0 {
 				c.report.Conflict(taskID, uri, conflictMessage(name, conflicts, verifying))
-				return nil
+				return false, nil
 			}
 			desired = merged
 		}
@@ -312,7 +500,7 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 			if sent > 0 {
 				c.report.Carried(taskID, uri, label)
 			}
-			return nil
+			return false, nil
 		}
 		if sent == c.MaxAttempts {
 			reason := ""
@@ -322,80 +510,152 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 			c.report.Conflict(taskID, uri, fmt.Sprintf(
 				"The editor did not take Claude's change to %s after %d attempts%s. Your buffer was left as it is; the file on disk has Claude's version.",
 				name, sent, reason))
-			return nil
+			return false, nil
+		}
+		edits := caps.Editor.Breaks().Diff(doc.Text, desired)
+		if caps.Editor == documents.Neovim && insertsLoneCR(edits) {
+			// Neovim's util.apply_text_edits turns every "\r" of an
+			// edit's text into a line break (0.7.2: gsub('\r\n?', '\n')).
+			c.reload(taskID, doc, fmt.Sprintf("%s changed on disk, but the change puts a carriage return inside a line (\\r without \\n), which Neovim's edits make a line break, so the bridge does not edit your buffer. Reload it in the editor to see the change.", name))
+			return false, nil
 		}
 		sent++
-		applied, reason, err := c.apply(ctx, doc, textedit.Diff(doc.Text, desired), label, caps)
+		applied, reason, err := c.apply(ctx, doc, edits, label, caps)
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return false, ctx.Err() // the caller reports it
 			}
 			c.log.Warn("applyEdit failed", zap.String("uri", uri), zap.Error(err))
 			c.report.Conflict(taskID, uri, fmt.Sprintf(
 				"The editor failed to apply Claude's change to %s (%v). Your buffer was left as it is; the file on disk has Claude's version.",
 				name, err))
-			return nil
+			return false, nil
 		}
 		if !applied {
 			// Usually our version was stale: a didChange is on its way.
 			lastReason = reason
 			c.log.Debug("edit refused", zap.String("uri", uri), zap.Int32("version", doc.Version), zap.String("reason", reason))
-			if err := c.waitVersion(ctx, u, doc.Version, c.RetryWait); err != nil && !errors.Is(err, errTimeout) {
-				return ignoreNotOpen(err)
+			if err := c.waitVersion(ctx, doc, c.RetryWait); err != nil && !errors.Is(err, errTimeout) {
+				if errors.Is(err, documents.ErrNotOpen) {
+					return c.reopened(ctx, u, taskID, disk, label, detach)
+				}
+				return false, err
 			}
 			continue
 		}
-		// Applied: only the editor's didChange shows what the buffer holds.
-		if err := c.waitVersion(ctx, u, doc.Version, c.ChangeWait); err != nil {
-			if errors.Is(err, errTimeout) {
+		// Applied: only the editor's didChange shows what the buffer holds,
+		// however late it comes; past ChangeWait the task goes on meanwhile.
+		err = c.waitVersion(ctx, doc, c.ChangeWait)
+		detached := false
+		if errors.Is(err, errTimeout) {
+			c.log.Debug("didChange late after an applied edit", zap.String("uri", uri), zap.Int32("version", doc.Version))
+			detach()
+			detached = true
+			err = c.docs.WaitVersion(ctx, doc)
+		}
+		if err != nil {
+			if ctx.Err() != nil && detached {
+				// Nobody waits for this carry's error: report it here.
 				c.log.Warn("no didChange after an applied edit", zap.String("uri", uri), zap.Int32("version", doc.Version))
 				c.report.Conflict(taskID, uri, fmt.Sprintf(
-					"The editor answered that it applied Claude's change to %s but did not report the changed buffer within %v, so the change is not counted as carried. The file on disk has Claude's version; compare before saving.",
-					name, c.ChangeWait))
-				return nil
+					"The editor answered that it applied Claude's change to %s but did not report the changed buffer before the task ended, so the change is not counted as carried. The file on disk has Claude's version; compare before saving.",
+					name))
+				return false, nil
 			}
-			return ignoreNotOpen(err)
+			if errors.Is(err, documents.ErrNotOpen) {
+				return c.reopened(ctx, u, taskID, disk, label, detach)
+			}
+			return false, err
 		}
 		now, ok := c.docs.Get(u)
 		if !ok {
-			return nil
+			return false, nil
 		}
-		if now.Text == desired || textedit.EqualIgnoringLineEndings(now.Text, desired) {
-			// In (an editor that keeps one line break per buffer converts
-			// the breaks of inserted text to it).
+		switch judge(doc.Text, desired, now.Text, caps.VersionsChecked && caps.DocumentChanges) {
+		case editLanded:
 			c.landed(from, disk, now.Text)
 			c.report.Carried(taskID, uri, label)
-			return nil
-		}
-		// The user typed meanwhile. Merging what we asked for into the buffer
-		// tells whether the edit is in: the merge adds nothing.
-		merged, conflicts := textedit.Merge3(doc.Text, now.Text, desired)
-		switch {
-		case len(conflicts) == 0 && merged == now.Text:
-			c.landed(from, disk, now.Text)
-			c.report.Carried(taskID, uri, label)
-			return nil
-		case len(conflicts) == 0:
-			// Dropped: go round and send it again against the new buffer.
+			return false, nil
+		case editDropped:
+			// Go round and send it again against the new buffer.
 			base, want, verifying = doc.Text, desired, true
-		case distance(desired, now.Text) <= distance(doc.Text, now.Text):
-			// The typing touches the edited lines, so the merge cannot say.
-			// The buffer is closer to the edited text than to the old one:
-			// the edit is in.
-			c.landed(from, disk, now.Text)
-			c.report.Carried(taskID, uri, label)
-			return nil
 		default:
+			_, conflicts := textedit.Merge3(doc.Text, now.Text, desired)
 			c.report.Conflict(taskID, uri, conflictMessage(name, conflicts, true))
-			return nil
+			return false, nil
 		}
 	}
+}
+
+// reopened goes on with a change after the editor closed its document, or
+// closed and opened it again (reloaded it from the file: the bridge's Neovim
+// plugin does once a buffer equals its file): the new buffer has the change
+// (it is reported carried), or the change is carried into it from its new
+// base.
+func (c *Carrier) reopened(ctx context.Context, u protocol.DocumentURI, taskID string, disk documents.Disk, label string, detach func()) (bool, error) {
+	doc, err := c.docs.WaitLoaded(ctx, u)
+	if err != nil {
+		return false, ignoreNotOpen(err)
+	}
+	if t, ok := c.docs.EditorText(disk, doc.Text); ok && t == doc.Text {
+		c.docs.AdvanceBase(u, doc, t)
+		c.report.Carried(taskID, string(u), label)
+		return false, nil
+	}
+	return c.carryLocked(ctx, doc, taskID, disk, label, false, detach)
+}
+
+// insertsLoneCR reports whether an edit's text holds a "\r" that is not
+// part of a "\r\n".
+func insertsLoneCR(edits []protocol.TextEdit) bool {
+	for _, e := range edits {
+		if textedit.HasLoneCR(e.NewText) {
+			return true
+		}
+	}
+	return false
+}
+
+// verdict is what the buffer reported after an applied edit says of it.
+type verdict int
+
+const (
+	editLanded  verdict = iota // the edit is in the buffer
+	editDropped                // the edit is not in the buffer: send it again
+	editUnknown                // the user's typing touches the edited lines: nobody can tell
+)
+
+// judge tells whether an edit that turned before into want landed, from
+// now, the buffer the editor reported after it. checked: the editor
+// refuses edits for another version, so having applied it means it landed.
+//
+// Otherwise (Neovim's own client may skip an edit and answer applied=true;
+// a client without documentChanges applies edits wherever the buffer has
+// moved to), the buffer must show it: merging what was asked for into the
+// buffer adds nothing when the edit is in, and adds it when it was dropped.
+// When the typing touches the edited lines the merge cannot tell, and
+// neither can anything else (the buffer may hold the edit misplaced): the
+// change is then never reported as carried.
+func judge(before, want, now string, checked bool) verdict {
+	if now == want || textedit.EqualIgnoringLineEndings(now, want) || checked {
+		// (An editor that keeps one line break per buffer converts the
+		// breaks of inserted text to it.)
+		return editLanded
+	}
+	merged, conflicts := textedit.Merge3(before, now, want)
+	switch {
+	case len(conflicts) > 0:
+		return editUnknown
+	case merged == now:
+		return editLanded
+	}
+	return editDropped
 }
 
 // landed moves the buffer's base to disk's content, in the representation of
 // the buffer as it is now (its line breaks may have changed with the edit).
 func (c *Carrier) landed(from documents.Doc, disk documents.Disk, buffer string) {
-	if t, ok := documents.EditorText(disk, buffer); ok {
+	if t, ok := c.docs.EditorText(disk, buffer); ok {
 		c.docs.AdvanceBase(from.URI, from, t)
 	}
 }
@@ -403,8 +663,11 @@ func (c *Carrier) landed(from documents.Doc, disk documents.Disk, buffer string)
 // reload tells that a change could not be carried and the buffer must be
 // reloaded: the user once per document, the task every time.
 func (c *Carrier) reload(taskID string, doc documents.Doc, message string) {
-	if doc.Dirty {
+	switch {
+	case doc.Modified:
 		message += " Your buffer has unsaved changes, which reloading discards: save them elsewhere first."
+	case doc.Edited:
+		message += " If your buffer has unsaved changes, reloading discards them: save them elsewhere first."
 	}
 	c.report.Reload(taskID, string(doc.URI), message, c.docs.NoticeOnce(doc.URI))
 }
@@ -419,19 +682,6 @@ func (c *Carrier) noApplyEdit(taskID string, doc documents.Doc, name string) {
 	c.report.Reload(taskID, string(doc.URI), fmt.Sprintf(
 		"%s changed on disk. This editor does not apply edits from a language server (its client has no workspace.applyEdit), so Claude's changes reach files on disk only: reload the files Claude changes to see them.",
 		name), first)
-}
-
-// distance is how many bytes must be deleted and inserted to turn a into b,
-// by the minimal edits of textedit.Diff. After an edit, the buffer is either
-// the edited text plus the user's typing or the old text plus the typing;
-// whichever it is closer to says which.
-func distance(a, b string) int {
-	ins := 0
-	for _, e := range textedit.Diff(a, b) {
-		ins += len(e.NewText)
-	}
-	// deleted - inserted = len(a) - len(b)
-	return 2*ins + len(a) - len(b)
 }
 
 // apply sends one edit of a document: versioned when the editor takes
@@ -464,13 +714,13 @@ func (c *Carrier) apply(ctx context.Context, doc documents.Doc, edits []protocol
 
 var errTimeout = errors.New("bufsync: timed out waiting for the editor")
 
-// waitVersion waits up to d for the document's version to pass after. It
+// waitVersion waits up to d for the document's version to pass doc's. It
 // returns errTimeout when d passes, ctx's error when ctx ends, and
 // documents.ErrNotOpen when the document closes.
-func (c *Carrier) waitVersion(ctx context.Context, u protocol.DocumentURI, after int32, d time.Duration) error {
+func (c *Carrier) waitVersion(ctx context.Context, doc documents.Doc, d time.Duration) error {
 	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	err := c.docs.WaitVersion(wctx, u, after)
+	err := c.docs.WaitVersion(wctx, doc)
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		return errTimeout
 	}
@@ -484,16 +734,6 @@ func ignoreNotOpen(err error) error {
 		return nil
 	}
 	return err
-}
-
-// withLock runs fn with the edit lock of one document held.
-func (c *Carrier) withLock(ctx context.Context, u protocol.DocumentURI, fn func() error) error {
-	unlock, err := c.lock(ctx, u)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return fn()
 }
 
 // lock takes the edit lock of one document.

@@ -186,6 +186,7 @@ func TestCarryNeovimSilentSkip(t *testing.T) {
 	e := newFakeEditor(t, 60*time.Millisecond) // the didChange debounce
 	e.nvim = true
 	c, r := newCarrier(e)
+	c.SetCapabilities(ClientCapabilities(true, true, "Neovim", false))
 	before := numbered(30)
 	path, u := e.open(t.TempDir(), "init.lua", before)
 	e.typeText(u, textedit.ContentChange{Range: lineRange(1), Text: "typed"}) // not yet reported
@@ -398,6 +399,7 @@ func TestCarryNeovimSkipWithOverlappingTyping(t *testing.T) {
 	e := newFakeEditor(t, 60*time.Millisecond)
 	e.nvim = true
 	c, r := newCarrier(e)
+	c.SetCapabilities(ClientCapabilities(true, true, "Neovim", false))
 	before := numbered(30)
 	path, u := e.open(t.TempDir(), "init.lua", before)
 	e.typeText(u, textedit.ContentChange{Range: &protocol.Range{

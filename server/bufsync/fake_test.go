@@ -36,6 +36,7 @@ type fakeEditor struct {
 
 	// behaviour, set before use
 	nvim        bool                                   // Neovim 0.7 version handling
+	breaks      textedit.Breaks                        // how its positions count lines
 	oneEOL      bool                                   // inserted line breaks become the buffer's (VS Code, Neovim 'fileformat')
 	noDidChange bool                                   // applies edits but never sends didChange
 	fail        error                                  // answer every applyEdit with this error
@@ -104,7 +105,7 @@ func (e *fakeEditor) openAs(path, buffer string) protocol.DocumentURI {
 func (e *fakeEditor) typeText(u protocol.DocumentURI, ch textedit.ContentChange) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.text[u] = textedit.ApplyChanges(e.text[u], []textedit.ContentChange{ch})
+	e.text[u] = e.breaks.ApplyChanges(e.text[u], []textedit.ContentChange{ch})
 	e.version[u]++
 	e.sendLocked(u, e.version[u], []textedit.ContentChange{ch})
 }
@@ -206,7 +207,7 @@ func (e *fakeEditor) applyLocked(u protocol.DocumentURI, version *int32, edits [
 		}
 		edits = converted
 	}
-	next, err := textedit.ApplyEdits(e.text[u], edits)
+	next, err := e.breaks.ApplyEdits(e.text[u], edits)
 	if err != nil {
 		e.t.Errorf("edits do not apply: %v", err)
 		return false, err.Error()
@@ -271,6 +272,21 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// advancing polls cond for up to 3 s while the task keeps reporting tool
+// events (Watcher.Advance), as a running task does: a change the watcher
+// sees after one event is carried at the next.
+func advancing(t *testing.T, w *Watcher, task, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		w.Advance(task)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

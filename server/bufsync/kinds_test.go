@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
@@ -95,17 +96,20 @@ func TestCarryNotUTF8(t *testing.T) {
 		if err := os.WriteFile(path, []byte(after), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.carryFromDisk(context.Background(), "t", path); err != nil {
+		if _, err := c.carryFromDisk(context.Background(), "t", path, "", fromDisk{}); err != nil {
 			t.Fatal(err)
 		}
 		got := r.list()
+		// The buffer is as the editor read it: nothing says it has unsaved
+		// changes (the bridge cannot compare a Latin-1 file with it, but
+		// the buffer was never edited).
 		if len(got) != i+1 || !strings.HasPrefix(got[i], "reload t show="+map[int]string{0: "true", 1: "false"}[i]) ||
-			!strings.Contains(got[i], "not UTF-8") || !strings.Contains(got[i], "Reload it") {
+			!strings.Contains(got[i], "not UTF-8") || !strings.Contains(got[i], "Reload it") || strings.Contains(got[i], "unsaved") {
 			t.Fatalf("reports after change %d = %v", i+1, got)
 		}
 	}
 	// Read again with nothing changed: nothing more.
-	if err := c.carryFromDisk(context.Background(), "t", path); err != nil {
+	if _, err := c.carryFromDisk(context.Background(), "t", path, "", fromDisk{}); err != nil {
 		t.Fatal(err)
 	}
 	if calls, _ := e.stats(); calls != 0 || e.buffer(u) != "café\n" || len(r.list()) != 2 {
@@ -117,7 +121,7 @@ func TestCarryNotUTF8(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.typeText(u, textedit.ContentChange{Range: lineRange(1), Text: "café!!"})
-	if err := c.carryFromDisk(context.Background(), "t", path); err != nil {
+	if _, err := c.carryFromDisk(context.Background(), "t", path, "", fromDisk{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("café!!\nmore\n"), Label: "Claude: Edit latin1.txt"}); err != nil {
@@ -149,7 +153,14 @@ func TestCarryFailedApplyKeepsEdit1(t *testing.T) {
 				e.noDidChange = true
 			}
 			v1 := replaceLine(v0, 2, "edit 1\n")
-			if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr(v1), Label: "Claude: Edit a.txt"}); err != nil {
+			// The task's carries end (its reply is due) while the editor has
+			// not reported the edit.
+			ctx, cancel := context.WithCancel(context.Background())
+			if err := c.Carry(ctx, Change{TaskID: "t", Path: path, After: ptr(v1), Label: "Claude: Edit a.txt"}); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			if err := c.Wait(context.Background(), "t"); err != nil {
 				t.Fatal(err)
 			}
 			got := r.list()
@@ -249,5 +260,32 @@ func TestCarryOneFileTwoNames(t *testing.T) {
 	}
 	if got := r.list(); len(got) != 2 {
 		t.Fatalf("reports = %v", got)
+	}
+}
+
+// What the bridge takes from an editor's initialize request: Neovim's own
+// client answers applied=true for an edit it skipped and never checks
+// version 0, so only the plugin's handler (which says so) counts as
+// checking versions; the client's name says how it shows files.
+func TestClientCapabilities(t *testing.T) {
+	cases := []struct {
+		name                  string
+		applyEdit, docChanges bool
+		client                string
+		plugin                bool
+		checked               bool
+		editor                documents.Editor
+	}{
+		{"VS Code", true, true, "Visual Studio Code", false, true, documents.VSCode},
+		{"code-server", true, true, "code-server", false, true, documents.VSCode},
+		{"Neovim's own client told documentChanges", true, true, "Neovim", false, false, documents.Neovim},
+		{"the Neovim plugin", true, true, "Neovim", true, true, documents.Neovim},
+		{"no documentChanges", true, false, "vim-lsc", false, false, documents.AnyEditor},
+	}
+	for _, c := range cases {
+		got := ClientCapabilities(c.applyEdit, c.docChanges, c.client, c.plugin)
+		if got.VersionsChecked != c.checked || got.Editor != c.editor || got.DocumentChanges != c.docChanges || got.ApplyEdit != c.applyEdit {
+			t.Errorf("%s: %+v", c.name, got)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package bufsync
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
+	"github.com/claude-bridge/claude-bridge/runner/pathid"
 	"github.com/claude-bridge/claude-bridge/server/documents"
 )
 
@@ -21,52 +24,83 @@ import (
 //
 // It watches the parent directories of the open documents, not the files:
 // an atomic save (write a temporary file, rename it over the original)
-// replaces the file, and a watch on the old file would be lost. Events are
-// debounced per path, then the file is read (without ever blocking on a
-// FIFO, a device or a hung mount: documents.ReadDisk) and, if it differs
-// from the disk content the bridge last knew (documents.Doc.Disk), carried
-// into every buffer open on it. A change Carry already carried is recognised
-// by that comparison and skipped.
+// replaces the file, and a watch on the old file would be lost. A change is
+// carried when three things hold:
+//   - the file has been quiet for the debounce;
+//   - every running task has reported a tool event since the change was
+//     seen (Advance): claude writes a tool_use line before it runs the tool,
+//     so by then the bridge knows which file tool, if any, is changing the
+//     file, however late it reads claude's output;
+//   - no file tool (Edit, MultiEdit, Write, NotebookEdit) is changing the
+//     file (Hold until Release): its result carries the change, labelled
+//     with the tool ("Claude: Edit main.go"), not as a change on disk.
+//
+// Then the file is read (never blocking on a FIFO, a device or a hung mount:
+// documents.ReadDisk) and, if it differs from the disk content the bridge
+// last knew (documents.Doc.Disk), carried into every buffer open on it. A
+// state that looks like a moment of a rewrite (the file empty or gone, or a
+// content that conflicts with unsaved changes) is only carried once it has
+// stayed for the settle time, or at the task's end (Settle).
 //
 // One goroutine, started by NewWatcher and ended by Close, owns the fsnotify
-// watcher and all the watching state; carries run on goroutines of their own
-// (Close cancels and waits for them), serialized per document by the Carrier.
+// watcher and the pending paths; carries run on goroutines of their own,
+// each counted by its task (End waits for them), serialized per document by
+// the Carrier.
 type Watcher struct {
 	c        *Carrier
 	docs     *documents.Store
 	log      *zap.Logger
 	debounce time.Duration
+	settle   time.Duration
 
-	mu        sync.Mutex // guards tasks, lastTask, closed
-	tasks     []string   // running tasks, in the order they began
-	lastTask  string     // the last task to end, for changes noticed as it ended
-	closed    bool
-	kick      chan struct{} // "tasks or open documents changed": the loop resyncs
+	mu      sync.Mutex // guards tasks, holds, seq, changed, closed
+	tasks   []*watchTask
+	holds   map[string]*hold // tool use id → the file its tool is changing
+	seq     uint64           // counts Begin and Advance calls
+	changed map[string]bool  // paths seen changing and not looked at since
+	closed  bool
+
+	kick      chan struct{} // "something changed": the loop resyncs and fires what is ready
+	requeue   chan string   // a held path, back to the loop
 	quit      chan struct{}
 	done      chan struct{}
-	ctx       context.Context // for carries; cancelled by Close
-	cancel    context.CancelFunc
-	carries   sync.WaitGroup
 	unsubDocs func()
 }
 
+// watchTask is a running task as the Watcher knows it.
+type watchTask struct {
+	id       string
+	ctx      context.Context // its carries; cancelled by End
+	cancel   context.CancelFunc
+	carries  sync.WaitGroup
+	advanced uint64 // seq at its last Begin or Advance
+}
+
+// hold is a file a tool is changing.
+type hold struct {
+	task, path string
+	key        string // pathid.Key of path, once looked up
+}
+
 // NewWatcher starts a Watcher feeding c, idle until Begin. debounce is how
-// long a path must be quiet before it is read (<= 0: 100 ms).
+// long a path must be quiet before it is read (<= 0: 100 ms); a transient
+// state must stay for ten times that (at least a second) to be carried.
 func NewWatcher(c *Carrier, debounce time.Duration) *Watcher {
 	if debounce <= 0 {
 		debounce = 100 * time.Millisecond
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	w := &Watcher{
 		c:        c,
 		docs:     c.docs,
 		log:      c.log,
 		debounce: debounce,
+		settle:   max(10*debounce, time.Second),
+		holds:    map[string]*hold{},
+		changed:  map[string]bool{},
 		kick:     make(chan struct{}, 1),
+		requeue:  make(chan string, 64),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
-		ctx:      ctx,
-		cancel:   cancel,
 	}
 	w.unsubDocs = c.docs.Subscribe(func(string, bool) { w.poke() })
 	go w.run()
@@ -77,25 +111,115 @@ func NewWatcher(c *Carrier, debounce time.Duration) *Watcher {
 // Changes it notices are attributed to the latest task begun and still
 // running (with one task at a time, exactly the right one).
 func (w *Watcher) Begin(taskID string) {
+	ctx, cancel := context.WithCancel(context.Background())
 	w.mu.Lock()
-	w.tasks = append(w.tasks, taskID)
+	w.seq++
+	w.tasks = append(w.tasks, &watchTask{id: taskID, ctx: ctx, cancel: cancel, advanced: w.seq})
 	w.mu.Unlock()
 	w.poke()
 }
 
-// End tells the Watcher a task ended. When the last one ends, changes still
-// waiting out their debounce are carried at once and watching stops.
-func (w *Watcher) End(taskID string) {
+// Advance tells the Watcher that the task reported a tool event (a tool
+// use, after Hold for a file tool's, or a tool result): the changes seen
+// before it are now attributable.
+func (w *Watcher) Advance(taskID string) {
 	w.mu.Lock()
-	for i, id := range w.tasks {
-		if id == taskID {
-			w.tasks = append(w.tasks[:i], w.tasks[i+1:]...)
-			w.lastTask = taskID
-			break
+	w.seq++
+	for _, t := range w.tasks {
+		if t.id == taskID {
+			t.advanced = w.seq
 		}
 	}
 	w.mu.Unlock()
 	w.poke()
+}
+
+// Hold tells the Watcher that a file tool of the task (tool use toolUseID)
+// is changing the file at path: its result carries the change, and the
+// Watcher leaves the file alone until Release (or the task's end).
+func (w *Watcher) Hold(taskID, toolUseID, path string) {
+	w.mu.Lock()
+	w.holds[toolUseID] = &hold{task: taskID, path: path}
+	w.mu.Unlock()
+}
+
+// Release ends a Hold, once the tool's result has been carried (or the tool
+// failed).
+func (w *Watcher) Release(toolUseID string) {
+	w.mu.Lock()
+	_, ok := w.holds[toolUseID]
+	delete(w.holds, toolUseID)
+	w.mu.Unlock()
+	if ok {
+		w.poke()
+	}
+}
+
+// held reports whether a file tool is changing the file of doc.
+func (w *Watcher) held(doc documents.Doc) bool {
+	w.mu.Lock()
+	var hs []*hold
+	for _, h := range w.holds {
+		hs = append(hs, h)
+	}
+	w.mu.Unlock()
+	if len(hs) == 0 {
+		return false
+	}
+	spelling := pathid.SpellingKey(doc.Path)
+	var key string
+	for _, h := range hs {
+		if pathid.SpellingKey(h.path) == spelling {
+			return true
+		}
+		w.mu.Lock()
+		hk := h.key
+		w.mu.Unlock()
+		if hk == "" {
+			hk = pathid.Key(h.path) // bounded (pathid.LookupTimeout)
+			w.mu.Lock()
+			h.key = hk
+			w.mu.Unlock()
+		}
+		if key == "" {
+			key = pathid.Key(doc.Path)
+		}
+		if hk == key {
+			return true
+		}
+	}
+	return false
+}
+
+// End tells the Watcher a task ended: its holds go, its carries still
+// running are cancelled (and report what they did not carry) and waited
+// for. Call it after Settle. When the last task ends, watching stops; what
+// it had seen and not carried yet, Settle has.
+func (w *Watcher) End(taskID string) {
+	w.mu.Lock()
+	var t *watchTask
+	for i, o := range w.tasks {
+		if o.id == taskID {
+			t = o
+			w.tasks = append(w.tasks[:i:i], w.tasks[i+1:]...)
+			break
+		}
+	}
+	w.releaseTaskLocked(taskID)
+	w.mu.Unlock()
+	if t != nil {
+		t.cancel()
+		t.carries.Wait()
+	}
+	w.poke()
+}
+
+func (w *Watcher) releaseTaskLocked(taskID string) {
+	for id, h := range w.holds {
+		if h.task == taskID {
+			delete(w.holds, id)
+		}
+	}
 }
 
 // Close stops watching, cancels the carries in progress and waits for them.
@@ -106,12 +230,15 @@ func (w *Watcher) Close() error {
 		return nil
 	}
 	w.closed = true
+	tasks := append([]*watchTask(nil), w.tasks...)
 	w.mu.Unlock()
 	w.unsubDocs()
 	close(w.quit)
 	<-w.done
-	w.cancel()
-	w.carries.Wait()
+	for _, t := range tasks {
+		t.cancel()
+		t.carries.Wait()
+	}
 	return nil
 }
 
@@ -124,14 +251,17 @@ func (w *Watcher) poke() {
 	}
 }
 
-// task is the task a change noticed now belongs to.
-func (w *Watcher) task() string {
+// current is the task a change noticed now belongs to, and adds a carry to
+// its count; nil when no task runs.
+func (w *Watcher) current() *watchTask {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if n := len(w.tasks); n > 0 {
-		return w.tasks[n-1]
+		t := w.tasks[n-1]
+		t.carries.Add(1)
+		return t
 	}
-	return w.lastTask
+	return nil
 }
 
 func (w *Watcher) active() bool {
@@ -140,18 +270,47 @@ func (w *Watcher) active() bool {
 	return len(w.tasks) > 0
 }
 
+// ready reports whether every running task has advanced since seen.
+func (w *Watcher) ready(seen uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, t := range w.tasks {
+		if t.advanced <= seen {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *Watcher) markChanged(path string, on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if on {
+		w.changed[path] = true
+	} else {
+		delete(w.changed, path)
+	}
+}
+
+// pending is a path waiting to be carried.
+type pending struct {
+	due   time.Time
+	seen  uint64 // seq when it was last seen changing
+	final bool   // held once already: carry whatever it holds
+}
+
 // loop is the state owned by the run goroutine.
 type loop struct {
-	fsw     *fsnotify.Watcher    // nil while no task runs
-	dirs    map[string]bool      // directories being watched
-	paths   map[string]bool      // files of open documents
-	pending map[string]time.Time // path → when its debounce ends
+	fsw     *fsnotify.Watcher   // nil while no task runs
+	dirs    map[string]bool     // directories being watched
+	paths   map[string]bool     // files of open documents
+	pending map[string]*pending // path → when and how to carry it
 	timer   *time.Timer
 }
 
 func (w *Watcher) run() {
 	defer close(w.done)
-	l := &loop{dirs: map[string]bool{}, paths: map[string]bool{}, pending: map[string]time.Time{}}
+	l := &loop{dirs: map[string]bool{}, paths: map[string]bool{}, pending: map[string]*pending{}}
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
 	defer func() {
@@ -171,6 +330,15 @@ func (w *Watcher) run() {
 			return
 		case <-w.kick:
 			w.sync(l)
+			w.fire(l, time.Now())
+		case p := <-w.requeue:
+			if w.active() {
+				// Attributed already (seen 0): carried once it has settled.
+				if old := l.pending[p]; old == nil {
+					l.pending[p] = &pending{due: time.Now().Add(w.settle), final: true}
+				}
+				w.resetTimer(l)
+			}
 		case ev, ok := <-events:
 			if !ok {
 				w.lost(l)
@@ -194,6 +362,12 @@ func (w *Watcher) run() {
 	}
 }
 
+func (w *Watcher) seqNow() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq
+}
+
 // sync brings the watching in line with the running tasks and open documents.
 func (w *Watcher) sync(l *loop) {
 	if !w.active() {
@@ -201,8 +375,11 @@ func (w *Watcher) sync(l *loop) {
 			l.fsw.Close()
 			l.fsw = nil
 			l.dirs = map[string]bool{}
-			// Do not drop what the last task did in its final moments.
-			w.fire(l, time.Now().Add(w.debounce))
+		}
+		// What the tasks changed, Settle carried as each ended.
+		for p := range l.pending {
+			delete(l.pending, p)
+			w.markChanged(p, false)
 		}
 		return
 	}
@@ -229,7 +406,7 @@ func (w *Watcher) sync(l *loop) {
 		}
 	}
 	for d := range want {
-		if l.dirs[d] {
+		if l.dirs[d] || !answers(d) {
 			continue
 		}
 		if err := l.fsw.Add(d); err != nil {
@@ -240,11 +417,22 @@ func (w *Watcher) sync(l *loop) {
 	}
 }
 
+// answers reports whether the directory dir can be looked up at once: a
+// directory on a hung mount is not watched (inotify_add_watch would hang
+// the loop, holding fsnotify's lock), and is tried again at the next resync.
+func answers(dir string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	return fsbound.Do(ctx, dir, func() { _, _ = os.Stat(dir) }) == nil
+}
+
 // rescan looks at every open document now: events were lost.
 func (w *Watcher) rescan(l *loop) {
 	now := time.Now()
+	seen := w.seqNow()
 	for p := range l.paths {
-		l.pending[p] = now
+		l.pending[p] = &pending{due: now, seen: seen}
+		w.markChanged(p, true)
 	}
 	w.fire(l, now)
 }
@@ -278,24 +466,39 @@ func (w *Watcher) event(l *loop, ev fsnotify.Event) {
 	w.schedule(l, name)
 }
 
+// schedule (re)starts the debounce of a path that changed.
 func (w *Watcher) schedule(l *loop, path string) {
-	l.pending[path] = time.Now().Add(w.debounce)
+	l.pending[path] = &pending{due: time.Now().Add(w.debounce), seen: w.seqNow()}
+	w.markChanged(path, true)
 	w.resetTimer(l)
 }
 
-// fire carries every path whose debounce ended by now.
+// fire carries every path whose debounce ended by now and whose change is
+// attributable (ready).
 func (w *Watcher) fire(l *loop, now time.Time) {
-	task := w.task()
-	for p, due := range l.pending {
-		if due.After(now) {
+	for p, pd := range l.pending {
+		if pd.due.After(now) || !w.ready(pd.seen) {
+			continue
+		}
+		t := w.current()
+		if t == nil {
 			continue
 		}
 		delete(l.pending, p)
-		w.carries.Add(1)
-		go func() {
-			defer w.carries.Done()
-			if err := w.c.carryFromDisk(w.ctx, task, p); err != nil && w.ctx.Err() == nil {
+		how := fromDisk{provisional: !pd.final, skip: w.held}
+		go func() { // counted by t.carries; ends with the carry (bounded by t.ctx)
+			defer t.carries.Done()
+			held, err := w.c.carryFromDisk(t.ctx, t.id, p, "", how)
+			switch {
+			case err != nil && t.ctx.Err() == nil:
 				w.log.Warn("carrying a change on disk", zap.String("path", p), zap.Error(err))
+			case held:
+				select {
+				case w.requeue <- p:
+				default: // the loop is behind; Settle looks at it at the task's end
+				}
+			default:
+				w.markChanged(p, false)
 			}
 		}()
 	}
@@ -305,9 +508,10 @@ func (w *Watcher) fire(l *loop, now time.Time) {
 func (w *Watcher) resetTimer(l *loop) {
 	l.timer.Stop()
 	var next time.Time
-	for _, due := range l.pending {
-		if next.IsZero() || due.Before(next) {
-			next = due
+	now := time.Now()
+	for _, pd := range l.pending {
+		if pd.due.After(now) && (next.IsZero() || pd.due.Before(next)) {
+			next = pd.due
 		}
 	}
 	if !next.IsZero() {
@@ -317,17 +521,35 @@ func (w *Watcher) resetTimer(l *loop) {
 
 // Settle carries, now and in the caller's goroutine, every open document
 // whose file differs from what the bridge last saw on disk, attributing the
-// changes to taskID. The server calls it as a task ends, so that changes a
-// Bash command made are in the buffers (and in the task's edited files)
-// before the task's result, whatever the debounce still had pending. A
+// changes to taskID, whatever the debounce still had pending: the server
+// calls it as a task ends (the task's file tools have all reported by
+// then, so its holds go first), so that changes a Bash command made are in
+// the buffers (and in the task's edited files) before the task's result. A
 // change the watcher carries at the same time is carried once: the second
-// carry finds the disk equal to documents.Doc.Disk.
+// carry finds the disk equal to documents.Doc.Disk. The documents are read
+// in parallel; one that cannot be read is reported if it was seen changing.
 func (w *Watcher) Settle(ctx context.Context, taskID string) error {
-	var first error
-	for _, p := range w.c.docs.Paths() {
-		if err := w.c.carryFromDisk(ctx, taskID, p); err != nil && first == nil && ctx.Err() == nil {
-			first = err
+	w.mu.Lock()
+	w.releaseTaskLocked(taskID)
+	w.mu.Unlock()
+	paths := w.docs.Paths()
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		w.mu.Lock()
+		quiet := !w.changed[p]
+		w.mu.Unlock()
+		wg.Add(1)
+		go func() { // ends with the carry, bounded by ctx
+			defer wg.Done()
+			_, errs[i] = w.c.carryFromDisk(ctx, taskID, p, "", fromDisk{skip: w.held, quiet: quiet})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && ctx.Err() == nil {
+			return err
 		}
 	}
-	return first
+	return nil
 }

@@ -40,7 +40,12 @@ func TestWatcherPicksUpExternalChange(t *testing.T) {
 
 	after := strings.Replace(before, "héllo", "wörld 🎉", 1)
 	writeAtomic(t, path, after)
-	eventually(t, "the buffer to get the change", func() bool { return e.buffer(u) == after })
+	time.Sleep(60 * time.Millisecond) // past the debounce: still not carried
+	if e.buffer(u) != before {
+		t.Fatal("carried before the task reported its tool's result")
+	}
+	// The Bash tool's result, and later events.
+	advancing(t, w, "t1", "the buffer to get the change", func() bool { return e.buffer(u) == after })
 	eventually(t, "the report", func() bool { return r.has("carried t1 Claude: main.go changed on disk") })
 	if d, _ := e.docs.Get(u); d.Disk.Text != after || d.Dirty {
 		t.Fatalf("doc = %+v", d)
@@ -64,6 +69,7 @@ func TestWatcherIgnoresChangeAlreadyCarried(t *testing.T) {
 	if err := c.Carry(context.Background(), Change{TaskID: "t1", Path: path, After: ptr(after), Label: "Claude: Edit a.txt"}); err != nil {
 		t.Fatal(err)
 	}
+	w.Advance("t1")
 	time.Sleep(150 * time.Millisecond) // well past the debounce
 	if calls, _ := e.stats(); calls != 1 {
 		t.Fatalf("%d edits, want 1", calls)
@@ -103,7 +109,9 @@ func TestWatcherDeletionAndNewDocuments(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the deletion report", func() bool { return r.has("deleted t1") })
+	// A deletion may be a moment of a rewrite: told once it has stayed for
+	// the settle time (a second).
+	advancing(t, w, "t1", "the deletion report", func() bool { return r.has("deleted t1") })
 	if e.buffer(u) != "b\n" {
 		t.Fatal("buffer touched")
 	}
@@ -112,12 +120,12 @@ func TestWatcherDeletionAndNewDocuments(t *testing.T) {
 	if err := os.WriteFile(path, []byte("b\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the disk text", func() bool { d, _ := e.docs.Get(u); return d.Disk.Exists && !d.Dirty })
+	advancing(t, w, "t1", "the disk text", func() bool { d, _ := e.docs.Get(u); return d.Disk.Exists && !d.Dirty })
 }
 
-// When the last task ends, a change still waiting out its debounce is carried
-// at once, not dropped.
-func TestWatcherEndFlushes(t *testing.T) {
+// At the task's end, a change still waiting out its debounce is carried
+// at once (Settle), not dropped, and nothing is carried after End.
+func TestWatcherSettleFlushes(t *testing.T) {
 	e := newFakeEditor(t, 0)
 	c, r := newCarrier(e)
 	w := newWatcher(t, c, 10*time.Second)
@@ -126,9 +134,19 @@ func TestWatcherEndFlushes(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	writeAtomic(t, path, "A\n")
 	time.Sleep(50 * time.Millisecond) // the event reaches the loop, debounce pending
+	if err := w.Settle(context.Background(), "t1"); err != nil {
+		t.Fatal(err)
+	}
 	w.End("t1")
-	eventually(t, "the flushed change", func() bool { return e.buffer(u) == "A\n" })
-	eventually(t, "the report", func() bool { return r.has("carried t1") })
+	if e.buffer(u) != "A\n" || !r.has("carried t1") {
+		t.Fatalf("after Settle: buffer %q, reports %v", e.buffer(u), r.list())
+	}
+	calls, _ := e.stats()
+	writeAtomic(t, path, "after the end\n")
+	time.Sleep(100 * time.Millisecond)
+	if n, _ := e.stats(); n != calls {
+		t.Fatal("an edit was sent after the task ended")
+	}
 }
 
 func TestWatcherRescan(t *testing.T) {
@@ -141,10 +159,13 @@ func TestWatcherRescan(t *testing.T) {
 	if err := os.WriteFile(pa, []byte("A\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := &loop{paths: map[string]bool{pa: true, pb: true}, pending: map[string]time.Time{}, timer: time.NewTimer(time.Hour)}
+	w.Begin("t1")
+	l := &loop{paths: map[string]bool{pa: true, pb: true}, pending: map[string]*pending{}, timer: time.NewTimer(time.Hour)}
 	w.rescan(l)
+	w.Advance("t1")
+	w.fire(l, time.Now())
 	eventually(t, "the rescan", func() bool { return e.buffer(ua) == "A\n" })
-	w.carries.Wait()
+	w.End("t1")
 	if e.buffer(ub) != "b\n" {
 		t.Fatal("an unchanged file was touched")
 	}

@@ -6,29 +6,20 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
-	"syscall"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
+	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
 // MaxFileSize is the largest file the bridge reads (64 MiB). A larger file
 // is Known=false: its changes are not carried, the user is told to reload.
 const MaxFileSize = 64 << 20
-
-// maxReads bounds the reads in progress at once. A read stuck on a hung
-// mount (NFS, SMB, FUSE) cannot be interrupted and keeps its goroutine and
-// its slot for as long as the kernel blocks it; past maxReads stuck reads,
-// new reads wait for a slot (within their own time limit) instead of piling
-// up threads.
-const maxReads = 16
-
-var readSlots = make(chan struct{}, maxReads)
 
 // Encoding is how a file's bytes hold its text.
 type Encoding string
@@ -181,84 +172,132 @@ func EditorText(d Disk, buffer string) (text string, ok bool) {
 	return textedit.ConvertLineEndings(text, textedit.LineEnding(buffer)), true
 }
 
-// ReadDisk reads the file at path the safe way (see readDisk), giving up
-// when ctx ends: then it returns an Unreadable Disk and ctx's error. A read
-// stuck in the kernel is left to finish on its own goroutine.
-func ReadDisk(ctx context.Context, path string) (Disk, error) {
-	var d Disk
-	done := bounded(func() { d = readDisk(path) })
-	select {
-	case <-done:
-		return d, nil
-	case <-ctx.Done():
-		return Unreadable("reading it did not finish in time (a hung network mount?)"), ctx.Err()
+// Editor says how the editor represents a file in its buffer's text, where
+// that differs between editors (see NeovimText).
+type Editor int
+
+const (
+	// AnyEditor: an LSP client the bridge knows nothing more of: the
+	// buffer's text is the file's (EditorText), its positions count lines
+	// as LSP does (textedit.LSPBreaks).
+	AnyEditor Editor = iota
+	// VSCode (and its forks): like AnyEditor, and its texts never hold a
+	// lone "\r" (it makes one a line break when it loads the file).
+	VSCode
+	// Neovim: the buffer's text is Neovim's (NeovimText), its positions
+	// count only "\n" as a line break (textedit.LFBreaks).
+	Neovim
+)
+
+// EditorNamed is the Editor of a client by the name in its initialize
+// request's clientInfo.
+func EditorNamed(name string) Editor {
+	switch {
+	case name == "Neovim":
+		return Neovim
+	case strings.Contains(name, "Visual Studio Code"), strings.Contains(name, "VSCodium"), name == "code-server", name == "Cursor":
+		return VSCode
 	}
+	return AnyEditor
 }
 
-// bounded runs fn on a goroutine of its own once a read slot is free and
-// closes the returned channel when fn has returned. The goroutine belongs to
-// whoever waits on the channel, and ends with fn (which, stuck in a read on
-// a hung mount, may be never: it holds its slot meanwhile).
-func bounded(fn func()) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		readSlots <- struct{}{}
-		defer func() { <-readSlots }()
-		defer close(done)
-		fn()
-	}()
-	return done
+// Breaks is how the editor counts the lines of a position.
+func (ed Editor) Breaks() textedit.Breaks {
+	if ed == Neovim {
+		return textedit.LFBreaks
+	}
+	return textedit.LSPBreaks
+}
+
+// KnowsLoneCR reports whether the bridge knows how the editor treats a "\r"
+// that is not part of a "\r\n" (measured for VS Code and Neovim); for
+// other clients a buffer holding one is not edited (LSP 3.16 makes it a
+// line break, but clients that keep it in the text count it as a
+// character).
+func (ed Editor) KnowsLoneCR() bool { return ed != AnyEditor }
+
+// Text is EditorText for this editor.
+func (ed Editor) Text(d Disk, buffer string) (string, bool) {
+	text, ok := EditorText(d, buffer)
+	if ok && ed == Neovim {
+		text = NeovimText(text, buffer)
+	}
+	return text, ok
+}
+
+// NeovimText is text, a file's text in buffer's line breaks, as Neovim holds
+// it in buffer. Neovim sends its buffer as its lines joined by the
+// 'fileformat' line break, plus one more when 'eol' is set (0.7.2,
+// lsp.lua buf_get_full_text), so, measured on 0.7.2:
+//   - an empty file (or one that does not exist yet) is one empty line with
+//     'eol' set: "\n" (":set noeol" makes it "");
+//   - a file without a final line break has 'eol' off and is sent as it is
+//     ("a\nb"); written with 'fixeol' (the default) it gets one ("a\nb\n")
+//     while 'eol' stays off, so the buffer "a\nb" holds the file "a\nb\n"
+//     as much as "a\nb";
+//   - an edit cannot add or remove the final line break of a buffer
+//     (util.apply_text_edits drops an empty last line when 'eol' or
+//     'fixeol' is set).
+//
+// So the final line break follows the buffer: present when buffer ends
+// with one (or is empty), absent when it does not.
+func NeovimText(text, buffer string) string {
+	nl := "\n"
+	if strings.HasSuffix(buffer, "\r\n") || textedit.LineEnding(buffer) == "\r\n" {
+		nl = "\r\n"
+	}
+	if text == "" {
+		if buffer == "" {
+			return ""
+		}
+		return nl
+	}
+	ends := buffer == "" || strings.HasSuffix(buffer, "\n")
+	switch {
+	case ends && !strings.HasSuffix(text, "\n"):
+		return text + nl
+	case !ends && strings.HasSuffix(text, nl):
+		return strings.TrimSuffix(text, nl)
+	}
+	return text
+}
+
+// ReadDisk reads the file at path the safe way (see readDisk), giving up
+// when ctx ends: then it returns an Unreadable Disk and an error matching
+// fsbound.ErrHung. A read stuck in the kernel is left to finish on its own
+// goroutine, and the file is not read again until it has (fsbound.Do): a
+// later ReadDisk of it fails at once.
+func ReadDisk(ctx context.Context, path string) (Disk, error) {
+	var d Disk
+	if err := fsbound.Do(ctx, path, func() { d = readDisk(path) }); err != nil {
+		return Unreadable(hungProblem(err, 0)), err
+	}
+	return d, nil
+}
+
+// hungProblem words a read that did not answer, to follow "the bridge
+// cannot read <file>: "; limit is how long it was given (0: unsaid).
+func hungProblem(err error, limit time.Duration) string {
+	switch {
+	case errors.Is(err, fsbound.ErrStuck):
+		return "an earlier read of it has not finished (a hung network mount?)"
+	case limit > 0:
+		return fmt.Sprintf("reading it took longer than %v (a hung network mount?)", limit)
+	case errors.Is(err, fsbound.ErrHung):
+		return "reading it did not finish in time (a hung network mount?)"
+	}
+	return err.Error()
 }
 
 // readDisk reads a document's file without ever blocking on something that
-// is not a regular file: it checks the type first and opens non-blocking, so
-// a FIFO or device swapped in between the check and the open neither blocks
-// the open nor is read. It reads at most MaxFileSize bytes.
+// is not a regular file, and at most MaxFileSize bytes (saferead.Regular).
 func readDisk(path string) Disk {
-	fi, err := os.Stat(path)
+	b, err := saferead.Regular(path, MaxFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return NoFile()
 	case err != nil:
 		return Unreadable(err.Error())
-	case !fi.Mode().IsRegular():
-		return Unreadable(fmt.Sprintf("it is not a regular file (%s)", fileType(fi.Mode())))
-	case fi.Size() > MaxFileSize:
-		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return NoFile()
-	}
-	if err != nil {
-		return Unreadable(err.Error())
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return Unreadable("it is not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	switch {
-	case err != nil:
-		return Unreadable(err.Error())
-	case len(b) > MaxFileSize:
-		return Unreadable(fmt.Sprintf("it is larger than %d MiB", MaxFileSize>>20))
 	}
 	return DiskOf(b)
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return m.Type().String()
 }

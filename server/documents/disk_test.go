@@ -2,6 +2,7 @@ package documents
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 )
 
 func TestDiskOf(t *testing.T) {
@@ -200,6 +203,14 @@ func TestHungRead(t *testing.T) {
 	if len(docs) != 1 || docs[0].Loading || docs[0].Disk.Known || !strings.Contains(docs[0].Disk.Problem, "longer than") || docs[0].HasBase {
 		t.Fatalf("after the time limit: %+v", docs)
 	}
+	// While that read is stuck, the file is not read again: a task's carry
+	// (or a second document on it) is told at once instead of waiting again
+	// and tying up one more goroutine.
+	start = time.Now()
+	d, err := ReadDisk(context.Background(), path)
+	if !errors.Is(err, fsbound.ErrStuck) || d.Known || !strings.Contains(d.Problem, "an earlier read of it has not finished") || time.Since(start) > time.Second {
+		t.Fatalf("a read of a file whose read is stuck: %+v, %v after %v", d, err, time.Since(start))
+	}
 	once.Do(func() { close(release) })
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -250,5 +261,49 @@ func TestReadDiskTooLarge(t *testing.T) {
 	f.Close()
 	if d, _ := ReadDisk(context.Background(), big); d.Known || !strings.Contains(d.Problem, "larger than") {
 		t.Errorf("big file: %+v", d)
+	}
+}
+
+// Neovim's buffer text for a file (measured on 0.7.2, see NeovimText): an
+// unmodified buffer is never taken for a modified one, and a buffer written
+// with 'fixeol' equals the file it wrote.
+func TestNeovimText(t *testing.T) {
+	cases := []struct {
+		name, disk, buffer, want string
+	}{
+		{"empty file: one empty line with 'eol'", "", "\n", "\n"},
+		{"empty file with noeol", "", "", ""},
+		{"empty file in a dos buffer", "", "\r\n", "\r\n"},
+		{"no final line break ('eol' off)", "a\nb", "a\nb", "a\nb"},
+		{"written with 'fixeol', 'eol' still off", "a\nb\n", "a\nb", "a\nb"},
+		{"final line break", "a\nb\n", "a\nb\n", "a\nb\n"},
+		{"claude drops the final line break of an 'eol' buffer", "a\nc", "a\nb\n", "a\nc\n"},
+		{"claude adds one to a buffer without", "a\nc\n", "a\nb", "a\nc"},
+		{"CRLF, 'eol' off after a fixeol write", "a\r\nb\r\n", "a\r\nb", "a\r\nb"},
+		{"CRLF dos buffer", "x\r\ny", "a\r\nb\r\n", "x\r\ny\r\n"},
+	}
+	for _, c := range cases {
+		got, ok := Neovim.Text(DiskOf([]byte(c.disk)), c.buffer)
+		if !ok || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, ok, c.want)
+		}
+	}
+	if got, ok := Neovim.Text(NoFile(), "\n"); !ok || got != "\n" {
+		t.Errorf("a file not created yet: %q, %v", got, ok)
+	}
+	// In the store: an empty file and a saved file without its final line
+	// break are clean in Neovim, and the empty file's base is Neovim's text.
+	dir := t.TempDir()
+	s := New()
+	s.SetEditor(Neovim)
+	_, ue := writeFile(t, dir, "empty.txt", "")
+	_, un := writeFile(t, dir, "noeol.txt", "a\nb\n") // as 'fixeol' wrote it
+	s.Open(ue, "text", 0, "\n")
+	s.Open(un, "text", 0, "a\nb")
+	for _, u := range []protocol.DocumentURI{ue, un} {
+		d, err := s.WaitLoaded(context.Background(), u)
+		if err != nil || d.Dirty || d.Modified || d.Base != d.Text {
+			t.Errorf("%s: %+v, %v", u, d, err)
+		}
 	}
 }

@@ -17,13 +17,13 @@ package documents
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 	"github.com/claude-bridge/claude-bridge/runner/pathid"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
@@ -61,8 +61,22 @@ type Doc struct {
 	// Dirty: the buffer differs from the file on disk, or the bridge cannot
 	// tell (the file is missing, unreadable or not decodable).
 	Dirty bool
+	// Modified: the buffer is known to differ from the file on disk (Dirty,
+	// and the two could be compared).
+	Modified bool
+	// Edited: the editor changed the buffer (didChange) since it was opened
+	// or last saved. A buffer never Edited holds the file as the editor
+	// read it, whether or not the bridge can compare the two.
+	Edited bool
 	// Loading: the file is being read; Disk and Base are not settled yet.
 	Loading bool
+	// Opening tells this opening of the document from a later one (the
+	// editor closing and opening it again, as when it reloads the file):
+	// versions start over with each.
+	Opening uint64
+	// Reopened: the editor had closed this document just before opening it
+	// again (it reloaded the file), so its text came from the file.
+	Reopened bool
 }
 
 // DidChangeParams decodes textDocument/didChange params without losing the
@@ -89,10 +103,15 @@ type Store struct {
 	read func(path string) Disk
 
 	mu     sync.Mutex
+	editor Editor // how the editor represents files in buffers
 	docs   map[protocol.DocumentURI]*entry
 	byKey  map[string][]*entry // a key of the document's file (see entry.keys) → the documents open on it
 	subs   map[int]func(path string, open bool)
 	nextID int
+	opened uint64 // counts Open calls (Doc.Opening)
+	// lastClosed is the document closed last, for Doc.Reopened: an editor
+	// reloading a file closes and opens it in a row.
+	lastClosed protocol.DocumentURI
 }
 
 type entry struct {
@@ -135,6 +154,10 @@ func (s *Store) Open(u protocol.DocumentURI, languageID string, version int32, t
 	}
 
 	s.mu.Lock()
+	s.opened++
+	e.doc.Opening = s.opened
+	e.doc.Reopened = s.lastClosed == u
+	s.lastClosed = ""
 	if old := s.docs[u]; old != nil {
 		s.removeLocked(old)
 	}
@@ -156,36 +179,53 @@ func (s *Store) Open(u protocol.DocumentURI, languageID string, version int32, t
 // load reads e's file on a goroutine. opening: also resolve the file's
 // identity and take the text read as the buffer's base. It gives up waiting
 // after ReadTimeout (Loading ends, Disk not Known) but still takes a result
-// that arrives later, unless the disk state was set meanwhile.
+// that arrives later, unless the disk state was set meanwhile. A file whose
+// earlier read is still stuck is not read again (fsbound.ErrStuck).
 func (s *Store) load(e *entry, gen uint64, opening bool) {
 	path := e.doc.Path
-	var d Disk
-	var key string
-	done := bounded(func() {
+	go func() { // owned by the Store; ends when the read returns or is given up
+		key := ""
 		if opening {
-			key = pathid.Key(path)
+			key = pathid.Key(path) // bounded by pathid.LookupTimeout
 		}
-		d = s.read(path)
-	})
-	go func() { // owned by the Store; ends when the read returns
-		timer := time.NewTimer(s.ReadTimeout)
-		defer timer.Stop()
-		select {
-		case <-done:
-		case <-timer.C:
-			s.giveUp(e, gen, fmt.Sprintf("reading it took longer than %v (a hung network mount?)", s.ReadTimeout))
-			<-done
+		ctx, cancel := context.WithTimeout(context.Background(), s.ReadTimeout)
+		defer cancel()
+		var mu sync.Mutex // guards got, read, late
+		var got Disk
+		read, late := false, false
+		err := fsbound.Do(ctx, path, func() {
+			d := s.read(path)
+			mu.Lock()
+			defer mu.Unlock()
+			if late {
+				s.loaded(e, gen, key, d, opening) // it still counts
+				return
+			}
+			got, read = d, true
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && !read {
+			late = true
+			s.giveUp(e, gen, key, hungProblem(err, s.ReadTimeout))
+			return
 		}
-		s.loaded(e, gen, key, d, opening)
+		s.loaded(e, gen, key, got, opening)
 	}()
 }
 
 // giveUp ends the wait for a read that takes too long, unless the disk
 // state was set since it began (and then the wait has ended already).
-func (s *Store) giveUp(e *entry, gen uint64, problem string) {
+func (s *Store) giveUp(e *entry, gen uint64, key, problem string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.docs[e.doc.URI] == e && e.gen == gen {
+	if s.docs[e.doc.URI] != e {
+		return
+	}
+	if key != "" {
+		s.addKeyLocked(e, key)
+	}
+	if e.gen == gen {
 		e.doc.Disk = Unreadable(problem)
 		s.doneLoadingLocked(e)
 	}
@@ -208,7 +248,7 @@ func (s *Store) loaded(e *entry, gen uint64, key string, d Disk, opening bool) {
 		// The buffer was loaded from the file: it descends from what is on
 		// disk. (If it had unsaved changes already, they show as the
 		// difference from this base, which is the best knowledge there is.)
-		e.doc.Base, e.doc.HasBase = EditorText(d, e.doc.Text)
+		e.doc.Base, e.doc.HasBase = s.editor.Text(d, e.doc.Text)
 	}
 	s.doneLoadingLocked(e)
 }
@@ -239,8 +279,9 @@ func (s *Store) Change(u protocol.DocumentURI, version int32, changes []textedit
 	if e == nil {
 		return ErrNotOpen
 	}
-	e.doc.Text = textedit.ApplyChanges(e.doc.Text, changes)
+	e.doc.Text = s.editor.Breaks().ApplyChanges(e.doc.Text, changes)
 	e.doc.Version = version
+	e.doc.Edited = true
 	close(e.changed)
 	e.changed = make(chan struct{})
 	return nil
@@ -255,6 +296,7 @@ func (s *Store) Close(u protocol.DocumentURI) {
 		return
 	}
 	s.removeLocked(e)
+	s.lastClosed = u
 	subs := s.subsLocked()
 	s.mu.Unlock()
 
@@ -308,6 +350,7 @@ func (s *Store) Saved(u protocol.DocumentURI, text *string) {
 		saved = *text
 	}
 	e.doc.Base, e.doc.HasBase = saved, true
+	e.doc.Edited = false
 	e.noticed = false
 	e.gen++
 	prev := e.doc.Disk
@@ -379,7 +422,7 @@ func (s *Store) Get(u protocol.DocumentURI) (Doc, bool) {
 	if e == nil {
 		return Doc{}, false
 	}
-	return e.copy(), true
+	return e.copy(s.editor), true
 }
 
 // WaitLoaded waits until the document's file has been read (or the read
@@ -393,7 +436,7 @@ func (s *Store) WaitLoaded(ctx context.Context, u protocol.DocumentURI) (Doc, er
 			return Doc{}, ErrNotOpen
 		}
 		if !e.doc.Loading {
-			d := e.copy()
+			d := e.copy(s.editor)
 			s.mu.Unlock()
 			return d, nil
 		}
@@ -445,7 +488,7 @@ func (s *Store) Find(ctx context.Context, path string) ([]Doc, error) {
 		for _, e := range s.byKey[k] {
 			if !seen[e] {
 				seen[e] = true
-				out = append(out, e.copy())
+				out = append(out, e.copy(s.editor))
 			}
 		}
 	}
@@ -466,22 +509,24 @@ func (s *Store) Paths() []string {
 	return out
 }
 
-// WaitVersion blocks until the editor's version of the document is greater
-// than after, and returns nil then. It returns ErrNotOpen if the document is
-// not open or gets closed, and ctx's error if ctx ends first.
+// WaitVersion blocks until the editor's version of the document d (as Get or
+// Find returned it) is greater than d.Version, and returns nil then. It
+// returns ErrNotOpen if the document is not open or gets closed, or was
+// closed and opened again since d (an editor reloading the file: its
+// versions start over), and ctx's error if ctx ends first.
 //
 // An editor answers workspace/applyEdit before its didChange for that edit
 // arrives (Neovim debounces didChange), so code that edits a buffer twice
 // waits here to compute the second edit against the right text.
-func (s *Store) WaitVersion(ctx context.Context, u protocol.DocumentURI, after int32) error {
+func (s *Store) WaitVersion(ctx context.Context, d Doc) error {
 	for {
 		s.mu.Lock()
-		e := s.docs[u]
-		if e == nil {
+		e := s.docs[d.URI]
+		if e == nil || e.doc.Opening != d.Opening {
 			s.mu.Unlock()
 			return ErrNotOpen
 		}
-		if e.doc.Version > after {
+		if e.doc.Version > d.Version {
 			s.mu.Unlock()
 			return nil
 		}
@@ -493,6 +538,30 @@ func (s *Store) WaitVersion(ctx context.Context, u protocol.DocumentURI, after i
 		case <-ch:
 		}
 	}
+}
+
+// SetEditor records how the editor represents files in its buffers (from
+// its initialize request).
+func (s *Store) SetEditor(ed Editor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.editor = ed
+}
+
+// Editor is how the editor represents files (SetEditor).
+func (s *Store) Editor() Editor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.editor
+}
+
+// EditorText is the file's text d as the editor would hold it in buffer
+// (Editor.Text for this store's editor).
+func (s *Store) EditorText(d Disk, buffer string) (string, bool) {
+	s.mu.Lock()
+	ed := s.editor
+	s.mu.Unlock()
+	return ed.Text(d, buffer)
 }
 
 // Subscribe calls fn with a document's file path each time one is opened
@@ -520,10 +589,11 @@ func (s *Store) subsLocked() []func(string, bool) {
 	return out
 }
 
-func (e *entry) copy() Doc {
+func (e *entry) copy(ed Editor) Doc {
 	d := e.doc
-	disk, ok := EditorText(d.Disk, d.Text)
+	disk, ok := ed.Text(d.Disk, d.Text)
 	d.Dirty = !ok || !d.Disk.Exists || d.Text != disk
+	d.Modified = ok && d.Text != disk
 	return d
 }
 

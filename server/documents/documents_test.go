@@ -172,11 +172,12 @@ func TestWaitVersion(t *testing.T) {
 	u := protocol.DocumentURI("untitled:x")
 	s.Open(u, "text", 5, "a")
 	ctx := context.Background()
-	if err := s.WaitVersion(ctx, u, 4); err != nil {
+	at := func(v int32) Doc { d, _ := s.Get(u); d.Version = v; return d }
+	if err := s.WaitVersion(ctx, at(4)); err != nil {
 		t.Fatalf("already past: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.WaitVersion(ctx, u, 5) }()
+	go func() { done <- s.WaitVersion(ctx, at(5)) }()
 	select {
 	case err := <-done:
 		t.Fatalf("returned before a change: %v", err)
@@ -191,17 +192,28 @@ func TestWaitVersion(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
-	if err := s.WaitVersion(tctx, u, 6); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.WaitVersion(tctx, at(6)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("timeout: %v", err)
 	}
 
-	go func() { done <- s.WaitVersion(ctx, u, 6) }()
+	// Closed and opened again (an editor reloading the file): its versions
+	// start over, and a wait for the old opening ends.
+	old := at(6)
+	go func() { done <- s.WaitVersion(ctx, old) }()
 	time.Sleep(5 * time.Millisecond)
 	s.Close(u)
+	s.Open(u, "text", 0, "b")
 	if err := <-done; !errors.Is(err, ErrNotOpen) {
 		t.Fatalf("after close: %v", err)
 	}
-	if err := s.WaitVersion(ctx, u, 0); !errors.Is(err, ErrNotOpen) {
+	if err := s.Change(u, 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitVersion(ctx, old); !errors.Is(err, ErrNotOpen) {
+		t.Fatalf("reopened, a later version: %v", err)
+	}
+	s.Close(u)
+	if err := s.WaitVersion(ctx, old); !errors.Is(err, ErrNotOpen) {
 		t.Fatalf("not open: %v", err)
 	}
 }

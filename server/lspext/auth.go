@@ -2,7 +2,9 @@ package lspext
 
 // AuthStatus is the reply of claude.authStatus: the auth manager's state,
 // as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the
-// server converts.
+// server converts. Without an auth manager (the bridge runs without one)
+// it says so in Message, with status and mode "inherit"; when the auth
+// settings were refused it has status "error" and the reason in LastError.
 type AuthStatus struct {
 	// Status is the key's state.
 	Status AuthState `json:"status"`
@@ -24,13 +26,20 @@ type AuthStatus struct {
 	Managed bool `json:"managed"`
 	// Source is where the last check found the key.
 	Source KeySource `json:"source"`
-	// KeyFile is the key file as the helper judges it.
-	KeyFile KeyFileStatus `json:"keyFile"`
+	// KeyFile is the key file as the helper judges it. Optional: absent in
+	// inherit mode and without a working auth manager.
+	KeyFile *KeyFileStatus `json:"keyFile,omitempty"`
 	// KeyCommandConfigured is true when auth.keyCommand is set.
 	KeyCommandConfigured bool `json:"keyCommandConfigured"`
 	// Fingerprint is the first 8 hex digits of the key's SHA-256. Optional:
 	// absent without a key.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// RuntimeKeyFile is the bridge's private copy of the key it found in
+	// its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the
+	// helper reads: a 0600 file in a directory only the user can enter,
+	// removed when the bridge exits. Optional: absent when the bridge has
+	// no such key (or the helper is the user's own).
+	RuntimeKeyFile string `json:"runtimeKeyFile,omitempty"`
 	// TTLMs is the key lifetime claude is given, in milliseconds
 	// (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode.
 	TTLMs int64 `json:"ttlMs,omitempty"`
@@ -51,6 +60,25 @@ type AuthStatus struct {
 	// Message explains the status in a sentence when the bridge runs without
 	// an auth manager (inherit). Optional.
 	Message string `json:"message,omitempty"`
+	// Claude is where the bridge finds the claude CLI with its current
+	// settings. Optional: absent from a bridge older than the field.
+	Claude *ClaudeCLI `json:"claude,omitempty"`
+}
+
+// ClaudeCLI is where the bridge finds the claude CLI: the claudePath
+// setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the
+// installers use (runner.LocateClaude).
+type ClaudeCLI struct {
+	// Path is the claude executable. Optional: absent when it was not found.
+	Path string `json:"path,omitempty"`
+	// FoundIn says how it was found, for a person: "claudePath",
+	// "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is
+	// not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional:
+	// absent when it was not found.
+	FoundIn string `json:"foundIn,omitempty"`
+	// Problem says that it was not found, how to install it and where the
+	// bridge looked. Optional: absent when it was found.
+	Problem string `json:"problem,omitempty"`
 }
 
 // KeyFileStatus is the key file as the key helper judges it.

@@ -112,6 +112,14 @@ type CancelResult struct {
 	Cancelled bool `json:"cancelled"`
 }
 
+// TasksArgs is arguments[0] of claude.tasks. Optional: without it the
+// reply is the array of TaskInfo.
+type TasksArgs struct {
+	// Processes asks for the reply as a TasksResult, with the bridge's
+	// claude processes counted. Optional: default false.
+	Processes bool `json:"processes,omitempty"`
+}
+
 // TaskInfo is one entry of the claude.tasks reply: an array, oldest task
 // first, of the running tasks and the 200 most recent finished ones.
 type TaskInfo struct {
@@ -134,4 +142,33 @@ type TaskInfo struct {
 	// CostUSD is the task's cost in US dollars; optional: absent while it
 	// runs (a pointer: 0 is a cost).
 	CostUSD *float64 `json:"costUsd,omitempty"`
+}
+
+// TasksResult is the reply of claude.tasks when asked for processes
+// (TasksArgs.Processes); clients that do not ask keep getting the array.
+type TasksResult struct {
+	// Tasks is the array the reply is without processes.
+	Tasks []TaskInfo `json:"tasks"`
+	// Processes counts the bridge's claude processes.
+	Processes ProcessCounts `json:"processes"`
+}
+
+// ProcessCounts counts the bridge's claude processes (maxIdleProcesses and
+// maxConcurrentTasks bound them).
+type ProcessCounts struct {
+	// Live is every claude process not yet gone.
+	Live int `json:"live"`
+	// Running is those running a task.
+	Running int `json:"running"`
+	// Idle is those kept after a task for a follow-up.
+	Idle int `json:"idle"`
+	// Warm is those started ahead of need (prewarm) that have answered
+	// claude's initialize and wait for a task; one still starting is in
+	// Live only.
+	Warm int `json:"warm"`
+	// MaxIdle is the idle budget (maxIdleProcesses): idle and warm ones
+	// together.
+	MaxIdle int `json:"maxIdle"`
+	// Slots is the most alive at once (maxConcurrentTasks).
+	Slots int `json:"slots"`
 }

@@ -3,6 +3,7 @@ package lspext
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -29,23 +30,66 @@ func DecodeEvent(data []byte) (Event, error) {
 // Decode decodes a protocol message into v (a pointer to one of this
 // package's types) and fails, naming the field, when the message has a
 // field v's type does not know, a field of the wrong type, or lacks a field
-// that is always present (one without omitempty). It is for tests and
-// tools: a renamed or missing field becomes an error, never a zero value.
+// that is always present (one without omitempty): a renamed or missing
+// field becomes an error, never a zero value. The server decodes the
+// commands' arguments with it (a -32602 error quotes it); tests decode
+// what the server sends.
 func Decode(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return err
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			what := "the value"
+			if te.Field != "" {
+				what = "field " + te.Field
+			}
+			return fmt.Errorf("%s is %s, not %s", what, article(te.Value), jsonType(te.Type))
+		}
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if dec.More() {
 		return fmt.Errorf("data after the JSON value")
 	}
-	return checkRequired(data, reflect.TypeOf(v), "")
+	return checkFields(data, reflect.TypeOf(v), "")
 }
 
-// checkRequired reports the first field that t (a struct, or a pointer,
-// slice or map of them) always has but data lacks, searching nested objects.
-func checkRequired(data []byte, t reflect.Type, path string) error {
+// article puts "a" or "an" before a JSON type's name.
+func article(what string) string {
+	if what == "" {
+		return "something else"
+	}
+	if strings.ContainsRune("aeiou", rune(what[0])) {
+		return "an " + what
+	}
+	return "a " + what
+}
+
+// jsonType names the JSON type a Go type decodes from.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer of 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// checkFields reports the first field that data has and t (a struct, or
+// a pointer, slice or map of them) does not know, or that t always has and
+// data lacks, searching nested objects.
+func checkFields(data []byte, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -62,7 +106,7 @@ func checkRequired(data []byte, t reflect.Type, path string) error {
 			return nil
 		}
 		for i, it := range items {
-			if err := checkRequired(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := checkFields(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
@@ -77,7 +121,9 @@ func checkRequired(data []byte, t reflect.Type, path string) error {
 	}
 	var missing []string
 	var nested error
+	known := map[string]bool{}
 	forEachField(t, func(f reflect.StructField, name string, optional bool) {
+		known[name] = true
 		raw, ok := obj[name]
 		if !ok {
 			if !optional {
@@ -86,10 +132,20 @@ func checkRequired(data []byte, t reflect.Type, path string) error {
 			return
 		}
 		if nested == nil {
-			nested = checkRequired(raw, f.Type, join(path, name))
+			nested = checkFields(raw, f.Type, join(path, name))
 		}
 	})
-	if len(missing) > 0 {
+	var unknown []string
+	for name := range obj {
+		if !known[name] {
+			unknown = append(unknown, join(path, name))
+		}
+	}
+	switch {
+	case len(unknown) > 0:
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown field %q", unknown[0])
+	case len(missing) > 0:
 		sort.Strings(missing)
 		return fmt.Errorf("missing field %s", strings.Join(missing, ", "))
 	}

@@ -11,7 +11,8 @@ const (
 	// CommandFollowUp continues a task's conversation as a new task:
 	// FollowUpArgs → RunResult.
 	CommandFollowUp = "claude.followUp"
-	// CommandTasks lists the tasks: no arguments → TaskInfo[].
+	// CommandTasks lists the tasks: no arguments → TaskInfo[]; TasksArgs
+	// {processes: true} → TasksResult.
 	CommandTasks = "claude.tasks"
 	// CommandAuthStatus reports the authentication state: no arguments →
 	// AuthStatus.

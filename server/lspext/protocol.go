@@ -2,22 +2,26 @@ package lspext
 
 import "reflect"
 
-// CommandDef is one workspace/executeCommand command: its name and the
-// types of its arguments[0] and of its reply (Args nil: it takes none).
+// CommandDef is one workspace/executeCommand command: its name, the type
+// of its arguments[0] (nil: it takes none; a type without a required field
+// may be left out) and the types of its reply (two when the arguments
+// choose between them).
 type CommandDef struct {
 	Command string
 	Args    reflect.Type
-	Result  reflect.Type
+	Results []reflect.Type
 }
 
 // CommandDefs are the commands, in the order of Commands.
 var CommandDefs = []CommandDef{
-	{CommandRun, reflect.TypeFor[RunArgs](), reflect.TypeFor[RunResult]()},
-	{CommandCancel, reflect.TypeFor[CancelArgs](), reflect.TypeFor[CancelResult]()},
-	{CommandFollowUp, reflect.TypeFor[FollowUpArgs](), reflect.TypeFor[RunResult]()},
-	{CommandTasks, nil, reflect.TypeFor[[]TaskInfo]()},
-	{CommandAuthStatus, nil, reflect.TypeFor[AuthStatus]()},
+	{CommandRun, reflect.TypeFor[RunArgs](), results[RunResult]()},
+	{CommandCancel, reflect.TypeFor[CancelArgs](), results[CancelResult]()},
+	{CommandFollowUp, reflect.TypeFor[FollowUpArgs](), results[RunResult]()},
+	{CommandTasks, reflect.TypeFor[TasksArgs](), []reflect.Type{reflect.TypeFor[[]TaskInfo](), reflect.TypeFor[TasksResult]()}},
+	{CommandAuthStatus, nil, results[AuthStatus]()},
 }
+
+func results[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }
 
 // NotificationDef is one notification the bridge sends: its method and the
 // type of its params (for claude/event, the Event interface: one of the

@@ -151,23 +151,32 @@ func (fr *frameReader) endErr() error {
 
 var errLineTooLong = errors.New("header line too long")
 
+// dropFront discards the first n bytes of the buffer, moving the rest to
+// its start so that the buffer does not grow as junk streams through.
+func (fr *frameReader) dropFront(n int) int64 {
+	fr.buf = append(fr.buf[:0], fr.buf[n:]...)
+	return int64(n)
+}
+
 // readLine returns the next line without its line break, and how many
-// bytes it consumed. A line past maxLine is consumed up to what is
-// buffered and errLineTooLong returned: the caller resynchronises.
+// bytes it consumed. A line past maxLine is errLineTooLong: the caller
+// resynchronises. Of such a line only its last maxLine bytes are kept
+// (no more is held), since a real header may have run into it: garbage
+// without a line break followed directly by a frame makes one long line
+// that ends in that frame's "Content-Length: N" (a header starting
+// earlier would itself be a line past the cap).
 func (fr *frameReader) readLine() ([]byte, int64, error) {
 	for {
 		if i := bytes.IndexByte(fr.buf, '\n'); i >= 0 {
+			if i > fr.maxLine {
+				return nil, fr.dropFront(i - fr.maxLine), errLineTooLong
+			}
 			line := fr.buf[:i]
 			fr.buf = fr.buf[i+1:]
-			if len(line) > fr.maxLine {
-				return nil, int64(i + 1), errLineTooLong
-			}
 			return bytes.TrimSuffix(line, []byte{'\r'}), int64(i + 1), nil
 		}
 		if len(fr.buf) > fr.maxLine {
-			n := len(fr.buf)
-			fr.buf = fr.buf[:0]
-			return nil, int64(n), errLineTooLong
+			return nil, fr.dropFront(len(fr.buf) - fr.maxLine), errLineTooLong
 		}
 		if !fr.fill() {
 			if len(fr.buf) == 0 {
@@ -178,25 +187,35 @@ func (fr *frameReader) readLine() ([]byte, int64, error) {
 	}
 }
 
-// readBody reads a body of n bytes. If the bytes read contain a complete
-// Content-Length header line, the length was wrong (raw line breaks cannot
-// occur inside a JSON string, and a header cannot occur outside one): the
-// frame is refused there, without waiting for bytes that may never come,
-// and the reader resynchronises from the start of the body.
+// readBody reads a body of n bytes into a buffer of exactly n bytes, the
+// rest straight from the input (a 128 MiB body costs 128 MiB, not the
+// four times that growing the read buffer chunk by chunk took). If the
+// bytes read contain a complete Content-Length header line, the length
+// was wrong (raw line breaks cannot occur inside a JSON string, and a
+// header cannot occur outside one): the frame is refused there, without
+// waiting for bytes that may never come, and the reader resynchronises
+// from the start of the body.
 func (fr *frameReader) readBody(n int) ([]byte, error) {
+	take := min(len(fr.buf), n)
+	body := append(make([]byte, 0, n), fr.buf[:take]...)
+	fr.buf = fr.buf[take:]
 	scanned := 0
-	for len(fr.buf) < n {
-		if i := headerInside(fr.buf, scanned); i >= 0 {
+	for len(body) < n {
+		if headerInside(body, scanned) >= 0 {
+			fr.unread(body)
 			fr.resync = true
 			return nil, &badFrame{msg: "Content-Length runs into the next message"}
 		}
-		scanned = max(len(fr.buf)-64, 0)
-		if !fr.fill() {
+		scanned = max(len(body)-64, 0)
+		if fr.err != nil {
 			return nil, fmt.Errorf("reading message body: %w", io.ErrUnexpectedEOF)
 		}
+		k, err := fr.r.Read(body[len(body):n])
+		body = body[:len(body)+k]
+		if err != nil {
+			fr.err = err
+		}
 	}
-	body := append([]byte(nil), fr.buf[:n]...)
-	fr.buf = fr.buf[n:]
 	return body, nil
 }
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,23 @@ func TestResyncAfterBadHeaders(t *testing.T) {
 	}
 }
 
+// Garbage without a line break, of any length, followed directly by a
+// frame: the frame's header ends the over-long "line", and is found
+// there, so the frame is served (it used to be lost for garbage between
+// the header cap and the reader's chunk, 8 to 32 KiB).
+func TestFrameRightAfterLongGarbageIsServed(t *testing.T) {
+	after := frame(`{"jsonrpc":"2.0","method":"after"}`)
+	for _, n := range []int{100, 8000, 8190, 8300, 9000, 20000, 32760, 40000, 70000, 300000} {
+		for _, junk := range []string{"g", "Content-Length: 1"} {
+			garbage := strings.Repeat(junk, n/len(junk)+1)[:n]
+			got, _ := methods(t, garbage+after+after, Options{})
+			if strings.Join(got, ",") != "after,after" {
+				t.Errorf("%d bytes of %q…: served %v, want the two frames after it", n, junk, got)
+			}
+		}
+	}
+}
+
 // A header line without end is refused without being held: memory stays
 // near the cap, and the frame after it is served.
 func TestEndlessHeaderLineIsNotHeld(t *testing.T) {
@@ -98,7 +117,8 @@ func (zeros) Read(b []byte) (int, error) {
 // Ids keep their exact spelling: large, fractional and duplicate ids each
 // get their own reply with the id as sent.
 func TestIDsKeepTheirSpelling(t *testing.T) {
-	ids := []string{`9007199254740993`, `9007199254740992`, `5.0`, `5`, `"x"`, `"x"`, `3000000000`}
+	ids := []string{`9007199254740993`, `9007199254740992`, `5.0`, `5`, `"x"`, `"x"`, `3000000000`,
+		`1e400`, `-1E+400`, `0.1e-999`, `-0`, "1" + strings.Repeat("0", 400)} // past float64's range: still numbers
 	var in strings.Builder
 	for _, id := range ids {
 		in.WriteString(frame(`{"jsonrpc":"2.0","id":` + id + `,"method":"m"}`))
@@ -183,5 +203,72 @@ func TestDeepMessageRefused(t *testing.T) {
 	got, replies := methods(t, frame(deep)+frame(`{"jsonrpc":"2.0","method":"ok"}`), Options{})
 	if strings.Join(got, ",") != "ok" || !strings.Contains(replies, "nested") {
 		t.Errorf("served %v; replies %s", got, replies)
+	}
+}
+
+// Only the first reply to a request of ours still waited for reaches
+// jsonrpc2 (which hands it over through a one-slot channel on its read
+// loop: a second copy would block the loop for good). Repeated replies,
+// replies to ids never sent and to requests given up on (Forget) are
+// dropped.
+func TestOnlyAwaitedRepliesGoOn(t *testing.T) {
+	pr, pw := io.Pipe()
+	s := New(pr, io.Discard, Options{})
+	defer s.Close()
+	for _, n := range []int32{7, 9} {
+		call, _ := jsonrpc2.NewCall(jsonrpc2.NewNumberID(n), "window/workDoneProgress/create", nil)
+		if _, err := s.Write(context.Background(), call); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Forget(jsonrpc2.NewNumberID(9))
+	reply := func(id string) string { return frame(`{"jsonrpc":"2.0","id":` + id + `,"result":null}`) }
+	go func() {
+		_, _ = io.WriteString(pw, reply("7")+reply("7")+reply("7")+reply("8")+reply(`"x"`)+reply("9")+
+			frame(`{"jsonrpc":"2.0","method":"after"}`)+reply("7"))
+		pw.Close()
+	}()
+	var got []string
+	for {
+		msg, _, err := s.Read(context.Background())
+		if err != nil {
+			break
+		}
+		switch m := msg.(type) {
+		case *jsonrpc2.Response:
+			got = append(got, "reply "+idString(m.ID()))
+		case *jsonrpc2.Notification:
+			got = append(got, m.Method())
+		}
+	}
+	if strings.Join(got, ", ") != "reply 7, after" {
+		t.Errorf("read %v, want one reply to 7, then after", got)
+	}
+}
+
+// A large message costs about its size a few times over while it is read
+// and decoded, not the eight to ten times that growing the read buffer
+// and jsonrpc2's own decoder took (a 128 MiB didOpen peaked at 700 MB).
+// Allocation counts do not depend on the machine's speed.
+func TestLargeMessageIsReadWithFewCopies(t *testing.T) {
+	const size = 32 << 20
+	for _, head := range []string{`{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"s":"`, `{"jsonrpc":"2.0","id":1e400,"method":"m","params":{"s":"`} {
+		body := head + strings.Repeat("a", size-len(head)-3) + `"}}`
+		in := strings.NewReader(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
+		s := New(in, io.Discard, Options{})
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		msg, _, err := s.Read(context.Background())
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := msg.(jsonrpc2.Request); !ok || len(r.Params()) != size-len(head)+len(`{"s":"`)-1 {
+			t.Fatalf("read %T", msg)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 7*size/2 {
+			t.Errorf("reading a %d MiB message allocated %d MiB", size>>20, alloc>>20)
+		}
 	}
 }

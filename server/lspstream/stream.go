@@ -75,6 +75,9 @@ type Stream struct {
 	idMu  sync.Mutex                 // guards ids and idSeq
 	ids   map[string]json.RawMessage // our id for a request in flight → the peer's id
 	idSeq int64
+
+	callsMu sync.Mutex           // guards calls
+	calls   map[jsonrpc2.ID]bool // requests we sent whose response has not come (nor Forget)
 }
 
 // Options tune a Stream.
@@ -96,7 +99,7 @@ func New(r io.Reader, w io.Writer, o Options) *Stream {
 	s := &Stream{
 		in: newFrameReader(r, o.MaxMessage, o.MaxHeaderLine), out: w, onBad: o.OnBad,
 		queue: make(chan []byte, queueLen), closing: make(chan struct{}), writerDone: make(chan struct{}),
-		wrote: make(chan struct{}, 1), ids: map[string]json.RawMessage{},
+		wrote: make(chan struct{}, 1), ids: map[string]json.RawMessage{}, calls: map[jsonrpc2.ID]bool{},
 	}
 	if c, ok := r.(io.Closer); ok {
 		s.rc = c
@@ -180,7 +183,7 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 			}
 			return nil, n, err
 		}
-		msg, err := decode(body)
+		msg, err := s.decode(body)
 		if err != nil {
 			var bad *badMessage
 			if errors.As(err, &bad) {
@@ -195,9 +198,16 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 			}
 			return nil, n, err
 		}
-		if call, ok := msg.(*jsonrpc2.Call); ok {
-			if msg, err = s.adopt(call, body); err != nil {
-				s.refuse(nil, jsonrpc2.InvalidRequest, err.Error())
+		if m, ok := msg.(*jsonrpc2.Response); ok {
+			// jsonrpc2 v0.10 hands a response to its caller through a
+			// one-slot channel, on the read loop: a second copy of a reply
+			// blocks the loop for good. Only the first reply to a request
+			// still waited for goes on; repeated ones, and replies to ids
+			// never sent or given up on, are dropped.
+			if !s.takeCall(m.ID()) {
+				if s.onBad != nil {
+					s.onBad(fmt.Errorf("dropped a response to %s: no request of ours with that id is waiting", trunc(idString(m.ID()))))
+				}
 				continue
 			}
 		}
@@ -207,19 +217,36 @@ func (s *Stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 
 // adopt gives a request an id of the stream's own and remembers the
 // peer's, exactly as spelled.
-func (s *Stream) adopt(call *jsonrpc2.Call, body []byte) (*jsonrpc2.Call, error) {
-	var env struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if err := fastjson.Unmarshal(body, &env); err != nil {
-		return nil, err
-	}
+func (s *Stream) adopt(peer json.RawMessage) jsonrpc2.ID {
 	s.idMu.Lock()
+	defer s.idMu.Unlock()
 	s.idSeq++
 	ours := "lspstream#" + strconv.FormatInt(s.idSeq, 10)
-	s.ids[ours] = append(json.RawMessage(nil), bytes.TrimSpace(env.ID)...)
-	s.idMu.Unlock()
-	return jsonrpc2.NewCall(jsonrpc2.NewStringID(ours), call.Method(), call.Params())
+	s.ids[ours] = append(json.RawMessage(nil), bytes.TrimSpace(peer)...)
+	return jsonrpc2.NewStringID(ours)
+}
+
+// takeCall reports whether id is a request of ours still waiting for its
+// response, and forgets it.
+func (s *Stream) takeCall(id jsonrpc2.ID) bool {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	ok := s.calls[id]
+	delete(s.calls, id)
+	return ok
+}
+
+// Forget tells the stream that nobody waits any more for the response to
+// the request with id (the caller gave up): a late response is dropped.
+func (s *Stream) Forget(id jsonrpc2.ID) {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	delete(s.calls, id)
+}
+
+func idString(id jsonrpc2.ID) string {
+	b, _ := json.Marshal(&id)
+	return string(b)
 }
 
 // RawID is the peer's spelling of a request's id ("" if id is not one of
@@ -258,8 +285,14 @@ type badMessage struct {
 
 func (b *badMessage) Error() string { return b.msg }
 
-// decode checks the JSON-RPC envelope before handing it to jsonrpc2.
-func decode(body []byte) (jsonrpc2.Message, error) {
+// decode checks the JSON-RPC envelope and builds the message. A request
+// gets an id of the stream's own (adopt; jsonrpc2 v0.10 holds ids as
+// int32: large, fractional or duplicate ids would be lost or confused).
+// A request or notification is built from its parts, its params taken
+// from the body without a copy: jsonrpc2's decoder reads the body through
+// a buffer that doubles as it fills, so a 128 MiB didOpen cost 255 MiB
+// more there, and a request twice that again for its re-encoded id.
+func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		if !json.Valid(trimmed) {
@@ -290,35 +323,54 @@ func decode(body []byte) (jsonrpc2.Message, error) {
 	if env.Method != nil && *env.Method == "" {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "empty method"}
 	}
-	if env.Method != nil && len(id) > 0 && string(id) != "null" {
-		// A request: jsonrpc2 would choke on ids it cannot hold in an
-		// int32; it gets one of ours (Read), so hand it a placeholder.
-		trimmed = withID(trimmed, env.Method)
+	if env.Method == nil {
+		// A response: a reply to one of the bridge's own requests, small.
+		msg, err := jsonrpc2.DecodeMessage(trimmed)
+		if err != nil {
+			return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+		}
+		return msg, nil
 	}
-	msg, err := jsonrpc2.DecodeMessage(trimmed)
+	var p struct {
+		Params json.RawMessage `json:"params"`
+	}
+	if _, err := fastjson.Parse(trimmed, &p, fastjson.ZeroCopy); err != nil {
+		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+	}
+	var params any // absent: null
+	if len(p.Params) > 0 {
+		params = rawJSON(p.Params)
+	}
+	var (
+		msg jsonrpc2.Message
+		err error
+	)
+	if len(id) > 0 && string(id) != "null" {
+		ours := s.adopt(id)
+		if msg, err = jsonrpc2.NewCall(ours, *env.Method, params); err != nil {
+			s.takeID(ours)
+		}
+	} else {
+		msg, err = jsonrpc2.NewNotification(*env.Method, params)
+	}
 	if err != nil {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
 	}
 	return msg, nil
 }
 
-// withID re-encodes a request with a placeholder id (its params as they are).
-func withID(body []byte, method *string) []byte {
-	var env struct {
-		Params json.RawMessage `json:"params"`
-	}
-	_ = json.Unmarshal(body, &env)
-	out := map[string]any{"jsonrpc": "2.0", "id": 0, "method": *method}
-	if len(env.Params) > 0 {
-		out["params"] = env.Params
-	}
-	b, _ := json.Marshal(out)
-	return b
-}
+// rawJSON is JSON text that encodes as itself (jsonrpc2's constructors
+// marshal the params they are given: this costs one copy, a
+// json.RawMessage two).
+type rawJSON []byte
 
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+// isNumber reports whether b, a valid JSON value, is a number. By its
+// first byte, not by parsing it: a number past float64's range (1e400,
+// 400 digits) is still a number, and the id is kept as spelled.
 func isNumber(b []byte) bool {
-	_, err := strconv.ParseFloat(string(b), 64)
-	return err == nil
+	return len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9')
 }
 
 // refuse answers a message that could not be served. It runs on the read
@@ -385,6 +437,12 @@ func (s *Stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
 			}
 			return 0, s.respond(raw, res, r.Err(), true)
 		}
+	}
+	if c, ok := msg.(*jsonrpc2.Call); ok {
+		// Waited for from now on (its response may come before Write returns).
+		s.callsMu.Lock()
+		s.calls[c.ID()] = true
+		s.callsMu.Unlock()
 	}
 	var b []byte
 	var err error

@@ -13,9 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	fastjson "github.com/segmentio/encoding/json"
+	"go.lsp.dev/protocol"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // Message is one JSON-RPC message as received.
@@ -44,7 +48,8 @@ type Client struct {
 	nextID   int
 	pending  map[string]chan Message
 	handlers map[string]Handler
-	log      []Message // every notification and request from the bridge, in order
+	repeat   map[string]int // answers to these methods go out this many times
+	log      []Message      // every notification and request from the bridge, in order
 	cond     *sync.Cond
 	closed   bool
 	arrived  int
@@ -52,7 +57,7 @@ type Client struct {
 
 // New starts reading r (the bridge's stdout) and writing w (its stdin).
 func New(r io.Reader, w io.Writer) *Client {
-	c := &Client{w: w, pending: map[string]chan Message{}, handlers: map[string]Handler{}}
+	c := &Client{w: w, pending: map[string]chan Message{}, handlers: map[string]Handler{}, repeat: map[string]int{}}
 	c.cond = sync.NewCond(&c.mu)
 	c.Handle("window/workDoneProgress/create", func(json.RawMessage) (any, error) { return nil, nil })
 	go c.read(r)
@@ -64,6 +69,14 @@ func (c *Client) Handle(method string, h Handler) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.handlers[method] = h
+}
+
+// Repeat makes the client answer each request of method n times, in one
+// write: an editor that repeats its replies.
+func (c *Client) Repeat(method string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.repeat[method] = n
 }
 
 func (c *Client) read(r io.Reader) {
@@ -161,7 +174,15 @@ func (c *Client) answer(m Message, h Handler) {
 	} else {
 		resp["result"] = res
 	}
-	_ = c.send(resp)
+	c.mu.Lock()
+	n := max(c.repeat[m.Method], 1)
+	c.mu.Unlock()
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return
+	}
+	frame := fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(b), b)
+	_ = c.WriteRaw(strings.Repeat(frame, n))
 }
 
 func (c *Client) send(v any) error {
@@ -217,7 +238,9 @@ func (call *Call) Wait(timeout time.Duration) (Message, error) {
 	}
 }
 
-// Request sends a request and waits for its reply; an error reply is an error.
+// Request sends a request and waits for its reply; an error reply is an
+// error, and so is a result that does not decode strictly (lspext.Decode)
+// into result (nil: not decoded).
 func (c *Client) Request(method string, params any, result any, timeout time.Duration) error {
 	m, err := c.Start(method, params).Wait(timeout)
 	if err != nil {
@@ -227,7 +250,9 @@ func (c *Client) Request(method string, params any, result any, timeout time.Dur
 		return fmt.Errorf("%s: error %d: %s", method, m.Error.Code, m.Error.Message)
 	}
 	if result != nil {
-		return json.Unmarshal(m.Result, result)
+		if err := lspext.Decode(m.Result, result); err != nil {
+			return fmt.Errorf("%s: the reply does not decode into %T: %v", method, result, err)
+		}
 	}
 	return nil
 }
@@ -287,52 +312,146 @@ func (c *Client) Closed() bool {
 	return c.closed
 }
 
-// Event is a claude/event notification's params.
-type Event map[string]any
+// Events returns the claude/event notifications of a task, in arrival
+// order, each decoded strictly into its lspext type (lspext.DecodeEvent):
+// one that does not decode (a renamed, missing or extra field, an unknown
+// kind) fails t, naming the field, and is left out.
+func (c *Client) Events(t testing.TB, taskID string) []lspext.Event {
+	t.Helper()
+	var out []lspext.Event
+	for _, m := range c.Messages(lspext.MethodEvent) {
+		ev, err := lspext.DecodeEvent(m.Params)
+		if err != nil {
+			t.Errorf("lsptest: %v in %s", err, m.Params)
+			continue
+		}
+		if ev.Head().TaskID == taskID {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
 
-// Events returns the claude/event notifications of a task, in arrival order.
-func (c *Client) Events(taskID string) []Event {
-	var out []Event
-	for _, m := range c.Messages("claude/event") {
-		var e Event
-		if json.Unmarshal(m.Params, &e) == nil && e["taskId"] == taskID {
+// WaitEvent waits for the first claude/event of type E (*lspext.StartedEvent,
+// ...) of task taskID ("": any task), and returns it with its message (its
+// Seq orders it among all messages). Events are decoded strictly; one that
+// does not decode fails t.
+func WaitEvent[E lspext.Event](t testing.TB, c *Client, taskID string, timeout time.Duration) (E, Message, error) {
+	t.Helper()
+	var found E
+	passed := map[int]bool{} // messages looked at already (WaitFor looks at all of them each time)
+	m, err := c.WaitFor(lspext.MethodEvent, timeout, func(m Message) bool {
+		if passed[m.Seq] {
+			return false
+		}
+		passed[m.Seq] = true
+		ev, err := lspext.DecodeEvent(m.Params)
+		if err != nil {
+			t.Errorf("lsptest: %v in %s", err, m.Params)
+			return false
+		}
+		e, ok := ev.(E)
+		if ok && (taskID == "" || ev.Head().TaskID == taskID) {
+			found = e
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return found, m, fmt.Errorf("no %T of task %q: %w", found, taskID, err)
+	}
+	return found, m, nil
+}
+
+// Of returns the events of type E (*lspext.TextEvent, ...) among evs, in
+// order.
+func Of[E lspext.Event](evs []lspext.Event) []E {
+	var out []E
+	for _, ev := range evs {
+		if e, ok := ev.(E); ok {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// Progress returns the $/progress values sent for a token, in order.
-func (c *Client) Progress(token string) []map[string]any {
-	var out []map[string]any
+// Last returns the last event of type E among evs, or nil.
+func Last[E lspext.Event](evs []lspext.Event) E {
+	var last E
+	for _, ev := range evs {
+		if e, ok := ev.(E); ok {
+			last = e
+		}
+	}
+	return last
+}
+
+// Kinds lists the kinds of events, comma-separated (for messages).
+func Kinds(evs []lspext.Event) string {
+	k := make([]string, len(evs))
+	for i, ev := range evs {
+		k[i] = string(ev.EventKind())
+	}
+	return strings.Join(k, ",")
+}
+
+// Progress is one $/progress value: LSP's WorkDoneProgressBegin, Report or
+// End (Kind says which; Title only in begin, Cancellable not in end).
+type Progress struct {
+	Kind        protocol.WorkDoneProgressKind `json:"kind"`
+	Title       string                        `json:"title,omitempty"`
+	Message     string                        `json:"message,omitempty"`
+	Cancellable bool                          `json:"cancellable,omitempty"`
+	Percentage  *uint32                       `json:"percentage,omitempty"`
+}
+
+// Progress returns the $/progress values sent for a token (a string token
+// as its value, a number as spelled), in order, decoded strictly: a value
+// with a field LSP does not define fails t.
+func (c *Client) Progress(t testing.TB, token string) []Progress {
+	t.Helper()
+	var out []Progress
 	for _, m := range c.Messages("$/progress") {
 		var p struct {
-			Token any            `json:"token"`
-			Value map[string]any `json:"value"`
+			Token json.RawMessage `json:"token"`
+			Value json.RawMessage `json:"value"`
 		}
-		if json.Unmarshal(m.Params, &p) == nil && fmt.Sprint(p.Token) == token {
-			out = append(out, p.Value)
+		if err := lspext.Decode(m.Params, &p); err != nil {
+			t.Errorf("lsptest: $/progress: %v in %s", err, m.Params)
+			continue
 		}
+		if tokenKey(p.Token) != token {
+			continue
+		}
+		var v Progress
+		if err := lspext.Decode(p.Value, &v); err != nil {
+			t.Errorf("lsptest: $/progress value: %v in %s", err, p.Value)
+			continue
+		}
+		out = append(out, v)
 	}
 	return out
 }
 
-// Last returns the last event of a kind (nil if none).
-func Last(evs []Event, kind string) Event {
-	var found Event
-	for _, e := range evs {
-		if e["kind"] == kind {
-			found = e
-		}
+// tokenKey is a progress token as a string: a string token's value, a
+// number as spelled.
+func tokenKey(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
 	}
-	return found
+	return string(raw)
 }
 
-// Kinds lists the kinds of events.
-func Kinds(evs []Event) string {
-	var k []string
-	for _, e := range evs {
-		k = append(k, fmt.Sprint(e["kind"]))
+// Decode decodes a message's params or result strictly into a T
+// (lspext.Decode). One that does not decode fails t, naming the field that
+// is wrong, and gives T's zero value (t.Errorf: it may be called from a
+// request handler's goroutine).
+func Decode[T any](t testing.TB, what string, data json.RawMessage) T {
+	t.Helper()
+	var v T
+	if err := lspext.Decode(data, &v); err != nil {
+		t.Errorf("lsptest: %s: %v in %s", what, err, data)
 	}
-	return strings.Join(k, ",")
+	return v
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
@@ -589,18 +590,20 @@ func chunkWhat(chunk int) string {
 func (p *bridgeProc) waitWarm(timeout time.Duration) (ready bool, kB int, err error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		var rep struct {
-			Processes map[string]int `json:"processes"`
-		}
-		if err := p.client.Request("workspace/executeCommand", map[string]any{"command": "claude.tasks", "arguments": []any{map[string]any{"processes": true}}}, &rep, 10*time.Second); err != nil {
+		var raw json.RawMessage
+		if err := p.client.Request("workspace/executeCommand", map[string]any{"command": lspext.CommandTasks, "arguments": []any{map[string]any{"processes": true}}}, &raw, 10*time.Second); err != nil {
 			return false, 0, err
 		}
-		n, known := rep.Processes["warm"]
-		if !known {
-			return false, 0, nil
+		if !bytes.Contains(raw, []byte(`"warm":`)) {
+			return false, 0, nil // a bridge from before prewarm
 		}
+		var rep lspext.TasksResult
+		if err := lspext.Decode(raw, &rep); err != nil {
+			return false, 0, fmt.Errorf("claude.tasks: %w", err)
+		}
+		n := rep.Processes.Warm
 		if n > 0 {
-			if rep.Processes["live"] == n {
+			if rep.Processes.Live == n {
 				// Only warm claudes are alive: the bridge's claude children are they.
 				for _, c := range p.claudeChildren() {
 					if k, err := treeKB(c); err == nil {

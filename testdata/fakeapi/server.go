@@ -458,6 +458,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			req.Turn = n
 		}
 	}
+	// The key is judged before the request is recorded: a test that waits
+	// for a request and then revokes its key (SetKeys) must not change the
+	// answer to the request it waited for.
+	keyOK := s.keyOK(key)
 	idx := s.record(req)
 	w.Header().Set("Request-Id", fmt.Sprintf("req_fakeapi_%06d", idx))
 	rw := &statusWriter{ResponseWriter: w, s: s, idx: idx}
@@ -470,7 +474,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	if !s.keyOK(key) {
+	if !keyOK {
 		msg := "invalid x-api-key"
 		if key == "" {
 			msg = "x-api-key header is required"

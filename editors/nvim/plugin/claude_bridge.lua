@@ -49,7 +49,7 @@ end, {
 
 vim.api.nvim_create_user_command('ClaudeTasks', function()
   cb().tasks()
-end, { nargs = 0, desc = 'List Claude tasks: open a log or cancel' })
+end, { nargs = 0, desc = 'Pick a Claude task, then what to do with it (log, follow up, cancel)' })
 
 vim.api.nvim_create_user_command('ClaudeLog', function(args)
   cb().log(args.args ~= '' and args.args or nil)
@@ -58,6 +58,10 @@ end, {
   complete = complete(false),
   desc = "Show a Claude task's live transcript (default: the last task)",
 })
+
+vim.api.nvim_create_user_command('ClaudeAnswer', function()
+  cb().answer()
+end, { nargs = 0, desc = 'Answer the question a Claude task waits on' })
 
 vim.api.nvim_create_user_command('ClaudeAuth', function()
   cb().auth()

@@ -3,14 +3,18 @@ if exists('b:current_syntax')
   finish
 endif
 
-syntax match claudeBridgeLogHeader   /^# Claude .*/
+syntax match claudeBridgeLogHeader   /^# .*/
 syntax match claudeBridgeLogField    /^\(Workspace\|Prompt\|Context\|Edited\):/
+syntax match claudeBridgeLogTaskId   /^Task \S\+.*/
 syntax match claudeBridgeLogStarted  /^● .*/
 syntax match claudeBridgeLogToolUse  /^▶ .*/
 syntax match claudeBridgeLogResultOk /^◀ .* ok\>.*/
 syntax match claudeBridgeLogResultErr /^◀ .* error\>.*/
 syntax match claudeBridgeLogToolOut  /^    .*/
-syntax match claudeBridgeLogInput    /^    input: .*/
+syntax match claudeBridgeLogCommand  /^    \$ .*/
+syntax match claudeBridgeLogDel      /^    - .*/
+syntax match claudeBridgeLogAdd      /^    + .*/
+syntax match claudeBridgeLogInput    /^    [a-z_]\+: .*/
 syntax match claudeBridgeLogAllowed  /^? Permission .*: allowed.*/
 syntax match claudeBridgeLogDenied   /^? Permission .*: denied.*/
 syntax match claudeBridgeLogRetry    /^↻ .*/
@@ -19,7 +23,7 @@ syntax match claudeBridgeLogThinking /^  ┆ .*/
 syntax match claudeBridgeLogDone     /^✔ .*/
 syntax match claudeBridgeLogFailed   /^✘ .*/
 syntax match claudeBridgeLogCancel   /^■ .*/
-syntax match claudeBridgeLogCost     /^  cost .*/
+syntax match claudeBridgeLogCost     /^  \(\d\|session \).*/
 
 highlight default link claudeBridgeLogHeader    Title
 highlight default link claudeBridgeLogField     Label

@@ -211,7 +211,9 @@ function H.claude_pids()
         local exe = (vim.uv or vim.loop).fs_readlink('/proc/' .. pid .. '/exe') or ''
         local argv0 = cmdline:match('^(%S+)') or ''
         local is_claude = exe:match('/claude%.exe$') or exe:match('/claude$') or argv0:match('/claude$') or argv0:match('/claude%.exe$') or argv0 == 'claude'
-        if is_claude and not cmdline:find('claude%-bridge') then
+        -- argv0, not the whole command line: claude's names its settings file in
+        -- the bridge's runtime directory (.../claude-bridge/run/...).
+        if is_claude and not argv0:find('claude%-bridge') then
           table.insert(out, tonumber(pid))
         end
       end
@@ -256,9 +258,42 @@ function H.claude_sessions()
   return table.concat(parts, '\n')
 end
 
+--- Answers permission questions as a person does on Neovim 0.7 to 0.9 (the handler reads
+--- keys): `pick(question)` returns the keys to press (`'a'`, `'d'`, ...), pressed `delay_ms`
+--- (900) after the question shows, or a list of `{ ms, keys }` to press at those times.
+--- Returns the list of questions seen.
+function H.answer_questions(pick, delay_ms)
+  local seen, done = {}, {}
+  local timer = (vim.uv or vim.loop).new_timer()
+  timer:start(20, 20, vim.schedule_wrap(function()
+    for _, q in ipairs(require('claude_bridge.permissions').pending) do
+      if not done[q] then
+        done[q] = true
+        table.insert(seen, { message = q.message, task_id = q.task_id, tool = q.tool, actions = q.actions })
+        local keys = pick(q)
+        if type(keys) == 'string' then
+          keys = { { delay_ms or 900, keys } }
+        end
+        for _, k in ipairs(keys or {}) do
+          vim.defer_fn(function()
+            vim.api.nvim_input(k[2])
+          end, k[1])
+        end
+      end
+    end
+  end))
+  return seen
+end
+
+--- Functions run when the spec ends, pass or fail (a tmux server to stop, say).
+H.at_end = {}
+
 --- Runs the spec body and ends Neovim: exit 0 and PASS on success, else the error.
 function H.run(name, body)
   local ok, err = xpcall(body, debug.traceback)
+  for _, f in ipairs(H.at_end) do
+    pcall(f)
+  end
   if ok then
     H.write(H.env.result, 'PASS\n')
     H.log('PASS ' .. name)

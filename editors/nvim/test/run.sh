@@ -6,8 +6,11 @@
 #                         (bin/fakeapi) playing test/real/<name>.script.json
 #   test/mock/*_spec.lua  against test/mock/bridge.js, a scripted bridge (Node, no deps)
 #                         that checks the plugin's side of the protocol exactly
+#   test/tmux/*_spec.lua  a Neovim in a real terminal (tmux, 120x35) against the real
+#                         bridge, claude CLI and stand-in (test/tmux/<name>.script.json);
+#                         the headless spec types with send-keys and reads capture-pane
 #
-# Usage: editors/nvim/test/run.sh [--real|--mock] [NAME...]   (NAME: part of a spec name)
+# Usage: editors/nvim/test/run.sh [--real|--mock|--tmux] [NAME...]   (NAME: part of a spec name)
 # Needs `make build` (bin/claude-bridge, bin/fakeapi) and `make tools` (the claude CLI)
 # for the real specs; node for the mock specs. Environment overrides: NVIM,
 # CLAUDE_BRIDGE_BIN, FAKEAPI_BIN, CLAUDE_BRIDGE_TEST_CLAUDE, SPEC_TIMEOUT (seconds),
@@ -23,13 +26,14 @@ FAKEAPI=${FAKEAPI_BIN:-$repo/bin/fakeapi}
 CLAUDE=${CLAUDE_BRIDGE_TEST_CLAUDE:-$repo/.tools/node_modules/.bin/claude}
 SPEC_TIMEOUT=${SPEC_TIMEOUT:-90}
 
-kinds=(mock real)
+kinds=(mock real tmux)
 filters=()
 for a in "$@"; do
   case "$a" in
     --real) kinds=(real) ;;
     --mock) kinds=(mock) ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --tmux) kinds=(tmux) ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) filters+=("$a") ;;
   esac
 done
@@ -37,7 +41,10 @@ done
 die() { echo "run.sh: $*" >&2; exit 2; }
 command -v "$NVIM" >/dev/null || die "nvim not found (apt-get install -y neovim)"
 for k in "${kinds[@]}"; do
-  if [ "$k" = real ]; then
+  if [ "$k" = tmux ]; then
+    command -v tmux >/dev/null || die "tmux not found (apt-get install -y tmux)"
+  fi
+  if [ "$k" = real ] || [ "$k" = tmux ]; then
     [ -x "$BRIDGE" ] || die "$BRIDGE missing: run make build"
     [ -x "$FAKEAPI" ] || die "$FAKEAPI missing: run make build"
     [ -x "$CLAUDE" ] || die "$CLAUDE missing: run make tools"
@@ -49,7 +56,7 @@ done
 # The stand-in can log the requests it received (bodies included) if it has the flag;
 # without it, specs read what claude was given from claude's own session files.
 FAKEAPI_REQUESTS_LOG=""
-if [[ " ${kinds[*]} " == *" real "* ]] && "$FAKEAPI" --help 2>&1 | grep -q -- '-requests-log'; then
+if [[ " ${kinds[*]} " == *" real "* || " ${kinds[*]} " == *" tmux "* ]] && "$FAKEAPI" --help 2>&1 | grep -q -- '-requests-log'; then
   FAKEAPI_REQUESTS_LOG=1
 fi
 
@@ -109,7 +116,7 @@ run_spec() {
     "XDG_CONFIG_HOME=$tmp/config" "XDG_DATA_HOME=$tmp/data" "XDG_CACHE_HOME=$tmp/cache"
   )
   fakeapi_pid=""
-  if [ "$kind" = real ]; then
+  if [ "$kind" = real ] || [ "$kind" = tmux ]; then
     local script="${spec%_spec.lua}.script.json"
     [ -f "$script" ] || script="$here/real/empty.script.json"
     local -a reqlog=()

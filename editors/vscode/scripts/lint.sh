@@ -10,5 +10,6 @@ cd "$VSCODE_DIR"
 
 npm_ci_cached "$VSCODE_DIR"
 npx --no-install tsc -p . --noEmit
+npx --no-install tsc -p src/webview --noEmit
 npx --no-install eslint --max-warnings 0
 echo "editors/vscode: tsc and eslint clean"

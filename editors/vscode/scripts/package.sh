@@ -9,6 +9,7 @@ cd "$VSCODE_DIR"
 
 npm_ci_cached "$VSCODE_DIR"
 npx --no-install tsc -p . --noEmit
+npx --no-install tsc -p src/webview --noEmit
 rm -rf dist
 node esbuild.mjs
 version=$(node -p "require('./package.json').version")

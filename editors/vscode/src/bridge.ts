@@ -13,6 +13,8 @@ import {
   LanguageClientOptions,
   RevealOutputChannelOn,
   ServerOptions,
+  ShowMessageNotification,
+  ShowMessageParams,
   ShowMessageRequest,
   State,
   WorkDoneProgress,
@@ -22,7 +24,9 @@ import {
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
-import { handleShowMessageRequest } from './permissions';
+import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
+import { handleShowMessageRequest, notifierFor } from './permissions';
+import { QuestionStore } from './questions';
 import {
   AuthChangedParams,
   AuthStatus,
@@ -56,6 +60,17 @@ function short(text: string, max = 60): string {
   return one.length <= max ? one : one.slice(0, max - 1) + '…';
 }
 
+/** Markdown as one line of plain text, for a notification: no markers, no code fences. */
+export function plainText(md: string): string {
+  return md
+    .replace(/```[^\n]*\n[\s\S]*?```/g, ' ')
+    .replace(/^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?)/gm, '')
+    .replace(/(\*\*|__|\*|_|`)(.+?)\1/g, '$2')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 function isExecutable(p: string): boolean {
   try {
     const st = fs.statSync(p);
@@ -83,10 +98,14 @@ export class Bridge implements vscode.Disposable {
   missing: LocateResult | undefined;
   bridgePath: string | undefined;
   lastAuth: AuthChangedParams | undefined;
+  /** Whether a task's transcript is on screen (set by the extension). */
+  transcriptVisible: ((taskId: string) => boolean) | undefined;
 
   constructor(
     readonly store: TaskStore,
+    readonly questions: QuestionStore,
     readonly output: vscode.LogOutputChannel,
+    private readonly extensionUri: vscode.Uri,
   ) {}
 
   get running(): boolean {
@@ -194,10 +213,15 @@ export class Bridge implements vscode.Disposable {
     // defaults, so the permission questions get our UI.
     client.onRequest(ShowMessageRequest.type, (params, token) =>
       handleShowMessageRequest(params, token, {
-        describeAsker: () => this.describeWaiting(),
+        questions: this.questions,
+        taskLabel: (id) => short(this.store.get(id)?.prompt ?? '', 40) || undefined,
+        inSight: (id) => this.transcriptVisible?.(id) ?? false,
         log: (l) => this.output.info(l),
       }),
     );
+    // Replaces languageclient's own handler: a missing claude gets a
+    // notification that leads with the fix.
+    client.onNotification(ShowMessageNotification.type, (p: ShowMessageParams) => this.onShowMessage(p));
     client.onNotification(NOTIFICATIONS.event, (ev: BridgeEvent) => this.onEvent(ev));
     client.onNotification(NOTIFICATIONS.editConflict, (c: EditConflictParams) => {
       this.output.warn(`edit conflict (${c.taskId}) ${c.uri}: ${c.message}`);
@@ -242,10 +266,13 @@ export class Bridge implements vscode.Disposable {
     });
   }
 
-  private describeWaiting(): string | undefined {
-    const waiting = this.store.running().filter((t) => t.status === 'waiting');
-    if (waiting.length !== 1) return undefined;
-    return `Task: ${short(waiting[0].prompt, 120)}`;
+  private onShowMessage(p: ShowMessageParams): void {
+    if (isClaudeMissing(p.message)) {
+      void showClaudeMissing(p.message, this.extensionUri, this.output);
+      return;
+    }
+    this.output.info(`bridge: ${p.message}`);
+    void notifierFor(p.type)(p.message);
   }
 
   private onEvent(ev: BridgeEvent): void {
@@ -360,12 +387,15 @@ export class Bridge implements vscode.Disposable {
   private announce(r: RunResult, prompt: string): void {
     const transcript = 'Show Transcript';
     const follow = 'Follow Up';
-    const body = short(r.result, 200);
+    const body = short(plainText(r.result), 200);
     let shown: Thenable<string | undefined>;
     if (r.status === 'completed') {
       shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);
     } else if (r.status === 'cancelled') {
       vscode.window.setStatusBarMessage(`Claude: cancelled “${short(prompt, 40)}”`, 5000);
+      return;
+    } else if (isClaudeMissing(r.result)) {
+      void showClaudeMissing(r.result, this.extensionUri, this.output);
       return;
     } else {
       shown = vscode.window.showErrorMessage(`Claude failed “${short(prompt, 40)}”: ${body}`, transcript, follow);
@@ -394,9 +424,11 @@ export class Bridge implements vscode.Disposable {
   }
 
   async tasks(): Promise<TaskInfo[]> {
-    const list: TaskInfo[] | null = await this.execute(COMMANDS.tasks, undefined);
-    if (Array.isArray(list)) this.store.merge(list);
-    return Array.isArray(list) ? list : [];
+    // Without arguments the reply is the array (a TasksResult only when asked).
+    const reply = await this.execute(COMMANDS.tasks, undefined);
+    const list = Array.isArray(reply) ? reply : [];
+    this.store.merge(list);
+    return list;
   }
 
   async authStatus(): Promise<AuthStatus | null> {

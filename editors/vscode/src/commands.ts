@@ -5,10 +5,13 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Bridge, BridgeMissingError, newTaskId } from './bridge';
-import { money, seconds } from './transcript';
+import { money, seconds } from './format';
 import { AuthStatus, ContextRef, FollowUpArgs, RunArgs, RunResult } from './lspExt';
+import { pickAnswer } from './permissions';
+import { plainMessage } from './questions';
+import { ANSWER_COMMAND } from './statusBar';
 import { TaskRecord, isTerminal } from './tasks';
-import { transcriptUri } from './transcriptView';
+import { TranscriptPanels } from './transcriptView';
 
 function short(text: string, max = 70): string {
   const one = text.replace(/\s+/g, ' ').trim();
@@ -79,8 +82,20 @@ function isProgrammatic(arg: unknown): boolean {
   return arg !== undefined && !(arg instanceof vscode.Uri);
 }
 
+/** "3 min ago", "just now". */
+function age(d: Date): string {
+  const s = Math.max(0, Math.round((Date.now() - d.getTime()) / 1000));
+  if (s < 10) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
 export class Commands {
-  constructor(private readonly bridge: Bridge) {}
+  constructor(
+    private readonly bridge: Bridge,
+    private readonly transcripts: TranscriptPanels,
+  ) {}
 
   register(): vscode.Disposable[] {
     const reg = (id: string, fn: (arg: unknown) => Promise<unknown>) =>
@@ -103,6 +118,7 @@ export class Commands {
       reg('claudeBridge.cancelTask', (a) => this.cancelTask(a)),
       reg('claudeBridge.showTasks', () => this.showTasks()),
       reg('claudeBridge.showTranscript', (a) => this.showTranscript(a)),
+      reg(ANSWER_COMMAND, (a) => this.answerQuestion(a)),
       reg('claudeBridge.authStatus', () => this.authStatus()),
       reg('claudeBridge.restart', () => this.bridge.restart()),
     ];
@@ -236,32 +252,64 @@ export class Commands {
       if (pick === run) await vscode.commands.executeCommand('claudeBridge.runTask');
       return;
     }
+    const waiting = new Set(this.bridge.questions.pending().map((q) => q.taskId));
     const pick = await vscode.window.showQuickPick(
       all.map((t) => ({
-        label: `${statusIcon(t)} ${short(t.prompt || t.taskId)}`,
-        description: isTerminal(t.status) ? t.status : (t.step ?? t.status),
+        label: `${waiting.has(t.taskId) ? '$(bell-dot)' : statusIcon(t)} ${short(t.prompt || t.taskId)}`,
+        description: waiting.has(t.taskId) ? 'waiting for your answer' : isTerminal(t.status) ? t.status : (t.step ?? t.status),
         detail: [
           folderLabel(t.workspaceFolder),
-          `started ${t.startedAt.toLocaleTimeString()}`,
+          `started ${age(t.startedAt)}`,
           t.result?.durationMs !== undefined ? seconds(t.result.durationMs) : '',
-          t.result?.costUsd !== undefined ? money(t.result.costUsd) : '',
-          t.taskId,
+          money(t.result?.costUsd),
         ]
           .filter(Boolean)
           .join(' · '),
         t,
       })),
-      { title: 'Claude Tasks', matchOnDetail: true, placeHolder: 'Pick a task to open its transcript or cancel it' },
+      { title: 'Claude Tasks', matchOnDetail: true, placeHolder: 'Pick a task to open its transcript, answer it, cancel it or follow up' },
     );
     if (!pick) return;
     const t = pick.t;
     const actions = [{ label: '$(output) Open Transcript', id: 'transcript' }];
+    if (waiting.has(t.taskId)) actions.unshift({ label: '$(bell-dot) Answer Its Question…', id: 'answer' });
     if (!isTerminal(t.status)) actions.push({ label: '$(stop-circle) Cancel Task', id: 'cancel' });
     else actions.push({ label: '$(comment-discussion) Follow Up…', id: 'followUp' });
     const action = await vscode.window.showQuickPick(actions, { title: short(t.prompt || t.taskId) });
     if (action?.id === 'transcript') await this.showTranscript(t.taskId);
+    if (action?.id === 'answer') await this.answerQuestion({ taskId: t.taskId });
     if (action?.id === 'cancel') await this.cancelTask(t.taskId);
     if (action?.id === 'followUp') await this.followUp({ taskId: t.taskId });
+  }
+
+  /**
+   * Re-opens a waiting question (the question status bar item): the oldest,
+   * that of a task (`{taskId}`), or one by number; with several, pick first.
+   * Resolves to the answer given, or undefined.
+   */
+  async answerQuestion(arg: unknown): Promise<string | undefined> {
+    let open = this.bridge.questions.pending();
+    const taskId = pick<{ taskId: string }>(arg, TASK_KEYS).taskId;
+    if (taskId) open = open.filter((q) => q.taskId === taskId);
+    if (typeof arg === 'number') open = open.filter((q) => q.id === arg);
+    if (open.length === 0) {
+      vscode.window.setStatusBarMessage('Claude: no question waits for an answer', 5000);
+      return undefined;
+    }
+    let q = open[0];
+    if (open.length > 1) {
+      const chosen = await vscode.window.showQuickPick(
+        open.map((x) => ({ label: plainMessage(x.message), description: short(this.bridge.store.get(x.taskId ?? '')?.prompt ?? '', 40), x })),
+        { title: 'Claude: Which question?' },
+      );
+      if (!chosen) return undefined;
+      q = chosen.x;
+    }
+    return pickAnswer(q, {
+      questions: this.bridge.questions,
+      taskLabel: (id) => short(this.bridge.store.get(id)?.prompt ?? '', 40) || undefined,
+      showTranscript: (id) => this.showTranscript(id),
+    });
   }
 
   async showTranscript(arg: unknown): Promise<string | undefined> {
@@ -284,9 +332,8 @@ export class Commands {
         taskId = pick.t.taskId;
       }
     }
-    const doc = await vscode.workspace.openTextDocument(transcriptUri(taskId));
-    await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
-    return doc.uri.toString();
+    this.transcripts.show(taskId);
+    return taskId;
   }
 
   async authStatus(): Promise<AuthStatus | null> {

@@ -124,6 +124,12 @@ export interface FollowUpArgs {
   newTaskId?: string;
 }
 
+/** TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo. */
+export interface TasksArgs {
+  /** processes asks for the reply as a TasksResult, with the bridge's claude processes counted. Optional: default false. */
+  processes?: boolean;
+}
+
 /** TaskInfo is one entry of the claude.tasks reply: an array, oldest task first, of the running tasks and the 200 most recent finished ones. */
 export interface TaskInfo {
   /** taskId is the task's id. */
@@ -144,7 +150,31 @@ export interface TaskInfo {
   costUsd?: number;
 }
 
-/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. */
+/** TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array. */
+export interface TasksResult {
+  /** tasks is the array the reply is without processes. */
+  tasks: TaskInfo[];
+  /** processes counts the bridge's claude processes. */
+  processes: ProcessCounts;
+}
+
+/** ProcessCounts counts the bridge's claude processes (maxIdleProcesses and maxConcurrentTasks bound them). */
+export interface ProcessCounts {
+  /** live is every claude process not yet gone. */
+  live: number;
+  /** running is those running a task. */
+  running: number;
+  /** idle is those kept after a task for a follow-up. */
+  idle: number;
+  /** warm is those started ahead of need (prewarm) that have answered claude's initialize and wait for a task; one still starting is in Live only. */
+  warm: number;
+  /** maxIdle is the idle budget (maxIdleProcesses): idle and warm ones together. */
+  maxIdle: number;
+  /** slots is the most alive at once (maxConcurrentTasks). */
+  slots: number;
+}
+
+/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError. */
 export interface AuthStatus {
   /** status is the key's state. */
   status: AuthState;
@@ -162,12 +192,14 @@ export interface AuthStatus {
   managed: boolean;
   /** source is where the last check found the key. */
   source: KeySource;
-  /** keyFile is the key file as the helper judges it. */
-  keyFile: KeyFileStatus;
+  /** keyFile is the key file as the helper judges it. Optional: absent in inherit mode and without a working auth manager. */
+  keyFile?: KeyFileStatus;
   /** keyCommandConfigured is true when auth.keyCommand is set. */
   keyCommandConfigured: boolean;
   /** fingerprint is the first 8 hex digits of the key's SHA-256. Optional: absent without a key. */
   fingerprint?: string;
+  /** runtimeKeyFile is the bridge's private copy of the key it found in its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the helper reads: a 0600 file in a directory only the user can enter, removed when the bridge exits. Optional: absent when the bridge has no such key (or the helper is the user's own). */
+  runtimeKeyFile?: string;
   /** ttlMs is the key lifetime claude is given, in milliseconds (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode. */
   ttlMs?: number;
   /** lastRefresh is when the helper last ran, RFC 3339. Optional: absent before the first check. */
@@ -182,6 +214,8 @@ export interface AuthStatus {
   problems?: string[];
   /** message explains the status in a sentence when the bridge runs without an auth manager (inherit). Optional. */
   message?: string;
+  /** claude is where the bridge finds the claude CLI with its current settings. Optional: absent from a bridge older than the field. */
+  claude?: ClaudeCLI;
 }
 
 /** KeyFileStatus is the key file as the key helper judges it. */
@@ -199,6 +233,16 @@ export interface KeyFileStatus {
   /** ok is true when the file exists and the helper would accept its owner and mode (its content is judged by running the helper). */
   ok: boolean;
   /** problem is the helper's own words for what is wrong, with the fix. Optional. */
+  problem?: string;
+}
+
+/** ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (runner.LocateClaude). */
+export interface ClaudeCLI {
+  /** path is the claude executable. Optional: absent when it was not found. */
+  path?: string;
+  /** foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found. */
+  foundIn?: string;
+  /** problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found. */
   problem?: string;
 }
 
@@ -436,6 +480,28 @@ export interface AuthChangedParams {
   fingerprint: string;
 }
 
+/** PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields). */
+export interface PermissionRequestParams {
+  /** type is LSP's MessageType: 3 (Info). */
+  type: number;
+  /** message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`". */
+  message: string;
+  /** actions are the answers: "Allow", "Allow for this task", "Deny". */
+  actions: MessageActionItem[];
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events. */
+  toolUseId: string;
+  /** toolName is the tool's name ("Edit", "Bash"). */
+  toolName: string;
+}
+
+/** MessageActionItem is an answer to a window/showMessageRequest, as in LSP. */
+export interface MessageActionItem {
+  /** title is the answer's text, as the editor shows it. */
+  title: string;
+}
+
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
 export interface Configuration {
   /** claudePath is the claude executable. Default: claude on PATH. */
@@ -452,7 +518,7 @@ export interface Configuration {
   maxConcurrentTasks?: number;
   /** followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300. */
   followUpIdleSeconds?: number;
-  /** maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks. */
+  /** maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks. */
   maxIdleProcesses?: number;
   /** prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true. */
   prewarm?: boolean;
@@ -494,8 +560,8 @@ export interface CommandTypes {
   'claude.cancel': { args: CancelArgs; result: CancelResult };
   /** Continues a task's conversation as a new task: FollowUpArgs → RunResult. */
   'claude.followUp': { args: FollowUpArgs; result: RunResult };
-  /** Lists the tasks: no arguments → TaskInfo[]. */
-  'claude.tasks': { args: undefined; result: TaskInfo[] };
+  /** Lists the tasks: no arguments → TaskInfo[]; TasksArgs {processes: true} → TasksResult. */
+  'claude.tasks': { args: TasksArgs | undefined; result: TaskInfo[] | TasksResult };
   /** Reports the authentication state: no arguments → AuthStatus. */
   'claude.authStatus': { args: undefined; result: AuthStatus };
 }
@@ -531,6 +597,11 @@ export const NOTIFICATIONS = {
   editConflict: 'claude/editConflict',
   authChanged: 'claude/authChanged',
 } as const satisfies Record<string, NotificationMethod>;
+
+/** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */
+export interface RequestTypes {
+  'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
+}
 
 /** Every EventKind. */
 export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'retry', 'status', 'other', 'result'];

@@ -1,67 +1,80 @@
-// window/showMessageRequest from the bridge: permission questions get our own
-// UI (a notification, modal for Bash) instead of languageclient's default.
+// window/showMessageRequest from the bridge. A permission question (its
+// actions are Allow / Allow for this task / Deny) goes into the
+// QuestionStore and is shown the same way for every tool: a notification
+// with the answers, the status bar item (which re-opens the question), and
+// the question with its buttons in the task's transcript. It stays until it
+// is answered: closing the notification (or its hiding after a few seconds)
+// leaves it open. Other requests get a plain notification.
 
 import * as vscode from 'vscode';
 import { MessageActionItem, MessageType, ShowMessageRequestParams } from 'vscode-languageclient/node';
+import { PermissionRequestParams } from './lspExt';
+import { ALLOW, DENY, Question, QuestionStore, plainMessage } from './questions';
 
-export const ALLOW = 'Allow';
-export const ALLOW_TASK = 'Allow for this task';
-export const DENY = 'Deny';
-
-/** Tools whose questions are modal: they run commands on the user's machine. */
-const MODAL_TOOLS = new Set(['Bash']);
+/** VS Code's notification of an LSP MessageType's severity. */
+export function notifierFor(type: MessageType): typeof vscode.window.showInformationMessage {
+  return type === MessageType.Error
+    ? vscode.window.showErrorMessage
+    : type === MessageType.Warning
+      ? vscode.window.showWarningMessage
+      : vscode.window.showInformationMessage;
+}
 
 export function isPermissionQuestion(p: ShowMessageRequestParams): boolean {
   const titles = new Set((p.actions ?? []).map((a) => a.title));
   return titles.has(ALLOW) && titles.has(DENY);
 }
 
-/** "Claude wants to run Bash: go test ./..." → "Bash". */
-export function toolOf(message: string): string | undefined {
-  const m = /^Claude wants to (?:run|use|call)\s+([A-Za-z_][\w.-]*)/.exec(message);
-  return m?.[1];
-}
-
-export interface PermissionUiOptions {
-  /** A line naming the task that asks, shown as the modal's detail. */
-  describeAsker?: () => string | undefined;
+export interface PermissionUi {
+  questions: QuestionStore;
+  /** The short prompt of a task, for the question's notification. */
+  taskLabel?: (taskId: string) => string | undefined;
+  /** Whether the task's transcript is on screen (it shows the question with its buttons). */
+  inSight?: (taskId: string) => boolean;
   log?: (line: string) => void;
 }
 
 export async function handleShowMessageRequest(
   params: ShowMessageRequestParams,
   token: vscode.CancellationToken,
-  opts: PermissionUiOptions = {},
+  ui: PermissionUi,
 ): Promise<MessageActionItem | null> {
   const actions = params.actions ?? [];
   if (!isPermissionQuestion(params)) {
-    const show =
-      params.type === MessageType.Error
-        ? vscode.window.showErrorMessage
-        : params.type === MessageType.Warning
-          ? vscode.window.showWarningMessage
-          : vscode.window.showInformationMessage;
+    const show = notifierFor(params.type);
     const picked = await raceCancel(show(params.message, ...actions.map((a) => ({ title: a.title }))), token);
     return picked ? (actions.find((a) => a.title === picked.title) ?? null) : null;
   }
-  const tool = toolOf(params.message);
-  const modal = tool !== undefined && MODAL_TOOLS.has(tool);
-  // Deny is the close affordance: Escape or closing a modal means Deny, as
-  // the README says a dismissed request does.
-  const items: vscode.MessageItem[] = actions.map((a) => ({ title: a.title, isCloseAffordance: a.title === DENY }));
-  const detail = opts.describeAsker?.();
-  const picked = await raceCancel(
-    modal
-      ? vscode.window.showWarningMessage(params.message, { modal: true, detail }, ...items)
-      : vscode.window.showInformationMessage(params.message, ...items),
-    token,
-  );
-  const answer = picked ? (actions.find((a) => a.title === picked.title) ?? null) : null;
-  opts.log?.(`permission: ${params.message} → ${answer ? answer.title : 'dismissed (Deny)'}`);
-  return answer;
+  return new Promise<MessageActionItem | null>((resolve) => {
+    // The bridge's question carries more than LSP's params (lspext.PermissionRequestParams).
+    const q = ui.questions.add({ ...(params as unknown as Partial<PermissionRequestParams>), message: params.message }, (end) => {
+      sub.dispose();
+      if ('answer' in end) {
+        ui.log?.(`permission: ${params.message} → ${end.answer}`);
+        resolve(actions.find((a) => a.title === end.answer) ?? null);
+      } else {
+        ui.log?.(`permission: ${params.message} → withdrawn by the bridge`);
+        resolve(null);
+      }
+    });
+    // The bridge withdraws the question when the task ends first.
+    const sub = token.onCancellationRequested(() => ui.questions.withdraw(q.id));
+    if (token.isCancellationRequested) ui.questions.withdraw(q.id);
+    // A notification cannot be closed once the question is answered elsewhere:
+    // none when the transcript, on screen, shows the question already.
+    else if (!(q.taskId && ui.inSight?.(q.taskId))) void notify(q, ui);
+  });
 }
 
-/** The bridge may withdraw a question (task cancelled): stop waiting for the click. */
+/** The question's notification: answered by a click; closed or hidden, the question stays open. */
+async function notify(q: Question, ui: PermissionUi): Promise<void> {
+  const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
+  const text = plainMessage(q.message) + (task ? ` (task “${task}”)` : '');
+  const picked = await vscode.window.showInformationMessage(text, ...q.actions);
+  if (picked) ui.questions.answer(q.id, picked);
+}
+
+/** The bridge may withdraw a request (task cancelled): stop waiting for the click. */
 function raceCancel<T>(p: Thenable<T>, token: vscode.CancellationToken): Promise<T | undefined> {
   return new Promise<T | undefined>((resolve, reject) => {
     const sub = token.onCancellationRequested(() => {
@@ -80,4 +93,45 @@ function raceCancel<T>(p: Thenable<T>, token: vscode.CancellationToken): Promise
       },
     );
   });
+}
+
+/**
+ * Re-opens a waiting question in a picker (the status bar item's click,
+ * "Claude: Answer Question"): its answers, and the transcript that shows
+ * the call in full. Escape leaves the question open; the picker closes by
+ * itself when the question is answered elsewhere or withdrawn.
+ */
+export async function pickAnswer(q: Question, ui: PermissionUi & { showTranscript: (taskId: string) => Thenable<unknown> }): Promise<string | undefined> {
+  const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
+  const waited = Math.round((Date.now() - q.askedAt.getTime()) / 1000);
+  type Item = vscode.QuickPickItem & { answer?: string; transcript?: boolean };
+  const icons: Record<string, string> = { Allow: '$(check)', 'Allow for this task': '$(check-all)', Deny: '$(close)' };
+  const items: Item[] = q.actions.map((a) => ({ label: `${icons[a] ?? ''} ${a}`.trim(), answer: a }));
+  if (q.taskId) items.push({ label: '$(preview) Show in Transcript', description: 'the call in full, with its buttons', transcript: true });
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.items = items;
+  qp.title = plainMessage(q.message);
+  qp.placeholder = `${task ? `“${task}” · ` : ''}asked ${waited < 60 ? `${waited} s` : `${Math.round(waited / 60)} min`} ago · Escape: answer later`;
+  qp.ignoreFocusOut = true;
+  const pick = await new Promise<Item | undefined>((resolve) => {
+    const subs = [
+      qp.onDidAccept(() => resolve(qp.selectedItems[0])),
+      qp.onDidHide(() => resolve(undefined)),
+      ui.questions.onDidChange(() => {
+        if (!ui.questions.get(q.id)) qp.hide();
+      }),
+    ];
+    qp.show();
+    qp.onDidHide(() => {
+      for (const d of subs) d.dispose();
+    });
+  });
+  qp.dispose();
+  if (!pick) return undefined;
+  if (pick.transcript && q.taskId) {
+    await ui.showTranscript(q.taskId);
+    return undefined;
+  }
+  if (pick.answer && ui.questions.answer(q.id, pick.answer)) return pick.answer;
+  return undefined;
 }

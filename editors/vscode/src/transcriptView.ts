@@ -1,50 +1,166 @@
-// "Claude: Show Transcript": a live, read-only virtual document per task.
+// "Claude: Show Transcript": one webview panel per task, titled with the
+// task's short prompt, that a person reads: the agent's text as Markdown,
+// each tool call a collapsible block with its input (the command, the file
+// and the change as a diff), its permission question with buttons, its
+// output; retries, notes, and the result with its duration and cost.
+// The page renders (webview/main.ts with transcript.ts); this side posts
+// the task's events in batches (one message per FLUSH_MS however many
+// deltas came) and answers the questions clicked there.
 
+import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
-import { TaskStore } from './tasks';
-import { render } from './transcript';
+import { QuestionStore } from './questions';
+import { TaskRecord, TaskStore } from './tasks';
+import { short } from './format';
+import type { FromWebview, QuestionView, TaskHeader, ToWebview } from './transcript';
 
-export const TRANSCRIPT_SCHEME = 'claude-transcript';
+/** How often a panel gets the events that came meanwhile, in milliseconds. */
+export const FLUSH_MS = 50;
 
-export function transcriptUri(taskId: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${taskId}.md` });
+interface Panel {
+  panel: vscode.WebviewPanel;
+  /** The page asked for its content and has it. */
+  ready: boolean;
+  /** How many of the task's events the page has. */
+  sent: number;
 }
 
-export function taskIdOf(uri: vscode.Uri): string {
-  return uri.path.replace(/^\//, '').replace(/\.md$/, '');
+export function header(t: TaskRecord, store: TaskStore): TaskHeader {
+  return {
+    taskId: t.taskId,
+    prompt: t.prompt,
+    status: t.status,
+    step: t.step,
+    folder: t.workspaceFolder,
+    startedAt: t.startedAt.getTime(),
+    endedAt: t.endedAt?.getTime(),
+    followUpOf: t.followUpOf ? store.get(t.followUpOf)?.prompt || t.followUpOf : undefined,
+    failure: t.failure,
+    result: t.result,
+    conflicts: t.conflicts,
+  };
 }
 
-export class TranscriptProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
-  private readonly pending = new Set<string>();
+export class TranscriptPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, Panel>();
+  private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly sub: { dispose(): void };
+  private readonly subs: { dispose(): void }[] = [];
+  /** Messages posted to pages (for the figures in the README). */
+  posted = 0;
 
-  constructor(private readonly store: TaskStore) {
-    // Coalesce bursts of text deltas into one refresh every 150 ms.
-    this.sub = store.onDidChange((taskId) => {
-      this.pending.add(taskId);
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        const open = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
-        for (const id of this.pending) {
-          const uri = transcriptUri(id);
-          if (open.has(uri.toString())) this.changed.fire(uri);
-        }
-        this.pending.clear();
-      }, 150);
-    });
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: TaskStore,
+    private readonly questions: QuestionStore,
+  ) {
+    this.subs.push(
+      store.onDidChange((taskId) => {
+        if (!this.panels.has(taskId)) return;
+        this.dirty.add(taskId);
+        this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+      }),
+      questions.onDidChange(() => {
+        for (const id of this.panels.keys()) this.post(id, { type: 'questions', questions: this.questionsOf(id) });
+      }),
+    );
   }
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    const t = this.store.get(taskIdOf(uri));
-    return t ? render(t) : `No task ${taskIdOf(uri)} in this window.\n`;
+  /** Whether the task's transcript is open and visible. */
+  visible(taskId: string): boolean {
+    return this.panels.get(taskId)?.panel.visible === true;
+  }
+
+  /** Shows the task's transcript (opening its panel, or bringing it forward). */
+  show(taskId: string, preserveFocus = false): vscode.WebviewPanel {
+    const open = this.panels.get(taskId);
+    if (open) {
+      open.panel.reveal(undefined, preserveFocus);
+      return open.panel;
+    }
+    const t = this.store.get(taskId);
+    const panel = vscode.window.createWebviewPanel(
+      'claudeBridge.transcript',
+      `Claude: ${short(t?.prompt || taskId, 30)}`,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
+      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')] },
+    );
+    const p: Panel = { panel, ready: false, sent: 0 };
+    this.panels.set(taskId, p);
+    panel.webview.html = this.html(panel.webview);
+    panel.webview.onDidReceiveMessage((m: FromWebview) => this.receive(taskId, m));
+    panel.onDidDispose(() => this.panels.delete(taskId));
+    return panel;
+  }
+
+  private receive(taskId: string, m: FromWebview): void {
+    const p = this.panels.get(taskId);
+    if (!p) return;
+    if (m.type === 'ready') {
+      // (Again after the panel was hidden and its page reloaded.)
+      const t = this.store.get(taskId);
+      if (!t) return;
+      p.ready = true;
+      p.sent = t.events.length;
+      this.post(taskId, { type: 'reset', header: header(t, this.store), events: t.events, questions: this.questionsOf(taskId) });
+    } else if (m.type === 'answer') {
+      if (!this.questions.answer(m.question, m.answer)) {
+        // Answered elsewhere meanwhile: redraw the page's question.
+        this.post(taskId, { type: 'questions', questions: this.questionsOf(taskId) });
+      }
+    } else if (m.type === 'openFile') {
+      void vscode.window.showTextDocument(vscode.Uri.parse(m.uri), { preview: true });
+    }
+  }
+
+  private questionsOf(taskId: string): QuestionView[] {
+    return this.questions.forTask(taskId).map((q) => ({
+      id: q.id,
+      message: q.message,
+      actions: q.actions,
+      toolUseId: q.toolUseId,
+      askedAt: q.askedAt.getTime(),
+    }));
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    for (const id of this.dirty) {
+      const p = this.panels.get(id);
+      const t = this.store.get(id);
+      if (!p || !t || !p.ready) continue;
+      const events = t.events.slice(p.sent);
+      p.sent = t.events.length;
+      p.panel.title = `Claude: ${short(t.prompt || id, 30)}`;
+      this.post(id, { type: 'update', header: header(t, this.store), events });
+    }
+    this.dirty.clear();
+  }
+
+  private post(taskId: string, m: ToWebview): void {
+    const p = this.panels.get(taskId);
+    if (!p?.ready) return;
+    this.posted++;
+    void p.panel.webview.postMessage(m);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'transcript.css'));
+    return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} https: data:; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${style.toString()}">
+</head><body><main id="transcript"></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body></html>`;
   }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.sub.dispose();
-    this.changed.dispose();
+    for (const s of this.subs) s.dispose();
+    for (const p of [...this.panels.values()]) p.panel.dispose();
   }
 }

@@ -110,6 +110,9 @@ func (p *protocol) typeScript() []byte {
 		args := "undefined"
 		if c.args != nil {
 			args = tsType(c.args)
+			if c.argsOptional {
+				args += " | undefined"
+			}
 		}
 		fmt.Fprintf(&b, "  '%s': { args: %s; result: %s };\n", c.name, args, tsType(c.result))
 	}
@@ -131,6 +134,13 @@ func (p *protocol) typeScript() []byte {
 		fmt.Fprintf(&b, "  %s: '%s',\n", shortName(n.method), n.method)
 	}
 	b.WriteString("} as const satisfies Record<string, NotificationMethod>;\n")
+
+	b.WriteString("\n/** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */\nexport interface RequestTypes {\n")
+	for _, r := range p.requests {
+		tsDoc(&b, "  ", r.doc)
+		fmt.Fprintf(&b, "  '%s': { params: %s; result: %s | null };\n", r.method, tsType(r.params), tsType(r.result))
+	}
+	b.WriteString("}\n")
 
 	for _, name := range p.order {
 		s := p.defs[name]
@@ -287,7 +297,10 @@ func (p *protocol) lua() []byte {
 	b.WriteString("M.commands = {\n")
 	for _, c := range p.commands {
 		args := "no arguments"
-		if c.args != nil {
+		switch {
+		case c.args != nil && c.argsOptional:
+			args = "arguments[0] (optional): " + luaType(c.args)
+		case c.args != nil:
 			args = "arguments[0]: " + luaType(c.args)
 		}
 		fmt.Fprintf(&b, "  %s = '%s', -- %s; reply: %s\n", snake(shortName(c.name)), c.name, args, luaType(c.result))
@@ -295,6 +308,10 @@ func (p *protocol) lua() []byte {
 	b.WriteString("}\n\n--- The notifications the bridge sends, by short name.\nM.notifications = {\n")
 	for _, n := range p.notes {
 		fmt.Fprintf(&b, "  %s = '%s', -- params: %s\n", snake(shortName(n.method)), n.method, luaType(n.params))
+	}
+	b.WriteString("}\n\n--- The requests the bridge sends the editor beyond LSP's own, by short name.\nM.requests = {\n")
+	for _, r := range p.requests {
+		fmt.Fprintf(&b, "  %s = '%s', -- params: %s; reply: %s|nil\n", snake(shortName(r.method)), r.method, luaType(r.params), luaType(r.result))
 	}
 	b.WriteString("}\n")
 	for _, name := range p.order {

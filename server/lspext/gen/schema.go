@@ -49,11 +49,21 @@ type protocol struct {
 	eventTypes []string
 	commands   []command
 	notes      []notification
+	requests   []request
+}
+
+// request is a request the bridge sends the editor.
+type request struct {
+	method, doc    string
+	params, result *jsonschema.Schema
 }
 
 type command struct {
 	name, doc    string
 	args, result *jsonschema.Schema // args nil: none
+	// argsOptional: the arguments have no required field, so they may be
+	// left out.
+	argsOptional bool
 }
 
 type notification struct {
@@ -116,8 +126,16 @@ func build(d *docs) (*protocol, error) {
 		cmd := command{name: c.Command, doc: d.constDoc(c.Command)}
 		if c.Args != nil {
 			cmd.args = reflectType(c.Args)
+			cmd.argsOptional = len(p.defs[refName(cmd.args)].Required) == 0
 		}
-		cmd.result = reflectType(c.Result)
+		if len(c.Results) == 1 {
+			cmd.result = reflectType(c.Results[0])
+		} else {
+			cmd.result = &jsonschema.Schema{}
+			for _, r := range c.Results {
+				cmd.result.OneOf = append(cmd.result.OneOf, reflectType(r))
+			}
+		}
 		p.commands = append(p.commands, cmd)
 	}
 
@@ -147,6 +165,10 @@ func build(d *docs) (*protocol, error) {
 			params = reflectType(n.Params)
 		}
 		p.notes = append(p.notes, notification{method: n.Method, doc: d.constDoc(n.Method), params: params})
+	}
+	for _, r := range lspext.RequestDefs {
+		p.requests = append(p.requests, request{method: r.Method, doc: d.constDoc(r.Method),
+			params: reflectType(r.Params), result: reflectType(r.Result)})
 	}
 	config := reflectType(reflect.TypeFor[lspext.Configuration]())
 
@@ -194,6 +216,10 @@ func build(d *docs) (*protocol, error) {
 	for _, n := range p.notes {
 		visit(n.params)
 	}
+	for _, r := range p.requests {
+		visit(r.params)
+		visit(r.result)
+	}
 	visit(config)
 	if len(p.order) != len(p.defs) {
 		var missing []string
@@ -227,18 +253,21 @@ var constValues = map[string]string{
 	"CommandRun": lspext.CommandRun, "CommandCancel": lspext.CommandCancel, "CommandFollowUp": lspext.CommandFollowUp,
 	"CommandTasks": lspext.CommandTasks, "CommandAuthStatus": lspext.CommandAuthStatus,
 	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"MethodShowMessageRequest": lspext.MethodShowMessageRequest,
 }
 
 // schemaJSON is the schema document: the definitions, and under
-// x-commands, x-notifications and x-configuration what each command takes
-// and returns, what each notification carries and what the configuration
-// is. (JSON Schema ignores keywords it does not know; the x- prefix marks
+// x-commands, x-notifications, x-requests and x-configuration what each
+// command takes and returns, what each notification carries, what each
+// request to the editor carries and expects back, and what the
+// configuration is. (JSON Schema ignores keywords it does not know; the x- prefix marks
 // them as this protocol's.)
 func (p *protocol) schemaJSON() ([]byte, error) {
 	type commandDoc struct {
-		Description string             `json:"description,omitempty"`
-		Arguments   *jsonschema.Schema `json:"arguments,omitempty"`
-		Result      *jsonschema.Schema `json:"result"`
+		Description       string             `json:"description,omitempty"`
+		Arguments         *jsonschema.Schema `json:"arguments,omitempty"`
+		ArgumentsOptional bool               `json:"argumentsOptional,omitempty"`
+		Result            *jsonschema.Schema `json:"result"`
 	}
 	type notificationDoc struct {
 		Description string             `json:"description,omitempty"`
@@ -246,11 +275,20 @@ func (p *protocol) schemaJSON() ([]byte, error) {
 	}
 	commands := map[string]commandDoc{}
 	for _, c := range p.commands {
-		commands[c.name] = commandDoc{Description: c.doc, Arguments: c.args, Result: c.result}
+		commands[c.name] = commandDoc{Description: c.doc, Arguments: c.args, ArgumentsOptional: c.argsOptional, Result: c.result}
 	}
 	notes := map[string]notificationDoc{}
 	for _, n := range p.notes {
 		notes[n.method] = notificationDoc{Description: n.doc, Params: n.params}
+	}
+	type requestDoc struct {
+		Description string             `json:"description,omitempty"`
+		Params      *jsonschema.Schema `json:"params"`
+		Result      *jsonschema.Schema `json:"result"`
+	}
+	requests := map[string]requestDoc{}
+	for _, r := range p.requests {
+		requests[r.method] = requestDoc{Description: r.doc, Params: r.params, Result: r.result}
 	}
 	doc := struct {
 		Schema        string                     `json:"$schema"`
@@ -259,6 +297,7 @@ func (p *protocol) schemaJSON() ([]byte, error) {
 		Description   string                     `json:"description"`
 		Commands      map[string]commandDoc      `json:"x-commands"`
 		Notifications map[string]notificationDoc `json:"x-notifications"`
+		Requests      map[string]requestDoc      `json:"x-requests"`
 		Configuration *jsonschema.Schema         `json:"x-configuration"`
 		Defs          jsonschema.Definitions     `json:"$defs"`
 	}{
@@ -268,6 +307,7 @@ func (p *protocol) schemaJSON() ([]byte, error) {
 		Description:   p.docs.pkg,
 		Commands:      commands,
 		Notifications: notes,
+		Requests:      requests,
 		Configuration: ref("Configuration"),
 		Defs:          p.defs,
 	}

@@ -135,7 +135,6 @@ local function send(task, key, folders, command, arg, bufnr)
       task.status = 'failed'
       task.result = e
       transcript.note(task, '✘ ' .. tostring(e))
-      tasks.drop_followup(task.client_id, task)
       progress.finished(task)
       return
     end
@@ -143,21 +142,13 @@ local function send(task, key, folders, command, arg, bufnr)
     if bufnr then
       lsp.attach(bufnr, true)
     end
-    if task.kind == 'followUp' then
-      -- Its events carry an id the bridge chooses: match them to this record.
-      tasks.expect_followup(client.id, task)
-    end
     local ok, req = lsp.execute(client, command, arg, function(rpc_err, result)
-      if task.kind == 'followUp' then
-        tasks.drop_followup(client.id, task)
-      end
       on_reply(task, rpc_err, result)
     end, task.token)
     if not ok then
       task.status = 'failed'
       task.result = 'could not send ' .. command .. ' (the bridge is shutting down)'
       transcript.note(task, '✘ ' .. task.result)
-      tasks.drop_followup(client.id, task)
       progress.finished(task)
       return
     end
@@ -233,7 +224,10 @@ function M.follow_up(opts)
     return nil
   end
   if not tasks.is_terminal(prev.status) then
-    err(string.format('task %s is still running: wait for it to end or :ClaudeCancel it, then follow up', prev.id))
+    err(string.format(
+      '“%s” is still running: wait for it to end or :ClaudeCancel it, then follow up',
+      tasks.label(prev)
+    ))
     return nil
   end
   local folder = prev.folder or lsp.folder_for_buf(api.nvim_get_current_buf())
@@ -250,7 +244,10 @@ function M.follow_up(opts)
   if not ok then
     return nil
   end
+  -- The follow-up is named here (newTaskId), as a run is (taskId): its events, its log and
+  -- :ClaudeTasks all use this one id, and two follow-ups with the same prompt never swap.
   local id = tasks.new_id()
+  arg.newTaskId = id
   local task = tasks.add({
     id = id,
     kind = 'followUp',
@@ -299,7 +296,8 @@ function M.cancel(id)
     end
   end
   if tasks.is_terminal(task.status) then
-    vim.notify(string.format('claude-bridge: task %s already ended (%s)', task.id, task.status), vim.log.levels.WARN)
+    local msg = string.format('claude-bridge: “%s” already ended (%s)', tasks.label(task), task.status)
+    vim.notify(msg, vim.log.levels.WARN)
     return
   end
   task.cancel_requested = true
@@ -337,59 +335,182 @@ function M.log(id)
   return transcript.open(task, config.options.log_window)
 end
 
-local function fmt_task(t)
-  local prompt = tostring(t.prompt or ''):gsub('%s+', ' ')
-  if #prompt > 60 then
-    prompt = prompt:sub(1, 60) .. '…'
+-- :ClaudeTasks ----------------------------------------------------------------------
+
+--- "just now", "12 s ago", "3 min ago", "2 h ago" for an epoch time in seconds.
+local function age(epoch)
+  if type(epoch) ~= 'number' then
+    return ''
   end
-  local folder = t.workspaceFolder and vim.fn.fnamemodify(vim.uri_to_fname(t.workspaceFolder), ':t') or ''
-  local cost = type(t.costUsd) == 'number' and string.format(' $%.4f', t.costUsd) or ''
-  return string.format('%-9s %s  [%s]%s  %s', t.status or '?', prompt, folder, cost, t.taskId or '?')
+  local s = math.max(0, os.time() - epoch)
+  if s < 10 then
+    return 'just now'
+  elseif s < 60 then
+    return s .. ' s ago'
+  elseif s < 3600 then
+    return math.floor(s / 60 + 0.5) .. ' min ago'
+  end
+  return math.floor(s / 3600 + 0.5) .. ' h ago'
 end
 
---- Lists the tasks of every running bridge (claude.tasks) with vim.ui.select; the picked
---- task's log opens, or it is cancelled. `done(list)` is called with the merged list.
-function M.tasks(done)
-  local running = lsp.running()
-  if #running == 0 then
-    vim.notify('claude-bridge: no bridge is running; start a task with :Claude {prompt}', vim.log.levels.WARN)
-    if done then
-      done({})
-    end
-    return
+--- An RFC 3339 time in UTC (claude.tasks' startedAt) as epoch seconds, or nil.
+local function parse_utc(s)
+  local y, mo, d, h, mi, sec = tostring(s or ''):match('^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+  if not y then
+    return nil
   end
-  local all, pending = {}, #running
-  local function finish()
-    table.sort(all, function(a, b)
-      return tostring(a.startedAt or '') > tostring(b.startedAt or '')
-    end)
-    if done then
-      done(all)
+  local t = os.time({ year = y, month = mo, day = d, hour = h, min = mi, sec = sec, isdst = false })
+  -- os.time reads the table as local time: shift by this machine's offset from UTC.
+  local now = os.time()
+  local offset = os.difftime(now, os.time(os.date('!*t', now)))
+  return t + offset
+end
+
+local MARKS = {
+  queued = '…',
+  starting = '…',
+  running = '…',
+  waiting = '?',
+  completed = '✔',
+  failed = '✘',
+  cancelled = '■',
+}
+
+local function waiting_question(task)
+  for _, q in ipairs(require('claude_bridge.permissions').pending) do
+    if q.task_id == task.id then
+      return q
     end
-    if #all == 0 then
-      vim.notify('claude-bridge: no tasks', vim.log.levels.INFO)
-      return
-    end
-    vim.ui.select(all, { prompt = 'Claude tasks', kind = 'claude_bridge_tasks', format_item = fmt_task }, function(item)
-      if not item then
-        return
-      end
-      local actions = { 'Open log' }
-      if not tasks.is_terminal(item.status) then
-        table.insert(actions, 'Cancel')
-      end
-      vim.ui.select(actions, { prompt = 'Task ' .. item.taskId }, function(action)
-        if action == 'Open log' then
-          if not tasks.get(item.taskId) then
-            local t = tasks.add({ id = item.taskId, kind = 'bridge', prompt = item.prompt, status = item.status })
-            transcript.begin(t)
-            transcript.note(t, '(this Neovim did not see the events of this task)')
-          end
-          M.log(item.taskId)
-        elseif action == 'Cancel' then
-          M.cancel(item.taskId)
+  end
+  return nil
+end
+
+--- What :ClaudeTasks offers for a task, in order: `{ id, label, when(task), run(task) }`.
+--- Add more with register_task_action (the review and revert of a task's changes will).
+M.task_actions = {
+  {
+    id = 'answer',
+    label = 'Answer its question',
+    when = function(t)
+      return waiting_question(t) ~= nil
+    end,
+    run = function(t)
+      require('claude_bridge.permissions').present(waiting_question(t))
+    end,
+  },
+  {
+    id = 'log',
+    label = 'Open log',
+    when = function()
+      return true
+    end,
+    run = function(t)
+      M.log(t.id)
+    end,
+  },
+  {
+    id = 'follow_up',
+    label = 'Follow up…',
+    when = function(t)
+      return tasks.is_terminal(t.status) and (t.session_id ~= nil or t.client_id ~= nil)
+    end,
+    run = function(t)
+      vim.ui.input({ prompt = 'Follow up “' .. tasks.label(t, 40) .. '”: ' }, function(prompt)
+        if prompt and prompt:match('%S') then
+          M.follow_up({ prompt = prompt, task = t })
         end
       end)
+    end,
+  },
+  {
+    id = 'cancel',
+    label = 'Cancel',
+    when = function(t)
+      return not tasks.is_terminal(t.status)
+    end,
+    run = function(t)
+      M.cancel(t.id)
+    end,
+  },
+}
+
+--- Adds an action to :ClaudeTasks: `{ id, label, when = function(task) -> bool,
+--- run = function(task) }`, before the action `before` (an id) or at the end.
+function M.register_task_action(action, before)
+  for i, a in ipairs(M.task_actions) do
+    if a.id == action.id then
+      table.remove(M.task_actions, i)
+      break
+    end
+  end
+  for i, a in ipairs(M.task_actions) do
+    if a.id == before then
+      table.insert(M.task_actions, i, action)
+      return
+    end
+  end
+  table.insert(M.task_actions, action)
+end
+
+--- A task as :ClaudeTasks lists it: `✔ completed  3 min ago  add a --verbose flag`.
+function M.format_task(t)
+  local status = waiting_question(t) and 'waiting' or tostring(t.status or '?')
+  return string.format('%s %-9s %-10s %s', MARKS[status] or ' ', status, age(t.started_at), tasks.label(t, 60))
+end
+
+--- The actions that fit a task, then the chosen one runs.
+function M.task_menu(task)
+  local fit = {}
+  for _, a in ipairs(M.task_actions) do
+    if a.when(task) then
+      table.insert(fit, a)
+    end
+  end
+  -- Redraw first: the built-in picker prints below what the last one left on screen.
+  vim.cmd('redraw')
+  local prompt = string.format('“%s” (%s, %s):', tasks.label(task, 50), task.status, age(task.started_at))
+  vim.ui.select(fit, {
+    prompt = prompt,
+    kind = 'claude_bridge_task_action',
+    format_item = function(a)
+      return a.label
+    end,
+  }, function(a)
+    if a then
+      a.run(task)
+    end
+  end)
+end
+
+--- :ClaudeTasks: one picker of the tasks (this Neovim's, and those its bridges list with
+--- claude.tasks), newest first; the chosen task's actions follow. `done(list)` is called
+--- with the task records listed, before the picker opens.
+function M.tasks(done)
+  local running = lsp.running()
+  local pending = #running
+  local function finish()
+    local list = tasks.list()
+    local items = {}
+    for i = #list, 1, -1 do
+      table.insert(items, list[i])
+    end
+    table.sort(items, function(a, b)
+      return (a.started_at or 0) > (b.started_at or 0)
+    end)
+    if done then
+      done(items)
+    end
+    if #items == 0 then
+      vim.notify('claude-bridge: no tasks yet; start one with :Claude {prompt}', vim.log.levels.INFO)
+      return
+    end
+    local opts = { prompt = 'Claude tasks', kind = 'claude_bridge_tasks', format_item = M.format_task }
+    vim.ui.select(items, opts, function(task)
+      if task then
+        vim.schedule(function()
+          M.task_menu(task)
+        end)
+      end
     end)
   end
   for _, r in ipairs(running) do
@@ -398,8 +519,22 @@ function M.tasks(done)
       if e then
         err('claude.tasks failed: ' .. tostring(e.message or e))
       elseif type(res) == 'table' then
-        for _, t in ipairs(res) do
-          table.insert(all, t)
+        for _, info in ipairs(res) do
+          -- A task this Neovim did not start (another client of the bridge): a record of its own.
+          if not tasks.get(info.taskId) then
+            local t = tasks.add({
+              id = info.taskId,
+              kind = 'bridge',
+              client_id = r.client.id,
+              prompt = info.prompt,
+              status = info.status,
+              session_id = info.sessionId,
+              folder = info.workspaceFolder and vim.uri_to_fname(info.workspaceFolder) or nil,
+              started_at = parse_utc(info.startedAt),
+            })
+            transcript.begin(t)
+            transcript.note(t, '(this Neovim did not see the events of this task)')
+          end
         end
       end
       pending = pending - 1

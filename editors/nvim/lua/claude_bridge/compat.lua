@@ -104,6 +104,19 @@ function M.run(cmd, timeout_ms, env)
   return { code = res, stdout = table.concat(out, '\n'), stderr = table.concat(err, '\n') }
 end
 
+--- Shows `buf` in a floating window that never takes focus: moves `win` to `cfg` when it
+--- is still open, else opens one (with `winhighlight`). Returns the window.
+function M.show_float(win, buf, cfg, winhighlight)
+  if win and vim.api.nvim_win_is_valid(win) then
+    vim.api.nvim_win_set_config(win, cfg)
+    return win
+  end
+  cfg.noautocmd = true
+  win = vim.api.nvim_open_win(buf, false, cfg)
+  vim.wo[win].winhighlight = winhighlight
+  return win
+end
+
 --- An absolute path without a trailing slash. Symlinks are kept as named: Neovim names
 --- buffers (and so their URIs in didOpen) by the path they were opened with, and the
 --- bridge must see workspace folders, context and claude's file paths the same way.

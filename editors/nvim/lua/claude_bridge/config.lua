@@ -13,6 +13,7 @@ M.defaults = {
   workspace_folders = nil, -- list of folders served by ONE bridge (multi-root workspace)
   save_before_run = false, -- :write modified buffers of the workspace before a run
   notify = true, -- vim.notify when a task ends, fails or is cancelled
+  progress_window = 'auto', -- the built-in progress window: 'auto' (when nothing else shows progress), true, false
   permission_timeout = 600, -- seconds; see |claude-bridge-permissions| (Neovim < 0.10 only)
   log_window = 'split', -- how :ClaudeLog opens: 'split', 'vsplit', 'tab' or 'current'
   debounce_text_changes = 150, -- ms; didChange debounce of the bridge client
@@ -180,6 +181,9 @@ function M.resolve(user)
   end
   if opts.workspace_folders ~= nil and not is_list_of_strings(opts.workspace_folders) then
     error('claude-bridge: workspace_folders must be a list of folders')
+  end
+  if opts.progress_window ~= 'auto' and type(opts.progress_window) ~= 'boolean' then
+    error("claude-bridge: progress_window must be 'auto', true or false")
   end
   if not log_windows[opts.log_window] then
     error('claude-bridge: log_window must be split, vsplit, tab or current')

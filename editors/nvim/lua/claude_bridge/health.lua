@@ -110,8 +110,34 @@ local function claude_candidate()
   return 'claude', 'PATH'
 end
 
+-- Where a running bridge finds claude (claude.authStatus's `claude`): what tasks will run.
+local function bridge_claude()
+  local lsp = require('claude_bridge.lsp')
+  local r = lsp.running()[1]
+  if not r then
+    return nil
+  end
+  local result, done = nil, false
+  lsp.execute(r.client, require('claude_bridge.types').commands.auth_status, vim.empty_dict(), function(e, res)
+    ---@cast res claude_bridge.AuthStatus|nil
+    result, done = not e and res or nil, true
+  end)
+  vim.wait(3000, function()
+    return done
+  end, 10)
+  return type(result) == 'table' and result.claude or nil
+end
+
 local function check_claude(h)
   h.start('claude (the Claude Code CLI)')
+  local found = bridge_claude()
+  if found and found.path then
+    h.ok(string.format('%s, found through %s (as the running bridge sees it)', found.path, found.foundIn or '?'))
+    return
+  elseif found and found.problem then
+    h.error('the running bridge: ' .. found.problem, INSTALL_CLAUDE)
+    return
+  end
   local exe, source = claude_candidate()
   local path = vim.fn.exepath(vim.fn.expand(exe))
   if path == '' then

@@ -91,6 +91,12 @@ function M.tasks(done)
   return require('claude_bridge.commands').tasks(done)
 end
 
+--- Opens the oldest question that waits for an answer (:ClaudeAnswer).
+function M.answer()
+  M.ensure_setup()
+  return require('claude_bridge.permissions').answer_pending()
+end
+
 function M.log(task_id)
   M.ensure_setup()
   return require('claude_bridge.commands').log(task_id)

@@ -140,16 +140,11 @@ local function group_of_client(client_id)
   return nil
 end
 
---- The task for a bridge event: known, a follow-up waiting for its id, or a new record.
+--- The task for a bridge event: known, or a new record (a task another client started).
 ---@param ev claude_bridge.BridgeEvent
 local function task_for_event(client_id, ev)
   local task = tasks.get(ev.taskId)
   if task then
-    return task
-  end
-  task = tasks.claim(client_id, ev.taskId, ev)
-  if task then
-    transcript.renamed(task)
     return task
   end
   local group = group_of_client(client_id)
@@ -236,9 +231,149 @@ local function on_auth_changed(_, params, ctx)
   )
 end
 
+-- Edits ------------------------------------------------------------------------------
+--
+-- Measured on Neovim 0.7.2 (runtime/lua/vim/lsp): didOpen has version 0 and every later
+-- didChange the buffer's changedtick (util.buf_versions); didChange is debounced
+-- (debounce_text_changes, 150 ms), and any notification the client sends other than
+-- didChange first sends the pending one (changetracking.flush). The stock
+-- workspace/applyEdit handler skips an edit whose version is older than the buffer, or
+-- never checks one for version 0 (`version > 0`), and answers applied=true either way. So
+-- this handler sends the pending didChange, refuses an edit for any other version than
+-- the buffer's (the bridge then recomputes it against the text it now has), applies it,
+-- and sends the edit's didChange at once.
+
+local function flush(client)
+  -- Any notification but didChange flushes the client's pending didChanges (0.7 to 0.11);
+  -- the bridge ignores this one.
+  client.notify('$/claudeBridge/flush', vim.empty_dict())
+end
+
+--- The bytes Neovim writes for the buffer (its 'fileformat', 'eol'/'fixeol', 'bomb'), or
+--- nil when it is not UTF-8 (the bridge never edits such a buffer).
+local function written_bytes(buf)
+  local fenc = vim.bo[buf].fileencoding
+  if fenc ~= '' and fenc ~= 'utf-8' then
+    return nil
+  end
+  local nl = ({ unix = '\n', dos = '\r\n', mac = '\r' })[vim.bo[buf].fileformat] or '\n'
+  local lines = api.nvim_buf_get_lines(buf, 0, -1, false)
+  local text = table.concat(lines, nl)
+  if #lines == 1 and lines[1] == '' then
+    text = '' -- an empty buffer is written as an empty file
+  elseif vim.bo[buf].eol or (vim.bo[buf].fixeol and not vim.bo[buf].binary) then
+    text = text .. nl
+  end
+  if vim.bo[buf].bomb then
+    text = '\239\187\191' .. text
+  end
+  return text
+end
+
+--- After a carried edit: Neovim recorded the file's timestamp when it read it, so the next
+--- :w would ask "The file has been changed since reading it!!!" and :checktime warn W12,
+--- although the buffer has the change. The file is read (off the UI) and compared with
+--- what Neovim would write. A buffer that equals it reads it in again (:edit, which keeps
+--- the undo history as 'undoreload' says): no question at :w, the file's timestamp,
+--- 'modified' off. A buffer with unsaved changes merged in cannot be read again: only the
+--- W12 warning is spared (:checktime with a FileChangedShell that leaves v:fcs_choice
+--- empty stores the timestamp), and its next :w asks once (measured on 0.7.2: the time of
+--- the last read, which that question compares, is set only by reading or writing the
+--- file, and :w! asks too). So does a buffer equal to the file that is longer than
+--- 'undoreload' (reading it in would drop its undo history) or being typed in.
+local function sync_with_disk(buf)
+  local path = api.nvim_buf_get_name(buf)
+  local uv = compat.uv
+  uv.fs_open(path, 'r', 438, function(err, fd)
+    if err or not fd then
+      return
+    end
+    uv.fs_fstat(fd, function(serr, st)
+      if serr or not st or st.size > 64 * 1024 * 1024 then
+        uv.fs_close(fd)
+        return
+      end
+      uv.fs_read(fd, st.size, 0, function(rerr, data)
+        uv.fs_close(fd)
+        if rerr then
+          return
+        end
+        vim.schedule(function()
+          if not api.nvim_buf_is_valid(buf) then
+            return
+          end
+          local equal = written_bytes(buf) == data or (data == '' and written_bytes(buf) == '\n')
+          local ur = vim.o.undoreload
+          local keeps_undo = ur < 0 or (ur > 0 and api.nvim_buf_line_count(buf) <= ur)
+          local typing = api.nvim_get_current_buf() == buf and vim.fn.mode():sub(1, 1) ~= 'n'
+          if equal and keeps_undo and not typing then
+            -- It holds the file: read the file in (:edit keeps the undo history, as
+            -- 'undoreload' says), which takes its timestamp.
+            vim.bo[buf].modified = false
+            api.nvim_buf_call(buf, function()
+              pcall(vim.cmd, 'silent edit')
+            end)
+            return
+          end
+          local group = api.nvim_create_augroup('claude_bridge_sync', { clear = true })
+          api.nvim_create_autocmd('FileChangedShell', {
+            group = group,
+            buffer = buf,
+            callback = function()
+              api.nvim_set_vvar('fcs_choice', '') -- leave the buffer as it is; the timestamp is taken
+            end,
+          })
+          pcall(vim.cmd, 'silent checktime ' .. buf)
+          api.nvim_create_augroup('claude_bridge_sync', { clear = true })
+          if equal then
+            -- Too long to be read in with its undo history, or being typed in: not
+            -- modified, and :w asks once.
+            vim.bo[buf].modified = false
+          end
+        end)
+      end)
+    end)
+  end)
+end
+
+local function on_apply_edit(_, params, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if type(params) ~= 'table' or type(params.edit) ~= 'table' or not client then
+    return { applied = false, failureReason = 'no edit' }
+  end
+  flush(client)
+  local bufs = {}
+  for _, change in ipairs(params.edit.documentChanges or {}) do
+    local td = change.textDocument
+    if td and td.uri then
+      local buf = vim.uri_to_bufnr(td.uri)
+      table.insert(bufs, buf)
+      local have = vim.lsp.util.buf_versions[buf]
+      if td.version ~= nil and td.version ~= vim.NIL and have ~= nil and have ~= td.version then
+        return {
+          applied = false,
+          failureReason = string.format('the buffer changed (version %d, the edit is for %d)', have, td.version),
+        }
+      end
+    end
+  end
+  for u in pairs(params.edit.changes or {}) do
+    table.insert(bufs, vim.uri_to_bufnr(u))
+  end
+  local ok, err = pcall(vim.lsp.util.apply_workspace_edit, params.edit, client.offset_encoding or 'utf-16')
+  flush(client)
+  if ok then
+    for _, buf in ipairs(bufs) do
+      sync_with_disk(buf)
+    end
+  end
+  return { applied = ok, failureReason = not ok and tostring(err) or nil }
+end
+
 local function handlers()
   return {
     ['$/progress'] = on_progress,
+    ['workspace/applyEdit'] = on_apply_edit,
     ['window/showMessageRequest'] = permissions.show_message_request,
     [protocol.notifications.event] = on_event,
     [protocol.notifications.edit_conflict] = on_edit_conflict,
@@ -258,6 +393,10 @@ local function capabilities()
   -- `changes`, which Neovim applies without checking the version.
   caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
   caps.workspace.workspaceEdit.documentChanges = true
+  -- This plugin's workspace/applyEdit handler refuses an edit for another version than
+  -- the buffer's, version 0 included (on_apply_edit).
+  caps.experimental = caps.experimental or {}
+  caps.experimental.claudeBridge = { checksEditVersions = true }
   return caps
 end
 
@@ -471,12 +610,6 @@ function M.cancel_task(task)
     return true
   end
   task.cancel_attempts = (task.cancel_attempts or 0) + 1
-  if task.kind == 'followUp' and task.local_id == nil then
-    -- The bridge has not named this follow-up yet: cancel by its progress token now, and
-    -- by its id once its first event names it.
-    M.notify(client, 'window/workDoneProgress/cancel', { token = task.token })
-    return true
-  end
   task.cancel_pending = true
   local seen = task.events_seen or 0
   M.execute(client, protocol.commands.cancel, { taskId = task.id }, function(e, res)

@@ -1,60 +1,73 @@
 -- claude_bridge.permissions: the bridge's permission questions (`window/showMessageRequest`
--- with the actions Allow / Allow for this task / Deny) asked through `vim.ui.select`,
--- never through the default handler's blocking `inputlist`.
+-- with the actions Allow / Allow for this task / Deny). A question is answered only by a
+-- deliberate answer: keys typed ahead (while the question appears) are never taken as
+-- one, and an empty answer, <Esc> or <CR> never denies.
 --
 -- An LSP request handler must hand its answer back as its return value. How it can wait
--- for an asynchronous picker depends on Neovim, detected here at run time:
--- - Neovim 0.10+ calls request handlers inside a coroutine: the handler yields, the
---   picker's callback resumes it, and Neovim sends the reply then. Nothing blocks.
--- - Neovim 0.7 to 0.9 call them on the main thread and send whatever they return. The
---   handler calls vim.ui.select; a picker that answers at once (the built-in one, or a
---   synchronous override) is answered at once. Otherwise the handler waits with vim.wait,
---   which keeps LSP messages (events, progress, edits) flowing but does not run the
---   keys typed meanwhile, so a picker that needs keystrokes cannot get them. The handler
---   reads them itself instead: the question shows in the command line with a key per
---   answer (`[A]llow  Allow [f]or this task  [D]eny`, <Esc> denies). After
---   `permission_timeout` seconds without an answer, the answer is Deny.
+-- depends on Neovim, detected at run time:
+-- - Neovim 0.10+ calls request handlers inside a coroutine: the handler yields until the
+--   question is answered. The question waits (the statusline component and a small
+--   window say so) and opens in `vim.ui.select` once you are in Normal mode and have
+--   stopped typing; closing the picker leaves it waiting, `:ClaudeAnswer` opens it again.
+-- - Neovim 0.7 to 0.9 send whatever the handler returns at once, so the handler waits
+--   (vim.wait keeps LSP messages flowing). The question shows in a window with a key per
+--   answer ([a]llow, allow [f]or this task, [d]eny). Keys that arrive in the first
+--   moments, or in a burst of typing, are not answers: they are kept and replayed after
+--   the answer, so nothing typed is lost. <Esc> and <CR> only show a hint. After
+--   `permission_timeout` seconds without an answer, the answer is Deny (the bridge
+--   stops waiting after 10 minutes anyway).
 local M = {}
 
+local api = vim.api
 local compat = require('claude_bridge.compat')
 local config = require('claude_bridge.config')
 
-local function select_opts(params)
-  return {
-    prompt = params.message or 'Claude asks for permission',
-    kind = 'claude_bridge_permission',
-    format_item = function(action)
-      return type(action) == 'table' and (action.title or '?') or tostring(action)
-    end,
-  }
+local uv = compat.uv
+
+--- Milliseconds a question must have been on screen before a key can answer it.
+M.GUARD_MS = 600
+--- Milliseconds without a key before an answer key counts (a pause, not typing).
+M.QUIET_MS = 400
+--- Milliseconds after an answer key in which another key makes it typing after all.
+M.CONFIRM_MS = 250
+
+-- The open questions, oldest first: { id, message, actions, task_id, tool, asked_at,
+-- resume = function(choice) (0.10+), presenting = bool }.
+M.pending = {}
+local next_id = 1
+
+local function changed()
+  require('claude_bridge.progress').changed()
 end
 
-local function answer(choice)
-  if type(choice) == 'table' and choice.title then
-    return { title = choice.title }
-  end
-  return vim.NIL -- dismissed: the bridge treats it as Deny
-end
-
--- The yielding path (0.10+).
-local function ask_async(actions, opts)
-  local co = coroutine.running()
-  local done = false
-  vim.ui.select(actions, opts, function(choice)
-    if done then
-      return
+--- The question's message split at backtick spans: { {text, is_code}, ... }.
+function M.message_parts(message)
+  local out, at = {}, 1
+  message = tostring(message or '')
+  while true do
+    local s, e, code = message:find('`([^`]+)`', at)
+    if not s then
+      break
     end
-    done = true
-    -- Resume from the event loop, so a picker that calls back synchronously does not
-    -- resume the coroutine before it has yielded.
-    vim.schedule(function()
-      local ok, err = coroutine.resume(co, choice)
-      if not ok then
-        vim.notify('claude-bridge: answering a permission question failed: ' .. tostring(err), vim.log.levels.ERROR)
-      end
-    end)
-  end)
-  return coroutine.yield()
+    if s > at then
+      table.insert(out, { message:sub(at, s - 1), false })
+    end
+    table.insert(out, { code, true })
+    at = e + 1
+  end
+  if at <= #message then
+    table.insert(out, { message:sub(at), false })
+  end
+  return out
+end
+
+--- The message without its backticks, for a picker's prompt.
+function M.plain(message)
+  local out = {}
+  for _, p in ipairs(M.message_parts(message)) do
+    table.insert(out, p[1])
+  end
+  return table.concat(out)
 end
 
 --- A hotkey for each action: the first letter of one of its words not taken yet (else any
@@ -83,7 +96,7 @@ function M.hotkeys(actions)
       local key = title:sub(at, at):lower()
       used[key] = true
       keys[key] = i
-      labels[i] = title:sub(1, at - 1) .. '[' .. title:sub(at, at) .. ']' .. title:sub(at + 1)
+      labels[i] = title:sub(1, at - 1) .. '[' .. title:sub(at, at):lower() .. ']' .. title:sub(at + 1)
     else
       labels[i] = title
     end
@@ -91,104 +104,287 @@ function M.hotkeys(actions)
   return keys, labels
 end
 
--- Reads one pending key without waiting: a one-character string, 'esc', or nil.
-local function pending_key()
-  local ok, c = pcall(vim.fn.getchar, 0)
-  if not ok then
-    return 'esc' -- CTRL-C raises an interrupt here
-  end
-  if c == 0 or c == nil then
-    return nil
-  end
-  if c == 27 or c == 3 then
-    return 'esc'
-  end
-  if type(c) == 'number' then
-    return vim.fn.nr2char(c):lower()
-  end
-  return nil -- a special key
+local function task_label(q)
+  local t = q.task_id and require('claude_bridge.tasks').get(q.task_id)
+  return t and require('claude_bridge.tasks').label(t) or nil
 end
 
--- The waiting path (0.7 to 0.9).
--- Closes the floating windows opened since `before` (the picker that could not be
--- answered) and goes back to window `win`.
-local function close_new_floats(before, win)
-  for _, w in ipairs(vim.api.nvim_list_wins()) do
-    if not before[w] and vim.api.nvim_win_is_valid(w) and vim.api.nvim_win_get_config(w).relative ~= '' then
-      pcall(vim.api.nvim_win_close, w, true)
+-- The question window ------------------------------------------------------------------
+
+local ns = api.nvim_create_namespace('claude_bridge_question')
+
+--- Shows (or updates) a question's window: the question with its code highlighted, the
+--- task, and a last line (the answers, or a hint). `enter` = false: it never takes focus.
+local function show_window(q, last_line, last_hl)
+  local lines, marks = {}, {}
+  local first = ''
+  for _, p in ipairs(M.message_parts(q.message)) do
+    if p[2] then
+      table.insert(marks, { 0, #first, #first + #p[1] })
     end
+    first = first .. p[1]
   end
-  if vim.api.nvim_win_is_valid(win) then
-    pcall(vim.api.nvim_set_current_win, win)
+  table.insert(lines, ' ' .. first)
+  for _, m in ipairs(marks) do
+    m[2], m[3] = m[2] + 1, m[3] + 1
   end
+  local label = task_label(q)
+  if label then
+    table.insert(lines, ' Task: ' .. label)
+  end
+  table.insert(lines, '')
+  table.insert(lines, ' ' .. last_line)
+  local width = 20
+  for _, l in ipairs(lines) do
+    width = math.max(width, vim.fn.strdisplaywidth(l) + 1)
+  end
+  width = math.min(width, math.max(20, vim.o.columns - 6))
+  if not (q.buf and api.nvim_buf_is_valid(q.buf)) then
+    q.buf = api.nvim_create_buf(false, true)
+    vim.bo[q.buf].bufhidden = 'wipe'
+  end
+  api.nvim_buf_set_lines(q.buf, 0, -1, false, lines)
+  api.nvim_buf_clear_namespace(q.buf, ns, 0, -1)
+  for _, m in ipairs(marks) do
+    api.nvim_buf_add_highlight(q.buf, ns, 'String', m[1], m[2], m[3])
+  end
+  api.nvim_buf_add_highlight(q.buf, ns, last_hl or 'Question', #lines - 1, 0, -1)
+  local cfg = {
+    relative = 'editor',
+    width = width,
+    height = #lines,
+    row = math.max(0, math.floor((vim.o.lines - #lines) / 2) - 2),
+    col = math.floor((vim.o.columns - width) / 2),
+    style = 'minimal',
+    border = 'rounded',
+    focusable = false,
+  }
+  q.win = compat.show_float(q.win, q.buf, cfg, 'Normal:NormalFloat,FloatBorder:FloatBorder')
+  pcall(vim.cmd, 'redraw')
 end
 
-local function ask_wait(actions, opts)
-  local done, result = false, nil
-  local win, before = vim.api.nvim_get_current_win(), {}
-  for _, w in ipairs(vim.api.nvim_list_wins()) do
-    before[w] = true
+local function close_window(q)
+  if q.win and api.nvim_win_is_valid(q.win) then
+    pcall(api.nvim_win_close, q.win, true)
   end
-  vim.ui.select(actions, opts, function(choice)
-    if done then
-      return
+  q.win = nil
+end
+
+local function remove(q)
+  for i, p in ipairs(M.pending) do
+    if p == q then
+      table.remove(M.pending, i)
+      break
     end
-    done, result = true, choice
-  end)
-  if done then
-    return result
   end
-  -- An asynchronous picker cannot get keystrokes while this handler waits, but the
-  -- handler can read them itself: ask in the command line as well.
-  local keys, labels = M.hotkeys(actions)
-  -- Keys typed before the question showed were meant for something else: drop them.
+  close_window(q)
+  changed()
+end
+
+-- 0.7 to 0.9: wait in the handler, reading keys ---------------------------------------
+
+local function now()
+  return uv.now()
+end
+
+--- Waits for a deliberate answer key. Returns the chosen action (or nil on timeout) and
+--- the keys typed meanwhile that were not answers, to replay.
+local function wait_for_key(q)
+  local keys, labels = M.hotkeys(q.actions)
+  local answers_line = table.concat(labels, '   ')
+  show_window(q, answers_line)
+  local shown_at = now()
+  local typed = {}
+  local last_key_at
+  local candidate
+  local choice
+  local hint_until
+  -- Keys typed before the question showed were meant for something else.
   while true do
     local ok, c = pcall(vim.fn.getchar, 0)
     if not ok or c == 0 then
       break
     end
-  end
-  vim.api.nvim_echo({
-    { opts.prompt .. ': ', 'Question' },
-    { table.concat(labels, '  ') .. '  (<Esc>: Deny)', 'MoreMsg' },
-  }, false, {})
-  pcall(vim.cmd, 'redraw')
-  local deny = nil
-  for _, a in ipairs(actions) do
-    if a.title == 'Deny' then
-      deny = a
-    end
+    table.insert(typed, type(c) == 'number' and vim.fn.nr2char(c) or c)
+    last_key_at = now()
   end
   local timeout = math.floor((config.options.permission_timeout or 600) * 1000)
-  local by_picker = false
   vim.wait(timeout, function()
-    if done then
-      by_picker = true
+    while true do
+      local ok, c = pcall(vim.fn.getchar, 0)
+      if not ok then
+        c = 3 -- CTRL-C
+      end
+      if c == 0 then
+        break
+      end
+      local t = now()
+      local raw = type(c) == 'number' and vim.fn.nr2char(c) or c
+      if candidate then
+        -- Another key right after it: that was typing, not an answer.
+        table.insert(typed, candidate.raw)
+        candidate = nil
+      end
+      local deliberate = t - shown_at >= M.GUARD_MS and (last_key_at == nil or t - last_key_at >= M.QUIET_MS)
+      last_key_at = t
+      local k = type(c) == 'number' and vim.fn.nr2char(c):lower() or nil
+      if deliberate and k and keys[k] then
+        candidate = { index = keys[k], raw = raw, at = t }
+      elseif deliberate and (c == 27 or c == 13 or c == 3) then
+        hint_until = t + 3000
+        show_window(q, 'The question waits for an answer: ' .. answers_line, 'WarningMsg')
+      else
+        table.insert(typed, raw)
+      end
+    end
+    if candidate and now() - candidate.at >= M.CONFIRM_MS then
+      choice = q.actions[candidate.index]
       return true
     end
-    local k = pending_key()
-    if k == 'esc' then
-      done, result = true, deny
-    elseif k and keys[k] then
-      done, result = true, actions[keys[k]]
+    if hint_until and now() > hint_until then
+      hint_until = nil
+      show_window(q, answers_line)
     end
-    return done
+    return false
   end, 20)
-  if not done then
-    done = true -- a late answer from the picker is ignored
+  return choice, typed
+end
+
+local function ask_blocking(q)
+  local choice, typed = wait_for_key(q)
+  remove(q)
+  if not choice then
     vim.notify(
-      'claude-bridge: permission question not answered in time, answered Deny (see :help claude-bridge-permissions)',
+      string.format(
+        'claude-bridge: %s: not answered in %d s, answered Deny (see :help claude-bridge-permissions)',
+        M.plain(q.message),
+        config.options.permission_timeout or 600
+      ),
       vim.log.levels.WARN
     )
+    for _, a in ipairs(q.actions) do
+      if a.title == 'Deny' then
+        choice = a
+      end
+    end
   end
-  pcall(vim.api.nvim_echo, { { '' } }, false, {})
-  if not by_picker then
-    close_new_floats(before, win)
+  pcall(vim.cmd, 'redraw')
+  if #typed > 0 then
+    -- What was typed while the question showed goes where it was meant to.
+    api.nvim_feedkeys(table.concat(typed), 't', false)
   end
-  return result
+  return choice
+end
+
+-- 0.10+: yield until answered ----------------------------------------------------------
+
+--- Whether a picker can open now without taking keys meant for something else: Normal
+--- mode, nothing typed ahead, and no key in the last QUIET_MS.
+local last_key = 0
+local on_key_ns
+local function watch_keys()
+  if on_key_ns or not vim.on_key then
+    return
+  end
+  on_key_ns = api.nvim_create_namespace('claude_bridge_keys')
+  vim.on_key(function()
+    last_key = now()
+  end, on_key_ns)
+end
+
+local function safe_to_ask()
+  local mode = api.nvim_get_mode()
+  return mode.mode == 'n' and not mode.blocking and now() - last_key >= M.QUIET_MS and vim.fn.getchar(1) == 0
+end
+
+--- Opens the question's picker (vim.ui.select). Closing it leaves the question waiting.
+function M.present(q)
+  if q.presenting or not q.resume then
+    return
+  end
+  q.presenting = true
+  close_window(q)
+  local label = task_label(q)
+  vim.ui.select(q.actions, {
+    prompt = M.plain(q.message) .. (label and (' (task: ' .. label .. ')') or ''),
+    kind = 'claude_bridge_permission',
+    format_item = function(action)
+      return type(action) == 'table' and (action.title or '?') or tostring(action)
+    end,
+  }, function(choice)
+    q.presenting = false
+    if choice == nil then
+      -- Not an answer: the question waits (:ClaudeAnswer opens it again).
+      show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+      changed()
+      return
+    end
+    remove(q)
+    q.resume(choice)
+  end)
+end
+
+local function ask_async(q)
+  watch_keys()
+  local co = coroutine.running()
+  q.resume = function(choice)
+    -- Resume from the event loop: a picker may call back before the handler yielded.
+    vim.schedule(function()
+      local ok, err = coroutine.resume(co, choice)
+      if not ok then
+        vim.notify('claude-bridge: answering a permission question failed: ' .. tostring(err), vim.log.levels.ERROR)
+      end
+    end)
+  end
+  show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+  -- Opens the picker once it cannot take typed keys (checked every 100 ms).
+  local timer = uv.new_timer()
+  timer:start(
+    100,
+    100,
+    vim.schedule_wrap(function()
+      if q.done or q.presenting or not vim.tbl_contains(M.pending, q) then
+        if not timer:is_closing() then
+          timer:close()
+        end
+        return
+      end
+      if not q.offered and safe_to_ask() then
+        q.offered = true
+        timer:close()
+        M.present(q)
+      end
+    end)
+  )
+  local choice = coroutine.yield()
+  q.done = true
+  return choice
+end
+
+--- `:ClaudeAnswer`: opens the oldest waiting question again (or says none waits).
+function M.answer_pending()
+  local q = M.pending[1]
+  if not q then
+    vim.notify('claude-bridge: no question waits for an answer', vim.log.levels.INFO)
+    return false
+  end
+  M.present(q)
+  return true
+end
+
+--- Forgets the questions of a task that ended (the bridge withdrew them).
+function M.drop_task(task_id)
+  for i = #M.pending, 1, -1 do
+    local q = M.pending[i]
+    if q.task_id == task_id and q.resume then
+      remove(q)
+      q.done = true
+    end
+  end
 end
 
 --- The `window/showMessageRequest` handler of bridge clients.
+---@param params claude_bridge.PermissionRequestParams
 function M.show_message_request(_, params, _ctx)
   params = params or {}
   local actions = params.actions
@@ -197,14 +393,27 @@ function M.show_message_request(_, params, _ctx)
     vim.notify(params.message or '', vim.log.levels.INFO)
     return vim.NIL
   end
-  local opts = select_opts(params)
+  local q = {
+    id = next_id,
+    message = params.message or 'Claude asks for permission',
+    actions = actions,
+    task_id = params.taskId,
+    tool = params.toolName,
+    asked_at = now(),
+  }
+  next_id = next_id + 1
+  table.insert(M.pending, q)
+  changed()
   local choice
   if compat.in_yieldable_coroutine() then
-    choice = ask_async(actions, opts)
+    choice = ask_async(q)
   else
-    choice = ask_wait(actions, opts)
+    choice = ask_blocking(q)
   end
-  return answer(choice)
+  if type(choice) == 'table' and choice.title then
+    return { title = choice.title }
+  end
+  return vim.NIL
 end
 
 return M

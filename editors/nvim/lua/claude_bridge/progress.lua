@@ -14,9 +14,13 @@ function M.token_for(id)
   return M.TOKEN_PREFIX .. id
 end
 
+--- When status() was last called: a statusline or a plugin shows it.
+M.status_called_at = nil
+
 local function changed()
   pcall(vim.cmd, 'redrawstatus!')
   pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'ClaudeBridgeStatus', modeline = false })
+  require('claude_bridge.progress_ui').update()
 end
 M.changed = changed
 
@@ -85,6 +89,15 @@ end
 --- The statusline component: '' when no task runs, else `Claude: <step>` for the newest
 --- running task, with the count when several run.
 function M.status()
+  M.status_called_at = (vim.uv or vim.loop).now()
+  local pending = require('claude_bridge.permissions').pending
+  if #pending > 0 then
+    -- :ClaudeAnswer opens a question whose picker was closed (0.10+); on 0.7 to 0.9 the
+    -- question's window is on screen.
+    local hint = pending[1].resume and ' (:ClaudeAnswer)' or ''
+    return #pending > 1 and string.format('Claude: %d questions wait%s', #pending, hint)
+      or ('Claude: a question waits' .. hint)
+  end
   local running = tasks.running()
   if #running == 0 then
     return ''
@@ -95,33 +108,90 @@ function M.status()
   return label .. ': ' .. first_line(step, 40)
 end
 
---- Records a task's end (from the claude.run / claude.followUp reply or a failure on this
---- side) and tells the user, in one line that fits the screen (a longer message would
---- stop Neovim at a hit-enter prompt; the whole result is in :ClaudeLog).
-function M.finished(task)
-  task.finished = true
-  changed()
-  if not config.options.notify or task.notified then
+-- Messages that insert mode hid, shown again when the user leaves it.
+local deferred = {}
+local defer_group
+
+-- Whether vim.notify is Neovim's own (an echo), not a notification plugin's window.
+local function builtin_notify()
+  local info = debug.getinfo(vim.notify, 'S')
+  return info and info.source and info.source:find('vim/_editor.lua', 1, true) ~= nil
+end
+
+-- In Insert or Replace mode the mode message ("-- INSERT --") covers an echoed message at
+-- once; the message is echoed again when the user leaves the mode (it is in :messages
+-- already, once).
+local function show_after_insert(chunks)
+  table.insert(deferred, chunks)
+  if defer_group then
     return
   end
-  task.notified = true
+  defer_group = vim.api.nvim_create_augroup('claude_bridge_end_message', { clear = true })
+  vim.api.nvim_create_autocmd('InsertLeave', {
+    group = defer_group,
+    once = true,
+    callback = function()
+      defer_group = nil
+      local all = deferred
+      deferred = {}
+      vim.schedule(function()
+        for _, c in ipairs(all) do
+          vim.api.nvim_echo(c, false, {})
+        end
+      end)
+    end,
+  })
+end
+
+--- The end-of-task message, one line that fits the screen (a longer one would stop Neovim
+--- at a hit-enter prompt; the whole result is in :ClaudeLog):
+--- `Claude done (4.2 s, $0.0123): <task>: <start of the result>`. No zero cost.
+function M.end_message(task)
   local extras = {}
-  if type(task.duration_ms) == 'number' then
+  if type(task.duration_ms) == 'number' and task.duration_ms > 0 then
     table.insert(extras, string.format('%.1f s', task.duration_ms / 1000))
   end
-  if type(task.cost) == 'number' then
+  if type(task.cost) == 'number' and task.cost > 0 then
     table.insert(extras, string.format('$%.4f', task.cost))
   end
   local head = ({ completed = 'Claude done', cancelled = 'Claude cancelled' })[task.status] or 'Claude failed'
   if #extras > 0 then
     head = head .. ' (' .. table.concat(extras, ', ') .. ')'
   end
-  local body = task.status == 'cancelled' and task.prompt or task.result
+  -- Done: its answer; failed: why; cancelled: which task. The task's prompt follows when
+  -- there is room (the answer matters more).
   local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
-  local msg = head .. ': ' .. first_line(body, room)
+  if task.status == 'cancelled' then
+    return head .. ': ' .. first_line(tasks.label(task), room)
+  end
+  local body = first_line(task.result, room)
+  local label = ' (“' .. tasks.label(task, 40) .. '”)'
+  if vim.fn.strdisplaywidth(body .. label) <= room then
+    body = body .. label
+  end
+  return head .. ': ' .. body
+end
+
+--- Records a task's end (from the claude.run / claude.followUp reply or a failure on this
+--- side) and tells the user; a message that insert mode hid shows again when it ends.
+function M.finished(task)
+  task.finished = true
+  require('claude_bridge.permissions').drop_task(task.id)
+  require('claude_bridge.progress_ui').finished(task)
+  changed()
+  if not config.options.notify or task.notified then
+    return
+  end
+  task.notified = true
+  local msg = M.end_message(task)
   local levels = { completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN }
   local level = levels[task.status] or vim.log.levels.ERROR
   vim.notify(msg, level)
+  local mode = vim.api.nvim_get_mode().mode
+  if (mode:sub(1, 1) == 'i' or mode:sub(1, 1) == 'R') and builtin_notify() then
+    local hl = ({ [vim.log.levels.WARN] = 'WarningMsg', [vim.log.levels.ERROR] = 'ErrorMsg' })[level]
+    show_after_insert({ { msg, hl } })
+  end
 end
 
 return M

@@ -1,14 +1,12 @@
 -- claude_bridge.tasks: the tasks this Neovim knows about, keyed by the bridge's taskId.
--- A task is created when a command sends claude.run (with an id chosen here) or when the
--- bridge reports a task this side did not name (a follow-up; see `claim`).
+-- A task is created when a command sends claude.run or claude.followUp (with an id chosen
+-- here: taskId, newTaskId) or when a bridge reports a task this Neovim did not start.
 local M = {}
 
 local terminal = { completed = true, failed = true, cancelled = true }
 
 M.by_id = {} -- taskId -> task
 M.order = {} -- taskIds, oldest first
--- Follow-ups sent and not yet matched with the taskId the bridge gave them, per client.
-M.pending_followups = {}
 
 local counter = 0
 
@@ -23,6 +21,21 @@ function M.is_terminal(status)
   return terminal[status] == true
 end
 
+--- A task as a person names it: the first line of its prompt, at most `max` (50)
+--- characters.
+function M.label(task, max)
+  max = max or 50
+  local s = tostring(task.prompt or ''):match('^%s*([^\n]*)') or ''
+  s = s:gsub('%s+$', '')
+  if s == '' then
+    return task.id
+  end
+  if vim.fn.strchars(s) > max then
+    s = vim.fn.strcharpart(s, 0, max - 1) .. '…'
+  end
+  return s
+end
+
 --- Adds a task record. Fields: id, client_id, folder (path), prompt, status, kind
 --- ('run' or 'followUp'), token (progress token), and whatever the bridge tells later.
 function M.add(task)
@@ -32,6 +45,7 @@ function M.add(task)
   end
   task.status = task.status or 'queued'
   task.created = (vim.uv or vim.loop).now()
+  task.started_at = task.started_at or os.time() -- epoch seconds, for "3 min ago"
   M.by_id[task.id] = task
   table.insert(M.order, task.id)
   return task
@@ -75,47 +89,6 @@ function M.list()
     table.insert(out, M.by_id[id])
   end
   return out
-end
-
---- Records that a follow-up was sent on client_id; `placeholder` is the local record that
---- stands for it until the bridge names its task.
-function M.expect_followup(client_id, placeholder)
-  M.pending_followups[client_id] = M.pending_followups[client_id] or {}
-  table.insert(M.pending_followups[client_id], placeholder)
-end
-
---- Forgets a pending follow-up (its reply came, or it failed).
-function M.drop_followup(client_id, placeholder)
-  local list = M.pending_followups[client_id] or {}
-  for i, p in ipairs(list) do
-    if p == placeholder then
-      table.remove(list, i)
-      return
-    end
-  end
-end
-
---- Called for an event whose taskId is unknown: if it is the bridge's name for a follow-up
---- this side sent, give the placeholder that id. The match is on the prompt (the `queued`
---- event carries it), else the oldest pending follow-up of that client.
----@param event claude_bridge.BridgeEvent
-function M.claim(client_id, task_id, event)
-  local list = M.pending_followups[client_id]
-  if not list or #list == 0 then
-    return nil
-  end
-  local idx = 1
-  if event and event.prompt then
-    for i, p in ipairs(list) do
-      if p.prompt == event.prompt then
-        idx = i
-        break
-      end
-    end
-  end
-  local placeholder = table.remove(list, idx)
-  M.rename(placeholder, task_id)
-  return placeholder
 end
 
 --- Gives a task record the bridge's id.
@@ -168,7 +141,6 @@ function M.fail_client(client_id, reason)
       table.insert(failed, t)
     end
   end
-  M.pending_followups[client_id] = nil
   return failed
 end
 

@@ -4,8 +4,8 @@
 local M = {}
 
 local api = vim.api
-local RESULT_LINES = 12 -- lines of a tool result shown in the log
-local INPUT_CHARS = 300 -- characters of a tool input shown in the log
+local RESULT_LINES = 4 -- lines of a tool's output shown unfolded in the log
+local MAX_RESULT_LINES = 400 -- lines of a tool's output kept in the log
 
 local function new_transcript()
   return {
@@ -13,6 +13,7 @@ local function new_transcript()
     dirty_from = nil, -- first line changed since the buffers were last updated
     block = nil, -- the streaming block: { kind = 'text'|'thinking', id = messageId }
     last_seq = 0,
+    fold_level = {}, -- line number -> true: the line is folded (long output, long diffs)
   }
 end
 
@@ -101,19 +102,25 @@ local function cost(usd)
   return string.format('$%.4f', usd)
 end
 
---- The header of a task started from this Neovim.
+--- The header of a task: its prompt as the title, then the task's id, its folder, the
+--- whole prompt when the title cut it, the context.
 function M.begin(task)
   local tr = get(task)
   if #tr.lines > 0 then
     return
   end
-  local title = task.kind == 'followUp' and 'Follow-up' or 'Task'
-  add(tr, string.format('# Claude %s %s', title, task.id))
+  local tasks = require('claude_bridge.tasks')
+  add(tr, '# ' .. tasks.label(task, 100))
+  local parent = task.parent and tasks.get(task.parent)
+  add(tr, 'Task ' .. task.id .. (parent and (' · follow-up of “' .. tasks.label(parent, 50) .. '”') or ''))
   if task.folder then
     add(tr, 'Workspace: ' .. task.folder)
   end
-  for i, l in ipairs(split_lines(task.prompt or '')) do
-    add(tr, (i == 1 and 'Prompt: ' or '        ') .. l)
+  local prompt = split_lines(task.prompt or '')
+  if #prompt > 1 or vim.fn.strchars(prompt[1] or '') > 100 then
+    for i, l in ipairs(prompt) do
+      add(tr, (i == 1 and 'Prompt: ' or '        ') .. l)
+    end
   end
   if task.context_label then
     add(tr, 'Context: ' .. task.context_label)
@@ -159,22 +166,133 @@ function renderers.thinking(tr, ev)
   stream(tr, 'thinking', ev.messageId, ev.text or '', '  ┆ ')
 end
 
+--- Folds lines from..to of the transcript (long output, long diffs): `zo` opens them.
+local function fold(tr, from, to)
+  for i = from, to do
+    tr.fold_level[i] = true
+  end
+end
+
+--- Appends lines indented under a tool, folding all but the first `keep` when there are
+--- more than `keep + 3`.
+local function add_block(tr, lines, keep)
+  local first = #tr.lines + 1
+  local out = {}
+  for _, l in ipairs(lines) do
+    table.insert(out, '    ' .. l)
+  end
+  add_lines(tr, out)
+  if #lines > keep + 3 then
+    fold(tr, first + keep, #tr.lines)
+  end
+end
+
+--- A small diff from old to new text (lines only), `- old` / `+ new` with the lines both
+--- share as context around the change.
+function M.diff(old, new)
+  local a, b = split_lines(old or ''), split_lines(new or '')
+  local pre = 0
+  while pre < #a and pre < #b and a[pre + 1] == b[pre + 1] do
+    pre = pre + 1
+  end
+  local post = 0
+  while post < #a - pre and post < #b - pre and a[#a - post] == b[#b - post] do
+    post = post + 1
+  end
+  local out = {}
+  for i = math.max(1, pre - 1), pre do
+    table.insert(out, '  ' .. a[i])
+  end
+  for i = pre + 1, #a - post do
+    table.insert(out, '- ' .. a[i])
+  end
+  for i = pre + 1, #b - post do
+    table.insert(out, '+ ' .. b[i])
+  end
+  for i = #a - post + 1, math.min(#a, #a - post + 2) do
+    table.insert(out, '  ' .. a[i])
+  end
+  return out
+end
+
+--- The fields of an input a tool renderer did not show, as short `key: value` lines.
+local function fields(input, skip)
+  local keys = {}
+  for k in pairs(type(input) == 'table' and input or {}) do
+    if not skip[k] then
+      table.insert(keys, k)
+    end
+  end
+  table.sort(keys)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local v = input[k]
+    if v ~= nil and v ~= vim.NIL and v ~= '' then
+      v = type(v) == 'table' and json(v) or tostring(v)
+      table.insert(out, k .. ': ' .. one_line(v, 100))
+    end
+  end
+  return out
+end
+
+local function set(...)
+  local out = {}
+  for _, k in ipairs({ ... }) do
+    out[k] = true
+  end
+  return out
+end
+
+--- How each tool's input reads, by tool name: the command or the file first (the summary
+--- names the file), then the other fields; edits as a small diff.
+M.tool_inputs = {
+  Bash = function(i)
+    local out = {}
+    for n, l in ipairs(split_lines(i.command or '')) do
+      table.insert(out, (n == 1 and '$ ' or '  ') .. l)
+    end
+    vim.list_extend(out, fields(i, set('command')))
+    return out, 12
+  end,
+  Edit = function(i)
+    local out = M.diff(i.old_string, i.new_string)
+    vim.list_extend(out, fields(i, set('file_path', 'old_string', 'new_string', 'replace_all')))
+    return out, 12
+  end,
+  MultiEdit = function(i)
+    local out = {}
+    for _, e in ipairs(type(i.edits) == 'table' and i.edits or {}) do
+      vim.list_extend(out, M.diff(e.old_string, e.new_string))
+    end
+    return out, 12
+  end,
+  Write = function(i)
+    local out = {}
+    for _, l in ipairs(split_lines(i.content or '')) do
+      table.insert(out, '+ ' .. l)
+    end
+    return out, 6
+  end,
+  Read = function(i)
+    return fields(i, set('file_path')), 6
+  end,
+  default = function(i)
+    return fields(i, set('file_path', 'notebook_path')), 8
+  end,
+}
+
 ---@param ev claude_bridge.ToolUseEvent
 function renderers.toolUse(tr, ev)
   add(tr, '')
-  add(tr, '▶ ' .. (ev.summary or ev.name or 'tool'))
-  if ev.input ~= nil then
-    add(tr, '    input: ' .. one_line(json(ev.input), INPUT_CHARS))
-  end
+  add(tr, '▶ ' .. (ev.summary ~= '' and ev.summary or ev.name or 'tool'))
+  local render = M.tool_inputs[ev.name] or M.tool_inputs.default
+  local lines, keep = render(type(ev.input) == 'table' and ev.input or {})
+  add_block(tr, lines, keep)
 end
 
 ---@param ev claude_bridge.ToolResultEvent
 function renderers.toolResult(tr, ev)
-  local head = string.format('◀ %s %s', ev.name or 'tool', ev.isError and 'error' or 'ok')
-  if ev.filePath then
-    head = head .. ' (' .. ev.filePath .. ')'
-  end
-  add(tr, head)
+  add(tr, string.format('◀ %s %s', ev.name or 'tool', ev.isError and 'error' or 'ok'))
   local content = ev.content
   if type(content) ~= 'string' then
     content = content == nil and '' or json(content)
@@ -183,12 +301,14 @@ function renderers.toolResult(tr, ev)
   while #lines > 0 and lines[#lines] == '' do
     table.remove(lines)
   end
-  for i = 1, math.min(#lines, RESULT_LINES) do
-    add(tr, '    ' .. lines[i])
+  local shown = {}
+  for i = 1, math.min(#lines, MAX_RESULT_LINES) do
+    table.insert(shown, lines[i])
   end
-  if #lines > RESULT_LINES then
-    add(tr, string.format('    … %d more lines', #lines - RESULT_LINES))
+  if #lines > MAX_RESULT_LINES then
+    table.insert(shown, string.format('… %d more lines', #lines - MAX_RESULT_LINES))
   end
+  add_block(tr, shown, RESULT_LINES)
 end
 
 ---@param ev claude_bridge.PermissionEvent
@@ -244,17 +364,22 @@ function renderers.result(tr, ev)
   for i = 2, #lines do
     add(tr, '  ' .. lines[i])
   end
-  add(
-    tr,
-    string.format(
-      '  cost %s · duration %s · %s turn%s%s',
-      cost(ev.costUsd),
-      seconds(ev.durationMs),
-      tostring(ev.numTurns or '?'),
-      ev.numTurns == 1 and '' or 's',
-      (ev.sessionId or '') ~= '' and (' · session ' .. ev.sessionId) or ''
-    )
-  )
+  local facts = {}
+  if type(ev.durationMs) == 'number' and ev.durationMs > 0 then
+    table.insert(facts, seconds(ev.durationMs))
+  end
+  if type(ev.numTurns) == 'number' and ev.numTurns > 0 then
+    table.insert(facts, string.format('%d turn%s', ev.numTurns, ev.numTurns == 1 and '' or 's'))
+  end
+  if type(ev.costUsd) == 'number' and ev.costUsd > 0 then
+    table.insert(facts, cost(ev.costUsd))
+  end
+  if (ev.sessionId or '') ~= '' then
+    table.insert(facts, 'session ' .. ev.sessionId)
+  end
+  if #facts > 0 then
+    add(tr, '  ' .. table.concat(facts, ' · '))
+  end
 end
 
 --- Adds one `claude/event` to the task's transcript and updates its log buffers.
@@ -355,6 +480,7 @@ function M.buffer(task)
   api.nvim_buf_set_lines(buf, 0, -1, false, get(task).lines)
   vim.bo[buf].modifiable = false
   vim.bo[buf].filetype = 'claude_bridge_log'
+  vim.b[buf].claude_bridge_task = task.id
   vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, silent = true, desc = 'Close the Claude log' })
   task.log_bufs = { buf }
   return buf
@@ -364,7 +490,19 @@ end
 function M.renamed(task)
   for _, buf in ipairs(valid_bufs(task)) do
     pcall(api.nvim_buf_set_name, buf, buf_name(task))
+    vim.b[buf].claude_bridge_task = task.id
   end
+end
+
+--- 'foldexpr' of log windows: long output and long diffs are folded.
+function M.foldexpr(lnum)
+  local task = require('claude_bridge.tasks').get(vim.b.claude_bridge_task or '')
+  return task and get(task).fold_level[lnum] and 1 or 0
+end
+
+--- 'foldtext' of log windows.
+function M.foldtext()
+  return string.format('    ⋯ %d more lines (zo shows them)', vim.v.foldend - vim.v.foldstart + 1)
 end
 
 --- Opens the task's log in a window (`how`: split, vsplit, tab, current) and puts the
@@ -388,7 +526,15 @@ function M.open(task, how)
   local win = api.nvim_get_current_win()
   api.nvim_win_set_buf(win, buf)
   vim.wo[win].wrap = true
+  vim.wo[win].linebreak = true
   vim.wo[win].number = false
+  vim.wo[win].foldmethod = 'expr'
+  vim.wo[win].foldexpr = "v:lua.require'claude_bridge.transcript'.foldexpr(v:lnum)"
+  vim.wo[win].foldtext = "v:lua.require'claude_bridge.transcript'.foldtext()"
+  vim.wo[win].foldlevel = 0
+  vim.wo[win].foldenable = true
+  vim.wo[win].fillchars = 'fold: '
+
   pcall(api.nvim_win_set_cursor, win, { api.nvim_buf_line_count(buf), 0 })
   return buf, win
 end

@@ -130,6 +130,10 @@
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
 
+--- TasksArgs is arguments[0] of claude.tasks. Optional: without it the reply is the array of TaskInfo.
+---@class claude_bridge.TasksArgs
+---@field processes? boolean processes asks for the reply as a TasksResult, with the bridge's claude processes counted. Optional: default false.
+
 --- TaskInfo is one entry of the claude.tasks reply: an array, oldest task first, of the running tasks and the 200 most recent finished ones.
 ---@class claude_bridge.TaskInfo
 ---@field taskId string taskId is the task's id.
@@ -141,7 +145,21 @@
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
 ---@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
 
---- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts.
+--- TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array.
+---@class claude_bridge.TasksResult
+---@field tasks claude_bridge.TaskInfo[] tasks is the array the reply is without processes.
+---@field processes claude_bridge.ProcessCounts processes counts the bridge's claude processes.
+
+--- ProcessCounts counts the bridge's claude processes (maxIdleProcesses and maxConcurrentTasks bound them).
+---@class claude_bridge.ProcessCounts
+---@field live integer live is every claude process not yet gone.
+---@field running integer running is those running a task.
+---@field idle integer idle is those kept after a task for a follow-up.
+---@field warm integer warm is those started ahead of need (prewarm) that have answered claude's initialize and wait for a task; one still starting is in Live only.
+---@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses): idle and warm ones together.
+---@field slots integer slots is the most alive at once (maxConcurrentTasks).
+
+--- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError.
 ---@class claude_bridge.AuthStatus
 ---@field status claude_bridge.AuthState status is the key's state.
 ---@field mode claude_bridge.AuthMode mode is the auth mode.
@@ -151,9 +169,10 @@
 ---@field helperManagedContent boolean helperManagedContent is true when the helper file holds exactly what this bridge would write.
 ---@field managed boolean managed is true when the bridge writes and restores the helper (auth.manageHelper).
 ---@field source claude_bridge.KeySource source is where the last check found the key.
----@field keyFile claude_bridge.KeyFileStatus keyFile is the key file as the helper judges it.
+---@field keyFile? claude_bridge.KeyFileStatus keyFile is the key file as the helper judges it. Optional: absent in inherit mode and without a working auth manager.
 ---@field keyCommandConfigured boolean keyCommandConfigured is true when auth.keyCommand is set.
 ---@field fingerprint? string fingerprint is the first 8 hex digits of the key's SHA-256. Optional: absent without a key.
+---@field runtimeKeyFile? string runtimeKeyFile is the bridge's private copy of the key it found in its own environment (CLAUDE_API_KEY or ANTHROPIC_API_KEY), which the helper reads: a 0600 file in a directory only the user can enter, removed when the bridge exits. Optional: absent when the bridge has no such key (or the helper is the user's own).
 ---@field ttlMs? integer ttlMs is the key lifetime claude is given, in milliseconds (CLAUDE_CODE_API_KEY_HELPER_TTL_MS). Optional: absent in inherit mode.
 ---@field lastRefresh? string lastRefresh is when the helper last ran, RFC 3339. Optional: absent before the first check.
 ---@field lastRefreshOk boolean lastRefreshOk is true when that run yielded a key.
@@ -161,6 +180,7 @@
 ---@field lastError? string lastError is why the last run failed, or why the auth manager did not start. Optional.
 ---@field problems? string[] problems lists what is wrong besides the last check: the helper cannot be written, another program keeps rewriting it, settings the bridge overrides. Optional.
 ---@field message? string message explains the status in a sentence when the bridge runs without an auth manager (inherit). Optional.
+---@field claude? claude_bridge.ClaudeCLI claude is where the bridge finds the claude CLI with its current settings. Optional: absent from a bridge older than the field.
 
 --- KeyFileStatus is the key file as the key helper judges it.
 ---@class claude_bridge.KeyFileStatus
@@ -171,6 +191,12 @@
 ---@field mode? string mode is the file's mode in octal ("0600"). Optional.
 ---@field ok boolean ok is true when the file exists and the helper would accept its owner and mode (its content is judged by running the helper).
 ---@field problem? string problem is the helper's own words for what is wrong, with the fix. Optional.
+
+--- ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (runner.LocateClaude).
+---@class claude_bridge.ClaudeCLI
+---@field path? string path is the claude executable. Optional: absent when it was not found.
+---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
+---@field problem? string problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found.
 
 --- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
 ---@alias claude_bridge.BridgeEvent
@@ -309,6 +335,19 @@
 ---@field source claude_bridge.KeySource source is where the key came from ("none" when there is none).
 ---@field fingerprint string fingerprint is the first 8 hex digits of the key's SHA-256, all of a key that ever leaves the bridge; "" when there is no key.
 
+--- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
+---@class claude_bridge.PermissionRequestParams
+---@field type integer type is LSP's MessageType: 3 (Info).
+---@field message string message is the question, naming the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`".
+---@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny".
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission and toolResult events.
+---@field toolName string toolName is the tool's name ("Edit", "Bash").
+
+--- MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
+---@class claude_bridge.MessageActionItem
+---@field title string title is the answer's text, as the editor shows it.
+
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
 ---@class claude_bridge.Configuration
 ---@field claudePath? string claudePath is the claude executable. Default: claude on PATH.
@@ -318,7 +357,7 @@
 ---@field disallowedTools? string[] disallowedTools are passed to claude as --disallowedTools. Default: none.
 ---@field maxConcurrentTasks? integer maxConcurrentTasks is how many tasks run at once, at least 1; more wait in a queue. Default: 4.
 ---@field followUpIdleSeconds? integer followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300.
----@field maxIdleProcesses? integer maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks.
+---@field maxIdleProcesses? integer maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks.
 ---@field prewarm? boolean prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true.
 ---@field logLevel? claude_bridge.LogLevel logLevel is the log file's level. Default: info.
 ---@field auth? claude_bridge.AuthConfiguration auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration.
@@ -343,7 +382,7 @@ M.commands = {
   run = 'claude.run', -- arguments[0]: claude_bridge.RunArgs; reply: claude_bridge.RunResult
   cancel = 'claude.cancel', -- arguments[0]: claude_bridge.CancelArgs; reply: claude_bridge.CancelResult
   follow_up = 'claude.followUp', -- arguments[0]: claude_bridge.FollowUpArgs; reply: claude_bridge.RunResult
-  tasks = 'claude.tasks', -- no arguments; reply: claude_bridge.TaskInfo[]
+  tasks = 'claude.tasks', -- arguments[0] (optional): claude_bridge.TasksArgs; reply: claude_bridge.TaskInfo[]|claude_bridge.TasksResult
   auth_status = 'claude.authStatus', -- no arguments; reply: claude_bridge.AuthStatus
 }
 
@@ -352,6 +391,11 @@ M.notifications = {
   event = 'claude/event', -- params: claude_bridge.BridgeEvent
   edit_conflict = 'claude/editConflict', -- params: claude_bridge.EditConflictParams
   auth_changed = 'claude/authChanged', -- params: claude_bridge.AuthChangedParams
+}
+
+--- The requests the bridge sends the editor beyond LSP's own, by short name.
+M.requests = {
+  show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
 }
 
 ---@type claude_bridge.EventKind[]

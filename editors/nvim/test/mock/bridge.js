@@ -158,7 +158,8 @@ function executeCommand(msg) {
       if (!prev && arg.sessionId) prev = { sessionId: arg.sessionId, folder: folders[0].uri, history: [] };
       if (!prev) return replyError(msg.id, -32602, 'unknown task');
       if (prev.done === false) return replyError(msg.id, -32602, 'task is still running');
-      const t = newTask(msg, arg, prev.folder, prev.sessionId, null);
+      if (arg.newTaskId && tasks.has(arg.newTaskId)) return replyError(msg.id, -32602, 'newTaskId in use');
+      const t = newTask(msg, arg, prev.folder, prev.sessionId, arg.newTaskId);
       t.history = (prev.history || []).slice();
       return runTask(t);
     }

@@ -47,56 +47,92 @@ H.run('mock/compat', function()
   H.eq({ title = 'Deny' }, answer, 'answer from the async picker')
   H.truthy(ticks >= 5, 'the event loop kept running while the question was open (' .. ticks .. ' ticks)')
 
-  -- same path with a picker that calls back at once, and one that is dismissed
-  for _, case in ipairs({ { pick = 1, want = { title = 'Allow' } }, { pick = nil, want = vim.NIL } }) do
-    answer = nil
-    vim.ui.select = function(items, _, on_choice)
-      on_choice(case.pick and items[case.pick] or nil)
+  -- a picker that is dismissed: the question waits (no answer, never Deny), the statusline
+  -- says so, and :ClaudeAnswer opens it again
+  answer = nil
+  local asked = 0
+  vim.ui.select = function(items, _, on_choice)
+    asked = asked + 1
+    if asked == 1 then
+      on_choice(nil) -- closed without an answer
+    else
+      on_choice(items[1])
     end
-    vim.schedule(coroutine.wrap(function()
-      answer = permissions.show_message_request(nil, params, {})
-    end))
-    H.wait(2000, function()
-      return answer ~= nil
-    end, 'the handler to answer')
-    H.eq(case.want, answer, 'answer')
   end
+  vim.schedule(coroutine.wrap(function()
+    answer = permissions.show_message_request(nil, params, {})
+  end))
+  H.wait(2000, function()
+    return asked == 1
+  end, 'the picker to open')
+  vim.wait(300)
+  H.eq(nil, answer, 'a dismissed picker is no answer')
+  H.eq(1, #permissions.pending, 'the question waits')
+  H.eq('Claude: a question waits (:ClaudeAnswer)', require('claude_bridge').status(), 'the statusline says so')
+  vim.cmd('ClaudeAnswer')
+  H.wait(2000, function()
+    return answer ~= nil
+  end, 'the answer after :ClaudeAnswer')
+  H.eq({ title = 'Allow' }, answer, 'answered from the re-opened picker')
+  H.eq(0, #permissions.pending, 'no question waits')
+  H.eq('', require('claude_bridge').status(), 'statusline empty again')
 
-  -- the main-thread path (0.7 to 0.9) with a picker that never answers: Deny after the timeout
+  -- the main-thread path (0.7 to 0.9): no answer in time is Deny, and says so
   require('claude_bridge.config').options.permission_timeout = 0.2
-  vim.ui.select = function() end
-  H.eq(vim.NIL, permissions.show_message_request(nil, params, {}), 'timeout answers null (Deny)')
+  vim.ui.select = function()
+    error('the main-thread path reads keys itself')
+  end
+  H.eq({ title = 'Deny' }, permissions.show_message_request(nil, params, {}), 'no answer in time: Deny')
   H.eq(1, #H.notes_matching('answered Deny'), 'the timeout is explained')
 
-  -- ... and keys typed while it waits answer it (the picker cannot get them then)
   local keys, labels = permissions.hotkeys(params.actions)
   H.eq({ a = 1, f = 2, d = 3 }, keys, 'hotkeys')
-  H.eq({ '[A]llow', 'Allow [f]or this task', '[D]eny' }, labels, 'labels')
+  H.eq({ '[a]llow', 'Allow [f]or this task', '[d]eny' }, labels, 'labels')
   require('claude_bridge.config').options.permission_timeout = 10
-  for _, case in ipairs({ { key = 'f', want = { title = 'Allow for this task' } }, { key = '<Esc>', want = { title = 'Deny' } }, { key = 'A', want = { title = 'Allow' } } }) do
-    local win = vim.api.nvim_get_current_win()
-    local picker
-    vim.ui.select = function()
-      -- a picker in a float, waiting for keys it will not get
-      picker = vim.api.nvim_open_win(vim.api.nvim_create_buf(false, true), true, { relative = 'editor', row = 1, col = 1, width = 20, height = 3 })
-      vim.defer_fn(function()
-        vim.api.nvim_input('x' .. case.key) -- x: not an answer, ignored
-      end, 100)
-    end
-    local t0 = vim.loop.hrtime()
-    H.eq(case.want, permissions.show_message_request(nil, params, {}), 'answer by key ' .. case.key)
-    H.truthy((vim.loop.hrtime() - t0) / 1e9 < 3, 'the key ended the wait at once')
-    H.eq(false, vim.api.nvim_win_is_valid(picker), 'the stale picker was closed')
-    H.eq(win, vim.api.nvim_get_current_win(), 'back in the window')
+  -- keys at times (ms after the question showed): typed-ahead keys and bursts are no answer
+  -- and are replayed after it; <Esc> and <CR> only remind; a key alone after a pause answers
+  local replayed
+  local feedkeys = vim.api.nvim_feedkeys
+  vim.api.nvim_feedkeys = function(k)
+    replayed = (replayed or '') .. k
   end
-  -- keys typed before the question showed do not answer it
-  vim.ui.select = function()
+  local function at(ms, k)
     vim.defer_fn(function()
-      vim.api.nvim_input('d')
-    end, 100)
+      vim.api.nvim_input(k)
+    end, ms)
   end
-  vim.api.nvim_input('a')
-  H.eq({ title = 'Deny' }, permissions.show_message_request(nil, params, {}), 'typeahead dropped')
+  local cases = {
+    { name = 'a deliberate key', keys = { { 900, 'f' } }, want = 'Allow for this task', replay = nil },
+    { name = '<Esc> then a', keys = { { 900, '<Esc>' }, { 1600, 'a' } }, want = 'Allow', replay = nil },
+    { name = '<CR> alone then d', keys = { { 900, '<CR>' }, { 1600, 'd' } }, want = 'Deny', replay = nil },
+    {
+      name = 'typing as it appears, then d',
+      keys = { { 0, 'h' }, { 60, 'e' }, { 120, 'l' }, { 180, 'l' }, { 240, 'o' }, { 300, '<CR>' }, { 1300, 'd' } },
+      want = 'Deny',
+      replay = 'hello\r',
+    },
+    {
+      name = 'a word starting with an answer key',
+      keys = { { 900, 'a' }, { 980, 'd' }, { 1060, 'd' }, { 1900, 'a' } },
+      want = 'Allow',
+      replay = 'add',
+    },
+  }
+  for _, case in ipairs(cases) do
+    replayed = nil
+    for _, k in ipairs(case.keys) do
+      at(k[1], k[2])
+    end
+    vim.api.nvim_input('x') -- typed before the question: replayed too, never an answer
+    local t0 = vim.loop.hrtime()
+    local got = permissions.show_message_request(nil, params, {})
+    local took = (vim.loop.hrtime() - t0) / 1e6
+    H.eq({ title = case.want }, got, case.name)
+    H.truthy(took >= case.keys[#case.keys][1], case.name .. ': answered by the last key, not before (' .. took .. ' ms)')
+    H.eq('x' .. (case.replay or ''), replayed, case.name .. ': keys replayed')
+    H.eq(0, #permissions.pending, case.name .. ': nothing waits')
+  end
+  vim.api.nvim_feedkeys = feedkeys
 
   -- 0.11-style client object: methods are called with `:`; the dot form would warn
   local Client = {}

@@ -1,6 +1,6 @@
 -- A visual-range :Claude sends the selection as context {uri, range}; :ClaudeFollowUp sends
--- claude.followUp with the last task's id, and the follow-up's events (which carry an id the
--- bridge chose) land in the follow-up's own log; a failing task notifies as an error.
+-- claude.followUp with the last task's id and the follow-up's own (newTaskId), and the
+-- follow-up's events land in the follow-up's own log; a failing task notifies as an error.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 
 local function commands_sent(name)
@@ -41,17 +41,17 @@ H.run('mock/context_followup', function()
   H.eq('followUp', follow.kind, 'follow-up record')
   H.wait_task(follow, 5000)
   local fu = commands_sent('claude.followUp')[1]
-  H.eq({ taskId = first.id, prompt = 'and now the rest' }, fu.arguments[1], 'claude.followUp arguments')
-  H.eq('claude-bridge/' .. follow.local_id, fu.workDoneToken, 'follow-up progress token')
-  H.truthy(follow.id:match('^mock%-'), 'follow-up got the bridge id: ' .. follow.id)
+  H.eq({ taskId = first.id, prompt = 'and now the rest', newTaskId = follow.id }, fu.arguments[1], 'claude.followUp arguments')
+  H.eq('claude-bridge/' .. follow.id, fu.workDoneToken, 'follow-up progress token')
+  H.truthy(follow.id:match('^nvim%-'), 'the follow-up keeps the id this side gave it: ' .. follow.id)
   H.eq(first.session_id, follow.session_id, 'same session')
   H.contains(follow.result, 'history: 4', 'the bridge continued the conversation')
   local log = table.concat(require('claude_bridge.transcript').lines(follow), '\n')
-  H.contains(log, '# Claude Follow-up')
+  H.contains(log, '# and now the rest')
+  H.contains(log, 'follow-up of “explain this”')
   H.contains(log, 'Working on it.')
   H.contains(log, '✔ completed')
-  H.eq(follow, tasks.get(follow.id), 'registry under the new id')
-  H.eq(nil, tasks.get(follow.local_id), 'old id gone')
+  H.eq(follow, tasks.get(follow.id), 'registry under its id')
 
   -- a follow-up while a task runs is refused locally with a clear message
   vim.cmd('Claude slow one')

@@ -53,11 +53,10 @@ H.run('real/cancel', function()
   H.contains(last.message, 'Cancelled', 'progress end message')
   H.contains(vim.api.nvim_buf_get_lines(logbuf, 0, -1, false), '■ cancelled', 'the open log got the end')
 
-  -- a follow-up cancelled before the bridge named it goes by its progress token
-  -- (window/workDoneProgress/cancel); it ends cancelled and its claude process goes too
+  -- a follow-up cancelled at once, by the id this side gave it (newTaskId); it ends
+  -- cancelled and its claude process goes too
   vim.cmd('ClaudeFollowUp and now?')
   local follow = require('claude_bridge.tasks').last()
-  H.eq(nil, follow.local_id, 'not named by the bridge yet')
   vim.cmd('ClaudeCancel')
   H.wait_task(follow, 15000, 'the cancelled follow-up to end')
   H.eq('cancelled', follow.status, 'follow-up status')

@@ -24,7 +24,8 @@ H.run('real/followup', function()
   H.contains(follow.result, 'Second answer', 'second answer')
   H.eq(first.session_id, follow.session_id, 'same session')
   H.truthy(follow.id ~= first.id, 'a new task id')
-  H.truthy(tasks.get(follow.id) == follow, 'follow-up known by the bridge id ' .. follow.id)
+  H.truthy(tasks.get(follow.id) == follow, 'follow-up known by its one id ' .. follow.id)
+  H.truthy(follow.id:match('^nvim%-'), 'named by this side (newTaskId)')
   local log = table.concat(require('claude_bridge.transcript').lines(follow), '\n')
   H.contains(log, 'Second answer: it is still 42.', 'follow-up log has its own text')
   H.not_contains(log, 'First answer', 'follow-up log has only its own events')
@@ -36,21 +37,19 @@ H.run('real/followup', function()
   H.contains(sessions, 'remember the number 42')
   H.contains(sessions, 'which number was it?')
 
-  -- :ClaudeTasks lists both tasks from claude.tasks; picking the first opens its log
-  local listed
+  -- :ClaudeTasks lists both tasks by prompt, newest first; the first one's "Open log" opens it
+  local listed, offered
   vim.ui.select = function(items, opts, on_choice)
     if opts.kind == 'claude_bridge_tasks' then
-      listed = {}
+      listed = vim.tbl_map(opts.format_item, items)
       for _, it in ipairs(items) do
-        table.insert(listed, opts.format_item(it))
-      end
-      for _, it in ipairs(items) do
-        if it.taskId == first.id then
+        if it.id == first.id then
           return on_choice(it)
         end
       end
       error('the first task is not in the list')
     end
+    offered = vim.tbl_map(opts.format_item, items)
     on_choice(items[1]) -- "Open log"
   end
   vim.cmd('ClaudeTasks')
@@ -59,8 +58,9 @@ H.run('real/followup', function()
   end, "the first task's log from :ClaudeTasks")
   H.log('tasks listed:', listed)
   H.eq(2, #listed, 'two tasks listed')
-  H.contains(listed, 'completed remember the number 42')
-  H.contains(listed, 'which number was it?')
+  H.contains(listed[1], 'which number was it?', 'the follow-up first, by its prompt')
+  H.contains(listed[2], 'completed just now   remember the number 42')
+  H.eq({ 'Open log', 'Follow up…' }, offered, 'actions of a finished task')
   H.contains(vim.api.nvim_buf_get_lines(0, 0, -1, false), 'First answer: the number is 42.')
   vim.cmd('close')
 

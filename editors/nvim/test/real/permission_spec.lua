@@ -1,5 +1,5 @@
 -- (3) A Bash permission question from the real claude CLI, through the bridge, answered
--- with vim.ui.select: Allow in one run, Deny in another; the outcome is in the log and on
+-- with a key as on Neovim 0.7 to 0.9 (a: Allow, d: Deny): Allow in one run, Deny in another; the outcome is in the log and on
 -- disk. The permission mode is switched to `default` by calling setup() again after the
 -- bridge started (workspace/didChangeConfiguration), and the task reports that mode.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
@@ -10,20 +10,10 @@ H.run('real/permission', function()
   vim.fn.inputlist = function()
     error('inputlist must never be used for permission questions')
   end
-  local asked, pick = {}, nil
-  vim.ui.select = function(items, opts, on_choice)
-    local titles = {}
-    for _, it in ipairs(items) do
-      table.insert(titles, opts.format_item(it))
-    end
-    table.insert(asked, { prompt = opts.prompt, items = titles })
-    for _, it in ipairs(items) do
-      if it.title == pick then
-        return on_choice(it)
-      end
-    end
-    on_choice(nil)
-  end
+  local key
+  local asked = H.answer_questions(function()
+    return key
+  end)
 
   H.setup()
   vim.cmd('edit ' .. H.env.ws .. '/main.go')
@@ -32,7 +22,7 @@ H.run('real/permission', function()
 
   local marker = H.env.ws .. '/bash-ran.txt'
 
-  pick = 'Allow'
+  key = 'a'
   vim.cmd('Claude record the run in a file')
   local allowed = tasks.last()
   H.wait_task(allowed, 60000)
@@ -40,9 +30,9 @@ H.run('real/permission', function()
   H.log('allowed run:\n' .. log)
   H.eq('completed', allowed.status, 'allowed run status')
   H.eq(1, #asked, 'one question in the allowed run')
-  H.contains(asked[1].prompt, 'Bash', 'question names the tool')
-  H.contains(asked[1].prompt, 'echo ran > bash-ran.txt', 'question names the command')
-  H.eq({ 'Allow', 'Allow for this task', 'Deny' }, asked[1].items, 'actions')
+  H.eq('Claude wants to run Bash: `echo ran > bash-ran.txt`', asked[1].message, 'question names the tool and command')
+  H.eq(allowed.id, asked[1].task_id, 'the question names its task')
+  H.eq('Bash', asked[1].tool, 'and its tool')
   H.contains(log, 'permission mode default', 'the new permission mode reached the bridge')
   H.contains(log, '? Permission for Bash', 'permission line')
   H.contains(log, 'allowed (by you)', 'permission answer')
@@ -50,7 +40,7 @@ H.run('real/permission', function()
   H.truthy(vim.loop.fs_stat(marker), 'the command ran')
   os.remove(marker)
 
-  pick = 'Deny'
+  key = 'd'
   vim.cmd('Claude record the run in a file')
   local denied = tasks.last()
   H.wait_task(denied, 60000)

@@ -60,7 +60,9 @@ H.run('real/run_edit', function()
   H.contains(log, '◀ Edit ok')
   H.contains(log, 'The greeting now says hello, claude.')
   H.contains(log, '✔ completed')
-  H.contains(log, 'cost $')
+  H.contains(log, ' turns · $', 'duration, turns, cost')
+  H.contains(log, "    - fmt.Println(\"hello\")", "the edit as a diff")
+  H.contains(log, "    + fmt.Println(\"hello, claude\")")
 
   -- the file on disk has the edit (claude wrote it) and not the unsaved line
   H.contains(H.read(H.env.ws .. '/main.go'), 'fmt.Println("hello, claude")', 'file on disk')

@@ -39,6 +39,11 @@ const EDIT_PROMPT = 'Make main.go greet the e2e test and record the permission';
 const CANCEL_PROMPT = 'Now wait for a very long time';
 const ASK_PROMPT = 'What does this function do?';
 const MAIN_GO = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n';
+const LONG_ANSWER =
+  '## Done\n\nI **edited** `main.go` and wrote `perm.txt`:\n\n- the greeting now says *hello, e2e*\n- the command recorded the permission\n\n' +
+  'Details of the change follow, at length.\n\n'.repeat(1) +
+  Array.from({ length: 160 }, (_, i) => `${i + 1}. Step ${i + 1} of the walk-through: nothing more to see here, the change is small.\n`).join('') +
+  '\nEdited main.go and wrote perm.txt.';
 
 function must(name) {
   const v = process.env[name];
@@ -147,6 +152,11 @@ class CDP {
     await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x, y, button: 'left', clickCount: 1 });
   }
 
+  async key(key, code, keyCode) {
+    await this.send('Input.dispatchKeyEvent', { type: 'keyDown', key, code, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
+    await this.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
+  }
+
   async screenshot(file) {
     const r = await this.send('Page.captureScreenshot', { format: 'png' });
     fs.writeFileSync(file, Buffer.from(r.data, 'base64'));
@@ -195,7 +205,51 @@ const READ_UI = `(() => {
     rows: [...qi.querySelectorAll('.monaco-list-row')].map((r) => ({ label: (r.textContent || '').trim(), ...centre(r) })),
   } : null;
   const workbench = !!document.querySelector('.monaco-workbench');
-  return { toasts, dialog, status, statusItems, quickPick, workbench };
+  // The transcript webview: an iframe (VS Code's host page) holding the
+  // extension's page in another iframe, both served from this origin.
+  const webviews = [...document.querySelectorAll('iframe')].filter((f) => f.offsetParent !== null).map((outer) => {
+    const r1 = outer.getBoundingClientRect();
+    let d1;
+    try { d1 = outer.contentDocument; } catch (e) { return { error: 'cross-origin: ' + e }; }
+    const inner = d1 && (d1.querySelector('iframe#active-frame') || d1.querySelector('iframe'));
+    if (!inner) return { error: 'no inner frame' };
+    const r2 = inner.getBoundingClientRect();
+    let d;
+    try { d = inner.contentDocument; } catch (e) { return { error: 'inner cross-origin: ' + e }; }
+    if (!d || !d.getElementById('transcript')) return { other: true };
+    const at = (el) => { const r = el.getBoundingClientRect(); return { x: r1.x + r2.x + r.x + r.width / 2, y: r1.y + r2.y + r.y + r.height / 2, w: r.width, h: r.height }; };
+    return {
+      title: ((d.querySelector('h1') || {}).textContent || '').trim(),
+      texts: [...d.querySelectorAll('.text.markdown')].map((e) => e.innerHTML),
+      tools: [...d.querySelectorAll('details.tool')].map((e) => ({ cls: e.className, summary: e.querySelector('summary').textContent.trim(), open: e.open, html: e.innerHTML })),
+      end: ((d.querySelector('.end') || {}).textContent || '').trim(),
+      buttons: [...d.querySelectorAll('button[data-answer]')].map((b) => ({ label: b.textContent.trim(), question: b.closest('.question').textContent.trim(), disabled: b.disabled, ...at(b) })),
+    };
+  });
+  const tabs = [...document.querySelectorAll('.tab')].map((t) => (t.getAttribute('aria-label') || t.textContent || '').trim());
+  return { toasts, dialog, status, statusItems, quickPick, workbench, webviews, tabs };
+})()`;
+
+// Scrolls the transcript page to its top.
+const SCROLL_TRANSCRIPT_TOP = `(() => {
+  for (const outer of document.querySelectorAll('iframe')) {
+    try {
+      const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
+      if (inner && inner.contentDocument && inner.contentDocument.getElementById('transcript')) inner.contentWindow.scrollTo(0, 0);
+    } catch { /* not ours */ }
+  }
+})()`;
+
+// Scrolls the transcript page's question buttons into view.
+const SCROLL_TO_QUESTION = `(() => {
+  for (const outer of document.querySelectorAll('iframe')) {
+    try {
+      const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
+      const b = inner && inner.contentDocument && inner.contentDocument.querySelector('button[data-answer]');
+      if (b) { b.scrollIntoView({ block: 'center' }); return true; }
+    } catch { /* not ours */ }
+  }
+  return false;
 })()`;
 
 const seen = {
@@ -208,6 +262,15 @@ const seen = {
   missingButtons: new Set(),
   taskListRows: [],
   taskActions: [],
+  webviewErrors: new Set(),
+  // The Edit question: its notification, hidden (as VS Code hides it after
+  // some seconds), then answered from the status bar item's picker.
+  edit: { toastAt: 0, hideSentAt: 0, hiddenAt: 0, statusItem: '', pickTitle: '', pickRows: [], answeredAt: 0 },
+  // The Bash question: answered with the transcript's button.
+  bash: { buttons: [], answeredAt: 0 },
+  transcript: null,
+  transcriptAt: 0,
+  claudeMissing: null,
 };
 let result;
 let steps = [];
@@ -249,6 +312,69 @@ async function clickOnce(key, button, record) {
   seen.clicks.push({ ...record, button: button.label, try: st.tries, at: Date.now() });
 }
 
+/**
+ * Answers the task's permission questions as a person who looked away
+ * would: the Edit question's notification is hidden (Escape, which is what
+ * VS Code does by itself after some seconds) and the question answered
+ * later from the status bar item; the Bash question is answered with the
+ * Allow button in the transcript.
+ */
+async function answerQuestions(ui, page) {
+  const e = seen.edit;
+  const editToast = ui.toasts.find((t) => /^Claude wants to run Edit/.test(t.text));
+  if (editToast && !e.toastAt) {
+    e.toastAt = Date.now();
+    e.toastText = editToast.text;
+    e.toastButtons = editToast.buttons.map((b) => b.label);
+    await sleep(400);
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-notification.png')));
+  }
+  if (e.toastAt && !e.hideSentAt) {
+    e.hideSentAt = Date.now();
+    await cdp.key('Escape', 'Escape', 27);
+  }
+  if (e.hideSentAt && !e.hiddenAt && !editToast) e.hiddenAt = Date.now();
+  if (e.hiddenAt && !e.answeredAt) {
+    const item = ui.statusItems.find((i) => /Claude asks/.test(i.label));
+    const qp = ui.quickPick;
+    if (qp && /Claude wants to run Edit/.test(qp.title)) {
+      e.pickTitle = qp.title;
+      e.pickRows = qp.rows.map((r) => r.label);
+      const allow = qp.rows.find((r) => r.label === 'Allow');
+      if (allow) {
+        if (!e.pickShot) {
+          e.pickShot = true;
+          seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-picker.png')));
+        }
+        await clickOnce('edit-pick', allow, { where: 'question picker', text: qp.title });
+        if (seen.clicks.some((c) => c.where === 'question picker')) e.answeredAt = Date.now();
+      }
+    } else if (item && /Edit/.test(item.label)) {
+      e.statusItem = item.label;
+      e.statusItemShownAfterHideMs = Date.now() - e.hiddenAt;
+      await clickOnce('question-item', item, { where: 'question status item', text: item.label });
+    }
+  }
+  const b = seen.bash;
+  const bashButtons = page ? page.buttons.filter((x) => /Bash/.test(x.question)) : [];
+  if (bashButtons.length && !b.answeredAt) {
+    b.buttons = bashButtons.map((x) => x.label);
+    b.question = bashButtons[0].question;
+    const allow = bashButtons.find((x) => x.label === 'Allow' && !x.disabled);
+    if (allow) {
+      if (!b.shot) {
+        b.shot = true;
+        await cdp.eval(SCROLL_TO_QUESTION);
+        await sleep(300);
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-transcript.png')));
+        return; // positions changed: click on the next look
+      }
+      await clickOnce('bash-transcript', allow, { where: 'transcript', text: b.question });
+    }
+  }
+  if (b.shot && !b.answeredAt && seen.clicks.some((c) => c.where === 'transcript') && bashButtons.length === 0) b.answeredAt = Date.now();
+}
+
 async function drive() {
   const end = Date.now() + SCENARIO_TIMEOUT_MS;
   const resultFile = path.join(sandbox.e2eDir, 'result.json');
@@ -261,7 +387,8 @@ async function drive() {
       // have been seen yet: keep looking for up to 10 s more.
       resultAt = Date.now();
     }
-    if (result && ([...seen.toastTexts].some((t) => /claude-bridge was not found/.test(t)) || Date.now() - resultAt > 10000)) {
+    const missingShown = [...seen.toastTexts].some((t) => /claude-bridge was not found/.test(t)) && [...seen.status].some((x) => /warning/.test(x));
+    if (result && (missingShown || Date.now() - resultAt > 10000)) {
       return;
     }
     steps = readSteps();
@@ -292,10 +419,28 @@ async function drive() {
       await sleep(150);
       continue;
     }
-    for (const t of ui.toasts) {
-      const allow = t.buttons.find((b) => b.label === 'Allow');
-      if (/^Claude wants to run/.test(t.text) && allow) {
-        await clickOnce('toast:' + t.text, allow, { where: 'notification', text: t.text, buttons: t.buttons.map((b) => b.label) });
+    for (const w of ui.webviews) if (w.error) seen.webviewErrors.add(w.error);
+    const page = ui.webviews.find((w) => w.title !== undefined && !w.other && !w.error);
+    await answerQuestions(ui, page);
+    if (page && steps.some((x) => x.step === 'run-end') && !seen.transcript) {
+      const end = steps.find((x) => x.step === 'run-end');
+      if (/Completed/.test(page.end)) {
+        seen.transcript = { ...page, tabs: ui.tabs };
+        seen.transcriptAt = Date.now();
+        seen.transcriptAfterRunEndMs = seen.transcriptAt - end.at;
+        await cdp.eval(SCROLL_TRANSCRIPT_TOP);
+        await sleep(300);
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'transcript.png')));
+        fs.writeFileSync(path.join(sandbox.e2eDir, 'transcript-read'), '');
+      }
+    }
+    if (steps.some((x) => x.step === 'claude-missing-start') && !seen.claudeMissing) {
+      const t = ui.toasts.find((x) => /cannot find the claude CLI/.test(x.text));
+      if (t) {
+        await sleep(500); // let it settle for the picture
+        seen.claudeMissing = { text: t.text, buttons: t.buttons.map((b) => b.label) };
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'claude-missing.png')));
+        fs.writeFileSync(path.join(sandbox.e2eDir, 'claude-missing-seen'), '');
       }
     }
     // The task list: click the status bar item, pick the edit task, open its transcript.
@@ -382,7 +527,10 @@ before(async () => {
         },
       ],
     },
-    { blocks: [{ type: 'text', text: 'Edited main.go and wrote perm.txt.' }] },
+    // The final answer: 16 KB of Markdown in 8-byte deltas 1 ms apart
+    // (claude relays them as over a thousand text events), to see the
+    // transcript keep up with a long stream.
+    { blocks: [{ type: 'text', text: LONG_ANSWER }], chunkSize: 8, chunkDelayMs: 1 },
     { blocks: [{ type: 'text', text: 'This answer comes too late.' }], delayMs: 120000 },
   ];
   const scriptPath = path.join(WORK, 'script.json');
@@ -501,7 +649,11 @@ after(async () => {
   fs.writeFileSync(
     path.join(WORK, 'observed.json'),
     JSON.stringify(
-      { result, steps, clicks: seen.clicks, toasts: [...seen.toastTexts], status: [...seen.status], dialogs: [...new Set(seen.dialogs)], screenshots: seen.screenshots },
+      {
+        result, steps, clicks: seen.clicks, toasts: [...seen.toastTexts], status: [...seen.status], dialogs: [...new Set(seen.dialogs)],
+        edit: seen.edit, bash: seen.bash, transcript: seen.transcript, claudeMissing: seen.claudeMissing,
+        webviewErrors: [...seen.webviewErrors], screenshots: seen.screenshots,
+      },
       null,
       2,
     ),
@@ -554,25 +706,76 @@ test('progress was shown in a notification and the status bar counted the task',
   );
 });
 
-test('permission questions were answered by clicking the extension\'s notification and modal', () => {
-  const toastClick = seen.clicks.find((c) => c.where === 'notification');
-  assert.ok(toastClick, 'an Edit permission notification was clicked' + why());
-  assert.match(toastClick.text, /^Claude wants to run Edit/);
-  assert.deepEqual(toastClick.buttons.filter((b) => b !== '').slice(0, 3), ['Allow', 'Allow for this task', 'Deny']);
-  const modalClick = seen.clicks.find((c) => c.where === 'modal');
-  assert.ok(modalClick, 'the Bash permission question was a modal dialog and was clicked' + why());
-  assert.match(modalClick.text, /Claude wants to run Bash/);
-  assert.equal((result.permFile || '').trim(), 'e2e-permission-granted', 'the allowed command ran');
-  assert.match(result.transcript, /Permission: Edit main\.go: allowed by you/);
-  assert.match(result.transcript, /Permission: Bash: echo e2e-permission-granted > perm\.txt: allowed by you/);
+test('an Edit permission question is still answerable after its notification hid: from the status bar item', () => {
+  const e = seen.edit;
+  assert.ok(e.toastAt, 'the Edit question showed as a notification' + why());
+  assert.equal(e.toastText, 'Claude wants to run Edit: main.go (task “Make main.go greet the e2e test and rec…”)', 'backticks gone, the task named');
+  assert.deepEqual(e.toastButtons.filter((b) => b !== ''), ['Allow', 'Allow for this task', 'Deny']);
+  // Hidden the way VS Code hides a notification after some seconds (here
+  // with Escape, notifications.hideToasts, so the test need not wait).
+  assert.ok(e.hiddenAt >= e.hideSentAt && e.hiddenAt > 0, 'the notification hid' + why());
+  assert.match(e.statusItem, /Claude asks: Edit: main\.go/, 'the status bar item says a question waits');
+  assert.match(e.pickTitle, /^Claude wants to run Edit: main\.go$/);
+  assert.deepEqual(e.pickRows, ['Allow', 'Allow for this task', 'Deny', 'Show in Transcriptthe call in full, with its buttons']);
+  const pickClick = seen.clicks.find((c) => c.where === 'question picker');
+  assert.ok(pickClick && pickClick.at > e.hiddenAt, 'answered from the picker after the notification hid');
+  assert.deepEqual(result.questionAnswers.find((a) => a.name === 'Edit'), { name: 'Edit', decision: 'allow', automatic: false });
+  assert.equal(result.run.status, 'completed');
+  assert.deepEqual(seen.dialogs, [], 'no modal: every tool asks the same way');
+  const q = result.questions.find((x) => x.toolName === 'Edit');
+  assert.ok(q && q.taskId === result.run.taskId && q.toolUseId, `the question names its task and call: ${JSON.stringify(q)}`);
 });
 
-test('the transcript shows the text, tool uses and results, and the cost', () => {
-  assert.ok(result.transcript, 'Claude: Show Transcript opened a document');
-  assert.match(result.transcript, /I will change the greeting\./);
-  assert.match(result.transcript, /▶ Edit main\.go/);
-  assert.match(result.transcript, /✓ Edit/);
-  assert.match(result.transcript, /Result: completed, [\d.]+ s, \d+ turn\(s\), \$[\d.]+/);
+test('the Bash question was answered with the button in the transcript', () => {
+  const b = seen.bash;
+  assert.deepEqual(b.buttons, ['Allow', 'Allow for this task', 'Deny'], why());
+  assert.match(b.question, /^Claude wants to run Bash: echo e2e-permission-granted > perm\.txt/, 'the command as code, no backticks');
+  assert.ok(seen.clicks.some((c) => c.where === 'transcript'), 'the Allow button in the transcript was clicked');
+  assert.equal((result.permFile || '').trim(), 'e2e-permission-granted', 'the allowed command ran');
+  assert.deepEqual(result.questionAnswers.find((a) => a.name === 'Bash'), { name: 'Bash', decision: 'allow', automatic: false });
+  assert.ok(
+    ![...seen.toastTexts].some((t) => /Claude wants to run Bash/.test(t)),
+    'no notification: the transcript on screen shows the question (a notification could not be closed once answered there)',
+  );
+});
+
+test('the transcript is a page a person reads: rendered text, tool blocks, the result; titled with the prompt', () => {
+  const t = seen.transcript;
+  assert.ok(t, `the transcript page was read (webview errors: ${JSON.stringify([...seen.webviewErrors])})` + why());
+  assert.equal(t.title, EDIT_PROMPT);
+  assert.ok(t.tabs.some((x) => x.startsWith('Claude: Make main.go greet the e2e')), JSON.stringify(t.tabs));
+  const text = t.texts.join('\n');
+  assert.match(text, /<p>I will change the greeting\.<\/p>/);
+  assert.match(text, /<h2>Done<\/h2>/, 'Markdown rendered');
+  assert.match(text, /I <strong>edited<\/strong> <code>main\.go<\/code>/);
+  const summaries = t.tools.map((x) => x.summary);
+  assert.ok(summaries.some((x) => /Read main\.go/.test(x)), JSON.stringify(summaries));
+  const edit = t.tools.find((x) => /Edit main\.go/.test(x.summary));
+  assert.ok(edit, JSON.stringify(summaries));
+  assert.match(edit.html, /<div class="del"><span class="sign">-<\/span>println\("hello"\)<\/div><div class="add"><span class="sign">\+<\/span>println\("hello, e2e"\)<\/div>/, 'the change as a diff');
+  assert.match(edit.cls, /\bok\b/);
+  const bash = t.tools.find((x) => /Bash/.test(x.summary));
+  assert.match(bash.html, /<pre class="command"><span class="prompt">\$<\/span> echo e2e-permission-granted &gt; perm\.txt<\/pre>/, 'the command shown');
+  assert.match(bash.html, /allowed by you/);
+  assert.match(t.end, /^✓ Completed in [\d.]+ s · \d+ turns · \$[\d.]+$/);
+  const done = [...seen.toastTexts].find((x) => /^Claude finished/.test(x));
+  assert.match(done, /^Claude finished “Make main\.go greet the e2e test and rec…”: Done I edited main\.go and wrote perm\.txt: the greeting/, 'the end notification in plain text');
+  console.log(
+    `# transcript: ${result.textEvents} text events in ${(result.runMs / 1000).toFixed(1)} s of task; ${result.transcriptMessages} messages to the page; ` +
+      `the page showed the end ${seen.transcriptAfterRunEndMs} ms after the task's reply (read every ~200 ms)`,
+  );
+  assert.ok(result.textEvents >= 1000, `a long stream: ${result.textEvents} text events`);
+  assert.ok(result.transcriptMessages < result.textEvents / 5, `batched: ${result.transcriptMessages} messages for ${result.textEvents} text events`);
+});
+
+test('claude not found: the warning leads with the fix and offers its buttons; authStatus says so', () => {
+  const m = seen.claudeMissing;
+  assert.ok(m, `a notification: ${JSON.stringify([...seen.toastTexts])}`);
+  assert.match(m.text, /^Claude Bridge cannot find the claude CLI\. Install it with “npm install -g @anthropic-ai\/claude-code”/);
+  assert.deepEqual(m.buttons.filter((b) => b !== ''), ['Copy Install Command', 'Set claudePath…', 'Open README']);
+  assert.ok(result.claudeAuth && result.claudeAuth.claude, JSON.stringify(result.claudeAuth));
+  assert.match(result.claudeAuth.claude.problem, /^claude CLI not found: install it with `npm install -g @anthropic-ai\/claude-code`.*claudePath \/nonexistent\/bin\/claude/);
+  assert.ok(![...seen.toastTexts].some((t) => /^claude-bridge: claude CLI not found/.test(t)), 'the raw bridge warning is not shown as well');
 });
 
 test('Cancel on the progress notification cancelled the task', () => {
@@ -614,5 +817,6 @@ test('the status bar item opens the task list; a task opens its transcript', () 
   assert.ok(rows.includes(CANCEL_PROMPT.slice(0, 20)), rows);
   assert.ok(/cancelled/.test(rows), `statuses are listed: ${rows}`);
   assert.ok(seen.taskActions.some((a) => /Open Transcript/.test(a)), JSON.stringify(seen.taskActions));
+  assert.match(result.transcriptFromTaskList, /^Claude: Make main\.go greet/);
   assert.ok(seen.taskActions.some((a) => /Follow Up/.test(a)), JSON.stringify(seen.taskActions));
 });

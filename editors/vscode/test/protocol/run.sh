@@ -18,12 +18,14 @@ source "$VSCODE_DIR/scripts/lib.sh"
 
 CACHE="$VSCODE_DIR/.cache/protocol"
 install_into "$CACHE" "$VSCODE_DIR/test/protocol"
+npm_ci_cached "$VSCODE_DIR" # markdown-it and diff, which the transcript bundles
 
 # The pure modules of the extension (no vscode import), for the unit tests.
 rm -rf "$CACHE/unit"
 "$CACHE/node_modules/.bin/esbuild" --bundle --log-level=warning --format=cjs --platform=node --target=node20 \
   --outdir="$CACHE/unit" \
-  "$VSCODE_DIR/src/locate.ts" "$VSCODE_DIR/src/settings.ts" "$VSCODE_DIR/src/tasks.ts" "$VSCODE_DIR/src/transcript.ts"
+  "$VSCODE_DIR/src/locate.ts" "$VSCODE_DIR/src/settings.ts" "$VSCODE_DIR/src/tasks.ts" "$VSCODE_DIR/src/transcript.ts" \
+  "$VSCODE_DIR/src/questions.ts" "$VSCODE_DIR/src/format.ts"
 
 cd "$VSCODE_DIR"
 export NODE_PATH="$CACHE/node_modules"

@@ -56,12 +56,39 @@ async function scenario() {
       changes.push({ version: e.document.version, dirty: e.document.isDirty, changes: e.contentChanges.map((c) => c.text) });
     }
   });
+  // The first question (the Edit) opens the task's transcript, as a person
+  // would from the question's picker: the driver answers the Bash question
+  // there, and reads the transcript.
+  const questionsSeen = [];
+  const qsub = api.questions.onDidChange(() => {
+    for (const q of api.questions.pending()) {
+      if (questionsSeen.some((x) => x.id === q.id)) continue;
+      questionsSeen.push({ id: q.id, message: q.message, taskId: q.taskId, toolUseId: q.toolUseId, toolName: q.toolName, askedAt: q.askedAt.getTime() });
+      step('question', { message: q.message, toolName: q.toolName });
+    }
+  });
   step('run-start', { prompt: s.editPrompt });
   const t0 = Date.now();
-  const result = await vscode.commands.executeCommand('claudeBridge.runTask', s.editPrompt);
+  const runP = vscode.commands.executeCommand('claudeBridge.runTask', s.editPrompt);
+  const firstQ = await waitFor(() => api.questions.pending()[0], 60000, 'the first permission question');
+  await vscode.commands.executeCommand('claudeBridge.showTranscript', firstQ.taskId);
+  step('transcript-open', { taskId: firstQ.taskId });
+  const postedBefore = api.transcripts.posted;
+  const result = await runP;
+  qsub.dispose();
+  out.questions = questionsSeen;
   out.run = result;
   out.runMs = Date.now() - t0;
-  step('run-end', { status: result && result.status });
+  const rec = api.store.get(result.taskId);
+  out.textEvents = rec.events.filter((e) => e.kind === 'text').length;
+  out.resultEventAt = Date.now();
+  // Let the last batch go out before counting the messages.
+  await sleep(300);
+  out.transcriptMessages = api.transcripts.posted - postedBefore;
+  out.questionAnswers = rec.events.filter((e) => e.kind === 'permission').map((e) => ({ name: e.name, decision: e.decision, automatic: e.automatic }));
+  step('run-end', { status: result && result.status, taskId: result.taskId });
+  // The driver reads the transcript page now (and screenshots it).
+  await waitFor(() => fs.existsSync(path.join(dir, 'transcript-read')), 60000, 'the driver to read the transcript');
   sub.dispose();
   out.bufferChanges = changes;
   out.after = editor.document.getText();
@@ -80,10 +107,6 @@ async function scenario() {
     seqs: api.store.get(result.taskId).events.map((e) => e.seq),
   };
 
-  // The transcript the user would open.
-  const turi = await vscode.commands.executeCommand('claudeBridge.showTranscript', result.taskId);
-  const tdoc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === turi);
-  out.transcript = tdoc ? tdoc.getText() : null;
   await vscode.window.showTextDocument(doc, { preview: false });
 
   // 4. A follow-up that the driver cancels from its progress notification.
@@ -121,10 +144,15 @@ async function scenario() {
   // 6. The task list, opened by clicking the status bar item: the driver
   //    picks the edit task, then "Open Transcript".
   step('tasks-start', { taskId: result.taskId });
+  // The edit task's transcript is open already: close it, so that the one
+  // the task list opens is seen to open.
+  for (const tab of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
+    if (tab.input instanceof vscode.TabInputWebview) await vscode.window.tabGroups.close(tab);
+  }
   const shown = await waitFor(
     () => {
-      const a = vscode.window.activeTextEditor;
-      return a && a.document.uri.scheme === 'claude-transcript' && a.document.uri.path.includes(result.taskId) && a.document.uri.toString();
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return tab && tab.input instanceof vscode.TabInputWebview && tab.input.viewType.includes('claudeBridge.transcript') && tab.label;
     },
     60000,
     'the task list to open the transcript',
@@ -132,11 +160,25 @@ async function scenario() {
   out.transcriptFromTaskList = shown;
   step('tasks-end');
 
-  // 7. A bridge that cannot be found: claudeBridge.path emptied for this
-  //    workspace, nothing on PATH or in ~/go/bin. The notification must say
-  //    how to install it; a command must fail, not hang.
+  // 7. claude cannot be found (claudePath points nowhere, the bridge
+  //    restarted): the warning leads with the fix and offers buttons; the
+  //    bridge's claude.authStatus says what is wrong. claudePath and path
+  //    are machine settings (a workspace cannot set them): they are changed
+  //    in the user's (here the remote machine's) settings.
+  step('claude-missing-start');
+  await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', '/nonexistent/bin/claude', vscode.ConfigurationTarget.Global);
+  await vscode.commands.executeCommand('claudeBridge.restart');
+  await waitFor(() => api.bridge.running, 30000, 'the bridge to restart');
+  out.claudeAuth = await api.bridge.authStatus();
+  await waitFor(() => fs.existsSync(path.join(dir, 'claude-missing-seen')), 60000, 'the driver to see the claude-missing notification');
+  await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', undefined, vscode.ConfigurationTarget.Global);
+  step('claude-missing-end');
+
+  // 8. A bridge that cannot be found: claudeBridge.path emptied, nothing
+  //    on PATH or in ~/go/bin. The notification must say how to install
+  //    it; a command must fail, not hang.
   step('missing-start');
-  await vscode.workspace.getConfiguration('claudeBridge').update('path', '', vscode.ConfigurationTarget.Workspace);
+  await vscode.workspace.getConfiguration('claudeBridge').update('path', '', vscode.ConfigurationTarget.Global);
   await waitFor(() => api.bridge.missing, 30000, 'the extension to notice the missing bridge');
   out.missing = api.bridge.missing;
   out.missingRun = await vscode.commands.executeCommand('claudeBridge.runTask', 'anything').then(

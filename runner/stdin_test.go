@@ -1,0 +1,68 @@
+package runner
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Writes never wait for the reader: they are queued, written in order,
+// and a write the reader does not take within the timeout kills the
+// reader (here: reports it) and fails every later write.
+func TestInputNeverBlocksAndGivesUpOnAStuckReader(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stuck := make(chan struct{})
+	in := newInput(w, 200*time.Millisecond, func() { close(stuck) })
+	big := []byte(strings.Repeat("x", 1<<20)) // far past a pipe's buffer: nobody reads
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if err := in.write(big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("three queued writes took %s", d)
+	}
+	if in.open() {
+		t.Error("open with 3 MiB not taken")
+	}
+	select {
+	case <-stuck:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write nobody read was never given up")
+	}
+	if why := in.killedFor(); why == nil || !strings.Contains(why.Error(), "read none of its input") {
+		t.Errorf("killedFor = %v", why)
+	}
+	if err := in.write([]byte("later")); err == nil {
+		t.Error("a write after the reader was given up on succeeded")
+	}
+	<-in.done
+
+	// A reader that reads gets every line, in order, then EOF after close.
+	r2, w2, _ := os.Pipe()
+	in2 := newInput(w2, time.Second, func() { t.Error("stuck") })
+	for _, l := range []string{"a", "b", "c"} {
+		if err := in2.write([]byte(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in2.close()
+	var got []string
+	sc := bufio.NewScanner(r2)
+	for sc.Scan() {
+		got = append(got, sc.Text())
+	}
+	if strings.Join(got, "") != "abc" {
+		t.Errorf("read %v", got)
+	}
+	if in2.open() {
+		t.Error("open after close")
+	}
+}
