@@ -398,15 +398,22 @@ func (p *pool) failWarm(wp *warmProc) {
 	p.signal()
 }
 
-// warmReady records that wp's claude answered initialize; false if wp is
-// no longer the folder's warm process.
+// warmReady records that wp's claude answered initialize, and tells
+// proctree that it waits: it has started what it starts as it starts (the
+// key helper, hooks), and starts nothing more until a task takes it, so an
+// orphan the bridge adopts from now on is not its (proctree counts a
+// claude busy from its start; a warm one counted busy while it waits
+// would keep every task's orphans from being placed). Under mu, so that a
+// task taking it (acquire, then Busy) comes after. false if wp is no
+// longer the folder's warm process.
 func (p *pool) warmReady(wp *warmProc) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.warm[wp.folder] != wp {
+	if p.warm[wp.folder] != wp || wp.sess == nil {
 		return false
 	}
 	wp.ready = true
+	wp.sess.proc.idle()
 	return true
 }
 

@@ -127,9 +127,14 @@ func (p *process) killTagged(keep int) { _, _ = proctree.Sweep(p.tag, keep) }
 // (a Bash command's background job, an ssh-agent it started), while claude
 // itself stays, parked.
 func (p *process) killLeftovers() {
-	proctree.Idle(p.tag)
+	p.idle()
 	p.killTagged(p.pid())
 }
+
+// idle tells proctree that claude waits for a turn and starts nothing
+// meanwhile (a warm claude once ready; a parked one is told by
+// killLeftovers).
+func (p *process) idle() { proctree.Idle(p.tag) }
 
 // busy tells proctree that claude begins a turn: orphans adopted from now
 // on may be its.

@@ -23,7 +23,8 @@ import (
 //
 // Their fake claudes answer no initialize: a warm one (prewarm, issue 15)
 // would never be ready and would stand beside the tasks' own processes, so
-// they run with prewarm off.
+// they run with prewarm off; TestUnreadableOrphanEndsWithItsTask's claude
+// answers it, as the real CLI does, and keeps a warm one beside its task.
 
 // stuckClaude stands in for a claude whose turn never ends on its own: it
 // says init, then answers interrupts (ending the turn) until stdin closes.
@@ -435,8 +436,11 @@ func TestProcessInTheMiddleOfAnExecDoesNotOutliveItsTask(t *testing.T) {
 // asked to use ssh would: ssh-agent makes itself non-dumpable (its
 // environment, and so its tag, cannot be read by a bridge that is not
 // root) and daemonizes into a session of its own (an orphan the bridge
-// adopts). It writes the agent's pid to agent-<task>.pid.
+// adopts). It writes the agent's pid to agent-<task>.pid. It answers
+// initialize, as the real CLI does (a warm one is ready then).
 const agentClaude = `read req
+id=$(echo "$req" | sed -n 's/.*"request_id":"\([^"]*\)".*/\1/p')
+echo '{"type":"control_response","response":{"subtype":"success","request_id":"'$id'","response":{}}}'
 n=0
 while read prompt; do
   echo '{"type":"system","subtype":"init","session_id":"agent-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
@@ -500,7 +504,10 @@ func alive(pid int) bool {
 // A process the bridge cannot read (an ssh-agent: non-dumpable, in a
 // session of its own, orphaned at once), started by a task of a bridge
 // that runs as an ordinary user, ends with the task: when claude is
-// stopped after it, and when claude is kept for a follow-up.
+// stopped after it, and when claude is kept for a follow-up. A warm claude
+// (prewarm) waits beside the task meanwhile: it starts nothing while it
+// waits, so it does not keep the task's orphans from being the task's
+// (counted busy from its start, it did: issue 15 × issue 11).
 func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 	if _, err := exec.LookPath("ssh-agent"); err != nil {
 		t.Fatal("ssh-agent (openssh-client) is needed for this test")
@@ -508,7 +515,7 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, agentClaude)
 	w.asNobody(t)
-	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 300})
+	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 300})
 	pid := p.cmd.Process.Pid
 	if os.Getuid() == 0 {
 		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -516,14 +523,17 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 			t.Fatalf("the bridge does not run as nobody: %s", st)
 		}
 	}
-	// Kept for a follow-up: the agent goes at the end of the task, claude stays.
-	if r := p.result(t, p.run(map[string]any{"prompt": "start an agent", "taskId": "a1"}), 30*time.Second); r.Status != "completed" {
+	eventually(t, 30*time.Second, "no warm claude", func() bool { return p.processCounts(t).Processes.Warm == 1 })
+	// Kept for a follow-up: the agent goes at the end of the task, claude
+	// stays. Another model: the task starts a claude of its own, and the
+	// warm one waits beside it.
+	if r := p.result(t, p.run(map[string]any{"prompt": "start an agent", "taskId": "a1", "model": "fake-other"}), 30*time.Second); r.Status != "completed" {
 		t.Fatalf("a1: %+v", r)
 	}
 	first := waitAgents(t, w, 1)
 	eventually(t, 10*time.Second, fmt.Sprintf("the ssh-agent %v of a task whose claude is kept outlived the task", first), func() bool { return !alive(first[0]) })
-	if n := len(claudesOf(pid)); n != 1 {
-		t.Errorf("%d claude processes after a task kept for a follow-up", n)
+	if c := p.processCounts(t).Processes; c.Idle != 1 || c.Warm != 1 || len(claudesOf(pid)) != 2 {
+		t.Errorf("after a task kept for a follow-up: %+v, claude processes %s", c, describe(claudesOf(pid)))
 	}
 	// A follow-up in the same claude starts another; then claude is stopped
 	// (followUpIdleSeconds 0 applies to it at once).
@@ -532,7 +542,7 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 		t.Fatalf("a2: %+v", r)
 	}
 	_ = p.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"followUpIdleSeconds": 0, "auth": map[string]any{"mode": "inherit"}}}})
-	eventually(t, 10*time.Second, "claude was not stopped", func() bool { return len(claudesOf(pid)) == 0 })
+	p.onlyWarmLeft(t, w.workspace)
 	agents := waitAgents(t, w, 2)
 	for _, a := range agents {
 		eventually(t, 10*time.Second, fmt.Sprintf("the ssh-agent %d outlived its task", a), func() bool { return !alive(a) })
