@@ -438,3 +438,59 @@ func TestTaskSeesCLAUDEmdEditedAfterTheWarmStart(t *testing.T) {
 		t.Errorf("the task's request does not carry the CLAUDE.md written before it: %q", reqs[0].UserText())
 	}
 }
+
+// A folder the editor adds gets a warm claude; one it removes loses its.
+func TestAddedFolderGetsAWarmClaude(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true}})
+	b.warmIn(b.ws(0))
+	added := t.TempDir()
+	change := func(event map[string]any) {
+		t.Helper()
+		if err := b.client.Notify("workspace/didChangeWorkspaceFolders", map[string]any{"event": event}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	folder := []map[string]string{{"uri": "file://" + added, "name": "added"}}
+	change(map[string]any{"added": folder, "removed": []any{}})
+	until(t, 30*time.Second, "no warm claude ready in the added folder", func() bool {
+		p := b.processes()
+		return p.Warm == 2 && p.Live == 2 && len(claudePIDs(t, added)) == 1 && len(claudePIDs(t, b.ws(0))) == 1
+	})
+	change(map[string]any{"added": []any{}, "removed": folder})
+	until(t, 10*time.Second, "the removed folder's warm claude stayed", func() bool {
+		p := b.processes()
+		return len(claudePIDs(t, added)) == 0 && p.Warm == 1 && p.Live == 1
+	})
+}
+
+// Changing the configured model replaces the warm claude (it was started
+// with the old one), and a run that names no model takes the new one and
+// asks the API with the new model.
+func TestModelChangeReplacesTheWarmClaude(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true, "maxConcurrentTasks": 1}})
+	old := b.warmIn(b.ws(0))
+	if err := b.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"model": "claude-configured-model"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var next int
+	until(t, 30*time.Second, "the warm claude started with the old model stayed", func() bool {
+		pids := claudePIDs(t, b.ws(0))
+		if len(pids) != 1 || pids[0] == old || b.processes().Warm != 1 {
+			return false
+		}
+		next = pids[0]
+		return true
+	})
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("configured")})
+	seen := watchPIDs(t, b.ws(0))
+	res := b.result(b.run(map[string]any{"prompt": "hello", "taskId": "m1"}))
+	if res.Status != "completed" || res.Result != "configured" {
+		t.Fatalf("result = %+v", res)
+	}
+	if pids := seen(); len(pids) != 1 || !pids[next] {
+		t.Errorf("claude processes during the task: %v, want only the new warm one (%d)", pids, next)
+	}
+	if reqs := b.api.MessageRequests(); len(reqs) != 1 || reqs[0].Model != "claude-configured-model" {
+		t.Errorf("requests = %v, want one with the configured model", reqs)
+	}
+}
