@@ -13,8 +13,12 @@
 //     Shutdown. It writes no field of a Task or a session.
 //   - queue (queue.go, own lock): how many tasks run at once, FIFO.
 //   - pool (pool.go, own lock): every claude process and the slots they
-//     hold; idle processes parked for follow-ups within a budget, the
-//     least recently used evicted when a task needs a slot.
+//     hold; idle processes parked for follow-ups and warm ones within a
+//     budget, a warm one killed, else the least recently used idle one
+//     evicted, when a task needs a slot.
+//   - warmer (warm.go, own lock): a claude started and initialised ahead
+//     of need per workspace folder (Config.Prewarm), replaced when stale;
+//     what the real CLI does while it waits is written down there.
 //   - Task (task.go, turn.go): one task's state and its turn loop
 //     (Task.run), which alone moves the task along; Task.verdict is the one
 //     place that decides how it ended, Task.finish the one that records it.
@@ -53,11 +57,12 @@
 //   - Task.await starts one stopper per cancel or abort (ends once the
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).
-//   - startSession's awaitInitialize runs one goroutine that keeps
-//     claude's answer to initialize (ends when claude answers or is gone).
 //   - The pool runs a timer per idle process (ends when it fires or the
 //     process is taken or evicted) and a stopper per evicted process (ends
 //     once the process is gone).
+//   - The warmer runs its loop (started by the first SetFolders; ends at
+//     Shutdown) and a starter per warm claude being launched (ends once
+//     claude answered initialize, failed, or the Manager shut down).
 //   - proctree runs the orphan reaper and the spawner thread for the whole
 //     process (they live as long as it).
 package runner

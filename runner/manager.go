@@ -53,13 +53,20 @@ var _ Auth = (*auth.Manager)(nil)
 type Config struct {
 	ClaudePath    string        // "" = find it (FindClaude)
 	MaxConcurrent int           // tasks running at once, and claude processes alive at once; default 4
-	MaxIdle       int           // finished conversations' processes kept for follow-ups; 0: MaxConcurrent, <0: none
-	FollowUpIdle  time.Duration // how long such a process waits for a follow-up; default 5 min, <0: not at all
-	StopGrace     time.Duration // between closing stdin, SIGTERM and SIGKILL; default 2 s
-	StartTimeout  time.Duration // claude must print something by then; default 60 s
-	MaxLine       int           // cap on one stream line; default stream.DefaultMaxLine
-	Env           []string      // the child's base environment; nil = os.Environ()
-	Auth          Auth          // nil: claude's own authentication
+	MaxIdle       int           // idle processes (parked for follow-ups, and warm ones) at most; 0: MaxConcurrent, <0: none
+	FollowUpIdle  time.Duration // how long a finished conversation's process waits for a follow-up; default 5 min, <0: not at all
+	// Prewarm keeps a claude started and initialised ahead of need for the
+	// folders given to SetFolders (see warm.go), started with Defaults: a
+	// task whose options are these takes it. Off in the zero Config.
+	Prewarm      bool
+	Defaults     Options       // the options warm claudes are started with (ResumeSession ignored)
+	WarmRecycle  time.Duration // a warm claude older than this is replaced; default 10 min
+	MaxWarm      int           // warm claudes at most, across folders (one per folder); default 2
+	StopGrace    time.Duration // between closing stdin, SIGTERM and SIGKILL; default 2 s
+	StartTimeout time.Duration // claude must print something by then; default 60 s
+	MaxLine      int           // cap on one stream line; default stream.DefaultMaxLine
+	Env          []string      // the child's base environment; nil = os.Environ()
+	Auth         Auth          // nil: claude's own authentication
 	// Scope tags every claude process (and so everything it starts); nil:
 	// a scope of the Manager's own. The binary passes the scope its
 	// watchdog sweeps.
@@ -92,6 +99,13 @@ func (c Config) withDefaults() Config {
 	if c.MaxLine <= 0 {
 		c.MaxLine = stream.DefaultMaxLine
 	}
+	if c.WarmRecycle <= 0 {
+		c.WarmRecycle = 10 * time.Minute
+	}
+	if c.MaxWarm <= 0 {
+		c.MaxWarm = 2
+	}
+	c.Defaults.ResumeSession = ""
 	if c.Log == nil {
 		c.Log = zap.NewNop()
 	}
@@ -103,11 +117,13 @@ var ErrShutdown = errors.New("the bridge is shutting down")
 
 // Manager runs tasks: its queue bounds how many run at once, its pool
 // keeps finished conversations' processes briefly for follow-ups within a
-// budget, and Shutdown cancels everything. It holds the registry of tasks;
-// each task runs its own turn loop (Task.run).
+// budget, its warmer keeps a claude ready per folder (Config.Prewarm), and
+// Shutdown cancels everything. It holds the registry of tasks; each task
+// runs its own turn loop (Task.run).
 type Manager struct {
 	queue    *queue
 	pool     *pool
+	warm     *warmer
 	scope    *proctree.Scope
 	commands commandCache // claude's slash commands per folder (slash.go)
 
@@ -133,6 +149,7 @@ func NewManager(cfg Config) *Manager {
 		m.scope = proctree.NewScope()
 	}
 	m.pool.configure(cfg.MaxConcurrent, cfg.MaxIdle, cfg.FollowUpIdle, cfg.StopGrace)
+	m.warm = newWarmer(m)
 	return m
 }
 
@@ -144,15 +161,58 @@ func (m *Manager) cfg() Config {
 
 // Reconfigure replaces the configuration; running tasks keep theirs except
 // for the limits, which apply at once: more tasks may start, and idle
-// processes past the new budget are stopped.
+// processes past the new budget are stopped. Warm claudes started under
+// another launch configuration are replaced.
 func (m *Manager) Reconfigure(cfg Config) {
 	cfg = cfg.withDefaults()
 	m.mu.Lock()
+	old := m.config
 	m.config = cfg
 	m.mu.Unlock()
 	m.queue.setLimit(cfg.MaxConcurrent)
 	m.pool.configure(cfg.MaxConcurrent, cfg.MaxIdle, cfg.FollowUpIdle, cfg.StopGrace)
 	m.commands.forget()
+	if !sameWarmLaunch(old, cfg) {
+		m.warm.recycle()
+	}
+	m.warm.poke()
+}
+
+// sameWarmLaunch reports whether a warm claude started under a is one b
+// would start.
+func sameWarmLaunch(a, b Config) bool {
+	return a.ClaudePath == b.ClaudePath && a.MaxLine == b.MaxLine && sameAuth(a.Auth, b.Auth) &&
+		strings.Join(a.Env, "\x00") == strings.Join(b.Env, "\x00") && sameLaunch(a.Defaults, b.Defaults)
+}
+
+// sameAuth compares two auth managers by identity (false for a type that
+// cannot be compared).
+func sameAuth(a, b Auth) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// SetFolders gives the workspace folders (absolute paths, in the editor's
+// order) that get a warm claude when Config.Prewarm is on: at most
+// Config.MaxWarm of them, those of the most recent tasks first.
+func (m *Manager) SetFolders(folders []string) { m.warm.setFolders(folders) }
+
+// RecycleWarm replaces every warm claude (the auth settings changed).
+func (m *Manager) RecycleWarm() { m.warm.recycle() }
+
+// RecheckWarm replaces the warm claudes whose key is no longer the auth
+// manager's (Auth.Fingerprint), and retries at once where they failed (the
+// key source changed, or works again).
+func (m *Manager) RecheckWarm() { m.warm.recheck() }
+
+func (m *Manager) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
 }
 
 // ClaudePath resolves the claude executable with the current configuration.
@@ -317,6 +377,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		m.closed = true
 		tasks := append([]*Task(nil), m.order...)
 		m.mu.Unlock()
+		m.warm.cancel() // no more warm claudes; the pool stops those there are
 		m.pool.close()
 		for _, t := range tasks {
 			t.Cancel()
@@ -350,5 +411,5 @@ func (m *Manager) Kill() {
 // Live is the number of claude processes that have not yet exited.
 func (m *Manager) Live() int { return m.pool.stats().Live }
 
-// Stats counts the claude processes: live, busy, idle and the budgets.
+// Stats counts the claude processes: live, busy, idle, warm and the budgets.
 func (m *Manager) Stats() PoolStats { return m.pool.stats() }

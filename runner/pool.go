@@ -13,6 +13,7 @@ type want struct {
 	workspace string
 	resume    string // the conversation to continue; "" for a new one
 	opts      Options
+	noWarm    bool // a warm process of the folder was found unusable: start one
 }
 
 // sameLaunch reports whether a process started with a can serve a turn
@@ -23,15 +24,25 @@ func sameLaunch(a, b Options) bool {
 		strings.Join(a.DisallowedTools, ",") == strings.Join(b.DisallowedTools, ",")
 }
 
+// How a turn got its process.
+type acquired int
+
+const (
+	acquiredNew  acquired = iota // started for the turn
+	acquiredIdle                 // parked after an earlier turn of the conversation
+	acquiredWarm                 // started ahead of need for the folder (see warm.go)
+)
+
 // pool owns every claude process of a Manager and the slots they hold.
 // A process is busy (a task's turn borrows it), idle (parked after its
-// turn for a follow-up, least recently used first) or stopping. Live
-// processes, of every kind, never outnumber the slots (MaxConcurrent):
-// when a task needs a new process and none is free, the least recently
-// used idle one is stopped to make room. Idle processes also count against
-// their own budget (MaxIdle). An idle process is matched to a turn by
-// session.serves, so a process with no conversation yet (a pre-started
-// one) would fit the same budget.
+// turn for a follow-up, least recently used first), warm (started ahead
+// of need for a workspace folder, no conversation yet; see warm.go) or
+// stopping. Live processes, of every kind, never outnumber the slots
+// (MaxConcurrent): when a task needs a new process and none is free, a
+// warm one is killed (it holds no conversation, and SIGKILL frees its slot
+// within milliseconds), else the least recently used idle one is stopped.
+// Idle and warm processes together also count against the idle budget
+// (MaxIdle); past it warm ones go first.
 //
 // Goroutines: a timer per idle process (ends when it fires or the process
 // is taken or evicted) and one stopper per evicted process (ends when the
@@ -39,15 +50,26 @@ func sameLaunch(a, b Options) bool {
 type pool struct {
 	mu       sync.Mutex // guards the fields below
 	capacity int        // slots: live processes at most
-	maxIdle  int        // idle processes at most; 0: none kept
+	maxIdle  int        // idle and warm processes at most; 0: none kept
+	keepIdle bool       // finished conversations are parked (FollowUpIdle >= 0)
 	idleFor  time.Duration
 	grace    time.Duration
 	live     map[*session]*slot
-	starting int               // slots held by processes being started
+	starting int               // slots held by processes being started for a turn
 	early    map[*session]bool // started, and gone before acquire registered them
 	idle     []*session        // least recently used first
-	closed   bool
-	changed  chan struct{} // closed (and replaced) whenever a slot frees
+	warm     map[string]*warmProc
+	// cancelling counts launches of warm processes evicted before they
+	// were attached: their slot is free (a task does not wait for a launch
+	// that may be waiting for the auth manager), but Shutdown waits for them
+	// (attachWarm kills what they start).
+	cancelling int
+	closed     bool
+	changed    chan struct{} // closed (and replaced) whenever a slot frees or a warm process changes
+	// warmEvent, if set, is told (outside mu) when a slot freed, or a warm
+	// claude died on its own (lost: that one), so that the warmer plans
+	// again.
+	warmEvent func(lost *warmProc)
 }
 
 type slotState int
@@ -55,6 +77,7 @@ type slotState int
 const (
 	slotBusy slotState = iota
 	slotIdle
+	slotWarm
 	slotStopping
 )
 
@@ -63,21 +86,46 @@ type slot struct {
 	state  slotState
 	timer  *time.Timer // the idle timer, while idle
 	parked time.Time   // when it went idle
+	warm   *warmProc   // while warm
+}
+
+// warmProc is a claude started ahead of need for a folder (see warm.go for
+// when and why). From reserveWarm until it is gone or taken it holds a
+// slot and a place in the idle budget: while its launch runs (sess nil,
+// the auth manager may take a while) and while it waits.
+type warmProc struct {
+	folder  string
+	opts    Options
+	gen     uint64 // the warmer's generation it was started in
+	started time.Time
+	authFP  string   // Auth.Fingerprint() at its start
+	context snapshot // what claude read at its start (warm.go)
+	// The key helper claude runs as it starts, and its state then (set by
+	// vetHelper before claude starts; "" for none).
+	helperPath, helper string
+
+	// Guarded by pool.mu.
+	sess      *session // nil while it is being launched
+	cancelled bool     // evicted while being launched: attachWarm kills it
+	ready     bool     // claude answered initialize
 }
 
 func newPool() *pool {
-	return &pool{live: map[*session]*slot{}, early: map[*session]bool{}, changed: make(chan struct{}), capacity: 1}
+	return &pool{live: map[*session]*slot{}, early: map[*session]bool{}, warm: map[string]*warmProc{}, changed: make(chan struct{}), capacity: 1}
 }
 
-// configure sets the budgets; idle processes past the new idle budget are
-// stopped at once.
+// configure sets the budgets; idle and warm processes past the new idle
+// budget are stopped at once.
 func (p *pool) configure(capacity, maxIdle int, idleFor, grace time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.capacity = max(capacity, 1)
 	p.maxIdle = min(max(maxIdle, 0), p.capacity)
-	if idleFor < 0 {
-		p.maxIdle = 0
+	p.keepIdle = idleFor >= 0
+	if !p.keepIdle {
+		for len(p.idle) > 0 {
+			p.evict(p.idle[0])
+		}
 	}
 	p.idleFor, p.grace = idleFor, grace
 	p.trimIdle()
@@ -91,20 +139,37 @@ func (p *pool) configure(capacity, maxIdle int, idleFor, grace time.Duration) {
 	p.signal() // a larger capacity may let a waiting start go
 }
 
+// used is the number of slots held. Called with mu held.
+func (p *pool) used() int { return len(p.live) + p.starting + p.launching() }
+
+// launching counts warm processes whose launch is still running (they hold
+// a slot but are not in live yet). Called with mu held.
+func (p *pool) launching() int {
+	n := 0
+	for _, wp := range p.warm {
+		if wp.sess == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // idleTimer stops s once it has been idle for d more.
 func (p *pool) idleTimer(s *session, d time.Duration) *time.Timer {
 	return time.AfterFunc(max(d, 0), func() { p.expire(s) })
 }
 
 // acquire returns a process for a turn that wants w: an idle one that
-// serves it, else one made by start once a slot is free. start gets the
-// callback the new session must call once it is gone.
-func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*session)) (*session, error)) (*session, bool, error) {
+// serves it, the folder's warm one when its options match, else one made by
+// start once a slot is free. start gets the callback the new session must
+// call once it is gone. With acquiredWarm it also returns the warm
+// process's record, for the turn to check that it is still usable.
+func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*session)) (*session, error)) (*session, acquired, *warmProc, error) {
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			return nil, false, ErrShutdown
+			return nil, 0, nil, ErrShutdown
 		}
 		for i, s := range p.idle {
 			if s.serves(w) && s.alive() {
@@ -113,7 +178,25 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 				sl.timer.Stop()
 				sl.state, sl.timer = slotBusy, nil
 				p.mu.Unlock()
-				return s, true, nil
+				return s, acquiredIdle, nil, nil
+			}
+		}
+		wp := p.warm[w.workspace]
+		if wp != nil && !w.noWarm && w.resume == "" && sameLaunch(wp.opts, w.opts) {
+			if wp.sess != nil && wp.sess.alive() {
+				delete(p.warm, w.workspace)
+				sl := p.live[wp.sess]
+				sl.state, sl.warm = slotBusy, nil
+				p.mu.Unlock()
+				return wp.sess, acquiredWarm, wp, nil // the turn tells the warmer (warmer.took)
+			}
+			if wp.sess == nil {
+				// Being launched: it is further along than a start now
+				// would be, so wait for it (attachWarm signals).
+				if err := p.waitChange(ctx); err != nil {
+					return nil, 0, nil, err
+				}
+				continue
 			}
 		}
 		if w.resume != "" {
@@ -126,7 +209,7 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 				}
 			}
 		}
-		if len(p.live)+p.starting < p.capacity {
+		if p.used() < p.capacity {
 			p.starting++
 			p.mu.Unlock()
 			s, err := start(p.gone)
@@ -135,7 +218,7 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 			if err != nil {
 				p.signal()
 				p.mu.Unlock()
-				return nil, false, err
+				return nil, 0, nil, err
 			}
 			if p.early[s] {
 				delete(p.early, s) // gone already: gone() ran before this
@@ -143,18 +226,29 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 				p.live[s] = &slot{state: slotBusy}
 			}
 			p.mu.Unlock()
-			return s, false, nil
+			return s, acquiredNew, nil, nil
 		}
-		if len(p.idle) > 0 {
+		// No slot: a warm process goes first (it is killed, which takes
+		// milliseconds), then the least recently used idle one.
+		if !p.evictAnyWarm() && len(p.idle) > 0 {
 			p.evict(p.idle[0])
 		}
-		ch := p.changed
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
+		if err := p.waitChange(ctx); err != nil {
+			return nil, 0, nil, err
 		}
+	}
+}
+
+// waitChange releases mu (held by the caller) and waits for the next
+// change: a slot freed, a warm process attached or gone, or ctx's end.
+func (p *pool) waitChange(ctx context.Context) error {
+	ch := p.changed
+	p.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -167,7 +261,7 @@ func (p *pool) release(s *session, keep bool) {
 	if sl == nil || sl.state != slotBusy {
 		return
 	}
-	if !keep || p.closed || p.maxIdle == 0 || s.sessionID() == "" || !s.alive() {
+	if !keep || p.closed || !p.keepIdle || p.maxIdle == 0 || s.sessionID() == "" || !s.alive() {
 		p.stopLocked(s, sl)
 		return
 	}
@@ -175,6 +269,16 @@ func (p *pool) release(s *session, keep bool) {
 	p.idle = append(p.idle, s)
 	sl.timer = p.idleTimer(s, p.idleFor)
 	p.trimIdle()
+}
+
+// discard kills a process the turn got but will not use (a warm process
+// found stale); its slot frees once it is gone.
+func (p *pool) discard(s *session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if sl := p.live[s]; sl != nil {
+		p.killLocked(s, sl)
+	}
 }
 
 // expire stops a process whose idle time ran out, unless a follow-up took
@@ -187,10 +291,14 @@ func (p *pool) expire(s *session) {
 	}
 }
 
-// trimIdle stops the least recently used idle processes past the budget.
+// trimIdle stops idle and warm processes past the idle budget: warm ones
+// first (they hold no conversation), then the least recently used idle
+// ones.
 func (p *pool) trimIdle() {
-	for len(p.idle) > p.maxIdle {
-		p.evict(p.idle[0])
+	for len(p.idle)+len(p.warm) > p.maxIdle {
+		if !p.evictAnyWarm() {
+			p.evict(p.idle[0])
+		}
 	}
 }
 
@@ -220,15 +328,160 @@ func (p *pool) stopLocked(s *session, sl *slot) {
 	go s.proc.stop(grace) // ends once the process is gone; gone() frees the slot
 }
 
+// killLocked stops a process with SIGKILL at once: a warm process has no
+// conversation to save, and its slot must free in milliseconds.
+func (p *pool) killLocked(s *session, sl *slot) {
+	if sl.timer != nil {
+		sl.timer.Stop()
+		sl.timer = nil
+	}
+	sl.state, sl.warm = slotStopping, nil
+	s.proc.closeStdin()
+	s.proc.signal(syscall.SIGKILL) // the waiter kills its tagged tree and reaps it; gone() frees the slot
+}
+
+// reserveWarm makes room for a warm process of folder, if the budgets
+// allow one more: a free slot, room in the idle budget, no warm process
+// for the folder yet, fewer than maxWarm in all. The caller launches it
+// and calls attachWarm (or failWarm).
+func (p *pool) reserveWarm(wp *warmProc, maxWarm int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.warm[wp.folder] != nil || len(p.warm) >= maxWarm ||
+		p.used() >= p.capacity || len(p.idle)+len(p.warm) >= p.maxIdle {
+		return false
+	}
+	p.warm[wp.folder] = wp
+	return true
+}
+
+// attachWarm registers the launched process of wp. It returns false when
+// wp was evicted meanwhile (or the pool closed): the process is then
+// killed, and is gone soon.
+func (p *pool) attachWarm(wp *warmProc, s *session) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer p.signal()
+	if wp.cancelled {
+		p.cancelling--
+	}
+	if p.early[s] {
+		delete(p.early, s)
+		if p.warm[wp.folder] == wp {
+			delete(p.warm, wp.folder)
+		}
+		return false
+	}
+	sl := &slot{state: slotWarm, warm: wp}
+	p.live[s] = sl
+	wp.sess = s
+	if wp.cancelled || p.closed || p.warm[wp.folder] != wp {
+		if p.warm[wp.folder] == wp {
+			delete(p.warm, wp.folder)
+		}
+		p.killLocked(s, sl)
+		return false
+	}
+	return true
+}
+
+// failWarm forgets a warm process whose launch failed.
+func (p *pool) failWarm(wp *warmProc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if wp.cancelled {
+		p.cancelling--
+	}
+	if p.warm[wp.folder] == wp {
+		delete(p.warm, wp.folder)
+	}
+	p.signal()
+}
+
+// warmReady records that wp's claude answered initialize, and tells
+// proctree that it waits: it has started what it starts as it starts (the
+// key helper, hooks), and starts nothing more until a task takes it, so an
+// orphan the bridge adopts from now on is not its (proctree counts a
+// claude busy from its start; a warm one counted busy while it waits
+// would keep every task's orphans from being placed). Under mu, so that a
+// task taking it (acquire, then Busy) comes after. false if wp is no
+// longer the folder's warm process.
+func (p *pool) warmReady(wp *warmProc) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.warm[wp.folder] != wp || wp.sess == nil {
+		return false
+	}
+	wp.ready = true
+	wp.sess.proc.idle()
+	return true
+}
+
+// evictWarm stops wp if it is still its folder's warm process.
+func (p *pool) evictWarm(wp *warmProc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.warm[wp.folder] == wp {
+		p.evictWarmLocked(wp)
+	}
+}
+
+func (p *pool) evictWarmLocked(wp *warmProc) {
+	delete(p.warm, wp.folder)
+	if wp.sess == nil {
+		wp.cancelled = true // attachWarm kills it
+		p.cancelling++
+		p.signal()
+		return
+	}
+	if sl := p.live[wp.sess]; sl != nil {
+		p.killLocked(wp.sess, sl)
+	}
+}
+
+// evictAnyWarm stops one warm process (one still being launched first: it
+// has cost least); false if there is none. Called with mu held.
+func (p *pool) evictAnyWarm() bool {
+	var pick *warmProc
+	for _, wp := range p.warm {
+		if pick == nil || (wp.sess == nil && pick.sess != nil) {
+			pick = wp
+		}
+	}
+	if pick == nil {
+		return false
+	}
+	p.evictWarmLocked(pick)
+	return true
+}
+
+// warmList returns the warm processes.
+func (p *pool) warmList() []*warmProc {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*warmProc, 0, len(p.warm))
+	for _, wp := range p.warm {
+		out = append(out, wp)
+	}
+	return out
+}
+
 // gone forgets a process that has exited; its slot frees.
 func (p *pool) gone(s *session) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	sl := p.live[s]
+	var lost *warmProc
 	if sl == nil {
 		p.early[s] = true
-	} else if sl.timer != nil {
-		sl.timer.Stop()
+	} else {
+		if sl.timer != nil {
+			sl.timer.Stop()
+		}
+		if sl.warm != nil && p.warm[sl.warm.folder] == sl.warm {
+			// A warm claude died on its own while it waited.
+			delete(p.warm, sl.warm.folder)
+			lost = sl.warm
+		}
 	}
 	delete(p.live, s)
 	for i, x := range p.idle {
@@ -238,6 +491,11 @@ func (p *pool) gone(s *session) {
 		}
 	}
 	p.signal()
+	ev := p.warmEvent
+	p.mu.Unlock()
+	if ev != nil && sl != nil {
+		ev(lost) // a slot freed, or a warm claude is lost: plan again
+	}
 }
 
 func (p *pool) signal() {
@@ -245,7 +503,7 @@ func (p *pool) signal() {
 	p.changed = make(chan struct{})
 }
 
-// close stops every idle process and parks no more.
+// close stops every idle and warm process and parks no more.
 func (p *pool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -268,7 +526,7 @@ func (p *pool) stopAll() {
 func (p *pool) wait(ctx context.Context) error {
 	for {
 		p.mu.Lock()
-		n := len(p.live) + p.starting
+		n := p.used() + p.cancelling
 		ch := p.changed
 		p.mu.Unlock()
 		if n == 0 {
@@ -301,7 +559,8 @@ type PoolStats struct {
 	Live    int // every claude process not yet gone
 	Busy    int // running a task's turn
 	Idle    int // parked for a follow-up
-	MaxIdle int // the idle budget
+	Warm    int // started ahead of need and ready (initialize answered)
+	MaxIdle int // the budget of idle and warm processes together
 	Slots   int // live processes at most (MaxConcurrent)
 }
 
@@ -312,6 +571,11 @@ func (p *pool) stats() PoolStats {
 	for _, sl := range p.live {
 		if sl.state == slotBusy {
 			st.Busy++
+		}
+	}
+	for _, wp := range p.warm {
+		if wp.ready && wp.sess != nil {
+			st.Warm++
 		}
 	}
 	return st

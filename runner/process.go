@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -126,9 +127,14 @@ func (p *process) killTagged(keep int) { _, _ = proctree.Sweep(p.tag, keep) }
 // (a Bash command's background job, an ssh-agent it started), while claude
 // itself stays, parked.
 func (p *process) killLeftovers() {
-	proctree.Idle(p.tag)
+	p.idle()
 	p.killTagged(p.pid())
 }
+
+// idle tells proctree that claude waits for a turn and starts nothing
+// meanwhile (a warm claude once ready; a parked one is told by
+// killLeftovers).
+func (p *process) idle() { proctree.Idle(p.tag) }
 
 // busy tells proctree that claude begins a turn: orphans adopted from now
 // on may be its.
@@ -194,6 +200,13 @@ func (t *tailBuffer) Write(b []byte) (int, error) {
 		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.n:]...)
 	}
 	return len(b), nil
+}
+
+// contains reports whether what is kept holds sub.
+func (t *tailBuffer) contains(sub string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return bytes.Contains(t.buf, []byte(sub))
 }
 
 // lastLines returns up to n non-empty trailing lines.

@@ -48,6 +48,9 @@ type session struct {
 	log       *zap.Logger
 	workspace string
 	maxLine   int
+	// launchArgs are the auth manager's additions to claude's command line
+	// (set once, before the session is shared).
+	launchArgs []string
 
 	mu        sync.Mutex // guards the fields below
 	opts      Options    // what claude runs with now; a turn that needs others needs a new process
@@ -58,19 +61,18 @@ type session struct {
 	lifecycle bool       // claude reports command_lifecycle (a fake claude in tests does not: every line is the turn's)
 	untold    []string   // what claude said in turns of its own, for the next task
 	costSoFar float64
-	sawOutput bool
+	lines     int // stream lines read so far
 	pending   map[string]chan *stream.ControlResponse
 	reqSeq    int
 
+	initID   string                  // the id of the initialize request the session opens with (set before the read loop starts)
+	initResp *stream.ControlResponse // claude's answer to it, once in
+	initAt   time.Time               // when it came (claude.commands: an answer older than a change to a command folder is stale)
+
+	initDone chan struct{} // closed when claude has answered initialize
 	readDone chan struct{} // closed when the read loop has ended
 	gone     chan struct{} // closed when nothing of the process is left
 	onGone   func(*session)
-
-	// claude's answer to initialize (slash.go): set under mu, then initDone
-	// is closed.
-	initResp json.RawMessage
-	initAt   time.Time
-	initDone chan struct{}
 }
 
 // startSession starts claude tagged with tag; onGone runs once the
@@ -87,17 +89,20 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 		maxLine:   maxLine,
 		opts:      opts,
 		pending:   map[string]chan *stream.ControlResponse{},
+		initID:    "bridge-init",
+		initDone:  make(chan struct{}),
 		readDone:  make(chan struct{}),
 		gone:      make(chan struct{}),
 		onGone:    onGone,
-		initDone:  make(chan struct{}),
 	}
 	s.log.Debug("claude started", zap.String("dir", dir), zap.String("tag", string(tag)))
 	go s.readLoop()
 	go s.watch()
 	// The SDKs open with initialize; claude answers with its commands and
-	// models (claude.commands reads them, slash.go).
-	s.awaitInitialize()
+	// models (claude.commands reads them, slash.go), and the answer tells
+	// when a warm claude is ready (warm.go). No goroutine waits for it:
+	// dispatch keeps it.
+	_ = s.sendControlID(s.initID, map[string]any{"subtype": "initialize"}, nil)
 	return s, nil
 }
 
@@ -271,10 +276,16 @@ func (s *session) sendControl(req map[string]any, reply chan *stream.ControlResp
 	s.mu.Lock()
 	s.reqSeq++
 	id := fmt.Sprintf("bridge-%d", s.reqSeq)
-	if reply != nil {
-		s.pending[id] = reply
-	}
 	s.mu.Unlock()
+	return s.sendControlID(id, req, reply)
+}
+
+func (s *session) sendControlID(id string, req map[string]any, reply chan *stream.ControlResponse) error {
+	if reply != nil {
+		s.mu.Lock()
+		s.pending[id] = reply
+		s.mu.Unlock()
+	}
 	b, _ := json.Marshal(map[string]any{"type": "control_request", "request_id": id, "request": req})
 	if err := s.proc.write(b); err != nil {
 		s.mu.Lock()
@@ -283,6 +294,21 @@ func (s *session) sendControl(req map[string]any, reply chan *stream.ControlResp
 		return err
 	}
 	return nil
+}
+
+// initialized returns claude's answer to initialize once it is in; nil
+// when claude exited first or ctx ended.
+func (s *session) initialized(ctx context.Context) *stream.ControlResponse {
+	select {
+	case <-s.initDone:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.initResp
+	case <-s.gone:
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
 }
 
 // control sends a control request (interrupt, set_permission_mode,
@@ -347,8 +373,15 @@ func (s *session) readLoop() {
 			return
 		}
 		s.mu.Lock()
-		s.sawOutput = true
+		s.lines++
 		s.mu.Unlock()
+		if d, ok := stream.ParseDelta(raw); ok {
+			// Most lines of a streamed answer: read without a generic decode.
+			if t := s.current(); t != nil {
+				t.streamDelta(d)
+			}
+			continue
+		}
 		line, err := stream.Decode(raw)
 		if err != nil {
 			// Stray text on stdout (a debug print, a crash banner), or a
@@ -357,12 +390,6 @@ func (s *session) readLoop() {
 			s.log.Warn("skipped a stream line from claude", zap.Error(err))
 		} else {
 			s.dispatch(line)
-		}
-		if rd.Buffered() == 0 {
-			// Caught up with claude: send the text held back meanwhile.
-			if t := s.current(); t != nil {
-				t.flushText()
-			}
 		}
 	}
 }
@@ -376,6 +403,10 @@ func (s *session) dispatch(l *stream.Line) {
 		s.mu.Lock()
 		ch := s.pending[l.Response.RequestID]
 		delete(s.pending, l.Response.RequestID)
+		if l.Response.RequestID == s.initID && s.initResp == nil {
+			s.initResp, s.initAt = l.Response, time.Now()
+			close(s.initDone)
+		}
 		s.mu.Unlock()
 		if ch != nil {
 			ch <- l.Response
@@ -417,11 +448,11 @@ func (s *session) dispatch(l *stream.Line) {
 	t.handleLine(s, l)
 }
 
-// saw reports whether claude has printed anything.
-func (s *session) saw() bool {
+// linesRead is the number of stream lines claude has printed so far.
+func (s *session) linesRead() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sawOutput
+	return s.lines
 }
 
 // sessionID is claude's id for the conversation ("" before init).

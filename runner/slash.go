@@ -14,7 +14,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
 // claude's slash commands, as it lists them in its answer to the
@@ -146,7 +145,7 @@ func (m *Manager) liveCommands(workspace string, foldersChanged time.Time) (Comm
 	}
 	m.pool.mu.Unlock()
 	for _, s := range live {
-		if raw, at := s.initialized(); raw != nil && at.After(foldersChanged) {
+		if raw, at := s.initAnswer(); raw != nil && at.After(foldersChanged) {
 			return parseCommands(raw)
 		}
 	}
@@ -162,49 +161,33 @@ func (m *Manager) commandsOfNewClaude(ctx context.Context, workspace string, opt
 	opts.ResumeSession = ""
 	// A task that never runs lends its launcher (argv, environment, auth).
 	probe := &Task{ID: "commands", Spec: Spec{Workspace: workspace, Options: opts}, mgr: m, log: cfg.Log.With(zap.String("for", "commands")), ctx: ctx, obs: probeObserver{}}
-	s, reused, err := m.pool.acquire(ctx, want{workspace: workspace, opts: opts}, probe.launcher(cfg))
+	// Not the folder's warm claude: its answer to initialize is found
+	// among the live ones (Commands), and it stays for a task.
+	s, how, _, err := m.pool.acquire(ctx, want{workspace: workspace, opts: opts, noWarm: true}, probe.launcher(cfg))
+	reused := how == acquiredIdle
 	if err != nil {
 		return CommandList{}, fmt.Errorf("could not start claude to list its commands: %w", err)
 	}
 	defer m.pool.release(s, reused) // a process started for this goes; one borrowed goes back
-	select {
-	case <-s.initDone:
-	case <-ctx.Done():
+	if s.initialized(ctx) == nil && ctx.Err() != nil {
 		return CommandList{}, fmt.Errorf("claude did not list its commands within %s", commandsWait)
 	}
-	raw, _ := s.initialized()
+	raw, _ := s.initAnswer()
 	if raw == nil {
 		return CommandList{}, errors.New("claude exited before it listed its commands: " + s.proc.stderr.lastLines(3))
 	}
 	return parseCommands(raw)
 }
 
-// awaitInitialize sends the initialize control request claude's SDKs open
-// with and keeps claude's answer (its commands and models). Its goroutine
-// ends when claude answers or is gone.
-func (s *session) awaitInitialize() {
-	reply := make(chan *stream.ControlResponse, 1)
-	if err := s.sendControl(map[string]any{"subtype": "initialize"}, reply); err != nil {
-		close(s.initDone)
-		return
-	}
-	go func() {
-		r, ok := <-reply
-		s.mu.Lock()
-		if ok && r != nil && r.Subtype == "success" {
-			s.initResp, s.initAt = r.Response, time.Now()
-		}
-		s.mu.Unlock()
-		close(s.initDone)
-	}()
-}
-
-// initialized is claude's answer to initialize and when it came (nil until
-// it has).
-func (s *session) initialized() (json.RawMessage, time.Time) {
+// initAnswer is claude's successful answer to initialize and when it came
+// (nil until it has, or when claude answered with an error).
+func (s *session) initAnswer() (json.RawMessage, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.initResp, s.initAt
+	if s.initResp == nil || s.initResp.Subtype != "success" {
+		return nil, time.Time{}
+	}
+	return s.initResp.Response, s.initAt
 }
 
 var sourceSuffix = regexp.MustCompile(`\s*\((project|user)\)$`)

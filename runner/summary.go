@@ -12,6 +12,17 @@ import (
 // fileTools are the tools whose successful result means a file changed.
 var fileTools = map[string]bool{"Edit": true, "MultiEdit": true, "Write": true, "NotebookEdit": true}
 
+// readOnlyTools are claude's tools that change nothing in the workspace,
+// its git state or claude's memory: after a task that ran only these, the
+// folder's warm claude (warm.go) still holds the right context. Any other
+// tool (Edit, Write, Bash, an MCP tool, one this list does not know) may
+// have written.
+var readOnlyTools = map[string]bool{
+	"Read": true, "Glob": true, "Grep": true, "LS": true, "WebFetch": true, "WebSearch": true,
+	"ToolSearch": true, "TodoWrite": true, "TaskCreate": true, "TaskUpdate": true, "TaskGet": true,
+	"TaskList": true, "AskUserQuestion": true, "ExitPlanMode": true, "EnterPlanMode": true,
+}
+
 // FileToolPath returns the file a file tool (Edit, MultiEdit, Write,
 // NotebookEdit) is about to change, absolute (a relative path is taken in
 // workspace); ok is false for any other tool, or without a path.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -64,31 +65,25 @@ type Task struct {
 	edited             []string
 	editedSet          map[string]bool
 
-	results chan *stream.Line // the turn's result line, from the read loop
-	wake    chan struct{}     // tells the turn loop that failReason was set
+	wrote bool // a tool that may write ran (warm.go: the folder's warm claude is stale then)
+
+	results   chan *stream.Line // the turn's result line, from the read loop
+	wake      chan struct{}     // tells the turn loop that failReason was set
+	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
+	warmTaken atomic.Bool       // the turn took a warm claude and has not told the warmer its claude waits for the API
+	requested atomic.Bool       // claude reported an API request of this attempt (status requesting)
+	lastLine  atomic.Int64      // when the read loop last handled a line of this attempt (UnixNano)
 
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
 	// Touched only by the session's read loop.
-	texts    map[string]*textState
+	texts    map[textKey]*textState
 	curMsgID string
 	tools    map[string]ToolUse
 	after401 bool          // a 401 retry came and no answer of the API since
 	authPrev chan struct{} // closed when the last authStep is done
-	// held is streamed text not yet sent: while claude's output is
-	// already waiting to be read, consecutive deltas of one message go out
-	// as one event (fewer, larger events when the bridge falls behind; one
-	// event per delta when it keeps up).
-	held struct {
-		kind EventKind
-		id   string
-		text strings.Builder
-	}
-}
 
-type textState struct {
-	emitted    strings.Builder
-	reconciled string
+	hold textHold // streamed text not yet sent (pacing.go)
 }
 
 // Info is a snapshot of a task for listings.
@@ -215,6 +210,8 @@ func (t *Task) noteEdited(path string) {
 // handleLine turns one stream line into events. Called on the session's
 // read loop, in order.
 func (t *Task) handleLine(s *session, l *stream.Line) {
+	t.turnLines.Add(1)
+	t.lastLine.Store(time.Now().UnixNano())
 	if l.Type != "stream_event" {
 		t.flushText()
 	}
@@ -273,6 +270,7 @@ func (t *Task) handleSystem(l *stream.Line) {
 			switch *l.Status {
 			case "requesting":
 				msg = "Thinking"
+				t.requested.Store(true)
 			case "compacting":
 				msg = "Compacting the conversation"
 			default:
@@ -305,6 +303,22 @@ func (t *Task) on401(a Auth) {
 			reason = d.Err.Error()
 		}
 		t.abort(reason, true)
+	}
+}
+
+// streamDelta takes a text or thinking delta read by stream.ParseDelta:
+// what handleLine does with the same line decoded.
+func (t *Task) streamDelta(d stream.Delta) {
+	t.turnLines.Add(1)
+	t.lastLine.Store(time.Now().UnixNano())
+	id := d.MessageID
+	if id == "" {
+		id = t.curMsgID
+	}
+	if d.Thinking {
+		t.delta(EventThinking, id, d.Text)
+	} else {
+		t.delta(EventText, id, d.Text)
 	}
 }
 
@@ -352,41 +366,6 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 			t.delta(EventThinking, id, ev.Delta.Thinking)
 		}
 	}
-}
-
-func (t *Task) textState(kind EventKind, id string) *textState {
-	if t.texts == nil {
-		t.texts = map[string]*textState{}
-	}
-	key := string(kind) + "\x00" + id
-	st := t.texts[key]
-	if st == nil {
-		st = &textState{}
-		t.texts[key] = st
-	}
-	return st
-}
-
-func (t *Task) delta(kind EventKind, id, text string) {
-	if text == "" {
-		return
-	}
-	t.textState(kind, id).emitted.WriteString(text)
-	if t.held.text.Len() > 0 && (t.held.kind != kind || t.held.id != id) {
-		t.flushText()
-	}
-	t.held.kind, t.held.id = kind, id
-	t.held.text.WriteString(text)
-}
-
-// flushText sends the held text, if any, as one event.
-func (t *Task) flushText() {
-	if t.held.text.Len() == 0 {
-		return
-	}
-	text := t.held.text.String()
-	t.held.text.Reset()
-	t.emit(Event{Kind: t.held.kind, MessageID: t.held.id, Text: text})
 }
 
 // reconcile makes sure the deltas sent for a message add up to its text: a
@@ -442,6 +421,11 @@ func (t *Task) handleAssistant(l *stream.Line) {
 		tu := ToolUse{ID: b.ID, Name: b.Name, Input: b.Input, Summary: Summarize(b.Name, b.Input, t.Spec.Workspace)}
 		if fileTools[b.Name] {
 			t.notePlanFile(decodeInput(b.Input).targetPath())
+		}
+		if !readOnlyTools[b.Name] {
+			t.mu.Lock()
+			t.wrote = true
+			t.mu.Unlock()
 		}
 		if t.tools == nil {
 			t.tools = map[string]ToolUse{}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
@@ -23,9 +24,10 @@ func (c *collect) AskPermission(context.Context, *Task, PermissionRequest) (Deci
 // handling, as the session's read loop would.
 func replay(t *testing.T, name string) []Event { return replayPaced(t, name, true) }
 
-// replayPaced replays a transcript; caughtUp says whether the bridge reads
-// each line before claude prints the next (true), or finds them all
-// waiting at once (false), when streamed deltas are held and coalesced.
+// replayPaced replays a transcript; caughtUp says whether each delta is
+// sent before the next line (true: as when they come further apart than
+// textWindow), or the lines all come within one long window (false), when
+// streamed deltas are held and coalesced.
 func replayPaced(t *testing.T, name string, caughtUp bool) []Event {
 	t.Helper()
 	m := NewManager(Config{})
@@ -33,6 +35,9 @@ func replayPaced(t *testing.T, name string, caughtUp bool) []Event {
 	task, err := m.NewTask(Spec{Prompt: "p", Workspace: "/workspace"}, obs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !caughtUp {
+		task.hold.window = time.Hour
 	}
 	f, err := os.Open("../testdata/transcripts/" + name)
 	if err != nil {
@@ -53,14 +58,20 @@ func replayPaced(t *testing.T, name string, caughtUp bool) []Event {
 			}
 			raw = w.Msg
 		}
-		l, err := stream.Decode(raw)
-		if err != nil {
-			t.Fatal(err)
+		// As the session's read loop does: deltas by stream.ParseDelta,
+		// the rest by stream.Decode.
+		if d, ok := stream.ParseDelta(raw); ok {
+			task.streamDelta(d)
+		} else {
+			l, err := stream.Decode(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Type == "control_request" || l.Type == "control_response" {
+				continue
+			}
+			task.handleLine(nil, l)
 		}
-		if l.Type == "control_request" || l.Type == "control_response" {
-			continue
-		}
-		task.handleLine(nil, l)
 		if caughtUp {
 			task.flushText()
 		}
@@ -97,17 +108,55 @@ func TestPartialMessagesStreamTextOnce(t *testing.T) {
 	}
 }
 
-func TestDeltasWaitingTogetherAreCoalesced(t *testing.T) {
+// Deltas that come within the window after a text event go out together:
+// the first at once, the two after it as one event (before the assistant
+// line that ends the message).
+func TestDeltasWithinTheWindowAreCoalesced(t *testing.T) {
 	evs := replayPaced(t, "print-partial-messages.jsonl", false)
-	n := 0
+	var texts []string
 	for _, e := range evs {
 		if e.Kind == EventText {
-			n++
+			texts = append(texts, e.Text)
 		}
 	}
-	if got := joined(evs, EventText); got != "Streaming three words. " || n != 1 {
-		t.Errorf("%d text events joining to %q; want one with the whole text", n, got)
+	if got := joined(evs, EventText); got != "Streaming three words. " || len(texts) != 2 {
+		t.Errorf("text events %q joining to %q; want the first delta, then the other two as one", texts, got)
 	}
+}
+
+// Held text goes out when its window ends, with no further line from
+// claude to prompt it.
+func TestHeldTextGoesOutWhenItsWindowEnds(t *testing.T) {
+	m := NewManager(Config{})
+	got := make(chan Event, 8)
+	task, err := m.NewTask(Spec{Prompt: "p", Workspace: "/workspace"}, &chanObserver{got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.hold.window = 20 * time.Millisecond
+	task.delta(EventText, "msg_1", "first ")
+	task.delta(EventText, "msg_1", "second ")
+	task.delta(EventText, "msg_1", "third")
+	var texts []string
+	for len(strings.Join(texts, "")) < len("first second third") {
+		select {
+		case ev := <-got:
+			texts = append(texts, ev.Text)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("held text never sent; got %q", texts)
+		}
+	}
+	if len(texts) != 2 || texts[0] != "first " || texts[1] != "second third" {
+		t.Errorf("text events %q, want the first delta, then the held two together", texts)
+	}
+}
+
+// chanObserver passes events on a channel.
+type chanObserver struct{ ch chan Event }
+
+func (c *chanObserver) Event(t *Task, ev Event) { c.ch <- ev }
+func (c *chanObserver) AskPermission(context.Context, *Task, PermissionRequest) (Decision, string) {
+	return Deny, "test"
 }
 
 func TestWholeMessagesStillGiveTextEvents(t *testing.T) {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -44,7 +45,7 @@ func (t *Task) attempts(start time.Time) Outcome {
 		if a != nil {
 			fp = a.Fingerprint()
 		}
-		out := t.turn(start)
+		out := t.turn(start, fp)
 		if out.Status != StateFailed || !t.authFailure(out) || attempt >= 3 || a == nil || !a.Rotated(t.ctx, fp, rotatedMaxAge) {
 			return out
 		}
@@ -85,35 +86,94 @@ type turnFacts struct {
 	startFail string       // claude could not be started
 }
 
+// apiWait is how long a claude that has sent an API request must print
+// nothing to count as waiting for the API (see warmer.took).
+const apiWait = 100 * time.Millisecond
+
 // turn runs one attempt: get a claude process, send the prompt, wait for
 // the result, the process's end, a cancel or an abort. Whatever happens,
 // the process ends parked (a result came and nothing is wrong) or gone.
-func (t *Task) turn(start time.Time) Outcome {
+// fp is the auth manager's key fingerprint as the attempt began.
+//
+// A warm claude (warm.go) is checked before use and, should it fail before
+// the turn's first stream line (it died while it waited, or the prompt
+// could not be written), the turn starts a claude of its own instead: a
+// task never fails because of a warm claude.
+func (t *Task) turn(start time.Time, fp string) Outcome {
 	cfg := t.mgr.cfg()
 	if t.ctx.Err() != nil {
 		return t.verdict(turnFacts{}, start)
 	}
 	t.setState(StateStarting)
-	s, reused, err := t.mgr.pool.acquire(t.ctx, want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}, t.launcher(cfg))
-	if err != nil {
-		return t.verdict(turnFacts{startFail: err.Error()}, start)
+	t.mgr.warm.used(t.Spec.Workspace)
+	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}
+	for {
+		s, how, wp, err := t.mgr.pool.acquire(t.ctx, w, t.launcher(cfg))
+		if err != nil {
+			return t.verdict(turnFacts{startFail: err.Error()}, start)
+		}
+		switch how {
+		case acquiredIdle:
+			t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
+		case acquiredWarm:
+			if why := t.mgr.warm.check(t.ctx, wp, s, cfg, fp); why != "" {
+				t.log.Debug("not using the warm claude", zap.String("why", why))
+				t.mgr.pool.discard(s)
+				w.noWarm = true
+				continue
+			}
+			t.mgr.warm.healthy(wp.folder)
+			t.mgr.warm.took(wp.folder)
+			t.warmTaken.Store(true)
+			t.log.Debug("using the warm claude", zap.Int("pid", s.proc.pid()), zap.Duration("age", time.Since(wp.started)))
+		}
+		out, again := t.turnOn(s, how, cfg, start)
+		if !again {
+			return out
+		}
+		t.log.Info("the warm claude failed before the turn began; starting claude for the task")
+		w.noWarm = true
 	}
-	if reused {
-		t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
-	}
+}
+
+// turnOn runs the turn on s. again is true when s was a warm claude that
+// failed before the turn's first stream line, and is gone: the turn is to
+// be run on a claude of its own.
+func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (out Outcome, again bool) {
 	t.mu.Lock()
 	t.sess = s
 	t.startedAt = time.Now()
 	t.mu.Unlock()
-	f := turnFacts{sess: s}
-	if err := s.begin(t, UserMessage{Text: t.Spec.Prompt, Images: t.Spec.Images}); err != nil {
-		t.abort("could not send the prompt to claude: "+err.Error(), false)
-	} else {
-		t.setState(StateRunning)
+	t.turnLines.Store(0)
+	t.requested.Store(false)
+	// The silence check counts claude's lines from here; a parked process
+	// taking a follow-up is not checked (it has printed before).
+	mark := s.linesRead()
+	if how == acquiredIdle {
+		mark = -1
 	}
-	f.result, f.exited = t.await(s, cfg)
+	f := turnFacts{sess: s}
+	sendErr := s.begin(t, UserMessage{Text: t.Spec.Prompt, Images: t.Spec.Images})
+	if sendErr == nil {
+		t.log.Debug("prompt sent", zap.Int("pid", s.proc.pid()), zap.Duration("sinceTask", time.Since(t.created)))
+		t.setState(StateRunning)
+	} else if how != acquiredWarm {
+		t.abort("could not send the prompt to claude: "+sendErr.Error(), false)
+	}
+	if sendErr == nil || how != acquiredWarm {
+		f.result, f.exited = t.await(s, cfg, mark)
+	}
 	s.end(t)
-	out := t.verdict(f, start)
+	t.flushText() // text claude streamed just before it ended, held for its window
+	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
+		t.mu.Lock()
+		t.sess = nil
+		t.mu.Unlock()
+		t.mgr.pool.discard(s)
+		<-s.gone
+		return Outcome{}, true
+	}
+	out = t.verdict(f, start)
 	t.mu.Lock()
 	t.sess = nil
 	t.mu.Unlock()
@@ -122,24 +182,35 @@ func (t *Task) turn(start time.Time) Outcome {
 		// what the turn left running outside claude's own tree.
 		s.proc.killLeftovers()
 		t.mgr.pool.release(s, true)
-		return out
+		return out, false
 	}
 	t.mgr.pool.release(s, false)
 	s.proc.stop(cfg.StopGrace)
 	<-s.gone
-	return out
+	return out, false
 }
 
 // await waits for the turn's end: its result, claude's exit, a cancel
 // (interrupt, then the stop sequence) or an abort (the stop sequence).
 // claude's output ending is no end by itself: a claude that closes stdout
 // and keeps running is stopped after StopGrace.
-func (t *Task) await(s *session, cfg Config) (result *stream.Line, exited bool) {
+// The silence check: a claude that printed no line past mark (its count of
+// lines as the turn began; -1: no check) within StartTimeout is stopped.
+func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exited bool) {
 	silence := time.NewTimer(cfg.StartTimeout)
 	defer silence.Stop()
 	readDone := s.readDone
 	var eof <-chan time.Time
 	stopping := false
+	// A turn that took a warm claude tells the warmer once its claude waits
+	// for the API (warmer.took): it has sent a request and printed nothing
+	// for apiWait.
+	var waiting <-chan time.Time
+	if t.warmTaken.Load() {
+		tick := time.NewTicker(apiWait / 2)
+		defer tick.Stop()
+		waiting = tick.C
+	}
 	stop := func(interrupt bool) {
 		if stopping {
 			return
@@ -173,8 +244,13 @@ func (t *Task) await(s *session, cfg Config) (result *stream.Line, exited bool) 
 			if t.failed() {
 				stop(true)
 			}
+		case <-waiting:
+			if t.requested.Load() && time.Since(time.Unix(0, t.lastLine.Load())) >= apiWait && t.warmTaken.CompareAndSwap(true, false) {
+				t.mgr.warm.requestOut(t.Spec.Workspace)
+				waiting = nil
+			}
 		case <-silence.C:
-			if !s.saw() {
+			if mark >= 0 && s.linesRead() <= mark {
 				t.abort(fmt.Sprintf("claude printed nothing for %s after it started; stopped it", cfg.StartTimeout), false)
 			}
 		case <-readDone:
@@ -276,6 +352,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	t.state = out.Status
 	t.endedAt = time.Now()
 	t.outcome = &out
+	wrote := t.wrote
 	t.mu.Unlock()
 	t.mgr.forgetOld()
 	if a := t.mgr.cfg().Auth; a != nil {
@@ -283,6 +360,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
+	t.mgr.warm.taskEnded(t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
 	t.cancel()
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
@@ -293,54 +371,69 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 // launcher returns how the pool starts a new claude for this task.
 func (t *Task) launcher(cfg Config) func(onGone func(*session)) (*session, error) {
 	return func(onGone func(*session)) (*session, error) {
-		path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
-		if err != nil {
-			return nil, err
-		}
-		env := cfg.Env
-		if env == nil {
-			env = os.Environ()
-		}
-		env = append([]string(nil), env...)
-		var extra []string
-		if cfg.Auth != nil {
-			l, err := t.authLaunch(cfg.Auth)
-			if err != nil {
-				return nil, err
-			}
-			extra = l.Args
-			if l.Env != nil {
-				env = l.Env(env)
-			}
-		}
-		// Only once nothing refuses the launch: a refused one says why,
-		// and nothing started.
-		t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
-		args := BuildArgs(t.Spec.Options, extra)
-		s, err := startSession(path, args, t.Spec.Workspace, env, t.Spec.Options, t.mgr.scope.NewTag(), cfg.MaxLine, t.log, onGone)
-		if err != nil {
-			return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
-		}
-		return s, nil
+		// "Starting claude" only once nothing refuses the launch: a refused
+		// one says why, and nothing started.
+		return t.mgr.startClaude(t.ctx, cfg, t.Spec.Options, t.Spec.Workspace, t.log, onGone, func(auth.Launch) error {
+			t.emit(Event{Kind: EventActivity, Message: "Starting claude"})
+			return nil
+		})
 	}
 }
 
+// startClaude starts a claude with opts in workspace, tagged in the
+// Manager's scope, with the auth manager's additions for workspace (it may
+// wait for a key helper run; ctx ends the wait). vet, if set, is told the
+// auth manager's launch (the zero Launch without an auth manager) and may
+// refuse it before claude starts. onGone runs once the process is gone.
+func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, workspace string, log *zap.Logger, onGone func(*session), vet func(auth.Launch) error) (*session, error) {
+	path, err := FindClaude(cfg.ClaudePath, envLookup(cfg.Env))
+	if err != nil {
+		return nil, err
+	}
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append([]string(nil), env...)
+	var l auth.Launch
+	if cfg.Auth != nil {
+		if l, err = authLaunch(ctx, cfg.Auth, workspace); err != nil {
+			return nil, err
+		}
+	}
+	if vet != nil {
+		if err := vet(l); err != nil {
+			return nil, err
+		}
+	}
+	if l.Env != nil {
+		env = l.Env(env)
+	}
+	args := BuildArgs(opts, l.Args)
+	s, err := startSession(path, args, workspace, env, opts, m.scope.NewTag(), cfg.MaxLine, log, onGone)
+	if err != nil {
+		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
+	}
+	s.launchArgs = l.Args
+	return s, nil
+}
+
 // authLaunch asks the auth manager for claude's command additions; it may
-// wait for a key helper run, so a cancel does not wait for it.
-func (t *Task) authLaunch(a Auth) (auth.Launch, error) {
+// wait for a key helper run, so a cancel (ctx) does not wait for it.
+func authLaunch(ctx context.Context, a Auth, workspace string) (auth.Launch, error) {
 	type res struct {
 		l   auth.Launch
 		err error
 	}
 	ch := make(chan res, 1)
-	go func() { l, err := a.Launch(t.Spec.Workspace); ch <- res{l, err} }()
+	go func() { l, err := a.Launch(workspace); ch <- res{l, err} }() // ends when the auth manager answers
 	select {
 	case r := <-ch:
 		if r.err != nil {
 			return auth.Launch{}, fmt.Errorf("authentication is not ready: %w", r.err)
 		}
 		return r.l, nil
-	case <-t.ctx.Done():
-		return auth.Launch{}, t.ctx.Err()
+	case <-ctx.Done():
+		return auth.Launch{}, ctx.Err()
 	}
 }

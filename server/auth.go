@@ -242,6 +242,7 @@ func (n authNotifier) ShowMessage(level auth.Level, text string) {
 }
 
 func (n authNotifier) AuthChanged(status, source, fingerprint string) {
+	n.s.mgr.RecheckWarm() // a warm claude holds the key it got at its start
 	n.s.notify(lspext.MethodAuthChanged, &lspext.AuthChangedParams{
 		Status: lspext.AuthState(status), Source: lspext.KeySource(source), Fingerprint: fingerprint})
 }

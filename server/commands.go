@@ -53,7 +53,7 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		}
 		st := s.mgr.Stats()
 		return &lspext.TasksResult{Tasks: s.listTasks(),
-			Processes: lspext.ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
+			Processes: lspext.ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
 	case lspext.CommandAuthStatus:
 		if err := decodeArgs(cmd, arg, &struct{}{}); err != nil {
 			return nil, err
@@ -182,20 +182,17 @@ func (s *Server) spec(id, prompt, workspace string, roots []string, model string
 	s.mu.Lock()
 	st := s.settings
 	s.mu.Unlock()
+	opts := st.defaultOptions()
 	if mode != "" {
 		if err := runner.ValidPermissionMode(string(mode)); err != nil {
 			return runner.Spec{}, invalidParams("%v", err)
 		}
-	} else {
-		mode = st.PermissionMode
+		opts.PermissionMode = string(mode)
 	}
-	if model == "" {
-		model = st.Model
+	if model != "" {
+		opts.Model = model
 	}
-	return runner.Spec{
-		ID: id, Prompt: prompt, Workspace: workspace, Roots: roots,
-		Options: runner.Options{Model: model, PermissionMode: string(mode), AllowedTools: st.AllowedTools, DisallowedTools: st.DisallowedTools},
-	}, nil
+	return runner.Spec{ID: id, Prompt: prompt, Workspace: workspace, Roots: roots, Options: opts}, nil
 }
 
 func (s *Server) listTasks() []lspext.TaskInfo {

@@ -19,13 +19,21 @@ type Settings struct {
 	MaxConcurrentTasks  int
 	FollowUpIdleSeconds int
 	MaxIdleProcesses    int // -1: as many as MaxConcurrentTasks
+	Prewarm             bool
 	LogLevel            lspext.LogLevel
 	Auth                *lspext.AuthConfiguration // nil: every default
 }
 
 // DefaultSettings are the documented defaults.
 func DefaultSettings() Settings {
-	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, LogLevel: lspext.LogInfo}
+	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, Prewarm: true, LogLevel: lspext.LogInfo}
+}
+
+// defaultOptions are the options of a task that names none: claude's
+// command line as the settings shape it. Warm claudes are started with
+// them (runner.Config.Defaults), so that such a task takes one.
+func (s Settings) defaultOptions() runner.Options {
+	return runner.Options{Model: s.Model, PermissionMode: string(s.PermissionMode), AllowedTools: s.AllowedTools, DisallowedTools: s.DisallowedTools}
 }
 
 // Merge applies the fields c sets onto s, after checking them.
@@ -62,6 +70,9 @@ func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
 			return s, fmt.Errorf("maxIdleProcesses must be 0 or more, not %d", *c.MaxIdleProcesses)
 		}
 		s.MaxIdleProcesses = *c.MaxIdleProcesses
+	}
+	if c.Prewarm != nil {
+		s.Prewarm = *c.Prewarm
 	}
 	if c.FollowUpIdleSeconds != nil {
 		s.FollowUpIdleSeconds = *c.FollowUpIdleSeconds

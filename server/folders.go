@@ -83,6 +83,7 @@ func (s *Server) didChangeWorkspaceFolders(raw json.RawMessage) {
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return
 	}
+	defer s.warmFolders() // after the unlock below
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range p.Event.Removed {

@@ -46,18 +46,26 @@ type bridge struct {
 	api     *fakeapi.Server
 	client  *lsptest.Client
 	folders []string
-	exit    chan int // receives the exit code once; exited is closed then
-	exited  chan struct{}
-	stdin   io.WriteCloser
+	// authHome is the auth manager's home directory (its key file is
+	// ~/.claude/api_key there).
+	authHome string
+	exit     chan int // receives the exit code once; exited is closed then
+	exited   chan struct{}
+	stdin    io.WriteCloser
 }
 
 type bridgeOpts struct {
-	turns      []fakeapi.Turn
-	folders    int
-	init       map[string]any // initializationOptions
-	claudePath string         // "" = the real CLI
+	turns   []fakeapi.Turn
+	folders int
+	// init is initializationOptions. Unless it sets prewarm, the bridge
+	// starts no warm claude: the tests of a task's own process (its
+	// cleanup, its start) count claude processes in the workspace, and
+	// warm_e2e_test.go tests warm claudes.
+	init       map[string]any
+	claudePath string // "" = the real CLI
 	noProgress bool
 	noAuth     bool     // no auth manager (Options.Auth nil): claude's own authentication
+	noKey      bool     // no key file: the auth manager finds no key until the test writes it (writeKeyFile(t, b.authHome))
 	claudeEnv  []string // more of claude's environment (CLAUDE_CODE_ENABLE_TODO_TOOLS=1)
 	// initialize, if set, changes initialize's params (built for folders)
 	// before they are sent.
@@ -73,7 +81,9 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	api := fakeapi.Start(t, fakeapi.Config{Turns: o.turns, Keys: []string{testKey}})
 	home := t.TempDir()
 	authHome := t.TempDir()
-	writeKeyFile(t, authHome)
+	if !o.noKey {
+		writeKeyFile(t, authHome)
+	}
 	if o.folders == 0 {
 		o.folders = 1
 	}
@@ -100,7 +110,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	srv := server.New(opts)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	b := &bridge{t: t, home: home, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
+	b := &bridge{t: t, home: home, api: api, folders: folders, authHome: authHome, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
 	go func() {
 		code := srv.Serve(context.Background(), inR, outW)
 		outW.Close()
@@ -112,7 +122,11 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		"window":    map[string]any{"workDoneProgress": !o.noProgress},
 		"workspace": map[string]any{"applyEdit": true, "workspaceEdit": map[string]any{"documentChanges": true}},
 	}
-	params := map[string]any{"processId": nil, "rootUri": "file://" + folders[0], "workspaceFolders": wf, "capabilities": caps, "initializationOptions": o.init}
+	init := map[string]any{"prewarm": false}
+	for k, v := range o.init {
+		init[k] = v
+	}
+	params := map[string]any{"processId": nil, "rootUri": "file://" + folders[0], "workspaceFolders": wf, "capabilities": caps, "initializationOptions": init}
 	if o.initialize != nil {
 		o.initialize(params, folders)
 	}

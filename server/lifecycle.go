@@ -191,6 +191,7 @@ func (s *Server) initialized() {
 	if auth != nil {
 		auth.start()
 	}
+	s.warmFolders() // the auth manager has started: a warm claude's launch waits for it
 	if again {
 		return
 	}
@@ -223,6 +224,8 @@ func (s *Server) runnerConfig(st Settings, auth *authManager) runner.Config {
 	default:
 		c.FollowUpIdle = -1
 	}
+	c.Prewarm = st.Prewarm
+	c.Defaults = st.defaultOptions()
 	if auth != nil {
 		c.Auth = auth
 	}
@@ -230,6 +233,20 @@ func (s *Server) runnerConfig(st Settings, auth *authManager) runner.Config {
 		c.Log = s.log
 	}
 	return c
+}
+
+// warmFolders tells the runner which folders get a warm claude (the
+// editor's, in its order): after initialized, and whenever they change.
+// The runner starts them in the background, within its budgets, with the
+// options a claude.run gets when it names none (Server.spec); setting
+// prewarm false stops them.
+func (s *Server) warmFolders() {
+	folders := s.folderList()
+	paths := make([]string, len(folders))
+	for i, f := range folders {
+		paths[i] = f.Path
+	}
+	s.mgr.SetFolders(paths)
 }
 
 // didChangeConfiguration applies new settings on the read loop, in order
@@ -292,6 +309,7 @@ func (s *Server) configLoop(ctx context.Context) {
 			if err := auth.reconfigure(c); err != nil {
 				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
 			}
+			s.mgr.RecycleWarm() // warm claudes were launched with the old auth settings
 		case <-ctx.Done():
 			return
 		}

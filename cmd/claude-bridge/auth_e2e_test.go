@@ -209,6 +209,47 @@ func TestKeyRotatedDuringALongTask(t *testing.T) {
 	}
 }
 
+// The key changes while a warm claude waits (it ran the helper, and holds
+// the old key): once the bridge has noticed (claude/authChanged), the warm
+// claude is replaced, and the next task's requests all carry the new key,
+// with no 401 on the way.
+func TestKeyChangeReplacesTheWarmClaude(t *testing.T) {
+	w := newWorld(t, keyA)
+	w.writeKey(keyA, 0o600)
+	w.api.SetTurns([]fakeapi.Turn{fakeapi.Text("with the new key")})
+	p := w.serve(nil)
+	pid := p.cmd.Process.Pid
+	var old int
+	eventually(t, 30*time.Second, "no warm claude", func() bool {
+		c := claudesOf(pid)
+		if p.processCounts(t).Processes.Warm != 1 || len(c) != 1 {
+			return false
+		}
+		old = c[0].pid
+		return true
+	})
+	w.writeKey(keyB, 0o600)
+	w.api.SetKeys(keyB)
+	if _, err := p.client.WaitFor(lspext.MethodAuthChanged, 30*time.Second, func(m lsptest.Message) bool {
+		return lsptest.Decode[lspext.AuthChangedParams](t, lspext.MethodAuthChanged, m.Params).Fingerprint == fakeapi.KeyFingerprint(keyB)
+	}); err != nil {
+		t.Fatalf("no claude/authChanged with the new fingerprint: %v", err)
+	}
+	eventually(t, 30*time.Second, "the warm claude with the old key was not replaced", func() bool {
+		c := claudesOf(pid)
+		return p.processCounts(t).Processes.Warm == 1 && len(c) == 1 && c[0].pid != old
+	})
+	res := p.result(t, p.run(map[string]any{"prompt": "hi", "taskId": "nk"}), 60*time.Second)
+	if res.Status != "completed" || res.Result != "with the new key" {
+		t.Fatalf("result = %+v", res)
+	}
+	for _, r := range w.api.MessageRequests() {
+		if r.Key != keyB || r.Status != 200 {
+			t.Errorf("a request carried key %s (status %d), not the new one", fakeapi.KeyFingerprint(r.Key), r.Status)
+		}
+	}
+}
+
 func TestStaleKeyRecoversAfterOne401(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.writeKey(keyA, 0o600)
@@ -280,7 +321,7 @@ func TestRevokedKeyFailsFast(t *testing.T) {
 	if !refreshed {
 		t.Errorf("no progress/status says the key was refreshed after a 401: %s", lsptest.Kinds(evs))
 	}
-	assertGone(t, w.workspace)
+	p.onlyWarmLeft(t, w.workspace)
 }
 
 // A task failing on a bad key file recovers once the user fixes the file:

@@ -185,20 +185,33 @@ func cancelStorm(t *testing.T, p *bridgeProc, w *world, n int, maxWait time.Dura
 	}
 	wg.Wait()
 	t.Logf("outcomes by cancel moment (0 at once, 1 started, 2 at the result, 3 random, 4 none): %v", counts)
+	p.onlyWarmLeft(t, w.workspace)
+}
+
+// onlyWarmLeft waits until no process of any task is left: what the
+// bridge still runs is its warm claudes (prewarm), waiting, each a single
+// process, and nothing else carries its tag or works in dir.
+func (p *bridgeProc) onlyWarmLeft(t *testing.T, dir string) {
+	t.Helper()
 	pid := p.cmd.Process.Pid
 	eventually(t, 10*time.Second, "processes of the tasks still alive", func() bool {
-		return len(taggedBy(pid)) == 0 && len(processesIn(w.workspace)) == 0
+		c := p.processCounts(t).Processes
+		return c.Running == 0 && c.Idle == 0 && c.Live == c.Warm &&
+			len(taggedBy(pid)) == c.Warm && len(processesIn(dir)) == c.Warm && len(claudesOf(pid)) == c.Warm
 	})
 }
 
 func TestHundredTasksCancelledAtRandomLeaveNoProcess(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, quickClaude)
-	p := w.serve(map[string]any{"followUpIdleSeconds": 0, "maxConcurrentTasks": 4, "auth": map[string]any{"mode": "inherit"}})
+	// prewarm false: the stand-in never answers initialize, so a warm one
+	// of it would never be ready (the real-CLI sample below has them).
+	p := w.serve(map[string]any{"followUpIdleSeconds": 0, "maxConcurrentTasks": 4, "auth": map[string]any{"mode": "inherit"}, "prewarm": false})
 	cancelStorm(t, p, w, 100, 30*time.Second)
 }
 
-// The same with the real CLI, for a sample.
+// The same with the real CLI, for a sample, warm claudes taken and
+// replaced among the cancels.
 func TestRealClaudeTasksCancelledAtRandomLeaveNoProcess(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.writeKey(keyA, 0o600)
@@ -238,7 +251,7 @@ func waitForSleep313(t *testing.T, p *bridgeProc) proc {
 
 // SIGKILL of the bridge while the agent's Bash command runs: claude dies
 // with it (Pdeathsig), and the watchdog kills the Bash command, which
-// runs in a session of its own.
+// runs in a session of its own, and the warm claude waiting beside it.
 func TestBridgeKilledWithBashChildRunning(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.writeKey(keyA, 0o600)
@@ -253,6 +266,10 @@ func TestBridgeKilledWithBashChildRunning(t *testing.T) {
 	if len(taggedBy(pid)) < 2 {
 		t.Fatalf("expected claude and the command tagged: %s", describe(taggedBy(pid)))
 	}
+	// The task took the warm claude; the next one waits, tagged too.
+	eventually(t, 30*time.Second, "no warm claude beside the task", func() bool {
+		return p.processCounts(t).Processes.Warm == 1 && len(claudesOf(pid)) == 2
+	})
 	start := time.Now()
 	_ = p.cmd.Process.Kill()
 	<-p.done
@@ -270,20 +287,37 @@ func TestClaudeKilledWithBashChildRunning(t *testing.T) {
 	w.api.SetTurns([]fakeapi.Turn{bashSleep()})
 	p := w.serve(nil) // the editor allows the Bash command
 	call := p.run(map[string]any{"prompt": "sleep", "taskId": "k"})
-	waitForSleep313(t, p)
+	sleep := waitForSleep313(t, p)
 	pid := p.cmd.Process.Pid
-	claudes := claudesOf(pid)
-	if len(claudes) != 1 {
-		t.Fatalf("claude processes: %s", describe(claudes))
+	// The task's claude is the one the command runs under (a warm one may
+	// wait beside it).
+	var task *proc
+	all := procs()
+	for _, c := range claudesOf(pid) {
+		for q := sleep.ppid; q > 1 && task == nil; q = parentOf(all, q) {
+			if q == c.pid {
+				task = &c
+			}
+		}
 	}
-	_ = syscall.Kill(claudes[0].pid, syscall.SIGKILL)
+	if task == nil {
+		t.Fatalf("no claude above the agent's command: %s", describe(claudesOf(pid)))
+	}
+	_ = syscall.Kill(task.pid, syscall.SIGKILL)
 	res := p.result(t, call, 30*time.Second)
 	if res.Status != "failed" || !strings.Contains(res.Result, "killed") {
 		t.Errorf("result = %+v", res)
 	}
-	eventually(t, 10*time.Second, "processes of the task survive it: "+describe(taggedBy(pid)), func() bool {
-		return len(taggedBy(pid)) == 0 && len(processesIn(w.workspace)) == 0
-	})
+	p.onlyWarmLeft(t, w.workspace)
+}
+
+func parentOf(all []proc, pid int) int {
+	for _, p := range all {
+		if p.pid == pid {
+			return p.ppid
+		}
+	}
+	return 0
 }
 
 // rawBridge is a bridge whose stdout the test reads only when it wants:

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -94,8 +95,17 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// transport, and the client's process id comes in initialize anyway.
 	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport)")
 	fs.String("clientProcessId", "", "accepted and ignored")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the whole session to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "claude-bridge:", err)
+			return 2
+		}
+		defer stopProfile()
 	}
 	log, level, err := newLogger(g.logFile, g.logLevel)
 	if err != nil {
@@ -131,6 +141,24 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+// startCPUProfile profiles the process into path until the returned
+// function is called (for `make bench`'s profile of the real end-to-end
+// run: testdata/bench -profile DIR).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
 
 // stopSignals stop the bridge gracefully: its tasks are cancelled, claude
 // stops, and the auth manager removes the runtime directory with the key

@@ -20,6 +20,11 @@ import (
 // These tests hold the bridge to its promises against peers that
 // misbehave in ways a first round of fixes missed (issue 11): an editor
 // that floods it or repeats its replies, a claude that stops reading.
+//
+// Their fake claudes answer no initialize: a warm one (prewarm, issue 15)
+// would never be ready and would stand beside the tasks' own processes, so
+// they run with prewarm off; TestUnreadableOrphanEndsWithItsTask's claude
+// answers it, as the real CLI does, and keeps a warm one beside its task.
 
 // stuckClaude stands in for a claude whose turn never ends on its own: it
 // says init, then answers interrupts (ending the turn) until stdin closes.
@@ -48,7 +53,7 @@ func executeCommand(cmd string, arg any) map[string]any {
 func TestQuickRequestsAreServedPastTheTaskCap(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, stuckClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "maxConcurrentTasks": 2, "followUpIdleSeconds": 0})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "maxConcurrentTasks": 2, "followUpIdleSeconds": 0})
 	const n = 300
 	calls := make([]*lsptest.Call, n)
 	for i := range calls {
@@ -120,7 +125,7 @@ done
 func TestRepeatedRepliesCannotWedgeTheBridge(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, answerClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0})
 	p.client.Repeat("window/workDoneProgress/create", 3)
 	for i := 0; i < 10; i++ {
 		for _, id := range []string{"424242", `"nope"`, "1e400"} {
@@ -156,7 +161,7 @@ func TestRepeatedRepliesCannotWedgeTheBridge(t *testing.T) {
 func TestReplyDoesNotWaitForProgressCreate(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, answerClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}})
 	release := make(chan struct{})
 	defer close(release)
 	answered := make(chan struct{})
@@ -223,7 +228,7 @@ done
 func TestQuestionOfACancelledTaskIsWithdrawn(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, askingClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}})
 	release := make(chan struct{})
 	defer close(release)
 	p.client.Handle("window/showMessageRequest", func(json.RawMessage) (any, error) {
@@ -304,7 +309,7 @@ func TestChangedFileThatCannotBeReadDoesNotHangOrFlood(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			w := newWorld(t, keyA)
 			w.claude = writeScript(t, writingClaude)
-			p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "CHANGED="+changed)
+			p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "CHANGED="+changed)
 			r := p.result(t, p.run(map[string]any{"prompt": "write", "taskId": "w"}), 30*time.Second)
 			if r.Status != "completed" || len(r.EditedFiles) != 1 {
 				t.Errorf("result %+v", r)
@@ -352,14 +357,14 @@ func TestAdoptedOrphansAreReaped(t *testing.T) {
 	w := newWorld(t, keyA)
 	inner := writeScript(t, orphaningClaude)
 	w.claude = writeScript(t, "/bin/sh "+inner+` "$@"`+"\n") // no exec: the wrapper is claude's parent
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0})
 	pid := p.cmd.Process.Pid
 	for i := 0; i < 10; i++ {
 		if r := p.result(t, p.run(map[string]any{"prompt": "go", "taskId": fmt.Sprintf("z%d", i)}), 30*time.Second); r.Status != "completed" {
 			t.Fatalf("task %d: %+v", i, r)
 		}
 	}
-	p2 := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "HOLD=1")
+	p2 := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "HOLD=1")
 	pid2 := p2.cmd.Process.Pid
 	for i := 0; i < 3; i++ {
 		id := fmt.Sprintf("k%d", i)
@@ -405,7 +410,7 @@ func TestProcessInTheMiddleOfAnExecDoesNotOutliveItsTask(t *testing.T) {
 	if err := os.WriteFile(reexec, []byte("#!/bin/bash\nexec \"$0\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "REEXEC="+reexec)
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 0}, "REEXEC="+reexec)
 	running := func() []proc {
 		var out []proc
 		for _, q := range procs() {
@@ -431,8 +436,11 @@ func TestProcessInTheMiddleOfAnExecDoesNotOutliveItsTask(t *testing.T) {
 // asked to use ssh would: ssh-agent makes itself non-dumpable (its
 // environment, and so its tag, cannot be read by a bridge that is not
 // root) and daemonizes into a session of its own (an orphan the bridge
-// adopts). It writes the agent's pid to agent-<task>.pid.
+// adopts). It writes the agent's pid to agent-<task>.pid. It answers
+// initialize, as the real CLI does (a warm one is ready then).
 const agentClaude = `read req
+id=$(echo "$req" | sed -n 's/.*"request_id":"\([^"]*\)".*/\1/p')
+echo '{"type":"control_response","response":{"subtype":"success","request_id":"'$id'","response":{}}}'
 n=0
 while read prompt; do
   echo '{"type":"system","subtype":"init","session_id":"agent-'$$'","cwd":"'"$PWD"'","model":"fake","permissionMode":"acceptEdits","apiKeySource":"none","claude_code_version":"0.0.0"}'
@@ -496,7 +504,10 @@ func alive(pid int) bool {
 // A process the bridge cannot read (an ssh-agent: non-dumpable, in a
 // session of its own, orphaned at once), started by a task of a bridge
 // that runs as an ordinary user, ends with the task: when claude is
-// stopped after it, and when claude is kept for a follow-up.
+// stopped after it, and when claude is kept for a follow-up. A warm claude
+// (prewarm) waits beside the task meanwhile: it starts nothing while it
+// waits, so it does not keep the task's orphans from being the task's
+// (counted busy from its start, it did: issue 15 × issue 11).
 func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 	if _, err := exec.LookPath("ssh-agent"); err != nil {
 		t.Fatal("ssh-agent (openssh-client) is needed for this test")
@@ -512,14 +523,17 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 			t.Fatalf("the bridge does not run as nobody: %s", st)
 		}
 	}
-	// Kept for a follow-up: the agent goes at the end of the task, claude stays.
-	if r := p.result(t, p.run(map[string]any{"prompt": "start an agent", "taskId": "a1"}), 30*time.Second); r.Status != "completed" {
+	eventually(t, 30*time.Second, "no warm claude", func() bool { return p.processCounts(t).Processes.Warm == 1 })
+	// Kept for a follow-up: the agent goes at the end of the task, claude
+	// stays. Another model: the task starts a claude of its own, and the
+	// warm one waits beside it.
+	if r := p.result(t, p.run(map[string]any{"prompt": "start an agent", "taskId": "a1", "model": "fake-other"}), 30*time.Second); r.Status != "completed" {
 		t.Fatalf("a1: %+v", r)
 	}
 	first := waitAgents(t, w, 1)
 	eventually(t, 10*time.Second, fmt.Sprintf("the ssh-agent %v of a task whose claude is kept outlived the task", first), func() bool { return !alive(first[0]) })
-	if n := len(claudesOf(pid)); n != 1 {
-		t.Errorf("%d claude processes after a task kept for a follow-up", n)
+	if c := p.processCounts(t).Processes; c.Idle != 1 || c.Warm != 1 || len(claudesOf(pid)) != 2 {
+		t.Errorf("after a task kept for a follow-up: %+v, claude processes %s", c, describe(claudesOf(pid)))
 	}
 	// A follow-up in the same claude starts another; then claude is stopped
 	// (followUpIdleSeconds 0 applies to it at once).
@@ -528,7 +542,7 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 		t.Fatalf("a2: %+v", r)
 	}
 	_ = p.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"followUpIdleSeconds": 0, "auth": map[string]any{"mode": "inherit"}}}})
-	eventually(t, 10*time.Second, "claude was not stopped", func() bool { return len(claudesOf(pid)) == 0 })
+	p.onlyWarmLeft(t, w.workspace)
 	agents := waitAgents(t, w, 2)
 	for _, a := range agents {
 		eventually(t, 10*time.Second, fmt.Sprintf("the ssh-agent %d outlived its task", a), func() bool { return !alive(a) })
@@ -548,7 +562,7 @@ func TestUnreadableOrphanEndsWithItsTask(t *testing.T) {
 func TestLowerIdleTimeAppliesToIdleClaude(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, answerClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 300})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "followUpIdleSeconds": 300})
 	pid := p.cmd.Process.Pid
 	if r := p.result(t, p.run(map[string]any{"prompt": "go", "taskId": "i"}), 30*time.Second); r.Status != "completed" {
 		t.Fatalf("result %+v", r)
@@ -577,7 +591,7 @@ while true; do sleep 1; done
 func TestCancelOfADeafClaudeIsBounded(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, deafClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}})
 	call := p.run(map[string]any{"prompt": "go", "taskId": "d"})
 	if _, err := p.client.WaitFor("claude/event", 30*time.Second, func(m lsptest.Message) bool {
 		return strings.Contains(string(m.Params), `"kind":"started"`)
@@ -623,7 +637,7 @@ exec sleep 300
 func TestClaudeThatStopsReadingCannotWedgeTheBridge(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, stuckReaderClaude)
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}})
 	pid := p.cmd.Process.Pid
 	call := p.run(map[string]any{"prompt": "go", "taskId": "s", "permissionMode": "default"})
 	if r := p.result(t, call, 30*time.Second); r.Status != "completed" {
@@ -653,7 +667,7 @@ func TestClaudeThatStopsReadingCannotWedgeTheBridge(t *testing.T) {
 func TestCancelWhileThePromptCannotBeWritten(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.claude = writeScript(t, "exec sleep 1000\n")
-	p := w.serve(map[string]any{"auth": map[string]any{"mode": "inherit"}, "maxConcurrentTasks": 1})
+	p := w.serve(map[string]any{"prewarm": false, "auth": map[string]any{"mode": "inherit"}, "maxConcurrentTasks": 1})
 	pid := p.cmd.Process.Pid
 	call := p.run(map[string]any{"prompt": strings.Repeat("x", 200_000), "taskId": "big"})
 	eventually(t, 30*time.Second, "claude never started", func() bool { return len(claudesOf(pid)) == 1 })

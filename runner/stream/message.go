@@ -86,14 +86,14 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := fastjson.Unmarshal(b, &s); err != nil {
 			return err
 		}
 		*c = Content{{Type: "text", Text: s}}
 		return nil
 	}
 	var blocks []Block
-	if err := json.Unmarshal(b, &blocks); err != nil {
+	if err := fastjson.Unmarshal(b, &blocks); err != nil {
 		return err
 	}
 	*c = blocks
@@ -166,7 +166,7 @@ type String string
 // UnmarshalJSON implements json.Unmarshaler.
 func (s *String) UnmarshalJSON(b []byte) error {
 	var str string
-	if err := json.Unmarshal(b, &str); err == nil {
+	if err := fastjson.Unmarshal(b, &str); err == nil {
 		*s = String(str)
 		return nil
 	}

@@ -454,7 +454,12 @@ type ProcessCounts struct {
 	Running int `json:"running"`
 	// Idle is those kept after a task for a follow-up.
 	Idle int `json:"idle"`
-	// MaxIdle is the idle budget (maxIdleProcesses).
+	// Warm is those started ahead of need (prewarm) that have answered
+	// claude's initialize and wait for a task; one still starting is in
+	// Live only.
+	Warm int `json:"warm"`
+	// MaxIdle is the idle budget (maxIdleProcesses): idle and warm ones
+	// together.
 	MaxIdle int `json:"maxIdle"`
 	// Slots is the most alive at once (maxConcurrentTasks).
 	Slots int `json:"slots"`

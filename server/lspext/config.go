@@ -25,10 +25,17 @@ type Configuration struct {
 	// process waits for a follow-up before it exits (later follow-ups resume
 	// the conversation with --resume); 0 or less: it exits at once. Default: 300.
 	FollowUpIdleSeconds *int `json:"followUpIdleSeconds,omitempty"`
-	// MaxIdleProcesses is how many finished tasks' claude processes wait for
-	// a follow-up at once; past it the least recently used is stopped; 0
-	// keeps none. Default: maxConcurrentTasks.
+	// MaxIdleProcesses is how many claude processes wait at once, finished
+	// tasks' ones kept for a follow-up and warm ones (prewarm) together;
+	// past it warm ones are stopped first, then the least recently used
+	// finished one; 0 keeps none. Default: maxConcurrentTasks.
 	MaxIdleProcesses *int `json:"maxIdleProcesses,omitempty"`
+	// Prewarm keeps a claude started and initialised ahead of need for the
+	// workspace folders (at most one per folder, two in all, counted
+	// against maxIdleProcesses), so that a task with the configured model,
+	// permission mode and tools starts without waiting for claude; false
+	// starts none. Default: true.
+	Prewarm *bool `json:"prewarm,omitempty"`
 	// LogLevel is the log file's level. Default: info.
 	LogLevel *LogLevel `json:"logLevel,omitempty"`
 	// Auth is how claude gets its API key (see AuthConfiguration). An update

@@ -505,19 +505,32 @@ func (s *Stream) Notify(method string, params any) error { return s.notify(metho
 func (s *Stream) TryNotify(method string, params any) error { return s.notify(method, params, false) }
 
 func (s *Stream) notify(method string, params any, wait bool) error {
-	p, err := fastjson.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("marshaling %s params: %w", method, err)
-	}
-	m, _ := json.Marshal(method)
-	b := make([]byte, 0, len(p)+len(m)+40)
-	b = append(b, `{"jsonrpc":"2.0","method":`...)
-	b = append(b, m...)
+	// The message is encoded into a pooled buffer and copied once, into
+	// its frame: one allocation per notification on the path of every
+	// streamed event (the bytes are what json.Marshal would write).
+	bp := bodyPool.Get().(*[]byte)
+	b := append((*bp)[:0], `{"jsonrpc":"2.0","method":`...)
+	b = fastjson.AppendEscape(b, method, fastjson.EscapeHTML)
 	b = append(b, `,"params":`...)
-	b = append(b, p...)
-	b = append(b, '}')
-	return s.writeFrame(b, wait)
+	b, err := fastjson.Append(b, params, fastjson.EscapeHTML|fastjson.SortMapKeys)
+	if err == nil {
+		b = append(b, '}')
+		err = s.writeFrame(b, wait)
+	} else {
+		err = fmt.Errorf("marshaling %s params: %w", method, err)
+	}
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		bodyPool.Put(bp)
+	}
+	return err
 }
+
+// bodyPool holds buffers notifications are encoded into; one larger than
+// maxPooledBody (a long tool result) is left to the garbage collector.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledBody = 64 << 10
 
 // Close closes the input, stops every writer waiting for room, lets the
 // writer flush what is queued for at most a second (a peer that does not

@@ -90,7 +90,12 @@ func (l *lockedBuffer) String() string {
 // returns the time from just before the process was started to the arrival
 // of the initialize reply.
 func startBridge(binary string, w *world, initOpts map[string]any) (*bridgeProc, time.Duration, error) {
-	cmd := exec.Command(binary, "serve")
+	return startBridgeArgs(binary, w, initOpts)
+}
+
+// startBridgeArgs is startBridge with more arguments for `serve`.
+func startBridgeArgs(binary string, w *world, initOpts map[string]any, args ...string) (*bridgeProc, time.Duration, error) {
+	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
 	cmd.Env = w.env
 	cmd.Dir = w.workspace
 	stdin, err := cmd.StdinPipe()
@@ -190,12 +195,17 @@ func (p *bridgeProc) kill() {
 	}
 }
 
-// runTask sends claude.run and waits for its reply.
-func (p *bridgeProc) runTask(taskID, prompt string, timeout time.Duration) (lsptest.Message, error) {
-	call := p.client.Start("workspace/executeCommand", map[string]any{
+// runTask sends claude.run, with token as its workDoneToken unless "",
+// and waits for its reply.
+func (p *bridgeProc) runTask(taskID, prompt, token string, timeout time.Duration) (lsptest.Message, error) {
+	params := map[string]any{
 		"command":   "claude.run",
 		"arguments": []any{map[string]any{"prompt": prompt, "taskId": taskID}},
-	})
+	}
+	if token != "" {
+		params["workDoneToken"] = token
+	}
+	call := p.client.Start("workspace/executeCommand", params)
 	m, err := call.Wait(timeout)
 	if err != nil {
 		return m, err
@@ -214,13 +224,14 @@ type taskReply struct {
 
 // event is a claude/event as the editor received it.
 type event struct {
-	TaskID  string `json:"taskId"`
-	Seq     int    `json:"seq"`
-	Kind    string `json:"kind"`
-	Text    string `json:"text"`
-	IsError bool   `json:"isError"`
-	Name    string `json:"name"`
-	At      time.Time
+	TaskID    string `json:"taskId"`
+	Seq       int    `json:"seq"`
+	Kind      string `json:"kind"`
+	Text      string `json:"text"`
+	IsError   bool   `json:"isError"`
+	Automatic bool   `json:"automatic"`
+	Name      string `json:"name"`
+	At        time.Time
 }
 
 // taskEvents returns the claude/events of a task in arrival order, and

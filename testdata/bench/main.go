@@ -1,8 +1,8 @@
-// Command bench measures claude-bridge against the targets of issue #2 and
-// prints a table of figures, targets and whether each was met. It never
-// fails because a target was missed: the figures are reported, not asserted.
-// It exits non-zero only when a measurement could not be taken (a run failed,
-// or the text delivered was not the text expected).
+// Command bench measures claude-bridge against the targets of issues #2 and
+// #15 and prints a table of figures, targets and whether each was met. It
+// never fails because a target was missed: the figures are reported, not
+// asserted. It exits non-zero only when a measurement could not be taken (a
+// run failed, or the text delivered was not the text expected).
 //
 //	make bench                         (builds bin/ and installs the claude CLI first)
 //	./testdata/bench/run.sh [flags]    (runs `go run ./testdata/bench` from the repo root)
@@ -10,20 +10,26 @@
 // Measurements:
 //
 //  1. spawn: start claude-bridge and time it to the initialize reply.
-//  2. end to end with the real claude CLI and the fakeapi stand-in, the
-//     direct CLI and the bridge alternating round by round:
-//     (a) a 20,000-word streamed answer, from the API request's arrival at
-//     the stand-in to the last text delivered (direct: the last text_delta
-//     stream line read from claude; bridge: the last `text` claude/event at
-//     the editor); (c) a Read, Edit, Bash turn, from the first API request
-//     to the result line (direct) or the claude.run reply (bridge).
+//  2. end to end with the real claude CLI and the fakeapi stand-in, side by
+//     side with a ready claude (the floor: a claude process the bench
+//     started and initialised itself, driven over stream-json, timed from
+//     writing the prompt), rounds interleaved, medians with min–max:
+//     (p) prompt to the API request's arrival at the stand-in, the bridge
+//     with its warm claude ready; (c) a Read, Edit, Bash turn with two
+//     permission questions, prompt to result; (a) a 20,000-word streamed
+//     answer, from the API request to the last text delivered (ready
+//     claude: the last text_delta line read; bridge: the last `text`
+//     claude/event at the editor); (f) claude.run to its first $/progress;
+//     (m) the bridge's RSS while it streams (a); (w) what a warm claude costs.
 //  3. the stream path alone: 100,000 stream-json lines from a fake claude
 //     through the bridge to the editor, beside the same file through a pipe.
 //  4. the bridge's peak RSS (VmHWM) in the runs of 2 and 3.
 //
 // With -cpuprofile FILE it instead runs the stream path of 3 in process
 // (server.New and Serve over pipes) under the CPU profiler, for
-// `go tool pprof`.
+// `go tool pprof`. With -profile DIR, measurement 2 runs the bridge binary
+// with `serve --cpuprofile DIR/bridge-e2e.cpu.pprof`: a profile of the real
+// end-to-end run, the real claude CLI streaming included.
 package main
 
 import (
@@ -54,6 +60,8 @@ type options struct {
 	verbose     bool
 	cpuprofile  string
 	memprofile  string
+	profileDir  string
+	logLevel    string
 	skipE2E     bool
 	skipStream  bool
 	skipSpawn   bool
@@ -63,9 +71,9 @@ type options struct {
 func main() {
 	var o options
 	flag.IntVar(&o.spawnRuns, "spawn-runs", 31, "spawn measurements (after one warm-up run)")
-	flag.IntVar(&o.rounds, "rounds", 5, "rounds of the end-to-end measurements (each round runs direct and bridge once)")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds of the end-to-end measurements (each round runs a ready claude and the bridge once per scenario)")
 	flag.IntVar(&o.words, "words", 20000, "words of the long streamed answer")
-	flag.IntVar(&o.chunk, "chunk", 16, "bytes of text per text_delta the stand-in streams (a few tokens, like the real API)")
+	flag.IntVar(&o.chunk, "chunk", 0, "bytes of text per text_delta the stand-in streams (0: one word per delta, the stand-in's default)")
 	flag.IntVar(&o.lines, "lines", 100000, "stream-json lines of the stream-path measurement")
 	flag.IntVar(&o.streamRuns, "stream-runs", 3, "runs of the stream-path measurement (bridge and pipe each)")
 	flag.StringVar(&o.claude, "claude", "", "the claude CLI (default $CLAUDE_BRIDGE_TEST_CLAUDE, else .tools/node_modules/.bin/claude)")
@@ -74,6 +82,8 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "print every run")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "profile the stream path in process into this file, print the timing, and exit")
 	flag.StringVar(&o.memprofile, "memprofile", "", "with -cpuprofile: also run more tasks and write a heap profile of what is retained")
+	flag.StringVar(&o.logLevel, "log-level", "", "the bridge's logLevel in measurement 2 (with -keep its log stays in the temp directory)")
+	flag.StringVar(&o.profileDir, "profile", "", "write a CPU profile of the bridge binary in measurement 2 into this directory (serve --cpuprofile)")
 	flag.BoolVar(&o.skipSpawn, "skip-spawn", false, "skip measurement 1")
 	flag.BoolVar(&o.skipE2E, "skip-e2e", false, "skip measurement 2")
 	flag.BoolVar(&o.skipStream, "skip-stream", false, "skip measurement 3")
@@ -136,7 +146,7 @@ func run(o options) error {
 	if err := b.findTools(); err != nil {
 		return err
 	}
-	fmt.Printf("claude-bridge benchmarks (issue #2): %s, %s/%s, %d CPUs\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Printf("claude-bridge benchmarks (issues #2 and #15): %s, %s/%s, %d CPUs\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	fmt.Printf("bridge %s\nclaude %s (%s)\nload average at start: %s\n\n", b.bridge, b.claude, claudeVersion(b.claude), loadAvg())
 
 	if !o.skipSpawn {
@@ -145,7 +155,7 @@ func run(o options) error {
 		}
 	}
 	if !o.skipE2E {
-		if err := b.measureE2E(); err != nil {
+		if err := b.measureReady(); err != nil {
 			return fmt.Errorf("end to end: %w", err)
 		}
 	}
@@ -250,7 +260,7 @@ func (b *bench) printTable() {
 	}
 	w.Flush()
 	if noisy > 0 {
-		fmt.Println("* noisy: the direct runs alone spread over more than 10% of their median, twice the 5% margin,\n  so this verdict could go either way on another run; see the paired differences in the notes.")
+		fmt.Println("* noisy: the ready claude's runs alone spread over more than 10% of their median, twice the 5% margin,\n  so this verdict could go either way on another run; see the paired differences in the notes.")
 	}
 	fmt.Println()
 	// Notes start with the measurement they explain ("2a: ..."): in table order.

@@ -242,7 +242,9 @@ export interface ProcessCounts {
   running: number;
   /** idle is those kept after a task for a follow-up. */
   idle: number;
-  /** maxIdle is the idle budget (maxIdleProcesses). */
+  /** warm is those started ahead of need (prewarm) that have answered claude's initialize and wait for a task; one still starting is in Live only. */
+  warm: number;
+  /** maxIdle is the idle budget (maxIdleProcesses): idle and warm ones together. */
   maxIdle: number;
   /** slots is the most alive at once (maxConcurrentTasks). */
   slots: number;
@@ -919,8 +921,10 @@ export interface Configuration {
   maxConcurrentTasks?: number;
   /** followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300. */
   followUpIdleSeconds?: number;
-  /** maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks. */
+  /** maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks. */
   maxIdleProcesses?: number;
+  /** prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true. */
+  prewarm?: boolean;
   /** logLevel is the log file's level. Default: info. */
   logLevel?: LogLevel;
   /** auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration. */

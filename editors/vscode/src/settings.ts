@@ -33,6 +33,10 @@ function int(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : undefined;
 }
 
+function bool(v: unknown): boolean | undefined {
+  return typeof v === 'boolean' ? v : undefined;
+}
+
 /**
  * Builds the configuration object. Empty settings are left out so the
  * bridge's own defaults apply; `auth` is always an object.
@@ -47,6 +51,7 @@ export function bridgeOptions(get: SettingGetter): BridgeOptions {
     maxConcurrentTasks: int(get('maxConcurrentTasks')),
     followUpIdleSeconds: int(get('followUpIdleSeconds')),
     maxIdleProcesses: int(get('maxIdleProcesses')),
+    prewarm: bool(get('prewarm')),
     logLevel: choice<LogLevel>(get('logLevel')),
     auth: {
       mode: choice<AuthMode>(get('auth.mode')),

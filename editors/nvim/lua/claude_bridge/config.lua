@@ -29,6 +29,7 @@ M.bridge_keys = {
   max_concurrent_tasks = 'maxConcurrentTasks',
   follow_up_idle_seconds = 'followUpIdleSeconds',
   max_idle_processes = 'maxIdleProcesses',
+  prewarm = 'prewarm',
   log_level = 'logLevel',
   auth = 'auth',
 }
@@ -171,6 +172,9 @@ function M.resolve(user)
     if type(opts[k]) ~= 'boolean' then
       error('claude-bridge: ' .. k .. ' must be true or false')
     end
+  end
+  if opts.prewarm ~= nil and type(opts.prewarm) ~= 'boolean' then
+    error('claude-bridge: prewarm must be true or false')
   end
   if not is_list_of_strings(opts.root_markers) then
     error('claude-bridge: root_markers must be a list of file names')

@@ -212,7 +212,8 @@
 ---@field live integer live is every claude process not yet gone.
 ---@field running integer running is those running a task.
 ---@field idle integer idle is those kept after a task for a follow-up.
----@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses).
+---@field warm integer warm is those started ahead of need (prewarm) that have answered claude's initialize and wait for a task; one still starting is in Live only.
+---@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses): idle and warm ones together.
 ---@field slots integer slots is the most alive at once (maxConcurrentTasks).
 
 --- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError.
@@ -610,7 +611,8 @@
 ---@field disallowedTools? string[] disallowedTools are passed to claude as --disallowedTools. Default: none.
 ---@field maxConcurrentTasks? integer maxConcurrentTasks is how many tasks run at once, at least 1; more wait in a queue. Default: 4.
 ---@field followUpIdleSeconds? integer followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300.
----@field maxIdleProcesses? integer maxIdleProcesses is how many finished tasks' claude processes wait for a follow-up at once; past it the least recently used is stopped; 0 keeps none. Default: maxConcurrentTasks.
+---@field maxIdleProcesses? integer maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks.
+---@field prewarm? boolean prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true.
 ---@field logLevel? claude_bridge.LogLevel logLevel is the log file's level. Default: info.
 ---@field auth? claude_bridge.AuthConfiguration auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration.
 

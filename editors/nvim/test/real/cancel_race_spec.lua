@@ -5,7 +5,7 @@ local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 
 H.run('real/cancel_race', function()
   local tasks = require('claude_bridge.tasks')
-  H.setup()
+  H.setup({ prewarm = false }) -- no warm claude: the spec counts the task's own processes
   vim.cmd('edit ' .. H.env.ws .. '/main.go')
   H.wait_client(15000)
 

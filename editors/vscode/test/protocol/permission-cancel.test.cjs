@@ -109,7 +109,8 @@ h.bridgeTest('window/workDoneProgress/cancel cancels the task: one cancelled res
   const sb = h.makeSandbox(t);
   // The first answer takes 60 s: the task is surely running when cancelled.
   const api = await h.startFakeApi(t, sb, [h.text('too late', { delayMs: 60000 })]);
-  const ed = new h.Editor(t, sb, api.url);
+  // prewarm false: the test counts the task's own claude among the bridge's children.
+  const ed = new h.Editor(t, sb, api.url, { initializationOptions: { permissionMode: 'acceptEdits', auth: {}, prewarm: false } });
   await ed.initialize();
   const token = 'cancel-me';
   const started = Date.now();
@@ -149,6 +150,8 @@ h.bridgeTest('claude.cancel cancels a task waiting for a permission answer', asy
       asked();
       return new Promise(() => {});
     },
+    // prewarm false: the test counts the task's own claude among the bridge's children.
+    initializationOptions: { permissionMode: 'acceptEdits', auth: {}, prewarm: false },
   });
   await ed.initialize();
   const replyP = ed.execute('claude.run', { prompt: 'write a marker', taskId: 'cancel-wait', permissionMode: 'default' }, 'cw');
