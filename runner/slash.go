@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
 )
 
 // claude's slash commands, as it lists them in its answer to the
