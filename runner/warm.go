@@ -459,6 +459,11 @@ func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 	if l.HelperPath == "" {
 		return nil
 	}
+	if l.HelperRewritten {
+		// No quiet period makes this safe: the program that rewrote the
+		// helper may do it again as claude starts.
+		return errors.New("another program has rewritten the key helper since the auth settings were applied: no claude is started ahead of need")
+	}
 	state, mod := helperState(l.HelperPath)
 	if until := mod.Add(helperQuiet); time.Now().Before(until) {
 		return &errHelperInFlux{until: until}

@@ -38,6 +38,11 @@ type Launch struct {
 	Env func(base []string) []string
 	// HelperPath is the helper claude will run ("" in inherit mode).
 	HelperPath string
+	// HelperRewritten: another program has rewritten the helper since the
+	// auth settings were applied (the bridge restored it at least once).
+	// The helper claude runs a moment after it starts may then be that
+	// program's: the runner starts no claude nobody asked for (a warm one).
+	HelperRewritten bool
 	// TTLMs is the CLAUDE_CODE_API_KEY_HELPER_TTL_MS value (0 in inherit mode).
 	TTLMs int64
 }
@@ -52,7 +57,7 @@ type Launch struct {
 // the variables.
 func (m *Manager) Launch(workspace string) (Launch, error) {
 	m.mu.Lock()
-	cfg, closed, lastKey := m.cfg, m.closed, m.lastKey
+	cfg, closed, lastKey, rewritten := m.cfg, m.closed, m.lastKey, m.rewritten
 	m.mu.Unlock()
 	if closed {
 		return Launch{}, ErrClosed
@@ -69,7 +74,7 @@ func (m *Manager) Launch(workspace string) (Launch, error) {
 			return Launch{}, err
 		}
 		settings["apiKeyHelper"] = commandLine(argv)
-		l.HelperPath, l.TTLMs = cfg.helperPath, cfg.ttlMs()
+		l.HelperPath, l.TTLMs, l.HelperRewritten = cfg.helperPath, cfg.ttlMs(), rewritten
 		l.Env = func(base []string) []string {
 			env, removed := launchEnv(cfg, base, secrets)
 			if len(removed) > 0 {

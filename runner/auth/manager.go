@@ -102,9 +102,10 @@ type Manager struct {
 	shownErr       string // failure text last shown to the user; "" while healthy
 	helperErr      string // last error writing the helper
 	shownHelperErr string
-	restores       []time.Time
-	helperConflict string // set when another program keeps rewriting the helper
-	foreignHelper  []byte // the start of what was at the helper path before the last restore
+	restores       []time.Time // restores within restoreWindow
+	rewritten      bool        // a restore since the settings were applied (Launch.HelperRewritten)
+	helperConflict string      // set when another program keeps rewriting the helper
+	foreignHelper  []byte      // the start of what was at the helper path before the last restore
 	tasks          map[string]*taskAuth
 	// lastKey is the key the helper yielded at the last check ("" for
 	// none), held in memory only, so that launchEnv can remove every
@@ -270,7 +271,7 @@ func (m *Manager) Reconfigure(cfg Config) error {
 	}
 	m.cfg = r
 	m.helperConflict = ""
-	m.restores = nil
+	m.restores, m.rewritten = nil, false
 	started := m.started
 	ctx := m.ctx
 	m.mu.Unlock()
@@ -486,6 +487,7 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 		m.foreignHelper = before
 	}
 	m.restores = append(m.restores, now)
+	m.rewritten = true
 	for len(m.restores) > 0 && now.Sub(m.restores[0]) > m.restoreWindow {
 		m.restores = m.restores[1:]
 	}

@@ -104,6 +104,9 @@ func TestHelperRestoredByWatcher(t *testing.T) {
 	m := startManager(t, cfg, nil, nil)
 	helper := helperPathOf(cfg)
 	want, _ := os.ReadFile(helper)
+	if l, err := m.Launch(""); err != nil || l.HelperRewritten {
+		t.Fatalf("before any restore: HelperRewritten %v, %v", l.HelperRewritten, err)
+	}
 	restored := func() bool {
 		got, err := os.ReadFile(helper)
 		fi, _ := os.Stat(helper)
@@ -142,8 +145,14 @@ func TestHelperRestoredByWatcher(t *testing.T) {
 	// Launch does not wait for the watcher: a helper deleted just now is
 	// back before claude starts.
 	os.Remove(helper)
-	if _, err := m.Launch(""); err != nil || !restored() {
+	l, err := m.Launch("")
+	if err != nil || !restored() {
 		t.Fatalf("launch right after a delete: %v", err)
+	}
+	// The launch says another program rewrote the helper: no warm claude
+	// is started on it (runner's warmer).
+	if !l.HelperRewritten {
+		t.Error("Launch.HelperRewritten is false after restores")
 	}
 	if m.Status().HelperManagedContent != true {
 		t.Fatal("status says the content is not managed")
