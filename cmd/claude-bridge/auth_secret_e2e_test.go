@@ -33,14 +33,23 @@ type procSample struct {
 }
 
 // sampleTree reads the environment and command line of every process below
-// root, and says where it found key.
+// root, and says where it found key. A child root has forked and not yet
+// exec'd is left out: until its execve it is a copy of root, environment
+// and command line included (what /proc shows of it is the bridge's own,
+// not what the child will run with); it is seen again once it runs its
+// program. Root (the bridge) never runs itself with its own arguments (its
+// watchdog has arguments of its own).
 func sampleTree(root int, key string) []procSample {
 	var out []procSample
+	rootCmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", root))
 	for _, pid := range fakeapi.Descendants(root) {
 		s := procSample{pid: pid}
 		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err != nil {
 			continue // gone already
+		}
+		if len(rootCmd) > 0 && bytes.Equal(cmd, rootCmd) {
+			continue // forked, not yet exec'd
 		}
 		s.cmdline = strings.ReplaceAll(string(cmd), "\x00", " ")
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
