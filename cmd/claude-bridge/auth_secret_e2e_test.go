@@ -33,7 +33,12 @@ type procSample struct {
 }
 
 // sampleTree reads the environment and command line of every process below
-// root, and says where it found key.
+// root, and says where it found key. A child root has forked and not yet
+// exec'd is left out: until its execve it is a copy of root, environment
+// and command line included (what /proc shows of it is the bridge's own,
+// not what the child will run with); it is seen again once it runs its
+// program. Root (the bridge) never runs itself with its own arguments (its
+// watchdog has arguments of its own).
 func sampleTree(root int, key string) []procSample {
 	var out []procSample
 	rootCmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", root))
@@ -43,7 +48,7 @@ func sampleTree(root int, key string) []procSample {
 		if err != nil {
 			continue // gone already
 		}
-		if bytes.Equal(cmd, rootCmd) {
+		if len(rootCmd) > 0 && bytes.Equal(cmd, rootCmd) {
 			// A child the bridge forked, not yet replaced by the program it
 			// execs: still the bridge's own memory, environment included
 			// (the window lasts milliseconds on a busy machine). The bridge

@@ -10,7 +10,12 @@ const h = require('./harness.cjs');
 
 h.checkTools();
 
-const COMMANDS = ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus'];
+const COMMANDS = [
+  'claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus',
+  // issue 14: steering, modes and models, slash commands, past sessions, deferred answers
+  'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel',
+  'claude.commands', 'claude.sessions', 'claude.transcript', 'claude.answer',
+];
 
 h.bridgeTest('initialize announces the commands, incremental sync and workspace folders; shutdown and exit end the bridge with 0', async (t) => {
   const sb = h.makeSandbox(t);
