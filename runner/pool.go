@@ -347,8 +347,11 @@ func (p *pool) killLocked(s *session, sl *slot) {
 func (p *pool) reserveWarm(wp *warmProc, maxWarm int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// A launch evicted before it was attached (cancelling) has freed its
+	// slot for tasks, but its claude may still come to life before
+	// attachWarm kills it: no warm claude starts in that slot meanwhile.
 	if p.closed || p.warm[wp.folder] != nil || len(p.warm) >= maxWarm ||
-		p.used() >= p.capacity || len(p.idle)+len(p.warm) >= p.maxIdle {
+		p.used()+p.cancelling >= p.capacity || len(p.idle)+len(p.warm) >= p.maxIdle {
 		return false
 	}
 	p.warm[wp.folder] = wp
