@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 )
 
 // launchSettings reads the settings file of a launch.
@@ -479,6 +481,13 @@ func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
 	}{
 		{"the command exits", "/bin/sleep 40 & echo $! >> PIDS; cat secrets/key", keyCmdK + "\n", "", 30 * time.Second},
 		{"the command hangs too", "/bin/sleep 40 & echo $! >> PIDS; /bin/sleep 30 & echo $! >> PIDS; wait", "", "auth.keyCommand timed out after 1s\n", time.Second},
+		// A child that leaves the process group (setsid; gpg-agent does)
+		// is not the helper's to kill: it carries the tag of the claude
+		// that ran the helper, and the bridge kills it (here: the test, as
+		// the bridge does at the end of the turn). Before the fix the
+		// helper waited for it, far past the limit, for its output to end.
+		{"a child leaves the process group", "/usr/bin/setsid /bin/sleep 40 & echo $! >> PIDS; cat secrets/key", keyCmdK + "\n", "", 30 * time.Second},
+		{"a child leaves the process group and the command hangs", "/usr/bin/setsid /bin/sleep 40 & echo $! >> PIDS; /bin/sleep 30 & echo $! >> PIDS; wait", "", "auth.keyCommand timed out after 1s\n", time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testConfig(t)
@@ -494,9 +503,11 @@ func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
 				}
 			})
 			h := writeScript(t, cfg)
+			tag := proctree.NewScope().NewTag()
 			start := time.Now()
-			out, errOut, code := runCommand(t, h.command(), "", []string{"PATH=/usr/bin:/bin"})
+			out, errOut, code := runCommand(t, h.command(), "", []string{"PATH=/usr/bin:/bin", tag.Env()})
 			took := time.Since(start)
+			_, _ = proctree.Sweep(tag, 0) // what the bridge does once claude's turn, or its own helper run, is over
 			if out != c.want || errOut != c.errOut || (code == 0) != (c.errOut == "") {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 			}
@@ -515,6 +526,42 @@ func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The bridge's own helper runs (its checks, doctor) do not wait for a child
+// that left the key command's process group, and leave none behind.
+func TestCheckKillsAKeyCommandChildThatLeftTheGroup(t *testing.T) {
+	cfg := testConfig(t)
+	pids := filepath.Join(t.TempDir(), "pids")
+	writeKey(t, filepath.Join(cfg.Home, "secrets", "key"), keyCmdK, 0o600)
+	cfg.KeyCommand = "/usr/bin/setsid /bin/sleep 40 & echo $! >> " + shQuote(pids) + "; cat secrets/key"
+	cfg.KeyCommandTimeout = 30 * time.Second
+	t.Cleanup(func() {
+		for _, pid := range readPids(pids) {
+			if alive(pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	m := startManager(t, cfg, newRecNotifier(), nil)
+	start := time.Now()
+	if err := m.Check(context.Background()); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the check took %v: it waited for the child", took)
+	}
+	if m.Fingerprint() != Fingerprint(keyCmdK) {
+		t.Fatalf("fingerprint %q", m.Fingerprint())
+	}
+	all := readPids(pids)
+	if len(all) == 0 {
+		t.Fatal("the child never started")
+	}
+	// Killed before Check returned; init may reap it a little later.
+	eventually(t, "the child that left the group to be gone", func() bool {
+		return !slices.ContainsFunc(all, alive)
+	})
 }
 
 // utf16Text encodes s as UTF-16 in the given byte order, with or without a
