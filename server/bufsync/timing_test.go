@@ -16,12 +16,13 @@ import (
 
 // An editor whose didChange comes later than ChangeWait (a long debounce):
 // the task's next changes go on meanwhile, and the edit is judged by the
-// buffer the didChange reports when it comes, not given up after a fixed
-// window; the next change of that document is computed from it.
+// buffer the didChange reports when it comes (within LateWait of the next
+// change of the document); the next change of that document is computed
+// from it.
 func TestCarryLateDidChangeIsJudgedWhenItComes(t *testing.T) {
 	e := newFakeEditor(t, 400*time.Millisecond)
 	c, r := newCarrier(e)
-	c.ChangeWait = 50 * time.Millisecond
+	c.ChangeWait, c.LateWait = 50*time.Millisecond, 10*time.Second
 	v0 := numbered(10)
 	path, u := e.open(t.TempDir(), "a.txt", v0)
 	v1 := replaceLine(v0, 2, "edit 1\n")
