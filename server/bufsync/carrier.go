@@ -554,9 +554,11 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 				return false, ctx.Err() // the caller reports it
 			}
 			c.log.Warn("applyEdit failed", zap.String("uri", uri), zap.Error(err))
-			c.report.Conflict(taskID, uri, fmt.Sprintf(
-				"The editor failed to apply Claude's change to %s (%v). Your buffer was left as it is; the file on disk has Claude's version.",
-				name, err))
+			msg := fmt.Sprintf("The editor failed to apply Claude's change to %s (it answered: %v). Your buffer was left as it is; the file on disk has Claude's version.", name, err)
+			if errors.Is(err, errNoAnswer) {
+				msg = fmt.Sprintf("The editor did not answer the request to apply Claude's change to %s in time, so the bridge cannot tell whether your buffer has it. The file on disk has Claude's version; compare before saving.", name)
+			}
+			c.report.Conflict(taskID, uri, msg)
 			return false, nil
 		}
 		if !applied {
@@ -738,14 +740,20 @@ func (c *Carrier) apply(ctx context.Context, doc documents.Doc, edits []protocol
 	actx, cancel := context.WithTimeout(ctx, c.ApplyTimeout)
 	defer cancel()
 	applied, reason, err := c.client.ApplyEdit(actx, params)
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, "", ctx.Err()
-		}
-		return false, "", fmt.Errorf("bufsync: applyEdit %s: %w", doc.URI, err)
+	switch {
+	case err == nil:
+		return applied, reason, nil
+	case ctx.Err() != nil:
+		return false, "", ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		return false, "", errNoAnswer
 	}
-	return applied, reason, nil
+	return false, "", err
 }
+
+// errNoAnswer: the editor did not answer a workspace/applyEdit in time (it
+// may still apply the edit, or may have).
+var errNoAnswer = errors.New("the editor did not answer in time")
 
 var errTimeout = errors.New("bufsync: timed out waiting for the editor")
 
@@ -846,8 +854,10 @@ func (c *Carrier) display(path string) string {
 	return path
 }
 
-// conflictMessage tells the user which lines collided, in the agent's file
-// and in their buffer (1-based, as editors show them).
+// conflictMessage tells the user which lines collided: those Claude changed
+// in its file and those the user changed in their buffer (1-based, as
+// editors show them; changes on adjacent lines conflict too, see
+// textedit.Merge3).
 func conflictMessage(name string, conflicts []textedit.Conflict, verifying bool) string {
 	const show = 3
 	var theirs, ours []string
@@ -856,8 +866,8 @@ func conflictMessage(name string, conflicts []textedit.Conflict, verifying bool)
 			theirs = append(theirs, fmt.Sprintf("and %d more", len(conflicts)-show))
 			break
 		}
-		theirs = append(theirs, cf.Theirs.String())
-		ours = append(ours, cf.Ours.String())
+		theirs = append(theirs, cf.TheirsChanged.String())
+		ours = append(ours, cf.OursChanged.String())
 	}
 	if verifying {
 		return fmt.Sprintf(
@@ -865,6 +875,6 @@ func conflictMessage(name string, conflicts []textedit.Conflict, verifying bool)
 			name, strings.Join(theirs, ", "), strings.Join(ours, ", "))
 	}
 	return fmt.Sprintf(
-		"Claude changed %s (%s) where you have unsaved changes (%s of your buffer). Your buffer was left as it is; the file on disk has Claude's version.",
+		"Claude changed %s (%s) where, or right next to where, you have unsaved changes (%s of your buffer). Your buffer was left as it is; the file on disk has Claude's version.",
 		name, strings.Join(theirs, ", "), strings.Join(ours, ", "))
 }

@@ -106,6 +106,25 @@ func TestCarryUnversionedRaceIsNeverReportedApplied(t *testing.T) {
 	}
 }
 
+// An editor that does not answer an applyEdit within ApplyTimeout: the
+// report says so in the user's words (no internal error text), and does
+// not claim the buffer was left as it was (the edit may land yet).
+func TestCarryApplyEditUnanswered(t *testing.T) {
+	e := newFakeEditor(t, 0)
+	c, r := newCarrier(e)
+	c.ApplyTimeout = 50 * time.Millisecond
+	path, u := e.open(t.TempDir(), "a.txt", "a\nb\n")
+	e.block = map[protocol.DocumentURI]chan struct{}{u: make(chan struct{})}
+	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("A\nb\n"), Label: "Claude: Edit a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	got := r.list()
+	if len(got) != 1 || !strings.Contains(got[0], "The editor did not answer the request to apply Claude's change to") ||
+		strings.Contains(got[0], "bufsync") || strings.Contains(got[0], "deadline") || strings.Contains(got[0], "left as it is") {
+		t.Fatalf("reports = %v", got)
+	}
+}
+
 // An editor that never answers applyEdit: when the task's time to carry
 // ends (its context), the change is reported as not carried, the carries
 // end at once, and nothing more is sent.
