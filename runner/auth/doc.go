@@ -228,7 +228,12 @@
 // (PowerShell's `echo KEY > file` writes UTF-16LE with one), is refused with
 // "<path> is UTF-16 text; save it as UTF-8 or ASCII" (the key command's:
 // "the output of auth.keyCommand is UTF-16 text; make it print UTF-8 or
-// ASCII"); any other NUL byte is refused. What is left must be a single
+// ASCII"); UTF-32 likewise, named as such ("is UTF-32 text"); any other NUL
+// byte is refused. A shell assignment (ANTHROPIC_API_KEY=sk-…, with or
+// without export: a line copied from a .env file) is refused naming the
+// variable, never the value ("<path> holds a shell assignment
+// (ANTHROPIC_API_KEY=...), not just the key; leave only the key itself
+// (sk-ant-...) in it"): no API key holds "=". What is left must be a single
 // printable-ASCII token of at most 16384 characters, else the helper fails
 // with a message that never quotes the rejected text.
 //

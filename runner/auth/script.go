@@ -182,6 +182,8 @@ nl='
 '
 nul=$(printf '\001') # tr turns each NUL byte into this: sh drops NULs
 bom_utf8=$(printf '\357\273\277')
+bom_utf32le=$(printf '\377\376\001\001') # after tr: its NULs are \001
+bom_utf32be=$(printf '\001\001\376\377')
 bom_utf16le=$(printf '\377\376')
 bom_utf16be=$(printf '\376\377')
 
@@ -213,12 +215,17 @@ if [ -z "$ls_cmd" ] || [ -z "$id_cmd" ] || [ -z "$wc_cmd" ] || [ -z "$tr_cmd" ];
 fi
 
 # clean WHAT FIX TEXT: set k to TEXT without a UTF-8 byte-order mark and
-# without surrounding whitespace (a CRLF included); fail on UTF-16, with or
-# without a byte-order mark (ASCII in UTF-16 has a NUL in its first two
-# bytes), and on any other NUL byte.
+# without surrounding whitespace (a CRLF included); fail on UTF-32 and
+# UTF-16, with or without a byte-order mark (ASCII in UTF-32 has three NULs
+# beside each character, in UTF-16 a NUL in its first two bytes), on any
+# other NUL byte, and on a shell assignment (ANTHROPIC_API_KEY=sk-...,
+# export included): an API key never holds "=".
 clean() {
 	k=$3
 	case $k in
+	"$bom_utf32le"* | "$bom_utf32be"* | ?"$nul$nul$nul"* | "$nul$nul$nul"?*)
+		fail "$1 is UTF-32 text; $2"
+		;;
 	"$bom_utf16le"* | "$bom_utf16be"* | "$nul"* | ?"$nul"*)
 		fail "$1 is UTF-16 text; $2"
 		;;
@@ -229,6 +236,18 @@ clean() {
 	k=${k#"$bom_utf8"}
 	k=${k#"${k%%[![:space:]]*}"}
 	k=${k%"${k##*[![:space:]]}"}
+	case $k in
+	*=*)
+		cl_name=${k%%=*}
+		case $cl_name in
+		export[[:space:]]*) cl_name=${cl_name#export} && cl_name=${cl_name#"${cl_name%%[![:space:]]*}"} ;;
+		esac
+		case $cl_name in
+		'' | [0-9]* | *[!A-Za-z0-9_]*) ;; # not a variable name: emit judges it
+		*) fail "$1 holds a shell assignment ($cl_name=...), not just the key; leave only the key itself (sk-ant-...) in it" ;;
+		esac
+		;;
+	esac
 }
 
 # emit SOURCE WHAT: print k as the key if it is one token of printable
