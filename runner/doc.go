@@ -39,7 +39,10 @@
 //     watch closes it) and watch (ends once the process has exited, its
 //     tree is killed and its output read, bounded by drainWait).
 //   - startProcess starts the waiter (ends when claude has exited and every
-//     process carrying its tag is killed), the stderr copier (ends at EOF
+//     process carrying its tag is killed; a claude that got SIGKILL and
+//     was not reaped within reapWait is given up on (process.stuck): its
+//     task and slot no longer wait, and the waiter ends whenever the
+//     system lets it go, or with the bridge), the stderr copier (ends at EOF
 //     of stderr) and the stdin writer (stdin.go: ends once stdin is closed
 //     after what was queued is written, or at the first failed write; a
 //     write that waits 30 s kills claude). Nothing that writes to claude
@@ -58,8 +61,9 @@
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).
 //   - The pool runs a timer per idle process (ends when it fires or the
-//     process is taken or evicted) and a stopper per evicted process (ends
-//     once the process is gone).
+//     process is taken or evicted), a stopper per evicted process (ends
+//     once the process is gone or given up on) and forgetUnreaped per
+//     process given up on (ends once its waiter has reaped it).
 //   - The warmer runs its loop (started by the first SetFolders; ends at
 //     Shutdown) and a starter per warm claude being launched (ends once
 //     claude answered initialize, failed, or the Manager shut down).

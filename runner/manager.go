@@ -72,6 +72,8 @@ type Config struct {
 	// watchdog sweeps.
 	Scope *proctree.Scope
 	Log   *zap.Logger
+
+	wait waitFunc // reaps a claude process; nil: cmd.Wait (tests inject one that holds it)
 }
 
 func (c Config) withDefaults() Config {
@@ -90,7 +92,8 @@ func (c Config) withDefaults() Config {
 	if c.StopGrace <= 0 {
 		// A cancel's reply then comes within 6 s whatever claude does (2 s
 		// for the interrupt's answer, 2 s after closing stdin, 2 s after
-		// SIGTERM, then SIGKILL): the bound of shutdown (server.shutdownWait).
+		// SIGTERM, then SIGKILL; 1 s more for a killed claude the system does
+		// not let go, see reapWait): the bound of shutdown (server.shutdownWait).
 		c.StopGrace = 2 * time.Second
 	}
 	if c.StartTimeout <= 0 {

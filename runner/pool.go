@@ -44,9 +44,16 @@ const (
 // Idle and warm processes together also count against the idle budget
 // (MaxIdle); past it warm ones go first.
 //
+// A process that got SIGKILL and is not reaped within reapWait (stuck: the
+// system holds it, a read on a hung mount) holds no slot: it is counted as
+// stopping (unreaped) until the system lets it go, and Shutdown does not
+// wait for it.
+//
 // Goroutines: a timer per idle process (ends when it fires or the process
-// is taken or evicted) and one stopper per evicted process (ends when the
-// process is gone).
+// is taken or evicted), one stopper per evicted process (ends when the
+// process is gone or given up on) and one watcher per process given up on
+// (forgetUnreaped: ends when the system lets it go and the process's
+// waiter has reaped it, or with the bridge).
 type pool struct {
 	mu       sync.Mutex // guards the fields below
 	capacity int        // slots: live processes at most
@@ -57,6 +64,7 @@ type pool struct {
 	live     map[*session]*slot
 	starting int               // slots held by processes being started for a turn
 	early    map[*session]bool // started, and gone before acquire registered them
+	unreaped map[*session]bool // given up on (process.stuck): no slot, counted as stopping until reaped
 	idle     []*session        // least recently used first
 	warm     map[string]*warmProc
 	// cancelling counts launches of warm processes evicted before they
@@ -111,7 +119,7 @@ type warmProc struct {
 }
 
 func newPool() *pool {
-	return &pool{live: map[*session]*slot{}, early: map[*session]bool{}, warm: map[string]*warmProc{}, changed: make(chan struct{}), capacity: 1}
+	return &pool{live: map[*session]*slot{}, early: map[*session]bool{}, unreaped: map[*session]bool{}, warm: map[string]*warmProc{}, changed: make(chan struct{}), capacity: 1}
 }
 
 // configure sets the budgets; idle and warm processes past the new idle
@@ -469,9 +477,14 @@ func (p *pool) warmList() []*warmProc {
 	return out
 }
 
-// gone forgets a process that has exited; its slot frees.
+// gone forgets a process that has exited, or was given up on (then kept
+// as unreaped until it is reaped); its slot frees.
 func (p *pool) gone(s *session) {
 	p.mu.Lock()
+	if s.proc.isStuck() {
+		p.unreaped[s] = true
+		go p.forgetUnreaped(s)
+	}
 	sl := p.live[s]
 	var lost *warmProc
 	if sl == nil {
@@ -499,6 +512,16 @@ func (p *pool) gone(s *session) {
 	if ev != nil && sl != nil {
 		ev(lost) // a slot freed, or a warm claude is lost: plan again
 	}
+}
+
+// forgetUnreaped waits until the system lets a process given up on go
+// and its waiter has reaped it, then stops counting it.
+func (p *pool) forgetUnreaped(s *session) {
+	<-s.proc.exited
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.unreaped, s)
+	p.signal()
 }
 
 func (p *pool) signal() {
@@ -559,21 +582,28 @@ func (p *pool) kill() {
 
 // PoolStats counts the claude processes of a Manager.
 type PoolStats struct {
-	Live    int // every claude process not yet gone
-	Busy    int // running a task's turn
-	Idle    int // parked for a follow-up
-	Warm    int // started ahead of need and ready (initialize answered)
-	MaxIdle int // the budget of idle and warm processes together
-	Slots   int // live processes at most (MaxConcurrent)
+	Live int // every claude process not yet gone (reaped)
+	Busy int // running a task's turn
+	// Stopping are being stopped: in their stop sequence, or killed and
+	// not yet let go by the system (a read on a hung mount), which hold no
+	// slot.
+	Stopping int
+	Idle     int // parked for a follow-up
+	Warm     int // started ahead of need and ready (initialize answered)
+	MaxIdle  int // the budget of idle and warm processes together
+	Slots    int // live processes at most (MaxConcurrent)
 }
 
 func (p *pool) stats() PoolStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := PoolStats{Live: len(p.live), Idle: len(p.idle), MaxIdle: p.maxIdle, Slots: p.capacity}
+	st := PoolStats{Live: len(p.live) + len(p.unreaped), Stopping: len(p.unreaped), Idle: len(p.idle), MaxIdle: p.maxIdle, Slots: p.capacity}
 	for _, sl := range p.live {
-		if sl.state == slotBusy {
+		switch sl.state {
+		case slotBusy:
 			st.Busy++
+		case slotStopping:
+			st.Stopping++
 		}
 	}
 	for _, wp := range p.warm {

@@ -21,7 +21,8 @@ import (
 // reads.
 //
 // Goroutines: the waiter (ends when claude has exited and its tree is
-// killed) and the stderr copier (ends at EOF of stderr).
+// killed; for a process given up on (stuck), whenever the system lets it
+// go, or with the bridge) and the stderr copier (ends at EOF of stderr).
 type process struct {
 	cmd    *exec.Cmd
 	tag    proctree.Tag
@@ -35,14 +36,39 @@ type process struct {
 	// is read (bounded).
 	exited chan struct{}
 	err    error // Wait's error, valid after exited
+
+	// stuck is closed when the process got SIGKILL and was not reaped
+	// within reapWait: a thread of it sits in an uninterruptible wait in
+	// the kernel (measured: claude's Read tool on a hung FUSE mount; the
+	// read ignores SIGKILL until the file system answers). Nobody waits
+	// for it from then on (its task ends, its slot frees); the waiter
+	// still reaps it whenever the system lets it go, and exited closes
+	// then.
+	stuck     chan struct{}
+	stuckOnce sync.Once
 }
+
+// reapWait is how long a process that got SIGKILL may take to be reaped
+// before it is given up on (process.stuck). A killed process is normally
+// reaped within milliseconds, also with claude's 300 MB to free on a
+// loaded machine; one that is not is held by the kernel, for as long as a
+// hung mount does not answer.
+const reapWait = time.Second
+
+// waitFunc waits for a started command to exit and reaps it: (*exec.Cmd).Wait,
+// or in tests one that holds the process unreaped (a stand-in for a process
+// the kernel will not let go, which cannot be made without root or FUSE).
+type waitFunc func(*exec.Cmd) error
 
 // startProcess starts path with args in dir, tagged with tag. The child
 // gets its own process group so that a cancel can signal claude and its
 // helpers at once; Bash commands, which claude starts in sessions of their
 // own, are found by the tag. proctree.Start makes it die with the bridge
-// on Linux (Pdeathsig).
-func startProcess(path string, args []string, dir string, env []string, tag proctree.Tag) (*process, error) {
+// on Linux (Pdeathsig). wait reaps it (nil: cmd.Wait).
+func startProcess(path string, args []string, dir string, env []string, tag proctree.Tag, wait waitFunc) (*process, error) {
+	if wait == nil {
+		wait = (*exec.Cmd).Wait
+	}
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
 	cmd.Env = append(env[:len(env):len(env)], tag.Env())
@@ -81,7 +107,7 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 	errW.Close()
 	inR.Close()
 	proctree.Track(tag, cmd.Process.Pid)
-	p := &process{cmd: cmd, tag: tag, stdout: outR, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
+	p := &process{cmd: cmd, tag: tag, stdout: outR, stderr: newTailBuffer(16 << 10), exited: make(chan struct{}), stuck: make(chan struct{})}
 	p.in = newInput(inW, stdinWriteTimeout, func() { p.signal(syscall.SIGKILL) })
 	stderrDone := make(chan struct{})
 	go func() {
@@ -90,7 +116,7 @@ func startProcess(path string, args []string, dir string, env []string, tag proc
 		close(stderrDone)
 	}()
 	go func() {
-		p.err = cmd.Wait()
+		p.err = wait(cmd)
 		proctree.Done(cmd.Process.Pid)
 		// Whatever claude started and left behind goes with it, its group,
 		// every process carrying its tag (Bash commands in sessions of
@@ -147,26 +173,64 @@ func (p *process) signal(sig syscall.Signal) {
 
 // stop ends the process: close stdin, wait grace, SIGTERM the group, wait
 // grace, SIGKILL the group. It returns once the process has exited and its
-// tree is killed.
+// tree is killed, or once the process, killed, was not reaped within
+// reapWait and is given up on (stuck; its tagged tree is killed then).
+// Whoever waits on exited or stuck learns the end after at most
+// 2*grace+reapWait. Several stops may run at once.
 func (p *process) stop(grace time.Duration) {
 	p.closeStdin()
-	select {
-	case <-p.exited:
+	if p.ended(grace) {
 		return
-	case <-time.After(grace):
 	}
 	p.signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
+	if p.ended(grace) {
 		return
-	case <-time.After(grace):
 	}
 	p.signal(syscall.SIGKILL)
-	<-p.exited
+	if !p.ended(reapWait) {
+		p.stuckOnce.Do(func() { close(p.stuck) })
+		// What it started goes now (the waiter would only kill it once
+		// the system lets claude go); nobody waits for this sweep.
+		p.killTagged(0)
+	}
+}
+
+// ended waits up to d for the process to exit or be given up on; false
+// when neither happened.
+func (p *process) ended(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+		return true
+	case <-p.stuck:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// isStuck reports whether the process was given up on and has not exited
+// since.
+func (p *process) isStuck() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+	}
+	select {
+	case <-p.stuck:
+		return true
+	default:
+		return false
+	}
 }
 
 // exitDescription says how the process ended, for error messages.
 func (p *process) exitDescription() string {
+	if p.isStuck() {
+		return "was killed but has not exited (the system holds it in an uninterruptible wait, such as a read on a hung mount)"
+	}
 	if why := p.in.killedFor(); why != nil {
 		return why.Error()
 	}

@@ -71,14 +71,14 @@ type session struct {
 
 	initDone chan struct{} // closed when claude has answered initialize
 	readDone chan struct{} // closed when the read loop has ended
-	gone     chan struct{} // closed when nothing of the process is left
+	gone     chan struct{} // closed when nothing of the process is left to wait for: it exited, or was given up on (process.stuck)
 	onGone   func(*session)
 }
 
 // startSession starts claude tagged with tag; onGone runs once the
 // process is gone, before gone is closed.
-func startSession(path string, args []string, dir string, env []string, opts Options, tag proctree.Tag, maxLine int, log *zap.Logger, onGone func(*session)) (*session, error) {
-	p, err := startProcess(path, args, dir, env, tag)
+func startSession(path string, args []string, dir string, env []string, opts Options, tag proctree.Tag, wait waitFunc, maxLine int, log *zap.Logger, onGone func(*session)) (*session, error) {
+	p, err := startProcess(path, args, dir, env, tag, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -107,14 +107,24 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 }
 
 // watch waits for the process to exit (its tree is killed by then), reads
-// what is left of its output for a bounded time, and closes gone.
+// what is left of its output for a bounded time, and closes gone. A
+// process given up on (process.stuck) is not waited for: its output is
+// closed at once (it holds its stdout until the system lets it go).
 func (s *session) watch() {
-	<-s.proc.exited
 	select {
-	case <-s.readDone:
-	case <-time.After(drainWait):
-		s.log.Warn("claude's output is still open after it exited; closing it")
+	case <-s.proc.exited:
+	case <-s.proc.stuck:
+	}
+	if s.proc.isStuck() {
+		s.log.Warn("claude got SIGKILL but has not exited: the system holds it (a read on a hung mount?); no longer waiting for it")
 		s.proc.stdout.Close() // the read loop's next read fails: it ends
+	} else {
+		select {
+		case <-s.readDone:
+		case <-time.After(drainWait):
+			s.log.Warn("claude's output is still open after it exited; closing it")
+			s.proc.stdout.Close()
+		}
 	}
 	s.mu.Lock()
 	for id, ch := range s.pending {

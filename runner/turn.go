@@ -293,7 +293,7 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 	case reason != "":
 		return fail(reason)
 	case f.result == nil:
-		<-f.sess.proc.exited
+		<-f.sess.gone // it exited, or was given up on (await returns on gone)
 		msg := "claude " + f.sess.proc.exitDescription() + " before it finished the task"
 		if tail := f.sess.proc.stderr.lastLines(3); tail != "" {
 			msg += ": " + tail
@@ -410,7 +410,7 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 		env = l.Env(env)
 	}
 	args := BuildArgs(opts, l.Args)
-	s, err := startSession(path, args, workspace, env, opts, m.scope.NewTag(), cfg.MaxLine, log, onGone)
+	s, err := startSession(path, args, workspace, env, opts, m.scope.NewTag(), cfg.wait, cfg.MaxLine, log, onGone)
 	if err != nil {
 		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
 	}

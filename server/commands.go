@@ -53,7 +53,7 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		}
 		st := s.mgr.Stats()
 		return &lspext.TasksResult{Tasks: s.listTasks(),
-			Processes: lspext.ProcessCounts{Live: st.Live, Running: st.Busy, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
+			Processes: lspext.ProcessCounts{Live: st.Live, Running: st.Busy, Stopping: st.Stopping, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
 	case lspext.CommandAuthStatus:
 		if err := decodeArgs(cmd, arg, &struct{}{}); err != nil {
 			return nil, err

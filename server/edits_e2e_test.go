@@ -382,6 +382,51 @@ func TestOneFileOpenUnderTwoNames(t *testing.T) {
 	}
 }
 
+// A file open under the name of one of its hard links follows what
+// happens to the file: claude 2.1.332 writes an edited file atomically (a
+// temporary file renamed over it; measured here), which breaks the link,
+// so the other name's file and buffer stay as they were (no false carry);
+// a write in place through the other name (a Bash redirection; claude
+// itself writes in place when the rename is refused, e.g. EXDEV, EBUSY on
+// a bind-mounted file) reaches the buffer.
+func TestHardLinkOpenUnderItsOtherName(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	main := filepath.Join(b.ws(0), "main.go")
+	hard := filepath.Join(b.ws(0), "hard.go")
+	two := filepath.Join(b.ws(0), "two.go")
+	twoLink := filepath.Join(b.ws(0), "two-link.go")
+	if err := os.WriteFile(two, []byte("package two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][2]string{{main, hard}, {two, twoLink}} {
+		if err := os.Link(l[0], l[1]); err != nil {
+			t.Skipf("no hard links here: %v", err)
+		}
+	}
+	allowAll(b)
+	e := newVSEditor(b)
+	uHard, uTwo := e.open(hard, ""), e.open(twoLink, "")
+	b.api.SetTurns(append(agentEdit(b.ws(0))[:1],
+		fakeapi.ToolUse("Bash", map[string]any{"command": `printf 'package two\n\n// changed in place\n' > two.go`}),
+		fakeapi.Text("done")))
+	res := b.result(b.run(map[string]any{"prompt": "edit", "taskId": "hard"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	mainDisk, _ := os.ReadFile(main)
+	hardDisk, _ := os.ReadFile(hard)
+	if !strings.Contains(string(mainDisk), "hello, bridge") || string(hardDisk) == string(mainDisk) {
+		t.Fatalf("claude kept the hard link (main.go %q, hard.go %q): see the comment", mainDisk, hardDisk)
+	}
+	if e.text(uHard) != string(hardDisk) {
+		t.Errorf("buffer of hard.go %q, its file %q", e.text(uHard), hardDisk)
+	}
+	twoDisk, _ := os.ReadFile(twoLink)
+	if !strings.Contains(string(twoDisk), "changed in place") || e.text(uTwo) != string(twoDisk) {
+		t.Errorf("buffer of two-link.go %q, its file %q", e.text(uTwo), twoDisk)
+	}
+}
+
 // A context entry for a file whose name has spaces (and one whose name no
 // mention can express) reaches the Messages API: the selected lines, not
 // the rest of the file.

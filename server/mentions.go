@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -49,7 +50,10 @@ const inlineReadTimeout = 2 * time.Second
 //     does: @cr.txt#L2-3 attached none of the selected lines).
 //
 // The text comes from the buffer when the file is open, else from the disk
-// (read the bounded way), its lines counted as the editor counts them.
+// (read the bounded way), its lines counted as the editor counts them. A
+// context entry that is no file (untitled:, git:) is put into the prompt
+// from the document the editor opened under that URI; -32602 when there is
+// none.
 func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, root string, docs *documents.Store) (string, error) {
 	if len(refs) == 0 {
 		return prompt, nil
@@ -61,6 +65,17 @@ func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, 
 	var mentions, inline []string
 	for _, r := range refs {
 		p, err := fileuri.ToPath(r.URI)
+		if errors.Is(err, fileuri.ErrNotFile) {
+			// A document with no file of its own (an unsaved new one,
+			// untitled:; a version from source control, git:): its text
+			// is what the editor sent with didOpen and didChange.
+			if d, ok := openDocument(docs, r.URI); ok {
+				name, why := notAFile(r.URI)
+				inline = append(inline, inlineText(name, r.Range, d.Text, breaks, why))
+				continue
+			}
+			return "", invalidParams("context: %v, and no document with that URI is open in the editor", err)
+		}
 		if err != nil {
 			return "", invalidParams("context: %v", err)
 		}
@@ -100,6 +115,25 @@ func openBuffer(ctx context.Context, docs *documents.Store, path string) (docume
 		return documents.Doc{}, false
 	}
 	return found[0], true
+}
+
+// openDocument returns the document the editor opened under the URI u
+// exactly as it spelt it.
+func openDocument(docs *documents.Store, u string) (documents.Doc, bool) {
+	if docs == nil {
+		return documents.Doc{}, false
+	}
+	return docs.Get(protocol.DocumentURI(u))
+}
+
+// notAFile names a document that is not a file (by its URI; an untitled
+// one by its title, as the editor shows it) and says what it is.
+func notAFile(u string) (name, why string) {
+	scheme, rest, _ := strings.Cut(u, ":")
+	if strings.EqualFold(scheme, "untitled") && rest != "" && !strings.HasPrefix(rest, "/") {
+		return rest, "an unsaved new document, open only in the editor"
+	}
+	return u, "a document open in the editor, not a file on disk"
 }
 
 // loneCR reports whether the file (its buffer when open) holds a "\r" that

@@ -131,3 +131,32 @@ func TestContextIsWhatTheUserSelected(t *testing.T) {
 		t.Errorf("a mention of the disk's lines or an empty block:\n%s", got)
 	}
 }
+
+// A context entry for a document that is no file (VS Code's untitled: for a
+// new unsaved document, git: for a version from source control) reaches the
+// prompt from the text the editor sent; one the editor never opened is
+// refused, saying so.
+func TestContextOfADocumentThatIsNoFile(t *testing.T) {
+	docs := documents.New()
+	docs.Open("untitled:Untitled-1", "plaintext", 1, "U1\nU2 selected\nU3\n")
+	docs.Open("git:/w/main.go?%7B%22ref%22%3A%22HEAD%22%7D", "go", 1, "package old\n")
+	got, err := withMentions(context.Background(), "look", []lspext.ContextRef{
+		{URI: "untitled:Untitled-1", Range: &lspext.Range{Start: lspext.Position{Line: 1}, End: lspext.Position{Line: 2}}},
+		{URI: "git:/w/main.go?%7B%22ref%22%3A%22HEAD%22%7D"},
+	}, t.TempDir(), docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Context: line 2 of \"Untitled-1\" (an unsaved new document, open only in the editor, so here is its text):\n```\nU2 selected\n```",
+		"Context: the file \"git:/w/main.go?%7B%22ref%22%3A%22HEAD%22%7D\" (a document open in the editor, not a file on disk, so here is its text):\n```\npackage old\n```",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	_, err = withMentions(context.Background(), "look", []lspext.ContextRef{{URI: "untitled:Untitled-2"}}, t.TempDir(), docs)
+	if err == nil || !strings.Contains(err.Error(), "no document with that URI is open in the editor") {
+		t.Errorf("a context entry for an untitled document not open: %v", err)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 )
 
 // Check runs the helper now, exactly as claude would, records the outcome
@@ -83,6 +85,9 @@ func (m *Manager) check(ctx context.Context) checkResult {
 	return res
 }
 
+// helperScope tags the bridge's own helper runs (see runHelper).
+var helperScope = proctree.NewScope()
+
 // capWriter keeps at most max bytes: a broken helper must not make the
 // bridge buffer without bound.
 type capWriter struct {
@@ -131,7 +136,14 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	}
 	cmd := exec.CommandContext(rctx, "/bin/sh", shArgs...)
 	env, _ := launchEnv(cfg, cfg.environ, cfg.secrets(""))
-	cmd.Env = append(env, envReport+"=1")
+	// Tagged, so that what the key command leaves behind outside its
+	// process group (a child that called setsid) is found and killed
+	// after the run, as a claude's tree is at the end of its turn.
+	tag := helperScope.NewTag()
+	cmd.Env = append(env, envReport+"=1", tag.Env())
+	if cfg.keyCommand != "" {
+		defer func() { _, _ = proctree.Sweep(tag, 0) }()
+	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Its own process group, so a timeout also ends the key command and
 	// anything it started, not just the shell.

@@ -33,8 +33,10 @@
 //   - the bridge's runtime key file (below), mode 0600 in a 0700 directory,
 //     while that bridge runs;
 //   - the helper's shell variables and the pipe from the tr that reads a key
-//     file, for the milliseconds a helper run takes, and the output pipe of
-//     the key command;
+//     file, for the milliseconds a helper run takes, and the file holding
+//     the key command's output, removed from the runtime directory before
+//     the command runs (read through a descriptor; no name ever leads to
+//     it);
 //   - claude's memory, and the X-Api-Key and Authorization headers of its
 //     requests to the API.
 //
@@ -205,15 +207,20 @@
 // SIGKILL one second later (measured: a key command that ignores SIGTERM,
 // with two children that do too, ends the helper run 2.01 s after it
 // started with a 1 s limit, and leaves no process; without -k, timeout
-// waited for it forever). The helper waits for timeout, not for the end of
-// the output, and then kills the group whatever is left in it: a command
-// that leaves a background child holding its output ("sleep 40 & cat
-// keysrc") returns as soon as the command itself exits, and the child is
-// gone (measured before: the helper waited for the child, far past the
-// limit, and left it running). A program that leaves the process group on
-// purpose (gpg-agent, started by pass, calls setsid) is not stopped. Without
-// GNU timeout the command runs without a limit and nothing is killed, and
-// doctor warns.
+// waited for it forever). The key is what the command printed by the time
+// it exited: its output and error output go to two files in the runtime
+// directory, removed before the command runs and read through descriptors
+// once it has exited, so the helper waits for the command, never for the
+// end of a pipe that something it left holds open. The helper then kills
+// the group whatever is left in it ("sleep 40 & cat keysrc"). A process that
+// left the group (setsid sleep 40 & cat keysrc; gpg-agent, started by pass,
+// calls setsid) carries the tag of whoever ran the helper (runner/proctree):
+// the claude that ran it kills it with what its turn left behind, and
+// runHelper, the bridge's own run, kills it right after the run (measured
+// before: the helper, claude's or doctor's, waited for that child, 40 s, far
+// past the limit, and left it running). Without GNU timeout the command
+// runs without a limit and nothing is killed by the helper, and doctor
+// warns.
 //
 // What a key file holds, and what the key command prints, is cleaned and
 // checked alike: a UTF-8 byte-order mark and surrounding whitespace (a CRLF
@@ -221,7 +228,12 @@
 // (PowerShell's `echo KEY > file` writes UTF-16LE with one), is refused with
 // "<path> is UTF-16 text; save it as UTF-8 or ASCII" (the key command's:
 // "the output of auth.keyCommand is UTF-16 text; make it print UTF-8 or
-// ASCII"); any other NUL byte is refused. What is left must be a single
+// ASCII"); UTF-32 likewise, named as such ("is UTF-32 text"); any other NUL
+// byte is refused. A shell assignment (ANTHROPIC_API_KEY=sk-…, with or
+// without export: a line copied from a .env file) is refused naming the
+// variable, never the value ("<path> holds a shell assignment
+// (ANTHROPIC_API_KEY=...), not just the key; leave only the key itself
+// (sk-ant-...) in it"): no API key holds "=". What is left must be a single
 // printable-ASCII token of at most 16384 characters, else the helper fails
 // with a message that never quotes the rejected text.
 //

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,7 +169,7 @@ func TestRestoreGivesUpOnAFight(t *testing.T) {
 		{"another program", "#!/bin/sh\n# my own helper\necho x\n",
 			"~/.claude/auth_helper.sh keeps being changed by another program; the bridge stopped restoring it, and a claude already running runs whatever is there at its next key refresh: find what rewrites it, or set auth.helperPath to a file of the bridge's own"},
 		{"another bridge version", v2,
-			"~/.claude/auth_helper.sh keeps being replaced by the key helper of another claude-bridge version (helper version 2; this bridge's is version 3); the bridge stopped restoring it: run one claude-bridge version at a time, or give each version its own auth.helperPath"},
+			"~/.claude/auth_helper.sh keeps being replaced by the key helper of another claude-bridge version (helper version 2; this bridge's is version " + strconv.Itoa(helperVersion) + "); the bridge stopped restoring it: run one claude-bridge version at a time, or give each version its own auth.helperPath"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testConfig(t)

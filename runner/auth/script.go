@@ -62,7 +62,7 @@ const maxKeyLen = 16384
 // else), so bridges of one version share the helper without rewriting it;
 // two versions cannot share one helper path, and the bridge says so
 // (foreignHelperVersion).
-const helperVersion = 3
+const helperVersion = 4
 
 // configVersion is the first line of the helper configuration, which the
 // script checks: a configuration it does not understand is an error, not a
@@ -182,6 +182,8 @@ nl='
 '
 nul=$(printf '\001') # tr turns each NUL byte into this: sh drops NULs
 bom_utf8=$(printf '\357\273\277')
+bom_utf32le=$(printf '\377\376\001\001') # after tr: its NULs are \001
+bom_utf32be=$(printf '\001\001\376\377')
 bom_utf16le=$(printf '\377\376')
 bom_utf16be=$(printf '\376\377')
 
@@ -204,6 +206,8 @@ system_tool wc
 wc_cmd=$t
 system_tool tr
 tr_cmd=$t
+system_tool rm
+rm_cmd=$t
 system_tool timeout
 timeout_cmd=$t # GNU timeout; without it the key command has no time limit
 if [ -z "$ls_cmd" ] || [ -z "$id_cmd" ] || [ -z "$wc_cmd" ] || [ -z "$tr_cmd" ]; then
@@ -211,12 +215,17 @@ if [ -z "$ls_cmd" ] || [ -z "$id_cmd" ] || [ -z "$wc_cmd" ] || [ -z "$tr_cmd" ];
 fi
 
 # clean WHAT FIX TEXT: set k to TEXT without a UTF-8 byte-order mark and
-# without surrounding whitespace (a CRLF included); fail on UTF-16, with or
-# without a byte-order mark (ASCII in UTF-16 has a NUL in its first two
-# bytes), and on any other NUL byte.
+# without surrounding whitespace (a CRLF included); fail on UTF-32 and
+# UTF-16, with or without a byte-order mark (ASCII in UTF-32 has three NULs
+# beside each character, in UTF-16 a NUL in its first two bytes), on any
+# other NUL byte, and on a shell assignment (ANTHROPIC_API_KEY=sk-...,
+# export included): an API key never holds "=".
 clean() {
 	k=$3
 	case $k in
+	"$bom_utf32le"* | "$bom_utf32be"* | ?"$nul$nul$nul"* | "$nul$nul$nul"?*)
+		fail "$1 is UTF-32 text; $2"
+		;;
 	"$bom_utf16le"* | "$bom_utf16be"* | "$nul"* | ?"$nul"*)
 		fail "$1 is UTF-16 text; $2"
 		;;
@@ -227,6 +236,18 @@ clean() {
 	k=${k#"$bom_utf8"}
 	k=${k#"${k%%[![:space:]]*}"}
 	k=${k%"${k##*[![:space:]]}"}
+	case $k in
+	*=*)
+		cl_name=${k%%=*}
+		case $cl_name in
+		export[[:space:]]*) cl_name=${cl_name#export} && cl_name=${cl_name#"${cl_name%%[![:space:]]*}"} ;;
+		esac
+		case $cl_name in
+		'' | [0-9]* | *[!A-Za-z0-9_]*) ;; # not a variable name: emit judges it
+		*) fail "$1 holds a shell assignment ($cl_name=...), not just the key; leave only the key itself (sk-ant-...) in it" ;;
+		esac
+		;;
+	esac
 }
 
 # emit SOURCE WHAT: print k as the key if it is one token of printable
@@ -415,31 +436,42 @@ if [ -n "$key_command" ]; then
 		esac
 	done
 	cd -- "$home_dir" || fail "cannot enter $home_dir to run auth.keyCommand there"
-	# The exit status rides behind the output, on a line of its own: sh has
-	# no pipefail, and tr must see the output to keep its NUL bytes.
+	# The command's output and error output go to two files in the bridge's
+	# private runtime directory (this configuration's), each removed from
+	# the directory before the command runs and read through a descriptor
+	# of its own: no name ever leads to a key, and nothing waits for the
+	# end of a pipe. A pipe would end only when every process holding it
+	# has closed it, and a background child that left the command's process
+	# group (setsid sleep 40 & cat keysrc) holds it for as long as it runs.
+	# The key is what the command printed by the time it exited.
+	[ -n "$rm_cmd" ] || fail "the key helper needs rm in @TOOLDIRS_SHOWN@ to run auth.keyCommand; install coreutils"
+	kc_file=${config%/*}/keycommand.$$
+	"$rm_cmd" -f -- "$kc_file.out" "$kc_file.err"
+	(umask 077 && set -C && : >"$kc_file.out" && : >"$kc_file.err") 2>/dev/null ||
+		fail "cannot create the key command's output files in ${config%/*}"
+	exec 4>"$kc_file.out" 5<"$kc_file.out" 6>"$kc_file.err" 7<"$kc_file.err"
+	"$rm_cmd" -f -- "$kc_file.out" "$kc_file.err" || fail "cannot remove $kc_file.out"
 	if [ -n "$timeout_cmd" ]; then
 		# timeout runs the command in a process group of its own (it is the
 		# group's leader), sends it SIGTERM at the limit and SIGKILL one
-		# second later. The helper waits for timeout, not for the end of
-		# the output: once the command has exited or was killed, whatever
-		# it left in its group (a background child that holds the output
-		# open) is killed too, which ends the output.
-		out=$({
-			PATH=${kc_path:-$PATH} "$timeout_cmd" -k 1 "$key_command_timeout" /bin/sh -c "$key_command" </dev/null &
-			kc_pid=$!
-			wait "$kc_pid" 2>/dev/null
-			kc_status=$?
-			kill -9 "-$kc_pid" 2>/dev/null
-			printf '\n%s' "$kc_status"
-		} | "$tr_cmd" '\000' '\001')
+		# second later. Once the command has exited or was killed, whatever
+		# it left in its group is killed too. A child that left the group
+		# is the bridge's to find (by its tag) and kill.
+		PATH=${kc_path:-$PATH} "$timeout_cmd" -k 1 "$key_command_timeout" /bin/sh -c "$key_command" </dev/null >&4 2>&6 4>&- 5<&- 6>&- 7<&- &
+		kc_pid=$!
+		wait "$kc_pid" 2>/dev/null
+		st=$?
+		kill -9 "-$kc_pid" 2>/dev/null
 	else
-		out=$({
-			PATH=${kc_path:-$PATH} /bin/sh -c "$key_command" </dev/null
-			printf '\n%s' "$?"
-		} | "$tr_cmd" '\000' '\001')
+		PATH=${kc_path:-$PATH} /bin/sh -c "$key_command" </dev/null >&4 2>&6 4>&- 5<&- 6>&- 7<&-
+		st=$?
 	fi
-	st=${out##*"$nl"}
-	out=${out%"$nl"*}
+	exec 4>&- 6>&-
+	# What it said on its error output, then its output (sh drops NUL
+	# bytes: tr keeps them visible as \001).
+	"$tr_cmd" -d '\000' <&7 >&2
+	out=$("$tr_cmd" '\000' '\001' <&5)
+	exec 5<&- 7<&-
 	if [ -n "$timeout_cmd" ]; then
 		case $st in
 		124) fail "auth.keyCommand timed out after ${key_command_timeout}s" ;;

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/claude-bridge/claude-bridge/runner/proctree"
 )
 
 // launchSettings reads the settings file of a launch.
@@ -479,6 +481,13 @@ func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
 	}{
 		{"the command exits", "/bin/sleep 40 & echo $! >> PIDS; cat secrets/key", keyCmdK + "\n", "", 30 * time.Second},
 		{"the command hangs too", "/bin/sleep 40 & echo $! >> PIDS; /bin/sleep 30 & echo $! >> PIDS; wait", "", "auth.keyCommand timed out after 1s\n", time.Second},
+		// A child that leaves the process group (setsid; gpg-agent does)
+		// is not the helper's to kill: it carries the tag of the claude
+		// that ran the helper, and the bridge kills it (here: the test, as
+		// the bridge does at the end of the turn). Before the fix the
+		// helper waited for it, far past the limit, for its output to end.
+		{"a child leaves the process group", "/usr/bin/setsid /bin/sleep 40 & echo $! >> PIDS; cat secrets/key", keyCmdK + "\n", "", 30 * time.Second},
+		{"a child leaves the process group and the command hangs", "/usr/bin/setsid /bin/sleep 40 & echo $! >> PIDS; /bin/sleep 30 & echo $! >> PIDS; wait", "", "auth.keyCommand timed out after 1s\n", time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testConfig(t)
@@ -494,9 +503,11 @@ func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
 				}
 			})
 			h := writeScript(t, cfg)
+			tag := proctree.NewScope().NewTag()
 			start := time.Now()
-			out, errOut, code := runCommand(t, h.command(), "", []string{"PATH=/usr/bin:/bin"})
+			out, errOut, code := runCommand(t, h.command(), "", []string{"PATH=/usr/bin:/bin", tag.Env()})
 			took := time.Since(start)
+			_, _ = proctree.Sweep(tag, 0) // what the bridge does once claude's turn, or its own helper run, is over
 			if out != c.want || errOut != c.errOut || (code == 0) != (c.errOut == "") {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, masked(out), masked(errOut))
 			}
@@ -515,6 +526,56 @@ func TestKeyCommandBackgroundChildDoesNotHoldTheHelper(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The bridge's own helper runs (its checks, doctor) do not wait for a child
+// that left the key command's process group, and leave none behind.
+func TestCheckKillsAKeyCommandChildThatLeftTheGroup(t *testing.T) {
+	cfg := testConfig(t)
+	pids := filepath.Join(t.TempDir(), "pids")
+	writeKey(t, filepath.Join(cfg.Home, "secrets", "key"), keyCmdK, 0o600)
+	cfg.KeyCommand = "/usr/bin/setsid /bin/sleep 40 & echo $! >> " + shQuote(pids) + "; cat secrets/key"
+	cfg.KeyCommandTimeout = 30 * time.Second
+	t.Cleanup(func() {
+		for _, pid := range readPids(pids) {
+			if alive(pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	m := startManager(t, cfg, newRecNotifier(), nil)
+	start := time.Now()
+	if err := m.Check(context.Background()); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the check took %v: it waited for the child", took)
+	}
+	if m.Fingerprint() != Fingerprint(keyCmdK) {
+		t.Fatalf("fingerprint %q", m.Fingerprint())
+	}
+	all := readPids(pids)
+	if len(all) == 0 {
+		t.Fatal("the child never started")
+	}
+	// Killed before Check returned; init may reap it a little later.
+	eventually(t, "the child that left the group to be gone", func() bool {
+		return !slices.ContainsFunc(all, alive)
+	})
+}
+
+// utf32Text encodes s as UTF-32 in the given byte order, with or without a
+// byte-order mark.
+func utf32Text(s string, order binary.ByteOrder, bom bool) []byte {
+	runes := []rune(s)
+	if bom {
+		runes = append([]rune{0xfeff}, runes...)
+	}
+	out := make([]byte, 4*len(runes))
+	for i, r := range runes {
+		order.PutUint32(out[4*i:], uint32(r))
+	}
+	return out
 }
 
 // utf16Text encodes s as UTF-16 in the given byte order, with or without a
@@ -568,6 +629,39 @@ func TestHelperKeyFileArtefacts(t *testing.T) {
 			t.Errorf("%s: keyFileStatus %+v", name, ks)
 		}
 	}
+	// UTF-32 (Notepad++'s and some editors' "UCS-4"), named as such, not as
+	// UTF-16.
+	const utf32Msg = "~/.claude/api_key is UTF-32 text; save it as UTF-8 or ASCII"
+	for name, content := range map[string][]byte{
+		"UTF-32LE with BOM":    utf32Text(keyFileK+"\r\n", binary.LittleEndian, true),
+		"UTF-32BE with BOM":    utf32Text(keyFileK+"\n", binary.BigEndian, true),
+		"UTF-32LE without BOM": utf32Text(keyFileK, binary.LittleEndian, false),
+		"UTF-32BE without BOM": utf32Text(keyFileK, binary.BigEndian, false),
+	} {
+		writeKey(t, kf, string(content), 0o600)
+		if out, errOut, code := runSh(t, helper, env); code != 1 || out != "" || errOut != utf32Msg+"\n" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", name, code, masked(out), masked(errOut), utf32Msg)
+		}
+		if ks := keyFileStatus(r); ks.OK || ks.Problem != utf32Msg {
+			t.Errorf("%s: keyFileStatus %+v", name, ks)
+		}
+	}
+	// A line copied from a .env file or a shell profile: refused, naming
+	// the variable, never the key.
+	for name, c := range map[string]struct{ content, variable string }{
+		"NAME=key":             {"ANTHROPIC_API_KEY=" + keyFileK + "\n", "ANTHROPIC_API_KEY"},
+		"export NAME=key CRLF": {"export CLAUDE_API_KEY=" + keyFileK + "\r\n", "CLAUDE_API_KEY"},
+		"BOM and NAME=key":     {"\xef\xbb\xbfANTHROPIC_API_KEY=" + keyFileK, "ANTHROPIC_API_KEY"},
+	} {
+		want := "~/.claude/api_key holds a shell assignment (" + c.variable + "=...), not just the key; leave only the key itself (sk-ant-...) in it"
+		writeKey(t, kf, c.content, 0o600)
+		if out, errOut, code := runSh(t, helper, env); code != 1 || out != "" || errOut != want+"\n" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", name, code, masked(out), masked(errOut), want)
+		}
+		if ks := keyFileStatus(r); ks.OK || ks.Problem != want {
+			t.Errorf("%s: keyFileStatus %+v", name, ks)
+		}
+	}
 	writeKey(t, kf, "sk-ant-api03-\x00in-the-middle", 0o600)
 	if _, errOut, code := runSh(t, helper, env); code != 1 || errOut != "~/.claude/api_key contains NUL bytes, which no API key has\n" {
 		t.Errorf("NUL: exit %d, stderr %q", code, masked(errOut))
@@ -594,6 +688,8 @@ func TestHelperKeyFileArtefacts(t *testing.T) {
 		"BOM and CRLF":    {`\357\273\277 ` + keyCmdK + `\r\n`, keyCmdK + "\n", ""},
 		"UTF-16LE":        {string(bytes.ReplaceAll(utf16Text(keyCmdK, binary.LittleEndian, true), []byte{0}, []byte(`\000`))), "", "the output of auth.keyCommand is UTF-16 text; make it print UTF-8 or ASCII\n"},
 		"UTF-16BE no BOM": {string(bytes.ReplaceAll(utf16Text(keyCmdK, binary.BigEndian, false), []byte{0}, []byte(`\000`))), "", "the output of auth.keyCommand is UTF-16 text; make it print UTF-8 or ASCII\n"},
+		"UTF-32LE":        {string(bytes.ReplaceAll(utf32Text(keyCmdK, binary.LittleEndian, true), []byte{0}, []byte(`\000`))), "", "the output of auth.keyCommand is UTF-32 text; make it print UTF-8 or ASCII\n"},
+		"an assignment":   {"ANTHROPIC_API_KEY=" + keyCmdK + `\n`, "", "the output of auth.keyCommand holds a shell assignment (ANTHROPIC_API_KEY=...), not just the key; leave only the key itself (sk-ant-...) in it\n"},
 	} {
 		kc := testConfig(t)
 		kc.KeyCommand = "printf " + shQuote(c.printf)

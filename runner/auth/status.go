@@ -158,12 +158,49 @@ func keyFileTextProblem(path, shown string) string {
 		return fmt.Sprintf("cannot read %s: %v", shown, err)
 	}
 	switch {
+	case isUTF32(data):
+		return shown + " is UTF-32 text; save it as UTF-8 or ASCII"
 	case isUTF16(data):
 		return shown + " is UTF-16 text; save it as UTF-8 or ASCII"
 	case bytes.IndexByte(data, 0) >= 0:
 		return shown + " contains NUL bytes, which no API key has"
 	}
+	if name := assignedName(data); name != "" {
+		return shown + " holds a shell assignment (" + name + "=...), not just the key; leave only the key itself (sk-ant-...) in it"
+	}
 	return ""
+}
+
+// isUTF32 reports whether data starts the way UTF-32 text does: a
+// byte-order mark of either order, or, without one, ASCII with three NULs
+// beside its first character.
+func isUTF32(data []byte) bool {
+	return bytes.HasPrefix(data, []byte{0xff, 0xfe, 0, 0}) || bytes.HasPrefix(data, []byte{0, 0, 0xfe, 0xff}) ||
+		len(data) >= 4 && (bytes.Equal(data[1:4], []byte{0, 0, 0}) || bytes.Equal(data[0:3], []byte{0, 0, 0}))
+}
+
+// assignedName is NAME when data (its UTF-8 byte-order mark and surrounding
+// white space aside) is a shell assignment, "NAME=value" or "export
+// NAME=value", as a key file copied from a .env file is; "" otherwise. An
+// API key never holds "=". The value is never returned.
+func assignedName(data []byte) string {
+	s := strings.TrimSpace(strings.TrimPrefix(string(data), "\ufeff"))
+	name, _, ok := strings.Cut(s, "=")
+	if !ok {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(name, "export"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+		name = strings.TrimSpace(rest)
+	}
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		return ""
+	}
+	for _, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return ""
+		}
+	}
+	return name
 }
 
 // isUTF16 reports whether data starts the way UTF-16 text does: a byte-order

@@ -1,7 +1,8 @@
 // Package pathid says whether two file paths name the same file, and
 // whether a path lies inside a folder, by the file's identity rather than
 // its spelling: symbolic links are followed (macOS's /tmp is /private/tmp, a
-// project folder may be a link), and on Windows letter case does not count.
+// project folder may be a link), on Windows letter case does not count, and
+// hard links to one file share its FileKey (device and inode).
 //
 // The claude CLI resolves its working directory to the real path, so the
 // paths it reports (tool inputs, tool results) are real paths while the
@@ -51,30 +52,49 @@ const maxLinks = 40
 // ok is false when the file system did not answer within LookupTimeout: then
 // real is path, absolute and cleaned, as written.
 func Resolve(path string) (real string, ok bool) {
+	path = absClean(path)
+	var resolved string
+	if err := lookUp(path, func() { resolved = resolve(path) }); err != nil {
+		return path, false
+	}
+	return resolved, true
+}
+
+// absClean is path made absolute (against the working directory) and
+// cleaned.
+func absClean(path string) string {
 	if !filepath.IsAbs(path) {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
 	}
-	path = filepath.Clean(path)
+	return filepath.Clean(path)
+}
+
+// lookUp runs f, a look-up of path, within LookupTimeout (see doLookup).
+func lookUp(path string, f func()) error {
 	ctx, cancel := context.WithTimeout(context.Background(), LookupTimeout)
 	defer cancel()
-	var resolved string
-	if err := fsbound.Do(ctx, path, func() { resolved = resolve(path) }); err != nil {
-		return path, false
-	}
-	return resolved, true
+	return doLookup(ctx, path, f)
 }
 
 // lookupHook, when set (tests), runs before each look-up: it may block like
 // a hung mount.
 var lookupHook func(path string)
 
+// doLookup runs f, a look-up of path, bounded by ctx (internal/fsbound),
+// after lookupHook.
+func doLookup(ctx context.Context, path string, f func()) error {
+	return fsbound.Do(ctx, path, func() {
+		if lookupHook != nil {
+			lookupHook(path)
+		}
+		f()
+	})
+}
+
 // resolve is Resolve without the time limit.
 func resolve(path string) string {
-	if lookupHook != nil {
-		lookupHook(path)
-	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		return real
 	}
@@ -131,7 +151,7 @@ func split(p string) []string {
 // Key is the identity of the file at path, for map keys and comparisons:
 // its resolved path, case-folded on Windows (editors and claude spell drive
 // letters differently, c: and C:). Two paths name the same file when their
-// keys are equal (hard links aside). A path that cannot be resolved in time
+// keys are equal (hard links aside: see FileKey). A path that cannot be resolved in time
 // has its SpellingKey.
 func Key(path string) string {
 	real, _ := Resolve(path)

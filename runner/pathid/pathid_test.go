@@ -141,3 +141,45 @@ func TestAHungLookUpIsBounded(t *testing.T) {
 		t.Errorf("a healthy path: %q, %v", real, ok)
 	}
 }
+
+// Hard links share a file key, which neither Key nor Same can see; a file
+// replaced by a rename gets another; a missing file has none.
+func TestFileKeyOfHardLinks(t *testing.T) {
+	dir := tree(t)
+	main := filepath.Join(dir, "real", "main.go")
+	hard := filepath.Join(dir, "real", "hard.go")
+	if err := os.Link(main, hard); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	if Same(main, hard) {
+		t.Fatal("Same says two hard links are one path")
+	}
+	km, ok1 := FileKey(main)
+	kh, ok2 := FileKey(hard)
+	if !ok1 || !ok2 || km != kh {
+		t.Fatalf("FileKey(main) = %q %v, FileKey(hard) = %q %v: want equal", km, ok1, kh, ok2)
+	}
+	if kl, ok := FileKey(filepath.Join(dir, "ws", "hard.go")); !ok || kl != km {
+		t.Errorf("through the linked folder: %q %v", kl, ok)
+	}
+	if !SameFile(main, hard) || SameFile(main, filepath.Join(dir, "real", "sub", "x.go")) {
+		t.Error("SameFile wrong")
+	}
+	if k, _ := FileKey(main); k == Key(main) || k == SpellingKey(main) {
+		t.Error("a file key equals a path key")
+	}
+	if _, ok := FileKey(filepath.Join(dir, "real", "nothing")); ok {
+		t.Error("a missing file has a file key")
+	}
+	// Saved by a rename over it: main.go is another file now, hard.go the old one.
+	tmp := filepath.Join(dir, "real", "main.go.new")
+	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, main); err != nil {
+		t.Fatal(err)
+	}
+	if SameFile(main, hard) {
+		t.Error("SameFile after main.go was replaced by a rename")
+	}
+}

@@ -123,6 +123,12 @@ type Carrier struct {
 	// whenever that comes, until the task's carries end (Wait; the context
 	// given to Carry).
 	ChangeWait time.Duration
+	// LateWait bounds that wait for a late didChange once another change
+	// of the same document waits for its edit lock: past it the editor is
+	// taken not to have changed the buffer (it answered applied=true and
+	// lied, or lost the edit), the edit is reported, and the next change
+	// goes on from the buffer the editor reports.
+	LateWait time.Duration
 	// RetryWait bounds the wait, after the editor refused an edit, for the
 	// didChange that made our version stale.
 	RetryWait time.Duration
@@ -154,11 +160,24 @@ type Carrier struct {
 // away when nobody holds or waits for it.
 type docLock struct {
 	ch   chan struct{}
-	refs int
+	refs int // holders and waiters (guarded by Carrier.mu, as is wanted)
+	// wanted is closed when a carry waits for the lock while it is held
+	// (a detached carry then stops waiting for a late didChange); a new
+	// one comes with each taking.
+	wanted chan struct{}
+}
+
+// want closes wanted, once. Called with Carrier.mu held.
+func (l *docLock) want() {
+	select {
+	case <-l.wanted:
+	default:
+		close(l.wanted)
+	}
 }
 
 // NewCarrier returns a Carrier with the default tuning: ChangeWait 2 s,
-// RetryWait 1 s, ApplyTimeout 10 s, ReadTimeout 5 s, MaxAttempts 3, and an
+// LateWait 2 s, RetryWait 1 s, ApplyTimeout 10 s, ReadTimeout 5 s, MaxAttempts 3, and an
 // editor that applies versioned edits (and checks their version) until
 // SetCapabilities says otherwise.
 func NewCarrier(docs *documents.Store, client Client, reporter Reporter, logger *zap.Logger) *Carrier {
@@ -167,6 +186,7 @@ func NewCarrier(docs *documents.Store, client Client, reporter Reporter, logger 
 	}
 	return &Carrier{
 		ChangeWait:   2 * time.Second,
+		LateWait:     2 * time.Second,
 		RetryWait:    time.Second,
 		ApplyTimeout: 10 * time.Second,
 		ReadTimeout:  documents.DefaultReadTimeout,
@@ -219,7 +239,7 @@ func (c *Carrier) Carry(ctx context.Context, ch Change) error {
 		disk = documents.DiskOf([]byte(*ch.After))
 	}
 	for i, d := range docs {
-		err := c.carryDoc(ctx, ch.TaskID, d.URI, func(detach func()) error {
+		err := c.carryDoc(ctx, ch.TaskID, d.URI, func(detach func() <-chan struct{}) error {
 			doc, err := c.docs.WaitLoaded(ctx, d.URI)
 			if err != nil {
 				return ignoreNotOpen(err)
@@ -276,7 +296,7 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path, label string,
 		return false, err
 	}
 	for i, d := range docs {
-		err := c.carryDoc(ctx, taskID, d.URI, func(detach func()) error {
+		err := c.carryDoc(ctx, taskID, d.URI, func(detach func() <-chan struct{}) error {
 			doc, err := c.docs.WaitLoaded(ctx, d.URI)
 			if err != nil {
 				return ignoreNotOpen(err)
@@ -318,9 +338,10 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path, label string,
 // carryDoc runs fn with the edit lock of one document held, on a goroutine
 // counted as the task's work (Wait). It returns fn's error, or nil as soon
 // as fn calls detach: fn then goes on alone (waiting for a late didChange),
-// holding the lock, and reports what becomes of the change itself.
-func (c *Carrier) carryDoc(ctx context.Context, taskID string, u protocol.DocumentURI, fn func(detach func()) error) error {
-	unlock, err := c.lock(ctx, u)
+// holding the lock, and reports what becomes of the change itself. detach
+// returns a channel closed once another carry waits for the lock.
+func (c *Carrier) carryDoc(ctx context.Context, taskID string, u protocol.DocumentURI, fn func(detach func() <-chan struct{}) error) error {
+	unlock, wanted, err := c.lock(ctx, u)
 	if err != nil {
 		return err
 	}
@@ -331,7 +352,10 @@ func (c *Carrier) carryDoc(ctx context.Context, taskID string, u protocol.Docume
 	go func() { // owned by the task's carries (Wait); ends when fn returns, which every wait in it bounds by ctx
 		defer wg.Done()
 		defer unlock()
-		done <- fn(func() { once.Do(func() { close(detached) }) })
+		done <- fn(func() <-chan struct{} {
+			once.Do(func() { close(detached) })
+			return wanted
+		})
 	}()
 	select {
 	case err := <-done:
@@ -418,7 +442,11 @@ func (c *Carrier) notCarried(taskID string, u protocol.DocumentURI, path string)
 // not check versions (Neovim's own client) may have skipped it while
 // answering applied=true. The wait is as long as the task's carries last
 // (ctx); after ChangeWait the task's next changes go ahead meanwhile
-// (detach), this document's wait for this one.
+// (detach), this document's wait for this one, until another change of
+// the document has waited LateWait for its edit lock: the editor that said
+// applied=true and never reported a changed buffer (one that lies, or lost
+// the edit) is then reported, and the next change goes on from the buffer
+// the editor reports, bringing this one along (the base has not moved).
 //
 // Only an edit seen to land moves the buffer's base to the new content. A
 // change that did not land (a conflict, a refused or failed applyEdit, no
@@ -428,7 +456,7 @@ func (c *Carrier) notCarried(taskID string, u protocol.DocumentURI, path string)
 // provisional: a change that empties or deletes the file, or that
 // conflicts with the user's unsaved changes, is left alone (held=true, and
 // nothing recorded): it may be a moment of a command that rewrites the file.
-func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string, provisional bool, detach func()) (held bool, err error) {
+func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string, provisional bool, detach func() <-chan struct{}) (held bool, err error) {
 	u := doc.URI
 	uri := string(u)
 	name := c.display(doc.Path)
@@ -526,9 +554,11 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 				return false, ctx.Err() // the caller reports it
 			}
 			c.log.Warn("applyEdit failed", zap.String("uri", uri), zap.Error(err))
-			c.report.Conflict(taskID, uri, fmt.Sprintf(
-				"The editor failed to apply Claude's change to %s (%v). Your buffer was left as it is; the file on disk has Claude's version.",
-				name, err))
+			msg := fmt.Sprintf("The editor failed to apply Claude's change to %s (it answered: %v). Your buffer was left as it is; the file on disk has Claude's version.", name, err)
+			if errors.Is(err, errNoAnswer) {
+				msg = fmt.Sprintf("The editor did not answer the request to apply Claude's change to %s in time, so the bridge cannot tell whether your buffer has it. The file on disk has Claude's version; compare before saving.", name)
+			}
+			c.report.Conflict(taskID, uri, msg)
 			return false, nil
 		}
 		if !applied {
@@ -549,9 +579,16 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 		detached := false
 		if errors.Is(err, errTimeout) {
 			c.log.Debug("didChange late after an applied edit", zap.String("uri", uri), zap.Int32("version", doc.Version))
-			detach()
+			wanted := detach()
 			detached = true
-			err = c.docs.WaitVersion(ctx, doc)
+			err = c.waitVersionUnlessWanted(ctx, doc, wanted)
+		}
+		if errors.Is(err, errWanted) {
+			c.log.Warn("no didChange after an applied edit; the next change goes on", zap.String("uri", uri), zap.Int32("version", doc.Version))
+			c.report.Conflict(taskID, uri, fmt.Sprintf(
+				"The editor answered that it applied Claude's change to %s but has not reported the changed buffer, so the change is not counted as carried. The bridge goes on from your buffer as the editor reports it: Claude's next change to the file brings this one along. The file on disk has Claude's version.",
+				name))
+			return false, nil
 		}
 		if err != nil {
 			if ctx.Err() != nil && detached {
@@ -592,7 +629,7 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 // plugin does once a buffer equals its file): the new buffer has the change
 // (it is reported carried), or the change is carried into it from its new
 // base.
-func (c *Carrier) reopened(ctx context.Context, u protocol.DocumentURI, taskID string, disk documents.Disk, label string, detach func()) (bool, error) {
+func (c *Carrier) reopened(ctx context.Context, u protocol.DocumentURI, taskID string, disk documents.Disk, label string, detach func() <-chan struct{}) (bool, error) {
 	doc, err := c.docs.WaitLoaded(ctx, u)
 	if err != nil {
 		return false, ignoreNotOpen(err)
@@ -703,14 +740,20 @@ func (c *Carrier) apply(ctx context.Context, doc documents.Doc, edits []protocol
 	actx, cancel := context.WithTimeout(ctx, c.ApplyTimeout)
 	defer cancel()
 	applied, reason, err := c.client.ApplyEdit(actx, params)
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, "", ctx.Err()
-		}
-		return false, "", fmt.Errorf("bufsync: applyEdit %s: %w", doc.URI, err)
+	switch {
+	case err == nil:
+		return applied, reason, nil
+	case ctx.Err() != nil:
+		return false, "", ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		return false, "", errNoAnswer
 	}
-	return applied, reason, nil
+	return false, "", err
 }
+
+// errNoAnswer: the editor did not answer a workspace/applyEdit in time (it
+// may still apply the edit, or may have).
+var errNoAnswer = errors.New("the editor did not answer in time")
 
 var errTimeout = errors.New("bufsync: timed out waiting for the editor")
 
@@ -727,6 +770,35 @@ func (c *Carrier) waitVersion(ctx context.Context, doc documents.Doc, d time.Dur
 	return err
 }
 
+// errWanted: another carry waits for the document's edit lock.
+var errWanted = errors.New("another change of the document waits")
+
+// waitVersionUnlessWanted is documents.Store.WaitVersion that also ends,
+// with errWanted, LateWait after wanted closed.
+func (c *Carrier) waitVersionUnlessWanted(ctx context.Context, doc documents.Doc, wanted <-chan struct{}) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // ends when the wait is over (cancel), at the latest LateWait after wanted closed
+		select {
+		case <-wanted:
+		case <-wctx.Done():
+			return
+		}
+		t := time.NewTimer(c.LateWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	err := c.docs.WaitVersion(wctx, doc)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return errWanted
+	}
+	return err
+}
+
 // ignoreNotOpen turns "the document was closed" into success: there is no
 // buffer left to carry into.
 func ignoreNotOpen(err error) error {
@@ -736,15 +808,19 @@ func ignoreNotOpen(err error) error {
 	return err
 }
 
-// lock takes the edit lock of one document.
-func (c *Carrier) lock(ctx context.Context, u protocol.DocumentURI) (unlock func(), err error) {
+// lock takes the edit lock of one document. wanted is closed once another
+// carry waits for it.
+func (c *Carrier) lock(ctx context.Context, u protocol.DocumentURI) (unlock func(), wanted <-chan struct{}, err error) {
 	c.mu.Lock()
 	l := c.locks[u]
 	if l == nil {
-		l = &docLock{ch: make(chan struct{}, 1)}
+		l = &docLock{ch: make(chan struct{}, 1), wanted: make(chan struct{})}
 		c.locks[u] = l
 	}
 	l.refs++
+	if l.refs > 1 {
+		l.want() // held (or about to be) by another carry
+	}
 	c.mu.Unlock()
 
 	release := func() {
@@ -757,10 +833,17 @@ func (c *Carrier) lock(ctx context.Context, u protocol.DocumentURI) (unlock func
 	}
 	select {
 	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
+		c.mu.Lock()
+		l.wanted = make(chan struct{})
+		if l.refs > 1 {
+			l.want() // others wait already
+		}
+		w := l.wanted
+		c.mu.Unlock()
+		return func() { <-l.ch; release() }, w, nil
 	case <-ctx.Done():
 		release()
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 }
 
@@ -771,8 +854,10 @@ func (c *Carrier) display(path string) string {
 	return path
 }
 
-// conflictMessage tells the user which lines collided, in the agent's file
-// and in their buffer (1-based, as editors show them).
+// conflictMessage tells the user which lines collided: those Claude changed
+// in its file and those the user changed in their buffer (1-based, as
+// editors show them; changes on adjacent lines conflict too, see
+// textedit.Merge3).
 func conflictMessage(name string, conflicts []textedit.Conflict, verifying bool) string {
 	const show = 3
 	var theirs, ours []string
@@ -781,8 +866,8 @@ func conflictMessage(name string, conflicts []textedit.Conflict, verifying bool)
 			theirs = append(theirs, fmt.Sprintf("and %d more", len(conflicts)-show))
 			break
 		}
-		theirs = append(theirs, cf.Theirs.String())
-		ours = append(ours, cf.Ours.String())
+		theirs = append(theirs, cf.TheirsChanged.String())
+		ours = append(ours, cf.OursChanged.String())
 	}
 	if verifying {
 		return fmt.Sprintf(
@@ -790,6 +875,6 @@ func conflictMessage(name string, conflicts []textedit.Conflict, verifying bool)
 			name, strings.Join(theirs, ", "), strings.Join(ours, ", "))
 	}
 	return fmt.Sprintf(
-		"Claude changed %s (%s) where you have unsaved changes (%s of your buffer). Your buffer was left as it is; the file on disk has Claude's version.",
+		"Claude changed %s (%s) where, or right next to where, you have unsaved changes (%s of your buffer). Your buffer was left as it is; the file on disk has Claude's version.",
 		name, strings.Join(theirs, ", "), strings.Join(ours, ", "))
 }

@@ -449,8 +449,8 @@ func TestCarryDocumentClosedWhileWaiting(t *testing.T) {
 
 func TestConflictMessage(t *testing.T) {
 	cs := []textedit.Conflict{
-		{Ours: textedit.LineRange{Start: 1, End: 3}, Theirs: textedit.LineRange{Start: 1, End: 2}},
-		{Ours: textedit.LineRange{Start: 9, End: 9}, Theirs: textedit.LineRange{Start: 8, End: 10}},
+		{OursChanged: textedit.LineRange{Start: 1, End: 3}, TheirsChanged: textedit.LineRange{Start: 1, End: 2}, Theirs: textedit.LineRange{Start: 1, End: 3}},
+		{OursChanged: textedit.LineRange{Start: 9, End: 9}, TheirsChanged: textedit.LineRange{Start: 8, End: 10}},
 		{}, {}, {},
 	}
 	msg := conflictMessage("main.go", cs, false)

@@ -42,6 +42,7 @@ type fakeEditor struct {
 	fail        error                                  // answer every applyEdit with this error
 	refuse      string                                 // non-empty: refuse every edit with this reason
 	refuseNext  int                                    // refuse this many edits first
+	lieNext     int                                    // answer applied=true to this many edits first, applying nothing
 	beforeApply func(u protocol.DocumentURI)           // runs (unlocked) before each edit is looked at
 	afterApply  func(u protocol.DocumentURI)           // runs (unlocked) after an edit was applied
 	block       map[protocol.DocumentURI]chan struct{} // ApplyEdit waits for it
@@ -187,6 +188,10 @@ func (e *fakeEditor) applyLocked(u protocol.DocumentURI, version *int32, edits [
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls++
+	if e.lieNext > 0 {
+		e.lieNext--
+		return true, ""
+	}
 	if e.refuse != "" || e.refuseNext > 0 {
 		e.refuseNext--
 		e.refused++

@@ -194,6 +194,48 @@ func TestCarryFailedApplyKeepsEdit1(t *testing.T) {
 	}
 }
 
+// An editor that answers applied=true to an edit and never changes the
+// buffer (nor sends didChange) costs that edit's report, not the rest of the
+// task: the task's next change to the file is carried from the buffer the
+// editor reports, and brings the first along.
+func TestCarryAfterAnEditorLiedAboutAnEdit(t *testing.T) {
+	e := newFakeEditor(t, 0)
+	c, r := newCarrier(e)
+	c.ChangeWait, c.LateWait = 100*time.Millisecond, 100*time.Millisecond
+	v0 := numbered(10)
+	path, u := e.open(t.TempDir(), "a.txt", v0)
+	e.lieNext = 1
+	ctx, cancel := context.WithCancel(context.Background()) // the task's carries: they go on
+	defer cancel()
+	v1 := replaceLine(v0, 2, "edit 1\n")
+	if err := c.Carry(ctx, Change{TaskID: "t", Path: path, After: ptr(v1), Label: "Claude: Edit a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	v2 := replaceLine(v1, 8, "edit 2\n")
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Carry(ctx, Change{TaskID: "t", Path: path, After: ptr(v2), Label: "Claude: Edit a.txt"})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the next change waits behind the edit the editor lied about (reports %v)", r.list())
+	}
+	if got := e.buffer(u); got != v2 {
+		t.Fatalf("buffer = %q, want both edits %q (reports %v)", got, v2, r.list())
+	}
+	got := r.list()
+	if len(got) != 2 || !strings.HasPrefix(got[0], "conflict t ") || !strings.Contains(got[0], "has not reported the changed buffer") || !strings.HasPrefix(got[1], "carried t") {
+		t.Fatalf("reports = %v", got)
+	}
+	if d, _ := e.docs.Get(u); d.Base != v2 {
+		t.Errorf("base = %q, want the buffer with both edits", d.Base)
+	}
+}
+
 // An editor without workspace.applyEdit gets no edit; the user is told once
 // per connection that files change on disk, the task every time.
 func TestCarryWithoutApplyEdit(t *testing.T) {

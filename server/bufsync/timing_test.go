@@ -16,12 +16,13 @@ import (
 
 // An editor whose didChange comes later than ChangeWait (a long debounce):
 // the task's next changes go on meanwhile, and the edit is judged by the
-// buffer the didChange reports when it comes, not given up after a fixed
-// window; the next change of that document is computed from it.
+// buffer the didChange reports when it comes (within LateWait of the next
+// change of the document); the next change of that document is computed
+// from it.
 func TestCarryLateDidChangeIsJudgedWhenItComes(t *testing.T) {
 	e := newFakeEditor(t, 400*time.Millisecond)
 	c, r := newCarrier(e)
-	c.ChangeWait = 50 * time.Millisecond
+	c.ChangeWait, c.LateWait = 50*time.Millisecond, 10*time.Second
 	v0 := numbered(10)
 	path, u := e.open(t.TempDir(), "a.txt", v0)
 	v1 := replaceLine(v0, 2, "edit 1\n")
@@ -102,6 +103,25 @@ func TestCarryUnversionedRaceIsNeverReportedApplied(t *testing.T) {
 	got := r.list()
 	if len(got) != 1 || !strings.HasPrefix(got[0], "conflict t") || !strings.Contains(got[0], "may not have reached your buffer") {
 		t.Fatalf("buffer %q, reports %v", e.buffer(u), got)
+	}
+}
+
+// An editor that does not answer an applyEdit within ApplyTimeout: the
+// report says so in the user's words (no internal error text), and does
+// not claim the buffer was left as it was (the edit may land yet).
+func TestCarryApplyEditUnanswered(t *testing.T) {
+	e := newFakeEditor(t, 0)
+	c, r := newCarrier(e)
+	c.ApplyTimeout = 50 * time.Millisecond
+	path, u := e.open(t.TempDir(), "a.txt", "a\nb\n")
+	e.block = map[protocol.DocumentURI]chan struct{}{u: make(chan struct{})}
+	if err := c.Carry(context.Background(), Change{TaskID: "t", Path: path, After: ptr("A\nb\n"), Label: "Claude: Edit a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	got := r.list()
+	if len(got) != 1 || !strings.Contains(got[0], "The editor did not answer the request to apply Claude's change to") ||
+		strings.Contains(got[0], "bufsync") || strings.Contains(got[0], "deadline") || strings.Contains(got[0], "left as it is") {
+		t.Fatalf("reports = %v", got)
 	}
 }
 

@@ -188,6 +188,17 @@ func (w *Watcher) held(doc documents.Doc) bool {
 			return true
 		}
 	}
+	// A hard link of a held file under another name (looked up now: a
+	// file replaced since has another identity).
+	fk, ok := pathid.FileKey(doc.Path)
+	if !ok {
+		return false
+	}
+	for _, h := range hs {
+		if hfk, ok := pathid.FileKey(h.path); ok && hfk == fk {
+			return true
+		}
+	}
 	return false
 }
 

@@ -116,7 +116,7 @@ type Store struct {
 
 type entry struct {
 	doc     Doc           // Dirty is computed on copy-out
-	keys    []string      // pathid.SpellingKey of doc.Path, and its pathid.Key once resolved
+	keys    []string      // pathid.SpellingKey of doc.Path, and its pathid.Key and pathid.FileKey once looked up
 	changed chan struct{} // closed and replaced whenever Version changes or the doc closes
 	loaded  chan struct{} // closed when doc.Loading turns false
 	// gen counts the settings of doc.Disk: a read started at an older gen
@@ -184,9 +184,14 @@ func (s *Store) Open(u protocol.DocumentURI, languageID string, version int32, t
 func (s *Store) load(e *entry, gen uint64, opening bool) {
 	path := e.doc.Path
 	go func() { // owned by the Store; ends when the read returns or is given up
-		key := ""
+		var keys []string
 		if opening {
-			key = pathid.Key(path) // bounded by pathid.LookupTimeout
+			// Its resolved path, and the file's own identity, which its
+			// hard links share (each bounded by pathid.LookupTimeout).
+			keys = append(keys, pathid.Key(path))
+			if fk, ok := pathid.FileKey(path); ok {
+				keys = append(keys, fk)
+			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.ReadTimeout)
 		defer cancel()
@@ -198,7 +203,7 @@ func (s *Store) load(e *entry, gen uint64, opening bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			if late {
-				s.loaded(e, gen, key, d, opening) // it still counts
+				s.loaded(e, gen, keys, d, opening) // it still counts
 				return
 			}
 			got, read = d, true
@@ -207,23 +212,23 @@ func (s *Store) load(e *entry, gen uint64, opening bool) {
 		defer mu.Unlock()
 		if err != nil && !read {
 			late = true
-			s.giveUp(e, gen, key, hungProblem(err, s.ReadTimeout))
+			s.giveUp(e, gen, keys, hungProblem(err, s.ReadTimeout))
 			return
 		}
-		s.loaded(e, gen, key, got, opening)
+		s.loaded(e, gen, keys, got, opening)
 	}()
 }
 
 // giveUp ends the wait for a read that takes too long, unless the disk
 // state was set since it began (and then the wait has ended already).
-func (s *Store) giveUp(e *entry, gen uint64, key, problem string) {
+func (s *Store) giveUp(e *entry, gen uint64, keys []string, problem string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.docs[e.doc.URI] != e {
 		return
 	}
-	if key != "" {
-		s.addKeyLocked(e, key)
+	for _, k := range keys {
+		s.addKeyLocked(e, k)
 	}
 	if e.gen == gen {
 		e.doc.Disk = Unreadable(problem)
@@ -231,14 +236,14 @@ func (s *Store) giveUp(e *entry, gen uint64, key, problem string) {
 	}
 }
 
-func (s *Store) loaded(e *entry, gen uint64, key string, d Disk, opening bool) {
+func (s *Store) loaded(e *entry, gen uint64, keys []string, d Disk, opening bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.docs[e.doc.URI] != e {
 		return // closed or replaced meanwhile
 	}
-	if key != "" {
-		s.addKeyLocked(e, key)
+	for _, k := range keys {
+		s.addKeyLocked(e, k)
 	}
 	if e.gen != gen {
 		return // set since; a newer read, if any, ends the loading
@@ -452,8 +457,8 @@ func (s *Store) WaitLoaded(ctx context.Context, u protocol.DocumentURI) (Doc, er
 
 // Find returns copies of every open document on the file at path, whatever
 // either side's spelling: claude reports real paths, the editor may have
-// opened the file through a symbolic link, or under two names (both are
-// returned). It waits for the documents still being read, whose identity is
+// opened the file through a symbolic link or a hard link of another name,
+// or under two names (all are returned). It waits for the documents still being read, whose identity is
 // not known yet (at most ReadTimeout), and resolves path: call it off the
 // LSP read loop.
 func (s *Store) Find(ctx context.Context, path string) ([]Doc, error) {
@@ -480,9 +485,9 @@ func (s *Store) Find(ctx context.Context, path string) ([]Doc, error) {
 		}
 	}
 	keys := []string{pathid.SpellingKey(path), pathid.Key(path)}
+	fk, hasFK := pathid.FileKey(path)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Doc
+	var out, byFile []Doc
 	seen := map[*entry]bool{}
 	for _, k := range keys {
 		for _, e := range s.byKey[k] {
@@ -490,6 +495,23 @@ func (s *Store) Find(ctx context.Context, path string) ([]Doc, error) {
 				seen[e] = true
 				out = append(out, e.copy(s.editor))
 			}
+		}
+	}
+	if hasFK {
+		for _, e := range s.byKey[fk] {
+			if !seen[e] {
+				seen[e] = true
+				byFile = append(byFile, e.copy(s.editor))
+			}
+		}
+	}
+	s.mu.Unlock()
+	// Found only as the same file (a hard link under another name): still
+	// so now? The document's file may have been replaced since it was
+	// opened, and its old inode number reused.
+	for _, d := range byFile {
+		if k, ok := pathid.FileKey(d.Path); ok && k == fk {
+			out = append(out, d)
 		}
 	}
 	return out, nil

@@ -283,3 +283,32 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A file open under the name of a hard link is found by the other name (the
+// one claude reports), and no longer once the link is broken.
+func TestFindThroughHardLink(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	p, _ := writeFile(t, dir, "f.txt", "x")
+	other := filepath.Join(dir, "other.txt")
+	if err := os.Link(p, other); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	s := New()
+	ou := protocol.DocumentURI(uri.File(other))
+	s.Open(ou, "text", 1, "x")
+	if docs, _ := s.Find(ctx, p); len(docs) != 1 || docs[0].URI != ou {
+		t.Fatalf("Find(%s) with its hard link open = %v", p, docs)
+	}
+	// f.txt replaced by a rename (the link is broken): other.txt is
+	// another file now.
+	if err := os.WriteFile(p+".new", []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p+".new", p); err != nil {
+		t.Fatal(err)
+	}
+	if docs, _ := s.Find(ctx, p); len(docs) != 0 {
+		t.Fatalf("Find after the link was broken = %v", docs)
+	}
+}

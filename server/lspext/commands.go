@@ -452,6 +452,10 @@ type ProcessCounts struct {
 	Live int `json:"live"`
 	// Running is those running a task.
 	Running int `json:"running"`
+	// Stopping is those being stopped, among them any that got SIGKILL and
+	// that the system has not let go yet (a read on a hung mount): they
+	// hold no slot, and are in Live until they are reaped.
+	Stopping int `json:"stopping"`
 	// Idle is those kept after a task for a follow-up.
 	Idle int `json:"idle"`
 	// Warm is those started ahead of need (prewarm) that have answered

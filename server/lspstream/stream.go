@@ -323,6 +323,13 @@ func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 	if env.Method != nil && *env.Method == "" {
 		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "empty method"}
 	}
+	if env.Method != nil && string(id) == "null" {
+		// A request with "id": null (JSON-RPC 2.0 discourages it; it is no
+		// notification, which has no id member) cannot be answered by id:
+		// refused, with id null, as JSON-RPC 2.0 answers a request whose id
+		// cannot be told.
+		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "a request's id must be a string or a number, not null (a notification has no id)"}
+	}
 	if env.Method == nil {
 		// A response: a reply to one of the bridge's own requests, small.
 		msg, err := jsonrpc2.DecodeMessage(trimmed)
@@ -345,7 +352,7 @@ func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 		msg jsonrpc2.Message
 		err error
 	)
-	if len(id) > 0 && string(id) != "null" {
+	if len(id) > 0 {
 		ours := s.adopt(id)
 		if msg, err = jsonrpc2.NewCall(ours, *env.Method, params); err != nil {
 			s.takeID(ours)

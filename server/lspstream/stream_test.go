@@ -53,6 +53,40 @@ func TestReadSkipsBadMessagesAndAnswersThem(t *testing.T) {
 	}
 }
 
+// A request with "id": null is refused with -32600 and id null (JSON-RPC
+// 2.0), neither served as a notification nor left unanswered; a
+// notification (no id member) is served.
+func TestRequestWithNullIDIsRefused(t *testing.T) {
+	var out bytes.Buffer
+	input := frame(`{"jsonrpc":"2.0","id":null,"method":"claude.tasks"}`) +
+		frame(`{"jsonrpc":"2.0","method":"n"}`)
+	s := New(strings.NewReader(input), &out, Options{})
+	var served []string
+	for {
+		msg, _, err := s.Read(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		switch m := msg.(type) {
+		case *jsonrpc2.Call:
+			served = append(served, "call "+m.Method())
+		case *jsonrpc2.Notification:
+			served = append(served, "notification "+m.Method())
+		}
+	}
+	if strings.Join(served, ",") != "notification n" {
+		t.Errorf("served %v, want only the notification", served)
+	}
+	s.Flush(2 * time.Second)
+	replies := out.String()
+	if strings.Count(replies, "Content-Length") != 1 || !strings.Contains(replies, `"id":null`) || !strings.Contains(replies, `"code":-32600`) {
+		t.Errorf("replies:\n%s", replies)
+	}
+}
+
 func TestLowerCaseHeaderAndExtraHeaders(t *testing.T) {
 	body := `{"jsonrpc":"2.0","method":"x"}`
 	in := fmt.Sprintf("content-type: a/b\r\ncontent-length: %d\r\n\r\n%s", len(body), body)

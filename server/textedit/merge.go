@@ -29,6 +29,11 @@ func (r LineRange) String() string {
 // lines of base, and what ours and theirs made of them.
 type Conflict struct {
 	Base, Ours, Theirs LineRange
+	// OursChanged and TheirsChanged are the lines each side itself changed
+	// within the region (in its own numbering; empty: it only deleted
+	// there, or inserted): the rest of its range is lines the other side
+	// changed next to them, which it left as they were.
+	OursChanged, TheirsChanged LineRange
 }
 
 // Merge3 merges the changes that ours and theirs each made to base, line by
@@ -75,7 +80,7 @@ func Merge3(base, ours, theirs string) (merged string, conflicts []Conflict) {
 		shift := countBreaks(base[:pre])
 		for k := range conflicts {
 			c := &conflicts[k]
-			for _, r := range []*LineRange{&c.Base, &c.Ours, &c.Theirs} {
+			for _, r := range []*LineRange{&c.Base, &c.Ours, &c.Theirs, &c.OursChanged, &c.TheirsChanged} {
 				r.Start += shift
 				r.End += shift
 			}
@@ -141,9 +146,11 @@ func merge3Lines(base, ours, theirs string) (merged string, conflicts []Conflict
 			write(oLines[oLo:oHi])
 		default:
 			conflicts = append(conflicts, Conflict{
-				Base:   LineRange{lo, hi},
-				Ours:   LineRange{oLo, oHi},
-				Theirs: LineRange{tLo, tHi},
+				Base:          LineRange{lo, hi},
+				Ours:          LineRange{oLo, oHi},
+				Theirs:        LineRange{tLo, tHi},
+				OursChanged:   LineRange{oh[oStart].b0, oh[i-1].b1},
+				TheirsChanged: LineRange{th[tStart].b0, th[j-1].b1},
 			})
 			write(oLines[oLo:oHi])
 		}

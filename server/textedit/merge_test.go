@@ -64,13 +64,37 @@ func TestMerge3(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, conflicts := Merge3(tt.base, tt.ours, tt.theirs)
-			if fmt.Sprint(conflicts) != fmt.Sprint(tt.conflicts) {
+			regions := make([]Conflict, len(conflicts)) // the regions only: what each side changed is checked below
+			for k, c := range conflicts {
+				regions[k] = Conflict{Base: c.Base, Ours: c.Ours, Theirs: c.Theirs}
+			}
+			if fmt.Sprint(regions) != fmt.Sprint(tt.conflicts) {
 				t.Fatalf("conflicts = %v, want %v", conflicts, tt.conflicts)
 			}
 			if len(tt.conflicts) == 0 && got != tt.want {
 				t.Errorf("merged = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Changes on adjacent lines conflict, by design (see Merge3), and each side
+// of the conflict names only the lines it changed itself, with the prefix
+// all three share counted.
+func TestMerge3ConflictNamesWhatEachSideChanged(t *testing.T) {
+	_, cs := Merge3(lines("0abcd"), lines("0aXcd"), lines("0abYd"))
+	if len(cs) != 1 {
+		t.Fatalf("conflicts = %v", cs)
+	}
+	c := cs[0]
+	if c.Theirs.String() != "lines 3-4" || c.TheirsChanged.String() != "line 4" || c.OursChanged.String() != "line 3" {
+		t.Errorf("region %v, theirs changed %v, ours changed %v", c.Theirs, c.TheirsChanged, c.OursChanged)
+	}
+	// An insertion touching an edit: the inserting side changed no line of
+	// base, it added one.
+	_, cs = Merge3(lines("abc"), lines("aXbc"), lines("aYc"))
+	if len(cs) != 1 || cs[0].OursChanged.String() != "line 2" || cs[0].TheirsChanged.String() != "line 2" {
+		t.Errorf("insertion touching an edit: %+v", cs)
 	}
 }
 

@@ -240,6 +240,8 @@ export interface ProcessCounts {
   live: number;
   /** running is those running a task. */
   running: number;
+  /** stopping is those being stopped, among them any that got SIGKILL and that the system has not let go yet (a read on a hung mount): they hold no slot, and are in Live until they are reaped. */
+  stopping: number;
   /** idle is those kept after a task for a follow-up. */
   idle: number;
   /** warm is those started ahead of need (prewarm) that have answered claude's initialize and wait for a task; one still starting is in Live only. */

@@ -211,6 +211,7 @@
 ---@class claude_bridge.ProcessCounts
 ---@field live integer live is every claude process not yet gone.
 ---@field running integer running is those running a task.
+---@field stopping integer stopping is those being stopped, among them any that got SIGKILL and that the system has not let go yet (a read on a hung mount): they hold no slot, and are in Live until they are reaped.
 ---@field idle integer idle is those kept after a task for a follow-up.
 ---@field warm integer warm is those started ahead of need (prewarm) that have answered claude's initialize and wait for a task; one still starting is in Live only.
 ---@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses): idle and warm ones together.
