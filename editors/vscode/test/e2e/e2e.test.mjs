@@ -1021,10 +1021,12 @@ test('the transcript is a page a person reads: rendered text, tool blocks, the r
     `# transcript: ${result.textEvents} text events in ${(result.runMs / 1000).toFixed(1)} s of task; ${result.transcriptMessages} messages to the page; ` +
       `the page showed the end ${seen.transcriptAfterRunEndMs} ms after the task's reply (read every ~200 ms)`,
   );
-  // About 2000 deltas: one event each while the bridge keeps up, fewer
-  // when it falls behind and joins them (707 seen at a load average of 21).
-  assert.ok(result.textEvents >= 200, `a long stream: ${result.textEvents} text events`);
-  assert.ok(result.transcriptMessages < result.textEvents / 5, `batched: ${result.transcriptMessages} messages for ${result.textEvents} text events`);
+  // About 2000 deltas, which the bridge paces to one text event per 16 ms
+  // window (issue 15: 143 events for a 2 s stream); the page is sent
+  // batches of them (the webview's own many-deltas cost is measured in the
+  // protocol suite's transcript test).
+  assert.ok(result.textEvents >= 50, `a long stream: ${result.textEvents} text events`);
+  assert.ok(result.transcriptMessages < result.textEvents / 2, `batched: ${result.transcriptMessages} messages for ${result.textEvents} text events`);
 });
 
 test('claude not found: the warning leads with the fix and offers its buttons; authStatus says so', () => {
