@@ -35,7 +35,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			os.Exit(1)
 		}
-		fmt.Println("wrote", name)
+		fmt.Fprintln(os.Stderr, "wrote", name) // stderr: only the bridge's protocol writes to a stdout in this repository
 	}
 }
 
