@@ -321,6 +321,11 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		}
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
+	release := func() {}
+	if taskID != "" {
+		// No generated id is this one while the request is decoded.
+		release = s.mgr.Hold(taskID)
+	}
 	s.mu.Lock()
 	s.inflight.add(key, &cancel)
 	if taskID != "" {
@@ -344,6 +349,7 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 				s.reservedTokens.remove(token, &cancel)
 			}
 			s.mu.Unlock()
+			release()
 			cancel()
 		}()
 		res, err := s.guard(method, func() (any, error) { return s.request(ctx, method, call.Params()) })

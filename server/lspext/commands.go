@@ -43,9 +43,10 @@ type RunArgs struct {
 	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
 	// SessionID resumes that conversation (claude's --resume). Optional.
 	SessionID string `json:"sessionId,omitempty"`
-	// TaskID is the id the new task gets; it must be unused. Optional:
-	// default one the bridge generates. Naming it lets the editor cancel the
-	// task before the reply (claude.cancel right after claude.run).
+	// TaskID is the id the new task gets; no other task may have it.
+	// Optional: default one the bridge generates (t1, t2, …, skipping every
+	// id a task has or an editor named). Naming it lets the editor cancel
+	// the task before the reply (claude.cancel right after claude.run).
 	TaskID string `json:"taskId,omitempty"`
 }
 

@@ -83,7 +83,7 @@
 ---@field model? string model overrides the configured model (claude's --model). Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field sessionId? string sessionId resumes that conversation (claude's --resume). Optional.
----@field taskId? string taskId is the id the new task gets; it must be unused. Optional: default one the bridge generates. Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
+---@field taskId? string taskId is the id the new task gets; no other task may have it. Optional: default one the bridge generates (t1, t2, …, skipping every id a task has or an editor named). Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
 
 --- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line).
 ---@class claude_bridge.ContextRef
