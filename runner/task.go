@@ -42,6 +42,7 @@ type Task struct {
 	startedAt       time.Time
 	endedAt         time.Time
 	sessionID       string
+	startedSent     bool     // the task's EventStarted went out (one per task)
 	sess            *session // the process of the turn in flight
 	outcome         *Outcome
 	cancelRequested bool
@@ -228,13 +229,20 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 func (t *Task) handleSystem(l *stream.Line) {
 	switch l.Subtype {
 	case "init":
+		// One started event per task: an attempt run again after the key
+		// changed (turn.go) starts claude anew, and its init only updates
+		// the session (the result event says which the task ended in).
 		t.mu.Lock()
 		t.sessionID = l.SessionID
+		first := !t.startedSent
+		t.startedSent = true
 		t.mu.Unlock()
-		t.emit(Event{Kind: EventStarted, Started: &Started{
-			SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
-			APIKeySource: l.APIKeySource, ClaudeVersion: l.ClaudeCodeVersion,
-		}})
+		if first {
+			t.emit(Event{Kind: EventStarted, Started: &Started{
+				SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
+				APIKeySource: l.APIKeySource, ClaudeVersion: l.ClaudeCodeVersion,
+			}})
+		}
 		if a := t.mgr.cfg().Auth; a != nil {
 			if w := a.CheckInit(l.APIKeySource); w != "" {
 				t.log.Warn("unexpected API key source", zap.String("apiKeySource", l.APIKeySource))
@@ -255,7 +263,7 @@ func (t *Task) handleSystem(l *stream.Line) {
 		}
 		t.emit(Event{Kind: EventActivity, Message: msg})
 	case "api_retry":
-		r := &Retry{Attempt: l.Attempt, MaxRetries: l.MaxRetries, DelayMs: l.RetryDelayMs, ErrorStatus: l.ErrorStatus, Error: string(l.Error)}
+		r := &Retry{Attempt: int(l.Attempt), MaxRetries: int(l.MaxRetries), DelayMs: int(l.RetryDelayMs), ErrorStatus: int(l.ErrorStatus), Error: string(l.Error)}
 		t.emit(Event{Kind: EventRetry, Retry: r})
 		if l.ErrorStatus == 401 {
 			if a := t.mgr.cfg().Auth; a != nil {
