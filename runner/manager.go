@@ -351,7 +351,8 @@ func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 }
 
 // FollowUpSession finds the conversation to continue: a task id or a
-// session id. It refuses a task that is still running.
+// session id (both: the task's must be that session). It refuses a task
+// that is still running.
 func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, workspace string, roots []string, err error) {
 	if taskID != "" {
 		t := m.Get(taskID)
@@ -360,10 +361,14 @@ func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, worksp
 		}
 		in := t.Info()
 		if !in.State.Terminal() {
-			return "", "", nil, fmt.Errorf("task %s is still %s; wait for it or cancel it first", taskID, in.State)
+			return "", "", nil, fmt.Errorf("task %s is still %s; wait for it or cancel it first", quote.String(taskID), in.State)
 		}
 		if in.SessionID == "" {
-			return "", "", nil, fmt.Errorf("task %s has no conversation to continue (claude never started it)", taskID)
+			return "", "", nil, fmt.Errorf("task %s has no conversation to continue (claude never started it)", quote.String(taskID))
+		}
+		if sessionID != "" && sessionID != in.SessionID {
+			return "", "", nil, fmt.Errorf("task %s is the conversation %s, not the sessionId %s: send one of them",
+				quote.String(taskID), quote.String(in.SessionID), quote.String(sessionID))
 		}
 		return in.SessionID, in.Workspace, t.Spec.Roots, nil
 	}

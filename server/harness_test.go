@@ -45,9 +45,12 @@ type bridge struct {
 	api     *fakeapi.Server
 	client  *lsptest.Client
 	folders []string
-	exit    chan int // receives the exit code once; exited is closed then
-	exited  chan struct{}
-	stdin   io.WriteCloser
+	// authHome is the auth manager's home directory (its key file:
+	// .claude/api_key).
+	authHome string
+	exit     chan int // receives the exit code once; exited is closed then
+	exited   chan struct{}
+	stdin    io.WriteCloser
 }
 
 type bridgeOpts struct {
@@ -97,7 +100,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	srv := server.New(opts)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	b := &bridge{t: t, api: api, folders: folders, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
+	b := &bridge{t: t, api: api, folders: folders, authHome: authHome, exit: make(chan int, 1), exited: make(chan struct{}), stdin: inW}
 	go func() {
 		code := srv.Serve(context.Background(), inR, outW)
 		outW.Close()
@@ -162,8 +165,13 @@ func (b *bridge) result(call *lsptest.Call) lspext.RunResult {
 
 // command sends workspace/executeCommand with arg as arguments[0] and
 // decodes the reply strictly into out (an lspext type; nil: not decoded).
+// A nil arg sends no arguments.
 func (b *bridge) command(cmd string, arg any, out any) error {
-	return b.client.Request("workspace/executeCommand", map[string]any{"command": cmd, "arguments": []any{arg}}, out, 30*time.Second)
+	args := []any{}
+	if arg != nil {
+		args = append(args, arg)
+	}
+	return b.client.Request("workspace/executeCommand", map[string]any{"command": cmd, "arguments": args}, out, 30*time.Second)
 }
 
 // ws returns workspace folder i.

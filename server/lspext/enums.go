@@ -1,5 +1,42 @@
 package lspext
 
+import (
+	"reflect"
+	"sync"
+)
+
+// Enum is one of the protocol's string types with a fixed set of values.
+type Enum struct {
+	Type   reflect.Type
+	Values []string
+}
+
+// Enums are the enumerations: the schema's enum definitions, and the
+// values Decode accepts for each.
+func Enums() []Enum {
+	return []Enum{
+		enum(EventKinds), enum(TaskStatuses), enum(Decisions), enum(PermissionModes),
+		enum(AuthStates), enum(AuthModes), enum(KeySources), enum(LogLevels),
+	}
+}
+
+func enum[T ~string](values []T) Enum {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return Enum{Type: reflect.TypeFor[T](), Values: out}
+}
+
+// enumValues are Enums by type.
+var enumValues = sync.OnceValue(func() map[reflect.Type][]string {
+	m := map[reflect.Type][]string{}
+	for _, e := range Enums() {
+		m[e.Type] = e.Values
+	}
+	return m
+})
+
 // Commands: the workspace/executeCommand commands the bridge serves, in
 // the order of its executeCommandProvider capability.
 const (
@@ -56,7 +93,7 @@ var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, Ki
 	KindPermission, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
-// waiting → completed | failed | cancelled (runner/state.go). A task ends in
+// waiting → completed | failed | cancelled. A task ends in
 // exactly one of the three terminal statuses.
 type TaskStatus string
 
@@ -97,7 +134,7 @@ var Decisions = []Decision{DecisionAllow, DecisionAllowTask, DecisionDeny}
 // tools.
 type PermissionMode string
 
-// The permission modes the bridge passes to claude (runner.ValidPermissionMode).
+// The permission modes the bridge passes to claude.
 const (
 	ModeDefault           PermissionMode = "default"     // ask before edits and commands
 	ModeAcceptEdits       PermissionMode = "acceptEdits" // edits in the workspace are allowed; commands are asked about
@@ -140,7 +177,7 @@ const (
 // AuthModes are all the auth modes.
 var AuthModes = []AuthMode{AuthModeHelper, AuthModeInherit}
 
-// KeySource is where the key helper found the key (runner/auth Source*).
+// KeySource is where the key helper found the key.
 type KeySource string
 
 // The key sources.
