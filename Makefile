@@ -48,8 +48,11 @@ lint-editors: luacheck
 luacheck:
 	@command -v luacheck >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq lua-check; }
 
+# -timeout: cmd/claude-bridge's end-to-end tests take 6 to 10 minutes under -race on a
+# busy two-core machine, past go test's default of 10; the cap only keeps a hang from
+# lasting for ever.
 test-go: build tools
-	$(GO) test -race -count=1 ./... ./testdata/fakeapi/...
+	$(GO) test -race -count=1 -timeout 30m ./... ./testdata/fakeapi/...
 
 # Fuzz targets, as package:FuzzName (their seed corpora run in test-go too).
 # test-fuzz fuzzes each for FUZZTIME; `make fuzz` for FUZZ_LONG.

@@ -171,15 +171,17 @@ func (s *Server) cancel(ctx context.Context, taskID string) (*lspext.CancelResul
 		}
 	}
 	s.mu.Lock()
-	started := false
+	atStart := false
 	for _, p := range starts {
-		started = started || p.started
+		atStart = atStart || p.cancelledAtStart
 	}
 	s.mu.Unlock()
-	if started {
+	if atStart {
 		return &lspext.CancelResult{Cancelled: true}, nil
 	}
-	if s.mgr.Get(taskID) != nil { // started meanwhile by another request
+	if s.mgr.Get(taskID) != nil {
+		// Registered before this cancel said it wanted it (or by another
+		// request): cancelled as any running task.
 		return &lspext.CancelResult{Cancelled: s.mgr.Cancel(taskID)}, nil
 	}
 	return nil, invalidParams("no task %s: the request that named it was refused", quote.String(taskID))

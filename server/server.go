@@ -174,8 +174,8 @@ type pendingStart struct {
 	once    sync.Once          // closes decided
 
 	// Guarded by Server.mu:
-	cancelWanted bool // a claude.cancel came before the task was registered
-	started      bool // the task was registered
+	cancelWanted     bool // a claude.cancel came before the task was registered
+	cancelledAtStart bool // and the task was cancelled as it was registered
 }
 
 func (p *pendingStart) decide() { p.once.Do(func() { close(p.decided) }) }
@@ -192,8 +192,8 @@ func (s *Server) startedTask(ctx context.Context) {
 		return
 	}
 	s.mu.Lock()
-	p.started = true
 	want := p.cancelWanted
+	p.cancelledAtStart = want
 	s.mu.Unlock()
 	p.decide()
 	if want {
