@@ -12,14 +12,15 @@ const AJV = path.join(__dirname, 'vscode', 'node_modules', 'ajv', 'dist', '2020'
 
 /**
  * Loads the schema in ajv's strict mode, every definition compiled (a schema strict mode
- * does not understand throws here). Returns:
+ * does not understand throws here), or, with eager false, each when first used (a
+ * process that must start quickly: the Neovim mock bridge). Returns:
  *   schema, defs
  *   check(pointerParts, value) → null, or the errors as text
  *   eventDef(kind) → the name of the event definition of a kind (undefined if none)
  *   command(name), notification(method), request(method) → the definitions of the
  *     schema's groups ($defs/commands/$defs/<name>, …), or undefined
  */
-function load(ajvPath = process.env.CB_AJV || AJV) {
+function load({ ajvPath = process.env.CB_AJV || AJV, eager = true } = {}) {
   const Ajv2020 = require(ajvPath).default;
   const schema = JSON.parse(fs.readFileSync(SCHEMA, 'utf8'));
   const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -36,9 +37,11 @@ function load(ajvPath = process.env.CB_AJV || AJV) {
     return validators.get(key);
   };
   const defs = schema.$defs;
-  for (const name of Object.keys(defs)) validator(['$defs', name]);
-  for (const group of ['commands', 'notifications', 'requests']) {
-    for (const name of Object.keys(defs[group].$defs)) validator(['$defs', group, '$defs', name]);
+  if (eager) {
+    for (const name of Object.keys(defs)) validator(['$defs', name]);
+    for (const group of ['commands', 'notifications', 'requests']) {
+      for (const name of Object.keys(defs[group].$defs)) validator(['$defs', group, '$defs', name]);
+    }
   }
   const events = new Map();
   for (const alt of defs.BridgeEvent.oneOf) {
