@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,7 +183,5 @@ func ValidPermissionMode(m string) error {
 	case "", "default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto":
 		return nil
 	}
-	return errors.New("unknown permissionMode " + strconvQuote(m) + " (want default, acceptEdits, plan or bypassPermissions)")
+	return errors.New("unknown permissionMode " + quote.String(m) + " (want one of default, acceptEdits, plan, bypassPermissions, dontAsk, auto)")
 }
-
-func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }

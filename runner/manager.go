@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
@@ -136,7 +137,19 @@ type Manager struct {
 	order    []*Task
 	closed   bool
 	inflight sync.WaitGroup // one per task registered and not yet run to its end
-	seq      atomic.Int64
+	// seq numbers generated task ids (t1, t2, …); it only grows, so a
+	// generated id is never generated again.
+	seq int64
+	// named are the ids an editor chose (claude.run's taskId,
+	// claude.followUp's newTaskId) that have the form of a generated id
+	// (t<n>, n past seq), from the moment the request naming them is read
+	// (Hold) for the rest of the bridge's life: a generated id skips them,
+	// so two tasks never share an id whatever named them, and a follow-up
+	// naming an id finds the task the editor meant.
+	named map[int64]bool
+	// held counts the ids requests in flight name (Hold) before their task
+	// is registered.
+	held map[string]int
 }
 
 // NewManager makes a Manager. On Linux it makes the process a child
@@ -147,7 +160,8 @@ func NewManager(cfg Config) *Manager {
 	if err := proctree.Subreap(); err != nil {
 		cfg.Log.Warn("could not become a child subreaper; orphans of a task go to init", zap.Error(err))
 	}
-	m := &Manager{config: cfg, tasks: map[string]*Task{}, queue: newQueue(cfg.MaxConcurrent), pool: newPool(), scope: cfg.Scope}
+	m := &Manager{config: cfg, tasks: map[string]*Task{}, queue: newQueue(cfg.MaxConcurrent), pool: newPool(), scope: cfg.Scope,
+		named: map[int64]bool{}, held: map[string]int{}}
 	if m.scope == nil {
 		m.scope = proctree.NewScope()
 	}
@@ -295,8 +309,73 @@ func (m *Manager) Cancel(id string) bool {
 	return false
 }
 
+// Hold reserves an id an editor names for a task it is about to ask for
+// (claude.run's taskId, claude.followUp's newTaskId), from the moment the
+// request is read until release is called (when the request is answered):
+// meanwhile no generated id is that id, and an id of the generated form
+// (t<n>) is skipped by generated ids for good. Registering the task itself
+// is NewTask's, which refuses an id a registered task has.
+func (m *Manager) Hold(id string) (release func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.noteNamed(id)
+	m.held[id]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.held[id]--; m.held[id] <= 0 {
+				delete(m.held, id)
+			}
+		})
+	}
+}
+
+// noteNamed records an editor-chosen id that a generated id could equal.
+// Called with mu held.
+func (m *Manager) noteNamed(id string) {
+	if n, ok := generatedNumber(id); ok && n > m.seq {
+		m.named[n] = true
+	}
+}
+
+// generatedNumber is n when id is spelled as the generated id t<n> (no
+// sign, no leading zero).
+func generatedNumber(id string) (int64, bool) {
+	digits, ok := strings.CutPrefix(id, "t")
+	if !ok || digits == "" || digits[0] == '0' {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil
+}
+
+// newID generates a task id: t1, t2, … skipping every id a task has, a
+// request holds or an editor ever named. Called with mu held.
+func (m *Manager) newID() string {
+	for {
+		m.seq++
+		if m.named[m.seq] {
+			delete(m.named, m.seq) // passed for good: seq only grows
+			continue
+		}
+		id := "t" + strconv.FormatInt(m.seq, 10)
+		if m.tasks[id] == nil && m.held[id] == 0 {
+			return id
+		}
+	}
+}
+
 // NewTask registers a task without starting it, so that its id is known to
 // cancel routes before Run is called. Every task registered must be Run.
+// An empty spec.ID gets a generated one (newID); a given one must not be
+// a registered task's.
 func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -304,9 +383,11 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 		return nil, ErrShutdown
 	}
 	if spec.ID == "" {
-		spec.ID = fmt.Sprintf("t%d", m.seq.Add(1))
+		spec.ID = m.newID()
 	} else if m.tasks[spec.ID] != nil {
-		return nil, fmt.Errorf("a task with id %q already exists", spec.ID)
+		return nil, fmt.Errorf("a task with id %s already exists", quote.String(spec.ID))
+	} else {
+		m.noteNamed(spec.ID)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &Task{
@@ -335,19 +416,24 @@ func (m *Manager) Run(ctx context.Context, t *Task) Outcome {
 }
 
 // FollowUpSession finds the conversation to continue: a task id or a
-// session id. It refuses a task that is still running.
+// session id (both: the task's must be that session). It refuses a task
+// that is still running.
 func (m *Manager) FollowUpSession(taskID, sessionID string) (sess string, workspace string, roots []string, err error) {
 	if taskID != "" {
 		t := m.Get(taskID)
 		if t == nil {
-			return "", "", nil, fmt.Errorf("no task %q", taskID)
+			return "", "", nil, fmt.Errorf("no task %s", quote.String(taskID))
 		}
 		in := t.Info()
 		if !in.State.Terminal() {
-			return "", "", nil, fmt.Errorf("task %s is still %s; wait for it or cancel it first", taskID, in.State)
+			return "", "", nil, fmt.Errorf("task %s is still %s; wait for it or cancel it first", quote.String(taskID), in.State)
 		}
 		if in.SessionID == "" {
-			return "", "", nil, fmt.Errorf("task %s has no conversation to continue (claude never started it)", taskID)
+			return "", "", nil, fmt.Errorf("task %s has no conversation to continue (claude never started it)", quote.String(taskID))
+		}
+		if sessionID != "" && sessionID != in.SessionID {
+			return "", "", nil, fmt.Errorf("task %s is the conversation %s, not the sessionId %s: send one of them",
+				quote.String(taskID), quote.String(in.SessionID), quote.String(sessionID))
 		}
 		return in.SessionID, in.Workspace, t.Spec.Roots, nil
 	}

@@ -255,7 +255,7 @@ func (s *session) unprompted(l *stream.Line) {
 		s.log.Debug("stream line outside a task's turn", zap.String("type", l.Type), zap.String("subtype", l.Subtype))
 		return
 	}
-	s.addCost(l.TotalCostUSD) // claude's running total: the next task pays only for its own turn
+	s.addCost(float64(l.TotalCostUSD)) // claude's running total: the next task pays only for its own turn
 	s.log.Info("claude ran a turn on its own", zap.String("result", l.Result), zap.Bool("isError", l.IsError))
 	if l.Result == "" {
 		return

@@ -14,7 +14,7 @@ func TestKeyInputIsWhole(t *testing.T) {
 	for _, c := range []struct {
 		tool, input, key, summary string
 	}{
-		{"Bash", `{"command":` + quote(long) + `,"description":"run the tests"}`, long, "Bash: " + long[:80] + "…"},
+		{"Bash", `{"command":` + jsonString(long) + `,"description":"run the tests"}`, long, "Bash: " + long[:80] + "…"},
 		{"Edit", `{"file_path":"/w/server/main.go","old_string":"a","new_string":"b"}`, "server/main.go", "Edit server/main.go"},
 		{"NotebookEdit", `{"notebook_path":"/elsewhere/n.ipynb"}`, "/elsewhere/n.ipynb", "NotebookEdit /elsewhere/n.ipynb"},
 		{"WebFetch", `{"url":"https://example.com/x","prompt":"p"}`, "https://example.com/x", "WebFetch https://example.com/x"},
@@ -32,7 +32,7 @@ func TestKeyInputIsWhole(t *testing.T) {
 	}
 }
 
-func quote(s string) string {
+func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }

@@ -239,6 +239,9 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 func (t *Task) handleSystem(l *stream.Line) {
 	switch l.Subtype {
 	case "init":
+		// One started event per task: an attempt run again after the key
+		// changed (turn.go) starts claude anew, and its init only updates
+		// the session (the result event says which the task ended in).
 		t.mu.Lock()
 		t.sessionID = l.SessionID
 		again := t.started
@@ -248,13 +251,15 @@ func (t *Task) handleSystem(l *stream.Line) {
 			t.startMode = l.PermissionMode
 		}
 		t.mu.Unlock()
-		if again {
-			return // a new turn for a message sent into the task (steer.go)
+		// again: a new turn for a message sent into the task (steer.go), or
+		// an attempt run again after the key changed (turn.go); the auth
+		// check below still applies to the new claude.
+		if !again {
+			t.emit(Event{Kind: EventStarted, Started: &Started{
+				SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
+				APIKeySource: l.APIKeySource, ClaudeVersion: l.ClaudeCodeVersion,
+			}})
 		}
-		t.emit(Event{Kind: EventStarted, Started: &Started{
-			SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd, PermissionMode: l.PermissionMode,
-			APIKeySource: l.APIKeySource, ClaudeVersion: l.ClaudeCodeVersion,
-		}})
 		if a := t.mgr.cfg().Auth; a != nil {
 			if w := a.CheckInit(l.APIKeySource); w != "" {
 				t.log.Warn("unexpected API key source", zap.String("apiKeySource", l.APIKeySource))
@@ -279,7 +284,7 @@ func (t *Task) handleSystem(l *stream.Line) {
 		}
 		t.emit(Event{Kind: EventActivity, Message: msg})
 	case "api_retry":
-		r := &Retry{Attempt: l.Attempt, MaxRetries: l.MaxRetries, DelayMs: l.RetryDelayMs, ErrorStatus: l.ErrorStatus, Error: string(l.Error)}
+		r := &Retry{Attempt: int(l.Attempt), MaxRetries: int(l.MaxRetries), DelayMs: int(l.RetryDelayMs), ErrorStatus: int(l.ErrorStatus), Error: string(l.Error)}
 		t.emit(Event{Kind: EventRetry, Retry: r})
 		if l.ErrorStatus == 401 {
 			if a := t.mgr.cfg().Auth; a != nil {

@@ -311,9 +311,9 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 		SessionID:  r.SessionID,
 		Result:     r.Result,
 		IsError:    r.IsError,
-		CostUSD:    f.sess.addCost(r.TotalCostUSD),
-		DurationMs: r.DurationMs,
-		NumTurns:   r.NumTurns,
+		CostUSD:    f.sess.addCost(float64(r.TotalCostUSD)),
+		DurationMs: int64(r.DurationMs),
+		NumTurns:   int(r.NumTurns),
 	}
 	if t.interrupted(r) {
 		out.Status, out.Result = StateInterrupted, "Interrupted"
@@ -323,7 +323,7 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 			out.Result = "claude ended with " + r.Subtype
 		}
 		if r.APIErrorStatus != nil {
-			out.apiStatus = *r.APIErrorStatus
+			out.apiStatus = int(*r.APIErrorStatus)
 			if out.apiStatus == 401 && cfg.Auth != nil {
 				if why := cfg.Auth.Explain(); why != "" {
 					out.Result = "Authentication failed: " + why + " (claude said: " + out.Result + ")"

@@ -26,8 +26,10 @@ const authStartWait = 30 * time.Second
 // once, and what the check reports follows the initialize reply), handed
 // to the runner as its runner.Auth (each call waits for the start), and
 // reports to the editor through the server (window/showMessage,
-// claude/authChanged). Settings the manager refuses leave it without a
-// manager: tasks then fail saying why, and the next settings are tried.
+// claude/authChanged). Settings the bridge refuses, at initialize or
+// later, leave it without a manager, so without a key: claude.authStatus
+// says "error" and why, tasks fail saying why rather than run claude with
+// other credentials, and the next settings are tried afresh.
 type authManager struct {
 	s     *Server
 	base  auth.Config   // Options.Auth: Home, Environ, the default AuditPath
@@ -39,29 +41,46 @@ type authManager struct {
 	err    error         // why m is nil
 	mode   lspext.AuthMode
 	closed bool
+
+	// sentMu orders claude/authChanged notifications and guards sent, the
+	// last one sent: one goes out whenever what claude.authStatus says of
+	// the key (status, source, fingerprint) changes, whoever changed it
+	// (the manager's checks, new settings, settings refused).
+	sentMu sync.Mutex
+	sent   *lspext.AuthChangedParams
 }
 
 // newAuthManager makes the auth manager from the editor's auth settings
-// (nil: every default). It does not start it (see start).
-func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration) *authManager {
+// (nil: every default), or without one when refused is not nil (why the
+// settings were refused). It does not start it (see start).
+func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration, refused error) *authManager {
 	if base.Environ == nil && s.opts.Runner.Env != nil {
 		// One environment is the bridge's: where a key may come from and
 		// what the launch pins (ANTHROPIC_BASE_URL, proxies) are the
 		// environment claude is started with.
 		base.Environ = s.opts.Runner.Env
 	}
-	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: lspext.AuthModeHelper}
-	if c != nil && c.Mode == lspext.AuthModeInherit {
-		a.mode = lspext.AuthModeInherit
-	}
-	cfg, err := AuthConfig(c, base)
+	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: modeOf(c)}
+	err := refused
 	if err == nil {
-		a.m, err = auth.New(cfg, s.log, authNotifier{s})
+		var cfg auth.Config
+		cfg, err = AuthConfig(c, base)
+		if err == nil {
+			a.m, err = auth.New(cfg, s.log, authNotifier{a})
+		}
 	}
 	if err != nil {
 		a.err = fmt.Errorf("authentication is not set up: %w", err)
 	}
 	return a
+}
+
+// modeOf is the auth mode settings ask for.
+func modeOf(c *lspext.AuthConfiguration) lspext.AuthMode {
+	if c != nil && c.Mode == lspext.AuthModeInherit {
+		return lspext.AuthModeInherit
+	}
+	return lspext.AuthModeHelper
 }
 
 // start starts the manager in the background, once; later calls do
@@ -72,12 +91,13 @@ func (a *authManager) start() {
 		m := a.m
 		a.mu.Unlock()
 		go func() { // ends when the manager's first check is over
-			defer close(a.ready)
 			if m != nil {
 				if err := m.Start(a.s.connCtx); err != nil {
 					a.s.log.Warn("the auth manager did not start: " + err.Error())
 				}
 			}
+			close(a.ready)
+			a.report() // inherit mode and refused settings run no check of their own
 		}()
 	})
 }
@@ -181,38 +201,76 @@ func (a *authManager) status() lspext.AuthStatus {
 	return authStatus(m.Status())
 }
 
-// reconfigure applies new auth settings (the whole `auth` object). When
-// the earlier settings were refused, these make the manager anew.
-func (a *authManager) reconfigure(c *lspext.AuthConfiguration) error {
-	cfg, err := AuthConfig(c, a.base)
-	if err != nil {
-		return err
+// reconfigure applies new auth settings (the whole `auth` object), or
+// their refusal. Settings the bridge refuses (here, or when they were
+// decoded) stop the manager: the bridge is without a key until settings
+// it accepts come, and the user is told why. When the earlier settings
+// were refused, these make the manager anew. claude/authChanged follows
+// whatever changed.
+func (a *authManager) reconfigure(c authChange) {
+	defer a.report()
+	err := c.refused
+	var cfg auth.Config
+	if err == nil {
+		cfg, err = AuthConfig(c.cfg, a.base)
 	}
 	m, _ := a.get()
-	if m != nil {
-		return m.Reconfigure(cfg)
-	}
-	m, err = auth.New(cfg, a.s.log, authNotifier{a.s})
-	if err != nil {
-		return err
-	}
-	if err := m.Start(a.s.connCtx); err != nil {
-		_ = m.Close()
-		return err
-	}
-	a.mu.Lock()
-	closed := a.closed
-	if !closed {
-		a.m, a.err = m, nil
-		if c != nil && c.Mode == lspext.AuthModeInherit {
-			a.mode = lspext.AuthModeInherit
+	if err == nil && m != nil {
+		if err = m.Reconfigure(cfg); err == nil {
+			a.mu.Lock()
+			a.mode = modeOf(c.cfg)
+			a.mu.Unlock()
+			return
 		}
 	}
-	a.mu.Unlock()
-	if closed {
-		return m.Close()
+	if err == nil {
+		m, err = auth.New(cfg, a.s.log, authNotifier{a})
+		if err == nil {
+			if err = m.Start(a.s.connCtx); err != nil {
+				_ = m.Close()
+			}
+		}
+		if err == nil {
+			a.mu.Lock()
+			closed := a.closed
+			if !closed {
+				a.m, a.err, a.mode = m, nil, modeOf(c.cfg)
+			}
+			a.mu.Unlock()
+			if closed {
+				_ = m.Close()
+			}
+			return
+		}
 	}
-	return nil
+	// Refused: no manager, so no key, until settings the bridge accepts.
+	a.mu.Lock()
+	old := a.m
+	a.m, a.err, a.mode = nil, fmt.Errorf("authentication is not set up: %w", err), modeOf(c.cfg)
+	a.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+	a.s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings refused: "+err.Error()+
+		"; tasks fail until the auth settings are fixed (the bridge has no key)")
+}
+
+// report sends claude/authChanged when what claude.authStatus says of the
+// key differs from the last one sent.
+func (a *authManager) report() {
+	st := a.status()
+	a.changed(lspext.AuthChangedParams{Status: st.Status, Source: st.Source, Fingerprint: st.Fingerprint})
+}
+
+// changed sends p as claude/authChanged unless it was the last one sent.
+func (a *authManager) changed(p lspext.AuthChangedParams) {
+	a.sentMu.Lock()
+	defer a.sentMu.Unlock()
+	if a.sent != nil && *a.sent == p {
+		return
+	}
+	a.sent = &p
+	a.s.notify(lspext.MethodAuthChanged, &p)
 }
 
 // close stops the manager: its watcher, its refresh loop and its runtime
@@ -232,19 +290,30 @@ func (a *authManager) close() error {
 }
 
 // authNotifier relays the auth manager's news to the editor.
-type authNotifier struct{ s *Server }
+type authNotifier struct{ a *authManager }
 
 func (n authNotifier) ShowMessage(level auth.Level, text string) {
 	if !strings.HasPrefix(text, "claude-bridge") {
 		text = "claude-bridge: " + text
 	}
-	n.s.ShowMessage(protocol.MessageType(level), text)
+	n.a.s.ShowMessage(protocol.MessageType(level), text)
 }
 
 func (n authNotifier) AuthChanged(status, source, fingerprint string) {
-	n.s.mgr.RecheckWarm() // a warm claude holds the key it got at its start
-	n.s.notify(lspext.MethodAuthChanged, &lspext.AuthChangedParams{
-		Status: lspext.AuthState(status), Source: lspext.KeySource(source), Fingerprint: fingerprint})
+	n.a.s.mgr.RecheckWarm() // a warm claude holds the key it got at its start
+	n.a.changed(lspext.AuthChangedParams{Status: lspext.AuthState(status), Source: keySource(source), Fingerprint: fingerprint})
+}
+
+// keySource is the auth manager's source as the protocol's KeySource: one
+// the protocol does not know (none should come) is "helper", the helper's
+// own.
+func keySource(source string) lspext.KeySource {
+	for _, s := range lspext.KeySources {
+		if string(s) == source {
+			return s
+		}
+	}
+	return lspext.SourceHelper
 }
 
 // maxSeconds bounds the durations of the auth settings (about 11 days).
@@ -289,7 +358,7 @@ func authStatus(st auth.Status) lspext.AuthStatus {
 		HelperMode:           st.HelperMode,
 		HelperManagedContent: st.HelperManagedContent,
 		Managed:              st.Managed,
-		Source:               lspext.KeySource(st.Source),
+		Source:               keySource(st.Source),
 		KeyCommandConfigured: st.KeyCommandConfigured,
 		Fingerprint:          st.Fingerprint,
 		RuntimeKeyFile:       st.RuntimeKeyFile,

@@ -4,48 +4,121 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strings"
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
 
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
-func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.RawMessage, token json.RawMessage) (any, error) {
-	arg := json.RawMessage("{}")
-	if len(args) > 0 && string(args[0]) != "null" {
+// executeCommandParams is LSP's ExecuteCommandParams with the arguments
+// left to decode by command (lspext's types) and the progress token kept
+// as the editor spelled it (protocol.ProgressToken holds numbers as int32).
+type executeCommandParams struct {
+	Command       string            `json:"command"`
+	Arguments     []json.RawMessage `json:"arguments,omitempty"`
+	WorkDoneToken json.RawMessage   `json:"workDoneToken,omitempty"`
+}
+
+// decodeExecuteCommand decodes workspace/executeCommand's params: LSP's
+// (lspext.DecodeLSP), with a progress token that is LSP's integer or
+// string.
+func decodeExecuteCommand(params json.RawMessage) (executeCommandParams, error) {
+	var p executeCommandParams
+	if len(params) == 0 {
+		return p, invalidParams("workspace/executeCommand: params are missing: send {command, arguments}")
+	}
+	if _, err := lspext.DecodeLSP(params, &p); err != nil {
+		return p, invalidParams("workspace/executeCommand: %s", describeError(err, "params"))
+	}
+	if len(p.WorkDoneToken) > 0 && progressToken(p.WorkDoneToken) == "" {
+		return p, invalidParams("workspace/executeCommand: params.workDoneToken is %s, not an integer or a string (LSP's ProgressToken)",
+			(&lspext.DecodeError{}).Describe(p.WorkDoneToken))
+	}
+	return p, nil
+}
+
+// progressToken is the key of an LSP ProgressToken (integer | string) as
+// the editor spelled it (rawIDKey), or "" when raw is neither.
+func progressToken(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if raw[0] == '"' {
+		return rawIDKey(raw)
+	}
+	if n, ok := new(big.Float).SetString(string(raw)); ok && n.IsInt() {
+		return rawIDKey(raw)
+	}
+	return ""
+}
+
+// describeError says a decoding error for the value named root (its path
+// inside root); other errors as they are.
+func describeError(err error, root string) string {
+	var de *lspext.DecodeError
+	if errors.As(err, &de) {
+		return de.In(root)
+	}
+	return err.Error()
+}
+
+// executeCommand runs a command. Every command takes one argument at most,
+// arguments[0], decoded strictly into the command's type (lspext.Decode):
+// a field the type does not know, a field of the wrong type, a value out
+// of range, a null or a required field left out is a -32602 error naming
+// the command and the path of the field (`claude.run: arguments[0].context[0]
+// has an unknown field "rnge"`).
+func (s *Server) executeCommand(ctx context.Context, p executeCommandParams) (any, error) {
+	cmd, args := p.Command, p.Arguments
+	def, ok := lspext.CommandDefOf(cmd)
+	if !ok {
+		return nil, invalidParams("unknown command %s (the bridge serves %s)", quote.String(cmd), strings.Join(lspext.Commands, ", "))
+	}
+	if len(args) > 1 {
+		return nil, invalidParams("%s: arguments[1]: %s takes one argument (arguments[0]), not %d", cmd, cmd, len(args))
+	}
+	var arg json.RawMessage
+	if len(args) == 1 {
 		arg = args[0]
+	} else if def.ArgsRequired() {
+		return nil, invalidParams("%s: arguments[0] is missing: %s needs its arguments object", cmd, cmd)
+	}
+	decode := func(v any) error {
+		if arg == nil {
+			return nil
+		}
+		if err := lspext.Decode(arg, v); err != nil {
+			return invalidParams("%s: %s", cmd, describeError(err, "arguments[0]"))
+		}
+		return nil
 	}
 	switch cmd {
 	case lspext.CommandRun:
 		var a lspext.RunArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
+		if err := decode(&a); err != nil {
 			return nil, err
 		}
-		return s.run(ctx, a, token)
+		return s.run(ctx, a, p.WorkDoneToken)
 	case lspext.CommandFollowUp:
 		var a lspext.FollowUpArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
+		if err := decode(&a); err != nil {
 			return nil, err
 		}
-		return s.followUp(ctx, a, token)
+		return s.followUp(ctx, a, p.WorkDoneToken)
 	case lspext.CommandCancel:
 		var a lspext.CancelArgs
-		// The task id as a bare string is accepted too.
-		if json.Unmarshal(arg, &a.TaskID) != nil {
-			if err := decodeArgs(cmd, arg, &a); err != nil {
-				return nil, err
-			}
+		if err := decode(&a); err != nil {
+			return nil, err
 		}
-		if a.TaskID == "" {
-			return nil, invalidParams("claude.cancel needs {taskId}")
-		}
-		return s.cancel(a.TaskID)
+		return s.cancel(ctx, a.TaskID)
 	case lspext.CommandTasks:
 		var a lspext.TasksArgs
-		if err := decodeArgs(cmd, arg, &a); err != nil {
+		if err := decode(&a); err != nil {
 			return nil, err
 		}
 		if !a.Processes {
@@ -55,7 +128,7 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		return &lspext.TasksResult{Tasks: s.listTasks(),
 			Processes: lspext.ProcessCounts{Live: st.Live, Running: st.Busy, Stopping: st.Stopping, Idle: st.Idle, Warm: st.Warm, MaxIdle: st.MaxIdle, Slots: st.Slots}}, nil
 	case lspext.CommandAuthStatus:
-		if err := decodeArgs(cmd, arg, &struct{}{}); err != nil {
+		if err := decode(&lspext.AuthStatusArgs{}); err != nil {
 			return nil, err
 		}
 		s.mu.Lock()
@@ -69,42 +142,55 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		st.Claude = s.claudeCLI()
 		return &st, nil
 	}
-	if res, ok, err := s.conversationCommand(ctx, cmd, arg); ok {
+	if res, ok, err := s.conversationCommand(ctx, cmd, decode); ok {
 		return res, err
 	}
-	return nil, invalidParams("unknown command %q (the bridge serves %s)", cmd, strings.Join(lspext.Commands, ", "))
-}
-
-// decodeArgs decodes a command's arguments[0] into v strictly
-// (lspext.Decode): a field v does not know, a field of the wrong type or a
-// required field left out is a -32602 error naming the command and the field.
-func decodeArgs(cmd string, raw json.RawMessage, v any) error {
-	if err := lspext.Decode(raw, v); err != nil {
-		return invalidParams("%s: arguments[0]: %v", cmd, err)
-	}
-	return nil
+	return nil, internalError("command %s has no handler", cmd)
 }
 
 // cancel is claude.cancel: a task the bridge runs, or one whose claude.run
-// is still on its way to starting it.
-func (s *Server) cancel(taskID string) (*lspext.CancelResult, error) {
-	if s.mgr.Get(taskID) == nil {
-		s.mu.Lock()
-		cancelStart := s.reservedTasks.get(taskID)
-		s.mu.Unlock()
-		if cancelStart == nil {
-			return nil, invalidParams("no task %q", taskID)
+// or claude.followUp is still on its way to starting it. That one is
+// cancelled as soon as it starts, and the cancel answers once it has: true,
+// or the same error as for an unknown task when the request was refused
+// (its arguments were wrong) and no task was ever started.
+func (s *Server) cancel(ctx context.Context, taskID string) (*lspext.CancelResult, error) {
+	if s.mgr.Get(taskID) != nil {
+		return &lspext.CancelResult{Cancelled: s.mgr.Cancel(taskID)}, nil
+	}
+	s.mu.Lock()
+	starts := append([]*pendingStart(nil), s.pendingStarts[taskID]...)
+	for _, p := range starts {
+		p.cancelWanted = true
+	}
+	s.mu.Unlock()
+	if len(starts) == 0 {
+		return nil, invalidParams("no task %s", quote.String(taskID))
+	}
+	for _, p := range starts {
+		select {
+		case <-p.decided:
+		case <-ctx.Done():
+			return nil, jsonrpc2.Errorf(requestCancelled, "request cancelled")
 		}
-		cancelStart()
+	}
+	s.mu.Lock()
+	atStart := false
+	for _, p := range starts {
+		atStart = atStart || p.cancelledAtStart
+	}
+	s.mu.Unlock()
+	if atStart {
 		return &lspext.CancelResult{Cancelled: true}, nil
 	}
-	return &lspext.CancelResult{Cancelled: s.mgr.Cancel(taskID)}, nil
+	if s.mgr.Get(taskID) != nil {
+		// Registered before this cancel said it wanted it (or by another
+		// request): cancelled as any running task.
+		return &lspext.CancelResult{Cancelled: s.mgr.Cancel(taskID)}, nil
+	}
+	return nil, invalidParams("no task %s: the request that named it was refused", quote.String(taskID))
 }
 
 func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessage) (any, error) {
-	if strings.TrimSpace(a.Prompt) == "" {
-		return nil, invalidParams("claude.run needs a prompt")
-	}
 	ctxURIs := make([]string, len(a.Context))
 	for i, c := range a.Context {
 		ctxURIs[i] = c.URI
@@ -127,9 +213,6 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 }
 
 func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json.RawMessage) (any, error) {
-	if strings.TrimSpace(a.Prompt) == "" {
-		return nil, invalidParams("claude.followUp needs a prompt")
-	}
 	session, workspace, roots, err := s.mgr.FollowUpSession(a.TaskID, a.SessionID)
 	if err != nil {
 		return nil, invalidParams("%v", err)

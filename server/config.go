@@ -2,7 +2,7 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
+	"strings"
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
@@ -36,8 +36,9 @@ func (s Settings) defaultOptions() runner.Options {
 	return runner.Options{Model: s.Model, PermissionMode: string(s.PermissionMode), AllowedTools: s.AllowedTools, DisallowedTools: s.DisallowedTools}
 }
 
-// Merge applies the fields c sets onto s, after checking them.
-func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
+// Merge applies the fields c sets onto s. Their values were checked when
+// c was decoded (decodeConfig: types, ranges, enumerations).
+func (s Settings) Merge(c lspext.Configuration) Settings {
 	if c.ClaudePath != nil {
 		s.ClaudePath = *c.ClaudePath
 	}
@@ -45,13 +46,7 @@ func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
 		s.Model = *c.Model
 	}
 	if c.PermissionMode != nil {
-		if err := runner.ValidPermissionMode(string(*c.PermissionMode)); err != nil {
-			return s, err
-		}
 		s.PermissionMode = *c.PermissionMode
-		if s.PermissionMode == "" {
-			s.PermissionMode = lspext.ModeAcceptEdits
-		}
 	}
 	if c.AllowedTools != nil {
 		s.AllowedTools = c.AllowedTools
@@ -60,15 +55,9 @@ func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
 		s.DisallowedTools = c.DisallowedTools
 	}
 	if c.MaxConcurrentTasks != nil {
-		if *c.MaxConcurrentTasks < 1 {
-			return s, fmt.Errorf("maxConcurrentTasks must be at least 1, not %d", *c.MaxConcurrentTasks)
-		}
 		s.MaxConcurrentTasks = *c.MaxConcurrentTasks
 	}
 	if c.MaxIdleProcesses != nil {
-		if *c.MaxIdleProcesses < 0 {
-			return s, fmt.Errorf("maxIdleProcesses must be 0 or more, not %d", *c.MaxIdleProcesses)
-		}
 		s.MaxIdleProcesses = *c.MaxIdleProcesses
 	}
 	if c.Prewarm != nil {
@@ -83,22 +72,52 @@ func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
 	if c.Auth != nil {
 		s.Auth = c.Auth
 	}
-	return s, nil
+	return s
+}
+
+// configUpdate is a configuration object as decoded: the settings that
+// decoded, and what the editor should hear about the rest.
+type configUpdate struct {
+	cfg lspext.Configuration
+	// refused says, one setting each, why settings were refused (they
+	// keep their current values); "" when none was.
+	refused string
+	// authRefused is why the `auth` setting was refused (nil: it was not,
+	// or it was not sent): the bridge is then without a key.
+	authRefused error
+	// unknown are the settings the bridge does not know, for the log.
+	unknown []string
 }
 
 // decodeConfig reads the configuration object (initializationOptions, or
-// settings.claudeBridge); null or empty is no change. A field the bridge
-// does not know is not refused: an editor's settings section may hold
-// settings of the editor's own, and a newer editor may send settings this
-// bridge does not know yet (refusing initialize over them would leave the
-// editor with a bridge that answers nothing). unknown then names the
-// first, for the log.
-func decodeConfig(raw json.RawMessage) (c lspext.Configuration, unknown error, err error) {
+// settings.claudeBridge, named where) one setting at a time
+// (lspext.DecodeEach): a setting of the wrong type, out of range or null
+// is refused alone and the others apply; one the bridge does not know is
+// ignored, for an editor's settings section may hold the editor's own and
+// a newer editor may send settings this bridge does not know yet. Absent
+// or null is no change. Nothing here fails initialize: a bridge that
+// refused initialize over a setting would answer nothing after it.
+func decodeConfig(where string, raw json.RawMessage) configUpdate {
+	var u configUpdate
 	if len(raw) == 0 || string(raw) == "null" {
-		return c, nil, nil
+		return u
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, nil, fmt.Errorf("invalid claude-bridge settings: %v", err)
+	refused, unknown, err := lspext.DecodeEach(raw, &u.cfg)
+	u.unknown = unknown
+	if err != nil {
+		u.refused = err.(*lspext.DecodeError).In(where) + "; every setting keeps its value"
+		return u
 	}
-	return c, lspext.Decode(raw, &lspext.Configuration{}), nil
+	var why []string
+	for _, e := range refused {
+		if e.Path == "auth" || strings.HasPrefix(e.Path, "auth.") {
+			u.authRefused = e // told by the auth manager, with what follows
+			continue
+		}
+		why = append(why, e.In(""))
+	}
+	if len(why) > 0 {
+		u.refused = where + ": " + strings.Join(why, "; ") + " (refused; the other settings apply)"
+	}
+	return u
 }

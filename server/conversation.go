@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
@@ -11,25 +10,25 @@ import (
 // one (steer.go), claude's slash commands (slash.go), past sessions
 // (sessions.go), deferred answers (answer.go); ok false for another
 // command.
-func (s *Server) conversationCommand(ctx context.Context, cmd string, arg json.RawMessage) (res any, ok bool, err error) {
+func (s *Server) conversationCommand(ctx context.Context, cmd string, decode func(any) error) (res any, ok bool, err error) {
 	var h func() (any, error)
 	switch cmd {
 	case lspext.CommandSend:
-		h = serve(ctx, cmd, arg, s.send)
+		h = serve(ctx, decode, s.send)
 	case lspext.CommandInterrupt:
-		h = serve(ctx, cmd, arg, s.interrupt)
+		h = serve(ctx, decode, s.interrupt)
 	case lspext.CommandSetPermissionMode:
-		h = serve(ctx, cmd, arg, s.setPermissionMode)
+		h = serve(ctx, decode, s.setPermissionMode)
 	case lspext.CommandSetModel:
-		h = serve(ctx, cmd, arg, s.setModel)
+		h = serve(ctx, decode, s.setModel)
 	case lspext.CommandCommands:
-		h = serve(ctx, cmd, arg, s.commands)
+		h = serve(ctx, decode, s.commands)
 	case lspext.CommandSessions:
-		h = serve(ctx, cmd, arg, s.sessions)
+		h = serve(ctx, decode, s.sessions)
 	case lspext.CommandTranscript:
-		h = serve(ctx, cmd, arg, s.transcript)
+		h = serve(ctx, decode, s.transcript)
 	case lspext.CommandAnswer:
-		h = serve(ctx, cmd, arg, s.answer)
+		h = serve(ctx, decode, s.answer)
 	default:
 		return nil, false, nil
 	}
@@ -37,12 +36,12 @@ func (s *Server) conversationCommand(ctx context.Context, cmd string, arg json.R
 	return res, true, err
 }
 
-// serve decodes a command's arguments[0] strictly into A (decodeArgs) and
-// runs f with them.
-func serve[A, R any](ctx context.Context, cmd string, arg json.RawMessage, f func(context.Context, A) (R, error)) func() (any, error) {
+// serve decodes a command's arguments[0] into A with decode (executeCommand's
+// strict decoding) and runs f with them.
+func serve[A, R any](ctx context.Context, decode func(any) error, f func(context.Context, A) (R, error)) func() (any, error) {
 	return func() (any, error) {
 		var a A
-		if err := decodeArgs(cmd, arg, &a); err != nil {
+		if err := decode(&a); err != nil {
 			return nil, err
 		}
 		return f(ctx, a)

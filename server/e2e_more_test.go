@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -352,38 +353,78 @@ func TestContextBecomesMentions(t *testing.T) {
 }
 
 // TestBadRequests: a request that is wrong gets -32602 (-32601 for an
-// unknown method) with a message saying what is wrong; arguments are read
-// strictly, so a misspelt or misplaced field is refused, not ignored; the
-// bridge serves on, and no task was started.
+// unknown method) with a message saying what is wrong: the command, the
+// argument and the path of the field, in JSON's terms (never Go's);
+// arguments are read strictly, so a misspelt or misplaced field is
+// refused, not ignored, and so are null, a second argument, a progress
+// token that is not LSP's, a range that ends before it starts; the bridge
+// serves on, and no task was started.
 func TestBadRequests(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
+	main := "file://" + b.ws(0) + "/main.go"
+	rng := func(sl, el int) map[string]any {
+		return map[string]any{"start": map[string]int{"line": sl, "character": 0}, "end": map[string]int{"line": el, "character": 0}}
+	}
+	cmd := func(command string, args ...any) map[string]any {
+		return map[string]any{"command": command, "arguments": args}
+	}
 	cases := []struct {
-		cmd  string
-		args any
-		want string
+		params any
+		want   string
 	}{
-		{"claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}, "not one of the editor's workspace folders"},
-		{"claude.run", map[string]any{"prompt": ""}, "claude.run needs a prompt"},
-		{"claude.run", map[string]any{}, "claude.run: arguments[0]: missing field prompt"},
-		{"claude.run", map[string]any{"prompt": "x", "permissionMode": "yolo"}, `unknown permissionMode "yolo"`},
-		{"claude.run", map[string]any{"prompt": "x", "taskID": "t"}, `claude.run: arguments[0]: unknown field "taskID"`},
-		{"claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": "file:///a", "rnge": map[string]any{}}}},
-			`claude.run: arguments[0]: unknown field "context[0].rnge"`},
-		{"claude.run", map[string]any{"prompt": 42}, "claude.run: arguments[0]: field prompt is a number, not a string"},
-		{"claude.run", "just a prompt", "claude.run: arguments[0]: the value is a string, not an object"},
-		{"claude.followUp", map[string]any{"taskId": "t", "prompt": "p", "newTaskID": "x"}, `claude.followUp: arguments[0]: unknown field "newTaskID"`},
-		{"claude.cancel", map[string]any{"taskId": "t", "force": true}, `claude.cancel: arguments[0]: unknown field "force"`},
-		{"claude.cancel", map[string]any{}, "claude.cancel: arguments[0]: missing field taskId"},
-		{"claude.cancel", map[string]string{"taskId": "ghost"}, `no task "ghost"`},
-		{"claude.cancel", "ghost", `no task "ghost"`},
-		{"claude.tasks", map[string]any{"process": true}, `claude.tasks: arguments[0]: unknown field "process"`},
-		{"claude.authStatus", map[string]any{"verbose": true}, `claude.authStatus: arguments[0]: unknown field "verbose"`},
-		{"claude.nope", nil, `unknown command "claude.nope"`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}), "not one of the editor's workspace folders"},
+		{cmd("claude.run", map[string]any{"prompt": ""}), "claude.run: arguments[0].prompt is blank"},
+		{cmd("claude.run", map[string]any{"prompt": " \n\t"}), "claude.run: arguments[0].prompt is blank"},
+		{cmd("claude.run", map[string]any{"prompt": nil}), "claude.run: arguments[0].prompt is null, not a string"},
+		{cmd("claude.run", map[string]any{}), `claude.run: arguments[0] lacks the required field "prompt"`},
+		{cmd("claude.run"), "claude.run: arguments[0] is missing"},
+		{cmd("claude.run", nil), "claude.run: arguments[0] is null, not an object"},
+		{cmd("claude.run", map[string]any{"prompt": "x", "permissionMode": "yolo"}),
+			`claude.run: arguments[0].permissionMode is "yolo", not one of "default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "model": nil}), "claude.run: arguments[0].model is null: leave the field out instead"},
+		{cmd("claude.run", map[string]any{"prompt": "x", "taskID": "t"}), `claude.run: arguments[0] has an unknown field "taskID"`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": "file:///a", "rnge": map[string]any{}}}}),
+			`claude.run: arguments[0].context[0] has an unknown field "rnge"`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "context": []any{main}}), `claude.run: arguments[0].context[0] is "file://`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": main}, map[string]any{"uri": 5}}}),
+			"claude.run: arguments[0].context[1].uri is 5, not a string"},
+		{cmd("claude.run", map[string]any{"prompt": "x", "context": []any{nil}}), "claude.run: arguments[0].context[0] is null, not an object"},
+		{cmd("claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": main, "range": rng(4, 1)}}}),
+			"claude.run: arguments[0].context[0].range ends (line 1, character 0) before it starts (line 4, character 0)"},
+		{cmd("claude.run", map[string]any{"prompt": 42}), "claude.run: arguments[0].prompt is 42, not a string"},
+		{cmd("claude.run", "just a prompt"), `claude.run: arguments[0] is "just a prompt", not an object`},
+		{cmd("claude.run", map[string]any{"prompt": "two"}, map[string]any{"junk": true}), "claude.run: arguments[1]: claude.run takes one argument (arguments[0]), not 2"},
+		{map[string]any{"command": "claude.run", "arguments": "do it"}, `workspace/executeCommand: params.arguments is "do it", not an array`},
+		{map[string]any{"command": 5, "arguments": []any{}}, "workspace/executeCommand: params.command is 5, not a string"},
+		{[]any{1, 2}, "workspace/executeCommand: params is an array, not an object"},
+		{map[string]any{"command": "claude.run", "arguments": []any{map[string]any{"prompt": "tok"}}, "workDoneToken": true},
+			"workspace/executeCommand: params.workDoneToken is true, not an integer or a string"},
+		{map[string]any{"command": "claude.run", "arguments": []any{map[string]any{"prompt": "tok"}}, "workDoneToken": map[string]any{"a": 1}},
+			"workspace/executeCommand: params.workDoneToken is an object, not an integer or a string"},
+		{cmd("claude.followUp", map[string]any{"taskId": "t", "prompt": "p", "newTaskID": "x"}), `claude.followUp: arguments[0] has an unknown field "newTaskID"`},
+		{cmd("claude.followUp", map[string]any{"prompt": "p"}), `claude.followUp: arguments[0] needs one of the fields "taskId" or "sessionId"`},
+		{cmd("claude.cancel", map[string]any{"taskId": "t", "force": true}), `claude.cancel: arguments[0] has an unknown field "force"`},
+		{cmd("claude.cancel", map[string]any{}), `claude.cancel: arguments[0] lacks the required field "taskId"`},
+		{cmd("claude.cancel", map[string]any{"taskId": ""}), "claude.cancel: arguments[0].taskId is empty"},
+		{cmd("claude.cancel", map[string]string{"taskId": "ghost"}), `no task "ghost"`},
+		{cmd("claude.cancel", map[string]string{"taskId": strings.Repeat("T", 1_000_000)}), `no task "` + strings.Repeat("T", 64) + `…" (1000000 characters)`},
+		{cmd("claude.cancel", "ghost"), `claude.cancel: arguments[0] is "ghost", not an object`},
+		{cmd("claude.tasks", map[string]any{"process": true}), `claude.tasks: arguments[0] has an unknown field "process"`},
+		{cmd("claude.tasks", map[string]any{"processes": nil}), "claude.tasks: arguments[0].processes is null: leave the field out instead"},
+		{cmd("claude.tasks", 5), "claude.tasks: arguments[0] is 5, not an object"},
+		{cmd("claude.authStatus", map[string]any{"verbose": true}), `claude.authStatus: arguments[0] has an unknown field "verbose"`},
+		{cmd("claude.nope"), `unknown command "claude.nope"`},
 	}
 	for _, c := range cases {
-		err := b.command(c.cmd, c.args, nil)
+		err := b.client.Request("workspace/executeCommand", c.params, nil, 30*time.Second)
 		if err == nil || !strings.Contains(err.Error(), "error -32602") || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s %v: %v; want -32602 saying %q", c.cmd, c.args, err, c.want)
+			t.Errorf("%.200v: %.300v; want -32602 saying %q", c.params, err, c.want)
+		}
+		if err != nil && goTerms.MatchString(err.Error()) {
+			t.Errorf("%.200v: Go's terms in %q", c.params, err)
+		}
+		if err != nil && len(err.Error()) > 400 {
+			t.Errorf("%.200v: an error of %d characters", c.params, len(err.Error()))
 		}
 	}
 	if err := b.client.Request("textDocument/hover", map[string]any{}, nil, 5*time.Second); err == nil || !strings.Contains(err.Error(), "-32601") {
@@ -392,11 +433,70 @@ func TestBadRequests(t *testing.T) {
 	if n := len(b.api.MessageRequests()); n != 0 {
 		t.Errorf("%d API requests: a bad request started a task", n)
 	}
-	// Empty arguments are fine where nothing is required.
+	// No argument, or an empty one, is fine where nothing is required.
 	for _, cmd := range []string{"claude.tasks", "claude.authStatus"} {
 		if err := b.command(cmd, map[string]any{}, nil); err != nil {
 			t.Errorf("%s {}: %v", cmd, err)
 		}
+		if err := b.client.Request("workspace/executeCommand", map[string]any{"command": cmd}, nil, 30*time.Second); err != nil {
+			t.Errorf("%s without arguments: %v", cmd, err)
+		}
+	}
+}
+
+// goTerms matches Go's words, which no message to an editor uses.
+var goTerms = regexp.MustCompile(`\b(Go|struct|unmarshal|int|int32|int64|uint32|float64|bool|RawMessage)\b|json\.|\[\]`)
+
+// TestFollowUpOfTwoConversationsRefused: taskId and sessionId of different
+// conversations are refused, rather than one of them ignored.
+func TestFollowUpOfTwoConversationsRefused(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.Text("one"), fakeapi.Text("two")}})
+	first := b.result(b.run(map[string]any{"prompt": "one", "taskId": "one"}))
+	second := b.result(b.run(map[string]any{"prompt": "two", "taskId": "two"}))
+	err := b.command("claude.followUp", map[string]any{"taskId": "one", "sessionId": second.SessionID, "prompt": "which?"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "not the sessionId") {
+		t.Errorf("followUp of two conversations: %v", err)
+	}
+	var res lspext.RunResult
+	if err := b.command("claude.followUp", map[string]any{"taskId": "one", "sessionId": first.SessionID, "prompt": "and?"}, &res); err != nil || res.SessionID != first.SessionID {
+		t.Errorf("followUp with the task and its own session: %v %+v", err, res)
+	}
+}
+
+// TestCancelOfARefusedRunIsNotTrue: a claude.cancel that overtakes a
+// claude.run whose arguments are wrong (read while the run is decoded)
+// does not answer cancelled: true for a task that never exists (issue 12).
+func TestCancelOfARefusedRunIsNotTrue(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	main := "file://" + b.ws(0) + "/main.go"
+	ctx := make([]any, 0, 20001)
+	for i := 0; i < 20000; i++ {
+		ctx = append(ctx, map[string]any{"uri": main})
+	}
+	ctx = append(ctx, map[string]any{"uri": main, "bad": 1})
+	runBody, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": "ghost-run", "method": "workspace/executeCommand",
+		"params": map[string]any{"command": "claude.run", "arguments": []any{map[string]any{"prompt": "x", "taskId": "GHOST", "context": ctx}}}})
+	cancelBody := `{"jsonrpc":"2.0","id":"ghost-cancel","method":"workspace/executeCommand","params":{"command":"claude.cancel","arguments":[{"taskId":"GHOST"}]}}`
+	if err := b.client.WriteRaw(fmt.Sprintf("Content-Length: %d\r\n\r\n%sContent-Length: %d\r\n\r\n%s", len(runBody), runBody, len(cancelBody), cancelBody)); err != nil {
+		t.Fatal(err)
+	}
+	reply := func(id string) lsptest.Message {
+		m, err := b.client.WaitFor("", 60*time.Second, func(m lsptest.Message) bool { return string(m.ID) == `"`+id+`"` })
+		if err != nil {
+			t.Fatalf("no reply to %s: %v", id, err)
+		}
+		return m
+	}
+	run, cancel := reply("ghost-run"), reply("ghost-cancel")
+	if run.Error == nil || run.Error.Code != -32602 || !strings.Contains(run.Error.Message, `arguments[0].context[20000] has an unknown field "bad"`) {
+		t.Errorf("run: %+v", run.Error)
+	}
+	if cancel.Error == nil || cancel.Error.Code != -32602 || !strings.Contains(cancel.Error.Message, `no task "GHOST"`) {
+		t.Errorf("cancel of a run refused: result %s, error %+v; want -32602 no task", cancel.Result, cancel.Error)
+	}
+	var tasks []lspext.TaskInfo
+	if err := b.command("claude.tasks", nil, &tasks); err != nil || len(tasks) != 0 {
+		t.Errorf("tasks: %v %+v", err, tasks)
 	}
 }
 
@@ -464,8 +564,8 @@ func TestCancelOvertakingTheStart(t *testing.T) {
 					m := m
 					reply = &m
 				}
-				if string(m.ID) == `"c-`+id+`"` && m.Error != nil {
-					t.Errorf("%s: cancel refused: %s", id, m.Error.Message)
+				if string(m.ID) == `"c-`+id+`"` && (m.Error != nil || string(m.Result) != `{"cancelled":true}`) {
+					t.Errorf("%s: cancel answered %s %+v, want cancelled: true", id, m.Result, m.Error)
 				}
 			}
 			time.Sleep(20 * time.Millisecond)

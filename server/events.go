@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -32,7 +31,7 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 			APIKeySource: st.APIKeySource, ClaudeVersion: st.ClaudeVersion}
 	case runner.EventToolUse:
 		tu := ev.ToolUse
-		return &lspext.ToolUseEvent{ToolUseID: tu.ID, Name: tu.Name, Input: rawOrEmpty(tu.Input), Summary: tu.Summary}
+		return &lspext.ToolUseEvent{ToolUseID: tu.ID, Name: tu.Name, Input: lspext.ObjectOf(tu.Input), Summary: tu.Summary}
 	case runner.EventToolResult:
 		tr := ev.ToolResult
 		e := &lspext.ToolResultEvent{ToolUseID: tr.ToolUseID, Name: tr.Name, IsError: tr.IsError, Content: truncate(tr.Content, maxEventContent)}
@@ -42,7 +41,7 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 		return e
 	case runner.EventPermission:
 		pe := ev.Permission
-		return &lspext.PermissionEvent{ToolUseID: pe.ToolUseID, Name: pe.ToolName, Input: rawOrEmpty(pe.Input), Summary: pe.Summary,
+		return &lspext.PermissionEvent{ToolUseID: pe.ToolUseID, Name: pe.ToolName, Input: lspext.ObjectOf(pe.Input), Summary: pe.Summary,
 			Decision: lspext.Decision(pe.Decision), Reason: pe.Reason, Automatic: pe.Automatic}
 	case runner.EventQuestion:
 		q := ev.Question
@@ -73,7 +72,7 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 	case runner.EventStatus:
 		return &lspext.StatusEvent{Message: ev.Message}
 	case runner.EventOther:
-		return &lspext.OtherEvent{Raw: rawOrEmpty(ev.Raw)}
+		return &lspext.OtherEvent{Raw: lspext.ObjectOf(ev.Raw)}
 	case runner.EventResult:
 		o := ev.Outcome
 		return &lspext.ResultEvent{Status: lspext.TaskStatus(o.Status), Result: o.Result, IsError: o.IsError, CostUSD: o.CostUSD,
@@ -142,13 +141,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func rawOrEmpty(r json.RawMessage) json.RawMessage {
-	if len(r) == 0 {
-		return json.RawMessage("{}")
-	}
-	return r
 }
 
 // truncate cuts s to at most n runes, saying so.

@@ -179,8 +179,13 @@ func (b *bridge) result(call *lsptest.Call) lspext.RunResult {
 
 // command sends workspace/executeCommand with arg as arguments[0] and
 // decodes the reply strictly into out (an lspext type; nil: not decoded).
+// A nil arg sends no arguments.
 func (b *bridge) command(cmd string, arg any, out any) error {
-	return b.client.Request("workspace/executeCommand", map[string]any{"command": cmd, "arguments": []any{arg}}, out, 30*time.Second)
+	args := []any{}
+	if arg != nil {
+		args = append(args, arg)
+	}
+	return b.client.Request("workspace/executeCommand", map[string]any{"command": cmd, "arguments": args}, out, 30*time.Second)
 }
 
 // ws returns workspace folder i.

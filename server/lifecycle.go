@@ -23,38 +23,39 @@ type clientCaps struct {
 	bridge           lspext.ClientCapabilities // experimental.claudeBridge
 }
 
-// initializeParams is the part of InitializeParams the bridge reads. It is
-// decoded by hand because protocol.InitializeParams turns a null processId
-// into 0 and lacks nothing else we need.
+// initializeParams is the part of InitializeParams the bridge reads
+// (lspext.DecodeLSP: the rest is ignored, null is absent). It is its own
+// type because protocol.InitializeParams turns a null processId into 0 and
+// lacks nothing else we need.
 type initializeParams struct {
-	RootURI          string                     `json:"rootUri"`
-	RootPath         string                     `json:"rootPath"`
-	WorkspaceFolders []protocol.WorkspaceFolder `json:"workspaceFolders"`
-	InitOptions      json.RawMessage            `json:"initializationOptions"`
+	RootURI          string                     `json:"rootUri,omitempty"`
+	RootPath         string                     `json:"rootPath,omitempty"`
+	WorkspaceFolders []protocol.WorkspaceFolder `json:"workspaceFolders,omitempty"`
+	InitOptions      json.RawMessage            `json:"initializationOptions,omitempty"`
 	Capabilities     struct {
 		Window struct {
-			WorkDoneProgress bool `json:"workDoneProgress"`
+			WorkDoneProgress bool `json:"workDoneProgress,omitempty"`
 			ShowDocument     struct {
-				Support bool `json:"support"`
-			} `json:"showDocument"`
-		} `json:"window"`
-		// LSPAny: what the editor can do beyond LSP, ours under claudeBridge
-		// (bridgeCapabilities reads it).
-		Experimental json.RawMessage `json:"experimental"`
+				Support bool `json:"support,omitempty"`
+			} `json:"showDocument,omitempty"`
+		} `json:"window,omitempty"`
 		// Absent means unsupported (LSP). Neovim 0.7 to 0.11 advertise
 		// applyEdit but not documentChanges, though they apply versioned
 		// edits; the bridge's own plugin advertises both.
 		Workspace struct {
-			ApplyEdit     bool `json:"applyEdit"`
+			ApplyEdit     bool `json:"applyEdit,omitempty"`
 			WorkspaceEdit struct {
-				DocumentChanges bool `json:"documentChanges"`
-			} `json:"workspaceEdit"`
-		} `json:"workspace"`
-	} `json:"capabilities"`
+				DocumentChanges bool `json:"documentChanges,omitempty"`
+			} `json:"workspaceEdit,omitempty"`
+		} `json:"workspace,omitempty"`
+		// LSPAny: what the editor can do beyond LSP, ours under claudeBridge
+		// (bridgeCapabilities reads it).
+		Experimental json.RawMessage `json:"experimental,omitempty"`
+	} `json:"capabilities,omitempty"`
 	ClientInfo *struct {
 		Name    string `json:"name"`
-		Version string `json:"version"`
-	} `json:"clientInfo"`
+		Version string `json:"version,omitempty"`
+	} `json:"clientInfo,omitempty"`
 }
 
 // bridgeCapabilities reads capabilities.experimental.claudeBridge. It is
@@ -82,8 +83,8 @@ func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities 
 func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	var p initializeParams
 	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, invalidParams("initialize: %v", err)
+		if _, err := lspext.DecodeLSP(raw, &p); err != nil {
+			return nil, invalidParams("initialize: %s", describeError(err, "params"))
 		}
 	}
 	s.mu.Lock()
@@ -93,17 +94,17 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	}
 	s.mu.Unlock()
 
-	cfg, unknown, err := decodeConfig(p.InitOptions)
-	if err != nil {
-		return nil, invalidParams("%v", err)
+	// What the user should hear now rather than at their first task, said
+	// once the editor has the initialize reply (see initialized).
+	var notes []string
+	u := decodeConfig("initializationOptions", p.InitOptions)
+	if len(u.unknown) > 0 {
+		s.log.Warn("initializationOptions: settings the bridge does not know are ignored", zap.Strings("settings", u.unknown))
 	}
-	if unknown != nil {
-		s.log.Warn("initializationOptions: a setting the bridge does not know is ignored", zap.Error(unknown))
+	if u.refused != "" {
+		notes = append(notes, "claude-bridge: settings refused: "+u.refused+".")
 	}
-	settings, err := DefaultSettings().Merge(cfg)
-	if err != nil {
-		return nil, invalidParams("initializationOptions: %v", err)
-	}
+	settings := DefaultSettings().Merge(u.cfg)
 	folders, problems := foldersFromInit(p.WorkspaceFolders, p.RootURI, p.RootPath)
 	clientName := ""
 	if p.ClientInfo != nil {
@@ -117,10 +118,7 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 		showDocument: p.Capabilities.Window.ShowDocument.Support,
 		bridge:       bridge,
 	}
-	// What the user should hear now rather than at their first task, said
-	// once the editor has the initialize reply (see initialized). A bad
-	// rootUri that rootPath made up for is only logged.
-	var notes []string
+	// A bad rootUri that rootPath made up for is only logged.
 	if len(problems) > 0 && (len(folders) == 0 || len(p.WorkspaceFolders) > 0) {
 		what := "it is not used"
 		if len(folders) == 0 {
@@ -131,7 +129,7 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 
 	var auth *authManager
 	if s.opts.Auth != nil {
-		auth = newAuthManager(s, *s.opts.Auth, settings.Auth)
+		auth = newAuthManager(s, *s.opts.Auth, settings.Auth, u.authRefused)
 		if err := auth.setupError(); err != nil {
 			s.log.Warn("auth manager not started", zap.Error(err))
 			notes = append(notes, "claude-bridge: "+err.Error())
@@ -252,49 +250,54 @@ func (s *Server) warmFolders() {
 // didChangeConfiguration applies new settings on the read loop, in order
 // (they are in memory: a claude.run right after sees them), and hands auth
 // settings to configLoop: the auth manager may be starting or running its
-// key helper, which must not hold the read loop.
+// key helper, which must not hold the read loop. A setting the bridge
+// refuses keeps its value, and the editor is told which and why; the
+// others apply. Refused auth settings leave the bridge without a key.
 func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 	var p struct {
-		Settings struct {
-			ClaudeBridge json.RawMessage `json:"claudeBridge"`
-		} `json:"settings"`
+		Settings *struct {
+			ClaudeBridge json.RawMessage `json:"claudeBridge,omitempty"`
+		} `json:"settings,omitempty"`
 	}
-	if err := json.Unmarshal(raw, &p); err != nil || len(p.Settings.ClaudeBridge) == 0 {
+	if _, err := lspext.DecodeLSP(raw, &p); err != nil {
+		s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError,
+			Message: "claude-bridge: settings ignored: workspace/didChangeConfiguration: " + describeError(err, "params")})
 		return
 	}
-	cfg, unknown, err := decodeConfig(p.Settings.ClaudeBridge)
-	if unknown != nil {
-		s.log.Warn("settings.claudeBridge: a setting the bridge does not know is ignored", zap.Error(unknown))
-	}
-	if err == nil {
-		s.mu.Lock()
-		var st Settings
-		st, err = s.settings.Merge(cfg)
-		if err == nil {
-			s.settings = st
-		}
-		s.mu.Unlock()
-	}
-	if err != nil {
-		s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: "claude-bridge: settings ignored: " + err.Error()})
+	if p.Settings == nil || len(p.Settings.ClaudeBridge) == 0 {
 		return
+	}
+	u := decodeConfig("settings.claudeBridge", p.Settings.ClaudeBridge)
+	if len(u.unknown) > 0 {
+		s.log.Warn("settings.claudeBridge: settings the bridge does not know are ignored", zap.Strings("settings", u.unknown))
+	}
+	if u.refused != "" {
+		s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: "claude-bridge: settings refused: " + u.refused + "."})
 	}
 	s.mu.Lock()
+	s.settings = s.settings.Merge(u.cfg)
 	st, auth := s.settings, s.auth
 	s.mu.Unlock()
 	s.mgr.Reconfigure(s.runnerConfig(st, auth))
-	if s.opts.SetLogLevel != nil && cfg.LogLevel != nil {
-		s.opts.SetLogLevel(string(*cfg.LogLevel))
+	if s.opts.SetLogLevel != nil && u.cfg.LogLevel != nil {
+		s.opts.SetLogLevel(string(*u.cfg.LogLevel))
 	}
-	if auth != nil && cfg.Auth != nil {
+	if auth != nil && (u.cfg.Auth != nil || u.authRefused != nil) {
 		select {
-		case s.configs <- cfg.Auth:
+		case s.configs <- authChange{cfg: u.cfg.Auth, refused: u.authRefused}:
 		default:
 			s.log.Warn("auth settings changes are piling up; this one is dropped")
 			s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: "claude-bridge: auth settings ignored: too many changes at once"})
 		}
 	}
 	s.log.Info("configuration changed")
+}
+
+// authChange is an `auth` setting as it came: the settings, or why they
+// were refused.
+type authChange struct {
+	cfg     *lspext.AuthConfiguration
+	refused error
 }
 
 // configLoop applies auth settings changes one at a time, in the order
@@ -306,9 +309,7 @@ func (s *Server) configLoop(ctx context.Context) {
 			s.mu.Lock()
 			auth := s.auth
 			s.mu.Unlock()
-			if err := auth.reconfigure(c); err != nil {
-				s.ShowMessage(protocol.MessageTypeError, "claude-bridge: auth settings ignored: "+err.Error())
-			}
+			auth.reconfigure(c)
 			s.mgr.RecycleWarm() // warm claudes were launched with the old auth settings
 		case <-ctx.Done():
 			return

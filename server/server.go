@@ -114,7 +114,7 @@ type Server struct {
 
 	// configs carries auth settings changes, in order, from the read loop
 	// to configLoop (which may wait for the auth manager).
-	configs chan *lspext.AuthConfiguration
+	configs chan authChange
 
 	mu       sync.Mutex // guards the fields below
 	state    serverState
@@ -125,10 +125,11 @@ type Server struct {
 	greeting []string     // warnings for the user, sent on initialized
 	greeted  bool         // initialized came
 	inflight cancels      // requests in flight, by id as the editor spelled it
-	// The task ids and progress tokens a claude.run or claude.followUp
-	// request names, from the moment it is read until it is answered: a
-	// cancel that overtakes the task's start still finds it.
-	reservedTasks  cancels
+	// The claude.run and claude.followUp requests that name their task's
+	// id, and the progress tokens such requests name, from the moment
+	// each is read until it is answered: a cancel that overtakes the
+	// task's start still finds it.
+	pendingStarts  map[string][]*pendingStart
 	reservedTokens cancels
 	tasks          map[string]*taskView // running tasks by id
 	tokens         map[string]string    // progress token → task id
@@ -172,6 +173,41 @@ func (c cancels) get(key string) func() {
 	}
 }
 
+// pendingStart is a claude.run or claude.followUp that names its task's
+// id, from the moment it is read until it is answered (Server.pendingStarts).
+type pendingStart struct {
+	cancel  context.CancelFunc // the request's
+	decided chan struct{}      // closed once the task is registered, or the request answered without one
+	once    sync.Once          // closes decided
+
+	// Guarded by Server.mu:
+	cancelWanted     bool // a claude.cancel came before the task was registered
+	cancelledAtStart bool // and the task was cancelled as it was registered
+}
+
+func (p *pendingStart) decide() { p.once.Do(func() { close(p.decided) }) }
+
+// pendingKey is the context key of a request's *pendingStart.
+type pendingKey struct{}
+
+// startedTask tells the request's pendingStart (if it has one) that its
+// task is registered, and cancels the request (and so the task, which
+// then ends "cancelled") when a claude.cancel came first.
+func (s *Server) startedTask(ctx context.Context) {
+	p, _ := ctx.Value(pendingKey{}).(*pendingStart)
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	want := p.cancelWanted
+	p.cancelledAtStart = want
+	s.mu.Unlock()
+	p.decide()
+	if want {
+		p.cancel()
+	}
+}
+
 // New makes a Server.
 func New(opts Options) *Server {
 	if opts.Log == nil {
@@ -183,9 +219,9 @@ func New(opts Options) *Server {
 		sem:            make(chan struct{}, maxRequests),
 		exitCh:         make(chan int, 1),
 		settings:       DefaultSettings(),
-		configs:        make(chan *lspext.AuthConfiguration, 64),
+		configs:        make(chan authChange, 64),
 		inflight:       cancels{},
-		reservedTasks:  cancels{},
+		pendingStarts:  map[string][]*pendingStart{},
 		reservedTokens: cancels{},
 		tasks:          map[string]*taskView{},
 		tokens:         map[string]string{},
@@ -328,10 +364,18 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		}
 	}
 	ctx, cancel := context.WithCancel(s.connCtx)
+	release := func() {}
+	var pending *pendingStart
+	if taskID != "" {
+		// No generated id is this one while the request is decoded.
+		release = s.mgr.Hold(taskID)
+		pending = &pendingStart{cancel: cancel, decided: make(chan struct{})}
+		ctx = context.WithValue(ctx, pendingKey{}, pending)
+	}
 	s.mu.Lock()
 	s.inflight.add(key, &cancel)
-	if taskID != "" {
-		s.reservedTasks.add(taskID, &cancel)
+	if pending != nil {
+		s.pendingStarts[taskID] = append(s.pendingStarts[taskID], pending)
 	}
 	if token != "" {
 		s.reservedTokens.add(token, &cancel)
@@ -344,13 +388,28 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		defer func() {
 			s.mu.Lock()
 			s.inflight.remove(key, &cancel)
-			if taskID != "" {
-				s.reservedTasks.remove(taskID, &cancel)
+			if pending != nil {
+				ps := s.pendingStarts[taskID]
+				for i, p := range ps {
+					if p == pending {
+						ps = append(ps[:i:i], ps[i+1:]...)
+						break
+					}
+				}
+				if len(ps) == 0 {
+					delete(s.pendingStarts, taskID)
+				} else {
+					s.pendingStarts[taskID] = ps
+				}
 			}
 			if token != "" {
 				s.reservedTokens.remove(token, &cancel)
 			}
 			s.mu.Unlock()
+			if pending != nil {
+				pending.decide()
+			}
+			release()
 			cancel()
 		}()
 		res, err := s.guard(method, func() (any, error) { return s.request(ctx, method, call.Params()) })
@@ -385,10 +444,7 @@ func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, 
 			taskID = ids.NewTaskID
 		}
 	}
-	if len(p.WorkDoneToken) > 0 && string(p.WorkDoneToken) != "null" {
-		token = rawIDKey(p.WorkDoneToken)
-	}
-	return true, taskID, token
+	return true, taskID, progressToken(p.WorkDoneToken) // "" for one that is not a token: the handler refuses it
 }
 
 // cancelAware methods answer a cancel with a normal result of their own
@@ -421,26 +477,17 @@ func (s *Server) reply(id jsonrpc2.ID, res any, err error, wait bool) {
 	}
 }
 
-// executeCommandParams is LSP's ExecuteCommandParams with the arguments
-// left to decode by command (lspext's types) and the progress token kept
-// as the editor spelled it (protocol.ProgressToken holds numbers as int32).
-type executeCommandParams struct {
-	Command       string            `json:"command"`
-	Arguments     []json.RawMessage `json:"arguments"`
-	WorkDoneToken json.RawMessage   `json:"workDoneToken"`
-}
-
 // request dispatches one request by method.
 func (s *Server) request(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	switch method {
 	case "shutdown":
 		return s.shutdown()
 	case "workspace/executeCommand":
-		var p executeCommandParams
-		if err := json.Unmarshal(params, &p); err != nil {
-			return nil, invalidParams("workspace/executeCommand: %v", err)
+		p, err := decodeExecuteCommand(params)
+		if err != nil {
+			return nil, err
 		}
-		return s.executeCommand(ctx, p.Command, p.Arguments, p.WorkDoneToken)
+		return s.executeCommand(ctx, p)
 	}
 	return nil, jsonrpc2.Errorf(jsonrpc2.MethodNotFound, "method not supported: %s", method)
 }

@@ -92,7 +92,7 @@ func (s *Server) transcript(_ context.Context, a lspext.TranscriptArgs) (*lspext
 		case "thinking":
 			ev = &lspext.ThinkingEvent{MessageID: e.MessageID, Text: e.Text}
 		case "toolUse":
-			ev = &lspext.ToolUseEvent{ToolUseID: e.ToolUseID, Name: e.Name, Input: rawOrEmpty(e.Input), Summary: runner.Summarize(e.Name, e.Input, f.Path)}
+			ev = &lspext.ToolUseEvent{ToolUseID: e.ToolUseID, Name: e.Name, Input: lspext.ObjectOf(e.Input), Summary: runner.Summarize(e.Name, e.Input, f.Path)}
 		case "toolResult":
 			ev = &lspext.ToolResultEvent{ToolUseID: e.ToolUseID, Name: e.Name, IsError: e.IsError, Content: truncate(e.Text, maxEventContent)}
 		default:

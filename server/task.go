@@ -50,6 +50,7 @@ func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMe
 		return nil, taskError(err)
 	}
 	v.id = t.ID
+	s.startedTask(ctx)
 	v.progress = s.beginProgress(ctx, t.ID, token, spec.Prompt)
 	s.mu.Lock()
 	s.tasks[t.ID] = v

@@ -152,7 +152,12 @@ func (m *Manager) runHelper(ctx context.Context, cfg resolved) checkResult {
 	cmd.WaitDelay = time.Second
 	err = cmd.Run()
 	res.duration = time.Since(start)
-	src, msg := splitStderr(string(stderr.buf))
+	// Only the managed helper names its source; a user's own helper's
+	// stderr is its message, whatever it says.
+	src, msg := "", strings.TrimSpace(string(stderr.buf))
+	if cfg.manage {
+		src, msg = splitStderr(string(stderr.buf))
+	}
 	// Whatever the helper printed on stdout may be a key: it is scrubbed
 	// from any message the bridge keeps.
 	secrets := append(strings.Fields(string(stdout.buf)), strings.TrimSpace(string(stdout.buf)))

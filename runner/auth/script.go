@@ -583,11 +583,16 @@ func parseKey(out []byte) (string, error) {
 }
 
 // splitStderr separates the managed helper's source line from its message.
+// A source it does not write (none of the Source* the script names) is
+// not taken: the key's source is then the helper's own (SourceHelper).
 func splitStderr(stderr string) (source, message string) {
 	var rest []string
 	for _, line := range strings.Split(stderr, "\n") {
 		if s, ok := strings.CutPrefix(line, sourcePrefix); ok {
-			source = strings.TrimSpace(s)
+			switch s = strings.TrimSpace(s); s {
+			case SourceEnvClaudeAPIKey, SourceEnvAnthropicAPIKey, SourceKeyFile, SourceKeyCommand:
+				source = s
+			}
 			continue
 		}
 		if strings.TrimSpace(line) != "" {

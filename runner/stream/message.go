@@ -3,7 +3,10 @@ package stream
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 
 	fastjson "github.com/segmentio/encoding/json"
 )
@@ -28,10 +31,10 @@ type Line struct {
 	Status *string `json:"status"`
 
 	// system/api_retry
-	Attempt      int    `json:"attempt"`
-	MaxRetries   int    `json:"max_retries"`
-	RetryDelayMs int    `json:"retry_delay_ms"`
-	ErrorStatus  int    `json:"error_status"`
+	Attempt      Int    `json:"attempt"`
+	MaxRetries   Int    `json:"max_retries"`
+	RetryDelayMs Int    `json:"retry_delay_ms"`
+	ErrorStatus  Int    `json:"error_status"`
 	Error        String `json:"error"`
 
 	// assistant and user
@@ -54,11 +57,11 @@ type Line struct {
 	// result
 	IsError        bool    `json:"is_error"`
 	Result         string  `json:"result"`
-	NumTurns       int     `json:"num_turns"`
-	DurationMs     int64   `json:"duration_ms"`
-	TotalCostUSD   float64 `json:"total_cost_usd"`
+	NumTurns       Int     `json:"num_turns"`
+	DurationMs     Int     `json:"duration_ms"`
+	TotalCostUSD   Number  `json:"total_cost_usd"`
 	TerminalReason string  `json:"terminal_reason"`
-	APIErrorStatus *int    `json:"api_error_status"`
+	APIErrorStatus *Int    `json:"api_error_status"`
 	StopReason     *string `json:"stop_reason"`
 
 	// control_request (CLI → host) and control_response (CLI → host)
@@ -156,6 +159,43 @@ type ControlResponse struct {
 	RequestID string          `json:"request_id"`
 	Response  json.RawMessage `json:"response"`
 	Error     string          `json:"error"`
+}
+
+// Int is an integer claude reports (a count, milliseconds, an HTTP
+// status), decoded tolerantly: a number with a fraction or an exponent
+// (1.5, 2e3) is rounded, and any other value (a string, null, an object)
+// is 0. claude 2.1.332 writes integers; one odd number must not cost the
+// whole line it is in (a result or a retry).
+type Int int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(b)), 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(f):
+		*n = 0
+	case f >= math.MaxInt64:
+		*n = math.MaxInt64
+	case f <= math.MinInt64:
+		*n = math.MinInt64
+	default:
+		*n = Int(math.Round(f))
+	}
+	return nil
+}
+
+// Number is a number claude reports (a cost in US dollars), decoded as
+// tolerantly as Int: a value that is not a number is 0.
+type Number float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(b)), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		f = 0
+	}
+	*n = Number(f)
+	return nil
 }
 
 // String decodes a JSON string, and keeps any other JSON value as its text,

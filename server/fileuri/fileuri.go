@@ -18,6 +18,7 @@ package fileuri
 import (
 	"errors"
 	"fmt"
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -42,20 +43,20 @@ func ToPath(u string) (string, error) {
 func ParseFor(u string, windows bool) (string, error) {
 	pu, err := url.Parse(u)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a valid URI: %v", u, unwrapURLError(err))
+		return "", fmt.Errorf("%s is not a valid URI: %v", quote.String(u), unwrapURLError(err))
 	}
 	if pu.Scheme != "file" {
 		if pu.Scheme == "" {
-			return "", fmt.Errorf("%q is not a URI (file URIs start with file://): %w", u, ErrNotFile)
+			return "", fmt.Errorf("%s is not a URI (file URIs start with file://): %w", quote.String(u), ErrNotFile)
 		}
-		return "", fmt.Errorf("%q is a %s: URI: %w", u, pu.Scheme, ErrNotFile)
+		return "", fmt.Errorf("%s is a %s: URI: %w", quote.String(u), quote.Text(pu.Scheme), ErrNotFile)
 	}
 	if pu.Opaque != "" {
 		// file:relative/path: RFC 8089 has no relative file URIs.
-		return "", fmt.Errorf("%q is not an absolute file URI", u)
+		return "", fmt.Errorf("%s is not an absolute file URI", quote.String(u))
 	}
 	if pu.RawQuery != "" || pu.Fragment != "" || pu.ForceQuery {
-		return "", fmt.Errorf("%q has a query or fragment: a file name holding ? or # must be percent-encoded (%%3F, %%23)", u)
+		return "", fmt.Errorf("%s has a query or fragment: a file name holding ? or # must be percent-encoded (%%3F, %%23)", quote.String(u))
 	}
 	p := pu.Path
 	host := pu.Hostname()
@@ -64,23 +65,23 @@ func ParseFor(u string, windows bool) (string, error) {
 	}
 	if !windows {
 		if host != "" {
-			return "", fmt.Errorf("%q names a file on host %s, not on this machine", u, host)
+			return "", fmt.Errorf("%s names a file on host %s, not on this machine", quote.String(u), quote.Text(host))
 		}
 		if !strings.HasPrefix(p, "/") {
-			return "", fmt.Errorf("%q has no absolute path", u)
+			return "", fmt.Errorf("%s has no absolute path", quote.String(u))
 		}
 		return path.Clean(p), nil
 	}
 	if host != "" { // \\server\share\...
 		if p == "" || p == "/" {
-			return "", fmt.Errorf("%q names a host but no share", u)
+			return "", fmt.Errorf("%s names a host but no share", quote.String(u))
 		}
 		return `\\` + host + windowsClean(p), nil
 	}
 	// /c:/x (the usual spelling) or c:/x (some clients drop the slash).
 	p = strings.TrimPrefix(p, "/")
 	if len(p) < 2 || p[1] != ':' || !isLetter(p[0]) {
-		return "", fmt.Errorf("%q has no drive letter (file:///C:/...)", u)
+		return "", fmt.Errorf("%s has no drive letter (file:///C:/...)", quote.String(u))
 	}
 	return p[:2] + windowsClean(p[2:]), nil
 }

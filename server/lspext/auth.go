@@ -1,10 +1,10 @@
 package lspext
 
 // AuthStatus is the reply of claude.authStatus: the auth manager's state,
-// as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the
-// server converts. Without an auth manager (the bridge runs without one)
-// it says so in Message, with status and mode "inherit"; when the auth
-// settings were refused it has status "error" and the reason in LastError.
+// as claude-bridge doctor shows it. Without an auth manager (the bridge
+// runs without one) it says so in message, with status and mode
+// "inherit"; when the auth settings were refused it has status "error",
+// source "none" and the reason in lastError.
 type AuthStatus struct {
 	// Status is the key's state.
 	Status AuthState `json:"status"`
@@ -67,7 +67,7 @@ type AuthStatus struct {
 
 // ClaudeCLI is where the bridge finds the claude CLI: the claudePath
 // setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the
-// installers use (runner.LocateClaude).
+// installers use (README, Configuration: claudePath).
 type ClaudeCLI struct {
 	// Path is the claude executable. Optional: absent when it was not found.
 	Path string `json:"path,omitempty"`

@@ -22,6 +22,12 @@
 // file:// URIs as the editor spells them; times are RFC 3339; durations say
 // their unit in their name (durationMs, delayMs).
 //
-// The package depends on nothing but the standard library, so that the
-// server, the tests and the generator can all import it.
+// Decode, DecodeLSP and DecodeEach read what the editor sends by the rules
+// the generated schema states (types, ranges, enumerations, no null), with
+// errors in JSON's terms; the server has no other way of decoding
+// arguments and settings.
+//
+// The package depends on nothing but the standard library (and
+// internal/quote, which cuts values an error repeats), so that the server,
+// the tests and the generator can all import it.
 package lspext

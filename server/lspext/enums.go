@@ -1,5 +1,42 @@
 package lspext
 
+import (
+	"reflect"
+	"sync"
+)
+
+// Enum is one of the protocol's string types with a fixed set of values.
+type Enum struct {
+	Type   reflect.Type
+	Values []string
+}
+
+// Enums are the enumerations: the schema's enum definitions, and the
+// values Decode accepts for each.
+func Enums() []Enum {
+	return []Enum{
+		enum(EventKinds), enum(TaskStatuses), enum(Decisions), enum(PlanDecisions), enum(TodoStatuses), enum(PermissionModes),
+		enum(AuthStates), enum(AuthModes), enum(KeySources), enum(LogLevels),
+	}
+}
+
+func enum[T ~string](values []T) Enum {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return Enum{Type: reflect.TypeFor[T](), Values: out}
+}
+
+// enumValues are Enums by type.
+var enumValues = sync.OnceValue(func() map[reflect.Type][]string {
+	m := map[reflect.Type][]string{}
+	for _, e := range Enums() {
+		m[e.Type] = e.Values
+	}
+	return m
+})
+
 // Commands: the workspace/executeCommand commands the bridge serves, in
 // the order of its executeCommandProvider capability.
 const (
@@ -87,7 +124,7 @@ var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, Ki
 	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
-// waiting → completed | failed | cancelled | interrupted (runner/state.go). A
+// waiting → completed | failed | cancelled | interrupted. A
 // task ends in exactly one of the four terminal statuses (interrupted only
 // after claude.interrupt).
 type TaskStatus string
@@ -158,7 +195,7 @@ var TodoStatuses = []TodoStatus{TodoPending, TodoInProgress, TodoCompleted}
 // tools.
 type PermissionMode string
 
-// The permission modes the bridge passes to claude (runner.ValidPermissionMode).
+// The permission modes the bridge passes to claude.
 const (
 	ModeDefault           PermissionMode = "default"     // ask before edits and commands
 	ModeAcceptEdits       PermissionMode = "acceptEdits" // edits in the workspace are allowed; commands are asked about
@@ -201,7 +238,7 @@ const (
 // AuthModes are all the auth modes.
 var AuthModes = []AuthMode{AuthModeHelper, AuthModeInherit}
 
-// KeySource is where the key helper found the key (runner/auth Source*).
+// KeySource is where the key helper found the key.
 type KeySource string
 
 // The key sources.

@@ -1,6 +1,42 @@
 package lspext
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// RawObject is a JSON object passed on as it is: a tool's input, a stream
+// message of claude's. Empty, it encodes as {}.
+type RawObject []byte
+
+// MarshalJSON is r itself, or {} when r is empty.
+func (r RawObject) MarshalJSON() ([]byte, error) {
+	if len(r) == 0 {
+		return []byte("{}"), nil
+	}
+	return r, nil
+}
+
+// UnmarshalJSON keeps a copy of data.
+func (r *RawObject) UnmarshalJSON(data []byte) error {
+	*r = append((*r)[:0], data...)
+	return nil
+}
+
+// ObjectOf is raw as a RawObject: a JSON object as it is; nothing or null
+// as {}; any other value as {"value": raw}. claude passes on a tool's
+// input as the model wrote it, which may be an array, a string or a
+// number; an editor always gets an object.
+func ObjectOf(raw json.RawMessage) RawObject {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return RawObject("{}")
+	case raw[0] == '{':
+		return RawObject(raw)
+	}
+	return RawObject(append(append([]byte(`{"value":`), raw...), '}'))
+}
 
 // EventHeader is the part every claude/event shares. For each task, seq
 // counts from 1 with no gaps, so an editor can tell it missed one.
@@ -52,7 +88,11 @@ type QueuedEvent struct {
 }
 
 // StartedEvent (kind "started") reports claude's init message: the
-// process runs and the conversation has an id.
+// process runs and the conversation has an id. A task sends it once, for
+// its first init: a task run again after an authentication failure (with
+// a key that changed since; a status event says so) starts claude anew
+// without a second started event, and the result event says which session
+// the task ended in.
 type StartedEvent struct {
 	EventHeader
 	// SessionID is claude's conversation id (for claude.followUp and --resume).
@@ -99,8 +139,10 @@ type ToolUseEvent struct {
 	ToolUseID string `json:"toolUseId"`
 	// Name is the tool's name ("Edit", "Bash").
 	Name string `json:"name"`
-	// Input is the tool's input object, as the model gave it ({} when none).
-	Input json.RawMessage `json:"input"`
+	// Input is the tool's input object, as the model gave it: {} when it
+	// gave none (or null), and {"value": <it>} when it gave something else
+	// than an object (an array, a string, a number).
+	Input RawObject `json:"input"`
 	// Summary says in a few words what the call does, paths relative to the
 	// workspace folder: "Edit server/main.go", "Bash: go test ./...".
 	Summary string `json:"summary"`
@@ -115,8 +157,9 @@ type ToolResultEvent struct {
 	Name string `json:"name"`
 	// IsError is true when the tool failed.
 	IsError bool `json:"isError"`
-	// Content is the result's text, cut to 4,000 characters (the cut says
-	// how many more there were).
+	// Content is the result's text, cut to 4,000 Unicode characters (code
+	// points; a JavaScript string counts up to 8,000 UTF-16 units for
+	// them), then "… [N more characters]" when it was longer.
 	Content string `json:"content"`
 	// FilePath is the absolute path of the file a file tool (Edit,
 	// MultiEdit, Write, NotebookEdit) changed. Optional: only for a change.
@@ -134,9 +177,10 @@ type PermissionEvent struct {
 	ToolUseID string `json:"toolUseId"`
 	// Name is the tool's name.
 	Name string `json:"name"`
-	// Input is the tool's input object ({} when none).
-	Input json.RawMessage `json:"input"`
-	// Summary says what the call does, as in ToolUseEvent.
+	// Input is the tool's input object, as in the toolUse event: {} for
+	// none, {"value": <it>} for something else than an object.
+	Input RawObject `json:"input"`
+	// Summary says what the call does, as in the toolUse event.
 	Summary string `json:"summary"`
 	// Decision is the answer.
 	Decision Decision `json:"decision"`
@@ -268,12 +312,14 @@ type StatusEvent struct {
 // that the bridge does not know.
 type OtherEvent struct {
 	EventHeader
-	// Raw is the message as claude wrote it (a JSON object; {} when empty).
-	Raw json.RawMessage `json:"raw"`
+	// Raw is the message as claude wrote it, a JSON object.
+	Raw RawObject `json:"raw"`
 }
 
 // ResultEvent (kind "result") is a task's last event: its single outcome.
-// Its fields are those of RunResult (without editedFiles).
+// Its fields are those of RunResult (without editedFiles), and mean the
+// same (costUsd and durationMs are claude's, or 0 and the bridge's own
+// measure for a task that ended without claude's result).
 type ResultEvent struct {
 	EventHeader
 	// Status is "completed", "failed", "cancelled" or "interrupted".
@@ -282,9 +328,9 @@ type ResultEvent struct {
 	Result string `json:"result"`
 	// IsError is claude's is_error.
 	IsError bool `json:"isError"`
-	// CostUSD is the task's API cost in US dollars.
+	// CostUSD is the task's API cost in US dollars, as in RunResult.
 	CostUSD float64 `json:"costUsd"`
-	// DurationMs is the task's duration in milliseconds.
+	// DurationMs is the task's duration in milliseconds, as in RunResult.
 	DurationMs int64 `json:"durationMs"`
 	// NumTurns is the number of agent turns.
 	NumTurns int `json:"numTurns"`

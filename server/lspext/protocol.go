@@ -3,7 +3,7 @@ package lspext
 import "reflect"
 
 // CommandDef is one workspace/executeCommand command: its name, the type
-// of its arguments[0] (nil: it takes none; a type without a required field
+// of its arguments[0] (its only argument; a type without a required field
 // may be left out) and the types of its reply (two when the arguments
 // choose between them).
 type CommandDef struct {
@@ -18,7 +18,7 @@ var CommandDefs = []CommandDef{
 	{CommandCancel, reflect.TypeFor[CancelArgs](), results[CancelResult]()},
 	{CommandFollowUp, reflect.TypeFor[FollowUpArgs](), results[RunResult]()},
 	{CommandTasks, reflect.TypeFor[TasksArgs](), []reflect.Type{reflect.TypeFor[[]TaskInfo](), reflect.TypeFor[TasksResult]()}},
-	{CommandAuthStatus, nil, results[AuthStatus]()},
+	{CommandAuthStatus, reflect.TypeFor[AuthStatusArgs](), results[AuthStatus]()},
 	{CommandSend, reflect.TypeFor[SendArgs](), results[SendResult]()},
 	{CommandInterrupt, reflect.TypeFor[InterruptArgs](), results[InterruptResult]()},
 	{CommandSetPermissionMode, reflect.TypeFor[SetPermissionModeArgs](), results[SetPermissionModeResult]()},
@@ -44,4 +44,24 @@ var NotificationDefs = []NotificationDef{
 	{MethodEvent, reflect.TypeFor[Event]()},
 	{MethodEditConflict, reflect.TypeFor[EditConflictParams]()},
 	{MethodAuthChanged, reflect.TypeFor[AuthChangedParams]()},
+}
+
+// CommandDefOf is the command named name.
+func CommandDefOf(name string) (CommandDef, bool) {
+	for _, c := range CommandDefs {
+		if c.Command == name {
+			return c, true
+		}
+	}
+	return CommandDef{}, false
+}
+
+// ArgsRequired reports whether the command needs arguments[0]: whether
+// its type has a field that is always present.
+func (c CommandDef) ArgsRequired() bool {
+	required := false
+	ForEachField(c.Args, func(_ reflect.StructField, _ []int, _ string, optional bool) {
+		required = required || !optional
+	})
+	return required
 }

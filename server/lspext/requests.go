@@ -138,18 +138,20 @@ type PlanResult struct {
 	Deferred bool `json:"deferred,omitempty"`
 }
 
-// RequestDef is one request the bridge sends the editor: its method and
-// the types of its params and of the editor's reply.
+// RequestDef is one request the bridge sends the editor: its method, the
+// types of its params and of the editor's reply, and whether the reply may
+// be null.
 type RequestDef struct {
-	Method string
-	Params reflect.Type
-	Result reflect.Type
+	Method         string
+	Params         reflect.Type
+	Result         reflect.Type
+	ResultNullable bool
 }
 
 // RequestDefs are the requests beyond LSP's own that the bridge sends (a
 // permission question is LSP's window/showMessageRequest with more params).
 var RequestDefs = []RequestDef{
-	{MethodShowMessageRequest, reflect.TypeFor[PermissionRequestParams](), reflect.TypeFor[MessageActionItem]()},
-	{MethodAsk, reflect.TypeFor[AskParams](), reflect.TypeFor[AskResult]()},
-	{MethodPlan, reflect.TypeFor[PlanParams](), reflect.TypeFor[PlanResult]()},
+	{MethodShowMessageRequest, reflect.TypeFor[PermissionRequestParams](), reflect.TypeFor[MessageActionItem](), true},
+	{MethodAsk, reflect.TypeFor[AskParams](), reflect.TypeFor[AskResult](), true},
+	{MethodPlan, reflect.TypeFor[PlanParams](), reflect.TypeFor[PlanResult](), true},
 }

@@ -301,40 +301,55 @@ func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: "batch requests are not supported"}
 	}
 	if jsondepth.TooDeep(trimmed, MaxDepth) {
-		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: fmt.Sprintf("message nested more than %d levels deep", MaxDepth)}
+		// Not decoded, but its id is answered when it can be read: the
+		// editor's request does not wait for ever.
+		return nil, &badMessage{id: requestID(jsondepth.Member(trimmed, "id")), code: jsonrpc2.InvalidRequest,
+			msg: fmt.Sprintf("message nested more than %d levels deep", MaxDepth)}
+	}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		if !json.Valid(trimmed) {
+			return nil, &badMessage{code: jsonrpc2.ParseError, msg: "parse error: not JSON", framing: true}
+		}
+		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: "a message must be a JSON object, not " + jsonKind(trimmed)}
 	}
 	var env struct {
 		ID     json.RawMessage `json:"id"`
-		Method *string         `json:"method"`
+		Method json.RawMessage `json:"method"`
 		Result json.RawMessage `json:"result"`
 		Error  json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(trimmed, &env); err != nil {
 		var syn *json.SyntaxError
-		return nil, &badMessage{code: jsonrpc2.ParseError, msg: "parse error: " + err.Error(), framing: errors.As(err, &syn) || len(trimmed) == 0}
+		return nil, &badMessage{code: jsonrpc2.ParseError, msg: "parse error: not JSON", framing: errors.As(err, &syn)}
 	}
 	id := env.ID
 	if len(id) > 0 && id[0] != '"' && !isNumber(id) && string(id) != "null" {
-		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: "id must be a string or a number"}
+		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: "id must be a string or a number, not " + jsonKind(id)}
 	}
-	if env.Method == nil && len(env.Result) == 0 && len(env.Error) == 0 {
-		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "not a request, a notification or a response"}
+	var method *string
+	if len(env.Method) > 0 {
+		var m string
+		if json.Unmarshal(env.Method, &m) != nil {
+			return nil, &badMessage{id: requestID(id), code: jsonrpc2.InvalidRequest, msg: "method must be a string, not " + jsonKind(env.Method)}
+		}
+		method = &m
 	}
-	if env.Method != nil && *env.Method == "" {
-		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "empty method"}
+	if method == nil && len(env.Result) == 0 && len(env.Error) == 0 {
+		return nil, &badMessage{id: requestID(id), code: jsonrpc2.InvalidRequest, msg: "not a request, a notification or a response"}
 	}
-	if env.Method != nil && string(id) == "null" {
-		// A request with "id": null (JSON-RPC 2.0 discourages it; it is no
-		// notification, which has no id member) cannot be answered by id:
-		// refused, with id null, as JSON-RPC 2.0 answers a request whose id
-		// cannot be told.
-		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: "a request's id must be a string or a number, not null (a notification has no id)"}
+	if method != nil && *method == "" {
+		return nil, &badMessage{id: requestID(id), code: jsonrpc2.InvalidRequest, msg: "empty method"}
 	}
-	if env.Method == nil {
+	if method != nil && string(id) == "null" {
+		// JSON-RPC allows it, LSP does not (an id is an integer or a
+		// string); answered, so that the editor does not wait for ever.
+		return nil, &badMessage{code: jsonrpc2.InvalidRequest, msg: "a request's id must be a number or a string, not null (a notification has no id)"}
+	}
+	if method == nil {
 		// A response: a reply to one of the bridge's own requests, small.
 		msg, err := jsonrpc2.DecodeMessage(trimmed)
 		if err != nil {
-			return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+			return nil, &badMessage{id: requestID(id), code: jsonrpc2.InvalidRequest, msg: "not a valid response"}
 		}
 		return msg, nil
 	}
@@ -342,7 +357,7 @@ func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 		Params json.RawMessage `json:"params"`
 	}
 	if _, err := fastjson.Parse(trimmed, &p, fastjson.ZeroCopy); err != nil {
-		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+		return nil, &badMessage{id: requestID(id), code: jsonrpc2.InvalidRequest, msg: "params cannot be read"}
 	}
 	var params any // absent: null
 	if len(p.Params) > 0 {
@@ -354,16 +369,42 @@ func (s *Stream) decode(body []byte) (jsonrpc2.Message, error) {
 	)
 	if len(id) > 0 {
 		ours := s.adopt(id)
-		if msg, err = jsonrpc2.NewCall(ours, *env.Method, params); err != nil {
+		if msg, err = jsonrpc2.NewCall(ours, *method, params); err != nil {
 			s.takeID(ours)
 		}
 	} else {
-		msg, err = jsonrpc2.NewNotification(*env.Method, params)
+		msg, err = jsonrpc2.NewNotification(*method, params)
 	}
 	if err != nil {
-		return nil, &badMessage{id: id, code: jsonrpc2.InvalidRequest, msg: err.Error()}
+		return nil, &badMessage{id: requestID(id), code: jsonrpc2.InvalidRequest, msg: "the message cannot be read"}
 	}
 	return msg, nil
+}
+
+// requestID is id when it is one a reply can carry (a number or a
+// string), else nil (the reply's id is then null).
+func requestID(id json.RawMessage) json.RawMessage {
+	if len(id) > 0 && (id[0] == '"' || isNumber(id)) {
+		return id
+	}
+	return nil
+}
+
+// jsonKind names the JSON type of a valid JSON value.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }
 
 // rawJSON is JSON text that encodes as itself (jsonrpc2's constructors

@@ -3,6 +3,7 @@ package lspstream
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -113,5 +114,60 @@ func TestWriteFramesOneMessage(t *testing.T) {
 	want := `{"jsonrpc":"2.0","method":"hello","params":{"a":1}}`
 	if out.String() != frame(want) {
 		t.Errorf("wrote %q", out.String())
+	}
+}
+
+// TestInvalidMessagesGetTheirIDAndJSONRPCsCode: JSON that is not a
+// JSON-RPC message gets -32600 (never -32700, which is for what is not
+// JSON), with the request's id whenever it can be read (a message nested
+// too deeply to decode included), in words without Go's types (issue 12).
+func TestInvalidMessagesGetTheirIDAndJSONRPCsCode(t *testing.T) {
+	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
+	for _, c := range []struct {
+		body, id, text string
+		code           int
+	}{
+		{`42`, `null`, "a message must be a JSON object, not a number", -32600},
+		{`"hello"`, `null`, "a message must be a JSON object, not a string", -32600},
+		{`null`, `null`, "a message must be a JSON object, not null", -32600},
+		{`{"jsonrpc":"2.0","id":3,"method":5}`, `3`, "method must be a string, not a number", -32600},
+		{`{"jsonrpc":"2.0","id":"x","method":{}}`, `"x"`, "method must be a string, not an object", -32600},
+		{`{"jsonrpc":"2.0","id":4,"method":"m","params":` + deep + `}`, `4`, "nested more than 512 levels", -32600},
+		{`{"jsonrpc":"2.0","params":` + deep + `,"id":"late"}`, `"late"`, "nested more than 512 levels", -32600},
+		{`{"jsonrpc":"2.0","id":null,"method":"m"}`, `null`, "a request's id must be a number or a string, not null", -32600},
+		{`{"jsonrpc":"2.0","id":[1],"method":"m"}`, `null`, "id must be a string or a number, not an array", -32600},
+		{`{"jsonrpc":"2.0","id":5}`, `5`, "not a request, a notification or a response", -32600},
+		{`{"jsonrpc":"2.0","id":6,`, `null`, "parse error", -32700},
+	} {
+		var out bytes.Buffer
+		s := New(strings.NewReader(frame(c.body)+frame(`{"jsonrpc":"2.0","method":"next"}`)), &out, Options{})
+		msg, _, err := s.Read(context.Background())
+		if err != nil {
+			t.Fatalf("%.60s: read: %v", c.body, err)
+		}
+		if n, ok := msg.(*jsonrpc2.Notification); !ok || n.Method() != "next" {
+			t.Errorf("%.60s: then read %v, want the next message", c.body, msg)
+		}
+		s.Flush(2 * time.Second)
+		var reply struct {
+			ID    json.RawMessage `json:"id"`
+			Error struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		body := out.String()
+		if i := strings.Index(body, "\r\n\r\n"); i >= 0 {
+			body = body[i+4:]
+		}
+		if err := json.Unmarshal([]byte(body), &reply); err != nil {
+			t.Fatalf("%.60s: reply %q: %v", c.body, out.String(), err)
+		}
+		if string(reply.ID) != c.id || reply.Error.Code != c.code || !strings.Contains(reply.Error.Message, c.text) {
+			t.Errorf("%.60s: reply id %s, %d %q; want id %s, %d saying %q", c.body, reply.ID, reply.Error.Code, reply.Error.Message, c.id, c.code, c.text)
+		}
+		if strings.Contains(reply.Error.Message, "Go ") || strings.Contains(reply.Error.Message, "unmarshal") {
+			t.Errorf("%.60s: Go's words in %q", c.body, reply.Error.Message)
+		}
 	}
 }

@@ -4,8 +4,12 @@
 #   test/real/*_spec.lua  against the real bridge (bin/claude-bridge), the real claude CLI
 #                         (.tools/node_modules/.bin/claude) and the Messages API stand-in
 #                         (bin/fakeapi) playing test/real/<name>.script.json
-#   test/mock/*_spec.lua  against test/mock/bridge.js, a scripted bridge (Node, no deps)
-#                         that checks the plugin's side of the protocol exactly
+#   test/mock/*_spec.lua  against test/mock/bridge.js, a scripted bridge (Node) that checks
+#                         the plugin's side of the protocol exactly; every message it and
+#                         the plugin send each other is validated against
+#                         editors/protocol.schema.json (ajv, from the VS Code extension's
+#                         devDependencies, installed here), and one the schema refuses
+#                         fails the spec
 #   test/tmux/*_spec.lua  a Neovim in a real terminal (tmux, 120x35) against the real
 #                         bridge, claude CLI and stand-in (test/tmux/<name>.script.json);
 #                         the headless spec types with send-keys and reads capture-pane
@@ -33,7 +37,7 @@ for a in "$@"; do
     --real) kinds=(real) ;;
     --mock) kinds=(mock) ;;
     --tmux) kinds=(tmux) ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) filters+=("$a") ;;
   esac
 done
@@ -52,6 +56,16 @@ for k in "${kinds[@]}"; do
     command -v node >/dev/null || die "node not found (needed by the mock bridge)"
   fi
 done
+
+# The mock bridge validates every message against editors/protocol.schema.json with ajv,
+# one of the VS Code extension's devDependencies: installed (npm ci, cached by the lock's
+# hash) as the extension's own scripts do.
+if [[ " ${kinds[*]} " == *" mock "* ]]; then
+  VSCODE_DIR="$repo/editors/vscode"
+  # shellcheck source=../../vscode/scripts/lib.sh
+  source "$VSCODE_DIR/scripts/lib.sh"
+  npm_ci_cached "$VSCODE_DIR" || die "npm ci in editors/vscode failed (the mock bridge needs ajv)"
+fi
 
 # The stand-in can log the requests it received (bodies included) if it has the flag;
 # without it, specs read what claude was given from claude's own session files.
@@ -147,7 +161,8 @@ run_spec() {
       "CLAUDE_BRIDGE_CLAUDE=$CLAUDE" "CB_CLAUDE=$CLAUDE"
     )
   else
-    env+=("CB_BRIDGE=node $here/mock/bridge.js" "MOCK_BRIDGE_LOG=$tmp/mock.jsonl" "CB_MOCK_LOG=$tmp/mock.jsonl")
+    env+=("CB_BRIDGE=node $here/mock/bridge.js" "MOCK_BRIDGE_LOG=$tmp/mock.jsonl" "CB_MOCK_LOG=$tmp/mock.jsonl"
+      "MOCK_SCHEMA_ERRORS=$tmp/schema-violations")
   fi
 
   local t0=$SECONDS rc
@@ -180,7 +195,12 @@ run_spec() {
 
   local result
   result=$(cat "$tmp/result" 2>/dev/null)
-  if [ $rc -eq 0 ] && [ "$result" = PASS ] && [ -z "$leak" ]; then
+  # A message of the mock's or the plugin's that the schema refuses fails the spec.
+  local violations=""
+  if [ -s "$tmp/schema-violations" ]; then
+    violations="messages the protocol's schema refuses: $(head -c 3000 "$tmp/schema-violations")"
+  fi
+  if [ $rc -eq 0 ] && [ "$result" = PASS ] && [ -z "$leak" ] && [ -z "$violations" ]; then
     passed=$((passed + 1))
     printf 'ok   %-28s %3ds\n' "$kind/$name" $((SECONDS - t0))
   else
@@ -189,6 +209,7 @@ run_spec() {
     printf 'FAIL %-28s %3ds (exit %s)\n' "$kind/$name" $((SECONDS - t0)) "$rc"
     [ $rc -eq 124 ] && echo "  Neovim did not finish within ${SPEC_TIMEOUT}s"
     [ -n "$leak" ] && echo "  $leak"
+    [ -n "$violations" ] && echo "  $violations"
     [ -n "$result" ] && sed 's/^/  /' <<<"$result"
     echo "  --- nvim stderr (last 60 lines)"; tail -n 60 "$tmp/nvim.err" | sed 's/^/  /'
     if [ -f "$tmp/bridge.log" ]; then

@@ -9,7 +9,7 @@
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
 export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'todos' | 'userMessage' | 'retry' | 'status' | 'other' | 'result';
 
-/** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted (runner/state.go). A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt). */
+/** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted. A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt). */
 export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 /** Decision is how a permission question was answered. */
@@ -30,7 +30,7 @@ export type AuthState = 'ok' | 'error' | 'inherit' | 'starting';
 /** AuthMode is how claude gets its credentials: "helper" (the bridge supplies the key through its key helper script) or "inherit" (claude's own login or environment; the bridge manages no key). */
 export type AuthMode = 'helper' | 'inherit';
 
-/** KeySource is where the key helper found the key (runner/auth Source*). */
+/** KeySource is where the key helper found the key. */
 export type KeySource = 'CLAUDE_API_KEY' | 'ANTHROPIC_API_KEY' | 'keyFile' | 'keyCommand' | 'helper' | 'none' | 'inherit';
 
 /** LogLevel is the level of the bridge's log file. */
@@ -54,7 +54,7 @@ export interface RunArgs {
   permissionMode?: PermissionMode;
   /** sessionId resumes that conversation (claude's --resume). Optional. */
   sessionId?: string;
-  /** taskId is the id the new task gets; it must be unused. Optional: default one the bridge generates. Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run). */
+  /** taskId is the id the new task gets; no other task may have it. Optional: default one the bridge generates (t1, t2, …, skipping every id a task has or an editor named). Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run). */
   taskId?: string;
 }
 
@@ -68,11 +68,11 @@ export interface ContextRef {
   diagnostics?: Diagnostic[];
 }
 
-/** Range is a range in a text document, as in LSP: End is exclusive. */
+/** Range is a range in a text document, as in LSP: end is exclusive, and does not come before start (a range that ends before it starts is refused). */
 export interface Range {
   /** start is the range's first position. */
   start: Position;
-  /** end is the position just past the range. */
+  /** end is the position just past the range, start or after it. */
   end: Position;
 }
 
@@ -150,17 +150,17 @@ export interface RunResult {
   result: string;
   /** isError is claude's is_error: the task ended in an error. */
   isError: boolean;
-  /** costUsd is the task's API cost in US dollars, as claude reports it. */
+  /** costUsd is the task's API cost in US dollars, as claude's result reports it (its total_cost_usd, less what earlier tasks of the same claude process cost). 0 when the task ended without claude's result (cancelled, or failed before it), though claude may have made API calls: the bridge does not know what they cost. */
   costUsd: number;
-  /** durationMs is the task's duration in milliseconds, as claude reports it. */
+  /** durationMs is the task's duration in milliseconds: claude's duration_ms (from when claude took the prompt: the start of claude and the wait in the queue are not counted); for a task that ended without claude's result (cancelled, or failed before it), the time the bridge measured from the claude.run to the end, queue included. */
   durationMs: number;
-  /** numTurns is the number of agent turns. */
+  /** numTurns is the number of agent turns, as claude's result reports it (0 without one). */
   numTurns: number;
-  /** editedFiles are the URIs of the files the task changed (by file tools, or on disk by other means while it ran); empty, never absent. */
+  /** editedFiles are the URIs of the files the task changed: those its file tools (Edit, MultiEdit, Write, NotebookEdit) changed, and the files open in the editor that changed on disk by other means while it ran (a Bash command; the bridge carried them into the buffers). Files a Bash command created or changed that are not open in the editor are not listed: the bridge watches only open documents. Empty, never absent. */
   editedFiles: string[];
 }
 
-/** CancelArgs is arguments[0] of claude.cancel. (The bridge also accepts the task id as a bare string.) */
+/** CancelArgs is arguments[0] of claude.cancel. */
 export interface CancelArgs {
   /** taskId is the task to cancel. Required. */
   taskId: string;
@@ -172,11 +172,11 @@ export interface CancelResult {
   cancelled: boolean;
 }
 
-/** FollowUpArgs is arguments[0] of claude.followUp: continue a finished task's conversation as a new task. One of TaskID and SessionID is required. Following up a task that is still running is refused (-32602). */
+/** FollowUpArgs is arguments[0] of claude.followUp: continue a finished task's conversation as a new task. It needs taskId or sessionId (both: the task's conversation must be that session, or the request is refused). Following up a task that is still running is refused (-32602). */
 export interface FollowUpArgs {
-  /** taskId is the task whose conversation continues. Optional when SessionID is given. */
+  /** taskId is the task whose conversation continues. Optional when sessionId is given. */
   taskId?: string;
-  /** sessionId is the conversation to continue. Optional when TaskID is given. */
+  /** sessionId is the conversation to continue. Optional when taskId is given. */
   sessionId?: string;
   /** prompt is the next message. Required, not blank. */
   prompt: string;
@@ -218,7 +218,7 @@ export interface TaskInfo {
   startedAt: string;
   /** endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs. */
   endedAt?: string;
-  /** costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost). */
+  /** costUsd is the task's cost in US dollars (0 is a cost); optional: absent while it runs. */
   costUsd?: number;
   /** permissionMode is claude's permission mode now. Optional: absent until claude has started. */
   permissionMode?: string;
@@ -226,7 +226,7 @@ export interface TaskInfo {
   model?: string;
 }
 
-/** TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array. */
+/** TasksResult is the reply of claude.tasks when asked for processes ({"processes": true}); clients that do not ask keep getting the array. */
 export interface TasksResult {
   /** tasks is the array the reply is without processes. */
   tasks: TaskInfo[];
@@ -252,7 +252,10 @@ export interface ProcessCounts {
   slots: number;
 }
 
-/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError. */
+/** AuthStatusArgs is arguments[0] of claude.authStatus, which has no fields: the command takes no arguments, or an empty object. */
+export type AuthStatusArgs = Record<string, never>;
+
+/** AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. Without an auth manager (the bridge runs without one) it says so in message, with status and mode "inherit"; when the auth settings were refused it has status "error", source "none" and the reason in lastError. */
 export interface AuthStatus {
   /** status is the key's state. */
   status: AuthState;
@@ -314,7 +317,7 @@ export interface KeyFileStatus {
   problem?: string;
 }
 
-/** ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (runner.LocateClaude). */
+/** ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (README, Configuration: claudePath). */
 export interface ClaudeCLI {
   /** path is the claude executable. Optional: absent when it was not found. */
   path?: string;
@@ -505,7 +508,7 @@ export interface QueuedEvent {
   waiting: boolean;
 }
 
-/** StartedEvent (kind "started") reports claude's init message: the process runs and the conversation has an id. */
+/** StartedEvent (kind "started") reports claude's init message: the process runs and the conversation has an id. A task sends it once, for its first init: a task run again after an authentication failure (with a key that changed since; a status event says so) starts claude anew without a second started event, and the result event says which session the task ended in. */
 export interface StartedEvent {
   /** taskId is the task the event belongs to. */
   taskId: string;
@@ -567,7 +570,7 @@ export interface ToolUseEvent {
   toolUseId: string;
   /** name is the tool's name ("Edit", "Bash"). */
   name: string;
-  /** input is the tool's input object, as the model gave it ({} when none). */
+  /** input is the tool's input object, as the model gave it: {} when it gave none (or null), and {"value": <it>} when it gave something else than an object (an array, a string, a number). */
   input: Record<string, unknown>;
   /** summary says in a few words what the call does, paths relative to the workspace folder: "Edit server/main.go", "Bash: go test ./...". */
   summary: string;
@@ -587,7 +590,7 @@ export interface ToolResultEvent {
   name: string;
   /** isError is true when the tool failed. */
   isError: boolean;
-  /** content is the result's text, cut to 4,000 characters (the cut says how many more there were). */
+  /** content is the result's text, cut to 4,000 Unicode characters (code points; a JavaScript string counts up to 8,000 UTF-16 units for them), then "… [N more characters]" when it was longer. */
   content: string;
   /** filePath is the absolute path of the file a file tool (Edit, MultiEdit, Write, NotebookEdit) changed. Optional: only for a change. */
   filePath?: string;
@@ -607,9 +610,9 @@ export interface PermissionEvent {
   toolUseId: string;
   /** name is the tool's name. */
   name: string;
-  /** input is the tool's input object ({} when none). */
+  /** input is the tool's input object, as in the toolUse event: {} for none, {"value": <it>} for something else than an object. */
   input: Record<string, unknown>;
-  /** summary says what the call does, as in ToolUseEvent. */
+  /** summary says what the call does, as in the toolUse event. */
   summary: string;
   /** decision is the answer. */
   decision: Decision;
@@ -775,11 +778,11 @@ export interface OtherEvent {
   seq: number;
   /** kind says which event it is, and so which fields follow. */
   kind: 'other';
-  /** raw is the message as claude wrote it (a JSON object; {} when empty). */
+  /** raw is the message as claude wrote it, a JSON object. */
   raw: Record<string, unknown>;
 }
 
-/** ResultEvent (kind "result") is a task's last event: its single outcome. Its fields are those of RunResult (without editedFiles). */
+/** ResultEvent (kind "result") is a task's last event: its single outcome. Its fields are those of RunResult (without editedFiles), and mean the same (costUsd and durationMs are claude's, or 0 and the bridge's own measure for a task that ended without claude's result). */
 export interface ResultEvent {
   /** taskId is the task the event belongs to. */
   taskId: string;
@@ -793,9 +796,9 @@ export interface ResultEvent {
   result: string;
   /** isError is claude's is_error. */
   isError: boolean;
-  /** costUsd is the task's API cost in US dollars. */
+  /** costUsd is the task's API cost in US dollars, as in RunResult. */
   costUsd: number;
-  /** durationMs is the task's duration in milliseconds. */
+  /** durationMs is the task's duration in milliseconds, as in RunResult. */
   durationMs: number;
   /** numTurns is the number of agent turns. */
   numTurns: number;
@@ -835,7 +838,7 @@ export interface AnswerResult {
   accepted: boolean;
 }
 
-/** EditConflictParams is the claude/editConflict notification: an agent edit overlapped unsaved changes in an open buffer, and the buffer was left untouched (a window/showMessage names the file too, and the task gets a status event). */
+/** EditConflictParams is the claude/editConflict notification: an agent change on disk did not reach an open buffer, or the bridge cannot tell that it did. Either it overlapped unsaved changes, or the editor refused or failed to apply the edit, and the buffer was left untouched; or the editor answered that it applied the edit but never reported (didChange) the buffer changing, so the change may not be in it. The message says which; a window/showMessage names the file too, and the task gets a status event. */
 export interface EditConflictParams {
   /** taskId is the task whose edit it was. */
   taskId: string;
@@ -845,11 +848,11 @@ export interface EditConflictParams {
   message: string;
 }
 
-/** AuthChangedParams is the claude/authChanged notification: the key's state, source or fingerprint changed (sent after each change the bridge notices, and once after its first check). */
+/** AuthChangedParams is the claude/authChanged notification: what claude.authStatus says of the key (status, source, fingerprint) changed. Sent once the auth manager has started (after its first check), and at every change since, whatever caused it: a check of the helper, new auth settings (inherit mode included), auth settings refused. */
 export interface AuthChangedParams {
-  /** status is "ok" or "error" (the outcome of the helper's last run). */
+  /** status is "ok" or "error" (the outcome of the helper's last run), "inherit" in inherit mode. */
   status: AuthState;
-  /** source is where the key came from ("none" when there is none). */
+  /** source is where the key came from ("none" when there is none, "inherit" in inherit mode). */
   source: KeySource;
   /** fingerprint is the first 8 hex digits of the key's SHA-256, all of a key that ever leaves the bridge; "" when there is no key. */
   fingerprint: string;
@@ -907,13 +910,13 @@ export interface PlanParams {
   uri?: string;
 }
 
-/** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value. */
+/** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own). */
 export interface Configuration {
   /** claudePath is the claude executable. Default: claude on PATH. */
   claudePath?: string;
   /** model is passed to claude as --model. Default: claude's own. */
   model?: string;
-  /** permissionMode is claude's --permission-mode. Default: acceptEdits ("" also means acceptEdits). */
+  /** permissionMode is claude's --permission-mode. Default: acceptEdits. */
   permissionMode?: PermissionMode;
   /** allowedTools are passed to claude as --allowedTools, e.g. "Bash(go test:*)". Default: none. */
   allowedTools?: string[];
@@ -929,11 +932,11 @@ export interface Configuration {
   prewarm?: boolean;
   /** logLevel is the log file's level. Default: info. */
   logLevel?: LogLevel;
-  /** auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration. */
+  /** auth is how claude gets its API key (AuthConfiguration). An update that carries it replaces the whole auth configuration; one the bridge refuses leaves it without a key until auth settings it accepts come (tasks fail saying why). */
   auth?: AuthConfiguration;
 }
 
-/** AuthConfiguration is the `auth` object of the configuration (README "Authentication"). Every field is optional; empty means the default. */
+/** AuthConfiguration is the `auth` object of the configuration (README "Authentication"). Every field is optional; empty (or 0) means the default. Fields the bridge does not know are logged and ignored. */
 export interface AuthConfiguration {
   /** mode is "helper" (default: the bridge supplies the key through its key helper script) or "inherit" (no helper, claude's environment untouched). */
   mode?: AuthMode;
@@ -945,9 +948,9 @@ export interface AuthConfiguration {
   keyFile?: string;
   /** keyCommand is a shell command that prints the key (a password manager), tried after the key file. Default: none. */
   keyCommand?: string;
-  /** keyCommandTimeoutSeconds bounds the key command, in seconds (fractions allowed). Default: 8. */
+  /** keyCommandTimeoutSeconds bounds the key command, in seconds (fractions allowed), at most 1000000. Default: 8. */
   keyCommandTimeoutSeconds?: number;
-  /** refreshIntervalSeconds is how often, in seconds, the bridge checks the helper, and the key lifetime (TTL) claude is given; at least 0.1. Default: 240. */
+  /** refreshIntervalSeconds is how often, in seconds, the bridge checks the helper, and the key lifetime (TTL) claude is given; at least 0.1 (a shorter one refuses the auth settings), at most 1000000. Default: 240. */
   refreshIntervalSeconds?: number;
   /** auditPath is the audit trail (JSON lines, mode 0600): absolute, or starting with ~/. Default: auth-audit.jsonl beside the log file. */
   auditPath?: string;
@@ -984,7 +987,7 @@ export interface CommandTypes {
   /** Lists the tasks: no arguments → TaskInfo[]; TasksArgs {processes: true} → TasksResult. */
   'claude.tasks': { args: TasksArgs | undefined; result: TaskInfo[] | TasksResult };
   /** Reports the authentication state: no arguments → AuthStatus. */
-  'claude.authStatus': { args: undefined; result: AuthStatus };
+  'claude.authStatus': { args: AuthStatusArgs | undefined; result: AuthStatus };
   /** Sends a message into a running task: SendArgs → SendResult. */
   'claude.send': { args: SendArgs; result: SendResult };
   /** Stops a task's turn and keeps its conversation: InterruptArgs → InterruptResult. */
@@ -1043,7 +1046,7 @@ export const NOTIFICATIONS = {
   authChanged: 'claude/authChanged',
 } as const satisfies Record<string, NotificationMethod>;
 
-/** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */
+/** The requests the bridge sends the editor beyond LSP's own, with their params and replies. */
 export interface RequestTypes {
   'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
   'claude/ask': { params: AskParams; result: AskResult | null };

@@ -89,6 +89,8 @@ func (p *protocol) typeScript() []byte {
 				alts[i] = tsType(o)
 			}
 			fmt.Fprintf(&b, "export type %s =\n  | %s;\n", name, strings.Join(alts, "\n  | "))
+		case s.Properties == nil || s.Properties.Len() == 0:
+			fmt.Fprintf(&b, "export type %s = Record<string, never>;\n", name)
 		default:
 			fmt.Fprintf(&b, "export interface %s {\n", name)
 			for _, pr := range properties(s) {
@@ -135,10 +137,10 @@ func (p *protocol) typeScript() []byte {
 	}
 	b.WriteString("} as const satisfies Record<string, NotificationMethod>;\n")
 
-	b.WriteString("\n/** The requests the bridge sends the editor beyond LSP's own, with their params and replies (null: dismissed). */\nexport interface RequestTypes {\n")
+	b.WriteString("\n/** The requests the bridge sends the editor beyond LSP's own, with their params and replies. */\nexport interface RequestTypes {\n")
 	for _, r := range p.requests {
 		tsDoc(&b, "  ", r.doc)
-		fmt.Fprintf(&b, "  '%s': { params: %s; result: %s | null };\n", r.method, tsType(r.params), tsType(r.result))
+		fmt.Fprintf(&b, "  '%s': { params: %s; result: %s };\n", r.method, tsType(r.params), r.resultType(ts))
 	}
 	b.WriteString("}\n")
 
@@ -322,7 +324,7 @@ func (p *protocol) lua() []byte {
 	}
 	b.WriteString("}\n\n--- The requests the bridge sends the editor beyond LSP's own, by short name.\nM.requests = {\n")
 	for _, r := range p.requests {
-		fmt.Fprintf(&b, "  %s = '%s', -- params: %s; reply: %s|nil\n", snake(shortName(r.method)), r.method, luaType(r.params), luaType(r.result))
+		fmt.Fprintf(&b, "  %s = '%s', -- params: %s; reply: %s\n", snake(shortName(r.method)), r.method, luaType(r.params), r.resultType(lua))
 	}
 	b.WriteString("}\n")
 	for _, name := range p.order {
@@ -360,4 +362,14 @@ func luaDoc(b *strings.Builder, text string) {
 	for _, l := range strings.Split(text, "\n") {
 		fmt.Fprintf(b, "---%s\n", prefixed(" ", l))
 	}
+}
+
+// resultType is the type of a request's reply in l: its result's type,
+// or null.
+func (r request) resultType(l lang) string {
+	t := l.typ(r.result)
+	if r.nullable {
+		t += l.union + l.null
+	}
+	return t
 }

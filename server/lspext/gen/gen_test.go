@@ -1,14 +1,15 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // root is the repository's root, from this package's folder.
@@ -117,233 +118,62 @@ func TestLineDiff(t *testing.T) {
 	}
 }
 
-// schemaDoc is the part of the schema the README test reads.
-type schemaDoc struct {
-	Commands      map[string]json.RawMessage `json:"x-commands"`
-	Notifications map[string]json.RawMessage `json:"x-notifications"`
-	Requests      map[string]json.RawMessage `json:"x-requests"`
-	Defs          map[string]struct {
-		OneOf []struct {
-			Ref string `json:"$ref"`
-		} `json:"oneOf"`
-		Properties map[string]struct {
-			Const string `json:"const"`
-		} `json:"properties"`
-	} `json:"$defs"`
-}
-
-// TestREADMEAndSchemaAgree: the commands, notifications and requests, event
-// kinds (with their fields) and settings the README's protocol and configuration
-// sections list are those of the schema, no more and no fewer.
-func TestREADMEAndSchemaAgree(t *testing.T) {
+// TestDescriptionsSpeakJSON: what the schema, the TypeScript and the Lua
+// say of a field names fields by their JSON names, never by their Go
+// names (a description written "Optional when SessionID is given" reads
+// wrong to an editor's author), and has no Go words (pointers, omitempty,
+// packages of the bridge).
+func TestDescriptionsSpeakJSON(t *testing.T) {
 	files, err := generate(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var schema schemaDoc
-	if err := json.Unmarshal(files[schemaFile], &schema); err != nil {
-		t.Fatal(err)
+	var goNames []string
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		lspext.ForEachField(t, func(f reflect.StructField, _ []int, name string, _ bool) {
+			// A Go name that is not the JSON name capitalised (SessionID
+			// for sessionId); all-capital ones (URI, OK) are words too.
+			if f.Name != strings.ToUpper(name[:1])+name[1:] && f.Name != strings.ToUpper(f.Name) {
+				goNames = append(goNames, f.Name)
+			}
+			walk(f.Type)
+		})
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := parseREADME(t, string(readme))
-
-	if !strings.Contains(doc.protocol, schemaFile) {
-		t.Errorf("README's protocol section does not name %s as the reference", schemaFile)
-	}
-	same(t, "commands (bold headings under ### Commands)", doc.commands, keys(schema.Commands))
-	// The claude/… methods the protocol section names are the bridge's own
-	// notifications and requests (its other requests are LSP's).
-	methods := keys(schema.Notifications)
-	for m := range schema.Requests {
-		if strings.HasPrefix(m, "claude/") {
-			methods = append(methods, m)
+	for _, c := range lspext.CommandDefs {
+		walk(c.Args)
+		for _, r := range c.Results {
+			walk(r)
 		}
 	}
-	same(t, "notifications and requests (claude/… in the protocol section)", doc.notifications, methods)
-
-	events := map[string][]string{} // kind → fields
-	for _, ref := range schema.Defs["BridgeEvent"].OneOf {
-		def := schema.Defs[strings.TrimPrefix(ref.Ref, "#/$defs/")]
-		kind := def.Properties["kind"].Const
-		for name := range def.Properties {
-			if name != "taskId" && name != "seq" && name != "kind" {
-				events[kind] = append(events[kind], name)
+	for _, k := range lspext.EventKinds {
+		walk(reflect.TypeOf(lspext.NewEvent(k)))
+	}
+	for _, n := range lspext.NotificationDefs {
+		walk(n.Params)
+	}
+	walk(reflect.TypeFor[lspext.Configuration]())
+	if !strings.Contains(" "+strings.Join(goNames, " ")+" ", " SessionID ") {
+		t.Fatalf("the Go field names looked for lack SessionID: %v", goNames)
+	}
+	bad := regexp.MustCompile(`\b(` + strings.Join(goNames, "|") + `|pointers?|omitempty|omitzero|struct)\b|runner[./]|lspext`)
+	for name, content := range files {
+		for i, line := range strings.Split(string(content), "\n") {
+			if name == luaFile && strings.HasPrefix(line, "-- Code generated") || strings.Contains(line, "Generated from the Go types") ||
+				strings.HasPrefix(line, "// Code generated") || strings.HasPrefix(line, "-- server/lspext") || strings.HasPrefix(line, "// server/lspext") {
+				continue // the header says where the file comes from
+			}
+			if m := bad.FindString(line); m != "" {
+				t.Errorf("%s:%d says %q: %.200s", name, i+1, m, strings.TrimSpace(line))
 			}
 		}
-	}
-	same(t, "event kinds (the table under ### Events)", keys(doc.events), keys(events))
-	for kind, fields := range doc.events {
-		if _, ok := events[kind]; ok {
-			same(t, "fields of the "+kind+" event", fields, events[kind])
-		}
-	}
-	same(t, "settings (the table under ## Configuration)", doc.settings, keys(schema.Defs["Configuration"].Properties))
-	same(t, "auth settings (the table under The `auth` settings)", doc.authSettings, keys(schema.Defs["AuthConfiguration"].Properties))
-}
-
-type readmeDoc struct {
-	protocol                string
-	commands, notifications []string
-	events                  map[string][]string
-	settings, authSettings  []string
-}
-
-var (
-	backticked = regexp.MustCompile("`([^`]+)`")
-	notifName  = regexp.MustCompile("`(claude/[A-Za-z]+)`")
-	boldCmd    = regexp.MustCompile("(?m)^\\*\\*`(claude\\.[A-Za-z]+)`\\*\\*")
-)
-
-// parseREADME reads the protocol section (## The protocol) and the
-// configuration tables of the README.
-func parseREADME(t *testing.T, readme string) readmeDoc {
-	var d readmeDoc
-	d.protocol = section(readme, "## The protocol")
-	if d.protocol == "" {
-		t.Fatal("README has no ## The protocol section")
-	}
-	for _, m := range boldCmd.FindAllStringSubmatch(section(d.protocol, "### Commands"), -1) {
-		d.commands = append(d.commands, m[1])
-	}
-	for _, m := range notifName.FindAllStringSubmatch(d.protocol, -1) {
-		d.notifications = append(d.notifications, m[1])
-	}
-	d.events = map[string][]string{}
-	for _, row := range tableRows(section(d.protocol, "### Events")) {
-		kind := firstBackticked(row[0])
-		for _, item := range splitTopLevel(row[1]) {
-			if f := firstBackticked(item); f != "" {
-				d.events[kind] = append(d.events[kind], f)
-			}
-		}
-	}
-	for _, row := range tableRows(section(readme, "## Configuration")) {
-		for _, m := range backticked.FindAllStringSubmatch(row[0], -1) {
-			d.settings = append(d.settings, m[1])
-		}
-	}
-	auth := readme[strings.Index(readme, "The `auth` settings:"):]
-	for _, row := range tableRows(auth) {
-		d.authSettings = append(d.authSettings, firstBackticked(row[0]))
-	}
-	return d
-}
-
-// section is the text of the section a heading starts, up to the next
-// heading of the same or a higher level.
-func section(text, heading string) string {
-	i := strings.Index(text, "\n"+heading)
-	if i < 0 {
-		return ""
-	}
-	rest := text[i+1+len(heading):]
-	level := strings.Count(strings.Fields(heading)[0], "#")
-	for _, prefix := range []string{"\n# ", "\n## ", "\n### "}[:level] {
-		if j := strings.Index(rest, prefix); j >= 0 {
-			rest = rest[:j]
-		}
-	}
-	return rest
-}
-
-// tableRows are the cells of the first Markdown table in text, without
-// its header row.
-func tableRows(text string) [][]string {
-	var rows [][]string
-	started := false
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "|") {
-			if started {
-				break
-			}
-			continue
-		}
-		started = true
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		if strings.HasPrefix(strings.TrimSpace(cells[0]), "---") {
-			continue
-		}
-		rows = append(rows, cells)
-	}
-	if len(rows) > 0 {
-		rows = rows[1:] // the header
-	}
-	return rows
-}
-
-// splitTopLevel splits a table cell at the commas outside parentheses and
-// backticks: "`a` (x, y), `b`" → ["`a` (x, y)", "`b`"].
-func splitTopLevel(s string) []string {
-	var out []string
-	depth, tick, start := 0, false, 0
-	for i, r := range s {
-		switch {
-		case r == '`':
-			tick = !tick
-		case tick:
-		case r == '(':
-			depth++
-		case r == ')':
-			depth--
-		case r == ',' && depth == 0:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
-func firstBackticked(s string) string {
-	if m := backticked.FindStringSubmatch(strings.TrimSpace(s)); m != nil && strings.HasPrefix(strings.TrimSpace(s), "`") {
-		return m[1]
-	}
-	return ""
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-// same fails when the README's list and the schema's differ, naming what
-// each lacks.
-func same(t *testing.T, what string, readme, schema []string) {
-	t.Helper()
-	in := func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
-	var notInSchema, notInREADME []string
-	for _, r := range readme {
-		if !in(schema, r) && !in(notInSchema, r) {
-			notInSchema = append(notInSchema, r)
-		}
-	}
-	for _, s := range schema {
-		if !in(readme, s) {
-			notInREADME = append(notInREADME, s)
-		}
-	}
-	sort.Strings(notInSchema)
-	sort.Strings(notInREADME)
-	if len(readme) == 0 {
-		t.Errorf("%s: the README lists none (has its layout changed?)", what)
-	}
-	if len(notInSchema) > 0 {
-		t.Errorf("%s: the README lists %v, which the schema lacks", what, notInSchema)
-	}
-	if len(notInREADME) > 0 {
-		t.Errorf("%s: the schema has %v, which the README does not list", what, notInREADME)
 	}
 }

@@ -12,6 +12,19 @@ import (
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
+// schemaDescription is the schema document's description.
+const schemaDescription = "The protocol between claude-bridge and an editor beyond LSP: the " +
+	"workspace/executeCommand commands (claude.*) with their arguments and replies ($defs/commands), " +
+	"the notifications the bridge sends (claude/event, one definition per event kind told apart by " +
+	"kind; claude/editConflict; claude/authChanged: $defs/notifications), the requests it sends the " +
+	"editor (permission questions, claude's questions and plans: $defs/requests), the configuration " +
+	"($defs/Configuration: initializationOptions, or settings.claudeBridge in " +
+	"workspace/didChangeConfiguration) and what an editor declares under " +
+	"capabilities.experimental.claudeBridge ($defs/ClientCapabilities). Field names are camelCase; an " +
+	"optional field is absent, never null, in both directions; URIs are file:// URIs as the editor " +
+	"spells them; times are RFC 3339; durations say their unit in their name (durationMs, delayMs). " +
+	"Generated from the Go types of server/lspext (make generate); see README.md, The protocol."
+
 // schemaID is the schema's $id: where it is committed.
 const schemaID = "https://github.com/claude-bridge/claude-bridge/editors/protocol.schema.json"
 
@@ -19,24 +32,6 @@ const schemaID = "https://github.com/claude-bridge/claude-bridge/editors/protoco
 // of the event types (the Go interface lspext.Event). Not "Event", which
 // TypeScript's DOM library already declares.
 const eventUnion = "BridgeEvent"
-
-// enums are lspext's string types with a fixed set of values, as
-// definitions of their own ({"type": "string", "enum": [...]}).
-var enums = []struct {
-	t      reflect.Type
-	values any // a slice of t
-}{
-	{reflect.TypeFor[lspext.EventKind](), lspext.EventKinds},
-	{reflect.TypeFor[lspext.TaskStatus](), lspext.TaskStatuses},
-	{reflect.TypeFor[lspext.Decision](), lspext.Decisions},
-	{reflect.TypeFor[lspext.PlanDecision](), lspext.PlanDecisions},
-	{reflect.TypeFor[lspext.TodoStatus](), lspext.TodoStatuses},
-	{reflect.TypeFor[lspext.PermissionMode](), lspext.PermissionModes},
-	{reflect.TypeFor[lspext.AuthState](), lspext.AuthStates},
-	{reflect.TypeFor[lspext.AuthMode](), lspext.AuthModes},
-	{reflect.TypeFor[lspext.KeySource](), lspext.KeySources},
-	{reflect.TypeFor[lspext.LogLevel](), lspext.LogLevels},
-}
 
 // protocol is the generated description of the protocol: the schema, and
 // what the TypeScript and Lua emitters walk.
@@ -58,6 +53,7 @@ type protocol struct {
 type request struct {
 	method, doc    string
 	params, result *jsonschema.Schema
+	nullable       bool // the reply may be null
 }
 
 type command struct {
@@ -81,13 +77,12 @@ func refName(s *jsonschema.Schema) string { return strings.TrimPrefix(s.Ref, "#/
 func build(d *docs) (*protocol, error) {
 	p := &protocol{docs: d, defs: jsonschema.Definitions{}}
 	enumNames := map[reflect.Type]string{}
-	for _, e := range enums {
-		name := e.t.Name()
-		enumNames[e.t] = name
-		vals := reflect.ValueOf(e.values)
+	for _, e := range lspext.Enums() {
+		name := e.Type.Name()
+		enumNames[e.Type] = name
 		s := &jsonschema.Schema{Type: "string", Description: d.items[name]}
-		for i := 0; i < vals.Len(); i++ {
-			s.Enum = append(s.Enum, vals.Index(i).String())
+		for _, v := range e.Values {
+			s.Enum = append(s.Enum, v)
 		}
 		p.defs[name] = s
 		p.order = append(p.order, name)
@@ -98,10 +93,12 @@ func build(d *docs) (*protocol, error) {
 			if name, ok := enumNames[t]; ok {
 				return ref(name)
 			}
-			if t == reflect.TypeFor[json.RawMessage]() {
+			switch t {
+			case reflect.TypeFor[lspext.RawObject]():
 				return &jsonschema.Schema{Type: "object"}
-			}
-			if t == reflect.TypeFor[lspext.Event]() {
+			case reflect.TypeFor[json.RawMessage]():
+				return jsonschema.TrueSchema
+			case reflect.TypeFor[lspext.Event]():
 				return ref(eventUnion) // the union of the event types, built below
 			}
 			return nil
@@ -124,6 +121,7 @@ func build(d *docs) (*protocol, error) {
 			p.defs[name] = def
 		}
 		s.Definitions, s.Version = nil, ""
+		structTypes(t, func(st reflect.Type) { rules(st, p.defs[st.Name()]) })
 		return s
 	}
 
@@ -173,7 +171,7 @@ func build(d *docs) (*protocol, error) {
 	}
 	for _, r := range lspext.RequestDefs {
 		p.requests = append(p.requests, request{method: r.Method, doc: d.constDoc(r.Method),
-			params: reflectType(r.Params), result: reflectType(r.Result)})
+			params: reflectType(r.Params), result: reflectType(r.Result), nullable: r.ResultNullable})
 	}
 	config := reflectType(reflect.TypeFor[lspext.Configuration]())
 	clientCaps := reflectType(reflect.TypeFor[lspext.ClientCapabilities]())
@@ -268,67 +266,158 @@ var constValues = map[string]string{
 	"MethodPlan": lspext.MethodPlan,
 }
 
-// schemaJSON is the schema document: the definitions, and under
-// x-commands, x-notifications, x-requests, x-configuration and
-// x-clientCapabilities what each command takes and returns, what each
-// notification carries, what each request to the editor carries and
-// expects back, what the configuration is, and what an editor declares as
-// capabilities.experimental.claudeBridge. (JSON Schema ignores keywords it does not know; the x- prefix marks
-// them as this protocol's.)
+// schemaJSON is the schema document: the definitions of the types, and
+// three definitions that say what each message carries, in JSON Schema's
+// own terms (so that the document loads in a validator's strict mode,
+// ajv's included): $defs/commands/$defs/<command> describes a command as
+// an object {arguments, result}, its workspace/executeCommand arguments
+// array and its reply; $defs/notifications/$defs/<method> a notification
+// as {params}; $defs/requests/$defs/<method> a request to the editor as
+// {params, result}. The configuration is $defs/Configuration.
 func (p *protocol) schemaJSON() ([]byte, error) {
-	type commandDoc struct {
-		Description       string             `json:"description,omitempty"`
-		Arguments         *jsonschema.Schema `json:"arguments,omitempty"`
-		ArgumentsOptional bool               `json:"argumentsOptional,omitempty"`
-		Result            *jsonschema.Schema `json:"result"`
+	commands := &jsonschema.Schema{
+		Description: "The workspace/executeCommand commands, each as {arguments, result}: its arguments array and its reply.",
+		Definitions: jsonschema.Definitions{},
 	}
-	type notificationDoc struct {
-		Description string             `json:"description,omitempty"`
-		Params      *jsonschema.Schema `json:"params"`
-	}
-	commands := map[string]commandDoc{}
 	for _, c := range p.commands {
-		commands[c.name] = commandDoc{Description: c.doc, Arguments: c.args, ArgumentsOptional: c.argsOptional, Result: c.result}
+		args := &jsonschema.Schema{Type: "array", Items: c.args, MaxItems: ptr(uint64(1)),
+			Description: "workspace/executeCommand's arguments: one at most."}
+		def := &jsonschema.Schema{Type: "object", Description: c.doc, Properties: jsonschema.NewProperties()}
+		def.Properties.Set("arguments", args)
+		def.Properties.Set("result", c.result)
+		def.Required = []string{"result"}
+		if c.argsOptional {
+			args.Description = "workspace/executeCommand's arguments: none, or one."
+		} else {
+			args.MinItems = ptr(uint64(1))
+			args.Description = "workspace/executeCommand's arguments: exactly one."
+			def.Required = []string{"arguments", "result"}
+		}
+		commands.Definitions[c.name] = def
 	}
-	notes := map[string]notificationDoc{}
+	notes := &jsonschema.Schema{
+		Description: "The notifications the bridge sends, each as {params}.",
+		Definitions: jsonschema.Definitions{},
+	}
 	for _, n := range p.notes {
-		notes[n.method] = notificationDoc{Description: n.doc, Params: n.params}
+		def := &jsonschema.Schema{Type: "object", Description: n.doc, Properties: jsonschema.NewProperties(), Required: []string{"params"}}
+		def.Properties.Set("params", n.params)
+		notes.Definitions[n.method] = def
 	}
-	type requestDoc struct {
-		Description string             `json:"description,omitempty"`
-		Params      *jsonschema.Schema `json:"params"`
-		Result      *jsonschema.Schema `json:"result"`
+	requests := &jsonschema.Schema{
+		Description: "The requests the bridge sends the editor beyond LSP's own, each as {params, result}: its params and the editor's reply.",
+		Definitions: jsonschema.Definitions{},
 	}
-	requests := map[string]requestDoc{}
 	for _, r := range p.requests {
-		requests[r.method] = requestDoc{Description: r.doc, Params: r.params, Result: r.result}
+		def := &jsonschema.Schema{Type: "object", Description: r.doc, Properties: jsonschema.NewProperties(), Required: []string{"params", "result"}}
+		def.Properties.Set("params", r.params)
+		result := r.result
+		if r.nullable {
+			result = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{r.result, {Type: "null"}}}
+		}
+		def.Properties.Set("result", result)
+		requests.Definitions[r.method] = def
+	}
+	defs := jsonschema.Definitions{}
+	for name, def := range p.defs {
+		defs[name] = def
+	}
+	for name, def := range map[string]*jsonschema.Schema{"commands": commands, "notifications": notes, "requests": requests} {
+		if _, ok := defs[name]; ok {
+			return nil, fmt.Errorf("a type is named %s, as a group of the schema is", name)
+		}
+		defs[name] = def
 	}
 	doc := struct {
-		Schema        string                     `json:"$schema"`
-		ID            string                     `json:"$id"`
-		Title         string                     `json:"title"`
-		Description   string                     `json:"description"`
-		Commands      map[string]commandDoc      `json:"x-commands"`
-		Notifications map[string]notificationDoc `json:"x-notifications"`
-		Requests      map[string]requestDoc      `json:"x-requests"`
-		Configuration *jsonschema.Schema         `json:"x-configuration"`
-		ClientCaps    *jsonschema.Schema         `json:"x-clientCapabilities"`
-		Defs          jsonschema.Definitions     `json:"$defs"`
+		Schema      string                 `json:"$schema"`
+		ID          string                 `json:"$id"`
+		Title       string                 `json:"title"`
+		Description string                 `json:"description"`
+		Defs        jsonschema.Definitions `json:"$defs"`
 	}{
-		Schema:        jsonschema.Version,
-		ID:            schemaID,
-		Title:         "claude-bridge editor protocol",
-		Description:   p.docs.pkg,
-		Commands:      commands,
-		Notifications: notes,
-		Requests:      requests,
-		Configuration: ref("Configuration"),
-		ClientCaps:    ref("ClientCapabilities"),
-		Defs:          p.defs,
+		Schema:      jsonschema.Version,
+		ID:          schemaID,
+		Title:       "claude-bridge editor protocol",
+		Description: schemaDescription,
+		Defs:        defs,
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// structTypes calls fn for each struct type of lspext that t is or
+// reaches through its fields (pointers, slices and maps followed).
+func structTypes(t reflect.Type, fn func(reflect.Type)) {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] || t.PkgPath() != reflect.TypeFor[lspext.Event]().PkgPath() {
+			return
+		}
+		seen[t] = true
+		fn(t)
+		lspext.ForEachField(t, func(f reflect.StructField, _ []int, _ string, _ bool) { walk(f.Type) })
+	}
+	walk(t)
+}
+
+// rules adds to the definition of struct type t what the Go type says and
+// the reflector does not: the range of sized and unsigned integers (as
+// lspext.Decode checks it), the fields of which one must be present
+// (RequiresOneOf: anyOf), and that unknown fields are accepted
+// (AcceptsUnknownFields: the configuration's).
+func rules(t reflect.Type, def *jsonschema.Schema) {
+	if def == nil {
+		return
+	}
+	lspext.ForEachField(t, func(f reflect.StructField, _ []int, name string, _ bool) {
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		prop, ok := def.Properties.Get(name)
+		if !ok {
+			return
+		}
+		switch ft.Kind() {
+		case reflect.Int8, reflect.Int16, reflect.Int32:
+			lo, hi := int64(-1)<<(ft.Bits()-1), int64(1)<<(ft.Bits()-1)-1
+			setRange(prop, fmt.Sprint(lo), fmt.Sprint(hi))
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+			setRange(prop, "0", fmt.Sprint(uint64(1)<<ft.Bits()-1))
+		case reflect.Uint, reflect.Uint64:
+			setRange(prop, "0", "")
+		}
+	})
+	v := reflect.New(t).Interface()
+	if r, ok := v.(interface{ RequiresOneOf() []string }); ok {
+		for _, name := range r.RequiresOneOf() {
+			// The property again, so that a validator's strict mode
+			// finds what "required" names.
+			alt := &jsonschema.Schema{Properties: jsonschema.NewProperties(), Required: []string{name}}
+			alt.Properties.Set(name, jsonschema.TrueSchema)
+			def.AnyOf = append(def.AnyOf, alt)
+		}
+	}
+	if a, ok := v.(interface{ AcceptsUnknownFields() bool }); ok && a.AcceptsUnknownFields() {
+		def.AdditionalProperties = jsonschema.TrueSchema
+	}
+}
+
+// setRange sets a property's minimum and maximum unless its tag did.
+func setRange(prop *jsonschema.Schema, lo, hi string) {
+	if prop.Minimum == "" {
+		prop.Minimum = json.Number(lo)
+	}
+	if prop.Maximum == "" && hi != "" {
+		prop.Maximum = json.Number(hi)
+	}
 }

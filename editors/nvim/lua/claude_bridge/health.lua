@@ -117,6 +117,7 @@ local function bridge_claude()
   if not r then
     return nil
   end
+  ---@type claude_bridge.AuthStatus|nil
   local result, done = nil, false
   lsp.execute(r.client, require('claude_bridge.types').commands.auth_status, vim.empty_dict(), function(e, res)
     ---@cast res claude_bridge.AuthStatus|nil
@@ -130,6 +131,7 @@ end
 
 local function check_claude(h)
   h.start('claude (the Claude Code CLI)')
+  ---@type claude_bridge.ClaudeCLI|nil
   local found = bridge_claude()
   if found and found.path then
     h.ok(string.format('%s, found through %s (as the running bridge sees it)', found.path, found.foundIn or '?'))
@@ -194,6 +196,7 @@ local function check_auth(h, bridge)
 
   local lsp = require('claude_bridge.lsp')
   for _, r in ipairs(lsp.running()) do
+    ---@type claude_bridge.AuthStatus|nil
     local result, err = nil, nil
     local done = false
     lsp.execute(r.client, require('claude_bridge.types').commands.auth_status, vim.empty_dict(), function(e, res_)

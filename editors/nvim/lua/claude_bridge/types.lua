@@ -26,7 +26,7 @@
 ---| 'other'
 ---| 'result'
 
---- TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted (runner/state.go). A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt).
+--- TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted. A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt).
 ---@alias claude_bridge.TaskStatus
 ---| 'queued'
 ---| 'starting'
@@ -75,7 +75,7 @@
 ---| 'helper'
 ---| 'inherit'
 
---- KeySource is where the key helper found the key (runner/auth Source*).
+--- KeySource is where the key helper found the key.
 ---@alias claude_bridge.KeySource
 ---| 'CLAUDE_API_KEY'
 ---| 'ANTHROPIC_API_KEY'
@@ -102,7 +102,7 @@
 ---@field model? string model overrides the configured model (claude's --model). Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
 ---@field sessionId? string sessionId resumes that conversation (claude's --resume). Optional.
----@field taskId? string taskId is the id the new task gets; it must be unused. Optional: default one the bridge generates. Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
+---@field taskId? string taskId is the id the new task gets; no other task may have it. Optional: default one the bridge generates (t1, t2, …, skipping every id a task has or an editor named). Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
 
 --- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef).
 ---@class claude_bridge.ContextRef
@@ -110,10 +110,10 @@
 ---@field range? claude_bridge.Range range is the part of the file meant; optional: absent for the whole file.
 ---@field diagnostics? claude_bridge.Diagnostic[] diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional.
 
---- Range is a range in a text document, as in LSP: End is exclusive.
+--- Range is a range in a text document, as in LSP: end is exclusive, and does not come before start (a range that ends before it starts is refused).
 ---@class claude_bridge.Range
 ---@field start claude_bridge.Position start is the range's first position.
----@field end claude_bridge.Position end is the position just past the range.
+---@field end claude_bridge.Position end is the position just past the range, start or after it.
 
 --- Position is a position in a text document, as in LSP: a zero-based line and a zero-based offset in UTF-16 code units.
 ---@class claude_bridge.Position
@@ -159,12 +159,12 @@
 ---@field status claude_bridge.TaskStatus status is "completed", "failed", "cancelled" or "interrupted" (after claude.interrupt: the conversation is kept for a follow-up).
 ---@field result string result is the agent's final text, or the reason the task failed.
 ---@field isError boolean isError is claude's is_error: the task ended in an error.
----@field costUsd number costUsd is the task's API cost in US dollars, as claude reports it.
----@field durationMs integer durationMs is the task's duration in milliseconds, as claude reports it.
----@field numTurns integer numTurns is the number of agent turns.
----@field editedFiles string[] editedFiles are the URIs of the files the task changed (by file tools, or on disk by other means while it ran); empty, never absent.
+---@field costUsd number costUsd is the task's API cost in US dollars, as claude's result reports it (its total_cost_usd, less what earlier tasks of the same claude process cost). 0 when the task ended without claude's result (cancelled, or failed before it), though claude may have made API calls: the bridge does not know what they cost.
+---@field durationMs integer durationMs is the task's duration in milliseconds: claude's duration_ms (from when claude took the prompt: the start of claude and the wait in the queue are not counted); for a task that ended without claude's result (cancelled, or failed before it), the time the bridge measured from the claude.run to the end, queue included.
+---@field numTurns integer numTurns is the number of agent turns, as claude's result reports it (0 without one).
+---@field editedFiles string[] editedFiles are the URIs of the files the task changed: those its file tools (Edit, MultiEdit, Write, NotebookEdit) changed, and the files open in the editor that changed on disk by other means while it ran (a Bash command; the bridge carried them into the buffers). Files a Bash command created or changed that are not open in the editor are not listed: the bridge watches only open documents. Empty, never absent.
 
---- CancelArgs is arguments[0] of claude.cancel. (The bridge also accepts the task id as a bare string.)
+--- CancelArgs is arguments[0] of claude.cancel.
 ---@class claude_bridge.CancelArgs
 ---@field taskId string taskId is the task to cancel. Required.
 
@@ -172,10 +172,10 @@
 ---@class claude_bridge.CancelResult
 ---@field cancelled boolean cancelled is false when the task had already ended. An unknown task id is an error (-32602) instead.
 
---- FollowUpArgs is arguments[0] of claude.followUp: continue a finished task's conversation as a new task. One of TaskID and SessionID is required. Following up a task that is still running is refused (-32602).
+--- FollowUpArgs is arguments[0] of claude.followUp: continue a finished task's conversation as a new task. It needs taskId or sessionId (both: the task's conversation must be that session, or the request is refused). Following up a task that is still running is refused (-32602).
 ---@class claude_bridge.FollowUpArgs
----@field taskId? string taskId is the task whose conversation continues. Optional when SessionID is given.
----@field sessionId? string sessionId is the conversation to continue. Optional when TaskID is given.
+---@field taskId? string taskId is the task whose conversation continues. Optional when sessionId is given.
+---@field sessionId? string sessionId is the conversation to continue. Optional when taskId is given.
 ---@field prompt string prompt is the next message. Required, not blank.
 ---@field context? claude_bridge.ContextRef[] context lists files or ranges to mention in the prompt. Optional.
 ---@field images? claude_bridge.ImageRef[] images are sent with the prompt. Optional.
@@ -198,11 +198,11 @@
 ---@field sessionId? string sessionId is claude's conversation id; optional: absent until claude has started.
 ---@field startedAt string startedAt is when the task was created, RFC 3339 in UTC with nanoseconds.
 ---@field endedAt? string endedAt is when the task ended, RFC 3339 in UTC; optional: absent while it runs.
----@field costUsd? number costUsd is the task's cost in US dollars; optional: absent while it runs (a pointer: 0 is a cost).
+---@field costUsd? number costUsd is the task's cost in US dollars (0 is a cost); optional: absent while it runs.
 ---@field permissionMode? string permissionMode is claude's permission mode now. Optional: absent until claude has started.
 ---@field model? string model is the model claude uses now. Optional: absent until claude has started.
 
---- TasksResult is the reply of claude.tasks when asked for processes (TasksArgs.Processes); clients that do not ask keep getting the array.
+--- TasksResult is the reply of claude.tasks when asked for processes ({"processes": true}); clients that do not ask keep getting the array.
 ---@class claude_bridge.TasksResult
 ---@field tasks claude_bridge.TaskInfo[] tasks is the array the reply is without processes.
 ---@field processes claude_bridge.ProcessCounts processes counts the bridge's claude processes.
@@ -217,7 +217,10 @@
 ---@field maxIdle integer maxIdle is the idle budget (maxIdleProcesses): idle and warm ones together.
 ---@field slots integer slots is the most alive at once (maxConcurrentTasks).
 
---- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. It mirrors runner/auth.Status, which the server converts. Without an auth manager (the bridge runs without one) it says so in Message, with status and mode "inherit"; when the auth settings were refused it has status "error" and the reason in LastError.
+--- AuthStatusArgs is arguments[0] of claude.authStatus, which has no fields: the command takes no arguments, or an empty object.
+---@class claude_bridge.AuthStatusArgs
+
+--- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. Without an auth manager (the bridge runs without one) it says so in message, with status and mode "inherit"; when the auth settings were refused it has status "error", source "none" and the reason in lastError.
 ---@class claude_bridge.AuthStatus
 ---@field status claude_bridge.AuthState status is the key's state.
 ---@field mode claude_bridge.AuthMode mode is the auth mode.
@@ -250,7 +253,7 @@
 ---@field ok boolean ok is true when the file exists and the helper would accept its owner and mode (its content is judged by running the helper).
 ---@field problem? string problem is the helper's own words for what is wrong, with the fix. Optional.
 
---- ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (runner.LocateClaude).
+--- ClaudeCLI is where the bridge finds the claude CLI: the claudePath setting, else $CLAUDE_BRIDGE_CLAUDE, else PATH, else the folders the installers use (README, Configuration: claudePath).
 ---@class claude_bridge.ClaudeCLI
 ---@field path? string path is the claude executable. Optional: absent when it was not found.
 ---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
@@ -374,7 +377,7 @@
 ---@field position integer position is the number of tasks ahead of it, running or queued.
 ---@field waiting boolean waiting is false when the task got a slot at once.
 
---- StartedEvent (kind "started") reports claude's init message: the process runs and the conversation has an id.
+--- StartedEvent (kind "started") reports claude's init message: the process runs and the conversation has an id. A task sends it once, for its first init: a task run again after an authentication failure (with a key that changed since; a status event says so) starts claude anew without a second started event, and the result event says which session the task ended in.
 ---@class claude_bridge.StartedEvent
 ---@field taskId string taskId is the task the event belongs to.
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
@@ -409,7 +412,7 @@
 ---@field kind 'toolUse' kind says which event it is, and so which fields follow.
 ---@field toolUseId string toolUseId is claude's id of the call; the toolResult and permission events of the call carry it too.
 ---@field name string name is the tool's name ("Edit", "Bash").
----@field input table<string, any> input is the tool's input object, as the model gave it ({} when none).
+---@field input table<string, any> input is the tool's input object, as the model gave it: {} when it gave none (or null), and {"value": <it>} when it gave something else than an object (an array, a string, a number).
 ---@field summary string summary says in a few words what the call does, paths relative to the workspace folder: "Edit server/main.go", "Bash: go test ./...".
 
 --- ToolResultEvent (kind "toolResult") is the outcome of a tool call.
@@ -420,7 +423,7 @@
 ---@field toolUseId string toolUseId is the call's id (see ToolUseEvent).
 ---@field name string name is the tool's name.
 ---@field isError boolean isError is true when the tool failed.
----@field content string content is the result's text, cut to 4,000 characters (the cut says how many more there were).
+---@field content string content is the result's text, cut to 4,000 Unicode characters (code points; a JavaScript string counts up to 8,000 UTF-16 units for them), then "… [N more characters]" when it was longer.
 ---@field filePath? string filePath is the absolute path of the file a file tool (Edit, MultiEdit, Write, NotebookEdit) changed. Optional: only for a change.
 ---@field uri? string uri is the file:// URI of filePath. Optional: present with filePath.
 
@@ -431,8 +434,8 @@
 ---@field kind 'permission' kind says which event it is, and so which fields follow.
 ---@field toolUseId string toolUseId is the call's id (see ToolUseEvent).
 ---@field name string name is the tool's name.
----@field input table<string, any> input is the tool's input object ({} when none).
----@field summary string summary says what the call does, as in ToolUseEvent.
+---@field input table<string, any> input is the tool's input object, as in the toolUse event: {} for none, {"value": <it>} for something else than an object.
+---@field summary string summary says what the call does, as in the toolUse event.
 ---@field decision claude_bridge.Decision decision is the answer.
 ---@field reason string reason says why, as claude is told it.
 ---@field automatic boolean automatic is true when the bridge decided without asking (an earlier "Allow for this task", or a write outside the workspace folders).
@@ -526,9 +529,9 @@
 ---@field taskId string taskId is the task the event belongs to.
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
 ---@field kind 'other' kind says which event it is, and so which fields follow.
----@field raw table<string, any> raw is the message as claude wrote it (a JSON object; {} when empty).
+---@field raw table<string, any> raw is the message as claude wrote it, a JSON object.
 
---- ResultEvent (kind "result") is a task's last event: its single outcome. Its fields are those of RunResult (without editedFiles).
+--- ResultEvent (kind "result") is a task's last event: its single outcome. Its fields are those of RunResult (without editedFiles), and mean the same (costUsd and durationMs are claude's, or 0 and the bridge's own measure for a task that ended without claude's result).
 ---@class claude_bridge.ResultEvent
 ---@field taskId string taskId is the task the event belongs to.
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
@@ -536,8 +539,8 @@
 ---@field status claude_bridge.TaskStatus status is "completed", "failed", "cancelled" or "interrupted".
 ---@field result string result is the agent's final text, or the reason the task failed.
 ---@field isError boolean isError is claude's is_error.
----@field costUsd number costUsd is the task's API cost in US dollars.
----@field durationMs integer durationMs is the task's duration in milliseconds.
+---@field costUsd number costUsd is the task's API cost in US dollars, as in RunResult.
+---@field durationMs integer durationMs is the task's duration in milliseconds, as in RunResult.
 ---@field numTurns integer numTurns is the number of agent turns.
 ---@field sessionId string sessionId is claude's conversation id ("" when claude never started).
 
@@ -560,16 +563,16 @@
 ---@class claude_bridge.AnswerResult
 ---@field accepted boolean accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out).
 
---- EditConflictParams is the claude/editConflict notification: an agent edit overlapped unsaved changes in an open buffer, and the buffer was left untouched (a window/showMessage names the file too, and the task gets a status event).
+--- EditConflictParams is the claude/editConflict notification: an agent change on disk did not reach an open buffer, or the bridge cannot tell that it did. Either it overlapped unsaved changes, or the editor refused or failed to apply the edit, and the buffer was left untouched; or the editor answered that it applied the edit but never reported (didChange) the buffer changing, so the change may not be in it. The message says which; a window/showMessage names the file too, and the task gets a status event.
 ---@class claude_bridge.EditConflictParams
 ---@field taskId string taskId is the task whose edit it was.
 ---@field uri string uri is the file's URI.
 ---@field message string message says what happened, naming the file.
 
---- AuthChangedParams is the claude/authChanged notification: the key's state, source or fingerprint changed (sent after each change the bridge notices, and once after its first check).
+--- AuthChangedParams is the claude/authChanged notification: what claude.authStatus says of the key (status, source, fingerprint) changed. Sent once the auth manager has started (after its first check), and at every change since, whatever caused it: a check of the helper, new auth settings (inherit mode included), auth settings refused.
 ---@class claude_bridge.AuthChangedParams
----@field status claude_bridge.AuthState status is "ok" or "error" (the outcome of the helper's last run).
----@field source claude_bridge.KeySource source is where the key came from ("none" when there is none).
+---@field status claude_bridge.AuthState status is "ok" or "error" (the outcome of the helper's last run), "inherit" in inherit mode.
+---@field source claude_bridge.KeySource source is where the key came from ("none" when there is none, "inherit" in inherit mode).
 ---@field fingerprint string fingerprint is the first 8 hex digits of the key's SHA-256, all of a key that ever leaves the bridge; "" when there is no key.
 
 --- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question, or one of claude's questions of an editor that does not answer claude/ask: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
@@ -603,11 +606,11 @@
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
 
---- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Pointers tell a field left out from its zero value.
+--- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own).
 ---@class claude_bridge.Configuration
 ---@field claudePath? string claudePath is the claude executable. Default: claude on PATH.
 ---@field model? string model is passed to claude as --model. Default: claude's own.
----@field permissionMode? claude_bridge.PermissionMode permissionMode is claude's --permission-mode. Default: acceptEdits ("" also means acceptEdits).
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is claude's --permission-mode. Default: acceptEdits.
 ---@field allowedTools? string[] allowedTools are passed to claude as --allowedTools, e.g. "Bash(go test:*)". Default: none.
 ---@field disallowedTools? string[] disallowedTools are passed to claude as --disallowedTools. Default: none.
 ---@field maxConcurrentTasks? integer maxConcurrentTasks is how many tasks run at once, at least 1; more wait in a queue. Default: 4.
@@ -615,17 +618,17 @@
 ---@field maxIdleProcesses? integer maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks.
 ---@field prewarm? boolean prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true.
 ---@field logLevel? claude_bridge.LogLevel logLevel is the log file's level. Default: info.
----@field auth? claude_bridge.AuthConfiguration auth is how claude gets its API key (see AuthConfiguration). An update that carries it replaces the whole auth configuration.
+---@field auth? claude_bridge.AuthConfiguration auth is how claude gets its API key (AuthConfiguration). An update that carries it replaces the whole auth configuration; one the bridge refuses leaves it without a key until auth settings it accepts come (tasks fail saying why).
 
---- AuthConfiguration is the `auth` object of the configuration (README "Authentication"). Every field is optional; empty means the default.
+--- AuthConfiguration is the `auth` object of the configuration (README "Authentication"). Every field is optional; empty (or 0) means the default. Fields the bridge does not know are logged and ignored.
 ---@class claude_bridge.AuthConfiguration
 ---@field mode? claude_bridge.AuthMode mode is "helper" (default: the bridge supplies the key through its key helper script) or "inherit" (no helper, claude's environment untouched).
 ---@field helperPath? string helperPath is where the helper script lives: absolute, or starting with ~/. Default: ~/.claude/auth_helper.sh.
 ---@field manageHelper? boolean manageHelper is true (default) when the bridge writes and restores the helper; false: helperPath is the user's own script, used as it is.
 ---@field keyFile? string keyFile is the file holding the key (owned by the user, mode 0600 or stricter): absolute, or starting with ~/. Default: ~/.claude/api_key.
 ---@field keyCommand? string keyCommand is a shell command that prints the key (a password manager), tried after the key file. Default: none.
----@field keyCommandTimeoutSeconds? number keyCommandTimeoutSeconds bounds the key command, in seconds (fractions allowed). Default: 8.
----@field refreshIntervalSeconds? number refreshIntervalSeconds is how often, in seconds, the bridge checks the helper, and the key lifetime (TTL) claude is given; at least 0.1. Default: 240.
+---@field keyCommandTimeoutSeconds? number keyCommandTimeoutSeconds bounds the key command, in seconds (fractions allowed), at most 1000000. Default: 8.
+---@field refreshIntervalSeconds? number refreshIntervalSeconds is how often, in seconds, the bridge checks the helper, and the key lifetime (TTL) claude is given; at least 0.1 (a shorter one refuses the auth settings), at most 1000000. Default: 240.
 ---@field auditPath? string auditPath is the audit trail (JSON lines, mode 0600): absolute, or starting with ~/. Default: auth-audit.jsonl beside the log file.
 ---@field auditMaxBytes? integer auditMaxBytes is the size in bytes at which the audit trail is rotated to auditPath.1. Default: 1048576 (1 MiB).
 ---@field settings? table<string, any> settings are more claude settings, passed with --settings (apiKeyHelper is ignored in helper mode). Default: none.
@@ -648,7 +651,7 @@ M.commands = {
   cancel = 'claude.cancel', -- arguments[0]: claude_bridge.CancelArgs; reply: claude_bridge.CancelResult
   follow_up = 'claude.followUp', -- arguments[0]: claude_bridge.FollowUpArgs; reply: claude_bridge.RunResult
   tasks = 'claude.tasks', -- arguments[0] (optional): claude_bridge.TasksArgs; reply: claude_bridge.TaskInfo[]|claude_bridge.TasksResult
-  auth_status = 'claude.authStatus', -- no arguments; reply: claude_bridge.AuthStatus
+  auth_status = 'claude.authStatus', -- arguments[0] (optional): claude_bridge.AuthStatusArgs; reply: claude_bridge.AuthStatus
   send = 'claude.send', -- arguments[0]: claude_bridge.SendArgs; reply: claude_bridge.SendResult
   interrupt = 'claude.interrupt', -- arguments[0]: claude_bridge.InterruptArgs; reply: claude_bridge.InterruptResult
   set_permission_mode = 'claude.setPermissionMode', -- arguments[0]: claude_bridge.SetPermissionModeArgs; reply: claude_bridge.SetPermissionModeResult

@@ -3,6 +3,9 @@
 // scripted tasks and no claude CLI. The plugin's mock specs use it to check the plugin's
 // side of the contract quickly and exactly: what it sends (every message received is
 // appended as a JSON line to $MOCK_BRIDGE_LOG) and how it handles what a bridge sends.
+// Every message either side sends is validated against editors/protocol.schema.json
+// (schema.js): a message that does not validate fails the spec, so the mock speaks the
+// protocol the real bridge speaks, and the plugin is held to it.
 //
 // A task's script is chosen by words in its prompt:
 //   "edit"  - a toolUse Edit of main.go, carried into the buffer with workspace/applyEdit
@@ -20,6 +23,7 @@
 const fs = require('fs');
 const path = require('path');
 const { fileURLToPath, pathToFileURL } = require('url');
+const schema = require('./schema.js');
 
 const logFile = process.env.MOCK_BRIDGE_LOG;
 function record(msg) {
@@ -29,6 +33,7 @@ function record(msg) {
 // ---- framing ----------------------------------------------------------------------
 let buf = Buffer.alloc(0);
 function send(msg) {
+  schema.sent(msg);
   msg.jsonrpc = '2.0';
   const body = Buffer.from(JSON.stringify(msg), 'utf8');
   process.stdout.write(`Content-Length: ${body.length}\r\n\r\n`);
@@ -49,6 +54,7 @@ process.stdin.on('data', (chunk) => {
     let msg;
     try { msg = JSON.parse(body); } catch (e) { send({ id: null, error: { code: -32700, message: 'parse error' } }); continue; }
     record(msg);
+    schema.received(msg);
     dispatch(msg);
   }
 });
@@ -174,13 +180,26 @@ function executeCommand(msg) {
       cancel(t);
       return reply(msg.id, { cancelled: was });
     }
-    case 'claude.tasks':
-      return reply(msg.id, [...tasks.values()].map((t) => ({
-        taskId: t.id, status: t.status, workspaceFolder: t.folder, prompt: t.prompt, sessionId: t.sessionId,
+    case 'claude.tasks': {
+      const list = [...tasks.values()].map((t) => ({
+        taskId: t.id, status: t.status, workspaceFolder: t.folder, prompt: t.prompt, sessionId: t.started ? t.sessionId : undefined,
         startedAt: t.startedAt, endedAt: t.endedAt, costUsd: t.costUsd,
-      })));
-    case 'claude.authStatus':
-      return reply(msg.id, { status: 'ok', source: 'keyFile', keyFile: '~/.claude/api_key', fingerprint: 'sk-…abcd', helper: { path: '/tmp/helper.sh', ok: true } });
+      }));
+      if (!arg.processes) return reply(msg.id, list);
+      const running = list.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.status)).length;
+      return reply(msg.id, { tasks: list, processes: { live: running, running, idle: 0, maxIdle: 4, slots: 4 } });
+    }
+    case 'claude.authStatus': {
+      // The shape of the real bridge's reply (a managed helper, the key from the key file).
+      const home = process.env.HOME || '/home/me';
+      return reply(msg.id, {
+        status: 'ok', mode: 'helper', helperPath: home + '/.claude/auth_helper.sh', helperExists: true, helperMode: '0700',
+        helperManagedContent: true, managed: true, source: 'keyFile',
+        keyFile: { path: home + '/.claude/api_key', exists: true, ownerUid: 1000, owner: 'me', mode: '0600', ok: true },
+        keyCommandConfigured: false, fingerprint: '0123abcd', ttlMs: 240000, lastRefresh: new Date().toISOString(),
+        lastRefreshOk: true, lastRefreshMs: 4, claude: { path: '/usr/local/bin/claude', foundIn: 'PATH' },
+      });
+    }
     // Issue 14's commands: recorded (the spec checks what was sent), answered plainly.
     case 'claude.send': case 'claude.interrupt': case 'claude.setPermissionMode': case 'claude.setModel': {
       const t = tasks.get(arg.taskId);
@@ -284,9 +303,10 @@ async function runTask(t) {
   const fullPrompt = [t.prompt, ...t.context.map(mention)].join(' ');
   t.history.push('user: ' + fullPrompt);
   progress(t, { kind: 'begin', title: 'Claude', message: t.prompt.slice(0, 40), cancellable: true });
-  event(t, 'queued', { prompt: t.prompt, workspaceFolder: t.folder, position: 0 });
+  event(t, 'queued', { prompt: t.prompt, workspaceFolder: t.folder, position: 0, waiting: false });
   await sleep(5);
   t.status = 'running';
+  t.started = true;
   progress(t, { kind: 'report', message: 'Starting claude' });
   event(t, 'started', {
     sessionId: t.sessionId, model: settings.model || 'claude-test', cwd: folderPath(t.folder),
@@ -308,22 +328,26 @@ async function runTask(t) {
     });
     const applied = res.result && res.result.applied;
     t.edited = [uri];
-    event(t, 'toolResult', { toolUseId: 'tu1', name: 'Edit', isError: !applied, content: applied ? 'The file main.go has been updated.' : 'not applied', filePath: file });
+    event(t, 'toolResult', { toolUseId: 'tu1', name: 'Edit', isError: !applied, content: applied ? 'The file main.go has been updated.' : 'not applied', filePath: file, uri });
     event(t, 'status', { message: applied ? 'edit carried into the open buffer main.go' : 'edit not applied' });
   }
   if (words.includes('bash')) {
+    // As the real bridge: the call's toolUse (claude writes it before it asks), the question
+    // (LSP's params plus the task and the call), the answer as a permission event, the result.
+    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt' });
     progress(t, { kind: 'report', message: 'Waiting for permission: Bash' });
     t.status = 'waiting';
     const res = await request('window/showMessageRequest', {
-      type: 3, message: 'Claude wants to run Bash: touch x.txt',
+      type: 3, message: 'Claude wants to run Bash: `touch x.txt`',
       actions: [{ title: 'Allow' }, { title: 'Allow for this task' }, { title: 'Deny' }],
+      taskId: t.id, toolUseId: 'tu2', toolName: 'Bash',
     });
     t.status = 'running';
     const title = res.result && res.result.title;
     const decision = title === 'Allow' ? 'allow' : title === 'Allow for this task' ? 'allowTask' : 'deny';
-    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason: decision === 'deny' ? 'denied by the user' : '', automatic: false });
-    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt' });
-    event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? 'denied by the user' : '' });
+    const reason = decision === 'deny' ? 'The user denied Bash in the editor.' : 'Allowed in the editor.';
+    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason, automatic: false });
+    event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? reason : '' });
   }
   if (words.includes('slow')) {
     progress(t, { kind: 'report', message: 'Bash: sleep 600' });

@@ -20,6 +20,9 @@ const rpc = require('vscode-jsonrpc/node');
 const { TextDocument } = require('vscode-languageserver-textdocument');
 
 const ROOT = path.resolve(__dirname, '../../../..');
+// The protocol's JSON Schema in ajv's strict mode: every message of the bridge's
+// beyond LSP is validated against it (Editor.validate).
+const protocol = require(path.join(ROOT, 'editors', 'protocol-validate.cjs')).load();
 const BRIDGE = process.env.CLAUDE_BRIDGE_BIN || path.join(ROOT, 'bin', 'claude-bridge');
 const FAKEAPI = process.env.CLAUDE_BRIDGE_FAKEAPI || path.join(ROOT, 'bin', 'fakeapi');
 const CLAUDE = process.env.CLAUDE_BRIDGE_TEST_CLAUDE || path.join(ROOT, '.tools', 'node_modules', '.bin', 'claude');
@@ -134,6 +137,7 @@ class Editor {
     this.docs = new Map(); // uri → TextDocument
     this.permissionAsks = [];
     this.applyEdits = [];
+    this.schemaViolations = []; // messages of the bridge's that the schema refuses
     this.stderr = [];
     this.logFile = path.join(sandbox.dir, 'bridge.log');
     const env = {
@@ -165,12 +169,23 @@ class Editor {
     this.conn.onUnhandledProgress((p) => {
       this.log.push({ type: 'progress', token: p.token, value: p.value, at: Date.now() });
     });
-    this.conn.onNotification('claude/event', (ev) => this.log.push({ type: 'event', ev, at: Date.now() }));
-    this.conn.onNotification('claude/editConflict', (c) => this.log.push({ type: 'conflict', c, at: Date.now() }));
-    this.conn.onNotification('claude/authChanged', (a) => this.log.push({ type: 'authChanged', a, at: Date.now() }));
+    this.conn.onNotification('claude/event', (ev) => {
+      const def = protocol.eventDef(ev && ev.kind);
+      this.validate('claude/event ' + (ev && ev.kind), def ? ['$defs', def] : ['$defs', 'BridgeEvent'], ev);
+      this.log.push({ type: 'event', ev, at: Date.now() });
+    });
+    this.conn.onNotification('claude/editConflict', (c) => {
+      this.validate('claude/editConflict', ['$defs', 'notifications', '$defs', 'claude/editConflict', 'properties', 'params'], c);
+      this.log.push({ type: 'conflict', c, at: Date.now() });
+    });
+    this.conn.onNotification('claude/authChanged', (a) => {
+      this.validate('claude/authChanged', ['$defs', 'notifications', '$defs', 'claude/authChanged', 'properties', 'params'], a);
+      this.log.push({ type: 'authChanged', a, at: Date.now() });
+    });
     this.conn.onNotification('window/showMessage', (m) => this.log.push({ type: 'showMessage', m, at: Date.now() }));
     this.conn.onNotification('window/logMessage', (m) => this.log.push({ type: 'logMessage', m, at: Date.now() }));
     this.conn.onRequest('window/showMessageRequest', async (params) => {
+      this.validate('window/showMessageRequest', ['$defs', 'requests', '$defs', 'window/showMessageRequest', 'properties', 'params'], params);
       this.permissionAsks.push(params);
       this.log.push({ type: 'ask', params, at: Date.now() });
       const title = this.opts.permission ? await this.opts.permission(params) : 'Allow';
@@ -186,6 +201,11 @@ class Editor {
     this.conn.onRequest('window/showDocument', () => ({ success: true }));
     this.conn.onError(() => undefined);
     this.conn.listen();
+    onCleanup(t, () => {
+      if (this.schemaViolations.length > 0) {
+        throw new Error(`the bridge sent messages the protocol's schema refuses:\n${this.schemaViolations.join('\n')}`);
+      }
+    });
     onCleanup(t, () => this.dispose());
     (t.editors ??= []).push(this);
   }
@@ -316,8 +336,15 @@ class Editor {
     const params = { command, arguments: arg === undefined ? [] : [arg] };
     if (workDoneToken !== undefined) params.workDoneToken = workDoneToken;
     const reply = await this.conn.sendRequest('workspace/executeCommand', params);
+    if (protocol.command(command)) this.validate(command + ' reply', ['$defs', 'commands', '$defs', command, 'properties', 'result'], reply);
     this.log.push({ type: 'reply', command, reply, at: Date.now() });
     return reply;
+  }
+
+  /** Records a message the schema refuses; the test fails when it ends. */
+  validate(what, parts, value) {
+    const errors = protocol.check(parts, value);
+    if (errors !== null) this.schemaViolations.push(`${what}: ${errors} in ${JSON.stringify(value).slice(0, 300)}`);
   }
 
   events(taskId) {
@@ -416,6 +443,7 @@ const text = (t, extra = {}) => ({ blocks: [{ type: 'text', text: t }], ...extra
 const tool = (name, input, extra = {}) => ({ blocks: [{ type: 'tool_use', name, input }], ...extra });
 
 module.exports = {
+  protocol,
   ROOT,
   BRIDGE,
   CLAUDE,

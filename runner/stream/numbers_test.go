@@ -1,0 +1,29 @@
+package stream
+
+import "testing"
+
+// TestNumbersAreDecodedTolerantly: a count, a duration or a cost that
+// claude writes as a float (or as another value) does not drop the line
+// it is in (issue 12: duration_ms 1234.5 lost the result line, and with
+// it the task's outcome).
+func TestNumbersAreDecodedTolerantly(t *testing.T) {
+	l, err := Decode([]byte(`{"type":"result","subtype":"success","is_error":false,"result":"done","session_id":"s",` +
+		`"duration_ms":1234.6,"num_turns":"3","total_cost_usd":"0.5","api_error_status":4.01e2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Result != "done" || l.DurationMs != 1235 || l.NumTurns != 0 || l.TotalCostUSD != 0 || l.APIErrorStatus == nil || *l.APIErrorStatus != 401 {
+		t.Errorf("result line: %+v", l)
+	}
+	l, err = Decode([]byte(`{"type":"system","subtype":"api_retry","attempt":2.0,"max_retries":1e1,"retry_delay_ms":500.5,"error_status":null,"error":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Attempt != 2 || l.MaxRetries != 10 || l.RetryDelayMs != 501 || l.ErrorStatus != 0 || l.Error != "x" {
+		t.Errorf("retry line: %+v", l)
+	}
+	l, err = Decode([]byte(`{"type":"result","duration_ms":1e400,"num_turns":-5e300,"total_cost_usd":0.25}`))
+	if err != nil || l.DurationMs <= 0 || l.NumTurns >= 0 || l.TotalCostUSD != 0.25 {
+		t.Errorf("out of range: %+v %v", l, err)
+	}
+}
