@@ -147,4 +147,3 @@ func (s *Server) writeDiff(taskID, toolUseID, diff string) (string, error) {
 	path := filepath.Join(dir, safeName(taskID)+"-"+safeName(toolUseID)+".diff")
 	return path, writePrivate(path, diff)
 }
-
