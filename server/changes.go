@@ -56,9 +56,9 @@ func (s *Server) changesOf(ctx context.Context, taskID string, cp *checkpoint.Ta
 	states, problems := review.States(ctx, cp, nil)
 	ch := &lspext.ChangesParams{TaskID: taskID, Files: []lspext.FileChanges{}, Uncovered: append(cp.Manifest().Uncovered, problems...)}
 	for _, st := range states {
-		if st.Pending() {
-			ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
-		}
+		// A file whose hunks all changed since is listed without hunks: its
+		// checkpoint is kept until it is accepted.
+		ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
 	}
 	return ch
 }
