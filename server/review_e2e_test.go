@@ -730,7 +730,7 @@ func TestReviewNotebookEdit(t *testing.T) {
 	path := filepath.Join(b.ws(0), "nb.ipynb")
 	for _, c := range []struct {
 		name, replace, with string
-		bridgeWrote          bool
+		bridgeWrote         bool
 	}{
 		{"cell", "print('A')", "print('mine')", false},
 		{"beyond", "# Title", "# Other", true},
