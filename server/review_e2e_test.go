@@ -767,3 +767,35 @@ func TestReviewNotebookEdit(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewAgainstAnUnsavedBuffer: the file is open with an unsaved edit
+// away from claude's change: the review shows the buffer (the unsaved
+// edit on both sides), the disk gets only the hunk kept, and the buffer
+// keeps the unsaved edit with the hunk.
+func TestReviewAgainstAnUnsavedBuffer(t *testing.T) {
+	b, path := reviewBridge(t)
+	if err := os.WriteFile(path, []byte(twelve), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.api.SetTurns([]fakeapi.Turn{edit(path, "l2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10", "L2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nL10"), fakeapi.Text("edited")})
+	e := newVSEditor(b)
+	uri := e.open(path, "")
+	buffer := strings.Replace(twelve, "l6\n", "l6 (unsaved)\n", 1)
+	e.typeText(uri, buffer)
+	asked := reviewing(t, b, func(lspext.ReviewEditParams) any {
+		return &lspext.ReviewEditResult{Decision: lspext.ReviewAccept, AcceptedHunks: []string{"h2"}}
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "edit", "taskId": "dirty"})); res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	p := <-asked
+	if p.Original != buffer || !strings.Contains(p.Proposed, "l6 (unsaved)\n") || len(p.Hunks) != 2 || p.Hunks[1].Range.Start.Line != 9 {
+		t.Fatalf("review %q → %q %+v", p.Original, p.Proposed, p.Hunks)
+	}
+	if got := readFile(t, path); got != strings.Replace(twelve, "l10\n", "L10\n", 1) {
+		t.Errorf("disk %q: only h2, without the unsaved edit", got)
+	}
+	if got := e.text(uri); got != strings.Replace(buffer, "l10\n", "L10\n", 1) {
+		t.Errorf("buffer %q: the unsaved edit and h2", got)
+	}
+}
