@@ -449,7 +449,11 @@ func (t *Task) beforeBash(ctx context.Context, toolUseID string) {
 		if ctx.Err() != nil {
 			return
 		}
-		t.ckpt.Uncover(fmt.Sprintf("Changes Bash commands make in %s are checkpointed only for files open in the editor (and files Claude edits with its file tools): %v.", root, err))
+		if errors.Is(err, checkpoint.ErrWarming) {
+			t.ckpt.Uncover(fmt.Sprintf("Changes of Bash commands run in %s before its first snapshot was ready are checkpointed only for files open in the editor (and files Claude edits with its file tools).", root))
+		} else {
+			t.ckpt.Uncover(fmt.Sprintf("Changes Bash commands make in %s are checkpointed only for files open in the editor (and files Claude edits with its file tools): %v.", root, err))
+		}
 		if of, ok := t.obs.(OpenFiles); ok {
 			for _, p := range of.OpenFiles() {
 				if within(p, []string{root}) {
