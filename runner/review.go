@@ -365,7 +365,15 @@ func (t *Task) verdictAnswer(in hookInput, req EditReview, v EditVerdict, rel st
 		if feedback != "" {
 			t.notePost(in.ToolUseID, postNote{context: fmt.Sprintf("The user accepted this edit of %s.%s", rel, feedback)})
 		}
-		return preDecision(true, "accepted in review", nil)
+		// The input that writes exactly what the user saw: claude's own
+		// Edit may differ where this package's model of it is not exact
+		// (the quote style it keeps when curly quotes matched straight
+		// ones). A notebook keeps claude's input (its new cells' ids).
+		var exact json.RawMessage
+		if in.ToolName != "NotebookEdit" {
+			exact, _ = edits.Rewrite(in.ToolName, in.ToolInput, req.Before, req.After)
+		}
+		return preDecision(true, "accepted in review", exact)
 	}
 	note := fmt.Sprintf("The user reviewed this edit of %s and kept only part of it: %s. The file has only what was kept.%s", rel, v.Summary, feedback)
 	if v.Edited {
