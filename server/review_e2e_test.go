@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,34 +58,42 @@ func reviewing(t *testing.T, b *bridge, answer func(lspext.ReviewEditParams) any
 	return asked
 }
 
+// neverAnswered holds every claude/reviewEdit unanswered until the test
+// ends; the channel is closed when the first arrives.
+func neverAnswered(t *testing.T, b *bridge) <-chan struct{} {
+	held := make(chan struct{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var once sync.Once
+	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
+		once.Do(func() { close(held) })
+		<-release
+		return nil, nil
+	})
+	return held
+}
+
 // contextAfter is the text claude put into its next request right after
 // the tool result of id (a hook's additional context), "" when none.
 func contextAfter(t *testing.T, api *fakeapi.Server, id string) string {
 	t.Helper()
-	reqs := api.MessageRequests()
-	for i := len(reqs) - 1; i >= 0; i-- {
-		var msgs []struct {
-			Role    string          `json:"role"`
-			Content json.RawMessage `json:"content"`
-		}
-		if json.Unmarshal(reqs[i].Messages, &msgs) != nil {
-			continue
-		}
+	var out []string
+	eachLastMessages(api, func(msgs []apiMessage) bool {
 		for k, m := range msgs {
 			if !strings.Contains(string(m.Content), `"tool_use_id":"`+id+`"`) {
 				continue
 			}
-			var out []string
 			for _, next := range msgs[k+1:] {
 				if next.Role == "assistant" {
 					break
 				}
 				out = append(out, string(next.Content))
 			}
-			return strings.Join(out, "\n")
+			return true
 		}
-	}
-	return ""
+		return false
+	})
+	return strings.Join(out, "\n")
 }
 
 // reviewBridge starts a bridge with review beforeWrite whose editor
@@ -359,14 +368,7 @@ func TestReviewOfCRLFAndBOMFile(t *testing.T) {
 // written, and the request is withdrawn with $/cancelRequest.
 func TestReviewNeverAnswered(t *testing.T) {
 	b, path := reviewBridge(t)
-	held := make(chan struct{})
-	release := make(chan struct{})
-	defer close(release)
-	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
-		close(held)
-		<-release // never answered while the test runs
-		return nil, nil
-	})
+	held := neverAnswered(t, b)
 	call := b.run(map[string]any{"prompt": "edit a.txt", "taskId": "hung"})
 	<-held
 	var tasks []lspext.TaskInfo
@@ -683,14 +685,7 @@ func TestReviewDeferred(t *testing.T) {
 // within its bound, writes nothing and leaves no claude behind.
 func TestShutdownWhileReviewWaits(t *testing.T) {
 	b, path := reviewBridge(t)
-	held := make(chan struct{})
-	release := make(chan struct{})
-	defer close(release)
-	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
-		close(held)
-		<-release
-		return nil, nil
-	})
+	held := neverAnswered(t, b)
 	call := b.run(map[string]any{"prompt": "edit", "taskId": "sd"})
 	<-held
 	start := time.Now()
