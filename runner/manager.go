@@ -243,6 +243,7 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 	if m.closed {
 		return nil, ErrShutdown
 	}
+	spec.ReviewHooks = spec.Review != "" && spec.Review != ReviewOff
 	if spec.ID == "" {
 		spec.ID = fmt.Sprintf("t%d", m.seq.Add(1))
 	} else if m.tasks[spec.ID] != nil {

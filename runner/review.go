@@ -56,9 +56,11 @@ import (
 //     answered by then is withdrawn (control_cancel_request) and the call
 //     refused ("PreToolUse hook did not respond before its timeout").
 //
-// Hooks are registered on every claude the bridge starts (a process serves
-// tasks of any review mode, and a warm one is started before its task is
-// known); a task with review off answers {} at once.
+// Hooks are registered on the claudes of tasks with review on
+// (Options.ReviewHooks, part of a process's launch): a task with review off
+// runs a claude without them, as before, and pays no round trip per tool
+// call (which would also widen the moment between claude's write and its
+// tool result, where the directory watcher may see the change first).
 
 // The hook callback ids the bridge registers.
 const (

@@ -185,8 +185,12 @@ func (m *Manager) commandsOfNewClaude(ctx context.Context, workspace string, opt
 func (s *session) awaitInitialize() {
 	reply := make(chan *stream.ControlResponse, 1)
 	// The hooks of the review setting (review.go) are registered here, on
-	// every claude.
-	if err := s.sendControl(map[string]any{"subtype": "initialize", "hooks": hooksConfig()}, reply); err != nil {
+	// a claude for tasks with review on.
+	req := map[string]any{"subtype": "initialize"}
+	if s.opts.ReviewHooks {
+		req["hooks"] = hooksConfig()
+	}
+	if err := s.sendControl(req, reply); err != nil {
 		close(s.initDone)
 		return
 	}
