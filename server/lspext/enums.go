@@ -38,15 +38,24 @@ const (
 	// CommandTranscript reads a past conversation: TranscriptArgs →
 	// TranscriptResult.
 	CommandTranscript = "claude.transcript"
-	// CommandAnswer answers a claude/ask or claude/plan the editor
-	// deferred: AnswerArgs → AnswerResult.
+	// CommandAnswer answers a claude/ask, claude/plan or claude/reviewEdit
+	// the editor deferred: AnswerArgs → AnswerResult.
 	CommandAnswer = "claude.answer"
+	// CommandChanges lists a task's changes still kept for review:
+	// ChangesArgs → ChangesParams.
+	CommandChanges = "claude.changes"
+	// CommandRevert takes back a task's changes (all, a file's, some
+	// hunks): RevertArgs → RevertResult.
+	CommandRevert = "claude.revert"
+	// CommandAccept keeps a task's changes and drops their checkpoint:
+	// AcceptArgs → AcceptResult.
+	CommandAccept = "claude.accept"
 )
 
 // Commands are the command names, in the order the bridge announces them.
 var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
 	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands,
-	CommandSessions, CommandTranscript, CommandAnswer}
+	CommandSessions, CommandTranscript, CommandAnswer, CommandChanges, CommandRevert, CommandAccept}
 
 // Notifications the bridge sends to the editor.
 const (
@@ -56,6 +65,9 @@ const (
 	MethodEditConflict = "claude/editConflict"
 	// MethodAuthChanged carries AuthChangedParams.
 	MethodAuthChanged = "claude/authChanged"
+	// MethodChanges carries ChangesParams: what a task changed, when it
+	// ends (review afterTurn or beforeWrite).
+	MethodChanges = "claude/changes"
 )
 
 // EventKind names what a claude/event reports; it is the `kind` field that
@@ -75,6 +87,7 @@ const (
 	KindPlan        EventKind = "plan"
 	KindMode        EventKind = "mode"
 	KindTodos       EventKind = "todos"
+	KindReview      EventKind = "review"
 	KindUserMessage EventKind = "userMessage"
 	KindRetry       EventKind = "retry"
 	KindStatus      EventKind = "status"
@@ -84,7 +97,7 @@ const (
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindPlan, KindReview, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
 // waiting → completed | failed | cancelled | interrupted (runner/state.go). A
@@ -97,7 +110,7 @@ const (
 	StatusQueued    TaskStatus = "queued"
 	StatusStarting  TaskStatus = "starting"
 	StatusRunning   TaskStatus = "running"
-	StatusWaiting   TaskStatus = "waiting" // for the user's answer: a permission question, claude's questions or plan
+	StatusWaiting   TaskStatus = "waiting" // for the user's answer: a permission question, claude's questions or plan, an edit to review
 	StatusCompleted TaskStatus = "completed"
 	StatusFailed    TaskStatus = "failed"
 	StatusCancelled TaskStatus = "cancelled"

@@ -36,6 +36,9 @@ var enums = []struct {
 	{reflect.TypeFor[lspext.AuthMode](), lspext.AuthModes},
 	{reflect.TypeFor[lspext.KeySource](), lspext.KeySources},
 	{reflect.TypeFor[lspext.LogLevel](), lspext.LogLevels},
+	{reflect.TypeFor[lspext.ReviewMode](), lspext.ReviewModes},
+	{reflect.TypeFor[lspext.ReviewDecision](), lspext.ReviewDecisions},
+	{reflect.TypeFor[lspext.ChangeStatus](), lspext.ChangeStatuses},
 }
 
 // protocol is the generated description of the protocol: the schema, and
@@ -262,8 +265,9 @@ var constValues = map[string]string{
 	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
 	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
 	"CommandCommands": lspext.CommandCommands, "CommandSessions": lspext.CommandSessions, "CommandTranscript": lspext.CommandTranscript,
-	"CommandAnswer": lspext.CommandAnswer,
-	"MethodEvent":   lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"CommandAnswer": lspext.CommandAnswer, "CommandChanges": lspext.CommandChanges, "CommandRevert": lspext.CommandRevert,
+	"CommandAccept": lspext.CommandAccept, "MethodChanges": lspext.MethodChanges, "MethodReviewEdit": lspext.MethodReviewEdit,
+	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
 	"MethodPlan": lspext.MethodPlan,
 }
