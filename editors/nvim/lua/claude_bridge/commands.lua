@@ -106,6 +106,9 @@ local function on_reply(task, rpc_err, result)
     task.num_turns = result.numTurns
     task.session_id = result.sessionId or task.session_id
     task.edited_files = result.editedFiles
+    if type(result.changes) == 'table' then
+      require('claude_bridge.changes').record(task, result.changes)
+    end
     if not tasks.is_terminal(task.status) then
       task.status = 'completed'
     end
@@ -201,6 +204,7 @@ function M.run(opts)
   end
   local id = tasks.new_id()
   arg.taskId = id
+  arg.review = opts.review or config.options.review
   local task = tasks.add({
     id = id,
     kind = 'run',
@@ -266,6 +270,7 @@ function M.follow_up(opts)
   -- :ClaudeTasks all use this one id, and two follow-ups with the same prompt never swap.
   local id = tasks.new_id()
   arg.newTaskId = id
+  arg.review = opts.review or config.options.review
   local task = tasks.add({
     id = id,
     kind = 'followUp',
@@ -407,7 +412,7 @@ local function waiting_question(task)
 end
 
 --- What :ClaudeTasks offers for a task, in order: `{ id, label, when(task), run(task) }`.
---- Add more with register_task_action (the review and revert of a task's changes will).
+--- Add more with register_task_action (claude_bridge.conversation and .changes do).
 M.task_actions = {
   {
     id = 'answer',
@@ -476,7 +481,9 @@ end
 --- A task as :ClaudeTasks lists it: `✔ completed  3 min ago  add a --verbose flag`.
 function M.format_task(t)
   local status = waiting_question(t) and 'waiting' or tostring(t.status or '?')
-  return string.format('%s %-9s %-10s %s', MARKS[status] or ' ', status, age(t.started_at), tasks.label(t, 60))
+  local line = string.format('%s %-9s %-10s %s', MARKS[status] or ' ', status, age(t.started_at), tasks.label(t, 60))
+  local review = require('claude_bridge.changes').pending_text(t)
+  return review and (line .. '  (± ' .. review .. ')') or line
 end
 
 --- The actions that fit a task, then the chosen one runs.
@@ -541,6 +548,14 @@ function M.tasks(done)
         err('claude.tasks failed: ' .. tostring(e.message or e))
       elseif type(res) == 'table' then
         for _, info in ipairs(res) do
+          local known = tasks.get(info.taskId)
+          if known then
+            known.unreviewed = info.unreviewedChanges == true
+            known.review = info.review
+            if not known.unreviewed then
+              require('claude_bridge.changes').by_task[known.id] = nil -- reviewed elsewhere
+            end
+          end
           -- A task this Neovim did not start (another client of the bridge): a record of its own.
           if not tasks.get(info.taskId) then
             local t = tasks.add({
@@ -552,6 +567,8 @@ function M.tasks(done)
               session_id = info.sessionId,
               folder = info.workspaceFolder and vim.uri_to_fname(info.workspaceFolder) or nil,
               started_at = parse_utc(info.startedAt),
+              unreviewed = info.unreviewedChanges == true,
+              review = info.review,
             })
             transcript.begin(t)
             transcript.note(t, '(this Neovim did not see the events of this task)')

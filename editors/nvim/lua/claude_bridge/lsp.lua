@@ -238,9 +238,15 @@ local function handlers()
     ['window/showMessageRequest'] = permissions.show_message_request,
     [protocol.requests.ask] = questions.handle_ask,
     [protocol.requests.plan] = questions.handle_plan,
+    [protocol.requests.review_edit] = function(...)
+      return require('claude_bridge.review').handle(...)
+    end,
     [protocol.notifications.event] = on_event,
     [protocol.notifications.edit_conflict] = on_edit_conflict,
     [protocol.notifications.auth_changed] = on_auth_changed,
+    [protocol.notifications.changes] = function(...)
+      return require('claude_bridge.changes').on_changes(...)
+    end,
   }
 end
 
@@ -256,9 +262,10 @@ local function capabilities()
   -- `changes`, which Neovim applies without checking the version.
   caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
   caps.workspace.workspaceEdit.documentChanges = true
-  -- claude's questions and plans come as claude/ask and claude/plan (claude_bridge.questions).
+  -- claude's questions and plans come as claude/ask and claude/plan (claude_bridge.questions),
+  -- edits held for review as claude/reviewEdit (claude_bridge.review).
   caps.experimental = caps.experimental or {}
-  caps.experimental.claudeBridge = { ask = true, plan = true }
+  caps.experimental.claudeBridge = { ask = true, plan = true, reviewEdit = true }
   return caps
 end
 

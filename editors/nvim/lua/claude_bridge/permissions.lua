@@ -326,7 +326,7 @@ function M.present(q)
     q.presenting = false
     if choice == nil then
       -- Not an answer: the question waits (:ClaudeAnswer opens it again).
-      show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+      show_window(q, q.hint or 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
       changed()
       return
     end
@@ -342,14 +342,8 @@ end
 --- picker closed without one. Works on every Neovim: what waits is a timer, not the handler.
 function M.offer(q)
   watch_keys()
-  if not q.id then
-    q.id = next_id
-    next_id = next_id + 1
-    q.asked_at = now()
-    table.insert(M.pending, q)
-    changed()
-  end
-  show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+  M.enqueue(q)
+  show_window(q, q.hint or 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
   local timer = uv.new_timer()
   timer:start(
     100,
@@ -361,7 +355,7 @@ function M.offer(q)
         end
         return
       end
-      if not q.offered and safe_to_ask() then
+      if not q.offered and safe_to_ask() and not (q.can_present and not q.can_present()) then
         q.offered = true
         timer:close()
         M.present(q)
@@ -370,15 +364,61 @@ function M.offer(q)
   )
 end
 
---- Withdraws a waiting question (the bridge no longer waits for it).
-function M.withdraw(q)
+--- Withdraws a waiting question (the bridge no longer waits for it; `reason` says why,
+--- when the bridge said).
+function M.withdraw(q, reason)
   if vim.tbl_contains(M.pending, q) then
     remove(q)
   end
   q.done = true
   if q.on_withdraw then
-    q.on_withdraw()
+    q.on_withdraw(reason)
   end
+end
+
+--- Adds a question to the waiting ones without offering it yet (a review queued behind
+--- another): the statusline counts it, :ClaudeAnswer and drop_task/drop_call know it.
+function M.enqueue(q)
+  if q.id then
+    return
+  end
+  q.id = next_id
+  next_id = next_id + 1
+  q.asked_at = now()
+  table.insert(M.pending, q)
+  changed()
+end
+
+--- Answers a waiting question from elsewhere than its picker (an edit reviewed in its tab
+--- with :ClaudeAccept): it stops waiting and `q.answered(choice)` runs.
+function M.resolve(q, choice)
+  q.presenting = false
+  q.done = true
+  if vim.tbl_contains(M.pending, q) then
+    remove(q)
+  end
+  q.answered(choice)
+end
+
+--- What waits, in words: "a question waits", "2 edits wait for review", "3 questions and
+--- edits wait" (nil when nothing does).
+function M.waiting_phrase()
+  local questions, reviews = 0, 0
+  for _, q in ipairs(M.pending) do
+    if q.kind == 'review' then
+      reviews = reviews + 1
+    else
+      questions = questions + 1
+    end
+  end
+  if questions + reviews == 0 then
+    return nil
+  elseif reviews == 0 then
+    return questions == 1 and 'a question waits' or (questions .. ' questions wait')
+  elseif questions == 0 then
+    return reviews == 1 and 'an edit waits for review' or (reviews .. ' edits wait for review')
+  end
+  return string.format('%d questions and edits wait', questions + reviews)
 end
 
 local function ask_async(q)
@@ -405,27 +445,31 @@ function M.answer_pending()
     vim.notify('claude-bridge: no question waits for an answer', vim.log.levels.INFO)
     return false
   end
+  if q.presenting and q.focus then
+    q.focus() -- its tab is open (a review): go there
+    return true
+  end
   M.present(q)
   return true
 end
 
 --- Forgets the questions of a task that ended (the bridge withdrew them).
-function M.drop_task(task_id)
+function M.drop_task(task_id, reason)
   for i = #M.pending, 1, -1 do
     local q = M.pending[i]
     if q.task_id == task_id and q.answered then
-      M.withdraw(q)
+      M.withdraw(q, reason)
     end
   end
 end
 
 --- Forgets the question about a tool call (its answer came from elsewhere, or the bridge
 --- gave it up).
-function M.drop_call(task_id, tool_use_id)
+function M.drop_call(task_id, tool_use_id, reason)
   for i = #M.pending, 1, -1 do
     local q = M.pending[i]
     if q.task_id == task_id and q.tool_use_id == tool_use_id and q.answered then
-      M.withdraw(q)
+      M.withdraw(q, reason)
     end
   end
 end
@@ -451,11 +495,7 @@ function M.show_message_request(_, params, _ctx)
   if compat.in_yieldable_coroutine() then
     choice = ask_async(q)
   else
-    q.id = next_id
-    next_id = next_id + 1
-    q.asked_at = now()
-    table.insert(M.pending, q)
-    changed()
+    M.enqueue(q)
     choice = ask_blocking(q)
   end
   if type(choice) == 'table' and choice.title then

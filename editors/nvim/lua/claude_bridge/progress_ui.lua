@@ -82,10 +82,10 @@ end
 local function lines_now()
   local tasks = require('claude_bridge.tasks')
   local out = {}
-  local waiting = #require('claude_bridge.permissions').pending
-  if waiting > 0 then
-    local what = waiting > 1 and (waiting .. ' questions wait') or 'a question waits'
-    table.insert(out, { '? ' .. what .. ' for your answer', 'WarningMsg' })
+  local what = require('claude_bridge.permissions').waiting_phrase()
+  if what then
+    local questions_only = what:find('questions? waits?$') ~= nil
+    table.insert(out, { '? ' .. what .. (questions_only and ' for your answer' or ''), 'WarningMsg' })
   end
   for _, t in ipairs(tasks.running()) do
     local step = t.message or t.status
