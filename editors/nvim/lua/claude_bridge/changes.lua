@@ -67,14 +67,17 @@ function M.counts(changes)
   return n
 end
 
---- "2 files to review" for :ClaudeTasks and the end message; nil when none.
+--- "2 files to review" for :ClaudeTasks and the end message ("2 files changed" for a task
+--- whose edits were reviewed before they were written: it can still be taken back); nil
+--- when none.
 function M.pending_text(task)
   local c = M.by_task[task.id]
   local files = c and #(c.files or {}) or 0
+  local what = task.review == 'beforeWrite' and 'changed' or 'to review'
   if files == 0 then
-    return task.unreviewed and 'changes to review' or nil
+    return task.unreviewed and ('changes ' .. what) or nil
   end
-  return string.format('%d file%s to review', files, files == 1 and '' or 's')
+  return string.format('%d file%s %s', files, files == 1 and '' or 's', what)
 end
 
 --- Records a task's changes (claude/changes, the reply's changes, claude.changes).

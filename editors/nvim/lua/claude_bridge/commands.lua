@@ -213,6 +213,7 @@ function M.run(opts)
     token = progress.token_for(id),
     context_label = label,
     status = 'queued',
+    review = arg.review,
   })
   transcript.begin(task)
   send(task, key, folders, protocol.commands.run, arg, bufnr)
@@ -282,6 +283,7 @@ function M.follow_up(opts)
     session_id = prev.session_id,
     client_id = prev.client_id,
     status = 'queued',
+    review = arg.review,
   })
   transcript.begin(task)
   send(task, key, folders, protocol.commands.follow_up, arg, opts.line1 and bufnr or nil)

@@ -166,7 +166,7 @@ function M.end_message(task)
   if type(task.cost) == 'number' and task.cost > 0 then
     table.insert(extras, string.format('$%.4f', task.cost))
   end
-  local review = require('claude_bridge.changes').pending_text(task)
+  local review = task.review ~= 'beforeWrite' and require('claude_bridge.changes').pending_text(task)
   if review then
     table.insert(extras, review .. ': :ClaudeChanges')
   end

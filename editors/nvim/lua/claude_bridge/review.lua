@@ -246,10 +246,22 @@ end
 
 -- The tab ---------------------------------------------------------------------------
 
---- Echoes chunks cut to one line of the message area (a longer message would stop Neovim
---- at a hit-enter prompt). Not kept in :messages.
-function M.echo(chunks)
+--- Echoes the first of the messages (lists of chunks) that fits one line of the message
+--- area, else the last cut to fit (a longer message would stop Neovim at a hit-enter
+--- prompt). Not kept in :messages.
+function M.echo(...)
   local room = math.max(10, (vim.v.echospace or vim.o.columns - 12) - 1)
+  local chunks
+  for _, c in ipairs({ ... }) do
+    chunks = c
+    local w = 0
+    for _, part in ipairs(c) do
+      w = w + vim.fn.strdisplaywidth(part[1])
+    end
+    if w <= room then
+      break
+    end
+  end
   local out, used = {}, 0
   for _, c in ipairs(chunks) do
     local text = c[1]
@@ -302,15 +314,18 @@ end
 
 --- The statuslines of the review's two windows, and the marks of decided hunks.
 local function redraw(r)
+  -- Left: the file and how far the decisions are; right: what to type (80 columns leave
+  -- each about 40).
   if valid_win(r.orig_win) then
-    vim.wo[r.orig_win].statusline = esc(' ' .. r.name .. ' now') .. '%=' .. esc('[' .. r.tool .. '] ')
+    local decided = decided_count(r)
+    local state = string.format('%d hunk%s', #r.hunks, #r.hunks == 1 and '' or 's')
+    if decided > 0 then
+      state = state .. string.format(', %d decided', decided)
+    end
+    vim.wo[r.orig_win].statusline = esc(' ' .. r.name .. ' now') .. '%=' .. esc(state .. ' ')
   end
   if valid_win(r.prop_win) then
-    local left = #r.hunks - decided_count(r)
-    local state = #r.hunks > 1 and string.format('%d of %d hunks to decide', left, #r.hunks)
-      or ('1 hunk' .. (left == 0 and ', decided' or ''))
-    vim.wo[r.prop_win].statusline = esc(" Claude's proposal · " .. state)
-      .. '%=' .. esc(' :ClaudeAccept  :ClaudeReject ')
+    vim.wo[r.prop_win].statusline = esc(' proposal') .. '%=' .. esc(':ClaudeAccept :ClaudeReject ')
   end
   if not valid_buf(r.prop_buf) then
     return
@@ -350,8 +365,12 @@ local function scratch(r, role, lines, modifiable)
   api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].bufhidden = 'hide' -- the user's edits of the proposal outlive a closed tab
   vim.bo[buf].swapfile = false
-  local name = string.format('claude-bridge://review/%d/%s/%s', r.n, role, r.name)
-  pcall(api.nvim_buf_set_name, buf, name)
+  -- A URI-like name (no language server takes it for a file) that a tab label shortens to
+  -- `c//main.go (proposal)`.
+  local name = string.format('claude-bridge://%s (%s)', r.name, role)
+  if not pcall(api.nvim_buf_set_name, buf, name) then
+    pcall(api.nvim_buf_set_name, buf, string.format('claude-bridge://%s (%s %d)', r.name, role, r.n))
+  end
   set_filetype(buf, r.file)
   if modifiable then
     vim.bo[buf].buftype = 'acwrite' -- :w accepts (BufWriteCmd)
@@ -461,10 +480,9 @@ local function open_tab(r, done)
     end,
   })
   vim.cmd('redraw')
-  M.echo({
-    { string.format("Claude's edit of %s (%s): ", r.name, M.summary(r)), 'Title' },
-    { ':ClaudeAccept, :ClaudeReject, or per hunk (:help claude-bridge-review)', 'Comment' },
-  })
+  local head = { string.format("Claude's edit of %s (%s). ", r.name, M.summary(r)), 'Title' }
+  local hunks = { 'Per hunk: :ClaudeAcceptHunk / :ClaudeRejectHunk (at the cursor)', 'Comment' }
+  M.echo({ head, hunks }, { hunks })
 end
 
 --- The review whose tab or buffer holds the cursor, else the oldest waiting.
@@ -712,8 +730,12 @@ function M.handle(_, params, ctx)
   r.message = string.format('Claude wants to %s %s: %s', verb, r.name, M.summary(r))
   r.hint = 'Waiting for your review: :ClaudeAnswer'
   r.present = function(_, done)
-    r.done_cb = done
-    open_tab(r, done)
+    local ok, e = pcall(open_tab, r, done)
+    if not ok then
+      close_tab(r)
+      done(nil)
+      notify('could not open the review of ' .. r.name .. ': ' .. tostring(e), vim.log.levels.ERROR)
+    end
   end
   r.can_present = function()
     for _, q in ipairs(permissions.pending) do
