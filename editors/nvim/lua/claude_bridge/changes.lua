@@ -167,6 +167,8 @@ end
 --- The file's checkpoint rebuilt from its lines now and the task's hunks (their ranges
 --- are in the file now), and where each hunk is now and in the checkpoint. nil when the
 --- lines do not hold the hunks' text (the file changed since claude.changes answered).
+--- Rebuilt from an open buffer, it keeps the user's unsaved changes, so a diff with the
+--- buffer shows the task's changes alone.
 local function rebuild(lines, f)
   local hs = {}
   for _, h in ipairs(f.hunks or {}) do
@@ -511,8 +513,7 @@ local function at_cursor(task_id)
   elseif path then
     local f = file_change(task_id, path)
     if f then
-      local from_buf, from_disk = file_lines(path)
-      local _, sp = rebuild(from_buf or from_disk, f)
+      local _, sp = checkpoint(path, f)
       spans = sp
     end
   end

@@ -115,6 +115,74 @@ end
 -- The question window ------------------------------------------------------------------
 
 local ns = api.nvim_create_namespace('claude_bridge_question')
+local follow_cursor -- defined below
+
+--- The screen row of a question window `height` lines high: where it is (`current`), else
+--- the middle of the screen, as long as it stays off the line the cursor is on and the
+--- lines next to it (where the user may be typing); else as far from the cursor as the
+--- screen allows: at the top when the cursor is in the lower half, else at the bottom.
+local function float_row(height, current)
+  local total = height + 2 -- with its border
+  local middle = math.max(0, math.floor((vim.o.lines - height) / 2) - 2)
+  local win = api.nvim_get_current_win()
+  if api.nvim_win_get_config(win).relative ~= '' then
+    return current or middle
+  end
+  local cursor = api.nvim_win_get_position(win)[1] + vim.fn.winline() - 1
+  local function clear(row)
+    return cursor + 1 < row or cursor - 1 >= row + total
+  end
+  if current and clear(current) then
+    return current
+  elseif clear(middle) then
+    return middle
+  end
+  if cursor >= vim.o.lines / 2 then
+    return 0
+  end
+  -- At the bottom: above the statusline and the progress window, if it shows.
+  local bottom = vim.o.lines - vim.o.cmdheight - (vim.o.laststatus > 0 and 1 or 0)
+  local ui = require('claude_bridge.progress_ui')
+  if ui.win and api.nvim_win_is_valid(ui.win) then
+    bottom = bottom - api.nvim_win_get_height(ui.win)
+  end
+  return math.max(0, bottom - total)
+end
+
+local follow_group
+--- Keeps the open question windows off the cursor's line while the cursor moves (typing
+--- on past the window's top, scrolling, a resize).
+function follow_cursor()
+  if follow_group then
+    return
+  end
+  follow_group = api.nvim_create_augroup('claude_bridge_question_windows', { clear = true })
+  api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled', 'VimResized' }, {
+    group = follow_group,
+    callback = function()
+      local any = false
+      for _, q in ipairs(M.pending) do
+        if q.win and api.nvim_win_is_valid(q.win) then
+          any = true
+          local cfg = api.nvim_win_get_config(q.win)
+          -- Neovim 0.7 gives row and col as { [false] = n, [true] = n }.
+          local function num(v)
+            return type(v) == 'table' and v[false] or v
+          end
+          local row = float_row(cfg.height, num(cfg.row))
+          if row ~= num(cfg.row) then
+            pcall(api.nvim_win_set_config, q.win, { relative = 'editor', row = row, col = num(cfg.col) })
+            q.row = row
+          end
+        end
+      end
+      if not any then
+        pcall(api.nvim_del_augroup_by_id, follow_group)
+        follow_group = nil
+      end
+    end,
+  })
+end
 
 --- Shows (or updates) a question's window: the question with its code highlighted, the
 --- task, and a last line (the answers, or a hint). `enter` = false: it never takes focus.
@@ -156,13 +224,15 @@ local function show_window(q, last_line, last_hl)
     relative = 'editor',
     width = width,
     height = #lines,
-    row = math.max(0, math.floor((vim.o.lines - #lines) / 2) - 2),
+    row = float_row(#lines, q.win and api.nvim_win_is_valid(q.win) and q.row or nil),
     col = math.floor((vim.o.columns - width) / 2),
     style = 'minimal',
     border = 'rounded',
     focusable = false,
   }
   q.win = compat.show_float(q.win, q.buf, cfg, 'Normal:NormalFloat,FloatBorder:FloatBorder')
+  q.row = cfg.row
+  follow_cursor()
   pcall(vim.cmd, 'redraw')
 end
 

@@ -166,25 +166,31 @@ function M.end_message(task)
   if type(task.cost) == 'number' and task.cost > 0 then
     table.insert(extras, string.format('$%.4f', task.cost))
   end
-  local review = task.review ~= 'beforeWrite' and require('claude_bridge.changes').pending_text(task)
-  if review then
-    table.insert(extras, review .. ': :ClaudeChanges')
-  end
   local heads = { completed = 'Claude done', cancelled = 'Claude cancelled', interrupted = 'Claude interrupted' }
   local head = heads[task.status] or 'Claude failed'
   if #extras > 0 then
     head = head .. ' (' .. table.concat(extras, ', ') .. ')'
   end
-  -- Done: its answer; failed: why; cancelled: which task. The task's prompt follows when
-  -- there is room (the answer matters more).
+  -- Done: its answer; failed: why; cancelled: which task. Then, when there is room (the
+  -- answer matters more), the changes it left to review (review afterTurn) and its prompt.
   local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
+  local body
   if task.status == 'cancelled' or task.status == 'interrupted' then
-    return head .. ': ' .. first_line(tasks.label(task), room)
+    body = first_line(tasks.label(task), room)
+  else
+    body = first_line(task.result, room)
   end
-  local body = first_line(task.result, room)
-  local label = ' (“' .. tasks.label(task, 40) .. '”)'
-  if vim.fn.strdisplaywidth(body .. label) <= room then
-    body = body .. label
+  local function fits(extra)
+    return vim.fn.strdisplaywidth(body .. extra) <= room
+  end
+  local review = task.review ~= 'beforeWrite' and require('claude_bridge.changes').pending_text(task)
+  if review then
+    local long, short = ' · ' .. review .. ': :ClaudeChanges', ' · ' .. review
+    body = body .. (fits(long) and long or fits(short) and short or '')
+  end
+  if task.status ~= 'cancelled' and task.status ~= 'interrupted' then
+    local label = ' (“' .. tasks.label(task, 40) .. '”)'
+    body = body .. (fits(label) and label or '')
   end
   return head .. ': ' .. body
 end

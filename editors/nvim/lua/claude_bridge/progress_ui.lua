@@ -105,7 +105,10 @@ local function lines_now()
     local mark = ({ completed = '✔', cancelled = '■', interrupted = '⏸' })[e.task.status] or '✘'
     local hls = { completed = 'String', cancelled = 'WarningMsg', interrupted = 'WarningMsg' }
     local hl = hls[e.task.status] or 'ErrorMsg'
-    table.insert(out, { string.format('%s Claude %s · %s', mark, e.task.status, tasks.label(e.task, 30)), hl })
+    local changes = require('claude_bridge.changes')
+    local review = e.task.review ~= 'beforeWrite' and changes.pending_text(e.task)
+    local state = e.task.status .. (review and (' · ' .. review) or '')
+    table.insert(out, { string.format('%s Claude %s · %s', mark, state, tasks.label(e.task, 30)), hl })
   end
   return out
 end

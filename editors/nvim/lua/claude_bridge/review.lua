@@ -322,7 +322,7 @@ local function redraw(r)
     if decided > 0 then
       state = state .. string.format(', %d decided', decided)
     end
-    vim.wo[r.orig_win].statusline = esc(' ' .. r.name .. ' now') .. '%=' .. esc(state .. ' ')
+    vim.wo[r.orig_win].statusline = esc(' ' .. r.name .. ' (now)') .. '%=' .. esc(state .. ' ')
   end
   if valid_win(r.prop_win) then
     vim.wo[r.prop_win].statusline = esc(' proposal') .. '%=' .. esc(':ClaudeAccept :ClaudeReject ')

@@ -12,6 +12,7 @@ local sent = H.mock_sent
 H.run('mock/changes', function()
   local tasks = require('claude_bridge.tasks')
   local changes = require('claude_bridge.changes')
+  vim.o.columns = 160 -- room in the end message for what is left to review
   H.setup()
   vim.cmd('edit ' .. H.env.ws .. '/main.go')
   local main = vim.api.nvim_get_current_buf()
