@@ -760,7 +760,10 @@ function M.handle(_, params, ctx)
     advance()
   end
   r.on_withdraw = function(reason)
-    local seen = r.presenting or r.offered
+    -- Told unless the user ended the task themselves (its end message says so).
+    local t = require('claude_bridge.tasks').get(r.task_id)
+    local ended = t and (t.cancel_requested or require('claude_bridge.tasks').is_terminal(t.status))
+    local seen = (r.presenting or r.offered) and not ended
     r.done = true
     close_tab(r)
     wipe(r)

@@ -3,7 +3,7 @@
 -- mode); :ClaudeAcceptHunk on the first hunk and :ClaudeRejectHunk (with feedback) on the
 -- second write exactly the first, to disk and into the open buffer, and claude's next request
 -- says which hunk was rejected and why; then a proposal the user edits and accepts with
--- :ClaudeAccept is what lands.
+-- :ClaudeAccept is what lands; a review whose task is cancelled closes its tab.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 
 local ORIGINAL = H.read(H.env.ws .. '/main.go')
@@ -88,4 +88,21 @@ H.run('real/review', function()
   end, 'the buffer to have it:\n' .. H.buf_text(main))
   H.contains(table.concat(transcript.lines(t2), '\n'), 'written as you edited it')
   H.eq(0, #require('claude_bridge.permissions').pending, 'nothing waits')
+
+  -- 3. A review the bridge gives up (its task cancelled) closes its tab; nothing is written.
+  vim.cmd('Claude change the greeting, then cancel')
+  local t3 = tasks.last()
+  r = wait_review('the review tab of the greeting to cancel')
+  local proposal = r.prop_buf
+  vim.cmd('ClaudeCancel ' .. t3.id)
+  H.wait_task(t3, 30000)
+  H.eq('cancelled', t3.status, 'the task cancelled')
+  H.wait(5000, function()
+    return #vim.api.nvim_list_tabpages() == 1
+  end, 'the review tab to close')
+  H.eq(0, #require('claude_bridge.review').reviews, 'no review waits')
+  H.eq(0, #require('claude_bridge.permissions').pending, 'nothing waits')
+  H.eq(want, H.read(H.env.ws .. '/main.go'), 'nothing written')
+  H.eq(false, vim.api.nvim_buf_is_valid(proposal), 'the proposal buffer is gone')
+  H.eq(0, #H.notes_matching('the review of main.go is over'), 'no second message: the user cancelled')
 end)
