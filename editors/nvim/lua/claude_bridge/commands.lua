@@ -420,10 +420,28 @@ M.task_actions = {
     id = 'answer',
     label = 'Answer its question',
     when = function(t)
-      return waiting_question(t) ~= nil
+      local q = waiting_question(t)
+      return q ~= nil and q.kind ~= 'review'
     end,
     run = function(t)
       require('claude_bridge.permissions').present(waiting_question(t))
+    end,
+  },
+  {
+    id = 'review_edit',
+    label = 'Review the edit it waits on',
+    when = function(t)
+      local q = waiting_question(t)
+      return q ~= nil and q.kind == 'review'
+    end,
+    run = function()
+      -- Edits are reviewed in order: the oldest first.
+      local q = require('claude_bridge.review').reviews[1]
+      if q and q.presenting and q.focus then
+        q.focus()
+      elseif q then
+        require('claude_bridge.permissions').present(q)
+      end
     end,
   },
   {

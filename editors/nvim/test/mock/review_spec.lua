@@ -91,6 +91,14 @@ H.run('mock/review', function()
     return #review.reviews == 2 and #vim.api.nvim_list_tabpages() == 2
   end, 'two reviews, one tab')
   H.contains(require('claude_bridge').status(), 'Claude: 2 edits wait for review')
+  local select, offered = vim.ui.select, nil
+  vim.ui.select = function(items, opts)
+    offered = vim.tbl_map(opts.format_item, items)
+  end
+  require('claude_bridge.commands').task_menu(t3)
+  vim.ui.select = select
+  H.contains(table.concat(offered, '\n'), 'Review the edit it waits on', ':ClaudeTasks offers the review')
+  H.not_contains(table.concat(offered, '\n'), 'Answer its question')
   local first = review.reviews[1]
   H.contains(vim.api.nvim_buf_get_name(first.prop_buf), 'main.go')
   vim.cmd('ClaudeReject not now')
