@@ -2,23 +2,17 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
 	"go.uber.org/zap"
 
-	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/pathid"
 	"github.com/claude-bridge/claude-bridge/server/bufsync"
-	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/review"
@@ -56,64 +50,10 @@ func (s *Server) checkpointOf(taskID string) (cp *checkpoint.Task, running bool,
 	return cp, false, nil
 }
 
-// readNow reads a file as it is now, the safe way.
-func readNow(ctx context.Context, path string) (review.Content, error) {
-	rctx, cancel := context.WithTimeout(ctx, documents.DefaultReadTimeout)
-	defer cancel()
-	b, err := saferead.Read(rctx, path, checkpoint.DefaultMaxFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return review.Content{}, nil
-	case err != nil:
-		return review.Content{}, err
-	}
-	return review.Content{Exists: true, Data: b}, nil
-}
-
-// fileStates analyses the checkpoint's files (those keep selects) against
-// the disk now. A file that cannot be read now is reported in problems.
-func fileStates(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File) bool) (states []review.State, problems []string) {
-	m := cp.Manifest()
-	for i, f := range m.Files {
-		if keep != nil && !keep(f) {
-			continue
-		}
-		rf := review.File{Path: f.Path, Index: f.Index, Reverted: f.Reverted, Mode: f.Mode}
-		if rf.Index == 0 {
-			rf.Index = i + 1 // the task still runs
-		}
-		var err error
-		if rf.Now, err = readNow(ctx, f.Path); err != nil {
-			problems = append(problems, fmt.Sprintf("%s cannot be read: %v", f.Path, err))
-			continue
-		}
-		if rf.Before, err = content(cp, f.Before); err == nil {
-			rf.After = rf.Now
-			if f.Ended {
-				rf.After, err = content(cp, f.After)
-			}
-		}
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		states = append(states, review.Analyze(rf))
-	}
-	return states, problems
-}
-
-func content(cp *checkpoint.Task, sum string) (review.Content, error) {
-	if sum == "" {
-		return review.Content{}, nil
-	}
-	b, err := cp.Content(sum)
-	return review.Content{Exists: true, Data: b}, err
-}
-
 // changesOf is claude/changes for a checkpoint: the files with changes
 // still the task's, ranges in the files as they are now.
 func (s *Server) changesOf(ctx context.Context, taskID string, cp *checkpoint.Task) *lspext.ChangesParams {
-	states, problems := fileStates(ctx, cp, nil)
+	states, problems := review.States(ctx, cp, nil)
 	ch := &lspext.ChangesParams{TaskID: taskID, Files: []lspext.FileChanges{}, Uncovered: append(cp.Manifest().Uncovered, problems...)}
 	for _, st := range states {
 		if st.Pending() {
@@ -224,7 +164,7 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 	if err != nil {
 		return nil, err
 	}
-	states, problems := fileStates(ctx, cp, keep)
+	states, problems := review.States(ctx, cp, keep)
 	if len(problems) > 0 {
 		s.log.Warn("files not reverted", zap.Strings("problems", problems))
 	}
@@ -309,7 +249,7 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 	r := st.Revert(ids)
 	out.NotReverted = append(out.NotReverted, r.NotReverted...)
 	if r.Changed {
-		if err := writeReverted(path, r.Content, st); err != nil {
+		if err := review.WriteFile(path, r.Content, st.File.Mode); err != nil {
 			for _, id := range r.Reverted {
 				out.NotReverted = append(out.NotReverted, lspext.NotReverted{ID: id, Reason: "the file could not be written: " + err.Error()})
 			}
@@ -377,27 +317,3 @@ func (s *Server) unsavedOverlaps(ctx context.Context, st review.State, ids map[s
 	return out
 }
 
-// writeReverted writes a reverted file (or deletes it), keeping its mode
-// (for a file created again, its mode before the task).
-func writeReverted(path string, c review.Content, st review.State) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	if !c.Exists {
-		err := os.Remove(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	} else if m := st.File.Mode; m != 0 {
-		mode = m
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return checkpoint.WriteAtomic(path, c.Data, mode)
-}

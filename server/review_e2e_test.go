@@ -598,3 +598,58 @@ func TestAfterTurnCRLFAndBOM(t *testing.T) {
 		t.Errorf("buffer %q", got)
 	}
 }
+
+// TestReviewDeferred: an editor that replies {"deferred": true} (Neovim
+// before 0.10) answers the review later with claude.answer; the hunks it
+// keeps are what is written.
+func TestReviewDeferred(t *testing.T) {
+	b, path := reviewBridge(t)
+	b.client.Handle(lspext.MethodReviewEdit, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.ReviewEditParams](t, lspext.MethodReviewEdit, p)
+		go func() { // the user answers after the reply
+			var r lspext.AnswerResult
+			err := b.command(lspext.CommandAnswer, map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID,
+				"review": map[string]any{"decision": "accept", "acceptedHunks": []string{"h2"}}}, &r)
+			if err != nil || !r.Accepted {
+				t.Errorf("claude.answer: %+v %v", r, err)
+			}
+		}()
+		return &lspext.ReviewEditResult{Deferred: true}, nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "edit", "taskId": "later"})); res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	if got := readFile(t, path); got != "line1\nline2\nline3\nline4\nLINE5\nline6\n" {
+		t.Errorf("disk %q", got)
+	}
+}
+
+// TestShutdownWhileReviewWaits: shutdown with a review unanswered answers
+// within its bound, writes nothing and leaves no claude behind.
+func TestShutdownWhileReviewWaits(t *testing.T) {
+	b, path := reviewBridge(t)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
+	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
+		close(held)
+		<-release
+		return nil, nil
+	})
+	call := b.run(map[string]any{"prompt": "edit", "taskId": "sd"})
+	<-held
+	start := time.Now()
+	if err := b.client.Request("shutdown", nil, nil, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 11*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	if res := b.result(call); res.Status != lspext.StatusCancelled {
+		t.Errorf("result %+v", res)
+	}
+	assertNoProcesses(t, b.ws(0))
+	if got := readFile(t, path); got != sixLines {
+		t.Errorf("disk %q", got)
+	}
+}
