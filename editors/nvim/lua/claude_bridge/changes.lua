@@ -306,13 +306,14 @@ local function show_checkpoint(v, path)
   local buf = api.nvim_create_buf(false, true)
   vim.bo[buf].bufhidden = 'wipe'
   vim.bo[buf].swapfile = false
-  local label = f and 'before the task' or 'not changed by the task'
-  if f and not lines then
-    label = 'checkpoint unknown: the file changed since (:ClaudeChanges again)'
+  local label = f and '(before the task)' or '(not changed by the task)'
+  if f and f.binary then
+    lines, label = {}, '(binary: not shown; :ClaudeRevert file restores it whole)'
+  elseif f and not lines then
+    label = '(checkpoint unknown: the file changed since; :ClaudeChanges again)'
   end
   api.nvim_buf_set_lines(buf, 0, -1, false, lines or {})
   vim.bo[buf].modifiable = false
-  pcall(api.nvim_buf_set_name, buf, string.format('claude-bridge://checkpoint/%s/%s', v.task_id, rel(path)))
   local open = vim.fn.bufnr(path)
   if open > 0 and vim.bo[open].filetype ~= '' then
     vim.bo[buf].filetype = vim.bo[open].filetype
@@ -323,10 +324,18 @@ local function show_checkpoint(v, path)
   if old and old ~= buf and api.nvim_buf_is_valid(old) then
     pcall(api.nvim_buf_delete, old, { force = true })
   end
+  -- Named once the one it replaces is gone; a tab label shortens it to
+  -- `c//main.go (before the task)`.
+  pcall(api.nvim_buf_set_name, buf, 'claude-bridge://' .. rel(path) .. ' (before the task)')
   vim.wo[v.ckpt_win].statusline = (' ' .. rel(path) .. ' ' .. label):gsub('%%', '%%%%')
+  local diff = not (f and f.binary)
+  -- A buffer the file window showed before stays in the diff while hidden: diffoff! drops it.
+  api.nvim_win_call(v.file_win, function()
+    vim.cmd('diffoff!')
+  end)
   for _, w in ipairs({ v.ckpt_win, v.file_win }) do
     api.nvim_win_call(w, function()
-      vim.cmd('diffthis')
+      vim.cmd(diff and 'diffthis' or 'diffoff')
     end)
   end
 end
@@ -405,7 +414,7 @@ local function open_view(task, path)
   end
   show_checkpoint(v, path)
   api.nvim_set_current_win(v.file_win)
-  vim.cmd('botright copen')
+  vim.cmd('botright copen ' .. math.max(3, math.min(10, #vim.fn.getqflist() + 1)))
   vim.cmd('wincmd p')
   if api.nvim_get_current_win() ~= v.file_win then
     api.nvim_set_current_win(v.file_win)
@@ -477,11 +486,13 @@ function M.show(id, done)
     end
     open_view(task, path)
     local n = M.counts(changes)
-    require('claude_bridge.review').echo({
-      { string.format('%d file%s, %d hunk%s (+%d −%d): ', n.files, n.files == 1 and '' or 's', n.hunks,
-        n.hunks == 1 and '' or 's', n.plus, n.minus), 'Title' },
-      { ':ClaudeRevert hunk|file|task, :ClaudeAcceptChanges', 'Comment' },
-    })
+    local head = {
+      string.format('%d file%s, %d hunk%s (+%d −%d): ', n.files, n.files == 1 and '' or 's', n.hunks,
+        n.hunks == 1 and '' or 's', n.plus, n.minus),
+      'Title',
+    }
+    local hint = { ':ClaudeRevert [hunk|file|task] · :ClaudeAcceptChanges', 'Comment' }
+    require('claude_bridge.review').echo({ head, hint }, { hint })
     if done then
       done(changes)
     end
@@ -559,43 +570,33 @@ end
 
 local function report(task, res)
   local done, problems = {}, {}
-  local reverted = 0
   for _, f in ipairs(res.files or {}) do
     local name = rel(path_of(f.uri), task)
-    reverted = reverted + #(f.reverted or {})
-    if #(f.notReverted or {}) > 0 then
-      table.insert(problems, (f.message and f.message ~= '') and f.message
-        or string.format('%s: %d hunk%s reverted, %d not', name, #(f.reverted or {}),
-          #(f.reverted or {}) == 1 and '' or 's', #f.notReverted))
-      for _, nr in ipairs(f.notReverted) do
-        table.insert(problems, string.format('  %s not reverted: %s', nr.id, nr.reason))
-      end
-    elseif f.restored then
+    local n = #(f.reverted or {})
+    if f.restored then
       table.insert(done, name .. ' (restored)')
-    else
-      local n = #(f.reverted or {})
+    elseif n > 0 then
       table.insert(done, string.format('%s (%d hunk%s)', name, n, n == 1 and '' or 's'))
+    end
+    for _, nr in ipairs(f.notReverted or {}) do
+      table.insert(problems, string.format('Not reverted: %s %s: %s', name, nr.id, nr.reason))
     end
   end
   if #done == 0 and #problems == 0 then
     notify('nothing to revert')
     return
   end
-  local head = #done > 0 and ('Reverted: ' .. table.concat(done, ', ')) or nil
+  local lines = {}
+  if #done > 0 then
+    table.insert(lines, 'Reverted: ' .. table.concat(done, ', '))
+  end
+  vim.list_extend(lines, problems)
   if tasks.get(task.id) then
-    local told = #problems > 0 and ('\n  ' .. table.concat(problems, '\n  ')) or ''
-    transcript.note(task, '↶ ' .. (head or 'Revert') .. told)
+    transcript.note(task, '↶ ' .. table.concat(lines, '\n  '))
   end
-  if #problems > 0 then
-    local lines = { 'Claude changes not reverted (nothing of yours was overwritten):' }
-    vim.list_extend(lines, problems)
-    if head then
-      table.insert(lines, 1, head)
-    end
-    vim.notify(table.concat(lines, '\n'), vim.log.levels.WARN)
-  else
-    vim.notify(head, vim.log.levels.INFO)
-  end
+  -- What could not be reverted stays as it is (nothing of the user's is overwritten); a
+  -- warning says which hunk and why.
+  vim.notify(table.concat(lines, '\n'), #problems > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
 end
 
 --- What a revert or an accept is about: the scope word checked against `scopes` (the first

@@ -699,8 +699,9 @@ function M.handle(_, params, ctx)
   counter = counter + 1
   local file = params.uri and vim.uri_to_fname(params.uri) or ('file-' .. counter)
   local task = params.taskId and require('claude_bridge.tasks').get(params.taskId)
-  local orig, oeol, nl = M.split(params.original)
-  local prop, peol = M.split(params.proposed)
+  local orig, oeol, onl = M.split(params.original)
+  local prop, peol, pnl = M.split(params.proposed)
+  local nl = (params.original or '') ~= '' and onl or pnl -- a new file: as claude writes it
   local r = {
     kind = 'review',
     n = counter,

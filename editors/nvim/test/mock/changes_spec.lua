@@ -87,7 +87,7 @@ H.run('mock/changes', function()
   H.eq({ taskId = t.id, uri = vim.uri_from_fname(H.env.ws .. '/README.md') }, sent('claude.revert')[2])
   local msg = H.notes[#H.notes]
   H.eq(vim.log.levels.WARN, msg.level, 'a warning')
-  H.contains(msg.msg, 'f1h1 not reverted: overlaps your unsaved changes (line 4 of your buffer)')
+  H.contains(msg.msg, 'Not reverted: README.md f1h1: overlaps your unsaved changes (line 4 of your buffer)')
 
   -- :ClaudeTasks marks the task and offers the review.
   local listed, offered

@@ -75,7 +75,7 @@ H.run('real/changes', function()
   end, res.files[1].notReverted), 'not reverted')
   local told = H.notes[#H.notes]
   H.eq(vim.log.levels.WARN, told.level, 'a warning')
-  H.contains(told.msg, 'f1h2 not reverted: overlaps your unsaved changes')
+  H.contains(told.msg, 'Not reverted: main.go f1h2: overlaps your unsaved changes')
   H.eq('\tfmt.Println("hello, mine")', vim.api.nvim_buf_get_lines(main, row - 1, row, false)[1], 'their line kept')
   H.eq(CHANGED, H.read(H.env.ws .. '/main.go'), 'nothing reverted on disk')
   vim.api.nvim_buf_set_lines(main, row - 1, row, false, { '\t' .. line })
