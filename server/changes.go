@@ -56,9 +56,9 @@ func (s *Server) changesOf(ctx context.Context, taskID string, cp *checkpoint.Ta
 	states, problems := review.States(ctx, cp, nil)
 	ch := &lspext.ChangesParams{TaskID: taskID, Files: []lspext.FileChanges{}, Uncovered: append(cp.Manifest().Uncovered, problems...)}
 	for _, st := range states {
-		if st.Pending() {
-			ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
-		}
+		// A file whose hunks all changed since is listed without hunks: its
+		// checkpoint is kept until it is accepted.
+		ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
 	}
 	return ch
 }
@@ -132,14 +132,16 @@ func (s *Server) accept(ctx context.Context, a lspext.AcceptArgs) (*lspext.Accep
 		return nil, err
 	}
 	res := &lspext.AcceptResult{Accepted: []string{}}
+	drop := map[string]func(*checkpoint.File) bool{}
 	for _, f := range cp.Manifest().Files {
 		if keep != nil && !keep(f) {
 			continue
 		}
-		if err := cp.Update(f.Path, func(*checkpoint.File) bool { return true }); err != nil {
-			return nil, internalError("claude.accept: %v", err)
-		}
+		drop[f.Path] = func(*checkpoint.File) bool { return true }
 		res.Accepted = append(res.Accepted, s.editorURI(f.Path))
+	}
+	if err := cp.Update(drop); err != nil {
+		return nil, internalError("claude.accept: %v", err)
 	}
 	if len(cp.Manifest().Files) == 0 {
 		if err := cp.Drop(); err != nil {
@@ -168,7 +170,14 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 	if len(problems) > 0 {
 		s.log.Warn("files not reverted", zap.Strings("problems", problems))
 	}
-	res := &lspext.RevertResult{Files: []lspext.RevertedFile{}}
+	// Files are independent: reverted by a few at a time (mostly waiting on
+	// the disk and the editor), reported in path order, and recorded in the
+	// checkpoint at once.
+	type job struct {
+		st  review.State
+		ids map[string]bool
+	}
+	var jobs []job
 	for _, st := range states {
 		ids := want
 		if want != nil {
@@ -183,7 +192,23 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 				continue // none of this file's hunks was named
 			}
 		}
-		res.Files = append(res.Files, s.revertFile(ctx, a.TaskID, cp, st, ids))
+		jobs = append(jobs, job{st, ids})
+	}
+	res := &lspext.RevertResult{Files: make([]lspext.RevertedFile, len(jobs))}
+	updates := make([]func(*checkpoint.File) bool, len(jobs))
+	review.ForEach(len(jobs), func(i int) {
+		res.Files[i], updates[i] = s.revertFile(ctx, a.TaskID, jobs[i].st, jobs[i].ids)
+	})
+	changes := map[string]func(*checkpoint.File) bool{}
+	for i, u := range updates {
+		if u != nil {
+			changes[jobs[i].st.File.Path] = u
+		}
+	}
+	if len(changes) > 0 {
+		if err := cp.Update(changes); err != nil {
+			s.log.Warn("checkpoint not updated", zap.Error(err))
+		}
 	}
 	if want != nil {
 		s.unknownHunks(res, want)
@@ -226,10 +251,11 @@ func unknownEntries(ids []string) []lspext.NotReverted {
 
 // revertFile reverts the hunks ids (nil: all) of one file, except those
 // that overlap unsaved changes of an open buffer; it writes the file and
-// carries the change into the buffers.
-func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.Task, st review.State, ids map[string]bool) lspext.RevertedFile {
+// carries the change into the buffers. update is how the file's record in
+// the checkpoint changes (nil: it does not).
+func (s *Server) revertFile(ctx context.Context, taskID string, st review.State, ids map[string]bool) (out lspext.RevertedFile, update func(*checkpoint.File) bool) {
 	path := st.File.Path
-	out := lspext.RevertedFile{URI: s.editorURI(path), Reverted: []string{}, NotReverted: []lspext.NotReverted{}}
+	out = lspext.RevertedFile{URI: s.editorURI(path), Reverted: []string{}, NotReverted: []lspext.NotReverted{}}
 	name := s.displayPath(path)
 	if ids == nil {
 		ids = map[string]bool{}
@@ -254,7 +280,7 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 				out.NotReverted = append(out.NotReverted, lspext.NotReverted{ID: id, Reason: "the file could not be written: " + err.Error()})
 			}
 			out.Message = fmt.Sprintf("%s: not reverted: %v", name, err)
-			return out
+			return out, nil
 		}
 		var after *string
 		if r.Content.Exists {
@@ -264,12 +290,9 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 		if err := s.bufs.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: path, After: after, Label: "Claude: revert " + name}); err != nil {
 			s.log.Warn("revert not carried into the buffer", zap.String("path", path), zap.Error(err))
 		}
-		err := cp.Update(path, func(f *checkpoint.File) bool {
+		update = func(f *checkpoint.File) bool {
 			f.Reverted = append(f.Reverted, r.Reverted...)
 			return r.Restored
-		})
-		if err != nil {
-			s.log.Warn("checkpoint not updated", zap.Error(err))
 		}
 	}
 	out.Reverted = append(out.Reverted, r.Reverted...)
@@ -282,7 +305,7 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 	default:
 		out.Message = fmt.Sprintf("%s: %d %s reverted, %d not", name, len(out.Reverted), plural(len(out.Reverted), "hunk", "hunks"), len(out.NotReverted))
 	}
-	return out
+	return out, update
 }
 
 // unsavedOverlaps are the hunks (of ids) whose revert would collide with
@@ -316,4 +339,3 @@ func (s *Server) unsavedOverlaps(ctx context.Context, st review.State, ids map[s
 	}
 	return out
 }
-

@@ -115,7 +115,7 @@ func (s *Server) askReviewMessage(ctx context.Context, taskID string, req runner
 		case answer.Title == actionReject:
 			return &lspext.ReviewEditResult{Decision: lspext.ReviewReject}, ""
 		case answer.Title == actionShowDiff:
-			path, err := s.writeDiff(taskID, req.ToolUseID, diff)
+			path, err := s.writeReview(taskID, req.ToolUseID, p, diff)
 			if err == nil {
 				var res struct {
 					Success bool `json:"success"`
@@ -136,15 +136,25 @@ func (s *Server) askReviewMessage(ctx context.Context, taskID string, req runner
 	}
 }
 
-// writeDiff writes a review's diff to <state>/reviews/<taskId>-<toolUseId>.diff
-// (0600 in a 0700 folder, atomically; files older than planKeep dropped).
-func (s *Server) writeDiff(taskID, toolUseID, diff string) (string, error) {
+// writeReview writes what "Show diff" shows under <state>/reviews/: the
+// proposal itself (<taskId>-<toolUseId>-<file name>, with the file's own
+// extension, so that an editor highlights it and can compare it with the
+// file) and the change as a unified diff (<taskId>-<toolUseId>.diff, whose
+// header names both), which is what is opened. 0600 in a 0700 folder,
+// atomically; files older than planKeep are dropped. It returns the diff's
+// path.
+func (s *Server) writeReview(taskID, toolUseID string, p review.Proposal, diff string) (string, error) {
 	dir := filepath.Join(s.stateDir(), "reviews")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
 	forgetOldPlans(dir)
-	path := filepath.Join(dir, safeName(taskID)+"-"+safeName(toolUseID)+".diff")
-	return path, writePrivate(path, diff)
+	base := safeName(taskID) + "-" + safeName(toolUseID)
+	proposal := filepath.Join(dir, base+"-"+filepath.Base(p.Name))
+	if err := writePrivate(proposal, p.Proposed); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, base+".diff")
+	head := fmt.Sprintf("# Claude's proposed change to %s (the whole proposal: %s)\n", p.Name, proposal)
+	return path, writePrivate(path, head+diff)
 }
-

@@ -84,10 +84,10 @@ func revertCmd(args []string, stdout, stderr io.Writer) int {
 				code = 1
 				continue
 			}
-			_ = cp.Update(st.File.Path, func(f *checkpoint.File) bool {
+			_ = cp.Update(map[string]func(*checkpoint.File) bool{st.File.Path: func(f *checkpoint.File) bool {
 				f.Reverted = append(f.Reverted, r.Reverted...)
 				return r.Restored
-			})
+			}})
 		}
 		switch {
 		case r.Reason != "":

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
@@ -30,10 +31,13 @@ func ReadNow(ctx context.Context, path string) (Content, error) {
 }
 
 // States analyses the files of a checkpoint (those keep selects; nil: all)
-// against the disk now. A file that cannot be read is named in problems.
+// against the disk now, a few at a time, in the checkpoint's order. A file
+// that cannot be read is named in problems.
 func States(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File) bool) (states []State, problems []string) {
-	m := cp.Manifest()
-	for i, f := range m.Files {
+	var files []File
+	var sums [][2]string
+	var ended []bool
+	for i, f := range cp.Manifest().Files {
 		if keep != nil && !keep(f) {
 			continue
 		}
@@ -41,24 +45,63 @@ func States(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File)
 		if rf.Index == 0 {
 			rf.Index = i + 1 // the task still runs
 		}
+		files, sums, ended = append(files, rf), append(sums, [2]string{f.Before, f.After}), append(ended, f.Ended)
+	}
+	out := make([]*State, len(files))
+	errs := make([]string, len(files))
+	ForEach(len(files), func(i int) {
+		rf := files[i]
 		var err error
-		if rf.Now, err = ReadNow(ctx, f.Path); err != nil {
-			problems = append(problems, fmt.Sprintf("%s cannot be read: %v", f.Path, err))
-			continue
+		if rf.Now, err = ReadNow(ctx, rf.Path); err != nil {
+			errs[i] = fmt.Sprintf("%s cannot be read: %v", rf.Path, err)
+			return
 		}
-		if rf.Before, err = stored(cp, f.Before); err == nil {
+		if rf.Before, err = stored(cp, sums[i][0]); err == nil {
 			rf.After = rf.Now
-			if f.Ended {
-				rf.After, err = stored(cp, f.After)
+			if ended[i] {
+				rf.After, err = stored(cp, sums[i][1])
 			}
 		}
 		if err != nil {
-			problems = append(problems, err.Error())
-			continue
+			errs[i] = err.Error()
+			return
 		}
-		states = append(states, Analyze(rf))
+		st := Analyze(rf)
+		out[i] = &st
+	})
+	for i := range files {
+		if out[i] != nil {
+			states = append(states, *out[i])
+		} else {
+			problems = append(problems, errs[i])
+		}
 	}
 	return states, problems
+}
+
+// workers bounds the files read or written at once.
+const workers = 8
+
+// ForEach runs f(0) … f(n-1) on at most 8 goroutines of its own (work
+// that mostly waits on the disk or the editor) and returns when all have
+// returned.
+func ForEach(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() { // ends when next is closed
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 func stored(cp *checkpoint.Task, sum string) (Content, error) {

@@ -124,6 +124,7 @@ async function startFakeApi(t, sandbox, turns) {
  *   permission(params) → action title | null   (default: 'Allow')
  *   workDoneProgress: advertise window.workDoneProgress (default true)
  *   initializationOptions
+ *   experimental: capabilities.experimental (e.g. {claudeBridge: {reviewEdit: true}})
  */
 class Editor {
   constructor(t, sandbox, apiUrl, opts = {}) {
@@ -209,6 +210,7 @@ class Editor {
         showDocument: { support: true },
       },
       general: { positionEncodings: ['utf-16'] },
+      ...(this.opts.experimental ? { experimental: this.opts.experimental } : {}),
     };
     const result = await this.conn.sendRequest('initialize', {
       processId: process.pid,
