@@ -243,7 +243,9 @@ local function qf_items(task_id)
   for _, f in ipairs(c and c.files or {}) do
     local path = path_of(f.uri)
     if f.binary or #(f.hunks or {}) == 0 then
-      local what = f.binary and 'binary file, reverted whole' or f.status
+      local what = f.binary and 'binary file, reverted whole'
+        or f.status == 'modified' and 'changed since the task: nothing of it left to revert'
+        or f.status
       table.insert(items, { filename = path, lnum = 1, col = 1, text = '(' .. what .. ')' })
       table.insert(about, { path = path, uri = f.uri })
     else
@@ -309,6 +311,8 @@ local function show_checkpoint(v, path)
   local label = f and '(before the task)' or '(not changed by the task)'
   if f and f.binary then
     lines, label = {}, '(binary: not shown; :ClaudeRevert file restores it whole)'
+  elseif f and #(f.hunks or {}) == 0 and f.status == 'modified' then
+    label = '(changed since the task: nothing of it left)'
   elseif f and not lines then
     label = '(checkpoint unknown: the file changed since; :ClaudeChanges again)'
   end
