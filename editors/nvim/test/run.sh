@@ -6,7 +6,7 @@
 #                         (bin/fakeapi) playing test/real/<name>.script.json
 #   test/mock/*_spec.lua  against test/mock/bridge.js, a scripted bridge (Node, no deps)
 #                         that checks the plugin's side of the protocol exactly
-#   test/tmux/*_spec.lua  a Neovim in a real terminal (tmux, 120x35) against the real
+#   test/tmux/*_spec.lua  a Neovim in a real terminal (tmux, 120x35 or 80x24) against the real
 #                         bridge, claude CLI and stand-in (test/tmux/<name>.script.json);
 #                         the headless spec types with send-keys and reads capture-pane
 #
