@@ -1,0 +1,450 @@
+// "Claude Changes": what tasks changed and is kept for review (review
+// "afterTurn", and any reviewed task), as a tree in the Explorer: tasks →
+// files → hunks. A file opens in VS Code's diff editor against its
+// checkpoint (the file as it was before the task, for what is still the
+// task's: a read-only document); Revert Hunk / Revert File / Revert Task
+// (claude.revert) and Accept File / Accept All (claude.accept) are inline
+// actions, title actions of the diff, and commands. What a revert could not
+// take back (changed again since, overlapping unsaved edits) is said in a
+// warning with the bridge's reasons.
+
+import * as vscode from 'vscode';
+import { Bridge } from './bridge';
+import { ChangesStore, TaskChanges, checkpointText, countLabel, hunkDiff, hunkLabel, revertSummary } from './changes';
+import { isProgrammatic, registerClaudeCommand } from './commandUtil';
+import { short } from './format';
+import { COMMANDS, ChangeHunk, FileChanges, RevertResult } from './lspExt';
+import { ORIGINAL_SCHEME, ReviewDocs, baseName } from './reviewDocs';
+import { lf } from './reviewModel';
+
+export const VIEW_ID = 'claudeBridge.changes';
+/** workspaceState key: the tasks whose changes were listed last (their checkpoints outlive the bridge). */
+const STATE_KEY = 'claudeBridge.changes.tasks';
+
+type Node =
+  | { kind: 'task'; taskId: string }
+  | { kind: 'file'; taskId: string; uri: string }
+  | { kind: 'hunk'; taskId: string; uri: string; hunkId: string }
+  | { kind: 'note'; taskId: string; text: string };
+
+function isNode(arg: unknown): arg is Node {
+  return typeof arg === 'object' && arg !== null && typeof (arg as { kind?: unknown }).kind === 'string' && typeof (arg as { taskId?: unknown }).taskId === 'string';
+}
+
+/** A path relative to its workspace folder. */
+function rel(uri: string): string {
+  try {
+    return vscode.workspace.asRelativePath(vscode.Uri.parse(uri), false);
+  } catch {
+    return uri;
+  }
+}
+
+const STATUS_WORDS: Record<string, string> = { modified: 'modified', added: 'new', deleted: 'deleted' };
+
+/** The text of a file as VS Code has it: the open document (unsaved changes included), else the disk. */
+async function textNow(uri: vscode.Uri): Promise<{ doc?: string; disk?: string }> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  let disk: string | undefined;
+  try {
+    disk = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    if (disk.charCodeAt(0) === 0xfeff) disk = disk.slice(1);
+  } catch {
+    disk = undefined;
+  }
+  return { doc: open?.getText(), disk };
+}
+
+export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly tree: vscode.TreeView<Node>;
+  private readonly subs: vscode.Disposable[] = [];
+  /** Checkpoint documents shown: their URI → the task and file (kept in step with the changes). */
+  private readonly checkpoints = new Map<string, { taskId: string; uri: string; right?: vscode.Uri }>();
+  private nextCheckpoint = 1;
+  private refreshTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly bridge: Bridge,
+    private readonly store: ChangesStore,
+    private readonly docs: ReviewDocs,
+    private readonly state: vscode.Memento,
+  ) {
+    this.tree = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.subs.push(
+      this.tree,
+      this.changed,
+      store.onDidChange(() => this.onStoreChange()),
+      // The hunks' lines move as the user edits a changed file: list them again.
+      vscode.workspace.onDidChangeTextDocument((e) => this.fileChanged(e.document.uri)),
+      vscode.workspace.onDidSaveTextDocument((d) => this.fileChanged(d.uri)),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
+      vscode.window.tabGroups.onDidChangeTabs(() => this.updateContext()),
+    );
+    this.onStoreChange();
+  }
+
+  private onStoreChange(): void {
+    this.changed.fire(undefined);
+    const files = this.store.fileCount();
+    this.tree.badge = files > 0 ? { value: files, tooltip: `${files} file${files === 1 ? '' : 's'} changed by Claude to review` } : undefined;
+    this.tree.message = undefined;
+    void vscode.commands.executeCommand('setContext', 'claudeBridge.hasChanges', files > 0);
+    void this.state.update(
+      STATE_KEY,
+      this.store.all().map((t) => ({ taskId: t.taskId, prompt: t.prompt })),
+    );
+    void this.refreshCheckpoints();
+  }
+
+  /** Lists again the changes of tasks from earlier sessions of this workspace (their checkpoints outlive the bridge). */
+  async restore(): Promise<void> {
+    const saved = this.state.get<{ taskId: string; prompt: string }[]>(STATE_KEY, []);
+    for (const t of saved) {
+      if (this.store.get(t.taskId)) continue;
+      await this.refresh(t.taskId, t.prompt);
+    }
+  }
+
+  /** claude.changes for a task: its changes as they are now (gone when the bridge has no checkpoint for it). */
+  async refresh(taskId: string, prompt?: string): Promise<TaskChanges | undefined> {
+    try {
+      const reply = await this.bridge.execute(COMMANDS.changes, { taskId });
+      if (reply) this.store.set(reply, prompt);
+      else this.store.remove(taskId);
+    } catch (err) {
+      // -32602: no checkpoint (accepted, reverted, or dropped): nothing to review.
+      this.bridge.output.info(`claude.changes ${taskId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.store.remove(taskId);
+    }
+    return this.store.get(taskId);
+  }
+
+  private fileChanged(uri: vscode.Uri): void {
+    if (uri.scheme !== 'file') return;
+    for (const t of this.store.tasksOf(uri.toString())) {
+      clearTimeout(this.refreshTimers.get(t.taskId));
+      this.refreshTimers.set(
+        t.taskId,
+        setTimeout(() => {
+          this.refreshTimers.delete(t.taskId);
+          void this.refresh(t.taskId);
+        }, 400),
+      );
+    }
+  }
+
+  // --- the tree ------------------------------------------------------------------------
+
+  getChildren(node?: Node): Node[] {
+    if (!node) return this.store.all().map((t) => ({ kind: 'task', taskId: t.taskId }));
+    const t = this.store.get(node.taskId);
+    if (!t) return [];
+    if (node.kind === 'task') {
+      const notes: Node[] = (t.uncovered ?? []).map((text) => ({ kind: 'note', taskId: t.taskId, text }));
+      return [...t.files.map((f): Node => ({ kind: 'file', taskId: t.taskId, uri: f.uri })), ...notes];
+    }
+    if (node.kind === 'file') {
+      const f = this.store.file(node.taskId, node.uri);
+      return (f?.hunks ?? []).map((h) => ({ kind: 'hunk', taskId: node.taskId, uri: node.uri, hunkId: h.id }));
+    }
+    return [];
+  }
+
+  getParent(node: Node): Node | undefined {
+    if (node.kind === 'task') return undefined;
+    if (node.kind === 'hunk') return { kind: 'file', taskId: node.taskId, uri: node.uri };
+    return { kind: 'task', taskId: node.taskId };
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    const t = this.store.get(node.taskId);
+    if (node.kind === 'task') {
+      const hunks = t?.files.flatMap((f) => f.hunks) ?? [];
+      const n = t?.files.length ?? 0;
+      const item = new vscode.TreeItem(short(t?.prompt || node.taskId, 60), vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `task:${node.taskId}`;
+      item.description = [`${n} file${n === 1 ? '' : 's'}`, countLabel(hunks)].filter(Boolean).join(' · ');
+      item.iconPath = new vscode.ThemeIcon('sparkle');
+      item.contextValue = 'claudeChangesTask';
+      item.tooltip = new vscode.MarkdownString(
+        `**${(t?.prompt || node.taskId).replace(/[\\`*_[\]]/g, '\\$&')}**\n\nChanged ${n} file${n === 1 ? '' : 's'} (${countLabel(hunks) || 'no text changes'}).` +
+          ` Revert Task takes every change back; Accept All keeps them.`,
+      );
+      return item;
+    }
+    if (node.kind === 'note') {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.id = `note:${node.taskId}:${node.text}`;
+      item.iconPath = new vscode.ThemeIcon('warning');
+      item.tooltip = node.text;
+      return item;
+    }
+    const f = this.store.file(node.taskId, node.uri);
+    if (node.kind === 'file') {
+      const uri = vscode.Uri.parse(node.uri);
+      const item = new vscode.TreeItem(uri, f && f.hunks.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      item.id = `file:${node.taskId}:${node.uri}`;
+      const dir = rel(node.uri).split('/').slice(0, -1).join('/');
+      const what = f?.binary ? 'binary' : STATUS_WORDS[f?.status ?? 'modified'];
+      item.description = [dir, f?.status === 'modified' && !f.binary ? '' : what, countLabel(f?.hunks ?? [])].filter(Boolean).join(' · ');
+      item.tooltip = `${rel(node.uri)}: ${what}${f?.hunks.length ? `, ${f.hunks.length} change${f.hunks.length === 1 ? '' : 's'} (${countLabel(f.hunks)})` : ''}. Click to see it against the file before the task.`;
+      item.contextValue = f?.binary ? 'claudeChangesFileBinary' : 'claudeChangesFile';
+      item.command = { command: 'claudeBridge.changes.openDiff', title: 'Open Diff', arguments: [node] };
+      return item;
+    }
+    const h = f?.hunks.find((x) => x.id === node.hunkId);
+    const item = new vscode.TreeItem(h ? hunkLabel(h) : node.hunkId, vscode.TreeItemCollapsibleState.None);
+    item.id = `hunk:${node.taskId}:${node.hunkId}`;
+    if (h) {
+      const firstNew = lf(h.newText).split('\n').find((l) => l.trim() !== '');
+      const firstOld = lf(h.originalText).split('\n').find((l) => l.trim() !== '');
+      item.description = `${countLabel([h])}  ${firstNew !== undefined ? firstNew.trim() : firstOld !== undefined ? `− ${firstOld.trim()}` : ''}`.slice(0, 80);
+      const md = new vscode.MarkdownString();
+      md.appendCodeblock(hunkDiff(h), 'diff');
+      item.tooltip = md;
+    }
+    item.iconPath = new vscode.ThemeIcon('diff');
+    item.contextValue = 'claudeChangesHunk';
+    item.command = { command: 'claudeBridge.changes.openDiff', title: 'Open Diff', arguments: [node] };
+    return item;
+  }
+
+  // --- diffs against the checkpoint ------------------------------------------------------
+
+  /** The checkpoint document of a file of a task (one URI per task and file). */
+  private checkpointUri(taskId: string, uri: string): vscode.Uri {
+    for (const [k, v] of this.checkpoints) if (v.taskId === taskId && v.uri === uri) return vscode.Uri.parse(k);
+    const u = this.docs.originalUri(`checkpoint/${this.nextCheckpoint++}`, uri);
+    this.checkpoints.set(u.toString(), { taskId, uri });
+    return u;
+  }
+
+  /** The file before the task (what is still the task's), and the text now: rebuilt from the hunks. */
+  private async before(f: FileChanges): Promise<string> {
+    if (f.status === 'added') return '';
+    const now = await textNow(vscode.Uri.parse(f.uri));
+    if (f.status === 'deleted' && now.doc === undefined && now.disk === undefined) {
+      return f.hunks.map((h) => h.originalText).join('');
+    }
+    const candidates = [now.doc, now.disk].filter((x): x is string => x !== undefined);
+    let best: { text: string; mismatched: string[] } | undefined;
+    for (const c of candidates) {
+      const r = checkpointText(c, f.hunks);
+      if (!best || r.mismatched.length < best.mismatched.length) best = r;
+      if (r.mismatched.length === 0) break;
+    }
+    if (best && best.mismatched.length > 0) this.bridge.output.warn(`checkpoint of ${f.uri}: hunks ${best.mismatched.join(', ')} moved since they were listed`);
+    return best?.text ?? '';
+  }
+
+  /** Opens a file's diff: before the task ↔ now (a hunk's lines selected). */
+  async openDiff(arg: unknown): Promise<void> {
+    const node = this.nodeOf(arg);
+    if (!node || node.kind === 'task' || node.kind === 'note') return;
+    const f = this.store.file(node.taskId, node.uri);
+    if (!f) return;
+    const name = baseName(f.uri);
+    if (f.binary) {
+      if (f.status !== 'deleted') await vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(f.uri));
+      return;
+    }
+    const left = this.checkpointUri(node.taskId, f.uri);
+    this.docs.setOriginal(left, await this.before(f));
+    let right = vscode.Uri.parse(f.uri);
+    if (f.status === 'deleted') {
+      right = this.docs.originalUri(`deleted/${this.nextCheckpoint++}`, f.uri);
+      this.docs.setOriginal(right, '');
+      this.checkpoints.get(left.toString())!.right = right;
+    }
+    const h = node.kind === 'hunk' ? f.hunks.find((x) => x.id === node.hunkId) : f.hunks[0];
+    const selection = h ? new vscode.Range(h.range.start.line, 0, h.range.start.line, 0) : undefined;
+    const title = f.status === 'added' ? `${name} (new, by Claude)` : f.status === 'deleted' ? `${name} (deleted by Claude)` : `${name} (before Claude ↔ now)`;
+    await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true, selection });
+  }
+
+  /** Keeps the checkpoint documents on screen in step with the changes (a hunk reverted, the file edited). */
+  private async refreshCheckpoints(): Promise<void> {
+    for (const [k, v] of this.checkpoints) {
+      const uri = vscode.Uri.parse(k);
+      if (!this.docs.hasOriginal(uri)) continue;
+      const f = this.store.file(v.taskId, v.uri);
+      if (!f) continue; // reverted or accepted: the diff shows what it showed
+      this.docs.setOriginal(uri, await this.before(f));
+    }
+  }
+
+  // --- actions ---------------------------------------------------------------------------
+
+  private nodeOf(arg: unknown): Node | undefined {
+    if (isNode(arg)) return arg;
+    if (arg instanceof vscode.Uri) return this.nodeOfUri(arg);
+    if (typeof arg === 'object' && arg !== null) {
+      const a = arg as { taskId?: unknown; uri?: unknown; hunks?: unknown };
+      if (typeof a.taskId !== 'string') return undefined;
+      if (typeof a.uri === 'string') {
+        if (Array.isArray(a.hunks) && a.hunks.length === 1 && typeof a.hunks[0] === 'string') return { kind: 'hunk', taskId: a.taskId, uri: a.uri, hunkId: a.hunks[0] };
+        return { kind: 'file', taskId: a.taskId, uri: a.uri };
+      }
+      return { kind: 'task', taskId: a.taskId };
+    }
+    if (typeof arg === 'string') return { kind: 'task', taskId: arg };
+    return this.nodeOfUri(undefined);
+  }
+
+  /** The file of the active changes diff (or of a URI): its newest task with changes to it. */
+  private nodeOfUri(uri: vscode.Uri | undefined): Node | undefined {
+    const d = this.activeDiff();
+    if (d && (!uri || uri.toString() === d.uri || uri.toString() === d.checkpoint)) return { kind: 'file', taskId: d.taskId, uri: d.uri };
+    const u = uri ?? vscode.window.activeTextEditor?.document.uri;
+    if (!u) return undefined;
+    const t = this.store.tasksOf(u.toString())[0];
+    return t ? { kind: 'file', taskId: t.taskId, uri: u.toString() } : undefined;
+  }
+
+  /** The changes diff in the active tab, if one is. */
+  private activeDiff(): { taskId: string; uri: string; checkpoint: string } | undefined {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (!(input instanceof vscode.TabInputTextDiff) || input.original.scheme !== ORIGINAL_SCHEME) return undefined;
+    const v = this.checkpoints.get(input.original.toString());
+    return v ? { taskId: v.taskId, uri: v.uri, checkpoint: input.original.toString() } : undefined;
+  }
+
+  private updateContext(): void {
+    const d = this.activeDiff();
+    void vscode.commands.executeCommand('setContext', 'claudeBridge.changesDiff', d !== undefined && this.store.file(d.taskId, d.uri) !== undefined);
+  }
+
+  /** A task picked from those with changes (for the palette). */
+  private async pickTask(title: string): Promise<Node | undefined> {
+    const all = this.store.all();
+    if (all.length === 0) {
+      vscode.window.setStatusBarMessage('Claude: no task has changes to review', 5000);
+      return undefined;
+    }
+    if (all.length === 1) return { kind: 'task', taskId: all[0].taskId };
+    const pick = await vscode.window.showQuickPick(
+      all.map((t) => ({
+        label: short(t.prompt || t.taskId, 70),
+        description: `${t.files.length} file${t.files.length === 1 ? '' : 's'} · ${countLabel(t.files.flatMap((f) => f.hunks))}`,
+        t,
+      })),
+      { title },
+    );
+    return pick ? { kind: 'task', taskId: pick.t.taskId } : undefined;
+  }
+
+  /**
+   * Revert (claude.revert) of a hunk, a file or a whole task: the bridge
+   * writes the files and carries the change into open editors (unsaved
+   * edits kept). A whole task asks first when clicked. Says what was not
+   * reverted, and why.
+   */
+  async revert(arg: unknown, level: 'task' | 'file' | 'hunk'): Promise<RevertResult | undefined> {
+    let node = arg === undefined ? (level === 'task' ? await this.pickTask('Claude: Revert the changes of which task?') : this.nodeOf(arg)) : this.nodeOf(arg);
+    if (!node) return undefined;
+    if (level === 'hunk' && node.kind !== 'hunk') node = this.hunkAtCursor(node) ?? node;
+    const t = this.store.get(node.taskId);
+    const args: { taskId: string; uri?: string; hunks?: string[] } = { taskId: node.taskId };
+    if (level !== 'task' && (node.kind === 'file' || node.kind === 'hunk')) args.uri = node.uri;
+    if (level === 'hunk') {
+      if (node.kind !== 'hunk') {
+        vscode.window.setStatusBarMessage('Claude: put the cursor on one of the task\'s changes (the right side of the diff)', 5000);
+        return undefined;
+      }
+      args.hunks = [node.hunkId];
+    }
+    if (level === 'task' && (isNode(arg) || arg === undefined)) {
+      const n = t?.files.length ?? 0;
+      const ok = await vscode.window.showWarningMessage(
+        `Revert every change of “${short(t?.prompt || node.taskId, 60)}” (${n} file${n === 1 ? '' : 's'})?`,
+        { modal: true, detail: 'Files are put back as they were before the task; your unsaved edits stay. Changes made since the task are left alone.' },
+        'Revert',
+      );
+      if (ok !== 'Revert') return undefined;
+    }
+    const reply = await this.bridge.execute(COMMANDS.revert, args);
+    if (reply) this.tell(reply);
+    await this.refresh(node.taskId);
+    return reply ?? undefined;
+  }
+
+  private tell(r: RevertResult): void {
+    const s = revertSummary(r, (u) => rel(u));
+    this.bridge.output.info(`revert: ${JSON.stringify(r)}`);
+    if (s.complete) vscode.window.setStatusBarMessage(`$(discard) Claude: ${s.message}`, 6000);
+    else void vscode.window.showWarningMessage(`Claude: ${s.message}`);
+  }
+
+  /** The hunk of the active changes diff under the cursor. */
+  private hunkAtCursor(node: Node): Node | undefined {
+    if (node.kind !== 'file') return undefined;
+    const ed = vscode.window.activeTextEditor;
+    if (!ed || ed.document.uri.toString() !== node.uri) return undefined;
+    const line = ed.selection.active.line;
+    const f = this.store.file(node.taskId, node.uri);
+    const h = f?.hunks.find((x: ChangeHunk) => {
+      const first = x.range.start.line;
+      const last = Math.max(first, x.range.end.character === 0 && x.range.end.line > first ? x.range.end.line - 1 : x.range.end.line);
+      return line >= first && line <= last;
+    });
+    return h ? { kind: 'hunk', taskId: node.taskId, uri: node.uri, hunkId: h.id } : undefined;
+  }
+
+  /** Accept (claude.accept): keeps a file's or a task's changes and drops their checkpoint. */
+  async accept(arg: unknown, level: 'task' | 'file'): Promise<string[] | undefined> {
+    const node = arg === undefined && level === 'task' ? await this.pickTask('Claude: Accept the changes of which task?') : this.nodeOf(arg);
+    if (!node) return undefined;
+    const args: { taskId: string; uri?: string } = { taskId: node.taskId };
+    if (level === 'file' && (node.kind === 'file' || node.kind === 'hunk')) args.uri = node.uri;
+    const reply = await this.bridge.execute(COMMANDS.accept, args);
+    const accepted = reply?.accepted ?? [];
+    if (args.uri) this.store.removeFiles(node.taskId, accepted.length ? accepted : [args.uri]);
+    else this.store.remove(node.taskId);
+    vscode.window.setStatusBarMessage(`$(check) Claude: kept the changes to ${accepted.length} file${accepted.length === 1 ? '' : 's'}`, 5000);
+    await this.refresh(node.taskId);
+    return accepted;
+  }
+
+  /** Shows the view with a task's changes (the newest by default) and opens its first file's diff. */
+  async show(arg?: unknown): Promise<void> {
+    const node = arg === undefined ? (this.store.all()[0] ? ({ kind: 'task', taskId: this.store.all()[0].taskId } as Node) : undefined) : this.nodeOf(arg);
+    if (!node) {
+      vscode.window.setStatusBarMessage('Claude: no task has changes to review', 5000);
+      return;
+    }
+    if (!this.store.get(node.taskId)) await this.refresh(node.taskId);
+    const t = this.store.get(node.taskId);
+    if (!t) {
+      vscode.window.setStatusBarMessage('Claude: that task has no changes left to review', 5000);
+      return;
+    }
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+    await this.tree.reveal({ kind: 'task', taskId: t.taskId }, { expand: true, focus: false, select: true });
+    const first = t.files.find((f) => !f.binary);
+    if (first) await this.openDiff({ kind: 'file', taskId: t.taskId, uri: first.uri });
+  }
+
+  register(): vscode.Disposable[] {
+    // The tree passes its nodes: those are clicks, not programs.
+    const reg = (id: string, fn: (arg: unknown) => Promise<unknown>) => registerClaudeCommand(id, fn, (a) => isProgrammatic(a) && !isNode(a));
+    return [
+      reg('claudeBridge.showChanges', (a) => this.show(a)),
+      reg('claudeBridge.changes.openDiff', (a) => this.openDiff(a)),
+      reg('claudeBridge.changes.revertTask', (a) => this.revert(a, 'task')),
+      reg('claudeBridge.changes.revertFile', (a) => this.revert(a, 'file')),
+      reg('claudeBridge.changes.revertHunk', (a) => this.revert(a, 'hunk')),
+      reg('claudeBridge.changes.acceptTask', (a) => this.accept(a, 'task')),
+      reg('claudeBridge.changes.acceptFile', (a) => this.accept(a, 'file')),
+      reg('claudeBridge.changes.refresh', async () => {
+        for (const t of this.store.all()) await this.refresh(t.taskId);
+      }),
+    ];
+  }
+
+  dispose(): void {
+    for (const t of this.refreshTimers.values()) clearTimeout(t);
+    for (const s of this.subs) s.dispose();
+  }
+}
