@@ -23,7 +23,9 @@
 //     tagged tree (runner/proctree).
 //   - The conversation beyond tool calls: claude's control requests
 //     (control.go) go to a tool's own exchange with the user (question.go,
-//     plan.go) or to the permission decision (permission.go); to-do lists
+//     plan.go), to the permission decision (permission.go), or to the
+//     hooks of the review setting (review.go: edits held for review,
+//     checkpoints, runner/edits and runner/checkpoint); to-do lists
 //     (todos.go); steering a running turn (steer.go); user messages and
 //     images (message.go, image.go); slash commands (slash.go).
 //
@@ -38,8 +40,9 @@
 //     process carrying its tag is killed) and the stderr copier (ends at
 //     EOF of stderr).
 //   - The read loop starts handleControl (control.go) per control request
-//     from claude (ends when the question to the user is answered, the
-//     task's ctx ends or claude withdraws the request) and an authStep per HTTP 401 retry and per first answer of
+//     from claude, can_use_tool and hook_callback alike (ends when the
+//     question to the user is answered, the task's ctx ends or claude
+//     withdraws the request) and an authStep per HTTP 401 retry and per first answer of
 //     the API after one (ends when the auth manager has answered, after
 //     the step before it).
 //   - Task.await starts one stopper per cancel or abort (ends once the
@@ -47,6 +50,9 @@
 //     when the auth manager answers).
 //   - startSession's awaitInitialize runs one goroutine that keeps
 //     claude's answer to initialize (ends when claude answers or is gone).
+//   - Task.beginCheckpoint warms a folder's snapshot once per folder and
+//     bridge (checkpoint.Snapshots.Warm: one goroutine, ends with the
+//     snapshot, bounded by checkpoint.WarmLimit).
 //   - The pool runs a timer per idle process (ends when it fires or the
 //     process is taken or evicted) and a stopper per evicted process (ends
 //     once the process is gone).

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
@@ -65,6 +66,11 @@ type Config struct {
 	// watchdog sweeps.
 	Scope *proctree.Scope
 	Log   *zap.Logger
+	// Checkpoints keeps the checkpoints of tasks with review afterTurn or
+	// beforeWrite, and Snapshots the folders' snapshots that find what
+	// Bash commands change (review.go); nil: no checkpoints.
+	Checkpoints *checkpoint.Store
+	Snapshots   *checkpoint.Snapshots
 }
 
 func (c Config) withDefaults() Config {

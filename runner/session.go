@@ -295,6 +295,12 @@ func (s *session) dispatch(l *stream.Line) {
 		return
 	case "control_request":
 		t := s.current()
+		if t == nil && l.Request != nil && l.Request.Subtype == "hook_callback" {
+			// A hook of a turn claude runs on its own (no task of ours):
+			// no opinion, so that claude goes on as without the hook.
+			s.respond(l.RequestID, map[string]any{}, "")
+			return
+		}
 		if t == nil || l.Request == nil {
 			s.respond(l.RequestID, nil, "no task is running in this session")
 			return

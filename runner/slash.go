@@ -184,7 +184,9 @@ func (m *Manager) commandsOfNewClaude(ctx context.Context, workspace string, opt
 // ends when claude answers or is gone.
 func (s *session) awaitInitialize() {
 	reply := make(chan *stream.ControlResponse, 1)
-	if err := s.sendControl(map[string]any{"subtype": "initialize"}, reply); err != nil {
+	// The hooks of the review setting (review.go) are registered here, on
+	// every claude.
+	if err := s.sendControl(map[string]any{"subtype": "initialize", "hooks": hooksConfig()}, reply); err != nil {
 		close(s.initDone)
 		return
 	}

@@ -20,12 +20,14 @@ type Settings struct {
 	FollowUpIdleSeconds int
 	MaxIdleProcesses    int // -1: as many as MaxConcurrentTasks
 	LogLevel            lspext.LogLevel
+	Review              lspext.ReviewMode
 	Auth                *lspext.AuthConfiguration // nil: every default
 }
 
 // DefaultSettings are the documented defaults.
 func DefaultSettings() Settings {
-	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, LogLevel: lspext.LogInfo}
+	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, LogLevel: lspext.LogInfo,
+		Review: lspext.ReviewOff}
 }
 
 // Merge applies the fields c sets onto s, after checking them.
@@ -65,6 +67,15 @@ func (s Settings) Merge(c lspext.Configuration) (Settings, error) {
 	}
 	if c.FollowUpIdleSeconds != nil {
 		s.FollowUpIdleSeconds = *c.FollowUpIdleSeconds
+	}
+	if c.Review != nil {
+		if err := runner.ValidReview(string(*c.Review)); err != nil {
+			return s, err
+		}
+		s.Review = *c.Review
+		if s.Review == "" {
+			s.Review = lspext.ReviewOff
+		}
 	}
 	if c.LogLevel != nil {
 		s.LogLevel = *c.LogLevel

@@ -9,7 +9,8 @@ import (
 
 // conversationCommand serves the commands beyond running a task: steering
 // one (steer.go), claude's slash commands (slash.go), past sessions
-// (sessions.go), deferred answers (answer.go); ok false for another
+// (sessions.go), deferred answers (answer.go), reviewing a task's changes
+// (changes.go); ok false for another
 // command.
 func (s *Server) conversationCommand(ctx context.Context, cmd string, arg json.RawMessage) (res any, ok bool, err error) {
 	var h func() (any, error)
@@ -30,6 +31,12 @@ func (s *Server) conversationCommand(ctx context.Context, cmd string, arg json.R
 		h = serve(ctx, cmd, arg, s.transcript)
 	case lspext.CommandAnswer:
 		h = serve(ctx, cmd, arg, s.answer)
+	case lspext.CommandChanges:
+		h = serve(ctx, cmd, arg, s.changes)
+	case lspext.CommandRevert:
+		h = serve(ctx, cmd, arg, s.revert)
+	case lspext.CommandAccept:
+		h = serve(ctx, cmd, arg, s.accept)
 	default:
 		return nil, false, nil
 	}
