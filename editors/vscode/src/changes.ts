@@ -7,7 +7,7 @@
 
 import { ChangeHunk, ChangesParams, FileChanges, RevertResult } from './lspExt';
 import { Listeners } from './listeners';
-import { lf, lineCount } from './reviewModel';
+import { lf, lineBoundaries, lineCount } from './reviewModel';
 
 /** A task's changes still kept for review. */
 export interface TaskChanges {
@@ -49,14 +49,17 @@ export class ChangesStore {
     }
     const old = this.tasks.get(p.taskId);
     if (!this.seen.has(p.taskId)) this.seen.set(p.taskId, this.order++);
-    this.tasks.set(p.taskId, {
+    const next: TaskChanges = {
       taskId: p.taskId,
       prompt: prompt || old?.prompt || '',
       files: [...files].sort((a, b) => a.uri.localeCompare(b.uri)),
       uncovered: p.uncovered?.length ? p.uncovered : undefined,
       updatedAt: now,
-    });
-    this.fire();
+    };
+    this.tasks.set(p.taskId, next);
+    // Listed again unchanged (claude.changes after an edit elsewhere): nothing to redraw.
+    const same = old && old.prompt === next.prompt && JSON.stringify([old.files, old.uncovered]) === JSON.stringify([next.files, next.uncovered]);
+    if (!same) this.fire();
   }
 
   /** Forgets a task (its checkpoint is gone). */
@@ -118,9 +121,9 @@ export function countLabel(hunks: ChangeHunk[]): string {
   return `+${c.added} −${c.removed}`;
 }
 
-/** "Line 5", "Lines 5–7" (1-based) of a hunk in today's file; "Deleted at line 5" for lines it only removed. */
-export function hunkLabel(h: ChangeHunk): string {
-  const first = h.range.start.line + 1;
+/** "Line 5", "Lines 5–7" (1-based) of a hunk in today's file (or at `line`, 0-based, in the open document); "Removed at line 5" for lines it only removed. */
+export function hunkLabel(h: ChangeHunk, line = h.range.start.line): string {
+  const first = line + 1;
   const n = lineCount(h.newText);
   if (n === 0) return `Removed at line ${first}`;
   return n === 1 ? `Line ${first}` : `Lines ${first}–${first + n - 1}`;
@@ -152,21 +155,34 @@ export function offsetAt(text: string, pos: { line: number; character: number })
 }
 
 /**
- * The file as it was before the task, for what is still the task's: today's
- * text with each hunk's range put back to its originalText. `mismatched`
- * names the hunks whose range does not read as their newText in `today`
- * (the text moved on since the bridge listed them); those are left as they
- * are. Line breaks of the hunks follow today's text.
+ * The file as it was before the task, for what is still the task's: a
+ * text of the file now with each hunk put back to its originalText. The
+ * hunks' ranges are in the file as the bridge listed them (`listedIn`: the
+ * disk); when `today` is another version (an open document with unsaved
+ * changes), each hunk is found there by a line diff of the two, so the
+ * user's unsaved changes stay in the result and a diff against `today`
+ * shows only the task's changes. `mismatched` names the hunks whose lines do
+ * not read as their newText (the text moved on since they were listed);
+ * those are left as they are. Line breaks of the hunks follow today's text.
  */
-export function checkpointText(today: string, hunks: ChangeHunk[]): { text: string; mismatched: string[] } {
+export function checkpointText(today: string, hunks: ChangeHunk[], listedIn?: string): { text: string; mismatched: string[] } {
   const crlf = today.includes('\r\n');
   const eol = (s: string) => (crlf ? lf(s).replace(/\n/g, '\r\n') : lf(s));
+  const map = listedIn !== undefined && lf(listedIn) !== lf(today) ? lineBoundaries(listedIn, today) : undefined;
   const mismatched: string[] = [];
   const sorted = [...hunks].sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character);
   let text = today;
   for (const h of sorted) {
-    const start = offsetAt(text, h.range.start);
-    const end = offsetAt(text, h.range.end);
+    let start: number;
+    let end: number;
+    if (map) {
+      const line = map(h.range.start.line);
+      start = offsetAt(text, { line, character: 0 });
+      end = offsetAt(text, { line: line + lineCount(h.newText), character: 0 });
+    } else {
+      start = offsetAt(text, h.range.start);
+      end = offsetAt(text, h.range.end);
+    }
     if (lf(text.slice(start, end)) !== lf(h.newText)) {
       mismatched.push(h.id);
       continue;
@@ -190,7 +206,8 @@ export function revertSummary(r: RevertResult, name: (uri: string) => string): {
     }
     const reasons = [...new Set(f.notReverted.map((n) => n.reason))];
     const n = f.notReverted.length;
-    left.push(f.message || `${name(f.uri)}: ${n} change${n === 1 ? '' : 's'} not reverted (${reasons.join('; ')})`);
+    // The reasons, not the bridge's count line: they say what to do.
+    left.push(`${name(f.uri)}: ${n} change${n === 1 ? '' : 's'} not reverted: ${reasons.join('; ')}`);
   }
   const fileWord = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
   const touched = files.filter((f) => f.reverted.length > 0 || f.restored).length;

@@ -15,7 +15,7 @@ import { isProgrammatic, registerClaudeCommand } from './commandUtil';
 import { short } from './format';
 import { COMMANDS, ChangeHunk, FileChanges, RevertResult } from './lspExt';
 import { ORIGINAL_SCHEME, ReviewDocs, baseName } from './reviewDocs';
-import { lf } from './reviewModel';
+import { lf, lineBoundaries, lineCount } from './reviewModel';
 
 export const VIEW_ID = 'claudeBridge.changes';
 /** workspaceState key: the tasks whose changes were listed last (their checkpoints outlive the bridge). */
@@ -64,6 +64,7 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
   private readonly checkpoints = new Map<string, { taskId: string; uri: string; right?: vscode.Uri }>();
   private nextCheckpoint = 1;
   private refreshTimers = new Map<string, NodeJS.Timeout>();
+  private redraw: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly bridge: Bridge,
@@ -86,7 +87,8 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
   }
 
   private onStoreChange(): void {
-    this.changed.fire(undefined);
+    for (const [k, n] of this.interned) if (!this.store.get(n.taskId)) this.interned.delete(k);
+    this.scheduleRedraw();
     const files = this.store.fileCount();
     this.tree.badge = files > 0 ? { value: files, tooltip: `${files} file${files === 1 ? '' : 's'} changed by Claude to review` } : undefined;
     this.tree.message = undefined;
@@ -121,8 +123,35 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     return this.store.get(taskId);
   }
 
+  /**
+   * One redraw for a burst of changes (the end notification, the reply, a
+   * listing again, typing), after the hunks' lines in open documents with
+   * unsaved changes are found again (the bridge lists them on disk).
+   */
+  private scheduleRedraw(): void {
+    clearTimeout(this.redraw);
+    this.redraw = setTimeout(() => {
+      void this.mapLines().finally(() => this.changed.fire(undefined));
+    }, 50);
+  }
+
+  /** Disk lines → lines of the open document, per file with unsaved changes (hunks' labels, selections). */
+  private lineMaps = new Map<string, (line: number) => number>();
+
+  private async mapLines(): Promise<void> {
+    const maps = new Map<string, (line: number) => number>();
+    for (const uri of new Set(this.store.all().flatMap((t) => t.files.map((f) => f.uri)))) {
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+      if (!doc?.isDirty) continue;
+      const now = await textNow(doc.uri);
+      if (now.doc !== undefined && now.disk !== undefined) maps.set(uri, lineBoundaries(now.disk, now.doc));
+    }
+    this.lineMaps = maps;
+  }
+
   private fileChanged(uri: vscode.Uri): void {
     if (uri.scheme !== 'file') return;
+    if (this.store.tasksOf(uri.toString()).length > 0) this.scheduleRedraw();
     for (const t of this.store.tasksOf(uri.toString())) {
       clearTimeout(this.refreshTimers.get(t.taskId));
       this.refreshTimers.set(
@@ -137,25 +166,36 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
 
   // --- the tree ------------------------------------------------------------------------
 
+  /** The tree's elements, one object per key: VS Code knows an element by its object (reveal, getParent). */
+  private readonly interned = new Map<string, Node>();
+
+  private intern(n: Node): Node {
+    const key = n.kind === 'task' ? `task:${n.taskId}` : n.kind === 'file' ? `file:${n.taskId}:${n.uri}` : n.kind === 'hunk' ? `hunk:${n.taskId}:${n.hunkId}` : `note:${n.taskId}:${n.text}`;
+    const known = this.interned.get(key);
+    if (known) return known;
+    this.interned.set(key, n);
+    return n;
+  }
+
   getChildren(node?: Node): Node[] {
-    if (!node) return this.store.all().map((t) => ({ kind: 'task', taskId: t.taskId }));
+    if (!node) return this.store.all().map((t) => this.intern({ kind: 'task', taskId: t.taskId }));
     const t = this.store.get(node.taskId);
     if (!t) return [];
     if (node.kind === 'task') {
-      const notes: Node[] = (t.uncovered ?? []).map((text) => ({ kind: 'note', taskId: t.taskId, text }));
-      return [...t.files.map((f): Node => ({ kind: 'file', taskId: t.taskId, uri: f.uri })), ...notes];
+      const notes = (t.uncovered ?? []).map((text) => this.intern({ kind: 'note', taskId: t.taskId, text }));
+      return [...t.files.map((f) => this.intern({ kind: 'file', taskId: t.taskId, uri: f.uri })), ...notes];
     }
     if (node.kind === 'file') {
       const f = this.store.file(node.taskId, node.uri);
-      return (f?.hunks ?? []).map((h) => ({ kind: 'hunk', taskId: node.taskId, uri: node.uri, hunkId: h.id }));
+      return (f?.hunks ?? []).map((h) => this.intern({ kind: 'hunk', taskId: node.taskId, uri: node.uri, hunkId: h.id }));
     }
     return [];
   }
 
   getParent(node: Node): Node | undefined {
     if (node.kind === 'task') return undefined;
-    if (node.kind === 'hunk') return { kind: 'file', taskId: node.taskId, uri: node.uri };
-    return { kind: 'task', taskId: node.taskId };
+    if (node.kind === 'hunk') return this.intern({ kind: 'file', taskId: node.taskId, uri: node.uri });
+    return this.intern({ kind: 'task', taskId: node.taskId });
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -163,7 +203,9 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     if (node.kind === 'task') {
       const hunks = t?.files.flatMap((f) => f.hunks) ?? [];
       const n = t?.files.length ?? 0;
-      const item = new vscode.TreeItem(short(t?.prompt || node.taskId, 60), vscode.TreeItemCollapsibleState.Expanded);
+      // The newest task open, earlier ones folded.
+      const newest = this.store.all()[0]?.taskId === node.taskId;
+      const item = new vscode.TreeItem(short(t?.prompt || node.taskId, 60), newest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `task:${node.taskId}`;
       item.description = [`${n} file${n === 1 ? '' : 's'}`, countLabel(hunks)].filter(Boolean).join(' · ');
       item.iconPath = new vscode.ThemeIcon('sparkle');
@@ -184,7 +226,10 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     const f = this.store.file(node.taskId, node.uri);
     if (node.kind === 'file') {
       const uri = vscode.Uri.parse(node.uri);
-      const item = new vscode.TreeItem(uri, f && f.hunks.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      // A small task shows its hunks at once; a large one file by file.
+      const few = (t?.files.reduce((n, x) => n + x.hunks.length, 0) ?? 0) <= 8;
+      const state = !f?.hunks.length ? vscode.TreeItemCollapsibleState.None : few ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+      const item = new vscode.TreeItem(uri, state);
       item.id = `file:${node.taskId}:${node.uri}`;
       const dir = rel(node.uri).split('/').slice(0, -1).join('/');
       const what = f?.binary ? 'binary' : STATUS_WORDS[f?.status ?? 'modified'];
@@ -195,7 +240,8 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
       return item;
     }
     const h = f?.hunks.find((x) => x.id === node.hunkId);
-    const item = new vscode.TreeItem(h ? hunkLabel(h) : node.hunkId, vscode.TreeItemCollapsibleState.None);
+    const map = this.lineMaps.get(node.uri);
+    const item = new vscode.TreeItem(h ? hunkLabel(h, map ? map(h.range.start.line) : undefined) : node.hunkId, vscode.TreeItemCollapsibleState.None);
     item.id = `hunk:${node.taskId}:${node.hunkId}`;
     if (h) {
       const firstNew = lf(h.newText).split('\n').find((l) => l.trim() !== '');
@@ -216,27 +262,24 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
   /** The checkpoint document of a file of a task (one URI per task and file). */
   private checkpointUri(taskId: string, uri: string): vscode.Uri {
     for (const [k, v] of this.checkpoints) if (v.taskId === taskId && v.uri === uri) return vscode.Uri.parse(k);
-    const u = this.docs.originalUri(`checkpoint/${this.nextCheckpoint++}`, uri);
+    const u = this.docs.originalUri('before the task', `checkpoint=${this.nextCheckpoint++}`, uri);
     this.checkpoints.set(u.toString(), { taskId, uri });
     return u;
   }
 
-  /** The file before the task (what is still the task's), and the text now: rebuilt from the hunks. */
+  /**
+   * The file before the task (what is still the task's), rebuilt from the
+   * hunks over the text VS Code shows now: the open document (the user's
+   * unsaved changes stay in it, so the diff shows only the task's), else the
+   * disk the bridge listed the hunks against.
+   */
   private async before(f: FileChanges): Promise<string> {
     if (f.status === 'added') return '';
     const now = await textNow(vscode.Uri.parse(f.uri));
-    if (f.status === 'deleted' && now.doc === undefined && now.disk === undefined) {
-      return f.hunks.map((h) => h.originalText).join('');
-    }
-    const candidates = [now.doc, now.disk].filter((x): x is string => x !== undefined);
-    let best: { text: string; mismatched: string[] } | undefined;
-    for (const c of candidates) {
-      const r = checkpointText(c, f.hunks);
-      if (!best || r.mismatched.length < best.mismatched.length) best = r;
-      if (r.mismatched.length === 0) break;
-    }
-    if (best && best.mismatched.length > 0) this.bridge.output.warn(`checkpoint of ${f.uri}: hunks ${best.mismatched.join(', ')} moved since they were listed`);
-    return best?.text ?? '';
+    if (now.doc === undefined && now.disk === undefined) return f.hunks.map((h) => h.originalText).join('');
+    const r = checkpointText(now.doc ?? now.disk ?? '', f.hunks, now.disk);
+    if (r.mismatched.length > 0) this.bridge.output.warn(`checkpoint of ${f.uri}: hunks ${r.mismatched.join(', ')} moved since they were listed`);
+    return r.text;
   }
 
   /** Opens a file's diff: before the task ↔ now (a hunk's lines selected). */
@@ -254,14 +297,16 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     this.docs.setOriginal(left, await this.before(f));
     let right = vscode.Uri.parse(f.uri);
     if (f.status === 'deleted') {
-      right = this.docs.originalUri(`deleted/${this.nextCheckpoint++}`, f.uri);
+      right = this.docs.originalUri('deleted', `deleted=${this.nextCheckpoint++}`, f.uri);
       this.docs.setOriginal(right, '');
       this.checkpoints.get(left.toString())!.right = right;
     }
     const h = node.kind === 'hunk' ? f.hunks.find((x) => x.id === node.hunkId) : f.hunks[0];
-    const selection = h ? new vscode.Range(h.range.start.line, 0, h.range.start.line, 0) : undefined;
+    const line = h ? (await this.docLines(f))(h.range.start.line) : undefined;
+    const selection = line !== undefined ? new vscode.Range(line, 0, line, 0) : undefined;
     const title = f.status === 'added' ? `${name} (new, by Claude)` : f.status === 'deleted' ? `${name} (deleted by Claude)` : `${name} (before Claude ↔ now)`;
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true, selection });
+    this.updateContext();
   }
 
   /** Keeps the checkpoint documents on screen in step with the changes (a hunk reverted, the file edited). */
@@ -344,7 +389,7 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
   async revert(arg: unknown, level: 'task' | 'file' | 'hunk'): Promise<RevertResult | undefined> {
     let node = arg === undefined ? (level === 'task' ? await this.pickTask('Claude: Revert the changes of which task?') : this.nodeOf(arg)) : this.nodeOf(arg);
     if (!node) return undefined;
-    if (level === 'hunk' && node.kind !== 'hunk') node = this.hunkAtCursor(node) ?? node;
+    if (level === 'hunk' && node.kind !== 'hunk') node = (await this.hunkAtCursor(node)) ?? node;
     const t = this.store.get(node.taskId);
     const args: { taskId: string; uri?: string; hunks?: string[] } = { taskId: node.taskId };
     if (level !== 'task' && (node.kind === 'file' || node.kind === 'hunk')) args.uri = node.uri;
@@ -377,17 +422,24 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     else void vscode.window.showWarningMessage(`Claude: ${s.message}`);
   }
 
+  /** Lines of the disk (where the bridge's ranges are) to lines of the open document, which may have unsaved changes. */
+  private async docLines(f: FileChanges): Promise<(line: number) => number> {
+    const now = await textNow(vscode.Uri.parse(f.uri));
+    return now.doc !== undefined && now.disk !== undefined ? lineBoundaries(now.disk, now.doc) : (line) => line;
+  }
+
   /** The hunk of the active changes diff under the cursor. */
-  private hunkAtCursor(node: Node): Node | undefined {
+  private async hunkAtCursor(node: Node): Promise<Node | undefined> {
     if (node.kind !== 'file') return undefined;
     const ed = vscode.window.activeTextEditor;
-    if (!ed || ed.document.uri.toString() !== node.uri) return undefined;
-    const line = ed.selection.active.line;
     const f = this.store.file(node.taskId, node.uri);
-    const h = f?.hunks.find((x: ChangeHunk) => {
-      const first = x.range.start.line;
-      const last = Math.max(first, x.range.end.character === 0 && x.range.end.line > first ? x.range.end.line - 1 : x.range.end.line);
-      return line >= first && line <= last;
+    if (!ed || !f || ed.document.uri.toString() !== node.uri) return undefined;
+    const cursor = ed.selection.active.line;
+    const map = await this.docLines(f);
+    const h = f.hunks.find((x: ChangeHunk) => {
+      const first = map(x.range.start.line);
+      const last = first + Math.max(1, lineCount(x.newText)) - 1;
+      return cursor >= first && cursor <= last;
     });
     return h ? { kind: 'hunk', taskId: node.taskId, uri: node.uri, hunkId: h.id } : undefined;
   }
@@ -421,7 +473,7 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
       return;
     }
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
-    await this.tree.reveal({ kind: 'task', taskId: t.taskId }, { expand: true, focus: false, select: true });
+    await this.tree.reveal(this.intern({ kind: 'task', taskId: t.taskId }), { expand: true, focus: false, select: true });
     const first = t.files.find((f) => !f.binary);
     if (first) await this.openDiff({ kind: 'file', taskId: t.taskId, uri: first.uri });
   }
@@ -445,6 +497,7 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
 
   dispose(): void {
     for (const t of this.refreshTimers.values()) clearTimeout(t);
+    clearTimeout(this.redraw);
     for (const s of this.subs) s.dispose();
   }
 }

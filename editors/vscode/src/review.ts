@@ -30,10 +30,10 @@ export interface ReviewEnv {
 /** globalState key: the offer to turn on diffEditor.codeLens was made. */
 const OFFERED_KEY = 'claudeBridge.review.codeLensOffered';
 
-/** The review a URI of ours belongs to: claude-proposal:/r<id>/… or claude-original:/r<id>/…. */
+/** The review a URI of ours belongs to: its query says review=<id>. */
 function reviewIdOf(uri: vscode.Uri): number | undefined {
   if (uri.scheme !== PROPOSAL_SCHEME && uri.scheme !== ORIGINAL_SCHEME) return undefined;
-  const m = /^\/r(\d+)\//.exec(uri.path);
+  const m = /^review=(\d+)$/.exec(uri.query);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -97,11 +97,11 @@ export class ReviewUi implements vscode.Disposable {
   }
 
   proposalUri(r: Review): vscode.Uri {
-    return this.docs.proposalUri(`r${r.id}`, r.params.uri);
+    return this.docs.proposalUri(r.id, r.params.uri);
   }
 
   originalUri(r: Review): vscode.Uri {
-    return this.docs.originalUri(`r${r.id}`, r.params.uri);
+    return this.docs.originalUri(r.params.original === '' ? 'new file' : 'current', `review=${r.id}`, r.params.uri);
   }
 
   /** The diff editor's title: "main.go: Current ↔ Claude's Proposal". */
@@ -331,7 +331,7 @@ export class ReviewUi implements vscode.Disposable {
       const lens = (title: string, command?: string, tooltip?: string) =>
         out.push(new vscode.CodeLens(range, { title, command: command ?? '', arguments: command ? [arg] : undefined, tooltip }));
       const hunk = r.params.hunks.find((x) => x.id === h.id)!;
-      const where = n > 1 ? `Change ${i + 1} of ${n}` : 'Change';
+      const where = n > 1 ? `Change ${i + 1} of ${n}` : 'The one change';
       if (h.content === 'rejected') {
         lens(`$(circle-slash) ${where}: rejected`);
         lens('Restore Claude\'s version', 'claudeBridge.review.restoreHunk', 'Put Claude\'s change back');
@@ -384,7 +384,7 @@ export class ReviewUi implements vscode.Disposable {
     const original = this.originalUri(r);
     this.opened.delete(r.id);
     try {
-      await closeQuietly(proposal, original);
+      this.env.log(`review ${r.id} closed: ${await closeQuietly(proposal, original)}`);
     } finally {
       this.docs.forget(proposal, original);
     }

@@ -133,14 +133,30 @@ export class ReviewDocs implements vscode.Disposable {
     ];
   }
 
-  /** A proposal's URI: claude-proposal:/<key>/<file name>. */
-  proposalUri(key: string, fileUri: string): vscode.Uri {
-    return vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${key}/${baseName(fileUri)}` });
+  /**
+   * A document's URI: claude-proposal:/Claude's proposal/<path in the
+   * workspace>?<key> (or claude-original:/<what>/…): the path reads well in
+   * the breadcrumbs and ends with the file's name (its language); the query
+   * tells documents of the same file apart.
+   */
+  private uri(scheme: string, what: string, key: string, fileUri: string): vscode.Uri {
+    let rel: string;
+    try {
+      rel = vscode.workspace.asRelativePath(vscode.Uri.parse(fileUri), false);
+    } catch {
+      rel = baseName(fileUri);
+    }
+    return vscode.Uri.from({ scheme, path: `/${what}/${rel.replace(/^\/+/, '')}`, query: key });
   }
 
-  /** A read-only text's URI: claude-original:/<key>/<file name>. */
-  originalUri(key: string, fileUri: string): vscode.Uri {
-    return vscode.Uri.from({ scheme: ORIGINAL_SCHEME, path: `/${key}/${baseName(fileUri)}` });
+  /** The proposal of review `id`. */
+  proposalUri(id: number, fileUri: string): vscode.Uri {
+    return this.uri(PROPOSAL_SCHEME, "Claude's proposal", `review=${id}`, fileUri);
+  }
+
+  /** A read-only text of a file: `what` names it in the breadcrumbs ("current", "before the task"); `key` is unique. */
+  originalUri(what: string, key: string, fileUri: string): vscode.Uri {
+    return this.uri(ORIGINAL_SCHEME, what, key, fileUri);
   }
 
   setProposal(uri: vscode.Uri, text: string): void {
@@ -175,27 +191,39 @@ export class ReviewDocs implements vscode.Disposable {
   }
 }
 
+/** Whether a tab shows one of some URIs, alone or as a side of a diff. */
+function shows(t: vscode.Tab, keys: Set<string>): boolean {
+  const i = t.input;
+  if (i instanceof vscode.TabInputTextDiff) return keys.has(i.original.toString()) || keys.has(i.modified.toString());
+  if (i instanceof vscode.TabInputText) return keys.has(i.uri.toString());
+  return false;
+}
+
 /** The tabs that show a URI, alone or as a side of a diff. */
 export function tabsOf(...uris: vscode.Uri[]): vscode.Tab[] {
   const keys = new Set(uris.map((u) => u.toString()));
-  return vscode.window.tabGroups.all
-    .flatMap((g) => g.tabs)
-    .filter((t) => {
-      const i = t.input;
-      if (i instanceof vscode.TabInputTextDiff) return keys.has(i.original.toString()) || keys.has(i.modified.toString());
-      if (i instanceof vscode.TabInputText) return keys.has(i.uri.toString());
-      return false;
-    });
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => shows(t, keys));
 }
 
 /**
- * Closes the tabs of a proposal without VS Code asking to save it: a
- * proposal the user changed is saved first (into memory: the review has
- * its text already).
+ * Closes the tabs of a proposal without VS Code asking to save it (the
+ * review has its text already): the active tab is reverted and closed at
+ * once; a proposal the user changed that shows elsewhere is saved into
+ * memory first (a save runs VS Code's save participants: slower). Resolves
+ * to what happened, for the log.
  */
-export async function closeQuietly(proposal: vscode.Uri, ...others: vscode.Uri[]): Promise<void> {
+export async function closeQuietly(proposal: vscode.Uri, ...others: vscode.Uri[]): Promise<string> {
+  const done: string[] = [];
+  const active = vscode.window.tabGroups.activeTabGroup.activeTab;
+  if (active && shows(active, new Set([proposal, ...others].map((u) => u.toString())))) {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor').then(
+      () => done.push('active tab reverted and closed'),
+      (err) => done.push(`revert and close failed: ${String(err)}`),
+    );
+  }
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === proposal.toString());
-  if (doc?.isDirty) await doc.save().then(undefined, () => false);
   const tabs = tabsOf(proposal, ...others);
-  if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => false);
+  if (doc?.isDirty && tabs.length > 0) done.push(await doc.save().then((ok) => (ok ? 'saved' : 'not saved'), (err) => `save failed: ${String(err)}`));
+  if (tabs.length > 0) done.push(`${tabs.length} tab(s) closed: ${await vscode.window.tabGroups.close(tabs, true).then(String, (err) => `failed: ${String(err)}`)}`);
+  return done.join(', ') || 'no tab';
 }

@@ -122,6 +122,16 @@ function docBoundary(segs: Segment[], b: number): number {
 }
 
 /**
+ * Maps line boundaries of one text to another (after a line diff): a line
+ * of `from` that is unchanged in `to`, or the start of a change, to its
+ * line in `to`. Line breaks are compared as \n.
+ */
+export function lineBoundaries(from: string, to: string): (line: number) => number {
+  const segs = segments(lf(from), lf(to));
+  return (line) => docBoundary(segs, line);
+}
+
+/**
  * Sees the proposal document (`doc`) against claude's proposal: where each
  * hunk is now, and what it reads as. Line breaks are compared as \n.
  */

@@ -268,6 +268,9 @@ export interface BlockChange {
   after: string | undefined;
 }
 
+/** The blocks that close a transcript, in their order: every other block comes before them. */
+const CLOSING = ['end', 'changes'];
+
 type Renderer<K extends EventKind> = (t: Transcript, ev: Extract<BridgeEvent, { kind: K }>) => void;
 
 export class Transcript {
@@ -303,7 +306,11 @@ export class Transcript {
     return p.startsWith(dir + '/') ? p.slice(dir.length + 1) : p;
   };
 
-  /** Sets a block's HTML (adding it at the end when new). */
+  /**
+   * Sets a block's HTML. A new block goes at the end, before the closing
+   * blocks (the end, then the changes to review): a transcript opened after
+   * its task ended gets its header, with the result, before its events.
+   */
   put(key: string, html: string): void {
     const b = this.blocks.get(key);
     if (b) {
@@ -311,7 +318,10 @@ export class Transcript {
       b.html = html;
     } else {
       this.blocks.set(key, { key, html });
-      this.order.push(key);
+      const rank = CLOSING.indexOf(key);
+      const at = this.order.findIndex((k) => CLOSING.indexOf(k) > rank);
+      if (at < 0) this.order.push(key);
+      else this.order.splice(at, 0, key);
     }
     this.dirty.add(key);
   }
@@ -367,6 +377,8 @@ export class Transcript {
       else this.put(`other:${ev.seq}`, `<div class="note">${esc((ev as { kind: string }).kind)}</div>`);
     }
     for (const key of touched) this.renderText(key);
+    // The end leaves out a result that repeats the last text: known only now when both came in one batch.
+    if (touched.size > 0 && (this.resultEvent || this.header?.result)) this.renderEnd();
   }
 
   setQuestions(qs: QuestionView[]): void {

@@ -244,6 +244,9 @@ test('changes: the file before the task is rebuilt from today\'s text and the hu
     { id: 'b', range: { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, originalText: 'gone\n', newText: '' },
   ];
   assert.deepEqual(checkpointText('a\nb\n', two), { text: 'A\nb\ngone\n', mismatched: [] });
+  // An open document with unsaved lines above the hunk: found by a line diff against the disk they were listed in.
+  const doc = '// mine\n' + TODAY.replace('package main', 'package main // edited');
+  assert.deepEqual(checkpointText(doc, HUNKS, TODAY), { text: '// mine\n' + before.replace('package main', 'package main // edited'), mismatched: [] });
   assert.equal(offsetAt('ab\ncd', { line: 1, character: 9 }), 5, 'past the line: its end');
   assert.equal(offsetAt('ab\ncd', { line: 7, character: 0 }), 5, 'past the text: its end');
 });
@@ -290,7 +293,7 @@ test('revert: what was done, and what was not with the bridge\'s reasons', () =>
     {
       files: [
         { uri: 'file:///w/a.go', reverted: ['f1h1'], notReverted: [{ id: 'f1h2', reason: 'changed since the task' }], restored: false },
-        { uri: 'file:///w/b.go', reverted: [], notReverted: [{ id: 'f2h1', reason: 'overlaps your unsaved changes (line 4 of your buffer)' }], restored: false, message: 'b.go: 1 change not reverted: overlaps your unsaved changes (line 4 of your buffer)' },
+        { uri: 'file:///w/b.go', reverted: [], notReverted: [{ id: 'f2h1', reason: 'overlaps your unsaved changes (line 4 of your buffer)' }], restored: false, message: 'b.go: 0 hunks reverted, 1 not' },
       ],
     },
     name,
@@ -298,7 +301,7 @@ test('revert: what was done, and what was not with the bridge\'s reasons', () =>
   assert.equal(partial.complete, false);
   assert.equal(
     partial.message,
-    'Reverted 1 change; not everything: a.go: 1 change not reverted (changed since the task) · b.go: 1 change not reverted: overlaps your unsaved changes (line 4 of your buffer)',
+    'Reverted 1 change; not everything: a.go: 1 change not reverted: changed since the task · b.go: 1 change not reverted: overlaps your unsaved changes (line 4 of your buffer)',
   );
   assert.equal(revertSummary({ files: [{ uri: 'file:///w/x.bin', reverted: [], notReverted: [], restored: false, message: 'x.bin: changed since the task' }] }, name).message, 'Nothing was reverted: x.bin: changed since the task');
 });
@@ -344,4 +347,20 @@ test('settings: claudeBridge.review goes to the bridge as review', () => {
   assert.equal(bridgeOptions(get('beforeWrite')).review, 'beforeWrite');
   assert.equal(bridgeOptions(get('off')).review, 'off', 'off is sent: the bridge\'s default may differ from the extension\'s');
   assert.equal('review' in bridgeOptions(get(undefined)), false);
+});
+
+test('transcript: opened after its task ended, the end and the changes stay below the events', () => {
+  const t = new Transcript();
+  const result = { taskId: 't1', sessionId: 's', status: 'completed', result: 'Done.', isError: false, costUsd: 0.1, durationMs: 1000, numTurns: 1, editedFiles: [] };
+  t.setHeader({ taskId: 't1', prompt: 'p', status: 'completed', startedAt: 0, conflicts: [], result, changes: { files: [{ uri: 'file:///w/a.go', status: 'modified', hunks: HUNKS }] } });
+  t.addEvents([
+    { taskId: 't1', seq: 1, kind: 'started', sessionId: 's', model: 'm', cwd: '/w', permissionMode: 'acceptEdits', apiKeySource: 'x', claudeVersion: '2.1.332' },
+    { taskId: 't1', seq: 2, kind: 'text', messageId: 'm1', text: 'Done.' },
+    { taskId: 't1', seq: 3, kind: 'result', status: 'completed', result: 'Done.', isError: false, costUsd: 0.1, durationMs: 1000, numTurns: 1, sessionId: 's' },
+  ]);
+  const keys = t.takeChanges().map((c) => c.key);
+  assert.deepEqual(keys, ['head', 'started:1', 'text:m1', 'end', 'changes']);
+  const html = t.html();
+  assert.ok(html.indexOf('Started') < html.indexOf('✓ Completed') && html.indexOf('✓ Completed') < html.indexOf('Changes to review'), html);
+  assert.equal(html.split('<p>Done.</p>').length - 1, 1, 'the result that repeats the last text is not shown twice');
 });
