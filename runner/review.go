@@ -239,16 +239,58 @@ func (t *Task) beforeFileTool(ctx context.Context, in hookInput) any {
 	if !within(path, t.roots()) {
 		return map[string]any{} // the permission decision denies it
 	}
-	if t.ckpt != nil {
-		if err := t.ckpt.Capture(ctx, path); err != nil {
-			t.log.Warn("checkpoint not written", zap.String("path", path), zap.Error(err))
-			t.status("The checkpoint of " + RelPath(path, t.Spec.Workspace) + " could not be written: " + err.Error())
-		}
-	}
-	if mode != ReviewBeforeWrite || in.PermissionMode == "plan" || t.disallowed(in.ToolName) {
+	review := mode == ReviewBeforeWrite && in.PermissionMode != "plan" && !t.disallowed(in.ToolName)
+	if t.ckpt == nil && !review {
 		return map[string]any{}
 	}
-	return t.holdEdit(ctx, in, path)
+	// The file as it is now, read once: the checkpoint's content before the
+	// task's first change (written while the user reviews: claude writes
+	// only after both), and what the edit is computed from.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	data, err := saferead.Read(rctx, path, checkpoint.DefaultMaxFile)
+	cancel()
+	before := edits.File{Exists: true, Data: data}
+	if errors.Is(err, fs.ErrNotExist) {
+		before, err = edits.File{}, nil
+	}
+	captured := make(chan struct{})
+	go func() { // ends when the checkpoint is written; waited for below
+		defer close(captured)
+		t.capture(ctx, path, before, err)
+	}()
+	defer func() { <-captured }()
+	if !review {
+		return map[string]any{}
+	}
+	if err != nil {
+		return preDecision(false, fmt.Sprintf("claude-bridge cannot read %s to show this edit for review (%v), so nothing was written.", RelPath(path, t.Spec.Workspace), err), nil)
+	}
+	return t.holdEdit(ctx, in, path, before)
+}
+
+// capture checkpoints path's content before the task's first change to it
+// (read: the file as read now, readErr why it could not be).
+func (t *Task) capture(ctx context.Context, path string, read edits.File, readErr error) {
+	if t.ckpt == nil || t.ckpt.Captured(path) {
+		return
+	}
+	var err error
+	switch {
+	case readErr != nil:
+		t.ckpt.Uncover(fmt.Sprintf("%s is not checkpointed: %v.", path, readErr))
+	case !read.Exists:
+		err = t.ckpt.CaptureContent(path, false, nil, 0)
+	default:
+		mode := fs.FileMode(0o644)
+		if fi, serr := os.Stat(path); serr == nil {
+			mode = fi.Mode().Perm()
+		}
+		err = t.ckpt.CaptureContent(path, true, read.Data, mode)
+	}
+	if err != nil {
+		t.log.Warn("checkpoint not written", zap.String("path", path), zap.Error(err))
+		t.status("The checkpoint of " + RelPath(path, t.Spec.Workspace) + " could not be written: " + err.Error())
+	}
 }
 
 func (t *Task) roots() []string {
@@ -267,20 +309,10 @@ func (t *Task) disallowed(tool string) bool {
 	return false
 }
 
-// holdEdit computes what the call would write, has the user review it and
-// tells claude the verdict.
-func (t *Task) holdEdit(ctx context.Context, in hookInput, path string) any {
+// holdEdit computes what the call would write to the file (before: as it
+// is now), has the user review it and tells claude the verdict.
+func (t *Task) holdEdit(ctx context.Context, in hookInput, path string, before edits.File) any {
 	rel := RelPath(path, t.Spec.Workspace)
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	data, err := saferead.Read(rctx, path, checkpoint.DefaultMaxFile)
-	cancel()
-	before := edits.File{Exists: true, Data: data}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		before = edits.File{}
-	case err != nil:
-		return preDecision(false, fmt.Sprintf("claude-bridge cannot read %s to show this edit for review (%v), so nothing was written.", rel, err), nil)
-	}
 	after, err := edits.Apply(in.ToolName, in.ToolInput, before)
 	if err != nil {
 		return preDecision(false, err.Error(), nil)

@@ -2,23 +2,17 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
 	"go.uber.org/zap"
 
-	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/pathid"
 	"github.com/claude-bridge/claude-bridge/server/bufsync"
-	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/review"
@@ -56,69 +50,15 @@ func (s *Server) checkpointOf(taskID string) (cp *checkpoint.Task, running bool,
 	return cp, false, nil
 }
 
-// readNow reads a file as it is now, the safe way.
-func readNow(ctx context.Context, path string) (review.Content, error) {
-	rctx, cancel := context.WithTimeout(ctx, documents.DefaultReadTimeout)
-	defer cancel()
-	b, err := saferead.Read(rctx, path, checkpoint.DefaultMaxFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return review.Content{}, nil
-	case err != nil:
-		return review.Content{}, err
-	}
-	return review.Content{Exists: true, Data: b}, nil
-}
-
-// fileStates analyses the checkpoint's files (those keep selects) against
-// the disk now. A file that cannot be read now is reported in problems.
-func fileStates(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File) bool) (states []review.State, problems []string) {
-	m := cp.Manifest()
-	for i, f := range m.Files {
-		if keep != nil && !keep(f) {
-			continue
-		}
-		rf := review.File{Path: f.Path, Index: f.Index, Reverted: f.Reverted, Mode: f.Mode}
-		if rf.Index == 0 {
-			rf.Index = i + 1 // the task still runs
-		}
-		var err error
-		if rf.Now, err = readNow(ctx, f.Path); err != nil {
-			problems = append(problems, fmt.Sprintf("%s cannot be read: %v", f.Path, err))
-			continue
-		}
-		if rf.Before, err = content(cp, f.Before); err == nil {
-			rf.After = rf.Now
-			if f.Ended {
-				rf.After, err = content(cp, f.After)
-			}
-		}
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		states = append(states, review.Analyze(rf))
-	}
-	return states, problems
-}
-
-func content(cp *checkpoint.Task, sum string) (review.Content, error) {
-	if sum == "" {
-		return review.Content{}, nil
-	}
-	b, err := cp.Content(sum)
-	return review.Content{Exists: true, Data: b}, err
-}
-
 // changesOf is claude/changes for a checkpoint: the files with changes
 // still the task's, ranges in the files as they are now.
 func (s *Server) changesOf(ctx context.Context, taskID string, cp *checkpoint.Task) *lspext.ChangesParams {
-	states, problems := fileStates(ctx, cp, nil)
+	states, problems := review.States(ctx, cp, nil)
 	ch := &lspext.ChangesParams{TaskID: taskID, Files: []lspext.FileChanges{}, Uncovered: append(cp.Manifest().Uncovered, problems...)}
 	for _, st := range states {
-		if st.Pending() {
-			ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
-		}
+		// A file whose hunks all changed since is listed without hunks: its
+		// checkpoint is kept until it is accepted.
+		ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
 	}
 	return ch
 }
@@ -192,14 +132,16 @@ func (s *Server) accept(ctx context.Context, a lspext.AcceptArgs) (*lspext.Accep
 		return nil, err
 	}
 	res := &lspext.AcceptResult{Accepted: []string{}}
+	drop := map[string]func(*checkpoint.File) bool{}
 	for _, f := range cp.Manifest().Files {
 		if keep != nil && !keep(f) {
 			continue
 		}
-		if err := cp.Update(f.Path, func(*checkpoint.File) bool { return true }); err != nil {
-			return nil, internalError("claude.accept: %v", err)
-		}
+		drop[f.Path] = func(*checkpoint.File) bool { return true }
 		res.Accepted = append(res.Accepted, s.editorURI(f.Path))
+	}
+	if err := cp.Update(drop); err != nil {
+		return nil, internalError("claude.accept: %v", err)
 	}
 	if len(cp.Manifest().Files) == 0 {
 		if err := cp.Drop(); err != nil {
@@ -224,11 +166,18 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 	if err != nil {
 		return nil, err
 	}
-	states, problems := fileStates(ctx, cp, keep)
+	states, problems := review.States(ctx, cp, keep)
 	if len(problems) > 0 {
 		s.log.Warn("files not reverted", zap.Strings("problems", problems))
 	}
-	res := &lspext.RevertResult{Files: []lspext.RevertedFile{}}
+	// Files are independent: reverted by a few at a time (mostly waiting on
+	// the disk and the editor), reported in path order, and recorded in the
+	// checkpoint at once.
+	type job struct {
+		st  review.State
+		ids map[string]bool
+	}
+	var jobs []job
 	for _, st := range states {
 		ids := want
 		if want != nil {
@@ -243,7 +192,23 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 				continue // none of this file's hunks was named
 			}
 		}
-		res.Files = append(res.Files, s.revertFile(ctx, a.TaskID, cp, st, ids))
+		jobs = append(jobs, job{st, ids})
+	}
+	res := &lspext.RevertResult{Files: make([]lspext.RevertedFile, len(jobs))}
+	updates := make([]func(*checkpoint.File) bool, len(jobs))
+	review.ForEach(len(jobs), func(i int) {
+		res.Files[i], updates[i] = s.revertFile(ctx, a.TaskID, jobs[i].st, jobs[i].ids)
+	})
+	changes := map[string]func(*checkpoint.File) bool{}
+	for i, u := range updates {
+		if u != nil {
+			changes[jobs[i].st.File.Path] = u
+		}
+	}
+	if len(changes) > 0 {
+		if err := cp.Update(changes); err != nil {
+			s.log.Warn("checkpoint not updated", zap.Error(err))
+		}
 	}
 	if want != nil {
 		s.unknownHunks(res, want)
@@ -286,10 +251,11 @@ func unknownEntries(ids []string) []lspext.NotReverted {
 
 // revertFile reverts the hunks ids (nil: all) of one file, except those
 // that overlap unsaved changes of an open buffer; it writes the file and
-// carries the change into the buffers.
-func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.Task, st review.State, ids map[string]bool) lspext.RevertedFile {
+// carries the change into the buffers. update is how the file's record in
+// the checkpoint changes (nil: it does not).
+func (s *Server) revertFile(ctx context.Context, taskID string, st review.State, ids map[string]bool) (out lspext.RevertedFile, update func(*checkpoint.File) bool) {
 	path := st.File.Path
-	out := lspext.RevertedFile{URI: s.editorURI(path), Reverted: []string{}, NotReverted: []lspext.NotReverted{}}
+	out = lspext.RevertedFile{URI: s.editorURI(path), Reverted: []string{}, NotReverted: []lspext.NotReverted{}}
 	name := s.displayPath(path)
 	if ids == nil {
 		ids = map[string]bool{}
@@ -309,12 +275,12 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 	r := st.Revert(ids)
 	out.NotReverted = append(out.NotReverted, r.NotReverted...)
 	if r.Changed {
-		if err := writeReverted(path, r.Content, st); err != nil {
+		if err := review.WriteFile(path, r.Content, st.File.Mode); err != nil {
 			for _, id := range r.Reverted {
 				out.NotReverted = append(out.NotReverted, lspext.NotReverted{ID: id, Reason: "the file could not be written: " + err.Error()})
 			}
 			out.Message = fmt.Sprintf("%s: not reverted: %v", name, err)
-			return out
+			return out, nil
 		}
 		var after *string
 		if r.Content.Exists {
@@ -324,12 +290,9 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 		if err := s.bufs.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: path, After: after, Label: "Claude: revert " + name}); err != nil {
 			s.log.Warn("revert not carried into the buffer", zap.String("path", path), zap.Error(err))
 		}
-		err := cp.Update(path, func(f *checkpoint.File) bool {
+		update = func(f *checkpoint.File) bool {
 			f.Reverted = append(f.Reverted, r.Reverted...)
 			return r.Restored
-		})
-		if err != nil {
-			s.log.Warn("checkpoint not updated", zap.Error(err))
 		}
 	}
 	out.Reverted = append(out.Reverted, r.Reverted...)
@@ -342,7 +305,7 @@ func (s *Server) revertFile(ctx context.Context, taskID string, cp *checkpoint.T
 	default:
 		out.Message = fmt.Sprintf("%s: %d %s reverted, %d not", name, len(out.Reverted), plural(len(out.Reverted), "hunk", "hunks"), len(out.NotReverted))
 	}
-	return out
+	return out, update
 }
 
 // unsavedOverlaps are the hunks (of ids) whose revert would collide with
@@ -375,29 +338,4 @@ func (s *Server) unsavedOverlaps(ctx context.Context, st review.State, ids map[s
 		}
 	}
 	return out
-}
-
-// writeReverted writes a reverted file (or deletes it), keeping its mode
-// (for a file created again, its mode before the task).
-func writeReverted(path string, c review.Content, st review.State) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	if !c.Exists {
-		err := os.Remove(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	} else if m := st.File.Mode; m != 0 {
-		mode = m
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return checkpoint.WriteAtomic(path, c.Data, mode)
 }

@@ -271,6 +271,10 @@ func TestReviewWithoutTheCapability(t *testing.T) {
 		if !strings.Contains(diff, "-line2\n+LINE2\n") || !strings.Contains(diff, "-line5\n+LINE5\n") {
 			t.Errorf("diff file:\n%s", diff)
 		}
+		proposal := strings.TrimSuffix(strings.TrimPrefix(u, "file://"), ".diff") + "-a.txt"
+		if got := readFile(t, proposal); got != "line1\nLINE2\nline3\nline4\nLINE5\nline6\n" || !strings.Contains(diff, proposal) {
+			t.Errorf("the proposal beside the diff: %q", got)
+		}
 	default:
 		t.Error("Show diff showed nothing")
 	}
@@ -392,19 +396,22 @@ func TestReviewNeverAnswered(t *testing.T) {
 const twelve = "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nl12\n"
 
 // afterTurnTask runs a task with review afterTurn that edits a.txt (two
-// hunks: lines 2 and 10), creates b.txt and runs `sed -i` on c.txt, and
-// returns the claude/changes it got.
+// hunks: lines 2 and 10) and d.txt, creates b.txt and runs `sed -i` on
+// c.txt, and returns the claude/changes it got (files in path order: f1
+// a.txt, f2 b.txt, f3 c.txt, f4 d.txt).
 func afterTurnTask(t *testing.T, b *bridge, taskID string) (lspext.RunResult, lspext.ChangesParams) {
 	t.Helper()
 	ws := b.ws(0)
 	a, c := filepath.Join(ws, "a.txt"), filepath.Join(ws, "c.txt")
-	for p, s := range map[string]string{a: twelve, c: "keep\nold\nkeep\n"} {
+	d := filepath.Join(ws, "d.txt")
+	for p, s := range map[string]string{a: twelve, c: "keep\nold\nkeep\n", d: "one\ntwo\n"} {
 		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b.api.SetTurns([]fakeapi.Turn{
 		edit(a, "l2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10", "L2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nL10"),
+		edit(d, "two", "TWO"),
 		fakeapi.ToolUse("Write", map[string]any{"file_path": filepath.Join(ws, "b.txt"), "content": "brand new\n"}),
 		fakeapi.ToolUse("Bash", map[string]any{"command": "sed -i s/old/new/ c.txt", "description": "sed"}),
 		fakeapi.Text("done"),
@@ -413,7 +420,9 @@ func afterTurnTask(t *testing.T, b *bridge, taskID string) (lspext.RunResult, ls
 	if res.Status != "completed" {
 		t.Fatalf("result %+v", res)
 	}
-	m, err := b.client.WaitFor(lspext.MethodChanges, 10*time.Second, func(lsptest.Message) bool { return true })
+	m, err := b.client.WaitFor(lspext.MethodChanges, 10*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), `"taskId":"`+taskID+`"`)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,21 +430,24 @@ func afterTurnTask(t *testing.T, b *bridge, taskID string) (lspext.RunResult, ls
 	return res, ch
 }
 
-// TestAfterTurnListsEveryChange: a task that edits a file, creates one and
-// changes a third with `sed -i` (a Bash command: no tool result says so)
-// ends with claude/changes listing all three, hunks with ranges in today's
-// file; the reply carries the same, and claude.tasks says the task has
-// unreviewed changes until they are accepted.
+// TestAfterTurnListsEveryChange: a task that edits two files, creates one
+// and changes another with `sed -i` (a Bash command: no tool result says
+// so) ends with claude/changes listing all four, hunks with ranges in
+// today's file; the reply carries the same, and claude.tasks says the task
+// has unreviewed changes until they are accepted.
 func TestAfterTurnListsEveryChange(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
 	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
 	res, ch := afterTurnTask(t, b, "at")
 	ws := b.ws(0)
 	uri := func(n string) string { return "file://" + filepath.Join(ws, n) }
-	if ch.TaskID != "at" || len(ch.Files) != 3 || len(ch.Uncovered) != 0 {
+	if ch.TaskID != "at" || len(ch.Files) != 4 || len(ch.Uncovered) != 0 {
 		t.Fatalf("claude/changes %+v", ch)
 	}
-	a, bb, c := ch.Files[0], ch.Files[1], ch.Files[2]
+	a, bb, c, d := ch.Files[0], ch.Files[1], ch.Files[2], ch.Files[3]
+	if d.URI != uri("d.txt") || len(d.Hunks) != 1 || d.Hunks[0].ID != "f4h1" || d.Hunks[0].NewText != "TWO\n" {
+		t.Errorf("d.txt %+v", d)
+	}
 	if a.URI != uri("a.txt") || a.Status != lspext.ChangeModified || len(a.Hunks) != 2 || a.Hunks[0].ID != "f1h1" || a.Hunks[1].ID != "f1h2" ||
 		a.Hunks[1].Range != (lspext.Range{Start: lspext.Position{Line: 9}, End: lspext.Position{Line: 10}}) || a.Hunks[1].OriginalText != "l10\n" || a.Hunks[1].NewText != "L10\n" {
 		t.Errorf("a.txt %+v", a)
@@ -446,7 +458,7 @@ func TestAfterTurnListsEveryChange(t *testing.T) {
 	if c.URI != uri("c.txt") || c.Status != lspext.ChangeModified || len(c.Hunks) != 1 || c.Hunks[0].OriginalText != "old\n" || c.Hunks[0].NewText != "new\n" {
 		t.Errorf("c.txt (sed -i) %+v", c)
 	}
-	if res.Changes == nil || len(res.Changes.Files) != 3 {
+	if res.Changes == nil || len(res.Changes.Files) != 4 {
 		t.Errorf("the reply's changes %+v", res.Changes)
 	}
 	var tasks []lspext.TaskInfo
@@ -454,7 +466,7 @@ func TestAfterTurnListsEveryChange(t *testing.T) {
 		t.Errorf("tasks %+v %v", tasks, err)
 	}
 	var acc lspext.AcceptResult
-	if err := b.command(lspext.CommandAccept, map[string]any{"taskId": "at"}, &acc); err != nil || len(acc.Accepted) != 3 {
+	if err := b.command(lspext.CommandAccept, map[string]any{"taskId": "at"}, &acc); err != nil || len(acc.Accepted) != 4 {
 		t.Fatalf("accept %+v %v", acc, err)
 	}
 	tasks = nil // a decode into the old slice would keep its fields
@@ -470,26 +482,38 @@ func TestAfterTurnListsEveryChange(t *testing.T) {
 	}
 }
 
-// TestRevertOverUnsavedEdits: reverting one hunk of a file open with an
-// unsaved edit elsewhere keeps that edit in the buffer and takes the hunk
-// back on disk and in the buffer; a hunk that overlaps an unsaved edit is
-// not reverted (reported, disk and buffer left as they are); one file, then
-// the whole task, are reverted, except what changed since the task.
-func TestRevertOverUnsavedEdits(t *testing.T) {
+// unsavedElsewhere opens a.txt and types an unsaved edit on line 6, far
+// from the task's hunks (lines 2 and 10); it returns the URI.
+func unsavedElsewhere(b *bridge, e *vsEditor) string {
+	uri := e.open(filepath.Join(b.ws(0), "a.txt"), "")
+	e.typeText(uri, strings.Replace(e.text(uri), "l6\n", "l6 (mine)\n", 1))
+	return uri
+}
+
+// revert sends claude.revert.
+func (b *bridge) revert(args map[string]any) lspext.RevertResult {
+	b.t.Helper()
+	var r lspext.RevertResult
+	if err := b.command(lspext.CommandRevert, args, &r); err != nil {
+		b.t.Fatal(err)
+	}
+	return r
+}
+
+// TestRevertAHunkThenAnOverlappingOne: reverting one hunk of a file open
+// with an unsaved edit elsewhere takes the hunk back on disk and in the
+// buffer and keeps the edit; a hunk that overlaps an unsaved edit is not
+// reverted and says why, the disk and the buffer left as they were; once
+// the edit is gone it is.
+func TestRevertAHunkThenAnOverlappingOne(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
 	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
 	afterTurnTask(t, b, "rv")
-	ws := b.ws(0)
+	aPath := filepath.Join(b.ws(0), "a.txt")
 	e := newVSEditor(b)
-	aPath := filepath.Join(ws, "a.txt")
-	uri := e.open(aPath, "")
-	edited := "l1\nL2\nl3\nl4\nl5\nl6 (mine)\nl7\nl8\nl9\nL10\nl11\nl12\n"
-	e.typeText(uri, edited)
+	uri := unsavedElsewhere(b, e)
 
-	var r lspext.RevertResult
-	if err := b.command(lspext.CommandRevert, map[string]any{"taskId": "rv", "hunks": []string{"f1h2"}}, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := b.revert(map[string]any{"taskId": "rv", "hunks": []string{"f1h2"}})
 	if len(r.Files) != 1 || strings.Join(r.Files[0].Reverted, ",") != "f1h2" || len(r.Files[0].NotReverted) != 0 || r.Files[0].Restored {
 		t.Fatalf("revert f1h2: %+v", r)
 	}
@@ -500,65 +524,96 @@ func TestRevertOverUnsavedEdits(t *testing.T) {
 		t.Errorf("buffer after reverting f1h2: %q (the unsaved edit must stay)", got)
 	}
 
-	// An unsaved edit on the line of f1h1: that hunk is not reverted.
 	mine := "l1\nL2 and mine\nl3\nl4\nl5\nl6 (mine)\nl7\nl8\nl9\nl10\nl11\nl12\n"
 	e.typeText(uri, mine)
 	diskBefore := readFile(t, aPath)
-	if err := b.command(lspext.CommandRevert, map[string]any{"taskId": "rv", "uri": uri}, &r); err != nil {
-		t.Fatal(err)
-	}
+	r = b.revert(map[string]any{"taskId": "rv", "hunks": []string{"f1h1"}})
 	if len(r.Files) != 1 || len(r.Files[0].Reverted) != 0 || len(r.Files[0].NotReverted) != 1 || r.Files[0].NotReverted[0].ID != "f1h1" ||
-		!strings.Contains(r.Files[0].NotReverted[0].Reason, "overlaps your unsaved changes") {
+		!strings.Contains(r.Files[0].NotReverted[0].Reason, "overlaps your unsaved changes (line 2 of your buffer)") {
 		t.Fatalf("revert over an overlapping unsaved edit: %+v", r)
 	}
 	if readFile(t, aPath) != diskBefore || e.text(uri) != mine {
 		t.Errorf("disk %q, buffer %q: something was overwritten", readFile(t, aPath), e.text(uri))
 	}
-
-	// One file: b.txt, which the task created, goes.
-	if err := b.command(lspext.CommandRevert, map[string]any{"taskId": "rv", "uri": "file://" + filepath.Join(ws, "b.txt")}, &r); err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Files) != 1 || !r.Files[0].Restored || strings.Join(r.Files[0].Reverted, ",") != "f2h1" {
-		t.Errorf("revert b.txt: %+v", r)
-	}
-	if _, err := os.Stat(filepath.Join(ws, "b.txt")); !os.IsNotExist(err) {
-		t.Errorf("b.txt is still there: %v", err)
-	}
-
-	// c.txt changed again since the task (its sed line): the whole task's
-	// revert leaves it, and a.txt's f1h1 (still overlapping), and says so.
-	if err := os.WriteFile(filepath.Join(ws, "c.txt"), []byte("keep\nnew, then mine\nkeep\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.command(lspext.CommandRevert, map[string]any{"taskId": "rv"}, &r); err != nil {
-		t.Fatal(err)
-	}
-	reasons := map[string]string{}
-	for _, f := range r.Files {
-		for _, n := range f.NotReverted {
-			reasons[n.ID] = n.Reason
-		}
-		if len(f.Reverted) > 0 {
-			t.Errorf("reverted %v of %s", f.Reverted, f.URI)
-		}
-	}
-	if !strings.Contains(reasons["f3h1"], "changed since the task") || !strings.Contains(reasons["f1h1"], "overlaps your unsaved changes") || len(reasons) != 2 {
-		t.Errorf("whole task: %+v", r)
-	}
-	if got := readFile(t, filepath.Join(ws, "c.txt")); got != "keep\nnew, then mine\nkeep\n" {
-		t.Errorf("c.txt was overwritten: %q", got)
-	}
-	// Once the unsaved edit is gone (saved as the disk has it), f1h1 goes.
-	e.typeText(uri, diskBefore)
-	if err := b.command(lspext.CommandRevert, map[string]any{"taskId": "rv", "hunks": []string{"f1h1"}}, &r); err != nil {
-		t.Fatal(err)
-	}
+	e.typeText(uri, diskBefore) // the user undoes their edits
+	r = b.revert(map[string]any{"taskId": "rv", "hunks": []string{"f1h1"}})
 	if len(r.Files) != 1 || !r.Files[0].Restored || readFile(t, aPath) != twelve || e.text(uri) != twelve {
 		t.Errorf("revert f1h1: %+v; disk %q buffer %q", r, readFile(t, aPath), e.text(uri))
 	}
 	if n := len(b.client.Messages("claude/editConflict")); n != 0 {
 		t.Errorf("%d edit conflicts", n)
+	}
+}
+
+// TestRevertAFileOverUnsavedEdits: one file (uri) reverted whole, its
+// buffer's unsaved edit elsewhere kept; the task's other files left.
+func TestRevertAFileOverUnsavedEdits(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+	afterTurnTask(t, b, "rf")
+	e := newVSEditor(b)
+	uri := unsavedElsewhere(b, e)
+	r := b.revert(map[string]any{"taskId": "rf", "uri": uri})
+	if len(r.Files) != 1 || strings.Join(r.Files[0].Reverted, ",") != "f1h1,f1h2" || !r.Files[0].Restored {
+		t.Fatalf("revert a.txt: %+v", r)
+	}
+	ws := b.ws(0)
+	if got := readFile(t, filepath.Join(ws, "a.txt")); got != twelve {
+		t.Errorf("a.txt on disk %q", got)
+	}
+	if got := e.text(uri); got != strings.Replace(twelve, "l6\n", "l6 (mine)\n", 1) {
+		t.Errorf("a.txt's buffer %q", got)
+	}
+	if readFile(t, filepath.Join(ws, "c.txt")) != "keep\nnew\nkeep\n" || readFile(t, filepath.Join(ws, "d.txt")) != "one\nTWO\n" {
+		t.Error("the other files of the task were reverted too")
+	}
+	var left lspext.ChangesParams
+	if err := b.command(lspext.CommandChanges, map[string]any{"taskId": "rf"}, &left); err != nil || len(left.Files) != 3 || left.Files[0].URI == uri {
+		t.Errorf("changes left %+v %v", left, err)
+	}
+}
+
+// TestRevertTheWholeTask: every file back (the created one gone, the sed
+// undone) with an unsaved edit kept in an open buffer, except a file
+// changed again since the task, which is reported and left alone.
+func TestRevertTheWholeTask(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+	afterTurnTask(t, b, "rt")
+	ws := b.ws(0)
+	e := newVSEditor(b)
+	uri := unsavedElsewhere(b, e)
+	// d.txt changed again after the task, on its changed line.
+	if err := os.WriteFile(filepath.Join(ws, "d.txt"), []byte("one\nTWO, then mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := b.revert(map[string]any{"taskId": "rt"})
+	got := map[string]lspext.RevertedFile{}
+	for _, f := range r.Files {
+		got[filepath.Base(f.URI)] = f
+	}
+	if !got["a.txt"].Restored || !got["b.txt"].Restored || !got["c.txt"].Restored || got["d.txt"].Restored ||
+		len(got["d.txt"].NotReverted) != 1 || !strings.Contains(got["d.txt"].NotReverted[0].Reason, "changed since the task") {
+		t.Fatalf("whole task: %+v", r)
+	}
+	if readFile(t, filepath.Join(ws, "a.txt")) != twelve || readFile(t, filepath.Join(ws, "c.txt")) != "keep\nold\nkeep\n" ||
+		readFile(t, filepath.Join(ws, "d.txt")) != "one\nTWO, then mine\n" {
+		t.Error("files after the revert are not as they should be")
+	}
+	if _, err := os.Stat(filepath.Join(ws, "b.txt")); !os.IsNotExist(err) {
+		t.Errorf("b.txt, which the task created, is still there: %v", err)
+	}
+	if got := e.text(uri); got != strings.Replace(twelve, "l6\n", "l6 (mine)\n", 1) {
+		t.Errorf("a.txt's buffer %q", got)
+	}
+	var tasks []lspext.TaskInfo
+	if err := b.command(lspext.CommandTasks, map[string]any{}, &tasks); err != nil || !tasks[0].UnreviewedChanges {
+		t.Errorf("d.txt is still the task's to review: %+v %v", tasks, err)
+	}
+	var left lspext.ChangesParams
+	if err := b.command(lspext.CommandChanges, map[string]any{"taskId": "rt"}, &left); err != nil || len(left.Files) != 1 ||
+		filepath.Base(left.Files[0].URI) != "d.txt" || len(left.Files[0].Hunks) != 0 {
+		t.Errorf("changes left: %+v %v", left, err)
 	}
 }
 
@@ -596,5 +651,119 @@ func TestAfterTurnCRLFAndBOM(t *testing.T) {
 	}
 	if got := e.text(uri); got != strings.TrimPrefix(before, "\ufeff") {
 		t.Errorf("buffer %q", got)
+	}
+}
+
+// TestReviewDeferred: an editor that replies {"deferred": true} (Neovim
+// before 0.10) answers the review later with claude.answer; the hunks it
+// keeps are what is written.
+func TestReviewDeferred(t *testing.T) {
+	b, path := reviewBridge(t)
+	b.client.Handle(lspext.MethodReviewEdit, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.ReviewEditParams](t, lspext.MethodReviewEdit, p)
+		go func() { // the user answers after the reply
+			var r lspext.AnswerResult
+			err := b.command(lspext.CommandAnswer, map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID,
+				"review": map[string]any{"decision": "accept", "acceptedHunks": []string{"h2"}}}, &r)
+			if err != nil || !r.Accepted {
+				t.Errorf("claude.answer: %+v %v", r, err)
+			}
+		}()
+		return &lspext.ReviewEditResult{Deferred: true}, nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "edit", "taskId": "later"})); res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	if got := readFile(t, path); got != "line1\nline2\nline3\nline4\nLINE5\nline6\n" {
+		t.Errorf("disk %q", got)
+	}
+}
+
+// TestShutdownWhileReviewWaits: shutdown with a review unanswered answers
+// within its bound, writes nothing and leaves no claude behind.
+func TestShutdownWhileReviewWaits(t *testing.T) {
+	b, path := reviewBridge(t)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
+	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
+		close(held)
+		<-release
+		return nil, nil
+	})
+	call := b.run(map[string]any{"prompt": "edit", "taskId": "sd"})
+	<-held
+	start := time.Now()
+	if err := b.client.Request("shutdown", nil, nil, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 11*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	if res := b.result(call); res.Status != lspext.StatusCancelled {
+		t.Errorf("result %+v", res)
+	}
+	assertNoProcesses(t, b.ws(0))
+	if got := readFile(t, path); got != sixLines {
+		t.Errorf("disk %q", got)
+	}
+}
+
+// notebook is a small Jupyter notebook: a code cell c1 and a markdown cell.
+const notebook = `{
+ "cells": [
+  {"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [], "source": ["print('a')"]},
+  {"cell_type": "markdown", "id": "c2", "metadata": {}, "source": ["# Title"]}
+ ],
+ "metadata": {},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+`
+
+// TestReviewNotebookEdit: a NotebookEdit is held like any edit; the user's
+// version of the edited cell is written by claude (a new_source of the
+// user's), and a version that changes another cell too, which no
+// NotebookEdit can write, is written by the bridge and claude told so.
+func TestReviewNotebookEdit(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"reviewEdit": true}), init: map[string]any{"review": "beforeWrite"}})
+	path := filepath.Join(b.ws(0), "nb.ipynb")
+	for _, c := range []struct {
+		name, replace, with string
+		bridgeWrote         bool
+	}{
+		{"cell", "print('A')", "print('mine')", false},
+		{"beyond", "# Title", "# Other", true},
+	} {
+		if err := os.WriteFile(path, []byte(notebook), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.api.SetTurns([]fakeapi.Turn{
+			fakeapi.ToolUse("Read", map[string]any{"file_path": path}), // NotebookEdit needs a Read first
+			fakeapi.ToolUse("NotebookEdit", map[string]any{"notebook_path": path, "cell_id": "c1", "new_source": "print('A')"}),
+			fakeapi.Text("edited"),
+		})
+		var mine string
+		asked := reviewing(t, b, func(p lspext.ReviewEditParams) any {
+			mine = strings.Replace(p.Proposed, c.replace, c.with, 1)
+			if c.bridgeWrote {
+				mine = strings.Replace(mine, "print('A')", "print('mine')", 1)
+			}
+			return &lspext.ReviewEditResult{Decision: lspext.ReviewAccept, Text: &mine}
+		})
+		if res := b.result(b.run(map[string]any{"prompt": "edit the notebook", "taskId": c.name})); res.Status != "completed" {
+			t.Fatalf("%s: %+v", c.name, res)
+		}
+		p := <-asked
+		if p.Tool != "NotebookEdit" || !strings.Contains(p.Proposed, `"source": "print('A')"`) {
+			t.Errorf("%s: review %+v", c.name, p)
+		}
+		if got := readFile(t, path); got != mine {
+			t.Errorf("%s: disk\n%s\nwant the user's version\n%s", c.name, got, mine)
+		}
+		text, isErr, _ := toolResult(t, b.api, p.ToolUseID)
+		if c.bridgeWrote != isErr || c.bridgeWrote && !strings.Contains(text, "claude-bridge wrote the user's version itself") {
+			t.Errorf("%s: tool result %q (error %v)", c.name, text, isErr)
+		}
 	}
 }

@@ -330,21 +330,21 @@ func (t *Task) Content(sum string) ([]byte, error) {
 	return b, nil
 }
 
-// Update changes the record of the file at path (fn edits it; remove true
-// drops it: accepted, or every change taken back) and saves the manifest.
-func (t *Task) Update(path string, fn func(f *File) (remove bool)) error {
+// Update changes the records of files (by path: the function edits the
+// record; remove true drops it: accepted, or every change taken back) and
+// saves the manifest once.
+func (t *Task) Update(changes map[string]func(f *File) (remove bool)) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i := range t.m.Files {
-		if t.m.Files[i].Path != path {
+	kept := t.m.Files[:0]
+	for _, f := range t.m.Files {
+		if fn := changes[f.Path]; fn != nil && fn(&f) {
 			continue
 		}
-		if fn(&t.m.Files[i]) {
-			t.m.Files = append(t.m.Files[:i], t.m.Files[i+1:]...)
-		}
-		return t.saveLocked()
+		kept = append(kept, f)
 	}
-	return nil
+	t.m.Files = kept
+	return t.saveLocked()
 }
 
 // Drop deletes the checkpoint (its task accepted, nothing left).

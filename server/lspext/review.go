@@ -177,8 +177,9 @@ type FileChanges struct {
 	Status ChangeStatus `json:"status"`
 	// Hunks are the task's changes, line-based, with ranges in the file as
 	// it is now (today's file); only those still the task's: a hunk a later
-	// change (another task, the user) overwrote is left out. Empty for a
-	// binary file.
+	// change (another task, the user) overwrote is left out, and a file
+	// whose hunks all were is listed without any until it is accepted.
+	// Empty for a binary file.
 	Hunks []ChangeHunk `json:"hunks"`
 	// Binary is true for a file that is not UTF-8 text: it has no hunks,
 	// and a revert takes back the whole file. Optional.

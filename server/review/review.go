@@ -1,8 +1,12 @@
-// Package review is the text arithmetic of reviewing an agent's changes:
-// the hunks a proposal or a finished task made in a file, where those
-// hunks are in the file today, which are still the task's (nothing changed
-// them since), and the file a revert of some of them leaves. It reads and
-// writes nothing; the server and `claude-bridge revert` do.
+// Package review is reviewing an agent's changes, for the server and the
+// terminal (`claude-bridge run --review`, `claude-bridge revert`) alike:
+// an edit held for review as the user sees it and the verdict from the
+// user's answer (Proposal); the hunks a finished task made in a file,
+// where they are today, which are still the task's (nothing changed them
+// since) and the file a revert of some of them leaves (Analyze, State);
+// reading a checkpoint's files and writing reverted ones (files.go); and
+// unified diffs. Open buffers are the server's business, not this
+// package's.
 //
 // Texts are files as editors show them (documents.DiskOf: no UTF-8
 // byte-order mark, UTF-16 decoded, line breaks as in the file); a file that

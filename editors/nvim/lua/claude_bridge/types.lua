@@ -194,7 +194,7 @@
 ---@class claude_bridge.FileChanges
 ---@field uri string uri is the file's URI, as the editor knows it.
 ---@field status claude_bridge.ChangeStatus status is modified, added or deleted.
----@field hunks claude_bridge.ChangeHunk[] hunks are the task's changes, line-based, with ranges in the file as it is now (today's file); only those still the task's: a hunk a later change (another task, the user) overwrote is left out. Empty for a binary file.
+---@field hunks claude_bridge.ChangeHunk[] hunks are the task's changes, line-based, with ranges in the file as it is now (today's file); only those still the task's: a hunk a later change (another task, the user) overwrote is left out, and a file whose hunks all were is listed without any until it is accepted. Empty for a binary file.
 ---@field binary? boolean binary is true for a file that is not UTF-8 text: it has no hunks, and a revert takes back the whole file. Optional.
 
 --- ChangeHunk is one change a task made to a file.

@@ -124,7 +124,7 @@ async function startFakeApi(t, sandbox, turns) {
  *   permission(params) → action title | null   (default: 'Allow')
  *   workDoneProgress: advertise window.workDoneProgress (default true)
  *   initializationOptions
- *   experimental: capabilities.experimental.claudeBridge (e.g. {reviewEdit: true})
+ *   experimental: capabilities.experimental (e.g. {claudeBridge: {reviewEdit: true}})
  *   reviewEdit(params) → the claude/reviewEdit reply (the extension's answer)
  */
 class Editor {
@@ -217,7 +217,7 @@ class Editor {
         showDocument: { support: true },
       },
       general: { positionEncodings: ['utf-16'] },
-      ...(this.opts.experimental ? { experimental: { claudeBridge: this.opts.experimental } } : {}),
+      ...(this.opts.experimental ? { experimental: this.opts.experimental } : {}),
     };
     const result = await this.conn.sendRequest('initialize', {
       processId: process.pid,
