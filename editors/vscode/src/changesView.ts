@@ -10,7 +10,7 @@
 
 import * as vscode from 'vscode';
 import { Bridge } from './bridge';
-import { ChangesStore, TaskChanges, checkpointText, countLabel, hunkDiff, hunkLabel, revertSummary } from './changes';
+import { ChangesStore, checkpointText, countLabel, hunkDiff, hunkLabel, revertSummary } from './changes';
 import { isProgrammatic, registerClaudeCommand } from './commandUtil';
 import { short } from './format';
 import { COMMANDS, ChangeHunk, FileChanges, RevertResult } from './lspExt';
@@ -18,6 +18,8 @@ import { ORIGINAL_SCHEME, ReviewDocs, baseName } from './reviewDocs';
 import { lf, lineBoundaries, lineCount } from './reviewModel';
 
 export const VIEW_ID = 'claudeBridge.changes';
+/** JSON-RPC's invalid params: the bridge's answer for a task it has no checkpoint of. */
+const INVALID_PARAMS = -32602;
 /** workspaceState key: the tasks whose changes were listed last (their checkpoints outlive the bridge). */
 const STATE_KEY = 'claudeBridge.changes.tasks';
 
@@ -83,6 +85,7 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
       vscode.window.tabGroups.onDidChangeTabs(() => this.updateContext()),
     );
+    for (const t of this.state.get<{ taskId: string; prompt: string }[]>(STATE_KEY, [])) this.toRestore.set(t.taskId, t.prompt);
     this.onStoreChange();
   }
 
@@ -93,34 +96,51 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     this.tree.badge = files > 0 ? { value: files, tooltip: `${files} file${files === 1 ? '' : 's'} changed by Claude to review` } : undefined;
     this.tree.message = undefined;
     void vscode.commands.executeCommand('setContext', 'claudeBridge.hasChanges', files > 0);
-    void this.state.update(
-      STATE_KEY,
-      this.store.all().map((t) => ({ taskId: t.taskId, prompt: t.prompt })),
-    );
+    this.persist();
     void this.refreshCheckpoints();
+  }
+
+  /**
+   * Tasks listed in an earlier session of this workspace, not asked about
+   * yet (the bridge lists them once it runs): kept in the saved list
+   * meanwhile, so a window reloaded before the bridge started loses none.
+   */
+  private readonly toRestore = new Map<string, string>();
+
+  /** Saves the tasks with changes (and those still to restore) in the workspace's state. */
+  private persist(): void {
+    const list = this.store.all().map((t) => ({ taskId: t.taskId, prompt: t.prompt }));
+    for (const [taskId, prompt] of this.toRestore) if (!this.store.get(taskId)) list.push({ taskId, prompt });
+    void this.state.update(STATE_KEY, list);
   }
 
   /** Lists again the changes of tasks from earlier sessions of this workspace (their checkpoints outlive the bridge). */
   async restore(): Promise<void> {
-    const saved = this.state.get<{ taskId: string; prompt: string }[]>(STATE_KEY, []);
-    for (const t of saved) {
-      if (this.store.get(t.taskId)) continue;
-      await this.refresh(t.taskId, t.prompt);
+    for (const [taskId, prompt] of [...this.toRestore]) {
+      if (!this.store.get(taskId) && !(await this.refresh(taskId, prompt))) continue; // asked again at the next start
+      this.toRestore.delete(taskId);
     }
+    this.persist();
   }
 
-  /** claude.changes for a task: its changes as they are now (gone when the bridge has no checkpoint for it). */
-  async refresh(taskId: string, prompt?: string): Promise<TaskChanges | undefined> {
+  /**
+   * claude.changes for a task: its changes as they are now. False when the
+   * bridge could not be asked (the task's changes are left as they were);
+   * a task the bridge has no checkpoint of (-32602: accepted, reverted or
+   * dropped) has nothing left to review.
+   */
+  async refresh(taskId: string, prompt?: string): Promise<boolean> {
     try {
       const reply = await this.bridge.execute(COMMANDS.changes, { taskId });
       if (reply) this.store.set(reply, prompt);
       else this.store.remove(taskId);
+      return true;
     } catch (err) {
-      // -32602: no checkpoint (accepted, reverted, or dropped): nothing to review.
       this.bridge.output.info(`claude.changes ${taskId}: ${err instanceof Error ? err.message : String(err)}`);
+      if ((err as { code?: unknown }).code !== INVALID_PARAMS) return false;
       this.store.remove(taskId);
+      return true;
     }
-    return this.store.get(taskId);
   }
 
   /**

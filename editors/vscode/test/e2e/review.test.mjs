@@ -37,6 +37,8 @@ const FEEDBACK = 'keep the old greeting';
 const UTIL_GO = 'package main\n\nfunc twice(n int) int {\n\treturn n * 2\n}\n';
 const NOTES_TXT = 'status: draft\n';
 const USER_LINE = '// my own note, not saved\n';
+const QUEUE_A = 'Write the first queued file';
+const QUEUE_B = 'Write the second queued file';
 
 const procs = new Processes(WORK);
 let sandbox;
@@ -267,6 +269,18 @@ async function drive() {
     for (const t of ui.toasts) seen.toasts.add(t.text);
     const at = (name) => steps.some((s) => s.step === name);
     if (at('before-write-start') && !at('before-write-end')) await driveBeforeWrite(ui);
+    else if (at('queue-two') && !seen.queueStatus) {
+      // Two reviews wait: the status bar item says so (once the page has its new text).
+      const item = ui.status.find((x) => /^Review .*\(\+1\)$/.test(x));
+      if (item) {
+        seen.queueStatus = item;
+        await shot('review-queue');
+        fs.writeFileSync(path.join(sandbox.e2eDir, 'queue-seen'), '');
+      }
+    } else if (at('queue-end') && !seen.queueEndStatus) {
+      seen.queueEndStatus = ui.status;
+      fs.writeFileSync(path.join(sandbox.e2eDir, 'queue-end-seen'), '');
+    }
     else if (at('after-turn-start') && !at('reverted')) {
       if (at('after-turn-end')) await driveAfterTurn(ui);
     }
@@ -300,6 +314,10 @@ before(async () => {
       newFile: ws('NOTES.md'),
       reviewPrompt: REVIEW_PROMPT,
       changesPrompt: CHANGES_PROMPT,
+      queuePromptA: QUEUE_A,
+      queuePromptB: QUEUE_B,
+      queueFileA: ws('queue-a.txt'),
+      queueFileB: ws('queue-b.txt'),
       e2eDir: sandbox.e2eDir,
       userLine: USER_LINE,
       mainBefore: MAIN_REVIEWED,
@@ -323,6 +341,8 @@ before(async () => {
           { blocks: [{ type: 'text', text: 'Both edits went through your review.' }] },
         ],
       },
+      { match: QUEUE_A, turns: [{ blocks: [{ type: 'tool_use', name: 'Write', input: { file_path: '{{workspace}}/queue-a.txt', content: 'A\n' } }] }, { blocks: [{ type: 'text', text: 'Wrote A.' }] }] },
+      { match: QUEUE_B, turns: [{ blocks: [{ type: 'tool_use', name: 'Write', input: { file_path: '{{workspace}}/queue-b.txt', content: 'B\n' } }] }, { blocks: [{ type: 'text', text: 'Wrote B.' }] }] },
       {
         match: CHANGES_PROMPT,
         turns: [
@@ -436,6 +456,26 @@ test('beforeWrite: Accept wrote the proposal as the user left it, to disk and in
   assert.match(told, /in their version line 4 read:\nEdited by me\./, 'claude read the user\'s version of the new file');
 });
 
+test('beforeWrite: reviews of two tasks queue up; the next opens by itself; a withdrawn one closes', () => {
+  const q = result.queue;
+  assert.ok(q, why());
+  assert.deepEqual([q.first.tool, path.basename(q.first.uri), q.second.tool, path.basename(q.second.uri)], ['Write', 'queue-a.txt', 'Write', 'queue-b.txt']);
+  assert.equal(q.tabsWhileTwo.length, 1, `one review on screen at a time: ${JSON.stringify(q.tabsWhileTwo)}`);
+  assert.ok(q.tabsWhileTwo[0].startsWith("queue-a.txt (new file): Claude's Proposal"), q.tabsWhileTwo[0]);
+  assert.equal(seen.queueStatus, 'Review queue-a.txt (+1)', 'the status bar item counts the one waiting behind');
+  assert.deepEqual(q.accepted, { decision: 'accept' });
+  assert.equal(q.tabsAfterFirst.length, 1, JSON.stringify(q.tabsAfterFirst));
+  assert.ok(q.tabsAfterFirst[0].startsWith("queue-b.txt (new file): Claude's Proposal"), 'the next review opened by itself');
+  assert.equal(q.cancelled, true);
+  assert.equal(q.statusA, 'completed');
+  assert.equal(q.fileA, 'A\n');
+  assert.equal(q.statusB, 'cancelled');
+  assert.equal(q.fileB, false, 'a withdrawn review writes nothing');
+  assert.deepEqual(q.tabsAfter, [], 'the withdrawn review\'s editor closed');
+  assert.equal(q.pendingAfter, 0);
+  assert.ok(!seen.queueEndStatus.some((x) => /^Review /.test(x)), `the status bar item went: ${JSON.stringify(seen.queueEndStatus)}`);
+});
+
 test('afterTurn: the task\'s changes were listed in Claude Changes, each file a diff against the file before the task', () => {
   const a = result.afterTurn;
   assert.equal(a.run.status, 'completed', why());
@@ -475,3 +515,4 @@ test('afterTurn: Revert Task from the tree restored every file, the user\'s unsa
   assert.equal(r.notesDisk, NOTES_TXT, 'the sed command\'s change was taken back too');
   assert.ok(!r.tasks[0]?.unreviewedChanges, JSON.stringify(r.tasks));
 });
+

@@ -154,3 +154,30 @@ h.bridgeTest('afterTurn: the extension rebuilds the file before the task from cl
   const after = await ed.execute('claude.changes', { taskId: 'at1' }).catch((err) => ({ refused: String(err.message) }));
   assert.ok(after.refused || after.files.length === 0, JSON.stringify(after));
 });
+
+h.bridgeTest('afterTurn: a task\'s changes outlive the bridge: a new bridge process lists them (the extension lists them again after a reload)', async (t) => {
+  const sb = h.makeSandbox(t);
+  const file = path.join(sb.workspace, 'main.go');
+  const api = await h.startFakeApi(t, sb, [
+    h.tool('Read', { file_path: '{{workspace}}/main.go' }),
+    h.tool('Edit', { file_path: '{{workspace}}/main.go', old_string: 'println("hello")', new_string: 'println("hello, later")' }),
+    h.text('Done.'),
+  ]);
+  const opts = { initializationOptions: { permissionMode: 'acceptEdits', review: 'afterTurn', auth: {} } };
+  const first = new h.Editor(t, sb, api.url, opts);
+  await first.initialize();
+  const reply = await first.execute('claude.run', { prompt: 'change it', taskId: 'kept1' });
+  assert.equal(reply.status, 'completed', JSON.stringify(reply));
+  await first.shutdown();
+
+  const second = new h.Editor(t, sb, api.url, opts);
+  await second.initialize();
+  const listed = await second.execute('claude.changes', { taskId: 'kept1' });
+  assert.deepEqual(listed, reply.changes, 'the same changes, listed by the new process');
+  const store = new ChangesStore();
+  store.set(listed);
+  assert.deepEqual(checkpointText(fs.readFileSync(file, 'utf8'), store.file('kept1', h.uri(file)).hunks), { text: MAIN_GO, mismatched: [] });
+  const r = await second.execute('claude.revert', { taskId: 'kept1' });
+  assert.equal(revertSummary(r, (u) => path.basename(new URL(u).pathname)).complete, true, JSON.stringify(r));
+  assert.equal(fs.readFileSync(file, 'utf8'), MAIN_GO);
+});

@@ -15,6 +15,48 @@ function describe(r) {
   return { id: r.id, uri: r.params.uri, tool: r.params.tool, hunks: r.params.hunks.map((h) => h.id), original: r.params.original, proposed: r.params.proposed };
 }
 
+/** The tabs of reviews (their diff editors). */
+function reviewTabs() {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => /Claude's Proposal/.test(t.label));
+}
+
+/**
+ * Two tasks' edits at once: the second waits behind the first (the status
+ * bar says +1, one editor open); accepting the first (the command, as a
+ * keybinding would) opens the second by itself; cancelling the second's
+ * task withdraws its review, which closes.
+ */
+async function queue(s, api, { step, waitFor }) {
+  step('queue-start');
+  const runA = vscode.commands.executeCommand('claudeBridge.runTask', { prompt: s.queuePromptA, review: 'beforeWrite' });
+  await waitFor(() => api.reviews.pending().length === 1, 60000, 'the first review');
+  const runB = vscode.commands.executeCommand('claudeBridge.runTask', { prompt: s.queuePromptB, review: 'beforeWrite' });
+  await waitFor(() => api.reviews.pending().length === 2, 60000, 'two reviews waiting');
+  const [a, b] = api.reviews.pending();
+  await waitFor(() => reviewTabs().length > 0, 30000, 'the first review\'s editor');
+  const out = { first: describe(a), second: describe(b), tabsWhileTwo: reviewTabs().map((t) => t.label) };
+  step('queue-two');
+  await waitFor(() => fs.existsSync(path.join(s.e2eDir, 'queue-seen')), 60000, 'the driver to see the queue');
+  out.accepted = await vscode.commands.executeCommand('claudeBridge.review.accept', a.id);
+  await waitFor(() => reviewTabs().some((t) => t.label.startsWith('queue-b.txt')), 30000, 'the second review to open by itself');
+  out.tabsAfterFirst = reviewTabs().map((t) => t.label);
+  out.cancelled = await vscode.commands.executeCommand('claudeBridge.cancelTask', b.params.taskId);
+  const [resA, resB] = await Promise.all([runA, runB]);
+  await waitFor(() => reviewTabs().length === 0 && api.reviews.pending().length === 0, 15000, 'the withdrawn review to close').catch(() => undefined);
+  Object.assign(out, {
+    statusA: resA.status,
+    statusB: resB.status,
+    tabsAfter: reviewTabs().map((t) => t.label),
+    pendingAfter: api.reviews.pending().length,
+    fileA: fs.existsSync(s.queueFileA) ? fs.readFileSync(s.queueFileA, 'utf8') : null,
+    fileB: fs.existsSync(s.queueFileB),
+    reviewEventB: api.store.get(resB.taskId).events.filter((e) => e.kind === 'review'),
+  });
+  step('queue-end');
+  await waitFor(() => fs.existsSync(path.join(s.e2eDir, 'queue-end-seen')), 60000, 'the driver to see the status bar after the queue');
+  return out;
+}
+
 async function scenario(s, { step, waitFor }) {
   const out = { ok: false };
   const ext = vscode.extensions.getExtension('claude-bridge.claude-bridge');
@@ -43,7 +85,6 @@ async function scenario(s, { step, waitFor }) {
   const first = await vscode.commands.executeCommand('claudeBridge.runTask', { prompt: s.reviewPrompt, review: 'beforeWrite' });
   sub.dispose();
   // The last review's editor closes once it is answered (the task may end first).
-  const reviewTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => /Claude's Proposal/.test(t.label));
   await waitFor(() => reviewTabs().length === 0, 15000, 'the review editors to close').catch(() => undefined);
   out.beforeWrite = {
     run: first,
@@ -58,6 +99,8 @@ async function scenario(s, { step, waitFor }) {
   step('before-write-end', { status: first.status });
   // The user saves main.go (the carried edit left it modified).
   await doc.save();
+
+  out.queue = await queue(s, api, { step, waitFor });
 
   // 2. afterTurn: an unsaved edit of the user's at the top of main.go, then
   //    a task that edits main.go and util.go and runs sed on notes.txt. The
@@ -99,6 +142,7 @@ async function scenario(s, { step, waitFor }) {
     tasks: (await api.bridge.tasks()).filter((t) => t.taskId === second.taskId),
   };
   step('reverted');
+
   out.ok = true;
   return out;
 }
