@@ -198,7 +198,7 @@ export class ReviewUi implements vscode.Disposable {
       fb = await this.askFeedback(
         r,
         `Claude: accept ${n - sum.rejected.length} of ${n} changes to ${baseName(r.params.uri)}`,
-        'Tell Claude why you left the others out (optional; Enter to accept without)',
+        'Tell Claude why you left the others out (optional)',
       );
       if (fb === undefined) return undefined;
     }
@@ -214,7 +214,7 @@ export class ReviewUi implements vscode.Disposable {
     const fb =
       typeof given === 'string'
         ? given
-        : await this.askFeedback(r, `Claude: reject the edit of ${baseName(r.params.uri)}`, 'What should Claude do instead? (optional; Enter to reject without)');
+        : await this.askFeedback(r, `Claude: reject the edit of ${baseName(r.params.uri)}`, 'What should Claude do instead? (optional)');
     if (fb === undefined) return undefined;
     const answer: ReviewEditResult = { decision: 'reject', ...(fb.trim() ? { feedback: fb.trim() } : {}) };
     return this.queue.answer(r.id, answer) ? answer : undefined;
