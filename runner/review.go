@@ -365,7 +365,15 @@ func (t *Task) verdictAnswer(in hookInput, req EditReview, v EditVerdict, rel st
 		if feedback != "" {
 			t.notePost(in.ToolUseID, postNote{context: fmt.Sprintf("The user accepted this edit of %s.%s", rel, feedback)})
 		}
-		return preDecision(true, "accepted in review", nil)
+		// The input that writes exactly what the user saw: claude's own
+		// Edit may differ where this package's model of it is not exact
+		// (the quote style it keeps when curly quotes matched straight
+		// ones). A notebook keeps claude's input (its new cells' ids).
+		var exact json.RawMessage
+		if in.ToolName != "NotebookEdit" {
+			exact, _ = edits.Rewrite(in.ToolName, in.ToolInput, req.Before, req.After)
+		}
+		return preDecision(true, "accepted in review", exact)
 	}
 	note := fmt.Sprintf("The user reviewed this edit of %s and kept only part of it: %s. The file has only what was kept.%s", rel, v.Summary, feedback)
 	if v.Edited {
@@ -449,7 +457,11 @@ func (t *Task) beforeBash(ctx context.Context, toolUseID string) {
 		if ctx.Err() != nil {
 			return
 		}
-		t.ckpt.Uncover(fmt.Sprintf("Changes Bash commands make in %s are checkpointed only for files open in the editor (and files Claude edits with its file tools): %v.", root, err))
+		if errors.Is(err, checkpoint.ErrWarming) {
+			t.ckpt.Uncover(fmt.Sprintf("Changes of Bash commands run in %s before its first snapshot was ready are checkpointed only for files open in the editor (and files Claude edits with its file tools).", root))
+		} else {
+			t.ckpt.Uncover(fmt.Sprintf("Changes Bash commands make in %s are checkpointed only for files open in the editor (and files Claude edits with its file tools): %v.", root, err))
+		}
 		if of, ok := t.obs.(OpenFiles); ok {
 			for _, p := range of.OpenFiles() {
 				if within(p, []string{root}) {

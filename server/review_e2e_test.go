@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,34 +58,42 @@ func reviewing(t *testing.T, b *bridge, answer func(lspext.ReviewEditParams) any
 	return asked
 }
 
+// neverAnswered holds every claude/reviewEdit unanswered until the test
+// ends; the channel is closed when the first arrives.
+func neverAnswered(t *testing.T, b *bridge) <-chan struct{} {
+	held := make(chan struct{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var once sync.Once
+	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
+		once.Do(func() { close(held) })
+		<-release
+		return nil, nil
+	})
+	return held
+}
+
 // contextAfter is the text claude put into its next request right after
 // the tool result of id (a hook's additional context), "" when none.
 func contextAfter(t *testing.T, api *fakeapi.Server, id string) string {
 	t.Helper()
-	reqs := api.MessageRequests()
-	for i := len(reqs) - 1; i >= 0; i-- {
-		var msgs []struct {
-			Role    string          `json:"role"`
-			Content json.RawMessage `json:"content"`
-		}
-		if json.Unmarshal(reqs[i].Messages, &msgs) != nil {
-			continue
-		}
+	var out []string
+	eachLastMessages(api, func(msgs []apiMessage) bool {
 		for k, m := range msgs {
 			if !strings.Contains(string(m.Content), `"tool_use_id":"`+id+`"`) {
 				continue
 			}
-			var out []string
 			for _, next := range msgs[k+1:] {
 				if next.Role == "assistant" {
 					break
 				}
 				out = append(out, string(next.Content))
 			}
-			return strings.Join(out, "\n")
+			return true
 		}
-	}
-	return ""
+		return false
+	})
+	return strings.Join(out, "\n")
 }
 
 // reviewBridge starts a bridge with review beforeWrite whose editor
@@ -359,14 +368,7 @@ func TestReviewOfCRLFAndBOMFile(t *testing.T) {
 // written, and the request is withdrawn with $/cancelRequest.
 func TestReviewNeverAnswered(t *testing.T) {
 	b, path := reviewBridge(t)
-	held := make(chan struct{})
-	release := make(chan struct{})
-	defer close(release)
-	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
-		close(held)
-		<-release // never answered while the test runs
-		return nil, nil
-	})
+	held := neverAnswered(t, b)
 	call := b.run(map[string]any{"prompt": "edit a.txt", "taskId": "hung"})
 	<-held
 	var tasks []lspext.TaskInfo
@@ -683,14 +685,7 @@ func TestReviewDeferred(t *testing.T) {
 // within its bound, writes nothing and leaves no claude behind.
 func TestShutdownWhileReviewWaits(t *testing.T) {
 	b, path := reviewBridge(t)
-	held := make(chan struct{})
-	release := make(chan struct{})
-	defer close(release)
-	b.client.Handle(lspext.MethodReviewEdit, func(json.RawMessage) (any, error) {
-		close(held)
-		<-release
-		return nil, nil
-	})
+	held := neverAnswered(t, b)
 	call := b.run(map[string]any{"prompt": "edit", "taskId": "sd"})
 	<-held
 	start := time.Now()
@@ -765,5 +760,37 @@ func TestReviewNotebookEdit(t *testing.T) {
 		if c.bridgeWrote != isErr || c.bridgeWrote && !strings.Contains(text, "claude-bridge wrote the user's version itself") {
 			t.Errorf("%s: tool result %q (error %v)", c.name, text, isErr)
 		}
+	}
+}
+
+// TestReviewAgainstAnUnsavedBuffer: the file is open with an unsaved edit
+// away from claude's change: the review shows the buffer (the unsaved
+// edit on both sides), the disk gets only the hunk kept, and the buffer
+// keeps the unsaved edit with the hunk.
+func TestReviewAgainstAnUnsavedBuffer(t *testing.T) {
+	b, path := reviewBridge(t)
+	if err := os.WriteFile(path, []byte(twelve), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.api.SetTurns([]fakeapi.Turn{edit(path, "l2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10", "L2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nL10"), fakeapi.Text("edited")})
+	e := newVSEditor(b)
+	uri := e.open(path, "")
+	buffer := strings.Replace(twelve, "l6\n", "l6 (unsaved)\n", 1)
+	e.typeText(uri, buffer)
+	asked := reviewing(t, b, func(lspext.ReviewEditParams) any {
+		return &lspext.ReviewEditResult{Decision: lspext.ReviewAccept, AcceptedHunks: []string{"h2"}}
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "edit", "taskId": "dirty"})); res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	p := <-asked
+	if p.Original != buffer || !strings.Contains(p.Proposed, "l6 (unsaved)\n") || len(p.Hunks) != 2 || p.Hunks[1].Range.Start.Line != 9 {
+		t.Fatalf("review %q → %q %+v", p.Original, p.Proposed, p.Hunks)
+	}
+	if got := readFile(t, path); got != strings.Replace(twelve, "l10\n", "L10\n", 1) {
+		t.Errorf("disk %q: only h2, without the unsaved edit", got)
+	}
+	if got := e.text(uri); got != strings.Replace(buffer, "l10\n", "L10\n", 1) {
+		t.Errorf("buffer %q: the unsaved edit and h2", got)
 	}
 }

@@ -163,3 +163,44 @@ func TestSnapshotsSeeBashChanges(t *testing.T) {
 		t.Errorf("the folder's .git holds %d entries", len(entries))
 	}
 }
+
+// TestSlowFirstSnapshot: a Bash command does not wait past the limit for
+// a folder's first snapshot (ErrWarming); once it is done, snapshots are
+// taken; a snapshot over its limit turns the folder's snapshots off.
+func TestSlowFirstSnapshot(t *testing.T) {
+	real, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal("git is needed for this test")
+	}
+	// A git whose `add` takes 2 s the first time, and as long as a file
+	// says afterwards.
+	dir := t.TempDir()
+	slow := filepath.Join(dir, "git")
+	write(t, slow, "#!/bin/sh\ncase \" $* \" in *\" add \"*) if [ ! -e "+dir+"/warmed ]; then sleep 2; touch "+dir+"/warmed; fi; sleep $(cat "+dir+"/delay 2>/dev/null || echo 0);; esac\nexec "+real+" \"$@\"\n")
+	if err := os.Chmod(slow, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ws := t.TempDir()
+	write(t, filepath.Join(ws, "a"), "a")
+	snaps := NewSnapshots(filepath.Join(t.TempDir(), "snapshots"), slow)
+	snaps.takeLimit = 500 * time.Millisecond
+	snaps.Warm(ws)
+	if _, err := snaps.Take(context.Background(), ws); err != ErrWarming {
+		t.Fatalf("Take while warming: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := snaps.Take(context.Background(), ws); err == nil {
+			break
+		} else if err != ErrWarming || time.Now().After(deadline) {
+			t.Fatalf("Take once warm: %v", err)
+		}
+	}
+	write(t, filepath.Join(dir, "delay"), "2")
+	if _, err := snaps.Take(context.Background(), ws); err == nil || err == ErrWarming {
+		t.Fatalf("a snapshot over its limit: %v", err)
+	}
+	if why := snaps.Available(ws); why == "" {
+		t.Error("the folder is still snapshotted")
+	}
+}

@@ -46,6 +46,9 @@ import (
 type Snapshots struct {
 	dir string
 	git string // the git executable; "" when there is none
+	// warmLimit and takeLimit are WarmLimit and TakeLimit (tests shorten
+	// them).
+	warmLimit, takeLimit time.Duration
 
 	mu      sync.Mutex // guards folders
 	folders map[string]*snapFolder
@@ -74,7 +77,7 @@ func NewSnapshots(dir, gitPath string) *Snapshots {
 	if gitPath == "" {
 		gitPath, _ = exec.LookPath("git")
 	}
-	return &Snapshots{dir: dir, git: gitPath, folders: map[string]*snapFolder{}}
+	return &Snapshots{dir: dir, git: gitPath, folders: map[string]*snapFolder{}, warmLimit: WarmLimit, takeLimit: TakeLimit}
 }
 
 // Snapshot is a folder's content at one moment: a git tree.
@@ -135,9 +138,9 @@ func (s *Snapshots) Warm(folder string) {
 	f.mu.Unlock()
 	go func() {
 		defer close(f.warm)
-		ctx, cancel := context.WithTimeout(context.Background(), WarmLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), s.warmLimit)
 		defer cancel()
-		if _, err := s.take(ctx, f, WarmLimit); err != nil {
+		if _, err := s.take(ctx, f, s.warmLimit); err != nil {
 			f.disable(err.Error())
 		}
 	}()
@@ -151,9 +154,15 @@ func (f *snapFolder) disable(why string) {
 	}
 }
 
+// ErrWarming is Take's error when the folder's first snapshot (Warm) has
+// not finished within TakeLimit: this snapshot is not taken, later ones may
+// be.
+var ErrWarming = errors.New("its first snapshot was not ready yet (a large folder)")
+
 // Take snapshots folder now. It waits for the folder's first snapshot
-// (Warm) if one is under way; an error says why the folder cannot be
-// snapshotted (then it is not tried again).
+// (Warm) if one is under way, at most TakeLimit (ErrWarming); another
+// error says why the folder cannot be snapshotted (then it is not tried
+// again).
 func (s *Snapshots) Take(ctx context.Context, folder string) (Snapshot, error) {
 	if s == nil || s.git == "" {
 		return Snapshot{}, errors.New("git is not installed")
@@ -165,10 +174,17 @@ func (s *Snapshots) Take(ctx context.Context, folder string) (Snapshot, error) {
 	if disabled != "" {
 		return Snapshot{}, errors.New(disabled)
 	}
-	limit := TakeLimit
+	limit := s.takeLimit
 	if warm != nil {
+		// A Bash command waits for the first snapshot only so long: in a
+		// very large folder it goes on without one (and later commands get
+		// theirs once it is done).
+		wait := time.NewTimer(s.takeLimit)
+		defer wait.Stop()
 		select {
 		case <-warm:
+		case <-wait.C:
+			return Snapshot{}, ErrWarming
 		case <-ctx.Done():
 			return Snapshot{}, ctx.Err()
 		}
@@ -176,7 +192,7 @@ func (s *Snapshots) Take(ctx context.Context, folder string) (Snapshot, error) {
 			return Snapshot{}, errors.New(why)
 		}
 	} else {
-		limit = WarmLimit // a cold snapshot
+		limit = s.warmLimit // a cold snapshot
 	}
 	tctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
