@@ -508,7 +508,9 @@ test('the transcript is a page a person reads: rendered text, tool blocks, the r
     `# transcript: ${result.textEvents} text events in ${(result.runMs / 1000).toFixed(1)} s of task; ${result.transcriptMessages} messages to the page; ` +
       `the page showed the end ${seen.transcriptAfterRunEndMs} ms after the task's reply (read every ~200 ms)`,
   );
-  assert.ok(result.textEvents >= 1000, `a long stream: ${result.textEvents} text events`);
+  // claude merges deltas that come close together when the machine is busy
+  // (1,459 text events on a quiet one, 979 under a load of 20 on 2 cores).
+  assert.ok(result.textEvents >= 500, `a long stream: ${result.textEvents} text events`);
   assert.ok(result.transcriptMessages < result.textEvents / 5, `batched: ${result.transcriptMessages} messages for ${result.textEvents} text events`);
 });
 
