@@ -125,6 +125,7 @@ async function startFakeApi(t, sandbox, turns) {
  *   workDoneProgress: advertise window.workDoneProgress (default true)
  *   initializationOptions
  *   experimental: capabilities.experimental (e.g. {claudeBridge: {reviewEdit: true}})
+ *   reviewEdit(params) → the claude/reviewEdit reply (the extension's answer)
  */
 class Editor {
   constructor(t, sandbox, apiUrl, opts = {}) {
@@ -169,6 +170,12 @@ class Editor {
     this.conn.onNotification('claude/event', (ev) => this.log.push({ type: 'event', ev, at: Date.now() }));
     this.conn.onNotification('claude/editConflict', (c) => this.log.push({ type: 'conflict', c, at: Date.now() }));
     this.conn.onNotification('claude/authChanged', (a) => this.log.push({ type: 'authChanged', a, at: Date.now() }));
+    this.conn.onNotification('claude/changes', (c) => this.log.push({ type: 'changes', c, at: Date.now() }));
+    this.conn.onRequest('claude/reviewEdit', async (params) => {
+      this.log.push({ type: 'reviewEdit', params, at: Date.now() });
+      if (!this.opts.reviewEdit) throw new Error('claude/reviewEdit without a handler');
+      return this.opts.reviewEdit(params);
+    });
     this.conn.onNotification('window/showMessage', (m) => this.log.push({ type: 'showMessage', m, at: Date.now() }));
     this.conn.onNotification('window/logMessage', (m) => this.log.push({ type: 'logMessage', m, at: Date.now() }));
     this.conn.onRequest('window/showMessageRequest', async (params) => {
