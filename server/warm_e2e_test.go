@@ -22,14 +22,16 @@ import (
 // claudePIDs lists the claude processes the bridge (this test process)
 // started that work in dir. What claude starts is left out: its tools,
 // and the forks it makes to run them, which show claude's own command line
-// until they exec.
+// until they exec; so is what else the bridge runs there, by its command
+// line (claude's has --output-format stream-json): the git of a folder's
+// snapshot (review on, runner/checkpoint), or a child not yet exec'd.
 func claudePIDs(t *testing.T, dir string) []int {
 	t.Helper()
 	var out []int
 	for _, p := range claudeProcessesIn(t, dir) {
-		pid, _, _ := strings.Cut(p, ": ")
+		pid, cmd, _ := strings.Cut(p, ": ")
 		n, err := strconv.Atoi(pid)
-		if err == nil && parentPID(n) == os.Getpid() {
+		if err == nil && parentPID(n) == os.Getpid() && strings.Contains(cmd, "stream-json") {
 			out = append(out, n)
 		}
 	}
