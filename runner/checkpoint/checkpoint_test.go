@@ -172,23 +172,25 @@ func TestSlowFirstSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal("git is needed for this test")
 	}
-	// A git whose `add` takes 2 s the first time, and as long as a file
-	// says afterwards.
+	// A git whose `add` takes 4 s the first time, and as long as a file
+	// says afterwards. The limit of a later snapshot is 2 s: a warm one of
+	// a file takes milliseconds, but took over 0.5 s at a load of 12 on 2
+	// cores (make test failed on it).
 	dir := t.TempDir()
 	slow := filepath.Join(dir, "git")
-	write(t, slow, "#!/bin/sh\ncase \" $* \" in *\" add \"*) if [ ! -e "+dir+"/warmed ]; then sleep 2; touch "+dir+"/warmed; fi; sleep $(cat "+dir+"/delay 2>/dev/null || echo 0);; esac\nexec "+real+" \"$@\"\n")
+	write(t, slow, "#!/bin/sh\ncase \" $* \" in *\" add \"*) if [ ! -e "+dir+"/warmed ]; then sleep 4; touch "+dir+"/warmed; fi; sleep $(cat "+dir+"/delay 2>/dev/null || echo 0);; esac\nexec "+real+" \"$@\"\n")
 	if err := os.Chmod(slow, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ws := t.TempDir()
 	write(t, filepath.Join(ws, "a"), "a")
 	snaps := NewSnapshots(filepath.Join(t.TempDir(), "snapshots"), slow)
-	snaps.takeLimit = 500 * time.Millisecond
+	snaps.takeLimit = 2 * time.Second
 	snaps.Warm(ws)
 	if _, err := snaps.Take(context.Background(), ws); err != ErrWarming {
 		t.Fatalf("Take while warming: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := snaps.Take(context.Background(), ws); err == nil {
 			break
@@ -196,7 +198,7 @@ func TestSlowFirstSnapshot(t *testing.T) {
 			t.Fatalf("Take once warm: %v", err)
 		}
 	}
-	write(t, filepath.Join(dir, "delay"), "2")
+	write(t, filepath.Join(dir, "delay"), "4")
 	if _, err := snaps.Take(context.Background(), ws); err == nil || err == ErrWarming {
 		t.Fatalf("a snapshot over its limit: %v", err)
 	}
