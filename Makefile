@@ -101,7 +101,7 @@ test-vscode: build tools chromium vsix
 	./editors/vscode/test/e2e/run.sh
 
 bench: build tools
-	$(GO) test -run '^$$' -bench . -benchmem ./server/textedit/ ./server/bufsync/ ./server/lspext/
+	$(GO) test -run '^$$' -bench . -benchmem ./server/textedit/ ./server/bufsync/ ./server/lspext/ ./server/ ./runner/checkpoint/
 	./testdata/bench/run.sh
 
 clean:

@@ -55,6 +55,14 @@ func readChanged(path string) *fileRead {
 	return r
 }
 
+// readKnown is a read whose content is already known (text; nil: no file):
+// what the bridge itself wrote.
+func readKnown(text *string) *fileRead {
+	r := &fileRead{done: make(chan struct{}), text: text}
+	close(r.done)
+	return r
+}
+
 // After is the file's content on disk right after the change (read when
 // claude reported it), nil when the file no longer exists. It waits for
 // that read (bounded: see MaxChangeSize) or ctx. Its error says why the

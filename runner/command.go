@@ -144,6 +144,12 @@ type Options struct {
 	AllowedTools    []string
 	DisallowedTools []string
 	ResumeSession   string
+	// ReviewHooks registers the hooks of the review setting with claude's
+	// initialize (review.go). Part of the launch: a process with them
+	// serves only tasks with review on, one without only tasks with review
+	// off (which so pay no hook round trip per tool call). Set by
+	// Manager.NewTask from Spec.Review.
+	ReviewHooks bool
 }
 
 // BuildArgs is claude's argument list, the way the SDKs run it. The prompt is

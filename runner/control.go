@@ -82,6 +82,15 @@ var interactive = map[string]toolHandler{}
 // person; it ends once claude has its answer, or the call was withdrawn.
 func (t *Task) handleControl(s *session, l *stream.Line) {
 	req := l.Request
+	if req.Subtype == "hook_callback" {
+		ctx, done := t.trackControl(l.RequestID)
+		defer done()
+		ans := t.hookCallback(ctx, req)
+		if !withdrawn(ctx) {
+			s.respond(l.RequestID, ans, "")
+		}
+		return
+	}
 	if req.Subtype != "can_use_tool" {
 		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
 		return

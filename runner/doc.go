@@ -27,7 +27,9 @@
 //     tagged tree (runner/proctree).
 //   - The conversation beyond tool calls: claude's control requests
 //     (control.go) go to a tool's own exchange with the user (question.go,
-//     plan.go) or to the permission decision (permission.go); to-do lists
+//     plan.go), to the permission decision (permission.go), or to the
+//     hooks of the review setting (review.go: edits held for review,
+//     checkpoints, runner/edits and runner/checkpoint); to-do lists
 //     (todos.go); steering a running turn (steer.go); user messages and
 //     images (message.go, image.go); slash commands (slash.go).
 //
@@ -48,10 +50,10 @@
 //     write that waits 30 s kills claude). Nothing that writes to claude
 //     waits for it, so no lock is ever held across such a write.
 //   - The read loop starts handleControl (control.go) per control request
-//     from claude (ends when the question to the user is answered, the
-//     task's ctx ends or claude withdraws the request) and an authStep per
-//     HTTP 401 retry and per first answer of
-//     the API after one (ends when the auth manager has answered, after
+//     from claude, can_use_tool and hook_callback alike (ends when the
+//     question to the user is answered, the task's ctx ends or claude
+//     withdraws the request) and an authStep per HTTP 401 retry and per
+//     first answer of the API after one (ends when the auth manager has answered, after
 //     the step before it).
 //   - The read loop starts one reader per file change claude reports
 //     (readChanged: ends with the read, or after changeReadTime; a read
@@ -60,6 +62,9 @@
 //   - Task.await starts one stopper per cancel or abort (ends once the
 //     process has exited); Task.authLaunch one goroutine per launch (ends
 //     when the auth manager answers).
+//   - Task.beginCheckpoint warms a folder's snapshot once per folder and
+//     bridge (checkpoint.Snapshots.Warm: one goroutine, ends with the
+//     snapshot, bounded by checkpoint.WarmLimit).
 //   - The pool runs a timer per idle process (ends when it fires or the
 //     process is taken or evicted), a stopper per evicted process (ends
 //     once the process is gone or given up on) and forgetUnreaped per

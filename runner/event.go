@@ -22,6 +22,8 @@ const (
 	EventPlan       EventKind = "plan"
 	EventMode       EventKind = "mode"
 	EventTodos      EventKind = "todos"
+	// EventReview: an edit held for review was answered (review.go).
+	EventReview EventKind = "review"
 	// EventUserMessage: claude took a message sent into the task (Send).
 	EventUserMessage EventKind = "userMessage"
 	EventRetry       EventKind = "retry"
@@ -47,6 +49,7 @@ type Event struct {
 	Permission  *PermissionEvent
 	Question    *QuestionEvent
 	Plan        *PlanEvent
+	Review      *ReviewEvent
 	Mode        *ModeChange
 	Todos       *Todos
 	UserMessage *UserMessage
@@ -154,6 +157,9 @@ type Outcome struct {
 	DurationMs  int64
 	NumTurns    int
 	EditedFiles []string // absolute paths
+	// Checkpoint is the task's checkpoint of the files it changed (review
+	// afterTurn or beforeWrite), finished; nil with review off.
+	Checkpoint *CheckpointTask
 
 	apiStatus int // claude's api_error_status, for the auth retry decision
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/proctree"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
@@ -73,6 +74,11 @@ type Config struct {
 	// watchdog sweeps.
 	Scope *proctree.Scope
 	Log   *zap.Logger
+	// Checkpoints keeps the checkpoints of tasks with review afterTurn or
+	// beforeWrite, and Snapshots the folders' snapshots that find what
+	// Bash commands change (review.go); nil: no checkpoints.
+	Checkpoints *checkpoint.Store
+	Snapshots   *checkpoint.Snapshots
 
 	wait waitFunc // reaps a claude process; nil: cmd.Wait (tests inject one that holds it)
 }
@@ -382,6 +388,7 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 	if m.closed {
 		return nil, ErrShutdown
 	}
+	spec.ReviewHooks = HooksFor(spec.Review)
 	if spec.ID == "" {
 		spec.ID = m.newID()
 	} else if m.tasks[spec.ID] != nil {

@@ -19,7 +19,7 @@ type want struct {
 // sameLaunch reports whether a process started with a can serve a turn
 // that asks for b (the session to resume aside).
 func sameLaunch(a, b Options) bool {
-	return a.Model == b.Model && a.PermissionMode == b.PermissionMode &&
+	return a.Model == b.Model && a.PermissionMode == b.PermissionMode && a.ReviewHooks == b.ReviewHooks &&
 		strings.Join(a.AllowedTools, ",") == strings.Join(b.AllowedTools, ",") &&
 		strings.Join(a.DisallowedTools, ",") == strings.Join(b.DisallowedTools, ",")
 }

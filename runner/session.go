@@ -101,8 +101,16 @@ func startSession(path string, args []string, dir string, env []string, opts Opt
 	// The SDKs open with initialize; claude answers with its commands and
 	// models (claude.commands reads them, slash.go), and the answer tells
 	// when a warm claude is ready (warm.go). No goroutine waits for it:
-	// dispatch keeps it.
-	_ = s.sendControlID(s.initID, map[string]any{"subtype": "initialize"}, nil)
+	// dispatch keeps it. The hooks of the review setting (review.go) are
+	// registered here, on a claude started for tasks with review on
+	// (opts.ReviewHooks): a process's hooks are part of its launch, so a
+	// parked or warm claude serves only turns that want the same
+	// (sameLaunch).
+	init := map[string]any{"subtype": "initialize"}
+	if opts.ReviewHooks {
+		init["hooks"] = hooksConfig()
+	}
+	_ = s.sendControlID(s.initID, init, nil)
 	return s, nil
 }
 
@@ -429,6 +437,12 @@ func (s *session) dispatch(l *stream.Line) {
 		return
 	case "control_request":
 		t := s.current()
+		if t == nil && l.Request != nil && l.Request.Subtype == "hook_callback" {
+			// A hook of a turn claude runs on its own (no task of ours):
+			// no opinion, so that claude goes on as without the hook.
+			s.respond(l.RequestID, map[string]any{}, "")
+			return
+		}
 		if t == nil || l.Request == nil {
 			s.respond(l.RequestID, nil, "no task is running in this session")
 			return

@@ -21,6 +21,9 @@ type Spec struct {
 	Workspace string   // claude's working directory
 	Roots     []string // folders the agent may edit; default {Workspace}
 	Images    []Image  // sent with the prompt
+	// Review is when the user reviews the task's changes: "" or "off",
+	// "beforeWrite", "afterTurn" (review.go).
+	Review string
 	Options
 }
 
@@ -64,6 +67,13 @@ type Task struct {
 	started            bool   // the started event is out (a new turn of the same process sends init again)
 	edited             []string
 	editedSet          map[string]bool
+	postNotes          map[string]postNote    // what a reviewed call's PostToolUse hook tells claude, by tool use id (review.go)
+	bashBefore         map[string]*bashBefore // snapshots taken before a Bash command, by tool use id (review.go)
+	bridgeWrote        map[string]FileChange  // files the bridge wrote for a reviewed call claude could not make, by tool use id (review.go)
+
+	// ckpt is the task's checkpoint (review.go); set before the task runs,
+	// read only after. nil with review off.
+	ckpt *CheckpointTask
 
 	wrote bool // a tool that may write ran (warm.go: the folder's warm claude is stale then)
 
@@ -100,6 +110,11 @@ type Info struct {
 	// before claude started).
 	PermissionMode string
 	Model          string
+	// Review is the task's review mode ("" for off).
+	Review string
+	// Unreviewed is true when the task's checkpoint has files left to
+	// review (neither accepted nor reverted).
+	Unreviewed bool
 }
 
 // State is the task's current state.
@@ -124,6 +139,12 @@ func (t *Task) Info() Info {
 		PermissionMode: t.mode.PermissionMode, Model: t.mode.Model}
 	if t.outcome != nil {
 		in.CostUSD = t.outcome.CostUSD
+	}
+	if t.Spec.Review != ReviewOff {
+		in.Review = t.Spec.Review
+	}
+	if t.ckpt != nil && t.outcome != nil {
+		in.Unreviewed = len(t.ckpt.Manifest().Files) > 0
 	}
 	return in
 }
@@ -460,6 +481,16 @@ func (t *Task) handleUser(l *stream.Line) {
 		res := &ToolResult{ToolUseID: b.ToolUseID, Name: tu.Name, IsError: b.IsError, Content: b.Content.PlainText()}
 		if !b.IsError && fileTools[tu.Name] && !isPlanFile(decodeInput(tu.Input).targetPath()) {
 			res.Change = t.fileChange(tu, l.ToolUseResult)
+		}
+		t.mu.Lock()
+		if ch, ok := t.bridgeWrote[b.ToolUseID]; ok {
+			// The bridge wrote the user's reviewed version (review.go).
+			delete(t.bridgeWrote, b.ToolUseID)
+			res.Change = &ch
+			t.mu.Unlock()
+			t.noteEdited(ch.Path)
+		} else {
+			t.mu.Unlock()
 		}
 		t.emit(Event{Kind: EventToolResult, ToolResult: res})
 		if !b.IsError {

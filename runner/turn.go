@@ -21,6 +21,7 @@ func (t *Task) run() Outcome {
 	tk, ahead, waits := q.enter()
 	defer q.leave(tk) // also on a panic; finish gives the slot back first
 	t.emit(Event{Kind: EventQueued, Queued: &Queued{Prompt: t.Spec.Prompt, Workspace: t.Spec.Workspace, Position: ahead, Waiting: waits}})
+	t.beginCheckpoint()
 	var out Outcome
 	select {
 	case <-tk.granted:
@@ -338,6 +339,7 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 // the observer, and then runs release (the queue slot goes back only
 // after the result event).
 func (t *Task) finish(out Outcome, release func()) Outcome {
+	t.finishCheckpoint()
 	t.mu.Lock()
 	if t.outcome != nil {
 		o := *t.outcome
@@ -346,6 +348,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	}
 	out.TaskID = t.ID
 	out.EditedFiles = append([]string(nil), t.edited...)
+	out.Checkpoint = t.ckpt
 	if out.SessionID == "" {
 		out.SessionID = t.sessionID
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // Deferred answers: an editor whose request handlers must return at once
-// (Neovim before 0.10) replies to claude/ask or claude/plan with
+// (Neovim before 0.10) replies to claude/ask, claude/plan or
+// claude/reviewEdit with
 // {"deferred": true} and answers later with claude.answer.
 
 // deferredQuestions are the calls whose answer may come with claude.answer.
@@ -61,6 +62,9 @@ func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerR
 	}
 	if a.Plan != nil && !a.Dismissed && a.Plan.Decision != lspext.PlanApprove && a.Plan.Decision != lspext.PlanKeepPlanning {
 		return nil, invalidParams("claude.answer: plan.decision must be approve or keepPlanning")
+	}
+	if a.Review != nil && !a.Dismissed && a.Review.Decision != lspext.ReviewAccept && a.Review.Decision != lspext.ReviewReject {
+		return nil, invalidParams("claude.answer: review.decision must be accept or reject")
 	}
 	return &lspext.AnswerResult{Accepted: s.deferred.give(a)}, nil
 }

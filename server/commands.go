@@ -203,7 +203,7 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec(a.TaskID, msg.Text, folder.Path, roots, a.Model, a.PermissionMode)
+	spec, err := s.spec(a.TaskID, msg.Text, folder.Path, roots, a.Model, a.PermissionMode, a.Review)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 			model = changedModel
 		}
 	}
-	spec, err := s.spec(a.NewTaskID, msg.Text, workspace, roots, model, mode)
+	spec, err := s.spec(a.NewTaskID, msg.Text, workspace, roots, model, mode, a.Review)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 	return s.runTask(ctx, spec, token)
 }
 
-func (s *Server) spec(id, prompt, workspace string, roots []string, model string, mode lspext.PermissionMode) (runner.Spec, error) {
+func (s *Server) spec(id, prompt, workspace string, roots []string, model string, mode lspext.PermissionMode, review lspext.ReviewMode) (runner.Spec, error) {
 	s.mu.Lock()
 	st := s.settings
 	s.mu.Unlock()
@@ -275,7 +275,13 @@ func (s *Server) spec(id, prompt, workspace string, roots []string, model string
 	if model != "" {
 		opts.Model = model
 	}
-	return runner.Spec{ID: id, Prompt: prompt, Workspace: workspace, Roots: roots, Options: opts}, nil
+	if review == "" {
+		review = st.Review
+	} else if err := runner.ValidReview(string(review)); err != nil {
+		return runner.Spec{}, invalidParams("%v", err)
+	}
+	// runner.Manager.NewTask sets opts.ReviewHooks from the task's review.
+	return runner.Spec{ID: id, Prompt: prompt, Workspace: workspace, Roots: roots, Review: string(review), Options: opts}, nil
 }
 
 func (s *Server) listTasks() []lspext.TaskInfo {
@@ -289,6 +295,7 @@ func (s *Server) listTasks() []lspext.TaskInfo {
 		if in.PermissionMode != "" {
 			ti.PermissionMode, ti.Model = in.PermissionMode, in.Model
 		}
+		ti.Review, ti.UnreviewedChanges = lspext.ReviewMode(in.Review), in.Unreviewed
 		if !in.Ended.IsZero() {
 			ti.EndedAt = in.Ended.UTC().Format(time.RFC3339Nano)
 			c := in.CostUSD

@@ -21,19 +21,24 @@ type Settings struct {
 	MaxIdleProcesses    int // -1: as many as MaxConcurrentTasks
 	Prewarm             bool
 	LogLevel            lspext.LogLevel
+	Review              lspext.ReviewMode
 	Auth                *lspext.AuthConfiguration // nil: every default
 }
 
 // DefaultSettings are the documented defaults.
 func DefaultSettings() Settings {
-	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, Prewarm: true, LogLevel: lspext.LogInfo}
+	return Settings{PermissionMode: lspext.ModeAcceptEdits, MaxConcurrentTasks: 4, FollowUpIdleSeconds: 300, MaxIdleProcesses: -1, Prewarm: true, LogLevel: lspext.LogInfo,
+		Review: lspext.ReviewOff}
 }
 
 // defaultOptions are the options of a task that names none: claude's
-// command line as the settings shape it. Warm claudes are started with
-// them (runner.Config.Defaults), so that such a task takes one.
+// command line as the settings shape it, and the review hooks of the
+// configured review. Warm claudes are started with them
+// (runner.Config.Defaults), so that such a task takes one; a task whose
+// own review needs other hooks starts a claude of its own.
 func (s Settings) defaultOptions() runner.Options {
-	return runner.Options{Model: s.Model, PermissionMode: string(s.PermissionMode), AllowedTools: s.AllowedTools, DisallowedTools: s.DisallowedTools}
+	return runner.Options{Model: s.Model, PermissionMode: string(s.PermissionMode), AllowedTools: s.AllowedTools, DisallowedTools: s.DisallowedTools,
+		ReviewHooks: runner.HooksFor(string(s.Review))}
 }
 
 // Merge applies the fields c sets onto s. Their values were checked when
@@ -65,6 +70,12 @@ func (s Settings) Merge(c lspext.Configuration) Settings {
 	}
 	if c.FollowUpIdleSeconds != nil {
 		s.FollowUpIdleSeconds = *c.FollowUpIdleSeconds
+	}
+	if c.Review != nil {
+		s.Review = *c.Review
+		if s.Review == "" {
+			s.Review = lspext.ReviewOff
+		}
 	}
 	if c.LogLevel != nil {
 		s.LogLevel = *c.LogLevel

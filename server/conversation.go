@@ -8,7 +8,8 @@ import (
 
 // conversationCommand serves the commands beyond running a task: steering
 // one (steer.go), claude's slash commands (slash.go), past sessions
-// (sessions.go), deferred answers (answer.go); ok false for another
+// (sessions.go), deferred answers (answer.go), reviewing a task's changes
+// (changes.go); ok false for another
 // command.
 func (s *Server) conversationCommand(ctx context.Context, cmd string, decode func(any) error) (res any, ok bool, err error) {
 	var h func() (any, error)
@@ -29,6 +30,12 @@ func (s *Server) conversationCommand(ctx context.Context, cmd string, decode fun
 		h = serve(ctx, decode, s.transcript)
 	case lspext.CommandAnswer:
 		h = serve(ctx, decode, s.answer)
+	case lspext.CommandChanges:
+		h = serve(ctx, decode, s.changes)
+	case lspext.CommandRevert:
+		h = serve(ctx, decode, s.revert)
+	case lspext.CommandAccept:
+		h = serve(ctx, decode, s.accept)
 	default:
 		return nil, false, nil
 	}

@@ -34,19 +34,29 @@ func declaring(caps map[string]any) func(map[string]any, []string) {
 	}
 }
 
+// apiMessage is a message of a request's messages array.
+type apiMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// eachLastMessages calls fn with the messages of each request the API
+// received, the last request first, until fn returns true.
+func eachLastMessages(api *fakeapi.Server, fn func([]apiMessage) bool) {
+	reqs := api.MessageRequests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		var msgs []apiMessage
+		if json.Unmarshal(reqs[i].Messages, &msgs) == nil && fn(msgs) {
+			return
+		}
+	}
+}
+
 // toolResult is the content the API received for tool call id, as text
 // (the last request that carries it); ok false when none did.
 func toolResult(t *testing.T, api *fakeapi.Server, id string) (text string, isError, ok bool) {
 	t.Helper()
-	reqs := api.MessageRequests()
-	for i := len(reqs) - 1; i >= 0; i-- {
-		var msgs []struct {
-			Role    string          `json:"role"`
-			Content json.RawMessage `json:"content"`
-		}
-		if json.Unmarshal(reqs[i].Messages, &msgs) != nil {
-			continue
-		}
+	eachLastMessages(api, func(msgs []apiMessage) bool {
 		for _, m := range msgs {
 			var blocks []struct {
 				Type      string          `json:"type"`
@@ -59,16 +69,17 @@ func toolResult(t *testing.T, api *fakeapi.Server, id string) (text string, isEr
 			}
 			for _, b := range blocks {
 				if b.Type == "tool_result" && b.ToolUseID == id {
-					var s string
-					if json.Unmarshal(b.Content, &s) != nil {
-						s = string(b.Content)
+					if json.Unmarshal(b.Content, &text) != nil {
+						text = string(b.Content)
 					}
-					return s, b.IsError, true
+					isError, ok = b.IsError, true
+					return true
 				}
 			}
 		}
-	}
-	return "", false, false
+		return false
+	})
+	return text, isError, ok
 }
 
 // answering answers every window/showMessageRequest with pick's title and

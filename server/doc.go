@@ -9,7 +9,10 @@
 // One file per concern: server.go (the connection, dispatch and request
 // goroutines), lifecycle.go, config.go, folders.go, commands.go, task.go
 // (one running task seen from the editor), progress.go, permissions.go,
-// documents.go (text sync and carrying edits into buffers).
+// documents.go (text sync and carrying edits into buffers), edit_review.go
+// (an edit held for review: claude/reviewEdit or window/showMessageRequest)
+// and changes.go (a task's changes: claude/changes, claude.changes,
+// claude.revert, claude.accept; the arithmetic is server/review's).
 //
 // Concurrency: the jsonrpc2 read loop calls handle; notifications are
 // handled there, in order, and must not block; requests run on their own

@@ -56,6 +56,14 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PermissionMode(p.Mode)
 		}
 		return e
+	case runner.EventReview:
+		r := ev.Review
+		e := &lspext.ReviewEvent{ToolUseID: r.ToolUseID, URI: uri(r.Path), Tool: r.Tool, Decision: lspext.ReviewReject,
+			AcceptedHunks: nonNil(r.Accepted), RejectedHunks: nonNil(r.Rejected), Edited: r.Edited, Feedback: r.Feedback, Reason: r.Reason}
+		if r.Accept {
+			e.Decision = lspext.ReviewAccept
+		}
+		return e
 	case runner.EventMode:
 		return &lspext.ModeEvent{PermissionMode: ev.Mode.PermissionMode, Model: ev.Mode.Model}
 	case runner.EventUserMessage:
@@ -141,6 +149,14 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// nonNil is s, or an empty slice for nil (a field always present).
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // truncate cuts s to at most n runes, saying so.

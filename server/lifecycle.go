@@ -76,6 +76,7 @@ func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities 
 		caps.Ask = flag("ask")
 		caps.Plan = flag("plan")
 		caps.ChecksEditVersions = flag("checksEditVersions")
+		caps.ReviewEdit = flag("reviewEdit")
 	}
 	return caps
 }
@@ -155,7 +156,8 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	}
 	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)),
 		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges),
-		zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("showDocument", caps.showDocument))
+		zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("reviewEdit", caps.bridge.ReviewEdit),
+		zap.Bool("showDocument", caps.showDocument))
 	for _, p := range problems {
 		s.log.Warn("workspace folder not used", zap.String("problem", p))
 	}
@@ -229,6 +231,10 @@ func (s *Server) runnerConfig(st Settings, auth *authManager) runner.Config {
 	}
 	if c.Log == nil {
 		c.Log = s.log
+	}
+	if c.Checkpoints == nil {
+		c.Checkpoints = s.checkpoints
+		c.Snapshots = s.snapshots
 	}
 	return c
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
@@ -139,23 +140,13 @@ func (s *Server) writePlan(taskID string, req runner.PlanRequest) (string, error
 	if strings.TrimSpace(text) == "" {
 		text = "_Claude wrote no plan._\n"
 	}
-	tmp, err := os.CreateTemp(dir, ".plan-*")
-	if err != nil {
-		return "", err
-	}
-	_, err = tmp.WriteString(text)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	path := filepath.Join(dir, name)
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	return path, nil
+	return path, writePrivate(path, text)
+}
+
+// writePrivate writes text to path atomically, mode 0600.
+func writePrivate(path, text string) error {
+	return checkpoint.WriteAtomic(path, []byte(text), 0o600)
 }
 
 // stateDir is where the bridge keeps files of its own (Options.StateDir).
@@ -178,20 +169,6 @@ func forgetOldPlans(dir string) {
 	}
 }
 
-// safeName keeps letters, digits, '-' and '_' of s (a task id or tool use
-// id in a file name).
-func safeName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "_"
-	}
-	return b.String()
-}
+// safeName keeps letters, digits, '-', '_' and '.' of s (a task id or tool
+// use id in a file name).
+func safeName(s string) string { return checkpoint.SafeName(s) }

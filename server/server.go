@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lspstream"
 )
@@ -111,6 +113,10 @@ type Server struct {
 
 	mgr  *runner.Manager
 	bufs *buffers
+	// checkpoints and snapshots are the review setting's (changes.go),
+	// under the state directory.
+	checkpoints *checkpoint.Store
+	snapshots   *checkpoint.Snapshots
 
 	// configs carries auth settings changes, in order, from the read loop
 	// to configLoop (which may wait for the auth manager).
@@ -226,6 +232,8 @@ func New(opts Options) *Server {
 		tasks:          map[string]*taskView{},
 		tokens:         map[string]string{},
 	}
+	s.checkpoints = checkpoint.NewStore(filepath.Join(s.stateDir(), "checkpoints"), checkpoint.Limits{})
+	s.snapshots = checkpoint.NewSnapshots(filepath.Join(s.stateDir(), "snapshots"), "")
 	s.mgr = runner.NewManager(s.runnerConfig(s.settings, nil))
 	s.bufs = newBuffers(s)
 	return s
@@ -590,7 +598,7 @@ func callTimeout(method string) time.Duration {
 	switch method {
 	case "window/workDoneProgress/create":
 		return progressCreateTimeout
-	case "window/showMessageRequest", lspext.MethodAsk, lspext.MethodPlan:
+	case "window/showMessageRequest", lspext.MethodAsk, lspext.MethodPlan, lspext.MethodReviewEdit:
 		return permissionTimeout
 	}
 	return defaultCallTimeout

@@ -14,7 +14,7 @@ func (s *Server) commands(ctx context.Context, a lspext.CommandsArgs) (*lspext.C
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec("", "", folder.Path, nil, "", "")
+	spec, err := s.spec("", "", folder.Path, nil, "", "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,7 @@ func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMe
 	s.bufs.taskEnded(v)
 	res := resultOf(out)
 	res.EditedFiles = s.editedFiles(out.EditedFiles, v.externalURIs())
+	res.Changes = s.taskChanges(s.connCtx, out)
 	v.progress.end(out)
 	s.mu.Lock()
 	delete(s.tasks, t.ID)

@@ -22,14 +22,16 @@ import (
 // claudePIDs lists the claude processes the bridge (this test process)
 // started that work in dir. What claude starts is left out: its tools,
 // and the forks it makes to run them, which show claude's own command line
-// until they exec.
+// until they exec; so is what else the bridge runs there, by its command
+// line (claude's has --output-format stream-json): the git of a folder's
+// snapshot (review on, runner/checkpoint), or a child not yet exec'd.
 func claudePIDs(t *testing.T, dir string) []int {
 	t.Helper()
 	var out []int
 	for _, p := range claudeProcessesIn(t, dir) {
-		pid, _, _ := strings.Cut(p, ": ")
+		pid, cmd, _ := strings.Cut(p, ": ")
 		n, err := strconv.Atoi(pid)
-		if err == nil && parentPID(n) == os.Getpid() {
+		if err == nil && parentPID(n) == os.Getpid() && strings.Contains(cmd, "stream-json") {
 			out = append(out, n)
 		}
 	}
@@ -492,5 +494,83 @@ func TestModelChangeReplacesTheWarmClaude(t *testing.T) {
 	}
 	if reqs := b.api.MessageRequests(); len(reqs) != 1 || reqs[0].Model != "claude-configured-model" {
 		t.Errorf("requests = %v, want one with the configured model", reqs)
+	}
+}
+
+// The configured review decides the hooks a warm claude is started with
+// (they are registered with its initialize, once): with review beforeWrite
+// a run that names no review takes the warm claude and its Edit is held
+// for review all the same; a change of review to off replaces the warm
+// claude, and the next run takes the new one and writes without a review.
+func TestWarmClaudeFollowsTheReviewSetting(t *testing.T) {
+	b := startBridge(t, bridgeOpts{
+		initialize: declaring(map[string]any{"reviewEdit": true}),
+		init:       map[string]any{"prewarm": true, "review": "beforeWrite", "maxConcurrentTasks": 1, "followUpIdleSeconds": 0},
+	})
+	path := filepath.Join(b.ws(0), "a.txt")
+	if err := os.WriteFile(path, []byte(sixLines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	asked := reviewing(t, b, func(lspext.ReviewEditParams) any {
+		return &lspext.ReviewEditResult{Decision: lspext.ReviewAccept}
+	})
+	warm := b.warmIn(b.ws(0))
+	b.api.SetTurns([]fakeapi.Turn{twoHunkEdit(path), fakeapi.Text("edited")})
+	seen := watchPIDs(t, b.ws(0))
+	res := b.result(b.run(map[string]any{"prompt": "edit a.txt", "taskId": "wr1"}))
+	pids := seen()
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if !pids[warm] {
+		t.Errorf("claude processes during the task: %v, want the warm one (%d) among them", pids, warm)
+	}
+	// With one slot, a claude of the task's own would have had to kill the
+	// warm one first: the warm one ran the task.
+	if len(pids) != 1 {
+		t.Errorf("claude processes during the task: %v, want only the warm one (%d)", pids, warm)
+	}
+	select {
+	case p := <-asked:
+		if p.TaskID != "wr1" || p.Tool != "Edit" {
+			t.Errorf("claude/reviewEdit %+v", p)
+		}
+	default:
+		t.Fatal("the Edit of the task on the warm claude was not held for review: its claude has no review hooks")
+	}
+	if got := readFile(t, path); got != "line1\nLINE2\nline3\nline4\nLINE5\nline6\n" {
+		t.Errorf("disk %q after the accepted review", got)
+	}
+
+	next := b.warmIn(b.ws(0)) // started once the task took the first
+	if err := b.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"review": "off"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var third int
+	until(t, 30*time.Second, "the warm claude started with review hooks stayed after review was turned off", func() bool {
+		pids := claudePIDs(t, b.ws(0))
+		if len(pids) != 1 || pids[0] == next || b.processes().Warm != 1 {
+			return false
+		}
+		third = pids[0]
+		return true
+	})
+	b.api.SetTurns([]fakeapi.Turn{edit(path, "line1", "FIRST"), fakeapi.Text("edited again")})
+	seen = watchPIDs(t, b.ws(0))
+	res = b.result(b.run(map[string]any{"prompt": "edit a.txt again", "taskId": "wr2"}))
+	pids = seen()
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if len(pids) != 1 || !pids[third] {
+		t.Errorf("claude processes during the task: %v, want only the new warm one (%d)", pids, third)
+	}
+	select {
+	case p := <-asked:
+		t.Errorf("review off, and claude/reviewEdit came: %+v", p)
+	default:
+	}
+	if got := readFile(t, path); !strings.HasPrefix(got, "FIRST\nLINE2") {
+		t.Errorf("disk %q after the unreviewed edit", got)
 	}
 }

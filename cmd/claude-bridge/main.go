@@ -30,6 +30,7 @@ const usage = `claude-bridge: run Claude Code tasks from your editor.
 Usage:
   claude-bridge [serve] [flags]            JSON-RPC (LSP framing) on stdin/stdout, for editors
   claude-bridge run [flags] PROMPT         run a task in a terminal
+  claude-bridge revert TASK [FILE]...      take back what a task changed (its checkpoint)
   claude-bridge doctor [flags]             check the claude CLI and the API key set-up
   claude-bridge version                    print the version
 
@@ -68,6 +69,8 @@ func mainCode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(args, stdin, stdout, stderr)
 	case "run":
 		return runCmd(args, stdin, stdout, stderr)
+	case "revert":
+		return revertCmd(args, stdout, stderr)
 	case "doctor":
 		return doctor(args, stdout, stderr)
 	case "version", "--version":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -9,12 +10,17 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/cmd/claude-bridge/terminal"
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/runner/auth"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
+	"github.com/claude-bridge/claude-bridge/server/lspext"
+	"github.com/claude-bridge/claude-bridge/server/review"
+	"github.com/claude-bridge/claude-bridge/server/textedit"
 )
 
 // runCmd is `claude-bridge run`: one task in a terminal.
@@ -32,6 +38,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	authJSON := fs.String("auth", "", `auth settings as JSON, e.g. {"mode":"inherit"} or {"keyCommand":"pass show anthropic"}`)
 	var imageFiles listFlag
 	fs.Var(&imageFiles, "image", "an image (PNG, JPEG, GIF or WebP) to send with the prompt (repeatable)")
+	review := reviewFlag(runner.ReviewAfterTurn)
+	fs.Var(&review, "review", "review Claude's edits before they are written, hunk by hunk (--review, or --review=beforeWrite); --review=afterTurn (the default) only keeps a checkpoint to revert; --review=off neither")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: claude-bridge run [flags] PROMPT")
 		fs.PrintDefaults()
@@ -103,11 +111,17 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if wd != nil {
 		defer wd.Close()
 	}
-	mgr := runner.NewManager(runner.Config{ClaudePath: g.claude, Env: os.Environ(), Auth: a, FollowUpIdle: -1, Log: log, Scope: scope})
+	rcfg := runner.Config{ClaudePath: g.claude, Env: os.Environ(), Auth: a, FollowUpIdle: -1, Log: log, Scope: scope}
+	if state := stateDir(); state != "" {
+		rcfg.Checkpoints = checkpoint.NewStore(filepath.Join(state, "checkpoints"), checkpoint.Limits{})
+		rcfg.Snapshots = checkpoint.NewSnapshots(filepath.Join(state, "snapshots"), "")
+	}
+	mgr := runner.NewManager(rcfg)
 	ui := terminal.New(stdout, stderr, stdin, isTTY(stderr), dir)
 	defer ui.Close()
 	task, err := mgr.NewTask(runner.Spec{
-		Prompt: prompt, Workspace: dir, Roots: []string{dir}, Images: images,
+		ID:     runTaskID(),
+		Prompt: prompt, Workspace: dir, Roots: []string{dir}, Images: images, Review: string(review),
 		Options: runner.Options{Model: *model, PermissionMode: *mode, AllowedTools: splitList(*allowed), DisallowedTools: splitList(*disallowed), ResumeSession: *resume},
 	}, ui)
 	if err != nil {
@@ -136,6 +150,8 @@ func runCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := mgr.Run(ctx, task)
 	_ = mgr.Shutdown(context.Background())
+	ui.Close()
+	printChanges(stderr, out, dir)
 	switch out.Status {
 	case runner.StateCompleted:
 		return 0
@@ -182,3 +198,73 @@ func (n stderrNotifier) ShowMessage(level auth.Level, text string) {
 }
 
 func (n stderrNotifier) AuthChanged(status, source, fp string) {}
+
+// reviewFlag is --review: alone, beforeWrite; or --review=MODE.
+type reviewFlag string
+
+func (r *reviewFlag) String() string   { return string(*r) }
+func (r *reviewFlag) IsBoolFlag() bool { return true }
+
+func (r *reviewFlag) Set(v string) error {
+	switch v {
+	case "true":
+		v = runner.ReviewBeforeWrite
+	case "false":
+		v = runner.ReviewOff
+	}
+	if err := runner.ValidReview(v); err != nil {
+		return err
+	}
+	*r = reviewFlag(v)
+	return nil
+}
+
+// runTaskID is a task id unique across runs (`claude-bridge revert` finds
+// the task's checkpoint by it): run-<date>-<time>-<4 hex digits>.
+func runTaskID() string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("run-%s-%x", time.Now().Format("20060102-150405"), b)
+}
+
+// printChanges prints what the task changed (its checkpoint) and how to
+// take it back.
+func printChanges(w io.Writer, out runner.Outcome, root string) {
+	if out.Checkpoint == nil {
+		return
+	}
+	states, problems := review.States(context.Background(), out.Checkpoint, nil)
+	var lines []string
+	for _, st := range states {
+		if !st.Pending() {
+			continue
+		}
+		lines = append(lines, "  "+changeLine(st, root))
+	}
+	for _, n := range append(out.Checkpoint.Manifest().Uncovered, problems...) {
+		lines = append(lines, "  (not covered: "+n+")")
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Changes of task %s:\n%s\n", out.TaskID, strings.Join(lines, "\n"))
+	fmt.Fprintf(w, "Take them back with: claude-bridge revert %s [FILE]\n", out.TaskID)
+}
+
+// changeLine is one file of a task's changes: "M main.go  +3 -1 (2 hunks)".
+func changeLine(st review.State, root string) string {
+	mark := map[lspext.ChangeStatus]string{lspext.ChangeModified: "M", lspext.ChangeAdded: "A", lspext.ChangeDeleted: "D"}[st.Status]
+	name := runner.RelPath(st.File.Path, root)
+	if st.Binary {
+		return fmt.Sprintf("%s %s  (binary)", mark, name)
+	}
+	added, removed, n := 0, 0, 0
+	for _, h := range st.Hunks {
+		if h.Intact {
+			n++
+			added += textedit.LineCount(h.NewText)
+			removed += textedit.LineCount(h.OriginalText)
+		}
+	}
+	return fmt.Sprintf("%s %s  +%d -%d (%d %s)", mark, name, added, removed, n, plural(n, "hunk", "hunks"))
+}

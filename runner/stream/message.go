@@ -151,6 +151,9 @@ type ControlRequest struct {
 	Input       json.RawMessage `json:"input"`
 	ToolUseID   string          `json:"tool_use_id"`
 	Description string          `json:"description"`
+	// CallbackID names the hook of a hook_callback request (one of the
+	// hookCallbackIds the host registered with initialize).
+	CallbackID string `json:"callback_id"`
 }
 
 // ControlResponse is the body of a control_response from the CLI.

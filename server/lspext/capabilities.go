@@ -3,12 +3,12 @@ package lspext
 // ClientCapabilities is what an editor declares it can do beyond LSP, as
 // capabilities.experimental.claudeBridge in initialize:
 //
-//	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
+//	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true, "reviewEdit": true}}}
 //
 // An editor that declares nothing gets LSP's own requests instead (each of
 // claude's questions as a window/showMessageRequest, a plan as
-// window/showDocument and a window/showMessageRequest), so any LSP client
-// can run tasks.
+// window/showDocument and a window/showMessageRequest, an edit to review as
+// a window/showMessageRequest), so any LSP client can run tasks.
 type ClientCapabilities struct {
 	// Ask is true when the editor answers claude/ask (claude's questions,
 	// several at once, multiple choice and free text). Optional: default
@@ -25,4 +25,9 @@ type ClientCapabilities struct {
 	// applied=true for an edit it skipped as older than its buffer and
 	// never checks an edit for version 0. Optional: default false.
 	ChecksEditVersions bool `json:"checksEditVersions,omitempty"`
+	// ReviewEdit is true when the editor answers claude/reviewEdit (an
+	// edit held before it is written, review beforeWrite: shown as a diff,
+	// accepted per hunk, edited, or rejected with feedback). Optional:
+	// default false.
+	ReviewEdit bool `json:"reviewEdit,omitempty"`
 }

@@ -128,6 +128,8 @@ type RunArgs struct {
 	Model string `json:"model,omitempty"`
 	// PermissionMode overrides the configured permission mode. Optional.
 	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// Review overrides the configured review mode for this task. Optional.
+	Review ReviewMode `json:"review,omitempty"`
 	// SessionID resumes that conversation (claude's --resume). Optional.
 	SessionID string `json:"sessionId,omitempty"`
 	// TaskID is the id the new task gets; no other task may have it.
@@ -161,6 +163,8 @@ type FollowUpArgs struct {
 	Model string `json:"model,omitempty"`
 	// PermissionMode overrides the configured permission mode. Optional.
 	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	// Review overrides the configured review mode for this task. Optional.
+	Review ReviewMode `json:"review,omitempty"`
 	// NewTaskID is the id the new task gets, like taskId in claude.run. Optional:
 	// default one the bridge generates.
 	NewTaskID string `json:"newTaskId,omitempty"`
@@ -214,6 +218,10 @@ type RunResult struct {
 	// editor are not listed: the bridge watches only open documents. Empty,
 	// never absent.
 	EditedFiles []string `json:"editedFiles"`
+	// Changes are the task's changes against its checkpoints, as
+	// claude/changes lists them (review afterTurn or beforeWrite). Optional:
+	// absent with review off or when the task changed nothing.
+	Changes *ChangesParams `json:"changes,omitempty"`
 }
 
 // CancelArgs is arguments[0] of claude.cancel.
@@ -406,8 +414,9 @@ type TranscriptResult struct {
 	Events []Event `json:"events"`
 }
 
-// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask
-// or claude/plan request the editor deferred (replied {"deferred": true}).
+// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask,
+// claude/plan or claude/reviewEdit request the editor deferred (replied
+// {"deferred": true}).
 type AnswerArgs struct {
 	// TaskID is the task that asked. Required.
 	TaskID string `json:"taskId"`
@@ -418,8 +427,12 @@ type AnswerArgs struct {
 	Answers map[string]string `json:"answers,omitempty"`
 	// Plan answers a claude/plan, as its PlanResult would. Optional.
 	Plan *PlanResult `json:"plan,omitempty"`
+	// Review answers a claude/reviewEdit, as its ReviewEditResult would.
+	// Optional.
+	Review *ReviewEditResult `json:"review,omitempty"`
 	// Dismissed is true when the user closed the question without
-	// answering (claude is told; for a plan: keep planning). Optional.
+	// answering (claude is told; for a plan: keep planning; for a review:
+	// reject). Optional.
 	Dismissed bool `json:"dismissed,omitempty"`
 }
 
@@ -466,6 +479,12 @@ type TaskInfo struct {
 	// Model is the model claude uses now. Optional: absent until claude
 	// has started.
 	Model string `json:"model,omitempty"`
+	// Review is the task's review mode. Optional: absent for off.
+	Review ReviewMode `json:"review,omitempty"`
+	// UnreviewedChanges is true while the task has changes whose checkpoint
+	// is kept: neither accepted nor reverted (claude.changes lists them).
+	// Optional: absent for false.
+	UnreviewedChanges bool `json:"unreviewedChanges,omitempty"`
 }
 
 // TasksResult is the reply of claude.tasks when asked for processes

@@ -39,6 +39,12 @@ type Configuration struct {
 	// permission mode and tools starts without waiting for claude; false
 	// starts none. Default: true.
 	Prewarm *bool `json:"prewarm,omitempty"`
+	// Review is when the user reviews the agent's changes to files: "off"
+	// (default), "beforeWrite" (each edit held for the user's review before
+	// it is written) or "afterTurn" (the task's changes checkpointed and
+	// listed when it ends, to revert or accept); claude.run and
+	// claude.followUp may override it per task.
+	Review *ReviewMode `json:"review,omitempty"`
 	// LogLevel is the log file's level. Default: info.
 	LogLevel *LogLevel `json:"logLevel,omitempty"`
 	// Auth is how claude gets its API key (AuthConfiguration). An update

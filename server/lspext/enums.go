@@ -17,6 +17,7 @@ func Enums() []Enum {
 	return []Enum{
 		enum(EventKinds), enum(TaskStatuses), enum(Decisions), enum(PlanDecisions), enum(TodoStatuses), enum(PermissionModes),
 		enum(AuthStates), enum(AuthModes), enum(KeySources), enum(LogLevels),
+		enum(ReviewModes), enum(ReviewDecisions), enum(ChangeStatuses),
 	}
 }
 
@@ -75,15 +76,24 @@ const (
 	// CommandTranscript reads a past conversation: TranscriptArgs →
 	// TranscriptResult.
 	CommandTranscript = "claude.transcript"
-	// CommandAnswer answers a claude/ask or claude/plan the editor
-	// deferred: AnswerArgs → AnswerResult.
+	// CommandAnswer answers a claude/ask, claude/plan or claude/reviewEdit
+	// the editor deferred: AnswerArgs → AnswerResult.
 	CommandAnswer = "claude.answer"
+	// CommandChanges lists a task's changes still kept for review:
+	// ChangesArgs → ChangesParams.
+	CommandChanges = "claude.changes"
+	// CommandRevert takes back a task's changes (all, a file's, some
+	// hunks): RevertArgs → RevertResult.
+	CommandRevert = "claude.revert"
+	// CommandAccept keeps a task's changes and drops their checkpoint:
+	// AcceptArgs → AcceptResult.
+	CommandAccept = "claude.accept"
 )
 
 // Commands are the command names, in the order the bridge announces them.
 var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks, CommandAuthStatus,
 	CommandSend, CommandInterrupt, CommandSetPermissionMode, CommandSetModel, CommandCommands,
-	CommandSessions, CommandTranscript, CommandAnswer}
+	CommandSessions, CommandTranscript, CommandAnswer, CommandChanges, CommandRevert, CommandAccept}
 
 // Notifications the bridge sends to the editor.
 const (
@@ -93,6 +103,9 @@ const (
 	MethodEditConflict = "claude/editConflict"
 	// MethodAuthChanged carries AuthChangedParams.
 	MethodAuthChanged = "claude/authChanged"
+	// MethodChanges carries ChangesParams: what a task changed, when it
+	// ends (review afterTurn or beforeWrite).
+	MethodChanges = "claude/changes"
 )
 
 // EventKind names what a claude/event reports; it is the `kind` field that
@@ -112,6 +125,7 @@ const (
 	KindPlan        EventKind = "plan"
 	KindMode        EventKind = "mode"
 	KindTodos       EventKind = "todos"
+	KindReview      EventKind = "review"
 	KindUserMessage EventKind = "userMessage"
 	KindRetry       EventKind = "retry"
 	KindStatus      EventKind = "status"
@@ -121,7 +135,7 @@ const (
 
 // EventKinds are all the event kinds, in the order a task usually sends them.
 var EventKinds = []EventKind{KindQueued, KindStarted, KindText, KindThinking, KindToolUse, KindToolResult,
-	KindPermission, KindQuestion, KindPlan, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
+	KindPermission, KindQuestion, KindPlan, KindReview, KindMode, KindTodos, KindUserMessage, KindRetry, KindStatus, KindOther, KindResult}
 
 // TaskStatus is where a task is in its life: queued → starting → running ⇄
 // waiting → completed | failed | cancelled | interrupted. A
@@ -134,7 +148,7 @@ const (
 	StatusQueued    TaskStatus = "queued"
 	StatusStarting  TaskStatus = "starting"
 	StatusRunning   TaskStatus = "running"
-	StatusWaiting   TaskStatus = "waiting" // for the user's answer: a permission question, claude's questions or plan
+	StatusWaiting   TaskStatus = "waiting" // for the user's answer: a permission question, claude's questions or plan, an edit to review
 	StatusCompleted TaskStatus = "completed"
 	StatusFailed    TaskStatus = "failed"
 	StatusCancelled TaskStatus = "cancelled"

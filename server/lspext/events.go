@@ -351,6 +351,7 @@ func (*QuestionEvent) EventKind() EventKind    { return KindQuestion }
 func (*PlanEvent) EventKind() EventKind        { return KindPlan }
 func (*ModeEvent) EventKind() EventKind        { return KindMode }
 func (*TodosEvent) EventKind() EventKind       { return KindTodos }
+func (*ReviewEvent) EventKind() EventKind      { return KindReview }
 func (*UserMessageEvent) EventKind() EventKind { return KindUserMessage }
 func (*RetryEvent) EventKind() EventKind       { return KindRetry }
 func (*StatusEvent) EventKind() EventKind      { return KindStatus }
@@ -384,6 +385,8 @@ func NewEvent(k EventKind) Event {
 		ev = &ModeEvent{}
 	case KindTodos:
 		ev = &TodosEvent{}
+	case KindReview:
+		ev = &ReviewEvent{}
 	case KindUserMessage:
 		ev = &UserMessageEvent{}
 	case KindRetry:

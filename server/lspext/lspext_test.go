@@ -29,6 +29,8 @@ func samples() []lspext.Event {
 		&lspext.QuestionEvent{ToolUseID: "tu4", Questions: []lspext.Question{{Question: "Which color?", Header: "Color", Options: []lspext.QuestionOption{{Label: "Blue", Description: "calm"}, {Label: "Red"}}}},
 			Answers: map[string]string{"Which color?": "Blue"}},
 		&lspext.PlanEvent{ToolUseID: "tu5", Plan: "# Plan", URI: "file:///s/plans/p.md", Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits, Feedback: "f", Reason: "r"},
+		&lspext.ReviewEvent{ToolUseID: "tu7", URI: "file:///p/a.go", Tool: "Edit", Decision: lspext.ReviewAccept, AcceptedHunks: []string{"h1"},
+			RejectedHunks: []string{"h2"}, Edited: true, Feedback: "keep the old name", Reason: "r"},
 		&lspext.ModeEvent{PermissionMode: "acceptEdits", Model: "claude-sonnet-5-5"},
 		&lspext.TodosEvent{ToolUseID: "tu6", Todos: []lspext.Todo{{Content: "Run the tests", Status: lspext.TodoInProgress, ActiveForm: "Running the tests", ID: "2"}}},
 		&lspext.UserMessageEvent{Text: "Also mention the year.", ImageCount: 1},

@@ -27,6 +27,9 @@ var CommandDefs = []CommandDef{
 	{CommandSessions, reflect.TypeFor[SessionsArgs](), results[SessionsResult]()},
 	{CommandTranscript, reflect.TypeFor[TranscriptArgs](), results[TranscriptResult]()},
 	{CommandAnswer, reflect.TypeFor[AnswerArgs](), results[AnswerResult]()},
+	{CommandChanges, reflect.TypeFor[ChangesArgs](), results[ChangesParams]()},
+	{CommandRevert, reflect.TypeFor[RevertArgs](), results[RevertResult]()},
+	{CommandAccept, reflect.TypeFor[AcceptArgs](), results[AcceptResult]()},
 }
 
 func results[T any]() []reflect.Type { return []reflect.Type{reflect.TypeFor[T]()} }
@@ -44,6 +47,7 @@ var NotificationDefs = []NotificationDef{
 	{MethodEvent, reflect.TypeFor[Event]()},
 	{MethodEditConflict, reflect.TypeFor[EditConflictParams]()},
 	{MethodAuthChanged, reflect.TypeFor[AuthChangedParams]()},
+	{MethodChanges, reflect.TypeFor[ChangesParams]()},
 }
 
 // CommandDefOf is the command named name.

@@ -21,6 +21,15 @@ const MethodAsk = "claude/ask"
 // dismissed it (claude keeps planning).
 const MethodPlan = "claude/plan"
 
+// MethodReviewEdit asks the editor to review an edit claude is about to
+// write (review beforeWrite), sent only to an editor that declares
+// ClientCapabilities.reviewEdit: ReviewEditParams → ReviewEditResult, or
+// null when the user dismissed it (nothing is written; claude is told).
+// An editor that does not declare it gets a window/showMessageRequest
+// ("Claude wants to edit main.go: +3 −1 in 2 hunks", Accept, Reject, Show
+// diff).
+const MethodReviewEdit = "claude/reviewEdit"
+
 // PermissionRequestParams is the params of the window/showMessageRequest
 // with which the bridge asks a permission question, or one of claude's
 // questions of an editor that does not answer claude/ask: LSP's
@@ -154,4 +163,5 @@ var RequestDefs = []RequestDef{
 	{MethodShowMessageRequest, reflect.TypeFor[PermissionRequestParams](), reflect.TypeFor[MessageActionItem](), true},
 	{MethodAsk, reflect.TypeFor[AskParams](), reflect.TypeFor[AskResult](), true},
 	{MethodPlan, reflect.TypeFor[PlanParams](), reflect.TypeFor[PlanResult](), true},
+	{MethodReviewEdit, reflect.TypeFor[ReviewEditParams](), reflect.TypeFor[ReviewEditResult](), true},
 }

@@ -17,23 +17,7 @@ func Diff(old, new string) []protocol.TextEdit {
 	if old == new {
 		return nil
 	}
-	// Cut the common head and tail at line boundaries first: for the usual
-	// agent edit (a few lines of a long file) this is all the work there is,
-	// done by memory comparison instead of per-line hashing.
-	pre := commonPrefix(old, new)
-	for pre > 0 && !(isLineStart(old, pre) && isLineStart(new, pre)) {
-		pre--
-	}
-	suf := commonSuffix(old[pre:], new[pre:])
-	for suf > 0 && !(isLineStart(old, len(old)-suf) && isLineStart(new, len(new)-suf)) {
-		suf--
-	}
-	oldMid, newMid := old[pre:len(old)-suf], new[pre:len(new)-suf]
-
-	aLines, aStarts := splitLines(oldMid)
-	bLines, bStarts := splitLines(newMid)
-	in := make(interner, len(aLines)+len(bLines))
-	hunks := diffIDs(in.ids(aLines), in.ids(bLines))
+	pre, aStarts, bStarts, hunks := lineHunks(old, new)
 
 	edits := make([]protocol.TextEdit, 0, len(hunks))
 	cur := cursor{text: old}
@@ -49,6 +33,27 @@ func Diff(old, new string) []protocol.TextEdit {
 		})
 	}
 	return edits
+}
+
+// lineHunks is the line diff of old and new: the common head cut off at a
+// line boundary (pre bytes), the line starts of the rest of each (relative
+// to pre) and the changed hunks between them. The common head and tail are
+// cut first, by memory comparison instead of per-line hashing: for the
+// usual agent edit (a few lines of a long file) that is all the work there
+// is.
+func lineHunks(old, new string) (pre int, aStarts, bStarts []int, hunks []hunk) {
+	pre = commonPrefix(old, new)
+	for pre > 0 && !(isLineStart(old, pre) && isLineStart(new, pre)) {
+		pre--
+	}
+	suf := commonSuffix(old[pre:], new[pre:])
+	for suf > 0 && !(isLineStart(old, len(old)-suf) && isLineStart(new, len(new)-suf)) {
+		suf--
+	}
+	aLines, aStarts := splitLines(old[pre : len(old)-suf])
+	bLines, bStarts := splitLines(new[pre : len(new)-suf])
+	in := make(interner, len(aLines)+len(bLines))
+	return pre, aStarts, bStarts, diffIDs(in.ids(aLines), in.ids(bLines))
 }
 
 // narrow returns how many bytes at the head (p) and tail (s) of a hunk are

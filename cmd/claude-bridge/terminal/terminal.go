@@ -2,7 +2,7 @@
 // prints a task's events as they happen (the agent's text on stdout, its
 // tool uses, retries, to-dos and a live progress line on stderr) and asks
 // on the terminal what needs a person: permission questions, claude's own
-// questions (a numbered menu), its plans.
+// questions (a numbered menu), its plans, edits to review hunk by hunk.
 package terminal
 
 import (
@@ -29,25 +29,30 @@ type UI struct {
 
 	// lines are the lines typed on in, read by one goroutine (started by the
 	// first question, ends at EOF of in, then closes lines): a question that
-	// is withdrawn leaves no reader behind to take the next answer.
+	// is withdrawn leaves no reader behind to take the next answer. It reads
+	// a line only when asked (want), never ahead, so that a program run on
+	// the terminal in between ($EDITOR) gets every key typed.
 	readOnce sync.Once
 	lines    chan string
+	want     chan struct{}
+	asked    bool // a line was asked for and not taken yet (guarded by mu)
 
-	mu       sync.Mutex    // guards the output state below and serialises questions
-	midLine  bool          // the last text written to out did not end a line
-	status   string        // the progress line on screen (tty only)
-	todo     string        // where claude's to-do list is, before each progress message
-	todos    []runner.Todo // the to-do list as last printed
-	lastInfo string        // the last progress message printed (plain mode)
-	spin     int
-	ticker   *time.Ticker
-	stopTick chan struct{}
+	mu        sync.Mutex    // guards the output state below and serialises questions
+	midLine   bool          // the last text written to out did not end a line
+	status    string        // the progress line on screen (tty only)
+	todo      string        // where claude's to-do list is, before each progress message
+	todos     []runner.Todo // the to-do list as last printed
+	lastInfo  string        // the last progress message printed (plain mode)
+	spin      int
+	ticker    *time.Ticker
+	stopTick  chan struct{}
+	closeOnce sync.Once
 }
 
 // New makes a UI. in answers permission questions; tty turns on the live
 // progress line.
 func New(out, errw io.Writer, in io.Reader, tty bool, root string) *UI {
-	u := &UI{out: out, err: errw, in: in, tty: tty, root: root, lines: make(chan string)}
+	u := &UI{out: out, err: errw, in: in, tty: tty, root: root, lines: make(chan string), want: make(chan struct{}, 1)}
 	if tty {
 		u.ticker = time.NewTicker(120 * time.Millisecond)
 		u.stopTick = make(chan struct{})
@@ -62,12 +67,14 @@ func IsTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// Close stops the progress line.
+// Close stops the progress line. It may be called more than once.
 func (u *UI) Close() {
-	if u.ticker != nil {
-		u.ticker.Stop()
-		close(u.stopTick)
-	}
+	u.closeOnce.Do(func() {
+		if u.ticker != nil {
+			u.ticker.Stop()
+			close(u.stopTick)
+		}
+	})
 	u.mu.Lock()
 	u.clearStatusLocked()
 	u.mu.Unlock()
@@ -200,6 +207,8 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 		default:
 			u.lineLocked("  ↺ Keep planning")
 		}
+	case runner.EventReview:
+		u.reviewed(ev.Review)
 	case runner.EventMode:
 		u.lineLocked("ℹ Mode: " + ev.Mode.PermissionMode)
 	case runner.EventTodos:
@@ -240,7 +249,7 @@ func (u *UI) readLine(ctx context.Context, prompt string) (string, error) {
 		go func() { // ends at EOF (or an error) of the input
 			defer close(u.lines)
 			br := bufio.NewReader(u.in)
-			for {
+			for range u.want {
 				line, err := br.ReadString('\n')
 				if line != "" || err == nil {
 					u.lines <- strings.TrimSpace(line)
@@ -251,12 +260,20 @@ func (u *UI) readLine(ctx context.Context, prompt string) (string, error) {
 			}
 		}()
 	})
+	if !u.asked {
+		u.asked = true
+		select {
+		case u.want <- struct{}{}:
+		default: // the reader has ended (EOF): lines is closed
+		}
+	}
 	fmt.Fprint(u.err, prompt)
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(u.err)
-		return "", ctx.Err()
+		return "", ctx.Err() // the line asked for goes to the next question
 	case line, ok := <-u.lines:
+		u.asked = false
 		if !ok {
 			fmt.Fprintln(u.err, "(no answer: input closed)")
 			return "", errInputClosed

@@ -116,3 +116,65 @@ end, {
 vim.api.nvim_create_user_command('ClaudeSessions', function()
   cb().sessions()
 end, { nargs = 0, desc = 'Pick a past Claude conversation of this workspace, then follow it up or read it' })
+
+-- Reviewing the agent's edits (:help claude-bridge-review)
+
+vim.api.nvim_create_user_command('ClaudeAccept', function()
+  cb().review_accept()
+end, { nargs = 0, desc = "Accept Claude's edit under review as its proposal stands (:w in the proposal too)" })
+
+vim.api.nvim_create_user_command('ClaudeReject', function(args)
+  cb().review_reject(args.args)
+end, { nargs = '?', desc = "Reject Claude's edit under review, with feedback for claude" })
+
+vim.api.nvim_create_user_command('ClaudeAcceptHunk', function()
+  cb().review_accept_hunk()
+end, { nargs = 0, desc = 'Accept the hunk under the cursor of the edit under review' })
+
+vim.api.nvim_create_user_command('ClaudeRejectHunk', function(args)
+  cb().review_reject_hunk(args.args)
+end, { nargs = '?', desc = 'Reject the hunk under the cursor of the edit under review, with feedback' })
+
+-- Completes a scope word, then a task id.
+local function complete_scope(scopes)
+  return function(arglead, cmdline)
+    arglead = arglead or ''
+    if cmdline:match('^%S+%s+%S+%s') then
+      return require('claude_bridge.commands').complete_task_ids(arglead, false)
+    end
+    return vim.tbl_filter(function(w)
+      return w:sub(1, #arglead) == arglead
+    end, scopes)
+  end
+end
+
+local function split_args(s)
+  local words = vim.split(vim.trim(s or ''), '%s+')
+  return words[1] ~= '' and words[1] or nil, words[2]
+end
+
+vim.api.nvim_create_user_command('ClaudeChanges', function(args)
+  cb().changes(args.args ~= '' and args.args or nil)
+end, {
+  nargs = '?',
+  complete = complete(false),
+  desc = "A task's changes in the quickfix list and a diff against its checkpoint",
+})
+
+vim.api.nvim_create_user_command('ClaudeRevert', function(args)
+  local scope, id = split_args(args.args)
+  cb().revert(scope, id)
+end, {
+  nargs = '*',
+  complete = complete_scope({ 'hunk', 'file', 'task' }),
+  desc = "Take back a task's change: the hunk under the cursor (default), the file, or the whole task",
+})
+
+vim.api.nvim_create_user_command('ClaudeAcceptChanges', function(args)
+  local scope, id = split_args(args.args)
+  cb().accept_changes(scope, id)
+end, {
+  nargs = '*',
+  complete = complete_scope({ 'task', 'file' }),
+  desc = "Keep a task's changes (all, or the file's) and drop their checkpoint",
+})

@@ -258,6 +258,29 @@ function H.claude_sessions()
   return table.concat(parts, '\n')
 end
 
+--- The messages the mock bridge received (mock specs), decoded, in order.
+function H.mock_messages()
+  local out = {}
+  for line in (H.read(vim.env.CB_MOCK_LOG) or ''):gmatch('[^\n]+') do
+    table.insert(out, vim.json.decode(line))
+  end
+  return out
+end
+
+--- The arguments[0] of each workspace/executeCommand `command` (or the params of each
+--- message of that method) the mock bridge received.
+function H.mock_sent(command)
+  local out = {}
+  for _, m in ipairs(H.mock_messages()) do
+    if m.method == 'workspace/executeCommand' and m.params.command == command then
+      table.insert(out, m.params.arguments[1])
+    elseif m.method == command then
+      table.insert(out, m.params)
+    end
+  end
+  return out
+end
+
 --- Answers permission questions as a person does on Neovim 0.7 to 0.9 (the handler reads
 --- keys): `pick(question)` returns the keys to press (`'a'`, `'d'`, ...), pressed `delay_ms`
 --- (900) after the question shows, or a list of `{ ms, keys }` to press at those times.

@@ -10,7 +10,7 @@
 #                         editors/protocol.schema.json (ajv, from the VS Code extension's
 #                         devDependencies, installed here), and one the schema refuses
 #                         fails the spec
-#   test/tmux/*_spec.lua  a Neovim in a real terminal (tmux, 120x35) against the real
+#   test/tmux/*_spec.lua  a Neovim in a real terminal (tmux, 120x35 or 80x24) against the real
 #                         bridge, claude CLI and stand-in (test/tmux/<name>.script.json);
 #                         the headless spec types with send-keys and reads capture-pane
 #

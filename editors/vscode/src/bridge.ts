@@ -27,6 +27,7 @@ import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './
 import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
 import { handleShowMessageRequest, notifierFor } from './permissions';
 import { handleAsk, handlePlan } from './ask';
+import { ChangesStore } from './changes';
 import { QuestionStore } from './questions';
 import {
   AskParams,
@@ -34,6 +35,7 @@ import {
   AuthStatus,
   BridgeEvent,
   COMMANDS,
+  ChangesParams,
   ClientCapabilities,
   Command,
   CommandTypes,
@@ -43,6 +45,8 @@ import {
   NOTIFICATIONS,
   PlanParams,
   RequestTypes,
+  ReviewEditParams,
+  ReviewEditResult,
   RunArgs,
   RunResult,
   TaskInfo,
@@ -106,6 +110,12 @@ export class Bridge implements vscode.Disposable {
   lastAuth: AuthChangedParams | undefined;
   /** Whether a task's transcript is on screen (set by the extension). */
   transcriptVisible: ((taskId: string) => boolean) | undefined;
+  /** What tasks changed and is kept for review (claude/changes, the replies' changes). */
+  readonly changes = new ChangesStore();
+  /** Answers claude/reviewEdit (set by the extension: the review diff); without it a review is rejected. */
+  reviewHandler: ((params: ReviewEditParams, token: vscode.CancellationToken) => Promise<ReviewEditResult | null>) | undefined;
+  /** Called each time the bridge has started (the extension lists kept changes again). */
+  onStarted: (() => void) | undefined;
 
   constructor(
     readonly store: TaskStore,
@@ -216,7 +226,7 @@ export class Bridge implements vscode.Disposable {
     };
     const client = new LanguageClient('claudeBridge', 'Claude Bridge', serverOptions, clientOptions);
     // What this extension answers beyond LSP (capabilities.experimental.claudeBridge).
-    const bridgeCaps: ClientCapabilities = { ask: true, plan: true };
+    const bridgeCaps: ClientCapabilities = { ask: true, plan: true, reviewEdit: true };
     client.registerFeature({
       fillClientCapabilities: (caps) => {
         caps.experimental = { ...((caps.experimental as object | undefined) ?? {}), claudeBridge: bridgeCaps };
@@ -236,8 +246,12 @@ export class Bridge implements vscode.Disposable {
     client.onRequest(ShowMessageRequest.type, (params, token) => handleShowMessageRequest(params, token, ui));
     const ask: keyof RequestTypes = 'claude/ask';
     const plan: keyof RequestTypes = 'claude/plan';
+    const reviewEdit: keyof RequestTypes = 'claude/reviewEdit';
     client.onRequest(ask, (params: AskParams, token: vscode.CancellationToken) => handleAsk(params, token, ui));
     client.onRequest(plan, (params: PlanParams, token: vscode.CancellationToken) => handlePlan(params, token, ui));
+    client.onRequest(reviewEdit, (params: ReviewEditParams, token: vscode.CancellationToken) =>
+      this.reviewHandler ? this.reviewHandler(params, token) : Promise.resolve(null),
+    );
     // Replaces languageclient's own handler: a missing claude gets a
     // notification that leads with the fix.
     client.onNotification(ShowMessageNotification.type, (p: ShowMessageParams) => this.onShowMessage(p));
@@ -245,6 +259,10 @@ export class Bridge implements vscode.Disposable {
     client.onNotification(NOTIFICATIONS.editConflict, (c: EditConflictParams) => {
       this.output.warn(`edit conflict (${c.taskId}) ${c.uri}: ${c.message}`);
       this.store.addConflict(c);
+    });
+    client.onNotification(NOTIFICATIONS.changes, (c: ChangesParams) => {
+      this.output.info(`changes of ${c.taskId}: ${c.files?.length ?? 0} files`);
+      this.changes.set(c, this.store.get(c.taskId)?.prompt);
     });
     client.onNotification(NOTIFICATIONS.authChanged, (a: AuthChangedParams) => {
       this.lastAuth = a;
@@ -260,6 +278,7 @@ export class Bridge implements vscode.Disposable {
       throw err;
     }
     this.stateChanged.fire();
+    this.onStarted?.();
     return client;
   }
 
@@ -391,6 +410,7 @@ export class Bridge implements vscode.Disposable {
         live.id = result.taskId;
       }
       this.store.finish(result);
+      if (result.changes) this.changes.set(result.changes, prompt);
       this.announce(result, prompt);
       return result;
     } catch (err) {
@@ -407,20 +427,28 @@ export class Bridge implements vscode.Disposable {
   private announce(r: RunResult, prompt: string): void {
     const transcript = 'Show Transcript';
     const follow = 'Follow Up';
+    const review = 'Review Changes';
     const body = short(plainText(r.result), 200);
+    // A task whose changes are kept (review afterTurn or beforeWrite) offers them for review first.
+    const n = this.changes.get(r.taskId)?.files.length ?? 0;
+    const first = n > 0 ? [review] : [];
     let shown: Thenable<string | undefined>;
     if (r.status === 'completed') {
-      shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, transcript, follow);
+      shown = vscode.window.showInformationMessage(`Claude finished “${short(prompt, 40)}”: ${body}`, ...first, transcript, follow);
     } else if (r.status === 'cancelled' || r.status === 'interrupted') {
-      vscode.window.setStatusBarMessage(`Claude: ${r.status} “${short(prompt, 40)}”`, 5000);
-      return;
+      if (n === 0) {
+        vscode.window.setStatusBarMessage(`Claude: ${r.status} “${short(prompt, 40)}”`, 5000);
+        return;
+      }
+      shown = vscode.window.showInformationMessage(`Claude: ${r.status} “${short(prompt, 40)}” after changing ${n} file${n === 1 ? '' : 's'}`, review, transcript);
     } else if (isClaudeMissing(r.result)) {
       void showClaudeMissing(r.result, this.extensionUri, this.output);
       return;
     } else {
-      shown = vscode.window.showErrorMessage(`Claude failed “${short(prompt, 40)}”: ${body}`, transcript, follow);
+      shown = vscode.window.showErrorMessage(`Claude failed “${short(prompt, 40)}”: ${body}`, ...first, transcript, follow);
     }
     void shown.then((pick) => {
+      if (pick === review) void vscode.commands.executeCommand('claudeBridge.showChanges', r.taskId);
       if (pick === transcript) void vscode.commands.executeCommand('claudeBridge.showTranscript', r.taskId);
       if (pick === follow) void vscode.commands.executeCommand('claudeBridge.followUp', { taskId: r.taskId });
     });

@@ -5,6 +5,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Bridge, BridgeMissingError, newTaskId } from './bridge';
+import { registerClaudeCommand } from './commandUtil';
 import { money, seconds } from './format';
 import { AuthStatus, ContextRef, FollowUpArgs, RunArgs, RunResult } from './lspExt';
 import { pickAsk, pickPlan } from './ask';
@@ -56,13 +57,14 @@ function defaultFolder(): string | undefined {
   return f?.uri.toString();
 }
 
-const RUN_KEYS: readonly (keyof RunArgs)[] = ['prompt', 'workspaceFolder', 'context', 'images', 'openFiles', 'model', 'permissionMode', 'sessionId', 'taskId'];
+const RUN_KEYS: readonly (keyof RunArgs)[] = ['prompt', 'workspaceFolder', 'context', 'images', 'openFiles', 'model', 'permissionMode', 'review', 'sessionId', 'taskId'];
 const FOLLOW_UP_KEYS: readonly (keyof FollowUpArgs)[] = [
   'taskId',
   'sessionId',
   'prompt',
   'model',
   'permissionMode',
+  'review',
   'context',
   'images',
   'openFiles',
@@ -92,11 +94,6 @@ function promptOf(arg: unknown, opts: { prompt?: string }): string | undefined {
   return typeof arg === 'string' ? arg : opts.prompt;
 }
 
-/** A caller that passed a real argument is a program (not a menu or the palette). */
-function isProgrammatic(arg: unknown): boolean {
-  return arg !== undefined && !(arg instanceof vscode.Uri);
-}
-
 /** "3 min ago", "just now". */
 function age(d: Date): string {
   const s = Math.max(0, Math.round((Date.now() - d.getTime()) / 1000));
@@ -113,19 +110,7 @@ export class Commands {
   ) {}
 
   register(): vscode.Disposable[] {
-    const reg = (id: string, fn: (arg: unknown) => Promise<unknown>) =>
-      vscode.commands.registerCommand(id, async (arg?: unknown) => {
-        try {
-          return await fn(arg);
-        } catch (err) {
-          if (!(err instanceof BridgeMissingError)) {
-            void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`);
-          }
-          // A program that passed an argument gets the failure itself.
-          if (isProgrammatic(arg)) throw err;
-          return undefined;
-        }
-      });
+    const reg = registerClaudeCommand;
     return [
       reg('claudeBridge.runTask', (a) => this.runTask(a)),
       reg('claudeBridge.askAboutSelection', (a) => this.askAboutSelection(a)),

@@ -23,6 +23,7 @@ import { TaskRecord, isTerminal } from './tasks';
 import type { PastedImage } from './transcript';
 import { TranscriptActions, TranscriptPanels } from './transcriptView';
 import { showPlan } from './ask';
+import { registerClaudeCommand } from './commandUtil';
 
 /** VS Code's image preview (the built-in editor of png, jpg, gif, webp files). */
 const IMAGE_PREVIEW = 'imagePreview.previewEditor';
@@ -157,16 +158,7 @@ export class ConversationCommands {
   ) {}
 
   register(): vscode.Disposable[] {
-    const reg = (id: string, fn: (arg: unknown) => Promise<unknown>) =>
-      vscode.commands.registerCommand(id, async (arg?: unknown) => {
-        try {
-          return await fn(arg);
-        } catch (err) {
-          void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`);
-          if (arg !== undefined && !(arg instanceof vscode.Uri)) throw err;
-          return undefined;
-        }
-      });
+    const reg = registerClaudeCommand;
     return [
       reg('claudeBridge.runTaskWithImage', (a) => this.runTaskWithImage(a)),
       reg('claudeBridge.sendToTask', (a) => this.sendToTask(a)),

@@ -4,9 +4,14 @@
 
 import * as vscode from 'vscode';
 import { Bridge } from './bridge';
+import { ChangesStore } from './changes';
+import { ChangesView } from './changesView';
 import { Commands } from './commands';
 import { ConversationCommands } from './conversation';
 import { QuestionStore } from './questions';
+import { ReviewUi } from './review';
+import { ReviewDocs } from './reviewDocs';
+import { ReviewQueue } from './reviewModel';
 import { StatusBar } from './statusBar';
 import { TaskStore } from './tasks';
 import { TranscriptPanels } from './transcriptView';
@@ -20,6 +25,10 @@ export interface ClaudeBridgeApi {
   questions: QuestionStore;
   bridge: Bridge;
   transcripts: TranscriptPanels;
+  /** The edits waiting for review (beforeWrite), the one on screen first. */
+  reviews: ReviewQueue;
+  /** The tasks' changes kept for review (afterTurn). */
+  changes: ChangesStore;
 }
 
 export function activate(context: vscode.ExtensionContext): ClaudeBridgeApi {
@@ -31,7 +40,23 @@ export function activate(context: vscode.ExtensionContext): ClaudeBridgeApi {
   bridge.transcriptVisible = (id) => transcripts.visible(id);
   const conversation = new ConversationCommands(bridge, transcripts);
   transcripts.actions = conversation.transcriptActions();
+  const b = bridge;
+  const docs = new ReviewDocs();
+  const reviewUi = new ReviewUi(new ReviewQueue(), docs, {
+    taskLabel: (id) => b.store.get(id)?.prompt || undefined,
+    log: (l) => output.info(l),
+    memento: context.globalState,
+  });
+  bridge.reviewHandler = (p, token) => reviewUi.handle(p, token);
+  const changesView = new ChangesView(bridge, bridge.changes, docs, context.workspaceState);
+  bridge.onStarted = () => void changesView.restore().catch((err) => output.warn(`changes: ${String(err)}`));
+  transcripts.review = { reviews: reviewUi, changes: bridge.changes, changesView };
   context.subscriptions.push(
+    docs,
+    reviewUi,
+    changesView,
+    ...reviewUi.register(),
+    ...changesView.register(),
     output,
     bridge,
     transcripts,
@@ -51,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): ClaudeBridgeApi {
   );
   // Start at once: a missing bridge is reported now, not at the first command.
   void bridge.ensureStarted().catch((err) => output.error(`start failed: ${String(err)}`));
-  return { store, questions, bridge, transcripts };
+  return { store, questions, bridge, transcripts, reviews: reviewUi.queue, changes: bridge.changes };
 }
 
 export async function deactivate(): Promise<void> {

@@ -7,7 +7,7 @@
 // discriminated by `kind`) and the configuration.
 
 /** EventKind names what a claude/event reports; it is the `kind` field that tells the event types apart. */
-export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'mode' | 'todos' | 'userMessage' | 'retry' | 'status' | 'other' | 'result';
+export type EventKind = 'queued' | 'started' | 'text' | 'thinking' | 'toolUse' | 'toolResult' | 'permission' | 'question' | 'plan' | 'review' | 'mode' | 'todos' | 'userMessage' | 'retry' | 'status' | 'other' | 'result';
 
 /** TaskStatus is where a task is in its life: queued → starting → running ⇄ waiting → completed | failed | cancelled | interrupted. A task ends in exactly one of the four terminal statuses (interrupted only after claude.interrupt). */
 export type TaskStatus = 'queued' | 'starting' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
@@ -36,6 +36,15 @@ export type KeySource = 'CLAUDE_API_KEY' | 'ANTHROPIC_API_KEY' | 'keyFile' | 'ke
 /** LogLevel is the level of the bridge's log file. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** ReviewMode is when the user reviews the agent's changes to files: the review setting (Configuration.review, and per task in claude.run and claude.followUp). */
+export type ReviewMode = 'off' | 'beforeWrite' | 'afterTurn';
+
+/** ReviewDecision is the user's answer to a claude/reviewEdit. */
+export type ReviewDecision = 'accept' | 'reject';
+
+/** ChangeStatus is what a task did to a file. */
+export type ChangeStatus = 'modified' | 'added' | 'deleted';
+
 /** RunArgs is arguments[0] of claude.run. */
 export interface RunArgs {
   /** prompt is what the task should do. Required, not blank. */
@@ -52,6 +61,8 @@ export interface RunArgs {
   model?: string;
   /** permissionMode overrides the configured permission mode. Optional. */
   permissionMode?: PermissionMode;
+  /** review overrides the configured review mode for this task. Optional. */
+  review?: ReviewMode;
   /** sessionId resumes that conversation (claude's --resume). Optional. */
   sessionId?: string;
   /** taskId is the id the new task gets; no other task may have it. Optional: default one the bridge generates (t1, t2, …, skipping every id a task has or an editor named). Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run). */
@@ -158,6 +169,42 @@ export interface RunResult {
   numTurns: number;
   /** editedFiles are the URIs of the files the task changed: those its file tools (Edit, MultiEdit, Write, NotebookEdit) changed, and the files open in the editor that changed on disk by other means while it ran (a Bash command; the bridge carried them into the buffers). Files a Bash command created or changed that are not open in the editor are not listed: the bridge watches only open documents. Empty, never absent. */
   editedFiles: string[];
+  /** changes are the task's changes against its checkpoints, as claude/changes lists them (review afterTurn or beforeWrite). Optional: absent with review off or when the task changed nothing. */
+  changes?: ChangesParams;
+}
+
+/** ChangesParams is the claude/changes notification, sent when a task whose review is afterTurn or beforeWrite ends having changed files: every file the task changed (by file tools, Bash commands or anything else while it ran), against the checkpoint the bridge took before the task's first change to it. It is also the reply of claude.changes. */
+export interface ChangesParams {
+  /** taskId is the task. */
+  taskId: string;
+  /** files are the changed files, by path; empty when nothing is left to review (all accepted or reverted). */
+  files: FileChanges[];
+  /** uncovered says what the bridge could not checkpoint, if anything, one sentence each ("Bash commands' changes in /p are not covered: git is not installed; only files open in the editor and files Claude edits with its file tools are."). Optional. */
+  uncovered?: string[];
+}
+
+/** FileChanges is what a task changed in one file. */
+export interface FileChanges {
+  /** uri is the file's URI, as the editor knows it. */
+  uri: string;
+  /** status is modified, added or deleted. */
+  status: ChangeStatus;
+  /** hunks are the task's changes, line-based, with ranges in the file as it is now (today's file); only those still the task's: a hunk a later change (another task, the user) overwrote is left out, and a file whose hunks all were is listed without any until it is accepted. Empty for a binary file. */
+  hunks: ChangeHunk[];
+  /** binary is true for a file that is not UTF-8 text: it has no hunks, and a revert takes back the whole file. Optional. */
+  binary?: boolean;
+}
+
+/** ChangeHunk is one change a task made to a file. */
+export interface ChangeHunk {
+  /** id names the hunk in claude.revert, unique in the task ("f1h2": the second hunk of the task's first file, files in path order). */
+  id: string;
+  /** range is where the change is in the file now, in UTF-16 code units: whole lines (an empty range where lines were deleted). */
+  range: Range;
+  /** originalText is what the lines were before the task. */
+  originalText: string;
+  /** newText is what the task made of them (the text now in range). */
+  newText: string;
 }
 
 /** CancelArgs is arguments[0] of claude.cancel. */
@@ -190,6 +237,8 @@ export interface FollowUpArgs {
   model?: string;
   /** permissionMode overrides the configured permission mode. Optional. */
   permissionMode?: PermissionMode;
+  /** review overrides the configured review mode for this task. Optional. */
+  review?: ReviewMode;
   /** newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates. */
   newTaskId?: string;
   /** workspaceFolder is the URI of the folder to continue a session in. Optional: default the folder of the task, else the workspace folder whose conversations (claude.sessions) hold the session, else the first. */
@@ -224,6 +273,10 @@ export interface TaskInfo {
   permissionMode?: string;
   /** model is the model claude uses now. Optional: absent until claude has started. */
   model?: string;
+  /** review is the task's review mode. Optional: absent for off. */
+  review?: ReviewMode;
+  /** unreviewedChanges is true while the task has changes whose checkpoint is kept: neither accepted nor reverted (claude.changes lists them). Optional: absent for false. */
+  unreviewedChanges?: boolean;
 }
 
 /** TasksResult is the reply of claude.tasks when asked for processes ({"processes": true}); clients that do not ask keep getting the array. */
@@ -482,6 +535,7 @@ export type BridgeEvent =
   | PermissionEvent
   | QuestionEvent
   | PlanEvent
+  | ReviewEvent
   | ModeEvent
   | TodosEvent
   | UserMessageEvent
@@ -684,6 +738,34 @@ export interface PlanEvent {
   reason?: string;
 }
 
+/** ReviewEvent (kind "review") reports how a held edit was reviewed (review beforeWrite); it comes once the user answered, or the review was given up (reason). */
+export interface ReviewEvent {
+  /** taskId is the task the event belongs to. */
+  taskId: string;
+  /** seq is the event's number in its task, from 1, with no gaps. */
+  seq: number;
+  /** kind says which event it is, and so which fields follow. */
+  kind: 'review';
+  /** toolUseId is the tool call's id (see ToolUseEvent). */
+  toolUseId: string;
+  /** uri is the file's URI. */
+  uri: string;
+  /** tool is the tool's name. */
+  tool: string;
+  /** decision is accept (something was written) or reject (nothing was). */
+  decision: ReviewDecision;
+  /** acceptedHunks are the ids of the hunks written. */
+  acceptedHunks: string[];
+  /** rejectedHunks are the ids of the hunks left out. */
+  rejectedHunks: string[];
+  /** edited is true when the user's own version was written (text). */
+  edited: boolean;
+  /** feedback is the user's feedback to claude. Optional. */
+  feedback?: string;
+  /** reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s", "the task was cancelled"). Optional. */
+  reason?: string;
+}
+
 /** ModeEvent (kind "mode") says what the conversation runs with now, when claude reports a change: its permission mode (after a plan's approval, or claude.setPermissionMode) or its model (claude.setModel). */
 export interface ModeEvent {
   /** taskId is the task the event belongs to. */
@@ -806,7 +888,7 @@ export interface ResultEvent {
   sessionId: string;
 }
 
-/** AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask or claude/plan request the editor deferred (replied {"deferred": true}). */
+/** AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask, claude/plan or claude/reviewEdit request the editor deferred (replied {"deferred": true}). */
 export interface AnswerArgs {
   /** taskId is the task that asked. Required. */
   taskId: string;
@@ -816,7 +898,9 @@ export interface AnswerArgs {
   answers?: Record<string, string>;
   /** plan answers a claude/plan, as its PlanResult would. Optional. */
   plan?: PlanResult;
-  /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional. */
+  /** review answers a claude/reviewEdit, as its ReviewEditResult would. Optional. */
+  review?: ReviewEditResult;
+  /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a review: reject). Optional. */
   dismissed?: boolean;
 }
 
@@ -832,10 +916,82 @@ export interface PlanResult {
   deferred?: boolean;
 }
 
+/** ReviewEditResult is the editor's reply to claude/reviewEdit. null (or a dismissed review) is a reject. */
+export interface ReviewEditResult {
+  /** decision is accept or reject. Required unless deferred. */
+  decision?: ReviewDecision;
+  /** acceptedHunks keeps, with accept, only these hunks (by id); the others are left out of what is written. Optional: absent accepts every hunk; [] accepts none (a reject). */
+  acceptedHunks?: string[];
+  /** text is, with accept, the user's own version of the whole file (the proposal as the user edited it, in original's representation); it is written instead of the proposal, and claude is told the user changed its edit. Wins over acceptedHunks. Optional. */
+  text?: string;
+  /** feedback is what the user tells claude about the edit (why hunks were rejected, what to do instead). Optional. */
+  feedback?: string;
+  /** deferred is true when the editor answers later with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10); the other fields are then ignored. Optional. */
+  deferred?: boolean;
+}
+
 /** AnswerResult is the reply of claude.answer. */
 export interface AnswerResult {
   /** accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out). */
   accepted: boolean;
+}
+
+/** ChangesArgs is arguments[0] of claude.changes. */
+export interface ChangesArgs {
+  /** taskId is the task. Required. */
+  taskId: string;
+}
+
+/** RevertArgs is arguments[0] of claude.revert: take back a task's changes, all of them, one file's, or some hunks. A revert is carried like any change: written to disk and into open buffers (three-way merged, unsaved edits kept). Only what is still the task's is reverted: a hunk changed again since (by a later task, by the user on disk, or overlapping the user's unsaved edits in an open buffer) is left as it is and reported. */
+export interface RevertArgs {
+  /** taskId is the task. Required. */
+  taskId: string;
+  /** uri is the one file to revert. Optional: default every file of the task. */
+  uri?: string;
+  /** hunks are the ids of the hunks to revert (ChangeHunk.id). Optional: default every hunk (of uri, or of the task). */
+  hunks?: string[];
+}
+
+/** RevertResult is the reply of claude.revert: per file, what was reverted and what could not be. */
+export interface RevertResult {
+  /** files are the files the revert concerned, in path order. */
+  files: RevertedFile[];
+}
+
+/** RevertedFile is what a revert did to one file. */
+export interface RevertedFile {
+  /** uri is the file's URI. */
+  uri: string;
+  /** reverted are the ids of the hunks taken back. */
+  reverted: string[];
+  /** notReverted are the hunks left as they are, and why. */
+  notReverted: NotReverted[];
+  /** restored is true when the file is now as it was before the task (gone again if the task created it): every change of the task's was taken back. A binary file is restored whole or not at all (message says why not). */
+  restored: boolean;
+  /** message says what happened to the file, for a person ("main.go: 2 hunks reverted, 1 not: changed since the task"). Optional. */
+  message?: string;
+}
+
+/** NotReverted is a hunk a revert left alone. */
+export interface NotReverted {
+  /** id is the hunk's id. */
+  id: string;
+  /** reason says why: "changed since the task (by a later task or by you)", "overlaps your unsaved changes (lines 4-5 of your buffer)", "the file could not be written: …". */
+  reason: string;
+}
+
+/** AcceptArgs is arguments[0] of claude.accept: keep a task's changes and drop their checkpoint (a file, or all of the task's). */
+export interface AcceptArgs {
+  /** taskId is the task. Required. */
+  taskId: string;
+  /** uri is the one file to accept. Optional: default every file. */
+  uri?: string;
+}
+
+/** AcceptResult is the reply of claude.accept. */
+export interface AcceptResult {
+  /** accepted are the URIs of the files whose checkpoint was dropped. */
+  accepted: string[];
 }
 
 /** EditConflictParams is the claude/editConflict notification: an agent change on disk did not reach an open buffer, or the bridge cannot tell that it did. Either it overlapped unsaved changes, or the editor refused or failed to apply the edit, and the buffer was left untouched; or the editor answered that it applied the edit but never reported (didChange) the buffer changing, so the change may not be in it. The message says which; a window/showMessage names the file too, and the task gets a status event. */
@@ -910,6 +1066,36 @@ export interface PlanParams {
   uri?: string;
 }
 
+/** ReviewEditParams is the params of claude/reviewEdit, which the bridge sends an editor that declares ClientCapabilities.reviewEdit when claude is about to change a file (review beforeWrite). Nothing is on disk yet: claude waits for the answer. The editor shows original ↔ proposed (the proposal editable), per hunk, and replies with ReviewEditResult. */
+export interface ReviewEditParams {
+  /** taskId is the task whose agent wants to write. */
+  taskId: string;
+  /** toolUseId is the tool call; its toolUse event carries the same id, and its review event will. */
+  toolUseId: string;
+  /** uri is the file's URI, as the editor knows it (the open document's URI when the file is open). */
+  uri: string;
+  /** tool is the tool: "Edit", "MultiEdit", "Write" or "NotebookEdit". */
+  tool: string;
+  /** original is the file as the user sees it now: the open buffer's text (unsaved changes included), else the file on disk as an editor shows it (no UTF-8 byte-order mark; its own line breaks); "" for a file claude creates. */
+  original: string;
+  /** proposed is the whole file as claude would leave it, in the same representation as original (so unsaved changes of the buffer that claude's change does not touch are in both). */
+  proposed: string;
+  /** hunks are the changed regions, in order, as line-based hunks: each replaces whole lines of original ("" originalText: lines inserted before range.start; "" proposedText: lines deleted). */
+  hunks: ReviewHunk[];
+}
+
+/** ReviewHunk is one changed region of a proposal. */
+export interface ReviewHunk {
+  /** id names the hunk in acceptedHunks ("h1", "h2", … in order). */
+  id: string;
+  /** range is the region in original, in UTF-16 code units: whole lines, from the start of the first to the start of the line after the last (or the end of the text). */
+  range: Range;
+  /** originalText is original's text in range. */
+  originalText: string;
+  /** proposedText is what claude puts there. */
+  proposedText: string;
+}
+
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own). */
 export interface Configuration {
   /** claudePath is the claude executable. Default: claude on PATH. */
@@ -930,6 +1116,8 @@ export interface Configuration {
   maxIdleProcesses?: number;
   /** prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true. */
   prewarm?: boolean;
+  /** review is when the user reviews the agent's changes to files: "off" (default), "beforeWrite" (each edit held for the user's review before it is written) or "afterTurn" (the task's changes checkpointed and listed when it ends, to revert or accept); claude.run and claude.followUp may override it per task. */
+  review?: ReviewMode;
   /** logLevel is the log file's level. Default: info. */
   logLevel?: LogLevel;
   /** auth is how claude gets its API key (AuthConfiguration). An update that carries it replaces the whole auth configuration; one the bridge refuses leaves it without a key until auth settings it accepts come (tasks fail saying why). */
@@ -963,9 +1151,9 @@ export interface AuthConfiguration {
 /**
  * ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
  *
- * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
+ * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true, "reviewEdit": true}}}
  *
- * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest), so any LSP client can run tasks.
+ * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest, an edit to review as a window/showMessageRequest), so any LSP client can run tasks.
  */
 export interface ClientCapabilities {
   /** ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false. */
@@ -974,6 +1162,8 @@ export interface ClientCapabilities {
   plan?: boolean;
   /** checksEditVersions is true when the editor refuses (applied=false) a versioned workspace/applyEdit for another version than its buffer's, so that applied=true means the edit is in. The bridge's Neovim plugin declares it: Neovim's own client (0.7.2) answers applied=true for an edit it skipped as older than its buffer and never checks an edit for version 0. Optional: default false. */
   checksEditVersions?: boolean;
+  /** reviewEdit is true when the editor answers claude/reviewEdit (an edit held before it is written, review beforeWrite: shown as a diff, accepted per hunk, edited, or rejected with feedback). Optional: default false. */
+  reviewEdit?: boolean;
 }
 
 /** The workspace/executeCommand commands: what each takes as arguments[0] and what it replies. */
@@ -1002,8 +1192,14 @@ export interface CommandTypes {
   'claude.sessions': { args: SessionsArgs | undefined; result: SessionsResult };
   /** Reads a past conversation: TranscriptArgs → TranscriptResult. */
   'claude.transcript': { args: TranscriptArgs; result: TranscriptResult };
-  /** Answers a claude/ask or claude/plan the editor deferred: AnswerArgs → AnswerResult. */
+  /** Answers a claude/ask, claude/plan or claude/reviewEdit the editor deferred: AnswerArgs → AnswerResult. */
   'claude.answer': { args: AnswerArgs; result: AnswerResult };
+  /** Lists a task's changes still kept for review: ChangesArgs → ChangesParams. */
+  'claude.changes': { args: ChangesArgs; result: ChangesParams };
+  /** Takes back a task's changes (all, a file's, some hunks): RevertArgs → RevertResult. */
+  'claude.revert': { args: RevertArgs; result: RevertResult };
+  /** Keeps a task's changes and drops their checkpoint: AcceptArgs → AcceptResult. */
+  'claude.accept': { args: AcceptArgs; result: AcceptResult };
 }
 
 /** A command's name. */
@@ -1024,6 +1220,9 @@ export const COMMANDS = {
   sessions: 'claude.sessions',
   transcript: 'claude.transcript',
   answer: 'claude.answer',
+  changes: 'claude.changes',
+  revert: 'claude.revert',
+  accept: 'claude.accept',
 } as const satisfies Record<string, Command>;
 
 /** The notifications the bridge sends, with their params. */
@@ -1034,6 +1233,8 @@ export interface NotificationTypes {
   'claude/editConflict': EditConflictParams;
   /** Carries AuthChangedParams. */
   'claude/authChanged': AuthChangedParams;
+  /** Carries ChangesParams: what a task changed, when it ends (review afterTurn or beforeWrite). */
+  'claude/changes': ChangesParams;
 }
 
 /** A notification's method. */
@@ -1044,6 +1245,7 @@ export const NOTIFICATIONS = {
   event: 'claude/event',
   editConflict: 'claude/editConflict',
   authChanged: 'claude/authChanged',
+  changes: 'claude/changes',
 } as const satisfies Record<string, NotificationMethod>;
 
 /** The requests the bridge sends the editor beyond LSP's own, with their params and replies. */
@@ -1051,10 +1253,11 @@ export interface RequestTypes {
   'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
   'claude/ask': { params: AskParams; result: AskResult | null };
   'claude/plan': { params: PlanParams; result: PlanResult | null };
+  'claude/reviewEdit': { params: ReviewEditParams; result: ReviewEditResult | null };
 }
 
 /** Every EventKind. */
-export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'mode', 'todos', 'userMessage', 'retry', 'status', 'other', 'result'];
+export const EVENT_KIND_VALUES: readonly EventKind[] = ['queued', 'started', 'text', 'thinking', 'toolUse', 'toolResult', 'permission', 'question', 'plan', 'review', 'mode', 'todos', 'userMessage', 'retry', 'status', 'other', 'result'];
 
 /** Every TaskStatus. */
 export const TASK_STATUS_VALUES: readonly TaskStatus[] = ['queued', 'starting', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'interrupted'];
@@ -1082,3 +1285,12 @@ export const KEY_SOURCE_VALUES: readonly KeySource[] = ['CLAUDE_API_KEY', 'ANTHR
 
 /** Every LogLevel. */
 export const LOG_LEVEL_VALUES: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Every ReviewMode. */
+export const REVIEW_MODE_VALUES: readonly ReviewMode[] = ['off', 'beforeWrite', 'afterTurn'];
+
+/** Every ReviewDecision. */
+export const REVIEW_DECISION_VALUES: readonly ReviewDecision[] = ['accept', 'reject'];
+
+/** Every ChangeStatus. */
+export const CHANGE_STATUS_VALUES: readonly ChangeStatus[] = ['modified', 'added', 'deleted'];

@@ -6,6 +6,7 @@
 // claude stopped waiting): dismissing a notification never answers it.
 
 import { AskParams, PermissionRequestParams, PlanParams, PlanResult } from './lspExt';
+import { Waiting } from './listeners';
 
 export const ALLOW = 'Allow';
 export const ALLOW_TASK = 'Allow for this task';
@@ -40,35 +41,14 @@ export const APPROVE = 'Approve';
 export const APPROVE_ASK = 'Approve, Ask Before Edits';
 export const KEEP_PLANNING = 'Keep Planning…';
 
-type Listener = () => void;
-
-export class QuestionStore {
-  private next = 1;
-  private readonly open = new Map<number, { q: Question; done: (end: QuestionEnd) => void }>();
-  private readonly listeners = new Set<Listener>();
-
-  onDidChange(l: Listener): { dispose(): void } {
-    this.listeners.add(l);
-    return { dispose: () => this.listeners.delete(l) };
-  }
-
-  private fire(): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l();
-      } catch {
-        // a broken listener must not stop the others
-      }
-    }
-  }
-
+export class QuestionStore extends Waiting<Question, QuestionEnd> {
   /**
    * Adds a question; `done` is called once, with the answer or the
    * withdrawal. Returns the question.
    */
   add(p: Pick<PermissionRequestParams, 'message'> & Partial<PermissionRequestParams>, done: (end: QuestionEnd) => void, now = new Date()): Question {
     const q: Question = {
-      id: this.next++,
+      id: this.newId(),
       message: p.message,
       actions: (p.actions ?? []).map((a) => a.title),
       taskId: p.taskId || undefined,
@@ -86,7 +66,7 @@ export class QuestionStore {
     const more = p.questions.length > 1 ? ` (and ${p.questions.length - 1} more)` : '';
     return this.put(
       {
-        id: this.next++,
+        id: this.newId(),
         message: `Claude asks${first?.header ? ` (${first.header})` : ''}: ${first?.question ?? ''}${more}`,
         actions: [],
         taskId: p.taskId || undefined,
@@ -104,7 +84,7 @@ export class QuestionStore {
   addPlan(p: PlanParams, done: (end: QuestionEnd) => void, now = new Date()): Question {
     return this.put(
       {
-        id: this.next++,
+        id: this.newId(),
         message: "Claude's plan is ready: approve it?",
         actions: [APPROVE, APPROVE_ASK, KEEP_PLANNING],
         taskId: p.taskId || undefined,
@@ -118,50 +98,26 @@ export class QuestionStore {
     );
   }
 
-  private put(q: Question, done: (end: QuestionEnd) => void): Question {
-    this.open.set(q.id, { q, done });
-    this.fire();
-    return q;
-  }
-
   /** Answers a permission question; false when it is no longer open or the answer is not one of its actions. */
   answer(id: number, title: string): boolean {
-    const o = this.open.get(id);
-    if (!o || o.q.kind !== 'permission' || !o.q.actions.includes(title)) return false;
+    const q = this.get(id);
+    if (!q || q.kind !== 'permission' || !q.actions.includes(title)) return false;
     return this.end(id, { answer: title });
   }
 
   /** Answers claude's questions (by question text); false when they are no longer open. */
   answerAsk(id: number, answers: Record<string, string>): boolean {
-    return this.open.get(id)?.q.kind === 'ask' && this.end(id, { answers });
+    return this.get(id)?.kind === 'ask' && this.end(id, { answers });
   }
 
   /** Answers claude's plan; false when it is no longer open. */
   answerPlan(id: number, plan: PlanResult): boolean {
-    return this.open.get(id)?.q.kind === 'plan' && this.end(id, { plan });
-  }
-
-  private end(id: number, end: QuestionEnd): boolean {
-    const o = this.open.get(id);
-    if (!o) return false;
-    this.open.delete(id);
-    o.done(end);
-    this.fire();
-    return true;
+    return this.get(id)?.kind === 'plan' && this.end(id, { plan });
   }
 
   /** The bridge no longer waits (it cancelled the request): the question goes away unanswered. */
   withdraw(id: number): void {
     this.end(id, { withdrawn: true });
-  }
-
-  get(id: number): Question | undefined {
-    return this.open.get(id)?.q;
-  }
-
-  /** The open questions, oldest first. */
-  pending(): Question[] {
-    return [...this.open.values()].map((o) => o.q);
   }
 
   forTask(taskId: string): Question[] {

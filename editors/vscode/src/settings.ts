@@ -2,7 +2,7 @@
 // (README "Configuration"): sent as initializationOptions and as
 // settings.claudeBridge in workspace/didChangeConfiguration.
 
-import { AuthConfiguration, AuthMode, Configuration, LogLevel, PermissionMode } from './lspExt';
+import { AuthConfiguration, AuthMode, Configuration, LogLevel, PermissionMode, ReviewMode } from './lspExt';
 
 /** The configuration the extension sends: `auth` is always an object. */
 export type BridgeOptions = Configuration & { auth: AuthConfiguration };
@@ -52,6 +52,7 @@ export function bridgeOptions(get: SettingGetter): BridgeOptions {
     followUpIdleSeconds: int(get('followUpIdleSeconds')),
     maxIdleProcesses: int(get('maxIdleProcesses')),
     prewarm: bool(get('prewarm')),
+    review: choice<ReviewMode>(get('review')),
     logLevel: choice<LogLevel>(get('logLevel')),
     auth: {
       mode: choice<AuthMode>(get('auth.mode')),

@@ -3,6 +3,7 @@
 // claude.run / claude.followUp, and claude.tasks listings.
 
 import { BridgeEvent, EditConflictParams, RunResult, TaskInfo, TaskStatus } from './lspExt';
+import { Listeners } from './listeners';
 
 /** A task in one of its final statuses: completed, failed, cancelled or interrupted. */
 export function isTerminal(s: TaskStatus | undefined): boolean {
@@ -40,21 +41,14 @@ type Listener = (taskId: string) => void;
 
 export class TaskStore {
   private readonly tasks = new Map<string, TaskRecord>();
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Listeners<[string]>();
 
   onDidChange(l: Listener): { dispose(): void } {
-    this.listeners.add(l);
-    return { dispose: () => this.listeners.delete(l) };
+    return this.listeners.add(l);
   }
 
   private fire(taskId: string): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(taskId);
-      } catch {
-        // a broken listener must not stop the others
-      }
-    }
+    this.listeners.fire(taskId);
   }
 
   get(taskId: string): TaskRecord | undefined {
@@ -171,7 +165,7 @@ export class TaskStore {
     const t = this.ensure(taskId);
     t.step = step;
     if (!isTerminal(t.status)) {
-      if (/^Waiting for (permission|your answer|your approval)/.test(step)) t.status = 'waiting';
+      if (/^Waiting for (permission|your answer|your approval|your review)/.test(step)) t.status = 'waiting';
       else if (t.status === 'waiting' || t.status === 'queued') t.status = step.startsWith('Queued') ? 'queued' : 'running';
     }
     this.fire(taskId);

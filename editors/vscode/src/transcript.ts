@@ -18,11 +18,13 @@ import {
   Decision,
   EditConflictParams,
   EventKind,
+  FileChanges,
   PermissionEvent,
   PlanEvent,
   PlanResult,
   Question as AskedQuestion,
   QuestionEvent,
+  ReviewEvent,
   RunResult,
   TaskStatus,
   Todo,
@@ -30,6 +32,7 @@ import {
   ToolUseEvent,
 } from './lspExt';
 import { esc, money, seconds, short } from './format';
+import { countLabel } from './changes';
 import { messageParts } from './questions';
 import { isTerminal } from './tasks';
 
@@ -60,6 +63,8 @@ export interface TaskHeader {
   model?: string;
   /** A past conversation read from claude's store: the composer follows it up. */
   pastSession?: boolean;
+  /** The task's changes still kept for review (review afterTurn or beforeWrite). */
+  changes?: { files: FileChanges[]; uncovered?: string[] };
 }
 
 /** An open question as the page shows it. */
@@ -70,8 +75,8 @@ export interface QuestionView {
   toolUseId?: string;
   /** Epoch milliseconds. */
   askedAt: number;
-  /** A permission (answered by an action), claude's questions (a form), or its plan. */
-  kind: 'permission' | 'ask' | 'plan';
+  /** A permission (answered by an action), claude's questions (a form), its plan, or an edit held for review (its id is the review's). */
+  kind: 'permission' | 'ask' | 'plan' | 'review';
   /** claude's questions (kind ask). */
   questions?: AskedQuestion[];
 }
@@ -99,7 +104,9 @@ export type FromWebview =
   | { type: 'showPlan'; question: number }
   | { type: 'send'; text: string; images: PastedImage[] }
   | { type: 'interrupt' }
-  | { type: 'openFile'; uri: string };
+  | { type: 'openFile'; uri: string }
+  | { type: 'review'; review: number; action: 'open' | 'accept' | 'reject' }
+  | { type: 'changes'; action: 'open' | 'revert' | 'accept' | 'revertTask' | 'acceptTask'; uri?: string };
 
 /** What the composer under the transcript does now: send into the running task, follow it up, or nothing. */
 export interface ComposerState {
@@ -247,6 +254,8 @@ interface ToolState {
   asked?: QuestionEvent;
   /** claude's plan decided: the plan event. */
   planned?: PlanEvent;
+  /** The edit's review (beforeWrite): the review event. */
+  reviewed?: ReviewEvent;
 }
 
 interface Block {
@@ -260,6 +269,9 @@ export interface BlockChange {
   html: string;
   after: string | undefined;
 }
+
+/** The blocks that close a transcript, in their order: every other block comes before them. */
+const CLOSING = ['end', 'changes'];
 
 type Renderer<K extends EventKind> = (t: Transcript, ev: Extract<BridgeEvent, { kind: K }>) => void;
 
@@ -299,9 +311,11 @@ export class Transcript {
   };
 
   /**
-   * Sets a block's HTML (adding it at the end when new). The end (the
-   * result) stays last: the header that says the task ended can come in
-   * the same batch as the task's last events, before them.
+   * Sets a block's HTML. A new block goes at the end, before the closing
+   * blocks (the end, then the changes to review): the header that says the
+   * task ended can come in the same batch as the task's last events, before
+   * them, and a transcript opened after its task ended gets its header,
+   * with the result, before its events.
    */
   put(key: string, html: string): void {
     const b = this.blocks.get(key);
@@ -310,9 +324,10 @@ export class Transcript {
       b.html = html;
     } else {
       this.blocks.set(key, { key, html });
-      const end = key === 'end' ? -1 : this.order.indexOf('end');
-      if (end >= 0) this.order.splice(end, 0, key);
-      else this.order.push(key);
+      const rank = CLOSING.indexOf(key);
+      const at = this.order.findIndex((k) => CLOSING.indexOf(k) > rank);
+      if (at < 0) this.order.push(key);
+      else this.order.splice(at, 0, key);
     }
     this.dirty.add(key);
   }
@@ -327,6 +342,17 @@ export class Transcript {
     if (isTerminal(h.status)) this.pending = [];
     this.renderHead();
     this.renderEnd();
+    this.renderChanges();
+  }
+
+  /** The changes still to review, after the end: files with their counts and the actions (once there were some). */
+  renderChanges(): void {
+    const c = this.header?.changes;
+    if (!c || c.files.length === 0) {
+      if (this.has('changes')) this.put('changes', '');
+      return;
+    }
+    this.put('changes', changesHtml(c, this.rel));
   }
 
   /** A message sent from the composer into the running task, shown as sent until claude takes it. */
@@ -382,8 +408,9 @@ export class Transcript {
       else this.put(`other:${ev.seq}`, `<div class="note">${esc((ev as { kind: string }).kind)}</div>`);
     }
     for (const key of touched) this.renderText(key);
-    // The end leaves out a result that repeats the last text: text that came after it was drawn counts.
-    if (this.blocks.has('end')) this.renderEnd();
+    // The end leaves out a result that repeats the last text: text that came after it was drawn
+    // counts, and so does text that came in one batch with the result.
+    if (this.blocks.has('end') || (touched.size > 0 && (this.resultEvent || this.header?.result))) this.renderEnd();
   }
 
   setQuestions(qs: QuestionView[]): void {
@@ -538,6 +565,10 @@ export const renderers: { [K in EventKind]?: Renderer<K> } = {
     t.tool(ev.toolUseId).planned = ev;
     t.renderTool(ev.toolUseId);
   },
+  review: (t, ev) => {
+    t.tool(ev.toolUseId).reviewed = ev;
+    t.renderTool(ev.toolUseId);
+  },
   todos: (t, ev) => {
     t.todos = ev.todos;
     t.renderHead();
@@ -601,7 +632,59 @@ function todosHead(todos: Todo[]): string {
 function openQuestionHtml(q: QuestionView): string {
   if (q.kind === 'ask') return askFormHtml(q);
   if (q.kind === 'plan') return planFormHtml(q);
+  if (q.kind === 'review') return reviewOpenHtml(q);
   return questionHtml(q);
+}
+
+/** An edit held for review: open its diff, or accept or reject it from here. */
+export function reviewOpenHtml(q: QuestionView): string {
+  return (
+    `<div class="question review-form" data-review-id="${q.id}"><div class="ask">${richMessage(q.message)}</div>` +
+    `<div class="buttons"><button data-review="${q.id}" data-action="open">Open Review</button>` +
+    `<button data-review="${q.id}" data-action="accept">Accept</button>` +
+    `<button class="secondary" data-review="${q.id}" data-action="reject">Reject…</button></div></div>`
+  );
+}
+
+/** How an edit held for review was decided (its review event). */
+export function reviewDecisionHtml(ev: ReviewEvent): string {
+  const fb = ev.feedback ? ` <span class="feedback">“${esc(ev.feedback)}”</span>` : '';
+  if (ev.decision === 'reject') {
+    return `<div class="permission deny">✗ Rejected${ev.reason ? ` (${esc(ev.reason)})` : ' by you'}${fb}</div>`;
+  }
+  const some = ev.rejectedHunks.length > 0;
+  const what = ev.edited ? 'your version written' : some ? `accepted ${esc(ev.acceptedHunks.join(', '))}, rejected ${esc(ev.rejectedHunks.join(', '))}` : 'accepted';
+  return `<div class="permission allow">✓ Reviewed: ${what}${fb}</div>`;
+}
+
+/** The task's changes kept for review, with their actions (the transcript's end). */
+export function changesHtml(c: { files: FileChanges[]; uncovered?: string[] }, rel: (p: string) => string): string {
+  const path = (uri: string) => {
+    try {
+      return rel(decodeURIComponent(new URL(uri).pathname));
+    } catch {
+      return uri;
+    }
+  };
+  const status: Record<string, string> = { modified: '', added: 'new', deleted: 'deleted' };
+  const rows = c.files
+    .map((f) => {
+      const facts = [f.binary ? 'binary' : status[f.status], countLabel(f.hunks)].filter(Boolean).join(' · ');
+      return (
+        `<li><a href="#" data-changes="open" data-uri="${esc(f.uri)}">${esc(path(f.uri))}</a>${facts ? ` <span class="facts">${esc(facts)}</span>` : ''}` +
+        ` <span class="row-buttons"><button class="secondary small" data-changes="revert" data-uri="${esc(f.uri)}">Revert</button>` +
+        `<button class="secondary small" data-changes="accept" data-uri="${esc(f.uri)}">Accept</button></span></li>`
+      );
+    })
+    .join('');
+  const all = c.files.flatMap((f) => f.hunks);
+  const n = c.files.length;
+  const notes = (c.uncovered ?? []).map((u) => `<div class="note warn">⚠ ${esc(u)}</div>`).join('');
+  return (
+    `<div class="changes"><div class="changes-head">Changes to review: ${n} file${n === 1 ? '' : 's'}${all.length ? ` <span class="facts">${esc(countLabel(all))}</span>` : ''}</div>` +
+    `<ul class="changed-files">${rows}</ul>${notes}` +
+    `<div class="buttons"><button data-changes="revertTask">Revert Task</button><button class="secondary" data-changes="acceptTask">Accept All</button></div></div>`
+  );
 }
 
 /**
@@ -672,7 +755,17 @@ function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolea
   let badge = '';
   if (st.question) {
     state = 'waiting';
-    badge = st.question.kind === 'plan' ? 'waiting for your approval' : st.question.kind === 'ask' ? 'waiting for your answer' : 'waiting for you';
+    badge =
+      st.question.kind === 'plan'
+        ? 'waiting for your approval'
+        : st.question.kind === 'ask'
+          ? 'waiting for your answer'
+          : st.question.kind === 'review'
+            ? 'waiting for your review'
+            : 'waiting for you';
+  } else if (st.reviewed?.decision === 'reject') {
+    state = 'error';
+    badge = 'rejected';
   } else if (st.planned?.decision === 'keepPlanning') {
     state = 'ok'; // claude's answer is an error result, but nothing went wrong
     badge = 'kept planning';
@@ -692,6 +785,7 @@ function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolea
   if (st.question) parts.push(openQuestionHtml(st.question));
   if (st.asked) parts.push(askedAnswersHtml(st.asked));
   if (st.planned) parts.push(planDecisionHtml(st.planned));
+  if (st.reviewed) parts.push(reviewDecisionHtml(st.reviewed));
   if (st.permission) {
     const p = st.permission;
     parts.push(

@@ -11,6 +11,9 @@ import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
 import { QuestionStore } from './questions';
 import { TaskRecord, TaskStore } from './tasks';
+import type { ChangesStore } from './changes';
+import type { ChangesView } from './changesView';
+import type { ReviewUi } from './review';
 import { short } from './format';
 import type { FromWebview, PastedImage, QuestionView, TaskHeader, ToWebview } from './transcript';
 
@@ -34,7 +37,8 @@ interface Panel {
   sent: number;
 }
 
-export function header(t: TaskRecord, store: TaskStore): TaskHeader {
+export function header(t: TaskRecord, store: TaskStore, changes?: ChangesStore): TaskHeader {
+  const c = changes?.get(t.taskId);
   return {
     taskId: t.taskId,
     prompt: t.prompt,
@@ -50,7 +54,15 @@ export function header(t: TaskRecord, store: TaskStore): TaskHeader {
     permissionMode: t.permissionMode,
     model: t.model,
     pastSession: t.pastSession,
+    changes: c ? { files: c.files, uncovered: c.uncovered } : undefined,
   };
+}
+
+/** The review side of a transcript: edits held for review and the changes kept (set once they exist). */
+export interface TranscriptReview {
+  reviews: ReviewUi;
+  changes: ChangesStore;
+  changesView: ChangesView;
 }
 
 export class TranscriptPanels implements vscode.Disposable {
@@ -62,6 +74,7 @@ export class TranscriptPanels implements vscode.Disposable {
   posted = 0;
   /** The composer's and plan's actions; set once the commands exist. */
   actions: TranscriptActions | undefined;
+  private reviewSide: TranscriptReview | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -70,14 +83,30 @@ export class TranscriptPanels implements vscode.Disposable {
   ) {
     this.subs.push(
       store.onDidChange((taskId) => {
-        if (!this.panels.has(taskId)) return;
-        this.dirty.add(taskId);
-        this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+        if (this.panels.has(taskId)) this.markDirty(taskId);
       }),
       questions.onDidChange(() => {
         for (const id of this.panels.keys()) this.post(id, { type: 'questions', questions: this.questionsOf(id) });
       }),
     );
+  }
+
+  /** Edits held for review show in their tool's block; the changes kept, at the end. */
+  set review(r: TranscriptReview) {
+    this.reviewSide = r;
+    this.subs.push(
+      r.reviews.queue.onDidChange(() => {
+        for (const id of this.panels.keys()) this.post(id, { type: 'questions', questions: this.questionsOf(id) });
+      }),
+      r.changes.onDidChange(() => {
+        for (const id of this.panels.keys()) this.markDirty(id);
+      }),
+    );
+  }
+
+  private markDirty(taskId: string): void {
+    this.dirty.add(taskId);
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   /** Whether the task's transcript is open and visible. */
@@ -116,7 +145,7 @@ export class TranscriptPanels implements vscode.Disposable {
       if (!t) return;
       p.ready = true;
       p.sent = t.events.length;
-      this.post(taskId, { type: 'reset', header: header(t, this.store), events: t.events, questions: this.questionsOf(taskId) });
+      this.post(taskId, { type: 'reset', header: header(t, this.store, this.reviewSide?.changes), events: t.events, questions: this.questionsOf(taskId) });
     } else if (m.type === 'answer') {
       if (!this.questions.answer(m.question, m.answer)) {
         // Answered elsewhere meanwhile: redraw the page's question.
@@ -135,19 +164,53 @@ export class TranscriptPanels implements vscode.Disposable {
       });
     } else if (m.type === 'openFile') {
       void vscode.window.showTextDocument(vscode.Uri.parse(m.uri), { preview: true });
+    } else if (m.type === 'review' || m.type === 'changes') {
+      void this.reviewAction(taskId, m).catch((err: unknown) => void vscode.window.showErrorMessage(`Claude: ${err instanceof Error ? err.message : String(err)}`));
     }
   }
 
+  /** The transcript's review buttons: an edit held for review, and the task's changes. */
+  private async reviewAction(taskId: string, m: Extract<FromWebview, { type: 'review' | 'changes' }>): Promise<void> {
+    const r = this.reviewSide;
+    if (!r) return;
+    if (m.type === 'review') {
+      if (m.action === 'open') await r.reviews.show(m.review);
+      else if (m.action === 'accept') await r.reviews.accept(m.review);
+      else await r.reviews.reject(m.review);
+      return;
+    }
+    const file = m.uri ? { kind: 'file' as const, taskId, uri: m.uri } : undefined;
+    const task = { kind: 'task' as const, taskId };
+    if (m.action === 'open' && file) await r.changesView.openDiff(file);
+    else if (m.action === 'revert' && file) await r.changesView.revert(file, 'file');
+    else if (m.action === 'accept' && file) await r.changesView.accept(file, 'file');
+    else if (m.action === 'revertTask') await r.changesView.revert(task, 'task');
+    else if (m.action === 'acceptTask') await r.changesView.accept(task, 'task');
+  }
+
   private questionsOf(taskId: string): QuestionView[] {
-    return this.questions.forTask(taskId).map((q) => ({
-      id: q.id,
-      message: q.message,
-      actions: q.actions,
-      toolUseId: q.toolUseId,
-      askedAt: q.askedAt.getTime(),
-      kind: q.kind,
-      questions: q.ask?.questions,
-    }));
+    const reviews = (this.reviewSide?.reviews.forTask(taskId) ?? []).map(
+      (r): QuestionView => ({
+        id: r.id,
+        message: this.reviewSide!.reviews.describe(r),
+        actions: [],
+        toolUseId: r.params.toolUseId,
+        askedAt: r.askedAt.getTime(),
+        kind: 'review',
+      }),
+    );
+    const questions = this.questions.forTask(taskId).map(
+      (q): QuestionView => ({
+        id: q.id,
+        message: q.message,
+        actions: q.actions,
+        toolUseId: q.toolUseId,
+        askedAt: q.askedAt.getTime(),
+        kind: q.kind,
+        questions: q.ask?.questions,
+      }),
+    );
+    return [...reviews, ...questions];
   }
 
   private flush(): void {
@@ -159,7 +222,7 @@ export class TranscriptPanels implements vscode.Disposable {
       const events = t.events.slice(p.sent);
       p.sent = t.events.length;
       p.panel.title = `Claude: ${short(t.prompt || id, 30)}`;
-      this.post(id, { type: 'update', header: header(t, this.store), events });
+      this.post(id, { type: 'update', header: header(t, this.store, this.reviewSide?.changes), events });
     }
     this.dirty.clear();
   }

@@ -260,8 +260,9 @@ var constValues = map[string]string{
 	"CommandSend": lspext.CommandSend, "CommandInterrupt": lspext.CommandInterrupt,
 	"CommandSetPermissionMode": lspext.CommandSetPermissionMode, "CommandSetModel": lspext.CommandSetModel,
 	"CommandCommands": lspext.CommandCommands, "CommandSessions": lspext.CommandSessions, "CommandTranscript": lspext.CommandTranscript,
-	"CommandAnswer": lspext.CommandAnswer,
-	"MethodEvent":   lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
+	"CommandAnswer": lspext.CommandAnswer, "CommandChanges": lspext.CommandChanges, "CommandRevert": lspext.CommandRevert,
+	"CommandAccept": lspext.CommandAccept, "MethodChanges": lspext.MethodChanges, "MethodReviewEdit": lspext.MethodReviewEdit,
+	"MethodEvent": lspext.MethodEvent, "MethodEditConflict": lspext.MethodEditConflict, "MethodAuthChanged": lspext.MethodAuthChanged,
 	"MethodShowMessageRequest": lspext.MethodShowMessageRequest, "MethodAsk": lspext.MethodAsk,
 	"MethodPlan": lspext.MethodPlan,
 }

@@ -106,6 +106,9 @@ local function on_reply(task, rpc_err, result)
     task.num_turns = result.numTurns
     task.session_id = result.sessionId or task.session_id
     task.edited_files = result.editedFiles
+    if type(result.changes) == 'table' then
+      require('claude_bridge.changes').record(task, result.changes)
+    end
     if not tasks.is_terminal(task.status) then
       task.status = 'completed'
     end
@@ -201,6 +204,7 @@ function M.run(opts)
   end
   local id = tasks.new_id()
   arg.taskId = id
+  arg.review = opts.review or config.options.review
   local task = tasks.add({
     id = id,
     kind = 'run',
@@ -209,6 +213,7 @@ function M.run(opts)
     token = progress.token_for(id),
     context_label = label,
     status = 'queued',
+    review = arg.review,
   })
   transcript.begin(task)
   send(task, key, folders, protocol.commands.run, arg, bufnr)
@@ -266,6 +271,7 @@ function M.follow_up(opts)
   -- :ClaudeTasks all use this one id, and two follow-ups with the same prompt never swap.
   local id = tasks.new_id()
   arg.newTaskId = id
+  arg.review = opts.review or config.options.review
   local task = tasks.add({
     id = id,
     kind = 'followUp',
@@ -277,6 +283,7 @@ function M.follow_up(opts)
     session_id = prev.session_id,
     client_id = prev.client_id,
     status = 'queued',
+    review = arg.review,
   })
   transcript.begin(task)
   send(task, key, folders, protocol.commands.follow_up, arg, opts.line1 and bufnr or nil)
@@ -407,16 +414,34 @@ local function waiting_question(task)
 end
 
 --- What :ClaudeTasks offers for a task, in order: `{ id, label, when(task), run(task) }`.
---- Add more with register_task_action (the review and revert of a task's changes will).
+--- Add more with register_task_action (claude_bridge.conversation and .changes do).
 M.task_actions = {
   {
     id = 'answer',
     label = 'Answer its question',
     when = function(t)
-      return waiting_question(t) ~= nil
+      local q = waiting_question(t)
+      return q ~= nil and q.kind ~= 'review'
     end,
     run = function(t)
       require('claude_bridge.permissions').present(waiting_question(t))
+    end,
+  },
+  {
+    id = 'review_edit',
+    label = 'Review the edit it waits on',
+    when = function(t)
+      local q = waiting_question(t)
+      return q ~= nil and q.kind == 'review'
+    end,
+    run = function()
+      -- Edits are reviewed in order: the oldest first.
+      local q = require('claude_bridge.review').reviews[1]
+      if q and q.presenting and q.focus then
+        q.focus()
+      elseif q then
+        require('claude_bridge.permissions').present(q)
+      end
     end,
   },
   {
@@ -476,7 +501,9 @@ end
 --- A task as :ClaudeTasks lists it: `✔ completed  3 min ago  add a --verbose flag`.
 function M.format_task(t)
   local status = waiting_question(t) and 'waiting' or tostring(t.status or '?')
-  return string.format('%s %-9s %-10s %s', MARKS[status] or ' ', status, age(t.started_at), tasks.label(t, 60))
+  local line = string.format('%s %-9s %-10s %s', MARKS[status] or ' ', status, age(t.started_at), tasks.label(t, 60))
+  local review = require('claude_bridge.changes').pending_text(t)
+  return review and (line .. '  (± ' .. review .. ')') or line
 end
 
 --- The actions that fit a task, then the chosen one runs.
@@ -541,6 +568,14 @@ function M.tasks(done)
         err('claude.tasks failed: ' .. tostring(e.message or e))
       elseif type(res) == 'table' then
         for _, info in ipairs(res) do
+          local known = tasks.get(info.taskId)
+          if known then
+            known.unreviewed = info.unreviewedChanges == true
+            known.review = info.review
+            if not known.unreviewed then
+              require('claude_bridge.changes').by_task[known.id] = nil -- reviewed elsewhere
+            end
+          end
           -- A task this Neovim did not start (another client of the bridge): a record of its own.
           if not tasks.get(info.taskId) then
             local t = tasks.add({
@@ -552,6 +587,8 @@ function M.tasks(done)
               session_id = info.sessionId,
               folder = info.workspaceFolder and vim.uri_to_fname(info.workspaceFolder) or nil,
               started_at = parse_utc(info.startedAt),
+              unreviewed = info.unreviewedChanges == true,
+              review = info.review,
             })
             transcript.begin(t)
             transcript.note(t, '(this Neovim did not see the events of this task)')

@@ -4,7 +4,8 @@
 local M = {}
 
 -- Options the plugin itself uses. The bridge settings (see `bridge_keys`) have no default
--- here: a setting left out is not sent, so the bridge's own default applies.
+-- here (a setting left out is not sent, so the bridge's own default applies), except
+-- `review`: the plugin reviews a task's changes after its turn unless told otherwise.
 M.defaults = {
   cmd = { 'claude-bridge' }, -- the bridge executable and its arguments
   cmd_env = nil, -- extra environment for the bridge process
@@ -17,6 +18,7 @@ M.defaults = {
   permission_timeout = 600, -- seconds; see |claude-bridge-permissions| (Neovim < 0.10 only)
   log_window = 'split', -- how :ClaudeLog opens: 'split', 'vsplit', 'tab' or 'current'
   debounce_text_changes = 150, -- ms; didChange debounce of the bridge client
+  review = 'afterTurn', -- bridge setting `review`, sent always (the bridge's own default is 'off')
 }
 
 -- plugin option -> bridge setting key (README "Configuration").
@@ -32,6 +34,7 @@ M.bridge_keys = {
   prewarm = 'prewarm',
   log_level = 'logLevel',
   auth = 'auth',
+  review = 'review',
 }
 
 M.auth_keys = {
@@ -53,6 +56,7 @@ local function one_of(list)
 end
 local permission_modes, permission_modes_text = one_of(protocol.permission_modes)
 local log_levels, log_levels_text = one_of(protocol.log_levels)
+local review_modes, review_modes_text = one_of(protocol.review_modes)
 local log_windows = { split = true, vsplit = true, tab = true, current = true }
 
 -- The current options (defaults merged with the last setup()).
@@ -148,6 +152,9 @@ function M.resolve(user)
   end
   if opts.log_level ~= nil and not log_levels[opts.log_level] then
     error('claude-bridge: log_level must be one of ' .. log_levels_text)
+  end
+  if not review_modes[opts.review] then
+    error('claude-bridge: review must be one of ' .. review_modes_text)
   end
   for _, k in ipairs({ 'allowed_tools', 'disallowed_tools' }) do
     if type(opts[k]) == 'string' then

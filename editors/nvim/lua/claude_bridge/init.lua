@@ -30,6 +30,7 @@ function M.setup(opts)
   if first then
     attach_autocmds()
     require('claude_bridge.conversation').register_task_actions()
+    require('claude_bridge.changes').register_task_actions()
     -- Buffers already open (setup() called late, or a lazy-loaded plugin).
     if config.options.autostart then
       local lsp = require('claude_bridge.lsp')
@@ -140,6 +141,47 @@ end
 function M.sessions(done)
   M.ensure_setup()
   return require('claude_bridge.conversation').sessions(done)
+end
+
+--- :ClaudeAccept: accepts the edit under review as its proposal stands.
+function M.review_accept()
+  M.ensure_setup()
+  return require('claude_bridge.review').accept()
+end
+
+--- :ClaudeReject [feedback]
+function M.review_reject(feedback)
+  M.ensure_setup()
+  return require('claude_bridge.review').reject(feedback)
+end
+
+--- :ClaudeAcceptHunk / :ClaudeRejectHunk [feedback]: the hunk under the cursor.
+function M.review_accept_hunk()
+  M.ensure_setup()
+  return require('claude_bridge.review').accept_hunk()
+end
+
+function M.review_reject_hunk(feedback)
+  M.ensure_setup()
+  return require('claude_bridge.review').reject_hunk(feedback)
+end
+
+--- :ClaudeChanges [taskId]. done(changes) once shown.
+function M.changes(task_id, done)
+  M.ensure_setup()
+  return require('claude_bridge.changes').show(task_id, done)
+end
+
+--- :ClaudeRevert [hunk|file|task] [taskId]. done(result) with claude.revert's reply.
+function M.revert(scope, task_id, done)
+  M.ensure_setup()
+  return require('claude_bridge.changes').revert(scope, task_id, done)
+end
+
+--- :ClaudeAcceptChanges [task|file] [taskId]. done(result) with claude.accept's reply.
+function M.accept_changes(scope, task_id, done)
+  M.ensure_setup()
+  return require('claude_bridge.changes').accept(scope, task_id, done)
 end
 
 --- The task records this Neovim knows (see :help claude-bridge-api).

@@ -378,9 +378,15 @@ local function handlers()
     ['window/showMessageRequest'] = permissions.show_message_request,
     [protocol.requests.ask] = questions.handle_ask,
     [protocol.requests.plan] = questions.handle_plan,
+    [protocol.requests.review_edit] = function(...)
+      return require('claude_bridge.review').handle(...)
+    end,
     [protocol.notifications.event] = on_event,
     [protocol.notifications.edit_conflict] = on_edit_conflict,
     [protocol.notifications.auth_changed] = on_auth_changed,
+    [protocol.notifications.changes] = function(...)
+      return require('claude_bridge.changes').on_changes(...)
+    end,
   }
 end
 
@@ -398,9 +404,10 @@ local function capabilities()
   caps.workspace.workspaceEdit.documentChanges = true
   -- This plugin's workspace/applyEdit handler refuses an edit for another version than
   -- the buffer's, version 0 included (on_apply_edit); claude's questions and plans come
-  -- as claude/ask and claude/plan (claude_bridge.questions).
+  -- as claude/ask and claude/plan (claude_bridge.questions), edits held for review as
+  -- claude/reviewEdit (claude_bridge.review).
   caps.experimental = caps.experimental or {}
-  caps.experimental.claudeBridge = { checksEditVersions = true, ask = true, plan = true }
+  caps.experimental.claudeBridge = { checksEditVersions = true, ask = true, plan = true, reviewEdit = true }
   return caps
 end
 

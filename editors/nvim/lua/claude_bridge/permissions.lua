@@ -115,6 +115,74 @@ end
 -- The question window ------------------------------------------------------------------
 
 local ns = api.nvim_create_namespace('claude_bridge_question')
+local follow_cursor -- defined below
+
+--- The screen row of a question window `height` lines high: where it is (`current`), else
+--- the middle of the screen, as long as it stays off the line the cursor is on and the
+--- lines next to it (where the user may be typing); else as far from the cursor as the
+--- screen allows: at the top when the cursor is in the lower half, else at the bottom.
+local function float_row(height, current)
+  local total = height + 2 -- with its border
+  local middle = math.max(0, math.floor((vim.o.lines - height) / 2) - 2)
+  local win = api.nvim_get_current_win()
+  if api.nvim_win_get_config(win).relative ~= '' then
+    return current or middle
+  end
+  local cursor = api.nvim_win_get_position(win)[1] + vim.fn.winline() - 1
+  local function clear(row)
+    return cursor + 1 < row or cursor - 1 >= row + total
+  end
+  if current and clear(current) then
+    return current
+  elseif clear(middle) then
+    return middle
+  end
+  if cursor >= vim.o.lines / 2 then
+    return 0
+  end
+  -- At the bottom: above the statusline and the progress window, if it shows.
+  local bottom = vim.o.lines - vim.o.cmdheight - (vim.o.laststatus > 0 and 1 or 0)
+  local ui = require('claude_bridge.progress_ui')
+  if ui.win and api.nvim_win_is_valid(ui.win) then
+    bottom = bottom - api.nvim_win_get_height(ui.win)
+  end
+  return math.max(0, bottom - total)
+end
+
+local follow_group
+--- Keeps the open question windows off the cursor's line while the cursor moves (typing
+--- on past the window's top, scrolling, a resize).
+function follow_cursor()
+  if follow_group then
+    return
+  end
+  follow_group = api.nvim_create_augroup('claude_bridge_question_windows', { clear = true })
+  api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled', 'VimResized' }, {
+    group = follow_group,
+    callback = function()
+      local any = false
+      for _, q in ipairs(M.pending) do
+        if q.win and api.nvim_win_is_valid(q.win) then
+          any = true
+          local cfg = api.nvim_win_get_config(q.win)
+          -- Neovim 0.7 gives row and col as { [false] = n, [true] = n }.
+          local function num(v)
+            return type(v) == 'table' and v[false] or v
+          end
+          local row = float_row(cfg.height, num(cfg.row))
+          if row ~= num(cfg.row) then
+            pcall(api.nvim_win_set_config, q.win, { relative = 'editor', row = row, col = num(cfg.col) })
+            q.row = row
+          end
+        end
+      end
+      if not any then
+        pcall(api.nvim_del_augroup_by_id, follow_group)
+        follow_group = nil
+      end
+    end,
+  })
+end
 
 --- Shows (or updates) a question's window: the question with its code highlighted, the
 --- task, and a last line (the answers, or a hint). `enter` = false: it never takes focus.
@@ -156,13 +224,15 @@ local function show_window(q, last_line, last_hl)
     relative = 'editor',
     width = width,
     height = #lines,
-    row = math.max(0, math.floor((vim.o.lines - #lines) / 2) - 2),
+    row = float_row(#lines, q.win and api.nvim_win_is_valid(q.win) and q.row or nil),
     col = math.floor((vim.o.columns - width) / 2),
     style = 'minimal',
     border = 'rounded',
     focusable = false,
   }
   q.win = compat.show_float(q.win, q.buf, cfg, 'Normal:NormalFloat,FloatBorder:FloatBorder')
+  q.row = cfg.row
+  follow_cursor()
   pcall(vim.cmd, 'redraw')
 end
 
@@ -326,7 +396,7 @@ function M.present(q)
     q.presenting = false
     if choice == nil then
       -- Not an answer: the question waits (:ClaudeAnswer opens it again).
-      show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+      show_window(q, q.hint or 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
       changed()
       return
     end
@@ -342,14 +412,8 @@ end
 --- picker closed without one. Works on every Neovim: what waits is a timer, not the handler.
 function M.offer(q)
   watch_keys()
-  if not q.id then
-    q.id = next_id
-    next_id = next_id + 1
-    q.asked_at = now()
-    table.insert(M.pending, q)
-    changed()
-  end
-  show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+  M.enqueue(q)
+  show_window(q, q.hint or 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
   local timer = uv.new_timer()
   timer:start(
     100,
@@ -361,7 +425,7 @@ function M.offer(q)
         end
         return
       end
-      if not q.offered and safe_to_ask() then
+      if not q.offered and safe_to_ask() and not (q.can_present and not q.can_present()) then
         q.offered = true
         timer:close()
         M.present(q)
@@ -370,15 +434,61 @@ function M.offer(q)
   )
 end
 
---- Withdraws a waiting question (the bridge no longer waits for it).
-function M.withdraw(q)
+--- Withdraws a waiting question (the bridge no longer waits for it; `reason` says why,
+--- when the bridge said).
+function M.withdraw(q, reason)
   if vim.tbl_contains(M.pending, q) then
     remove(q)
   end
   q.done = true
   if q.on_withdraw then
-    q.on_withdraw()
+    q.on_withdraw(reason)
   end
+end
+
+--- Adds a question to the waiting ones without offering it yet (a review queued behind
+--- another): the statusline counts it, :ClaudeAnswer and drop_task/drop_call know it.
+function M.enqueue(q)
+  if q.id then
+    return
+  end
+  q.id = next_id
+  next_id = next_id + 1
+  q.asked_at = now()
+  table.insert(M.pending, q)
+  changed()
+end
+
+--- Answers a waiting question from elsewhere than its picker (an edit reviewed in its tab
+--- with :ClaudeAccept): it stops waiting and `q.answered(choice)` runs.
+function M.resolve(q, choice)
+  q.presenting = false
+  q.done = true
+  if vim.tbl_contains(M.pending, q) then
+    remove(q)
+  end
+  q.answered(choice)
+end
+
+--- What waits, in words: "a question waits", "2 edits wait for review", "3 questions and
+--- edits wait" (nil when nothing does).
+function M.waiting_phrase()
+  local questions, reviews = 0, 0
+  for _, q in ipairs(M.pending) do
+    if q.kind == 'review' then
+      reviews = reviews + 1
+    else
+      questions = questions + 1
+    end
+  end
+  if questions + reviews == 0 then
+    return nil
+  elseif reviews == 0 then
+    return questions == 1 and 'a question waits' or (questions .. ' questions wait')
+  elseif questions == 0 then
+    return reviews == 1 and 'an edit waits for review' or (reviews .. ' edits wait for review')
+  end
+  return string.format('%d questions and edits wait', questions + reviews)
 end
 
 local function ask_async(q)
@@ -405,27 +515,31 @@ function M.answer_pending()
     vim.notify('claude-bridge: no question waits for an answer', vim.log.levels.INFO)
     return false
   end
+  if q.presenting and q.focus then
+    q.focus() -- its tab is open (a review): go there
+    return true
+  end
   M.present(q)
   return true
 end
 
 --- Forgets the questions of a task that ended (the bridge withdrew them).
-function M.drop_task(task_id)
+function M.drop_task(task_id, reason)
   for i = #M.pending, 1, -1 do
     local q = M.pending[i]
     if q.task_id == task_id and q.answered then
-      M.withdraw(q)
+      M.withdraw(q, reason)
     end
   end
 end
 
 --- Forgets the question about a tool call (its answer came from elsewhere, or the bridge
 --- gave it up).
-function M.drop_call(task_id, tool_use_id)
+function M.drop_call(task_id, tool_use_id, reason)
   for i = #M.pending, 1, -1 do
     local q = M.pending[i]
     if q.task_id == task_id and q.tool_use_id == tool_use_id and q.answered then
-      M.withdraw(q)
+      M.withdraw(q, reason)
     end
   end
 end
@@ -451,11 +565,7 @@ function M.show_message_request(_, params, _ctx)
   if compat.in_yieldable_coroutine() then
     choice = ask_async(q)
   else
-    q.id = next_id
-    next_id = next_id + 1
-    q.asked_at = now()
-    table.insert(M.pending, q)
-    changed()
+    M.enqueue(q)
     choice = ask_blocking(q)
   end
   if type(choice) == 'table' and choice.title then

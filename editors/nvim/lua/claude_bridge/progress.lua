@@ -78,9 +78,9 @@ function M.on_event(task, ev)
   elseif ev.kind == 'mode' then
     task.permission_mode = ev.permissionMode
     task.model = ev.model ~= '' and ev.model or task.model
-  elseif ev.kind == 'question' or ev.kind == 'plan' then
+  elseif ev.kind == 'question' or ev.kind == 'plan' or ev.kind == 'review' then
     -- The bridge decided (answered here, elsewhere, withdrawn or timed out).
-    require('claude_bridge.permissions').drop_call(task.id, ev.toolUseId)
+    require('claude_bridge.permissions').drop_call(task.id, ev.toolUseId, ev.reason)
   elseif ev.kind == 'result' then
     -- "" when claude never started: keep the one a started event gave.
     task.session_id = (ev.sessionId or '') ~= '' and ev.sessionId or task.session_id
@@ -102,13 +102,13 @@ end
 --- running task, with the count when several run.
 function M.status()
   M.status_called_at = (vim.uv or vim.loop).now()
-  local pending = require('claude_bridge.permissions').pending
+  local permissions = require('claude_bridge.permissions')
+  local pending = permissions.pending
   if #pending > 0 then
-    -- :ClaudeAnswer opens a question whose picker was closed (0.10+); on 0.7 to 0.9 the
-    -- question's window is on screen.
+    -- :ClaudeAnswer opens a question whose picker was closed (0.10+), or an edit's review;
+    -- on 0.7 to 0.9 a permission question's window is on screen.
     local hint = pending[1].answered and ' (:ClaudeAnswer)' or ''
-    return #pending > 1 and string.format('Claude: %d questions wait%s', #pending, hint)
-      or ('Claude: a question waits' .. hint)
+    return 'Claude: ' .. permissions.waiting_phrase() .. hint
   end
   local running = tasks.running()
   if #running == 0 then
@@ -171,16 +171,26 @@ function M.end_message(task)
   if #extras > 0 then
     head = head .. ' (' .. table.concat(extras, ', ') .. ')'
   end
-  -- Done: its answer; failed: why; cancelled: which task. The task's prompt follows when
-  -- there is room (the answer matters more).
+  -- Done: its answer; failed: why; cancelled: which task. Then, when there is room (the
+  -- answer matters more), the changes it left to review (review afterTurn) and its prompt.
   local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
+  local body
   if task.status == 'cancelled' or task.status == 'interrupted' then
-    return head .. ': ' .. first_line(tasks.label(task), room)
+    body = first_line(tasks.label(task), room)
+  else
+    body = first_line(task.result, room)
   end
-  local body = first_line(task.result, room)
-  local label = ' (“' .. tasks.label(task, 40) .. '”)'
-  if vim.fn.strdisplaywidth(body .. label) <= room then
-    body = body .. label
+  local function fits(extra)
+    return vim.fn.strdisplaywidth(body .. extra) <= room
+  end
+  local review = task.review ~= 'beforeWrite' and require('claude_bridge.changes').pending_text(task)
+  if review then
+    local long, short = ' · ' .. review .. ': :ClaudeChanges', ' · ' .. review
+    body = body .. (fits(long) and long or fits(short) and short or '')
+  end
+  if task.status ~= 'cancelled' and task.status ~= 'interrupted' then
+    local label = ' (“' .. tasks.label(task, 40) .. '”)'
+    body = body .. (fits(label) and label or '')
   end
   return head .. ': ' .. body
 end
@@ -189,7 +199,7 @@ end
 --- side) and tells the user; a message that insert mode hid shows again when it ends.
 function M.finished(task)
   task.finished = true
-  require('claude_bridge.permissions').drop_task(task.id)
+  require('claude_bridge.permissions').drop_task(task.id, 'the task ended (' .. tostring(task.status) .. ')')
   require('claude_bridge.progress_ui').finished(task)
   changed()
   if not config.options.notify or task.notified then

@@ -82,10 +82,10 @@ end
 local function lines_now()
   local tasks = require('claude_bridge.tasks')
   local out = {}
-  local waiting = #require('claude_bridge.permissions').pending
-  if waiting > 0 then
-    local what = waiting > 1 and (waiting .. ' questions wait') or 'a question waits'
-    table.insert(out, { '? ' .. what .. ' for your answer', 'WarningMsg' })
+  local what = require('claude_bridge.permissions').waiting_phrase()
+  if what then
+    local questions_only = what:find('questions? waits?$') ~= nil
+    table.insert(out, { '? ' .. what .. (questions_only and ' for your answer' or ''), 'WarningMsg' })
   end
   for _, t in ipairs(tasks.running()) do
     local step = t.message or t.status
@@ -105,7 +105,10 @@ local function lines_now()
     local mark = ({ completed = '✔', cancelled = '■', interrupted = '⏸' })[e.task.status] or '✘'
     local hls = { completed = 'String', cancelled = 'WarningMsg', interrupted = 'WarningMsg' }
     local hl = hls[e.task.status] or 'ErrorMsg'
-    table.insert(out, { string.format('%s Claude %s · %s', mark, e.task.status, tasks.label(e.task, 30)), hl })
+    local changes = require('claude_bridge.changes')
+    local review = e.task.review ~= 'beforeWrite' and changes.pending_text(e.task)
+    local state = e.task.status .. (review and (' · ' .. review) or '')
+    table.insert(out, { string.format('%s Claude %s · %s', mark, state, tasks.label(e.task, 30)), hl })
   end
   return out
 end

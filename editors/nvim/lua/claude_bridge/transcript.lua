@@ -362,6 +362,31 @@ function renderers.plan(tr, ev)
   end
 end
 
+---@param ev claude_bridge.ReviewEvent
+function renderers.review(tr, ev)
+  local file = ev.uri and vim.fn.fnamemodify(vim.uri_to_fname(ev.uri), ':t') or '?'
+  local what
+  if (ev.reason or '') ~= '' then
+    what = 'not written (' .. ev.reason .. ')'
+  elseif ev.decision == 'reject' then
+    what = 'rejected by you'
+  elseif ev.edited then
+    what = 'written as you edited it'
+  elseif #(ev.rejectedHunks or {}) > 0 then
+    what = string.format(
+      'written %s, rejected %s',
+      table.concat(ev.acceptedHunks or {}, ', '),
+      table.concat(ev.rejectedHunks, ', ')
+    )
+  else
+    what = 'accepted by you'
+  end
+  add(tr, string.format('? Review of %s (%s): %s', file, ev.tool or 'Edit', what))
+  if (ev.feedback or '') ~= '' then
+    add(tr, '    → ' .. one_line(ev.feedback))
+  end
+end
+
 ---@param ev claude_bridge.ModeEvent
 function renderers.mode(tr, ev)
   add(tr, '· Mode: ' .. tostring(ev.permissionMode) .. ((ev.model or '') ~= '' and (', model ' .. ev.model) or ''))

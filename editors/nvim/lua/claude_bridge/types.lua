@@ -18,6 +18,7 @@
 ---| 'permission'
 ---| 'question'
 ---| 'plan'
+---| 'review'
 ---| 'mode'
 ---| 'todos'
 ---| 'userMessage'
@@ -92,6 +93,23 @@
 ---| 'warn'
 ---| 'error'
 
+--- ReviewMode is when the user reviews the agent's changes to files: the review setting (Configuration.review, and per task in claude.run and claude.followUp).
+---@alias claude_bridge.ReviewMode
+---| 'off'
+---| 'beforeWrite'
+---| 'afterTurn'
+
+--- ReviewDecision is the user's answer to a claude/reviewEdit.
+---@alias claude_bridge.ReviewDecision
+---| 'accept'
+---| 'reject'
+
+--- ChangeStatus is what a task did to a file.
+---@alias claude_bridge.ChangeStatus
+---| 'modified'
+---| 'added'
+---| 'deleted'
+
 --- RunArgs is arguments[0] of claude.run.
 ---@class claude_bridge.RunArgs
 ---@field prompt string prompt is what the task should do. Required, not blank.
@@ -101,6 +119,7 @@
 ---@field openFiles? string[] openFiles are the URIs of the files open in the editor, listed in the prompt (names only: claude reads what it needs). Optional.
 ---@field model? string model overrides the configured model (claude's --model). Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
+---@field review? claude_bridge.ReviewMode review overrides the configured review mode for this task. Optional.
 ---@field sessionId? string sessionId resumes that conversation (claude's --resume). Optional.
 ---@field taskId? string taskId is the id the new task gets; no other task may have it. Optional: default one the bridge generates (t1, t2, …, skipping every id a task has or an editor named). Naming it lets the editor cancel the task before the reply (claude.cancel right after claude.run).
 
@@ -163,6 +182,27 @@
 ---@field durationMs integer durationMs is the task's duration in milliseconds: claude's duration_ms (from when claude took the prompt: the start of claude and the wait in the queue are not counted); for a task that ended without claude's result (cancelled, or failed before it), the time the bridge measured from the claude.run to the end, queue included.
 ---@field numTurns integer numTurns is the number of agent turns, as claude's result reports it (0 without one).
 ---@field editedFiles string[] editedFiles are the URIs of the files the task changed: those its file tools (Edit, MultiEdit, Write, NotebookEdit) changed, and the files open in the editor that changed on disk by other means while it ran (a Bash command; the bridge carried them into the buffers). Files a Bash command created or changed that are not open in the editor are not listed: the bridge watches only open documents. Empty, never absent.
+---@field changes? claude_bridge.ChangesParams changes are the task's changes against its checkpoints, as claude/changes lists them (review afterTurn or beforeWrite). Optional: absent with review off or when the task changed nothing.
+
+--- ChangesParams is the claude/changes notification, sent when a task whose review is afterTurn or beforeWrite ends having changed files: every file the task changed (by file tools, Bash commands or anything else while it ran), against the checkpoint the bridge took before the task's first change to it. It is also the reply of claude.changes.
+---@class claude_bridge.ChangesParams
+---@field taskId string taskId is the task.
+---@field files claude_bridge.FileChanges[] files are the changed files, by path; empty when nothing is left to review (all accepted or reverted).
+---@field uncovered? string[] uncovered says what the bridge could not checkpoint, if anything, one sentence each ("Bash commands' changes in /p are not covered: git is not installed; only files open in the editor and files Claude edits with its file tools are."). Optional.
+
+--- FileChanges is what a task changed in one file.
+---@class claude_bridge.FileChanges
+---@field uri string uri is the file's URI, as the editor knows it.
+---@field status claude_bridge.ChangeStatus status is modified, added or deleted.
+---@field hunks claude_bridge.ChangeHunk[] hunks are the task's changes, line-based, with ranges in the file as it is now (today's file); only those still the task's: a hunk a later change (another task, the user) overwrote is left out, and a file whose hunks all were is listed without any until it is accepted. Empty for a binary file.
+---@field binary? boolean binary is true for a file that is not UTF-8 text: it has no hunks, and a revert takes back the whole file. Optional.
+
+--- ChangeHunk is one change a task made to a file.
+---@class claude_bridge.ChangeHunk
+---@field id string id names the hunk in claude.revert, unique in the task ("f1h2": the second hunk of the task's first file, files in path order).
+---@field range claude_bridge.Range range is where the change is in the file now, in UTF-16 code units: whole lines (an empty range where lines were deleted).
+---@field originalText string originalText is what the lines were before the task.
+---@field newText string newText is what the task made of them (the text now in range).
 
 --- CancelArgs is arguments[0] of claude.cancel.
 ---@class claude_bridge.CancelArgs
@@ -182,6 +222,7 @@
 ---@field openFiles? string[] openFiles are the URIs of the files open in the editor, listed in the prompt. Optional.
 ---@field model? string model overrides the configured model. Optional.
 ---@field permissionMode? claude_bridge.PermissionMode permissionMode overrides the configured permission mode. Optional.
+---@field review? claude_bridge.ReviewMode review overrides the configured review mode for this task. Optional.
 ---@field newTaskId? string newTaskId is the id the new task gets, like taskId in claude.run. Optional: default one the bridge generates.
 ---@field workspaceFolder? string workspaceFolder is the URI of the folder to continue a session in. Optional: default the folder of the task, else the workspace folder whose conversations (claude.sessions) hold the session, else the first.
 
@@ -201,6 +242,8 @@
 ---@field costUsd? number costUsd is the task's cost in US dollars (0 is a cost); optional: absent while it runs.
 ---@field permissionMode? string permissionMode is claude's permission mode now. Optional: absent until claude has started.
 ---@field model? string model is the model claude uses now. Optional: absent until claude has started.
+---@field review? claude_bridge.ReviewMode review is the task's review mode. Optional: absent for off.
+---@field unreviewedChanges? boolean unreviewedChanges is true while the task has changes whose checkpoint is kept: neither accepted nor reverted (claude.changes lists them). Optional: absent for false.
 
 --- TasksResult is the reply of claude.tasks when asked for processes ({"processes": true}); clients that do not ask keep getting the array.
 ---@class claude_bridge.TasksResult
@@ -359,6 +402,7 @@
 ---| claude_bridge.PermissionEvent
 ---| claude_bridge.QuestionEvent
 ---| claude_bridge.PlanEvent
+---| claude_bridge.ReviewEvent
 ---| claude_bridge.ModeEvent
 ---| claude_bridge.TodosEvent
 ---| claude_bridge.UserMessageEvent
@@ -475,6 +519,21 @@
 ---@field feedback? string feedback is what the user asked claude to change. Optional.
 ---@field reason? string reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional.
 
+--- ReviewEvent (kind "review") reports how a held edit was reviewed (review beforeWrite); it comes once the user answered, or the review was given up (reason).
+---@class claude_bridge.ReviewEvent
+---@field taskId string taskId is the task the event belongs to.
+---@field seq integer seq is the event's number in its task, from 1, with no gaps.
+---@field kind 'review' kind says which event it is, and so which fields follow.
+---@field toolUseId string toolUseId is the tool call's id (see ToolUseEvent).
+---@field uri string uri is the file's URI.
+---@field tool string tool is the tool's name.
+---@field decision claude_bridge.ReviewDecision decision is accept (something was written) or reject (nothing was).
+---@field acceptedHunks string[] acceptedHunks are the ids of the hunks written.
+---@field rejectedHunks string[] rejectedHunks are the ids of the hunks left out.
+---@field edited boolean edited is true when the user's own version was written (text).
+---@field feedback? string feedback is the user's feedback to claude. Optional.
+---@field reason? string reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s", "the task was cancelled"). Optional.
+
 --- ModeEvent (kind "mode") says what the conversation runs with now, when claude reports a change: its permission mode (after a plan's approval, or claude.setPermissionMode) or its model (claude.setModel).
 ---@class claude_bridge.ModeEvent
 ---@field taskId string taskId is the task the event belongs to.
@@ -544,13 +603,14 @@
 ---@field numTurns integer numTurns is the number of agent turns.
 ---@field sessionId string sessionId is claude's conversation id ("" when claude never started).
 
---- AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask or claude/plan request the editor deferred (replied {"deferred": true}).
+--- AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask, claude/plan or claude/reviewEdit request the editor deferred (replied {"deferred": true}).
 ---@class claude_bridge.AnswerArgs
 ---@field taskId string taskId is the task that asked. Required.
 ---@field toolUseId string toolUseId is the call asked about (the request's toolUseId). Required.
 ---@field answers? table<string, string> answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional.
 ---@field plan? claude_bridge.PlanResult plan answers a claude/plan, as its PlanResult would. Optional.
----@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional.
+---@field review? claude_bridge.ReviewEditResult review answers a claude/reviewEdit, as its ReviewEditResult would. Optional.
+---@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a review: reject). Optional.
 
 --- PlanResult is the editor's reply to claude/plan.
 ---@class claude_bridge.PlanResult
@@ -559,9 +619,53 @@
 ---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
+--- ReviewEditResult is the editor's reply to claude/reviewEdit. null (or a dismissed review) is a reject.
+---@class claude_bridge.ReviewEditResult
+---@field decision? claude_bridge.ReviewDecision decision is accept or reject. Required unless deferred.
+---@field acceptedHunks? string[] acceptedHunks keeps, with accept, only these hunks (by id); the others are left out of what is written. Optional: absent accepts every hunk; [] accepts none (a reject).
+---@field text? string text is, with accept, the user's own version of the whole file (the proposal as the user edited it, in original's representation); it is written instead of the proposal, and claude is told the user changed its edit. Wins over acceptedHunks. Optional.
+---@field feedback? string feedback is what the user tells claude about the edit (why hunks were rejected, what to do instead). Optional.
+---@field deferred? boolean deferred is true when the editor answers later with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10); the other fields are then ignored. Optional.
+
 --- AnswerResult is the reply of claude.answer.
 ---@class claude_bridge.AnswerResult
 ---@field accepted boolean accepted is false when no deferred question waits for that call any more (it was answered, withdrawn, or timed out).
+
+--- ChangesArgs is arguments[0] of claude.changes.
+---@class claude_bridge.ChangesArgs
+---@field taskId string taskId is the task. Required.
+
+--- RevertArgs is arguments[0] of claude.revert: take back a task's changes, all of them, one file's, or some hunks. A revert is carried like any change: written to disk and into open buffers (three-way merged, unsaved edits kept). Only what is still the task's is reverted: a hunk changed again since (by a later task, by the user on disk, or overlapping the user's unsaved edits in an open buffer) is left as it is and reported.
+---@class claude_bridge.RevertArgs
+---@field taskId string taskId is the task. Required.
+---@field uri? string uri is the one file to revert. Optional: default every file of the task.
+---@field hunks? string[] hunks are the ids of the hunks to revert (ChangeHunk.id). Optional: default every hunk (of uri, or of the task).
+
+--- RevertResult is the reply of claude.revert: per file, what was reverted and what could not be.
+---@class claude_bridge.RevertResult
+---@field files claude_bridge.RevertedFile[] files are the files the revert concerned, in path order.
+
+--- RevertedFile is what a revert did to one file.
+---@class claude_bridge.RevertedFile
+---@field uri string uri is the file's URI.
+---@field reverted string[] reverted are the ids of the hunks taken back.
+---@field notReverted claude_bridge.NotReverted[] notReverted are the hunks left as they are, and why.
+---@field restored boolean restored is true when the file is now as it was before the task (gone again if the task created it): every change of the task's was taken back. A binary file is restored whole or not at all (message says why not).
+---@field message? string message says what happened to the file, for a person ("main.go: 2 hunks reverted, 1 not: changed since the task"). Optional.
+
+--- NotReverted is a hunk a revert left alone.
+---@class claude_bridge.NotReverted
+---@field id string id is the hunk's id.
+---@field reason string reason says why: "changed since the task (by a later task or by you)", "overlaps your unsaved changes (lines 4-5 of your buffer)", "the file could not be written: …".
+
+--- AcceptArgs is arguments[0] of claude.accept: keep a task's changes and drop their checkpoint (a file, or all of the task's).
+---@class claude_bridge.AcceptArgs
+---@field taskId string taskId is the task. Required.
+---@field uri? string uri is the one file to accept. Optional: default every file.
+
+--- AcceptResult is the reply of claude.accept.
+---@class claude_bridge.AcceptResult
+---@field accepted string[] accepted are the URIs of the files whose checkpoint was dropped.
 
 --- EditConflictParams is the claude/editConflict notification: an agent change on disk did not reach an open buffer, or the bridge cannot tell that it did. Either it overlapped unsaved changes, or the editor refused or failed to apply the edit, and the buffer was left untouched; or the editor answered that it applied the edit but never reported (didChange) the buffer changing, so the change may not be in it. The message says which; a window/showMessage names the file too, and the task gets a status event.
 ---@class claude_bridge.EditConflictParams
@@ -606,6 +710,23 @@
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
 
+--- ReviewEditParams is the params of claude/reviewEdit, which the bridge sends an editor that declares ClientCapabilities.reviewEdit when claude is about to change a file (review beforeWrite). Nothing is on disk yet: claude waits for the answer. The editor shows original ↔ proposed (the proposal editable), per hunk, and replies with ReviewEditResult.
+---@class claude_bridge.ReviewEditParams
+---@field taskId string taskId is the task whose agent wants to write.
+---@field toolUseId string toolUseId is the tool call; its toolUse event carries the same id, and its review event will.
+---@field uri string uri is the file's URI, as the editor knows it (the open document's URI when the file is open).
+---@field tool string tool is the tool: "Edit", "MultiEdit", "Write" or "NotebookEdit".
+---@field original string original is the file as the user sees it now: the open buffer's text (unsaved changes included), else the file on disk as an editor shows it (no UTF-8 byte-order mark; its own line breaks); "" for a file claude creates.
+---@field proposed string proposed is the whole file as claude would leave it, in the same representation as original (so unsaved changes of the buffer that claude's change does not touch are in both).
+---@field hunks claude_bridge.ReviewHunk[] hunks are the changed regions, in order, as line-based hunks: each replaces whole lines of original ("" originalText: lines inserted before range.start; "" proposedText: lines deleted).
+
+--- ReviewHunk is one changed region of a proposal.
+---@class claude_bridge.ReviewHunk
+---@field id string id names the hunk in acceptedHunks ("h1", "h2", … in order).
+---@field range claude_bridge.Range range is the region in original, in UTF-16 code units: whole lines, from the start of the first to the start of the line after the last (or the end of the text).
+---@field originalText string originalText is original's text in range.
+---@field proposedText string proposedText is what claude puts there.
+
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own).
 ---@class claude_bridge.Configuration
 ---@field claudePath? string claudePath is the claude executable. Default: claude on PATH.
@@ -617,6 +738,7 @@
 ---@field followUpIdleSeconds? integer followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300.
 ---@field maxIdleProcesses? integer maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks.
 ---@field prewarm? boolean prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true.
+---@field review? claude_bridge.ReviewMode review is when the user reviews the agent's changes to files: "off" (default), "beforeWrite" (each edit held for the user's review before it is written) or "afterTurn" (the task's changes checkpointed and listed when it ends, to revert or accept); claude.run and claude.followUp may override it per task.
 ---@field logLevel? claude_bridge.LogLevel logLevel is the log file's level. Default: info.
 ---@field auth? claude_bridge.AuthConfiguration auth is how claude gets its API key (AuthConfiguration). An update that carries it replaces the whole auth configuration; one the bridge refuses leaves it without a key until auth settings it accepts come (tasks fail saying why).
 
@@ -635,13 +757,14 @@
 
 --- ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
 ---
---- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true}}}
+--- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true, "reviewEdit": true}}}
 ---
---- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest), so any LSP client can run tasks.
+--- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest, an edit to review as a window/showMessageRequest), so any LSP client can run tasks.
 ---@class claude_bridge.ClientCapabilities
 ---@field ask? boolean ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false.
 ---@field plan? boolean plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false.
 ---@field checksEditVersions? boolean checksEditVersions is true when the editor refuses (applied=false) a versioned workspace/applyEdit for another version than its buffer's, so that applied=true means the edit is in. The bridge's Neovim plugin declares it: Neovim's own client (0.7.2) answers applied=true for an edit it skipped as older than its buffer and never checks an edit for version 0. Optional: default false.
+---@field reviewEdit? boolean reviewEdit is true when the editor answers claude/reviewEdit (an edit held before it is written, review beforeWrite: shown as a diff, accepted per hunk, edited, or rejected with feedback). Optional: default false.
 
 local M = {}
 
@@ -660,6 +783,9 @@ M.commands = {
   sessions = 'claude.sessions', -- arguments[0] (optional): claude_bridge.SessionsArgs; reply: claude_bridge.SessionsResult
   transcript = 'claude.transcript', -- arguments[0]: claude_bridge.TranscriptArgs; reply: claude_bridge.TranscriptResult
   answer = 'claude.answer', -- arguments[0]: claude_bridge.AnswerArgs; reply: claude_bridge.AnswerResult
+  changes = 'claude.changes', -- arguments[0]: claude_bridge.ChangesArgs; reply: claude_bridge.ChangesParams
+  revert = 'claude.revert', -- arguments[0]: claude_bridge.RevertArgs; reply: claude_bridge.RevertResult
+  accept = 'claude.accept', -- arguments[0]: claude_bridge.AcceptArgs; reply: claude_bridge.AcceptResult
 }
 
 --- The notifications the bridge sends, by short name.
@@ -667,6 +793,7 @@ M.notifications = {
   event = 'claude/event', -- params: claude_bridge.BridgeEvent
   edit_conflict = 'claude/editConflict', -- params: claude_bridge.EditConflictParams
   auth_changed = 'claude/authChanged', -- params: claude_bridge.AuthChangedParams
+  changes = 'claude/changes', -- params: claude_bridge.ChangesParams
 }
 
 --- The requests the bridge sends the editor beyond LSP's own, by short name.
@@ -674,6 +801,7 @@ M.requests = {
   show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
   ask = 'claude/ask', -- params: claude_bridge.AskParams; reply: claude_bridge.AskResult|nil
   plan = 'claude/plan', -- params: claude_bridge.PlanParams; reply: claude_bridge.PlanResult|nil
+  review_edit = 'claude/reviewEdit', -- params: claude_bridge.ReviewEditParams; reply: claude_bridge.ReviewEditResult|nil
 }
 
 ---@type claude_bridge.EventKind[]
@@ -687,6 +815,7 @@ M.event_kinds = {
   'permission',
   'question',
   'plan',
+  'review',
   'mode',
   'todos',
   'userMessage',
@@ -739,5 +868,14 @@ M.key_sources = {
 
 ---@type claude_bridge.LogLevel[]
 M.log_levels = { 'debug', 'info', 'warn', 'error' }
+
+---@type claude_bridge.ReviewMode[]
+M.review_modes = { 'off', 'beforeWrite', 'afterTurn' }
+
+---@type claude_bridge.ReviewDecision[]
+M.review_decisions = { 'accept', 'reject' }
+
+---@type claude_bridge.ChangeStatus[]
+M.change_statuses = { 'modified', 'added', 'deleted' }
 
 return M

@@ -13,6 +13,11 @@
 //   "slow"  - runs until cancelled
 //   "fail"  - ends with status "failed"
 //   "crash" - the bridge exits with code 3 in the middle of the task
+//   "review" - an Edit of main.go held for review (claude/reviewEdit, two hunks; "two
+//             reviews": two at once, the second of README.md), answered with claude.answer
+//             ({"deferred": true} first), written to disk and the open buffer as answered
+//   "change" - the task's changes listed for review (claude/changes and the reply's
+//             changes); claude.changes, claude.revert and claude.accept answer from them
 // Every task: progress begin/report/end on its token, claude/event queued, started, text
 // (two deltas), ..., result; the reply comes after them. The result text holds the prompt
 // the bridge would give claude (context turned into @path#Lx-y mentions).
@@ -80,6 +85,8 @@ const requestTask = new Map(); // json-rpc id of the run request -> task
 let taskCounter = 0;
 let sessionCounter = 0;
 const docs = new Map(); // uri -> text
+const deferred = new Map(); // taskId/toolUseId -> resolve(claude.answer's arguments)
+const changes = new Map(); // taskId -> claude/changes params
 
 function folderPath(uri) { return fileURLToPath(uri); }
 
@@ -111,7 +118,8 @@ function dispatch(msg) {
       return setTimeout(() => reply(msg.id, {
         capabilities: {
           executeCommandProvider: { commands: ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus',
-            'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel', 'claude.commands', 'claude.sessions', 'claude.transcript'] },
+            'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel', 'claude.commands', 'claude.sessions', 'claude.transcript',
+            'claude.answer', 'claude.changes', 'claude.revert', 'claude.accept'] },
           textDocumentSync: { openClose: true, change: 2, save: true },
           workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         },
@@ -184,6 +192,8 @@ function executeCommand(msg) {
       const list = [...tasks.values()].map((t) => ({
         taskId: t.id, status: t.status, workspaceFolder: t.folder, prompt: t.prompt, sessionId: t.started ? t.sessionId : undefined,
         startedAt: t.startedAt, endedAt: t.endedAt, costUsd: t.costUsd,
+        review: t.review && t.review !== 'off' ? t.review : undefined,
+        unreviewedChanges: changes.has(t.id) && changes.get(t.id).files.length > 0 ? true : undefined,
       }));
       if (!arg.processes) return reply(msg.id, list);
       const running = list.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.status)).length;
@@ -222,6 +232,44 @@ function executeCommand(msg) {
       event(t, 'mode', { permissionMode: t.mode || 'acceptEdits', model: 'claude-' + arg.model + '-5-5' });
       return reply(msg.id, { model: 'claude-' + arg.model + '-5-5' });
     }
+    case 'claude.answer': {
+      const w = deferred.get(arg.taskId + '/' + arg.toolUseId);
+      if (!w) return reply(msg.id, { accepted: false });
+      deferred.delete(arg.taskId + '/' + arg.toolUseId);
+      w(arg);
+      return reply(msg.id, { accepted: true });
+    }
+    case 'claude.changes': {
+      const c = changes.get(arg.taskId);
+      if (!c) return replyError(msg.id, -32602, 'no checkpoint for task ' + arg.taskId);
+      return reply(msg.id, c);
+    }
+    case 'claude.revert': {
+      const c = changes.get(arg.taskId);
+      if (!c) return replyError(msg.id, -32602, 'no checkpoint for task ' + arg.taskId);
+      const files = [];
+      for (const f of c.files) {
+        if (arg.uri && f.uri !== arg.uri) continue;
+        const want = f.hunks.filter((h) => !arg.hunks || arg.hunks.includes(h.id));
+        // a hunk whose new text says "busy" overlaps the user's unsaved changes
+        const not = want.filter((h) => h.newText.includes('busy'));
+        const done = want.filter((h) => !h.newText.includes('busy'));
+        f.hunks = f.hunks.filter((h) => !done.includes(h));
+        files.push({ uri: f.uri, reverted: done.map((h) => h.id),
+          notReverted: not.map((h) => ({ id: h.id, reason: 'overlaps your unsaved changes (line 4 of your buffer)' })),
+          restored: f.hunks.length === 0 });
+      }
+      c.files = c.files.filter((f) => f.hunks.length > 0);
+      return reply(msg.id, { files });
+    }
+    case 'claude.accept': {
+      const c = changes.get(arg.taskId);
+      if (!c) return replyError(msg.id, -32602, 'no checkpoint for task ' + arg.taskId);
+      const accepted = c.files.filter((f) => !arg.uri || f.uri === arg.uri).map((f) => f.uri);
+      c.files = c.files.filter((f) => !accepted.includes(f.uri));
+      if (c.files.length === 0) changes.delete(arg.taskId);
+      return reply(msg.id, { accepted });
+    }
     case 'claude.commands':
       return reply(msg.id, {
         commands: [
@@ -253,6 +301,7 @@ function newTask(msg, arg, folder, sessionId, id) {
     requestId: msg.id,
     token: msg.params.workDoneToken,
     prompt: arg.prompt,
+    review: arg.review || settings.review,
     context: arg.context || [],
     folder,
     sessionId,
@@ -279,6 +328,9 @@ function cancel(t) {
   if (t.done) return;
   t.cancelled = true;
   if (t.wake) t.wake();
+  for (const [k, w] of deferred) {
+    if (k.startsWith(t.id + '/')) { deferred.delete(k); w({ withdrawn: 'the task was cancelled' }); }
+  }
 }
 
 function finish(t, status, result) {
@@ -289,10 +341,12 @@ function finish(t, status, result) {
   t.costUsd = 0.0123;
   progress(t, { kind: 'end', message: status === 'completed' ? 'Done: ' + result.slice(0, 40) : status === 'cancelled' ? 'Cancelled' : 'Failed: ' + result });
   event(t, 'result', { status, result, isError: status !== 'completed', costUsd: 0.0123, durationMs: 1500, numTurns: 2, sessionId: t.sessionId });
-  reply(t.requestId, {
+  const res = {
     taskId: t.id, sessionId: t.sessionId, status, result, isError: status !== 'completed',
     costUsd: 0.0123, durationMs: 1500, numTurns: 2, editedFiles: t.edited || [],
-  });
+  };
+  if (changes.has(t.id)) res.changes = changes.get(t.id);
+  reply(t.requestId, res);
 }
 
 async function runTask(t) {
@@ -349,6 +403,30 @@ async function runTask(t) {
     event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason, automatic: false });
     event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? reason : '' });
   }
+  if (words.includes('review')) {
+    const files = words.includes('two reviews') ? ['main.go', 'README.md'] : ['main.go'];
+    await Promise.all(files.map((name, i) => reviewEdit(t, name, 'tr' + (i + 1))));
+  }
+  if (words.includes('change')) {
+    const dir = folderPath(t.folder);
+    const c = { taskId: t.id, files: [
+      { uri: pathToFileURL(path.join(dir, 'README.md')).href, status: 'modified', hunks: [
+        { id: 'f1h1', range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, originalText: '# demo\n', newText: '# busy demo\n' },
+      ] },
+      { uri: pathToFileURL(path.join(dir, 'main.go')).href, status: 'modified', hunks: [
+        { id: 'f2h1', range: { start: { line: 2, character: 0 }, end: { line: 3, character: 0 } }, originalText: 'import "fmt"\n', newText: 'import "fmt" // changed\n' },
+        { id: 'f2h2', range: { start: { line: 5, character: 0 }, end: { line: 6, character: 0 } }, originalText: '\tfmt.Println("hello")\n', newText: '\tfmt.Println("changed")\n' },
+      ] },
+    ] };
+    for (const f of c.files) {
+      const file = fileURLToPath(f.uri);
+      let text = fs.readFileSync(file, 'utf8');
+      for (const h of f.hunks) text = text.replace(h.originalText, h.newText);
+      fs.writeFileSync(file, text);
+    }
+    changes.set(t.id, c);
+    notify('claude/changes', c);
+  }
   if (words.includes('slow')) {
     progress(t, { kind: 'report', message: 'Bash: sleep 600' });
     await new Promise((resolve) => { t.wake = resolve; if (t.cancelled) resolve(); setTimeout(resolve, 60000); });
@@ -359,4 +437,62 @@ async function runTask(t) {
   t.history.push('assistant: answered');
   event(t, 'retry', { attempt: 1, maxRetries: 10, delayMs: 10, errorStatus: 529, error: 'overloaded' });
   finish(t, 'completed', 'prompt: ' + fullPrompt + ' | history: ' + t.history.length);
+}
+
+// An edit held for review: main.go gets two hunks (h1: the import, h2: the greeting),
+// README.md one. The answer decides what is written (disk, and the buffer when open).
+async function reviewEdit(t, name, toolUseId) {
+  const file = path.join(folderPath(t.folder), name);
+  const uri = pathToFileURL(file).href;
+  const original = fs.readFileSync(file, 'utf8');
+  const lines = original.split('\n');
+  const hunks = [];
+  const edits = name === 'main.go'
+    ? [[2, 'import "fmt"', 'import (\n\t"fmt"\n)'], [5, '\tfmt.Println("hello")', '\tfmt.Println("hello, review")']]
+    : [[0, '# demo', '# demo, reviewed']];
+  const proposedLines = lines.slice();
+  for (let i = edits.length - 1; i >= 0; i--) proposedLines.splice(edits[i][0], 1, ...edits[i][2].split('\n'));
+  edits.forEach(([line, , after], i) => hunks.push({
+    id: 'h' + (i + 1),
+    range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } },
+    originalText: lines[line] + '\n', proposedText: after + '\n',
+  }));
+  const proposed = proposedLines.join('\n');
+  event(t, 'toolUse', { toolUseId, name: 'Edit', input: { file_path: file }, summary: 'Edit ' + name });
+  progress(t, { kind: 'report', message: 'Waiting for your review: ' + name });
+  const answer = new Promise((resolve) => deferred.set(t.id + '/' + toolUseId, resolve));
+  const res = await request('claude/reviewEdit', { taskId: t.id, toolUseId, uri, tool: 'Edit', original, proposed, hunks });
+  let review = res.result;
+  if (review && review.deferred) {
+    const a = await answer;
+    if (a.withdrawn) {
+      event(t, 'review', { toolUseId, uri, tool: 'Edit', decision: 'reject', acceptedHunks: [],
+        rejectedHunks: hunks.map((h) => h.id), edited: false, reason: a.withdrawn });
+      return;
+    }
+    review = a.review || { decision: 'reject' };
+  }
+  review = review || { decision: 'reject' };
+  let text = null;
+  let accepted = [];
+  if (review.decision === 'accept') {
+    if (review.text !== undefined) text = review.text;
+    else {
+      accepted = review.acceptedHunks || hunks.map((h) => h.id);
+      const out = lines.slice();
+      for (let i = edits.length - 1; i >= 0; i--) if (accepted.includes('h' + (i + 1))) out.splice(edits[i][0], 1, ...edits[i][2].split('\n'));
+      text = out.join('\n');
+    }
+  }
+  if (text !== null && text !== original) {
+    fs.writeFileSync(file, text);
+    t.edited = (t.edited || []).concat([uri]);
+    await request('workspace/applyEdit', { label: 'Claude: Edit ' + name, edit: { changes: { [uri]: [
+      { range: { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: 0 } }, newText: text },
+    ] } } });
+  }
+  event(t, 'review', { toolUseId, uri, tool: 'Edit', decision: text === null ? 'reject' : 'accept',
+    acceptedHunks: accepted, rejectedHunks: hunks.map((h) => h.id).filter((id) => !accepted.includes(id)),
+    edited: review.text !== undefined, feedback: review.feedback });
+  event(t, 'toolResult', { toolUseId, name: 'Edit', isError: text === null, content: text === null ? 'rejected' : 'updated' });
 }

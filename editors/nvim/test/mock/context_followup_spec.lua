@@ -41,7 +41,7 @@ H.run('mock/context_followup', function()
   H.eq('followUp', follow.kind, 'follow-up record')
   H.wait_task(follow, 5000)
   local fu = commands_sent('claude.followUp')[1]
-  H.eq({ taskId = first.id, prompt = 'and now the rest', newTaskId = follow.id }, fu.arguments[1], 'claude.followUp arguments')
+  H.eq({ taskId = first.id, prompt = 'and now the rest', newTaskId = follow.id, review = 'afterTurn' }, fu.arguments[1], 'claude.followUp arguments')
   H.eq('claude-bridge/' .. follow.id, fu.workDoneToken, 'follow-up progress token')
   H.truthy(follow.id:match('^nvim%-'), 'the follow-up keeps the id this side gave it: ' .. follow.id)
   H.eq(first.session_id, follow.session_id, 'same session')

@@ -1,5 +1,6 @@
--- setup() with no options: the bridge is `claude-bridge` from PATH, initializationOptions is
--- an empty object (the bridge's defaults apply), and a task runs.
+-- setup() with no options: the bridge is `claude-bridge` from PATH, initializationOptions
+-- holds only the plugin's one default bridge setting, review afterTurn (the bridge's own
+-- defaults apply to the rest), and a task runs.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 
 H.run('mock/defaults', function()
@@ -23,5 +24,5 @@ H.run('mock/defaults', function()
       init = line
     end
   end
-  H.contains(init, '"initializationOptions":{}', 'an empty object, not an array')
+  H.contains(init, '"initializationOptions":{"review":"afterTurn"}', 'the review setting alone')
 end)

@@ -13,6 +13,8 @@ H.run('mock/docs', function()
     'claude-bridge', 'claude_bridge', ':Claude', ':ClaudeFollowUp', ':ClaudeCancel', ':ClaudeTasks',
     ':ClaudeLog', ':ClaudeAuth', 'claude-bridge-config', 'claude-bridge-permissions',
     'claude-bridge-health', 'claude-bridge-roots', 'claude_bridge.setup()', 'claude_bridge.status()',
+    'claude-bridge-review', 'claude-bridge-after-turn', 'claude-bridge-before-write', ':ClaudeAccept',
+    ':ClaudeRejectHunk', ':ClaudeChanges', ':ClaudeRevert', ':ClaudeAcceptChanges',
   }) do
     H.truthy(tags:find('^' .. vim.pesc(tag) .. '\t') or tags:find('\n' .. vim.pesc(tag) .. '\t'), 'help tag ' .. tag)
   end

@@ -34,7 +34,13 @@ H.run('mock/run', function()
   end, 'didOpen of main.go')
 
   local init = sent('initialize')[1].params
-  H.eq({ model = 'sonnet', allowedTools = { 'Read', 'Edit' }, auth = { mode = 'helper', keyFile = '~/.claude/api_key' } }, init.initializationOptions, 'initializationOptions')
+  H.eq({
+    model = 'sonnet',
+    allowedTools = { 'Read', 'Edit' },
+    auth = { mode = 'helper', keyFile = '~/.claude/api_key' },
+    review = 'afterTurn',
+  }, init.initializationOptions, 'initializationOptions')
+  H.eq(true, init.capabilities.experimental.claudeBridge.reviewEdit, 'the capability to review edits')
   H.eq(vim.uri_from_fname(H.env.ws), init.workspaceFolders[1].uri, 'workspace folder (git root)')
   H.truthy(init.capabilities.window.workDoneProgress, 'workDoneProgress capability')
   H.truthy(init.capabilities.workspace.applyEdit, 'applyEdit capability')
@@ -109,7 +115,8 @@ H.run('mock/run', function()
   H.wait(3000, function()
     return #sent('workspace/didChangeConfiguration') > 0
   end, 'didChangeConfiguration')
-  H.eq({ settings = { claudeBridge = { model = 'opus', permissionMode = 'default' } } }, sent('workspace/didChangeConfiguration')[1].params, 'didChangeConfiguration params')
+  local want = { settings = { claudeBridge = { model = 'opus', permissionMode = 'default', review = 'afterTurn' } } }
+  H.eq(want, sent('workspace/didChangeConfiguration')[1].params, 'didChangeConfiguration params')
   H.eq(1, #H.clients(), 'still one bridge client')
   H.truthy(client.id == H.clients()[1].client.id, 'same client after setup()')
 end)

@@ -1,8 +1,9 @@
 -- The Neovim that the tmux specs run in a real terminal (tmux): the plugin with the
--- spec's bridge, permission mode `default` (Bash asks), the default statusline (no
--- component: the built-in progress window shows). What happened is written every 100 ms
--- to $CB_STATE as JSON for the driver (a timer, not an autocmd: an autocmd on the plugin's
--- events would count as a progress listener and hide the built-in window).
+-- spec's bridge, permission mode `default` (Bash asks), review as $CB_REVIEW says (else
+-- the default), the default statusline (no component: the built-in progress window
+-- shows). What happened is written every 100 ms to $CB_STATE as JSON for the driver (a
+-- timer, not an autocmd: an autocmd on the plugin's events would count as a progress
+-- listener and hide the built-in window).
 vim.opt.rtp:prepend(vim.env.CB_PLUGIN)
 vim.o.swapfile = false
 vim.o.laststatus = 2
@@ -12,7 +13,12 @@ local cmd = {}
 for w in vim.env.CB_BRIDGE:gmatch('%S+') do
   table.insert(cmd, w)
 end
-require('claude_bridge').setup({ cmd = cmd, permission_mode = 'default', debounce_text_changes = 0 })
+require('claude_bridge').setup({
+  cmd = cmd,
+  permission_mode = 'default',
+  debounce_text_changes = 0,
+  review = vim.env.CB_REVIEW, -- a spec's choice, else the default
+})
 
 local function dump()
   local tasks = {}
@@ -25,6 +31,7 @@ local function dump()
     pending = #require('claude_bridge.permissions').pending,
     progress_window = ui.win ~= nil and vim.api.nvim_win_is_valid(ui.win),
     mode = vim.api.nvim_get_mode().mode,
+    tabs = #vim.api.nvim_list_tabpages(),
     lines = vim.api.nvim_buf_get_lines(vim.fn.bufnr(vim.env.CB_WS .. '/main.go'), 0, -1, false),
     messages = vim.fn.execute('messages'),
   }

@@ -1,5 +1,5 @@
 -- A Neovim in a real terminal for the tmux specs: tmux runs `nvim -u test/tmux/init.lua`
--- in a 120x35 window; the spec types with send-keys, reads the screen with capture-pane
+-- in a 120x35 window (or the size a spec asks for); the spec types with send-keys, reads the screen with capture-pane
 -- and reads what the plugin did from the state file init.lua writes.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 local T = {}
@@ -15,17 +15,25 @@ local function tmux(args)
   return out
 end
 
---- Starts Neovim on `file` in tmux and waits until it shows the file.
-function T.start(file)
+--- Starts Neovim on `file` in tmux and waits until it shows the file. `opts`: width and
+--- height of the terminal (120x35), env (more environment for Neovim, e.g. CB_REVIEW).
+function T.start(file, opts)
+  opts = opts or {}
   vim.fn.system({ 'tmux', '-L', T.socket, 'kill-server' })
+  local env = ''
+  for k, v in pairs(opts.env or {}) do
+    env = env .. k .. '=' .. vim.fn.shellescape(v) .. ' '
+  end
   local nvim = string.format(
-    'cd %s && CB_STATE=%s exec nvim -u %s -i NONE -n %s',
+    'cd %s && %sCB_STATE=%s exec nvim -u %s -i NONE -n %s',
     vim.fn.shellescape(H.env.ws),
+    env,
     vim.fn.shellescape(T.state_file),
     vim.fn.shellescape(H.env.plugin .. '/test/tmux/init.lua'),
     vim.fn.shellescape(file)
   )
-  tmux({ 'new-session', '-d', '-s', 'cb', '-x', '120', '-y', '35', nvim })
+  local width, height = tostring(opts.width or 120), tostring(opts.height or 35)
+  tmux({ 'new-session', '-d', '-s', 'cb', '-x', width, '-y', height, nvim })
   table.insert(H.at_end, function()
     vim.fn.system({ 'tmux', '-L', T.socket, 'kill-server' })
   end)

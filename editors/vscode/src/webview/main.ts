@@ -227,6 +227,19 @@ document.addEventListener('click', (e) => {
     });
     return;
   }
+  const review = target.closest<HTMLButtonElement>('button[data-review]');
+  if (review) {
+    const action = review.dataset.action === 'accept' ? 'accept' : review.dataset.action === 'reject' ? 'reject' : 'open';
+    vscode.postMessage({ type: 'review', review: Number(review.dataset.review), action });
+    return;
+  }
+  const changes = target.closest<HTMLElement>('[data-changes]');
+  if (changes) {
+    e.preventDefault();
+    const action = changes.dataset.changes as 'open' | 'revert' | 'accept' | 'revertTask' | 'acceptTask';
+    vscode.postMessage({ type: 'changes', action, ...(changes.dataset.uri ? { uri: changes.dataset.uri } : {}) });
+    return;
+  }
   const showPlan = target.closest<HTMLButtonElement>('button[data-show-plan]');
   if (showPlan) {
     vscode.postMessage({ type: 'showPlan', question: Number(showPlan.dataset.showPlan) });

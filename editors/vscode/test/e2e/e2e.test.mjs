@@ -13,27 +13,29 @@
 // are the extension's own UI.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import {
+  BRIDGE,
+  CLAUDE,
+  Clicker,
+  FAKEAPI,
+  Processes,
+  SCENARIO_TIMEOUT_MS,
+  VSCODE_DIR,
+  launchVsCode,
+  makeSandbox,
+  must,
+  readSteps as readStepsOf,
+  sleep,
+  startFakeApi,
+} from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const VSCODE_DIR = path.resolve(here, '../..');
-const ROOT = path.resolve(VSCODE_DIR, '../..');
-const BRIDGE = process.env.CLAUDE_BRIDGE_BIN || path.join(ROOT, 'bin', 'claude-bridge');
-const FAKEAPI = process.env.CLAUDE_BRIDGE_FAKEAPI || path.join(ROOT, 'bin', 'fakeapi');
-const CLAUDE = process.env.CLAUDE_BRIDGE_TEST_CLAUDE || path.join(ROOT, '.tools', 'node_modules', '.bin', 'claude');
 const CODE_SERVER = must('CB_CODE_SERVER');
 const VSIX = must('CB_VSIX');
-const HARNESS_VSIX = must('CB_HARNESS_VSIX');
-const CHROMIUM = process.env.CHROMIUM || 'chromium';
 const WORK = process.env.CB_E2E_WORK || path.join(VSCODE_DIR, '.cache', 'e2e', 'run');
 const KEY = 'sk-ant-test-e2e-0123456789';
-const SCENARIO_TIMEOUT_MS = Number(process.env.CB_E2E_TIMEOUT_MS || 360000);
 
 const EDIT_PROMPT = 'Make main.go greet the e2e test and record the permission';
 const CANCEL_PROMPT = 'Now wait for a very long time';
@@ -53,132 +55,6 @@ const LONG_ANSWER =
   Array.from({ length: 160 }, (_, i) => `${i + 1}. Step ${i + 1} of the walk-through: nothing more to see here, the change is small.\n`).join('') +
   '\nEdited main.go and wrote perm.txt.';
 
-function must(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run test/e2e/run.sh`);
-  return v;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** Processes this suite started, each in its own process group, stopped in reverse order. */
-const started = [];
-function start(name, cmd, args, opts = {}) {
-  const logPath = path.join(WORK, `${name}.log`);
-  const log = fs.openSync(logPath, 'a');
-  const p = spawn(cmd, args, { detached: true, stdio: ['ignore', opts.pipeStdout ? 'pipe' : log, log], ...opts });
-  started.push({ name, p });
-  return { p, logPath };
-}
-
-async function stopAll() {
-  for (const { p } of started.reverse()) {
-    if (p.exitCode !== null || p.signalCode !== null) continue;
-    try {
-      process.kill(-p.pid, 'SIGTERM');
-    } catch {
-      continue;
-    }
-    const end = Date.now() + 8000;
-    while (p.exitCode === null && p.signalCode === null && Date.now() < end) await sleep(100);
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
-/** A minimal Chrome DevTools Protocol client over Node's WebSocket. */
-class CDP {
-  static async connect(port, timeoutMs = 30000) {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-        const page = list.find((t) => t.type === 'page' && t.url.startsWith('http://127.0.0.1'));
-        if (page) {
-          const c = new CDP(page.webSocketDebuggerUrl);
-          await c.opened;
-          return c;
-        }
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > end) throw new Error('Chromium did not open the page');
-      await sleep(200);
-    }
-  }
-
-  constructor(url) {
-    this.ws = new WebSocket(url);
-    this.nextId = 1;
-    this.pending = new Map();
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.onopen = resolve;
-      this.ws.onerror = reject;
-    });
-    this.ws.onmessage = (m) => {
-      const msg = JSON.parse(m.data);
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message}`));
-      else p.resolve(msg.result);
-    };
-  }
-
-  send(method, params = {}) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, method });
-      this.ws.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  async eval(expression) {
-    const r = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
-    if (r.exceptionDetails) throw new Error(`page error: ${JSON.stringify(r.exceptionDetails).slice(0, 500)}`);
-    return r.result.value;
-  }
-
-  /** A real mouse click (move, press, release) at page coordinates. */
-  async click(x, y) {
-    await this.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x, y });
-    await this.send('Input.dispatchMouseEvent', { type: 'mousePressed', x, y, button: 'left', clickCount: 1 });
-    await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x, y, button: 'left', clickCount: 1 });
-  }
-
-  async key(key, code, keyCode) {
-    await this.send('Input.dispatchKeyEvent', { type: 'keyDown', key, code, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
-    await this.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code, windowsVirtualKeyCode: keyCode, nativeVirtualKeyCode: keyCode });
-  }
-
-  async screenshot(file) {
-    const r = await this.send('Page.captureScreenshot', { format: 'png' });
-    fs.writeFileSync(file, Buffer.from(r.data, 'base64'));
-    return file;
-  }
-
-  close() {
-    try {
-      this.ws.close();
-    } catch {
-      // closed
-    }
-  }
-}
 
 // What the page shows, read in one evaluation: notification toasts (message,
 // buttons with their centres, whether a progress bar runs), the modal dialog,
@@ -324,41 +200,16 @@ let steps = [];
 let cdp;
 let sandbox;
 
+const procs = new Processes(WORK);
+let clicker;
+
 function readSteps() {
-  try {
-    return fs
-      .readFileSync(path.join(sandbox.e2eDir, 'steps.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-  } catch {
-    return [];
-  }
+  return readStepsOf(sandbox.e2eDir);
 }
 
-/**
- * Clicks a button once its position has settled (toasts slide in), and again
- * if the question is still there retryMs later (at most 4 times): a click
- * must land, not just be sent. A QuickPick's row wants a long retryMs: the
- * next picker takes the place of the one answered, and a second click sent
- * as it appears would pick one of its rows.
- */
-const clickState = new Map(); // key → { lastAt, tries, pos }
-async function clickOnce(key, button, record, retryMs = 1500) {
-  const st = clickState.get(key) ?? { lastAt: 0, tries: 0, pos: null };
-  clickState.set(key, st);
-  const pos = `${Math.round(button.x)},${Math.round(button.y)}`;
-  if (st.pos !== pos) {
-    // Moved since the last look: wait for it to stand still.
-    st.pos = pos;
-    return;
-  }
-  if (st.tries >= 4 || Date.now() - st.lastAt < retryMs) return;
-  st.tries++;
-  st.lastAt = Date.now();
-  if (st.tries === 1) seen.screenshots.push(await cdp.screenshot(path.join(WORK, `${record.where}-${seen.clicks.length}.png`)));
-  await cdp.click(button.x, button.y);
-  seen.clicks.push({ ...record, button: button.label, try: st.tries, at: Date.now() });
+/** Clicks a button once it stands still (lib.mjs Clicker; retryMs: see there). */
+function clickOnce(key, button, record, retryMs) {
+  return clicker.once(key, button, record, retryMs);
 }
 
 /**
@@ -680,19 +531,7 @@ before(async () => {
   ]) {
     assert.ok(fs.existsSync(p), `${what} not found at ${p}`);
   }
-  fs.rmSync(WORK, { recursive: true, force: true });
-  fs.mkdirSync(WORK, { recursive: true });
-  sandbox = {
-    home: path.join(WORK, 'home'),
-    workspace: path.join(WORK, 'workspace'),
-    userData: path.join(WORK, 'user-data'),
-    extensions: path.join(WORK, 'extensions'),
-    chromeProfile: path.join(WORK, 'chromium-profile'),
-    e2eDir: path.join(WORK, 'harness'),
-  };
-  for (const d of Object.values(sandbox)) fs.mkdirSync(d, { recursive: true });
-  fs.mkdirSync(path.join(sandbox.home, '.claude'), { recursive: true });
-  fs.writeFileSync(path.join(sandbox.home, '.claude', 'api_key'), KEY + '\n', { mode: 0o600 });
+  sandbox = makeSandbox(WORK, KEY);
   const file = path.join(sandbox.workspace, 'main.go');
   fs.writeFileSync(file, MAIN_GO);
   const permFile = path.join(sandbox.workspace, 'perm.txt');
@@ -786,122 +625,33 @@ before(async () => {
       default: { blocks: [{ type: 'text', text: 'Printed the date too.' }] },
     },
   ];
-  const scriptPath = path.join(WORK, 'script.json');
-  fs.writeFileSync(scriptPath, JSON.stringify({ turns: script, conversations }));
-  const requestsLog = path.join(WORK, 'requests.jsonl');
-  const api = start('fakeapi', FAKEAPI, ['--script', scriptPath, '--workspace', sandbox.workspace, '--key', KEY, '--requests-log', requestsLog], {
-    pipeStdout: true,
-  });
-  const apiUrl = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: api.p.stdout }).once('line', (l) => resolve(l.trim()));
-    api.p.once('exit', (c) => reject(new Error(`fakeapi exited ${c}`)));
+  const apiUrl = await startFakeApi(procs, {
+    script: { turns: script, conversations },
+    workspace: sandbox.workspace,
+    key: KEY,
+    work: WORK,
+    requestsLog: path.join(WORK, 'requests.jsonl'),
   });
 
-  // VS Code's settings: the bridge from this checkout (a machine-overridable
-  // setting: in a remote window such as code-server's it is read from the
-  // remote machine's settings, user-data/Machine), and permission mode
-  // "default" so that the Edit and the Bash command are both asked about.
-  fs.mkdirSync(path.join(sandbox.userData, 'Machine'), { recursive: true });
-  fs.writeFileSync(path.join(sandbox.userData, 'Machine', 'settings.json'), JSON.stringify({ 'claudeBridge.path': BRIDGE }, null, 2));
-  fs.mkdirSync(path.join(sandbox.userData, 'User'), { recursive: true });
-  fs.writeFileSync(
-    path.join(sandbox.userData, 'User', 'settings.json'),
-    JSON.stringify(
-      {
-        'claudeBridge.permissionMode': 'default',
-        'claudeBridge.logLevel': 'debug',
-        'claudeBridge.trace.server': 'messages',
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'security.workspace.trust.enabled': false,
-        'telemetry.telemetryLevel': 'off',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'extensions.ignoreRecommendations': true,
-        'update.mode': 'none',
-        'files.autoSave': 'off',
-        'chat.disableAIFeatures': true,
-        'window.restoreWindows': 'none',
-        'git.openRepositoryInParentFolders': 'never',
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      },
-      null,
-      2,
-    ),
-  );
-
-  const env = {
-    PATH: process.env.PATH,
-    HOME: sandbox.home,
-    LANG: 'C.UTF-8',
-    XDG_CONFIG_HOME: path.join(sandbox.home, '.config'),
-    XDG_DATA_HOME: path.join(sandbox.home, '.local', 'share'),
-    XDG_STATE_HOME: path.join(sandbox.home, '.local', 'state'),
-    ANTHROPIC_BASE_URL: apiUrl,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_AUTOUPDATER: '1',
-    CLAUDE_BRIDGE_CLAUDE: CLAUDE,
+  // The bridge from this checkout, and permission mode "default" so that
+  // the Edit and the Bash command are both asked about.
+  cdp = await launchVsCode(procs, sandbox, {
+    work: WORK,
+    apiUrl,
+    settings: { 'claudeBridge.permissionMode': 'default' },
     // claude 2.1.332 gives the model TodoWrite only with these (measured; see the README).
-    CLAUDE_CODE_ENABLE_TODO_TOOLS: '1',
-    CLAUDE_CODE_ENABLE_TASKS: '0',
-    CB_E2E_DIR: sandbox.e2eDir,
-  };
-  const dirs = ['--user-data-dir', sandbox.userData, '--extensions-dir', sandbox.extensions];
-  const inst = spawnSync(CODE_SERVER, [...dirs, '--force', '--install-extension', VSIX, '--install-extension', HARNESS_VSIX], {
-    env,
-    encoding: 'utf8',
-    timeout: 120000,
+    env: { CLAUDE_CODE_ENABLE_TODO_TOOLS: '1', CLAUDE_CODE_ENABLE_TASKS: '0' },
   });
-  assert.equal(inst.status, 0, `installing the extensions failed:\n${inst.stdout}\n${inst.stderr}`);
-
-  const port = await freePort();
-  const cfg = path.join(WORK, 'code-server.yaml');
-  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  start(
-    'code-server',
-    CODE_SERVER,
-    ['--config', cfg, ...dirs, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', sandbox.workspace],
-    { env },
-  );
-  const healthEnd = Date.now() + 60000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > healthEnd) throw new Error(`code-server did not answer /healthz; see ${path.join(WORK, 'code-server.log')}`);
-    await sleep(200);
-  }
-
-  // The extension host starts only when a browser connects.
-  const cdpPort = await freePort();
-  start(CHROMIUM === 'chromium' ? 'chromium' : path.basename(CHROMIUM), CHROMIUM, [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-    '--window-size=1400,900',
-    `--remote-debugging-port=${cdpPort}`,
-    '--remote-allow-origins=*',
-    `--user-data-dir=${sandbox.chromeProfile}`,
-    `http://127.0.0.1:${port}/?folder=${encodeURIComponent(sandbox.workspace)}`,
-  ]);
-  cdp = await CDP.connect(cdpPort);
-  await cdp.send('Runtime.enable');
+  clicker = new Clicker(cdp, WORK);
+  seen.clicks = clicker.clicks;
+  clicker.screenshots = seen.screenshots;
   await drive();
   seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'end.png')));
 });
 
 after(async () => {
   if (cdp) cdp.close();
-  await stopAll();
+  await procs.stopAll();
   // Leave WORK in place for inspection (git-ignored, wiped by the next run).
   fs.writeFileSync(
     path.join(WORK, 'observed.json'),

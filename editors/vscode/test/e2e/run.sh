@@ -14,7 +14,8 @@
 # code-server@4.139.1, the extension's own dev dependencies.
 #
 # Environment: CLAUDE_BRIDGE_VSIX (use this .vsix instead of packaging one),
-# CHROMIUM (browser binary), CB_E2E_TIMEOUT_MS (scenario time limit).
+# CHROMIUM (browser binary), CB_E2E_TIMEOUT_MS (scenario time limit),
+# CB_E2E_TESTS (which suites: default test/e2e/*.test.mjs).
 # Artifacts of the last run (logs, screenshots, observed.json):
 # editors/vscode/.cache/e2e/run/.
 set -euo pipefail
@@ -57,4 +58,6 @@ echo "installs and packaging: $(($(date +%s) - start)) s" >&2
 export CB_CODE_SERVER CB_VSIX CB_HARNESS_VSIX
 export PATH="$NODE24_BIN:$PATH"
 cd "$VSCODE_DIR"
-exec node --test --test-concurrency=1 test/e2e/e2e.test.mjs
+# CB_E2E_TESTS: the suites to run (default all; e.g. test/e2e/review.test.mjs).
+# shellcheck disable=SC2086
+exec node --test --test-concurrency=1 ${CB_E2E_TESTS:-test/e2e/*.test.mjs}

@@ -127,6 +127,8 @@ async function startFakeApi(t, sandbox, turns) {
  *   permission(params) → action title | null   (default: 'Allow')
  *   workDoneProgress: advertise window.workDoneProgress (default true)
  *   initializationOptions
+ *   experimental: capabilities.experimental (e.g. {claudeBridge: {reviewEdit: true}})
+ *   reviewEdit(params) → the claude/reviewEdit reply (the extension's answer)
  */
 class Editor {
   constructor(t, sandbox, apiUrl, opts = {}) {
@@ -182,6 +184,16 @@ class Editor {
       this.validate('claude/authChanged', ['$defs', 'notifications', '$defs', 'claude/authChanged', 'properties', 'params'], a);
       this.log.push({ type: 'authChanged', a, at: Date.now() });
     });
+    this.conn.onNotification('claude/changes', (c) => {
+      this.validate('claude/changes', ['$defs', 'notifications', '$defs', 'claude/changes', 'properties', 'params'], c);
+      this.log.push({ type: 'changes', c, at: Date.now() });
+    });
+    this.conn.onRequest('claude/reviewEdit', async (params) => {
+      this.validate('claude/reviewEdit', ['$defs', 'requests', '$defs', 'claude/reviewEdit', 'properties', 'params'], params);
+      this.log.push({ type: 'reviewEdit', params, at: Date.now() });
+      if (!this.opts.reviewEdit) throw new Error('claude/reviewEdit without a handler');
+      return this.opts.reviewEdit(params);
+    });
     this.conn.onNotification('window/showMessage', (m) => this.log.push({ type: 'showMessage', m, at: Date.now() }));
     this.conn.onNotification('window/logMessage', (m) => this.log.push({ type: 'logMessage', m, at: Date.now() }));
     this.conn.onRequest('window/showMessageRequest', async (params) => {
@@ -229,6 +241,7 @@ class Editor {
         showDocument: { support: true },
       },
       general: { positionEncodings: ['utf-16'] },
+      ...(this.opts.experimental ? { experimental: this.opts.experimental } : {}),
     };
     const result = await this.conn.sendRequest('initialize', {
       processId: process.pid,

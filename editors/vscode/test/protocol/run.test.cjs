@@ -10,12 +10,9 @@ const h = require('./harness.cjs');
 
 h.checkTools();
 
-const COMMANDS = [
-  'claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus',
-  // issue 14: steering, modes and models, slash commands, past sessions, deferred answers
-  'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel',
-  'claude.commands', 'claude.sessions', 'claude.transcript', 'claude.answer',
-];
+// Every command of the protocol (editors/protocol.schema.json, generated from
+// server/lspext), not a list of its own that falls behind.
+const COMMANDS = Object.keys(require('../../../protocol.schema.json')['x-commands']);
 
 h.bridgeTest('initialize announces the commands, incremental sync and workspace folders; shutdown and exit end the bridge with 0', async (t) => {
   const sb = h.makeSandbox(t);
