@@ -38,6 +38,13 @@ type Event struct {
 	Kind EventKind
 	Time time.Time
 
+	// Parent is the Agent tool call whose subagent did what the event
+	// reports (text, thinking, toolUse, toolResult): claude marks a
+	// subagent's lines with parent_tool_use_id. "" for the task's own
+	// conversation, which alone makes the task's to-do list, progress and
+	// result.
+	Parent string
+
 	Queued      *Queued
 	Started     *Started
 	Text        string // text, thinking: the delta

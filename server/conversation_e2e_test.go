@@ -440,6 +440,89 @@ func TestTaskToolsAsTodos(t *testing.T) {
 	}
 }
 
+// TestSubagentMarkedNotTheTasks: a subagent (claude's Agent tool, in the
+// background as by default) keeps a to-do list, writes text, reads and
+// writes files; its lines carry parent_tool_use_id. The task's to-do
+// list, progress and text stay the task's own: one todos event (the
+// task's three items, never the subagent's one), no "1/1" in the
+// progress, the subagent's calls shown there as "Subagent: …", and its
+// text and calls reach the editor marked with the Agent call's id. (The
+// task's last answer waits until the subagent has written its file, so
+// the subagent's lines come while the task runs.)
+func TestSubagentMarkedNotTheTasks(t *testing.T) {
+	todo := func(items ...[3]string) map[string]any {
+		var list []any
+		for _, it := range items {
+			list = append(list, map[string]any{"content": it[0], "status": it[1], "activeForm": it[2]})
+		}
+		return map[string]any{"todos": list}
+	}
+	b := startBridge(t, bridgeOpts{claudeEnv: []string{"CLAUDE_CODE_ENABLE_TASKS=0", "CLAUDE_CODE_ENABLE_TODO_TOOLS=1"}})
+	notes := filepath.Join(b.ws(0), "notes.txt")
+	b.api.SetConversations([]fakeapi.Conversation{{Match: "SUBAGENT: look around", Turns: []fakeapi.Turn{
+		{Blocks: []fakeapi.Block{{Type: "text", Text: "looking at main.go"},
+			{Type: "tool_use", Name: "TodoWrite", Input: todo([3]string{"sub item", "in_progress", "Doing the sub item"})}}},
+		fakeapi.ToolUse("Read", map[string]any{"file_path": filepath.Join(b.ws(0), "main.go")}),
+		fakeapi.ToolUse("Write", map[string]any{"file_path": notes, "content": "seen\n"}),
+		fakeapi.Text("subagent done"),
+	}}})
+	main := fakeapi.Text("main done")
+	main.HoldUntilFile = notes
+	b.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("TodoWrite", todo([3]string{"one", "completed", "Doing one"}, [3]string{"two", "in_progress", "Doing two"}, [3]string{"three", "pending", "Doing three"})),
+		fakeapi.ToolUse("Agent", map[string]any{"description": "look around", "prompt": "SUBAGENT: look around", "subagent_type": "general-purpose"}),
+		main,
+	})
+	res := b.result(b.run(map[string]any{"prompt": "do the work", "taskId": "sa", "permissionMode": "acceptEdits"}))
+	if res.Status != "completed" || res.Result != "main done" {
+		t.Fatalf("result = %+v", res)
+	}
+	evs := b.client.Events(t, "sa")
+	todos := lsptest.Of[*lspext.TodosEvent](evs)
+	if len(todos) != 1 || len(todos[0].Todos) != 3 || todos[0].Todos[1].Content != "two" {
+		t.Errorf("todos events: %+v, want one: the task's three items", todos)
+	}
+	var own, sub strings.Builder
+	for _, e := range lsptest.Of[*lspext.TextEvent](evs) {
+		switch e.ParentToolUseID {
+		case "":
+			own.WriteString(e.Text)
+		case "toolu_1_0":
+			sub.WriteString(e.Text)
+		default:
+			t.Errorf("text event of parent %q: %+v", e.ParentToolUseID, e)
+		}
+	}
+	if own.String() != "main done" || !strings.HasPrefix(sub.String(), "looking at main.go") {
+		t.Errorf("the task's text %q, the subagent's %q", own.String(), sub.String())
+	}
+	subUses := map[string]string{}
+	for _, e := range lsptest.Of[*lspext.ToolUseEvent](evs) {
+		if strings.HasPrefix(e.ToolUseID, "toolu_c1_") != (e.ParentToolUseID == "toolu_1_0") {
+			t.Errorf("tool use %+v", e)
+		}
+		if e.ParentToolUseID != "" {
+			subUses[e.Name] = e.ParentToolUseID
+		}
+	}
+	if len(subUses) != 3 {
+		t.Errorf("the subagent's tool uses, by name → parent: %v", subUses)
+	}
+	for _, e := range lsptest.Of[*lspext.ToolResultEvent](evs) {
+		if strings.HasPrefix(e.ToolUseID, "toolu_c1_") != (e.ParentToolUseID == "toolu_1_0") {
+			t.Errorf("tool result %+v", e)
+		}
+	}
+	var reports []string
+	for _, p := range b.client.Progress(t, "claude-bridge/sa") {
+		reports = append(reports, p.Message)
+	}
+	all := strings.Join(reports, "\n")
+	if strings.Contains(all, "1/1") || strings.Contains(all, "sub item") || !strings.Contains(all, "2/3 Doing two · Subagent: Read main.go") {
+		t.Errorf("progress reports:\n%s", all)
+	}
+}
+
 // slow is a turn the stand-in answers after d: the API request is in
 // flight meanwhile.
 func slow(t fakeapi.Turn, d time.Duration) fakeapi.Turn {

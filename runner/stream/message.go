@@ -232,10 +232,11 @@ var streamEventPrefix = []byte(`{"type":"stream_event",`)
 
 // streamEventLine is the part of a stream_event line the bridge reads.
 type streamEventLine struct {
-	Type         string       `json:"type"`
-	SessionID    string       `json:"session_id"`
-	Event        *StreamEvent `json:"event"`
-	APIMessageID string       `json:"api_message_id"`
+	Type            string       `json:"type"`
+	SessionID       string       `json:"session_id"`
+	Event           *StreamEvent `json:"event"`
+	APIMessageID    string       `json:"api_message_id"`
+	ParentToolUseID *string      `json:"parent_tool_use_id"`
 }
 
 // Decode parses one stream line. The bytes are not retained, except as a
@@ -253,7 +254,7 @@ func Decode(b []byte) (*Line, error) {
 		if err := fastjson.Unmarshal(b, &se); err != nil {
 			return nil, fmt.Errorf("malformed stream line: %v", err)
 		}
-		return &Line{Type: se.Type, SessionID: se.SessionID, Event: se.Event, APIMessageID: se.APIMessageID}, nil
+		return &Line{Type: se.Type, SessionID: se.SessionID, Event: se.Event, APIMessageID: se.APIMessageID, ParentToolUseID: se.ParentToolUseID}, nil
 	}
 	var l Line
 	if err := fastjson.Unmarshal(b, &l); err != nil {

@@ -27,3 +27,13 @@ func TestNumbersAreDecodedTolerantly(t *testing.T) {
 		t.Errorf("out of range: %+v %v", l, err)
 	}
 }
+
+// TestSubagentStreamEventKeepsItsParent: the small decoder of stream_event
+// lines keeps parent_tool_use_id, so a subagent's delta is not taken for
+// the task's.
+func TestSubagentStreamEventKeepsItsParent(t *testing.T) {
+	l, err := Decode([]byte(`{"type":"stream_event","event":{"type":"message_start","message":{"id":"m"}},"parent_tool_use_id":"toolu_1"}`))
+	if err != nil || l.ParentToolUseID == nil || *l.ParentToolUseID != "toolu_1" || l.Event.Message.ID != "m" {
+		t.Errorf("%+v %v", l, err)
+	}
+}

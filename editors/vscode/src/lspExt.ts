@@ -542,6 +542,8 @@ export interface TextEvent {
   messageId: string;
   /** text is the delta. */
   text: string;
+  /** parentToolUseId is the Agent tool call whose subagent wrote the text (claude marks a subagent's lines so): what claude told its subagent's model, not the task's answer. Optional: absent for the task's own. */
+  parentToolUseId?: string;
 }
 
 /** ThinkingEvent (kind "thinking") is new thinking text, in deltas like TextEvent. */
@@ -556,6 +558,8 @@ export interface ThinkingEvent {
   messageId: string;
   /** text is the delta. */
   text: string;
+  /** parentToolUseId is the Agent tool call whose subagent thought it (claude marks a subagent's lines so). Optional: absent for the task's own. */
+  parentToolUseId?: string;
 }
 
 /** ToolUseEvent (kind "toolUse") is a tool call the model made. */
@@ -574,6 +578,8 @@ export interface ToolUseEvent {
   input: Record<string, unknown>;
   /** summary says in a few words what the call does, paths relative to the workspace folder: "Edit server/main.go", "Bash: go test ./...". */
   summary: string;
+  /** parentToolUseId is the Agent tool call whose subagent made the call (claude marks a subagent's lines so): a subagent's to-do tools never change the task's to-do list, and its calls show in the progress as "Subagent: …". Optional: absent for the task's own calls. */
+  parentToolUseId?: string;
 }
 
 /** ToolResultEvent (kind "toolResult") is the outcome of a tool call. */
@@ -596,6 +602,8 @@ export interface ToolResultEvent {
   filePath?: string;
   /** uri is the file:// URI of filePath. Optional: present with filePath. */
   uri?: string;
+  /** parentToolUseId is the Agent tool call whose subagent made the call, as in its toolUse event. Optional: absent for the task's own calls. */
+  parentToolUseId?: string;
 }
 
 /** PermissionEvent (kind "permission") reports how a permission question (claude's can_use_tool) was answered: by the user, or by the bridge without asking. */

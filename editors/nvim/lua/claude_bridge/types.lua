@@ -396,6 +396,7 @@
 ---@field kind 'text' kind says which event it is, and so which fields follow.
 ---@field messageId string messageId is the assistant message the text belongs to.
 ---@field text string text is the delta.
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent wrote the text (claude marks a subagent's lines so): what claude told its subagent's model, not the task's answer. Optional: absent for the task's own.
 
 --- ThinkingEvent (kind "thinking") is new thinking text, in deltas like TextEvent.
 ---@class claude_bridge.ThinkingEvent
@@ -404,6 +405,7 @@
 ---@field kind 'thinking' kind says which event it is, and so which fields follow.
 ---@field messageId string messageId is the assistant message the thinking belongs to.
 ---@field text string text is the delta.
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent thought it (claude marks a subagent's lines so). Optional: absent for the task's own.
 
 --- ToolUseEvent (kind "toolUse") is a tool call the model made.
 ---@class claude_bridge.ToolUseEvent
@@ -414,6 +416,7 @@
 ---@field name string name is the tool's name ("Edit", "Bash").
 ---@field input table<string, any> input is the tool's input object, as the model gave it: {} when it gave none (or null), and {"value": <it>} when it gave something else than an object (an array, a string, a number).
 ---@field summary string summary says in a few words what the call does, paths relative to the workspace folder: "Edit server/main.go", "Bash: go test ./...".
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent made the call (claude marks a subagent's lines so): a subagent's to-do tools never change the task's to-do list, and its calls show in the progress as "Subagent: …". Optional: absent for the task's own calls.
 
 --- ToolResultEvent (kind "toolResult") is the outcome of a tool call.
 ---@class claude_bridge.ToolResultEvent
@@ -426,6 +429,7 @@
 ---@field content string content is the result's text, cut to 4,000 Unicode characters (code points; a JavaScript string counts up to 8,000 UTF-16 units for them), then "… [N more characters]" when it was longer.
 ---@field filePath? string filePath is the absolute path of the file a file tool (Edit, MultiEdit, Write, NotebookEdit) changed. Optional: only for a change.
 ---@field uri? string uri is the file:// URI of filePath. Optional: present with filePath.
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent made the call, as in its toolUse event. Optional: absent for the task's own calls.
 
 --- PermissionEvent (kind "permission") reports how a permission question (claude's can_use_tool) was answered: by the user, or by the bridge without asking.
 ---@class claude_bridge.PermissionEvent

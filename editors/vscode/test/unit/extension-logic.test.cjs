@@ -176,6 +176,27 @@ test('transcript: Markdown text from joined deltas, a tool block with its comman
   assert.ok(!/<it>/.test(html), 'no HTML from the agent gets through');
 });
 
+test('transcript: a subagent\'s text and calls are marked as its own, never the task\'s answer', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  const evs = [
+    { kind: 'toolUse', toolUseId: 'a1', name: 'Agent', input: { description: 'look around' }, summary: 'Agent: look around' },
+    { kind: 'text', messageId: 'm9', text: 'the subagent ', parentToolUseId: 'a1' },
+    { kind: 'text', messageId: 'm9', text: 'looks', parentToolUseId: 'a1' },
+    { kind: 'toolUse', toolUseId: 's1', name: 'Read', input: { file_path: '/w/main.go' }, summary: 'Read main.go', parentToolUseId: 'a1' },
+    { kind: 'toolResult', toolUseId: 's1', name: 'Read', isError: false, content: 'package main', parentToolUseId: 'a1' },
+    { kind: 'text', messageId: 'm1', text: 'Main answer.' },
+    { kind: 'result', status: 'completed', result: 'Main answer.', isError: false, costUsd: 0.01, durationMs: 100, numTurns: 2, sessionId: 's1' },
+  ];
+  tr.addEvents(evs.map((e, i) => ({ taskId: 't1', seq: i + 1, ...e })));
+  const html = tr.html();
+  assert.match(html, /<div class="subagent text"><div class="who">Subagent<\/div><div class="markdown"><p>the subagent looks<\/p>/, 'the subagent\'s text, joined and marked');
+  assert.match(html, /<details class="tool ok subagent" data-k="tool:s1"><summary><span class="icon">✓<\/span> <span class="who">Subagent<\/span> <span class="summary">Read main\.go/, 'its call, marked');
+  assert.match(html, /<div class="text markdown"><p>Main answer\.<\/p>/, 'the task\'s own text as ever');
+  assert.ok(!/Subagent<\/span> <span class="summary">Agent/.test(html), 'the Agent call is the task\'s own');
+  assert.ok(!/✓ Completed[^]*Main answer/.test(html.slice(html.indexOf('class="end'))), 'the result repeats the task\'s last text, not the subagent\'s: not shown again');
+});
+
 test('transcript: an Edit as a diff, its question with buttons while it waits, a cancelled end without a zero cost', () => {
   const tr = new Transcript();
   tr.setHeader(header());
