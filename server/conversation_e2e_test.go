@@ -15,6 +15,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/runner/sessions"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
@@ -1068,6 +1069,87 @@ func TestTerminalSessionListedAndResumed(t *testing.T) {
 	}
 	if err := b.command(lspext.CommandSessions, map[string]any{}, &list); err != nil || len(list.Sessions) != 1 || list.Sessions[0].Turns != 2 {
 		t.Errorf("after the follow-up: %+v %v", list.Sessions, err)
+	}
+}
+
+// TestFollowUpOnlyResumesTheFoldersSessions: a sessionId that no
+// workspace folder keeps is refused with -32602, as claude.transcript
+// refuses it, before any claude starts: a conversation of a folder that is
+// not a workspace folder (claude would resume it here and write its
+// continuation to the other folder's store), one of another workspace
+// folder than the workspaceFolder named, an unknown id, ids that are not
+// claude's (a path, words). claude.run's sessionId likewise. And where
+// claude itself ends in an error before asking the API (a follow-up of a
+// task whose conversation was removed from claude's store since), its own
+// message reaches the editor, not only "error_during_execution".
+func TestFollowUpOnlyResumesTheFoldersSessions(t *testing.T) {
+	b := startBridge(t, bridgeOpts{folders: 2, init: map[string]any{"followUpIdleSeconds": 0},
+		turns: []fakeapi.Turn{fakeapi.Text("one"), fakeapi.Text("two"), fakeapi.Text("three")}})
+	terminalSession := func(dir string) string {
+		helper := fakeapi.WriteKeyHelper(t, t.TempDir(), testKey)
+		cmd := exec.Command(fakeapi.ClaudePath(t), "-p", "hello from a terminal", "--output-format", "json", "--settings", `{"apiKeyHelper":"`+helper+`"}`)
+		cmd.Dir = dir
+		cmd.Env = fakeapi.ClaudeEnv(b.home, b.api.URL())
+		out, err := cmd.Output()
+		var r struct {
+			SessionID string `json:"session_id"`
+		}
+		if err != nil || json.Unmarshal(out, &r) != nil || r.SessionID == "" {
+			t.Fatalf("claude -p in %s: %v\n%s", dir, err, out)
+		}
+		return r.SessionID
+	}
+	other := terminalSession(t.TempDir()) // a folder that is not a workspace folder
+	second := terminalSession(b.ws(1))
+	requests := len(b.api.MessageRequests())
+	refused := func(cmd string, args map[string]any, want string) {
+		t.Helper()
+		m, err := b.client.Start("workspace/executeCommand", map[string]any{"command": cmd, "arguments": []any{args}}).Wait(30 * time.Second)
+		if err != nil || m.Error == nil || m.Error.Code != -32602 || !strings.Contains(m.Error.Message, want) {
+			t.Errorf("%s %v: %v %+v %s, want -32602 saying %q", cmd, args, err, m.Error, m.Result, want)
+		}
+	}
+	keeps := "claude keeps no conversation"
+	refused("claude.followUp", map[string]any{"sessionId": other, "prompt": "go on"}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": second, "prompt": "go on", "workspaceFolder": "file://" + b.ws(0)}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": "3f1c1e0e-1111-4222-8333-444455556666", "prompt": "go on"}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": "../../etc/passwd", "prompt": "go on"}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": "not a uuid", "prompt": "go on"}, keeps)
+	refused("claude.run", map[string]any{"sessionId": other, "prompt": "go on"}, keeps)
+	refused("claude.run", map[string]any{"sessionId": second, "prompt": "go on", "workspaceFolder": "file://" + b.ws(0)}, keeps)
+	if n := len(b.api.MessageRequests()); n != requests {
+		t.Errorf("%d API requests after the refusals, want %d", n, requests)
+	}
+	if n := len(b.client.Messages("claude/event")); n != 0 {
+		t.Errorf("%d claude/event notifications for refused requests", n)
+	}
+	// The second folder's conversation is resumed there.
+	if res := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"sessionId": second, "prompt": "go on", "newTaskId": "ok"}}})); res.Status != "completed" || res.SessionID != second {
+		t.Errorf("follow-up of the second folder's conversation: %+v", res)
+	}
+
+	// claude's own words when it fails before any API request.
+	first := b.result(b.run(map[string]any{"prompt": "start", "taskId": "d"}))
+	if first.Status != "completed" {
+		t.Fatalf("result = %+v", first)
+	}
+	store := filepath.Join(b.home, ".claude", "projects", sessions.Encode(b.ws(0)), first.SessionID+".jsonl")
+	if err := os.Remove(store); err != nil {
+		t.Fatal(err)
+	}
+	requests = len(b.api.MessageRequests())
+	res := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"taskId": "d", "prompt": "go on", "newTaskId": "d2"}}}))
+	want := "claude ended with error_during_execution: No conversation found with session ID: " + first.SessionID
+	if res.Status != "failed" || res.Result != want {
+		t.Errorf("follow-up of a conversation claude no longer keeps: %+v, want the result %q", res, want)
+	}
+	if r := lsptest.Last[*lspext.ResultEvent](b.client.Events(t, "d2")); r == nil || r.Result != want {
+		t.Errorf("result event = %+v", r)
+	}
+	if n := len(b.api.MessageRequests()); n != requests {
+		t.Errorf("%d API requests, want none more than %d", n, requests)
 	}
 }
 

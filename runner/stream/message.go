@@ -63,6 +63,12 @@ type Line struct {
 	TerminalReason string  `json:"terminal_reason"`
 	APIErrorStatus *Int    `json:"api_error_status"`
 	StopReason     *string `json:"stop_reason"`
+	// Errors are claude's own messages of a result that ended in an error
+	// without a model's answer (measured on 2.1.332: --resume of a
+	// conversation it does not keep gives error_during_execution, no
+	// result text and "errors": ["No conversation found with session ID:
+	// …"], the line it also prints on stderr).
+	Errors Strings `json:"errors"`
 
 	// control_request (CLI → host) and control_response (CLI → host)
 	RequestID string           `json:"request_id"`
@@ -215,6 +221,28 @@ func (s *String) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	*s = String(b)
+	return nil
+}
+
+// Strings is a list of strings claude reports, decoded as tolerantly as
+// String: each element that is not a string is kept as its JSON text, and
+// a value that is not a list is one element (null: none).
+type Strings []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (ss *Strings) UnmarshalJSON(b []byte) error {
+	var elems []String
+	if err := fastjson.Unmarshal(b, &elems); err != nil {
+		var one String
+		_ = one.UnmarshalJSON(b)
+		elems = []String{one}
+	}
+	*ss = nil
+	for _, e := range elems {
+		if e != "" {
+			*ss = append(*ss, string(e))
+		}
+	}
 	return nil
 }
 
