@@ -590,6 +590,54 @@ func TestSendReachesTheRunningTurn(t *testing.T) {
 	}
 }
 
+// TestSendBurstKeepsTheEditorsOrder: fifteen messages sent one right after
+// the other (requests the bridge serves concurrently) reach claude, and
+// the API, in the order the editor sent them, and their userMessage events
+// say so in that order.
+func TestSendBurstKeepsTheEditorsOrder(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns([]fakeapi.Turn{
+		slow(fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}), 1500*time.Millisecond),
+		fakeapi.Text("Read them all."),
+	})
+	call := b.run(map[string]any{"prompt": "read main.go", "taskId": "burst"})
+	waitAPI(t, b, 1)
+	const n = 15
+	var calls []*lsptest.Call
+	for i := 0; i < n; i++ {
+		calls = append(calls, b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandSend,
+			"arguments": []any{map[string]any{"taskId": "burst", "prompt": fmt.Sprintf("message %02d", i)}}}))
+	}
+	for i, c := range calls {
+		if m, err := c.Wait(30 * time.Second); err != nil || m.Error != nil {
+			t.Fatalf("claude.send %d: %v %+v", i, err, m.Error)
+		}
+	}
+	if res := b.result(call); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	var want []string
+	for i := 0; i < n; i++ {
+		want = append(want, fmt.Sprintf("message %02d", i))
+	}
+	var got []string
+	for _, e := range lsptest.Of[*lspext.UserMessageEvent](b.client.Events(t, "burst")) {
+		got = append(got, e.Text)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("userMessage events in the order %v, want %v", got, want)
+	}
+	text, last := userText(b, -1), -1
+	for _, w := range want {
+		i := strings.Index(text, w)
+		if i < last {
+			t.Errorf("the API got %q at %d, before the one sent before it (at %d):\n%s", w, i, last, text)
+			break
+		}
+		last = i
+	}
+}
+
 // TestSendAsTheTurnEnds: a message sent while claude waits for the turn's
 // last answer starts a new turn right after it; the task ends with that
 // turn (one started event, both answers, the second request carries the
