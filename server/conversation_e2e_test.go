@@ -1039,6 +1039,56 @@ func TestSlashCommandsListedAndRun(t *testing.T) {
 	}
 }
 
+// TestCommandListFollowsTheFiles: claude.commands never answers from a
+// list the command files have moved past: a command file edited in place
+// gives its new description, a command added in a nested folder is listed
+// (as claude names it, sub:name), one removed is gone.
+func TestCommandListFollowsTheFiles(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	dir := filepath.Join(b.ws(0), ".claude", "commands")
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func() map[string]string {
+		t.Helper()
+		var res lspext.CommandsResult
+		if err := b.command(lspext.CommandCommands, map[string]any{}, &res); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range res.Commands {
+			if c.Source == "project" {
+				out[c.Name] = c.Description
+			}
+		}
+		return out
+	}
+	write(filepath.Join(dir, "greet.md"), "---\ndescription: Greets once\n---\nGreet $ARGUMENTS.\n")
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"greet": "Greets once"}) {
+		t.Fatalf("first list: %v", got)
+	}
+	write(filepath.Join(dir, "greet.md"), "---\ndescription: Greets twice\n---\nGreet $ARGUMENTS.\n")
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"greet": "Greets twice"}) {
+		t.Errorf("after an edit in place: %v", got)
+	}
+	write(filepath.Join(dir, "sub", "new.md"), "---\ndescription: Nested one\n---\nNew.\n")
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"greet": "Greets twice", "sub:new": "Nested one"}) {
+		t.Errorf("after a nested command: %v", got)
+	}
+	if err := os.Remove(filepath.Join(dir, "greet.md")); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"sub:new": "Nested one"}) {
+		t.Errorf("after a removal: %v", got)
+	}
+}
+
 // TestTerminalSessionListedAndResumed: a conversation started with
 // `claude -p` in a terminal, in the second workspace folder, is listed by
 // claude.sessions (first prompt, turns, last activity), its transcript is

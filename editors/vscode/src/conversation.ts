@@ -107,12 +107,19 @@ export async function promptPick(bridge: Bridge, folder: string | undefined, tit
           }))
         : [];
   };
-  bridge.commands(folder).then(
-    (list) => {
+  // The last list at once, then the bridge's current one (it changes with the command files).
+  qp.busy = true;
+  void bridge.commandLists.look(
+    folder,
+    (list, fresh) => {
       commands = list.commands;
+      if (fresh) qp.busy = false;
       refresh();
     },
-    (err: unknown) => bridge.output.warn(`claude.commands: ${String(err)}`),
+    (err: unknown) => {
+      qp.busy = false;
+      bridge.output.warn(`claude.commands: ${String(err)}`);
+    },
   );
   qp.onDidChangeValue(refresh);
   const prompt = await new Promise<string | undefined>((resolve) => {

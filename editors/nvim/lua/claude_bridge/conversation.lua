@@ -92,20 +92,88 @@ end
 
 -- folder -> claude.commands reply (its commands and models), filled in the background.
 M.commands_cache = {}
+-- folder -> the stamp of the command files (commands_stamp) the cached reply was asked with.
+local cache_stamps = {}
 local fetching = {}
 
+local MAX_STAMP_ENTRIES = 5000
+
+--- Writes the stamp of `path` (size and modification time), and of everything below it
+--- when it is a folder (symbolic links followed, 16 levels at most), into `parts`.
+local function stamp_tree(path, depth, parts, budget)
+  budget.n = budget.n - 1
+  local st = budget.n >= 0 and vim.loop.fs_stat(path)
+  if not st then
+    table.insert(parts, path .. ':-')
+    return
+  end
+  table.insert(parts, string.format('%s:%s:%d:%d.%d', path, st.type, st.size, st.mtime.sec, st.mtime.nsec or 0))
+  if st.type ~= 'directory' or depth >= 16 then
+    return
+  end
+  local names = {}
+  local h = vim.loop.fs_scandir(path)
+  while h do
+    local name = vim.loop.fs_scandir_next(h)
+    if not name then
+      break
+    end
+    table.insert(names, name)
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    if budget.n < 0 then
+      return
+    end
+    stamp_tree(path .. '/' .. name, depth + 1, parts, budget)
+  end
+end
+
+--- The stamp of the files claude reads slash commands and skills from for `folder`
+--- (.claude/commands and .claude/skills of the folder and of the home directory, every
+--- file and folder in them by size and modification time): a command edited in place,
+--- added in a subfolder or removed changes it. A few stat calls for a usual tree; a tree
+--- of over 5000 entries gets a new stamp each time (never served from the cache).
+function M.commands_stamp(folder)
+  local parts, budget = {}, { n = MAX_STAMP_ENTRIES }
+  for _, root in ipairs({ folder, vim.loop.os_homedir() }) do
+    if root then
+      for _, sub in ipairs({ 'commands', 'skills' }) do
+        stamp_tree(root .. '/.claude/' .. sub, 0, parts, budget)
+      end
+    end
+  end
+  if budget.n < 0 then
+    return 'too many entries ' .. tostring(vim.loop.hrtime())
+  end
+  return table.concat(parts, '\n')
+end
+
+--- The cached claude.commands reply for `folder` while the command files are as they
+--- were when it was asked for; nil when there is none or they changed since.
+function M.fresh_commands(folder)
+  local list = folder and M.commands_cache[folder]
+  if list and cache_stamps[folder] == M.commands_stamp(folder) then
+    return list
+  end
+  return nil
+end
+
 --- Asks the bridge for claude's commands in `folder` (in the background; the bridge reads
---- them from a claude already running there, else starts one briefly).
+--- them from a claude already running there, else starts one briefly), unless the cached
+--- list is still fresh or a request is on its way.
 function M.prefetch_commands(client, folder)
-  if not client or not folder or fetching[folder] then
+  if not client or not folder or fetching[folder] or M.fresh_commands(folder) then
     return
   end
   fetching[folder] = true
+  local stamp = M.commands_stamp(folder)
   lsp.execute(client, protocol.commands.commands, { workspaceFolder = vim.uri_from_fname(folder) }, function(e, res)
     ---@cast res claude_bridge.CommandsResult|nil
     fetching[folder] = nil
     if not e and type(res) == 'table' then
       M.commands_cache[folder] = res
+      cache_stamps[folder] = stamp
     end
   end)
 end
@@ -125,9 +193,12 @@ function M.complete_prompt(arglead, cmdline)
     return {}
   end
   local client, folder = current_client()
-  local list = M.commands_cache[folder]
+  local list = M.fresh_commands(folder)
   if not list then
-    M.prefetch_commands(client, folder) -- ready at the next <Tab>
+    -- None yet, or the command files changed since (never an old list): ready at the
+    -- next <Tab>. (A completion function cannot wait for the bridge: vim.wait would run
+    -- the plugin's other callbacks under the command line's text lock.)
+    M.prefetch_commands(client, folder)
     return {}
   end
   local out = {}
@@ -138,6 +209,15 @@ function M.complete_prompt(arglead, cmdline)
     end
   end
   return out
+end
+
+--- Refreshes the slash commands of the current buffer's folder when its command files
+--- changed since they were listed (on CmdlineEnter: ready by the time :Claude /<Tab> asks).
+function M.refresh_commands()
+  local client, folder = current_client()
+  if client and folder and M.commands_cache[folder] then
+    M.prefetch_commands(client, folder)
+  end
 end
 
 --- Model names for :ClaudeModel's completion.

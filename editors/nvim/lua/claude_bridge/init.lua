@@ -17,6 +17,14 @@ local function attach_autocmds()
       lsp.attach(args.buf)
     end,
   })
+  vim.api.nvim_create_autocmd('CmdlineEnter', {
+    group = augroup,
+    pattern = ':',
+    desc = "Refresh claude's slash commands when their files changed",
+    callback = function()
+      require('claude_bridge.conversation').refresh_commands()
+    end,
+  })
 end
 
 --- Configures the plugin. With no options it runs `claude-bridge` from PATH with the

@@ -428,3 +428,45 @@ test('questions: claude\'s questions and plans wait until answered through their
   qs.withdraw(late.id);
   assert.deepEqual(ends, [{ answers: { [COLOR.question]: 'Red' } }, { plan: { decision: 'keepPlanning', feedback: 'more tests' } }, { withdrawn: true }]);
 });
+
+test('command lists: every look shows the last list at once and asks the bridge again; a late older reply is not kept', async () => {
+  const { CommandLists } = require(path.join(dir, 'commandLists.js'));
+  const replies = [];
+  let asked = 0;
+  const lists = new CommandLists(() => {
+    asked++;
+    return new Promise((resolve) => replies.push(resolve));
+  });
+  const list = (...names) => ({ commands: names.map((name) => ({ name, description: '', source: 'project' })), models: [] });
+  const shown = [];
+  const show = (l, fresh) => shown.push([l.commands.map((c) => c.name).join(','), fresh]);
+  const fail = (e) => assert.fail(String(e));
+
+  let look = lists.look('file:///w', show, fail);
+  assert.deepEqual(shown, [], 'nothing to show before the first list');
+  replies.shift()(list('greet'));
+  await look;
+  assert.deepEqual(shown, [['greet', true]]);
+
+  // The box opens again after a command was added: the old list at once, the new one when the bridge answers.
+  shown.length = 0;
+  look = lists.look('file:///w', show, fail);
+  assert.equal(asked, 2, 'asked again at the second look');
+  assert.deepEqual(shown, [['greet', false]]);
+  replies.shift()(list('greet', 'sub:new'));
+  await look;
+  assert.deepEqual(shown, [['greet', false], ['greet,sub:new', true]]);
+  assert.deepEqual(lists.cached('file:///w').commands.map((c) => c.name), ['greet', 'sub:new']);
+
+  // Two looks in flight: the later request's reply wins whatever the order they come in.
+  const first = lists.fresh('file:///w');
+  const second = lists.fresh('file:///w');
+  const [older, newer] = replies.splice(0, 2);
+  newer(list('newest'));
+  await second;
+  older(list('stale'));
+  await first;
+  assert.deepEqual(lists.cached('file:///w').commands.map((c) => c.name), ['newest'], 'a late older reply is not kept');
+  lists.forget();
+  assert.equal(lists.cached('file:///w'), undefined);
+});
