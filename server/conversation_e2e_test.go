@@ -911,6 +911,10 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 	if err := os.WriteFile(notImage, []byte("just text"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	corrupt := filepath.Join(b.ws(0), "corrupt.png") // a PNG's signature, then noise: claude would drop it with a note to the model only
+	if err := os.WriteFile(corrupt, append([]byte("\x89PNG\r\n\x1a\n"), []byte(strings.Repeat("\x13noise\x00", 250))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	big := filepath.Join(b.ws(0), "big.png") // 21 MiB, sparse
 	if err := os.WriteFile(big, tinyPNG, 0o644); err != nil || os.Truncate(big, 21<<20) != nil {
 		t.Fatal(err)
@@ -920,6 +924,8 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		want   string
 	}{
 		{[]any{map[string]any{"uri": "file://" + notImage}}, "not a PNG, JPEG, GIF or WebP image"},
+		{[]any{map[string]any{"uri": "file://" + corrupt}}, "images[0] (" + corrupt + "): not a valid PNG image"},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString([]byte("GIF89a")), "mediaType": "image/gif"}}, "not a valid GIF image"},
 		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, "no such file"},
 		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}}, `mediaType "image/bmp"`},
 		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, "data is not base64"},
@@ -930,6 +936,11 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("images %.80v: %v, want -32602 saying %q", c.images, err, c.want)
 		}
+	}
+	// An image named in the context is checked the same way.
+	err := b.command("claude.run", map[string]any{"prompt": "look", "context": []any{map[string]any{"uri": "file://" + corrupt}}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "not a valid PNG image") {
+		t.Errorf("a corrupt image in the context: %v", err)
 	}
 	if n := len(b.api.MessageRequests()); n != 0 {
 		t.Errorf("%d API requests", n)

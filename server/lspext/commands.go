@@ -94,8 +94,8 @@ type Location struct {
 
 // ImageRef is an image sent with a prompt: a file (URI), or the image
 // itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content
-// shows, at most 20 MiB each and 32 MiB together; anything else is refused
-// with -32602 saying why. claude sends them to the model as image blocks
+// shows and whose header decodes, at most 20 MiB each and 32 MiB together;
+// anything else is refused with -32602 saying why. claude sends them to the model as image blocks
 // (and makes large ones smaller itself).
 type ImageRef struct {
 	// URI is the file:// URI of an image file. Optional: give it or data.

@@ -146,7 +146,7 @@
 ---@field uri string uri is the document's URI.
 ---@field range claude_bridge.Range range is the range in it.
 
---- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
+--- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
 ---@class claude_bridge.ImageRef
 ---@field uri? string uri is the file:// URI of an image file. Optional: give it or data.
 ---@field data? string data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri.
