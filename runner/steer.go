@@ -33,8 +33,11 @@ import (
 //     carrying the new permissionMode; the turn's next tool call follows
 //     it.
 //   - {"subtype": "set_model", "model"} is answered {"model": "<resolved
-//     id>"} at once, whatever the model; the model applies from claude's
-//     next turn (the requests of the turn in flight keep the old one).
+//     id>"} at once, whatever the model (a name claude does not know is
+//     passed on as it is, and the API refuses it); the model applies from
+//     claude's next API request, the very next of the same turn included
+//     (sent while a tool ran, the request after the tool has the new model;
+//     a request already in flight keeps the old one).
 
 // controlWait bounds how long a steering request waits for claude's answer.
 const controlWait = 10 * time.Second
@@ -261,8 +264,8 @@ func (t *Task) SetPermissionMode(ctx context.Context, mode string) (string, erro
 }
 
 // SetModel changes the model of the running conversation (claude's
-// set_model); it applies from claude's next turn, so to follow-ups of the
-// task that name no model. It returns the model claude resolved it to.
+// set_model); it applies from claude's next API request, and to
+// follow-ups of the task that name no model. It returns the model claude resolved it to.
 func (t *Task) SetModel(ctx context.Context, model string) (string, error) {
 	s, err := t.running()
 	if err != nil {

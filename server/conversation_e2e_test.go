@@ -722,18 +722,24 @@ func TestSetPermissionModeMidTask(t *testing.T) {
 	}
 }
 
-// TestSetModelAppliesFromTheNextTurn: claude.setModel answers with the
-// model claude resolved; the turn in flight keeps its model, a follow-up
-// that names none runs with the new one, in the same claude process.
-func TestSetModelAppliesFromTheNextTurn(t *testing.T) {
-	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("First."), 1500*time.Millisecond), fakeapi.Text("Second.")}})
+// TestSetModelAppliesFromTheNextRequest: claude.setModel answers with the
+// model claude resolved; the API request in flight keeps its model, the
+// very next one (after the tool that ran meanwhile, in the same turn) has
+// the new one, and so does a follow-up that names none, in the same claude
+// process.
+func TestSetModelAppliesFromTheNextRequest(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns([]fakeapi.Turn{
+		slow(fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}), 1500*time.Millisecond),
+		fakeapi.Text("First."), fakeapi.Text("Second."),
+	})
 	call := b.run(map[string]any{"prompt": "hi", "taskId": "a"})
 	waitAPI(t, b, 1)
 	var r lspext.SetModelResult
 	if err := b.command(lspext.CommandSetModel, map[string]any{"taskId": "a", "model": "sonnet"}, &r); err != nil || r.Model != "claude-sonnet-5-5" {
 		t.Fatalf("claude.setModel: %+v %v", r, err)
 	}
-	if res := b.result(call); res.Status != "completed" {
+	if res := b.result(call); res.Status != "completed" || res.Result != "First." {
 		t.Fatalf("result = %+v", res)
 	}
 	if m := lsptest.Last[*lspext.ModeEvent](b.client.Events(t, "a")); m == nil || m.Model != "claude-sonnet-5-5" {
@@ -746,11 +752,11 @@ func TestSetModelAppliesFromTheNextTurn(t *testing.T) {
 		t.Fatalf("follow-up = %+v", res)
 	}
 	reqs := b.api.MessageRequests()
-	if len(reqs) != 2 || reqs[0].Model != "claude-opus-5-5" || reqs[1].Model != "claude-sonnet-5-5" {
+	if len(reqs) != 3 || reqs[0].Model != "claude-opus-5-5" || reqs[1].Model != "claude-sonnet-5-5" || reqs[2].Model != "claude-sonnet-5-5" {
 		for _, r := range reqs {
 			t.Logf("request %v", r)
 		}
-		t.Errorf("models: want claude-opus-5-5 then claude-sonnet-5-5")
+		t.Errorf("models: want claude-opus-5-5 (in flight), then claude-sonnet-5-5 in the same turn and the follow-up")
 	}
 	if after := claudeProcessesIn(t, b.ws(0)); len(pids) != 1 || len(after) != 1 || pids[0] != after[0] {
 		t.Errorf("claude processes before %v, after %v: the follow-up should reuse the process", pids, after)

@@ -286,8 +286,10 @@ type SetPermissionModeResult struct {
 }
 
 // SetModelArgs is arguments[0] of claude.setModel: change the model of a
-// running task. claude applies it from its next turn: a message sent into
-// the task that starts one, and follow-ups of the task that name no model.
+// running task. claude applies it from its next request to the model (the
+// request in flight keeps the old one; the next, after the tool that runs
+// meanwhile, of the same turn, has the new one), and so do follow-ups of
+// the task that name no model.
 type SetModelArgs struct {
 	// TaskID is the running task. Required.
 	TaskID string `json:"taskId"`

@@ -257,8 +257,8 @@ type ModeEvent struct {
 	EventHeader
 	// PermissionMode is claude's permission mode now, as claude names it.
 	PermissionMode string `json:"permissionMode"`
-	// Model is the model claude uses now; a model set while a turn runs
-	// applies from claude's next turn.
+	// Model is the model claude uses now; a model set while a request to
+	// the model is in flight applies from claude's next request.
 	Model string `json:"model"`
 }
 

@@ -300,14 +300,14 @@ export class ConversationCommands {
       const list = await this.bridge.commands(t.workspaceFolder).catch(() => undefined);
       const items = (list?.models ?? []).map((m) => ({ label: m.value, description: m.displayName, detail: m.description }));
       const pick = await vscode.window.showQuickPick([...items, { label: '$(edit) Other…', description: 'type a model name', detail: undefined }], {
-        title: `Claude: model for “${short(t.prompt, 40)}” (from its next turn)`,
+        title: `Claude: model for “${short(t.prompt, 40)}” (from its next request)`,
       });
       if (!pick) return undefined;
       model = pick.label.startsWith('$(edit)') ? await vscode.window.showInputBox({ title: 'Claude: model', placeHolder: 'sonnet, opus, claude-…' }) : pick.label;
       if (!model?.trim()) return undefined;
     }
     const reply = await this.bridge.execute(COMMANDS.setModel, { taskId: t.taskId, model });
-    if (reply) vscode.window.setStatusBarMessage(`Claude: “${short(t.prompt, 40)}” uses ${reply.model} from its next turn`, 5000);
+    if (reply) vscode.window.setStatusBarMessage(`Claude: “${short(t.prompt, 40)}” uses ${reply.model} from its next request`, 5000);
     return reply?.model;
   }
 

@@ -371,7 +371,7 @@ export interface SetPermissionModeResult {
   permissionMode: PermissionMode;
 }
 
-/** SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model. */
+/** SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next request to the model (the request in flight keeps the old one; the next, after the tool that runs meanwhile, of the same turn, has the new one), and so do follow-ups of the task that name no model. */
 export interface SetModelArgs {
   /** taskId is the running task. Required. */
   taskId: string;
@@ -702,7 +702,7 @@ export interface ModeEvent {
   kind: 'mode';
   /** permissionMode is claude's permission mode now, as claude names it. */
   permissionMode: string;
-  /** model is the model claude uses now; a model set while a turn runs applies from claude's next turn. */
+  /** model is the model claude uses now; a model set while a request to the model is in flight applies from claude's next request. */
   model: string;
 }
 

@@ -329,7 +329,7 @@ function M.set_mode(mode, id)
   end)
 end
 
---- :ClaudeModel {model}: the model of the last running task, from claude's next turn.
+--- :ClaudeModel {model}: the model of the last running task, from claude's next request.
 function M.set_model(model, id)
   model = vim.trim(model or '')
   if model == '' then
@@ -342,7 +342,7 @@ function M.set_model(model, id)
   end
   return steer(task, client, protocol.commands.set_model, { taskId = task.id, model = model }, function(res)
     ---@cast res claude_bridge.SetModelResult|nil
-    info(string.format('“%s” uses %s from its next turn', tasks.label(task), tostring(res and res.model or model)))
+    info(string.format('“%s” uses %s from its next request', tasks.label(task), tostring(res and res.model or model)))
   end)
 end
 

@@ -138,7 +138,7 @@ function M.set_mode(mode, task_id)
   return require('claude_bridge.conversation').set_mode(mode, task_id)
 end
 
---- The model of the running task (default: the last running one), from its next turn.
+--- The model of the running task (default: the last running one), from its next request to the model.
 function M.set_model(model, task_id)
   M.ensure_setup()
   return require('claude_bridge.conversation').set_model(model, task_id)

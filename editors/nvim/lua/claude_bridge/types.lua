@@ -287,7 +287,7 @@
 ---@class claude_bridge.SetPermissionModeResult
 ---@field permissionMode claude_bridge.PermissionMode permissionMode is the mode claude runs in now.
 
---- SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model.
+--- SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next request to the model (the request in flight keeps the old one; the next, after the tool that runs meanwhile, of the same turn, has the new one), and so do follow-ups of the task that name no model.
 ---@class claude_bridge.SetModelArgs
 ---@field taskId string taskId is the running task. Required.
 ---@field model string model is the model, as for --model ("sonnet", "claude-opus-5-5"). Required.
@@ -485,7 +485,7 @@
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
 ---@field kind 'mode' kind says which event it is, and so which fields follow.
 ---@field permissionMode string permissionMode is claude's permission mode now, as claude names it.
----@field model string model is the model claude uses now; a model set while a turn runs applies from claude's next turn.
+---@field model string model is the model claude uses now; a model set while a request to the model is in flight applies from claude's next request.
 
 --- TodosEvent (kind "todos") is claude's to-do list after a change: the whole list, in claude's order. claude keeps it with TodoWrite or with its task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the bridge follows both.
 ---@class claude_bridge.TodosEvent
