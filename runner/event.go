@@ -225,8 +225,9 @@ type PlanRequest struct {
 type PlanDecision struct {
 	// Approve is true to leave plan mode and carry the plan out.
 	Approve bool
-	// Mode is the permission mode to carry it out in ("acceptEdits" or
-	// "default"; "" is claude's choice, which is "default"). Approve only.
+	// Mode is the permission mode to carry it out in: "acceptEdits" or
+	// "default" (the only two claude leaves plan mode for; any other, ""
+	// included, is taken as acceptEdits). Approve only.
 	Mode string
 	// Feedback is what claude should change in its plan (keep planning).
 	Feedback string

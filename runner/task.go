@@ -72,6 +72,7 @@ type Task struct {
 	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
 	warmTaken atomic.Bool       // the turn took a warm claude and has not told the warmer its claude waits for the API
 	requested atomic.Bool       // claude reported an API request of this attempt (status requesting)
+	quiet     atomic.Bool       // cancelled: what claude writes or takes from now on is no longer the task's (steer.go)
 	lastLine  atomic.Int64      // when the read loop last handled a line of this attempt (UnixNano)
 
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
@@ -168,6 +169,7 @@ func (t *Task) Cancel() bool {
 		return false
 	}
 	t.cancelRequested = true
+	t.quiet.Store(true)
 	t.mu.Unlock()
 	t.cancel()
 	return true
@@ -357,6 +359,9 @@ func (t *Task) on401(a Auth) {
 func (t *Task) streamDelta(d stream.Delta) {
 	t.turnLines.Add(1)
 	t.lastLine.Store(time.Now().UnixNano())
+	if t.quiet.Load() {
+		return
+	}
 	id := d.MessageID
 	if id == "" {
 		id = t.curMsgID
@@ -398,7 +403,7 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 			t.curMsgID = ev.Message.ID
 		}
 	case "content_block_delta":
-		if ev.Delta == nil {
+		if ev.Delta == nil || t.quiet.Load() {
 			return
 		}
 		id := l.APIMessageID
@@ -424,6 +429,8 @@ func (t *Task) reconcile(kind EventKind, id, parent, text string) {
 	expected := st.reconciled + text
 	emitted := st.emitted.String()
 	switch {
+	case t.quiet.Load():
+		// Cancelled: what claude still writes is not the task's answer.
 	case strings.HasPrefix(emitted, expected):
 	case strings.HasPrefix(expected, emitted):
 		rest := expected[len(emitted):]

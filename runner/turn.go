@@ -216,9 +216,11 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 			return
 		}
 		stopping = true
-		go func() {
+		go func() { // ends once claude is stopped
 			if interrupt {
-				s.interrupt(min(cfg.StopGrace, 2*time.Second))
+				wait := min(cfg.StopGrace, 2*time.Second)
+				t.withdrawSends(s, wait)
+				s.interrupt(wait)
 			}
 			s.proc.stop(cfg.StopGrace)
 		}()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
@@ -16,42 +17,66 @@ import (
 // deferredQuestions are the calls whose answer may come with claude.answer.
 type deferredQuestions struct {
 	mu      sync.Mutex // guards waiting
-	waiting map[deferredKey]chan lspext.AnswerArgs
+	waiting map[deferredKey]*deferredCall
 }
 
 type deferredKey struct{ taskID, toolUseID string }
 
-// open lets claude.answer answer a call, from before the request that may
-// be deferred is sent (an editor may answer at once); close forgets it.
-func (d *deferredQuestions) open(taskID, toolUseID string) (answer <-chan lspext.AnswerArgs, close func()) {
+// deferredCall is a call that may be answered with claude.answer.
+type deferredCall struct {
+	method string                 // lspext.MethodAsk or lspext.MethodPlan: which answer it takes
+	ctx    context.Context        // the question's: ends when the task is cancelled or claude withdraws it
+	answer chan lspext.AnswerArgs // buffered, given at most once
+}
+
+// open lets claude.answer answer a call of method (claude/ask or
+// claude/plan), from before the request that may be deferred is sent (an
+// editor may answer at once), while ctx lasts; close forgets it.
+func (d *deferredQuestions) open(ctx context.Context, method, taskID, toolUseID string) (answer <-chan lspext.AnswerArgs, close func()) {
 	k := deferredKey{taskID, toolUseID}
-	ch := make(chan lspext.AnswerArgs, 1)
+	c := &deferredCall{method: method, ctx: ctx, answer: make(chan lspext.AnswerArgs, 1)}
 	d.mu.Lock()
 	if d.waiting == nil {
-		d.waiting = map[deferredKey]chan lspext.AnswerArgs{}
+		d.waiting = map[deferredKey]*deferredCall{}
 	}
-	d.waiting[k] = ch
+	d.waiting[k] = c
 	d.mu.Unlock()
-	return ch, func() {
+	return c.answer, func() {
 		d.mu.Lock()
-		if d.waiting[k] == ch {
+		if d.waiting[k] == c {
 			delete(d.waiting, k)
 		}
 		d.mu.Unlock()
 	}
 }
 
-// give hands an answer to the call waiting for it; false when none waits.
-func (d *deferredQuestions) give(a lspext.AnswerArgs) bool {
+// give hands an answer to the call waiting for it: false when none waits
+// (any more: a call whose task was cancelled, or that claude withdrew,
+// takes no answer, even before its asking has noticed), an error when the
+// answer is of the other kind (a plan for a question, answers for a plan).
+func (d *deferredQuestions) give(a lspext.AnswerArgs) (bool, error) {
+	k := deferredKey{a.TaskID, a.ToolUseID}
 	d.mu.Lock()
-	ch := d.waiting[deferredKey{a.TaskID, a.ToolUseID}]
-	delete(d.waiting, deferredKey{a.TaskID, a.ToolUseID})
-	d.mu.Unlock()
-	if ch == nil {
-		return false
+	defer d.mu.Unlock()
+	c := d.waiting[k]
+	if c == nil {
+		return false, nil
 	}
-	ch <- a // buffered, and given once
-	return true
+	if c.ctx.Err() != nil {
+		delete(d.waiting, k)
+		return false, nil
+	}
+	if !a.Dismissed {
+		switch {
+		case c.method == lspext.MethodAsk && a.Plan != nil:
+			return false, invalidParams("claude.answer: %s of task %s is claude's questions (claude/ask): answer with answers, or dismissed, not plan", quote.String(a.ToolUseID), quote.String(a.TaskID))
+		case c.method == lspext.MethodPlan && a.Answers != nil:
+			return false, invalidParams("claude.answer: %s of task %s is claude's plan (claude/plan): answer with plan, or dismissed, not answers", quote.String(a.ToolUseID), quote.String(a.TaskID))
+		}
+	}
+	delete(d.waiting, k)
+	c.answer <- a // buffered, and given once
+	return true, nil
 }
 
 // answer is claude.answer.
@@ -59,10 +84,17 @@ func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerR
 	if a.TaskID == "" || a.ToolUseID == "" {
 		return nil, invalidParams("claude.answer needs taskId and toolUseId")
 	}
+	if a.Plan != nil && a.Answers != nil {
+		return nil, invalidParams("claude.answer: give answers (for claude/ask) or plan (for claude/plan), not both")
+	}
 	if a.Plan != nil && !a.Dismissed && a.Plan.Decision != lspext.PlanApprove && a.Plan.Decision != lspext.PlanKeepPlanning {
 		return nil, invalidParams("claude.answer: plan.decision must be approve or keepPlanning")
 	}
-	return &lspext.AnswerResult{Accepted: s.deferred.give(a)}, nil
+	ok, err := s.deferred.give(a)
+	if err != nil {
+		return nil, err
+	}
+	return &lspext.AnswerResult{Accepted: ok}, nil
 }
 
 // awaitDeferred waits for the claude.answer of a deferred call, at most as

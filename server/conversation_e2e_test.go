@@ -192,6 +192,212 @@ func TestQuestionsThroughShowMessageRequest(t *testing.T) {
 	}
 }
 
+// TestAskRepliesReadAsSent: an answer that is a label exactly, spaces at
+// its end included, reaches claude as that label (claude reads it as the
+// option, not as text of the user's own); a claude/ask reply that is not
+// AskResult's shape (answers as an array) leaves the questions unanswered
+// with a reason in JSON's terms, never Go's decoder's words.
+func TestAskRepliesReadAsSent(t *testing.T) {
+	spaced := map[string]any{"questions": []any{map[string]any{"question": "Pick one", "header": "Pick", "multiSelect": false,
+		"options": []any{map[string]any{"label": "Blue ", "description": "a"}, map[string]any{"label": " Red", "description": "b"}}}}}
+	b := startBridge(t, bridgeOpts{
+		turns:      []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", spaced), fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("ok")},
+		initialize: declaring(map[string]any{"ask": true}),
+	})
+	calls := 0
+	b.client.Handle(lspext.MethodAsk, func(json.RawMessage) (any, error) {
+		calls++
+		if calls == 1 {
+			return json.RawMessage(`{"answers": {"Pick one": "Blue "}}`), nil
+		}
+		return json.RawMessage(`{"answers": ["Dark mode", "Export"]}`), nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask me", "taskId": "sp"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if text, isErr, _ := toolResult(t, b.api, "toolu_0_0"); isErr || !strings.Contains(text, `Your questions have been answered: "Pick one"="Blue ".`) {
+		t.Errorf("the label with a space: the API got %q (error %v)", text, isErr)
+	}
+	why := "the editor's answer could not be read: result.answers is an array, not an object"
+	if text, isErr, _ := toolResult(t, b.api, "toolu_1_0"); !isErr || !strings.Contains(text, why) || strings.Contains(text, "unmarshal") {
+		t.Errorf("a malformed reply: the API got %q (error %v), want the reason %q", text, isErr, why)
+	}
+	qs := lsptest.Of[*lspext.QuestionEvent](b.client.Events(t, "sp"))
+	if len(qs) != 2 || qs[0].Answers["Pick one"] != "Blue " || qs[1].Reason != why {
+		t.Errorf("question events: %+v", qs)
+	}
+}
+
+// TestFallbackAnswerThatIsNoAction: an editor answering the
+// window/showMessageRequest of a question or a plan with a title that is
+// none of its actions has not answered: the asking stops as if dismissed,
+// claude is told the questions went unanswered and keeps planning, and the
+// question and plan events say which answer was not an action.
+func TestFallbackAnswerThatIsNoAction(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns(append([]fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions)}, planTurns(b.ws(0))[:2]...))
+	asked := answering(t, b, func(q lspext.PermissionRequestParams) string {
+		if q.ToolName == "ExitPlanMode" {
+			return "Approve everything"
+		}
+		return "Purple"
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask, then plan", "taskId": "na", "permissionMode": "plan"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if n := len(asked()); n != 2 {
+		t.Errorf("%d requests, want 2: the first question stops the asking, then the plan", n)
+	}
+	evs := b.client.Events(t, "na")
+	q := lsptest.Last[*lspext.QuestionEvent](evs)
+	if q == nil || len(q.Answers) != 0 || q.Reason != "the editor's answer “Purple” is none of “Blue”, “Red”" {
+		t.Errorf("question event = %+v", q)
+	}
+	if text, isErr, _ := toolResult(t, b.api, "toolu_0_0"); !isErr || !strings.Contains(text, "did not answer") || !strings.Contains(text, "“Purple” is none of") {
+		t.Errorf("the question's result: %q (error %v)", text, isErr)
+	}
+	p := lsptest.Last[*lspext.PlanEvent](evs)
+	if p == nil || p.Decision != lspext.PlanKeepPlanning || !strings.HasPrefix(p.Reason, "the editor's answer “Approve everything” is none of “Approve, accept edits”") {
+		t.Errorf("plan event = %+v", p)
+	}
+	if m := lsptest.Of[*lspext.ModeEvent](evs); len(m) != 0 {
+		t.Errorf("mode events: %+v", m)
+	}
+}
+
+// TestPlanApprovedOnlyInAcceptEditsOrDefault: a plan is carried out in
+// acceptEdits or default and no other mode (claude 2.1.332 leaves plan mode
+// for bypassPermissions or plan as for default, while the bridge said
+// otherwise): a claude/plan reply naming another is not understood
+// (claude keeps planning, told why, and no mode event comes), claude.answer
+// naming another is refused with -32602, and so is an answer of the other
+// kind (answers for a plan, a plan for questions); the right answer then
+// goes through.
+func TestPlanApprovedOnlyInAcceptEditsOrDefault(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"ask": true, "plan": true})})
+	plan := planTurns(b.ws(0))
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), plan[0], plan[1], plan[1], fakeapi.Text("Done.")})
+	refused := func(args map[string]any, want string) {
+		t.Helper()
+		var r lspext.AnswerResult
+		err := b.command(lspext.CommandAnswer, args, &r)
+		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), want) {
+			t.Errorf("claude.answer %v: %+v %v, want -32602 saying %q", args, r, err, want)
+		}
+	}
+	accepted := func(args map[string]any) {
+		var r lspext.AnswerResult
+		if err := b.command(lspext.CommandAnswer, args, &r); err != nil || !r.Accepted {
+			t.Errorf("claude.answer %v: %+v %v", args, r, err)
+		}
+	}
+	b.client.Handle(lspext.MethodAsk, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.AskParams](t, lspext.MethodAsk, p)
+		go func() { // the editor answers later
+			refused(map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, "plan": map[string]any{"decision": "approve"}}, "is claude's questions")
+			accepted(map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, "answers": map[string]string{"Which color should the button be?": "Red"}})
+		}()
+		return &lspext.AskResult{Deferred: true}, nil
+	})
+	plans := 0
+	b.client.Handle(lspext.MethodPlan, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.PlanParams](t, lspext.MethodPlan, p)
+		if plans++; plans == 1 {
+			return json.RawMessage(`{"decision": "approve", "permissionMode": "bypassPermissions"}`), nil
+		}
+		go func() {
+			with := func(k string, v any) map[string]any {
+				return map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, k: v}
+			}
+			refused(with("plan", map[string]any{"decision": "approve", "permissionMode": "plan"}), `permissionMode is "plan", not one of "acceptEdits", "default"`)
+			refused(with("plan", map[string]any{"decision": "approve", "permissionMode": "bypassPermissions"}), `not one of "acceptEdits", "default"`)
+			refused(with("answers", map[string]string{"x": "y"}), "is claude's plan")
+			accepted(with("plan", map[string]any{"decision": "approve", "permissionMode": "default"}))
+		}()
+		return &lspext.PlanResult{Deferred: true}, nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask, then plan", "taskId": "pm", "permissionMode": "plan"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_0_0"); !strings.Contains(text, `"Which color should the button be?"="Red"`) {
+		t.Errorf("question result: %q", text)
+	}
+	why := `the editor's answer could not be read: result.permissionMode is "bypassPermissions", not one of "acceptEdits", "default"`
+	if text, isErr, _ := toolResult(t, b.api, "toolu_2_0"); !isErr || !strings.Contains(text, why) {
+		t.Errorf("the first plan's result: %q (error %v), want %q", text, isErr, why)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_3_0"); !strings.Contains(text, "User has approved your plan") {
+		t.Errorf("the second plan's result: %q", text)
+	}
+	evs := b.client.Events(t, "pm")
+	ps := lsptest.Of[*lspext.PlanEvent](evs)
+	if len(ps) != 2 || ps[0].Decision != lspext.PlanKeepPlanning || ps[0].Reason != why || ps[1].Decision != lspext.PlanApprove || ps[1].PermissionMode != lspext.PlanModeDefault {
+		t.Errorf("plan events: %+v", ps)
+	}
+	ms := lsptest.Of[*lspext.ModeEvent](evs)
+	if len(ms) != 1 || ms[0].PermissionMode != "default" {
+		t.Errorf("mode events: %+v, want one: default", ms)
+	}
+}
+
+// TestAnswerAfterCancelIsNotAccepted: once claude.cancel has answered
+// cancelled: true, a deferred question of the task takes no answer
+// (accepted: false), every time.
+func TestAnswerAfterCancelIsNotAccepted(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions)}, initialize: declaring(map[string]any{"ask": true})})
+	asked := make(chan lspext.AskParams, 1)
+	b.client.Handle(lspext.MethodAsk, func(p json.RawMessage) (any, error) {
+		asked <- lsptest.Decode[lspext.AskParams](t, lspext.MethodAsk, p)
+		return &lspext.AskResult{Deferred: true}, nil
+	})
+	call := b.run(map[string]any{"prompt": "ask me", "taskId": "ac"})
+	q := <-asked
+	var c lspext.CancelResult
+	if err := b.command(lspext.CommandCancel, map[string]any{"taskId": "ac"}, &c); err != nil || !c.Cancelled {
+		t.Fatalf("claude.cancel: %+v %v", c, err)
+	}
+	var r lspext.AnswerResult
+	if err := b.command(lspext.CommandAnswer, map[string]any{"taskId": "ac", "toolUseId": q.ToolUseID,
+		"answers": map[string]string{"Which color should the button be?": "Red"}}, &r); err != nil || r.Accepted {
+		t.Errorf("claude.answer after the cancel: %+v %v, want accepted false", r, err)
+	}
+	if res := b.result(call); res.Status != "cancelled" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+// TestSendThenCancelCostsNothing: a message sent into a task just before
+// it is cancelled is taken back from claude's queue (cancel_async_message):
+// no further API request, no userMessage or text event for the cancelled
+// task, and a status event says the message was withdrawn.
+func TestSendThenCancelCostsNothing(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("never"), 60*time.Second), fakeapi.Text("an answer to the message")}})
+	call := b.run(map[string]any{"prompt": "a long job", "taskId": "sc"})
+	waitAPI(t, b, 1)
+	if err := b.command(lspext.CommandSend, map[string]any{"taskId": "sc", "prompt": "then cancel"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var c lspext.CancelResult
+	if err := b.command(lspext.CommandCancel, map[string]any{"taskId": "sc"}, &c); err != nil || !c.Cancelled {
+		t.Fatalf("claude.cancel: %+v %v", c, err)
+	}
+	if res := b.result(call); res.Status != "cancelled" {
+		t.Fatalf("result = %+v", res)
+	}
+	// The reply comes once claude is gone: any request it made is in.
+	if reqs := b.api.MessageRequests(); len(reqs) != 1 {
+		t.Errorf("%d API requests, want 1: the message cost one of its own (%s)", len(reqs), userText(b, -1))
+	}
+	evs := b.client.Events(t, "sc")
+	if n := len(lsptest.Of[*lspext.UserMessageEvent](evs)) + len(lsptest.Of[*lspext.TextEvent](evs)); n != 0 {
+		t.Errorf("%d userMessage and text events for the cancelled task (%s)", n, lsptest.Kinds(evs))
+	}
+	st := lsptest.Last[*lspext.StatusEvent](evs)
+	if st == nil || st.Message != "Your message “then cancel” was withdrawn with the task: claude did not read it" {
+		t.Errorf("status event = %+v", st)
+	}
+}
+
 // TestDismissedQuestionsTellClaude: a null reply to claude/ask is no
 // answer; claude is told so (an error result saying why), and the
 // question event says why.
@@ -235,7 +441,7 @@ func TestPlanApprovedThroughClaudePlan(t *testing.T) {
 	plans := make(chan lspext.PlanParams, 2)
 	b.client.Handle(lspext.MethodPlan, func(p json.RawMessage) (any, error) {
 		plans <- lsptest.Decode[lspext.PlanParams](t, lspext.MethodPlan, p)
-		return &lspext.PlanResult{Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits}, nil
+		return &lspext.PlanResult{Decision: lspext.PlanApprove, PermissionMode: lspext.PlanModeAcceptEdits}, nil
 	})
 	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
 		t.Errorf("asked with window/showMessageRequest: %s", p)
@@ -264,7 +470,7 @@ func TestPlanApprovedThroughClaudePlan(t *testing.T) {
 	}
 	evs := b.client.Events(t, "pl")
 	pe := lsptest.Last[*lspext.PlanEvent](evs)
-	if pe == nil || pe.Decision != lspext.PlanApprove || pe.PermissionMode != lspext.ModeAcceptEdits || pe.Plan != plan || pe.URI != p.URI {
+	if pe == nil || pe.Decision != lspext.PlanApprove || pe.PermissionMode != lspext.PlanModeAcceptEdits || pe.Plan != plan || pe.URI != p.URI {
 		t.Errorf("plan event = %+v", pe)
 	}
 	if m := lsptest.Last[*lspext.ModeEvent](evs); m == nil || m.PermissionMode != "acceptEdits" {

@@ -53,7 +53,7 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 			e.URI = pathToURI(p.Copy)
 		}
 		if p.Approve {
-			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PermissionMode(p.Mode)
+			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PlanMode(p.Mode)
 		}
 		return e
 	case runner.EventMode:

@@ -242,7 +242,7 @@ type PlanEvent struct {
 	Decision PlanDecision `json:"decision"`
 	// PermissionMode is the mode the approved plan is carried out in.
 	// Optional: absent unless approved.
-	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	PermissionMode PlanMode `json:"permissionMode,omitempty"`
 	// Feedback is what the user asked claude to change. Optional.
 	Feedback string `json:"feedback,omitempty"`
 	// Reason says why nobody decided ("dismissed in the editor", "nobody

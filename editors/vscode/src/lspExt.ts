@@ -18,6 +18,9 @@ export type Decision = 'allow' | 'allowTask' | 'deny';
 /** PlanDecision is the user's answer to claude's plan. */
 export type PlanDecision = 'approve' | 'keepPlanning';
 
+/** PlanMode is the permission mode an approved plan is carried out in: one of the two that claude 2.1.332 leaves plan mode for when the plan is approved with its setMode update (measured; a bypassPermissions claude was not started with, or plan, leaves it in default instead). */
+export type PlanMode = 'acceptEdits' | 'default';
+
 /** TodoStatus is where an item of claude's to-do list is. */
 export type TodoStatus = 'pending' | 'in_progress' | 'completed';
 
@@ -685,7 +688,7 @@ export interface PlanEvent {
   /** decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why). */
   decision: PlanDecision;
   /** permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved. */
-  permissionMode?: PermissionMode;
+  permissionMode?: PlanMode;
   /** feedback is what the user asked claude to change. Optional. */
   feedback?: string;
   /** reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional. */
@@ -832,8 +835,8 @@ export interface AnswerArgs {
 export interface PlanResult {
   /** decision is the user's answer. Required unless deferred. */
   decision?: PlanDecision;
-  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits. */
-  permissionMode?: PermissionMode;
+  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits. */
+  permissionMode?: PlanMode;
   /** feedback is what claude should change when it keeps planning. Optional. */
   feedback?: string;
   /** deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional. */
@@ -900,8 +903,8 @@ export interface AskParams {
 
 /** AskResult is the editor's reply to claude/ask. */
 export interface AskResult {
-  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) */
-  answers: Record<string, string>;
+  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional: absent when deferred. */
+  answers?: Record<string, string>;
   /** deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional. */
   deferred?: boolean;
 }
@@ -1072,6 +1075,9 @@ export const DECISION_VALUES: readonly Decision[] = ['allow', 'allowTask', 'deny
 
 /** Every PlanDecision. */
 export const PLAN_DECISION_VALUES: readonly PlanDecision[] = ['approve', 'keepPlanning'];
+
+/** Every PlanMode. */
+export const PLAN_MODE_VALUES: readonly PlanMode[] = ['acceptEdits', 'default'];
 
 /** Every TodoStatus. */
 export const TODO_STATUS_VALUES: readonly TodoStatus[] = ['pending', 'in_progress', 'completed'];

@@ -48,6 +48,11 @@
 ---| 'approve'
 ---| 'keepPlanning'
 
+--- PlanMode is the permission mode an approved plan is carried out in: one of the two that claude 2.1.332 leaves plan mode for when the plan is approved with its setMode update (measured; a bypassPermissions claude was not started with, or plan, leaves it in default instead).
+---@alias claude_bridge.PlanMode
+---| 'acceptEdits'
+---| 'default'
+
 --- TodoStatus is where an item of claude's to-do list is.
 ---@alias claude_bridge.TodoStatus
 ---| 'pending'
@@ -475,7 +480,7 @@
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the bridge's copy of the plan (see PlanParams). Optional.
 ---@field decision claude_bridge.PlanDecision decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why).
----@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved.
+---@field permissionMode? claude_bridge.PlanMode permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved.
 ---@field feedback? string feedback is what the user asked claude to change. Optional.
 ---@field reason? string reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional.
 
@@ -559,7 +564,7 @@
 --- PlanResult is the editor's reply to claude/plan.
 ---@class claude_bridge.PlanResult
 ---@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
----@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+---@field permissionMode? claude_bridge.PlanMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits.
 ---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
@@ -600,7 +605,7 @@
 
 --- AskResult is the editor's reply to claude/ask.
 ---@class claude_bridge.AskResult
----@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
+---@field answers? table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional: absent when deferred.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional.
 
 --- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
@@ -717,6 +722,9 @@ M.decisions = { 'allow', 'allowTask', 'deny' }
 
 ---@type claude_bridge.PlanDecision[]
 M.plan_decisions = { 'approve', 'keepPlanning' }
+
+---@type claude_bridge.PlanMode[]
+M.plan_modes = { 'acceptEdits', 'default' }
 
 ---@type claude_bridge.TodoStatus[]
 M.todo_statuses = { 'pending', 'in_progress', 'completed' }
