@@ -1172,6 +1172,12 @@ func TestDiagnosticsAndOpenFilesReachThePrompt(t *testing.T) {
 				"tags": []int{1}, "relatedInformation": []any{}, "data": map[string]any{"fix": 1}},
 			map[string]any{"range": map[string]any{"start": map[string]any{"line": 2, "character": 5}, "end": map[string]any{"line": 2, "character": 9}},
 				"severity": 2, "code": 1001, "message": "unused result"},
+			// Outside the range: not the selection's.
+			map[string]any{"range": map[string]any{"start": map[string]any{"line": 900, "character": 0}, "end": map[string]any{"line": 900, "character": 3}},
+				"severity": 1, "message": "far away"},
+			// VS Code's code shape: rendered by its value.
+			map[string]any{"range": map[string]any{"start": map[string]any{"line": 3, "character": 0}, "end": map[string]any{"line": 3, "character": 1}},
+				"severity": 3, "source": "lint", "code": map[string]any{"value": "no-tabs", "target": "https://example.com/no-tabs"}, "message": "tab"},
 		}}},
 		"openFiles": []string{main, fileuri.FromPath(filepath.Join(b.ws(0), "docs", "notes.md"))},
 	}))
@@ -1181,12 +1187,15 @@ func TestDiagnosticsAndOpenFilesReachThePrompt(t *testing.T) {
 	text := userText(b, 0)
 	for _, want := range []string{
 		"fix the errors\n\n@main.go#L3-4",
-		"Diagnostics the editor shows there:\nmain.go:4:2: error: undefined: printn; (did you mean println?) (compiler, UndeclaredName)\nmain.go:3:6: warning: unused result (1001)",
+		"Diagnostics the editor shows there:\nmain.go:4:2: error: undefined: printn; (did you mean println?) (compiler, UndeclaredName)\nmain.go:3:6: warning: unused result (1001)\nmain.go:4:1: info: tab (lint, no-tabs)\n\n",
 		"Files open in the editor: main.go, docs/notes.md",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the prompt lacks %q:\n%s", want, text)
 		}
+	}
+	if strings.Contains(text, "far away") {
+		t.Errorf("a diagnostic outside the range reached the prompt:\n%s", text)
 	}
 }
 
