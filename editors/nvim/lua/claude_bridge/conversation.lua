@@ -23,21 +23,89 @@ end
 
 local IMAGE_EXT = { png = true, jpg = true, jpeg = true, gif = true, webp = true }
 
---- Takes the images out of a prompt: each word `@path` that names an image file (png, jpg,
---- jpeg, gif, webp; `~` and relative paths work) goes as an image, its `@` dropped from the
---- text. Returns the prompt and the `images` list (nil for none).
-function M.prompt_images(prompt)
-  local images = {}
-  local out = prompt:gsub('@(%S+)', function(word)
-    local path = vim.fn.fnamemodify(vim.fn.expand(word), ':p')
-    local ext = (path:match('%.(%w+)$') or ''):lower()
-    if IMAGE_EXT[ext] and vim.fn.filereadable(path) == 1 then
-      table.insert(images, { uri = vim.uri_from_fname(path) })
-      return word
+-- Punctuation that may follow an @path in a sentence without being part of the name.
+local TRAILING = "[,.;:!?)%]}'\"]$"
+
+local function is_image_file(path)
+  local full = vim.fn.fnamemodify(path, ':p')
+  local ext = (full:match('%.(%w+)$') or ''):lower()
+  return IMAGE_EXT[ext] and vim.fn.filereadable(full) == 1, full
+end
+
+--- Reads the name after an `@` at position i of the prompt: `"a b.png"` or `'a b.png'`
+--- (quoted), else up to the next blank, where `\ ` is a space of the name. Returns the
+--- name and the position after it, or nil when there is none.
+local function read_name(prompt, i)
+  local q = prompt:sub(i, i)
+  if q == '"' or q == "'" then
+    local close = prompt:find(q, i + 1, true)
+    if not close or close == i + 1 then
+      return nil
     end
+    return prompt:sub(i + 1, close - 1), close + 1
+  end
+  local name, j = {}, i
+  while j <= #prompt do
+    local c = prompt:sub(j, j)
+    if c == '\\' and prompt:sub(j + 1, j + 1) == ' ' then
+      table.insert(name, ' ')
+      j = j + 2
+    elseif c:match('%s') then
+      break
+    else
+      table.insert(name, c)
+      j = j + 1
+    end
+  end
+  if #name == 0 then
     return nil
-  end)
-  return out, #images > 0 and images or nil
+  end
+  return table.concat(name), j
+end
+
+--- Takes the images out of a prompt: each `@path` (at the start of the prompt or after a
+--- blank or an opening bracket) that names an image file (png, jpg, jpeg, gif, webp; `~` and
+--- relative paths work) goes as an image, its `@` dropped from the text. The path may be
+--- quoted (`@"shots/a b.png"`), have its spaces escaped (`@shots/a\ b.png`), or be followed by
+--- punctuation (`@shot.png, please`: the comma is not the name's). An `@` inside a word (an
+--- e-mail address) or before something that is no image file stays as it is. Returns the
+--- prompt and the `images` list (nil for none).
+function M.prompt_images(prompt)
+  local images, out, i = {}, {}, 1
+  while i <= #prompt do
+    local at = prompt:find('@', i, true)
+    if not at then
+      break
+    end
+    table.insert(out, prompt:sub(i, at - 1))
+    local before = at > 1 and prompt:sub(at - 1, at - 1) or ' '
+    local name, after = nil, nil
+    if before:match('[%s(%[{]') then
+      name, after = read_name(prompt, at + 1)
+    end
+    local path, rest = name, ''
+    -- Punctuation after the name (a comma, a full stop) is the sentence's, not the name's.
+    while path and not is_image_file(path) and path:match(TRAILING) do
+      rest = path:sub(-1) .. rest
+      path = path:sub(1, -2)
+    end
+    local ok, full = false, nil
+    if path and path ~= '' then
+      ok, full = is_image_file(path)
+    end
+    if ok then
+      table.insert(images, { uri = vim.uri_from_fname(full) })
+      -- The text keeps the name as typed, without the @ (and with what followed it).
+      local typed = prompt:sub(at + 1, after - 1)
+      table.insert(out, typed:sub(1, #typed - #rest) .. rest)
+      i = after
+    else
+      table.insert(out, '@')
+      i = at + 1
+    end
+  end
+  table.insert(out, prompt:sub(i))
+  return table.concat(out), #images > 0 and images or nil
 end
 
 --- The diagnostics of lines line1..line2 (1-based) of a buffer, as LSP has them: the
