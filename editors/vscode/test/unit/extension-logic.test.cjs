@@ -470,3 +470,24 @@ test('command lists: every look shows the last list at once and asks the bridge 
   lists.forget();
   assert.equal(lists.cached('file:///w'), undefined);
 });
+
+test('question QuickPick: typed text is the user\'s own answer unless it begins an option\'s label; ticking options keeps it', () => {
+  const { ownAnswer, filteredOption, multiAnswer } = require(path.join(dir, 'questions.js'));
+  const labels = ['Blue', 'Red', 'Dark mode'];
+  // Filters toward an option: Enter picks the option.
+  assert.equal(ownAnswer('bl', labels), undefined);
+  assert.equal(filteredOption('bl', labels), 'Blue');
+  assert.equal(ownAnswer('  Red ', labels), undefined, 'a label, in any case and with blanks, is the option');
+  assert.equal(filteredOption('dark', labels), 'Dark mode');
+  // The user's own text: Enter sends it, though a word matches a description or part of a label.
+  assert.equal(ownAnswer('calm', labels), 'calm', 'a word of a description is no filter');
+  assert.equal(ownAnswer('Blue, but lighter ', labels), 'Blue, but lighter', 'longer than a label: own text');
+  assert.equal(ownAnswer('mode', labels), 'mode', 'the middle of a label is no filter');
+  assert.equal(filteredOption('mode', labels), undefined);
+  assert.equal(ownAnswer('   ', labels), undefined, 'nothing typed');
+  // A multiple choice: the ticked options in their order, then the typed text.
+  assert.deepEqual(multiAnswer(['Dark mode', 'Blue'], undefined, 'and export too', labels), ['Blue', 'Dark mode', 'and export too']);
+  assert.deepEqual(multiAnswer(['Dark mode'], undefined, 'dar', labels), ['Dark mode'], 'a filter used to tick an option is no answer');
+  assert.deepEqual(multiAnswer([], 'dar', 'dar', labels), ['dar'], 'the typed entry ticked itself counts');
+  assert.deepEqual(multiAnswer([], undefined, '', labels), [], 'nothing chosen');
+});
