@@ -102,6 +102,7 @@ test-vscode: build tools chromium vsix
 
 bench: build tools
 	$(GO) test -run '^$$' -bench . -benchmem ./server/textedit/ ./server/bufsync/ ./server/lspext/ ./server/ ./runner/checkpoint/
+	$(GO) test -run '^$$' -bench CommandFolders -benchmem ./runner/
 	./testdata/bench/run.sh
 
 clean:

@@ -40,6 +40,13 @@ type Event struct {
 	Kind EventKind
 	Time time.Time
 
+	// Parent is the Agent tool call whose subagent did what the event
+	// reports (text, thinking, toolUse, toolResult): claude marks a
+	// subagent's lines with parent_tool_use_id. "" for the task's own
+	// conversation, which alone makes the task's to-do list, progress and
+	// result.
+	Parent string
+
 	Queued      *Queued
 	Started     *Started
 	Text        string // text, thinking: the delta
@@ -224,8 +231,9 @@ type PlanRequest struct {
 type PlanDecision struct {
 	// Approve is true to leave plan mode and carry the plan out.
 	Approve bool
-	// Mode is the permission mode to carry it out in ("acceptEdits" or
-	// "default"; "" is claude's choice, which is "default"). Approve only.
+	// Mode is the permission mode to carry it out in: "acceptEdits" or
+	// "default" (the only two claude leaves plan mode for; any other, ""
+	// included, is taken as acceptEdits). Approve only.
 	Mode string
 	// Feedback is what claude should change in its plan (keep planning).
 	Feedback string

@@ -5,11 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif" // image.DecodeConfig's GIF decoder
+	"image/jpeg"  // its JPEG decoder
+	"image/png"   // its PNG decoder
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"time"
+
+	_ "golang.org/x/image/webp" // its WebP decoder
 )
 
 // Limits of the images of one message. claude makes large images smaller
@@ -23,7 +30,12 @@ const (
 )
 
 // NewImage checks that data is a PNG, JPEG, GIF or WebP image (by its
-// content, whatever it is called) of at most MaxImageBytes.
+// content, whatever it is called) of at most MaxImageBytes whose header
+// decodes (image.DecodeConfig: the format's header with the image's size,
+// not its pixels): a file that only starts like an image (a PNG signature
+// followed by anything else) is refused here, where claude would replace
+// it with "[Image could not be processed: …]" and tell nobody but the
+// model.
 func NewImage(data []byte) (Image, error) {
 	mt := imageType(data)
 	switch {
@@ -32,7 +44,31 @@ func NewImage(data []byte) (Image, error) {
 	case len(data) > MaxImageBytes:
 		return Image{}, fmt.Errorf("the image is larger than %d MiB", MaxImageBytes>>20)
 	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	var jpegUnsupported jpeg.UnsupportedError
+	var pngUnsupported png.UnsupportedError
+	switch {
+	case errors.As(err, &jpegUnsupported) || errors.As(err, &pngUnsupported):
+		// A valid image of a kind Go's decoders do not read (a lossless or
+		// arithmetic-coded JPEG): claude may, so it goes.
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return Image{}, fmt.Errorf("not a valid %s image: its header ends early or is not one", imageFormatName(mt))
+	case err != nil:
+		return Image{}, fmt.Errorf("not a valid %s image: %v", imageFormatName(mt), err)
+	case "image/"+format != mt:
+		return Image{}, fmt.Errorf("not a valid %s image: it decodes as %s", imageFormatName(mt), format)
+	case cfg.Width <= 0 || cfg.Height <= 0:
+		return Image{}, fmt.Errorf("not a valid %s image: it is %d×%d pixels", imageFormatName(mt), cfg.Width, cfg.Height)
+	}
 	return Image{MediaType: mt, Data: data}, nil
+}
+
+// imageFormatName names a media type's format for a person ("PNG").
+func imageFormatName(mt string) string {
+	if mt == "image/webp" {
+		return "WebP"
+	}
+	return strings.ToUpper(strings.TrimPrefix(mt, "image/"))
 }
 
 // CheckImages checks that images fit in one message together.

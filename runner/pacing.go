@@ -32,10 +32,12 @@ type textHold struct {
 	armed  bool        // timer is set
 }
 
-// textKey names one message's text or thinking.
+// textKey names one message's text or thinking; parent is the Agent call
+// whose subagent wrote the message ("" for the task's own).
 type textKey struct {
-	kind EventKind
-	id   string
+	kind   EventKind
+	id     string
+	parent string
 }
 
 // textState is what was sent of one message's text, for reconcile.
@@ -44,11 +46,11 @@ type textState struct {
 	reconciled string
 }
 
-func (t *Task) textState(kind EventKind, id string) *textState {
+func (t *Task) textState(kind EventKind, id, parent string) *textState {
 	if t.texts == nil {
 		t.texts = map[textKey]*textState{}
 	}
-	k := textKey{kind, id}
+	k := textKey{kind, id, parent}
 	st := t.texts[k]
 	if st == nil {
 		st = &textState{}
@@ -62,7 +64,7 @@ func (t *Task) delta(kind EventKind, id, text string) {
 	if text == "" {
 		return
 	}
-	t.textState(kind, id).emitted.WriteString(text)
+	t.textState(kind, id, "").emitted.WriteString(text)
 	h := &t.hold
 	h.mu.Lock()
 	defer h.mu.Unlock()

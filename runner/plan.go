@@ -20,7 +20,9 @@ import (
 //   - allow with updatedPermissions [{"type": "setMode", "mode":
 //     "acceptEdits", "destination": "session"}]: claude leaves plan mode
 //     for acceptEdits (the next Edit is not asked about); so does a
-//     set_permission_mode control request sent after the allow;
+//     set_permission_mode control request sent after the allow; with
+//     "mode": "default", for default; with "bypassPermissions" (claude not
+//     started in it) or "plan", it goes to default all the same;
 //   - deny with a message: claude stays in plan mode and the model reads
 //     the message as an error result (its edits are still asked about,
 //     with decision_reason_type "mode").
@@ -54,8 +56,12 @@ func (t *Task) reviewPlan(ctx context.Context, call toolCall) toolAnswer {
 			d.Reason = "claude stopped waiting for the answer"
 		}
 	}
-	if d.Approve && d.Mode != "" && ValidPermissionMode(d.Mode) != nil {
-		d.Mode = ""
+	if d.Approve && d.Mode != "acceptEdits" && d.Mode != "default" {
+		// claude leaves plan mode for the mode of the setMode update only
+		// for these two (measured: bypassPermissions, which claude was not
+		// started with, or plan left it in default): any other is the
+		// default acceptEdits, and the plan event says so.
+		d.Mode = "acceptEdits"
 	}
 	t.emit(Event{Kind: EventPlan, Plan: &PlanEvent{PlanRequest: req, PlanDecision: d}})
 	if d.Approve {

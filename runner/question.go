@@ -80,15 +80,40 @@ func questionsTitle(qs []Question) string {
 	return oneLine(qs[0].Question, 60)
 }
 
-// knownAnswers keeps the non-empty answers to questions that were asked.
+// knownAnswers keeps the non-empty answers to questions that were asked:
+// one that is a label (or, for a multiSelect question, labels joined by
+// ", ") exactly as it is, so that claude reads it as the option it is
+// even when the label has spaces at its ends; text of the user's own
+// without the blanks around it.
 func knownAnswers(qs []Question, answers map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, q := range qs {
-		if a := strings.TrimSpace(answers[q.Question]); a != "" {
+		a, ok := answers[q.Question]
+		if !ok {
+			continue
+		}
+		if !isLabels(q, a) {
+			a = strings.TrimSpace(a)
+		}
+		if a != "" {
 			out[q.Question] = a
 		}
 	}
 	return out
+}
+
+// isLabels reports whether a is one of q's labels, or for a multiSelect
+// question several joined by ", " (claude's own dialog's form).
+func isLabels(q Question, a string) bool {
+	for _, o := range q.Options {
+		if o.Label == "" {
+			continue
+		}
+		if a == o.Label || q.MultiSelect && strings.HasPrefix(a, o.Label+", ") && isLabels(q, a[len(o.Label)+2:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // withAnswers is the call's input with "answers" set (its other fields,

@@ -2,9 +2,12 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,7 +57,7 @@ type CommandList struct {
 const commandsWait = 30 * time.Second
 
 // commandCache keeps a folder's command list until the configuration or
-// the command folders change.
+// anything in the command folders changes (commandFolders).
 type commandCache struct {
 	mu      sync.Mutex // guards lists
 	lists   map[string]cachedCommands
@@ -64,7 +67,7 @@ type commandCache struct {
 type cachedCommands struct {
 	list    CommandList
 	general int
-	stamp   string // the command folders' modification times
+	stamp   string // commandFolders' stamp of the trees the list was read with
 }
 
 // Commands lists claude's slash commands and models for a folder: from
@@ -108,28 +111,66 @@ func (c *commandCache) forget() {
 	c.lists = nil
 }
 
-// commandFolders stamps the folders claude reads commands and skills from
-// (the folder's and the user's .claude/commands and .claude/skills) with
-// their modification times, and returns the newest.
+// commandFolders stamps the trees claude reads commands and skills from
+// (.claude/commands and .claude/skills of the folder and of the user's
+// home, every file and folder in them, nested ones included, by path, size
+// and modification time), and returns the newest modification time among
+// them: a file edited in place, added in a nested folder (/sub:name) or
+// removed changes the stamp. Walking them is cheap (measured with -race
+// off on a loaded 2-core machine: 76 µs for 10 files, 1.0 ms for 500;
+// BenchmarkCommandFolders, in make bench), far below claude's own listing
+// (about 1.5 s for a claude of its own), so the cache stays.
+// A tree of more than maxCommandEntries entries is not walked further and
+// gets a stamp of its own each time: its list is never served from the
+// cache.
 func commandFolders(workspace, home string) (stamp string, newest time.Time) {
-	var parts []string
+	h := sha256.New()
+	budget := maxCommandEntries
 	for _, root := range []string{workspace, home} {
 		if root == "" {
 			continue
 		}
 		for _, sub := range []string{"commands", "skills"} {
-			fi, err := os.Stat(filepath.Join(root, ".claude", sub))
-			if err != nil {
-				parts = append(parts, "-")
-				continue
-			}
-			parts = append(parts, fi.ModTime().UTC().Format(time.RFC3339Nano))
-			if fi.ModTime().After(newest) {
-				newest = fi.ModTime()
-			}
+			stampTree(h, filepath.Join(root, ".claude", sub), 0, &budget, &newest)
 		}
 	}
-	return strings.Join(parts, "|"), newest
+	if budget < 0 {
+		now := time.Now()
+		return "too many entries " + now.Format(time.RFC3339Nano), now
+	}
+	return hex.EncodeToString(h.Sum(nil)), newest
+}
+
+// maxCommandEntries bounds the entries commandFolders looks at.
+const maxCommandEntries = 5000
+
+// stampTree writes path's size and modification time to h, and those of
+// everything below it when it is a folder (followed through symbolic
+// links, at most 16 levels deep), counting the entries down from budget.
+func stampTree(h io.Writer, path string, depth int, budget *int, newest *time.Time) {
+	*budget--
+	fi, err := os.Stat(path)
+	if err != nil || *budget < 0 {
+		fmt.Fprintf(h, "%s\x00-\n", path)
+		return
+	}
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%v\n", path, fi.Size(), fi.ModTime().UnixNano(), fi.IsDir())
+	if fi.ModTime().After(*newest) {
+		*newest = fi.ModTime()
+	}
+	if !fi.IsDir() || depth >= 16 {
+		return
+	}
+	entries, err := os.ReadDir(path) // sorted by name
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		stampTree(h, filepath.Join(path, e.Name()), depth+1, budget, newest)
+		if *budget < 0 {
+			return
+		}
+	}
 }
 
 // liveCommands is the list of a live claude process in the folder that

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -33,8 +35,11 @@ import (
 //     carrying the new permissionMode; the turn's next tool call follows
 //     it.
 //   - {"subtype": "set_model", "model"} is answered {"model": "<resolved
-//     id>"} at once, whatever the model; the model applies from claude's
-//     next turn (the requests of the turn in flight keep the old one).
+//     id>"} at once, whatever the model (a name claude does not know is
+//     passed on as it is, and the API refuses it); the model applies from
+//     claude's next API request, the very next of the same turn included
+//     (sent while a tool ran, the request after the tool has the new model;
+//     a request already in flight keeps the old one).
 
 // controlWait bounds how long a steering request waits for claude's answer.
 const controlWait = 10 * time.Second
@@ -108,9 +113,55 @@ func (t *Task) replayed(l *stream.Line) {
 	m, ok := t.sends[l.UUID]
 	delete(t.sends, l.UUID)
 	t.mu.Unlock()
-	if ok {
+	if ok && !t.quiet.Load() { // a cancelled task takes no more messages
 		t.emit(Event{Kind: EventUserMessage, UserMessage: &m})
 	}
+}
+
+// withdrawSends takes back, as a cancel stops the turn, the messages sent
+// into it that claude has not taken yet, so that a cancelled task costs no
+// API request for them: the interrupt that follows would otherwise end the
+// turn and start one for them (measured on 2.1.332). claude's
+// cancel_async_message {message_uuid} drops a queued message
+// ({"cancelled": true}; a no-op once claude took it). Each waits at most
+// wait for claude's answer; on the stop's goroutine.
+func (t *Task) withdrawSends(s *session, wait time.Duration) {
+	t.mu.Lock()
+	uuids := make([]string, 0, len(t.sends))
+	for u := range t.sends {
+		uuids = append(uuids, u)
+	}
+	t.mu.Unlock()
+	for _, u := range uuids {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		r, err := s.control(ctx, map[string]any{"subtype": "cancel_async_message", "message_uuid": u})
+		cancel()
+		var resp struct {
+			Cancelled bool `json:"cancelled"`
+		}
+		if err == nil {
+			_ = json.Unmarshal(r.Response, &resp)
+		}
+		if !resp.Cancelled {
+			t.log.Debug("claude kept a message sent into a cancelled task", zap.String("uuid", u), zap.Error(err))
+			continue
+		}
+		t.mu.Lock()
+		m, ok := t.sends[u]
+		delete(t.sends, u)
+		held := t.releaseHeldLocked()
+		t.mu.Unlock()
+		if ok { // else claude's command_lifecycle line said so first
+			t.status(withdrawnMessage(m))
+		}
+		t.deliver(held)
+	}
+}
+
+// withdrawnMessage tells the user a message sent into a cancelled task
+// never reached claude's model.
+func withdrawnMessage(m UserMessage) string {
+	return fmt.Sprintf("Your message “%s” was withdrawn with the task: claude did not read it", oneLine(m.Text, 60))
 }
 
 // commandLifecycle handles claude's command_lifecycle line (on the read
@@ -135,7 +186,11 @@ func (t *Task) commandLifecycle(l *stream.Line) {
 	if !ok {
 		return
 	}
-	t.status(fmt.Sprintf("claude did not take your message “%s”: it was %s", oneLine(m.Text, 60), l.State))
+	if t.quiet.Load() {
+		t.status(withdrawnMessage(m))
+	} else {
+		t.status(fmt.Sprintf("claude did not take your message “%s”: it was %s", oneLine(m.Text, 60), l.State))
+	}
 	t.deliver(held)
 }
 
@@ -261,8 +316,8 @@ func (t *Task) SetPermissionMode(ctx context.Context, mode string) (string, erro
 }
 
 // SetModel changes the model of the running conversation (claude's
-// set_model); it applies from claude's next turn, so to follow-ups of the
-// task that name no model. It returns the model claude resolved it to.
+// set_model); it applies from claude's next API request, and to
+// follow-ups of the task that name no model. It returns the model claude resolved it to.
 func (t *Task) SetModel(ctx context.Context, model string) (string, error) {
 	s, err := t.running()
 	if err != nil {

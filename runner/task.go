@@ -82,6 +82,7 @@ type Task struct {
 	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
 	warmTaken atomic.Bool       // the turn took a warm claude and has not told the warmer its claude waits for the API
 	requested atomic.Bool       // claude reported an API request of this attempt (status requesting)
+	quiet     atomic.Bool       // cancelled: what claude writes or takes from now on is no longer the task's (steer.go)
 	lastLine  atomic.Int64      // when the read loop last handled a line of this attempt (UnixNano)
 
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
@@ -89,7 +90,7 @@ type Task struct {
 	// Touched only by the session's read loop.
 	texts    map[textKey]*textState
 	curMsgID string
-	tools    map[string]ToolUse
+	tools    map[toolKey]ToolUse
 	after401 bool          // a 401 retry came and no answer of the API since
 	authPrev chan struct{} // closed when the last authStep is done
 
@@ -189,6 +190,7 @@ func (t *Task) Cancel() bool {
 		return false
 	}
 	t.cancelRequested = true
+	t.quiet.Store(true)
 	t.mu.Unlock()
 	t.cancel()
 	return true
@@ -228,6 +230,25 @@ func (t *Task) noteEdited(path string) {
 	}
 }
 
+// toolKey names a tool call: its id, and the Agent call whose subagent
+// made it ("" for the task's own).
+type toolKey struct{ parent, id string }
+
+// parentOf is the Agent tool call whose subagent printed l ("" for the
+// task's own conversation). Measured on claude 2.1.332: a subagent's
+// assistant and user lines carry "parent_tool_use_id": the id of the
+// Agent call that started it (whether it runs in the background, the
+// default, or with run_in_background false); its text comes whole in
+// assistant lines, without stream_event deltas (in the foreground its last
+// message, its hand-back, comes only as the Agent call's result); the
+// task's own lines carry null.
+func parentOf(l *stream.Line) string {
+	if l.ParentToolUseID == nil {
+		return ""
+	}
+	return *l.ParentToolUseID
+}
+
 // handleLine turns one stream line into events. Called on the session's
 // read loop, in order.
 func (t *Task) handleLine(s *session, l *stream.Line) {
@@ -236,22 +257,44 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 	if l.Type != "stream_event" {
 		t.flushText()
 	}
+	if parent := parentOf(l); parent != "" {
+		t.handleSubagentLine(l, parent)
+		return
+	}
 	switch l.Type {
 	case "system":
 		t.handleSystem(l)
 	case "stream_event":
 		t.handleStreamEvent(l)
 	case "assistant":
-		t.handleAssistant(l)
+		t.handleAssistant(l, "")
 	case "user":
 		if l.IsReplay {
 			t.replayed(l)
 		}
-		t.handleUser(l)
+		t.handleUser(l, "")
 	case "result":
 		t.resultArrived(l)
 	case "control_cancel_request":
 		t.cancelControl(l.RequestID)
+	default:
+		t.emit(Event{Kind: EventOther, Raw: l.Raw})
+	}
+}
+
+// handleSubagentLine reports what a subagent did, each event marked with
+// the Agent call that started it: its messages and tool calls are shown,
+// but never taken for the task's own (its to-do list, its text, its
+// result), and its file changes are carried like any other.
+func (t *Task) handleSubagentLine(l *stream.Line, parent string) {
+	switch l.Type {
+	case "assistant":
+		t.handleAssistant(l, parent)
+	case "user":
+		t.handleUser(l, parent)
+	case "stream_event":
+		// Not printed by 2.1.332 for subagents; the assistant line that
+		// follows carries the whole text, which reconcile sends.
 	default:
 		t.emit(Event{Kind: EventOther, Raw: l.Raw})
 	}
@@ -337,6 +380,9 @@ func (t *Task) on401(a Auth) {
 func (t *Task) streamDelta(d stream.Delta) {
 	t.turnLines.Add(1)
 	t.lastLine.Store(time.Now().UnixNano())
+	if t.quiet.Load() {
+		return
+	}
 	id := d.MessageID
 	if id == "" {
 		id = t.curMsgID
@@ -378,7 +424,7 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 			t.curMsgID = ev.Message.ID
 		}
 	case "content_block_delta":
-		if ev.Delta == nil {
+		if ev.Delta == nil || t.quiet.Load() {
 			return
 		}
 		id := l.APIMessageID
@@ -396,24 +442,30 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 
 // reconcile makes sure the deltas sent for a message add up to its text: a
 // complete assistant line may carry text whose deltas never came (claude
-// without partial messages, or a lost stream event).
-func (t *Task) reconcile(kind EventKind, id, text string) {
-	st := t.textState(kind, id)
+// without partial messages, or a lost stream event, or a subagent's
+// message, which comes whole). parent is the subagent's Agent call ("" for
+// the task's own message).
+func (t *Task) reconcile(kind EventKind, id, parent, text string) {
+	st := t.textState(kind, id, parent)
 	expected := st.reconciled + text
 	emitted := st.emitted.String()
 	switch {
+	case t.quiet.Load():
+		// Cancelled: what claude still writes is not the task's answer.
 	case strings.HasPrefix(emitted, expected):
 	case strings.HasPrefix(expected, emitted):
 		rest := expected[len(emitted):]
 		st.emitted.WriteString(rest)
-		t.emit(Event{Kind: kind, MessageID: id, Text: rest})
+		t.emit(Event{Kind: kind, MessageID: id, Text: rest, Parent: parent})
 	default:
 		t.log.Warn("streamed text and final message differ", zap.String("messageId", id))
 	}
 	st.reconciled = expected
 }
 
-func (t *Task) handleAssistant(l *stream.Line) {
+// handleAssistant reports an assistant message: the task's own (parent
+// "") or a subagent's (parent: its Agent call).
+func (t *Task) handleAssistant(l *stream.Line, parent string) {
 	m := l.Message
 	if m == nil {
 		return
@@ -435,10 +487,10 @@ func (t *Task) handleAssistant(l *stream.Line) {
 		}
 	}
 	if thinking.Len() > 0 {
-		t.reconcile(EventThinking, m.ID, thinking.String())
+		t.reconcile(EventThinking, m.ID, parent, thinking.String())
 	}
 	if text.Len() > 0 {
-		t.reconcile(EventText, m.ID, text.String())
+		t.reconcile(EventText, m.ID, parent, text.String())
 	}
 	for _, b := range m.Content {
 		if b.Type != "tool_use" {
@@ -454,10 +506,10 @@ func (t *Task) handleAssistant(l *stream.Line) {
 			t.mu.Unlock()
 		}
 		if t.tools == nil {
-			t.tools = map[string]ToolUse{}
+			t.tools = map[toolKey]ToolUse{}
 		}
-		t.tools[b.ID] = tu
-		t.emit(Event{Kind: EventToolUse, ToolUse: &tu})
+		t.tools[toolKey{parent, b.ID}] = tu
+		t.emit(Event{Kind: EventToolUse, ToolUse: &tu, Parent: parent})
 	}
 }
 
@@ -468,7 +520,10 @@ type fileResult struct {
 	OriginalFile *string `json:"originalFile"`
 }
 
-func (t *Task) handleUser(l *stream.Line) {
+// handleUser reports the tool results of a user line: the task's own
+// (parent "") or a subagent's (parent: its Agent call). Only the task's
+// own to-do tools make its to-do list.
+func (t *Task) handleUser(l *stream.Line, parent string) {
 	m := l.Message
 	if m == nil {
 		return
@@ -477,7 +532,7 @@ func (t *Task) handleUser(l *stream.Line) {
 		if b.Type != "tool_result" {
 			continue
 		}
-		tu := t.tools[b.ToolUseID]
+		tu := t.tools[toolKey{parent, b.ToolUseID}]
 		res := &ToolResult{ToolUseID: b.ToolUseID, Name: tu.Name, IsError: b.IsError, Content: b.Content.PlainText()}
 		if !b.IsError && fileTools[tu.Name] && !isPlanFile(decodeInput(tu.Input).targetPath()) {
 			res.Change = t.fileChange(tu, l.ToolUseResult)
@@ -492,8 +547,8 @@ func (t *Task) handleUser(l *stream.Line) {
 		} else {
 			t.mu.Unlock()
 		}
-		t.emit(Event{Kind: EventToolResult, ToolResult: res})
-		if !b.IsError {
+		t.emit(Event{Kind: EventToolResult, ToolResult: res, Parent: parent})
+		if !b.IsError && parent == "" {
 			t.trackTodos(tu, l.ToolUseResult)
 		}
 	}

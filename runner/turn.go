@@ -217,9 +217,11 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 			return
 		}
 		stopping = true
-		go func() {
+		go func() { // ends once claude is stopped
 			if interrupt {
-				s.interrupt(min(cfg.StopGrace, 2*time.Second))
+				wait := min(cfg.StopGrace, 2*time.Second)
+				t.withdrawSends(s, wait)
+				s.interrupt(wait)
 			}
 			s.proc.stop(cfg.StopGrace)
 		}()
@@ -322,6 +324,9 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 		out.Status = StateFailed
 		if out.Result == "" {
 			out.Result = "claude ended with " + r.Subtype
+			if why := t.claudesOwnError(f.sess, r); why != "" {
+				out.Result += ": " + why
+			}
 		}
 		if r.APIErrorStatus != nil {
 			out.apiStatus = int(*r.APIErrorStatus)
@@ -334,6 +339,30 @@ func (t *Task) verdict(f turnFacts, start time.Time) Outcome {
 	}
 	return out
 }
+
+// claudesOwnError is what claude itself said of a result that ended in an
+// error without any text: the result's errors (2.1.332 puts there, for
+// instance, "No conversation found with session ID: …" for a --resume it
+// cannot do), else, when the attempt made no API request (claude failed
+// before it asked the model anything), the last lines it wrote on stderr
+// (read until it exits, a bounded wait: such a claude exits at once).
+func (t *Task) claudesOwnError(s *session, r *stream.Line) string {
+	if len(r.Errors) > 0 {
+		return strings.Join(r.Errors, "; ")
+	}
+	if t.requested.Load() {
+		return ""
+	}
+	select {
+	case <-s.gone:
+	case <-time.After(stderrWait):
+	}
+	return s.proc.stderr.lastLines(3)
+}
+
+// stderrWait bounds the wait for claude's last words on stderr after a
+// result that ended in an error before any API request.
+const stderrWait = time.Second
 
 // finish records the outcome as the task's terminal state (once), tells
 // the observer, and then runs release (the queue slot goes back only

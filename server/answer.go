@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
@@ -17,42 +19,85 @@ import (
 // deferredQuestions are the calls whose answer may come with claude.answer.
 type deferredQuestions struct {
 	mu      sync.Mutex // guards waiting
-	waiting map[deferredKey]chan lspext.AnswerArgs
+	waiting map[deferredKey]*deferredCall
 }
 
 type deferredKey struct{ taskID, toolUseID string }
 
-// open lets claude.answer answer a call, from before the request that may
-// be deferred is sent (an editor may answer at once); close forgets it.
-func (d *deferredQuestions) open(taskID, toolUseID string) (answer <-chan lspext.AnswerArgs, close func()) {
+// deferredCall is a call that may be answered with claude.answer.
+type deferredCall struct {
+	method string                 // lspext.MethodAsk or lspext.MethodPlan: which answer it takes
+	ctx    context.Context        // the question's: ends when the task is cancelled or claude withdraws it
+	answer chan lspext.AnswerArgs // buffered, given at most once
+}
+
+// open lets claude.answer answer a call of method (claude/ask or
+// claude/plan), from before the request that may be deferred is sent (an
+// editor may answer at once), while ctx lasts; close forgets it.
+func (d *deferredQuestions) open(ctx context.Context, method, taskID, toolUseID string) (answer <-chan lspext.AnswerArgs, close func()) {
 	k := deferredKey{taskID, toolUseID}
-	ch := make(chan lspext.AnswerArgs, 1)
+	c := &deferredCall{method: method, ctx: ctx, answer: make(chan lspext.AnswerArgs, 1)}
 	d.mu.Lock()
 	if d.waiting == nil {
-		d.waiting = map[deferredKey]chan lspext.AnswerArgs{}
+		d.waiting = map[deferredKey]*deferredCall{}
 	}
-	d.waiting[k] = ch
+	d.waiting[k] = c
 	d.mu.Unlock()
-	return ch, func() {
+	return c.answer, func() {
 		d.mu.Lock()
-		if d.waiting[k] == ch {
+		if d.waiting[k] == c {
 			delete(d.waiting, k)
 		}
 		d.mu.Unlock()
 	}
 }
 
-// give hands an answer to the call waiting for it; false when none waits.
-func (d *deferredQuestions) give(a lspext.AnswerArgs) bool {
+// give hands an answer to the call waiting for it: false when none waits
+// (any more: a call whose task was cancelled, or that claude withdrew,
+// takes no answer, even before its asking has noticed), an error when the
+// answer is of the other kind (a plan for a question, answers for a plan).
+func (d *deferredQuestions) give(a lspext.AnswerArgs) (bool, error) {
+	k := deferredKey{a.TaskID, a.ToolUseID}
 	d.mu.Lock()
-	ch := d.waiting[deferredKey{a.TaskID, a.ToolUseID}]
-	delete(d.waiting, deferredKey{a.TaskID, a.ToolUseID})
-	d.mu.Unlock()
-	if ch == nil {
-		return false
+	defer d.mu.Unlock()
+	c := d.waiting[k]
+	if c == nil {
+		return false, nil
 	}
-	ch <- a // buffered, and given once
-	return true
+	if c.ctx.Err() != nil {
+		delete(d.waiting, k)
+		return false, nil
+	}
+	if given := answerKinds(a); !a.Dismissed && len(given) == 1 && given[0] != answerKind[c.method] {
+		return false, invalidParams("claude.answer: %s of task %s is %s: answer with %s, or dismissed, not %s",
+			quote.String(a.ToolUseID), quote.String(a.TaskID), askedWhat[c.method], answerKind[c.method], given[0])
+	}
+	delete(d.waiting, k)
+	c.answer <- a // buffered, and given once
+	return true, nil
+}
+
+// answerKind is the field of claude.answer that answers each deferred
+// request; askedWhat says what the request is, for errors.
+var (
+	answerKind = map[string]string{lspext.MethodAsk: "answers", lspext.MethodPlan: "plan", lspext.MethodReviewEdit: "review"}
+	askedWhat  = map[string]string{lspext.MethodAsk: "claude's questions (claude/ask)", lspext.MethodPlan: "claude's plan (claude/plan)",
+		lspext.MethodReviewEdit: "an edit held for review (claude/reviewEdit)"}
+)
+
+// answerKinds are the answering fields a sets, in answerKind's terms.
+func answerKinds(a lspext.AnswerArgs) []string {
+	var given []string
+	if a.Answers != nil {
+		given = append(given, "answers")
+	}
+	if a.Plan != nil {
+		given = append(given, "plan")
+	}
+	if a.Review != nil {
+		given = append(given, "review")
+	}
+	return given
 }
 
 // answer is claude.answer.
@@ -60,13 +105,20 @@ func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerR
 	if a.TaskID == "" || a.ToolUseID == "" {
 		return nil, invalidParams("claude.answer needs taskId and toolUseId")
 	}
+	if given := answerKinds(a); len(given) > 1 {
+		return nil, invalidParams("claude.answer: give one of answers (for claude/ask), plan (for claude/plan) or review (for claude/reviewEdit), not %s", strings.Join(given, " and "))
+	}
 	if a.Plan != nil && !a.Dismissed && a.Plan.Decision != lspext.PlanApprove && a.Plan.Decision != lspext.PlanKeepPlanning {
 		return nil, invalidParams("claude.answer: plan.decision must be approve or keepPlanning")
 	}
 	if a.Review != nil && !a.Dismissed && a.Review.Decision != lspext.ReviewAccept && a.Review.Decision != lspext.ReviewReject {
 		return nil, invalidParams("claude.answer: review.decision must be accept or reject")
 	}
-	return &lspext.AnswerResult{Accepted: s.deferred.give(a)}, nil
+	ok, err := s.deferred.give(a)
+	if err != nil {
+		return nil, err
+	}
+	return &lspext.AnswerResult{Accepted: ok}, nil
 }
 
 // awaitDeferred waits for the claude.answer of a deferred call, at most as

@@ -2,11 +2,8 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"go.lsp.dev/protocol"
-	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
@@ -35,10 +32,10 @@ func (s *Server) askQuestions(ctx context.Context, taskID string, req runner.Que
 // askAll sends claude/ask.
 func (s *Server) askAll(ctx context.Context, taskID string, req runner.QuestionRequest) (map[string]string, string) {
 	params := &lspext.AskParams{TaskID: taskID, ToolUseID: req.ToolUseID, Questions: questionsOf(req.Questions)}
-	later, forget := s.deferred.open(taskID, req.ToolUseID)
+	later, forget := s.deferred.open(ctx, lspext.MethodAsk, taskID, req.ToolUseID)
 	defer forget()
 	var res *lspext.AskResult
-	if err := s.call(ctx, lspext.MethodAsk, params, &res); err != nil {
+	if err := s.callReply(ctx, lspext.MethodAsk, params, &res); err != nil {
 		return nil, s.unanswered(ctx, lspext.MethodAsk, err)
 	}
 	answers := map[string]string(nil)
@@ -62,8 +59,9 @@ func (s *Server) askAll(ctx context.Context, taskID string, req runner.QuestionR
 }
 
 // askOneByOne asks each question with window/showMessageRequest, the way
-// any LSP client can answer; a dismissed question ends the asking (the
-// answers so far go to claude).
+// any LSP client can answer; a dismissed question, or one answered with a
+// title that is none of its options, ends the asking (the answers so far
+// go to claude).
 func (s *Server) askOneByOne(ctx context.Context, taskID string, req runner.QuestionRequest) (map[string]string, string) {
 	answers := map[string]string{}
 	for _, q := range req.Questions {
@@ -75,14 +73,19 @@ func (s *Server) askOneByOne(ctx context.Context, taskID string, req runner.Ques
 		for _, o := range q.Options {
 			params.Actions = append(params.Actions, lspext.MessageActionItem{Title: o.Label})
 		}
-		var answer *protocol.MessageActionItem
-		if err := s.call(ctx, lspext.MethodShowMessageRequest, params, &answer); err != nil {
+		var answer *lspext.MessageActionItem
+		if err := s.callReply(ctx, lspext.MethodShowMessageRequest, params, &answer); err != nil {
 			return answers, s.unanswered(ctx, lspext.MethodShowMessageRequest, err)
 		}
-		if answer == nil || answer.Title == "" {
+		title, ok := actionOf(answer, params.Actions)
+		switch {
+		case answer == nil || answer.Title == "":
 			return answers, "dismissed in the editor"
+		case !ok:
+			// Not an answer to this question: as if dismissed.
+			return answers, notAnAction(title, params.Actions)
 		}
-		answers[q.Question] = answer.Title
+		answers[q.Question] = title
 	}
 	return answers, ""
 }
@@ -99,18 +102,6 @@ func questionMessage(q runner.Question) string {
 		msg += " (pick one; this editor cannot pick several)"
 	}
 	return msg
-}
-
-// unanswered says why a question to the editor got no answer.
-func (s *Server) unanswered(ctx context.Context, method string, err error) string {
-	switch {
-	case ctx.Err() != nil:
-		return "the question was withdrawn"
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("nobody answered within %s", callTimeout(method))
-	}
-	s.log.Warn("asking the editor failed", zap.String("method", method), zap.Error(err))
-	return "the editor could not be asked: " + err.Error()
 }
 
 func questionsOf(qs []runner.Question) []lspext.Question {

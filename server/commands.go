@@ -208,6 +208,14 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 		return nil, err
 	}
 	spec.Images = msg.Images
+	if a.SessionID != "" {
+		// A conversation of the folder the task runs in, as claude.sessions
+		// lists it: claude would resume another folder's (or fail on one it
+		// does not keep) with this folder as its working directory.
+		if _, _, ok := s.sessionFolder(a.SessionID, folder.URI); !ok {
+			return nil, invalidParams("claude.run: claude keeps no conversation %s for the folder %s (claude.sessions lists them)", quote.String(a.SessionID), folder.URI)
+		}
+	}
 	spec.ResumeSession = a.SessionID
 	return s.runTask(ctx, spec, token)
 }
@@ -217,25 +225,32 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 	if err != nil {
 		return nil, invalidParams("%v", err)
 	}
-	switch {
-	case a.WorkspaceFolder != "":
+	if a.WorkspaceFolder != "" {
 		f, r, err := s.folderFor(a.WorkspaceFolder, nil)
 		if err != nil {
 			return nil, err
 		}
 		workspace, roots = f.Path, r
-	case workspace == "":
-		// A conversation the bridge did not run: in the folder whose
-		// conversations claude keeps it with (one started in a terminal).
-		requested := ""
-		if f, _, ok := s.sessionFolder(session, ""); ok {
-			requested = f.URI
+	}
+	if a.TaskID == "" {
+		// A conversation named by its id: one that a workspace folder keeps
+		// (workspaceFolder, if named), resumed there, as claude.sessions
+		// lists them and claude.transcript reads them. claude would take
+		// another folder's and run it here (writing its continuation to the
+		// other folder's store), and fail on an id it does not keep.
+		f, _, ok := s.sessionFolder(session, a.WorkspaceFolder)
+		if !ok {
+			return nil, invalidParams("claude.followUp: claude keeps no conversation %s for the workspace folders (claude.sessions lists them)", quote.String(session))
 		}
-		f, r, err := s.folderFor(requested, nil)
-		if err != nil {
-			return nil, err
+		if workspace == "" {
+			// A conversation the bridge did not run (one started in a
+			// terminal).
+			f, r, err := s.folderFor(f.URI, nil)
+			if err != nil {
+				return nil, err
+			}
+			workspace, roots = f.Path, r
 		}
-		workspace, roots = f.Path, r
 	}
 	msg, err := userMessage(ctx, lspext.CommandFollowUp, input{a.Prompt, a.Context, a.Images, a.OpenFiles}, workspace, s.bufs.docs)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/claude-bridge/claude-bridge/runner/sessions"
 	"github.com/claude-bridge/claude-bridge/server/fileuri"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/lsptest"
@@ -202,6 +203,212 @@ func TestQuestionsThroughShowMessageRequest(t *testing.T) {
 	}
 }
 
+// TestAskRepliesReadAsSent: an answer that is a label exactly, spaces at
+// its end included, reaches claude as that label (claude reads it as the
+// option, not as text of the user's own); a claude/ask reply that is not
+// AskResult's shape (answers as an array) leaves the questions unanswered
+// with a reason in JSON's terms, never Go's decoder's words.
+func TestAskRepliesReadAsSent(t *testing.T) {
+	spaced := map[string]any{"questions": []any{map[string]any{"question": "Pick one", "header": "Pick", "multiSelect": false,
+		"options": []any{map[string]any{"label": "Blue ", "description": "a"}, map[string]any{"label": " Red", "description": "b"}}}}}
+	b := startBridge(t, bridgeOpts{
+		turns:      []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", spaced), fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("ok")},
+		initialize: declaring(map[string]any{"ask": true}),
+	})
+	calls := 0
+	b.client.Handle(lspext.MethodAsk, func(json.RawMessage) (any, error) {
+		calls++
+		if calls == 1 {
+			return json.RawMessage(`{"answers": {"Pick one": "Blue "}}`), nil
+		}
+		return json.RawMessage(`{"answers": ["Dark mode", "Export"]}`), nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask me", "taskId": "sp"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if text, isErr, _ := toolResult(t, b.api, "toolu_0_0"); isErr || !strings.Contains(text, `Your questions have been answered: "Pick one"="Blue ".`) {
+		t.Errorf("the label with a space: the API got %q (error %v)", text, isErr)
+	}
+	why := "the editor's answer could not be read: result.answers is an array, not an object"
+	if text, isErr, _ := toolResult(t, b.api, "toolu_1_0"); !isErr || !strings.Contains(text, why) || strings.Contains(text, "unmarshal") {
+		t.Errorf("a malformed reply: the API got %q (error %v), want the reason %q", text, isErr, why)
+	}
+	qs := lsptest.Of[*lspext.QuestionEvent](b.client.Events(t, "sp"))
+	if len(qs) != 2 || qs[0].Answers["Pick one"] != "Blue " || qs[1].Reason != why {
+		t.Errorf("question events: %+v", qs)
+	}
+}
+
+// TestFallbackAnswerThatIsNoAction: an editor answering the
+// window/showMessageRequest of a question or a plan with a title that is
+// none of its actions has not answered: the asking stops as if dismissed,
+// claude is told the questions went unanswered and keeps planning, and the
+// question and plan events say which answer was not an action.
+func TestFallbackAnswerThatIsNoAction(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns(append([]fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions)}, planTurns(b.ws(0))[:2]...))
+	asked := answering(t, b, func(q lspext.PermissionRequestParams) string {
+		if q.ToolName == "ExitPlanMode" {
+			return "Approve everything"
+		}
+		return "Purple"
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask, then plan", "taskId": "na", "permissionMode": "plan"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if n := len(asked()); n != 2 {
+		t.Errorf("%d requests, want 2: the first question stops the asking, then the plan", n)
+	}
+	evs := b.client.Events(t, "na")
+	q := lsptest.Last[*lspext.QuestionEvent](evs)
+	if q == nil || len(q.Answers) != 0 || q.Reason != "the editor's answer “Purple” is none of “Blue”, “Red”" {
+		t.Errorf("question event = %+v", q)
+	}
+	if text, isErr, _ := toolResult(t, b.api, "toolu_0_0"); !isErr || !strings.Contains(text, "did not answer") || !strings.Contains(text, "“Purple” is none of") {
+		t.Errorf("the question's result: %q (error %v)", text, isErr)
+	}
+	p := lsptest.Last[*lspext.PlanEvent](evs)
+	if p == nil || p.Decision != lspext.PlanKeepPlanning || !strings.HasPrefix(p.Reason, "the editor's answer “Approve everything” is none of “Approve, accept edits”") {
+		t.Errorf("plan event = %+v", p)
+	}
+	if m := lsptest.Of[*lspext.ModeEvent](evs); len(m) != 0 {
+		t.Errorf("mode events: %+v", m)
+	}
+}
+
+// TestPlanApprovedOnlyInAcceptEditsOrDefault: a plan is carried out in
+// acceptEdits or default and no other mode (claude 2.1.332 leaves plan mode
+// for bypassPermissions or plan as for default, while the bridge said
+// otherwise): a claude/plan reply naming another is not understood
+// (claude keeps planning, told why, and no mode event comes), claude.answer
+// naming another is refused with -32602, and so is an answer of the other
+// kind (answers for a plan, a plan for questions); the right answer then
+// goes through.
+func TestPlanApprovedOnlyInAcceptEditsOrDefault(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"ask": true, "plan": true})})
+	plan := planTurns(b.ws(0))
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), plan[0], plan[1], plan[1], fakeapi.Text("Done.")})
+	refused := func(args map[string]any, want string) {
+		t.Helper()
+		var r lspext.AnswerResult
+		err := b.command(lspext.CommandAnswer, args, &r)
+		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), want) {
+			t.Errorf("claude.answer %v: %+v %v, want -32602 saying %q", args, r, err, want)
+		}
+	}
+	accepted := func(args map[string]any) {
+		var r lspext.AnswerResult
+		if err := b.command(lspext.CommandAnswer, args, &r); err != nil || !r.Accepted {
+			t.Errorf("claude.answer %v: %+v %v", args, r, err)
+		}
+	}
+	b.client.Handle(lspext.MethodAsk, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.AskParams](t, lspext.MethodAsk, p)
+		go func() { // the editor answers later
+			refused(map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, "plan": map[string]any{"decision": "approve"}}, "is claude's questions")
+			accepted(map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, "answers": map[string]string{"Which color should the button be?": "Red"}})
+		}()
+		return &lspext.AskResult{Deferred: true}, nil
+	})
+	plans := 0
+	b.client.Handle(lspext.MethodPlan, func(p json.RawMessage) (any, error) {
+		q := lsptest.Decode[lspext.PlanParams](t, lspext.MethodPlan, p)
+		if plans++; plans == 1 {
+			return json.RawMessage(`{"decision": "approve", "permissionMode": "bypassPermissions"}`), nil
+		}
+		go func() {
+			with := func(k string, v any) map[string]any {
+				return map[string]any{"taskId": q.TaskID, "toolUseId": q.ToolUseID, k: v}
+			}
+			refused(with("plan", map[string]any{"decision": "approve", "permissionMode": "plan"}), `permissionMode is "plan", not one of "acceptEdits", "default"`)
+			refused(with("plan", map[string]any{"decision": "approve", "permissionMode": "bypassPermissions"}), `not one of "acceptEdits", "default"`)
+			refused(with("answers", map[string]string{"x": "y"}), "is claude's plan")
+			accepted(with("plan", map[string]any{"decision": "approve", "permissionMode": "default"}))
+		}()
+		return &lspext.PlanResult{Deferred: true}, nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask, then plan", "taskId": "pm", "permissionMode": "plan"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_0_0"); !strings.Contains(text, `"Which color should the button be?"="Red"`) {
+		t.Errorf("question result: %q", text)
+	}
+	why := `the editor's answer could not be read: result.permissionMode is "bypassPermissions", not one of "acceptEdits", "default"`
+	if text, isErr, _ := toolResult(t, b.api, "toolu_2_0"); !isErr || !strings.Contains(text, why) {
+		t.Errorf("the first plan's result: %q (error %v), want %q", text, isErr, why)
+	}
+	if text, _, _ := toolResult(t, b.api, "toolu_3_0"); !strings.Contains(text, "User has approved your plan") {
+		t.Errorf("the second plan's result: %q", text)
+	}
+	evs := b.client.Events(t, "pm")
+	ps := lsptest.Of[*lspext.PlanEvent](evs)
+	if len(ps) != 2 || ps[0].Decision != lspext.PlanKeepPlanning || ps[0].Reason != why || ps[1].Decision != lspext.PlanApprove || ps[1].PermissionMode != lspext.PlanModeDefault {
+		t.Errorf("plan events: %+v", ps)
+	}
+	ms := lsptest.Of[*lspext.ModeEvent](evs)
+	if len(ms) != 1 || ms[0].PermissionMode != "default" {
+		t.Errorf("mode events: %+v, want one: default", ms)
+	}
+}
+
+// TestAnswerAfterCancelIsNotAccepted: once claude.cancel has answered
+// cancelled: true, a deferred question of the task takes no answer
+// (accepted: false), every time.
+func TestAnswerAfterCancelIsNotAccepted(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions)}, initialize: declaring(map[string]any{"ask": true})})
+	asked := make(chan lspext.AskParams, 1)
+	b.client.Handle(lspext.MethodAsk, func(p json.RawMessage) (any, error) {
+		asked <- lsptest.Decode[lspext.AskParams](t, lspext.MethodAsk, p)
+		return &lspext.AskResult{Deferred: true}, nil
+	})
+	call := b.run(map[string]any{"prompt": "ask me", "taskId": "ac"})
+	q := <-asked
+	var c lspext.CancelResult
+	if err := b.command(lspext.CommandCancel, map[string]any{"taskId": "ac"}, &c); err != nil || !c.Cancelled {
+		t.Fatalf("claude.cancel: %+v %v", c, err)
+	}
+	var r lspext.AnswerResult
+	if err := b.command(lspext.CommandAnswer, map[string]any{"taskId": "ac", "toolUseId": q.ToolUseID,
+		"answers": map[string]string{"Which color should the button be?": "Red"}}, &r); err != nil || r.Accepted {
+		t.Errorf("claude.answer after the cancel: %+v %v, want accepted false", r, err)
+	}
+	if res := b.result(call); res.Status != "cancelled" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+// TestSendThenCancelCostsNothing: a message sent into a task just before
+// it is cancelled is taken back from claude's queue (cancel_async_message):
+// no further API request, no userMessage or text event for the cancelled
+// task, and a status event says the message was withdrawn.
+func TestSendThenCancelCostsNothing(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("never"), 60*time.Second), fakeapi.Text("an answer to the message")}})
+	call := b.run(map[string]any{"prompt": "a long job", "taskId": "sc"})
+	waitAPI(t, b, 1)
+	if err := b.command(lspext.CommandSend, map[string]any{"taskId": "sc", "prompt": "then cancel"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var c lspext.CancelResult
+	if err := b.command(lspext.CommandCancel, map[string]any{"taskId": "sc"}, &c); err != nil || !c.Cancelled {
+		t.Fatalf("claude.cancel: %+v %v", c, err)
+	}
+	if res := b.result(call); res.Status != "cancelled" {
+		t.Fatalf("result = %+v", res)
+	}
+	// The reply comes once claude is gone: any request it made is in.
+	if reqs := b.api.MessageRequests(); len(reqs) != 1 {
+		t.Errorf("%d API requests, want 1: the message cost one of its own (%s)", len(reqs), userText(b, -1))
+	}
+	evs := b.client.Events(t, "sc")
+	if n := len(lsptest.Of[*lspext.UserMessageEvent](evs)) + len(lsptest.Of[*lspext.TextEvent](evs)); n != 0 {
+		t.Errorf("%d userMessage and text events for the cancelled task (%s)", n, lsptest.Kinds(evs))
+	}
+	st := lsptest.Last[*lspext.StatusEvent](evs)
+	if st == nil || st.Message != "Your message “then cancel” was withdrawn with the task: claude did not read it" {
+		t.Errorf("status event = %+v", st)
+	}
+}
+
 // TestDismissedQuestionsTellClaude: a null reply to claude/ask is no
 // answer; claude is told so (an error result saying why), and the
 // question event says why.
@@ -245,7 +452,7 @@ func TestPlanApprovedThroughClaudePlan(t *testing.T) {
 	plans := make(chan lspext.PlanParams, 2)
 	b.client.Handle(lspext.MethodPlan, func(p json.RawMessage) (any, error) {
 		plans <- lsptest.Decode[lspext.PlanParams](t, lspext.MethodPlan, p)
-		return &lspext.PlanResult{Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits}, nil
+		return &lspext.PlanResult{Decision: lspext.PlanApprove, PermissionMode: lspext.PlanModeAcceptEdits}, nil
 	})
 	b.client.Handle(lspext.MethodShowMessageRequest, func(p json.RawMessage) (any, error) {
 		t.Errorf("asked with window/showMessageRequest: %s", p)
@@ -274,7 +481,7 @@ func TestPlanApprovedThroughClaudePlan(t *testing.T) {
 	}
 	evs := b.client.Events(t, "pl")
 	pe := lsptest.Last[*lspext.PlanEvent](evs)
-	if pe == nil || pe.Decision != lspext.PlanApprove || pe.PermissionMode != lspext.ModeAcceptEdits || pe.Plan != plan || pe.URI != p.URI {
+	if pe == nil || pe.Decision != lspext.PlanApprove || pe.PermissionMode != lspext.PlanModeAcceptEdits || pe.Plan != plan || pe.URI != p.URI {
 		t.Errorf("plan event = %+v", pe)
 	}
 	if m := lsptest.Last[*lspext.ModeEvent](evs); m == nil || m.PermissionMode != "acceptEdits" {
@@ -451,6 +658,89 @@ func TestTaskToolsAsTodos(t *testing.T) {
 	}
 }
 
+// TestSubagentMarkedNotTheTasks: a subagent (claude's Agent tool, in the
+// background as by default) keeps a to-do list, writes text, reads and
+// writes files; its lines carry parent_tool_use_id. The task's to-do
+// list, progress and text stay the task's own: one todos event (the
+// task's three items, never the subagent's one), no "1/1" in the
+// progress, the subagent's calls shown there as "Subagent: …", and its
+// text and calls reach the editor marked with the Agent call's id. (The
+// task's last answer waits until the subagent has written its file, so
+// the subagent's lines come while the task runs.)
+func TestSubagentMarkedNotTheTasks(t *testing.T) {
+	todo := func(items ...[3]string) map[string]any {
+		var list []any
+		for _, it := range items {
+			list = append(list, map[string]any{"content": it[0], "status": it[1], "activeForm": it[2]})
+		}
+		return map[string]any{"todos": list}
+	}
+	b := startBridge(t, bridgeOpts{claudeEnv: []string{"CLAUDE_CODE_ENABLE_TASKS=0", "CLAUDE_CODE_ENABLE_TODO_TOOLS=1"}})
+	notes := filepath.Join(b.ws(0), "notes.txt")
+	b.api.SetConversations([]fakeapi.Conversation{{Match: "SUBAGENT: look around", Turns: []fakeapi.Turn{
+		{Blocks: []fakeapi.Block{{Type: "text", Text: "looking at main.go"},
+			{Type: "tool_use", Name: "TodoWrite", Input: todo([3]string{"sub item", "in_progress", "Doing the sub item"})}}},
+		fakeapi.ToolUse("Read", map[string]any{"file_path": filepath.Join(b.ws(0), "main.go")}),
+		fakeapi.ToolUse("Write", map[string]any{"file_path": notes, "content": "seen\n"}),
+		fakeapi.Text("subagent done"),
+	}}})
+	main := fakeapi.Text("main done")
+	main.HoldUntilFile = notes
+	b.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("TodoWrite", todo([3]string{"one", "completed", "Doing one"}, [3]string{"two", "in_progress", "Doing two"}, [3]string{"three", "pending", "Doing three"})),
+		fakeapi.ToolUse("Agent", map[string]any{"description": "look around", "prompt": "SUBAGENT: look around", "subagent_type": "general-purpose"}),
+		main,
+	})
+	res := b.result(b.run(map[string]any{"prompt": "do the work", "taskId": "sa", "permissionMode": "acceptEdits"}))
+	if res.Status != "completed" || res.Result != "main done" {
+		t.Fatalf("result = %+v", res)
+	}
+	evs := b.client.Events(t, "sa")
+	todos := lsptest.Of[*lspext.TodosEvent](evs)
+	if len(todos) != 1 || len(todos[0].Todos) != 3 || todos[0].Todos[1].Content != "two" {
+		t.Errorf("todos events: %+v, want one: the task's three items", todos)
+	}
+	var own, sub strings.Builder
+	for _, e := range lsptest.Of[*lspext.TextEvent](evs) {
+		switch e.ParentToolUseID {
+		case "":
+			own.WriteString(e.Text)
+		case "toolu_1_0":
+			sub.WriteString(e.Text)
+		default:
+			t.Errorf("text event of parent %q: %+v", e.ParentToolUseID, e)
+		}
+	}
+	if own.String() != "main done" || !strings.HasPrefix(sub.String(), "looking at main.go") {
+		t.Errorf("the task's text %q, the subagent's %q", own.String(), sub.String())
+	}
+	subUses := map[string]string{}
+	for _, e := range lsptest.Of[*lspext.ToolUseEvent](evs) {
+		if strings.HasPrefix(e.ToolUseID, "toolu_c1_") != (e.ParentToolUseID == "toolu_1_0") {
+			t.Errorf("tool use %+v", e)
+		}
+		if e.ParentToolUseID != "" {
+			subUses[e.Name] = e.ParentToolUseID
+		}
+	}
+	if len(subUses) != 3 {
+		t.Errorf("the subagent's tool uses, by name → parent: %v", subUses)
+	}
+	for _, e := range lsptest.Of[*lspext.ToolResultEvent](evs) {
+		if strings.HasPrefix(e.ToolUseID, "toolu_c1_") != (e.ParentToolUseID == "toolu_1_0") {
+			t.Errorf("tool result %+v", e)
+		}
+	}
+	var reports []string
+	for _, p := range b.client.Progress(t, "claude-bridge/sa") {
+		reports = append(reports, p.Message)
+	}
+	all := strings.Join(reports, "\n")
+	if strings.Contains(all, "1/1") || strings.Contains(all, "sub item") || !strings.Contains(all, "2/3 Doing two · Subagent: Read main.go") {
+		t.Errorf("progress reports:\n%s", all)
+	}
+}
+
 // slow is a turn the stand-in answers after d: the API request is in
 // flight meanwhile.
 func slow(t fakeapi.Turn, d time.Duration) fakeapi.Turn {
@@ -514,6 +804,54 @@ func TestSendReachesTheRunningTurn(t *testing.T) {
 	err := b.command(lspext.CommandSend, map[string]any{"taskId": "s", "prompt": "too late"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "not running") {
 		t.Errorf("claude.send after the end: %v", err)
+	}
+}
+
+// TestSendBurstKeepsTheEditorsOrder: fifteen messages sent one right after
+// the other (requests the bridge serves concurrently) reach claude, and
+// the API, in the order the editor sent them, and their userMessage events
+// say so in that order.
+func TestSendBurstKeepsTheEditorsOrder(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns([]fakeapi.Turn{
+		slow(fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}), 1500*time.Millisecond),
+		fakeapi.Text("Read them all."),
+	})
+	call := b.run(map[string]any{"prompt": "read main.go", "taskId": "burst"})
+	waitAPI(t, b, 1)
+	const n = 15
+	var calls []*lsptest.Call
+	for i := 0; i < n; i++ {
+		calls = append(calls, b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandSend,
+			"arguments": []any{map[string]any{"taskId": "burst", "prompt": fmt.Sprintf("message %02d", i)}}}))
+	}
+	for i, c := range calls {
+		if m, err := c.Wait(30 * time.Second); err != nil || m.Error != nil {
+			t.Fatalf("claude.send %d: %v %+v", i, err, m.Error)
+		}
+	}
+	if res := b.result(call); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	var want []string
+	for i := 0; i < n; i++ {
+		want = append(want, fmt.Sprintf("message %02d", i))
+	}
+	var got []string
+	for _, e := range lsptest.Of[*lspext.UserMessageEvent](b.client.Events(t, "burst")) {
+		got = append(got, e.Text)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("userMessage events in the order %v, want %v", got, want)
+	}
+	text, last := userText(b, -1), -1
+	for _, w := range want {
+		i := strings.Index(text, w)
+		if i < last {
+			t.Errorf("the API got %q at %d, before the one sent before it (at %d):\n%s", w, i, last, text)
+			break
+		}
+		last = i
 	}
 }
 
@@ -601,18 +939,24 @@ func TestSetPermissionModeMidTask(t *testing.T) {
 	}
 }
 
-// TestSetModelAppliesFromTheNextTurn: claude.setModel answers with the
-// model claude resolved; the turn in flight keeps its model, a follow-up
-// that names none runs with the new one, in the same claude process.
-func TestSetModelAppliesFromTheNextTurn(t *testing.T) {
-	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slow(fakeapi.Text("First."), 1500*time.Millisecond), fakeapi.Text("Second.")}})
+// TestSetModelAppliesFromTheNextRequest: claude.setModel answers with the
+// model claude resolved; the API request in flight keeps its model, the
+// very next one (after the tool that ran meanwhile, in the same turn) has
+// the new one, and so does a follow-up that names none, in the same claude
+// process.
+func TestSetModelAppliesFromTheNextRequest(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	b.api.SetTurns([]fakeapi.Turn{
+		slow(fakeapi.ToolUse("Read", map[string]any{"file_path": b.ws(0) + "/main.go"}), 1500*time.Millisecond),
+		fakeapi.Text("First."), fakeapi.Text("Second."),
+	})
 	call := b.run(map[string]any{"prompt": "hi", "taskId": "a"})
 	waitAPI(t, b, 1)
 	var r lspext.SetModelResult
 	if err := b.command(lspext.CommandSetModel, map[string]any{"taskId": "a", "model": "sonnet"}, &r); err != nil || r.Model != "claude-sonnet-5-5" {
 		t.Fatalf("claude.setModel: %+v %v", r, err)
 	}
-	if res := b.result(call); res.Status != "completed" {
+	if res := b.result(call); res.Status != "completed" || res.Result != "First." {
 		t.Fatalf("result = %+v", res)
 	}
 	if m := lsptest.Last[*lspext.ModeEvent](b.client.Events(t, "a")); m == nil || m.Model != "claude-sonnet-5-5" {
@@ -625,11 +969,11 @@ func TestSetModelAppliesFromTheNextTurn(t *testing.T) {
 		t.Fatalf("follow-up = %+v", res)
 	}
 	reqs := b.api.MessageRequests()
-	if len(reqs) != 2 || reqs[0].Model != "claude-opus-5-5" || reqs[1].Model != "claude-sonnet-5-5" {
+	if len(reqs) != 3 || reqs[0].Model != "claude-opus-5-5" || reqs[1].Model != "claude-sonnet-5-5" || reqs[2].Model != "claude-sonnet-5-5" {
 		for _, r := range reqs {
 			t.Logf("request %v", r)
 		}
-		t.Errorf("models: want claude-opus-5-5 then claude-sonnet-5-5")
+		t.Errorf("models: want claude-opus-5-5 (in flight), then claude-sonnet-5-5 in the same turn and the follow-up")
 	}
 	if after := claudeProcessesIn(t, b.ws(0)); len(pids) != 1 || len(after) != 1 || pids[0] != after[0] {
 		t.Errorf("claude processes before %v, after %v: the follow-up should reuse the process", pids, after)
@@ -790,6 +1134,10 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 	if err := os.WriteFile(notImage, []byte("just text"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	corrupt := filepath.Join(b.ws(0), "corrupt.png") // a PNG's signature, then noise: claude would drop it with a note to the model only
+	if err := os.WriteFile(corrupt, append([]byte("\x89PNG\r\n\x1a\n"), []byte(strings.Repeat("\x13noise\x00", 250))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	big := filepath.Join(b.ws(0), "big.png") // 21 MiB, sparse
 	if err := os.WriteFile(big, tinyPNG, 0o644); err != nil || os.Truncate(big, 21<<20) != nil {
 		t.Fatal(err)
@@ -799,6 +1147,8 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		want   string
 	}{
 		{[]any{map[string]any{"uri": "file://" + notImage}}, "not a PNG, JPEG, GIF or WebP image"},
+		{[]any{map[string]any{"uri": "file://" + corrupt}}, "images[0] (" + corrupt + "): not a valid PNG image"},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString([]byte("GIF89a")), "mediaType": "image/gif"}}, "not a valid GIF image"},
 		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, "no such file"},
 		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}}, `mediaType "image/bmp"`},
 		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, "data is not base64"},
@@ -809,6 +1159,11 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("images %.80v: %v, want -32602 saying %q", c.images, err, c.want)
 		}
+	}
+	// An image named in the context is checked the same way.
+	err := b.command("claude.run", map[string]any{"prompt": "look", "context": []any{map[string]any{"uri": "file://" + corrupt}}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), "not a valid PNG image") {
+		t.Errorf("a corrupt image in the context: %v", err)
 	}
 	if n := len(b.api.MessageRequests()); n != 0 {
 		t.Errorf("%d API requests", n)
@@ -828,6 +1183,12 @@ func TestDiagnosticsAndOpenFilesReachThePrompt(t *testing.T) {
 				"tags": []int{1}, "relatedInformation": []any{}, "data": map[string]any{"fix": 1}},
 			map[string]any{"range": map[string]any{"start": map[string]any{"line": 2, "character": 5}, "end": map[string]any{"line": 2, "character": 9}},
 				"severity": 2, "code": 1001, "message": "unused result"},
+			// Outside the range: not the selection's.
+			map[string]any{"range": map[string]any{"start": map[string]any{"line": 900, "character": 0}, "end": map[string]any{"line": 900, "character": 3}},
+				"severity": 1, "message": "far away"},
+			// VS Code's code shape: rendered by its value.
+			map[string]any{"range": map[string]any{"start": map[string]any{"line": 3, "character": 0}, "end": map[string]any{"line": 3, "character": 1}},
+				"severity": 3, "source": "lint", "code": map[string]any{"value": "no-tabs", "target": "https://example.com/no-tabs"}, "message": "tab"},
 		}}},
 		"openFiles": []string{main, fileuri.FromPath(filepath.Join(b.ws(0), "docs", "notes.md"))},
 	}))
@@ -837,12 +1198,15 @@ func TestDiagnosticsAndOpenFilesReachThePrompt(t *testing.T) {
 	text := userText(b, 0)
 	for _, want := range []string{
 		"fix the errors\n\n@main.go#L3-4",
-		"Diagnostics the editor shows there:\nmain.go:4:2: error: undefined: printn; (did you mean println?) (compiler, UndeclaredName)\nmain.go:3:6: warning: unused result (1001)",
+		"Diagnostics the editor shows there:\nmain.go:4:2: error: undefined: printn; (did you mean println?) (compiler, UndeclaredName)\nmain.go:3:6: warning: unused result (1001)\nmain.go:4:1: info: tab (lint, no-tabs)\n\n",
 		"Files open in the editor: main.go, docs/notes.md",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the prompt lacks %q:\n%s", want, text)
 		}
+	}
+	if strings.Contains(text, "far away") {
+		t.Errorf("a diagnostic outside the range reached the prompt:\n%s", text)
 	}
 }
 
@@ -915,6 +1279,56 @@ func TestSlashCommandsListedAndRun(t *testing.T) {
 	write(filepath.Join(b.ws(0), ".claude", "commands", "later.md"), "Later.\n")
 	if err := b.command(lspext.CommandCommands, map[string]any{}, &again); err == nil || !strings.Contains(err.Error(), "could not start claude") {
 		t.Errorf("after a new command file: %v", err)
+	}
+}
+
+// TestCommandListFollowsTheFiles: claude.commands never answers from a
+// list the command files have moved past: a command file edited in place
+// gives its new description, a command added in a nested folder is listed
+// (as claude names it, sub:name), one removed is gone.
+func TestCommandListFollowsTheFiles(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	dir := filepath.Join(b.ws(0), ".claude", "commands")
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func() map[string]string {
+		t.Helper()
+		var res lspext.CommandsResult
+		if err := b.command(lspext.CommandCommands, map[string]any{}, &res); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range res.Commands {
+			if c.Source == "project" {
+				out[c.Name] = c.Description
+			}
+		}
+		return out
+	}
+	write(filepath.Join(dir, "greet.md"), "---\ndescription: Greets once\n---\nGreet $ARGUMENTS.\n")
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"greet": "Greets once"}) {
+		t.Fatalf("first list: %v", got)
+	}
+	write(filepath.Join(dir, "greet.md"), "---\ndescription: Greets twice\n---\nGreet $ARGUMENTS.\n")
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"greet": "Greets twice"}) {
+		t.Errorf("after an edit in place: %v", got)
+	}
+	write(filepath.Join(dir, "sub", "new.md"), "---\ndescription: Nested one\n---\nNew.\n")
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"greet": "Greets twice", "sub:new": "Nested one"}) {
+		t.Errorf("after a nested command: %v", got)
+	}
+	if err := os.Remove(filepath.Join(dir, "greet.md")); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !reflect.DeepEqual(got, map[string]string{"sub:new": "Nested one"}) {
+		t.Errorf("after a removal: %v", got)
 	}
 }
 
@@ -996,6 +1410,87 @@ func TestTerminalSessionListedAndResumed(t *testing.T) {
 	}
 	if err := b.command(lspext.CommandSessions, map[string]any{}, &list); err != nil || len(list.Sessions) != 1 || list.Sessions[0].Turns != 2 {
 		t.Errorf("after the follow-up: %+v %v", list.Sessions, err)
+	}
+}
+
+// TestFollowUpOnlyResumesTheFoldersSessions: a sessionId that no
+// workspace folder keeps is refused with -32602, as claude.transcript
+// refuses it, before any claude starts: a conversation of a folder that is
+// not a workspace folder (claude would resume it here and write its
+// continuation to the other folder's store), one of another workspace
+// folder than the workspaceFolder named, an unknown id, ids that are not
+// claude's (a path, words). claude.run's sessionId likewise. And where
+// claude itself ends in an error before asking the API (a follow-up of a
+// task whose conversation was removed from claude's store since), its own
+// message reaches the editor, not only "error_during_execution".
+func TestFollowUpOnlyResumesTheFoldersSessions(t *testing.T) {
+	b := startBridge(t, bridgeOpts{folders: 2, init: map[string]any{"followUpIdleSeconds": 0},
+		turns: []fakeapi.Turn{fakeapi.Text("one"), fakeapi.Text("two"), fakeapi.Text("three")}})
+	terminalSession := func(dir string) string {
+		helper := fakeapi.WriteKeyHelper(t, t.TempDir(), testKey)
+		cmd := exec.Command(fakeapi.ClaudePath(t), "-p", "hello from a terminal", "--output-format", "json", "--settings", `{"apiKeyHelper":"`+helper+`"}`)
+		cmd.Dir = dir
+		cmd.Env = fakeapi.ClaudeEnv(b.home, b.api.URL())
+		out, err := cmd.Output()
+		var r struct {
+			SessionID string `json:"session_id"`
+		}
+		if err != nil || json.Unmarshal(out, &r) != nil || r.SessionID == "" {
+			t.Fatalf("claude -p in %s: %v\n%s", dir, err, out)
+		}
+		return r.SessionID
+	}
+	other := terminalSession(t.TempDir()) // a folder that is not a workspace folder
+	second := terminalSession(b.ws(1))
+	requests := len(b.api.MessageRequests())
+	refused := func(cmd string, args map[string]any, want string) {
+		t.Helper()
+		m, err := b.client.Start("workspace/executeCommand", map[string]any{"command": cmd, "arguments": []any{args}}).Wait(30 * time.Second)
+		if err != nil || m.Error == nil || m.Error.Code != -32602 || !strings.Contains(m.Error.Message, want) {
+			t.Errorf("%s %v: %v %+v %s, want -32602 saying %q", cmd, args, err, m.Error, m.Result, want)
+		}
+	}
+	keeps := "claude keeps no conversation"
+	refused("claude.followUp", map[string]any{"sessionId": other, "prompt": "go on"}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": second, "prompt": "go on", "workspaceFolder": "file://" + b.ws(0)}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": "3f1c1e0e-1111-4222-8333-444455556666", "prompt": "go on"}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": "../../etc/passwd", "prompt": "go on"}, keeps)
+	refused("claude.followUp", map[string]any{"sessionId": "not a uuid", "prompt": "go on"}, keeps)
+	refused("claude.run", map[string]any{"sessionId": other, "prompt": "go on"}, keeps)
+	refused("claude.run", map[string]any{"sessionId": second, "prompt": "go on", "workspaceFolder": "file://" + b.ws(0)}, keeps)
+	if n := len(b.api.MessageRequests()); n != requests {
+		t.Errorf("%d API requests after the refusals, want %d", n, requests)
+	}
+	if n := len(b.client.Messages("claude/event")); n != 0 {
+		t.Errorf("%d claude/event notifications for refused requests", n)
+	}
+	// The second folder's conversation is resumed there.
+	if res := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"sessionId": second, "prompt": "go on", "newTaskId": "ok"}}})); res.Status != "completed" || res.SessionID != second {
+		t.Errorf("follow-up of the second folder's conversation: %+v", res)
+	}
+
+	// claude's own words when it fails before any API request.
+	first := b.result(b.run(map[string]any{"prompt": "start", "taskId": "d"}))
+	if first.Status != "completed" {
+		t.Fatalf("result = %+v", first)
+	}
+	store := filepath.Join(b.home, ".claude", "projects", sessions.Encode(b.ws(0)), first.SessionID+".jsonl")
+	if err := os.Remove(store); err != nil {
+		t.Fatal(err)
+	}
+	requests = len(b.api.MessageRequests())
+	res := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": "claude.followUp", "arguments": []any{
+		map[string]any{"taskId": "d", "prompt": "go on", "newTaskId": "d2"}}}))
+	want := "claude ended with error_during_execution: No conversation found with session ID: " + first.SessionID
+	if res.Status != "failed" || res.Result != want {
+		t.Errorf("follow-up of a conversation claude no longer keeps: %+v, want the result %q", res, want)
+	}
+	if r := lsptest.Last[*lspext.ResultEvent](b.client.Events(t, "d2")); r == nil || r.Result != want {
+		t.Errorf("result event = %+v", r)
+	}
+	if n := len(b.api.MessageRequests()); n != requests {
+		t.Errorf("%d API requests, want none more than %d", n, requests)
 	}
 }
 

@@ -66,10 +66,10 @@ func (s *Server) reviewEdit(ctx context.Context, taskID string, req runner.EditR
 func (s *Server) askReviewEdit(ctx context.Context, taskID string, req runner.EditReview, p review.Proposal, uri string) (*lspext.ReviewEditResult, string) {
 	params := &lspext.ReviewEditParams{TaskID: taskID, ToolUseID: req.ToolUseID, URI: uri, Tool: req.Tool,
 		Original: p.Original, Proposed: p.Proposed, Hunks: p.ReviewHunks()}
-	later, forget := s.deferred.open(taskID, req.ToolUseID)
+	later, forget := s.deferred.open(ctx, lspext.MethodReviewEdit, taskID, req.ToolUseID)
 	defer forget()
 	var res *lspext.ReviewEditResult
-	if err := s.call(ctx, lspext.MethodReviewEdit, params, &res); err != nil {
+	if err := s.callReply(ctx, lspext.MethodReviewEdit, params, &res); err != nil {
 		return nil, s.unanswered(ctx, lspext.MethodReviewEdit, err)
 	}
 	if res != nil && res.Deferred {

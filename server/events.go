@@ -19,9 +19,9 @@ const maxEventContent = 4000
 func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 	switch ev.Kind {
 	case runner.EventText:
-		return &lspext.TextEvent{MessageID: ev.MessageID, Text: ev.Text}
+		return &lspext.TextEvent{MessageID: ev.MessageID, Text: ev.Text, ParentToolUseID: ev.Parent}
 	case runner.EventThinking:
-		return &lspext.ThinkingEvent{MessageID: ev.MessageID, Text: ev.Text}
+		return &lspext.ThinkingEvent{MessageID: ev.MessageID, Text: ev.Text, ParentToolUseID: ev.Parent}
 	case runner.EventQueued:
 		q := ev.Queued
 		return &lspext.QueuedEvent{Prompt: q.Prompt, WorkspaceFolder: uri(q.Workspace), Position: q.Position, Waiting: q.Waiting}
@@ -31,10 +31,10 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 			APIKeySource: st.APIKeySource, ClaudeVersion: st.ClaudeVersion}
 	case runner.EventToolUse:
 		tu := ev.ToolUse
-		return &lspext.ToolUseEvent{ToolUseID: tu.ID, Name: tu.Name, Input: lspext.ObjectOf(tu.Input), Summary: tu.Summary}
+		return &lspext.ToolUseEvent{ToolUseID: tu.ID, Name: tu.Name, Input: lspext.ObjectOf(tu.Input), Summary: tu.Summary, ParentToolUseID: ev.Parent}
 	case runner.EventToolResult:
 		tr := ev.ToolResult
-		e := &lspext.ToolResultEvent{ToolUseID: tr.ToolUseID, Name: tr.Name, IsError: tr.IsError, Content: truncate(tr.Content, maxEventContent)}
+		e := &lspext.ToolResultEvent{ToolUseID: tr.ToolUseID, Name: tr.Name, IsError: tr.IsError, Content: truncate(tr.Content, maxEventContent), ParentToolUseID: ev.Parent}
 		if tr.Change != nil {
 			e.FilePath, e.URI = tr.Change.Path, uri(tr.Change.Path)
 		}
@@ -53,7 +53,7 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 			e.URI = pathToURI(p.Copy)
 		}
 		if p.Approve {
-			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PermissionMode(p.Mode)
+			e.Decision, e.PermissionMode = lspext.PlanApprove, lspext.PlanMode(p.Mode)
 		}
 		return e
 	case runner.EventReview:
@@ -90,7 +90,15 @@ func eventOf(ev runner.Event, uri func(path string) string) lspext.Event {
 }
 
 // progressMessage is what the progress report says for ev ("" for none).
+// A subagent's calls are marked as such ("Subagent: Read main.go"); its
+// text and thinking are not the task's writing.
 func progressMessage(ev runner.Event, root string) string {
+	if ev.Parent != "" {
+		if ev.Kind == runner.EventToolUse {
+			return "Subagent: " + ev.ToolUse.Summary
+		}
+		return ""
+	}
 	switch ev.Kind {
 	case runner.EventQueued:
 		if ev.Queued.Waiting {

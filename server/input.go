@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/claude-bridge/claude-bridge/runner"
@@ -58,11 +61,25 @@ func userMessage(ctx context.Context, cmd string, in input, root string, docs *d
 	return runner.UserMessage{Text: prompt, Images: images}, nil
 }
 
+// Bounds of the diagnostics that go into a prompt: an editor may send
+// thousands (measured: 3,000 made an 86 KB prompt), and claude reads the
+// code itself.
+const (
+	maxDiagnostics       = 50  // lines in all, errors first
+	maxDiagnosticMessage = 200 // characters of one message
+)
+
 // diagnosticsText lists the context's diagnostics, one line each:
 // "main.go:5:3: error: undefined: foo (compiler, UndeclaredName)" (lines
-// and columns 1-based).
+// and columns 1-based): those of each entry's range only (the whole file
+// without one), at most maxDiagnostics (errors first, then warnings, …;
+// the rest counted), each message cut to maxDiagnosticMessage characters.
 func diagnosticsText(refs []lspext.ContextRef, root string) string {
-	var lines []string
+	type diag struct {
+		line     string
+		severity int
+	}
+	var all []diag
 	for _, r := range refs {
 		if len(r.Diagnostics) == 0 {
 			continue
@@ -72,24 +89,81 @@ func diagnosticsText(refs []lspext.ContextRef, root string) string {
 			name = runner.RelPath(p, root)
 		}
 		for _, d := range r.Diagnostics {
-			line := fmt.Sprintf("%s:%d:%d: %s: %s", name, d.Range.Start.Line+1, d.Range.Start.Character+1, severityName(d.Severity), oneLineText(d.Message))
+			if r.Range != nil && !overlaps(d.Range, *r.Range) {
+				continue
+			}
+			line := fmt.Sprintf("%s:%d:%d: %s: %s", name, d.Range.Start.Line+1, d.Range.Start.Character+1, severityName(d.Severity),
+				truncate(oneLineText(d.Message), maxDiagnosticMessage))
 			var from []string
 			if d.Source != "" {
-				from = append(from, d.Source)
+				from = append(from, truncate(oneLineText(d.Source), 60))
 			}
-			if d.Code != nil {
-				from = append(from, fmt.Sprint(d.Code))
+			if c := diagnosticCode(d.Code); c != "" {
+				from = append(from, truncate(oneLineText(c), 60))
 			}
 			if len(from) > 0 {
 				line += " (" + strings.Join(from, ", ") + ")"
 			}
-			lines = append(lines, line)
+			sev := d.Severity
+			if sev < 1 || sev > 4 {
+				sev = 5 // unknown: after hints
+			}
+			all = append(all, diag{line, sev})
 		}
 	}
-	if len(lines) == 0 {
+	if len(all) == 0 {
 		return ""
 	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].severity < all[j].severity })
+	var lines []string
+	for i, d := range all {
+		if i == maxDiagnostics {
+			lines = append(lines, fmt.Sprintf("(and %d more)", len(all)-maxDiagnostics))
+			break
+		}
+		lines = append(lines, d.line)
+	}
 	return "Diagnostics the editor shows there:\n" + strings.Join(lines, "\n")
+}
+
+// overlaps reports whether a diagnostic's range d touches the context's
+// range r. A range that ends at character 0 of a line does not include
+// that line (as for the mention of the range); an empty range (a point)
+// counts where it is.
+func overlaps(d, r lspext.Range) bool {
+	before := func(a, b lspext.Position) bool {
+		return a.Line < b.Line || a.Line == b.Line && a.Character < b.Character
+	}
+	return !before(lastPosition(d), r.Start) && !before(lastPosition(r), d.Start)
+}
+
+// lastPosition is where a range ends, inclusively: a range that ends at
+// character 0 of a later line ends with the line before.
+func lastPosition(r lspext.Range) lspext.Position {
+	if r.End.Character == 0 && r.End.Line > r.Start.Line {
+		return lspext.Position{Line: r.End.Line - 1, Character: math.MaxUint32}
+	}
+	return r.End
+}
+
+// diagnosticCode is an LSP Diagnostic's code as text: a string as it is,
+// a number without an exponent, VS Code's {value, target} by its value; ""
+// for anything else.
+func diagnosticCode(c any) string {
+	switch c := c.(type) {
+	case string:
+		return c
+	case float64:
+		return strconv.FormatFloat(c, 'f', -1, 64)
+	case map[string]any:
+		if v, ok := c["value"]; ok {
+			switch v.(type) {
+			case string, float64:
+				return diagnosticCode(v)
+			}
+		}
+	}
+	return ""
 }
 
 func severityName(s int) string {

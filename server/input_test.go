@@ -14,7 +14,9 @@ import (
 // test gives the limits by file: a 28 MB request is slow to build and
 // parse under -race).
 func TestImageDataLimits(t *testing.T) {
-	png := "\x89PNG\r\n\x1a\n"
+	// A 1×1 PNG's signature and header, which is what the bridge decodes
+	// (image.DecodeConfig); the rest is not looked at.
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 	big := base64.StdEncoding.EncodeToString([]byte(png + strings.Repeat("x", 21<<20)))
 	_, err := readImages(context.Background(), []lspext.ImageRef{{Data: big, MediaType: "image/png"}})
 	if err == nil || !strings.Contains(err.Error(), "images[0]: the image is larger than 20 MiB") {
@@ -28,5 +30,57 @@ func TestImageDataLimits(t *testing.T) {
 	got, err := readImages(context.Background(), []lspext.ImageRef{{Data: base64.StdEncoding.EncodeToString([]byte(png + "ok")), MediaType: "image/jpeg"}})
 	if err != nil || len(got) != 1 || got[0].MediaType != "image/png" {
 		t.Errorf("a PNG said to be a JPEG: %+v %v (its own type wins)", got, err)
+	}
+}
+
+// TestDiagnosticsBounded: thousands of diagnostics (an editor's whole
+// file's) make a prompt of at most 50 lines, errors first, the rest
+// counted; a long message is cut; those outside the context's range are
+// left out; codes read as LSP has them (a number without an exponent, VS
+// Code's {value, target} by its value).
+func TestDiagnosticsBounded(t *testing.T) {
+	var diags []lspext.Diagnostic
+	for i := 0; i < 3000; i++ {
+		sev := 2
+		if i%100 == 7 {
+			sev = 1
+		}
+		diags = append(diags, lspext.Diagnostic{Range: lspext.Range{Start: lspext.Position{Line: uint32(i % 10)}, End: lspext.Position{Line: uint32(i % 10), Character: 4}},
+			Severity: sev, Message: strings.Repeat("long message ", 100), Code: 1e6})
+	}
+	diags = append(diags,
+		lspext.Diagnostic{Range: lspext.Range{Start: lspext.Position{Line: 900}, End: lspext.Position{Line: 900, Character: 1}}, Severity: 1, Message: "far away"},
+		lspext.Diagnostic{Range: lspext.Range{Start: lspext.Position{Line: 10}, End: lspext.Position{Line: 10, Character: 1}}, Severity: 1, Message: "on the line the range ends before"},
+	)
+	rng := &lspext.Range{Start: lspext.Position{Line: 0}, End: lspext.Position{Line: 10}}
+	text := diagnosticsText([]lspext.ContextRef{{URI: "file:///w/main.go", Range: rng, Diagnostics: diags}}, "/w")
+	lines := strings.Split(text, "\n")
+	if len(lines) != 1+50+1 || lines[len(lines)-1] != "(and 2950 more)" {
+		t.Fatalf("%d lines, the last %q", len(lines), lines[len(lines)-1])
+	}
+	if len(text) > 16<<10 {
+		t.Errorf("%d bytes of diagnostics", len(text))
+	}
+	for i, l := range lines[1:31] {
+		if !strings.Contains(l, ": error: ") != (i >= 30) {
+			t.Errorf("line %d: %q: the 30 errors come first", i, l)
+		}
+	}
+	if !strings.HasSuffix(lines[1], "… [1099 more characters] (1000000)") {
+		t.Errorf("a line: %q", lines[1])
+	}
+	if strings.Contains(text, "far away") || strings.Contains(text, "ends before") {
+		t.Error("diagnostics outside the range are listed")
+	}
+	for _, c := range []struct {
+		code any
+		want string
+	}{
+		{"E1", "E1"}, {float64(1001), "1001"}, {1e21, "1000000000000000000000"}, {map[string]any{"value": "x", "target": "y"}, "x"},
+		{map[string]any{"value": float64(7)}, "7"}, {map[string]any{"target": "y"}, ""}, {true, ""}, {nil, ""},
+	} {
+		if got := diagnosticCode(c.code); got != c.want {
+			t.Errorf("code %v: %q, want %q", c.code, got, c.want)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"go.lsp.dev/protocol"
-	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
@@ -29,24 +28,26 @@ func (s *Server) askPermission(ctx context.Context, taskID string, req runner.Pe
 		// Beyond LSP: which task and call ask.
 		TaskID: taskID, ToolUseID: req.ToolUseID, ToolName: req.ToolName,
 	}
-	var answer *protocol.MessageActionItem
-	if err := s.call(ctx, "window/showMessageRequest", params, &answer); err != nil {
+	var answer *lspext.MessageActionItem
+	if err := s.callReply(ctx, lspext.MethodShowMessageRequest, params, &answer); err != nil {
 		if ctx.Err() != nil {
 			return runner.Deny, "The task was cancelled."
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return runner.Deny, fmt.Sprintf("Nobody answered the permission question within %s.", permissionTimeout)
 		}
-		s.log.Warn("permission question failed", zap.Error(err))
-		return runner.Deny, "The editor could not be asked for permission: " + err.Error()
+		return runner.Deny, "Denied: " + s.unanswered(ctx, lspext.MethodShowMessageRequest, err) + "."
 	}
 	if answer == nil {
 		return runner.Deny, "The user dismissed the permission question."
 	}
-	switch answer.Title {
-	case actionAllow:
+	switch title, ok := actionOf(answer, params.Actions); {
+	case !ok:
+		// Not an answer to this question: as if dismissed.
+		return runner.Deny, "Denied: " + notAnAction(title, params.Actions) + "."
+	case title == actionAllow:
 		return runner.Allow, "Allowed in the editor."
-	case actionAllowTask:
+	case title == actionAllowTask:
 		return runner.AllowTask, fmt.Sprintf("%s allowed for this task in the editor.", req.ToolName)
 	}
 	return runner.Deny, "The user denied " + req.ToolName + " in the editor."

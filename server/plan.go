@@ -55,11 +55,11 @@ func (s *Server) decidePlan(ctx context.Context, taskID string, req runner.PlanR
 	caps := s.caps
 	s.mu.Unlock()
 	if caps.bridge.Plan {
-		later, forget := s.deferred.open(taskID, req.ToolUseID)
+		later, forget := s.deferred.open(ctx, lspext.MethodPlan, taskID, req.ToolUseID)
 		defer forget()
 		var res *lspext.PlanResult
 		params := &lspext.PlanParams{TaskID: taskID, ToolUseID: req.ToolUseID, Plan: req.Plan, URI: uri}
-		if err := s.call(ctx, lspext.MethodPlan, params, &res); err != nil {
+		if err := s.callReply(ctx, lspext.MethodPlan, params, &res); err != nil {
 			return runner.PlanDecision{Reason: s.unanswered(ctx, lspext.MethodPlan, err)}
 		}
 		if res != nil && res.Deferred {
@@ -78,9 +78,9 @@ func (s *Server) decidePlan(ctx context.Context, taskID string, req runner.PlanR
 		if res.Decision != lspext.PlanApprove {
 			return runner.PlanDecision{Feedback: res.Feedback}
 		}
-		mode := string(res.PermissionMode)
+		mode := string(res.PermissionMode) // acceptEdits or default: callReply and claude.answer read no other
 		if mode == "" {
-			mode = string(lspext.ModeAcceptEdits)
+			mode = string(lspext.PlanModeAcceptEdits)
 		}
 		return runner.PlanDecision{Approve: true, Mode: mode}
 	}
@@ -98,17 +98,21 @@ func (s *Server) decidePlan(ctx context.Context, taskID string, req runner.PlanR
 		Actions: []lspext.MessageActionItem{{Title: actionApproveAcceptEdits}, {Title: actionApproveDefault}, {Title: actionKeepPlanning}},
 		TaskID:  taskID, ToolUseID: req.ToolUseID, ToolName: "ExitPlanMode",
 	}
-	var answer *protocol.MessageActionItem
-	if err := s.call(ctx, lspext.MethodShowMessageRequest, params, &answer); err != nil {
+	var answer *lspext.MessageActionItem
+	if err := s.callReply(ctx, lspext.MethodShowMessageRequest, params, &answer); err != nil {
 		return runner.PlanDecision{Reason: s.unanswered(ctx, lspext.MethodShowMessageRequest, err)}
 	}
+	title, ok := actionOf(answer, params.Actions)
 	switch {
 	case answer == nil:
 		return runner.PlanDecision{Reason: "dismissed in the editor"}
-	case answer.Title == actionApproveAcceptEdits:
-		return runner.PlanDecision{Approve: true, Mode: string(lspext.ModeAcceptEdits)}
-	case answer.Title == actionApproveDefault:
-		return runner.PlanDecision{Approve: true, Mode: string(lspext.ModeDefault)}
+	case !ok:
+		// Not an answer to this question: as if dismissed.
+		return runner.PlanDecision{Reason: notAnAction(title, params.Actions)}
+	case title == actionApproveAcceptEdits:
+		return runner.PlanDecision{Approve: true, Mode: string(lspext.PlanModeAcceptEdits)}
+	case title == actionApproveDefault:
+		return runner.PlanDecision{Approve: true, Mode: string(lspext.PlanModeDefault)}
 	}
 	return runner.PlanDecision{}
 }

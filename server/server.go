@@ -141,7 +141,8 @@ type Server struct {
 	tokens         map[string]string    // progress token → task id
 	shutdownOK     bool
 
-	deferred deferredQuestions // claude/ask and claude/plan answered later (answer.go; own lock)
+	deferred   deferredQuestions // claude/ask and claude/plan answered later (answer.go; own lock)
+	steerOrder steerOrder        // the editor's order among the requests that steer a task (order.go; own lock)
 }
 
 // cancels maps a key to the cancel functions of everything in flight
@@ -362,12 +363,18 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
 	}
-	startsTask, taskID, token := namedTask(method, call.Params())
+	startsTask, taskID, token, steered := namedTask(method, call.Params())
+	var steerWait <-chan struct{}
+	steerDone := func() {}
+	if steered != "" {
+		steerWait, steerDone = s.steerOrder.place(steered)
+	}
 	if startsTask {
 		select {
 		case s.sem <- struct{}{}:
 		default:
 			s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the server is busy: %d tasks requested and not yet answered", maxRequests), false)
+			steerDone()
 			return
 		}
 	}
@@ -420,7 +427,18 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 			release()
 			cancel()
 		}()
-		res, err := s.guard(method, func() (any, error) { return s.request(ctx, method, call.Params()) })
+		if steerWait != nil {
+			select {
+			case <-steerWait:
+			case <-ctx.Done():
+				// Cancelled while it waited: answered at once, its place
+				// freed only once the request before it is done.
+				go func() { <-steerWait; steerDone() }() // ends when that request is done
+				s.reply(id, nil, jsonrpc2.Errorf(requestCancelled, "request cancelled"), true)
+				return
+			}
+		}
+		res, err := s.guard(method, func() (any, error) { defer steerDone(); return s.request(ctx, method, call.Params()) })
 		if err == nil && ctx.Err() != nil && s.connCtx.Err() == nil && !cancelAware(method) {
 			err = jsonrpc2.Errorf(requestCancelled, "request cancelled")
 		}
@@ -430,16 +448,32 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 
 // namedTask reads, on the read loop, whether a request starts a task
 // (claude.run or claude.followUp), and the task id and progress token it
-// gives (either may be ""). It decodes only those two of the arguments (a
-// prompt may be long): the request's own goroutine decodes them all,
-// strictly, and refuses bad ones.
-func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, token string) {
+// gives (either may be ""), or else the task it steers (steered:
+// claude.send, claude.interrupt, claude.setPermissionMode, claude.setModel;
+// steerOrder keeps their order). It decodes only those fields of the
+// arguments (a prompt may be long): the request's own goroutine decodes
+// them all, strictly, and refuses bad ones.
+func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, token, steered string) {
 	if method != "workspace/executeCommand" {
-		return false, "", ""
+		return false, "", "", ""
 	}
 	var p executeCommandParams
-	if json.Unmarshal(params, &p) != nil || (p.Command != lspext.CommandRun && p.Command != lspext.CommandFollowUp) {
-		return false, "", ""
+	if json.Unmarshal(params, &p) != nil {
+		return false, "", "", ""
+	}
+	switch p.Command {
+	case lspext.CommandRun, lspext.CommandFollowUp:
+	case lspext.CommandSend, lspext.CommandInterrupt, lspext.CommandSetPermissionMode, lspext.CommandSetModel:
+		if len(p.Arguments) > 0 {
+			var a struct {
+				TaskID string `json:"taskId"` // lspext.SendArgs.TaskID and the others'
+			}
+			_ = json.Unmarshal(p.Arguments[0], &a) // bad arguments: the handler refuses them
+			steered = a.TaskID
+		}
+		return false, "", "", steered
+	default:
+		return false, "", "", ""
 	}
 	if len(p.Arguments) > 0 {
 		var ids struct {
@@ -452,7 +486,7 @@ func namedTask(method string, params json.RawMessage) (startsTask bool, taskID, 
 			taskID = ids.NewTaskID
 		}
 	}
-	return true, taskID, progressToken(p.WorkDoneToken) // "" for one that is not a token: the handler refuses it
+	return true, taskID, progressToken(p.WorkDoneToken), "" // a token "" for one that is not a token: the handler refuses it
 }
 
 // cancelAware methods answer a cancel with a normal result of their own

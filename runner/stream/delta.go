@@ -30,9 +30,10 @@ var (
 // that makes up most of a streamed answer). It accepts only that shape:
 // the event exactly so, then top-level fields whose values are strings or
 // null, none of them repeated or named like a field Decode reads other
-// than session_id and api_message_id; anything else, whitespace between
-// tokens included, gives ok false, and the caller decodes the line with
-// Decode. When ok is true Decode returns the same delta (FuzzParseDelta).
+// than session_id and api_message_id, and parent_tool_use_id null (a
+// subagent's delta, whose parent the caller must see, is left to Decode);
+// anything else, whitespace between tokens included, gives ok false, and
+// the caller decodes the line with Decode. When ok is true Decode returns the same delta (FuzzParseDelta).
 func ParseDelta(b []byte) (d Delta, ok bool) {
 	b = bytes.TrimSpace(b)
 	if !bytes.HasPrefix(b, deltaHead) {
@@ -93,6 +94,9 @@ func ParseDelta(b []byte) (d Delta, ok bool) {
 			}
 			i += 4
 			continue
+		}
+		if bit == bitParent {
+			return Delta{}, false // a subagent's delta: Decode keeps its parent_tool_use_id
 		}
 		if bit == bitMessageID {
 			v, n, ok := jsonString(b[i:])

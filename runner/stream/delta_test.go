@@ -62,7 +62,7 @@ func TestParseDelta(t *testing.T) {
 		{"utf-8", repl(`"Streaming "`, `"héllo 世界"`), true, Delta{Text: "héllo 世界", MessageID: "msg_0"}},
 		{"thinking", strings.Replace(strings.Replace(cliDelta, `"text_delta","text"`, `"thinking_delta","thinking"`, 1), "Streaming ", "hmm", 1), true, Delta{Thinking: true, Text: "hmm", MessageID: "msg_0"}},
 		{"no message id", repl(`,"api_message_id":"msg_0"`, ``), true, Delta{Text: "Streaming "}},
-		{"subagent", repl(`"parent_tool_use_id":null`, `"parent_tool_use_id":"toolu_1"`), true, Delta{Text: "Streaming ", MessageID: "msg_0"}},
+		{"subagent", repl(`"parent_tool_use_id":null`, `"parent_tool_use_id":"toolu_1"`), false, Delta{}},
 		{"unknown flat field", repl(`}`+`}`+`,"session_id"`, `}`+`}`+`,"new_field":"x","session_id"`), true, Delta{Text: "Streaming ", MessageID: "msg_0"}},
 		{"trailing newline", cliDelta + "\r\n", true, Delta{Text: "Streaming ", MessageID: "msg_0"}},
 		{"index 12", repl(`"index":0`, `"index":12`), true, Delta{Text: "Streaming ", MessageID: "msg_0"}},

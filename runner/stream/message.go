@@ -63,6 +63,12 @@ type Line struct {
 	TerminalReason string  `json:"terminal_reason"`
 	APIErrorStatus *Int    `json:"api_error_status"`
 	StopReason     *string `json:"stop_reason"`
+	// Errors are claude's own messages of a result that ended in an error
+	// without a model's answer (measured on 2.1.332: --resume of a
+	// conversation it does not keep gives error_during_execution, no
+	// result text and "errors": ["No conversation found with session ID:
+	// …"], the line it also prints on stderr).
+	Errors Strings `json:"errors"`
 
 	// control_request (CLI → host) and control_response (CLI → host)
 	RequestID string           `json:"request_id"`
@@ -221,6 +227,28 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Strings is a list of strings claude reports, decoded as tolerantly as
+// String: each element that is not a string is kept as its JSON text, and
+// a value that is not a list is one element (null: none).
+type Strings []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (ss *Strings) UnmarshalJSON(b []byte) error {
+	var elems []String
+	if err := fastjson.Unmarshal(b, &elems); err != nil {
+		var one String
+		_ = one.UnmarshalJSON(b)
+		elems = []String{one}
+	}
+	*ss = nil
+	for _, e := range elems {
+		if e != "" {
+			*ss = append(*ss, string(e))
+		}
+	}
+	return nil
+}
+
 // knownTypes are the message types the bridge decodes into typed events;
 // only lines of other types keep their raw bytes (to be passed on as they
 // are), which spares a copy of every streamed delta.
@@ -235,10 +263,11 @@ var streamEventPrefix = []byte(`{"type":"stream_event",`)
 
 // streamEventLine is the part of a stream_event line the bridge reads.
 type streamEventLine struct {
-	Type         string       `json:"type"`
-	SessionID    string       `json:"session_id"`
-	Event        *StreamEvent `json:"event"`
-	APIMessageID string       `json:"api_message_id"`
+	Type            string       `json:"type"`
+	SessionID       string       `json:"session_id"`
+	Event           *StreamEvent `json:"event"`
+	APIMessageID    string       `json:"api_message_id"`
+	ParentToolUseID *string      `json:"parent_tool_use_id"`
 }
 
 // Decode parses one stream line. The bytes are not retained, except as a
@@ -256,7 +285,7 @@ func Decode(b []byte) (*Line, error) {
 		if err := fastjson.Unmarshal(b, &se); err != nil {
 			return nil, fmt.Errorf("malformed stream line: %v", err)
 		}
-		return &Line{Type: se.Type, SessionID: se.SessionID, Event: se.Event, APIMessageID: se.APIMessageID}, nil
+		return &Line{Type: se.Type, SessionID: se.SessionID, Event: se.Event, APIMessageID: se.APIMessageID, ParentToolUseID: se.ParentToolUseID}, nil
 	}
 	var l Line
 	if err := fastjson.Unmarshal(b, &l); err != nil {

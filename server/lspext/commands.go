@@ -94,8 +94,8 @@ type Location struct {
 
 // ImageRef is an image sent with a prompt: a file (URI), or the image
 // itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content
-// shows, at most 20 MiB each and 32 MiB together; anything else is refused
-// with -32602 saying why. claude sends them to the model as image blocks
+// shows and whose header decodes, at most 20 MiB each and 32 MiB together;
+// anything else is refused with -32602 saying why. claude sends them to the model as image blocks
 // (and makes large ones smaller itself).
 type ImageRef struct {
 	// URI is the file:// URI of an image file. Optional: give it or data.
@@ -294,8 +294,10 @@ type SetPermissionModeResult struct {
 }
 
 // SetModelArgs is arguments[0] of claude.setModel: change the model of a
-// running task. claude applies it from its next turn: a message sent into
-// the task that starts one, and follow-ups of the task that name no model.
+// running task. claude applies it from its next request to the model (the
+// request in flight keeps the old one; the next, after the tool that runs
+// meanwhile, of the same turn, has the new one), and so do follow-ups of
+// the task that name no model.
 type SetModelArgs struct {
 	// TaskID is the running task. Required.
 	TaskID string `json:"taskId"`

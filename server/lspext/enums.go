@@ -15,7 +15,7 @@ type Enum struct {
 // values Decode accepts for each.
 func Enums() []Enum {
 	return []Enum{
-		enum(EventKinds), enum(TaskStatuses), enum(Decisions), enum(PlanDecisions), enum(TodoStatuses), enum(PermissionModes),
+		enum(EventKinds), enum(TaskStatuses), enum(Decisions), enum(PlanDecisions), enum(PlanModes), enum(TodoStatuses), enum(PermissionModes),
 		enum(AuthStates), enum(AuthModes), enum(KeySources), enum(LogLevels),
 		enum(ReviewModes), enum(ReviewDecisions), enum(ChangeStatuses),
 	}
@@ -191,6 +191,21 @@ const (
 
 // PlanDecisions are all the plan decisions.
 var PlanDecisions = []PlanDecision{PlanApprove, PlanKeepPlanning}
+
+// PlanMode is the permission mode an approved plan is carried out in: one
+// of the two that claude 2.1.332 leaves plan mode for when the plan is
+// approved with its setMode update (measured; a bypassPermissions claude
+// was not started with, or plan, leaves it in default instead).
+type PlanMode string
+
+// The plan modes.
+const (
+	PlanModeAcceptEdits PlanMode = "acceptEdits" // edits are not asked about
+	PlanModeDefault     PlanMode = "default"     // edits are asked about
+)
+
+// PlanModes are all the plan modes.
+var PlanModes = []PlanMode{PlanModeAcceptEdits, PlanModeDefault}
 
 // TodoStatus is where an item of claude's to-do list is.
 type TodoStatus string

@@ -119,6 +119,10 @@ type TextEvent struct {
 	MessageID string `json:"messageId"`
 	// Text is the delta.
 	Text string `json:"text"`
+	// ParentToolUseID is the Agent tool call whose subagent wrote the text
+	// (claude marks a subagent's lines so): what claude told its subagent's
+	// model, not the task's answer. Optional: absent for the task's own.
+	ParentToolUseID string `json:"parentToolUseId,omitempty"`
 }
 
 // ThinkingEvent (kind "thinking") is new thinking text, in deltas like
@@ -129,6 +133,10 @@ type ThinkingEvent struct {
 	MessageID string `json:"messageId"`
 	// Text is the delta.
 	Text string `json:"text"`
+	// ParentToolUseID is the Agent tool call whose subagent thought it
+	// (claude marks a subagent's lines so). Optional: absent for the task's
+	// own.
+	ParentToolUseID string `json:"parentToolUseId,omitempty"`
 }
 
 // ToolUseEvent (kind "toolUse") is a tool call the model made.
@@ -146,6 +154,11 @@ type ToolUseEvent struct {
 	// Summary says in a few words what the call does, paths relative to the
 	// workspace folder: "Edit server/main.go", "Bash: go test ./...".
 	Summary string `json:"summary"`
+	// ParentToolUseID is the Agent tool call whose subagent made the call
+	// (claude marks a subagent's lines so): a subagent's to-do tools never
+	// change the task's to-do list, and its calls show in the progress as
+	// "Subagent: …". Optional: absent for the task's own calls.
+	ParentToolUseID string `json:"parentToolUseId,omitempty"`
 }
 
 // ToolResultEvent (kind "toolResult") is the outcome of a tool call.
@@ -166,6 +179,9 @@ type ToolResultEvent struct {
 	FilePath string `json:"filePath,omitempty"`
 	// URI is the file:// URI of filePath. Optional: present with filePath.
 	URI string `json:"uri,omitempty"`
+	// ParentToolUseID is the Agent tool call whose subagent made the call,
+	// as in its toolUse event. Optional: absent for the task's own calls.
+	ParentToolUseID string `json:"parentToolUseId,omitempty"`
 }
 
 // PermissionEvent (kind "permission") reports how a permission question
@@ -226,7 +242,7 @@ type PlanEvent struct {
 	Decision PlanDecision `json:"decision"`
 	// PermissionMode is the mode the approved plan is carried out in.
 	// Optional: absent unless approved.
-	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	PermissionMode PlanMode `json:"permissionMode,omitempty"`
 	// Feedback is what the user asked claude to change. Optional.
 	Feedback string `json:"feedback,omitempty"`
 	// Reason says why nobody decided ("dismissed in the editor", "nobody
@@ -241,8 +257,8 @@ type ModeEvent struct {
 	EventHeader
 	// PermissionMode is claude's permission mode now, as claude names it.
 	PermissionMode string `json:"permissionMode"`
-	// Model is the model claude uses now; a model set while a turn runs
-	// applies from claude's next turn.
+	// Model is the model claude uses now; a model set while a request to
+	// the model is in flight applies from claude's next request.
 	Model string `json:"model"`
 }
 

@@ -28,7 +28,7 @@ func samples() []lspext.Event {
 		&lspext.PermissionEvent{ToolUseID: "tu3", Name: "Bash", Input: lspext.RawObject(`{"command":"ls"}`), Summary: "Bash: ls", Decision: lspext.DecisionAllowTask, Reason: "r", Automatic: true},
 		&lspext.QuestionEvent{ToolUseID: "tu4", Questions: []lspext.Question{{Question: "Which color?", Header: "Color", Options: []lspext.QuestionOption{{Label: "Blue", Description: "calm"}, {Label: "Red"}}}},
 			Answers: map[string]string{"Which color?": "Blue"}},
-		&lspext.PlanEvent{ToolUseID: "tu5", Plan: "# Plan", URI: "file:///s/plans/p.md", Decision: lspext.PlanApprove, PermissionMode: lspext.ModeAcceptEdits, Feedback: "f", Reason: "r"},
+		&lspext.PlanEvent{ToolUseID: "tu5", Plan: "# Plan", URI: "file:///s/plans/p.md", Decision: lspext.PlanApprove, PermissionMode: lspext.PlanModeAcceptEdits, Feedback: "f", Reason: "r"},
 		&lspext.ReviewEvent{ToolUseID: "tu7", URI: "file:///p/a.go", Tool: "Edit", Decision: lspext.ReviewAccept, AcceptedHunks: []string{"h1"},
 			RejectedHunks: []string{"h2"}, Edited: true, Feedback: "keep the old name", Reason: "r"},
 		&lspext.ModeEvent{PermissionMode: "acceptEdits", Model: "claude-sonnet-5-5"},

@@ -101,8 +101,9 @@ type AskResult struct {
 	// question left out is unanswered; no answer at all is the same as a
 	// null reply. (claude 2.1.332 tells the model "Your questions have been
 	// answered" for labels, "The user answered: … Read the answers
-	// carefully" when an answer is text of the user's own.)
-	Answers map[string]string `json:"answers"`
+	// carefully" when an answer is text of the user's own.) Optional:
+	// absent when deferred.
+	Answers map[string]string `json:"answers,omitempty"`
 	// Deferred is true when the editor answers later, with claude.answer
 	// (an editor whose request handlers must return at once: Neovim before
 	// 0.10). Answers is then ignored. Optional.
@@ -136,9 +137,11 @@ type PlanResult struct {
 	// Decision is the user's answer. Required unless deferred.
 	Decision PlanDecision `json:"decision,omitempty"`
 	// PermissionMode is the mode to carry the plan out in when approved:
-	// "acceptEdits" (edits are not asked about) or "default" (they are).
+	// "acceptEdits" (edits are not asked about) or "default" (they are);
+	// no other (claude.answer refuses another with -32602, and a reply
+	// with another is not understood: claude keeps planning, told why).
 	// Optional: default acceptEdits.
-	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
+	PermissionMode PlanMode `json:"permissionMode,omitempty"`
 	// Feedback is what claude should change when it keeps planning.
 	// Optional.
 	Feedback string `json:"feedback,omitempty"`

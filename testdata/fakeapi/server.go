@@ -26,7 +26,7 @@ const maxBody = 64 << 20
 type Server struct {
 	mu        sync.Mutex
 	turns     []Turn
-	convs     []Conversation // fixed at New
+	convs     []Conversation // from New, or SetConversations
 	keys      []string
 	def       *Turn
 	onRequest func(Request)
@@ -178,13 +178,8 @@ func (s *Server) Listen(addr string) error {
 	if s.srv != nil || s.closed {
 		return errors.New("fakeapi: server already started")
 	}
-	for i, c := range s.convs {
-		if c.Match == "" {
-			return fmt.Errorf("fakeapi: conversation %d: no match", i)
-		}
-		if err := validateTurns(c.Turns, c.Default); err != nil {
-			return fmt.Errorf("fakeapi: conversation %q: %w", c.Match, err)
-		}
+	if err := validateConversations(s.convs); err != nil {
+		return err
 	}
 	if err := validateTurns(s.turns, s.def); err != nil {
 		return err
@@ -250,6 +245,31 @@ func validateTurns(turns []Turn, def *Turn) error {
 		}
 	}
 	return nil
+}
+
+func validateConversations(convs []Conversation) error {
+	for i, c := range convs {
+		if c.Match == "" {
+			return fmt.Errorf("fakeapi: conversation %d: no match", i)
+		}
+		if err := validateTurns(c.Turns, c.Default); err != nil {
+			return fmt.Errorf("fakeapi: conversation %q: %w", c.Match, err)
+		}
+	}
+	return nil
+}
+
+// SetConversations replaces the conversations' scripts (Config.Conversations);
+// requests that arrive later use them (a test that needs its workspace's
+// paths in them sets them once it knows the workspace). It panics if one is
+// invalid.
+func (s *Server) SetConversations(convs []Conversation) {
+	if err := validateConversations(convs); err != nil {
+		panic(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.convs = append([]Conversation(nil), convs...)
 }
 
 // SetTurns replaces the script; requests that arrive later use it. It panics
@@ -329,27 +349,31 @@ func (s *Server) WaitRequests(n int, timeout time.Duration) ([]Request, error) {
 }
 
 // turnFor picks the script turn for a request: turn req.Turn of the
-// conversation its prompt matches, else of the main script.
-func (s *Server) turnFor(req Request) Turn {
+// conversation its prompt matches, else of the main script. conv is the
+// matched conversation's place in Conversations, from 1; 0 for the main
+// script. Its answer's ids carry it (toolu_c1_0_0, msg_c1_0), so that two
+// conversations of one claude (a task and its subagent) never share a
+// tool use or message id, as with the real API.
+func (s *Server) turnFor(req Request) (turn Turn, conv int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	turns, def := s.turns, s.def
 	if len(s.convs) > 0 {
 		first := req.FirstUserText()
-		for _, c := range s.convs {
+		for i, c := range s.convs {
 			if strings.Contains(first, c.Match) {
-				turns, def = c.Turns, c.Default
+				turns, def, conv = c.Turns, c.Default, i+1
 				break
 			}
 		}
 	}
 	if req.Turn < len(turns) {
-		return turns[req.Turn]
+		return turns[req.Turn], conv
 	}
 	if def != nil {
-		return *def
+		return *def, conv
 	}
-	return Text("Done.")
+	return Text("Done."), conv
 }
 
 // keyOK reports whether key is accepted now.

@@ -654,28 +654,32 @@ func TestConversationsByPrompt(t *testing.T) {
 		resp := post(t, context.Background(), s.URL(), "k", body)
 		defer resp.Body.Close()
 		var m struct {
-			Content []Block `json:"content"`
+			ID      string `json:"id"`
+			Content []struct {
+				Block
+				ID string `json:"id"`
+			} `json:"content"`
 		}
 		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || len(m.Content) == 0 {
 			t.Fatalf("%q turn %d: %v %v", prompt, n, err, m)
 		}
 		if m.Content[0].Type == "tool_use" {
-			return "tool " + m.Content[0].Name
+			return "tool " + m.Content[0].Name + " " + m.Content[0].ID + " in " + m.ID
 		}
-		return m.Content[0].Text
+		return m.Content[0].Text + " in " + m.ID
 	}
 	for _, c := range []struct {
 		prompt string
 		turn   int
 		want   string
 	}{
-		{"please pick a color for the button", 0, "tool AskUserQuestion"},
-		{"please pick a color for the button", 1, "red it is"},
-		{"please pick a color for the button", 2, "Done."},
-		{"make a plan", 0, "plan zero"},
-		{"make a plan", 5, "other default"},
-		{"fix the bug", 0, "main zero"},
-		{"fix the bug", 1, "main one"},
+		{"please pick a color for the button", 0, "tool AskUserQuestion toolu_c1_0_0 in msg_c1_0"},
+		{"please pick a color for the button", 1, "red it is in msg_c1_1"},
+		{"please pick a color for the button", 2, "Done. in msg_c1_2"},
+		{"make a plan", 0, "plan zero in msg_c2_0"},
+		{"make a plan", 5, "other default in msg_c2_5"},
+		{"fix the bug", 0, "main zero in msg_0"},
+		{"fix the bug", 1, "main one in msg_1"},
 	} {
 		if got := answer(c.prompt, c.turn); got != c.want {
 			t.Errorf("%q turn %d: got %q, want %q", c.prompt, c.turn, got, c.want)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -111,8 +112,14 @@ type answer struct {
 	outputTokens int
 }
 
-func newAnswer(req Request, turn Turn) (*answer, error) {
+// newAnswer makes turn concrete for req; conv is the conversation the
+// turn is of (turnFor), which the ids name.
+func newAnswer(req Request, turn Turn, conv int) (*answer, error) {
 	a := &answer{turn: turn, stopReason: "end_turn"}
+	id := strconv.Itoa(req.Turn)
+	if conv > 0 {
+		id = "c" + strconv.Itoa(conv) + "_" + id
+	}
 	model := req.Model
 	if model == "" {
 		model = defaultModel
@@ -139,7 +146,7 @@ func newAnswer(req Request, turn Turn) (*answer, error) {
 			if err != nil {
 				return nil, fmt.Errorf("block %d: input: %v", i, err)
 			}
-			content = append(content, wireBlock{Type: "tool_use", ID: fmt.Sprintf("toolu_%d_%d", req.Turn, i), Name: b.Name, Input: raw})
+			content = append(content, wireBlock{Type: "tool_use", ID: fmt.Sprintf("toolu_%s_%d", id, i), Name: b.Name, Input: raw})
 			outBytes += len(raw) + len(b.Name)
 		default:
 			return nil, fmt.Errorf("block %d: unknown type %q", i, b.Type)
@@ -147,7 +154,7 @@ func newAnswer(req Request, turn Turn) (*answer, error) {
 	}
 	a.outputTokens = outBytes/4 + 1
 	a.msg = wireMessage{
-		ID:         fmt.Sprintf("msg_%d", req.Turn),
+		ID:         "msg_" + id,
 		Type:       "message",
 		Role:       "assistant",
 		Model:      model,
@@ -178,7 +185,8 @@ func marshal(v any) ([]byte, error) {
 
 // serveMessages answers POST /v1/messages from the script.
 func (s *Server) serveMessages(ctx context.Context, w *statusWriter, req Request) {
-	turn := s.turnFor(req).withRequestValues(req.Body)
+	turn, conv := s.turnFor(req)
+	turn = turn.withRequestValues(req.Body)
 	if err := turn.validate(); err != nil {
 		writeError(w, http.StatusInternalServerError, "api_error", fmt.Sprintf("fakeapi script, turn %d: %v", req.Turn, err))
 		return
@@ -194,7 +202,7 @@ func (s *Server) serveMessages(ctx context.Context, w *statusWriter, req Request
 		writeError(w, turn.Status, errType, errorMessageFor(errType))
 		return
 	}
-	a, err := newAnswer(req, turn)
+	a, err := newAnswer(req, turn, conv)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "api_error", fmt.Sprintf("fakeapi script, turn %d: %v", req.Turn, err))
 		return

@@ -13,8 +13,10 @@ import (
 // AskQuestions implements runner.QuestionAsker: each of claude's questions
 // as a numbered menu of its options and a last "Other" entry. A number
 // picks an option (several numbers, "1,3", for a multiple choice), the
-// Other entry's number or any text that is not a number is an answer of the
-// user's own; an empty line asks again.
+// Other entry's number then asks for an answer of the user's own, and so
+// does any text that is not numbers; numbers that pick nothing (out of
+// range, several for one choice, Other with options) and an empty line ask
+// again.
 func (u *UI) AskQuestions(ctx context.Context, t *runner.Task, req runner.QuestionRequest) (map[string]string, string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -60,11 +62,17 @@ func (u *UI) askOne(ctx context.Context, q runner.Question) (string, error) {
 		if line == "" {
 			continue
 		}
-		picked, ok := pickOptions(line, len(q.Options), other, q.MultiSelect)
-		switch {
-		case !ok:
+		picked, kind := pickOptions(line, len(q.Options), other, q.MultiSelect)
+		switch kind {
+		case answerText:
 			return line, nil // text of the user's own
-		case picked == nil:
+		case answerInvalid:
+			if q.MultiSelect {
+				fmt.Fprintf(u.err, "  %q picks nothing: give numbers from 1 to %d, or %d alone for your own answer.\n", line, other-1, other)
+			} else {
+				fmt.Fprintf(u.err, "  %q picks nothing: give one number from 1 to %d (%d: your own answer).\n", line, other, other)
+			}
+		case answerOther:
 			text, err := u.readLine(ctx, "  Your answer: ")
 			if err != nil {
 				return "", err
@@ -72,7 +80,7 @@ func (u *UI) askOne(ctx context.Context, q runner.Question) (string, error) {
 			if text != "" {
 				return text, nil
 			}
-		default:
+		case answerOptions:
 			labels := make([]string, len(picked))
 			for i, n := range picked {
 				labels[i] = q.Options[n-1].Label
@@ -82,30 +90,51 @@ func (u *UI) askOne(ctx context.Context, q runner.Question) (string, error) {
 	}
 }
 
-// pickOptions reads an answer as option numbers: ok false when it is not
-// numbers (a text answer), picked nil when it is the Other entry, else the
-// options chosen (one unless multi).
-func pickOptions(line string, options, other int, multi bool) (picked []int, ok bool) {
+// answerKind is what a line typed at a question's menu is.
+type answerKind int
+
+const (
+	answerText    answerKind = iota // not numbers: an answer of the user's own
+	answerOptions                   // the options picked
+	answerOther                     // the Other entry: the user's own answer comes next
+	answerInvalid                   // numbers that pick nothing: asked again
+)
+
+// pickOptions reads an answer at a menu of options numbered 1 to options,
+// and other (options+1) for Other: text when it is not numbers alone, the
+// options chosen (one unless multi), the Other entry alone, or invalid
+// numbers (out of range, several for one choice, Other with options).
+func pickOptions(line string, options, other int, multi bool) (picked []int, kind answerKind) {
 	fields := strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' })
-	if len(fields) == 0 || (!multi && len(fields) > 1) {
-		return nil, false
+	if len(fields) == 0 {
+		return nil, answerText
+	}
+	nums := make([]int, len(fields))
+	for i, f := range fields {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, answerText
+		}
+		nums[i] = n
+	}
+	if !multi && len(nums) > 1 {
+		return nil, answerInvalid
 	}
 	seen := map[int]bool{}
-	for _, f := range fields {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 || n > other {
-			return nil, false
-		}
-		if n == other {
-			if len(fields) > 1 {
-				return nil, false
+	for _, n := range nums {
+		switch {
+		case n < 1 || n > other:
+			return nil, answerInvalid
+		case n == other:
+			if len(nums) > 1 {
+				return nil, answerInvalid
 			}
-			return nil, true
+			return nil, answerOther
 		}
 		if !seen[n] {
 			seen[n] = true
 			picked = append(picked, n)
 		}
 	}
-	return picked, true
+	return picked, answerOptions
 }

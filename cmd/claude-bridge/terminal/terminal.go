@@ -130,6 +130,37 @@ func (u *UI) progress(msg string) {
 	}
 }
 
+// subagentLocked shows what a subagent did (ev.Parent set) on err, marked:
+// its text is not the task's answer (stdout), and it never changes the
+// task's to-do list.
+func (u *UI) subagentLocked(ev runner.Event) {
+	switch ev.Kind {
+	case runner.EventText:
+		u.lineLocked("  ↳ subagent: " + firstLine(ev.Text, 160))
+	case runner.EventToolUse:
+		u.lineLocked("  ↳ subagent → " + ev.ToolUse.Summary)
+		if u.tty {
+			u.progress("Subagent: " + ev.ToolUse.Summary)
+		}
+	case runner.EventToolResult:
+		if l := u.resultLine(ev.ToolResult); l != "" {
+			u.lineLocked("  ↳ subagent " + l)
+		}
+	}
+}
+
+// resultLine is what a tool result is worth a line for: its error, or the
+// file it changed ("" for neither).
+func (u *UI) resultLine(r *runner.ToolResult) string {
+	switch {
+	case r.IsError:
+		return "✗ " + firstLine(r.Content, 160)
+	case r.Change != nil:
+		return "✓ changed " + runner.RelPath(r.Change.Path, u.root)
+	}
+	return ""
+}
+
 // lineLocked prints one line on err, keeping the agent's text and the
 // progress line apart.
 func (u *UI) lineLocked(s string) {
@@ -148,6 +179,10 @@ func (u *UI) lineLocked(s string) {
 func (u *UI) Event(t *runner.Task, ev runner.Event) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if ev.Parent != "" {
+		u.subagentLocked(ev)
+		return
+	}
 	switch ev.Kind {
 	case runner.EventQueued:
 		if ev.Queued.Waiting {
@@ -173,11 +208,8 @@ func (u *UI) Event(t *runner.Task, ev runner.Event) {
 			u.progress(ev.ToolUse.Summary)
 		}
 	case runner.EventToolResult:
-		r := ev.ToolResult
-		if r.IsError {
-			u.lineLocked("  ✗ " + firstLine(r.Content, 160))
-		} else if r.Change != nil {
-			u.lineLocked("  ✓ changed " + runner.RelPath(r.Change.Path, u.root))
+		if l := u.resultLine(ev.ToolResult); l != "" {
+			u.lineLocked("  " + l)
 		}
 	case runner.EventPermission:
 		p := ev.Permission

@@ -110,7 +110,7 @@ end, {
   complete = function(arglead)
     return require('claude_bridge.conversation').complete_model(arglead or '')
   end,
-  desc = "Change the running Claude task's model (from its next turn)",
+  desc = "Change the running Claude task's model (from its next request)",
 })
 
 vim.api.nvim_create_user_command('ClaudeSessions', function()

@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import { AskParams, AskResult, PlanParams, PlanResult, Question as AskedQuestion } from './lspExt';
 import { PermissionUi, answeredAlready } from './permissions';
-import { APPROVE, APPROVE_ASK, KEEP_PLANNING, Question, QuestionEnd, plainMessage } from './questions';
+import { APPROVE, APPROVE_ASK, KEEP_PLANNING, Question, QuestionEnd, filteredOption, multiAnswer, ownAnswer, plainMessage } from './questions';
 
 /** What answering claude's questions and plans needs besides the store. */
 export interface ConversationUi extends PermissionUi {
@@ -79,12 +79,18 @@ async function askOne(q: AskedQuestion, n: number, of: number): Promise<string |
     ? 'Pick one or more (Space), then Enter, or type your own answer'
     : 'Pick an answer, or type your own and press Enter';
   qp.canSelectMany = q.multiSelect;
-  qp.matchOnDetail = true;
   qp.ignoreFocusOut = true;
   qp.items = [...options, other];
-  // A typed text that is not an option becomes an item of its own.
-  const withTyped = (v: string): AskItem[] =>
-    v.trim() ? [...options, { label: `$(edit) ${v.trim()}`, description: 'your own answer', text: v.trim(), alwaysShow: true }] : [...options, other];
+  const labels = q.options.map((o) => o.label);
+  // A typed text becomes an item of its own: first and the one Enter takes
+  // when it is the user's own answer, after the options when it only
+  // filters toward one (ownAnswer).
+  let typed: AskItem | undefined;
+  const withTyped = (v: string): AskItem[] => {
+    typed = v.trim() ? { label: `$(edit) ${v.trim()}`, description: 'your own answer', text: v.trim(), alwaysShow: true } : undefined;
+    if (!typed) return [...options, other];
+    return ownAnswer(v, labels) !== undefined ? [typed, ...options] : [...options, typed];
+  };
   const picked = await new Promise<Picked | undefined>((resolve) => {
     let done = false;
     const finish = (v: Picked | undefined) => {
@@ -97,13 +103,27 @@ async function askOne(q: AskedQuestion, n: number, of: number): Promise<string |
       const kept = qp.selectedItems.filter((i) => i.option).map((i) => i.option);
       qp.items = withTyped(v);
       if (q.multiSelect) qp.selectedItems = qp.items.filter((i) => i.option && kept.includes(i.option));
+      else {
+        // The item Enter takes: the user's own text, or the option the text filters toward
+        // (set here: VS Code would make the best label match active, which may be either).
+        const toward = filteredOption(v, labels);
+        const active = toward !== undefined ? qp.items.find((i) => i.option === toward) : typed;
+        if (active) qp.activeItems = [active];
+      }
     });
     qp.onDidAccept(() => {
-      const chosen = q.multiSelect ? [...qp.selectedItems] : qp.activeItems.slice(0, 1);
-      const labels = chosen.map((i) => i.option ?? i.text).filter((x): x is string => !!x);
-      const wantsOther = chosen.some((i) => i.other);
-      if (labels.length === 0 && !wantsOther && qp.value.trim()) labels.push(qp.value.trim());
-      if (labels.length > 0 || wantsOther) finish({ labels, other: wantsOther });
+      if (q.multiSelect) {
+        const ticked = qp.selectedItems;
+        const own = ticked.find((i) => i.text)?.text;
+        const answer = multiAnswer(ticked.filter((i) => i.option).map((i) => i.option!), own, qp.value, labels);
+        const wantsOther = ticked.some((i) => i.other);
+        if (answer.length > 0 || wantsOther) finish({ labels: answer, other: wantsOther });
+        return;
+      }
+      const chosen = qp.activeItems[0];
+      const answer = chosen?.option ?? chosen?.text ?? ownAnswer(qp.value, labels);
+      if (chosen?.other) finish({ labels: [], other: true });
+      else if (answer) finish({ labels: [answer], other: false });
     });
     qp.onDidHide(() => finish(undefined));
     qp.show();

@@ -29,6 +29,7 @@ import { handleShowMessageRequest, notifierFor } from './permissions';
 import { handleAsk, handlePlan } from './ask';
 import { ChangesStore } from './changes';
 import { QuestionStore } from './questions';
+import { CommandLists } from './commandLists';
 import {
   AskParams,
   AuthChangedParams,
@@ -483,22 +484,16 @@ export class Bridge implements vscode.Disposable {
     return this.execute(COMMANDS.authStatus, undefined);
   }
 
-  /** claude's slash commands and models in a folder, kept per folder once listed. */
-  async commands(workspaceFolder: string | undefined, fresh = false): Promise<CommandsResult> {
-    const key = workspaceFolder ?? '';
-    const cached = this.commandLists.get(key);
-    if (cached && !fresh) return cached;
-    const reply = await this.execute(COMMANDS.commands, workspaceFolder ? { workspaceFolder } : {});
-    const list = reply ?? { commands: [], models: [] };
-    this.commandLists.set(key, list);
-    return list;
+  /** claude's slash commands and models per folder: the last list at once, a fresh one at every look. */
+  readonly commandLists = new CommandLists((folder) => this.execute(COMMANDS.commands, folder ? { workspaceFolder: folder } : {}));
+
+  /** claude's slash commands and models in a folder, asked for now. */
+  async commands(workspaceFolder: string | undefined): Promise<CommandsResult> {
+    return this.commandLists.fresh(workspaceFolder);
   }
 
-  /** Lists kept by commands(); forgotten when the settings change. */
-  private readonly commandLists = new Map<string, CommandsResult>();
-
   forgetCommands(): void {
-    this.commandLists.clear();
+    this.commandLists.forget();
   }
 
   runningCount(): number {

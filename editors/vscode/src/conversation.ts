@@ -108,12 +108,19 @@ export async function promptPick(bridge: Bridge, folder: string | undefined, tit
           }))
         : [];
   };
-  bridge.commands(folder).then(
-    (list) => {
+  // The last list at once, then the bridge's current one (it changes with the command files).
+  qp.busy = true;
+  void bridge.commandLists.look(
+    folder,
+    (list, fresh) => {
       commands = list.commands;
+      if (fresh) qp.busy = false;
       refresh();
     },
-    (err: unknown) => bridge.output.warn(`claude.commands: ${String(err)}`),
+    (err: unknown) => {
+      qp.busy = false;
+      bridge.output.warn(`claude.commands: ${String(err)}`);
+    },
   );
   qp.onDidChangeValue(refresh);
   const prompt = await new Promise<string | undefined>((resolve) => {
@@ -285,14 +292,14 @@ export class ConversationCommands {
       const list = await this.bridge.commands(t.workspaceFolder).catch(() => undefined);
       const items = (list?.models ?? []).map((m) => ({ label: m.value, description: m.displayName, detail: m.description }));
       const pick = await vscode.window.showQuickPick([...items, { label: '$(edit) Other…', description: 'type a model name', detail: undefined }], {
-        title: `Claude: model for “${short(t.prompt, 40)}” (from its next turn)`,
+        title: `Claude: model for “${short(t.prompt, 40)}” (from its next request)`,
       });
       if (!pick) return undefined;
       model = pick.label.startsWith('$(edit)') ? await vscode.window.showInputBox({ title: 'Claude: model', placeHolder: 'sonnet, opus, claude-…' }) : pick.label;
       if (!model?.trim()) return undefined;
     }
     const reply = await this.bridge.execute(COMMANDS.setModel, { taskId: t.taskId, model });
-    if (reply) vscode.window.setStatusBarMessage(`Claude: “${short(t.prompt, 40)}” uses ${reply.model} from its next turn`, 5000);
+    if (reply) vscode.window.setStatusBarMessage(`Claude: “${short(t.prompt, 40)}” uses ${reply.model} from its next request`, 5000);
     return reply?.model;
   }
 

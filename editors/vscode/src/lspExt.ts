@@ -18,6 +18,9 @@ export type Decision = 'allow' | 'allowTask' | 'deny';
 /** PlanDecision is the user's answer to claude's plan. */
 export type PlanDecision = 'approve' | 'keepPlanning';
 
+/** PlanMode is the permission mode an approved plan is carried out in: one of the two that claude 2.1.332 leaves plan mode for when the plan is approved with its setMode update (measured; a bypassPermissions claude was not started with, or plan, leaves it in default instead). */
+export type PlanMode = 'acceptEdits' | 'default';
+
 /** TodoStatus is where an item of claude's to-do list is. */
 export type TodoStatus = 'pending' | 'in_progress' | 'completed';
 
@@ -139,7 +142,7 @@ export interface Location {
   range: Range;
 }
 
-/** ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself). */
+/** ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself). */
 export interface ImageRef {
   /** uri is the file:// URI of an image file. Optional: give it or data. */
   uri?: string;
@@ -424,7 +427,7 @@ export interface SetPermissionModeResult {
   permissionMode: PermissionMode;
 }
 
-/** SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model. */
+/** SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next request to the model (the request in flight keeps the old one; the next, after the tool that runs meanwhile, of the same turn, has the new one), and so do follow-ups of the task that name no model. */
 export interface SetModelArgs {
   /** taskId is the running task. Required. */
   taskId: string;
@@ -596,6 +599,8 @@ export interface TextEvent {
   messageId: string;
   /** text is the delta. */
   text: string;
+  /** parentToolUseId is the Agent tool call whose subagent wrote the text (claude marks a subagent's lines so): what claude told its subagent's model, not the task's answer. Optional: absent for the task's own. */
+  parentToolUseId?: string;
 }
 
 /** ThinkingEvent (kind "thinking") is new thinking text, in deltas like TextEvent. */
@@ -610,6 +615,8 @@ export interface ThinkingEvent {
   messageId: string;
   /** text is the delta. */
   text: string;
+  /** parentToolUseId is the Agent tool call whose subagent thought it (claude marks a subagent's lines so). Optional: absent for the task's own. */
+  parentToolUseId?: string;
 }
 
 /** ToolUseEvent (kind "toolUse") is a tool call the model made. */
@@ -628,6 +635,8 @@ export interface ToolUseEvent {
   input: Record<string, unknown>;
   /** summary says in a few words what the call does, paths relative to the workspace folder: "Edit server/main.go", "Bash: go test ./...". */
   summary: string;
+  /** parentToolUseId is the Agent tool call whose subagent made the call (claude marks a subagent's lines so): a subagent's to-do tools never change the task's to-do list, and its calls show in the progress as "Subagent: …". Optional: absent for the task's own calls. */
+  parentToolUseId?: string;
 }
 
 /** ToolResultEvent (kind "toolResult") is the outcome of a tool call. */
@@ -650,6 +659,8 @@ export interface ToolResultEvent {
   filePath?: string;
   /** uri is the file:// URI of filePath. Optional: present with filePath. */
   uri?: string;
+  /** parentToolUseId is the Agent tool call whose subagent made the call, as in its toolUse event. Optional: absent for the task's own calls. */
+  parentToolUseId?: string;
 }
 
 /** PermissionEvent (kind "permission") reports how a permission question (claude's can_use_tool) was answered: by the user, or by the bridge without asking. */
@@ -731,7 +742,7 @@ export interface PlanEvent {
   /** decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why). */
   decision: PlanDecision;
   /** permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved. */
-  permissionMode?: PermissionMode;
+  permissionMode?: PlanMode;
   /** feedback is what the user asked claude to change. Optional. */
   feedback?: string;
   /** reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional. */
@@ -776,7 +787,7 @@ export interface ModeEvent {
   kind: 'mode';
   /** permissionMode is claude's permission mode now, as claude names it. */
   permissionMode: string;
-  /** model is the model claude uses now; a model set while a turn runs applies from claude's next turn. */
+  /** model is the model claude uses now; a model set while a request to the model is in flight applies from claude's next request. */
   model: string;
 }
 
@@ -908,8 +919,8 @@ export interface AnswerArgs {
 export interface PlanResult {
   /** decision is the user's answer. Required unless deferred. */
   decision?: PlanDecision;
-  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits. */
-  permissionMode?: PermissionMode;
+  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits. */
+  permissionMode?: PlanMode;
   /** feedback is what claude should change when it keeps planning. Optional. */
   feedback?: string;
   /** deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional. */
@@ -1048,8 +1059,8 @@ export interface AskParams {
 
 /** AskResult is the editor's reply to claude/ask. */
 export interface AskResult {
-  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) */
-  answers: Record<string, string>;
+  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional: absent when deferred. */
+  answers?: Record<string, string>;
   /** deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional. */
   deferred?: boolean;
 }
@@ -1267,6 +1278,9 @@ export const DECISION_VALUES: readonly Decision[] = ['allow', 'allowTask', 'deny
 
 /** Every PlanDecision. */
 export const PLAN_DECISION_VALUES: readonly PlanDecision[] = ['approve', 'keepPlanning'];
+
+/** Every PlanMode. */
+export const PLAN_MODE_VALUES: readonly PlanMode[] = ['acceptEdits', 'default'];
 
 /** Every TodoStatus. */
 export const TODO_STATUS_VALUES: readonly TodoStatus[] = ['pending', 'in_progress', 'completed'];

@@ -161,3 +161,40 @@ export function plainMessage(message: string): string {
     .map((p) => (p.code && /\s/.test(p.text) ? `“${p.text}”` : p.text))
     .join('');
 }
+
+// --- typing into a question's QuickPick ---------------------------------------------
+
+/**
+ * What text typed into the QuickPick of one of claude's questions is. The
+ * box both filters the options and takes an answer of the user's own: text
+ * that begins an option's label, in any case ("bl" or "Blue" for "Blue"),
+ * is a filter toward that option, and Enter picks it; any other text is the
+ * user's own answer, and Enter sends it, even when a word of it happens to
+ * match an option's description or a fuzzy part of its label. Returns that
+ * answer, trimmed, or undefined (nothing typed, or a filter).
+ */
+export function ownAnswer(value: string, labels: readonly string[]): string | undefined {
+  const v = value.trim();
+  if (!v) return undefined;
+  const low = v.toLowerCase();
+  return labels.some((l) => l.toLowerCase().startsWith(low)) ? undefined : v;
+}
+
+/** The option a filter leads to: the first whose label begins with the text, in any case. */
+export function filteredOption(value: string, labels: readonly string[]): string | undefined {
+  const low = value.trim().toLowerCase();
+  return low ? labels.find((l) => l.toLowerCase().startsWith(low)) : undefined;
+}
+
+/**
+ * The answer of a multiple choice on Enter: the options ticked, in their
+ * order, then the user's own text when there is one (its entry ticked, or
+ * typed and not a filter toward an option: ticking options does not drop
+ * what was typed). Empty when nothing was chosen.
+ */
+export function multiAnswer(ticked: readonly string[], ownTicked: string | undefined, value: string, labels: readonly string[]): string[] {
+  const out = labels.filter((l) => ticked.includes(l));
+  const own = ownTicked ?? ownAnswer(value, labels);
+  if (own && !out.includes(own)) out.push(own);
+  return out;
+}

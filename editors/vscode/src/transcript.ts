@@ -281,7 +281,8 @@ export class Transcript {
   private readonly order: string[] = [];
   private readonly blocks = new Map<string, Block>();
   private readonly dirty = new Set<string>();
-  private readonly texts = new Map<string, { kind: 'text' | 'thinking'; text: string }>();
+  /** Streamed texts by block key; parent: the Agent call of a subagent's text (not the task's answer). */
+  private readonly texts = new Map<string, { kind: 'text' | 'thinking'; text: string; parent?: string }>();
   readonly tools = new Map<string, ToolState>();
   private questions: QuestionView[] = [];
   private lastSeq = 0;
@@ -394,9 +395,10 @@ export class Transcript {
         this.lastSeq = ev.seq;
       }
       if (ev.kind === 'text' || ev.kind === 'thinking') {
-        // Deltas: joined now, rendered once per batch.
-        const key = `${ev.kind}:${ev.messageId}`;
-        const t = this.texts.get(key) ?? { kind: ev.kind, text: '' };
+        // Deltas: joined now, rendered once per batch. A subagent's text is a block of its own.
+        const parent = ev.parentToolUseId;
+        const key = parent ? `sub:${parent}:${ev.kind}:${ev.messageId}` : `${ev.kind}:${ev.messageId}`;
+        const t = this.texts.get(key) ?? { kind: ev.kind, text: '', parent };
         t.text += ev.text;
         this.texts.set(key, t);
         if (!this.blocks.has(key)) this.put(key, '');
@@ -449,6 +451,17 @@ export class Transcript {
 
   renderText(key: string): void {
     const t = this.texts.get(key)!;
+    if (t.parent) {
+      // A subagent's: marked, and never taken for the task's last text (the end compares with it).
+      const body = `<div class="markdown">${this.md.render(t.text)}</div>`;
+      this.put(
+        key,
+        t.kind === 'text'
+          ? `<div class="subagent text"><div class="who">Subagent</div>${body}</div>`
+          : `<details class="subagent thinking" data-k="${esc(key)}"><summary>Subagent thinking</summary>${body}</details>`,
+      );
+      return;
+    }
     if (t.kind === 'text') {
       this.lastText = t.text;
       this.put(key, `<div class="text markdown">${this.md.render(t.text)}</div>`);
@@ -803,9 +816,11 @@ function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolea
   }
   // Open while it waits for an answer or failed; a call that went well folds away.
   const open = state === 'waiting' || state === 'error' || state === 'running' ? ' open' : '';
+  // A subagent's call is marked as the subagent's.
+  const sub = use?.parentToolUseId || st.result?.parentToolUseId;
   return (
-    `<details class="tool ${state}" data-k="tool:${esc(id)}"${open}>` +
-    `<summary><span class="icon">${icon}</span> <span class="summary">${esc(summary)}</span>${badge ? ` <span class="badge">${esc(badge)}</span>` : ''}</summary>` +
+    `<details class="tool ${state}${sub ? ' subagent' : ''}" data-k="tool:${esc(id)}"${open}>` +
+    `<summary><span class="icon">${icon}</span> ${sub ? '<span class="who">Subagent</span> ' : ''}<span class="summary">${esc(summary)}</span>${badge ? ` <span class="badge">${esc(badge)}</span>` : ''}</summary>` +
     `${parts.join('')}</details>`
   );
 }

@@ -23,21 +23,89 @@ end
 
 local IMAGE_EXT = { png = true, jpg = true, jpeg = true, gif = true, webp = true }
 
---- Takes the images out of a prompt: each word `@path` that names an image file (png, jpg,
---- jpeg, gif, webp; `~` and relative paths work) goes as an image, its `@` dropped from the
---- text. Returns the prompt and the `images` list (nil for none).
-function M.prompt_images(prompt)
-  local images = {}
-  local out = prompt:gsub('@(%S+)', function(word)
-    local path = vim.fn.fnamemodify(vim.fn.expand(word), ':p')
-    local ext = (path:match('%.(%w+)$') or ''):lower()
-    if IMAGE_EXT[ext] and vim.fn.filereadable(path) == 1 then
-      table.insert(images, { uri = vim.uri_from_fname(path) })
-      return word
+-- Punctuation that may follow an @path in a sentence without being part of the name.
+local TRAILING = "[,.;:!?)%]}'\"]$"
+
+local function is_image_file(path)
+  local full = vim.fn.fnamemodify(path, ':p')
+  local ext = (full:match('%.(%w+)$') or ''):lower()
+  return IMAGE_EXT[ext] and vim.fn.filereadable(full) == 1, full
+end
+
+--- Reads the name after an `@` at position i of the prompt: `"a b.png"` or `'a b.png'`
+--- (quoted), else up to the next blank, where `\ ` is a space of the name. Returns the
+--- name and the position after it, or nil when there is none.
+local function read_name(prompt, i)
+  local q = prompt:sub(i, i)
+  if q == '"' or q == "'" then
+    local close = prompt:find(q, i + 1, true)
+    if not close or close == i + 1 then
+      return nil
     end
+    return prompt:sub(i + 1, close - 1), close + 1
+  end
+  local name, j = {}, i
+  while j <= #prompt do
+    local c = prompt:sub(j, j)
+    if c == '\\' and prompt:sub(j + 1, j + 1) == ' ' then
+      table.insert(name, ' ')
+      j = j + 2
+    elseif c:match('%s') then
+      break
+    else
+      table.insert(name, c)
+      j = j + 1
+    end
+  end
+  if #name == 0 then
     return nil
-  end)
-  return out, #images > 0 and images or nil
+  end
+  return table.concat(name), j
+end
+
+--- Takes the images out of a prompt: each `@path` (at the start of the prompt or after a
+--- blank or an opening bracket) that names an image file (png, jpg, jpeg, gif, webp; `~` and
+--- relative paths work) goes as an image, its `@` dropped from the text. The path may be
+--- quoted (`@"shots/a b.png"`), have its spaces escaped (`@shots/a\ b.png`), or be followed by
+--- punctuation (`@shot.png, please`: the comma is not the name's). An `@` inside a word (an
+--- e-mail address) or before something that is no image file stays as it is. Returns the
+--- prompt and the `images` list (nil for none).
+function M.prompt_images(prompt)
+  local images, out, i = {}, {}, 1
+  while i <= #prompt do
+    local at = prompt:find('@', i, true)
+    if not at then
+      break
+    end
+    table.insert(out, prompt:sub(i, at - 1))
+    local before = at > 1 and prompt:sub(at - 1, at - 1) or ' '
+    local name, after = nil, nil
+    if before:match('[%s(%[{]') then
+      name, after = read_name(prompt, at + 1)
+    end
+    local path, rest = name, ''
+    -- Punctuation after the name (a comma, a full stop) is the sentence's, not the name's.
+    while path and not is_image_file(path) and path:match(TRAILING) do
+      rest = path:sub(-1) .. rest
+      path = path:sub(1, -2)
+    end
+    local ok, full = false, nil
+    if path and path ~= '' then
+      ok, full = is_image_file(path)
+    end
+    if ok then
+      table.insert(images, { uri = vim.uri_from_fname(full) })
+      -- The text keeps the name as typed, without the @ (and with what followed it).
+      local typed = prompt:sub(at + 1, after - 1)
+      table.insert(out, typed:sub(1, #typed - #rest) .. rest)
+      i = after
+    else
+      table.insert(out, '@')
+      i = at + 1
+    end
+  end
+  table.insert(out, prompt:sub(i))
+  return table.concat(out), #images > 0 and images or nil
 end
 
 --- The diagnostics of lines line1..line2 (1-based) of a buffer, as LSP has them: the
@@ -92,20 +160,88 @@ end
 
 -- folder -> claude.commands reply (its commands and models), filled in the background.
 M.commands_cache = {}
+-- folder -> the stamp of the command files (commands_stamp) the cached reply was asked with.
+local cache_stamps = {}
 local fetching = {}
 
+local MAX_STAMP_ENTRIES = 5000
+
+--- Writes the stamp of `path` (size and modification time), and of everything below it
+--- when it is a folder (symbolic links followed, 16 levels at most), into `parts`.
+local function stamp_tree(path, depth, parts, budget)
+  budget.n = budget.n - 1
+  local st = budget.n >= 0 and vim.loop.fs_stat(path)
+  if not st then
+    table.insert(parts, path .. ':-')
+    return
+  end
+  table.insert(parts, string.format('%s:%s:%d:%d.%d', path, st.type, st.size, st.mtime.sec, st.mtime.nsec or 0))
+  if st.type ~= 'directory' or depth >= 16 then
+    return
+  end
+  local names = {}
+  local h = vim.loop.fs_scandir(path)
+  while h do
+    local name = vim.loop.fs_scandir_next(h)
+    if not name then
+      break
+    end
+    table.insert(names, name)
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    if budget.n < 0 then
+      return
+    end
+    stamp_tree(path .. '/' .. name, depth + 1, parts, budget)
+  end
+end
+
+--- The stamp of the files claude reads slash commands and skills from for `folder`
+--- (.claude/commands and .claude/skills of the folder and of the home directory, every
+--- file and folder in them by size and modification time): a command edited in place,
+--- added in a subfolder or removed changes it. A few stat calls for a usual tree; a tree
+--- of over 5000 entries gets a new stamp each time (never served from the cache).
+function M.commands_stamp(folder)
+  local parts, budget = {}, { n = MAX_STAMP_ENTRIES }
+  for _, root in ipairs({ folder, vim.loop.os_homedir() }) do
+    if root then
+      for _, sub in ipairs({ 'commands', 'skills' }) do
+        stamp_tree(root .. '/.claude/' .. sub, 0, parts, budget)
+      end
+    end
+  end
+  if budget.n < 0 then
+    return 'too many entries ' .. tostring(vim.loop.hrtime())
+  end
+  return table.concat(parts, '\n')
+end
+
+--- The cached claude.commands reply for `folder` while the command files are as they
+--- were when it was asked for; nil when there is none or they changed since.
+function M.fresh_commands(folder)
+  local list = folder and M.commands_cache[folder]
+  if list and cache_stamps[folder] == M.commands_stamp(folder) then
+    return list
+  end
+  return nil
+end
+
 --- Asks the bridge for claude's commands in `folder` (in the background; the bridge reads
---- them from a claude already running there, else starts one briefly).
+--- them from a claude already running there, else starts one briefly), unless the cached
+--- list is still fresh or a request is on its way.
 function M.prefetch_commands(client, folder)
-  if not client or not folder or fetching[folder] then
+  if not client or not folder or fetching[folder] or M.fresh_commands(folder) then
     return
   end
   fetching[folder] = true
+  local stamp = M.commands_stamp(folder)
   lsp.execute(client, protocol.commands.commands, { workspaceFolder = vim.uri_from_fname(folder) }, function(e, res)
     ---@cast res claude_bridge.CommandsResult|nil
     fetching[folder] = nil
     if not e and type(res) == 'table' then
       M.commands_cache[folder] = res
+      cache_stamps[folder] = stamp
     end
   end)
 end
@@ -125,9 +261,12 @@ function M.complete_prompt(arglead, cmdline)
     return {}
   end
   local client, folder = current_client()
-  local list = M.commands_cache[folder]
+  local list = M.fresh_commands(folder)
   if not list then
-    M.prefetch_commands(client, folder) -- ready at the next <Tab>
+    -- None yet, or the command files changed since (never an old list): ready at the
+    -- next <Tab>. (A completion function cannot wait for the bridge: vim.wait would run
+    -- the plugin's other callbacks under the command line's text lock.)
+    M.prefetch_commands(client, folder)
     return {}
   end
   local out = {}
@@ -138,6 +277,15 @@ function M.complete_prompt(arglead, cmdline)
     end
   end
   return out
+end
+
+--- Refreshes the slash commands of the current buffer's folder when its command files
+--- changed since they were listed (on CmdlineEnter: ready by the time :Claude /<Tab> asks).
+function M.refresh_commands()
+  local client, folder = current_client()
+  if client and folder and M.commands_cache[folder] then
+    M.prefetch_commands(client, folder)
+  end
 end
 
 --- Model names for :ClaudeModel's completion.
@@ -249,7 +397,7 @@ function M.set_mode(mode, id)
   end)
 end
 
---- :ClaudeModel {model}: the model of the last running task, from claude's next turn.
+--- :ClaudeModel {model}: the model of the last running task, from claude's next request.
 function M.set_model(model, id)
   model = vim.trim(model or '')
   if model == '' then
@@ -262,7 +410,7 @@ function M.set_model(model, id)
   end
   return steer(task, client, protocol.commands.set_model, { taskId = task.id, model = model }, function(res)
     ---@cast res claude_bridge.SetModelResult|nil
-    info(string.format('“%s” uses %s from its next turn', tasks.label(task), tostring(res and res.model or model)))
+    info(string.format('“%s” uses %s from its next request', tasks.label(task), tostring(res and res.model or model)))
   end)
 end
 

@@ -17,6 +17,14 @@ local function attach_autocmds()
       lsp.attach(args.buf)
     end,
   })
+  vim.api.nvim_create_autocmd('CmdlineEnter', {
+    group = augroup,
+    pattern = ':',
+    desc = "Refresh claude's slash commands when their files changed",
+    callback = function()
+      require('claude_bridge.conversation').refresh_commands()
+    end,
+  })
 end
 
 --- Configures the plugin. With no options it runs `claude-bridge` from PATH with the
@@ -131,7 +139,7 @@ function M.set_mode(mode, task_id)
   return require('claude_bridge.conversation').set_mode(mode, task_id)
 end
 
---- The model of the running task (default: the last running one), from its next turn.
+--- The model of the running task (default: the last running one), from its next request to the model.
 function M.set_model(model, task_id)
   M.ensure_setup()
   return require('claude_bridge.conversation').set_model(model, task_id)

@@ -69,7 +69,7 @@ function M.on_event(task, ev)
     task.permission_mode = ev.permissionMode
     -- A claude runs in the folder now: its slash commands cost nothing to list.
     local conversation = require('claude_bridge.conversation')
-    if task.folder and not conversation.commands_cache[task.folder] then
+    if task.folder then
       conversation.prefetch_commands(require('claude_bridge.lsp').client_by_id(task.client_id), task.folder)
     end
     if not tasks.is_terminal(task.status) then

@@ -156,13 +156,25 @@ function renderers.started(tr, ev)
   end
 end
 
+-- A subagent's events (parentToolUseId: the Agent call that started it) are its own, not
+-- the task's: indented under SUBAGENT, never read as the task's answer.
+local SUBAGENT = '  ↳ '
+
 ---@param ev claude_bridge.TextEvent
 function renderers.text(tr, ev)
+  if (ev.parentToolUseId or '') ~= '' then
+    stream(tr, 'text', ev.parentToolUseId .. '/' .. tostring(ev.messageId), ev.text or '', SUBAGENT .. 'subagent: ')
+    return
+  end
   stream(tr, 'text', ev.messageId, ev.text or '', '')
 end
 
 ---@param ev claude_bridge.ThinkingEvent
 function renderers.thinking(tr, ev)
+  if (ev.parentToolUseId or '') ~= '' then
+    stream(tr, 'thinking', ev.parentToolUseId .. '/' .. tostring(ev.messageId), ev.text or '', SUBAGENT .. '┆ ')
+    return
+  end
   stream(tr, 'thinking', ev.messageId, ev.text or '', '  ┆ ')
 end
 
@@ -293,8 +305,14 @@ end
 
 ---@param ev claude_bridge.ToolUseEvent
 function renderers.toolUse(tr, ev)
+  local what = (ev.summary or '') ~= '' and ev.summary or ev.name or 'tool'
+  if (ev.parentToolUseId or '') ~= '' then
+    -- A subagent's call: one line, its input left to the subagent.
+    add(tr, SUBAGENT .. 'subagent ▶ ' .. what)
+    return
+  end
   add(tr, '')
-  add(tr, '▶ ' .. (ev.summary ~= '' and ev.summary or ev.name or 'tool'))
+  add(tr, '▶ ' .. what)
   local render = M.tool_inputs[ev.name] or M.tool_inputs.default
   local lines, keep = render(type(ev.input) == 'table' and ev.input or {})
   add_block(tr, lines, keep)
@@ -302,6 +320,14 @@ end
 
 ---@param ev claude_bridge.ToolResultEvent
 function renderers.toolResult(tr, ev)
+  if (ev.parentToolUseId or '') ~= '' then
+    local line = string.format('%ssubagent ◀ %s %s', SUBAGENT, ev.name or 'tool', ev.isError and 'error' or 'ok')
+    if ev.isError then
+      line = line .. ': ' .. one_line(ev.content, 100)
+    end
+    add(tr, line)
+    return
+  end
   add(tr, string.format('◀ %s %s', ev.name or 'tool', ev.isError and 'error' or 'ok'))
   local content = ev.content
   if type(content) ~= 'string' then

@@ -49,6 +49,11 @@
 ---| 'approve'
 ---| 'keepPlanning'
 
+--- PlanMode is the permission mode an approved plan is carried out in: one of the two that claude 2.1.332 leaves plan mode for when the plan is approved with its setMode update (measured; a bypassPermissions claude was not started with, or plan, leaves it in default instead).
+---@alias claude_bridge.PlanMode
+---| 'acceptEdits'
+---| 'default'
+
 --- TodoStatus is where an item of claude's to-do list is.
 ---@alias claude_bridge.TodoStatus
 ---| 'pending'
@@ -165,7 +170,7 @@
 ---@field uri string uri is the document's URI.
 ---@field range claude_bridge.Range range is the range in it.
 
---- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
+--- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
 ---@class claude_bridge.ImageRef
 ---@field uri? string uri is the file:// URI of an image file. Optional: give it or data.
 ---@field data? string data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri.
@@ -330,7 +335,7 @@
 ---@class claude_bridge.SetPermissionModeResult
 ---@field permissionMode claude_bridge.PermissionMode permissionMode is the mode claude runs in now.
 
---- SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next turn: a message sent into the task that starts one, and follow-ups of the task that name no model.
+--- SetModelArgs is arguments[0] of claude.setModel: change the model of a running task. claude applies it from its next request to the model (the request in flight keeps the old one; the next, after the tool that runs meanwhile, of the same turn, has the new one), and so do follow-ups of the task that name no model.
 ---@class claude_bridge.SetModelArgs
 ---@field taskId string taskId is the running task. Required.
 ---@field model string model is the model, as for --model ("sonnet", "claude-opus-5-5"). Required.
@@ -440,6 +445,7 @@
 ---@field kind 'text' kind says which event it is, and so which fields follow.
 ---@field messageId string messageId is the assistant message the text belongs to.
 ---@field text string text is the delta.
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent wrote the text (claude marks a subagent's lines so): what claude told its subagent's model, not the task's answer. Optional: absent for the task's own.
 
 --- ThinkingEvent (kind "thinking") is new thinking text, in deltas like TextEvent.
 ---@class claude_bridge.ThinkingEvent
@@ -448,6 +454,7 @@
 ---@field kind 'thinking' kind says which event it is, and so which fields follow.
 ---@field messageId string messageId is the assistant message the thinking belongs to.
 ---@field text string text is the delta.
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent thought it (claude marks a subagent's lines so). Optional: absent for the task's own.
 
 --- ToolUseEvent (kind "toolUse") is a tool call the model made.
 ---@class claude_bridge.ToolUseEvent
@@ -458,6 +465,7 @@
 ---@field name string name is the tool's name ("Edit", "Bash").
 ---@field input table<string, any> input is the tool's input object, as the model gave it: {} when it gave none (or null), and {"value": <it>} when it gave something else than an object (an array, a string, a number).
 ---@field summary string summary says in a few words what the call does, paths relative to the workspace folder: "Edit server/main.go", "Bash: go test ./...".
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent made the call (claude marks a subagent's lines so): a subagent's to-do tools never change the task's to-do list, and its calls show in the progress as "Subagent: …". Optional: absent for the task's own calls.
 
 --- ToolResultEvent (kind "toolResult") is the outcome of a tool call.
 ---@class claude_bridge.ToolResultEvent
@@ -470,6 +478,7 @@
 ---@field content string content is the result's text, cut to 4,000 Unicode characters (code points; a JavaScript string counts up to 8,000 UTF-16 units for them), then "… [N more characters]" when it was longer.
 ---@field filePath? string filePath is the absolute path of the file a file tool (Edit, MultiEdit, Write, NotebookEdit) changed. Optional: only for a change.
 ---@field uri? string uri is the file:// URI of filePath. Optional: present with filePath.
+---@field parentToolUseId? string parentToolUseId is the Agent tool call whose subagent made the call, as in its toolUse event. Optional: absent for the task's own calls.
 
 --- PermissionEvent (kind "permission") reports how a permission question (claude's can_use_tool) was answered: by the user, or by the bridge without asking.
 ---@class claude_bridge.PermissionEvent
@@ -515,7 +524,7 @@
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the bridge's copy of the plan (see PlanParams). Optional.
 ---@field decision claude_bridge.PlanDecision decision is the answer: approve, or keepPlanning (also when nobody answered: reason says why).
----@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved.
+---@field permissionMode? claude_bridge.PlanMode permissionMode is the mode the approved plan is carried out in. Optional: absent unless approved.
 ---@field feedback? string feedback is what the user asked claude to change. Optional.
 ---@field reason? string reason says why nobody decided ("dismissed in the editor", "nobody answered within 10m0s"). Optional.
 
@@ -540,7 +549,7 @@
 ---@field seq integer seq is the event's number in its task, from 1, with no gaps.
 ---@field kind 'mode' kind says which event it is, and so which fields follow.
 ---@field permissionMode string permissionMode is claude's permission mode now, as claude names it.
----@field model string model is the model claude uses now; a model set while a turn runs applies from claude's next turn.
+---@field model string model is the model claude uses now; a model set while a request to the model is in flight applies from claude's next request.
 
 --- TodosEvent (kind "todos") is claude's to-do list after a change: the whole list, in claude's order. claude keeps it with TodoWrite or with its task tools (TaskCreate, TaskUpdate, …), whichever it gives the model; the bridge follows both.
 ---@class claude_bridge.TodosEvent
@@ -615,7 +624,7 @@
 --- PlanResult is the editor's reply to claude/plan.
 ---@class claude_bridge.PlanResult
 ---@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
----@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+---@field permissionMode? claude_bridge.PlanMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits.
 ---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
@@ -700,7 +709,7 @@
 
 --- AskResult is the editor's reply to claude/ask.
 ---@class claude_bridge.AskResult
----@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
+---@field answers? table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional: absent when deferred.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional.
 
 --- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
@@ -842,6 +851,9 @@ M.decisions = { 'allow', 'allowTask', 'deny' }
 
 ---@type claude_bridge.PlanDecision[]
 M.plan_decisions = { 'approve', 'keepPlanning' }
+
+---@type claude_bridge.PlanMode[]
+M.plan_modes = { 'acceptEdits', 'default' }
 
 ---@type claude_bridge.TodoStatus[]
 M.todo_statuses = { 'pending', 'in_progress', 'completed' }

@@ -276,6 +276,7 @@ function executeCommand(msg) {
           { name: 'compact', description: 'Free up context', argumentHint: '<instructions>', source: 'builtin' },
           { name: 'context', description: 'Show context usage', source: 'builtin' },
           { name: 'greet', description: 'Greets someone', argumentHint: '<name>', source: 'project' },
+          ...projectCommands(fileURLToPath(arg.workspaceFolder || folders[0].uri)),
         ],
         models: [{ value: 'sonnet', displayName: 'Sonnet' }, { value: 'opus', displayName: 'Opus' }],
       });
@@ -293,6 +294,29 @@ function executeCommand(msg) {
     default:
       return replyError(msg.id, -32602, 'unknown command ' + p.command);
   }
+}
+
+// The folder's own commands as claude lists them: each .claude/commands/**/*.md, named by
+// its path (sub/new.md is sub:new), described by its first line.
+function projectCommands(folder) {
+  const out = [];
+  const walk = (dir, prefix) => {
+    let entries = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(path.join(dir, e.name), prefix + e.name + ':');
+      else if (e.name.endsWith('.md')) {
+        const first = fs.readFileSync(path.join(dir, e.name), 'utf8').split('\n')[0];
+        out.push({ name: prefix + e.name.slice(0, -3), description: first, source: 'project' });
+      }
+    }
+  };
+  walk(path.join(folder, '.claude', 'commands'), '');
+  return out;
 }
 
 function newTask(msg, arg, folder, sessionId, id) {

@@ -57,6 +57,31 @@ H.run('mock/conversation', function()
   H.eq({}, vim.fn.getcompletion('Claude explain /c', 'cmdline'), 'only the first word')
   H.eq({ 'sonnet' }, vim.fn.getcompletion('ClaudeModel s', 'cmdline'), 'models complete')
 
+  -- The list follows the command files: a command added in a subfolder is never missing
+  -- from an old list, and neither is the change of one edited in place (it is asked for
+  -- again), without waiting for anything else to happen.
+  local function asked()
+    return #sent('claude.commands')
+  end
+  local before = asked()
+  vim.fn.mkdir(H.env.ws .. '/.claude/commands/sub', 'p')
+  H.write(H.env.ws .. '/.claude/commands/sub/gamma.md', 'Gamma\n')
+  H.eq({}, vim.fn.getcompletion('Claude /s', 'cmdline'), 'no old list once the files changed')
+  H.wait(3000, function()
+    return #vim.fn.getcompletion('Claude /s', 'cmdline') > 0
+  end, 'the new command to complete')
+  H.eq({ '/sub:gamma' }, vim.fn.getcompletion('Claude /s', 'cmdline'), 'a nested command')
+  H.eq(before + 1, asked(), 'asked again once')
+  H.eq({ '/compact', '/context' }, vim.fn.getcompletion('Claude /c', 'cmdline'), 'no new request while the files stay')
+  H.eq(before + 1, asked(), 'the fresh list served from the cache')
+  vim.loop.sleep(10) -- a modification time of its own
+  H.write(H.env.ws .. '/.claude/commands/sub/gamma.md', 'Gamma, edited\n')
+  H.eq({}, vim.fn.getcompletion('Claude /s', 'cmdline'), 'an edit in place: asked again')
+  H.wait(3000, function()
+    return asked() == before + 2 and #vim.fn.getcompletion('Claude /s', 'cmdline') > 0
+  end, 'the list after the edit')
+  H.eq('Gamma, edited', require('claude_bridge.conversation').fresh_commands(H.env.ws).commands[4].description, 'the new description')
+
   -- Steering a running task.
   vim.cmd('Claude slow job')
   local slow = tasks.last()

@@ -26,6 +26,21 @@ H.run('mock/transcript', function()
   H.contains(text, '✘ failed: claude exited', 'result')
   H.not_contains(text, 'session', 'no session when claude never started')
 
+  -- A subagent's text and calls are marked as the subagent's, never the task's answer.
+  local sub = tasks.add({ id = 't2', kind = 'run', prompt = 'p' })
+  local function sev(seq, kind, fields)
+    return vim.tbl_extend('error', { taskId = 't2', seq = seq, kind = kind }, fields)
+  end
+  transcript.event(sub, sev(1, 'toolUse', { toolUseId = 'a1', name = 'Agent', input = { description = 'look' }, summary = 'Agent: look' }))
+  transcript.event(sub, sev(2, 'text', { messageId = 'm9', text = 'sub says\nhi', parentToolUseId = 'a1' }))
+  transcript.event(sub, sev(3, 'toolUse', { toolUseId = 's1', name = 'Read', input = { file_path = '/w/x' }, summary = 'Read x', parentToolUseId = 'a1' }))
+  transcript.event(sub, sev(4, 'toolResult', { toolUseId = 's1', name = 'Read', isError = true, content = 'no such file', parentToolUseId = 'a1' }))
+  transcript.event(sub, sev(5, 'text', { messageId = 'm1', text = 'main answer' }))
+  local lines = transcript.lines(sub)
+  H.contains(table.concat(lines, '\n'), '  ↳ subagent: sub says\n  ↳ subagent: hi', 'the subagent text, marked on each line')
+  H.contains(table.concat(lines, '\n'), '  ↳ subagent ▶ Read x\n  ↳ subagent ◀ Read error: no such file', 'its calls, marked')
+  H.eq('main answer', lines[#lines], 'the task\'s own text unmarked')
+
   require('claude_bridge.progress').on_event(task, ev(4, 'started', {
     sessionId = 's1', model = 'm', cwd = '/w', permissionMode = 'default', apiKeySource = 'none', claudeVersion = '2',
   }))

@@ -176,6 +176,27 @@ test('transcript: Markdown text from joined deltas, a tool block with its comman
   assert.ok(!/<it>/.test(html), 'no HTML from the agent gets through');
 });
 
+test('transcript: a subagent\'s text and calls are marked as its own, never the task\'s answer', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  const evs = [
+    { kind: 'toolUse', toolUseId: 'a1', name: 'Agent', input: { description: 'look around' }, summary: 'Agent: look around' },
+    { kind: 'text', messageId: 'm9', text: 'the subagent ', parentToolUseId: 'a1' },
+    { kind: 'text', messageId: 'm9', text: 'looks', parentToolUseId: 'a1' },
+    { kind: 'toolUse', toolUseId: 's1', name: 'Read', input: { file_path: '/w/main.go' }, summary: 'Read main.go', parentToolUseId: 'a1' },
+    { kind: 'toolResult', toolUseId: 's1', name: 'Read', isError: false, content: 'package main', parentToolUseId: 'a1' },
+    { kind: 'text', messageId: 'm1', text: 'Main answer.' },
+    { kind: 'result', status: 'completed', result: 'Main answer.', isError: false, costUsd: 0.01, durationMs: 100, numTurns: 2, sessionId: 's1' },
+  ];
+  tr.addEvents(evs.map((e, i) => ({ taskId: 't1', seq: i + 1, ...e })));
+  const html = tr.html();
+  assert.match(html, /<div class="subagent text"><div class="who">Subagent<\/div><div class="markdown"><p>the subagent looks<\/p>/, 'the subagent\'s text, joined and marked');
+  assert.match(html, /<details class="tool ok subagent" data-k="tool:s1"><summary><span class="icon">✓<\/span> <span class="who">Subagent<\/span> <span class="summary">Read main\.go/, 'its call, marked');
+  assert.match(html, /<div class="text markdown"><p>Main answer\.<\/p>/, 'the task\'s own text as ever');
+  assert.ok(!/Subagent<\/span> <span class="summary">Agent/.test(html), 'the Agent call is the task\'s own');
+  assert.ok(!/✓ Completed[^]*Main answer/.test(html.slice(html.indexOf('class="end'))), 'the result repeats the task\'s last text, not the subagent\'s: not shown again');
+});
+
 test('transcript: an Edit as a diff, its question with buttons while it waits, a cancelled end without a zero cost', () => {
   const tr = new Transcript();
   tr.setHeader(header());
@@ -406,4 +427,67 @@ test('questions: claude\'s questions and plans wait until answered through their
   const late = qs.addPlan({ taskId: 't1', toolUseId: 'p2', plan: '' }, (e) => ends.push(e));
   qs.withdraw(late.id);
   assert.deepEqual(ends, [{ answers: { [COLOR.question]: 'Red' } }, { plan: { decision: 'keepPlanning', feedback: 'more tests' } }, { withdrawn: true }]);
+});
+
+test('command lists: every look shows the last list at once and asks the bridge again; a late older reply is not kept', async () => {
+  const { CommandLists } = require(path.join(dir, 'commandLists.js'));
+  const replies = [];
+  let asked = 0;
+  const lists = new CommandLists(() => {
+    asked++;
+    return new Promise((resolve) => replies.push(resolve));
+  });
+  const list = (...names) => ({ commands: names.map((name) => ({ name, description: '', source: 'project' })), models: [] });
+  const shown = [];
+  const show = (l, fresh) => shown.push([l.commands.map((c) => c.name).join(','), fresh]);
+  const fail = (e) => assert.fail(String(e));
+
+  let look = lists.look('file:///w', show, fail);
+  assert.deepEqual(shown, [], 'nothing to show before the first list');
+  replies.shift()(list('greet'));
+  await look;
+  assert.deepEqual(shown, [['greet', true]]);
+
+  // The box opens again after a command was added: the old list at once, the new one when the bridge answers.
+  shown.length = 0;
+  look = lists.look('file:///w', show, fail);
+  assert.equal(asked, 2, 'asked again at the second look');
+  assert.deepEqual(shown, [['greet', false]]);
+  replies.shift()(list('greet', 'sub:new'));
+  await look;
+  assert.deepEqual(shown, [['greet', false], ['greet,sub:new', true]]);
+  assert.deepEqual(lists.cached('file:///w').commands.map((c) => c.name), ['greet', 'sub:new']);
+
+  // Two looks in flight: the later request's reply wins whatever the order they come in.
+  const first = lists.fresh('file:///w');
+  const second = lists.fresh('file:///w');
+  const [older, newer] = replies.splice(0, 2);
+  newer(list('newest'));
+  await second;
+  older(list('stale'));
+  await first;
+  assert.deepEqual(lists.cached('file:///w').commands.map((c) => c.name), ['newest'], 'a late older reply is not kept');
+  lists.forget();
+  assert.equal(lists.cached('file:///w'), undefined);
+});
+
+test('question QuickPick: typed text is the user\'s own answer unless it begins an option\'s label; ticking options keeps it', () => {
+  const { ownAnswer, filteredOption, multiAnswer } = require(path.join(dir, 'questions.js'));
+  const labels = ['Blue', 'Red', 'Dark mode'];
+  // Filters toward an option: Enter picks the option.
+  assert.equal(ownAnswer('bl', labels), undefined);
+  assert.equal(filteredOption('bl', labels), 'Blue');
+  assert.equal(ownAnswer('  Red ', labels), undefined, 'a label, in any case and with blanks, is the option');
+  assert.equal(filteredOption('dark', labels), 'Dark mode');
+  // The user's own text: Enter sends it, though a word matches a description or part of a label.
+  assert.equal(ownAnswer('calm', labels), 'calm', 'a word of a description is no filter');
+  assert.equal(ownAnswer('Blue, but lighter ', labels), 'Blue, but lighter', 'longer than a label: own text');
+  assert.equal(ownAnswer('mode', labels), 'mode', 'the middle of a label is no filter');
+  assert.equal(filteredOption('mode', labels), undefined);
+  assert.equal(ownAnswer('   ', labels), undefined, 'nothing typed');
+  // A multiple choice: the ticked options in their order, then the typed text.
+  assert.deepEqual(multiAnswer(['Dark mode', 'Blue'], undefined, 'and export too', labels), ['Blue', 'Dark mode', 'and export too']);
+  assert.deepEqual(multiAnswer(['Dark mode'], undefined, 'dar', labels), ['Dark mode'], 'a filter used to tick an option is no answer');
+  assert.deepEqual(multiAnswer([], 'dar', 'dar', labels), ['dar'], 'the typed entry ticked itself counts');
+  assert.deepEqual(multiAnswer([], undefined, '', labels), [], 'nothing chosen');
 });
