@@ -54,14 +54,9 @@ func (d *deferredQuestions) give(a lspext.AnswerArgs) bool {
 	return true
 }
 
-// answer is claude.answer.
+// answer is claude.answer (lspext.Decode has checked its shape: ids not
+// blank, a plan with its decision).
 func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerResult, error) {
-	if a.TaskID == "" || a.ToolUseID == "" {
-		return nil, invalidParams("claude.answer needs taskId and toolUseId")
-	}
-	if a.Plan != nil && !a.Dismissed && a.Plan.Decision != lspext.PlanApprove && a.Plan.Decision != lspext.PlanKeepPlanning {
-		return nil, invalidParams("claude.answer: plan.decision must be approve or keepPlanning")
-	}
 	return &lspext.AnswerResult{Accepted: s.deferred.give(a)}, nil
 }
 

@@ -787,12 +787,16 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		images []any
 		want   string
 	}{
-		{[]any{map[string]any{"uri": "file://" + notImage}}, "not a PNG, JPEG, GIF or WebP image"},
-		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, "no such file"},
-		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}}, `mediaType "image/bmp"`},
-		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, "data is not base64"},
-		{[]any{map[string]any{"uri": "file://" + big}}, "larger than 20 MiB"},
-		{[]any{map[string]any{}}, "give uri, or data and mediaType"},
+		{[]any{map[string]any{"uri": "file://" + notImage}}, `claude.run: arguments[0].images[0].uri "file://` + notImage + `": not a PNG, JPEG, GIF or WebP image`},
+		{[]any{map[string]any{"uri": "file://" + big}, map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, `arguments[0].images[0].uri "file://` + big + `": the image is larger than 20 MiB`},
+		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, `arguments[0].images[0].uri "file://` + b.ws(0) + `/missing.png": `},
+		{[]any{map[string]any{"uri": "https://example.com/a.png"}}, `claude.run: arguments[0].images[0].uri is "https://example.com/a.png", which is not a file:// URI`},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}},
+			`claude.run: arguments[0].images[0].mediaType is "image/bmp", not one of "image/png", "image/jpeg", "image/gif", "image/webp"`},
+		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, `claude.run: arguments[0].images[0].data "not base64!" is not base64`},
+		{[]any{map[string]any{}}, `claude.run: arguments[0].images[0] needs one of the fields "uri" or "data"`},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG)}}, `claude.run: arguments[0].images[0] has the field "data" without "mediaType", which it needs`},
+		{[]any{map[string]any{"uri": "file://" + big, "data": "x", "mediaType": "image/png"}}, `claude.run: arguments[0].images[0] has the fields "uri" and "data": give only one of them`},
 	} {
 		err := b.command("claude.run", map[string]any{"prompt": "look", "images": c.images}, nil)
 		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), c.want) {

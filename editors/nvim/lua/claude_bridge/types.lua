@@ -92,6 +92,13 @@
 ---| 'warn'
 ---| 'error'
 
+--- ImageMediaType is the type of an image sent as data (ImageRef): the types claude's image blocks take.
+---@alias claude_bridge.ImageMediaType
+---| 'image/png'
+---| 'image/jpeg'
+---| 'image/gif'
+---| 'image/webp'
+
 --- RunArgs is arguments[0] of claude.run.
 ---@class claude_bridge.RunArgs
 ---@field prompt string prompt is what the task should do. Required, not blank.
@@ -106,7 +113,7 @@
 
 --- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef).
 ---@class claude_bridge.ContextRef
----@field uri string uri is the file's file:// URI.
+---@field uri string uri is the file's file:// URI (or the URI of a document the editor has open that is no file: untitled:, git:). Not blank.
 ---@field range? claude_bridge.Range range is the part of the file meant; optional: absent for the whole file.
 ---@field diagnostics? claude_bridge.Diagnostic[] diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional.
 
@@ -146,11 +153,11 @@
 ---@field uri string uri is the document's URI.
 ---@field range claude_bridge.Range range is the range in it.
 
---- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
+--- ImageRef is an image sent with a prompt: a file (uri), or the image itself (data and mediaType), one of the two. PNG, JPEG, GIF and WebP, as their content shows, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
 ---@class claude_bridge.ImageRef
----@field uri? string uri is the file:// URI of an image file. Optional: give it or data.
----@field data? string data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri.
----@field mediaType? string mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ).
+---@field uri? string uri is the file:// URI of an image file. Give it or data.
+---@field data? string data is the image's bytes, base64 (standard alphabet, padded). Give it, with mediaType, or uri.
+---@field mediaType? claude_bridge.ImageMediaType mediaType is the type of data. Required with data, and only with it (the data's own type wins should they differ).
 
 --- RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong.
 ---@class claude_bridge.RunResult
@@ -348,7 +355,7 @@
 ---@field title string title is its title, else its first prompt.
 ---@field events claude_bridge.BridgeEvent[] events are its steps.
 
---- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
+--- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event starts with the fields all kinds share: taskId (the task), seq (from 1 for each task, with no gaps) and kind.
 ---@alias claude_bridge.BridgeEvent
 ---| claude_bridge.QueuedEvent
 ---| claude_bridge.StartedEvent
@@ -549,15 +556,14 @@
 ---@field taskId string taskId is the task that asked. Required.
 ---@field toolUseId string toolUseId is the call asked about (the request's toolUseId). Required.
 ---@field answers? table<string, string> answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional.
----@field plan? claude_bridge.PlanResult plan answers a claude/plan, as its PlanResult would. Optional.
+---@field plan? claude_bridge.PlanAnswer plan answers a claude/plan, as its PlanResult would (a decision is required). Optional.
 ---@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning). Optional.
 
---- PlanResult is the editor's reply to claude/plan.
----@class claude_bridge.PlanResult
----@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
----@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+--- PlanAnswer is claude.answer's answer to a claude/plan the editor deferred: PlanResult without deferred, the decision required.
+---@class claude_bridge.PlanAnswer
+---@field decision claude_bridge.PlanDecision decision is the user's answer.
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved, as in PlanResult. Optional: default acceptEdits.
 ---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
----@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
 --- AnswerResult is the reply of claude.answer.
 ---@class claude_bridge.AnswerResult
@@ -594,9 +600,9 @@
 ---@field toolUseId string toolUseId is the AskUserQuestion call; its toolUse event carries the same id, and its question event will.
 ---@field questions claude_bridge.Question[] questions are the questions, in claude's order.
 
---- AskResult is the editor's reply to claude/ask.
+--- AskResult is the editor's reply to claude/ask: the answers, or {"deferred": true}.
 ---@class claude_bridge.AskResult
----@field answers table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.)
+---@field answers? table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answers at all (absent, or empty) is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional.
 
 --- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
@@ -605,6 +611,13 @@
 ---@field toolUseId string toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will.
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
+
+--- PlanResult is the editor's reply to claude/plan: the decision, or {"deferred": true}.
+---@class claude_bridge.PlanResult
+---@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
+---@field permissionMode? claude_bridge.PermissionMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are). Optional: default acceptEdits.
+---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own).
 ---@class claude_bridge.Configuration
@@ -739,5 +752,8 @@ M.key_sources = {
 
 ---@type claude_bridge.LogLevel[]
 M.log_levels = { 'debug', 'info', 'warn', 'error' }
+
+---@type claude_bridge.ImageMediaType[]
+M.image_media_types = { 'image/png', 'image/jpeg', 'image/gif', 'image/webp' }
 
 return M
