@@ -13,6 +13,9 @@
 //   "slow"  - runs until cancelled
 //   "fail"  - ends with status "failed"
 //   "crash" - the bridge exits with code 3 in the middle of the task
+//   "ask"   - claude's questions (claude/ask, to a plugin that declares experimental
+//             claudeBridge.ask), answered in the reply or later with claude.answer
+//   "plan"  - claude's plan (claude/plan, to a plugin that declares ...plan), likewise
 // Every task: progress begin/report/end on its token, claude/event queued, started, text
 // (two deltas), ..., result; the reply comes after them. The result text holds the prompt
 // the bridge would give claude (context turned into @path#Lx-y mentions).
@@ -74,6 +77,8 @@ function replyError(id, code, message) { send({ id, error: { code, message } });
 // ---- state ------------------------------------------------------------------------
 let folders = [];
 let settings = {};
+let bridgeCaps = {}; // the plugin's capabilities.experimental.claudeBridge
+const deferred = new Map(); // taskId + ' ' + toolUseId of a deferred claude/ask or claude/plan -> resolve(claude.answer's argument)
 let shutdownSeen = false;
 const tasks = new Map(); // taskId -> task
 const requestTask = new Map(); // json-rpc id of the run request -> task
@@ -107,11 +112,13 @@ function dispatch(msg) {
     case 'initialize':
       folders = p.workspaceFolders || (p.rootUri ? [{ uri: p.rootUri, name: 'root' }] : []);
       settings = p.initializationOptions || {};
+      bridgeCaps = (p.capabilities && p.capabilities.experimental && p.capabilities.experimental.claudeBridge) || {};
       // MOCK_INIT_DELAY_MS: a bridge slow to start
       return setTimeout(() => reply(msg.id, {
         capabilities: {
           executeCommandProvider: { commands: ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus',
-            'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel', 'claude.commands', 'claude.sessions', 'claude.transcript'] },
+            'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel', 'claude.commands', 'claude.sessions', 'claude.transcript',
+            'claude.answer'] },
           textDocumentSync: { openClose: true, change: 2, save: true },
           workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         },
@@ -222,6 +229,12 @@ function executeCommand(msg) {
       event(t, 'mode', { permissionMode: t.mode || 'acceptEdits', model: 'claude-' + arg.model + '-5-5' });
       return reply(msg.id, { model: 'claude-' + arg.model + '-5-5' });
     }
+    case 'claude.answer': {
+      const key = arg.taskId + ' ' + arg.toolUseId;
+      const resolve = deferred.get(key);
+      if (resolve) { deferred.delete(key); resolve(arg); }
+      return reply(msg.id, { accepted: !!resolve });
+    }
     case 'claude.commands':
       return reply(msg.id, {
         commands: [
@@ -265,6 +278,19 @@ function newTask(msg, arg, folder, sessionId, id) {
   tasks.set(t.id, t);
   requestTask.set(msg.id, t);
   return t;
+}
+
+// askEditor sends claude/ask or claude/plan and returns the answer: the reply, or, when the
+// reply is {"deferred": true}, claude.answer's argument (its field `field` for a plan);
+// null when dismissed.
+async function askEditor(t, method, params, toolUseId, field) {
+  const res = await request(method, params);
+  let answer = res.result || null;
+  if (answer && answer.deferred) {
+    const a = await new Promise((resolve) => deferred.set(t.id + ' ' + toolUseId, resolve));
+    answer = a.dismissed ? null : (field ? a[field] : a) || null;
+  }
+  return answer;
 }
 
 function event(t, kind, fields) {
@@ -348,6 +374,38 @@ async function runTask(t) {
     const reason = decision === 'deny' ? 'The user denied Bash in the editor.' : 'Allowed in the editor.';
     event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason, automatic: false });
     event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? reason : '' });
+  }
+  if (/\bask\b/.test(words) && bridgeCaps.ask) {
+    // As the real bridge: the AskUserQuestion call, claude/ask, the answer (in the reply, or
+    // with claude.answer after {"deferred": true}), a question event.
+    const toolUseId = 'tu-ask-' + t.id;
+    const questions = [
+      { question: 'Which color?', header: 'Color', multiSelect: false, options: [{ label: 'Blue', description: 'calm' }, { label: 'Red' }] },
+      { question: 'Which size?', header: 'Size', multiSelect: false, options: [{ label: 'Small' }, { label: 'Large', description: 'big' }] },
+    ];
+    event(t, 'toolUse', { toolUseId, name: 'AskUserQuestion', input: { questions }, summary: 'AskUserQuestion' });
+    t.status = 'waiting';
+    const answer = await askEditor(t, 'claude/ask', { taskId: t.id, toolUseId, questions }, toolUseId);
+    t.status = 'running';
+    const answers = (answer && answer.answers) || {};
+    const q = { toolUseId, questions, answers };
+    if (Object.keys(answers).length === 0) q.reason = 'dismissed in the editor';
+    event(t, 'question', q);
+    t.history.push('answers: ' + JSON.stringify(answers));
+  }
+  if (/\bplan\b/.test(words) && bridgeCaps.plan) {
+    const toolUseId = 'tu-plan-' + t.id;
+    const plan = '# Plan\n\n1. Greet the world\n';
+    event(t, 'toolUse', { toolUseId, name: 'ExitPlanMode', input: { plan }, summary: 'ExitPlanMode' });
+    t.status = 'waiting';
+    const answer = await askEditor(t, 'claude/plan', { taskId: t.id, toolUseId, plan }, toolUseId, 'plan');
+    t.status = 'running';
+    const ev = { toolUseId, plan, decision: answer && answer.decision === 'approve' ? 'approve' : 'keepPlanning' };
+    if (ev.decision === 'approve') ev.permissionMode = answer.permissionMode || 'acceptEdits';
+    if (answer && answer.feedback) ev.feedback = answer.feedback;
+    if (!answer) ev.reason = 'dismissed in the editor';
+    event(t, 'plan', ev);
+    t.history.push('plan: ' + ev.decision);
   }
   if (words.includes('slow')) {
     progress(t, { kind: 'report', message: 'Bash: sleep 600' });
