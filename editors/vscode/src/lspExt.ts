@@ -262,8 +262,8 @@ export type AuthStatusArgs = Record<string, never>;
 export interface AuthStatus {
   /** status is the key's state. */
   status: AuthState;
-  /** mode is the auth mode. */
-  mode: AuthMode;
+  /** mode is the auth mode. Optional: absent when the auth settings were refused and name no mode the bridge knows (auth.mode "bogus"). */
+  mode?: AuthMode;
   /** helperPath is the key helper's absolute path. Optional: absent in inherit mode. */
   helperPath?: string;
   /** helperExists is true when the helper file exists. */

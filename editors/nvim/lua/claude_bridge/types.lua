@@ -230,7 +230,7 @@
 --- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. Without an auth manager (the bridge runs without one) it says so in message, with status and mode "inherit"; when the auth settings were refused it has status "error", source "none" and the reason in lastError.
 ---@class claude_bridge.AuthStatus
 ---@field status claude_bridge.AuthState status is the key's state.
----@field mode claude_bridge.AuthMode mode is the auth mode.
+---@field mode? claude_bridge.AuthMode mode is the auth mode. Optional: absent when the auth settings were refused and name no mode the bridge knows (auth.mode "bogus").
 ---@field helperPath? string helperPath is the key helper's absolute path. Optional: absent in inherit mode.
 ---@field helperExists boolean helperExists is true when the helper file exists.
 ---@field helperMode? string helperMode is the helper file's mode in octal ("0700"). Optional: absent when the file does not exist.
