@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -37,8 +39,8 @@ func (s *Server) askAll(ctx context.Context, taskID string, req runner.QuestionR
 	params := &lspext.AskParams{TaskID: taskID, ToolUseID: req.ToolUseID, Questions: questionsOf(req.Questions)}
 	later, forget := s.deferred.open(taskID, req.ToolUseID)
 	defer forget()
-	var res *lspext.AskResult
-	if err := s.call(ctx, lspext.MethodAsk, params, &res); err != nil {
+	res, err := callDecoded[lspext.AskResult](ctx, s, lspext.MethodAsk, params)
+	if err != nil {
 		return nil, s.unanswered(ctx, lspext.MethodAsk, err)
 	}
 	answers := map[string]string(nil)
@@ -60,6 +62,32 @@ func (s *Server) askAll(ctx context.Context, taskID string, req runner.QuestionR
 	}
 	return answers, ""
 }
+
+// callDecoded sends the editor one of the bridge's own requests (claude/ask,
+// claude/plan) and decodes its reply as strictly as the editor's commands
+// (lspext.Decode, the schema's rules): nil for a null reply; an error
+// naming the path in the reply (result.answers.…) and the problem for a
+// reply of another shape.
+func callDecoded[T any](ctx context.Context, s *Server, method string, params any) (*T, error) {
+	var raw json.RawMessage
+	if err := s.call(ctx, method, params, &raw); err != nil {
+		return nil, err
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		return nil, nil
+	}
+	var res T
+	if err := lspext.Decode(raw, &res); err != nil {
+		return nil, &badReply{describeError(err, "result")}
+	}
+	return &res, nil
+}
+
+// badReply is a reply of the editor's that does not have the protocol's
+// shape, and where and why.
+type badReply struct{ problem string }
+
+func (e *badReply) Error() string { return "its reply was refused: " + e.problem }
 
 // askOneByOne asks each question with window/showMessageRequest, the way
 // any LSP client can answer; a dismissed question ends the asking (the
@@ -110,6 +138,10 @@ func (s *Server) unanswered(ctx context.Context, method string, err error) strin
 		return fmt.Sprintf("nobody answered within %s", callTimeout(method))
 	}
 	s.log.Warn("asking the editor failed", zap.String("method", method), zap.Error(err))
+	var bad *badReply
+	if errors.As(err, &bad) {
+		return "the editor's reply was refused: " + bad.problem
+	}
 	return "the editor could not be asked: " + err.Error()
 }
 

@@ -212,6 +212,42 @@ func TestDismissedQuestionsTellClaude(t *testing.T) {
 	}
 }
 
+// TestRepliesOfAnotherShapeAreRefused: the editor's replies to claude/ask
+// and claude/plan are decoded as strictly as its commands (lspext.Decode):
+// one the schema refuses leaves the questions unanswered, or claude
+// planning, saying where and what was wrong, never a Go error (issue 12:
+// "one strict decoder for everything the editor sends").
+func TestRepliesOfAnotherShapeAreRefused(t *testing.T) {
+	b := startBridge(t, bridgeOpts{
+		turns:      []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("fine")},
+		initialize: declaring(map[string]any{"ask": true, "plan": true}),
+	})
+	b.client.Handle(lspext.MethodAsk, func(json.RawMessage) (any, error) {
+		return map[string]any{"answers": map[string]any{"Which color should the button be?": 5}}, nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask", "taskId": "bad"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	want := `the editor's reply was refused: result.answers.Which color should the button be? is 5, not a string`
+	if qe := lsptest.Last[*lspext.QuestionEvent](b.client.Events(t, "bad")); qe == nil || len(qe.Answers) != 0 || qe.Reason != want {
+		t.Errorf("question event = %+v, want the reason %q", qe, want)
+	}
+	text, isErr, _ := toolResult(t, b.api, "toolu_0_0")
+	if !isErr || !strings.Contains(text, want) {
+		t.Errorf("the API got %q (error %v)", text, isErr)
+	}
+
+	b.api.SetTurns(planTurns(b.ws(0)))
+	b.client.Handle(lspext.MethodPlan, func(json.RawMessage) (any, error) { return map[string]any{"decision": "yes"}, nil })
+	if res := b.result(b.run(map[string]any{"prompt": "plan", "taskId": "badplan", "permissionMode": "plan"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	want = `the editor's reply was refused: result.decision is "yes", not one of "approve", "keepPlanning"`
+	if pe := lsptest.Last[*lspext.PlanEvent](b.client.Events(t, "badplan")); pe == nil || pe.Decision != lspext.PlanKeepPlanning || pe.Reason != want {
+		t.Errorf("plan event = %+v, want keep planning, the reason %q", pe, want)
+	}
+}
+
 // planTurns: claude (in plan mode) writes its plan file, asks to leave plan
 // mode, then edits main.go and ends.
 func planTurns(ws string) []fakeapi.Turn {

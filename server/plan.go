@@ -56,9 +56,9 @@ func (s *Server) decidePlan(ctx context.Context, taskID string, req runner.PlanR
 	if caps.bridge.Plan {
 		later, forget := s.deferred.open(taskID, req.ToolUseID)
 		defer forget()
-		var res *lspext.PlanResult
 		params := &lspext.PlanParams{TaskID: taskID, ToolUseID: req.ToolUseID, Plan: req.Plan, URI: uri}
-		if err := s.call(ctx, lspext.MethodPlan, params, &res); err != nil {
+		res, err := callDecoded[lspext.PlanResult](ctx, s, lspext.MethodPlan, params)
+		if err != nil {
 			return runner.PlanDecision{Reason: s.unanswered(ctx, lspext.MethodPlan, err)}
 		}
 		if res != nil && res.Deferred {
