@@ -83,15 +83,6 @@ func CheckImages(images []Image) error {
 	return nil
 }
 
-// SupportedImageType reports whether claude takes images of media type mt.
-func SupportedImageType(mt string) bool {
-	switch mt {
-	case "image/png", "image/jpeg", "image/gif", "image/webp":
-		return true
-	}
-	return false
-}
-
 // imageType is an image's media type by its first bytes, "" for none of
 // PNG, JPEG, GIF and WebP.
 func imageType(b []byte) string {

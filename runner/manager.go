@@ -125,6 +125,10 @@ func (c Config) withDefaults() Config {
 // ErrShutdown is returned for tasks submitted after Shutdown.
 var ErrShutdown = errors.New("the bridge is shutting down")
 
+// ErrTaskIDTaken is returned for a task whose given id a registered task
+// has.
+var ErrTaskIDTaken = errors.New("the task id is taken")
+
 // Manager runs tasks: its queue bounds how many run at once, its pool
 // keeps finished conversations' processes briefly for follow-ups within a
 // budget, its warmer keeps a claude ready per folder (Config.Prewarm), and
@@ -392,7 +396,7 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 	if spec.ID == "" {
 		spec.ID = m.newID()
 	} else if m.tasks[spec.ID] != nil {
-		return nil, fmt.Errorf("a task with id %s already exists", quote.String(spec.ID))
+		return nil, fmt.Errorf("%w: a task with id %s exists", ErrTaskIDTaken, quote.String(spec.ID))
 	} else {
 		m.noteNamed(spec.ID)
 	}

@@ -100,7 +100,8 @@ func answerKinds(a lspext.AnswerArgs) []string {
 	return given
 }
 
-// answer is claude.answer.
+// answer is claude.answer (lspext.Decode has checked its shape: ids not
+// blank, a plan with its decision).
 func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerResult, error) {
 	if a.TaskID == "" || a.ToolUseID == "" {
 		return nil, invalidParams("claude.answer needs taskId and toolUseId")

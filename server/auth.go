@@ -60,7 +60,7 @@ func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration, re
 		// environment claude is started with.
 		base.Environ = s.opts.Runner.Env
 	}
-	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: modeOf(c)}
+	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: modeOf(c, refused)}
 	err := refused
 	if err == nil {
 		var cfg auth.Config
@@ -75,8 +75,14 @@ func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration, re
 	return a
 }
 
-// modeOf is the auth mode settings ask for.
-func modeOf(c *lspext.AuthConfiguration) lspext.AuthMode {
+// modeOf is the auth mode settings ask for (c, or refused: an `auth`
+// setting that did not decode asks for the mode it names, "" when that is
+// not a mode).
+func modeOf(c *lspext.AuthConfiguration, refused error) lspext.AuthMode {
+	var r *refusedAuth
+	if errors.As(refused, &r) {
+		return r.mode
+	}
 	if c != nil && c.Mode == lspext.AuthModeInherit {
 		return lspext.AuthModeInherit
 	}
@@ -218,7 +224,7 @@ func (a *authManager) reconfigure(c authChange) {
 	if err == nil && m != nil {
 		if err = m.Reconfigure(cfg); err == nil {
 			a.mu.Lock()
-			a.mode = modeOf(c.cfg)
+			a.mode = modeOf(c.cfg, nil)
 			a.mu.Unlock()
 			return
 		}
@@ -234,7 +240,7 @@ func (a *authManager) reconfigure(c authChange) {
 			a.mu.Lock()
 			closed := a.closed
 			if !closed {
-				a.m, a.err, a.mode = m, nil, modeOf(c.cfg)
+				a.m, a.err, a.mode = m, nil, modeOf(c.cfg, nil)
 			}
 			a.mu.Unlock()
 			if closed {
@@ -246,7 +252,7 @@ func (a *authManager) reconfigure(c authChange) {
 	// Refused: no manager, so no key, until settings the bridge accepts.
 	a.mu.Lock()
 	old := a.m
-	a.m, a.err, a.mode = nil, fmt.Errorf("authentication is not set up: %w", err), modeOf(c.cfg)
+	a.m, a.err, a.mode = nil, fmt.Errorf("authentication is not set up: %w", err), modeOf(c.cfg, c.refused)
 	a.mu.Unlock()
 	if old != nil {
 		_ = old.Close()

@@ -86,6 +86,18 @@ func TestAuthStatusWithoutAnAuthManager(t *testing.T) {
 	}
 }
 
+// TestRefusedAuthModeIsNoMode: auth settings refused at initialize for a
+// mode that is none leave claude.authStatus without a mode (issue 12: it
+// said "helper", a mode nobody asked for), with status "error" and why.
+func TestRefusedAuthModeIsNoMode(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"auth": map[string]any{"mode": "bogus"}}})
+	b.waitAuthChanges(1, lspext.AuthError)
+	st := b.authStatus()
+	if st.Status != lspext.AuthError || st.Mode != "" || st.Source != lspext.SourceNone || !strings.Contains(st.LastError, `auth.mode is "bogus"`) {
+		t.Errorf("status = %+v", st)
+	}
+}
+
 // Auth settings the manager refuses: the user is told once the editor has
 // the initialize reply, claude.authStatus says why (a valid AuthStatus),
 // a task fails saying why instead of running claude with other

@@ -77,7 +77,7 @@ func (s *Server) executeCommand(ctx context.Context, p executeCommandParams) (an
 	cmd, args := p.Command, p.Arguments
 	def, ok := lspext.CommandDefOf(cmd)
 	if !ok {
-		return nil, invalidParams("unknown command %s (the bridge serves %s)", quote.String(cmd), strings.Join(lspext.Commands, ", "))
+		return nil, invalidParams("workspace/executeCommand: params.command %s is not one of the bridge's commands (%s)", quote.String(cmd), strings.Join(lspext.Commands, ", "))
 	}
 	if len(args) > 1 {
 		return nil, invalidParams("%s: arguments[1]: %s takes one argument (arguments[0]), not %d", cmd, cmd, len(args))
@@ -164,7 +164,7 @@ func (s *Server) cancel(ctx context.Context, taskID string) (*lspext.CancelResul
 	}
 	s.mu.Unlock()
 	if len(starts) == 0 {
-		return nil, invalidParams("no task %s", quote.String(taskID))
+		return nil, argError(lspext.CommandCancel, "taskId", taskID, "names no task")
 	}
 	for _, p := range starts {
 		select {
@@ -187,7 +187,7 @@ func (s *Server) cancel(ctx context.Context, taskID string) (*lspext.CancelResul
 		// request): cancelled as any running task.
 		return &lspext.CancelResult{Cancelled: s.mgr.Cancel(taskID)}, nil
 	}
-	return nil, invalidParams("no task %s: the request that named it was refused", quote.String(taskID))
+	return nil, argError(lspext.CommandCancel, "taskId", taskID, "names no task: the request that named it was refused")
 }
 
 func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessage) (any, error) {
@@ -195,7 +195,7 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 	for i, c := range a.Context {
 		ctxURIs[i] = c.URI
 	}
-	folder, roots, err := s.folderFor(a.WorkspaceFolder, ctxURIs)
+	folder, roots, err := s.folderFor(lspext.CommandRun, a.WorkspaceFolder, ctxURIs)
 	if err != nil {
 		return nil, err
 	}
@@ -203,10 +203,7 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec(a.TaskID, msg.Text, folder.Path, roots, a.Model, a.PermissionMode, a.Review)
-	if err != nil {
-		return nil, err
-	}
+	spec := s.spec(a.TaskID, msg.Text, folder.Path, roots, a.Model, a.PermissionMode, a.Review)
 	spec.Images = msg.Images
 	if a.SessionID != "" {
 		// A conversation of the folder the task runs in, as claude.sessions
@@ -217,16 +214,19 @@ func (s *Server) run(ctx context.Context, a lspext.RunArgs, token json.RawMessag
 		}
 	}
 	spec.ResumeSession = a.SessionID
-	return s.runTask(ctx, spec, token)
+	return s.runTask(ctx, lspext.CommandRun, "taskId", spec, token)
 }
 
 func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json.RawMessage) (any, error) {
 	session, workspace, roots, err := s.mgr.FollowUpSession(a.TaskID, a.SessionID)
 	if err != nil {
-		return nil, invalidParams("%v", err)
+		if a.TaskID != "" {
+			return nil, argError(lspext.CommandFollowUp, "taskId", a.TaskID, err.Error())
+		}
+		return nil, argError(lspext.CommandFollowUp, "sessionId", a.SessionID, err.Error())
 	}
 	if a.WorkspaceFolder != "" {
-		f, r, err := s.folderFor(a.WorkspaceFolder, nil)
+		f, r, err := s.folderFor(lspext.CommandFollowUp, a.WorkspaceFolder, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -240,12 +240,12 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 		// other folder's store), and fail on an id it does not keep.
 		f, _, ok := s.sessionFolder(session, a.WorkspaceFolder)
 		if !ok {
-			return nil, invalidParams("claude.followUp: claude keeps no conversation %s for the workspace folders (claude.sessions lists them)", quote.String(session))
+			return nil, argError(lspext.CommandFollowUp, "sessionId", a.SessionID, "is no conversation claude keeps for the workspace folders (claude.sessions lists them)")
 		}
 		if workspace == "" {
 			// A conversation the bridge did not run (one started in a
 			// terminal).
-			f, r, err := s.folderFor(f.URI, nil)
+			f, r, err := s.folderFor(lspext.CommandFollowUp, f.URI, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -267,24 +267,22 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 			model = changedModel
 		}
 	}
-	spec, err := s.spec(a.NewTaskID, msg.Text, workspace, roots, model, mode, a.Review)
-	if err != nil {
-		return nil, err
-	}
+	spec := s.spec(a.NewTaskID, msg.Text, workspace, roots, model, mode, a.Review)
 	spec.Images = msg.Images
 	spec.ResumeSession = session
-	return s.runTask(ctx, spec, token)
+	return s.runTask(ctx, lspext.CommandFollowUp, "newTaskId", spec, token)
 }
 
-func (s *Server) spec(id, prompt, workspace string, roots []string, model string, mode lspext.PermissionMode, review lspext.ReviewMode) (runner.Spec, error) {
+// spec is a task's spec: the settings, with the model, the permission
+// mode and the review a command gives ("": the configured one;
+// lspext.Decode has checked that the mode and the review are ones the
+// protocol knows).
+func (s *Server) spec(id, prompt, workspace string, roots []string, model string, mode lspext.PermissionMode, review lspext.ReviewMode) runner.Spec {
 	s.mu.Lock()
 	st := s.settings
 	s.mu.Unlock()
 	opts := st.defaultOptions()
 	if mode != "" {
-		if err := runner.ValidPermissionMode(string(mode)); err != nil {
-			return runner.Spec{}, invalidParams("%v", err)
-		}
 		opts.PermissionMode = string(mode)
 	}
 	if model != "" {
@@ -292,11 +290,9 @@ func (s *Server) spec(id, prompt, workspace string, roots []string, model string
 	}
 	if review == "" {
 		review = st.Review
-	} else if err := runner.ValidReview(string(review)); err != nil {
-		return runner.Spec{}, invalidParams("%v", err)
 	}
 	// runner.Manager.NewTask sets opts.ReviewHooks from the task's review.
-	return runner.Spec{ID: id, Prompt: prompt, Workspace: workspace, Roots: roots, Review: string(review), Options: opts}, nil
+	return runner.Spec{ID: id, Prompt: prompt, Workspace: workspace, Roots: roots, Review: string(review), Options: opts}
 }
 
 func (s *Server) listTasks() []lspext.TaskInfo {
@@ -335,4 +331,36 @@ func taskError(err error) error {
 		return jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "%v", err)
 	}
 	return invalidParams("%v", err)
+}
+
+// argError is a -32602 error about a value of a command's arguments that
+// decoded (it has the shape the schema states) but that the bridge
+// refuses: the command, the JSON path of the value in arguments[0], the
+// value as sent (cut short) and why, as a predicate:
+// `claude.run: arguments[0].workspaceFolder "file:///etc" is not one of
+// the editor's workspace folders (/home/me/proj)`. A problem that already
+// starts with the value (fileuri's errors: `"https://x" is a https: URI…`)
+// does not repeat it; one that is a sentence of its own (a runner error)
+// follows a colon.
+func argError(cmd, path, value, problem string) error {
+	at := "arguments[0]." + path
+	q := quote.String(value)
+	switch {
+	case strings.HasPrefix(problem, q):
+		return invalidParams("%s: %s %s", cmd, at, problem)
+	case predicate(problem):
+		return invalidParams("%s: %s %s %s", cmd, at, q, problem)
+	}
+	return invalidParams("%s: %s %s: %s", cmd, at, q, problem)
+}
+
+// predicate reports whether a problem reads as a predicate ("is …",
+// "names …") rather than a sentence of its own.
+func predicate(problem string) bool {
+	for _, verb := range []string{"is ", "names ", "has ", "was ", "does "} {
+		if strings.HasPrefix(problem, verb) {
+			return true
+		}
+	}
+	return false
 }

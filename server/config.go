@@ -122,7 +122,7 @@ func decodeConfig(where string, raw json.RawMessage) configUpdate {
 	var why []string
 	for _, e := range refused {
 		if e.Path == "auth" || strings.HasPrefix(e.Path, "auth.") {
-			u.authRefused = e // told by the auth manager, with what follows
+			u.authRefused = &refusedAuth{e, askedAuthMode(raw)} // told by the auth manager, with what follows
 			continue
 		}
 		why = append(why, e.In(""))
@@ -131,4 +131,34 @@ func decodeConfig(where string, raw json.RawMessage) configUpdate {
 		u.refused = where + ": " + strings.Join(why, "; ") + " (refused; the other settings apply)"
 	}
 	return u
+}
+
+// refusedAuth is an `auth` setting that did not decode: why, and the auth
+// mode it asks for, which claude.authStatus reports.
+type refusedAuth struct {
+	*lspext.DecodeError
+	mode lspext.AuthMode
+}
+
+// askedAuthMode is the auth mode the `auth` setting of the configuration
+// object raw asks for: its mode when that is one ("helper" when it names
+// none), "" when it is not an object or its mode is not a mode.
+func askedAuthMode(raw json.RawMessage) lspext.AuthMode {
+	var cfg struct {
+		Auth json.RawMessage `json:"auth"`
+	}
+	var auth struct {
+		Mode json.RawMessage `json:"mode"`
+	}
+	if json.Unmarshal(raw, &cfg) != nil || json.Unmarshal(cfg.Auth, &auth) != nil || len(cfg.Auth) == 0 || cfg.Auth[0] != '{' {
+		return ""
+	}
+	if auth.Mode == nil {
+		return lspext.AuthModeHelper
+	}
+	var mode lspext.AuthMode
+	if lspext.Decode(auth.Mode, &mode) != nil {
+		return ""
+	}
+	return mode
 }

@@ -430,6 +430,42 @@ func TestDismissedQuestionsTellClaude(t *testing.T) {
 	}
 }
 
+// TestRepliesOfAnotherShapeAreRefused: the editor's replies to claude/ask
+// and claude/plan are decoded as strictly as its commands (lspext.Decode):
+// one the schema refuses leaves the questions unanswered, or claude
+// planning, saying where and what was wrong, never a Go error (issue 12:
+// "one strict decoder for everything the editor sends").
+func TestRepliesOfAnotherShapeAreRefused(t *testing.T) {
+	b := startBridge(t, bridgeOpts{
+		turns:      []fakeapi.Turn{fakeapi.ToolUse("AskUserQuestion", twoQuestions), fakeapi.Text("fine")},
+		initialize: declaring(map[string]any{"ask": true, "plan": true}),
+	})
+	b.client.Handle(lspext.MethodAsk, func(json.RawMessage) (any, error) {
+		return map[string]any{"answers": map[string]any{"Which color should the button be?": 5}}, nil
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "ask", "taskId": "bad"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	want := `the editor's reply was refused: result.answers.Which color should the button be? is 5, not a string`
+	if qe := lsptest.Last[*lspext.QuestionEvent](b.client.Events(t, "bad")); qe == nil || len(qe.Answers) != 0 || qe.Reason != want {
+		t.Errorf("question event = %+v, want the reason %q", qe, want)
+	}
+	text, isErr, _ := toolResult(t, b.api, "toolu_0_0")
+	if !isErr || !strings.Contains(text, want) {
+		t.Errorf("the API got %q (error %v)", text, isErr)
+	}
+
+	b.api.SetTurns(planTurns(b.ws(0)))
+	b.client.Handle(lspext.MethodPlan, func(json.RawMessage) (any, error) { return map[string]any{"decision": "yes"}, nil })
+	if res := b.result(b.run(map[string]any{"prompt": "plan", "taskId": "badplan", "permissionMode": "plan"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	want = `the editor's reply was refused: result.decision is "yes", not one of "approve", "keepPlanning"`
+	if pe := lsptest.Last[*lspext.PlanEvent](b.client.Events(t, "badplan")); pe == nil || pe.Decision != lspext.PlanKeepPlanning || pe.Reason != want {
+		t.Errorf("plan event = %+v, want keep planning, the reason %q", pe, want)
+	}
+}
+
 // planTurns: claude (in plan mode) writes its plan file, asks to leave plan
 // mode, then edits main.go and ends.
 func planTurns(ws string) []fakeapi.Turn {
@@ -1146,14 +1182,19 @@ func TestImagesRefusedSayingWhy(t *testing.T) {
 		images []any
 		want   string
 	}{
-		{[]any{map[string]any{"uri": "file://" + notImage}}, "not a PNG, JPEG, GIF or WebP image"},
-		{[]any{map[string]any{"uri": "file://" + corrupt}}, "images[0] (" + corrupt + "): not a valid PNG image"},
+		{[]any{map[string]any{"uri": "file://" + notImage}}, `claude.run: arguments[0].images[0].uri "file://` + notImage + `": not a PNG, JPEG, GIF or WebP image`},
+		{[]any{map[string]any{"uri": "file://" + big}, map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, `arguments[0].images[0].uri "file://` + big + `": the image is larger than 20 MiB`},
+		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, `arguments[0].images[0].uri "file://` + b.ws(0) + `/missing.png": `},
+		{[]any{map[string]any{"uri": "https://example.com/a.png"}}, `claude.run: arguments[0].images[0].uri is "https://example.com/a.png", which is not a file:// URI`},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}},
+			`claude.run: arguments[0].images[0].mediaType is "image/bmp", not one of "image/png", "image/jpeg", "image/gif", "image/webp"`},
+		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, `claude.run: arguments[0].images[0].data "not base64!" is not base64`},
+		{[]any{map[string]any{}}, `claude.run: arguments[0].images[0] needs one of the fields "uri" or "data"`},
+		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG)}}, `claude.run: arguments[0].images[0] has the field "data" without "mediaType", which it needs`},
+		{[]any{map[string]any{"uri": "file://" + big, "data": "x", "mediaType": "image/png"}}, `claude.run: arguments[0].images[0] has the fields "uri" and "data": give only one of them`},
+		{[]any{map[string]any{"uri": "file://" + corrupt}}, `arguments[0].images[0].uri "file://` + corrupt + `": `},
+		{[]any{map[string]any{"uri": "file://" + corrupt}}, "not a valid PNG image"},
 		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString([]byte("GIF89a")), "mediaType": "image/gif"}}, "not a valid GIF image"},
-		{[]any{map[string]any{"uri": "file://" + b.ws(0) + "/missing.png"}}, "no such file"},
-		{[]any{map[string]any{"data": base64.StdEncoding.EncodeToString(tinyPNG), "mediaType": "image/bmp"}}, `mediaType "image/bmp"`},
-		{[]any{map[string]any{"data": "not base64!", "mediaType": "image/png"}}, "data is not base64"},
-		{[]any{map[string]any{"uri": "file://" + big}}, "larger than 20 MiB"},
-		{[]any{map[string]any{}}, "give uri, or data and mediaType"},
 	} {
 		err := b.command("claude.run", map[string]any{"prompt": "look", "images": c.images}, nil)
 		if err == nil || !strings.Contains(err.Error(), "-32602") || !strings.Contains(err.Error(), c.want) {

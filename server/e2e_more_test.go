@@ -372,9 +372,14 @@ func TestBadRequests(t *testing.T) {
 		params any
 		want   string
 	}{
-		{cmd("claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}), "not one of the editor's workspace folders"},
-		{cmd("claude.run", map[string]any{"prompt": ""}), "claude.run: arguments[0].prompt is blank"},
-		{cmd("claude.run", map[string]any{"prompt": " \n\t"}), "claude.run: arguments[0].prompt is blank"},
+		{cmd("claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file:///not/a/folder/of/the/editor"}),
+			`claude.run: arguments[0].workspaceFolder "file:///not/a/folder/of/the/editor" is not one of the editor's workspace folders (` + b.ws(0)},
+		{cmd("claude.run", map[string]any{"prompt": "x", "workspaceFolder": "file://host/p"}),
+			`claude.run: arguments[0].workspaceFolder "file://host/p" names a file on host host, not on this machine`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "context": []any{map[string]any{"uri": main}, map[string]any{"uri": "https://example.com/a.go"}}}),
+			`claude.run: arguments[0].context[1].uri "https://example.com/a.go" is a https: URI: not a file URI, and no document with that URI is open in the editor`},
+		{cmd("claude.run", map[string]any{"prompt": ""}), `claude.run: arguments[0].prompt is "", which is blank`},
+		{cmd("claude.run", map[string]any{"prompt": " \n\t"}), `claude.run: arguments[0].prompt is " \n\t", which is blank`},
 		{cmd("claude.run", map[string]any{"prompt": nil}), "claude.run: arguments[0].prompt is null, not a string"},
 		{cmd("claude.run", map[string]any{}), `claude.run: arguments[0] lacks the required field "prompt"`},
 		{cmd("claude.run"), "claude.run: arguments[0] is missing"},
@@ -405,15 +410,45 @@ func TestBadRequests(t *testing.T) {
 		{cmd("claude.followUp", map[string]any{"prompt": "p"}), `claude.followUp: arguments[0] needs one of the fields "taskId" or "sessionId"`},
 		{cmd("claude.cancel", map[string]any{"taskId": "t", "force": true}), `claude.cancel: arguments[0] has an unknown field "force"`},
 		{cmd("claude.cancel", map[string]any{}), `claude.cancel: arguments[0] lacks the required field "taskId"`},
-		{cmd("claude.cancel", map[string]any{"taskId": ""}), "claude.cancel: arguments[0].taskId is empty"},
-		{cmd("claude.cancel", map[string]string{"taskId": "ghost"}), `no task "ghost"`},
-		{cmd("claude.cancel", map[string]string{"taskId": strings.Repeat("T", 1_000_000)}), `no task "` + strings.Repeat("T", 64) + `…" (1000000 characters)`},
+		{cmd("claude.cancel", map[string]any{"taskId": ""}), `claude.cancel: arguments[0].taskId is "", which is blank`},
+		{cmd("claude.cancel", map[string]string{"taskId": "ghost"}), `claude.cancel: arguments[0].taskId "ghost" names no task`},
+		{cmd("claude.cancel", map[string]string{"taskId": strings.Repeat("T", 1_000_000)}),
+			`claude.cancel: arguments[0].taskId "` + strings.Repeat("T", 64) + `…" (1000000 characters) names no task`},
 		{cmd("claude.cancel", "ghost"), `claude.cancel: arguments[0] is "ghost", not an object`},
 		{cmd("claude.tasks", map[string]any{"process": true}), `claude.tasks: arguments[0] has an unknown field "process"`},
 		{cmd("claude.tasks", map[string]any{"processes": nil}), "claude.tasks: arguments[0].processes is null: leave the field out instead"},
 		{cmd("claude.tasks", 5), "claude.tasks: arguments[0] is 5, not an object"},
 		{cmd("claude.authStatus", map[string]any{"verbose": true}), `claude.authStatus: arguments[0] has an unknown field "verbose"`},
-		{cmd("claude.nope"), `unknown command "claude.nope"`},
+		// "" for an id or a name is refused as blank, optional or not, in
+		// every command (the schema's pattern "\\S"; README "The protocol").
+		{cmd("claude.run", map[string]any{"prompt": "x", "taskId": ""}), `claude.run: arguments[0].taskId is "", which is blank (leave the field out instead)`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "sessionId": " "}), `claude.run: arguments[0].sessionId is " ", which is blank (leave the field out instead)`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "model": ""}), `claude.run: arguments[0].model is "", which is blank (leave the field out instead)`},
+		{cmd("claude.run", map[string]any{"prompt": "x", "workspaceFolder": ""}), `claude.run: arguments[0].workspaceFolder is "", which is not a file:// URI (leave the field out instead)`},
+		{cmd("claude.followUp", map[string]any{"taskId": "t", "prompt": "p", "newTaskId": ""}), `claude.followUp: arguments[0].newTaskId is "", which is blank`},
+		{cmd("claude.followUp", map[string]any{"sessionId": "", "prompt": "p"}), `claude.followUp: arguments[0].sessionId is "", which is blank`},
+		{cmd("claude.followUp", map[string]any{"taskId": "ghost", "prompt": "p"}), `claude.followUp: arguments[0].taskId "ghost": no task "ghost"`},
+		{cmd("claude.send", map[string]any{"taskId": "t", "prompt": ""}), `claude.send: arguments[0].prompt is "", which is blank`},
+		{cmd("claude.send", map[string]any{"taskId": "t", "prompt": "   "}), `claude.send: arguments[0].prompt is "   ", which is blank`},
+		{cmd("claude.send", map[string]any{"taskId": "", "prompt": "x"}), `claude.send: arguments[0].taskId is "", which is blank`},
+		{cmd("claude.send", map[string]any{"taskId": "ghost", "prompt": "x"}), `claude.send: arguments[0].taskId "ghost" names no task`},
+		{cmd("claude.send", map[string]any{"taskId": "t", "prompt": "x", "images": []any{map[string]any{"data": "AAAA"}}}),
+			`claude.send: arguments[0].images[0] has the field "data" without "mediaType", which it needs`},
+		{cmd("claude.interrupt", map[string]any{"taskId": ""}), `claude.interrupt: arguments[0].taskId is "", which is blank`},
+		{cmd("claude.setPermissionMode", map[string]any{"taskId": "", "mode": "plan"}), `claude.setPermissionMode: arguments[0].taskId is "", which is blank`},
+		{cmd("claude.setModel", map[string]any{"taskId": "t", "model": ""}), `claude.setModel: arguments[0].model is "", which is blank`},
+		{cmd("claude.setModel", map[string]any{"taskId": "t", "model": " "}), `claude.setModel: arguments[0].model is " ", which is blank`},
+		{cmd("claude.transcript", map[string]any{"sessionId": ""}), `claude.transcript: arguments[0].sessionId is "", which is blank`},
+		{cmd("claude.transcript", map[string]any{"sessionId": "nope"}), `claude.transcript: arguments[0].sessionId "nope" names no conversation claude keeps for the workspace folders`},
+		{cmd("claude.transcript", map[string]any{"sessionId": "nope", "workspaceFolder": "file:///etc"}),
+			`claude.transcript: arguments[0].workspaceFolder "file:///etc" is not one of the editor's workspace folders`},
+		{cmd("claude.commands", map[string]any{"workspaceFolder": "file:///etc"}), `claude.commands: arguments[0].workspaceFolder "file:///etc" is not one of the editor's workspace folders`},
+		{cmd("claude.sessions", map[string]any{"workspaceFolder": ""}), `claude.sessions: arguments[0].workspaceFolder is "", which is not a file:// URI`},
+		{cmd("claude.answer", map[string]any{"taskId": "", "toolUseId": "u"}), `claude.answer: arguments[0].taskId is "", which is blank`},
+		{cmd("claude.answer", map[string]any{"taskId": "t", "toolUseId": ""}), `claude.answer: arguments[0].toolUseId is "", which is blank`},
+		{cmd("claude.answer", map[string]any{"taskId": "t", "toolUseId": "u", "plan": map[string]any{}}), `claude.answer: arguments[0].plan lacks the required field "decision"`},
+		{cmd("claude.answer", map[string]any{"taskId": "t", "toolUseId": "u", "plan": map[string]any{"deferred": true}}), `claude.answer: arguments[0].plan has an unknown field "deferred"`},
+		{cmd("claude.nope"), `workspace/executeCommand: params.command "claude.nope" is not one of the bridge's commands (claude.run, `},
 	}
 	for _, c := range cases {
 		err := b.client.Request("workspace/executeCommand", c.params, nil, 30*time.Second)
@@ -491,7 +526,7 @@ func TestCancelOfARefusedRunIsNotTrue(t *testing.T) {
 	if run.Error == nil || run.Error.Code != -32602 || !strings.Contains(run.Error.Message, `arguments[0].context[20000] has an unknown field "bad"`) {
 		t.Errorf("run: %+v", run.Error)
 	}
-	if cancel.Error == nil || cancel.Error.Code != -32602 || !strings.Contains(cancel.Error.Message, `no task "GHOST"`) {
+	if cancel.Error == nil || cancel.Error.Code != -32602 || !strings.Contains(cancel.Error.Message, `arguments[0].taskId "GHOST" names no task`) {
 		t.Errorf("cancel of a run refused: result %s, error %+v; want -32602 no task", cancel.Result, cancel.Error)
 	}
 	var tasks []lspext.TaskInfo

@@ -77,9 +77,9 @@ func (s *Server) askReviewEdit(ctx context.Context, taskID string, req runner.Ed
 		if err != nil {
 			return nil, s.unanswered(ctx, lspext.MethodReviewEdit, err)
 		}
-		res = a.Review
-		if a.Dismissed {
-			res = nil
+		res = nil
+		if r := a.Review; r != nil && !a.Dismissed {
+			res = &lspext.ReviewEditResult{Decision: r.Decision, AcceptedHunks: r.AcceptedHunks, Text: r.Text, Feedback: r.Feedback}
 		}
 	}
 	if res == nil {

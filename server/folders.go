@@ -120,10 +120,11 @@ func (s *Server) folderList() []Folder {
 	return append([]Folder(nil), s.folders...)
 }
 
-// folderFor picks the task's folder: the one asked for (which must be one
-// of the editor's, in any spelling of it), else the one holding the first
-// context file, else the first folder.
-func (s *Server) folderFor(requested string, contextURIs []string) (Folder, []string, error) {
+// folderFor picks the folder a command (cmd) works in: the one asked for
+// (its workspaceFolder, which must be one of the editor's, in any spelling
+// of it), else the one holding the first context file, else the first
+// folder. Its errors are -32602 naming the command and the value.
+func (s *Server) folderFor(cmd, requested string, contextURIs []string) (Folder, []string, error) {
 	folders := s.folderList()
 	roots := make([]string, len(folders))
 	for i, f := range folders {
@@ -132,7 +133,7 @@ func (s *Server) folderFor(requested string, contextURIs []string) (Folder, []st
 	if requested != "" {
 		rp, err := fileuri.ToPath(requested)
 		if err != nil {
-			return Folder{}, nil, invalidParams("workspaceFolder: %v", err)
+			return Folder{}, nil, argError(cmd, "workspaceFolder", requested, err.Error())
 		}
 		for _, f := range folders {
 			if pathid.Same(f.Path, rp) {
@@ -140,12 +141,12 @@ func (s *Server) folderFor(requested string, contextURIs []string) (Folder, []st
 			}
 		}
 		if len(folders) == 0 {
-			return Folder{}, nil, invalidParams("workspaceFolder %s is not one of the editor's workspace folders (the editor opened none)", rp)
+			return Folder{}, nil, argError(cmd, "workspaceFolder", requested, "is not one of the editor's workspace folders (the editor opened none)")
 		}
-		return Folder{}, nil, invalidParams("workspaceFolder %s is not one of the editor's workspace folders (%s)", rp, strings.Join(roots, ", "))
+		return Folder{}, nil, argError(cmd, "workspaceFolder", requested, "is not one of the editor's workspace folders ("+strings.Join(roots, ", ")+")")
 	}
 	if len(folders) == 0 {
-		return Folder{}, nil, invalidParams("no workspace folder: open a folder in the editor or pass workspaceFolder")
+		return Folder{}, nil, invalidParams("%s: no workspace folder: open a folder in the editor or pass workspaceFolder", cmd)
 	}
 	if len(contextURIs) > 0 {
 		if cp, err := fileuri.ToPath(contextURIs[0]); err == nil {

@@ -85,7 +85,7 @@ func TestFolderIdentity(t *testing.T) {
 		t.Errorf("displayPath = %s", got)
 	}
 	// The folder asked for by its real path is the editor's folder.
-	f, roots, err := s.folderFor(pathToURI(real), nil)
+	f, roots, err := s.folderFor("claude.run", pathToURI(real), nil)
 	if err != nil || f.Path != link || len(roots) != 2 {
 		t.Errorf("folderFor(real path) = %+v %v %v", f, roots, err)
 	}

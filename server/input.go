@@ -33,18 +33,28 @@ type input struct {
 
 // userMessage builds the message claude gets: the prompt, the context as
 // mentions, its diagnostics, the open files, and the images (given, and
-// those named in the context). Bad input is a -32602 error naming it.
+// those named in the context). Bad input is a -32602 error naming the
+// command, the JSON path of the value in arguments[0] and the value as
+// sent (argError).
 func userMessage(ctx context.Context, cmd string, in input, root string, docs *documents.Store) (runner.UserMessage, error) {
 	var text []lspext.ContextRef
-	imageRefs := append([]lspext.ImageRef(nil), in.images...)
-	for _, c := range in.context {
+	var textAt []int // the index in in.context of each of text
+	var images []imageInput
+	for i, r := range in.images {
+		images = append(images, imageInput{r, fmt.Sprintf("images[%d]", i)})
+	}
+	for i, c := range in.context {
 		if c.Range == nil && isImageName(c.URI) {
-			imageRefs = append(imageRefs, lspext.ImageRef{URI: c.URI})
+			images = append(images, imageInput{lspext.ImageRef{URI: c.URI}, fmt.Sprintf("context[%d]", i)})
 			continue
 		}
 		text = append(text, c)
+		textAt = append(textAt, i)
 	}
 	prompt, err := withMentions(ctx, in.prompt, text, root, docs)
+	if bad, ok := err.(*badContext); ok {
+		return runner.UserMessage{}, argError(cmd, fmt.Sprintf("context[%d].uri", textAt[bad.index]), text[bad.index].URI, bad.problem)
+	}
 	if err != nil {
 		return runner.UserMessage{}, err
 	}
@@ -54,11 +64,11 @@ func userMessage(ctx context.Context, cmd string, in input, root string, docs *d
 	if o := openFilesText(in.openFiles, root); o != "" {
 		prompt += "\n\n" + o
 	}
-	images, err := readImages(ctx, imageRefs)
+	imgs, err := readImages(ctx, cmd, images)
 	if err != nil {
-		return runner.UserMessage{}, invalidParams("%s: %v", cmd, err)
+		return runner.UserMessage{}, err
 	}
-	return runner.UserMessage{Text: prompt, Images: images}, nil
+	return runner.UserMessage{Text: prompt, Images: imgs}, nil
 }
 
 // Bounds of the diagnostics that go into a prompt: an editor may send
@@ -224,42 +234,45 @@ func isImageName(uri string) bool {
 	return false
 }
 
+// imageInput is an image of a message and the JSON path it was sent at
+// ("images[0]", or "context[2]" for a context entry that is an image file).
+type imageInput struct {
+	ref  lspext.ImageRef
+	path string
+}
+
 // readImages reads and checks the images of a message (runner.NewImage,
-// runner.ReadImage, runner.CheckImages).
-func readImages(ctx context.Context, refs []lspext.ImageRef) ([]runner.Image, error) {
+// runner.ReadImage, runner.CheckImages). lspext.Decode has checked their
+// shape: a uri, or data with a mediaType of the four claude takes.
+func readImages(ctx context.Context, cmd string, in []imageInput) ([]runner.Image, error) {
 	var out []runner.Image
-	for i, r := range refs {
-		what := fmt.Sprintf("images[%d]", i)
+	for _, im := range in {
+		r := im.ref
 		var img runner.Image
-		var err error
-		switch {
-		case r.URI != "" && r.Data != "":
-			return nil, fmt.Errorf("%s: give uri or data, not both", what)
-		case r.URI != "":
-			var p string
-			if p, err = fileuri.ToPath(r.URI); err == nil {
-				what += " (" + p + ")"
+		if r.URI != "" {
+			p, err := fileuri.ToPath(r.URI)
+			if err == nil {
 				img, err = runner.ReadImage(ctx, p)
 			}
-		case r.Data != "":
-			if !runner.SupportedImageType(r.MediaType) {
-				return nil, fmt.Errorf("%s: mediaType %q: want image/png, image/jpeg, image/gif or image/webp", what, r.MediaType)
+			if err != nil {
+				return nil, argError(cmd, im.path+".uri", r.URI, err.Error())
 			}
+		} else {
 			if base64.StdEncoding.DecodedLen(len(r.Data)) > runner.MaxImageBytes+3 {
-				return nil, fmt.Errorf("%s: the image is larger than %d MiB", what, runner.MaxImageBytes>>20)
+				return nil, argError(cmd, im.path+".data", r.Data, fmt.Sprintf("is an image larger than %d MiB", runner.MaxImageBytes>>20))
 			}
-			var data []byte
-			if data, err = base64.StdEncoding.DecodeString(r.Data); err != nil {
-				return nil, fmt.Errorf("%s: data is not base64: %v", what, err)
+			data, err := base64.StdEncoding.DecodeString(r.Data)
+			if err != nil {
+				return nil, argError(cmd, im.path+".data", r.Data, "is not base64 ("+err.Error()+")")
 			}
-			img, err = runner.NewImage(data)
-		default:
-			return nil, fmt.Errorf("%s: give uri, or data and mediaType", what)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", what, err)
+			if img, err = runner.NewImage(data); err != nil {
+				return nil, argError(cmd, im.path+".data", r.Data, err.Error())
+			}
 		}
 		out = append(out, img)
 	}
-	return out, runner.CheckImages(out)
+	if err := runner.CheckImages(out); err != nil {
+		return nil, invalidParams("%s: arguments[0].images: %v", cmd, err)
+	}
+	return out, nil
 }

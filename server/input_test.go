@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,16 +19,23 @@ func TestImageDataLimits(t *testing.T) {
 	// (image.DecodeConfig); the rest is not looked at.
 	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 	big := base64.StdEncoding.EncodeToString([]byte(png + strings.Repeat("x", 21<<20)))
-	_, err := readImages(context.Background(), []lspext.ImageRef{{Data: big, MediaType: "image/png"}})
-	if err == nil || !strings.Contains(err.Error(), "images[0]: the image is larger than 20 MiB") {
+	images := func(refs ...lspext.ImageRef) []imageInput {
+		var out []imageInput
+		for i, r := range refs {
+			out = append(out, imageInput{r, fmt.Sprintf("images[%d]", i)})
+		}
+		return out
+	}
+	_, err := readImages(context.Background(), "claude.run", images(lspext.ImageRef{Data: big, MediaType: "image/png"}))
+	if err == nil || !strings.Contains(err.Error(), `claude.run: arguments[0].images[0].data "iVBORw0KGgp4`) || !strings.Contains(err.Error(), "is an image larger than 20 MiB") {
 		t.Errorf("21 MiB of data: %v", err)
 	}
 	half := base64.StdEncoding.EncodeToString([]byte(png + strings.Repeat("x", 17<<20)))
-	_, err = readImages(context.Background(), []lspext.ImageRef{{Data: half, MediaType: "image/png"}, {Data: half, MediaType: "image/png"}})
+	_, err = readImages(context.Background(), "claude.run", images(lspext.ImageRef{Data: half, MediaType: "image/png"}, lspext.ImageRef{Data: half, MediaType: "image/png"}))
 	if err == nil || !strings.Contains(err.Error(), "larger than 32 MiB together") {
 		t.Errorf("two images of 17 MiB: %v", err)
 	}
-	got, err := readImages(context.Background(), []lspext.ImageRef{{Data: base64.StdEncoding.EncodeToString([]byte(png + "ok")), MediaType: "image/jpeg"}})
+	got, err := readImages(context.Background(), "claude.run", images(lspext.ImageRef{Data: base64.StdEncoding.EncodeToString([]byte(png + "ok")), MediaType: "image/jpeg"}))
 	if err != nil || len(got) != 1 || got[0].MediaType != "image/png" {
 		t.Errorf("a PNG said to be a JPEG: %+v %v (its own type wins)", got, err)
 	}

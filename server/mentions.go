@@ -52,8 +52,8 @@ const inlineReadTimeout = 2 * time.Second
 // The text comes from the buffer when the file is open, else from the disk
 // (read the bounded way), its lines counted as the editor counts them. A
 // context entry that is no file (untitled:, git:) is put into the prompt
-// from the document the editor opened under that URI; -32602 when there is
-// none.
+// from the document the editor opened under that URI. A URI it cannot use
+// (none open under it, not a file URI, …) is a *badContext naming it.
 func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, root string, docs *documents.Store) (string, error) {
 	if len(refs) == 0 {
 		return prompt, nil
@@ -63,7 +63,7 @@ func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, 
 		breaks = docs.Editor().Breaks()
 	}
 	var mentions, inline []string
-	for _, r := range refs {
+	for i, r := range refs {
 		p, err := fileuri.ToPath(r.URI)
 		if errors.Is(err, fileuri.ErrNotFile) {
 			// A document with no file of its own (an unsaved new one,
@@ -74,10 +74,10 @@ func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, 
 				inline = append(inline, inlineText(name, r.Range, d.Text, breaks, why))
 				continue
 			}
-			return "", invalidParams("context: %v, and no document with that URI is open in the editor", err)
+			return "", &badContext{i, err.Error() + ", and no document with that URI is open in the editor"}
 		}
 		if err != nil {
-			return "", invalidParams("context: %v", err)
+			return "", &badContext{i, err.Error()}
 		}
 		rel := runner.RelPath(p, root)
 		buf, open := openBuffer(ctx, docs, p)
@@ -102,6 +102,15 @@ func withMentions(ctx context.Context, prompt string, refs []lspext.ContextRef, 
 	}
 	return out, nil
 }
+
+// badContext is a context entry (refs[index]) whose URI the bridge cannot
+// use, and why: fileuri's error, which starts with the URI.
+type badContext struct {
+	index   int
+	problem string
+}
+
+func (e *badContext) Error() string { return e.problem }
 
 // openBuffer returns the document open on path, if any (by identity).
 func openBuffer(ctx context.Context, docs *documents.Store, path string) (documents.Doc, bool) {

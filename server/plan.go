@@ -67,9 +67,9 @@ func (s *Server) decidePlan(ctx context.Context, taskID string, req runner.PlanR
 			if err != nil {
 				return runner.PlanDecision{Reason: s.unanswered(ctx, lspext.MethodPlan, err)}
 			}
-			res = a.Plan
-			if a.Dismissed {
-				res = nil
+			res = nil
+			if a.Plan != nil && !a.Dismissed {
+				res = &lspext.PlanResult{Decision: a.Plan.Decision, PermissionMode: a.Plan.PermissionMode, Feedback: a.Plan.Feedback}
 			}
 		}
 		if res == nil {

@@ -17,7 +17,7 @@ import (
 func (s *Server) sessions(_ context.Context, a lspext.SessionsArgs) (*lspext.SessionsResult, error) {
 	folders := s.folderList()
 	if a.WorkspaceFolder != "" {
-		f, _, err := s.folderFor(a.WorkspaceFolder, nil)
+		f, _, err := s.folderFor(lspext.CommandSessions, a.WorkspaceFolder, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func (s *Server) sessions(_ context.Context, a lspext.SessionsArgs) (*lspext.Ses
 func (s *Server) sessionFolder(id, requested string) (Folder, string, bool) {
 	folders := s.folderList()
 	if requested != "" {
-		f, _, err := s.folderFor(requested, nil)
+		f, _, err := s.folderFor("", requested, nil)
 		if err != nil {
 			return Folder{}, "", false
 		}
@@ -62,17 +62,14 @@ func (s *Server) sessionFolder(id, requested string) (Folder, string, bool) {
 }
 
 func (s *Server) transcript(_ context.Context, a lspext.TranscriptArgs) (*lspext.TranscriptResult, error) {
-	if a.SessionID == "" {
-		return nil, invalidParams("claude.transcript needs a sessionId")
-	}
 	if a.WorkspaceFolder != "" {
-		if _, _, err := s.folderFor(a.WorkspaceFolder, nil); err != nil {
+		if _, _, err := s.folderFor(lspext.CommandTranscript, a.WorkspaceFolder, nil); err != nil {
 			return nil, err
 		}
 	}
 	f, path, ok := s.sessionFolder(a.SessionID, a.WorkspaceFolder)
 	if !ok {
-		return nil, invalidParams("claude.transcript: claude keeps no conversation %q for the workspace folders", a.SessionID)
+		return nil, argError(lspext.CommandTranscript, "sessionId", a.SessionID, "names no conversation claude keeps for the workspace folders")
 	}
 	entries, err := sessions.Read(path)
 	if err != nil {

@@ -90,11 +90,13 @@ func TestRefusedAuthSettingsAfterTheStartLeaveNoKey(t *testing.T) {
 	for i, c := range []struct {
 		auth any
 		why  string
+		mode lspext.AuthMode // what claude.authStatus says the settings ask for ("" none: issue 12 said "helper" for mode "bogus")
 	}{
-		{map[string]any{"helperPath": "relative/helper.sh"}, "auth.helperPath"},
-		{map[string]any{"mode": "bogus"}, `auth.mode is "bogus", not one of "helper", "inherit"`},
-		{map[string]any{"keyCommandTimeoutSeconds": "8"}, `auth.keyCommandTimeoutSeconds is "8", not a number`},
-		{"helper", `auth is "helper", not an object`},
+		{map[string]any{"helperPath": "relative/helper.sh"}, "auth.helperPath", lspext.AuthModeHelper},
+		{map[string]any{"mode": "bogus"}, `auth.mode is "bogus", not one of "helper", "inherit"`, ""},
+		{map[string]any{"mode": "inherit", "keyCommandTimeoutSeconds": "8"}, `auth.keyCommandTimeoutSeconds is "8", not a number`, lspext.AuthModeInherit},
+		{map[string]any{"keyCommandTimeoutSeconds": "8"}, `auth.keyCommandTimeoutSeconds is "8", not a number`, lspext.AuthModeHelper},
+		{"helper", `auth is "helper", not an object`, ""},
 	} {
 		requests := len(b.api.MessageRequests())
 		b.configure(map[string]any{"auth": c.auth})
@@ -108,7 +110,7 @@ func TestRefusedAuthSettingsAfterTheStartLeaveNoKey(t *testing.T) {
 			t.Errorf("%v: authChanged %+v", c.auth, got)
 		}
 		st := b.authStatus()
-		if st.Status != lspext.AuthError || st.Source != lspext.SourceNone || !strings.Contains(st.LastError, c.why) || st.Fingerprint != "" {
+		if st.Status != lspext.AuthError || st.Source != lspext.SourceNone || !strings.Contains(st.LastError, c.why) || st.Fingerprint != "" || st.Mode != c.mode {
 			t.Errorf("%v: authStatus %+v", c.auth, st)
 		}
 		res := b.result(b.run(map[string]any{"prompt": "without a key", "taskId": fmt.Sprintf("refused-%d", i)}))

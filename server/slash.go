@@ -10,14 +10,11 @@ import (
 // folder (runner.Manager.Commands), started with the configured model,
 // mode and tools when no claude runs there.
 func (s *Server) commands(ctx context.Context, a lspext.CommandsArgs) (*lspext.CommandsResult, error) {
-	folder, _, err := s.folderFor(a.WorkspaceFolder, nil)
+	folder, _, err := s.folderFor(lspext.CommandCommands, a.WorkspaceFolder, nil)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := s.spec("", "", folder.Path, nil, "", "", "")
-	if err != nil {
-		return nil, err
-	}
+	spec := s.spec("", "", folder.Path, nil, "", "", "")
 	list, err := s.mgr.Commands(ctx, folder.Path, spec.Options)
 	if err != nil {
 		return nil, internalError("claude.commands: %v", err)

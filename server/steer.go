@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/claude-bridge/claude-bridge/internal/quote"
 	"github.com/claude-bridge/claude-bridge/runner"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
@@ -14,24 +15,21 @@ import (
 
 // runningTask finds a task to steer: -32602 for an unknown id.
 func (s *Server) runningTask(cmd, taskID string) (*runner.Task, error) {
-	if taskID == "" {
-		return nil, invalidParams("%s needs a taskId", cmd)
-	}
 	t := s.mgr.Get(taskID)
 	if t == nil {
-		return nil, invalidParams("%s: no task %q", cmd, taskID)
+		return nil, argError(cmd, "taskId", taskID, "names no task")
 	}
 	return t, nil
 }
 
 // steerError turns a runner error into the reply's error: a task that is
 // not running is a request that is wrong (-32602), anything else claude's
-// refusal (-32603).
-func steerError(cmd string, err error) error {
+// refusal (-32603) of the value at path.
+func steerError(cmd, taskID, path, value string, err error) error {
 	if errors.Is(err, runner.ErrNotRunning) {
-		return invalidParams("%s: %v (claude.followUp continues a task that ended)", cmd, err)
+		return argError(cmd, "taskId", taskID, err.Error()+" (claude.followUp continues a task that ended)")
 	}
-	return internalError("%s: %v", cmd, err)
+	return internalError("%s: arguments[0].%s %s: %v", cmd, path, quote.String(value), err)
 }
 
 func (s *Server) send(ctx context.Context, a lspext.SendArgs) (*lspext.SendResult, error) {
@@ -39,15 +37,12 @@ func (s *Server) send(ctx context.Context, a lspext.SendArgs) (*lspext.SendResul
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(a.Prompt) == "" {
-		return nil, invalidParams("claude.send needs a prompt")
-	}
 	msg, err := userMessage(ctx, lspext.CommandSend, input{prompt: a.Prompt, context: a.Context, images: a.Images}, t.Spec.Workspace, s.bufs.docs)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.Send(msg); err != nil {
-		return nil, steerError(lspext.CommandSend, err)
+		return nil, steerError(lspext.CommandSend, a.TaskID, "prompt", a.Prompt, err)
 	}
 	return &lspext.SendResult{Sent: true}, nil
 }
@@ -65,12 +60,9 @@ func (s *Server) setPermissionMode(ctx context.Context, a lspext.SetPermissionMo
 	if err != nil {
 		return nil, err
 	}
-	if err := runner.ValidPermissionMode(string(a.Mode)); err != nil || a.Mode == "" {
-		return nil, invalidParams("claude.setPermissionMode: unknown mode %q (want default, acceptEdits, plan or bypassPermissions)", a.Mode)
-	}
 	mode, err := t.SetPermissionMode(ctx, string(a.Mode))
 	if err != nil {
-		return nil, steerError(lspext.CommandSetPermissionMode, err)
+		return nil, steerError(lspext.CommandSetPermissionMode, a.TaskID, "mode", string(a.Mode), err)
 	}
 	return &lspext.SetPermissionModeResult{PermissionMode: lspext.PermissionMode(mode)}, nil
 }
@@ -80,12 +72,9 @@ func (s *Server) setModel(ctx context.Context, a lspext.SetModelArgs) (*lspext.S
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(a.Model) == "" {
-		return nil, invalidParams("claude.setModel needs a model")
-	}
 	model, err := t.SetModel(ctx, strings.TrimSpace(a.Model))
 	if err != nil {
-		return nil, steerError(lspext.CommandSetModel, err)
+		return nil, steerError(lspext.CommandSetModel, a.TaskID, "model", a.Model, err)
 	}
 	return &lspext.SetModelResult{Model: model}, nil
 }

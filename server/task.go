@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -41,12 +42,18 @@ type taskView struct {
 	todo         string          // where claude's to-do list is ("3/7 Running the tests"), "" for none
 }
 
-func (s *Server) runTask(ctx context.Context, spec runner.Spec, token json.RawMessage) (any, error) {
+// runTask runs a task for a command (cmd: claude.run, whose arguments name
+// the task's id as idField, taskId; claude.followUp, newTaskId) and
+// replies when it has ended.
+func (s *Server) runTask(ctx context.Context, cmd, idField string, spec runner.Spec, token json.RawMessage) (any, error) {
 	v := &taskView{s: s, root: spec.Workspace, edits: make(chan runner.FileChange, 64), editsDone: make(chan struct{}), externalSeen: map[string]bool{}}
 	v.carryCtx, v.carryCancel = context.WithCancel(s.connCtx)
 	defer v.carryCancel()
 	t, err := s.mgr.NewTask(spec, v)
 	if err != nil {
+		if errors.Is(err, runner.ErrTaskIDTaken) {
+			return nil, argError(cmd, idField, spec.ID, "is the id of another task: name a new one, or leave it out")
+		}
 		return nil, taskError(err)
 	}
 	v.id = t.ID

@@ -8,8 +8,9 @@ package lspext
 type AuthStatus struct {
 	// Status is the key's state.
 	Status AuthState `json:"status"`
-	// Mode is the auth mode.
-	Mode AuthMode `json:"mode"`
+	// Mode is the auth mode. Optional: absent when the auth settings were
+	// refused and name no mode the bridge knows (auth.mode "bogus").
+	Mode AuthMode `json:"mode,omitempty"`
 	// HelperPath is the key helper's absolute path. Optional: absent in
 	// inherit mode.
 	HelperPath string `json:"helperPath,omitempty"`

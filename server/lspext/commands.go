@@ -36,8 +36,9 @@ func (r *Range) check() *DecodeError {
 // URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a
 // range is sent as an image instead (see ImageRef).
 type ContextRef struct {
-	// URI is the file's file:// URI.
-	URI string `json:"uri"`
+	// URI is the file's file:// URI (or the URI of a document the editor
+	// has open that is no file: untitled:, git:). Not blank.
+	URI string `json:"uri" jsonschema:"pattern=\\S"`
 	// Range is the part of the file meant; optional: absent for the whole file.
 	Range *Range `json:"range,omitempty"`
 	// Diagnostics are the editor's diagnostics of the range (or the file),
@@ -92,21 +93,30 @@ type Location struct {
 	Range Range `json:"range"`
 }
 
-// ImageRef is an image sent with a prompt: a file (URI), or the image
-// itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content
-// shows and whose header decodes, at most 20 MiB each and 32 MiB together;
-// anything else is refused with -32602 saying why. claude sends them to the model as image blocks
-// (and makes large ones smaller itself).
+// ImageRef is an image sent with a prompt: a file (uri), or the image
+// itself (data and mediaType), one of the two. PNG, JPEG, GIF and WebP, as
+// their content shows and whose header decodes, at most 20 MiB each and 32
+// MiB together; anything else is refused with -32602 saying why. claude
+// sends them to the model as image blocks (and makes large ones smaller
+// itself).
 type ImageRef struct {
-	// URI is the file:// URI of an image file. Optional: give it or data.
-	URI string `json:"uri,omitempty"`
-	// Data is the image's bytes, base64 (standard alphabet, padded).
-	// Optional: give it or uri.
-	Data string `json:"data,omitempty"`
-	// MediaType is the type of data: image/png, image/jpeg, image/gif or
-	// image/webp. Required with data (the data's own type wins should they
-	// differ).
-	MediaType string `json:"mediaType,omitempty"`
+	// URI is the file:// URI of an image file. Give it or data.
+	URI string `json:"uri,omitempty" jsonschema:"pattern=^[Ff][Ii][Ll][Ee]:"`
+	// Data is the image's bytes, base64 (standard alphabet, padded). Give
+	// it, with mediaType, or uri.
+	Data string `json:"data,omitempty" jsonschema:"pattern=\\S"`
+	// MediaType is the type of data. Required with data, and only with it
+	// (the data's own type wins should they differ).
+	MediaType ImageMediaType `json:"mediaType,omitempty"`
+}
+
+// OneOfFields names the fields of which exactly one must be present.
+func (ImageRef) OneOfFields() []string { return []string{"uri", "data"} }
+
+// DependentRequired names, for a field, the fields that must be present
+// with it.
+func (ImageRef) DependentRequired() map[string][]string {
+	return map[string][]string{"data": {"mediaType"}, "mediaType": {"data"}}
 }
 
 // RunArgs is arguments[0] of claude.run.
@@ -116,7 +126,7 @@ type RunArgs struct {
 	// WorkspaceFolder is the URI of the workspace folder to run in. Optional:
 	// default the folder holding context[0], else the first folder. A folder
 	// that is not one of the editor's workspace folders is refused (-32602).
-	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+	WorkspaceFolder string `json:"workspaceFolder,omitempty" jsonschema:"pattern=^[Ff][Ii][Ll][Ee]:"`
 	// Context lists files or ranges to mention in the prompt. Optional.
 	Context []ContextRef `json:"context,omitempty"`
 	// Images are sent with the prompt. Optional.
@@ -125,18 +135,18 @@ type RunArgs struct {
 	// prompt (names only: claude reads what it needs). Optional.
 	OpenFiles []string `json:"openFiles,omitempty"`
 	// Model overrides the configured model (claude's --model). Optional.
-	Model string `json:"model,omitempty"`
+	Model string `json:"model,omitempty" jsonschema:"pattern=\\S"`
 	// PermissionMode overrides the configured permission mode. Optional.
 	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
 	// Review overrides the configured review mode for this task. Optional.
 	Review ReviewMode `json:"review,omitempty"`
 	// SessionID resumes that conversation (claude's --resume). Optional.
-	SessionID string `json:"sessionId,omitempty"`
+	SessionID string `json:"sessionId,omitempty" jsonschema:"pattern=\\S"`
 	// TaskID is the id the new task gets; no other task may have it.
 	// Optional: default one the bridge generates (t1, t2, …, skipping every
 	// id a task has or an editor named). Naming it lets the editor cancel
 	// the task before the reply (claude.cancel right after claude.run).
-	TaskID string `json:"taskId,omitempty"`
+	TaskID string `json:"taskId,omitempty" jsonschema:"pattern=\\S"`
 }
 
 // FollowUpArgs is arguments[0] of claude.followUp: continue a finished
@@ -146,10 +156,10 @@ type RunArgs struct {
 type FollowUpArgs struct {
 	// TaskID is the task whose conversation continues. Optional when
 	// sessionId is given.
-	TaskID string `json:"taskId,omitempty" jsonschema:"minLength=1"`
+	TaskID string `json:"taskId,omitempty" jsonschema:"pattern=\\S"`
 	// SessionID is the conversation to continue. Optional when taskId is
 	// given.
-	SessionID string `json:"sessionId,omitempty" jsonschema:"minLength=1"`
+	SessionID string `json:"sessionId,omitempty" jsonschema:"pattern=\\S"`
 	// Prompt is the next message. Required, not blank.
 	Prompt string `json:"prompt" jsonschema:"pattern=\\S"`
 	// Context lists files or ranges to mention in the prompt. Optional.
@@ -160,19 +170,19 @@ type FollowUpArgs struct {
 	// prompt. Optional.
 	OpenFiles []string `json:"openFiles,omitempty"`
 	// Model overrides the configured model. Optional.
-	Model string `json:"model,omitempty"`
+	Model string `json:"model,omitempty" jsonschema:"pattern=\\S"`
 	// PermissionMode overrides the configured permission mode. Optional.
 	PermissionMode PermissionMode `json:"permissionMode,omitempty"`
 	// Review overrides the configured review mode for this task. Optional.
 	Review ReviewMode `json:"review,omitempty"`
 	// NewTaskID is the id the new task gets, like taskId in claude.run. Optional:
 	// default one the bridge generates.
-	NewTaskID string `json:"newTaskId,omitempty"`
+	NewTaskID string `json:"newTaskId,omitempty" jsonschema:"pattern=\\S"`
 	// WorkspaceFolder is the URI of the folder to continue a session in.
 	// Optional: default the folder of the task, else the workspace folder
 	// whose conversations (claude.sessions) hold the session, else the
 	// first.
-	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+	WorkspaceFolder string `json:"workspaceFolder,omitempty" jsonschema:"pattern=^[Ff][Ii][Ll][Ee]:"`
 }
 
 // RequiresOneOf names the fields of which one at least must be present.
@@ -227,7 +237,7 @@ type RunResult struct {
 // CancelArgs is arguments[0] of claude.cancel.
 type CancelArgs struct {
 	// TaskID is the task to cancel. Required.
-	TaskID string `json:"taskId" jsonschema:"minLength=1"`
+	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
 }
 
 // CancelResult is the reply of claude.cancel.
@@ -244,9 +254,9 @@ type CancelResult struct {
 // it.
 type SendArgs struct {
 	// TaskID is the running task. Required.
-	TaskID string `json:"taskId"`
+	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
 	// Prompt is the message. Required, not blank.
-	Prompt string `json:"prompt"`
+	Prompt string `json:"prompt" jsonschema:"pattern=\\S"`
 	// Context lists files or ranges to mention in the message. Optional.
 	Context []ContextRef `json:"context,omitempty"`
 	// Images are sent with the message. Optional.
@@ -265,7 +275,7 @@ type SendResult struct {
 // process instead).
 type InterruptArgs struct {
 	// TaskID is the task. Required.
-	TaskID string `json:"taskId"`
+	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
 }
 
 // InterruptResult is the reply of claude.interrupt. The task then ends
@@ -282,7 +292,7 @@ type InterruptResult struct {
 // it, and so do follow-ups of the task that name no mode).
 type SetPermissionModeArgs struct {
 	// TaskID is the running task. Required.
-	TaskID string `json:"taskId"`
+	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
 	// Mode is the new mode. Required.
 	Mode PermissionMode `json:"mode"`
 }
@@ -300,10 +310,10 @@ type SetPermissionModeResult struct {
 // the task that name no model.
 type SetModelArgs struct {
 	// TaskID is the running task. Required.
-	TaskID string `json:"taskId"`
+	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
 	// Model is the model, as for --model ("sonnet", "claude-opus-5-5").
 	// Required.
-	Model string `json:"model"`
+	Model string `json:"model" jsonschema:"pattern=\\S"`
 }
 
 // SetModelResult is the reply of claude.setModel.
@@ -317,7 +327,7 @@ type CommandsArgs struct {
 	// WorkspaceFolder is the URI of the folder whose commands to list
 	// (claude reads the folder's .claude/commands). Optional: default the
 	// first workspace folder.
-	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+	WorkspaceFolder string `json:"workspaceFolder,omitempty" jsonschema:"pattern=^[Ff][Ii][Ll][Ee]:"`
 }
 
 // CommandsResult is the reply of claude.commands: claude's slash commands
@@ -362,7 +372,7 @@ type ModelInfo struct {
 type SessionsArgs struct {
 	// WorkspaceFolder is the URI of the folder whose conversations to list.
 	// Optional: default every workspace folder.
-	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+	WorkspaceFolder string `json:"workspaceFolder,omitempty" jsonschema:"pattern=^[Ff][Ii][Ll][Ee]:"`
 }
 
 // SessionsResult is the reply of claude.sessions: the past conversations
@@ -396,10 +406,10 @@ type SessionInfo struct {
 // TranscriptArgs is arguments[0] of claude.transcript.
 type TranscriptArgs struct {
 	// SessionID is the conversation. Required.
-	SessionID string `json:"sessionId"`
+	SessionID string `json:"sessionId" jsonschema:"pattern=\\S"`
 	// WorkspaceFolder is the URI of the folder it ran in. Optional: default
 	// the workspace folder whose conversations hold it.
-	WorkspaceFolder string `json:"workspaceFolder,omitempty"`
+	WorkspaceFolder string `json:"workspaceFolder,omitempty" jsonschema:"pattern=^[Ff][Ii][Ll][Ee]:"`
 }
 
 // TranscriptResult is the reply of claude.transcript: a past conversation
@@ -421,17 +431,18 @@ type TranscriptResult struct {
 // {"deferred": true}).
 type AnswerArgs struct {
 	// TaskID is the task that asked. Required.
-	TaskID string `json:"taskId"`
+	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
 	// ToolUseID is the call asked about (the request's toolUseId). Required.
-	ToolUseID string `json:"toolUseId"`
+	ToolUseID string `json:"toolUseId" jsonschema:"pattern=\\S"`
 	// Answers answers a claude/ask, as AskResult.answers; none, or
 	// dismissed, leaves the questions unanswered. Optional.
 	Answers map[string]string `json:"answers,omitempty"`
-	// Plan answers a claude/plan, as its PlanResult would. Optional.
-	Plan *PlanResult `json:"plan,omitempty"`
-	// Review answers a claude/reviewEdit, as its ReviewEditResult would.
-	// Optional.
-	Review *ReviewEditResult `json:"review,omitempty"`
+	// Plan answers a claude/plan, as its PlanResult would (a decision is
+	// required). Optional.
+	Plan *PlanAnswer `json:"plan,omitempty"`
+	// Review answers a claude/reviewEdit, as its ReviewEditResult would
+	// (a decision is required). Optional.
+	Review *ReviewAnswer `json:"review,omitempty"`
 	// Dismissed is true when the user closed the question without
 	// answering (claude is told; for a plan: keep planning; for a review:
 	// reject). Optional.

@@ -519,7 +519,7 @@ func articled(what string) string {
 
 // object decodes a JSON object into a struct: unknown fields first (by
 // name), then required fields left out, then each field in the struct's
-// order, then the rules of the type as a whole (RequiresOneOf, check).
+// order, then the rules of the type as a whole (objectRules, check).
 func (d *decoder) object(raw []byte, v reflect.Value, path string) *DecodeError {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
@@ -554,22 +554,8 @@ func (d *decoder) object(raw []byte, v reflect.Value, path string) *DecodeError 
 			return err
 		}
 	}
-	if r, ok := v.Addr().Interface().(interface{ RequiresOneOf() []string }); ok {
-		names := r.RequiresOneOf()
-		found := false
-		for _, n := range names {
-			_, found = obj[n]
-			if found {
-				break
-			}
-		}
-		if !found {
-			q := make([]string, len(names))
-			for i, n := range names {
-				q[i] = strconv.Quote(n)
-			}
-			return &DecodeError{Path: path, Problem: "needs one of the fields " + strings.Join(q, " or ")}
-		}
+	if err := objectRules(v.Addr().Interface(), obj); err != "" {
+		return &DecodeError{Path: path, Problem: err}
 	}
 	if c, ok := v.Addr().Interface().(interface{ check() *DecodeError }); ok {
 		if err := c.check(); err != nil {
@@ -578,6 +564,69 @@ func (d *decoder) object(raw []byte, v reflect.Value, path string) *DecodeError 
 		}
 	}
 	return nil
+}
+
+// The rules a struct type may state about its fields together, by
+// methods of its value that the schema generator reads too:
+//
+//	RequiresOneOf() []string: one at least of these fields is present
+//	  (JSON Schema's anyOf of required);
+//	OneOfFields() []string: exactly one of these is present (oneOf);
+//	DependentRequired() map[string][]string: with a field present, these
+//	  others are too (dependentRequired).
+type (
+	requiresOneOf     interface{ RequiresOneOf() []string }
+	oneOfFields       interface{ OneOfFields() []string }
+	dependentRequired interface {
+		DependentRequired() map[string][]string
+	}
+)
+
+// objectRules checks the rules of v's type against the fields present in
+// obj ("" when it passes; else the problem).
+func objectRules(v any, obj map[string]json.RawMessage) string {
+	present := func(names []string) (in []string) {
+		for _, n := range names {
+			if _, ok := obj[n]; ok {
+				in = append(in, n)
+			}
+		}
+		return in
+	}
+	if r, ok := v.(requiresOneOf); ok && len(present(r.RequiresOneOf())) == 0 {
+		return "needs one of the fields " + quotedList(r.RequiresOneOf(), " or ")
+	}
+	if r, ok := v.(oneOfFields); ok {
+		switch in := present(r.OneOfFields()); {
+		case len(in) == 0:
+			return "needs one of the fields " + quotedList(r.OneOfFields(), " or ")
+		case len(in) > 1:
+			return "has the fields " + quotedList(in, " and ") + ": give only one of them"
+		}
+	}
+	if r, ok := v.(dependentRequired); ok {
+		deps := r.DependentRequired()
+		for _, name := range sortedKeys(deps) {
+			if _, ok := obj[name]; !ok {
+				continue
+			}
+			for _, need := range deps[name] {
+				if _, ok := obj[need]; !ok {
+					return "has the field " + strconv.Quote(name) + " without " + strconv.Quote(need) + ", which it needs"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// quotedList is names quoted and joined: `"a" or "b"`.
+func quotedList(names []string, sep string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, sep)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -611,24 +660,39 @@ type field struct {
 	pattern          *regexp.Regexp
 }
 
-// checkString applies minLength and pattern ("" when s passes).
+// Patterns the errors say in words (what a value that does not match is).
+var patternWords = map[string]string{
+	`\S`:                 "blank",
+	`^[Ff][Ii][Ll][Ee]:`: "not a file:// URI",
+}
+
+// checkString applies minLength and pattern ("" when s passes). The
+// problem repeats the value: `is "   ", which is blank`; for an optional
+// field it adds that leaving it out is the way to give none.
 func (f *field) checkString(s string) string {
 	if f == nil {
 		return ""
 	}
-	if utf8.RuneCountInString(s) < f.minLength {
-		if f.minLength == 1 {
-			return "is empty"
+	var problem string
+	switch {
+	case utf8.RuneCountInString(s) < f.minLength && f.minLength == 1:
+		problem = "which is empty"
+	case utf8.RuneCountInString(s) < f.minLength:
+		problem = fmt.Sprintf("shorter than %d characters", f.minLength)
+	case f.pattern != nil && !f.pattern.MatchString(s):
+		if w, ok := patternWords[f.pattern.String()]; ok {
+			problem = "which is " + w
+		} else {
+			problem = "which does not match the pattern " + f.pattern.String()
 		}
-		return fmt.Sprintf("is %s, shorter than %d characters", quote.String(s), f.minLength)
+	default:
+		return ""
 	}
-	if f.pattern != nil && !f.pattern.MatchString(s) {
-		if f.pattern.String() == `\S` {
-			return "is blank"
-		}
-		return fmt.Sprintf("is %s, which does not match the pattern %s", quote.String(s), f.pattern)
+	problem = "is " + quote.String(s) + ", " + problem
+	if f.optional {
+		problem += " (leave the field out instead)"
 	}
-	return ""
+	return problem
 }
 
 // checkNumber applies minimum and maximum ("" when n passes).

@@ -23,9 +23,13 @@
 // their unit in their name (durationMs, delayMs).
 //
 // Decode, DecodeLSP and DecodeEach read what the editor sends by the rules
-// the generated schema states (types, ranges, enumerations, no null), with
-// errors in JSON's terms; the server has no other way of decoding
-// arguments and settings.
+// the generated schema states (types, ranges, enumerations, no null, the
+// jsonschema tags' patterns and lengths, and a type's rules on its fields
+// together: RequiresOneOf, OneOfFields, DependentRequired), with errors in
+// JSON's terms; the server has no other way of decoding arguments,
+// settings and the editor's replies to its own requests. An id or a name
+// is never blank (pattern \S), optional or not: "" is refused alike in
+// every command.
 //
 // The package depends on nothing but the standard library (and
 // internal/quote, which cuts values an error repeats), so that the server,

@@ -16,7 +16,7 @@ type Enum struct {
 func Enums() []Enum {
 	return []Enum{
 		enum(EventKinds), enum(TaskStatuses), enum(Decisions), enum(PlanDecisions), enum(PlanModes), enum(TodoStatuses), enum(PermissionModes),
-		enum(AuthStates), enum(AuthModes), enum(KeySources), enum(LogLevels),
+		enum(AuthStates), enum(AuthModes), enum(KeySources), enum(LogLevels), enum(ImageMediaTypes),
 		enum(ReviewModes), enum(ReviewDecisions), enum(ChangeStatuses),
 	}
 }
@@ -97,7 +97,7 @@ var Commands = []string{CommandRun, CommandCancel, CommandFollowUp, CommandTasks
 
 // Notifications the bridge sends to the editor.
 const (
-	// MethodEvent carries one Event of a task.
+	// MethodEvent carries one event of a task (the schema's BridgeEvent).
 	MethodEvent = "claude/event"
 	// MethodEditConflict carries EditConflictParams.
 	MethodEditConflict = "claude/editConflict"
@@ -298,3 +298,18 @@ const (
 
 // LogLevels are all the log levels.
 var LogLevels = []LogLevel{LogDebug, LogInfo, LogWarn, LogError}
+
+// ImageMediaType is the type of an image sent as data (ImageRef): the
+// types claude's image blocks take.
+type ImageMediaType string
+
+// The image media types.
+const (
+	ImagePNG  ImageMediaType = "image/png"
+	ImageJPEG ImageMediaType = "image/jpeg"
+	ImageGIF  ImageMediaType = "image/gif"
+	ImageWebP ImageMediaType = "image/webp"
+)
+
+// ImageMediaTypes are all the image media types.
+var ImageMediaTypes = []ImageMediaType{ImagePNG, ImageJPEG, ImageGIF, ImageWebP}

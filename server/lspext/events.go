@@ -53,7 +53,9 @@ type EventHeader struct {
 func (h *EventHeader) Head() *EventHeader { return h }
 
 // Event is the params of a claude/event notification: one of the event
-// types, told apart by `kind`. Every event has the fields of EventHeader.
+// types, told apart by `kind`. Every event starts with the fields all
+// kinds share: taskId (the task), seq (from 1 for each task, with no
+// gaps) and kind.
 type Event interface {
 	// Head returns the event's header (promoted from EventHeader).
 	Head() *EventHeader

@@ -93,16 +93,17 @@ type QuestionOption struct {
 	Description string `json:"description,omitempty"`
 }
 
-// AskResult is the editor's reply to claude/ask.
+// AskResult is the editor's reply to claude/ask: the answers, or
+// {"deferred": true}.
 type AskResult struct {
 	// Answers maps a question's text to its answer: an option's label, the
 	// labels of a multiSelect question joined by ", " ("Dark mode, Export",
 	// the form claude's own dialog gives), or text the user typed. A
-	// question left out is unanswered; no answer at all is the same as a
-	// null reply. (claude 2.1.332 tells the model "Your questions have been
-	// answered" for labels, "The user answered: … Read the answers
-	// carefully" when an answer is text of the user's own.) Optional:
-	// absent when deferred.
+	// question left out is unanswered; no answers at all (absent, or empty)
+	// is the same as a null reply. (claude 2.1.332 tells the model "Your
+	// questions have been answered" for labels, "The user answered: … Read
+	// the answers carefully" when an answer is text of the user's own.)
+	// Optional.
 	Answers map[string]string `json:"answers,omitempty"`
 	// Deferred is true when the editor answers later, with claude.answer
 	// (an editor whose request handlers must return at once: Neovim before
@@ -132,7 +133,8 @@ type PlanParams struct {
 	URI string `json:"uri,omitempty"`
 }
 
-// PlanResult is the editor's reply to claude/plan.
+// PlanResult is the editor's reply to claude/plan: the decision, or
+// {"deferred": true}.
 type PlanResult struct {
 	// Decision is the user's answer. Required unless deferred.
 	Decision PlanDecision `json:"decision,omitempty"`
@@ -148,6 +150,22 @@ type PlanResult struct {
 	// Deferred is true when the editor answers later, with claude.answer
 	// (as in AskResult); the other fields are then ignored. Optional.
 	Deferred bool `json:"deferred,omitempty"`
+}
+
+// RequiresOneOf: a decision, or deferred.
+func (PlanResult) RequiresOneOf() []string { return []string{"decision", "deferred"} }
+
+// PlanAnswer is claude.answer's answer to a claude/plan the editor
+// deferred: PlanResult without deferred, the decision required.
+type PlanAnswer struct {
+	// Decision is the user's answer.
+	Decision PlanDecision `json:"decision"`
+	// PermissionMode is the mode to carry the plan out in when approved,
+	// as in PlanResult. Optional: default acceptEdits.
+	PermissionMode PlanMode `json:"permissionMode,omitempty"`
+	// Feedback is what claude should change when it keeps planning.
+	// Optional.
+	Feedback string `json:"feedback,omitempty"`
 }
 
 // RequestDef is one request the bridge sends the editor: its method, the

@@ -125,6 +125,21 @@ type ReviewEditResult struct {
 	Deferred bool `json:"deferred,omitempty"`
 }
 
+// ReviewAnswer is claude.answer's review: a deferred claude/reviewEdit's
+// answer, as its ReviewEditResult would carry it (a decision is required).
+type ReviewAnswer struct {
+	// Decision is accept or reject.
+	Decision ReviewDecision `json:"decision"`
+	// AcceptedHunks keeps, with accept, only these hunks, as in
+	// ReviewEditResult. Optional.
+	AcceptedHunks []string `json:"acceptedHunks,omitempty"`
+	// Text is, with accept, the user's own version of the whole file, as in
+	// ReviewEditResult. Optional.
+	Text *string `json:"text,omitempty"`
+	// Feedback is what the user tells claude about the edit. Optional.
+	Feedback string `json:"feedback,omitempty"`
+}
+
 // ReviewEvent (kind "review") reports how a held edit was reviewed (review
 // beforeWrite); it comes once the user answered, or the review was given
 // up (reason).

@@ -12,6 +12,8 @@ import {
   COMMANDS,
   ContextRef,
   Diagnostic,
+  IMAGE_MEDIA_TYPE_VALUES,
+  ImageMediaType,
   ImageRef,
   PERMISSION_MODE_VALUES,
   PermissionMode,
@@ -361,7 +363,12 @@ export class ConversationCommands {
   async sendOrFollowUp(taskId: string, prompt: string, pasted: PastedImage[]): Promise<void> {
     const t = this.bridge.store.get(taskId);
     if (!t) throw new Error(`no task ${taskId}`);
-    const images: ImageRef[] = pasted.map((p) => ({ data: p.data, mediaType: p.mediaType }));
+    const images: ImageRef[] = pasted.map((p) => {
+      // The bridge takes the four types claude's image blocks take (lspExt's ImageMediaType).
+      const mediaType = IMAGE_MEDIA_TYPE_VALUES.find((t: ImageMediaType) => t === p.mediaType);
+      if (!mediaType) throw new Error(`the pasted image ${p.name ?? ''} is ${p.mediaType}: Claude takes PNG, JPEG, GIF or WebP images`);
+      return { data: p.data, mediaType };
+    });
     const withImages = images.length > 0 ? { images } : {};
     if (canSend(t)) {
       const reply = await this.bridge.execute(COMMANDS.send, { taskId, prompt, ...withImages });

@@ -39,6 +39,9 @@ export type KeySource = 'CLAUDE_API_KEY' | 'ANTHROPIC_API_KEY' | 'keyFile' | 'ke
 /** LogLevel is the level of the bridge's log file. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** ImageMediaType is the type of an image sent as data (ImageRef): the types claude's image blocks take. */
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
 /** ReviewMode is when the user reviews the agent's changes to files: the review setting (Configuration.review, and per task in claude.run and claude.followUp). */
 export type ReviewMode = 'off' | 'beforeWrite' | 'afterTurn';
 
@@ -74,7 +77,7 @@ export interface RunArgs {
 
 /** ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef). */
 export interface ContextRef {
-  /** uri is the file's file:// URI. */
+  /** uri is the file's file:// URI (or the URI of a document the editor has open that is no file: untitled:, git:). Not blank. */
   uri: string;
   /** range is the part of the file meant; optional: absent for the whole file. */
   range?: Range;
@@ -142,14 +145,14 @@ export interface Location {
   range: Range;
 }
 
-/** ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself). */
+/** ImageRef is an image sent with a prompt: a file (uri), or the image itself (data and mediaType), one of the two. PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself). */
 export interface ImageRef {
-  /** uri is the file:// URI of an image file. Optional: give it or data. */
+  /** uri is the file:// URI of an image file. Give it or data. */
   uri?: string;
-  /** data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri. */
+  /** data is the image's bytes, base64 (standard alphabet, padded). Give it, with mediaType, or uri. */
   data?: string;
-  /** mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ). */
-  mediaType?: string;
+  /** mediaType is the type of data. Required with data, and only with it (the data's own type wins should they differ). */
+  mediaType?: ImageMediaType;
 }
 
 /** RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong. */
@@ -315,8 +318,8 @@ export type AuthStatusArgs = Record<string, never>;
 export interface AuthStatus {
   /** status is the key's state. */
   status: AuthState;
-  /** mode is the auth mode. */
-  mode: AuthMode;
+  /** mode is the auth mode. Optional: absent when the auth settings were refused and name no mode the bridge knows (auth.mode "bogus"). */
+  mode?: AuthMode;
   /** helperPath is the key helper's absolute path. Optional: absent in inherit mode. */
   helperPath?: string;
   /** helperExists is true when the helper file exists. */
@@ -527,7 +530,7 @@ export interface TranscriptResult {
   events: BridgeEvent[];
 }
 
-/** BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader. */
+/** BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event starts with the fields all kinds share: taskId (the task), seq (from 1 for each task, with no gaps) and kind. */
 export type BridgeEvent =
   | QueuedEvent
   | StartedEvent
@@ -907,38 +910,34 @@ export interface AnswerArgs {
   toolUseId: string;
   /** answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional. */
   answers?: Record<string, string>;
-  /** plan answers a claude/plan, as its PlanResult would. Optional. */
-  plan?: PlanResult;
-  /** review answers a claude/reviewEdit, as its ReviewEditResult would. Optional. */
-  review?: ReviewEditResult;
+  /** plan answers a claude/plan, as its PlanResult would (a decision is required). Optional. */
+  plan?: PlanAnswer;
+  /** review answers a claude/reviewEdit, as its ReviewEditResult would (a decision is required). Optional. */
+  review?: ReviewAnswer;
   /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a review: reject). Optional. */
   dismissed?: boolean;
 }
 
-/** PlanResult is the editor's reply to claude/plan. */
-export interface PlanResult {
-  /** decision is the user's answer. Required unless deferred. */
-  decision?: PlanDecision;
-  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits. */
+/** PlanAnswer is claude.answer's answer to a claude/plan the editor deferred: PlanResult without deferred, the decision required. */
+export interface PlanAnswer {
+  /** decision is the user's answer. */
+  decision: PlanDecision;
+  /** permissionMode is the mode to carry the plan out in when approved, as in PlanResult. Optional: default acceptEdits. */
   permissionMode?: PlanMode;
   /** feedback is what claude should change when it keeps planning. Optional. */
   feedback?: string;
-  /** deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional. */
-  deferred?: boolean;
 }
 
-/** ReviewEditResult is the editor's reply to claude/reviewEdit. null (or a dismissed review) is a reject. */
-export interface ReviewEditResult {
-  /** decision is accept or reject. Required unless deferred. */
-  decision?: ReviewDecision;
-  /** acceptedHunks keeps, with accept, only these hunks (by id); the others are left out of what is written. Optional: absent accepts every hunk; [] accepts none (a reject). */
+/** ReviewAnswer is claude.answer's review: a deferred claude/reviewEdit's answer, as its ReviewEditResult would carry it (a decision is required). */
+export interface ReviewAnswer {
+  /** decision is accept or reject. */
+  decision: ReviewDecision;
+  /** acceptedHunks keeps, with accept, only these hunks, as in ReviewEditResult. Optional. */
   acceptedHunks?: string[];
-  /** text is, with accept, the user's own version of the whole file (the proposal as the user edited it, in original's representation); it is written instead of the proposal, and claude is told the user changed its edit. Wins over acceptedHunks. Optional. */
+  /** text is, with accept, the user's own version of the whole file, as in ReviewEditResult. Optional. */
   text?: string;
-  /** feedback is what the user tells claude about the edit (why hunks were rejected, what to do instead). Optional. */
+  /** feedback is what the user tells claude about the edit. Optional. */
   feedback?: string;
-  /** deferred is true when the editor answers later with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10); the other fields are then ignored. Optional. */
-  deferred?: boolean;
 }
 
 /** AnswerResult is the reply of claude.answer. */
@@ -1057,9 +1056,9 @@ export interface AskParams {
   questions: Question[];
 }
 
-/** AskResult is the editor's reply to claude/ask. */
+/** AskResult is the editor's reply to claude/ask: the answers, or {"deferred": true}. */
 export interface AskResult {
-  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional: absent when deferred. */
+  /** answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answers at all (absent, or empty) is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional. */
   answers?: Record<string, string>;
   /** deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional. */
   deferred?: boolean;
@@ -1075,6 +1074,18 @@ export interface PlanParams {
   plan: string;
   /** uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written. */
   uri?: string;
+}
+
+/** PlanResult is the editor's reply to claude/plan: the decision, or {"deferred": true}. */
+export interface PlanResult {
+  /** decision is the user's answer. Required unless deferred. */
+  decision?: PlanDecision;
+  /** permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits. */
+  permissionMode?: PlanMode;
+  /** feedback is what claude should change when it keeps planning. Optional. */
+  feedback?: string;
+  /** deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional. */
+  deferred?: boolean;
 }
 
 /** ReviewEditParams is the params of claude/reviewEdit, which the bridge sends an editor that declares ClientCapabilities.reviewEdit when claude is about to change a file (review beforeWrite). Nothing is on disk yet: claude waits for the answer. The editor shows original ↔ proposed (the proposal editable), per hunk, and replies with ReviewEditResult. */
@@ -1105,6 +1116,20 @@ export interface ReviewHunk {
   originalText: string;
   /** proposedText is what claude puts there. */
   proposedText: string;
+}
+
+/** ReviewEditResult is the editor's reply to claude/reviewEdit. null (or a dismissed review) is a reject. */
+export interface ReviewEditResult {
+  /** decision is accept or reject. Required unless deferred. */
+  decision?: ReviewDecision;
+  /** acceptedHunks keeps, with accept, only these hunks (by id); the others are left out of what is written. Optional: absent accepts every hunk; [] accepts none (a reject). */
+  acceptedHunks?: string[];
+  /** text is, with accept, the user's own version of the whole file (the proposal as the user edited it, in original's representation); it is written instead of the proposal, and claude is told the user changed its edit. Wins over acceptedHunks. Optional. */
+  text?: string;
+  /** feedback is what the user tells claude about the edit (why hunks were rejected, what to do instead). Optional. */
+  feedback?: string;
+  /** deferred is true when the editor answers later with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10); the other fields are then ignored. Optional. */
+  deferred?: boolean;
 }
 
 /** Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own). */
@@ -1238,7 +1263,7 @@ export const COMMANDS = {
 
 /** The notifications the bridge sends, with their params. */
 export interface NotificationTypes {
-  /** Carries one Event of a task. */
+  /** Carries one event of a task (the schema's BridgeEvent). */
   'claude/event': BridgeEvent;
   /** Carries EditConflictParams. */
   'claude/editConflict': EditConflictParams;
@@ -1299,6 +1324,9 @@ export const KEY_SOURCE_VALUES: readonly KeySource[] = ['CLAUDE_API_KEY', 'ANTHR
 
 /** Every LogLevel. */
 export const LOG_LEVEL_VALUES: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Every ImageMediaType. */
+export const IMAGE_MEDIA_TYPE_VALUES: readonly ImageMediaType[] = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
 /** Every ReviewMode. */
 export const REVIEW_MODE_VALUES: readonly ReviewMode[] = ['off', 'beforeWrite', 'afterTurn'];

@@ -83,7 +83,7 @@ func (p *protocol) typeScript() []byte {
 		switch {
 		case len(s.Enum) > 0:
 			fmt.Fprintf(&b, "export type %s = %s;\n", name, tsLiterals(enumStrings(s)))
-		case len(s.OneOf) > 0:
+		case len(s.OneOf) > 0 && s.Properties == nil: // a union (an object's oneOf of fields is a rule of its own)
 			alts := make([]string, len(s.OneOf))
 			for i, o := range s.OneOf {
 				alts[i] = tsType(o)
@@ -287,7 +287,7 @@ func (p *protocol) lua() []byte {
 			for _, v := range enumStrings(s) {
 				fmt.Fprintf(&b, "---| '%s'\n", v)
 			}
-		case len(s.OneOf) > 0:
+		case len(s.OneOf) > 0 && s.Properties == nil:
 			fmt.Fprintf(&b, "---@alias %s%s\n", luaPrefix, name)
 			for _, o := range s.OneOf {
 				fmt.Fprintf(&b, "---| %s\n", luaType(o))

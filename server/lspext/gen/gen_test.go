@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -176,4 +178,71 @@ func TestDescriptionsSpeakJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDescriptionsNameDefinitionsThatExist: a description of the schema
+// that names one of lspext's types names a definition of the schema (a
+// reader looks it up there), never a Go type the schema does not have
+// (issue 12's verifier: BridgeEvent's description named EventHeader).
+func TestDescriptionsNameDefinitionsThatExist(t *testing.T) {
+	d, err := readDocs(filepath.Join(root, sourceDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems := namedButUndefined(t, d, nil)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	// The check sees such a name.
+	if got := namedButUndefined(t, d, map[string]string{"RunArgs": "Like EventHeader."}); len(got) != 1 || !strings.Contains(got[0], "EventHeader") {
+		t.Errorf("a description naming EventHeader: %q", got)
+	}
+}
+
+// namedButUndefined lists the descriptions of the generated schema (with
+// the descriptions in extra put in place of the definitions') that name a
+// type of lspext the schema has no definition of.
+func namedButUndefined(t *testing.T, d *docs, extra map[string]string) []string {
+	t.Helper()
+	p, err := build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, desc := range extra {
+		p.defs[name].Description = desc
+	}
+	b, err := p.schemaJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	defs := doc.(map[string]any)["$defs"].(map[string]any)
+	word := regexp.MustCompile(`\b[A-Z][A-Za-z]+\b`)
+	var problems []string
+	var walk func(v any, where string)
+	walk = func(v any, where string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if desc, ok := v["description"].(string); ok {
+				for _, w := range word.FindAllString(desc, -1) {
+					if _, isType := d.items[w]; isType && defs[w] == nil {
+						problems = append(problems, fmt.Sprintf("%s: the description names %s, which the schema does not define: %.120s", where, w, desc))
+					}
+				}
+			}
+			for k, x := range v {
+				walk(x, where+"/"+k)
+			}
+		case []any:
+			for i, x := range v {
+				walk(x, fmt.Sprintf("%s/%d", where, i))
+			}
+		}
+	}
+	walk(doc, "#")
+	sort.Strings(problems)
+	return problems
 }

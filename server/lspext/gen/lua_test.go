@@ -86,6 +86,54 @@ func TestNeovimFieldCheckFindsARename(t *testing.T) {
 	}
 }
 
+// TestNeovimFieldCheckFollowsLoopsAndLocals: a field renamed is found
+// where the plugin reaches the value through ipairs over a typed array
+// (for _, t in ipairs(todos)), through a local given a typed field
+// (local todos = ev.todos or {}; local questions = params.questions or
+// {}; local first = questions[1]) and through ipairs over a field read
+// (ipairs(ev.questions or {})): issue 12's verifier renamed Todo's
+// activeForm and the check passed while transcript.lua read t.activeForm.
+func TestNeovimFieldCheckFollowsLoopsAndLocals(t *testing.T) {
+	files, err := generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := string(files[luaFile])
+	rename := func(class, from, to string) string {
+		i := strings.Index(types, "---@class claude_bridge."+class+"\n")
+		if i < 0 {
+			t.Fatalf("types.lua has no class %s", class)
+		}
+		j := i + strings.Index(types[i:], "---@field "+from)
+		if j < i {
+			t.Fatalf("%s has no field %s", class, from)
+		}
+		return types[:j] + strings.Replace(types[j:], "---@field "+from, "---@field "+to, 1)
+	}
+	if problems, _ := checkLuaFields(parseLuaTypes(types), pluginSources(t)); len(problems) > 0 {
+		t.Fatalf("before the renames: %q", problems)
+	}
+	for _, c := range []struct {
+		class, from, to string
+		want            []string // file and read, each in some problem
+	}{
+		{"Todo", "activeForm?", "activity?", []string{"transcript.lua", "t.activeForm"}},
+		{"Todo", "status ", "state ", []string{"transcript.lua", "t.status"}},
+		{"Question", "header ", "title ", []string{"transcript.lua", "q.header"}},
+		{"Question", "header ", "title ", []string{"questions.lua", "first.header"}},
+		{"Question", "question ", "text ", []string{"transcript.lua", "q.question"}},
+	} {
+		problems, _ := checkLuaFields(parseLuaTypes(rename(c.class, c.from, c.to)), pluginSources(t))
+		found := false
+		for _, p := range problems {
+			found = found || strings.Contains(p, c.want[0]) && strings.Contains(p, c.want[1]+":") && strings.Contains(p, c.class)
+		}
+		if !found {
+			t.Errorf("%s.%s renamed: no problem names %s %s; the check said %q", c.class, c.from, c.want[0], c.want[1], problems)
+		}
+	}
+}
+
 // pluginSources are the plugin's Lua files but types.lua, by path.
 func pluginSources(t *testing.T) map[string]string {
 	t.Helper()
@@ -340,6 +388,77 @@ func checkLuaFields(classes map[string]*luaClass, sources map[string]string) (pr
 		var typeNext *luaVal           // @type for the next local
 		var loopVar string             // for _, x in ipairs(typed): x is an element
 		var loopType *luaVal
+		// follow follows the reads from the variable at toks[i] of type
+		// t: v.a, v['a'], v[i] (an array's element), checking each field
+		// against its class when check; it returns the type reached
+		// (nil when unknown) and the index of the token after the reads.
+		follow := func(i int, t *luaVal, check bool) (*luaVal, int) {
+			path := toks[i].text
+			j := i + 1
+			for j < len(toks) && t != nil {
+				var field string
+				switch {
+				case toks[j].text == "." && toks[j].kind == 'p' && j+1 < len(toks) && toks[j+1].kind == 'i':
+					field, j = toks[j+1].text, j+2
+				case toks[j].text == "[" && toks[j].kind == 'p' && j+2 < len(toks) && toks[j+1].kind == 's' && toks[j+2].text == "]":
+					field, j = toks[j+1].text, j+3
+				case toks[j].text == "[" && toks[j].kind == 'p' && t.array:
+					depth := 0
+					for ; j < len(toks); j++ {
+						if toks[j].text == "[" {
+							depth++
+						} else if toks[j].text == "]" {
+							if depth--; depth == 0 {
+								break
+							}
+						}
+					}
+					j++
+					t = &luaVal{class: t.class}
+					path += "[…]"
+					continue
+				default:
+					return t, j
+				}
+				if t.array {
+					return nil, j
+				}
+				ft, ok := fieldType(classes, t.class, field)
+				if check {
+					checked[t.class]++
+					if !ok {
+						problems = append(problems, fmt.Sprintf("%s:%d: %s.%s: claude_bridge.%s has no field %q (types.lua)", name, toks[i].line, path, field, t.class, field))
+						return nil, j
+					}
+				}
+				path += "." + field
+				t = ft
+			}
+			return t, j
+		}
+		// exprType is the type of the expression starting at toks[i] when
+		// it is a typed variable or a field read of one, alone or before
+		// `or` (ev.todos or {}); nil otherwise (a call, an operation).
+		exprType := func(i int) *luaVal {
+			if i >= len(toks) || toks[i].kind != 'i' {
+				return nil
+			}
+			t := lookup(toks[i].text)
+			if t == nil {
+				return nil
+			}
+			t, j := follow(i, t, false)
+			if j >= len(toks) {
+				return t
+			}
+			switch next := toks[j]; {
+			case next.kind == 'i' && next.text != "and": // or, or the next statement
+				return t
+			case next.kind == 'p' && strings.Contains("),;}", next.text):
+				return t
+			}
+			return nil
+		}
 		for i := 0; i < len(toks); i++ {
 			tk := toks[i]
 			prev := luaToken{}
@@ -396,17 +515,31 @@ func checkLuaFields(classes map[string]*luaClass, sources map[string]string) (pr
 				}
 				continue
 			case "for":
-				// for _, x in ipairs(v) do: x is an element of v.
-				if i+7 < len(toks) && toks[i+2].text == "," && toks[i+4].text == "in" && toks[i+5].text == "ipairs" && toks[i+6].text == "(" {
-					if t := lookup(toks[i+7].text); t != nil && t.array && toks[i+8].text == ")" {
+				// for _, x in ipairs(e) do, or pairs(e): x is an element
+				// of the typed array e is (a variable, or a field read of
+				// one: ipairs(ev.todos or {})).
+				if i+7 < len(toks) && toks[i+2].text == "," && toks[i+4].text == "in" &&
+					(toks[i+5].text == "ipairs" || toks[i+5].text == "pairs") && toks[i+6].text == "(" {
+					if t := exprType(i + 7); t != nil && t.array {
 						loopVar, loopType = toks[i+3].text, &luaVal{class: t.class}
 					}
 				}
 				continue
 			case "local":
 				// local x, y = ...: new variables, the first typed by a
-				// @type before it.
+				// @type before it, else by the value it is given when
+				// that is a typed variable or a field read of one
+				// (local todos = ev.todos or {}; local first = questions[1]).
 				typ := typeNext
+				if typ == nil {
+					j := i + 1
+					for j < len(toks) && (toks[j].kind == 'i' || toks[j].text == ",") {
+						j++
+					}
+					if j+1 < len(toks) && toks[j].text == "=" {
+						typ = exprType(j + 1)
+					}
+				}
 				for j := i + 1; j < len(toks) && toks[j].kind == 'i'; j += 2 {
 					if toks[j].text == "function" {
 						break
@@ -427,46 +560,7 @@ func checkLuaFields(classes map[string]*luaClass, sources map[string]string) (pr
 			if t == nil {
 				continue
 			}
-			// Follow the reads: v.a, v['a'], v[i] (an array's element).
-			path := tk.text
-			for j := i + 1; j < len(toks) && t != nil; {
-				var field string
-				switch {
-				case toks[j].text == "." && toks[j].kind == 'p' && j+1 < len(toks) && toks[j+1].kind == 'i':
-					field, j = toks[j+1].text, j+2
-				case toks[j].text == "[" && toks[j].kind == 'p' && j+2 < len(toks) && toks[j+1].kind == 's' && toks[j+2].text == "]":
-					field, j = toks[j+1].text, j+3
-				case toks[j].text == "[" && toks[j].kind == 'p' && t.array:
-					depth := 0
-					for ; j < len(toks); j++ {
-						if toks[j].text == "[" {
-							depth++
-						} else if toks[j].text == "]" {
-							if depth--; depth == 0 {
-								break
-							}
-						}
-					}
-					j++
-					t = &luaVal{class: t.class}
-					path += "[…]"
-					continue
-				default:
-					j = len(toks)
-					continue
-				}
-				if t.array {
-					break
-				}
-				ft, ok := fieldType(classes, t.class, field)
-				checked[t.class]++
-				if !ok {
-					problems = append(problems, fmt.Sprintf("%s:%d: %s.%s: claude_bridge.%s has no field %q (types.lua)", name, tk.line, path, field, t.class, field))
-					break
-				}
-				path += "." + field
-				t = ft
-			}
+			follow(i, t, true)
 		}
 	}
 	return problems, checked

@@ -21,6 +21,8 @@ type schemaDef struct {
 	Required   []string              `json:"required"`
 	Const      string                `json:"const"`
 	Defs       map[string]*schemaDef `json:"$defs"`
+	// DependentRequired: with a field present, these others are too.
+	DependentRequired map[string][]string `json:"dependentRequired"`
 }
 
 // UnmarshalJSON reads a schema; true and false (any value, none) are
@@ -124,31 +126,7 @@ func TestREADMEAndSchemaAgree(t *testing.T) {
 	}
 	same(t, "notifications and requests (claude/… in the protocol section)", doc.notifications, methods)
 
-	events := map[string]*schemaDef{} // kind → definition
-	for _, ref := range schema.Defs["BridgeEvent"].OneOf {
-		def := schema.Defs[strings.TrimPrefix(ref.Ref, "#/$defs/")]
-		events[def.Properties["kind"].Const] = def
-	}
-	same(t, "event kinds (the table under ### Events)", keys(doc.events), keys(events))
-	for kind, fields := range doc.events {
-		def, ok := events[kind]
-		if !ok {
-			continue
-		}
-		var names, schemaNames []string
-		for _, f := range fields {
-			names = append(names, f.name)
-			if f.optional != !contains(def.Required, f.name) {
-				t.Errorf("the %s event's field %s: the README says it is %s, the schema %s", kind, f.name, optionality(f.optional), optionality(!contains(def.Required, f.name)))
-			}
-		}
-		for name := range def.Properties {
-			if name != "taskId" && name != "seq" && name != "kind" {
-				schemaNames = append(schemaNames, name)
-			}
-		}
-		same(t, "fields of the "+kind+" event", names, schemaNames)
-	}
+	checkEvents(t, schema, doc)
 	same(t, "settings (the table under ## Configuration)", doc.settings, keys(schema.Defs["Configuration"].Properties))
 	same(t, "auth settings (the table under The `auth` settings)", doc.authSettings, keys(schema.Defs["AuthConfiguration"].Properties))
 
@@ -180,6 +158,7 @@ func TestREADMEAndSchemaAgree(t *testing.T) {
 			checkFieldList(t, schema, method, l, map[string]bool{schema.resolve(def.Properties["params"]): true})
 		}
 	}
+	checkRequests(t, schema, doc)
 	// The permission question's params beyond LSP's.
 	perm := schema.Defs["PermissionRequestParams"]
 	if len(doc.permissionParams) == 0 {
@@ -188,6 +167,99 @@ func TestREADMEAndSchemaAgree(t *testing.T) {
 	for _, name := range doc.permissionParams {
 		if perm.Properties[name] == nil {
 			t.Errorf("README: the permission question's params carry %q, which PermissionRequestParams lacks", name)
+		}
+	}
+}
+
+// checkCellShape checks the shape a table cell shows for a field's value
+// against the definition the field's schema (prop) is: the same fields,
+// said optional exactly when the schema's are.
+func checkCellShape(t testing.TB, schema *schemaDoc, what string, prop *schemaDef, shape []eventField) {
+	t.Helper()
+	name := schema.resolve(prop)
+	if shape == nil || name == "" {
+		return
+	}
+	def := schema.Defs[name]
+	var names []string
+	for _, f := range shape {
+		names = append(names, f.name)
+		if def.Properties[f.name] != nil && f.optional != !contains(def.Required, f.name) {
+			t.Errorf("README: the %s shows %s.%s as %s; the schema says it is %s", what, name, f.name, optionality(f.optional), optionality(!contains(def.Required, f.name)))
+		}
+	}
+	var notInSchema, notInREADME []string
+	for _, n := range names {
+		if def.Properties[n] == nil {
+			notInSchema = append(notInSchema, n)
+		}
+	}
+	for n := range def.Properties {
+		if !contains(names, n) {
+			notInREADME = append(notInREADME, n)
+		}
+	}
+	sort.Strings(notInSchema)
+	sort.Strings(notInREADME)
+	if len(notInSchema) > 0 || len(notInREADME) > 0 {
+		t.Errorf("README: the %s shows the fields of %s %v, which the schema lacks, and not %v, which it has", what, name, notInSchema, notInREADME)
+	}
+}
+
+// checkEvents checks the event table: the kinds, each kind's fields and
+// the shapes its cells show.
+func checkEvents(t testing.TB, schema *schemaDoc, doc readmeDoc) {
+	t.Helper()
+	events := map[string]*schemaDef{} // kind → definition
+	for _, ref := range schema.Defs["BridgeEvent"].OneOf {
+		def := schema.Defs[strings.TrimPrefix(ref.Ref, "#/$defs/")]
+		events[def.Properties["kind"].Const] = def
+	}
+	same(t, "event kinds (the table under ### Events)", keys(doc.events), keys(events))
+	for kind, fields := range doc.events {
+		def, ok := events[kind]
+		if !ok {
+			continue
+		}
+		var names, schemaNames []string
+		for _, f := range fields {
+			names = append(names, f.name)
+			if f.optional != !contains(def.Required, f.name) {
+				t.Errorf("the %s event's field %s: the README says it is %s, the schema %s", kind, f.name, optionality(f.optional), optionality(!contains(def.Required, f.name)))
+			}
+			checkCellShape(t, schema, kind+" event's "+f.name, def.Properties[f.name], f.shape)
+		}
+		for name := range def.Properties {
+			if name != "taskId" && name != "seq" && name != "kind" {
+				schemaNames = append(schemaNames, name)
+			}
+		}
+		same(t, "fields of the "+kind+" event", names, schemaNames)
+	}
+}
+
+// checkRequests checks the shapes the bullets of claude/ask and
+// claude/plan show: their params and the editor's reply.
+func checkRequests(t testing.TB, schema *schemaDoc, doc readmeDoc) {
+	t.Helper()
+	for method, def := range schema.Defs["requests"].Defs {
+		if !strings.HasPrefix(method, "claude/") {
+			continue
+		}
+		text, ok := doc.requestText[method]
+		if !ok {
+			t.Errorf("README: the request %s is not described (a bullet with **`%s`**)", method, method)
+			continue
+		}
+		candidates := map[string]bool{}
+		schema.reach(def.Properties["params"], candidates)
+		schema.reach(def.Properties["result"], candidates)
+		lists := fieldLists(text)
+		if len(lists) < 2 {
+			t.Errorf("README: %s shows %d field lists; want its params and its reply", method, len(lists))
+		}
+		for _, l := range lists {
+			checkFieldList(t, schema, method, l, candidates)
 		}
 	}
 }
@@ -202,6 +274,48 @@ func optionality(optional bool) string {
 type eventField struct {
 	name     string
 	optional bool // `name`?
+	// shape is the object (or array of objects) the cell shows for the
+	// field's value, `[{content, status (…), activeForm?, id?}]`: its
+	// fields; nil when it shows none.
+	shape []eventField
+}
+
+// cellShape reads the first object shape in a table cell's text,
+// `{content, status (pending, …), activeForm?, id?}`: its field names
+// (white space, quotes and parenthesised asides dropped; `?` optional).
+// An example with values (`{"value": …}`) is not a shape: nil.
+func cellShape(text string) []eventField {
+	start := strings.Index(text, "{")
+	if start < 0 {
+		return nil
+	}
+	depth, end := 0, -1
+	for i := start; i < len(text) && end < 0; i++ {
+		switch text[i] {
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				end = i
+			}
+		}
+	}
+	if end < 0 {
+		return nil
+	}
+	var out []eventField
+	for _, item := range splitTopLevel(text[start+1 : end]) {
+		item = strings.TrimSpace(regexp.MustCompile(`\([^)]*\)`).ReplaceAllString(item, ""))
+		if strings.Contains(item, ":") {
+			return nil // an example's value
+		}
+		name := strings.Trim(strings.TrimSuffix(item, "?"), `" `)
+		if !regexp.MustCompile(`^[A-Za-z]+$`).MatchString(name) {
+			return nil
+		}
+		out = append(out, eventField{name: name, optional: strings.HasSuffix(item, "?")})
+	}
+	return out
 }
 
 type readmeDoc struct {
@@ -209,6 +323,7 @@ type readmeDoc struct {
 	commands         map[string]string // name → its paragraph
 	notifications    []string
 	notificationText map[string]string // name → its bullet
+	requestText      map[string]string // claude/ask, claude/plan → its bullet
 	events           map[string][]eventField
 	permissionParams []string
 	settings         []string
@@ -220,6 +335,7 @@ var (
 	notifName  = regexp.MustCompile("`(claude/[A-Za-z]+)`")
 	boldCmd    = regexp.MustCompile("(?m)^\\*\\*`(claude\\.[A-Za-z]+)`\\*\\*")
 	noteBullet = regexp.MustCompile("(?m)^- `(claude/[A-Za-z]+)`")
+	boldMethod = regexp.MustCompile("\\*\\*`(claude/[A-Za-z]+)`\\*\\*")
 	jsoncBlock = regexp.MustCompile("(?s)```jsonc\n(.*?)```")
 	codeSpan   = regexp.MustCompile("`([^`]+)`")
 )
@@ -237,12 +353,22 @@ func parseREADME(t *testing.T, readme string) readmeDoc {
 		d.notifications = append(d.notifications, m[1])
 	}
 	d.notificationText = pieces(section(d.protocol, "### Other notifications from the bridge"), noteBullet)
+	d.requestText = pieces(d.protocol, boldMethod)
+	for m, text := range d.requestText {
+		// Its bullet: up to the next bullet or heading.
+		for _, end := range []string{"\n- ", "\n#"} {
+			if i := strings.Index(text, end); i >= 0 {
+				text = text[:i]
+			}
+		}
+		d.requestText[m] = text
+	}
 	for _, row := range tableRows(section(d.protocol, "### Events")) {
 		kind := firstBackticked(row[0])
 		for _, item := range splitTopLevel(row[1]) {
 			if f := firstBackticked(item); f != "" {
-				optional := strings.HasPrefix(strings.TrimSpace(item)[len(f)+2:], "?")
-				d.events[kind] = append(d.events[kind], eventField{f, optional})
+				rest := strings.TrimSpace(item)[len(f)+2:]
+				d.events[kind] = append(d.events[kind], eventField{f, strings.HasPrefix(rest, "?"), cellShape(rest)})
 			}
 		}
 	}
@@ -333,8 +459,9 @@ func (l fieldList) parse() *node {
 	}
 	var stack []*frame
 	var top *node
-	var owner *shownField // the key whose value the next object is
-	var last *shownField  // the field just read (for `"a" | "b"`)
+	var owner *shownField    // the key whose value the next object is
+	var arrays []*shownField // the keys whose value is the array of objects open (nil: the top's)
+	var last *shownField     // the field just read (for `"a" | "b"`)
 	for _, line := range strings.Split(l.text, "\n") {
 		code, comment := splitComment(line)
 		firstOnLine := true
@@ -346,7 +473,8 @@ func (l fieldList) parse() *node {
 			switch c := code[i]; c {
 			case '[':
 				if next := strings.TrimSpace(code[i+1:]); next == "" || next[0] == '{' {
-					continue // the object inside it is the value
+					arrays = append(arrays, owner) // the objects inside it are the value
+					continue
 				}
 				// An array of scalars, or prose ("[...the array...]").
 				for depth := 0; i < len(code); i++ {
@@ -359,11 +487,20 @@ func (l fieldList) parse() *node {
 					}
 				}
 				owner = nil
+			case ']':
+				if len(arrays) > 0 {
+					arrays = arrays[:len(arrays)-1]
+				}
 			case '{':
 				n := &node{}
-				if owner != nil {
+				switch {
+				case owner != nil:
 					owner.child = n
-				} else if top == nil {
+				case len(arrays) > 0 && arrays[len(arrays)-1] != nil && arrays[len(arrays)-1].child != nil:
+					// Another object of the same array: its fields are
+					// the same type's.
+					n = arrays[len(arrays)-1].child
+				case top == nil:
 					top = n
 				}
 				owner = nil
@@ -400,8 +537,14 @@ func (l fieldList) parse() *node {
 				switch {
 				case isKey && l.block:
 					f.said = "present"
-					if firstOnLine && strings.HasPrefix(strings.TrimSpace(comment), "optional") {
+					switch c := strings.TrimSpace(comment); {
+					case !firstOnLine:
+					case strings.HasPrefix(c, "optional"):
 						f.said = "optional"
+					case strings.HasPrefix(c, "one of"):
+						f.said = "oneOf"
+					case strings.HasPrefix(c, "with "):
+						f.said = "dependent"
 					}
 				case isKey:
 					f.said = "" // an example's value in prose says nothing of it
@@ -479,16 +622,34 @@ func checkFieldList(t testing.TB, schema *schemaDoc, what string, l fieldList, c
 	checkNode(t, schema, what, best, top)
 }
 
+// checkNode checks an object a field list shows against its definition:
+// each field it shows is one of the definition's, said optional exactly
+// when the schema's is (a field one of whose alternatives the schema
+// requires, anyOf or oneOf, is shown as present or as one of two; one
+// another needs, dependentRequired, as "with" it); a list of names (no
+// field shown with a value: a shape, not an example) shows every field of
+// the definition; and the objects nested in it are checked against their
+// fields' types.
 func checkNode(t testing.TB, schema *schemaDoc, what, defName string, n *node) {
 	t.Helper()
 	def := schema.Defs[defName]
 	oneOf := map[string]bool{}
-	for _, alt := range def.AnyOf {
+	for _, alt := range append(append([]*schemaDef{}, def.AnyOf...), def.OneOf...) {
 		for _, r := range alt.Required {
 			oneOf[r] = true
 		}
 	}
+	dependent := map[string]bool{}
+	for _, needs := range def.DependentRequired {
+		for _, n := range needs {
+			dependent[n] = true
+		}
+	}
+	list := true
+	shown := map[string]bool{}
 	for _, f := range n.fields {
+		shown[f.name] = true
+		list = list && f.said != ""
 		prop := def.Properties[f.name]
 		if prop == nil {
 			t.Errorf("README: %s shows the field %q of %s, which the schema's %s lacks", what, f.name, defName, defName)
@@ -497,6 +658,9 @@ func checkNode(t testing.TB, schema *schemaDoc, what, defName string, n *node) {
 		optional := !contains(def.Required, f.name)
 		switch f.said {
 		case "optional", "present":
+			if f.said == "present" && oneOf[f.name] {
+				break // required in one of the shapes the schema allows
+			}
 			if (f.said == "optional") != optional {
 				t.Errorf("README: %s shows %s.%s as %s; the schema says it is %s", what, defName, f.name, optionality(f.said == "optional"), optionality(optional))
 			}
@@ -504,11 +668,27 @@ func checkNode(t testing.TB, schema *schemaDoc, what, defName string, n *node) {
 			if !oneOf[f.name] {
 				t.Errorf("README: %s shows %s.%s as one of two; the schema does not require one of them", what, defName, f.name)
 			}
+		case "dependent":
+			if !dependent[f.name] {
+				t.Errorf("README: %s shows %s.%s as required with another field; the schema does not say so", what, defName, f.name)
+			}
 		}
 		if f.child != nil && len(f.child.fields) > 0 {
 			if child := schema.resolve(prop); child != "" {
 				checkNode(t, schema, what, child, f.child)
 			}
+		}
+	}
+	if list {
+		var missing []string
+		for name := range def.Properties {
+			if !shown[name] {
+				missing = append(missing, name)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 {
+			t.Errorf("README: %s shows the fields of %s without %v", what, defName, missing)
 		}
 	}
 }
@@ -573,6 +753,50 @@ func TestREADMECheckFindsDrift(t *testing.T) {
 			t.Errorf("%s.%s renamed to %s: the check says %q", c.def, c.from, c.to, got)
 		}
 	}
+	// The shapes inside the event table's cells (issue 12's verifier:
+	// Todo.activeForm renamed, the README's todos row still showed it),
+	// and those of claude/ask and claude/plan (header, multiSelect,
+	// decision renamed passed the check).
+	for _, c := range []struct {
+		def, from, to string
+		check         func(testing.TB, *schemaDoc, readmeDoc)
+	}{
+		{"Todo", "activeForm", "activity", checkEvents},
+		{"Todo", "status", "state", checkEvents},
+		{"Question", "header", "title", checkRequests},
+		{"Question", "multiSelect", "multiple", checkRequests},
+		{"QuestionOption", "label", "text", checkRequests},
+		{"PlanResult", "decision", "choice", checkRequests},
+		{"PlanParams", "uri", "fileUri", checkRequests},
+	} {
+		ft := &fakeT{}
+		c.check(ft, schema, doc)
+		if len(ft.errors) > 0 {
+			t.Errorf("%s before the rename: %q", c.def, ft.errors)
+		}
+		ft = &fakeT{}
+		c.check(ft, rename(c.def, c.from, c.to), doc)
+		if got := strings.Join(ft.errors, "\n"); !strings.Contains(got, c.from) {
+			t.Errorf("%s.%s renamed to %s: the check says %q", c.def, c.from, c.to, got)
+		}
+	}
+	// A field the README leaves out of a list of a type's fields (issue
+	// 12's verifier: claude.send's images).
+	send := "**`claude.send`**, `arguments[0]` = `{\"taskId\", \"prompt\", \"context\"?}` → `{\"sent\": true}`"
+	if got := check(schema, send, "claude.send", "SendArgs", "SendResult"); !strings.Contains(got, "SendArgs without [images]") {
+		t.Errorf("a field left out: %q", got)
+	}
+	// An optional field of a claude/ask shape said to be always there
+	// (the options' description).
+	askDoc := doc
+	askDoc.requestText = map[string]string{"claude/ask": strings.Replace(doc.requestText["claude/ask"], `"description"?`, `"description"`, 1),
+		"claude/plan": doc.requestText["claude/plan"]}
+	ft := &fakeT{}
+	checkRequests(ft, schema, askDoc)
+	if got := strings.Join(ft.errors, "\n"); !strings.Contains(got, "QuestionOption.description as always present") {
+		t.Errorf("an optional field of claude/ask said to be present: %q", got)
+	}
+
 	tasks := `**` + "`claude.tasks`" + `** → ` + "`" + `[{"taskId", "status", "workspaceFolder", "prompt", "sessionId", "startedAt", "endedAt"?, "costUsd"?}]` + "`"
 	if got := check(schema, tasks, "claude.tasks", "TaskInfo"); !strings.Contains(got, "TaskInfo.sessionId as always present; the schema says it is optional") {
 		t.Errorf("an optional field not said to be: %q", got)
@@ -676,7 +900,7 @@ func keys[V any](m map[string]V) []string {
 
 // same fails when the README's list and the schema's differ, naming what
 // each lacks.
-func same(t *testing.T, what string, readme, schema []string) {
+func same(t testing.TB, what string, readme, schema []string) {
 	t.Helper()
 	var notInSchema, notInREADME []string
 	for _, r := range readme {

@@ -372,9 +372,11 @@ func structTypes(t reflect.Type, fn func(reflect.Type)) {
 
 // rules adds to the definition of struct type t what the Go type says and
 // the reflector does not: the range of sized and unsigned integers (as
-// lspext.Decode checks it), the fields of which one must be present
-// (RequiresOneOf: anyOf), and that unknown fields are accepted
-// (AcceptsUnknownFields: the configuration's).
+// lspext.Decode checks it), the fields of which one at least must be
+// present (RequiresOneOf: anyOf), of which exactly one (OneOfFields:
+// oneOf), the fields another needs (DependentRequired: dependentRequired),
+// and that unknown fields are accepted (AcceptsUnknownFields: the
+// configuration's).
 func rules(t reflect.Type, def *jsonschema.Schema) {
 	if def == nil {
 		return
@@ -399,14 +401,27 @@ func rules(t reflect.Type, def *jsonschema.Schema) {
 		}
 	})
 	v := reflect.New(t).Interface()
+	// requiring is a schema that requires a field: the property again, so
+	// that a validator's strict mode finds what "required" names.
+	requiring := func(name string) *jsonschema.Schema {
+		alt := &jsonschema.Schema{Properties: jsonschema.NewProperties(), Required: []string{name}}
+		alt.Properties.Set(name, jsonschema.TrueSchema)
+		return alt
+	}
 	if r, ok := v.(interface{ RequiresOneOf() []string }); ok {
 		for _, name := range r.RequiresOneOf() {
-			// The property again, so that a validator's strict mode
-			// finds what "required" names.
-			alt := &jsonschema.Schema{Properties: jsonschema.NewProperties(), Required: []string{name}}
-			alt.Properties.Set(name, jsonschema.TrueSchema)
-			def.AnyOf = append(def.AnyOf, alt)
+			def.AnyOf = append(def.AnyOf, requiring(name))
 		}
+	}
+	if r, ok := v.(interface{ OneOfFields() []string }); ok {
+		for _, name := range r.OneOfFields() {
+			def.OneOf = append(def.OneOf, requiring(name))
+		}
+	}
+	if r, ok := v.(interface {
+		DependentRequired() map[string][]string
+	}); ok {
+		def.DependentRequired = r.DependentRequired()
 	}
 	if a, ok := v.(interface{ AcceptsUnknownFields() bool }); ok && a.AcceptsUnknownFields() {
 		def.AdditionalProperties = jsonschema.TrueSchema

@@ -98,6 +98,13 @@
 ---| 'warn'
 ---| 'error'
 
+--- ImageMediaType is the type of an image sent as data (ImageRef): the types claude's image blocks take.
+---@alias claude_bridge.ImageMediaType
+---| 'image/png'
+---| 'image/jpeg'
+---| 'image/gif'
+---| 'image/webp'
+
 --- ReviewMode is when the user reviews the agent's changes to files: the review setting (Configuration.review, and per task in claude.run and claude.followUp).
 ---@alias claude_bridge.ReviewMode
 ---| 'off'
@@ -130,7 +137,7 @@
 
 --- ContextRef is a file, or a range of one, sent along with a prompt. The bridge appends it to the prompt as an @path#L5-10 mention (lines 1-based; a range ending at character 0 of a line does not include that line). A URI of a PNG, JPEG, GIF or WebP file (by its name's extension) without a range is sent as an image instead (see ImageRef).
 ---@class claude_bridge.ContextRef
----@field uri string uri is the file's file:// URI.
+---@field uri string uri is the file's file:// URI (or the URI of a document the editor has open that is no file: untitled:, git:). Not blank.
 ---@field range? claude_bridge.Range range is the part of the file meant; optional: absent for the whole file.
 ---@field diagnostics? claude_bridge.Diagnostic[] diagnostics are the editor's diagnostics of the range (or the file), as LSP has them; they go into the prompt compactly, one line each: "main.go:5:3: error: undefined: foo (compiler)". Optional.
 
@@ -170,11 +177,11 @@
 ---@field uri string uri is the document's URI.
 ---@field range claude_bridge.Range range is the range in it.
 
---- ImageRef is an image sent with a prompt: a file (URI), or the image itself (data and mediaType). PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
+--- ImageRef is an image sent with a prompt: a file (uri), or the image itself (data and mediaType), one of the two. PNG, JPEG, GIF and WebP, as their content shows and whose header decodes, at most 20 MiB each and 32 MiB together; anything else is refused with -32602 saying why. claude sends them to the model as image blocks (and makes large ones smaller itself).
 ---@class claude_bridge.ImageRef
----@field uri? string uri is the file:// URI of an image file. Optional: give it or data.
----@field data? string data is the image's bytes, base64 (standard alphabet, padded). Optional: give it or uri.
----@field mediaType? string mediaType is the type of data: image/png, image/jpeg, image/gif or image/webp. Required with data (the data's own type wins should they differ).
+---@field uri? string uri is the file:// URI of an image file. Give it or data.
+---@field data? string data is the image's bytes, base64 (standard alphabet, padded). Give it, with mediaType, or uri.
+---@field mediaType? claude_bridge.ImageMediaType mediaType is the type of data. Required with data, and only with it (the data's own type wins should they differ).
 
 --- RunResult is the reply of claude.run and claude.followUp. It comes when the task has ended, after its progress `end` and its last claude/event. A task that fails is a normal reply with status "failed": JSON-RPC errors are only for requests that are wrong.
 ---@class claude_bridge.RunResult
@@ -271,7 +278,7 @@
 --- AuthStatus is the reply of claude.authStatus: the auth manager's state, as claude-bridge doctor shows it. Without an auth manager (the bridge runs without one) it says so in message, with status and mode "inherit"; when the auth settings were refused it has status "error", source "none" and the reason in lastError.
 ---@class claude_bridge.AuthStatus
 ---@field status claude_bridge.AuthState status is the key's state.
----@field mode claude_bridge.AuthMode mode is the auth mode.
+---@field mode? claude_bridge.AuthMode mode is the auth mode. Optional: absent when the auth settings were refused and name no mode the bridge knows (auth.mode "bogus").
 ---@field helperPath? string helperPath is the key helper's absolute path. Optional: absent in inherit mode.
 ---@field helperExists boolean helperExists is true when the helper file exists.
 ---@field helperMode? string helperMode is the helper file's mode in octal ("0700"). Optional: absent when the file does not exist.
@@ -396,7 +403,7 @@
 ---@field title string title is its title, else its first prompt.
 ---@field events claude_bridge.BridgeEvent[] events are its steps.
 
---- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event has the fields of EventHeader.
+--- BridgeEvent is the params of a claude/event notification: one of the event types, told apart by `kind`. Every event starts with the fields all kinds share: taskId (the task), seq (from 1 for each task, with no gaps) and kind.
 ---@alias claude_bridge.BridgeEvent
 ---| claude_bridge.QueuedEvent
 ---| claude_bridge.StartedEvent
@@ -617,24 +624,22 @@
 ---@field taskId string taskId is the task that asked. Required.
 ---@field toolUseId string toolUseId is the call asked about (the request's toolUseId). Required.
 ---@field answers? table<string, string> answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional.
----@field plan? claude_bridge.PlanResult plan answers a claude/plan, as its PlanResult would. Optional.
----@field review? claude_bridge.ReviewEditResult review answers a claude/reviewEdit, as its ReviewEditResult would. Optional.
+---@field plan? claude_bridge.PlanAnswer plan answers a claude/plan, as its PlanResult would (a decision is required). Optional.
+---@field review? claude_bridge.ReviewAnswer review answers a claude/reviewEdit, as its ReviewEditResult would (a decision is required). Optional.
 ---@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a review: reject). Optional.
 
---- PlanResult is the editor's reply to claude/plan.
----@class claude_bridge.PlanResult
----@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
----@field permissionMode? claude_bridge.PlanMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits.
+--- PlanAnswer is claude.answer's answer to a claude/plan the editor deferred: PlanResult without deferred, the decision required.
+---@class claude_bridge.PlanAnswer
+---@field decision claude_bridge.PlanDecision decision is the user's answer.
+---@field permissionMode? claude_bridge.PlanMode permissionMode is the mode to carry the plan out in when approved, as in PlanResult. Optional: default acceptEdits.
 ---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
----@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
---- ReviewEditResult is the editor's reply to claude/reviewEdit. null (or a dismissed review) is a reject.
----@class claude_bridge.ReviewEditResult
----@field decision? claude_bridge.ReviewDecision decision is accept or reject. Required unless deferred.
----@field acceptedHunks? string[] acceptedHunks keeps, with accept, only these hunks (by id); the others are left out of what is written. Optional: absent accepts every hunk; [] accepts none (a reject).
----@field text? string text is, with accept, the user's own version of the whole file (the proposal as the user edited it, in original's representation); it is written instead of the proposal, and claude is told the user changed its edit. Wins over acceptedHunks. Optional.
----@field feedback? string feedback is what the user tells claude about the edit (why hunks were rejected, what to do instead). Optional.
----@field deferred? boolean deferred is true when the editor answers later with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10); the other fields are then ignored. Optional.
+--- ReviewAnswer is claude.answer's review: a deferred claude/reviewEdit's answer, as its ReviewEditResult would carry it (a decision is required).
+---@class claude_bridge.ReviewAnswer
+---@field decision claude_bridge.ReviewDecision decision is accept or reject.
+---@field acceptedHunks? string[] acceptedHunks keeps, with accept, only these hunks, as in ReviewEditResult. Optional.
+---@field text? string text is, with accept, the user's own version of the whole file, as in ReviewEditResult. Optional.
+---@field feedback? string feedback is what the user tells claude about the edit. Optional.
 
 --- AnswerResult is the reply of claude.answer.
 ---@class claude_bridge.AnswerResult
@@ -707,9 +712,9 @@
 ---@field toolUseId string toolUseId is the AskUserQuestion call; its toolUse event carries the same id, and its question event will.
 ---@field questions claude_bridge.Question[] questions are the questions, in claude's order.
 
---- AskResult is the editor's reply to claude/ask.
+--- AskResult is the editor's reply to claude/ask: the answers, or {"deferred": true}.
 ---@class claude_bridge.AskResult
----@field answers? table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answer at all is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional: absent when deferred.
+---@field answers? table<string, string> answers maps a question's text to its answer: an option's label, the labels of a multiSelect question joined by ", " ("Dark mode, Export", the form claude's own dialog gives), or text the user typed. A question left out is unanswered; no answers at all (absent, or empty) is the same as a null reply. (claude 2.1.332 tells the model "Your questions have been answered" for labels, "The user answered: … Read the answers carefully" when an answer is text of the user's own.) Optional.
 ---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10). Answers is then ignored. Optional.
 
 --- PlanParams is the params of claude/plan: claude's plan, which the editor shows (as Markdown) with the choices of PlanResult.
@@ -718,6 +723,13 @@
 ---@field toolUseId string toolUseId is the ExitPlanMode call; its toolUse event carries the same id, and its plan event will.
 ---@field plan string plan is the plan's Markdown text ("" when claude wrote none).
 ---@field uri? string uri is the file:// URI of a copy of the plan the bridge wrote under its state directory (plans/<taskId>-<toolUseId>.md), for the editor to open. Optional: absent when it could not be written.
+
+--- PlanResult is the editor's reply to claude/plan: the decision, or {"deferred": true}.
+---@class claude_bridge.PlanResult
+---@field decision? claude_bridge.PlanDecision decision is the user's answer. Required unless deferred.
+---@field permissionMode? claude_bridge.PlanMode permissionMode is the mode to carry the plan out in when approved: "acceptEdits" (edits are not asked about) or "default" (they are); no other (claude.answer refuses another with -32602, and a reply with another is not understood: claude keeps planning, told why). Optional: default acceptEdits.
+---@field feedback? string feedback is what claude should change when it keeps planning. Optional.
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (as in AskResult); the other fields are then ignored. Optional.
 
 --- ReviewEditParams is the params of claude/reviewEdit, which the bridge sends an editor that declares ClientCapabilities.reviewEdit when claude is about to change a file (review beforeWrite). Nothing is on disk yet: claude waits for the answer. The editor shows original ↔ proposed (the proposal editable), per hunk, and replies with ReviewEditResult.
 ---@class claude_bridge.ReviewEditParams
@@ -735,6 +747,14 @@
 ---@field range claude_bridge.Range range is the region in original, in UTF-16 code units: whole lines, from the start of the first to the start of the line after the last (or the end of the text).
 ---@field originalText string originalText is original's text in range.
 ---@field proposedText string proposedText is what claude puts there.
+
+--- ReviewEditResult is the editor's reply to claude/reviewEdit. null (or a dismissed review) is a reject.
+---@class claude_bridge.ReviewEditResult
+---@field decision? claude_bridge.ReviewDecision decision is accept or reject. Required unless deferred.
+---@field acceptedHunks? string[] acceptedHunks keeps, with accept, only these hunks (by id); the others are left out of what is written. Optional: absent accepts every hunk; [] accepts none (a reject).
+---@field text? string text is, with accept, the user's own version of the whole file (the proposal as the user edited it, in original's representation); it is written instead of the proposal, and claude is told the user changed its edit. Wins over acceptedHunks. Optional.
+---@field feedback? string feedback is what the user tells claude about the edit (why hunks were rejected, what to do instead). Optional.
+---@field deferred? boolean deferred is true when the editor answers later with claude.answer (an editor whose request handlers must return at once: Neovim before 0.10); the other fields are then ignored. Optional.
 
 --- Configuration is the bridge's configuration: initializationOptions in initialize, or settings.claudeBridge in workspace/didChangeConfiguration. Every field is optional; a field left out keeps its current value (its default at first), so an update may carry only what changed. Each setting is judged on its own: one the bridge refuses (of another type, out of range, null) keeps its current value and the editor is told which (window/showMessage), while the others apply. Settings the bridge does not know are logged and ignored (an editor's settings section may hold the editor's own).
 ---@class claude_bridge.Configuration
@@ -880,6 +900,9 @@ M.key_sources = {
 
 ---@type claude_bridge.LogLevel[]
 M.log_levels = { 'debug', 'info', 'warn', 'error' }
+
+---@type claude_bridge.ImageMediaType[]
+M.image_media_types = { 'image/png', 'image/jpeg', 'image/gif', 'image/webp' }
 
 ---@type claude_bridge.ReviewMode[]
 M.review_modes = { 'off', 'beforeWrite', 'afterTurn' }

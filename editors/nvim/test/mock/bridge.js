@@ -18,6 +18,9 @@
 //             ({"deferred": true} first), written to disk and the open buffer as answered
 //   "change" - the task's changes listed for review (claude/changes and the reply's
 //             changes); claude.changes, claude.revert and claude.accept answer from them
+//   "ask"   - claude's questions (claude/ask, to a plugin that declares experimental
+//             claudeBridge.ask), answered in the reply or later with claude.answer
+//   "plan"  - claude's plan (claude/plan, to a plugin that declares ...plan), likewise
 // Every task: progress begin/report/end on its token, claude/event queued, started, text
 // (two deltas), ..., result; the reply comes after them. The result text holds the prompt
 // the bridge would give claude (context turned into @path#Lx-y mentions).
@@ -79,6 +82,7 @@ function replyError(id, code, message) { send({ id, error: { code, message } });
 // ---- state ------------------------------------------------------------------------
 let folders = [];
 let settings = {};
+let bridgeCaps = {}; // the plugin's capabilities.experimental.claudeBridge
 let shutdownSeen = false;
 const tasks = new Map(); // taskId -> task
 const requestTask = new Map(); // json-rpc id of the run request -> task
@@ -114,6 +118,7 @@ function dispatch(msg) {
     case 'initialize':
       folders = p.workspaceFolders || (p.rootUri ? [{ uri: p.rootUri, name: 'root' }] : []);
       settings = p.initializationOptions || {};
+      bridgeCaps = (p.capabilities && p.capabilities.experimental && p.capabilities.experimental.claudeBridge) || {};
       // MOCK_INIT_DELAY_MS: a bridge slow to start
       return setTimeout(() => reply(msg.id, {
         capabilities: {
@@ -340,6 +345,19 @@ function newTask(msg, arg, folder, sessionId, id) {
   return t;
 }
 
+// askEditor sends claude/ask or claude/plan and returns the answer: the reply, or, when the
+// reply is {"deferred": true}, claude.answer's argument (its field `field` for a plan);
+// null when dismissed.
+async function askEditor(t, method, params, toolUseId, field) {
+  const res = await request(method, params);
+  let answer = res.result || null;
+  if (answer && answer.deferred) {
+    const a = await new Promise((resolve) => deferred.set(t.id + '/' + toolUseId, resolve));
+    answer = a.dismissed ? null : (field ? a[field] : a) || null;
+  }
+  return answer;
+}
+
 function event(t, kind, fields) {
   notify('claude/event', Object.assign({ taskId: t.id, seq: ++t.seq, kind }, fields));
 }
@@ -450,6 +468,38 @@ async function runTask(t) {
     }
     changes.set(t.id, c);
     notify('claude/changes', c);
+  }
+  if (/\bask\b/.test(words) && bridgeCaps.ask) {
+    // As the real bridge: the AskUserQuestion call, claude/ask, the answer (in the reply, or
+    // with claude.answer after {"deferred": true}), a question event.
+    const toolUseId = 'tu-ask-' + t.id;
+    const questions = [
+      { question: 'Which color?', header: 'Color', multiSelect: false, options: [{ label: 'Blue', description: 'calm' }, { label: 'Red' }] },
+      { question: 'Which size?', header: 'Size', multiSelect: false, options: [{ label: 'Small' }, { label: 'Large', description: 'big' }] },
+    ];
+    event(t, 'toolUse', { toolUseId, name: 'AskUserQuestion', input: { questions }, summary: 'AskUserQuestion' });
+    t.status = 'waiting';
+    const answer = await askEditor(t, 'claude/ask', { taskId: t.id, toolUseId, questions }, toolUseId);
+    t.status = 'running';
+    const answers = (answer && answer.answers) || {};
+    const q = { toolUseId, questions, answers };
+    if (Object.keys(answers).length === 0) q.reason = 'dismissed in the editor';
+    event(t, 'question', q);
+    t.history.push('answers: ' + JSON.stringify(answers));
+  }
+  if (/\bplan\b/.test(words) && bridgeCaps.plan) {
+    const toolUseId = 'tu-plan-' + t.id;
+    const plan = '# Plan\n\n1. Greet the world\n';
+    event(t, 'toolUse', { toolUseId, name: 'ExitPlanMode', input: { plan }, summary: 'ExitPlanMode' });
+    t.status = 'waiting';
+    const answer = await askEditor(t, 'claude/plan', { taskId: t.id, toolUseId, plan }, toolUseId, 'plan');
+    t.status = 'running';
+    const ev = { toolUseId, plan, decision: answer && answer.decision === 'approve' ? 'approve' : 'keepPlanning' };
+    if (ev.decision === 'approve') ev.permissionMode = answer.permissionMode || 'acceptEdits';
+    if (answer && answer.feedback) ev.feedback = answer.feedback;
+    if (!answer) ev.reason = 'dismissed in the editor';
+    event(t, 'plan', ev);
+    t.history.push('plan: ' + ev.decision);
   }
   if (words.includes('slow')) {
     progress(t, { kind: 'report', message: 'Bash: sleep 600' });

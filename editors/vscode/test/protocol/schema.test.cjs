@@ -59,3 +59,73 @@ h.bridgeTest('a request nested too deeply to decode gets its error with its own 
   const { code } = await ed.shutdown();
   assert.equal(code, 0);
 });
+
+h.bridgeTest('the schema refuses what the bridge refuses; what it cannot say, the bridge names by path and value', async (t) => {
+  const p = h.protocol;
+  const args = (cmd) => ['$defs', 'commands', '$defs', cmd, 'properties', 'arguments'];
+  const sb = h.makeSandbox(t);
+  const api = await h.startFakeApi(t, sb, [h.text('unused')]);
+  const ed = new h.Editor(t, sb, api.url);
+  await ed.initialize();
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+  const refusedBy = async (cmd, arg) => {
+    try {
+      await ed.execute(cmd, arg);
+    } catch (err) {
+      assert.equal(err.code, -32602, `${cmd} ${JSON.stringify(arg)}: ${err.message}`);
+      return err.message;
+    }
+    assert.fail(`${cmd} ${JSON.stringify(arg)} was accepted`);
+  };
+  // Refused by both (issue 12: the schema took every one of these): the bridge's error is
+  // the one lspext.Decode gives, in the schema's terms.
+  for (const [cmd, arg, says] of [
+    ['claude.send', { taskId: 't', prompt: '' }, 'arguments[0].prompt is "", which is blank'],
+    ['claude.send', { taskId: 't', prompt: '   ' }, 'arguments[0].prompt is "   ", which is blank'],
+    ['claude.send', { taskId: '', prompt: 'x' }, 'arguments[0].taskId is "", which is blank'],
+    ['claude.interrupt', { taskId: '' }, 'arguments[0].taskId is "", which is blank'],
+    ['claude.setPermissionMode', { taskId: '', mode: 'plan' }, 'arguments[0].taskId is "", which is blank'],
+    ['claude.setModel', { taskId: 't', model: '' }, 'arguments[0].model is "", which is blank'],
+    ['claude.transcript', { sessionId: '' }, 'arguments[0].sessionId is "", which is blank'],
+    ['claude.answer', { taskId: '', toolUseId: 'u' }, 'arguments[0].taskId is "", which is blank'],
+    ['claude.answer', { taskId: 't', toolUseId: 'u', plan: {} }, 'arguments[0].plan lacks the required field "decision"'],
+    ['claude.answer', { taskId: 't', toolUseId: 'u', plan: { deferred: true } }, 'arguments[0].plan has an unknown field "deferred"'],
+    ['claude.run', { prompt: 'x', images: [{}] }, 'arguments[0].images[0] needs one of the fields "uri" or "data"'],
+    ['claude.run', { prompt: 'x', images: [{ data: png }] }, 'arguments[0].images[0] has the field "data" without "mediaType"'],
+    ['claude.send', { taskId: 't', prompt: 'x', images: [{ uri: 'file:///a.png', data: png, mediaType: 'image/png' }] },
+      'arguments[0].images[0] has the fields "uri" and "data": give only one of them'],
+    ['claude.run', { prompt: 'x', images: [{ data: png, mediaType: 'text/plain' }] }, 'arguments[0].images[0].mediaType is "text/plain", not one of'],
+    ['claude.run', { prompt: 'x', images: [{ uri: 'https://example.com/a.png' }] }, 'arguments[0].images[0].uri is "https://example.com/a.png", which is not a file:// URI'],
+    ['claude.run', { prompt: 'x', taskId: '' }, 'arguments[0].taskId is "", which is blank (leave the field out instead)'],
+    ['claude.run', { prompt: 'x', sessionId: '' }, 'arguments[0].sessionId is "", which is blank'],
+    ['claude.run', { prompt: 'x', model: '' }, 'arguments[0].model is "", which is blank'],
+    ['claude.run', { prompt: 'x', workspaceFolder: '' }, 'arguments[0].workspaceFolder is "", which is not a file:// URI'],
+    ['claude.followUp', { taskId: 't', prompt: 'x', newTaskId: '' }, 'arguments[0].newTaskId is "", which is blank'],
+    ['claude.commands', { workspaceFolder: '' }, 'arguments[0].workspaceFolder is "", which is not a file:// URI'],
+  ]) {
+    assert.notEqual(p.check(args(cmd), [arg]), null, `the schema accepts ${cmd} ${JSON.stringify(arg)}`);
+    const message = await refusedBy(cmd, arg);
+    assert.ok(message.startsWith(`${cmd}: `) && message.includes(says), `${cmd} ${JSON.stringify(arg)}: ${message}`);
+  }
+  // The schema's shape, refused for what only the bridge knows: the path and the value as sent.
+  const ws = h.uri(sb.workspace);
+  for (const [cmd, arg, says] of [
+    ['claude.run', { prompt: 'x', workspaceFolder: 'file:///etc' }, `claude.run: arguments[0].workspaceFolder "file:///etc" is not one of the editor's workspace folders (${sb.workspace})`],
+    ['claude.run', { prompt: 'x', context: [{ uri: 'https://example.com/a.go' }] }, 'claude.run: arguments[0].context[0].uri "https://example.com/a.go" is a https: URI'],
+    ['claude.run', { prompt: 'x', images: [{ data: '!!notbase64', mediaType: 'image/png' }] }, 'claude.run: arguments[0].images[0].data "!!notbase64" is not base64'],
+    ['claude.send', { taskId: 'nope', prompt: 'x' }, 'claude.send: arguments[0].taskId "nope" names no task'],
+    ['claude.cancel', { taskId: 'nope' }, 'claude.cancel: arguments[0].taskId "nope" names no task'],
+    ['claude.transcript', { sessionId: 'nope', workspaceFolder: ws }, 'claude.transcript: arguments[0].sessionId "nope" names no conversation'],
+  ]) {
+    assert.equal(p.check(args(cmd), [arg]), null, `the schema refuses ${cmd} ${JSON.stringify(arg)}`);
+    const message = await refusedBy(cmd, arg);
+    assert.ok(message.includes(says), `${cmd} ${JSON.stringify(arg)}: ${message}`);
+  }
+  // The documented deferred replies are replies the schema takes.
+  const reply = (m) => ['$defs', 'requests', '$defs', m, 'properties', 'result'];
+  assert.equal(p.check(reply('claude/ask'), { deferred: true }), null, 'claude/ask: {"deferred": true}');
+  assert.equal(p.check(reply('claude/plan'), { deferred: true }), null, 'claude/plan: {"deferred": true}');
+  assert.notEqual(p.check(reply('claude/plan'), { feedback: 'f' }), null, 'claude/plan: no decision, not deferred');
+  const { code } = await ed.shutdown();
+  assert.equal(code, 0);
+});
