@@ -58,7 +58,6 @@ func (s *Server) askAll(ctx context.Context, taskID string, req runner.QuestionR
 	return answers, ""
 }
 
-
 // askOneByOne asks each question with window/showMessageRequest, the way
 // any LSP client can answer; a dismissed question, or one answered with a
 // title that is none of its options, ends the asking (the answers so far
