@@ -240,7 +240,7 @@ func (s *Server) followUp(ctx context.Context, a lspext.FollowUpArgs, token json
 		// other folder's store), and fail on an id it does not keep.
 		f, _, ok := s.sessionFolder(session, a.WorkspaceFolder)
 		if !ok {
-			return nil, argError(lspext.CommandFollowUp, "sessionId", a.SessionID, "is no conversation claude keeps for the workspace folders (claude.sessions lists them)")
+			return nil, argError(lspext.CommandFollowUp, "sessionId", a.SessionID, "names no conversation: claude keeps no conversation of that id for the workspace folders (claude.sessions lists them)")
 		}
 		if workspace == "" {
 			// A conversation the bridge did not run (one started in a

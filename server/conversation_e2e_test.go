@@ -446,7 +446,7 @@ func TestRepliesOfAnotherShapeAreRefused(t *testing.T) {
 	if res := b.result(b.run(map[string]any{"prompt": "ask", "taskId": "bad"})); res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	want := `the editor's reply was refused: result.answers.Which color should the button be? is 5, not a string`
+	want := `the editor's answer could not be read: result.answers.Which color should the button be? is 5, not a string`
 	if qe := lsptest.Last[*lspext.QuestionEvent](b.client.Events(t, "bad")); qe == nil || len(qe.Answers) != 0 || qe.Reason != want {
 		t.Errorf("question event = %+v, want the reason %q", qe, want)
 	}
@@ -460,7 +460,7 @@ func TestRepliesOfAnotherShapeAreRefused(t *testing.T) {
 	if res := b.result(b.run(map[string]any{"prompt": "plan", "taskId": "badplan", "permissionMode": "plan"})); res.Status != "completed" {
 		t.Fatalf("result = %+v", res)
 	}
-	want = `the editor's reply was refused: result.decision is "yes", not one of "approve", "keepPlanning"`
+	want = `the editor's answer could not be read: result.decision is "yes", not one of "approve", "keepPlanning"`
 	if pe := lsptest.Last[*lspext.PlanEvent](b.client.Events(t, "badplan")); pe == nil || pe.Decision != lspext.PlanKeepPlanning || pe.Reason != want {
 		t.Errorf("plan event = %+v, want keep planning, the reason %q", pe, want)
 	}
