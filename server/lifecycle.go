@@ -72,6 +72,7 @@ func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities 
 			var b bool
 			return json.Unmarshal(fields[name], &b) == nil && b
 		}
+		caps.Permission = flag("permission")
 		caps.Ask = flag("ask")
 		caps.Plan = flag("plan")
 	}
@@ -153,7 +154,8 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	}
 	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)),
 		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges),
-		zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("showDocument", caps.showDocument))
+		zap.Bool("permission", caps.bridge.Permission), zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan),
+		zap.Bool("showDocument", caps.showDocument))
 	for _, p := range problems {
 		s.log.Warn("workspace folder not used", zap.String("problem", p))
 	}

@@ -236,6 +236,7 @@ local function handlers()
   return {
     ['$/progress'] = on_progress,
     ['window/showMessageRequest'] = permissions.show_message_request,
+    [protocol.requests.permission] = permissions.handle_permission,
     [protocol.requests.ask] = questions.handle_ask,
     [protocol.requests.plan] = questions.handle_plan,
     [protocol.notifications.event] = on_event,
@@ -256,9 +257,11 @@ local function capabilities()
   -- `changes`, which Neovim applies without checking the version.
   caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
   caps.workspace.workspaceEdit.documentChanges = true
-  -- claude's questions and plans come as claude/ask and claude/plan (claude_bridge.questions).
+  -- Permission questions come as claude/permission (claude_bridge.permissions), claude's
+  -- questions and plans as claude/ask and claude/plan (claude_bridge.questions): each is
+  -- answered later with claude.answer, so no handler waits and no typed key is read.
   caps.experimental = caps.experimental or {}
-  caps.experimental.claudeBridge = { ask = true, plan = true }
+  caps.experimental.claudeBridge = { permission = true, ask = true, plan = true }
   return caps
 end
 
@@ -287,6 +290,7 @@ local function on_exit(group, code, signal, client_id)
       transcript.note(t, '✘ ' .. reason)
       progress.finished(t)
     end
+    permissions.drop_client(client_id)
     if code ~= 0 and vim.v.exiting == vim.NIL then
       vim.notify(
         'claude-bridge: ' .. reason .. ' for ' .. group.folders[1]

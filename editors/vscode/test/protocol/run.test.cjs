@@ -10,7 +10,8 @@ const h = require('./harness.cjs');
 
 h.checkTools();
 
-const COMMANDS = ['claude.run', 'claude.cancel', 'claude.followUp', 'claude.tasks', 'claude.authStatus'];
+// Every command of the protocol (the schema generated from the bridge's types).
+const COMMANDS = Object.keys(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'protocol.schema.json'), 'utf8'))['x-commands']);
 
 h.bridgeTest('initialize announces the commands, incremental sync and workspace folders; shutdown and exit end the bridge with 0', async (t) => {
   const sb = h.makeSandbox(t);
