@@ -275,6 +275,8 @@ export class Transcript {
   private resultEvent: Extract<BridgeEvent, { kind: 'result' }> | undefined;
   /** claude's to-do list as last changed (todos events); shown under the header. */
   todos: Todo[] = [];
+  /** How many messages of each kind (type/subtype) the bridge passed through as other events. */
+  readonly others = new Map<string, number>();
   readonly md: MarkdownIt;
 
   constructor() {
@@ -487,11 +489,17 @@ export const renderers: { [K in EventKind]?: Renderer<K> } = {
     );
   },
   status: (t, ev) => t.put(`status:${ev.seq}`, `<div class="note">${esc(ev.message)}</div>`),
-  other: (t, ev) =>
+  // One block per kind of message (type/subtype), however many come: claude sends some in
+  // runs, one per delta. The block counts them and shows the last.
+  other: (t, ev) => {
+    const kind = [str(ev.raw.type) || 'unknown', str(ev.raw.subtype)].filter(Boolean).join('/');
+    const n = (t.others.get(kind) ?? 0) + 1;
+    t.others.set(kind, n);
     t.put(
-      `other:${ev.seq}`,
-      `<details class="note" data-k="other:${ev.seq}"><summary>Message from claude: ${esc(str(ev.raw.type) || 'unknown')}</summary><pre>${esc(JSON.stringify(ev.raw, null, 2))}</pre></details>`,
-    ),
+      `other:${kind}`,
+      `<details class="note" data-k="other:${esc(kind)}"><summary>Message from claude: ${esc(kind)}${n > 1 ? ` <span class="facts">×${n}</span>` : ''}</summary><pre>${esc(JSON.stringify(ev.raw, null, 2))}</pre></details>`,
+    );
+  },
   result: (t, ev) => t.setResult(ev),
   question: (t, ev) => {
     t.tool(ev.toolUseId).asked = ev;

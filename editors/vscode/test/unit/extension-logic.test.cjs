@@ -236,6 +236,25 @@ test('questions: open until answered with one of their actions; withdrawn by the
   assert.equal(plainMessage('Claude wants to run Edit: `main.go`'), 'Claude wants to run Edit: main.go');
 });
 
+test('transcript: a run of messages of one kind the bridge passes through is one block that counts them; thinking stays one block', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  const evs = [];
+  for (let i = 1; i <= 300; i++) {
+    evs.push({ kind: 'other', raw: { type: 'system', subtype: 'thinking_tokens', estimated_tokens: i * 3 } });
+    evs.push({ kind: 'thinking', messageId: 'm1', text: `thought${i} ` });
+  }
+  evs.push({ kind: 'other', raw: { type: 'brand_new' } });
+  tr.addEvents(evs.map((e, i) => ({ taskId: 't1', seq: i + 1, ...e })));
+  const html = tr.html();
+  assert.equal((html.match(/Message from claude/g) || []).length, 2, 'one block per kind');
+  assert.match(html, /Message from claude: system\/thinking_tokens <span class="facts">×300<\/span>/);
+  assert.match(html, /&quot;estimated_tokens&quot;: 900/, 'the last one shown');
+  assert.match(html, /Message from claude: brand_new<\/summary>/);
+  assert.equal((html.match(/<details class="thinking"/g) || []).length, 1, 'the thinking in one block');
+  assert.match(html, /thought1 thought2 .*thought300/s);
+});
+
 test('transcript: thousands of text deltas cost one redraw per batch (prints the time it took)', () => {
   // 6,000 deltas of 8 characters (48 KB of Markdown), in batches the size
   // the extension posts every 50 ms at 2,000 deltas a second.
