@@ -107,6 +107,7 @@ type Manager struct {
 	pool     *pool
 	scope    *proctree.Scope
 	commands commandCache // claude's slash commands per folder (slash.go)
+	checks   claudeChecks // what `claude --version` said, per executable (claudepath.go)
 
 	mu       sync.Mutex // guards the fields below
 	config   Config

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -57,12 +55,11 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 func claudeInfo(ctx context.Context, configured string) (info auth.ClaudeInfo, foundIn string) {
 	loc, err := runner.LocateClaude(configured, os.Getenv)
 	if err != nil {
-		return auth.ClaudeInfo{Err: err}, ""
+		return auth.ClaudeInfo{Err: err, Problem: runner.ClaudeProblem(err), Fix: runner.ClaudeFix(err)}, ""
 	}
-	path := loc.Path
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	v, err := runner.CheckClaude(ctx, loc.Path, nil)
 	if err != nil {
-		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}, loc.FoundIn
+		return auth.ClaudeInfo{Path: loc.Path, Err: err, Problem: runner.ClaudeProblem(err), Fix: runner.ClaudeFix(err)}, loc.FoundIn
 	}
-	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}, loc.FoundIn
+	return auth.ClaudeInfo{Path: loc.Path, Version: v}, loc.FoundIn
 }

@@ -24,7 +24,7 @@ import {
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
-import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
+import { isClaudeProblem, showClaudeMissing } from './claudeMissing';
 import { handleShowMessageRequest, notifierFor } from './permissions';
 import { handleAsk, handlePlan } from './ask';
 import { QuestionStore } from './questions';
@@ -287,7 +287,7 @@ export class Bridge implements vscode.Disposable {
   }
 
   private onShowMessage(p: ShowMessageParams): void {
-    if (isClaudeMissing(p.message)) {
+    if (isClaudeProblem(p.message)) {
       void showClaudeMissing(p.message, this.extensionUri, this.output);
       return;
     }
@@ -414,7 +414,7 @@ export class Bridge implements vscode.Disposable {
     } else if (r.status === 'cancelled' || r.status === 'interrupted') {
       vscode.window.setStatusBarMessage(`Claude: ${r.status} “${short(prompt, 40)}”`, 5000);
       return;
-    } else if (isClaudeMissing(r.result)) {
+    } else if (isClaudeProblem(r.result)) {
       void showClaudeMissing(r.result, this.extensionUri, this.output);
       return;
     } else {

@@ -168,7 +168,7 @@ local function echo_room()
   return math.max(10, room - 1)
 end
 
-local function head_of(task)
+local function head_of(task, room)
   local extras = {}
   if type(task.duration_ms) == 'number' and task.duration_ms > 0 then
     table.insert(extras, string.format('%.1f s', task.duration_ms / 1000))
@@ -178,18 +178,20 @@ local function head_of(task)
   end
   local heads = { completed = 'Claude done', cancelled = 'Claude cancelled', interrupted = 'Claude interrupted' }
   local head = heads[task.status] or 'Claude failed'
-  if #extras > 0 then
-    head = head .. ' (' .. table.concat(extras, ', ') .. ')'
+  -- The duration and cost when there is room for them and some of the body.
+  local with = #extras > 0 and (head .. ' (' .. table.concat(extras, ', ') .. ')') or head
+  if room and vim.fn.strdisplaywidth(with) + 16 > room then
+    return head
   end
-  return head
+  return with
 end
 
 --- The end-of-task message in one line that fits the screen (a longer one would stop
 --- Neovim at a hit-enter prompt; the whole result is in :ClaudeLog):
 --- `Claude done (4.2 s, $0.0123): <start of the result> (“<task>”)`. No zero cost.
 function M.end_message(task)
-  local head = head_of(task)
   local room = echo_room()
+  local head = head_of(task, room)
   local line
   if task.status == 'cancelled' or task.status == 'interrupted' then
     line = head .. ': ' .. first_line(tasks.label(task), room)

@@ -252,7 +252,8 @@
 ---@class claude_bridge.ClaudeCLI
 ---@field path? string path is the claude executable. Optional: absent when it was not found.
 ---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
----@field problem? string problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found.
+---@field version? string version is what `claude --version` printed ("2.1.332 (Claude Code)"). Optional: absent when claude was not found or does not run.
+---@field problem? string problem says why claude cannot be used, leading with what is wrong and the fix: not found ("claude CLI not found: install it with … (looked in: …)"), found but not executable ("claude CLI at ~/.local/bin/claude is not executable: run `chmod +x …`"), or found and failing ("claude CLI at … does not run (`… --version` exited with code 3: <its stderr's first lines>): reinstall it …"). Optional: absent when claude runs. Path is set with it when claude was found.
 
 --- SendArgs is arguments[0] of claude.send: a message from the user into a running task. claude reads it at its next API request of the turn, or, when the turn is about to end, takes it as a new turn right after (the task then ends with that turn). A userMessage event says when claude took it.
 ---@class claude_bridge.SendArgs

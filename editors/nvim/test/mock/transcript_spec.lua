@@ -61,4 +61,23 @@ H.run('mock/transcript', function()
   H.truthy(#lines < 12, 'a short log: ' .. #lines .. ' lines')
   H.contains(table.concat(lines, '\n'), 'thought1 thought2', 'the thinking joined')
   H.contains(table.concat(lines, '\n'), 'thought300', 'to its end')
+
+  -- The end message: one line that fits the message line for a done task (no hit-enter
+  -- prompt, at 40 columns too); a failure in full, its fix at the end included.
+  local progress = require('claude_bridge.progress')
+  local done = tasks.add({ id = 't3', kind = 'run', prompt = 'tidy up', status = 'completed' })
+  done.result, done.duration_ms, done.cost = 'I left it as it was, and here is a long explanation of why.', 1700, 0.0236
+  for _, cols in ipairs({ 120, 40 }) do
+    vim.o.columns = cols
+    local msg = progress.end_message(done)
+    H.truthy(vim.fn.strdisplaywidth(msg) < vim.v.echospace, cols .. ' columns: fits: ' .. msg)
+    H.contains(msg, cols == 120 and 'Claude done (1.7 s, $0.0236): I left it' or 'Claude done: I left', 'its head: ' .. msg)
+  end
+  vim.o.columns = 120
+  local failed = tasks.add({ id = 't4', kind = 'run', prompt = 'p', status = 'failed' })
+  failed.result = 'claude CLI not found: install it with `npm install -g @anthropic-ai/claude-code`, '
+    .. 'or set claudePath to its location (looked in: PATH; ~/.local/bin; ~/.claude/local; ~/.npm-global/bin)'
+  H.contains(progress.full_message(failed), failed.result, 'the whole reason, its fix included')
+  failed.result = 'claude exited with code 3 before it finished the task: boom\nsecond line'
+  H.contains(progress.full_message(failed), 'boom\nsecond line', 'every line')
 end)

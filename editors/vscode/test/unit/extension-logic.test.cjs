@@ -394,3 +394,22 @@ test('questions: claude\'s questions and plans wait until answered through their
   qs.withdraw(late.id);
   assert.deepEqual(ends, [{ answers: { [COLOR.question]: 'Red' } }, { plan: { decision: 'keepPlanning', feedback: 'more tests' } }, { withdrawn: true }]);
 });
+
+test('claude problems: missing, not executable, failing: what the notification says and offers', () => {
+  const { claudeNotice, claudeProblem, MISSING_TEXT } = require(path.join(dir, 'claudeProblem.js'));
+  const missing = 'claude-bridge: claude CLI not found: install it with `npm install -g @anthropic-ai/claude-code`, or set claudePath to its location (looked in: PATH)';
+  assert.equal(claudeProblem(missing), 'missing');
+  assert.deepEqual(claudeNotice(missing), { text: MISSING_TEXT, buttons: ['Copy Install Command', 'Set claudePath…', 'Open README'] });
+  const noexec = 'claude-bridge: claude CLI at ~/.local/bin/claude is not executable: run `chmod +x ~/.local/bin/claude` (or set claudePath to a claude that is)';
+  assert.equal(claudeProblem(noexec), 'unusable');
+  const n = claudeNotice(noexec);
+  assert.equal(n.text, 'Claude Bridge: claude CLI at ~/.local/bin/claude is not executable: run “chmod +x ~/.local/bin/claude” (or set claudePath to a claude that is)');
+  assert.deepEqual(n.buttons, ['Copy Fix Command', 'Set claudePath…', 'Open README']);
+  assert.equal(n.fix, 'chmod +x ~/.local/bin/claude');
+  const fails = 'claude-bridge: claude CLI at /opt/claude does not run (`/opt/claude --version` exited with code 3: boom): reinstall it (`npm install -g @anthropic-ai/claude-code`), or set claudePath to a claude that works';
+  assert.equal(claudeProblem(fails), 'fails');
+  const f = claudeNotice(fails);
+  assert.match(f.text, /^Claude Bridge: claude CLI at \/opt\/claude does not run \(“\/opt\/claude --version” exited with code 3: boom\): reinstall it/);
+  assert.deepEqual(f.buttons, ['Set claudePath…', 'Copy Install Command', 'Open README']);
+  assert.equal(claudeProblem('Claude failed: something else'), undefined);
+});
