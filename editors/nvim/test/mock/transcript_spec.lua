@@ -80,4 +80,41 @@ H.run('mock/transcript', function()
   H.contains(progress.full_message(failed), failed.result, 'the whole reason, its fix included')
   failed.result = 'claude exited with code 3 before it finished the task: boom\nsecond line'
   H.contains(progress.full_message(failed), 'boom\nsecond line', 'every line')
+
+  -- The log's colours: a diff's lines and the command have groups that show, and
+  -- claude's own indented text (code in its answer) is not coloured as tool output.
+  vim.cmd('syntax enable')
+  local t5 = tasks.add({ id = 't5', kind = 'run', prompt = 'edit it' })
+  transcript.begin(t5)
+  local n = 0
+  local function ev5(kind, fields)
+    n = n + 1
+    return vim.tbl_extend('error', { taskId = 't5', seq = n, kind = kind }, fields)
+  end
+  transcript.event(t5, ev5('text', { messageId = 'm1', text = 'Here is the code:\n\n    func main() {}\n' }))
+  transcript.event(t5, ev5('toolUse', { toolUseId = 'u1', name = 'Bash', input = { command = 'go test ./...' }, summary = 'Bash: go test ./...' }))
+  transcript.event(t5, ev5('toolUse', {
+    toolUseId = 'u2', name = 'Edit', summary = 'Edit main.go',
+    input = { file_path = '/w/main.go', old_string = 'a\nhello\nb', new_string = 'a\nhello, claude\nb' },
+  }))
+  transcript.event(t5, ev5('toolResult', { toolUseId = 'u2', name = 'Edit', isError = false, content = 'updated\n    indented output' }))
+  transcript.event(t5, ev5('text', { messageId = 'm2', text = 'Done:\n\n    more code\n' }))
+  local buf = transcript.open(t5, 'current')
+  local function group(wanted)
+    for l, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+      if line == wanted then
+        local id = vim.fn.synID(l, 5, 1)
+        return vim.fn.synIDattr(id, 'name'), vim.fn.synIDattr(vim.fn.synIDtrans(id), 'name')
+      end
+    end
+    error('no line ' .. wanted .. ' in ' .. vim.inspect(vim.api.nvim_buf_get_lines(buf, 0, -1, false)))
+  end
+  H.eq({ 'claudeBridgeLogDel', 'DiffDelete' }, { group('    - hello') }, 'a removed line')
+  H.eq({ 'claudeBridgeLogAdd', 'DiffAdd' }, { group('    + hello, claude') }, 'an added line')
+  H.eq('claudeBridgeLogCommand', (group('    $ go test ./...')), 'the command')
+  H.eq('claudeBridgeLogToolOut', (group('        indented output')), 'tool output')
+  H.eq('', (group('    func main() {}')), "claude's indented text is not tool output")
+  H.eq('', (group('    more code')), 'after a tool block too')
+  local task_id_hl = vim.fn.synIDattr(vim.fn.synIDtrans(vim.fn.hlID('claudeBridgeLogTaskId')), 'name')
+  H.eq('Comment', task_id_hl, 'the task id line is linked')
 end)
