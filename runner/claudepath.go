@@ -202,7 +202,7 @@ func CheckClaude(ctx context.Context, path string, env []string) (string, error)
 	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Env = env
+	cmd.Env = versionEnv(env)
 	ownGroup(cmd)
 	cmd.WaitDelay = time.Second // what it started may hold its output open
 	var stdout, stderr bytes.Buffer
@@ -223,6 +223,28 @@ func CheckClaude(ctx context.Context, path string, env []string) (string, error)
 		fe.Err = err
 	}
 	return "", fe
+}
+
+// versionEnv is the environment `claude --version` runs with: env (nil:
+// the bridge's own) without the variables that may hold a credential
+// (ANTHROPIC_*, CLAUDE_API_KEY, names with KEY, TOKEN, SECRET, PASSWORD or
+// CREDENTIAL): printing a version needs none, and a key must never reach a
+// process the auth manager did not prepare (the helper is its only way in).
+func versionEnv(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		u := strings.ToUpper(k)
+		if strings.HasPrefix(u, "ANTHROPIC_") || u == "CLAUDE_API_KEY" || strings.Contains(u, "KEY") || strings.Contains(u, "TOKEN") ||
+			strings.Contains(u, "SECRET") || strings.Contains(u, "PASSWORD") || strings.Contains(u, "CREDENTIAL") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // firstLines is the first n non-empty lines of s, joined by " / ".

@@ -259,3 +259,26 @@ func TestCheckClaudeThatHangs(t *testing.T) {
 	}
 	t.Error("a process the hanging claude started is still running")
 }
+
+// TestCheckClaudeGetsNoCredentials: `claude --version` runs without the
+// variables that may hold a key (the auth manager's helper is the only way
+// a key reaches claude).
+func TestCheckClaudeGetsNoCredentials(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env")
+	claude := writeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\nenv > "+out+"\necho 2.1.332\n", 0o755)
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "ANTHROPIC_API_KEY=sk-ant-secret-1", "CLAUDE_API_KEY=sk-ant-secret-2",
+		"ANTHROPIC_AUTH_TOKEN=t", "MY_SERVICE_KEY=k", "GITHUB_TOKEN=g", "LANG=C.UTF-8"}
+	if _, err := CheckClaude(t.Context(), claude, env); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	for _, bad := range []string{"sk-ant-secret", "ANTHROPIC_AUTH_TOKEN", "MY_SERVICE_KEY", "GITHUB_TOKEN"} {
+		if strings.Contains(string(data), bad) {
+			t.Errorf("%s reached claude --version:\n%s", bad, data)
+		}
+	}
+	if !strings.Contains(string(data), "LANG=C.UTF-8") || !strings.Contains(string(data), "HOME="+dir) {
+		t.Errorf("the rest of the environment is kept:\n%s", data)
+	}
+}

@@ -181,7 +181,7 @@ type ClaudeInfo struct {
 	Path    string
 	Version string
 	Err     error  // why it could not be found or run
-	Problem string // Err without its fix (runner.ClaudeProblem); "": Err's text
+	Problem string // Err without its fix (runner.ClaudeProblem); "": "claude CLI: " and Err's text
 	Fix     string // what to do about Err, for a person (runner.ClaudeFix)
 }
 
@@ -223,7 +223,7 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 		}
 		problem := claude.Problem
 		if problem == "" {
-			problem = claude.Err.Error()
+			problem = "claude CLI: " + claude.Err.Error()
 		}
 		d.fail(problem, fix)
 	case claude.Path == "":
