@@ -108,7 +108,7 @@ func (t *Task) turn(start time.Time) Outcome {
 	t.mu.Unlock()
 	f := turnFacts{sess: s}
 	if err := s.begin(t, UserMessage{Text: t.Spec.Prompt, Images: t.Spec.Images}); err != nil {
-		t.abort("could not send the prompt to claude: "+err.Error(), false)
+		t.abort(t.notSent(s, err), false)
 	} else {
 		t.setState(StateRunning)
 	}
@@ -129,6 +129,26 @@ func (t *Task) turn(start time.Time) Outcome {
 	s.proc.stop(cfg.StopGrace)
 	<-s.gone
 	return out
+}
+
+// exitWait bounds how long a prompt that could not be written waits for
+// claude's exit, to say why in claude's words.
+const exitWait = 2 * time.Second
+
+// notSent says why the prompt could not be written to claude: a claude
+// that exited at once (a broken install, a bad interpreter) says it with
+// its exit code and its stderr's last lines, not "broken pipe".
+func (t *Task) notSent(s *session, err error) string {
+	select {
+	case <-s.proc.exited:
+	case <-time.After(exitWait):
+		return "could not send the prompt to claude: " + err.Error()
+	}
+	msg := "claude " + s.proc.exitDescription() + " before it took the prompt"
+	if tail := s.proc.stderr.lastLines(3); tail != "" {
+		msg += ": " + tail
+	}
+	return msg
 }
 
 // await waits for the turn's end: its result, claude's exit, a cancel

@@ -179,9 +179,9 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 // initialized handles the editor's initialized notification, which it
 // sends once it has the initialize reply: the auth manager starts (its
 // first check reports to the editor), and the user hears now, not at their
-// first task, what would stop tasks: a claude CLI that cannot be found, is
-// not executable or does not run, an unusable workspace folder, auth
-// settings that were refused.
+// first task, what would stop tasks: a claude CLI that cannot be found or
+// is not executable, an unusable workspace folder, auth settings that were
+// refused.
 func (s *Server) initialized() {
 	s.mu.Lock()
 	auth, notes, again := s.auth, s.greeting, s.greeted
@@ -193,8 +193,12 @@ func (s *Server) initialized() {
 	if again {
 		return
 	}
-	go func() { // ends when the messages are queued; finding claude reads the file system and runs `claude --version`
-		if _, _, err := s.mgr.ClaudeStatus(s.connCtx); err != nil {
+	go func() { // ends when the messages are queued; finding claude reads the file system
+		// Only looked for, not run: a fork of the bridge carries the bridge's own
+		// environment (a key in it included) until it execs, and a task may be
+		// watched for that. A claude that fails says so in its first task's
+		// failure and in claude.authStatus.
+		if _, err := s.mgr.ClaudePath(); err != nil {
 			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
 		}
 		for _, n := range notes {
