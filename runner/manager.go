@@ -129,6 +129,7 @@ type Manager struct {
 	warm     *warmer
 	scope    *proctree.Scope
 	commands commandCache // claude's slash commands per folder (slash.go)
+	checks   claudeChecks // what `claude --version` said, per executable (claudepath.go)
 
 	mu       sync.Mutex // guards the fields below
 	config   Config

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // Deferred answers: an editor whose request handlers must return at once
-// (Neovim before 0.10) replies to claude/ask or claude/plan with
-// {"deferred": true} and answers later with claude.answer.
+// (Neovim before 0.10) replies to claude/permission, claude/ask or
+// claude/plan with {"deferred": true} and answers later with claude.answer.
 
 // deferredQuestions are the calls whose answer may come with claude.answer.
 type deferredQuestions struct {
@@ -61,6 +62,9 @@ func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerR
 	}
 	if a.Plan != nil && !a.Dismissed && a.Plan.Decision != lspext.PlanApprove && a.Plan.Decision != lspext.PlanKeepPlanning {
 		return nil, invalidParams("claude.answer: plan.decision must be approve or keepPlanning")
+	}
+	if a.Decision != "" && !slices.Contains(lspext.Decisions, a.Decision) {
+		return nil, invalidParams("claude.answer: decision must be allow, allowTask or deny")
 	}
 	return &lspext.AnswerResult{Accepted: s.deferred.give(a)}, nil
 }

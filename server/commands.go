@@ -63,10 +63,10 @@ func (s *Server) executeCommand(ctx context.Context, cmd string, args []json.Raw
 		s.mu.Unlock()
 		if a == nil {
 			return &lspext.AuthStatus{Status: lspext.AuthInherit, Mode: lspext.AuthModeInherit, Source: lspext.SourceInherit,
-				Message: "claude uses its own login; the bridge manages no key", Claude: s.claudeCLI()}, nil
+				Message: "claude uses its own login; the bridge manages no key", Claude: s.claudeCLI(ctx)}, nil
 		}
 		st := a.status()
-		st.Claude = s.claudeCLI()
+		st.Claude = s.claudeCLI(ctx)
 		return &st, nil
 	}
 	if res, ok, err := s.conversationCommand(ctx, cmd, arg); ok {

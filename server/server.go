@@ -543,7 +543,7 @@ func callTimeout(method string) time.Duration {
 	switch method {
 	case "window/workDoneProgress/create":
 		return progressCreateTimeout
-	case "window/showMessageRequest", lspext.MethodAsk, lspext.MethodPlan:
+	case "window/showMessageRequest", lspext.MethodPermission, lspext.MethodAsk, lspext.MethodPlan:
 		return permissionTimeout
 	}
 	return defaultCallTimeout

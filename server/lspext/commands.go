@@ -374,8 +374,9 @@ type TranscriptResult struct {
 	Events []Event `json:"events"`
 }
 
-// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask
-// or claude/plan request the editor deferred (replied {"deferred": true}).
+// AnswerArgs is arguments[0] of claude.answer: the answer to a
+// claude/permission, claude/ask or claude/plan request the editor deferred
+// (replied {"deferred": true}).
 type AnswerArgs struct {
 	// TaskID is the task that asked. Required.
 	TaskID string `json:"taskId"`
@@ -386,8 +387,12 @@ type AnswerArgs struct {
 	Answers map[string]string `json:"answers,omitempty"`
 	// Plan answers a claude/plan, as its PlanResult would. Optional.
 	Plan *PlanResult `json:"plan,omitempty"`
+	// Decision answers a claude/permission, as its PermissionResult would.
+	// Optional.
+	Decision Decision `json:"decision,omitempty"`
 	// Dismissed is true when the user closed the question without
-	// answering (claude is told; for a plan: keep planning). Optional.
+	// answering (claude is told; for a plan: keep planning; for a
+	// permission: deny). Optional.
 	Dismissed bool `json:"dismissed,omitempty"`
 }
 

@@ -9,9 +9,9 @@
 
 import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
-import { QuestionStore } from './questions';
+import { QuestionStore, showsAll } from './questions';
 import { TaskRecord, TaskStore } from './tasks';
-import { short } from './format';
+import { firstLine } from './format';
 import type { FromWebview, PastedImage, QuestionView, TaskHeader, ToWebview } from './transcript';
 
 /** What the page's controls do beyond answering permissions (conversation.ts provides them). */
@@ -95,7 +95,7 @@ export class TranscriptPanels implements vscode.Disposable {
     const t = this.store.get(taskId);
     const panel = vscode.window.createWebviewPanel(
       'claudeBridge.transcript',
-      `Claude: ${short(t?.prompt || taskId, 30)}`,
+      `Claude: ${firstLine(t?.prompt || taskId, 30)}`,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus },
       { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')] },
     );
@@ -142,6 +142,7 @@ export class TranscriptPanels implements vscode.Disposable {
     return this.questions.forTask(taskId).map((q) => ({
       id: q.id,
       message: q.message,
+      whole: showsAll(q) ? undefined : q.whole,
       actions: q.actions,
       toolUseId: q.toolUseId,
       askedAt: q.askedAt.getTime(),
@@ -158,7 +159,7 @@ export class TranscriptPanels implements vscode.Disposable {
       if (!p || !t || !p.ready) continue;
       const events = t.events.slice(p.sent);
       p.sent = t.events.length;
-      p.panel.title = `Claude: ${short(t.prompt || id, 30)}`;
+      p.panel.title = `Claude: ${firstLine(t.prompt || id, 30)}`;
       this.post(id, { type: 'update', header: header(t, this.store), events });
     }
     this.dirty.clear();
@@ -177,7 +178,7 @@ export class TranscriptPanels implements vscode.Disposable {
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'transcript.css'));
     return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} https: data:; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${style.toString()}">
 </head><body><main id="transcript"></main>

@@ -1,41 +1,38 @@
--- claude_bridge.permissions: the questions put to the user, and the bridge's permission
--- questions (`window/showMessageRequest` with the actions Allow / Allow for this task /
--- Deny). A question is answered only by a deliberate answer: keys typed ahead (while the
--- question appears) are never taken as one, and an empty answer, <Esc> or <CR> never
--- denies. claude's own questions and plans (claude_bridge.questions) wait here too, asked
--- with offer() on every Neovim.
+-- claude_bridge.permissions: the questions put to the user (permission questions, and
+-- claude's own questions and plans from claude_bridge.questions), the window that shows
+-- the one waiting, and the bridge's permission requests.
 --
--- An LSP request handler must hand its answer back as its return value. How it can wait
--- depends on Neovim, detected at run time:
--- - Neovim 0.10+ calls request handlers inside a coroutine: the handler yields until the
---   question is answered. The question waits (the statusline component and a small
---   window say so) and opens in `vim.ui.select` once you are in Normal mode and have
---   stopped typing; closing the picker leaves it waiting, `:ClaudeAnswer` opens it again.
--- - Neovim 0.7 to 0.9 send whatever the handler returns at once, so the handler waits
---   (vim.wait keeps LSP messages flowing). The question shows in a window with a key per
---   answer ([a]llow, allow [f]or this task, [d]eny). Keys that arrive in the first
---   moments, or in a burst of typing, are not answers: they are kept and replayed after
---   the answer, so nothing typed is lost. <Esc> and <CR> only show a hint. After
---   `permission_timeout` seconds without an answer, the answer is Deny (the bridge
---   stops waiting after 10 minutes anyway).
+-- Nothing here reads keys typed for something else, and nothing guesses from key timing:
+-- - A permission question (`claude/permission`, declared as a capability) is answered
+--   `{ deferred = true }` at once, so no handler waits on any Neovim; the answer goes back
+--   later with `claude.answer`. The question shows in a window that does not take the
+--   focus: what is to be allowed, whole (every line of a command), the task, and the keys.
+--   The user answers by moving into it (|:ClaudeAnswer|, a mapping of it, or <C-w>w) and
+--   pressing `a` (Allow), `f` (Allow for this task) or `d` (Deny); `q` or <Esc> leaves it
+--   waiting. Typing in any other buffer never answers it.
+-- - claude's questions and plans (offer()) show in the same window and open in
+--   vim.ui.select once you are in Normal mode and stopped typing; :ClaudeAnswer opens it.
+-- - A question goes away when its task ends (its `result` event, the reply, the bridge
+--   exiting) or its call is decided (its `permission`, `question` or `plan` event),
+--   whatever the bridge sends.
+-- - An old bridge's `window/showMessageRequest` permission question: on 0.10+ a picker in
+--   the request's coroutine; on 0.7 to 0.9 it cannot be answered without reading typed
+--   keys, so it is not answered (the bridge denies) and a message says to update.
 local M = {}
 
 local api = vim.api
 local compat = require('claude_bridge.compat')
-local config = require('claude_bridge.config')
 
 local uv = compat.uv
 
---- Milliseconds a question must have been on screen before a key can answer it.
-M.GUARD_MS = 600
---- Milliseconds without a key before an answer key counts (a pause, not typing).
+--- Milliseconds without a key before a picker of claude's questions may open (a pause,
+--- not typing; see offer()).
 M.QUIET_MS = 400
---- Milliseconds after an answer key in which another key makes it typing after all.
-M.CONFIRM_MS = 250
 
--- The open questions, oldest first: { id, message, actions, task_id, tool, tool_use_id,
--- asked_at, answered = function(answer) (asked with offer: 0.10+, and claude's own
--- questions and plans on every version), present = function(q, done)?, presenting = bool }.
+-- The open questions, oldest first: { id, kind = 'permission'|'ask'|'plan'|'message',
+-- message, actions, task_id, tool, tool_use_id, key_input?, description?, input?,
+-- client_id?, asked_at, answered = function(answer), present = function(q, done)?,
+-- presenting = bool }.
 M.pending = {}
 local next_id = 1
 
@@ -73,105 +70,341 @@ function M.plain(message)
   return table.concat(out)
 end
 
---- A hotkey for each action: the first letter of one of its words not taken yet (else any
---- free letter). Returns the keys and the titles with the key marked, `[a]llow`.
-function M.hotkeys(actions)
-  local used, keys, labels = {}, {}, {}
-  for i, a in ipairs(actions) do
-    local title = tostring(type(a) == 'table' and a.title or a)
-    local at
-    for pos, ch in title:gmatch('()(%w)') do
-      local starts_word = pos == 1 or title:sub(pos - 1, pos - 1):match('%W')
-      if starts_word and not used[ch:lower()] then
-        at = pos
-        break
-      end
-    end
-    if not at then
-      for pos, ch in title:gmatch('()(%w)') do
-        if not used[ch:lower()] then
-          at = pos
-          break
-        end
-      end
-    end
-    if at then
-      local key = title:sub(at, at):lower()
-      used[key] = true
-      keys[key] = i
-      labels[i] = title:sub(1, at - 1) .. '[' .. title:sub(at, at):lower() .. ']' .. title:sub(at + 1)
-    else
-      labels[i] = title
-    end
-  end
-  return keys, labels
-end
-
 local function task_label(q)
   local t = q.task_id and require('claude_bridge.tasks').get(q.task_id)
   return t and require('claude_bridge.tasks').label(t) or nil
 end
 
--- The question window ------------------------------------------------------------------
+local function split(s)
+  return vim.split(tostring(s or ''):gsub('\r\n', '\n'):gsub('\n+$', ''), '\n', { plain = true })
+end
 
+-- The answers of a permission question: the key in its window, the decision sent.
+M.PERMISSION_ACTIONS = {
+  { title = 'Allow', decision = 'allow', key = 'a' },
+  { title = 'Allow for this task', decision = 'allowTask', key = 'f' },
+  { title = 'Deny', decision = 'deny', key = 'd' },
+}
+
+-- The question window -------------------------------------------------------------------
+
+-- One window shows the question that waits longest (or the one the user moved into):
+-- `win`/`buf` hold the question, `keys_win`/`keys_buf` its keys on the bottom border, so
+-- they stay in sight however long the question is and wherever it is scrolled.
+local ui = {}
 local ns = api.nvim_create_namespace('claude_bridge_question')
 
---- Shows (or updates) a question's window: the question with its code highlighted, the
---- task, and a last line (the answers, or a hint). `enter` = false: it never takes focus.
-local function show_window(q, last_line, last_hl)
-  local lines, marks = {}, {}
-  local first = ''
-  for _, p in ipairs(M.message_parts(q.message)) do
-    if p[2] then
-      table.insert(marks, { 0, #first, #first + #p[1] })
-    end
-    first = first .. p[1]
-  end
-  table.insert(lines, ' ' .. first)
-  for _, m in ipairs(marks) do
-    m[2], m[3] = m[2] + 1, m[3] + 1
+--- The lines of a question's window, each set off by a space: { {text, hl?}, ... }.
+function M.content(q)
+  local out = {}
+  local function add(text, hl)
+    table.insert(out, { text == '' and '' or (' ' .. text), hl })
   end
   local label = task_label(q)
-  if label then
-    table.insert(lines, ' Task: ' .. label)
+  if q.kind == 'permission' then
+    local head = 'Claude wants to run ' .. tostring(q.tool or 'a tool')
+    local file_tool = q.input and (q.input.file_path or q.input.notebook_path)
+    if file_tool and (q.key_input or '') ~= '' then
+      head = head .. ': ' .. q.key_input
+    end
+    add(head, 'Title')
+    if label then
+      add('Task: ' .. label, 'Comment')
+    end
+    if (q.description or '') ~= '' then
+      for _, l in ipairs(split(q.description)) do
+        add('Why: ' .. l, 'Comment')
+      end
+    end
+    add('')
+    local input = type(q.input) == 'table' and q.input or {}
+    if q.tool == 'Bash' and (q.key_input or '') ~= '' then
+      for i, l in ipairs(split(q.key_input)) do
+        add((i == 1 and '$ ' or '  ') .. l, 'String')
+      end
+    elseif file_tool then
+      local transcript = require('claude_bridge.transcript')
+      local diff = {}
+      if q.tool == 'Edit' then
+        diff = transcript.diff(input.old_string, input.new_string)
+      elseif q.tool == 'MultiEdit' and type(input.edits) == 'table' then
+        for _, e in ipairs(input.edits) do
+          vim.list_extend(diff, transcript.diff(e.old_string, e.new_string))
+        end
+      elseif q.tool == 'Write' then
+        for _, l in ipairs(split(input.content)) do
+          table.insert(diff, '+ ' .. l)
+        end
+      end
+      for _, l in ipairs(diff) do
+        local sign = l:sub(1, 1)
+        add(l, sign == '+' and 'DiffAdd' or sign == '-' and 'DiffDelete' or nil)
+      end
+    elseif (q.key_input or '') ~= '' then
+      for _, l in ipairs(split(q.key_input)) do
+        add(l, 'String')
+      end
+    end
+  else
+    local text = ''
+    for _, p in ipairs(M.message_parts(q.message)) do
+      text = text .. p[1]
+    end
+    for _, l in ipairs(split(text)) do
+      add(l, 'Title')
+    end
+    if label then
+      add('Task: ' .. label, 'Comment')
+    end
   end
-  table.insert(lines, '')
-  table.insert(lines, ' ' .. last_line)
+  return out
+end
+
+--- The key line on the window's bottom border, the longest that fits `width` columns;
+--- `more`: other questions waiting; `hidden`: the question has more rows than shown.
+function M.keys_line(q, focused, more, width, hidden)
+  local options
+  if q.kind == 'permission' and focused then
+    options = {
+      '[a]llow  Allow [f]or this task  [d]eny  [q] later',
+      '[a]llow [f]or task [d]eny [q] later',
+      'a/f/d, q: later',
+      'a/f/d',
+    }
+  elseif q.kind == 'permission' and hidden then
+    options = {
+      'more below: :ClaudeAnswer to read it all, then [a]llow  Allow [f]or this task  [d]eny',
+      'more below: :ClaudeAnswer to read it all, then a/f/d',
+      'more: :ClaudeAnswer, then a/f/d',
+      ':ClaudeAnswer, then a/f/d',
+      ':ClaudeAnswer',
+    }
+  elseif q.kind == 'permission' then
+    options = {
+      ':ClaudeAnswer, then [a]llow  Allow [f]or this task  [d]eny',
+      ':ClaudeAnswer, then [a]llow [f]or task [d]eny',
+      ':ClaudeAnswer, then a/f/d',
+      ':ClaudeAnswer',
+    }
+  else
+    options = { ':ClaudeAnswer to answer', ':ClaudeAnswer' }
+  end
+  local suffix = more > 0 and string.format(' (+%d)', more) or ''
+  for _, o in ipairs(options) do
+    local s = ' ' .. o .. suffix .. ' '
+    if vim.fn.strdisplaywidth(s) <= width then
+      return s
+    end
+  end
+  local s = ' ' .. options[#options] .. ' '
+  return vim.fn.strcharpart(s, 0, math.max(1, width))
+end
+
+--- Screen rows `lines` take in a window `width` columns wide that wraps.
+function M.rows(lines, width)
+  local n = 0
+  for _, l in ipairs(lines) do
+    n = n + math.max(1, math.ceil(vim.fn.strdisplaywidth(l) / width))
+  end
+  return n
+end
+
+--- The rows of the editor free for floats: without the command line, the statusline and
+--- the tabline, and the rows the progress window takes at the bottom.
+local function editor_rows()
+  local rows = vim.o.lines - vim.o.cmdheight
+  if vim.o.laststatus == 2 or (vim.o.laststatus == 1 and #api.nvim_tabpage_list_wins(0) > 1) then
+    rows = rows - 1
+  end
+  if vim.o.showtabline == 2 or (vim.o.showtabline == 1 and #api.nvim_list_tabpages() > 1) then
+    rows = rows - 1
+  end
+  return rows
+end
+
+local function close_ui()
+  for _, w in ipairs({ ui.keys_win, ui.win }) do
+    if w and api.nvim_win_is_valid(w) then
+      pcall(api.nvim_win_close, w, true)
+    end
+  end
+  ui.win, ui.keys_win, ui.q = nil, nil, nil
+end
+
+local function focused()
+  return ui.win ~= nil and api.nvim_get_current_win() == ui.win
+end
+
+local function scratch(name)
+  local buf = api.nvim_create_buf(false, true)
+  vim.bo[buf].bufhidden = 'hide'
+  vim.bo[buf].modifiable = false
+  pcall(api.nvim_buf_set_name, buf, name)
+  return buf
+end
+
+local function set_lines(buf, lines)
+  vim.bo[buf].modifiable = true
+  api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+end
+
+--- Leaves the question window for the window the user came from.
+local function leave()
+  if focused() then
+    local back = ui.prev_win
+    if back and api.nvim_win_is_valid(back) and back ~= ui.win then
+      api.nvim_set_current_win(back)
+    else
+      vim.cmd('wincmd p')
+    end
+  end
+end
+
+local function question_buffer()
+  if ui.buf and api.nvim_buf_is_valid(ui.buf) then
+    return ui.buf
+  end
+  ui.buf = scratch('claude-bridge://question')
+  vim.bo[ui.buf].filetype = 'claude_bridge_question'
+  local function map(lhs, fn, desc)
+    vim.keymap.set('n', lhs, fn, { buffer = ui.buf, nowait = true, silent = true, desc = desc })
+  end
+  for _, a in ipairs(M.PERMISSION_ACTIONS) do
+    map(a.key, function()
+      M.answer_shown(a.decision)
+    end, 'Claude: ' .. a.title)
+  end
+  for _, lhs in ipairs({ 'q', '<Esc>' }) do
+    map(lhs, leave, 'Claude: answer later')
+  end
+  map('<CR>', function()
+    local q = ui.q
+    if q and q.kind ~= 'permission' then
+      M.present(q)
+    end
+  end, 'Claude: answer')
+  local group = api.nvim_create_augroup('claude_bridge_question', { clear = true })
+  api.nvim_create_autocmd({ 'WinEnter', 'WinLeave' }, {
+    group = group,
+    buffer = ui.buf,
+    callback = function()
+      vim.schedule(M.refresh)
+    end,
+  })
+  return ui.buf
+end
+
+local function keys_buffer()
+  if not (ui.keys_buf and api.nvim_buf_is_valid(ui.keys_buf)) then
+    ui.keys_buf = scratch('claude-bridge://question-keys')
+  end
+  return ui.keys_buf
+end
+
+--- Shows (or updates, or closes) the question window: the question the user is in, else
+--- the one that waits longest. Called whenever the questions, the focus or the screen
+--- size change.
+function M.refresh()
+  local q = ui.q
+  if not (q and vim.tbl_contains(M.pending, q) and focused()) then
+    q = nil
+    for _, p in ipairs(M.pending) do
+      if not p.presenting then
+        q = p
+        break
+      end
+    end
+  end
+  if not q then
+    leave()
+    close_ui()
+    pcall(vim.cmd, 'redraw')
+    return
+  end
+  ui.q = q
+  local content = M.content(q)
+  local lines = {}
+  for _, l in ipairs(content) do
+    table.insert(lines, l[1])
+  end
+  local is_focused = focused()
+  local more = #M.pending - 1
+  local max_width = math.max(20, vim.o.columns - 4)
   local width = 20
   for _, l in ipairs(lines) do
     width = math.max(width, vim.fn.strdisplaywidth(l) + 1)
   end
-  width = math.min(width, math.max(20, vim.o.columns - 6))
-  if not (q.buf and api.nvim_buf_is_valid(q.buf)) then
-    q.buf = api.nvim_create_buf(false, true)
-    vim.bo[q.buf].bufhidden = 'wipe'
+  width = math.max(width, vim.fn.strdisplaywidth(M.keys_line(q, false, more, max_width)) + 2)
+  width = math.min(width, max_width)
+  -- Room: the editor's rows without two border rows and the progress window's rows.
+  local progress = require('claude_bridge.progress_ui').height()
+  local room = math.max(1, editor_rows() - 2 - progress)
+  local rows = M.rows(lines, width)
+  local height = math.max(1, math.min(rows, room))
+  local buf = question_buffer()
+  set_lines(buf, lines)
+  api.nvim_buf_clear_namespace(buf, ns, 0, -1)
+  for i, l in ipairs(content) do
+    if l[2] then
+      api.nvim_buf_add_highlight(buf, ns, l[2], i - 1, 0, -1)
+    end
   end
-  api.nvim_buf_set_lines(q.buf, 0, -1, false, lines)
-  api.nvim_buf_clear_namespace(q.buf, ns, 0, -1)
-  for _, m in ipairs(marks) do
-    api.nvim_buf_add_highlight(q.buf, ns, 'String', m[1], m[2], m[3])
-  end
-  api.nvim_buf_add_highlight(q.buf, ns, last_hl or 'Question', #lines - 1, 0, -1)
+  local row = math.max(0, math.floor((editor_rows() - progress - height - 2) / 3))
+  local col = math.max(0, math.floor((vim.o.columns - width - 2) / 2))
   local cfg = {
     relative = 'editor',
+    row = row,
+    col = col,
     width = width,
-    height = #lines,
-    row = math.max(0, math.floor((vim.o.lines - #lines) / 2) - 2),
-    col = math.floor((vim.o.columns - width) / 2),
+    height = height,
     style = 'minimal',
     border = 'rounded',
-    focusable = false,
+    focusable = true,
+    zindex = 50,
   }
-  q.win = compat.show_float(q.win, q.buf, cfg, 'Normal:NormalFloat,FloatBorder:FloatBorder')
+  local hl = 'Normal:NormalFloat,FloatBorder:FloatBorder'
+  if ui.win and api.nvim_win_is_valid(ui.win) then
+    api.nvim_win_set_config(ui.win, cfg)
+    if api.nvim_win_get_buf(ui.win) ~= buf then
+      api.nvim_win_set_buf(ui.win, buf)
+    end
+  else
+    cfg.noautocmd = true
+    ui.win = api.nvim_open_win(buf, false, cfg)
+    vim.wo[ui.win].winhighlight = hl
+    vim.wo[ui.win].wrap = true
+    vim.wo[ui.win].linebreak = false
+    api.nvim_create_autocmd('WinClosed', {
+      pattern = tostring(ui.win),
+      once = true,
+      callback = function()
+        vim.schedule(M.refresh) -- closed by hand: the question still waits
+      end,
+    })
+  end
+  -- The keys, centred on the bottom border.
+  local keys = M.keys_line(q, is_focused, more, width, rows > height)
+  local kw = vim.fn.strdisplaywidth(keys)
+  local kbuf = keys_buffer()
+  set_lines(kbuf, { keys })
+  local kcfg = {
+    relative = 'editor',
+    row = row + height + 1,
+    col = col + 1 + math.max(0, math.floor((width - kw) / 2)),
+    width = math.max(1, kw),
+    height = 1,
+    style = 'minimal',
+    focusable = false,
+    zindex = 51,
+  }
+  local khl = is_focused and 'Normal:Search' or 'Normal:WarningMsg'
+  ui.keys_win = compat.show_float(ui.keys_win, kbuf, kcfg, khl)
+  vim.wo[ui.keys_win].winhighlight = khl
   pcall(vim.cmd, 'redraw')
 end
 
-local function close_window(q)
-  if q.win and api.nvim_win_is_valid(q.win) then
-    pcall(api.nvim_win_close, q.win, true)
-  end
-  q.win = nil
-end
+-- Answering ---------------------------------------------------------------------------
 
 local function remove(q)
   for i, p in ipairs(M.pending) do
@@ -180,106 +413,63 @@ local function remove(q)
       break
     end
   end
-  close_window(q)
+  changed() -- the progress window first: the question window keeps clear of it
+  M.refresh()
+end
+
+local function add(q)
+  q.id = next_id
+  next_id = next_id + 1
+  q.asked_at = uv.now()
+  table.insert(M.pending, q)
   changed()
+  M.refresh()
 end
 
--- 0.7 to 0.9: wait in the handler, reading keys ---------------------------------------
-
-local function now()
-  return uv.now()
-end
-
---- Waits for a deliberate answer key. Returns the chosen action (or nil on timeout) and
---- the keys typed meanwhile that were not answers, to replay.
-local function wait_for_key(q)
-  local keys, labels = M.hotkeys(q.actions)
-  local answers_line = table.concat(labels, '   ')
-  show_window(q, answers_line)
-  local shown_at = now()
-  local typed = {}
-  local last_key_at
-  local candidate
-  local choice
-  local hint_until
-  -- Keys typed before the question showed were meant for something else.
-  while true do
-    local ok, c = pcall(vim.fn.getchar, 0)
-    if not ok or c == 0 then
-      break
-    end
-    table.insert(typed, type(c) == 'number' and vim.fn.nr2char(c) or c)
-    last_key_at = now()
+--- Answers the permission question shown in the window (its keys a, f, d).
+function M.answer_shown(decision)
+  local q = ui.q
+  if not (q and q.kind == 'permission' and vim.tbl_contains(M.pending, q)) then
+    return false
   end
-  local timeout = math.floor((config.options.permission_timeout or 600) * 1000)
-  vim.wait(timeout, function()
-    while true do
-      local ok, c = pcall(vim.fn.getchar, 0)
-      if not ok then
-        c = 3 -- CTRL-C
-      end
-      if c == 0 then
-        break
-      end
-      local t = now()
-      local raw = type(c) == 'number' and vim.fn.nr2char(c) or c
-      if candidate then
-        -- Another key right after it: that was typing, not an answer.
-        table.insert(typed, candidate.raw)
-        candidate = nil
-      end
-      local deliberate = t - shown_at >= M.GUARD_MS and (last_key_at == nil or t - last_key_at >= M.QUIET_MS)
-      last_key_at = t
-      local k = type(c) == 'number' and vim.fn.nr2char(c):lower() or nil
-      if deliberate and k and keys[k] then
-        candidate = { index = keys[k], raw = raw, at = t }
-      elseif deliberate and (c == 27 or c == 13 or c == 3) then
-        hint_until = t + 3000
-        show_window(q, 'The question waits for an answer: ' .. answers_line, 'WarningMsg')
-      else
-        table.insert(typed, raw)
-      end
-    end
-    if candidate and now() - candidate.at >= M.CONFIRM_MS then
-      choice = q.actions[candidate.index]
+  for _, a in ipairs(M.PERMISSION_ACTIONS) do
+    if a.decision == decision then
+      leave()
+      remove(q)
+      q.answered(a)
       return true
     end
-    if hint_until and now() > hint_until then
-      hint_until = nil
-      show_window(q, answers_line)
-    end
-    return false
-  end, 20)
-  return choice, typed
+  end
+  return false
 end
 
-local function ask_blocking(q)
-  local choice, typed = wait_for_key(q)
-  remove(q)
-  if not choice then
-    vim.notify(
-      string.format(
-        'claude-bridge: %s: not answered in %d s, answered Deny (see :help claude-bridge-permissions)',
-        M.plain(q.message),
-        config.options.permission_timeout or 600
-      ),
-      vim.log.levels.WARN
-    )
-    for _, a in ipairs(q.actions) do
-      if a.title == 'Deny' then
-        choice = a
+--- Moves into the window of a permission question, where its keys answer it.
+function M.focus(q)
+  if q and ui.q ~= q then
+    -- Show this one (the window shows the oldest otherwise).
+    for i, p in ipairs(M.pending) do
+      if p == q then
+        table.remove(M.pending, i)
+        table.insert(M.pending, 1, q)
+        break
       end
     end
+    ui.q = nil
+    M.refresh()
   end
-  pcall(vim.cmd, 'redraw')
-  if #typed > 0 then
-    -- What was typed while the question showed goes where it was meant to.
-    api.nvim_feedkeys(table.concat(typed), 't', false)
+  if not (ui.win and api.nvim_win_is_valid(ui.win)) then
+    return false
   end
-  return choice
+  if not focused() then
+    ui.prev_win = api.nvim_get_current_win()
+  end
+  vim.cmd('stopinsert')
+  api.nvim_set_current_win(ui.win)
+  M.refresh()
+  return true
 end
 
--- 0.10+: yield until answered ----------------------------------------------------------
+-- claude's questions and plans: a picker once it is safe ------------------------------
 
 --- Whether a picker can open now without taking keys meant for something else: Normal
 --- mode, nothing typed ahead, and no key in the last QUIET_MS.
@@ -291,16 +481,17 @@ local function watch_keys()
   end
   on_key_ns = api.nvim_create_namespace('claude_bridge_keys')
   vim.on_key(function()
-    last_key = now()
+    last_key = uv.now()
   end, on_key_ns)
 end
 
 local function safe_to_ask()
   local mode = api.nvim_get_mode()
-  return mode.mode == 'n' and not mode.blocking and now() - last_key >= M.QUIET_MS and vim.fn.getchar(1) == 0
+  return mode.mode == 'n' and not mode.blocking and uv.now() - last_key >= M.QUIET_MS and vim.fn.getchar(1) == 0
 end
 
---- The picker of a permission question: vim.ui.select of its actions.
+--- The picker of a question asked through window/showMessageRequest: vim.ui.select of
+--- its actions.
 local function select_action(q, done)
   local label = task_label(q)
   vim.ui.select(q.actions, {
@@ -312,21 +503,26 @@ local function select_action(q, done)
   }, done)
 end
 
---- Opens the question's picker: `q.present(q, done)` (claude's questions and plans), else
---- vim.ui.select of its actions. Closing it without an answer (done(nil)) leaves the question
---- waiting; an answer goes to `q.answered`.
+--- Opens a question's picker (claude's questions and plans: `q.present(q, done)`; a
+--- showMessageRequest question: vim.ui.select of its actions) or, for a permission
+--- question, moves into its window. Closing a picker without an answer leaves the
+--- question waiting; an answer goes to `q.answered`.
 function M.present(q)
-  if q.presenting or not q.answered then
+  if not q or q.presenting or not q.answered then
+    return
+  end
+  if q.kind == 'permission' then
+    M.focus(q)
     return
   end
   q.presenting = true
-  close_window(q)
+  M.refresh()
   local present = q.present or select_action
   present(q, function(choice)
     q.presenting = false
     if choice == nil then
       -- Not an answer: the question waits (:ClaudeAnswer opens it again).
-      show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
+      M.refresh()
       changed()
       return
     end
@@ -335,21 +531,17 @@ function M.present(q)
   end)
 end
 
---- Puts a question to the user without blocking: it joins the pending questions, a small
---- window and the statusline say it waits, and its picker opens once it cannot take keys
---- typed for something else (Normal mode, nothing typed ahead, a pause in typing;
---- checked every 100 ms). `q.answered(answer)` gets the answer; :ClaudeAnswer reopens a
---- picker closed without one. Works on every Neovim: what waits is a timer, not the handler.
+--- Puts one of claude's questions or plans to the user without blocking: it joins the
+--- pending questions, the window and the statusline say it waits, and its picker opens
+--- once it cannot take keys typed for something else (Normal mode, nothing typed ahead, a
+--- pause in typing; checked every 100 ms). `q.answered(answer)` gets the answer;
+--- :ClaudeAnswer reopens a picker closed without one.
 function M.offer(q)
   watch_keys()
+  q.kind = q.kind or 'ask'
   if not q.id then
-    q.id = next_id
-    next_id = next_id + 1
-    q.asked_at = now()
-    table.insert(M.pending, q)
-    changed()
+    add(q)
   end
-  show_window(q, 'Waiting for your answer: :ClaudeAnswer', 'WarningMsg')
   local timer = uv.new_timer()
   timer:start(
     100,
@@ -373,6 +565,9 @@ end
 --- Withdraws a waiting question (the bridge no longer waits for it).
 function M.withdraw(q)
   if vim.tbl_contains(M.pending, q) then
+    if ui.q == q then
+      leave()
+    end
     remove(q)
   end
   q.done = true
@@ -381,24 +576,8 @@ function M.withdraw(q)
   end
 end
 
-local function ask_async(q)
-  local co = coroutine.running()
-  q.answered = function(choice)
-    -- Resume from the event loop: a picker may call back before the handler yielded.
-    vim.schedule(function()
-      local ok, err = coroutine.resume(co, choice)
-      if not ok then
-        vim.notify('claude-bridge: answering a permission question failed: ' .. tostring(err), vim.log.levels.ERROR)
-      end
-    end)
-  end
-  M.offer(q)
-  local choice = coroutine.yield()
-  q.done = true
-  return choice
-end
-
---- `:ClaudeAnswer`: opens the oldest waiting question again (or says none waits).
+--- `:ClaudeAnswer`: the oldest waiting question: into its window (a permission question)
+--- or its picker (claude's questions and plans). Says so when none waits.
 function M.answer_pending()
   local q = M.pending[1]
   if not q then
@@ -409,30 +588,94 @@ function M.answer_pending()
   return true
 end
 
---- Forgets the questions of a task that ended (the bridge withdrew them).
+--- Withdraws the questions `which(q)` picks.
+local function drop(which)
+  for i = #M.pending, 1, -1 do
+    local q = M.pending[i]
+    if q and which(q) then
+      M.withdraw(q)
+    end
+  end
+end
+
+--- Forgets the questions of a task that ended (its result, its reply, its bridge gone).
 function M.drop_task(task_id)
-  for i = #M.pending, 1, -1 do
-    local q = M.pending[i]
-    if q.task_id == task_id and q.answered then
-      M.withdraw(q)
-    end
-  end
+  drop(function(q)
+    return q.task_id == task_id
+  end)
 end
 
---- Forgets the question about a tool call (its answer came from elsewhere, or the bridge
---- gave it up).
+--- Forgets the question about a tool call (decided here, elsewhere, or given up).
 function M.drop_call(task_id, tool_use_id)
-  for i = #M.pending, 1, -1 do
-    local q = M.pending[i]
-    if q.task_id == task_id and q.tool_use_id == tool_use_id and q.answered then
-      M.withdraw(q)
-    end
-  end
+  drop(function(q)
+    return q.task_id == task_id and q.tool_use_id == tool_use_id
+  end)
 end
 
---- The `window/showMessageRequest` handler of bridge clients.
+--- Forgets the questions of a bridge that exited.
+function M.drop_client(client_id)
+  drop(function(q)
+    return q.client_id == client_id
+  end)
+end
+
+-- The requests ----------------------------------------------------------------------------
+
+--- The `claude/permission` handler: answered `{ deferred = true }` at once; the question
+--- waits in its window, and its answer goes back with `claude.answer`.
+---@param params claude_bridge.PermissionParams
+function M.handle_permission(_, params, ctx)
+  params = params or {}
+  local client_id = ctx and ctx.client_id
+  local q = {
+    kind = 'permission',
+    message = params.message or ('Claude wants to run ' .. tostring(params.toolName)),
+    actions = M.PERMISSION_ACTIONS,
+    task_id = params.taskId,
+    tool = params.toolName,
+    tool_use_id = params.toolUseId,
+    key_input = params.keyInput,
+    description = params.description,
+    input = type(params.input) == 'table' and params.input or nil,
+    client_id = client_id,
+  }
+  q.answered = function(action)
+    require('claude_bridge.questions').send_answer(client_id, {
+      taskId = params.taskId,
+      toolUseId = params.toolUseId,
+      decision = action.decision,
+    })
+  end
+  add(q)
+  return { deferred = true }
+end
+
+local function ask_async(q)
+  local co = coroutine.running()
+  q.answered = function(choice)
+    -- Resume from the event loop: a picker may call back before the handler yielded.
+    vim.schedule(function()
+      local ok, err = coroutine.resume(co, choice)
+      if not ok then
+        vim.notify('claude-bridge: answering a question failed: ' .. tostring(err), vim.log.levels.ERROR)
+      end
+    end)
+  end
+  q.on_withdraw = function()
+    q.answered(nil)
+  end
+  M.offer(q)
+  local choice = coroutine.yield()
+  q.done = true
+  return choice
+end
+
+--- The `window/showMessageRequest` handler of bridge clients: a bridge older than
+--- claude/permission asks this way (and any LSP server may). 0.10+: a picker, in the
+--- request's coroutine. 0.7 to 0.9 would have to wait in the handler, reading keys typed
+--- for the buffer; they get no answer (null: a permission is denied) and a message.
 ---@param params claude_bridge.PermissionRequestParams
-function M.show_message_request(_, params, _ctx)
+function M.show_message_request(_, params, ctx)
   params = params or {}
   local actions = params.actions
   if type(actions) ~= 'table' or #actions == 0 then
@@ -440,28 +683,39 @@ function M.show_message_request(_, params, _ctx)
     vim.notify(params.message or '', vim.log.levels.INFO)
     return vim.NIL
   end
+  if not compat.in_yieldable_coroutine() then
+    vim.notify(
+      'claude-bridge: not answered (this Neovim cannot answer window/showMessageRequest without '
+        .. 'reading the keys you type; update claude-bridge, which asks with claude/permission): '
+        .. M.plain(params.message or ''),
+      vim.log.levels.WARN
+    )
+    return vim.NIL
+  end
   local q = {
-    message = params.message or 'Claude asks for permission',
+    kind = 'message',
+    message = params.message or 'Claude asks',
     actions = actions,
     task_id = params.taskId,
     tool = params.toolName,
     tool_use_id = params.toolUseId,
+    client_id = ctx and ctx.client_id,
   }
-  local choice
-  if compat.in_yieldable_coroutine() then
-    choice = ask_async(q)
-  else
-    q.id = next_id
-    next_id = next_id + 1
-    q.asked_at = now()
-    table.insert(M.pending, q)
-    changed()
-    choice = ask_blocking(q)
-  end
+  local choice = ask_async(q)
   if type(choice) == 'table' and choice.title then
     return { title = choice.title }
   end
   return vim.NIL
 end
+
+local resize_group = api.nvim_create_augroup('claude_bridge_question_resize', { clear = true })
+api.nvim_create_autocmd('VimResized', {
+  group = resize_group,
+  callback = function()
+    if #M.pending > 0 then
+      M.refresh()
+    end
+  end,
+})
 
 return M

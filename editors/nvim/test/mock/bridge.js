@@ -6,7 +6,11 @@
 //
 // A task's script is chosen by words in its prompt:
 //   "edit"  - a toolUse Edit of main.go, carried into the buffer with workspace/applyEdit
-//   "bash"  - a permission question (window/showMessageRequest) for Bash
+//   "bash"  - a permission question for Bash: claude/permission (answered later with
+//             claude.answer when deferred) to a client that declares it, else
+//             window/showMessageRequest; "long" makes the command 40 lines; "vanish"
+//             ends the task (failed) while the question waits, with no permission event;
+//             "die" makes the bridge exit while the question waits
 //   "slow"  - runs until cancelled
 //   "fail"  - ends with status "failed"
 //   "crash" - the bridge exits with code 3 in the middle of the task
@@ -68,6 +72,8 @@ function replyError(id, code, message) { send({ id, error: { code, message } });
 // ---- state ------------------------------------------------------------------------
 let folders = [];
 let settings = {};
+let clientCaps = {}; // capabilities.experimental.claudeBridge
+const deferred = new Map(); // taskId/toolUseId -> resolve(answer args) of a deferred question
 let shutdownSeen = false;
 const tasks = new Map(); // taskId -> task
 const requestTask = new Map(); // json-rpc id of the run request -> task
@@ -101,6 +107,7 @@ function dispatch(msg) {
     case 'initialize':
       folders = p.workspaceFolders || (p.rootUri ? [{ uri: p.rootUri, name: 'root' }] : []);
       settings = p.initializationOptions || {};
+      clientCaps = (p.capabilities && p.capabilities.experimental && p.capabilities.experimental.claudeBridge) || {};
       // MOCK_INIT_DELAY_MS: a bridge slow to start
       return setTimeout(() => reply(msg.id, {
         capabilities: {
@@ -179,6 +186,13 @@ function executeCommand(msg) {
         taskId: t.id, status: t.status, workspaceFolder: t.folder, prompt: t.prompt, sessionId: t.sessionId,
         startedAt: t.startedAt, endedAt: t.endedAt, costUsd: t.costUsd,
       })));
+    case 'claude.answer': {
+      const key = arg.taskId + '/' + arg.toolUseId;
+      const resolve = deferred.get(key);
+      deferred.delete(key);
+      if (resolve) resolve(arg);
+      return reply(msg.id, { accepted: !!resolve });
+    }
     case 'claude.authStatus':
       return reply(msg.id, { status: 'ok', source: 'keyFile', keyFile: '~/.claude/api_key', fingerprint: 'sk-…abcd', helper: { path: '/tmp/helper.sh', ok: true } });
     // Issue 14's commands: recorded (the spec checks what was sent), answered plainly.
@@ -260,7 +274,39 @@ function cancel(t) {
   if (t.done) return;
   t.cancelled = true;
   if (t.wake) t.wake();
+  for (const [key, resolve] of deferred) {
+    if (key.startsWith(t.id + '/')) { deferred.delete(key); resolve({}); }
+  }
 }
+
+// A permission question as the real bridge asks it: claude/permission to a client that
+// declares it (a deferred reply waits for claude.answer), else window/showMessageRequest.
+// Resolves to the decision ('' when none: cancelled, or the question withdrawn).
+async function askPermission(t, toolUseId, command, words) {
+  const message = 'Claude wants to run Bash: `' + command.split('\n')[0] + '`' +
+    (command.includes('\n') ? ` (and ${command.split('\n').length - 1} more lines)` : '');
+  if (!clientCaps.permission) {
+    const res = await request('window/showMessageRequest', {
+      type: 3, message: 'Claude wants to run Bash: `' + command + '`',
+      actions: [{ title: 'Allow' }, { title: 'Allow for this task' }, { title: 'Deny' }],
+      taskId: t.id, toolUseId, toolName: 'Bash',
+    });
+    const title = res.result && res.result.title;
+    return title === 'Allow' ? 'allow' : title === 'Allow for this task' ? 'allowTask' : title ? 'deny' : '';
+  }
+  const later = new Promise((resolve) => deferred.set(t.id + '/' + toolUseId, resolve));
+  const res = await request('claude/permission', {
+    taskId: t.id, toolUseId, toolName: 'Bash', message, keyInput: command, description: 'Run it',
+    summary: 'Bash: ' + command.split('\n')[0], input: { command, description: 'Run it' },
+  });
+  if (words.includes('die')) setTimeout(() => process.exit(3), 300);
+  if (words.includes('vanish')) setTimeout(() => finish(t, 'failed', 'claude exited with code 143 before it finished the task'), 300);
+  if (!(res.result && res.result.deferred)) return (res.result && res.result.decision) || '';
+  const a = await later;
+  return a.dismissed ? 'deny' : a.decision || '';
+}
+
+const LONG_COMMAND = Array.from({ length: 40 }, (_, i) => `echo step ${i + 1} of a long script that does many things`).join('\n');
 
 function finish(t, status, result) {
   if (t.done) return;
@@ -312,18 +358,18 @@ async function runTask(t) {
     event(t, 'status', { message: applied ? 'edit carried into the open buffer main.go' : 'edit not applied' });
   }
   if (words.includes('bash')) {
+    const command = words.includes('long') ? LONG_COMMAND : 'touch x.txt';
     progress(t, { kind: 'report', message: 'Waiting for permission: Bash' });
     t.status = 'waiting';
-    const res = await request('window/showMessageRequest', {
-      type: 3, message: 'Claude wants to run Bash: touch x.txt',
-      actions: [{ title: 'Allow' }, { title: 'Allow for this task' }, { title: 'Deny' }],
-    });
+    const asked = await askPermission(t, 'tu2', command, words);
+    if (t.done) return;
     t.status = 'running';
-    const title = res.result && res.result.title;
-    const decision = title === 'Allow' ? 'allow' : title === 'Allow for this task' ? 'allowTask' : 'deny';
-    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason: decision === 'deny' ? 'denied by the user' : '', automatic: false });
-    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt' });
-    event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? 'denied by the user' : '' });
+    const decision = asked || 'deny';
+    const automatic = !asked;
+    const reason = t.cancelled ? 'The task was cancelled.' : decision === 'deny' ? 'denied by the user' : '';
+    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command }, summary: 'Bash: ' + command.split('\n')[0], decision, reason, automatic });
+    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command }, summary: 'Bash: ' + command.split('\n')[0] });
+    event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? reason : '' });
   }
   if (words.includes('slow')) {
     progress(t, { kind: 'report', message: 'Bash: sleep 600' });

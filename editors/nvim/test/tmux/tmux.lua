@@ -15,8 +15,9 @@ local function tmux(args)
   return out
 end
 
---- Starts Neovim on `file` in tmux and waits until it shows the file.
-function T.start(file)
+--- Starts Neovim on `file` in tmux (a terminal `cols` x `rows`, default 120x35) and waits
+--- until it shows the file.
+function T.start(file, cols, rows)
   vim.fn.system({ 'tmux', '-L', T.socket, 'kill-server' })
   local nvim = string.format(
     'cd %s && CB_STATE=%s exec nvim -u %s -i NONE -n %s',
@@ -25,7 +26,7 @@ function T.start(file)
     vim.fn.shellescape(H.env.plugin .. '/test/tmux/init.lua'),
     vim.fn.shellescape(file)
   )
-  tmux({ 'new-session', '-d', '-s', 'cb', '-x', '120', '-y', '35', nvim })
+  tmux({ 'new-session', '-d', '-s', 'cb', '-x', tostring(cols or 120), '-y', tostring(rows or 35), nvim })
   table.insert(H.at_end, function()
     vim.fn.system({ 'tmux', '-L', T.socket, 'kill-server' })
   end)
@@ -43,6 +44,19 @@ function T.keys(keys, literal)
   end
   table.insert(args, keys)
   tmux(args)
+end
+
+--- Resizes the terminal (Neovim gets VimResized).
+function T.resize(cols, rows)
+  tmux({ 'resize-window', '-t', 'cb', '-x', tostring(cols), '-y', tostring(rows) })
+end
+
+--- Types `text` one key at a time, `ms` apart, as a person types.
+function T.type_slowly(text, ms)
+  for ch in text:gmatch('.') do
+    T.keys(ch, true)
+    vim.wait(ms)
+  end
 end
 
 --- The screen as text.

@@ -179,6 +179,14 @@ class Editor {
       if (!action) throw new Error(`no action ${title} in ${JSON.stringify(params.actions)}`);
       return action;
     });
+    // claude/permission, to an editor that declares experimental.claudeBridge.permission
+    // (opts.claudeBridge), as the extension does: opts.decide(params) → the reply.
+    this.permissionRequests = [];
+    this.conn.onRequest('claude/permission', async (params) => {
+      this.permissionRequests.push(params);
+      this.log.push({ type: 'permission', params, at: Date.now() });
+      return this.opts.decide ? await this.opts.decide(params) : { decision: 'allow' };
+    });
     this.conn.onRequest('workspace/applyEdit', (params) => this.applyEdit(params));
     this.conn.onRequest('workspace/configuration', (p) => p.items.map(() => null));
     this.conn.onRequest('client/registerCapability', () => null);
@@ -210,6 +218,7 @@ class Editor {
       },
       general: { positionEncodings: ['utf-16'] },
     };
+    if (this.opts.claudeBridge) caps.experimental = { claudeBridge: this.opts.claudeBridge };
     const result = await this.conn.sendRequest('initialize', {
       processId: process.pid,
       clientInfo: { name: 'Visual Studio Code', version: '1.139.1' },

@@ -16,6 +16,8 @@ const COMMANDS = [
   'claude.send', 'claude.interrupt', 'claude.setPermissionMode', 'claude.setModel',
   'claude.commands', 'claude.sessions', 'claude.transcript', 'claude.answer',
 ];
+// Every command of the protocol (the schema generated from the bridge's types).
+const SCHEMA_COMMANDS = Object.keys(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'protocol.schema.json'), 'utf8'))['x-commands']);
 
 h.bridgeTest('initialize announces the commands, incremental sync and workspace folders; shutdown and exit end the bridge with 0', async (t) => {
   const sb = h.makeSandbox(t);
@@ -24,6 +26,7 @@ h.bridgeTest('initialize announces the commands, incremental sync and workspace 
   const res = await ed.initialize();
   const caps = res.capabilities;
   assert.deepEqual([...caps.executeCommandProvider.commands].sort(), [...COMMANDS].sort());
+  assert.deepEqual([...SCHEMA_COMMANDS].sort(), [...COMMANDS].sort(), 'the schema documents every command');
   const sync = caps.textDocumentSync;
   assert.equal(typeof sync, 'object', 'textDocumentSync is an options object');
   assert.equal(sync.openClose, true);
