@@ -274,7 +274,7 @@ type claudeCheck struct {
 // ClaudeStatus finds claude with the current configuration and checks that
 // it runs: where it is, its version, or why it cannot be used (not found,
 // not executable, fails). The check runs once per executable and version of
-// the file.
+// the file, with the environment a launch gives claude (claudeEnv).
 func (m *Manager) ClaudeStatus(ctx context.Context) (ClaudeLocation, string, error) {
 	c := m.cfg()
 	loc, err := LocateClaude(c.ClaudePath, envLookup(c.Env))
@@ -291,12 +291,28 @@ func (m *Manager) ClaudeStatus(ctx context.Context) (ClaudeLocation, string, err
 	if r, ok := m.checks.byKey[key]; ok {
 		return loc, r.version, r.err
 	}
-	v, err := CheckClaude(ctx, loc.Path, c.Env)
+	v, err := CheckClaude(ctx, loc.Path, claudeEnv(c))
 	if m.checks.byKey == nil {
 		m.checks.byKey = map[string]claudeCheck{}
 	}
 	m.checks.byKey[key] = claudeCheck{v, err}
 	return loc, v, err
+}
+
+// claudeEnv is the environment c's launches give claude, for a run of
+// claude outside a task: c.Env (nil: the bridge's own) less what the auth
+// manager keeps from claude (a variable holding a key it knows, whatever
+// its name). CheckClaude then leaves out the variables named like a
+// credential as well.
+func claudeEnv(c Config) []string {
+	env := c.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if c.Auth != nil {
+		return c.Auth.ClaudeEnv(env)
+	}
+	return env
 }
 
 // ClaudeProblem is what is wrong, without the fix, for an error of
