@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
 // Deferred answers: an editor whose request handlers must return at once
-// (Neovim before 0.10) replies to claude/ask, claude/plan or
-// claude/reviewEdit with
-// {"deferred": true} and answers later with claude.answer.
+// (Neovim before 0.10) replies to claude/permission, claude/ask,
+// claude/plan or claude/reviewEdit with {"deferred": true} and answers
+// later with claude.answer.
 
 // deferredQuestions are the calls whose answer may come with claude.answer.
 type deferredQuestions struct {
@@ -65,6 +66,9 @@ func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerR
 	}
 	if a.Review != nil && !a.Dismissed && a.Review.Decision != lspext.ReviewAccept && a.Review.Decision != lspext.ReviewReject {
 		return nil, invalidParams("claude.answer: review.decision must be accept or reject")
+	}
+	if a.Decision != "" && !slices.Contains(lspext.Decisions, a.Decision) {
+		return nil, invalidParams("claude.answer: decision must be allow, allowTask or deny")
 	}
 	return &lspext.AnswerResult{Accepted: s.deferred.give(a)}, nil
 }

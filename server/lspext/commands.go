@@ -414,9 +414,9 @@ type TranscriptResult struct {
 	Events []Event `json:"events"`
 }
 
-// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask,
-// claude/plan or claude/reviewEdit request the editor deferred (replied
-// {"deferred": true}).
+// AnswerArgs is arguments[0] of claude.answer: the answer to a
+// claude/permission, claude/ask, claude/plan or claude/reviewEdit request
+// the editor deferred (replied {"deferred": true}).
 type AnswerArgs struct {
 	// TaskID is the task that asked. Required.
 	TaskID string `json:"taskId"`
@@ -427,12 +427,15 @@ type AnswerArgs struct {
 	Answers map[string]string `json:"answers,omitempty"`
 	// Plan answers a claude/plan, as its PlanResult would. Optional.
 	Plan *PlanResult `json:"plan,omitempty"`
+	// Decision answers a claude/permission, as its PermissionResult would.
+	// Optional.
+	Decision Decision `json:"decision,omitempty"`
 	// Review answers a claude/reviewEdit, as its ReviewEditResult would.
 	// Optional.
 	Review *ReviewEditResult `json:"review,omitempty"`
 	// Dismissed is true when the user closed the question without
-	// answering (claude is told; for a plan: keep planning; for a review:
-	// reject). Optional.
+	// answering (claude is told; for a plan: keep planning; for a
+	// permission: deny; for a review: reject). Optional.
 	Dismissed bool `json:"dismissed,omitempty"`
 }
 
