@@ -129,8 +129,8 @@ func TestLocateClaudeAsksNpmOnceWhenNothingElseFinds(t *testing.T) {
 	}
 }
 
-// writeFile writes a file of the given mode at p.
-func writeFile(t *testing.T, p, content string, mode os.FileMode) string {
+// writeModeFile writes a file of the given mode at p (the test helper; writeFile is review.go's atomic write).
+func writeModeFile(t *testing.T, p, content string, mode os.FileMode) string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestLocateClaudeUnusable(t *testing.T) {
 		make       func(home string)
 	}{
 		{"not executable", "claude CLI at ~/.local/bin/claude is not executable: run `chmod +x ~/.local/bin/claude`", func(home string) {
-			writeFile(t, filepath.Join(home, ".local", "bin", "claude"), "#!/bin/sh\n", 0o644)
+			writeModeFile(t, filepath.Join(home, ".local", "bin", "claude"), "#!/bin/sh\n", 0o644)
 		}},
 		{"a directory", "claude CLI at ~/.local/bin/claude is a directory, not the claude executable: set claudePath", func(home string) {
 			if err := os.MkdirAll(filepath.Join(home, ".local", "bin", "claude"), 0o755); err != nil {
@@ -189,7 +189,7 @@ func TestLocateClaudeUnusable(t *testing.T) {
 		})
 	}
 	// A configured path that is not executable says so.
-	p := writeFile(t, filepath.Join(t.TempDir(), "claude"), "#!/bin/sh\n", 0o600)
+	p := writeModeFile(t, filepath.Join(t.TempDir(), "claude"), "#!/bin/sh\n", 0o600)
 	if _, err := LocateClaude(p, envOf(map[string]string{})); err == nil || !strings.Contains(err.Error(), "is not executable: run `chmod +x "+p+"`") {
 		t.Errorf("configured: %v", err)
 	}
@@ -201,7 +201,7 @@ func TestLocateClaudeUnusable(t *testing.T) {
 func TestCheckClaude(t *testing.T) {
 	dir := t.TempDir()
 	ctx := t.Context()
-	fails := writeFile(t, filepath.Join(dir, "fails"), "#!/bin/sh\necho 'boom: no config' >&2\necho 'second line' >&2\nexit 3\n", 0o755)
+	fails := writeModeFile(t, filepath.Join(dir, "fails"), "#!/bin/sh\necho 'boom: no config' >&2\necho 'second line' >&2\nexit 3\n", 0o755)
 	_, err := CheckClaude(ctx, fails, nil)
 	var f *ClaudeFailsError
 	if !errors.As(err, &f) || f.Code != 3 || f.Stderr != "boom: no config / second line" {
@@ -210,12 +210,12 @@ func TestCheckClaude(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "claude CLI at "+fails+" does not run (`"+fails+" --version` exited with code 3: boom: no config / second line): reinstall it") {
 		t.Errorf("message: %s", err)
 	}
-	shebang := writeFile(t, filepath.Join(dir, "shebang"), "#!/usr/bin/env no-such-interpreter-b16\n", 0o755)
+	shebang := writeModeFile(t, filepath.Join(dir, "shebang"), "#!/usr/bin/env no-such-interpreter-b16\n", 0o755)
 	if _, err := CheckClaude(ctx, shebang, nil); !errors.As(err, &f) || f.Code != 127 || !strings.Contains(f.Stderr, "no-such-interpreter-b16") {
 		t.Errorf("bad interpreter: %#v", err)
 	}
 	count := filepath.Join(dir, "count")
-	works := writeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\necho x >> "+count+"\necho '2.1.332 (Claude Code)'\n", 0o755)
+	works := writeModeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\necho x >> "+count+"\necho '2.1.332 (Claude Code)'\n", 0o755)
 	if v, err := CheckClaude(ctx, works, nil); err != nil || v != "2.1.332 (Claude Code)" {
 		t.Errorf("version %q %v", v, err)
 	}
@@ -235,7 +235,7 @@ func TestCheckClaude(t *testing.T) {
 func TestCheckClaudeThatHangs(t *testing.T) {
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "child-alive")
-	hangs := writeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\n(trap '' TERM; while :; do touch "+marker+"; sleep 0.05; done) &\nsleep 600\n", 0o755)
+	hangs := writeModeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\n(trap '' TERM; while :; do touch "+marker+"; sleep 0.05; done) &\nsleep 600\n", 0o755)
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -266,7 +266,7 @@ func TestCheckClaudeThatHangs(t *testing.T) {
 func TestCheckClaudeGetsNoCredentials(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "env")
-	claude := writeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\nenv > "+out+"\necho 2.1.332\n", 0o755)
+	claude := writeModeFile(t, filepath.Join(dir, "claude"), "#!/bin/sh\nenv > "+out+"\necho 2.1.332\n", 0o755)
 	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "ANTHROPIC_API_KEY=sk-ant-secret-1", "CLAUDE_API_KEY=sk-ant-secret-2",
 		"ANTHROPIC_AUTH_TOKEN=t", "MY_SERVICE_KEY=k", "GITHUB_TOKEN=g", "LANG=C.UTF-8"}
 	if _, err := CheckClaude(t.Context(), claude, env); err != nil {
