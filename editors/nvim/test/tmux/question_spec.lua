@@ -3,7 +3,7 @@
 -- while the user types in Insert mode. Nothing typed is an answer: a burst of keys, <CR>,
 -- and slow typing with pauses before `a`, `n`, `d` (the keys the old guess from key timing
 -- took as Allow or Deny) all land in the buffer; the question waits in a window that did
--- not take the focus. :ClaudeAnswer moves into the window, whose `a` allows. The
+-- not take the focus, off the line being typed on. :ClaudeAnswer moves into the window, whose `a` allows. The
 -- end-of-task message hidden by Insert mode shows when the user leaves it, and stays in
 -- :messages.
 local T = dofile(vim.env.CB_PLUGIN .. '/test/tmux/tmux.lua')
@@ -42,6 +42,15 @@ H.run('tmux/question', function()
   H.contains(s.lines, '// typing hello world', 'the burst went into the buffer')
   H.contains(s.lines, 'and', 'the slow keys went into the buffer')
   H.truthy(s.mode:sub(1, 1) == 'i', 'still typing in Insert mode: ' .. s.mode)
+  -- The window keeps off the line being typed on (and the lines next to it).
+  local rows = vim.split(screen, '\n', { plain = true })
+  for i, l in ipairs(rows) do
+    if l:match('^and') then
+      for j = math.max(1, i - 1), math.min(#rows, i + 1) do
+        H.truthy(not rows[j]:find('[│╭╰]'), 'the question window is off the typed line: row ' .. j .. ': ' .. rows[j])
+      end
+    end
+  end
   -- Leave Insert mode and move into the question: its own keys answer it.
   T.keys('Escape')
   T.keys(':ClaudeAnswer', true)
