@@ -30,6 +30,7 @@ import { handlePermission, handleShowMessageRequest, notifierFor } from './permi
 import { handleAsk, handlePlan } from './ask';
 import { ChangesStore } from './changes';
 import { QuestionStore } from './questions';
+import type { Waiting } from './listeners';
 import {
   AskParams,
   AuthChangedParams,
@@ -116,6 +117,8 @@ export class Bridge implements vscode.Disposable {
   readonly changes = new ChangesStore();
   /** Answers claude/reviewEdit (set by the extension: the review diff); without it a review is rejected. */
   reviewHandler: ((params: ReviewEditParams, token: vscode.CancellationToken) => Promise<ReviewEditResult | null>) | undefined;
+  /** The reviews waiting (set by the extension with reviewHandler): they go with their call and task, as questions do. */
+  reviews: Pick<Waiting<{ id: number }, unknown>, 'withdrawTask' | 'withdrawCall' | 'withdrawAll'> | undefined;
   /** Called each time the bridge has started (the extension lists kept changes again). */
   onStarted: (() => void) | undefined;
 
@@ -275,7 +278,7 @@ export class Bridge implements vscode.Disposable {
     });
     client.onDidChangeState((e) => {
       // A bridge that stopped (crashed, restarted) asks nothing any more.
-      if (e.newState === State.Stopped) this.questions.withdrawAll();
+      if (e.newState === State.Stopped) this.withdrawAll();
       this.stateChanged.fire();
     });
     this.client = client;
@@ -301,7 +304,7 @@ export class Bridge implements vscode.Disposable {
     if (c) await c.stop(12000).catch(() => undefined);
     for (const t of this.live.values()) this.store.fail(t.id, 'The bridge stopped before the task ended');
     this.live.clear();
-    this.questions.withdrawAll();
+    this.withdrawAll();
     this.stateChanged.fire();
   }
 
@@ -326,9 +329,22 @@ export class Bridge implements vscode.Disposable {
   private onEvent(ev: BridgeEvent): void {
     if (!ev || typeof ev.taskId !== 'string') return;
     this.store.addEvent(ev);
-    // A question lives no longer than its call and its task, whatever the bridge sends.
-    if (ev.kind === 'result') this.questions.withdrawTask(ev.taskId);
+    // A question or a review lives no longer than its call and its task, whatever the bridge sends.
+    if (ev.kind === 'result') this.withdrawTask(ev.taskId);
     else if (ev.kind === 'permission' || ev.kind === 'question' || ev.kind === 'plan') this.questions.withdrawCall(ev.taskId, ev.toolUseId);
+    else if (ev.kind === 'review') this.reviews?.withdrawCall(ev.taskId, ev.toolUseId);
+  }
+
+  /** The task ended: nothing of it waits on the user any more. */
+  private withdrawTask(taskId: string): void {
+    this.questions.withdrawTask(taskId);
+    this.reviews?.withdrawTask(taskId);
+  }
+
+  /** The bridge stopped: nothing waits on the user any more. */
+  private withdrawAll(): void {
+    this.questions.withdrawAll();
+    this.reviews?.withdrawAll();
   }
 
   /** Sends one of the bridge's commands; the reply is typed after the protocol (lspExt.ts). */
@@ -433,7 +449,7 @@ export class Bridge implements vscode.Disposable {
       sub.dispose();
       endProgress();
       this.live.delete(token);
-      this.questions.withdrawTask(live.id);
+      this.withdrawTask(live.id);
     }
   }
 

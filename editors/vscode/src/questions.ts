@@ -147,33 +147,10 @@ export class QuestionStore extends Waiting<Question, QuestionEnd> {
     return this.get(id)?.kind === 'plan' && this.end(id, { plan });
   }
 
-  /** The bridge no longer waits (it cancelled the request): the question goes away unanswered. */
-  withdraw(id: number): void {
-    this.end(id, { withdrawn: true });
-  }
+  protected readonly withdrawn: QuestionEnd = { withdrawn: true };
 
-  /**
-   * The task ended (its result, its reply, its failure): none of its
-   * questions waits any more, whatever the bridge sent. Returns how many went.
-   */
-  withdrawTask(taskId: string): number {
-    const ids = this.forTask(taskId).map((q) => q.id);
-    for (const id of ids) this.withdraw(id);
-    return ids.length;
-  }
-
-  /** The call was decided (its permission, question or plan event): its question goes. */
-  withdrawCall(taskId: string, toolUseId: string): void {
-    for (const q of this.forTask(taskId)) if (q.toolUseId === toolUseId) this.withdraw(q.id);
-  }
-
-  /** Every question goes (the bridge stopped). */
-  withdrawAll(): void {
-    for (const q of this.pending()) this.withdraw(q.id);
-  }
-
-  forTask(taskId: string): Question[] {
-    return this.pending().filter((q) => q.taskId === taskId);
+  protected callOf(q: Question): { taskId?: string; toolUseId?: string } {
+    return q;
   }
 }
 
