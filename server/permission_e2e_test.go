@@ -89,7 +89,8 @@ func TestPermissionThroughClaudePermission(t *testing.T) {
 		t.Errorf("permission events: %v", decisions)
 	}
 	err := b.command(lspext.CommandAnswer, map[string]any{"taskId": "p", "toolUseId": "toolu_0_0", "decision": "maybe"}, nil)
-	if err == nil || !strings.Contains(err.Error(), "decision must be allow, allowTask or deny") {
+	// Refused by the decoder of the protocol's types, which knows Decision's values.
+	if err == nil || !strings.Contains(err.Error(), `claude.answer: arguments[0].decision is "maybe", not one of "allow", "allowTask", "deny"`) {
 		t.Errorf("a decision that is none: %v", err)
 	}
 }
