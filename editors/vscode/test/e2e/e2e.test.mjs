@@ -1135,10 +1135,13 @@ test('a question whose task was cancelled leaves the status bar and the store; i
   assert.match(st.lateClick, /Claude: answered already, or its task ended/);
 });
 
-test('a transcript reopened after its task ended: the answer once, the end last; the header sticks; remote images stay links', () => {
+test('a transcript reopened after its task ended: the answer once, the end last (then the changes to review); the header sticks; remote images stay links', () => {
   const r = seen.reopened;
   assert.ok(r, 'the transcript opened from the task list was read' + why());
-  assert.equal(r.blocks.at(-1).key, 'end', `the end is the last block: ${JSON.stringify(r.blocks.map((b) => b.key))}`);
+  // The closing blocks: the end, then the task's changes kept for review (review afterTurn, the default).
+  const keys = r.blocks.map((b) => b.key);
+  const closing = keys.includes('changes') ? ['end', 'changes'] : ['end'];
+  assert.deepEqual(keys.slice(-closing.length), closing, `the end is the last block but the changes to review: ${JSON.stringify(keys)}`);
   assert.equal(r.blocks[0].key, 'head');
   assert.equal(r.finalAnswers, 1, 'the final answer once');
   assert.ok(r.scrollY > 500, `scrolled down (${r.scrollY})`);
