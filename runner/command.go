@@ -23,6 +23,66 @@ func (e *ClaudeNotFoundError) Error() string {
 	return fmt.Sprintf("claude CLI not found: %s (looked in: %s)", InstallHint, strings.Join(e.Looked, "; "))
 }
 
+// Problem is the error without its fix.
+func (e *ClaudeNotFoundError) Problem() string {
+	return fmt.Sprintf("claude CLI not found (looked in: %s)", strings.Join(e.Looked, "; "))
+}
+
+// ClaudeUnusableError says that the claude the bridge found cannot be run
+// as it is, and how to fix it. Its message leads with what is wrong and
+// the fix: "claude CLI at ~/.local/bin/claude is not executable: run
+// `chmod +x ~/.local/bin/claude` (or set claudePath to a claude that is)".
+type ClaudeUnusableError struct {
+	Path  string // the file, as found
+	Shown string // the file as a person reads it (~ for the home folder)
+	Why   string // "is not executable", "is a directory", "is a symbolic link to X, which does not exist"
+	Fix   string // what to do, for a person
+}
+
+func (e *ClaudeUnusableError) Error() string { return e.Problem() + ": " + e.Fix }
+
+// Problem is the error without its fix.
+func (e *ClaudeUnusableError) Problem() string {
+	return fmt.Sprintf("claude CLI at %s %s", e.Shown, e.Why)
+}
+
+// unusable says why the file at p, which exists, cannot be run as claude;
+// nil when it can, or when nothing is there.
+func unusable(p, home string) *ClaudeUnusableError {
+	lst, err := os.Lstat(p)
+	if err != nil {
+		return nil
+	}
+	shown := tildePath(p, home)
+	e := &ClaudeUnusableError{Path: p, Shown: shown}
+	st, err := os.Stat(p)
+	switch {
+	case err != nil && lst.Mode()&os.ModeSymlink != 0:
+		target, _ := os.Readlink(p)
+		e.Why = fmt.Sprintf("is a symbolic link to %s, which does not exist", target)
+		e.Fix = "reinstall claude (`npm install -g @anthropic-ai/claude-code`), or set claudePath to the claude executable"
+	case err != nil:
+		return nil
+	case st.IsDir():
+		e.Why = "is a directory, not the claude executable"
+		e.Fix = "set claudePath to the claude executable"
+	case !isExecutable(p):
+		e.Why = "is not executable"
+		e.Fix = fmt.Sprintf("run `chmod +x %s` (or set claudePath to a claude that is)", shown)
+	default:
+		return nil
+	}
+	return e
+}
+
+// tildePath shows p with the home folder as ~.
+func tildePath(p, home string) string {
+	if home != "" && (p == home || strings.HasPrefix(p, home+string(filepath.Separator))) {
+		return "~" + p[len(home):]
+	}
+	return p
+}
+
 // FindClaude resolves the claude executable (see LocateClaude).
 func FindClaude(configured string, env func(string) string) (string, error) {
 	loc, err := LocateClaude(configured, env)
@@ -47,13 +107,24 @@ type ClaudeLocation struct {
 // global prefix's bin (from npm_config_prefix, ~/.npmrc, or `npm prefix -g`
 // run once, bounded), ~/.npm-global/bin, /usr/local/bin and
 // /opt/homebrew/bin. A configured path that is not executable is an error:
-// it is not papered over with another claude.
+// it is not papered over with another claude. When no claude is found but
+// one of the places holds a claude that cannot be run (a file without the
+// executable bit, a directory, a dangling symbolic link), the error is a
+// ClaudeUnusableError that says so and how to fix it; else a
+// ClaudeNotFoundError.
 func LocateClaude(configured string, env func(string) string) (ClaudeLocation, error) {
 	if env == nil {
 		env = os.Getenv
 	}
 	home := env("HOME")
 	var looked []string
+	var broken *ClaudeUnusableError // the first claude found that cannot be run
+	notFound := func() error {
+		if broken != nil {
+			return broken
+		}
+		return &ClaudeNotFoundError{Looked: looked}
+	}
 	try := func(p, what string) (ClaudeLocation, bool) {
 		if p == "" {
 			return ClaudeLocation{}, false
@@ -69,6 +140,9 @@ func LocateClaude(configured string, env func(string) string) (ClaudeLocation, e
 		if isExecutable(p) {
 			return ClaudeLocation{Path: p, FoundIn: what}, true
 		}
+		if u := unusable(p, home); u != nil && broken == nil {
+			broken = u
+		}
 		looked = append(looked, fmt.Sprintf("%s %s", what, p))
 		return ClaudeLocation{}, false
 	}
@@ -76,13 +150,18 @@ func LocateClaude(configured string, env func(string) string) (ClaudeLocation, e
 		if loc, ok := try(configured, "claudePath"); ok {
 			return loc, nil
 		}
-		return ClaudeLocation{}, &ClaudeNotFoundError{Looked: looked}
+		return ClaudeLocation{}, notFound()
 	}
 	if loc, ok := try(env("CLAUDE_BRIDGE_CLAUDE"), "$CLAUDE_BRIDGE_CLAUDE"); ok {
 		return loc, nil
 	}
 	if p, err := lookPath("claude", env("PATH")); err == nil {
 		return ClaudeLocation{Path: p, FoundIn: "PATH"}, nil
+	}
+	for _, dir := range filepath.SplitList(env("PATH")) {
+		if u := unusable(filepath.Join(dir, claudeExe), home); u != nil && broken == nil && dir != "" {
+			broken = u
+		}
 	}
 	looked = append(looked, "PATH")
 	dirs := []struct{ dir, name string }{
@@ -106,8 +185,12 @@ func LocateClaude(configured string, env func(string) string) (ClaudeLocation, e
 			return ClaudeLocation{}, false
 		}
 		seen[dir] = true
-		if p := filepath.Join(dir, claudeExe); isExecutable(p) {
+		p := filepath.Join(dir, claudeExe)
+		if isExecutable(p) {
 			return ClaudeLocation{Path: p, FoundIn: name + ", not on PATH"}, true
+		}
+		if u := unusable(p, home); u != nil && broken == nil {
+			broken = u
 		}
 		looked = append(looked, name)
 		return ClaudeLocation{}, false
@@ -123,7 +206,7 @@ func LocateClaude(configured string, env func(string) string) (ClaudeLocation, e
 			return loc, nil
 		}
 	}
-	return ClaudeLocation{}, &ClaudeNotFoundError{Looked: looked}
+	return ClaudeLocation{}, notFound()
 }
 
 // ExpandHome turns a leading ~ into home.

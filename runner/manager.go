@@ -47,6 +47,10 @@ type Auth interface {
 	Rotated(ctx context.Context, startFingerprint string, maxAge time.Duration) bool
 	// Explain says why the key cannot be had, if it cannot ("" when fine).
 	Explain() string
+	// ClaudeEnv is the environment a launch gives claude when the runner's
+	// is base (what Launch's Env would be), for the bridge's own runs of
+	// claude outside a task (`claude --version`, ClaudeStatus).
+	ClaudeEnv(base []string) []string
 }
 
 var _ Auth = (*auth.Manager)(nil)
@@ -140,6 +144,7 @@ type Manager struct {
 	warm     *warmer
 	scope    *proctree.Scope
 	commands commandCache // claude's slash commands per folder (slash.go)
+	checks   claudeChecks // what `claude --version` said, per executable (claudepath.go)
 
 	mu       sync.Mutex // guards the fields below
 	config   Config

@@ -88,11 +88,12 @@ type Task struct {
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
 	// Touched only by the session's read loop.
-	texts    map[textKey]*textState
-	curMsgID string
-	tools    map[toolKey]ToolUse
-	after401 bool          // a 401 retry came and no answer of the API since
-	authPrev chan struct{} // closed when the last authStep is done
+	texts     map[textKey]*textState
+	curMsgID  string
+	tools     map[toolKey]ToolUse
+	after401  bool           // a 401 retry came and no answer of the API since
+	authPrev  chan struct{}  // closed when the last authStep is done
+	otherSeen map[string]int // messages passed on as other events, by type/subtype: how many came (otherOnce)
 
 	hold textHold // streamed text not yet sent (pacing.go)
 }
@@ -278,7 +279,7 @@ func (t *Task) handleLine(s *session, l *stream.Line) {
 	case "control_cancel_request":
 		t.cancelControl(l.RequestID)
 	default:
-		t.emit(Event{Kind: EventOther, Raw: l.Raw})
+		t.otherOnce(l)
 	}
 }
 
@@ -296,8 +297,42 @@ func (t *Task) handleSubagentLine(l *stream.Line, parent string) {
 		// Not printed by 2.1.332 for subagents; the assistant line that
 		// follows carries the whole text, which reconcile sends.
 	default:
-		t.emit(Event{Kind: EventOther, Raw: l.Raw})
+		t.otherOnce(l)
 	}
+}
+
+// otherOnce passes on a stream message the bridge has no event for, as an
+// other event, the first time its type and subtype come in the task; later
+// ones of the same kind are only counted (and logged): claude sends some of
+// its messages in runs (one per delta), and a transcript needs to see that
+// a kind exists, not each of them. Called only on the read loop.
+func (t *Task) otherOnce(l *stream.Line) {
+	key := l.Type + "/" + l.Subtype
+	if t.otherSeen == nil {
+		t.otherSeen = map[string]int{}
+	}
+	t.otherSeen[key]++
+	if n := t.otherSeen[key]; n > 1 {
+		t.log.Debug("stream message not passed on (one of its kind was)", zap.String("kind", key), zap.Int("count", n))
+		return
+	}
+	t.emit(Event{Kind: EventOther, Raw: l.Raw})
+}
+
+// quietSystem are claude's system messages the bridge has no use for in
+// a transcript or progress, dropped. Measured on 2.1.332 with
+// --include-partial-messages: thinking_tokens comes once per thinking
+// delta ({"estimated_tokens": N, "estimated_tokens_delta": 3}: 300 of them
+// for 300 words of thinking), beside the thinking text itself, which the
+// thinking events carry.
+var quietSystem = map[string]bool{"thinking_tokens": true}
+
+// systemNotice is the text of claude's user-facing system messages
+// (strings in the 2.1.332 binary: {"subtype":"informational","content",
+// "level"} and {"subtype":"notification","text","priority","color"}).
+type systemNotice struct {
+	Content string `json:"content"`
+	Text    string `json:"text"`
 }
 
 func (t *Task) handleSystem(l *stream.Line) {
@@ -356,8 +391,21 @@ func (t *Task) handleSystem(l *stream.Line) {
 				t.authStep(func() { t.on401(a) })
 			}
 		}
+	case "informational", "notification":
+		var n systemNotice
+		_ = json.Unmarshal(l.Raw, &n)
+		if msg := strings.TrimSpace(n.Content + n.Text); msg != "" {
+			t.status("claude: " + msg)
+			return
+		}
+		t.otherOnce(l)
+	case "compact_boundary":
+		t.status("claude compacted the conversation to make room")
 	default:
-		t.emit(Event{Kind: EventOther, Raw: l.Raw})
+		if quietSystem[l.Subtype] {
+			return
+		}
+		t.otherOnce(l)
 	}
 }
 

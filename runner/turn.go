@@ -159,7 +159,7 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 		t.log.Debug("prompt sent", zap.Int("pid", s.proc.pid()), zap.Duration("sinceTask", time.Since(t.created)))
 		t.setState(StateRunning)
 	} else if how != acquiredWarm {
-		t.abort("could not send the prompt to claude: "+sendErr.Error(), false)
+		t.abort(t.notSent(s, sendErr), false)
 	}
 	if sendErr == nil || how != acquiredWarm {
 		f.result, f.exited = t.await(s, cfg, mark)
@@ -189,6 +189,26 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	s.proc.stop(cfg.StopGrace)
 	<-s.gone
 	return out, false
+}
+
+// exitWait bounds how long a prompt that could not be written waits for
+// claude's exit, to say why in claude's words.
+const exitWait = 2 * time.Second
+
+// notSent says why the prompt could not be written to claude: a claude
+// that exited at once (a broken install, a bad interpreter) says it with
+// its exit code and its stderr's last lines, not "broken pipe".
+func (t *Task) notSent(s *session, err error) string {
+	select {
+	case <-s.proc.exited:
+	case <-time.After(exitWait):
+		return "could not send the prompt to claude: " + err.Error()
+	}
+	msg := "claude " + s.proc.exitDescription() + " before it took the prompt"
+	if tail := s.proc.stderr.lastLines(3); tail != "" {
+		msg += ": " + tail
+	}
+	return msg
 }
 
 // await waits for the turn's end: its result, claude's exit, a cancel

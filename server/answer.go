@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,9 +13,9 @@ import (
 )
 
 // Deferred answers: an editor whose request handlers must return at once
-// (Neovim before 0.10) replies to claude/ask, claude/plan or
-// claude/reviewEdit with
-// {"deferred": true} and answers later with claude.answer.
+// (Neovim before 0.10) replies to claude/permission, claude/ask,
+// claude/plan or claude/reviewEdit with {"deferred": true} and answers
+// later with claude.answer.
 
 // deferredQuestions are the calls whose answer may come with claude.answer.
 type deferredQuestions struct {
@@ -26,13 +27,13 @@ type deferredKey struct{ taskID, toolUseID string }
 
 // deferredCall is a call that may be answered with claude.answer.
 type deferredCall struct {
-	method string                 // lspext.MethodAsk or lspext.MethodPlan: which answer it takes
+	method string                 // lspext.MethodPermission, MethodAsk, MethodPlan or MethodReviewEdit: which answer it takes
 	ctx    context.Context        // the question's: ends when the task is cancelled or claude withdraws it
 	answer chan lspext.AnswerArgs // buffered, given at most once
 }
 
-// open lets claude.answer answer a call of method (claude/ask or
-// claude/plan), from before the request that may be deferred is sent (an
+// open lets claude.answer answer a call of method (claude/permission,
+// claude/ask, claude/plan or claude/reviewEdit), from before the request that may be deferred is sent (an
 // editor may answer at once), while ctx lasts; close forgets it.
 func (d *deferredQuestions) open(ctx context.Context, method, taskID, toolUseID string) (answer <-chan lspext.AnswerArgs, close func()) {
 	k := deferredKey{taskID, toolUseID}
@@ -80,14 +81,18 @@ func (d *deferredQuestions) give(a lspext.AnswerArgs) (bool, error) {
 // answerKind is the field of claude.answer that answers each deferred
 // request; askedWhat says what the request is, for errors.
 var (
-	answerKind = map[string]string{lspext.MethodAsk: "answers", lspext.MethodPlan: "plan", lspext.MethodReviewEdit: "review"}
-	askedWhat  = map[string]string{lspext.MethodAsk: "claude's questions (claude/ask)", lspext.MethodPlan: "claude's plan (claude/plan)",
+	answerKind = map[string]string{lspext.MethodPermission: "decision", lspext.MethodAsk: "answers", lspext.MethodPlan: "plan", lspext.MethodReviewEdit: "review"}
+	askedWhat  = map[string]string{lspext.MethodPermission: "a permission question (claude/permission)",
+		lspext.MethodAsk: "claude's questions (claude/ask)", lspext.MethodPlan: "claude's plan (claude/plan)",
 		lspext.MethodReviewEdit: "an edit held for review (claude/reviewEdit)"}
 )
 
 // answerKinds are the answering fields a sets, in answerKind's terms.
 func answerKinds(a lspext.AnswerArgs) []string {
 	var given []string
+	if a.Decision != "" {
+		given = append(given, "decision")
+	}
 	if a.Answers != nil {
 		given = append(given, "answers")
 	}
@@ -107,13 +112,16 @@ func (s *Server) answer(_ context.Context, a lspext.AnswerArgs) (*lspext.AnswerR
 		return nil, invalidParams("claude.answer needs taskId and toolUseId")
 	}
 	if given := answerKinds(a); len(given) > 1 {
-		return nil, invalidParams("claude.answer: give one of answers (for claude/ask), plan (for claude/plan) or review (for claude/reviewEdit), not %s", strings.Join(given, " and "))
+		return nil, invalidParams("claude.answer: give one of decision (for claude/permission), answers (for claude/ask), plan (for claude/plan) or review (for claude/reviewEdit), not %s", strings.Join(given, " and "))
 	}
 	if a.Plan != nil && !a.Dismissed && a.Plan.Decision != lspext.PlanApprove && a.Plan.Decision != lspext.PlanKeepPlanning {
 		return nil, invalidParams("claude.answer: plan.decision must be approve or keepPlanning")
 	}
 	if a.Review != nil && !a.Dismissed && a.Review.Decision != lspext.ReviewAccept && a.Review.Decision != lspext.ReviewReject {
 		return nil, invalidParams("claude.answer: review.decision must be accept or reject")
+	}
+	if a.Decision != "" && !a.Dismissed && !slices.Contains(lspext.Decisions, a.Decision) {
+		return nil, invalidParams("claude.answer: decision must be allow, allowTask or deny")
 	}
 	ok, err := s.deferred.give(a)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -181,6 +182,21 @@ func (a *authManager) Rotated(ctx context.Context, startFingerprint string, maxA
 		return m.Rotated(ctx, startFingerprint, maxAge)
 	}
 	return false
+}
+
+// ClaudeEnv is base less what a launch leaves out of claude's environment
+// (auth.Manager.ClaudeEnv, which needs no started manager: the keys it
+// knows are those of the bridge's environment and the last one the helper
+// yielded). Without a manager (refused settings) base as it is; CheckClaude
+// still leaves out the variables named like a credential.
+func (a *authManager) ClaudeEnv(base []string) []string {
+	a.mu.Lock()
+	m := a.m
+	a.mu.Unlock()
+	if m != nil {
+		return m.ClaudeEnv(base)
+	}
+	return slices.Clone(base)
 }
 
 func (a *authManager) Explain() string {

@@ -1,9 +1,14 @@
 package server_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.lsp.dev/protocol"
 
 	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/server"
@@ -135,6 +140,50 @@ func TestRefusedAuthSettingsThenGoodOnes(t *testing.T) {
 	}
 	res = b.result(b.run(map[string]any{"prompt": "hi", "taskId": "good"}))
 	if res.Status != "completed" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+// TestClaudeThatFailsIsReported: a claude that is found but does not run
+// (`--version` exits 3 with a message) is reported in claude.authStatus with
+// its exit code and its words, not as missing, and a task's failure quotes
+// it; one that is not executable says chmod +x, at start-up too (issue 16).
+func TestClaudeThatFailsIsReported(t *testing.T) {
+	failing := filepath.Join(t.TempDir(), "claude")
+	if err := os.WriteFile(failing, []byte("#!/bin/sh\necho 'claude: cannot read ~/.claude/settings.json' >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := startBridge(t, bridgeOpts{claudePath: failing})
+	st := b.authStatus()
+	want := "claude CLI at " + failing + " does not run (`" + failing + " --version` exited with code 3: claude: cannot read ~/.claude/settings.json)"
+	if st.Claude == nil || st.Claude.Path != failing || !strings.HasPrefix(st.Claude.Problem, want) || st.Claude.Version != "" {
+		t.Errorf("claude = %+v", st.Claude)
+	}
+	if res := b.result(b.run(map[string]any{"prompt": "hi"})); res.Status != "failed" || !strings.Contains(res.Result, "exited with code 3") ||
+		!strings.Contains(res.Result, "cannot read ~/.claude/settings.json") {
+		t.Errorf("result = %+v", res)
+	}
+
+	noexec := filepath.Join(t.TempDir(), "claude")
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b2 := startBridge(t, bridgeOpts{claudePath: noexec})
+	m, err := b2.client.WaitFor("window/showMessage", 10*time.Second, func(m lsptest.Message) bool {
+		return strings.Contains(string(m.Params), "is not executable")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p protocol.ShowMessageParams
+	if json.Unmarshal(m.Params, &p) != nil || !strings.HasPrefix(p.Message, "claude-bridge: claude CLI at "+noexec+" is not executable: run `chmod +x "+noexec+"`") {
+		t.Errorf("message = %s", m.Params)
+	}
+	if st := b2.authStatus(); st.Claude == nil || !strings.Contains(st.Claude.Problem, "is not executable: run `chmod +x "+noexec+"`") {
+		t.Errorf("claude = %+v", st.Claude)
+	}
+	res := b2.result(b2.run(map[string]any{"prompt": "hi"}))
+	if res.Status != "failed" || !strings.Contains(res.Result, "chmod +x "+noexec) {
 		t.Errorf("result = %+v", res)
 	}
 }

@@ -1,13 +1,18 @@
 package server
 
-import "github.com/claude-bridge/claude-bridge/server/lspext"
+import (
+	"context"
 
-// claudeCLI is where the runner finds claude with the current settings,
-// for the claude.authStatus reply (lspext.ClaudeCLI).
-func (s *Server) claudeCLI() *lspext.ClaudeCLI {
-	loc, err := s.mgr.ClaudeLocation()
+	"github.com/claude-bridge/claude-bridge/server/lspext"
+)
+
+// claudeCLI is where the runner finds claude with the current settings and
+// whether it runs, for the claude.authStatus reply (lspext.ClaudeCLI).
+func (s *Server) claudeCLI(ctx context.Context) *lspext.ClaudeCLI {
+	loc, version, err := s.mgr.ClaudeStatus(ctx)
+	out := &lspext.ClaudeCLI{Path: loc.Path, FoundIn: loc.FoundIn, Version: version}
 	if err != nil {
-		return &lspext.ClaudeCLI{Problem: err.Error()}
+		out.Problem = err.Error()
 	}
-	return &lspext.ClaudeCLI{Path: loc.Path, FoundIn: loc.FoundIn}
+	return out
 }

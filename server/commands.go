@@ -136,10 +136,10 @@ func (s *Server) executeCommand(ctx context.Context, p executeCommandParams) (an
 		s.mu.Unlock()
 		if a == nil {
 			return &lspext.AuthStatus{Status: lspext.AuthInherit, Mode: lspext.AuthModeInherit, Source: lspext.SourceInherit,
-				Message: "claude uses its own login; the bridge manages no key", Claude: s.claudeCLI()}, nil
+				Message: "claude uses its own login; the bridge manages no key", Claude: s.claudeCLI(ctx)}, nil
 		}
 		st := a.status()
-		st.Claude = s.claudeCLI()
+		st.Claude = s.claudeCLI(ctx)
 		return &st, nil
 	}
 	if res, ok, err := s.conversationCommand(ctx, cmd, decode); ok {

@@ -615,3 +615,65 @@ func TestCancelOvertakingTheStart(t *testing.T) {
 	}
 	assertNoProcesses(t, b.ws(0))
 }
+
+// TestThinkingTokensAreNotEvents: claude 2.1.332 sends a system
+// thinking_tokens message per thinking delta (measured: 300 for 300 words);
+// the editor gets the thinking, and none of those messages (issue 16).
+func TestThinkingTokensAreNotEvents(t *testing.T) {
+	words := make([]string, 120)
+	for i := range words {
+		words[i] = fmt.Sprintf("thought%d", i)
+	}
+	thinking := strings.Join(words, " ")
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{{Blocks: []fakeapi.Block{{Type: "thinking", Text: thinking}, {Type: "text", Text: "The answer is 42."}}}}})
+	res := b.result(b.run(map[string]any{"prompt": "think hard", "taskId": "th"}))
+	if res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	var got strings.Builder
+	for _, ev := range b.client.Events(t, "th") {
+		switch e := ev.(type) {
+		case *lspext.OtherEvent:
+			t.Errorf("other event: %s", e.Raw)
+		case *lspext.ThinkingEvent:
+			got.WriteString(e.Text)
+		}
+	}
+	if got.String() != thinking {
+		t.Errorf("thinking = %q", got.String())
+	}
+}
+
+// TestUnknownSystemMessagesFolded: a run of system messages of a kind the
+// bridge has no event for is passed on once; claude's informational and
+// notification messages are status events with their text (issue 16).
+func TestUnknownSystemMessagesFolded(t *testing.T) {
+	script := fakeClaude(t, `read line; read line
+echo '`+initLine+`'
+for i in 1 2 3 4 5; do echo '{"type":"system","subtype":"brand_new_delta","n":'$i'}'; done
+echo '{"type":"system","subtype":"informational","content":"A hook was skipped.","level":"warning"}'
+echo '{"type":"system","subtype":"notification","key":"k","text":"Fast mode is off.","priority":"high"}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"ok","session_id":"fake-session","num_turns":1,"duration_ms":5,"total_cost_usd":0.001}'
+read line
+`)
+	b := startBridge(t, bridgeOpts{claudePath: script})
+	if res := b.result(b.run(map[string]any{"prompt": "hi", "taskId": "s"})); res.Status != "completed" {
+		t.Fatalf("result = %+v", res)
+	}
+	var others, statuses []string
+	for _, ev := range b.client.Events(t, "s") {
+		switch e := ev.(type) {
+		case *lspext.OtherEvent:
+			others = append(others, string(e.Raw))
+		case *lspext.StatusEvent:
+			statuses = append(statuses, e.Message)
+		}
+	}
+	if len(others) != 1 || !strings.Contains(others[0], `"n":1`) {
+		t.Errorf("other events = %v, want the first brand_new_delta only", others)
+	}
+	want := []string{"claude: A hook was skipped.", "claude: Fast mode is off."}
+	if fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("status events = %q, want %q", statuses, want)
+	}
+}

@@ -73,6 +73,7 @@ func bridgeCapabilities(experimental json.RawMessage) lspext.ClientCapabilities 
 			var b bool
 			return json.Unmarshal(fields[name], &b) == nil && b
 		}
+		caps.Permission = flag("permission")
 		caps.Ask = flag("ask")
 		caps.Plan = flag("plan")
 		caps.ChecksEditVersions = flag("checksEditVersions")
@@ -156,7 +157,7 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 	}
 	s.log.Info("initialized", zap.String("client", client), zap.Int("folders", len(folders)),
 		zap.Bool("applyEdit", caps.edits.ApplyEdit), zap.Bool("documentChanges", caps.edits.DocumentChanges),
-		zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("reviewEdit", caps.bridge.ReviewEdit),
+		zap.Bool("permission", caps.bridge.Permission), zap.Bool("ask", caps.bridge.Ask), zap.Bool("plan", caps.bridge.Plan), zap.Bool("reviewEdit", caps.bridge.ReviewEdit),
 		zap.Bool("showDocument", caps.showDocument))
 	for _, p := range problems {
 		s.log.Warn("workspace folder not used", zap.String("problem", p))
@@ -181,8 +182,9 @@ func (s *Server) initialize(raw json.RawMessage) (any, error) {
 // initialized handles the editor's initialized notification, which it
 // sends once it has the initialize reply: the auth manager starts (its
 // first check reports to the editor), and the user hears now, not at their
-// first task, what would stop tasks: a claude CLI that cannot be found,
-// an unusable workspace folder, auth settings that were refused.
+// first task, what would stop tasks: a claude CLI that cannot be found or
+// is not executable, an unusable workspace folder, auth settings that were
+// refused.
 func (s *Server) initialized() {
 	s.mu.Lock()
 	auth, notes, again := s.auth, s.greeting, s.greeted
@@ -196,6 +198,10 @@ func (s *Server) initialized() {
 		return
 	}
 	go func() { // ends when the messages are queued; finding claude reads the file system
+		// Only looked for, not run: a fork of the bridge carries the bridge's own
+		// environment (a key in it included) until it execs, and a task may be
+		// watched for that. A claude that fails says so in its first task's
+		// failure and in claude.authStatus.
 		if _, err := s.mgr.ClaudePath(); err != nil {
 			s.ShowMessage(protocol.MessageTypeWarning, "claude-bridge: "+err.Error())
 		}

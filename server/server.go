@@ -632,7 +632,7 @@ func callTimeout(method string) time.Duration {
 	switch method {
 	case "window/workDoneProgress/create":
 		return progressCreateTimeout
-	case "window/showMessageRequest", lspext.MethodAsk, lspext.MethodPlan, lspext.MethodReviewEdit:
+	case "window/showMessageRequest", lspext.MethodPermission, lspext.MethodAsk, lspext.MethodPlan, lspext.MethodReviewEdit:
 		return permissionTimeout
 	}
 	return defaultCallTimeout

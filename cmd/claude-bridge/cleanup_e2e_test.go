@@ -184,6 +184,32 @@ func TestDoctorRunsClaudeWithoutTheKey(t *testing.T) {
 	}
 }
 
+// claude.authStatus runs `claude --version` (issue 16) with the environment
+// a task gives claude, as doctor does: a key the bridge knows stays out
+// of it, whatever the variable that holds it is called.
+func TestAuthStatusRunsClaudeWithoutTheKey(t *testing.T) {
+	w := newWorld(t, keyA)
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "claude-env")
+	w.claude = filepath.Join(dir, "claude")
+	os.WriteFile(w.claude, []byte("#!/bin/sh\nenv > '"+dump+"'\necho '2.1.332 (Claude Code)'\n"), 0o755)
+	p := w.serve(nil, "CLAUDE_API_KEY="+keyA, "MY_HEADER=x-api-key: "+keyA)
+	st := p.authStatus(t)
+	if st.Claude == nil || st.Claude.Version != "2.1.332 (Claude Code)" || st.Claude.Path != w.claude {
+		t.Fatalf("claude in the auth status: %+v", st.Claude)
+	}
+	env, err := os.ReadFile(dump)
+	if err != nil || !strings.Contains(string(env), "HOME="+w.home) {
+		t.Fatalf("claude --version did not run: %v", err)
+	}
+	// MY_HEADER's name says nothing of a credential: only the auth
+	// manager's look at values keeps it out (measured before: it reached
+	// claude --version).
+	if strings.Contains(string(env), keyA) {
+		t.Errorf("claude --version got %s in its environment", fp(keyA))
+	}
+}
+
 // doctor and tasks refuse a key in auth.settings.env, which claude would
 // put into its own environment and every command's. Measured before the
 // fix: the key was on claude's command line and in every child's

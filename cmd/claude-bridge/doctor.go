@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -56,19 +54,17 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// claudeInfo finds claude and asks its version, running it with env;
+// claudeInfo finds claude and asks its version, running it with env (less
+// the variables that may hold a credential, runner.CheckClaude);
 // foundIn says how it was found (runner.ClaudeLocation).
 func claudeInfo(ctx context.Context, configured string, env []string) (info auth.ClaudeInfo, foundIn string) {
 	loc, err := runner.LocateClaude(configured, os.Getenv)
 	if err != nil {
-		return auth.ClaudeInfo{Err: err}, ""
+		return auth.ClaudeInfo{Err: err, Problem: runner.ClaudeProblem(err), Fix: runner.ClaudeFix(err)}, ""
 	}
-	path := loc.Path
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Env = env
-	out, err := cmd.Output()
+	v, err := runner.CheckClaude(ctx, loc.Path, env)
 	if err != nil {
-		return auth.ClaudeInfo{Path: path, Err: fmt.Errorf("%s --version failed: %v", path, err)}, loc.FoundIn
+		return auth.ClaudeInfo{Path: loc.Path, Err: err, Problem: runner.ClaudeProblem(err), Fix: runner.ClaudeFix(err)}, loc.FoundIn
 	}
-	return auth.ClaudeInfo{Path: path, Version: strings.TrimSpace(string(out))}, loc.FoundIn
+	return auth.ClaudeInfo{Path: loc.Path, Version: v}, loc.FoundIn
 }

@@ -216,7 +216,9 @@ func isUTF16(data []byte) bool {
 type ClaudeInfo struct {
 	Path    string
 	Version string
-	Err     error // why it could not be found or run
+	Err     error  // why it could not be found or run
+	Problem string // Err without its fix (runner.ClaudeProblem); "": "claude CLI: " and Err's text
+	Fix     string // what to do about Err, for a person (runner.ClaudeFix)
 }
 
 // doctorOut prints doctor lines: a verdict, the check, and a fix for each
@@ -251,7 +253,15 @@ func (m *Manager) Doctor(ctx context.Context, out io.Writer, claude ClaudeInfo) 
 	d := &doctorOut{w: out, ok: true}
 	switch {
 	case claude.Err != nil:
-		d.fail("claude CLI: "+claude.Err.Error(), "install it with `npm install -g @anthropic-ai/claude-code`, or set claudePath (--claude) to the claude executable")
+		fix := claude.Fix
+		if fix == "" {
+			fix = "install it with `npm install -g @anthropic-ai/claude-code`, or set claudePath (--claude) to the claude executable"
+		}
+		problem := claude.Problem
+		if problem == "" {
+			problem = "claude CLI: " + claude.Err.Error()
+		}
+		d.fail(problem, fix)
 	case claude.Path == "":
 		d.fail("claude CLI: not found", "install it with `npm install -g @anthropic-ai/claude-code`, or set claudePath (--claude) to the claude executable")
 	default:

@@ -77,8 +77,16 @@ type ClaudeCLI struct {
 	// not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional:
 	// absent when it was not found.
 	FoundIn string `json:"foundIn,omitempty"`
-	// Problem says that it was not found, how to install it and where the
-	// bridge looked. Optional: absent when it was found.
+	// Version is what `claude --version` printed ("2.1.332 (Claude Code)").
+	// Optional: absent when claude was not found or does not run.
+	Version string `json:"version,omitempty"`
+	// Problem says why claude cannot be used, leading with what is wrong
+	// and the fix: not found ("claude CLI not found: install it with …
+	// (looked in: …)"), found but not executable ("claude CLI at
+	// ~/.local/bin/claude is not executable: run `chmod +x …`"), or found
+	// and failing ("claude CLI at … does not run (`… --version` exited with
+	// code 3: <its stderr's first lines>): reinstall it …"). Optional:
+	// absent when claude runs. Path is set with it when claude was found.
 	Problem string `json:"problem,omitempty"`
 }
 

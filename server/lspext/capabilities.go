@@ -3,13 +3,18 @@ package lspext
 // ClientCapabilities is what an editor declares it can do beyond LSP, as
 // capabilities.experimental.claudeBridge in initialize:
 //
-//	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true, "reviewEdit": true}}}
+//	"capabilities": {"experimental": {"claudeBridge": {"permission": true, "ask": true, "plan": true, "reviewEdit": true}}}
 //
-// An editor that declares nothing gets LSP's own requests instead (each of
-// claude's questions as a window/showMessageRequest, a plan as
-// window/showDocument and a window/showMessageRequest, an edit to review as
-// a window/showMessageRequest), so any LSP client can run tasks.
+// An editor that declares nothing gets LSP's own requests instead (a
+// permission question and each of claude's questions as a
+// window/showMessageRequest, a plan as window/showDocument and a
+// window/showMessageRequest, an edit to review as a
+// window/showMessageRequest), so any LSP client can run tasks.
 type ClientCapabilities struct {
+	// Permission is true when the editor answers claude/permission
+	// (permission questions with what is to be allowed whole, the tool's
+	// input, and deferred answers). Optional: default false.
+	Permission bool `json:"permission,omitempty"`
 	// Ask is true when the editor answers claude/ask (claude's questions,
 	// several at once, multiple choice and free text). Optional: default
 	// false.

@@ -426,9 +426,9 @@ type TranscriptResult struct {
 	Events []Event `json:"events"`
 }
 
-// AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask,
-// claude/plan or claude/reviewEdit request the editor deferred (replied
-// {"deferred": true}).
+// AnswerArgs is arguments[0] of claude.answer: the answer to a
+// claude/permission, claude/ask, claude/plan or claude/reviewEdit request
+// the editor deferred (replied {"deferred": true}).
 type AnswerArgs struct {
 	// TaskID is the task that asked. Required.
 	TaskID string `json:"taskId" jsonschema:"pattern=\\S"`
@@ -437,6 +437,9 @@ type AnswerArgs struct {
 	// Answers answers a claude/ask, as AskResult.answers; none, or
 	// dismissed, leaves the questions unanswered. Optional.
 	Answers map[string]string `json:"answers,omitempty"`
+	// Decision answers a claude/permission, as its PermissionResult would.
+	// Optional.
+	Decision Decision `json:"decision,omitempty"`
 	// Plan answers a claude/plan, as its PlanResult would (a decision is
 	// required). Optional.
 	Plan *PlanAnswer `json:"plan,omitempty"`
@@ -444,8 +447,8 @@ type AnswerArgs struct {
 	// (a decision is required). Optional.
 	Review *ReviewAnswer `json:"review,omitempty"`
 	// Dismissed is true when the user closed the question without
-	// answering (claude is told; for a plan: keep planning; for a review:
-	// reject). Optional.
+	// answering (claude is told; for a plan: keep planning; for a
+	// permission: deny; for a review: reject). Optional.
 	Dismissed bool `json:"dismissed,omitempty"`
 }
 

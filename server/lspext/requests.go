@@ -1,13 +1,22 @@
 package lspext
 
-import "reflect"
+import (
+	"encoding/json"
+	"reflect"
+)
 
-// MethodShowMessageRequest asks the editor a permission question:
-// PermissionRequestParams → MessageActionItem, or null when the question was
-// dismissed (the bridge then denies). An editor that does not declare
-// ClientCapabilities.ask gets claude's questions this way too, one request
-// per question.
+// MethodShowMessageRequest asks a permission question of an editor that
+// does not declare ClientCapabilities.permission: PermissionRequestParams →
+// MessageActionItem, or null when the question was dismissed (the bridge
+// then denies). An editor that does not declare ClientCapabilities.ask gets
+// claude's questions this way too, one request per question.
 const MethodShowMessageRequest = "window/showMessageRequest"
+
+// MethodPermission asks the editor a permission question, sent only to an
+// editor that declares ClientCapabilities.permission: PermissionParams →
+// PermissionResult, or null when the user dismissed it (the bridge then
+// denies).
+const MethodPermission = "claude/permission"
 
 // MethodAsk asks the editor claude's questions (its AskUserQuestion tool),
 // sent only to an editor that declares ClientCapabilities.ask: AskParams →
@@ -40,8 +49,9 @@ type PermissionRequestParams struct {
 	// Type is LSP's MessageType: 3 (Info).
 	Type int `json:"type"`
 	// Message is the question. A permission question names the tool and its
-	// key input in backticks: "Claude wants to run Bash: `go test ./...`";
-	// one of claude's questions reads "Claude asks (Color): Which color?".
+	// key input, whole (every line of a command), in backticks: "Claude
+	// wants to run Bash: `go test ./...`"; one of claude's questions reads
+	// "Claude asks (Color): Which color?".
 	Message string `json:"message"`
 	// Actions are the answers: "Allow", "Allow for this task", "Deny" for a
 	// permission question; the options' labels for one of claude's questions.
@@ -54,6 +64,50 @@ type PermissionRequestParams struct {
 	// ToolName is the tool's name ("Edit", "Bash"; "AskUserQuestion" for one
 	// of claude's questions).
 	ToolName string `json:"toolName"`
+}
+
+// PermissionParams is the params of claude/permission: a tool call claude
+// asks to run. The editor shows what is to be allowed, whole (KeyInput:
+// every line of a command), before the user can allow it, and replies with
+// PermissionResult.
+type PermissionParams struct {
+	// TaskID is the task that asks.
+	TaskID string `json:"taskId"`
+	// ToolUseID is the call asked about; its toolUse event carries the same
+	// id, and so will its permission event (the decision, whoever made it).
+	ToolUseID string `json:"toolUseId"`
+	// ToolName is the tool's name ("Bash", "Edit").
+	ToolName string `json:"toolName"`
+	// Message is the question in one line, for a place that shows one line
+	// (a notification, a picker's title): "Claude wants to run Bash: `echo
+	// tidying up` (and 2 more lines)". It is cut (first line, 120
+	// characters) and says so; KeyInput is what the user allows.
+	Message string `json:"message"`
+	// KeyInput is what the user is asked to allow, whole: the command with
+	// all its lines, the file (relative to the task's folder when inside
+	// it), the URL or the pattern; "" when the tool's input has none of
+	// these (Description then says what the call does).
+	KeyInput string `json:"keyInput"`
+	// Description is claude's own description of the call ("Run the
+	// tests"). Optional.
+	Description string `json:"description,omitempty"`
+	// Summary says in a few words what the call does, as the toolUse
+	// event's summary: "Bash: go test ./...", "Edit main.go".
+	Summary string `json:"summary"`
+	// Input is the tool's input object as claude sent it (an Edit's
+	// old_string and new_string, to show the change). Optional.
+	Input json.RawMessage `json:"input,omitempty"`
+}
+
+// PermissionResult is the editor's reply to claude/permission.
+type PermissionResult struct {
+	// Decision is the user's answer. Required unless deferred.
+	Decision Decision `json:"decision,omitempty"`
+	// Deferred is true when the editor answers later, with claude.answer
+	// (its decision field): an editor whose request handlers must return at
+	// once (Neovim before 0.10) and that must not read keys meant for the
+	// buffer being typed in. Decision is then ignored. Optional.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // AskParams is the params of claude/ask: the questions of one
@@ -182,6 +236,7 @@ type RequestDef struct {
 // permission question is LSP's window/showMessageRequest with more params).
 var RequestDefs = []RequestDef{
 	{MethodShowMessageRequest, reflect.TypeFor[PermissionRequestParams](), reflect.TypeFor[MessageActionItem](), true},
+	{MethodPermission, reflect.TypeFor[PermissionParams](), reflect.TypeFor[PermissionResult](), true},
 	{MethodAsk, reflect.TypeFor[AskParams](), reflect.TypeFor[AskResult](), true},
 	{MethodPlan, reflect.TypeFor[PlanParams](), reflect.TypeFor[PlanResult](), true},
 	{MethodReviewEdit, reflect.TypeFor[ReviewEditParams](), reflect.TypeFor[ReviewEditResult](), true},

@@ -10,11 +10,17 @@ syntax match claudeBridgeLogStarted  /^● .*/
 syntax match claudeBridgeLogToolUse  /^▶ .*/
 syntax match claudeBridgeLogResultOk /^◀ .* ok\>.*/
 syntax match claudeBridgeLogResultErr /^◀ .* error\>.*/
-syntax match claudeBridgeLogToolOut  /^    .*/
-syntax match claudeBridgeLogCommand  /^    \$ .*/
-syntax match claudeBridgeLogDel      /^    - .*/
-syntax match claudeBridgeLogAdd      /^    + .*/
-syntax match claudeBridgeLogInput    /^    [a-z_]\+: .*/
+" A tool call's block: its ▶ or ◀ line and the indented lines under it. Only there is an
+" indented line tool input or output; claude's own text may be indented too (code).
+syntax region claudeBridgeLogTool start=/^\ze\%(▶\|◀\) / end=/\n\%(    \)\@!/ keepend
+      \ contains=claudeBridgeLogToolUse,claudeBridgeLogResultOk,claudeBridgeLogResultErr,claudeBridgeLogToolOut,claudeBridgeLogCommand,claudeBridgeLogDel,claudeBridgeLogAdd,claudeBridgeLogInput
+" A block's lines are coloured by where the block starts: sync from the start.
+syntax sync fromstart
+syntax match claudeBridgeLogToolOut  /^    .*/ contained
+syntax match claudeBridgeLogCommand  /^    \$ .*/ contained
+syntax match claudeBridgeLogDel      /^    - .*/ contained
+syntax match claudeBridgeLogAdd      /^    + .*/ contained
+syntax match claudeBridgeLogInput    /^    [a-z_]\+: .*/ contained
 syntax match claudeBridgeLogAllowed  /^? Permission .*: allowed.*/
 syntax match claudeBridgeLogDenied   /^? Permission .*: denied.*/
 syntax match claudeBridgeLogRetry    /^↻ .*/
@@ -26,6 +32,10 @@ syntax match claudeBridgeLogCancel   /^■ .*/
 syntax match claudeBridgeLogCost     /^  \(\d\|session \).*/
 
 highlight default link claudeBridgeLogHeader    Title
+highlight default link claudeBridgeLogTaskId    Comment
+highlight default link claudeBridgeLogCommand   Special
+highlight default link claudeBridgeLogDel       DiffDelete
+highlight default link claudeBridgeLogAdd       DiffAdd
 highlight default link claudeBridgeLogField     Label
 highlight default link claudeBridgeLogStarted   Comment
 highlight default link claudeBridgeLogToolUse   Function

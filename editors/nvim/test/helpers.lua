@@ -61,7 +61,6 @@ function H.setup(extra)
   local opts = vim.tbl_extend('force', {
     cmd = H.bridge_cmd(),
     debounce_text_changes = 0,
-    permission_timeout = 20,
   }, extra or {})
   require('claude_bridge').setup(opts)
 end
@@ -281,10 +280,12 @@ function H.mock_sent(command)
   return out
 end
 
---- Answers permission questions as a person does on Neovim 0.7 to 0.9 (the handler reads
---- keys): `pick(question)` returns the keys to press (`'a'`, `'d'`, ...), pressed `delay_ms`
---- (900) after the question shows, or a list of `{ ms, keys }` to press at those times.
---- Returns the list of questions seen.
+--- Answers permission questions as a person does: `pick(question)` returns the key to press
+--- in the question's window (`'a'`, `'f'`, `'d'`), pressed `delay_ms` (300) after the question
+--- shows, after :ClaudeAnswer moved into the window; or a list of `{ ms, keys, 'here'? }`
+--- (`'here'`: typed where the cursor is, without :ClaudeAnswer). Returns the questions seen
+--- (with `stop()`, which ends the answering).
+--- (Claude's questions and plans are answered through vim.ui.select: see the ask spec.)
 function H.answer_questions(pick, delay_ms)
   local seen, done = {}, {}
   local timer = (vim.uv or vim.loop).new_timer()
@@ -292,19 +293,37 @@ function H.answer_questions(pick, delay_ms)
     for _, q in ipairs(require('claude_bridge.permissions').pending) do
       if not done[q] then
         done[q] = true
-        table.insert(seen, { message = q.message, task_id = q.task_id, tool = q.tool, actions = q.actions })
+        table.insert(seen, {
+          message = q.message,
+          task_id = q.task_id,
+          tool = q.tool,
+          actions = q.actions,
+          key_input = q.key_input,
+          kind = q.kind,
+        })
         local keys = pick(q)
         if type(keys) == 'string' then
-          keys = { { delay_ms or 900, keys } }
+          keys = { { delay_ms or 300, keys } }
         end
         for _, k in ipairs(keys or {}) do
           vim.defer_fn(function()
-            vim.api.nvim_input(k[2])
+            -- As a person does: :ClaudeAnswer moves into the question's window, then the key
+            -- (fed to be executed at once: a headless Neovim reads no terminal).
+            if k[3] ~= 'here' then
+              vim.cmd('ClaudeAnswer')
+            end
+            vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(k[2], true, false, true), 'xt', false)
           end, k[1])
         end
       end
     end
   end))
+  -- seen.stop() ends the answering.
+  seen.stop = function()
+    if not timer:is_closing() then
+      timer:close()
+    end
+  end
   return seen
 end
 

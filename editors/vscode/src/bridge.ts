@@ -6,6 +6,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
+import { firstLine } from './format';
 import {
   DidChangeConfigurationNotification,
   ExecuteCommandRequest,
@@ -24,12 +25,13 @@ import {
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 import { INSTALL_COMMAND, LocateResult, locateBridge, notFoundMessage } from './locate';
-import { isClaudeMissing, showClaudeMissing } from './claudeMissing';
-import { handleShowMessageRequest, notifierFor } from './permissions';
+import { isClaudeProblem, showClaudeMissing } from './claudeMissing';
+import { handlePermission, handleShowMessageRequest, notifierFor } from './permissions';
 import { handleAsk, handlePlan } from './ask';
 import { ChangesStore } from './changes';
 import { QuestionStore } from './questions';
 import { CommandLists } from './commandLists';
+import type { Waiting } from './listeners';
 import {
   AskParams,
   AuthChangedParams,
@@ -44,6 +46,7 @@ import {
   EditConflictParams,
   FollowUpArgs,
   NOTIFICATIONS,
+  PermissionParams,
   PlanParams,
   RequestTypes,
   ReviewEditParams,
@@ -66,9 +69,9 @@ interface LiveTask {
   isFollowUp: boolean;
 }
 
+/** A prompt (or any text) as a label: its first line, cut. */
 function short(text: string, max = 60): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length <= max ? one : one.slice(0, max - 1) + '…';
+  return firstLine(text, max);
 }
 
 /** Markdown as one line of plain text, for a notification: no markers, no code fences. */
@@ -115,6 +118,8 @@ export class Bridge implements vscode.Disposable {
   readonly changes = new ChangesStore();
   /** Answers claude/reviewEdit (set by the extension: the review diff); without it a review is rejected. */
   reviewHandler: ((params: ReviewEditParams, token: vscode.CancellationToken) => Promise<ReviewEditResult | null>) | undefined;
+  /** The reviews waiting (set by the extension with reviewHandler): they go with their call and task, as questions do. */
+  reviews: Pick<Waiting<{ id: number }, unknown>, 'withdrawTask' | 'withdrawCall' | 'withdrawAll'> | undefined;
   /** Called each time the bridge has started (the extension lists kept changes again). */
   onStarted: (() => void) | undefined;
 
@@ -227,7 +232,7 @@ export class Bridge implements vscode.Disposable {
     };
     const client = new LanguageClient('claudeBridge', 'Claude Bridge', serverOptions, clientOptions);
     // What this extension answers beyond LSP (capabilities.experimental.claudeBridge).
-    const bridgeCaps: ClientCapabilities = { ask: true, plan: true, reviewEdit: true };
+    const bridgeCaps: ClientCapabilities = { permission: true, ask: true, plan: true, reviewEdit: true };
     client.registerFeature({
       fillClientCapabilities: (caps) => {
         caps.experimental = { ...((caps.experimental as object | undefined) ?? {}), claudeBridge: bridgeCaps };
@@ -245,6 +250,8 @@ export class Bridge implements vscode.Disposable {
       log: (l: string) => this.output.info(l),
     };
     client.onRequest(ShowMessageRequest.type, (params, token) => handleShowMessageRequest(params, token, ui));
+    const permission: keyof RequestTypes = 'claude/permission';
+    client.onRequest(permission, (params: PermissionParams, token: vscode.CancellationToken) => handlePermission(params, token, ui));
     const ask: keyof RequestTypes = 'claude/ask';
     const plan: keyof RequestTypes = 'claude/plan';
     const reviewEdit: keyof RequestTypes = 'claude/reviewEdit';
@@ -270,7 +277,11 @@ export class Bridge implements vscode.Disposable {
       this.output.info(`auth changed: ${JSON.stringify(a)}`);
       this.stateChanged.fire();
     });
-    client.onDidChangeState(() => this.stateChanged.fire());
+    client.onDidChangeState((e) => {
+      // A bridge that stopped (crashed, restarted) asks nothing any more.
+      if (e.newState === State.Stopped) this.withdrawAll();
+      this.stateChanged.fire();
+    });
     this.client = client;
     try {
       await client.start();
@@ -294,6 +305,7 @@ export class Bridge implements vscode.Disposable {
     if (c) await c.stop(12000).catch(() => undefined);
     for (const t of this.live.values()) this.store.fail(t.id, 'The bridge stopped before the task ended');
     this.live.clear();
+    this.withdrawAll();
     this.stateChanged.fire();
   }
 
@@ -307,7 +319,7 @@ export class Bridge implements vscode.Disposable {
   }
 
   private onShowMessage(p: ShowMessageParams): void {
-    if (isClaudeMissing(p.message)) {
+    if (isClaudeProblem(p.message)) {
       void showClaudeMissing(p.message, this.extensionUri, this.output);
       return;
     }
@@ -318,6 +330,22 @@ export class Bridge implements vscode.Disposable {
   private onEvent(ev: BridgeEvent): void {
     if (!ev || typeof ev.taskId !== 'string') return;
     this.store.addEvent(ev);
+    // A question or a review lives no longer than its call and its task, whatever the bridge sends.
+    if (ev.kind === 'result') this.withdrawTask(ev.taskId);
+    else if (ev.kind === 'permission' || ev.kind === 'question' || ev.kind === 'plan') this.questions.withdrawCall(ev.taskId, ev.toolUseId);
+    else if (ev.kind === 'review') this.reviews?.withdrawCall(ev.taskId, ev.toolUseId);
+  }
+
+  /** The task ended: nothing of it waits on the user any more. */
+  private withdrawTask(taskId: string): void {
+    this.questions.withdrawTask(taskId);
+    this.reviews?.withdrawTask(taskId);
+  }
+
+  /** The bridge stopped: nothing waits on the user any more. */
+  private withdrawAll(): void {
+    this.questions.withdrawAll();
+    this.reviews?.withdrawAll();
   }
 
   /** Sends one of the bridge's commands; the reply is typed after the protocol (lspExt.ts). */
@@ -422,6 +450,7 @@ export class Bridge implements vscode.Disposable {
       sub.dispose();
       endProgress();
       this.live.delete(token);
+      this.withdrawTask(live.id);
     }
   }
 
@@ -442,7 +471,7 @@ export class Bridge implements vscode.Disposable {
         return;
       }
       shown = vscode.window.showInformationMessage(`Claude: ${r.status} “${short(prompt, 40)}” after changing ${n} file${n === 1 ? '' : 's'}`, review, transcript);
-    } else if (isClaudeMissing(r.result)) {
+    } else if (isClaudeProblem(r.result)) {
       void showClaudeMissing(r.result, this.extensionUri, this.output);
       return;
     } else {

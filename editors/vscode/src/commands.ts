@@ -4,6 +4,7 @@
 
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { firstLine } from './format';
 import { Bridge, BridgeMissingError, newTaskId } from './bridge';
 import { registerClaudeCommand } from './commandUtil';
 import { money, seconds } from './format';
@@ -16,9 +17,9 @@ import { ANSWER_COMMAND } from './statusBar';
 import { TaskRecord, isTerminal } from './tasks';
 import { TranscriptPanels } from './transcriptView';
 
+/** A prompt (or any text) as a label: its first line, cut. */
 function short(text: string, max = 70): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length <= max ? one : one.slice(0, max - 1) + '…';
+  return firstLine(text, max);
 }
 
 function statusIcon(t: TaskRecord): string {
@@ -353,21 +354,29 @@ export class Commands {
 
   async authStatus(): Promise<AuthStatus | null> {
     const status = await this.bridge.authStatus();
-    const lines: string[] = [];
-    if (status) {
-      for (const [k, v] of Object.entries(status) as [string, AuthStatus[keyof AuthStatus]][]) {
-        if (v === undefined || v === '') continue;
-        lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-      }
-    } else {
-      lines.push('no status (the bridge replied null)');
-    }
     this.bridge.output.info(`auth status: ${JSON.stringify(status)}`);
     const details = 'Show Log';
-    // A notification shows one paragraph: the facts go into the message itself.
-    void vscode.window.showInformationMessage(`Claude auth: ${lines.join(' · ')}`, details).then((p) => {
-      if (p === details) this.bridge.output.show(true);
-    });
+    const head = status
+      ? `Claude auth: ${status.status}${status.source ? `, key from ${status.source}` : ''}${status.claude?.problem ? ' · the claude CLI cannot be used' : ''}`
+      : 'Claude auth: no status (the bridge replied null)';
+    // The facts as lines a person reads, in the dialog's detail (a notification shows one paragraph).
+    const p = await vscode.window.showInformationMessage(head, { modal: true, detail: status ? factLines(status).join('\n') : '' }, details);
+    if (p === details) this.bridge.output.show(true);
     return status;
   }
+}
+
+/** An object as `key: value` lines, nested objects indented under their key. */
+export function factLines(v: object, indent = ''): string[] {
+  const out: string[] = [];
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined || x === null || x === '') continue;
+    if (Array.isArray(x)) {
+      out.push(`${indent}${k}:`);
+      for (const item of x) out.push(`${indent}  • ${typeof item === 'object' ? JSON.stringify(item) : String(item)}`);
+    } else if (typeof x === 'object') {
+      out.push(`${indent}${k}:`, ...factLines(x as object, indent + '  '));
+    } else out.push(`${indent}${k}: ${String(x)}`);
+  }
+  return out;
 }

@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): ClaudeBridgeApi {
     memento: context.globalState,
   });
   bridge.reviewHandler = (p, token) => reviewUi.handle(p, token);
+  bridge.reviews = reviewUi.queue;
   const changesView = new ChangesView(bridge, bridge.changes, docs, context.workspaceState);
   bridge.onStarted = () => void changesView.restore().catch((err) => output.warn(`changes: ${String(err)}`));
   transcripts.review = { reviews: reviewUi, changes: bridge.changes, changesView };

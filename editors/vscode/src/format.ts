@@ -20,3 +20,9 @@ export function short(text: string, max = 60): string {
   const one = text.replace(/\s+/g, ' ').trim();
   return one.length <= max ? one : one.slice(0, max - 1) + '…';
 }
+
+/** A title from a text: its first line that says something, at most max characters. */
+export function firstLine(text: string, max = 80): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return short(line, max);
+}

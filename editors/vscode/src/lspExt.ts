@@ -382,7 +382,9 @@ export interface ClaudeCLI {
   path?: string;
   /** foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found. */
   foundIn?: string;
-  /** problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found. */
+  /** version is what `claude --version` printed ("2.1.332 (Claude Code)"). Optional: absent when claude was not found or does not run. */
+  version?: string;
+  /** problem says why claude cannot be used, leading with what is wrong and the fix: not found ("claude CLI not found: install it with … (looked in: …)"), found but not executable ("claude CLI at ~/.local/bin/claude is not executable: run `chmod +x …`"), or found and failing ("claude CLI at … does not run (`… --version` exited with code 3: <its stderr's first lines>): reinstall it …"). Optional: absent when claude runs. Path is set with it when claude was found. */
   problem?: string;
 }
 
@@ -902,7 +904,7 @@ export interface ResultEvent {
   sessionId: string;
 }
 
-/** AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask, claude/plan or claude/reviewEdit request the editor deferred (replied {"deferred": true}). */
+/** AnswerArgs is arguments[0] of claude.answer: the answer to a claude/permission, claude/ask, claude/plan or claude/reviewEdit request the editor deferred (replied {"deferred": true}). */
 export interface AnswerArgs {
   /** taskId is the task that asked. Required. */
   taskId: string;
@@ -910,11 +912,13 @@ export interface AnswerArgs {
   toolUseId: string;
   /** answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional. */
   answers?: Record<string, string>;
+  /** decision answers a claude/permission, as its PermissionResult would. Optional. */
+  decision?: Decision;
   /** plan answers a claude/plan, as its PlanResult would (a decision is required). Optional. */
   plan?: PlanAnswer;
   /** review answers a claude/reviewEdit, as its ReviewEditResult would (a decision is required). Optional. */
   review?: ReviewAnswer;
-  /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a review: reject). Optional. */
+  /** dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a permission: deny; for a review: reject). Optional. */
   dismissed?: boolean;
 }
 
@@ -1028,7 +1032,7 @@ export interface AuthChangedParams {
 export interface PermissionRequestParams {
   /** type is LSP's MessageType: 3 (Info). */
   type: number;
-  /** message is the question. A permission question names the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?". */
+  /** message is the question. A permission question names the tool and its key input, whole (every line of a command), in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?". */
   message: string;
   /** actions are the answers: "Allow", "Allow for this task", "Deny" for a permission question; the options' labels for one of claude's questions. */
   actions: MessageActionItem[];
@@ -1044,6 +1048,34 @@ export interface PermissionRequestParams {
 export interface MessageActionItem {
   /** title is the answer's text, as the editor shows it. */
   title: string;
+}
+
+/** PermissionParams is the params of claude/permission: a tool call claude asks to run. The editor shows what is to be allowed, whole (KeyInput: every line of a command), before the user can allow it, and replies with PermissionResult. */
+export interface PermissionParams {
+  /** taskId is the task that asks. */
+  taskId: string;
+  /** toolUseId is the call asked about; its toolUse event carries the same id, and so will its permission event (the decision, whoever made it). */
+  toolUseId: string;
+  /** toolName is the tool's name ("Bash", "Edit"). */
+  toolName: string;
+  /** message is the question in one line, for a place that shows one line (a notification, a picker's title): "Claude wants to run Bash: `echo tidying up` (and 2 more lines)". It is cut (first line, 120 characters) and says so; KeyInput is what the user allows. */
+  message: string;
+  /** keyInput is what the user is asked to allow, whole: the command with all its lines, the file (relative to the task's folder when inside it), the URL or the pattern; "" when the tool's input has none of these (Description then says what the call does). */
+  keyInput: string;
+  /** description is claude's own description of the call ("Run the tests"). Optional. */
+  description?: string;
+  /** summary says in a few words what the call does, as the toolUse event's summary: "Bash: go test ./...", "Edit main.go". */
+  summary: string;
+  /** input is the tool's input object as claude sent it (an Edit's old_string and new_string, to show the change). Optional. */
+  input?: unknown;
+}
+
+/** PermissionResult is the editor's reply to claude/permission. */
+export interface PermissionResult {
+  /** decision is the user's answer. Required unless deferred. */
+  decision?: Decision;
+  /** deferred is true when the editor answers later, with claude.answer (its decision field): an editor whose request handlers must return at once (Neovim before 0.10) and that must not read keys meant for the buffer being typed in. Decision is then ignored. Optional. */
+  deferred?: boolean;
 }
 
 /** AskParams is the params of claude/ask: the questions of one AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332 asks them). The editor shows each with its options, lets the user pick one (several where multiSelect), or type an answer of their own ("Other"), and replies with AskResult. */
@@ -1187,11 +1219,13 @@ export interface AuthConfiguration {
 /**
  * ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
  *
- * 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true, "reviewEdit": true}}}
+ * 	"capabilities": {"experimental": {"claudeBridge": {"permission": true, "ask": true, "plan": true, "reviewEdit": true}}}
  *
- * An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest, an edit to review as a window/showMessageRequest), so any LSP client can run tasks.
+ * An editor that declares nothing gets LSP's own requests instead (a permission question and each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest, an edit to review as a window/showMessageRequest), so any LSP client can run tasks.
  */
 export interface ClientCapabilities {
+  /** permission is true when the editor answers claude/permission (permission questions with what is to be allowed whole, the tool's input, and deferred answers). Optional: default false. */
+  permission?: boolean;
   /** ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false. */
   ask?: boolean;
   /** plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false. */
@@ -1287,6 +1321,7 @@ export const NOTIFICATIONS = {
 /** The requests the bridge sends the editor beyond LSP's own, with their params and replies. */
 export interface RequestTypes {
   'window/showMessageRequest': { params: PermissionRequestParams; result: MessageActionItem | null };
+  'claude/permission': { params: PermissionParams; result: PermissionResult | null };
   'claude/ask': { params: AskParams; result: AskResult | null };
   'claude/plan': { params: PlanParams; result: PlanResult | null };
   'claude/reviewEdit': { params: ReviewEditParams; result: ReviewEditResult | null };

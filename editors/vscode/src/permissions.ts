@@ -1,15 +1,20 @@
-// window/showMessageRequest from the bridge. A permission question (its
-// actions are Allow / Allow for this task / Deny) goes into the
-// QuestionStore and is shown the same way for every tool: a notification
-// with the answers, the status bar item (which re-opens the question), and
-// the question with its buttons in the task's transcript. It stays until it
-// is answered: closing the notification (or its hiding after a few seconds)
-// leaves it open. Other requests get a plain notification.
+// Permission questions from the bridge: claude/permission (this extension
+// declares it; the whole of what is to be allowed comes in keyInput) and,
+// from a bridge older than it, window/showMessageRequest with the actions
+// Allow / Allow for this task / Deny. Each goes into the QuestionStore and
+// is shown the same way for every tool: a notification, the status bar item
+// (which re-opens the question), and the question with its buttons in the
+// task's transcript. It stays until it is answered or its task ends: closing
+// the notification (or its hiding after a few seconds) leaves it open.
+// Allow is offered only where the whole command is in sight: a command the
+// one-line message cuts (more lines, or a long one) is answered from a modal
+// that shows it whole ("Review…"), or in the transcript. Other
+// showMessageRequests get a plain notification.
 
 import * as vscode from 'vscode';
 import { MessageActionItem, MessageType, ShowMessageRequestParams } from 'vscode-languageclient/node';
-import { PermissionRequestParams } from './lspExt';
-import { ALLOW, DENY, Question, QuestionStore, plainMessage } from './questions';
+import { PermissionParams, PermissionRequestParams, PermissionResult } from './lspExt';
+import { ALLOW, DECISION_OF, DENY, Question, QuestionEnd, QuestionStore, plainMessage, showsAll } from './questions';
 
 /** VS Code's notification of an LSP MessageType's severity. */
 export function notifierFor(type: MessageType): typeof vscode.window.showInformationMessage {
@@ -66,28 +71,73 @@ export async function handleShowMessageRequest(
   });
 }
 
-/** The question's notification: answered by a click; closed or hidden, the question stays open. */
+/** claude/permission: the question waits in the store; the reply is the decision, or null when withdrawn. */
+export function handlePermission(params: PermissionParams, token: vscode.CancellationToken, ui: PermissionUi): Promise<PermissionResult | null> {
+  return new Promise<PermissionResult | null>((resolve) => {
+    const q = ui.questions.addPermission(params, (end: QuestionEnd) => {
+      sub.dispose();
+      if ('answer' in end) {
+        ui.log?.(`permission: ${params.message} → ${end.answer}`);
+        resolve({ decision: DECISION_OF[end.answer] ?? 'deny' });
+      } else {
+        ui.log?.(`permission: ${params.message} → withdrawn`);
+        resolve(null);
+      }
+    });
+    const sub = token.onCancellationRequested(() => ui.questions.withdraw(q.id));
+    if (token.isCancellationRequested) ui.questions.withdraw(q.id);
+    else if (!(q.taskId && ui.inSight?.(q.taskId))) void notify(q, ui);
+  });
+}
+
+export const REVIEW = 'Review…';
+
+/**
+ * The question's notification: answered by a click; closed or hidden, the
+ * question stays open. A cut message offers Review… (the whole, in a modal)
+ * and Deny instead of Allow. A click after the question ended elsewhere says so.
+ */
 async function notify(q: Question, ui: PermissionUi): Promise<void> {
   const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
   const text = plainMessage(q.message) + (task ? ` (task “${task}”)` : '');
-  const picked = await vscode.window.showInformationMessage(text, ...q.actions);
-  if (picked && !ui.questions.answer(q.id, picked)) answeredAlready(q, picked, ui);
+  const all = showsAll(q);
+  const picked = await vscode.window.showInformationMessage(text, ...(all ? q.actions : [REVIEW, DENY]));
+  if (!picked) return;
+  if (!ui.questions.get(q.id)) return answeredAlready(q, picked, ui);
+  if (picked === REVIEW) await review(q, ui);
+  else if (!ui.questions.answer(q.id, picked)) answeredAlready(q, picked, ui);
 }
 
 /**
  * Says why a click on a question's notification did nothing: VS Code
  * cannot close a notification, so one stays after its question was
- * answered in the transcript or from the status bar item (or withdrawn).
- * A notification, and the status bar: clicked in the notification center,
- * the new notification lands above the list's scrolled view (measured in
- * VS Code 1.139), where no one sees it.
+ * answered in the transcript or from the status bar item, withdrawn, or
+ * its task ended. A notification, and the status bar: clicked in the
+ * notification center, the new notification lands above the list's
+ * scrolled view (measured in VS Code 1.139), where no one sees it.
  */
 export function answeredAlready(q: Question, clicked: string, ui: PermissionUi): void {
-  ui.log?.(`${q.kind}: ${plainMessage(q.message)} → “${clicked}” clicked on its notification after it was answered`);
-  vscode.window.setStatusBarMessage('$(info) Claude: answered already, nothing changed', 10000);
+  ui.log?.(`${q.kind}: ${plainMessage(q.message)} → “${clicked}” clicked on its notification after it was answered or its task ended`);
+  vscode.window.setStatusBarMessage('$(info) Claude: answered already, or its task ended; nothing changed', 10000);
   void vscode.window.showInformationMessage(
-    'Claude no longer waits for this answer: it was given in the transcript or from the status bar, or the task moved on. Nothing was changed.',
+    'Claude no longer waits for this answer: it was given in the transcript or from the status bar, or its task moved on or ended. Nothing was changed.',
   );
+}
+
+/**
+ * The whole of a permission question in a modal: every line of the command,
+ * claude's reason, the task; answered with its buttons (Cancel leaves it open).
+ */
+export async function review(q: Question, ui: PermissionUi): Promise<string | undefined> {
+  const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
+  const detail = [q.whole ?? plainMessage(q.message), '', q.description ? `Claude's reason: ${q.description}` : '', task ? `Task: ${task}` : '']
+    .filter((l, i) => i < 2 || l !== '')
+    .join('\n');
+  const picked = await vscode.window.showWarningMessage(`Claude wants to run ${q.toolName ?? 'a tool'}`, { modal: true, detail }, ...q.actions);
+  if (!picked) return undefined;
+  if (ui.questions.answer(q.id, picked)) return picked;
+  answeredAlready(q, picked, ui);
+  return undefined;
 }
 
 /** The bridge may withdraw a request (task cancelled): stop waiting for the click. */
@@ -120,9 +170,16 @@ function raceCancel<T>(p: Thenable<T>, token: vscode.CancellationToken): Promise
 export async function pickAnswer(q: Question, ui: PermissionUi & { showTranscript: (taskId: string) => Thenable<unknown> }): Promise<string | undefined> {
   const task = q.taskId ? ui.taskLabel?.(q.taskId) : undefined;
   const waited = Math.round((Date.now() - q.askedAt.getTime()) / 1000);
-  type Item = vscode.QuickPickItem & { answer?: string; transcript?: boolean };
+  type Item = vscode.QuickPickItem & { answer?: string; transcript?: boolean; review?: boolean };
   const icons: Record<string, string> = { Allow: '$(check)', 'Allow for this task': '$(check-all)', Deny: '$(close)' };
-  const items: Item[] = q.actions.map((a) => ({ label: `${icons[a] ?? ''} ${a}`.trim(), answer: a }));
+  // Allow only where the whole is in sight: a cut message is reviewed first.
+  const all = showsAll(q);
+  const items: Item[] = all
+    ? q.actions.map((a) => ({ label: `${icons[a] ?? ''} ${a}`.trim(), answer: a }))
+    : [
+        { label: '$(eye) Review the Whole Command…', description: 'every line, then Allow or Deny', review: true },
+        { label: `${icons[DENY]} ${DENY}`, answer: DENY },
+      ];
   if (q.taskId) items.push({ label: '$(preview) Show in Transcript', description: 'the call in full, with its buttons', transcript: true });
   const qp = vscode.window.createQuickPick<Item>();
   qp.items = items;
@@ -148,6 +205,7 @@ export async function pickAnswer(q: Question, ui: PermissionUi & { showTranscrip
     await ui.showTranscript(q.taskId);
     return undefined;
   }
+  if (pick.review) return review(q, ui);
   if (pick.answer && ui.questions.answer(q.id, pick.answer)) return pick.answer;
   return undefined;
 }

@@ -5,19 +5,32 @@
 // picker or the transcript) or the bridge withdraws it (the task ended, or
 // claude stopped waiting): dismissing a notification never answers it.
 
-import { AskParams, PermissionRequestParams, PlanParams, PlanResult } from './lspExt';
+import { AskParams, Decision, PermissionParams, PermissionRequestParams, PlanParams, PlanResult } from './lspExt';
 import { Waiting } from './listeners';
 
 export const ALLOW = 'Allow';
 export const ALLOW_TASK = 'Allow for this task';
 export const DENY = 'Deny';
 
+/** The decisions of a permission question by its answer's title. */
+export const DECISION_OF: Record<string, Decision> = { [ALLOW]: 'allow', [ALLOW_TASK]: 'allowTask', [DENY]: 'deny' };
+
 /** A question the bridge waits on. */
 export interface Question {
   /** This window's number for it (1, 2, …). */
   id: number;
-  /** The message as the bridge wrote it: "Claude wants to run Bash: `go test`". */
+  /**
+   * The message as the bridge wrote it: "Claude wants to run Bash: `go test`"
+   * (for claude/permission, its one-line form, which may be cut).
+   */
   message: string;
+  /**
+   * What a permission question asks to allow, whole (claude/permission's
+   * keyInput: every line of a command); absent when the message holds it all.
+   */
+  whole?: string;
+  /** claude's own words for the call ("Run the tests"). */
+  description?: string;
   /** The answers, in the bridge's order. */
   actions: string[];
   /** The task that asks, the tool call and the tool (absent from a bridge older than them). */
@@ -58,6 +71,25 @@ export class QuestionStore extends Waiting<Question, QuestionEnd> {
       kind: 'permission',
     };
     return this.put(q, done);
+  }
+
+  /** Adds a permission question (claude/permission); `done` gets the answer's title or the withdrawal. */
+  addPermission(p: PermissionParams, done: (end: QuestionEnd) => void, now = new Date()): Question {
+    return this.put(
+      {
+        id: this.newId(),
+        message: p.message,
+        whole: p.keyInput || undefined,
+        description: p.description || undefined,
+        actions: [ALLOW, ALLOW_TASK, DENY],
+        taskId: p.taskId || undefined,
+        toolUseId: p.toolUseId || undefined,
+        toolName: p.toolName || toolOf(p.message),
+        askedAt: now,
+        kind: 'permission',
+      },
+      done,
+    );
   }
 
   /** Adds claude's questions (claude/ask); `done` gets the answers or the withdrawal. */
@@ -115,14 +147,21 @@ export class QuestionStore extends Waiting<Question, QuestionEnd> {
     return this.get(id)?.kind === 'plan' && this.end(id, { plan });
   }
 
-  /** The bridge no longer waits (it cancelled the request): the question goes away unanswered. */
-  withdraw(id: number): void {
-    this.end(id, { withdrawn: true });
-  }
+  protected readonly withdrawn: QuestionEnd = { withdrawn: true };
 
-  forTask(taskId: string): Question[] {
-    return this.pending().filter((q) => q.taskId === taskId);
+  protected callOf(q: Question): { taskId?: string; toolUseId?: string } {
+    return q;
   }
+}
+
+/**
+ * Whether a permission question's message shows all there is to allow:
+ * false when the bridge cut it (claude/permission's message is one line;
+ * its keyInput is the whole), so the answers must come with the whole.
+ */
+export function showsAll(q: Question): boolean {
+  if (q.kind !== 'permission' || q.whole === undefined) return true;
+  return !q.whole.includes('\n') && messageParts(q.message).some((p) => p.code && p.text === q.whole);
 }
 
 /** "Claude wants to run Bash: `go test ./...`" → "Bash". */

@@ -229,9 +229,10 @@ export class ReviewQueue extends Waiting<Review, ReviewEnd> {
     return this.end(id, { answer });
   }
 
-  /** The bridge no longer waits: the review goes away unanswered. */
-  withdraw(id: number): boolean {
-    return this.end(id, { withdrawn: true });
+  protected readonly withdrawn: ReviewEnd = { withdrawn: true };
+
+  protected callOf(r: Review): { taskId?: string; toolUseId?: string } {
+    return r.params;
   }
 
   /** Marks (or unmarks) a hunk accepted; false when the review or the hunk is not there. */
@@ -247,10 +248,6 @@ export class ReviewQueue extends Waiting<Review, ReviewEnd> {
   /** The review on screen: the oldest. */
   current(): Review | undefined {
     return this.pending()[0];
-  }
-
-  forTask(taskId: string): Review[] {
-    return this.pending().filter((r) => r.params.taskId === taskId);
   }
 }
 

@@ -31,12 +31,12 @@ import {
   ToolResultEvent,
   ToolUseEvent,
 } from './lspExt';
-import { esc, money, seconds, short } from './format';
+import { esc, firstLine, money, seconds, short } from './format';
 import { countLabel } from './changes';
 import { messageParts } from './questions';
 import { isTerminal } from './tasks';
 
-export { esc, money, seconds, short };
+export { esc, firstLine, money, seconds, short };
 
 // --- messages between the extension and the page --------------------------
 
@@ -71,6 +71,8 @@ export interface TaskHeader {
 export interface QuestionView {
   id: number;
   message: string;
+  /** What a permission question asks to allow, whole, when its message is cut (every line of a command). */
+  whole?: string;
   actions: string[];
   toolUseId?: string;
   /** Epoch milliseconds. */
@@ -155,26 +157,87 @@ export interface ToolContext {
 
 type Input = Record<string, unknown>;
 
-/** Lines of a diff from old to new text, as HTML rows with +, - and context. */
-export function diffHtml(oldText: string, newText: string, maxLines = 200): string {
-  const rows: string[] = [];
-  let shown = 0;
-  let hidden = 0;
-  for (const part of diffLines(oldText, newText)) {
-    const lines = part.value.replace(/\n$/, '').split('\n');
-    const cls = part.added ? 'add' : part.removed ? 'del' : 'ctx';
-    const sign = part.added ? '+' : part.removed ? '-' : ' ';
-    for (const l of lines) {
-      if (shown >= maxLines) {
-        hidden++;
-        continue;
-      }
-      rows.push(`<div class="${cls}"><span class="sign">${sign}</span>${esc(l)}</div>`);
-      shown++;
+/** Lines of one side of a diff at most (more are cut, saying how many). */
+export const DIFF_MAX_SIDE_LINES = 5000;
+/** Lines changed on both sides together up to which the diff is computed line by line (above: one side replaces the other). */
+export const DIFF_MAX_COMPARED = 2000;
+/** Lines of context kept around a change. */
+const DIFF_CONTEXT = 3;
+
+type DiffRow = { cls: 'add' | 'del' | 'ctx'; text: string };
+
+function lines(text: string): string[] {
+  if (text === '') return [];
+  return text.replace(/\n$/, '').split('\n');
+}
+
+/**
+ * The rows of a diff from old to new text, computed within bounds: each side
+ * is cut to DIFF_MAX_SIDE_LINES, the lines both start and end with are
+ * taken out first (linear; a few kept as context), and the middle is
+ * diffed line by line only while it is small (DIFF_MAX_COMPARED), else
+ * shown as the old lines removed and the new ones added. A 3,000-line
+ * rewrite takes milliseconds, not seconds.
+ */
+export function diffRows(oldText: string, newText: string): { rows: DiffRow[]; cut: number } {
+  let a = lines(oldText);
+  let b = lines(newText);
+  const cut = Math.max(0, a.length - DIFF_MAX_SIDE_LINES) + Math.max(0, b.length - DIFF_MAX_SIDE_LINES);
+  a = a.slice(0, DIFF_MAX_SIDE_LINES);
+  b = b.slice(0, DIFF_MAX_SIDE_LINES);
+  let pre = 0;
+  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
+  let post = 0;
+  while (post < a.length - pre && post < b.length - pre && a[a.length - 1 - post] === b[b.length - 1 - post]) post++;
+  const rows: DiffRow[] = [];
+  for (const l of a.slice(Math.max(0, pre - DIFF_CONTEXT), pre)) rows.push({ cls: 'ctx', text: l });
+  const midA = a.slice(pre, a.length - post);
+  const midB = b.slice(pre, b.length - post);
+  if (midA.length + midB.length <= DIFF_MAX_COMPARED && midA.length > 0 && midB.length > 0) {
+    for (const part of diffLines(midA.join('\n') + '\n', midB.join('\n') + '\n')) {
+      const cls = part.added ? 'add' : part.removed ? 'del' : 'ctx';
+      for (const l of lines(part.value)) rows.push({ cls, text: l });
     }
+  } else {
+    for (const l of midA) rows.push({ cls: 'del', text: l });
+    for (const l of midB) rows.push({ cls: 'add', text: l });
   }
-  if (hidden > 0) rows.push(`<div class="more">… ${hidden} more lines</div>`);
-  return `<div class="diff">${rows.join('')}</div>`;
+  for (const l of a.slice(a.length - post, a.length - post + DIFF_CONTEXT)) rows.push({ cls: 'ctx', text: l });
+  return { rows, cut };
+}
+
+const SIGNS = { add: '+', del: '-', ctx: ' ' } as const;
+
+function rowHtml(r: DiffRow): string {
+  return `<div class="${r.cls}"><span class="sign">${SIGNS[r.cls]}</span>${esc(r.text)}</div>`;
+}
+
+/**
+ * A diff from old to new text as HTML rows with +, - and context. At most
+ * maxLines rows show at first, shared among the runs of removed, added and
+ * kept lines (so both sides of a rewrite show); the rest of each run is
+ * behind an expand ("… 2,950 more removed lines").
+ */
+export function diffHtml(oldText: string, newText: string, maxLines = 200): string {
+  const { rows, cut } = diffRows(oldText, newText);
+  const runs: DiffRow[][] = [];
+  for (const r of rows) {
+    const last = runs.at(-1);
+    if (last && last[0].cls === r.cls) last.push(r);
+    else runs.push([r]);
+  }
+  const perRun = rows.length <= maxLines ? Infinity : Math.max(8, Math.floor(maxLines / Math.max(1, runs.length)));
+  const words = { add: 'added', del: 'removed', ctx: 'unchanged' };
+  const out = runs.map((run) => {
+    if (run.length <= perRun) return run.map(rowHtml).join('');
+    const rest = run.slice(perRun);
+    return (
+      run.slice(0, perRun).map(rowHtml).join('') +
+      `<details class="more"><summary>… ${rest.length.toLocaleString('en-US')} more ${words[run[0].cls]} lines</summary>${rest.map(rowHtml).join('')}</details>`
+    );
+  });
+  if (cut > 0) out.push(`<div class="more">… ${cut.toLocaleString('en-US')} more lines not shown (the file has them)</div>`);
+  return `<div class="diff">${out.join('')}</div>`;
 }
 
 function fileLine(path: unknown, ctx: ToolContext): string {
@@ -194,7 +257,10 @@ export const toolInputs: Record<string, (input: Input, ctx: ToolContext) => stri
   Bash: (i) =>
     `<pre class="command"><span class="prompt">$</span> ${esc(str(i.command))}</pre>` +
     fieldLines(i, ['command']),
-  Edit: (i, ctx) => fileLine(i.file_path, ctx) + diffHtml(str(i.old_string), str(i.new_string)) + fieldLines(i, ['file_path', 'old_string', 'new_string']),
+  Edit: (i, ctx) =>
+    fileLine(i.file_path, ctx) +
+    diffHtml(str(i.old_string), str(i.new_string)) +
+    fieldLines(i, ['file_path', 'old_string', 'new_string', ...(i.replace_all === true ? [] : ['replace_all'])]),
   MultiEdit: (i, ctx) => {
     const edits = Array.isArray(i.edits) ? (i.edits as Input[]) : [];
     return fileLine(i.file_path, ctx) + edits.map((e) => diffHtml(str(e.old_string), str(e.new_string))).join('');
@@ -247,6 +313,8 @@ function keyInput(name: string, input: Input, ctx: ToolContext): string {
 
 interface ToolState {
   use?: ToolUseEvent;
+  /** The input's HTML, made once per call (a diff of a large edit is not cheap). */
+  inputHtml?: string;
   permission?: PermissionEvent;
   result?: ToolResultEvent;
   question?: QuestionView;
@@ -292,10 +360,20 @@ export class Transcript {
   private pending: { text: string; imageCount: number }[] = [];
   /** claude's to-do list as last changed (todos events); shown under the header. */
   todos: Todo[] = [];
+  /** How many messages of each kind (type/subtype) the bridge passed through as other events. */
+  readonly others = new Map<string, number>();
   readonly md: MarkdownIt;
 
   constructor() {
     this.md = new MarkdownIt({ html: false, linkify: true, breaks: false });
+    // An image in the agent's Markdown is a link, never loaded: a remote image would tell
+    // its server that, and when, the transcript was read (and whatever its URL carries).
+    this.md.renderer.rules.image = (tokens, idx) => {
+      const tok = tokens[idx];
+      const src = tok.attrGet('src') ?? '';
+      const alt = tok.content || src;
+      return `<a class="image-link" href="${esc(src)}" title="${esc(src)}"><span class="badge">image</span> ${esc(alt)}</a>`;
+    };
   }
 
   /** A path relative to the task's folder when it is inside it. */
@@ -312,11 +390,12 @@ export class Transcript {
   };
 
   /**
-   * Sets a block's HTML. A new block goes at the end, before the closing
+   * Sets a block's HTML. The header stays first, whenever it comes (a reset
+   * sends the events first); a new block goes at the end, before the closing
    * blocks (the end, then the changes to review): the header that says the
    * task ended can come in the same batch as the task's last events, before
-   * them, and a transcript opened after its task ended gets its header,
-   * with the result, before its events.
+   * them, and a transcript opened after its task ended gets its result
+   * after its events.
    */
   put(key: string, html: string): void {
     const b = this.blocks.get(key);
@@ -325,10 +404,20 @@ export class Transcript {
       b.html = html;
     } else {
       this.blocks.set(key, { key, html });
-      const rank = CLOSING.indexOf(key);
-      const at = this.order.findIndex((k) => CLOSING.indexOf(k) > rank);
-      if (at < 0) this.order.push(key);
-      else this.order.splice(at, 0, key);
+      if (key === 'head') {
+        // The header is first, whenever it comes (a reset sends the events first).
+        this.order.unshift(key);
+        for (const k of this.order) this.dirty.add(k);
+      } else {
+        const rank = CLOSING.indexOf(key);
+        const at = this.order.findIndex((k) => CLOSING.indexOf(k) > rank);
+        if (at < 0) this.order.push(key);
+        else {
+          this.order.splice(at, 0, key);
+          // the page places blocks after the one before them
+          for (const k of this.order.slice(at + 1)) this.dirty.add(k);
+        }
+      }
     }
     this.dirty.add(key);
   }
@@ -503,7 +592,10 @@ export class Transcript {
     ].filter(Boolean);
     const body = str(r.result).trim();
     let text = '';
-    if (r.status === 'failed' || r.isError) text = body ? `<div class="error">${esc(body)}</div>` : '';
+    // A cancel or interrupt says so in its head: its result ("Cancelled") is not repeated.
+    const stopped = (r.status === 'cancelled' || r.status === 'interrupted') && (body === '' || body.toLowerCase() === r.status);
+    if (stopped) text = '';
+    else if (r.status === 'failed' || r.isError) text = body ? `<div class="error">${esc(body)}</div>` : '';
     else if (r.status === 'completed' && body && body !== (this.lastText ?? '').trim()) text = `<div class="markdown">${this.md.render(body)}</div>`;
     this.put(
       'end',
@@ -540,7 +632,9 @@ export const renderers: { [K in EventKind]?: Renderer<K> } = {
     t.put(`started:${ev.seq}`, `<div class="note started">Started · ${esc(parts.join(' · '))}</div>`);
   },
   toolUse: (t, ev) => {
-    t.tool(ev.toolUseId).use = ev;
+    const st = t.tool(ev.toolUseId);
+    st.use = ev;
+    st.inputHtml = undefined;
     t.renderTool(ev.toolUseId);
   },
   toolResult: (t, ev) => {
@@ -564,11 +658,17 @@ export const renderers: { [K in EventKind]?: Renderer<K> } = {
     );
   },
   status: (t, ev) => t.put(`status:${ev.seq}`, `<div class="note">${esc(ev.message)}</div>`),
-  other: (t, ev) =>
+  // One block per kind of message (type/subtype), however many come: claude sends some in
+  // runs, one per delta. The block counts them and shows the last.
+  other: (t, ev) => {
+    const kind = [str(ev.raw.type) || 'unknown', str(ev.raw.subtype)].filter(Boolean).join('/');
+    const n = (t.others.get(kind) ?? 0) + 1;
+    t.others.set(kind, n);
     t.put(
-      `other:${ev.seq}`,
-      `<details class="note" data-k="other:${ev.seq}"><summary>Message from claude: ${esc(str(ev.raw.type) || 'unknown')}</summary><pre>${esc(JSON.stringify(ev.raw, null, 2))}</pre></details>`,
-    ),
+      `other:${kind}`,
+      `<details class="note" data-k="other:${esc(kind)}"><summary>Message from claude: ${esc(kind)}${n > 1 ? ` <span class="facts">×${n}</span>` : ''}</summary><pre>${esc(JSON.stringify(ev.raw, null, 2))}</pre></details>`,
+    );
+  },
   result: (t, ev) => t.setResult(ev),
   question: (t, ev) => {
     t.tool(ev.toolUseId).asked = ev;
@@ -623,8 +723,11 @@ function renderHeader(h: TaskHeader, todos: Todo[]): string {
   const step = live && h.step && h.status !== 'waiting' && !h.step.startsWith('Waiting for permission') ? ` · ${esc(h.step)}` : '';
   const when = new Date(h.startedAt).toLocaleTimeString();
   const folder = h.folder ? decodeURIComponent(h.folder.replace(/^file:\/\//, '')).split('/').filter(Boolean).pop() : '';
+  const title = firstLine(h.prompt || h.taskId, 100);
+  const whole = (h.prompt ?? '').trim();
+  const more = whole !== '' && whole !== title ? `<details class="prompt" data-k="prompt"><summary>The whole prompt</summary><pre>${esc(whole)}</pre></details>` : '';
   return (
-    `<header><h1>${esc(h.prompt || h.taskId)}</h1>` +
+    `<header><h1 title="${esc(title)}">${esc(title)}</h1>${more}` +
     `<div class="meta"><span class="pill ${esc(h.status)}">${STATUS_WORDS[h.status] ?? esc(h.status)}${step}</span>` +
     `${folder ? ` <span>in ${esc(folder)}</span>` : ''} <span>started ${esc(when)}</span>` +
     `${h.followUpOf ? ` <span>follows up “${esc(short(h.followUpOf, 40))}”</span>` : ''}` +
@@ -756,7 +859,8 @@ function questionHtml(q: QuestionView): string {
   const buttons = q.actions
     .map((a) => `<button class="${a === 'Deny' ? 'secondary' : ''}" data-question="${q.id}" data-answer="${esc(a)}">${esc(a)}</button>`)
     .join('');
-  return `<div class="question" data-question-id="${q.id}"><div class="ask">${richMessage(q.message)}</div><div class="buttons">${buttons}</div></div>`;
+  const whole = q.whole !== undefined ? `<pre class="command whole">${esc(q.whole)}</pre>` : '';
+  return `<div class="question" data-question-id="${q.id}"><div class="ask">${richMessage(q.message)}</div>${whole}<div class="buttons">${buttons}</div></div>`;
 }
 
 function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolean): string {
@@ -794,7 +898,8 @@ function toolHtml(st: ToolState, ctx: ToolContext, id: string, taskEnded: boolea
   }
   const icon = { running: '…', waiting: '?', ok: '✓', error: '✗', stopped: '■' }[state];
   const parts: string[] = [];
-  parts.push(`<div class="input">${(toolInputs[name] ?? toolInputs.default)(input, ctx)}</div>`);
+  st.inputHtml ??= `<div class="input">${(toolInputs[name] ?? toolInputs.default)(input, ctx)}</div>`;
+  parts.push(st.inputHtml);
   if (st.question) parts.push(openQuestionHtml(st.question));
   if (st.asked) parts.push(askedAnswersHtml(st.asked));
   if (st.planned) parts.push(planDecisionHtml(st.planned));

@@ -9,12 +9,12 @@
 
 import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
-import { QuestionStore } from './questions';
+import { QuestionStore, showsAll } from './questions';
 import { TaskRecord, TaskStore } from './tasks';
 import type { ChangesStore } from './changes';
 import type { ChangesView } from './changesView';
 import type { ReviewUi } from './review';
-import { short } from './format';
+import { firstLine } from './format';
 import type { FromWebview, PastedImage, QuestionView, TaskHeader, ToWebview } from './transcript';
 
 /** What the page's controls do beyond answering permissions (conversation.ts provides them). */
@@ -124,7 +124,7 @@ export class TranscriptPanels implements vscode.Disposable {
     const t = this.store.get(taskId);
     const panel = vscode.window.createWebviewPanel(
       'claudeBridge.transcript',
-      `Claude: ${short(t?.prompt || taskId, 30)}`,
+      `Claude: ${firstLine(t?.prompt || taskId, 30)}`,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus },
       { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')] },
     );
@@ -203,6 +203,7 @@ export class TranscriptPanels implements vscode.Disposable {
       (q): QuestionView => ({
         id: q.id,
         message: q.message,
+        whole: showsAll(q) ? undefined : q.whole,
         actions: q.actions,
         toolUseId: q.toolUseId,
         askedAt: q.askedAt.getTime(),
@@ -221,7 +222,7 @@ export class TranscriptPanels implements vscode.Disposable {
       if (!p || !t || !p.ready) continue;
       const events = t.events.slice(p.sent);
       p.sent = t.events.length;
-      p.panel.title = `Claude: ${short(t.prompt || id, 30)}`;
+      p.panel.title = `Claude: ${firstLine(t.prompt || id, 30)}`;
       this.post(id, { type: 'update', header: header(t, this.store, this.reviewSide?.changes), events });
     }
     this.dirty.clear();
@@ -240,7 +241,7 @@ export class TranscriptPanels implements vscode.Disposable {
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'transcript.css'));
     return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} https: data:; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${style.toString()}">
 </head><body><main id="transcript"></main>

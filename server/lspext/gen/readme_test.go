@@ -338,6 +338,8 @@ var (
 	boldMethod = regexp.MustCompile("\\*\\*`(claude/[A-Za-z]+)`\\*\\*")
 	jsoncBlock = regexp.MustCompile("(?s)```jsonc\n(.*?)```")
 	codeSpan   = regexp.MustCompile("`([^`]+)`")
+	// doubleCodeSpan is a CommonMark code span opened with two backticks.
+	doubleCodeSpan = regexp.MustCompile("(?s)``.+?``")
 )
 
 // parseREADME reads the protocol section (## The protocol) and the
@@ -419,6 +421,10 @@ func fieldLists(text string) []fieldList {
 		out = append(out, fieldList{text: m[1], block: true})
 	}
 	text = jsoncBlock.ReplaceAllString(text, "")
+	// A span opened with two backticks holds single ones (a message that
+	// quotes a command): it shows no fields, and left in it would pair
+	// the single backticks around it wrongly.
+	text = doubleCodeSpan.ReplaceAllString(text, "")
 	for _, m := range codeSpan.FindAllStringSubmatch(text, -1) {
 		span := strings.TrimSpace(m[1])
 		if (strings.HasPrefix(span, "{") || strings.HasPrefix(span, "[{")) && strings.Contains(span, `"`) {

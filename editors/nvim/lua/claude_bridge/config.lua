@@ -15,7 +15,9 @@ M.defaults = {
   save_before_run = false, -- :write modified buffers of the workspace before a run
   notify = true, -- vim.notify when a task ends, fails or is cancelled
   progress_window = 'auto', -- the built-in progress window: 'auto' (when nothing else shows progress), true, false
-  permission_timeout = 600, -- seconds; see |claude-bridge-permissions| (Neovim < 0.10 only)
+  -- Not used any more (permission questions wait without blocking; the bridge denies after
+  -- 10 minutes); accepted so that configurations that set it still load.
+  permission_timeout = 600,
   log_window = 'split', -- how :ClaudeLog opens: 'split', 'vsplit', 'tab' or 'current'
   debounce_text_changes = 150, -- ms; didChange debounce of the bridge client
   review = 'afterTurn', -- bridge setting `review`, sent always (the bridge's own default is 'off')

@@ -129,37 +129,83 @@ local function bridge_claude()
   return type(result) == 'table' and result.claude or nil
 end
 
+--- The lines of s that say something, at most n.
+local function first_lines(s, n)
+  local out = {}
+  for _, l in ipairs(lines_of(s)) do
+    if #out < n then
+      table.insert(out, vim.trim(l))
+    end
+  end
+  return out
+end
+
+--- The advice for a problem with claude the bridge reports: installing it only when it is
+--- missing; else what the bridge's words say to do (chmod +x, or look at what claude said).
+local function claude_advice(problem)
+  problem = tostring(problem)
+  if problem:match('^claude CLI not found') then
+    return INSTALL_CLAUDE
+  end
+  local fix = problem:match(': (run `chmod %+x [^`]*`)')
+  if fix then
+    return { 'Make it executable: ' .. fix .. '.' }
+  end
+  return {
+    'Run claude with `--version` in a terminal to see what is wrong.',
+    "Reinstall it (`npm install -g @anthropic-ai/claude-code`), or point claude_path at a claude that works.",
+  }
+end
+
 local function check_claude(h)
   h.start('claude (the Claude Code CLI)')
   ---@type claude_bridge.ClaudeCLI|nil
   local found = bridge_claude()
-  if found and found.path then
-    h.ok(string.format('%s, found through %s (as the running bridge sees it)', found.path, found.foundIn or '?'))
+  if found and found.problem then
+    h.error('the running bridge: ' .. found.problem, claude_advice(found.problem))
     return
-  elseif found and found.problem then
-    h.error('the running bridge: ' .. found.problem, INSTALL_CLAUDE)
+  elseif found and found.path then
+    local version = (found.version or '') ~= '' and (': ' .. found.version) or ''
+    local where = found.foundIn or '?'
+    h.ok(string.format('%s%s, found through %s (as the running bridge sees it)', found.path, version, where))
     return
   end
   local exe, source = claude_candidate()
-  local path = vim.fn.exepath(vim.fn.expand(exe))
+  exe = vim.fn.expand(exe)
+  local path = vim.fn.exepath(exe)
   if path == '' then
-    h.error(string.format('the claude CLI %q (from %s) was not found', exe, source), INSTALL_CLAUDE)
+    local stat = exe:find('/', 1, true) and compat.uv.fs_stat(exe)
+    if stat and stat.type == 'directory' then
+      local what = string.format('the claude CLI %q (from %s) is a directory, not the claude executable', exe, source)
+      h.error(what, INSTALL_CLAUDE)
+    elseif stat then
+      h.error(string.format('the claude CLI %q (from %s) is not executable', exe, source), {
+        string.format('Make it executable: `chmod +x %s`', exe),
+      })
+    else
+      h.error(string.format('the claude CLI %q (from %s) was not found', exe, source), INSTALL_CLAUDE)
+    end
     return
   end
   local res = compat.run({ path, '--version' }, 15000, env())
   if res.code == 0 then
     h.ok(string.format('%s (from %s): %s', path, source, first_line(res.stdout)))
-  else
-    h.error(
-      string.format(
-        '%s --version failed (%s): %s',
-        path,
-        res.timeout and 'no answer in 15 s' or ('exit ' .. tostring(res.code)),
-        first_line(res.stderr)
-      ),
-      INSTALL_CLAUDE
-    )
+    return
   end
+  local said = first_lines(res.stderr ~= '' and res.stderr or res.stdout, 3)
+  h.error(
+    string.format(
+      '%s (from %s) does not run: `--version` %s%s',
+      path,
+      source,
+      res.timeout and 'did not answer in 15 s' or ('exited with code ' .. tostring(res.code)),
+      #said > 0 and (': ' .. table.concat(said, ' / ')) or ''
+    ),
+    {
+      string.format('Run `%s --version` in a terminal to see what is wrong.', path),
+      'Reinstall it (`npm install -g @anthropic-ai/claude-code`), or point claude_path at a claude that works.',
+    }
+  )
 end
 
 local function check_auth(h, bridge)
@@ -214,7 +260,11 @@ local function check_auth(h, bridge)
     else
       local status = type(result) == 'table' and result.status or '?'
       local headline = string.format('claude.authStatus for %s: %s', where, tostring(status))
-      if status == 'ok' or status == 'inherit' then
+      local claude = type(result) == 'table' and type(result.claude) == 'table' and result.claude or {}
+      if (status == 'ok' or status == 'inherit') and claude.problem then
+        -- The key is fine, but tasks cannot run: not OK.
+        h.error(headline .. ', but its claude CLI cannot be used: ' .. claude.problem, claude_advice(claude.problem))
+      elseif status == 'ok' or status == 'inherit' then
         h.ok(headline)
       elseif status == 'starting' then
         h.info(headline)

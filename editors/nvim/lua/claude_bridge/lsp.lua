@@ -376,6 +376,7 @@ local function handlers()
     ['$/progress'] = on_progress,
     ['workspace/applyEdit'] = on_apply_edit,
     ['window/showMessageRequest'] = permissions.show_message_request,
+    [protocol.requests.permission] = permissions.handle_permission,
     [protocol.requests.ask] = questions.handle_ask,
     [protocol.requests.plan] = questions.handle_plan,
     [protocol.requests.review_edit] = function(...)
@@ -403,11 +404,19 @@ local function capabilities()
   caps.workspace.workspaceEdit = caps.workspace.workspaceEdit or {}
   caps.workspace.workspaceEdit.documentChanges = true
   -- This plugin's workspace/applyEdit handler refuses an edit for another version than
-  -- the buffer's, version 0 included (on_apply_edit); claude's questions and plans come
-  -- as claude/ask and claude/plan (claude_bridge.questions), edits held for review as
-  -- claude/reviewEdit (claude_bridge.review).
+  -- the buffer's, version 0 included (on_apply_edit). Permission questions come as
+  -- claude/permission (claude_bridge.permissions), claude's questions and plans as
+  -- claude/ask and claude/plan (claude_bridge.questions), edits held for review as
+  -- claude/reviewEdit (claude_bridge.review): each is answered later with claude.answer,
+  -- so no handler waits and no typed key is read.
   caps.experimental = caps.experimental or {}
-  caps.experimental.claudeBridge = { checksEditVersions = true, ask = true, plan = true, reviewEdit = true }
+  caps.experimental.claudeBridge = {
+    checksEditVersions = true,
+    permission = true,
+    ask = true,
+    plan = true,
+    reviewEdit = true,
+  }
   return caps
 end
 
@@ -436,6 +445,7 @@ local function on_exit(group, code, signal, client_id)
       transcript.note(t, '✘ ' .. reason)
       progress.finished(t)
     end
+    permissions.drop_client(client_id)
     if code ~= 0 and vim.v.exiting == vim.NIL then
       vim.notify(
         'claude-bridge: ' .. reason .. ' for ' .. group.folders[1]

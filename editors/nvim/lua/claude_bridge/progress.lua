@@ -61,7 +61,8 @@ function M.on_event(task, ev)
   if ev.kind == 'queued' then
     task.saw_queued = true
     if not tasks.is_terminal(task.status) then
-      task.status = 'queued'
+      -- waiting is false when the task got a slot at once: it is starting claude.
+      task.status = ev.waiting == false and 'starting' or 'queued'
     end
   elseif ev.kind == 'started' then
     task.session_id = ev.sessionId ~= '' and ev.sessionId or task.session_id
@@ -78,10 +79,12 @@ function M.on_event(task, ev)
   elseif ev.kind == 'mode' then
     task.permission_mode = ev.permissionMode
     task.model = ev.model ~= '' and ev.model or task.model
-  elseif ev.kind == 'question' or ev.kind == 'plan' or ev.kind == 'review' then
+  elseif ev.kind == 'permission' or ev.kind == 'question' or ev.kind == 'plan' or ev.kind == 'review' then
     -- The bridge decided (answered here, elsewhere, withdrawn or timed out).
     require('claude_bridge.permissions').drop_call(task.id, ev.toolUseId, ev.reason)
   elseif ev.kind == 'result' then
+    -- The task ended: nothing it asked waits any more, whatever the bridge sends.
+    require('claude_bridge.permissions').drop_task(task.id, 'the task ended (' .. tostring(ev.status) .. ')')
     -- "" when claude never started: keep the one a started event gave.
     task.session_id = (ev.sessionId or '') ~= '' and ev.sessionId or task.session_id
     task.cost = ev.costUsd
@@ -105,8 +108,8 @@ function M.status()
   local permissions = require('claude_bridge.permissions')
   local pending = permissions.pending
   if #pending > 0 then
-    -- :ClaudeAnswer opens a question whose picker was closed (0.10+), or an edit's review;
-    -- on 0.7 to 0.9 a permission question's window is on screen.
+    -- :ClaudeAnswer moves into a permission question's window, opens a picker that was
+    -- closed (claude's questions and plans) or an edit's review.
     local hint = pending[1].answered and ' (:ClaudeAnswer)' or ''
     return 'Claude: ' .. permissions.waiting_phrase() .. hint
   end
@@ -131,8 +134,8 @@ local function builtin_notify()
 end
 
 -- In Insert or Replace mode the mode message ("-- INSERT --") covers an echoed message at
--- once; the message is echoed again when the user leaves the mode (it is in :messages
--- already, once).
+-- once (and one of several lines would stop typing at a hit-enter prompt): the message is
+-- echoed, into :messages, when the user leaves the mode.
 local function show_after_insert(chunks)
   table.insert(deferred, chunks)
   if defer_group then
@@ -148,17 +151,24 @@ local function show_after_insert(chunks)
       deferred = {}
       vim.schedule(function()
         for _, c in ipairs(all) do
-          vim.api.nvim_echo(c, false, {})
+          vim.api.nvim_echo(c, true, {})
         end
       end)
     end,
   })
 end
 
---- The end-of-task message, one line that fits the screen (a longer one would stop Neovim
---- at a hit-enter prompt; the whole result is in :ClaudeLog):
---- `Claude done (4.2 s, $0.0123): <task>: <start of the result>`. No zero cost.
-function M.end_message(task)
+--- The columns a message can take without scrolling the screen (and so without a
+--- hit-enter prompt): v:echospace, else the screen less room for the ruler.
+local function echo_room()
+  local room = vim.v.echospace
+  if type(room) ~= 'number' or room <= 0 then
+    room = vim.o.columns - 12
+  end
+  return math.max(10, room - 1)
+end
+
+local function head_of(task, room)
   local extras = {}
   if type(task.duration_ms) == 'number' and task.duration_ms > 0 then
     table.insert(extras, string.format('%.1f s', task.duration_ms / 1000))
@@ -168,35 +178,82 @@ function M.end_message(task)
   end
   local heads = { completed = 'Claude done', cancelled = 'Claude cancelled', interrupted = 'Claude interrupted' }
   local head = heads[task.status] or 'Claude failed'
-  if #extras > 0 then
-    head = head .. ' (' .. table.concat(extras, ', ') .. ')'
+  -- The duration and cost when there is room for them and some of the body.
+  local with = #extras > 0 and (head .. ' (' .. table.concat(extras, ', ') .. ')') or head
+  if room and vim.fn.strdisplaywidth(with) + 16 > room then
+    return head
   end
+  return with
+end
+
+--- What the task left to review (review afterTurn) in a few words, e.g. "2 files to
+--- review", or nil.
+local function review_text(task)
+  return task.review ~= 'beforeWrite' and require('claude_bridge.changes').pending_text(task) or nil
+end
+
+--- The end-of-task message in one line that fits the screen (a longer one would stop
+--- Neovim at a hit-enter prompt; the whole result is in :ClaudeLog):
+--- `Claude done (4.2 s, $0.0123): <start of the result> · 2 files to review: :ClaudeChanges
+--- (“<task>”)`. No zero cost.
+function M.end_message(task)
+  local room = echo_room()
+  local head = head_of(task, room)
   -- Done: its answer; failed: why; cancelled: which task. Then, when there is room (the
-  -- answer matters more), the changes it left to review (review afterTurn) and its prompt.
-  local room = math.max(30, vim.o.columns - 15 - vim.fn.strdisplaywidth(head))
-  local body
-  if task.status == 'cancelled' or task.status == 'interrupted' then
-    body = first_line(tasks.label(task), room)
+  -- answer matters more), the changes it left to review and its prompt.
+  local line
+  local ended_early = task.status == 'cancelled' or task.status == 'interrupted'
+  if ended_early then
+    line = head .. ': ' .. first_line(tasks.label(task), room)
   else
-    body = first_line(task.result, room)
+    line = head .. ': ' .. first_line(task.result, room)
   end
   local function fits(extra)
-    return vim.fn.strdisplaywidth(body .. extra) <= room
+    return vim.fn.strdisplaywidth(line .. extra) <= room
   end
-  local review = task.review ~= 'beforeWrite' and require('claude_bridge.changes').pending_text(task)
+  local review = review_text(task)
   if review then
     local long, short = ' · ' .. review .. ': :ClaudeChanges', ' · ' .. review
-    body = body .. (fits(long) and long or fits(short) and short or '')
+    line = line .. (fits(long) and long or fits(short) and short or '')
   end
-  if task.status ~= 'cancelled' and task.status ~= 'interrupted' then
+  if not ended_early then
     local label = ' (“' .. tasks.label(task, 40) .. '”)'
-    body = body .. (fits(label) and label or '')
+    line = line .. (fits(label) and label or '')
   end
-  return head .. ': ' .. body
+  if vim.fn.strdisplaywidth(line) > room then
+    line = vim.fn.strcharpart(line, 0, room - 1) .. '…'
+  end
+  return line
+end
+
+--- The whole end-of-task message: for a failure, every line of the reason (the fix the
+--- bridge leads with, claude's stderr), at most 12, then what it left to review; else
+--- end_message().
+function M.full_message(task)
+  if task.status ~= 'failed' then
+    return M.end_message(task)
+  end
+  local lines = {}
+  for l in (tostring(task.result or '') .. '\n'):gmatch('(.-)\n') do
+    if #lines < 12 then
+      table.insert(lines, l)
+    end
+  end
+  while #lines > 0 and lines[#lines]:match('^%s*$') do
+    table.remove(lines)
+  end
+  local review = review_text(task)
+  if review then
+    table.insert(lines, review .. ': :ClaudeChanges')
+  end
+  return head_of(task) .. ' (“' .. tasks.label(task, 40) .. '”): ' .. table.concat(lines, '\n')
 end
 
 --- Records a task's end (from the claude.run / claude.followUp reply or a failure on this
---- side) and tells the user; a message that insert mode hid shows again when it ends.
+--- side) and tells the user: a notification plugin gets the whole message; Neovim's own
+--- message line gets one line that fits (a failure: every line of why, which stops at a
+--- hit-enter prompt, but never while you type: a message Insert mode would hide or
+--- interrupt shows when you leave it, and stays in :messages).
 function M.finished(task)
   task.finished = true
   require('claude_bridge.permissions').drop_task(task.id, 'the task ended (' .. tostring(task.status) .. ')')
@@ -206,15 +263,20 @@ function M.finished(task)
     return
   end
   task.notified = true
-  local msg = M.end_message(task)
   local levels = { completed = vim.log.levels.INFO, cancelled = vim.log.levels.WARN, interrupted = vim.log.levels.INFO }
   local level = levels[task.status] or vim.log.levels.ERROR
-  vim.notify(msg, level)
-  local mode = vim.api.nvim_get_mode().mode
-  if (mode:sub(1, 1) == 'i' or mode:sub(1, 1) == 'R') and builtin_notify() then
-    local hl = ({ [vim.log.levels.WARN] = 'WarningMsg', [vim.log.levels.ERROR] = 'ErrorMsg' })[level]
-    show_after_insert({ { msg, hl } })
+  local full = M.full_message(task)
+  if not builtin_notify() then
+    vim.notify(full, level)
+    return
   end
+  local mode = vim.api.nvim_get_mode().mode
+  if mode:sub(1, 1) == 'i' or mode:sub(1, 1) == 'R' then
+    local hl = ({ [vim.log.levels.WARN] = 'WarningMsg', [vim.log.levels.ERROR] = 'ErrorMsg' })[level]
+    show_after_insert({ { full, hl } })
+    return
+  end
+  vim.notify(full, level)
 end
 
 return M

@@ -79,36 +79,84 @@ local function close()
   end
 end
 
+--- The widest a line of the window may be: half the screen, but on a narrower screen
+--- enough for a task's name and its step (60 columns, or the screen less 2).
+local function max_width()
+  return math.max(math.floor(vim.o.columns / 2), math.min(vim.o.columns - 2, 60))
+end
+
+--- The most lines the window takes: a third of the screen (at least 2).
+local function max_lines()
+  return math.max(2, math.floor((vim.o.lines - vim.o.cmdheight - 1) / 3))
+end
+
+local function cut(s, n)
+  s = tostring(s or '')
+  if vim.fn.strdisplaywidth(s) <= n then
+    return s
+  end
+  return vim.fn.strcharpart(s, 0, math.max(1, n - 1)) .. '…'
+end
+
+--- A running task's line: its name first (cut to leave room), then its step.
+local function task_line(t, width)
+  local tasks = require('claude_bridge.tasks')
+  local step = tostring(t.message or t.status):gsub('\n.*', '')
+  if vim.trim(step) == vim.trim((tostring(t.prompt or '')):gsub('\n.*', '')) then
+    step = t.status == 'queued' and 'queued' or 'starting' -- the progress begins with the prompt
+  end
+  local name = cut(tasks.label(t, 30), math.max(8, math.floor((width - 4) * 0.45)))
+  return cut(string.format('%s %s · %s', SPINNER[frame], name, step), width)
+end
+
 local function lines_now()
   local tasks = require('claude_bridge.tasks')
+  local width = max_width() - 2
   local out = {}
   local what = require('claude_bridge.permissions').waiting_phrase()
   if what then
     local questions_only = what:find('questions? waits?$') ~= nil
-    table.insert(out, { '? ' .. what .. (questions_only and ' for your answer' or ''), 'WarningMsg' })
+    table.insert(out, { cut('? ' .. what .. (questions_only and ' for your answer' or ''), width), 'WarningMsg' })
   end
+  local running, queued = {}, 0
   for _, t in ipairs(tasks.running()) do
-    local step = t.message or t.status
-    table.insert(out, {
-      string.format('%s %s · %s', SPINNER[frame], tostring(step):gsub('\n.*', ''), tasks.label(t, 30)),
-      'Normal',
-    })
+    if t.status == 'queued' then
+      queued = queued + 1
+    else
+      table.insert(running, t)
+    end
   end
   local now = uv.now()
   for i = #ended, 1, -1 do
-    local e = ended[i]
-    if now - e.at > M.LINGER_MS then
+    if now - ended[i].at > M.LINGER_MS then
       table.remove(ended, i)
     end
   end
+  local room = max_lines() - #out - (queued > 0 and 1 or 0)
+  local shown = 0
+  for _, t in ipairs(running) do
+    if shown >= room - 1 and #running - shown > 1 then
+      table.insert(out, { cut(string.format('  +%d more running (:ClaudeTasks)', #running - shown), width), 'Comment' })
+      break
+    end
+    table.insert(out, { task_line(t, width), 'Normal' })
+    shown = shown + 1
+  end
+  if queued > 0 then
+    table.insert(out, { cut(string.format('%s %d queued', SPINNER[frame], queued), width), 'Comment' })
+  end
   for _, e in ipairs(ended) do
+    if #out >= max_lines() then
+      break
+    end
     local mark = ({ completed = '✔', cancelled = '■', interrupted = '⏸' })[e.task.status] or '✘'
     local hls = { completed = 'String', cancelled = 'WarningMsg', interrupted = 'WarningMsg' }
     local hl = hls[e.task.status] or 'ErrorMsg'
     local changes = require('claude_bridge.changes')
     local review = e.task.review ~= 'beforeWrite' and changes.pending_text(e.task)
     local state = e.task.status .. (review and (' · ' .. review) or '')
-    table.insert(out, { string.format('%s Claude %s · %s', mark, state, tasks.label(e.task, 30)), hl })
+    local line = string.format('%s Claude %s · %s', mark, state, tasks.label(e.task, 30))
+    table.insert(out, { cut(line, width), hl })
   end
   return out
 end
@@ -120,9 +168,6 @@ local function draw(lines)
   local text = {}
   for _, l in ipairs(lines) do
     local s = ' ' .. l[1] .. ' '
-    if vim.fn.strdisplaywidth(s) > math.floor(vim.o.columns / 2) then
-      s = vim.fn.strcharpart(s, 0, math.floor(vim.o.columns / 2) - 1) .. '…'
-    end
     table.insert(text, s)
     width = math.max(width, vim.fn.strdisplaywidth(s))
   end
@@ -148,6 +193,15 @@ local function draw(lines)
     zindex = 45,
   }
   M.win = require('claude_bridge.compat').show_float(M.win, M.buf, cfg, 'Normal:Comment')
+end
+
+--- The rows the window takes now (0 when it is not shown), for other floats to keep
+--- clear of it.
+function M.height()
+  if not (M.win and api.nvim_win_is_valid(M.win)) then
+    return 0
+  end
+  return api.nvim_win_get_height(M.win)
 end
 
 --- Redraws the window from the tasks' state (progress.changed() calls it).

@@ -15,8 +15,9 @@ local function lsp()
   return require('claude_bridge.lsp')
 end
 
---- Sends claude.answer for a deferred request to the client that asked.
-local function answer(client_id, arg)
+--- Sends claude.answer for a deferred request (a permission, claude's questions, a plan)
+--- to the client that asked.
+function M.send_answer(client_id, arg)
   local client = lsp().client_by_id(client_id)
   if not client then
     vim.notify('claude-bridge: the bridge that asked is gone; the answer is lost', vim.log.levels.WARN)
@@ -147,8 +148,10 @@ function M.handle_ask(_, params, ctx)
     message = message .. string.format(' (and %d more)', #questions - 1)
   end
   local q = {
+    kind = 'ask',
     message = message,
     task_id = params.taskId,
+    client_id = ctx and ctx.client_id,
     tool = 'AskUserQuestion',
     tool_use_id = params.toolUseId,
     questions = questions,
@@ -162,7 +165,7 @@ function M.handle_ask(_, params, ctx)
     else
       arg.answers = answers
     end
-    answer(client_id, arg)
+    M.send_answer(client_id, arg)
   end
   permissions.offer(q)
   return { deferred = true }
@@ -233,8 +236,10 @@ function M.handle_plan(_, params, ctx)
   params = params or {}
   local ok, win = pcall(show_plan, params)
   local q = {
+    kind = 'plan',
     message = "Claude's plan is ready (shown below): approve it?",
     task_id = params.taskId,
+    client_id = ctx and ctx.client_id,
     tool = 'ExitPlanMode',
     tool_use_id = params.toolUseId,
     present = present_plan,
@@ -247,7 +252,7 @@ function M.handle_plan(_, params, ctx)
   end
   q.answered = function(plan)
     close_plan()
-    answer(client_id, { taskId = params.taskId, toolUseId = params.toolUseId, plan = plan })
+    M.send_answer(client_id, { taskId = params.taskId, toolUseId = params.toolUseId, plan = plan })
   end
   q.on_withdraw = close_plan
   permissions.offer(q)

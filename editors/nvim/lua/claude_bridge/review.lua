@@ -729,7 +729,6 @@ function M.handle(_, params, ctx)
   end
   local verb = #orig == 0 and 'create' or 'edit'
   r.message = string.format('Claude wants to %s %s: %s', verb, r.name, M.summary(r))
-  r.hint = 'Waiting for your review: :ClaudeAnswer'
   r.present = function(_, done)
     local ok, e = pcall(open_tab, r, done)
     if not ok then
@@ -750,6 +749,10 @@ function M.handle(_, params, ctx)
     if valid_win(r.prop_win) then
       api.nvim_set_current_win(r.prop_win)
     end
+  end
+  r.here = function()
+    local current, inside = M.current()
+    return inside and current == r
   end
   r.answered = function(res)
     r.done = true

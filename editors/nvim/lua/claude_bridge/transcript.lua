@@ -472,11 +472,18 @@ function renderers.status(tr, ev)
   add(tr, '· ' .. one_line(ev.message or ''))
 end
 
+--- A message from claude the bridge passed through: one line the first time its kind
+--- comes, nothing for more of the same kind (claude sends some in runs, one per delta),
+--- so streamed text around them stays one block.
 ---@param ev claude_bridge.OtherEvent
 function renderers.other(tr, ev)
   local raw = ev.raw
   local what = type(raw) == 'table' and table.concat({ raw.type or '?', raw.subtype }, '/') or one_line(json(raw), 80)
-  add(tr, '· (' .. what .. ')')
+  tr.others = tr.others or {}
+  tr.others[what] = (tr.others[what] or 0) + 1
+  if tr.others[what] == 1 then
+    add(tr, '· (' .. what .. ')')
+  end
 end
 
 ---@param ev claude_bridge.ResultEvent

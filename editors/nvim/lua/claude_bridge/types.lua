@@ -312,7 +312,8 @@
 ---@class claude_bridge.ClaudeCLI
 ---@field path? string path is the claude executable. Optional: absent when it was not found.
 ---@field foundIn? string foundIn says how it was found, for a person: "claudePath", "$CLAUDE_BRIDGE_CLAUDE", "PATH", or the folder searched when claude is not on the bridge's PATH ("~/.local/bin, not on PATH"). Optional: absent when it was not found.
----@field problem? string problem says that it was not found, how to install it and where the bridge looked. Optional: absent when it was found.
+---@field version? string version is what `claude --version` printed ("2.1.332 (Claude Code)"). Optional: absent when claude was not found or does not run.
+---@field problem? string problem says why claude cannot be used, leading with what is wrong and the fix: not found ("claude CLI not found: install it with … (looked in: …)"), found but not executable ("claude CLI at ~/.local/bin/claude is not executable: run `chmod +x …`"), or found and failing ("claude CLI at … does not run (`… --version` exited with code 3: <its stderr's first lines>): reinstall it …"). Optional: absent when claude runs. Path is set with it when claude was found.
 
 --- SendArgs is arguments[0] of claude.send: a message from the user into a running task. claude reads it at its next API request of the turn, or, when the turn is about to end, takes it as a new turn right after (the task then ends with that turn). A userMessage event says when claude took it.
 ---@class claude_bridge.SendArgs
@@ -619,14 +620,15 @@
 ---@field numTurns integer numTurns is the number of agent turns.
 ---@field sessionId string sessionId is claude's conversation id ("" when claude never started).
 
---- AnswerArgs is arguments[0] of claude.answer: the answer to a claude/ask, claude/plan or claude/reviewEdit request the editor deferred (replied {"deferred": true}).
+--- AnswerArgs is arguments[0] of claude.answer: the answer to a claude/permission, claude/ask, claude/plan or claude/reviewEdit request the editor deferred (replied {"deferred": true}).
 ---@class claude_bridge.AnswerArgs
 ---@field taskId string taskId is the task that asked. Required.
 ---@field toolUseId string toolUseId is the call asked about (the request's toolUseId). Required.
 ---@field answers? table<string, string> answers answers a claude/ask, as AskResult.answers; none, or dismissed, leaves the questions unanswered. Optional.
+---@field decision? claude_bridge.Decision decision answers a claude/permission, as its PermissionResult would. Optional.
 ---@field plan? claude_bridge.PlanAnswer plan answers a claude/plan, as its PlanResult would (a decision is required). Optional.
 ---@field review? claude_bridge.ReviewAnswer review answers a claude/reviewEdit, as its ReviewEditResult would (a decision is required). Optional.
----@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a review: reject). Optional.
+---@field dismissed? boolean dismissed is true when the user closed the question without answering (claude is told; for a plan: keep planning; for a permission: deny; for a review: reject). Optional.
 
 --- PlanAnswer is claude.answer's answer to a claude/plan the editor deferred: PlanResult without deferred, the decision required.
 ---@class claude_bridge.PlanAnswer
@@ -696,7 +698,7 @@
 --- PermissionRequestParams is the params of the window/showMessageRequest with which the bridge asks a permission question, or one of claude's questions of an editor that does not answer claude/ask: LSP's ShowMessageRequestParams (type, message, actions) plus the task and the tool call it is about, so that an editor can show the question beside the call (an editor that knows only LSP ignores the extra fields).
 ---@class claude_bridge.PermissionRequestParams
 ---@field type integer type is LSP's MessageType: 3 (Info).
----@field message string message is the question. A permission question names the tool and its key input in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?".
+---@field message string message is the question. A permission question names the tool and its key input, whole (every line of a command), in backticks: "Claude wants to run Bash: `go test ./...`"; one of claude's questions reads "Claude asks (Color): Which color?".
 ---@field actions claude_bridge.MessageActionItem[] actions are the answers: "Allow", "Allow for this task", "Deny" for a permission question; the options' labels for one of claude's questions.
 ---@field taskId string taskId is the task that asks.
 ---@field toolUseId string toolUseId is the tool call asked about; its toolUse event carries the same id, and so will its permission (or question) and toolResult events.
@@ -705,6 +707,22 @@
 --- MessageActionItem is an answer to a window/showMessageRequest, as in LSP.
 ---@class claude_bridge.MessageActionItem
 ---@field title string title is the answer's text, as the editor shows it.
+
+--- PermissionParams is the params of claude/permission: a tool call claude asks to run. The editor shows what is to be allowed, whole (KeyInput: every line of a command), before the user can allow it, and replies with PermissionResult.
+---@class claude_bridge.PermissionParams
+---@field taskId string taskId is the task that asks.
+---@field toolUseId string toolUseId is the call asked about; its toolUse event carries the same id, and so will its permission event (the decision, whoever made it).
+---@field toolName string toolName is the tool's name ("Bash", "Edit").
+---@field message string message is the question in one line, for a place that shows one line (a notification, a picker's title): "Claude wants to run Bash: `echo tidying up` (and 2 more lines)". It is cut (first line, 120 characters) and says so; KeyInput is what the user allows.
+---@field keyInput string keyInput is what the user is asked to allow, whole: the command with all its lines, the file (relative to the task's folder when inside it), the URL or the pattern; "" when the tool's input has none of these (Description then says what the call does).
+---@field description? string description is claude's own description of the call ("Run the tests"). Optional.
+---@field summary string summary says in a few words what the call does, as the toolUse event's summary: "Bash: go test ./...", "Edit main.go".
+---@field input? any input is the tool's input object as claude sent it (an Edit's old_string and new_string, to show the change). Optional.
+
+--- PermissionResult is the editor's reply to claude/permission.
+---@class claude_bridge.PermissionResult
+---@field decision? claude_bridge.Decision decision is the user's answer. Required unless deferred.
+---@field deferred? boolean deferred is true when the editor answers later, with claude.answer (its decision field): an editor whose request handlers must return at once (Neovim before 0.10) and that must not read keys meant for the buffer being typed in. Decision is then ignored. Optional.
 
 --- AskParams is the params of claude/ask: the questions of one AskUserQuestion call (1 to 4, each with 2 to 4 options, as claude 2.1.332 asks them). The editor shows each with its options, lets the user pick one (several where multiSelect), or type an answer of their own ("Other"), and replies with AskResult.
 ---@class claude_bridge.AskParams
@@ -786,10 +804,11 @@
 
 --- ClientCapabilities is what an editor declares it can do beyond LSP, as capabilities.experimental.claudeBridge in initialize:
 ---
---- 	"capabilities": {"experimental": {"claudeBridge": {"ask": true, "plan": true, "reviewEdit": true}}}
+--- 	"capabilities": {"experimental": {"claudeBridge": {"permission": true, "ask": true, "plan": true, "reviewEdit": true}}}
 ---
---- An editor that declares nothing gets LSP's own requests instead (each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest, an edit to review as a window/showMessageRequest), so any LSP client can run tasks.
+--- An editor that declares nothing gets LSP's own requests instead (a permission question and each of claude's questions as a window/showMessageRequest, a plan as window/showDocument and a window/showMessageRequest, an edit to review as a window/showMessageRequest), so any LSP client can run tasks.
 ---@class claude_bridge.ClientCapabilities
+---@field permission? boolean permission is true when the editor answers claude/permission (permission questions with what is to be allowed whole, the tool's input, and deferred answers). Optional: default false.
 ---@field ask? boolean ask is true when the editor answers claude/ask (claude's questions, several at once, multiple choice and free text). Optional: default false.
 ---@field plan? boolean plan is true when the editor answers claude/plan (claude's plan to approve, in a mode of the user's choice, or to send back with feedback). Optional: default false.
 ---@field checksEditVersions? boolean checksEditVersions is true when the editor refuses (applied=false) a versioned workspace/applyEdit for another version than its buffer's, so that applied=true means the edit is in. The bridge's Neovim plugin declares it: Neovim's own client (0.7.2) answers applied=true for an edit it skipped as older than its buffer and never checks an edit for version 0. Optional: default false.
@@ -828,6 +847,7 @@ M.notifications = {
 --- The requests the bridge sends the editor beyond LSP's own, by short name.
 M.requests = {
   show_message_request = 'window/showMessageRequest', -- params: claude_bridge.PermissionRequestParams; reply: claude_bridge.MessageActionItem|nil
+  permission = 'claude/permission', -- params: claude_bridge.PermissionParams; reply: claude_bridge.PermissionResult|nil
   ask = 'claude/ask', -- params: claude_bridge.AskParams; reply: claude_bridge.AskResult|nil
   plan = 'claude/plan', -- params: claude_bridge.PlanParams; reply: claude_bridge.PlanResult|nil
   review_edit = 'claude/reviewEdit', -- params: claude_bridge.ReviewEditParams; reply: claude_bridge.ReviewEditResult|nil

@@ -9,7 +9,11 @@
 //
 // A task's script is chosen by words in its prompt:
 //   "edit"  - a toolUse Edit of main.go, carried into the buffer with workspace/applyEdit
-//   "bash"  - a permission question (window/showMessageRequest) for Bash
+//   "bash"  - a permission question for Bash: claude/permission (answered later with
+//             claude.answer when deferred) to a client that declares it, else
+//             window/showMessageRequest; "long" makes the command 40 lines; "vanish"
+//             ends the task (failed) while the question waits, with no permission event;
+//             "die" makes the bridge exit while the question waits
 //   "slow"  - runs until cancelled
 //   "fail"  - ends with status "failed"
 //   "crash" - the bridge exits with code 3 in the middle of the task
@@ -89,7 +93,9 @@ const requestTask = new Map(); // json-rpc id of the run request -> task
 let taskCounter = 0;
 let sessionCounter = 0;
 const docs = new Map(); // uri -> text
-const deferred = new Map(); // taskId/toolUseId -> resolve(claude.answer's arguments)
+// taskId/toolUseId -> resolve(claude.answer's arguments) of a deferred question or review
+// ({ withdrawn: reason } when the task is cancelled)
+const deferred = new Map();
 const changes = new Map(); // taskId -> claude/changes params
 
 function folderPath(uri) { return fileURLToPath(uri); }
@@ -375,6 +381,35 @@ function cancel(t) {
   }
 }
 
+// A permission question as the real bridge asks it: claude/permission to a client that
+// declares it (a deferred reply waits for claude.answer), else window/showMessageRequest.
+// Resolves to the decision ('' when none: cancelled, or the question withdrawn).
+async function askPermission(t, toolUseId, command, words) {
+  const message = 'Claude wants to run Bash: `' + command.split('\n')[0] + '`' +
+    (command.includes('\n') ? ` (and ${command.split('\n').length - 1} more lines)` : '');
+  if (!bridgeCaps.permission) {
+    const res = await request('window/showMessageRequest', {
+      type: 3, message: 'Claude wants to run Bash: `' + command + '`',
+      actions: [{ title: 'Allow' }, { title: 'Allow for this task' }, { title: 'Deny' }],
+      taskId: t.id, toolUseId, toolName: 'Bash',
+    });
+    const title = res.result && res.result.title;
+    return title === 'Allow' ? 'allow' : title === 'Allow for this task' ? 'allowTask' : title ? 'deny' : '';
+  }
+  const later = new Promise((resolve) => deferred.set(t.id + '/' + toolUseId, resolve));
+  const res = await request('claude/permission', {
+    taskId: t.id, toolUseId, toolName: 'Bash', message, keyInput: command, description: 'Run it',
+    summary: 'Bash: ' + command.split('\n')[0], input: { command, description: 'Run it' },
+  });
+  if (words.includes('die')) setTimeout(() => process.exit(3), 300);
+  if (words.includes('vanish')) setTimeout(() => finish(t, 'failed', 'claude exited with code 143 before it finished the task'), 300);
+  if (!(res.result && res.result.deferred)) return (res.result && res.result.decision) || '';
+  const a = await later;
+  return a.dismissed ? 'deny' : a.decision || '';
+}
+
+const LONG_COMMAND = Array.from({ length: 40 }, (_, i) => `echo step ${i + 1} of a long script that does many things`).join('\n');
+
 function finish(t, status, result) {
   if (t.done) return;
   t.done = true;
@@ -429,20 +464,21 @@ async function runTask(t) {
   }
   if (words.includes('bash')) {
     // As the real bridge: the call's toolUse (claude writes it before it asks), the question
-    // (LSP's params plus the task and the call), the answer as a permission event, the result.
-    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt' });
+    // (claude/permission, or LSP's params plus the task and the call), the answer as a
+    // permission event, the result.
+    const command = words.includes('long') ? LONG_COMMAND : 'touch x.txt';
+    const summary = 'Bash: ' + command.split('\n')[0];
+    event(t, 'toolUse', { toolUseId: 'tu2', name: 'Bash', input: { command }, summary });
     progress(t, { kind: 'report', message: 'Waiting for permission: Bash' });
     t.status = 'waiting';
-    const res = await request('window/showMessageRequest', {
-      type: 3, message: 'Claude wants to run Bash: `touch x.txt`',
-      actions: [{ title: 'Allow' }, { title: 'Allow for this task' }, { title: 'Deny' }],
-      taskId: t.id, toolUseId: 'tu2', toolName: 'Bash',
-    });
+    const asked = await askPermission(t, 'tu2', command, words);
+    if (t.done) return;
     t.status = 'running';
-    const title = res.result && res.result.title;
-    const decision = title === 'Allow' ? 'allow' : title === 'Allow for this task' ? 'allowTask' : 'deny';
-    const reason = decision === 'deny' ? 'The user denied Bash in the editor.' : 'Allowed in the editor.';
-    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command: 'touch x.txt' }, summary: 'Bash: touch x.txt', decision, reason, automatic: false });
+    const decision = asked || 'deny';
+    const automatic = !asked;
+    const reason = t.cancelled ? 'The task was cancelled.'
+      : decision === 'deny' ? 'The user denied Bash in the editor.' : 'Allowed in the editor.';
+    event(t, 'permission', { toolUseId: 'tu2', name: 'Bash', input: { command }, summary, decision, reason, automatic });
     event(t, 'toolResult', { toolUseId: 'tu2', name: 'Bash', isError: decision === 'deny', content: decision === 'deny' ? reason : '' });
   }
   if (words.includes('review')) {

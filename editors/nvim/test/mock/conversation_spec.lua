@@ -5,16 +5,7 @@
 -- (:ClaudeInterrupt), and :ClaudeSessions follows up or opens a past conversation.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
 
-local function sent(name)
-  local out = {}
-  for line in (H.read(vim.env.CB_MOCK_LOG) or ''):gmatch('[^\n]+') do
-    local m = vim.json.decode(line)
-    if m.method == 'workspace/executeCommand' and m.params.command == name then
-      table.insert(out, m.params.arguments[1])
-    end
-  end
-  return out
-end
+local sent = H.mock_sent
 
 H.run('mock/conversation', function()
   local tasks = require('claude_bridge.tasks')

@@ -1,52 +1,158 @@
--- Permission questions on Neovim 0.7 to 0.9 (the handler waits and reads keys; never
--- inputlist, never vim.ui.select): Allow, Deny, and <Esc> that is no answer; a follow-up
--- named by this side (newTaskId) and cancelled by that id; :ClaudeTasks and :ClaudeAuth.
+-- Permission questions (claude/permission, declared by the plugin): the handler answers
+-- { deferred = true } at once; the question waits in a window that does not take the
+-- focus, showing the command whole; keys typed in the buffer, <CR> and <Esc> are never an
+-- answer; :ClaudeAnswer moves into the window, whose own keys answer (a, f, d; q leaves
+-- it waiting), and the answer goes back with claude.answer. A 40-line command in a 40x15
+-- screen: the window fits, the keys stay on screen, every line is in it. A question whose
+-- task ends (a result with no permission event) or whose bridge exits goes away. Then a
+-- follow-up named by this side (newTaskId) and cancelled by that id; :ClaudeTasks and
+-- :ClaudeAuth.
 local H = dofile(vim.env.CB_PLUGIN .. '/test/helpers.lua')
+
+local api = vim.api
+
+--- The question window and its keys line, as floats: { win, lines, keys, cfg, keys_cfg }.
+local function question_window()
+  local out = {}
+  for _, w in ipairs(api.nvim_list_wins()) do
+    local name = api.nvim_buf_get_name(api.nvim_win_get_buf(w))
+    if name:match('claude%-bridge://question$') then
+      out.win, out.cfg = w, api.nvim_win_get_config(w)
+      out.lines = api.nvim_buf_get_lines(api.nvim_win_get_buf(w), 0, -1, false)
+    elseif name:match('claude%-bridge://question%-keys$') then
+      out.keys_cfg = api.nvim_win_get_config(w)
+      out.keys = api.nvim_buf_get_lines(api.nvim_win_get_buf(w), 0, -1, false)[1]
+    end
+  end
+  return out
+end
+
+local sent = H.mock_sent
+
+--- Waits until `n` questions wait.
+local function wait_pending(n, what)
+  H.wait(5000, function()
+    return #require('claude_bridge.permissions').pending == n
+  end, what)
+end
+
+local function row_of(cfg)
+  local r = cfg.row
+  return type(r) == 'table' and r[false] or r
+end
 
 H.run('mock/permissions', function()
   local tasks = require('claude_bridge.tasks')
+  local permissions = require('claude_bridge.permissions')
+  local transcript = require('claude_bridge.transcript')
   H.setup()
   vim.fn.inputlist = function()
     error('inputlist must not be used')
   end
-  local key = 'a'
-  local questions = H.answer_questions(function()
-    return key
-  end)
+  vim.ui.select = function()
+    error('a permission question opens no picker')
+  end
 
   vim.cmd('edit ' .. H.env.ws .. '/main.go')
   H.wait_client()
 
+  -- The question while typing in Insert mode: a burst, a pause and a lone answer key,
+  -- <CR> and <Esc> all go into the buffer or the mode, never into the answer.
   vim.cmd('Claude run bash please')
   local t1 = tasks.last()
-  H.wait_task(t1, 8000)
-  H.eq(1, #questions, 'one question')
-  H.eq('Claude wants to run Bash: `touch x.txt`', questions[1].message, 'question text')
-  H.eq(t1.id, questions[1].task_id, 'the question names its task')
-  H.eq('Bash', questions[1].tool, 'and its tool')
-  H.eq({ 'Allow', 'Allow for this task', 'Deny' }, vim.tbl_map(function(a)
-    return a.title
-  end, questions[1].actions), 'actions')
-  local log = table.concat(require('claude_bridge.transcript').lines(t1), '\n')
-  H.contains(log, '? Permission for Bash: touch x.txt: allowed (by you)')
-  H.contains(log, '◀ Bash ok')
+  wait_pending(1, 'the question')
+  local q = question_window()
+  H.truthy(q.win, 'the question window')
+  H.eq(false, api.nvim_get_current_win() == q.win, 'it did not take the focus')
+  H.contains(q.lines, 'Claude wants to run Bash', 'the question')
+  H.contains(q.lines, '$ touch x.txt', 'the command')
+  H.contains(q.lines, 'Task: run bash please', 'the task')
+  H.contains(q.keys, ':ClaudeAnswer, then [a]llow', 'how to answer, on its border')
+  -- (Typed with feedkeys 'x', executed at once as typed keys are: headless Neovim reads
+  -- no terminal. The tmux spec types into a real terminal.)
+  local function typed(keys)
+    api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, false, true), 'xt', false)
+    vim.wait(500) -- a person's pause
+  end
+  typed('Go// typing a<Esc>')
+  typed('Ad<Esc>')
+  typed('Af<CR><Esc>')
+  typed('<Esc>')
+  typed('a<Esc>')
+  H.eq(1, #permissions.pending, 'no typed key answered the question')
+  H.eq(0, #sent('claude.answer'), 'no answer was sent')
+  local text = H.buf_text()
+  H.contains(text, '// typing adf\n', 'the keys went into the buffer')
+  H.eq('Claude: a question waits (:ClaudeAnswer)', require('claude_bridge').status(), 'the statusline says so')
 
-  key = 'd'
+  -- :ClaudeAnswer moves into the window; q leaves it, still waiting; then a allows.
+  vim.cmd('ClaudeAnswer')
+  H.eq(question_window().win, api.nvim_get_current_win(), 'in the question window')
+  H.contains(question_window().keys, '[a]llow', 'its own keys')
+  typed('q')
+  H.eq(false, api.nvim_get_current_win() == question_window().win, 'q left the window')
+  H.eq(1, #permissions.pending, 'still waiting')
+  vim.cmd('ClaudeAnswer')
+  typed('a')
+  H.wait_task(t1, 8000)
+  H.eq({ { taskId = t1.id, toolUseId = 'tu2', decision = 'allow' } }, sent('claude.answer'), 'claude.answer')
+  local log = table.concat(transcript.lines(t1), '\n')
+  H.contains(log, '? Permission for Bash: touch x.txt: allowed (by you)')
+  H.eq(nil, question_window().win, 'the window closed')
+  H.truthy(api.nvim_buf_get_name(0):match('main%.go$'), 'back in the buffer')
+
+  -- d denies (through the test helper: :ClaudeAnswer, then the key).
+  local asked = H.answer_questions(function()
+    return 'd'
+  end)
   vim.cmd('Claude bash again')
   local t2 = tasks.last()
   H.wait_task(t2, 8000)
-  log = table.concat(require('claude_bridge.transcript').lines(t2), '\n')
+  log = table.concat(transcript.lines(t2), '\n')
   H.contains(log, '? Permission for Bash: touch x.txt: denied (by you): The user denied Bash in the editor.')
   H.contains(log, '◀ Bash error')
+  H.eq('deny', sent('claude.answer')[2].decision, 'denied')
+  H.eq('permission', asked[1].kind)
+  H.eq('Claude wants to run Bash: `touch x.txt`', asked[1].message, 'question text')
+  H.eq(t2.id, asked[1].task_id, 'the question names its task')
+  H.eq('Bash', asked[1].tool, 'and its tool')
+  H.eq({ 'Allow', 'Allow for this task', 'Deny' }, vim.tbl_map(function(a)
+    return a.title
+  end, asked[1].actions), 'actions')
+  asked.stop()
 
-  -- <Esc> is no answer: the question waits for the next key (f). (The handler holds
-  -- Neovim meanwhile, on 0.7 to 0.9: the answer comes from keys pressed later.)
-  key = { { 900, '<Esc>' }, { 1800, 'f' } }
-  vim.cmd('Claude bash with escape first')
+  -- A 40-line command on a 40x15 screen: the window fits above the progress window, the
+  -- keys are on screen on its border, and every line of the command is in it.
+  vim.o.columns, vim.o.lines = 40, 15
+  vim.cmd('Claude bash long')
   local t3 = tasks.last()
+  wait_pending(1, 'the long question')
+  q = question_window()
+  H.eq(4 + 40, #q.lines, 'head, task, why, blank line and 40 lines of command: ' .. vim.inspect(q.lines))
+  H.eq(' Why: Run it', q.lines[3], "claude's own words for the call")
+  H.contains(q.lines[5], '$ echo step 1 of a long script')
+  H.contains(q.lines[44], '   echo step 40 of a long script')
+  local bottom = row_of(q.cfg) + q.cfg.height + 1 -- the bottom border's row
+  H.eq(bottom, row_of(q.keys_cfg), 'the keys on the bottom border')
+  local progress_rows = require('claude_bridge.progress_ui').height()
+  H.truthy(bottom <= 15 - 1 - 1 - 1 - progress_rows, 'above the statusline, command line and progress: ' .. bottom)
+  H.truthy(q.cfg.width + 2 <= 40, 'as wide as the screen at most')
+  H.contains(q.keys, ':ClaudeAnswer', 'how to answer, at 40 columns: ' .. q.keys)
+  vim.cmd('ClaudeAnswer')
+  H.contains(question_window().keys, 'a/f/d', 'inside, the keys at 40 columns')
+  vim.cmd('normal! G')
+  H.eq(44, api.nvim_win_get_cursor(0)[1], 'the whole command can be read in the window')
+  typed('d')
   H.wait_task(t3, 8000)
-  log = table.concat(require('claude_bridge.transcript').lines(t3), '\n')
-  H.contains(log, 'allowed for this task (by you)', '<Esc> did not deny; f answered')
+  vim.o.columns, vim.o.lines = 120, 35
+
+  -- The task ends while its question waits (no permission event): the question goes.
+  vim.cmd('Claude bash vanish')
+  local t4 = tasks.last()
+  wait_pending(1, 'the question of the task that ends')
+  H.wait_task(t4, 8000)
+  H.eq(0, #permissions.pending, 'the ended task asks nothing')
+  H.eq(nil, question_window().win, 'its window closed')
 
   -- a follow-up is named here (newTaskId), so its cancel goes by that id at once
   vim.cmd('ClaudeFollowUp slow follow-up')
@@ -54,17 +160,8 @@ H.run('mock/permissions', function()
   vim.cmd('ClaudeCancel')
   H.wait_task(fu, 5000)
   H.eq('cancelled', fu.status, 'follow-up cancelled')
-  local sent
-  for line in (H.read(vim.env.CB_MOCK_LOG) or ''):gmatch('[^\n]+') do
-    local m = vim.json.decode(line)
-    if m.method == 'workspace/executeCommand' and m.params.command == 'claude.followUp' then
-      sent = m.params.arguments[1]
-    end
-    if m.method == 'workspace/executeCommand' and m.params.command == 'claude.cancel' then
-      H.eq(fu.id, m.params.arguments[1].taskId, 'cancelled by its id')
-    end
-  end
-  H.eq(fu.id, sent.newTaskId, 'the follow-up carries its id')
+  H.eq(fu.id, sent('claude.followUp')[1].newTaskId, 'the follow-up carries its id')
+  H.eq(fu.id, sent('claude.cancel')[1].taskId, 'cancelled by its id')
   H.eq(fu, tasks.get(fu.id), 'one id everywhere')
 
   -- :ClaudeTasks: one picker of tasks (status, age, prompt), then the actions of the task
@@ -82,25 +179,34 @@ H.run('mock/permissions', function()
   H.wait(3000, function()
     return offered ~= nil
   end, 'the task actions')
-  H.eq(4, #listed, 'four tasks listed: ' .. vim.inspect(listed))
+  H.eq(5, #listed, 'five tasks listed: ' .. vim.inspect(listed))
   H.contains(listed[1], 'cancelled', 'newest first')
   H.contains(listed[1], 'slow follow-up')
-  H.truthy(listed[4]:match('^✔ completed +just now +run bash please$'), 'status, age, prompt: ' .. listed[4])
+  H.truthy(listed[5]:match('^✔ completed +just now +run bash please$'), 'status, age, prompt: ' .. listed[5])
   H.eq({ 'Open log', 'Follow up…' }, offered, 'actions of a finished task')
   H.wait(2000, function()
-    return vim.api.nvim_buf_get_name(0):match('claude%-bridge://log/')
+    return api.nvim_buf_get_name(0):match('claude%-bridge://log/')
   end, 'a log window')
   vim.cmd('close')
 
   -- :ClaudeAuth shows claude.authStatus in a float
   vim.cmd('ClaudeAuth')
   H.wait(3000, function()
-    return vim.api.nvim_win_get_config(0).relative ~= ''
+    return api.nvim_win_get_config(0).relative ~= ''
   end, 'the auth float')
-  local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  local lines = api.nvim_buf_get_lines(0, 0, -1, false)
   H.contains(lines, 'status: ok')
   H.contains(lines, 'source: keyFile')
   H.contains(lines, '  path: ' .. vim.env.HOME .. '/.claude/api_key')
   H.contains(lines, '  foundIn: PATH')
   vim.cmd('close')
+
+  -- The bridge exits while a question waits: the question goes with it.
+  vim.ui.select = function()
+    error('a permission question opens no picker')
+  end
+  vim.cmd('Claude bash die')
+  wait_pending(1, 'the question of the bridge that dies')
+  wait_pending(0, 'the question to go with its bridge')
+  H.eq(nil, question_window().win, 'its window closed')
 end)

@@ -46,7 +46,13 @@ H.run('mock/review', function()
   H.wait(5000, function()
     return #vim.api.nvim_list_tabpages() == 2
   end, 'the review tab')
+  -- (The mock logs the reply when it reads it, which may be after the tab opened: the mock
+  -- can be busy compiling a schema definition for another message.)
+  H.wait(3000, function()
+    return deferred_replies()[1] ~= nil
+  end, 'the reply')
   H.eq({ deferred = true }, deferred_replies()[1], 'answered deferred at once')
+  H.eq(0, #sent('claude.answer'), 'before any answer')
   local r = review.reviews[1]
   H.eq(r.prop_win, vim.api.nvim_get_current_win(), 'the cursor is in the proposal')
   H.eq(true, vim.wo[r.orig_win].diff and vim.wo[r.prop_win].diff, 'both windows in diff mode')

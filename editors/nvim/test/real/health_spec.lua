@@ -27,6 +27,25 @@ H.run('real/health', function()
   H.not_contains(out, 'ERROR', 'checkhealth')
   H.contains(out, 'OK: claude.authStatus for ' .. H.env.ws .. ': ok', 'authStatus of the running bridge')
 
+  -- a claude that does not run: what it said and what to do, never "install it"; the
+  -- running bridge's status is no OK then
+  local failing = H.env.tmp .. '/failing-claude'
+  H.write(failing, "#!/bin/sh\necho 'claude: cannot read its settings' >&2\nexit 3\n")
+  vim.loop.fs_chmod(failing, 493) -- 0755
+  H.setup({ claude_path = failing })
+  out = checkhealth()
+  H.log('checkhealth with a claude that fails:\n' .. out)
+  H.contains(out, 'exited with code 3: claude: cannot read its settings', 'what claude said')
+  H.not_contains(out, 'Install Claude Code', 'not the install advice')
+  H.not_contains(out, 'OK: claude.authStatus', 'no OK while claude cannot run')
+  H.contains(out, 'but its claude CLI cannot be used', 'the running bridge says so')
+  -- one that is not executable: chmod +x
+  vim.loop.fs_chmod(failing, 420) -- 0644
+  H.setup({ claude_path = failing })
+  out = checkhealth()
+  H.log('checkhealth with a claude that is not executable:\n' .. out)
+  H.contains(out, 'is not executable: run `chmod +x ' .. failing .. '`', 'the fix')
+
   -- auth settings reach doctor: a key file that does not exist is reported
   H.setup({ claude_path = vim.env.CB_CLAUDE, auth = { key_file = H.env.tmp .. '/missing_key' } })
   out = checkhealth()

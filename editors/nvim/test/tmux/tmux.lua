@@ -53,6 +53,19 @@ function T.keys(keys, literal)
   tmux(args)
 end
 
+--- Resizes the terminal (Neovim gets VimResized).
+function T.resize(cols, rows)
+  tmux({ 'resize-window', '-t', 'cb', '-x', tostring(cols), '-y', tostring(rows) })
+end
+
+--- Types `text` one key at a time, `ms` apart, as a person types.
+function T.type_slowly(text, ms)
+  for ch in text:gmatch('.') do
+    T.keys(ch, true)
+    vim.wait(ms)
+  end
+end
+
 --- The screen as text.
 function T.screen()
   return tmux({ 'capture-pane', '-p', '-t', 'cb' })

@@ -5,7 +5,7 @@
 // to the extension as answers; the composer below sends a message into the
 // running task (or follows it up once it ended), with pasted images.
 
-import { FromWebview, PastedImage, ToWebview, Transcript, composerState } from '../transcript';
+import { FromWebview, PastedImage, ToWebview, Transcript, composerState, firstLine } from '../transcript';
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;
@@ -31,7 +31,9 @@ function apply(): void {
     let el = elements.get(c.key);
     if (!el) {
       el = document.createElement('div');
-      el.className = 'block';
+      // The header's block sticks to the top as the page scrolls (sticky works within the
+      // parent, so it is the block, a child of the page's main, that sticks).
+      el.className = c.key === 'head' ? 'block head' : 'block';
       el.dataset.key = c.key;
       const prev = c.after === undefined ? undefined : elements.get(c.after);
       if (prev) prev.after(el);
@@ -55,14 +57,16 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
       model = new Transcript();
       elements.clear();
       root.replaceChildren();
-      model.setHeader(m.header);
+      // Events first: the end (from the header's result) then follows them and knows the
+      // last text, so a finished task's answer shows once, above its end.
       model.addEvents(m.events);
+      model.setHeader(m.header);
       model.setQuestions(m.questions);
-      document.title = m.header.prompt;
+      document.title = firstLine(m.header.prompt, 100);
       break;
     case 'update':
-      model.setHeader(m.header);
       model.addEvents(m.events);
+      model.setHeader(m.header);
       break;
     case 'questions':
       model.setQuestions(m.questions);

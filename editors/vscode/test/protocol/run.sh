@@ -25,7 +25,7 @@ rm -rf "$CACHE/unit"
 "$CACHE/node_modules/.bin/esbuild" --bundle --log-level=warning --format=cjs --platform=node --target=node20 \
   --outdir="$CACHE/unit" \
   "$VSCODE_DIR/src/locate.ts" "$VSCODE_DIR/src/settings.ts" "$VSCODE_DIR/src/tasks.ts" "$VSCODE_DIR/src/transcript.ts" \
-  "$VSCODE_DIR/src/questions.ts" "$VSCODE_DIR/src/format.ts" "$VSCODE_DIR/src/reviewModel.ts" "$VSCODE_DIR/src/changes.ts" "$VSCODE_DIR/src/commandLists.ts"
+  "$VSCODE_DIR/src/questions.ts" "$VSCODE_DIR/src/format.ts" "$VSCODE_DIR/src/reviewModel.ts" "$VSCODE_DIR/src/changes.ts" "$VSCODE_DIR/src/commandLists.ts" "$VSCODE_DIR/src/claudeProblem.ts"
 
 cd "$VSCODE_DIR"
 export NODE_PATH="$CACHE/node_modules"

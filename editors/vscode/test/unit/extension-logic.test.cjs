@@ -14,7 +14,7 @@ const { locateBridge, notFoundMessage, INSTALL_COMMAND } = require(path.join(dir
 const { bridgeOptions } = require(path.join(dir, 'settings.js'));
 const { TaskStore } = require(path.join(dir, 'tasks.js'));
 const { Transcript, money, composerState } = require(path.join(dir, 'transcript.js'));
-const { QuestionStore, messageParts, plainMessage, APPROVE, KEEP_PLANNING } = require(path.join(dir, 'questions.js'));
+const { QuestionStore, messageParts, plainMessage, showsAll, APPROVE, KEEP_PLANNING } = require(path.join(dir, 'questions.js'));
 
 function env(over) {
   return { setting: '', pathVar: '/usr/bin:/opt/x/bin', home: '/home/me', platform: 'linux', isExecutable: () => false, ...over };
@@ -159,7 +159,7 @@ test('transcript: Markdown text from joined deltas, a tool block with its comman
   ];
   tr.addEvents(evs.map((e, i) => ({ taskId: 't1', seq: i + 1, ...e })));
   const html = tr.html();
-  assert.match(html, /<h1>fix the bug<\/h1>/);
+  assert.match(html, /<h1 title="fix the bug">fix the bug<\/h1>/);
   assert.match(html, /<p>Let me <strong>look<\/strong> at <code>main\.go<\/code>\.<\/p>/, 'text rendered as Markdown');
   assert.match(html, /<li>one<\/li>/);
   assert.match(html, /<details class="tool ok" data-k="tool:u1">/, 'a collapsible tool block, folded once it went well');
@@ -255,6 +255,61 @@ test('questions: open until answered with one of their actions; withdrawn by the
   ]);
   assert.equal(plainMessage('Claude wants to run Bash: `go test ./...`'), 'Claude wants to run Bash: “go test ./...”');
   assert.equal(plainMessage('Claude wants to run Edit: `main.go`'), 'Claude wants to run Edit: main.go');
+});
+
+test('questions: a permission from claude/permission keeps the whole command; a cut message shows it all only with the whole', () => {
+  const qs = new QuestionStore();
+  const ends = [];
+  const whole = 'echo tidying up\nrm -rf "$HOME/.ssh"';
+  const cut = qs.addPermission(
+    { taskId: 't1', toolUseId: 'u1', toolName: 'Bash', message: 'Claude wants to run Bash: `echo tidying up` (and 1 more line)', keyInput: whole, summary: 'Bash: echo tidying up', description: 'Tidy up' },
+    (e) => ends.push(e),
+  );
+  assert.equal(cut.whole, whole);
+  assert.deepEqual(cut.actions, ['Allow', 'Allow for this task', 'Deny']);
+  assert.equal(showsAll(cut), false, 'the message hides the second line');
+  const short = qs.addPermission(
+    { taskId: 't1', toolUseId: 'u2', toolName: 'Edit', message: 'Claude wants to run Edit: `main.go`', keyInput: 'main.go', summary: 'Edit main.go' },
+    (e) => ends.push(e),
+  );
+  assert.equal(showsAll(short), true, 'a message that holds the whole');
+  const long = qs.addPermission(
+    { taskId: 't2', toolUseId: 'u3', toolName: 'Bash', message: 'Claude wants to run Bash: `' + 'x'.repeat(119) + '…` (cut: the whole is longer)', keyInput: 'x'.repeat(400), summary: '' },
+    (e) => ends.push(e),
+  );
+  assert.equal(showsAll(long), false, 'a line cut short');
+  // The call decided (its permission event), then the task ended (its result): the questions go.
+  qs.withdrawCall('t1', 'u2');
+  assert.deepEqual(qs.pending().map((q) => q.id), [cut.id, long.id]);
+  assert.equal(qs.withdrawTask('t1'), 1);
+  assert.deepEqual(qs.pending().map((q) => q.id), [long.id]);
+  qs.withdrawAll();
+  assert.equal(qs.pending().length, 0);
+  assert.deepEqual(ends, [{ withdrawn: true }, { withdrawn: true }, { withdrawn: true }]);
+  // In the transcript: the whole command above the buttons.
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.setQuestions([{ id: 3, message: cut.message, whole, actions: cut.actions, askedAt: Date.now(), kind: 'permission' }]);
+  assert.match(tr.html(), /<pre class="command whole">echo tidying up\nrm -rf &quot;\$HOME\/\.ssh&quot;<\/pre><div class="buttons">/);
+});
+
+test('transcript: a run of messages of one kind the bridge passes through is one block that counts them; thinking stays one block', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  const evs = [];
+  for (let i = 1; i <= 300; i++) {
+    evs.push({ kind: 'other', raw: { type: 'system', subtype: 'thinking_tokens', estimated_tokens: i * 3 } });
+    evs.push({ kind: 'thinking', messageId: 'm1', text: `thought${i} ` });
+  }
+  evs.push({ kind: 'other', raw: { type: 'brand_new' } });
+  tr.addEvents(evs.map((e, i) => ({ taskId: 't1', seq: i + 1, ...e })));
+  const html = tr.html();
+  assert.equal((html.match(/Message from claude/g) || []).length, 2, 'one block per kind');
+  assert.match(html, /Message from claude: system\/thinking_tokens <span class="facts">×300<\/span>/);
+  assert.match(html, /&quot;estimated_tokens&quot;: 900/, 'the last one shown');
+  assert.match(html, /Message from claude: brand_new<\/summary>/);
+  assert.equal((html.match(/<details class="thinking"/g) || []).length, 1, 'the thinking in one block');
+  assert.match(html, /thought1 thought2 .*thought300/s);
 });
 
 test('transcript: thousands of text deltas cost one redraw per batch (prints the time it took)', () => {
@@ -490,4 +545,103 @@ test('question QuickPick: typed text is the user\'s own answer unless it begins 
   assert.deepEqual(multiAnswer(['Dark mode'], undefined, 'dar', labels), ['Dark mode'], 'a filter used to tick an option is no answer');
   assert.deepEqual(multiAnswer([], 'dar', 'dar', labels), ['dar'], 'the typed entry ticked itself counts');
   assert.deepEqual(multiAnswer([], undefined, '', labels), [], 'nothing chosen');
+});
+
+test('claude problems: missing, not executable, failing: what the notification says and offers', () => {
+  const { claudeNotice, claudeProblem, MISSING_TEXT } = require(path.join(dir, 'claudeProblem.js'));
+  const missing = 'claude-bridge: claude CLI not found: install it with `npm install -g @anthropic-ai/claude-code`, or set claudePath to its location (looked in: PATH)';
+  assert.equal(claudeProblem(missing), 'missing');
+  assert.deepEqual(claudeNotice(missing), { text: MISSING_TEXT, buttons: ['Copy Install Command', 'Set claudePath…', 'Open README'] });
+  const noexec = 'claude-bridge: claude CLI at ~/.local/bin/claude is not executable: run `chmod +x ~/.local/bin/claude` (or set claudePath to a claude that is)';
+  assert.equal(claudeProblem(noexec), 'unusable');
+  const n = claudeNotice(noexec);
+  assert.equal(n.text, 'Claude Bridge: claude CLI at ~/.local/bin/claude is not executable: run “chmod +x ~/.local/bin/claude” (or set claudePath to a claude that is)');
+  assert.deepEqual(n.buttons, ['Copy Fix Command', 'Set claudePath…', 'Open README']);
+  assert.equal(n.fix, 'chmod +x ~/.local/bin/claude');
+  const fails = 'claude-bridge: claude CLI at /opt/claude does not run (`/opt/claude --version` exited with code 3: boom): reinstall it (`npm install -g @anthropic-ai/claude-code`), or set claudePath to a claude that works';
+  assert.equal(claudeProblem(fails), 'fails');
+  const f = claudeNotice(fails);
+  assert.match(f.text, /^Claude Bridge: claude CLI at \/opt\/claude does not run \(“\/opt\/claude --version” exited with code 3: boom\): reinstall it/);
+  assert.deepEqual(f.buttons, ['Set claudePath…', 'Copy Install Command', 'Open README']);
+  assert.equal(claudeProblem('Claude failed: something else'), undefined);
+});
+
+test('transcript: an image in the agent\'s Markdown is a link, never loaded', () => {
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.addEvents([{ taskId: 't1', seq: 1, kind: 'text', messageId: 'm1', text: 'Look: ![status](https://attacker.invalid/pixel.png?key=abc) and ![](data:image/png;base64,AAAA)' }]);
+  const html = tr.html();
+  assert.doesNotMatch(html, /<img/, 'no image element');
+  assert.match(html, /<a class="image-link" href="https:\/\/attacker\.invalid\/pixel\.png\?key=abc" title="https:\/\/attacker\.invalid\/pixel\.png\?key=abc"><span class="badge">image<\/span> status<\/a>/);
+  assert.match(html, /<span class="badge">image<\/span> data:image\/png;base64,AAAA<\/a>/, 'without alt text, the address');
+});
+
+test('transcript: a finished task opened afterwards, in either order of header and events: the answer once, the end last; a cancel says Cancelled once', () => {
+  const evs = [
+    { kind: 'text', messageId: 'm1', text: 'The answer is 42.' },
+    { kind: 'result', status: 'completed', result: 'The answer is 42.', isError: false, costUsd: 0.01, durationMs: 1200, numTurns: 1, sessionId: 's' },
+  ].map((e, i) => ({ taskId: 't1', seq: i + 1, ...e }));
+  const result = { taskId: 't1', sessionId: 's', status: 'completed', result: 'The answer is 42.', isError: false, costUsd: 0.01, durationMs: 1200, numTurns: 1, editedFiles: [] };
+  for (const headerFirst of [false, true]) {
+    const tr = new Transcript();
+    if (headerFirst) tr.setHeader(header({ status: 'completed', result }));
+    tr.addEvents(evs);
+    if (!headerFirst) tr.setHeader(header({ status: 'completed', result }));
+    const html = tr.html();
+    assert.equal((html.match(/The answer is 42\./g) || []).length, 1, `the answer once (header first: ${headerFirst})`);
+    assert.ok(html.indexOf('The answer is 42.') < html.indexOf('class="end'), 'the end after the answer');
+    assert.match(html, /^<header>/, 'the header first');
+    assert.match(html.trim(), /<div class="end completed">.*<\/div><\/div>$/s, 'the end is the last block');
+  }
+  const tr = new Transcript();
+  tr.setHeader(header());
+  tr.addEvents([{ taskId: 't1', seq: 1, kind: 'result', status: 'cancelled', result: 'Cancelled', isError: true, costUsd: 0, durationMs: 0, numTurns: 0, sessionId: '' }]);
+  tr.addEvents([{ taskId: 't1', seq: 2, kind: 'status', message: 'a late note' }]);
+  const html = tr.html();
+  assert.equal((html.match(/Cancelled/g) || []).length, 1, html);
+  assert.ok(html.indexOf('a late note') < html.indexOf('class="end'), 'a block added later comes before the end');
+});
+
+test('transcript: a large Edit: both sides shown, the rest behind an expand, the diff made once (prints the time it took)', () => {
+  const oldText = Array.from({ length: 3000 }, (_, i) => `old line ${i}`).join('\n');
+  const newText = Array.from({ length: 3000 }, (_, i) => `new line ${i}`).join('\n');
+  const tr = new Transcript();
+  tr.setHeader(header());
+  const t0 = process.hrtime.bigint();
+  tr.addEvents([{ taskId: 't1', seq: 1, kind: 'toolUse', toolUseId: 'big', name: 'Edit', summary: 'Edit big.go', input: { file_path: '/w/big.go', old_string: oldText, new_string: newText, replace_all: false } }]);
+  const first = tr.tools.get('big').inputHtml;
+  for (let i = 0; i < 20; i++) tr.setQuestions(i % 2 ? [] : [{ id: 1, message: 'Claude wants to run Edit: `big.go`', actions: ['Allow', 'Deny'], toolUseId: 'big', askedAt: 0, kind: 'permission' }]);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(`# a 3,000-line rewrite and 20 redraws of its block: ${ms.toFixed(0)} ms`);
+  assert.equal(tr.tools.get('big').inputHtml, first, 'the input rendered once');
+  const html = first;
+  const shown = html.split('<details class="more">')[0] + html.split('</details>').slice(1).join('');
+  assert.match(shown, /<div class="del"><span class="sign">-<\/span>old line 0<\/div>/, 'removed lines in sight');
+  assert.match(shown, /<div class="add"><span class="sign">\+<\/span>new line 0<\/div>/, 'added lines in sight');
+  assert.match(html, /<summary>… 2,900 more removed lines<\/summary>/);
+  assert.match(html, /<summary>… 2,900 more added lines<\/summary>/);
+  assert.match(html, /new line 2999<\/div>/, 'the rest behind the expand');
+  assert.doesNotMatch(html, /replace_all/, 'replace_all: false is no news');
+  const small = new Transcript();
+  small.addEvents([{ taskId: 't1', seq: 1, kind: 'toolUse', toolUseId: 'e', name: 'Edit', summary: 'Edit a.go', input: { file_path: '/w/a.go', old_string: 'a', new_string: 'b', replace_all: true } }]);
+  assert.match(small.html(), /<span class="key">replace_all:<\/span> true/);
+});
+
+test('transcript: a long prompt: a short title, the whole prompt folded under it', () => {
+  const prompt = 'Why does this fail?\n' + Array.from({ length: 60 }, (_, i) => `log line ${i}: something happened here`).join('\n');
+  const tr = new Transcript();
+  tr.setHeader(header({ prompt }));
+  const html = tr.html();
+  assert.match(html, /<h1 title="Why does this fail\?">Why does this fail\?<\/h1>/);
+  assert.match(html, /<details class="prompt" data-k="prompt"><summary>The whole prompt<\/summary><pre>Why does this fail\?\nlog line 0/);
+  const one = new Transcript();
+  one.setHeader(header({ prompt: 'x'.repeat(300) }));
+  assert.match(one.html(), new RegExp(`<h1 title="${'x'.repeat(99)}…">`), 'one long line: cut to 100');
+});
+
+test('transcript style: a failed tool block is not all red, only its output and errors are', () => {
+  const css = require('node:fs').readFileSync(path.join(__dirname, '..', '..', 'media', 'transcript.css'), 'utf8');
+  // details.tool.error carries the class "error": a bare .error rule would colour the whole block.
+  assert.doesNotMatch(css, /(^|[\s,}])\.error\b[^{]*\{[^}]*\bcolor\s*:/m, 'no bare .error colour rule');
+  assert.match(css, /pre\.output\.error, div\.error \{ color: var\(--vscode-errorForeground\); \}/);
 });

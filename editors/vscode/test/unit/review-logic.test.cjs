@@ -222,6 +222,28 @@ test('review queue: oldest first, answered once, withdrawn, hunks accepted one b
   assert.ok(changes >= 5);
 });
 
+test('review queue: a review goes with its call and its task, whatever the bridge sends', () => {
+  const q = new ReviewQueue();
+  const ends = [];
+  const a = q.add(P, (e) => ends.push(['a', e]));
+  const b = q.add({ ...P, toolUseId: 'tu2' }, (e) => ends.push(['b', e]));
+  const c = q.add({ ...P, toolUseId: 'tu3', taskId: 't2' }, (e) => ends.push(['c', e]));
+  // The review event of b's call (decided elsewhere, or given up): b goes.
+  q.withdrawCall(P.taskId, 'tu2');
+  assert.deepEqual(q.pending().map((r) => r.id), [a.id, c.id]);
+  q.withdrawCall('t2', P.toolUseId);
+  assert.equal(q.pending().length, 2, 'another task\'s call of the same id is not this one');
+  // The task's result: what it waits on goes.
+  assert.equal(q.withdrawTask(P.taskId), 1);
+  assert.deepEqual(q.pending().map((r) => r.id), [c.id]);
+  // The bridge stopped: everything goes.
+  q.withdrawAll();
+  assert.equal(q.pending().length, 0);
+  assert.deepEqual(ends.map((e) => e[0]), ['b', 'a', 'c']);
+  assert.ok(ends.every((e) => e[1].withdrawn === true), 'withdrawn, not answered');
+  assert.notEqual(b.id, a.id);
+});
+
 // --- afterTurn: the changes kept --------------------------------------------------------
 
 const TODAY = 'package main\n\nfunc main() {\n\tprintln("hello, changes")\n\tprintln("more")\n}\n';

@@ -109,6 +109,30 @@ async function scenario() {
 
   await vscode.window.showTextDocument(doc, { preview: false });
 
+  // 3b. A task whose Bash command has lines its first one hides, asked by a
+  //     prompt of many lines: the notification offers no Allow, only Review…
+  //     (a modal with the whole command, where the driver allows it) and Deny.
+  step('tidy-start');
+  const tidy = await vscode.commands.executeCommand('claudeBridge.runTask', s.tidyPrompt);
+  out.tidy = tidy;
+  out.tidyFile = fs.existsSync(path.join(path.dirname(s.file), 'tidied.txt'));
+  out.tidyTitle = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).find((l) => /^Claude: /.test(l) && l.includes('Tidy')) || null;
+  step('tidy-end', { status: tidy && tidy.status });
+
+  // 3c. A task cancelled while its question waits: the question goes with it,
+  //     from the status bar and the store, whatever the bridge sends.
+  step('stale-start');
+  const knownStale = new Set(api.store.all().map((t) => t.taskId));
+  const staleP = vscode.commands.executeCommand('claudeBridge.runTask', s.stalePrompt);
+  const staleQ = await waitFor(() => api.questions.pending().find((q) => !knownStale.has(q.taskId)), 60000, 'the stale question');
+  step('stale-asked', { taskId: staleQ.taskId });
+  await waitFor(() => fs.existsSync(path.join(dir, 'stale-seen')), 60000, 'the driver to see the question');
+  out.staleCancel = await vscode.commands.executeCommand('claudeBridge.cancelTask', staleQ.taskId);
+  out.stale = await staleP;
+  out.stalePending = api.questions.pending().map((q) => q.message);
+  step('stale-end', { status: out.stale && out.stale.status });
+  await waitFor(() => fs.existsSync(path.join(dir, 'stale-checked')), 60000, 'the driver to check the status bar');
+
   // 4. A follow-up that the driver cancels from its progress notification.
   step('cancel-start', { prompt: s.cancelPrompt });
   const t1 = Date.now();
@@ -158,6 +182,8 @@ async function scenario() {
     'the task list to open the transcript',
   );
   out.transcriptFromTaskList = shown;
+  // The driver reads the page opened after the task ended (order, header).
+  await waitFor(() => fs.existsSync(path.join(dir, 'reopened-read')), 60000, 'the driver to read the reopened transcript');
   step('tasks-end');
 
   // 6b. claude asks (AskUserQuestion): the driver answers from the
@@ -201,6 +227,13 @@ async function scenario() {
   await waitFor(() => api.bridge.running, 30000, 'the bridge to restart');
   out.claudeAuth = await api.bridge.authStatus();
   await waitFor(() => fs.existsSync(path.join(dir, 'claude-missing-seen')), 60000, 'the driver to see the claude-missing notification');
+  // The driver clicked Open README; then, once more, Set claudePath….
+  out.readmeTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+  step('claude-missing-again');
+  await vscode.commands.executeCommand('claudeBridge.restart');
+  await waitFor(() => api.bridge.running, 30000, 'the bridge to restart');
+  await waitFor(() => fs.existsSync(path.join(dir, 'claude-settings-seen')), 60000, 'the driver to open the settings');
+  out.remoteName = vscode.env.remoteName || null;
   await vscode.workspace.getConfiguration('claudeBridge').update('claudePath', undefined, vscode.ConfigurationTarget.Global);
   step('claude-missing-end');
 
