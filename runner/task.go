@@ -78,6 +78,7 @@ type Task struct {
 
 	// Touched only by the session's read loop.
 	texts    map[textKey]*textState
+	joining  *textState // the text whose last delta ended with a high surrogate (pacing.go)
 	curMsgID string
 	tools    map[string]ToolUse
 	after401 bool          // a 401 retry came and no answer of the API since
@@ -212,8 +213,8 @@ func (t *Task) noteEdited(path string) {
 func (t *Task) handleLine(s *session, l *stream.Line) {
 	t.turnLines.Add(1)
 	t.lastLine.Store(time.Now().UnixNano())
-	if l.Type != "stream_event" {
-		t.flushText()
+	if l.Type != "stream_event" && l.Type != "assistant" {
+		t.flushText() // an assistant line's text is reconciled first (handleAssistant)
 	}
 	switch l.Type {
 	case "system":
@@ -375,26 +376,52 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 
 // reconcile makes sure the deltas sent for a message add up to its text: a
 // complete assistant line may carry text whose deltas never came (claude
-// without partial messages, or a lost stream event).
+// without partial messages, or a lost stream event): the rest is sent. When
+// what was streamed differs from the text, the part still held for its
+// window (textWindow) is put right; only what the editor already has is
+// beyond correction (logged).
 func (t *Task) reconcile(kind EventKind, id, text string) {
 	st := t.textState(kind, id)
+	if t.joining == st {
+		t.endJoin()
+	}
 	expected := st.reconciled + text
+	st.reconciled = expected
 	emitted := st.emitted.String()
 	switch {
 	case strings.HasPrefix(emitted, expected):
+		return
 	case strings.HasPrefix(expected, emitted):
-		rest := expected[len(emitted):]
-		st.emitted.WriteString(rest)
-		t.emit(Event{Kind: kind, MessageID: id, Text: rest})
-	default:
-		t.log.Warn("streamed text and final message differ", zap.String("messageId", id))
+		t.push(st, expected[len(emitted):])
+		return
 	}
-	st.reconciled = expected
+	h := &t.hold
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	held := ""
+	if h.kind == kind && h.id == id {
+		held = h.text.String()
+	}
+	sent := emitted[:len(emitted)-len(held)]
+	if !strings.HasPrefix(expected, sent) {
+		t.log.Warn("streamed text and final message differ, in text the editor already has", zap.String("messageId", id), zap.Int("sentBytes", len(sent)))
+		return
+	}
+	if h.text.Len() > 0 && held == "" {
+		t.sendHeldLocked(time.Now()) // another message's text, first
+	}
+	h.kind, h.id = kind, id
+	h.text.Reset()
+	h.text.WriteString(expected[len(sent):])
+	st.emitted.Reset()
+	st.emitted.WriteString(expected)
+	t.log.Info("streamed text differed from the final message; corrected the part not yet sent", zap.String("messageId", id), zap.Int("heldBytes", len(held)))
 }
 
 func (t *Task) handleAssistant(l *stream.Line) {
 	m := l.Message
 	if m == nil {
+		t.flushText()
 		return
 	}
 	if t.after401 {
@@ -419,6 +446,7 @@ func (t *Task) handleAssistant(l *stream.Line) {
 	if text.Len() > 0 {
 		t.reconcile(EventText, m.ID, text.String())
 	}
+	t.flushText()
 	for _, b := range m.Content {
 		if b.Type != "tool_use" {
 			continue

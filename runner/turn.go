@@ -164,6 +164,7 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 		f.result, f.exited = t.await(s, cfg, mark)
 	}
 	s.end(t)
+	t.endJoin()   // the read loop has let go of the task: a surrogate still held goes out
 	t.flushText() // text claude streamed just before it ended, held for its window
 	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
 		t.mu.Lock()

@@ -139,6 +139,7 @@ func (r *readyClaude) turn(prompt string) (*directRun, error) {
 		return nil, err
 	}
 	var text strings.Builder
+	var join stream.Joiner // as any reader of claude's deltas must (surrogates)
 	for d.result == nil {
 		l, now, err := r.next()
 		if err != nil {
@@ -150,7 +151,7 @@ func (r *readyClaude) turn(prompt string) (*directRun, error) {
 		switch l.Type {
 		case "stream_event":
 			if e := l.Event; e != nil && e.Type == "content_block_delta" && e.Delta != nil && e.Delta.Type == "text_delta" {
-				text.WriteString(e.Delta.Text)
+				text.WriteString(join.Next(e.Delta.Text))
 				d.lastTextAt = now
 			}
 		case "user":
