@@ -334,10 +334,11 @@ func (s *Server) exit() {
 	code := 1
 	if ok {
 		code = 0
-	} else {
-		// exit without shutdown: still leave no claude behind.
-		s.stopTasks()
 	}
+	// Leave no claude behind: after shutdown's reply this returns at once;
+	// with exit right behind the shutdown request (its stop may still be
+	// under way) or without one, it stops them.
+	s.stopTasks()
 	select {
 	case s.exitCh <- code:
 	default:
