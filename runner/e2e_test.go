@@ -30,6 +30,7 @@ func (helperAuth) ForgetTask(string)                                   {}
 func (helperAuth) Fingerprint() string                                 { return "" }
 func (helperAuth) Rotated(context.Context, string, time.Duration) bool { return false }
 func (helperAuth) Explain() string                                     { return "" }
+func (helperAuth) KeySourceGeneration() string                         { return "" }
 
 // recorder is an Observer that keeps every event and answers permission
 // questions with a scripted decision.

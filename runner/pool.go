@@ -107,6 +107,7 @@ type warmProc struct {
 	gen     uint64 // the warmer's generation it was started in
 	started time.Time
 	authFP  string   // Auth.Fingerprint() at its start
+	keyGen  string   // Auth.KeySourceGeneration() before its launch
 	context snapshot // what claude read at its start (warm.go)
 	// The key helper claude runs as it starts, and its state then (set by
 	// vetHelper before claude starts; "" for none).

@@ -292,9 +292,14 @@ func (w *warmer) plan() time.Duration {
 	if !cfg.Prewarm || w.m.isClosed() {
 		targets = nil
 	}
-	fp := ""
+	fp, keyGen := "", ""
 	live := w.m.pool.warmList()
 	if cfg.Auth != nil && (len(live) > 0 || len(targets) > 0) {
+		// The generation before the fingerprint: Fingerprint waits for
+		// auth settings being applied, and a warm claude launched now is
+		// launched with them (its launch waits too), but must be stale
+		// should more settings come meanwhile.
+		keyGen = cfg.Auth.KeySourceGeneration()
 		fp = cfg.Auth.Fingerprint()
 	}
 	for _, wp := range live {
@@ -339,7 +344,7 @@ func (w *warmer) plan() time.Duration {
 		if hold {
 			continue // requestOut or taskEnded pokes
 		}
-		wp := &warmProc{folder: folder, opts: cfg.Defaults, gen: gen, started: now, authFP: fp, context: takeSnapshot(folder, envLookup(cfg.Env)("HOME"))}
+		wp := &warmProc{folder: folder, opts: cfg.Defaults, gen: gen, started: now, authFP: fp, keyGen: keyGen, context: takeSnapshot(folder, envLookup(cfg.Env)("HOME"))}
 		if !w.m.pool.reserveWarm(wp, cfg.MaxWarm) {
 			continue // this folder has one, or the budgets are full
 		}
@@ -370,6 +375,10 @@ func (w *warmer) usable(wp *warmProc, cfg Config, fp string, now time.Time) stri
 		return fmt.Sprintf("it waited %s", cfg.WarmRecycle)
 	case wp.authFP != fp:
 		return "the API key changed"
+	case cfg.Auth != nil && wp.keyGen != cfg.Auth.KeySourceGeneration():
+		// The auth settings changed, or the key file, perhaps moments ago:
+		// it may hold another key than a claude started now would.
+		return "the key source changed since it started"
 	case !wrote.IsZero() && !wrote.Before(wp.started):
 		return "a task may have changed its folder since it started"
 	}
@@ -431,18 +440,14 @@ type errHelperInFlux struct{ until time.Time }
 
 func (e *errHelperInFlux) Error() string { return "the key helper is being changed" }
 
-// helperState identifies the key helper file by size, modification time
-// and inode ("" when it cannot be read).
+// helperState identifies the key helper file (auth.FileStamp) and says
+// when it was last modified.
 func helperState(path string) (string, time.Time) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", time.Time{}
+		return "-", time.Time{}
 	}
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = uint64(st.Ino)
-	}
-	return fmt.Sprintf("%d.%d.%d", fi.Size(), fi.ModTime().UnixNano(), ino), fi.ModTime()
+	return auth.StampOf(fi), fi.ModTime()
 }
 
 // vetHelper refuses to start a warm claude on a key helper changed less
@@ -465,7 +470,9 @@ func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 		return errors.New("another program has rewritten the key helper since the auth settings were applied: no claude is started ahead of need")
 	}
 	state, mod := helperState(l.HelperPath)
-	if until := mod.Add(helperQuiet); time.Now().Before(until) {
+	if until := mod.Add(helperQuiet); time.Now().Before(until) && !l.HelperAsWritten {
+		// Changed moments ago, and not by the bridge's own write (that one
+		// is as it left it: a first start on this HOME, a new helper).
 		return &errHelperInFlux{until: until}
 	}
 	wp.helperPath, wp.helper = l.HelperPath, state

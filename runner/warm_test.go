@@ -111,3 +111,47 @@ func TestProjectSlug(t *testing.T) {
 		}
 	}
 }
+
+// The bridge's own write of its helper (its first start on a HOME, a new
+// helper version) is no reason to wait: the first warm claude on a fresh
+// HOME starts at once (measured before the fix: 5 s later, the quiet
+// period). Touched by anyone else since, the helper waits as before.
+func TestVetHelperTrustsTheBridgesOwnWrite(t *testing.T) {
+	home := t.TempDir()
+	m, err := auth.New(auth.Config{Home: home, Environ: []string{"PATH=/usr/bin:/bin", "CLAUDE_API_KEY=sk-test-own-write"}, AuditPath: filepath.Join(home, "audit.jsonl")}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	l, err := m.Launch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, mod := helperState(l.HelperPath); time.Since(mod) > helperQuiet {
+		t.Fatalf("the helper was not written just now (%s): the test proves nothing", mod)
+	}
+	w := &warmer{}
+	wp := &warmProc{}
+	if err := w.vetHelper(wp, l); err != nil {
+		t.Fatalf("vetHelper on the helper the bridge wrote just now = %v", err)
+	}
+	if st, _ := helperState(l.HelperPath); wp.helper != st {
+		t.Errorf("state kept %q, want %q", wp.helper, st)
+	}
+	// Another program touches it: no longer as the bridge wrote it.
+	now := time.Now()
+	if err := os.Chtimes(l.HelperPath, now, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	l, err = m.Launch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flux *errHelperInFlux
+	if err := w.vetHelper(&warmProc{}, l); !errors.As(err, &flux) {
+		t.Errorf("vetHelper on a helper touched by another program moments ago = %v, want the quiet period", err)
+	}
+}

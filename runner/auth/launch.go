@@ -43,6 +43,11 @@ type Launch struct {
 	// The helper claude runs a moment after it starts may then be that
 	// program's: the runner starts no claude nobody asked for (a warm one).
 	HelperRewritten bool
+	// HelperAsWritten: the helper is the file the bridge itself last wrote
+	// (the same FileStamp), nobody has touched it since: a change to it
+	// moments ago was the bridge's own (its first start on a HOME, a new
+	// helper version), not another program's.
+	HelperAsWritten bool
 	// TTLMs is the CLAUDE_CODE_API_KEY_HELPER_TTL_MS value (0 in inherit mode).
 	TTLMs int64
 }
@@ -57,7 +62,7 @@ type Launch struct {
 // the variables.
 func (m *Manager) Launch(workspace string) (Launch, error) {
 	m.mu.Lock()
-	cfg, closed, lastKey, rewritten := m.cfg, m.closed, m.lastKey, m.rewritten
+	cfg, closed, lastKey := m.cfg, m.closed, m.lastKey
 	m.mu.Unlock()
 	if closed {
 		return Launch{}, ErrClosed
@@ -73,8 +78,13 @@ func (m *Manager) Launch(workspace string) (Launch, error) {
 		if err != nil {
 			return Launch{}, err
 		}
+		// After helperReady, which may have restored the helper just now.
+		m.mu.Lock()
+		rewritten, own := m.rewritten, m.ownHelper
+		m.mu.Unlock()
 		settings["apiKeyHelper"] = commandLine(argv)
 		l.HelperPath, l.TTLMs, l.HelperRewritten = cfg.helperPath, cfg.ttlMs(), rewritten
+		l.HelperAsWritten = cfg.manage && own != "" && own == FileStamp(cfg.helperPath)
 		l.Env = func(base []string) []string {
 			env, removed := launchEnv(cfg, base, secrets)
 			if len(removed) > 0 {

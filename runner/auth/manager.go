@@ -116,6 +116,12 @@ type Manager struct {
 	keyPaths []string
 	// warned holds the project overrides already shown (warnOverrides).
 	warned map[string]bool
+	// gen counts the configurations applied (Reconfigure), for
+	// KeySourceGeneration.
+	gen uint64
+	// ownHelper is the FileStamp of the helper as the bridge last wrote
+	// it ("" before it wrote one): Launch.HelperAsWritten.
+	ownHelper string
 
 	// rtMu guards the runtime directory (the private channel for a key
 	// from the bridge's environment) and serialises writes to its key file.
@@ -270,6 +276,7 @@ func (m *Manager) Reconfigure(cfg Config) error {
 		return ErrClosed
 	}
 	m.cfg = r
+	m.gen++
 	m.helperConflict = ""
 	m.restores, m.rewritten = nil, false
 	started := m.started
@@ -470,6 +477,9 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 	}
 	m.mu.Lock()
 	m.helperErr, m.shownHelperErr = "", ""
+	if changed {
+		m.ownHelper = FileStamp(cfg.helperPath)
+	}
 	m.mu.Unlock()
 	if !changed {
 		return
