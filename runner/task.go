@@ -70,7 +70,7 @@ type Task struct {
 	results   chan *stream.Line // the turn's result line, from the read loop
 	wake      chan struct{}     // tells the turn loop that failReason was set
 	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
-	warmTaken atomic.Bool       // the turn took a warm claude and has not told the warmer its claude waits for the API
+	starting  atomic.Bool       // the turn's claude starts (or was taken warm) and the turn has not told the warmer it waits for the API (warmer.hold)
 	requested atomic.Bool       // claude reported an API request of this attempt (status requesting)
 	lastLine  atomic.Int64      // when the read loop last handled a line of this attempt (UnixNano)
 

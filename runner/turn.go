@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -87,8 +88,20 @@ type turnFacts struct {
 }
 
 // apiWait is how long a claude that has sent an API request must print
-// nothing to count as waiting for the API (see warmer.took).
+// nothing to count as waiting for the API (see warmer.hold).
 const apiWait = 100 * time.Millisecond
+
+// warmAnswerWait is how long a warm claude a task took has, once it has
+// answered initialize and the prompt is written, to print its first line:
+// one that prints nothing by then is taken for hung (alive but not
+// reading: SIGSTOPped past the check before it was taken, or stuck) and the
+// task starts a claude of its own. Measured on claude 2.1.332 against
+// testdata/fakeapi, a ready claude prints its command_lifecycle line for
+// the prompt 10 to 110 ms after it (on 2 cores at a load of 10), its init
+// line 150 to 600 ms after, and sends the API request only after that: one
+// that printed nothing has sent nothing, so the prompt goes to the API
+// once, from the claude started in its place.
+const warmAnswerWait = 3 * time.Second
 
 // turn runs one attempt: get a claude process, send the prompt, wait for
 // the result, the process's end, a cancel or an abort. Whatever happens,
@@ -107,6 +120,10 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 	t.setState(StateStarting)
 	t.mgr.warm.used(t.Spec.Workspace)
 	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}
+	// No warm claude starts beside the claude this turn starts or takes,
+	// until it waits for the API (await) or the task ends.
+	t.mgr.warm.hold(t)
+	t.starting.Store(true)
 	for {
 		s, how, wp, err := t.mgr.pool.acquire(t.ctx, w, t.launcher(cfg))
 		if err != nil {
@@ -115,6 +132,8 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 		switch how {
 		case acquiredIdle:
 			t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
+			t.starting.Store(false) // nothing starts
+			t.mgr.warm.release(t)
 		case acquiredWarm:
 			if why := t.mgr.warm.check(t.ctx, wp, s, cfg, fp); why != "" {
 				t.log.Debug("not using the warm claude", zap.String("why", why))
@@ -123,8 +142,6 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 				continue
 			}
 			t.mgr.warm.healthy(wp.folder)
-			t.mgr.warm.took(wp.folder)
-			t.warmTaken.Store(true)
 			t.log.Debug("using the warm claude", zap.Int("pid", s.proc.pid()), zap.Duration("age", time.Since(wp.started)))
 		}
 		out, again := t.turnOn(s, how, cfg, start)
@@ -160,13 +177,17 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	} else if how != acquiredWarm {
 		t.abort("could not send the prompt to claude: "+sendErr.Error(), false)
 	}
+	hung := false
 	if sendErr == nil || how != acquiredWarm {
-		f.result, f.exited = t.await(s, cfg, mark)
+		f.result, f.exited, hung = t.await(s, cfg, mark, how == acquiredWarm)
 	}
 	s.end(t)
 	t.endJoin()   // the read loop has let go of the task: a surrogate still held goes out
 	t.flushText() // text claude streamed just before it ended, held for its window
 	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
+		if hung {
+			t.mgr.warm.failed(t.Spec.Workspace, fmt.Sprintf("it printed nothing within %s of the prompt", warmAnswerWait))
+		}
 		t.mu.Lock()
 		t.sess = nil
 		t.mu.Unlock()
@@ -197,20 +218,32 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 // and keeps running is stopped after StopGrace.
 // The silence check: a claude that printed no line past mark (its count of
 // lines as the turn began; -1: no check) within StartTimeout is stopped.
-func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exited bool) {
+// For a warm claude (warm) the answer check comes first: one that prints
+// nothing within warmAnswerWait of having answered initialize (and of the
+// prompt) is killed, and await returns hung (and exited): the turn is to
+// be run on a claude of its own.
+func (t *Task) await(s *session, cfg Config, mark int, warm bool) (result *stream.Line, exited, hung bool) {
 	silence := time.NewTimer(cfg.StartTimeout)
 	defer silence.Stop()
 	readDone := s.readDone
 	var eof <-chan time.Time
 	stopping := false
-	// A turn that took a warm claude tells the warmer once its claude waits
-	// for the API (warmer.took): it has sent a request and printed nothing
-	// for apiWait.
+	// A turn whose claude starts tells the warmer once its claude waits for
+	// the API (warmer.hold): it has sent a request and printed nothing for
+	// apiWait.
 	var waiting <-chan time.Time
-	if t.warmTaken.Load() {
+	if t.starting.Load() {
 		tick := time.NewTicker(apiWait / 2)
 		defer tick.Stop()
 		waiting = tick.C
+	}
+	var ready <-chan struct{} // a warm claude's answer to initialize
+	answer := time.NewTimer(time.Hour)
+	answer.Stop()
+	defer answer.Stop()
+	answered := mark // the lines it had printed once it answered initialize
+	if warm {
+		ready = s.initDone
 	}
 	stop := func(interrupt bool) {
 		if stopping {
@@ -227,17 +260,17 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 	for {
 		select {
 		case l := <-t.results:
-			return l, false
+			return l, false, false
 		case <-s.gone:
 			// The read loop has delivered everything it read by now.
 			select {
 			case l := <-t.results:
-				return l, false
+				return l, false, false
 			default:
 				if l := t.takeHeld(); l != nil {
-					return l, false // claude ended before it took a message sent into the task
+					return l, false, false // claude ended before it took a message sent into the task
 				}
-				return nil, true
+				return nil, true, hung
 			}
 		case <-t.ctx.Done():
 			stop(true)
@@ -246,9 +279,19 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 				stop(true)
 			}
 		case <-waiting:
-			if t.requested.Load() && time.Since(time.Unix(0, t.lastLine.Load())) >= apiWait && t.warmTaken.CompareAndSwap(true, false) {
-				t.mgr.warm.requestOut(t.Spec.Workspace)
+			if t.requested.Load() && time.Since(time.Unix(0, t.lastLine.Load())) >= apiWait && t.starting.CompareAndSwap(true, false) {
+				t.mgr.warm.release(t)
 				waiting = nil
+			}
+		case <-ready:
+			ready = nil
+			answered = max(mark, s.linesRead())
+			answer.Reset(warmAnswerWait)
+		case <-answer.C:
+			if s.linesRead() <= answered && !stopping {
+				t.log.Info("the warm claude printed nothing after the prompt; killing it", zap.Int("pid", s.proc.pid()), zap.Duration("waited", warmAnswerWait))
+				hung, stopping = true, true
+				s.proc.signal(syscall.SIGKILL) // its waiter kills its tagged tree; gone follows
 			}
 		case <-silence.C:
 			if mark >= 0 && s.linesRead() <= mark {
@@ -361,7 +404,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
-	t.mgr.warm.taskEnded(t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
+	t.mgr.warm.taskEnded(t, t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
 	t.cancel()
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
