@@ -462,15 +462,16 @@ func helperState(path string) (string, time.Time) {
 }
 
 // vetHelper refuses to start a warm claude on a key helper changed less
-// than helperQuiet ago, and records the helper's state for the check
-// after claude ran it. claude runs the helper about 0.3 s after it starts,
-// not when the auth manager vets it (Auth.Launch, which restores a managed
-// helper someone changed, and refuses it after ten restores): a claude
-// started while another program keeps rewriting the helper could run that
-// program's script. For a task the user asked for, that moment is the
-// user's; a warm claude is started only once the helper has been left
-// alone, and is killed should the helper change before it answered
-// initialize (claude has run it by then).
+// than helperQuiet ago, unless the auth manager has just verified it is
+// the bridge's own script (Launch.HelperVerified), and records the
+// helper's state for the check after claude ran it. claude runs the helper
+// about 0.3 s after it starts, not when the auth manager vets it
+// (Auth.Launch, which restores a managed helper someone changed, and
+// refuses it after ten restores): a claude started while another program
+// keeps rewriting the helper could run that program's script. For a task
+// the user asked for, that moment is the user's; a warm claude is started
+// only on a helper verified or left alone, and is killed should the helper
+// change before it answered initialize (claude has run it by then).
 func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 	if l.HelperPath == "" {
 		return nil
@@ -481,9 +482,10 @@ func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 		return errors.New("another program has rewritten the key helper since the auth settings were applied: no claude is started ahead of need")
 	}
 	state, mod := helperState(l.HelperPath)
-	if until := mod.Add(helperQuiet); time.Now().Before(until) && !l.HelperAsWritten {
-		// Changed moments ago, and not by the bridge's own write (that one
-		// is as it left it: a first start on this HOME, a new helper).
+	if until := mod.Add(helperQuiet); time.Now().Before(until) && !l.HelperVerified {
+		// Changed moments ago, and not found to be the bridge's own script
+		// (a user's own helper being edited; a managed one verified is the
+		// bridge's write: its first start on this HOME, a new helper).
 		return &errHelperInFlux{until: until}
 	}
 	wp.helperPath, wp.helper = l.HelperPath, state

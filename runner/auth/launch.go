@@ -43,11 +43,15 @@ type Launch struct {
 	// The helper claude runs a moment after it starts may then be that
 	// program's: the runner starts no claude nobody asked for (a warm one).
 	HelperRewritten bool
-	// HelperAsWritten: the helper is the file the bridge itself last wrote
-	// (the same FileStamp), nobody has touched it since: a change to it
-	// moments ago was the bridge's own (its first start on a HOME, a new
-	// helper version), not another program's.
-	HelperAsWritten bool
+	// HelperVerified: the helper is, byte for byte, the bridge's own
+	// script (managed mode), and did not change while that was checked. A
+	// recent modification was then the bridge's own write (its first start
+	// on a HOME, a new helper version) or another bridge's of this version:
+	// what claude runs a moment later is the bridge's script unless it
+	// changes again, which the runner sees (its FileStamp) once claude has
+	// run it. Another program's script is never verified: Launch restores
+	// it first (HelperRewritten).
+	HelperVerified bool
 	// TTLMs is the CLAUDE_CODE_API_KEY_HELPER_TTL_MS value (0 in inherit mode).
 	TTLMs int64
 }
@@ -80,11 +84,11 @@ func (m *Manager) Launch(workspace string) (Launch, error) {
 		}
 		// After helperReady, which may have restored the helper just now.
 		m.mu.Lock()
-		rewritten, own := m.rewritten, m.ownHelper
+		rewritten := m.rewritten
 		m.mu.Unlock()
 		settings["apiKeyHelper"] = commandLine(argv)
 		l.HelperPath, l.TTLMs, l.HelperRewritten = cfg.helperPath, cfg.ttlMs(), rewritten
-		l.HelperAsWritten = cfg.manage && own != "" && own == FileStamp(cfg.helperPath)
+		l.HelperVerified = cfg.manage && helperVerified(cfg)
 		l.Env = func(base []string) []string {
 			env, removed := launchEnv(cfg, base, secrets)
 			if len(removed) > 0 {
@@ -134,6 +138,13 @@ func (m *Manager) Launch(workspace string) (Launch, error) {
 	l.Args, l.SettingsFile = []string{"--settings", path}, path
 	m.warnOverrides(overrides)
 	return l, nil
+}
+
+// helperVerified reports whether the managed helper is the bridge's own
+// script and its FileStamp was the same before and after that check.
+func helperVerified(cfg resolved) bool {
+	before := FileStamp(cfg.helperPath)
+	return before != "-" && managedHelperProblem(cfg) == "" && FileStamp(cfg.helperPath) == before
 }
 
 // warnOverrides tells the user, once per file and set of variables, what

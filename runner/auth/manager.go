@@ -119,9 +119,6 @@ type Manager struct {
 	// gen counts the configurations applied (Reconfigure), for
 	// KeySourceGeneration.
 	gen uint64
-	// ownHelper is the FileStamp of the helper as the bridge last wrote
-	// it ("" before it wrote one): Launch.HelperAsWritten.
-	ownHelper string
 
 	// rtMu guards the runtime directory (the private channel for a key
 	// from the bridge's environment) and serialises writes to its key file.
@@ -477,9 +474,6 @@ func (m *Manager) ensureHelper(cfg resolved, restoring bool) {
 	}
 	m.mu.Lock()
 	m.helperErr, m.shownHelperErr = "", ""
-	if changed {
-		m.ownHelper = FileStamp(cfg.helperPath)
-	}
 	m.mu.Unlock()
 	if !changed {
 		return
