@@ -14,6 +14,10 @@ type want struct {
 	resume    string // the conversation to continue; "" for a new one
 	opts      Options
 	noWarm    bool // a warm process of the folder was found unusable: start one
+	// keyGen and authFP are the auth manager's KeySourceGeneration and
+	// Fingerprint now: a parked process launched under others does not
+	// serve (session.serves).
+	keyGen, authFP string
 }
 
 // sameLaunch reports whether a process started with a can serve a turn

@@ -119,7 +119,10 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 	}
 	t.setState(StateStarting)
 	t.mgr.warm.used(t.Spec.Workspace)
-	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}
+	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options, authFP: fp}
+	if cfg.Auth != nil {
+		w.keyGen = cfg.Auth.KeySourceGeneration()
+	}
 	// No warm claude starts beside the claude this turn starts or takes,
 	// until it waits for the API (await) or the task ends.
 	t.mgr.warm.hold(t)
@@ -440,10 +443,16 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 	}
 	env = append([]string(nil), env...)
 	var l auth.Launch
+	var keyGen, fp string
 	if cfg.Auth != nil {
+		// The generation before the launch: a change from now on makes
+		// this claude stale. The fingerprint once the launch has waited
+		// for the auth settings (it does not wait again then).
+		keyGen = cfg.Auth.KeySourceGeneration()
 		if l, err = authLaunch(ctx, cfg.Auth, workspace); err != nil {
 			return nil, err
 		}
+		fp = cfg.Auth.Fingerprint()
 	}
 	if vet != nil {
 		if err := vet(l); err != nil {
@@ -458,7 +467,7 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 	if err != nil {
 		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
 	}
-	s.launchArgs = l.Args
+	s.launchArgs, s.keyGen, s.authFP = l.Args, keyGen, fp
 	return s, nil
 }
 

@@ -24,7 +24,8 @@ const authStartWait = 30 * time.Second
 // the editor's auth settings in initialize, started when the editor sends
 // initialized (its first check runs the key helper: initialize answers at
 // once, and what the check reports follows the initialize reply), handed
-// to the runner as its runner.Auth (each call waits for the start), and
+// to the runner as its runner.Auth (each call waits for the start, and for
+// the auth settings changes received before it: settle), and
 // reports to the editor through the server (window/showMessage,
 // claude/authChanged). Settings the bridge refuses, at initialize or
 // later, leave it without a manager, so without a key: claude.authStatus

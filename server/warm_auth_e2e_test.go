@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
@@ -78,4 +79,33 @@ func TestRunRightAfterTheKeyFileRotatesUsesTheNewKey(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	b.requestsSince(n, rotated, "after the key file was rotated")
+}
+
+// A conversation's parked claude holds the key its helper gave as it
+// started, as a warm one does: a follow-up right after an auth change
+// continues the conversation in a claude started with the new settings,
+// and its requests carry the new key (measured before the fix: the parked
+// claude sent them with the old one).
+func TestFollowUpRightAfterAnAuthChangeUsesTheNewKey(t *testing.T) {
+	keys := []string{"sk-server-key-zero-000000", "sk-server-key-one-111111"}
+	dir := t.TempDir()
+	keyCommand := func(i int) string { return "cat '" + filepath.Join(dir, fmt.Sprint(i)) + "'" }
+	for i, k := range keys {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), []byte(k+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startBridge(t, bridgeOpts{noKey: true, init: map[string]any{"followUpIdleSeconds": 300, "auth": map[string]any{"keyCommand": keyCommand(0)}}})
+	b.api.SetKeys(keys...)
+	res := b.result(b.run(map[string]any{"prompt": "first", "taskId": "c1"}))
+	if res.Status != "completed" {
+		t.Fatalf("first: %+v", res)
+	}
+	n := len(b.api.MessageRequests())
+	b.configure(map[string]any{"followUpIdleSeconds": 300, "auth": map[string]any{"keyCommand": keyCommand(1)}})
+	fu := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandFollowUp, "arguments": []any{map[string]any{"taskId": "c1", "prompt": "again"}}}))
+	if fu.Status != "completed" || fu.SessionID != res.SessionID {
+		t.Fatalf("follow-up = %+v, want the conversation %s continued", fu, res.SessionID)
+	}
+	b.requestsSince(n, keys[1], "the follow-up right after the auth change")
 }
