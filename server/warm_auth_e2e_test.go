@@ -29,19 +29,24 @@ func (b *bridge) requestsSince(n int, key, what string) {
 	}
 }
 
-// An auth setting changed and a run right behind it (the two messages back
-// to back): the run's requests carry the key the new settings give, not
-// the key of the warm claude launched with the old ones; and back again.
-// Measured before the fix: the old key, in both rounds.
-func TestRunRightAfterAnAuthChangeUsesTheNewKey(t *testing.T) {
+// twoKeys are two keys, and the auth.keyCommand that prints each.
+func twoKeys(t *testing.T) ([]string, func(i int) string) {
 	keys := []string{"sk-server-key-zero-000000", "sk-server-key-one-111111"}
 	dir := t.TempDir()
-	keyCommand := func(i int) string { return "cat '" + filepath.Join(dir, fmt.Sprint(i)) + "'" }
 	for i, k := range keys {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), []byte(k+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return keys, func(i int) string { return "cat '" + filepath.Join(dir, fmt.Sprint(i)) + "'" }
+}
+
+// An auth setting changed and a run right behind it (the two messages back
+// to back): the run's requests carry the key the new settings give, not
+// the key of the warm claude launched with the old ones; and back again.
+// Measured before the fix: the old key, in both rounds.
+func TestRunRightAfterAnAuthChangeUsesTheNewKey(t *testing.T) {
+	keys, keyCommand := twoKeys(t)
 	b := startBridge(t, bridgeOpts{noKey: true, init: map[string]any{"prewarm": true, "followUpIdleSeconds": 0, "auth": map[string]any{"keyCommand": keyCommand(0)}}})
 	b.api.SetKeys(keys...)
 	for round, k := range []int{1, 0} {
@@ -87,14 +92,7 @@ func TestRunRightAfterTheKeyFileRotatesUsesTheNewKey(t *testing.T) {
 // and its requests carry the new key (measured before the fix: the parked
 // claude sent them with the old one).
 func TestFollowUpRightAfterAnAuthChangeUsesTheNewKey(t *testing.T) {
-	keys := []string{"sk-server-key-zero-000000", "sk-server-key-one-111111"}
-	dir := t.TempDir()
-	keyCommand := func(i int) string { return "cat '" + filepath.Join(dir, fmt.Sprint(i)) + "'" }
-	for i, k := range keys {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), []byte(k+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keys, keyCommand := twoKeys(t)
 	b := startBridge(t, bridgeOpts{noKey: true, init: map[string]any{"followUpIdleSeconds": 300, "auth": map[string]any{"keyCommand": keyCommand(0)}}})
 	b.api.SetKeys(keys...)
 	res := b.result(b.run(map[string]any{"prompt": "first", "taskId": "c1"}))
