@@ -194,7 +194,7 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 			return nil, 0, nil, ErrShutdown
 		}
 		for i, s := range p.idle {
-			if s.serves(w) && s.alive() {
+			if s.serves(w) && s.alive() && !s.proc.halted() {
 				p.idle = append(p.idle[:i], p.idle[i+1:]...)
 				sl := p.live[s]
 				sl.timer.Stop()

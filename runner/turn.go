@@ -91,17 +91,18 @@ type turnFacts struct {
 // nothing to count as waiting for the API (see warmer.hold).
 const apiWait = 100 * time.Millisecond
 
-// warmAnswerWait is how long a warm claude a task took has, once it has
-// answered initialize and the prompt is written, to print its first line:
-// one that prints nothing by then is taken for hung (alive but not
-// reading: SIGSTOPped past the check before it was taken, or stuck) and the
-// task starts a claude of its own. Measured on claude 2.1.332 against
+// keptAnswerWait is how long a claude kept waiting that a task took (a
+// warm one, or one parked for a follow-up) has, once it has answered
+// initialize and the prompt is written, to print its first line: one that
+// prints nothing by then is taken for hung (alive but not reading:
+// SIGSTOPped past the check before it was taken, or stuck) and the task
+// starts a claude of its own. Measured on claude 2.1.332 against
 // testdata/fakeapi, a ready claude prints its command_lifecycle line for
 // the prompt 10 to 110 ms after it (on 2 cores at a load of 10), its init
 // line 150 to 600 ms after, and sends the API request only after that: one
 // that printed nothing has sent nothing, so the prompt goes to the API
 // once, from the claude started in its place.
-const warmAnswerWait = 3 * time.Second
+const keptAnswerWait = 3 * time.Second
 
 // turn runs one attempt: get a claude process, send the prompt, wait for
 // the result, the process's end, a cancel or an abort. Whatever happens,
@@ -151,14 +152,15 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 		if !again {
 			return out
 		}
-		t.log.Info("the warm claude failed before the turn began; starting claude for the task")
+		t.log.Info("the claude kept waiting failed before the turn began; starting claude for the task", zap.Bool("warm", how == acquiredWarm))
 		w.noWarm = true
 	}
 }
 
-// turnOn runs the turn on s. again is true when s was a warm claude that
-// failed before the turn's first stream line, and is gone: the turn is to
-// be run on a claude of its own.
+// turnOn runs the turn on s. again is true when s was a claude kept
+// waiting (warm, or parked for a follow-up) that failed before the turn's
+// first stream line, and is gone: the turn is to be run on a claude of its
+// own (a follow-up's resuming the conversation).
 func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (out Outcome, again bool) {
 	t.mu.Lock()
 	t.sess = s
@@ -167,8 +169,15 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	t.turnLines.Store(0)
 	t.requested.Store(false)
 	// The silence check counts claude's lines from here; a parked process
-	// taking a follow-up is not checked (it has printed before).
+	// taking a follow-up is not checked (it has printed before). A claude
+	// that was kept waiting (warm, or parked) gets the answer check
+	// instead (await), counted from here too.
 	mark := s.linesRead()
+	kept := how == acquiredWarm || how == acquiredIdle
+	answerFrom := -1
+	if kept {
+		answerFrom = mark
+	}
 	if how == acquiredIdle {
 		mark = -1
 	}
@@ -177,19 +186,19 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	if sendErr == nil {
 		t.log.Debug("prompt sent", zap.Int("pid", s.proc.pid()), zap.Duration("sinceTask", time.Since(t.created)))
 		t.setState(StateRunning)
-	} else if how != acquiredWarm {
+	} else if !kept {
 		t.abort("could not send the prompt to claude: "+sendErr.Error(), false)
 	}
 	hung := false
-	if sendErr == nil || how != acquiredWarm {
-		f.result, f.exited, hung = t.await(s, cfg, mark, how == acquiredWarm)
+	if sendErr == nil || !kept {
+		f.result, f.exited, hung = t.await(s, cfg, mark, answerFrom)
 	}
 	s.end(t)
 	t.endJoin()   // the read loop has let go of the task: a surrogate still held goes out
 	t.flushText() // text claude streamed just before it ended, held for its window
-	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
-		if hung {
-			t.mgr.warm.failed(t.Spec.Workspace, fmt.Sprintf("it printed nothing within %s of the prompt", warmAnswerWait))
+	if kept && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
+		if hung && how == acquiredWarm {
+			t.mgr.warm.failed(t.Spec.Workspace, fmt.Sprintf("it printed nothing within %s of the prompt", keptAnswerWait))
 		}
 		t.mu.Lock()
 		t.sess = nil
@@ -221,11 +230,12 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 // and keeps running is stopped after StopGrace.
 // The silence check: a claude that printed no line past mark (its count of
 // lines as the turn began; -1: no check) within StartTimeout is stopped.
-// For a warm claude (warm) the answer check comes first: one that prints
-// nothing within warmAnswerWait of having answered initialize (and of the
-// prompt) is killed, and await returns hung (and exited): the turn is to
-// be run on a claude of its own.
-func (t *Task) await(s *session, cfg Config, mark int, warm bool) (result *stream.Line, exited, hung bool) {
+// For a claude kept waiting the answer check comes first (answerFrom, its
+// count of lines before the prompt; -1: none): one that prints nothing
+// within keptAnswerWait of having answered initialize and got the prompt
+// is killed, and await returns hung (and exited): the turn is to be run on
+// a claude of its own.
+func (t *Task) await(s *session, cfg Config, mark, answerFrom int) (result *stream.Line, exited, hung bool) {
 	silence := time.NewTimer(cfg.StartTimeout)
 	defer silence.Stop()
 	readDone := s.readDone
@@ -240,12 +250,12 @@ func (t *Task) await(s *session, cfg Config, mark int, warm bool) (result *strea
 		defer tick.Stop()
 		waiting = tick.C
 	}
-	var ready <-chan struct{} // a warm claude's answer to initialize
+	var ready <-chan struct{} // a kept claude's answer to initialize
 	answer := time.NewTimer(time.Hour)
 	answer.Stop()
 	defer answer.Stop()
-	answered := mark // the lines it had printed once it answered initialize
-	if warm {
+	answered := answerFrom // the lines it had printed once it answered initialize
+	if answerFrom >= 0 {
 		ready = s.initDone
 	}
 	stop := func(interrupt bool) {
@@ -288,11 +298,11 @@ func (t *Task) await(s *session, cfg Config, mark int, warm bool) (result *strea
 			}
 		case <-ready:
 			ready = nil
-			answered = max(mark, s.linesRead())
-			answer.Reset(warmAnswerWait)
+			answered = max(answerFrom, s.linesRead())
+			answer.Reset(keptAnswerWait)
 		case <-answer.C:
 			if s.linesRead() <= answered && !stopping {
-				t.log.Info("the warm claude printed nothing after the prompt; killing it", zap.Int("pid", s.proc.pid()), zap.Duration("waited", warmAnswerWait))
+				t.log.Info("the claude kept waiting printed nothing after the prompt; killing it", zap.Int("pid", s.proc.pid()), zap.Duration("waited", keptAnswerWait))
 				hung, stopping = true, true
 				s.proc.signal(syscall.SIGKILL) // its waiter kills its tagged tree; gone follows
 			}

@@ -67,7 +67,7 @@ import (
 // conversation; it checks the claude is still usable first (usable: among
 // the rest, not stopped), and falls back to a cold start on any doubt, or
 // when the warm claude dies, or shows no sign of life within
-// warmAnswerWait, before the turn's first line (turn.go).
+// keptAnswerWait, before the turn's first line (turn.go).
 
 // warmer decides which folders have a warm claude, starts them, and
 // replaces them when they go stale. The pool does the accounting.

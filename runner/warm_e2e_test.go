@@ -108,7 +108,7 @@ func TestWarmClaudeIsRecycledAfterWarmRecycle(t *testing.T) {
 
 // A warm claude that answered initialize and then hangs (alive, sleeping,
 // reading nothing: what the check before it is taken cannot see) is taken
-// and shows no sign of life after the prompt: within warmAnswerWait the
+// and shows no sign of life after the prompt: within keptAnswerWait the
 // task kills it and starts claude of its own, which completes the task;
 // the prompt reaches the API once. The hung claude is a script that
 // answers initialize and sleeps (the real CLI does not hang on cue); the

@@ -558,3 +558,32 @@ func TestStoppedWarmClaudeIsNotTaken(t *testing.T) {
 		t.Fatal("not replaced")
 	}
 }
+
+// The same for a claude parked for a follow-up: stopped (SIGSTOP), it is
+// not taken; the follow-up continues the conversation in a claude started
+// anew (--resume) and completes (before the fix it hung: a parked claude
+// has no silence check).
+func TestFollowUpPastAStoppedParkedClaude(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"followUpIdleSeconds": 300}})
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("first")})
+	res := b.result(b.run(map[string]any{"prompt": "first", "taskId": "p1"}))
+	if res.Status != "completed" {
+		t.Fatalf("first: %+v", res)
+	}
+	pids := claudePIDs(t, b.ws(0))
+	if len(pids) != 1 {
+		t.Fatalf("claude processes after the task: %v, want the parked one", pids)
+	}
+	parked := pids[0]
+	if err := syscall.Kill(parked, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(parked, syscall.SIGCONT) })
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("first"), fakeapi.Text("again")})
+	call := b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandFollowUp, "arguments": []any{map[string]any{"taskId": "p1", "prompt": "again"}}})
+	fu := b.result(call)
+	if fu.Status != "completed" || fu.Result != "again" || fu.SessionID != res.SessionID {
+		t.Fatalf("follow-up = %+v, want the conversation %s continued", fu, res.SessionID)
+	}
+	until(t, 15*time.Second, "the stopped parked claude is still there", func() bool { return !alive(parked) })
+}
