@@ -38,8 +38,11 @@ import (
 //     request then goes out with no key, takes a 401 and is retried about a
 //     second later. So a warm claude whose helper failed is replaced, not
 //     used, and so is one started under another key (Auth.Fingerprint,
-//     which is "" while the helper fails); and none is started while the
-//     helper file is being changed (vetHelper).
+//     which is "" while the helper fails) or another key source, the auth
+//     settings received since or the key file rewritten
+//     (Auth.KeySourceGeneration, which changes before the auth manager
+//     has noticed); and none is started while the helper file is being
+//     changed by another program (vetHelper).
 //   - It reads its context while it starts, not at the prompt: the
 //     CLAUDE.md files, the git status (branch, changed files, recent
 //     commits), the memory index, its settings; and today's date. A
