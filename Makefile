@@ -56,7 +56,7 @@ test-go: build tools
 
 # Fuzz targets, as package:FuzzName (their seed corpora run in test-go too).
 # test-fuzz fuzzes each for FUZZTIME; `make fuzz` for FUZZ_LONG.
-FUZZ_TARGETS := ./server/bufsync:FuzzCarry ./runner/stream:FuzzDecode ./runner/stream:FuzzReader ./runner/stream:FuzzParseDelta \
+FUZZ_TARGETS := ./server/bufsync:FuzzCarry ./runner/stream:FuzzDecode ./runner/stream:FuzzReader ./runner/stream:FuzzParseDelta ./runner/stream:FuzzJoin \
 	./server/lspstream:FuzzReadFrames
 # Counts, not durations: a duration ends in a race in Go 1.26's fuzz coordinator that
 # fails the target with "context deadline exceeded" on a busy machine (golang/go#75804,

@@ -48,7 +48,7 @@ func (c *countingAuth) ForgetTask(taskID string)    { c.note("forget " + taskID)
 func TestA401ThenSuccessReachesTheAuthManagerInOrder(t *testing.T) {
 	const keyA, keyB = "sk-test-key-a", "sk-test-key-b"
 	dir := t.TempDir()
-	a := &countingAuth{helperAuth: helperAuth{helper: fakeapi.WriteKeyHelper(t, dir, keyA)}, t: t, dir: dir, newKey: keyB}
+	a := &countingAuth{helperAuth: helperAuth{Helper: fakeapi.WriteKeyHelper(t, dir, keyA)}, t: t, dir: dir, newKey: keyB}
 	e := newEnv(t, nil, func(c *runner.Config) { c.Auth = a })
 	e.api.SetKeys(keyA)
 	first := fakeapi.ToolUse("Read", map[string]any{"file_path": e.workspace + "/main.go"})

@@ -2,7 +2,6 @@ package runner_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,26 +10,12 @@ import (
 	"time"
 
 	"github.com/claude-bridge/claude-bridge/runner"
-	"github.com/claude-bridge/claude-bridge/runner/auth"
 	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
 )
 
-// helperAuth gives claude a fixed key through an apiKeyHelper script, the
-// way runner/auth does, without the rest of the auth manager.
-type helperAuth struct{ helper string }
-
-func (h helperAuth) Launch(string) (auth.Launch, error) {
-	b, _ := json.Marshal(map[string]string{"apiKeyHelper": h.helper})
-	return auth.Launch{Args: []string{"--settings", string(b)}}, nil
-}
-func (helperAuth) CheckInit(string) string                             { return "" }
-func (helperAuth) On401(context.Context, string) auth.Decision         { return auth.Decision{} }
-func (helperAuth) OnTaskSuccess(string)                                {}
-func (helperAuth) ForgetTask(string)                                   {}
-func (helperAuth) Fingerprint() string                                 { return "" }
-func (helperAuth) Rotated(context.Context, string, time.Duration) bool { return false }
-func (helperAuth) Explain() string                                     { return "" }
-func (helperAuth) ClaudeEnv(base []string) []string                    { return base }
+// helperAuth gives claude a fixed key through an apiKeyHelper script (see
+// runner.HelperAuth, in an internal test file).
+type helperAuth = runner.HelperAuth
 
 // recorder is an Observer that keeps every event and answers permission
 // questions with a scripted decision.
@@ -106,7 +91,7 @@ func newEnv(t *testing.T, turns []fakeapi.Turn, tweak func(*runner.Config)) *env
 	cfg := runner.Config{
 		ClaudePath: claude,
 		Env:        fakeapi.ClaudeEnv(home, api.URL()),
-		Auth:       helperAuth{helper: helper},
+		Auth:       helperAuth{Helper: helper},
 		StopGrace:  2 * time.Second,
 	}
 	if tweak != nil {

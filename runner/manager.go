@@ -41,6 +41,12 @@ type Auth interface {
 	ForgetTask(taskID string)
 	// Fingerprint identifies the current key (never the key itself).
 	Fingerprint() string
+	// KeySourceGeneration identifies, cheaply and without running
+	// anything, where a claude launched now gets its key (the auth
+	// settings received, the key file's state; see
+	// auth.Manager.KeySourceGeneration). A warm claude is used only while
+	// it is what it was when the warm claude was launched.
+	KeySourceGeneration() string
 	// Rotated reports whether the key differs now from the one with the
 	// fingerprint given, checking afresh when the last check is older
 	// than maxAge.

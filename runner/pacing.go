@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
 // textWindow paces text events: streamed text (text and thinking deltas)
@@ -42,6 +44,9 @@ type textKey struct {
 
 // textState is what was sent of one message's text, for reconcile.
 type textState struct {
+	kind       EventKind
+	id         string
+	join       stream.Joiner // holds a high surrogate that ended a delta until the next
 	emitted    strings.Builder
 	reconciled string
 }
@@ -53,18 +58,44 @@ func (t *Task) textState(kind EventKind, id, parent string) *textState {
 	k := textKey{kind, id, parent}
 	st := t.texts[k]
 	if st == nil {
-		st = &textState{}
+		st = &textState{kind: kind, id: id}
 		t.texts[k] = st
 	}
 	return st
 }
 
-// delta takes one streamed delta of message id (on the read loop).
-func (t *Task) delta(kind EventKind, id, text string) {
+// delta takes one streamed delta of message id (on the read loop): its
+// text joined to the deltas before (stream.Joiner: a character cut
+// between its UTF-16 surrogates comes out whole).
+func (t *Task) delta(kind EventKind, id string, d stream.DeltaText) {
+	st := t.textState(kind, id, "")
+	if p := t.joining; p != nil && p != st {
+		t.endJoin() // the text that held a surrogate has ended
+	}
+	text := st.join.Next(d)
+	if st.join.Pending() {
+		t.joining = st
+	}
+	t.push(st, text)
+}
+
+// endJoin hands on the surrogate a message's text still holds (as U+FFFD:
+// no delta completed it). On the read loop, or once the turn has ended.
+func (t *Task) endJoin() {
+	if st := t.joining; st != nil {
+		t.joining = nil
+		t.push(st, st.join.Flush())
+	}
+}
+
+// push adds text to what was streamed of st's message and sends it, at
+// once or within textWindow.
+func (t *Task) push(st *textState, text string) {
 	if text == "" {
 		return
 	}
-	t.textState(kind, id, "").emitted.WriteString(text)
+	kind, id := st.kind, st.id
+	st.emitted.WriteString(text)
 	h := &t.hold
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -14,6 +14,10 @@ type want struct {
 	resume    string // the conversation to continue; "" for a new one
 	opts      Options
 	noWarm    bool // a warm process of the folder was found unusable: start one
+	// keyGen and authFP are the auth manager's KeySourceGeneration and
+	// Fingerprint now: a parked process launched under others does not
+	// serve (session.serves).
+	keyGen, authFP string
 }
 
 // sameLaunch reports whether a process started with a can serve a turn
@@ -40,9 +44,18 @@ const (
 // stopping. Live processes, of every kind, never outnumber the slots
 // (MaxConcurrent): when a task needs a new process and none is free, a
 // warm one is killed (it holds no conversation, and SIGKILL frees its slot
-// within milliseconds), else the least recently used idle one is stopped.
+// within milliseconds: the task waits least), else the least recently used
+// idle one is stopped.
+//
 // Idle and warm processes together also count against the idle budget
-// (MaxIdle); past it warm ones go first.
+// (MaxIdle), ranked: the most recently parked idle process first (its
+// follow-up is the likeliest), then the warm ones (the next task in their
+// folder), then the other idle ones, most recently used first. Past the
+// budget the lowest ranked goes; a warm claude to be started takes the
+// place of a lower ranked idle one, in the budget and in the slots
+// (reserveWarm). So a user who runs one task after another keeps a warm
+// claude (with the defaults: one warm, three parked), and a budget of one
+// keeps the last conversation's process rather than a warm claude.
 //
 // A process that got SIGKILL and is not reaped within reapWait (stuck: the
 // system holds it, a read on a hung mount) holds no slot: it is counted as
@@ -107,6 +120,7 @@ type warmProc struct {
 	gen     uint64 // the warmer's generation it was started in
 	started time.Time
 	authFP  string   // Auth.Fingerprint() at its start
+	keyGen  string   // Auth.KeySourceGeneration() before its launch
 	context snapshot // what claude read at its start (warm.go)
 	// The key helper claude runs as it starts, and its state then (set by
 	// vetHelper before claude starts; "" for none).
@@ -180,7 +194,7 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 			return nil, 0, nil, ErrShutdown
 		}
 		for i, s := range p.idle {
-			if s.serves(w) && s.alive() {
+			if s.serves(w) && s.alive() && !s.proc.halted() {
 				p.idle = append(p.idle[:i], p.idle[i+1:]...)
 				sl := p.live[s]
 				sl.timer.Stop()
@@ -218,6 +232,11 @@ func (p *pool) acquire(ctx context.Context, w want, start func(onGone func(*sess
 			}
 		}
 		if p.used() < p.capacity {
+			// The task's claude starts now: a warm claude still starting
+			// would take CPU from it (no new one starts meanwhile, see
+			// warmer.hold); it goes, and is started again once the task's
+			// claude waits for the API.
+			p.evictStartingWarm()
 			p.starting++
 			p.mu.Unlock()
 			s, err := start(p.gone)
@@ -299,15 +318,26 @@ func (p *pool) expire(s *session) {
 	}
 }
 
-// trimIdle stops idle and warm processes past the idle budget: warm ones
-// first (they hold no conversation), then the least recently used idle
-// ones.
+// trimIdle stops idle and warm processes past the idle budget, the lowest
+// ranked first (see pool): the least recently used idle process while it
+// is not the only one, then warm ones, then the last idle one.
 func (p *pool) trimIdle() {
 	for len(p.idle)+len(p.warm) > p.maxIdle {
-		if !p.evictAnyWarm() {
+		if !p.evictOutranked() && !p.evictAnyWarm() {
 			p.evict(p.idle[0])
 		}
 	}
+}
+
+// evictOutranked stops the least recently used idle process if a warm
+// claude outranks it (it is not the most recently parked one); false if
+// there is none such. Called with mu held.
+func (p *pool) evictOutranked() bool {
+	if len(p.idle) < 2 {
+		return false
+	}
+	p.evict(p.idle[0])
+	return true
 }
 
 // evict stops an idle process. Called with mu held.
@@ -348,22 +378,47 @@ func (p *pool) killLocked(s *session, sl *slot) {
 	s.proc.signal(syscall.SIGKILL) // the waiter kills its tagged tree and reaps it; gone() frees the slot
 }
 
-// reserveWarm makes room for a warm process of folder, if the budgets
-// allow one more: a free slot, room in the idle budget, no warm process
-// for the folder yet, fewer than maxWarm in all. The caller launches it
-// and calls attachWarm (or failWarm).
+// reserveWarm reserves room for a warm process of folder, if the budgets
+// allow one more: no warm process for the folder yet, fewer than maxWarm
+// in all, room in the idle budget and a free slot. An idle process it
+// outranks (not the most recently parked one, see pool) gives way: it is
+// stopped, for its place in the budget at once and for its slot once it is
+// gone (gone tells the warmer, which tries again). The caller launches
+// the reserved one and calls attachWarm (or failWarm).
 func (p *pool) reserveWarm(wp *warmProc, maxWarm int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed || p.warm[wp.folder] != nil || len(p.warm) >= maxWarm || p.maxIdle == 0 {
+		return false
+	}
+	for len(p.idle)+len(p.warm) >= p.maxIdle {
+		if !p.evictOutranked() {
+			return false
+		}
+	}
 	// A launch evicted before it was attached (cancelling) has freed its
 	// slot for tasks, but its claude may still come to life before
 	// attachWarm kills it: no warm claude starts in that slot meanwhile.
-	if p.closed || p.warm[wp.folder] != nil || len(p.warm) >= maxWarm ||
-		p.used()+p.cancelling >= p.capacity || len(p.idle)+len(p.warm) >= p.maxIdle {
+	if p.used()+p.cancelling >= p.capacity {
+		if p.stopping() == 0 { // else a slot frees soon: one stopped is enough
+			p.evictOutranked()
+		}
 		return false
 	}
 	p.warm[wp.folder] = wp
 	return true
+}
+
+// stopping counts the live processes being stopped (their slots free once
+// they are gone). Called with mu held.
+func (p *pool) stopping() int {
+	n := 0
+	for _, sl := range p.live {
+		if sl.state == slotStopping {
+			n++
+		}
+	}
+	return n
 }
 
 // attachWarm registers the launched process of wp. It returns false when
@@ -464,6 +519,16 @@ func (p *pool) evictAnyWarm() bool {
 	}
 	p.evictWarmLocked(pick)
 	return true
+}
+
+// evictStartingWarm stops the warm processes that have not answered
+// initialize yet. Called with mu held.
+func (p *pool) evictStartingWarm() {
+	for _, wp := range p.warm {
+		if !wp.ready {
+			p.evictWarmLocked(wp)
+		}
+	}
 }
 
 // warmList returns the warm processes.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -224,6 +225,24 @@ func (p *process) isStuck() bool {
 	default:
 		return false
 	}
+}
+
+// halted reports whether claude is stopped (SIGSTOP, SIGTSTP, a debugger:
+// state T or t in /proc/<pid>/stat) and so would not read its input until
+// someone sends SIGCONT. A read of /proc, a few microseconds; false where
+// there is no /proc.
+func (p *process) halted() bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid()) + "/stat")
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ...: comm may hold anything, the last ')' ends it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	st := b[i+2]
+	return st == 'T' || st == 't'
 }
 
 // exitDescription says how the process ended, for error messages.

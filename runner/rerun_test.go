@@ -43,7 +43,7 @@ func (r *rotatingAuth) Rotated(context.Context, string, time.Duration) bool {
 func TestATaskRunAgainStartsOnce(t *testing.T) {
 	const keyA, keyB = "sk-test-key-a", "sk-test-key-b"
 	dir := t.TempDir()
-	a := &rotatingAuth{helperAuth: helperAuth{helper: fakeapi.WriteKeyHelper(t, dir, keyA)}, t: t, dir: dir, newKey: keyB}
+	a := &rotatingAuth{helperAuth: helperAuth{Helper: fakeapi.WriteKeyHelper(t, dir, keyA)}, t: t, dir: dir, newKey: keyB}
 	e := newEnv(t, nil, func(c *runner.Config) { c.Auth = a })
 	e.api.SetKeys(keyB)
 	e.api.SetTurns([]fakeapi.Turn{fakeapi.Text("done")})

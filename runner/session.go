@@ -51,6 +51,12 @@ type session struct {
 	// launchArgs are the auth manager's additions to claude's command line
 	// (set once, before the session is shared).
 	launchArgs []string
+	// keyGen and authFP are the auth manager's KeySourceGeneration and
+	// Fingerprint before claude was launched (set once, before the session
+	// is shared): claude keeps the key its helper gave as it started (until
+	// the helper's TTL or a 401), so a parked claude serves a follow-up only
+	// while both are still what they were (serves).
+	keyGen, authFP string
 
 	mu        sync.Mutex // guards the fields below
 	opts      Options    // what claude runs with now; a turn that needs others needs a new process
@@ -178,10 +184,13 @@ func (s *session) options() Options {
 }
 
 // serves reports whether the session can take a turn that wants w: the
-// same folder and launch options, and the conversation w resumes (a
-// session with no conversation yet serves a turn that resumes none).
+// same folder and launch options, the conversation w resumes (a session
+// with no conversation yet serves a turn that resumes none), and the key
+// source and key it was launched with (a claude holding a key of before an
+// auth change or a rotation must not send the turn: the wrong account).
 func (s *session) serves(w want) bool {
-	return s.workspace == w.workspace && s.sessionID() == w.resume && sameLaunch(s.options(), w.opts)
+	return s.workspace == w.workspace && s.sessionID() == w.resume && sameLaunch(s.options(), w.opts) &&
+		s.keyGen == w.keyGen && s.authFP == w.authFP
 }
 
 // begin makes t the session's current turn and sends its prompt.

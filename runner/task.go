@@ -80,7 +80,7 @@ type Task struct {
 	results   chan *stream.Line // the turn's result line, from the read loop
 	wake      chan struct{}     // tells the turn loop that failReason was set
 	turnLines atomic.Int64      // stream lines of this attempt's turn handled so far
-	warmTaken atomic.Bool       // the turn took a warm claude and has not told the warmer its claude waits for the API
+	starting  atomic.Bool       // the turn's claude starts (or was taken warm) and the turn has not told the warmer it waits for the API (warmer.hold)
 	requested atomic.Bool       // claude reported an API request of this attempt (status requesting)
 	quiet     atomic.Bool       // cancelled: what claude writes or takes from now on is no longer the task's (steer.go)
 	lastLine  atomic.Int64      // when the read loop last handled a line of this attempt (UnixNano)
@@ -89,6 +89,7 @@ type Task struct {
 
 	// Touched only by the session's read loop.
 	texts     map[textKey]*textState
+	joining   *textState // the text whose last delta ended with a high surrogate (pacing.go)
 	curMsgID  string
 	tools     map[toolKey]ToolUse
 	after401  bool           // a 401 retry came and no answer of the API since
@@ -255,8 +256,8 @@ func parentOf(l *stream.Line) string {
 func (t *Task) handleLine(s *session, l *stream.Line) {
 	t.turnLines.Add(1)
 	t.lastLine.Store(time.Now().UnixNano())
-	if l.Type != "stream_event" {
-		t.flushText()
+	if l.Type != "stream_event" && l.Type != "assistant" {
+		t.flushText() // an assistant line's text is reconciled first (handleAssistant)
 	}
 	if parent := parentOf(l); parent != "" {
 		t.handleSubagentLine(l, parent)
@@ -491,24 +492,63 @@ func (t *Task) handleStreamEvent(l *stream.Line) {
 // reconcile makes sure the deltas sent for a message add up to its text: a
 // complete assistant line may carry text whose deltas never came (claude
 // without partial messages, or a lost stream event, or a subagent's
-// message, which comes whole). parent is the subagent's Agent call ("" for
-// the task's own message).
+// message, which comes whole): the rest is sent. When what was streamed
+// differs from the text, the part still held for its window (textWindow)
+// is put right; only what the editor already has is beyond correction
+// (logged). parent is the subagent's Agent call ("" for the task's own
+// message).
 func (t *Task) reconcile(kind EventKind, id, parent, text string) {
 	st := t.textState(kind, id, parent)
+	if t.joining == st {
+		t.endJoin()
+	}
 	expected := st.reconciled + text
+	st.reconciled = expected
 	emitted := st.emitted.String()
 	switch {
 	case t.quiet.Load():
 		// Cancelled: what claude still writes is not the task's answer.
+		return
 	case strings.HasPrefix(emitted, expected):
-	case strings.HasPrefix(expected, emitted):
+		return
+	case parent != "":
+		// A subagent's message comes whole, never streamed (2.1.332), so
+		// nothing of it is held: the rest goes out after the task's own
+		// held text.
+		if !strings.HasPrefix(expected, emitted) {
+			t.log.Warn("a subagent's text and its final message differ", zap.String("messageId", id))
+			return
+		}
 		rest := expected[len(emitted):]
 		st.emitted.WriteString(rest)
+		t.flushText()
 		t.emit(Event{Kind: kind, MessageID: id, Text: rest, Parent: parent})
-	default:
-		t.log.Warn("streamed text and final message differ", zap.String("messageId", id))
+		return
+	case strings.HasPrefix(expected, emitted):
+		t.push(st, expected[len(emitted):])
+		return
 	}
-	st.reconciled = expected
+	h := &t.hold
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	held := ""
+	if h.kind == kind && h.id == id {
+		held = h.text.String()
+	}
+	sent := emitted[:len(emitted)-len(held)]
+	if !strings.HasPrefix(expected, sent) {
+		t.log.Warn("streamed text and final message differ, in text the editor already has", zap.String("messageId", id), zap.Int("sentBytes", len(sent)))
+		return
+	}
+	if h.text.Len() > 0 && held == "" {
+		t.sendHeldLocked(time.Now()) // another message's text, first
+	}
+	h.kind, h.id = kind, id
+	h.text.Reset()
+	h.text.WriteString(expected[len(sent):])
+	st.emitted.Reset()
+	st.emitted.WriteString(expected)
+	t.log.Info("streamed text differed from the final message; corrected the part not yet sent", zap.String("messageId", id), zap.Int("heldBytes", len(held)))
 }
 
 // handleAssistant reports an assistant message: the task's own (parent
@@ -516,6 +556,7 @@ func (t *Task) reconcile(kind EventKind, id, parent, text string) {
 func (t *Task) handleAssistant(l *stream.Line, parent string) {
 	m := l.Message
 	if m == nil {
+		t.flushText()
 		return
 	}
 	if t.after401 {
@@ -540,6 +581,7 @@ func (t *Task) handleAssistant(l *stream.Line, parent string) {
 	if text.Len() > 0 {
 		t.reconcile(EventText, m.ID, parent, text.String())
 	}
+	t.flushText()
 	for _, b := range m.Content {
 		if b.Type != "tool_use" {
 			continue

@@ -210,3 +210,66 @@ func TestDeniedToolResultIsAnError(t *testing.T) {
 	}
 	t.Error("no Write result")
 }
+
+// An assistant line whose text differs from the deltas streamed for it
+// puts right the part still held for its window: the events join up to
+// the message's text. Text the editor already has cannot be taken back:
+// then the rest is left as it is (and logged).
+func TestReconcileCorrectsHeldText(t *testing.T) {
+	m := NewManager(Config{})
+	obs := &collect{}
+	task, err := m.NewTask(Spec{Prompt: "p", Workspace: "/workspace"}, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.hold.window = time.Hour // the first delta goes out, the rest is held
+	line := func(s string) *stream.Line {
+		l, err := stream.Decode([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	task.delta(EventText, "msg_1", "Hello, ")
+	task.delta(EventText, "msg_1", "w?rld")
+	task.handleLine(nil, line(`{"type":"assistant","message":{"id":"msg_1","content":[{"type":"text","text":"Hello, world"}]}}`))
+	if got := joined(obs.events, EventText); got != "Hello, world" {
+		t.Errorf("text events join to %q, want the message's text", got)
+	}
+	obs.events = nil
+	task.hold.last = time.Time{} // each delta goes out at once
+	task.delta(EventText, "msg_2", "Good")
+	task.hold.last = time.Time{}
+	task.delta(EventText, "msg_2", "bye?")
+	task.handleLine(nil, line(`{"type":"assistant","message":{"id":"msg_2","content":[{"type":"text","text":"Goodbye!"}]}}`))
+	if got := joined(obs.events, EventText); got != "Goodbye?" {
+		t.Errorf("text the editor already had: events join to %q, want them left as sent", got)
+	}
+}
+
+// A surrogate pair split across two deltas, with the assistant line right
+// after: the character comes out whole, once.
+func TestSplitSurrogatePairThenAssistantLine(t *testing.T) {
+	m := NewManager(Config{})
+	obs := &collect{}
+	task, err := m.NewTask(Spec{Prompt: "p", Workspace: "/workspace"}, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, js := range []string{`"smile \ud83d"`, `"\ude00!"`} {
+		d, ok := stream.ParseDelta([]byte(`{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":` + js + `}},"session_id":"s","parent_tool_use_id":null,"uuid":"u","api_message_id":"msg_1"}`))
+		if !ok {
+			t.Fatal("not a delta")
+		}
+		task.streamDelta(d)
+	}
+	l, err := stream.Decode([]byte(`{"type":"assistant","message":{"id":"msg_1","content":[{"type":"text","text":"smile \ud83d\ude00!"}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.handleLine(nil, l)
+	task.flushText()
+	if got := joined(obs.events, EventText); got != "smile 😀!" {
+		t.Errorf("text events join to %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -88,8 +89,21 @@ type turnFacts struct {
 }
 
 // apiWait is how long a claude that has sent an API request must print
-// nothing to count as waiting for the API (see warmer.took).
+// nothing to count as waiting for the API (see warmer.hold).
 const apiWait = 100 * time.Millisecond
+
+// keptAnswerWait is how long a claude kept waiting that a task took (a
+// warm one, or one parked for a follow-up) has, once it has answered
+// initialize and the prompt is written, to print its first line: one that
+// prints nothing by then is taken for hung (alive but not reading:
+// SIGSTOPped past the check before it was taken, or stuck) and the task
+// starts a claude of its own. Measured on claude 2.1.332 against
+// testdata/fakeapi, a ready claude prints its command_lifecycle line for
+// the prompt 10 to 110 ms after it (on 2 cores at a load of 10), its init
+// line 150 to 600 ms after, and sends the API request only after that: one
+// that printed nothing has sent nothing, so the prompt goes to the API
+// once, from the claude started in its place.
+const keptAnswerWait = 3 * time.Second
 
 // turn runs one attempt: get a claude process, send the prompt, wait for
 // the result, the process's end, a cancel or an abort. Whatever happens,
@@ -107,7 +121,14 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 	}
 	t.setState(StateStarting)
 	t.mgr.warm.used(t.Spec.Workspace)
-	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options}
+	w := want{workspace: t.Spec.Workspace, resume: t.Spec.ResumeSession, opts: t.Spec.Options, authFP: fp}
+	if cfg.Auth != nil {
+		w.keyGen = cfg.Auth.KeySourceGeneration()
+	}
+	// No warm claude starts beside the claude this turn starts or takes,
+	// until it waits for the API (await) or the task ends.
+	t.mgr.warm.hold(t)
+	t.starting.Store(true)
 	for {
 		s, how, wp, err := t.mgr.pool.acquire(t.ctx, w, t.launcher(cfg))
 		if err != nil {
@@ -116,6 +137,8 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 		switch how {
 		case acquiredIdle:
 			t.log.Debug("reusing an idle claude process", zap.String("session", t.Spec.ResumeSession))
+			t.starting.Store(false) // nothing starts
+			t.mgr.warm.release(t)
 		case acquiredWarm:
 			if why := t.mgr.warm.check(t.ctx, wp, s, cfg, fp); why != "" {
 				t.log.Debug("not using the warm claude", zap.String("why", why))
@@ -124,22 +147,21 @@ func (t *Task) turn(start time.Time, fp string) Outcome {
 				continue
 			}
 			t.mgr.warm.healthy(wp.folder)
-			t.mgr.warm.took(wp.folder)
-			t.warmTaken.Store(true)
 			t.log.Debug("using the warm claude", zap.Int("pid", s.proc.pid()), zap.Duration("age", time.Since(wp.started)))
 		}
 		out, again := t.turnOn(s, how, cfg, start)
 		if !again {
 			return out
 		}
-		t.log.Info("the warm claude failed before the turn began; starting claude for the task")
+		t.log.Info("the claude kept waiting failed before the turn began; starting claude for the task", zap.Bool("warm", how == acquiredWarm))
 		w.noWarm = true
 	}
 }
 
-// turnOn runs the turn on s. again is true when s was a warm claude that
-// failed before the turn's first stream line, and is gone: the turn is to
-// be run on a claude of its own.
+// turnOn runs the turn on s. again is true when s was a claude kept
+// waiting (warm, or parked for a follow-up) that failed before the turn's
+// first stream line, and is gone: the turn is to be run on a claude of its
+// own (a follow-up's resuming the conversation).
 func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (out Outcome, again bool) {
 	t.mu.Lock()
 	t.sess = s
@@ -148,8 +170,15 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	t.turnLines.Store(0)
 	t.requested.Store(false)
 	// The silence check counts claude's lines from here; a parked process
-	// taking a follow-up is not checked (it has printed before).
+	// taking a follow-up is not checked (it has printed before). A claude
+	// that was kept waiting (warm, or parked) gets the answer check
+	// instead (await), counted from here too.
 	mark := s.linesRead()
+	kept := how == acquiredWarm || how == acquiredIdle
+	answerFrom := -1
+	if kept {
+		answerFrom = mark
+	}
 	if how == acquiredIdle {
 		mark = -1
 	}
@@ -158,15 +187,20 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	if sendErr == nil {
 		t.log.Debug("prompt sent", zap.Int("pid", s.proc.pid()), zap.Duration("sinceTask", time.Since(t.created)))
 		t.setState(StateRunning)
-	} else if how != acquiredWarm {
+	} else if !kept {
 		t.abort(t.notSent(s, sendErr), false)
 	}
-	if sendErr == nil || how != acquiredWarm {
-		f.result, f.exited = t.await(s, cfg, mark)
+	hung := false
+	if sendErr == nil || !kept {
+		f.result, f.exited, hung = t.await(s, cfg, mark, answerFrom)
 	}
 	s.end(t)
+	t.endJoin()   // the read loop has let go of the task: a surrogate still held goes out
 	t.flushText() // text claude streamed just before it ended, held for its window
-	if how == acquiredWarm && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
+	if kept && f.result == nil && t.turnLines.Load() == 0 && (sendErr != nil || f.exited) && t.ctx.Err() == nil && !t.failed() {
+		if hung && how == acquiredWarm {
+			t.mgr.warm.failed(t.Spec.Workspace, fmt.Sprintf("it printed nothing within %s of the prompt", keptAnswerWait))
+		}
 		t.mu.Lock()
 		t.sess = nil
 		t.mu.Unlock()
@@ -217,20 +251,33 @@ func (t *Task) notSent(s *session, err error) string {
 // and keeps running is stopped after StopGrace.
 // The silence check: a claude that printed no line past mark (its count of
 // lines as the turn began; -1: no check) within StartTimeout is stopped.
-func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exited bool) {
+// For a claude kept waiting the answer check comes first (answerFrom, its
+// count of lines before the prompt; -1: none): one that prints nothing
+// within keptAnswerWait of having answered initialize and got the prompt
+// is killed, and await returns hung (and exited): the turn is to be run on
+// a claude of its own.
+func (t *Task) await(s *session, cfg Config, mark, answerFrom int) (result *stream.Line, exited, hung bool) {
 	silence := time.NewTimer(cfg.StartTimeout)
 	defer silence.Stop()
 	readDone := s.readDone
 	var eof <-chan time.Time
 	stopping := false
-	// A turn that took a warm claude tells the warmer once its claude waits
-	// for the API (warmer.took): it has sent a request and printed nothing
-	// for apiWait.
+	// A turn whose claude starts tells the warmer once its claude waits for
+	// the API (warmer.hold): it has sent a request and printed nothing for
+	// apiWait.
 	var waiting <-chan time.Time
-	if t.warmTaken.Load() {
+	if t.starting.Load() {
 		tick := time.NewTicker(apiWait / 2)
 		defer tick.Stop()
 		waiting = tick.C
+	}
+	var ready <-chan struct{} // a kept claude's answer to initialize
+	answer := time.NewTimer(time.Hour)
+	answer.Stop()
+	defer answer.Stop()
+	answered := answerFrom // the lines it had printed once it answered initialize
+	if answerFrom >= 0 {
+		ready = s.initDone
 	}
 	stop := func(interrupt bool) {
 		if stopping {
@@ -249,17 +296,17 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 	for {
 		select {
 		case l := <-t.results:
-			return l, false
+			return l, false, false
 		case <-s.gone:
 			// The read loop has delivered everything it read by now.
 			select {
 			case l := <-t.results:
-				return l, false
+				return l, false, false
 			default:
 				if l := t.takeHeld(); l != nil {
-					return l, false // claude ended before it took a message sent into the task
+					return l, false, false // claude ended before it took a message sent into the task
 				}
-				return nil, true
+				return nil, true, hung
 			}
 		case <-t.ctx.Done():
 			stop(true)
@@ -268,9 +315,19 @@ func (t *Task) await(s *session, cfg Config, mark int) (result *stream.Line, exi
 				stop(true)
 			}
 		case <-waiting:
-			if t.requested.Load() && time.Since(time.Unix(0, t.lastLine.Load())) >= apiWait && t.warmTaken.CompareAndSwap(true, false) {
-				t.mgr.warm.requestOut(t.Spec.Workspace)
+			if t.requested.Load() && time.Since(time.Unix(0, t.lastLine.Load())) >= apiWait && t.starting.CompareAndSwap(true, false) {
+				t.mgr.warm.release(t)
 				waiting = nil
+			}
+		case <-ready:
+			ready = nil
+			answered = max(answerFrom, s.linesRead())
+			answer.Reset(keptAnswerWait)
+		case <-answer.C:
+			if s.linesRead() <= answered && !stopping {
+				t.log.Info("the claude kept waiting printed nothing after the prompt; killing it", zap.Int("pid", s.proc.pid()), zap.Duration("waited", keptAnswerWait))
+				hung, stopping = true, true
+				s.proc.signal(syscall.SIGKILL) // its waiter kills its tagged tree; gone follows
 			}
 		case <-silence.C:
 			if mark >= 0 && s.linesRead() <= mark {
@@ -412,7 +469,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	}
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
-	t.mgr.warm.taskEnded(t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
+	t.mgr.warm.taskEnded(t, t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
 	t.cancel()
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
@@ -448,10 +505,16 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 	}
 	env = append([]string(nil), env...)
 	var l auth.Launch
+	var keyGen, fp string
 	if cfg.Auth != nil {
+		// The generation before the launch: a change from now on makes
+		// this claude stale. The fingerprint once the launch has waited
+		// for the auth settings (it does not wait again then).
+		keyGen = cfg.Auth.KeySourceGeneration()
 		if l, err = authLaunch(ctx, cfg.Auth, workspace); err != nil {
 			return nil, err
 		}
+		fp = cfg.Auth.Fingerprint()
 	}
 	if vet != nil {
 		if err := vet(l); err != nil {
@@ -466,7 +529,7 @@ func (m *Manager) startClaude(ctx context.Context, cfg Config, opts Options, wor
 	if err != nil {
 		return nil, fmt.Errorf("could not start claude (%s): %w", path, err)
 	}
-	s.launchArgs = l.Args
+	s.launchArgs, s.keyGen, s.authFP = l.Args, keyGen, fp
 	return s, nil
 }
 

@@ -38,8 +38,11 @@ import (
 //     request then goes out with no key, takes a 401 and is retried about a
 //     second later. So a warm claude whose helper failed is replaced, not
 //     used, and so is one started under another key (Auth.Fingerprint,
-//     which is "" while the helper fails); and none is started while the
-//     helper file is being changed (vetHelper).
+//     which is "" while the helper fails) or another key source, the auth
+//     settings received since or the key file rewritten
+//     (Auth.KeySourceGeneration, which changes before the auth manager
+//     has noticed); and none is started while the helper file is being
+//     changed by another program (vetHelper).
 //   - It reads its context while it starts, not at the prompt: the
 //     CLAUDE.md files, the git status (branch, changed files, recent
 //     commits), the memory index, its settings; and today's date. A
@@ -54,18 +57,20 @@ import (
 //
 // Budget: warm claudes count against the idle budget (MaxIdle, with the
 // processes parked for follow-ups) and hold a slot each (MaxConcurrent);
-// one is started only while both have room and no task waits in the queue,
-// at most one per folder and Config.MaxWarm in all (the folders of the most
-// recent tasks first, then the editor's order). A task that needs a slot
-// kills a warm claude before it would evict an idle one or wait. After a
-// task took one, the next starts once that task's claude waits for the API
-// (took).
+// one is started only while both have room (an idle one it outranks gives
+// way, see pool) and no task waits in the queue, at most one per folder
+// and Config.MaxWarm in all (the folders of the most recent tasks first,
+// then the editor's order). A task that needs a slot kills a warm claude
+// before it would evict an idle one or wait. No warm claude starts while a
+// task's claude starts (hold): from the moment the task asks for a claude
+// until its claude waits for the API, or the task ends.
 //
 // A task takes the warm claude of its folder when its options are the
 // ones warm claudes are started with (Config.Defaults) and it resumes no
-// conversation; it checks the claude is still usable first (usable), and
-// falls back to a cold start on any doubt, or when the warm claude dies
-// before the turn's first line (turn.go).
+// conversation; it checks the claude is still usable first (usable: among
+// the rest, not stopped), and falls back to a cold start on any doubt, or
+// when the warm claude dies, or shows no sign of life within
+// keptAnswerWait, before the turn's first line (turn.go).
 
 // warmer decides which folders have a warm claude, starts them, and
 // replaces them when they go stale. The pool does the accounting.
@@ -84,7 +89,9 @@ type warmer struct {
 	gen     uint64     // bumped when the launch configuration or the auth settings change (recycle)
 	wrote   map[string]time.Time
 	fails   map[string]*warmFails
-	holdOff map[string]bool // folders whose next warm claude waits (took)
+	// starting are the tasks whose claude is starting (hold): no warm
+	// claude starts meanwhile.
+	starting map[*Task]bool
 	// helperUntil: no warm claude before then, the key helper having
 	// changed moments ago (vetHelper).
 	helperUntil time.Time
@@ -99,7 +106,7 @@ type warmFails struct {
 
 func newWarmer(m *Manager) *warmer {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &warmer{m: m, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel, wrote: map[string]time.Time{}, fails: map[string]*warmFails{}, holdOff: map[string]bool{}}
+	w := &warmer{m: m, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel, wrote: map[string]time.Time{}, fails: map[string]*warmFails{}, starting: map[*Task]bool{}}
 	m.pool.warmEvent = w.poolEvent
 	return w
 }
@@ -162,37 +169,40 @@ func (w *warmer) used(folder string) {
 	}
 }
 
-// taskEnded records that a task in folder ended, and whether it may have
+// taskEnded records that task t in folder ended, and whether it may have
 // written there (then the folder's warm claude, started before, is stale).
-func (w *warmer) taskEnded(folder string, wrote bool) {
+func (w *warmer) taskEnded(t *Task, folder string, wrote bool) {
 	w.mu.Lock()
 	if wrote {
 		w.wrote[folder] = time.Now()
 	}
-	delete(w.holdOff, folder)
+	delete(w.starting, t)
 	w.mu.Unlock()
 	w.poke()
 }
 
-// took records that a task took folder's warm claude. The next one starts
-// as soon as that claude waits for the API (its request is out and it has
-// printed nothing for a while: requestOut), or when the task ends: starting
-// a claude takes most of a second of CPU, which would otherwise be taken
-// from the task's claude while it works (measured with 2 cores: the prompt
+// hold records that task t is about to get a claude that may start: no warm
+// claude starts until its claude waits for the API (its request is out and
+// it has printed nothing for a while: release), or the task ends. Starting
+// a claude takes most of a second of CPU, which a warm claude starting
+// beside it would take from the task's (measured with 2 cores: the prompt
 // reached the API 60 ms later with the next warm claude starting beside
-// it); while it waits for the API it has no use for the CPU.
-func (w *warmer) took(folder string) {
+// a taken one; a run right after a configuration change took 2.99 s where
+// 1.51 s without prewarm, the next warm claude starting in the same
+// millisecond as the task's cold one); once it waits for the API it has no
+// use for the CPU.
+func (w *warmer) hold(t *Task) {
 	w.mu.Lock()
-	w.holdOff[folder] = true
+	w.starting[t] = true
 	w.mu.Unlock()
 }
 
-// requestOut records that the claude of a task that took folder's warm
-// claude is waiting for the API: the next warm claude may start.
-func (w *warmer) requestOut(folder string) {
+// release records that task t's claude is no longer starting (it waits for
+// the API, or t reused an idle one): warm claudes may start again.
+func (w *warmer) release(t *Task) {
 	w.mu.Lock()
-	_, held := w.holdOff[folder]
-	delete(w.holdOff, folder)
+	held := w.starting[t]
+	delete(w.starting, t)
 	w.mu.Unlock()
 	if held {
 		w.poke()
@@ -292,9 +302,14 @@ func (w *warmer) plan() time.Duration {
 	if !cfg.Prewarm || w.m.isClosed() {
 		targets = nil
 	}
-	fp := ""
+	fp, keyGen := "", ""
 	live := w.m.pool.warmList()
 	if cfg.Auth != nil && (len(live) > 0 || len(targets) > 0) {
+		// The generation before the fingerprint: Fingerprint waits for
+		// auth settings being applied, and a warm claude launched now is
+		// launched with them (its launch waits too), but must be stale
+		// should more settings come meanwhile.
+		keyGen = cfg.Auth.KeySourceGeneration()
 		fp = cfg.Auth.Fingerprint()
 	}
 	for _, wp := range live {
@@ -307,7 +322,7 @@ func (w *warmer) plan() time.Duration {
 		if why != "" {
 			cfg.Log.Debug("warm claude stopped", zap.String("folder", wp.folder), zap.String("why", why))
 			w.m.pool.evictWarm(wp)
-			if why == warmAuthFailed || why == warmExited {
+			if why == warmAuthFailed || why == warmExited || why == warmStopped {
 				w.failed(wp.folder, why)
 			} else {
 				w.healthy(wp.folder)
@@ -323,23 +338,23 @@ func (w *warmer) plan() time.Duration {
 		return next // every slot is a task's; a freed one pokes
 	}
 	w.mu.Lock()
-	helperUntil := w.helperUntil
+	helperUntil, starting := w.helperUntil, len(w.starting)
 	w.mu.Unlock()
+	if starting > 0 {
+		return next // a task's claude starts (hold); release or taskEnded pokes
+	}
 	if helperUntil.After(now) {
 		return min(next, helperUntil.Sub(now))
 	}
 	for _, folder := range targets {
 		w.mu.Lock()
-		f, hold := w.fails[folder], w.holdOff[folder]
+		f := w.fails[folder]
 		w.mu.Unlock()
 		if f != nil && f.until.After(now) {
 			next = min(next, f.until.Sub(now))
 			continue
 		}
-		if hold {
-			continue // requestOut or taskEnded pokes
-		}
-		wp := &warmProc{folder: folder, opts: cfg.Defaults, gen: gen, started: now, authFP: fp, context: takeSnapshot(folder, envLookup(cfg.Env)("HOME"))}
+		wp := &warmProc{folder: folder, opts: cfg.Defaults, gen: gen, started: now, authFP: fp, keyGen: keyGen, context: takeSnapshot(folder, envLookup(cfg.Env)("HOME"))}
 		if !w.m.pool.reserveWarm(wp, cfg.MaxWarm) {
 			continue // this folder has one, or the budgets are full
 		}
@@ -353,6 +368,7 @@ func (w *warmer) plan() time.Duration {
 const (
 	warmAuthFailed = "its key helper failed"
 	warmExited     = "it exited"
+	warmStopped    = "it is stopped (SIGSTOP, a debugger): it would not answer"
 )
 
 // usable says why the warm claude wp cannot serve a task now ("" when it
@@ -370,6 +386,10 @@ func (w *warmer) usable(wp *warmProc, cfg Config, fp string, now time.Time) stri
 		return fmt.Sprintf("it waited %s", cfg.WarmRecycle)
 	case wp.authFP != fp:
 		return "the API key changed"
+	case cfg.Auth != nil && wp.keyGen != cfg.Auth.KeySourceGeneration():
+		// The auth settings changed, or the key file, perhaps moments ago:
+		// it may hold another key than a claude started now would.
+		return "the key source changed since it started"
 	case !wrote.IsZero() && !wrote.Before(wp.started):
 		return "a task may have changed its folder since it started"
 	}
@@ -379,6 +399,9 @@ func (w *warmer) usable(wp *warmProc, cfg Config, fp string, now time.Time) stri
 		}
 		if !s.alive() {
 			return warmExited
+		}
+		if s.proc.halted() {
+			return warmStopped
 		}
 	}
 	if takeSnapshot(wp.folder, envLookup(cfg.Env)("HOME")) != wp.context {
@@ -431,30 +454,27 @@ type errHelperInFlux struct{ until time.Time }
 
 func (e *errHelperInFlux) Error() string { return "the key helper is being changed" }
 
-// helperState identifies the key helper file by size, modification time
-// and inode ("" when it cannot be read).
+// helperState identifies the key helper file (auth.FileStamp) and says
+// when it was last modified.
 func helperState(path string) (string, time.Time) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", time.Time{}
+		return "-", time.Time{}
 	}
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = uint64(st.Ino)
-	}
-	return fmt.Sprintf("%d.%d.%d", fi.Size(), fi.ModTime().UnixNano(), ino), fi.ModTime()
+	return auth.StampOf(fi), fi.ModTime()
 }
 
 // vetHelper refuses to start a warm claude on a key helper changed less
-// than helperQuiet ago, and records the helper's state for the check
-// after claude ran it. claude runs the helper about 0.3 s after it starts,
-// not when the auth manager vets it (Auth.Launch, which restores a managed
-// helper someone changed, and refuses it after ten restores): a claude
-// started while another program keeps rewriting the helper could run that
-// program's script. For a task the user asked for, that moment is the
-// user's; a warm claude is started only once the helper has been left
-// alone, and is killed should the helper change before it answered
-// initialize (claude has run it by then).
+// than helperQuiet ago, unless the auth manager has just verified it is
+// the bridge's own script (Launch.HelperVerified), and records the
+// helper's state for the check after claude ran it. claude runs the helper
+// about 0.3 s after it starts, not when the auth manager vets it
+// (Auth.Launch, which restores a managed helper someone changed, and
+// refuses it after ten restores): a claude started while another program
+// keeps rewriting the helper could run that program's script. For a task
+// the user asked for, that moment is the user's; a warm claude is started
+// only on a helper verified or left alone, and is killed should the helper
+// change before it answered initialize (claude has run it by then).
 func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 	if l.HelperPath == "" {
 		return nil
@@ -465,7 +485,10 @@ func (w *warmer) vetHelper(wp *warmProc, l auth.Launch) error {
 		return errors.New("another program has rewritten the key helper since the auth settings were applied: no claude is started ahead of need")
 	}
 	state, mod := helperState(l.HelperPath)
-	if until := mod.Add(helperQuiet); time.Now().Before(until) {
+	if until := mod.Add(helperQuiet); time.Now().Before(until) && !l.HelperVerified {
+		// Changed moments ago, and not found to be the bridge's own script
+		// (a user's own helper being edited; a managed one verified is the
+		// bridge's write: its first start on this HOME, a new helper).
 		return &errHelperInFlux{until: until}
 	}
 	wp.helperPath, wp.helper = l.HelperPath, state

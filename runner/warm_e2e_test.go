@@ -105,3 +105,53 @@ func TestWarmClaudeIsRecycledAfterWarmRecycle(t *testing.T) {
 		}
 	}
 }
+
+// A warm claude that answered initialize and then hangs (alive, sleeping,
+// reading nothing: what the check before it is taken cannot see) is taken
+// and shows no sign of life after the prompt: within keptAnswerWait the
+// task kills it and starts claude of its own, which completes the task;
+// the prompt reaches the API once. The hung claude is a script that
+// answers initialize and sleeps (the real CLI does not hang on cue); the
+// claude started after it is the real one.
+func TestHungWarmClaudeFallsBackToAColdStart(t *testing.T) {
+	real := fakeapi.ClaudePath(t)
+	dir := t.TempDir()
+	once := filepath.Join(dir, "hung-once")
+	wrapper := filepath.Join(dir, "claude")
+	script := "#!/bin/sh\nif mkdir '" + once + "' 2>/dev/null; then\n" +
+		"  read -r line\n" +
+		`  echo '{"type":"control_response","response":{"subtype":"success","request_id":"bridge-init","response":{}}}'` + "\n" +
+		"  echo $$ > '" + once + "/pid'\n" +
+		"  exec sleep 600\n" +
+		"fi\nexec '" + real + "' \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, []fakeapi.Turn{fakeapi.Text("from the claude started in its place")}, func(c *runner.Config) {
+		c.ClaudePath = wrapper
+		c.Prewarm = true
+		c.FollowUpIdle = -1
+	})
+	e.mgr.SetFolders([]string{e.workspace})
+	var hung int
+	deadline := time.Now().Add(30 * time.Second)
+	for e.mgr.Stats().Warm != 1 || hung == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hung warm claude never was ready (stats %+v)", e.mgr.Stats())
+		}
+		b, _ := os.ReadFile(filepath.Join(once, "pid"))
+		hung, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		time.Sleep(20 * time.Millisecond)
+	}
+	rec := &recorder{}
+	out := e.run(t, "are you there?", rec, "")
+	if out.Status != runner.StateCompleted || out.Result != "from the claude started in its place" {
+		t.Fatalf("outcome = %+v", out)
+	}
+	if reqs := e.api.MessageRequests(); len(reqs) != 1 || !strings.Contains(reqs[0].UserText(), "are you there?") {
+		t.Errorf("the API got %d requests (%v), want the prompt once", len(reqs), reqs)
+	}
+	if syscall.Kill(hung, 0) == nil {
+		t.Errorf("the hung warm claude %d is still alive", hung)
+	}
+}

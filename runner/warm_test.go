@@ -111,3 +111,55 @@ func TestProjectSlug(t *testing.T) {
 		}
 	}
 }
+
+// The bridge's own write of its helper (its first start on a HOME, a new
+// helper version) is no reason to wait: the first warm claude on a fresh
+// HOME starts at once (measured before the fix: 5 s later, the quiet
+// period), and so does one of a bridge restarted moments later on the same
+// HOME. A user's own helper changed moments ago still waits.
+func TestVetHelperTrustsTheBridgesOwnScript(t *testing.T) {
+	home := t.TempDir()
+	start := func(cfg auth.Config) *auth.Manager {
+		t.Helper()
+		cfg.Home, cfg.Environ, cfg.AuditPath = home, []string{"PATH=/usr/bin:/bin", "CLAUDE_API_KEY=sk-test-own-write"}, filepath.Join(home, "audit.jsonl")
+		m, err := auth.New(cfg, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	w := &warmer{}
+	for _, what := range []string{"a fresh HOME", "a second bridge moments later"} {
+		l, err := start(auth.Config{}).Launch(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, mod := helperState(l.HelperPath); time.Since(mod) > helperQuiet {
+			t.Fatalf("%s: the helper was not written just now (%s): the test proves nothing", what, mod)
+		}
+		wp := &warmProc{}
+		if err := w.vetHelper(wp, l); err != nil {
+			t.Fatalf("%s: vetHelper on the helper the bridge wrote just now = %v", what, err)
+		}
+		if st, _ := helperState(l.HelperPath); wp.helper != st {
+			t.Errorf("%s: state kept %q, want %q", what, wp.helper, st)
+		}
+	}
+	own := filepath.Join(home, "own_helper.sh")
+	if err := os.WriteFile(own, []byte("#!/bin/sh\necho sk-test-own-write\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	manage := false
+	l, err := start(auth.Config{HelperPath: own, ManageHelper: &manage}).Launch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flux *errHelperInFlux
+	if err := w.vetHelper(&warmProc{}, l); !errors.As(err, &flux) || l.HelperVerified {
+		t.Errorf("vetHelper on the user's own helper written moments ago = %v (verified %v), want the quiet period", err, l.HelperVerified)
+	}
+}

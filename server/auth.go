@@ -25,7 +25,8 @@ const authStartWait = 30 * time.Second
 // the editor's auth settings in initialize, started when the editor sends
 // initialized (its first check runs the key helper: initialize answers at
 // once, and what the check reports follows the initialize reply), handed
-// to the runner as its runner.Auth (each call waits for the start), and
+// to the runner as its runner.Auth (each call waits for the start, and for
+// the auth settings changes received before it: settle), and
 // reports to the editor through the server (window/showMessage,
 // claude/authChanged). Settings the bridge refuses, at initialize or
 // later, leave it without a manager, so without a key: claude.authStatus
@@ -42,6 +43,17 @@ type authManager struct {
 	err    error         // why m is nil
 	mode   lspext.AuthMode
 	closed bool
+
+	// Auth settings changes: each is noted as it is read
+	// (didChangeConfiguration, on the read loop: requested) and applied
+	// in order by configLoop (applied). genMu guards both; settled is
+	// broadcast on each application. Every call of the runner's waits for
+	// the changes noted before it (settle): a task that follows a change
+	// launches claude with the new settings, never the old.
+	genMu     sync.Mutex
+	settled   *sync.Cond
+	requested uint64
+	applied   uint64
 
 	// sentMu orders claude/authChanged notifications and guards sent, the
 	// last one sent: one goes out whenever what claude.authStatus says of
@@ -62,6 +74,7 @@ func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration, re
 		base.Environ = s.opts.Runner.Env
 	}
 	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: modeOf(c, refused)}
+	a.settled = sync.NewCond(&a.genMu)
 	err := refused
 	if err == nil {
 		var cfg auth.Config
@@ -116,9 +129,66 @@ func (a *authManager) setupError() error {
 	return a.err
 }
 
-// get starts the manager if need be, waits (bounded) for the start and
-// returns the manager, or nil and why there is none.
+// queue hands c to configLoop through configs, noting it as a change the
+// runner's calls wait for (settle); false when configs is full (the
+// change is dropped, and nothing waits for it). On the read loop.
+func (a *authManager) queue(configs chan<- authChange, c authChange) bool {
+	a.genMu.Lock()
+	defer a.genMu.Unlock()
+	c.gen = a.requested + 1
+	select {
+	case configs <- c:
+		a.requested = c.gen
+		return true
+	default:
+		return false
+	}
+}
+
+// done records that the change gen is applied (configLoop).
+func (a *authManager) done(gen uint64) {
+	a.genMu.Lock()
+	defer a.genMu.Unlock()
+	a.applied = max(a.applied, gen)
+	a.settled.Broadcast()
+}
+
+// settle waits until the auth settings changes noted so far are applied,
+// for at most authStartWait; false if they are not by then.
+func (a *authManager) settle() bool {
+	a.genMu.Lock()
+	defer a.genMu.Unlock()
+	want := a.requested
+	if a.applied >= want {
+		return true
+	}
+	expired := false
+	t := time.AfterFunc(authStartWait, func() {
+		a.genMu.Lock()
+		expired = true
+		a.settled.Broadcast()
+		a.genMu.Unlock()
+	})
+	defer t.Stop()
+	for a.applied < want && !expired {
+		a.settled.Wait()
+	}
+	return a.applied >= want
+}
+
+// get settles (the auth settings changes received are applied), starts the
+// manager if need be, waits (bounded) for the start and returns the
+// manager, or nil and why there is none.
 func (a *authManager) get() (*auth.Manager, error) {
+	if !a.settle() {
+		return nil, errors.New("the new auth settings are still being applied")
+	}
+	return a.current()
+}
+
+// current is get without settling: the manager as it is now (for what
+// applies the settings, and reports them).
+func (a *authManager) current() (*auth.Manager, error) {
 	a.start()
 	select {
 	case <-a.ready:
@@ -177,6 +247,22 @@ func (a *authManager) Fingerprint() string {
 	return ""
 }
 
+// KeySourceGeneration is the manager's, behind the number of auth
+// settings changes received: it changes the moment a change is read, before
+// it is applied. It never waits.
+func (a *authManager) KeySourceGeneration() string {
+	a.genMu.Lock()
+	gen := a.requested
+	a.genMu.Unlock()
+	a.mu.Lock()
+	m := a.m
+	a.mu.Unlock()
+	if m == nil {
+		return fmt.Sprintf("%d|-", gen)
+	}
+	return fmt.Sprintf("%d|%s", gen, m.KeySourceGeneration())
+}
+
 func (a *authManager) Rotated(ctx context.Context, startFingerprint string, maxAge time.Duration) bool {
 	if m, _ := a.get(); m != nil {
 		return m.Rotated(ctx, startFingerprint, maxAge)
@@ -211,7 +297,7 @@ func (a *authManager) Explain() string {
 // first check says what the key is), or after authStartWait with status
 // "starting".
 func (a *authManager) status() lspext.AuthStatus {
-	m, err := a.get()
+	m, err := a.current()
 	if m == nil {
 		a.mu.Lock()
 		m, mode := a.m, a.mode
@@ -236,7 +322,7 @@ func (a *authManager) reconfigure(c authChange) {
 	if err == nil {
 		cfg, err = AuthConfig(c.cfg, a.base)
 	}
-	m, _ := a.get()
+	m, _ := a.current()
 	if err == nil && m != nil {
 		if err = m.Reconfigure(cfg); err == nil {
 			a.mu.Lock()

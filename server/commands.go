@@ -138,6 +138,7 @@ func (s *Server) executeCommand(ctx context.Context, p executeCommandParams) (an
 			return &lspext.AuthStatus{Status: lspext.AuthInherit, Mode: lspext.AuthModeInherit, Source: lspext.SourceInherit,
 				Message: "claude uses its own login; the bridge manages no key", Claude: s.claudeCLI(ctx)}, nil
 		}
+		a.settle() // auth settings received before this request are applied
 		st := a.status()
 		st.Claude = s.claudeCLI(ctx)
 		return &st, nil

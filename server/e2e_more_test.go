@@ -677,3 +677,27 @@ read line
 		t.Errorf("status events = %q, want %q", statuses, want)
 	}
 }
+
+// exit right behind shutdown, before its reply (an editor that does not
+// wait for it, or cannot read it): LSP's exit code is 0 when the shutdown
+// request was received before exit, and the task's claude is gone all the
+// same.
+func TestExitRightAfterShutdownExitsZero(t *testing.T) {
+	b := startBridge(t, bridgeOpts{turns: []fakeapi.Turn{slowTurn(60 * time.Second)}})
+	call := b.run(map[string]any{"prompt": "slow", "taskId": "s"})
+	if _, _, err := lsptest.WaitEvent[*lspext.StartedEvent](t, b.client, "", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b.client.Start("shutdown", nil)
+	_ = b.client.Notify("exit", nil)
+	select {
+	case code := <-b.exit:
+		if code != 0 {
+			t.Errorf("exit code = %d, want 0: the shutdown request came before exit", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit")
+	}
+	assertNoProcesses(t, b.ws(0))
+	_ = call
+}

@@ -262,7 +262,10 @@ func (s *Server) warmFolders() {
 // didChangeConfiguration applies new settings on the read loop, in order
 // (they are in memory: a claude.run right after sees them), and hands auth
 // settings to configLoop: the auth manager may be starting or running its
-// key helper, which must not hold the read loop. A setting the bridge
+// key helper, which must not hold the read loop. An auth change is noted
+// here all the same: warm claudes are recycled at once, and what the
+// runner asks of the auth manager from now on (a launch) waits until
+// configLoop has applied it (authManager.settle). A setting the bridge
 // refuses keeps its value, and the editor is told which and why; the
 // others apply. Refused auth settings leave the bridge without a key.
 func (s *Server) didChangeConfiguration(raw json.RawMessage) {
@@ -295,9 +298,13 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 		s.opts.SetLogLevel(string(*u.cfg.LogLevel))
 	}
 	if auth != nil && (u.cfg.Auth != nil || u.authRefused != nil) {
-		select {
-		case s.configs <- authChange{cfg: u.cfg.Auth, refused: u.authRefused}:
-		default:
+		if auth.queue(s.configs, authChange{cfg: u.cfg.Auth, refused: u.authRefused}) {
+			// Here, in the order of the editor's messages: from now on no
+			// task takes a warm claude launched with the old key source
+			// (its KeySourceGeneration is behind), and every launch waits
+			// for the new settings (authManager.settle).
+			s.mgr.RecycleWarm()
+		} else {
 			s.log.Warn("auth settings changes are piling up; this one is dropped")
 			s.tell("window/showMessage", &protocol.ShowMessageParams{Type: protocol.MessageTypeError, Message: "claude-bridge: auth settings ignored: too many changes at once"})
 		}
@@ -310,6 +317,7 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 type authChange struct {
 	cfg     *lspext.AuthConfiguration
 	refused error
+	gen     uint64 // its number among the changes received (authManager.queue)
 }
 
 // configLoop applies auth settings changes one at a time, in the order
@@ -322,7 +330,10 @@ func (s *Server) configLoop(ctx context.Context) {
 			auth := s.auth
 			s.mu.Unlock()
 			auth.reconfigure(c)
-			s.mgr.RecycleWarm() // warm claudes were launched with the old auth settings
+			auth.done(c.gen)
+			// Warm claudes launched with the old settings were recycled
+			// when the change was read; retry at once where one failed.
+			s.mgr.RecheckWarm()
 		case <-ctx.Done():
 			return
 		}
@@ -346,10 +357,11 @@ func (s *Server) exit() {
 	code := 1
 	if ok {
 		code = 0
-	} else {
-		// exit without shutdown: still leave no claude behind.
-		s.stopTasks()
 	}
+	// Leave no claude behind: after shutdown's reply this returns at once;
+	// with exit right behind the shutdown request (its stop may still be
+	// under way) or without one, it stops them.
+	s.stopTasks()
 	select {
 	case s.exitCh <- code:
 	default:

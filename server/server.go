@@ -110,6 +110,10 @@ type Server struct {
 	connCtx context.Context // ends when the connection does
 	sem     chan struct{}
 	exitCh  chan int
+	// answering counts the requests being served on goroutines of their
+	// own (serveCall), so that exit lets the replies in flight (shutdown's
+	// above all) go out first, for a bounded time (Serve).
+	answering sync.WaitGroup
 
 	mgr  *runner.Manager
 	bufs *buffers
@@ -258,6 +262,7 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 	s.conn.Go(connCtx, s.handle)
 	select {
 	case code := <-s.exitCh:
+		s.waitAnswered(flushWait)
 		s.closeAll()
 		return code
 	case <-ctx.Done():
@@ -278,6 +283,23 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) int {
 			return 0
 		}
 		return 1
+	}
+}
+
+// waitAnswered waits up to d for the requests being served to be
+// answered (their tasks are stopped by then: exit stops them): the reply
+// to a shutdown the editor sent right before exit, and the results of the
+// tasks it cancelled, go out before the bridge does.
+func (s *Server) waitAnswered(d time.Duration) {
+	done := make(chan struct{})
+	go func() { // ends when the last request is answered, also after d
+		s.answering.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		s.log.Warn("requests still unanswered at exit", zap.Duration("waited", d))
 	}
 }
 
@@ -362,6 +384,14 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.log.Debug("request refused", zap.String("method", method), zap.Stringer("state", state))
 		s.reply(id, nil, jsonrpc2.Errorf(jsonrpc2.InvalidRequest, "the server is shutting down"), false)
 		return
+	case method == "shutdown":
+		// Received: from now on exit means 0 (LSP: "if the shutdown
+		// request has been received before"), even if exit is read before
+		// the request's goroutine runs or its reply can be written, and
+		// every later request is refused.
+		s.mu.Lock()
+		s.state, s.shutdownOK = stateShutdown, true
+		s.mu.Unlock()
 	}
 	startsTask, taskID, token, steered := namedTask(method, call.Params())
 	var steerWait <-chan struct{}
@@ -396,7 +426,9 @@ func (s *Server) serveCall(call *jsonrpc2.Call) {
 		s.reservedTokens.add(token, &cancel)
 	}
 	s.mu.Unlock()
+	s.answering.Add(1)
 	go func() { // ends when the request is answered
+		defer s.answering.Done()
 		if startsTask {
 			defer func() { <-s.sem }()
 		}

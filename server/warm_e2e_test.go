@@ -574,3 +574,96 @@ func TestWarmClaudeFollowsTheReviewSetting(t *testing.T) {
 		t.Errorf("disk %q after the unreviewed edit", got)
 	}
 }
+
+// With the default settings a user who runs one task after another keeps
+// getting a warm claude: past the fourth task, when the parked processes
+// would fill the idle budget (maxIdleProcesses = maxConcurrentTasks = 4),
+// the warm claude takes the place of the least recently used one (measured
+// before the fix: from the fifth task on, none was ready). The budgets hold
+// throughout: never more than 4 claude processes, nor more than 4 idle
+// and warm ones; at the end the last three conversations are parked.
+func TestDefaultSettingsKeepAWarmClaudeTaskAfterTask(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true, "followUpIdleSeconds": 300}})
+	var sessions []string
+	for i := 0; i < 7; i++ {
+		until(t, 30*time.Second, fmt.Sprintf("no warm claude ready before task %d (processes %+v)", i, b.processes()), func() bool {
+			p := b.processes()
+			if p.Live > p.Slots || p.Idle+p.Warm > p.MaxIdle {
+				t.Fatalf("budgets passed: %+v", p)
+			}
+			return p.Warm == 1
+		})
+		b.api.SetTurns([]fakeapi.Turn{fakeapi.Text(fmt.Sprintf("answer %d", i))})
+		res := b.result(b.run(map[string]any{"prompt": fmt.Sprintf("task %d", i), "taskId": fmt.Sprintf("s%d", i)}))
+		if res.Status != "completed" || res.Result != fmt.Sprintf("answer %d", i) {
+			t.Fatalf("task %d: %+v", i, res)
+		}
+		sessions = append(sessions, res.SessionID)
+	}
+	until(t, 30*time.Second, fmt.Sprintf("the steady state: one warm claude and three parked (processes %+v)", b.processes()), func() bool {
+		p := b.processes()
+		return p.Warm == 1 && p.Idle == 3 && p.Live == 4 && len(claudePIDs(t, b.ws(0))) == 4
+	})
+	// The last task's conversation is still parked: its follow-up takes no
+	// new process.
+	before := claudePIDs(t, b.ws(0))
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("more")})
+	fu := b.result(b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandFollowUp, "arguments": []any{map[string]any{"taskId": "s6", "prompt": "more"}}}))
+	if fu.Status != "completed" || fu.SessionID != sessions[6] {
+		t.Errorf("follow-up = %+v, want session %s", fu, sessions[6])
+	}
+	if after := claudePIDs(t, b.ws(0)); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("claude processes %v after the follow-up, %v before: the parked one should have taken it", after, before)
+	}
+}
+
+// A warm claude that is alive but stopped (SIGSTOP: it would not read the
+// prompt) is not taken: the task starts claude itself and completes, and
+// the stopped one is killed and replaced (measured before the fix: the
+// task failed after 66 s, "claude printed nothing for 1m0s").
+func TestStoppedWarmClaudeIsNotTaken(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true, "followUpIdleSeconds": 0}})
+	warm := b.warmIn(b.ws(0))
+	if err := syscall.Kill(warm, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(warm, syscall.SIGCONT) })
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("cold")})
+	res := b.result(b.run(map[string]any{"prompt": "past the stopped one", "taskId": "st"}))
+	if res.Status != "completed" || res.Result != "cold" {
+		t.Fatalf("result = %+v", res)
+	}
+	until(t, 10*time.Second, "the stopped warm claude is still there", func() bool { return !alive(warm) })
+	if next := b.warmIn(b.ws(0)); next == warm {
+		t.Fatal("not replaced")
+	}
+}
+
+// The same for a claude parked for a follow-up: stopped (SIGSTOP), it is
+// not taken; the follow-up continues the conversation in a claude started
+// anew (--resume) and completes (before the fix it hung: a parked claude
+// has no silence check).
+func TestFollowUpPastAStoppedParkedClaude(t *testing.T) {
+	b := startBridge(t, bridgeOpts{init: map[string]any{"followUpIdleSeconds": 300}})
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("first")})
+	res := b.result(b.run(map[string]any{"prompt": "first", "taskId": "p1"}))
+	if res.Status != "completed" {
+		t.Fatalf("first: %+v", res)
+	}
+	pids := claudePIDs(t, b.ws(0))
+	if len(pids) != 1 {
+		t.Fatalf("claude processes after the task: %v, want the parked one", pids)
+	}
+	parked := pids[0]
+	if err := syscall.Kill(parked, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(parked, syscall.SIGCONT) })
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("first"), fakeapi.Text("again")})
+	call := b.client.Start("workspace/executeCommand", map[string]any{"command": lspext.CommandFollowUp, "arguments": []any{map[string]any{"taskId": "p1", "prompt": "again"}}})
+	fu := b.result(call)
+	if fu.Status != "completed" || fu.Result != "again" || fu.SessionID != res.SessionID {
+		t.Fatalf("follow-up = %+v, want the conversation %s continued", fu, res.SessionID)
+	}
+	until(t, 15*time.Second, "the stopped parked claude is still there", func() bool { return !alive(parked) })
+}

@@ -43,6 +43,15 @@ type Launch struct {
 	// The helper claude runs a moment after it starts may then be that
 	// program's: the runner starts no claude nobody asked for (a warm one).
 	HelperRewritten bool
+	// HelperVerified: the helper is, byte for byte, the bridge's own
+	// script (managed mode), and did not change while that was checked. A
+	// recent modification was then the bridge's own write (its first start
+	// on a HOME, a new helper version) or another bridge's of this version:
+	// what claude runs a moment later is the bridge's script unless it
+	// changes again, which the runner sees (its FileStamp) once claude has
+	// run it. Another program's script is never verified: Launch restores
+	// it first (HelperRewritten).
+	HelperVerified bool
 	// TTLMs is the CLAUDE_CODE_API_KEY_HELPER_TTL_MS value (0 in inherit mode).
 	TTLMs int64
 }
@@ -57,7 +66,7 @@ type Launch struct {
 // the variables.
 func (m *Manager) Launch(workspace string) (Launch, error) {
 	m.mu.Lock()
-	cfg, closed, lastKey, rewritten := m.cfg, m.closed, m.lastKey, m.rewritten
+	cfg, closed, lastKey := m.cfg, m.closed, m.lastKey
 	m.mu.Unlock()
 	if closed {
 		return Launch{}, ErrClosed
@@ -73,8 +82,13 @@ func (m *Manager) Launch(workspace string) (Launch, error) {
 		if err != nil {
 			return Launch{}, err
 		}
+		// After helperReady, which may have restored the helper just now.
+		m.mu.Lock()
+		rewritten := m.rewritten
+		m.mu.Unlock()
 		settings["apiKeyHelper"] = commandLine(argv)
 		l.HelperPath, l.TTLMs, l.HelperRewritten = cfg.helperPath, cfg.ttlMs(), rewritten
+		l.HelperVerified = cfg.manage && helperVerified(cfg)
 		l.Env = func(base []string) []string {
 			env, removed := launchEnv(cfg, base, secrets)
 			if len(removed) > 0 {
@@ -124,6 +138,13 @@ func (m *Manager) Launch(workspace string) (Launch, error) {
 	l.Args, l.SettingsFile = []string{"--settings", path}, path
 	m.warnOverrides(overrides)
 	return l, nil
+}
+
+// helperVerified reports whether the managed helper is the bridge's own
+// script and its FileStamp was the same before and after that check.
+func helperVerified(cfg resolved) bool {
+	before := FileStamp(cfg.helperPath)
+	return before != "-" && managedHelperProblem(cfg) == "" && FileStamp(cfg.helperPath) == before
 }
 
 // warnOverrides tells the user, once per file and set of variables, what

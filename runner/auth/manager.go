@@ -116,6 +116,9 @@ type Manager struct {
 	keyPaths []string
 	// warned holds the project overrides already shown (warnOverrides).
 	warned map[string]bool
+	// gen counts the configurations applied (Reconfigure), for
+	// KeySourceGeneration.
+	gen uint64
 
 	// rtMu guards the runtime directory (the private channel for a key
 	// from the bridge's environment) and serialises writes to its key file.
@@ -270,6 +273,7 @@ func (m *Manager) Reconfigure(cfg Config) error {
 		return ErrClosed
 	}
 	m.cfg = r
+	m.gen++
 	m.helperConflict = ""
 	m.restores, m.rewritten = nil, false
 	started := m.started

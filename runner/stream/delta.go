@@ -10,9 +10,9 @@ import (
 // Delta is a streamed text or thinking delta: the line claude prints most
 // with --include-partial-messages (one every few tokens).
 type Delta struct {
-	Thinking  bool   // a thinking_delta (Text is its thinking); else a text_delta
-	Text      string // the delta's text
-	MessageID string // api_message_id, "" when the line has none
+	Thinking  bool      // a thinking_delta (Text is its thinking); else a text_delta
+	Text      DeltaText // the delta's text (surrogates.go: give it to a Joiner)
+	MessageID string    // api_message_id, "" when the line has none
 }
 
 var (
@@ -57,7 +57,7 @@ func ParseDelta(b []byte) (d Delta, ok bool) {
 	default:
 		return Delta{}, false
 	}
-	text, n, ok := jsonString(b[i:])
+	text, n, ok := textString(b[i:])
 	if !ok || !bytes.HasPrefix(b[i+n:], []byte("}}")) {
 		return Delta{}, false
 	}
@@ -176,7 +176,18 @@ func rawString(b []byte) (raw []byte, n int, plain bool) {
 // its length in b. ok is false when b does not start with a valid JSON
 // string. A string with escapes or bytes that are not UTF-8 is decoded by
 // the same decoder Decode uses, so the value is Decode's.
-func jsonString(b []byte) (string, int, bool) {
+func jsonString(b []byte) (string, int, bool) { return stringToken(b, decodeString) }
+
+// textString is jsonString for the text of a delta: a string with escapes
+// is decoded keeping lone surrogates (unquoteText), as DeltaText is.
+func textString(b []byte) (DeltaText, int, bool) {
+	s, n, ok := stringToken(b, unquoteText)
+	return DeltaText(s), n, ok
+}
+
+// stringToken reads the JSON string b starts with: its bytes when they
+// need no decoding, else decode's value of the token.
+func stringToken(b []byte, decode func(tok []byte) (string, bool)) (string, int, bool) {
 	raw, n, plain := rawString(b)
 	if n == 0 {
 		return "", 0, false
@@ -184,15 +195,16 @@ func jsonString(b []byte) (string, int, bool) {
 	if plain && utf8.Valid(raw) {
 		return string(raw), n, true
 	}
-	return decodeString(b[:n])
+	s, ok := decode(b[:n])
+	return s, n, ok
 }
 
 // decodeString decodes a JSON string token with Decode's decoder (kept
 // apart so that only this rare path puts a string on the heap).
-func decodeString(tok []byte) (string, int, bool) {
+func decodeString(tok []byte) (string, bool) {
 	var s string
 	if err := fastjson.Unmarshal(tok, &s); err != nil {
-		return "", 0, false
+		return "", false
 	}
-	return s, len(tok), true
+	return s, true
 }

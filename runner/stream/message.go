@@ -141,10 +141,10 @@ type StreamEvent struct {
 		ID string `json:"id"`
 	} `json:"message"`
 	Delta *struct {
-		Type        string `json:"type"`
-		Text        string `json:"text"`
-		Thinking    string `json:"thinking"`
-		PartialJSON string `json:"partial_json"`
+		Type        string    `json:"type"`
+		Text        DeltaText `json:"text"`
+		Thinking    DeltaText `json:"thinking"`
+		PartialJSON string    `json:"partial_json"`
 	} `json:"delta"`
 	ContentBlock *Block `json:"content_block"`
 }

@@ -29,9 +29,11 @@ type Configuration struct {
 	// the conversation with --resume); 0 or less: it exits at once. Default: 300.
 	FollowUpIdleSeconds *int `json:"followUpIdleSeconds,omitempty"`
 	// MaxIdleProcesses is how many claude processes wait at once, finished
-	// tasks' ones kept for a follow-up and warm ones (prewarm) together;
-	// past it warm ones are stopped first, then the least recently used
-	// finished one; 0 keeps none. Default: maxConcurrentTasks.
+	// tasks' ones kept for a follow-up and warm ones (prewarm) together,
+	// ranked: the last finished task's first, then warm ones, then the other
+	// finished ones, least recently used last. Past it the lowest ranked is
+	// stopped, and a warm one takes the place of a lower ranked one; 0 keeps
+	// none. Default: maxConcurrentTasks.
 	MaxIdleProcesses *int `json:"maxIdleProcesses,omitempty" jsonschema:"minimum=0"`
 	// Prewarm keeps a claude started and initialised ahead of need for the
 	// workspace folders (at most one per folder, two in all, counted

@@ -16,7 +16,9 @@
 //     writing the prompt), rounds interleaved, medians with min–max:
 //     (p) prompt to the API request's arrival at the stand-in, the bridge
 //     with its warm claude ready; (c) a Read, Edit, Bash turn with two
-//     permission questions, prompt to result; (a) a 20,000-word streamed
+//     permission questions, prompt to result (p and c also through a
+//     second bridge with the default settings, whose tasks' claudes are
+//     parked for follow-ups, printed beside); (a) a 20,000-word streamed
 //     answer, from the API request to the last text delivered (ready
 //     claude: the last text_delta line read; bridge: the last `text`
 //     claude/event at the editor); (f) claude.run to its first $/progress;
@@ -71,7 +73,7 @@ type options struct {
 func main() {
 	var o options
 	flag.IntVar(&o.spawnRuns, "spawn-runs", 31, "spawn measurements (after one warm-up run)")
-	flag.IntVar(&o.rounds, "rounds", 5, "rounds of the end-to-end measurements (each round runs a ready claude and the bridge once per scenario)")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds of the end-to-end measurements (each round runs a ready claude and the two bridges once per scenario)")
 	flag.IntVar(&o.words, "words", 20000, "words of the long streamed answer")
 	flag.IntVar(&o.chunk, "chunk", 0, "bytes of text per text_delta the stand-in streams (0: one word per delta, the stand-in's default)")
 	flag.IntVar(&o.lines, "lines", 100000, "stream-json lines of the stream-path measurement")

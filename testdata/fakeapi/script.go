@@ -52,6 +52,12 @@ type Turn struct {
 	// Zero means one word per text delta and 24 bytes per input_json_delta.
 	// Chunks never split a UTF-8 character.
 	ChunkSize int
+	// ChunkUnits, when not zero, cuts text (and thinking) into deltas of
+	// this many UTF-16 code units instead, as the real API may: a character
+	// past U+FFFF can be cut between its surrogates, each half then going
+	// out as an escaped lone surrogate ("\ud83d" at the end of one delta,
+	// "\ude00" at the start of the next).
+	ChunkUnits int
 	// HoldUntilFile, when set, makes the server hold its answer (after
 	// Delay) until this file exists: the signal of a test that has seen
 	// what it wanted to see while claude waited for the API (a message the
@@ -79,6 +85,7 @@ type turnJSON struct {
 	DelayMs      float64 `json:"delayMs,omitempty"`
 	ChunkDelayMs float64 `json:"chunkDelayMs,omitempty"`
 	ChunkSize    int     `json:"chunkSize,omitempty"`
+	ChunkUnits   int     `json:"chunkUnits,omitempty"`
 	HoldUntil    string  `json:"holdUntilFile,omitempty"`
 	Status       int     `json:"status,omitempty"`
 	ErrorType    string  `json:"errorType,omitempty"`
@@ -102,6 +109,7 @@ func (t Turn) MarshalJSON() ([]byte, error) {
 		DelayMs:      durationToMs(t.Delay),
 		ChunkDelayMs: durationToMs(t.ChunkDelay),
 		ChunkSize:    t.ChunkSize,
+		ChunkUnits:   t.ChunkUnits,
 		HoldUntil:    t.HoldUntilFile,
 		Status:       t.Status,
 		ErrorType:    t.ErrorType,
@@ -123,14 +131,15 @@ func (t *Turn) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	if j.ChunkSize < 0 {
-		return fmt.Errorf("fakeapi: negative chunkSize %d", j.ChunkSize)
+	if j.ChunkSize < 0 || j.ChunkUnits < 0 {
+		return fmt.Errorf("fakeapi: negative chunkSize %d or chunkUnits %d", j.ChunkSize, j.ChunkUnits)
 	}
 	*t = Turn{
 		Blocks:        j.Blocks,
 		Delay:         delay,
 		ChunkDelay:    chunkDelay,
 		ChunkSize:     j.ChunkSize,
+		ChunkUnits:    j.ChunkUnits,
 		HoldUntilFile: j.HoldUntil,
 		Status:        j.Status,
 		ErrorType:     j.ErrorType,
@@ -194,8 +203,8 @@ func (t Turn) hasToolUse() bool {
 
 // validate checks what the server needs to answer the turn.
 func (t Turn) validate() error {
-	if t.ChunkSize < 0 {
-		return fmt.Errorf("fakeapi: negative ChunkSize %d", t.ChunkSize)
+	if t.ChunkSize < 0 || t.ChunkUnits < 0 {
+		return fmt.Errorf("fakeapi: negative ChunkSize %d or ChunkUnits %d", t.ChunkSize, t.ChunkUnits)
 	}
 	if t.Status != 0 && (t.Status < 400 || t.Status > 599) {
 		return fmt.Errorf("fakeapi: Status %d is not an HTTP error status", t.Status)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -50,11 +51,11 @@ type wireMessage struct {
 }
 
 type wireDelta struct {
-	Type        string  `json:"type"`
-	Text        *string `json:"text,omitempty"`
-	PartialJSON *string `json:"partial_json,omitempty"`
-	Thinking    *string `json:"thinking,omitempty"`
-	Signature   *string `json:"signature,omitempty"`
+	Type        string          `json:"type"`
+	Text        json.RawMessage `json:"text,omitempty"` // a JSON string (textChunks)
+	PartialJSON *string         `json:"partial_json,omitempty"`
+	Thinking    json.RawMessage `json:"thinking,omitempty"`
+	Signature   *string         `json:"signature,omitempty"`
 }
 
 type messageStartEvent struct {
@@ -331,12 +332,12 @@ func streamBlock(e *sse, turn Turn, i int, b Block, inputJSON string, firstOnly 
 	var deltas []wireDelta
 	switch b.Type {
 	case "text":
-		for _, c := range textChunks(b.Text, turn.ChunkSize) {
-			deltas = append(deltas, wireDelta{Type: "text_delta", Text: ptr(c)})
+		for _, c := range jsonChunks(b.Text, turn) {
+			deltas = append(deltas, wireDelta{Type: "text_delta", Text: c})
 		}
 	case "thinking":
-		for _, c := range textChunks(b.Text, turn.ChunkSize) {
-			deltas = append(deltas, wireDelta{Type: "thinking_delta", Thinking: ptr(c)})
+		for _, c := range jsonChunks(b.Text, turn) {
+			deltas = append(deltas, wireDelta{Type: "thinking_delta", Thinking: c})
 		}
 		deltas = append(deltas, wireDelta{Type: "signature_delta", Signature: ptr(signature(b.Text))})
 	case "tool_use":
@@ -359,6 +360,58 @@ func streamBlock(e *sse, turn Turn, i int, b Block, inputJSON string, firstOnly 
 		}
 	}
 	return true
+}
+
+// jsonChunks is the text of each delta of s, as a JSON string: cut by
+// turn.ChunkUnits UTF-16 code units (utf16Chunks), else by textChunks.
+func jsonChunks(s string, turn Turn) []json.RawMessage {
+	if turn.ChunkUnits > 0 {
+		return utf16Chunks(s, turn.ChunkUnits)
+	}
+	var out []json.RawMessage
+	for _, c := range textChunks(s, turn.ChunkSize) {
+		raw, _ := marshal(c) // a string always marshals
+		out = append(out, raw)
+	}
+	return out
+}
+
+// utf16Chunks cuts s into pieces of size UTF-16 code units, each written
+// as a JSON string the way the API writes it: a character past U+FFFF cut
+// between its surrogates leaves each piece an escaped lone surrogate.
+func utf16Chunks(s string, size int) []json.RawMessage {
+	units := utf16.Encode([]rune(s))
+	var out []json.RawMessage
+	for len(units) > 0 {
+		n := min(size, len(units))
+		out = append(out, utf16JSON(units[:n]))
+		units = units[n:]
+	}
+	return out
+}
+
+// utf16JSON writes code units as a JSON string: a surrogate pair as its
+// character, a lone surrogate escaped.
+func utf16JSON(units []uint16) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('"')
+	for i := 0; i < len(units); i++ {
+		u := rune(units[i])
+		if utf16.IsSurrogate(u) {
+			if u < 0xdc00 && i+1 < len(units) && units[i+1] >= 0xdc00 && units[i+1] < 0xe000 {
+				raw, _ := marshal(string(utf16.DecodeRune(u, rune(units[i+1]))))
+				b.Write(raw[1 : len(raw)-1])
+				i++
+				continue
+			}
+			fmt.Fprintf(&b, `\u%04x`, u)
+			continue
+		}
+		raw, _ := marshal(string(u))
+		b.Write(raw[1 : len(raw)-1])
+	}
+	b.WriteByte('"')
+	return b.Bytes()
 }
 
 // textChunks splits s into deltas: size bytes each (never splitting a UTF-8

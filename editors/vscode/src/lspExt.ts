@@ -1180,7 +1180,7 @@ export interface Configuration {
   maxConcurrentTasks?: number;
   /** followUpIdleSeconds is how long, in seconds, a finished task's claude process waits for a follow-up before it exits (later follow-ups resume the conversation with --resume); 0 or less: it exits at once. Default: 300. */
   followUpIdleSeconds?: number;
-  /** maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together; past it warm ones are stopped first, then the least recently used finished one; 0 keeps none. Default: maxConcurrentTasks. */
+  /** maxIdleProcesses is how many claude processes wait at once, finished tasks' ones kept for a follow-up and warm ones (prewarm) together, ranked: the last finished task's first, then warm ones, then the other finished ones, least recently used last. Past it the lowest ranked is stopped, and a warm one takes the place of a lower ranked one; 0 keeps none. Default: maxConcurrentTasks. */
   maxIdleProcesses?: number;
   /** prewarm keeps a claude started and initialised ahead of need for the workspace folders (at most one per folder, two in all, counted against maxIdleProcesses), so that a task with the configured model, permission mode and tools starts without waiting for claude; false starts none. Default: true. */
   prewarm?: boolean;
