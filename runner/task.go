@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -67,12 +68,14 @@ type Task struct {
 	started            bool   // the started event is out (a new turn of the same process sends init again)
 	edited             []string
 	editedSet          map[string]bool
-	postNotes          map[string]postNote    // what a reviewed call's PostToolUse hook tells claude, by tool use id (review.go)
-	bashBefore         map[string]*bashBefore // snapshots taken before a Bash command, by tool use id (review.go)
-	bridgeWrote        map[string]FileChange  // files the bridge wrote for a reviewed call claude could not make, by tool use id (review.go)
+	postNotes          map[string]postNote           // what a reviewed call's PostToolUse hook tells claude, by tool use id (review.go)
+	bashBefore         map[string]*bashBefore        // snapshots taken before a Bash command, by tool use id (review.go)
+	bridgeWrote        map[string]FileChange         // files the bridge wrote for a reviewed call claude could not make, by tool use id (review.go)
+	preRead            map[string]checkpoint.Content // what a file tool's file was just before it wrote, by tool use id (attribution.go)
 
-	// ckpt is the task's checkpoint (review.go); set before the task runs,
-	// read only after. nil with review off.
+	// ckpt is the task's checkpoint (review.go); set (with mu held, for
+	// other tasks' noteWrite) before the task's claude runs, read only
+	// after. nil with review off.
 	ckpt *CheckpointTask
 
 	wrote bool // a tool that may write ran (warm.go: the folder's warm claude is stale then)
@@ -90,8 +93,11 @@ type Task struct {
 	texts    map[textKey]*textState
 	curMsgID string
 	tools    map[string]ToolUse
-	after401 bool          // a 401 retry came and no answer of the API since
-	authPrev chan struct{} // closed when the last authStep is done
+	// toolStart is when claude asked for each tool call not yet answered
+	// (attribution.go).
+	toolStart map[string]time.Time
+	after401  bool          // a 401 retry came and no answer of the API since
+	authPrev  chan struct{} // closed when the last authStep is done
 
 	hold textHold // streamed text not yet sent (pacing.go)
 }
@@ -457,6 +463,7 @@ func (t *Task) handleAssistant(l *stream.Line) {
 			t.tools = map[string]ToolUse{}
 		}
 		t.tools[b.ID] = tu
+		t.toolStarted(b.ID)
 		t.emit(Event{Kind: EventToolUse, ToolUse: &tu})
 	}
 }
@@ -492,6 +499,7 @@ func (t *Task) handleUser(l *stream.Line) {
 		} else {
 			t.mu.Unlock()
 		}
+		t.noteToolWrite(tu, res.Change)
 		t.emit(Event{Kind: EventToolResult, ToolResult: res})
 		if !b.IsError {
 			t.trackTodos(tu, l.ToolUseResult)
