@@ -577,6 +577,9 @@ func (t *Task) Drop() error {
 }
 
 func (t *Task) putLocked(data []byte) (string, error) {
+	if t.dir == "" {
+		return "", errors.New("the checkpoint could not be begun")
+	}
 	s := sum(data)
 	path := filepath.Join(t.dir, "blobs", s)
 	if _, err := os.Stat(path); err == nil {

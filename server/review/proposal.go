@@ -106,7 +106,7 @@ func applyToBuffer(req runner.EditReview, disk documents.Disk, buffer string) (s
 // they saw it; ok false otherwise (the carry merges the disk's change into
 // the buffer as for any edit).
 func (p Proposal) BufferText(res *lspext.ReviewEditResult, v runner.EditVerdict) (string, bool) {
-	if !p.AgainstBuffer || !v.Accept {
+	if !p.AgainstBuffer || !v.Accept || res == nil {
 		return "", false
 	}
 	return p.accepted(res), true
@@ -248,7 +248,7 @@ func (p Proposal) toDisk(accepted string) string {
 // holds the buffer's unsaved changes too (toDisk could not tell them
 // apart): the user must be told.
 func (p Proposal) SavesUnsaved(res *lspext.ReviewEditResult, v runner.EditVerdict) bool {
-	if !v.Accept || v.Result == nil || p.Original == p.disk {
+	if !v.Accept || v.Result == nil || p.Original == p.disk || res == nil {
 		return false
 	}
 	accepted := p.accepted(res)
