@@ -203,20 +203,22 @@ func TestGeneratedTaskIDsAcrossBridgeRuns(t *testing.T) {
 }
 
 // TestLinksAndFoldersReplaced: a Bash command deletes one symbolic link,
-// replaces another by a file and a folder by a file. The changes say what
-// the links were; a revert of the task makes the links again (links, not
-// files holding their targets) and the folder with its file.
+// replaces another by a file, a folder by a file and a file by a folder.
+// The changes say what the links were; a revert of the task makes the
+// links again (links, not files holding their targets), the folder with
+// its file, and the file where the folder was.
 func TestLinksAndFoldersReplaced(t *testing.T) {
 	b := startBridge(t, bridgeOpts{})
 	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
 	ws := b.ws(0)
-	writeFiles(t, ws, map[string]string{"real.txt": "r1\n", "d/f.txt": "in dir\n"})
+	writeFiles(t, ws, map[string]string{"real.txt": "r1\n", "d/f.txt": "in dir\n", "plain.txt": "plain\n"})
 	for _, l := range []string{"gone", "replaced"} {
 		if err := os.Symlink("real.txt", filepath.Join(ws, l)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b.api.SetTurns([]fakeapi.Turn{bash("rm gone && rm replaced && echo plain > replaced && rm -r d && echo nowfile > d"), fakeapi.Text("done")})
+	b.api.SetTurns([]fakeapi.Turn{bash("rm gone && rm replaced && echo plain > replaced && rm -r d && echo nowfile > d && rm plain.txt && mkdir plain.txt && echo in > plain.txt/inner"),
+		fakeapi.Text("done")})
 	res := afterTurnRun(t, b, "ln", "links")
 	ch := byName(res.Changes)
 	if !strings.Contains(ch["gone"].Note, "symbolic link to real.txt") || !strings.Contains(ch["replaced"].Note, "symbolic link to real.txt") ||
@@ -236,6 +238,9 @@ func TestLinksAndFoldersReplaced(t *testing.T) {
 	}
 	if got := readFile(t, filepath.Join(ws, "d", "f.txt")); got != "in dir\n" {
 		t.Errorf("d/f.txt %q", got)
+	}
+	if got := readFile(t, filepath.Join(ws, "plain.txt")); got != "plain\n" {
+		t.Errorf("plain.txt %q", got)
 	}
 	if readFile(t, filepath.Join(ws, "real.txt")) != "r1\n" {
 		t.Error("real.txt changed")

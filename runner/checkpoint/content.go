@@ -39,10 +39,11 @@ func (c Content) IsLink() bool { return c.Exists && c.Link != "" }
 // Read reads what is at path now without following a symbolic link at the
 // path itself (a link's target is read as the link's content; links in the
 // folders above it are followed): a regular file of at most max bytes,
-// within readTimeout. Nothing at the path, or a file where one of its
-// folders should be (ENOTDIR), is Content{} without an error; anything
-// else that is not a regular file or a link (a FIFO, a directory) is an
-// error (saferead.NotRegularError), as is a file over max (ErrTooLarge).
+// within readTimeout. Nothing at the path, a folder there (`rm f && mkdir
+// f`: no file f), or a file where one of its folders should be (ENOTDIR)
+// is Content{} without an error; anything else that is not a regular file
+// or a link (a FIFO, a device) is an error (saferead.NotRegularError), as
+// is a file over max (ErrTooLarge).
 func Read(ctx context.Context, path string, max int64) (Content, error) {
 	fi, err := os.Lstat(path)
 	switch {
@@ -60,7 +61,7 @@ func Read(ctx context.Context, path string, max int64) (Content, error) {
 		}
 		return Content{Exists: true, Link: target}, nil
 	case fi.IsDir():
-		return Content{}, &saferead.NotRegularError{Type: "a directory"}
+		return Content{}, nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
