@@ -12,7 +12,7 @@ h.checkTools();
 
 // Every command of the protocol (editors/protocol.schema.json, generated from
 // server/lspext), not a list of its own that falls behind.
-const COMMANDS = Object.keys(require('../../../protocol.schema.json')['x-commands']);
+const COMMANDS = Object.keys(require('../../../protocol.schema.json').$defs.commands.$defs);
 
 h.bridgeTest('initialize announces the commands, incremental sync and workspace folders; shutdown and exit end the bridge with 0', async (t) => {
   const sb = h.makeSandbox(t);
