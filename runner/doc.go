@@ -29,7 +29,8 @@
 //     (control.go) go to a tool's own exchange with the user (question.go,
 //     plan.go), to the permission decision (permission.go), or to the
 //     hooks of the review setting (review.go: edits held for review,
-//     checkpoints, runner/edits and runner/checkpoint); to-do lists
+//     checkpoints, runner/edits and runner/checkpoint; attribution.go:
+//     tasks running at once tell each other what they wrote); to-do lists
 //     (todos.go); steering a running turn (steer.go); user messages and
 //     images (message.go, image.go); slash commands (slash.go).
 //

@@ -378,8 +378,16 @@ func generatedNumber(id string) (int64, bool) {
 }
 
 // newID generates a task id: t1, t2, … skipping every id a task has, a
-// request holds or an editor ever named. Called with mu held.
+// request holds or an editor ever named, and every id a checkpoint on
+// disk has (checkpoints outlive the bridge: an earlier run's t1 must stay
+// the one `claude-bridge revert t1` and claude.changes find). The ids stay
+// short to type; they grow past those of the checkpoints kept (30 days at
+// most). Called with mu held.
 func (m *Manager) newID() string {
+	taken := func(string) bool { return false }
+	if m.config.Checkpoints != nil {
+		taken = m.config.Checkpoints.Taken()
+	}
 	for {
 		m.seq++
 		if m.named[m.seq] {
@@ -387,7 +395,7 @@ func (m *Manager) newID() string {
 			continue
 		}
 		id := "t" + strconv.FormatInt(m.seq, 10)
-		if m.tasks[id] == nil && m.held[id] == 0 {
+		if m.tasks[id] == nil && m.held[id] == 0 && !taken(id) {
 			return id
 		}
 	}

@@ -14,7 +14,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/edits"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
@@ -185,10 +184,13 @@ type postNote struct {
 }
 
 // bashBefore is the state before a Bash command: the folders' snapshots,
-// and the open files of the folders that have none.
+// and the files watched besides (the open files of the folders that have
+// none, the files outside them their symbolic links point to).
 type bashBefore struct {
-	snaps []checkpoint.Snapshot
-	files checkpoint.FileSet
+	command string    // the command, for people ("Bash: sed -i …")
+	start   time.Time // when the hook came
+	snaps   []checkpoint.Snapshot
+	files   checkpoint.FileSet
 }
 
 // hookCallback answers one of claude's hook_callback requests.
@@ -206,7 +208,7 @@ func (t *Task) hookCallback(ctx context.Context, req *stream.ControlRequest) any
 	case hookPostFile:
 		return t.afterFileTool(in)
 	case hookPreBash:
-		t.beforeBash(ctx, in.ToolUseID)
+		t.beforeBash(ctx, in)
 	case hookPostBash, hookPostBashFail:
 		t.afterBash(ctx, in.ToolUseID)
 	}
@@ -247,59 +249,72 @@ func (t *Task) beforeFileTool(ctx context.Context, in hookInput) any {
 	if inRoot, _ := within(path, t.roots()); !inRoot {
 		return map[string]any{} // the permission decision denies it (or says the look-up hung)
 	}
+	// A symbolic link is written through: the file it points to is what
+	// changes (and what a Bash command's snapshot sees change).
+	path = throughLink(path)
 	review := mode == ReviewBeforeWrite && in.PermissionMode != "plan" && !t.disallowed(in.ToolName)
 	if t.ckpt == nil && !review {
 		return map[string]any{}
 	}
 	// The file as it is now, read once: the checkpoint's content before the
 	// task's first change (written while the user reviews: claude writes
-	// only after both), and what the edit is computed from.
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	data, err := saferead.Read(rctx, path, checkpoint.DefaultMaxFile)
-	cancel()
-	before := edits.File{Exists: true, Data: data}
-	if errors.Is(err, fs.ErrNotExist) {
-		before, err = edits.File{}, nil
+	// only after both), what the edit is computed from, and what the task
+	// tells other tasks the file was before its write (attribution.go).
+	at := time.Now()
+	now, err := checkpoint.Read(ctx, path, checkpoint.DefaultMaxFile)
+	if err == nil && now.IsLink() {
+		err = errors.New("it is a symbolic link to a file that does not exist")
+	}
+	before := edits.File{Exists: now.Exists, Data: now.Data}
+	if err == nil {
+		t.notePreRead(in.ToolUseID, now)
 	}
 	captured := make(chan struct{})
 	go func() { // ends when the checkpoint is written; waited for below
 		defer close(captured)
-		t.capture(ctx, path, before, err)
+		t.capture(path, now, at, err)
 	}()
 	defer func() { <-captured }()
 	if !review {
 		return map[string]any{}
 	}
 	if err != nil {
-		return preDecision(false, fmt.Sprintf("claude-bridge cannot read %s to show this edit for review (%v), so nothing was written.", RelPath(path, t.Spec.Workspace), err), nil)
+		return preDecision(false, fmt.Sprintf("claude-bridge cannot read %s to show this edit for review (%s), so nothing was written.", RelPath(path, t.Spec.Workspace), checkpoint.Unreadable(err)), nil)
 	}
 	return t.holdEdit(ctx, in, path, before)
 }
 
+// throughLink is the file a symbolic link at path points to (path itself
+// when it is no link, or a dangling one).
+func throughLink(path string) string {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			return real
+		}
+	}
+	return path
+}
+
 // capture checkpoints path's content before the task's first change to it
-// (read: the file as read now, readErr why it could not be).
-func (t *Task) capture(ctx context.Context, path string, read edits.File, readErr error) {
+// (c: what is there, read at at; readErr why it could not be read).
+func (t *Task) capture(path string, c checkpoint.Content, at time.Time, readErr error) {
 	if t.ckpt == nil || t.ckpt.Captured(path) {
 		return
 	}
-	var err error
-	switch {
-	case readErr != nil:
-		t.ckpt.Uncover(fmt.Sprintf("%s is not checkpointed: %v.", path, readErr))
-	case !read.Exists:
-		err = t.ckpt.CaptureContent(path, false, nil, 0)
-	default:
-		mode := fs.FileMode(0o644)
-		if fi, serr := os.Stat(path); serr == nil {
-			mode = fi.Mode().Perm()
-		}
-		err = t.ckpt.CaptureContent(path, true, read.Data, mode)
+	if readErr != nil {
+		t.ckpt.Uncover(fmt.Sprintf("%s is not checkpointed: %s.", RelPath(path, t.Spec.Workspace), checkpoint.Unreadable(readErr)))
+		return
 	}
-	if err != nil {
+	if err := t.ckpt.CaptureContent(path, c, at); err != nil {
+		// The checkpoint says which file and why (Uncovered): the task's
+		// reply and claude/changes carry it.
 		t.log.Warn("checkpoint not written", zap.String("path", path), zap.Error(err))
-		t.status("The checkpoint of " + RelPath(path, t.Spec.Workspace) + " could not be written: " + err.Error())
+		t.status("The checkpoint of " + RelPath(path, t.Spec.Workspace) + " could not be written: " + checkpoint.Problem(err, filepath.Dir(t.ckptStore().Dir())))
 	}
 }
+
+// ckptStore is the store of the task's checkpoint.
+func (t *Task) ckptStore() *checkpoint.Store { return t.mgr.cfg().Checkpoints }
 
 func (t *Task) roots() []string {
 	if len(t.Spec.Roots) > 0 {
@@ -449,17 +464,24 @@ func writeFile(path string, data []byte) error {
 	return checkpoint.WriteAtomic(path, data, mode)
 }
 
-// beforeBash snapshots the task's folders before a Bash command runs.
-func (t *Task) beforeBash(ctx context.Context, toolUseID string) {
+// maxOutsideLinks bounds the files outside the task's folders that its
+// folders' symbolic links point to and that are read before each Bash
+// command (a write through such a link changes a file no snapshot holds).
+const maxOutsideLinks = 200
+
+// beforeBash snapshots the task's folders before a Bash command runs, and
+// reads the files outside them that their symbolic links point to.
+func (t *Task) beforeBash(ctx context.Context, in hookInput) {
 	if t.ckpt == nil {
 		return
 	}
-	b := &bashBefore{}
-	var open []string
+	b := &bashBefore{command: bashCommand(in.ToolInput), start: time.Now()}
+	var watch []string
 	for _, root := range t.roots() {
 		snap, err := t.mgr.cfg().Snapshots.Take(ctx, root)
 		if err == nil {
 			b.snaps = append(b.snaps, snap)
+			watch = append(watch, t.outsideLinks(snap.Links)...)
 			continue
 		}
 		if ctx.Err() != nil {
@@ -473,24 +495,59 @@ func (t *Task) beforeBash(ctx context.Context, toolUseID string) {
 		if of, ok := t.obs.(OpenFiles); ok {
 			for _, p := range of.OpenFiles() {
 				if inRoot, _ := within(p, []string{root}); inRoot {
-					open = append(open, p)
+					watch = append(watch, p)
 				}
 			}
 		}
 	}
-	if len(open) > 0 {
-		b.files = checkpoint.TakeFiles(ctx, open, checkpoint.DefaultMaxFile)
+	if len(watch) > 0 {
+		b.files = checkpoint.TakeFiles(ctx, watch, checkpoint.DefaultMaxFile)
 	}
 	t.mu.Lock()
 	if t.bashBefore == nil {
 		t.bashBefore = map[string]*bashBefore{}
 	}
-	t.bashBefore[toolUseID] = b
+	t.bashBefore[in.ToolUseID] = b
 	t.mu.Unlock()
 }
 
+// outsideLinks are the regular files outside the task's folders that the
+// symbolic links given point to (at most maxOutsideLinks; the checkpoint
+// says when there are more).
+func (t *Task) outsideLinks(links []string) []string {
+	var out []string
+	for _, l := range links {
+		real, err := filepath.EvalSymlinks(l)
+		if err != nil {
+			continue
+		}
+		if in, _ := within(real, t.roots()); in {
+			continue
+		}
+		if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if len(out) == maxOutsideLinks {
+			t.ckpt.Uncover(fmt.Sprintf("More than %d symbolic links in the task's folders point to files outside them: what Bash commands write through the others is not checkpointed.", maxOutsideLinks))
+			break
+		}
+		out = append(out, real)
+	}
+	return out
+}
+
+// bashCommand is the command of a Bash call's input, cut to a line and
+// quoted ("`sed -i s/a/b/ a.txt`").
+func bashCommand(input json.RawMessage) string {
+	if c := decodeInput(input).Command; c != "" {
+		return "`" + oneLine(c, 80) + "`"
+	}
+	return "(its command unknown)"
+}
+
 // afterBash compares the folders with their snapshots from before the
-// Bash command and checkpoints what it changed.
+// Bash command, checkpoints what it changed, and tells the other tasks
+// running what it changed (attribution.go).
 func (t *Task) afterBash(ctx context.Context, toolUseID string) {
 	t.mu.Lock()
 	b := t.bashBefore[toolUseID]
@@ -503,27 +560,42 @@ func (t *Task) afterBash(ctx context.Context, toolUseID string) {
 	var changes []checkpoint.Change
 	for _, before := range b.snaps {
 		now, err := snaps.Take(ctx, before.Folder)
-		if err != nil {
-			t.ckpt.Uncover(fmt.Sprintf("A Bash command's changes in %s could not be checkpointed: %v.", before.Folder, err))
-			continue
+		if err == nil {
+			var cs []checkpoint.Change
+			if cs, err = snaps.Changes(ctx, before, now, checkpoint.DefaultMaxFile); err == nil {
+				changes = append(changes, cs...)
+				continue
+			}
 		}
-		cs, err := snaps.Changes(ctx, before, now, checkpoint.DefaultMaxFile)
-		if err != nil {
-			t.ckpt.Uncover(fmt.Sprintf("A Bash command's changes in %s could not be checkpointed: %v.", before.Folder, err))
-			continue
-		}
-		changes = append(changes, cs...)
+		t.ckpt.Uncover(fmt.Sprintf("What the Bash command %s changed in %s is not checkpointed: %s.", b.command, before.Folder, checkpoint.SnapshotProblem(err)))
 	}
 	changes = append(changes, b.files.Changes(ctx, checkpoint.DefaultMaxFile)...)
+	start := b.start
+	if len(b.snaps) > 0 {
+		start = b.snaps[0].At
+	}
+	if len(b.snaps) == 0 {
+		// Its changes are not known: for other tasks, it may have changed
+		// anything in the folders.
+		t.noteWrite(checkpoint.Write{Task: t.ID, Bash: true, Start: start, End: time.Now()})
+	}
 	for _, c := range changes {
 		if isPlanFile(c.Path) {
 			continue
 		}
-		if c.TooLarge {
-			t.ckpt.Uncover(fmt.Sprintf("%s is not checkpointed: it is larger than %d MiB.", c.Path, checkpoint.DefaultMaxFile>>20))
+		switch {
+		case c.Uncovered != "":
+			t.ckpt.Uncover(c.Uncovered)
+			continue
+		case c.TooLarge:
+			t.ckpt.Uncover(fmt.Sprintf("%s is not checkpointed: it is larger than %d MiB.", RelPath(c.Path, t.Spec.Workspace), checkpoint.DefaultMaxFile>>20))
 			continue
 		}
-		if err := t.ckpt.CaptureContent(c.Path, c.Exists, c.Data, c.Mode); err != nil {
+		after, err := checkpoint.Read(ctx, c.Path, checkpoint.DefaultMaxFile)
+		known := err == nil
+		t.noteWrite(checkpoint.Write{Task: t.ID, Path: c.Path, Bash: true, Start: start, End: time.Now(), Before: c.Before,
+			After: func() (checkpoint.Content, bool) { return after, known }})
+		if err := t.ckpt.CaptureContent(c.Path, c.Before, start); err != nil {
 			t.log.Warn("checkpoint not written", zap.String("path", c.Path), zap.Error(err))
 		}
 	}
@@ -539,11 +611,14 @@ func (t *Task) beginCheckpoint() {
 	}
 	cp, err := cfg.Checkpoints.Begin(t.ID, t.Spec.Workspace, t.reviewMode())
 	if err != nil {
+		// cp keeps nothing and says why (its Uncovered, in the task's
+		// reply and claude/changes).
 		t.log.Warn("checkpoint not started", zap.Error(err))
-		t.status("The task's changes cannot be checkpointed: " + err.Error())
-		return
+		t.status("The task's changes cannot be checkpointed: " + checkpoint.Problem(err, filepath.Dir(cfg.Checkpoints.Dir())))
 	}
+	t.mu.Lock()
 	t.ckpt = cp
+	t.mu.Unlock()
 	for _, root := range t.roots() {
 		cfg.Snapshots.Warm(root)
 	}
@@ -571,8 +646,13 @@ func (t *Task) finishCheckpoint() {
 	}
 }
 
-// Checkpoint is the task's checkpoint (nil with review off).
-func (t *Task) Checkpoint() *checkpoint.Task { return t.ckpt }
+// Checkpoint is the task's checkpoint (nil with review off, or before the
+// task started).
+func (t *Task) Checkpoint() *checkpoint.Task {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ckpt
+}
 
 // CheckpointTask is a task's checkpoint (runner/checkpoint).
 type CheckpointTask = checkpoint.Task

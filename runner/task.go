@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/stream"
 )
 
@@ -67,12 +68,14 @@ type Task struct {
 	started            bool   // the started event is out (a new turn of the same process sends init again)
 	edited             []string
 	editedSet          map[string]bool
-	postNotes          map[string]postNote    // what a reviewed call's PostToolUse hook tells claude, by tool use id (review.go)
-	bashBefore         map[string]*bashBefore // snapshots taken before a Bash command, by tool use id (review.go)
-	bridgeWrote        map[string]FileChange  // files the bridge wrote for a reviewed call claude could not make, by tool use id (review.go)
+	postNotes          map[string]postNote           // what a reviewed call's PostToolUse hook tells claude, by tool use id (review.go)
+	bashBefore         map[string]*bashBefore        // snapshots taken before a Bash command, by tool use id (review.go)
+	bridgeWrote        map[string]FileChange         // files the bridge wrote for a reviewed call claude could not make, by tool use id (review.go)
+	preRead            map[string]checkpoint.Content // what a file tool's file was just before it wrote, by tool use id (attribution.go)
 
-	// ckpt is the task's checkpoint (review.go); set before the task runs,
-	// read only after. nil with review off.
+	// ckpt is the task's checkpoint (review.go); set (with mu held, for
+	// other tasks' noteWrite) before the task's claude runs, read only
+	// after. nil with review off.
 	ckpt *CheckpointTask
 
 	wrote bool // a tool that may write ran (warm.go: the folder's warm claude is stale then)
@@ -88,10 +91,13 @@ type Task struct {
 	emitMu sync.Mutex // keeps events in order: one Observer.Event at a time
 
 	// Touched only by the session's read loop.
-	texts     map[textKey]*textState
-	joining   *textState // the text whose last delta ended with a high surrogate (pacing.go)
-	curMsgID  string
-	tools     map[toolKey]ToolUse
+	texts    map[textKey]*textState
+	joining  *textState // the text whose last delta ended with a high surrogate (pacing.go)
+	curMsgID string
+	tools    map[toolKey]ToolUse
+	// toolStart is when claude asked for each tool call not yet answered
+	// (attribution.go), a subagent's too.
+	toolStart map[string]time.Time
 	after401  bool           // a 401 retry came and no answer of the API since
 	authPrev  chan struct{}  // closed when the last authStep is done
 	otherSeen map[string]int // messages passed on as other events, by type/subtype: how many came (otherOnce)
@@ -599,6 +605,7 @@ func (t *Task) handleAssistant(l *stream.Line, parent string) {
 			t.tools = map[toolKey]ToolUse{}
 		}
 		t.tools[toolKey{parent, b.ID}] = tu
+		t.toolStarted(b.ID)
 		t.emit(Event{Kind: EventToolUse, ToolUse: &tu, Parent: parent})
 	}
 }
@@ -637,6 +644,7 @@ func (t *Task) handleUser(l *stream.Line, parent string) {
 		} else {
 			t.mu.Unlock()
 		}
+		t.noteToolWrite(tu, res.Change)
 		t.emit(Event{Kind: EventToolResult, ToolResult: res, Parent: parent})
 		if !b.IsError && parent == "" {
 			t.trackTodos(tu, l.ToolUseResult)

@@ -473,7 +473,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	t.cancel()
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
-	t.texts, t.tools = nil, nil
+	t.texts, t.tools, t.toolStart = nil, nil, nil
 	return out
 }
 

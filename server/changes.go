@@ -51,11 +51,15 @@ func (s *Server) checkpointOf(taskID string) (cp *checkpoint.Task, running bool,
 }
 
 // changesOf is claude/changes for a checkpoint: the files with changes
-// still the task's, ranges in the files as they are now.
+// still the task's, ranges in the files as they are now; what cannot be
+// reviewed is named in uncovered with the reason.
 func (s *Server) changesOf(ctx context.Context, taskID string, cp *checkpoint.Task) *lspext.ChangesParams {
 	states, problems := review.States(ctx, cp, nil)
-	ch := &lspext.ChangesParams{TaskID: taskID, Files: []lspext.FileChanges{}, Uncovered: append(cp.Manifest().Uncovered, problems...)}
+	ch := &lspext.ChangesParams{TaskID: taskID, Files: []lspext.FileChanges{}, Uncovered: append(cp.Manifest().Uncovered, s.problemNotes(problems)...)}
 	for _, st := range states {
+		if st.NotTheTasks {
+			continue // every change of it was another task's
+		}
 		// A file whose hunks all changed since is listed without hunks: its
 		// checkpoint is kept until it is accepted.
 		ch.Files = append(ch.Files, st.Changes(s.editorURI(st.File.Path)))
@@ -63,18 +67,50 @@ func (s *Server) changesOf(ctx context.Context, taskID string, cp *checkpoint.Ta
 	return ch
 }
 
+// problemNotes are the sentences of uncovered for files that cannot be
+// reviewed.
+func (s *Server) problemNotes(problems []review.Problem) []string {
+	var out []string
+	for _, p := range problems {
+		out = append(out, s.displayPath(p.Path)+" cannot be reviewed or reverted: "+p.Reason+".")
+	}
+	return out
+}
+
 // taskChanges sends claude/changes for a task that ended with a
 // checkpoint, and returns it for the reply (nil when there is nothing).
+// Files whose every change another task made are dropped from the
+// checkpoint.
 func (s *Server) taskChanges(ctx context.Context, out runner.Outcome) *lspext.ChangesParams {
 	if out.Checkpoint == nil {
 		return nil
 	}
+	s.dropOthers(ctx, out.Checkpoint)
 	ch := s.changesOf(ctx, out.TaskID, out.Checkpoint)
 	if len(ch.Files) == 0 && len(ch.Uncovered) == 0 {
 		return nil
 	}
 	s.notify(lspext.MethodChanges, ch)
 	return ch
+}
+
+// dropOthers removes from a checkpoint the files nothing of whose change
+// is the task's (other tasks' changes, merged: review.State.NotTheTasks).
+func (s *Server) dropOthers(ctx context.Context, cp *checkpoint.Task) {
+	reviewMu.Lock()
+	defer reviewMu.Unlock()
+	states, _ := review.States(ctx, cp, nil)
+	drop := map[string]func(*checkpoint.File) bool{}
+	for _, st := range states {
+		if st.NotTheTasks {
+			drop[st.File.Path] = func(*checkpoint.File) bool { return true }
+		}
+	}
+	if len(drop) > 0 {
+		if err := cp.Update(drop); err != nil {
+			s.log.Warn("checkpoint not updated", zap.Error(err))
+		}
+	}
 }
 
 // changes is claude.changes.
@@ -141,7 +177,7 @@ func (s *Server) accept(ctx context.Context, a lspext.AcceptArgs) (*lspext.Accep
 		res.Accepted = append(res.Accepted, s.editorURI(f.Path))
 	}
 	if err := cp.Update(drop); err != nil {
-		return nil, internalError("claude.accept: %v", err)
+		return nil, internalError("claude.accept: the checkpoint could not be updated: %s", cp.Why(err))
 	}
 	if len(cp.Manifest().Files) == 0 {
 		if err := cp.Drop(); err != nil {
@@ -149,6 +185,15 @@ func (s *Server) accept(ctx context.Context, a lspext.AcceptArgs) (*lspext.Accep
 		}
 	}
 	return res, nil
+}
+
+// revertPlan is what a revert does to one file: computed first for every
+// file, then written, deletions first (review.Phase).
+type revertPlan struct {
+	st     review.State
+	r      review.Revert
+	out    lspext.RevertedFile
+	failed bool // the file could not be written
 }
 
 // revert is claude.revert.
@@ -167,19 +212,12 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 		return nil, err
 	}
 	states, problems := review.States(ctx, cp, keep)
-	if len(problems) > 0 {
-		s.log.Warn("files not reverted", zap.Strings("problems", problems))
-	}
-	// Files are independent: reverted by a few at a time (mostly waiting on
-	// the disk and the editor), reported in path order, and recorded in the
-	// checkpoint at once.
-	type job struct {
-		st  review.State
-		ids map[string]bool
-	}
-	var jobs []job
+	var plans []*revertPlan
 	for _, st := range states {
-		ids := want
+		if st.NotTheTasks {
+			continue
+		}
+		var ids map[string]bool // nil: the whole file
 		if want != nil {
 			ids = map[string]bool{}
 			prefix := fmt.Sprintf("f%dh", st.File.Index)
@@ -188,22 +226,36 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 					ids[id] = true
 				}
 			}
-			if len(ids) == 0 && !(st.Binary && keep != nil) {
+			if len(ids) == 0 {
 				continue // none of this file's hunks was named
 			}
 		}
-		jobs = append(jobs, job{st, ids})
+		plans = append(plans, &revertPlan{st: st})
+		plans[len(plans)-1].plan(ctx, s, ids)
 	}
-	res := &lspext.RevertResult{Files: make([]lspext.RevertedFile, len(jobs))}
-	updates := make([]func(*checkpoint.File) bool, len(jobs))
-	review.ForEach(len(jobs), func(i int) {
-		res.Files[i], updates[i] = s.revertFile(ctx, a.TaskID, jobs[i].st, jobs[i].ids)
-	})
+	// Files are independent: written a few at a time (mostly waiting on the
+	// disk and the editor), what a revert deletes first.
+	rs := make([]review.Revert, len(plans))
+	for i, p := range plans {
+		rs[i] = p.r
+	}
+	review.InPhases(rs, func(i int) { s.applyRevert(ctx, a.TaskID, plans[i]) })
+	// Reported in path order, and recorded in the checkpoint at once.
+	res := &lspext.RevertResult{Files: []lspext.RevertedFile{}}
 	changes := map[string]func(*checkpoint.File) bool{}
-	for i, u := range updates {
-		if u != nil {
-			changes[jobs[i].st.File.Path] = u
+	for _, p := range plans {
+		res.Files = append(res.Files, p.out)
+		if p.r.Changed && !p.failed {
+			r := p.r
+			changes[p.st.File.Path] = func(f *checkpoint.File) bool {
+				f.Reverted = append(f.Reverted, r.Reverted...)
+				return r.Restored
+			}
 		}
+	}
+	for _, pr := range problems {
+		res.Files = append(res.Files, lspext.RevertedFile{URI: s.editorURI(pr.Path), Reverted: []string{}, NotReverted: []lspext.NotReverted{},
+			Message: fmt.Sprintf("%s: not reverted: %s", s.displayPath(pr.Path), pr.Reason)})
 	}
 	if len(changes) > 0 {
 		if err := cp.Update(changes); err != nil {
@@ -214,6 +266,71 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 		s.unknownHunks(res, want)
 	}
 	return res, nil
+}
+
+// plan computes the revert of the hunks ids of one file (nil: all of it),
+// except those that overlap unsaved changes of an open buffer.
+func (p *revertPlan) plan(ctx context.Context, s *Server, ids map[string]bool) {
+	st := p.st
+	p.out = lspext.RevertedFile{URI: s.editorURI(st.File.Path), Reverted: []string{}, NotReverted: []lspext.NotReverted{}}
+	// A hunk that overlaps what the user typed and has not saved is left
+	// alone: the buffer would get a conflict, and the disk a change the
+	// buffer does not show.
+	if !st.Whole() {
+		if ids == nil {
+			ids = map[string]bool{}
+			for _, h := range st.Hunks {
+				ids[h.ID] = true
+			}
+		}
+		for _, busy := range s.unsavedOverlaps(ctx, st, ids) {
+			delete(ids, busy.ID)
+			p.out.NotReverted = append(p.out.NotReverted, busy)
+		}
+	}
+	p.r = st.Revert(ids)
+	p.out.NotReverted = append(p.out.NotReverted, p.r.NotReverted...)
+	p.out.Reverted = append(p.out.Reverted, p.r.Reverted...)
+	p.out.Restored = p.r.Restored
+	p.out.Message = revertMessage(s.displayPath(st.File.Path), p.out, p.r)
+}
+
+// applyRevert writes a planned revert and carries it into the buffers.
+func (s *Server) applyRevert(ctx context.Context, taskID string, p *revertPlan) {
+	path, name := p.st.File.Path, s.displayPath(p.st.File.Path)
+	if err := review.WriteFile(path, p.r.Content); err != nil {
+		p.failed = true
+		for _, id := range p.r.Reverted {
+			p.out.NotReverted = append(p.out.NotReverted, lspext.NotReverted{ID: id, Reason: "the file could not be written: " + checkpoint.Unreadable(err)})
+		}
+		p.out.Reverted, p.out.Restored = []string{}, false
+		p.out.Message = fmt.Sprintf("%s: not reverted: it could not be written: %s", name, checkpoint.Unreadable(err))
+		return
+	}
+	if p.r.Content.IsLink() {
+		return // no buffer shows a link itself
+	}
+	var after *string
+	if p.r.Content.Exists {
+		t := string(p.r.Content.Data)
+		after = &t
+	}
+	if err := s.bufs.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: path, After: after, Label: "Claude: revert " + name}); err != nil {
+		s.log.Warn("revert not carried into the buffer", zap.String("path", path), zap.Error(err))
+	}
+}
+
+// revertMessage says what a revert did to a file, for a person.
+func revertMessage(name string, out lspext.RevertedFile, r review.Revert) string {
+	switch {
+	case r.Reason != "":
+		return fmt.Sprintf("%s: not reverted: %s", name, r.Reason)
+	case r.Restored:
+		return fmt.Sprintf("%s: restored as it was before the task", name)
+	case r.Changed && len(out.Reverted) == 0:
+		return fmt.Sprintf("%s: permissions put back", name)
+	}
+	return fmt.Sprintf("%s: %d %s reverted, %d not", name, len(out.Reverted), plural(len(out.Reverted), "hunk", "hunks"), len(out.NotReverted))
 }
 
 // unknownHunks reports hunk ids of the request that name no hunk of the
@@ -249,65 +366,6 @@ func unknownEntries(ids []string) []lspext.NotReverted {
 	return out
 }
 
-// revertFile reverts the hunks ids (nil: all) of one file, except those
-// that overlap unsaved changes of an open buffer; it writes the file and
-// carries the change into the buffers. update is how the file's record in
-// the checkpoint changes (nil: it does not).
-func (s *Server) revertFile(ctx context.Context, taskID string, st review.State, ids map[string]bool) (out lspext.RevertedFile, update func(*checkpoint.File) bool) {
-	path := st.File.Path
-	out = lspext.RevertedFile{URI: s.editorURI(path), Reverted: []string{}, NotReverted: []lspext.NotReverted{}}
-	name := s.displayPath(path)
-	if ids == nil {
-		ids = map[string]bool{}
-		for _, h := range st.Hunks {
-			ids[h.ID] = true
-		}
-	}
-	// A hunk that overlaps what the user typed and has not saved is left
-	// alone: the buffer would get a conflict, and the disk a change the
-	// buffer does not show.
-	if !st.Binary {
-		for _, busy := range s.unsavedOverlaps(ctx, st, ids) {
-			delete(ids, busy.ID)
-			out.NotReverted = append(out.NotReverted, busy)
-		}
-	}
-	r := st.Revert(ids)
-	out.NotReverted = append(out.NotReverted, r.NotReverted...)
-	if r.Changed {
-		if err := review.WriteFile(path, r.Content, st.File.Mode); err != nil {
-			for _, id := range r.Reverted {
-				out.NotReverted = append(out.NotReverted, lspext.NotReverted{ID: id, Reason: "the file could not be written: " + err.Error()})
-			}
-			out.Message = fmt.Sprintf("%s: not reverted: %v", name, err)
-			return out, nil
-		}
-		var after *string
-		if r.Content.Exists {
-			t := string(r.Content.Data)
-			after = &t
-		}
-		if err := s.bufs.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: path, After: after, Label: "Claude: revert " + name}); err != nil {
-			s.log.Warn("revert not carried into the buffer", zap.String("path", path), zap.Error(err))
-		}
-		update = func(f *checkpoint.File) bool {
-			f.Reverted = append(f.Reverted, r.Reverted...)
-			return r.Restored
-		}
-	}
-	out.Reverted = append(out.Reverted, r.Reverted...)
-	out.Restored = r.Restored
-	switch {
-	case r.Reason != "":
-		out.Message = fmt.Sprintf("%s: not reverted: %s", name, r.Reason)
-	case r.Restored:
-		out.Message = fmt.Sprintf("%s: restored as it was before the task", name)
-	default:
-		out.Message = fmt.Sprintf("%s: %d %s reverted, %d not", name, len(out.Reverted), plural(len(out.Reverted), "hunk", "hunks"), len(out.NotReverted))
-	}
-	return out, update
-}
-
 // unsavedOverlaps are the hunks (of ids) whose revert would collide with
 // unsaved changes in a buffer open on the file: merged into the buffer on
 // their own, they conflict.
@@ -318,20 +376,16 @@ func (s *Server) unsavedOverlaps(ctx context.Context, st review.State, ids map[s
 	}
 	var out []lspext.NotReverted
 	for _, h := range st.Hunks {
-		if !ids[h.ID] || !h.Intact {
+		if !ids[h.ID] || !h.Intact || h.Note != "" {
 			continue
 		}
 		reverted := st.RevertText(map[string]bool{h.ID: true})
 		for _, d := range docs {
-			if !d.Dirty {
-				continue
-			}
-			base := d.Base
-			if !d.HasBase {
+			if !d.Dirty || !d.HasBase {
 				continue
 			}
 			theirs := textedit.ConvertLineEndings(reverted, textedit.LineEnding(d.Text))
-			if _, conflicts := textedit.Merge3(base, d.Text, theirs); len(conflicts) > 0 {
+			if _, conflicts := textedit.Merge3(d.Base, d.Text, theirs); len(conflicts) > 0 {
 				out = append(out, lspext.NotReverted{ID: h.ID, Reason: fmt.Sprintf("overlaps your unsaved changes (%s of your buffer): save or undo them, then revert again", conflicts[0].Ours)})
 				break
 			}

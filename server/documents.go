@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
@@ -23,6 +24,29 @@ type buffers struct {
 	docs    *documents.Store
 	carrier *bufsync.Carrier
 	watcher *bufsync.Watcher
+
+	mu       sync.Mutex                   // guards accepted
+	accepted map[string]*bufsync.Reviewed // what the user accepted in a review of their buffer, by tool use id, until carried
+}
+
+// reviewed keeps what the user accepted in a review of the buffer itself
+// (review.Proposal.AgainstBuffer) for the carry of that tool call's change.
+func (b *buffers) reviewed(toolUseID string, r bufsync.Reviewed) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.accepted == nil {
+		b.accepted = map[string]*bufsync.Reviewed{}
+	}
+	b.accepted[toolUseID] = &r
+}
+
+// takeReviewed returns (and forgets) what reviewed kept for a tool call.
+func (b *buffers) takeReviewed(toolUseID string) *bufsync.Reviewed {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.accepted[toolUseID]
+	delete(b.accepted, toolUseID)
+	return r
 }
 
 func newBuffers(s *Server) *buffers {
@@ -99,6 +123,7 @@ func (b *buffers) toolUse(v *taskView, tu *runner.ToolUse) {
 func (b *buffers) toolResult(v *taskView, res *runner.ToolResult) {
 	if res.Change == nil {
 		b.watcher.Release(res.ToolUseID)
+		b.takeReviewed(res.ToolUseID) // nothing to carry
 	}
 	b.watcher.Advance(v.id)
 }
@@ -119,7 +144,7 @@ func (b *buffers) carry(ctx context.Context, taskID string, ch runner.FileChange
 	if unread {
 		b.s.log.Warn("the changed file could not be read after the tool", zap.String("path", ch.Path), zap.Error(aerr))
 	}
-	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: after, Unread: unread, Label: ch.Label})
+	err := b.carrier.Carry(ctx, bufsync.Change{TaskID: taskID, Path: ch.Path, After: after, Unread: unread, Label: ch.Label, Reviewed: b.takeReviewed(ch.ToolUseID)})
 	b.watcher.Release(ch.ToolUseID)
 	if err != nil && ctx.Err() == nil {
 		b.s.log.Warn("edit not carried into the buffer", zap.String("path", ch.Path), zap.Error(err))

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/server/bufsync"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/review"
 )
@@ -59,13 +61,24 @@ func (s *Server) reviewEdit(ctx context.Context, taskID string, req runner.EditR
 	} else {
 		res, reason = s.askReviewMessage(ctx, taskID, req, p, caps.showDocument)
 	}
-	return p.Verdict(res, reason)
+	v := p.Verdict(res, reason)
+	if unknown := p.UnknownHunks(res); len(unknown) > 0 {
+		s.ShowMessage(protocol.MessageTypeWarning, fmt.Sprintf("claude-bridge: the answer to the review of %s accepted hunks it does not have (%s): nothing was written, and Claude was told the answer could not be used.",
+			p.Name, strings.Join(unknown, ", ")))
+	}
+	if text, ok := p.BufferText(res, v); ok {
+		s.bufs.reviewed(req.ToolUseID, bufsync.Reviewed{Shown: p.Original, Accepted: text})
+	}
+	if p.SavesUnsaved(res, v) {
+		s.ShowMessage(protocol.MessageTypeWarning, fmt.Sprintf("claude-bridge: %s: your unsaved changes touch the lines of the change you accepted, so the file on disk now has the whole version you accepted, your unsaved changes included.", p.Name))
+	}
+	return v
 }
 
 // askReviewEdit sends claude/reviewEdit (answered at once or deferred).
 func (s *Server) askReviewEdit(ctx context.Context, taskID string, req runner.EditReview, p review.Proposal, uri string) (*lspext.ReviewEditResult, string) {
 	params := &lspext.ReviewEditParams{TaskID: taskID, ToolUseID: req.ToolUseID, URI: uri, Tool: req.Tool,
-		Original: p.Original, Proposed: p.Proposed, Hunks: p.ReviewHunks()}
+		Original: p.Original, Proposed: p.Proposed, Hunks: p.ReviewHunks(), Notice: p.Notice}
 	later, forget := s.deferred.open(ctx, lspext.MethodReviewEdit, taskID, req.ToolUseID)
 	defer forget()
 	var res *lspext.ReviewEditResult
@@ -94,6 +107,9 @@ func (s *Server) askReviewEdit(ctx context.Context, taskID string, req runner.Ed
 func (s *Server) askReviewMessage(ctx context.Context, taskID string, req runner.EditReview, p review.Proposal, showDocument bool) (*lspext.ReviewEditResult, string) {
 	actions := []lspext.MessageActionItem{{Title: actionAccept}, {Title: actionReject}}
 	msg := p.Message()
+	if p.Notice != "" {
+		msg += "\n\n" + p.Notice
+	}
 	diff := review.Unified(p.Name, p.Original, p.Proposed, 3)
 	if showDocument {
 		actions = append(actions, lspext.MessageActionItem{Title: actionShowDiff})

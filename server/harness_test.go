@@ -70,6 +70,13 @@ type bridgeOpts struct {
 	// initialize, if set, changes initialize's params (built for folders)
 	// before they are sent.
 	initialize func(params map[string]any, folders []string)
+	// conversations are the stand-in's scripts by prompt (tasks running
+	// at once); stateDir the bridge's state directory ("" a new one) and
+	// folderDirs its folders ("" new ones): a second bridge of the same
+	// user.
+	conversations []fakeapi.Conversation
+	stateDir      string
+	folderDirs    []string
 }
 
 func startBridge(t *testing.T, o bridgeOpts) *bridge {
@@ -78,7 +85,7 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	if claude == "" {
 		claude = fakeapi.ClaudePath(t)
 	}
-	api := fakeapi.Start(t, fakeapi.Config{Turns: o.turns, Keys: []string{testKey}})
+	api := fakeapi.Start(t, fakeapi.Config{Turns: o.turns, Keys: []string{testKey}, Conversations: o.conversations})
 	home := t.TempDir()
 	authHome := t.TempDir()
 	if !o.noKey {
@@ -91,7 +98,9 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 	var wf []map[string]string
 	for i := 0; i < o.folders; i++ {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {\n\tprintln(\"hello\")\n}\n"), 0o644); err != nil {
+		if i < len(o.folderDirs) {
+			dir = o.folderDirs[i]
+		} else if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {\n\tprintln(\"hello\")\n}\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		folders = append(folders, dir)
@@ -102,7 +111,10 @@ func startBridge(t *testing.T, o bridgeOpts) *bridge {
 		Version:  "test",
 		Runner:   runner.Config{ClaudePath: claude, Env: append(fakeapi.ClaudeEnv(home, api.URL()), o.claudeEnv...), StopGrace: 2 * time.Second},
 		Auth:     &auth.Config{Home: authHome, AuditPath: filepath.Join(authHome, "auth-audit.jsonl")},
-		StateDir: t.TempDir(),
+		StateDir: o.stateDir,
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = t.TempDir()
 	}
 	if o.noAuth {
 		opts.Auth = nil

@@ -155,7 +155,7 @@ func BenchmarkRevert100Files(b *testing.B) {
 		}
 		for f := 0; f < 100; f++ {
 			path := filepath.Join(ws, fmt.Sprintf("f%03d.go", f))
-			if err := cp.CaptureContent(path, true, []byte(before), 0o644); err != nil {
+			if err := cp.CaptureContent(path, checkpoint.Content{Exists: true, Data: []byte(before), Mode: 0o644}, time.Now()); err != nil {
 				b.Fatal(err)
 			}
 			if err := os.WriteFile(path, []byte(after), 0o644); err != nil {

@@ -64,26 +64,37 @@ func revertCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	states, problems := review.States(context.Background(), cp, keep)
 	code := 0
+	name := func(path string) string {
+		if rel, err := filepath.Rel(m.Workspace, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+		return path
+	}
 	for _, p := range problems {
-		fmt.Fprintln(stderr, "✗ "+p)
+		fmt.Fprintf(stderr, "✗ %s: not reverted: %s\n", name(p.Path), p.Reason)
 		code = 1
 	}
 	if len(states) == 0 && len(problems) == 0 {
 		fmt.Fprintf(stderr, "claude-bridge revert: task %s changed none of %s\n", taskID, strings.Join(files, ", "))
 		return 2
 	}
-	for _, st := range states {
-		name := st.File.Path
-		if rel, err := filepath.Rel(m.Workspace, name); err == nil && !strings.HasPrefix(rel, "..") {
-			name = rel
+	rs := make([]review.Revert, len(states))
+	errs := make([]error, len(states))
+	for i, st := range states {
+		rs[i] = st.Revert(nil)
+	}
+	review.InPhases(rs, func(i int) { errs[i] = review.WriteFile(states[i].File.Path, rs[i].Content) })
+	for i, st := range states {
+		r, n := rs[i], name(st.File.Path)
+		if st.NotTheTasks {
+			continue
 		}
-		r := st.Revert(nil)
+		if errs[i] != nil {
+			fmt.Fprintf(stderr, "✗ %s: not reverted: it could not be written: %s\n", n, checkpoint.Unreadable(errs[i]))
+			code = 1
+			continue
+		}
 		if r.Changed {
-			if err := review.WriteFile(st.File.Path, r.Content, st.File.Mode); err != nil {
-				fmt.Fprintf(stderr, "✗ %s: not reverted: %v\n", name, err)
-				code = 1
-				continue
-			}
 			_ = cp.Update(map[string]func(*checkpoint.File) bool{st.File.Path: func(f *checkpoint.File) bool {
 				f.Reverted = append(f.Reverted, r.Reverted...)
 				return r.Restored
@@ -91,21 +102,22 @@ func revertCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		switch {
 		case r.Reason != "":
-			fmt.Fprintf(stderr, "✗ %s: not reverted: %s\n", name, r.Reason)
+			fmt.Fprintf(stderr, "✗ %s: not reverted: %s\n", n, r.Reason)
 			code = 1
 		case len(r.NotReverted) > 0:
-			var ids []string
-			for _, n := range r.NotReverted {
-				ids = append(ids, n.ID)
+			fmt.Fprintf(stdout, "%s: %d %s reverted\n", n, len(r.Reverted), plural(len(r.Reverted), "hunk", "hunks"))
+			for _, nr := range r.NotReverted {
+				fmt.Fprintf(stdout, "  not %s: %s\n", nr.ID, nr.Reason)
 			}
-			fmt.Fprintf(stdout, "%s: %d %s reverted; not %s: %s\n", name, len(r.Reverted), plural(len(r.Reverted), "hunk", "hunks"), strings.Join(ids, ", "), review.ChangedSince)
 			code = 1
 		case r.Restored:
-			fmt.Fprintf(stdout, "%s: restored as it was before the task\n", name)
+			fmt.Fprintf(stdout, "%s: restored as it was before the task\n", n)
+		case r.Changed && len(r.Reverted) == 0:
+			fmt.Fprintf(stdout, "%s: permissions put back\n", n)
 		case r.Changed:
-			fmt.Fprintf(stdout, "%s: %d %s reverted\n", name, len(r.Reverted), plural(len(r.Reverted), "hunk", "hunks"))
+			fmt.Fprintf(stdout, "%s: %d %s reverted\n", n, len(r.Reverted), plural(len(r.Reverted), "hunk", "hunks"))
 		default:
-			fmt.Fprintf(stdout, "%s: nothing left to revert\n", name)
+			fmt.Fprintf(stdout, "%s: nothing left to revert\n", n)
 		}
 	}
 	return code

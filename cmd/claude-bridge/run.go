@@ -241,7 +241,11 @@ func printChanges(w io.Writer, out runner.Outcome, root string) {
 		}
 		lines = append(lines, "  "+changeLine(st, root))
 	}
-	for _, n := range append(out.Checkpoint.Manifest().Uncovered, problems...) {
+	notes := out.Checkpoint.Manifest().Uncovered
+	for _, p := range problems {
+		notes = append(notes, runner.RelPath(p.Path, root)+" cannot be reviewed or reverted: "+p.Reason)
+	}
+	for _, n := range notes {
 		lines = append(lines, "  (not covered: "+n+")")
 	}
 	if len(lines) == 0 {
@@ -255,8 +259,15 @@ func printChanges(w io.Writer, out runner.Outcome, root string) {
 func changeLine(st review.State, root string) string {
 	mark := map[lspext.ChangeStatus]string{lspext.ChangeModified: "M", lspext.ChangeAdded: "A", lspext.ChangeDeleted: "D"}[st.Status]
 	name := runner.RelPath(st.File.Path, root)
-	if st.Binary {
-		return fmt.Sprintf("%s %s  (binary)", mark, name)
+	note := ""
+	if n := st.Note(); n != "" {
+		note = " — " + n
+	}
+	switch {
+	case st.Binary:
+		return fmt.Sprintf("%s %s  (binary)%s", mark, name, note)
+	case st.Link:
+		return fmt.Sprintf("%s %s  (symbolic link)%s", mark, name, note)
 	}
 	added, removed, n := 0, 0, 0
 	for _, h := range st.Hunks {
@@ -266,5 +277,5 @@ func changeLine(st review.State, root string) string {
 			removed += textedit.LineCount(h.OriginalText)
 		}
 	}
-	return fmt.Sprintf("%s %s  +%d -%d (%d %s)", mark, name, added, removed, n, plural(n, "hunk", "hunks"))
+	return fmt.Sprintf("%s %s  +%d -%d (%d %s)%s", mark, name, added, removed, n, plural(n, "hunk", "hunks"), note)
 }

@@ -9,9 +9,19 @@ import (
 	"time"
 )
 
-// tenThousand writes a folder of 10,000 small files (100 folders of 100).
+// tenThousand writes a folder of 10,000 small files (100 folders of 100),
+// with a .gitignore leaving out a build folder and a .env, as a project
+// has.
 func tenThousand(b *testing.B) string {
 	ws := b.TempDir()
+	for name, content := range map[string]string{".gitignore": "build/\n.env\n", ".env": "TOKEN=x\n", "build/out.o": "obj"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ws, name)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, name), []byte(content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for d := 0; d < 100; d++ {
 		dir := filepath.Join(ws, fmt.Sprintf("d%02d", d))
 		if err := os.Mkdir(dir, 0o755); err != nil {

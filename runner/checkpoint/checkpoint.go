@@ -101,7 +101,7 @@ type Manifest struct {
 	// Version is the manifest's format (1).
 	Version int `json:"version"`
 	// TaskID is the task's id; Key names the checkpoint's folder (unique:
-	// task ids repeat across bridges).
+	// an id an editor chose may repeat across bridges).
 	TaskID string `json:"taskId"`
 	Key    string `json:"key"`
 	// Workspace is the task's folder.
@@ -114,11 +114,14 @@ type Manifest struct {
 	Ended   time.Time `json:"ended,omitzero"`
 	// Files are the files the task changed (or was about to), by path.
 	Files []File `json:"files"`
-	// Uncovered says what could not be checkpointed, one sentence each.
+	// Uncovered says what could not be checkpointed, one sentence each,
+	// naming the files.
 	Uncovered []string `json:"uncovered,omitempty"`
 }
 
-// File is one file of a checkpoint.
+// File is one file of a checkpoint. What was at its path before the task
+// is Before (a regular file, with Mode), Link (a symbolic link) or nothing
+// (both ""); when the task ended, After, AfterLink or nothing.
 type File struct {
 	// Path is the file's absolute path, as claude named it (its real path).
 	Path string `json:"path"`
@@ -127,34 +130,111 @@ type File struct {
 	// it stays when other files are accepted or reverted. 0 until Finish.
 	Index int `json:"index,omitempty"`
 	// Before is the SHA-256 of the file's content before the task's first
-	// change; "" when the file did not exist.
+	// change; "" when there was no regular file.
 	Before string `json:"before,omitempty"`
 	// Mode is the file's permission bits before the task (0 when it did not
-	// exist): a revert that creates it again gives it these.
+	// exist): a revert that creates it again gives it these, and a revert
+	// of the whole file puts them back.
 	Mode fs.FileMode `json:"mode,omitempty"`
+	// Link is the target of the symbolic link that was at the path before
+	// the task ("" when there was none).
+	Link string `json:"link,omitempty"`
 	// After is the SHA-256 of the file's content when the task ended; ""
-	// when it did not exist then. Set by Finish.
-	After string `json:"after,omitempty"`
+	// when there was no regular file then. Set by Finish, with AfterMode
+	// and AfterLink.
+	After     string      `json:"after,omitempty"`
+	AfterMode fs.FileMode `json:"afterMode,omitempty"`
+	AfterLink string      `json:"afterLink,omitempty"`
 	// Ended is true once After is known.
 	Ended bool `json:"ended,omitempty"`
 	// Reverted are the ids of the task's hunks of this file taken back
 	// since (claude.revert).
 	Reverted []string `json:"reverted,omitempty"`
+	// Captured is when Before was read: changes other tasks made to the
+	// file after it (Others) are not this task's.
+	Captured time.Time `json:"captured,omitzero"`
+	// Others are the changes other tasks running at the same time made to
+	// the file after Captured (in the order they ended): what the file
+	// went from Before to After through that is not this task's.
+	Others []Other `json:"others,omitempty"`
 }
+
+// BeforeExists reports whether something was at the path before the task.
+func (f File) BeforeExists() bool { return f.Before != "" || f.Link != "" }
+
+// AfterExists reports whether something was at the path when the task
+// ended.
+func (f File) AfterExists() bool { return f.After != "" || f.AfterLink != "" }
+
+// Other is a change another task made to a file of this task's while both
+// ran (Write, as Finish recorded it).
+type Other struct {
+	// Task is the other task's id.
+	Task string `json:"task"`
+	// Before and After are the SHA-256 of the file's content before and
+	// after the other task's change ("": no file). Empty with Unknown.
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+	// Unknown: what the other task changed is not known (a Bash command of
+	// a task that keeps no snapshots ran while this task's did, or the
+	// content was too large to keep): every change of this task's to the
+	// file may be the other's.
+	Unknown bool `json:"unknown,omitempty"`
+	// Shared: the change was seen by both tasks' Bash commands running at
+	// the same time, so it may be this task's as well as the other's.
+	Shared bool `json:"shared,omitempty"`
+}
+
+// Write is a change one task made to one file, as the runner saw it: a
+// file tool's call (from its start to its result), or a file a Bash
+// command changed (between the snapshots before and after it). Tasks tell
+// each other their writes (Task.NoteOther), so that a task's checkpoint
+// keeps out what another task running at the same time changed.
+type Write struct {
+	// Task is the id of the task that wrote.
+	Task string
+	// Path is the file; "" when the files are not known (a Bash command of
+	// a task that keeps no snapshots: it may have changed any file).
+	Path string
+	// Bash: the change was found by comparing snapshots around a Bash
+	// command, which sees every change made meanwhile (another task's
+	// too); a file tool's change is the task's own for certain.
+	Bash bool
+	// Start and End bound the moment of the change.
+	Start, End time.Time
+	// Before is what was at Path before the change; After returns what
+	// was there after it (ok false: not known), called by Finish (a file
+	// tool's result may still be being read when the write is noted).
+	Before Content
+	After  func() (c Content, ok bool)
+}
+
+// maxOthers bounds the bytes of other tasks' writes a checkpoint keeps in
+// memory while its task runs; past it they are kept without content (and
+// taint the files they touch rather than fold into them).
+const maxOthers = 64 << 20
 
 // Task is one task's checkpoint. Its methods are safe for concurrent use.
 type Task struct {
 	store *Store
-	dir   string
+	dir   string // "" for a checkpoint that could not be begun (lost says why)
 
-	mu   sync.Mutex // guards m, size and seen
-	m    Manifest
-	size int64           // bytes of blobs written
-	seen map[string]bool // paths captured (or found unchangeable), by path
+	mu         sync.Mutex // guards the fields below
+	m          Manifest
+	size       int64           // bytes of blobs written
+	seen       map[string]bool // paths captured (or found unchangeable), by path
+	others     []Write         // other tasks' writes while this task runs (NoteOther)
+	othersSize int64           // bytes of Before contents in others
+	own        []Write         // this task's own writes (NoteOwn)
+	lost       string          // why nothing more can be checkpointed ("" while it can)
+	recreated  bool            // the checkpoint's folder was deleted while the task ran, and made again
+	unsaved    bool            // the manifest could not be saved once (Uncovered says so)
 }
 
 // Begin starts the checkpoint of a task in workspace, dropping old ones
-// first (Prune).
+// first (Prune). When the checkpoint cannot be written (the state
+// directory is full, read-only or gone) it returns a checkpoint that keeps
+// nothing and says why in Uncovered, and the error.
 func (s *Store) Begin(taskID, workspace, review string) (*Task, error) {
 	s.Prune()
 	now := time.Now().UTC()
@@ -163,11 +243,16 @@ func (s *Store) Begin(taskID, workspace, review string) (*Task, error) {
 	key := now.Format("20060102T150405.000") + "-" + hex.EncodeToString(r[:]) + "-" + SafeName(taskID)
 	t := &Task{store: s, dir: filepath.Join(s.dir, key), seen: map[string]bool{},
 		m: Manifest{Version: 1, TaskID: taskID, Key: key, Workspace: workspace, Review: review, Created: now, Files: []File{}}}
-	if err := os.MkdirAll(filepath.Join(t.dir, "blobs"), 0o700); err != nil {
-		return nil, err
+	err := os.MkdirAll(filepath.Join(t.dir, "blobs"), 0o700)
+	if err == nil {
+		err = t.saveLocked()
 	}
-	if err := t.saveLocked(); err != nil {
-		return nil, err
+	if err != nil {
+		os.RemoveAll(t.dir)
+		t.dir = ""
+		t.lost = Problem(err, filepath.Dir(s.dir))
+		t.m.Uncovered = []string{"Nothing this task changes is checkpointed, so its changes cannot be reviewed or reverted: " + t.lost + "."}
+		return t, err
 	}
 	return t, nil
 }
@@ -195,56 +280,106 @@ func (t *Task) Captured(path string) bool {
 // Capture records path as it is on disk now, unless it was captured
 // before: the moment before the task's first change to it. A file that
 // cannot be read (too large, not a regular file, a hung mount) is noted in
-// Uncovered instead; only a failure to write the checkpoint is an error.
+// Uncovered instead; an error says the checkpoint could not be written
+// (Uncovered says so too).
 func (t *Task) Capture(ctx context.Context, path string) error {
 	if t.Captured(path) {
 		return nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, readTimeout)
-	data, err := saferead.Read(rctx, path, t.store.limits.MaxFile)
-	cancel()
-	var mode fs.FileMode
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return t.CaptureContent(path, false, nil, 0)
-	case err != nil:
-		t.uncover(path, fmt.Sprintf("%s is not checkpointed: %v.", path, err))
+	at := time.Now()
+	c, err := Read(ctx, path, t.store.limits.MaxFile)
+	if err != nil {
+		t.uncover(path, fmt.Sprintf("%s is not checkpointed: %s.", t.name(path), Unreadable(err)))
 		return nil
 	}
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	return t.CaptureContent(path, true, data, mode)
+	return t.CaptureContent(path, c, at)
 }
 
-// CaptureContent records data (exists false: no file) as path's content
-// before the task's first change, unless path was captured before.
-func (t *Task) CaptureContent(path string, exists bool, data []byte, mode fs.FileMode) error {
+// Unreadable says why a file could not be read, without its path.
+func Unreadable(err error) string {
+	var nr *saferead.NotRegularError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &nr):
+		return nr.Error()
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// name is path as the user knows it: relative to the task's folder when it
+// is in it.
+func (t *Task) name(path string) string {
+	if rel, err := filepath.Rel(t.m.Workspace, path); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// CaptureContent records c as path's content before the task's first
+// change, read at the moment at, unless path was captured before. When it
+// cannot be written the file is named in Uncovered with the reason, and
+// the error returned.
+func (t *Task) CaptureContent(path string, c Content, at time.Time) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.seen[path] {
 		return nil
 	}
-	f := File{Path: path}
-	if exists {
-		if int64(len(data)) > t.store.limits.MaxFile {
-			t.uncoverLocked(path, fmt.Sprintf("%s is not checkpointed: it is larger than %d MiB.", path, t.store.limits.MaxFile>>20))
+	if t.lost != "" {
+		t.uncoverLocked(path, fmt.Sprintf("%s is not checkpointed: %s.", t.name(path), t.lost))
+		return nil
+	}
+	f := File{Path: path, Captured: at}
+	switch {
+	case c.IsLink():
+		f.Link = c.Link
+	case c.Exists:
+		if int64(len(c.Data)) > t.store.limits.MaxFile {
+			t.uncoverLocked(path, fmt.Sprintf("%s is not checkpointed: it is larger than %d MiB.", t.name(path), t.store.limits.MaxFile>>20))
 			return nil
 		}
-		if t.size+int64(len(data)) > t.store.limits.MaxTask {
-			t.uncoverLocked(path, fmt.Sprintf("%s is not checkpointed: the task's checkpoint would pass %d MiB.", path, t.store.limits.MaxTask>>20))
+		if t.size+int64(len(c.Data)) > t.store.limits.MaxTask {
+			t.uncoverLocked(path, fmt.Sprintf("%s is not checkpointed: the task's checkpoint would pass %d MiB.", t.name(path), t.store.limits.MaxTask>>20))
 			return nil
 		}
-		sum, err := t.putLocked(data)
+		sum, err := t.putLocked(c.Data)
 		if err != nil {
+			t.uncoverLocked(path, fmt.Sprintf("%s is not checkpointed: %s.", t.name(path), Problem(err, filepath.Dir(t.store.dir))))
 			return err
 		}
-		f.Before, f.Mode = sum, mode
+		f.Before, f.Mode = sum, c.Mode
 	}
 	t.seen[path] = true
 	t.m.Files = append(t.m.Files, f)
 	sort.Slice(t.m.Files, func(i, j int) bool { return t.m.Files[i].Path < t.m.Files[j].Path })
 	return t.saveLocked()
+}
+
+// NoteOther records a write of another task, made while this one runs.
+func (t *Task) NoteOther(w Write) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.m.Ended.IsZero() {
+		return
+	}
+	if t.othersSize+int64(len(w.Before.Data)) > maxOthers {
+		w.Before, w.After = Content{}, func() (Content, bool) { return Content{}, false }
+	}
+	t.othersSize += int64(len(w.Before.Data))
+	t.others = append(t.others, w)
+}
+
+// NoteOwn records a write of this task's own (a file tool's call, a file
+// one of its Bash commands changed): another task's Bash command that saw
+// the same change at the same time is not taken for the other's.
+func (t *Task) NoteOwn(w Write) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m.Ended.IsZero() {
+		t.own = append(t.own, w)
+	}
 }
 
 // Uncover notes something the checkpoint does not cover (once).
@@ -274,37 +409,50 @@ func (t *Task) uncoverLocked(path, note string) {
 }
 
 // Finish records what each captured file holds as the task ends, drops the
-// files the task left as they were, and marks the checkpoint ended.
+// files the task left as they were (or whose every change another task
+// made), keeps with each file the changes other tasks made to it
+// meanwhile, and marks the checkpoint ended. What cannot be recorded is
+// named in Uncovered; an error says the manifest could not be saved.
 func (t *Task) Finish(ctx context.Context) error {
 	t.mu.Lock()
 	files := append([]File(nil), t.m.Files...)
+	others, own := t.others, t.own
+	t.others, t.own = nil, nil
 	t.mu.Unlock()
+	att := newAttribution(others, own)
 	var kept []File
 	for _, f := range files {
-		rctx, cancel := context.WithTimeout(ctx, readTimeout)
-		data, err := saferead.Read(rctx, f.Path, t.store.limits.MaxFile)
-		cancel()
-		after := ""
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			t.uncover("", fmt.Sprintf("%s could not be read when the task ended: %v.", f.Path, err))
+		now, err := Read(ctx, f.Path, t.store.limits.MaxFile)
+		if err != nil {
+			t.uncover("", fmt.Sprintf("%s could not be read when the task ended, so its changes cannot be reviewed: %s.", t.name(f.Path), Unreadable(err)))
 			continue
-		default:
-			after = sum(data)
-			if after != f.Before {
-				t.mu.Lock()
-				_, err = t.putLocked(data)
-				t.mu.Unlock()
-				if err != nil {
-					return err
-				}
-			}
 		}
-		if after == f.Before {
-			continue // unchanged (an edit the user rejected, a file put back)
+		f.AfterMode, f.AfterLink = now.Mode, now.Link
+		if now.Exists && !now.IsLink() {
+			f.After = sum(now.Data)
 		}
-		f.After, f.Ended = after, true
+		sel := att.of(f)
+		before := Content{Exists: f.BeforeExists(), Link: f.Link, Mode: f.Mode}
+		lost := false
+		if f.Before != "" {
+			// Gone (the checkpoint deleted while the task ran): the file is
+			// kept, for the review to name it with the reason.
+			before.Data, err = t.Content(f.Before)
+			lost = err != nil
+		}
+		if !lost && !t.changedByTask(before, now, sel) {
+			continue // unchanged (an edit the user rejected, a file put back), or only by others
+		}
+		if f.Others, err = t.keepOthers(sel); err == nil && f.After != "" && f.After != f.Before {
+			t.mu.Lock()
+			_, err = t.putLocked(now.Data)
+			t.mu.Unlock()
+		}
+		if err != nil {
+			t.uncover("", fmt.Sprintf("%s is not checkpointed as the task left it, so its changes cannot be reviewed: %s.", t.name(f.Path), Problem(err, filepath.Dir(t.store.dir))))
+			continue
+		}
+		f.Ended = true
 		f.Index = len(kept) + 1
 		kept = append(kept, f)
 	}
@@ -318,21 +466,94 @@ func (t *Task) Finish(ctx context.Context) error {
 	return t.saveLocked()
 }
 
-// Content is the content a File's Before or After names ("" : none).
+// changedByTask reports whether the task itself changed what went from
+// before to now, given the changes others made meanwhile (sel): not when
+// nothing changed, nor when others' changes, one after the other, explain
+// all of it. (Changes of others that do not follow one another exactly are
+// left to the review, which merges them: server/review.)
+func (t *Task) changedByTask(before, now Content, sel []pendingOther) bool {
+	base := before
+	for _, o := range sel {
+		if o.unknown || o.shared {
+			return !before.Same(now) || before.Mode != now.Mode
+		}
+		if o.before.Same(base) {
+			base = Content{Exists: o.after.Exists, Data: o.after.Data, Link: o.after.Link, Mode: base.Mode}
+		}
+	}
+	modeChanged := before.Mode != 0 && now.Mode != 0 && before.Mode != now.Mode
+	return !base.Same(now) || modeChanged
+}
+
+// keepOthers writes the contents of the others' changes and returns their
+// records.
+func (t *Task) keepOthers(sel []pendingOther) ([]Other, error) {
+	var out []Other
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, o := range sel {
+		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared}
+		if !o.unknown {
+			for _, c := range []struct {
+				c   Content
+				sum *string
+			}{{o.before, &r.Before}, {o.after, &r.After}} {
+				if !c.c.Exists {
+					continue
+				}
+				s, err := t.putLocked(c.c.Data)
+				if err != nil {
+					return nil, err
+				}
+				*c.sum = s
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// lostBlob says why a content of the checkpoint cannot be read.
+func (t *Task) lostBlob(err error) string {
+	if missing(err) {
+		return "its checkpoint was deleted (" + filepath.Join(t.store.dir, t.m.Key) + " is gone or incomplete)"
+	}
+	return Problem(err, filepath.Dir(t.store.dir))
+}
+
+// ContentError is Content's error: the checkpoint of a file cannot be read.
+type ContentError struct {
+	Key string
+	Err error
+}
+
+func (e *ContentError) Error() string { return "checkpoint " + e.Key + ": " + e.Err.Error() }
+func (e *ContentError) Unwrap() error { return e.Err }
+
+// Content is the content a File's Before or After (or an Other's) names
+// ("": none). A *ContentError when it cannot be read.
 func (t *Task) Content(sum string) ([]byte, error) {
 	if sum == "" {
 		return nil, nil
 	}
+	if t.dir == "" {
+		return nil, &ContentError{Key: t.m.Key, Err: fs.ErrNotExist}
+	}
 	b, err := os.ReadFile(filepath.Join(t.dir, "blobs", sum))
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", t.m.Key, err)
+		return nil, &ContentError{Key: t.m.Key, Err: err}
 	}
 	return b, nil
 }
 
+// Why says in a person's words why a content could not be read (Content's
+// error) or the checkpoint written.
+func (t *Task) Why(err error) string { return t.lostBlob(err) }
+
 // Update changes the records of files (by path: the function edits the
 // record; remove true drops it: accepted, or every change taken back) and
-// saves the manifest once.
+// saves the manifest once. A checkpoint whose folder is gone (deleted
+// under the bridge) is updated in memory only.
 func (t *Task) Update(changes map[string]func(f *File) (remove bool)) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -348,27 +569,90 @@ func (t *Task) Update(changes map[string]func(f *File) (remove bool)) error {
 }
 
 // Drop deletes the checkpoint (its task accepted, nothing left).
-func (t *Task) Drop() error { return os.RemoveAll(t.dir) }
+func (t *Task) Drop() error {
+	if t.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(t.dir)
+}
 
 func (t *Task) putLocked(data []byte) (string, error) {
+	if t.dir == "" {
+		return "", errors.New("the checkpoint could not be begun")
+	}
 	s := sum(data)
 	path := filepath.Join(t.dir, "blobs", s)
 	if _, err := os.Stat(path); err == nil {
 		return s, nil
 	}
-	if err := WriteAtomic(path, data, 0o600); err != nil {
+	err := WriteAtomic(path, data, 0o600)
+	if missing(err) && t.remakeLocked() {
+		err = WriteAtomic(path, data, 0o600)
+	}
+	if err != nil {
 		return "", err
 	}
 	t.size += int64(len(data))
 	return s, nil
 }
 
+// remakeLocked makes the checkpoint's folder again when it was deleted
+// while the task runs (by a command of the task's, by hand), saying in
+// Uncovered which files' checkpoints were lost with it. false when it is
+// not to be made again (the task ended: the checkpoint was dropped) or
+// cannot be.
+func (t *Task) remakeLocked() bool {
+	if t.dir == "" || !t.m.Ended.IsZero() {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(t.dir, "blobs")); err == nil {
+		return false // it is there: the error was something else
+	}
+	if err := os.MkdirAll(filepath.Join(t.dir, "blobs"), 0o700); err != nil {
+		return false
+	}
+	if !t.recreated {
+		t.recreated = true
+		var lost []string
+		for _, f := range t.m.Files {
+			if f.Before != "" {
+				lost = append(lost, t.name(f.Path))
+			}
+		}
+		note := "The task's checkpoint was deleted while it ran (" + filepath.Join(t.store.dir, t.m.Key) + "); it was made again for the files changed after that"
+		if len(lost) > 0 {
+			note += ", but what " + strings.Join(lost, ", ") + " held before the task is lost (not revertible)"
+		}
+		t.m.Uncovered = append(t.m.Uncovered, note+".")
+	}
+	return true
+}
+
 func (t *Task) saveLocked() error {
+	if t.dir == "" {
+		return nil
+	}
 	b, err := json.MarshalIndent(t.m, "", " ")
 	if err != nil {
 		return err
 	}
-	return WriteAtomic(filepath.Join(t.dir, "manifest.json"), b, 0o600)
+	path := filepath.Join(t.dir, "manifest.json")
+	err = WriteAtomic(path, b, 0o600)
+	if missing(err) {
+		if !t.remakeLocked() {
+			return nil // dropped, or deleted after the task ended: nothing to save into
+		}
+		if b, err = json.MarshalIndent(t.m, "", " "); err == nil {
+			err = WriteAtomic(path, b, 0o600)
+		}
+	}
+	if err != nil && !t.unsaved {
+		// The record in memory still serves this bridge.
+		t.unsaved = true
+		t.m.Uncovered = append(t.m.Uncovered, "The task's checkpoint could not be saved ("+Problem(err, filepath.Dir(t.store.dir))+
+			"): its changes can be reviewed and reverted only until the bridge exits.")
+	}
+	return err
 }
 
 func sum(data []byte) string {
@@ -406,6 +690,23 @@ func (s *Store) Find(taskID string, workspaces []string) (*Task, error) {
 		}
 	}
 	return nil, nil
+}
+
+// Taken returns a function that reports whether a checkpoint of a task
+// with a given id (or an id of the same file name, SafeName) is in the
+// Store, as it is now: a bridge gives its new tasks ids no checkpoint on
+// disk has, so that `claude-bridge revert t3` and claude.changes find the
+// task meant, whichever run it was.
+func (s *Store) Taken() func(taskID string) bool {
+	names := map[string]bool{}
+	entries, _ := os.ReadDir(s.dir)
+	for _, e := range entries {
+		// <time>-<hex>-<SafeName(task id)>; the time has no '-'.
+		if parts := strings.SplitN(e.Name(), "-", 3); len(parts) == 3 {
+			names[parts[2]] = true
+		}
+	}
+	return func(taskID string) bool { return names[SafeName(taskID)] }
 }
 
 // open loads a checkpoint.

@@ -99,7 +99,7 @@ func TestBounds(t *testing.T) {
 	var ended []*Task
 	for i := 0; i < 6; i++ {
 		c, _ := store.Begin("e", ws, "afterTurn")
-		_ = c.CaptureContent(filepath.Join(ws, "a"), true, []byte(strings.Repeat("y", 400)), 0o644)
+		_ = c.CaptureContent(filepath.Join(ws, "a"), Content{Exists: true, Data: []byte(strings.Repeat("y", 400)), Mode: 0o644}, time.Now())
 		_ = c.Finish(ctx)
 		ended = append(ended, c)
 		time.Sleep(2 * time.Millisecond) // distinct end times, oldest first
@@ -152,7 +152,7 @@ func TestSnapshotsSeeBashChanges(t *testing.T) {
 	for _, c := range changes {
 		got[filepath.Base(c.Path)] = c
 	}
-	if len(got) != 3 || string(got["sed.txt"].Data) != "old line\n" || got["made.txt"].Exists || string(got["gone.txt"].Data) != "bye\n" {
+	if len(got) != 3 || string(got["sed.txt"].Before.Data) != "old line\n" || got["made.txt"].Before.Exists || string(got["gone.txt"].Before.Data) != "bye\n" {
 		t.Fatalf("changes %+v", changes)
 	}
 	if b, _ := os.ReadFile(filepath.Join(ws, ".git", "HEAD")); string(b) != "ref: refs/heads/main\n" {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,9 +67,15 @@ type snapFolder struct {
 
 	lock chan struct{} // held while git runs on the index (a 1-slot semaphore)
 
-	mu       sync.Mutex    // guards disabled and warm
-	disabled string        // why the folder is not snapshotted ("" when it is)
-	warm     chan struct{} // closed when the first snapshot is done; nil before Warm
+	// stateRel is the state directory's slash path in the folder, with a
+	// final "/", when it is inside it (kept out of snapshots); "" if not.
+	stateRel string
+
+	mu       sync.Mutex              // guards disabled, warm, ignored and last
+	disabled string                  // why the folder is not snapshotted ("" when it is)
+	warm     chan struct{}           // closed when the first snapshot is done; nil before Warm
+	ignored  map[string]ignoredEntry // the last snapshot's ignored files (their contents are read again only when they changed)
+	last     *treeEntries            // the files of the last snapshot's tree
 }
 
 // NewSnapshots returns the snapshots kept under dir (<state>/snapshots).
@@ -80,21 +87,68 @@ func NewSnapshots(dir, gitPath string) *Snapshots {
 	return &Snapshots{dir: dir, git: gitPath, folders: map[string]*snapFolder{}, warmLimit: WarmLimit, takeLimit: TakeLimit}
 }
 
-// Snapshot is a folder's content at one moment: a git tree.
+// Snapshot is a folder's content at one moment: a git tree, the
+// permission bits git does not keep, and the files .gitignore keeps out of
+// the tree.
 type Snapshot struct {
 	Folder string
 	Tree   string
+	// At is when the snapshot began: it holds the folder as it was then
+	// (or a moment later).
+	At time.Time
+	// Links are the symbolic links in the folder (absolute paths), for a
+	// caller that watches what they point to outside it.
+	Links []string
+	// modes are the files whose permission bits git does not keep (other
+	// than 0644 for 100644 and 0755 for 100755), by slash path.
+	modes map[string]modeEntry
+	// ignored is what .gitignore keeps out of the tree, by slash path
+	// (folders end in "/"); tooManyIgnored says more were left unwatched.
+	ignored        map[string]ignoredEntry
+	tooManyIgnored bool
 }
+
+// modeEntry is a file's git mode and its real permission bits.
+type modeEntry struct {
+	git  string
+	perm fs.FileMode
+}
+
+// ignoredEntry is a file or folder .gitignore keeps out of snapshots, as it
+// was: its stat data, and a small file's content.
+type ignoredEntry struct {
+	dir      bool
+	size     int64
+	mtime    time.Time
+	perm     fs.FileMode
+	data     []byte
+	hasData  bool
+	tooLarge bool // a file over maxIgnoredFile (or past maxIgnoredTotal): no content kept
+}
+
+// Bounds of what a snapshot keeps of ignored files (a .env, a local
+// config: small, and a real loss when a command deletes them); folders
+// .gitignore leaves out (node_modules/, build/) are watched for being
+// deleted or changed, not copied.
+const (
+	maxIgnoredFile    = 1 << 20
+	maxIgnoredTotal   = 8 << 20
+	maxIgnoredEntries = 2000
+)
 
 // Change is a file that differs between two snapshots, with what it was in
 // the first.
 type Change struct {
-	Path   string // absolute
-	Exists bool   // it existed in the first snapshot
-	Data   []byte // its content then (when it existed and was not too large)
-	Mode   fs.FileMode
-	// TooLarge: it existed but was larger than the cap, Data is empty.
+	Path string // absolute
+	// Before is what was at Path in the first snapshot (Exists false:
+	// nothing): a file's content and permission bits, or a symbolic link.
+	Before Content
+	// TooLarge: it existed but was larger than the cap; Before.Data is
+	// empty.
 	TooLarge bool
+	// Uncovered, when set, says (naming the file) that it changed but what
+	// it was is not known: it cannot be checkpointed.
+	Uncovered string
 }
 
 // Available says why folder cannot be snapshotted ("" when it can).
@@ -116,6 +170,9 @@ func (s *Snapshots) folder(path string) *snapFolder {
 		h := sha256.Sum256([]byte(path))
 		base := filepath.Join(s.dir, hex.EncodeToString(h[:8]))
 		f = &snapFolder{path: path, gitDir: filepath.Join(base, "git"), index: filepath.Join(base, "index"), lock: make(chan struct{}, 1)}
+		if rel, err := filepath.Rel(path, filepath.Dir(s.dir)); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../") {
+			f.stateRel = filepath.ToSlash(rel) + "/"
+		}
 		s.folders[path] = f
 	}
 	return f
@@ -211,6 +268,7 @@ func (s *Snapshots) take(ctx context.Context, f *snapFolder, limit time.Duration
 		return Snapshot{}, ctx.Err()
 	}
 	defer func() { <-f.lock }()
+	at := time.Now()
 	if err := s.prepare(ctx, f); err != nil {
 		return Snapshot{}, err
 	}
@@ -224,7 +282,158 @@ func (s *Snapshots) take(ctx context.Context, f *snapFolder, limit time.Duration
 	if err != nil {
 		return Snapshot{}, err
 	}
-	return Snapshot{Folder: f.path, Tree: strings.TrimSpace(string(out))}, nil
+	snap := Snapshot{Folder: f.path, Tree: strings.TrimSpace(string(out)), At: at}
+	if err := s.modesAndLinks(ctx, f, &snap); err != nil {
+		return Snapshot{}, err
+	}
+	if err := s.ignoredFiles(ctx, f, &snap); err != nil {
+		return Snapshot{}, err
+	}
+	return snap, nil
+}
+
+// modesAndLinks records the permission bits of the snapshot's files that
+// git does not keep, and its symbolic links: git's index knows each file,
+// one lstat each (about 10 ms for 10,000 files, their inodes cached by
+// git add).
+func (s *Snapshots) modesAndLinks(ctx context.Context, f *snapFolder, snap *Snapshot) error {
+	entries, err := s.entries(ctx, f, snap.Tree)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries.files {
+		mode, path := e.mode, e.path
+		abs := filepath.Join(f.path, filepath.FromSlash(path))
+		switch mode {
+		case "120000":
+			snap.Links = append(snap.Links, abs)
+		case "100644", "100755":
+			fi, err := os.Lstat(abs)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			if perm := fi.Mode().Perm(); perm != gitPerm(mode) {
+				if snap.modes == nil {
+					snap.modes = map[string]modeEntry{}
+				}
+				snap.modes[path] = modeEntry{git: mode, perm: perm}
+			}
+		}
+	}
+	return nil
+}
+
+// treeEntries are the files of one tree (git's index right after the
+// snapshot), kept while the folder's tree stays the same (most snapshots
+// before a Bash command have the tree of the one after the last).
+type treeEntries struct {
+	tree       string
+	files      []indexEntry
+	gitignores bool // the tree has a .gitignore: something may be ignored
+}
+
+type indexEntry struct{ mode, path string }
+
+// entries are the files of the snapshot's tree.
+func (s *Snapshots) entries(ctx context.Context, f *snapFolder, tree string) (*treeEntries, error) {
+	f.mu.Lock()
+	last := f.last
+	f.mu.Unlock()
+	if last != nil && last.tree == tree {
+		return last, nil
+	}
+	out, err := s.run(ctx, f, nil, "ls-files", "-s", "-z")
+	if err != nil {
+		return nil, err
+	}
+	te := &treeEntries{tree: tree}
+	for _, e := range strings.Split(string(out), "\x00") {
+		meta, path, ok := strings.Cut(e, "\t")
+		if !ok {
+			continue
+		}
+		mode, _, _ := strings.Cut(meta, " ")
+		te.files = append(te.files, indexEntry{mode, path})
+		te.gitignores = te.gitignores || path == ".gitignore" || strings.HasSuffix(path, "/.gitignore")
+	}
+	f.mu.Lock()
+	f.last = te
+	f.mu.Unlock()
+	return te, nil
+}
+
+// gitPerm is the permission bits git's mode stands for.
+func gitPerm(mode string) fs.FileMode {
+	if mode == "100755" {
+		return 0o755
+	}
+	return 0o644
+}
+
+// perm is the permission bits of path in the snapshot, whose git mode is
+// git (from the tree).
+func (snap Snapshot) perm(path, git string) fs.FileMode {
+	if m, ok := snap.modes[path]; ok {
+		return m.perm
+	}
+	return gitPerm(git)
+}
+
+// ignoredFiles records what .gitignore keeps out of the snapshot: each
+// ignored file's stat data and, when small, its content (read again only
+// when its stat data changed); each ignored folder's stat data.
+func (s *Snapshots) ignoredFiles(ctx context.Context, f *snapFolder, snap *Snapshot) error {
+	f.mu.Lock()
+	last := f.last
+	f.mu.Unlock()
+	if last == nil || !last.gitignores {
+		// No .gitignore: nothing is left out (but the state directory).
+		return nil
+	}
+	out, err := s.run(ctx, f, nil, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	prev := f.ignored
+	f.mu.Unlock()
+	snap.ignored = map[string]ignoredEntry{}
+	var kept int64
+	for _, path := range strings.Split(string(out), "\x00") {
+		if path == "" || f.stateRel != "" && (strings.HasPrefix(path, f.stateRel) || strings.HasSuffix(path, "/") && strings.HasPrefix(f.stateRel, path)) {
+			continue // the bridge's own state (the snapshots themselves)
+		}
+		if len(snap.ignored) == maxIgnoredEntries {
+			snap.tooManyIgnored = true
+			break
+		}
+		abs := filepath.Join(f.path, filepath.FromSlash(strings.TrimSuffix(path, "/")))
+		fi, err := os.Lstat(abs)
+		if err != nil {
+			continue
+		}
+		e := ignoredEntry{dir: fi.IsDir(), size: fi.Size(), mtime: fi.ModTime(), perm: fi.Mode().Perm()}
+		if fi.Mode().IsRegular() {
+			if p, ok := prev[path]; ok && p.hasData && p.size == e.size && p.mtime.Equal(e.mtime) {
+				e.data, e.hasData = p.data, true
+			} else if e.size <= maxIgnoredFile && kept+e.size <= maxIgnoredTotal {
+				rctx, cancel := context.WithTimeout(ctx, readTimeout)
+				b, err := saferead.Read(rctx, abs, maxIgnoredFile)
+				cancel()
+				e.data, e.hasData = b, err == nil
+			}
+			if e.hasData {
+				kept += int64(len(e.data))
+			} else {
+				e.tooLarge = true
+			}
+		}
+		snap.ignored[path] = e
+	}
+	f.mu.Lock()
+	f.ignored = snap.ignored
+	f.mu.Unlock()
+	return nil
 }
 
 // prepare creates f's store, or starts it afresh when it has grown past
@@ -294,51 +503,168 @@ func (s *Snapshots) run(ctx context.Context, f *snapFolder, stdin []byte, args .
 }
 
 // Changes lists the files that differ between a and b (snapshots of the
-// same folder), with their content in a (up to maxFile bytes each).
+// same folder), with what they were in a (contents up to maxFile bytes
+// each): changed, created or deleted files and symbolic links, files whose
+// permission bits alone changed, and the small files .gitignore keeps out
+// of the tree; what changed but cannot be known (an ignored folder, an
+// ignored file too large to keep) is a Change with Uncovered set.
 func (s *Snapshots) Changes(ctx context.Context, a, b Snapshot, maxFile int64) ([]Change, error) {
-	if a.Tree == b.Tree {
-		return nil, nil
-	}
 	f := s.folder(a.Folder)
-	out, err := s.run(ctx, f, nil, "diff-tree", "-r", "-z", "--no-renames", "--raw", a.Tree, b.Tree)
-	if err != nil {
-		return nil, err
-	}
 	var changes []Change
-	fields := strings.Split(string(out), "\x00")
-	for i := 0; i+1 < len(fields); i += 2 {
-		meta, path := strings.Fields(strings.TrimPrefix(fields[i], ":")), fields[i+1]
-		if len(meta) < 5 {
-			break
+	inDiff := map[string]bool{}
+	if a.Tree != b.Tree {
+		out, err := s.run(ctx, f, nil, "diff-tree", "-r", "-z", "--no-renames", "--raw", a.Tree, b.Tree)
+		if err != nil {
+			if _, cerr := s.run(ctx, f, nil, "cat-file", "-e", a.Tree); cerr != nil && ctx.Err() == nil {
+				return nil, &LostError{Dir: s.dir}
+			}
+			return nil, err
 		}
-		srcMode, dstMode, srcSum := meta[0], meta[1], meta[2]
-		if srcMode == "160000" || dstMode == "160000" {
-			continue // another repository inside the folder
+		fields := strings.Split(string(out), "\x00")
+		for i := 0; i+1 < len(fields); i += 2 {
+			meta, path := strings.Fields(strings.TrimPrefix(fields[i], ":")), fields[i+1]
+			if len(meta) < 5 {
+				break
+			}
+			srcMode, dstMode, srcSum := meta[0], meta[1], meta[2]
+			if srcMode == "160000" || dstMode == "160000" {
+				continue // another repository inside the folder
+			}
+			inDiff[path] = true
+			c := Change{Path: filepath.Join(f.path, filepath.FromSlash(path))}
+			if strings.Trim(srcSum, "0") != "" {
+				if err := s.blobBefore(ctx, f, &c, srcSum, srcMode, a.perm(path, srcMode), maxFile); err != nil {
+					return nil, err
+				}
+			}
+			changes = append(changes, c)
+		}
+	}
+	// Permission bits alone (chmod 600): the tree has the same blob and,
+	// for bits other than the executable one, the same mode.
+	for path := range unionKeys(a.modes, b.modes) {
+		if inDiff[path] {
+			continue
+		}
+		git := a.modes[path].git
+		if git == "" {
+			git = b.modes[path].git
+		}
+		if a.perm(path, git) == b.perm(path, git) {
+			continue
 		}
 		c := Change{Path: filepath.Join(f.path, filepath.FromSlash(path))}
-		if strings.Trim(srcSum, "0") != "" {
-			c.Exists = true
-			if m, err := strconv.ParseUint(srcMode, 8, 32); err == nil {
-				c.Mode = fs.FileMode(m).Perm()
-			}
-			size, err := s.run(ctx, f, nil, "cat-file", "-s", srcSum)
-			if err != nil {
-				return nil, err
-			}
-			if n, _ := strconv.ParseInt(strings.TrimSpace(string(size)), 10, 64); n > maxFile {
-				c.TooLarge = true
-			} else if c.Data, err = s.run(ctx, f, nil, "cat-file", "blob", srcSum); err != nil {
-				return nil, err
-			}
+		out, err := s.run(ctx, f, nil, "rev-parse", a.Tree+":"+path)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.blobBefore(ctx, f, &c, strings.TrimSpace(string(out)), git, a.perm(path, git), maxFile); err != nil {
+			return nil, err
 		}
 		changes = append(changes, c)
 	}
+	changes = append(changes, ignoredChanges(f.path, a, b)...)
 	return changes, nil
 }
 
-// FileSet is the snapshot of some files (those open in the editor) when
-// the folder cannot be snapshotted with git.
-type FileSet map[string]*[]byte // path → content; nil: no such file
+// LostError is Changes's error when the first snapshot is no longer in
+// the store (deleted while a Bash command ran).
+type LostError struct{ Dir string }
+
+func (e *LostError) Error() string {
+	return "the snapshot taken before it is gone (the bridge's snapshot store, " + e.Dir + ", was deleted or cleared meanwhile)"
+}
+
+// SnapshotProblem says in a person's words why a folder's changes could
+// not be found: no path of git's own, no object ids.
+func SnapshotProblem(err error) string {
+	var lost *LostError
+	if errors.As(err, &lost) {
+		return lost.Error()
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "fatal: "); i >= 0 {
+		msg = "git failed: " + msg[i+len("fatal: "):]
+	}
+	return msg
+}
+
+// blobBefore fills c.Before from the blob sum of git mode mode (a
+// symbolic link's target, or a file's content and perm).
+func (s *Snapshots) blobBefore(ctx context.Context, f *snapFolder, c *Change, sum, mode string, perm fs.FileMode, maxFile int64) error {
+	size, err := s.run(ctx, f, nil, "cat-file", "-s", sum)
+	if err != nil {
+		return err
+	}
+	if n, _ := strconv.ParseInt(strings.TrimSpace(string(size)), 10, 64); n > maxFile {
+		c.TooLarge, c.Before = true, Content{Exists: true, Mode: perm}
+		return nil
+	}
+	data, err := s.run(ctx, f, nil, "cat-file", "blob", sum)
+	if err != nil {
+		return err
+	}
+	c.Before = Content{Exists: true, Data: data, Mode: perm}
+	if mode == "120000" {
+		c.Before = Content{Exists: true, Link: string(data)}
+	}
+	return nil
+}
+
+func unionKeys[V any](a, b map[string]V) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// ignoredChanges compares what .gitignore keeps out of snapshots a and b
+// of folder: a small ignored file changed, created or deleted is a Change
+// like any; a folder deleted or changed, or a file too large to keep, is
+// named Uncovered.
+func ignoredChanges(folder string, a, b Snapshot) []Change {
+	var out []Change
+	abs := func(path string) string {
+		return filepath.Join(folder, filepath.FromSlash(strings.TrimSuffix(path, "/")))
+	}
+	for path := range unionKeys(a.ignored, b.ignored) {
+		was, inA := a.ignored[path]
+		is, inB := b.ignored[path]
+		switch {
+		case !inA && is.dir:
+			// A folder made (node_modules/ by npm install): nothing was lost.
+		case !inA:
+			out = append(out, Change{Path: abs(path)})
+		case was.dir:
+			switch {
+			case !inB:
+				out = append(out, Change{Path: abs(path), Uncovered: fmt.Sprintf("%s (a folder .gitignore leaves out of checkpoints) was deleted or moved by a Bash command: its files are not checkpointed and cannot be restored.", path)})
+			case !is.mtime.Equal(was.mtime):
+				out = append(out, Change{Path: abs(path), Uncovered: fmt.Sprintf("Files in %s (a folder .gitignore leaves out of checkpoints) were changed by a Bash command: they are not checkpointed and cannot be reverted.", path)})
+			}
+		case inB && was.hasData && is.hasData && bytes.Equal(was.data, is.data) && was.perm == is.perm:
+		case inB && !was.hasData && was.size == is.size && was.mtime.Equal(is.mtime) && was.perm == is.perm:
+		case was.hasData:
+			out = append(out, Change{Path: abs(path), Before: Content{Exists: true, Data: was.data, Mode: was.perm}})
+		default:
+			out = append(out, Change{Path: abs(path), Uncovered: fmt.Sprintf("%s (which .gitignore leaves out of the snapshots, larger than the %d KiB kept of such files) was changed or deleted by a Bash command: it is not checkpointed and cannot be reverted.", path, maxIgnoredFile>>10)})
+		}
+	}
+	if b.tooManyIgnored && !a.tooManyIgnored {
+		out = append(out, Change{Path: folder, Uncovered: fmt.Sprintf("%s has more than %d files and folders .gitignore leaves out of snapshots: changes Bash commands make to those past the first %d are not checkpointed.", folder, maxIgnoredEntries, maxIgnoredEntries)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// FileSet is the snapshot of some files: those open in the editor when
+// the folder cannot be snapshotted with git, and the files outside the
+// folder its symbolic links point to.
+type FileSet map[string]*Content // path → what was there; nil: nothing
 
 // maxFileSet bounds the files a FileSet reads.
 const maxFileSet = 200
@@ -351,14 +677,13 @@ func TakeFiles(ctx context.Context, paths []string, maxFile int64) FileSet {
 		if len(set) == maxFileSet {
 			break
 		}
-		rctx, cancel := context.WithTimeout(ctx, readTimeout)
-		b, err := saferead.Read(rctx, p, maxFile)
-		cancel()
+		c, err := Read(ctx, p, maxFile)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+		case !c.Exists:
 			set[p] = nil
-		case err == nil:
-			set[p] = &b
+		default:
+			set[p] = &c
 		}
 	}
 	return set
@@ -378,12 +703,8 @@ func (before FileSet) Changes(ctx context.Context, maxFile int64) []Change {
 		case was == nil && is == nil:
 		case was == nil:
 			out = append(out, Change{Path: p})
-		case is == nil || !bytes.Equal(*was, *is):
-			c := Change{Path: p, Exists: true, Data: *was, Mode: 0o644}
-			if fi, err := os.Stat(p); err == nil {
-				c.Mode = fi.Mode().Perm()
-			}
-			out = append(out, c)
+		case is == nil || !bytes.Equal(was.Data, is.Data) || was.Mode != is.Mode:
+			out = append(out, Change{Path: p, Before: *was})
 		}
 	}
 	return out

@@ -41,6 +41,16 @@ type Change struct {
 	// nil): the Carrier reads it itself.
 	Unread bool
 	Label  string // the undo label: "Claude: Edit server/main.go"
+	// Reviewed, when set, is what the user accepted in a review of their
+	// buffer (review beforeWrite over unsaved changes that touch claude's
+	// lines): the buffer gets Accepted, not the disk's change merged in.
+	Reviewed *Reviewed
+}
+
+// Reviewed is a buffer's text as a review showed it and as the user
+// accepted it, both in the buffer's representation.
+type Reviewed struct {
+	Shown, Accepted string
 }
 
 // Client is the editor connection: workspace/applyEdit.
@@ -253,7 +263,7 @@ func (c *Carrier) Carry(ctx context.Context, ch Change) error {
 				}
 				return nil
 			}
-			_, err = c.carryLocked(ctx, doc, ch.TaskID, disk, ch.Label, false, detach)
+			_, err = c.carryLocked(ctx, doc, ch.TaskID, disk, ch.Label, false, detach, ch.Reviewed)
 			return err
 		})
 		if err != nil {
@@ -323,7 +333,7 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path, label string,
 			if l == "" {
 				l = "Claude: " + c.display(doc.Path) + " changed on disk"
 			}
-			h, err := c.carryLocked(ctx, doc, taskID, disk, l, how.provisional, detach)
+			h, err := c.carryLocked(ctx, doc, taskID, disk, l, how.provisional, detach, nil)
 			held = held || h
 			return err
 		})
@@ -456,7 +466,12 @@ func (c *Carrier) notCarried(taskID string, u protocol.DocumentURI, path string)
 // provisional: a change that empties or deletes the file, or that
 // conflicts with the user's unsaved changes, is left alone (held=true, and
 // nothing recorded): it may be a moment of a command that rewrites the file.
-func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string, provisional bool, detach func() <-chan struct{}) (held bool, err error) {
+//
+// reviewed (a review of the buffer itself): the pair is (what the review
+// showed, what the user accepted) instead, so that the buffer gets exactly
+// what was accepted, its unsaved changes kept as they were shown; the base
+// still moves to the disk's content, so that they stay unsaved changes.
+func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID string, disk documents.Disk, label string, provisional bool, detach func() <-chan struct{}, reviewed *Reviewed) (held bool, err error) {
 	u := doc.URI
 	uri := string(u)
 	name := c.display(doc.Path)
@@ -507,6 +522,9 @@ func (c *Carrier) carryLocked(ctx context.Context, doc documents.Doc, taskID str
 	}
 
 	want := target
+	if reviewed != nil {
+		base, want = reviewed.Shown, reviewed.Accepted
+	}
 	sent, verifying := 0, false
 	lastReason := ""
 	for {
@@ -639,7 +657,7 @@ func (c *Carrier) reopened(ctx context.Context, u protocol.DocumentURI, taskID s
 		c.report.Carried(taskID, string(u), label)
 		return false, nil
 	}
-	return c.carryLocked(ctx, doc, taskID, disk, label, false, detach)
+	return c.carryLocked(ctx, doc, taskID, disk, label, false, detach, nil)
 }
 
 // insertsLoneCR reports whether an edit's text holds a "\r" that is not

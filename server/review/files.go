@@ -9,71 +9,81 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/claude-bridge/claude-bridge/internal/saferead"
 	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/server/documents"
 )
 
-// ReadNow reads a file as it is now, the safe way (saferead: a regular
-// file, at most checkpoint.DefaultMaxFile bytes, within
-// documents.DefaultReadTimeout).
+// ReadNow reads what is at path now, the safe way (checkpoint.Read: a
+// symbolic link is read as a link, a regular file of at most
+// checkpoint.DefaultMaxFile bytes, within documents.DefaultReadTimeout).
 func ReadNow(ctx context.Context, path string) (Content, error) {
 	rctx, cancel := context.WithTimeout(ctx, documents.DefaultReadTimeout)
 	defer cancel()
-	b, err := saferead.Read(rctx, path, checkpoint.DefaultMaxFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return Content{}, nil
-	case err != nil:
-		return Content{}, err
-	}
-	return Content{Exists: true, Data: b}, nil
+	return checkpoint.Read(rctx, path, checkpoint.DefaultMaxFile)
+}
+
+// Problem is a file of a checkpoint that cannot be reviewed or reverted
+// now, and why, in a person's words ("its checkpoint was deleted (…)").
+type Problem struct {
+	Path   string
+	Reason string
 }
 
 // States analyses the files of a checkpoint (those keep selects; nil: all)
 // against the disk now, a few at a time, in the checkpoint's order. A file
-// that cannot be read is named in problems.
-func States(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File) bool) (states []State, problems []string) {
-	var files []File
-	var sums [][2]string
-	var ended []bool
-	for i, f := range cp.Manifest().Files {
+// that cannot be read, or whose checkpoint is gone, is a Problem.
+func States(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File) bool) (states []State, problems []Problem) {
+	m := cp.Manifest()
+	var files []checkpoint.File
+	for i, f := range m.Files {
 		if keep != nil && !keep(f) {
 			continue
 		}
-		rf := File{Path: f.Path, Index: f.Index, Reverted: f.Reverted, Mode: f.Mode}
-		if rf.Index == 0 {
-			rf.Index = i + 1 // the task still runs
+		if f.Index == 0 {
+			f.Index = i + 1 // the task still runs
 		}
-		files, sums, ended = append(files, rf), append(sums, [2]string{f.Before, f.After}), append(ended, f.Ended)
+		files = append(files, f)
 	}
 	out := make([]*State, len(files))
 	errs := make([]string, len(files))
 	ForEach(len(files), func(i int) {
-		rf := files[i]
+		f := files[i]
+		rf := File{Path: f.Path, Index: f.Index, Reverted: f.Reverted}
 		var err error
-		if rf.Now, err = ReadNow(ctx, rf.Path); err != nil {
-			errs[i] = fmt.Sprintf("%s cannot be read: %v", rf.Path, err)
+		if rf.Now, err = ReadNow(ctx, f.Path); err != nil {
+			errs[i] = "it cannot be read now: " + checkpoint.Unreadable(err)
 			return
 		}
-		if rf.Before, err = stored(cp, sums[i][0]); err == nil {
+		if rf.Before, err = stored(cp, f.Before, f.Mode, f.Link); err == nil {
 			rf.After = rf.Now
-			if ended[i] {
-				rf.After, err = stored(cp, sums[i][1])
+			if f.Ended {
+				rf.After, err = stored(cp, f.After, f.AfterMode, f.AfterLink)
 			}
 		}
+		for _, o := range f.Others {
+			if err != nil {
+				break
+			}
+			ro := Other{Task: o.Task, Unknown: o.Unknown, Shared: o.Shared}
+			if !o.Unknown {
+				if ro.Before, err = stored(cp, o.Before, 0, ""); err == nil {
+					ro.After, err = stored(cp, o.After, 0, "")
+				}
+			}
+			rf.Others = append(rf.Others, ro)
+		}
 		if err != nil {
-			errs[i] = err.Error()
+			errs[i] = cp.Why(err)
 			return
 		}
 		st := Analyze(rf)
 		out[i] = &st
 	})
-	for i := range files {
+	for i, f := range files {
 		if out[i] != nil {
 			states = append(states, *out[i])
 		} else {
-			problems = append(problems, errs[i])
+			problems = append(problems, Problem{Path: f.Path, Reason: errs[i]})
 		}
 	}
 	return states, problems
@@ -104,36 +114,85 @@ func ForEach(n int, f func(i int)) {
 	wg.Wait()
 }
 
-func stored(cp *checkpoint.Task, sum string) (Content, error) {
-	if sum == "" {
+// stored is the content a checkpoint keeps by sum (with the permission
+// bits mode), or the symbolic link to link; nothing when both are "".
+func stored(cp *checkpoint.Task, sum string, mode fs.FileMode, link string) (Content, error) {
+	switch {
+	case link != "":
+		return Content{Exists: true, Link: link}, nil
+	case sum == "":
 		return Content{}, nil
 	}
 	b, err := cp.Content(sum)
-	return Content{Exists: true, Data: b}, err
+	return Content{Exists: true, Data: b, Mode: mode}, err
 }
 
-// WriteFile writes a reverted file, or deletes it (c does not exist):
-// atomically, through a symbolic link to the file it names, keeping the
-// file's mode (mode, when the file is created again: its mode before the
-// task).
-func WriteFile(path string, c Content, mode fs.FileMode) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+// WriteFile puts c at path: a file's content written atomically with c's
+// permission bits (0: the file's own, else 0644), a symbolic link made,
+// or what is there deleted (c does not exist). What stands in the way is
+// replaced: a symbolic link where a file goes (not followed: the link
+// itself is the file the task changed), an empty folder.
+func WriteFile(path string, c Content) error {
+	fi, lerr := os.Lstat(path)
+	isLink := lerr == nil && fi.Mode()&fs.ModeSymlink != 0
+	if lerr == nil && fi.IsDir() {
+		if !c.Exists {
+			return nil // a folder where the task left nothing: not the task's
+		}
+		if err := os.Remove(path); err != nil { // only an empty one
+			return fmt.Errorf("a folder is there now: %w", err)
+		}
+		lerr = fs.ErrNotExist
 	}
-	if !c.Exists {
+	switch {
+	case !c.Exists:
 		err := os.Remove(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return err
+	case c.IsLink():
+		if lerr == nil {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		return os.Symlink(c.Link, path)
 	}
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	} else if mode == 0 {
+	mode := c.Mode
+	if mode == 0 {
 		mode = 0o644
+		if lerr == nil && !isLink {
+			mode = fi.Mode().Perm()
+		}
+	}
+	if isLink {
+		if err := os.Remove(path); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	return checkpoint.WriteAtomic(path, c.Data, mode)
+}
+
+// InPhases runs write(i) for the reverts rs (those that change a file), a
+// few at a time: what they delete first, then what they write, so that a
+// file where a folder was (`rm -r d && echo x > d`) is gone before the
+// folder's files come back, and a folder where a file was is emptied
+// before the file comes back.
+func InPhases(rs []Revert, write func(i int)) {
+	for _, deletes := range []bool{true, false} {
+		var these []int
+		for i, r := range rs {
+			if r.Changed && !r.Content.Exists == deletes {
+				these = append(these, i)
+			}
+		}
+		ForEach(len(these), func(k int) { write(these[k]) })
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/edits"
 	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 	"github.com/claude-bridge/claude-bridge/server/textedit"
@@ -23,10 +24,23 @@ type Proposal struct {
 	Hunks              []textedit.Hunk
 	// NewFile: claude creates the file.
 	NewFile bool
+	// AgainstBuffer: Original is an open buffer whose unsaved changes touch
+	// the lines claude changes (a three-way merge of the two conflicts), and
+	// Proposed is claude's call applied to the buffer itself. What is
+	// accepted goes into the buffer as accepted (BufferText), and to disk
+	// without the user's unsaved changes where they can be told apart.
+	AgainstBuffer bool
+	// Notice tells the user what the review cannot do as they would expect
+	// ("" when nothing): the buffer's unsaved changes overlap claude's
+	// change so that it is shown against the file as saved.
+	Notice string
 
 	// disk is the file on disk now in Original's representation; Original
 	// differs from it when it is an open buffer with unsaved changes.
 	disk string
+	// diskProposed is claude's proposal applied to the disk, in Original's
+	// representation (AgainstBuffer only).
+	diskProposed string
 	// eol and enc are how a result goes back to disk: the proposal's line
 	// breaks and encoding.
 	eol string
@@ -58,10 +72,44 @@ func Propose(req runner.EditReview, name, buffer string, open bool) Proposal {
 	if open && buffer != diskText {
 		if merged, conflicts := textedit.Merge3(diskText, buffer, proposed); len(conflicts) == 0 {
 			p.Original, p.Proposed = buffer, merged
+		} else if onBuffer, ok := applyToBuffer(req, disk, buffer); ok {
+			// The user's unsaved lines touch claude's: the review is of
+			// claude's call applied to the buffer they see.
+			p.Original, p.Proposed, p.AgainstBuffer, p.diskProposed = buffer, onBuffer, true, proposed
+		} else {
+			p.Notice = fmt.Sprintf("Your unsaved changes to %s overlap the lines Claude changes, so this review shows the file as saved on disk. "+
+				"What you accept is written to disk; your buffer keeps your version without it (reload the file, or copy the change in, before you save).", name)
 		}
 	}
 	p.Hunks = textedit.Hunks(p.Original, p.Proposed)
 	return p
+}
+
+// applyToBuffer is the buffer's text as claude's call would leave it, were
+// the buffer the file (its unsaved changes saved, in the file's line breaks
+// and encoding); ok false when the call does not apply to it (the user
+// changed the text claude replaces).
+func applyToBuffer(req runner.EditReview, disk documents.Disk, buffer string) (string, bool) {
+	if !req.Before.Exists || !disk.Decoded {
+		return "", false
+	}
+	asFile := encodeAs(textedit.ConvertLineEndings(buffer, textedit.LineEnding(disk.Text)), disk.Encoding)
+	after, err := edits.Apply(req.Tool, req.Input, edits.File{Exists: true, Data: asFile})
+	if err != nil {
+		return "", false
+	}
+	return documents.EditorText(documents.DiskOf(after), buffer)
+}
+
+// BufferText is the buffer's text a verdict's acceptance leaves when the
+// review was of the buffer (AgainstBuffer): what the user accepted, as
+// they saw it; ok false otherwise (the carry merges the disk's change into
+// the buffer as for any edit).
+func (p Proposal) BufferText(res *lspext.ReviewEditResult, v runner.EditVerdict) (string, bool) {
+	if !p.AgainstBuffer || !v.Accept || res == nil {
+		return "", false
+	}
+	return p.accepted(res), true
 }
 
 // HunkID names hunk i of a proposal.
@@ -117,11 +165,15 @@ func (p Proposal) Verdict(res *lspext.ReviewEditResult, reason string) runner.Ed
 		v.Summary = "rejected " + p.describe(all)
 		return v
 	}
+	if unknown := p.UnknownHunks(res); len(unknown) > 0 {
+		return runner.EditVerdict{Rejected: all, Feedback: v.Feedback,
+			Reason: fmt.Sprintf("the editor's answer accepted hunks this edit does not have (%s; it has %s), so it was not taken as the user's decision",
+				strings.Join(unknown, ", "), strings.Join(all, ", "))}
+	}
 	v.Accept = true
-	accepted := p.Proposed
+	accepted := p.accepted(res)
 	switch {
 	case res.Text != nil:
-		accepted = *res.Text
 		v.Edited = accepted != p.Proposed
 		v.Accepted = all
 		if v.Edited {
@@ -139,7 +191,6 @@ func (p Proposal) Verdict(res *lspext.ReviewEditResult, reason string) runner.Ed
 				v.Rejected = append(v.Rejected, id)
 			}
 		}
-		accepted = textedit.ApplyHunks(p.Original, p.Proposed, p.Hunks, func(i int) bool { return keep[HunkID(i)] })
 		if len(v.Rejected) > 0 {
 			v.Summary = "written " + p.describe(v.Accepted) + "; left out " + p.describe(v.Rejected)
 		}
@@ -153,16 +204,71 @@ func (p Proposal) Verdict(res *lspext.ReviewEditResult, reason string) runner.Ed
 		v.Accept, v.Summary = false, "rejected "+p.describe(v.Rejected)
 		return v
 	}
-	// Back to the file on disk: the user's unsaved changes to the buffer
-	// the review showed stay out of it.
-	target := accepted
-	if p.Original != p.disk {
-		if merged, conflicts := textedit.Merge3(p.Original, p.disk, accepted); len(conflicts) == 0 {
-			target = merged
+	v.Result = Encode(textedit.ConvertLineEndings(p.toDisk(accepted), p.eol), p.enc)
+	return v
+}
+
+// accepted is the text the user accepted, in Original's representation.
+func (p Proposal) accepted(res *lspext.ReviewEditResult) string {
+	switch {
+	case res.Text != nil:
+		return *res.Text
+	case res.AcceptedHunks != nil:
+		keep := map[string]bool{}
+		for _, id := range res.AcceptedHunks {
+			keep[id] = true
+		}
+		return textedit.ApplyHunks(p.Original, p.Proposed, p.Hunks, func(i int) bool { return keep[HunkID(i)] })
+	}
+	return p.Proposed
+}
+
+// toDisk is what goes to disk of an accepted text: the user's unsaved
+// changes to the buffer the review showed stay out of it (merged from the
+// buffer onto the disk, else, for a review of the buffer, the difference
+// from the proposal merged onto claude's proposal on disk). When neither
+// merges, the accepted text is written whole, the user's unsaved lines
+// with it (they saw and accepted that whole text).
+func (p Proposal) toDisk(accepted string) string {
+	if p.Original == p.disk {
+		return accepted
+	}
+	if merged, conflicts := textedit.Merge3(p.Original, p.disk, accepted); len(conflicts) == 0 {
+		return merged
+	}
+	if p.AgainstBuffer {
+		if merged, conflicts := textedit.Merge3(p.Proposed, p.diskProposed, accepted); len(conflicts) == 0 {
+			return merged
 		}
 	}
-	v.Result = Encode(textedit.ConvertLineEndings(target, p.eol), p.enc)
-	return v
+	return accepted
+}
+
+// SavesUnsaved reports whether what goes to disk of an accepted answer
+// holds the buffer's unsaved changes too (toDisk could not tell them
+// apart): the user must be told.
+func (p Proposal) SavesUnsaved(res *lspext.ReviewEditResult, v runner.EditVerdict) bool {
+	if !v.Accept || v.Result == nil || p.Original == p.disk || res == nil {
+		return false
+	}
+	accepted := p.accepted(res)
+	return p.toDisk(accepted) == accepted
+}
+
+// UnknownHunks are the ids an accept's acceptedHunks names that the
+// proposal does not have (nil when all are its own, or it names none).
+func (p Proposal) UnknownHunks(res *lspext.ReviewEditResult) []string {
+	if res == nil || res.Decision != lspext.ReviewAccept || res.Text != nil {
+		return nil
+	}
+	var out []string
+	for _, id := range res.AcceptedHunks {
+		var i int
+		if n, err := fmt.Sscanf(id, "h%d", &i); n != 1 || err != nil || i < 1 || i > len(p.Hunks) || HunkID(i-1) != id {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // describe names hunks for claude: "h2 (line 5: `LINE5`)".

@@ -1,6 +1,8 @@
 package review
 
 import (
+	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/claude-bridge/claude-bridge/server/lspext"
@@ -86,5 +88,71 @@ func TestUnified(t *testing.T) {
 	want := "--- a/a.txt\n+++ b/a.txt\n@@ -2,3 +2,3 @@\n 2\n-3\n+THREE\n 4\n@@ -8,2 +8,2 @@\n 8\n-9\n+nine\n\\ No newline at end of file\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestOthersChangesAreNotTheTasks: another task's change made while the
+// task ran, on other lines, is folded into the file's before: not listed,
+// and kept by a revert; one on the task's own lines, or one both tasks'
+// Bash commands saw, leaves the hunk it touches to a revert with a note.
+func TestOthersChangesAreNotTheTasks(t *testing.T) {
+	before := "a\nb\nc\nd\ne\nf\ng\n"
+	// The task changed b, then the other task d (its Edit saw the task's b).
+	f := File{Index: 1, Before: c(before), After: c("a\nB\nc\nD\ne\nf\ng\n"), Now: c("a\nB\nc\nD\ne\nf\ng\n"),
+		Others: []Other{{Task: "t2", Before: c("a\nB\nc\nd\ne\nf\ng\n"), After: c("a\nB\nc\nD\ne\nf\ng\n")}}}
+	st := Analyze(f)
+	if len(st.Hunks) != 1 || st.Hunks[0].NewText != "B\n" || st.Hunks[0].Note != "" {
+		t.Fatalf("hunks %+v", st.Hunks)
+	}
+	if r := st.Revert(nil); string(r.Content.Data) != "a\nb\nc\nD\ne\nf\ng\n" || !r.Restored {
+		t.Errorf("revert %q %+v", r.Content.Data, r)
+	}
+	// The other task changed the task's own line again (B → BB), and f.
+	f.After = c("a\nBB\nc\nd\ne\nF\ng\n")
+	f.Now = f.After
+	f.Others = []Other{{Task: "t2", Before: c("a\nB\nc\nd\ne\nf\ng\n"), After: c("a\nBB\nc\nd\ne\nF\ng\n")}}
+	st = Analyze(f)
+	if len(st.Hunks) != 2 || st.Hunks[0].Note == "" || !strings.Contains(st.Hunks[0].Note, "task t2") || st.Hunks[1].Note == "" {
+		t.Fatalf("hunks %+v", st.Hunks)
+	}
+	if r := st.Revert(nil); r.Changed || len(r.NotReverted) != 2 || !strings.Contains(r.NotReverted[0].Reason, "would undo its work") {
+		t.Errorf("revert %+v", r)
+	}
+	// Shared: a Bash command of each saw e change.
+	f.After, f.Now = c("a\nB\nc\nd\nE\nf\ng\n"), c("a\nB\nc\nd\nE\nf\ng\n")
+	f.Others = []Other{{Task: "t3", Shared: true, Before: c(before), After: c("a\nb\nc\nd\nE\nf\ng\n")}}
+	st = Analyze(f)
+	if len(st.Hunks) != 2 || st.Hunks[0].Note != "" || !strings.Contains(st.Hunks[1].Note, "may be t3's") {
+		t.Fatalf("shared hunks %+v", st.Hunks)
+	}
+	if r := st.Revert(nil); string(r.Content.Data) != "a\nb\nc\nd\nE\nf\ng\n" || len(r.NotReverted) != 1 {
+		t.Errorf("shared revert %q %+v", r.Content.Data, r)
+	}
+	// Another task's change alone: nothing of the task's.
+	only := File{Index: 1, Before: c(before), After: c("a\nb\nC\nd\ne\nf\ng\n"), Now: c("a\nb\nC\nd\ne\nf\ng\n"),
+		Others: []Other{{Task: "t2", Before: c(before), After: c("a\nb\nC\nd\ne\nf\ng\n")}}}
+	if st := Analyze(only); !st.NotTheTasks || st.Pending() || st.Revert(nil).Changed {
+		t.Errorf("another task's change alone: %+v", st)
+	}
+}
+
+// TestModesAndLinks: permission bits the task changed are a change (its
+// note says so) put back by a revert; a symbolic link is reverted whole.
+func TestModesAndLinks(t *testing.T) {
+	mode := func(s string, m uint32) Content { x := c(s); x.Mode = fs.FileMode(m); return x }
+	st := Analyze(File{Index: 1, Before: mode("x\n", 0o644), After: mode("x\n", 0o755), Now: mode("x\n", 0o755)})
+	if !st.ModeChanged || !st.Pending() || st.Note() != "permissions 0644 → 0755" {
+		t.Fatalf("chmod: %+v %q", st, st.Note())
+	}
+	if r := st.Revert(nil); !r.Changed || !r.Restored || r.Content.Mode != 0o644 {
+		t.Errorf("chmod revert %+v", r)
+	}
+	link := Content{Exists: true, Link: "real.txt"}
+	st = Analyze(File{Index: 1, Before: link, After: mode("plain\n", 0o644), Now: mode("plain\n", 0o644)})
+	if !st.Link || !strings.Contains(st.Note(), "a symbolic link to real.txt") {
+		t.Fatalf("link: %+v %q", st, st.Note())
+	}
+	if r := st.Revert(nil); !r.Restored || r.Content.Link != "real.txt" {
+		t.Errorf("link revert %+v", r)
 	}
 }

@@ -253,8 +253,8 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
       item.id = `file:${node.taskId}:${node.uri}`;
       const dir = rel(node.uri).split('/').slice(0, -1).join('/');
       const what = f?.binary ? 'binary' : STATUS_WORDS[f?.status ?? 'modified'];
-      item.description = [dir, f?.status === 'modified' && !f.binary ? '' : what, countLabel(f?.hunks ?? [])].filter(Boolean).join(' · ');
-      item.tooltip = `${rel(node.uri)}: ${what}${f?.hunks.length ? `, ${f.hunks.length} change${f.hunks.length === 1 ? '' : 's'} (${countLabel(f.hunks)})` : ''}. Click to see it against the file before the task.`;
+      item.description = [dir, f?.status === 'modified' && !f.binary ? '' : what, countLabel(f?.hunks ?? []), f?.note ?? ''].filter(Boolean).join(' · ');
+      item.tooltip = `${rel(node.uri)}: ${what}${f?.hunks.length ? `, ${f.hunks.length} change${f.hunks.length === 1 ? '' : 's'} (${countLabel(f.hunks)})` : ''}${f?.note ? ` (${f.note})` : ''}. Click to see it against the file before the task.`;
       item.contextValue = f?.binary ? 'claudeChangesFileBinary' : 'claudeChangesFile';
       item.command = { command: 'claudeBridge.changes.openDiff', title: 'Open Diff', arguments: [node] };
       return item;
@@ -266,8 +266,10 @@ export class ChangesView implements vscode.Disposable, vscode.TreeDataProvider<N
     if (h) {
       const firstNew = lf(h.newText).split('\n').find((l) => l.trim() !== '');
       const firstOld = lf(h.originalText).split('\n').find((l) => l.trim() !== '');
-      item.description = `${countLabel([h])}  ${firstNew !== undefined ? firstNew.trim() : firstOld !== undefined ? `− ${firstOld.trim()}` : ''}`.slice(0, 80);
+      item.description = `${h.note ? '⚠ ' : ''}${countLabel([h])}  ${firstNew !== undefined ? firstNew.trim() : firstOld !== undefined ? `− ${firstOld.trim()}` : ''}`.slice(0, 80);
       const md = new vscode.MarkdownString();
+      // A hunk another task shares: a revert leaves it, and says why.
+      if (h.note) md.appendText(`Not this task's alone: ${h.note}.\n`);
       md.appendCodeblock(hunkDiff(h), 'diff');
       item.tooltip = md;
     }

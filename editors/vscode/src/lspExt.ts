@@ -199,6 +199,8 @@ export interface FileChanges {
   hunks: ChangeHunk[];
   /** binary is true for a file that is not UTF-8 text: it has no hunks, and a revert takes back the whole file. Optional. */
   binary?: boolean;
+  /** note says, for people, what else the task changed or what a revert of the file will not do: "permissions 0644 → 0755" (a chmod is a change, taken back with the file), "before the task a symbolic link to lib/v1.js; when it ended a file" (reverted whole: the link made again), "changed by task t2 too while this task ran: a revert leaves it". Optional. */
+  note?: string;
 }
 
 /** ChangeHunk is one change a task made to a file. */
@@ -211,6 +213,8 @@ export interface ChangeHunk {
   originalText: string;
   /** newText is what the task made of them (the text now in range). */
   newText: string;
+  /** Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"). Optional. */
+  note?: string;
 }
 
 /** CancelArgs is arguments[0] of claude.cancel. */
@@ -1136,6 +1140,8 @@ export interface ReviewEditParams {
   proposed: string;
   /** hunks are the changed regions, in order, as line-based hunks: each replaces whole lines of original ("" originalText: lines inserted before range.start; "" proposedText: lines deleted). */
   hunks: ReviewHunk[];
+  /** Notice, when set, is something the user must be told with the review: the buffer's unsaved changes overlap claude's change in a way its call cannot be applied to, so original is the file as saved and the buffer will not get what is accepted. (When claude's call does apply to the buffer, original is the buffer and what is accepted lands in it.) Optional. */
+  notice?: string;
 }
 
 /** ReviewHunk is one changed region of a proposal. */

@@ -116,6 +116,9 @@ export class ReviewUi implements vscode.Disposable {
     if (!r || this.opened.has(r.id)) return;
     this.opened.add(r.id);
     void this.show(r.id, true).catch((err) => this.env.log(`review: could not open the diff: ${String(err)}`));
+    // What the review cannot do as the user would expect (their unsaved
+    // changes overlap Claude's): said with the review, not after.
+    if (r.params.notice) void vscode.window.showWarningMessage(`Claude: ${r.params.notice}`);
   }
 
   /** Opens a review's diff editor (the current one by default), at its first hunk. */

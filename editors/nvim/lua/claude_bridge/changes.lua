@@ -92,6 +92,7 @@ function M.record(task, changes)
       local n = #(f.hunks or {})
       local what = f.binary and 'binary'
         or f.status ~= 'modified' and f.status
+        or n == 0 and (f.note or '') ~= '' and f.note
         or string.format('%d hunk%s', n, n == 1 and '' or 's')
       table.insert(parts, string.format('%s (%s)', rel(path_of(f.uri), task), what))
     end
@@ -244,15 +245,24 @@ local function qf_items(task_id)
     local path = path_of(f.uri)
     if f.binary or #(f.hunks or {}) == 0 then
       local what = f.binary and 'binary file, reverted whole'
+        or (f.note or '') ~= '' and f.status ~= 'modified' and f.status
+        or (f.note or '') ~= '' and 'reverted whole'
         or f.status == 'modified' and 'changed since the task: nothing of it left to revert'
         or f.status
-      table.insert(items, { filename = path, lnum = 1, col = 1, text = '(' .. what .. ')' })
+      local note = (f.note or '') ~= '' and (': ' .. f.note) or ''
+      table.insert(items, { filename = path, lnum = 1, col = 1, text = '(' .. what .. ')' .. note })
       table.insert(about, { path = path, uri = f.uri })
     else
       for _, h in ipairs(f.hunks) do
         local lnum = math.max(1, h.range.start.line + 1)
-        table.insert(items, { filename = path, lnum = lnum, col = 1, text = hunk_text(f, h) })
+        -- A hunk another task shares: a revert leaves it, and says why.
+        local text = hunk_text(f, h) .. ((h.note or '') ~= '' and ('  [not this task’s alone: ' .. h.note .. ']') or '')
+        table.insert(items, { filename = path, lnum = lnum, col = 1, text = text })
         table.insert(about, { path = path, uri = f.uri, hunk = h.id })
+      end
+      if (f.note or '') ~= '' then
+        table.insert(items, { filename = path, lnum = 1, col = 1, text = '(' .. f.note .. ')' })
+        table.insert(about, { path = path, uri = f.uri })
       end
     end
   end
@@ -311,6 +321,8 @@ local function show_checkpoint(v, path)
   local label = f and '(before the task)' or '(not changed by the task)'
   if f and f.binary then
     lines, label = {}, '(binary: not shown; :ClaudeRevert file restores it whole)'
+  elseif f and #(f.hunks or {}) == 0 and (f.note or '') ~= '' then
+    label = '(' .. f.note .. '; :ClaudeRevert file takes it back)'
   elseif f and #(f.hunks or {}) == 0 and f.status == 'modified' then
     label = '(changed since the task: nothing of it left)'
   elseif f and not lines then

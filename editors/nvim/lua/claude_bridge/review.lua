@@ -483,6 +483,12 @@ local function open_tab(r, done)
   local head = { string.format("Claude's edit of %s (%s). ", r.name, M.summary(r)), 'Title' }
   local hunks = { 'Per hunk: :ClaudeAcceptHunk / :ClaudeRejectHunk (at the cursor)', 'Comment' }
   M.echo({ head, hunks }, { hunks })
+  -- What the review cannot do as expected (the buffer's unsaved changes
+  -- overlap Claude's): said as it opens, and kept in :messages.
+  if r.params.notice and r.params.notice ~= '' and not r.noticed then
+    r.noticed = true
+    notify(r.params.notice, vim.log.levels.WARN)
+  end
 end
 
 --- The review whose tab or buffer holds the cursor, else the oldest waiting.

@@ -208,6 +208,7 @@
 ---@field status claude_bridge.ChangeStatus status is modified, added or deleted.
 ---@field hunks claude_bridge.ChangeHunk[] hunks are the task's changes, line-based, with ranges in the file as it is now (today's file); only those still the task's: a hunk a later change (another task, the user) overwrote is left out, and a file whose hunks all were is listed without any until it is accepted. Empty for a binary file.
 ---@field binary? boolean binary is true for a file that is not UTF-8 text: it has no hunks, and a revert takes back the whole file. Optional.
+---@field note? string note says, for people, what else the task changed or what a revert of the file will not do: "permissions 0644 → 0755" (a chmod is a change, taken back with the file), "before the task a symbolic link to lib/v1.js; when it ended a file" (reverted whole: the link made again), "changed by task t2 too while this task ran: a revert leaves it". Optional.
 
 --- ChangeHunk is one change a task made to a file.
 ---@class claude_bridge.ChangeHunk
@@ -215,6 +216,7 @@
 ---@field range claude_bridge.Range range is where the change is in the file now, in UTF-16 code units: whole lines (an empty range where lines were deleted).
 ---@field originalText string originalText is what the lines were before the task.
 ---@field newText string newText is what the task made of them (the text now in range).
+---@field note? string Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"). Optional.
 
 --- CancelArgs is arguments[0] of claude.cancel.
 ---@class claude_bridge.CancelArgs
@@ -758,6 +760,7 @@
 ---@field original string original is the file as the user sees it now: the open buffer's text (unsaved changes included), else the file on disk as an editor shows it (no UTF-8 byte-order mark; its own line breaks); "" for a file claude creates.
 ---@field proposed string proposed is the whole file as claude would leave it, in the same representation as original (so unsaved changes of the buffer that claude's change does not touch are in both).
 ---@field hunks claude_bridge.ReviewHunk[] hunks are the changed regions, in order, as line-based hunks: each replaces whole lines of original ("" originalText: lines inserted before range.start; "" proposedText: lines deleted).
+---@field notice? string Notice, when set, is something the user must be told with the review: the buffer's unsaved changes overlap claude's change in a way its call cannot be applied to, so original is the file as saved and the buffer will not get what is accepted. (When claude's call does apply to the buffer, original is the buffer and what is accepted lands in it.) Optional.
 
 --- ReviewHunk is one changed region of a proposal.
 ---@class claude_bridge.ReviewHunk

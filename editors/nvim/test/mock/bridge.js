@@ -21,7 +21,10 @@
 //             reviews": two at once, the second of README.md), answered with claude.answer
 //             ({"deferred": true} first), written to disk and the open buffer as answered
 //   "change" - the task's changes listed for review (claude/changes and the reply's
-//             changes); claude.changes, claude.revert and claude.accept answer from them
+//             changes); claude.changes, claude.revert and claude.accept answer from them;
+//             with "noted", a hunk another task shares (its note) and a file whose
+//             permissions alone changed (the file's note)
+//   "noticed" - with "review": the review carries a notice (unsaved changes overlap)
 //   "ask"   - claude's questions (claude/ask, to a plugin that declares experimental
 //             claudeBridge.ask), answered in the reply or later with claude.answer
 //   "plan"  - claude's plan (claude/plan, to a plugin that declares ...plan), likewise
@@ -496,7 +499,12 @@ async function runTask(t) {
         { id: 'f2h2', range: { start: { line: 5, character: 0 }, end: { line: 6, character: 0 } }, originalText: '\tfmt.Println("hello")\n', newText: '\tfmt.Println("changed")\n' },
       ] },
     ] };
+    if (words.includes('noted')) {
+      c.files[0].hunks[0].note = "task t9 changed these lines too while this task ran: reverting them would undo its work";
+      c.files.push({ uri: pathToFileURL(path.join(dir, 'run.sh')).href, status: 'modified', hunks: [], note: 'permissions 0644 → 0755' });
+    }
     for (const f of c.files) {
+      if (!f.hunks.length) continue;
       const file = fileURLToPath(f.uri);
       let text = fs.readFileSync(file, 'utf8');
       for (const h of f.hunks) text = text.replace(h.originalText, h.newText);
@@ -571,7 +579,9 @@ async function reviewEdit(t, name, toolUseId) {
   event(t, 'toolUse', { toolUseId, name: 'Edit', input: { file_path: file }, summary: 'Edit ' + name });
   progress(t, { kind: 'report', message: 'Waiting for your review: ' + name });
   const answer = new Promise((resolve) => deferred.set(t.id + '/' + toolUseId, resolve));
-  const res = await request('claude/reviewEdit', { taskId: t.id, toolUseId, uri, tool: 'Edit', original, proposed, hunks });
+  const params = { taskId: t.id, toolUseId, uri, tool: 'Edit', original, proposed, hunks };
+  if (t.prompt.includes('noticed')) params.notice = 'Your unsaved changes to ' + name + ' overlap the lines Claude changes, so this review shows the file as saved on disk.';
+  const res = await request('claude/reviewEdit', params);
   let review = res.result;
   if (review && review.deferred) {
     const a = await answer;

@@ -1,0 +1,112 @@
+package runner
+
+import (
+	"time"
+
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
+)
+
+// Tasks running at the same time in one folder tell each other what they
+// wrote, so that a task's checkpoint keeps out the changes of the others
+// (runner/checkpoint's attribution.go): a file tool's write (its file, what
+// it was before and after), the files a Bash command changed (from the
+// task's snapshots), or, for a Bash command of a task without snapshots
+// (review off, or git missing), that it ran and may have changed anything.
+// Every running task with a checkpoint hears every other task's writes;
+// each matches them with its own files when it ends.
+
+// noteWrite records a write of the task's own in its checkpoint and tells
+// the other running tasks that keep checkpoints. It does no file system
+// call (the read loop calls it).
+func (t *Task) noteWrite(w checkpoint.Write) {
+	t.mu.Lock()
+	cp := t.ckpt
+	t.mu.Unlock()
+	if cp != nil {
+		cp.NoteOwn(w)
+	}
+	t.mgr.mu.Lock()
+	var others []*Task
+	for _, o := range t.mgr.tasks {
+		if o != t {
+			others = append(others, o)
+		}
+	}
+	t.mgr.mu.Unlock()
+	for _, o := range others {
+		o.mu.Lock()
+		cp, ended := o.ckpt, o.state.Terminal()
+		o.mu.Unlock()
+		if cp != nil && !ended {
+			cp.NoteOther(w)
+		}
+	}
+}
+
+// notePreRead keeps what a file was just before a file tool of the task
+// writes it (read by the PreToolUse hook): the write's Before, exact where
+// claude's own originalFile is not (it reports a CRLF file with LF).
+func (t *Task) notePreRead(toolUseID string, c checkpoint.Content) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.preRead == nil {
+		t.preRead = map[string]checkpoint.Content{}
+	}
+	t.preRead[toolUseID] = c
+}
+
+// toolStarted notes when claude asked for a tool call (read loop).
+func (t *Task) toolStarted(id string) {
+	if t.toolStart == nil {
+		t.toolStart = map[string]time.Time{}
+	}
+	t.toolStart[id] = time.Now()
+}
+
+// noteToolWrite tells of the write of a file tool whose result came (fc:
+// the change it reported), or of a Bash command of a task that keeps no
+// snapshots (fc nil). Read loop.
+func (t *Task) noteToolWrite(tu ToolUse, fc *FileChange) {
+	start, ok := t.toolStart[tu.ID]
+	delete(t.toolStart, tu.ID)
+	if !ok {
+		start = time.Now()
+	}
+	t.mu.Lock()
+	before, read := t.preRead[tu.ID]
+	delete(t.preRead, tu.ID)
+	cp := t.ckpt
+	t.mu.Unlock()
+	if fc == nil {
+		if tu.Name == "Bash" && cp == nil {
+			t.noteWrite(checkpoint.Write{Task: t.ID, Bash: true, Start: start, End: time.Now()})
+		}
+		return
+	}
+	known := true
+	if !read {
+		switch {
+		case fc.Before != nil:
+			before = checkpoint.Content{Exists: true, Data: []byte(*fc.Before)}
+		case tu.Name == "Write":
+			before = checkpoint.Content{} // claude reports no originalFile for a file it creates
+		default:
+			known = false
+		}
+	}
+	r := fc.after
+	t.noteWrite(checkpoint.Write{Task: t.ID, Path: fc.Path, Start: start, End: time.Now(), Before: before,
+		After: func() (checkpoint.Content, bool) {
+			if !known || r == nil {
+				return checkpoint.Content{}, false
+			}
+			<-r.done // bounded by changeReadTime
+			if r.err != nil {
+				return checkpoint.Content{}, false
+			}
+			if r.text == nil {
+				return checkpoint.Content{}, true
+			}
+			return checkpoint.Content{Exists: true, Data: []byte(*r.text)}, true
+		}})
+}
