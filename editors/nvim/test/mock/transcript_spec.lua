@@ -51,19 +51,19 @@ H.run('mock/transcript', function()
 
   -- A run of messages of a kind the bridge passes through (an older bridge passed on one
   -- per thinking delta): one line for the kind, and the thinking stays one block.
-  local t2 = tasks.add({ id = 't2', kind = 'run', prompt = 'think' })
+  local t2 = tasks.add({ id = 't2b', kind = 'run', prompt = 'think' })
   local seq = 0
   local function ev2(kind, fields)
     seq = seq + 1
-    return vim.tbl_extend('error', { taskId = 't2', seq = seq, kind = kind }, fields)
+    return vim.tbl_extend('error', { taskId = 't2b', seq = seq, kind = kind }, fields)
   end
   for i = 1, 300 do
     transcript.event(t2, ev2('other', { raw = { type = 'system', subtype = 'thinking_tokens', estimated_tokens = i * 3 } }))
     transcript.event(t2, ev2('thinking', { messageId = 'm1', text = 'thought' .. i .. ' ' }))
   end
-  local lines = transcript.lines(t2)
+  local tlines = transcript.lines(t2)
   local kinds, thinking = 0, 0
-  for _, l in ipairs(lines) do
+  for _, l in ipairs(tlines) do
     if l == '· (system/thinking_tokens)' then
       kinds = kinds + 1
     end
@@ -73,9 +73,9 @@ H.run('mock/transcript', function()
   end
   H.eq(1, kinds, 'one line for the kind')
   H.eq(1, thinking, 'the thinking in one block (one line here)')
-  H.truthy(#lines < 12, 'a short log: ' .. #lines .. ' lines')
-  H.contains(table.concat(lines, '\n'), 'thought1 thought2', 'the thinking joined')
-  H.contains(table.concat(lines, '\n'), 'thought300', 'to its end')
+  H.truthy(#tlines < 12, 'a short log: ' .. #tlines .. ' lines')
+  H.contains(table.concat(tlines, '\n'), 'thought1 thought2', 'the thinking joined')
+  H.contains(table.concat(tlines, '\n'), 'thought300', 'to its end')
 
   -- The end message: one line that fits the message line for a done task (no hit-enter
   -- prompt, at 40 columns too); a failure in full, its fix at the end included.
