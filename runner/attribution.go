@@ -25,22 +25,7 @@ func (t *Task) noteWrite(w checkpoint.Write) {
 	if cp != nil {
 		cp.NoteOwn(w)
 	}
-	t.mgr.mu.Lock()
-	var others []*Task
-	for _, o := range t.mgr.tasks {
-		if o != t {
-			others = append(others, o)
-		}
-	}
-	t.mgr.mu.Unlock()
-	for _, o := range others {
-		o.mu.Lock()
-		cp, ended := o.ckpt, o.state.Terminal()
-		o.mu.Unlock()
-		if cp != nil && !ended {
-			cp.NoteOther(w)
-		}
-	}
+	t.mgr.noteOthers(w, t)
 }
 
 // notePreRead keeps what a file was just before a file tool of the task
@@ -109,4 +94,32 @@ func (t *Task) noteToolWrite(tu ToolUse, fc *FileChange) {
 			}
 			return checkpoint.Content{Exists: true, Data: []byte(*r.text)}, true
 		}})
+}
+
+// NoteUserWrite tells every running task that keeps a checkpoint that the
+// user wrote a file (checkpoint.UserWrite: saved it in the editor): a Bash
+// command running meanwhile sees the change, which is not its task's, and a
+// revert never takes it back. The server calls it on each save; it does
+// no file system call.
+func (m *Manager) NoteUserWrite(w checkpoint.Write) { m.noteOthers(w, nil) }
+
+// noteOthers records w with the checkpoint of every running task but
+// except.
+func (m *Manager) noteOthers(w checkpoint.Write, except *Task) {
+	m.mu.Lock()
+	var tasks []*Task
+	for _, o := range m.tasks {
+		if o != except {
+			tasks = append(tasks, o)
+		}
+	}
+	m.mu.Unlock()
+	for _, o := range tasks {
+		o.mu.Lock()
+		cp, ended := o.ckpt, o.state.Terminal()
+		o.mu.Unlock()
+		if cp != nil && !ended {
+			cp.NoteOther(w)
+		}
+	}
 }

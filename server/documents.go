@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/server/bufsync"
 	"github.com/claude-bridge/claude-bridge/server/documents"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
+	"github.com/claude-bridge/claude-bridge/server/review"
 )
 
 // buffers keeps the editor's open documents (text sync) and carries agent
@@ -101,9 +104,37 @@ func (b *buffers) didSave(raw json.RawMessage) {
 		TextDocument protocol.TextDocumentIdentifier `json:"textDocument"`
 		Text         *string                         `json:"text"`
 	}
-	if err := json.Unmarshal(raw, &p); err == nil {
-		b.docs.Saved(p.TextDocument.URI, p.Text)
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return
 	}
+	d, open := b.docs.Get(p.TextDocument.URI)
+	b.docs.Saved(p.TextDocument.URI, p.Text)
+	if open && d.Path != "" {
+		b.s.mgr.NoteUserWrite(userWrite(d, p.Text))
+	}
+}
+
+// userWrite is the save of document d (text: the saved text the editor
+// sent, nil: its buffer) as the runner's checkpoints take it: the user's
+// own write of the file, from what the bridge knew the disk held to the
+// saved text, in the file's encoding. A running task's Bash command that
+// sees the change does not take it for its own (runner/checkpoint).
+func userWrite(d documents.Doc, text *string) checkpoint.Write {
+	saved := d.Text
+	if text != nil {
+		saved = *text
+	}
+	enc := d.Disk.Encoding
+	if enc == "" {
+		enc = documents.UTF8
+	}
+	var before checkpoint.Content
+	known := d.Disk.Known && (d.Disk.Decoded || !d.Disk.Exists)
+	if known && d.Disk.Exists {
+		before = checkpoint.Content{Exists: true, Data: review.Encode(d.Disk.Text, enc)}
+	}
+	after := checkpoint.Content{Exists: true, Data: review.Encode(saved, enc)}
+	return checkpoint.UserWrite(d.Path, time.Now(), before, known, after)
 }
 
 func (b *buffers) taskStarted(v *taskView) { b.watcher.Begin(v.id) }

@@ -183,6 +183,13 @@ type Other struct {
 	// Shared: the change was seen by both tasks' Bash commands running at
 	// the same time, so it may be this task's as well as the other's.
 	Shared bool `json:"shared,omitempty"`
+	// User: the change is the user's own, saved in the editor while the
+	// task ran (Task empty): never the task's.
+	User bool `json:"user,omitempty"`
+	// Command is set (Task empty) on a change this task's own Bash command
+	// Command found that the bridge cannot attribute: the command does not
+	// name the file, so another program may have written it meanwhile.
+	Command string `json:"command,omitempty"`
 }
 
 // Write is a change one task made to one file, as the runner saw it: a
@@ -202,11 +209,30 @@ type Write struct {
 	Bash bool
 	// Start and End bound the moment of the change.
 	Start, End time.Time
+	// User: the write is the user's, saved from the editor (Task is
+	// empty): whatever it changed is not the task's (UserWrite).
+	User bool
+	// Command is the Bash command of a Bash write (its full text).
+	Command string
 	// Before is what was at Path before the change; After returns what
 	// was there after it (ok false: not known), called by Finish (a file
 	// tool's result may still be being read when the write is noted).
 	Before Content
 	After  func() (c Content, ok bool)
+}
+
+// UserWrite is the write of a user who saved path in the editor at the
+// moment at: the file went from before (what the editor knew the disk
+// held; Exists false with ok false: not known) to after. It is noted with
+// every running task's checkpoint (Task.NoteOther): a Bash command running
+// meanwhile sees the change, which is not its task's.
+func UserWrite(path string, at time.Time, before Content, beforeKnown bool, after Content) Write {
+	w := Write{Path: path, User: true, Start: at, End: at, Before: before,
+		After: func() (Content, bool) { return after, true }}
+	if !beforeKnown {
+		w.After = func() (Content, bool) { return Content{}, false }
+	}
+	return w
 }
 
 // maxOthers bounds the bytes of other tasks' writes a checkpoint keeps in
@@ -441,8 +467,9 @@ func (t *Task) Finish(ctx context.Context) error {
 			lost = err != nil
 		}
 		if !lost && !t.changedByTask(before, now, sel) {
-			continue // unchanged (an edit the user rejected, a file put back), or only by others
+			continue // unchanged (an edit the user rejected, a file put back), or only by others (the user's saves too)
 		}
+		sel = append(sel, att.unattributed(f, t.m.Workspace, sel)...)
 		if f.Others, err = t.keepOthers(sel); err == nil && f.After != "" && f.After != f.Before {
 			t.mu.Lock()
 			_, err = t.putLocked(now.Data)
@@ -492,7 +519,7 @@ func (t *Task) keepOthers(sel []pendingOther) ([]Other, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, o := range sel {
-		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared}
+		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared, User: o.user, Command: o.command}
 		if !o.unknown {
 			for _, c := range []struct {
 				c   Content

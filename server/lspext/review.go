@@ -211,7 +211,9 @@ type FileChanges struct {
 	// change, taken back with the file), "before the task a symbolic link
 	// to lib/v1.js; when it ended a file" (reverted whole: the link made
 	// again), "changed by task t2 too while this task ran: a revert leaves
-	// it". Optional.
+	// it", "hunk f1h2 changed since the task (by a later task or by you):
+	// its lines are not as the task left them: not listed, and a revert
+	// leaves it". Optional.
 	Note string `json:"note,omitempty"`
 }
 
@@ -231,7 +233,11 @@ type ChangeHunk struct {
 	// revert leaves it: another task running at the same time changed
 	// these lines too, or its Bash command ran meanwhile and may have made
 	// the change ("task t2 changed these lines too while this task ran:
-	// reverting them would undo its work"). Optional.
+	// reverting them would undo its work"), or the user saved changes to
+	// these lines in the editor meanwhile. A change the task's own Bash
+	// command found in a file it does not name, which another program may
+	// have made, has a note saying so; a revert takes that one back only
+	// when it names the file or the hunk. Optional.
 	Note string `json:"note,omitempty"`
 }
 

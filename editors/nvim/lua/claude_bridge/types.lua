@@ -208,7 +208,7 @@
 ---@field status claude_bridge.ChangeStatus status is modified, added or deleted.
 ---@field hunks claude_bridge.ChangeHunk[] hunks are the task's changes, line-based, with ranges in the file as it is now (today's file); only those still the task's: a hunk a later change (another task, the user) overwrote is left out, and a file whose hunks all were is listed without any until it is accepted. Empty for a binary file.
 ---@field binary? boolean binary is true for a file that is not UTF-8 text: it has no hunks, and a revert takes back the whole file. Optional.
----@field note? string note says, for people, what else the task changed or what a revert of the file will not do: "permissions 0644 → 0755" (a chmod is a change, taken back with the file), "before the task a symbolic link to lib/v1.js; when it ended a file" (reverted whole: the link made again), "changed by task t2 too while this task ran: a revert leaves it". Optional.
+---@field note? string note says, for people, what else the task changed or what a revert of the file will not do: "permissions 0644 → 0755" (a chmod is a change, taken back with the file), "before the task a symbolic link to lib/v1.js; when it ended a file" (reverted whole: the link made again), "changed by task t2 too while this task ran: a revert leaves it", "hunk f1h2 changed since the task (by a later task or by you): its lines are not as the task left them: not listed, and a revert leaves it". Optional.
 
 --- ChangeHunk is one change a task made to a file.
 ---@class claude_bridge.ChangeHunk
@@ -216,7 +216,7 @@
 ---@field range claude_bridge.Range range is where the change is in the file now, in UTF-16 code units: whole lines (an empty range where lines were deleted).
 ---@field originalText string originalText is what the lines were before the task.
 ---@field newText string newText is what the task made of them (the text now in range).
----@field note? string Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"). Optional.
+---@field note? string Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"), or the user saved changes to these lines in the editor meanwhile. A change the task's own Bash command found in a file it does not name, which another program may have made, has a note saying so; a revert takes that one back only when it names the file or the hunk. Optional.
 
 --- CancelArgs is arguments[0] of claude.cancel.
 ---@class claude_bridge.CancelArgs

@@ -1,0 +1,188 @@
+package server_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claude-bridge/claude-bridge/server/lspext"
+	"github.com/claude-bridge/claude-bridge/testdata/fakeapi"
+)
+
+// End-to-end tests of what is the task's own in its changes (issue 13,
+// the second breaker's report): the user's saves while a Bash command
+// runs, writes nobody can attribute, and hunks whose neighbouring lines
+// changed since.
+
+// save writes the buffer of uri to path, as an editor saves, and sends
+// didSave; it returns once the bridge has it.
+func (e *vsEditor) save(uri, path string) {
+	e.b.t.Helper()
+	if err := os.WriteFile(path, []byte(e.text(uri)), 0o644); err != nil {
+		e.b.t.Fatal(err)
+	}
+	_ = e.b.client.Notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	if err := e.b.command(lspext.CommandTasks, map[string]any{}, nil); err != nil {
+		e.b.t.Fatal(err)
+	}
+}
+
+// TestUserSaveWhileBashRunsIsNotTheTasks: while the task's Bash command
+// runs (it then seds t.txt), the user changes u.txt in the editor and saves
+// it, and another program writes ext.txt. The task's changes are its sed,
+// and ext.txt with a note that another program may have written it; u.txt
+// is not listed. A revert of the whole task takes back the sed only: the
+// user's save stays on disk and in the buffer, ext.txt stays (named in
+// notReverted); a revert naming ext.txt takes it back.
+func TestUserSaveWhileBashRunsIsNotTheTasks(t *testing.T) {
+	flags := t.TempDir()
+	started, goOn := filepath.Join(flags, "started"), filepath.Join(flags, "go")
+	b := startBridge(t, bridgeOpts{})
+	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+	ws := b.ws(0)
+	abc := "a\nb\nc\n"
+	writeFiles(t, ws, map[string]string{"u.txt": abc, "ext.txt": abc, "t.txt": abc})
+	b.api.SetTurns([]fakeapi.Turn{
+		bash("touch " + started + "; while [ ! -e " + goOn + " ]; do sleep 0.05; done; sed -i s/a/A/ t.txt"),
+		fakeapi.Text("done"),
+	})
+	e := newVSEditor(b)
+	uPath := filepath.Join(ws, "u.txt")
+	uri := e.open(uPath, "")
+	call := b.run(map[string]any{"prompt": "sed it", "taskId": "us", "review": "afterTurn"})
+	waitForFile(t, started, 60*time.Second) // the command runs: its snapshot is taken
+	mine := "a\nUSER B\nc\n"
+	e.typeText(uri, mine)
+	e.save(uri, uPath)
+	if err := os.WriteFile(filepath.Join(ws, "ext.txt"), []byte("a\nexternal\nc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goOn, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := b.result(call)
+	if res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	got := byName(res.Changes)
+	if _, ok := got["u.txt"]; ok {
+		t.Errorf("u.txt, which the user saved, is listed as the task's: %+v", got["u.txt"])
+	}
+	if tt := got["t.txt"]; len(tt.Hunks) != 1 || tt.Hunks[0].NewText != "A\n" || tt.Hunks[0].Note != "" {
+		t.Errorf("t.txt (the task's sed): %+v", tt)
+	}
+	ext := got["ext.txt"]
+	if len(ext.Hunks) != 1 || ext.Hunks[0].NewText != "external\n" || !strings.Contains(ext.Hunks[0].Note, "another program may have made this change") {
+		t.Fatalf("ext.txt must be listed with a note that it may not be the task's: %+v", ext)
+	}
+
+	r := b.revert(map[string]any{"taskId": "us"})
+	files := map[string]lspext.RevertedFile{}
+	for _, f := range r.Files {
+		files[filepath.Base(f.URI)] = f
+	}
+	if _, ok := files["u.txt"]; ok || !files["t.txt"].Restored || len(files["ext.txt"].Reverted) != 0 ||
+		len(files["ext.txt"].NotReverted) != 1 || !strings.Contains(files["ext.txt"].NotReverted[0].Reason, "another program") {
+		t.Fatalf("revert of the task: %+v", r)
+	}
+	if got := readFile(t, uPath); got != mine {
+		t.Errorf("u.txt on disk after the revert %q: the user's save was undone", got)
+	}
+	if got := e.text(uri); got != mine {
+		t.Errorf("u.txt's buffer after the revert %q: the user's save was undone", got)
+	}
+	if readFile(t, filepath.Join(ws, "t.txt")) != abc || readFile(t, filepath.Join(ws, "ext.txt")) != "a\nexternal\nc\n" {
+		t.Errorf("t.txt %q, ext.txt %q after the revert", readFile(t, filepath.Join(ws, "t.txt")), readFile(t, filepath.Join(ws, "ext.txt")))
+	}
+	r = b.revert(map[string]any{"taskId": "us", "uri": "file://" + filepath.Join(ws, "ext.txt")})
+	if len(r.Files) != 1 || !r.Files[0].Restored || readFile(t, filepath.Join(ws, "ext.txt")) != abc {
+		t.Errorf("revert naming ext.txt: %+v, ext.txt %q", r, readFile(t, filepath.Join(ws, "ext.txt")))
+	}
+}
+
+// TestRevertNextToLinesChangedSince: the task changes line 5 of several
+// files and creates one; then lines next to its hunks change (a line
+// inserted right after or before, the line after or before modified, a
+// line appended to the file it created). Each hunk's own lines are still
+// the task's: the whole task's revert takes every one back and keeps the
+// neighbouring changes. A change of the hunk's own line is a real overlap:
+// claude.changes leaves the hunk out with a note saying so, and the revert
+// reports it with that reason.
+func TestRevertNextToLinesChangedSince(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+	ws := b.ws(0)
+	var lines []string
+	for i := 1; i <= 10; i++ {
+		lines = append(lines, "line"+string(rune('0'+i%10)))
+	}
+	orig := strings.Join(lines, "\n") + "\n" // line1 … line9, line0
+	changed := map[string]func(string) string{
+		"ins_after.txt":  func(s string) string { return strings.Replace(s, "LINE5\n", "LINE5\nuser\n", 1) },
+		"ins_before.txt": func(s string) string { return strings.Replace(s, "line4\n", "line4\nuser\n", 1) },
+		"mod_next.txt":   func(s string) string { return strings.Replace(s, "line6\n", "line6 user\n", 1) },
+		"mod_prev.txt":   func(s string) string { return strings.Replace(s, "line4\n", "line4 user\n", 1) },
+		"overlap.txt":    func(s string) string { return strings.Replace(s, "LINE5\n", "LINE5 user\n", 1) },
+	}
+	files := map[string]string{}
+	var turns []fakeapi.Turn
+	for _, n := range []string{"ins_after.txt", "ins_before.txt", "mod_next.txt", "mod_prev.txt", "overlap.txt"} {
+		files[n] = orig
+		turns = append(turns, edit(filepath.Join(ws, n), "line5\n", "LINE5\n"))
+	}
+	writeFiles(t, ws, files)
+	turns = append(turns, fakeapi.ToolUse("Write", map[string]any{"file_path": filepath.Join(ws, "added.txt"), "content": "x\ny\n"}), fakeapi.Text("done"))
+	b.api.SetTurns(turns)
+	afterTurnRun(t, b, "nx", "edit line 5")
+	for n, f := range changed {
+		p := filepath.Join(ws, n)
+		if err := os.WriteFile(p, []byte(f(readFile(t, p))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addedPath := filepath.Join(ws, "added.txt")
+	if err := os.WriteFile(addedPath, []byte("x\ny\nuser line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	var ch lspext.ChangesParams
+	if err := b.command(lspext.CommandChanges, map[string]any{"taskId": "nx"}, &ch); err != nil {
+		t.Fatal(err)
+	}
+	listed := byName(&ch)
+	for _, n := range []string{"ins_after.txt", "ins_before.txt", "mod_next.txt", "mod_prev.txt", "added.txt"} {
+		if len(listed[n].Hunks) != 1 || listed[n].Note != "" {
+			t.Errorf("%s: its hunk is still the task's: %+v", n, listed[n])
+		}
+	}
+	if o := listed["overlap.txt"]; len(o.Hunks) != 0 || !strings.Contains(o.Note, "changed since the task") || !strings.Contains(o.Note, "a revert leaves it") {
+		t.Errorf("overlap.txt must be listed without its hunk and with a note saying why: %+v", o)
+	}
+
+	r := b.revert(map[string]any{"taskId": "nx"})
+	got := map[string]lspext.RevertedFile{}
+	for _, f := range r.Files {
+		got[filepath.Base(f.URI)] = f
+	}
+	for n, f := range changed {
+		if n == "overlap.txt" {
+			continue
+		}
+		if len(got[n].Reverted) != 1 || len(got[n].NotReverted) != 0 {
+			t.Errorf("%s: %+v", n, got[n])
+		}
+		left := strings.Replace(orig, "line5", "LINE5", 1) // as the task left it
+		if want := strings.Replace(f(left), "LINE5", "line5", 1); readFile(t, filepath.Join(ws, n)) != want {
+			t.Errorf("%s after the revert %q", n, readFile(t, filepath.Join(ws, n)))
+		}
+	}
+	if len(got["added.txt"].Reverted) != 1 || readFile(t, addedPath) != "user line\n" {
+		t.Errorf("added.txt: %+v, %q", got["added.txt"], readFile(t, addedPath))
+	}
+	o := got["overlap.txt"]
+	if len(o.Reverted) != 0 || len(o.NotReverted) != 1 || !strings.Contains(o.NotReverted[0].Reason, "changed since the task") {
+		t.Errorf("overlap.txt: %+v", o)
+	}
+}
