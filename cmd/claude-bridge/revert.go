@@ -17,8 +17,9 @@ import (
 // task changed (review afterTurn or beforeWrite, in the editor or with
 // claude-bridge run), from its checkpoint under the state directory. Only
 // what is still the task's is reverted: a hunk changed since is left and
-// reported. Exit 0 when everything asked for was reverted, 1 when
-// something was not, 2 for bad usage or no such task.
+// reported. Exit 0 when everything asked for was reverted (or the task
+// has nothing left to revert), 1 when something was not, 2 for bad usage,
+// no such task, or FILEs the task has nothing left to revert in.
 func revertCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("revert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -75,13 +76,20 @@ func revertCmd(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	if len(states) == 0 && len(problems) == 0 {
-		fmt.Fprintf(stderr, "claude-bridge revert: task %s changed none of %s\n", taskID, strings.Join(files, ", "))
-		return 2
+		if len(files) > 0 {
+			fmt.Fprintf(stderr, "claude-bridge revert: task %s has nothing left to revert in %s (it did not change them, or they were reverted or accepted)\n", taskID, strings.Join(files, ", "))
+			return 2
+		}
+		fmt.Fprintf(stdout, "task %s has nothing left to revert\n", taskID)
+		return 0
 	}
 	rs := make([]review.Revert, len(states))
 	errs := make([]error, len(states))
-	for i, st := range states {
-		rs[i] = st.Revert(nil)
+	for i := range states {
+		// Changes that may be another program's are taken back only when
+		// the user names their files.
+		states[i].Named = len(files) > 0
+		rs[i] = states[i].Revert(nil)
 	}
 	review.InPhases(rs, func(i int) { errs[i] = review.WriteFile(states[i].File.Path, rs[i].Content) })
 	for i, st := range states {

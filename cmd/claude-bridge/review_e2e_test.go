@@ -67,21 +67,28 @@ func TestRunReviewAsksPerHunk(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != sixLines {
 		t.Errorf("after revert a.txt = %q", b)
 	}
+	// Again: nothing is left to revert, which is said as such (exit 0),
+	// not taken for a task that does not exist (exit 2).
 	again := exec.Command(binary, "revert", m[1])
 	again.Env = w.env()
-	if out, err := again.CombinedOutput(); err == nil {
-		t.Errorf("a second revert succeeded: %s", out)
+	if out, err := again.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "task "+m[1]+" has nothing left to revert" {
+		t.Errorf("a second revert: %v %q", err, out)
+	}
+	if b, _ := os.ReadFile(path); string(b) != sixLines {
+		t.Errorf("after a second revert a.txt = %q", b)
 	}
 }
 
 // TestRunReviewEditsAHunk: e opens the hunk in $EDITOR; what the editor
-// leaves is written.
+// leaves is written, a line break at its end where the hunk had one (an
+// editor that saves without a final newline does not join the hunk to the
+// next line).
 func TestRunReviewEditsAHunk(t *testing.T) {
 	w := newWorld(t, keyA)
 	w.writeKey(keyA, 0o600)
 	path := w.twoHunks()
 	editor := filepath.Join(t.TempDir(), "ed.sh")
-	if err := os.WriteFile(editor, []byte("#!/bin/sh\nprintf 'Line2 by hand\\n' > \"$1\"\n"), 0o700); err != nil {
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nprintf 'Line2 by hand' > \"$1\"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	cmd, _, errb := w.runCmd("e\ny\n\n", "--review", "edit a.txt")

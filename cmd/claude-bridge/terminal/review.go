@@ -60,6 +60,7 @@ func (u *UI) ReviewEdit(ctx context.Context, t *runner.Task, req runner.EditRevi
 				break ask
 			case "e", "edit":
 				text, err := u.editText(p.Name, i, p.Proposed[h.NewStart:h.NewEnd])
+				text = endLike(text, p.Proposed[h.NewStart:h.NewEnd], p.Original[h.OldStart:h.OldEnd])
 				if err != nil {
 					fmt.Fprintf(u.err, "  Could not edit the hunk: %v\n", err)
 					continue
@@ -90,6 +91,30 @@ func (u *UI) ReviewEdit(ctx context.Context, t *runner.Task, req runner.EditRevi
 		res.Decision = lspext.ReviewReject
 	}
 	return p.Verdict(res, "")
+}
+
+// endLike gives the user's edited text of a hunk the line break the hunk
+// ends with (proposed: claude's lines; for a hunk that deletes lines, the
+// lines it deletes), when it has none: editors that save without a final
+// newline (or a user who deleted it) would otherwise join the hunk's last
+// line to the line after it. Text left empty removes the hunk's lines.
+func endLike(text, proposed, original string) string {
+	hunk := proposed
+	if hunk == "" {
+		hunk = original
+	}
+	if text == "" || strings.HasSuffix(text, "\n") || strings.HasSuffix(text, "\r") {
+		return text
+	}
+	switch {
+	case strings.HasSuffix(hunk, "\r\n"):
+		return text + "\r\n"
+	case strings.HasSuffix(hunk, "\n"):
+		return text + "\n"
+	case strings.HasSuffix(hunk, "\r"):
+		return text + "\r"
+	}
+	return text
 }
 
 // withEdits is the original with the hunks kept, those the user edited as
