@@ -360,7 +360,10 @@ func (t *Task) holdEdit(ctx context.Context, in hookInput, path string, before e
 		}
 	}
 	if v.Accept && v.Result != nil && before.Exists && bytes.Equal(v.Result, before.Data) {
-		v.Accept = false // every hunk left out: nothing to write
+		// Every hunk left out (or the user's version is the file as it
+		// was): nothing to write, a reject of every hunk.
+		v.Accept, v.Edited, v.Result = false, false, nil
+		v.Rejected, v.Accepted = append(v.Accepted, v.Rejected...), nil
 	}
 	answer := t.verdictAnswer(in, req, v, rel)
 	t.emit(Event{Kind: EventReview, Review: &ReviewEvent{EditReview: req, EditVerdict: v}})

@@ -199,6 +199,33 @@ func TestReviewUserVersionLands(t *testing.T) {
 	}
 }
 
+// TestReviewUserVersionIsTheOriginal: a user's version equal to the file
+// as it was is a reject of every hunk: nothing written, the review event
+// a reject with every hunk rejected and nothing accepted or edited, and
+// claude told its edit was rejected.
+func TestReviewUserVersionIsTheOriginal(t *testing.T) {
+	b, path := reviewBridge(t)
+	orig := readFile(t, path)
+	asked := reviewing(t, b, func(lspext.ReviewEditParams) any {
+		return &lspext.ReviewEditResult{Decision: lspext.ReviewAccept, Text: &orig}
+	})
+	if res := b.result(b.run(map[string]any{"prompt": "edit a.txt", "taskId": "orig"})); res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	p := <-asked
+	if got := readFile(t, path); got != orig {
+		t.Errorf("disk %q, want it as it was", got)
+	}
+	ev := lsptest.Last[*lspext.ReviewEvent](b.client.Events(t, "orig"))
+	if ev == nil || ev.Decision != lspext.ReviewReject || ev.Edited || len(ev.AcceptedHunks) != 0 || strings.Join(ev.RejectedHunks, ",") != "h1,h2" {
+		t.Errorf("review event %+v", ev)
+	}
+	text, isErr, _ := toolResult(t, b.api, p.ToolUseID)
+	if !isErr || !strings.Contains(text, "The user rejected this edit of a.txt (rejected h1") || !strings.Contains(text, "their version is the file as it was") {
+		t.Errorf("tool result %q (error %v)", text, isErr)
+	}
+}
+
 // TestReviewRejected: a rejected edit writes nothing and claude gets an
 // error result naming the file, the hunks and the feedback.
 func TestReviewRejected(t *testing.T) {

@@ -170,8 +170,15 @@ func (p Proposal) Verdict(res *lspext.ReviewEditResult, reason string) runner.Ed
 			Reason: fmt.Sprintf("the editor's answer accepted hunks this edit does not have (%s; it has %s), so it was not taken as the user's decision",
 				strings.Join(unknown, ", "), strings.Join(all, ", "))}
 	}
-	v.Accept = true
 	accepted := p.accepted(res)
+	if res.Text != nil && accepted == p.Original && p.Original != p.Proposed {
+		// The user's version is the file as it was: every hunk left out,
+		// nothing to write. A reject, and said as one.
+		v.Rejected = all
+		v.Summary = "rejected " + p.describe(all) + ": their version is the file as it was"
+		return v
+	}
+	v.Accept = true
 	switch {
 	case res.Text != nil:
 		v.Edited = accepted != p.Proposed
