@@ -341,6 +341,13 @@ func (t *Task) holdEdit(ctx context.Context, in hookInput, path string, before e
 	if err != nil {
 		return preDecision(false, err.Error(), nil)
 	}
+	// A Write over a CRLF file is proposed with the file's line breaks
+	// (claude's content has LF): hunks per changed line, and the file
+	// stays CRLF; claude is told so once it wrote.
+	kept := false
+	if in.ToolName == "Write" {
+		after, kept = edits.KeepBreaks(before, after)
+	}
 	if before.Exists && bytes.Equal(after, before.Data) {
 		return map[string]any{} // nothing to review: claude reports the no-op itself
 	}
@@ -365,15 +372,19 @@ func (t *Task) holdEdit(ctx context.Context, in hookInput, path string, before e
 		v.Accept, v.Edited, v.Result = false, false, nil
 		v.Rejected, v.Accepted = append(v.Accepted, v.Rejected...), nil
 	}
-	answer := t.verdictAnswer(in, req, v, rel)
+	answer := t.verdictAnswer(in, req, v, rel, kept)
 	t.emit(Event{Kind: EventReview, Review: &ReviewEvent{EditReview: req, EditVerdict: v}})
 	return answer
 }
 
+// keptBreaksNote tells claude that its Write kept the file's CRLF line
+// breaks (edits.KeepBreaks), %s the file's name.
+const keptBreaksNote = "%s keeps its CRLF line breaks: your content was written with CRLF line breaks, not the LF ones you sent."
+
 // verdictAnswer is claude's answer for a verdict: allow (with the input
 // that writes what was accepted) or deny, and what the PostToolUse hook
 // will add.
-func (t *Task) verdictAnswer(in hookInput, req EditReview, v EditVerdict, rel string) any {
+func (t *Task) verdictAnswer(in hookInput, req EditReview, v EditVerdict, rel string, keptBreaks bool) any {
 	feedback := ""
 	if f := strings.TrimSpace(v.Feedback); f != "" {
 		feedback = " Their feedback: " + f
@@ -388,9 +399,16 @@ func (t *Task) verdictAnswer(in hookInput, req EditReview, v EditVerdict, rel st
 		}
 		return preDecision(false, fmt.Sprintf("The user rejected this edit of %s%s; nothing was written.%s", rel, what, feedback), nil)
 	}
+	breaks := ""
+	if keptBreaks {
+		breaks = " " + fmt.Sprintf(keptBreaksNote, rel)
+	}
 	if v.Result == nil || bytes.Equal(v.Result, req.After) {
-		if feedback != "" {
-			t.notePost(in.ToolUseID, postNote{context: fmt.Sprintf("The user accepted this edit of %s.%s", rel, feedback)})
+		switch {
+		case feedback != "":
+			t.notePost(in.ToolUseID, postNote{context: fmt.Sprintf("The user accepted this edit of %s.%s%s", rel, breaks, feedback)})
+		case keptBreaks:
+			t.notePost(in.ToolUseID, postNote{context: strings.TrimSpace(breaks)})
 		}
 		// The input that writes exactly what the user saw: claude's own
 		// Edit may differ where this package's model of it is not exact
@@ -402,9 +420,9 @@ func (t *Task) verdictAnswer(in hookInput, req EditReview, v EditVerdict, rel st
 		}
 		return preDecision(true, "accepted in review", exact)
 	}
-	note := fmt.Sprintf("The user reviewed this edit of %s and kept only part of it: %s. The file has only what was kept.%s", rel, v.Summary, feedback)
+	note := fmt.Sprintf("The user reviewed this edit of %s and kept only part of it: %s. The file has only what was kept.%s%s", rel, v.Summary, breaks, feedback)
 	if v.Edited {
-		note = fmt.Sprintf("The user edited your proposed change to %s before accepting it: the file now has their version, not yours (%s). Read it again before editing it further.%s", rel, v.Summary, feedback)
+		note = fmt.Sprintf("The user edited your proposed change to %s before accepting it: the file now has their version, not yours (%s). Read it again before editing it further.%s%s", rel, v.Summary, breaks, feedback)
 	}
 	input, err := edits.Rewrite(in.ToolName, in.ToolInput, req.Before, v.Result)
 	if err == nil {

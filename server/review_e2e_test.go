@@ -390,6 +390,38 @@ func TestReviewOfCRLFAndBOMFile(t *testing.T) {
 	}
 }
 
+// TestReviewOfAWriteOverACRLFFile: claude's Write of LF content over a
+// file with a byte-order mark and CRLF line breaks is proposed with the
+// file's line breaks: one hunk for the one changed line (not the whole
+// file), the file left with its mark and CRLF, and claude told so.
+func TestReviewOfAWriteOverACRLFFile(t *testing.T) {
+	b := startBridge(t, bridgeOpts{initialize: declaring(map[string]any{"reviewEdit": true}), init: map[string]any{"review": "beforeWrite"}})
+	path := filepath.Join(b.ws(0), "w.txt")
+	crlf := strings.ReplaceAll(sixLines, "\n", "\r\n")
+	if err := os.WriteFile(path, []byte("\ufeff"+crlf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.api.SetTurns([]fakeapi.Turn{
+		fakeapi.ToolUse("Read", map[string]any{"file_path": path}),
+		fakeapi.ToolUse("Write", map[string]any{"file_path": path, "content": strings.Replace(sixLines, "line3", "LINE3", 1)}),
+		fakeapi.Text("written"),
+	})
+	asked := reviewing(t, b, func(lspext.ReviewEditParams) any { return &lspext.ReviewEditResult{Decision: lspext.ReviewAccept} })
+	if res := b.result(b.run(map[string]any{"prompt": "write", "taskId": "wcrlf"})); res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	p := <-asked
+	if len(p.Hunks) != 1 || p.Hunks[0].OriginalText != "line3\r\n" || p.Hunks[0].ProposedText != "LINE3\r\n" {
+		t.Errorf("review of the Write: %d hunks %+v", len(p.Hunks), p.Hunks)
+	}
+	if got, want := readFile(t, path), "\ufeff"+strings.Replace(crlf, "line3", "LINE3", 1); got != want {
+		t.Errorf("disk %q, want %q", got, want)
+	}
+	if ctx := contextAfter(t, b.api, p.ToolUseID); !strings.Contains(ctx, "w.txt keeps its CRLF line breaks") {
+		t.Errorf("claude was not told the line breaks were kept: %s", ctx)
+	}
+}
+
 // TestReviewNeverAnswered: a review the editor does not answer holds the
 // task as waiting; claude.cancel still ends it at once, nothing is
 // written, and the request is withdrawn with $/cancelRequest.

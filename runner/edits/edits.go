@@ -17,7 +17,8 @@
 //     LF of new_string included).
 //   - Write writes content as given, line breaks included (LF content over
 //     a CRLF file leaves an LF file), keeping the byte-order mark of the
-//     file it replaces.
+//     file it replaces. (A reviewed Write keeps a CRLF file's line breaks:
+//     KeepBreaks.)
 //   - NotebookEdit parses the notebook (JSON), replaces, inserts (after
 //     cell_id, or first) or deletes a cell, and writes the notebook with
 //     one space of indentation per level and a final line break, as
@@ -260,6 +261,34 @@ func encode(text string, enc encoding) []byte {
 		out[2+2*i], out[3+2*i] = byte(c), byte(c>>8)
 	}
 	return out
+}
+
+// KeepBreaks is what a Write of content over f leaves (after: Apply's
+// answer) with the file's own line breaks kept: when every line break of
+// f is CRLF and content has plain LF ones (no CR at all), content's LF
+// become CRLF; the byte-order mark f has stays (Write keeps it already).
+// It reports whether it changed after. Claude writes content as given
+// (an LF file over a CRLF one), so a review of a Write would otherwise be
+// one hunk of the whole file; the bridge proposes this instead, and hands
+// claude the content with CRLF (Rewrite).
+func KeepBreaks(f File, after []byte) ([]byte, bool) {
+	if !f.Exists {
+		return after, false
+	}
+	text, enc, err := decodeText(f.Data)
+	if err != nil {
+		return after, false
+	}
+	crlf := strings.Count(text, "\r\n")
+	if crlf == 0 || crlf != strings.Count(text, "\n") {
+		return after, false // LF, or mixed: Write's content as given
+	}
+	content, got, err := decodeText(after)
+	if err != nil || got.utf16 != enc.utf16 || strings.Contains(content, "\r") || !strings.Contains(content, "\n") {
+		return after, false
+	}
+	enc.crlf = true
+	return encode(content, enc), true
 }
 
 func writeContent(f File, content string) ([]byte, error) {
