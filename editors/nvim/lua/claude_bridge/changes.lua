@@ -158,9 +158,12 @@ end
 
 -- Checkpoints -----------------------------------------------------------------------
 
+-- The file's lines in its buffer when that has unsaved changes (nil otherwise: an unmodified
+-- buffer holds the file, and the empty buffer Neovim keeps for a file that is gone or empty
+-- reads as one empty line, which is not in the file), and on disk.
 local function file_lines(path)
   local b = vim.fn.bufnr(path)
-  local from_buf = b > 0 and api.nvim_buf_is_loaded(b) and api.nvim_buf_get_lines(b, 0, -1, false) or nil
+  local from_buf = b > 0 and api.nvim_buf_is_loaded(b) and vim.bo[b].modified and api.nvim_buf_get_lines(b, 0, -1, false) or nil
   local from_disk = vim.fn.filereadable(path) == 1 and vim.fn.readfile(path) or {}
   return from_buf, from_disk
 end
