@@ -163,7 +163,8 @@ end
 -- reads as one empty line, which is not in the file), and on disk.
 local function file_lines(path)
   local b = vim.fn.bufnr(path)
-  local from_buf = b > 0 and api.nvim_buf_is_loaded(b) and vim.bo[b].modified and api.nvim_buf_get_lines(b, 0, -1, false) or nil
+  local unsaved = b > 0 and api.nvim_buf_is_loaded(b) and vim.bo[b].modified
+  local from_buf = unsaved and api.nvim_buf_get_lines(b, 0, -1, false) or nil
   local from_disk = vim.fn.filereadable(path) == 1 and vim.fn.readfile(path) or {}
   return from_buf, from_disk
 end
