@@ -80,11 +80,15 @@ func (t *Task) delta(kind EventKind, id string, d stream.DeltaText) {
 }
 
 // endJoin hands on the surrogate a message's text still holds (as U+FFFD:
-// no delta completed it). On the read loop, or once the turn has ended.
+// no delta completed it), unless the task was cancelled: then nothing
+// claude streams is the task's any more (quiet), the half it holds
+// included. On the read loop, or once the turn has ended.
 func (t *Task) endJoin() {
 	if st := t.joining; st != nil {
 		t.joining = nil
-		t.push(st, st.join.Flush())
+		if rest := st.join.Flush(); !t.quiet.Load() {
+			t.push(st, rest)
+		}
 	}
 }
 

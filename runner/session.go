@@ -73,7 +73,7 @@ type session struct {
 
 	initID   string                  // the id of the initialize request the session opens with (set before the read loop starts)
 	initResp *stream.ControlResponse // claude's answer to it, once in
-	initAt   time.Time               // when it came (claude.commands: an answer older than a change to a command folder is stale)
+	spawned  time.Time               // just before the process started: claude read its command folders after it (claude.commands: a process started before a change to them may list the old commands)
 
 	initDone chan struct{} // closed when claude has answered initialize
 	readDone chan struct{} // closed when the read loop has ended
@@ -84,12 +84,14 @@ type session struct {
 // startSession starts claude tagged with tag; onGone runs once the
 // process is gone, before gone is closed.
 func startSession(path string, args []string, dir string, env []string, opts Options, tag proctree.Tag, wait waitFunc, maxLine int, log *zap.Logger, onGone func(*session)) (*session, error) {
+	spawned := time.Now() // before claude can read anything
 	p, err := startProcess(path, args, dir, env, tag, wait)
 	if err != nil {
 		return nil, err
 	}
 	s := &session{
 		proc:      p,
+		spawned:   spawned,
 		log:       log.With(zap.Int("pid", p.pid())),
 		workspace: dir,
 		maxLine:   maxLine,
@@ -431,7 +433,7 @@ func (s *session) dispatch(l *stream.Line) {
 		ch := s.pending[l.Response.RequestID]
 		delete(s.pending, l.Response.RequestID)
 		if l.Response.RequestID == s.initID && s.initResp == nil {
-			s.initResp, s.initAt = l.Response, time.Now()
+			s.initResp = l.Response
 			close(s.initDone)
 		}
 		s.mu.Unlock()

@@ -273,3 +273,28 @@ func TestSplitSurrogatePairThenAssistantLine(t *testing.T) {
 		t.Errorf("text events join to %q", got)
 	}
 }
+
+// A task cancelled while a delta's high surrogate waits for its low half:
+// nothing claude streams is the task's any more, so the half held does not
+// go out (as U+FFFD) when the turn ends.
+func TestCancelWhileASurrogateIsHeld(t *testing.T) {
+	m := NewManager(Config{})
+	obs := &collect{}
+	task, err := m.NewTask(Spec{Prompt: "p", Workspace: "/workspace"}, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := stream.ParseDelta([]byte(`{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\ud83d"}},"session_id":"s","parent_tool_use_id":null,"uuid":"u","api_message_id":"msg_1"}`))
+	if !ok {
+		t.Fatal("not a delta")
+	}
+	task.streamDelta(d)
+	if !task.Cancel() {
+		t.Fatal("Cancel = false")
+	}
+	task.endJoin() // as the turn does once claude is gone
+	task.flushText()
+	if got := joined(obs.events, EventText); got != "a" {
+		t.Errorf("text events join to %q, want only what came before the cancel", got)
+	}
+}

@@ -249,8 +249,21 @@ func (a *authManager) Fingerprint() string {
 
 // KeySourceGeneration is the manager's, behind the number of auth
 // settings changes received: it changes the moment a change is read, before
-// it is applied. It never waits.
+// it is applied. It waits only while the manager's first start is under
+// way (bounded, like get): that start writes the key helper, which would
+// change the generation a moment after it was read, and a claude launched
+// meanwhile would be taken for stale (the first warm claude was started
+// twice).
 func (a *authManager) KeySourceGeneration() string {
+	select {
+	case <-a.ready:
+	default:
+		a.start()
+		select {
+		case <-a.ready:
+		case <-time.After(authStartWait):
+		}
+	}
 	a.genMu.Lock()
 	gen := a.requested
 	a.genMu.Unlock()
