@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"sync/atomic"
 
 	"github.com/claude-bridge/claude-bridge/runner/stream"
@@ -150,4 +152,72 @@ func (t *Task) cancelControl(requestID string) {
 func withdrawn(ctx context.Context) bool {
 	w, _ := ctx.Value(withdrawnKey{}).(*atomic.Bool)
 	return w != nil && w.Load()
+}
+
+// errTaskCancelled is the cause of a task's context when the user cancelled
+// the task (Task.Cancel).
+var errTaskCancelled = errors.New("the task was cancelled")
+
+// endCause is the cause of a task's context when the task ends with out
+// (finish): what its questions still open are told. A cancel before it
+// wins (the first cause stays).
+func endCause(out Outcome) error {
+	switch out.Status {
+	case StateCancelled:
+		return errTaskCancelled
+	case StateInterrupted:
+		return errors.New("the task was interrupted")
+	case StateFailed:
+		why := strings.TrimSpace(out.Result)
+		if i := strings.IndexByte(why, '\n'); i >= 0 {
+			why = strings.TrimSpace(why[:i])
+		}
+		const most = 160
+		if r := []rune(why); len(r) > most {
+			why = string(r[:most-1]) + "…"
+		}
+		if why == "" {
+			return errors.New("the task failed")
+		}
+		return errors.New("the task failed: " + strings.TrimRight(why, "."))
+	}
+	return errors.New("the task ended")
+}
+
+// EndReason says, lower case and without a full stop, why a question asked
+// with ctx (a control request's context, or one derived from it) stopped
+// waiting for the user: claude withdrew it ("claude stopped waiting for the
+// answer (the turn was interrupted)"), the user cancelled the task ("the
+// task was cancelled"), or the task ended otherwise ("the task failed:
+// claude exited unexpectedly …", "the task ended"). For a ctx not ended
+// by the task, "the task was cancelled".
+func EndReason(ctx context.Context) string {
+	if withdrawn(ctx) {
+		return "claude stopped waiting for the answer (the turn was interrupted)"
+	}
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) && !errors.Is(c, context.DeadlineExceeded) {
+		return c.Error()
+	}
+	return errTaskCancelled.Error()
+}
+
+// EndSentence is EndReason as a sentence, as claude is told it: a capital
+// first letter (claude keeps its own lower case) and a full stop.
+func EndSentence(ctx context.Context) string {
+	return sentence(EndReason(ctx))
+}
+
+// sentence makes a reason a sentence: a capital first letter, except for
+// claude's name, and a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	if !strings.HasPrefix(s, "claude ") && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-('a'-'A')) + s[1:]
+	}
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

@@ -419,7 +419,7 @@ func (m *Manager) NewTask(spec Spec, obs Observer) (*Task, error) {
 	} else {
 		m.noteNamed(spec.ID)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	t := &Task{
 		ID: spec.ID, Spec: spec, mgr: m, obs: obs,
 		log:    m.config.Log.With(zap.String("task", spec.ID)),

@@ -57,10 +57,7 @@ func (t *Task) decide(ctx context.Context, pr PermissionRequest) (Decision, stri
 	t.emit(Event{Kind: EventActivity, Message: "Waiting for permission: " + pr.ToolName})
 	d, reason := t.obs.AskPermission(ctx, t, pr)
 	if ctx.Err() != nil {
-		if withdrawn(ctx) {
-			return Deny, "claude stopped waiting for the answer (the turn was interrupted).", true
-		}
-		return Deny, "The task was cancelled.", true
+		return Deny, EndSentence(ctx), true
 	}
 	switch d {
 	case AllowTask:

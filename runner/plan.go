@@ -51,10 +51,7 @@ func (t *Task) reviewPlan(ctx context.Context, call toolCall) toolAnswer {
 	d := reviewer.ReviewPlan(ctx, t, req)
 	done()
 	if ctx.Err() != nil {
-		d = PlanDecision{Reason: "the task was cancelled", Copy: d.Copy}
-		if withdrawn(ctx) {
-			d.Reason = "claude stopped waiting for the answer"
-		}
+		d = PlanDecision{Reason: EndReason(ctx), Copy: d.Copy}
 	}
 	if d.Approve && d.Mode != "acceptEdits" && d.Mode != "default" {
 		// claude leaves plan mode for the mode of the setMode update only

@@ -40,10 +40,7 @@ func (t *Task) askQuestions(ctx context.Context, call toolCall) toolAnswer {
 	answers, reason := asker.AskQuestions(ctx, t, req)
 	done()
 	if ctx.Err() != nil {
-		reason = "the task was cancelled"
-		if withdrawn(ctx) {
-			reason = "claude stopped waiting for the answer"
-		}
+		reason = EndReason(ctx)
 		answers = nil
 	}
 	answers = knownAnswers(req.Questions, answers)

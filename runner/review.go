@@ -361,10 +361,7 @@ func (t *Task) holdEdit(ctx context.Context, in hookInput, path string, before e
 	v := reviewer.ReviewEdit(ctx, t, req)
 	done()
 	if ctx.Err() != nil {
-		v = EditVerdict{Reason: "the task was cancelled", Rejected: append(v.Accepted, v.Rejected...)}
-		if withdrawn(ctx) {
-			v.Reason = "claude stopped waiting for the answer"
-		}
+		v = EditVerdict{Reason: EndReason(ctx), Rejected: append(v.Accepted, v.Rejected...)}
 	}
 	if v.Accept && v.Result != nil && before.Exists && bytes.Equal(v.Result, before.Data) {
 		// Every hunk left out (or the user's version is the file as it

@@ -38,8 +38,8 @@ type Task struct {
 	obs Observer
 	log *zap.Logger
 
-	ctx    context.Context // ends when the task is cancelled or finished
-	cancel context.CancelFunc
+	ctx    context.Context         // ends when the task is cancelled or finished
+	cancel context.CancelCauseFunc // its cause says why the task ended (EndReason)
 
 	mu                 sync.Mutex // guards the fields below
 	state              State
@@ -200,7 +200,7 @@ func (t *Task) Cancel() bool {
 	t.cancelRequested = true
 	t.quiet.Store(true)
 	t.mu.Unlock()
-	t.cancel()
+	t.cancel(errTaskCancelled)
 	return true
 }
 

@@ -470,7 +470,7 @@ func (t *Task) finish(out Outcome, release func()) Outcome {
 	t.emit(Event{Kind: EventResult, Outcome: &out})
 	release()
 	t.mgr.warm.taskEnded(t, t.Spec.Workspace, wrote) // after release: a queue slot may be free for a warm claude
-	t.cancel()
+	t.cancel(endCause(out))
 	// The read loop let go of the task when its turn ended (session.end):
 	// drop what only the turn needed, the whole streamed text included.
 	t.texts, t.tools, t.toolStart = nil, nil, nil

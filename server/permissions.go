@@ -109,11 +109,12 @@ func (s *Server) askShowMessageRequest(ctx context.Context, taskID string, req r
 }
 
 // permissionUnanswered is what claude is told when a permission question
-// got no answer: its task was cancelled, nobody answered in time, or
+// got no answer: its task ended (runner.EndReason: cancelled, failed, the
+// call withdrawn), nobody answered in time, or
 // unanswered's words, as a sentence.
 func (s *Server) permissionUnanswered(ctx context.Context, method string, err error) string {
 	if ctx.Err() != nil {
-		return "The task was cancelled."
+		return runner.EndSentence(ctx)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("Nobody answered the permission question within %s.", permissionTimeout)

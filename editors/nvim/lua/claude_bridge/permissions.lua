@@ -8,9 +8,11 @@
 --   `{ deferred = true }` at once, so no handler waits on any Neovim; the answer goes back
 --   later with `claude.answer`. The question shows in a window that does not take the
 --   focus: what is to be allowed, whole (every line of a command), the task, and the keys.
---   The user answers by moving into it (|:ClaudeAnswer|, a mapping of it, or <C-w>w) and
---   pressing `a` (Allow), `f` (Allow for this task) or `d` (Deny); `q` or <Esc> leaves it
---   waiting. Typing in any other buffer never answers it.
+--   The window is not focusable (CTRL-W w and the mouse pass it by): the user answers by
+--   moving into it with |:ClaudeAnswer| (or a mapping of it), which alone arms its keys
+--   `a` (Allow), `f` (Allow for this task) and `d` (Deny); `q` or <Esc> leaves it waiting.
+--   Typing in any other buffer never answers it, nor do keys typed after landing in the
+--   window any other way (CTRL-W p, win_gotoid()).
 -- - claude's questions and plans (offer()) show in the same window and open in
 --   vim.ui.select once you are in Normal mode and stopped typing; :ClaudeAnswer opens it.
 -- - An edit held for review (claude_bridge.review) waits here too (enqueue(), then
@@ -19,7 +21,10 @@
 -- - A question goes away when its task ends (its `result` event, the reply, the bridge
 --   exiting) or its call is decided (its `permission`, `question`, `plan` or `review`
 --   event), whatever the bridge sends.
--- - The window keeps off the line the cursor is on (where the user may be typing).
+-- - The window keeps off the line the cursor is on (where the user may be typing): it
+--   takes the free room above or below that line, shrinks to it (its border then says
+--   how many lines more :ClaudeAnswer shows), and moves as the cursor moves, the screen
+--   is resized or the user goes to another tab page (floats live in one tab page).
 -- - An old bridge's `window/showMessageRequest` permission question: on 0.10+ a picker in
 --   the request's coroutine; on 0.7 to 0.9 it cannot be answered without reading typed
 --   keys, so it is not answered (the bridge denies) and a message says to update.
@@ -96,7 +101,10 @@ M.PERMISSION_ACTIONS = {
 
 -- One window shows the question that waits longest (or the one the user moved into):
 -- `win`/`buf` hold the question, `keys_win`/`keys_buf` its keys on the bottom border, so
--- they stay in sight however long the question is and wherever it is scrolled.
+-- they stay in sight however long the question is and wherever it is scrolled. `q`: the
+-- question shown; `place`: where (M.place()); `need`: its rows; `armed`: the question
+-- whose keys answer (set by :ClaudeAnswer, cleared on leaving the window); `entering`:
+-- laying out for the user about to move in; `prev_win`: where they came from.
 local ui = {}
 local ns = api.nvim_create_namespace('claude_bridge_question')
 
@@ -166,25 +174,52 @@ function M.content(q)
   return out
 end
 
---- The key line on the window's bottom border, the longest that fits `width` columns;
---- `more`: other questions waiting; `hidden`: the question has more rows than shown.
-function M.keys_line(q, focused, more, width, hidden)
+--- The key line on the window's bottom border, the longest that fits `width` columns.
+--- `state`: 'armed' (the user moved in with :ClaudeAnswer: a, f, d answer), 'entered' (in
+--- the window some other way: they do not) or nil (elsewhere); `more`: other questions
+--- waiting; `hidden`: screen rows of the question the window does not show; `compact`:
+--- the line is all there is of the window (no room for more), so it names the question.
+function M.keys_line(q, state, more, width, hidden, compact)
+  hidden = tonumber(hidden) or 0
   local options
-  if q.kind == 'permission' and focused then
+  if state == 'armed' and q.kind == 'permission' then
     options = {
       '[a]llow  Allow [f]or this task  [d]eny  [q] later',
       '[a]llow [f]or task [d]eny [q] later',
       'a/f/d, q: later',
       'a/f/d',
     }
-  elseif q.kind == 'permission' and hidden then
+  elseif state == 'entered' and q.kind == 'permission' then
+    options = { ':ClaudeAnswer to answer, [q] back', ':ClaudeAnswer, [q] back', ':ClaudeAnswer' }
+  elseif compact then
+    local head = q.kind == 'permission' and ('Claude wants to run ' .. tostring(q.tool or 'a tool'))
+      or q.kind == 'review' and 'An edit waits for review'
+      or 'Claude asks'
     options = {
-      'more below: :ClaudeAnswer to read it all, then [a]llow  Allow [f]or this task  [d]eny',
-      'more below: :ClaudeAnswer to read it all, then a/f/d',
-      'more: :ClaudeAnswer, then a/f/d',
-      ':ClaudeAnswer, then a/f/d',
+      head .. ': :ClaudeAnswer' .. (q.kind == 'permission' and ', then a/f/d' or ''),
+      head .. ': :ClaudeAnswer',
+      'Claude: :ClaudeAnswer',
       ':ClaudeAnswer',
     }
+  elseif hidden > 0 then
+    local n = hidden == 1 and '1 more line' or (hidden .. ' more lines')
+    if q.kind == 'permission' then
+      options = {
+        n .. ': :ClaudeAnswer to read all, then [a]llow  Allow [f]or this task  [d]eny',
+        n .. ': :ClaudeAnswer to read all, then a/f/d',
+        n .. ': :ClaudeAnswer to read all',
+        n .. ': :ClaudeAnswer',
+        '+' .. hidden .. ': :ClaudeAnswer',
+        ':ClaudeAnswer',
+      }
+    else
+      options = {
+        n .. ': :ClaudeAnswer to read all',
+        n .. ': :ClaudeAnswer',
+        '+' .. hidden .. ': :ClaudeAnswer',
+        ':ClaudeAnswer',
+      }
+    end
   elseif q.kind == 'permission' then
     options = {
       ':ClaudeAnswer, then [a]llow  Allow [f]or this task  [d]eny',
@@ -217,64 +252,138 @@ function M.rows(lines, width)
   return n
 end
 
---- The rows of the editor free for floats: without the command line, the statusline and
---- the tabline, and the rows the progress window takes at the bottom.
-local function editor_rows()
-  local rows = vim.o.lines - vim.o.cmdheight
-  if vim.o.laststatus == 2 or (vim.o.laststatus == 1 and #api.nvim_tabpage_list_wins(0) > 1) then
-    rows = rows - 1
+--- Where the question window goes and how tall it is, in screen rows (0-based, the
+--- editor's). `need`: the rows of the question; the window may use the rows
+--- [top, limit); `cursor`: the row the user types on (nil: the user is in the question
+--- window, which may then use all the room); `current`: the row it is at now (kept while
+--- it stays clear, so the window does not jump about while one types).
+--- Returns { row, height, border }: a bordered window (`height` rows of text between its
+--- two border rows) wholly above or below the cursor's line, keeping a row between them
+--- when there is room, a third of the way down when nothing is in the way; where the
+--- question does not fit there, the window takes the larger free side, shrunk to it
+--- (`height` < `need`: the rest is read after :ClaudeAnswer). `border = false`: fewer
+--- than three rows are free, the window is one row (its keys line) on the larger side.
+--- nil: no row is free of the cursor's line.
+function M.place(need, top, limit, cursor, current)
+  need = math.max(1, need)
+  local total = need + 2
+  local function regions(gap)
+    if not cursor then
+      return { { top, limit } }
+    end
+    return { { top, cursor - gap }, { cursor + 1 + gap, limit } }
   end
-  if vim.o.showtabline == 2 or (vim.o.showtabline == 1 and #api.nvim_list_tabpages() > 1) then
-    rows = rows - 1
+  local preferred = top + math.max(0, math.floor((limit - top - total) / 3))
+  for _, gap in ipairs({ 1, 0 }) do
+    local best, best_d
+    for _, r in ipairs(regions(gap)) do
+      local a, b = r[1], r[2]
+      if b - a >= total then
+        if current and current >= a and current + total <= b then
+          return { row = current, height = need, border = true }
+        end
+        local row = math.min(math.max(preferred, a), b - total)
+        local d = math.abs(row - preferred)
+        if not best or d < best_d then
+          best, best_d = row, d
+        end
+      end
+    end
+    if best then
+      return { row = best, height = need, border = true }
+    end
   end
-  return rows
+  -- The question does not fit whole on either side: the larger side, the window shrunk.
+  local function largest(gap)
+    local big
+    for _, r in ipairs(regions(gap)) do
+      if r[2] - r[1] > 0 and (not big or r[2] - r[1] > big[2] - big[1]) then
+        big = r
+      end
+    end
+    return big
+  end
+  for _, gap in ipairs({ 1, 0 }) do
+    local big = largest(gap)
+    if big and big[2] - big[1] >= 3 then
+      return { row = big[1], height = big[2] - big[1] - 2, border = true }
+    end
+  end
+  local big = largest(0)
+  if not big then
+    return nil
+  end
+  if not cursor then
+    return { row = big[1], height = math.min(need, big[2] - big[1]), border = false }
+  end
+  -- One row, as far from the cursor's line as the side allows.
+  return { row = big[1] > cursor and big[2] - 1 or big[1], height = 1, border = false }
 end
 
---- Where the window goes when nothing is in its way: a third of the way down the room.
-local function preferred_row(height, progress)
-  return math.max(0, math.floor((editor_rows() - progress - height - 2) / 3))
+--- The rows floats may use: [top, limit) without the tabline, the lowest statusline and
+--- the command line.
+local function screen_area()
+  local wins = 0
+  for _, w in ipairs(api.nvim_tabpage_list_wins(0)) do
+    if api.nvim_win_get_config(w).relative == '' then
+      wins = wins + 1
+    end
+  end
+  local top = (vim.o.showtabline == 2 or (vim.o.showtabline == 1 and #api.nvim_list_tabpages() > 1)) and 1 or 0
+  local limit = vim.o.lines - vim.o.cmdheight
+  if vim.o.laststatus >= 2 or (vim.o.laststatus == 1 and wins > 1) then
+    limit = limit - 1
+  end
+  return top, limit
 end
 
---- The screen row of the question window, `height` rows high without its border: where it
---- is (`current`), else `preferred`, as long as it stays off the line the cursor is on and
---- the lines next to it (where the user may be typing); else as far from the cursor as the
---- screen allows: at the top when the cursor is in the lower half, else at the bottom,
---- above the progress window (`progress` rows).
-local function float_row(height, preferred, current, progress)
-  local total = height + 2 -- with its border
-  local bottom = math.max(0, editor_rows() - progress - total)
-  if current and current > bottom then
-    current = nil -- it no longer fits there (a taller question, a smaller screen)
-  end
-  local win = api.nvim_get_current_win()
-  if api.nvim_win_get_config(win).relative ~= '' then
-    return current or preferred -- the cursor is in a float (the question window itself)
-  end
-  local cursor = api.nvim_win_get_position(win)[1] + vim.fn.winline() - 1
-  local function clear(row)
-    return cursor + 1 < row or cursor - 1 >= row + total
-  end
-  if current and clear(current) then
-    return current
-  elseif clear(preferred) then
-    return preferred
-  elseif cursor >= vim.o.lines / 2 then
-    return 0
-  end
-  return bottom
-end
-
-local function close_ui()
+local function close_windows()
   for _, w in ipairs({ ui.keys_win, ui.win }) do
     if w and api.nvim_win_is_valid(w) then
       pcall(api.nvim_win_close, w, true)
     end
   end
-  ui.win, ui.keys_win, ui.q, ui.row = nil, nil, nil, nil
+  ui.win, ui.keys_win, ui.place = nil, nil, nil
+end
+
+local function close_ui()
+  close_windows()
+  ui.q, ui.armed = nil, nil
 end
 
 local function focused()
   return ui.win ~= nil and api.nvim_get_current_win() == ui.win
+end
+
+--- The screen row of the line the user types on (nil in the question window, or moving
+--- into it).
+local function cursor_row()
+  local win = api.nvim_get_current_win()
+  if ui.entering or win == ui.win then
+    return nil
+  end
+  local ok, pos = pcall(api.nvim_win_get_position, win)
+  if not ok then
+    return nil
+  end
+  return pos[1] + vim.fn.winline() - 1
+end
+
+--- The window's place for a question of `need` rows now: off the cursor's line, above
+--- the progress window, or over it when that leaves the question more room.
+local function layout(need)
+  local top, limit = screen_area()
+  local progress = require('claude_bridge.progress_ui').height()
+  local cursor = cursor_row()
+  local current = ui.place and ui.place.border and ui.win and api.nvim_win_is_valid(ui.win) and ui.place.row or nil
+  local p = M.place(need, top, limit - progress, cursor, current)
+  if progress > 0 and not (p and p.border and p.height >= need) then
+    local over = M.place(need, top, limit, cursor, current)
+    if over and (not p or (over.border and not p.border) or (over.border == p.border and over.height > p.height)) then
+      p = over
+    end
+  end
+  return p
 end
 
 local function scratch(name)
@@ -295,7 +404,9 @@ end
 local function leave()
   if focused() then
     local back = ui.prev_win
-    if back and api.nvim_win_is_valid(back) and back ~= ui.win then
+    local here = back and api.nvim_win_is_valid(back)
+      and api.nvim_win_get_tabpage(back) == api.nvim_get_current_tabpage()
+    if here and back ~= ui.win then
       api.nvim_set_current_win(back)
     else
       vim.cmd('wincmd p')
@@ -307,13 +418,20 @@ local function question_buffer()
   if ui.buf and api.nvim_buf_is_valid(ui.buf) then
     return ui.buf
   end
-  ui.buf = scratch('claude-bridge://question')
+  -- Named in words: while the user is in the window, the tab page's label shows this name.
+  ui.buf = scratch('Claude question')
   vim.bo[ui.buf].filetype = 'claude_bridge_question'
   local function map(lhs, fn, desc)
     vim.keymap.set('n', lhs, fn, { buffer = ui.buf, nowait = true, silent = true, desc = desc })
   end
   for _, a in ipairs(M.PERMISSION_ACTIONS) do
     map(a.key, function()
+      if ui.armed ~= ui.q then
+        -- Landed here some other way than :ClaudeAnswer (CTRL-W p, win_gotoid()): a key
+        -- meant for another window must not answer.
+        vim.notify('claude-bridge: :ClaudeAnswer to answer this question (q goes back)', vim.log.levels.WARN)
+        return
+      end
       M.answer_shown(a.decision)
     end, 'Claude: ' .. a.title)
   end
@@ -330,7 +448,10 @@ local function question_buffer()
   api.nvim_create_autocmd({ 'WinEnter', 'WinLeave' }, {
     group = group,
     buffer = ui.buf,
-    callback = function()
+    callback = function(ev)
+      if ev.event == 'WinLeave' then
+        ui.armed = nil -- only :ClaudeAnswer arms the keys, each time
+      end
       vim.schedule(M.refresh)
     end,
   })
@@ -339,14 +460,14 @@ end
 
 local function keys_buffer()
   if not (ui.keys_buf and api.nvim_buf_is_valid(ui.keys_buf)) then
-    ui.keys_buf = scratch('claude-bridge://question-keys')
+    ui.keys_buf = scratch('Claude question keys')
   end
   return ui.keys_buf
 end
 
---- Shows (or updates, or closes) the question window: the question the user is in, else
---- the one that waits longest. Called whenever the questions, the focus or the screen
---- size change.
+--- Shows (or updates, or closes) the question window in the current tab page: the question
+--- the user is in, else the one that waits longest. Called whenever the questions, the
+--- focus, the tab page or the screen size change.
 function M.refresh()
   local q = ui.q
   if not (q and vim.tbl_contains(M.pending, q) and focused()) then
@@ -364,26 +485,43 @@ function M.refresh()
     pcall(vim.cmd, 'redraw')
     return
   end
+  -- A float lives in one tab page: the window follows the user to this one.
+  local tab = api.nvim_get_current_tabpage()
+  for _, w in ipairs({ ui.win, ui.keys_win }) do
+    if w and api.nvim_win_is_valid(w) and api.nvim_win_get_tabpage(w) ~= tab then
+      close_windows()
+      break
+    end
+  end
+  if ui.q ~= q then
+    ui.armed = nil
+  end
   ui.q = q
   local content = M.content(q)
   local lines = {}
   for _, l in ipairs(content) do
     table.insert(lines, l[1])
   end
-  local is_focused = focused()
+  local is_focused = focused() or ui.entering
+  local state = is_focused and (ui.armed == q and 'armed' or 'entered') or nil
   local more = #M.pending - 1
   local max_width = math.max(20, vim.o.columns - 4)
   local width = 20
   for _, l in ipairs(lines) do
     width = math.max(width, vim.fn.strdisplaywidth(l) + 1)
   end
-  width = math.max(width, vim.fn.strdisplaywidth(M.keys_line(q, false, more, max_width)) + 2)
-  width = math.min(width, max_width)
-  -- Room: the editor's rows without two border rows and the progress window's rows.
-  local progress = require('claude_bridge.progress_ui').height()
-  local room = math.max(1, editor_rows() - 2 - progress)
-  local rows = M.rows(lines, width)
-  local height = math.max(1, math.min(rows, room))
+  width = math.max(width, vim.fn.strdisplaywidth(M.keys_line(q, nil, more, max_width)) + 2)
+  width = math.min(width, max_width, math.max(1, vim.o.columns - 2))
+  local need = M.rows(lines, width)
+  ui.need = need
+  local p = layout(need)
+  if not p then
+    -- Not a row free of the line typed on: the statusline and progress say it waits.
+    close_windows()
+    pcall(vim.cmd, 'redraw')
+    return
+  end
+  ui.place = p
   local buf = question_buffer()
   set_lines(buf, lines)
   api.nvim_buf_clear_namespace(buf, ns, 0, -1)
@@ -392,85 +530,97 @@ function M.refresh()
       api.nvim_buf_add_highlight(buf, ns, l[2], i - 1, 0, -1)
     end
   end
-  local current = ui.win and api.nvim_win_is_valid(ui.win) and ui.row or nil
-  local row = float_row(height, preferred_row(height, progress), current, progress)
-  ui.row = row
   local col = math.max(0, math.floor((vim.o.columns - width - 2) / 2))
-  local cfg = {
-    relative = 'editor',
-    row = row,
-    col = col,
-    width = width,
-    height = height,
-    style = 'minimal',
-    border = 'rounded',
-    focusable = true,
-    zindex = 50,
-  }
-  local hl = 'Normal:NormalFloat,FloatBorder:FloatBorder'
-  if ui.win and api.nvim_win_is_valid(ui.win) then
-    api.nvim_win_set_config(ui.win, cfg)
-    if api.nvim_win_get_buf(ui.win) ~= buf then
-      api.nvim_win_set_buf(ui.win, buf)
+  if p.border or is_focused then
+    local cfg = {
+      relative = 'editor',
+      row = p.row,
+      col = col,
+      width = width,
+      height = p.height,
+      style = 'minimal',
+      border = p.border and 'rounded' or 'none',
+      -- Out of CTRL-W w and the mouse: only :ClaudeAnswer moves into it.
+      focusable = false,
+      zindex = 50,
+    }
+    if ui.win and api.nvim_win_is_valid(ui.win) then
+      api.nvim_win_set_config(ui.win, cfg)
+      if api.nvim_win_get_buf(ui.win) ~= buf then
+        api.nvim_win_set_buf(ui.win, buf)
+      end
+    else
+      cfg.noautocmd = true
+      ui.win = api.nvim_open_win(buf, false, cfg)
+      vim.wo[ui.win].winhighlight = 'Normal:NormalFloat,FloatBorder:FloatBorder'
+      vim.wo[ui.win].wrap = true
+      vim.wo[ui.win].linebreak = false
+      local win = ui.win
+      api.nvim_create_autocmd('WinClosed', {
+        pattern = tostring(win),
+        once = true,
+        callback = function()
+          if ui.win == win then
+            vim.schedule(M.refresh) -- closed by hand: the question still waits
+          end
+        end,
+      })
     end
-  else
-    cfg.noautocmd = true
-    ui.win = api.nvim_open_win(buf, false, cfg)
-    vim.wo[ui.win].winhighlight = hl
-    vim.wo[ui.win].wrap = true
-    vim.wo[ui.win].linebreak = false
-    api.nvim_create_autocmd('WinClosed', {
-      pattern = tostring(ui.win),
-      once = true,
-      callback = function()
-        vim.schedule(M.refresh) -- closed by hand: the question still waits
-      end,
-    })
+  elseif ui.win and api.nvim_win_is_valid(ui.win) then
+    -- One row: the keys line alone says what waits.
+    pcall(api.nvim_win_close, ui.win, true)
+    ui.win = nil
   end
-  -- The keys, centred on the bottom border.
-  local keys = M.keys_line(q, is_focused, more, width, rows > height)
-  local kw = vim.fn.strdisplaywidth(keys)
-  local kbuf = keys_buffer()
-  set_lines(kbuf, { keys })
-  local kcfg = {
-    relative = 'editor',
-    row = row + height + 1,
-    col = col + 1 + math.max(0, math.floor((width - kw) / 2)),
-    width = math.max(1, kw),
-    height = 1,
-    style = 'minimal',
-    focusable = false,
-    zindex = 51,
-  }
-  local khl = is_focused and 'Normal:Search' or 'Normal:WarningMsg'
-  ui.keys_win = compat.show_float(ui.keys_win, kbuf, kcfg, khl)
-  vim.wo[ui.keys_win].winhighlight = khl
+  local keys, kcfg
+  if p.border then
+    -- The keys, centred on the bottom border.
+    keys = M.keys_line(q, state, more, width, need - p.height)
+    local kw = vim.fn.strdisplaywidth(keys)
+    kcfg = {
+      relative = 'editor',
+      row = p.row + p.height + 1,
+      col = col + 1 + math.max(0, math.floor((width - kw) / 2)),
+      width = math.max(1, kw),
+    }
+  elseif not is_focused then
+    keys = M.keys_line(q, nil, more, vim.o.columns, need, true)
+    local kw = vim.fn.strdisplaywidth(keys)
+    local kcol = math.max(0, math.floor((vim.o.columns - kw) / 2))
+    kcfg = { relative = 'editor', row = p.row, col = kcol, width = math.max(1, kw) }
+  end
+  if kcfg then
+    kcfg.height, kcfg.style, kcfg.focusable, kcfg.zindex = 1, 'minimal', false, 51
+    local kbuf = keys_buffer()
+    set_lines(kbuf, { keys })
+    local khl = state == 'armed' and 'Normal:Search' or 'Normal:WarningMsg'
+    if ui.keys_win and not api.nvim_win_is_valid(ui.keys_win) then
+      ui.keys_win = nil
+    end
+    ui.keys_win = compat.show_float(ui.keys_win, kbuf, kcfg, khl)
+    vim.wo[ui.keys_win].winhighlight = khl
+  elseif ui.keys_win and api.nvim_win_is_valid(ui.keys_win) then
+    pcall(api.nvim_win_close, ui.keys_win, true)
+    ui.keys_win = nil
+  end
   pcall(vim.cmd, 'redraw')
 end
 
 --- Keeps the window (and its keys) off the cursor's line while the cursor moves: typing on
---- past the window's top, scrolling. Moves it only; refresh() redraws it.
+--- past the window's edge, scrolling, moving to another window. Redraws only when its
+--- place changes.
 local function follow_cursor()
-  if not (ui.win and api.nvim_win_is_valid(ui.win)) then
+  if not ui.q or focused() or not ui.need then
     return
   end
-  local height = api.nvim_win_get_height(ui.win)
-  local progress = require('claude_bridge.progress_ui').height()
-  local row = float_row(height, preferred_row(height, progress), ui.row, progress)
-  if row == ui.row then
+  local p = layout(ui.need)
+  local o = ui.place
+  if p and o and p.row == o.row and p.height == o.height and p.border == o.border then
     return
   end
-  ui.row = row
-  -- Neovim 0.7 gives row and col as { [false] = n, [true] = n }.
-  local function col_of(win)
-    local c = api.nvim_win_get_config(win).col
-    return type(c) == 'table' and c[false] or c
+  if not p and not o then
+    return
   end
-  pcall(api.nvim_win_set_config, ui.win, { relative = 'editor', row = row, col = col_of(ui.win) })
-  if ui.keys_win and api.nvim_win_is_valid(ui.keys_win) then
-    local kcfg = { relative = 'editor', row = row + height + 1, col = col_of(ui.keys_win) }
-    pcall(api.nvim_win_set_config, ui.keys_win, kcfg)
-  end
+  M.refresh()
 end
 
 -- Answering ---------------------------------------------------------------------------
@@ -532,12 +682,19 @@ function M.focus(q)
     ui.q = nil
     M.refresh()
   end
-  if not (ui.win and api.nvim_win_is_valid(ui.win)) then
-    return false
-  end
   if not focused() then
     ui.prev_win = api.nvim_get_current_win()
+    -- Laid out for reading (all the room there is), in this tab page.
+    ui.entering = true
+    local ok = pcall(M.refresh)
+    ui.entering = nil
+    if not (ok and ui.win and api.nvim_win_is_valid(ui.win)) then
+      M.refresh()
+      return false
+    end
   end
+  -- Only this way in arms the keys a, f and d (see question_buffer()).
+  ui.armed = ui.q
   vim.cmd('stopinsert')
   api.nvim_set_current_win(ui.win)
   M.refresh()
@@ -848,9 +1005,18 @@ api.nvim_create_autocmd('VimResized', {
     end
   end,
 })
-api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled' }, {
+api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled', 'WinEnter' }, {
   group = resize_group,
   callback = follow_cursor,
+})
+-- The window is a float, which lives in one tab page: it follows the user to another.
+api.nvim_create_autocmd('TabEnter', {
+  group = resize_group,
+  callback = function()
+    if #M.pending > 0 then
+      vim.schedule(M.refresh)
+    end
+  end,
 })
 
 return M

@@ -192,6 +192,11 @@ local function draw(lines)
     focusable = false,
     zindex = 45,
   }
+  if M.win and api.nvim_win_is_valid(M.win) and api.nvim_win_get_tabpage(M.win) ~= api.nvim_get_current_tabpage() then
+    -- A float lives in one tab page: the window follows the user to this one.
+    pcall(api.nvim_win_close, M.win, true)
+    M.win = nil
+  end
   M.win = require('claude_bridge.compat').show_float(M.win, M.buf, cfg, 'Normal:Comment')
 end
 
@@ -238,5 +243,14 @@ function M.finished(task)
   table.insert(ended, { task = task, at = uv.now() })
   M.update()
 end
+
+api.nvim_create_autocmd('TabEnter', {
+  group = api.nvim_create_augroup('claude_bridge_progress_window', { clear = true }),
+  callback = function()
+    if M.win then
+      vim.schedule(M.update)
+    end
+  end,
+})
 
 return M

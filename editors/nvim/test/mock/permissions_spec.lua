@@ -16,10 +16,10 @@ local function question_window()
   local out = {}
   for _, w in ipairs(api.nvim_list_wins()) do
     local name = api.nvim_buf_get_name(api.nvim_win_get_buf(w))
-    if name:match('claude%-bridge://question$') then
+    if name:match('/Claude question$') then
       out.win, out.cfg = w, api.nvim_win_get_config(w)
       out.lines = api.nvim_buf_get_lines(api.nvim_win_get_buf(w), 0, -1, false)
-    elseif name:match('claude%-bridge://question%-keys$') then
+    elseif name:match('/Claude question keys$') then
       out.keys_cfg = api.nvim_win_get_config(w)
       out.keys = api.nvim_buf_get_lines(api.nvim_win_get_buf(w), 0, -1, false)[1]
     end
@@ -92,6 +92,51 @@ H.run('mock/permissions', function()
   typed('q')
   H.eq(false, api.nvim_get_current_win() == question_window().win, 'q left the window')
   H.eq(1, #permissions.pending, 'still waiting')
+
+  -- The window is out of window cycling: with two splits, CTRL-W w goes between them and
+  -- a `dd` meant for the other split deletes there, never answering.
+  H.eq(false, question_window().cfg.focusable, 'not focusable')
+  vim.cmd('vsplit')
+  local splits = { [api.nvim_get_current_win()] = true }
+  typed('<C-w>w')
+  splits[api.nvim_get_current_win()] = true
+  typed('<C-w>w')
+  splits[api.nvim_get_current_win()] = true
+  H.eq(nil, splits[question_window().win], 'CTRL-W w never lands in the question window')
+  typed('dd')
+  H.eq(1, #permissions.pending, 'dd in a split did not answer')
+  vim.cmd('only')
+  -- Landing in it some other way (CTRL-W p after :ClaudeAnswer and q, win_gotoid()): its
+  -- keys do not answer; only :ClaudeAnswer arms them.
+  vim.cmd('ClaudeAnswer')
+  typed('q')
+  api.nvim_set_current_win(question_window().win)
+  H.wait(2000, function()
+    return (question_window().keys or ''):find(':ClaudeAnswer to answer', 1, true) ~= nil
+  end, 'the keys to say how to answer')
+  typed('d')
+  typed('a')
+  H.eq(1, #permissions.pending, 'keys after landing in the window by hand did not answer')
+  H.eq(0, #sent('claude.answer'), 'no answer was sent')
+  typed('q')
+
+  -- The window follows the user to another tab page; :ClaudeAnswer opens it there.
+  vim.cmd('tabnew')
+  local tab2 = api.nvim_get_current_tabpage()
+  H.wait(2000, function()
+    local w = question_window().win
+    return w and api.nvim_win_get_tabpage(w) == tab2
+  end, 'the question window in the new tab page')
+  vim.cmd('ClaudeAnswer')
+  H.eq(tab2, api.nvim_get_current_tabpage(), ':ClaudeAnswer stayed in this tab page')
+  H.eq(question_window().win, api.nvim_get_current_win(), 'in the question window')
+  typed('q')
+  vim.cmd('tabclose')
+  H.wait(2000, function()
+    local w = question_window().win
+    return w and api.nvim_win_get_tabpage(w) == api.nvim_get_current_tabpage()
+  end, 'the question window back in the first tab page')
+
   vim.cmd('ClaudeAnswer')
   typed('a')
   H.wait_task(t1, 8000)
@@ -138,6 +183,9 @@ H.run('mock/permissions', function()
   H.truthy(bottom <= 15 - 1 - 1 - 1 - progress_rows, 'above the statusline, command line and progress: ' .. bottom)
   H.truthy(q.cfg.width + 2 <= 40, 'as wide as the screen at most')
   H.contains(q.keys, ':ClaudeAnswer', 'how to answer, at 40 columns: ' .. q.keys)
+  H.truthy(q.keys:find('%d+ more lines') or q.keys:find('+%d+:'), 'the border says how much more there is: ' .. q.keys)
+  local cursor = api.nvim_win_get_position(0)[1] + vim.fn.winline() - 1
+  H.truthy(cursor < row_of(q.cfg) or cursor > bottom, 'the cursor line is clear of the window: ' .. cursor)
   vim.cmd('ClaudeAnswer')
   H.contains(question_window().keys, 'a/f/d', 'inside, the keys at 40 columns')
   vim.cmd('normal! G')
@@ -145,6 +193,29 @@ H.run('mock/permissions', function()
   typed('d')
   H.wait_task(t3, 8000)
   vim.o.columns, vim.o.lines = 120, 35
+
+  -- Where the window goes (M.place): off the cursor's line always, whole where it fits,
+  -- else shrunk to the larger side, one row when fewer than three are free.
+  H.eq({ row = 4, height = 3, border = true }, permissions.place(3, 0, 20, 10, nil), 'a third down, a row clear of the cursor')
+  H.eq({ row = 1, height = 3, border = true }, permissions.place(3, 0, 20, 10, 1), 'where it is, while it stays clear')
+  H.eq({ row = 0, height = 3, border = true }, permissions.place(5, 0, 13, 6, nil), '80x15: shrunk above the cursor')
+  H.eq({ row = 3, height = 1, border = false }, permissions.place(5, 0, 4, 1, nil), '30x6: one row below')
+  H.eq(nil, permissions.place(1, 0, 1, 0, nil), 'no row free')
+  H.eq({ row = 0, height = 18, border = true }, permissions.place(50, 0, 20, nil, nil), 'moved in: all the room')
+  for need = 1, 30, 3 do
+    for limit = 1, 30, 2 do
+      for cur = 0, limit - 1 do
+        local p = permissions.place(need, 0, limit, cur, nil)
+        if p then
+          local last = p.row + p.height + (p.border and 2 or 0) - 1
+          H.truthy(cur < p.row or cur > last, string.format('need %d, %d rows, cursor %d: %s', need, limit, cur, vim.inspect(p)))
+          H.truthy(p.row >= 0 and last < limit, 'on screen: ' .. vim.inspect(p))
+        else
+          H.eq(1, limit, 'a place whenever a row is free')
+        end
+      end
+    end
+  end
 
   -- The task ends while its question waits (no permission event): the question goes.
   vim.cmd('Claude bash vanish')

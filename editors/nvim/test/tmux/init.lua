@@ -34,6 +34,8 @@ local function dump()
     tabs = #vim.api.nvim_list_tabpages(),
     lines = vim.api.nvim_buf_get_lines(vim.fn.bufnr(vim.env.CB_WS .. '/main.go'), 0, -1, false),
     messages = vim.fn.execute('messages'),
+    columns = vim.o.columns,
+    screen_lines = vim.o.lines,
   }
   local f = io.open(vim.env.CB_STATE .. '.tmp', 'w')
   if f then

@@ -35,10 +35,10 @@ H.run('tmux/small', function()
   T.resize(40, 15)
   H.wait(5000, function()
     screen = T.screen()
-    return row(screen, 14):find('main.go', 1, true) ~= nil and screen:find('more: :ClaudeAnswer, then a/f/d', 1, true) ~= nil
+    return row(screen, 14):find('main.go', 1, true) ~= nil and screen:find('%d+ more lines?: :ClaudeAnswer') ~= nil
   end, 'the question redrawn at 40x15')
   T.capture('small-40x15', screen)
-  H.contains(screen, 'more: :ClaudeAnswer, then a/f/d', 'the keys on screen at 40x15, saying there is more')
+  H.truthy(screen:find('%d+ more lines?: :ClaudeAnswer'), 'the keys on screen at 40x15, saying how much more there is:\n' .. screen)
   H.contains(row(screen, 14), 'main.go', 'the statusline is where it was')
   T.keys(':ClaudeAnswer', true)
   T.keys('Enter')
