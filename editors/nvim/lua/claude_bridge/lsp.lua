@@ -376,6 +376,11 @@ local function handlers()
     ['$/progress'] = on_progress,
     ['workspace/applyEdit'] = on_apply_edit,
     ['window/showMessageRequest'] = permissions.show_message_request,
+    ['window/showMessage'] = function(_, params)
+      if type(params) == 'table' then
+        progress.show_message(params.type, params.message)
+      end
+    end,
     [protocol.requests.permission] = permissions.handle_permission,
     [protocol.requests.ask] = questions.handle_ask,
     [protocol.requests.plan] = questions.handle_plan,

@@ -249,6 +249,38 @@ function M.full_message(task)
   return head_of(task) .. ' (“' .. tasks.label(task, 40) .. '”): ' .. table.concat(lines, '\n')
 end
 
+--- Shows one of the bridge's window/showMessage messages (LSP MessageType: 1 Error, 2
+--- Warning, 3 Info, 4 Log). An error or a warning says what stops tasks and ends with its
+--- fix ("claude CLI at … is not executable: run `chmod +x …`"), so it is shown whole, as a
+--- task's failure is: Neovim's own handler cut it in the middle to fit the message line,
+--- fix included. Anything else gets one line that fits, cut at its end. Never while you
+--- type: in Insert mode it shows when you leave it. A notification plugin gets it whole.
+function M.show_message(kind, message)
+  if type(message) ~= 'string' or message == '' then
+    return
+  end
+  local level = ({ vim.log.levels.ERROR, vim.log.levels.WARN })[kind] or vim.log.levels.INFO
+  if not builtin_notify() then
+    vim.notify(message, level)
+    return
+  end
+  if level == vim.log.levels.INFO then
+    local room = echo_room()
+    local line = first_line(message, room)
+    if vim.fn.strdisplaywidth(line) > room then
+      line = vim.fn.strcharpart(line, 0, room - 1) .. '…'
+    end
+    message = line
+  end
+  local mode = vim.api.nvim_get_mode().mode
+  if mode:sub(1, 1) == 'i' or mode:sub(1, 1) == 'R' then
+    local hl = ({ [vim.log.levels.WARN] = 'WarningMsg', [vim.log.levels.ERROR] = 'ErrorMsg' })[level]
+    show_after_insert({ { message, hl } })
+    return
+  end
+  vim.notify(message, level)
+end
+
 --- Records a task's end (from the claude.run / claude.followUp reply or a failure on this
 --- side) and tells the user: a notification plugin gets the whole message; Neovim's own
 --- message line gets one line that fits (a failure: every line of why, which stops at a

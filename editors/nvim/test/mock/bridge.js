@@ -139,7 +139,10 @@ function dispatch(msg) {
         },
         serverInfo: { name: 'mock-bridge', version: '0' },
       }), Number(process.env.MOCK_INIT_DELAY_MS || 0));
-    case 'initialized': return;
+    case 'initialized':
+      // MOCK_SHOW_MESSAGE: a warning at start, as the real bridge sends when claude is unusable
+      if (process.env.MOCK_SHOW_MESSAGE) notify('window/showMessage', { type: 2, message: process.env.MOCK_SHOW_MESSAGE });
+      return;
     case 'shutdown':
       shutdownSeen = true;
       for (const t of tasks.values()) if (!t.done) finish(t, 'cancelled', 'shutdown');
