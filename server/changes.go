@@ -217,9 +217,6 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 		if st.NotTheTasks {
 			continue
 		}
-		// Changes that may be another program's are taken back only when
-		// the user names the file or the hunk.
-		st.Named = a.URI != "" || want != nil
 		var ids map[string]bool // nil: the whole file
 		if want != nil {
 			ids = map[string]bool{}
@@ -379,7 +376,7 @@ func (s *Server) unsavedOverlaps(ctx context.Context, st review.State, ids map[s
 	}
 	var out []lspext.NotReverted
 	for _, h := range st.Hunks {
-		if !ids[h.ID] || !h.Intact || !st.Revertible(h) {
+		if !ids[h.ID] || !h.Intact || h.Note != "" {
 			continue
 		}
 		reverted := st.RevertText(map[string]bool{h.ID: true})

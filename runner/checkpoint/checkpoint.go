@@ -186,10 +186,6 @@ type Other struct {
 	// User: the change is the user's own, saved in the editor while the
 	// task ran (Task empty): never the task's.
 	User bool `json:"user,omitempty"`
-	// Command is set (Task empty) on a change this task's own Bash command
-	// Command found that the bridge cannot attribute: the command does not
-	// name the file, so another program may have written it meanwhile.
-	Command string `json:"command,omitempty"`
 }
 
 // Write is a change one task made to one file, as the runner saw it: a
@@ -212,8 +208,6 @@ type Write struct {
 	// User: the write is the user's, saved from the editor (Task is
 	// empty): whatever it changed is not the task's (UserWrite).
 	User bool
-	// Command is the Bash command of a Bash write (its full text).
-	Command string
 	// Before is what was at Path before the change; After returns what
 	// was there after it (ok false: not known), called by Finish (a file
 	// tool's result may still be being read when the write is noted).
@@ -469,7 +463,6 @@ func (t *Task) Finish(ctx context.Context) error {
 		if !lost && !t.changedByTask(before, now, sel) {
 			continue // unchanged (an edit the user rejected, a file put back), or only by others (the user's saves too)
 		}
-		sel = append(sel, att.unattributed(f, t.m.Workspace, sel)...)
 		if f.Others, err = t.keepOthers(sel); err == nil && f.After != "" && f.After != f.Before {
 			t.mu.Lock()
 			_, err = t.putLocked(now.Data)
@@ -519,7 +512,7 @@ func (t *Task) keepOthers(sel []pendingOther) ([]Other, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, o := range sel {
-		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared, User: o.user, Command: o.command}
+		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared, User: o.user}
 		if !o.unknown {
 			for _, c := range []struct {
 				c   Content
