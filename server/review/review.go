@@ -187,12 +187,18 @@ func Analyze(f File) State {
 		// task left them: its revert merges cleanly with that change, as a
 		// three-way merge of the lines would. Only an insertion at the very
 		// point of a hunk that is itself an insertion or a deletion is
-		// ambiguous (which comes first?), and is taken for an overlap.
+		// ambiguous (which comes first?), and is taken for an overlap. A
+		// deletion (it has no lines) whose neighbours on both sides were
+		// deleted since keeps its point: where the deleted lines were.
 		shift := 0
 		for _, d := range since {
 			samePoint := d.OldStart == d.OldEnd && h.NewStart == h.NewEnd && d.OldStart == h.NewStart
 			if d.OldEnd <= h.NewStart && !samePoint {
 				shift += (d.NewEnd - d.NewStart) - (d.OldEnd - d.OldStart)
+				continue
+			}
+			if h.NewStart == h.NewEnd && d.NewStart == d.NewEnd && d.OldStart < h.NewStart && h.NewStart < d.OldEnd {
+				shift = d.NewStart - h.NewStart
 				continue
 			}
 			if d.OldStart >= h.NewEnd && !samePoint {
