@@ -12,7 +12,8 @@ import (
 )
 
 // End-to-end tests of what is the task's own in its changes (issue 13):
-// the user's saves while a Bash command runs, files a command changes without naming them, and hunks whose
+// the user's saves while a Bash command runs (whenever their didSave
+// comes), files a command changes without naming them, and hunks whose
 // neighbouring lines changed since.
 
 // save writes the buffer of uri to path, as an editor saves, and sends
@@ -91,6 +92,84 @@ func TestUserSaveWhileBashRunsIsNotTheTasks(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ws, "gen", "out.txt")); !os.IsNotExist(err) {
 		t.Errorf("gen/out.txt, which the task's script created, is still there after the revert (%v)", err)
+	}
+}
+
+// TestUserSaveReachingTheBridgeLate: the editor writes the buffer while a
+// Bash command of the task's runs (which then seds line 3 of the file),
+// but its didSave comes only later: during the task's next command for
+// late1.txt, after the task's end for late2.txt. The user's line 1 is
+// theirs either way: the task's change is line 3 alone, and a revert of
+// the whole task takes back line 3 and keeps line 1 on disk and in the
+// buffer. A save that reaches the bridge during the command (the other
+// order) is TestUserSaveWhileBashRunsIsNotTheTasks.
+func TestUserSaveReachingTheBridgeLate(t *testing.T) {
+	flags := t.TempDir()
+	flag := func(n string) string { return filepath.Join(flags, n) }
+	waitOn := func(n string) string {
+		return "touch " + flag("started"+n) + "; while [ ! -e " + flag("go"+n) + " ]; do sleep 0.05; done"
+	}
+	goOn := func(n string) {
+		if err := os.WriteFile(flag("go"+n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startBridge(t, bridgeOpts{})
+	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+	ws := b.ws(0)
+	lines := "l1\nl2\nl3\nl4\nl5\n"
+	writeFiles(t, ws, map[string]string{"late1.txt": lines, "late2.txt": lines})
+	b.api.SetTurns([]fakeapi.Turn{
+		bash(waitOn("1") + "; sed -i s/l3/L3/ late1.txt late2.txt"),
+		bash(waitOn("2")),
+		fakeapi.Text("done"),
+	})
+	e := newVSEditor(b)
+	paths := []string{filepath.Join(ws, "late1.txt"), filepath.Join(ws, "late2.txt")}
+	var uris []string
+	for _, p := range paths {
+		uris = append(uris, e.open(p, ""))
+	}
+	call := b.run(map[string]any{"prompt": "sed it", "taskId": "late", "review": "afterTurn"})
+	waitForFile(t, flag("started1"), 60*time.Second)
+	mine := "USER1\nl2\nl3\nl4\nl5\n"
+	for i, p := range paths {
+		e.typeText(uris[i], mine)
+		if err := os.WriteFile(p, []byte(mine), 0o644); err != nil { // the editor writes; its didSave is late
+			t.Fatal(err)
+		}
+	}
+	goOn("1")
+	waitForFile(t, flag("started2"), 60*time.Second) // the sed has run
+	e.saved(uris[0])
+	goOn("2")
+	res := b.result(call)
+	if res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	e.saved(uris[1])
+
+	var ch lspext.ChangesParams
+	if err := b.command(lspext.CommandChanges, map[string]any{"taskId": "late"}, &ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"late1.txt", "late2.txt"} {
+		f := byName(&ch)[n]
+		if len(f.Hunks) != 1 || f.Hunks[0].OriginalText != "l3\n" || f.Hunks[0].NewText != "L3\n" || f.Hunks[0].Note != "" {
+			t.Errorf("%s: the task's change is line 3 alone: %+v", n, f)
+		}
+	}
+	r := b.revert(map[string]any{"taskId": "late"})
+	if len(r.Files) != 2 {
+		t.Errorf("revert: %+v", r)
+	}
+	for i, p := range paths {
+		if got := readFile(t, p); got != mine {
+			t.Errorf("%s on disk after the revert %q, want the user's save %q", filepath.Base(p), got, mine)
+		}
+		if got := e.text(uris[i]); got != mine {
+			t.Errorf("%s's buffer after the revert %q, want the user's save %q", filepath.Base(p), got, mine)
+		}
 	}
 }
 

@@ -399,6 +399,26 @@ func (st State) Pending() bool {
 	return false
 }
 
+// Lists reports whether the change from → to (a save of the user's, text
+// files) is among the task's changes as st lists them: the file as the
+// task left it has every line of it, the file as it was before the task
+// (others' changes folded in) does not. A save made while the task ran
+// whose didSave came after it ended is one (checkpoint.Task.AddUserSave);
+// a save made after the task ended is not (the task's file lacks it).
+func (st State) Lists(from, to Content) bool {
+	if st.Whole() || !from.Exists || !to.Exists || from.Same(to) {
+		return false
+	}
+	base, _, ok1 := text(from)
+	theirs, _, ok2 := text(to)
+	if !ok1 || !ok2 {
+		return false
+	}
+	inAfter, c1 := textedit.Merge3(base, st.after, theirs)
+	inBefore, c2 := textedit.Merge3(base, st.before, theirs)
+	return len(c1) == 0 && inAfter == st.after && (len(c2) > 0 || inBefore != st.before)
+}
+
 // ChangedSince is the reason a hunk is not reverted when its lines
 // changed after the task.
 const ChangedSince = "changed since the task (by a later task or by you): its lines are not as the task left them"
