@@ -99,13 +99,20 @@ func (t *Task) noteToolWrite(tu ToolUse, fc *FileChange) {
 // NoteUserWrite tells every running task that keeps a checkpoint that the
 // user wrote a file (checkpoint.UserWrite: saved it in the editor): a Bash
 // command running meanwhile sees the change, which is not its task's, and a
-// revert never takes it back. The server calls it on each save; it does
-// no file system call.
-func (m *Manager) NoteUserWrite(w checkpoint.Write) { m.noteOthers(w, nil) }
+// revert never takes it back. It returns the checkpoints of the tasks that
+// are ending or have ended (the Manager still knows them), which no longer
+// take writes as they come: whether the save belongs in one of them (it
+// was made while the task ran, and its didSave came late) is the caller's
+// to judge (checkpoint.Task.AddUserSave). The server calls it on each save;
+// it does no file system call.
+func (m *Manager) NoteUserWrite(w checkpoint.Write) (ended map[string]*checkpoint.Task) {
+	return m.noteOthers(w, nil)
+}
 
 // noteOthers records w with the checkpoint of every running task but
-// except.
-func (m *Manager) noteOthers(w checkpoint.Write, except *Task) {
+// except, and returns the checkpoints (by task id) of the others that
+// are ending or have ended.
+func (m *Manager) noteOthers(w checkpoint.Write, except *Task) map[string]*checkpoint.Task {
 	m.mu.Lock()
 	var tasks []*Task
 	for _, o := range m.tasks {
@@ -114,12 +121,18 @@ func (m *Manager) noteOthers(w checkpoint.Write, except *Task) {
 		}
 	}
 	m.mu.Unlock()
+	var ended map[string]*checkpoint.Task
 	for _, o := range tasks {
 		o.mu.Lock()
-		cp, ended := o.ckpt, o.state.Terminal()
+		cp, over := o.ckpt, o.state.Terminal()
 		o.mu.Unlock()
-		if cp != nil && !ended {
-			cp.NoteOther(w)
+		if cp == nil || (!over && cp.NoteOther(w)) {
+			continue
 		}
+		if ended == nil {
+			ended = map[string]*checkpoint.Task{}
+		}
+		ended[o.ID] = cp
 	}
+	return ended
 }

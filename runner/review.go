@@ -188,7 +188,6 @@ type postNote struct {
 // none, the files outside them their symbolic links point to).
 type bashBefore struct {
 	command string    // the command, for people ("Bash: sed -i …")
-	raw     string    // the command as claude gave it
 	start   time.Time // when the hook came
 	snaps   []checkpoint.Snapshot
 	files   checkpoint.FileSet
@@ -494,7 +493,7 @@ func (t *Task) beforeBash(ctx context.Context, in hookInput) {
 	if t.ckpt == nil {
 		return
 	}
-	b := &bashBefore{command: bashCommand(in.ToolInput), raw: decodeInput(in.ToolInput).Command, start: time.Now()}
+	b := &bashBefore{command: bashCommand(in.ToolInput), start: time.Now()}
 	var watch []string
 	for _, root := range t.roots() {
 		snap, err := t.mgr.cfg().Snapshots.Take(ctx, root)
@@ -612,7 +611,7 @@ func (t *Task) afterBash(ctx context.Context, toolUseID string) {
 		}
 		after, err := checkpoint.Read(ctx, c.Path, checkpoint.DefaultMaxFile)
 		known := err == nil
-		t.noteWrite(checkpoint.Write{Task: t.ID, Path: c.Path, Bash: true, Command: b.raw, Start: start, End: time.Now(), Before: c.Before,
+		t.noteWrite(checkpoint.Write{Task: t.ID, Path: c.Path, Bash: true, Start: start, End: time.Now(), Before: c.Before,
 			After: func() (checkpoint.Content, bool) { return after, known }})
 		if err := t.ckpt.CaptureContent(c.Path, c.Before, start); err != nil {
 			t.log.Warn("checkpoint not written", zap.String("path", c.Path), zap.Error(err))

@@ -85,6 +85,7 @@ func (s *Server) taskChanges(ctx context.Context, out runner.Outcome) *lspext.Ch
 	if out.Checkpoint == nil {
 		return nil
 	}
+	s.waitUserSaves() // the saves the task's last carries found are in
 	s.dropOthers(ctx, out.Checkpoint)
 	ch := s.changesOf(ctx, out.TaskID, out.Checkpoint)
 	if len(ch.Files) == 0 && len(ch.Uncovered) == 0 {
@@ -118,6 +119,7 @@ func (s *Server) changes(ctx context.Context, a lspext.ChangesArgs) (*lspext.Cha
 	if a.TaskID == "" {
 		return nil, invalidParams("claude.changes needs taskId")
 	}
+	s.waitUserSaves() // a save the editor sent before this request is in
 	cp, _, err := s.checkpointOf(a.TaskID)
 	if err != nil {
 		return nil, err
@@ -161,6 +163,7 @@ func (s *Server) endedCheckpoint(cmd, taskID, uri string) (*checkpoint.Task, fun
 
 // accept is claude.accept: the files' checkpoints are dropped.
 func (s *Server) accept(ctx context.Context, a lspext.AcceptArgs) (*lspext.AcceptResult, error) {
+	s.waitUserSaves() // a save the editor sent before this request is in
 	reviewMu.Lock()
 	defer reviewMu.Unlock()
 	cp, keep, err := s.endedCheckpoint(lspext.CommandAccept, a.TaskID, a.URI)
@@ -205,6 +208,7 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 			want[id] = true
 		}
 	}
+	s.waitUserSaves() // a save the editor sent before this request is in
 	reviewMu.Lock()
 	defer reviewMu.Unlock()
 	cp, keep, err := s.endedCheckpoint(lspext.CommandRevert, a.TaskID, a.URI)
@@ -217,9 +221,6 @@ func (s *Server) revert(ctx context.Context, a lspext.RevertArgs) (*lspext.Rever
 		if st.NotTheTasks {
 			continue
 		}
-		// Changes that may be another program's are taken back only when
-		// the user names the file or the hunk.
-		st.Named = a.URI != "" || want != nil
 		var ids map[string]bool // nil: the whole file
 		if want != nil {
 			ids = map[string]bool{}
@@ -379,7 +380,7 @@ func (s *Server) unsavedOverlaps(ctx context.Context, st review.State, ids map[s
 	}
 	var out []lspext.NotReverted
 	for _, h := range st.Hunks {
-		if !ids[h.ID] || !h.Intact || !st.Revertible(h) {
+		if !ids[h.ID] || !h.Intact || h.Note != "" {
 			continue
 		}
 		reverted := st.RevertText(map[string]bool{h.ID: true})

@@ -56,6 +56,9 @@ func newBuffers(s *Server) *buffers {
 	b := &buffers{s: s, docs: documents.New()}
 	b.carrier = bufsync.NewCarrier(b.docs, editorClient{s}, reporter{s}, s.log.Named("bufsync"))
 	b.carrier.Display = s.displayPath
+	// A save of the user's a carry found on disk (its didSave may come
+	// later): the tasks keep it out of their changes.
+	b.carrier.Saved = func(_ string, d documents.Doc) { s.noteUserSave(userWrite(d, nil), true) }
 	b.watcher = bufsync.NewWatcher(b.carrier, 0)
 	return b
 }
@@ -109,9 +112,17 @@ func (b *buffers) didSave(raw json.RawMessage) {
 	}
 	d, open := b.docs.Get(p.TextDocument.URI)
 	b.docs.Saved(p.TextDocument.URI, p.Text)
-	if open && d.Path != "" {
-		b.s.mgr.NoteUserWrite(userWrite(d, p.Text))
+	if !open || d.Path == "" {
+		return
 	}
+	w := userWrite(d, p.Text)
+	if after, ok := w.After(); ok && w.Before.Same(after) {
+		// The bridge knew the disk held the saved text already: a save
+		// a carry found before this didSave came (bufsync.UserSaved),
+		// noted then, or a save of an unchanged buffer.
+		return
+	}
+	b.s.noteUserSave(w, p.Text == nil || *p.Text == d.Text)
 }
 
 // userWrite is the save of document d (text: the saved text the editor

@@ -121,6 +121,9 @@ type Server struct {
 	// under the state directory.
 	checkpoints *checkpoint.Store
 	snapshots   *checkpoint.Snapshots
+	// saves orders the user's late saves with the checkpoints' readers
+	// (usersaves.go).
+	saves userSaves
 
 	// configs carries auth settings changes, in order, from the read loop
 	// to configLoop (which may wait for the auth manager).

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claude-bridge/claude-bridge/runner"
+	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/server/lspext"
 )
 
@@ -36,10 +37,15 @@ type taskView struct {
 	carryCtx    context.Context // the task's carries; ends at its reply at the latest
 	carryCancel context.CancelFunc
 
-	mu           sync.Mutex      // guards the three below
+	mu           sync.Mutex      // guards the fields below
 	external     []string        // URIs of files changed on disk by other means during the task, in order
 	externalSeen map[string]bool // the same, as a set
 	todo         string          // where claude's to-do list is ("3/7 Running the tests"), "" for none
+	// ckptDone: the task's checkpoint is finished (its result came);
+	// before, the user's saves its checkpoint refused as it was being
+	// finished wait in lateSaves (usersaves.go).
+	ckptDone  bool
+	lateSaves []checkpoint.Write
 }
 
 // runTask runs a task for a command (cmd: claude.run, whose arguments name
@@ -70,7 +76,8 @@ func (s *Server) runTask(ctx context.Context, cmd, idField string, spec runner.S
 
 	out := s.mgr.Run(ctx, t)
 
-	v.drainEdits() // normally done already, before the result event
+	v.checkpointFinished(t.Checkpoint()) // normally done already, at the result event
+	v.drainEdits()                       // normally done already, before the result event
 	s.bufs.taskEnded(v)
 	res := resultOf(out)
 	res.EditedFiles = s.editedFiles(out.EditedFiles, v.externalURIs())
@@ -158,6 +165,10 @@ func (v *taskView) Event(t *runner.Task, ev runner.Event) {
 		v.s.bufs.toolResult(v, ev.ToolResult)
 	}
 	if ev.Kind == runner.EventResult {
+		// The checkpoint is finished (the runner finishes it before the
+		// result): the user's saves that came meanwhile go in it, and
+		// those the last carries find (drainEdits) go in as they come.
+		v.checkpointFinished(t.Checkpoint())
 		v.drainEdits()
 	}
 	v.send(eventOf(ev, v.s.editorURI))

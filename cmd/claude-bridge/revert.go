@@ -85,11 +85,8 @@ func revertCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	rs := make([]review.Revert, len(states))
 	errs := make([]error, len(states))
-	for i := range states {
-		// Changes that may be another program's are taken back only when
-		// the user names their files.
-		states[i].Named = len(files) > 0
-		rs[i] = states[i].Revert(nil)
+	for i, st := range states {
+		rs[i] = st.Revert(nil)
 	}
 	review.InPhases(rs, func(i int) { errs[i] = review.WriteFile(states[i].File.Path, rs[i].Content) })
 	for i, st := range states {

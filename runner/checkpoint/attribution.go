@@ -1,9 +1,7 @@
 package checkpoint
 
 import (
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/claude-bridge/claude-bridge/runner/pathid"
@@ -27,8 +25,7 @@ type pendingOther struct {
 	task            string
 	before, after   Content
 	unknown, shared bool
-	user            bool   // the user's save from the editor
-	command         string // a Bash command of this task's own that does not name the file
+	user            bool // the user's save from the editor
 	end             time.Time
 }
 
@@ -108,76 +105,6 @@ func (a *attribution) of(f File) []pendingOther {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].end.Before(out[j].end) })
 	return out
-}
-
-// unattributed are the changes to f of this task's own Bash commands that
-// do not name the file (Named): another program may have made them while
-// the command ran. A change the user's saves explain is not one.
-func (a *attribution) unattributed(f File, workspace string, sel []pendingOther) []pendingOther {
-	k := a.key(f.Path)
-	var out []pendingOther
-	for i := range a.own {
-		o := &a.own[i]
-		if !o.Bash || o.Path == "" || a.key(o.Path) != k || Named(o.Command, f.Path, workspace) {
-			continue
-		}
-		after, ok := a.after(o)
-		if !ok || o.Before.IsLink() || after.IsLink() {
-			out = append(out, pendingOther{unknown: true, command: o.Command, end: o.End})
-			continue
-		}
-		explained := false
-		for _, p := range sel {
-			if p.user && !p.unknown && p.after.Same(after) {
-				explained = true // the user saved exactly this meanwhile
-			}
-		}
-		if !explained {
-			out = append(out, pendingOther{before: o.Before, after: after, command: o.Command, end: o.End})
-		}
-	}
-	return out
-}
-
-// Named reports whether a shell command names the file at path (in the
-// folder workspace): its base name, or a folder of its path inside the
-// folder, appears in the command, or a word of the command is a pattern
-// that matches its base name or its path from the folder (`*.txt`). A
-// file outside the folder (reached through one of its symbolic links) is
-// taken as named.
-func Named(command, path, workspace string) bool {
-	if command == "" {
-		return true // not known: the task's, as before
-	}
-	base := filepath.Base(path)
-	if strings.Contains(command, base) {
-		return true
-	}
-	rel, err := filepath.Rel(workspace, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		// Outside the folder: a file one of its symbolic links points to,
-		// written through a link whose name the bridge does not keep.
-		return true
-	}
-	parts := strings.Split(filepath.ToSlash(rel), "/")
-	for _, dir := range parts[:len(parts)-1] {
-		if dir != "" && dir != "." && strings.Contains(command, dir) {
-			return true
-		}
-	}
-	for _, w := range strings.Fields(command) {
-		w = strings.Trim(w, `'"`)
-		if !strings.ContainsAny(w, "*?[") {
-			continue
-		}
-		if ok, _ := filepath.Match(w, base); ok {
-			return true
-		}
-		if ok, _ := filepath.Match(strings.TrimPrefix(w, "./"), filepath.ToSlash(rel)); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // ownDuring is a write of this task's own to the file of key k while w

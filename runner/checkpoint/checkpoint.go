@@ -186,10 +186,6 @@ type Other struct {
 	// User: the change is the user's own, saved in the editor while the
 	// task ran (Task empty): never the task's.
 	User bool `json:"user,omitempty"`
-	// Command is set (Task empty) on a change this task's own Bash command
-	// Command found that the bridge cannot attribute: the command does not
-	// name the file, so another program may have written it meanwhile.
-	Command string `json:"command,omitempty"`
 }
 
 // Write is a change one task made to one file, as the runner saw it: a
@@ -212,8 +208,6 @@ type Write struct {
 	// User: the write is the user's, saved from the editor (Task is
 	// empty): whatever it changed is not the task's (UserWrite).
 	User bool
-	// Command is the Bash command of a Bash write (its full text).
-	Command string
 	// Before is what was at Path before the change; After returns what
 	// was there after it (ok false: not known), called by Finish (a file
 	// tool's result may still be being read when the write is noted).
@@ -252,6 +246,7 @@ type Task struct {
 	others     []Write         // other tasks' writes while this task runs (NoteOther)
 	othersSize int64           // bytes of Before contents in others
 	own        []Write         // this task's own writes (NoteOwn)
+	finishing  bool            // Finish has begun: writes noted now would be lost (NoteOther refuses them)
 	lost       string          // why nothing more can be checkpointed ("" while it can)
 	recreated  bool            // the checkpoint's folder was deleted while the task ran, and made again
 	unsaved    bool            // the manifest could not be saved once (Uncovered says so)
@@ -383,18 +378,48 @@ func (t *Task) CaptureContent(path string, c Content, at time.Time) error {
 	return t.saveLocked()
 }
 
-// NoteOther records a write of another task, made while this one runs.
-func (t *Task) NoteOther(w Write) {
+// NoteOther records a write of another task (or the user's), made while
+// this one runs. It reports false when the task is ending (Finish has
+// begun) or has ended: the write is not kept (for a user's save,
+// AddUserSave once Finish has returned).
+func (t *Task) NoteOther(w Write) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.m.Ended.IsZero() {
-		return
+	if t.finishing || !t.m.Ended.IsZero() {
+		return false
 	}
 	if t.othersSize+int64(len(w.Before.Data)) > maxOthers {
 		w.Before, w.After = Content{}, func() (Content, bool) { return Content{}, false }
 	}
 	t.othersSize += int64(len(w.Before.Data))
 	t.others = append(t.others, w)
+	return true
+}
+
+// AddUserSave records with the file at path of an ended checkpoint a save
+// of the user's (from before to after) made while the task ran but known
+// only since it ended (the editor's didSave came late), as Finish records
+// the user's saves it knows (File.Others): the review takes the change out
+// of the task's. The caller judges that the change is one the checkpoint
+// lists as the task's (server/review State.Lists). It reports whether the
+// file is in the checkpoint; an error says the manifest could not be
+// saved.
+func (t *Task) AddUserSave(path string, before, after Content) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.m.Files {
+		f := &t.m.Files[i]
+		if f.Path != path || !f.Ended {
+			continue
+		}
+		o := Other{User: true}
+		if err := t.putOtherLocked(&o, before, after); err != nil {
+			return true, err
+		}
+		f.Others = append(f.Others, o)
+		return true, t.saveLocked()
+	}
+	return false, nil
 }
 
 // NoteOwn records a write of this task's own (a file tool's call, a file
@@ -444,6 +469,7 @@ func (t *Task) Finish(ctx context.Context) error {
 	files := append([]File(nil), t.m.Files...)
 	others, own := t.others, t.own
 	t.others, t.own = nil, nil
+	t.finishing = true
 	t.mu.Unlock()
 	att := newAttribution(others, own)
 	var kept []File
@@ -469,7 +495,6 @@ func (t *Task) Finish(ctx context.Context) error {
 		if !lost && !t.changedByTask(before, now, sel) {
 			continue // unchanged (an edit the user rejected, a file put back), or only by others (the user's saves too)
 		}
-		sel = append(sel, att.unattributed(f, t.m.Workspace, sel)...)
 		if f.Others, err = t.keepOthers(sel); err == nil && f.After != "" && f.After != f.Before {
 			t.mu.Lock()
 			_, err = t.putLocked(now.Data)
@@ -519,25 +544,34 @@ func (t *Task) keepOthers(sel []pendingOther) ([]Other, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, o := range sel {
-		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared, User: o.user, Command: o.command}
+		r := Other{Task: o.task, Unknown: o.unknown, Shared: o.shared, User: o.user}
 		if !o.unknown {
-			for _, c := range []struct {
-				c   Content
-				sum *string
-			}{{o.before, &r.Before}, {o.after, &r.After}} {
-				if !c.c.Exists {
-					continue
-				}
-				s, err := t.putLocked(c.c.Data)
-				if err != nil {
-					return nil, err
-				}
-				*c.sum = s
+			if err := t.putOtherLocked(&r, o.before, o.after); err != nil {
+				return nil, err
 			}
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// putOtherLocked writes the contents before and after of a change of
+// another's and records them in o (a content that does not exist: "").
+func (t *Task) putOtherLocked(o *Other, before, after Content) error {
+	for _, c := range []struct {
+		c   Content
+		sum *string
+	}{{before, &o.Before}, {after, &o.After}} {
+		if !c.c.Exists {
+			continue
+		}
+		s, err := t.putLocked(c.c.Data)
+		if err != nil {
+			return err
+		}
+		*c.sum = s
+	}
+	return nil
 }
 
 // lostBlob says why a content of the checkpoint cannot be read.

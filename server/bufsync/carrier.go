@@ -152,6 +152,13 @@ type Carrier struct {
 	// Display turns an absolute path into the name used in messages and
 	// labels (say, relative to its workspace folder). Nil: the path itself.
 	Display func(path string) string
+	// Saved, when set, is told of a save of the user's that the Watcher
+	// found on disk (UserSaved): doc is the document as it was, its Disk
+	// what the bridge knew the file held before, its Text the buffer the
+	// editor wrote. It is called with the document's edit lock held,
+	// before anything of the change is carried, and must not call back
+	// into the Carrier; the store has not recorded the save yet.
+	Saved func(taskID string, doc documents.Doc)
 
 	docs   *documents.Store
 	client Client
@@ -287,6 +294,10 @@ type fromDisk struct {
 	// quiet: a file that cannot be read is only logged, not reported (the
 	// task's end looks at every open document, changed or not).
 	quiet bool
+	// saves: the change was found on disk, not reported by a tool, so it
+	// may hold a save of the user's (UserSaved): Carrier.Saved is told,
+	// and the store records the save, before the rest is carried.
+	saves bool
 }
 
 // errHeld: a provisional carry left the change alone (see fromDisk).
@@ -329,6 +340,21 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path, label string,
 				held = true
 				return nil
 			}
+			if how.saves && UserSaved(c.docs.Editor(), doc, disk) {
+				// The editor wrote the buffer (its didSave may come
+				// later): the user's save, then whatever else changed the
+				// file, carried from the saved text.
+				if c.Saved != nil {
+					c.Saved(taskID, doc)
+				}
+				c.docs.Saved(doc.URI, &doc.Text)
+				if doc, err = c.docs.WaitLoaded(ctx, d.URI); err != nil {
+					return ignoreNotOpen(err)
+				}
+				if disk.Same(doc.Disk) {
+					return nil
+				}
+			}
 			l := label
 			if l == "" {
 				l = "Claude: " + c.display(doc.Path) + " changed on disk"
@@ -343,6 +369,32 @@ func (c *Carrier) carryFromDisk(ctx context.Context, taskID, path, label string,
 		}
 	}
 	return held, nil
+}
+
+// UserSaved reports whether disk, what the file of doc holds now, is a
+// save of the user's: the buffer has unsaved changes (it differs from
+// what the bridge last knew the file held, doc.Disk) and the file has
+// every one of them, each line as the buffer has it (a three-way merge of
+// the buffer into the file, from the known content, adds nothing and
+// conflicts nowhere). The editor wrote the buffer, whether or not its
+// didSave has come yet: the file equals the buffer, or something changed
+// other lines of it after the editor wrote it (a Bash command running
+// meanwhile). A change made next to the user's lines, or over them, is a
+// conflict of the merge and not taken for a save (the carry then reports
+// the conflict). A command that makes exactly the change the user typed
+// and has not saved is taken for the user's save too: the buffer holds it
+// either way.
+func UserSaved(ed documents.Editor, doc documents.Doc, disk documents.Disk) bool {
+	if !doc.Disk.Known || !doc.Disk.Exists || !doc.Disk.Decoded || !disk.Known || !disk.Exists || !disk.Decoded || disk.Same(doc.Disk) {
+		return false
+	}
+	known, ok1 := ed.Text(doc.Disk, doc.Text)
+	now, ok2 := ed.Text(disk, doc.Text)
+	if !ok1 || !ok2 || doc.Text == known {
+		return false
+	}
+	merged, conflicts := textedit.Merge3(known, now, doc.Text)
+	return len(conflicts) == 0 && merged == now
 }
 
 // carryDoc runs fn with the edit lock of one document held, on a goroutine

@@ -42,6 +42,12 @@ import (
 // content that conflicts with unsaved changes) is only carried once it has
 // stayed for the settle time, or at the task's end (Settle).
 //
+// A change that holds every unsaved change of the buffer is the editor
+// having written the buffer (UserSaved): the user's save, whose didSave
+// may come later. It is handed to Carrier.Saved (the tasks keep it out of
+// their own changes) and recorded in the store before the rest of the
+// change is carried.
+//
 // One goroutine, started by NewWatcher and ended by Close, owns the fsnotify
 // watcher and the pending paths; carries run on goroutines of their own,
 // each counted by its task (End waits for them), serialized per document by
@@ -496,7 +502,7 @@ func (w *Watcher) fire(l *loop, now time.Time) {
 			continue
 		}
 		delete(l.pending, p)
-		how := fromDisk{provisional: !pd.final, skip: w.held}
+		how := fromDisk{provisional: !pd.final, skip: w.held, saves: true}
 		go func() { // counted by t.carries; ends with the carry (bounded by t.ctx)
 			defer t.carries.Done()
 			held, err := w.c.carryFromDisk(t.ctx, t.id, p, "", how)
@@ -553,7 +559,7 @@ func (w *Watcher) Settle(ctx context.Context, taskID string) error {
 		wg.Add(1)
 		go func() { // ends with the carry, bounded by ctx
 			defer wg.Done()
-			_, errs[i] = w.c.carryFromDisk(ctx, taskID, p, "", fromDisk{skip: w.held, quiet: quiet})
+			_, errs[i] = w.c.carryFromDisk(ctx, taskID, p, "", fromDisk{skip: w.held, quiet: quiet, saves: true})
 		}()
 	}
 	wg.Wait()

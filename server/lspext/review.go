@@ -234,10 +234,7 @@ type ChangeHunk struct {
 	// these lines too, or its Bash command ran meanwhile and may have made
 	// the change ("task t2 changed these lines too while this task ran:
 	// reverting them would undo its work"), or the user saved changes to
-	// these lines in the editor meanwhile. A change the task's own Bash
-	// command found in a file it does not name, which another program may
-	// have made, has a note saying so; a revert takes that one back only
-	// when it names the file or the hunk. Optional.
+	// these lines in the editor meanwhile. Optional.
 	Note string `json:"note,omitempty"`
 }
 

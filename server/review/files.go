@@ -64,7 +64,7 @@ func States(ctx context.Context, cp *checkpoint.Task, keep func(checkpoint.File)
 			if err != nil {
 				break
 			}
-			ro := Other{Task: o.Task, Unknown: o.Unknown, Shared: o.Shared, User: o.User, Command: o.Command}
+			ro := Other{Task: o.Task, Unknown: o.Unknown, Shared: o.Shared, User: o.User}
 			if !o.Unknown {
 				if ro.Before, err = stored(cp, o.Before, 0, ""); err == nil {
 					ro.After, err = stored(cp, o.After, 0, "")

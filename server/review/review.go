@@ -58,16 +58,7 @@ type Other struct {
 	// User: the user's own change, saved in the editor while the task ran
 	// (Task is empty).
 	User bool
-	// Command: a change the task's Bash command Command found but does not
-	// name the file of (Task is empty): another program may have made it.
-	Command string
 }
-
-// unsure reports whether o is a change that may be the task's after all
-// (a Bash command's change to a file it does not name): its hunks are
-// listed with a note, and reverted only when the user names the file or
-// the hunk (State.Named).
-func (o Other) unsure() bool { return o.Command != "" }
 
 // Hunk is one change a task made to a file.
 type Hunk struct {
@@ -83,12 +74,9 @@ type Hunk struct {
 	// Others names the other tasks (running at the same time) that changed
 	// these lines too, or may have made this change: a revert leaves it,
 	// and Note says why ("" when the hunk is the task's alone). The user's
-	// own saves leave it too. Unsure: the only doubt is that another
-	// program may have made the change (Other.Command): the note says so,
-	// and a revert takes it back only when the file or the hunk is named.
+	// own saves leave it too.
 	Others []string
 	Note   string
-	Unsure bool
 	// now: the hunk's byte range in the file's text now, when intact.
 	nowStart, nowEnd int
 }
@@ -116,13 +104,9 @@ type State struct {
 	// Others are the other tasks whose changes to the file cannot be told
 	// from this task's (a whole file, or changes that overlap): a revert
 	// of the whole file leaves it. User: the user's own saves are among
-	// them; Unsure: a Bash command's change to it may be another
-	// program's (Hunk.Unsure).
-	Others       []string
-	User, Unsure bool
-	// Named is set by the caller when the user named the file or its hunks
-	// in the revert: unsure changes are taken back too.
-	Named bool
+	// them.
+	Others []string
+	User   bool
 
 	before, after, now string
 	nowEnc             documents.Encoding
@@ -162,8 +146,6 @@ func Analyze(f File) State {
 		switch {
 		case o.User:
 			st.User = true
-		case o.unsure():
-			st.Unsure = true
 		default:
 			st.Others = appendOnce(st.Others, o.Task)
 		}
@@ -191,33 +173,32 @@ func Analyze(f File) State {
 			continue
 		}
 		hk := Hunk{ID: id, OriginalText: st.before[h.OldStart:h.OldEnd], NewText: st.after[h.NewStart:h.NewEnd], Intact: true}
-		sure := false
 		for _, m := range marks {
 			if m.all || touches(h.New, m.lines) {
 				if m.other.Task != "" {
 					hk.Others = appendOnce(hk.Others, m.other.Task)
 				}
-				if !m.other.unsure() {
-					sure = true
-					hk.Note = otherNote(m.other)
-				} else if !sure {
-					hk.Note = otherNote(m.other)
-				}
+				hk.Note = otherNote(m.other)
 			}
 		}
-		hk.Unsure = hk.Note != "" && !sure
 		// Lines changed since that overlap the hunk make it no longer the
 		// task's. A change next to it (the line before or after it, lines
 		// inserted right before or after it) leaves its own lines as the
 		// task left them: its revert merges cleanly with that change, as a
 		// three-way merge of the lines would. Only an insertion at the very
 		// point of a hunk that is itself an insertion or a deletion is
-		// ambiguous (which comes first?), and is taken for an overlap.
+		// ambiguous (which comes first?), and is taken for an overlap. A
+		// deletion (it has no lines) whose neighbours on both sides were
+		// deleted since keeps its point: where the deleted lines were.
 		shift := 0
 		for _, d := range since {
 			samePoint := d.OldStart == d.OldEnd && h.NewStart == h.NewEnd && d.OldStart == h.NewStart
 			if d.OldEnd <= h.NewStart && !samePoint {
 				shift += (d.NewEnd - d.NewStart) - (d.OldEnd - d.OldStart)
+				continue
+			}
+			if h.NewStart == h.NewEnd && d.NewStart == d.NewEnd && d.OldStart < h.NewStart && h.NewStart < d.OldEnd {
+				shift = d.NewStart - h.NewStart
 				continue
 			}
 			if d.OldStart >= h.NewEnd && !samePoint {
@@ -245,7 +226,7 @@ func fold(before Content, others []Other) (Content, []Other) {
 	var taints []Other
 	for _, o := range others {
 		switch {
-		case o.Unknown || o.Shared || o.unsure():
+		case o.Unknown || o.Shared:
 			taints = append(taints, o)
 		case o.Before.Same(before):
 			mode := before.Mode
@@ -331,8 +312,6 @@ func otherNote(o Other) string {
 	switch {
 	case o.User:
 		return "you changed these lines too (saved in the editor) while the task ran: reverting them would undo your work"
-	case o.unsure():
-		return fmt.Sprintf("changed while the task's Bash command `%s` ran, which does not name this file: another program may have made this change (revert the file or this hunk by name to take it back)", oneLine(o.Command))
 	case o.Unknown && o.Shared:
 		return fmt.Sprintf("task %s ran a Bash command at the same time, whose changes are not known: this change may be %s's", o.Task, o.Task)
 	case o.Shared:
@@ -375,9 +354,6 @@ func (st State) Note() string {
 	if st.Whole() && st.User {
 		parts = append(parts, "you saved changes to it in the editor while the task ran: a revert leaves it")
 	}
-	if st.Whole() && st.Unsure && !st.User && len(st.Others) == 0 {
-		parts = append(parts, "changed while a Bash command of the task's that does not name it ran: another program may have changed it (revert the file by name to take it back)")
-	}
 	var since []string
 	for _, h := range st.Hunks {
 		if !h.Intact {
@@ -389,18 +365,6 @@ func (st State) Note() string {
 			ChangedSince, plural(len(since), "it", "them")))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// oneLine is a command cut to its first line and 80 characters.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " …"
-	}
-	if r := []rune(s); len(r) > 80 {
-		s = string(r[:80]) + "…"
-	}
-	return s
 }
 
 // linkWords describes c for a note on symbolic links.
@@ -435,9 +399,25 @@ func (st State) Pending() bool {
 	return false
 }
 
-// Revertible reports whether a hunk's note (if any) lets a revert take it
-// back: none, or an unsure one with the file or hunk named (Named).
-func (st State) Revertible(h Hunk) bool { return h.Note == "" || (h.Unsure && st.Named) }
+// Lists reports whether the change from → to (a save of the user's, text
+// files) is among the task's changes as st lists them: the file as the
+// task left it has every line of it, the file as it was before the task
+// (others' changes folded in) does not. A save made while the task ran
+// whose didSave came after it ended is one (checkpoint.Task.AddUserSave);
+// a save made after the task ended is not (the task's file lacks it).
+func (st State) Lists(from, to Content) bool {
+	if st.Whole() || !from.Exists || !to.Exists || from.Same(to) {
+		return false
+	}
+	base, _, ok1 := text(from)
+	theirs, _, ok2 := text(to)
+	if !ok1 || !ok2 {
+		return false
+	}
+	inAfter, c1 := textedit.Merge3(base, st.after, theirs)
+	inBefore, c2 := textedit.Merge3(base, st.before, theirs)
+	return len(c1) == 0 && inAfter == st.after && (len(c2) > 0 || inBefore != st.before)
+}
 
 // ChangedSince is the reason a hunk is not reverted when its lines
 // changed after the task.
@@ -478,8 +458,6 @@ func (st State) Revert(ids map[string]bool) Revert {
 			return Revert{Content: st.File.Now, Reason: fmt.Sprintf("task %s changed it too while this task ran: restoring it would undo that task's work", strings.Join(st.Others, ", "))}
 		case st.User:
 			return Revert{Content: st.File.Now, Reason: "you saved changes to it in the editor while the task ran: restoring it would undo them"}
-		case st.Unsure && !st.Named:
-			return Revert{Content: st.File.Now, Reason: "a Bash command of the task's that does not name it ran while it changed: another program may have changed it (revert the file by name to take it back)"}
 		case !st.Unchanged:
 			what := "it is not text"
 			if st.Link {
@@ -502,7 +480,7 @@ func (st State) Revert(ids map[string]bool) Revert {
 			r.NotReverted = append(r.NotReverted, lspext.NotReverted{ID: h.ID, Reason: ChangedSince})
 			left++
 			continue
-		case !st.Revertible(h):
+		case h.Note != "":
 			r.NotReverted = append(r.NotReverted, lspext.NotReverted{ID: h.ID, Reason: h.Note})
 			left++
 			continue

@@ -156,3 +156,26 @@ func TestModesAndLinks(t *testing.T) {
 		t.Errorf("link revert %+v", r)
 	}
 }
+
+// TestDeletionBetweenLinesDeletedSince: the task deleted line 5; since,
+// lines 4 and 6 on either side of it were deleted (one change of the
+// file as the task left it, around the deletion's point). The deletion
+// has no lines to have changed: it is still the task's, and its revert
+// puts line 5 back where lines 4 and 6 were, between lines 3 and 7. Lines
+// written there instead (not only deleted) leave its place unknown: it is
+// left, as changed since.
+func TestDeletionBetweenLinesDeletedSince(t *testing.T) {
+	f := File{Index: 1, Before: c("1\n2\n3\n4\n5\n6\n7\n8\n"), After: c("1\n2\n3\n4\n6\n7\n8\n"), Now: c("1\n2\n3\n7\n8\n")}
+	st := Analyze(f)
+	if len(st.Hunks) != 1 || !st.Hunks[0].Intact || st.Hunks[0].Range.Start.Line != 3 || st.Hunks[0].Range.End.Line != 3 {
+		t.Fatalf("hunks %+v", st.Hunks)
+	}
+	if r := st.Revert(nil); string(r.Content.Data) != "1\n2\n3\n5\n7\n8\n" || len(r.Reverted) != 1 || len(r.NotReverted) != 0 {
+		t.Errorf("revert: %q %+v", r.Content.Data, r)
+	}
+	f.Now = c("1\n2\n3\nX\n7\n8\n")
+	st = Analyze(f)
+	if r := st.Revert(nil); st.Hunks[0].Intact || string(r.Content.Data) != "1\n2\n3\nX\n7\n8\n" || len(r.NotReverted) != 1 {
+		t.Errorf("lines written over the deletion's point: %+v, revert %q %+v", st.Hunks, r.Content.Data, r)
+	}
+}

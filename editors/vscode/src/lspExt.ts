@@ -213,7 +213,7 @@ export interface ChangeHunk {
   originalText: string;
   /** newText is what the task made of them (the text now in range). */
   newText: string;
-  /** Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"), or the user saved changes to these lines in the editor meanwhile. A change the task's own Bash command found in a file it does not name, which another program may have made, has a note saying so; a revert takes that one back only when it names the file or the hunk. Optional. */
+  /** Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"), or the user saved changes to these lines in the editor meanwhile. Optional. */
   note?: string;
 }
 

@@ -216,7 +216,7 @@
 ---@field range claude_bridge.Range range is where the change is in the file now, in UTF-16 code units: whole lines (an empty range where lines were deleted).
 ---@field originalText string originalText is what the lines were before the task.
 ---@field newText string newText is what the task made of them (the text now in range).
----@field note? string Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"), or the user saved changes to these lines in the editor meanwhile. A change the task's own Bash command found in a file it does not name, which another program may have made, has a note saying so; a revert takes that one back only when it names the file or the hunk. Optional.
+---@field note? string Note, when set, says that the hunk is not this task's alone and a revert leaves it: another task running at the same time changed these lines too, or its Bash command ran meanwhile and may have made the change ("task t2 changed these lines too while this task ran: reverting them would undo its work"), or the user saved changes to these lines in the editor meanwhile. Optional.
 
 --- CancelArgs is arguments[0] of claude.cancel.
 ---@class claude_bridge.CancelArgs
