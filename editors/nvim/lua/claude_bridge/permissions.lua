@@ -107,6 +107,7 @@ M.PERMISSION_ACTIONS = {
 -- laying out for the user about to move in; `prev_win`: where they came from.
 local ui = {}
 local ns = api.nvim_create_namespace('claude_bridge_question')
+local watch_terminal -- the timer that follows a terminal's prompt (defined below)
 
 --- The lines of a question's window, each set off by a space: { {text, hl?}, ... }.
 function M.content(q)
@@ -254,9 +255,10 @@ end
 
 --- Where the question window goes and how tall it is, in screen rows (0-based, the
 --- editor's). `need`: the rows of the question; the window may use the rows
---- [top, limit); `cursor`: the row the user types on (nil: the user is in the question
---- window, which may then use all the room); `current`: the row it is at now (kept while
---- it stays clear, so the window does not jump about while one types).
+--- [top, limit); `cursor`: the rows to keep clear, { first, last } (every screen row of
+--- the line the user types on, a wrapped line's all) or one row (nil: the user is in the
+--- question window, which may then use all the room); `current`: the row it is at now
+--- (kept while it stays clear, so the window does not jump about while one types).
 --- Returns { row, height, border }: a bordered window (`height` rows of text between its
 --- two border rows) wholly above or below the cursor's line, keeping a row between them
 --- when there is room, a third of the way down when nothing is in the way; where the
@@ -267,11 +269,17 @@ end
 function M.place(need, top, limit, cursor, current)
   need = math.max(1, need)
   local total = need + 2
+  local first, last
+  if type(cursor) == 'table' then
+    first, last = cursor[1], cursor[2]
+  elseif cursor then
+    first, last = cursor, cursor
+  end
   local function regions(gap)
-    if not cursor then
+    if not first then
       return { { top, limit } }
     end
-    return { { top, cursor - gap }, { cursor + 1 + gap, limit } }
+    return { { top, math.min(limit, first - gap) }, { math.max(top, last + 1 + gap), limit } }
   end
   local preferred = top + math.max(0, math.floor((limit - top - total) / 3))
   for _, gap in ipairs({ 1, 0 }) do
@@ -313,16 +321,16 @@ function M.place(need, top, limit, cursor, current)
   if not big then
     return nil
   end
-  if not cursor then
+  if not first then
     return { row = big[1], height = math.min(need, big[2] - big[1]), border = false }
   end
   -- One row, as far from the cursor's line as the side allows.
-  return { row = big[1] > cursor and big[2] - 1 or big[1], height = 1, border = false }
+  return { row = big[1] > last and big[2] - 1 or big[1], height = 1, border = false }
 end
 
 --- The rows floats may use: [top, limit) without the tabline, the lowest statusline and
 --- the command line.
-local function screen_area()
+function M.screen_area()
   local wins = 0
   for _, w in ipairs(api.nvim_tabpage_list_wins(0)) do
     if api.nvim_win_get_config(w).relative == '' then
@@ -343,7 +351,7 @@ local function close_windows()
       pcall(api.nvim_win_close, w, true)
     end
   end
-  ui.win, ui.keys_win, ui.place = nil, nil, nil
+  ui.win, ui.keys_win, ui.place, ui.rect = nil, nil, nil, nil
 end
 
 local function close_ui()
@@ -355,9 +363,13 @@ local function focused()
   return ui.win ~= nil and api.nvim_get_current_win() == ui.win
 end
 
---- The screen row of the line the user types on (nil in the question window, or moving
---- into it).
-local function cursor_row()
+--- The screen rows (0-based, the editor's) of the buffer line the cursor is on in the
+--- current window: { first, last }, from the line's first wrapped row to its last (the
+--- rows of screenpos() of its first and last character, and the cursor's own row: in
+--- Insert mode it may be past the end). In a terminal window also `term = { top, bottom }`,
+--- the window's text rows: the shell's prompt moves down them as commands print. nil in
+--- the question window, or moving into it.
+function M.cursor_rows()
   local win = api.nvim_get_current_win()
   if ui.entering or win == ui.win then
     return nil
@@ -366,24 +378,76 @@ local function cursor_row()
   if not ok then
     return nil
   end
-  return pos[1] + vim.fn.winline() - 1
+  local wtop = pos[1]
+  local wbottom = wtop + math.max(1, api.nvim_win_get_height(win)) - 1
+  local row = wtop + vim.fn.winline() - 1
+  local first, last = row, row
+  if vim.wo[win].wrap then
+    local lnum = api.nvim_win_get_cursor(win)[1]
+    local len = #(api.nvim_buf_get_lines(0, lnum - 1, lnum, false)[1] or '')
+    local a = vim.fn.screenpos(win, lnum, 1).row
+    local b = vim.fn.screenpos(win, lnum, math.max(1, len)).row
+    -- 0: that end of the line is off the window (above its top, below its bottom).
+    first = math.max(wtop, math.min(first, a > 0 and a - 1 or wtop))
+    last = math.min(wbottom, math.max(last, b > 0 and b - 1 or wbottom))
+  end
+  local rows = { first, last }
+  if vim.bo[api.nvim_win_get_buf(win)].buftype == 'terminal' then
+    rows.term = { wtop, wbottom }
+  end
+  return rows
 end
 
---- The window's place for a question of `need` rows now: off the cursor's line, above
---- the progress window, or over it when that leaves the question more room.
-local function layout(need)
-  local top, limit = screen_area()
-  local progress = require('claude_bridge.progress_ui').height()
-  local cursor = cursor_row()
-  local current = ui.place and ui.place.border and ui.win and api.nvim_win_is_valid(ui.win) and ui.place.row or nil
-  local p = M.place(need, top, limit - progress, cursor, current)
-  if progress > 0 and not (p and p.border and p.height >= need) then
-    local over = M.place(need, top, limit, cursor, current)
+--- Where the question goes with `guard` (rows kept clear) kept clear: off the progress
+--- window's place (progress_ui.spot()), or over it when that leaves the question more
+--- room (the progress window then moves, shrinks or hides: the question comes first).
+local function place_clear_of(need, top, limit, guard, current)
+  local spot = require('claude_bridge.progress_ui').spot(guard, top, limit)
+  local t, l = top, limit
+  if spot then
+    if spot.row <= top then
+      t = spot.row + spot.height
+    else
+      l = spot.row
+    end
+  end
+  local p = M.place(need, t, l, guard, current)
+  if spot and not (p and p.border and p.height >= need) then
+    local over = M.place(need, top, limit, guard, current)
     if over and (not p or (over.border and not p.border) or (over.border == p.border and over.height > p.height)) then
       p = over
     end
   end
   return p
+end
+
+--- The window's place for a question of `need` rows now: off the cursor's line (all its
+--- wrapped rows), off the progress window's place when the question fits beside it.
+--- In a terminal window the shell's prompt moves as commands print, and no cursor event
+--- says so in Terminal mode: the window keeps off the whole terminal window when there
+--- is room elsewhere (another window's rows), else off the rows from the prompt down to
+--- the terminal's bottom (above the prompt, where output has already been printed), else
+--- off the prompt's row alone (a timer then moves it as the prompt moves: watch_terminal()).
+local function layout(need)
+  local top, limit = M.screen_area()
+  local cur = M.cursor_rows()
+  local current = ui.place and ui.place.border and ui.win and api.nvim_win_is_valid(ui.win) and ui.place.row or nil
+  if not cur then
+    return place_clear_of(need, top, limit, nil, current)
+  end
+  local guards = { cur }
+  if cur.term then
+    guards = { cur.term, { cur[1], cur.term[2] }, cur }
+  end
+  local fallback
+  for _, guard in ipairs(guards) do
+    local p = place_clear_of(need, top, limit, guard, current)
+    if p and p.border then
+      return p
+    end
+    fallback = fallback or p
+  end
+  return fallback
 end
 
 local function scratch(name)
@@ -531,6 +595,8 @@ function M.refresh()
     end
   end
   local col = math.max(0, math.floor((vim.o.columns - width - 2) / 2))
+  -- What the windows cover, for the progress window to keep clear of.
+  ui.rect = { row = p.row, col = col, height = p.height + (p.border and 2 or 0), width = width + (p.border and 2 or 0) }
   if p.border or is_focused then
     local cfg = {
       relative = 'editor',
@@ -587,6 +653,7 @@ function M.refresh()
     local kw = vim.fn.strdisplaywidth(keys)
     local kcol = math.max(0, math.floor((vim.o.columns - kw) / 2))
     kcfg = { relative = 'editor', row = p.row, col = kcol, width = math.max(1, kw) }
+    ui.rect = { row = p.row, col = kcol, height = 1, width = math.max(1, kw) }
   end
   if kcfg then
     kcfg.height, kcfg.style, kcfg.focusable, kcfg.zindex = 1, 'minimal', false, 51
@@ -602,7 +669,20 @@ function M.refresh()
     pcall(api.nvim_win_close, ui.keys_win, true)
     ui.keys_win = nil
   end
+  require('claude_bridge.progress_ui').reposition()
+  watch_terminal()
   pcall(vim.cmd, 'redraw')
+end
+
+--- The screen rectangle the question's windows cover ({ row, col, height, width }, rows
+--- and columns 0-based, borders included), nil when none is shown: the progress window
+--- keeps clear of it.
+function M.question_rect()
+  local shown = (ui.win and api.nvim_win_is_valid(ui.win)) or (ui.keys_win and api.nvim_win_is_valid(ui.keys_win))
+  if ui.rect and shown then
+    return ui.rect
+  end
+  return nil
 end
 
 --- Keeps the window (and its keys) off the cursor's line while the cursor moves: typing on
@@ -621,6 +701,52 @@ local function follow_cursor()
     return
   end
   M.refresh()
+end
+
+--- Terminal mode fires no cursor event on 0.7 to 0.9 as the shell prints (CursorMoved
+--- waits for Normal mode), so a prompt pushed down by a command's output could end up
+--- under the window. While a question waits and the current window is a terminal, this
+--- timer reads the cursor's screen row every TERMINAL_POLL_MS and re-places the windows
+--- only when it changed (a few API calls a tick; it stops when the question goes or the
+--- user leaves the terminal).
+M.TERMINAL_POLL_MS = 150
+local term_timer, term_last
+local function in_terminal()
+  return ui.q ~= nil and not focused() and vim.bo[api.nvim_get_current_buf()].buftype == 'terminal'
+end
+local function stop_terminal_watch()
+  if term_timer then
+    term_timer:stop()
+    term_timer:close()
+    term_timer, term_last = nil, nil
+  end
+end
+watch_terminal = function()
+  if not in_terminal() then
+    stop_terminal_watch()
+    return
+  end
+  if term_timer then
+    return
+  end
+  term_timer = uv.new_timer()
+  term_timer:start(
+    M.TERMINAL_POLL_MS,
+    M.TERMINAL_POLL_MS,
+    vim.schedule_wrap(function()
+      if not in_terminal() then
+        stop_terminal_watch()
+        return
+      end
+      local rows = M.cursor_rows()
+      local key = rows and (rows[1] .. ':' .. rows[2]) or ''
+      if key ~= term_last then
+        term_last = key
+        follow_cursor()
+        require('claude_bridge.progress_ui').reposition()
+      end
+    end)
+  )
 end
 
 -- Answering ---------------------------------------------------------------------------
@@ -1005,9 +1131,14 @@ api.nvim_create_autocmd('VimResized', {
     end
   end,
 })
-api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled', 'WinEnter' }, {
+api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled', 'WinEnter', 'TermEnter', 'TermLeave' }, {
   group = resize_group,
-  callback = follow_cursor,
+  callback = function()
+    follow_cursor()
+    if ui.q then
+      watch_terminal()
+    end
+  end,
 })
 -- The window is a float, which lives in one tab page: it follows the user to another.
 api.nvim_create_autocmd('TabEnter', {

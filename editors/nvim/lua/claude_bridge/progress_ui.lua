@@ -5,6 +5,11 @@
 -- nothing else shows the plugin's progress: no statusline calls status(), no other plugin
 -- listens to LSP progress (User LspProgressUpdate, LspProgress, a `$/progress` handler of
 -- its own) or to User ClaudeBridgeStatus. `true` always shows it, `false` never.
+-- It never covers the line typed on: when the cursor's line (every wrapped row of it; in a
+-- terminal, the prompt's row down to the terminal's bottom) is on its rows, it moves to
+-- the top right, re-placed as the cursor moves. The question window comes first: this
+-- window never lies over it, shrinking (its first lines kept) or hiding when there is no
+-- room for both.
 local M = {}
 
 local api = vim.api
@@ -16,6 +21,9 @@ M.LINGER_MS = 4000
 
 M.win = nil
 M.buf = nil
+--- The lines shown (or hidden for want of room), as lines_now() gives them, while the
+--- window is in use; nil when it is closed.
+M.lines = nil
 local frame = 1
 local timer
 local ended = {} -- { task, at }
@@ -72,6 +80,7 @@ local function close()
     pcall(api.nvim_win_close, M.win, true)
   end
   M.win = nil
+  M.lines = nil
   if timer then
     timer:stop()
     timer:close()
@@ -163,7 +172,8 @@ end
 
 local ns = api.nvim_create_namespace('claude_bridge_progress')
 
-local function draw(lines)
+--- The text of `lines` as the window shows it, and its width.
+local function texts(lines)
   local width = 10
   local text = {}
   for _, l in ipairs(lines) do
@@ -171,42 +181,114 @@ local function draw(lines)
     table.insert(text, s)
     width = math.max(width, vim.fn.strdisplaywidth(s))
   end
-  if not (M.buf and api.nvim_buf_is_valid(M.buf)) then
-    M.buf = api.nvim_create_buf(false, true)
-    vim.bo[M.buf].bufhidden = 'hide'
+  return text, width
+end
+
+--- Where the window goes (rows and columns 0-based, the editor's): `h` lines `w` columns
+--- wide at the right edge of a screen `columns` wide whose rows [top, limit) floats may use;
+--- `guard`: { first, last }, the rows of the line typed on (nil: none); `avoid`: the
+--- question window's { row, col, height, width } (nil: none). Bottom right, else top right,
+--- never on a row of `guard` nor over `avoid`; where neither corner has room for all `h`
+--- lines, the most lines one has. Returns { row, col, height } (`height` ≤ h: the first
+--- lines shown), or nil: no room (the window hides).
+function M.place(h, w, top, limit, columns, guard, avoid)
+  local col = math.max(0, columns - w)
+  for height = math.min(h, limit - top), 1, -1 do
+    for _, row in ipairs({ limit - height, top }) do
+      local clear = not guard or row + height - 1 < guard[1] or row > guard[2]
+      if clear and avoid then
+        clear = row + height <= avoid.row
+          or row >= avoid.row + avoid.height
+          or col + w <= avoid.col
+          or col >= avoid.col + avoid.width
+      end
+      if clear then
+        return { row = row, col = col, height = height }
+      end
+    end
   end
-  api.nvim_buf_set_lines(M.buf, 0, -1, false, text)
-  api.nvim_buf_clear_namespace(M.buf, ns, 0, -1)
-  for i, l in ipairs(lines) do
-    api.nvim_buf_add_highlight(M.buf, ns, l[2], i - 1, 0, -1)
+  return nil
+end
+
+--- The rows the window keeps clear of for the cursor now: its line's (see
+--- permissions.cursor_rows()), in a terminal from the prompt to the terminal's bottom.
+local function guard_of(rows)
+  if rows and rows.term then
+    return { rows[1], rows.term[2] }
   end
-  local status = (vim.o.laststatus == 0 or (vim.o.laststatus == 1 and #api.nvim_tabpage_list_wins(0) == 1)) and 0 or 1
-  local cfg = {
-    relative = 'editor',
-    anchor = 'SE',
-    row = vim.o.lines - vim.o.cmdheight - status,
-    col = vim.o.columns,
-    width = width,
-    height = #text,
-    style = 'minimal',
-    focusable = false,
-    zindex = 45,
-  }
+  return rows
+end
+
+--- Where the window would go with the cursor's rows `rows` and no question window, for
+--- the question window to keep clear of when it fits beside it: { row, col, height }, nil
+--- when the window is not shown.
+function M.spot(rows, top, limit)
+  if not M.lines or #M.lines == 0 then
+    return nil
+  end
+  local text, width = texts(M.lines)
+  return M.place(#text, width, top, limit, vim.o.columns, guard_of(rows), nil)
+end
+
+local function draw(lines)
+  local text, width = texts(lines)
+  local permissions = require('claude_bridge.permissions')
+  local top, limit = permissions.screen_area()
+  local guard = guard_of(permissions.cursor_rows())
+  local spot = M.place(#text, width, top, limit, vim.o.columns, guard, permissions.question_rect())
   if M.win and api.nvim_win_is_valid(M.win) and api.nvim_win_get_tabpage(M.win) ~= api.nvim_get_current_tabpage() then
     -- A float lives in one tab page: the window follows the user to this one.
     pcall(api.nvim_win_close, M.win, true)
     M.win = nil
   end
+  if not spot then
+    -- No room beside the question and off the typed line: hidden until there is.
+    if M.win and api.nvim_win_is_valid(M.win) then
+      pcall(api.nvim_win_close, M.win, true)
+    end
+    M.win = nil
+    return
+  end
+  if not (M.buf and api.nvim_buf_is_valid(M.buf)) then
+    M.buf = api.nvim_create_buf(false, true)
+    vim.bo[M.buf].bufhidden = 'hide'
+  end
+  local shown = vim.list_slice(text, 1, spot.height)
+  if table.concat(api.nvim_buf_get_lines(M.buf, 0, -1, false), '\n') ~= table.concat(shown, '\n') then
+    api.nvim_buf_set_lines(M.buf, 0, -1, false, shown)
+  end
+  api.nvim_buf_clear_namespace(M.buf, ns, 0, -1)
+  for i = 1, spot.height do
+    api.nvim_buf_add_highlight(M.buf, ns, lines[i][2], i - 1, 0, -1)
+  end
+  local cfg = {
+    relative = 'editor',
+    row = spot.row,
+    col = spot.col,
+    width = width,
+    height = spot.height,
+    style = 'minimal',
+    focusable = false,
+    zindex = 45,
+  }
   M.win = require('claude_bridge.compat').show_float(M.win, M.buf, cfg, 'Normal:Comment')
 end
 
---- The rows the window takes now (0 when it is not shown), for other floats to keep
---- clear of it.
+--- The rows the window takes now (0 when it is not shown).
 function M.height()
   if not (M.win and api.nvim_win_is_valid(M.win)) then
     return 0
   end
   return api.nvim_win_get_height(M.win)
+end
+
+--- Re-places the window (same lines) after the cursor or the question window moved.
+function M.reposition()
+  if M.lines and #M.lines > 0 then
+    if not pcall(draw, M.lines) then
+      close()
+    end
+  end
 end
 
 --- Redraws the window from the tasks' state (progress.changed() calls it).
@@ -220,6 +302,7 @@ function M.update()
     close()
     return
   end
+  M.lines = lines
   local ok = pcall(draw, lines)
   if not ok then
     close()
@@ -244,8 +327,17 @@ function M.finished(task)
   M.update()
 end
 
+local group = api.nvim_create_augroup('claude_bridge_progress_window', { clear = true })
+-- Off the line typed on as the cursor moves (the spinner's timer re-places it too, which
+-- follows a terminal's prompt in Terminal mode).
+api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'WinScrolled', 'WinEnter', 'VimResized' }, {
+  group = group,
+  callback = function()
+    M.reposition()
+  end,
+})
 api.nvim_create_autocmd('TabEnter', {
-  group = api.nvim_create_augroup('claude_bridge_progress_window', { clear = true }),
+  group = group,
   callback = function()
     if M.win then
       vim.schedule(M.update)

@@ -3,7 +3,9 @@
 -- focus, showing the command whole; keys typed in the buffer, <CR> and <Esc> are never an
 -- answer; :ClaudeAnswer moves into the window, whose own keys answer (a, f, d; q leaves
 -- it waiting), and the answer goes back with claude.answer. A 40-line command in a 40x15
--- screen: the window fits, the keys stay on screen, every line is in it. A question whose
+-- screen: the window fits, the keys stay on screen, every line is in it; a line wrapped over
+-- three rows under the cursor is clear of it and of the progress window at every size, and
+-- the progress window never lies over it (place() of both, over ranges of rows). A question whose
 -- task ends (a result with no permission event) or whose bridge exits goes away. Then a
 -- follow-up named by this side (newTaskId) and cancelled by that id; :ClaudeTasks and
 -- :ClaudeAuth.
@@ -186,6 +188,72 @@ H.run('mock/permissions', function()
   H.truthy(q.keys:find('%d+ more lines') or q.keys:find('+%d+:'), 'the border says how much more there is: ' .. q.keys)
   local cursor = api.nvim_win_get_position(0)[1] + vim.fn.winline() - 1
   H.truthy(cursor < row_of(q.cfg) or cursor > bottom, 'the cursor line is clear of the window: ' .. cursor)
+
+  -- A long line wrapped over three screen rows, the cursor at its end (issue 16): every
+  -- row of it stays clear of the question window, and of the progress window, which
+  -- never lies over the question window either.
+  local config = require('claude_bridge.config')
+  local progress_ui = require('claude_bridge.progress_ui')
+  local saved_progress = config.options.progress_window
+  config.options.progress_window = true
+  local long = '// ' .. string.rep('typed words ', 9) .. 'END'
+  api.nvim_buf_set_lines(0, -1, -1, false, { long })
+  vim.cmd('normal! G$')
+  require('claude_bridge.progress').changed()
+  vim.cmd('doautocmd CursorMoved')
+  local lnum = api.nvim_win_get_cursor(0)[1]
+  local first_row = vim.fn.screenpos(0, lnum, 1).row - 1
+  local last_row = vim.fn.screenpos(0, lnum, #long).row - 1
+  H.eq(2, last_row - first_row, 'the line takes three screen rows at 40 columns')
+  H.eq({ first_row, last_row }, { permissions.cursor_rows()[1], permissions.cursor_rows()[2] }, 'cursor_rows(): the whole line')
+  local function rect_of(win)
+    local c = api.nvim_win_get_config(win)
+    local b = (c.border and c.border ~= 'none' and #c.border > 0) and 2 or 0
+    return { row = row_of(c), col = type(c.col) == 'table' and c.col[false] or c.col, height = c.height + b, width = c.width + b }
+  end
+  local function apart(a, b)
+    return a.row + a.height <= b.row or b.row + b.height <= a.row or a.col + a.width <= b.col or b.col + b.width <= a.col
+  end
+  local function clear_of_line(r, what)
+    H.truthy(r.row + r.height - 1 < first_row or r.row > last_row,
+      string.format('%s (rows %d-%d) clear of the typed line (rows %d-%d)', what, r.row, r.row + r.height - 1, first_row, last_row))
+  end
+  for _, size in ipairs({ { 40, 15 }, { 60, 15 }, { 40, 8 }, { 40, 5 }, { 20, 5 }, { 20, 4 } }) do
+    vim.o.columns, vim.o.lines = size[1], size[2]
+    vim.cmd('normal! G$')
+    permissions.refresh()
+    progress_ui.update()
+    lnum = api.nvim_win_get_cursor(0)[1]
+    local a, b = vim.fn.screenpos(0, lnum, 1).row, vim.fn.screenpos(0, lnum, #long).row
+    first_row = a > 0 and a - 1 or api.nvim_win_get_position(0)[1]
+    last_row = b > 0 and b - 1 or api.nvim_win_get_position(0)[1] + api.nvim_win_get_height(0) - 1
+    local at = size[1] .. 'x' .. size[2] .. ': '
+    q = question_window()
+    if q.win then
+      clear_of_line(rect_of(q.win), at .. 'the question window')
+    end
+    if q.keys_cfg then
+      clear_of_line({ row = row_of(q.keys_cfg), height = 1 }, at .. 'the keys line')
+    end
+    if size[2] >= 15 then
+      H.truthy(q.win, at .. 'the question shows')
+    end
+    local pw = progress_ui.win
+    if size[2] >= 15 then
+      H.truthy(pw and api.nvim_win_is_valid(pw), at .. 'the progress window shows when there is room')
+    end
+    if pw and api.nvim_win_is_valid(pw) then
+      local pr = rect_of(pw)
+      clear_of_line(pr, at .. 'the progress window')
+      local qr = permissions.question_rect()
+      H.truthy(not qr or apart(pr, qr), at .. 'the progress window apart from the question: ' .. vim.inspect({ pr, qr }))
+      H.truthy(pr.row >= 0 and pr.row + pr.height <= size[2] - 2, at .. 'on screen: ' .. vim.inspect(pr))
+    end
+  end
+  vim.o.columns, vim.o.lines = 40, 15
+  config.options.progress_window = saved_progress
+  api.nvim_buf_set_lines(0, -2, -1, false, {})
+  progress_ui.update()
   vim.cmd('ClaudeAnswer')
   H.contains(question_window().keys, 'a/f/d', 'inside, the keys at 40 columns')
   vim.cmd('normal! G')
@@ -202,6 +270,35 @@ H.run('mock/permissions', function()
   H.eq({ row = 3, height = 1, border = false }, permissions.place(5, 0, 4, 1, nil), '30x6: one row below')
   H.eq(nil, permissions.place(1, 0, 1, 0, nil), 'no row free')
   H.eq({ row = 0, height = 18, border = true }, permissions.place(50, 0, 20, nil, nil), 'moved in: all the room')
+  -- The rows of a wrapped line (issue 16): the window keeps off all of them.
+  H.eq({ row = 0, height = 7, border = true }, permissions.place(40, 0, 13, { 10, 12 }, nil), '60x15: above all three rows')
+  H.eq({ row = 5, height = 3, border = true }, permissions.place(3, 0, 20, { 1, 2 }, nil), 'a third down, below a two-row line')
+  H.eq({ row = 0, height = 1, border = false }, permissions.place(3, 0, 5, { 2, 4 }, nil), 'one row above a line down to the bottom')
+  for need = 1, 20, 4 do
+    for limit = 1, 20, 3 do
+      for a = 0, limit - 1 do
+        for b = a, limit - 1 do
+          local p = permissions.place(need, 0, limit, { a, b }, nil)
+          if p then
+            local last = p.row + p.height + (p.border and 2 or 0) - 1
+            H.truthy(b < p.row or a > last, string.format('need %d, %d rows, line %d-%d: %s', need, limit, a, b, vim.inspect(p)))
+            H.truthy(p.row >= 0 and last < limit, 'on screen: ' .. vim.inspect(p))
+          else
+            H.truthy(a == 0 and b == limit - 1, 'a place whenever a row is free')
+          end
+        end
+      end
+    end
+  end
+  -- The progress window's place (progress_ui.place): bottom right, top right when the
+  -- typed line is at the bottom, never over the question window; shrunk, then hidden.
+  local place = require('claude_bridge.progress_ui').place
+  H.eq({ row = 20, col = 40, height = 2 }, place(2, 40, 0, 22, 80, { 5, 5 }, nil), 'bottom right')
+  H.eq({ row = 0, col = 40, height = 2 }, place(2, 40, 0, 22, 80, { 20, 21 }, nil), 'top right: the cursor at the bottom')
+  H.eq({ row = 0, col = 40, height = 2 }, place(2, 40, 0, 22, 80, { 5, 5 }, { row = 15, col = 10, height = 7, width = 60 }), 'top right: the question at the bottom')
+  H.eq({ row = 2, col = 0, height = 1 }, place(2, 20, 0, 3, 20, { 0, 0 }, { row = 1, col = 3, height = 1, width = 14 }), '20x5: one line beside the question')
+  H.eq(nil, place(2, 20, 0, 3, 20, { 0, 0 }, { row = 2, col = 3, height = 1, width = 14 }), '20x5: no room for both: hidden')
+  H.eq(nil, place(2, 20, 0, 2, 20, { 0, 1 }, nil), 'no row off the typed line')
   for need = 1, 30, 3 do
     for limit = 1, 30, 2 do
       for cur = 0, limit - 1 do
