@@ -58,7 +58,7 @@ func newBuffers(s *Server) *buffers {
 	b.carrier.Display = s.displayPath
 	// A save of the user's a carry found on disk (its didSave may come
 	// later): the tasks keep it out of their changes.
-	b.carrier.Saved = func(_ string, d documents.Doc) { s.noteUserSave(userWrite(d, nil), true) }
+	b.carrier.Saved = func(_ string, d documents.Doc) { s.noteUserSave(userWrite(b.docs.Editor(), d, nil), true) }
 	b.watcher = bufsync.NewWatcher(b.carrier, 0)
 	return b
 }
@@ -115,7 +115,7 @@ func (b *buffers) didSave(raw json.RawMessage) {
 	if !open || d.Path == "" {
 		return
 	}
-	w := userWrite(d, p.Text)
+	w := userWrite(b.docs.Editor(), d, p.Text)
 	if after, ok := w.After(); ok && w.Before.Same(after) {
 		// The bridge knew the disk held the saved text already: a save
 		// a carry found before this didSave came (bufsync.UserSaved),
@@ -130,11 +130,15 @@ func (b *buffers) didSave(raw json.RawMessage) {
 // own write of the file, from what the bridge knew the disk held to the
 // saved text, in the file's encoding. A running task's Bash command that
 // sees the change does not take it for its own (runner/checkpoint).
-func userWrite(d documents.Doc, text *string) checkpoint.Write {
+func userWrite(ed documents.Editor, d documents.Doc, text *string) checkpoint.Write {
 	saved := d.Text
 	if text != nil {
 		saved = *text
 	}
+	// The file as the editor wrote it (the file's line breaks, Neovim's
+	// final line break), not the buffer: a save of an LF buffer over a
+	// CRLF file changes the lines the user changed, no more.
+	saved = ed.FileText(d.Disk, saved)
 	enc := d.Disk.Encoding
 	if enc == "" {
 		enc = documents.UTF8

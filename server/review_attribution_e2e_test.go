@@ -267,3 +267,45 @@ func TestRevertNextToLinesChangedSince(t *testing.T) {
 		t.Errorf("overlap.txt: %+v", o)
 	}
 }
+
+// TestSaveAfterTheTaskIsNeverFolded: after the task (a sed of line 5) has
+// ended, the user undoes its line in the buffer and saves, then types the
+// task's line again and saves: the second save equals the task's change,
+// but it was written after the task, so it is not taken for a late save
+// of the user's made while the task ran. The task's change stays listed,
+// and a revert takes line 5 back.
+func TestSaveAfterTheTaskIsNeverFolded(t *testing.T) {
+	b := startBridge(t, bridgeOpts{})
+	answering(t, b, func(lspext.PermissionRequestParams) string { return "Allow" })
+	ws := b.ws(0)
+	lines := "l1\nl2\nl3\nl4\nl5\n"
+	writeFiles(t, ws, map[string]string{"f.txt": lines})
+	b.api.SetTurns([]fakeapi.Turn{bash("sed -i s/l5/L5/ f.txt"), fakeapi.Text("done")})
+	e := newVSEditor(b)
+	path := filepath.Join(ws, "f.txt")
+	uri := e.open(path, "")
+	res := b.result(b.run(map[string]any{"prompt": "sed it", "taskId": "after", "review": "afterTurn"}))
+	if res.Status != "completed" {
+		t.Fatalf("result %+v", res)
+	}
+	task := "l1\nl2\nl3\nl4\nL5\n"
+	if got := e.text(uri); got != task {
+		t.Fatalf("the buffer after the task %q, want %q", got, task)
+	}
+	e.typeText(uri, lines)
+	e.save(uri, path)
+	e.typeText(uri, task)
+	e.save(uri, path)
+
+	var ch lspext.ChangesParams
+	if err := b.command(lspext.CommandChanges, map[string]any{"taskId": "after"}, &ch); err != nil {
+		t.Fatal(err)
+	}
+	if f := byName(&ch)["f.txt"]; len(f.Hunks) != 1 || f.Hunks[0].OriginalText != "l5\n" || f.Hunks[0].NewText != "L5\n" {
+		t.Fatalf("the task's change after saves made once it ended: %+v", ch.Files)
+	}
+	b.revert(map[string]any{"taskId": "after"})
+	if got := readFile(t, path); got != lines {
+		t.Errorf("f.txt after the revert %q, want %q", got, lines)
+	}
+}

@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"os"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/claude-bridge/claude-bridge/internal/fsbound"
 	"github.com/claude-bridge/claude-bridge/runner/checkpoint"
 	"github.com/claude-bridge/claude-bridge/runner/pathid"
 	"github.com/claude-bridge/claude-bridge/server/documents"
@@ -106,6 +109,9 @@ func (s *Server) foldUserSave(cp *checkpoint.Task, w checkpoint.Write) {
 	}
 	ctx, cancel := context.WithTimeout(s.connCtx, documents.DefaultReadTimeout)
 	defer cancel()
+	if !writtenBy(ctx, w.Path, cp.Manifest().Ended) {
+		return
+	}
 	reviewMu.Lock()
 	defer reviewMu.Unlock()
 	key := ""
@@ -129,6 +135,29 @@ func (s *Server) foldUserSave(cp *checkpoint.Task, w checkpoint.Write) {
 			s.log.Warn("the user's save not recorded with the task's checkpoint", zap.String("path", st.File.Path), zap.Error(err))
 		}
 	}
+}
+
+// writtenBy reports whether the file at path was last written no later
+// than end (a checkpoint's end): its modification time, read now, is that
+// of the save being folded or of a later write of the file. Only a save
+// whose write happened while the task ran belongs in its checkpoint; one
+// made after the task ended is never folded, even when it happens to
+// equal the task's change (the user put back the task's line after
+// undoing it). A later write hides an earlier save whose didSave is late
+// (the save is then not folded: the task keeps the change, as it would
+// without the fold), and the file system's clock may lag the bridge's by a
+// tick (a save within a few milliseconds after the end may count as
+// before it). A file that cannot be stat'ed is not folded.
+func writtenBy(ctx context.Context, path string, end time.Time) bool {
+	if end.IsZero() {
+		return false
+	}
+	var fi os.FileInfo
+	var err error
+	if ferr := fsbound.Do(ctx, path, func() { fi, err = os.Stat(path) }); ferr != nil || err != nil {
+		return false
+	}
+	return !fi.ModTime().After(end)
 }
 
 // waitUserSaves waits for the folds of saves already received.

@@ -388,9 +388,15 @@ func UserSaved(ed documents.Editor, doc documents.Doc, disk documents.Disk) bool
 	if !doc.Disk.Known || !doc.Disk.Exists || !doc.Disk.Decoded || !disk.Known || !disk.Exists || !disk.Decoded || disk.Same(doc.Disk) {
 		return false
 	}
+	// No unsaved change, compared as the store compares a buffer with its
+	// file (Neovim's empty file is "\n", a CRLF file's buffer may be LF):
+	// whatever the file holds now is not the buffer written.
+	if unsaved, ok := ed.Unsaved(doc.Disk, doc.Text); !ok || !unsaved {
+		return false
+	}
 	known, ok1 := ed.Text(doc.Disk, doc.Text)
 	now, ok2 := ed.Text(disk, doc.Text)
-	if !ok1 || !ok2 || doc.Text == known {
+	if !ok1 || !ok2 {
 		return false
 	}
 	merged, conflicts := textedit.Merge3(known, now, doc.Text)

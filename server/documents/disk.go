@@ -225,6 +225,51 @@ func (ed Editor) Text(d Disk, buffer string) (string, bool) {
 	return text, ok
 }
 
+// Unsaved reports whether buffer holds changes the file d lacks, compared
+// as the editor represents the file (Text: its line breaks, byte-order
+// mark, and for Neovim the final line break and the one empty line of an
+// empty file); ok is false when the file's text is not known. It is the
+// one comparison the bridge makes of a buffer and its file (Doc.Modified,
+// and whether a change found on disk is the user's save).
+func (ed Editor) Unsaved(d Disk, buffer string) (unsaved, ok bool) {
+	text, ok := ed.Text(d, buffer)
+	return ok && buffer != text, ok
+}
+
+// FileText is the text (without a byte-order mark: the encoding puts it
+// back) the editor writes to the file when it saves buffer over the file
+// d: Text's inverse. A buffer that holds d unchanged (Unsaved false) is d's
+// own text, whatever the editor's representation ("\n" for Neovim's empty
+// file). Otherwise the buffer in d's line break, when d uses one throughout
+// and the buffer too (an editor writes a file in the line break it read it
+// with: a client whose buffer has "\n" for a CRLF file writes "\r\n"), and
+// for Neovim with a final line break ('fixeol', its default). A file not
+// known, or not existing, is the buffer as it is (a BOM it starts with
+// kept only for UTF-8 files, where it is text).
+func (ed Editor) FileText(d Disk, buffer string) string {
+	if !d.Known || !d.Exists || !d.Decoded {
+		return buffer
+	}
+	if unsaved, ok := ed.Unsaved(d, buffer); ok && !unsaved {
+		return d.Text
+	}
+	text := buffer
+	if d.Encoding != UTF8 {
+		text = strings.TrimPrefix(text, bom)
+	}
+	if eol := textedit.LineEnding(d.Text); eol != "" && textedit.LineEnding(text) != "" {
+		text = textedit.ConvertLineEndings(text, eol)
+	}
+	if ed == Neovim && text != "" && !strings.HasSuffix(text, "\n") {
+		nl := textedit.LineEnding(d.Text)
+		if nl != "\r\n" {
+			nl = "\n"
+		}
+		text += nl
+	}
+	return text
+}
+
 // NeovimText is text, a file's text in buffer's line breaks, as Neovim holds
 // it in buffer. Neovim sends its buffer as its lines joined by the
 // 'fileformat' line break, plus one more when 'eol' is set (0.7.2,

@@ -17,7 +17,6 @@ package documents
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -360,11 +359,10 @@ func (s *Store) Saved(u protocol.DocumentURI, text *string) {
 	e.gen++
 	prev := e.doc.Disk
 	if prev.Known && prev.Decoded {
-		d := Disk{Known: true, Exists: true, Decoded: true, Encoding: prev.Encoding, Text: saved}
-		if d.Encoding != UTF8 {
-			d.Text = strings.TrimPrefix(saved, bom)
-		}
-		e.doc.Disk = d
+		// The file as the editor wrote it (its line breaks, a Neovim
+		// buffer's final line break), not the buffer's representation:
+		// the record of the disk is compared with what a read finds.
+		e.doc.Disk = Disk{Known: true, Exists: true, Decoded: true, Encoding: prev.Encoding, Text: s.editor.FileText(prev, saved)}
 		s.doneLoadingLocked(e)
 		return
 	}
@@ -613,9 +611,9 @@ func (s *Store) subsLocked() []func(string, bool) {
 
 func (e *entry) copy(ed Editor) Doc {
 	d := e.doc
-	disk, ok := ed.Text(d.Disk, d.Text)
-	d.Dirty = !ok || !d.Disk.Exists || d.Text != disk
-	d.Modified = ok && d.Text != disk
+	unsaved, ok := ed.Unsaved(d.Disk, d.Text)
+	d.Dirty = !ok || !d.Disk.Exists || unsaved
+	d.Modified = unsaved
 	return d
 }
 
