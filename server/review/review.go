@@ -150,7 +150,12 @@ func Analyze(f File) State {
 			st.Others = appendOnce(st.Others, o.Task)
 		}
 	}
-	if len(taints) == 0 && st.File.Before.Same(f.After) && !st.ModeChanged {
+	// Nothing of the file is the task's when what the others did, folded
+	// in, leaves it as the task left it: also when some of them could not
+	// be told apart (a user's save another running task's command saw too
+	// is one): with no hunk left, listing it would only keep the task
+	// unreviewed.
+	if st.File.Before.Same(f.After) && !st.ModeChanged {
 		st.NotTheTasks = true
 	}
 	var ok1, ok2, ok3 bool

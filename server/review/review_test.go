@@ -134,6 +134,16 @@ func TestOthersChangesAreNotTheTasks(t *testing.T) {
 	if st := Analyze(only); !st.NotTheTasks || st.Pending() || st.Revert(nil).Changed {
 		t.Errorf("another task's change alone: %+v", st)
 	}
+	// The user's save alone, which another running task's Bash command saw
+	// too (a shared change it cannot tell apart): nothing of the task's
+	// either, not a file listed without hunks that keeps the task
+	// unreviewed.
+	saved := c("a\nb\nc\nd\ne\nf\nUSER\n")
+	user := File{Index: 1, Before: c(before), After: saved, Now: saved,
+		Others: []Other{{User: true, Before: c(before), After: saved}, {Task: "t1", Shared: true, Before: c(before), After: saved}}}
+	if st := Analyze(user); !st.NotTheTasks || st.Pending() || len(st.Hunks) != 0 || st.Revert(nil).Changed {
+		t.Errorf("the user's save alone: %+v", st)
+	}
 }
 
 // TestModesAndLinks: permission bits the task changed are a change (its
