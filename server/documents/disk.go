@@ -240,9 +240,11 @@ func (ed Editor) Unsaved(d Disk, buffer string) (unsaved, ok bool) {
 // back) the editor writes to the file when it saves buffer over the file
 // d: Text's inverse. A buffer that holds d unchanged (Unsaved false) is d's
 // own text, whatever the editor's representation ("\n" for Neovim's empty
-// file). Otherwise the buffer in d's line break, when d uses one throughout
-// and the buffer too (an editor writes a file in the line break it read it
-// with: a client whose buffer has "\n" for a CRLF file writes "\r\n"), and
+// file). Otherwise the buffer, for a client the bridge knows nothing of in
+// d's line break when d uses one throughout and the buffer too (such an
+// editor is taken to write a file in the line break it read it with: a
+// buffer with "\n" for a CRLF file writes "\r\n"; Neovim and VS Code write
+// their buffer's own), and
 // for Neovim with a final line break ('fixeol', its default). A file not
 // known, or not existing, is the buffer as it is (a BOM it starts with
 // kept only for UTF-8 files, where it is text).
@@ -257,7 +259,12 @@ func (ed Editor) FileText(d Disk, buffer string) string {
 	if d.Encoding != UTF8 {
 		text = strings.TrimPrefix(text, bom)
 	}
-	if eol := textedit.LineEnding(d.Text); eol != "" && textedit.LineEnding(text) != "" {
+	// Neovim and VS Code send their buffer in the line break they write
+	// it with ('fileformat', the document's EOL), which the user may have
+	// changed ("ff=unix" then ":w" over a CRLF file writes LF): theirs is
+	// kept. Only an editor the bridge knows nothing of is taken to write
+	// the line break it read the file with.
+	if eol := textedit.LineEnding(d.Text); ed == AnyEditor && eol != "" && textedit.LineEnding(text) != "" {
 		text = textedit.ConvertLineEndings(text, eol)
 	}
 	if ed == Neovim && text != "" && !strings.HasSuffix(text, "\n") {

@@ -27,6 +27,11 @@ func TestFileText(t *testing.T) {
 		{"Neovim's 'fileformat' dos buffer", Neovim, "a\r\nb\r\n", "A\r\nb\r\n", "A\r\nb\r\n"},
 		{"Neovim's 'fileformat' unix buffer of a file with some CRLF lines", Neovim, "a\r\nb\n", "A\r\nb\n", "A\r\nb\n"},
 		{"a one-line file keeps the buffer's breaks", AnyEditor, "a", "a\nb\n", "a\nb\n"},
+		// The user changed the line break and saved: Neovim and VS Code write
+		// their buffer's ('fileformat' unix over a CRLF file, dos over LF).
+		{"Neovim's 'fileformat' set to unix over a CRLF file", Neovim, "a\r\nb\r\n", "A\nb\n", "A\nb\n"},
+		{"Neovim's 'fileformat' set to dos over an LF file", Neovim, "a\nb\n", "A\r\nb\r\n", "A\r\nb\r\n"},
+		{"VS Code's EOL set to LF over a CRLF file", VSCode, "a\r\nb\r\n", "A\nb\n", "A\nb\n"},
 	} {
 		d := DiskOf([]byte(c.file))
 		if got := c.ed.FileText(d, c.buffer); got != c.want {
