@@ -391,8 +391,29 @@ function M.cursor_rows()
     first = math.max(wtop, math.min(first, a > 0 and a - 1 or wtop))
     last = math.min(wbottom, math.max(last, b > 0 and b - 1 or wbottom))
   end
+  local buf = api.nvim_win_get_buf(win)
+  if vim.bo[buf].buftype == 'terminal' then
+    -- The terminal wraps a command longer than it is wide into lines of its full width:
+    -- the command (and its prompt) starts at the first of the full lines before the
+    -- cursor's (bounded: a screen's worth).
+    local info = vim.fn.getwininfo(win)[1] or {}
+    local width = api.nvim_win_get_width(win) - (info.textoff or 0)
+    local lnum = api.nvim_win_get_cursor(win)[1]
+    local top = lnum
+    while top > 1 and lnum - top < wbottom - wtop do
+      local prev = api.nvim_buf_get_lines(buf, top - 2, top - 1, false)[1] or ''
+      if vim.fn.strdisplaywidth(prev) < width then
+        break
+      end
+      top = top - 1
+    end
+    if top < lnum then
+      local a = vim.fn.screenpos(win, top, 1).row
+      first = math.max(wtop, math.min(first, a > 0 and a - 1 or wtop))
+    end
+  end
   local rows = { first, last }
-  if vim.bo[api.nvim_win_get_buf(win)].buftype == 'terminal' then
+  if vim.bo[buf].buftype == 'terminal' then
     rows.term = { wtop, wbottom }
   end
   return rows

@@ -142,6 +142,10 @@ H.run('tmux/typed_line', function()
   T.keys('echo after-clear', true)
   screen = expect_clear('echo after-clear', 'echo after-clear', 'terminal after clear')
   H.contains(screen, ':ClaudeAnswer', 'the question still shows')
+  -- A command longer than the terminal is wide: the terminal wraps it into lines of the
+  -- window's full width, and every row of it, the prompt's first, stays clear.
+  T.keys(' HEAD-OF-COMMAND ' .. string.rep('the quick brown fox ', 5) .. 'TAIL', true)
+  expect_clear('HEAD-OF-COMMAND', 'TAIL', 'terminal wrapped command')
 
   -- Out of Terminal mode, :ClaudeAnswer and d deny.
   T.keys('C-\\')
