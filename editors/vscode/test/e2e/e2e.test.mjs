@@ -438,7 +438,11 @@ async function drivePlan(ui, page) {
   // status bar: a notification shown while the center is open goes above
   // its scrolled view).
   if (p.read && !p.centerClosed) {
-    if (!p.staleNotice) p.staleNotice = ui.status.find((x) => /Claude: answered already/.test(x));
+    // The same notice, left by an earlier stale click (it stays 10 s), is not
+    // this one's: wait for it to go before clicking, and read it only after.
+    const notice = ui.status.find((x) => /Claude: answered already/.test(x));
+    if (!p.staleClickedAt && notice) return;
+    if (p.staleClickedAt && !p.staleNotice) p.staleNotice = notice;
     if (p.staleNotice) {
       // Closed again (the bell toggles it), so that what comes next toasts.
       if (ui.center.length > 0) {
