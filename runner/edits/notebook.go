@@ -118,38 +118,36 @@ func stringify(b *strings.Builder, n *node, indent int) {
 		}
 	}
 	switch n.kind {
-	case '{':
-		if len(n.keys) == 0 {
-			b.WriteString("{}")
+	case '{', '[':
+		// An object's members and an array's items are laid out alike: one
+		// a line, one space deeper; an object's with its key first.
+		closer, count := byte(']'), len(n.items)
+		if n.kind == '{' {
+			closer, count = '}', len(n.keys)
+		}
+		if count == 0 {
+			b.WriteByte(n.kind)
+			b.WriteByte(closer)
 			return
 		}
-		b.WriteByte('{')
-		for i, k := range n.keys {
+		b.WriteByte(n.kind)
+		for i := 0; i < count; i++ {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			pad(indent + 1)
-			quoteJS(b, k)
-			b.WriteString(": ")
-			stringify(b, n.vals[i], indent+1)
-		}
-		pad(indent)
-		b.WriteByte('}')
-	case '[':
-		if len(n.items) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteByte('[')
-		for i, v := range n.items {
-			if i > 0 {
-				b.WriteByte(',')
+			v := (*node)(nil)
+			if n.kind == '{' {
+				quoteJS(b, n.keys[i])
+				b.WriteString(": ")
+				v = n.vals[i]
+			} else {
+				v = n.items[i]
 			}
-			pad(indent + 1)
 			stringify(b, v, indent+1)
 		}
 		pad(indent)
-		b.WriteByte(']')
+		b.WriteByte(closer)
 	case '"':
 		quoteJS(b, n.str)
 	default:
