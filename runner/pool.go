@@ -288,7 +288,7 @@ func (p *pool) release(s *session, keep bool) {
 	if sl == nil || sl.state != slotBusy {
 		return
 	}
-	if !keep || p.closed || !p.keepIdle || p.maxIdle == 0 || s.sessionID() == "" || !s.alive() {
+	if !keep || p.closed || !p.keepIdle || p.maxIdle == 0 || s.sessionID() == "" || !s.alive() || !s.proc.in.drained() {
 		p.stopLocked(s, sl)
 		return
 	}

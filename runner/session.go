@@ -164,9 +164,9 @@ func (s *session) exited() bool {
 	}
 }
 
-// alive reports whether the process can take another turn: it runs, its
-// output is open and it has taken all its input. It never waits (the pool
-// asks under its lock).
+// alive reports whether the process can take another turn: it runs, and
+// its output and input are open. It never waits (the pool asks under its
+// lock).
 func (s *session) alive() bool {
 	select {
 	case <-s.proc.exited:

@@ -81,10 +81,21 @@ func (in *input) close() {
 	}
 }
 
-// open reports whether lines are still taken and every one queued so far
-// has been written (a claude that has not taken what it was sent cannot
-// be parked for a follow-up).
+// open reports whether lines are still taken. A line claude answered may
+// still count as pending for a moment: the writer marks it written only
+// after Write returns, and claude's answer can be read before that (a warm
+// claude found dead by its own answer to initialize, under load), so open
+// does not ask whether the queue is written; drained does.
 func (in *input) open() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return !in.closing && in.err == nil
+}
+
+// drained reports whether lines are still taken and every one queued so
+// far has been written: a claude that has not taken what it was sent is
+// not parked for a follow-up.
+func (in *input) drained() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return !in.closing && in.err == nil && in.pending == 0
