@@ -192,7 +192,10 @@ func TestAuthStatusRunsClaudeWithoutTheKey(t *testing.T) {
 	dir := t.TempDir()
 	dump := filepath.Join(dir, "claude-env")
 	w.claude = filepath.Join(dir, "claude")
-	os.WriteFile(w.claude, []byte("#!/bin/sh\nenv > '"+dump+"'\necho '2.1.332 (Claude Code)'\n"), 0o755)
+	// Only `claude --version` records its environment, whole (a warm claude
+	// the bridge starts runs this script too, and must not truncate the
+	// record while the test reads it).
+	os.WriteFile(w.claude, []byte("#!/bin/sh\nif [ \"$1\" = --version ]; then env > '"+dump+".tmp' && mv '"+dump+".tmp' '"+dump+"'; fi\necho '2.1.332 (Claude Code)'\n"), 0o755)
 	p := w.serve(nil, "CLAUDE_API_KEY="+keyA, "MY_HEADER=x-api-key: "+keyA)
 	st := p.authStatus(t)
 	if st.Claude == nil || st.Claude.Version != "2.1.332 (Claude Code)" || st.Claude.Path != w.claude {
