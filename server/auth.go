@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,11 @@ type authManager struct {
 	settled   *sync.Cond
 	requested uint64
 	applied   uint64
+	// last is the auth setting last received (initialize, or the last
+	// change noted), lastRefused whether it was refused as it came: a
+	// change equal to it is no change (unchanged).
+	last        *lspext.AuthConfiguration
+	lastRefused bool
 
 	// sentMu orders claude/authChanged notifications and guards sent, the
 	// last one sent: one goes out whenever what claude.authStatus says of
@@ -73,7 +79,7 @@ func newAuthManager(s *Server, base auth.Config, c *lspext.AuthConfiguration, re
 		// environment claude is started with.
 		base.Environ = s.opts.Runner.Env
 	}
-	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: modeOf(c, refused)}
+	a := &authManager{s: s, base: base, ready: make(chan struct{}), mode: modeOf(c, refused), last: c, lastRefused: refused != nil}
 	a.settled = sync.NewCond(&a.genMu)
 	err := refused
 	if err == nil {
@@ -139,10 +145,26 @@ func (a *authManager) queue(configs chan<- authChange, c authChange) bool {
 	select {
 	case configs <- c:
 		a.requested = c.gen
+		a.last, a.lastRefused = c.cfg, c.refused != nil
 		return true
 	default:
 		return false
 	}
+}
+
+// unchanged reports whether the auth setting c, received as it is
+// (refused: why it was refused as it came), is the one last received and
+// in force: then it changes nothing, and neither the manager nor the warm
+// claudes need to start again. The VS Code extension sends the whole
+// claudeBridge section, auth included, with each change of any setting,
+// which recycled the warm claudes each time. Settings in
+// force with an error (a helper path refused, say) are tried again: what
+// refused them may have been fixed since. On the read loop.
+func (a *authManager) unchanged(c *lspext.AuthConfiguration, refused error) bool {
+	a.genMu.Lock()
+	same := c != nil && refused == nil && a.last != nil && !a.lastRefused && reflect.DeepEqual(a.last, c)
+	a.genMu.Unlock()
+	return same && a.setupError() == nil
 }
 
 // done records that the change gen is applied (configLoop).

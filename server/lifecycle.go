@@ -297,7 +297,7 @@ func (s *Server) didChangeConfiguration(raw json.RawMessage) {
 	if s.opts.SetLogLevel != nil && u.cfg.LogLevel != nil {
 		s.opts.SetLogLevel(string(*u.cfg.LogLevel))
 	}
-	if auth != nil && (u.cfg.Auth != nil || u.authRefused != nil) {
+	if auth != nil && (u.cfg.Auth != nil || u.authRefused != nil) && !auth.unchanged(u.cfg.Auth, u.authRefused) {
 		if auth.queue(s.configs, authChange{cfg: u.cfg.Auth, refused: u.authRefused}) {
 			// Here, in the order of the editor's messages: from now on no
 			// task takes a warm claude launched with the old key source

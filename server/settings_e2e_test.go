@@ -152,18 +152,17 @@ func TestAuthChangedFollowsEveryChange(t *testing.T) {
 	if last := got[len(got)-1]; st.Status != last.Status || st.Source != last.Source || st.Fingerprint != last.Fingerprint {
 		t.Errorf("authStatus %+v, last authChanged %+v", st, last)
 	}
-	// The same settings again change nothing, and say nothing: once the
-	// check they cause has run (lastRefresh moves), no notification came.
+	// The same settings again change nothing and say nothing (no check
+	// runs: the warm claudes stay, TestSameAuthSettingsKeepTheWarmClaude):
+	// the next notification is the next change's.
 	b.configure(map[string]any{"auth": map[string]any{"mode": "helper"}})
-	deadline := time.Now().Add(30 * time.Second)
-	for b.authStatus().LastRefresh == st.LastRefresh {
-		if time.Now().After(deadline) {
-			t.Fatal("the same settings again ran no check")
-		}
-		time.Sleep(20 * time.Millisecond)
+	b.configure(map[string]any{"auth": map[string]any{"mode": "inherit"}})
+	b.waitAuthChanges(4, lspext.AuthInherit)
+	if got := b.authChanges(); len(got) != 4 || got[3].Status != lspext.AuthInherit {
+		t.Errorf("authChanged after the same settings, then inherit: %+v", got)
 	}
-	if len(b.authChanges()) != 3 {
-		t.Errorf("authChanged without a change: %+v", b.authChanges())
+	if st2 := b.authStatus(); st2.Mode != lspext.AuthModeInherit {
+		t.Errorf("authStatus %+v", st2)
 	}
 }
 

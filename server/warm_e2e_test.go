@@ -694,3 +694,39 @@ func TestTheFirstWarmClaudeIsStartedOnce(t *testing.T) {
 		t.Errorf("%d claude processes started by the end of the first task (the warm one, then the next warm one), want at most 2", n)
 	}
 }
+
+// A settings change that sends the auth settings again as they are (the
+// VS Code extension sends the whole section with any change) keeps the
+// warm claude: the next task runs on it. Auth settings that differ still
+// replace it. Measured before: every such change replaced the warm claude.
+func TestSameAuthSettingsKeepTheWarmClaude(t *testing.T) {
+	auth := map[string]any{"refreshIntervalSeconds": 240}
+	b := startBridge(t, bridgeOpts{init: map[string]any{"prewarm": true, "followUpIdleSeconds": 0, "auth": auth}})
+	old := b.warmIn(b.ws(0))
+	if err := b.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"logLevel": "debug", "auth": auth}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.api.SetTurns([]fakeapi.Turn{fakeapi.Text("same")})
+	seen := watchPIDs(t, b.ws(0))
+	res := b.result(b.run(map[string]any{"prompt": "hello", "taskId": "a1"}))
+	if res.Status != "completed" || res.Result != "same" {
+		t.Fatalf("result = %+v", res)
+	}
+	pids := seen()
+	next := b.warmIn(b.ws(0))
+	delete(pids, next)
+	if len(pids) != 1 || !pids[old] {
+		t.Errorf("claude processes during the task: %v besides the next warm one (%d), want only the warm one (%d)", pids, next, old)
+	}
+	if reqs := b.api.MessageRequests(); len(reqs) != 1 {
+		t.Fatalf("requests = %v", reqs)
+	}
+
+	if err := b.client.Notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"claudeBridge": map[string]any{"auth": map[string]any{"refreshIntervalSeconds": 120}}}}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, 30*time.Second, "the warm claude started under the old auth settings stayed", func() bool {
+		pids := claudePIDs(t, b.ws(0))
+		return len(pids) == 1 && pids[0] != next && b.processes().Warm == 1
+	})
+}
