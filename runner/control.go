@@ -79,26 +79,21 @@ type toolHandler func(t *Task, ctx context.Context, call toolCall) toolAnswer
 // entry here. Read only.
 var interactive = map[string]toolHandler{}
 
-// handleControl answers a control request from claude. It runs on its own
-// goroutine (session.dispatch starts it) because an answer may wait for a
-// person; it ends once claude has its answer, or the call was withdrawn.
-func (t *Task) handleControl(s *session, l *stream.Line) {
+// handleControl answers a control request from claude, with the context
+// and done of its trackControl. It runs on its own goroutine
+// (session.dispatch starts it) because an answer may wait for a person; it
+// ends once claude has its answer, or the call was withdrawn or ended with
+// the task (endControls).
+func (t *Task) handleControl(s *session, l *stream.Line, ctx context.Context, done func()) {
+	defer done()
 	req := l.Request
 	if req.Subtype == "hook_callback" {
-		ctx, done := t.trackControl(l.RequestID)
-		defer done()
 		ans := t.hookCallback(ctx, req)
 		if !withdrawn(ctx) {
 			s.respond(l.RequestID, ans, "")
 		}
 		return
 	}
-	if req.Subtype != "can_use_tool" {
-		s.respond(l.RequestID, nil, "claude-bridge does not support control request "+req.Subtype)
-		return
-	}
-	ctx, done := t.trackControl(l.RequestID)
-	defer done()
 	call := toolCall{ToolUseID: req.ToolUseID, ToolName: req.ToolName, Input: req.Input, Description: req.Description}
 	var ans toolAnswer
 	if h := interactive[call.ToolName]; h != nil {
@@ -112,40 +107,85 @@ func (t *Task) handleControl(s *session, l *stream.Line) {
 	s.respond(l.RequestID, ans.response(call), "")
 }
 
+// handledControls are the control requests a task answers (handleControl);
+// claude-bridge answers others with an error.
+var handledControls = map[string]bool{"can_use_tool": true, "hook_callback": true}
+
 // withdrawnKey marks the context of a call claude withdrew.
 type withdrawnKey struct{}
 
-// trackControl gives a control request a context that ends with the task
-// or when claude withdraws the request (cancelControl); done forgets it.
-func (t *Task) trackControl(requestID string) (ctx context.Context, done func()) {
+// control is a control request in flight: withdraw ends its context as
+// claude withdrew it (control_cancel_request), end with the task's end.
+type control struct {
+	withdraw func()
+	end      context.CancelCauseFunc
+}
+
+// trackControl registers a control request of claude's, on the read loop
+// before its goroutine starts, so that a control_cancel_request read next
+// finds it: its context ends with the task, when claude withdraws the
+// request (cancelControl), or when the task ends (endControls); done,
+// called once its goroutine is over, forgets it. ok is false once the
+// task has ended (endControls): the request is not the task's to answer.
+func (t *Task) trackControl(requestID string) (ctx context.Context, done func(), ok bool) {
 	withdrawn := new(atomic.Bool)
-	ctx, cancel := context.WithCancel(context.WithValue(t.ctx, withdrawnKey{}, withdrawn))
+	ctx, cancel := context.WithCancelCause(context.WithValue(t.ctx, withdrawnKey{}, withdrawn))
 	t.mu.Lock()
+	if t.controlsEnded {
+		t.mu.Unlock()
+		cancel(nil)
+		return nil, nil, false
+	}
 	if t.controls == nil {
-		t.controls = map[string]func(){}
+		t.controls = map[string]control{}
 	}
-	t.controls[requestID] = func() {
+	t.controls[requestID] = control{withdraw: func() {
 		withdrawn.Store(true)
-		cancel()
-	}
+		cancel(nil)
+	}, end: cancel}
+	t.controlsRunning.Add(1) // under t.mu, with controlsEnded false: before endControls' Wait
 	t.mu.Unlock()
 	return ctx, func() {
 		t.mu.Lock()
 		delete(t.controls, requestID)
 		t.mu.Unlock()
-		cancel()
-	}
+		cancel(nil)
+		t.controlsRunning.Done()
+	}, true
 }
 
 // cancelControl handles claude's control_cancel_request: the question
 // asked for that request is withdrawn from the user.
 func (t *Task) cancelControl(requestID string) {
 	t.mu.Lock()
-	cancel := t.controls[requestID]
+	c, ok := t.controls[requestID]
 	t.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if ok {
+		c.withdraw()
 	}
+}
+
+// endControls ends the control requests still in flight with cause (why
+// the task ended: EndReason) and waits until their goroutines are over, so
+// that what they report (a permission denied because claude died, a
+// question taken back) comes before the task's result and the reply to
+// claude.run, as the README promises, and a Bash command's PostToolUse
+// hook has recorded its changes before the checkpoint is finished. No
+// control request is taken after (trackControl). Measured before: with
+// claude killed while a permission question waited, the permission event
+// came after the result, and in 2 runs of 3 after the reply.
+func (t *Task) endControls(cause error) {
+	t.mu.Lock()
+	t.controlsEnded = true
+	ends := make([]context.CancelCauseFunc, 0, len(t.controls))
+	for _, c := range t.controls {
+		ends = append(ends, c.end)
+	}
+	t.mu.Unlock()
+	for _, end := range ends {
+		end(cause)
+	}
+	t.controlsRunning.Wait()
 }
 
 // withdrawn reports whether claude withdrew the call ctx belongs to.

@@ -52,8 +52,10 @@
 //     waits for it, so no lock is ever held across such a write.
 //   - The read loop starts handleControl (control.go) per control request
 //     from claude, can_use_tool and hook_callback alike (ends when the
-//     question to the user is answered, the task's ctx ends or claude
-//     withdraws the request) and an authStep per HTTP 401 retry and per
+//     question to the user is answered, the task's ctx ends, claude
+//     withdraws the request, or the task ends: finish waits for every one,
+//     endControls, so that what they report comes before the result) and
+//     an authStep per HTTP 401 retry and per
 //     first answer of the API after one (ends when the auth manager has answered, after
 //     the step before it).
 //   - The read loop starts one reader per file change claude reports

@@ -53,6 +53,9 @@ func (t *Task) decide(ctx context.Context, pr PermissionRequest) (Decision, stri
 	if allowed {
 		return Allow, pr.ToolName + " was allowed for this task", true
 	}
+	if ctx.Err() != nil {
+		return Deny, EndSentence(ctx), true // withdrawn or ended before it was asked: nobody is asked
+	}
 	defer t.waitingFor()()
 	t.emit(Event{Kind: EventActivity, Message: "Waiting for permission: " + pr.ToolName})
 	d, reason := t.obs.AskPermission(ctx, t, pr)

@@ -210,7 +210,12 @@ func (t *Task) hookCallback(ctx context.Context, req *stream.ControlRequest) any
 	case hookPreBash:
 		t.beforeBash(ctx, in)
 	case hookPostBash, hookPostBashFail:
-		t.afterBash(ctx, in.ToolUseID)
+		// What the command changed is recorded even if claude withdraws
+		// the call or the task ends meanwhile (endControls waits for it,
+		// then finishCheckpoint): bounded as finishCheckpoint's own is.
+		bctx, cancel := context.WithTimeout(context.Background(), checkpoint.WarmLimit)
+		t.afterBash(bctx, in.ToolUseID)
+		cancel()
 	}
 	return map[string]any{}
 }

@@ -73,6 +73,7 @@ type session struct {
 
 	initID   string                  // the id of the initialize request the session opens with (set before the read loop starts)
 	initResp *stream.ControlResponse // claude's answer to it, once in
+	initLine int                     // lines read when that answer was read (its own included)
 	spawned  time.Time               // just before the process started: claude read its command folders after it (claude.commands: a process started before a change to them may list the old commands)
 
 	initDone chan struct{} // closed when claude has answered initialize
@@ -434,6 +435,7 @@ func (s *session) dispatch(l *stream.Line) {
 		delete(s.pending, l.Response.RequestID)
 		if l.Response.RequestID == s.initID && s.initResp == nil {
 			s.initResp = l.Response
+			s.initLine = s.lines
 			close(s.initDone)
 		}
 		s.mu.Unlock()
@@ -458,8 +460,23 @@ func (s *session) dispatch(l *stream.Line) {
 			s.respond(l.RequestID, nil, "no task is running in this session")
 			return
 		}
+		if !handledControls[l.Request.Subtype] {
+			s.respond(l.RequestID, nil, "claude-bridge does not support control request "+l.Request.Subtype)
+			return
+		}
+		// Registered here, in the order claude sent it, so that its
+		// control_cancel_request, read next, finds it.
+		ctx, done, ok := t.trackControl(l.RequestID)
+		if !ok { // the task has ended: as if no task ran
+			if l.Request.Subtype == "hook_callback" {
+				s.respond(l.RequestID, map[string]any{}, "")
+			} else {
+				s.respond(l.RequestID, nil, "no task is running in this session")
+			}
+			return
+		}
 		// Asking the editor can take minutes: never on the read loop.
-		go t.handleControl(s, l)
+		go t.handleControl(s, l, ctx, done) // ends once answered, withdrawn or ended (endControls)
 		return
 	case "system":
 		if l.Subtype == "init" {
@@ -481,6 +498,14 @@ func (s *session) dispatch(l *stream.Line) {
 		s.mu.Unlock()
 	}
 	t.handleLine(s, l)
+}
+
+// initLines is the number of stream lines claude had printed when its
+// answer to initialize was read (0 before).
+func (s *session) initLines() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.initLine
 }
 
 // linesRead is the number of stream lines claude has printed so far.

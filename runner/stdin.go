@@ -32,15 +32,17 @@ type input struct {
 
 	mu      sync.Mutex // guards the fields below; never held across a write
 	closing bool
-	pending int   // lines queued and not yet written
-	err     error // why no more lines are taken
-	killed  bool  // claude was killed for not reading (err says how)
+	pending int           // lines queued and not yet written
+	written chan struct{} // closed when pending falls to 0; a new one once a line is queued
+	err     error         // why no more lines are taken
+	killed  bool          // claude was killed for not reading (err says how)
 }
 
 func newInput(pipe *os.File, timeout time.Duration, onStuck func()) *input {
 	in := &input{pipe: pipe, timeout: timeout, queue: make(chan []byte, stdinQueueLen), onStuck: onStuck,
-		closeReq: make(chan struct{}), done: make(chan struct{})}
-	go in.writeLoop()
+		closeReq: make(chan struct{}), done: make(chan struct{}), written: make(chan struct{})}
+	close(in.written) // nothing pending
+	go in.writeLoop() // ends once stdin is closed or a write failed
 	return in
 }
 
@@ -60,6 +62,9 @@ func (in *input) write(line []byte) error {
 	b = append(append(b, line...), '\n')
 	select {
 	case in.queue <- b:
+		if in.pending == 0 {
+			in.written = make(chan struct{})
+		}
 		in.pending++
 		return nil
 	default:
@@ -101,6 +106,25 @@ func (in *input) drained() bool {
 	return !in.closing && in.err == nil && in.pending == 0
 }
 
+// awaitDrained waits at most d for every line queued so far to be written
+// and reports drained then. A claude that has answered the last line it
+// was sent (an interrupt's result) has read it, but the writer may not
+// have marked it written yet: this waits out that moment, not a claude
+// that stopped reading.
+func (in *input) awaitDrained(d time.Duration) bool {
+	in.mu.Lock()
+	ch := in.written
+	in.mu.Unlock()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-in.done:
+	case <-timer.C:
+	}
+	return in.drained()
+}
+
 // killedFor says why claude was killed for not reading its input (nil if
 // it was not).
 func (in *input) killedFor() error {
@@ -130,6 +154,9 @@ func (in *input) writeLoop() {
 		_, err := in.pipe.Write(line)
 		in.mu.Lock()
 		in.pending--
+		if in.pending == 0 {
+			close(in.written)
+		}
 		stuck := false
 		if err != nil && in.err == nil {
 			in.err = fmt.Errorf("write to claude: %w", err)

@@ -81,3 +81,30 @@ func TestInputNeverBlocksAndGivesUpOnAStuckReader(t *testing.T) {
 		t.Error("open or drained after close")
 	}
 }
+
+// awaitDrained waits for the writer to mark what was queued written, at
+// most its bound: false while nobody reads, true once the line is taken.
+func TestAwaitDrainedWaitsForTheWriter(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	in := newInput(w, time.Hour, func() { t.Error("stuck") })
+	if !in.awaitDrained(time.Hour) {
+		t.Fatal("nothing queued, yet not drained")
+	}
+	big := []byte(strings.Repeat("x", 1<<20)) // past the pipe's buffer
+	if err := in.write(big); err != nil {
+		t.Fatal(err)
+	}
+	if in.awaitDrained(10 * time.Millisecond) {
+		t.Fatal("drained with 1 MiB nobody read")
+	}
+	go func() { _, _ = bufio.NewReader(r).ReadString('\n') }() // ends once the line is read
+	if !in.awaitDrained(time.Hour) {
+		t.Fatal("not drained once the line was read")
+	}
+	in.close()
+	<-in.done
+}

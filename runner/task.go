@@ -56,7 +56,9 @@ type Task struct {
 	authAborted        bool
 	waiting            int // questions to the user in flight (permission.go)
 	allowTools         map[string]bool
-	controls           map[string]func()      // control requests from claude in flight, by request id: each withdraws its question (control.go)
+	controls           map[string]control     // control requests from claude in flight, by request id (control.go)
+	controlsEnded      bool                   // the task ended: no more control requests are taken (endControls)
+	controlsRunning    sync.WaitGroup         // the handleControl goroutines; endControls waits for them
 	planFile           string                 // the plan file the model last wrote (plan.go)
 	mode               ModeChange             // the permission mode and model claude runs with now, as it said last
 	todos              []Todo                 // claude's to-do list (todos.go)

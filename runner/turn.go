@@ -92,6 +92,14 @@ type turnFacts struct {
 // nothing to count as waiting for the API (see warmer.hold).
 const apiWait = 100 * time.Millisecond
 
+// inputWrittenWait is how long a turn that ended cleanly waits for claude's
+// stdin to be marked written before it parks the process: claude answers
+// a line (an interrupt, then its result) as soon as it has read it, which
+// can be before the writer has counted it written (measured with a 20 ms
+// delay after the write: the interrupted claude was stopped, not parked,
+// 3 times in 5). A claude not reading its input is not parked.
+const inputWrittenWait = time.Second
+
 // keptAnswerWait is how long a claude kept waiting that a task took (a
 // warm one, or one parked for a follow-up) has, once it has answered
 // initialize and the prompt is written, to print its first line: one that
@@ -212,7 +220,7 @@ func (t *Task) turnOn(s *session, how acquired, cfg Config, start time.Time) (ou
 	t.mu.Lock()
 	t.sess = nil
 	t.mu.Unlock()
-	if out.Status != StateCancelled && !t.failed() && f.result != nil && !s.exited() {
+	if out.Status != StateCancelled && !t.failed() && f.result != nil && !s.exited() && s.proc.in.awaitDrained(inputWrittenWait) {
 		// A clean end of turn: park the process for a follow-up, without
 		// what the turn left running outside claude's own tree.
 		s.proc.killLeftovers()
@@ -321,7 +329,10 @@ func (t *Task) await(s *session, cfg Config, mark, answerFrom int) (result *stre
 			}
 		case <-ready:
 			ready = nil
-			answered = max(answerFrom, s.linesRead())
+			// Counted when the answer was read, not now: the turn may look
+			// after claude has printed lines for the prompt, which are its
+			// sign of life.
+			answered = max(answerFrom, s.initLines())
 			answer.Reset(keptAnswerWait)
 		case <-answer.C:
 			if s.linesRead() <= answered && !stopping {
@@ -445,6 +456,7 @@ const stderrWait = time.Second
 // the observer, and then runs release (the queue slot goes back only
 // after the result event).
 func (t *Task) finish(out Outcome, release func()) Outcome {
+	t.endControls(endCause(out)) // what they report comes before the result
 	t.finishCheckpoint()
 	t.mu.Lock()
 	if t.outcome != nil {
